@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Starts slow-target: `node examples/slow-target/bin.mjs [--port 8000] [--host 127.0.0.1] [--delay-ms 0]`.
+import { parseArgs } from 'node:util';
+import { startSlowTarget } from './server.mjs';
+
+const usage = 'usage: slow-target [--port N] [--host ADDR] [--delay-ms N]';
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'delay-ms': { type: 'string', default: '0' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (err) {
+  console.error(`slow-target: ${err.message}\n${usage}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(`${usage}
+
+Endpoints (any method; add ?delay_ms=N to slow any of them):
+  /api/function1     echoes its JSON body or query as params
+  /api/echo          echoes method, url, headers and body (base64)
+  /api/fail?status=N answers with status N
+  /api/long?seconds=N answers after N seconds (default 120)
+  /api/binary?bytes=N answers N bytes of application/octet-stream
+  /api/text          answers text/plain
+  /api/size?bytes=N  answers a JSON body of about N bytes
+  /api/reset         drops the connection without answering
+  /_target/stats     requests, in flight, most in flight at once`);
+  process.exit(0);
+}
+for (const name of ['port', 'delay-ms']) {
+  if (!/^\d+$/.test(values[name])) {
+    console.error(`slow-target: --${name} must be a whole number, got '${values[name]}'`);
+    process.exit(2);
+  }
+}
+const target = await startSlowTarget({
+  port: Number(values.port),
+  host: values.host,
+  defaultDelayMs: Number(values['delay-ms']),
+});
+console.log(`slow-target listening on ${target.url}`);
+const stop = () => target.close().then(() => process.exit(0));
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,29 @@
+export interface SlowTargetOptions {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Delay before every answer when the request names none, in milliseconds. @default 0 */
+  defaultDelayMs?: number;
+}
+
+export interface TargetStats {
+  inFlight: number;
+  /** The most requests that were ever being handled at once since the last reset. */
+  maxInFlight: number;
+  requests: number;
+  byPath: Record<string, number>;
+}
+
+export interface SlowTarget {
+  url: string;
+  host: string;
+  port: number;
+  stats(): TargetStats;
+  resetStats(): void;
+  /** Stops listening and drops open connections; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function startSlowTarget(options?: SlowTargetOptions): Promise<SlowTarget>;
+export function binaryPattern(size: number): Buffer;

@@ -1,0 +1,167 @@
+/**
+ * The wire contract between proxy-server, proxy-client and proxy-cli: every JSON body the proxy
+ * sends, with its snake_case field names. This file is the single source of truth; the server
+ * imports it from `proxy-client/wire`, so it must stay free of runtime dependencies.
+ */
+
+export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Statuses after which a task never changes again. */
+export const TERMINAL_STATUSES = ['completed', 'failed'] as const satisfies readonly TaskStatus[];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+export function isTaskStatus(value: unknown): value is TaskStatus {
+  return typeof value === 'string' && (TASK_STATUSES as readonly string[]).includes(value);
+}
+
+export function isTerminalStatus(status: TaskStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** How `TaskResult.body` is carried: parsed JSON, a UTF-8 string, or base64 of the raw bytes. */
+export type BodyEncoding = 'json' | 'text' | 'base64';
+
+/** The target's answer, kept whatever its status code. */
+export interface TaskResult {
+  status_code: number;
+  /** Response headers as the target sent them (lower-case names; repeated headers as arrays). */
+  headers: Record<string, string | string[]>;
+  body: unknown;
+  body_encoding: BodyEncoding;
+}
+
+/** Why a task failed, when the reason is not just the target's status code. */
+export const TASK_ERROR_CODES = {
+  upstream_status: 'The target answered with a non-2xx status; its answer is in result',
+  upstream_refused: 'The target refused the connection',
+  upstream_reset: 'The connection to the target was reset or closed before the answer',
+  upstream_timeout: 'The configured upstream timeout ran out',
+  upstream_unreachable: 'The target host could not be resolved or reached',
+  upstream_error: 'The upstream call failed for another reason',
+  result_too_large: "The target's answer was larger than the configured result size limit",
+  interrupted: 'The proxy shut down before the upstream call finished',
+} as const;
+export type TaskErrorCode = keyof typeof TASK_ERROR_CODES;
+
+export interface TaskError {
+  code: TaskErrorCode;
+  message: string;
+}
+
+export interface Task {
+  task_id: string;
+  status: TaskStatus;
+  method: string;
+  /** Path as submitted, query string included, e.g. `/api/report?year=2026`. */
+  path: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  is_long_task: boolean;
+  result: TaskResult | null;
+  error: TaskError | null;
+  /** 1-based place in the queue while pending, else null. */
+  queue_position: number | null;
+  /** ISO time the task is expected to start, while pending, else null. */
+  estimated_start_at: string | null;
+  /** Milliseconds spent waiting in the queue (so far, while pending). */
+  queue_ms: number;
+  /** Milliseconds of processing (so far, while processing); null while pending. */
+  duration_ms: number | null;
+  /** Upstream calls made for this task. */
+  attempts: number;
+}
+
+export interface TaskList {
+  tasks: Task[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface TaskCounts {
+  pending: number;
+  processing: number;
+  completed: number;
+  failed: number;
+  total: number;
+}
+
+export interface Stats {
+  /** Counts of the tasks held now. */
+  tasks: TaskCounts;
+  queue_size: number;
+  max_queue_size: number;
+  max_concurrent: number;
+  num_workers: number;
+  /** min(num_workers, max_concurrent): the most upstream calls that can really be in flight. */
+  effective_concurrency: number;
+  in_flight: number;
+  long_tasks: number;
+  /** Mean processing time of finished tasks, in milliseconds; null before the first. */
+  avg_processing_ms: number | null;
+  /** Totals since start, including tasks since removed. */
+  totals: {
+    submitted: number;
+    completed: number;
+    failed: number;
+    rejected_queue_full: number;
+    removed: number;
+  };
+  uptime_s: number;
+  started_at: string;
+  target: string;
+  version: string;
+}
+
+export interface HealthBody {
+  success: true;
+  /** `ok` when the target answers; `degraded` when it cannot be reached. */
+  status: 'ok' | 'degraded' | 'shutting_down';
+  target: { url: string; reachable: boolean; latency_ms: number | null };
+}
+
+export interface SubmitBody {
+  success: true;
+  task_id: string;
+  status: 'pending';
+  message: string;
+  data: { task_id: string; status_url: string };
+}
+
+export interface ServiceInfo {
+  name: string;
+  version: string;
+  target: string;
+  endpoints: Array<{ method: string; path: string; description: string }>;
+}
+
+/** Error codes of the proxy's own answers (not of tasks), each with its HTTP status. */
+export const ERROR_CODES = {
+  bad_request: 400,
+  invalid_task_id: 400,
+  invalid_query: 400,
+  unauthorized: 401,
+  task_not_found: 404,
+  not_found: 404,
+  payload_too_large: 413,
+  queue_full: 503,
+  shutting_down: 503,
+  internal_error: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorBody {
+  success: false;
+  error: ErrorCode;
+  message: string;
+}
+
+export interface DataBody<T> {
+  success: true;
+  data: T;
+}
+
+/** Longest `GET /task/:id?wait=` the server honours, in seconds. */
+export const MAX_WAIT_SECONDS = 60;
