@@ -1,0 +1,33 @@
+import type { ChildProcess } from 'node:child_process';
+
+export interface ProxyProcessOptions {
+  /** Flags for the proxy-server bin; `--listen-host 127.0.0.1 --listen-port 0` are added unless given. */
+  args: string[];
+  env?: Record<string, string | undefined>;
+  /** How long to wait for the listening line. @default 15000 */
+  startTimeoutMs?: number;
+}
+
+export interface ProxyProcess {
+  /** Base URL the proxy listens on, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  child: ChildProcess;
+  /** Everything the process wrote so far (stdout and stderr). */
+  output(): string;
+  /** Sends the signal (default SIGTERM) and resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Absolute path of the built proxy-server bin (packages/proxy-server/dist/bin.js). */
+export const proxyServerBin: string;
+/** Absolute path of the built proxy-cli bin (packages/proxy-cli/dist/bin.js). */
+export const proxyCliBin: string;
+
+/** Starts the built proxy-server as a child process and resolves once it listens. */
+export function spawnProxyServer(options: ProxyProcessOptions): Promise<ProxyProcess>;
+
+/** Polls `check` until it returns a truthy value (which is resolved) or the deadline passes. */
+export function waitFor<T>(
+  check: () => T | Promise<T>,
+  options?: { timeoutMs?: number; intervalMs?: number; what?: string },
+): Promise<NonNullable<T>>;
