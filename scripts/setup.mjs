@@ -27,7 +27,9 @@ function installIsStale() {
   const marker = join(root, 'node_modules', '.modules.yaml');
   if (!existsSync(marker)) return true;
   const installedAt = statSync(marker).mtimeMs;
-  return ['pnpm-lock.yaml', 'package.json'].some((f) => statSync(join(root, f)).mtimeMs > installedAt);
+  return ['pnpm-lock.yaml', 'package.json'].some(
+    (f) => statSync(join(root, f)).mtimeMs > installedAt,
+  );
 }
 
 const [pnpm, ...pnpmArgs] = pnpmCommand();

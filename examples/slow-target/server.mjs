@@ -66,7 +66,10 @@ export async function startSlowTarget(options = {}) {
   /** @param {import('node:http').ServerResponse} res @param {number} status @param {unknown} value */
   const sendJson = (res, status, value) => {
     const body = JSON.stringify(value);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
 
@@ -135,8 +138,13 @@ export async function startSlowTarget(options = {}) {
         return sendJson(res, 200, { result: 'done', seconds });
       }
       case '/api/binary': {
-        const bytes = binaryPattern(Math.min(Number(q.get('bytes') ?? 1024) || 0, 64 * 1024 * 1024));
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+        const bytes = binaryPattern(
+          Math.min(Number(q.get('bytes') ?? 1024) || 0, 64 * 1024 * 1024),
+        );
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-length': bytes.length,
+        });
         return res.end(bytes);
       }
       case '/api/text':
@@ -167,7 +175,8 @@ export async function startSlowTarget(options = {}) {
     host,
     port: address.port,
     stats: () => structuredClone(stats),
-    resetStats: () => Object.assign(stats, { maxInFlight: stats.inFlight, requests: 0, byPath: {} }),
+    resetStats: () =>
+      Object.assign(stats, { maxInFlight: stats.inFlight, requests: 0, byPath: {} }),
     close() {
       closing ??= new Promise((resolve) => {
         for (const t of timers) clearTimeout(t);

@@ -58,7 +58,11 @@ export function spawnProxyServer({ args, env = {}, startTimeoutMs = 15_000 }) {
     child.stderr?.on('data', onData);
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`proxy-server exited (code ${code}, signal ${signal}) before listening:\n${output}`));
+      reject(
+        new Error(
+          `proxy-server exited (code ${code}, signal ${signal}) before listening:\n${output}`,
+        ),
+      );
     });
   });
 }
@@ -68,12 +72,16 @@ export function spawnProxyServer({ args, env = {}, startTimeoutMs = 15_000 }) {
  * @param {() => T | Promise<T>} check
  * @param {{ timeoutMs?: number, intervalMs?: number, what?: string }} [options]
  */
-export async function waitFor(check, { timeoutMs = 10_000, intervalMs = 20, what = 'condition' } = {}) {
+export async function waitFor(
+  check,
+  { timeoutMs = 10_000, intervalMs = 20, what = 'condition' } = {},
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
