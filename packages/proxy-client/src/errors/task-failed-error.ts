@@ -1,0 +1,24 @@
+import type { Task } from '../wire.js';
+import { hasErrorName, ProxyError } from './proxy-error.js';
+
+/** The task finished as `failed`; `task` holds the target's answer or the reason it got none. */
+export class TaskFailedError extends ProxyError {
+  override name = 'TaskFailedError' as const;
+  readonly task: Task;
+
+  constructor(task: Task) {
+    super('task_failed', describeFailure(task));
+    this.task = task;
+  }
+}
+
+function describeFailure(task: Task): string {
+  const what = `Task ${task.task_id} (${task.method} ${task.path}) failed`;
+  if (task.error) return `${what}: ${task.error.message} (${task.error.code})`;
+  if (task.result) return `${what}: the target answered ${task.result.status_code}`;
+  return what;
+}
+
+export function isTaskFailedError(value: unknown): value is TaskFailedError {
+  return hasErrorName<TaskFailedError>(value, 'TaskFailedError');
+}

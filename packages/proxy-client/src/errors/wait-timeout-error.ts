@@ -1,0 +1,21 @@
+import type { Task } from '../wire.js';
+import { hasErrorName, ProxyError } from './proxy-error.js';
+
+/** `waitForTask` ran out of its `timeout` before the task finished; the task itself goes on. */
+export class WaitTimeoutError extends ProxyError {
+  override name = 'WaitTimeoutError' as const;
+  readonly taskId: string;
+  /** The last state read before the timeout, if any read succeeded. */
+  readonly lastTask: Task | undefined;
+
+  constructor(taskId: string, timeoutMs: number, lastTask: Task | undefined) {
+    const state = lastTask ? `; it was ${lastTask.status}` : '';
+    super('wait_timeout', `Task ${taskId} did not finish within ${timeoutMs} ms${state}`);
+    this.taskId = taskId;
+    this.lastTask = lastTask;
+  }
+}
+
+export function isWaitTimeoutError(value: unknown): value is WaitTimeoutError {
+  return hasErrorName<WaitTimeoutError>(value, 'WaitTimeoutError');
+}

@@ -1,0 +1,151 @@
+import { ProxyError } from '../errors/proxy-error.js';
+import { TaskFailedError } from '../errors/task-failed-error.js';
+import { WaitTimeoutError } from '../errors/wait-timeout-error.js';
+import type { WaitOptions } from '../options.js';
+import { isTaskStatus, isTerminalStatus, type Task, type TaskStatus } from '../wire.js';
+import { adaptivePollDelay, MIN_HINT_DELAY_MS, pollCeilingMs, withJitter } from './schedule.js';
+import { sleep } from './sleep.js';
+
+/** One answer of `GET /task/:id`, with the hints its headers carried. */
+export interface TaskRead {
+  task: Task;
+  /** `x-proxy-wait-max`: the server holds `?wait=N` reads up to this many seconds. */
+  waitMaxSeconds: number | undefined;
+  /** `Retry-After` on a pending task: when the server suggests asking again. */
+  retryAfterMs: number | undefined;
+}
+
+export type ReadTask = (options: {
+  waitSeconds: number | undefined;
+  signal: AbortSignal | undefined;
+}) => Promise<TaskRead>;
+
+/** The abort reason of the wait's own deadline, told apart from the caller's signal. */
+const DEADLINE = Symbol('wait deadline');
+
+/**
+ * Reads the task until it is finished. The first read is immediate. After that, when the server
+ * offers a waiting read, each read is held by the server until the task finishes; otherwise the
+ * next read comes after `pollInterval`, else the server's `Retry-After`, else the adaptive
+ * schedule (both capped by the fixed schedule for the task's age).
+ */
+export async function waitForTask(
+  taskId: string,
+  read: ReadTask,
+  options: WaitOptions = {},
+): Promise<Task> {
+  const { timeout, signal: callerSignal } = options;
+  validateWaitOptions(options);
+  callerSignal?.throwIfAborted();
+
+  const deadline =
+    timeout === undefined || timeout === Infinity ? undefined : new AbortController();
+  const timer = deadline ? setTimeout(() => deadline.abort(DEADLINE), timeout) : undefined;
+  const signals = [callerSignal, deadline?.signal].filter((s) => s !== undefined);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  const deadlineAt = timeout === undefined ? Infinity : Date.now() + timeout;
+  const state: { last: Task | undefined } = { last: undefined };
+  try {
+    return await pollUntilFinished(taskId, read, options, signal, deadlineAt, state);
+  } catch (error) {
+    if (deadline?.signal.aborted && !callerSignal?.aborted) {
+      throw new WaitTimeoutError(taskId, timeout ?? 0, state.last);
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function pollUntilFinished(
+  taskId: string,
+  read: ReadTask,
+  options: WaitOptions,
+  signal: AbortSignal | undefined,
+  deadlineAt: number,
+  state: { last: Task | undefined },
+): Promise<Task> {
+  const startedAt = Date.now();
+  let ageAtStartMs: number | undefined;
+  let previous: TaskStatus | undefined;
+  let attempt = 0;
+  let waitSeconds: number | undefined;
+
+  for (;;) {
+    const requestedAt = Date.now();
+    const heldRead = waitSeconds !== undefined;
+    const answer = await read({ waitSeconds, signal });
+    const { task } = answer;
+    if (!isTaskStatus(task.status)) {
+      throw new ProxyError(
+        'unknown_status',
+        `Task ${taskId} has status ${JSON.stringify(task.status)}, which this version of ` +
+          'proxy-client does not know; stopped waiting rather than poll forever',
+      );
+    }
+    state.last = task;
+    if (task.status !== previous) {
+      const before = previous;
+      previous = task.status;
+      options.onStatus?.(task, before);
+    }
+    if (isTerminalStatus(task.status)) {
+      if (options.throwOnFailure && task.status === 'failed') throw new TaskFailedError(task);
+      return task;
+    }
+
+    ageAtStartMs ??= taskAgeMs(task);
+    const ageMs = ageAtStartMs + (Date.now() - startedAt);
+    const delayMs = nextDelayMs(options.pollInterval, answer.retryAfterMs, ageMs, attempt);
+    attempt += 1;
+    waitSeconds = waitingReadSeconds(answer.waitMaxSeconds, deadlineAt);
+    // A waiting read needs no pause before it, unless the last one came back early (a server
+    // that does not really hold): then reads still keep to the schedule's pace.
+    const pauseMs = waitSeconds !== undefined && !heldRead ? 0 : requestedAt + delayMs - Date.now();
+    if (pauseMs > 0) await sleep(pauseMs, signal);
+  }
+}
+
+function nextDelayMs(
+  pollInterval: number | undefined,
+  retryAfterMs: number | undefined,
+  ageMs: number,
+  attempt: number,
+): number {
+  if (pollInterval !== undefined) return pollInterval;
+  if (retryAfterMs !== undefined) {
+    return Math.min(Math.max(retryAfterMs, MIN_HINT_DELAY_MS), pollCeilingMs(ageMs));
+  }
+  return withJitter(adaptivePollDelay(ageMs, attempt));
+}
+
+/** `?wait=` for the next read: up to the server's maximum, never past the wait's own deadline. */
+function waitingReadSeconds(
+  waitMaxSeconds: number | undefined,
+  deadlineAt: number,
+): number | undefined {
+  if (waitMaxSeconds === undefined) return undefined;
+  const remainingSeconds = Math.ceil((deadlineAt - Date.now()) / 1000);
+  return Math.max(1, Math.min(waitMaxSeconds, remainingSeconds));
+}
+
+/**
+ * The task's age from the server's own durations, so a skewed client clock does not matter and a
+ * wait on an old task starts at the right place in the schedule.
+ */
+function taskAgeMs(task: Task): number {
+  const queued = Number.isFinite(task.queue_ms) ? task.queue_ms : 0;
+  const processing = Number.isFinite(task.duration_ms) ? (task.duration_ms ?? 0) : 0;
+  return Math.max(0, queued + processing);
+}
+
+function validateWaitOptions({ pollInterval, timeout }: WaitOptions): void {
+  if (pollInterval !== undefined && !(Number.isFinite(pollInterval) && pollInterval > 0)) {
+    throw new RangeError(
+      `pollInterval must be a positive number of milliseconds, got ${pollInterval}`,
+    );
+  }
+  if (timeout !== undefined && timeout !== Infinity && !(timeout > 0 && timeout <= 2_147_483_647)) {
+    throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+  }
+}

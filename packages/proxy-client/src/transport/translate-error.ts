@@ -1,0 +1,44 @@
+import { isHTTPError, isTimeoutError } from 'ky';
+import { errorFromResponse, type FailedRequest } from '../errors/error-from-response.js';
+import { isProxyError } from '../errors/proxy-error.js';
+import { ProxyUnreachableError } from '../errors/proxy-unreachable-error.js';
+import { isNetworkError } from './retry-policy.js';
+
+/**
+ * Turns whatever ky or fetch threw into the SDK's taxonomy, keeping the original as `cause`. An
+ * aborted signal wins over everything: the caller gets the signal's own reason, as fetch would give.
+ * Errors the SDK does not recognise (a throwing hook, say) pass through untouched.
+ */
+export async function translateError(
+  error: unknown,
+  request: FailedRequest & { timeoutMs: number },
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  if (signal?.aborted) return signal.reason;
+  if (isProxyError(error)) return error;
+  const { method, url } = request;
+  if (isHTTPError(error)) return errorFromResponse(error.response, request, error);
+  if (isTimeoutError(error)) {
+    return new ProxyUnreachableError(
+      url,
+      `${method} ${url}: no answer from the proxy within ${request.timeoutMs} ms`,
+      { code: 'request_timeout', method, cause: error },
+    );
+  }
+  if (isNetworkError(error)) {
+    return new ProxyUnreachableError(
+      url,
+      `${method} ${url}: could not reach the proxy (${describeNetworkError(error)})`,
+      { method, cause: error },
+    );
+  }
+  return error;
+}
+
+/** Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
+function describeNetworkError(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,102 @@
+import ky, { type Hooks, type KyInstance, type RetryOptions } from 'ky';
+import { type FailedRequest, invalidResponseError } from '../errors/error-from-response.js';
+import type { EncodedBody } from './request-body.js';
+import { translateError } from './translate-error.js';
+import { type QueryValue, resolveUrl } from './url.js';
+
+export interface TransportOptions {
+  baseUrl: string;
+  apiKey: string | undefined;
+  timeoutMs: number;
+  headers: Record<string, string> | undefined;
+  fetch: typeof fetch | undefined;
+  hooks: Hooks | undefined;
+}
+
+export interface HttpRequest {
+  method: string;
+  /** Relative to the base URL, e.g. `task/<id>`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  body?: EncodedBody;
+  signal: AbortSignal | undefined;
+  retry: RetryOptions;
+  /** Added to the per-request timeout, for reads the server is asked to hold. */
+  extraTimeoutMs?: number;
+  /** The task a request is about, so a not-found error can name it. */
+  taskId?: string;
+}
+
+export interface HttpAnswer {
+  /** What was asked, for error messages about the answer. */
+  request: FailedRequest;
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body. */
+  body: unknown;
+}
+
+/** setTimeout's ceiling; ky refuses anything longer. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The one choke point every HTTP call of the SDK goes through: it builds the URL, runs ky with the
+ * request's retry policy, parses the JSON answer and translates every failure into a ProxyError.
+ */
+export class Transport {
+  readonly baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #ky: KyInstance;
+
+  constructor(options: TransportOptions) {
+    this.baseUrl = options.baseUrl;
+    this.#timeoutMs = options.timeoutMs;
+    this.#ky = ky.create({
+      headers: {
+        accept: 'application/json',
+        ...options.headers,
+        ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
+      },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+    });
+  }
+
+  async request(request: HttpRequest): Promise<HttpAnswer> {
+    const url = resolveUrl(this.baseUrl, request.path, request.query);
+    const timeoutMs = this.#timeoutMs + (request.extraTimeoutMs ?? 0);
+    const failed = {
+      method: request.method,
+      url,
+      timeoutMs,
+      ...(request.taskId === undefined ? {} : { taskId: request.taskId }),
+    };
+    try {
+      const response = await this.#ky(url, {
+        method: request.method,
+        ...(request.headers ? { headers: request.headers } : {}),
+        ...request.body,
+        ...(request.signal ? { signal: request.signal } : {}),
+        retry: request.retry,
+        timeout: timeoutMs > MAX_TIMER_MS ? false : timeoutMs,
+      });
+      return {
+        request: failed,
+        status: response.status,
+        headers: response.headers,
+        body: parseJson(await response.text(), failed),
+      };
+    } catch (error) {
+      throw await translateError(error, failed, request.signal);
+    }
+  }
+}
+
+function parseJson(text: string, request: FailedRequest): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalidResponseError(request, 'the body is not JSON', error);
+  }
+}

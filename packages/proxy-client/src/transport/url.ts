@@ -1,0 +1,39 @@
+export type QueryValue = string | number | boolean | undefined;
+
+/**
+ * Joins the base URL (which may carry a path prefix, e.g. behind a reverse proxy) with a relative
+ * path and appends query parameters to any the path already has: ky's `searchParams` would replace
+ * a query string the caller wrote into the path.
+ */
+export function resolveUrl(
+  baseUrl: string,
+  path: string,
+  query: Record<string, QueryValue> = {},
+): string {
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`);
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) url.searchParams.append(name, String(value));
+  }
+  return url.toString();
+}
+
+/** Checks the base URL once, up front, so a typo is a TypeError now rather than a network error later. */
+export function normalizeBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch (error) {
+    throw new TypeError(`baseUrl must be an absolute http(s) URL, got ${JSON.stringify(baseUrl)}`, {
+      cause: error,
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`);
+  }
+  if (url.search || url.hash) {
+    throw new TypeError(
+      `baseUrl must not have a query or fragment, got ${JSON.stringify(baseUrl)}`,
+    );
+  }
+  return url.toString().replace(/\/+$/, '');
+}
