@@ -1,1 +1,79 @@
-console.log('proxy-cli');
+#!/usr/bin/env node
+import { text } from 'node:stream/consumers';
+import { ProxyClient } from 'proxy-client';
+import { type CliError, isCliError } from './cli-error.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { InterruptedError } from './interrupted.js';
+import { Output } from './output.js';
+import { parseArgv } from './program.js';
+import { runAction } from './run.js';
+import { toCliError } from './to-cli-error.js';
+
+// The one place that prints errors and sets the exit code; commands only throw CliError.
+const argv = process.argv.slice(2);
+const streams = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+// Until argv is parsed, usage errors still respect --json and --no-color as typed.
+let output = new Output(streams, {
+  json: argv.includes('--json'),
+  color: !argv.includes('--no-color'),
+});
+let url: string | undefined;
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSigint = () => {
+  interrupts++;
+  // A second Ctrl-C means "now": do not wait for a request to notice the abort.
+  if (interrupts > 1) process.exit(EXIT_CODES.interrupted);
+  controller.abort(new InterruptedError('SIGINT'));
+};
+process.on('SIGINT', onSigint);
+// `proxy-cli --list-tasks | head` closes stdout early; that is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
+try {
+  const parsed = parseArgv(argv, process.env, { writeOut: (s) => process.stdout.write(s) });
+  if (parsed.kind === 'run') {
+    const { options } = parsed;
+    url = options.url;
+    output = new Output(streams, { json: options.json, color: options.color });
+    const client = new ProxyClient({
+      baseUrl: options.url,
+      ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+    });
+    await runAction(options.action, {
+      client,
+      output,
+      options,
+      signal: controller.signal,
+      readStdin: () => text(process.stdin),
+    });
+  }
+} catch (error) {
+  const failure = isCliError(error)
+    ? error
+    : toCliError(error, { url: url ?? '(no URL)', signal: controller.signal });
+  report(failure);
+  process.exitCode = failure.exitCode;
+} finally {
+  process.off('SIGINT', onSigint);
+}
+
+function report(failure: CliError): void {
+  const { errColor } = output;
+  output.error(`${errColor.red('error:')} ${failure.message}`);
+  if (failure.hint) output.error(`${errColor.dim('hint:')} ${failure.hint}`);
+  if (output.json && !output.wroteDocument) {
+    output.document({
+      success: false,
+      error: {
+        code: failure.code,
+        exit_code: failure.exitCode,
+        message: failure.message,
+        ...(failure.hint && { hint: failure.hint }),
+      },
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import type { CommandContext } from '../context.js';
+import { type BatchReport, batchDemo } from '../demos/batch.js';
+import { type FailReport, failDemo } from '../demos/fail.js';
+import { type LongReport, longDemo } from '../demos/long.js';
+import { type QueueFullReport, queueFullDemo } from '../demos/queue-full.js';
+import { type SingleReport, singleDemo } from '../demos/single.js';
+import type { DemoName } from '../options.js';
+import { formatDuration } from '../render/duration.js';
+
+type DemoReport = SingleReport | BatchReport | QueueFullReport | LongReport | FailReport;
+
+const DEMOS: Readonly<Record<DemoName, (ctx: CommandContext) => Promise<DemoReport>>> = {
+  single: singleDemo,
+  batch: batchDemo,
+  'queue-full': queueFullDemo,
+  long: longDemo,
+  fail: failDemo,
+};
+
+/** `--demo [name]`: the named demos in order, against the proxy at --url; --json reports them all. */
+export async function runDemos(ctx: CommandContext, demos: readonly DemoName[]): Promise<void> {
+  const { output, options } = ctx;
+  const started = performance.now();
+  output.data(output.color.bold(`proxy-cli demo against ${options.url}: ${demos.join(', ')}`));
+  const reports: DemoReport[] = [];
+  for (const name of demos) reports.push(await DEMOS[name](ctx));
+  const tookMs = performance.now() - started;
+  output.document({ url: options.url, took_ms: Math.round(tookMs), demos: reports });
+  output.data(
+    `\n${output.color.green('demo done')} in ${formatDuration(tookMs)}. Next: proxy-cli --stats, proxy-cli --list-tasks`,
+  );
+}

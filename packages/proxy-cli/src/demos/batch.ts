@@ -1,0 +1,108 @@
+import { TASK_STATUSES, type Task, type TaskStatus } from 'proxy-client/wire';
+import type { CommandContext } from '../context.js';
+import { formatDuration } from '../render/duration.js';
+import { paintStatus } from '../render/status.js';
+import { makeTable } from '../render/table.js';
+import { heading, say } from './narrate.js';
+
+const SIZE = 12;
+const TICK_MS = 100;
+
+export interface BatchReport {
+  name: 'batch';
+  effective_concurrency: number;
+  /** Sum of the target's delays: how long the batch would take one at a time. */
+  work_ms: number;
+  /** How long the whole batch took, submit to last result. */
+  wall_ms: number;
+  tasks: Task[];
+}
+
+/** A batch submitted at once; the proxy runs a few at a time and queues the rest. */
+export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
+  const { client, output, options, signal } = ctx;
+  const stats = await client.getStats();
+  // A spread of delays from 0.4 s to 1.6 s, the same on every run.
+  const delays = Array.from({ length: SIZE }, (_, i) => 400 + ((i * 337) % 1200));
+  const workMs = delays.reduce((sum, d) => sum + d, 0);
+  heading(ctx, `batch: ${SIZE} tasks at once`, [
+    `The proxy calls the target at most ${stats.effective_concurrency} at a time (min of --num-workers ${stats.num_workers} and --max-concurrent ${stats.max_concurrent}); the rest wait in its queue.`,
+    `Each task asks the target for a delay between 0.4 s and 1.6 s: ${formatDuration(workMs)} of work in all.`,
+  ]);
+
+  const started = performance.now();
+  const ids = await Promise.all(
+    delays.map((delay_ms, i) =>
+      client.submitTask(
+        'api/function1',
+        { item: i + 1, delay_ms },
+        { signal, queueFullRetries: 5 },
+      ),
+    ),
+  );
+  const statuses = new Map<string, TaskStatus>(ids.map((id) => [id, 'pending']));
+  const line = () => {
+    const counts = TASK_STATUSES.map(
+      (s) => [s, [...statuses.values()].filter((v) => v === s).length] as const,
+    );
+    const done = counts
+      .filter(([s]) => s === 'completed' || s === 'failed')
+      .reduce((n, [, c]) => n + c, 0);
+    const parts = counts
+      .filter(([, c]) => c > 0)
+      .map(([s, c]) => `${c} ${paintStatus(s, output.errColor)}`);
+    return `batch: ${done}/${SIZE} done · ${parts.join(' · ')} · ${formatDuration(performance.now() - started)}`;
+  };
+  const progress = output.progress(line());
+  const ticker = setInterval(() => progress.update(line()), TICK_MS);
+  ticker.unref();
+  let tasks: Task[];
+  try {
+    tasks = await Promise.all(
+      ids.map((id, i) =>
+        client
+          .waitForTask(id, {
+            signal,
+            throwOnFailure: false,
+            ...(options.pollIntervalMs !== undefined && { pollInterval: options.pollIntervalMs }),
+            ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
+            onStatus: (task) => statuses.set(id, task.status),
+          })
+          .then((task) => {
+            statuses.set(id, task.status);
+            if (!output.interactive) output.note(`task ${i + 1}/${SIZE} ${task.status}`);
+            return task;
+          }),
+      ),
+    );
+  } finally {
+    clearInterval(ticker);
+    progress.stop();
+  }
+  const wallMs = performance.now() - started;
+
+  const table = makeTable(output.color, ['#', 'task id', 'status', 'delay', 'queued', 'took']);
+  tasks.forEach((task, i) => {
+    table.push([
+      String(i + 1),
+      task.task_id,
+      paintStatus(task.status, output.color),
+      formatDuration(delays[i] ?? 0),
+      formatDuration(task.queue_ms),
+      task.duration_ms === null ? '' : formatDuration(task.duration_ms),
+    ]);
+  });
+  say(ctx, table.toString());
+  say(
+    ctx,
+    `${SIZE} tasks, ${formatDuration(workMs)} of work, done in ${formatDuration(wallMs)}: ` +
+      `up to ${stats.effective_concurrency} ran at once, the others queued (see "queued").`,
+  );
+  return {
+    name: 'batch',
+    effective_concurrency: stats.effective_concurrency,
+    work_ms: workMs,
+    wall_ms: Math.round(wallMs),
+    tasks,
+  };
+}

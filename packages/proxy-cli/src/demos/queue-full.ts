@@ -1,0 +1,112 @@
+import { isQueueFullError, type QueueFullError } from 'proxy-client';
+import type { Task } from 'proxy-client/wire';
+import { waitWithProgress } from '../commands/wait.js';
+import type { CommandContext } from '../context.js';
+import { formatDuration } from '../render/duration.js';
+import { paintStatus } from '../render/status.js';
+import { heading, say } from './narrate.js';
+
+/** Past this many submissions filling the queue is no longer a quick demo. */
+const MOST_SUBMISSIONS = 300;
+/** How long the tasks that occupy every worker keep the target busy. */
+const HOLD_MS = 2500;
+const RETRIES = 5;
+
+export type QueueFullReport =
+  | { name: 'queue-full'; skipped: true; reason: string }
+  | {
+      name: 'queue-full';
+      skipped: false;
+      /** Tasks accepted before the proxy answered 503. */
+      accepted: number;
+      max_queue_size: number;
+      /** The Retry-After the proxy sent with the 503, in seconds. */
+      retry_after_s: number | null;
+      /** How long the SDK's submit with retries took until the proxy took the task. */
+      retried_submit_ms: number;
+      task: Task;
+    };
+
+/**
+ * Fills the proxy's queue until it answers 503 queue_full with Retry-After, then submits once
+ * more with `queueFullRetries` and lets the SDK wait and retry until there is room.
+ */
+export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullReport> {
+  const { client, output, signal } = ctx;
+  const stats = await client.getStats();
+  const room = stats.effective_concurrency + stats.max_queue_size - stats.queue_size;
+  heading(ctx, 'queue-full: a bounded queue says 503, the SDK retries', [
+    `The proxy holds at most ${stats.max_queue_size} waiting tasks (--max-queue-size); one more is refused with 503 and a Retry-After header, and no task is created.`,
+    `The demo keeps the ${stats.effective_concurrency} workers busy for ${formatDuration(HOLD_MS)}, then submits until the queue is full.`,
+  ]);
+  if (room + 1 > MOST_SUBMISSIONS) {
+    const reason = `filling a queue of ${stats.max_queue_size} would take ${room + 1} submissions; start a proxy with --max-queue-size 10 to watch this`;
+    say(ctx, output.color.yellow(`skipped: ${reason}`));
+    return { name: 'queue-full', skipped: true, reason };
+  }
+
+  const progress = output.progress('filling the queue');
+  let accepted = 0;
+  let refusal: QueueFullError | undefined;
+  try {
+    while (accepted <= MOST_SUBMISSIONS && !refusal) {
+      // The first tasks occupy every worker; the rest (no delay) only sit in the queue.
+      const delay_ms = accepted < stats.effective_concurrency ? HOLD_MS : 0;
+      try {
+        await client.submitTask('api/function1', { filler: accepted + 1, delay_ms }, { signal });
+        accepted++;
+        progress.update(`filling the queue: ${accepted} accepted`);
+      } catch (error) {
+        if (!isQueueFullError(error)) throw error;
+        refusal = error;
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  if (!refusal) {
+    const reason = `the proxy took ${accepted} tasks without a 503; its workers drain the queue faster than the demo fills it`;
+    say(ctx, output.color.yellow(`skipped: ${reason}`));
+    return { name: 'queue-full', skipped: true, reason };
+  }
+  const retryAfter = refusal.retryAfter ?? null;
+  say(
+    ctx,
+    `${accepted} tasks accepted, then ${output.color.red('503 queue_full')}, Retry-After: ${retryAfter ?? '(none)'} s: the task was not created.`,
+  );
+  say(
+    ctx,
+    output.color.dim(
+      `Now client.submitTask(path, body, { queueFullRetries: ${RETRIES} }): the SDK waits what Retry-After says, then tries again.`,
+    ),
+  );
+
+  const retrying = output.progress(`submitting with queueFullRetries: ${RETRIES}`);
+  const submittedAt = performance.now();
+  let taskId: string;
+  try {
+    taskId = await client.submitTask(
+      'api/function1',
+      { after: 'queue_full', delay_ms: 0 },
+      { signal, queueFullRetries: RETRIES },
+    );
+  } finally {
+    retrying.stop();
+  }
+  const retriedMs = performance.now() - submittedAt;
+  say(ctx, `accepted after ${formatDuration(retriedMs)} of waiting and retrying: task ${taskId}`);
+  const task = await waitWithProgress(ctx, taskId);
+  say(
+    ctx,
+    `task ${paintStatus(task.status, output.color)}; it waited ${formatDuration(task.queue_ms)} in the queue behind the others.`,
+  );
+  return {
+    name: 'queue-full',
+    skipped: false,
+    accepted,
+    max_queue_size: stats.max_queue_size,
+    retry_after_s: retryAfter,
+    retried_submit_ms: Math.round(retriedMs),
+    task,
+  };
+}

@@ -1,0 +1,43 @@
+import type { TaskStatus } from 'proxy-client/wire';
+
+export const DEFAULT_URL = 'http://localhost:8080';
+export const DEFAULT_CLEANUP_HOURS = 24;
+
+export const DEMO_NAMES = ['single', 'batch', 'queue-full', 'long', 'fail'] as const;
+export type DemoName = (typeof DEMO_NAMES)[number];
+
+/** Where `--data` comes from: inline JSON, a file (`@path`) or stdin (`@-`). */
+export type DataSource =
+  | { kind: 'inline'; value: unknown }
+  | { kind: 'file'; path: string }
+  | { kind: 'stdin' };
+
+/** The one thing a run does; exactly one per call. */
+export type Action =
+  | { kind: 'demo'; demos: readonly DemoName[] }
+  | { kind: 'stats' }
+  | { kind: 'task'; taskId: string; wait: boolean }
+  | { kind: 'list'; status?: TaskStatus; limit?: number; offset?: number }
+  | { kind: 'submit'; path: string; method: string; data?: DataSource; wait: boolean }
+  | { kind: 'cleanup'; maxAgeHours: number }
+  | { kind: 'health' };
+
+export type ActionKind = Action['kind'];
+
+/** Everything argv and the environment decide, checked and typed. */
+export interface CliOptions {
+  action: Action;
+  /** Proxy base URL, from `--url`, `PROXY_URL` or the default. */
+  url: string;
+  /** Where `url` came from, so a resume hint can repeat it only when it has to. */
+  urlSource: 'flag' | 'env' | 'default';
+  apiKey?: string;
+  apiKeySource?: 'flag' | 'env';
+  json: boolean;
+  /** False with `--no-color`; `NO_COLOR` and TTY checks happen in output.ts. */
+  color: boolean;
+  /** Fixed poll interval; absent means the SDK's adaptive schedule. */
+  pollIntervalMs?: number;
+  /** Longest wait for a task before giving up with exit 124; absent means no limit. */
+  timeoutMs?: number;
+}

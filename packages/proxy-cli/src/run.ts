@@ -1,0 +1,31 @@
+import { cleanup } from './commands/cleanup.js';
+import { runDemos } from './commands/demo.js';
+import { checkHealth } from './commands/health.js';
+import { listTasks } from './commands/list-tasks.js';
+import { showTask } from './commands/show-task.js';
+import { showStats } from './commands/stats.js';
+import { submit } from './commands/submit.js';
+import type { CommandContext } from './context.js';
+import type { Action } from './options.js';
+
+/** The one switch from an action to its command. */
+export function runAction(action: Action, ctx: CommandContext): Promise<void> {
+  switch (action.kind) {
+    case 'demo':
+      return runDemos(ctx, action.demos);
+    case 'stats':
+      return showStats(ctx);
+    case 'task':
+      return showTask(ctx, action);
+    case 'list': {
+      const { kind: _, ...query } = action;
+      return listTasks(ctx, query);
+    }
+    case 'submit':
+      return submit(ctx, action);
+    case 'cleanup':
+      return cleanup(ctx, action);
+    case 'health':
+      return checkHealth(ctx);
+  }
+}

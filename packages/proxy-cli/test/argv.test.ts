@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../src/cli-error.js';
+import { type CliOptions, DEMO_NAMES } from '../src/options.js';
+import { parseArgv } from '../src/program.js';
+
+const noEnv = {};
+
+function parse(argv: string[], env: Record<string, string> = noEnv): CliOptions {
+  const result = parseArgv(argv, env, { writeOut: () => {} });
+  if (result.kind !== 'run') throw new Error(`expected options, got ${result.kind}`);
+  return result.options;
+}
+
+function usageError(argv: string[], env: Record<string, string> = noEnv): CliError {
+  try {
+    parseArgv(argv, env, { writeOut: () => {} });
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliError);
+    const cliError = error as CliError;
+    expect(cliError.exitCode).toBe(2);
+    return cliError;
+  }
+  throw new Error(`expected a usage error for ${argv.join(' ')}`);
+}
+
+const defaults = {
+  url: 'http://localhost:8080',
+  urlSource: 'default',
+  json: false,
+  color: true,
+} as const;
+
+describe('argv → options', () => {
+  it.each<[string[], Partial<CliOptions>]>([
+    [['--stats'], { ...defaults, action: { kind: 'stats' } }],
+    [['--health'], { action: { kind: 'health' } }],
+    [['--demo'], { action: { kind: 'demo', demos: DEMO_NAMES } }],
+    [['--demo', 'all'], { action: { kind: 'demo', demos: DEMO_NAMES } }],
+    [['--demo', 'queue-full'], { action: { kind: 'demo', demos: ['queue-full'] } }],
+    [
+      ['--demo', 'batch', '--timeout', '30'],
+      { action: { kind: 'demo', demos: ['batch'] }, timeoutMs: 30_000 },
+    ],
+    [['--task-id', 'abc-123'], { action: { kind: 'task', taskId: 'abc-123', wait: false } }],
+    [
+      ['--task-id', 'abc', '--wait', '--poll-interval', '0.5', '--timeout', '90'],
+      {
+        action: { kind: 'task', taskId: 'abc', wait: true },
+        pollIntervalMs: 500,
+        timeoutMs: 90_000,
+      },
+    ],
+    [['--list-tasks'], { action: { kind: 'list' } }],
+    [
+      ['--list-tasks', '--status', 'failed', '--limit', '5', '--offset', '10'],
+      { action: { kind: 'list', status: 'failed', limit: 5, offset: 10 } },
+    ],
+    [['--list-tasks', '--offset', '0'], { action: { kind: 'list', offset: 0 } }],
+    [
+      ['--submit', 'api/function1'],
+      { action: { kind: 'submit', path: 'api/function1', method: 'POST', wait: false } },
+    ],
+    [
+      ['--submit', '/api/x?y=1', '--method', 'put', '--data', '{"a":1}', '--wait'],
+      {
+        action: {
+          kind: 'submit',
+          path: 'api/x?y=1',
+          method: 'PUT',
+          data: { kind: 'inline', value: { a: 1 } },
+          wait: true,
+        },
+      },
+    ],
+    [
+      ['--submit', 'api/x', '--data', '@body.json'],
+      {
+        action: {
+          kind: 'submit',
+          path: 'api/x',
+          method: 'POST',
+          data: { kind: 'file', path: 'body.json' },
+          wait: false,
+        },
+      },
+    ],
+    [
+      ['--submit', 'api/x', '--data', '@-'],
+      {
+        action: {
+          kind: 'submit',
+          path: 'api/x',
+          method: 'POST',
+          data: { kind: 'stdin' },
+          wait: false,
+        },
+      },
+    ],
+    [['--cleanup'], { action: { kind: 'cleanup', maxAgeHours: 24 } }],
+    [['--cleanup', '0'], { action: { kind: 'cleanup', maxAgeHours: 0 } }],
+    [['--cleanup', '1.5', '--json'], { action: { kind: 'cleanup', maxAgeHours: 1.5 }, json: true }],
+    [['--stats', '--json', '--no-color'], { json: true, color: false }],
+    [['--stats', '--url', 'http://proxy:9000/'], { url: 'http://proxy:9000', urlSource: 'flag' }],
+    [['--stats', '--api-key', 's3cret'], { apiKey: 's3cret', apiKeySource: 'flag' }],
+  ])('%j', (argv, expected) => {
+    expect(parse(argv)).toMatchObject(expected);
+  });
+
+  it.each<[string[], Record<string, string>, Partial<CliOptions>]>([
+    [['--stats'], { PROXY_URL: 'http://env:1234' }, { url: 'http://env:1234', urlSource: 'env' }],
+    [
+      ['--stats', '--url', 'http://flag:1'],
+      { PROXY_URL: 'http://env:2' },
+      { url: 'http://flag:1', urlSource: 'flag' },
+    ],
+    [['--stats'], { PROXY_URL: '' }, { url: 'http://localhost:8080', urlSource: 'default' }],
+    [['--stats'], { PROXY_API_KEY: 'k' }, { apiKey: 'k', apiKeySource: 'env' }],
+    [
+      ['--stats', '--api-key', 'flag'],
+      { PROXY_API_KEY: 'env' },
+      { apiKey: 'flag', apiKeySource: 'flag' },
+    ],
+  ])('%j with env %j', (argv, env, expected) => {
+    expect(parse(argv, env)).toMatchObject(expected);
+  });
+
+  it('leaves out what was not given', () => {
+    const options = parse(['--stats']);
+    expect(options).not.toHaveProperty('apiKey');
+    expect(options).not.toHaveProperty('timeoutMs');
+    expect(options).not.toHaveProperty('pollIntervalMs');
+  });
+});
+
+describe('usage errors (exit 2)', () => {
+  it.each<[string[], RegExp]>([
+    [[], /no action given: choose one of --demo, --stats, .* or --health/],
+    [['--stats', '--health'], /choose one action per call, got --stats and --health/],
+    [['--demo', '--list-tasks'], /got --demo and --list-tasks/],
+    [['--wait'], /no action given/],
+    [['--stats', '--wait'], /--wait goes with --task-id or --submit, not --stats/],
+    [['--list-tasks', '--data', '{}'], /--data goes with --submit, not --list-tasks/],
+    [['--task-id', 'x', '--status', 'failed'], /--status goes with --list-tasks/],
+    [['--health', '--timeout', '5'], /--timeout goes with --task-id, --submit or --demo/],
+    [['--demo', 'nope'], /--demo takes all, single, batch, queue-full, long, fail; got 'nope'/],
+    [
+      ['--list-tasks', '--status', 'done'],
+      /--status must be one of pending, processing, completed, failed/,
+    ],
+    [['--list-tasks', '--limit', '0'], /--limit must be a whole number of at least 1, got '0'/],
+    [['--list-tasks', '--limit', '2.5'], /--limit must be a whole number/],
+    [['--list-tasks', '--offset', '-1'], /--offset must be a whole number of at least 0/],
+    [
+      ['--task-id', 'x', '--wait', '--timeout', '0'],
+      /--timeout must be a positive number of seconds, got '0'/,
+    ],
+    [
+      ['--task-id', 'x', '--wait', '--poll-interval', 'soon'],
+      /--poll-interval must be a positive number/,
+    ],
+    [['--task-id', 'a b'], /--task-id must be a task id/],
+    [['--submit', 'http://elsewhere/api/x'], /--submit takes a path on the proxy/],
+    [['--submit', 'api/x', '--method', 'GE T'], /--method must be an HTTP method/],
+    [['--submit', 'api/x', '--data', '{oops'], /--data is not valid JSON/],
+    [['--submit', 'api/x', '--data', '@'], /--data @ needs a file name/],
+    [['--cleanup', 'soon'], /--cleanup must be a number of hours/],
+    [['--stats', '--url', 'localhost:8080'], /--url must be an http:\/\/ or https:\/\/ URL/],
+    [['--stats', '--url', 'not a url'], /--url is not a URL/],
+    [['--stats', '--bogus'], /unknown option '--bogus'/],
+    [['--task-id'], /option '--task-id <id>' argument missing/],
+    [['--stats', 'extra'], /too many arguments/],
+  ])('%j', (argv, message) => {
+    expect(usageError(argv).message).toMatch(message);
+  });
+
+  it('checks PROXY_URL too, and says where the bad URL came from', () => {
+    expect(usageError(['--stats'], { PROXY_URL: 'ftp://x' }).message).toMatch(/^PROXY_URL must be/);
+  });
+
+  it('suggests the flag that was probably meant', () => {
+    expect(usageError(['--stat']).message).toMatch(/Did you mean --stats\?/);
+  });
+
+  it('points at --help', () => {
+    expect(usageError(['--stats', '--health']).hint).toBe('see proxy-cli --help');
+  });
+});
+
+describe('help and version', () => {
+  function printed(argv: string[]): string {
+    let text = '';
+    const result = parseArgv(argv, noEnv, { writeOut: (s) => (text += s) });
+    expect(result).toEqual({ kind: 'printed' });
+    return text;
+  }
+
+  it('--help lists every flag, the environment, examples and the exit codes', () => {
+    const help = printed(['--help']);
+    for (const flag of [
+      '--demo [name]',
+      '--stats',
+      '--task-id <id>',
+      '--list-tasks',
+      '--submit <path>',
+      '--cleanup [hours]',
+      '--health',
+      '--wait',
+      '--poll-interval <seconds>',
+      '--timeout <seconds>',
+      '--data <json|@file>',
+      '--method <method>',
+      '--status <status>',
+      '--limit <n>',
+      '--offset <n>',
+      '--url <url>',
+      '--api-key <key>',
+      '--json',
+      '--no-color',
+      '--version',
+    ]) {
+      expect(help).toContain(flag);
+    }
+    expect(help).toContain('PROXY_URL');
+    expect(help).toContain('PROXY_API_KEY');
+    expect(help).toContain('NO_COLOR');
+    expect(help).toMatch(/Examples:\n\s+proxy-cli --demo/);
+    expect(help).toMatch(/^ {2}124 +--timeout ran out/m);
+    expect(help).toMatch(/^ {2}130 +interrupted/m);
+  });
+
+  it('--version prints the package version', () => {
+    expect(printed(['--version']).trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});

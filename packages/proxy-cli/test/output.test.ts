@@ -1,0 +1,125 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { CliOptions } from '../src/options.js';
+import { Output, type OutputStreams } from '../src/output.js';
+import { resumeCommand } from '../src/resume.js';
+
+function fakeStream(isTTY: boolean, depth = 8) {
+  let text = '';
+  const stream = Object.assign(
+    new Writable({
+      write(chunk, _encoding, done) {
+        text += String(chunk);
+        done();
+      },
+    }),
+    { isTTY, getColorDepth: () => depth },
+  );
+  return { stream, text: () => text };
+}
+
+function setup(opts: {
+  tty: boolean;
+  env?: Record<string, string>;
+  json?: boolean;
+  color?: boolean;
+}) {
+  const out = fakeStream(opts.tty);
+  const err = fakeStream(opts.tty);
+  const streams: OutputStreams = { stdout: out.stream, stderr: err.stream, env: opts.env ?? {} };
+  const output = new Output(streams, { json: opts.json ?? false, color: opts.color ?? true });
+  return { output, stdout: out.text, stderr: err.text };
+}
+
+describe('colours', () => {
+  it.each<[string, Parameters<typeof setup>[0], number]>([
+    ['on a terminal', { tty: true }, 2],
+    ['off a terminal', { tty: false }, 0],
+    ['NO_COLOR set', { tty: true, env: { NO_COLOR: '1' } }, 0],
+    ['NO_COLOR empty counts as unset', { tty: true, env: { NO_COLOR: '' } }, 2],
+    ['--no-color', { tty: true, color: false }, 0],
+    ['--json', { tty: true, json: true }, 0],
+    ['FORCE_COLOR off a terminal', { tty: false, env: { FORCE_COLOR: '1' } }, 1],
+    ['FORCE_COLOR=0 on a terminal', { tty: true, env: { FORCE_COLOR: '0' } }, 0],
+    ['NO_COLOR beats FORCE_COLOR', { tty: false, env: { NO_COLOR: '1', FORCE_COLOR: '3' } }, 0],
+  ])('%s', (_name, opts, level) => {
+    const { output } = setup(opts);
+    expect(output.color.level).toBe(level);
+    expect(output.errColor.level).toBe(level);
+  });
+});
+
+describe('streams', () => {
+  it('data on stdout, notes and errors on stderr', () => {
+    const { output, stdout, stderr } = setup({ tty: false });
+    output.data('table');
+    output.note('hint');
+    output.error('error: x');
+    expect(stdout()).toBe('table\n');
+    expect(stderr()).toBe('hint\nerror: x\n');
+  });
+
+  it('--json: one document on stdout, no notes, errors still on stderr', () => {
+    const { output, stdout, stderr } = setup({ tty: true, json: true });
+    output.data('table');
+    output.note('hint');
+    expect(output.wroteDocument).toBe(false);
+    output.document({ a: 1 });
+    output.error('error: x');
+    expect(JSON.parse(stdout())).toEqual({ a: 1 });
+    expect(stderr()).toBe('error: x\n');
+    expect(output.wroteDocument).toBe(true);
+    expect(() => output.document({ b: 2 })).toThrow(/second JSON document/);
+  });
+
+  it('no spinner off a terminal or with --json', () => {
+    for (const opts of [{ tty: false }, { tty: true, json: true }]) {
+      const { output, stderr } = setup(opts);
+      expect(output.interactive).toBe(false);
+      const progress = output.progress('waiting');
+      progress.update('still waiting');
+      progress.stop();
+      expect(stderr()).toBe('');
+    }
+  });
+});
+
+describe('resume command', () => {
+  const base: CliOptions = {
+    action: { kind: 'task', taskId: 'x', wait: true },
+    url: 'http://localhost:8080',
+    urlSource: 'default',
+    json: false,
+    color: true,
+  };
+
+  it.each<[Partial<CliOptions>, string]>([
+    [{}, 'proxy-cli --task-id abc --wait'],
+    [
+      { url: 'http://proxy:9000', urlSource: 'flag' },
+      'proxy-cli --url http://proxy:9000 --task-id abc --wait',
+    ],
+    [
+      { url: 'http://proxy:9000', urlSource: 'env' },
+      'proxy-cli --url http://proxy:9000 --task-id abc --wait',
+    ],
+    [{ apiKey: 'secret', apiKeySource: 'flag' }, 'proxy-cli --api-key <key> --task-id abc --wait'],
+    [{ apiKey: 'secret', apiKeySource: 'env' }, 'proxy-cli --task-id abc --wait'],
+    [
+      { json: true, pollIntervalMs: 2500 },
+      'proxy-cli --task-id abc --wait --poll-interval 2.5 --json',
+    ],
+    [
+      { url: "http://h/it's", urlSource: 'flag' },
+      "proxy-cli --url 'http://h/it'\\''s' --task-id abc --wait",
+    ],
+  ])('%j', (overrides, command) => {
+    expect(resumeCommand({ ...base, ...overrides }, 'abc')).toBe(command);
+  });
+
+  it('never prints the API key', () => {
+    expect(
+      resumeCommand({ ...base, apiKey: 'hunter2', apiKeySource: 'flag' }, 'abc'),
+    ).not.toContain('hunter2');
+  });
+});
