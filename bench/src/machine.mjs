@@ -1,0 +1,30 @@
+// @ts-check
+// What the figures were measured on: they mean little without it.
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
+
+/**
+ * The CPU model from /proc/cpuinfo, falling back to what os.cpus() reports elsewhere.
+ * @param {string} cpuinfo
+ */
+export function cpuModel(cpuinfo) {
+  const match = /^model name\s*:\s*(.+)$/m.exec(cpuinfo);
+  return match?.[1]?.trim() ?? null;
+}
+
+/** @returns {import('./report-table.mjs').Machine} */
+export function describeMachine() {
+  let cpu = null;
+  try {
+    cpu = cpuModel(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    // not Linux: os.cpus() below
+  }
+  return {
+    cpu: cpu ?? cpus()[0]?.model ?? 'unknown CPU',
+    cores: availableParallelism(),
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${type()} ${release()}`,
+  };
+}

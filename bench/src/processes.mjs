@@ -1,0 +1,251 @@
+// @ts-check
+// Starts the servers a scenario measures, each as its own process so the driver's work does not
+// show up in their CPU time and their CPU time does not slow the driver.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnProxyServer } from 'test-support';
+import { haproxyConfig } from '../servers/haproxy-config.mjs';
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = join(benchDir, '..');
+
+/**
+ * @typedef {object} Server
+ * @property {string} name
+ * @property {string} url
+ * @property {number} port
+ * @property {number} pid
+ * @property {() => string} output what the process wrote so far (last 64 KiB)
+ * @property {() => Promise<void>} stop SIGTERM, then SIGKILL after a grace period
+ */
+
+const STOP_GRACE_MS = 10_000;
+const OUTPUT_KEEP = 64 * 1024;
+
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const live = new Set();
+// Whatever happens to the driver, no server it started outlives it.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/**
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {number} graceMs
+ */
+function stopChild(child, graceMs) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Spawns a command and resolves once `ready` finds the URL in its output (or, without a
+ * pattern, once `probePort` accepts connections).
+ * @param {{ name: string, command: string, args: string[], env?: NodeJS.ProcessEnv,
+ *   ready: RegExp | { probePort: number }, startTimeoutMs?: number }} options
+ * @returns {Promise<Server>}
+ */
+function startProcess({ name, command, args, env, ready, startTimeoutMs = 15_000 }) {
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let output = '';
+  const onData = (/** @type {Buffer} */ chunk) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    /** @param {string} url */
+    const done = (url) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const port = Number(new URL(url).port);
+      resolve({
+        name,
+        url,
+        port,
+        pid: /** @type {number} */ (child.pid),
+        output: () => output,
+        stop: () => stopChild(child, STOP_GRACE_MS),
+      });
+    };
+    /** @param {Error} err */
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    const timer = setTimeout(
+      () => fail(new Error(`${name} did not start in ${startTimeoutMs} ms:\n${output}`)),
+      startTimeoutMs,
+    );
+    child.once('error', fail);
+    child.once('exit', (code, signal) =>
+      fail(
+        new Error(
+          `${name} exited (code ${code}, signal ${signal}) before it was ready:\n${output}`,
+        ),
+      ),
+    );
+
+    if (ready instanceof RegExp) {
+      const check = () => {
+        const url = ready.exec(output)?.[1];
+        if (url) done(url);
+      };
+      child.stdout?.on('data', check);
+      child.stderr?.on('data', check);
+    } else {
+      const url = `http://127.0.0.1:${ready.probePort}`;
+      const probe = () => {
+        if (settled) return;
+        const socket = connect(ready.probePort, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          done(url);
+        });
+        socket.once('error', () => setTimeout(probe, 20));
+      };
+      probe();
+    }
+  });
+}
+
+/** A port that was free a moment ago, for servers that cannot be told to pick one. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * examples/slow-target, answering every request after `delayMs` unless the request says
+ * otherwise.
+ * @param {{ delayMs?: number }} [options]
+ */
+export function startTarget({ delayMs = 0 } = {}) {
+  return startProcess({
+    name: 'slow-target',
+    command: process.execPath,
+    args: [
+      join(repoRoot, 'examples/slow-target/bin.mjs'),
+      '--port',
+      '0',
+      '--delay-ms',
+      String(delayMs),
+    ],
+    ready: /slow-target listening on (http:\/\/\S+)/,
+  });
+}
+
+export function startBareFastify() {
+  return startProcess({
+    name: 'bare-fastify',
+    command: process.execPath,
+    args: [join(benchDir, 'servers/bare-fastify.mjs')],
+    ready: /bare-fastify listening on (http:\/\/\S+)/,
+  });
+}
+
+/**
+ * @typedef {object} ProxyOptions
+ * @property {Server} target
+ * @property {string[]} args flags beyond the target and the log level
+ * @property {string} [profileDir] when set, the proxy writes a CPU profile there on exit
+ * @property {number} [heapMiB] old-space limit, for the scenarios that hold a million tasks
+ */
+
+/**
+ * The built proxy-server (packages/proxy-server/dist/bin.js), via test-support.
+ * @param {ProxyOptions} options
+ * @returns {Promise<Server>}
+ */
+export async function startProxy({ target, args, profileDir, heapMiB }) {
+  const nodeOptions = [];
+  if (profileDir) nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  if (heapMiB) nodeOptions.push(`--max-old-space-size=${heapMiB}`);
+  const proxy = await spawnProxyServer({
+    args: [
+      '--target-host',
+      '127.0.0.1',
+      '--target-port',
+      String(target.port),
+      '--log-level',
+      'warn',
+      // Some scenarios leave calls in flight to a target that answers in an hour.
+      '--shutdown-grace',
+      '1',
+      ...args,
+    ],
+    env: nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(' ') } : {},
+  });
+  return {
+    name: 'proxy-server',
+    url: proxy.url,
+    port: Number(new URL(proxy.url).port),
+    pid: /** @type {number} */ (proxy.child.pid),
+    output: proxy.output,
+    stop: () => stopChild(proxy.child, STOP_GRACE_MS),
+  };
+}
+
+/** Why HAProxy cannot run here, or null when it can. */
+export function haproxyUnavailable() {
+  const probe = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    return 'haproxy is not installed (Debian: apt-get install -y haproxy)';
+  }
+  return null;
+}
+
+/**
+ * HAProxy in front of `target` with `server ... maxconn <maxconn>`.
+ * @param {{ target: Server, maxconn: number }} options
+ * @returns {Promise<Server>}
+ */
+export async function startHaproxy({ target, maxconn }) {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-haproxy-'));
+  const config = join(dir, 'haproxy.cfg');
+  const listenPort = await freePort();
+  await writeFile(config, haproxyConfig({ listenPort, targetPort: target.port, maxconn }));
+  const server = await startProcess({
+    name: 'haproxy',
+    command: 'haproxy',
+    args: ['-f', config, '-db'],
+    ready: { probePort: listenPort },
+  });
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,172 @@
+// @ts-check
+// Scenario 2: completed tasks per second through a concurrency cap of 50 in front of a target
+// that takes 20 ms, against the ideal 50 / 20 ms and against HAProxy holding the same cap in
+// front of the same target.
+import { now, openPool, runConcurrently } from '../load.mjs';
+import { haproxyUnavailable, startHaproxy, startProxy, startTarget } from '../processes.mjs';
+import { submitTask, waitForFinished } from '../proxy-api.mjs';
+
+/** @typedef {import('../scenario.d.ts').Scenario} Scenario */
+
+const TARGET_MS = 20;
+const CAP = 50;
+const IDEAL = CAP / (TARGET_MS / 1000);
+/** Requests the driver keeps open at once: well above the cap so the cap is what limits. */
+const DRIVER_CONCURRENCY = 200;
+/** @param {boolean} quick */
+const taskCount = (quick) => (quick ? 2_000 : 10_000);
+const WARMUP = 500;
+
+/**
+ * Requests per second straight to the target with the cap's concurrency: what the target
+ * itself allows, timer slack and all.
+ * @param {string} url
+ * @param {number} count
+ */
+async function straight(url, count) {
+  const pool = openPool(url, CAP);
+  const call = async () => {
+    const res = await pool.request({ path: '/api/function1', method: 'GET' });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`target answered ${res.statusCode}`);
+  };
+  try {
+    await runConcurrently(WARMUP, CAP, call);
+    const started = now();
+    await runConcurrently(count, CAP, call);
+    return count / ((now() - started) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Tasks per second through the proxy: from the first submission until /stats counts them all
+ * completed.
+ * @param {string} url
+ * @param {number} count
+ */
+async function throughProxy(url, count) {
+  const pool = openPool(url, DRIVER_CONCURRENCY);
+  try {
+    await runConcurrently(WARMUP, DRIVER_CONCURRENCY, () => submitTask(pool, '/api/function1'));
+    await waitForFinished(pool, WARMUP, { timeoutMs: 60_000 });
+    const started = now();
+    await runConcurrently(count, DRIVER_CONCURRENCY, () => submitTask(pool, '/api/function1'));
+    await waitForFinished(pool, WARMUP + count, { timeoutMs: 120_000, intervalMs: 5 });
+    return count / ((now() - started) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Requests per second through HAProxy: each request is held open until the target answers,
+ * which is how a synchronous forwarder completes a task.
+ * @param {string} url
+ * @param {number} count
+ */
+async function throughHaproxy(url, count) {
+  const pool = openPool(url, DRIVER_CONCURRENCY);
+  const call = async () => {
+    const res = await pool.request({ path: '/api/function1', method: 'GET' });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`HAProxy answered ${res.statusCode}`);
+  };
+  try {
+    await runConcurrently(WARMUP, DRIVER_CONCURRENCY, call);
+    const started = now();
+    await runConcurrently(count, DRIVER_CONCURRENCY, call);
+    return count / ((now() - started) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** @type {Scenario} */
+export const endToEnd = {
+  id: 'end-to-end',
+  title: '2. End-to-end throughput under a cap of 50',
+  describe(quick) {
+    return (
+      `${taskCount(quick).toLocaleString('en-US')} tasks after ${WARMUP} warm-up tasks, target ` +
+      `latency ${TARGET_MS} ms (slow-target --delay-ms ${TARGET_MS}), cap ${CAP}: proxy with ` +
+      `--max-concurrent ${CAP} --num-workers ${CAP}, all tasks submitted by ${DRIVER_CONCURRENCY} ` +
+      'concurrent submitters, timed until /stats counts them completed; HAProxy 1 thread with ' +
+      `\`server ... maxconn ${CAP}\`, ${DRIVER_CONCURRENCY} concurrent requests. Ideal = ` +
+      `${CAP} / ${TARGET_MS} ms = ${IDEAL.toLocaleString('en-US')}/s; straight to the target with ` +
+      `${CAP} requests at a time shows what the target itself allows.`
+    );
+  },
+  rows: () => [
+    {
+      id: 'direct',
+      label: 'straight to the target, 50 at a time: requests per second',
+      measure: 'direct_tps',
+      unit: '/s',
+      limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
+    },
+    {
+      id: 'haproxy',
+      label: 'HAProxy maxconn 50: requests per second',
+      measure: 'haproxy_tps',
+      unit: '/s',
+      limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
+    },
+    {
+      id: 'proxy',
+      label: 'proxy: completed tasks per second',
+      measure: 'proxy_tps',
+      unit: '/s',
+      limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
+      target: { on: 'ratio', op: '>=', value: 0.9, notBelowRatioOf: 'haproxy' },
+    },
+  ],
+  async start(ctx) {
+    const count = taskCount(ctx.quick);
+    const target = await startTarget({ delayMs: TARGET_MS });
+    const noHaproxy = haproxyUnavailable();
+    return {
+      unavailable: noHaproxy
+        ? { haproxy_tps: noHaproxy }
+        : /** @type {Record<string, string>} */ ({}),
+      async runOnce() {
+        /** @type {Record<string, number>} */
+        const measures = { direct_tps: await straight(target.url, count) };
+        if (!noHaproxy) {
+          const haproxy = await startHaproxy({ target, maxconn: CAP });
+          try {
+            measures.haproxy_tps = await throughHaproxy(haproxy.url, count);
+          } finally {
+            await haproxy.stop();
+          }
+        }
+        const proxy = await startProxy({
+          target,
+          args: [
+            '--max-concurrent',
+            String(CAP),
+            '--num-workers',
+            String(CAP),
+            '--max-queue-size',
+            String(count + WARMUP),
+          ],
+          profileDir: ctx.profileDir,
+        });
+        try {
+          measures.proxy_tps = await throughProxy(proxy.url, count);
+        } finally {
+          await proxy.stop();
+        }
+        const rate = (/** @type {number | undefined} */ tps) =>
+          tps === undefined ? 'n/a' : `${Math.round(tps)}/s`;
+        ctx.log(
+          `end-to-end: direct ${rate(measures.direct_tps)}, proxy ${rate(measures.proxy_tps)}, ` +
+            `HAProxy ${rate(measures.haproxy_tps)}`,
+        );
+        return measures;
+      },
+      stop: () => target.stop(),
+    };
+  },
+};

@@ -1,0 +1,11 @@
+// @ts-check
+// The scenarios in the order of the issue; run.mjs runs them one at a time.
+import { endToEnd } from './end-to-end.mjs';
+import { memory } from './memory.mjs';
+import { overhead } from './overhead.mjs';
+import { readLatency } from './read-latency.mjs';
+import { submitThroughput } from './submit-throughput.mjs';
+import { timeToResult } from './time-to-result.mjs';
+
+/** @type {import('../scenario.d.ts').Scenario[]} */
+export const scenarios = [submitThroughput, endToEnd, overhead, timeToResult, memory, readLatency];

@@ -1,0 +1,152 @@
+// @ts-check
+// Scenario 5b: /stats and /tasks?limit=100 must cost the same with a million tasks as with
+// ten thousand. One proxy is filled step by step (zero-latency target, high concurrency, small
+// results so a million fit comfortably), and at each step both reads are timed one at a time on
+// an otherwise idle proxy.
+import { now, openPool, runConcurrently } from '../load.mjs';
+import { startProxy, startTarget } from '../processes.mjs';
+import { submitTask, waitForFinished } from '../proxy-api.mjs';
+import { percentile } from '../stats.mjs';
+
+/** @typedef {import('../scenario.d.ts').Scenario} Scenario */
+/** @typedef {import('../aggregate.mjs').RowSpec} RowSpec */
+/** @typedef {import('undici').Pool} Pool */
+
+const LIMIT_MS = 5;
+const FLAT_FACTOR = 2;
+const SUBMITTERS = 128;
+const READS = ['stats', 'tasks'];
+const PATHS = { stats: '/stats', tasks: '/tasks?limit=100' };
+/** @param {boolean} quick */
+const sizes = (quick) =>
+  quick
+    ? { levels: [1_000, 10_000], samples: 200 }
+    : { levels: [10_000, 100_000, 1_000_000], samples: 1_000 };
+const WARMUP_READS = 50;
+
+/** @param {number} n */
+const short = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
+
+/**
+ * p99 of `samples` sequential reads of `path`, after a few unmeasured ones.
+ * @param {Pool} pool
+ * @param {string} path
+ * @param {number} samples
+ */
+async function readP99(pool, path, samples) {
+  /** @type {number[]} */
+  const times = [];
+  for (let i = 0; i < WARMUP_READS + samples; i++) {
+    const t0 = now();
+    const res = await pool.request({ path, method: 'GET' });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode}`);
+    if (i >= WARMUP_READS) times.push(now() - t0);
+  }
+  return percentile(times, 99);
+}
+
+/** @param {number[]} levels */
+function rowsFor(levels) {
+  const largest = /** @type {number} */ (levels[levels.length - 1]);
+  const smallest = /** @type {number} */ (levels[0]);
+  /** @type {RowSpec[]} */
+  const rows = [];
+  for (const read of READS) {
+    const path = PATHS[/** @type {'stats' | 'tasks'} */ (read)];
+    for (const level of levels) {
+      rows.push({
+        id: `${read}-${level}`,
+        label: `${path} p99 at ${short(level)} tasks`,
+        measure: `${read}_p99_ms_${level}`,
+        unit: 'ms',
+        limit: { label: `${LIMIT_MS} ms`, value: LIMIT_MS },
+        ...(level === largest && { target: { on: 'ratio', op: '<=', value: 1 } }),
+      });
+    }
+    rows.push({
+      id: `${read}-growth`,
+      label: `${path} p99 growth ${short(smallest)} → ${short(largest)}`,
+      measure: `${read}_growth`,
+      unit: '×',
+      target: { on: 'figure', op: '<=', value: FLAT_FACTOR },
+    });
+  }
+  return rows;
+}
+
+/** @type {Scenario} */
+export const readLatency = {
+  id: 'read-latency',
+  title: '5b. /stats and /tasks latency as the store grows',
+  describe(quick) {
+    const { levels, samples } = sizes(quick);
+    return (
+      `One proxy (memory store, --max-concurrent 64 --num-workers 64, old space 8 GiB) filled ` +
+      `to ${levels.map(short).join(', ')} finished tasks (GET /api/function1 on a ` +
+      `zero-latency target, ${SUBMITTERS} submitters); at each step ${samples.toLocaleString('en-US')} ` +
+      `sequential reads of each endpoint after ${WARMUP_READS} unmeasured ones. "Flat" is ` +
+      `read as p99 at the largest store ≤ ${FLAT_FACTOR} × p99 at the smallest.`
+    );
+  },
+  rows: (quick) => rowsFor(sizes(quick).levels),
+  async start(ctx) {
+    const { levels, samples } = sizes(ctx.quick);
+    const target = await startTarget();
+    return {
+      unavailable: {},
+      async runOnce() {
+        const largest = /** @type {number} */ (levels[levels.length - 1]);
+        const proxy = await startProxy({
+          target,
+          args: [
+            '--max-concurrent',
+            '64',
+            '--num-workers',
+            '64',
+            '--max-queue-size',
+            String(largest),
+            '--retention',
+            '0',
+          ],
+          profileDir: ctx.profileDir,
+          heapMiB: 8192,
+        });
+        const pool = openPool(proxy.url, SUBMITTERS);
+        const reader = openPool(proxy.url, 1);
+        try {
+          /** @type {Record<string, number>} */
+          const measures = {};
+          let filled = 0;
+          for (const level of levels) {
+            const started = now();
+            await runConcurrently(level - filled, SUBMITTERS, () =>
+              submitTask(pool, '/api/function1', { method: 'GET' }),
+            );
+            await waitForFinished(pool, level, { timeoutMs: 1_800_000, intervalMs: 200 });
+            filled = level;
+            for (const read of READS) {
+              const path = PATHS[/** @type {'stats' | 'tasks'} */ (read)];
+              measures[`${read}_p99_ms_${level}`] = await readP99(reader, path, samples);
+            }
+            ctx.log(
+              `read latency at ${short(level)} (filled in ${((now() - started) / 1000).toFixed(1)} s): ` +
+                `/stats p99 ${measures[`stats_p99_ms_${level}`]?.toFixed(2)} ms, ` +
+                `/tasks p99 ${measures[`tasks_p99_ms_${level}`]?.toFixed(2)} ms`,
+            );
+          }
+          for (const read of READS) {
+            const first = /** @type {number} */ (measures[`${read}_p99_ms_${levels[0]}`]);
+            const last = /** @type {number} */ (measures[`${read}_p99_ms_${largest}`]);
+            measures[`${read}_growth`] = last / first;
+          }
+          return measures;
+        } finally {
+          await Promise.all([pool.close(), reader.close()]);
+          await proxy.stop();
+        }
+      },
+      stop: () => target.stop(),
+    };
+  },
+};

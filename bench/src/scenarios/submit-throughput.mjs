@@ -1,0 +1,114 @@
+// @ts-check
+// Scenario 1: how fast the proxy accepts work, against the framework's own limit. The target
+// is too slow to drain anything, so every submission stays queued and the figure is the
+// submit path alone: read and validate the body, create the task, enqueue, answer 202.
+import autocannon from 'autocannon';
+import { startBareFastify, startProxy, startTarget } from '../processes.mjs';
+
+/** @typedef {import('../scenario.d.ts').Scenario} Scenario */
+
+/** A JSON body of exactly 1,024 bytes. */
+export function oneKilobyteJson() {
+  const base = JSON.stringify({ model: 'bench', input: '' });
+  return JSON.stringify({ model: 'bench', input: 'x'.repeat(1024 - base.length) });
+}
+
+const CONNECTIONS = 50;
+/** @param {boolean} quick */
+const sizes = (quick) => (quick ? { warmupS: 1, durationS: 2 } : { warmupS: 2, durationS: 10 });
+
+/**
+ * Requests per second answered 202, and their p99 latency; any other answer invalidates the run.
+ * @param {string} url
+ * @param {number} durationS
+ * @param {string} body
+ */
+async function hammer(url, durationS, body) {
+  const result = await autocannon({
+    url: `${url}/api/x`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: durationS,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(
+      `${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors in ${durationS} s ` +
+        `(status codes: ${JSON.stringify(result.statusCodeStats)})`,
+    );
+  }
+  return { rps: result['2xx'] / result.duration, p99: result.latency.p99 };
+}
+
+/** @type {Scenario} */
+export const submitThroughput = {
+  id: 'submit',
+  title: '1. Submit throughput',
+  describe(quick) {
+    const { durationS } = sizes(quick);
+    return (
+      `autocannon, ${CONNECTIONS} connections, ${durationS} s per server after a warm-up: ` +
+      'POST /api/x with a 1,024-byte JSON body. The proxy (memory store, --max-concurrent 1, ' +
+      '--max-queue-size 10,000,000) forwards to a target that answers after an hour, so every ' +
+      'task stays queued; the limit is a bare Fastify 5 route that parses the same body and ' +
+      'answers the same 202 body with a response schema. Fresh processes each run.'
+    );
+  },
+  rows: () => [
+    {
+      id: 'proxy',
+      label: 'proxy: 202 answers per second',
+      measure: 'proxy_rps',
+      unit: 'req/s',
+      limit: { label: 'bare Fastify 202', measure: 'bare_rps' },
+      target: { on: 'ratio', op: '>=', value: 0.7 },
+    },
+    {
+      id: 'proxy-p99',
+      label: 'proxy: submit latency p99',
+      measure: 'proxy_p99_ms',
+      unit: 'ms',
+      limit: { label: 'bare Fastify 202', measure: 'bare_p99_ms' },
+    },
+  ],
+  async start(ctx) {
+    const { warmupS, durationS } = sizes(ctx.quick);
+    const body = oneKilobyteJson();
+    const target = await startTarget({ delayMs: 3_600_000 });
+    return {
+      unavailable: {},
+      async runOnce() {
+        const bare = await startBareFastify();
+        let bareFigures;
+        try {
+          await hammer(bare.url, warmupS, body);
+          bareFigures = await hammer(bare.url, durationS, body);
+        } finally {
+          await bare.stop();
+        }
+        const proxy = await startProxy({
+          target,
+          args: ['--max-concurrent', '1', '--num-workers', '1', '--max-queue-size', '10000000'],
+          profileDir: ctx.profileDir,
+        });
+        try {
+          await hammer(proxy.url, warmupS, body);
+          const proxyFigures = await hammer(proxy.url, durationS, body);
+          ctx.log(
+            `submit: proxy ${Math.round(proxyFigures.rps)} req/s, bare ${Math.round(bareFigures.rps)} req/s`,
+          );
+          return {
+            proxy_rps: proxyFigures.rps,
+            bare_rps: bareFigures.rps,
+            proxy_p99_ms: proxyFigures.p99,
+            bare_p99_ms: bareFigures.p99,
+          };
+        } finally {
+          await proxy.stop();
+        }
+      },
+      stop: () => target.stop(),
+    };
+  },
+};
