@@ -3,7 +3,7 @@ export const FIRST_POLL_DELAY_MS = 500;
 /** Each further poll waits this much longer, until the ceiling for the task's age is reached. */
 export const POLL_GROWTH = 1.5;
 /** Jitter takes off up to this share of a delay, never adds to it, so the ceiling holds. */
-export const JITTER_RATIO = 0.2;
+export const JITTER_RATIO = 0.1;
 /** Shortest delay the SDK accepts from a server hint, so `Retry-After: 0` cannot make it spin. */
 export const MIN_HINT_DELAY_MS = 250;
 
@@ -19,22 +19,23 @@ export function pollCeilingMs(elapsedMs: number): number {
 
 /**
  * The adaptive schedule, without jitter: 0.5 s, then 1.5 times longer per poll, never longer than
- * {@link pollCeilingMs} for the task's age.
+ * {@link pollCeilingMs} for the task's age. Whole milliseconds, as timers use.
  *
  * @param elapsedMs Age of the task, in milliseconds.
  * @param attempt Polls already made in this wait (0 for the first).
  */
 export function adaptivePollDelay(elapsedMs: number, attempt: number): number {
   const growing = FIRST_POLL_DELAY_MS * POLL_GROWTH ** Math.max(0, attempt);
-  return Math.min(pollCeilingMs(Math.max(0, elapsedMs)), growing);
+  return Math.round(Math.min(pollCeilingMs(Math.max(0, elapsedMs)), growing));
 }
 
 /**
  * Spreads waiting clients apart so they do not poll in step: answers a delay in
- * `(delayMs * (1 - JITTER_RATIO), delayMs]`, never longer than the one given.
+ * `[delayMs * (1 - JITTER_RATIO), delayMs]` (rounded to whole milliseconds), never longer than the
+ * one given.
  *
  * @param random Source of numbers in [0, 1); `Math.random` unless a test pins it.
  */
 export function withJitter(delayMs: number, random: () => number = Math.random): number {
-  return delayMs * (1 - JITTER_RATIO * random());
+  return Math.round(delayMs * (1 - JITTER_RATIO * random()));
 }

@@ -1,0 +1,297 @@
+import { describe, expect, it } from 'vitest';
+import { ProxyClient } from '../src/index.js';
+import { dataReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
+import { BASE_URL, createTestServer } from './helpers/test-server.js';
+
+const server = createTestServer();
+const client = () => new ProxyClient({ baseUrl: BASE_URL });
+
+describe('constructor', () => {
+  it('keeps the base URL without a trailing slash', () => {
+    expect(new ProxyClient({ baseUrl: 'http://localhost:8080/' }).baseUrl).toBe(
+      'http://localhost:8080',
+    );
+  });
+
+  it.each(['localhost:8080', 'ftp://host', 'not a url', 'http://host/?q=1'])(
+    'rejects the base URL %j at once',
+    (baseUrl) => {
+      expect(() => new ProxyClient({ baseUrl })).toThrow(TypeError);
+    },
+  );
+
+  it.each([{ retry: { reads: -1 } }, { retry: { reads: 1.5 } }, { timeoutMs: 0 }])(
+    'rejects %j',
+    (options) => {
+      expect(() => new ProxyClient({ baseUrl: BASE_URL, ...options })).toThrow(RangeError);
+    },
+  );
+
+  it('sends the API key, extra headers and JSON accept on every request', async () => {
+    const route = server.on('get', '/stats', dataReply({}));
+    const proxy = new ProxyClient({
+      baseUrl: BASE_URL,
+      apiKey: 's3cret',
+      headers: { 'x-app': 'a' },
+    });
+    await proxy.getStats();
+    const { headers } = route.calls[0]!;
+    expect(headers.get('authorization')).toBe('Bearer s3cret');
+    expect(headers.get('x-app')).toBe('a');
+    expect(headers.get('accept')).toBe('application/json');
+  });
+
+  it('keeps a path prefix of the base URL', async () => {
+    const route = server.on('get', '/proxy/stats', dataReply({}));
+    await new ProxyClient({ baseUrl: `${BASE_URL}/proxy/` }).getStats();
+    expect(route.calls).toHaveLength(1);
+  });
+
+  it('uses the fetch and hooks it is given', async () => {
+    server.on('get', '/stats', dataReply({ seen: true }));
+    const fetched: string[] = [];
+    const hooked: string[] = [];
+    const proxy = new ProxyClient({
+      baseUrl: BASE_URL,
+      fetch: (input, init) => {
+        fetched.push(input instanceof Request ? input.url : String(input));
+        return fetch(input, init);
+      },
+      hooks: { beforeRequest: [(request) => void hooked.push(request.method)] },
+    });
+    expect(await proxy.getStats()).toEqual({ seen: true });
+    expect(fetched).toEqual([`${BASE_URL}/stats`]);
+    expect(hooked).toEqual(['GET']);
+  });
+});
+
+describe('submitTask', () => {
+  it.each([
+    ['api/function1', '/api/function1'],
+    ['/api/function1', '/api/function1'],
+    ['function1', '/api/function1'],
+    ['nested/path', '/api/nested/path'],
+  ])('sends %j to %s and answers the task id', async (path, expected) => {
+    const route = server.on('all', '/api/*', submitReply());
+    expect(await client().submitTask(path, { param1: 'value1' })).toBe(TASK_ID);
+    const call = route.calls[0]!;
+    expect(call.method).toBe('POST');
+    expect(call.path).toBe(expected);
+    expect(JSON.parse(call.body)).toEqual({ param1: 'value1' });
+    expect(call.headers.get('content-type')).toBe('application/json');
+  });
+
+  it('forwards method, headers and query, keeping a query already in the path', async () => {
+    const route = server.on('put', '/api/report', submitReply());
+    await client().submitTask('api/report?year=2026', 'plain text', {
+      method: 'put',
+      headers: { 'x-trace': 't1', 'content-type': 'text/plain' },
+      query: { page: 2, draft: true, q: 'a b' },
+    });
+    const call = route.calls[0]!;
+    expect(call.method).toBe('PUT');
+    expect(call.url.search).toBe('?year=2026&page=2&draft=true&q=a+b');
+    expect(call.headers.get('x-trace')).toBe('t1');
+    expect(call.headers.get('content-type')).toBe('text/plain');
+    expect(call.body).toBe('plain text');
+  });
+
+  it('sends bytes, ArrayBuffers and Blobs as they are', async () => {
+    const route = server.on('post', '/api/echo', submitReply());
+    const bytes = new Uint8Array([0, 1, 2, 255]);
+    await client().submitTask('echo', bytes);
+    await client().submitTask('echo', bytes.buffer);
+    await client().submitTask('echo', new Blob([bytes]));
+    const sent = route.calls.map((call) => [...call.bytes]);
+    expect(sent).toEqual([
+      [0, 1, 2, 255],
+      [0, 1, 2, 255],
+      [0, 1, 2, 255],
+    ]);
+  });
+
+  it('sends no body for undefined and JSON for null', async () => {
+    const route = server.on('post', '/api/echo', submitReply());
+    await client().submitTask('echo');
+    await client().submitTask('echo', null);
+    expect(route.calls.map((call) => call.body)).toEqual(['', 'null']);
+  });
+
+  it('submits a GET without a body and refuses one with a body', async () => {
+    const route = server.on('get', '/api/function1', submitReply());
+    await client().submitTask('function1', undefined, { method: 'GET' });
+    expect(route.calls).toHaveLength(1);
+    await expect(client().submitTask('function1', { a: 1 }, { method: 'GET' })).rejects.toThrow(
+      TypeError,
+    );
+  });
+
+  it('refuses an empty path', async () => {
+    await expect(client().submitTask('/')).rejects.toThrow(TypeError);
+  });
+
+  it('rejects an answer without a task id as invalid_response', async () => {
+    server.on('post', '/api/function1', { status: 202, json: { success: true } });
+    await expect(client().submitTask('function1', {})).rejects.toMatchObject({
+      name: 'ProxyError',
+      code: 'invalid_response',
+    });
+  });
+});
+
+describe('getTask', () => {
+  it('reads one task, escaping the id in the path', async () => {
+    const task = makeTask({ status: 'processing' });
+    const route = server.on('get', '/task/:id', taskReply(task));
+    expect(await client().getTask('a/b')).toEqual(task);
+    expect(route.calls[0]!.url.pathname).toBe('/task/a%2Fb');
+  });
+
+  it('refuses an empty id', async () => {
+    await expect(client().getTask('')).rejects.toThrow(TypeError);
+  });
+
+  it('rejects a body that is not a task as invalid_response', async () => {
+    server.on('get', '/task/:id', dataReply({ nope: 1 }));
+    await expect(client().getTask(TASK_ID)).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+
+  it('rejects a body that is not JSON as invalid_response', async () => {
+    server.on('get', '/task/:id', { text: '<html>hello</html>' });
+    await expect(client().getTask(TASK_ID)).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+});
+
+describe('listTasks and iterateTasks', () => {
+  it('passes filter and pagination as query parameters', async () => {
+    const list = { tasks: [makeTask()], total: 1, limit: 10, offset: 5 };
+    const route = server.on('get', '/tasks', dataReply(list));
+    expect(await client().listTasks({ status: 'pending', limit: 10, offset: 5 })).toEqual(list);
+    expect(Object.fromEntries(route.calls[0]!.query)).toEqual({
+      status: 'pending',
+      limit: '10',
+      offset: '5',
+    });
+  });
+
+  it('sends no query parameters it was not given', async () => {
+    const route = server.on(
+      'get',
+      '/tasks',
+      dataReply({ tasks: [], total: 0, limit: 50, offset: 0 }),
+    );
+    await client().listTasks();
+    expect(route.calls[0]!.url.search).toBe('');
+  });
+
+  it('rejects a list without tasks as invalid_response', async () => {
+    server.on('get', '/tasks', dataReply({ total: 0 }));
+    await expect(client().listTasks()).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+
+  it('walks every page once, skipping tasks pushed onto the next page', async () => {
+    const ids = ['t1', 't2', 't3', 't4', 't5'];
+    const route = server.on('get', '/tasks', (call) => {
+      const offset = Number(call.query.get('offset'));
+      const limit = Number(call.query.get('limit'));
+      // A new task arrived after the first page, pushing t2 onto the second page again.
+      const all = call.query.get('offset') === '0' ? ids : ['t0', ...ids];
+      const tasks = all.slice(offset, offset + limit).map((id) => makeTask({ task_id: id }));
+      return dataReply({ tasks, total: all.length, limit, offset });
+    });
+    const seen: string[] = [];
+    for await (const task of client().iterateTasks({ pageSize: 2, status: 'completed' })) {
+      seen.push(task.task_id);
+    }
+    expect(seen).toEqual(['t1', 't2', 't3', 't4', 't5']);
+    expect(route.calls.map((call) => call.query.get('offset'))).toEqual(['0', '2', '4']);
+    expect(route.calls.every((call) => call.query.get('status') === 'completed')).toBe(true);
+  });
+
+  it('stops on an empty page even when the total says more', async () => {
+    const route = server.on(
+      'get',
+      '/tasks',
+      dataReply({ tasks: [], total: 10, limit: 100, offset: 0 }),
+    );
+    const seen = [];
+    for await (const task of client().iterateTasks()) seen.push(task);
+    expect(seen).toEqual([]);
+    expect(route.calls).toHaveLength(1);
+  });
+
+  it('refuses a page size that is not a positive integer', async () => {
+    await expect(client().iterateTasks({ pageSize: 0 }).next()).rejects.toThrow(RangeError);
+  });
+});
+
+describe('getStats, cleanupTasks, health, info', () => {
+  it('getStats answers the data', async () => {
+    server.on('get', '/stats', dataReply({ queue_size: 3 }));
+    expect(await client().getStats()).toEqual({ queue_size: 3 });
+  });
+
+  it('cleanupTasks sends DELETE with max_age_hours and answers the count', async () => {
+    const route = server.on('delete', '/tasks/cleanup', dataReply({ removed: 4 }));
+    expect(await client().cleanupTasks({ maxAgeHours: 2 })).toEqual({ removed: 4 });
+    expect(route.calls[0]!.query.get('max_age_hours')).toBe('2');
+    await client().cleanupTasks();
+    expect(route.calls[1]!.url.search).toBe('');
+  });
+
+  it('cleanupTasks rejects an answer without a count', async () => {
+    server.on('delete', '/tasks/cleanup', dataReply({}));
+    await expect(client().cleanupTasks()).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+
+  it('health answers the body as it is', async () => {
+    const body = {
+      success: true,
+      status: 'ok',
+      target: { url: 'x', reachable: true, latency_ms: 3 },
+    };
+    server.on('get', '/health', { json: body });
+    expect(await client().health()).toEqual(body);
+  });
+
+  it('health rejects a body that is not a health answer', async () => {
+    server.on('get', '/health', { json: { hello: 1 } });
+    await expect(client().health()).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+
+  const info = { name: 'proxy-server', version: '0.1.0', target: 'http://t:8000', endpoints: [] };
+  it.each([
+    ['wrapped in data', { success: true, data: info }],
+    ['beside success', { success: true, ...info }],
+  ])('info reads the description %s', async (_, body) => {
+    server.on('get', '/', { json: body });
+    expect(await client().info()).toMatchObject(info);
+  });
+
+  it('info rejects something that is not a proxy', async () => {
+    server.on('get', '/', { json: { success: true, data: { hello: 1 } } });
+    await expect(client().info()).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+});
+
+describe('run', () => {
+  it('submits, waits and answers the result body', async () => {
+    server.on('post', '/api/function1', submitReply());
+    server.on('get', '/task/:id', taskReply(makeTask({ status: 'completed' })));
+    expect(await client().run<{ ok: boolean }>('function1', { a: 1 })).toEqual({ ok: true });
+  });
+
+  it('rejects with TaskFailedError carrying the task when it failed', async () => {
+    const failed = makeTask({
+      status: 'failed',
+      result: { status_code: 500, headers: {}, body: 'boom', body_encoding: 'text' },
+    });
+    server.on('post', '/api/fail', submitReply());
+    server.on('get', '/task/:id', taskReply(failed));
+    const error = await client()
+      .run('fail')
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TaskFailedError', code: 'task_failed', task: failed });
+    expect(String(error)).toContain('the target answered 500');
+  });
+});

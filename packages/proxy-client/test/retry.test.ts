@@ -1,0 +1,168 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  ProxyClient,
+  ProxyResponseError,
+  ProxyUnreachableError,
+  QueueFullError,
+} from '../src/index.js';
+import { dataReply, errorReply, submitReply, TASK_ID } from './helpers/fixtures.js';
+import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';
+
+const server = createTestServer();
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Runs `promise` to its end under fake timers, advancing time far enough for every retry. */
+async function settle<T>(promise: Promise<T>, ms = 120_000): Promise<T> {
+  const outcome = promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  await vi.advanceTimersByTimeAsync(ms);
+  const result = await outcome;
+  if ('error' in result) throw result.error;
+  return result.value;
+}
+
+const offsets = (calls: { at: number }[]) => calls.map((call) => call.at - calls[0]!.at);
+
+describe('reads', () => {
+  it('retry network errors and 5xx twice by default, with backoff, then succeed', async () => {
+    useFakeClock();
+    const route = server.on(
+      'get',
+      '/stats',
+      { network: true },
+      errorReply(502, 'bad_gateway'),
+      dataReply({ ok: 1 }),
+    );
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    expect(await settle(proxy.getStats())).toEqual({ ok: 1 });
+    expect(offsets(route.calls)).toEqual([0, 300, 900]);
+  });
+
+  it('give up after retry.reads retries with the last error', async () => {
+    useFakeClock();
+    const route = server.on('get', '/task/:id', { network: true });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, retry: { reads: 3 } });
+    await expect(settle(proxy.getTask(TASK_ID))).rejects.toBeInstanceOf(ProxyUnreachableError);
+    expect(route.calls).toHaveLength(4);
+  });
+
+  it('are not retried with retry.reads 0', async () => {
+    const route = server.on('get', '/stats', errorReply(500, 'internal_error'));
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, retry: { reads: 0 } });
+    await expect(proxy.getStats()).rejects.toBeInstanceOf(ProxyResponseError);
+    expect(route.calls).toHaveLength(1);
+  });
+
+  it.each([
+    [400, 'invalid_query'],
+    [401, 'unauthorized'],
+    [404, 'task_not_found'],
+    [503, 'queue_full'],
+  ])('are not retried on %i %s', async (status, code) => {
+    const route = server.on('get', '/task/:id', errorReply(status, code));
+    await expect(new ProxyClient({ baseUrl: BASE_URL }).getTask(TASK_ID)).rejects.toMatchObject({
+      code,
+    });
+    expect(route.calls).toHaveLength(1);
+  });
+
+  it('are not retried after a request timeout', async () => {
+    const route = server.on('get', '/stats', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return dataReply({});
+    });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, timeoutMs: 20 });
+    await expect(proxy.getStats()).rejects.toMatchObject({ code: 'request_timeout' });
+    expect(route.calls).toHaveLength(1);
+  });
+
+  it('cleanup (an idempotent DELETE) is retried like a read', async () => {
+    useFakeClock();
+    const route = server.on(
+      'delete',
+      '/tasks/cleanup',
+      { network: true },
+      dataReply({ removed: 1 }),
+    );
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    expect(await settle(proxy.cleanupTasks())).toEqual({ removed: 1 });
+    expect(route.calls).toHaveLength(2);
+  });
+});
+
+describe('submissions', () => {
+  it.each([
+    ['a network error', { network: true } as const],
+    ['a 500', errorReply(500, 'internal_error')],
+    ['a 503 shutting_down', errorReply(503, 'shutting_down', { 'retry-after': '1' })],
+  ])('are never retried after %s: the task may exist', async (_, reply) => {
+    const route = server.on('post', '/api/x', reply);
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    await expect(proxy.submitTask('x', {}, { queueFullRetries: 3 })).rejects.toBeDefined();
+    expect(route.calls).toHaveLength(1);
+  });
+
+  it('are not retried on queue_full unless asked', async () => {
+    const route = server.on(
+      'post',
+      '/api/x',
+      errorReply(503, 'queue_full', { 'retry-after': '1' }),
+    );
+    const error = await new ProxyClient({ baseUrl: BASE_URL }).submitTask('x').catch((e) => e);
+    expect(error).toBeInstanceOf(QueueFullError);
+    expect(route.calls).toHaveLength(1);
+  });
+
+  it('retry queue_full when asked, waiting exactly Retry-After each time', async () => {
+    useFakeClock();
+    const full = errorReply(503, 'queue_full', { 'retry-after': '3' });
+    const route = server.on('patch', '/api/x', full, full, submitReply());
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    const taskId = await settle(
+      proxy.submitTask('x', { n: 1 }, { method: 'PATCH', queueFullRetries: 2 }),
+    );
+    expect(taskId).toBe(TASK_ID);
+    expect(offsets(route.calls)).toEqual([0, 3000, 6000]);
+    expect(route.calls.map((call) => call.body)).toEqual(Array(3).fill('{"n":1}'));
+  });
+
+  it('cap a long Retry-After at maxRetryAfterMs', async () => {
+    useFakeClock();
+    const route = server.on(
+      'post',
+      '/api/x',
+      errorReply(503, 'queue_full', { 'retry-after': '3600' }),
+      submitReply(),
+    );
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    await settle(proxy.submitTask('x', {}, { queueFullRetries: 1, maxRetryAfterMs: 5000 }));
+    expect(offsets(route.calls)).toEqual([0, 5000]);
+  });
+
+  it('end with the last QueueFullError once the retries are spent', async () => {
+    useFakeClock();
+    const route = server.on(
+      'post',
+      '/api/x',
+      errorReply(503, 'queue_full', { 'retry-after': '1' }),
+      errorReply(503, 'queue_full', { 'retry-after': '2' }),
+    );
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    const error = await settle(proxy.submitTask('x', {}, { queueFullRetries: 1 })).catch((e) => e);
+    expect(error).toBeInstanceOf(QueueFullError);
+    expect(error).toMatchObject({ retryAfter: 2 });
+    expect(route.calls).toHaveLength(2);
+  });
+
+  it('refuse a retry count that is not a whole number', async () => {
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    await expect(proxy.submitTask('x', {}, { queueFullRetries: Infinity })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(proxy.submitTask('x', {}, { queueFullRetries: -1 })).rejects.toThrow(RangeError);
+  });
+});

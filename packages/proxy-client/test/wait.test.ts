@@ -1,0 +1,197 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  ProxyClient,
+  ProxyError,
+  TaskFailedError,
+  TaskNotFoundError,
+  type TaskStatus,
+  WaitTimeoutError,
+} from '../src/index.js';
+import { errorReply, makeTask, TASK_ID, taskReply } from './helpers/fixtures.js';
+import { simulateTask } from './helpers/simulated-task.js';
+import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';
+
+const server = createTestServer();
+const client = () => new ProxyClient({ baseUrl: BASE_URL });
+
+beforeEach(() => {
+  useFakeClock();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+/** Runs a wait to its end under fake timers; answers its outcome and when it came. */
+async function settle<T>(
+  promise: Promise<T>,
+  ms = 900_000,
+): Promise<{ value?: T; error?: unknown; endedAt: number }> {
+  let endedAt = Number.NaN;
+  const outcome = promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  void outcome.then(() => {
+    endedAt = Date.now();
+  });
+  await vi.advanceTimersByTimeAsync(ms);
+  return { ...(await outcome), endedAt };
+}
+
+const gaps = (calls: { at: number }[]) => calls.slice(1).map((call, i) => call.at - calls[i]!.at);
+
+describe('waitForTask', () => {
+  it('resolves with the completed task and reports every status change', async () => {
+    const { route, finishesAt } = simulateTask(server, { durationMs: 5000, queuedMs: 1000 });
+    const changes: Array<[TaskStatus, TaskStatus | undefined]> = [];
+    const { value, endedAt } = await settle(
+      client().waitForTask(TASK_ID, {
+        onStatus: (task, previous) => changes.push([task.status, previous]),
+      }),
+    );
+    expect(value?.status).toBe('completed');
+    expect(changes).toEqual([
+      ['pending', undefined],
+      ['processing', 'pending'],
+      ['completed', 'processing'],
+    ]);
+    expect(route.calls[0]!.query.has('wait')).toBe(false);
+    expect(endedAt - finishesAt).toBeLessThanOrEqual(2000);
+  });
+
+  it('resolves with a failed task, or rejects with TaskFailedError under throwOnFailure', async () => {
+    simulateTask(server, { durationMs: 1000, outcome: 'failed' });
+    const resolved = await settle(client().waitForTask(TASK_ID));
+    expect(resolved.value?.status).toBe('failed');
+    const rejected = await settle(client().waitForTask(TASK_ID, { throwOnFailure: true }));
+    expect(rejected.error).toBeInstanceOf(TaskFailedError);
+    expect((rejected.error as TaskFailedError).task.status).toBe('failed');
+  });
+
+  it('ends at once with unknown_status on a status it does not know', async () => {
+    const route = server.on(
+      'get',
+      '/task/:id',
+      taskReply(makeTask({ status: 'paused' as TaskStatus })),
+    );
+    const { error } = await settle(client().waitForTask(TASK_ID));
+    expect(error).toBeInstanceOf(ProxyError);
+    expect(error).toMatchObject({ code: 'unknown_status' });
+    expect((error as Error).message).toContain('"paused"');
+    expect(route.calls).toHaveLength(1);
+  });
+
+  it('rejects with WaitTimeoutError holding the last task, and stops reading', async () => {
+    const { route } = simulateTask(server, { durationMs: 60_000 });
+    const { error, endedAt } = await settle(client().waitForTask(TASK_ID, { timeout: 5000 }));
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect(error).toMatchObject({ taskId: TASK_ID, code: 'wait_timeout' });
+    expect((error as WaitTimeoutError).lastTask?.status).toBe('processing');
+    const startedAt = route.calls[0]!.at;
+    expect(endedAt - startedAt).toBe(5000);
+    expect(route.calls.every((call) => call.at - startedAt < 5000)).toBe(true);
+  });
+
+  it('times out during a read that hangs, instead of waiting for the HTTP timeout', async () => {
+    server.on('get', '/task/:id', taskReply(makeTask()), async () => {
+      await new Promise((resolve) => setTimeout(resolve, 25_000));
+      return taskReply(makeTask());
+    });
+    const started = Date.now();
+    const { error, endedAt } = await settle(client().waitForTask(TASK_ID, { timeout: 3000 }));
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect(endedAt - started).toBe(3000);
+  });
+
+  it('polls at exactly pollInterval when one is given', async () => {
+    const { route } = simulateTask(server, { durationMs: 10_500 });
+    await settle(client().waitForTask(TASK_ID, { pollInterval: 3000 }));
+    expect(gaps(route.calls)).toEqual([3000, 3000, 3000, 3000]);
+  });
+
+  it('takes the server Retry-After as the next delay, capped by the schedule ceiling', async () => {
+    const hinted = simulateTask(server, { durationMs: 4200, retryAfterSeconds: 1 });
+    await settle(client().waitForTask(TASK_ID));
+    expect(gaps(hinted.route.calls)).toEqual([1000, 1000, 1000, 1000, 1000]);
+
+    // A later route takes precedence over the earlier one.
+    const capped = simulateTask(server, { durationMs: 5000, retryAfterSeconds: 30 });
+    await settle(client().waitForTask(TASK_ID));
+    expect(gaps(capped.route.calls)).toEqual([2000, 2000, 2000]);
+  });
+
+  it('does not let Retry-After: 0 make it spin', async () => {
+    const { route } = simulateTask(server, { durationMs: 1000, retryAfterSeconds: 0 });
+    await settle(client().waitForTask(TASK_ID));
+    expect(gaps(route.calls)).toEqual([250, 250, 250, 250]);
+  });
+
+  it('uses the waiting read once the server offers it, bounded by the remaining timeout', async () => {
+    const { route, finishesAt } = simulateTask(server, { durationMs: 80_000, waitMaxSeconds: 60 });
+    const { value, endedAt } = await settle(client().waitForTask(TASK_ID, { timeout: 90_000 }));
+    expect(value?.status).toBe('completed');
+    expect(endedAt).toBe(finishesAt);
+    expect(route.calls.map((call) => call.query.get('wait'))).toEqual([null, '60', '30']);
+  });
+
+  it('falls back to polling when the server does not offer waiting reads', async () => {
+    const { route } = simulateTask(server, { durationMs: 20_000 });
+    await settle(client().waitForTask(TASK_ID));
+    expect(route.calls.length).toBeGreaterThan(5);
+    expect(route.calls.some((call) => call.query.has('wait'))).toBe(false);
+  });
+
+  it('keeps to the schedule when a server offers waiting reads but answers at once', async () => {
+    const route = server.on('get', '/task/:id', (call) => {
+      const finished = call.at >= startedAt + 20_000;
+      return taskReply(makeTask({ status: finished ? 'completed' : 'processing' }), {
+        'x-proxy-wait-max': '60',
+      });
+    });
+    const startedAt = Date.now();
+    await settle(client().waitForTask(TASK_ID, { pollInterval: 2000 }));
+    // The first waiting read follows the plain first read at once; the rest keep 2 s apart.
+    expect(gaps(route.calls)).toEqual([0, ...Array(10).fill(2000)]);
+  });
+
+  it('lets reads retry inside a wait: a network error does not end it', async () => {
+    const route = server.on(
+      'get',
+      '/task/:id',
+      taskReply(makeTask()),
+      { network: true },
+      taskReply(makeTask({ status: 'completed' })),
+    );
+    const { value } = await settle(client().waitForTask(TASK_ID, { pollInterval: 1000 }));
+    expect(value?.status).toBe('completed');
+    expect(route.calls).toHaveLength(3);
+  });
+
+  it('rejects with TaskNotFoundError when the task goes away', async () => {
+    server.on('get', '/task/:id', taskReply(makeTask()), errorReply(404, 'task_not_found'));
+    const { error } = await settle(client().waitForTask(TASK_ID));
+    expect(error).toBeInstanceOf(TaskNotFoundError);
+  });
+
+  it('places an old task at its age in the schedule (server durations, not the local clock)', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    let reads = 0;
+    const route = server.on('get', '/task/:id', () => {
+      reads += 1;
+      const status = reads > 8 ? 'completed' : 'processing';
+      return taskReply(makeTask({ status, queue_ms: 1000, duration_ms: 10 * 60_000 }));
+    });
+    await settle(client().waitForTask(TASK_ID));
+    expect(gaps(route.calls)).toEqual([500, 750, 1125, 1688, 2531, 3797, 5695, 8543]);
+  });
+
+  it.each([
+    { pollInterval: 0 },
+    { pollInterval: Number.NaN },
+    { timeout: -1 },
+    { timeout: 2 ** 31 },
+  ])('refuses %j', async (options) => {
+    await expect(client().waitForTask(TASK_ID, options)).rejects.toThrow(RangeError);
+  });
+});
