@@ -1,1 +1,66 @@
-console.log('proxy-server');
+#!/usr/bin/env node
+import type { AddressInfo } from 'node:net';
+import { isConfigError } from './config/config.js';
+import { parseConfig } from './config/parse-config.js';
+import { buildServer, shutdownServer } from './server.js';
+
+/** Past the grace period, closing may take this long before the process gives up waiting. */
+const SHUTDOWN_SLACK_MS = 10_000;
+
+/** Parses, starts, serves until SIGINT/SIGTERM, shuts down; resolves with the exit code. */
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseConfig>;
+  try {
+    parsed = parseConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    process.stderr.write(`proxy-server: ${error.message}\n`);
+    return 2;
+  }
+  if (parsed.kind === 'print') {
+    process.stdout.write(parsed.text);
+    return 0;
+  }
+
+  const { config } = parsed;
+  const app = buildServer(config);
+  try {
+    await app.listen({ host: config.listenHost, port: config.listenPort });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `proxy-server: cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}\n`,
+    );
+    await app.close();
+    return 1;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  process.stdout.write(
+    `proxy-server listening on http://${host}:${address.port} (target ${config.target.url})\n`,
+  );
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+  const giveUp = setTimeout(() => {
+    process.stderr.write('proxy-server: shutdown did not finish in time, exiting\n');
+    process.exit(1);
+  }, config.shutdownGraceMs + SHUTDOWN_SLACK_MS);
+  giveUp.unref();
+  // A second signal means "now": exit without waiting for the calls in flight.
+  process.once('SIGINT', () => process.exit(1));
+  process.once('SIGTERM', () => process.exit(1));
+  await shutdownServer(app, config.shutdownGraceMs);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`proxy-server: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

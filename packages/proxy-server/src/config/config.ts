@@ -1,0 +1,55 @@
+/** The validated settings of one proxy-server instance; every unit is in the field's name. */
+export interface ProxyConfig {
+  target: TargetConfig;
+  listenHost: string;
+  listenPort: number;
+  /** Most upstream calls in flight at once. */
+  maxConcurrent: number;
+  /** Most tasks waiting in the queue; one more gets 503 `queue_full`. */
+  maxQueueSize: number;
+  /** Worker loops taking tasks off the queue. */
+  numWorkers: number;
+  /** Processing time after which a task is reported as long. */
+  longTaskThresholdMs: number;
+  /** Total time one upstream call may take; null means no timeout at all. */
+  upstreamTimeoutMs: number | null;
+  /** Largest request body accepted on `/api/*`. */
+  bodyLimitBytes: number;
+  /** Largest target answer kept; a bigger one fails the task with `result_too_large`. */
+  resultSizeLimitBytes: number;
+  /** How long finished tasks are kept before automatic removal; null keeps them until cleaned. */
+  retentionMs: number | null;
+  /** When set, every route but `/health` requires `Authorization: Bearer <apiKey>`. */
+  apiKey: string | null;
+  /** Origins allowed by CORS; null turns CORS off, `['*']` allows any origin. */
+  corsOrigins: string[] | null;
+  logLevel: LogLevel;
+  /** How long in-flight upstream calls may run on after SIGINT/SIGTERM. */
+  shutdownGraceMs: number;
+}
+
+export interface TargetConfig {
+  /** `http://host:port` or `https://host:port`, no trailing slash. */
+  origin: string;
+  /** Path prefixed to every forwarded path, e.g. `/v1`; empty for none. */
+  basePath: string;
+  /** origin + basePath, for people and `/stats`. */
+  url: string;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `min(numWorkers, maxConcurrent)`: the most upstream calls that can really be in flight. */
+export function effectiveConcurrency(config: Pick<ProxyConfig, 'numWorkers' | 'maxConcurrent'>) {
+  return Math.min(config.numWorkers, config.maxConcurrent);
+}
+
+/** A flag or environment value the proxy cannot start with; the message names the flag. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function isConfigError(error: unknown): error is ConfigError {
+  return error instanceof Error && error.name === 'ConfigError';
+}

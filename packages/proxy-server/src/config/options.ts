@@ -1,0 +1,185 @@
+import type { LogLevel, TargetConfig } from './config.js';
+import {
+  apiKey,
+  byteSize,
+  corsOrigins,
+  hostName,
+  logLevel,
+  port,
+  retentionHours,
+  secondsAsMs,
+  targetUrl,
+  type ValueParser,
+  wholeNumber,
+} from './values.js';
+
+/** One command-line flag with its environment twin; the flag wins over the env, the env over the default. */
+export interface OptionSpec<T> {
+  /** Long flag name without dashes, e.g. `max-concurrent`. */
+  name: string;
+  /** Placeholder shown in `--help`, e.g. `<n>`. */
+  arg: string;
+  env: string;
+  help: string;
+  parser: ValueParser<T>;
+  default: T;
+  /** How the default reads in `--help`; omitted when the option has none. */
+  defaultText?: string;
+}
+
+const spec = <T>(option: OptionSpec<T>): OptionSpec<T> => option;
+
+const MIB = 1024 * 1024;
+
+/** Every flag proxy-server accepts, in `--help` order. */
+export const OPTIONS = {
+  targetHost: spec<string | null>({
+    name: 'target-host',
+    arg: '<host>',
+    env: 'PROXY_TARGET_HOST',
+    help: 'target host name or IP (required unless --target-url is given)',
+    parser: hostName,
+    default: null,
+  }),
+  targetPort: spec({
+    name: 'target-port',
+    arg: '<port>',
+    env: 'PROXY_TARGET_PORT',
+    help: 'target port',
+    parser: port,
+    default: 8000,
+    defaultText: '8000',
+  }),
+  targetUrl: spec<TargetConfig | null>({
+    name: 'target-url',
+    arg: '<url>',
+    env: 'PROXY_TARGET_URL',
+    help: 'target as a URL, http or https, optionally with a base path (overrides --target-host/--target-port)',
+    parser: targetUrl,
+    default: null,
+  }),
+  listenHost: spec({
+    name: 'listen-host',
+    arg: '<host>',
+    env: 'PROXY_LISTEN_HOST',
+    help: 'address the proxy binds',
+    parser: hostName,
+    default: '0.0.0.0',
+    defaultText: '0.0.0.0',
+  }),
+  listenPort: spec({
+    name: 'listen-port',
+    arg: '<port>',
+    env: 'PROXY_LISTEN_PORT',
+    help: 'port the proxy listens on (0 picks a free port)',
+    parser: port,
+    default: 8080,
+    defaultText: '8080',
+  }),
+  maxConcurrent: spec({
+    name: 'max-concurrent',
+    arg: '<n>',
+    env: 'PROXY_MAX_CONCURRENT',
+    help: 'most upstream calls in flight at once',
+    parser: wholeNumber(1),
+    default: 10,
+    defaultText: '10',
+  }),
+  maxQueueSize: spec({
+    name: 'max-queue-size',
+    arg: '<n>',
+    env: 'PROXY_MAX_QUEUE_SIZE',
+    help: 'most tasks waiting in the queue; one more gets 503 queue_full',
+    parser: wholeNumber(1),
+    default: 100,
+    defaultText: '100',
+  }),
+  numWorkers: spec({
+    name: 'num-workers',
+    arg: '<n>',
+    env: 'PROXY_NUM_WORKERS',
+    help: 'worker loops taking tasks off the queue',
+    parser: wholeNumber(1),
+    default: 5,
+    defaultText: '5',
+  }),
+  longTaskThreshold: spec({
+    name: 'long-task-threshold',
+    arg: '<seconds>',
+    env: 'PROXY_LONG_TASK_THRESHOLD',
+    help: 'processing time after which a task is marked is_long_task (nothing interrupts it)',
+    parser: secondsAsMs(false),
+    default: 300_000,
+    defaultText: '300',
+  }),
+  upstreamTimeout: spec<number | null>({
+    name: 'upstream-timeout',
+    arg: '<seconds>',
+    env: 'PROXY_UPSTREAM_TIMEOUT',
+    help: 'total time one upstream call may take before the task fails with upstream_timeout',
+    parser: secondsAsMs(false),
+    default: null,
+    defaultText: 'none, no timeout at all',
+  }),
+  bodyLimit: spec({
+    name: 'body-limit',
+    arg: '<size>',
+    env: 'PROXY_BODY_LIMIT',
+    help: 'largest request body accepted on /api/* (bytes, or 512kb / 10mb; 1 kb = 1024 bytes)',
+    parser: byteSize,
+    default: 10 * MIB,
+    defaultText: '10mb',
+  }),
+  resultSizeLimit: spec({
+    name: 'result-size-limit',
+    arg: '<size>',
+    env: 'PROXY_RESULT_SIZE_LIMIT',
+    help: 'largest target answer kept; a bigger one fails the task with result_too_large',
+    parser: byteSize,
+    default: 50 * MIB,
+    defaultText: '50mb',
+  }),
+  retention: spec<number | null>({
+    name: 'retention',
+    arg: '<hours>',
+    env: 'PROXY_RETENTION',
+    help: 'hours finished tasks are kept before automatic removal (0 keeps them until cleaned up)',
+    parser: retentionHours,
+    default: 24 * 3_600_000,
+    defaultText: '24',
+  }),
+  apiKey: spec<string | null>({
+    name: 'api-key',
+    arg: '<key>',
+    env: 'PROXY_API_KEY',
+    help: 'require "Authorization: Bearer <key>" on every route but /health',
+    parser: apiKey,
+    default: null,
+  }),
+  corsOrigin: spec<string[] | null>({
+    name: 'cors-origin',
+    arg: '<origins>',
+    env: 'PROXY_CORS_ORIGIN',
+    help: "allow browsers from these origins (comma-separated, or '*'); CORS is off without it",
+    parser: corsOrigins,
+    default: null,
+  }),
+  logLevel: spec<LogLevel>({
+    name: 'log-level',
+    arg: '<level>',
+    env: 'PROXY_LOG_LEVEL',
+    help: 'fatal, error, warn, info (one line per task transition), debug, trace or silent',
+    parser: logLevel,
+    default: 'info',
+    defaultText: 'info',
+  }),
+  shutdownGrace: spec({
+    name: 'shutdown-grace',
+    arg: '<seconds>',
+    env: 'PROXY_SHUTDOWN_GRACE',
+    help: 'on SIGINT/SIGTERM, how long in-flight upstream calls may finish before they are cut off',
+    parser: secondsAsMs(true),
+    default: 30_000,
+    defaultText: '30',
+  }),
+} as const;

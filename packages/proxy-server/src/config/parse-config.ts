@@ -1,0 +1,117 @@
+import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../version.js';
+import { ConfigError, type ProxyConfig, type TargetConfig } from './config.js';
+import { OPTIONS, type OptionSpec } from './options.js';
+
+/** What the command line asks for: run with a config, or print help/version and stop. */
+export type ParsedCommandLine =
+  | { kind: 'run'; config: ProxyConfig }
+  | { kind: 'print'; text: string };
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const HELP_FOOTER = `
+Every flag has the environment twin shown; a flag wins over its environment variable, which wins
+over the default. Effective upstream concurrency is min(--num-workers, --max-concurrent): the
+proxy warns at start when the two differ.`;
+
+/**
+ * Turns the user's arguments (without `node` and the script) and an environment into a validated
+ * config. Throws `ConfigError` with a one-line message naming the flag for anything unusable.
+ */
+export function parseConfig(argv: readonly string[], env: Environment): ParsedCommandLine {
+  const program = new Command('proxy-server');
+  let printed = '';
+  program
+    .description('Async queueing proxy: answers /api/* at once with a task id, forwards later.')
+    .version(VERSION, '-V, --version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText('after', HELP_FOOTER)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => {
+        printed += text;
+      },
+      writeErr: () => {},
+      outputError: () => {},
+    });
+  const commanderOptions = new Map<OptionSpec<unknown>, Option>();
+  for (const spec of Object.values(OPTIONS) as OptionSpec<unknown>[]) {
+    const option = new Option(`--${spec.name} ${spec.arg}`, spec.help).env(spec.env);
+    // Shown in --help only: precedence and defaults are applied below, from OPTIONS.
+    if (spec.defaultText !== undefined) option.default(spec.default, spec.defaultText);
+    program.addOption(option);
+    commanderOptions.set(spec, option);
+  }
+
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+      return { kind: 'print', text: printed };
+    }
+    throw new ConfigError(oneLine(error.message.replace(/^error: /, '')));
+  }
+
+  const read = <T>(spec: OptionSpec<T>): T => {
+    const key = commanderOptions.get(spec as OptionSpec<unknown>)?.attributeName() ?? spec.name;
+    // Commander reads process.env itself; only a value typed on the command line is taken from
+    // it, so that the `env` argument alone decides the rest and parsing stays a pure function.
+    if (program.getOptionValueSource(key) === 'cli') {
+      return parseValue(spec, String(program.getOptionValue(key)), `--${spec.name}`);
+    }
+    const fromEnv = env[spec.env];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      return parseValue(spec, fromEnv, `${spec.env} (--${spec.name})`);
+    }
+    return spec.default;
+  };
+
+  const targetUrl = read(OPTIONS.targetUrl);
+  const targetHost = read(OPTIONS.targetHost);
+  const targetPort = read(OPTIONS.targetPort);
+  const config: Omit<ProxyConfig, 'target'> = {
+    listenHost: read(OPTIONS.listenHost),
+    listenPort: read(OPTIONS.listenPort),
+    maxConcurrent: read(OPTIONS.maxConcurrent),
+    maxQueueSize: read(OPTIONS.maxQueueSize),
+    numWorkers: read(OPTIONS.numWorkers),
+    longTaskThresholdMs: read(OPTIONS.longTaskThreshold),
+    upstreamTimeoutMs: read(OPTIONS.upstreamTimeout),
+    bodyLimitBytes: read(OPTIONS.bodyLimit),
+    resultSizeLimitBytes: read(OPTIONS.resultSizeLimit),
+    retentionMs: read(OPTIONS.retention),
+    apiKey: read(OPTIONS.apiKey),
+    corsOrigins: read(OPTIONS.corsOrigin),
+    logLevel: read(OPTIONS.logLevel),
+    shutdownGraceMs: read(OPTIONS.shutdownGrace),
+  };
+  // Last, so that a bad value anywhere is reported before a missing target.
+  const target = resolveTarget(targetUrl, targetHost, targetPort);
+  return { kind: 'run', config: { target, ...config } };
+}
+
+function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
+  const value = spec.parser.parse(raw);
+  if (value === undefined) {
+    throw new ConfigError(`${label} must be ${spec.parser.expected}, got '${oneLine(raw)}'`);
+  }
+  return value;
+}
+
+function resolveTarget(url: TargetConfig | null, host: string | null, port: number): TargetConfig {
+  if (url) return url;
+  if (host === null) {
+    throw new ConfigError(
+      `--target-host is required (or --target-url; env ${OPTIONS.targetHost.env})`,
+    );
+  }
+  const origin = `http://${host}:${port}`;
+  return { origin, basePath: '', url: origin };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

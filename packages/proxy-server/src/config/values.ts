@@ -1,0 +1,138 @@
+import { LOG_LEVELS, type LogLevel, type TargetConfig } from './config.js';
+
+/**
+ * How one flag's text becomes a typed value. `parse` returns undefined when the text is not
+ * acceptable; `expected` completes the sentence "--flag must be ...".
+ */
+export interface ValueParser<T> {
+  expected: string;
+  parse(raw: string): T | undefined;
+}
+
+const WHOLE = /^\d+$/;
+const DECIMAL = /^\d+(?:\.\d+)?$/;
+
+export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): ValueParser<number> {
+  const bound = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+  return {
+    expected: `a whole number ${bound}`,
+    parse(raw) {
+      if (!WHOLE.test(raw)) return undefined;
+      const value = Number(raw);
+      return value >= min && value <= max ? value : undefined;
+    },
+  };
+}
+
+/** Seconds (decimals allowed) as milliseconds; `allowZero` admits 0. */
+export function secondsAsMs(allowZero: boolean): ValueParser<number> {
+  return {
+    expected: allowZero ? 'a number of seconds ≥ 0' : 'a number of seconds > 0',
+    parse(raw) {
+      if (!DECIMAL.test(raw)) return undefined;
+      const ms = Math.round(Number(raw) * 1000);
+      return ms > 0 || (allowZero && ms === 0) ? ms : undefined;
+    },
+  };
+}
+
+/** Hours (decimals allowed) as milliseconds; 0 becomes null, meaning "never". */
+export const retentionHours: ValueParser<number | null> = {
+  expected: 'a number of hours ≥ 0 (0 keeps finished tasks until cleaned up)',
+  parse(raw) {
+    if (!DECIMAL.test(raw)) return undefined;
+    const ms = Math.round(Number(raw) * 3_600_000);
+    return ms === 0 ? null : ms;
+  },
+};
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?$/i;
+const UNIT_BYTES: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A size such as `1048576`, `512kb` or `10mb`; units are binary (1 kb = 1024 bytes). */
+export const byteSize: ValueParser<number> = {
+  expected: "a size in bytes ≥ 1 such as '1048576', '512kb' or '10mb'",
+  parse(raw) {
+    const match = SIZE.exec(raw.trim());
+    if (!match?.[1]) return undefined;
+    const unit = UNIT_BYTES[(match[2] ?? 'b').charAt(0).toLowerCase()] ?? 1;
+    const bytes = Math.floor(Number(match[1]) * unit);
+    return bytes >= 1 && Number.isSafeInteger(bytes) ? bytes : undefined;
+  },
+};
+
+/** A host name or IP address; a bare IPv6 address is bracketed so it can sit in a URL. */
+export const hostName: ValueParser<string> = {
+  expected: 'a host name or IP address (no scheme, port or path)',
+  parse(raw) {
+    const host = raw.trim();
+    if (host === '' || /[\s/@?#]/.test(host)) return undefined;
+    if (host.startsWith('[')) return /^\[[0-9a-f:.]+\]$/i.test(host) ? host : undefined;
+    if (host.includes(':')) return /^[0-9a-f:.]+$/i.test(host) ? `[${host}]` : undefined;
+    return host;
+  },
+};
+
+export const port: ValueParser<number> = {
+  ...wholeNumber(0, 65_535),
+  expected: 'a port from 0 to 65535',
+};
+
+/** `http(s)://host[:port][/base/path]`: the target's origin and an optional base path. */
+export const targetUrl: ValueParser<TargetConfig> = {
+  expected: 'an http:// or https:// URL without credentials, query or fragment',
+  parse(raw) {
+    let url: URL;
+    try {
+      url = new URL(raw.trim());
+    } catch {
+      return undefined;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    if (url.username || url.password || url.search || url.hash || raw.includes('?')) {
+      return undefined;
+    }
+    const basePath = url.pathname.replace(/\/+$/, '');
+    return { origin: url.origin, basePath, url: url.origin + basePath };
+  },
+};
+
+export const logLevel: ValueParser<LogLevel> = {
+  expected: `one of ${LOG_LEVELS.join(', ')}`,
+  parse: (raw) => LOG_LEVELS.find((level) => level === raw.trim().toLowerCase()),
+};
+
+export const apiKey: ValueParser<string> = {
+  expected: 'a non-empty key without spaces',
+  parse: (raw) => (/^[\x21-\x7e]+$/.test(raw) ? raw : undefined),
+};
+
+/** A comma-separated list of origins (`https://app.example`) or `*` for any origin. */
+export const corsOrigins: ValueParser<string[]> = {
+  expected: "'*' or a comma-separated list of origins such as https://app.example",
+  parse(raw) {
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    if (items.length === 0) return undefined;
+    if (items.includes('*')) return items.length === 1 ? ['*'] : undefined;
+    const origins: string[] = [];
+    for (const item of items) {
+      const origin = originOf(item);
+      if (origin === undefined) return undefined;
+      origins.push(origin);
+    }
+    return origins;
+  },
+};
+
+function originOf(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    const isOriginOnly = url.pathname === '/' && !url.search && !url.hash && !url.username;
+    return isOriginOnly && /^https?:$/.test(url.protocol) ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}

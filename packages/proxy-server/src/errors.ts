@@ -1,0 +1,56 @@
+import type { FastifyReply } from 'fastify';
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from 'proxy-client/wire';
+
+/**
+ * The proxy's own error answers (not task failures). Each code's HTTP status comes from the wire
+ * contract's `ERROR_CODES`; the default message is what people read when none is more specific.
+ */
+export const ERROR_MESSAGES: Record<ErrorCode, string> = {
+  bad_request: 'The request is malformed',
+  invalid_task_id: 'The task id is not a UUID',
+  invalid_query: 'A query parameter is invalid',
+  unauthorized: 'Missing or wrong API key: send "Authorization: Bearer <key>"',
+  task_not_found: 'No task with this id (it may have been cleaned up)',
+  not_found: 'No such route',
+  payload_too_large: 'The request body is larger than the body limit',
+  queue_full: 'The queue is full; retry after the time in the Retry-After header',
+  shutting_down: 'The proxy is shutting down and takes no new tasks',
+  internal_error: 'The proxy failed unexpectedly',
+};
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CODES[code];
+}
+
+export function errorBody(code: ErrorCode, message = ERROR_MESSAGES[code]): ErrorBody {
+  return { success: false, error: code, message };
+}
+
+/** Thrown anywhere in a request; the error handler turns it into the envelope with its headers. */
+export class ProxyHttpError extends Error {
+  override readonly name = 'ProxyHttpError';
+  readonly statusCode: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message = ERROR_MESSAGES[code],
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.statusCode = statusOf(code);
+  }
+}
+
+export function isProxyHttpError(error: unknown): error is ProxyHttpError {
+  return error instanceof Error && error.name === 'ProxyHttpError';
+}
+
+/** Sends the error envelope; the one way routes answer with an error they decided on. */
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  message = ERROR_MESSAGES[code],
+  headers: Readonly<Record<string, string>> = {},
+): FastifyReply {
+  return reply.code(statusOf(code)).headers(headers).send(errorBody(code, message));
+}

@@ -1,0 +1,36 @@
+import type { FastifyError } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ErrorCode } from 'proxy-client/wire';
+import { isProxyHttpError, sendError } from '../errors.js';
+
+const VALIDATION_CODES: Record<string, ErrorCode> = {
+  params: 'invalid_task_id',
+  querystring: 'invalid_query',
+};
+
+/**
+ * Every error leaves as the envelope: our own coded errors as they are, schema failures as
+ * invalid_task_id / invalid_query / bad_request, Fastify's own 4xx (bad content-length, body too
+ * large, ...) as bad_request or payload_too_large, anything else as internal_error.
+ */
+export const errorHandling = fp(
+  async (app) => {
+    app.setErrorHandler<FastifyError>((error, request, reply) => {
+      if (isProxyHttpError(error))
+        return sendError(reply, error.code, error.message, error.headers);
+      if (error.validation) {
+        const code = VALIDATION_CODES[error.validationContext ?? ''] ?? 'bad_request';
+        return sendError(reply, code, error.message);
+      }
+      const status = error.statusCode ?? 500;
+      if (status === 413) return sendError(reply, 'payload_too_large', error.message);
+      if (status >= 400 && status < 500) return sendError(reply, 'bad_request', error.message);
+      request.log.error({ err: error }, 'request failed');
+      return sendError(reply, 'internal_error');
+    });
+    app.setNotFoundHandler((request, reply) =>
+      sendError(reply, 'not_found', `No route ${request.method} ${request.url}`),
+    );
+  },
+  { name: 'error-handling', fastify: '5.x' },
+);

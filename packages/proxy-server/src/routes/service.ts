@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { DataBody, HealthBody, ServiceInfo, Stats } from 'proxy-client/wire';
+import {
+  errorResponses,
+  healthBodySchema,
+  serviceInfoBodySchema,
+  statsBodySchema,
+} from '../schemas/wire-schemas.js';
+import { VERSION } from '../version.js';
+
+const ENDPOINTS: ServiceInfo['endpoints'] = [
+  { method: 'GET', path: '/', description: 'this description' },
+  {
+    method: 'ANY',
+    path: '/api/*',
+    description: 'submit: forwarded to the target later; 202 with a task id',
+  },
+  {
+    method: 'GET',
+    path: '/task/:id',
+    description: 'one task; ?wait=N holds the answer up to N s until it finishes',
+  },
+  { method: 'GET', path: '/tasks', description: 'tasks, newest first; ?status=&limit=&offset=' },
+  {
+    method: 'DELETE',
+    path: '/tasks/cleanup',
+    description: 'remove finished tasks older than ?max_age_hours= (24)',
+  },
+  { method: 'GET', path: '/stats', description: 'counts, queue, concurrency, timings' },
+  { method: 'GET', path: '/health', description: 'liveness and whether the target answers' },
+];
+
+/** `GET /`, `GET /stats` and `GET /health`: what the proxy is and how it is doing. */
+export async function serviceRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/',
+    { schema: { response: { 200: serviceInfoBodySchema, ...errorResponses } } },
+    async (): Promise<DataBody<ServiceInfo>> => ({
+      success: true,
+      data: {
+        name: 'proxy-server',
+        version: VERSION,
+        target: app.proxy.config.target.url,
+        endpoints: ENDPOINTS,
+      },
+    }),
+  );
+
+  app.get(
+    '/stats',
+    { schema: { response: { 200: statsBodySchema, ...errorResponses } } },
+    async (): Promise<DataBody<Stats>> => ({ success: true, data: await app.proxy.stats() }),
+  );
+
+  app.get(
+    '/health',
+    { schema: { response: { 200: healthBodySchema, ...errorResponses } } },
+    async (): Promise<HealthBody> => app.proxy.health(),
+  );
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import type { SubmitBody } from 'proxy-client/wire';
+import { sendError } from '../errors.js';
+import { errorResponses, submitBodySchema } from '../schemas/wire-schemas.js';
+import { originForm } from '../upstream/upstream-path.js';
+
+/**
+ * `ANY /api/*`: admits the request as a task and answers 202 at once. Bodies of any content type
+ * (or none) are taken as raw bytes, so they reach the target exactly as sent.
+ */
+export async function submitRoutes(app: FastifyInstance): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: app.proxy.config.bodyLimitBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.all(
+    '/api/*',
+    {
+      bodyLimit: app.proxy.config.bodyLimitBytes,
+      schema: { response: { 202: submitBodySchema, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const submitted = await app.proxy.submit({
+        method: request.method,
+        path: originForm(request.url),
+        rawHeaders: request.raw.rawHeaders,
+        body: Buffer.isBuffer(body) && body.length > 0 ? body : null,
+      });
+      if (!submitted.ok) {
+        if (submitted.reason === 'shutting_down') return sendError(reply, 'shutting_down');
+        const retryAfter = String(submitted.retryAfterS);
+        return sendError(
+          reply,
+          'queue_full',
+          `The queue is full (${app.proxy.config.maxQueueSize} tasks); retry in about ${retryAfter} s`,
+          { 'retry-after': retryAfter },
+        );
+      }
+      const statusUrl = `/task/${submitted.taskId}`;
+      const answer: SubmitBody = {
+        success: true,
+        task_id: submitted.taskId,
+        status: 'pending',
+        message: 'Task created',
+        data: { task_id: submitted.taskId, status_url: statusUrl },
+      };
+      return reply.code(202).header('location', statusUrl).send(answer);
+    },
+  );
+}

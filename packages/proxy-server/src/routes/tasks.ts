@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import type { DataBody, TaskList, TaskStatus } from 'proxy-client/wire';
+import {
+  cleanupBodySchema,
+  cleanupQuerySchema,
+  errorResponses,
+  listQuerySchema,
+  taskListBodySchema,
+} from '../schemas/wire-schemas.js';
+import { toWireTask } from '../tasks/wire-task.js';
+
+interface ListRoute {
+  Querystring: { status?: TaskStatus; limit: number; offset: number };
+}
+
+interface CleanupRoute {
+  Querystring: { max_age_hours: number };
+}
+
+const HOUR_MS = 3_600_000;
+
+/** `GET /tasks` (paginated, newest first, by status) and `DELETE /tasks/cleanup`. */
+export async function tasksRoutes(app: FastifyInstance): Promise<void> {
+  app.get<ListRoute>(
+    '/tasks',
+    {
+      schema: {
+        querystring: listQuerySchema,
+        response: { 200: taskListBodySchema, ...errorResponses },
+      },
+    },
+    async (request): Promise<DataBody<TaskList>> => {
+      const { status, limit, offset } = request.query;
+      const page = await app.proxy.store.list({ status, limit, offset });
+      const context = app.proxy.wireContext();
+      return {
+        success: true,
+        data: {
+          tasks: page.tasks.map((task) => toWireTask(task, context)),
+          total: page.total,
+          limit,
+          offset,
+        },
+      };
+    },
+  );
+
+  app.delete<CleanupRoute>(
+    '/tasks/cleanup',
+    {
+      schema: {
+        querystring: cleanupQuerySchema,
+        response: { 200: cleanupBodySchema, ...errorResponses },
+      },
+    },
+    async (request): Promise<DataBody<{ removed: number }>> => {
+      const removed = await app.proxy.removeFinishedOlderThan(
+        request.query.max_age_hours * HOUR_MS,
+      );
+      return { success: true, data: { removed } };
+    },
+  );
+}

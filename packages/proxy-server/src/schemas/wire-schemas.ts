@@ -1,0 +1,240 @@
+import { MAX_WAIT_SECONDS, TASK_STATUSES } from 'proxy-client/wire';
+
+/**
+ * JSON schemas of the wire contract (`proxy-client/wire`), for request validation and for
+ * fast-json-stringify on every response. `result.body` and header maps are free-form.
+ */
+const string = { type: 'string' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const success = { type: 'boolean' } as const;
+
+export const errorBodySchema = {
+  type: 'object',
+  required: ['success', 'error', 'message'],
+  properties: { success, error: string, message: string },
+} as const;
+
+/** Every route answers its errors with the envelope. */
+export const errorResponses = { '4xx': errorBodySchema, '5xx': errorBodySchema } as const;
+
+const taskSchema = {
+  type: 'object',
+  required: [
+    'task_id',
+    'status',
+    'method',
+    'path',
+    'created_at',
+    'started_at',
+    'completed_at',
+    'is_long_task',
+    'result',
+    'error',
+    'queue_position',
+    'estimated_start_at',
+    'queue_ms',
+    'duration_ms',
+    'attempts',
+  ],
+  properties: {
+    task_id: string,
+    status: string,
+    method: string,
+    path: string,
+    created_at: string,
+    started_at: nullableString,
+    completed_at: nullableString,
+    is_long_task: { type: 'boolean' },
+    result: {
+      type: ['object', 'null'],
+      required: ['status_code', 'headers', 'body', 'body_encoding'],
+      properties: {
+        status_code: { type: 'integer' },
+        headers: { type: 'object', additionalProperties: true },
+        body: {},
+        body_encoding: string,
+      },
+    },
+    error: {
+      type: ['object', 'null'],
+      required: ['code', 'message'],
+      properties: { code: string, message: string },
+    },
+    queue_position: { type: ['integer', 'null'] },
+    estimated_start_at: nullableString,
+    queue_ms: { type: 'number' },
+    duration_ms: { type: ['number', 'null'] },
+    attempts: { type: 'integer' },
+  },
+} as const;
+
+const dataBody = <T extends object>(data: T) =>
+  ({
+    type: 'object',
+    required: ['success', 'data'],
+    properties: { success, data },
+  }) as const;
+
+export const taskBodySchema = dataBody(taskSchema);
+
+export const taskListBodySchema = dataBody({
+  type: 'object',
+  required: ['tasks', 'total', 'limit', 'offset'],
+  properties: {
+    tasks: { type: 'array', items: taskSchema },
+    total: { type: 'integer' },
+    limit: { type: 'integer' },
+    offset: { type: 'integer' },
+  },
+});
+
+export const cleanupBodySchema = dataBody({
+  type: 'object',
+  required: ['removed'],
+  properties: { removed: { type: 'integer' } },
+});
+
+export const submitBodySchema = {
+  type: 'object',
+  required: ['success', 'task_id', 'status', 'message', 'data'],
+  properties: {
+    success,
+    task_id: string,
+    status: string,
+    message: string,
+    data: {
+      type: 'object',
+      required: ['task_id', 'status_url'],
+      properties: { task_id: string, status_url: string },
+    },
+  },
+} as const;
+
+const count = { type: 'integer' } as const;
+
+export const statsBodySchema = dataBody({
+  type: 'object',
+  required: [
+    'tasks',
+    'queue_size',
+    'max_queue_size',
+    'max_concurrent',
+    'num_workers',
+    'effective_concurrency',
+    'in_flight',
+    'long_tasks',
+    'avg_processing_ms',
+    'totals',
+    'uptime_s',
+    'started_at',
+    'target',
+    'version',
+  ],
+  properties: {
+    tasks: {
+      type: 'object',
+      required: ['pending', 'processing', 'completed', 'failed', 'total'],
+      properties: {
+        pending: count,
+        processing: count,
+        completed: count,
+        failed: count,
+        total: count,
+      },
+    },
+    queue_size: count,
+    max_queue_size: count,
+    max_concurrent: count,
+    num_workers: count,
+    effective_concurrency: count,
+    in_flight: count,
+    long_tasks: count,
+    avg_processing_ms: { type: ['number', 'null'] },
+    totals: {
+      type: 'object',
+      required: ['submitted', 'completed', 'failed', 'rejected_queue_full', 'removed'],
+      properties: {
+        submitted: count,
+        completed: count,
+        failed: count,
+        rejected_queue_full: count,
+        removed: count,
+      },
+    },
+    uptime_s: { type: 'number' },
+    started_at: string,
+    target: string,
+    version: string,
+  },
+});
+
+export const healthBodySchema = {
+  type: 'object',
+  required: ['success', 'status', 'target'],
+  properties: {
+    success,
+    status: string,
+    target: {
+      type: 'object',
+      required: ['url', 'reachable', 'latency_ms'],
+      properties: {
+        url: string,
+        reachable: { type: 'boolean' },
+        latency_ms: { type: ['number', 'null'] },
+      },
+    },
+  },
+} as const;
+
+export const serviceInfoBodySchema = dataBody({
+  type: 'object',
+  required: ['name', 'version', 'target', 'endpoints'],
+  properties: {
+    name: string,
+    version: string,
+    target: string,
+    endpoints: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['method', 'path', 'description'],
+        properties: { method: string, path: string, description: string },
+      },
+    },
+  },
+});
+
+const UUID_PATTERN =
+  '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+export const taskParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: UUID_PATTERN } },
+} as const;
+
+export const taskQuerySchema = {
+  type: 'object',
+  properties: { wait: { type: 'number', minimum: 0, maximum: MAX_WAIT_SECONDS } },
+} as const;
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+export const listQuerySchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: [...TASK_STATUSES] },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+  },
+} as const;
+
+export const DEFAULT_CLEANUP_AGE_HOURS = 24;
+
+export const cleanupQuerySchema = {
+  type: 'object',
+  properties: {
+    max_age_hours: { type: 'number', minimum: 0, default: DEFAULT_CLEANUP_AGE_HOURS },
+  },
+} as const;

@@ -1,0 +1,75 @@
+import type { Socket } from 'node:net';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { ProxyConfig } from './config/config.js';
+import { errorBody, sendError } from './errors.js';
+import { auth } from './plugins/auth.js';
+import { errorHandling } from './plugins/error-handling.js';
+import { proxyState } from './plugins/proxy-state.js';
+import { serviceRoutes } from './routes/service.js';
+import { submitRoutes } from './routes/submit.js';
+import { taskRoutes } from './routes/task.js';
+import { tasksRoutes } from './routes/tasks.js';
+import type { ProxyDeps } from './runtime.js';
+
+export interface ServerDeps extends ProxyDeps {
+  /** Where log lines go instead of stdout (one JSON object per line). */
+  logStream?: { write(line: string): void };
+}
+
+const CORS_EXPOSED_HEADERS = ['location', 'retry-after', 'x-proxy-wait-max'];
+
+/**
+ * The proxy as a Fastify instance, ready for `inject` or `listen`; it never listens by itself.
+ * Closing it shuts the workers down without grace; `shutdownServer` gives calls in flight time.
+ */
+export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): FastifyInstance {
+  const app = Fastify({
+    logger: deps.logStream
+      ? { level: config.logLevel, stream: deps.logStream }
+      : { level: config.logLevel },
+    // One line per task transition is logged instead; per-request lines would slow submissions.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    clientErrorHandler: answerMalformedRequest,
+    frameworkErrors: (error, _request, reply) => sendError(reply, 'bad_request', error.message),
+  });
+
+  app.register(errorHandling);
+  app.register(proxyState, { config, deps });
+  if (config.corsOrigins) {
+    // Before auth: a browser's preflight never carries the API key.
+    const origin = config.corsOrigins[0] === '*' ? '*' : config.corsOrigins;
+    app.register(cors, { origin, exposedHeaders: CORS_EXPOSED_HEADERS });
+  }
+  if (config.apiKey !== null) app.register(auth, { apiKey: config.apiKey });
+  app.register(serviceRoutes);
+  app.register(taskRoutes);
+  app.register(tasksRoutes);
+  app.register(submitRoutes);
+  return app;
+}
+
+/**
+ * Stops taking submissions (503 `shutting_down`), gives upstream calls in flight `graceMs` to
+ * finish, fails what is left with `interrupted`, then closes the server.
+ */
+export async function shutdownServer(app: FastifyInstance, graceMs: number): Promise<void> {
+  await app.proxy.shutdown(graceMs);
+  await app.close();
+}
+
+/** Requests Node's HTTP parser rejects still get the error envelope, then the socket closes. */
+function answerMalformedRequest(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(
+    errorBody('bad_request', `Malformed HTTP request (${error.code ?? 'parse error'})`),
+  );
+  socket.end(
+    'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
