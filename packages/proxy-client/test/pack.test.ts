@@ -1,0 +1,172 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The package as users get it: `npm pack`, installed into an empty folder outside the workspace
+ * (ky comes from the registry), then used from plain Node through `import` and `require`, and
+ * type-checked from .mts and .cts files. Tests the built dist: `pnpm build` first.
+ */
+const run = promisify(execFile);
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+
+let workDir: string;
+let appDir: string;
+let proxyUrl: string;
+let server: Server;
+
+beforeAll(async () => {
+  for (const file of [
+    'index.js',
+    'index.cjs',
+    'index.d.ts',
+    'index.d.cts',
+    'wire.js',
+    'wire.cjs',
+  ]) {
+    if (!existsSync(join(packageDir, 'dist', file))) {
+      throw new Error(`dist/${file} is missing: run \`pnpm --filter proxy-client build\` first`);
+    }
+  }
+  workDir = await mkdtemp(join(tmpdir(), 'proxy-client-pack-'));
+  appDir = join(workDir, 'app');
+  await mkdir(appDir);
+  await writeFile(join(appDir, 'package.json'), JSON.stringify({ name: 'app', private: true }));
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], {
+    cwd: packageDir,
+  });
+  const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
+  await run('npm', ['install', '--no-audit', '--no-fund', join(workDir, packed!.filename)], {
+    cwd: appDir,
+  });
+  server = await startFakeProxy();
+  proxyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 180_000);
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+/** Just enough of a proxy for the installed SDK to talk to. */
+function startFakeProxy(): Promise<Server> {
+  const proxy = createServer((request, response) => {
+    response.setHeader('content-type', 'application/json');
+    if (request.url === '/stats') {
+      response.end(JSON.stringify({ success: true, data: { queue_size: 7 } }));
+    } else {
+      response.statusCode = 503;
+      response.setHeader('retry-after', '4');
+      response.end(JSON.stringify({ success: false, error: 'queue_full', message: 'full' }));
+    }
+  });
+  return new Promise((resolve) => proxy.listen(0, '127.0.0.1', () => resolve(proxy)));
+}
+
+async function node(args: string[]): Promise<unknown> {
+  const { stdout } = await run(process.execPath, args, { cwd: appDir });
+  return JSON.parse(stdout);
+}
+
+describe('the packed tarball, installed in an empty folder', () => {
+  it('holds the build and the README, and depends on ky alone', async () => {
+    const installed = join(appDir, 'node_modules', 'proxy-client');
+    expect((await readdir(installed)).sort()).toEqual(['README.md', 'dist', 'package.json']);
+    const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.dependencies)).toEqual(['ky']);
+    expect(await readdir(join(appDir, 'node_modules'))).toEqual(
+      expect.arrayContaining(['ky', 'proxy-client']),
+    );
+  });
+
+  const script = (load: string) => `
+    ${load}
+    const client = new sdk.ProxyClient({ baseUrl: ${JSON.stringify('URL')} });
+    Promise.all([client.getStats(), client.submitTask('x', {}).catch((e) => e)]).then(([stats, error]) =>
+      console.log(JSON.stringify({
+        queueSize: stats.queue_size,
+        error: [error.name, error.retryAfter, sdk.isQueueFullError(error)],
+        statuses: wire.TASK_STATUSES,
+      })));`;
+  const expected = {
+    queueSize: 7,
+    error: ['QueueFullError', 4, true],
+    statuses: ['pending', 'processing', 'completed', 'failed'],
+  };
+
+  it('works through import(), with the proxy-client/wire subpath', async () => {
+    const load = `const sdk = await import('proxy-client'); const wire = await import('proxy-client/wire');`;
+    const source = script(load).replace('"URL"', JSON.stringify(proxyUrl));
+    expect(await node(['--input-type=module', '-e', source])).toEqual(expected);
+  });
+
+  it('works through require(), with the proxy-client/wire subpath (ky bundled in)', async () => {
+    const load = `const sdk = require('proxy-client'); const wire = require('proxy-client/wire');`;
+    const source = script(load).replace('"URL"', JSON.stringify(proxyUrl));
+    expect(await node(['--input-type=commonjs', '-e', source])).toEqual(expected);
+  });
+
+  it('guards of one build recognise errors thrown by the other', async () => {
+    const source = `
+      import { createRequire } from 'node:module';
+      const esm = await import('proxy-client');
+      const cjs = createRequire(process.cwd() + '/')('proxy-client');
+      const error = await new cjs.ProxyClient({ baseUrl: ${JSON.stringify(proxyUrl)} })
+        .submitTask('x').catch((e) => e);
+      console.log(JSON.stringify([esm.ProxyClient !== cjs.ProxyClient,
+        error instanceof esm.QueueFullError, esm.isQueueFullError(error), esm.isProxyError(error)]));`;
+    expect(await node(['--input-type=module', '-e', source])).toEqual([true, false, true, true]);
+  });
+
+  it('type-checks from .mts and .cts files under NodeNext', async () => {
+    const uses = `
+      const client = new ProxyClient({ baseUrl: 'http://localhost:8080', hooks: { beforeRequest: [] } });
+      const options: WaitOptions = { timeout: 1000, onStatus: (task: Task) => void task.status };
+      export async function use(): Promise<Stats> {
+        const task = await client.waitForTask(await client.submitTask('f', { a: 1 }), options);
+        if (isQueueFullError(task)) throw task;
+        void TASK_STATUSES;
+        return client.getStats();
+      }
+      // @ts-expect-error wrong option type must be caught, proving the types are not any
+      new ProxyClient({ baseUrl: 1 });`;
+    const imports = `
+      import { ProxyClient, isQueueFullError, type Task, type WaitOptions } from 'proxy-client';
+      import { TASK_STATUSES, type Stats } from 'proxy-client/wire';`;
+    await writeFile(join(appDir, 'use.mts'), imports + uses);
+    await writeFile(join(appDir, 'use.cts'), imports + uses);
+    const compilerOptions = {
+      strict: true,
+      noEmit: true,
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'es2022',
+      lib: ['es2022', 'dom'],
+      types: [],
+    };
+    await writeFile(
+      join(appDir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions, files: ['use.mts', 'use.cts'] }),
+    );
+    const result = await run(process.execPath, [tsc, '-p', appDir]).catch(
+      (error: { stdout: string }) => error,
+    );
+    expect(result.stdout).toBe('');
+  });
+
+  it('ships no Node-only import in the code a browser would load', async () => {
+    for (const file of ['index.js', 'index.cjs', 'wire.js', 'wire.cjs']) {
+      const code = await readFile(join(packageDir, 'dist', file), 'utf8');
+      expect(code, file).not.toMatch(/\bfrom ['"]node:|require\(['"]node:|\bBuffer\b|\bprocess\./);
+    }
+  });
+});
