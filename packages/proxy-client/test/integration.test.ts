@@ -147,7 +147,13 @@ describe('a full queue', () => {
     let retries = 0;
     const client = new ProxyClient({
       baseUrl: proxy.url,
-      hooks: { beforeRetry: [() => void (retries += 1)] },
+      hooks: {
+        beforeRetry: [
+          () => {
+            retries += 1;
+          },
+        ],
+      },
     });
     const first = await client.submitTask('function1?delay_ms=1500', {});
     await waitFor(async () => (await client.getTask(first)).status === 'processing', {
