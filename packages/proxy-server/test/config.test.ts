@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, OPTIONS, type ProxyConfig, parseConfig, VERSION } from '../src/index.js';
+
+const run = (argv: string[], env: Record<string, string> = {}): ProxyConfig => {
+  const parsed = parseConfig(argv, env);
+  if (parsed.kind !== 'run') throw new Error('expected a config');
+  return parsed.config;
+};
+
+const errorOf = (argv: string[], env: Record<string, string> = {}): string => {
+  try {
+    parseConfig(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error(`no error for ${argv.join(' ')}`);
+};
+
+describe('parseConfig', () => {
+  it('fills every default from the table', () => {
+    expect(run(['--target-host', '10.0.0.5'])).toEqual({
+      target: { origin: 'http://10.0.0.5:8000', basePath: '', url: 'http://10.0.0.5:8000' },
+      listenHost: '0.0.0.0',
+      listenPort: 8080,
+      maxConcurrent: 10,
+      maxQueueSize: 100,
+      numWorkers: 5,
+      longTaskThresholdMs: 300_000,
+      upstreamTimeoutMs: null,
+      bodyLimitBytes: 10 * 1024 * 1024,
+      resultSizeLimitBytes: 50 * 1024 * 1024,
+      retentionMs: 24 * 3_600_000,
+      apiKey: null,
+      corsOrigins: null,
+      logLevel: 'info',
+      shutdownGraceMs: 30_000,
+    } satisfies ProxyConfig);
+  });
+
+  it('takes a flag over its env twin, and the env twin over the default', () => {
+    const env = {
+      PROXY_TARGET_HOST: 'env-host',
+      PROXY_MAX_CONCURRENT: '7',
+      PROXY_NUM_WORKERS: '3',
+    };
+    const config = run(['--max-concurrent', '2'], env);
+    expect(config.target.origin).toBe('http://env-host:8000');
+    expect(config.maxConcurrent).toBe(2);
+    expect(config.numWorkers).toBe(3);
+  });
+
+  it('ignores empty environment variables', () => {
+    expect(run(['--target-host', 'h'], { PROXY_API_KEY: '' }).apiKey).toBeNull();
+  });
+
+  it.each([
+    [
+      ['--target-port', '9000'],
+      { target: { origin: 'http://h:9000', basePath: '', url: 'http://h:9000' } },
+    ],
+    [
+      ['--target-host', '::1'],
+      { target: { origin: 'http://[::1]:8000', basePath: '', url: 'http://[::1]:8000' } },
+    ],
+    [
+      ['--target-url', 'https://api.example/v1/'],
+      { target: { origin: 'https://api.example', basePath: '/v1', url: 'https://api.example/v1' } },
+    ],
+    [['--body-limit', '512kb'], { bodyLimitBytes: 512 * 1024 }],
+    [['--body-limit', '2048'], { bodyLimitBytes: 2048 }],
+    [['--result-size-limit', '1.5MB'], { resultSizeLimitBytes: 1.5 * 1024 * 1024 }],
+    [['--long-task-threshold', '0.5'], { longTaskThresholdMs: 500 }],
+    [['--upstream-timeout', '90'], { upstreamTimeoutMs: 90_000 }],
+    [['--retention', '0'], { retentionMs: null }],
+    [['--retention', '0.5'], { retentionMs: 1_800_000 }],
+    [['--shutdown-grace', '0'], { shutdownGraceMs: 0 }],
+    [
+      ['--cors-origin', 'https://a.example, http://b.example:8080'],
+      { corsOrigins: ['https://a.example', 'http://b.example:8080'] },
+    ],
+    [['--cors-origin', '*'], { corsOrigins: ['*'] }],
+    [['--api-key', 's3cret'], { apiKey: 's3cret' }],
+    [['--log-level', 'WARN'], { logLevel: 'warn' }],
+    [['--listen-port', '0'], { listenPort: 0 }],
+  ])('%j', (argv, expected) => {
+    expect(run(['--target-host', 'h', ...argv])).toMatchObject(expected);
+  });
+
+  it('lets --target-url override --target-host and --target-port', () => {
+    const config = run(['--target-host', 'a', '--target-port', '1', '--target-url', 'http://b:2']);
+    expect(config.target.url).toBe('http://b:2');
+  });
+
+  it.each([
+    [['--max-concurrent', 'abc'], "--max-concurrent must be a whole number ≥ 1, got 'abc'"],
+    [['--max-concurrent', '0'], "--max-concurrent must be a whole number ≥ 1, got '0'"],
+    [['--num-workers', '2.5'], "--num-workers must be a whole number ≥ 1, got '2.5'"],
+    [['--max-queue-size', '-1'], "--max-queue-size must be a whole number ≥ 1, got '-1'"],
+    [['--target-port', '70000'], "--target-port must be a port from 0 to 65535, got '70000'"],
+    [
+      ['--long-task-threshold', '0'],
+      "--long-task-threshold must be a number of seconds > 0, got '0'",
+    ],
+    [
+      ['--upstream-timeout', 'soon'],
+      "--upstream-timeout must be a number of seconds > 0, got 'soon'",
+    ],
+    [
+      ['--body-limit', '10 parsecs'],
+      "--body-limit must be a size in bytes ≥ 1 such as '1048576', '512kb' or '10mb', got '10 parsecs'",
+    ],
+    [
+      ['--retention', '-1'],
+      "--retention must be a number of hours ≥ 0 (0 keeps finished tasks until cleaned up), got '-1'",
+    ],
+    [
+      ['--log-level', 'loud'],
+      "--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'",
+    ],
+    [
+      ['--target-url', 'ftp://x'],
+      "--target-url must be an http:// or https:// URL without credentials, query or fragment, got 'ftp://x'",
+    ],
+    [
+      ['--target-url', 'http://u:p@x'],
+      "--target-url must be an http:// or https:// URL without credentials, query or fragment, got 'http://u:p@x'",
+    ],
+    [
+      ['--target-host', 'http://x'],
+      "--target-host must be a host name or IP address (no scheme, port or path), got 'http://x'",
+    ],
+    [
+      ['--cors-origin', 'https://a.example/path'],
+      "--cors-origin must be '*' or a comma-separated list of origins such as https://app.example, got 'https://a.example/path'",
+    ],
+    [
+      ['--api-key', 'has space'],
+      "--api-key must be a non-empty key without spaces, got 'has space'",
+    ],
+    [['--max-concurent', '3'], "unknown option '--max-concurent' (Did you mean --max-concurrent?)"],
+    [['--max-concurrent'], "option '--max-concurrent <n>' argument missing"],
+    [['extra'], 'too many arguments. Expected 0 arguments but got 1.'],
+  ])('rejects %j with one line naming the flag', (argv, message) => {
+    expect(errorOf(['--target-host', 'h', ...argv])).toBe(message);
+  });
+
+  it('names the environment variable when the bad value came from it', () => {
+    expect(errorOf(['--target-host', 'h'], { PROXY_MAX_QUEUE_SIZE: 'lots' })).toBe(
+      "PROXY_MAX_QUEUE_SIZE (--max-queue-size) must be a whole number ≥ 1, got 'lots'",
+    );
+  });
+
+  it('requires a target, after checking the other values', () => {
+    expect(errorOf([])).toBe('--target-host is required (or --target-url; env PROXY_TARGET_HOST)');
+    expect(errorOf(['--num-workers', 'x'])).toMatch(/^--num-workers must be/);
+  });
+
+  it('prints help listing every flag with its env twin, and the concurrency rule', () => {
+    const parsed = parseConfig(['--help'], {});
+    expect(parsed.kind).toBe('print');
+    const text = parsed.kind === 'print' ? parsed.text : '';
+    for (const option of Object.values(OPTIONS)) {
+      expect(text).toContain(`--${option.name}`);
+      expect(text.replace(/\s+/g, ' ')).toContain(option.env);
+    }
+    expect(text.replace(/\s+/g, ' ')).toContain('min(--num-workers, --max-concurrent)');
+  });
+
+  it('prints the version', () => {
+    expect(parseConfig(['--version'], {})).toEqual({ kind: 'print', text: `${VERSION}\n` });
+  });
+});

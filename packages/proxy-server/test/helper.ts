@@ -1,0 +1,136 @@
+import { connect } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
+import { type SlowTarget, type SlowTargetOptions, startSlowTarget } from 'slow-target';
+import { waitFor } from 'test-support';
+import { onTestFinished } from 'vitest';
+import { parseConfig } from '../src/config/parse-config.js';
+import { buildServer, type ProxyConfig, type ServerDeps } from '../src/index.js';
+
+/** The config the bin would build from these flags, silent unless a test asks for logs. */
+export function configFor(target: string, flags: string[] = []): ProxyConfig {
+  const parsed = parseConfig(['--target-url', target, '--log-level', 'silent', ...flags], {});
+  if (parsed.kind !== 'run') throw new Error('flags asked for help, not a config');
+  return parsed.config;
+}
+
+export interface TestServer {
+  app: FastifyInstance;
+  /** Base URL when listening, e.g. `http://127.0.0.1:41234`; empty for inject-only servers. */
+  url: string;
+  /** Submits through the real socket (or inject) and returns the new task's id. */
+  submit(
+    path: string,
+    init?: { method?: string; body?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<string>;
+  getTask(id: string, query?: string): Promise<Task>;
+  /** Polls until the task is completed or failed. */
+  finished(id: string, timeoutMs?: number): Promise<Task>;
+}
+
+/**
+ * Builds the proxy in front of `target` and closes it when the test ends. With `listen` it serves
+ * on 127.0.0.1 port 0 (behaviour tests); without, tests use `app.inject`.
+ */
+export async function startProxy(
+  target: string,
+  options: {
+    flags?: string[];
+    config?: Partial<ProxyConfig>;
+    deps?: ServerDeps;
+    listen?: boolean;
+  } = {},
+): Promise<TestServer> {
+  const config = { ...configFor(target, options.flags), ...options.config };
+  const app = buildServer(config, options.deps);
+  onTestFinished(() => app.close());
+  let url = '';
+  if (options.listen) {
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  } else {
+    await app.ready();
+  }
+
+  const request = async (method: string, path: string, body?: string | Buffer, headers = {}) => {
+    if (!options.listen) {
+      const response = await app.inject({ method: method as 'GET', url: path, body, headers });
+      return { status: response.statusCode, json: () => response.json() };
+    }
+    const response = await fetch(url + path, { method, body, headers });
+    const text = await response.text();
+    return { status: response.status, json: () => JSON.parse(text) };
+  };
+
+  const server: TestServer = {
+    app,
+    url,
+    async submit(path, init = {}) {
+      const response = await request(init.method ?? 'POST', path, init.body, init.headers);
+      if (response.status !== 202) {
+        throw new Error(
+          `submit ${path} answered ${response.status}: ${JSON.stringify(response.json())}`,
+        );
+      }
+      return (response.json() as SubmitBody).task_id;
+    },
+    async getTask(id, query = '') {
+      const response = await request('GET', `/task/${id}${query}`);
+      if (response.status !== 200) throw new Error(`GET /task/${id} answered ${response.status}`);
+      return (response.json() as DataBody<Task>).data;
+    },
+    async finished(id, timeoutMs = 10_000) {
+      return waitFor(
+        async () => {
+          const task = await server.getTask(id);
+          return task.status === 'completed' || task.status === 'failed' ? task : undefined;
+        },
+        { timeoutMs, what: `task ${id} to finish` },
+      );
+    },
+  };
+  return server;
+}
+
+/** A slow-target on an ephemeral port, closed when the test ends. */
+export async function startTarget(options: SlowTargetOptions = {}): Promise<SlowTarget> {
+  const target = await startSlowTarget(options);
+  onTestFinished(() => target.close());
+  return target;
+}
+
+export interface RawResponse {
+  status: number;
+  head: string;
+  body: string;
+}
+
+/**
+ * Sends `head` (request line and headers, without the blank line) and `body` byte for byte over a
+ * fresh TCP connection, for requests a well-behaved client would never send.
+ */
+export function rawRequest(
+  baseUrl: string,
+  head: string,
+  body: Buffer | string = '',
+): Promise<RawResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => {
+      socket.end(
+        Buffer.concat([
+          Buffer.from(`${head}\r\nConnection: close\r\n\r\n`, 'latin1'),
+          Buffer.from(body),
+        ]),
+      );
+    });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ status, head: text.slice(0, split), body: text.slice(split + 4) });
+    });
+  });
+}

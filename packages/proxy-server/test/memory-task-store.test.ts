@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryTaskStore, type TaskOutcome } from '../src/index.js';
+
+const completed: TaskOutcome = { status: 'completed', result: null, error: null };
+const failed: TaskOutcome = {
+  status: 'failed',
+  result: null,
+  error: { code: 'upstream_refused', message: 'x' },
+};
+
+async function storeWith(count: number) {
+  const store = new MemoryTaskStore();
+  for (let i = 0; i < count; i++) {
+    await store.create({
+      id: `t${i}`,
+      method: 'GET',
+      path: `/api/${i}`,
+      createdAt: 1_000 + i,
+      queueSeq: i,
+    });
+  }
+  return store;
+}
+
+const ids = (tasks: { id: string }[]) => tasks.map((task) => task.id);
+
+describe('MemoryTaskStore', () => {
+  it('pages newest first from either end of the list', async () => {
+    const store = await storeWith(10);
+    expect(ids((await store.list({ limit: 3, offset: 0 })).tasks)).toEqual(['t9', 't8', 't7']);
+    expect(ids((await store.list({ limit: 3, offset: 8 })).tasks)).toEqual(['t1', 't0']);
+    expect(ids((await store.list({ limit: 2, offset: 6 })).tasks)).toEqual(['t3', 't2']);
+    expect((await store.list({ limit: 5, offset: 10 })).tasks).toEqual([]);
+    expect((await store.list({ limit: 5, offset: 0 })).total).toBe(10);
+  });
+
+  it('keeps counts and per-status lists in step with every transition', async () => {
+    const store = await storeWith(4);
+    await store.markProcessing('t0', 2_000);
+    await store.markProcessing('t1', 2_001);
+    await store.finish('t0', completed, 3_000);
+    await store.finish('t1', failed, 3_001);
+    await store.markProcessing('t2', 2_002);
+    await store.markLong('t2');
+    expect(await store.counts()).toEqual({
+      pending: 1,
+      processing: 1,
+      completed: 1,
+      failed: 1,
+      total: 4,
+      long: 1,
+    });
+    expect(ids((await store.list({ status: 'pending', limit: 10, offset: 0 })).tasks)).toEqual([
+      't3',
+    ]);
+    expect(ids((await store.list({ status: 'failed', limit: 10, offset: 0 })).tasks)).toEqual([
+      't1',
+    ]);
+    const t2 = await store.get('t2');
+    expect(t2).toMatchObject({ status: 'processing', startedAt: 2_002, attempts: 1, isLong: true });
+  });
+
+  it('finishes a task once: a second finish changes nothing', async () => {
+    const store = await storeWith(1);
+    await store.finish('t0', completed, 5_000);
+    await store.finish('t0', failed, 6_000);
+    expect(await store.get('t0')).toMatchObject({ status: 'completed', completedAt: 5_000 });
+  });
+
+  it('removes only finished tasks completed at or before the cutoff, oldest first', async () => {
+    const store = await storeWith(5);
+    await store.finish('t0', completed, 100);
+    await store.finish('t1', failed, 200);
+    await store.finish('t2', completed, 300);
+    await store.markProcessing('t3', 50);
+    await store.markLong('t3');
+    expect(await store.removeFinishedBefore(200)).toBe(2);
+    expect(await store.get('t0')).toBeUndefined();
+    expect(await store.get('t2')).toBeDefined();
+    expect(await store.counts()).toEqual({
+      pending: 1,
+      processing: 1,
+      completed: 1,
+      failed: 0,
+      total: 3,
+      long: 1,
+    });
+    expect(ids((await store.list({ limit: 10, offset: 0 })).tasks)).toEqual(['t4', 't3', 't2']);
+  });
+
+  it('calls finish listeners once, and not after unsubscribing', async () => {
+    const store = await storeWith(2);
+    const seen: string[] = [];
+    store.onFinished('t0', (task) => seen.push(`a:${task.status}`));
+    const off = store.onFinished('t1', () => seen.push('b'));
+    off();
+    await store.finish('t0', completed, 1);
+    await store.finish('t1', completed, 1);
+    await store.finish('t0', failed, 2);
+    expect(seen).toEqual(['a:completed']);
+  });
+
+  it('answers a page and the counts without walking the whole store', async () => {
+    const store = await storeWith(200_000);
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      await store.list({ limit: 100, offset: 0 });
+      await store.list({ limit: 100, offset: 199_900 });
+      await store.counts();
+    }
+    // 300 operations over 200k tasks; a scan per call would take seconds.
+    expect(performance.now() - started).toBeLessThan(250);
+  });
+});

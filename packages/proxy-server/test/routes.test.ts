@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  DataBody,
+  ErrorBody,
+  ServiceInfo,
+  Stats,
+  SubmitBody,
+  TaskList,
+} from 'proxy-client/wire';
+import { describe, expect, it } from 'vitest';
+import { VERSION } from '../src/index.js';
+import { startProxy, startTarget } from './helper.js';
+
+/** A port nothing listens on: connections are refused at once. */
+const CLOSED_TARGET = 'http://127.0.0.1:9';
+
+describe('GET /', () => {
+  it('describes the service, its target and its endpoints', async () => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const response = await app.inject('/');
+    expect(response.statusCode).toBe(200);
+    const body = response.json<DataBody<ServiceInfo>>();
+    expect(body.success).toBe(true);
+    expect(body.data).toMatchObject({
+      name: 'proxy-server',
+      version: VERSION,
+      target: CLOSED_TARGET,
+    });
+    expect(body.data.endpoints.map((e) => `${e.method} ${e.path}`)).toEqual([
+      'GET /',
+      'ANY /api/*',
+      'GET /task/:id',
+      'GET /tasks',
+      'DELETE /tasks/cleanup',
+      'GET /stats',
+      'GET /health',
+    ]);
+  });
+});
+
+describe('submitting', () => {
+  it('answers 202 with Location and the submit body, for any method', async () => {
+    const target = await startTarget();
+    const { app } = await startProxy(target.url);
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) {
+      const response = await app.inject({ method, url: '/api/function1?x=1' });
+      expect(response.statusCode).toBe(202);
+      const body = response.json<SubmitBody>();
+      expect(body).toEqual({
+        success: true,
+        task_id: body.task_id,
+        status: 'pending',
+        message: 'Task created',
+        data: { task_id: body.task_id, status_url: `/task/${body.task_id}` },
+      });
+      expect(body.task_id).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      expect(response.headers.location).toBe(`/task/${body.task_id}`);
+    }
+  });
+
+  it('refuses a body over the limit with 413 and creates no task', async () => {
+    const { app } = await startProxy(CLOSED_TARGET, { flags: ['--body-limit', '1kb'] });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/x',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(1025),
+    });
+    expect(response.statusCode).toBe(413);
+    expect(response.json<ErrorBody>()).toMatchObject({
+      success: false,
+      error: 'payload_too_large',
+    });
+    const stats = (await app.inject('/stats')).json<DataBody<Stats>>().data;
+    expect(stats.tasks.total).toBe(0);
+    const atLimit = await app.inject({ method: 'POST', url: '/api/x', body: Buffer.alloc(1024) });
+    expect(atLimit.statusCode).toBe(202);
+  });
+});
+
+describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
+  const unknownId = randomUUID();
+  it.each([
+    ['GET', '/task/not-a-uuid', 400, 'invalid_task_id'],
+    ['GET', '/task/1234', 400, 'invalid_task_id'],
+    ['GET', `/task/${unknownId}`, 404, 'task_not_found'],
+    ['GET', `/task/${unknownId}?wait=61`, 400, 'invalid_query'],
+    ['GET', `/task/${unknownId}?wait=-1`, 400, 'invalid_query'],
+    ['GET', `/task/${unknownId}?wait=soon`, 400, 'invalid_query'],
+    ['GET', '/tasks?status=sleeping', 400, 'invalid_query'],
+    ['GET', '/tasks?limit=0', 400, 'invalid_query'],
+    ['GET', '/tasks?limit=1001', 400, 'invalid_query'],
+    ['GET', '/tasks?limit=ten', 400, 'invalid_query'],
+    ['GET', '/tasks?offset=-1', 400, 'invalid_query'],
+    ['DELETE', '/tasks/cleanup?max_age_hours=-1', 400, 'invalid_query'],
+    ['DELETE', '/tasks/cleanup?max_age_hours=old', 400, 'invalid_query'],
+    ['GET', '/nowhere', 404, 'not_found'],
+    ['POST', '/stats', 404, 'not_found'],
+    ['GET', '/api', 404, 'not_found'],
+  ] as const)('%s %s → %i %s', async (method, url, status, code) => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const response = await app.inject({ method, url });
+    expect(response.statusCode).toBe(status);
+    const body = response.json<ErrorBody>();
+    expect(body).toEqual({ success: false, error: code, message: expect.any(String) });
+    expect(body.message.length).toBeGreaterThan(0);
+  });
+
+  it('every GET /task answer says the longest wait it supports', async () => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const id = (await app.inject({ method: 'POST', url: '/api/x' })).json<SubmitBody>().task_id;
+    for (const url of [
+      `/task/${id}`,
+      '/task/bad',
+      `/task/${randomUUID()}`,
+      `/task/${id}?wait=99`,
+    ]) {
+      expect((await app.inject(url)).headers['x-proxy-wait-max']).toBe('60');
+    }
+  });
+});
+
+describe('GET /tasks', () => {
+  it('pages newest first with a default and a maximum page size, filtered by status', async () => {
+    const { app, finished } = await startProxy(CLOSED_TARGET, {
+      flags: ['--max-queue-size', '100'],
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      ids.push(
+        (await app.inject({ method: 'POST', url: `/api/n${i}` })).json<SubmitBody>().task_id,
+      );
+    }
+    for (const id of ids) await finished(id);
+    const list = async (query: string) =>
+      (await app.inject(`/tasks${query}`)).json<DataBody<TaskList>>().data;
+
+    const first = await list('');
+    expect(first.limit).toBe(50);
+    expect(first.offset).toBe(0);
+    expect(first.total).toBe(60);
+    expect(first.tasks.map((t) => t.task_id)).toEqual(ids.slice(-50).reverse());
+
+    const second = await list('?limit=20&offset=50');
+    expect(second.tasks.map((t) => t.task_id)).toEqual(ids.slice(0, 10).reverse());
+
+    const failed = await list('?status=failed&limit=1000');
+    expect(failed.total).toBe(60);
+    expect(
+      failed.tasks.every((t) => t.status === 'failed' && t.error?.code === 'upstream_refused'),
+    ).toBe(true);
+    expect((await list('?status=completed')).total).toBe(0);
+  });
+});
+
+describe('GET /stats', () => {
+  it('reports counts, limits and totals', async () => {
+    const { app, finished } = await startProxy(CLOSED_TARGET, {
+      flags: ['--max-concurrent', '3', '--num-workers', '2', '--max-queue-size', '7'],
+    });
+    const id = (await app.inject({ method: 'POST', url: '/api/x' })).json<SubmitBody>().task_id;
+    await finished(id);
+    const stats = (await app.inject('/stats')).json<DataBody<Stats>>().data;
+    expect(stats).toMatchObject({
+      tasks: { pending: 0, processing: 0, completed: 0, failed: 1, total: 1 },
+      queue_size: 0,
+      max_queue_size: 7,
+      max_concurrent: 3,
+      num_workers: 2,
+      effective_concurrency: 2,
+      in_flight: 0,
+      long_tasks: 0,
+      totals: { submitted: 1, completed: 0, failed: 1, rejected_queue_full: 0, removed: 0 },
+      target: CLOSED_TARGET,
+      version: VERSION,
+    });
+    expect(stats.avg_processing_ms).toEqual(expect.any(Number));
+    expect(stats.uptime_s).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(stats.started_at)).not.toBeNaN();
+  });
+});
+
+describe('GET /health', () => {
+  it('is 200 whether or not the target answers, and says which', async () => {
+    const target = await startTarget();
+    const up = await startProxy(target.url);
+    const down = await startProxy(CLOSED_TARGET);
+    const upBody = (await up.app.inject('/health')).json();
+    expect(upBody).toMatchObject({
+      success: true,
+      status: 'ok',
+      target: { url: target.url, reachable: true },
+    });
+    expect(upBody.target.latency_ms).toEqual(expect.any(Number));
+    const response = await down.app.inject('/health');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      success: true,
+      status: 'degraded',
+      target: { url: CLOSED_TARGET, reachable: false, latency_ms: null },
+    });
+  });
+});
