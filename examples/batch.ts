@@ -1,0 +1,58 @@
+// Submit 100 jobs with at most CONCURRENCY of them in the caller's hands at once, and show a
+// progress line on stderr while they finish.
+//
+//   PROXY_URL=http://localhost:8080 pnpm --filter proxy-examples batch
+//
+// Bounding the client keeps the proxy's queue from overflowing when the batch is larger than
+// --max-queue-size; queueFullRetries covers the moments when other callers fill it anyway.
+import { ProxyClient, type Task } from 'proxy-client';
+
+const TOTAL = Number(process.env.BATCH_SIZE ?? 100);
+const CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 20);
+
+const client = new ProxyClient({ baseUrl: process.env.PROXY_URL ?? 'http://localhost:8080' });
+
+let done = 0;
+let failed = 0;
+const started = Date.now();
+const progress = () => {
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  // \r rewrites the line in a terminal; in a log each update is its own line.
+  const end = process.stderr.isTTY ? '' : '\n';
+  process.stderr.write(`\r${done}/${TOTAL} done, ${failed} failed, ${seconds} s${end}`);
+};
+
+async function runOne(index: number): Promise<Task> {
+  const taskId = await client.submitTask(
+    'api/function1',
+    { item: index, delay_ms: 200 },
+    { queueFullRetries: 5 },
+  );
+  // throwOnFailure: false hands back failed tasks too, so one bad item does not end the batch.
+  const task = await client.waitForTask(taskId, { throwOnFailure: false });
+  done++;
+  if (task.status === 'failed') failed++;
+  progress();
+  return task;
+}
+
+/** Runs `work` over 0..total-1 with at most `limit` calls pending at once, in index order. */
+async function mapBounded<T>(total: number, limit: number, work: (i: number) => Promise<T>) {
+  const results = new Array<T>(total);
+  let next = 0;
+  const lane = async () => {
+    while (next < total) {
+      const index = next++;
+      results[index] = await work(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, total) }, lane));
+  return results;
+}
+
+const tasks = await mapBounded(TOTAL, CONCURRENCY, runOne);
+if (process.stderr.isTTY) process.stderr.write('\n');
+
+const completed = tasks.filter((t) => t.status === 'completed').length;
+console.log(JSON.stringify({ total: TOTAL, completed, failed }));
+if (completed !== TOTAL) process.exitCode = 1;

@@ -1,0 +1,25 @@
+// Submit one job to the slow target behind the proxy, wait for it, print its result.
+//
+//   PROXY_URL=http://localhost:8080 pnpm --filter proxy-examples submit-and-wait
+//
+// The proxy answers the submission at once with a task id; waitForTask polls until the task
+// finishes (fast at first, slower as the task ages) and reports each status change.
+import { ProxyClient } from 'proxy-client';
+
+const client = new ProxyClient({ baseUrl: process.env.PROXY_URL ?? 'http://localhost:8080' });
+
+const params = { param1: 'value1', param2: 'value2', param3: 100 };
+// The target takes ~1 s (slow-target reads delay_ms); a real service just takes its time.
+const taskId = await client.submitTask('api/function1', { ...params, delay_ms: 1000 });
+console.error(`submitted: task ${taskId}`);
+
+const task = await client.waitForTask(taskId, {
+  onStatus: (current) => console.error(`status: ${current.status}`),
+});
+
+if (task.status !== 'completed' || task.result?.body_encoding !== 'json') {
+  throw new Error(`expected a completed task with a JSON answer, got ${JSON.stringify(task)}`);
+}
+console.error(`completed in ${task.duration_ms} ms after ${task.queue_ms} ms in the queue`);
+// Data on stdout: the target's answer, as the proxy kept it.
+console.log(JSON.stringify(task.result.body, null, 2));

@@ -1,0 +1,70 @@
+import type { SlowTarget } from 'slow-target';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proxyFor, runExample, startSlowTarget } from './support/example-environment.js';
+import { describeRun } from './support/run-process.js';
+
+let target: SlowTarget;
+beforeAll(async () => {
+  target = await startSlowTarget();
+});
+afterAll(async () => {
+  await target?.close();
+});
+
+describe('submit-and-wait.ts', () => {
+  it('prints the target answer of a completed task', async () => {
+    const PROXY_URL = await proxyFor(target);
+    const result = await runExample('submit-and-wait.ts', { PROXY_URL });
+    expect(result.code, describeRun('submit-and-wait.ts', result)).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      function: 'function1',
+      params: { param1: 'value1', param2: 'value2', param3: 100 },
+    });
+    expect(result.stderr).toMatch(/^submitted: task [0-9a-f-]{36}$/m);
+    expect(result.stderr).toMatch(/^status: completed$/m);
+  });
+});
+
+describe('batch.ts', () => {
+  it('finishes 100 tasks with at most BATCH_CONCURRENCY in the caller at once', async () => {
+    // A queue smaller than the batch: only the client-side bound keeps it from overflowing.
+    const PROXY_URL = await proxyFor(target, ['--max-queue-size', '30']);
+    target.resetStats();
+    const result = await runExample('batch.ts', { PROXY_URL, BATCH_CONCURRENCY: '20' });
+    expect(result.code, describeRun('batch.ts', result)).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ total: 100, completed: 100, failed: 0 });
+    expect(result.stderr).toMatch(/^100\/100 done, 0 failed, [\d.]+ s$/m);
+    expect(target.stats().byPath['/api/function1']).toBe(100);
+    // The proxy's default cap of 5 upstream calls held while 20 were waiting.
+    expect(target.stats().maxInFlight).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('queue-full.ts', () => {
+  it('meets 503 queue_full, then gets a task accepted with queueFullRetries', async () => {
+    const PROXY_URL = await proxyFor(target, [
+      '--max-queue-size',
+      '6',
+      '--max-concurrent',
+      '2',
+      '--num-workers',
+      '2',
+    ]);
+    const result = await runExample('queue-full.ts', { PROXY_URL });
+    expect(result.code, describeRun('queue-full.ts', result)).toBe(0);
+    expect(result.stderr).toMatch(/503 queue_full after \d+ tasks; the proxy asks for \d+ s/);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.accepted_before_full).toBeGreaterThanOrEqual(8);
+    expect(summary.task_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('cancel.ts', () => {
+  it('stops waiting when the signal aborts while the task keeps running', async () => {
+    const PROXY_URL = await proxyFor(target);
+    const result = await runExample('cancel.ts', { PROXY_URL });
+    expect(result.code, describeRun('cancel.ts', result)).toBe(0);
+    expect(result.stderr).toMatch(/stopped waiting after \d+ ms/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'processing' });
+  });
+});

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** True when the deadline passed and the process group was killed. */
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  cwd: string;
+  env?: Record<string, string | undefined>;
+  /** @default 30000 */
+  timeoutMs?: number;
+  input?: string;
+}
+
+/**
+ * Runs a program to completion without blocking the event loop (the tests' slow-target lives in
+ * this process and must keep answering). The child leads its own process group so a timeout
+ * also ends anything it started.
+ */
+export function runProcess(
+  command: string,
+  args: string[],
+  { cwd, env = {}, timeoutMs = 30_000, input }: RunOptions,
+): Promise<ProcessResult> {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  child.stdin.end(input ?? '');
+  const timer = setTimeout(() => {
+    timedOut = true;
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  }, timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** A failure message with everything the process said, so a red test explains itself. */
+export function describeRun(what: string, result: ProcessResult): string {
+  const how = result.timedOut
+    ? 'timed out'
+    : `exited with ${result.code ?? `signal ${result.signal}`}`;
+  return `${what} ${how}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+}
