@@ -7,7 +7,7 @@ import { type SingleReport, singleDemo } from '../demos/single.js';
 import type { DemoName } from '../options.js';
 import { formatDuration } from '../render/duration.js';
 
-type DemoReport = SingleReport | BatchReport | QueueFullReport | LongReport | FailReport;
+export type DemoReport = SingleReport | BatchReport | QueueFullReport | LongReport | FailReport;
 
 const DEMOS: Readonly<Record<DemoName, (ctx: CommandContext) => Promise<DemoReport>>> = {
   single: singleDemo,

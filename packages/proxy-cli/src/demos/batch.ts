@@ -1,4 +1,5 @@
 import { TASK_STATUSES, type Task, type TaskStatus } from 'proxy-client/wire';
+import { watchWhilePending } from '../commands/watch-pending.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../render/duration.js';
 import { paintStatus } from '../render/status.js';
@@ -56,6 +57,9 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
   const progress = output.progress(line());
   const ticker = setInterval(() => progress.update(line()), TICK_MS);
   ticker.unref();
+  const watchers = output.interactive
+    ? ids.map((id) => watchWhilePending(client, id, (task) => statuses.set(id, task.status)))
+    : [];
   let tasks: Task[];
   try {
     tasks = await Promise.all(
@@ -77,6 +81,7 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
     );
   } finally {
     clearInterval(ticker);
+    for (const watcher of watchers) watcher.stop();
     progress.stop();
   }
   const wallMs = performance.now() - started;

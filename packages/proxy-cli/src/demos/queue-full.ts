@@ -1,4 +1,4 @@
-import { isQueueFullError, type QueueFullError } from 'proxy-client';
+import { isQueueFullError, ProxyClient, type QueueFullError } from 'proxy-client';
 import type { Task } from 'proxy-client/wire';
 import { waitWithProgress } from '../commands/wait.js';
 import type { CommandContext } from '../context.js';
@@ -24,6 +24,8 @@ export type QueueFullReport =
       retry_after_s: number | null;
       /** How long the SDK's submit with retries took until the proxy took the task. */
       retried_submit_ms: number;
+      /** Each answer the SDK got while retrying, e.g. `503 (Retry-After: 2 s)`, then `202`. */
+      retry_answers: string[];
       task: Task;
     };
 
@@ -32,7 +34,7 @@ export type QueueFullReport =
  * more with `queueFullRetries` and lets the SDK wait and retry until there is room.
  */
 export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullReport> {
-  const { client, output, signal } = ctx;
+  const { client, output, options, signal } = ctx;
   const stats = await client.getStats();
   const room = stats.effective_concurrency + stats.max_queue_size - stats.queue_size;
   heading(ctx, 'queue-full: a bounded queue says 503, the SDK retries', [
@@ -81,11 +83,32 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
     ),
   );
 
+  // A client of its own, to see each answer the SDK gets while it retries.
+  const answers: string[] = [];
   const retrying = output.progress(`submitting with queueFullRetries: ${RETRIES}`);
+  const watched = new ProxyClient({
+    baseUrl: options.url,
+    ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+    hooks: {
+      afterResponse: [
+        (_request, _options, response) => {
+          const wait = response.headers.get('retry-after');
+          answers.push(
+            wait === null ? String(response.status) : `${response.status} (Retry-After: ${wait} s)`,
+          );
+          if (response.status === 503) {
+            retrying.update(
+              `503 again; the SDK waits ${wait ?? '?'} s, then tries again (attempt ${answers.length + 1})`,
+            );
+          }
+        },
+      ],
+    },
+  });
   const submittedAt = performance.now();
   let taskId: string;
   try {
-    taskId = await client.submitTask(
+    taskId = await watched.submitTask(
       'api/function1',
       { after: 'queue_full', delay_ms: 0 },
       { signal, queueFullRetries: RETRIES },
@@ -94,11 +117,14 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
     retrying.stop();
   }
   const retriedMs = performance.now() - submittedAt;
-  say(ctx, `accepted after ${formatDuration(retriedMs)} of waiting and retrying: task ${taskId}`);
+  say(
+    ctx,
+    `the SDK got ${answers.join(', then ')}: task ${taskId} after ${formatDuration(retriedMs)}`,
+  );
   const task = await waitWithProgress(ctx, taskId);
   say(
     ctx,
-    `task ${paintStatus(task.status, output.color)}; it waited ${formatDuration(task.queue_ms)} in the queue behind the others.`,
+    `task ${paintStatus(task.status, output.color)} (queued ${formatDuration(task.queue_ms)}, took ${formatDuration(task.duration_ms ?? 0)}).`,
   );
   return {
     name: 'queue-full',
@@ -107,6 +133,7 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
     max_queue_size: stats.max_queue_size,
     retry_after_s: retryAfter,
     retried_submit_ms: Math.round(retriedMs),
+    retry_answers: answers,
     task,
   };
 }

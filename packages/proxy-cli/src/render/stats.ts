@@ -33,8 +33,9 @@ export function renderStats(stats: Stats, color: ChalkInstance): string {
     ],
     [
       'since start',
-      `${stats.totals.submitted} submitted, ${stats.totals.completed} completed, ${stats.totals.failed} failed, ` +
-        `${stats.totals.rejected_queue_full} rejected (queue full), ${stats.totals.removed} removed`,
+      `${stats.totals.submitted} submitted · ${stats.totals.completed} completed · ` +
+        `${stats.totals.failed} failed · ${stats.totals.rejected_queue_full} refused (queue full) · ` +
+        `${stats.totals.removed} removed`,
     ],
     ['uptime', formatDuration(stats.uptime_s * 1000)],
     ['version', stats.version],

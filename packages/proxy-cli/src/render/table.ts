@@ -8,7 +8,7 @@ import Table from 'cli-table3';
 export function makeTable(color: ChalkInstance, head?: readonly string[]): Table.Table {
   return new Table({
     ...(head && { head: head.map((h) => color.bold(h)) }),
-    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
+    style: { head: [], border: [], compact: true },
   });
 }
 

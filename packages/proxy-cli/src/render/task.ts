@@ -29,7 +29,10 @@ export function renderTask(task: Task, color: ChalkInstance): string {
   if (task.completed_at !== null) rows.push(['finished', task.completed_at]);
   if (task.attempts > 1) rows.push(['attempts', String(task.attempts)]);
   if (task.result) rows.push(['target answered', statusCode(task.result.status_code, color)]);
-  if (task.error) rows.push(['error', color.red(`${task.error.code}: ${task.error.message}`)]);
+  // upstream_status only repeats the status code shown above.
+  if (task.error && task.error.code !== 'upstream_status') {
+    rows.push(['error', color.red(`${task.error.code}: ${task.error.message}`)]);
+  }
 
   const parts = [keyValueTable(color, rows)];
   if (task.result) parts.push(color.bold('Result body'), formatBody(task.result));

@@ -1,0 +1,256 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProxyClient } from 'proxy-client';
+import type { HealthBody, Stats, Task, TaskList } from 'proxy-client/wire';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANSI, jsonOf, runCli, type Stack, startStack, UUID } from './harness.js';
+
+let stack: Stack;
+let client: ProxyClient;
+const cli = (...args: string[]) => runCli([...args, '--url', stack.url]);
+
+beforeAll(async () => {
+  stack = await startStack(['--max-concurrent', '2', '--num-workers', '2']);
+  client = new ProxyClient({ baseUrl: stack.url });
+});
+afterAll(() => stack?.stop());
+
+async function finishedTask(path: string, body?: unknown, method = 'POST'): Promise<Task> {
+  const id = await client.submitTask(path, body, { method });
+  return client.waitForTask(id, { pollInterval: 20 });
+}
+
+describe('--health', () => {
+  it('plain: proxy and target, exit 0', async () => {
+    const run = await cli('--health');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(stack.url);
+    expect(run.stdout).toMatch(/ok/);
+    expect(run.stdout).toMatch(/reachable/);
+    expect(run.stdout).not.toContain(ANSI);
+  });
+
+  it('--json: the health body', async () => {
+    const run = await cli('--health', '--json');
+    expect(run.code).toBe(0);
+    const health = jsonOf<HealthBody>(run);
+    expect(health.status).toBe('ok');
+    expect(health.target.reachable).toBe(true);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('--stats', () => {
+  it('plain: counts per status and the proxy capacity in tables', async () => {
+    const run = await cli('--stats');
+    expect(run.code).toBe(0);
+    for (const word of [
+      'pending',
+      'processing',
+      'completed',
+      'failed',
+      'total',
+      'queue',
+      'in flight',
+    ]) {
+      expect(run.stdout).toContain(word);
+    }
+    expect(run.stdout).toContain('┌');
+    expect(run.stdout).not.toContain(ANSI);
+  });
+
+  it('--json: the stats object', async () => {
+    const run = await cli('--stats', '--json');
+    expect(run.code).toBe(0);
+    const stats = jsonOf<Stats>(run);
+    expect(stats.max_concurrent).toBe(2);
+    expect(stats.num_workers).toBe(2);
+    expect(stats.tasks).toHaveProperty('total');
+  });
+});
+
+describe('--submit', () => {
+  it('plain: prints the task id on stdout and how to follow it on stderr', async () => {
+    const run = await cli('--submit', 'api/function1', '--data', '{"param1":"value1"}');
+    expect(run.code).toBe(0);
+    const id = run.stdout.trim();
+    expect(id).toMatch(new RegExp(`^${UUID.source}$`));
+    expect(run.stderr).toContain(`proxy-cli --task-id ${id} --wait`);
+    const task = await client.waitForTask(id, { pollInterval: 20 });
+    expect(task.result?.body).toMatchObject({ params: { param1: 'value1' } });
+  });
+
+  it('--json: task id and status URL', async () => {
+    const run = await cli('--submit', 'api/function1', '--json');
+    expect(run.code).toBe(0);
+    const doc = jsonOf<{ task_id: string; status_url: string }>(run);
+    expect(doc.task_id).toMatch(UUID);
+    expect(doc.status_url).toBe(`${stack.url}/task/${doc.task_id}`);
+  });
+
+  it('--wait on a task that completes: the task, exit 0', async () => {
+    const run = await cli(
+      '--submit',
+      'api/function1',
+      '--data',
+      '{"n":7,"delay_ms":300}',
+      '--wait',
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('completed');
+    expect(run.stdout).toContain('Result body');
+    expect(run.stdout).toContain('"n": 7');
+    expect(run.stderr).toMatch(/submitted POST \/api\/function1 as task/);
+    expect(run.stderr).toMatch(/waiting for task .* \((pending|processing)\)/);
+  });
+
+  it('--wait --json on a task that completes: the Task document', async () => {
+    const run = await cli('--submit', 'api/function1', '--data', '{"n":8}', '--wait', '--json');
+    expect(run.code).toBe(0);
+    const task = jsonOf<Task>(run);
+    expect(task.status).toBe('completed');
+    expect(task.result?.body).toMatchObject({ params: { n: 8 } });
+    expect(run.stderr).toBe('');
+  });
+
+  it('--wait on a task that fails: the task, the reason on stderr, exit 1', async () => {
+    const run = await cli('--submit', 'api/fail?status=500', '--method', 'GET', '--wait');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('failed');
+    expect(run.stdout).toContain('500');
+    expect(run.stderr).toMatch(/error: task .* failed: the target answered 500/);
+  });
+
+  it('--wait --json on a task that fails: one document (the task), exit 1', async () => {
+    const run = await cli('--submit', 'api/fail?status=502', '--method', 'GET', '--wait', '--json');
+    expect(run.code).toBe(1);
+    const task = jsonOf<Task>(run);
+    expect(task.status).toBe('failed');
+    expect(task.result?.status_code).toBe(502);
+    expect(run.stderr).toMatch(/failed: the target answered 502/);
+  });
+
+  it('--data @file sends the file', async () => {
+    const file = join(tmpdir(), `proxy-cli-body-${process.pid}.json`);
+    await writeFile(file, JSON.stringify({ from: 'file' }));
+    const run = await cli('--submit', 'api/function1', '--data', `@${file}`, '--wait', '--json');
+    expect(run.code).toBe(0);
+    expect(jsonOf<Task>(run).result?.body).toMatchObject({ params: { from: 'file' } });
+  });
+
+  it('--data @- reads stdin', async () => {
+    const run = await runCli(
+      ['--submit', 'api/function1', '--data', '@-', '--wait', '--json', '--url', stack.url],
+      {
+        stdin: '{"from":"stdin"}',
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(jsonOf<Task>(run).result?.body).toMatchObject({ params: { from: 'stdin' } });
+  });
+
+  it('--data @missing-file is a usage error', async () => {
+    const run = await cli('--submit', 'api/function1', '--data', '@/nonexistent/body.json');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--data: cannot read \/nonexistent\/body.json/);
+  });
+});
+
+describe('--task-id', () => {
+  it('plain: a completed task, exit 0', async () => {
+    const task = await finishedTask('api/function1', { param1: 'value1' });
+    const run = await cli('--task-id', task.task_id);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(task.task_id);
+    expect(run.stdout).toContain('completed');
+    expect(run.stdout).toContain('"param1": "value1"');
+  });
+
+  it('--json: the Task', async () => {
+    const task = await finishedTask('api/function1');
+    const run = await cli('--task-id', task.task_id, '--json');
+    expect(run.code).toBe(0);
+    expect(jsonOf<Task>(run)).toMatchObject({ task_id: task.task_id, status: 'completed' });
+  });
+
+  it('a failed task exits 1, with or without --wait', async () => {
+    const task = await finishedTask('api/fail?status=503', undefined, 'GET');
+    for (const extra of [[], ['--wait']]) {
+      const run = await cli('--task-id', task.task_id, ...extra);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/failed: the target answered 503/);
+    }
+  });
+
+  it('--wait on a running task: status lines on stderr (not a terminal), then the task', async () => {
+    const id = await client.submitTask('api/function1', { delay_ms: 700 });
+    const run = await cli('--task-id', id, '--wait', '--poll-interval', '0.05');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`waiting for task ${id} \\((pending|processing)\\)`));
+    expect(run.stderr).toMatch(new RegExp(`task ${id}: completed after`));
+    expect(run.stdout).toContain('completed');
+  });
+
+  it('an unknown id exits 4 and says so', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const run = await cli('--task-id', missing);
+    expect(run.code).toBe(4);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`no task ${missing} on the proxy at ${stack.url}`);
+    expect(run.stderr).toMatch(/hint: .*--list-tasks/);
+  });
+
+  it('an unknown id with --wait --json: exit 4 and an error document', async () => {
+    const run = await cli('--task-id', '00000000-0000-4000-8000-000000000001', '--wait', '--json');
+    expect(run.code).toBe(4);
+    expect(jsonOf(run)).toMatchObject({
+      success: false,
+      error: { code: 'task_not_found', exit_code: 4 },
+    });
+  });
+});
+
+describe('--list-tasks', () => {
+  it('plain: a table of tasks, the page on stderr', async () => {
+    await finishedTask('api/function1');
+    const run = await cli('--list-tasks');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/task id.*status.*request/);
+    expect(run.stdout).toContain('POST /api/function1');
+    expect(run.stderr).toMatch(/^tasks 1–\d+ of \d+/);
+  });
+
+  it('--json: the task list', async () => {
+    const run = await cli('--list-tasks', '--json', '--limit', '2');
+    expect(run.code).toBe(0);
+    const list = jsonOf<TaskList>(run);
+    expect(list.tasks).toHaveLength(2);
+    expect(list.limit).toBe(2);
+    expect(list.total).toBeGreaterThan(2);
+  });
+
+  it('--status, --limit and --offset reach the proxy', async () => {
+    const all = jsonOf<TaskList>(await cli('--list-tasks', '--status', 'failed', '--json'));
+    expect(all.tasks.length).toBeGreaterThan(1);
+    expect(all.tasks.every((t) => t.status === 'failed')).toBe(true);
+    const second = jsonOf<TaskList>(
+      await cli('--list-tasks', '--status', 'failed', '--limit', '1', '--offset', '1', '--json'),
+    );
+    expect(second.tasks.map((t) => t.task_id)).toEqual([all.tasks[1]?.task_id]);
+  });
+});
+
+describe('--cleanup', () => {
+  // Last in this file: it removes the finished tasks the tests above made.
+  it('plain and --json: how many finished tasks were removed', async () => {
+    const plain = await cli('--cleanup', '0');
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^removed \d+ finished tasks? older than 0 hours\n$/);
+    await finishedTask('api/function1');
+    const run = await cli('--cleanup', '0', '--json');
+    expect(run.code).toBe(0);
+    expect(jsonOf(run)).toEqual({ removed: 1, max_age_hours: 0 });
+    expect(jsonOf<TaskList>(await cli('--list-tasks', '--json')).total).toBe(0);
+  });
+});

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoReport } from '../../src/commands/demo.js';
+import { jsonOf, runCli, type Stack, startStack } from './harness.js';
+
+// Configured like `npm run demo` (scripts/demo.mjs): a small queue and a 2 s long-task threshold.
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack([
+    '--max-concurrent',
+    '4',
+    '--num-workers',
+    '4',
+    '--max-queue-size',
+    '10',
+    '--long-task-threshold',
+    '2',
+  ]);
+});
+afterAll(() => stack?.stop());
+
+interface DemoDocument {
+  url: string;
+  took_ms: number;
+  demos: DemoReport[];
+}
+
+/** The report of one demo, by name, typed as that demo's report. */
+function report<N extends DemoReport['name']>(doc: DemoDocument, name: N) {
+  const found = doc.demos.find((d): d is Extract<DemoReport, { name: N }> => d.name === name);
+  if (!found) throw new Error(`no ${name} report in ${JSON.stringify(doc)}`);
+  return found;
+}
+
+describe('--demo', () => {
+  it('all, --json: every demo in one document, in well under a minute', async () => {
+    const run = await runCli(['--demo', 'all', '--json', '--url', stack.url]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const doc = jsonOf<DemoDocument>(run);
+    expect(doc.demos.map((d) => d.name)).toEqual(['single', 'batch', 'queue-full', 'long', 'fail']);
+    expect(doc.took_ms).toBeLessThan(30_000);
+
+    expect(report(doc, 'single').task.status).toBe('completed');
+    const batch = report(doc, 'batch');
+    expect(batch.tasks.map((t) => t.status)).toEqual(Array(12).fill('completed'));
+    // Four at a time: the batch takes well under its sum of delays.
+    expect(batch.wall_ms).toBeLessThan(batch.work_ms / 2);
+    const queueFull = report(doc, 'queue-full');
+    expect(queueFull).toMatchObject({
+      skipped: false,
+      max_queue_size: 10,
+      task: { status: 'completed' },
+    });
+    if (queueFull.skipped) throw new Error('queue-full was skipped');
+    expect(queueFull.retry_after_s).toEqual(expect.any(Number));
+    expect(queueFull.accepted).toBeGreaterThanOrEqual(10);
+    // The SDK was refused at least once, then the proxy took the task.
+    expect(queueFull.retry_answers.at(0)).toMatch(/^503 \(Retry-After: \d+ s\)$/);
+    expect(queueFull.retry_answers.at(-1)).toBe('202');
+    expect(report(doc, 'long').task).toMatchObject({ status: 'completed', is_long_task: true });
+    expect(report(doc, 'fail').task).toMatchObject({
+      status: 'failed',
+      result: { status_code: 500 },
+    });
+  });
+
+  it('one named demo, plain: the story on stdout, no colours off a terminal', async () => {
+    const run = await runCli(['--demo', 'fail', '--url', stack.url]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`proxy-cli demo against ${stack.url}: fail`);
+    expect(run.stdout).toContain('── fail: the target answers 500 ──');
+    expect(run.stdout).toMatch(/status\s+│ failed/);
+    expect(run.stdout).toContain('demo done');
+    expect(run.stdout).not.toContain('\u001b[');
+  });
+});

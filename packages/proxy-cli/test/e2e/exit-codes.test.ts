@@ -1,0 +1,159 @@
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
+import { ProxyClient } from 'proxy-client';
+import { waitFor } from 'test-support';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { ANSI, jsonOf, runCli, type Stack, spawnCli, startStack } from './harness.js';
+
+let stack: Stack;
+let client: ProxyClient;
+
+beforeAll(async () => {
+  stack = await startStack();
+  client = new ProxyClient({ baseUrl: stack.url });
+});
+afterAll(() => stack?.stop());
+
+/** A port that nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('exit 2: bad usage', () => {
+  it.each([
+    [[], /error: no action given/],
+    [['--stats', '--health'], /error: choose one action per call, got --stats and --health/],
+    [['--stats', '--bogus'], /error: unknown option '--bogus'/],
+    [['--list-tasks', '--status', 'done'], /error: --status must be one of/],
+  ])('%j', async (args, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toContain('hint: see proxy-cli --help');
+  });
+
+  it('--json still gets one error document', async () => {
+    const run = await runCli(['--stats', '--health', '--json']);
+    expect(run.code).toBe(2);
+    expect(jsonOf(run)).toMatchObject({ success: false, error: { code: 'usage', exit_code: 2 } });
+  });
+
+  it('--help and --version exit 0 on stdout', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: proxy-cli');
+    expect(help.stderr).toBe('');
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('exit 3: proxy unreachable', () => {
+  it('names the URL tried and hints --url and PROXY_URL', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const run = await runCli(['--stats', '--url', url]);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`error: could not reach the proxy at ${url} (ECONNREFUSED)`);
+    expect(run.stderr).toMatch(/hint: .*--url <url> or PROXY_URL/);
+  });
+
+  it('takes the URL from PROXY_URL, and --json gets an error document', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const run = await runCli(['--task-id', 'abc', '--wait', '--json'], { env: { PROXY_URL: url } });
+    expect(run.code).toBe(3);
+    expect(jsonOf(run)).toMatchObject({
+      success: false,
+      error: { code: 'proxy_unreachable', exit_code: 3, message: expect.stringContaining(url) },
+    });
+  });
+});
+
+describe('exit 124: --timeout', () => {
+  it('gives up, says the task goes on, and how to resume', async () => {
+    const id = await client.submitTask('api/long?seconds=5', undefined, { method: 'GET' });
+    const started = performance.now();
+    const run = await runCli(['--task-id', id, '--wait', '--timeout', '0.5', '--url', stack.url]);
+    expect(run.code).toBe(124);
+    expect(performance.now() - started).toBeLessThan(4000);
+    expect(run.stderr).toMatch(
+      new RegExp(`error: gave up after 500 ms; task ${id} goes on on the proxy`),
+    );
+    expect(run.stderr).toContain(
+      `resume waiting with: proxy-cli --url ${stack.url} --task-id ${id} --wait`,
+    );
+    expect((await client.getTask(id)).status).not.toBe('failed');
+  });
+});
+
+describe('exit 130: Ctrl-C while waiting', () => {
+  it('stops waiting, the task goes on, and the exact command to resume is printed', async () => {
+    const id = await client.submitTask('api/long?seconds=3', undefined, { method: 'GET' });
+    const cli = spawnCli(['--task-id', id, '--wait', '--url', stack.url]);
+    await cli.waitForStderr(/waiting for task/);
+    cli.child.kill('SIGINT');
+    const run = await cli.done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(
+      new RegExp(`error: stopped waiting; task ${id} goes on on the proxy`),
+    );
+    const resume = `proxy-cli --url ${stack.url} --task-id ${id} --wait`;
+    expect(run.stderr).toContain(`hint: resume waiting with: ${resume}`);
+
+    // The hint works: the task finished on the proxy meanwhile and the same command collects it.
+    const resumed = await runCli(resume.split(' ').slice(1));
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('completed');
+  });
+
+  it('with --json, even while a request is in flight: exit 130 and an error document', async () => {
+    // A proxy that takes requests and never answers: the CLI is surely mid-wait when it sees one.
+    const seen: string[] = [];
+    const silent = createHttpServer((req) => void seen.push(req.url ?? ''));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      silent.closeAllConnections();
+      silent.close();
+    });
+    const address = silent.address() as AddressInfo;
+    const url = `http://127.0.0.1:${address.port}`;
+    const id = '00000000-0000-4000-8000-00000000abcd';
+
+    const cli = spawnCli(['--task-id', id, '--wait', '--json', '--url', url]);
+    await waitFor(() => seen.length > 0, { what: 'the CLI to ask for the task' });
+    cli.child.kill('SIGINT');
+    const run = await cli.done;
+    expect(run.code).toBe(130);
+    expect(jsonOf(run)).toMatchObject({ error: { code: 'interrupted', exit_code: 130 } });
+    expect(run.stderr).toContain(
+      `resume waiting with: proxy-cli --url ${url} --task-id ${id} --wait --json`,
+    );
+  });
+});
+
+describe('colours', () => {
+  it('off when not a terminal; FORCE_COLOR turns them on; NO_COLOR and --no-color win', async () => {
+    const task = await client.waitForTask(await client.submitTask('api/function1'), {
+      pollInterval: 20,
+    });
+    const show = (env: Record<string, string>, ...extra: string[]) =>
+      runCli(['--task-id', task.task_id, '--url', stack.url, ...extra], { env });
+    const green = '\u001b[32mcompleted\u001b[39m';
+
+    const piped = await show({});
+    expect(piped.stdout).toContain('completed');
+    expect(piped.stdout).not.toContain(ANSI);
+
+    expect((await show({ FORCE_COLOR: '1' })).stdout).toContain(green);
+    expect((await show({ FORCE_COLOR: '1', NO_COLOR: '1' })).stdout).not.toContain(ANSI);
+    expect((await show({ FORCE_COLOR: '1' }, '--no-color')).stdout).not.toContain(ANSI);
+    expect((await show({ FORCE_COLOR: '1' }, '--json')).stdout).not.toContain(ANSI);
+  });
+});

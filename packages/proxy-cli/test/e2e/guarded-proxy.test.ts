@@ -1,0 +1,70 @@
+import { ProxyClient } from 'proxy-client';
+import { waitFor } from 'test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonOf, runCli, type Stack, startStack } from './harness.js';
+
+// One worker, a queue of one, and an API key: the proxy says no in every way it can.
+let stack: Stack;
+const KEY = 'cli-test-key';
+
+beforeAll(async () => {
+  stack = await startStack([
+    '--max-concurrent',
+    '1',
+    '--num-workers',
+    '1',
+    '--max-queue-size',
+    '1',
+    '--api-key',
+    KEY,
+  ]);
+});
+afterAll(() => stack?.stop());
+
+describe('exit 5: the proxy says no', () => {
+  it('without the API key: unauthorized, with a hint', async () => {
+    const run = await runCli(['--stats', '--url', stack.url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(`error: the proxy at ${stack.url} refused the API key`);
+    expect(run.stderr).toMatch(/hint: .*--api-key <key> or PROXY_API_KEY/);
+  });
+
+  it('the key from PROXY_API_KEY or --api-key is sent', async () => {
+    const fromEnv = await runCli(['--stats', '--json', '--url', stack.url], {
+      env: { PROXY_API_KEY: KEY },
+    });
+    expect(fromEnv.code).toBe(0);
+    const fromFlag = await runCli(['--stats', '--json', '--url', stack.url, '--api-key', KEY]);
+    expect(fromFlag.code).toBe(0);
+  });
+
+  it('a full queue: the task is not created, try again later', async () => {
+    const client = new ProxyClient({ baseUrl: stack.url, apiKey: KEY });
+    const busy = await client.submitTask('api/function1', { delay_ms: 3000 });
+    await waitFor(async () => (await client.getTask(busy)).status === 'processing', {
+      what: 'the one worker to be busy',
+    });
+    await client.submitTask('api/function1');
+
+    const run = await runCli(['--submit', 'api/function1', '--url', stack.url, '--api-key', KEY]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      "error: the proxy's queue is full (503); the task was not created",
+    );
+    expect(run.stderr).toMatch(/hint: try again in \d+ s/);
+    const json = await runCli([
+      '--submit',
+      'api/function1',
+      '--json',
+      '--url',
+      stack.url,
+      '--api-key',
+      KEY,
+    ]);
+    expect(json.code).toBe(5);
+    expect(jsonOf(json)).toMatchObject({
+      success: false,
+      error: { code: 'queue_full', exit_code: 5 },
+    });
+  });
+});
