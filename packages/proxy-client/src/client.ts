@@ -1,6 +1,5 @@
 import { asRecord, asTask, dataOf } from './answers.js';
 import { invalidResponseError } from './errors/error-from-response.js';
-import { TaskFailedError } from './errors/task-failed-error.js';
 import type {
   CleanupOptions,
   IterateTasksOptions,
@@ -11,12 +10,12 @@ import type {
   SubmitOptions,
   WaitOptions,
 } from './options.js';
-import { type TaskRead, waitForTask } from './polling/wait-for-task.js';
+import { type TaskRead, waitUntilFinished } from './polling/wait-until-finished.js';
 import { parseRetryAfter } from './retry-after.js';
 import { toSubmitPath } from './submit-path.js';
 import { encodeBody } from './transport/request-body.js';
 import { readRetry, submitRetry } from './transport/retry-policy.js';
-import { type HttpRequest, Transport } from './transport/transport.js';
+import { type HttpAnswer, type HttpRequest, Transport } from './transport/transport.js';
 import { normalizeBaseUrl } from './transport/url.js';
 import type { HealthBody, ServiceInfo, Stats, Task, TaskList } from './wire.js';
 
@@ -87,7 +86,7 @@ export class ProxyClient {
    * under `throwOnFailure`). Uses the server's waiting read when offered, else polls adaptively.
    */
   waitForTask(taskId: string, options: WaitOptions = {}): Promise<Task> {
-    return waitForTask(
+    return waitUntilFinished(
       taskId,
       ({ waitSeconds, signal }) => this.#readTask(taskId, waitSeconds, signal),
       options,
@@ -97,9 +96,7 @@ export class ProxyClient {
   /** One page of tasks, newest first. */
   async listTasks(options: ListTasksOptions = {}): Promise<TaskList> {
     const answer = await this.#read('tasks', options.signal, {
-      status: options.status,
-      limit: options.limit,
-      offset: options.offset,
+      query: { status: options.status, limit: options.limit, offset: options.offset },
     });
     const list = asRecord(dataOf(answer.body, answer.request));
     if (!Array.isArray(list?.['tasks']))
@@ -141,14 +138,10 @@ export class ProxyClient {
 
   /** Removes finished tasks older than `maxAgeHours`; answers how many went. */
   async cleanupTasks(options: CleanupOptions = {}): Promise<{ removed: number }> {
-    const answer = await this.#read(
-      'tasks/cleanup',
-      options.signal,
-      {
-        max_age_hours: options.maxAgeHours,
-      },
-      'DELETE',
-    );
+    const answer = await this.#read('tasks/cleanup', options.signal, {
+      method: 'DELETE',
+      query: { max_age_hours: options.maxAgeHours },
+    });
     const data = asRecord(dataOf(answer.body, answer.request));
     if (typeof data?.['removed'] !== 'number') {
       throw invalidResponseError(answer.request, 'no removed count');
@@ -169,10 +162,8 @@ export class ProxyClient {
   /** `GET /`: the service's name, version, target and endpoints. */
   async info(options: RequestOptions = {}): Promise<ServiceInfo> {
     const answer = await this.#read('', options.signal);
-    const body = asRecord(answer.body);
-    // The info may come wrapped in `data` or beside `success`; both carry the same fields.
-    const info = asRecord(body?.['data']) ?? body;
-    if (body?.['success'] !== true || typeof info?.['name'] !== 'string') {
+    const info = asRecord(dataOf(answer.body, answer.request));
+    if (typeof info?.['name'] !== 'string') {
       throw invalidResponseError(answer.request, 'not a service description');
     }
     return info as unknown as ServiceInfo;
@@ -185,7 +176,6 @@ export class ProxyClient {
   async run<T = unknown>(path: string, body?: unknown, options: RunOptions = {}): Promise<T> {
     const taskId = await this.submitTask(path, body, options);
     const task = await this.waitForTask(taskId, { ...options, throwOnFailure: true });
-    if (task.status === 'failed') throw new TaskFailedError(task);
     return task.result?.body as T;
   }
 
@@ -195,12 +185,11 @@ export class ProxyClient {
     signal: AbortSignal | undefined,
   ): Promise<TaskRead> {
     if (taskId === '') throw new TypeError('taskId must not be empty');
-    const answer = await this.#transport.request({
-      ...this.#readRequest(`task/${encodeURIComponent(taskId)}`, signal),
+    const answer = await this.#read(`task/${encodeURIComponent(taskId)}`, signal, {
+      taskId,
       ...(waitSeconds === undefined
         ? {}
         : { query: { wait: waitSeconds }, extraTimeoutMs: waitSeconds * 1000 }),
-      taskId,
     });
     const waitMax = Number(answer.headers.get(WAIT_MAX_HEADER) ?? Number.NaN);
     const retryAfter = parseRetryAfter(answer.headers.get('retry-after'));
@@ -211,20 +200,19 @@ export class ProxyClient {
     };
   }
 
+  /** An idempotent request, so it may be retried by the read policy. */
   #read(
     path: string,
     signal: AbortSignal | undefined,
-    query?: HttpRequest['query'],
-    method = 'GET',
-  ) {
+    extra: Partial<Pick<HttpRequest, 'method' | 'query' | 'taskId' | 'extraTimeoutMs'>> = {},
+  ): Promise<HttpAnswer> {
     return this.#transport.request({
-      ...this.#readRequest(path, signal, method),
-      ...(query ? { query } : {}),
+      method: 'GET',
+      path,
+      signal,
+      retry: readRetry(this.#readRetries, signal),
+      ...extra,
     });
-  }
-
-  #readRequest(path: string, signal: AbortSignal | undefined, method = 'GET'): HttpRequest {
-    return { method, path, signal, retry: readRetry(this.#readRetries, signal) };
   }
 }
 

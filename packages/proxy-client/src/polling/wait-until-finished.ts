@@ -29,7 +29,7 @@ const DEADLINE = Symbol('wait deadline');
  * next read comes after `pollInterval`, else the server's `Retry-After`, else the adaptive
  * schedule (both capped by the fixed schedule for the task's age).
  */
-export async function waitForTask(
+export async function waitUntilFinished(
   taskId: string,
   read: ReadTask,
   options: WaitOptions = {},
