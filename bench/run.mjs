@@ -6,12 +6,15 @@
 // crashed, 2 on bad usage.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxyServerBin } from 'test-support';
 import { parseBenchArgs, USAGE, UsageError } from './src/args.mjs';
+import { hasTaskset, pinDriver, planPlacement } from './src/cpu-placement.mjs';
 import { replaceResultsSection } from './src/docs-section.mjs';
 import { describeMachine } from './src/machine.mjs';
+import { placeServers } from './src/processes.mjs';
 import { renderReport } from './src/report-table.mjs';
 import { runScenario } from './src/run-scenario.mjs';
 import { scenarios } from './src/scenarios/index.mjs';
@@ -46,6 +49,13 @@ if (!existsSync(proxyServerBin)) {
   );
   process.exit(1);
 }
+
+const placement = planPlacement(availableParallelism(), hasTaskset());
+if (placement) {
+  pinDriver(placement);
+  placeServers(placement);
+}
+const machine = describeMachine(placement);
 
 const mode = options.quick ? 'quick' : 'full';
 const outPath = options.out
@@ -84,7 +94,7 @@ const report = {
   command: `${process.env.npm_lifecycle_event === 'bench' ? 'pnpm bench' : 'node bench/run.mjs'}${
     argv.length > 0 ? ` ${argv.join(' ')}` : ''
   }`,
-  machine: describeMachine(),
+  machine,
   scenarios: results,
 };
 const markdown = renderReport(report);

@@ -13,7 +13,8 @@ import { summarize } from './stats.mjs';
  * @property {'>=' | '<='} op
  * @property {number} value
  * @property {'ratio' | 'figure'} on
- * @property {string} [notBelowRatioOf] the id of a row whose ratio this row's ratio must also reach
+ * @property {{ row: string, name: string }} [notBelowRatioOf] a row whose ratio this row's ratio
+ *   must also reach, and how the target's text names it
  */
 
 /**
@@ -141,14 +142,15 @@ function judge(target, row, rowsById) {
   let met = subject ? holds(target.op, subject.median, target.value) : null;
 
   if (target.notBelowRatioOf) {
-    const peer = rowsById.get(target.notBelowRatioOf);
-    if (!peer) throw new Error(`target refers to unknown row '${target.notBelowRatioOf}'`);
+    const { row: peerId, name } = target.notBelowRatioOf;
+    const peer = rowsById.get(peerId);
+    if (!peer) throw new Error(`target refers to unknown row '${peerId}'`);
     if (peer.ratio) {
-      text += ` and ${sign} ${peer.label} (${short(peer.ratio.median)})`;
+      text += ` and ${sign} ${name} (${short(peer.ratio.median)})`;
       if (met !== null && row.ratio)
         met = met && holds(target.op, row.ratio.median, peer.ratio.median);
     } else {
-      text += ` (${peer.label} unavailable)`;
+      text += ` (${name} unavailable)`;
     }
   }
   return { text, met };

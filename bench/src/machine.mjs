@@ -1,7 +1,7 @@
 // @ts-check
 // What the figures were measured on: they mean little without it.
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 
 /**
  * The CPU model from /proc/cpuinfo, falling back to what os.cpus() reports elsewhere.
@@ -12,8 +12,11 @@ export function cpuModel(cpuinfo) {
   return match?.[1]?.trim() ?? null;
 }
 
-/** @returns {import('./report-table.mjs').Machine} */
-export function describeMachine() {
+/**
+ * @param {import('./cpu-placement.mjs').Placement | null} placement
+ * @returns {import('./report-table.mjs').Machine}
+ */
+export function describeMachine(placement) {
   let cpu = null;
   try {
     cpu = cpuModel(readFileSync('/proc/cpuinfo', 'utf8'));
@@ -26,5 +29,9 @@ export function describeMachine() {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     os: `${type()} ${release()}`,
+    placement: placement
+      ? `driver on CPU ${placement.driverCpus}, servers on CPU ${placement.serverCpus} (taskset)`
+      : 'processes not pinned to CPUs',
+    loadAverage: loadavg()[0] ?? 0,
   };
 }

@@ -7,8 +7,9 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnProxyServer } from 'test-support';
+import { proxyServerBin } from 'test-support';
 import { haproxyConfig } from '../servers/haproxy-config.mjs';
+import { onServerCpus } from './cpu-placement.mjs';
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(benchDir, '..');
@@ -49,6 +50,17 @@ function stopChild(child, graceMs) {
   });
 }
 
+/** @type {import('./cpu-placement.mjs').Placement | null} */
+let placement = null;
+
+/**
+ * Servers started from now on run on `next.serverCpus` (null: wherever the OS puts them).
+ * @param {import('./cpu-placement.mjs').Placement | null} next
+ */
+export function placeServers(next) {
+  placement = next;
+}
+
 /**
  * Spawns a command and resolves once `ready` finds the URL in its output (or, without a
  * pattern, once `probePort` accepts connections).
@@ -57,7 +69,8 @@ function stopChild(child, graceMs) {
  * @returns {Promise<Server>}
  */
 function startProcess({ name, command, args, env, ready, startTimeoutMs = 15_000 }) {
-  const child = spawn(command, args, {
+  const line = onServerCpus(placement, command, args);
+  const child = spawn(line.command, line.args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -183,16 +196,26 @@ export function startBareFastify() {
  */
 
 /**
- * The built proxy-server (packages/proxy-server/dist/bin.js), via test-support.
+ * The built proxy-server (packages/proxy-server/dist/bin.js). Spawned here rather than with
+ * test-support's spawnProxyServer because `--cpu-prof` is refused in NODE_OPTIONS and must be
+ * given to node itself.
  * @param {ProxyOptions} options
  * @returns {Promise<Server>}
  */
-export async function startProxy({ target, args, profileDir, heapMiB }) {
-  const nodeOptions = [];
-  if (profileDir) nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
-  if (heapMiB) nodeOptions.push(`--max-old-space-size=${heapMiB}`);
-  const proxy = await spawnProxyServer({
+export function startProxy({ target, args, profileDir, heapMiB }) {
+  const nodeFlags = [];
+  if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  if (heapMiB) nodeFlags.push(`--max-old-space-size=${heapMiB}`);
+  return startProcess({
+    name: 'proxy-server',
+    command: process.execPath,
     args: [
+      ...nodeFlags,
+      proxyServerBin,
+      '--listen-host',
+      '127.0.0.1',
+      '--listen-port',
+      '0',
       '--target-host',
       '127.0.0.1',
       '--target-port',
@@ -204,16 +227,8 @@ export async function startProxy({ target, args, profileDir, heapMiB }) {
       '1',
       ...args,
     ],
-    env: nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(' ') } : {},
+    ready: /proxy-server listening on (http:\/\/\S+)/,
   });
-  return {
-    name: 'proxy-server',
-    url: proxy.url,
-    port: Number(new URL(proxy.url).port),
-    pid: /** @type {number} */ (proxy.child.pid),
-    output: proxy.output,
-    stop: () => stopChild(proxy.child, STOP_GRACE_MS),
-  };
 }
 
 /** Why HAProxy cannot run here, or null when it can. */

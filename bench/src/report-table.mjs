@@ -11,6 +11,8 @@
  * @property {number} memoryGiB
  * @property {string} node
  * @property {string} os
+ * @property {string} placement where the driver and the servers ran
+ * @property {number} loadAverage the 1-minute load average when the run started
  */
 
 /**
@@ -81,8 +83,8 @@ function limitCell(row) {
 function ratioCell(row) {
   if (!row.ratio) return '—';
   const r = row.ratio;
-  const range = r.n > 1 ? ` (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '';
-  return `${r.median.toFixed(r.median < 10 ? 3 : 1)}${range}`;
+  const range = r.n > 1 ? ` (${formatNumber(r.min)}–${formatNumber(r.max)})` : '';
+  return `${formatNumber(r.median)}${range}`;
 }
 
 /** @param {RowResult} row */
@@ -137,7 +139,8 @@ export function renderReport(report) {
   return [
     `Measured ${report.date.slice(0, 10)} (${report.mode} mode) with \`${report.command}\`.`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${m.node}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${m.node}; ` +
+      `${m.placement}; load average ${m.loadAverage.toFixed(2)} at the start.`,
     '',
     'Median of the runs; spread is half the range around the median; a ratio is figure ÷ limit,',
     'taken per run, then its median.',

@@ -66,7 +66,12 @@ describe('aggregateRows', () => {
         measure: 'p',
         unit: '/s',
         limit: { label: 'ideal', value: 100 },
-        target: { on: 'ratio', op: '>=', value: 0.9, notBelowRatioOf: 'peer' },
+        target: {
+          on: 'ratio',
+          op: '>=',
+          value: 0.9,
+          notBelowRatioOf: { row: 'peer', name: 'HAProxy' },
+        },
       },
     ];
     const behind = aggregateRows(specs, [{ h: 97, p: 95 }])[1];
@@ -103,7 +108,17 @@ describe('aggregateRows', () => {
     expect(() => aggregateRows([row, row], [{ a: 1 }])).toThrow(/unique/);
     expect(() =>
       aggregateRows(
-        [{ ...row, target: { on: 'figure', op: '>=', value: 0, notBelowRatioOf: 'zz' } }],
+        [
+          {
+            ...row,
+            target: {
+              on: 'figure',
+              op: '>=',
+              value: 0,
+              notBelowRatioOf: { row: 'zz', name: 'zz' },
+            },
+          },
+        ],
         [{ a: 1 }],
       ),
     ).toThrow(/unknown row 'zz'/);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { onServerCpus, planPlacement } from '../src/cpu-placement.mjs';
 import { cpuModel } from '../src/machine.mjs';
 import { cpuSeconds, parseCpuSeconds, parseRssBytes, rssBytes } from '../src/proc-stats.mjs';
 
@@ -49,5 +50,27 @@ describe('cpuModel', () => {
       cpuModel('processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t: fpu\n'),
     ).toBe('Intel(R) Xeon(R) Processor');
     expect(cpuModel('processor\t: 0\n')).toBeNull();
+  });
+});
+
+describe('planPlacement', () => {
+  it.each([
+    [2, true, { driverCpus: '0', serverCpus: '1' }],
+    [8, true, { driverCpus: '0', serverCpus: '1-7' }],
+    [1, true, null],
+    [4, false, null],
+  ])('%s cores, taskset %s → %j', (cores, taskset, expected) => {
+    expect(planPlacement(cores, taskset)).toEqual(expected);
+  });
+
+  it('starts a server through taskset only when there is a placement', () => {
+    expect(onServerCpus(null, 'haproxy', ['-f', 'x'])).toEqual({
+      command: 'haproxy',
+      args: ['-f', 'x'],
+    });
+    expect(onServerCpus({ driverCpus: '0', serverCpus: '1' }, 'haproxy', ['-f', 'x'])).toEqual({
+      command: 'taskset',
+      args: ['-c', '1', 'haproxy', '-f', 'x'],
+    });
   });
 });

@@ -4,7 +4,7 @@
 // front of the same target.
 import { now, openPool, runConcurrently } from '../load.mjs';
 import { haproxyUnavailable, startHaproxy, startProxy, startTarget } from '../processes.mjs';
-import { submitTask, waitForFinished } from '../proxy-api.mjs';
+import { getStats, submitTask, waitForFinished } from '../proxy-api.mjs';
 
 /** @typedef {import('../scenario.d.ts').Scenario} Scenario */
 
@@ -42,7 +42,8 @@ async function straight(url, count) {
 
 /**
  * Tasks per second through the proxy: from the first submission until /stats counts them all
- * completed.
+ * completed; and the drain rate, from the moment the last submission was answered, which is
+ * the forwarding alone, without the cost of accepting the burst.
  * @param {string} url
  * @param {number} count
  */
@@ -53,8 +54,14 @@ async function throughProxy(url, count) {
     await waitForFinished(pool, WARMUP, { timeoutMs: 60_000 });
     const started = now();
     await runConcurrently(count, DRIVER_CONCURRENCY, () => submitTask(pool, '/api/function1'));
+    const queuedAt = now();
+    const { totals } = await getStats(pool);
     await waitForFinished(pool, WARMUP + count, { timeoutMs: 120_000, intervalMs: 5 });
-    return count / ((now() - started) / 1000);
+    const done = now();
+    return {
+      tps: count / ((done - started) / 1000),
+      drainTps: (WARMUP + count - totals.completed) / ((done - queuedAt) / 1000),
+    };
   } finally {
     await pool.close();
   }
@@ -114,12 +121,24 @@ export const endToEnd = {
       limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
     },
     {
+      id: 'drain',
+      label: 'proxy: completed per second once all were queued',
+      measure: 'proxy_drain_tps',
+      unit: '/s',
+      limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
+    },
+    {
       id: 'proxy',
       label: 'proxy: completed tasks per second',
       measure: 'proxy_tps',
       unit: '/s',
       limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
-      target: { on: 'ratio', op: '>=', value: 0.9, notBelowRatioOf: 'haproxy' },
+      target: {
+        on: 'ratio',
+        op: '>=',
+        value: 0.9,
+        notBelowRatioOf: { row: 'haproxy', name: "HAProxy's" },
+      },
     },
   ],
   async start(ctx) {
@@ -154,7 +173,9 @@ export const endToEnd = {
           profileDir: ctx.profileDir,
         });
         try {
-          measures.proxy_tps = await throughProxy(proxy.url, count);
+          const figures = await throughProxy(proxy.url, count);
+          measures.proxy_tps = figures.tps;
+          measures.proxy_drain_tps = figures.drainTps;
         } finally {
           await proxy.stop();
         }

@@ -37,7 +37,7 @@ export const memory = {
       label: 'RSS growth per 100,000 finished tasks',
       measure: 'rss_per_100k_mib',
       unit: 'MiB',
-      limit: { label: '100,000 × 4 KB', value: (100_000 * LIMIT_BYTES_PER_TASK) / 2 ** 20 },
+      limit: { label: 'ceiling 100,000 × 4 KB', value: (100_000 * LIMIT_BYTES_PER_TASK) / 2 ** 20 },
       target: { on: 'ratio', op: '<=', value: 1 },
     },
     {
@@ -45,7 +45,7 @@ export const memory = {
       label: 'RSS growth per finished task',
       measure: 'rss_per_task_bytes',
       unit: 'B',
-      limit: { label: '4 KB', value: LIMIT_BYTES_PER_TASK },
+      limit: { label: 'ceiling', value: LIMIT_BYTES_PER_TASK },
       target: { on: 'ratio', op: '<=', value: 1 },
     },
   ],

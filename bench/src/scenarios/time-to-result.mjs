@@ -3,6 +3,7 @@
 // the three ways of waiting. Measured from the target's own answer time (`processed_at`, set by
 // slow-target as it answers) to the moment the client has the finished task; every process
 // runs on this machine, so the clocks agree.
+import { ProxyClient } from 'proxy-client';
 import { openPool, runConcurrently, sleep } from '../load.mjs';
 import { startProxy, startTarget } from '../processes.mjs';
 import { getTask, isFinished, offersWaitingRead, submitTask } from '../proxy-api.mjs';
@@ -11,11 +12,6 @@ import { percentile } from '../stats.mjs';
 /** @typedef {import('../scenario.d.ts').Scenario} Scenario */
 /** @typedef {import('proxy-client/wire').Task} Task */
 /** @typedef {import('undici').Pool} Pool */
-/**
- * The part of proxy-client's ProxyClient this scenario uses.
- * @typedef {{ waitForTask(id: string): Promise<Task> }} WaitingClient
- * @typedef {new (options: { baseUrl: string, fetch?: typeof fetch }) => WaitingClient} ClientClass
- */
 
 const FIXED_INTERVAL_MS = 5_000;
 /** @param {boolean} quick */
@@ -87,13 +83,12 @@ async function fixedPolling(pool, delays) {
  * proxy-client's waitForTask without pollInterval. With `hideWaitingRead` the proxy's
  * `x-proxy-wait-max` header is removed on the way in, so the SDK falls back to its adaptive
  * polling schedule exactly as it would against a proxy without the waiting read.
- * @param {ClientClass} ProxyClient
  * @param {Pool} pool
  * @param {string} url
  * @param {number[]} delays
  * @param {boolean} hideWaitingRead
  */
-async function sdkWait(ProxyClient, pool, url, delays, hideWaitingRead) {
+async function sdkWait(pool, url, delays, hideWaitingRead) {
   let reads = 0;
   /** @type {typeof fetch} */
   const countingFetch = async (input, init) => {
@@ -110,16 +105,6 @@ async function sdkWait(ProxyClient, pool, url, delays, hideWaitingRead) {
     sinceTargetAnswered(await client.waitForTask(/** @type {string} */ (ids[i]))),
   );
   return figures(latencies, reads, hideWaitingRead ? 'adaptive' : 'wait');
-}
-
-/** proxy-client's ProxyClient, or the reason it cannot be used. */
-async function loadClient() {
-  const sdk = /** @type {Record<string, unknown>} */ (await import('proxy-client'));
-  const ProxyClient = sdk.ProxyClient;
-  if (typeof ProxyClient !== 'function') {
-    return { reason: 'proxy-client does not export ProxyClient yet (rebuild it?)' };
-  }
-  return { ProxyClient: /** @type {ClientClass} */ (ProxyClient) };
 }
 
 /** @param {string} label @param {string} prefix @param {boolean} judged */
@@ -183,59 +168,51 @@ export const timeToResult = {
     const target = await startTarget();
     /** @type {import('../processes.mjs').Server | undefined} */
     let proxy;
+    /** @type {Pool | undefined} */
+    let pool;
+    const stop = async () => {
+      await pool?.close();
+      await proxy?.stop();
+      await target.stop();
+    };
     try {
       proxy = await startProxy({
         target,
         args: ['--max-concurrent', '100', '--num-workers', '100'],
         profileDir: ctx.profileDir,
       });
+      pool = openPool(proxy.url, 100);
+      const waiting = await offersWaitingRead(pool, await submitTask(pool, '/api/function1'));
+      /** @type {Record<string, string>} */
+      const unavailable = {};
+      if (!waiting) {
+        for (const f of ['p50_ms', 'p99_ms', 'reads']) {
+          unavailable[`wait_${f}`] = 'this proxy-server has no waiting read (no x-proxy-wait-max)';
+        }
+      }
+      const url = proxy.url;
+      const reads = pool;
+      return {
+        unavailable,
+        async runOnce() {
+          const measures = {
+            ...(await fixedPolling(reads, delays)),
+            ...(await sdkWait(reads, url, delays, true)),
+            ...(waiting ? await sdkWait(reads, url, delays, false) : {}),
+          };
+          const p50 = (/** @type {number | undefined} */ ms) =>
+            ms === undefined ? 'n/a' : `${Math.round(ms)} ms`;
+          ctx.log(
+            `time to result p50: fixed ${p50(measures.fixed_p50_ms)}, adaptive ` +
+              `${p50(measures.adaptive_p50_ms)}, waiting read ${p50(measures.wait_p50_ms)}`,
+          );
+          return measures;
+        },
+        stop,
+      };
     } catch (err) {
-      await target.stop();
+      await stop();
       throw err;
     }
-    const running = proxy;
-    const pool = openPool(running.url, 100);
-    const client = await loadClient();
-    /** @type {Record<string, string>} */
-    const unavailable = {};
-    if (!client.ProxyClient) {
-      for (const m of ['adaptive', 'wait']) {
-        for (const f of ['p50_ms', 'p99_ms', 'reads']) unavailable[`${m}_${f}`] = client.reason;
-      }
-    }
-    const probe = await submitTask(pool, '/api/function1');
-    if (!(await offersWaitingRead(pool, probe))) {
-      for (const f of ['p50_ms', 'p99_ms', 'reads']) {
-        unavailable[`wait_${f}`] = 'this proxy-server has no waiting read (no x-proxy-wait-max)';
-      }
-    }
-    return {
-      unavailable,
-      async runOnce() {
-        /** @type {Record<string, number>} */
-        const measures = await fixedPolling(pool, delays);
-        if (client.ProxyClient) {
-          Object.assign(
-            measures,
-            await sdkWait(client.ProxyClient, pool, running.url, delays, true),
-          );
-          if (!unavailable.wait_p50_ms) {
-            Object.assign(
-              measures,
-              await sdkWait(client.ProxyClient, pool, running.url, delays, false),
-            );
-          }
-        }
-        ctx.log(
-          `time to result p50: fixed ${measures.fixed_p50_ms} ms, adaptive ${measures.adaptive_p50_ms ?? 'n/a'} ms, waiting ${measures.wait_p50_ms ?? 'n/a'} ms`,
-        );
-        return measures;
-      },
-      async stop() {
-        await pool.close();
-        await running.stop();
-        await target.stop();
-      },
-    };
   },
 };
