@@ -168,8 +168,11 @@ export class ProxyRuntime {
   }
 
   async stats(): Promise<Stats> {
-    const counts = await this.store.counts();
     const now = Date.now();
+    // Flag calls that crossed the threshold since the last timer tick, so the count agrees with
+    // `is_long_task` on read; costs at most one look per call in flight.
+    await this.#runner.checkLongTasks(now);
+    const counts = await this.store.counts();
     const { config, metrics } = this;
     const avg = metrics.avgProcessingMs;
     return {

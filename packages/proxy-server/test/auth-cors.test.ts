@@ -1,0 +1,99 @@
+import type { DataBody, Task } from 'proxy-client/wire';
+import { describe, expect, it } from 'vitest';
+import { startProxy, startTarget } from './helper.js';
+
+const KEY = 'k3y-for-tests';
+const CLOSED_TARGET = 'http://127.0.0.1:9';
+
+describe('--api-key', () => {
+  it.each([
+    ['no header', undefined, 401],
+    ['a wrong key', `Bearer nope`, 401],
+    ['a longer wrong key', `Bearer ${KEY}x`, 401],
+    ['another scheme', `Basic ${KEY}`, 401],
+    ['the key', `Bearer ${KEY}`, 200],
+    ['the key, scheme in lower case', `bearer ${KEY}`, 200],
+  ])('GET /stats with %s → %i', async (_kind, authorization, status) => {
+    const { app } = await startProxy(CLOSED_TARGET, { flags: ['--api-key', KEY] });
+    const response = await app.inject({
+      url: '/stats',
+      headers: authorization ? { authorization } : {},
+    });
+    expect(response.statusCode).toBe(status);
+    if (status === 401) {
+      expect(response.json()).toMatchObject({ success: false, error: 'unauthorized' });
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+    }
+  });
+
+  it('guards every route but /health', async () => {
+    const { app } = await startProxy(CLOSED_TARGET, { flags: ['--api-key', KEY] });
+    for (const [method, url] of [
+      ['GET', '/'],
+      ['POST', '/api/x'],
+      ['GET', '/task/0b7a6a2e-1d6c-4f3e-9b0a-2f4c8d9e1a7b'],
+      ['GET', '/tasks'],
+      ['DELETE', '/tasks/cleanup'],
+      ['GET', '/no-such-route'],
+    ] as const) {
+      expect((await app.inject({ method, url })).statusCode, `${method} ${url}`).toBe(401);
+    }
+    expect((await app.inject('/health')).statusCode).toBe(200);
+  });
+
+  it('does not forward the proxy’s own key to the target', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', KEY] });
+    const id = await proxy.submit('/api/echo', { headers: { authorization: `Bearer ${KEY}` } });
+    const response = await fetch(`${proxy.url}/task/${id}?wait=10`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    const task = ((await response.json()) as DataBody<Task>).data;
+    expect(task.status).toBe('completed');
+    const echo = task.result?.body as { headers: Record<string, string> };
+    expect(echo.headers.authorization).toBeUndefined();
+  });
+});
+
+describe('--cors-origin', () => {
+  it('answers preflights before auth and exposes the headers clients read', async () => {
+    const { app } = await startProxy(CLOSED_TARGET, {
+      flags: ['--cors-origin', 'https://app.example', '--api-key', KEY],
+    });
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/api/x',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+
+    const read = await app.inject({
+      url: '/stats',
+      headers: { origin: 'https://app.example', authorization: `Bearer ${KEY}` },
+    });
+    expect(read.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(read.headers['access-control-expose-headers']).toBe(
+      'location, retry-after, x-proxy-wait-max',
+    );
+
+    const stranger = await app.inject({
+      url: '/stats',
+      headers: { origin: 'https://other.example', authorization: `Bearer ${KEY}` },
+    });
+    expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('is off without the flag', async () => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const response = await app.inject({
+      url: '/stats',
+      headers: { origin: 'https://app.example' },
+    });
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});

@@ -1,0 +1,101 @@
+import type { DataBody, Stats, SubmitBody } from 'proxy-client/wire';
+import { describe, expect, it } from 'vitest';
+import { startProxy, startTarget } from './helper.js';
+
+const TASKS = 60;
+
+describe('the upstream cap holds at the target', () => {
+  it.each([
+    [1, 5],
+    [5, 3],
+    [4, 4],
+    [8, 6],
+  ])('--num-workers %i --max-concurrent %i', async (workers, maxConcurrent) => {
+    const cap = Math.min(workers, maxConcurrent);
+    const target = await startTarget({ defaultDelayMs: 25 });
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: [
+        '--num-workers',
+        String(workers),
+        '--max-concurrent',
+        String(maxConcurrent),
+        '--max-queue-size',
+        String(TASKS),
+      ],
+    });
+    const ids = await Promise.all(
+      Array.from({ length: TASKS }, (_, i) => proxy.submit(`/api/function1?n=${i}`)),
+    );
+    const tasks = await Promise.all(ids.map((id) => proxy.finished(id, 20_000)));
+
+    expect(tasks.every((task) => task.status === 'completed' && task.attempts === 1)).toBe(true);
+    const stats = target.stats();
+    expect(stats.maxInFlight).toBe(cap);
+    expect(stats.requests).toBe(TASKS);
+    const ns = tasks.map(
+      (task) => (task.result?.body as { params?: { n?: string } } | null)?.params?.n,
+    );
+    expect(new Set(ns).size).toBe(TASKS);
+  });
+});
+
+describe('a full queue', () => {
+  it('answers 503 with an estimated Retry-After, creates no task, then drains; nothing lost or run twice', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--num-workers', '2', '--max-concurrent', '2', '--max-queue-size', '4'],
+    });
+    // A finished 300 ms task gives the estimate an observed processing time.
+    await proxy.finished(await proxy.submit('/api/function1?delay_ms=300'));
+
+    const accepted = [
+      await proxy.submit('/api/function1?delay_ms=400&n=a'),
+      await proxy.submit('/api/function1?delay_ms=400&n=b'),
+    ];
+    await waitForInFlight(proxy.url, 2);
+    for (const n of ['c', 'd', 'e', 'f'])
+      accepted.push(await proxy.submit(`/api/function1?delay_ms=50&n=${n}`));
+
+    const rejected = await fetch(`${proxy.url}/api/function1?n=rejected`, { method: 'POST' });
+    expect(rejected.status).toBe(503);
+    expect(await rejected.json()).toMatchObject({ success: false, error: 'queue_full' });
+    const retryAfter = Number(rejected.headers.get('retry-after'));
+    // 4 queued × ~300 ms observed ÷ 2 in parallel ≈ 0.6 s, rounded up and clamped to ≥ 1 s.
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(3);
+
+    const statsWhileFull = await getStats(proxy.url);
+    expect(statsWhileFull.tasks.total).toBe(1 + accepted.length);
+    expect(statsWhileFull.queue_size).toBe(4);
+    expect(statsWhileFull.totals.rejected_queue_full).toBe(1);
+
+    const tasks = await Promise.all(accepted.map((id) => proxy.finished(id)));
+    expect(tasks.map((task) => task.status)).toEqual(Array(6).fill('completed'));
+    expect(tasks.every((task) => task.attempts === 1)).toBe(true);
+    expect(target.stats().byPath['/api/function1']).toBe(7);
+    expect(target.stats().requests).toBe(7);
+
+    const after = await fetch(`${proxy.url}/api/function1?n=after`, { method: 'POST' });
+    expect(after.status).toBe(202);
+    const afterTask = await proxy.finished(((await after.json()) as SubmitBody).task_id);
+    expect(afterTask.status).toBe('completed');
+    const stats = await getStats(proxy.url);
+    expect(stats.tasks).toEqual({ pending: 0, processing: 0, completed: 8, failed: 0, total: 8 });
+    expect(stats.totals).toMatchObject({ submitted: 8, completed: 8, rejected_queue_full: 1 });
+  });
+});
+
+async function getStats(url: string): Promise<Stats> {
+  const response = await fetch(`${url}/stats`);
+  return ((await response.json()) as DataBody<Stats>).data;
+}
+
+async function waitForInFlight(url: string, count: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while ((await getStats(url)).in_flight < count) {
+    if (Date.now() > deadline) throw new Error(`never saw ${count} calls in flight`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,91 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { rawRequest, startProxy } from './helper.js';
+
+/** A node:http target that records each request line's target and Host, and answers 200. */
+async function recordingTarget() {
+  const seen: { url: string; host: string | undefined }[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    seen.push({ url: req.url ?? '', host: req.headers.host });
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return { seen, url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
+}
+
+describe('the path cannot leave the target', () => {
+  it.each([
+    ['dot segments', '/api/../../etc/passwd', '/api/../../etc/passwd'],
+    ['encoded slashes', '/api/..%2f..%2fadmin', '/api/..%2f..%2fadmin'],
+    ['encoded dots', '/api/%2e%2e/%2e%2e/admin', '/api/%2e%2e/%2e%2e/admin'],
+    ['a host after a double slash', '/api//EVIL/x?y=1', '/api//EVIL/x?y=1'],
+    ['encoded double slash', '/api/%2F%2FEVIL/x', '/api/%2F%2FEVIL/x'],
+    ['absolute-form', 'http://EVIL/api/x?q=1', '/api/x?q=1'],
+    ['absolute-form https without a query', 'https://EVIL/api/y', '/api/y'],
+  ])('%s: %s', async (_kind, requestTarget, expectedPath) => {
+    const target = await recordingTarget();
+    const evil = await recordingTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const raw = requestTarget.replaceAll('EVIL', evil.host);
+    const response = await rawRequest(
+      proxy.url,
+      `POST ${raw} HTTP/1.1\r\nHost: ${evil.host}\r\nContent-Length: 0`,
+    );
+    expect(response.status).toBe(202);
+    const id = JSON.parse(response.body).task_id as string;
+    const task = await proxy.finished(id);
+    expect(task.status).toBe('completed');
+
+    const expected = expectedPath.replaceAll('EVIL', evil.host);
+    expect(task.path).toBe(expected);
+    expect(target.seen).toEqual([{ url: expected, host: target.host }]);
+    expect(evil.seen).toEqual([]);
+  });
+
+  it('a request target starting with // is not a submission at all', async () => {
+    const target = await recordingTarget();
+    const evil = await recordingTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const response = await rawRequest(proxy.url, `GET //${evil.host}/api/x HTTP/1.1\r\nHost: x`);
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ success: false, error: 'not_found' });
+    expect(target.seen).toEqual([]);
+    expect(evil.seen).toEqual([]);
+  });
+
+  it('keeps the target’s base path in front of the submitted path', async () => {
+    const target = await recordingTarget();
+    const proxy = await startProxy(`${target.url}/v1`, { listen: true });
+    const response = await rawRequest(
+      proxy.url,
+      'POST /api/../x HTTP/1.1\r\nHost: x\r\nContent-Length: 0',
+    );
+    await proxy.finished(JSON.parse(response.body).task_id);
+    expect(target.seen).toEqual([{ url: '/v1/api/../x', host: target.host }]);
+  });
+});
+
+describe('malformed requests get a 400 envelope', () => {
+  it.each([
+    ['a bad Content-Length', 'POST /api/x HTTP/1.1\r\nHost: x\r\nContent-Length: nope'],
+    ['a broken request line', 'POST /api/x HTTP/9'],
+    ['a bad percent-encoding', 'GET /task/%zz HTTP/1.1\r\nHost: x'],
+  ])('%s', async (_kind, head) => {
+    const target = await recordingTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const response = await rawRequest(proxy.url, head);
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ success: false, error: 'bad_request' });
+    expect(target.seen).toEqual([]);
+  });
+});

@@ -1,0 +1,69 @@
+import type { DataBody, HealthBody, Task } from 'proxy-client/wire';
+import { describe, expect, it } from 'vitest';
+import { shutdownServer } from '../src/index.js';
+import { startProxy, startTarget } from './helper.js';
+
+describe('graceful shutdown', () => {
+  it('refuses new tasks, lets calls finish within the grace, fails the rest as interrupted', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--max-concurrent', '2', '--num-workers', '2'],
+    });
+    const quick = await proxy.submit('/api/function1?delay_ms=300');
+    const slow = await proxy.submit('/api/long?seconds=30');
+    const queued = await proxy.submit('/api/function1');
+    await waitForTargetInFlight(target, 2);
+    // Started before shutdown: answered with the final state once the slow call is cut off.
+    const waiting = fetch(`${proxy.url}/task/${slow}?wait=30`).then(
+      async (r) => ((await r.json()) as DataBody<Task>).data,
+    );
+
+    const closed = shutdownServer(proxy.app, 1_000);
+    const refused = await fetch(`${proxy.url}/api/function1`, { method: 'POST' });
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ success: false, error: 'shutting_down' });
+    const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+    expect(health.status).toBe('shutting_down');
+
+    const cutOff = await waiting;
+    expect(cutOff).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
+    expect(cutOff.started_at).not.toBeNull();
+    await closed;
+
+    const { store } = proxy.app.proxy;
+    expect(await store.get(quick)).toMatchObject({ status: 'completed' });
+    expect(await store.get(queued)).toMatchObject({
+      status: 'failed',
+      startedAt: null,
+      error: { code: 'interrupted' },
+    });
+    expect(await store.counts()).toMatchObject({
+      pending: 0,
+      processing: 0,
+      completed: 1,
+      failed: 2,
+    });
+    expect(target.stats().byPath['/api/function1']).toBe(1);
+  });
+
+  it('closing without shutdown still leaves nothing processing', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const id = await proxy.submit('/api/long?seconds=30');
+    await waitForTargetInFlight(target, 1);
+    await proxy.app.close();
+    expect(await proxy.app.proxy.store.get(id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'interrupted' },
+    });
+  });
+});
+
+async function waitForTargetInFlight(target: { stats(): { inFlight: number } }, count: number) {
+  const deadline = Date.now() + 5_000;
+  while (target.stats().inFlight < count) {
+    if (Date.now() > deadline) throw new Error(`target never had ${count} requests in flight`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,55 @@
+import type { DataBody, Task } from 'proxy-client/wire';
+import { describe, expect, it } from 'vitest';
+import { startProxy, startTarget } from './helper.js';
+
+async function timedGet(url: string) {
+  const started = performance.now();
+  const response = await fetch(url);
+  const task = ((await response.json()) as DataBody<Task>).data;
+  return { task, response, elapsedMs: performance.now() - started };
+}
+
+describe('GET /task/:id?wait=N', () => {
+  it('answers as soon as the task finishes, not at the end of the wait', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const id = await proxy.submit('/api/function1?delay_ms=300');
+    const { task, response, elapsedMs } = await timedGet(`${proxy.url}/task/${id}?wait=10`);
+    expect(task.status).toBe('completed');
+    expect(elapsedMs).toBeGreaterThanOrEqual(200);
+    expect(elapsedMs).toBeLessThan(3_000);
+    expect(response.headers.get('x-proxy-wait-max')).toBe('60');
+  });
+
+  it('answers with the current state when the wait runs out first', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const id = await proxy.submit('/api/function1?delay_ms=3000');
+    const { task, elapsedMs } = await timedGet(`${proxy.url}/task/${id}?wait=0.4`);
+    expect(task.status).toBe('processing');
+    expect(elapsedMs).toBeGreaterThanOrEqual(350);
+    expect(elapsedMs).toBeLessThan(2_500);
+  });
+
+  it('answers a finished task at once, and several waiters on one task all get the result', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const id = await proxy.submit('/api/function1?delay_ms=300');
+    const waiters = await Promise.all(
+      [1, 2, 3].map(() => timedGet(`${proxy.url}/task/${id}?wait=10`)),
+    );
+    expect(waiters.map((w) => w.task.status)).toEqual(['completed', 'completed', 'completed']);
+    const again = await timedGet(`${proxy.url}/task/${id}?wait=10`);
+    expect(again.task.status).toBe('completed');
+    expect(again.elapsedMs).toBeLessThan(1_000);
+  });
+
+  it('wait=0 is an ordinary read', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const id = await proxy.submit('/api/function1?delay_ms=2000');
+    const { task, elapsedMs } = await timedGet(`${proxy.url}/task/${id}?wait=0`);
+    expect(['pending', 'processing']).toContain(task.status);
+    expect(elapsedMs).toBeLessThan(1_000);
+  });
+});
