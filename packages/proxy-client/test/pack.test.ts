@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -21,6 +23,7 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 let workDir: string;
 let appDir: string;
+let tarball: string;
 let proxyUrl: string;
 let server: Server;
 
@@ -45,9 +48,8 @@ beforeAll(async () => {
     cwd: packageDir,
   });
   const [packed] = JSON.parse(stdout) as Array<{ filename: string }>;
-  await run('npm', ['install', '--no-audit', '--no-fund', join(workDir, packed!.filename)], {
-    cwd: appDir,
-  });
+  tarball = join(workDir, packed!.filename);
+  await run('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: appDir });
   server = await startFakeProxy();
   proxyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 180_000);
@@ -161,6 +163,16 @@ describe('the packed tarball, installed in an empty folder', () => {
       (error: { stdout: string }) => error,
     );
     expect(result.stdout).toBe('');
+  });
+
+  it('passes publint, strict, on the very tarball', async () => {
+    const bytes = await readFile(tarball);
+    const manifest = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8'));
+    const { messages } = await publint({
+      pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) },
+      strict: true,
+    });
+    expect(messages.map((message) => formatMessage(message, manifest))).toEqual([]);
   });
 
   it('ships no Node-only import in the code a browser would load', async () => {
