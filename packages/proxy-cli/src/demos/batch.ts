@@ -27,8 +27,9 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
   const delays = Array.from({ length: SIZE }, (_, i) => 400 + ((i * 337) % 1200));
   const workMs = delays.reduce((sum, d) => sum + d, 0);
   heading(ctx, `batch: ${SIZE} tasks at once`, [
-    `The proxy calls the target at most ${stats.effective_concurrency} at a time (min of --num-workers ${stats.num_workers} and --max-concurrent ${stats.max_concurrent}); the rest wait in its queue.`,
-    `Each task asks the target for a delay between 0.4 s and 1.6 s: ${formatDuration(workMs)} of work in all.`,
+    `The proxy calls the target at most ${stats.effective_concurrency} at a time, the smaller of --num-workers ${stats.num_workers}`,
+    `and --max-concurrent ${stats.max_concurrent}; the rest wait in its queue.`,
+    `Each task asks the target for 0.4 s to 1.6 s of delay: ${formatDuration(workMs)} of work in all.`,
   ]);
 
   const started = performance.now();
@@ -101,7 +102,7 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
   say(
     ctx,
     `${SIZE} tasks, ${formatDuration(workMs)} of work, done in ${formatDuration(wallMs)}: ` +
-      `up to ${stats.effective_concurrency} ran at once, the others queued (see "queued").`,
+      `${stats.effective_concurrency} at a time, the others queued.`,
   );
   return {
     name: 'batch',

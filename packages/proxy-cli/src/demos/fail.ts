@@ -13,8 +13,8 @@ export interface FailReport {
 export async function failDemo(ctx: CommandContext): Promise<FailReport> {
   const { client, output, signal } = ctx;
   heading(ctx, 'fail: the target answers 500', [
-    'completed means the target answered 2xx; any other answer makes the task failed, with the answer kept in result.',
-    'proxy-cli --task-id <id> exits 1 for a failed task, so scripts can tell.',
+    'completed means the target answered 2xx. Any other answer makes the task failed, and the',
+    'answer is kept in result. proxy-cli --task-id <id> exits 1 for a failed task.',
   ]);
   const taskId = await client.submitTask('api/fail?status=500', undefined, {
     method: 'GET',

@@ -16,9 +16,9 @@ export interface LongReport {
 export async function longDemo(ctx: CommandContext): Promise<LongReport> {
   const { client, output, signal } = ctx;
   heading(ctx, `long: a task that takes ${SECONDS} s`, [
-    'No timeout cuts a long upstream call short unless one was configured; once a task has been processing',
-    'longer than --long-task-threshold (default 300 s) the proxy marks it is_long_task.',
-    'Ctrl-C while waiting leaves the task running on the proxy and prints the command to wait again.',
+    'No timeout cuts a long upstream call short unless one was configured. Once a task has been',
+    'processing longer than --long-task-threshold (default 300 s) it is marked is_long_task.',
+    'Ctrl-C while waiting leaves the task running and prints the command to wait again.',
   ]);
   const taskId = await client.submitTask(`api/long?seconds=${SECONDS}`, undefined, {
     method: 'GET',
@@ -28,10 +28,10 @@ export async function longDemo(ctx: CommandContext): Promise<LongReport> {
   const task = await waitWithProgress(ctx, taskId);
   say(
     ctx,
-    `${paintStatus(task.status, output.color)} after ${formatDuration(task.duration_ms ?? 0)} of processing; ` +
+    `${paintStatus(task.status, output.color)} after ${formatDuration(task.duration_ms ?? 0)} of processing, ` +
       (task.is_long_task
-        ? `is_long_task: ${output.color.magenta('true')}, it ran past the proxy's long-task threshold.`
-        : 'is_long_task: false, the threshold was not reached (run the proxy with --long-task-threshold 2 to see it flip).'),
+        ? `is_long_task: ${output.color.magenta('true')} (past the long-task threshold).`
+        : 'is_long_task: false (proxy-server --long-task-threshold 2 makes it flip).'),
   );
   return { name: 'long', task };
 }

@@ -38,8 +38,9 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
   const stats = await client.getStats();
   const room = stats.effective_concurrency + stats.max_queue_size - stats.queue_size;
   heading(ctx, 'queue-full: a bounded queue says 503, the SDK retries', [
-    `The proxy holds at most ${stats.max_queue_size} waiting tasks (--max-queue-size); one more is refused with 503 and a Retry-After header, and no task is created.`,
-    `The demo keeps the ${stats.effective_concurrency} workers busy for ${formatDuration(HOLD_MS)}, then submits until the queue is full.`,
+    `The proxy holds at most ${stats.max_queue_size} waiting tasks (--max-queue-size); one more gets`,
+    '503 queue_full with a Retry-After header, and no task is created.',
+    `The demo keeps the ${stats.effective_concurrency} workers busy for ${formatDuration(HOLD_MS)} and submits until the queue is full.`,
   ]);
   if (room + 1 > MOST_SUBMISSIONS) {
     const reason = `filling a queue of ${stats.max_queue_size} would take ${room + 1} submissions; start a proxy with --max-queue-size 10 to watch this`;
@@ -79,7 +80,7 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
   say(
     ctx,
     output.color.dim(
-      `Now client.submitTask(path, body, { queueFullRetries: ${RETRIES} }): the SDK waits what Retry-After says, then tries again.`,
+      `Now submitTask(path, body, { queueFullRetries: ${RETRIES} }): the SDK waits Retry-After, tries again.`,
     ),
   );
 
@@ -117,14 +118,11 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
     retrying.stop();
   }
   const retriedMs = performance.now() - submittedAt;
-  say(
-    ctx,
-    `the SDK got ${answers.join(', then ')}: task ${taskId} after ${formatDuration(retriedMs)}`,
-  );
+  say(ctx, `the SDK got ${answers.join(', then ')}: ${formatDuration(retriedMs)} in all`);
   const task = await waitWithProgress(ctx, taskId);
   say(
     ctx,
-    `task ${paintStatus(task.status, output.color)} (queued ${formatDuration(task.queue_ms)}, took ${formatDuration(task.duration_ms ?? 0)}).`,
+    `task ${taskId} ${paintStatus(task.status, output.color)}, queued ${formatDuration(task.queue_ms)}.`,
   );
   return {
     name: 'queue-full',

@@ -16,14 +16,14 @@ export async function singleDemo(ctx: CommandContext): Promise<SingleReport> {
   const { client, output, signal } = ctx;
   const body = { param1: 'value1', delay_ms: 1500 };
   heading(ctx, 'single: one task, from submit to result', [
-    'The proxy answers a submission at once with a task id (202) and calls the target in the background.',
+    'The proxy answers at once with a task id (202) and calls the target in the background.',
     `POST /api/function1 ${JSON.stringify(body)}   (the target takes 1.5 s)`,
   ]);
   const submittedAt = performance.now();
   const taskId = await client.submitTask('api/function1', body, { signal });
   say(
     ctx,
-    `task id ${taskId} after ${formatDuration(performance.now() - submittedAt)}: nothing held open while the target works`,
+    `task id ${taskId} after ${formatDuration(performance.now() - submittedAt)}; nothing held open`,
   );
   const task = await waitWithProgress(ctx, taskId);
   say(
