@@ -22,7 +22,7 @@ const proxies: ProxyProcess[] = [];
 
 async function startProxy(...args: string[]): Promise<ProxyProcess> {
   const proxy = await spawnProxyServer({
-    args: ['--target-url', target.url, '--log-level', 'warn', ...args],
+    args: ['--target-url', target.url, '--log-level', 'warn', '--shutdown-grace', '1', ...args],
   });
   proxies.push(proxy);
   return proxy;
