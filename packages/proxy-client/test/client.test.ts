@@ -110,6 +110,15 @@ describe('submitTask', () => {
     ]);
   });
 
+  it('sends form bodies as they are, with the content type fetch gives them', async () => {
+    const route = server.on('post', '/api/form', submitReply());
+    await client().submitTask('form', new URLSearchParams({ a: '1', b: 'x y' }));
+    expect(route.calls[0]!.body).toBe('a=1&b=x+y');
+    expect(route.calls[0]!.headers.get('content-type')).toContain(
+      'application/x-www-form-urlencoded',
+    );
+  });
+
   it('sends no body for undefined and JSON for null', async () => {
     const route = server.on('post', '/api/echo', submitReply());
     await client().submitTask('echo');

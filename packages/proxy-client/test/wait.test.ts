@@ -135,6 +135,14 @@ describe('waitForTask', () => {
     expect(route.calls.map((call) => call.query.get('wait'))).toEqual([null, '60', '30']);
   });
 
+  it('gives a waiting read its hold on top of the per-request timeout', async () => {
+    const { route } = simulateTask(server, { durationMs: 4000, waitMaxSeconds: 5 });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, timeoutMs: 1000 });
+    const { value } = await settle(proxy.waitForTask(TASK_ID));
+    expect(value?.status).toBe('completed');
+    expect(route.calls.map((call) => call.query.get('wait'))).toEqual([null, '5']);
+  });
+
   it('falls back to polling when the server does not offer waiting reads', async () => {
     const { route } = simulateTask(server, { durationMs: 20_000 });
     await settle(client().waitForTask(TASK_ID));
