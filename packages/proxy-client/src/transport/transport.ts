@@ -31,7 +31,6 @@ export interface HttpRequest {
 export interface HttpAnswer {
   /** What was asked, for error messages about the answer. */
   request: FailedRequest;
-  status: number;
   headers: Headers;
   /** The parsed JSON body. */
   body: unknown;
@@ -83,7 +82,6 @@ export class Transport {
       });
       return {
         request: failed,
-        status: response.status,
         headers: response.headers,
         body: parseJson(await response.text(), failed),
       };
