@@ -6,9 +6,9 @@ export const DEFAULT_CLEANUP_HOURS = 24;
 export const DEMO_NAMES = ['single', 'batch', 'queue-full', 'long', 'fail'] as const;
 export type DemoName = (typeof DEMO_NAMES)[number];
 
-/** Where `--data` comes from: inline JSON, a file (`@path`) or stdin (`@-`). */
+/** Where `--data` comes from: inline JSON (checked, kept as typed), a file (`@path`) or stdin (`@-`). */
 export type DataSource =
-  | { kind: 'inline'; value: unknown }
+  | { kind: 'inline'; json: string }
   | { kind: 'file'; path: string }
   | { kind: 'stdin' };
 

@@ -29,7 +29,7 @@ export function toCliError(
       error.code === 'request_timeout'
         ? `the proxy at ${context.url} did not answer in time`
         : `could not reach the proxy at ${context.url}${causeText(error)}`,
-      'is proxy-server running there? Point the CLI at it with --url <url> or PROXY_URL',
+      'is the proxy running there? Point the CLI at it with --url <url> or PROXY_URL',
       { cause: error },
     );
   }

@@ -134,14 +134,19 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions): Action {
         ...(raw.offset !== undefined && { offset: integer('--offset', raw.offset, 0) }),
       };
     }
-    case 'submit':
+    case 'submit': {
+      const verb = method(raw.method ?? 'POST');
+      if (raw.data !== undefined && (verb === 'GET' || verb === 'HEAD')) {
+        throw usage(`--data cannot go with --method ${verb}: a ${verb} request has no body`);
+      }
       return {
         kind: 'submit',
         path: submitPath(raw.submit ?? ''),
-        method: method(raw.method ?? 'POST'),
+        method: verb,
         ...(raw.data !== undefined && { data: dataSource(raw.data) }),
         wait: raw.wait === true,
       };
+    }
     case 'cleanup':
       return {
         kind: 'cleanup',
@@ -211,7 +216,8 @@ function dataSource(value: string): DataSource {
     return { kind: 'file', path: value.slice(1) };
   }
   try {
-    return { kind: 'inline', value: JSON.parse(value) };
+    JSON.parse(value);
+    return { kind: 'inline', json: value };
   } catch (error) {
     throw usage(
       `--data is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,

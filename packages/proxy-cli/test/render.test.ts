@@ -149,7 +149,14 @@ describe('task list', () => {
     expect(table).toContain('\u001b[32mcompleted\u001b[39m');
     expect(table).toContain('\u001b[31mfailed\u001b[39m');
     expect(table).toContain('upstream_reset');
-    expect(table).toContain('30 s ago');
+    expect(table).toMatch(/│ 30 s\s+│/);
+  });
+
+  it('cuts long requests so rows fit a terminal', () => {
+    const path = `/api/report?${'x'.repeat(80)}`;
+    const table = renderTaskTable([makeTask({ path })], plain, Date.now());
+    expect(table).toContain(`POST ${path.slice(0, 30)}…`);
+    expect(table).not.toContain(path);
   });
 
   it.each([

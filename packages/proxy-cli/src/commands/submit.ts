@@ -11,10 +11,12 @@ export async function submit(
   ctx: CommandContext,
   action: { path: string; method: string; data?: DataSource; wait: boolean },
 ): Promise<void> {
-  const body = action.data === undefined ? undefined : await readData(ctx, action.data);
-  const taskId = await ctx.client.submitTask(action.path, body, {
+  // The JSON goes as typed (checked, not re-encoded), so the target gets the user's bytes.
+  const json = action.data === undefined ? undefined : await readData(ctx, action.data);
+  const taskId = await ctx.client.submitTask(action.path, json, {
     method: action.method,
     signal: ctx.signal,
+    ...(json !== undefined && { headers: { 'content-type': 'application/json' } }),
   });
   if (action.wait) {
     ctx.output.note(`submitted ${action.method} /${action.path} as task ${taskId}`);
@@ -26,8 +28,9 @@ export async function submit(
   ctx.output.note(`queued; follow it with: proxy-cli --task-id ${taskId} --wait`);
 }
 
-async function readData(ctx: CommandContext, source: DataSource): Promise<unknown> {
-  if (source.kind === 'inline') return source.value;
+/** The JSON text of `--data`, checked; a missing file or bad JSON is a usage error. */
+async function readData(ctx: CommandContext, source: DataSource): Promise<string> {
+  if (source.kind === 'inline') return source.json;
   const where = source.kind === 'file' ? source.path : 'stdin';
   let text: string;
   try {
@@ -37,9 +40,10 @@ async function readData(ctx: CommandContext, source: DataSource): Promise<unknow
     throw new CliError(EXIT_CODES.usage, `--data: cannot read ${where}: ${reason}`);
   }
   try {
-    return JSON.parse(text);
+    JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new CliError(EXIT_CODES.usage, `--data: ${where} is not valid JSON: ${reason}`);
   }
+  return text;
 }

@@ -31,6 +31,15 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
     `and --max-concurrent ${stats.max_concurrent}; the rest wait in its queue.`,
     `Each task asks the target for 0.4 s to 1.6 s of delay: ${formatDuration(workMs)} of work in all.`,
   ]);
+  const busy = stats.in_flight + stats.queue_size;
+  if (busy > 0) {
+    say(
+      ctx,
+      output.color.yellow(
+        `The proxy is already busy with ${busy} other task(s); the batch shares its workers.`,
+      ),
+    );
+  }
 
   const started = performance.now();
   const ids = await Promise.all(

@@ -4,29 +4,27 @@ import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { makeTable } from './table.js';
 
+/** Long paths are cut so a row fits a terminal; `--task-id` and `--json` show them whole. */
+const MAX_REQUEST_CHARS = 36;
+
 /** Tasks as a table, newest first as the proxy sends them. */
 export function renderTaskTable(tasks: readonly Task[], color: ChalkInstance, now: number): string {
-  const table = makeTable(color, [
-    'task id',
-    'status',
-    'request',
-    'created',
-    'queued',
-    'took',
-    'code',
-  ]);
+  const table = makeTable(color, ['task id', 'status', 'request', 'age', 'took', 'code']);
   for (const task of tasks) {
     table.push([
       task.task_id,
       paintStatus(task.status, color) + (task.is_long_task ? color.magenta(' long') : ''),
-      `${task.method} ${task.path}`,
-      formatAge(task.created_at, now),
-      formatDuration(task.queue_ms),
+      cut(`${task.method} ${task.path}`),
+      formatAge(task.created_at, now).replace(/ ago$/, ''),
       task.duration_ms === null ? '' : formatDuration(task.duration_ms),
       task.result ? String(task.result.status_code) : (task.error?.code ?? ''),
     ]);
   }
   return table.toString();
+}
+
+function cut(text: string): string {
+  return text.length <= MAX_REQUEST_CHARS ? text : `${text.slice(0, MAX_REQUEST_CHARS - 1)}…`;
 }
 
 /** Which slice of the list this is, and how to get the next one. */

@@ -150,6 +150,26 @@ describe('--submit', () => {
     expect(jsonOf<Task>(run).result?.body).toMatchObject({ params: { from: 'stdin' } });
   });
 
+  it('--data goes as typed, as application/json', async () => {
+    const typed = '{ "spaced" :  [1, 2] }';
+    const run = await cli('--submit', 'api/echo', '--data', typed, '--wait', '--json');
+    expect(run.code).toBe(0);
+    const echo = jsonOf<Task>(run).result?.body as {
+      headers: Record<string, string>;
+      body_base64: string;
+    };
+    expect(Buffer.from(echo.body_base64, 'base64').toString('utf8')).toBe(typed);
+    expect(echo.headers['content-type']).toBe('application/json');
+  });
+
+  it('--data @file with bad JSON is a usage error', async () => {
+    const file = join(tmpdir(), `proxy-cli-bad-${process.pid}.json`);
+    await writeFile(file, '{not json');
+    const run = await cli('--submit', 'api/function1', '--data', `@${file}`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--data: ${file} is not valid JSON`);
+  });
+
   it('--data @missing-file is a usage error', async () => {
     const run = await cli('--submit', 'api/function1', '--data', '@/nonexistent/body.json');
     expect(run.code).toBe(2);
