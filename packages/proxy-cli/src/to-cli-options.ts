@@ -90,6 +90,17 @@ export function toCliOptions(
     }
   }
 
+  // Without --wait a task or submit call never waits, so these would silently do nothing.
+  if ((only === 'taskId' || only === 'submit') && raw.wait === undefined) {
+    const idle =
+      raw.timeout !== undefined
+        ? '--timeout'
+        : raw.pollInterval !== undefined
+          ? '--poll-interval'
+          : undefined;
+    if (idle) throw usage(`${idle} only matters with --wait`);
+  }
+
   const envUrl = nonEmpty(env['PROXY_URL']);
   const url = checkUrl(
     raw.url ?? envUrl ?? DEFAULT_URL,

@@ -142,6 +142,8 @@ describe('usage errors (exit 2)', () => {
     [['--list-tasks', '--data', '{}'], /--data goes with --submit, not --list-tasks/],
     [['--task-id', 'x', '--status', 'failed'], /--status goes with --list-tasks/],
     [['--health', '--timeout', '5'], /--timeout goes with --task-id, --submit or --demo/],
+    [['--task-id', 'x', '--timeout', '5'], /--timeout only matters with --wait/],
+    [['--submit', 'api/x', '--poll-interval', '1'], /--poll-interval only matters with --wait/],
     [['--demo', 'nope'], /--demo takes all, single, batch, queue-full, long, fail; got 'nope'/],
     [
       ['--list-tasks', '--status', 'done'],
