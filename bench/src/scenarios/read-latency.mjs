@@ -15,25 +15,27 @@ import { percentile } from '../stats.mjs';
 const LIMIT_MS = 5;
 const FLAT_FACTOR = 2;
 const SUBMITTERS = 128;
-const READS = ['stats', 'tasks'];
-const PATHS = { stats: '/stats', tasks: '/tasks?limit=100' };
+const READS = [
+  { key: 'stats', path: '/stats' },
+  { key: 'tasks', path: '/tasks?limit=100' },
+];
 /** @param {boolean} quick */
 const sizes = (quick) =>
   quick
     ? { levels: [1_000, 10_000], samples: 200 }
     : { levels: [10_000, 100_000, 1_000_000], samples: 1_000 };
-const WARMUP_READS = 50;
+const WARMUP_READS = 200;
 
 /** @param {number} n */
 const short = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
 
 /**
- * p99 of `samples` sequential reads of `path`, after a few unmeasured ones.
+ * p50 and p99 of `samples` sequential reads of `path`, after a few unmeasured ones.
  * @param {Pool} pool
  * @param {string} path
  * @param {number} samples
  */
-async function readP99(pool, path, samples) {
+async function timeReads(pool, path, samples) {
   /** @type {number[]} */
   const times = [];
   for (let i = 0; i < WARMUP_READS + samples; i++) {
@@ -43,7 +45,7 @@ async function readP99(pool, path, samples) {
     if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode}`);
     if (i >= WARMUP_READS) times.push(now() - t0);
   }
-  return percentile(times, 99);
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
 /** @param {number[]} levels */
@@ -52,9 +54,14 @@ function rowsFor(levels) {
   const smallest = /** @type {number} */ (levels[0]);
   /** @type {RowSpec[]} */
   const rows = [];
-  for (const read of READS) {
-    const path = PATHS[/** @type {'stats' | 'tasks'} */ (read)];
+  for (const { key: read, path } of READS) {
     for (const level of levels) {
+      rows.push({
+        id: `${read}-p50-${level}`,
+        label: `${path} p50 at ${short(level)} tasks`,
+        measure: `${read}_p50_ms_${level}`,
+        unit: 'ms',
+      });
       rows.push({
         id: `${read}-${level}`,
         label: `${path} p99 at ${short(level)} tasks`,
@@ -125,9 +132,10 @@ export const readLatency = {
             );
             await waitForFinished(pool, level, { timeoutMs: 1_800_000, intervalMs: 200 });
             filled = level;
-            for (const read of READS) {
-              const path = PATHS[/** @type {'stats' | 'tasks'} */ (read)];
-              measures[`${read}_p99_ms_${level}`] = await readP99(reader, path, samples);
+            for (const { key: read, path } of READS) {
+              const { p50, p99 } = await timeReads(reader, path, samples);
+              measures[`${read}_p50_ms_${level}`] = p50;
+              measures[`${read}_p99_ms_${level}`] = p99;
             }
             ctx.log(
               `read latency at ${short(level)} (filled in ${((now() - started) / 1000).toFixed(1)} s): ` +
@@ -135,7 +143,7 @@ export const readLatency = {
                 `/tasks p99 ${measures[`tasks_p99_ms_${level}`]?.toFixed(2)} ms`,
             );
           }
-          for (const read of READS) {
+          for (const { key: read } of READS) {
             const first = /** @type {number} */ (measures[`${read}_p99_ms_${levels[0]}`]);
             const last = /** @type {number} */ (measures[`${read}_p99_ms_${largest}`]);
             measures[`${read}_growth`] = last / first;
