@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { repoRoot } from './doc-environment.js';
 import { type FencedBlock, readBlocks } from './markdown-blocks.js';
 
-/** README.md and docs/*.md, as repo-relative labels with their absolute paths. */
+/** The READMEs that teach commands (root, examples, slow-target) and docs/*.md, with labels. */
 export function docFiles(): Array<{ label: string; path: string }> {
   const docs = readdirSync(join(repoRoot, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .sort()
     .map((name) => ({ label: `docs/${name}`, path: join(repoRoot, 'docs', name) }));
-  const readme = join(repoRoot, 'README.md');
-  return existsSync(readme) ? [{ label: 'README.md', path: readme }, ...docs] : docs;
+  const readmes = ['README.md', 'examples/README.md', 'examples/slow-target/README.md']
+    .map((label) => ({ label, path: join(repoRoot, label) }))
+    .filter(({ path }) => existsSync(path));
+  return [...readmes, ...docs];
 }
 
 export function allBlocks(): FencedBlock[] {
