@@ -10,6 +10,7 @@ import { MemoryTaskStore } from './tasks/memory-task-store.js';
 import type { TaskStore } from './tasks/task-store.js';
 import type { WireContext } from './tasks/wire-task.js';
 import { taskError } from './upstream/error-codes.js';
+import { packHeaders } from './upstream/request-headers.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { VERSION } from './version.js';
 import { type QueuedTask, TaskRunner } from './workers/task-runner.js';
@@ -131,7 +132,7 @@ export class ProxyRuntime {
       created,
       method,
       path,
-      rawHeaders: submission.rawHeaders,
+      headers: packHeaders(submission.rawHeaders),
       body: submission.body,
     });
     this.metrics.submitted++;

@@ -18,6 +18,8 @@ export interface ServerDeps extends ProxyDeps {
 }
 
 const CORS_EXPOSED_HEADERS = ['location', 'retry-after', 'x-proxy-wait-max'];
+/** Submissions take any method, so a browser may preflight any of them. */
+const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /**
  * The proxy as a Fastify instance, ready for `inject` or `listen`; it never listens by itself.
@@ -30,6 +32,9 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
       : { level: config.logLevel },
     // One line per task transition is logged instead; per-request lines would slow submissions.
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: nothing logs per request, and a pino child per submission
+    // costs as much as the rest of Fastify's routing.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: config.bodyLimitBytes,
     clientErrorHandler: answerMalformedRequest,
     frameworkErrors: (error, _request, reply) => sendError(reply, 'bad_request', error.message),
@@ -40,7 +45,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   if (config.corsOrigins) {
     // Before auth: a browser's preflight never carries the API key.
     const origin = config.corsOrigins[0] === '*' ? '*' : config.corsOrigins;
-    app.register(cors, { origin, exposedHeaders: CORS_EXPOSED_HEADERS });
+    app.register(cors, { origin, methods: CORS_METHODS, exposedHeaders: CORS_EXPOSED_HEADERS });
   }
   if (config.apiKey !== null) app.register(auth, { apiKey: config.apiKey });
   app.register(serviceRoutes);

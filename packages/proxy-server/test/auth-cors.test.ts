@@ -41,6 +41,13 @@ describe('--api-key', () => {
     expect((await app.inject('/health')).statusCode).toBe(200);
   });
 
+  it('still tells clients about waiting reads on a refused GET /task', async () => {
+    const { app } = await startProxy(CLOSED_TARGET, { flags: ['--api-key', KEY] });
+    const response = await app.inject('/task/0b7a6a2e-1d6c-4f3e-9b0a-2f4c8d9e1a7b');
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['x-proxy-wait-max']).toBe('60');
+  });
+
   it('does not forward the proxy’s own key to the target', async () => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', KEY] });
@@ -65,12 +72,13 @@ describe('--cors-origin', () => {
       url: '/api/x',
       headers: {
         origin: 'https://app.example',
-        'access-control-request-method': 'POST',
+        'access-control-request-method': 'PUT',
         'access-control-request-headers': 'authorization, content-type',
       },
     });
     expect(preflight.statusCode).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example');
+    expect(String(preflight.headers['access-control-allow-methods'])).toContain('PUT');
 
     const read = await app.inject({
       url: '/stats',

@@ -83,6 +83,8 @@ describe('parseConfig', () => {
     [['--api-key', 's3cret'], { apiKey: 's3cret' }],
     [['--log-level', 'WARN'], { logLevel: 'warn' }],
     [['--listen-port', '0'], { listenPort: 0 }],
+    [['--listen-host', '::'], { listenHost: '::' }],
+    [['--listen-host', '[::1]'], { listenHost: '::1' }],
   ])('%j', (argv, expected) => {
     expect(run(['--target-host', 'h', ...argv])).toMatchObject(expected);
   });

@@ -139,6 +139,25 @@ describe('task lifecycle', () => {
     expect(task.duration_ms).toBeLessThan(1500);
   });
 
+  it('logs one line per transition, each with the task id', async () => {
+    const target = await startTarget();
+    const lines: { msg: string; taskId?: string; level: number }[] = [];
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      config: { logLevel: 'info' },
+      deps: { logStream: { write: (line: string) => lines.push(JSON.parse(line)) } },
+    });
+    const ok = await proxy.submit('/api/function1');
+    const bad = await proxy.submit('/api/fail?status=500');
+    await proxy.finished(ok);
+    await proxy.finished(bad);
+    const about = (id: string) =>
+      lines.filter((line) => line.taskId === id).map((line) => line.msg);
+    expect(about(ok)).toEqual(['task created', 'task processing', 'task completed']);
+    expect(about(bad)).toEqual(['task created', 'task processing', 'task failed']);
+    expect(lines.every((line) => line.level === 30 || !line.taskId)).toBe(true);
+  });
+
   it('switches undici’s header and body timeouts off on every upstream call', async () => {
     const agent = new MockAgent();
     agent.disableNetConnect();

@@ -1,6 +1,7 @@
 import type { LogLevel, TargetConfig } from './config.js';
 import {
   apiKey,
+  bindAddress,
   byteSize,
   corsOrigins,
   hostName,
@@ -63,7 +64,7 @@ export const OPTIONS = {
     arg: '<host>',
     env: 'PROXY_LISTEN_HOST',
     help: 'address the proxy binds',
-    parser: hostName,
+    parser: bindAddress,
     default: '0.0.0.0',
     defaultText: '0.0.0.0',
   }),

@@ -73,6 +73,15 @@ export const hostName: ValueParser<string> = {
   },
 };
 
+/** An address to bind: like a host, but an IPv6 address stays bare (`::`), as `listen` wants it. */
+export const bindAddress: ValueParser<string> = {
+  expected: 'an IP address or host name to bind (no scheme, port or path)',
+  parse(raw) {
+    const host = hostName.parse(raw);
+    return host?.startsWith('[') ? host.slice(1, -1) : host;
+  },
+};
+
 export const port: ValueParser<number> = {
   ...wholeNumber(0, 65_535),
   expected: 'a port from 0 to 65535',

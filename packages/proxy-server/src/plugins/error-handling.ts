@@ -20,7 +20,9 @@ export const errorHandling = fp(
         return sendError(reply, error.code, error.message, error.headers);
       if (error.validation) {
         const code = VALIDATION_CODES[error.validationContext ?? ''] ?? 'bad_request';
-        return sendError(reply, code, error.message);
+        if (code !== 'invalid_task_id') return sendError(reply, code, error.message);
+        const { id } = request.params as { id?: string };
+        return sendError(reply, code, `Task id '${id}' is not a UUID`);
       }
       const status = error.statusCode ?? 500;
       if (status === 413) return sendError(reply, 'payload_too_large', error.message);

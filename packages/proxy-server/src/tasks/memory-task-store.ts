@@ -13,6 +13,9 @@ import type {
   TaskStore,
 } from './task-store.js';
 
+/** Every write answers with this one settled promise: nothing to wait for, nothing allocated. */
+const DONE: Promise<void> = Promise.resolve();
+
 /** A task as the in-memory store keeps it: fixed fields (one hidden class) plus its list links. */
 class MemoryTask implements StoredTask {
   status: TaskStatus = 'pending';
@@ -53,40 +56,44 @@ export class MemoryTaskStore implements TaskStore {
   readonly #listeners = new FinishListeners();
   #long = 0;
 
-  async create(task: NewTask): Promise<void> {
+  create(task: NewTask): Promise<void> {
     const record = new MemoryTask(task.id, task.method, task.path, task.createdAt, task.queueSeq);
     this.#tasks.set(record.id, record);
     this.#all.addNewest(record);
     this.#byStatus.pending.addNewest(record);
+    return DONE;
   }
 
   async get(id: string): Promise<StoredTask | undefined> {
     return this.#tasks.get(id);
   }
 
-  async markProcessing(id: string, startedAt: number): Promise<void> {
+  markProcessing(id: string, startedAt: number): Promise<void> {
     const task = this.#tasks.get(id);
-    if (task?.status !== 'pending') return;
+    if (task?.status !== 'pending') return DONE;
     this.#move(task, 'processing');
     task.startedAt = startedAt;
     task.attempts++;
+    return DONE;
   }
 
-  async markLong(id: string): Promise<void> {
+  markLong(id: string): Promise<void> {
     const task = this.#tasks.get(id);
-    if (!task || task.isLong) return;
+    if (!task || task.isLong) return DONE;
     task.isLong = true;
     this.#long++;
+    return DONE;
   }
 
-  async finish(id: string, outcome: TaskOutcome, completedAt: number): Promise<void> {
+  finish(id: string, outcome: TaskOutcome, completedAt: number): Promise<void> {
     const task = this.#tasks.get(id);
-    if (!task || (task.status !== 'pending' && task.status !== 'processing')) return;
+    if (!task || (task.status !== 'pending' && task.status !== 'processing')) return DONE;
     this.#move(task, outcome.status);
     task.completedAt = completedAt;
     task.result = outcome.result;
     task.error = outcome.error;
     this.#listeners.emit(task);
+    return DONE;
   }
 
   async list(query: ListQuery): Promise<TaskPage> {

@@ -1,8 +1,8 @@
 import type { TaskError } from 'proxy-client/wire';
-import { type Dispatcher, Pool } from 'undici';
+import { Client, type Dispatcher, Pool } from 'undici';
 import type { TargetConfig } from '../config/config.js';
 import { taskError, taskErrorOf } from './error-codes.js';
-import { forwardedHeaders } from './request-headers.js';
+import { forwardedHeaders, type PackedHeaders } from './request-headers.js';
 import { upstreamPath } from './upstream-path.js';
 
 /** What is sent upstream for one task. */
@@ -10,8 +10,8 @@ export interface UpstreamRequest {
   method: string;
   /** Origin-form path as submitted, query string included. */
   path: string;
-  /** The incoming request's raw headers (`[name, value, ...]`); filtered when sent. */
-  rawHeaders: readonly string[];
+  /** The incoming request's raw headers; filtered when sent. */
+  headers: PackedHeaders;
   body: Buffer | null;
 }
 
@@ -54,6 +54,8 @@ export interface ProbeResult {
 export class UpstreamClient {
   readonly #options: UpstreamOptions;
   readonly #dispatcher: Dispatcher;
+  /** Its own connection, so a health probe never queues behind long calls in the pool. */
+  readonly #probeDispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   #probe: Promise<ProbeResult> | null = null;
   #inFlight = 0;
@@ -69,6 +71,13 @@ export class UpstreamClient {
         headersTimeout: 0,
         bodyTimeout: 0,
         connect: { timeout: CONNECT_TIMEOUT_MS },
+      });
+    this.#probeDispatcher =
+      dispatcher ??
+      new Client(options.target.origin, {
+        headersTimeout: PROBE_TIMEOUT_MS,
+        bodyTimeout: PROBE_TIMEOUT_MS,
+        connect: { timeout: PROBE_TIMEOUT_MS },
       });
   }
 
@@ -86,7 +95,7 @@ export class UpstreamClient {
         origin: this.#options.target.origin,
         path: upstreamPath(this.#options.target.basePath, request.path),
         method: request.method as Dispatcher.HttpMethod,
-        headers: forwardedHeaders(request.rawHeaders, this.#options.dropAuthorization),
+        headers: forwardedHeaders(request.headers, this.#options.dropAuthorization),
         body: request.body,
         signal: callSignal.signal,
         headersTimeout: 0,
@@ -129,13 +138,14 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.destroy();
+    if (!this.#ownsDispatcher) return;
+    await Promise.all([this.#dispatcher.destroy(), this.#probeDispatcher.destroy()]);
   }
 
   async #runProbe(): Promise<ProbeResult> {
     const started = performance.now();
     try {
-      const response = await this.#dispatcher.request({
+      const response = await this.#probeDispatcher.request({
         origin: this.#options.target.origin,
         path: this.#options.target.basePath || '/',
         method: 'HEAD',
