@@ -50,12 +50,13 @@ if (!existsSync(proxyServerBin)) {
   process.exit(1);
 }
 
-const placement = planPlacement(availableParallelism(), hasTaskset());
+const cores = availableParallelism();
+const placement = options.pin ? planPlacement(cores, hasTaskset()) : null;
 if (placement) {
   pinDriver(placement);
   placeServers(placement);
 }
-const machine = describeMachine(placement);
+const machine = describeMachine(cores, placement);
 
 const mode = options.quick ? 'quick' : 'full';
 const outPath = options.out

@@ -3,13 +3,15 @@
 // tested without starting anything.
 import { parseArgs } from 'node:util';
 
-export const USAGE = `usage: pnpm bench [--quick] [--out FILE] [--runs N] [--only ID[,ID...]] [--profile]
+export const USAGE = `usage: pnpm bench [--quick] [--out FILE] [--runs N] [--only ID[,ID...]] [--profile] [--no-pin]
 
   --quick        every scenario small, one run each, in under a minute (what CI runs)
   --out FILE     write the JSON results there (default in full mode: bench/results/latest.json)
   --runs N       runs per scenario (default: 3, or 1 with --quick)
   --only IDS     run only these scenarios (comma-separated ids, see below)
   --profile      start every proxy-server with --cpu-prof; profiles go to bench/results/profiles
+  --no-pin       let the OS place the driver and the servers (default: driver on CPU 0, servers
+                 on the other CPUs, with taskset)
   -h, --help     this text
 
 A full run (no --quick) also rewrites the results section of docs/benchmarks.md.`;
@@ -21,6 +23,7 @@ A full run (no --quick) also rewrites the results section of docs/benchmarks.md.
  * @property {number} runs
  * @property {string[] | undefined} only
  * @property {boolean} profile
+ * @property {boolean} pin
  * @property {boolean} help
  */
 
@@ -45,6 +48,7 @@ export function parseBenchArgs(argv, scenarioIds) {
         runs: { type: 'string' },
         only: { type: 'string' },
         profile: { type: 'boolean', default: false },
+        'no-pin': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -86,6 +90,7 @@ export function parseBenchArgs(argv, scenarioIds) {
     runs,
     only,
     profile: values.profile ?? false,
+    pin: !values['no-pin'],
     help: values.help ?? false,
   };
 }

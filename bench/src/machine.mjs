@@ -1,7 +1,7 @@
 // @ts-check
 // What the figures were measured on: they mean little without it.
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
 
 /**
  * The CPU model from /proc/cpuinfo, falling back to what os.cpus() reports elsewhere.
@@ -13,10 +13,11 @@ export function cpuModel(cpuinfo) {
 }
 
 /**
+ * @param {number} cores the CPUs the run could use, counted before the driver pinned itself
  * @param {import('./cpu-placement.mjs').Placement | null} placement
  * @returns {import('./report-table.mjs').Machine}
  */
-export function describeMachine(placement) {
+export function describeMachine(cores, placement) {
   let cpu = null;
   try {
     cpu = cpuModel(readFileSync('/proc/cpuinfo', 'utf8'));
@@ -25,7 +26,7 @@ export function describeMachine(placement) {
   }
   return {
     cpu: cpu ?? cpus()[0]?.model ?? 'unknown CPU',
-    cores: availableParallelism(),
+    cores,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     os: `${type()} ${release()}`,

@@ -159,3 +159,29 @@ export function inclusiveAppTime(profile, top) {
   });
   return [...totals.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, top);
 }
+
+/**
+ * The part of a profile between `fromMs` and `toMs` after its start, so start-up and shutdown
+ * can be left out of a summary of the measured seconds.
+ * @param {CpuProfile} profile
+ * @param {number} fromMs
+ * @param {number} toMs
+ * @returns {CpuProfile}
+ */
+export function sliceProfile(profile, fromMs, toMs) {
+  /** @type {number[]} */
+  const samples = [];
+  /** @type {number[]} */
+  const timeDeltas = [];
+  let atUs = 0;
+  profile.samples.forEach((id, i) => {
+    const deltaUs = profile.timeDeltas[i] ?? 0;
+    const startMs = atUs / 1000;
+    atUs += deltaUs;
+    if (startMs >= fromMs && startMs < toMs) {
+      samples.push(id);
+      timeDeltas.push(deltaUs);
+    }
+  });
+  return { ...profile, samples, timeDeltas };
+}

@@ -3,47 +3,32 @@ import { parseBenchArgs, UsageError } from '../src/args.mjs';
 
 const ids = ['submit', 'end-to-end', 'memory'];
 
+const defaults = {
+  quick: false,
+  out: undefined,
+  runs: 3,
+  only: undefined,
+  profile: false,
+  pin: true,
+  help: false,
+};
+
 describe('parseBenchArgs', () => {
   it.each([
-    [[], { quick: false, out: undefined, runs: 3, only: undefined, profile: false, help: false }],
-    [
-      ['--quick'],
-      { quick: true, out: undefined, runs: 1, only: undefined, profile: false, help: false },
-    ],
+    [[], defaults],
+    [['--quick'], { ...defaults, quick: true, runs: 1 }],
     [
       ['--quick', '--out', '.ci-results/bench-quick.json'],
-      {
-        quick: true,
-        out: '.ci-results/bench-quick.json',
-        runs: 1,
-        only: undefined,
-        profile: false,
-        help: false,
-      },
+      { ...defaults, quick: true, runs: 1, out: '.ci-results/bench-quick.json' },
     ],
-    [
-      ['--out=x.json', '--runs', '5'],
-      { quick: false, out: 'x.json', runs: 5, only: undefined, profile: false, help: false },
-    ],
-    [
-      ['--quick', '--runs', '2'],
-      { quick: true, out: undefined, runs: 2, only: undefined, profile: false, help: false },
-    ],
+    [['--out=x.json', '--runs', '5'], { ...defaults, out: 'x.json', runs: 5 }],
+    [['--quick', '--runs', '2'], { ...defaults, quick: true, runs: 2 }],
     [
       ['--only', 'memory, submit', '--profile'],
-      {
-        quick: false,
-        out: undefined,
-        runs: 3,
-        only: ['memory', 'submit'],
-        profile: true,
-        help: false,
-      },
+      { ...defaults, only: ['memory', 'submit'], profile: true },
     ],
-    [
-      ['-h'],
-      { quick: false, out: undefined, runs: 3, only: undefined, profile: false, help: true },
-    ],
+    [['--no-pin'], { ...defaults, pin: false }],
+    [['-h'], { ...defaults, help: true }],
   ])('%j → %j', (argv, expected) => {
     expect(parseBenchArgs(argv, ids)).toEqual(expected);
   });

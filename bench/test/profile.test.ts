@@ -4,6 +4,7 @@ import {
   busyTimeline,
   type CpuProfile,
   inclusiveAppTime,
+  sliceProfile,
   summarizeProfile,
 } from '../src/profile.mjs';
 
@@ -114,5 +115,22 @@ describe('inclusiveAppTime', () => {
       { name: 'send', where: 'packages/proxy-server/dist/bin.js:11', totalMs: 6 },
       { name: 'parse', where: 'packages/proxy-server/dist/bin.js:21', totalMs: 3 },
     ]);
+  });
+});
+
+describe('sliceProfile', () => {
+  it('keeps the samples that began inside the range', () => {
+    const profile: CpuProfile = {
+      startTime: 0,
+      endTime: 4_000,
+      nodes: [{ id: 1, callFrame: frame('work', 'file:///a.js') }],
+      samples: [1, 1, 1, 1],
+      timeDeltas: [1000, 1000, 1000, 1000],
+    };
+    expect(sliceProfile(profile, 1, 3)).toMatchObject({
+      samples: [1, 1],
+      timeDeltas: [1000, 1000],
+    });
+    expect(sliceProfile(profile, 0, Number.POSITIVE_INFINITY).samples).toHaveLength(4);
   });
 });

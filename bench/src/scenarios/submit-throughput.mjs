@@ -125,7 +125,7 @@ export const submitThroughput = {
           await hammer(proxy, warmupS, body);
           const proxyFigures = await hammer(proxy, durationS, body);
           ctx.log(
-            `submit: proxy $Math.round(proxyFigures.rps)req/s, bare $Math.round(bareFigures.rps)req/s`,
+            `submit: proxy ${Math.round(proxyFigures.rps)} req/s, bare ${Math.round(bareFigures.rps)} req/s`,
           );
           return {
             proxy_rps: proxyFigures.rps,
