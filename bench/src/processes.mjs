@@ -178,11 +178,12 @@ export function startTarget({ delayMs = 0 } = {}) {
   });
 }
 
-export function startBareFastify() {
+/** @param {{ keep?: boolean }} [options] keep every request in memory, as a task store does */
+export function startBareFastify({ keep = false } = {}) {
   return startProcess({
-    name: 'bare-fastify',
+    name: keep ? 'bare-fastify --keep' : 'bare-fastify',
     command: process.execPath,
-    args: [join(benchDir, 'servers/bare-fastify.mjs')],
+    args: [join(benchDir, 'servers/bare-fastify.mjs'), ...(keep ? ['--keep'] : [])],
     ready: /bare-fastify listening on (http:\/\/\S+)/,
   });
 }

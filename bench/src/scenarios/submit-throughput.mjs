@@ -66,8 +66,9 @@ export const submitThroughput = {
       'POST /api/x with a 1,024-byte JSON body. The proxy (memory store, --max-concurrent 1, ' +
       `--max-queue-size ${QUEUE_SIZE.toLocaleString('en-US')}) forwards to a target that ` +
       'answers after an hour, so every task stays queued; the limit is a bare Fastify 5 route that parses the same body and ' +
-      'answers the same 202 body with a response schema. CPU time from /proc over the measured ' +
-      'seconds. Fresh processes each run.'
+      'answers the same 202 body with a response schema; the same route that also keeps every ' +
+      'body and a small record in a Map (`--keep`) shows what holding tasks costs at all. CPU ' +
+      'time from /proc over the measured seconds. Fresh processes each run.'
     );
   },
   rows: () => [
@@ -93,6 +94,20 @@ export const submitThroughput = {
       unit: 'µs',
       limit: { label: 'bare Fastify 202', measure: 'bare_cpu_us' },
     },
+    {
+      id: 'keeping',
+      label: 'bare Fastify that also keeps each body in a Map: 202 answers per second',
+      measure: 'keeping_rps',
+      unit: 'req/s',
+      limit: { label: 'bare Fastify 202', measure: 'bare_rps' },
+    },
+    {
+      id: 'keeping-cpu',
+      label: 'bare Fastify that also keeps each body: CPU time per request',
+      measure: 'keeping_cpu_us',
+      unit: 'µs',
+      limit: { label: 'bare Fastify 202', measure: 'bare_cpu_us' },
+    },
   ],
   async start(ctx) {
     const { warmupS, durationS } = sizes(ctx.quick);
@@ -101,14 +116,17 @@ export const submitThroughput = {
     return {
       unavailable: {},
       async runOnce() {
-        const bare = await startBareFastify();
-        let bareFigures;
-        try {
-          await hammer(bare, warmupS, body);
-          bareFigures = await hammer(bare, durationS, body);
-        } finally {
-          await bare.stop();
-        }
+        const measureBare = async (/** @type {boolean} */ keep) => {
+          const bare = await startBareFastify({ keep });
+          try {
+            await hammer(bare, warmupS, body);
+            return await hammer(bare, durationS, body);
+          } finally {
+            await bare.stop();
+          }
+        };
+        const bareFigures = await measureBare(false);
+        const keepingFigures = await measureBare(true);
         const proxy = await startProxy({
           target,
           args: [
@@ -134,6 +152,8 @@ export const submitThroughput = {
             bare_p99_ms: bareFigures.p99,
             proxy_cpu_us: proxyFigures.cpuUsPerRequest,
             bare_cpu_us: bareFigures.cpuUsPerRequest,
+            keeping_rps: keepingFigures.rps,
+            keeping_cpu_us: keepingFigures.cpuUsPerRequest,
           };
         } finally {
           await proxy.stop();
