@@ -178,6 +178,39 @@ export function startTarget({ delayMs = 0 } = {}) {
   });
 }
 
+/**
+ * servers/gap-target.mjs: a target that records how long each connection stays idle between
+ * answering and receiving the next request (diagnosis only, see tools/turnaround.mjs).
+ * @param {{ delayMs: number }} options
+ */
+export function startGapTarget({ delayMs }) {
+  return startProcess({
+    name: 'gap-target',
+    command: process.execPath,
+    args: [join(benchDir, 'servers/gap-target.mjs'), '--delay-ms', String(delayMs)],
+    ready: /gap-target listening on (http:\/\/\S+)/,
+  });
+}
+
+/**
+ * servers/minimal-forwarder.mjs in front of `target` (calibration only, see tools/turnaround.mjs).
+ * @param {{ target: Server, maxConcurrent: number }} options
+ */
+export function startMinimalForwarder({ target, maxConcurrent }) {
+  return startProcess({
+    name: 'minimal-forwarder',
+    command: process.execPath,
+    args: [
+      join(benchDir, 'servers/minimal-forwarder.mjs'),
+      '--target-port',
+      String(target.port),
+      '--max-concurrent',
+      String(maxConcurrent),
+    ],
+    ready: /minimal-forwarder listening on (http:\/\/\S+)/,
+  });
+}
+
 /** @param {{ keep?: boolean }} [options] keep every request in memory, as a task store does */
 export function startBareFastify({ keep = false } = {}) {
   return startProcess({
