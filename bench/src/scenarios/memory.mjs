@@ -12,11 +12,11 @@ const LIMIT_BYTES_PER_TASK = 4 * 1024;
 /** `{"data":"` + 1,013 characters + `"}` = a 1,024-byte JSON result. */
 const RESULT_PATH = '/api/size?bytes=1013';
 const SUBMITTERS = 64;
-const WARMUP = 2_000;
-/** Idle time before reading RSS, so the collector has run after the burst. */
-const SETTLE_MS = 2_000;
 /** @param {boolean} quick */
-const taskCount = (quick) => (quick ? 10_000 : 100_000);
+const sizes = (quick) =>
+  quick
+    ? { count: 5_000, warmup: 500, settleMs: 1_000 }
+    : { count: 100_000, warmup: 2_000, settleMs: 2_000 };
 
 /** @type {Scenario} */
 export const memory = {
@@ -24,10 +24,11 @@ export const memory = {
   title: '5a. Memory per finished task',
   describe(quick) {
     return (
-      `${taskCount(quick).toLocaleString('en-US')} tasks finished with a 1,024-byte JSON result ` +
+      `${sizes(quick).count.toLocaleString('en-US')} tasks finished with a 1,024-byte JSON result ` +
       `each (GET ${RESULT_PATH} on a zero-latency target), memory store, after ` +
-      `${WARMUP.toLocaleString('en-US')} warm-up tasks; growth of the proxy's RSS ` +
-      `(/proc/<pid>/status VmRSS) read ${SETTLE_MS / 1000} s after the last task finished, ` +
+      `${sizes(quick).warmup.toLocaleString('en-US')} warm-up tasks; growth of the proxy's RSS ` +
+      `(/proc/<pid>/status VmRSS) read ${sizes(quick).settleMs / 1000} s after the last task ` +
+      'finished (idle time, so the collector has run after the burst), ' +
       'divided by the tasks. A fresh proxy each run.'
     );
   },
@@ -50,7 +51,7 @@ export const memory = {
     },
   ],
   async start(ctx) {
-    const count = taskCount(ctx.quick);
+    const { count, warmup, settleMs } = sizes(ctx.quick);
     const target = await startTarget();
     return {
       unavailable: {},
@@ -63,7 +64,7 @@ export const memory = {
             '--num-workers',
             '50',
             '--max-queue-size',
-            String(count + WARMUP),
+            String(count + warmup),
             '--retention',
             '0',
           ],
@@ -72,13 +73,13 @@ export const memory = {
         const pool = openPool(proxy.url, SUBMITTERS);
         try {
           const submit = () => submitTask(pool, RESULT_PATH, { method: 'GET' });
-          await runConcurrently(WARMUP, SUBMITTERS, submit);
-          await waitForFinished(pool, WARMUP, { timeoutMs: 60_000 });
-          await sleep(SETTLE_MS);
+          await runConcurrently(warmup, SUBMITTERS, submit);
+          await waitForFinished(pool, warmup, { timeoutMs: 60_000 });
+          await sleep(settleMs);
           const before = await rssBytes(proxy.pid);
           await runConcurrently(count, SUBMITTERS, submit);
-          await waitForFinished(pool, WARMUP + count, { timeoutMs: 600_000, intervalMs: 100 });
-          await sleep(SETTLE_MS);
+          await waitForFinished(pool, warmup + count, { timeoutMs: 600_000, intervalMs: 100 });
+          await sleep(settleMs);
           const perTask = ((await rssBytes(proxy.pid)) - before) / count;
           ctx.log(`memory: ${Math.round(perTask)} B RSS per finished task`);
           return { rss_per_task_bytes: perTask, rss_per_100k_mib: (perTask * 100_000) / 2 ** 20 };

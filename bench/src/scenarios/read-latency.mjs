@@ -22,28 +22,27 @@ const READS = [
 /** @param {boolean} quick */
 const sizes = (quick) =>
   quick
-    ? { levels: [1_000, 10_000], samples: 200 }
-    : { levels: [10_000, 100_000, 1_000_000], samples: 1_000 };
-const WARMUP_READS = 200;
+    ? { levels: [1_000, 10_000], samples: 200, warmupReads: 50 }
+    : { levels: [10_000, 100_000, 1_000_000], samples: 1_000, warmupReads: 200 };
 
 /** @param {number} n */
 const short = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
 
 /**
- * p50 and p99 of `samples` sequential reads of `path`, after a few unmeasured ones.
+ * p50 and p99 of `samples` sequential reads of `path`, after `warmupReads` unmeasured ones.
  * @param {Pool} pool
  * @param {string} path
- * @param {number} samples
+ * @param {{ samples: number, warmupReads: number }} counts
  */
-async function timeReads(pool, path, samples) {
+async function timeReads(pool, path, { samples, warmupReads }) {
   /** @type {number[]} */
   const times = [];
-  for (let i = 0; i < WARMUP_READS + samples; i++) {
+  for (let i = 0; i < warmupReads + samples; i++) {
     const t0 = now();
     const res = await pool.request({ path, method: 'GET' });
     await res.body.dump();
     if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode}`);
-    if (i >= WARMUP_READS) times.push(now() - t0);
+    if (i >= warmupReads) times.push(now() - t0);
   }
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
@@ -87,18 +86,18 @@ export const readLatency = {
   id: 'read-latency',
   title: '5b. /stats and /tasks latency as the store grows',
   describe(quick) {
-    const { levels, samples } = sizes(quick);
+    const { levels, samples, warmupReads } = sizes(quick);
     return (
       `One proxy (memory store, --max-concurrent 64 --num-workers 64, old space 8 GiB) filled ` +
       `to ${levels.map(short).join(', ')} finished tasks (GET /api/function1 on a ` +
       `zero-latency target, ${SUBMITTERS} submitters); at each step ${samples.toLocaleString('en-US')} ` +
-      `sequential reads of each endpoint after ${WARMUP_READS} unmeasured ones. "Flat" is ` +
+      `sequential reads of each endpoint after ${warmupReads} unmeasured ones. "Flat" is ` +
       `read as p99 at the largest store ≤ ${FLAT_FACTOR} × p99 at the smallest.`
     );
   },
   rows: (quick) => rowsFor(sizes(quick).levels),
   async start(ctx) {
-    const { levels, samples } = sizes(ctx.quick);
+    const { levels, ...counts } = sizes(ctx.quick);
     const target = await startTarget();
     return {
       unavailable: {},
@@ -133,7 +132,7 @@ export const readLatency = {
             await waitForFinished(pool, level, { timeoutMs: 1_800_000, intervalMs: 200 });
             filled = level;
             for (const { key: read, path } of READS) {
-              const { p50, p99 } = await timeReads(reader, path, samples);
+              const { p50, p99 } = await timeReads(reader, path, counts);
               measures[`${read}_p50_ms_${level}`] = p50;
               measures[`${read}_p99_ms_${level}`] = p99;
             }
