@@ -16,7 +16,7 @@ import { percentile } from '../stats.mjs';
 const FIXED_INTERVAL_MS = 5_000;
 /** @param {boolean} quick */
 const sizes = (quick) =>
-  quick ? { count: 10, minMs: 100, maxMs: 1_500 } : { count: 30, minMs: 500, maxMs: 15_000 };
+  quick ? { count: 8, minMs: 100, maxMs: 1_000 } : { count: 30, minMs: 500, maxMs: 15_000 };
 
 /**
  * Task durations spread evenly over the range, so every phase of a polling schedule is hit.
