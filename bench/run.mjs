@@ -16,6 +16,7 @@ import { replaceResultsSection } from './src/docs-section.mjs';
 import { describeMachine } from './src/machine.mjs';
 import { placeServers } from './src/processes.mjs';
 import { renderReport } from './src/report-table.mjs';
+import { proxyServerRevision } from './src/revision.mjs';
 import { runScenario } from './src/run-scenario.mjs';
 import { scenarios } from './src/scenarios/index.mjs';
 
@@ -79,6 +80,7 @@ const ctx = { quick: options.quick, profileDir, log };
 const selected = options.only ? scenarios.filter((s) => options.only?.includes(s.id)) : scenarios;
 
 const date = new Date().toISOString();
+const revision = proxyServerRevision(join(benchDir, '..'));
 const startedAt = Date.now();
 /** @type {import('./src/report-table.mjs').ScenarioResult[]} */
 const results = [];
@@ -95,6 +97,7 @@ const report = {
   command: `${process.env.npm_lifecycle_event === 'bench' ? 'pnpm bench' : 'node bench/run.mjs'}${
     argv.length > 0 ? ` ${argv.join(' ')}` : ''
   }`,
+  revision,
   machine,
   scenarios: results,
 };

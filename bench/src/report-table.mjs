@@ -33,6 +33,7 @@
  * @property {'quick' | 'full'} mode
  * @property {string} date ISO 8601
  * @property {string} command
+ * @property {string} revision the commit proxy-server was built from
  * @property {Machine} machine
  * @property {ScenarioResult[]} scenarios
  */
@@ -137,7 +138,8 @@ export function renderScenario(scenario) {
 export function renderReport(report) {
   const m = report.machine;
   return [
-    `Measured ${report.date.slice(0, 10)} (${report.mode} mode) with \`${report.command}\`.`,
+    `Measured ${report.date.slice(0, 10)} (${report.mode} mode) with \`${report.command}\`, ` +
+      `proxy-server built from ${report.revision}.`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory, ${m.os}, Node ${m.node}; ` +
       `${m.placement}; load average ${m.loadAverage.toFixed(2)} at the start.`,

@@ -100,6 +100,7 @@ describe('renderReport', () => {
       mode: 'quick',
       date: '2026-01-02T03:04:05.000Z',
       command: 'pnpm bench --quick',
+      revision: '3c6f574',
       machine: {
         cpu: 'Intel Xeon',
         cores: 2,
@@ -112,8 +113,8 @@ describe('renderReport', () => {
       scenarios: [scenario],
     };
     const text = renderReport(report);
-    expect(text.startsWith('Measured 2026-01-02 (quick mode) with `pnpm bench --quick`.')).toBe(
-      true,
+    expect(text.split('\n')[0]).toBe(
+      'Measured 2026-01-02 (quick mode) with `pnpm bench --quick`, proxy-server built from 3c6f574.',
     );
     expect(text).toContain(
       'Machine: Intel Xeon, 2 cores, 23.5 GiB memory, Linux 6.1, Node v20.20.2; driver on CPU 0, ' +
