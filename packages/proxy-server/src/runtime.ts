@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HealthBody, Stats, Task } from 'proxy-client/wire';
 import type { Dispatcher } from 'undici';
@@ -7,13 +6,14 @@ import { type EstimateInputs, queueWaitMs, retryAfterSeconds } from './metrics/e
 import { Metrics } from './metrics/metrics.js';
 import { BoundedQueue } from './queue/bounded-queue.js';
 import { MemoryTaskStore } from './tasks/memory-task-store.js';
+import { binaryStringOf, packHeaders } from './tasks/stored-request.js';
+import { newTaskId } from './tasks/task-id.js';
 import type { TaskStore } from './tasks/task-store.js';
 import type { WireContext } from './tasks/wire-task.js';
 import { taskError } from './upstream/error-codes.js';
-import { packHeaders } from './upstream/request-headers.js';
 import { UpstreamClient } from './upstream/upstream-client.js';
 import { VERSION } from './version.js';
-import { type QueuedTask, TaskRunner } from './workers/task-runner.js';
+import { TaskRunner } from './workers/task-runner.js';
 import { WorkerPool } from './workers/worker-pool.js';
 
 /** Seams for tests and for other stores; everything is built from the config when omitted. */
@@ -29,7 +29,8 @@ export interface Submission {
   /** Origin-form path as submitted, query string included. */
   path: string;
   rawHeaders: readonly string[];
-  body: Buffer | null;
+  /** The body as received, in chunks; null when empty. */
+  body: readonly Buffer[] | null;
 }
 
 export type SubmitResult =
@@ -51,9 +52,12 @@ export class ProxyRuntime {
   readonly metrics = new Metrics();
   readonly startedAt = Date.now();
   readonly concurrency: number;
-  readonly #queue: BoundedQueue<QueuedTask>;
+  /** Ids of pending tasks, oldest first; the store keeps their requests. */
+  readonly #queue: BoundedQueue<string>;
+  /** Places held for submissions whose task the store is still creating. */
+  #reserved = 0;
   readonly #runner: TaskRunner;
-  readonly #workers: WorkerPool<QueuedTask>;
+  readonly #workers: WorkerPool<string>;
   readonly #log: FastifyBaseLogger;
   readonly #timers: NodeJS.Timeout[] = [];
   #shuttingDown = false;
@@ -86,9 +90,8 @@ export class ProxyRuntime {
       numWorkers: config.numWorkers,
       concurrency: config.maxConcurrent,
       take: () => this.#queue.shift(),
-      process: (task, signal) => this.#runner.run(task, signal),
-      onError: (error, task) =>
-        log.error({ err: error, taskId: task.id }, 'task processing failed'),
+      process: (id, signal) => this.#runner.run(id, signal),
+      onError: (error, id) => log.error({ err: error, taskId: id }, 'task processing failed'),
     });
     if (config.numWorkers !== config.maxConcurrent) {
       log.warn(
@@ -110,35 +113,37 @@ export class ProxyRuntime {
   /** Admits a request as a pending task, or says why not; never blocks on the target. */
   async submit(submission: Submission): Promise<SubmitResult> {
     if (this.#shuttingDown) return { ok: false, reason: 'shutting_down' };
-    if (this.#queue.isFull) {
+    const waiting = this.#queue.size + this.#reserved;
+    if (waiting >= this.#queue.capacity) {
       this.metrics.rejectedQueueFull++;
-      const waitMs = queueWaitMs(this.#queue.size, this.#estimateInputs(Date.now()));
+      const waitMs = queueWaitMs(waiting, this.#estimateInputs(Date.now()));
       const { min, max } = QUEUE_FULL_RETRY_AFTER_S;
       return { ok: false, reason: 'queue_full', retryAfterS: retryAfterSeconds(waitMs, min, max) };
     }
-    const id = randomUUID();
-    const { method, path } = submission;
-    // Creation starts and the task is queued in the same tick, so the capacity check above
-    // still holds; workers wait for `created` before they touch the task.
-    const created = this.store.create({
-      id,
-      method,
-      path,
-      createdAt: Date.now(),
-      queueSeq: this.#queue.nextSeq,
-    });
-    this.#queue.push({
-      id,
-      created,
-      method,
-      path,
-      headers: packHeaders(submission.rawHeaders),
-      body: submission.body,
-    });
+    // The place is held while the store creates the task, so concurrent submissions can never
+    // overfill the queue; the id is queued only once the task exists, so no worker can claim it
+    // early. Stores settle in order, so the sequence number taken now is the one it gets.
+    const queueSeq = this.#queue.nextSeq + this.#reserved;
+    this.#reserved++;
+    const id = newTaskId();
+    const { method, path, body } = submission;
+    try {
+      await this.store.create({
+        id,
+        method,
+        path,
+        createdAt: Date.now(),
+        queueSeq,
+        headers: packHeaders(submission.rawHeaders),
+        body: body === null ? null : binaryStringOf(body),
+      });
+    } finally {
+      this.#reserved--;
+    }
+    this.#queue.push(id);
     this.metrics.submitted++;
     this.#workers.notify();
     this.#log.info({ taskId: id, method, path }, 'task created');
-    await created;
     return { ok: true, taskId: id };
   }
 
@@ -240,14 +245,14 @@ export class ProxyRuntime {
     for (const timer of this.#timers) clearInterval(timer);
     const inFlight = this.#workers.active;
     const workersClosed = this.#workers.close(graceMs);
-    const queued: QueuedTask[] = [];
-    for (let task = this.#queue.shift(); task; task = this.#queue.shift()) queued.push(task);
+    const queued: string[] = [];
+    for (let id = this.#queue.shift(); id !== undefined; id = this.#queue.shift()) queued.push(id);
     this.#log.info(
       { queued: queued.length, inFlight, graceMs },
       'shutting down: queued tasks fail as interrupted, calls in flight may finish',
     );
     const notStarted = taskError('interrupted', 'the proxy shut down before the task started');
-    await Promise.all(queued.map((task) => this.#runner.abandon(task, notStarted)));
+    await Promise.all(queued.map((id) => this.#runner.abandon(id, notStarted)));
     await workersClosed;
   }
 

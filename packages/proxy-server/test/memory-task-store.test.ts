@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTaskStore, type TaskOutcome } from '../src/index.js';
+import {
+  binaryStringOf,
+  bytesOf,
+  packHeaders,
+  unpackHeaders,
+} from '../src/tasks/stored-request.js';
 
 const completed: TaskOutcome = { status: 'completed', result: null, error: null };
 const failed: TaskOutcome = {
@@ -17,6 +23,8 @@ async function storeWith(count: number) {
       path: `/api/${i}`,
       createdAt: 1_000 + i,
       queueSeq: i,
+      headers: packHeaders(['x-n', String(i)]),
+      body: i % 2 === 0 ? binaryStringOf([Buffer.from([i, 0, 255])]) : null,
     });
   }
   return store;
@@ -36,11 +44,11 @@ describe('MemoryTaskStore', () => {
 
   it('keeps counts and per-status lists in step with every transition', async () => {
     const store = await storeWith(4);
-    await store.markProcessing('t0', 2_000);
-    await store.markProcessing('t1', 2_001);
+    await store.claim('t0', 2_000);
+    await store.claim('t1', 2_001);
     await store.finish('t0', completed, 3_000);
     await store.finish('t1', failed, 3_001);
-    await store.markProcessing('t2', 2_002);
+    await store.claim('t2', 2_002);
     await store.markLong('t2');
     expect(await store.counts()).toEqual({
       pending: 1,
@@ -60,6 +68,26 @@ describe('MemoryTaskStore', () => {
     expect(t2).toMatchObject({ status: 'processing', startedAt: 2_002, attempts: 1, isLong: true });
   });
 
+  it('hands a pending task’s request over once, on claim, and forgets it', async () => {
+    const store = await storeWith(3);
+    const claimed = await store.claim('t2', 5);
+    expect(claimed && { ...claimed, headers: unpackHeaders(claimed.headers) }).toEqual({
+      method: 'GET',
+      path: '/api/2',
+      headers: ['x-n', '2'],
+      body: claimed?.body,
+    });
+    expect(claimed?.body && [...bytesOf(claimed.body)]).toEqual([2, 0, 255]);
+    expect(await store.claim('t2', 6)).toBeUndefined();
+    await store.finish('t1', failed, 7);
+    expect(await store.claim('t1', 8)).toBeUndefined();
+    expect(await store.get('t2')).toMatchObject({
+      status: 'processing',
+      startedAt: 5,
+      attempts: 1,
+    });
+  });
+
   it('finishes a task once: a second finish changes nothing', async () => {
     const store = await storeWith(1);
     await store.finish('t0', completed, 5_000);
@@ -72,7 +100,7 @@ describe('MemoryTaskStore', () => {
     await store.finish('t0', completed, 100);
     await store.finish('t1', failed, 200);
     await store.finish('t2', completed, 300);
-    await store.markProcessing('t3', 50);
+    await store.claim('t3', 50);
     await store.markLong('t3');
     expect(await store.removeFinishedBefore(200)).toBe(2);
     expect(await store.get('t0')).toBeUndefined();

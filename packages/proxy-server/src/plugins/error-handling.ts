@@ -1,4 +1,4 @@
-import type { FastifyError } from 'fastify';
+import type { FastifyBaseLogger, FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ErrorCode } from 'proxy-client/wire';
 import { isProxyHttpError, sendError } from '../errors.js';
@@ -13,8 +13,8 @@ const VALIDATION_CODES: Record<string, ErrorCode> = {
  * invalid_task_id / invalid_query / bad_request, Fastify's own 4xx (bad content-length, body too
  * large, ...) as bad_request or payload_too_large, anything else as internal_error.
  */
-export const errorHandling = fp(
-  async (app) => {
+export const errorHandling = fp<{ log: FastifyBaseLogger }>(
+  async (app, { log }) => {
     app.setErrorHandler<FastifyError>((error, request, reply) => {
       if (isProxyHttpError(error))
         return sendError(reply, error.code, error.message, error.headers);
@@ -27,7 +27,7 @@ export const errorHandling = fp(
       const status = error.statusCode ?? 500;
       if (status === 413) return sendError(reply, 'payload_too_large', error.message);
       if (status >= 400 && status < 500) return sendError(reply, 'bad_request', error.message);
-      request.log.error({ err: error }, 'request failed');
+      log.error({ err: error, method: request.method, url: request.url }, 'request failed');
       return sendError(reply, 'internal_error');
     });
     app.setNotFoundHandler((request, reply) =>

@@ -1,34 +1,34 @@
 import type { FastifyInstance } from 'fastify';
 import type { SubmitBody } from 'proxy-client/wire';
-import { sendError } from '../errors.js';
+import { ProxyHttpError, sendError } from '../errors.js';
 import { errorResponses, submitBodySchema } from '../schemas/wire-schemas.js';
 import { originForm } from '../upstream/upstream-path.js';
+import { readRawBody } from './raw-body.js';
 
 /**
  * `ANY /api/*`: admits the request as a task and answers 202 at once. Bodies of any content type
  * (or none) are taken as raw bytes, so they reach the target exactly as sent.
  */
 export async function submitRoutes(app: FastifyInstance): Promise<void> {
+  const limitBytes = app.proxy.config.bodyLimitBytes;
+  const tooLarge = () =>
+    new ProxyHttpError('payload_too_large', `The request body is larger than ${limitBytes} bytes`);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: app.proxy.config.bodyLimitBytes },
-    (_request, body, done) => done(null, body),
+  app.addContentTypeParser('*', (request, payload, done) =>
+    readRawBody(payload, limitBytes, request.headers['content-length'], tooLarge, done),
   );
 
-  app.all(
+  app.all<{ Body: Buffer[] | null }>(
     '/api/*',
     {
-      bodyLimit: app.proxy.config.bodyLimitBytes,
       schema: { response: { 202: submitBodySchema, ...errorResponses } },
     },
     async (request, reply) => {
-      const body = request.body;
       const submitted = await app.proxy.submit({
         method: request.method,
         path: originForm(request.url),
         rawHeaders: request.raw.rawHeaders,
-        body: Buffer.isBuffer(body) && body.length > 0 ? body : null,
+        body: request.body ?? null,
       });
       if (!submitted.ok) {
         if (submitted.reason === 'shutting_down') return sendError(reply, 'shutting_down');

@@ -1,7 +1,9 @@
 import type { TaskError, TaskStatus } from 'proxy-client/wire';
 import { FinishListeners } from './finish-listeners.js';
+import type { BinaryString, PackedHeaders } from './stored-request.js';
 import { TaskList } from './task-list.js';
 import type {
+  ClaimedTask,
   FinishListener,
   ListQuery,
   NewTask,
@@ -36,6 +38,9 @@ class MemoryTask implements StoredTask {
     readonly path: string,
     readonly createdAt: number,
     readonly queueSeq: number,
+    /** The request, until claimed; null afterwards. */
+    public headers: PackedHeaders | null,
+    public body: BinaryString | null,
   ) {}
 }
 
@@ -57,7 +62,15 @@ export class MemoryTaskStore implements TaskStore {
   #long = 0;
 
   create(task: NewTask): Promise<void> {
-    const record = new MemoryTask(task.id, task.method, task.path, task.createdAt, task.queueSeq);
+    const record = new MemoryTask(
+      task.id,
+      task.method,
+      task.path,
+      task.createdAt,
+      task.queueSeq,
+      task.headers,
+      task.body,
+    );
     this.#tasks.set(record.id, record);
     this.#all.addNewest(record);
     this.#byStatus.pending.addNewest(record);
@@ -68,13 +81,21 @@ export class MemoryTaskStore implements TaskStore {
     return this.#tasks.get(id);
   }
 
-  markProcessing(id: string, startedAt: number): Promise<void> {
+  async claim(id: string, startedAt: number): Promise<ClaimedTask | undefined> {
     const task = this.#tasks.get(id);
-    if (task?.status !== 'pending') return DONE;
+    if (task?.status !== 'pending' || task.headers === null) return undefined;
     this.#move(task, 'processing');
     task.startedAt = startedAt;
     task.attempts++;
-    return DONE;
+    const claimed = {
+      method: task.method,
+      path: task.path,
+      headers: task.headers,
+      body: task.body,
+    };
+    task.headers = null;
+    task.body = null;
+    return claimed;
   }
 
   markLong(id: string): Promise<void> {
@@ -89,6 +110,8 @@ export class MemoryTaskStore implements TaskStore {
     const task = this.#tasks.get(id);
     if (!task || (task.status !== 'pending' && task.status !== 'processing')) return DONE;
     this.#move(task, outcome.status);
+    task.headers = null;
+    task.body = null;
     task.completedAt = completedAt;
     task.result = outcome.result;
     task.error = outcome.error;

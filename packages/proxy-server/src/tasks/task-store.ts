@@ -5,6 +5,7 @@ import type {
   TaskStatus,
   TerminalStatus,
 } from 'proxy-client/wire';
+import type { BinaryString, PackedHeaders } from './stored-request.js';
 
 /**
  * The target's answer as kept: the body stays the raw text (json, text) or bytes (base64) and is
@@ -43,6 +44,17 @@ export interface NewTask {
   path: string;
   createdAt: number;
   queueSeq: number;
+  /** The request to send, kept until a worker claims the task. */
+  headers: PackedHeaders;
+  body: BinaryString | null;
+}
+
+/** What a worker needs for the upstream call of the task it claimed. */
+export interface ClaimedTask {
+  method: string;
+  path: string;
+  headers: PackedHeaders;
+  body: BinaryString | null;
 }
 
 export interface TaskOutcome {
@@ -81,10 +93,16 @@ export type FinishListener = (task: StoredTask) => void;
 export interface TaskStore {
   create(task: NewTask): Promise<void>;
   get(id: string): Promise<StoredTask | undefined>;
-  /** pending → processing; counts one more attempt. */
-  markProcessing(id: string, startedAt: number): Promise<void>;
+  /**
+   * pending → processing, counting one more attempt; hands over the request and stops keeping
+   * it. Undefined when the task is not pending (so no task is ever run twice).
+   */
+  claim(id: string, startedAt: number): Promise<ClaimedTask | undefined>;
   markLong(id: string): Promise<void>;
-  /** pending or processing → completed or failed; listeners of the task are called once. */
+  /**
+   * pending or processing → completed or failed (a pending task's request is dropped); listeners
+   * of the task are called once.
+   */
   finish(id: string, outcome: TaskOutcome, completedAt: number): Promise<void>;
   /**
    * Newest first. Unfiltered: by creation. Filtered by a status: by the time the task entered that

@@ -18,26 +18,14 @@ const NOT_FORWARDED = new Set([
 ]);
 
 /**
- * An incoming request's raw headers packed into one string while the task waits: one flat
- * string survives garbage collections far more cheaply than an array of small strings, and
- * NUL cannot occur in a header that Node's parser accepted.
+ * The end-to-end headers of a request's raw headers (`[name, value, ...]`), keeping their case,
+ * order and repeats. Headers named in `Connection` are hop-by-hop too; so is `Authorization` when
+ * it carried the proxy's own API key.
  */
-export type PackedHeaders = string & { readonly packed: unique symbol };
-
-const SEPARATOR = '\0';
-
-export function packHeaders(rawHeaders: readonly string[]): PackedHeaders {
-  return rawHeaders.join(SEPARATOR) as PackedHeaders;
-}
-
-/**
- * The end-to-end headers of a packed request as a flat `[name, value, ...]` list, keeping
- * their case, order and repeats. Headers named in `Connection` are hop-by-hop too; so is
- * `Authorization` when it carried the proxy's own API key.
- */
-export function forwardedHeaders(packed: PackedHeaders, dropAuthorization: boolean): string[] {
-  if (packed === '') return [];
-  const rawHeaders = packed.split(SEPARATOR);
+export function forwardedHeaders(
+  rawHeaders: readonly string[],
+  dropAuthorization: boolean,
+): string[] {
   let named: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i]?.toLowerCase() === 'connection') {

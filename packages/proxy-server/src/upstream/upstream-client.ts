@@ -2,7 +2,7 @@ import type { TaskError } from 'proxy-client/wire';
 import { Client, type Dispatcher, Pool } from 'undici';
 import type { TargetConfig } from '../config/config.js';
 import { taskError, taskErrorOf } from './error-codes.js';
-import { forwardedHeaders, type PackedHeaders } from './request-headers.js';
+import { forwardedHeaders } from './request-headers.js';
 import { upstreamPath } from './upstream-path.js';
 
 /** What is sent upstream for one task. */
@@ -10,8 +10,8 @@ export interface UpstreamRequest {
   method: string;
   /** Origin-form path as submitted, query string included. */
   path: string;
-  /** The incoming request's raw headers; filtered when sent. */
-  headers: PackedHeaders;
+  /** The incoming request's raw headers `[name, value, ...]`; filtered when sent. */
+  rawHeaders: readonly string[];
   body: Buffer | null;
 }
 
@@ -95,7 +95,7 @@ export class UpstreamClient {
         origin: this.#options.target.origin,
         path: upstreamPath(this.#options.target.basePath, request.path),
         method: request.method as Dispatcher.HttpMethod,
-        headers: forwardedHeaders(request.headers, this.#options.dropAuthorization),
+        headers: forwardedHeaders(request.rawHeaders, this.#options.dropAuthorization),
         body: request.body,
         signal: callSignal.signal,
         headersTimeout: 0,

@@ -1,21 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { TaskError } from 'proxy-client/wire';
 import type { Metrics } from '../metrics/metrics.js';
+import { bytesOf, unpackHeaders } from '../tasks/stored-request.js';
 import type { TaskOutcome, TaskStore } from '../tasks/task-store.js';
 import { taskError } from '../upstream/error-codes.js';
 import { storedBodyOf } from '../upstream/result-body.js';
-import type {
-  UpstreamClient,
-  UpstreamOutcome,
-  UpstreamRequest,
-} from '../upstream/upstream-client.js';
-
-/** A task waiting in the queue, with what is needed to make its upstream call. */
-export interface QueuedTask extends UpstreamRequest {
-  id: string;
-  /** Settles once the store holds the task, so no worker runs ahead of its creation. */
-  created: Promise<void>;
-}
+import type { UpstreamClient, UpstreamOutcome } from '../upstream/upstream-client.js';
 
 interface InFlight {
   startedAt: number;
@@ -49,31 +39,39 @@ export class TaskRunner {
     return null;
   }
 
-  async run(task: QueuedTask, signal: AbortSignal): Promise<void> {
+  /** Claims the queued task `id` and makes its upstream call. */
+  async run(id: string, signal: AbortSignal): Promise<void> {
     const { store, upstream, log } = this.#options;
-    await task.created;
     const startedAt = Date.now();
-    await store.markProcessing(task.id, startedAt);
+    const task = await store.claim(id, startedAt);
+    if (!task) return;
     const call: InFlight = { startedAt, long: false };
-    this.#inFlight.set(task.id, call);
-    log.info({ taskId: task.id }, 'task processing');
+    this.#inFlight.set(id, call);
+    log.info({ taskId: id }, 'task processing');
     let outcome: UpstreamOutcome;
     try {
-      outcome = await upstream.send(task, signal);
+      outcome = await upstream.send(
+        {
+          method: task.method,
+          path: task.path,
+          rawHeaders: unpackHeaders(task.headers),
+          body: task.body === null ? null : bytesOf(task.body),
+        },
+        signal,
+      );
     } finally {
-      this.#inFlight.delete(task.id);
+      this.#inFlight.delete(id);
     }
     const completedAt = Date.now();
     if (!call.long && completedAt - startedAt > this.#options.longTaskThresholdMs) {
-      await this.#markLong(task.id, call);
+      await this.#markLong(id, call);
     }
-    await this.#finish(task.id, taskOutcomeOf(outcome), completedAt, completedAt - startedAt);
+    await this.#finish(id, taskOutcomeOf(outcome), completedAt, completedAt - startedAt);
   }
 
   /** Ends a task that never left the queue, e.g. at shutdown. */
-  async abandon(task: QueuedTask, error: TaskError): Promise<void> {
-    await task.created;
-    await this.#finish(task.id, { status: 'failed', result: null, error }, Date.now(), null);
+  async abandon(id: string, error: TaskError): Promise<void> {
+    await this.#finish(id, { status: 'failed', result: null, error }, Date.now(), null);
   }
 
   /** Marks the calls that have been running longer than the threshold; oldest first, stops early. */
