@@ -87,6 +87,27 @@ describe('a full queue', () => {
   });
 });
 
+describe('a burst of concurrent submissions', () => {
+  it('fills the queue exactly to its size and never overfills it', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--num-workers', '1', '--max-concurrent', '1', '--max-queue-size', '5'],
+    });
+    await proxy.submit('/api/function1?delay_ms=2000');
+    await waitForInFlight(proxy.url, 1);
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => fetch(`${proxy.url}/api/function1`, { method: 'POST' })),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses.filter((status) => status === 202)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 503)).toHaveLength(25);
+    const stats = await getStats(proxy.url);
+    expect(stats.queue_size).toBe(5);
+    expect(stats.tasks).toMatchObject({ pending: 5, processing: 1, total: 6 });
+  });
+});
+
 async function getStats(url: string): Promise<Stats> {
   const response = await fetch(`${url}/stats`);
   return ((await response.json()) as DataBody<Stats>).data;
