@@ -74,7 +74,7 @@ if (options.profile) {
     new Date().toISOString().replace(/[:.]/g, '-'),
   );
   await mkdir(profileDir, { recursive: true });
-  log(`CPU profiles of every proxy-server go to ${profileDir}`);
+  log(`CPU profiles of the Node servers go to ${profileDir}`);
 }
 const ctx = { quick: options.quick, profileDir, log };
 const selected = options.only ? scenarios.filter((s) => options.only?.includes(s.id)) : scenarios;

@@ -9,7 +9,8 @@ export const USAGE = `usage: pnpm bench [--quick] [--out FILE] [--runs N] [--onl
   --out FILE     write the JSON results there (default in full mode: bench/results/latest.json)
   --runs N       runs per scenario (default: 3, or 1 with --quick)
   --only IDS     run only these scenarios (comma-separated ids, see below)
-  --profile      start every proxy-server with --cpu-prof; profiles go to bench/results/profiles
+  --profile      start every proxy-server (and the bare Fastify baselines) with --cpu-prof;
+                 profiles go to bench/results/profiles/<date>/<server>-<time>.cpuprofile
   --no-pin       let the OS place the driver and the servers (default: driver on CPU 0, servers
                  on the other CPUs, with taskset)
   -h, --help     this text

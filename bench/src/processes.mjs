@@ -145,6 +145,18 @@ function startProcess({ name, command, args, env, ready, startTimeoutMs = 15_000
   });
 }
 
+/**
+ * Node flags that make a server write its CPU profile on exit, named after the server so the
+ * profiles of one run can be told apart.
+ * @param {string | undefined} profileDir
+ * @param {string} name
+ */
+function profileFlags(profileDir, name) {
+  if (!profileDir) return [];
+  const file = `${name.replace(/[^a-z0-9]+/gi, '-')}-${Date.now()}.cpuprofile`;
+  return ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${file}`];
+}
+
 /** A port that was free a moment ago, for servers that cannot be told to pick one. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -211,12 +223,20 @@ export function startMinimalForwarder({ target, maxConcurrent }) {
   });
 }
 
-/** @param {{ keep?: boolean }} [options] keep every request in memory, as a task store does */
-export function startBareFastify({ keep = false } = {}) {
+/**
+ * @param {{ keep?: boolean, profileDir?: string }} [options] `keep`: keep every request in
+ *   memory, as a task store does
+ */
+export function startBareFastify({ keep = false, profileDir } = {}) {
+  const name = keep ? 'bare-fastify --keep' : 'bare-fastify';
   return startProcess({
-    name: keep ? 'bare-fastify --keep' : 'bare-fastify',
+    name,
     command: process.execPath,
-    args: [join(benchDir, 'servers/bare-fastify.mjs'), ...(keep ? ['--keep'] : [])],
+    args: [
+      ...profileFlags(profileDir, name),
+      join(benchDir, 'servers/bare-fastify.mjs'),
+      ...(keep ? ['--keep'] : []),
+    ],
     ready: /bare-fastify listening on (http:\/\/\S+)/,
   });
 }
@@ -237,8 +257,7 @@ export function startBareFastify({ keep = false } = {}) {
  * @returns {Promise<Server>}
  */
 export function startProxy({ target, args, profileDir, heapMiB }) {
-  const nodeFlags = [];
-  if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  const nodeFlags = profileFlags(profileDir, 'proxy-server');
   if (heapMiB) nodeFlags.push(`--max-old-space-size=${heapMiB}`);
   return startProcess({
     name: 'proxy-server',

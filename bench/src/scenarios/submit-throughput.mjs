@@ -117,7 +117,7 @@ export const submitThroughput = {
       unavailable: {},
       async runOnce() {
         const measureBare = async (/** @type {boolean} */ keep) => {
-          const bare = await startBareFastify({ keep });
+          const bare = await startBareFastify({ keep, profileDir: ctx.profileDir });
           try {
             await hammer(bare, warmupS, body);
             return await hammer(bare, durationS, body);
