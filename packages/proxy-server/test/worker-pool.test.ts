@@ -21,7 +21,7 @@ function poolOver(items: number[], numWorkers: number, concurrency: number) {
         });
         maxRunning = Math.max(maxRunning, running.size);
         signal.addEventListener('abort', () => {
-          running.delete(item);
+          if (!running.delete(item)) return;
           aborted.push(item);
           resolve();
         });

@@ -1,8 +1,10 @@
-import type { TaskError } from 'proxy-client/wire';
 import { Client, type Dispatcher, Pool } from 'undici';
 import type { TargetConfig } from '../config/config.js';
-import { taskError, taskErrorOf } from './error-codes.js';
 import { forwardedHeaders } from './request-headers.js';
+import { UpstreamCall, type UpstreamOutcome } from './upstream-call.js';
+
+export type { UpstreamOutcome } from './upstream-call.js';
+
 import { upstreamPath } from './upstream-path.js';
 
 /** What is sent upstream for one task. */
@@ -14,16 +16,6 @@ export interface UpstreamRequest {
   rawHeaders: readonly string[];
   body: Buffer | null;
 }
-
-export type UpstreamOutcome =
-  | {
-      ok: true;
-      statusCode: number;
-      headers: Record<string, string | string[]>;
-      body: Buffer;
-      contentType: string | undefined;
-    }
-  | { ok: false; error: TaskError };
 
 export interface UpstreamOptions {
   target: TargetConfig;
@@ -39,7 +31,6 @@ export interface UpstreamOptions {
 /** Establishing a TCP/TLS connection is bounded on purpose; once connected nothing cuts a call. */
 const CONNECT_TIMEOUT_MS = 10_000;
 const PROBE_TIMEOUT_MS = 2_000;
-const TIMED_OUT = Symbol('upstream timeout');
 
 export interface ProbeResult {
   reachable: boolean;
@@ -57,11 +48,16 @@ export class UpstreamClient {
   /** Its own connection, so a health probe never queues behind long calls in the pool. */
   readonly #probeDispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  readonly #limits: { resultSizeLimitBytes: number; timeoutMs: number | null };
   #probe: Promise<ProbeResult> | null = null;
   #inFlight = 0;
 
   constructor(options: UpstreamOptions, dispatcher?: Dispatcher) {
     this.#options = options;
+    this.#limits = {
+      resultSizeLimitBytes: options.resultSizeLimitBytes,
+      timeoutMs: options.timeoutMs,
+    };
     this.#ownsDispatcher = dispatcher === undefined;
     this.#dispatcher =
       dispatcher ??
@@ -86,44 +82,38 @@ export class UpstreamClient {
     return this.#inFlight;
   }
 
-  /** Makes the call; never throws: a failure is an outcome with the task error. */
-  async send(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamOutcome> {
-    this.#inFlight++;
-    const callSignal = this.#withTimeout(signal);
-    try {
-      const response = await this.#dispatcher.request({
-        origin: this.#options.target.origin,
-        path: upstreamPath(this.#options.target.basePath, request.path),
-        method: request.method as Dispatcher.HttpMethod,
-        headers: forwardedHeaders(request.rawHeaders, this.#options.dropAuthorization),
-        body: request.body,
-        signal: callSignal.signal,
-        headersTimeout: 0,
-        bodyTimeout: 0,
+  /**
+   * Makes the call; never rejects: a failure is an outcome with the task error. An abort of
+   * `signal` (shutdown) ends the call with `interrupted`.
+   */
+  send(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamOutcome> {
+    return new Promise((resolve) => {
+      this.#inFlight++;
+      const onAbort = () => call.stop('interrupted');
+      const call = new UpstreamCall(this.#limits, (outcome) => {
+        this.#inFlight--;
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
       });
-      const body = await readLimited(response.body, this.#options.resultSizeLimitBytes);
-      if (body === undefined) {
-        return { ok: false, error: taskError('result_too_large', this.#limitText()) };
+      if (signal.aborted) call.stop('interrupted');
+      else signal.addEventListener('abort', onAbort);
+      try {
+        this.#dispatcher.dispatch(
+          {
+            origin: this.#options.target.origin,
+            path: upstreamPath(this.#options.target.basePath, request.path),
+            method: request.method as Dispatcher.HttpMethod,
+            headers: forwardedHeaders(request.rawHeaders, this.#options.dropAuthorization),
+            body: request.body,
+            headersTimeout: 0,
+            bodyTimeout: 0,
+          },
+          call,
+        );
+      } catch (error) {
+        call.fail(error);
       }
-      const headers = response.headers as Record<string, string | string[]>;
-      const contentType = headers['content-type'];
-      return {
-        ok: true,
-        statusCode: response.statusCode,
-        headers,
-        body,
-        contentType: typeof contentType === 'string' ? contentType : contentType?.[0],
-      };
-    } catch (error) {
-      if (!callSignal.signal.aborted) return { ok: false, error: taskErrorOf(error) };
-      // Only two things abort a call: the configured timeout, and shutdown cutting it off.
-      return callSignal.signal.reason === TIMED_OUT
-        ? { ok: false, error: taskError('upstream_timeout', `after ${this.#options.timeoutMs} ms`) }
-        : { ok: false, error: taskError('interrupted') };
-    } finally {
-      callSignal.dispose();
-      this.#inFlight--;
-    }
+    });
   }
 
   /**
@@ -159,44 +149,4 @@ export class UpstreamClient {
       return { reachable: false, latencyMs: null };
     }
   }
-
-  /** The caller's signal, plus the configured total timeout when there is one. */
-  #withTimeout(signal: AbortSignal): { signal: AbortSignal; dispose(): void } {
-    const timeoutMs = this.#options.timeoutMs;
-    if (timeoutMs === null) return { signal, dispose() {} };
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(TIMED_OUT), timeoutMs);
-    const onAbort = () => controller.abort(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    return {
-      signal: controller.signal,
-      dispose() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-      },
-    };
-  }
-
-  #limitText(): string {
-    return `limit ${this.#options.resultSizeLimitBytes} bytes`;
-  }
-}
-
-/** The whole body, or undefined as soon as it grows past `limit` (the rest is not read). */
-async function readLimited(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 && chunks[0] ? Buffer.from(chunks[0]) : Buffer.concat(chunks, size);
 }

@@ -20,7 +20,9 @@ export class WorkerPool<T> {
   readonly #options: WorkerPoolOptions<T>;
   readonly #idle: Array<() => void> = [];
   readonly #waitingForSlot: Array<() => void> = [];
-  readonly #active = new Map<Promise<void>, AbortController>();
+  readonly #active = new Set<Promise<void>>();
+  /** One signal for all work: only a forced close aborts, and it aborts everything. */
+  readonly #abort = new AbortController();
   readonly #loops: Promise<void>[];
   #running = 0;
   #closing = false;
@@ -62,9 +64,8 @@ export class WorkerPool<T> {
         continue;
       }
       this.#running++;
-      const controller = new AbortController();
-      const work = this.#run(item, controller.signal);
-      this.#active.set(work, controller);
+      const work = this.#run(item, this.#abort.signal);
+      this.#active.add(work);
       await work;
       this.#active.delete(work);
       this.#running--;
@@ -84,7 +85,7 @@ export class WorkerPool<T> {
     this.#closing = true;
     for (const wake of this.#idle.splice(0)) wake();
     for (const wake of this.#waitingForSlot.splice(0)) wake();
-    const settled = Promise.all(this.#active.keys()).then(() => true);
+    const settled = Promise.all(this.#active).then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), graceMs);
@@ -92,7 +93,7 @@ export class WorkerPool<T> {
     const finishedInTime = this.#active.size === 0 || (await Promise.race([settled, graceOver]));
     clearTimeout(timer);
     if (!finishedInTime) {
-      for (const controller of this.#active.values()) controller.abort();
+      this.#abort.abort();
       await settled;
     }
     await Promise.all(this.#loops);

@@ -1,0 +1,130 @@
+import type { TaskError } from 'proxy-client/wire';
+import type { Dispatcher } from 'undici';
+import { taskError, taskErrorOf } from './error-codes.js';
+
+/** The target's answer, or why there is none. */
+export type UpstreamOutcome =
+  | {
+      ok: true;
+      statusCode: number;
+      headers: Record<string, string | string[]>;
+      body: Buffer;
+      contentType: string | undefined;
+    }
+  | { ok: false; error: TaskError };
+
+/** Why this side ended a call: each becomes its own task error. */
+type StopReason = 'timeout' | 'interrupted' | 'too_large';
+
+export interface UpstreamCallLimits {
+  resultSizeLimitBytes: number;
+  /** Total time the call may take; null for none. */
+  timeoutMs: number | null;
+}
+
+/**
+ * One upstream call as an undici dispatch handler: collects the answer's chunks within the result
+ * size limit and settles once with an outcome. Used instead of `request()`, which wraps every
+ * answer in a stream, because the proxy only ever wants the whole body. The call can be stopped
+ * from outside (shutdown) before or after undici starts it.
+ */
+export class UpstreamCall implements Dispatcher.DispatchHandler {
+  readonly #limits: UpstreamCallLimits;
+  readonly #settle: (outcome: UpstreamOutcome) => void;
+  #controller: Dispatcher.DispatchController | null = null;
+  #stopReason: StopReason | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #settled = false;
+  #statusCode = 0;
+  #headers: Record<string, string | string[]> = {};
+  #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(limits: UpstreamCallLimits, settle: (outcome: UpstreamOutcome) => void) {
+    this.#limits = limits;
+    this.#settle = settle;
+    if (limits.timeoutMs !== null) {
+      this.#timer = setTimeout(() => this.stop('timeout'), limits.timeoutMs);
+    }
+  }
+
+  /** Ends the call from this side; the outcome says why. */
+  stop(reason: StopReason): void {
+    if (this.#settled || this.#stopReason !== null) return;
+    this.#stopReason = reason;
+    // Not started by undici yet: the abort is applied in onRequestStart.
+    this.#controller?.abort(new Error(`upstream call stopped: ${reason}`));
+  }
+
+  /** The dispatch threw before the call could start (e.g. a header undici refuses). */
+  fail(error: unknown): void {
+    this.#finish({ ok: false, error: taskErrorOf(error) });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#stopReason !== null)
+      controller.abort(new Error(`upstream call stopped: ${this.#stopReason}`));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[]>,
+  ): void {
+    // 1xx answers are informational; the real one follows.
+    if (statusCode < 200) return;
+    this.#statusCode = statusCode;
+    this.#headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > this.#limits.resultSizeLimitBytes) {
+      this.#chunks = [];
+      this.#controller ??= controller;
+      this.stop('too_large');
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const chunks = this.#chunks;
+    // A single chunk is a view into undici's read buffer: copy it so that buffer can go.
+    const body = chunks.length === 1 && chunks[0] ? Buffer.from(chunks[0]) : Buffer.concat(chunks);
+    const contentType = this.#headers['content-type'];
+    this.#finish({
+      ok: true,
+      statusCode: this.#statusCode,
+      headers: this.#headers,
+      body,
+      contentType: typeof contentType === 'string' ? contentType : contentType?.[0],
+    });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#finish({ ok: false, error: this.#errorFor(error) });
+  }
+
+  #errorFor(error: Error): TaskError {
+    switch (this.#stopReason) {
+      case 'timeout':
+        return taskError('upstream_timeout', `after ${this.#limits.timeoutMs} ms`);
+      case 'interrupted':
+        return taskError('interrupted');
+      case 'too_large':
+        return taskError('result_too_large', `limit ${this.#limits.resultSizeLimitBytes} bytes`);
+      default:
+        return taskErrorOf(error);
+    }
+  }
+
+  #finish(outcome: UpstreamOutcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#chunks = [];
+    this.#settle(outcome);
+  }
+}
