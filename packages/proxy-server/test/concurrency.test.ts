@@ -1,5 +1,5 @@
 import type { DataBody, Stats, SubmitBody } from 'proxy-client/wire';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { startProxy, startTarget } from './helper.js';
 
 const TASKS = 60;
@@ -9,8 +9,14 @@ describe('the upstream cap holds at the target', () => {
     [1, 5],
     [5, 3],
     [4, 4],
-    [8, 6],
+    [16, 12],
   ])('--num-workers %i --max-concurrent %i', async (workers, maxConcurrent) => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
     const cap = Math.min(workers, maxConcurrent);
     const target = await startTarget({ defaultDelayMs: 25 });
     const proxy = await startProxy(target.url, {
@@ -33,6 +39,7 @@ describe('the upstream cap holds at the target', () => {
     const stats = target.stats();
     expect(stats.maxInFlight).toBe(cap);
     expect(stats.requests).toBe(TASKS);
+    expect(warnings.map((warning) => warning.message)).toEqual([]);
     const ns = tasks.map(
       (task) => (task.result?.body as { params?: { n?: string } } | null)?.params?.n,
     );

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 export interface WorkerPoolOptions<T> {
   /** Worker loops taking items; each handles one item at a time. */
   numWorkers: number;
@@ -30,6 +32,8 @@ export class WorkerPool<T> {
 
   constructor(options: WorkerPoolOptions<T>) {
     this.#options = options;
+    // Every active item listens on the one signal; that many listeners is expected, not a leak.
+    setMaxListeners(0, this.#abort.signal);
     this.#loops = Array.from({ length: options.numWorkers }, () => this.#loop());
   }
 
