@@ -16,7 +16,33 @@ const SUBMITTERS = 64;
 const sizes = (quick) =>
   quick
     ? { count: 5_000, warmup: 500, settleMs: 1_000 }
-    : { count: 100_000, warmup: 2_000, settleMs: 2_000 };
+    : { count: 100_000, warmup: 2_000, settleMs: 3_000 };
+/** Longest wait for the RSS to stop moving after a burst. */
+const SETTLE_MAX_MS = 15_000;
+const SETTLE_POLL_MS = 250;
+
+/**
+ * The RSS once the process has been idle for at least `settleMs` and its RSS has not moved by
+ * more than 1% over the last `settleMs` (the collector runs some time after a burst ends, and
+ * reading before it does made runs disagree by 40%), or after SETTLE_MAX_MS.
+ * @param {number} pid
+ * @param {number} settleMs
+ */
+async function settledRss(pid, settleMs) {
+  const started = Date.now();
+  /** @type {Array<{ at: number, rss: number }>} */
+  const readings = [];
+  for (;;) {
+    const at = Date.now();
+    readings.push({ at, rss: await rssBytes(pid) });
+    const recent = readings.filter((r) => r.at >= at - settleMs).map((r) => r.rss);
+    const steady = Math.max(...recent) - Math.min(...recent) <= Math.max(...recent) * 0.01;
+    if ((at - started >= settleMs && steady) || at - started >= SETTLE_MAX_MS) {
+      return /** @type {number} */ (recent[recent.length - 1]);
+    }
+    await sleep(SETTLE_POLL_MS);
+  }
+}
 
 /** @type {Scenario} */
 export const memory = {
@@ -27,8 +53,9 @@ export const memory = {
       `${sizes(quick).count.toLocaleString('en-US')} tasks finished with a 1,024-byte JSON result ` +
       `each (GET ${RESULT_PATH} on a zero-latency target), memory store, after ` +
       `${sizes(quick).warmup.toLocaleString('en-US')} warm-up tasks; growth of the proxy's RSS ` +
-      `(/proc/<pid>/status VmRSS) read ${sizes(quick).settleMs / 1000} s after the last task ` +
-      'finished (idle time, so the collector has run after the burst), ' +
+      `(/proc/<pid>/status VmRSS) read once it has not moved by more than 1% for ` +
+      `${sizes(quick).settleMs / 1000} s after the last task finished (at most ` +
+      `${SETTLE_MAX_MS / 1000} s), ` +
       'divided by the tasks. A fresh proxy each run.'
     );
   },
@@ -75,12 +102,10 @@ export const memory = {
           const submit = () => submitTask(pool, RESULT_PATH, { method: 'GET' });
           await runConcurrently(warmup, SUBMITTERS, submit);
           await waitForFinished(pool, warmup, { timeoutMs: 60_000 });
-          await sleep(settleMs);
-          const before = await rssBytes(proxy.pid);
+          const before = await settledRss(proxy.pid, settleMs);
           await runConcurrently(count, SUBMITTERS, submit);
           await waitForFinished(pool, warmup + count, { timeoutMs: 600_000, intervalMs: 100 });
-          await sleep(settleMs);
-          const perTask = ((await rssBytes(proxy.pid)) - before) / count;
+          const perTask = ((await settledRss(proxy.pid, settleMs)) - before) / count;
           ctx.log(`memory: ${Math.round(perTask)} B RSS per finished task`);
           return { rss_per_task_bytes: perTask, rss_per_100k_mib: (perTask * 100_000) / 2 ** 20 };
         } finally {
