@@ -14,7 +14,9 @@ export { ERROR_MESSAGES, isProxyHttpError, ProxyHttpError } from './errors.js';
 export type { ProxyDeps } from './runtime.js';
 export { buildServer, type ServerDeps, shutdownServer } from './server.js';
 export { MemoryTaskStore } from './tasks/memory-task-store.js';
+export type { BinaryString, PackedHeaders } from './tasks/stored-request.js';
 export type {
+  ClaimedTask,
   FinishListener,
   ListQuery,
   NewTask,

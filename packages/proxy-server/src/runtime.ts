@@ -40,6 +40,7 @@ export type SubmitResult =
 
 const QUEUE_FULL_RETRY_AFTER_S = { min: 1, max: 3600 } as const;
 const PENDING_RETRY_AFTER_S = { min: 1, max: 30 } as const;
+const NOT_STARTED = taskError('interrupted', 'the proxy shut down before the task started');
 
 /**
  * The proxy's shared state and the operations routes need: admission into the queue, the worker
@@ -139,6 +140,11 @@ export class ProxyRuntime {
       });
     } finally {
       this.#reserved--;
+    }
+    if (this.#shuttingDown) {
+      // Shutdown emptied the queue while the store was creating this task: it never starts.
+      await this.#runner.abandon(id, NOT_STARTED);
+      return { ok: true, taskId: id };
     }
     this.#queue.push(id);
     this.metrics.submitted++;
@@ -251,8 +257,7 @@ export class ProxyRuntime {
       { queued: queued.length, inFlight, graceMs },
       'shutting down: queued tasks fail as interrupted, calls in flight may finish',
     );
-    const notStarted = taskError('interrupted', 'the proxy shut down before the task started');
-    await Promise.all(queued.map((id) => this.#runner.abandon(id, notStarted)));
+    await Promise.all(queued.map((id) => this.#runner.abandon(id, NOT_STARTED)));
     await workersClosed;
   }
 
