@@ -47,11 +47,12 @@ async function hammer(server, durationS, body) {
         `(status codes: ${JSON.stringify(result.statusCodeStats)})`,
     );
   }
-  const cpuMs = ((await cpuSeconds(server.pid)) - cpu0) * 1000;
+  const cpuS = (await cpuSeconds(server.pid)) - cpu0;
   return {
     rps: result['2xx'] / result.duration,
     p99: result.latency.p99,
-    cpuUsPerRequest: (cpuMs * 1000) / result['2xx'],
+    cpuUsPerRequest: (cpuS * 1e6) / result['2xx'],
+    busy: cpuS / result.duration,
   };
 }
 
@@ -68,24 +69,34 @@ export const submitThroughput = {
       'answers after an hour, so every task stays queued; the limit is a bare Fastify 5 route that parses the same body and ' +
       'answers the same 202 body with a response schema; the same route that also keeps every ' +
       'body and a small record in a Map (`--keep`) shows what holding tasks costs at all. CPU ' +
-      'time from /proc over the measured seconds. Fresh processes each run.'
+      'time from /proc over the measured seconds. The target is judged per CPU-second: each ' +
+      'server has a core of its own and is CPU-bound, so on an otherwise idle machine the two ' +
+      'throughputs agree, and on a shared one only the CPU figure survives other work taking ' +
+      'the core. Fresh processes each run.'
     );
   },
   rows: () => [
     {
-      id: 'proxy',
-      label: 'proxy: 202 answers per second',
-      measure: 'proxy_rps',
+      id: 'proxy-cpu-rate',
+      label: 'proxy: 202 answers per CPU-second',
+      measure: 'proxy_per_cpu_s',
       unit: 'req/s',
-      limit: { label: 'bare Fastify 202', measure: 'bare_rps' },
+      limit: { label: 'bare Fastify 202', measure: 'bare_per_cpu_s' },
       target: { on: 'ratio', op: '>=', value: 0.7 },
     },
     {
-      id: 'proxy-p99',
-      label: 'proxy: submit latency p99',
-      measure: 'proxy_p99_ms',
-      unit: 'ms',
-      limit: { label: 'bare Fastify 202', measure: 'bare_p99_ms' },
+      id: 'proxy',
+      label: 'proxy: 202 answers per second of wall clock',
+      measure: 'proxy_rps',
+      unit: 'req/s',
+      limit: { label: 'bare Fastify 202', measure: 'bare_rps' },
+    },
+    {
+      id: 'proxy-busy',
+      label: 'proxy: share of its core it used (below 1: it was waiting, or the core was taken)',
+      measure: 'proxy_busy',
+      unit: '',
+      limit: { label: 'bare Fastify 202', measure: 'bare_busy' },
     },
     {
       id: 'proxy-cpu',
@@ -95,11 +106,18 @@ export const submitThroughput = {
       limit: { label: 'bare Fastify 202', measure: 'bare_cpu_us' },
     },
     {
-      id: 'keeping',
-      label: 'bare Fastify that also keeps each body in a Map: 202 answers per second',
-      measure: 'keeping_rps',
+      id: 'proxy-p99',
+      label: 'proxy: submit latency p99',
+      measure: 'proxy_p99_ms',
+      unit: 'ms',
+      limit: { label: 'bare Fastify 202', measure: 'bare_p99_ms' },
+    },
+    {
+      id: 'keeping-cpu-rate',
+      label: 'bare Fastify that also keeps each body in a Map: answers per CPU-second',
+      measure: 'keeping_per_cpu_s',
       unit: 'req/s',
-      limit: { label: 'bare Fastify 202', measure: 'bare_rps' },
+      limit: { label: 'bare Fastify 202', measure: 'bare_per_cpu_s' },
     },
     {
       id: 'keeping-cpu',
@@ -143,7 +161,9 @@ export const submitThroughput = {
           await hammer(proxy, warmupS, body);
           const proxyFigures = await hammer(proxy, durationS, body);
           ctx.log(
-            `submit: proxy ${Math.round(proxyFigures.rps)} req/s, bare ${Math.round(bareFigures.rps)} req/s`,
+            `submit: proxy ${Math.round(proxyFigures.rps)} req/s (${proxyFigures.cpuUsPerRequest.toFixed(1)} µs CPU each, ` +
+              `core ${proxyFigures.busy.toFixed(2)} busy), bare ${Math.round(bareFigures.rps)} req/s ` +
+              `(${bareFigures.cpuUsPerRequest.toFixed(1)} µs, ${bareFigures.busy.toFixed(2)})`,
           );
           return {
             proxy_rps: proxyFigures.rps,
@@ -152,8 +172,12 @@ export const submitThroughput = {
             bare_p99_ms: bareFigures.p99,
             proxy_cpu_us: proxyFigures.cpuUsPerRequest,
             bare_cpu_us: bareFigures.cpuUsPerRequest,
-            keeping_rps: keepingFigures.rps,
             keeping_cpu_us: keepingFigures.cpuUsPerRequest,
+            proxy_per_cpu_s: 1e6 / proxyFigures.cpuUsPerRequest,
+            bare_per_cpu_s: 1e6 / bareFigures.cpuUsPerRequest,
+            keeping_per_cpu_s: 1e6 / keepingFigures.cpuUsPerRequest,
+            proxy_busy: proxyFigures.busy,
+            bare_busy: bareFigures.busy,
           };
         } finally {
           await proxy.stop();
