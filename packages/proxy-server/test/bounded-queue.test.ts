@@ -29,6 +29,21 @@ describe('BoundedQueue', () => {
     expect(queue.nextSeq).toBe(3);
   });
 
+  it('keeps FIFO order while its ring grows past the first allocation, wrapped or not', () => {
+    const queue = new BoundedQueue<number>(5000);
+    let next = 0;
+    let expected = 0;
+    for (let i = 0; i < 700; i++) queue.push(next++);
+    for (let i = 0; i < 500; i++) expect(queue.shift()).toBe(expected++);
+    // The ring has wrapped: the next pushes force growth with the head in the middle.
+    while (!queue.isFull) queue.push(next++);
+    expect(queue.size).toBe(5000);
+    expect(queue.push(next)).toBeUndefined();
+    expect(queue.positionOf(expected)).toBe(1);
+    while (queue.size > 0) expect(queue.shift()).toBe(expected++);
+    expect(expected).toBe(next);
+  });
+
   it('rejects a capacity below one', () => {
     expect(() => new BoundedQueue(0)).toThrow(RangeError);
   });

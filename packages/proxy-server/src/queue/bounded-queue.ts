@@ -1,10 +1,13 @@
 /**
- * A bounded FIFO on a ring buffer: push at the back, shift at the front, both O(1) and
- * allocation-free. Every pushed item gets a sequence number, so an item's place in line is
- * `seq - shifted + 1` without searching.
+ * A bounded FIFO on a ring buffer: push at the back, shift at the front, both O(1) (amortised).
+ * The ring starts small and doubles up to `capacity`, so a large `--max-queue-size` costs memory
+ * only once the queue really grows. Every pushed item gets a sequence number, so an item's place
+ * in line is `seq - shifted + 1` without searching.
  */
+const INITIAL_SLOTS = 1024;
+
 export class BoundedQueue<T> {
-  readonly #slots: (T | undefined)[];
+  #slots: (T | undefined)[];
   #head = 0;
   #size = 0;
   #pushed = 0;
@@ -14,7 +17,7 @@ export class BoundedQueue<T> {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`queue capacity must be a whole number ≥ 1, got ${capacity}`);
     }
-    this.#slots = new Array<T | undefined>(capacity);
+    this.#slots = new Array<T | undefined>(Math.min(capacity, INITIAL_SLOTS));
   }
 
   get size(): number {
@@ -38,7 +41,8 @@ export class BoundedQueue<T> {
   /** Appends the item and returns its sequence number; undefined when the queue is full. */
   push(item: T): number | undefined {
     if (this.#size === this.capacity) return undefined;
-    this.#slots[(this.#head + this.#size) % this.capacity] = item;
+    if (this.#size === this.#slots.length) this.#grow();
+    this.#slots[(this.#head + this.#size) % this.#slots.length] = item;
     this.#size++;
     return this.#pushed++;
   }
@@ -47,10 +51,19 @@ export class BoundedQueue<T> {
     if (this.#size === 0) return undefined;
     const item = this.#slots[this.#head];
     this.#slots[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.capacity;
+    this.#head = (this.#head + 1) % this.#slots.length;
     this.#size--;
     this.#shifted++;
     return item;
+  }
+
+  /** Doubles the ring (never past capacity), laying the items out from index 0 in order. */
+  #grow(): void {
+    const length = this.#slots.length;
+    const grown = new Array<T | undefined>(Math.min(this.capacity, length * 2));
+    for (let i = 0; i < this.#size; i++) grown[i] = this.#slots[(this.#head + i) % length];
+    this.#slots = grown;
+    this.#head = 0;
   }
 
   /** 1-based place in line of the item pushed with `seq`, or null if it already left. */
