@@ -3,7 +3,11 @@ import { baseOptions } from '../../tsup.base.ts';
 
 export default defineConfig({
   ...baseOptions,
-  entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
+  entry: {
+    index: 'src/index.ts',
+    bin: 'src/bin.ts',
+    'lane-thread': 'src/forwarding/lane-thread.ts',
+  },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
 });

@@ -16,7 +16,6 @@ export { buildServer, type ServerDeps, shutdownServer } from './server.js';
 export { MemoryTaskStore } from './tasks/memory-task-store.js';
 export type { BinaryString, PackedHeaders } from './tasks/stored-request.js';
 export type {
-  ClaimedTask,
   FinishListener,
   ListQuery,
   NewTask,
@@ -25,6 +24,7 @@ export type {
   StoredTask,
   TaskOutcome,
   TaskPage,
+  TaskRequest,
   TaskStore,
 } from './tasks/task-store.js';
 export { VERSION } from './version.js';

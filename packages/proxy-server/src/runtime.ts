@@ -2,6 +2,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { HealthBody, Stats, Task } from 'proxy-client/wire';
 import type { Dispatcher } from 'undici';
 import { effectiveConcurrency, type ProxyConfig } from './config/config.js';
+import { InlineLane } from './forwarding/inline-lane.js';
+import type { ForwardingLane, LaneEvent, LaneJob, LaneOptions } from './forwarding/lane.js';
+import { TaskRunner } from './forwarding/task-runner.js';
+import { ThreadLane } from './forwarding/thread-lane.js';
 import { type EstimateInputs, queueWaitMs, retryAfterSeconds } from './metrics/estimates.js';
 import { Metrics } from './metrics/metrics.js';
 import { BoundedQueue } from './queue/bounded-queue.js';
@@ -11,10 +15,8 @@ import { newTaskId } from './tasks/task-id.js';
 import type { TaskStore } from './tasks/task-store.js';
 import type { WireContext } from './tasks/wire-task.js';
 import { taskError } from './upstream/error-codes.js';
-import { UpstreamClient } from './upstream/upstream-client.js';
+import { TargetProbe } from './upstream/target-probe.js';
 import { VERSION } from './version.js';
-import { TaskRunner } from './workers/task-runner.js';
-import { WorkerPool } from './workers/worker-pool.js';
 
 /** Seams for tests and for other stores; everything is built from the config when omitted. */
 export interface ProxyDeps {
@@ -22,6 +24,12 @@ export interface ProxyDeps {
   dispatcher?: Dispatcher;
   /** Replaces the in-memory task store. */
   store?: TaskStore;
+  /**
+   * Where upstream calls are made: in a worker thread of their own (the default; needs the built
+   * package, which ships the thread's entry) or on the main thread. A `dispatcher` implies
+   * `'inline'`, since it cannot cross to a thread.
+   */
+  forwarding?: 'thread' | 'inline';
 }
 
 export interface Submission {
@@ -41,24 +49,44 @@ export type SubmitResult =
 const QUEUE_FULL_RETRY_AFTER_S = { min: 1, max: 3600 } as const;
 const PENDING_RETRY_AFTER_S = { min: 1, max: 30 } as const;
 const NOT_STARTED = taskError('interrupted', 'the proxy shut down before the task started');
+/**
+ * Jobs handed to the lane ahead of free slots, per slot of concurrency: enough that the lane
+ * never runs dry while the main thread is busy (a burst of submissions can hold it for tens of
+ * milliseconds), few enough that a task still waits in the proxy's own queue, where shutdown
+ * and queue positions see it.
+ */
+const WINDOW_PER_SLOT = 2;
 
 /**
- * The proxy's shared state and the operations routes need: admission into the queue, the worker
- * pool feeding the upstream client, estimates, stats, background timers and shutdown.
+ * The proxy's shared state and the operations routes need: admission into the queue, handing
+ * queued tasks to the forwarding lane and applying what it reports, estimates, stats, background
+ * timers and shutdown.
  */
 export class ProxyRuntime {
   readonly config: ProxyConfig;
   readonly store: TaskStore;
-  readonly upstream: UpstreamClient;
   readonly metrics = new Metrics();
   readonly startedAt = Date.now();
   readonly concurrency: number;
-  /** Ids of pending tasks, oldest first; the store keeps their requests. */
+  /** Ids of pending tasks not yet handed to the lane, oldest first; the store keeps their requests. */
   readonly #queue: BoundedQueue<string>;
   /** Places held for submissions whose task the store is still creating. */
   #reserved = 0;
+  /** Tasks handed to the lane and not yet started: still pending, still in line. */
+  #waitingInLane = 0;
+  /** Tasks handed to the lane and not yet finished, to fail them should the lane stop. */
+  readonly #inLane = new Set<string>();
+  /** Tasks that have left the line (started, or failed before starting), in queue order. */
+  #leftLine = 0;
+  readonly #window: number;
+  #feeding = false;
+  readonly #laneOptions: LaneOptions;
+  readonly #deps: ProxyDeps;
+  #lane: ForwardingLane;
+  /** Lane events are applied one batch after another, in the order they happened. */
+  #applied: Promise<void> = Promise.resolve();
+  readonly #probe: TargetProbe;
   readonly #runner: TaskRunner;
-  readonly #workers: WorkerPool<string>;
   readonly #log: FastifyBaseLogger;
   readonly #timers: NodeJS.Timeout[] = [];
   #shuttingDown = false;
@@ -67,33 +95,30 @@ export class ProxyRuntime {
   constructor(config: ProxyConfig, deps: ProxyDeps, log: FastifyBaseLogger) {
     this.config = config;
     this.#log = log;
+    this.#deps = deps;
     this.concurrency = effectiveConcurrency(config);
+    this.#window = WINDOW_PER_SLOT * this.concurrency;
     this.store = deps.store ?? new MemoryTaskStore();
-    this.upstream = new UpstreamClient(
-      {
+    this.#probe = new TargetProbe(config.target, deps.dispatcher);
+    this.#queue = new BoundedQueue(config.maxQueueSize);
+    this.#runner = new TaskRunner({
+      store: this.store,
+      metrics: this.metrics,
+      log,
+      longTaskThresholdMs: config.longTaskThresholdMs,
+    });
+    this.#laneOptions = {
+      upstream: {
         target: config.target,
         timeoutMs: config.upstreamTimeoutMs,
         resultSizeLimitBytes: config.resultSizeLimitBytes,
         connections: this.concurrency,
         dropAuthorization: config.apiKey !== null,
       },
-      deps.dispatcher,
-    );
-    this.#queue = new BoundedQueue(config.maxQueueSize);
-    this.#runner = new TaskRunner({
-      store: this.store,
-      upstream: this.upstream,
-      metrics: this.metrics,
-      log,
-      longTaskThresholdMs: config.longTaskThresholdMs,
-    });
-    this.#workers = new WorkerPool({
       numWorkers: config.numWorkers,
-      concurrency: config.maxConcurrent,
-      take: () => this.#queue.shift(),
-      process: (id, signal) => this.#runner.run(id, signal),
-      onError: (error, id) => log.error({ err: error, taskId: id }, 'task processing failed'),
-    });
+      maxConcurrent: config.maxConcurrent,
+    };
+    this.#lane = this.#openLane();
     if (config.numWorkers !== config.maxConcurrent) {
       log.warn(
         `--num-workers ${config.numWorkers} and --max-concurrent ${config.maxConcurrent} differ: ` +
@@ -107,14 +132,15 @@ export class ProxyRuntime {
     return this.#shuttingDown;
   }
 
+  /** Tasks waiting for an upstream slot, in the proxy's queue or handed to the lane. */
   get queueSize(): number {
-    return this.#queue.size;
+    return this.#queue.size + this.#waitingInLane;
   }
 
   /** Admits a request as a pending task, or says why not; never blocks on the target. */
   async submit(submission: Submission): Promise<SubmitResult> {
     if (this.#shuttingDown) return { ok: false, reason: 'shutting_down' };
-    const waiting = this.#queue.size + this.#reserved;
+    const waiting = this.queueSize + this.#reserved;
     if (waiting >= this.#queue.capacity) {
       this.metrics.rejectedQueueFull++;
       const waitMs = queueWaitMs(waiting, this.#estimateInputs(Date.now()));
@@ -148,7 +174,7 @@ export class ProxyRuntime {
     }
     this.#queue.push(id);
     this.metrics.submitted++;
-    this.#workers.notify();
+    this.#feed();
     this.#log.info({ taskId: id, method, path }, 'task created');
     return { ok: true, taskId: id };
   }
@@ -160,7 +186,7 @@ export class ProxyRuntime {
     return {
       now,
       longTaskThresholdMs: this.config.longTaskThresholdMs,
-      positionOf: (seq) => this.#queue.positionOf(seq),
+      positionOf: (seq) => this.#positionOf(seq),
       waitMsAt: (position) => queueWaitMs(position, inputs),
     };
   }
@@ -195,12 +221,12 @@ export class ProxyRuntime {
         failed: counts.failed,
         total: counts.total,
       },
-      queue_size: this.#queue.size,
+      queue_size: this.queueSize,
       max_queue_size: config.maxQueueSize,
       max_concurrent: config.maxConcurrent,
       num_workers: config.numWorkers,
       effective_concurrency: this.concurrency,
-      in_flight: this.upstream.inFlight,
+      in_flight: this.#runner.inFlight,
       long_tasks: counts.long,
       avg_processing_ms: avg === null ? null : Math.round(avg * 10) / 10,
       totals: {
@@ -218,7 +244,7 @@ export class ProxyRuntime {
   }
 
   async health(): Promise<HealthBody> {
-    const probe = await this.upstream.probe();
+    const probe = await this.#probe.probe();
     const status = this.#shuttingDown ? 'shutting_down' : probe.reachable ? 'ok' : 'degraded';
     return {
       success: true,
@@ -243,22 +269,111 @@ export class ProxyRuntime {
   /** Shutdown without grace (if not already shut down), then releases the upstream connections. */
   async close(): Promise<void> {
     await this.shutdown(0);
-    await this.upstream.close();
+    await Promise.all([this.#lane.close(), this.#probe.close()]);
   }
 
   async #drain(graceMs: number): Promise<void> {
     this.#shuttingDown = true;
     for (const timer of this.#timers) clearInterval(timer);
-    const inFlight = this.#workers.active;
-    const workersClosed = this.#workers.close(graceMs);
     const queued: string[] = [];
     for (let id = this.#queue.shift(); id !== undefined; id = this.#queue.shift()) queued.push(id);
     this.#log.info(
-      { queued: queued.length, inFlight, graceMs },
+      { queued: queued.length + this.#waitingInLane, inFlight: this.#runner.inFlight, graceMs },
       'shutting down: queued tasks fail as interrupted, calls in flight may finish',
     );
-    await Promise.all(queued.map((id) => this.#runner.abandon(id, NOT_STARTED)));
-    await workersClosed;
+    const unstarted = await this.#lane.drain(graceMs);
+    await this.#applied;
+    for (const id of unstarted) this.#inLane.delete(id);
+    await Promise.all([...queued, ...unstarted].map((id) => this.#runner.abandon(id, NOT_STARTED)));
+  }
+
+  #openLane(where = this.#deps.forwarding ?? 'thread'): ForwardingLane {
+    const apply = (events: LaneEvent[]) => {
+      this.#applied = this.#applied.then(() => this.#apply(events));
+    };
+    if (this.#deps.dispatcher || where === 'inline') {
+      return new InlineLane(this.#laneOptions, apply, this.#deps.dispatcher);
+    }
+    return new ThreadLane(this.#laneOptions, apply, (error) => this.#laneStopped(error));
+  }
+
+  async #apply(events: LaneEvent[]): Promise<void> {
+    for (const event of events) {
+      if (event.kind === 'started') {
+        this.#waitingInLane--;
+        this.#leftLine++;
+        await this.#runner.started(event.id, event.at);
+      } else {
+        this.#inLane.delete(event.id);
+        await this.#runner.finished(event.id, event.outcome, event.at);
+      }
+    }
+    this.#feed();
+  }
+
+  /**
+   * Hands the oldest queued tasks to the lane until it holds `#window` not yet started. One pass
+   * at a time, so tasks reach the lane in queue order.
+   */
+  #feed(): void {
+    if (this.#feeding || this.#shuttingDown) return;
+    this.#feeding = true;
+    this.#feedPass().catch((error: unknown) => this.#log.error({ err: error }, 'feeding failed'));
+  }
+
+  async #feedPass(): Promise<void> {
+    try {
+      while (this.#waitingInLane < this.#window && !this.#shuttingDown) {
+        const jobs: LaneJob[] = [];
+        while (this.#waitingInLane + jobs.length < this.#window) {
+          const id = this.#queue.shift();
+          if (id === undefined) break;
+          const request = await this.store.takeRequest(id);
+          if (request) jobs.push({ id, ...request });
+          else this.#leftLine++;
+        }
+        if (jobs.length === 0) return;
+        if (this.#shuttingDown) {
+          // Shutdown drained the lane while these were being taken: they never start.
+          await Promise.all(jobs.map((job) => this.#runner.abandon(job.id, NOT_STARTED)));
+          return;
+        }
+        this.#waitingInLane += jobs.length;
+        for (const job of jobs) this.#inLane.add(job.id);
+        this.#lane.enqueue(jobs);
+      }
+    } finally {
+      this.#feeding = false;
+    }
+  }
+
+  /**
+   * The forwarding thread ended without being asked to (or could not start): its tasks fail as
+   * interrupted, and forwarding goes on on the main thread rather than restarting a thread that
+   * may fail again at once.
+   */
+  #laneStopped(error: Error): void {
+    this.#log.error(
+      { err: error },
+      'the forwarding thread stopped; its tasks fail as interrupted and forwarding goes on on the main thread',
+    );
+    const lost = [...this.#inLane];
+    this.#inLane.clear();
+    this.#leftLine += this.#waitingInLane;
+    this.#waitingInLane = 0;
+    const stopped = taskError('interrupted', `the forwarding thread stopped: ${error.message}`);
+    this.#applied = this.#applied.then(async () => {
+      await Promise.all(lost.map((id) => this.#runner.abandon(id, stopped)));
+    });
+    if (this.#shuttingDown) return;
+    this.#lane = this.#openLane('inline');
+    this.#feed();
+  }
+
+  /** 1-based place in line of the task queued with `seq`, or null if it has left the line. */
+  #positionOf(seq: number): number | null {
+    const position = seq - this.#leftLine + 1;
+    return position >= 1 && position <= this.queueSize ? position : null;
   }
 
   #estimateInputs(now: number): EstimateInputs {

@@ -42,7 +42,8 @@ export async function startProxy(
   } = {},
 ): Promise<TestServer> {
   const config = { ...configFor(target, options.flags), ...options.config };
-  const app = buildServer(config, options.deps);
+  // Tests run from source, where the forwarding thread's entry is not built: they forward inline.
+  const app = buildServer(config, { forwarding: 'inline', ...options.deps });
   onTestFinished(() => app.close());
   let url = '';
   if (options.listen) {

@@ -68,24 +68,35 @@ describe('MemoryTaskStore', () => {
     expect(t2).toMatchObject({ status: 'processing', startedAt: 2_002, attempts: 1, isLong: true });
   });
 
-  it('hands a pending task’s request over once, on claim, and forgets it', async () => {
+  it('hands a pending task’s request over once and forgets it; the task stays pending', async () => {
     const store = await storeWith(3);
-    const claimed = await store.claim('t2', 5);
-    expect(claimed && { ...claimed, headers: unpackHeaders(claimed.headers) }).toEqual({
+    const request = await store.takeRequest('t2');
+    expect(request && { ...request, headers: unpackHeaders(request.headers) }).toEqual({
       method: 'GET',
       path: '/api/2',
       headers: ['x-n', '2'],
-      body: claimed?.body,
+      body: request?.body,
     });
-    expect(claimed?.body && [...bytesOf(claimed.body)]).toEqual([2, 0, 255]);
-    expect(await store.claim('t2', 6)).toBeUndefined();
+    expect(request?.body && [...bytesOf(request.body)]).toEqual([2, 0, 255]);
+    expect(await store.takeRequest('t2')).toBeUndefined();
+    expect(await store.get('t2')).toMatchObject({ status: 'pending', attempts: 0 });
     await store.finish('t1', failed, 7);
-    expect(await store.claim('t1', 8)).toBeUndefined();
+    expect(await store.takeRequest('t1')).toBeUndefined();
+  });
+
+  it('claims a pending task once, with or without its request taken', async () => {
+    const store = await storeWith(3);
+    await store.takeRequest('t2');
+    expect(await store.claim('t2', 5)).toBe(true);
+    expect(await store.claim('t2', 6)).toBe(false);
     expect(await store.get('t2')).toMatchObject({
       status: 'processing',
       startedAt: 5,
       attempts: 1,
     });
+    await store.finish('t1', failed, 7);
+    expect(await store.claim('t1', 8)).toBe(false);
+    expect(await store.claim('t0', 9)).toBe(true);
   });
 
   it('finishes a task once: a second finish changes nothing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkerPool } from '../src/workers/worker-pool.js';
+import { WorkerPool } from '../src/forwarding/worker-pool.js';
 
 /** A pool over an array of items whose processing the test ends by hand. */
 function poolOver(items: number[], numWorkers: number, concurrency: number) {

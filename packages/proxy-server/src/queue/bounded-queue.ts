@@ -1,8 +1,8 @@
 /**
  * A bounded FIFO on a ring buffer: push at the back, shift at the front, both O(1) (amortised).
  * The ring starts small and doubles up to `capacity`, so a large `--max-queue-size` costs memory
- * only once the queue really grows. Every pushed item gets a sequence number, so an item's place
- * in line is `seq - shifted + 1` without searching.
+ * only once the queue really grows. Every pushed item gets a sequence number, from which the
+ * proxy derives each task's place in line without searching.
  */
 const INITIAL_SLOTS = 1024;
 
@@ -11,7 +11,6 @@ export class BoundedQueue<T> {
   #head = 0;
   #size = 0;
   #pushed = 0;
-  #shifted = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -26,11 +25,6 @@ export class BoundedQueue<T> {
 
   get isFull(): boolean {
     return this.#size === this.capacity;
-  }
-
-  /** Items taken off the front so far. */
-  get shifted(): number {
-    return this.#shifted;
   }
 
   /** The sequence number the next pushed item will get. */
@@ -53,7 +47,6 @@ export class BoundedQueue<T> {
     this.#slots[this.#head] = undefined;
     this.#head = (this.#head + 1) % this.#slots.length;
     this.#size--;
-    this.#shifted++;
     return item;
   }
 
@@ -64,11 +57,5 @@ export class BoundedQueue<T> {
     for (let i = 0; i < this.#size; i++) grown[i] = this.#slots[(this.#head + i) % length];
     this.#slots = grown;
     this.#head = 0;
-  }
-
-  /** 1-based place in line of the item pushed with `seq`, or null if it already left. */
-  positionOf(seq: number): number | null {
-    const position = seq - this.#shifted + 1;
-    return position >= 1 && position <= this.#size ? position : null;
   }
 }

@@ -3,7 +3,6 @@ import { FinishListeners } from './finish-listeners.js';
 import type { BinaryString, PackedHeaders } from './stored-request.js';
 import { TaskList } from './task-list.js';
 import type {
-  ClaimedTask,
   FinishListener,
   ListQuery,
   NewTask,
@@ -12,6 +11,7 @@ import type {
   StoredTask,
   TaskOutcome,
   TaskPage,
+  TaskRequest,
   TaskStore,
 } from './task-store.js';
 
@@ -38,7 +38,7 @@ class MemoryTask implements StoredTask {
     readonly path: string,
     readonly createdAt: number,
     readonly queueSeq: number,
-    /** The request, until claimed; null afterwards. */
+    /** The request, until handed to the forwarding lane; null afterwards. */
     public headers: PackedHeaders | null,
     public body: BinaryString | null,
   ) {}
@@ -81,13 +81,10 @@ export class MemoryTaskStore implements TaskStore {
     return this.#tasks.get(id);
   }
 
-  async claim(id: string, startedAt: number): Promise<ClaimedTask | undefined> {
+  async takeRequest(id: string): Promise<TaskRequest | undefined> {
     const task = this.#tasks.get(id);
     if (task?.status !== 'pending' || task.headers === null) return undefined;
-    this.#move(task, 'processing');
-    task.startedAt = startedAt;
-    task.attempts++;
-    const claimed = {
+    const request = {
       method: task.method,
       path: task.path,
       headers: task.headers,
@@ -95,7 +92,16 @@ export class MemoryTaskStore implements TaskStore {
     };
     task.headers = null;
     task.body = null;
-    return claimed;
+    return request;
+  }
+
+  async claim(id: string, startedAt: number): Promise<boolean> {
+    const task = this.#tasks.get(id);
+    if (task?.status !== 'pending') return false;
+    this.#move(task, 'processing');
+    task.startedAt = startedAt;
+    task.attempts++;
+    return true;
   }
 
   markLong(id: string): Promise<void> {

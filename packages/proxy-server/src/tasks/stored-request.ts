@@ -1,5 +1,5 @@
 /**
- * How a waiting task keeps its request until a worker claims it: as two flat strings. Under
+ * How a waiting task keeps its request until it is handed to the forwarding lane: as two flat strings. Under
  * load the queue can hold a million requests, and every object they keep is traced and copied by
  * the garbage collector; measured, one string beats both an array of header strings and a
  * Buffer (whose external memory forces full collections as the queue grows).

@@ -44,13 +44,13 @@ export interface NewTask {
   path: string;
   createdAt: number;
   queueSeq: number;
-  /** The request to send, kept until a worker claims the task. */
+  /** The request to send, kept until it is handed to the forwarding lane. */
   headers: PackedHeaders;
   body: BinaryString | null;
 }
 
-/** What a worker needs for the upstream call of the task it claimed. */
-export interface ClaimedTask {
+/** What the forwarding lane needs for a task's upstream call. */
+export interface TaskRequest {
   method: string;
   path: string;
   headers: PackedHeaders;
@@ -94,10 +94,16 @@ export interface TaskStore {
   create(task: NewTask): Promise<void>;
   get(id: string): Promise<StoredTask | undefined>;
   /**
-   * pending → processing, counting one more attempt; hands over the request and stops keeping
-   * it. Undefined when the task is not pending (so no task is ever run twice).
+   * Hands over a pending task's request and stops keeping it; the task stays pending until
+   * claimed. Undefined when the task is not pending or its request was already taken (so no
+   * task is ever sent twice).
    */
-  claim(id: string, startedAt: number): Promise<ClaimedTask | undefined>;
+  takeRequest(id: string): Promise<TaskRequest | undefined>;
+  /**
+   * pending → processing, counting one more attempt. False when the task is not pending, e.g.
+   * it already failed at shutdown.
+   */
+  claim(id: string, startedAt: number): Promise<boolean>;
   markLong(id: string): Promise<void>;
   /**
    * pending or processing → completed or failed (a pending task's request is dropped); listeners

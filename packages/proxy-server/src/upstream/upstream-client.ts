@@ -1,4 +1,4 @@
-import { Client, type Dispatcher, Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { TargetConfig } from '../config/config.js';
 import { forwardedHeaders } from './request-headers.js';
 import { UpstreamCall, type UpstreamOutcome } from './upstream-call.js';
@@ -30,12 +30,6 @@ export interface UpstreamOptions {
 
 /** Establishing a TCP/TLS connection is bounded on purpose; once connected nothing cuts a call. */
 const CONNECT_TIMEOUT_MS = 10_000;
-const PROBE_TIMEOUT_MS = 2_000;
-
-export interface ProbeResult {
-  reachable: boolean;
-  latencyMs: number | null;
-}
 
 /**
  * The one way to the target: an undici `Pool` bound to the target's origin with keep-alive and
@@ -45,12 +39,8 @@ export interface ProbeResult {
 export class UpstreamClient {
   readonly #options: UpstreamOptions;
   readonly #dispatcher: Dispatcher;
-  /** Its own connection, so a health probe never queues behind long calls in the pool. */
-  readonly #probeDispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #limits: { resultSizeLimitBytes: number; timeoutMs: number | null };
-  #probe: Promise<ProbeResult> | null = null;
-  #inFlight = 0;
 
   constructor(options: UpstreamOptions, dispatcher?: Dispatcher) {
     this.#options = options;
@@ -68,18 +58,6 @@ export class UpstreamClient {
         bodyTimeout: 0,
         connect: { timeout: CONNECT_TIMEOUT_MS },
       });
-    this.#probeDispatcher =
-      dispatcher ??
-      new Client(options.target.origin, {
-        headersTimeout: PROBE_TIMEOUT_MS,
-        bodyTimeout: PROBE_TIMEOUT_MS,
-        connect: { timeout: PROBE_TIMEOUT_MS },
-      });
-  }
-
-  /** Upstream calls in flight now. */
-  get inFlight(): number {
-    return this.#inFlight;
   }
 
   /**
@@ -88,10 +66,8 @@ export class UpstreamClient {
    */
   send(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamOutcome> {
     return new Promise((resolve) => {
-      this.#inFlight++;
       const onAbort = () => call.stop('interrupted');
       const call = new UpstreamCall(this.#limits, (outcome) => {
-        this.#inFlight--;
         signal.removeEventListener('abort', onAbort);
         resolve(outcome);
       });
@@ -116,37 +92,8 @@ export class UpstreamClient {
     });
   }
 
-  /**
-   * Whether the target gives any HTTP answer to a short `HEAD` of its base path; concurrent
-   * probes share one request.
-   */
-  probe(): Promise<ProbeResult> {
-    this.#probe ??= this.#runProbe().finally(() => {
-      this.#probe = null;
-    });
-    return this.#probe;
-  }
-
   async close(): Promise<void> {
     if (!this.#ownsDispatcher) return;
-    await Promise.all([this.#dispatcher.destroy(), this.#probeDispatcher.destroy()]);
-  }
-
-  async #runProbe(): Promise<ProbeResult> {
-    const started = performance.now();
-    try {
-      const response = await this.#probeDispatcher.request({
-        origin: this.#options.target.origin,
-        path: this.#options.target.basePath || '/',
-        method: 'HEAD',
-        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-        headersTimeout: PROBE_TIMEOUT_MS,
-        bodyTimeout: PROBE_TIMEOUT_MS,
-      });
-      await response.body.dump();
-      return { reachable: true, latencyMs: Math.round(performance.now() - started) };
-    } catch {
-      return { reachable: false, latencyMs: null };
-    }
+    await this.#dispatcher.destroy();
   }
 }
