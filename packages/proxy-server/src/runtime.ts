@@ -6,6 +6,7 @@ import { InlineLane } from './forwarding/inline-lane.js';
 import type { ForwardingLane, LaneEvent, LaneJob, LaneOptions } from './forwarding/lane.js';
 import { TaskRunner } from './forwarding/task-runner.js';
 import { ThreadLane } from './forwarding/thread-lane.js';
+import { lowerPriorityExcept } from './forwarding/thread-priority.js';
 import { type EstimateInputs, queueWaitMs, retryAfterSeconds } from './metrics/estimates.js';
 import { Metrics } from './metrics/metrics.js';
 import { BoundedQueue } from './queue/bounded-queue.js';
@@ -55,7 +56,7 @@ const NOT_STARTED = taskError('interrupted', 'the proxy shut down before the tas
  * milliseconds), few enough that a task still waits in the proxy's own queue, where shutdown
  * and queue positions see it.
  */
-const WINDOW_PER_SLOT = 2;
+const WINDOW_PER_SLOT = 4;
 
 /**
  * The proxy's shared state and the operations routes need: admission into the queue, handing
@@ -112,7 +113,10 @@ export class ProxyRuntime {
         target: config.target,
         timeoutMs: config.upstreamTimeoutMs,
         resultSizeLimitBytes: config.resultSizeLimitBytes,
-        connections: this.concurrency,
+        // A quarter more connections than calls: the next call starts on an idle connection at
+        // once instead of waiting for undici to release the one that just freed up. The cap on
+        // calls in flight is the lane's, not the pool's.
+        connections: this.concurrency + Math.ceil(this.concurrency / 4),
         dropAuthorization: config.apiKey !== null,
       },
       numWorkers: config.numWorkers,
@@ -294,7 +298,10 @@ export class ProxyRuntime {
     if (this.#deps.dispatcher || where === 'inline') {
       return new InlineLane(this.#laneOptions, apply, this.#deps.dispatcher);
     }
-    return new ThreadLane(this.#laneOptions, apply, (error) => this.#laneStopped(error));
+    return new ThreadLane(this.#laneOptions, apply, {
+      onStopped: (error) => this.#laneStopped(error),
+      onReady: (threadId) => this.#prioritizeForwarding(threadId),
+    });
   }
 
   async #apply(events: LaneEvent[]): Promise<void> {
@@ -316,7 +323,9 @@ export class ProxyRuntime {
    * at a time, so tasks reach the lane in queue order.
    */
   #feed(): void {
-    if (this.#feeding || this.#shuttingDown) return;
+    // Topping up only once half the window has started sends jobs in batches: every message
+    // wakes the other thread, and on a busy core each wake-up costs more than the copy.
+    if (this.#feeding || this.#shuttingDown || this.#waitingInLane > this.#window / 2) return;
     this.#feeding = true;
     this.#feedPass().catch((error: unknown) => this.#log.error({ err: error }, 'feeding failed'));
   }
@@ -368,6 +377,17 @@ export class ProxyRuntime {
     if (this.#shuttingDown) return;
     this.#lane = this.#openLane('inline');
     this.#feed();
+  }
+
+  /** `--intake-nice`: the forwarding thread keeps its priority, every other thread yields. */
+  #prioritizeForwarding(threadId: number | null): void {
+    const nice = this.config.intakeNice;
+    if (threadId === null || nice === 0) return;
+    const lowered = lowerPriorityExcept(threadId, nice);
+    this.#log.info(
+      { nice, threads: lowered },
+      'every thread but the forwarding one yields the CPU',
+    );
   }
 
   /** 1-based place in line of the task queued with `seq`, or null if it has left the line. */

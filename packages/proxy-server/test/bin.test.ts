@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
-import { proxyServerBin, spawnProxyServer } from 'test-support';
+import { proxyServerBin, spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../src/index.js';
 import { startTarget } from './helper.js';
@@ -96,4 +98,57 @@ describe('proxy-server bin', () => {
       expect(exit).toEqual({ code: 0, signal: null });
     },
   );
+});
+
+/** Niceness and name of each thread of process `pid`, from /proc (Linux). */
+function threadsOf(pid: number): { id: number; name: string; nice: number }[] {
+  return readdirSync(`/proc/${pid}/task`).map((id) => {
+    const stat = readFileSync(`/proc/${pid}/task/${id}/stat`, 'utf8');
+    // Fields after the parenthesised name; niceness is field 19 of stat.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const name = readFileSync(`/proc/${pid}/task/${id}/comm`, 'utf8').trim();
+    return { id: Number(id), name, nice: Number(fields[16]) };
+  });
+}
+
+describe.runIf(process.platform === 'linux')('--intake-nice (Linux)', () => {
+  it('runs every thread but the forwarding one at the given niceness', async () => {
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--intake-nice', '7'],
+    });
+    try {
+      const pid = proxy.child.pid ?? 0;
+      await waitFor(() => threadsOf(pid).some((thread) => thread.nice === 7), {
+        what: 'threads reniced',
+      });
+      const threads = threadsOf(pid);
+      expect(threads.find((thread) => thread.id === pid)?.nice).toBe(7);
+      const fullPriority = threads.filter((thread) => thread.nice === getPriority());
+      expect(fullPriority).toHaveLength(1);
+      // Node 22+ names worker threads; Node 20 calls every thread "node".
+      expect(['node', 'proxy-server fo']).toContain(fullPriority[0]?.name);
+      expect(proxy.output()).toContain('every thread but the forwarding one yields the CPU');
+    } finally {
+      await proxy.stop();
+      await target.close();
+    }
+  });
+
+  it('leaves every thread alone with 0', async () => {
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--intake-nice', '0'],
+      env: { PROXY_LOG_LEVEL: 'info' },
+    });
+    try {
+      const pid = proxy.child.pid ?? 0;
+      await fetch(`${proxy.url}/health`);
+      expect(threadsOf(pid).every((thread) => thread.nice === getPriority())).toBe(true);
+      expect(proxy.output()).not.toContain('yields the CPU');
+    } finally {
+      await proxy.stop();
+      await target.close();
+    }
+  });
 });

@@ -34,6 +34,7 @@ describe('parseConfig', () => {
       apiKey: null,
       corsOrigins: null,
       logLevel: 'info',
+      intakeNice: 10,
       shutdownGraceMs: 30_000,
     } satisfies ProxyConfig);
   });
@@ -75,6 +76,8 @@ describe('parseConfig', () => {
     [['--retention', '0'], { retentionMs: null }],
     [['--retention', '0.5'], { retentionMs: 1_800_000 }],
     [['--shutdown-grace', '0'], { shutdownGraceMs: 0 }],
+    [['--intake-nice', '0'], { intakeNice: 0 }],
+    [['--intake-nice', '19'], { intakeNice: 19 }],
     [
       ['--cors-origin', 'https://a.example, http://b.example:8080'],
       { corsOrigins: ['https://a.example', 'http://b.example:8080'] },
@@ -98,6 +101,8 @@ describe('parseConfig', () => {
     [['--max-concurrent', 'abc'], "--max-concurrent must be a whole number ≥ 1, got 'abc'"],
     [['--max-concurrent', '0'], "--max-concurrent must be a whole number ≥ 1, got '0'"],
     [['--num-workers', '2.5'], "--num-workers must be a whole number ≥ 1, got '2.5'"],
+    [['--intake-nice', '20'], "--intake-nice must be a whole number from 0 to 19, got '20'"],
+    [['--intake-nice', '-5'], "--intake-nice must be a whole number from 0 to 19, got '-5'"],
     [['--max-queue-size', '-1'], "--max-queue-size must be a whole number ≥ 1, got '-1'"],
     [['--target-port', '70000'], "--target-port must be a port from 0 to 65535, got '70000'"],
     [

@@ -42,18 +42,18 @@ const job = (id: string, path: string): LaneJob => ({
 function recordingLane(maxConcurrent: number, entry = BUILT_ENTRY) {
   const events: LaneEvent[] = [];
   const stopped: Error[] = [];
-  const lane = new ThreadLane(
-    laneOptions(maxConcurrent),
-    (batch) => events.push(...batch),
-    (error) => stopped.push(error),
+  const ready: (number | null)[] = [];
+  const lane = new ThreadLane(laneOptions(maxConcurrent), (batch) => events.push(...batch), {
+    onStopped: (error) => stopped.push(error),
+    onReady: (threadId) => ready.push(threadId),
     entry,
-  );
-  return { lane, events, stopped };
+  });
+  return { lane, events, stopped, ready };
 }
 
 describe('ThreadLane (the forwarding thread)', () => {
   it('makes the calls in its own thread, reports each started then finished, bytes as Buffers', async () => {
-    const { lane, events, stopped } = recordingLane(2);
+    const { lane, events, stopped, ready } = recordingLane(2);
     lane.enqueue([
       job('a', '/api/binary?bytes=300'),
       job('b', '/api/text'),
@@ -84,6 +84,8 @@ describe('ThreadLane (the forwarding thread)', () => {
     expect(await lane.drain(0)).toEqual([]);
     await lane.close();
     expect(stopped).toEqual([]);
+    // Linux gives the thread's kernel id, which the proxy keeps at full priority.
+    if (process.platform === 'linux') expect(ready).toEqual([expect.any(Number)]);
   });
 
   it('keeps the cap; drain gives back what never started and cuts off calls past the grace', async () => {

@@ -24,6 +24,11 @@ export interface ProxyConfig {
   /** Origins allowed by CORS; null turns CORS off, `['*']` allows any origin. */
   corsOrigins: string[] | null;
   logLevel: LogLevel;
+  /**
+   * Linux: niceness given to every thread of the process but the forwarding thread, so that under
+   * CPU contention the calls holding slots at the target come first; 0 leaves all threads equal.
+   */
+  intakeNice: number;
   /** How long in-flight upstream calls may run on after SIGINT/SIGTERM. */
   shutdownGraceMs: number;
 }

@@ -174,6 +174,15 @@ export const OPTIONS = {
     default: 'info',
     defaultText: 'info',
   }),
+  intakeNice: spec({
+    name: 'intake-nice',
+    arg: '<0-19>',
+    env: 'PROXY_INTAKE_NICE',
+    help: 'Linux: CPU niceness of every thread but the forwarding one, so that accepting a burst of submissions never slows the calls in flight (0: all threads equal)',
+    parser: wholeNumber(0, 19),
+    default: 10,
+    defaultText: '10',
+  }),
   shutdownGrace: spec({
     name: 'shutdown-grace',
     arg: '<seconds>',

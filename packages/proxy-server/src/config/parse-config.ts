@@ -86,6 +86,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     apiKey: read(OPTIONS.apiKey),
     corsOrigins: read(OPTIONS.corsOrigin),
     logLevel: read(OPTIONS.logLevel),
+    intakeNice: read(OPTIONS.intakeNice),
     shutdownGraceMs: read(OPTIONS.shutdownGrace),
   };
   // Last, so that a bad value anywhere is reported before a missing target.

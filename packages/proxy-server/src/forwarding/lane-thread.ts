@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LaneEvent, LaneOptions } from './lane.js';
 import { LaneCore } from './lane-core.js';
@@ -24,9 +25,24 @@ const core = new LaneCore(workerData as LaneOptions, (event) => {
   pending.push(event);
   if (!flushQueued) {
     flushQueued = true;
-    setImmediate(flush);
+    // Two check phases later, after undici has written the next request on the connection that
+    // just freed up (it waits one check phase to reuse a socket): posting wakes the main
+    // thread, which on a shared core would otherwise run before that write.
+    setImmediate(() => setImmediate(flush));
   }
 });
+
+/** Linux names the calling thread's id in /proc/thread-self; elsewhere there is none to give. */
+function ownThreadId(): number | null {
+  try {
+    const id = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    return Number.isInteger(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+post({ type: 'ready', threadId: ownThreadId() });
 
 port.on('message', (message: ToLaneThread) => {
   if (message.type === 'jobs') {

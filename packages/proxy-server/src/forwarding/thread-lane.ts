@@ -6,6 +6,15 @@ import type { FromLaneThread, ToLaneThread } from './thread-messages.js';
 /** Built next to the module that bundles this one (dist/lane-thread.js). */
 const LANE_THREAD_URL = new URL('./lane-thread.js', import.meta.url);
 
+export interface ThreadLaneHooks {
+  /** The thread ended without being asked to, or could not start: its jobs are lost. */
+  onStopped(error: Error): void;
+  /** The thread runs; `threadId` is its kernel thread id on Linux, null elsewhere. */
+  onReady?(threadId: number | null): void;
+  /** The thread's entry module; the built one next to this module by default. */
+  entry?: URL;
+}
+
 /**
  * The lane in a worker thread of its own (see lane-thread.ts): jobs go over in one message per
  * hand-over, events come back in one message per turn of the thread's loop.
@@ -17,18 +26,16 @@ export class ThreadLane implements ForwardingLane {
   #exited = false;
   #lastError: Error | null = null;
 
-  /** `onStopped` hears of a thread that ended without being asked to: its jobs are lost. */
-  constructor(
-    options: LaneOptions,
-    listener: LaneListener,
-    onStopped: (error: Error) => void,
-    entry: URL = LANE_THREAD_URL,
-  ) {
-    this.#worker = new Worker(entry, { workerData: options, name: 'proxy-server forwarding' });
+  constructor(options: LaneOptions, listener: LaneListener, hooks: ThreadLaneHooks) {
+    this.#worker = new Worker(hooks.entry ?? LANE_THREAD_URL, {
+      workerData: options,
+      name: 'proxy-server forwarding',
+    });
     // The HTTP server keeps the process alive; the thread alone must not.
     this.#worker.unref();
     this.#worker.on('message', (message: FromLaneThread) => {
       if (message.type === 'events') listener(message.events.map(withBuffers));
+      else if (message.type === 'ready') hooks.onReady?.(message.threadId);
       else this.#drained?.(message.unstarted);
     });
     this.#worker.on('error', (error) => {
@@ -38,7 +45,9 @@ export class ThreadLane implements ForwardingLane {
       this.#exited = true;
       this.#drained?.([]);
       if (this.#closing) return;
-      onStopped(this.#lastError ?? new Error(`the forwarding thread exited with code ${code}`));
+      hooks.onStopped(
+        this.#lastError ?? new Error(`the forwarding thread exited with code ${code}`),
+      );
     });
   }
 

@@ -5,5 +5,6 @@ export type ToLaneThread = { type: 'jobs'; jobs: LaneJob[] } | { type: 'drain'; 
 
 /** From the forwarding thread back; `drained` comes after every event of the drained calls. */
 export type FromLaneThread =
+  | { type: 'ready'; threadId: number | null }
   | { type: 'events'; events: LaneEvent[] }
   | { type: 'drained'; unstarted: string[] };
