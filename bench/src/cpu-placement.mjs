@@ -50,3 +50,14 @@ export function onServerCpus(placement, command, args) {
   if (!placement) return { command, args };
   return { command: 'taskset', args: ['-c', placement.serverCpus, command, ...args] };
 }
+
+/**
+ * The node flags for a server on a single CPU: V8's garbage-collection helper threads cannot run
+ * beside the main thread there, they only take turns with it (measured: 15% more CPU per
+ * submission in scenario 1). docs/operations.md recommends the same flag on one CPU.
+ * @param {Placement | null} placement
+ * @returns {string[]}
+ */
+export function oneCpuNodeFlags(placement) {
+  return placement && /^\d+$/.test(placement.serverCpus) ? ['--single-threaded-gc'] : [];
+}

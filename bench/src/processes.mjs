@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxyServerBin } from 'test-support';
 import { haproxyConfig } from '../servers/haproxy-config.mjs';
-import { onServerCpus } from './cpu-placement.mjs';
+import { oneCpuNodeFlags, onServerCpus } from './cpu-placement.mjs';
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(benchDir, '..');
@@ -60,6 +60,12 @@ let placement = null;
 export function placeServers(next) {
   placement = next;
 }
+
+/** Flags every Node server gets where it is placed (see oneCpuNodeFlags). */
+const serverNodeFlags = () => oneCpuNodeFlags(placement);
+
+/** Whether the servers started from now on share a single CPU. */
+export const serversOnOneCpu = () => serverNodeFlags().length > 0;
 
 /**
  * Spawns a command and resolves once `ready` finds the URL in its output (or, without a
@@ -180,6 +186,7 @@ export function startTarget({ delayMs = 0 } = {}) {
     name: 'slow-target',
     command: process.execPath,
     args: [
+      ...serverNodeFlags(),
       join(repoRoot, 'examples/slow-target/bin.mjs'),
       '--port',
       '0',
@@ -199,7 +206,12 @@ export function startGapTarget({ delayMs }) {
   return startProcess({
     name: 'gap-target',
     command: process.execPath,
-    args: [join(benchDir, 'servers/gap-target.mjs'), '--delay-ms', String(delayMs)],
+    args: [
+      ...serverNodeFlags(),
+      join(benchDir, 'servers/gap-target.mjs'),
+      '--delay-ms',
+      String(delayMs),
+    ],
     ready: /gap-target listening on (http:\/\/\S+)/,
   });
 }
@@ -213,6 +225,7 @@ export function startMinimalForwarder({ target, maxConcurrent }) {
     name: 'minimal-forwarder',
     command: process.execPath,
     args: [
+      ...serverNodeFlags(),
       join(benchDir, 'servers/minimal-forwarder.mjs'),
       '--target-port',
       String(target.port),
@@ -233,6 +246,7 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
     name,
     command: process.execPath,
     args: [
+      ...serverNodeFlags(),
       ...profileFlags(profileDir, name),
       join(benchDir, 'servers/bare-fastify.mjs'),
       ...(keep ? ['--keep'] : []),
@@ -247,6 +261,7 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
  * @property {string[]} args flags beyond the target and the log level
  * @property {string} [profileDir] when set, the proxy writes a CPU profile there on exit
  * @property {number} [heapMiB] old-space limit, for the scenarios that hold a million tasks
+ * @property {boolean} [parallelGc] keep V8's GC helper threads even on one CPU (for comparison)
  */
 
 /**
@@ -256,8 +271,11 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
  * @param {ProxyOptions} options
  * @returns {Promise<Server>}
  */
-export function startProxy({ target, args, profileDir, heapMiB }) {
-  const nodeFlags = profileFlags(profileDir, 'proxy-server');
+export function startProxy({ target, args, profileDir, heapMiB, parallelGc = false }) {
+  const nodeFlags = [
+    ...(parallelGc ? [] : serverNodeFlags()),
+    ...profileFlags(profileDir, 'proxy-server'),
+  ];
   if (heapMiB) nodeFlags.push(`--max-old-space-size=${heapMiB}`);
   return startProcess({
     name: 'proxy-server',

@@ -179,7 +179,9 @@ export class ProxyRuntime {
     this.#queue.push(id);
     this.metrics.submitted++;
     this.#feed();
-    this.#log.info({ taskId: id, method, path }, 'task created');
+    // Checked first: the log record would be built for every submission even at `warn`.
+    if (this.#log.isLevelEnabled('info'))
+      this.#log.info({ taskId: id, method, path }, 'task created');
     return { ok: true, taskId: id };
   }
 

@@ -14,7 +14,9 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
   const tooLarge = () =>
     new ProxyHttpError('payload_too_large', `The request body is larger than ${limitBytes} bytes`);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (request, payload, done) =>
+  // A pattern that matches every content type, not '*': Fastify caches the parser it finds per
+  // content type for a pattern, while for '*' it parses the header again on every request.
+  app.addContentTypeParser(/^/, (request, payload, done) =>
     readRawBody(payload, limitBytes, request.headers['content-length'], tooLarge, done),
   );
 
