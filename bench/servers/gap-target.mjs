@@ -1,7 +1,8 @@
 // @ts-check
-// A target for diagnosis, not for figures: answers every request after --delay-ms and records,
-// per keep-alive connection, the gap between finishing one answer and receiving the next
-// request. That gap is the forwarder's turnaround: how long a freed slot stays unused.
+// A target for diagnosis, not for figures: answers every request after --delay-ms and records
+// how long each freed slot stays unused: the time from finishing an answer to the next request
+// arriving, on whichever connection (a forwarder may keep more connections than calls). Under a
+// cap that keeps the target full, that is the forwarder's turnaround.
 // GET /_gaps returns the gaps recorded since the last call, and resets them.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -14,8 +15,10 @@ const delayMs = Number(values['delay-ms']);
 
 /** @type {number[]} */
 let gaps = [];
-/** @type {WeakMap<import('node:net').Socket, number>} */
-const answeredAt = new WeakMap();
+/** When each slot freed since then was freed, oldest first: the next request takes the oldest. */
+/** @type {number[]} */
+let freedAt = [];
+let nextFreed = 0;
 
 /** @param {number[]} values */
 function summary(values) {
@@ -32,20 +35,27 @@ function summary(values) {
 
 const server = createServer((req, res) => {
   const arrived = performance.now();
-  const previous = answeredAt.get(req.socket);
-  if (previous !== undefined && req.url !== '/_gaps') gaps.push(arrived - previous);
+  if (req.url !== '/_gaps' && nextFreed < freedAt.length) {
+    gaps.push(arrived - (freedAt[nextFreed++] ?? arrived));
+    if (nextFreed === freedAt.length) {
+      freedAt = [];
+      nextFreed = 0;
+    }
+  }
   req.resume();
   req.on('end', () => {
     if (req.url === '/_gaps') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(summary(gaps)));
       gaps = [];
+      freedAt = [];
+      nextFreed = 0;
       return;
     }
     setTimeout(() => {
       const body = JSON.stringify({ result: 'ok', processed_at: new Date().toISOString() });
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(body, () => answeredAt.set(req.socket, performance.now()));
+      res.end(body, () => freedAt.push(performance.now()));
     }, delayMs);
   });
 });
