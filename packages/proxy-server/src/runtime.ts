@@ -57,6 +57,7 @@ const NOT_STARTED = taskError('interrupted', 'the proxy shut down before the tas
  * and queue positions see it.
  */
 const WINDOW_PER_SLOT = 4;
+const TASK_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
 
 /**
  * The proxy's shared state and the operations routes need: admission into the queue, handing
@@ -89,6 +90,8 @@ export class ProxyRuntime {
   readonly #probe: TargetProbe;
   readonly #runner: TaskRunner;
   readonly #log: FastifyBaseLogger;
+  /** Whether the log level keeps the per-task lines (info and below). */
+  readonly #logsTasks: boolean;
   readonly #timers: NodeJS.Timeout[] = [];
   #shuttingDown = false;
   #shutdown: Promise<void> | null = null;
@@ -96,6 +99,7 @@ export class ProxyRuntime {
   constructor(config: ProxyConfig, deps: ProxyDeps, log: FastifyBaseLogger) {
     this.config = config;
     this.#log = log;
+    this.#logsTasks = TASK_LOG_LEVELS.has(log.level);
     this.#deps = deps;
     this.concurrency = effectiveConcurrency(config);
     this.#window = WINDOW_PER_SLOT * this.concurrency;
@@ -180,8 +184,7 @@ export class ProxyRuntime {
     this.metrics.submitted++;
     this.#feed();
     // Checked first: the log record would be built for every submission even at `warn`.
-    if (this.#log.isLevelEnabled('info'))
-      this.#log.info({ taskId: id, method, path }, 'task created');
+    if (this.#logsTasks) this.#log.info({ taskId: id, method, path }, 'task created');
     return { ok: true, taskId: id };
   }
 
