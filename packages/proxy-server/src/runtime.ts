@@ -297,9 +297,7 @@ export class ProxyRuntime {
   }
 
   #openLane(where = this.#deps.forwarding ?? 'thread'): ForwardingLane {
-    const apply = (events: LaneEvent[]) => {
-      this.#applied = this.#applied.then(() => this.#apply(events));
-    };
+    const apply = (events: LaneEvent[]) => this.#afterApplied(() => this.#apply(events));
     if (this.#deps.dispatcher || where === 'inline') {
       return new InlineLane(this.#laneOptions, apply, this.#deps.dispatcher);
     }
@@ -307,6 +305,13 @@ export class ProxyRuntime {
       onStopped: (error) => this.#laneStopped(error),
       onReady: (threadId) => this.#prioritizeForwarding(threadId),
     });
+  }
+
+  /** Runs `step` once everything before it is applied; a failing step is logged, not fatal. */
+  #afterApplied(step: () => Promise<void>): void {
+    this.#applied = this.#applied
+      .then(step)
+      .catch((error: unknown) => this.#log.error({ err: error }, 'applying lane events failed'));
   }
 
   async #apply(events: LaneEvent[]): Promise<void> {
@@ -376,7 +381,7 @@ export class ProxyRuntime {
     this.#leftLine += this.#waitingInLane;
     this.#waitingInLane = 0;
     const stopped = taskError('interrupted', `the forwarding thread stopped: ${error.message}`);
-    this.#applied = this.#applied.then(async () => {
+    this.#afterApplied(async () => {
       await Promise.all(lost.map((id) => this.#runner.abandon(id, stopped)));
     });
     if (this.#shuttingDown) return;

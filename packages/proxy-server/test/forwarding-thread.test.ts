@@ -4,6 +4,7 @@ import { waitFor } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaneEvent, LaneJob, LaneOptions } from '../src/forwarding/lane.js';
 import { ThreadLane } from '../src/forwarding/thread-lane.js';
+import { MemoryTaskStore } from '../src/index.js';
 import { packHeaders } from '../src/tasks/stored-request.js';
 import { configFor, startProxy } from './helper.js';
 
@@ -131,5 +132,33 @@ describe('the proxy when its forwarding thread cannot run', () => {
     await waitFor(() => lines.some((line) => line.msg.includes('forwarding thread stopped')));
     const task = await proxy.finished(await proxy.submit('/api/text'));
     expect(task.status).toBe('completed');
+  });
+});
+
+describe('the proxy applying what the lane reports', () => {
+  it('logs a store failure on one event and goes on applying the next ones', async () => {
+    class FlakyStore extends MemoryTaskStore {
+      failNextClaim = true;
+      override async claim(id: string, startedAt: number): Promise<boolean> {
+        if (this.failNextClaim) {
+          this.failNextClaim = false;
+          throw new Error('store unavailable');
+        }
+        return super.claim(id, startedAt);
+      }
+    }
+    const lines: { msg: string; err?: { message: string } }[] = [];
+    const proxy = await startProxy(target.url, {
+      flags: ['--log-level', 'error', '--max-concurrent', '1', '--num-workers', '1'],
+      deps: {
+        store: new FlakyStore(),
+        logStream: { write: (line) => lines.push(JSON.parse(line)) },
+      },
+    });
+    await proxy.submit('/api/text');
+    await waitFor(() => lines.some((line) => line.msg === 'applying lane events failed'));
+    expect(lines.find((line) => line.err)?.err?.message).toBe('store unavailable');
+    const next = await proxy.finished(await proxy.submit('/api/text'));
+    expect(next.status).toBe('completed');
   });
 });
