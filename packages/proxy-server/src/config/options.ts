@@ -178,7 +178,7 @@ export const OPTIONS = {
     name: 'intake-nice',
     arg: '<0-19>',
     env: 'PROXY_INTAKE_NICE',
-    help: 'Linux: CPU niceness of every thread but the forwarding one, so that accepting a burst of submissions never slows the calls in flight (0: all threads equal)',
+    help: 'Linux: CPU niceness of every thread but the forwarding one, so that accepting a burst of submissions yields the CPU to the calls in flight (0: all threads equal)',
     parser: wholeNumber(0, 19),
     default: 10,
     defaultText: '10',
