@@ -15,21 +15,24 @@ import {
   startGapTarget,
   startHaproxy,
   startMinimalForwarder,
-  startProxy,
 } from '../src/processes.mjs';
 import { submitTask, waitForFinished } from '../src/proxy-api.mjs';
+import {
+  CAP,
+  DRIVER_CONCURRENCY as SUBMITTERS,
+  startCappedProxy,
+  TARGET_MS,
+  WARMUP,
+} from '../src/scenarios/end-to-end.mjs';
 
 const count = Number(process.argv[2] ?? 10_000);
-const CAP = 50;
-const SUBMITTERS = 200;
-const WARMUP = 500;
 
 const placement = planPlacement(availableParallelism(), hasTaskset());
 if (placement) {
   pinDriver(placement);
   placeServers(placement);
 }
-const target = await startGapTarget({ delayMs: 20 });
+const target = await startGapTarget({ delayMs: TARGET_MS });
 /** @typedef {{ n: number, mean?: number, p50?: number, p90?: number, p99?: number }} Gaps */
 const gaps = async () => /** @type {Gaps} */ (await (await fetch(`${target.url}/_gaps`)).json());
 /** @param {Gaps} g */
@@ -80,20 +83,7 @@ try {
       await server.stop();
     }
   };
-  await asyncForwarder(
-    'proxy-server',
-    await startProxy({
-      target,
-      args: [
-        '--max-concurrent',
-        String(CAP),
-        '--num-workers',
-        String(CAP),
-        '--max-queue-size',
-        String(count + WARMUP),
-      ],
-    }),
-  );
+  await asyncForwarder('proxy-server', await startCappedProxy(target, count));
   await asyncForwarder(
     'minimal forwarder',
     await startMinimalForwarder({ target, maxConcurrent: CAP }),

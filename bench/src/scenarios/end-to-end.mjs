@@ -8,14 +8,36 @@ import { getStats, getTask, isFinished, submitTask, waitForFinished } from '../p
 
 /** @typedef {import('../scenario.d.ts').Scenario} Scenario */
 
-const TARGET_MS = 20;
-const CAP = 50;
+export const TARGET_MS = 20;
+export const CAP = 50;
 const IDEAL = CAP / (TARGET_MS / 1000);
 /** Requests the driver keeps open at once: well above the cap so the cap is what limits. */
-const DRIVER_CONCURRENCY = 200;
+export const DRIVER_CONCURRENCY = 200;
 /** @param {boolean} quick */
 const taskCount = (quick) => (quick ? 2_000 : 10_000);
-const WARMUP = 500;
+export const WARMUP = 500;
+
+/**
+ * The proxy as this scenario runs it: the cap as both workers and concurrency, room for every
+ * task.
+ * @param {import('../processes.mjs').Server} target
+ * @param {number} count tasks after the warm-up
+ * @param {string} [profileDir]
+ */
+export function startCappedProxy(target, count, profileDir) {
+  return startProxy({
+    target,
+    args: [
+      '--max-concurrent',
+      String(CAP),
+      '--num-workers',
+      String(CAP),
+      '--max-queue-size',
+      String(count + WARMUP),
+    ],
+    profileDir,
+  });
+}
 
 /**
  * Requests per second straight to the target with the cap's concurrency: what the target
@@ -167,18 +189,7 @@ export const endToEnd = {
             await haproxy.stop();
           }
         }
-        const proxy = await startProxy({
-          target,
-          args: [
-            '--max-concurrent',
-            String(CAP),
-            '--num-workers',
-            String(CAP),
-            '--max-queue-size',
-            String(count + WARMUP),
-          ],
-          profileDir: ctx.profileDir,
-        });
+        const proxy = await startCappedProxy(target, count, ctx.profileDir);
         try {
           const figures = await throughProxy(proxy.url, count);
           measures.proxy_tps = figures.tps;

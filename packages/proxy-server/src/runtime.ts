@@ -119,10 +119,7 @@ export class ProxyRuntime {
         target: config.target,
         timeoutMs: config.upstreamTimeoutMs,
         resultSizeLimitBytes: config.resultSizeLimitBytes,
-        // A quarter more connections than calls: the next call starts on an idle connection at
-        // once instead of waiting for undici to release the one that just freed up. The cap on
-        // calls in flight is the lane's, not the pool's.
-        connections: this.concurrency + Math.ceil(this.concurrency / 4),
+        maxInFlight: this.concurrency,
         dropAuthorization: config.apiKey !== null,
       },
       numWorkers: config.numWorkers,

@@ -24,7 +24,7 @@ function laneOptions(maxConcurrent: number): LaneOptions {
       target: config.target,
       timeoutMs: null,
       resultSizeLimitBytes: config.resultSizeLimitBytes,
-      connections: maxConcurrent,
+      maxInFlight: maxConcurrent,
       dropAuthorization: false,
     },
     numWorkers: maxConcurrent,

@@ -52,7 +52,7 @@ export class ThreadLane implements ForwardingLane {
   }
 
   enqueue(jobs: readonly LaneJob[]): void {
-    this.#post({ type: 'jobs', jobs: [...jobs] });
+    this.#post({ type: 'jobs', jobs });
   }
 
   drain(graceMs: number): Promise<string[]> {

@@ -1,7 +1,9 @@
 import type { LaneEvent, LaneJob } from './lane.js';
 
 /** From the proxy's main thread to its forwarding thread. */
-export type ToLaneThread = { type: 'jobs'; jobs: LaneJob[] } | { type: 'drain'; graceMs: number };
+export type ToLaneThread =
+  | { type: 'jobs'; jobs: readonly LaneJob[] }
+  | { type: 'drain'; graceMs: number };
 
 /** From the forwarding thread back; `drained` comes after every event of the drained calls. */
 export type FromLaneThread =

@@ -22,14 +22,23 @@ export interface UpstreamOptions {
   /** Total time one call may take; null for no timeout at all. */
   timeoutMs: number | null;
   resultSizeLimitBytes: number;
-  /** Keep-alive connections to hold to the target. */
-  connections: number;
+  /** The most calls the caller makes at once; the pool is sized from it. */
+  maxInFlight: number;
   /** Drop the incoming `Authorization` header: it carried the proxy's own API key. */
   dropAuthorization: boolean;
 }
 
 /** Establishing a TCP/TLS connection is bounded on purpose; once connected nothing cuts a call. */
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A quarter more connections than calls: undici releases a connection for its next request only
+ * after a check phase, so a call that starts right after another ended would wait for it; with
+ * spares it starts on an idle connection at once. The cap on calls in flight is the caller's.
+ */
+function poolSizeFor(maxInFlight: number): number {
+  return maxInFlight + Math.ceil(maxInFlight / 4);
+}
 
 /**
  * The one way to the target: an undici `Pool` bound to the target's origin with keep-alive and
@@ -52,7 +61,7 @@ export class UpstreamClient {
     this.#dispatcher =
       dispatcher ??
       new Pool(options.target.origin, {
-        connections: options.connections,
+        connections: poolSizeFor(options.maxInFlight),
         pipelining: 1,
         headersTimeout: 0,
         bodyTimeout: 0,
