@@ -5,6 +5,14 @@ export interface SlowTargetOptions {
   host?: string;
   /** Delay before every answer when the request names none, in milliseconds. @default 0 */
   defaultDelayMs?: number;
+  /** Keep every request's method and target (path and query) for `requests()`. @default false */
+  recordRequests?: boolean;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** The request target as received: path and query string. */
+  url: string;
 }
 
 export interface TargetStats {
@@ -20,6 +28,8 @@ export interface SlowTarget {
   host: string;
   port: number;
   stats(): TargetStats;
+  /** Every request received, in order, when started with `recordRequests`; else empty. */
+  requests(): RecordedRequest[];
   resetStats(): void;
   /** Stops listening and drops open connections; safe to call twice. */
   close(): Promise<void>;

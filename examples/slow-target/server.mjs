@@ -47,6 +47,8 @@ export function binaryPattern(size) {
 export async function startSlowTarget(options = {}) {
   const host = options.host ?? '127.0.0.1';
   const defaultDelayMs = options.defaultDelayMs ?? 0;
+  /** @type {import('./server.d.mts').RecordedRequest[]} */
+  const recorded = [];
   /** @type {TargetStats} */
   const stats = { inFlight: 0, maxInFlight: 0, requests: 0, byPath: {} };
   /** @type {Set<NodeJS.Timeout>} */
@@ -90,6 +92,7 @@ export async function startSlowTarget(options = {}) {
 
     stats.requests++;
     stats.byPath[url.pathname] = (stats.byPath[url.pathname] ?? 0) + 1;
+    if (options.recordRequests) recorded.push({ method: req.method ?? '', url: req.url ?? '' });
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
@@ -175,6 +178,7 @@ export async function startSlowTarget(options = {}) {
     host,
     port: address.port,
     stats: () => structuredClone(stats),
+    requests: () => [...recorded],
     resetStats: () =>
       Object.assign(stats, { maxInFlight: stats.inFlight, requests: 0, byPath: {} }),
     close() {

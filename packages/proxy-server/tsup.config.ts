@@ -6,7 +6,6 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     bin: 'src/bin.ts',
-    'lane-thread': 'src/forwarding/lane-thread.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },

@@ -1,7 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 
 export interface ProxyProcessOptions {
-  /** Flags for the proxy-server bin; `--listen-host 127.0.0.1 --listen-port 0` are added unless given. */
+  /**
+   * Flags for the proxy-server bin; `--listen-host 127.0.0.1 --listen-port 0` are added unless
+   * given, and `--data-dir` with a fresh temporary directory (removed at exit) unless the flags
+   * or the environment choose a store or a data dir.
+   */
   args: string[];
   env?: Record<string, string | undefined>;
   /** How long to wait for the listening line. @default 15000 */

@@ -1,5 +1,7 @@
 // @ts-check
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +22,16 @@ export function spawnProxyServer({ args, env = {}, startTimeoutMs = 15_000 }) {
   const defaults = [];
   if (!args.includes('--listen-host')) defaults.push('--listen-host', '127.0.0.1');
   if (!args.includes('--listen-port')) defaults.push('--listen-port', '0');
+  // The default store is SQLite under the user's state dir: each test proxy gets a fresh data
+  // dir of its own instead, removed when the process exits, unless the test chose a store.
+  const choseStore = ['--store', '--data-dir'].some((flag) => args.includes(flag));
+  const envChoseStore = Boolean(env.PROXY_STORE || env.PROXY_DATA_DIR);
+  /** @type {string | undefined} */
+  let ownDataDir;
+  if (!choseStore && !envChoseStore) {
+    ownDataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'));
+    defaults.push('--data-dir', ownDataDir);
+  }
   const child = spawn(process.execPath, [proxyServerBin, ...defaults, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,6 +41,7 @@ export function spawnProxyServer({ args, env = {}, startTimeoutMs = 15_000 }) {
   const exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
       resolve({ code, signal });
     });
   });

@@ -16,6 +16,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
       headers: { 'content-type': 'application/json' },
       body: { result: 'ok' },
       body_encoding: 'json',
+      body_bytes: 20,
     },
     error: null,
     queue_position: null,

@@ -99,7 +99,13 @@ describe('task detail', () => {
     expect(failureReason(failed)).toBe('The target refused the connection');
     const answered = makeTask({
       status: 'failed',
-      result: { status_code: 500, headers: {}, body: { error: 'x' }, body_encoding: 'json' },
+      result: {
+        status_code: 500,
+        headers: {},
+        body: { error: 'x' },
+        body_encoding: 'json',
+        body_bytes: 11,
+      },
       error: { code: 'upstream_status', message: 'non-2xx' },
     });
     expect(failureReason(answered)).toBe('the target answered 500');
@@ -113,7 +119,13 @@ describe('task detail', () => {
 describe('result bodies', () => {
   it('text as is, binary as a byte count, long bodies cut with a pointer to --json', () => {
     expect(
-      formatBody({ status_code: 200, headers: {}, body: 'hello', body_encoding: 'text' }),
+      formatBody({
+        status_code: 200,
+        headers: {},
+        body: 'hello',
+        body_encoding: 'text',
+        body_bytes: 5,
+      }),
     ).toBe('hello');
     expect(
       formatBody({
@@ -121,10 +133,17 @@ describe('result bodies', () => {
         headers: {},
         body: Buffer.alloc(300).toString('base64'),
         body_encoding: 'base64',
+        body_bytes: 3,
       }),
     ).toBe('(300 bytes of binary data: --json has it as base64)');
     const long = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n');
-    const cut = formatBody({ status_code: 200, headers: {}, body: long, body_encoding: 'text' });
+    const cut = formatBody({
+      status_code: 200,
+      headers: {},
+      body: long,
+      body_encoding: 'text',
+      body_bytes: long.length,
+    });
     expect(cut.split('\n')).toHaveLength(41);
     expect(cut).toMatch(/… 60 more lines \(--json has all of it\)$/);
   });

@@ -17,7 +17,7 @@ import { encodeBody } from './transport/request-body.js';
 import { readRetry, submitRetry } from './transport/retry-policy.js';
 import { type HttpAnswer, type HttpRequest, Transport } from './transport/transport.js';
 import { normalizeBaseUrl } from './transport/url.js';
-import type { HealthBody, ServiceInfo, Stats, Task, TaskList } from './wire.js';
+import type { HealthBody, ServiceInfo, Stats, Task, TaskList, TaskSummary } from './wire.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_READ_RETRIES = 2;
@@ -108,7 +108,9 @@ export class ProxyClient {
    * Every task, page by page, newest first. Tasks that move between pages while iterating (new
    * ones push older ones along) are yielded once; tasks removed meanwhile may be missed.
    */
-  async *iterateTasks(options: IterateTasksOptions = {}): AsyncGenerator<Task, void, undefined> {
+  async *iterateTasks(
+    options: IterateTasksOptions = {},
+  ): AsyncGenerator<TaskSummary, void, undefined> {
     const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     if (!(Number.isInteger(pageSize) && pageSize > 0)) {
       throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);

@@ -4,11 +4,26 @@
  * imports it from `proxy-client/wire`, so it must stay free of runtime dependencies.
  */
 
-export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
+export const TASK_STATUSES = [
+  'pending',
+  'processing',
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-/** Statuses after which a task never changes again. */
-export const TERMINAL_STATUSES = ['completed', 'failed'] as const satisfies readonly TaskStatus[];
+/**
+ * Statuses after which a task never changes again: `cancelled` is stopped by
+ * `DELETE /task/:id`, `expired` was not started before its deadline.
+ */
+export const TERMINAL_STATUSES = [
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+] as const satisfies readonly TaskStatus[];
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
 export function isTaskStatus(value: unknown): value is TaskStatus {
@@ -29,7 +44,12 @@ export interface TaskResult {
   headers: Record<string, string | string[]>;
   body: unknown;
   body_encoding: BodyEncoding;
+  /** Size of the body as the target sent it, in bytes. */
+  body_bytes: number;
 }
+
+/** A result as lists carry it: everything but the body, which `GET /task/:id` gives. */
+export type TaskResultSummary = Omit<TaskResult, 'body'>;
 
 /** Why a task failed, when the reason is not just the target's status code. */
 export const TASK_ERROR_CODES = {
@@ -40,7 +60,7 @@ export const TASK_ERROR_CODES = {
   upstream_unreachable: 'The target host could not be resolved or reached',
   upstream_error: 'The upstream call failed for another reason',
   result_too_large: "The target's answer was larger than the configured result size limit",
-  interrupted: 'The proxy shut down before the upstream call finished',
+  interrupted: 'The proxy stopped (shut down or crashed) before the upstream call finished',
 } as const;
 export type TaskErrorCode = keyof typeof TASK_ERROR_CODES;
 
@@ -73,20 +93,20 @@ export interface Task {
   attempts: number;
 }
 
+/** A task as lists carry it: the result without its body. */
+export interface TaskSummary extends Omit<Task, 'result'> {
+  result: TaskResultSummary | null;
+}
+
 export interface TaskList {
-  tasks: Task[];
+  tasks: TaskSummary[];
   total: number;
   limit: number;
   offset: number;
 }
 
-export interface TaskCounts {
-  pending: number;
-  processing: number;
-  completed: number;
-  failed: number;
-  total: number;
-}
+/** How many tasks of each status are held now, and all of them. */
+export type TaskCounts = Record<TaskStatus, number> & { total: number };
 
 export interface Stats {
   /** Counts of the tasks held now. */
@@ -106,20 +126,29 @@ export interface Stats {
     submitted: number;
     completed: number;
     failed: number;
+    cancelled: number;
+    expired: number;
     rejected_queue_full: number;
     removed: number;
   };
+  /** Where tasks are kept: `memory`, `sqlite` (a file under the data dir) or `redis`. */
+  store: StoreKind;
   uptime_s: number;
   started_at: string;
   target: string;
   version: string;
 }
 
+export const STORE_KINDS = ['memory', 'sqlite', 'redis'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
 export interface HealthBody {
   success: true;
-  /** `ok` when the target answers; `degraded` when it cannot be reached. */
+  /** `ok` when the target answers and the store works; `degraded` when either fails. */
   status: 'ok' | 'degraded' | 'shutting_down';
   target: { url: string; reachable: boolean; latency_ms: number | null };
+  /** The task store: `available` false with the reason in `message` when it cannot be used. */
+  store: { kind: StoreKind; available: boolean; message: string | null };
 }
 
 export interface SubmitBody {
@@ -148,6 +177,7 @@ export const ERROR_CODES = {
   payload_too_large: 413,
   queue_full: 503,
   shutting_down: 503,
+  store_unavailable: 503,
   internal_error: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -290,7 +290,7 @@ describe('run', () => {
   it('rejects with TaskFailedError carrying the task when it failed', async () => {
     const failed = makeTask({
       status: 'failed',
-      result: { status_code: 500, headers: {}, body: 'boom', body_encoding: 'text' },
+      result: { status_code: 500, headers: {}, body: 'boom', body_encoding: 'text', body_bytes: 4 },
     });
     server.on('post', '/api/fail', submitReply());
     server.on('get', '/task/:id', taskReply(failed));

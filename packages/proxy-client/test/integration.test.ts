@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ProxyClient,
   QueueFullError,
-  type Task,
   TaskFailedError,
   TaskNotFoundError,
   type TaskStatus,
+  type TaskSummary,
   UnauthorizedError,
 } from '../src/index.js';
 
@@ -106,7 +106,7 @@ describe('against the real proxy-server', () => {
     const page = await client.listTasks({ status: 'completed', limit: 2 });
     expect(page.tasks).toHaveLength(2);
     expect(page.tasks.every((task) => task.status === 'completed')).toBe(true);
-    const all: Task[] = [];
+    const all: TaskSummary[] = [];
     for await (const task of client.iterateTasks({ pageSize: 2 })) all.push(task);
     expect(all.map((task) => task.task_id)).toEqual(expect.arrayContaining(ids));
     expect(new Set(all.map((task) => task.task_id)).size).toBe(all.length);

@@ -102,7 +102,7 @@ describe('the packed tarball, installed in an empty folder', () => {
   const expected = {
     queueSize: 7,
     error: ['QueueFullError', 4, true],
-    statuses: ['pending', 'processing', 'completed', 'failed'],
+    statuses: ['pending', 'processing', 'completed', 'failed', 'cancelled', 'expired'],
   };
 
   it('works through import(), with the proxy-client/wire subpath', async () => {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import type { AddressInfo } from 'node:net';
-import { isConfigError } from './config/config.js';
+import { isConfigError, type ProxyConfig } from './config/config.js';
 import { parseConfig } from './config/parse-config.js';
+import { isDataDirError } from './engine/sqlite/data-dir.js';
+import type { RecoveryReport } from './engine/task-backend.js';
 import { buildServer, shutdownServer } from './server.js';
 
 /** Past the grace period, closing may take this long before the process gives up waiting. */
@@ -23,10 +25,17 @@ async function main(): Promise<number> {
   }
 
   const { config } = parsed;
+  for (const warning of parsed.warnings)
+    process.stderr.write(`proxy-server: warning: ${warning}\n`);
   const app = buildServer(config);
   try {
     await app.listen({ host: config.listenHost, port: config.listenPort });
   } catch (error) {
+    if (isDataDirError(error)) {
+      process.stderr.write(`proxy-server: ${error.message}\n`);
+      await app.close();
+      return 2;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     process.stderr.write(
       `proxy-server: cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}\n`,
@@ -34,6 +43,9 @@ async function main(): Promise<number> {
     await app.close();
     return 1;
   }
+  process.stdout.write(
+    `proxy-server: ${describeStore(app.proxy.backend.kind, config, app.proxy.recovery)}\n`,
+  );
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(
@@ -55,6 +67,18 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => process.exit(1));
   await shutdownServer(app, config.shutdownGraceMs);
   return 0;
+}
+
+function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryReport | null): string {
+  if (config.store.kind === 'memory' || kind === 'memory') {
+    return 'tasks kept in memory (--store memory): they are lost when the process ends';
+  }
+  const where = config.store.kind === 'sqlite' ? ` under ${config.store.dataDir}` : '';
+  if (!recovery) return `tasks kept in ${kind}${where}`;
+  return (
+    `tasks kept in ${kind}${where}: ${recovery.total} held, ${recovery.pending} pending; ` +
+    `left processing by the last run: ${recovery.requeued} requeued, ${recovery.interrupted} interrupted`
+  );
 }
 
 main().then(

@@ -15,6 +15,8 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   payload_too_large: 'The request body is larger than the body limit',
   queue_full: 'The queue is full; retry after the time in the Retry-After header',
   shutting_down: 'The proxy is shutting down and takes no new tasks',
+  store_unavailable:
+    'The task store cannot be used right now; retry after the time in the Retry-After header',
   internal_error: 'The proxy failed unexpectedly',
 };
 

@@ -1,4 +1,5 @@
-/** proxy-server's public API: build the server, parse its command line, and its config types. */
+/** proxy-server's public API: build the server, parse its command line, its config and store types. */
+export { type Clock, systemClock } from './clock.js';
 export {
   ConfigError,
   effectiveConcurrency,
@@ -6,25 +7,57 @@ export {
   LOG_LEVELS,
   type LogLevel,
   type ProxyConfig,
+  type StoreConfig,
   type TargetConfig,
 } from './config/config.js';
 export { OPTIONS, type OptionSpec } from './config/options.js';
-export { type Environment, type ParsedCommandLine, parseConfig } from './config/parse-config.js';
-export { ERROR_MESSAGES, isProxyHttpError, ProxyHttpError } from './errors.js';
-export type { ProxyDeps } from './runtime.js';
-export { buildServer, type ServerDeps, shutdownServer } from './server.js';
-export { MemoryTaskStore } from './tasks/memory-task-store.js';
-export type { BinaryString, PackedHeaders } from './tasks/stored-request.js';
+export {
+  defaultDataDir,
+  type Environment,
+  type ParsedCommandLine,
+  parseConfig,
+} from './config/parse-config.js';
+export { createBackend } from './engine/create-backend.js';
+export { LocalBackend, type LocalBackendOptions } from './engine/local/local-backend.js';
 export type {
-  FinishListener,
+  OpenedRepository,
+  RepositoryCounts,
+  SummaryRow,
+  TaskRepository,
+  TaskRow,
+} from './engine/local/task-repository.js';
+export { MemoryRepository } from './engine/memory/memory-repository.js';
+export { DataDirError, isDataDirError } from './engine/sqlite/data-dir.js';
+export { SqliteRepository } from './engine/sqlite/sqlite-repository.js';
+export {
+  isStoreUnavailableError,
+  StoreUnavailableError,
+} from './engine/store-unavailable.js';
+export type { BinaryString, PackedHeaders } from './engine/stored-request.js';
+export type {
+  AdmitResult,
+  BackendCounts,
   ListQuery,
-  NewTask,
-  StoreCounts,
-  StoredResult,
-  StoredTask,
-  TaskOutcome,
+  RecoveryReport,
+  StoreHealth,
+  TaskBackend,
+  TaskEvent,
+  TaskEventListener,
+  TaskJob,
   TaskPage,
+  TaskProcessor,
+  TransitionEvent,
+} from './engine/task-backend.js';
+export type {
+  NewTask,
+  ResultSummary,
+  StoredResult,
+  TaskOutcome,
+  TaskRecord,
   TaskRequest,
-  TaskStore,
-} from './tasks/task-store.js';
+  TaskSummary,
+} from './engine/task-record.js';
+export { ERROR_MESSAGES, isProxyHttpError, ProxyHttpError } from './errors.js';
+export type { ProxyDeps, ProxyServices } from './proxy/proxy.js';
+export { buildServer, type ServerDeps, shutdownServer } from './server.js';
 export { VERSION } from './version.js';

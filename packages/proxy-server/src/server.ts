@@ -7,11 +7,11 @@ import { errorBody, sendError } from './errors.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
+import type { ProxyDeps } from './proxy/proxy.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/task.js';
 import { tasksRoutes } from './routes/tasks.js';
-import type { ProxyDeps } from './runtime.js';
 
 export interface ServerDeps extends ProxyDeps {
   /** Where log lines go instead of stdout (one JSON object per line). */
@@ -24,7 +24,7 @@ const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 
 /**
  * The proxy as a Fastify instance, ready for `inject` or `listen`; it never listens by itself.
- * Closing it shuts the workers down without grace; `shutdownServer` gives calls in flight time.
+ * Closing it cuts calls in flight off at once; `shutdownServer` gives them time to finish.
  */
 export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): FastifyInstance {
   const log: FastifyBaseLogger = deps.logStream

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'libsql';
 import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
-import { proxyServerBin, spawnProxyServer, waitFor } from 'test-support';
-import { describe, expect, it } from 'vitest';
+import { proxyServerBin, spawnProxyServer } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { OPTIONS } from '../src/index.js';
 import { startTarget } from './helper.js';
 
@@ -46,7 +50,7 @@ describe('proxy-server bin', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('prints the listening line, honours env twins and warns when workers and concurrency differ', async () => {
+  it('prints the listening line, honours env twins and warns when the user set workers and concurrency apart', async () => {
     const target = await startTarget();
     const proxy = await spawnProxyServer({
       args: ['--num-workers', '3', '--log-level', 'warn'],
@@ -59,7 +63,9 @@ describe('proxy-server bin', () => {
           'm',
         ),
       );
-      expect(proxy.output()).toContain('at most 2 upstream calls will be in flight');
+      expect(proxy.output()).toContain(
+        'proxy-server: warning: --num-workers 3 and --max-concurrent 2 differ: at most 2 upstream calls will be in flight',
+      );
       const stats = ((await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>).data;
       expect(stats).toMatchObject({
         max_concurrent: 2,
@@ -100,55 +106,129 @@ describe('proxy-server bin', () => {
   );
 });
 
-/** Niceness and name of each thread of process `pid`, from /proc (Linux). */
-function threadsOf(pid: number): { id: number; name: string; nice: number }[] {
-  return readdirSync(`/proc/${pid}/task`).map((id) => {
-    const stat = readFileSync(`/proc/${pid}/task/${id}/stat`, 'utf8');
-    // Fields after the parenthesised name; niceness is field 19 of stat.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const name = readFileSync(`/proc/${pid}/task/${id}/comm`, 'utf8').trim();
-    return { id: Number(id), name, nice: Number(fields[16]) };
-  });
-}
-
-describe.runIf(process.platform === 'linux')('--intake-nice (Linux)', () => {
-  it('runs every thread but the forwarding one at the given niceness', async () => {
+describe('proxy-server bin and its data dir', () => {
+  it('keeps tasks in SQLite under --data-dir by default and says where at start', async () => {
     const target = await startTarget();
+    const dataDir = await freshDir();
     const proxy = await spawnProxyServer({
-      args: ['--target-url', target.url, '--intake-nice', '7'],
+      args: ['--target-url', target.url, '--data-dir', dataDir],
     });
     try {
-      const pid = proxy.child.pid ?? 0;
-      await waitFor(() => threadsOf(pid).some((thread) => thread.nice === 7), {
-        what: 'threads reniced',
-      });
-      const threads = threadsOf(pid);
-      expect(threads.find((thread) => thread.id === pid)?.nice).toBe(7);
-      const fullPriority = threads.filter((thread) => thread.nice === getPriority());
-      expect(fullPriority).toHaveLength(1);
-      // Node 22+ names worker threads; Node 20 calls every thread "node".
-      expect(['node', 'proxy-server fo']).toContain(fullPriority[0]?.name);
-      expect(proxy.output()).toContain('every thread but the forwarding one yields the CPU');
+      expect(proxy.output()).toContain(
+        `proxy-server: tasks kept in sqlite under ${dataDir}: 0 held`,
+      );
+      expect(proxy.output()).not.toContain('warning');
+      expect(existsSync(join(dataDir, 'tasks.db'))).toBe(true);
+      const stats = ((await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>).data;
+      expect(stats.store).toBe('sqlite');
     } finally {
       await proxy.stop();
-      await target.close();
     }
   });
 
-  it('leaves every thread alone with 0', async () => {
+  it('says so when tasks are kept in memory', async () => {
     const target = await startTarget();
     const proxy = await spawnProxyServer({
-      args: ['--target-url', target.url, '--intake-nice', '0'],
-      env: { PROXY_LOG_LEVEL: 'info' },
+      args: ['--target-url', target.url, '--store', 'memory'],
     });
     try {
-      const pid = proxy.child.pid ?? 0;
-      await fetch(`${proxy.url}/health`);
-      expect(threadsOf(pid).every((thread) => thread.nice === getPriority())).toBe(true);
-      expect(proxy.output()).not.toContain('yields the CPU');
+      expect(proxy.output()).toContain('tasks kept in memory (--store memory)');
     } finally {
       await proxy.stop();
-      await target.close();
     }
   });
+
+  it('refuses a second proxy on the same data dir with one line, exit 2', async () => {
+    const target = await startTarget();
+    const dataDir = await freshDir();
+    const first = await spawnProxyServer({
+      args: ['--target-url', target.url, '--data-dir', dataDir],
+    });
+    try {
+      const second = runBin([
+        '--target-url',
+        target.url,
+        '--listen-port',
+        '0',
+        '--data-dir',
+        dataDir,
+      ]);
+      expect(second.status).toBe(2);
+      expect(second.stderr).toBe(
+        `proxy-server: the data dir ${dataDir} is in use by another proxy-server; give this one its own --data-dir\n`,
+      );
+      expect((await fetch(`${first.url}/health`)).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    const again = await spawnProxyServer({
+      args: ['--target-url', target.url, '--data-dir', dataDir],
+    });
+    await again.stop();
+  });
+
+  it('refuses a data dir it cannot create', async () => {
+    const dir = await freshDir();
+    await writeFile(join(dir, 'a-file'), 'x');
+    const result = runBin([
+      '--target-host',
+      'h',
+      '--listen-port',
+      '0',
+      '--data-dir',
+      join(dir, 'a-file', 'sub'),
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      /^proxy-server: cannot create the data dir .*a-file\/sub: ENOTDIR/,
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'a file that is not a database',
+      async (path: string) => writeFile(path, randomBytes(8192)),
+      /is not a readable task database/,
+    ],
+    [
+      'a database made by a newer proxy-server',
+      async (path: string) => {
+        const db = new Database(path);
+        db.exec(
+          'PRAGMA application_id = 1347573849; PRAGMA user_version = 99; CREATE TABLE future (x)',
+        );
+        db.close();
+      },
+      /has schema version 99, made by a newer proxy-server \(this one knows up to 1\)/,
+    ],
+    [
+      "another program's database",
+      async (path: string) => {
+        const db = new Database(path);
+        db.exec('CREATE TABLE accounts (id INTEGER)');
+        db.close();
+      },
+      /is a SQLite database of another program/,
+    ],
+  ])(
+    'refuses %s with one line, exit 2, and leaves the file as it was',
+    async (_what, make, message) => {
+      const dir = await freshDir();
+      const path = join(dir, 'tasks.db');
+      await make(path);
+      const before = await readFile(path);
+      const result = runBin(['--target-host', 'h', '--listen-port', '0', '--data-dir', dir]);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect((await readFile(path)).equals(before)).toBe(true);
+    },
+  );
 });
+
+async function freshDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'proxy-bin-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -1,4 +1,4 @@
-import type { DataBody, Stats, TaskList } from 'proxy-client/wire';
+import { type DataBody, type Stats, TASK_STATUSES, type TaskList } from 'proxy-client/wire';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startProxy, startTarget } from './helper.js';
 
@@ -47,6 +47,8 @@ describe('DELETE /tasks/cleanup', () => {
       processing: 1,
       completed: 1,
       failed: 1,
+      cancelled: 0,
+      expired: 0,
       total: 4,
     });
 
@@ -56,6 +58,8 @@ describe('DELETE /tasks/cleanup', () => {
       processing: 1,
       completed: 0,
       failed: 0,
+      cancelled: 0,
+      expired: 0,
       total: 2,
     });
     const stats = await getJson<Stats>(`${proxy.url}/stats`);
@@ -90,7 +94,7 @@ async function expectStatsAgreeWithList(url: string, expected: Stats['tasks']): 
   const stats = await getJson<Stats>(`${url}/stats`);
   expect(stats.tasks).toEqual(expected);
   expect((await getJson<TaskList>(`${url}/tasks?limit=1000`)).total).toBe(expected.total);
-  for (const status of ['pending', 'processing', 'completed', 'failed'] as const) {
+  for (const status of TASK_STATUSES) {
     const list = await getJson<TaskList>(`${url}/tasks?status=${status}&limit=1000`);
     expect(list.total).toBe(expected[status]);
     expect(list.tasks.length).toBe(expected[status]);

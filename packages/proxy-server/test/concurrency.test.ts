@@ -89,7 +89,15 @@ describe('a full queue', () => {
     const afterTask = await proxy.finished(((await after.json()) as SubmitBody).task_id);
     expect(afterTask.status).toBe('completed');
     const stats = await getStats(proxy.url);
-    expect(stats.tasks).toEqual({ pending: 0, processing: 0, completed: 8, failed: 0, total: 8 });
+    expect(stats.tasks).toEqual({
+      pending: 0,
+      processing: 0,
+      completed: 8,
+      failed: 0,
+      cancelled: 0,
+      expired: 0,
+      total: 8,
+    });
     expect(stats.totals).toMatchObject({ submitted: 8, completed: 8, rejected_queue_full: 1 });
   });
 });

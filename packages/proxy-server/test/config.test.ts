@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, OPTIONS, type ProxyConfig, parseConfig, VERSION } from '../src/index.js';
 
-const run = (argv: string[], env: Record<string, string> = {}): ProxyConfig => {
+const run = (argv: string[], env: Record<string, string> = { HOME: '/home/ada' }): ProxyConfig => {
   const parsed = parseConfig(argv, env);
   if (parsed.kind !== 'run') throw new Error('expected a config');
   return parsed.config;
@@ -34,9 +34,23 @@ describe('parseConfig', () => {
       apiKey: null,
       corsOrigins: null,
       logLevel: 'info',
-      intakeNice: 10,
+      store: {
+        kind: 'sqlite',
+        dataDir: '/home/ada/.local/state/proxy-server',
+        synchronous: 'normal',
+      },
+      requeueInterrupted: false,
       shutdownGraceMs: 30_000,
     } satisfies ProxyConfig);
+  });
+
+  it('keeps the SQLite store under XDG_STATE_HOME when it is set, else under HOME', () => {
+    expect(run(['--target-host', 'h'], { XDG_STATE_HOME: '/var/state' }).store).toMatchObject({
+      dataDir: '/var/state/proxy-server',
+    });
+    expect(run(['--target-host', 'h'], { HOME: '/root' }).store).toMatchObject({
+      dataDir: '/root/.local/state/proxy-server',
+    });
   });
 
   it('takes a flag over its env twin, and the env twin over the default', () => {
@@ -76,8 +90,14 @@ describe('parseConfig', () => {
     [['--retention', '0'], { retentionMs: null }],
     [['--retention', '0.5'], { retentionMs: 1_800_000 }],
     [['--shutdown-grace', '0'], { shutdownGraceMs: 0 }],
-    [['--intake-nice', '0'], { intakeNice: 0 }],
-    [['--intake-nice', '19'], { intakeNice: 19 }],
+    [['--store', 'memory'], { store: { kind: 'memory' } }],
+    [
+      ['--store', 'SQLite', '--data-dir', '/srv/tasks'],
+      { store: { kind: 'sqlite', dataDir: '/srv/tasks' } },
+    ],
+    [['--data-dir', 'relative/dir'], { store: { dataDir: `${process.cwd()}/relative/dir` } }],
+    [['--sqlite-synchronous', 'full'], { store: { synchronous: 'full' } }],
+    [['--requeue-interrupted'], { requeueInterrupted: true }],
     [
       ['--cors-origin', 'https://a.example, http://b.example:8080'],
       { corsOrigins: ['https://a.example', 'http://b.example:8080'] },
@@ -101,8 +121,12 @@ describe('parseConfig', () => {
     [['--max-concurrent', 'abc'], "--max-concurrent must be a whole number ≥ 1, got 'abc'"],
     [['--max-concurrent', '0'], "--max-concurrent must be a whole number ≥ 1, got '0'"],
     [['--num-workers', '2.5'], "--num-workers must be a whole number ≥ 1, got '2.5'"],
-    [['--intake-nice', '20'], "--intake-nice must be a whole number from 0 to 19, got '20'"],
-    [['--intake-nice', '-5'], "--intake-nice must be a whole number from 0 to 19, got '-5'"],
+    [['--store', 'postgres'], "--store must be one of sqlite, memory, got 'postgres'"],
+    [
+      ['--sqlite-synchronous', 'off'],
+      "--sqlite-synchronous must be one of normal, full, got 'off'",
+    ],
+    [['--requeue-interrupted', 'yes'], 'too many arguments. Expected 0 arguments but got 1.'],
     [['--max-queue-size', '-1'], "--max-queue-size must be a whole number ≥ 1, got '-1'"],
     [['--target-port', '70000'], "--target-port must be a port from 0 to 65535, got '70000'"],
     [
@@ -150,6 +174,31 @@ describe('parseConfig', () => {
     [['extra'], 'too many arguments. Expected 0 arguments but got 1.'],
   ])('rejects %j with one line naming the flag', (argv, message) => {
     expect(errorOf(['--target-host', 'h', ...argv])).toBe(message);
+  });
+
+  it('reads the switch --requeue-interrupted from its env twin as true or false', () => {
+    expect(
+      run(['--target-host', 'h'], { PROXY_REQUEUE_INTERRUPTED: 'true' }).requeueInterrupted,
+    ).toBe(true);
+    expect(run(['--target-host', 'h'], { PROXY_REQUEUE_INTERRUPTED: '0' }).requeueInterrupted).toBe(
+      false,
+    );
+    expect(errorOf(['--target-host', 'h'], { PROXY_REQUEUE_INTERRUPTED: 'maybe' })).toBe(
+      "PROXY_REQUEUE_INTERRUPTED (--requeue-interrupted) must be true or false, got 'maybe'",
+    );
+  });
+
+  it('warns when the user set workers or concurrency and the two differ, not on the defaults', () => {
+    const warningsOf = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseConfig(['--target-host', 'h', ...argv], env);
+      return parsed.kind === 'run' ? parsed.warnings : [];
+    };
+    expect(warningsOf([])).toEqual([]);
+    expect(warningsOf(['--num-workers', '10'])).toEqual([]);
+    expect(warningsOf(['--max-concurrent', '20'])).toEqual([
+      '--num-workers 5 and --max-concurrent 20 differ: at most 5 upstream calls will be in flight',
+    ]);
+    expect(warningsOf([], { PROXY_NUM_WORKERS: '2' })).toHaveLength(1);
   });
 
   it('names the environment variable when the bad value came from it', () => {

@@ -1,15 +1,22 @@
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
+import { type DataBody, isTerminalStatus, type SubmitBody, type Task } from 'proxy-client/wire';
 import { type SlowTarget, type SlowTargetOptions, startSlowTarget } from 'slow-target';
 import { waitFor } from 'test-support';
 import { onTestFinished } from 'vitest';
 import { parseConfig } from '../src/config/parse-config.js';
 import { buildServer, type ProxyConfig, type ServerDeps } from '../src/index.js';
 
-/** The config the bin would build from these flags, silent unless a test asks for logs. */
+/**
+ * The config the bin would build from these flags, silent unless a test asks for logs, and in
+ * memory unless a test names a store.
+ */
 export function configFor(target: string, flags: string[] = []): ProxyConfig {
-  const parsed = parseConfig(['--target-url', target, '--log-level', 'silent', ...flags], {});
+  const store = flags.includes('--store') ? [] : ['--store', 'memory'];
+  const parsed = parseConfig(
+    ['--target-url', target, '--log-level', 'silent', ...store, ...flags],
+    {},
+  );
   if (parsed.kind !== 'run') throw new Error('flags asked for help, not a config');
   return parsed.config;
 }
@@ -42,8 +49,7 @@ export async function startProxy(
   } = {},
 ): Promise<TestServer> {
   const config = { ...configFor(target, options.flags), ...options.config };
-  // Tests run from source, where the forwarding thread's entry is not built: they forward inline.
-  const app = buildServer(config, { forwarding: 'inline', ...options.deps });
+  const app = buildServer(config, options.deps);
   onTestFinished(() => app.close());
   let url = '';
   if (options.listen) {
@@ -83,7 +89,7 @@ export async function startProxy(
       return waitFor(
         async () => {
           const task = await server.getTask(id);
-          return task.status === 'completed' || task.status === 'failed' ? task : undefined;
+          return isTerminalStatus(task.status) ? task : undefined;
         },
         { timeoutMs, what: `task ${id} to finish` },
       );

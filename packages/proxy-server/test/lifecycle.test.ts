@@ -139,7 +139,7 @@ describe('task lifecycle', () => {
     expect(task.duration_ms).toBeLessThan(1500);
   });
 
-  it('logs one line per transition, each with the task id', async () => {
+  it('logs one line per transition, each with the task id, a failure as a warning', async () => {
     const target = await startTarget();
     const lines: { msg: string; taskId?: string; level: number }[] = [];
     const proxy = await startProxy(target.url, {
@@ -155,7 +155,11 @@ describe('task lifecycle', () => {
       lines.filter((line) => line.taskId === id).map((line) => line.msg);
     expect(about(ok)).toEqual(['task created', 'task processing', 'task completed']);
     expect(about(bad)).toEqual(['task created', 'task processing', 'task failed']);
-    expect(lines.every((line) => line.level === 30 || !line.taskId)).toBe(true);
+    const levelOf = (id: string, msg: string) =>
+      lines.find((line) => line.taskId === id && line.msg === msg)?.level;
+    expect(levelOf(ok, 'task completed')).toBe(30);
+    expect(levelOf(bad, 'task processing')).toBe(30);
+    expect(levelOf(bad, 'task failed')).toBe(40);
   });
 
   it('switches undici’s header and body timeouts off on every upstream call', async () => {

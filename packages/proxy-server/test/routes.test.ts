@@ -200,6 +200,7 @@ describe('GET /health', () => {
       success: true,
       status: 'degraded',
       target: { url: CLOSED_TARGET, reachable: false, latency_ms: null },
+      store: { kind: 'memory', available: true, message: null },
     });
   });
 });

@@ -31,14 +31,14 @@ describe('graceful shutdown', () => {
     expect(cutOff.started_at).not.toBeNull();
     await closed;
 
-    const { store } = proxy.app.proxy;
-    expect(await store.get(quick)).toMatchObject({ status: 'completed' });
-    expect(await store.get(queued)).toMatchObject({
+    const { backend } = proxy.app.proxy;
+    expect(await backend.get(quick)).toMatchObject({ status: 'completed' });
+    expect(await backend.get(queued)).toMatchObject({
       status: 'failed',
       startedAt: null,
       error: { code: 'interrupted' },
     });
-    expect(await store.counts()).toMatchObject({
+    expect(await backend.counts()).toMatchObject({
       pending: 0,
       processing: 0,
       completed: 1,
@@ -53,7 +53,7 @@ describe('graceful shutdown', () => {
     const id = await proxy.submit('/api/long?seconds=30');
     await waitForTargetInFlight(target, 1);
     await proxy.app.close();
-    expect(await proxy.app.proxy.store.get(id)).toMatchObject({
+    expect(await proxy.app.proxy.backend.get(id)).toMatchObject({
       status: 'failed',
       error: { code: 'interrupted' },
     });

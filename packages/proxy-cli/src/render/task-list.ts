@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { Task, TaskList } from 'proxy-client/wire';
+import type { TaskList, TaskSummary } from 'proxy-client/wire';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { makeTable } from './table.js';
@@ -8,7 +8,11 @@ import { makeTable } from './table.js';
 const MAX_REQUEST_CHARS = 36;
 
 /** Tasks as a table, newest first as the proxy sends them. */
-export function renderTaskTable(tasks: readonly Task[], color: ChalkInstance, now: number): string {
+export function renderTaskTable(
+  tasks: readonly TaskSummary[],
+  color: ChalkInstance,
+  now: number,
+): string {
   const table = makeTable(color, ['task id', 'status', 'request', 'age', 'took', 'code']);
   for (const task of tasks) {
     table.push([

@@ -17,7 +17,13 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     is_long_task: false,
     result:
       status === 'completed'
-        ? { status_code: 200, headers: {}, body: { ok: true }, body_encoding: 'json' }
+        ? {
+            status_code: 200,
+            headers: {},
+            body: { ok: true },
+            body_encoding: 'json',
+            body_bytes: 11,
+          }
         : null,
     error: null,
     queue_position: status === 'pending' ? 1 : null,

@@ -24,11 +24,13 @@ export interface ProxyConfig {
   /** Origins allowed by CORS; null turns CORS off, `['*']` allows any origin. */
   corsOrigins: string[] | null;
   logLevel: LogLevel;
+  /** Where tasks are kept. */
+  store: StoreConfig;
   /**
-   * Linux: niceness given to every thread of the process but the forwarding thread, so that under
-   * CPU contention the calls holding slots at the target come first; 0 leaves all threads equal.
+   * Tasks cut off by a shutdown or left processing by a crash go back to the queue (at least
+   * once: for idempotent targets) instead of failing `interrupted`.
    */
-  intakeNice: number;
+  requeueInterrupted: boolean;
   /** How long in-flight upstream calls may run on after SIGINT/SIGTERM. */
   shutdownGraceMs: number;
 }
@@ -41,6 +43,17 @@ export interface TargetConfig {
   /** origin + basePath, for people and `/stats`. */
   url: string;
 }
+
+/** `memory`: nothing survives the process. `sqlite`: one file under `dataDir`. */
+export type StoreConfig =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; dataDir: string; synchronous: SqliteSynchronous };
+
+export const STORE_CHOICES = ['sqlite', 'memory'] as const;
+export type StoreChoice = (typeof STORE_CHOICES)[number];
+
+export const SQLITE_SYNCHRONOUS = ['normal', 'full'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,11 +1,24 @@
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { ConfigError, type ProxyConfig, type TargetConfig } from './config.js';
+import {
+  ConfigError,
+  type ProxyConfig,
+  type SqliteSynchronous,
+  type StoreChoice,
+  type StoreConfig,
+  type TargetConfig,
+} from './config.js';
 import { OPTIONS, type OptionSpec } from './options.js';
 
 /** What the command line asks for: run with a config, or print help/version and stop. */
 export type ParsedCommandLine =
-  | { kind: 'run'; config: ProxyConfig }
+  | {
+      kind: 'run';
+      config: ProxyConfig;
+      /** What the user should hear about the settings they chose; one line each. */
+      warnings: string[];
+    }
   | { kind: 'print'; text: string };
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -13,7 +26,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const HELP_FOOTER = `
 Every flag has the environment twin shown; a flag wins over its environment variable, which wins
 over the default. Effective upstream concurrency is min(--num-workers, --max-concurrent): the
-proxy warns at start when the two differ.`;
+proxy warns at start when you set either and the two differ.`;
 
 /**
  * Turns the user's arguments (without `node` and the script) and an environment into a validated
@@ -38,7 +51,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     });
   const commanderOptions = new Map<OptionSpec<unknown>, Option>();
   for (const spec of Object.values(OPTIONS) as OptionSpec<unknown>[]) {
-    const option = new Option(`--${spec.name} ${spec.arg}`, spec.help).env(spec.env);
+    const option = new Option(`--${spec.name} ${spec.arg}`.trim(), spec.help).env(spec.env);
     // Shown in --help only: precedence and defaults are applied below, from OPTIONS.
     if (spec.defaultText !== undefined) option.default(spec.default, spec.defaultText);
     program.addOption(option);
@@ -55,6 +68,10 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     throw new ConfigError(oneLine(error.message.replace(/^error: /, '')));
   }
 
+  const isSet = (spec: OptionSpec<unknown>): boolean => {
+    const key = commanderOptions.get(spec)?.attributeName() ?? spec.name;
+    return program.getOptionValueSource(key) === 'cli' || (env[spec.env] ?? '') !== '';
+  };
   const read = <T>(spec: OptionSpec<T>): T => {
     const key = commanderOptions.get(spec as OptionSpec<unknown>)?.attributeName() ?? spec.name;
     // Commander reads process.env itself; only a value typed on the command line is taken from
@@ -86,12 +103,26 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     apiKey: read(OPTIONS.apiKey),
     corsOrigins: read(OPTIONS.corsOrigin),
     logLevel: read(OPTIONS.logLevel),
-    intakeNice: read(OPTIONS.intakeNice),
+    store: storeOf(
+      read(OPTIONS.store),
+      read(OPTIONS.dataDir),
+      read(OPTIONS.sqliteSynchronous),
+      env,
+    ),
+    requeueInterrupted: read(OPTIONS.requeueInterrupted),
     shutdownGraceMs: read(OPTIONS.shutdownGrace),
   };
   // Last, so that a bad value anywhere is reported before a missing target.
   const target = resolveTarget(targetUrl, targetHost, targetPort);
-  return { kind: 'run', config: { target, ...config } };
+  const warnings: string[] = [];
+  const { numWorkers, maxConcurrent } = config;
+  if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
+    warnings.push(
+      `--num-workers ${numWorkers} and --max-concurrent ${maxConcurrent} differ: at most ` +
+        `${Math.min(numWorkers, maxConcurrent)} upstream calls will be in flight`,
+    );
+  }
+  return { kind: 'run', config: { target, ...config }, warnings };
 }
 
 function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
@@ -100,6 +131,22 @@ function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
     throw new ConfigError(`${label} must be ${spec.parser.expected}, got '${oneLine(raw)}'`);
   }
   return value;
+}
+
+function storeOf(
+  kind: StoreChoice,
+  dataDir: string | null,
+  synchronous: SqliteSynchronous,
+  env: Environment,
+): StoreConfig {
+  if (kind === 'memory') return { kind };
+  return { kind, dataDir: dataDir ?? defaultDataDir(env), synchronous };
+}
+
+/** Where state belongs by the XDG base directory spec, else under the working directory. */
+export function defaultDataDir(env: Environment): string {
+  const stateHome = env.XDG_STATE_HOME || (env.HOME ? join(env.HOME, '.local', 'state') : null);
+  return resolve(stateHome ?? '.', 'proxy-server');
 }
 
 function resolveTarget(url: TargetConfig | null, host: string | null, port: number): TargetConfig {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { LOG_LEVELS, type LogLevel, type TargetConfig } from './config.js';
 
 /**
@@ -103,6 +104,35 @@ export const targetUrl: ValueParser<TargetConfig> = {
     }
     const basePath = url.pathname.replace(/\/+$/, '');
     return { origin: url.origin, basePath, url: url.origin + basePath };
+  },
+};
+
+/** One of a fixed set of words, case-insensitive. */
+export function oneOf<T extends string>(choices: readonly T[]): ValueParser<T> {
+  return {
+    expected: `one of ${choices.join(', ')}`,
+    parse: (raw) => choices.find((choice) => choice === raw.trim().toLowerCase()),
+  };
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** A switch: given alone on the command line, or true/false (1/0, yes/no) in the environment. */
+export const boolean: ValueParser<boolean> = {
+  expected: 'true or false',
+  parse(raw) {
+    const word = raw.trim().toLowerCase();
+    return TRUE.has(word) ? true : FALSE.has(word) ? false : undefined;
+  },
+};
+
+/** A directory path, made absolute against the working directory. */
+export const directory: ValueParser<string> = {
+  expected: 'a directory path',
+  parse(raw) {
+    const path = raw.trim();
+    return path === '' || path.includes('\0') ? undefined : resolve(path);
   },
 };
 

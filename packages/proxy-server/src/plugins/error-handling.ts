@@ -1,7 +1,11 @@
 import type { FastifyBaseLogger, FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ErrorCode } from 'proxy-client/wire';
+import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { isProxyHttpError, sendError } from '../errors.js';
+
+/** Seconds a client waits before trying again when the store failed: it usually comes back. */
+const STORE_RETRY_AFTER_S = '5';
 
 const VALIDATION_CODES: Record<string, ErrorCode> = {
   params: 'invalid_task_id',
@@ -10,14 +14,24 @@ const VALIDATION_CODES: Record<string, ErrorCode> = {
 
 /**
  * Every error leaves as the envelope: our own coded errors as they are, schema failures as
- * invalid_task_id / invalid_query / bad_request, Fastify's own 4xx (bad content-length, body too
- * large, ...) as bad_request or payload_too_large, anything else as internal_error.
+ * invalid_task_id / invalid_query / bad_request, a store that cannot be used as
+ * store_unavailable, Fastify's own 4xx (bad content-length, body too large, ...) as bad_request
+ * or payload_too_large, anything else as internal_error.
  */
 export const errorHandling = fp<{ log: FastifyBaseLogger }>(
   async (app, { log }) => {
     app.setErrorHandler<FastifyError>((error, request, reply) => {
       if (isProxyHttpError(error))
         return sendError(reply, error.code, error.message, error.headers);
+      if (isStoreUnavailableError(error)) {
+        log.warn(
+          { err: error, method: request.method, url: request.url },
+          'task store unavailable',
+        );
+        return sendError(reply, 'store_unavailable', error.message, {
+          'retry-after': STORE_RETRY_AFTER_S,
+        });
+      }
       if (error.validation) {
         const code = VALIDATION_CODES[error.validationContext ?? ''] ?? 'bad_request';
         if (code !== 'invalid_task_id') return sendError(reply, code, error.message);

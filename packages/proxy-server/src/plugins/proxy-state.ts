@@ -1,12 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ProxyConfig } from '../config/config.js';
-import { type ProxyDeps, ProxyRuntime } from '../runtime.js';
+import { createProxy, type ProxyDeps, type ProxyServices } from '../proxy/proxy.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The queue, store, workers and upstream client shared by every route. */
-    proxy: ProxyRuntime;
+    /** The proxy's units (admission, task views, stats, ...) shared by every route. */
+    proxy: ProxyServices;
   }
 }
 
@@ -16,12 +16,21 @@ export interface ProxyStateOptions {
   log: FastifyBaseLogger;
 }
 
-/** Builds the shared runtime once per server and ties its shutdown to the server's close. */
+/**
+ * Builds the proxy's units once per server, opens the task store when the server gets ready
+ * (so a store that cannot be opened fails `ready()`/`listen()`), and closes it with the server.
+ */
 export const proxyState = fp<ProxyStateOptions>(
   async (app, { config, deps, log }) => {
-    const runtime = new ProxyRuntime(config, deps, log);
-    app.decorate('proxy', runtime);
-    app.addHook('onClose', async () => runtime.close());
+    const proxy = createProxy(config, deps, log);
+    app.decorate('proxy', proxy);
+    app.addHook('onClose', async () => proxy.close());
+    try {
+      await proxy.open();
+    } catch (error) {
+      await proxy.close();
+      throw error;
+    }
   },
   { name: 'proxy-state', fastify: '5.x' },
 );

@@ -49,12 +49,12 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/stats',
     { schema: { response: { 200: statsBodySchema, ...errorResponses } } },
-    async (): Promise<DataBody<Stats>> => ({ success: true, data: await app.proxy.stats() }),
+    async (): Promise<DataBody<Stats>> => ({ success: true, data: await app.proxy.stats.read() }),
   );
 
   app.get(
     '/health',
     { schema: { response: { 200: healthBodySchema, ...errorResponses } } },
-    async (): Promise<HealthBody> => app.proxy.health(),
+    async (): Promise<HealthBody> => app.proxy.health.check(),
   );
 }

@@ -26,7 +26,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       schema: { response: { 202: submitBodySchema, ...errorResponses } },
     },
     async (request, reply) => {
-      const submitted = await app.proxy.submit({
+      const submitted = await app.proxy.admission.submit({
         method: request.method,
         path: originForm(request.url),
         rawHeaders: request.raw.rawHeaders,

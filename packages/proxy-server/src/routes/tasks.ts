@@ -7,7 +7,6 @@ import {
   listQuerySchema,
   taskListBodySchema,
 } from '../schemas/wire-schemas.js';
-import { toWireTask } from '../tasks/wire-task.js';
 
 interface ListRoute {
   Querystring: { status?: TaskStatus; limit: number; offset: number };
@@ -31,17 +30,8 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request): Promise<DataBody<TaskList>> => {
       const { status, limit, offset } = request.query;
-      const page = await app.proxy.store.list({ status, limit, offset });
-      const context = app.proxy.wireContext();
-      return {
-        success: true,
-        data: {
-          tasks: page.tasks.map((task) => toWireTask(task, context)),
-          total: page.total,
-          limit,
-          offset,
-        },
-      };
+      const page = await app.proxy.tasks.list({ status, limit, offset });
+      return { success: true, data: { ...page, limit, offset } };
     },
   );
 
@@ -54,7 +44,7 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request): Promise<DataBody<{ removed: number }>> => {
-      const removed = await app.proxy.removeFinishedOlderThan(
+      const removed = await app.proxy.housekeeping.removeFinishedOlderThan(
         request.query.max_age_hours * HOUR_MS,
       );
       return { success: true, data: { removed } };

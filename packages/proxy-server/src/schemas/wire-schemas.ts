@@ -1,4 +1,10 @@
-import { MAX_WAIT_SECONDS, TASK_STATUSES } from 'proxy-client/wire';
+import {
+  ERROR_CODES,
+  MAX_WAIT_SECONDS,
+  STORE_KINDS,
+  TASK_ERROR_CODES,
+  TASK_STATUSES,
+} from 'proxy-client/wire';
 
 /**
  * JSON schemas of the wire contract (`proxy-client/wire`), for request validation and for
@@ -11,62 +17,84 @@ const success = { type: 'boolean' } as const;
 export const errorBodySchema = {
   type: 'object',
   required: ['success', 'error', 'message'],
-  properties: { success, error: string, message: string },
+  properties: {
+    success,
+    error: { type: 'string', enum: Object.keys(ERROR_CODES) },
+    message: string,
+  },
 } as const;
 
 /** Every route answers its errors with the envelope. */
 export const errorResponses = { '4xx': errorBodySchema, '5xx': errorBodySchema } as const;
 
-const taskSchema = {
-  type: 'object',
-  required: [
-    'task_id',
-    'status',
-    'method',
-    'path',
-    'created_at',
-    'started_at',
-    'completed_at',
-    'is_long_task',
-    'result',
-    'error',
-    'queue_position',
-    'estimated_start_at',
-    'queue_ms',
-    'duration_ms',
-    'attempts',
-  ],
-  properties: {
-    task_id: string,
-    status: string,
-    method: string,
-    path: string,
-    created_at: string,
-    started_at: nullableString,
-    completed_at: nullableString,
-    is_long_task: { type: 'boolean' },
-    result: {
-      type: ['object', 'null'],
-      required: ['status_code', 'headers', 'body', 'body_encoding'],
-      properties: {
-        status_code: { type: 'integer' },
-        headers: { type: 'object', additionalProperties: true },
-        body: {},
-        body_encoding: string,
-      },
-    },
-    error: {
-      type: ['object', 'null'],
-      required: ['code', 'message'],
-      properties: { code: string, message: string },
-    },
-    queue_position: { type: ['integer', 'null'] },
-    estimated_start_at: nullableString,
-    queue_ms: { type: 'number' },
-    duration_ms: { type: ['number', 'null'] },
-    attempts: { type: 'integer' },
-  },
+const status = { type: 'string', enum: [...TASK_STATUSES] } as const;
+const bodyEncoding = { type: 'string', enum: ['json', 'text', 'base64'] } as const;
+
+const resultSummaryProperties = {
+  status_code: { type: 'integer' },
+  headers: { type: 'object', additionalProperties: true },
+  body_encoding: bodyEncoding,
+  body_bytes: { type: 'integer' },
 } as const;
+
+const taskFields = (result: object) =>
+  ({
+    type: 'object',
+    required: [
+      'task_id',
+      'status',
+      'method',
+      'path',
+      'created_at',
+      'started_at',
+      'completed_at',
+      'is_long_task',
+      'result',
+      'error',
+      'queue_position',
+      'estimated_start_at',
+      'queue_ms',
+      'duration_ms',
+      'attempts',
+    ],
+    properties: {
+      task_id: string,
+      status,
+      method: string,
+      path: string,
+      created_at: string,
+      started_at: nullableString,
+      completed_at: nullableString,
+      is_long_task: { type: 'boolean' },
+      result,
+      error: {
+        type: ['object', 'null'],
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', enum: Object.keys(TASK_ERROR_CODES) },
+          message: string,
+        },
+      },
+      queue_position: { type: ['integer', 'null'] },
+      estimated_start_at: nullableString,
+      queue_ms: { type: 'number' },
+      duration_ms: { type: ['number', 'null'] },
+      attempts: { type: 'integer' },
+    },
+  }) as const;
+
+const taskSchema = taskFields({
+  type: ['object', 'null'],
+  required: ['status_code', 'headers', 'body', 'body_encoding', 'body_bytes'],
+  properties: { ...resultSummaryProperties, body: {} },
+});
+
+/** A task in a list: its result without the body. */
+const taskSummarySchema = taskFields({
+  type: ['object', 'null'],
+  required: ['status_code', 'headers', 'body_encoding', 'body_bytes'],
+  properties: resultSummaryProperties,
+});
 
 const dataBody = <T extends object>(data: T) =>
   ({
@@ -81,7 +109,7 @@ export const taskListBodySchema = dataBody({
   type: 'object',
   required: ['tasks', 'total', 'limit', 'offset'],
   properties: {
-    tasks: { type: 'array', items: taskSchema },
+    tasks: { type: 'array', items: taskSummarySchema },
     total: { type: 'integer' },
     limit: { type: 'integer' },
     offset: { type: 'integer' },
@@ -111,6 +139,7 @@ export const submitBodySchema = {
 } as const;
 
 const count = { type: 'integer' } as const;
+const storeKind = { type: 'string', enum: [...STORE_KINDS] } as const;
 
 export const statsBodySchema = dataBody({
   type: 'object',
@@ -125,6 +154,7 @@ export const statsBodySchema = dataBody({
     'long_tasks',
     'avg_processing_ms',
     'totals',
+    'store',
     'uptime_s',
     'started_at',
     'target',
@@ -133,12 +163,9 @@ export const statsBodySchema = dataBody({
   properties: {
     tasks: {
       type: 'object',
-      required: ['pending', 'processing', 'completed', 'failed', 'total'],
+      required: [...TASK_STATUSES, 'total'],
       properties: {
-        pending: count,
-        processing: count,
-        completed: count,
-        failed: count,
+        ...Object.fromEntries(TASK_STATUSES.map((name) => [name, count])),
         total: count,
       },
     },
@@ -152,15 +179,26 @@ export const statsBodySchema = dataBody({
     avg_processing_ms: { type: ['number', 'null'] },
     totals: {
       type: 'object',
-      required: ['submitted', 'completed', 'failed', 'rejected_queue_full', 'removed'],
+      required: [
+        'submitted',
+        'completed',
+        'failed',
+        'cancelled',
+        'expired',
+        'rejected_queue_full',
+        'removed',
+      ],
       properties: {
         submitted: count,
         completed: count,
         failed: count,
+        cancelled: count,
+        expired: count,
         rejected_queue_full: count,
         removed: count,
       },
     },
+    store: storeKind,
     uptime_s: { type: 'number' },
     started_at: string,
     target: string,
@@ -170,10 +208,15 @@ export const statsBodySchema = dataBody({
 
 export const healthBodySchema = {
   type: 'object',
-  required: ['success', 'status', 'target'],
+  required: ['success', 'status', 'target', 'store'],
   properties: {
     success,
-    status: string,
+    status: { type: 'string', enum: ['ok', 'degraded', 'shutting_down'] },
+    store: {
+      type: 'object',
+      required: ['kind', 'available', 'message'],
+      properties: { kind: storeKind, available: { type: 'boolean' }, message: nullableString },
+    },
     target: {
       type: 'object',
       required: ['url', 'reachable', 'latency_ms'],

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { BodyEncoding } from 'proxy-client/wire';
-import type { StoredResult } from '../tasks/task-store.js';
+import type { StoredResult } from '../engine/task-record.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b|\/json\b/i;
 const TEXT_TYPE =

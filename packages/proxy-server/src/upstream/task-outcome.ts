@@ -1,4 +1,4 @@
-import type { TaskOutcome } from '../tasks/task-store.js';
+import type { TaskOutcome } from '../engine/task-record.js';
 import { taskError } from './error-codes.js';
 import { storedBodyOf } from './result-body.js';
 import type { UpstreamOutcome } from './upstream-call.js';
@@ -9,6 +9,7 @@ export function taskOutcomeOf(outcome: UpstreamOutcome): TaskOutcome {
   const result = {
     statusCode: outcome.statusCode,
     headers: outcome.headers,
+    bodyBytes: outcome.body.length,
     ...storedBodyOf(outcome.body, outcome.contentType),
   };
   if (outcome.statusCode >= 200 && outcome.statusCode < 300) {

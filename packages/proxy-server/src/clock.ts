@@ -1,0 +1,17 @@
+/** Time and timers, injected so tests can drive them; `systemClock` outside tests. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): Timer;
+  clearTimeout(timer: Timer): void;
+}
+
+/** A pending timer; `unref` lets the process exit while it waits. */
+export interface Timer {
+  unref?(): unknown;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};

@@ -1,0 +1,525 @@
+import { isTerminalStatus } from 'proxy-client/wire';
+import { type Clock, systemClock, type Timer } from '../../clock.js';
+import { taskError } from '../../upstream/error-codes.js';
+import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
+import { storeUnavailable } from '../store-unavailable.js';
+import type {
+  AdmitResult,
+  BackendCounts,
+  ListQuery,
+  RecoveryReport,
+  StoreHealth,
+  TaskBackend,
+  TaskEvent,
+  TaskEventListener,
+  TaskPage,
+  TaskProcessor,
+} from '../task-backend.js';
+import type { NewTask, TaskOutcome, TaskRecord, TaskRequest, TaskSummary } from '../task-record.js';
+import { type InLine, PendingLine } from './pending-line.js';
+import type { SummaryRow, TaskRepository, TaskRow } from './task-repository.js';
+
+export interface LocalBackendOptions {
+  /** Most upstream calls in flight at once. */
+  concurrency: number;
+  /** Most tasks waiting in line; one more is refused. */
+  maxQueueSize: number;
+  /** Processing time after which a task counts as long. */
+  longTaskThresholdMs: number;
+  /**
+   * Tasks cut off by a shutdown or left processing by a dead process go back to the queue
+   * instead of failing `interrupted` (only where the store outlives the process).
+   */
+  requeueInterrupted: boolean;
+  clock?: Clock;
+  /** Hears the store failures the backend recovers from (it retries), for the log. */
+  onError?: (error: unknown, doing: string) => void;
+}
+
+/** A task whose upstream call is in flight. */
+interface Running {
+  readonly id: string;
+  readonly startedAt: number;
+  readonly controller: AbortController;
+  /** Set when the backend aborted the call itself. */
+  stoppedForShutdown: boolean;
+}
+
+/** What to do once the writes of one batch are committed, or could not be. */
+interface AfterCommit {
+  committed(): void;
+  failed(error: unknown): void;
+}
+
+/** A finish that could not be saved yet; retried until it is. */
+interface UnsavedFinish {
+  outcome: TaskOutcome;
+  completedAt: number;
+  isLong: boolean;
+}
+
+const NOT_STARTED: TaskOutcome = {
+  status: 'failed',
+  result: null,
+  error: taskError('interrupted', 'the proxy shut down before the task started'),
+};
+const LEFT_BY_DEAD_PROCESS: TaskOutcome = {
+  status: 'failed',
+  result: null,
+  error: taskError('interrupted', 'the proxy stopped while the call was in flight'),
+};
+const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
+
+/**
+ * The backend of a single process: a `TaskRepository` (memory or SQLite) for the tasks, a
+ * `PendingLine` for the queue, and the calls in flight. Everything here runs on one thread and
+ * the repository is synchronous, so a task's state changes in one step and two transitions
+ * never interleave.
+ *
+ * With a durable repository, the writes of one turn of the event loop are committed together
+ * (group commit) before anything depends on them: the 202 of an admission, the upstream call of
+ * a start (so a crash can never make a task run twice), the event of a finish.
+ */
+export class LocalBackend implements TaskBackend {
+  readonly kind: TaskBackend['kind'];
+  readonly #repo: TaskRepository;
+  readonly #options: LocalBackendOptions;
+  readonly #clock: Clock;
+  readonly #line = new PendingLine();
+  /** In start order, so the first is the oldest. */
+  readonly #running = new Map<string, Running>();
+  readonly #waiters = new FinishWaiters();
+  readonly #listeners = new Set<TaskEventListener>();
+  readonly #unsaved = new Map<string, UnsavedFinish>();
+  /** Admissions written and not yet committed: they hold a place in the queue. */
+  #admitting = 0;
+  #nextSeq = 1;
+  #processor: TaskProcessor | null = null;
+  #batch: AfterCommit[] = [];
+  #flushScheduled = false;
+  #retryTimer: Timer | null = null;
+  #retryDelayMs: number = RETRY_DELAY_MS.first;
+  #failure: string | null = null;
+  #stopping = false;
+  #stopped: Promise<void> | null = null;
+  #closed: Promise<void> | null = null;
+  #idle: (() => void)[] = [];
+
+  constructor(repository: TaskRepository, options: LocalBackendOptions) {
+    this.kind = repository.kind;
+    this.#repo = repository;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  async open(): Promise<RecoveryReport> {
+    const opened = this.#repo.open();
+    this.#nextSeq = opened.nextSeq;
+    const now = this.#clock.now();
+    const requeued: InLine[] = [];
+    for (const task of opened.processing) {
+      if (this.#repo.durable && this.#options.requeueInterrupted) {
+        this.#repo.requeue(task.id);
+        requeued.push(task);
+      } else {
+        this.#repo.finish(task.id, LEFT_BY_DEAD_PROCESS, now, false);
+      }
+    }
+    this.#repo.commit();
+    for (const task of opened.pending) this.#line.push(task.id, task.seq);
+    for (const task of requeued) this.#line.restore(task);
+    return {
+      pending: opened.pending.length,
+      requeued: requeued.length,
+      interrupted: opened.processing.length - requeued.length,
+      total: this.#repo.counts().total,
+    };
+  }
+
+  admit(task: NewTask): Promise<AdmitResult> {
+    const queued = this.#line.size + this.#admitting;
+    if (queued >= this.#options.maxQueueSize) {
+      return Promise.resolve({ ok: false, reason: 'queue_full', queued });
+    }
+    const seq = this.#nextSeq++;
+    try {
+      this.#repo.insert(seq, task);
+    } catch (error) {
+      return Promise.reject(this.#unavailable('saving a new task', error));
+    }
+    this.#admitting++;
+    return new Promise((resolve, reject) => {
+      this.#afterCommit({
+        committed: () => {
+          this.#admitting--;
+          this.#line.push(task.id, seq);
+          this.#emit('created', createdSummary(task, seq));
+          resolve({ ok: true });
+          this.#pump();
+        },
+        failed: (error) => {
+          this.#admitting--;
+          reject(this.#unavailable('saving a new task', error));
+        },
+      });
+    });
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const row = this.#read('reading a task', () => this.#repo.get(id));
+    return row && this.#recordOf(row);
+  }
+
+  async getRequest(id: string): Promise<TaskRequest | undefined> {
+    return this.#read('reading a request', () => this.#repo.getRequest(id));
+  }
+
+  async list(query: ListQuery): Promise<TaskPage> {
+    const page = this.#read('listing tasks', () => this.#repo.list(query));
+    return { tasks: page.rows.map((row) => this.#summaryOf(row)), total: page.total };
+  }
+
+  async counts(): Promise<BackendCounts> {
+    const counts = this.#read('counting tasks', () => this.#repo.counts());
+    const now = this.#clock.now();
+    let long = counts.long;
+    let oldestStartedAt: number | null = null;
+    for (const run of this.#running.values()) {
+      oldestStartedAt ??= run.startedAt;
+      // In start order: once one is young, all after it are.
+      if (now - run.startedAt <= this.#options.longTaskThresholdMs) break;
+      long++;
+    }
+    return {
+      ...counts,
+      long,
+      queued: this.#line.size,
+      inFlight: this.#running.size,
+      oldestStartedAt,
+    };
+  }
+
+  removeFinished(completedBefore: number): Promise<number> {
+    let removed: number;
+    try {
+      removed = this.#repo.removeFinished(completedBefore);
+    } catch (error) {
+      return Promise.reject(this.#unavailable('removing finished tasks', error));
+    }
+    return new Promise((resolve, reject) => {
+      this.#afterCommit({
+        committed: () => {
+          if (removed > 0) this.#tell({ type: 'removed', count: removed, local: true });
+          resolve(removed);
+        },
+        failed: (error) => reject(this.#unavailable('removing finished tasks', error)),
+      });
+    });
+  }
+
+  waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined> {
+    return waitForFinish(
+      this.#waiters,
+      id,
+      signal,
+      () => {
+        const row = this.#read('reading a task', () => this.#repo.get(id));
+        return row && this.#recordOf(row);
+      },
+      (task) => isTerminalStatus(task.status),
+    );
+  }
+
+  subscribe(listener: TaskEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  start(processor: TaskProcessor): void {
+    this.#processor = processor;
+    this.#pump();
+  }
+
+  stop(graceMs: number): Promise<void> {
+    this.#stopped ??= this.#stop(graceMs);
+    return this.#stopped;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.stop(0).then(() => {
+      if (this.#retryTimer) this.#clock.clearTimeout(this.#retryTimer);
+      this.#repo.close();
+    });
+    return this.#closed;
+  }
+
+  async health(): Promise<StoreHealth> {
+    return { available: this.#failure === null, message: this.#failure };
+  }
+
+  /** Starts queued tasks while slots are free. */
+  #pump(): void {
+    const processor = this.#processor;
+    if (processor === null || this.#stopping) return;
+    while (this.#running.size < this.#options.concurrency) {
+      const next = this.#line.shift();
+      if (!next) return;
+      const startedAt = this.#clock.now();
+      let started: { task: SummaryRow; request: TaskRequest };
+      try {
+        started = this.#repo.start(next.id, startedAt);
+      } catch (error) {
+        this.#line.restore(next);
+        this.#failed(error, 'starting a task');
+        this.#retryLater();
+        return;
+      }
+      const run: Running = {
+        id: next.id,
+        startedAt,
+        controller: new AbortController(),
+        stoppedForShutdown: false,
+      };
+      this.#running.set(run.id, run);
+      this.#afterCommit({
+        committed: () => {
+          this.#emit('started', started.task);
+          this.#call(processor, run, started.task.attempts, started.request);
+        },
+        failed: (error) => {
+          this.#running.delete(run.id);
+          this.#line.restore(next);
+          this.#failed(error, 'starting a task');
+          this.#retryLater();
+        },
+      });
+    }
+  }
+
+  #call(processor: TaskProcessor, run: Running, attempt: number, request: TaskRequest): void {
+    let outcome: Promise<TaskOutcome>;
+    try {
+      outcome = processor({ id: run.id, request, attempt }, run.controller.signal);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    outcome.then(
+      (ended) => this.#callEnded(run, ended),
+      (error: unknown) =>
+        this.#callEnded(run, {
+          status: 'failed',
+          result: null,
+          error: taskError('upstream_error', `the proxy failed to forward it: ${String(error)}`),
+        }),
+    );
+  }
+
+  #callEnded(run: Running, outcome: TaskOutcome): void {
+    if (this.#running.get(run.id) !== run) return;
+    this.#running.delete(run.id);
+    const completedAt = this.#clock.now();
+    if (run.stoppedForShutdown && this.#repo.durable && this.#options.requeueInterrupted) {
+      this.#requeue(run.id);
+    } else {
+      const isLong = completedAt - run.startedAt > this.#options.longTaskThresholdMs;
+      this.#save(run.id, { outcome, completedAt, isLong });
+    }
+    if (this.#running.size === 0) for (const wake of this.#idle.splice(0)) wake();
+    this.#pump();
+  }
+
+  /** Writes a finish; one that cannot be saved now is kept and retried, never dropped. */
+  #save(id: string, finish: UnsavedFinish): void {
+    let row: SummaryRow;
+    try {
+      row = this.#repo.finish(id, finish.outcome, finish.completedAt, finish.isLong);
+    } catch (error) {
+      this.#saveLater(id, finish, error);
+      return;
+    }
+    this.#afterCommit({
+      committed: () => {
+        this.#emit('finished', row);
+        if (this.#waiters.has(id)) {
+          const task = this.#repo.get(id);
+          if (task) this.#waiters.finished(this.#recordOf(task));
+        }
+      },
+      failed: (error) => this.#saveLater(id, finish, error),
+    });
+  }
+
+  #saveLater(id: string, finish: UnsavedFinish, error: unknown): void {
+    this.#unsaved.set(id, finish);
+    this.#failed(error, `saving the outcome of task ${id} (kept, retried)`);
+    this.#retryLater();
+  }
+
+  #requeue(id: string): void {
+    try {
+      const row = this.#repo.requeue(id);
+      this.#afterCommit({
+        committed: () => this.#emit('requeued', row),
+        failed: (error) => this.#failed(error, `requeueing task ${id}`),
+      });
+    } catch (error) {
+      this.#failed(error, `requeueing task ${id}`);
+    }
+  }
+
+  /** Retries unsaved finishes and starts after a delay that doubles while the store fails. */
+  #retryLater(): void {
+    if (this.#retryTimer !== null) return;
+    const delay = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(RETRY_DELAY_MS.max, delay * 2);
+    this.#retryTimer = this.#clock.setTimeout(() => {
+      this.#retryTimer = null;
+      this.#retrySaves();
+      this.#pump();
+    }, delay);
+    this.#retryTimer.unref?.();
+  }
+
+  #retrySaves(): void {
+    const unsaved = [...this.#unsaved];
+    this.#unsaved.clear();
+    for (const [id, finish] of unsaved) this.#save(id, finish);
+  }
+
+  #afterCommit(step: AfterCommit): void {
+    if (!this.#repo.durable) {
+      if (this.#failure !== null) this.#succeeded();
+      step.committed();
+      return;
+    }
+    this.#batch.push(step);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  /** Commits the batch, then runs what waited for it; repeats while that wrote more. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    while (this.#batch.length > 0) {
+      const batch = this.#batch;
+      this.#batch = [];
+      try {
+        this.#repo.commit();
+      } catch (error) {
+        this.#failed(error, 'committing');
+        for (const step of batch) step.failed(error);
+        return;
+      }
+      this.#succeeded();
+      for (const step of batch) step.committed();
+    }
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    if (!this.#repo.durable) {
+      // Nothing queued here outlives the process: say so now, not at exit.
+      const now = this.#clock.now();
+      for (const task of this.#line.drain()) {
+        this.#save(task.id, { outcome: NOT_STARTED, completedAt: now, isLong: false });
+      }
+    }
+    if (this.#running.size > 0 && !(await this.#idleWithin(graceMs))) {
+      for (const run of this.#running.values()) {
+        run.stoppedForShutdown = true;
+        run.controller.abort(new Error('the proxy is shutting down'));
+      }
+      await this.#idleWithin(Number.POSITIVE_INFINITY);
+    }
+    this.#retrySaves();
+    this.#flush();
+  }
+
+  /** Resolves true once no call is in flight, or false after `ms`. */
+  #idleWithin(ms: number): Promise<boolean> {
+    if (this.#running.size === 0) return Promise.resolve(true);
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let timer: Timer | null = null;
+      const wake = () => {
+        if (timer !== null) this.#clock.clearTimeout(timer);
+        resolve(true);
+      };
+      this.#idle.push(wake);
+      if (Number.isFinite(ms)) {
+        timer = this.#clock.setTimeout(() => {
+          this.#idle = this.#idle.filter((waiting) => waiting !== wake);
+          resolve(false);
+        }, ms);
+      }
+    });
+  }
+
+  #emit(type: 'created' | 'started' | 'finished' | 'requeued', row: SummaryRow): void {
+    if (this.#listeners.size === 0) return;
+    this.#tell({ type, task: this.#summaryOf(row), local: true });
+  }
+
+  #tell(event: TaskEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#options.onError?.(error, `telling a listener about a ${event.type} event`);
+      }
+    }
+  }
+
+  #recordOf(row: TaskRow): TaskRecord {
+    return { ...row, queuePosition: this.#positionOf(row) };
+  }
+
+  #summaryOf(row: SummaryRow): TaskSummary {
+    return { ...row, queuePosition: this.#positionOf(row) };
+  }
+
+  #positionOf(row: { status: string; seq: number }): number | null {
+    return row.status === 'pending' ? this.#line.position(row.seq) : null;
+  }
+
+  #read<T>(doing: string, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw this.#unavailable(doing, error);
+    }
+  }
+
+  #unavailable(doing: string, error: unknown) {
+    this.#failed(error, doing);
+    return storeUnavailable(`the task store failed ${doing}`, error);
+  }
+
+  #failed(error: unknown, doing: string): void {
+    this.#failure = `the task store failed ${doing}: ${error instanceof Error ? error.message : String(error)}`;
+    this.#options.onError?.(error, doing);
+  }
+
+  #succeeded(): void {
+    this.#failure = null;
+    this.#retryDelayMs = RETRY_DELAY_MS.first;
+  }
+}
+
+function createdSummary(task: NewTask, seq: number): SummaryRow {
+  return {
+    seq,
+    id: task.id,
+    method: task.request.method,
+    path: task.request.path,
+    createdAt: task.createdAt,
+    status: 'pending',
+    startedAt: null,
+    completedAt: null,
+    isLong: false,
+    attempts: 0,
+    result: null,
+    error: null,
+  };
+}

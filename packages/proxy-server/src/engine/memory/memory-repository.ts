@@ -1,0 +1,190 @@
+import {
+  TASK_STATUSES,
+  type TaskError,
+  type TaskStatus,
+  TERMINAL_STATUSES,
+} from 'proxy-client/wire';
+import type {
+  OpenedRepository,
+  RepositoryCounts,
+  SummaryRow,
+  TaskRepository,
+  TaskRow,
+} from '../local/task-repository.js';
+import type { BinaryString, PackedHeaders } from '../stored-request.js';
+import type { ListQuery } from '../task-backend.js';
+import type { NewTask, StoredResult, TaskOutcome, TaskRequest } from '../task-record.js';
+import { TaskList } from './task-list.js';
+
+/** A task as memory keeps it: fixed fields (one hidden class) plus its list links. */
+class MemoryTask {
+  status: TaskStatus = 'pending';
+  startedAt: number | null = null;
+  completedAt: number | null = null;
+  isLong = false;
+  attempts = 0;
+  result: StoredResult | null = null;
+  error: TaskError | null = null;
+  newerInAll: MemoryTask | null = null;
+  olderInAll: MemoryTask | null = null;
+  newerInStatus: MemoryTask | null = null;
+  olderInStatus: MemoryTask | null = null;
+
+  constructor(
+    readonly seq: number,
+    readonly id: string,
+    readonly method: string,
+    readonly path: string,
+    readonly createdAt: number,
+    readonly headers: PackedHeaders,
+    readonly body: BinaryString | null,
+  ) {}
+}
+
+/**
+ * Tasks in a Map for lookup by id, threaded on an all-tasks list and one list per status, so
+ * counts are list sizes, pages walk only what they return, and finished tasks sit in completion
+ * order for retention sweeps that start at the oldest. Nothing outlives the process.
+ */
+export class MemoryRepository implements TaskRepository {
+  readonly kind = 'memory';
+  readonly durable = false;
+  readonly location = 'memory';
+  readonly #tasks = new Map<string, MemoryTask>();
+  readonly #all = new TaskList<MemoryTask>('all');
+  readonly #byStatus = Object.fromEntries(
+    TASK_STATUSES.map((status) => [status, new TaskList<MemoryTask>('status')]),
+  ) as Record<TaskStatus, TaskList<MemoryTask>>;
+  #long = 0;
+
+  open(): OpenedRepository {
+    return { pending: [], processing: [], nextSeq: 1 };
+  }
+
+  insert(seq: number, task: NewTask): void {
+    const { request } = task;
+    const record = new MemoryTask(
+      seq,
+      task.id,
+      request.method,
+      request.path,
+      task.createdAt,
+      request.headers,
+      request.body,
+    );
+    this.#tasks.set(record.id, record);
+    this.#all.addNewest(record);
+    this.#byStatus.pending.addNewest(record);
+  }
+
+  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } {
+    const task = this.#must(id);
+    this.#move(task, 'processing');
+    task.startedAt = startedAt;
+    task.attempts++;
+    return { task: summaryOf(task), request: requestOf(task) };
+  }
+
+  finish(id: string, outcome: TaskOutcome, completedAt: number, isLong: boolean): SummaryRow {
+    const task = this.#must(id);
+    this.#move(task, outcome.status);
+    task.completedAt = completedAt;
+    task.result = outcome.result;
+    task.error = outcome.error;
+    if (isLong) {
+      task.isLong = true;
+      this.#long++;
+    }
+    return summaryOf(task);
+  }
+
+  requeue(id: string): SummaryRow {
+    const task = this.#must(id);
+    this.#move(task, 'pending');
+    task.startedAt = null;
+    return summaryOf(task);
+  }
+
+  get(id: string): TaskRow | undefined {
+    const task = this.#tasks.get(id);
+    return task && { ...summaryOf(task), result: task.result };
+  }
+
+  getRequest(id: string): TaskRequest | undefined {
+    const task = this.#tasks.get(id);
+    return task && requestOf(task);
+  }
+
+  list(query: ListQuery): { rows: SummaryRow[]; total: number } {
+    const list = query.status ? this.#byStatus[query.status] : this.#all;
+    return { rows: list.page(query.offset, query.limit).map(summaryOf), total: list.size };
+  }
+
+  counts(): RepositoryCounts {
+    const counts = { total: this.#all.size, long: this.#long } as RepositoryCounts;
+    for (const status of TASK_STATUSES) counts[status] = this.#byStatus[status].size;
+    return counts;
+  }
+
+  removeFinished(completedBefore: number): number {
+    let removed = 0;
+    for (const status of TERMINAL_STATUSES) {
+      const list = this.#byStatus[status];
+      for (
+        let task = list.oldest;
+        task && (task.completedAt ?? 0) <= completedBefore;
+        task = list.oldest
+      ) {
+        list.remove(task);
+        this.#all.remove(task);
+        this.#tasks.delete(task.id);
+        if (task.isLong) this.#long--;
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  commit(): void {}
+
+  close(): void {}
+
+  #must(id: string): MemoryTask {
+    const task = this.#tasks.get(id);
+    if (!task) throw new Error(`no task ${id} in memory`);
+    return task;
+  }
+
+  #move(task: MemoryTask, status: TaskStatus): void {
+    this.#byStatus[task.status].remove(task);
+    task.status = status;
+    this.#byStatus[status].addNewest(task);
+  }
+}
+
+function requestOf(task: MemoryTask): TaskRequest {
+  return { method: task.method, path: task.path, headers: task.headers, body: task.body };
+}
+
+function summaryOf(task: MemoryTask): SummaryRow {
+  const result = task.result;
+  return {
+    seq: task.seq,
+    id: task.id,
+    method: task.method,
+    path: task.path,
+    createdAt: task.createdAt,
+    status: task.status,
+    startedAt: task.startedAt,
+    completedAt: task.completedAt,
+    isLong: task.isLong,
+    attempts: task.attempts,
+    result: result && {
+      statusCode: result.statusCode,
+      headers: result.headers,
+      encoding: result.encoding,
+      bodyBytes: result.bodyBytes,
+    },
+    error: task.error,
+  };
+}

@@ -1,0 +1,91 @@
+import type Database from 'libsql';
+import { DataDirError } from './data-dir.js';
+
+/** Marks a database as proxy-server's (`PRAGMA application_id`): 'PRXY'. */
+export const APPLICATION_ID = 0x50525859;
+
+/**
+ * Each entry takes the schema from the version before it (its index) to the next; the schema
+ * version is `PRAGMA user_version`. Only ever append: a released migration never changes, so a
+ * database made by any earlier release upgrades step by step and keeps its data.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE tasks (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     status TEXT NOT NULL,
+     -- Order of entering the current status, for lists filtered by status.
+     status_order INTEGER NOT NULL,
+     method TEXT NOT NULL,
+     path TEXT NOT NULL,
+     -- The raw request headers as latin1 bytes, NUL-separated: name, value, name, value...
+     request_headers BLOB NOT NULL,
+     request_body BLOB,
+     created_at INTEGER NOT NULL,
+     started_at INTEGER,
+     completed_at INTEGER,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     is_long INTEGER NOT NULL DEFAULT 0,
+     result_status INTEGER,
+     result_headers TEXT,
+     result_encoding TEXT,
+     result_bytes INTEGER,
+     -- TEXT for json and text results, BLOB for binary ones.
+     result_body,
+     error_code TEXT,
+     error_message TEXT
+   );
+   CREATE INDEX tasks_by_status ON tasks (status, status_order);
+   CREATE INDEX tasks_by_completion ON tasks (completed_at) WHERE completed_at IS NOT NULL;
+   CREATE INDEX tasks_long ON tasks (is_long) WHERE is_long = 1;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Refuses, before anything is written to it, a database that is not proxy-server's or that a
+ * newer proxy-server made; either is left exactly as it was.
+ */
+export function checkOwnership(
+  db: Database.Database,
+  path: string,
+  knownVersion = SCHEMA_VERSION,
+): void {
+  // libsql's `pluck()` and `pragma(..., { simple: true })` give whole rows: name the column.
+  const applicationId = scalar(db, 'SELECT application_id AS value FROM pragma_application_id');
+  const version = scalar(db, 'SELECT user_version AS value FROM pragma_user_version');
+  const tables = scalar(db, "SELECT count(*) AS value FROM sqlite_schema WHERE type = 'table'");
+  if (applicationId !== APPLICATION_ID && (applicationId !== 0 || version !== 0 || tables > 0)) {
+    throw new DataDirError(
+      `${path} is a SQLite database of another program; move it away or choose another --data-dir`,
+    );
+  }
+  if (version > knownVersion) {
+    throw new DataDirError(
+      `${path} has schema version ${version}, made by a newer proxy-server (this one knows up to ` +
+        `${knownVersion}); upgrade proxy-server or choose another --data-dir`,
+    );
+  }
+}
+
+/** Brings a database of ours to the last version, creating or upgrading it in one transaction. */
+export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): void {
+  const version = scalar(db, 'SELECT user_version AS value FROM pragma_user_version');
+  if (version >= migrations.length) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (let step = version; step < migrations.length; step++) db.exec(migrations[step] as string);
+    db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    db.exec(`PRAGMA user_version = ${migrations.length}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+/** The `value` column of the first row of a query. */
+export function scalar(db: Database.Database, sql: string, ...params: unknown[]): number {
+  const row = db.prepare(sql).get(...params) as { value: number | null } | undefined;
+  return row?.value ?? 0;
+}

@@ -1,0 +1,442 @@
+import { join } from 'node:path';
+import Database from 'libsql';
+import {
+  type BodyEncoding,
+  TASK_STATUSES,
+  type TaskErrorCode,
+  type TaskStatus,
+} from 'proxy-client/wire';
+import type { SqliteSynchronous } from '../../config/config.js';
+import type {
+  OpenedRepository,
+  RepositoryCounts,
+  SummaryRow,
+  TaskRepository,
+  TaskRow,
+} from '../local/task-repository.js';
+import type { BinaryString, PackedHeaders } from '../stored-request.js';
+import type { ListQuery } from '../task-backend.js';
+import type { NewTask, ResultSummary, TaskOutcome, TaskRequest } from '../task-record.js';
+import {
+  codeOf,
+  DataDirError,
+  type DataDirLock,
+  lockDataDir,
+  prepareDataDir,
+  reasonOf,
+} from './data-dir.js';
+import { checkOwnership, migrate } from './schema.js';
+
+/** The task database's name in the data dir (with its `-wal` and `-shm` companions). */
+export const DATABASE_FILE = 'tasks.db';
+
+export interface SqliteRepositoryOptions {
+  dataDir: string;
+  /**
+   * `normal` survives a crash of the process (at commit the write-ahead log is in the operating
+   * system's hands) and may lose the last commits on a power cut; `full` also survives a power
+   * cut, at the price of an fsync per commit.
+   */
+  synchronous: SqliteSynchronous;
+}
+
+const SUMMARY_COLUMNS =
+  'seq, id, method, path, created_at, status, started_at, completed_at, is_long, attempts, ' +
+  'result_status, result_headers, result_encoding, result_bytes, error_code, error_message';
+/** Rows removed per statement, so one sweep never holds the thread for long. */
+const REMOVE_CHUNK = 1_000;
+
+interface SummaryColumns {
+  seq: number;
+  id: string;
+  method: string;
+  path: string;
+  created_at: number;
+  status: TaskStatus;
+  started_at: number | null;
+  completed_at: number | null;
+  is_long: number;
+  attempts: number;
+  result_status: number | null;
+  result_headers: string | null;
+  result_encoding: BodyEncoding | null;
+  result_bytes: number | null;
+  error_code: TaskErrorCode | null;
+  error_message: string | null;
+}
+
+interface RequestColumns {
+  method: string;
+  path: string;
+  request_headers: Buffer;
+  request_body: Buffer | null;
+}
+
+type Counts = Record<TaskStatus, number> & { long: number };
+
+/**
+ * Tasks in one SQLite file in write-ahead-log mode, owned by this process (see `lockDataDir`).
+ * Writes open a transaction that `commit()` ends, so the local backend groups the writes of a
+ * whole turn of the event loop into one commit. Counts are read from the file once at open and
+ * then kept here, moved by each write and settled at each commit, so `/stats` never counts rows.
+ */
+export class SqliteRepository implements TaskRepository {
+  readonly kind = 'sqlite';
+  readonly durable = true;
+  readonly location: string;
+  readonly #options: SqliteRepositoryOptions;
+  #db: Database.Database | null = null;
+  #lock: DataDirLock | null = null;
+  #statements: ReturnType<typeof prepare> | null = null;
+  /** Counts as committed, and the moves of the writes not committed yet. */
+  #counts = zeroCounts();
+  #moves = zeroCounts();
+  /** Orders tasks within a status: every transition takes the next number. */
+  #nextOrder = 1;
+  #inTransaction = false;
+  /** A failed statement made SQLite roll back the whole transaction: the next commit must fail. */
+  #lostTransaction: unknown = null;
+
+  constructor(options: SqliteRepositoryOptions) {
+    this.#options = options;
+    this.location = join(options.dataDir, DATABASE_FILE);
+  }
+
+  open(): OpenedRepository {
+    const { dataDir } = this.#options;
+    prepareDataDir(dataDir);
+    this.#lock = lockDataDir(dataDir);
+    try {
+      return this.#openDatabase();
+    } catch (error) {
+      this.close();
+      if (error instanceof DataDirError) throw error;
+      throw new DataDirError(this.#describeOpenFailure(error));
+    }
+  }
+
+  insert(seq: number, task: NewTask): void {
+    const { request } = task;
+    this.#write(() =>
+      this.#sql.insert.run(
+        seq,
+        task.id,
+        this.#nextOrder,
+        request.method,
+        request.path,
+        // As bytes: SQLite's text would end at the first NUL, the separator of packed headers.
+        Buffer.from(request.headers, 'latin1'),
+        request.body === null ? null : Buffer.from(request.body, 'latin1'),
+        task.createdAt,
+      ),
+    );
+    this.#nextOrder++;
+    this.#moves.pending++;
+  }
+
+  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } {
+    const row = this.#write(
+      () =>
+        this.#sql.start.get(this.#nextOrder, startedAt, id) as
+          | (SummaryColumns & RequestColumns)
+          | undefined,
+    );
+    if (!row) throw new Error(`no pending task ${id}`);
+    this.#nextOrder++;
+    this.#moves.pending--;
+    this.#moves.processing++;
+    return { task: summaryOf(row), request: requestOf(row) };
+  }
+
+  finish(id: string, outcome: TaskOutcome, completedAt: number, isLong: boolean): SummaryRow {
+    const { result, error } = outcome;
+    const values = [
+      outcome.status,
+      this.#nextOrder,
+      completedAt,
+      isLong ? 1 : 0,
+      result?.statusCode ?? null,
+      result ? JSON.stringify(result.headers) : null,
+      result?.encoding ?? null,
+      result?.bodyBytes ?? null,
+      result?.body ?? null,
+      error?.code ?? null,
+      error?.message ?? null,
+      id,
+    ];
+    // Most finishes end a call; a pending task is finished only when it never starts.
+    let from: TaskStatus = 'processing';
+    let row = this.#write(() => this.#sql.finishProcessing.get(...values)) as
+      | SummaryColumns
+      | undefined;
+    if (!row) {
+      from = 'pending';
+      row = this.#write(() => this.#sql.finishPending.get(...values)) as SummaryColumns | undefined;
+    }
+    if (!row) throw new Error(`no unfinished task ${id}`);
+    this.#nextOrder++;
+    this.#moves[from]--;
+    this.#moves[outcome.status]++;
+    if (isLong) this.#moves.long++;
+    return summaryOf(row);
+  }
+
+  requeue(id: string): SummaryRow {
+    const row = this.#write(() => this.#sql.requeue.get(this.#nextOrder, id)) as
+      | SummaryColumns
+      | undefined;
+    if (!row) throw new Error(`no processing task ${id}`);
+    this.#nextOrder++;
+    this.#moves.processing--;
+    this.#moves.pending++;
+    return summaryOf(row);
+  }
+
+  get(id: string): TaskRow | undefined {
+    const row = this.#sql.get.get(id) as (SummaryColumns & { result_body: unknown }) | undefined;
+    if (!row) return undefined;
+    const summary = summaryOf(row);
+    const { result } = summary;
+    if (!result) return { ...summary, result: null };
+    const body = row.result_body;
+    return {
+      ...summary,
+      result: { ...result, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : '' },
+    };
+  }
+
+  getRequest(id: string): TaskRequest | undefined {
+    const row = this.#sql.getRequest.get(id) as RequestColumns | undefined;
+    return row && requestOf(row);
+  }
+
+  list(query: ListQuery): { rows: SummaryRow[]; total: number } {
+    const counts = this.counts();
+    const rows = (
+      query.status
+        ? this.#sql.listByStatus.all(query.status, query.limit, query.offset)
+        : this.#sql.listAll.all(query.limit, query.offset)
+    ) as SummaryColumns[];
+    return { rows: rows.map(summaryOf), total: query.status ? counts[query.status] : counts.total };
+  }
+
+  counts(): RepositoryCounts {
+    const counts = { total: 0 } as RepositoryCounts;
+    for (const status of TASK_STATUSES) {
+      counts[status] = this.#counts[status] + this.#moves[status];
+      counts.total += counts[status];
+    }
+    counts.long = this.#counts.long + this.#moves.long;
+    return counts;
+  }
+
+  removeFinished(completedBefore: number): number {
+    let removed = 0;
+    for (;;) {
+      const rows = this.#write(() =>
+        this.#sql.removeFinished.all(completedBefore, REMOVE_CHUNK),
+      ) as { status: TaskStatus; is_long: number }[];
+      for (const row of rows) {
+        this.#moves[row.status]--;
+        if (row.is_long) this.#moves.long--;
+      }
+      removed += rows.length;
+      if (rows.length < REMOVE_CHUNK) return removed;
+    }
+  }
+
+  commit(): void {
+    if (this.#lostTransaction !== null) {
+      const lost = this.#lostTransaction;
+      this.#endTransaction(false);
+      throw lost;
+    }
+    if (!this.#inTransaction) return;
+    try {
+      this.#sql.commit.run();
+    } catch (error) {
+      if (this.#db?.inTransaction) this.#sql.rollback.run();
+      this.#endTransaction(false);
+      throw error;
+    }
+    this.#endTransaction(true);
+  }
+
+  close(): void {
+    try {
+      if (this.#inTransaction && this.#db?.inTransaction) this.#sql.rollback.run();
+      this.#db?.close();
+    } finally {
+      this.#db = null;
+      this.#statements = null;
+      this.#lock?.release();
+      this.#lock = null;
+    }
+  }
+
+  get #sql(): ReturnType<typeof prepare> {
+    if (!this.#statements) throw new Error('the task database is not open');
+    return this.#statements;
+  }
+
+  #openDatabase(): OpenedRepository {
+    const db = new Database(this.location, { timeout: 1_000 });
+    this.#db = db;
+    checkOwnership(db, this.location);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec(`PRAGMA synchronous = ${this.#options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    migrate(db);
+    this.#statements = prepare(db);
+    const sql = this.#statements;
+    for (const row of sql.countByStatus.all() as { status: TaskStatus; n: number }[]) {
+      this.#counts[row.status] = row.n;
+    }
+    this.#counts.long = (sql.countLong.get() as { value: number }).value;
+    let lastOrder = 0;
+    for (const status of TASK_STATUSES) {
+      const last = sql.lastOrder.get(status) as { value: number | null };
+      lastOrder = Math.max(lastOrder, last.value ?? 0);
+    }
+    this.#nextOrder = lastOrder + 1;
+    const inLine = (status: TaskStatus) =>
+      sql.idsByStatus.all(status) as { id: string; seq: number }[];
+    return {
+      pending: inLine('pending'),
+      processing: inLine('processing'),
+      nextSeq: ((sql.lastSeq.get() as { value: number | null }).value ?? 0) + 1,
+    };
+  }
+
+  #describeOpenFailure(error: unknown): string {
+    const code = codeOf(error);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      return (
+        `${this.location} is not a readable task database (${reasonOf(error)}); move it away ` +
+        'or restore it from a backup, or choose another --data-dir'
+      );
+    }
+    return `cannot open the task database ${this.location}: ${reasonOf(error)}`;
+  }
+
+  /** Runs a write inside the open transaction, beginning one if needed. */
+  #write<T>(statement: () => T): T {
+    const sql = this.#sql;
+    if (!this.#inTransaction) {
+      sql.begin.run();
+      this.#inTransaction = true;
+    }
+    try {
+      return statement();
+    } catch (error) {
+      // Some errors (disk full, I/O) make SQLite roll back the whole transaction, not only the
+      // statement: every write of this batch is gone, and the commit must say so.
+      if (!this.#db?.inTransaction) this.#lostTransaction ??= error;
+      throw error;
+    }
+  }
+
+  #endTransaction(committed: boolean): void {
+    if (committed) {
+      for (const key of Object.keys(this.#moves) as (keyof Counts)[]) {
+        this.#counts[key] += this.#moves[key];
+      }
+    }
+    this.#moves = zeroCounts();
+    this.#inTransaction = false;
+    this.#lostTransaction = null;
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    insert: db.prepare(
+      'INSERT INTO tasks (seq, id, status, status_order, method, path, request_headers, ' +
+        "request_body, created_at) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+    ),
+    start: db.prepare(
+      "UPDATE tasks SET status = 'processing', status_order = ?, started_at = ?, " +
+        "attempts = attempts + 1 WHERE id = ? AND status = 'pending' " +
+        `RETURNING ${SUMMARY_COLUMNS}, request_headers, request_body`,
+    ),
+    ...finishStatements(db),
+    requeue: db.prepare(
+      "UPDATE tasks SET status = 'pending', status_order = ?, started_at = NULL " +
+        `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_COLUMNS}`,
+    ),
+    get: db.prepare(`SELECT ${SUMMARY_COLUMNS}, result_body FROM tasks WHERE id = ?`),
+    getRequest: db.prepare(
+      'SELECT method, path, request_headers, request_body FROM tasks WHERE id = ?',
+    ),
+    listAll: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM tasks ORDER BY seq DESC LIMIT ? OFFSET ?`),
+    listByStatus: db.prepare(
+      `SELECT ${SUMMARY_COLUMNS} FROM tasks WHERE status = ? ` +
+        'ORDER BY status_order DESC LIMIT ? OFFSET ?',
+    ),
+    removeFinished: db.prepare(
+      'DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE completed_at IS NOT NULL ' +
+        'AND completed_at <= ? ORDER BY completed_at LIMIT ?) RETURNING status, is_long',
+    ),
+    countByStatus: db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status'),
+    countLong: db.prepare('SELECT count(*) AS value FROM tasks WHERE is_long = 1'),
+    lastOrder: db.prepare('SELECT max(status_order) AS value FROM tasks WHERE status = ?'),
+    lastSeq: db.prepare('SELECT max(seq) AS value FROM tasks'),
+    idsByStatus: db.prepare('SELECT id, seq FROM tasks WHERE status = ? ORDER BY seq'),
+  };
+}
+
+function finishStatements(db: Database.Database) {
+  const finish = (from: TaskStatus) =>
+    db.prepare(
+      'UPDATE tasks SET status = ?, status_order = ?, completed_at = ?, is_long = ?, ' +
+        'result_status = ?, result_headers = ?, result_encoding = ?, result_bytes = ?, ' +
+        'result_body = ?, error_code = ?, error_message = ? ' +
+        `WHERE id = ? AND status = '${from}' RETURNING ${SUMMARY_COLUMNS}`,
+    );
+  return { finishProcessing: finish('processing'), finishPending: finish('pending') };
+}
+
+function zeroCounts(): Counts {
+  const counts = { long: 0 } as Counts;
+  for (const status of TASK_STATUSES) counts[status] = 0;
+  return counts;
+}
+
+function summaryOf(row: SummaryColumns): SummaryRow {
+  return {
+    seq: row.seq,
+    id: row.id,
+    method: row.method,
+    path: row.path,
+    createdAt: row.created_at,
+    status: row.status,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    isLong: row.is_long === 1,
+    attempts: row.attempts,
+    result: resultOf(row),
+    error:
+      row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+  };
+}
+
+function resultOf(row: SummaryColumns): ResultSummary | null {
+  if (row.result_status === null) return null;
+  return {
+    statusCode: row.result_status,
+    headers: row.result_headers === null ? {} : JSON.parse(row.result_headers),
+    encoding: row.result_encoding ?? 'text',
+    bodyBytes: row.result_bytes ?? 0,
+  };
+}
+
+function requestOf(row: RequestColumns): TaskRequest {
+  return {
+    method: row.method,
+    path: row.path,
+    headers: row.request_headers.toString('latin1') as PackedHeaders,
+    body: row.request_body === null ? null : (row.request_body.toString('latin1') as BinaryString),
+  };
+}

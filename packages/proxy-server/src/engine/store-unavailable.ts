@@ -1,0 +1,22 @@
+/**
+ * The task store cannot be read or written right now (disk full, file locked, Redis down). The
+ * proxy answers 503 `store_unavailable` with a Retry-After; nothing already accepted is lost.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export function isStoreUnavailableError(error: unknown): error is StoreUnavailableError {
+  return error instanceof Error && error.name === 'StoreUnavailableError';
+}
+
+/** Wraps whatever a store threw, keeping it as the cause. */
+export function storeUnavailable(what: string, error: unknown): StoreUnavailableError {
+  if (isStoreUnavailableError(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`${what}: ${reason}`, { cause: error });
+}

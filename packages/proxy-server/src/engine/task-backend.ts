@@ -1,0 +1,136 @@
+import type { StoreKind, TaskCounts, TaskStatus } from 'proxy-client/wire';
+import type { NewTask, TaskOutcome, TaskRecord, TaskRequest, TaskSummary } from './task-record.js';
+
+/** One task handed to the processor: its id, its request, and which attempt this is (from 1). */
+export interface TaskJob {
+  id: string;
+  request: TaskRequest;
+  attempt: number;
+}
+
+/**
+ * Makes a task's upstream call. Never rejects on the target's account: every answer or
+ * transport failure is an outcome. `signal` aborts when the backend stops the call (shutdown);
+ * the processor then ends promptly with an `interrupted` failure.
+ */
+export type TaskProcessor = (job: TaskJob, signal: AbortSignal) => Promise<TaskOutcome>;
+
+export type AdmitResult =
+  | { ok: true }
+  /** The queue holds `queued` tasks already, its maximum. */
+  | { ok: false; reason: 'queue_full'; queued: number };
+
+export interface ListQuery {
+  status?: TaskStatus | undefined;
+  limit: number;
+  offset: number;
+}
+
+export interface TaskPage {
+  tasks: TaskSummary[];
+  /** How many tasks match the filter in all. */
+  total: number;
+}
+
+export interface BackendCounts extends TaskCounts {
+  /** Tasks held now that ran (or have been running) longer than the long-task threshold. */
+  long: number;
+  /** Tasks waiting in line for a slot. */
+  queued: number;
+  /** Upstream calls in flight (across every instance sharing the backend). */
+  inFlight: number;
+  /** When the longest-running call in flight started; null when none is. */
+  oldestStartedAt: number | null;
+}
+
+/** What opening a durable backend found left by the process before. */
+export interface RecoveryReport {
+  /** Pending tasks found; they run in their original order. */
+  pending: number;
+  /** Tasks left processing that went back to the queue (`--requeue-interrupted`). */
+  requeued: number;
+  /** Tasks left processing that were failed with `interrupted`. */
+  interrupted: number;
+  /** Tasks held in all after recovery. */
+  total: number;
+}
+
+/** A transition of one task, told once it is durable. */
+export interface TransitionEvent {
+  type: 'created' | 'started' | 'finished' | 'requeued';
+  /** The task as it is after the transition. */
+  task: TaskSummary;
+  /** True when this process made the transition (false: another instance did). */
+  local: boolean;
+}
+
+/** Finished tasks were removed (retention, cleanup). */
+export interface RemovedEvent {
+  type: 'removed';
+  count: number;
+  local: boolean;
+}
+
+export type TaskEvent = TransitionEvent | RemovedEvent;
+
+export type TaskEventListener = (event: TaskEvent) => void;
+
+export interface StoreHealth {
+  available: boolean;
+  /** Why the store cannot be used; null when it can. */
+  message: string | null;
+}
+
+/**
+ * Where tasks live and how they run: the port every backend (memory, SQLite, Redis) implements.
+ * It owns everything that must survive a restart or be shared by several proxy instances:
+ * admission against the queue's capacity, queue order and position, running tasks through a
+ * processor under the concurrency cap, finishing them once, waiting for a finish, counts,
+ * listing, retention, and recovery of the tasks a dead process left processing.
+ *
+ * Every method may reject with a `StoreUnavailableError` when the store cannot be reached or
+ * written; nothing else is thrown for the store's sake. Records handed out are copies.
+ *
+ * Costs every implementation keeps: `counts()` does not grow with the number of tasks; `list()`
+ * grows with offset + limit only; `removeFinished()` with the tasks it removes.
+ */
+export interface TaskBackend {
+  readonly kind: StoreKind;
+  /** Opens the store and recovers what a dead process left; call once, before anything else. */
+  open(): Promise<RecoveryReport>;
+  /**
+   * Creates the task `pending` at the back of the queue, unless the queue is full. Resolves once
+   * the task is durable, so a 202 sent afterwards survives a crash.
+   */
+  admit(task: NewTask): Promise<AdmitResult>;
+  get(id: string): Promise<TaskRecord | undefined>;
+  /** The task's request as submitted (kept for its whole life, finished or not). */
+  getRequest(id: string): Promise<TaskRequest | undefined>;
+  /**
+   * Newest first. Unfiltered: by creation. Filtered by a status: by the time the task entered
+   * that status (creation for pending, start for processing, the finish for the others).
+   */
+  list(query: ListQuery): Promise<TaskPage>;
+  counts(): Promise<BackendCounts>;
+  /** Removes finished tasks that finished at or before `completedBefore`; returns how many. */
+  removeFinished(completedBefore: number): Promise<number>;
+  /**
+   * Resolves with the task once it is finished (at once if it already is), or undefined when
+   * there is no such task. Rejects with `signal.reason` when `signal` aborts first.
+   */
+  waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined>;
+  /** Hears every transition once it is durable; returns the unsubscribe function. */
+  subscribe(listener: TaskEventListener): () => void;
+  /** Starts running queued tasks through `processor`, at most the configured concurrency at once. */
+  start(processor: TaskProcessor): void;
+  /**
+   * Starts nothing more; calls in flight get `graceMs` to end and are then aborted (their tasks
+   * fail `interrupted`, or go back to the queue when so configured and the store outlives the
+   * process). A store that does not outlive the process fails its queued tasks `interrupted`
+   * at once, so that readers see it while the calls finish. Idempotent.
+   */
+  stop(graceMs: number): Promise<void>;
+  /** Stops without grace if not stopped, then releases the store. Idempotent. */
+  close(): Promise<void>;
+  health(): Promise<StoreHealth>;
+}

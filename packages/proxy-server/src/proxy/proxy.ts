@@ -1,0 +1,138 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { type Clock, systemClock } from '../clock.js';
+import { effectiveConcurrency, type ProxyConfig } from '../config/config.js';
+import { createBackend } from '../engine/create-backend.js';
+import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
+import { TargetProbe } from '../upstream/target-probe.js';
+import { forwardingProcessor } from '../upstream/task-processor.js';
+import { UpstreamClient } from '../upstream/upstream-client.js';
+import { Admission } from './admission.js';
+import { HealthCheck } from './health-check.js';
+import { Housekeeping } from './housekeeping.js';
+import { Lifecycle } from './lifecycle.js';
+import { StatsReport } from './stats-report.js';
+import { taskLogger } from './task-log.js';
+import { TaskViews } from './task-views.js';
+import { Totals } from './totals.js';
+
+/** Seams for tests and embedders; everything is built from the config when omitted. */
+export interface ProxyDeps {
+  /** Replaces the undici Pool bound to the target (e.g. undici's MockAgent). */
+  dispatcher?: Dispatcher;
+  /** Replaces the backend the config names (`--store`); the proxy opens and closes it. */
+  backend?: TaskBackend;
+  clock?: Clock;
+}
+
+/** The proxy's units, each with one job; routes use the one they need. */
+export interface ProxyServices {
+  readonly config: ProxyConfig;
+  readonly backend: TaskBackend;
+  readonly lifecycle: Lifecycle;
+  readonly admission: Admission;
+  readonly tasks: TaskViews;
+  readonly stats: StatsReport;
+  readonly housekeeping: Housekeeping;
+  readonly health: HealthCheck;
+  /** What opening the store found; null until `open()` resolved. */
+  readonly recovery: RecoveryReport | null;
+  /** Opens the store (recovering what a dead process left) and starts running tasks. */
+  open(): Promise<RecoveryReport>;
+  /**
+   * Stops taking submissions (503 `shutting_down`) and starting tasks; calls in flight get
+   * `graceMs` to end, then are cut off. Idempotent.
+   */
+  shutdown(graceMs: number): Promise<void>;
+  /** Shutdown without grace if not done, then releases the store and the connections. */
+  close(): Promise<void>;
+}
+
+/** Builds every unit from one config: the one place they are composed. */
+export function createProxy(
+  config: ProxyConfig,
+  deps: ProxyDeps,
+  log: FastifyBaseLogger,
+): ProxyServices {
+  const clock = deps.clock ?? systemClock;
+  const concurrency = effectiveConcurrency(config);
+  const backend =
+    deps.backend ??
+    createBackend({
+      store: config.store,
+      concurrency,
+      maxQueueSize: config.maxQueueSize,
+      longTaskThresholdMs: config.longTaskThresholdMs,
+      requeueInterrupted: config.requeueInterrupted,
+      clock,
+      onError: (error, doing) => log.error({ err: error }, `task store: ${doing}`),
+    });
+  const upstream = new UpstreamClient(
+    {
+      target: config.target,
+      timeoutMs: config.upstreamTimeoutMs,
+      resultSizeLimitBytes: config.resultSizeLimitBytes,
+      maxInFlight: concurrency,
+      dropAuthorization: config.apiKey !== null,
+    },
+    deps.dispatcher,
+  );
+  const probe = new TargetProbe(config.target, deps.dispatcher);
+  const lifecycle = new Lifecycle();
+  const totals = new Totals();
+  backend.subscribe(totals.record);
+  backend.subscribe(taskLogger(log));
+  const housekeeping = new Housekeeping({
+    backend,
+    clock,
+    log,
+    retentionMs: config.retentionMs,
+  });
+
+  let recovery: RecoveryReport | null = null;
+  let stopping: Promise<void> | null = null;
+  let closing: Promise<void> | null = null;
+  const shutdown = (graceMs: number): Promise<void> => {
+    stopping ??= (async () => {
+      lifecycle.beginShutdown();
+      housekeeping.stop();
+      await backend.stop(graceMs);
+    })();
+    return stopping;
+  };
+
+  return {
+    config,
+    backend,
+    lifecycle,
+    admission: new Admission(backend, lifecycle, totals, concurrency, clock),
+    tasks: new TaskViews({
+      backend,
+      totals,
+      clock,
+      concurrency,
+      longTaskThresholdMs: config.longTaskThresholdMs,
+    }),
+    stats: new StatsReport({ config, backend, totals, clock, concurrency }),
+    housekeeping,
+    health: new HealthCheck(config.target.url, probe, backend, lifecycle),
+    get recovery() {
+      return recovery;
+    },
+    async open() {
+      recovery = await backend.open();
+      backend.start(forwardingProcessor(upstream));
+      housekeeping.start();
+      return recovery;
+    },
+    shutdown,
+    close() {
+      closing ??= (async () => {
+        await shutdown(0);
+        await backend.close();
+        await Promise.all([upstream.close(), probe.close()]);
+      })();
+      return closing;
+    },
+  };
+}

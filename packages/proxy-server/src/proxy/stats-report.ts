@@ -1,0 +1,59 @@
+import { type Stats, TASK_STATUSES, type TaskCounts } from 'proxy-client/wire';
+import type { Clock } from '../clock.js';
+import type { ProxyConfig } from '../config/config.js';
+import type { TaskBackend } from '../engine/task-backend.js';
+import { VERSION } from '../version.js';
+import type { Totals } from './totals.js';
+
+export interface StatsReportOptions {
+  config: ProxyConfig;
+  backend: TaskBackend;
+  totals: Totals;
+  clock: Clock;
+  concurrency: number;
+}
+
+/** `/stats`: the backend's counts, this process's totals and the settings, at O(1) cost. */
+export class StatsReport {
+  readonly #options: StatsReportOptions;
+  readonly #startedAt: number;
+
+  constructor(options: StatsReportOptions) {
+    this.#options = options;
+    this.#startedAt = options.clock.now();
+  }
+
+  async read(): Promise<Stats> {
+    const { config, backend, totals, clock, concurrency } = this.#options;
+    const counts = await backend.counts();
+    const now = clock.now();
+    const tasks = { total: counts.total } as TaskCounts;
+    for (const status of TASK_STATUSES) tasks[status] = counts[status];
+    const avg = totals.avgProcessingMs;
+    return {
+      tasks,
+      queue_size: counts.queued,
+      max_queue_size: config.maxQueueSize,
+      max_concurrent: config.maxConcurrent,
+      num_workers: config.numWorkers,
+      effective_concurrency: concurrency,
+      in_flight: counts.inFlight,
+      long_tasks: counts.long,
+      avg_processing_ms: avg === null ? null : Math.round(avg * 10) / 10,
+      totals: {
+        submitted: totals.submitted,
+        completed: totals.completed,
+        failed: totals.failed,
+        cancelled: totals.cancelled,
+        expired: totals.expired,
+        rejected_queue_full: totals.rejectedQueueFull,
+        removed: totals.removed,
+      },
+      store: backend.kind,
+      uptime_s: Math.round(now - this.#startedAt) / 1000,
+      started_at: new Date(this.#startedAt).toISOString(),
+      target: config.target.url,
+      version: VERSION,
+    };
+  }
+}

@@ -1,0 +1,84 @@
+import type { Task, TaskStatus, TaskSummary as WireSummary } from 'proxy-client/wire';
+import type { Clock } from '../clock.js';
+import type { TaskBackend } from '../engine/task-backend.js';
+import type { TaskSummary } from '../engine/task-record.js';
+import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
+import type { Totals } from './totals.js';
+import { toWireSummary, toWireTask, type WireContext } from './wire-task.js';
+
+export interface TaskViewsOptions {
+  backend: TaskBackend;
+  totals: Totals;
+  clock: Clock;
+  concurrency: number;
+  longTaskThresholdMs: number;
+}
+
+export interface WirePage {
+  tasks: WireSummary[];
+  total: number;
+}
+
+const PENDING_RETRY_AFTER_S = { min: 1, max: 30 } as const;
+
+/** Tasks as callers read them: the wire form, with queue position and estimated start. */
+export class TaskViews {
+  readonly #options: TaskViewsOptions;
+
+  constructor(options: TaskViewsOptions) {
+    this.#options = options;
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    const task = await this.#options.backend.get(id);
+    return task && toWireTask(task, await this.#context([task]));
+  }
+
+  /**
+   * The task once it is finished, or as it is after `waitMs` or when `signal` aborts (the
+   * client went away); undefined when there is no such task.
+   */
+  async waitForFinish(id: string, waitMs: number, signal: AbortSignal): Promise<Task | undefined> {
+    const { backend, clock } = this.#options;
+    const stop = new AbortController();
+    const timer = clock.setTimeout(() => stop.abort(new Error('wait over')), waitMs);
+    const onClientGone = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', onClientGone, { once: true });
+    try {
+      const finished = await backend.waitForFinish(id, stop.signal);
+      return finished && toWireTask(finished, await this.#context([finished]));
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+      return this.get(id);
+    } finally {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onClientGone);
+    }
+  }
+
+  async list(query: { status?: TaskStatus; limit: number; offset: number }): Promise<WirePage> {
+    const page = await this.#options.backend.list(query);
+    const context = await this.#context(page.tasks);
+    return { tasks: page.tasks.map((task) => toWireSummary(task, context)), total: page.total };
+  }
+
+  /** `Retry-After` for a pending task: seconds to its estimated start, within [1, 30]. */
+  retryAfterS(task: Task): number | null {
+    if (task.status !== 'pending' || task.estimated_start_at === null) return null;
+    const waitMs = Date.parse(task.estimated_start_at) - this.#options.clock.now();
+    return retryAfterSeconds(waitMs, PENDING_RETRY_AFTER_S.min, PENDING_RETRY_AFTER_S.max);
+  }
+
+  /** Fixed at one moment, so a whole page agrees; asks the backend only when it must. */
+  async #context(tasks: readonly TaskSummary[]): Promise<WireContext> {
+    const { backend, totals, clock, concurrency, longTaskThresholdMs } = this.#options;
+    const now = clock.now();
+    let oldestStartedAt: number | null = null;
+    const estimating = tasks.some((task) => task.queuePosition !== null);
+    if (estimating && totals.avgProcessingMs === null) {
+      oldestStartedAt = (await backend.counts()).oldestStartedAt;
+    }
+    const inputs = estimateInputs(totals.avgProcessingMs, oldestStartedAt, concurrency, now);
+    return { now, longTaskThresholdMs, waitMsAt: (position) => queueWaitMs(position, inputs) };
+  }
+}

@@ -1,0 +1,56 @@
+import type { TaskEvent } from '../engine/task-backend.js';
+
+/**
+ * What this process has done since it started, for `/stats`' `totals`: counted from the
+ * transitions it made itself, so reading them costs nothing and several instances sharing one
+ * store never count one task twice.
+ */
+export class Totals {
+  submitted = 0;
+  completed = 0;
+  failed = 0;
+  cancelled = 0;
+  expired = 0;
+  rejectedQueueFull = 0;
+  removed = 0;
+  #processingMsTotal = 0;
+  #processed = 0;
+
+  /** Mean processing time of the calls finished here, in ms; null before the first. */
+  get avgProcessingMs(): number | null {
+    return this.#processed === 0 ? null : this.#processingMsTotal / this.#processed;
+  }
+
+  /** Counts one transition; only the ones this process made. */
+  readonly record = (event: TaskEvent): void => {
+    if (!event.local) return;
+    if (event.type === 'removed') {
+      this.removed += event.count;
+      return;
+    }
+    if (event.type === 'created') {
+      this.submitted++;
+      return;
+    }
+    if (event.type !== 'finished') return;
+    const { task } = event;
+    switch (task.status) {
+      case 'completed':
+        this.completed++;
+        break;
+      case 'failed':
+        this.failed++;
+        break;
+      case 'cancelled':
+        this.cancelled++;
+        break;
+      case 'expired':
+        this.expired++;
+        break;
+    }
+    if (task.startedAt !== null && task.completedAt !== null) {
+      this.#processingMsTotal += task.completedAt - task.startedAt;
+      this.#processed++;
+    }
+  };
+}

@@ -1,0 +1,83 @@
+import type {
+  Task,
+  TaskResult,
+  TaskResultSummary,
+  TaskSummary as WireSummary,
+} from 'proxy-client/wire';
+import type {
+  ResultSummary,
+  StoredResult,
+  TaskRecord,
+  TaskSummary,
+} from '../engine/task-record.js';
+import { wireBodyOf } from '../upstream/result-body.js';
+
+/** What turning records into wire tasks needs to know about the moment and the queue. */
+export interface WireContext {
+  now: number;
+  longTaskThresholdMs: number;
+  /** Expected wait in ms for a task at this place in the queue. */
+  waitMsAt(position: number): number;
+}
+
+/** The wire `Task`, built on read so the store keeps the compact form only. */
+export function toWireTask(task: TaskRecord, context: WireContext): Task {
+  return {
+    ...wireFieldsOf(task, context),
+    result: task.result === null ? null : toWireResult(task.result),
+  };
+}
+
+/** The wire task as lists carry it: the result without its body. */
+export function toWireSummary(task: TaskSummary, context: WireContext): WireSummary {
+  return {
+    ...wireFieldsOf(task, context),
+    result: task.result === null ? null : toWireResultSummary(task.result),
+  };
+}
+
+function wireFieldsOf(task: TaskSummary, context: WireContext): Omit<Task, 'result'> {
+  const { now } = context;
+  const position = task.queuePosition;
+  const queueEnd = task.startedAt ?? task.completedAt ?? now;
+  const processingEnd = task.completedAt ?? now;
+  const durationMs = task.startedAt === null ? null : processingEnd - task.startedAt;
+  const isLong =
+    task.isLong ||
+    (task.status === 'processing' &&
+      durationMs !== null &&
+      durationMs > context.longTaskThresholdMs);
+  return {
+    task_id: task.id,
+    status: task.status,
+    method: task.method,
+    path: task.path,
+    created_at: new Date(task.createdAt).toISOString(),
+    started_at: task.startedAt === null ? null : new Date(task.startedAt).toISOString(),
+    completed_at: task.completedAt === null ? null : new Date(task.completedAt).toISOString(),
+    is_long_task: isLong,
+    error: task.error,
+    queue_position: position,
+    estimated_start_at:
+      position === null ? null : new Date(now + context.waitMsAt(position)).toISOString(),
+    queue_ms: queueEnd - task.createdAt,
+    duration_ms: durationMs,
+    attempts: task.attempts,
+  };
+}
+
+function toWireResultSummary(result: ResultSummary): TaskResultSummary {
+  return {
+    status_code: result.statusCode,
+    headers: result.headers,
+    body_encoding: result.encoding,
+    body_bytes: result.bodyBytes,
+  };
+}
+
+function toWireResult(result: StoredResult): TaskResult {
+  return {
+    ...toWireResultSummary(result),
+    body: wireBodyOf(result.body, result.encoding),
+  };
+}

@@ -1,0 +1,632 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { bytesOf, unpackHeaders } from '../../src/engine/stored-request.js';
+import type { TaskBackend, TaskEvent } from '../../src/index.js';
+import { isStoreUnavailableError } from '../../src/index.js';
+import {
+  admitMany,
+  binaryResult,
+  completed,
+  type FakeClock,
+  newTask,
+  ScriptedProcessor,
+} from './harness.js';
+
+export interface BackendSettings {
+  concurrency: number;
+  maxQueueSize: number;
+  longTaskThresholdMs: number;
+  requeueInterrupted: boolean;
+}
+
+/** Backend-level operations a fixture can make fail, whatever the backend underneath. */
+export type FaultPoint = 'admit' | 'start' | 'finish' | 'read';
+
+export interface FaultInjector {
+  /** The next `times` store operations behind `point` throw. */
+  failNext(point: FaultPoint, times?: number): void;
+}
+
+export interface BackendFixture {
+  /** Whether tasks outlive the backend that held them. */
+  durable: boolean;
+  clock: FakeClock;
+  /** A backend (not opened) on this fixture's storage. */
+  create(settings?: Partial<BackendSettings>): { backend: TaskBackend; faults: FaultInjector };
+  /** Drops a backend as a dying process would: uncommitted work lost, the store released. */
+  crash(backend: TaskBackend): Promise<void>;
+  /** Removes what the fixture made; called after each test. */
+  dispose(): Promise<void>;
+}
+
+const DEFAULTS: BackendSettings = {
+  concurrency: 2,
+  maxQueueSize: 100,
+  longTaskThresholdMs: 60_000,
+  requeueInterrupted: false,
+};
+
+/**
+ * The contract of `TaskBackend`: every backend passes these same tests. `makeFixture` gives a
+ * fresh, empty storage for each test.
+ */
+export function describeBackendConformance(
+  name: string,
+  makeFixture: () => Promise<BackendFixture>,
+): void {
+  describe(`TaskBackend conformance: ${name}`, () => {
+    let fixture: BackendFixture;
+    const open: TaskBackend[] = [];
+
+    async function backendWith(settings: Partial<BackendSettings> = {}) {
+      fixture ??= await makeFixture();
+      const made = fixture.create({ ...DEFAULTS, ...settings });
+      await made.backend.open();
+      open.push(made.backend);
+      return made;
+    }
+
+    async function started(settings: Partial<BackendSettings> = {}) {
+      const made = await backendWith(settings);
+      const processor = new ScriptedProcessor();
+      made.backend.start(processor.process);
+      return { ...made, processor };
+    }
+
+    afterEach(async () => {
+      for (const backend of open.splice(0)) await backend.close().catch(() => undefined);
+      await fixture?.dispose();
+      fixture = undefined as unknown as BackendFixture;
+    });
+
+    describe('admission and the queue', () => {
+      it('admits tasks pending, in order, with their place in line', async () => {
+        const { backend } = await backendWith();
+        const ids = await admitMany(backend, fixture.clock.now(), 3);
+        for (const [index, id] of ids.entries()) {
+          expect(await backend.get(id)).toMatchObject({
+            id,
+            status: 'pending',
+            attempts: 0,
+            startedAt: null,
+            completedAt: null,
+            result: null,
+            error: null,
+            queuePosition: index + 1,
+          });
+        }
+        expect(await backend.counts()).toMatchObject({
+          pending: 3,
+          total: 3,
+          queued: 3,
+          inFlight: 0,
+        });
+      });
+
+      it('refuses a task when the queue is full, and admits again once there is room', async () => {
+        const { backend, processor } = await started({ concurrency: 1, maxQueueSize: 2 });
+        const [first] = await admitMany(backend, fixture.clock.now(), 3);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const refused = await backend.admit(newTask(fixture.clock.now()));
+        expect(refused).toEqual({ ok: false, reason: 'queue_full', queued: 2 });
+        processor.complete(first as string);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        expect((await backend.admit(newTask(fixture.clock.now()))).ok).toBe(true);
+        expect((await backend.counts()).total).toBe(4);
+      });
+
+      it('never overfills the queue under a concurrent burst of admissions', async () => {
+        const { backend } = await backendWith({ maxQueueSize: 5 });
+        const answers = await Promise.all(
+          Array.from({ length: 40 }, () => backend.admit(newTask(fixture.clock.now()))),
+        );
+        expect(answers.filter((answer) => answer.ok)).toHaveLength(5);
+        expect(await backend.counts()).toMatchObject({ pending: 5, total: 5, queued: 5 });
+      });
+
+      it('keeps the request exactly as submitted, before and after the call', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const task = newTask(fixture.clock.now(), 'bytes');
+        await backend.admit(task);
+        const check = async () => {
+          const request = await backend.getRequest(task.id);
+          expect(request?.method).toBe('POST');
+          expect(request?.path).toBe(task.request.path);
+          expect(unpackHeaders(request?.headers ?? ('' as never))).toEqual(
+            unpackHeaders(task.request.headers),
+          );
+          expect([...bytesOf(request?.body ?? ('' as never))]).toEqual([0, 1, 2, 255, 254, 10, 13]);
+        };
+        await check();
+        await vi.waitFor(() => expect(processor.running.has(task.id)).toBe(true));
+        expect([...bytesOf(processor.jobs[0]?.request.body ?? ('' as never))]).toEqual([
+          0, 1, 2, 255, 254, 10, 13,
+        ]);
+        processor.complete(task.id);
+        await vi.waitFor(async () =>
+          expect((await backend.get(task.id))?.status).toBe('completed'),
+        );
+        await check();
+      });
+    });
+
+    describe('running tasks', () => {
+      it('starts tasks in admission order and never more at once than the concurrency', async () => {
+        const { backend, processor } = await started({ concurrency: 3 });
+        const ids = await admitMany(backend, fixture.clock.now(), 12);
+        for (let done = 0; done < ids.length; done++) {
+          await vi.waitFor(() =>
+            expect(processor.running.size).toBe(Math.min(3, ids.length - done)),
+          );
+          const oldest = [...processor.running.keys()][0] as string;
+          processor.complete(oldest);
+        }
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(12));
+        expect(processor.startedIds()).toEqual(ids);
+        expect(processor.maxRunning).toBe(3);
+        expect(processor.jobs.every((job) => job.attempt === 1)).toBe(true);
+      });
+
+      it('moves a task pending → processing → completed with its times and result', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const createdAt = fixture.clock.now();
+        const [id] = await admitMany(backend, createdAt, 1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        fixture.clock.advance(250);
+        expect(await backend.get(id as string)).toMatchObject({
+          status: 'processing',
+          startedAt: createdAt,
+          attempts: 1,
+          queuePosition: null,
+        });
+        expect(await backend.counts()).toMatchObject({
+          processing: 1,
+          inFlight: 1,
+          queued: 0,
+          oldestStartedAt: createdAt,
+        });
+        processor.complete(id as string, completed('hello'));
+        await vi.waitFor(async () =>
+          expect(await backend.get(id as string)).toMatchObject({
+            status: 'completed',
+            completedAt: createdAt + 250,
+            result: {
+              statusCode: 200,
+              body: 'hello',
+              encoding: 'text',
+              bodyBytes: 5,
+              headers: { 'content-type': 'text/plain' },
+            },
+            error: null,
+          }),
+        );
+        expect(await backend.counts()).toMatchObject({
+          completed: 1,
+          inFlight: 0,
+          oldestStartedAt: null,
+        });
+      });
+
+      it('keeps a binary result byte for byte, and a failure with its error', async () => {
+        const { backend, processor } = await started({ concurrency: 2 });
+        const [a, b] = await admitMany(backend, fixture.clock.now(), 2);
+        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        const bytes = Buffer.from([0, 255, 128, 7, 0]);
+        processor.complete(a as string, binaryResult(bytes));
+        processor.complete(b as string, completed('nope', 503));
+        await vi.waitFor(async () => expect((await backend.counts()).failed).toBe(1));
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(1));
+        const binary = await backend.get(a as string);
+        expect(Buffer.isBuffer(binary?.result?.body)).toBe(true);
+        expect([...((binary?.result?.body ?? Buffer.alloc(0)) as Buffer)]).toEqual([...bytes]);
+        expect(await backend.get(b as string)).toMatchObject({
+          status: 'failed',
+          result: { statusCode: 503, body: 'nope' },
+          error: { code: 'upstream_status' },
+        });
+      });
+
+      it('marks a task long when its call took longer than the threshold', async () => {
+        const { backend, processor } = await started({
+          concurrency: 2,
+          longTaskThresholdMs: 1_000,
+        });
+        const [slow, quick] = await admitMany(backend, fixture.clock.now(), 2);
+        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        processor.complete(quick as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(1));
+        fixture.clock.advance(1_500);
+        expect((await backend.counts()).long).toBe(1);
+        processor.complete(slow as string);
+        await vi.waitFor(async () =>
+          expect((await backend.get(slow as string))?.isLong).toBe(true),
+        );
+        expect((await backend.get(quick as string))?.isLong).toBe(false);
+        expect((await backend.counts()).long).toBe(1);
+      });
+
+      it('gives queue positions that follow the line as tasks start', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const ids = await admitMany(backend, fixture.clock.now(), 4);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        expect((await backend.get(ids[3] as string))?.queuePosition).toBe(3);
+        processor.complete(ids[0] as string);
+        await vi.waitFor(async () =>
+          expect((await backend.get(ids[3] as string))?.queuePosition).toBe(2),
+        );
+        expect((await backend.get(ids[1] as string))?.queuePosition).toBeNull();
+      });
+
+      it('finishes a task once: a call that ends twice changes nothing the second time', async () => {
+        const { backend } = await backendWith({ concurrency: 1 });
+        let ends = 0;
+        backend.start(async () => {
+          ends++;
+          return completed('first');
+        });
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(async () =>
+          expect((await backend.get(id as string))?.status).toBe('completed'),
+        );
+        expect(ends).toBe(1);
+        expect((await backend.get(id as string))?.result?.body).toBe('first');
+      });
+
+      it('fails a task whose processor throws, and goes on with the next', async () => {
+        const { backend } = await backendWith({ concurrency: 1 });
+        let calls = 0;
+        backend.start(async () => {
+          calls++;
+          if (calls === 1) throw new Error('boom');
+          return completed('ok');
+        });
+        const [first, second] = await admitMany(backend, fixture.clock.now(), 2);
+        await vi.waitFor(async () =>
+          expect((await backend.get(second as string))?.status).toBe('completed'),
+        );
+        expect(await backend.get(first as string)).toMatchObject({
+          status: 'failed',
+          error: { code: 'upstream_error' },
+        });
+      });
+    });
+
+    describe('reading', () => {
+      it('lists newest first, pages, filters by status, and leaves result bodies out', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const ids = await admitMany(backend, fixture.clock.now(), 5);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(ids[0] as string, completed('x'.repeat(300)));
+        await vi.waitFor(() => expect(processor.running.has(ids[1] as string)).toBe(true));
+
+        const all = await backend.list({ limit: 3, offset: 0 });
+        expect(all.total).toBe(5);
+        expect(all.tasks.map((task) => task.id)).toEqual([ids[4], ids[3], ids[2]]);
+        const rest = await backend.list({ limit: 3, offset: 3 });
+        expect(rest.tasks.map((task) => task.id)).toEqual([ids[1], ids[0]]);
+        expect((await backend.list({ limit: 3, offset: 5 })).tasks).toEqual([]);
+
+        const done = await backend.list({ status: 'completed', limit: 10, offset: 0 });
+        expect(done.total).toBe(1);
+        expect(done.tasks[0]?.result).toEqual({
+          statusCode: 200,
+          headers: { 'content-type': 'text/plain' },
+          encoding: 'text',
+          bodyBytes: 300,
+        });
+        const pending = await backend.list({ status: 'pending', limit: 10, offset: 0 });
+        expect(pending.tasks.map((task) => [task.id, task.queuePosition])).toEqual([
+          [ids[4], 3],
+          [ids[3], 2],
+          [ids[2], 1],
+        ]);
+        expect((await backend.list({ status: 'processing', limit: 10, offset: 0 })).total).toBe(1);
+      });
+
+      it('lists a status newest first by when tasks entered it', async () => {
+        const { backend, processor } = await started({ concurrency: 3 });
+        const [a, b, c] = await admitMany(backend, fixture.clock.now(), 3);
+        await vi.waitFor(() => expect(processor.running.size).toBe(3));
+        processor.complete(c as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(1));
+        processor.complete(a as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(2));
+        processor.complete(b as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(3));
+        const page = await backend.list({ status: 'completed', limit: 10, offset: 0 });
+        expect(page.tasks.map((task) => task.id)).toEqual([b, a, c]);
+      });
+
+      it('hands out copies: changing a record changes nothing in the store', async () => {
+        const { backend } = await backendWith();
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        const record = (await backend.get(id as string)) as { status: string };
+        record.status = 'completed';
+        expect((await backend.get(id as string))?.status).toBe('pending');
+      });
+
+      it('answers undefined for a task it does not hold', async () => {
+        const { backend } = await backendWith();
+        expect(await backend.get('00000000-0000-4000-8000-ffffffffffff')).toBeUndefined();
+        expect(await backend.getRequest('00000000-0000-4000-8000-ffffffffffff')).toBeUndefined();
+      });
+    });
+
+    describe('waiting for a finish', () => {
+      it('resolves when the task finishes, at once when it already has, undefined when unknown', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        const waiting = backend.waitForFinish(id as string, new AbortController().signal);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(id as string, completed('done'));
+        expect(await waiting).toMatchObject({ id, status: 'completed', result: { body: 'done' } });
+        expect(
+          await backend.waitForFinish(id as string, new AbortController().signal),
+        ).toMatchObject({ status: 'completed' });
+        expect(
+          await backend.waitForFinish(
+            '00000000-0000-4000-8000-ffffffffffff',
+            new AbortController().signal,
+          ),
+        ).toBeUndefined();
+      });
+
+      it('rejects with the reason when its signal aborts, and a later finish finds no waiter', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        const abort = new AbortController();
+        const waiting = backend.waitForFinish(id as string, abort.signal);
+        abort.abort(new Error('client left'));
+        await expect(waiting).rejects.toThrow('client left');
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(id as string);
+        await vi.waitFor(async () =>
+          expect((await backend.get(id as string))?.status).toBe('completed'),
+        );
+      });
+
+      it('releases a thousand waiters with one burst of finishes', async () => {
+        const { backend, processor } = await started({ concurrency: 50 });
+        const ids = await admitMany(backend, fixture.clock.now(), 50);
+        const waits = ids.flatMap((id) =>
+          Array.from({ length: 20 }, () => backend.waitForFinish(id, new AbortController().signal)),
+        );
+        await vi.waitFor(() => expect(processor.running.size).toBe(50));
+        for (const id of ids) processor.complete(id);
+        const finished = await Promise.all(waits);
+        expect(finished.every((task) => task?.status === 'completed')).toBe(true);
+      });
+    });
+
+    describe('events', () => {
+      it('tells created, started and finished in order, and nothing after unsubscribing', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const seen: TaskEvent[] = [];
+        const off = backend.subscribe((event) => seen.push(event));
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(id as string);
+        await vi.waitFor(() => expect(seen.map((event) => event.type)).toContain('finished'));
+        const transitions = seen.flatMap((event) =>
+          event.type === 'removed' ? [] : [[event.type, event.task.status, event.local]],
+        );
+        expect(transitions).toEqual([
+          ['created', 'pending', true],
+          ['started', 'processing', true],
+          ['finished', 'completed', true],
+        ]);
+        off();
+        await admitMany(backend, fixture.clock.now(), 1);
+        expect(seen).toHaveLength(3);
+      });
+    });
+
+    describe('retention', () => {
+      it('removes only finished tasks that finished at or before the cutoff', async () => {
+        const { backend, processor } = await started({ concurrency: 3 });
+        const t0 = fixture.clock.now();
+        const [old, recent, running] = await admitMany(backend, t0, 3);
+        const [queued] = await admitMany(backend, t0, 1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(3));
+        processor.complete(old as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(1));
+        fixture.clock.advance(1_000);
+        processor.complete(recent as string, completed('bad', 500));
+        await vi.waitFor(async () => expect((await backend.counts()).failed).toBe(1));
+
+        expect(await backend.removeFinished(t0 + 500)).toBe(1);
+        expect(await backend.get(old as string)).toBeUndefined();
+        expect(await backend.get(recent as string)).toBeDefined();
+        expect(await backend.get(running as string)).toBeDefined();
+        expect(await backend.get(queued as string)).toBeDefined();
+        // `queued` took the slot `old` freed.
+        expect(await backend.counts()).toMatchObject({
+          completed: 0,
+          failed: 1,
+          processing: 2,
+          pending: 0,
+          total: 3,
+        });
+        expect(await backend.removeFinished(t0 + 1_000)).toBe(1);
+        expect((await backend.list({ limit: 10, offset: 0 })).total).toBe(2);
+      });
+    });
+
+    describe('stopping', () => {
+      it('lets calls that end within the grace finish, and cuts off the rest', async () => {
+        const { backend, processor } = await started({ concurrency: 2 });
+        const [quick, slow] = await admitMany(backend, fixture.clock.now(), 2);
+        const [queued] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        const stopped = backend.stop(5_000);
+        processor.complete(quick as string);
+        await vi.waitFor(async () =>
+          expect((await backend.get(quick as string))?.status).toBe('completed'),
+        );
+        fixture.clock.advance(5_000);
+        await stopped;
+        expect(await backend.get(slow as string)).toMatchObject({
+          status: 'failed',
+          error: { code: 'interrupted' },
+        });
+        const left = await backend.get(queued as string);
+        if (fixture.durable) {
+          expect(left).toMatchObject({ status: 'pending', startedAt: null });
+        } else {
+          expect(left).toMatchObject({
+            status: 'failed',
+            startedAt: null,
+            error: { code: 'interrupted' },
+          });
+        }
+        expect(processor.startedIds()).not.toContain(queued);
+      });
+
+      it('fails queued tasks at once when nothing outlives the process, else keeps them', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const [running, queued] = await admitMany(backend, fixture.clock.now(), 2);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const stopped = backend.stop(60_000);
+        await vi.waitFor(async () =>
+          expect((await backend.get(queued as string))?.status).toBe(
+            fixture.durable ? 'pending' : 'failed',
+          ),
+        );
+        expect((await backend.get(running as string))?.status).toBe('processing');
+        processor.complete(running as string);
+        await stopped;
+        expect((await backend.get(running as string))?.status).toBe('completed');
+      });
+    });
+
+    describe('recovery after the process died', () => {
+      it('fails the calls cut off interrupted and runs the waiting tasks in their order', async () => {
+        const first = await started({ concurrency: 2 });
+        const ids = await admitMany(first.backend, fixture.clock.now(), 5);
+        await vi.waitFor(() => expect(first.processor.running.size).toBe(2));
+        first.processor.complete(ids[0] as string, completed('kept'));
+        await vi.waitFor(() => expect(first.processor.running.size).toBe(2));
+        await vi.waitFor(async () =>
+          expect((await first.backend.get(ids[0] as string))?.status).toBe('completed'),
+        );
+        await fixture.crash(first.backend);
+
+        const second = fixture.create({ ...DEFAULTS, concurrency: 1 });
+        open.push(second.backend);
+        const report = await second.backend.open();
+        if (!fixture.durable) {
+          expect(report).toEqual({ pending: 0, requeued: 0, interrupted: 0, total: 0 });
+          return;
+        }
+        expect(report).toEqual({ pending: 2, requeued: 0, interrupted: 2, total: 5 });
+        expect(await second.backend.get(ids[0] as string)).toMatchObject({
+          status: 'completed',
+          result: { body: 'kept' },
+        });
+        for (const id of [ids[1], ids[2]]) {
+          expect(await second.backend.get(id as string)).toMatchObject({
+            status: 'failed',
+            error: { code: 'interrupted' },
+          });
+        }
+        expect((await second.backend.get(ids[4] as string))?.queuePosition).toBe(2);
+        const processor = new ScriptedProcessor();
+        processor.autoOutcome = completed('after restart');
+        second.backend.start(processor.process);
+        await vi.waitFor(async () => expect((await second.backend.counts()).completed).toBe(3));
+        expect(processor.startedIds()).toEqual([ids[3], ids[4]]);
+      });
+
+      it('puts the calls cut off back in line first with requeueInterrupted', async () => {
+        const first = await started({ concurrency: 1, requeueInterrupted: true });
+        const ids = await admitMany(first.backend, fixture.clock.now(), 3);
+        await vi.waitFor(() => expect(first.processor.running.size).toBe(1));
+        await fixture.crash(first.backend);
+
+        const second = fixture.create({ ...DEFAULTS, concurrency: 1, requeueInterrupted: true });
+        open.push(second.backend);
+        const report = await second.backend.open();
+        if (!fixture.durable) {
+          expect(report.total).toBe(0);
+          return;
+        }
+        expect(report).toEqual({ pending: 2, requeued: 1, interrupted: 0, total: 3 });
+        const processor = new ScriptedProcessor();
+        processor.autoOutcome = completed('again');
+        second.backend.start(processor.process);
+        await vi.waitFor(async () => expect((await second.backend.counts()).completed).toBe(3));
+        expect(processor.startedIds()).toEqual(ids);
+        expect(processor.jobs[0]?.attempt).toBe(2);
+        expect((await second.backend.get(ids[0] as string))?.attempts).toBe(2);
+      });
+
+      it('keeps counts and retention going across a restart', async () => {
+        const first = await started({ concurrency: 1 });
+        first.processor.autoOutcome = completed('x');
+        await admitMany(first.backend, fixture.clock.now(), 3);
+        await vi.waitFor(async () => expect((await first.backend.counts()).completed).toBe(3));
+        await first.backend.close();
+
+        const second = fixture.create(DEFAULTS);
+        open.push(second.backend);
+        await second.backend.open();
+        const expected = fixture.durable ? 3 : 0;
+        expect(await second.backend.counts()).toMatchObject({
+          completed: expected,
+          total: expected,
+        });
+        fixture.clock.advance(10);
+        expect(await second.backend.removeFinished(fixture.clock.now())).toBe(expected);
+        expect((await second.backend.counts()).total).toBe(0);
+      });
+    });
+
+    describe('when the store fails', () => {
+      it('refuses an admission it cannot save, with nothing half-made, and recovers', async () => {
+        const { backend, faults } = await backendWith();
+        faults.failNext('admit');
+        const failed = backend.admit(newTask(fixture.clock.now()));
+        await expect(failed).rejects.toSatisfy(isStoreUnavailableError);
+        expect(await backend.counts()).toMatchObject({ total: 0, queued: 0 });
+        expect((await backend.health()).available).toBe(false);
+        expect((await backend.health()).message).toMatch(/store failure/);
+        await admitMany(backend, fixture.clock.now(), 1);
+        expect(await backend.health()).toEqual({ available: true, message: null });
+      });
+
+      it('strands no task when a start cannot be saved: it starts later, once', async () => {
+        const { backend, faults, processor } = await started({ concurrency: 1 });
+        faults.failNext('start');
+        processor.autoOutcome = completed('ok');
+        const ids = await admitMany(backend, fixture.clock.now(), 5);
+        await vi.waitFor(async () => {
+          fixture.clock.advance(200);
+          expect((await backend.counts()).completed).toBe(5);
+        });
+        expect(processor.startedIds()).toEqual(ids);
+      });
+
+      it('keeps an outcome it cannot save and saves it later; waiters hear it', async () => {
+        const { backend, faults, processor } = await started({ concurrency: 1 });
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        const waiting = backend.waitForFinish(id as string, new AbortController().signal);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        faults.failNext('finish', 2);
+        processor.complete(id as string, completed('late'));
+        await vi.waitFor(async () => {
+          fixture.clock.advance(500);
+          expect((await backend.get(id as string))?.status).toBe('completed');
+        });
+        expect(await waiting).toMatchObject({ status: 'completed', result: { body: 'late' } });
+        expect(processor.jobs).toHaveLength(1);
+      });
+
+      it('answers a read it cannot make with StoreUnavailableError', async () => {
+        const { backend, faults } = await backendWith();
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        faults.failNext('read');
+        await expect(backend.get(id as string)).rejects.toSatisfy(isStoreUnavailableError);
+        expect((await backend.get(id as string))?.status).toBe('pending');
+      });
+    });
+  });
+}

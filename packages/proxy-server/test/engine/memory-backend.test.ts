@@ -1,0 +1,4 @@
+import { describeBackendConformance } from './conformance.js';
+import { localFixture } from './local-fixture.js';
+
+describeBackendConformance('memory', () => localFixture('memory'));
