@@ -262,6 +262,9 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
  * @property {string} [profileDir] when set, the proxy writes a CPU profile there on exit
  * @property {number} [heapMiB] old-space limit, for the scenarios that hold a million tasks
  * @property {boolean} [parallelGc] keep V8's GC helper threads even on one CPU (for comparison)
+ * @property {'memory' | 'sqlite'} [store] where the proxy keeps tasks (default memory); SQLite
+ *   gets a fresh data dir of its own, removed when the proxy stops, unless `dataDir` is given
+ * @property {string} [dataDir] the SQLite data dir to use and keep (e.g. to time a restart)
  */
 
 /**
@@ -271,13 +274,27 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
  * @param {ProxyOptions} options
  * @returns {Promise<Server>}
  */
-export function startProxy({ target, args, profileDir, heapMiB, parallelGc = false }) {
+export async function startProxy({
+  target,
+  args,
+  profileDir,
+  heapMiB,
+  parallelGc = false,
+  store = 'memory',
+  dataDir,
+}) {
   const nodeFlags = [
     ...(parallelGc ? [] : serverNodeFlags()),
     ...profileFlags(profileDir, 'proxy-server'),
   ];
   if (heapMiB) nodeFlags.push(`--max-old-space-size=${heapMiB}`);
-  return startProcess({
+  const ownDataDir =
+    store === 'sqlite' && dataDir === undefined
+      ? await mkdtemp(join(tmpdir(), 'bench-proxy-data-'))
+      : undefined;
+  const storeFlags =
+    store === 'memory' ? ['--store', 'memory'] : ['--data-dir', dataDir ?? String(ownDataDir)];
+  const server = await startProcess({
     name: 'proxy-server',
     command: process.execPath,
     args: [
@@ -296,10 +313,20 @@ export function startProxy({ target, args, profileDir, heapMiB, parallelGc = fal
       // Some scenarios leave calls in flight to a target that answers in an hour.
       '--shutdown-grace',
       '1',
+      ...storeFlags,
       ...args,
     ],
     ready: /proxy-server listening on (http:\/\/\S+)/,
+    startTimeoutMs: 60_000,
   });
+  if (!ownDataDir) return server;
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await rm(ownDataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Why HAProxy cannot run here, or null when it can. */

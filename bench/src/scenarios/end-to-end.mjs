@@ -23,10 +23,12 @@ export const WARMUP = 500;
  * @param {import('../processes.mjs').Server} target
  * @param {number} count tasks after the warm-up
  * @param {string} [profileDir]
+ * @param {'memory' | 'sqlite'} [store]
  */
-export function startCappedProxy(target, count, profileDir) {
+export function startCappedProxy(target, count, profileDir, store = 'memory') {
   return startProxy({
     target,
+    store,
     args: [
       '--max-concurrent',
       String(CAP),
@@ -127,7 +129,8 @@ export const endToEnd = {
     return (
       `${taskCount(quick).toLocaleString('en-US')} tasks after ${WARMUP} warm-up tasks, target ` +
       `latency ${TARGET_MS} ms (slow-target --delay-ms ${TARGET_MS}), cap ${CAP}: proxy with ` +
-      `--max-concurrent ${CAP} --num-workers ${CAP}, all tasks submitted by ${DRIVER_CONCURRENCY} ` +
+      `--max-concurrent ${CAP} --num-workers ${CAP}, on the memory store and on the SQLite ` +
+      `store (the default), all tasks submitted by ${DRIVER_CONCURRENCY} ` +
       'concurrent submitters, timed until /stats counts them completed; HAProxy 1 thread with ' +
       `\`server ... maxconn ${CAP}\`, ${DRIVER_CONCURRENCY} concurrent requests. Ideal = ` +
       `${CAP} / ${TARGET_MS} ms = ${IDEAL.toLocaleString('en-US')}/s; straight to the target with ` +
@@ -169,6 +172,21 @@ export const endToEnd = {
         notBelowRatioOf: { row: 'haproxy', name: "HAProxy's" },
       },
     },
+    {
+      id: 'sqlite-drain',
+      label: 'proxy on SQLite: completed per second once all were queued',
+      measure: 'sqlite_drain_tps',
+      unit: '/s',
+      limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
+    },
+    {
+      id: 'sqlite',
+      label: 'proxy on SQLite: completed tasks per second',
+      measure: 'sqlite_tps',
+      unit: '/s',
+      limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
+      target: { on: 'ratio', op: '>=', value: 0.9 },
+    },
   ],
   async start(ctx) {
     const count = taskCount(ctx.quick);
@@ -189,19 +207,22 @@ export const endToEnd = {
             await haproxy.stop();
           }
         }
-        const proxy = await startCappedProxy(target, count, ctx.profileDir);
-        try {
-          const figures = await throughProxy(proxy.url, count);
-          measures.proxy_tps = figures.tps;
-          measures.proxy_drain_tps = figures.drainTps;
-        } finally {
-          await proxy.stop();
+        for (const store of /** @type {const} */ (['memory', 'sqlite'])) {
+          const proxy = await startCappedProxy(target, count, ctx.profileDir, store);
+          try {
+            const figures = await throughProxy(proxy.url, count);
+            const prefix = store === 'memory' ? 'proxy' : 'sqlite';
+            measures[`${prefix}_tps`] = figures.tps;
+            measures[`${prefix}_drain_tps`] = figures.drainTps;
+          } finally {
+            await proxy.stop();
+          }
         }
         const rate = (/** @type {number | undefined} */ tps) =>
           tps === undefined ? 'n/a' : `${Math.round(tps)}/s`;
         ctx.log(
           `end-to-end: direct ${rate(measures.direct_tps)}, proxy ${rate(measures.proxy_tps)}, ` +
-            `HAProxy ${rate(measures.haproxy_tps)}`,
+            `on SQLite ${rate(measures.sqlite_tps)}, HAProxy ${rate(measures.haproxy_tps)}`,
         );
         return measures;
       },

@@ -4,8 +4,17 @@ import { endToEnd } from './end-to-end.mjs';
 import { memory } from './memory.mjs';
 import { overhead } from './overhead.mjs';
 import { readLatency } from './read-latency.mjs';
+import { sqliteScale } from './sqlite-scale.mjs';
 import { submitThroughput } from './submit-throughput.mjs';
 import { timeToResult } from './time-to-result.mjs';
 
 /** @type {import('../scenario.d.ts').Scenario[]} */
-export const scenarios = [submitThroughput, endToEnd, overhead, timeToResult, memory, readLatency];
+export const scenarios = [
+  submitThroughput,
+  endToEnd,
+  overhead,
+  timeToResult,
+  memory,
+  readLatency,
+  sqliteScale,
+];

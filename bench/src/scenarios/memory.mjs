@@ -28,7 +28,7 @@ const SETTLE_POLL_MS = 250;
  * @param {number} pid
  * @param {number} settleMs
  */
-async function settledRss(pid, settleMs) {
+export async function settledRss(pid, settleMs) {
   const started = Date.now();
   /** @type {Array<{ at: number, rss: number }>} */
   const readings = [];

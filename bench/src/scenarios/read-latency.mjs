@@ -15,7 +15,7 @@ import { percentile } from '../stats.mjs';
 const LIMIT_MS = 5;
 const FLAT_FACTOR = 2;
 const SUBMITTERS = 128;
-const READS = [
+export const READS = [
   { key: 'stats', path: '/stats' },
   { key: 'tasks', path: '/tasks?limit=100' },
 ];
@@ -34,7 +34,7 @@ const short = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
  * @param {string} path
  * @param {{ samples: number, warmupReads: number }} counts
  */
-async function timeReads(pool, path, { samples, warmupReads }) {
+export async function timeReads(pool, path, { samples, warmupReads }) {
   /** @type {number[]} */
   const times = [];
   for (let i = 0; i < warmupReads + samples; i++) {

@@ -15,10 +15,7 @@ export function oneKilobyteJson() {
 }
 
 const CONNECTIONS = 50;
-/**
- * Room for every submission of a run (10 s at well over 50,000/s) without a 503; not more,
- * because the proxy's queue allocates its capacity up front.
- */
+/** Room for every submission of a run (10 s at well over 50,000/s) without a 503. */
 const QUEUE_SIZE = 1_000_000;
 /** @param {boolean} quick */
 const sizes = (quick) => (quick ? { warmupS: 1, durationS: 1 } : { warmupS: 2, durationS: 10 });
@@ -64,7 +61,7 @@ export const submitThroughput = {
     const { durationS } = sizes(quick);
     return (
       `autocannon, ${CONNECTIONS} connections, ${durationS} s per server after a warm-up: ` +
-      'POST /api/x with a 1,024-byte JSON body. The proxy (memory store, --max-concurrent 1, ' +
+      'POST /api/x with a 1,024-byte JSON body. The proxy (memory store, then the default SQLite store; --max-concurrent 1, ' +
       `--max-queue-size ${QUEUE_SIZE.toLocaleString('en-US')}) forwards to a target that ` +
       'answers after an hour, so every task stays queued; the limit is a bare Fastify 5 route that parses the same body and ' +
       'answers the same 202 body with a response schema; the same route that also keeps every ' +
@@ -114,6 +111,28 @@ export const submitThroughput = {
       measure: 'proxy_p99_ms',
       unit: 'ms',
       limit: { label: 'bare Fastify 202', measure: 'bare_p99_ms' },
+    },
+    {
+      id: 'sqlite-cpu-rate',
+      label: 'proxy on SQLite (the default store): 202 answers per CPU-second',
+      measure: 'sqlite_per_cpu_s',
+      unit: 'req/s',
+      limit: { label: 'proxy on the memory store', measure: 'proxy_per_cpu_s' },
+      target: { on: 'ratio', op: '>=', value: 0.7 },
+    },
+    {
+      id: 'sqlite-cpu',
+      label: 'proxy on SQLite: CPU time per accepted submission',
+      measure: 'sqlite_cpu_us',
+      unit: 'µs',
+      limit: { label: 'proxy on the memory store', measure: 'proxy_cpu_us' },
+    },
+    {
+      id: 'sqlite-p99',
+      label: 'proxy on SQLite: submit latency p99',
+      measure: 'sqlite_p99_ms',
+      unit: 'ms',
+      limit: { label: 'proxy on the memory store', measure: 'proxy_p99_ms' },
     },
     {
       id: 'keeping-cpu-rate',
@@ -199,6 +218,19 @@ export const submitThroughput = {
         } finally {
           await proxy.stop();
         }
+        const sqlite = await startProxy({
+          target,
+          args: proxyArgs,
+          profileDir: ctx.profileDir,
+          store: 'sqlite',
+        });
+        let sqliteFigures;
+        try {
+          await hammer(sqlite, warmupS, body);
+          sqliteFigures = await hammer(sqlite, durationS, body);
+        } finally {
+          await sqlite.stop();
+        }
         const bareAfter = await measureBare(false);
         const bareFigures = {
           rps: (bareBefore.rps + bareAfter.rps) / 2,
@@ -208,7 +240,8 @@ export const submitThroughput = {
         };
         ctx.log(
           `submit: proxy ${Math.round(proxyFigures.rps)} req/s (${proxyFigures.cpuUsPerRequest.toFixed(1)} µs CPU each, ` +
-            `core ${proxyFigures.busy.toFixed(2)} busy), bare ${Math.round(bareFigures.rps)} req/s ` +
+            `core ${proxyFigures.busy.toFixed(2)} busy), on SQLite ${Math.round(sqliteFigures.rps)} req/s ` +
+            `(${sqliteFigures.cpuUsPerRequest.toFixed(1)} µs), bare ${Math.round(bareFigures.rps)} req/s ` +
             `(${bareFigures.cpuUsPerRequest.toFixed(1)} µs, ${bareFigures.busy.toFixed(2)})`,
         );
         return {
@@ -224,6 +257,9 @@ export const submitThroughput = {
           keeping_per_cpu_s: 1e6 / keepingFigures.cpuUsPerRequest,
           proxy_busy: proxyFigures.busy,
           bare_busy: bareFigures.busy,
+          sqlite_per_cpu_s: 1e6 / sqliteFigures.cpuUsPerRequest,
+          sqlite_cpu_us: sqliteFigures.cpuUsPerRequest,
+          sqlite_p99_ms: sqliteFigures.p99,
           ...parallelGc,
         };
       },

@@ -109,7 +109,7 @@ export const OPTIONS = {
     name: 'num-workers',
     arg: '<n>',
     env: 'PROXY_NUM_WORKERS',
-    help: 'worker loops taking tasks off the queue',
+    help: 'tasks worked on at once (the cap on upstream calls is the smaller of this and --max-concurrent)',
     parser: wholeNumber(1),
     default: 5,
     defaultText: '5',
