@@ -145,6 +145,7 @@ export const ERROR_CODES = {
   unauthorized: 401,
   task_not_found: 404,
   not_found: 404,
+  request_timeout: 408,
   payload_too_large: 413,
   queue_full: 503,
   shutting_down: 503,

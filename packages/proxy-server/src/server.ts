@@ -1,9 +1,12 @@
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import type { ErrorCode } from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
-import { errorBody, sendError } from './errors.js';
+import { errorBody, sendError, statusOf } from './errors.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
@@ -38,9 +41,20 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   const app = Fastify({
     ...(logsRequests ? { loggerInstance: log } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
-    clientErrorHandler: answerMalformedRequest,
+    // Headers and body alike: a client that stalls mid-body would otherwise keep its socket and
+    // the bytes buffered so far for as long as it likes. Fastify sets it on the server after Node
+    // built it, too late for Node to bound the headers timeout by it (then bodies get 60 s), so
+    // Node is given it as well.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      // Node looks for overdue requests every 30 s by default, letting one run up to 30 s over.
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.requestTimeoutMs / 10)),
+    },
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, log),
     frameworkErrors: (error, _request, reply) => sendError(reply, 'bad_request', error.message),
   });
+  if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
 
   app.register(errorHandling, { log });
   app.register(proxyState, { config, deps, log });
@@ -66,17 +80,40 @@ export async function shutdownServer(app: FastifyInstance, graceMs: number): Pro
   await app.close();
 }
 
-/** Requests Node's HTTP parser rejects still get the error envelope, then the socket closes. */
-function answerMalformedRequest(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+/** Node's own link from a socket to the answer being written on it. */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/**
+ * Requests Node refuses before any route sees them (malformed, or slower than --request-timeout)
+ * get the error envelope, unless an answer on this socket has begun and more bytes would corrupt
+ * it. The socket is closed either way, so a stalled client keeps nothing of ours.
+ */
+function answerClientError(
+  error: Error & { code?: string },
+  socket: HttpSocket,
+  log: FastifyBaseLogger,
+): void {
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  if (timedOut) log.info({ client: socket.remoteAddress }, 'request slower than --request-timeout');
+  if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
     socket.destroy();
     return;
   }
-  const body = JSON.stringify(
-    errorBody('bad_request', `Malformed HTTP request (${error.code ?? 'parse error'})`),
-  );
+  if (timedOut) endWithError(socket, 'request_timeout');
+  else
+    endWithError(socket, 'bad_request', `Malformed HTTP request (${error.code ?? 'parse error'})`);
+}
+
+/** Writes the envelope straight to a socket no response object owns, then closes it. */
+function endWithError(socket: Duplex, code: ErrorCode, message?: string): void {
+  const body = JSON.stringify(errorBody(code, message));
+  const status = statusOf(code);
   socket.end(
-    'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n' +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    // The socket is half-open after end(): without this, a client that never closes its side
+    // would keep it.
+    () => socket.destroy(),
   );
 }
