@@ -53,6 +53,9 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, log),
     frameworkErrors: (error, _request, reply) => sendError(reply, 'bad_request', error.message),
+    // Ajv coerces a query's "Infinity" or "1e400" to a number that, with strict numbers, skips
+    // minimum and maximum; without, every bounded number is checked, and every query number is.
+    ajv: { customOptions: { strictNumbers: false } },
   });
   if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
 
