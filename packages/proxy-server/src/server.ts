@@ -10,6 +10,7 @@ import { errorBody, sendError, statusOf } from './errors.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
+import { refuseBody } from './routes/raw-body.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/task.js';
@@ -40,7 +41,6 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   const logsRequests = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = Fastify({
     ...(logsRequests ? { loggerInstance: log } : { logger: false }),
-    bodyLimit: config.bodyLimitBytes,
     // Headers and body alike: a client that stalls mid-body would otherwise keep its socket and
     // the bytes buffered so far for as long as it likes. Fastify sets it on the server after Node
     // built it, too late for Node to bound the headers timeout by it (then bodies get 60 s), so
@@ -58,6 +58,13 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
     ajv: { customOptions: { strictNumbers: false } },
   });
   if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
+  // Fastify leaves the body of these unread, which dropped it: read, `/api/*` forwards it (and
+  // refuses one on TRACE), and every other route refuses it as on any other method.
+  for (const method of ['GET', 'HEAD', 'TRACE']) {
+    app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
+  }
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log });
   app.register(proxyState, { config, deps, log });

@@ -33,6 +33,10 @@ describe('--request-timeout', () => {
       'POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n',
     ],
     ['a connection that sends nothing', ''],
+    [
+      'a chunked body on a route of the proxy’s own',
+      'GET /stats HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
+    ],
   ])('%s: 408 request_timeout, then the connection is closed', async (_kind, bytes) => {
     const proxy = await proxyWithShortTimeout();
     const answer = await stalledRequest(proxy.url, bytes);
