@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SubmitBody } from 'proxy-client/wire';
 import { ProxyHttpError, sendError } from '../errors.js';
 import { errorResponses, submitBodySchema } from '../schemas/wire-schemas.js';
-import { originForm } from '../upstream/upstream-path.js';
+import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
 
 /**
@@ -28,6 +28,11 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
     '/api/*',
     {
       schema: { response: { 202: submitBodySchema, ...errorResponses } },
+      // Before the body is read: the path alone decides.
+      onRequest: (request, reply, done) => {
+        if (staysUnderApi(originForm(request.url))) return done();
+        sendError(reply, 'bad_request', 'The path leaves /api/ once decoded and normalised');
+      },
     },
     async (request, reply) => {
       const submitted = await app.proxy.submit({
