@@ -147,6 +147,7 @@ export const ERROR_CODES = {
   not_found: 404,
   request_timeout: 408,
   payload_too_large: 413,
+  expectation_failed: 417,
   queue_full: 503,
   shutting_down: 503,
   internal_error: 500,

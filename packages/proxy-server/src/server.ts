@@ -1,8 +1,12 @@
-import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { pino } from 'pino';
 import type { ErrorCode } from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
@@ -58,6 +62,8 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
     ajv: { customOptions: { strictNumbers: false } },
   });
   if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
+  app.server.on('checkExpectation', answerUnmetExpectation);
+  app.server.on('connect', refuseTunnel);
   // Fastify leaves the body of these unread, which dropped it: read, `/api/*` forwards it (and
   // refuses one on TRACE), and every other route refuses it as on any other method.
   for (const method of ['GET', 'HEAD', 'TRACE']) {
@@ -69,9 +75,23 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.register(errorHandling, { log });
   app.register(proxyState, { config, deps, log });
   if (config.corsOrigins) {
-    // Before auth: a browser's preflight never carries the API key.
     const origin = config.corsOrigins[0] === '*' ? '*' : config.corsOrigins;
-    app.register(cors, { origin, methods: CORS_METHODS, exposedHeaders: CORS_EXPOSED_HEADERS });
+    const configured: FastifyCorsOptions = {
+      origin,
+      methods: CORS_METHODS,
+      exposedHeaders: CORS_EXPOSED_HEADERS,
+    };
+    const noPreflight: FastifyCorsOptions = { ...configured, preflight: false };
+    // Before auth: a browser's preflight never carries the API key. Only an OPTIONS request with
+    // Origin and Access-Control-Request-Method is a preflight; any other is routed as it is
+    // without CORS (a submission on /api/*), not refused in plain text.
+    app.register(cors, {
+      delegator: (request, callback) =>
+        callback(
+          null,
+          request.method === 'OPTIONS' && !isPreflight(request) ? noPreflight : configured,
+        ),
+    });
   }
   if (config.apiKey !== null) app.register(auth, { apiKey: config.apiKey });
   app.register(serviceRoutes);
@@ -88,6 +108,10 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
 export async function shutdownServer(app: FastifyInstance, graceMs: number): Promise<void> {
   await app.proxy.shutdown(graceMs);
   await app.close();
+}
+
+function isPreflight({ headers }: FastifyRequest): boolean {
+  return headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
 }
 
 /** Node's own link from a socket to the answer being written on it. */
@@ -114,6 +138,11 @@ function answerClientError(
     endWithError(socket, 'bad_request', `Malformed HTTP request (${error.code ?? 'parse error'})`);
 }
 
+/** CONNECT asks for a tunnel; Node would close the connection without a word. */
+function refuseTunnel(_request: IncomingMessage, socket: Duplex): void {
+  endWithError(socket, 'bad_request', 'CONNECT is not supported: the proxy opens no tunnels');
+}
+
 /** Writes the envelope straight to a socket no response object owns, then closes it. */
 function endWithError(socket: Duplex, code: ErrorCode, message?: string): void {
   const body = JSON.stringify(errorBody(code, message));
@@ -126,4 +155,15 @@ function endWithError(socket: Duplex, code: ErrorCode, message?: string): void {
     // would keep it.
     () => socket.destroy(),
   );
+}
+
+/** An `Expect` other than 100-continue, which Node would answer 417 with an empty body. */
+function answerUnmetExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify(errorBody('expectation_failed'));
+  response.writeHead(statusOf('expectation_failed'), {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  response.end(body);
 }
