@@ -12,7 +12,9 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   unauthorized: 'Missing or wrong API key: send "Authorization: Bearer <key>"',
   task_not_found: 'No task with this id (it may have been cleaned up)',
   not_found: 'No such route',
+  request_timeout: 'The request did not arrive within the request timeout',
   payload_too_large: 'The request body is larger than the body limit',
+  expectation_failed: 'The proxy meets no Expect but 100-continue',
   queue_full: 'The queue is full; retry after the time in the Retry-After header',
   shutting_down: 'The proxy is shutting down and takes no new tasks',
   store_unavailable:

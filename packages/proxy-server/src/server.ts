@@ -1,13 +1,21 @@
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Duplex } from 'node:stream';
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { pino } from 'pino';
+import type { ErrorCode } from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
-import { errorBody, sendError } from './errors.js';
+import { errorBody, sendError, statusOf } from './errors.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
 import type { ProxyDeps } from './proxy/proxy.js';
+import { refuseBody } from './routes/raw-body.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/task.js';
@@ -37,17 +45,53 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   const logsRequests = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = Fastify({
     ...(logsRequests ? { loggerInstance: log } : { logger: false }),
-    bodyLimit: config.bodyLimitBytes,
-    clientErrorHandler: answerMalformedRequest,
+    // Headers and body alike: a client that stalls mid-body would otherwise keep its socket and
+    // the bytes buffered so far for as long as it likes. Fastify sets it on the server after Node
+    // built it, too late for Node to bound the headers timeout by it (then bodies get 60 s), so
+    // Node is given it as well.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      // Node looks for overdue requests every 30 s by default, letting one run up to 30 s over.
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.requestTimeoutMs / 10)),
+    },
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, log),
     frameworkErrors: (error, _request, reply) => sendError(reply, 'bad_request', error.message),
+    // Ajv coerces a query's "Infinity" or "1e400" to a number that, with strict numbers, skips
+    // minimum and maximum; without, every bounded number is checked, and every query number is.
+    ajv: { customOptions: { strictNumbers: false } },
   });
+  if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
+  app.server.on('checkExpectation', answerUnmetExpectation);
+  app.server.on('connect', refuseTunnel);
+  // Fastify leaves the body of these unread, which dropped it: read, `/api/*` forwards it (and
+  // refuses one on TRACE), and every other route refuses it as on any other method.
+  for (const method of ['GET', 'HEAD', 'TRACE']) {
+    app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
+  }
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log });
   app.register(proxyState, { config, deps, log });
   if (config.corsOrigins) {
-    // Before auth: a browser's preflight never carries the API key.
     const origin = config.corsOrigins[0] === '*' ? '*' : config.corsOrigins;
-    app.register(cors, { origin, methods: CORS_METHODS, exposedHeaders: CORS_EXPOSED_HEADERS });
+    const configured: FastifyCorsOptions = {
+      origin,
+      methods: CORS_METHODS,
+      exposedHeaders: CORS_EXPOSED_HEADERS,
+    };
+    const noPreflight: FastifyCorsOptions = { ...configured, preflight: false };
+    // Before auth: a browser's preflight never carries the API key. Only an OPTIONS request with
+    // Origin and Access-Control-Request-Method is a preflight; any other is routed as it is
+    // without CORS (a submission on /api/*), not refused in plain text.
+    app.register(cors, {
+      delegator: (request, callback) =>
+        callback(
+          null,
+          request.method === 'OPTIONS' && !isPreflight(request) ? noPreflight : configured,
+        ),
+    });
   }
   if (config.apiKey !== null) app.register(auth, { apiKey: config.apiKey });
   app.register(serviceRoutes);
@@ -66,17 +110,60 @@ export async function shutdownServer(app: FastifyInstance, graceMs: number): Pro
   await app.close();
 }
 
-/** Requests Node's HTTP parser rejects still get the error envelope, then the socket closes. */
-function answerMalformedRequest(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+function isPreflight({ headers }: FastifyRequest): boolean {
+  return headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
+}
+
+/** Node's own link from a socket to the answer being written on it. */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/**
+ * Requests Node refuses before any route sees them (malformed, or slower than --request-timeout)
+ * get the error envelope, unless an answer on this socket has begun and more bytes would corrupt
+ * it. The socket is closed either way, so a stalled client keeps nothing of ours.
+ */
+function answerClientError(
+  error: Error & { code?: string },
+  socket: HttpSocket,
+  log: FastifyBaseLogger,
+): void {
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  if (timedOut) log.info({ client: socket.remoteAddress }, 'request slower than --request-timeout');
+  if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
     socket.destroy();
     return;
   }
-  const body = JSON.stringify(
-    errorBody('bad_request', `Malformed HTTP request (${error.code ?? 'parse error'})`),
-  );
+  if (timedOut) endWithError(socket, 'request_timeout');
+  else
+    endWithError(socket, 'bad_request', `Malformed HTTP request (${error.code ?? 'parse error'})`);
+}
+
+/** CONNECT asks for a tunnel; Node would close the connection without a word. */
+function refuseTunnel(_request: IncomingMessage, socket: Duplex): void {
+  endWithError(socket, 'bad_request', 'CONNECT is not supported: the proxy opens no tunnels');
+}
+
+/** Writes the envelope straight to a socket no response object owns, then closes it. */
+function endWithError(socket: Duplex, code: ErrorCode, message?: string): void {
+  const body = JSON.stringify(errorBody(code, message));
+  const status = statusOf(code);
   socket.end(
-    'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\n' +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    // The socket is half-open after end(): without this, a client that never closes its side
+    // would keep it.
+    () => socket.destroy(),
   );
+}
+
+/** An `Expect` other than 100-continue, which Node would answer 417 with an empty body. */
+function answerUnmetExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify(errorBody('expectation_failed'));
+  response.writeHead(statusOf('expectation_failed'), {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  response.end(body);
 }

@@ -1,6 +1,12 @@
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { type DataBody, isTerminalStatus, type SubmitBody, type Task } from 'proxy-client/wire';
+import {
+  type DataBody,
+  isTerminalStatus,
+  type Stats,
+  type SubmitBody,
+  type Task,
+} from 'proxy-client/wire';
 import { type SlowTarget, type SlowTargetOptions, startSlowTarget } from 'slow-target';
 import { waitFor } from 'test-support';
 import { onTestFinished } from 'vitest';
@@ -98,6 +104,12 @@ export async function startProxy(
   return server;
 }
 
+/** `totals.submitted` of a listening proxy's `/stats`: how many tasks it has created. */
+export async function tasksSubmitted(baseUrl: string): Promise<number> {
+  const stats = (await (await fetch(`${baseUrl}/stats`)).json()) as DataBody<Stats>;
+  return stats.data.totals.submitted;
+}
+
 /** A slow-target on an ephemeral port, closed when the test ends. */
 export async function startTarget(options: SlowTargetOptions = {}): Promise<SlowTarget> {
   const target = await startSlowTarget(options);
@@ -133,11 +145,35 @@ export function rawRequest(
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const split = text.indexOf('\r\n\r\n');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve({ status, head: text.slice(0, split), body: text.slice(split + 4) });
-    });
+    socket.on('close', () => resolve(parseRawResponse(chunks)));
   });
+}
+
+/**
+ * Writes `bytes` over a fresh TCP connection, then neither sends more nor closes: a stalled
+ * client. Resolves once the proxy closes the connection, with its answer (status 0 for none).
+ */
+export function stalledRequest(
+  baseUrl: string,
+  bytes: Buffer | string,
+): Promise<RawResponse & { elapsedMs: number }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // A reset after the answer is still an answer.
+    socket.on('error', () => {});
+    socket.on('close', () =>
+      resolve({ ...parseRawResponse(chunks), elapsedMs: performance.now() - started }),
+    );
+  });
+}
+
+function parseRawResponse(chunks: Buffer[]): RawResponse {
+  const text = Buffer.concat(chunks).toString('utf8');
+  const split = text.indexOf('\r\n\r\n');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+  return { status, head: text.slice(0, split), body: text.slice(split + 4) };
 }

@@ -15,6 +15,10 @@ export interface ProxyConfig {
   upstreamTimeoutMs: number | null;
   /** Largest request body accepted on `/api/*`. */
   bodyLimitBytes: number;
+  /** Time a client has to send a whole request, headers and body, before it gets 408 and is cut off. */
+  requestTimeoutMs: number;
+  /** Most client connections open at once; null for no cap. */
+  maxConnections: number | null;
   /** Largest target answer kept; a bigger one fails the task with `result_too_large`. */
   resultSizeLimitBytes: number;
   /** How long finished tasks are kept before automatic removal; null keeps them until cleaned. */

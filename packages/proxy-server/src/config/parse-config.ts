@@ -98,6 +98,8 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     longTaskThresholdMs: read(OPTIONS.longTaskThreshold),
     upstreamTimeoutMs: read(OPTIONS.upstreamTimeout),
     bodyLimitBytes: read(OPTIONS.bodyLimit),
+    requestTimeoutMs: read(OPTIONS.requestTimeout),
+    maxConnections: read(OPTIONS.maxConnections),
     resultSizeLimitBytes: read(OPTIONS.resultSizeLimit),
     retentionMs: read(OPTIONS.retention),
     apiKey: read(OPTIONS.apiKey),

@@ -16,7 +16,8 @@ const VALIDATION_CODES: Record<string, ErrorCode> = {
  * Every error leaves as the envelope: our own coded errors as they are, schema failures as
  * invalid_task_id / invalid_query / bad_request, a store that cannot be used as
  * store_unavailable, Fastify's own 4xx (bad content-length, body too large, ...) as bad_request
- * or payload_too_large, anything else as internal_error.
+ * or payload_too_large, anything else as internal_error. A connection closed mid-request is the
+ * client's doing (or --request-timeout's), not a failure of ours.
  */
 export const errorHandling = fp<{ log: FastifyBaseLogger }>(
   async (app, { log }) => {
@@ -37,6 +38,10 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
         if (code !== 'invalid_task_id') return sendError(reply, code, error.message);
         const { id } = request.params as { id?: string };
         return sendError(reply, code, `Task id '${id}' is not a UUID`);
+      }
+      if (error.code === 'ECONNRESET' && request.raw.socket?.destroyed) {
+        log.debug({ method: request.method, url: request.url }, 'connection closed mid-request');
+        return sendError(reply, 'bad_request', 'The connection closed before the request was read');
       }
       const status = error.statusCode ?? 500;
       if (status === 413) return sendError(reply, 'payload_too_large', error.message);

@@ -1,4 +1,26 @@
 import type { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import { ProxyHttpError } from '../errors.js';
+
+/**
+ * The body parser of every route but `/api/*`: none of them needs a body, so a non-empty one is
+ * refused unread when its length is declared, at its first chunk when not; on an unknown route,
+ * with the 404 it gets anyway. Refusing closes the connection, rather than draining the rest.
+ */
+export function refuseBody(
+  request: FastifyRequest,
+  payload: Readable,
+  done: (error: Error | null, body?: undefined) => void,
+): void {
+  const refusal = () =>
+    request.is404
+      ? new ProxyHttpError('not_found', `No route ${request.method} ${request.url}`)
+      : new ProxyHttpError(
+          'bad_request',
+          `${request.method} ${request.routeOptions.url} takes no body`,
+        );
+  readRawBody(payload, 0, request.headers['content-length'], refusal, (error) => done(error));
+}
 
 /**
  * Collects a request body as the socket delivered it, without the copy Fastify's own raw-body

@@ -8,7 +8,9 @@ import {
 
 /**
  * JSON schemas of the wire contract (`proxy-client/wire`), for request validation and for
- * fast-json-stringify on every response. `result.body` and header maps are free-form.
+ * fast-json-stringify on every response. `result.body` and header maps are free-form. Every
+ * number in a query has a finite minimum and maximum: that is what refuses `Infinity` (see the
+ * Ajv options in server.ts).
  */
 const string = { type: 'string' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
@@ -263,21 +265,33 @@ export const taskQuerySchema = {
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
+/**
+ * Exact as an integer; a page past the end is empty, and no page costs more than walking the
+ * tasks held, so a bigger offset needs no smaller bound.
+ */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 export const listQuerySchema = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: [...TASK_STATUSES] },
     limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
-    offset: { type: 'integer', minimum: 0, default: 0 },
+    offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 },
   },
 } as const;
 
 export const DEFAULT_CLEANUP_AGE_HOURS = 24;
+/** A hundred years: older than any task a proxy can hold. */
+export const MAX_CLEANUP_AGE_HOURS = 876_000;
 
 export const cleanupQuerySchema = {
   type: 'object',
   properties: {
-    max_age_hours: { type: 'number', minimum: 0, default: DEFAULT_CLEANUP_AGE_HOURS },
+    max_age_hours: {
+      type: 'number',
+      minimum: 0,
+      maximum: MAX_CLEANUP_AGE_HOURS,
+      default: DEFAULT_CLEANUP_AGE_HOURS,
+    },
   },
 } as const;

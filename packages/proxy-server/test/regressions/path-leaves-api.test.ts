@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { staysUnderApi } from '../../src/upstream/upstream-path.js';
+import { rawRequest, startProxy, startTarget } from '../helper.js';
+
+// Issue 16, item 6: `GET /%61pi/../admin` was routed as `/api/*` and forwarded verbatim, so a
+// target that normalises paths served `/admin`. A path is refused (400) when its decoded,
+// normalised form leaves `/api/`; one that stays is forwarded as sent.
+
+describe('a path that leaves /api/ once decoded and normalised', () => {
+  it.each([
+    '/%61pi/../admin',
+    '/api/../admin',
+    '/api/%2e%2e/admin',
+    '/api/.%2E/admin',
+    '/api/..%2fadmin',
+    '/api/..%5Cadmin',
+    '/api/x/..%2F..%2Fadmin',
+    '/api/..;/admin',
+    '/api/x/../../admin?to=/api/y',
+  ])('GET %s: 400, the target never asked', async (path) => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const response = await rawRequest(proxy.url, `GET ${path} HTTP/1.1\r\nHost: x`);
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      success: false,
+      error: 'bad_request',
+      message: 'The path leaves /api/ once decoded and normalised',
+    });
+    expect(target.stats().requests).toBe(0);
+  });
+});
+
+describe('staysUnderApi', () => {
+  it.each([
+    ['/api/x', true],
+    ['/api/', true],
+    ['/api/x?q=../../..', true],
+    ['/api/a/../b', true],
+    ['/api/x/..', true],
+    ['/api/./x', true],
+    ['/api/a%2Fb', true],
+    ['/api//x', true],
+    ['/api/%2F%2Fhost/x', true],
+    ['/%61pi/x', true],
+    ['/api/..x/y', true],
+    ['/api/x;v=1', true],
+    ['/api/%zz', true],
+    ['/api', false],
+    ['/api/..', false],
+    ['/api/.', true],
+    ['/api/x/../..', false],
+    ['/api//..', false],
+    ['/api\\..\\admin', false],
+    ['/api/%2e%2e', false],
+    ['/api/%2E%2e/', false],
+    ['/api/..;jsessionid=1/admin', false],
+    ['/%61pi/../admin', false],
+    ['/apix/y', false],
+    ['/api%2fx', true],
+    ['/other/../api/x', true],
+  ])('%s → %s', (path, expected) => {
+    expect(staysUnderApi(path)).toBe(expected);
+  });
+});
