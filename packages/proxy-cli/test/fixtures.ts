@@ -24,6 +24,8 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     queue_ms: 250,
     duration_ms: 1500,
     attempts: 1,
+    retry_of: null,
+    retried_as: null,
     ...overrides,
   };
 }

@@ -91,6 +91,10 @@ export interface Task {
   duration_ms: number | null;
   /** Upstream calls made for this task. */
   attempts: number;
+  /** The task this one runs again (`POST /task/:id/retry`), else null. */
+  retry_of: string | null;
+  /** The latest task that runs this one again, else null. */
+  retried_as: string | null;
 }
 
 /** A task as lists carry it: the result without its body. */
@@ -174,8 +178,11 @@ export const ERROR_CODES = {
   unauthorized: 401,
   task_not_found: 404,
   not_found: 404,
+  task_finished: 409,
+  task_not_finished: 409,
   request_timeout: 408,
   payload_too_large: 413,
+  idempotency_key_reused: 422,
   expectation_failed: 417,
   queue_full: 503,
   shutting_down: 503,

@@ -12,8 +12,12 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   unauthorized: 'Missing or wrong API key: send "Authorization: Bearer <key>"',
   task_not_found: 'No task with this id (it may have been cleaned up)',
   not_found: 'No such route',
+  task_finished: 'The task has already finished',
+  task_not_finished: 'The task has not finished yet',
   request_timeout: 'The request did not arrive within the request timeout',
   payload_too_large: 'The request body is larger than the body limit',
+  idempotency_key_reused:
+    'This Idempotency-Key was used with another request; use a new key for a new request',
   expectation_failed: 'The proxy meets no Expect but 100-continue',
   queue_full: 'The queue is full; retry after the time in the Retry-After header',
   shutting_down: 'The proxy is shutting down and takes no new tasks',

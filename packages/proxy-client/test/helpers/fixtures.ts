@@ -31,6 +31,8 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     queue_ms: 0,
     duration_ms: status === 'pending' ? null : 0,
     attempts: status === 'pending' ? 0 : 1,
+    retry_of: null,
+    retried_as: null,
     ...overrides,
   };
 }

@@ -10,15 +10,24 @@ export interface TaskJob {
 
 /**
  * Makes a task's upstream call. Never rejects on the target's account: every answer or
- * transport failure is an outcome. `signal` aborts when the backend stops the call (shutdown);
- * the processor then ends promptly with an `interrupted` failure.
+ * transport failure is an outcome. `signal` aborts when the backend stops the call (shutdown,
+ * cancel); the processor then ends promptly with an `interrupted` failure.
  */
 export type TaskProcessor = (job: TaskJob, signal: AbortSignal) => Promise<TaskOutcome>;
 
 export type AdmitResult =
-  | { ok: true }
+  /** `existing`: the idempotency key named a task already held, with the same request. */
+  | { ok: true; taskId: string; existing: boolean }
   /** The queue holds `queued` tasks already, its maximum. */
-  | { ok: false; reason: 'queue_full'; queued: number };
+  | { ok: false; reason: 'queue_full'; queued: number }
+  /** The idempotency key names a task held with another request. */
+  | { ok: false; reason: 'idempotency_conflict'; taskId: string };
+
+export type CancelResult =
+  | { ok: true; task: TaskRecord }
+  | { ok: false; reason: 'not_found' }
+  /** Already finished (completed, failed, cancelled or expired): nothing changed. */
+  | { ok: false; reason: 'finished'; task: TaskRecord };
 
 export interface ListQuery {
   status?: TaskStatus | undefined;
@@ -57,6 +66,8 @@ export interface RecoveryReport {
 
 /** A transition of one task, told once it is durable. */
 export interface TransitionEvent {
+  /** Orders events; a subscriber can resume after it (see `subscribe`). */
+  id: string;
   type: 'created' | 'started' | 'finished' | 'requeued';
   /** The task as it is after the transition. */
   task: TaskSummary;
@@ -66,6 +77,7 @@ export interface TransitionEvent {
 
 /** Finished tasks were removed (retention, cleanup). */
 export interface RemovedEvent {
+  id: string;
   type: 'removed';
   count: number;
   local: boolean;
@@ -74,6 +86,27 @@ export interface RemovedEvent {
 export type TaskEvent = TransitionEvent | RemovedEvent;
 
 export type TaskEventListener = (event: TaskEvent) => void;
+
+export interface SubscribeOptions {
+  /** Replay the events after this id before the live ones (`Last-Event-ID`). */
+  after?: string | undefined;
+}
+
+export interface Subscription {
+  /** Stops hearing events. Idempotent. */
+  close(): void;
+  /**
+   * False when `after` is older than the window of events the backend keeps (or unknown to
+   * it): some events were missed, and the subscriber should read the state afresh.
+   */
+  readonly complete: boolean;
+}
+
+/** Who is listening now; both fall back to 0 once every client has gone. */
+export interface ListenerCounts {
+  subscribers: number;
+  waiters: number;
+}
 
 export interface StoreHealth {
   available: boolean;
@@ -100,9 +133,18 @@ export interface TaskBackend {
   open(): Promise<RecoveryReport>;
   /**
    * Creates the task `pending` at the back of the queue, unless the queue is full. Resolves once
-   * the task is durable, so a 202 sent afterwards survives a crash.
+   * the task is durable, so a 202 sent afterwards survives a crash. With an idempotency key,
+   * a task already held under that key is answered instead (with the same request) or refused
+   * (with another), atomically: a burst with one key creates one task. With `retryOf`, the
+   * original task (if still held) gets the new task's id as `retriedAs`.
    */
   admit(task: NewTask): Promise<AdmitResult>;
+  /**
+   * Stops a task: a pending one leaves the queue, a processing one has its call aborted; both
+   * end `cancelled`. One that finished first is answered as it is. Exactly one of a cancel and
+   * a finish racing each other wins, and every reader sees that one.
+   */
+  cancel(id: string): Promise<CancelResult>;
   get(id: string): Promise<TaskRecord | undefined>;
   /** The task's request as submitted (kept for its whole life, finished or not). */
   getRequest(id: string): Promise<TaskRequest | undefined>;
@@ -119,8 +161,12 @@ export interface TaskBackend {
    * there is no such task. Rejects with `signal.reason` when `signal` aborts first.
    */
   waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined>;
-  /** Hears every transition once it is durable; returns the unsubscribe function. */
-  subscribe(listener: TaskEventListener): () => void;
+  /**
+   * Hears every transition once it is durable, from every instance sharing the store; with
+   * `after`, first the ones after that event id that the backend still keeps.
+   */
+  subscribe(listener: TaskEventListener, options?: SubscribeOptions): Subscription;
+  listenerCounts(): ListenerCounts;
   /** Starts running queued tasks through `processor`, at most the configured concurrency at once. */
   start(processor: TaskProcessor): void;
   /**

@@ -53,6 +53,10 @@ interface RecordFields<Result> {
   readonly error: TaskError | null;
   /** 1-based place in the queue while pending and in line, else null. */
   readonly queuePosition: number | null;
+  /** The task this one runs again (`POST /task/:id/retry`), else null. */
+  readonly retryOf: string | null;
+  /** The latest task that runs this one again, else null. */
+  readonly retriedAs: string | null;
 }
 
 /** One task as a backend hands it out: a copy, never the backend's own record. */
@@ -66,4 +70,10 @@ export interface NewTask {
   id: string;
   createdAt: number;
   request: TaskRequest;
+  /** The caller's `Idempotency-Key` (already scoped to its API key), or null. */
+  idempotencyKey: string | null;
+  /** A fingerprint of the request, compared when the idempotency key is seen again. */
+  requestHash: string | null;
+  /** The finished task this one runs again, or null. */
+  retryOf: string | null;
 }

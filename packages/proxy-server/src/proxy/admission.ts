@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
 import type { TaskBackend } from '../engine/task-backend.js';
@@ -13,11 +14,17 @@ export interface Submission {
   rawHeaders: readonly string[];
   /** The body as received, in chunks; null when empty. */
   body: readonly Buffer[] | null;
+  /** `Idempotency-Key`, already scoped to the caller's API key; null without one. */
+  idempotencyKey?: string | null;
+  /** The finished task this submission runs again (`POST /task/:id/retry`). */
+  retryOf?: string | null;
 }
 
 export type SubmitResult =
-  | { ok: true; taskId: string }
+  /** `existing`: the idempotency key named a task already held with the same request. */
+  | { ok: true; taskId: string; existing: boolean }
   | { ok: false; reason: 'queue_full'; retryAfterS: number }
+  | { ok: false; reason: 'idempotency_conflict'; taskId: string }
   | { ok: false; reason: 'shutting_down' };
 
 const QUEUE_FULL_RETRY_AFTER_S = { min: 1, max: 3600 } as const;
@@ -34,10 +41,10 @@ export class Admission {
 
   async submit(submission: Submission): Promise<SubmitResult> {
     if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
-    const id = newTaskId();
     const { method, path, body } = submission;
+    const idempotencyKey = submission.idempotencyKey ?? null;
     const admitted = await this.backend.admit({
-      id,
+      id: newTaskId(),
       createdAt: this.clock.now(),
       request: {
         method,
@@ -45,16 +52,17 @@ export class Admission {
         headers: packHeaders(submission.rawHeaders),
         body: body === null ? null : binaryStringOf(body),
       },
+      idempotencyKey,
+      requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
+      retryOf: submission.retryOf ?? null,
     });
-    if (!admitted.ok) {
-      this.totals.rejectedQueueFull++;
-      return {
-        ok: false,
-        reason: 'queue_full',
-        retryAfterS: await this.#retryAfterS(admitted.queued),
-      };
-    }
-    return { ok: true, taskId: id };
+    if (admitted.ok || admitted.reason === 'idempotency_conflict') return admitted;
+    this.totals.rejectedQueueFull++;
+    return {
+      ok: false,
+      reason: 'queue_full',
+      retryAfterS: await this.#retryAfterS(admitted.queued),
+    };
   }
 
   /** Seconds until the queue should have room: its length at the observed pace. */
@@ -70,4 +78,25 @@ export class Admission {
     const { min, max } = QUEUE_FULL_RETRY_AFTER_S;
     return retryAfterSeconds(queueWaitMs(queued, inputs), min, max);
   }
+}
+
+/**
+ * What makes two submissions the same request for an idempotency key: method, path and query,
+ * content type and body bytes. Other headers (dates, trace ids) may differ between two sends of
+ * one request and are left out.
+ */
+function fingerprintOf(submission: Submission): string {
+  const hash = createHash('sha256');
+  hash.update(
+    `${submission.method}\n${submission.path}\n${contentTypeOf(submission.rawHeaders)}\n`,
+  );
+  for (const chunk of submission.body ?? []) hash.update(chunk);
+  return hash.digest('base64url');
+}
+
+function contentTypeOf(rawHeaders: readonly string[]): string {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === 'content-type') return rawHeaders[i + 1] ?? '';
+  }
+  return '';
 }

@@ -63,6 +63,8 @@ function wireFieldsOf(task: TaskSummary, context: WireContext): Omit<Task, 'resu
     queue_ms: queueEnd - task.createdAt,
     duration_ms: durationMs,
     attempts: task.attempts,
+    retry_of: task.retryOf,
+    retried_as: task.retriedAs,
   };
 }
 

@@ -43,6 +43,9 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       });
       if (!submitted.ok) {
         if (submitted.reason === 'shutting_down') return sendError(reply, 'shutting_down');
+        if (submitted.reason === 'idempotency_conflict') {
+          return sendError(reply, 'idempotency_key_reused');
+        }
         const retryAfter = String(submitted.retryAfterS);
         return sendError(
           reply,

@@ -58,6 +58,8 @@ const taskFields = (result: object) =>
       'queue_ms',
       'duration_ms',
       'attempts',
+      'retry_of',
+      'retried_as',
     ],
     properties: {
       task_id: string,
@@ -82,6 +84,8 @@ const taskFields = (result: object) =>
       queue_ms: { type: 'number' },
       duration_ms: { type: ['number', 'null'] },
       attempts: { type: 'integer' },
+      retry_of: nullableString,
+      retried_as: nullableString,
     },
   }) as const;
 

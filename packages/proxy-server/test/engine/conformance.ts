@@ -401,7 +401,7 @@ export function describeBackendConformance(
       it('tells created, started and finished in order, and nothing after unsubscribing', async () => {
         const { backend, processor } = await started({ concurrency: 1 });
         const seen: TaskEvent[] = [];
-        const off = backend.subscribe((event) => seen.push(event));
+        const subscription = backend.subscribe((event) => seen.push(event));
         const [id] = await admitMany(backend, fixture.clock.now(), 1);
         await vi.waitFor(() => expect(processor.running.size).toBe(1));
         processor.complete(id as string);
@@ -414,9 +414,10 @@ export function describeBackendConformance(
           ['started', 'processing', true],
           ['finished', 'completed', true],
         ]);
-        off();
+        subscription.close();
         await admitMany(backend, fixture.clock.now(), 1);
         expect(seen).toHaveLength(3);
+        expect(backend.listenerCounts().subscribers).toBe(0);
       });
     });
 
@@ -577,6 +578,236 @@ export function describeBackendConformance(
         fixture.clock.advance(10);
         expect(await second.backend.removeFinished(fixture.clock.now())).toBe(expected);
         expect((await second.backend.counts()).total).toBe(0);
+      });
+    });
+
+    describe('cancelling', () => {
+      it('takes a pending task out of the queue: cancelled, never started', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const [running, queued, after] = await admitMany(backend, fixture.clock.now(), 3);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const answer = await backend.cancel(queued as string);
+        expect(answer).toMatchObject({
+          ok: true,
+          task: { id: queued, status: 'cancelled', queuePosition: null },
+        });
+        expect((await backend.get(after as string))?.queuePosition).toBe(1);
+        expect(await backend.counts()).toMatchObject({ cancelled: 1, pending: 1, queued: 1 });
+        processor.complete(running as string);
+        await vi.waitFor(() => expect(processor.running.has(after as string)).toBe(true));
+        expect(processor.startedIds()).not.toContain(queued);
+      });
+
+      it('aborts a processing task’s call and ends it cancelled, whatever the call says after', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const [id, next] = await admitMany(backend, fixture.clock.now(), 2);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const signal = processor.running.get(id as string)?.signal;
+        const waiting = backend.waitForFinish(id as string, new AbortController().signal);
+        const answer = await backend.cancel(id as string);
+        expect(answer).toMatchObject({ ok: true, task: { status: 'cancelled', attempts: 1 } });
+        expect(signal?.aborted).toBe(true);
+        expect(await waiting).toMatchObject({ status: 'cancelled' });
+        await vi.waitFor(() => expect(processor.running.has(next as string)).toBe(true));
+        expect((await backend.get(id as string))?.status).toBe('cancelled');
+      });
+
+      it('answers a finished task as it is, and an unknown one as not found', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        processor.autoOutcome = completed('done');
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(async () =>
+          expect((await backend.get(id as string))?.status).toBe('completed'),
+        );
+        expect(await backend.cancel(id as string)).toMatchObject({
+          ok: false,
+          reason: 'finished',
+          task: { status: 'completed', result: { body: 'done' } },
+        });
+        expect(await backend.cancel('00000000-0000-4000-8000-ffffffffffff')).toEqual({
+          ok: false,
+          reason: 'not_found',
+        });
+      });
+
+      it('lets exactly one of a cancel and a finish racing win, the same for every reader', async () => {
+        const { backend, processor } = await started({ concurrency: 100 });
+        const ids = await admitMany(backend, fixture.clock.now(), 100);
+        await vi.waitFor(() => expect(processor.running.size).toBe(100));
+        const soon = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
+        const answers = await Promise.all(
+          ids.map(async (id) => {
+            const finishing = soon().then(() => {
+              if (processor.running.has(id)) processor.complete(id, completed('won'));
+            });
+            const cancel = soon().then(() => backend.cancel(id));
+            await finishing;
+            return cancel;
+          }),
+        );
+        const waited = await Promise.all(
+          ids.map((id) => backend.waitForFinish(id, new AbortController().signal)),
+        );
+        for (const [n, answer] of answers.entries()) {
+          const status = answer.ok
+            ? 'cancelled'
+            : answer.reason === 'finished'
+              ? answer.task.status
+              : 'none';
+          expect(['cancelled', 'completed']).toContain(status);
+          expect((await backend.get(ids[n] as string))?.status).toBe(status);
+          expect(waited[n]?.status).toBe(status);
+          if (status === 'completed') expect(waited[n]?.result?.body).toBe('won');
+        }
+        const counts = await backend.counts();
+        expect(counts.cancelled + counts.completed).toBe(100);
+        expect(counts.cancelled).toBeGreaterThan(0);
+        expect(counts.completed).toBeGreaterThan(0);
+      });
+    });
+
+    describe('idempotency keys', () => {
+      it('answers the task already held for the same key and request, refuses another request', async () => {
+        const { backend } = await backendWith();
+        const first = newTask(fixture.clock.now(), 'a', {
+          idempotencyKey: 'k1',
+          requestHash: 'h1',
+        });
+        expect(await backend.admit(first)).toEqual({ ok: true, taskId: first.id, existing: false });
+        const again = newTask(fixture.clock.now(), 'a', {
+          idempotencyKey: 'k1',
+          requestHash: 'h1',
+        });
+        expect(await backend.admit(again)).toEqual({ ok: true, taskId: first.id, existing: true });
+        const other = newTask(fixture.clock.now(), 'b', {
+          idempotencyKey: 'k1',
+          requestHash: 'h2',
+        });
+        expect(await backend.admit(other)).toEqual({
+          ok: false,
+          reason: 'idempotency_conflict',
+          taskId: first.id,
+        });
+        expect((await backend.counts()).total).toBe(1);
+      });
+
+      it('creates exactly one task for a concurrent burst with one key', async () => {
+        const { backend } = await backendWith();
+        const answers = await Promise.all(
+          Array.from({ length: 50 }, () =>
+            backend.admit(
+              newTask(fixture.clock.now(), 'burst', { idempotencyKey: 'k', requestHash: 'h' }),
+            ),
+          ),
+        );
+        const ids = new Set(answers.map((answer) => (answer.ok ? answer.taskId : 'refused')));
+        expect(ids.size).toBe(1);
+        expect(answers.filter((answer) => answer.ok && !answer.existing)).toHaveLength(1);
+        expect((await backend.counts()).total).toBe(1);
+      });
+
+      it('answers the existing task even when the queue is full, and frees the key once it is removed', async () => {
+        const { backend, processor } = await started({ concurrency: 1, maxQueueSize: 1 });
+        processor.autoOutcome = completed('x');
+        const keyed = newTask(fixture.clock.now(), 'k', {
+          idempotencyKey: 'kept',
+          requestHash: 'h',
+        });
+        await backend.admit(keyed);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(1));
+        expect(
+          await backend.admit(
+            newTask(fixture.clock.now(), 'k', { idempotencyKey: 'kept', requestHash: 'h' }),
+          ),
+        ).toMatchObject({
+          taskId: keyed.id,
+          existing: true,
+        });
+        fixture.clock.advance(1);
+        expect(await backend.removeFinished(fixture.clock.now())).toBe(1);
+        const fresh = newTask(fixture.clock.now(), 'k', {
+          idempotencyKey: 'kept',
+          requestHash: 'h',
+        });
+        expect(await backend.admit(fresh)).toEqual({ ok: true, taskId: fresh.id, existing: false });
+      });
+    });
+
+    describe('running a task again', () => {
+      it('links the new task to the original both ways', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        processor.autoOutcome = completed('x', 500);
+        const [original] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(async () =>
+          expect((await backend.get(original as string))?.status).toBe('failed'),
+        );
+        const request = await backend.getRequest(original as string);
+        const again = {
+          ...newTask(fixture.clock.now(), 'again', { retryOf: original as string }),
+          request: request as never,
+        };
+        expect(await backend.admit(again)).toMatchObject({ ok: true, taskId: again.id });
+        expect(await backend.get(again.id)).toMatchObject({ retryOf: original, retriedAs: null });
+        expect(await backend.get(original as string)).toMatchObject({
+          retryOf: null,
+          retriedAs: again.id,
+        });
+        await vi.waitFor(() => expect(processor.startedIds()).toContain(again.id));
+        expect(processor.jobs.at(-1)?.request.path).toBe(request?.path);
+      });
+    });
+
+    describe('resuming events', () => {
+      it('replays what a subscriber missed after the last event it saw', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const seen: TaskEvent[] = [];
+        const first = backend.subscribe((event) => seen.push(event));
+        const [a] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(() =>
+          expect(seen.map((event) => event.type)).toEqual(['created', 'started']),
+        );
+        const lastSeen = seen[0]?.id as string;
+        first.close();
+        processor.complete(a as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(1));
+
+        const replayed: TaskEvent[] = [];
+        const resumed = backend.subscribe((event) => replayed.push(event), { after: lastSeen });
+        expect(resumed.complete).toBe(true);
+        expect(replayed.map((event) => event.type)).toEqual(['started', 'finished']);
+        expect(replayed[0]?.id).toBe(seen[1]?.id);
+        resumed.close();
+      });
+
+      it('says so when the id it resumes after is unknown', async () => {
+        const { backend } = await backendWith();
+        await admitMany(backend, fixture.clock.now(), 1);
+        const replayed: TaskEvent[] = [];
+        const resumed = backend.subscribe((event) => replayed.push(event), {
+          after: 'no-such-event',
+        });
+        expect(resumed.complete).toBe(false);
+        expect(replayed).toEqual([]);
+        resumed.close();
+        expect(backend.listenerCounts()).toEqual({ subscribers: 0, waiters: 0 });
+      });
+
+      it('leaves no waiter behind once waits end or are aborted', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        const aborts = Array.from({ length: 10 }, () => new AbortController());
+        const waits = aborts.map((abort) =>
+          backend.waitForFinish(id as string, abort.signal).catch(() => 'aborted'),
+        );
+        const kept = backend.waitForFinish(id as string, new AbortController().signal);
+        expect(backend.listenerCounts().waiters).toBe(11);
+        for (const abort of aborts) abort.abort(new Error('gone'));
+        expect(await Promise.all(waits)).toEqual(Array(10).fill('aborted'));
+        expect(backend.listenerCounts().waiters).toBe(1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(id as string);
+        await kept;
+        expect(backend.listenerCounts().waiters).toBe(0);
       });
     });
 

@@ -101,17 +101,26 @@ export class FaultyRepository implements TaskRepository {
     this.#inner.insert(seq, task);
   }
 
-  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } {
+  findByIdempotencyKey(key: string): { id: string; requestHash: string | null } | undefined {
+    return this.#inner.findByIdempotencyKey(key);
+  }
+
+  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } | undefined {
     this.#maybeFail('start');
     return this.#inner.start(id, startedAt);
   }
 
-  finish(id: string, outcome: TaskOutcome, completedAt: number, isLong: boolean): SummaryRow {
+  finish(
+    id: string,
+    outcome: TaskOutcome,
+    completedAt: number,
+    isLong: boolean,
+  ): SummaryRow | undefined {
     this.#maybeFail('finish');
     return this.#inner.finish(id, outcome, completedAt, isLong);
   }
 
-  requeue(id: string): SummaryRow {
+  requeue(id: string): SummaryRow | undefined {
     this.#maybeFail('requeue');
     return this.#inner.requeue(id);
   }
@@ -230,7 +239,11 @@ export function binaryResult(bytes: Buffer): TaskOutcome {
 let counter = 0;
 
 /** A new task with a recognisable id and a small binary body. */
-export function newTask(createdAt: number, label = `t${++counter}`): NewTask {
+export function newTask(
+  createdAt: number,
+  label = `t${++counter}`,
+  extra: Partial<Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf'>> = {},
+): NewTask {
   const suffix = String(++counter).padStart(12, '0');
   return {
     id: `00000000-0000-4000-8000-${suffix}`,
@@ -241,6 +254,10 @@ export function newTask(createdAt: number, label = `t${++counter}`): NewTask {
       headers: packHeaders(['Content-Type', 'application/octet-stream', 'X-Label', label]),
       body: binaryStringOf([Buffer.from([0, 1, 2, 255, 254, 10, 13])]),
     },
+    idempotencyKey: null,
+    requestHash: null,
+    retryOf: null,
+    ...extra,
   };
 }
 

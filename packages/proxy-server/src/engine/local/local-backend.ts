@@ -6,16 +6,21 @@ import { storeUnavailable } from '../store-unavailable.js';
 import type {
   AdmitResult,
   BackendCounts,
+  CancelResult,
+  ListenerCounts,
   ListQuery,
   RecoveryReport,
   StoreHealth,
+  SubscribeOptions,
+  Subscription,
   TaskBackend,
-  TaskEvent,
   TaskEventListener,
   TaskPage,
   TaskProcessor,
+  TransitionEvent,
 } from '../task-backend.js';
 import type { NewTask, TaskOutcome, TaskRecord, TaskRequest, TaskSummary } from '../task-record.js';
+import { EventWindow } from './event-window.js';
 import { type InLine, PendingLine } from './pending-line.js';
 import type { SummaryRow, TaskRepository, TaskRow } from './task-repository.js';
 
@@ -34,6 +39,8 @@ export interface LocalBackendOptions {
   clock?: Clock;
   /** Hears the store failures the backend recovers from (it retries), for the log. */
   onError?: (error: unknown, doing: string) => void;
+  /** Events kept for subscribers resuming after one they saw. @default 10000 */
+  eventWindow?: number;
 }
 
 /** A task whose upstream call is in flight. */
@@ -41,8 +48,10 @@ interface Running {
   readonly id: string;
   readonly startedAt: number;
   readonly controller: AbortController;
-  /** Set when the backend aborted the call itself. */
+  /** Set when the backend aborted the call for a shutdown. */
   stoppedForShutdown: boolean;
+  /** Set when the task was cancelled: its outcome, when it comes, is not saved. */
+  cancelled: boolean;
 }
 
 /** What to do once the writes of one batch are committed, or could not be. */
@@ -68,6 +77,7 @@ const LEFT_BY_DEAD_PROCESS: TaskOutcome = {
   result: null,
   error: taskError('interrupted', 'the proxy stopped while the call was in flight'),
 };
+const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
 const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
 
 /**
@@ -89,7 +99,7 @@ export class LocalBackend implements TaskBackend {
   /** In start order, so the first is the oldest. */
   readonly #running = new Map<string, Running>();
   readonly #waiters = new FinishWaiters();
-  readonly #listeners = new Set<TaskEventListener>();
+  readonly #events: EventWindow;
   readonly #unsaved = new Map<string, UnsavedFinish>();
   /** Admissions written and not yet committed: they hold a place in the queue. */
   #admitting = 0;
@@ -110,6 +120,11 @@ export class LocalBackend implements TaskBackend {
     this.#repo = repository;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#events = new EventWindow(
+      options.eventWindow ?? 10_000,
+      this.#clock.now(),
+      (error, type) => options.onError?.(error, `telling a listener about a ${type} event`),
+    );
   }
 
   async open(): Promise<RecoveryReport> {
@@ -137,6 +152,16 @@ export class LocalBackend implements TaskBackend {
   }
 
   admit(task: NewTask): Promise<AdmitResult> {
+    let known: { id: string; requestHash: string | null } | undefined;
+    try {
+      known =
+        task.idempotencyKey === null
+          ? undefined
+          : this.#repo.findByIdempotencyKey(task.idempotencyKey);
+    } catch (error) {
+      return Promise.reject(this.#unavailable('reading an idempotency key', error));
+    }
+    if (known) return this.#answerKnown(known, task);
     const queued = this.#line.size + this.#admitting;
     if (queued >= this.#options.maxQueueSize) {
       return Promise.resolve({ ok: false, reason: 'queue_full', queued });
@@ -154,12 +179,77 @@ export class LocalBackend implements TaskBackend {
           this.#admitting--;
           this.#line.push(task.id, seq);
           this.#emit('created', createdSummary(task, seq));
-          resolve({ ok: true });
+          resolve({ ok: true, taskId: task.id, existing: false });
           this.#pump();
         },
         failed: (error) => {
           this.#admitting--;
           reject(this.#unavailable('saving a new task', error));
+        },
+      });
+    });
+  }
+
+  /**
+   * A task already holds this idempotency key. Answered once whatever wrote it is committed
+   * too, so no caller hears of a task that a crash could still take back.
+   */
+  #answerKnown(
+    known: { id: string; requestHash: string | null },
+    task: NewTask,
+  ): Promise<AdmitResult> {
+    const answer: AdmitResult =
+      known.requestHash === task.requestHash
+        ? { ok: true, taskId: known.id, existing: true }
+        : { ok: false, reason: 'idempotency_conflict', taskId: known.id };
+    return new Promise((resolve, reject) => {
+      this.#afterCommit({
+        committed: () => resolve(answer),
+        failed: (error) => reject(this.#unavailable('reading an idempotency key', error)),
+      });
+    });
+  }
+
+  cancel(id: string): Promise<CancelResult> {
+    let row: TaskRow | undefined;
+    try {
+      row = this.#repo.get(id);
+    } catch (error) {
+      return Promise.reject(this.#unavailable('reading a task', error));
+    }
+    if (!row) return Promise.resolve({ ok: false, reason: 'not_found' });
+    if (isTerminalStatus(row.status)) {
+      return Promise.resolve({ ok: false, reason: 'finished', task: this.#recordOf(row) });
+    }
+    const inLine = row.status === 'pending' && this.#line.remove(row.seq);
+    const run = this.#running.get(id);
+    let saved: SummaryRow | undefined;
+    try {
+      saved = this.#repo.finish(id, CANCELLED, this.#clock.now(), false);
+    } catch (error) {
+      if (inLine) this.#line.restore({ id, seq: row.seq });
+      return Promise.reject(this.#unavailable('cancelling a task', error));
+    }
+    if (!saved) return this.cancel(id);
+    if (run) {
+      run.cancelled = true;
+      run.controller.abort(new Error('the task was cancelled'));
+    }
+    this.#unsaved.delete(id);
+    const cancelled = saved;
+    return new Promise((resolve, reject) => {
+      this.#afterCommit({
+        committed: () => {
+          this.#finished(id, cancelled);
+          const task = this.#repo.get(id);
+          resolve(
+            task ? { ok: true, task: this.#recordOf(task) } : { ok: false, reason: 'not_found' },
+          );
+        },
+        failed: (error) => {
+          // Rolled back: the task is as it was, but its call (if any) is already aborted.
+          if (inLine) this.#line.restore({ id, seq: row.seq });
+          reject(this.#unavailable('cancelling a task', error));
         },
       });
     });
@@ -209,7 +299,7 @@ export class LocalBackend implements TaskBackend {
     return new Promise((resolve, reject) => {
       this.#afterCommit({
         committed: () => {
-          if (removed > 0) this.#tell({ type: 'removed', count: removed, local: true });
+          if (removed > 0) this.#events.publish({ type: 'removed', count: removed, local: true });
           resolve(removed);
         },
         failed: (error) => reject(this.#unavailable('removing finished tasks', error)),
@@ -230,9 +320,12 @@ export class LocalBackend implements TaskBackend {
     );
   }
 
-  subscribe(listener: TaskEventListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  subscribe(listener: TaskEventListener, options: SubscribeOptions = {}): Subscription {
+    return this.#events.subscribe(listener, options.after);
+  }
+
+  listenerCounts(): ListenerCounts {
+    return { subscribers: this.#events.size, waiters: this.#waiters.size };
   }
 
   start(processor: TaskProcessor): void {
@@ -265,7 +358,7 @@ export class LocalBackend implements TaskBackend {
       const next = this.#line.shift();
       if (!next) return;
       const startedAt = this.#clock.now();
-      let started: { task: SummaryRow; request: TaskRequest };
+      let started: { task: SummaryRow; request: TaskRequest } | undefined;
       try {
         started = this.#repo.start(next.id, startedAt);
       } catch (error) {
@@ -274,17 +367,21 @@ export class LocalBackend implements TaskBackend {
         this.#retryLater();
         return;
       }
+      // No longer pending (cancelled while its admission was being committed): skip it.
+      if (!started) continue;
+      const { task, request } = started;
       const run: Running = {
         id: next.id,
         startedAt,
         controller: new AbortController(),
         stoppedForShutdown: false,
+        cancelled: false,
       };
       this.#running.set(run.id, run);
       this.#afterCommit({
         committed: () => {
-          this.#emit('started', started.task);
-          this.#call(processor, run, started.task.attempts, started.request);
+          this.#emit('started', task);
+          if (!run.cancelled) this.#call(processor, run, task.attempts, request);
         },
         failed: (error) => {
           this.#running.delete(run.id);
@@ -318,7 +415,9 @@ export class LocalBackend implements TaskBackend {
     if (this.#running.get(run.id) !== run) return;
     this.#running.delete(run.id);
     const completedAt = this.#clock.now();
-    if (run.stoppedForShutdown && this.#repo.durable && this.#options.requeueInterrupted) {
+    if (run.cancelled) {
+      // Cancelled while in flight: the cancel wrote the task's end.
+    } else if (run.stoppedForShutdown && this.#repo.durable && this.#options.requeueInterrupted) {
       this.#requeue(run.id);
     } else {
       const isLong = completedAt - run.startedAt > this.#options.longTaskThresholdMs;
@@ -330,23 +429,28 @@ export class LocalBackend implements TaskBackend {
 
   /** Writes a finish; one that cannot be saved now is kept and retried, never dropped. */
   #save(id: string, finish: UnsavedFinish): void {
-    let row: SummaryRow;
+    let row: SummaryRow | undefined;
     try {
       row = this.#repo.finish(id, finish.outcome, finish.completedAt, finish.isLong);
     } catch (error) {
       this.#saveLater(id, finish, error);
       return;
     }
+    // Already finished: a cancel got there first.
+    if (!row) return;
+    const saved = row;
     this.#afterCommit({
-      committed: () => {
-        this.#emit('finished', row);
-        if (this.#waiters.has(id)) {
-          const task = this.#repo.get(id);
-          if (task) this.#waiters.finished(this.#recordOf(task));
-        }
-      },
+      committed: () => this.#finished(id, saved),
       failed: (error) => this.#saveLater(id, finish, error),
     });
+  }
+
+  /** A finish is durable: tell the listeners, then whoever waits for this task. */
+  #finished(id: string, row: SummaryRow): void {
+    this.#emit('finished', row);
+    if (!this.#waiters.has(id)) return;
+    const task = this.#repo.get(id);
+    if (task) this.#waiters.finished(this.#recordOf(task));
   }
 
   #saveLater(id: string, finish: UnsavedFinish, error: unknown): void {
@@ -358,6 +462,7 @@ export class LocalBackend implements TaskBackend {
   #requeue(id: string): void {
     try {
       const row = this.#repo.requeue(id);
+      if (!row) return;
       this.#afterCommit({
         committed: () => this.#emit('requeued', row),
         failed: (error) => this.#failed(error, `requeueing task ${id}`),
@@ -456,19 +561,8 @@ export class LocalBackend implements TaskBackend {
     });
   }
 
-  #emit(type: 'created' | 'started' | 'finished' | 'requeued', row: SummaryRow): void {
-    if (this.#listeners.size === 0) return;
-    this.#tell({ type, task: this.#summaryOf(row), local: true });
-  }
-
-  #tell(event: TaskEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#options.onError?.(error, `telling a listener about a ${event.type} event`);
-      }
-    }
+  #emit(type: TransitionEvent['type'], row: SummaryRow): void {
+    this.#events.publish({ type, task: this.#summaryOf(row), local: true });
   }
 
   #recordOf(row: TaskRow): TaskRecord {
@@ -521,5 +615,7 @@ function createdSummary(task: NewTask, seq: number): SummaryRow {
     attempts: 0,
     result: null,
     error: null,
+    retryOf: task.retryOf,
+    retriedAs: null,
   };
 }

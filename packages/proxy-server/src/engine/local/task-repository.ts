@@ -41,13 +41,30 @@ export interface TaskRepository {
   /** A human-readable place, e.g. the file path; shown at start. */
   readonly location: string;
   open(): OpenedRepository;
+  /** Writes a new pending task; with `retryOf`, links the original to it too (if still held). */
   insert(seq: number, task: NewTask): void;
-  /** pending → processing, one more attempt; gives the task as it is now and its request. */
-  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest };
-  /** pending or processing → the outcome's status; gives the task as it is now. */
-  finish(id: string, outcome: TaskOutcome, completedAt: number, isLong: boolean): SummaryRow;
-  /** processing → pending, keeping its place in admission order; gives the task as it is now. */
-  requeue(id: string): SummaryRow;
+  /** The task held under an idempotency key, with its request's fingerprint. */
+  findByIdempotencyKey(key: string): { id: string; requestHash: string | null } | undefined;
+  /**
+   * pending → processing, one more attempt; gives the task as it is now and its request, or
+   * undefined when the task is not pending (any more).
+   */
+  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } | undefined;
+  /**
+   * pending or processing → the outcome's status; gives the task as it is now, or undefined
+   * when it had already finished (nothing changed).
+   */
+  finish(
+    id: string,
+    outcome: TaskOutcome,
+    completedAt: number,
+    isLong: boolean,
+  ): SummaryRow | undefined;
+  /**
+   * processing → pending, keeping its place in admission order; gives the task as it is now,
+   * or undefined when it was not processing.
+   */
+  requeue(id: string): SummaryRow | undefined;
   get(id: string): TaskRow | undefined;
   getRequest(id: string): TaskRequest | undefined;
   list(query: ListQuery): { rows: SummaryRow[]; total: number };

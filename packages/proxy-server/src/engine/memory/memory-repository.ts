@@ -25,6 +25,7 @@ class MemoryTask {
   attempts = 0;
   result: StoredResult | null = null;
   error: TaskError | null = null;
+  retriedAs: string | null = null;
   newerInAll: MemoryTask | null = null;
   olderInAll: MemoryTask | null = null;
   newerInStatus: MemoryTask | null = null;
@@ -38,6 +39,9 @@ class MemoryTask {
     readonly createdAt: number,
     readonly headers: PackedHeaders,
     readonly body: BinaryString | null,
+    readonly idempotencyKey: string | null,
+    readonly requestHash: string | null,
+    readonly retryOf: string | null,
   ) {}
 }
 
@@ -51,6 +55,7 @@ export class MemoryRepository implements TaskRepository {
   readonly durable = false;
   readonly location = 'memory';
   readonly #tasks = new Map<string, MemoryTask>();
+  readonly #byIdempotencyKey = new Map<string, MemoryTask>();
   readonly #all = new TaskList<MemoryTask>('all');
   readonly #byStatus = Object.fromEntries(
     TASK_STATUSES.map((status) => [status, new TaskList<MemoryTask>('status')]),
@@ -71,22 +76,40 @@ export class MemoryRepository implements TaskRepository {
       task.createdAt,
       request.headers,
       request.body,
+      task.idempotencyKey,
+      task.requestHash,
+      task.retryOf,
     );
     this.#tasks.set(record.id, record);
     this.#all.addNewest(record);
     this.#byStatus.pending.addNewest(record);
+    if (record.idempotencyKey !== null) this.#byIdempotencyKey.set(record.idempotencyKey, record);
+    const original = task.retryOf === null ? undefined : this.#tasks.get(task.retryOf);
+    if (original) original.retriedAs = record.id;
   }
 
-  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } {
-    const task = this.#must(id);
+  findByIdempotencyKey(key: string): { id: string; requestHash: string | null } | undefined {
+    const task = this.#byIdempotencyKey.get(key);
+    return task && { id: task.id, requestHash: task.requestHash };
+  }
+
+  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } | undefined {
+    const task = this.#tasks.get(id);
+    if (task?.status !== 'pending') return undefined;
     this.#move(task, 'processing');
     task.startedAt = startedAt;
     task.attempts++;
     return { task: summaryOf(task), request: requestOf(task) };
   }
 
-  finish(id: string, outcome: TaskOutcome, completedAt: number, isLong: boolean): SummaryRow {
-    const task = this.#must(id);
+  finish(
+    id: string,
+    outcome: TaskOutcome,
+    completedAt: number,
+    isLong: boolean,
+  ): SummaryRow | undefined {
+    const task = this.#tasks.get(id);
+    if (task?.status !== 'pending' && task?.status !== 'processing') return undefined;
     this.#move(task, outcome.status);
     task.completedAt = completedAt;
     task.result = outcome.result;
@@ -98,8 +121,9 @@ export class MemoryRepository implements TaskRepository {
     return summaryOf(task);
   }
 
-  requeue(id: string): SummaryRow {
-    const task = this.#must(id);
+  requeue(id: string): SummaryRow | undefined {
+    const task = this.#tasks.get(id);
+    if (task?.status !== 'processing') return undefined;
     this.#move(task, 'pending');
     task.startedAt = null;
     return summaryOf(task);
@@ -138,6 +162,7 @@ export class MemoryRepository implements TaskRepository {
         list.remove(task);
         this.#all.remove(task);
         this.#tasks.delete(task.id);
+        if (task.idempotencyKey !== null) this.#byIdempotencyKey.delete(task.idempotencyKey);
         if (task.isLong) this.#long--;
         removed++;
       }
@@ -148,12 +173,6 @@ export class MemoryRepository implements TaskRepository {
   commit(): void {}
 
   close(): void {}
-
-  #must(id: string): MemoryTask {
-    const task = this.#tasks.get(id);
-    if (!task) throw new Error(`no task ${id} in memory`);
-    return task;
-  }
 
   #move(task: MemoryTask, status: TaskStatus): void {
     this.#byStatus[task.status].remove(task);
@@ -186,5 +205,7 @@ function summaryOf(task: MemoryTask): SummaryRow {
       bodyBytes: result.bodyBytes,
     },
     error: task.error,
+    retryOf: task.retryOf,
+    retriedAs: task.retriedAs,
   };
 }

@@ -33,11 +33,18 @@ export const MIGRATIONS: readonly string[] = [
      -- TEXT for json and text results, BLOB for binary ones.
      result_body,
      error_code TEXT,
-     error_message TEXT
+     error_message TEXT,
+     -- The caller's Idempotency-Key (scoped to its API key) and its request's fingerprint.
+     idempotency_key TEXT,
+     request_hash TEXT,
+     retry_of TEXT,
+     retried_as TEXT
    );
    CREATE INDEX tasks_by_status ON tasks (status, status_order);
    CREATE INDEX tasks_by_completion ON tasks (completed_at) WHERE completed_at IS NOT NULL;
-   CREATE INDEX tasks_long ON tasks (is_long) WHERE is_long = 1;`,
+   CREATE INDEX tasks_long ON tasks (is_long) WHERE is_long = 1;
+   CREATE UNIQUE INDEX tasks_by_idempotency_key ON tasks (idempotency_key)
+     WHERE idempotency_key IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -42,7 +42,8 @@ export interface SqliteRepositoryOptions {
 
 const SUMMARY_COLUMNS =
   'seq, id, method, path, created_at, status, started_at, completed_at, is_long, attempts, ' +
-  'result_status, result_headers, result_encoding, result_bytes, error_code, error_message';
+  'result_status, result_headers, result_encoding, result_bytes, error_code, error_message, ' +
+  'retry_of, retried_as';
 /** Rows removed per statement, so one sweep never holds the thread for long. */
 const REMOVE_CHUNK = 1_000;
 
@@ -63,6 +64,8 @@ interface SummaryColumns {
   result_bytes: number | null;
   error_code: TaskErrorCode | null;
   error_message: string | null;
+  retry_of: string | null;
+  retried_as: string | null;
 }
 
 interface RequestColumns {
@@ -128,27 +131,43 @@ export class SqliteRepository implements TaskRepository {
         Buffer.from(request.headers, 'latin1'),
         request.body === null ? null : Buffer.from(request.body, 'latin1'),
         task.createdAt,
+        task.idempotencyKey,
+        task.requestHash,
+        task.retryOf,
       ),
     );
     this.#nextOrder++;
     this.#moves.pending++;
+    if (task.retryOf !== null) this.#write(() => this.#sql.linkRetry.run(task.id, task.retryOf));
   }
 
-  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } {
+  findByIdempotencyKey(key: string): { id: string; requestHash: string | null } | undefined {
+    const row = this.#sql.byIdempotencyKey.get(key) as
+      | { id: string; request_hash: string | null }
+      | undefined;
+    return row && { id: row.id, requestHash: row.request_hash };
+  }
+
+  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } | undefined {
     const row = this.#write(
       () =>
         this.#sql.start.get(this.#nextOrder, startedAt, id) as
           | (SummaryColumns & RequestColumns)
           | undefined,
     );
-    if (!row) throw new Error(`no pending task ${id}`);
+    if (!row) return undefined;
     this.#nextOrder++;
     this.#moves.pending--;
     this.#moves.processing++;
     return { task: summaryOf(row), request: requestOf(row) };
   }
 
-  finish(id: string, outcome: TaskOutcome, completedAt: number, isLong: boolean): SummaryRow {
+  finish(
+    id: string,
+    outcome: TaskOutcome,
+    completedAt: number,
+    isLong: boolean,
+  ): SummaryRow | undefined {
     const { result, error } = outcome;
     const values = [
       outcome.status,
@@ -173,7 +192,7 @@ export class SqliteRepository implements TaskRepository {
       from = 'pending';
       row = this.#write(() => this.#sql.finishPending.get(...values)) as SummaryColumns | undefined;
     }
-    if (!row) throw new Error(`no unfinished task ${id}`);
+    if (!row) return undefined;
     this.#nextOrder++;
     this.#moves[from]--;
     this.#moves[outcome.status]++;
@@ -181,11 +200,11 @@ export class SqliteRepository implements TaskRepository {
     return summaryOf(row);
   }
 
-  requeue(id: string): SummaryRow {
+  requeue(id: string): SummaryRow | undefined {
     const row = this.#write(() => this.#sql.requeue.get(this.#nextOrder, id)) as
       | SummaryColumns
       | undefined;
-    if (!row) throw new Error(`no processing task ${id}`);
+    if (!row) return undefined;
     this.#nextOrder++;
     this.#moves.processing--;
     this.#moves.pending++;
@@ -354,8 +373,11 @@ function prepare(db: Database.Database) {
     rollback: db.prepare('ROLLBACK'),
     insert: db.prepare(
       'INSERT INTO tasks (seq, id, status, status_order, method, path, request_headers, ' +
-        "request_body, created_at) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+        'request_body, created_at, idempotency_key, request_hash, retry_of) ' +
+        "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
+    linkRetry: db.prepare('UPDATE tasks SET retried_as = ? WHERE id = ?'),
+    byIdempotencyKey: db.prepare('SELECT id, request_hash FROM tasks WHERE idempotency_key = ?'),
     start: db.prepare(
       "UPDATE tasks SET status = 'processing', status_order = ?, started_at = ?, " +
         "attempts = attempts + 1 WHERE id = ? AND status = 'pending' " +
@@ -419,6 +441,8 @@ function summaryOf(row: SummaryColumns): SummaryRow {
     result: resultOf(row),
     error:
       row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    retryOf: row.retry_of,
+    retriedAs: row.retried_as,
   };
 }
 

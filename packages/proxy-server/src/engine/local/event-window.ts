@@ -1,0 +1,82 @@
+import type {
+  RemovedEvent,
+  Subscription,
+  TaskEvent,
+  TaskEventListener,
+  TransitionEvent,
+} from '../task-backend.js';
+
+type Unnumbered = Omit<TransitionEvent, 'id'> | Omit<RemovedEvent, 'id'>;
+
+/**
+ * The local backend's events: numbered in order, told to every listener, and the last
+ * `capacity` of them kept so that a subscriber that lost its connection can resume after the
+ * last one it saw. Ids are `<boot>-<n>`: the boot part tells a resume after a restart (whose
+ * events this process never had) from one within the window.
+ */
+export class EventWindow {
+  readonly #listeners = new Set<TaskEventListener>();
+  readonly #recent: (TaskEvent | undefined)[];
+  readonly #boot: string;
+  readonly #onError: (error: unknown, type: TaskEvent['type']) => void;
+  /** The number the next event gets; events 1 .. next - 1 have been published. */
+  #next = 1;
+
+  constructor(
+    readonly capacity: number,
+    bootTime: number,
+    onError: (error: unknown, type: TaskEvent['type']) => void,
+  ) {
+    this.#recent = new Array(capacity);
+    this.#boot = bootTime.toString(36);
+    this.#onError = onError;
+  }
+
+  get size(): number {
+    return this.#listeners.size;
+  }
+
+  publish(unnumbered: Unnumbered): void {
+    const n = this.#next++;
+    const event = { ...unnumbered, id: `${this.#boot}-${n}` } as TaskEvent;
+    this.#recent[n % this.capacity] = event;
+    for (const listener of this.#listeners) this.#tell(listener, event);
+  }
+
+  subscribe(listener: TaskEventListener, after?: string): Subscription {
+    let complete = true;
+    if (after !== undefined) {
+      const from = this.#numberOf(after);
+      const oldest = Math.max(1, this.#next - this.capacity);
+      if (from === null || from < oldest - 1 || from >= this.#next) {
+        complete = false;
+      } else {
+        for (let n = from + 1; n < this.#next; n++) {
+          const event = this.#recent[n % this.capacity];
+          if (event) this.#tell(listener, event);
+        }
+      }
+    }
+    this.#listeners.add(listener);
+    return {
+      complete,
+      close: () => {
+        this.#listeners.delete(listener);
+      },
+    };
+  }
+
+  #numberOf(id: string): number | null {
+    const [boot, n] = id.split('-');
+    const number = Number(n);
+    return boot === this.#boot && Number.isSafeInteger(number) && number >= 0 ? number : null;
+  }
+
+  #tell(listener: TaskEventListener, event: TaskEvent): void {
+    try {
+      listener(event);
+    } catch (error) {
+      this.#onError(error, event.type);
+    }
+  }
+}
