@@ -20,6 +20,8 @@ export interface TargetStats {
   /** The most requests that were ever being handled at once since the last reset. */
   maxInFlight: number;
   requests: number;
+  /** Requests whose client closed the connection before the answer was complete. */
+  closedEarly: number;
   byPath: Record<string, number>;
 }
 

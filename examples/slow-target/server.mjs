@@ -50,19 +50,28 @@ export async function startSlowTarget(options = {}) {
   /** @type {import('./server.d.mts').RecordedRequest[]} */
   const recorded = [];
   /** @type {TargetStats} */
-  const stats = { inFlight: 0, maxInFlight: 0, requests: 0, byPath: {} };
+  const stats = { inFlight: 0, maxInFlight: 0, requests: 0, closedEarly: 0, byPath: {} };
   /** @type {Set<NodeJS.Timeout>} */
   const timers = new Set();
 
   /** @param {number} ms */
-  const sleep = (ms) =>
+  /**
+   * Waits `ms`, or less when the caller goes away first: a request whose client closed the
+   * connection stops holding its place in `inFlight`, as a real server's handler would.
+   * @param {number} ms @param {import('node:http').ServerResponse} [res]
+   */
+  const sleep = (ms, res) =>
     new Promise((resolve) => {
-      if (ms <= 0) return resolve(undefined);
-      const t = setTimeout(() => {
+      if (ms <= 0 || res?.destroyed) return resolve(undefined);
+      const done = () => {
+        clearTimeout(t);
         timers.delete(t);
+        res?.off('close', done);
         resolve(undefined);
-      }, ms);
+      };
+      const t = setTimeout(done, ms);
       timers.add(t);
+      res?.once('close', done);
     });
 
   /** @param {import('node:http').ServerResponse} res @param {number} status @param {unknown} value */
@@ -83,7 +92,12 @@ export async function startSlowTarget(options = {}) {
 
     if (url.pathname === '/_target/stats') return sendJson(res, 200, stats);
     if (url.pathname === '/_target/reset') {
-      Object.assign(stats, { maxInFlight: stats.inFlight, requests: 0, byPath: {} });
+      Object.assign(stats, {
+        maxInFlight: stats.inFlight,
+        requests: 0,
+        closedEarly: 0,
+        byPath: {},
+      });
       return sendJson(res, 200, stats);
     }
     if (url.pathname === '/' || url.pathname === '/health') {
@@ -97,11 +111,12 @@ export async function startSlowTarget(options = {}) {
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
       const json = parseJson(body, req.headers['content-type']);
-      await sleep(delayOf(url.searchParams, req.headers, json, defaultDelayMs));
+      await sleep(delayOf(url.searchParams, req.headers, json, defaultDelayMs), res);
       if (res.destroyed) return;
       await route(url, req, res, body, json);
     } finally {
       stats.inFlight--;
+      if (!res.writableFinished) stats.closedEarly++;
     }
   });
 
@@ -136,7 +151,7 @@ export async function startSlowTarget(options = {}) {
       }
       case '/api/long': {
         const seconds = Math.min(Number(q.get('seconds') ?? 120) || 120, MAX_DELAY_MS / 1000);
-        await sleep(seconds * 1000);
+        await sleep(seconds * 1000, res);
         if (res.destroyed) return;
         return sendJson(res, 200, { result: 'done', seconds });
       }
@@ -180,7 +195,12 @@ export async function startSlowTarget(options = {}) {
     stats: () => structuredClone(stats),
     requests: () => [...recorded],
     resetStats: () =>
-      Object.assign(stats, { maxInFlight: stats.inFlight, requests: 0, byPath: {} }),
+      Object.assign(stats, {
+        maxInFlight: stats.inFlight,
+        requests: 0,
+        closedEarly: 0,
+        byPath: {},
+      }),
     close() {
       closing ??= new Promise((resolve) => {
         for (const t of timers) clearTimeout(t);

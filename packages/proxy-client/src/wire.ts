@@ -158,10 +158,24 @@ export interface HealthBody {
 export interface SubmitBody {
   success: true;
   task_id: string;
-  status: 'pending';
+  /** `pending` for a new task; the task's status now when an idempotency key named it. */
+  status: TaskStatus;
   message: string;
   data: { task_id: string; status_url: string };
 }
+
+/** Submit request headers the proxy reads and never forwards to the target. */
+export const SUBMIT_HEADERS = {
+  idempotencyKey: 'idempotency-key',
+  prefer: 'prefer',
+} as const;
+
+/** Answer headers of a submission: which preference was applied, and an idempotent replay. */
+export const PREFERENCE_APPLIED_HEADER = 'preference-applied';
+export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
+
+/** Longest `Idempotency-Key` accepted, in characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export interface ServiceInfo {
   name: string;
@@ -177,6 +191,7 @@ export const ERROR_CODES = {
   invalid_query: 400,
   unauthorized: 401,
   task_not_found: 404,
+  no_result: 404,
   not_found: 404,
   task_finished: 409,
   task_not_finished: 409,

@@ -11,6 +11,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   invalid_query: 'A query parameter is invalid',
   unauthorized: 'Missing or wrong API key: send "Authorization: Bearer <key>"',
   task_not_found: 'No task with this id (it may have been cleaned up)',
+  no_result: 'The task finished without an answer from the target',
   not_found: 'No such route',
   task_finished: 'The task has already finished',
   task_not_finished: 'The task has not finished yet',

@@ -15,10 +15,13 @@ import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
 import type { ProxyDeps } from './proxy/proxy.js';
+import { eventRoutes } from './routes/events.js';
 import { refuseBody } from './routes/raw-body.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/task.js';
+import { taskControlRoutes } from './routes/task-control.js';
+import { taskResultRoutes } from './routes/task-result.js';
 import { tasksRoutes } from './routes/tasks.js';
 
 export interface ServerDeps extends ProxyDeps {
@@ -26,7 +29,14 @@ export interface ServerDeps extends ProxyDeps {
   logStream?: { write(line: string): void };
 }
 
-const CORS_EXPOSED_HEADERS = ['location', 'retry-after', 'x-proxy-wait-max'];
+const CORS_EXPOSED_HEADERS = [
+  'location',
+  'retry-after',
+  'x-proxy-wait-max',
+  'preference-applied',
+  'idempotent-replayed',
+  'x-proxy-task-id',
+];
 /** Submissions take any method, so a browser may preflight any of them. */
 const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -96,6 +106,9 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   if (config.apiKey !== null) app.register(auth, { apiKey: config.apiKey });
   app.register(serviceRoutes);
   app.register(taskRoutes);
+  app.register(taskControlRoutes);
+  app.register(taskResultRoutes);
+  app.register(eventRoutes);
   app.register(tasksRoutes);
   app.register(submitRoutes);
   return app;

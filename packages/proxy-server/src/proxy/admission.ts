@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
+import type { NewTask, TaskRequest } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Totals } from './totals.js';
@@ -40,21 +41,34 @@ export class Admission {
   ) {}
 
   async submit(submission: Submission): Promise<SubmitResult> {
-    if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
     const { method, path, body } = submission;
     const idempotencyKey = submission.idempotencyKey ?? null;
-    const admitted = await this.backend.admit({
-      id: newTaskId(),
-      createdAt: this.clock.now(),
-      request: {
+    return this.admit(
+      {
         method,
         path,
         headers: packHeaders(submission.rawHeaders),
         body: body === null ? null : binaryStringOf(body),
       },
-      idempotencyKey,
-      requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
-      retryOf: submission.retryOf ?? null,
+      {
+        idempotencyKey,
+        requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
+        retryOf: submission.retryOf ?? null,
+      },
+    );
+  }
+
+  /** Admits a request already in the form tasks keep it (a retry of a stored one). */
+  async admit(
+    request: TaskRequest,
+    links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf'>,
+  ): Promise<SubmitResult> {
+    if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
+    const admitted = await this.backend.admit({
+      id: newTaskId(),
+      createdAt: this.clock.now(),
+      request,
+      ...links,
     });
     if (admitted.ok || admitted.reason === 'idempotency_conflict') return admitted;
     this.totals.rejectedQueueFull++;

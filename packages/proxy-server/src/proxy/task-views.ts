@@ -1,7 +1,7 @@
 import type { Task, TaskStatus, TaskSummary as WireSummary } from 'proxy-client/wire';
 import type { Clock } from '../clock.js';
 import type { TaskBackend } from '../engine/task-backend.js';
-import type { TaskSummary } from '../engine/task-record.js';
+import type { TaskRecord, TaskSummary } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Totals } from './totals.js';
 import { toWireSummary, toWireTask, type WireContext } from './wire-task.js';
@@ -31,7 +31,15 @@ export class TaskViews {
 
   async get(id: string): Promise<Task | undefined> {
     const task = await this.#options.backend.get(id);
-    return task && toWireTask(task, await this.#context([task]));
+    return task && this.toWire(task);
+  }
+
+  async toWire(task: TaskRecord): Promise<Task> {
+    return toWireTask(task, await this.#context([task]));
+  }
+
+  async summaryToWire(task: TaskSummary): Promise<WireSummary> {
+    return toWireSummary(task, await this.#context([task]));
   }
 
   /**

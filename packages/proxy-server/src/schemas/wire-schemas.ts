@@ -134,7 +134,7 @@ export const submitBodySchema = {
   properties: {
     success,
     task_id: string,
-    status: string,
+    status,
     message: string,
     data: {
       type: 'object',
@@ -296,6 +296,18 @@ export const cleanupQuerySchema = {
       minimum: 0,
       maximum: MAX_CLEANUP_AGE_HOURS,
       default: DEFAULT_CLEANUP_AGE_HOURS,
+    },
+  },
+} as const;
+
+/** `?status=a,b`: a comma-separated list of task statuses. */
+export const eventsQuerySchema = {
+  type: 'object',
+  properties: {
+    status: {
+      type: 'string',
+      maxLength: 200,
+      pattern: `^(${TASK_STATUSES.join('|')})(,(${TASK_STATUSES.join('|')}))*$`,
     },
   },
 } as const;
