@@ -6,6 +6,7 @@ import { hasErrorName, ProxyError, type ProxyErrorOptions } from './proxy-error.
  */
 export class ProxyUnreachableError extends ProxyError {
   override name = 'ProxyUnreachableError' as const;
+  declare readonly code: 'unreachable' | 'request_timeout';
   override readonly url: string;
 
   constructor(

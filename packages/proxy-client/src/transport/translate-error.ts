@@ -17,7 +17,10 @@ export async function translateError(
   if (signal?.aborted) return signal.reason;
   if (isProxyError(error)) return error;
   const { method, url } = request;
-  if (isHTTPError(error)) return errorFromResponse(error.response, request, error);
+  if (isHTTPError(error)) {
+    const apiKeySent = error.request.headers.has('authorization');
+    return errorFromResponse(error.response, { ...request, apiKeySent }, error);
+  }
   if (isTimeoutError(error)) {
     return new ProxyUnreachableError(
       url,
