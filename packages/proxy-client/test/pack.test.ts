@@ -171,7 +171,11 @@ describe('the packed tarball, installed in an empty folder', () => {
     },
     'node10 (moduleResolution node)': {
       files: { 'use.ts': imports + uses },
-      compilerOptions: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '5.0' },
+      compilerOptions: {
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        ignoreDeprecations: '5.0',
+      },
     },
     bundler: {
       files: { 'use.ts': imports + uses },
