@@ -141,7 +141,7 @@ describe('exit 130: Ctrl-C while waiting', () => {
 describe('colours', () => {
   it('off when not a terminal; FORCE_COLOR turns them on; NO_COLOR and --no-color win', async () => {
     const task = await client.waitForTask(await client.submitTask('api/function1'), {
-      pollInterval: 20,
+      pollIntervalMs: 20,
     });
     const show = (env: Record<string, string>, ...extra: string[]) =>
       runCli(['--task-id', task.task_id, '--url', stack.url, ...extra], { env });
