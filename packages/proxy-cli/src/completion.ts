@@ -138,7 +138,7 @@ complete -F _proxy_cli proxy-cli
 
 /** Text for a zsh spec inside single quotes: no quote, no brackets, which the spec would end. */
 function zshText(text: string): string {
-  return text.replaceAll("'", '’').replaceAll('[', '(').replaceAll(']', ')').replaceAll(':', '\\:');
+  return text.replaceAll("'", '’').replaceAll('[', '(').replaceAll(']', ')');
 }
 
 function zshScript(spec: Spec): string {
@@ -176,7 +176,7 @@ ${commandList.join('\n')}
   _arguments -s \\
 ${optionSpecs.join(' \\\n')} \\
     '1: :->command' \\
-    '*:: :->args'
+    '*: :->args'
   case $state in
     command) _describe -t commands 'proxy-cli command' commands ;;
     args)

@@ -205,7 +205,8 @@ describe('--task-id', () => {
   });
 
   it('--wait on a running task: status lines on stderr (not a terminal), then the task', async () => {
-    const id = await client.submitTask('api/function1', { delay_ms: 700 });
+    // Long enough to be still running when the CLI, starting on a busy machine, first reads it.
+    const id = await client.submitTask('api/function1', { delay_ms: 2000 });
     const run = await cli('--task-id', id, '--wait', '--poll-interval', '0.05');
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(new RegExp(`waiting for task ${id} \\((pending|processing)\\)`));
