@@ -159,7 +159,10 @@ describe('the packed tarball, installed in an empty folder', () => {
       import { TASK_STATUSES, type Stats } from 'proxy-client/wire';`;
   // Each project as a user sets it up; skipLibCheck off, so the package's own .d.ts / .d.cts are
   // checked too (a .d.cts importing ESM-only ky types fails here with TS1479).
-  const projects = {
+  const projects: Record<
+    string,
+    { type?: string; files: Record<string, string>; compilerOptions: Record<string, string> }
+  > = {
     'NodeNext, from .mts and .cts': {
       files: { 'use.mts': imports + uses, 'use.cts': imports + uses },
       compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' },
