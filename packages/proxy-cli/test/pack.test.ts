@@ -178,7 +178,12 @@ describe('installed together in an empty folder', () => {
   });
 
   it('npx --no -- runs the installed bins, as the docs say', async () => {
-    const { stdout } = await run('npx', ['--no', '--', 'proxy-cli', '-V'], { cwd: appDir });
+    // As from a user's shell: without the npm_* settings of an npm that may be running the tests
+    // (`npx -p node@24 …` would otherwise make this npx look for node@24 too).
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')),
+    );
+    const { stdout } = await run('npx', ['--no', '--', 'proxy-cli', '-V'], { cwd: appDir, env });
     expect(stdout.trim()).toBe('0.1.0');
   });
 
