@@ -208,6 +208,25 @@ describe('installed together in an empty folder', () => {
     expect(stats.stdout).toMatch(/^tasks\.completed\t[1-9]\d*$/m);
   });
 
+  it("proxy-cli's library entry loads through import and require", async () => {
+    const source = (load: string) =>
+      `${load}; const result = cli.parseArgv(['wait', 'abc'], {}, { writeOut() {} });
+       console.log(JSON.stringify([cli.EXIT_CODES.timeout, result.options.action]));`;
+    const expected = [124, { kind: 'task', taskId: 'abc', wait: true }];
+    const esm = await node([
+      '--input-type=module',
+      '-e',
+      source("const cli = await import('proxy-cli')"),
+    ]);
+    expect(JSON.parse(esm.stdout)).toEqual(expected);
+    const cjs = await node([
+      '--input-type=commonjs',
+      '-e',
+      source("const cli = require('proxy-cli')"),
+    ]);
+    expect(JSON.parse(cjs.stdout)).toEqual(expected);
+  });
+
   const sdkScript = (load: string) => `
     ${load}
     const client = new ProxyClient({ baseUrl: process.argv[2] });
