@@ -88,8 +88,9 @@ export class ProxyClient {
   }
 
   /**
-   * Resolves with the finished task, `completed` or `failed` (or rejects with `TaskFailedError`
-   * under `throwOnFailure`). Uses the server's waiting read when offered, else polls adaptively.
+   * Resolves with the finished task, in any terminal status (or, under `throwOnFailure`, rejects
+   * with `TaskFailedError` unless it completed). Uses the server's waiting read when offered,
+   * else polls adaptively.
    * `timeoutMs` bounds the whole wait; each read keeps the client's.
    */
   async waitForTask(taskId: string, options?: WaitOptions): Promise<Task> {
@@ -186,7 +187,8 @@ export class ProxyClient {
 
   /**
    * Submits, waits, and answers the target's response body (`result.body`: parsed JSON, text, or
-   * base64 for binary). Rejects with `TaskFailedError` when the task failed.
+   * base64 for binary). Rejects with `TaskFailedError` unless the task completed. `timeoutMs`
+   * bounds the whole run.
    */
   async run<T = unknown>(path: string, body?: unknown, options?: RunOptions): Promise<T> {
     const checked = checkOptions('run', options);
