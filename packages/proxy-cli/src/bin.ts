@@ -73,6 +73,7 @@ function report(failure: CliError): void {
         exit_code: failure.exitCode,
         message: failure.message,
         ...(failure.hint && { hint: failure.hint }),
+        ...failure.details,
       },
     });
   }

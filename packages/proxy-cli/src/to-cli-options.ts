@@ -75,7 +75,9 @@ export function toCliOptions(
   );
   const [only] = chosen;
   if (only === undefined) {
-    throw usage(`no action given: choose one of ${list(Object.values(ACTION_FLAGS))}`);
+    throw usage(
+      `no action given: choose a command (stats, list, wait <id>, …) or one of ${list(Object.values(ACTION_FLAGS))}`,
+    );
   }
   if (chosen.length > 1) {
     throw usage(

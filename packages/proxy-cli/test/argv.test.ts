@@ -132,9 +132,63 @@ describe('argv → options', () => {
   });
 });
 
+describe('commands are the flags of the same name', () => {
+  it.each<[string[], string[]]>([
+    [['stats'], ['--stats']],
+    [
+      ['health', '--json'],
+      ['--health', '--json'],
+    ],
+    [['list'], ['--list-tasks']],
+    [
+      ['list-tasks', '--status', 'failed', '--limit', '5'],
+      ['--list-tasks', '--status', 'failed', '--limit', '5'],
+    ],
+    [
+      ['--json', 'list'],
+      ['--list-tasks', '--json'],
+    ],
+    [
+      ['task', 'abc'],
+      ['--task-id', 'abc'],
+    ],
+    [
+      ['wait', 'abc', '--timeout', '90'],
+      ['--task-id', 'abc', '--wait', '--timeout', '90'],
+    ],
+    [
+      ['wait', 'abc', '--wait'],
+      ['--task-id', 'abc', '--wait'],
+    ],
+    [
+      ['submit', 'api/x', '--data', '{}', '--wait'],
+      ['--submit', 'api/x', '--data', '{}', '--wait'],
+    ],
+    [['cleanup'], ['--cleanup']],
+    [
+      ['cleanup', '48'],
+      ['--cleanup', '48'],
+    ],
+    [['demo'], ['--demo']],
+    [
+      ['demo', 'batch'],
+      ['--demo', 'batch'],
+    ],
+    [
+      ['stats', '--url', 'http://proxy:9000'],
+      ['--stats', '--url', 'http://proxy:9000'],
+    ],
+  ])('%j is %j', (command, flags) => {
+    expect(parse(command)).toEqual(parse(flags));
+  });
+});
+
 describe('usage errors (exit 2)', () => {
   it.each<[string[], RegExp]>([
-    [[], /no action given: choose one of --demo, --stats, .* or --health/],
+    [
+      [],
+      /no action given: choose a command \(stats, list, wait <id>, …\) or one of --demo, --stats, .* or --health/,
+    ],
     [['--stats', '--health'], /choose one action per call, got --stats and --health/],
     [['--demo', '--list-tasks'], /got --demo and --list-tasks/],
     [['--wait'], /no action given/],
@@ -174,7 +228,13 @@ describe('usage errors (exit 2)', () => {
     [['--stats', '--url', 'not a url'], /--url is not a URL/],
     [['--stats', '--bogus'], /unknown option '--bogus'/],
     [['--task-id'], /option '--task-id <id>' argument missing/],
-    [['--stats', 'extra'], /too many arguments/],
+    [['--stats', 'extra'], /unknown command 'extra'/],
+    [['stats', 'extra'], /too many arguments for 'stats'/],
+    [['wait'], /missing required argument 'id'/],
+    [['stats', '--list-tasks'], /choose one action per call, got --stats and --list-tasks/],
+    [['task', 'a', '--task-id', 'b'], /got the command task and --task-id/],
+    [['completion', 'tcsh'], /completion takes bash, zsh, fish; got 'tcsh'/],
+    [['completion', 'bash', '--stats'], /completion takes no other flags, got --stats/],
   ])('%j', (argv, message) => {
     expect(usageError(argv).message).toMatch(message);
   });
@@ -183,8 +243,19 @@ describe('usage errors (exit 2)', () => {
     expect(usageError(['--stats'], { PROXY_URL: 'ftp://x' }).message).toMatch(/^PROXY_URL must be/);
   });
 
-  it('suggests the flag that was probably meant', () => {
+  it('suggests the flag or the command that was probably meant', () => {
     expect(usageError(['--stat']).message).toMatch(/Did you mean --stats\?/);
+    const command = usageError(['stat']);
+    expect(command.message).toBe("unknown command 'stat'. Did you mean stats?");
+    expect(command.hint).toMatch(
+      /^commands: stats, health, list, task, wait, submit, cleanup, demo, completion/,
+    );
+  });
+
+  it('-v is not the version flag, and says which is', () => {
+    const error = usageError(['-v']);
+    expect(error.message).toBe("unknown option '-v'");
+    expect(error.hint).toBe('the version flag is -V or --version, as for proxy-server');
   });
 
   it('points at --help', () => {
@@ -229,12 +300,37 @@ describe('help and version', () => {
     expect(help).toContain('PROXY_URL');
     expect(help).toContain('PROXY_API_KEY');
     expect(help).toContain('NO_COLOR');
-    expect(help).toMatch(/Examples:\n\s+proxy-cli --demo/);
+    expect(help).toMatch(/Examples:\n\s+proxy-cli demo/);
     expect(help).toMatch(/^ {2}124 +--timeout ran out/m);
     expect(help).toMatch(/^ {2}130 +interrupted/m);
   });
 
-  it('--version prints the package version', () => {
-    expect(printed(['--version']).trim()).toMatch(/^\d+\.\d+\.\d+/);
+  it('-V and --version print the package version, as proxy-server does', () => {
+    expect(printed(['--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(printed(['-V'])).toBe(printed(['--version']));
+  });
+
+  it('--help lists the commands, each the alias of a flag', () => {
+    const help = printed(['--help']);
+    for (const line of [
+      /^ {2}stats +same as --stats$/m,
+      /^ {2}health +same as --health$/m,
+      /^ {2}list\|list-tasks +same as --list-tasks$/m,
+      /^ {2}task <id> +same as --task-id <id>$/m,
+      /^ {2}wait <id> +same as --task-id <id> --wait$/m,
+      /^ {2}submit <path> +same as --submit <path>$/m,
+      /^ {2}cleanup \[hours\] +same as --cleanup \[hours\]$/m,
+      /^ {2}demo \[name\] +same as --demo \[name\]$/m,
+      /^ {2}completion <shell> +print the shell completion script/m,
+    ]) {
+      expect(help).toMatch(line);
+    }
+    expect(printed(['help', 'wait'])).toMatch(/^Usage: proxy-cli wait \[options\] <id>/);
+  });
+
+  it('completion <shell> prints a script for that shell and runs nothing', () => {
+    expect(printed(['completion', 'bash'])).toContain('complete -F _proxy_cli proxy-cli');
+    expect(printed(['completion', 'zsh'])).toMatch(/^#compdef proxy-cli\n/);
+    expect(printed(['completion', 'fish'])).toContain('complete -c proxy-cli -f');
   });
 });

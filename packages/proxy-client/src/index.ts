@@ -1,5 +1,11 @@
 export { ProxyClient } from './client.js';
 export {
+  type HttpStatusErrorCode,
+  type ProxyErrorCode,
+  SDK_ERROR_CODES,
+  type SdkErrorCode,
+} from './errors/codes.js';
+export {
   isProxyError,
   isProxyResponseError,
   isProxyUnreachableError,
@@ -18,6 +24,14 @@ export {
   UnauthorizedError,
   WaitTimeoutError,
 } from './errors/index.js';
+export type {
+  AfterResponseHook,
+  BeforeRequestHook,
+  BeforeRetryHook,
+  HookResult,
+  HookState,
+  Hooks,
+} from './hooks.js';
 export type {
   CleanupOptions,
   IterateTasksOptions,

@@ -1,5 +1,10 @@
-import type { Hooks } from 'ky';
+import type { Hooks } from './hooks.js';
 import type { Task, TaskStatus } from './wire.js';
+
+/*
+ * One unit convention: every duration is in milliseconds and its name ends in `Ms`. The contract's
+ * spellings `timeout` and `pollInterval` are accepted too, as the same options in milliseconds.
+ */
 
 export interface ProxyClientOptions {
   /** Where the proxy listens, e.g. `http://localhost:8080` (a path prefix is kept). */
@@ -8,34 +13,54 @@ export interface ProxyClientOptions {
   apiKey?: string;
   /**
    * Longest wait for one HTTP answer, in milliseconds (not the wait for a task: see
-   * `WaitOptions.timeout`). `Infinity` turns it off.
+   * `WaitOptions.timeoutMs`). `Infinity` turns it off.
    * @default 30000
    */
   timeoutMs?: number;
+  /** Same as `timeoutMs`, in milliseconds. */
+  timeout?: number;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+  /**
+   * Retries of idempotent reads (every method but `submitTask`) on network errors and 5xx
+   * answers; a call's own `maxRetries` wins.
+   * @default 2
+   */
+  maxRetries?: number;
   /** A fetch to use instead of the global one (tests, proxies, frameworks). */
   fetch?: typeof fetch;
-  /** ky hooks, run on every request (logging, tracing, signing). */
+  /** Hooks run on every request (logging, tracing, signing). */
   hooks?: Hooks;
-  retry?: {
-    /**
-     * Retries of idempotent reads (GET, cleanup) on network errors and 5xx answers.
-     * @default 2
-     */
-    reads?: number;
-  };
 }
 
+/** What every method takes as its last argument. */
 export interface RequestOptions {
   /** Aborting rejects the call with the signal's reason (an `AbortError` by default). */
   signal?: AbortSignal;
+  /**
+   * Longest wait for each HTTP answer of this call, in milliseconds, instead of the client's
+   * `timeoutMs` (`waitForTask` and `run`: the longest the whole call may take).
+   */
+  timeoutMs?: number;
+  /** Same as `timeoutMs`, in milliseconds. */
+  timeout?: number;
+  /** Extra headers on this call's requests, over the client's. */
+  headers?: Record<string, string>;
+  /**
+   * Retries of this call's reads on network errors and 5xx answers, instead of the client's
+   * `maxRetries`.
+   */
+  maxRetries?: number;
 }
 
-export interface SubmitOptions extends RequestOptions {
+/**
+ * A submission is never retried after a network error or a 5xx (the task may exist), so it has
+ * `queueFullRetries` instead of `maxRetries`.
+ */
+export interface SubmitOptions extends Omit<RequestOptions, 'maxRetries'> {
   /** HTTP method forwarded to the target. @default 'POST' */
   method?: string;
-  /** Headers forwarded to the target with the request. */
+  /** Headers forwarded to the target with the request (the proxy drops hop-by-hop ones). */
   headers?: Record<string, string>;
   /** Query parameters forwarded to the target, added to any already in the path. */
   query?: Record<string, string | number | boolean>;
@@ -57,18 +82,20 @@ export interface SubmitOptions extends RequestOptions {
 /** Called when the status read differs from the one before; `previous` is undefined the first time. */
 export type StatusListener = (task: Task, previous: TaskStatus | undefined) => void;
 
-export interface WaitOptions {
+export interface WaitOptions extends RequestOptions {
+  /**
+   * Milliseconds to wait for the task before rejecting with `WaitTimeoutError` (the task goes on).
+   * Each read of the wait keeps the client's `timeoutMs`.
+   * @default no limit
+   */
+  timeoutMs?: number;
   /**
    * Fixed milliseconds between polls. Leave unset for the adaptive schedule, which is quicker for
    * short tasks and gentler for long ones.
    */
+  pollIntervalMs?: number;
+  /** Same as `pollIntervalMs`, in milliseconds: the contract's spelling. */
   pollInterval?: number;
-  /**
-   * Milliseconds to wait for the task before rejecting with `WaitTimeoutError` (the task goes on).
-   * @default no limit
-   */
-  timeout?: number;
-  signal?: AbortSignal;
   /** Told about every status change, including the first status read. */
   onStatus?: StatusListener;
   /**
@@ -78,6 +105,10 @@ export interface WaitOptions {
   throwOnFailure?: boolean;
 }
 
+/**
+ * `submitTask`'s options and `waitForTask`'s: `timeoutMs` bounds the whole run, `headers` go on
+ * every request, `maxRetries` applies to the reads.
+ */
 export type RunOptions = SubmitOptions & WaitOptions;
 
 export interface ListTasksOptions extends RequestOptions {
@@ -94,6 +125,11 @@ export interface IterateTasksOptions extends RequestOptions {
 }
 
 export interface CleanupOptions extends RequestOptions {
-  /** Remove finished tasks older than this many hours. @default the proxy's (24) */
+  /** Remove finished tasks that finished longer ago than this, in milliseconds. @default the proxy's (24 h) */
+  maxAgeMs?: number;
+  /**
+   * The same age in hours, as the HTTP API's `max_age_hours` takes it.
+   * @deprecated Every duration of the SDK is in milliseconds: use `maxAgeMs`.
+   */
   maxAgeHours?: number;
 }

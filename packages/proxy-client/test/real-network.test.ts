@@ -25,7 +25,7 @@ async function closedPort(): Promise<string> {
 
 describe('over a real socket', () => {
   it('a refused connection is a ProxyUnreachableError naming ECONNREFUSED', async () => {
-    const proxy = new ProxyClient({ baseUrl: await closedPort(), retry: { reads: 0 } });
+    const proxy = new ProxyClient({ baseUrl: await closedPort(), maxRetries: 0 });
     const error = await proxy.health().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProxyUnreachableError);
     expect((error as Error).message).toContain('ECONNREFUSED');
@@ -37,7 +37,7 @@ describe('over a real socket', () => {
       requests += 1;
       request.socket.destroy();
     });
-    const proxy = new ProxyClient({ baseUrl: url, retry: { reads: 1 } });
+    const proxy = new ProxyClient({ baseUrl: url, maxRetries: 1 });
     await expect(proxy.getStats()).rejects.toBeInstanceOf(ProxyUnreachableError);
     expect(requests).toBe(2);
   });

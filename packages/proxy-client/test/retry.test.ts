@@ -42,17 +42,17 @@ describe('reads', () => {
     expect(offsets(route.calls)).toEqual([0, 300, 900]);
   });
 
-  it('give up after retry.reads retries with the last error', async () => {
+  it('give up after maxRetries retries with the last error', async () => {
     useFakeClock();
     const route = server.on('get', '/task/:id', { network: true });
-    const proxy = new ProxyClient({ baseUrl: BASE_URL, retry: { reads: 3 } });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, maxRetries: 3 });
     await expect(settle(proxy.getTask(TASK_ID))).rejects.toBeInstanceOf(ProxyUnreachableError);
     expect(route.calls).toHaveLength(4);
   });
 
-  it('are not retried with retry.reads 0', async () => {
+  it('are not retried with maxRetries 0', async () => {
     const route = server.on('get', '/stats', errorReply(500, 'internal_error'));
-    const proxy = new ProxyClient({ baseUrl: BASE_URL, retry: { reads: 0 } });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, maxRetries: 0 });
     await expect(proxy.getStats()).rejects.toBeInstanceOf(ProxyResponseError);
     expect(route.calls).toHaveLength(1);
   });
@@ -76,7 +76,7 @@ describe('reads', () => {
       return dataReply({});
     });
     const proxy = new ProxyClient({ baseUrl: BASE_URL, timeoutMs: 20 });
-    await expect(proxy.getStats()).rejects.toMatchObject({ code: 'request_timeout' });
+    await expect(proxy.getStats()).rejects.toMatchObject({ code: 'response_timeout' });
     expect(route.calls).toHaveLength(1);
   });
 

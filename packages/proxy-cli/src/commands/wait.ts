@@ -57,28 +57,36 @@ export async function waitWithProgress(ctx: CommandContext, taskId: string): Pro
     return await client.waitForTask(taskId, {
       signal,
       throwOnFailure: false,
-      ...(options.pollIntervalMs !== undefined && { pollInterval: options.pollIntervalMs }),
-      ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
+      ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       onStatus: observe,
     });
   } catch (error) {
-    const resume = `resume waiting with: ${resumeCommand(options, taskId)}`;
-    const status = latest ? ` (${latest.status})` : '';
+    const command = resumeCommand(options, taskId);
+    const resume = `resume waiting with: ${command}`;
+    const lastStatus =
+      (isWaitTimeoutError(error) ? error.lastTask?.status : undefined) ?? latest?.status;
+    const status = lastStatus ? ` (${lastStatus})` : '';
+    // Scripts read the task, its status and the resume command as fields, not out of the message.
+    const details = {
+      task_id: taskId,
+      ...(lastStatus && { status: lastStatus }),
+      resume_command: command,
+    };
     if (signal.aborted) {
       throw new CliError(
         EXIT_CODES.interrupted,
         `stopped waiting; task ${taskId} goes on on the proxy${status}`,
         resume,
-        { cause: error },
+        { cause: error, details },
       );
     }
     if (isWaitTimeoutError(error)) {
-      const last = error.lastTask ? ` (${error.lastTask.status})` : status;
       throw new CliError(
         EXIT_CODES.timeout,
-        `gave up after ${formatDuration(options.timeoutMs ?? 0)}; task ${taskId} goes on on the proxy${last}`,
+        `gave up after ${formatDuration(options.timeoutMs ?? 0)}; task ${taskId} goes on on the proxy${status}`,
         resume,
-        { cause: error },
+        { cause: error, details },
       );
     }
     throw error;

@@ -52,7 +52,7 @@ describe('on a terminal', () => {
   });
 
   it('--stats and --list-tasks draw tables; NO_COLOR is honoured on a terminal', async () => {
-    await client.waitForTask(await client.submitTask('api/function1'), { pollInterval: 20 });
+    await client.waitForTask(await client.submitTask('api/function1'), { pollIntervalMs: 20 });
     const stats = runInTerminal(['--stats', '--url', stack.url]);
     const screen = await stats.waitForScreen((s) => s.includes('[exit 0]'), '--stats');
     expect(screen).toMatch(/┌─+┬─+┐/);

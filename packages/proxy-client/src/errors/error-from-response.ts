@@ -1,4 +1,5 @@
-import { parseRetryAfter } from '../retry-after.js';
+import { parseRetryAfterMs } from '../retry-after.js';
+import { httpStatusCode, isErrorCode } from './codes.js';
 import { ProxyError } from './proxy-error.js';
 import { ProxyResponseError } from './proxy-response-error.js';
 import { QueueFullError } from './queue-full-error.js';
@@ -11,11 +12,15 @@ export interface FailedRequest {
   url: string;
   /** Set for requests about one task, so a not-found answer can say which. */
   taskId?: string;
+  /** Whether the request carried an `Authorization` header, so a 401 can say what to fix. */
+  apiKeySent?: boolean;
 }
 
 /**
- * The one place that maps a non-2xx answer of the proxy to an error class: nothing else in the SDK
- * branches on status codes. Reads the `{success: false, error, message}` envelope when there is one.
+ * The one place that maps a non-2xx answer to an error class: nothing else in the SDK branches on
+ * status codes. Only a proxy-server's own envelope (`{success: false, error, message}` with a code
+ * of the wire contract) counts as the proxy speaking; any other answer keeps its status as
+ * `http_<status>`, so `code` is always an identifier and never someone else's sentence.
  */
 export async function errorFromResponse(
   response: Response,
@@ -23,28 +28,42 @@ export async function errorFromResponse(
   cause?: unknown,
 ): Promise<ProxyError> {
   const envelope = await readEnvelope(response);
-  const status = response.status;
+  const { status, headers } = response;
   const where = `${request.method} ${request.url} answered ${status}`;
-  const message = envelope ? `${envelope.message} (${where})` : `The proxy's answer: ${where}`;
-  const options = { status, method: request.method, url: request.url, cause };
+  const options = { status, headers, method: request.method, url: request.url, cause };
+  const code = envelope && isErrorCode(envelope.error) ? envelope.error : undefined;
 
-  if (status === 401 || envelope?.error === 'unauthorized') {
-    return new UnauthorizedError(message, options);
+  if (status === 401 || code === 'unauthorized') {
+    const message = envelope ? `${envelope.message} (${where})` : `${where}: unauthorized`;
+    return new UnauthorizedError(message, { ...options, apiKeySent: request.apiKeySent ?? false });
   }
-  if (envelope?.error === 'queue_full') {
+  if (code === 'queue_full') {
     return new QueueFullError(
-      message,
-      parseRetryAfter(response.headers.get('retry-after')),
+      `${envelope?.message} (${where})`,
+      parseRetryAfterMs(headers.get('retry-after')),
       options,
     );
   }
-  if (envelope?.error === 'task_not_found' || envelope?.error === 'invalid_task_id') {
-    return new TaskNotFoundError(request.taskId ?? '', message, {
+  if (code === 'task_not_found' || code === 'invalid_task_id') {
+    return new TaskNotFoundError(request.taskId ?? '', `${envelope?.message} (${where})`, {
       ...options,
-      code: envelope.error,
+      code,
     });
   }
-  return new ProxyResponseError(envelope?.error ?? `http_${status}`, message, options);
+  if (code !== undefined) {
+    return new ProxyResponseError(code, `${envelope?.message} (${where})`, options);
+  }
+  return new ProxyResponseError(httpStatusCode(status), describeForeign(where, envelope), options);
+}
+
+/** An answer without a code this SDK knows: say what came back, and what to check. */
+function describeForeign(where: string, envelope: Envelope | undefined): string {
+  if (envelope) {
+    // A proxy-server envelope with a code from a newer server: its message is still for people.
+    const said = envelope.message === envelope.error ? '' : `: ${envelope.message}`;
+    return `${where} with error ${JSON.stringify(envelope.error)}${said}`;
+  }
+  return `${where}, without a proxy-server error envelope; is the base URL a proxy-server?`;
 }
 
 interface Envelope {
@@ -52,6 +71,7 @@ interface Envelope {
   message: string;
 }
 
+/** The proxy's error envelope; anything else (`{error: "no such endpoint"}`, HTML) is not one. */
 async function readEnvelope(response: Response): Promise<Envelope | undefined> {
   let body: unknown;
   try {
@@ -60,20 +80,25 @@ async function readEnvelope(response: Response): Promise<Envelope | undefined> {
     return undefined;
   }
   if (typeof body !== 'object' || body === null) return undefined;
-  const { error, message } = body as Record<string, unknown>;
-  if (typeof error !== 'string') return undefined;
+  const { success, error, message } = body as Record<string, unknown>;
+  if (success !== false || typeof error !== 'string') return undefined;
   return { error, message: typeof message === 'string' ? message : error };
 }
 
 /** The proxy answered 2xx with a body the SDK cannot read: wrong `baseUrl`, or not a proxy-server. */
 export function invalidResponseError(
-  request: FailedRequest,
+  request: FailedRequest & { headers?: Headers },
   why: string,
   cause?: unknown,
 ): ProxyError {
   return new ProxyError(
     'invalid_response',
     `${request.method} ${request.url}: unexpected answer (${why}); is this a proxy-server?`,
-    { method: request.method, url: request.url, cause },
+    {
+      method: request.method,
+      url: request.url,
+      cause,
+      ...(request.headers ? { headers: request.headers } : {}),
+    },
   );
 }

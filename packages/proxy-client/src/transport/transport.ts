@@ -1,5 +1,6 @@
-import ky, { type Hooks, type KyInstance, type RetryOptions } from 'ky';
+import ky, { type Hooks as KyHooks, type KyInstance, type RetryOptions } from 'ky';
 import { type FailedRequest, invalidResponseError } from '../errors/error-from-response.js';
+import type { Hooks } from '../hooks.js';
 import type { EncodedBody } from './request-body.js';
 import { translateError } from './translate-error.js';
 import { type QueryValue, resolveUrl } from './url.js';
@@ -22,6 +23,8 @@ export interface HttpRequest {
   body?: EncodedBody;
   signal: AbortSignal | undefined;
   retry: RetryOptions;
+  /** This request's own limit, in milliseconds, instead of the client's. */
+  timeoutMs?: number | undefined;
   /** Added to the per-request timeout, for reads the server is asked to hold. */
   extraTimeoutMs?: number;
   /** The task a request is about, so a not-found error can name it. */
@@ -29,8 +32,8 @@ export interface HttpRequest {
 }
 
 export interface HttpAnswer {
-  /** What was asked, for error messages about the answer. */
-  request: FailedRequest;
+  /** What was asked, and the answer's headers, for error messages about the answer. */
+  request: FailedRequest & { headers: Headers };
   headers: Headers;
   /** The parsed JSON body. */
   body: unknown;
@@ -58,13 +61,14 @@ export class Transport {
         ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
       },
       ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.hooks ? { hooks: options.hooks } : {}),
+      // The SDK's hook types are narrower than ky's, so every one of them is a valid ky hook.
+      ...(options.hooks ? { hooks: options.hooks as KyHooks } : {}),
     });
   }
 
   async request(request: HttpRequest): Promise<HttpAnswer> {
     const url = resolveUrl(this.baseUrl, request.path, request.query);
-    const timeoutMs = this.#timeoutMs + (request.extraTimeoutMs ?? 0);
+    const timeoutMs = (request.timeoutMs ?? this.#timeoutMs) + (request.extraTimeoutMs ?? 0);
     const failed = {
       method: request.method,
       url,
@@ -80,10 +84,11 @@ export class Transport {
         retry: request.retry,
         timeout: timeoutMs > MAX_TIMER_MS ? false : timeoutMs,
       });
+      const answered = { ...failed, headers: response.headers };
       return {
-        request: failed,
+        request: answered,
         headers: response.headers,
-        body: parseJson(await response.text(), failed),
+        body: parseJson(await response.text(), answered),
       };
     } catch (error) {
       throw await translateError(error, failed, request.signal);
@@ -91,7 +96,7 @@ export class Transport {
   }
 }
 
-function parseJson(text: string, request: FailedRequest): unknown {
+function parseJson(text: string, request: FailedRequest & { headers: Headers }): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
