@@ -14,6 +14,7 @@ import { errorBody, sendError, statusOf } from './errors.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
+import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import { eventRoutes } from './routes/events.js';
 import { refuseBody } from './routes/raw-body.js';
@@ -83,6 +84,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log });
+  app.register(unusedConnections);
   app.register(proxyState, { config, deps, log });
   if (config.corsOrigins) {
     const origin = config.corsOrigins[0] === '*' ? '*' : config.corsOrigins;

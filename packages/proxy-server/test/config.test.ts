@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       maxConnections: null,
       resultSizeLimitBytes: 50 * 1024 * 1024,
       retentionMs: 24 * 3_600_000,
+      maxTasks: 1_000_000,
       apiKey: null,
       corsOrigins: null,
       logLevel: 'info',
@@ -102,6 +103,9 @@ describe('parseConfig', () => {
     [['--data-dir', 'relative/dir'], { store: { dataDir: `${process.cwd()}/relative/dir` } }],
     [['--sqlite-synchronous', 'full'], { store: { synchronous: 'full' } }],
     [['--requeue-interrupted'], { requeueInterrupted: true }],
+    [['--max-tasks', '500'], { maxTasks: 500 }],
+    [['--max-tasks', '0'], { maxTasks: null }],
+    [['--store', 'memory'], { maxTasks: 100_000 }],
     [
       ['--cors-origin', 'https://a.example, http://b.example:8080'],
       { corsOrigins: ['https://a.example', 'http://b.example:8080'] },

@@ -23,6 +23,8 @@ export interface ProxyConfig {
   resultSizeLimitBytes: number;
   /** How long finished tasks are kept before automatic removal; null keeps them until cleaned. */
   retentionMs: number | null;
+  /** Most tasks held (oldest finished removed first to make room); null for no cap. */
+  maxTasks: number | null;
   /** When set, every route but `/health` requires `Authorization: Bearer <apiKey>`. */
   apiKey: string | null;
   /** Origins allowed by CORS; null turns CORS off, `['*']` allows any origin. */

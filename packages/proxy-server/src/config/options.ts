@@ -168,6 +168,15 @@ export const OPTIONS = {
     default: 50 * MIB,
     defaultText: '50mb',
   }),
+  maxTasks: spec<number | null>({
+    name: 'max-tasks',
+    arg: '<n>',
+    env: 'PROXY_MAX_TASKS',
+    help: 'most tasks kept, finished or not: the oldest finished ones are removed first to make room, and a submission is refused (503) when none is finished; 0: no cap',
+    parser: { ...wholeNumber(0), expected: 'a whole number ≥ 0 (0: no cap)' },
+    default: null,
+    defaultText: '100000 in memory, 1000000 in SQLite',
+  }),
   retention: spec<number | null>({
     name: 'retention',
     arg: '<hours>',

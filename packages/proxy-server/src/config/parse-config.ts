@@ -102,6 +102,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     maxConnections: read(OPTIONS.maxConnections),
     resultSizeLimitBytes: read(OPTIONS.resultSizeLimit),
     retentionMs: read(OPTIONS.retention),
+    maxTasks: null,
     apiKey: read(OPTIONS.apiKey),
     corsOrigins: read(OPTIONS.corsOrigin),
     logLevel: read(OPTIONS.logLevel),
@@ -116,6 +117,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   };
   // Last, so that a bad value anywhere is reported before a missing target.
   const target = resolveTarget(targetUrl, targetHost, targetPort);
+  config.maxTasks = maxTasksFor(read(OPTIONS.maxTasks), config.store);
   const warnings: string[] = [];
   const { numWorkers, maxConcurrent } = config;
   if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
@@ -133,6 +135,14 @@ function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
     throw new ConfigError(`${label} must be ${spec.parser.expected}, got '${oneLine(raw)}'`);
   }
   return value;
+}
+
+/** Bound memory harder than disk: about 250 MiB of small tasks in memory, a few GiB on disk. */
+const DEFAULT_MAX_TASKS = { memory: 100_000, sqlite: 1_000_000 } as const;
+
+function maxTasksFor(given: number | null, store: StoreConfig): number | null {
+  if (given === null) return DEFAULT_MAX_TASKS[store.kind];
+  return given === 0 ? null : given;
 }
 
 function storeOf(

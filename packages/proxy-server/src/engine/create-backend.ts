@@ -10,6 +10,7 @@ export interface BackendSettings {
   store: StoreConfig;
   concurrency: number;
   maxQueueSize: number;
+  maxTasks: number | null;
   longTaskThresholdMs: number;
   requeueInterrupted: boolean;
   clock: Clock;

@@ -76,6 +76,7 @@ export function createProxy(
       store: config.store,
       concurrency,
       maxQueueSize: config.maxQueueSize,
+      maxTasks: config.maxTasks,
       longTaskThresholdMs: config.longTaskThresholdMs,
       requeueInterrupted: config.requeueInterrupted,
       clock,
@@ -123,6 +124,7 @@ export function createProxy(
       lifecycle.beginShutdown();
       housekeeping.stop();
       await backend.stop(graceMs);
+      lifecycle.endWaits();
       endEventStreams();
     })();
     return stopping;
@@ -131,6 +133,7 @@ export function createProxy(
   const admission = new Admission(backend, lifecycle, totals, concurrency, clock);
   const tasks = new TaskViews({
     backend,
+    waitsOver: lifecycle.waitsOver,
     totals,
     clock,
     concurrency,

@@ -14,6 +14,7 @@ import {
 export interface BackendSettings {
   concurrency: number;
   maxQueueSize: number;
+  maxTasks: number | null;
   longTaskThresholdMs: number;
   requeueInterrupted: boolean;
 }
@@ -41,6 +42,7 @@ export interface BackendFixture {
 const DEFAULTS: BackendSettings = {
   concurrency: 2,
   maxQueueSize: 100,
+  maxTasks: null,
   longTaskThresholdMs: 60_000,
   requeueInterrupted: false,
 };
@@ -449,6 +451,33 @@ export function describeBackendConformance(
         });
         expect(await backend.removeFinished(t0 + 1_000)).toBe(1);
         expect((await backend.list({ limit: 10, offset: 0 })).total).toBe(2);
+      });
+    });
+
+    describe('a cap on tasks held', () => {
+      it('removes the oldest finished tasks to make room, and refuses when none is finished', async () => {
+        const { backend, processor } = await started({ concurrency: 1, maxTasks: 3 });
+        const [first, second] = await admitMany(backend, fixture.clock.now(), 2);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(first as string);
+        await vi.waitFor(() => expect(processor.running.has(second as string)).toBe(true));
+        fixture.clock.advance(10);
+        processor.complete(second as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(2));
+        const [third, fourth] = await admitMany(backend, fixture.clock.now(), 2);
+        expect(await backend.get(first as string)).toBeUndefined();
+        expect(await backend.get(second as string)).toBeDefined();
+        expect((await backend.counts()).total).toBe(3);
+        const [fifth] = await admitMany(backend, fixture.clock.now(), 1);
+        expect(await backend.get(second as string)).toBeUndefined();
+        expect((await backend.counts()).total).toBe(3);
+        expect(await backend.admit(newTask(fixture.clock.now()))).toMatchObject({
+          ok: false,
+          reason: 'queue_full',
+        });
+        expect((await backend.list({ limit: 10, offset: 0 })).tasks.map((task) => task.id)).toEqual(
+          [fifth, fourth, third],
+        );
       });
     });
 

@@ -149,6 +149,11 @@ export class FaultyRepository implements TaskRepository {
     return this.#inner.removeFinished(completedBefore);
   }
 
+  removeOldestFinished(count: number): number {
+    this.#maybeFail('removeFinished');
+    return this.#inner.removeOldestFinished(count);
+  }
+
   commit(): void {
     this.#inner.commit();
   }

@@ -29,6 +29,11 @@ export interface LocalBackendOptions {
   concurrency: number;
   /** Most tasks waiting in line; one more is refused. */
   maxQueueSize: number;
+  /**
+   * Most tasks held, whatever their status: admitting one more first removes the oldest
+   * finished tasks, and is refused when none is finished. Null: no cap.
+   */
+  maxTasks?: number | null;
   /** Processing time after which a task counts as long. */
   longTaskThresholdMs: number;
   /**
@@ -166,6 +171,13 @@ export class LocalBackend implements TaskBackend {
     if (queued >= this.#options.maxQueueSize) {
       return Promise.resolve({ ok: false, reason: 'queue_full', queued });
     }
+    let room: boolean;
+    try {
+      room = this.#makeRoom();
+    } catch (error) {
+      return Promise.reject(this.#unavailable('removing finished tasks', error));
+    }
+    if (!room) return Promise.resolve({ ok: false, reason: 'queue_full', queued });
     const seq = this.#nextSeq++;
     try {
       this.#repo.insert(seq, task);
@@ -188,6 +200,25 @@ export class LocalBackend implements TaskBackend {
         },
       });
     });
+  }
+
+  /**
+   * Under `maxTasks`, removes as many of the oldest finished tasks as one more task needs;
+   * false when too few were finished to make room.
+   */
+  #makeRoom(): boolean {
+    const { maxTasks } = this.#options;
+    if (maxTasks === null || maxTasks === undefined) return true;
+    const excess = this.#repo.counts().total + 1 - maxTasks;
+    if (excess <= 0) return true;
+    const removed = this.#repo.removeOldestFinished(excess);
+    if (removed > 0) {
+      this.#afterCommit({
+        committed: () => this.#events.publish({ type: 'removed', count: removed, local: true }),
+        failed: () => undefined,
+      });
+    }
+    return removed === excess;
   }
 
   /**

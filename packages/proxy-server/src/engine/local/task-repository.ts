@@ -71,6 +71,8 @@ export interface TaskRepository {
   counts(): RepositoryCounts;
   /** Removes finished tasks that finished at or before `completedBefore`; returns how many. */
   removeFinished(completedBefore: number): number;
+  /** Removes up to `count` finished tasks, those that finished first; returns how many. */
+  removeOldestFinished(count: number): number;
   commit(): void;
   close(): void;
 }

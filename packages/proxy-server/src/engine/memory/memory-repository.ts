@@ -159,13 +159,26 @@ export class MemoryRepository implements TaskRepository {
         task && (task.completedAt ?? 0) <= completedBefore;
         task = list.oldest
       ) {
-        list.remove(task);
-        this.#all.remove(task);
-        this.#tasks.delete(task.id);
-        if (task.idempotencyKey !== null) this.#byIdempotencyKey.delete(task.idempotencyKey);
-        if (task.isLong) this.#long--;
+        this.#remove(task);
         removed++;
       }
+    }
+    return removed;
+  }
+
+  removeOldestFinished(count: number): number {
+    let removed = 0;
+    for (; removed < count; removed++) {
+      // Each finished status's list is in completion order: the oldest is one of their tails.
+      let oldest: MemoryTask | null = null;
+      for (const status of TERMINAL_STATUSES) {
+        const tail = this.#byStatus[status].oldest;
+        if (tail && (oldest === null || (tail.completedAt ?? 0) < (oldest.completedAt ?? 0))) {
+          oldest = tail;
+        }
+      }
+      if (oldest === null) break;
+      this.#remove(oldest);
     }
     return removed;
   }
@@ -173,6 +186,14 @@ export class MemoryRepository implements TaskRepository {
   commit(): void {}
 
   close(): void {}
+
+  #remove(task: MemoryTask): void {
+    this.#byStatus[task.status].remove(task);
+    this.#all.remove(task);
+    this.#tasks.delete(task.id);
+    if (task.idempotencyKey !== null) this.#byIdempotencyKey.delete(task.idempotencyKey);
+    if (task.isLong) this.#long--;
+  }
 
   #move(task: MemoryTask, status: TaskStatus): void {
     this.#byStatus[task.status].remove(task);

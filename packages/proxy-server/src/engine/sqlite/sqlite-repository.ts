@@ -252,16 +252,27 @@ export class SqliteRepository implements TaskRepository {
   removeFinished(completedBefore: number): number {
     let removed = 0;
     for (;;) {
-      const rows = this.#write(() =>
-        this.#sql.removeFinished.all(completedBefore, REMOVE_CHUNK),
-      ) as { status: TaskStatus; is_long: number }[];
-      for (const row of rows) {
-        this.#moves[row.status]--;
-        if (row.is_long) this.#moves.long--;
-      }
-      removed += rows.length;
-      if (rows.length < REMOVE_CHUNK) return removed;
+      const count = this.#removed(this.#sql.removeFinished, completedBefore, REMOVE_CHUNK);
+      removed += count;
+      if (count < REMOVE_CHUNK) return removed;
     }
+  }
+
+  removeOldestFinished(count: number): number {
+    return this.#removed(this.#sql.removeOldestFinished, count);
+  }
+
+  /** Runs a DELETE ... RETURNING status, is_long and moves the counts by what it removed. */
+  #removed(statement: Database.Statement, ...params: unknown[]): number {
+    const rows = this.#write(() => statement.all(...params)) as {
+      status: TaskStatus;
+      is_long: number;
+    }[];
+    for (const row of rows) {
+      this.#moves[row.status]--;
+      if (row.is_long) this.#moves.long--;
+    }
+    return rows.length;
   }
 
   commit(): void {
@@ -400,6 +411,10 @@ function prepare(db: Database.Database) {
     removeFinished: db.prepare(
       'DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE completed_at IS NOT NULL ' +
         'AND completed_at <= ? ORDER BY completed_at LIMIT ?) RETURNING status, is_long',
+    ),
+    removeOldestFinished: db.prepare(
+      'DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE completed_at IS NOT NULL ' +
+        'ORDER BY completed_at LIMIT ?) RETURNING status, is_long',
     ),
     countByStatus: db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status'),
     countLong: db.prepare('SELECT count(*) AS value FROM tasks WHERE is_long = 1'),
