@@ -61,6 +61,8 @@ export const TASK_ERROR_CODES = {
   upstream_error: 'The upstream call failed for another reason',
   result_too_large: "The target's answer was larger than the configured result size limit",
   interrupted: 'The proxy stopped (shut down or crashed) before the upstream call finished',
+  expired: 'The task did not start before its deadline',
+  shed: 'The queue was full and dropped this task for one of a higher priority',
 } as const;
 export type TaskErrorCode = keyof typeof TASK_ERROR_CODES;
 
@@ -198,8 +200,10 @@ export const ERROR_CODES = {
   request_timeout: 408,
   payload_too_large: 413,
   idempotency_key_reused: 422,
+  callback_not_allowed: 400,
   expectation_failed: 417,
   queue_full: 503,
+  tenant_queue_full: 503,
   shutting_down: 503,
   store_unavailable: 503,
   internal_error: 500,

@@ -3,7 +3,12 @@ import type { Clock } from '../clock.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
-import type { NewTask, TaskRequest } from '../engine/task-record.js';
+import {
+  DEFAULT_POLICY,
+  type NewTask,
+  type TaskPolicy,
+  type TaskRequest,
+} from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Totals } from './totals.js';
@@ -19,12 +24,14 @@ export interface Submission {
   idempotencyKey?: string | null;
   /** The finished task this submission runs again (`POST /task/:id/retry`). */
   retryOf?: string | null;
+  /** How it is delivered (priority, deadline, retries, callback); the defaults without one. */
+  policy?: TaskPolicy;
 }
 
 export type SubmitResult =
   /** `existing`: the idempotency key named a task already held with the same request. */
   | { ok: true; taskId: string; existing: boolean }
-  | { ok: false; reason: 'queue_full'; retryAfterS: number }
+  | { ok: false; reason: 'queue_full' | 'tenant_queue_full'; retryAfterS: number }
   | { ok: false; reason: 'idempotency_conflict'; taskId: string }
   | { ok: false; reason: 'shutting_down' };
 
@@ -54,6 +61,7 @@ export class Admission {
         idempotencyKey,
         requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
         retryOf: submission.retryOf ?? null,
+        policy: submission.policy ?? DEFAULT_POLICY,
       },
     );
   }
@@ -61,7 +69,7 @@ export class Admission {
   /** Admits a request already in the form tasks keep it (a retry of a stored one). */
   async admit(
     request: TaskRequest,
-    links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf'>,
+    links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf' | 'policy'>,
   ): Promise<SubmitResult> {
     if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
     const admitted = await this.backend.admit({
@@ -71,6 +79,13 @@ export class Admission {
       ...links,
     });
     if (admitted.ok || admitted.reason === 'idempotency_conflict') return admitted;
+    if (admitted.reason === 'tenant_queue_full') {
+      return {
+        ok: false,
+        reason: 'tenant_queue_full',
+        retryAfterS: await this.#retryAfterS(admitted.queued),
+      };
+    }
     this.totals.rejectedQueueFull++;
     return {
       ok: false,

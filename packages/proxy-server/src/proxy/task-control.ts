@@ -1,5 +1,6 @@
 import { isTerminalStatus, type Task } from 'proxy-client/wire';
 import type { TaskBackend } from '../engine/task-backend.js';
+import type { TaskPolicy, TaskRecord } from '../engine/task-record.js';
 import type { Admission, SubmitResult } from './admission.js';
 import type { TaskViews } from './task-views.js';
 
@@ -37,6 +38,23 @@ export class TaskControl {
     }
     const request = await this.backend.getRequest(id);
     if (!request) return { ok: false, reason: 'not_found' };
-    return this.admission.admit(request, { idempotencyKey: null, requestHash: null, retryOf: id });
+    return this.admission.admit(request, {
+      idempotencyKey: null,
+      requestHash: null,
+      retryOf: id,
+      policy: policyOf(original),
+    });
   }
+}
+
+/** A run again keeps the original's delivery policy, but not its deadline, which has passed. */
+function policyOf(original: TaskRecord): TaskPolicy {
+  return {
+    priority: original.priority,
+    tenant: original.tenant,
+    deadlineAt: null,
+    maxAttempts: original.maxAttempts,
+    timeoutMs: null,
+    callbackUrl: original.callback?.url ?? null,
+  };
 }
