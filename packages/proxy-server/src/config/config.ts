@@ -1,3 +1,6 @@
+import type { RetryOn } from '../engine/retry-policy.js';
+import type { CallbackOrigin, FairKey } from './delivery-values.js';
+
 /** The validated settings of one proxy-server instance; every unit is in the field's name. */
 export interface ProxyConfig {
   target: TargetConfig;
@@ -37,6 +40,8 @@ export interface ProxyConfig {
    * once: for idempotent targets) instead of failing `interrupted`.
    */
   requeueInterrupted: boolean;
+  /** Retries, deadlines, fair sharing, rate limit and callbacks. */
+  delivery: DeliveryConfig;
   /** How long in-flight upstream calls may run on after SIGINT/SIGTERM. */
   shutdownGraceMs: number;
 }
@@ -48,6 +53,26 @@ export interface TargetConfig {
   basePath: string;
   /** origin + basePath, for people and `/stats`. */
   url: string;
+}
+
+/** How tasks are delivered to the target beyond the cap and the FIFO. */
+export interface DeliveryConfig {
+  /** What a failed call is retried on; null: never retried. */
+  retryOn: RetryOn | null;
+  /** Upstream calls at most per task, first one included, when `retryOn` matches. */
+  maxAttempts: number;
+  retryMinDelayMs: number;
+  retryMaxDelayMs: number;
+  /** A task not started this long after it was submitted ends `expired`; null: never. */
+  maxQueueTimeMs: number | null;
+  /** What makes tasks one tenant's for fair sharing; null: fair sharing off. */
+  fairKey: FairKey | null;
+  tenantMaxInFlight: number | null;
+  tenantMaxQueued: number | null;
+  /** Calls to the target per second, with a burst; null: no limit. */
+  rateLimit: { perSecond: number; burst: number } | null;
+  /** Where signed callbacks may go; null: callbacks off. */
+  callbacks: { allow: CallbackOrigin[]; secret: string; maxAttempts: number } | null;
 }
 
 /** `memory`: nothing survives the process. `sqlite`: one file under `dataDir`. */

@@ -1,5 +1,12 @@
 import type { StoreKind, TaskCounts, TaskStatus } from 'proxy-client/wire';
-import type { NewTask, TaskOutcome, TaskRecord, TaskRequest, TaskSummary } from './task-record.js';
+import type {
+  CallbackState,
+  NewTask,
+  TaskOutcome,
+  TaskRecord,
+  TaskRequest,
+  TaskSummary,
+} from './task-record.js';
 
 /** One task handed to the processor: its id, its request, and which attempt this is (from 1). */
 export interface TaskJob {
@@ -168,6 +175,13 @@ export interface TaskBackend {
   counts(): Promise<BackendCounts>;
   /** Removes finished tasks that finished at or before `completedBefore`; returns how many. */
   removeFinished(completedBefore: number): Promise<number>;
+  /** Records how a task's callback stands (its deliveries so far); false when the task is gone. */
+  setCallback(id: string, callback: CallbackState): Promise<boolean>;
+  /**
+   * Finished tasks whose callback is still to be delivered: after a restart, where the
+   * deliveries resume. A store that does not outlive the process has none to give.
+   */
+  pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]>;
   /**
    * Resolves with the task once it is finished (at once if it already is), or undefined when
    * there is no such task. Rejects with `signal.reason` when `signal` aborts first.

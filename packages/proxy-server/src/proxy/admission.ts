@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../clock.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
-import {
-  DEFAULT_POLICY,
-  type NewTask,
-  type TaskPolicy,
-  type TaskRequest,
-} from '../engine/task-record.js';
+import { DEFAULT_POLICY, type NewTask, type TaskRequest } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { TaskPolicies } from './task-policies.js';
 import type { Totals } from './totals.js';
 
 export interface Submission {
@@ -24,8 +21,8 @@ export interface Submission {
   idempotencyKey?: string | null;
   /** The finished task this submission runs again (`POST /task/:id/retry`). */
   retryOf?: string | null;
-  /** How it is delivered (priority, deadline, retries, callback); the defaults without one. */
-  policy?: TaskPolicy;
+  /** The headers a caller chooses the delivery policy with (`X-Proxy-*`). */
+  headers?: IncomingHttpHeaders;
 }
 
 export type SubmitResult =
@@ -45,6 +42,7 @@ export class Admission {
     private readonly totals: Totals,
     private readonly concurrency: number,
     private readonly clock: Clock,
+    private readonly policies: TaskPolicies,
   ) {}
 
   async submit(submission: Submission): Promise<SubmitResult> {
@@ -61,7 +59,10 @@ export class Admission {
         idempotencyKey,
         requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
         retryOf: submission.retryOf ?? null,
-        policy: submission.policy ?? DEFAULT_POLICY,
+        policy:
+          submission.headers === undefined
+            ? DEFAULT_POLICY
+            : this.policies.of(submission.headers, this.clock.now()),
       },
     );
   }

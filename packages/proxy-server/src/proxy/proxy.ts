@@ -10,12 +10,14 @@ import { TargetProbe } from '../upstream/target-probe.js';
 import { forwardingProcessor } from '../upstream/task-processor.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
 import { Admission } from './admission.js';
+import { Callbacks } from './callbacks.js';
 import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
 import { Lifecycle } from './lifecycle.js';
 import { StatsReport } from './stats-report.js';
 import { TaskControl } from './task-control.js';
 import { taskLogger } from './task-log.js';
+import { TaskPolicies } from './task-policies.js';
 import { TaskViews } from './task-views.js';
 import { Totals } from './totals.js';
 
@@ -28,6 +30,8 @@ export interface ProxyDeps {
   clock?: Clock;
   /** Event streams' heartbeat and unread-bytes limit (tests shorten the heartbeat). */
   eventStream?: Partial<Omit<EventStreamOptions, 'clock'>>;
+  /** The wait before a callback's second delivery (tests shorten it). @default 1000 */
+  callbackFirstRetryMs?: number;
 }
 
 const EVENT_STREAM_DEFAULTS = { heartbeatMs: 15_000, maxUnreadBytes: 1024 * 1024 };
@@ -77,6 +81,7 @@ export function createProxy(
       concurrency,
       maxQueueSize: config.maxQueueSize,
       maxTasks: config.maxTasks,
+      delivery: config.delivery,
       longTaskThresholdMs: config.longTaskThresholdMs,
       requeueInterrupted: config.requeueInterrupted,
       clock,
@@ -130,7 +135,12 @@ export function createProxy(
     return stopping;
   };
 
-  const admission = new Admission(backend, lifecycle, totals, concurrency, clock);
+  const policies = new TaskPolicies({
+    delivery: config.delivery,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    apiKey: config.apiKey,
+  });
+  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, policies);
   const tasks = new TaskViews({
     backend,
     waitsOver: lifecycle.waitsOver,
@@ -139,6 +149,23 @@ export function createProxy(
     concurrency,
     longTaskThresholdMs: config.longTaskThresholdMs,
   });
+  const callbacks =
+    config.delivery.callbacks &&
+    new Callbacks({
+      backend,
+      tasks,
+      clock,
+      log,
+      secret: config.delivery.callbacks.secret,
+      maxAttempts: config.delivery.callbacks.maxAttempts,
+      onSettled: (delivered) => {
+        if (delivered) totals.callbacksDelivered++;
+        else totals.callbacksFailed++;
+      },
+      ...(deps.callbackFirstRetryMs === undefined
+        ? {}
+        : { firstRetryMs: deps.callbackFirstRetryMs }),
+    });
   return {
     config,
     backend,
@@ -162,14 +189,16 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
-      backend.start(forwardingProcessor(upstream));
+      backend.start(forwardingProcessor(upstream, clock));
       housekeeping.start();
+      await callbacks?.start();
       return recovery;
     },
     shutdown,
     close() {
       closing ??= (async () => {
         await shutdown(0);
+        await callbacks?.stop();
         events.close();
         await backend.close();
         await Promise.all([upstream.close(), probe.close()]);

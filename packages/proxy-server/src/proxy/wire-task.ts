@@ -65,8 +65,37 @@ function wireFieldsOf(task: TaskSummary, context: WireContext): Omit<Task, 'resu
     attempts: task.attempts,
     retry_of: task.retryOf,
     retried_as: task.retriedAs,
+    priority: task.priority,
+    tenant: task.tenant,
+    deadline_at: isoOrNull(task.deadlineAt),
+    next_attempt_at: isoOrNull(task.nextAttemptAt),
+    max_attempts: task.maxAttempts,
+    attempt_history: task.attemptLog.map((attempt) => ({
+      attempt: attempt.attempt,
+      started_at: iso(attempt.startedAt),
+      finished_at: iso(attempt.finishedAt),
+      outcome: attempt.outcome,
+      status_code: attempt.statusCode,
+      error_code: attempt.errorCode,
+      retry_at: isoOrNull(attempt.retryAt),
+    })),
+    callback: task.callback && {
+      url: task.callback.url,
+      state: task.callback.state,
+      deliveries: task.callback.deliveries.map((delivery) => ({
+        attempt: delivery.attempt,
+        at: iso(delivery.at),
+        ok: delivery.ok,
+        status_code: delivery.statusCode,
+        error: delivery.error,
+      })),
+      next_at: isoOrNull(task.callback.nextAt),
+    },
   };
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 function toWireResultSummary(result: ResultSummary): TaskResultSummary {
   return {

@@ -407,6 +407,25 @@ export class LocalBackend implements TaskBackend {
     });
   }
 
+  setCallback(id: string, callback: CallbackState): Promise<boolean> {
+    let found: boolean;
+    try {
+      found = this.#repo.setCallback(id, callback);
+    } catch (error) {
+      return Promise.reject(this.#unavailable('saving a callback delivery', error));
+    }
+    return new Promise((resolve, reject) => {
+      this.#afterCommit({
+        committed: () => resolve(found),
+        failed: (error) => reject(this.#unavailable('saving a callback delivery', error)),
+      });
+    });
+  }
+
+  async pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]> {
+    return this.#read('reading callbacks', () => this.#repo.pendingCallbacks());
+  }
+
   waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined> {
     return waitForFinish(
       this.#waiters,
