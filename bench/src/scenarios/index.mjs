@@ -2,6 +2,7 @@
 // The scenarios in the order of the issue; run.mjs runs them one at a time.
 import { boundedStore } from './bounded-store.mjs';
 import { endToEnd } from './end-to-end.mjs';
+import { fairness } from './fairness.mjs';
 import { memory } from './memory.mjs';
 import { overhead } from './overhead.mjs';
 import { readLatency } from './read-latency.mjs';
@@ -13,6 +14,7 @@ import { timeToResult } from './time-to-result.mjs';
 export const scenarios = [
   submitThroughput,
   endToEnd,
+  fairness,
   overhead,
   timeToResult,
   memory,
