@@ -44,6 +44,64 @@ function callTimes(target: SlowTarget, marker: string): number[] {
   return calls.map((request) => request.at - first);
 }
 
+describe('callbacks across a restart of the SQLite store', () => {
+  it('delivers after the restart what a receiver that was down could not take before', async () => {
+    let up = false;
+    const received: string[] = [];
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        if (up) received.push(String(request.headers['webhook-id']));
+        response.statusCode = up ? 204 : 503;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
+    const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const target = await startSlowTarget();
+    onTestFinished(() => target.close());
+    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const flags = [
+      '--store',
+      'sqlite',
+      '--data-dir',
+      dir,
+      '--callback-allow',
+      origin,
+      '--webhook-secret',
+      SECRET,
+    ];
+    const first = await startProxy(target.url, {
+      listen: true,
+      flags,
+      deps: { callbackFirstRetryMs: 60_000 },
+    });
+    const id = await first.submit('/api/text?text=later', {
+      headers: { 'x-proxy-callback-url': `${origin}/hook` },
+    });
+    await waitFor(async () => (await first.getTask(id)).callback?.deliveries.length === 1, {
+      what: 'a first, refused delivery',
+    });
+    await first.app.close();
+
+    up = true;
+    const second = await startProxy(target.url, {
+      listen: true,
+      flags,
+      deps: { callbackFirstRetryMs: 60_000 },
+    });
+    await waitFor(async () => (await second.getTask(id)).callback?.state === 'delivered', {
+      what: 'the delivery to resume',
+    });
+    expect(received).toEqual([id]);
+    expect(
+      (await second.getTask(id)).callback?.deliveries.map((delivery) => delivery.status_code),
+    ).toEqual([503, 204]);
+  }, 90_000);
+});
+
 describe.each(STORES)('delivery policy on the %s store', (store) => {
   it('retries a flaky target with backoff, honouring its Retry-After, and shows every attempt', async () => {
     const { target, proxy, submit, stats } = await setUp(store, [
@@ -327,6 +385,18 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     ]);
     expect((await stats()).delivery.callbacks).toEqual({ delivered: 1, failed: 0 });
     answers = [];
+  });
+
+  it('cuts a task’s own call off at X-Proxy-Timeout, never longer than --upstream-timeout', async () => {
+    const { proxy, submit } = await setUp(store, ['--upstream-timeout', '5']);
+    const quick = await submit('/api/text?delay_ms=2000', { 'x-proxy-timeout': '0.2' });
+    const capped = await submit('/api/text?delay_ms=500', { 'x-proxy-timeout': '3600' });
+    expect(await proxy.finished(quick.body.task_id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'upstream_timeout' },
+    });
+    expect((await proxy.finished(capped.body.task_id)).status).toBe('completed');
+    expect((await submit('/api/text', { 'x-proxy-timeout': '-1' })).status).toBe(400);
   });
 
   it('refuses a callback to an origin --callback-allow does not list, and any callback without it', async () => {
