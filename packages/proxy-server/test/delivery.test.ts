@@ -74,9 +74,10 @@ describe('callbacks across a restart of the SQLite store', () => {
       SECRET,
     ];
     const first = await startProxy(target.url, {
+      // The second delivery is due 2 s after the first: after the restart, not before it.
       listen: true,
       flags,
-      deps: { callbackFirstRetryMs: 60_000 },
+      deps: { callbackFirstRetryMs: 2_000 },
     });
     const id = await first.submit('/api/text?text=later', {
       headers: { 'x-proxy-callback-url': `${origin}/hook` },
