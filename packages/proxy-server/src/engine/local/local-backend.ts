@@ -776,12 +776,15 @@ export class LocalBackend implements TaskBackend {
     this.#events.publish({ type, task: this.#summaryOf(row), local: true });
   }
 
+  /** Rows are fresh copies made for each read: the place in line is filled in on them. */
   #recordOf(row: TaskRow): TaskRecord {
-    return { ...row, queuePosition: this.#positionOf(row) };
+    row.queuePosition = this.#positionOf(row);
+    return row;
   }
 
   #summaryOf(row: SummaryRow): TaskSummary {
-    return { ...row, queuePosition: this.#positionOf(row) };
+    row.queuePosition = this.#positionOf(row);
+    return row;
   }
 
   #positionOf(row: SummaryRow): number | null {
@@ -834,6 +837,7 @@ function createdSummary(task: NewTask, seq: number): SummaryRow {
   return {
     seq,
     order: seq,
+    queuePosition: null,
     id: task.id,
     method: task.request.method,
     path: task.request.path,

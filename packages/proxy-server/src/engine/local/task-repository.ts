@@ -18,11 +18,14 @@ import type {
 export interface TaskRow extends Omit<TaskRecord, 'queuePosition'> {
   readonly seq: number;
   readonly order: number;
+  /** Null from the repository; the backend, which owns the queue, fills it in. */
+  queuePosition: number | null;
 }
 
 export interface SummaryRow extends Omit<TaskSummary, 'queuePosition'> {
   readonly seq: number;
   readonly order: number;
+  queuePosition: number | null;
 }
 
 /** A task waiting to start, as the queue needs it back after a restart. */

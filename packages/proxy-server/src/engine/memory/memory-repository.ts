@@ -261,6 +261,7 @@ function summaryOf(task: MemoryTask): SummaryRow {
   return {
     seq: task.seq,
     order: task.order,
+    queuePosition: null,
     id: task.id,
     method: task.method,
     path: task.path,

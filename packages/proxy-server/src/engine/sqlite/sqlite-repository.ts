@@ -537,6 +537,7 @@ function summaryOf(row: SummaryColumns): SummaryRow {
   return {
     seq: row.seq,
     order: row.queue_order,
+    queuePosition: null,
     id: row.id,
     method: row.method,
     path: row.path,
