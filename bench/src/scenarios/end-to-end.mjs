@@ -24,6 +24,7 @@ export const WARMUP = 500;
  * @param {number} count tasks after the warm-up
  * @param {string} [profileDir]
  * @param {'memory' | 'sqlite'} [store]
+ * @param {string[]} [extra] flags beyond the cap
  */
 export function startCappedProxy(target, count, profileDir, store = 'memory', extra = []) {
   return startProxy({
@@ -108,12 +109,13 @@ async function straight(url, count) {
  * every few ms would take CPU from the proxy that HAProxy's driver never takes.
  * @param {string} url
  * @param {number} count
+ * @param {(i: number) => Record<string, string>} [headersOf] the headers of the i-th task
  */
-async function throughProxy(url, count) {
+async function throughProxy(url, count, headersOf = () => ({})) {
   const pool = openPool(url, DRIVER_CONCURRENCY);
   let lastQueued = '';
-  const submit = async () => {
-    lastQueued = await submitTask(pool, '/api/function1');
+  const submit = async (/** @type {number} */ i) => {
+    lastQueued = await submitTask(pool, '/api/function1', { headers: headersOf(i) });
   };
   try {
     await runConcurrently(WARMUP, DRIVER_CONCURRENCY, submit);

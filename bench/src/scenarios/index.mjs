@@ -2,9 +2,11 @@
 // The scenarios in the order of the issue; run.mjs runs them one at a time.
 import { boundedStore } from './bounded-store.mjs';
 import { endToEnd } from './end-to-end.mjs';
+import { eventStreams } from './event-streams.mjs';
 import { fairness } from './fairness.mjs';
 import { memory } from './memory.mjs';
 import { overhead } from './overhead.mjs';
+import { preferWait } from './prefer-wait.mjs';
 import { readLatency } from './read-latency.mjs';
 import { sqliteScale } from './sqlite-scale.mjs';
 import { submitThroughput } from './submit-throughput.mjs';
@@ -21,4 +23,6 @@ export const scenarios = [
   readLatency,
   sqliteScale,
   boundedStore,
+  eventStreams,
+  preferWait,
 ];
