@@ -1,5 +1,4 @@
 import type { RetryOn } from '../engine/retry-policy.js';
-import type { CallbackOrigin, FairKey } from './delivery-values.js';
 
 /** The validated settings of one proxy-server instance; every unit is in the field's name. */
 export interface ProxyConfig {
@@ -53,6 +52,18 @@ export interface TargetConfig {
   basePath: string;
   /** origin + basePath, for people and `/stats`. */
   url: string;
+}
+
+/** What a tenant is for fair sharing: the value of a request header, or the API key used. */
+export type FairKey = { kind: 'header'; name: string } | { kind: 'api-key' };
+
+/** An origin a callback may go to: scheme, host (a leading `*.` for any subdomain) and port. */
+export interface CallbackOrigin {
+  protocol: 'http:' | 'https:';
+  /** Lower case; `*.example.com` matches its subdomains, not example.com itself. */
+  host: string;
+  /** The port as a URL carries it: '' for the scheme's default. */
+  port: string;
 }
 
 /** How tasks are delivered to the target beyond the cap and the FIFO. */

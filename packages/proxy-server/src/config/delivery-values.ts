@@ -1,18 +1,7 @@
 import type { TaskErrorCode } from 'proxy-client/wire';
 import type { RetryOn } from '../engine/retry-policy.js';
+import type { CallbackOrigin, FairKey } from './config.js';
 import type { ValueParser } from './values.js';
-
-/** What a tenant is for fair sharing: the value of a request header, or the API key used. */
-export type FairKey = { kind: 'header'; name: string } | { kind: 'api-key' };
-
-/** An origin a callback may go to: scheme, host (a leading `*.` for any subdomain) and port. */
-export interface CallbackOrigin {
-  protocol: 'http:' | 'https:';
-  /** Lower case; `*.example.com` matches its subdomains, not example.com itself. */
-  host: string;
-  /** The port as a URL carries it: '' for the scheme's default. */
-  port: string;
-}
 
 /** The transport failures `--retry-on` names, and the task errors they are. */
 const RETRYABLE_ERRORS: Record<string, TaskErrorCode> = {

@@ -1,5 +1,7 @@
 import type { RetryOn } from '../engine/retry-policy.js';
 import {
+  type CallbackOrigin,
+  type FairKey,
   type LogLevel,
   SQLITE_SYNCHRONOUS,
   type SqliteSynchronous,
@@ -8,9 +10,7 @@ import {
   type TargetConfig,
 } from './config.js';
 import {
-  type CallbackOrigin,
   callbackOrigins,
-  type FairKey,
   fairKey,
   positiveNumber,
   retryOnList,

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { DeliveryConfig } from '../config/config.js';
-import type { CallbackOrigin } from '../config/delivery-values.js';
+import type { CallbackOrigin, DeliveryConfig } from '../config/config.js';
 import {
   DEFAULT_POLICY,
   PRIORITIES,
