@@ -318,7 +318,7 @@ export class ProxyClient {
           taskId,
         });
         if (!isReplayedResult(opened.response)) {
-          await opened.response.body?.cancel().catch(() => {});
+          void opened.response.body?.cancel().catch(() => {});
           throw invalidResponseError(opened.request, 'not a replayed result (no x-proxy-task-id)');
         }
         const bytes = await this.#transport.readBytes(opened, call.signal);
@@ -492,7 +492,7 @@ export class ProxyClient {
       const { response } = opened;
       const type = response.headers.get('content-type') ?? '';
       if (!type.startsWith('text/event-stream') || !response.body) {
-        await response.body?.cancel().catch(() => {});
+        void response.body?.cancel().catch(() => {});
         if (fallback) throw new NoEventStream();
         throw invalidResponseError(opened.request, `not an event stream (${type || 'no type'})`);
       }

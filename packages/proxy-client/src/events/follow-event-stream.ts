@@ -58,6 +58,7 @@ export async function* followEventStream(
       const body = await open(lastEventId, signal);
       if (connection > 0) yield { kind: 'reconnected', resumed: lastEventId !== undefined };
       const messages = readEventStream(body, {
+        signal,
         idleTimeoutMs: IDLE_TIMEOUT_MS,
         onRetry: (ms) => {
           retryMs = ms;

@@ -5,6 +5,11 @@ export type SseMessage = EventSourceMessage;
 
 export interface ReadSettings {
   /**
+   * Stops reading when it aborts. Not every `fetch` ends a body it already handed over when its
+   * signal aborts, so the reader is cancelled here too.
+   */
+  signal: AbortSignal;
+  /**
    * Milliseconds without a byte (message or heartbeat comment) after which the connection is
    * taken for dead: a half-open connection would otherwise hang the reader for ever.
    */
@@ -43,6 +48,7 @@ export async function* readEventStream(
     onEvent: (message) => parsed.push(message),
     ...(settings.onRetry ? { onRetry: settings.onRetry } : {}),
   });
+  const stop = () => void reader.cancel().catch(() => {});
   let idle = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
@@ -52,8 +58,11 @@ export async function* readEventStream(
       reader.cancel().catch(() => {});
     }, settings.idleTimeoutMs);
   };
+  settings.signal.addEventListener('abort', stop, { once: true });
   try {
     for (;;) {
+      if (settings.signal.aborted)
+        throw new StreamEnded('broken', { cause: settings.signal.reason });
       arm();
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
@@ -70,6 +79,8 @@ export async function* readEventStream(
     }
   } finally {
     clearTimeout(timer);
-    reader.cancel().catch(() => {});
+    settings.signal.removeEventListener('abort', stop);
+    // Not awaited: cancelling one branch of a teed body waits for the other (streams spec).
+    stop();
   }
 }
