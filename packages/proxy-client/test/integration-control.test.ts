@@ -7,6 +7,7 @@ import {
   NoResultError,
   ProxyClient,
   type Task,
+  type TaskChangeEvent,
   type TaskEvent,
   TaskFinishedError,
   TaskNotFinishedError,
@@ -214,7 +215,7 @@ describe('event streams', () => {
     const seen = await waitFor(
       async () => {
         await client.submitTask('function1', {});
-        return all.find((event) => event.type === 'created');
+        return all.find((event): event is TaskChangeEvent => event.type === 'created');
       },
       { what: 'a first event' },
     );

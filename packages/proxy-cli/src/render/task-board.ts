@@ -68,16 +68,14 @@ export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
   const title = look.color.bold(`proxy-cli watch ${url}`) + `${only}: ${summary || 'no tasks yet'}`;
   const room = Math.max(1, frame.rows - FRAME_LINES);
   // Events come at transitions only; a running task's time grows in between.
-  const shown = tasks
-    .slice(0, room)
-    .map((task) =>
-      task.status === 'processing' && task.started_at !== null
-        ? {
-            ...task,
-            duration_ms: Math.max(task.duration_ms ?? 0, frame.now - Date.parse(task.started_at)),
-          }
-        : task,
-    );
+  const shown = tasks.slice(0, room).map((task) =>
+    task.status === 'processing' && task.started_at !== null
+      ? {
+          ...task,
+          duration_ms: Math.max(task.duration_ms ?? 0, frame.now - Date.parse(task.started_at)),
+        }
+      : task,
+  );
   const table = shown.length > 0 ? renderTaskTable(shown, look, frame.now) : '';
   const more =
     tasks.length > shown.length ? `the ${shown.length} newest of ${tasks.length} · ` : '';
