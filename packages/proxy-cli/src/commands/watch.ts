@@ -78,15 +78,24 @@ async function liveTable(
   ctx: CommandContext,
   statuses: readonly TaskStatus[] | undefined,
 ): Promise<void> {
-  const { client, output, signal, options } = ctx;
+  const { client, output, options } = ctx;
   const board = new TaskBoard(statuses);
+  // Closes the stream however this ends, a failed list read included.
+  const done = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, done.signal]);
   // Every event, filtered here: a task that leaves the statuses shown must leave the table.
   const events = client.watchEvents({ signal });
   // Connecting first, then reading the list, leaves no gap for a change to slip through.
   const first = events.next();
+  first.catch(() => {}); // awaited below, once the list is read; never left unhandled
   const reload = async () =>
     board.replace((await client.listTasks({ limit: LIST_LIMIT, signal })).tasks);
-  await reload();
+  try {
+    await reload();
+  } catch (error) {
+    done.abort();
+    throw error;
+  }
 
   const view = output.live();
   const draw = () =>
@@ -113,6 +122,7 @@ async function liveTable(
     if (!opened.done) await apply(opened.value);
     for await (const event of events) await apply(event);
   } finally {
+    done.abort();
     clearInterval(ticker);
     clearTimeout(pending);
     stopResizing();

@@ -1,7 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ProxyClient } from 'proxy-client';
 import { waitFor } from 'test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliProcess, type Stack, spawnCli, startStack } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { type CliProcess, jsonOf, runCli, type Stack, spawnCli, startStack } from './harness.js';
 
 // --watch and --stats --watch off a terminal (piped): a line per event or per change, until
 // Ctrl-C, which ends them with exit 130 and nothing on stderr but the first note.
@@ -96,5 +98,27 @@ describe('--stats --watch, piped', () => {
     const run = await interrupted(cli);
     expect(run.code).toBe(130);
     expect(run.stderr).toBe('');
+  });
+});
+
+describe('a proxy without event streams', () => {
+  it('--watch says so: exit 5, no_event_stream', async () => {
+    // What an older proxy-server answers for a route it does not have.
+    const old = createServer((_, response) => {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ success: false, error: 'not_found', message: 'Route not found' }),
+      );
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => old.close(() => resolve())));
+    const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+    const run = await runCli(['watch', '--json', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(jsonOf(run)).toMatchObject({
+      success: false,
+      error: { code: 'no_event_stream', exit_code: 5 },
+    });
+    expect(run.stderr).toContain(`the proxy at ${url} has no event stream`);
   });
 });
