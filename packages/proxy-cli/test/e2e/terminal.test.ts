@@ -76,9 +76,19 @@ describe('on a terminal', () => {
     await term.waitForScreen((s) => s.includes('Ctrl-C to stop'), 'the first frame');
     // Submit until the table shows one (its stream is then connected), then follow one more.
     const submitted: string[] = [];
+    let submitting = false;
     await term.waitForScreen((s) => {
       if (submitted.some((id) => s.includes(id))) return true;
-      void client.submitTask('api/function1').then((id) => submitted.push(id));
+      if (!submitting) {
+        submitting = true;
+        void client
+          .submitTask('api/function1')
+          .then((id) => submitted.push(id))
+          .catch(() => {})
+          .finally(() => {
+            submitting = false;
+          });
+      }
       return false;
     }, 'a task submitted after the start');
     const id = await client.submitTask('api/function1', { delay_ms: 1500 });
