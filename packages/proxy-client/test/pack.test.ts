@@ -80,7 +80,7 @@ async function node(args: string[]): Promise<unknown> {
 }
 
 describe('the packed tarball, installed in an empty folder', () => {
-  it('holds the build and the README, and depends on ky alone', async () => {
+  it('holds the build and the README, and depends on ky and eventsource-parser alone', async () => {
     const installed = join(appDir, 'node_modules', 'proxy-client');
     expect((await readdir(installed)).sort()).toEqual([
       'LICENSE',
@@ -90,7 +90,7 @@ describe('the packed tarball, installed in an empty folder', () => {
       'wire',
     ]);
     const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.dependencies)).toEqual(['ky']);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['eventsource-parser', 'ky']);
     expect(manifest).toMatchObject({
       license: 'MIT',
       repository: { type: 'git', directory: 'packages/proxy-client' },
@@ -98,7 +98,7 @@ describe('the packed tarball, installed in an empty folder', () => {
       bugs: expect.stringMatching(/^https:\/\//),
     });
     expect(await readdir(join(appDir, 'node_modules'))).toEqual(
-      expect.arrayContaining(['ky', 'proxy-client']),
+      expect.arrayContaining(['eventsource-parser', 'ky', 'proxy-client']),
     );
   });
 
@@ -152,10 +152,18 @@ describe('the packed tarball, installed in an empty folder', () => {
         void [TASK_STATUSES, code];
         return client.getStats({ timeoutMs: 500, headers: { 'x-b': '2' }, maxRetries: 0 });
       }
+      export async function control(): Promise<string> {
+        const submission: Submission = await client.submit('f', {}, { idempotencyKey: 'k', waitMs: 1000, priority: 'high' });
+        for await (const task of client.watchTask(submission.taskId)) void task.status;
+        for await (const event of client.watchEvents({ status: ['failed'] })) if (event.type !== 'reset') void event.task.task_id;
+        const result: RawResult = await client.getResult(submission.taskId, { waitMs: 5000 });
+        await client.cancelTask(submission.taskId).catch((error) => isTaskFinishedError(error));
+        return result.text() + (await client.retryTask(submission.taskId)).taskId;
+      }
       // @ts-expect-error wrong option type must be caught, proving the types are not any
       new ProxyClient({ baseUrl: 1 });`;
   const imports = `
-      import { ProxyClient, isQueueFullError, type Hooks, type ProxyErrorCode, type Task, type WaitOptions } from 'proxy-client';
+      import { ProxyClient, isQueueFullError, isTaskFinishedError, type Hooks, type ProxyErrorCode, type RawResult, type Submission, type Task, type WaitOptions } from 'proxy-client';
       import { TASK_STATUSES, type Stats } from 'proxy-client/wire';`;
   // Each project as a user sets it up; skipLibCheck off, so the package's own .d.ts / .d.cts are
   // checked too (a .d.cts importing ESM-only ky types fails here with TS1479).
