@@ -1,10 +1,9 @@
 import type { RetryOn } from '../engine/retry-policy.js';
+import { SQLITE_SYNCHRONOUS, type SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
 import {
   type CallbackOrigin,
   type FairKey,
   type LogLevel,
-  SQLITE_SYNCHRONOUS,
-  type SqliteSynchronous,
   STORE_CHOICES,
   type StoreChoice,
   type TargetConfig,

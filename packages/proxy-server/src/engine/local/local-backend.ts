@@ -1,6 +1,5 @@
 import { isTerminalStatus } from 'proxy-client/wire';
 import { type Clock, systemClock, type Timer } from '../../clock.js';
-import { taskError } from '../../upstream/error-codes.js';
 import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import { storeUnavailable } from '../store-unavailable.js';
@@ -20,6 +19,7 @@ import type {
   TaskProcessor,
   TransitionEvent,
 } from '../task-backend.js';
+import { taskError } from '../task-error.js';
 import type {
   AttemptRecord,
   CallbackState,
