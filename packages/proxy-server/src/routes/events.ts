@@ -1,8 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isTerminalStatus, type Task, type TaskStatus, type TaskSummary } from 'proxy-client/wire';
+import {
+  EventsQuerySchema,
+  isTerminalStatus,
+  type Task,
+  TaskParamsSchema,
+  type TaskStatus,
+  type TaskSummary,
+} from 'proxy-client/wire';
 import type { TransitionEvent } from '../engine/task-backend.js';
 import { ProxyHttpError } from '../errors.js';
-import { errorResponses, eventsQuerySchema, taskParamsSchema } from '../schemas/wire-schemas.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 
 interface TaskEventsRoute {
   Params: { id: string };
@@ -24,7 +31,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<TaskEventsRoute>(
     '/task/:id/events',
-    { schema: { params: taskParamsSchema, response: errorResponses } },
+    { schema: { params: TaskParamsSchema, response: errorResponses } },
     async (request, reply) => {
       const id = request.params.id.toLowerCase();
       if (!(await proxy.backend.get(id)))
@@ -75,7 +82,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<EventsRoute>(
     '/events',
-    { schema: { querystring: eventsQuerySchema, response: errorResponses } },
+    { schema: { querystring: EventsQuerySchema, response: errorResponses } },
     async (request, reply) => {
       const statuses = statusFilterOf(request.query.status);
       const stream = open(reply);

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import type { DataBody, HealthBody, ServiceInfo, Stats } from 'proxy-client/wire';
 import {
-  errorResponses,
-  healthBodySchema,
-  serviceInfoBodySchema,
-  statsBodySchema,
-} from '../schemas/wire-schemas.js';
+  type DataBody,
+  type HealthBody,
+  HealthBodySchema,
+  type ServiceInfo,
+  ServiceInfoBodySchema,
+  type Stats,
+  StatsBodySchema,
+} from 'proxy-client/wire';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { VERSION } from '../version.js';
 
 const ENDPOINTS: ServiceInfo['endpoints'] = [
@@ -59,7 +62,7 @@ const ENDPOINTS: ServiceInfo['endpoints'] = [
 export async function serviceRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/',
-    { schema: { response: { 200: serviceInfoBodySchema, ...errorResponses } } },
+    { schema: { response: { 200: ServiceInfoBodySchema, ...errorResponses } } },
     async (): Promise<DataBody<ServiceInfo>> => ({
       success: true,
       data: {
@@ -73,13 +76,13 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
 
   app.get(
     '/stats',
-    { schema: { response: { 200: statsBodySchema, ...errorResponses } } },
+    { schema: { response: { 200: StatsBodySchema, ...errorResponses } } },
     async (): Promise<DataBody<Stats>> => ({ success: true, data: await app.proxy.stats.read() }),
   );
 
   app.get(
     '/health',
-    { schema: { response: { 200: healthBodySchema, ...errorResponses } } },
+    { schema: { response: { 200: HealthBodySchema, ...errorResponses } } },
     async (): Promise<HealthBody> => app.proxy.health.check(),
   );
 }

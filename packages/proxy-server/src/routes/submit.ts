@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { SubmitBodySchema, TaskBodySchema } from 'proxy-client/wire';
 import { ProxyHttpError, sendError } from '../errors.js';
-import { errorResponses, submitBodySchema, taskBodySchema } from '../schemas/wire-schemas.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
 import { answerSubmission } from './submit-answer.js';
@@ -28,7 +29,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
   app.all<{ Body: Buffer[] | null }>(
     '/api/*',
     {
-      schema: { response: { 200: taskBodySchema, 202: submitBodySchema, ...errorResponses } },
+      schema: { response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses } },
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
         if (staysUnderApi(originForm(request.url))) return done();

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { DataBody, Task } from 'proxy-client/wire';
-import { ProxyHttpError } from '../errors.js';
 import {
-  errorResponses,
-  submitBodySchema,
-  taskBodySchema,
-  taskParamsSchema,
-} from '../schemas/wire-schemas.js';
+  type DataBody,
+  SubmitBodySchema,
+  type Task,
+  TaskBodySchema,
+  TaskParamsSchema,
+} from 'proxy-client/wire';
+import { ProxyHttpError } from '../errors.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { answerSubmission } from './submit-answer.js';
 import { preferencesOf } from './submit-headers.js';
 
@@ -22,7 +23,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
   app.delete<TaskRoute>(
     '/task/:id',
     {
-      schema: { params: taskParamsSchema, response: { 200: taskBodySchema, ...errorResponses } },
+      schema: { params: TaskParamsSchema, response: { 200: TaskBodySchema, ...errorResponses } },
     },
     async (request): Promise<DataBody<Task>> => {
       const id = request.params.id.toLowerCase();
@@ -40,8 +41,8 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id/retry',
     {
       schema: {
-        params: taskParamsSchema,
-        response: { 200: taskBodySchema, 202: submitBodySchema, ...errorResponses },
+        params: TaskParamsSchema,
+        response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { isTerminalStatus } from 'proxy-client/wire';
+import { isTerminalStatus, TaskParamsSchema, TaskQuerySchema } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
-import { errorResponses, taskParamsSchema, taskQuerySchema } from '../schemas/wire-schemas.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { clientGone } from './client-gone.js';
 
 interface ResultRoute {
@@ -31,7 +31,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
   app.get<ResultRoute>(
     '/task/:id/result',
     {
-      schema: { params: taskParamsSchema, querystring: taskQuerySchema, response: errorResponses },
+      schema: { params: TaskParamsSchema, querystring: TaskQuerySchema, response: errorResponses },
     },
     async (request, reply) => {
       const { backend } = app.proxy;

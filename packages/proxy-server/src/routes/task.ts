@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { type DataBody, isTerminalStatus, MAX_WAIT_SECONDS, type Task } from 'proxy-client/wire';
-import { ProxyHttpError } from '../errors.js';
 import {
-  errorResponses,
-  taskBodySchema,
-  taskParamsSchema,
-  taskQuerySchema,
-} from '../schemas/wire-schemas.js';
+  type DataBody,
+  isTerminalStatus,
+  MAX_WAIT_SECONDS,
+  type Task,
+  TaskBodySchema,
+  TaskParamsSchema,
+  TaskQuerySchema,
+} from 'proxy-client/wire';
+import { ProxyHttpError } from '../errors.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { clientGone } from './client-gone.js';
 
 interface TaskRoute {
@@ -23,9 +26,9 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id',
     {
       schema: {
-        params: taskParamsSchema,
-        querystring: taskQuerySchema,
-        response: { 200: taskBodySchema, ...errorResponses },
+        params: TaskParamsSchema,
+        querystring: TaskQuerySchema,
+        response: { 200: TaskBodySchema, ...errorResponses },
       },
       onSend: async (_request, reply) => {
         reply.header(WAIT_MAX_HEADER, String(MAX_WAIT_SECONDS));

@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import type { DataBody, TaskList, TaskStatus } from 'proxy-client/wire';
 import {
-  cleanupBodySchema,
-  cleanupQuerySchema,
-  errorResponses,
-  listQuerySchema,
-  taskListBodySchema,
-} from '../schemas/wire-schemas.js';
+  CleanupBodySchema,
+  CleanupQuerySchema,
+  type DataBody,
+  ListQuerySchema,
+  type TaskList,
+  TaskListBodySchema,
+  type TaskStatus,
+} from 'proxy-client/wire';
+import { errorResponses } from '../schemas/route-schemas.js';
 
 interface ListRoute {
   Querystring: { status?: TaskStatus; limit: number; offset: number };
@@ -24,8 +26,8 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     '/tasks',
     {
       schema: {
-        querystring: listQuerySchema,
-        response: { 200: taskListBodySchema, ...errorResponses },
+        querystring: ListQuerySchema,
+        response: { 200: TaskListBodySchema, ...errorResponses },
       },
     },
     async (request): Promise<DataBody<TaskList>> => {
@@ -39,8 +41,8 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     '/tasks/cleanup',
     {
       schema: {
-        querystring: cleanupQuerySchema,
-        response: { 200: cleanupBodySchema, ...errorResponses },
+        querystring: CleanupQuerySchema,
+        response: { 200: CleanupBodySchema, ...errorResponses },
       },
     },
     async (request): Promise<DataBody<{ removed: number }>> => {
