@@ -7,10 +7,10 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import { pino } from 'pino';
 import type { ErrorCode } from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
 import { errorBody, sendError, statusOf } from './errors.js';
+import { createLogger, type LogStream } from './logging/logger.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
@@ -26,7 +26,7 @@ import { tasksRoutes } from './routes/tasks.js';
 
 export interface ServerDeps extends ProxyDeps {
   /** Where log lines go instead of stdout (one JSON object per line). */
-  logStream?: { write(line: string): void };
+  logStream?: LogStream;
 }
 
 const CORS_EXPOSED_HEADERS = [
@@ -45,9 +45,7 @@ const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
  * Closing it cuts calls in flight off at once; `shutdownServer` gives them time to finish.
  */
 export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): FastifyInstance {
-  const log: FastifyBaseLogger = deps.logStream
-    ? pino({ level: config.logLevel }, deps.logStream)
-    : pino({ level: config.logLevel });
+  const log: FastifyBaseLogger = createLogger(config.logLevel, deps.logStream);
   // The proxy logs one line per task transition through `log`. Fastify itself only gets the
   // logger at debug and trace, to log each request: given any logger, it adds response listeners
   // and a logger per request, about a tenth of the cost of a submission, even with request

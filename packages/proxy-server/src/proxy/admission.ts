@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
-import type { TaskBackend } from '../engine/task-backend.js';
+import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
 import type { NewTask, TaskRequest } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { RequestOrigins } from './request-origins.js';
 import type { Totals } from './totals.js';
 
 export interface Submission {
@@ -19,6 +20,8 @@ export interface Submission {
   idempotencyKey?: string | null;
   /** The finished task this submission runs again (`POST /task/:id/retry`). */
   retryOf?: string | null;
+  /** The HTTP request's id, for the log line of the task's creation. */
+  requestId?: string | undefined;
 }
 
 export type SubmitResult =
@@ -38,6 +41,7 @@ export class Admission {
     private readonly totals: Totals,
     private readonly concurrency: number,
     private readonly clock: Clock,
+    private readonly origins?: RequestOrigins,
   ) {}
 
   async submit(submission: Submission): Promise<SubmitResult> {
@@ -55,21 +59,28 @@ export class Admission {
         requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
         retryOf: submission.retryOf ?? null,
       },
+      submission.requestId,
     );
   }
 
-  /** Admits a request already in the form tasks keep it (a retry of a stored one). */
+  /**
+   * Admits a request already in the form tasks keep it (a retry of a stored one); `requestId`
+   * is the HTTP request's, for the log.
+   */
   async admit(
     request: TaskRequest,
     links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf'>,
+    requestId?: string,
   ): Promise<SubmitResult> {
     if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
-    const admitted = await this.backend.admit({
-      id: newTaskId(),
-      createdAt: this.clock.now(),
-      request,
-      ...links,
-    });
+    const id = newTaskId();
+    this.origins?.expect(id, requestId);
+    let admitted: AdmitResult | undefined;
+    try {
+      admitted = await this.backend.admit({ id, createdAt: this.clock.now(), request, ...links });
+    } finally {
+      if (!admitted?.ok || admitted.existing) this.origins?.forget(id);
+    }
     if (admitted.ok || admitted.reason === 'idempotency_conflict') return admitted;
     this.totals.rejectedQueueFull++;
     return {

@@ -13,9 +13,10 @@ import { Admission } from './admission.js';
 import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
 import { Lifecycle } from './lifecycle.js';
+import { RequestOrigins } from './request-origins.js';
 import { StatsReport } from './stats-report.js';
 import { TaskControl } from './task-control.js';
-import { taskLogger } from './task-log.js';
+import { TASK_LOG_LEVELS, taskLogger } from './task-log.js';
 import { TaskViews } from './task-views.js';
 import { Totals } from './totals.js';
 
@@ -95,7 +96,8 @@ export function createProxy(
   const lifecycle = new Lifecycle();
   const totals = new Totals();
   backend.subscribe(totals.record);
-  backend.subscribe(taskLogger(log));
+  const origins = new RequestOrigins(TASK_LOG_LEVELS.has(log.level));
+  backend.subscribe(taskLogger(log, origins));
   const events = new TaskEventHub(backend, (error) =>
     log.error({ err: error }, 'telling an event stream'),
   );
@@ -128,7 +130,7 @@ export function createProxy(
     return stopping;
   };
 
-  const admission = new Admission(backend, lifecycle, totals, concurrency, clock);
+  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, origins);
   const tasks = new TaskViews({
     backend,
     totals,
@@ -142,7 +144,7 @@ export function createProxy(
     lifecycle,
     admission,
     tasks,
-    control: new TaskControl(backend, admission, tasks),
+    control: new TaskControl(backend, admission, tasks, origins),
     events,
     openEventStream(reply) {
       const stream = new EventStream(reply, streamOptions);

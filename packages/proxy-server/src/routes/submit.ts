@@ -45,6 +45,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
         rawHeaders: request.raw.rawHeaders,
         body: request.body ?? null,
         idempotencyKey: idempotencyKeyOf(headers['idempotency-key'], app.proxy.config.apiKey),
+        requestId: request.id,
       });
       return answerSubmission(app, reply, submitted, preferences);
     },

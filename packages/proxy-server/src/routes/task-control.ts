@@ -27,7 +27,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request): Promise<DataBody<Task>> => {
       const id = request.params.id.toLowerCase();
-      const answer = await app.proxy.control.cancel(id);
+      const answer = await app.proxy.control.cancel(id, request.id);
       if (answer.ok) return { success: true, data: answer.task };
       if (answer.reason === 'not_found') throw notFound(id);
       throw new ProxyHttpError(
@@ -47,7 +47,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const id = request.params.id.toLowerCase();
-      const answer = await app.proxy.control.retry(id);
+      const answer = await app.proxy.control.retry(id, request.id);
       if (!answer.ok && answer.reason === 'not_found') throw notFound(id);
       if (!answer.ok && answer.reason === 'not_finished') {
         throw new ProxyHttpError(

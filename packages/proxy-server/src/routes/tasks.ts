@@ -48,6 +48,7 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     async (request): Promise<DataBody<{ removed: number }>> => {
       const removed = await app.proxy.housekeeping.removeFinishedOlderThan(
         request.query.max_age_hours * HOUR_MS,
+        request.id,
       );
       return { success: true, data: { removed } };
     },
