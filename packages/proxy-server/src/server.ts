@@ -16,6 +16,7 @@ import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import { eventRoutes } from './routes/events.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { refuseBody } from './routes/raw-body.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
@@ -101,7 +102,9 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
         ),
     });
   }
-  if (config.apiKey !== null) app.register(auth, { apiKey: config.apiKey });
+  if (config.apiKey !== null) {
+    app.register(auth, { apiKey: config.apiKey, isOpen: (route) => isOpenRoute(config, route) });
+  }
   app.register(serviceRoutes);
   app.register(taskRoutes);
   app.register(taskControlRoutes);
@@ -109,7 +112,14 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.register(eventRoutes);
   app.register(tasksRoutes);
   app.register(submitRoutes);
+  app.register(metricsRoutes);
   return app;
+}
+
+/** Routes served without the API key besides /health: those a flag opens. */
+function isOpenRoute(config: ProxyConfig, route: string): boolean {
+  if (route === '/metrics') return config.publicMetrics;
+  return false;
 }
 
 /**

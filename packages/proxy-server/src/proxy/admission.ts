@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
 import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
@@ -8,6 +9,15 @@ import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RequestOrigins } from './request-origins.js';
 import type { Totals } from './totals.js';
+
+/** Who else hears about admissions: the task log's request ids, the metrics' refusals. */
+export interface AdmissionObservers {
+  origins?: RequestOrigins;
+  /** A submission was refused, with the error code its caller gets. */
+  refused?: (
+    reason: 'queue_full' | 'shutting_down' | 'idempotency_key_reused' | 'store_unavailable',
+  ) => void;
+}
 
 export interface Submission {
   method: string;
@@ -41,7 +51,7 @@ export class Admission {
     private readonly totals: Totals,
     private readonly concurrency: number,
     private readonly clock: Clock,
-    private readonly origins?: RequestOrigins,
+    private readonly observers: AdmissionObservers = {},
   ) {}
 
   async submit(submission: Submission): Promise<SubmitResult> {
@@ -72,16 +82,28 @@ export class Admission {
     links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf'>,
     requestId?: string,
   ): Promise<SubmitResult> {
-    if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
+    const { origins, refused } = this.observers;
+    if (this.lifecycle.shuttingDown) {
+      refused?.('shutting_down');
+      return { ok: false, reason: 'shutting_down' };
+    }
     const id = newTaskId();
-    this.origins?.expect(id, requestId);
+    origins?.expect(id, requestId);
     let admitted: AdmitResult | undefined;
     try {
       admitted = await this.backend.admit({ id, createdAt: this.clock.now(), request, ...links });
+    } catch (error) {
+      if (isStoreUnavailableError(error)) refused?.('store_unavailable');
+      throw error;
     } finally {
-      if (!admitted?.ok || admitted.existing) this.origins?.forget(id);
+      if (!admitted?.ok || admitted.existing) origins?.forget(id);
     }
-    if (admitted.ok || admitted.reason === 'idempotency_conflict') return admitted;
+    if (admitted.ok) return admitted;
+    if (admitted.reason === 'idempotency_conflict') {
+      refused?.('idempotency_key_reused');
+      return admitted;
+    }
+    refused?.('queue_full');
     this.totals.rejectedQueueFull++;
     return {
       ok: false,

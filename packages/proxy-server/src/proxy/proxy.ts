@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
@@ -6,9 +7,11 @@ import { createBackend } from '../engine/create-backend.js';
 import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
 import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
 import { TaskEventHub } from '../events/task-event-hub.js';
+import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { TargetProbe } from '../upstream/target-probe.js';
 import { forwardingProcessor } from '../upstream/task-processor.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
+import { VERSION } from '../version.js';
 import { Admission } from './admission.js';
 import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
@@ -50,6 +53,8 @@ export interface ProxyServices {
   readonly stats: StatsReport;
   readonly housekeeping: Housekeeping;
   readonly health: HealthCheck;
+  /** Prometheus metrics: counted from the backend's events and admission, read at scrape. */
+  readonly metrics: ProxyMetrics;
   /** What opening the store found; null until `open()` resolved. */
   readonly recovery: RecoveryReport | null;
   /** Opens the store (recovering what a dead process left) and starts running tasks. */
@@ -68,6 +73,8 @@ export function createProxy(
   config: ProxyConfig,
   deps: ProxyDeps,
   log: FastifyBaseLogger,
+  /** The port the server listens on, once it does: the default metrics instance name has it. */
+  listeningPort: () => number | undefined = () => undefined,
 ): ProxyServices {
   const clock = deps.clock ?? systemClock;
   const concurrency = effectiveConcurrency(config);
@@ -98,6 +105,16 @@ export function createProxy(
   backend.subscribe(totals.record);
   const origins = new RequestOrigins(TASK_LOG_LEVELS.has(log.level));
   backend.subscribe(taskLogger(log, origins));
+  const metrics = new ProxyMetrics({
+    store: backend,
+    instance: () =>
+      config.metricsInstance ?? `${hostname()}:${listeningPort() ?? config.listenPort}`,
+    maxQueueSize: config.maxQueueSize,
+    concurrency,
+    version: VERSION,
+    storeKind: backend.kind,
+  });
+  backend.subscribe(metrics.record);
   const events = new TaskEventHub(backend, (error) =>
     log.error({ err: error }, 'telling an event stream'),
   );
@@ -130,7 +147,10 @@ export function createProxy(
     return stopping;
   };
 
-  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, origins);
+  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, {
+    origins,
+    refused: (reason) => metrics.refused(reason),
+  });
   const tasks = new TaskViews({
     backend,
     totals,
@@ -155,6 +175,7 @@ export function createProxy(
     endEventStreams,
     stats: new StatsReport({ config, backend, totals, clock, concurrency }),
     housekeeping,
+    metrics,
     health: new HealthCheck(config.target.url, probe, backend, lifecycle),
     get recovery() {
       return recovery;
