@@ -11,6 +11,7 @@ import type { ErrorCode } from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
 import { errorBody, sendError, statusOf } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
+import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
@@ -105,6 +106,8 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   if (config.apiKey !== null) {
     app.register(auth, { apiKey: config.apiKey, isOpen: (route) => isOpenRoute(config, route) });
   }
+  // Before the routes: the OpenAPI document collects them as they are added.
+  app.register(openapi, { config });
   app.register(serviceRoutes);
   app.register(taskRoutes);
   app.register(taskControlRoutes);
@@ -119,6 +122,9 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
 /** Routes served without the API key besides /health: those a flag opens. */
 function isOpenRoute(config: ProxyConfig, route: string): boolean {
   if (route === '/metrics') return config.publicMetrics;
+  if (route === OPENAPI_PATH || route === DOCS_PREFIX || route.startsWith(`${DOCS_PREFIX}/`)) {
+    return config.publicDocs;
+  }
   return false;
 }
 

@@ -15,6 +15,7 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
         description:
           "Counters and histograms of this instance (label `instance`), the store's figures read at scrape time, and the process's default metrics, in Prometheus' text format.",
         tags: ['operations'],
+        ...(app.proxy.config.publicMetrics && { security: [] }),
         response: {
           200: {
             description: 'Prometheus text exposition format 0.0.4',

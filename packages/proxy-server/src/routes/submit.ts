@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SubmitBodySchema, TaskBodySchema } from 'proxy-client/wire';
 import { ProxyHttpError, sendError } from '../errors.js';
+import { submitDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
@@ -29,7 +30,14 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
   app.all<{ Body: Buffer[] | null }>(
     '/api/*',
     {
-      schema: { response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses } },
+      schema: {
+        summary: 'Submit a request for the target: 202 with a task id at once',
+        description:
+          'Any method. The method, path, query string, body bytes and end-to-end headers reach the target unchanged, later, when a slot is free; hop-by-hop headers, Host, and the headers below are not forwarded. Read the task at the Location.',
+        tags: ['submit'],
+        response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses },
+      },
+      config: { swaggerTransform: submitDoc },
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
         if (staysUnderApi(originForm(request.url))) return done();

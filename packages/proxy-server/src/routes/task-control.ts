@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import {
   type DataBody,
+  ErrorBodySchema,
   SubmitBodySchema,
   type Task,
   TaskBodySchema,
   TaskParamsSchema,
 } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
+import { retryDoc, routeDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { answerSubmission } from './submit-answer.js';
 import { preferencesOf } from './submit-headers.js';
@@ -23,7 +25,22 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
   app.delete<TaskRoute>(
     '/task/:id',
     {
-      schema: { params: TaskParamsSchema, response: { 200: TaskBodySchema, ...errorResponses } },
+      schema: {
+        summary: 'Cancel a task',
+        description:
+          'A pending task leaves the queue; a processing one has its upstream call aborted. Both end cancelled.',
+        tags: ['tasks'],
+        params: TaskParamsSchema,
+        response: { 200: TaskBodySchema, ...errorResponses },
+      },
+      config: {
+        swaggerTransform: routeDoc({
+          responses: {
+            200: { description: 'The task, now cancelled' },
+            409: { description: 'task_finished: nothing to cancel', schema: ErrorBodySchema },
+          },
+        }),
+      },
     },
     async (request): Promise<DataBody<Task>> => {
       const id = request.params.id.toLowerCase();
@@ -41,9 +58,14 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id/retry',
     {
       schema: {
+        summary: "Run a finished task's request again, as a new task",
+        description:
+          'The new task has retry_of set to this one, and this one retried_as to the new one. Answered like a submission.',
+        tags: ['tasks'],
         params: TaskParamsSchema,
         response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses },
       },
+      config: { swaggerTransform: retryDoc },
     },
     async (request, reply) => {
       const id = request.params.id.toLowerCase();

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isTerminalStatus, TaskParamsSchema, TaskQuerySchema } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
+import { resultDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { clientGone } from './client-gone.js';
 
@@ -31,7 +32,16 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
   app.get<ResultRoute>(
     '/task/:id/result',
     {
-      schema: { params: TaskParamsSchema, querystring: TaskQuerySchema, response: errorResponses },
+      schema: {
+        summary: "The target's answer, replayed as it was sent",
+        description:
+          'For big or binary results that JSON would only inflate. ?wait=N waits for the task to finish, like GET /task/{id}.',
+        tags: ['tasks'],
+        params: TaskParamsSchema,
+        querystring: TaskQuerySchema,
+        response: errorResponses,
+      },
+      config: { swaggerTransform: resultDoc },
     },
     async (request, reply) => {
       const { backend } = app.proxy;

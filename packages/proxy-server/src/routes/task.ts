@@ -9,6 +9,7 @@ import {
   TaskQuerySchema,
 } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
+import { taskDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { clientGone } from './client-gone.js';
 
@@ -26,10 +27,15 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id',
     {
       schema: {
+        summary: 'One task',
+        description:
+          "Its status, times, queue position and, once finished, the target's answer. ?wait=N holds the answer until the task finishes or N seconds pass.",
+        tags: ['tasks'],
         params: TaskParamsSchema,
         querystring: TaskQuerySchema,
         response: { 200: TaskBodySchema, ...errorResponses },
       },
+      config: { swaggerTransform: taskDoc },
       onSend: async (_request, reply) => {
         reply.header(WAIT_MAX_HEADER, String(MAX_WAIT_SECONDS));
       },

@@ -8,6 +8,7 @@ import {
   TaskListBodySchema,
   type TaskStatus,
 } from 'proxy-client/wire';
+import { answers } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 
 interface ListRoute {
@@ -26,9 +27,14 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     '/tasks',
     {
       schema: {
+        summary: 'Tasks, newest first',
+        description:
+          'Each with its result but not the result body (body_bytes says its size). Filtered by status, newest by the time the task entered it.',
+        tags: ['tasks'],
         querystring: ListQuerySchema,
         response: { 200: TaskListBodySchema, ...errorResponses },
       },
+      config: { swaggerTransform: answers('A page of tasks, and how many match in all') },
     },
     async (request): Promise<DataBody<TaskList>> => {
       const { status, limit, offset } = request.query;
@@ -41,9 +47,12 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     '/tasks/cleanup',
     {
       schema: {
+        summary: 'Remove finished tasks older than max_age_hours',
+        tags: ['tasks'],
         querystring: CleanupQuerySchema,
         response: { 200: CleanupBodySchema, ...errorResponses },
       },
+      config: { swaggerTransform: answers('How many finished tasks were removed') },
     },
     async (request): Promise<DataBody<{ removed: number }>> => {
       const removed = await app.proxy.housekeeping.removeFinishedOlderThan(
