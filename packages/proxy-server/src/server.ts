@@ -25,6 +25,7 @@ import { taskRoutes } from './routes/task.js';
 import { taskControlRoutes } from './routes/task-control.js';
 import { taskResultRoutes } from './routes/task-result.js';
 import { tasksRoutes } from './routes/tasks.js';
+import { UI_PATH, uiRoutes } from './ui/ui-routes.js';
 
 export interface ServerDeps extends ProxyDeps {
   /** Where log lines go instead of stdout (one JSON object per line). */
@@ -116,11 +117,16 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.register(tasksRoutes);
   app.register(submitRoutes);
   app.register(metricsRoutes);
+  app.register(uiRoutes);
   return app;
 }
 
-/** Routes served without the API key besides /health: those a flag opens. */
+/**
+ * Routes served without the API key besides /health: the dashboard's page and files (no data in
+ * them: the page calls the API with the key), and those a flag opens.
+ */
 function isOpenRoute(config: ProxyConfig, route: string): boolean {
+  if (route === UI_PATH || route.startsWith(`${UI_PATH}/`)) return true;
   if (route === '/metrics') return config.publicMetrics;
   if (route === OPENAPI_PATH || route === DOCS_PREFIX || route.startsWith(`${DOCS_PREFIX}/`)) {
     return config.publicDocs;

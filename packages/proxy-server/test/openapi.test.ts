@@ -92,7 +92,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(document.paths['/api/{path}'] ?? {}).sort()).toEqual(
       [...OPENAPI_METHODS].sort(),
     );
-    for (const path of ['/metrics', '/openapi.json', '/docs', '/health', '/stats']) {
+    for (const path of ['/metrics', '/openapi.json', '/docs', '/ui', '/health', '/stats']) {
       expect(document.paths[path]?.get, path).toBeDefined();
     }
   });
@@ -133,7 +133,7 @@ describe('GET /openapi.json', () => {
     const { app } = await proxyWithRoutes(['--api-key', 'k3y', '--public-docs']);
     const document = await documentOf(app);
     expect(document.security).toEqual([{ apiKey: [] }]);
-    for (const open of ['/health', '/openapi.json', '/docs']) {
+    for (const open of ['/health', '/openapi.json', '/docs', '/ui']) {
       expect(document.paths[open]?.get?.security, open).toEqual([]);
     }
     for (const closed of ['/metrics', '/stats', '/tasks']) {
