@@ -1,5 +1,6 @@
 // @ts-check
 // The scenarios in the order of the issue; run.mjs runs them one at a time.
+import { dashboard } from './dashboard.mjs';
 import { endToEnd } from './end-to-end.mjs';
 import { memory } from './memory.mjs';
 import { overhead } from './overhead.mjs';
@@ -17,4 +18,5 @@ export const scenarios = [
   memory,
   readLatency,
   sqliteScale,
+  dashboard,
 ];
