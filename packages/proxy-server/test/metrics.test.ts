@@ -132,6 +132,7 @@ describe('GET /metrics', () => {
     expect(value('proxy_task_processing_seconds_count', { status: 'completed' })).toBe(2);
     expect(value('proxy_task_processing_seconds_count', { status: 'cancelled' })).toBe(1);
     expect(value('proxy_store_up')).toBe(1);
+    expect(value('proxy_target_up')).toBe(1);
     expect(value('proxy_info', { store: 'memory' })).toBe(1);
     expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
   });
@@ -234,6 +235,18 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('proxy_target_up', () => {
+  it('is 0 when the target does not answer, 1 when it does', async () => {
+    const target = await startTarget();
+    const up = await startProxy(target.url, { listen: true });
+    const down = await startProxy('http://127.0.0.1:1', { listen: true });
+    const scrape = async (url: string) =>
+      sampleValue(parseExposition(await (await fetch(`${url}/metrics`)).text()), 'proxy_target_up');
+    expect(await scrape(up.url)).toBe(1);
+    expect(await scrape(down.url)).toBe(0);
+  });
+});
+
 describe('ProxyMetrics', () => {
   const counts: BackendCounts = {
     pending: 1,
@@ -251,6 +264,7 @@ describe('ProxyMetrics', () => {
   const metricsWith = (store: ConstructorParameters<typeof ProxyMetrics>[0]['store']) =>
     new ProxyMetrics({
       store,
+      probeTarget: async () => ({ reachable: false, latencyMs: null }),
       instance: () => 'test',
       maxQueueSize: 100,
       concurrency: 5,
@@ -298,6 +312,7 @@ describe('ProxyMetrics', () => {
     available = false;
     const families = parseExposition(await metrics.scrape());
     expect(sampleValue(families, 'proxy_store_up')).toBe(0);
+    expect(sampleValue(families, 'proxy_target_up')).toBe(0);
     expect(families.has('proxy_queue_size')).toBe(false);
     expect(families.has('proxy_tasks')).toBe(false);
     expect(sampleValue(families, 'proxy_queue_capacity')).toBe(100);

@@ -21,8 +21,16 @@ export interface SharedFigures {
   health(): Promise<StoreHealth>;
 }
 
+/** The last word of the probe behind /health: does the target answer a HEAD? */
+export interface TargetProbeResult {
+  reachable: boolean;
+  latencyMs: number | null;
+}
+
 export interface ProxyMetricsOptions {
   store: SharedFigures;
+  /** Probes the target (one HEAD, at most 2 s); a scrape reuses a result younger than 5 s. */
+  probeTarget: () => Promise<TargetProbeResult>;
   /** The `instance` label of this process's own series, asked at each scrape (the port may be 0 until listening). */
   instance: () => string;
   maxQueueSize: number;
@@ -30,6 +38,9 @@ export interface ProxyMetricsOptions {
   version: string;
   storeKind: string;
 }
+
+/** A probe result this young answers a scrape: one HEAD per scrape interval, not per scrape. */
+const PROBE_FRESH_MS = 5_000;
 
 const QUEUE_WAIT_BUCKETS_S = [
   0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14_400,
@@ -73,6 +84,8 @@ export class ProxyMetrics {
   readonly #queueWait: Histogram;
   readonly #processing = new Map<string, Histogram.Internal<'status'>>();
   readonly #storeUp: Gauge;
+  readonly #targetUp: Gauge;
+  #probe: { at: number; result: TargetProbeResult } | null = null;
 
   readonly #taskGauge: Gauge<'status'>;
   readonly #queueSize: Gauge;
@@ -155,6 +168,11 @@ export class ProxyMetrics {
     this.#storeUp = new Gauge({
       name: 'proxy_store_up',
       help: 'Whether this instance can use the task store (1) or not (0).',
+      ...own,
+    });
+    this.#targetUp = new Gauge({
+      name: 'proxy_target_up',
+      help: 'Whether the target answered a HEAD probe of this instance (1) or not (0), probed at most every 5 s at scrape time.',
       ...own,
     });
     new Gauge({
@@ -240,11 +258,13 @@ export class ProxyMetrics {
   async scrape(): Promise<string> {
     const { store, instance } = this.#options;
     const name = instance();
-    const [counts, health] = await Promise.all([
+    const [counts, health, target] = await Promise.all([
       store.counts().catch(() => null),
       store.health().catch(() => ({ available: false, message: null })),
+      this.#target(),
     ]);
     this.#storeUp.set(health.available && counts !== null ? 1 : 0);
+    this.#targetUp.set(target.reachable ? 1 : 0);
     this.#own.setDefaultLabels({ instance: name });
     // The store's figures only when it could be read: none rather than stale ones.
     if (counts !== null) {
@@ -260,6 +280,16 @@ export class ProxyMetrics {
       processMetricsText(name),
     ]);
     return texts.filter((text) => text !== '').join('\n');
+  }
+
+  async #target(): Promise<TargetProbeResult> {
+    const now = performance.now();
+    if (this.#probe !== null && now - this.#probe.at < PROBE_FRESH_MS) return this.#probe.result;
+    const result = await this.#options
+      .probeTarget()
+      .catch((): TargetProbeResult => ({ reachable: false, latencyMs: null }));
+    this.#probe = { at: performance.now(), result };
+    return result;
   }
 
   #upstreamResponse(statusCode: number): Counter.Internal {

@@ -107,6 +107,7 @@ export function createProxy(
   backend.subscribe(taskLogger(log, origins));
   const metrics = new ProxyMetrics({
     store: backend,
+    probeTarget: () => probe.probe(),
     instance: () =>
       config.metricsInstance ?? `${hostname()}:${listeningPort() ?? config.listenPort}`,
     maxQueueSize: config.maxQueueSize,
