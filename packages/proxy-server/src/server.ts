@@ -7,7 +7,13 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import type { ErrorCode } from 'proxy-client/wire';
+import {
+  type ErrorCode,
+  IDEMPOTENT_REPLAYED_HEADER,
+  PREFERENCE_APPLIED_HEADER,
+  TASK_ID_HEADER,
+  WAIT_MAX_HEADER,
+} from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
 import { errorBody, sendError, statusOf } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
@@ -35,10 +41,10 @@ export interface ServerDeps extends ProxyDeps {
 const CORS_EXPOSED_HEADERS = [
   'location',
   'retry-after',
-  'x-proxy-wait-max',
-  'preference-applied',
-  'idempotent-replayed',
-  'x-proxy-task-id',
+  WAIT_MAX_HEADER,
+  PREFERENCE_APPLIED_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  TASK_ID_HEADER,
 ];
 /** Submissions take any method, so a browser may preflight any of them. */
 const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   EventsQuerySchema,
   isTerminalStatus,
+  LAST_EVENT_ID_HEADER,
   type Task,
   TaskParamsSchema,
   type TaskStatus,
@@ -139,7 +140,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 }
 
 function lastEventIdOf(request: FastifyRequest): string | undefined {
-  const header = request.headers['last-event-id'];
+  const header = request.headers[LAST_EVENT_ID_HEADER];
   const value = Array.isArray(header) ? header[0] : header;
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { SubmitBodySchema, TaskBodySchema } from 'proxy-client/wire';
+import { SUBMIT_HEADERS, SubmitBodySchema, TaskBodySchema } from 'proxy-client/wire';
 import { ProxyHttpError, sendError } from '../errors.js';
 import { submitDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
@@ -46,13 +46,16 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { headers } = request;
-      const preferences = preferencesOf(headers.prefer);
+      const preferences = preferencesOf(headers[SUBMIT_HEADERS.prefer]);
       const submitted = await app.proxy.admission.submit({
         method: request.method,
         path: originForm(request.url),
         rawHeaders: request.raw.rawHeaders,
         body: request.body ?? null,
-        idempotencyKey: idempotencyKeyOf(headers['idempotency-key'], app.proxy.config.apiKey),
+        idempotencyKey: idempotencyKeyOf(
+          headers[SUBMIT_HEADERS.idempotencyKey],
+          app.proxy.config.apiKey,
+        ),
         requestId: request.id,
       });
       return answerSubmission(app, reply, submitted, preferences);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   type DataBody,
   ErrorBodySchema,
+  SUBMIT_HEADERS,
   SubmitBodySchema,
   type Task,
   TaskBodySchema,
@@ -77,7 +78,12 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
           `Task ${id} is ${answer.task.status}; only a finished task can be run again`,
         );
       }
-      return answerSubmission(app, reply, answer, preferencesOf(request.headers.prefer));
+      return answerSubmission(
+        app,
+        reply,
+        answer,
+        preferencesOf(request.headers[SUBMIT_HEADERS.prefer]),
+      );
     },
   );
 }

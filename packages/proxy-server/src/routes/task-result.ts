@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { isTerminalStatus, TaskParamsSchema, TaskQuerySchema } from 'proxy-client/wire';
+import {
+  isTerminalStatus,
+  TASK_ID_HEADER,
+  TaskParamsSchema,
+  TaskQuerySchema,
+} from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
 import { resultDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
@@ -72,7 +77,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
         if (!NOT_REPLAYED.has(name)) reply.header(name, value);
       }
       const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
-      return reply.code(result.statusCode).header('x-proxy-task-id', id).send(body);
+      return reply.code(result.statusCode).header(TASK_ID_HEADER, id).send(body);
     },
   );
 }

@@ -7,6 +7,7 @@ import {
   TaskBodySchema,
   TaskParamsSchema,
   TaskQuerySchema,
+  WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
 import { taskDoc } from '../openapi/route-docs.js';
@@ -17,9 +18,6 @@ interface TaskRoute {
   Params: { id: string };
   Querystring: { wait?: number };
 }
-
-/** Tells clients that `?wait=` is supported and its ceiling; on every answer of this route. */
-const WAIT_MAX_HEADER = 'x-proxy-wait-max';
 
 /** `GET /task/:id[?wait=N]`: one task; with `wait`, held until it finishes or N seconds pass. */
 export async function taskRoutes(app: FastifyInstance): Promise<void> {
