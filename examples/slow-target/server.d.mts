@@ -13,6 +13,8 @@ export interface RecordedRequest {
   method: string;
   /** The request target as received: path and query string. */
   url: string;
+  /** When it arrived, epoch ms. */
+  at: number;
 }
 
 export interface TargetStats {

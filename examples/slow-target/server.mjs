@@ -49,6 +49,8 @@ export async function startSlowTarget(options = {}) {
   const defaultDelayMs = options.defaultDelayMs ?? 0;
   /** @type {import('./server.d.mts').RecordedRequest[]} */
   const recorded = [];
+  /** Calls so far per `/api/flaky` key. @type {Map<string, number>} */
+  const flakyCalls = new Map();
   /** @type {TargetStats} */
   const stats = { inFlight: 0, maxInFlight: 0, requests: 0, closedEarly: 0, byPath: {} };
   /** @type {Set<NodeJS.Timeout>} */
@@ -106,7 +108,9 @@ export async function startSlowTarget(options = {}) {
 
     stats.requests++;
     stats.byPath[url.pathname] = (stats.byPath[url.pathname] ?? 0) + 1;
-    if (options.recordRequests) recorded.push({ method: req.method ?? '', url: req.url ?? '' });
+    if (options.recordRequests) {
+      recorded.push({ method: req.method ?? '', url: req.url ?? '', at: Date.now() });
+    }
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
@@ -174,6 +178,19 @@ export async function startSlowTarget(options = {}) {
       }
       case '/api/reset':
         return req.socket.destroy();
+      case '/api/flaky': {
+        // `plan=503@2,reset,200`: the n-th call with this `key` answers as the n-th step says (a
+        // status, `@s` adding Retry-After: s, or `reset`); past the end, as the last step.
+        const key = q.get('key') ?? '';
+        const steps = (q.get('plan') ?? '200').split(',');
+        const n = flakyCalls.get(key) ?? 0;
+        flakyCalls.set(key, n + 1);
+        const step = steps[Math.min(n, steps.length - 1)] ?? '200';
+        if (step === 'reset') return req.socket.destroy();
+        const [status, retryAfter] = step.split('@');
+        if (retryAfter !== undefined) res.setHeader('retry-after', retryAfter);
+        return sendJson(res, Number(status) || 500, { call: n + 1, key, step });
+      }
       default:
         return sendJson(res, 404, { error: 'no such endpoint', path: url.pathname });
     }

@@ -103,6 +103,8 @@ export const sqliteScale = {
       String(largest),
       '--retention',
       '0',
+      '--max-tasks',
+      '0',
     ];
     return {
       unavailable: {},

@@ -7,6 +7,7 @@ const CODE_NAMES: Readonly<Record<ExitCode, string>> = {
   3: 'proxy_unreachable',
   4: 'task_not_found',
   5: 'proxy_error',
+  6: 'task_state',
   124: 'timeout',
   130: 'interrupted',
 };
@@ -25,6 +26,8 @@ export interface ErrorDetails {
   retry_after_s?: number;
   /** The proxy's own error code or HTTP status, when the CLI names the outcome otherwise. */
   proxy_code?: string;
+  /** The Idempotency-Key a submission carried: submitting again with it names the same task. */
+  idempotency_key?: string;
 }
 
 /**
@@ -36,16 +39,22 @@ export class CliError extends Error {
   override readonly name = 'CliError';
   readonly code: string;
   readonly details: Readonly<ErrorDetails>;
+  /**
+   * Ends the run with the exit code only: nothing more to say, as when Ctrl-C stops `--watch`,
+   * the usual way to end it.
+   */
+  readonly silent: boolean;
 
   constructor(
     readonly exitCode: ExitCode,
     message: string,
     readonly hint?: string,
-    options?: { code?: string; cause?: unknown; details?: ErrorDetails },
+    options?: { code?: string; cause?: unknown; details?: ErrorDetails; silent?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = options?.code ?? CODE_NAMES[exitCode];
     this.details = options?.details ?? {};
+    this.silent = options?.silent ?? false;
   }
 }
 

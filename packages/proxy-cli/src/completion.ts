@@ -1,4 +1,5 @@
 import type { Command, Option } from 'commander';
+import { PRIORITIES } from 'proxy-client';
 import { TASK_STATUSES } from 'proxy-client/wire';
 import { DEMO_NAMES } from './options.js';
 
@@ -17,6 +18,7 @@ const OPTION_VALUES: Readonly<Record<string, readonly string[] | 'files'>> = {
   '--status': TASK_STATUSES,
   '--demo': DEMO_CHOICES,
   '--method': METHODS,
+  '--priority': PRIORITIES,
   '--data': 'files',
 };
 const COMMAND_VALUES: Readonly<Record<string, readonly string[]>> = {

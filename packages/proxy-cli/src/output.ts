@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
+import { LiveView } from './live-view.js';
 import type { Look } from './render/table.js';
 
 /** What output needs to know of a stream: whether it is a terminal, and how wide and colourful. */
@@ -50,6 +51,7 @@ export class Output {
   private readonly streams: OutputStreams;
   private documentWritten = false;
   private activeSpinner: Ora | undefined;
+  private activeView: LiveView | undefined;
 
   constructor(streams: OutputStreams, settings: { json: boolean; color: boolean }) {
     this.streams = streams;
@@ -82,6 +84,35 @@ export class Output {
     if (this.documentWritten) throw new Error('output: a second JSON document');
     this.documentWritten = true;
     this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /**
+   * One JSON document on a line of its own, for streams of them (`--watch --json`: JSON Lines).
+   * Ignored without --json.
+   */
+  jsonLine(value: unknown): void {
+    if (!this.json) return;
+    this.documentWritten = true;
+    this.streams.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /** Whether stdout can show a live view: a terminal, and not --json. */
+  get canRedraw(): boolean {
+    return !this.json && this.streams.stdout.isTTY === true;
+  }
+
+  /** A block of stdout redrawn in place (`--watch` on a terminal); close it when done. */
+  live(): LiveView {
+    this.activeView?.close();
+    const view = new LiveView(this.streams.stdout);
+    this.activeView = view;
+    return view;
+  }
+
+  /** Leaves the terminal as it was found (the cursor shown), whatever is running. */
+  restore(): void {
+    this.activeView?.close();
+    this.stopSpinner();
   }
 
   /** Progress and hints for people, on stderr; silent with --json. */

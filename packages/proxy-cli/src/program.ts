@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { PRIORITIES } from 'proxy-client';
 import { TASK_STATUSES } from 'proxy-client/wire';
 import { CliError } from './cli-error.js';
 import { COMPLETION_SHELLS, completionScript, isCompletionShell } from './completion.js';
@@ -25,8 +26,12 @@ Examples:
   proxy-cli demo queue-full       or: ${DEMO_NAMES.join(', ')}
   proxy-cli stats
   proxy-cli submit api/function1 --data '{"param1":"value1"}' --wait
-  proxy-cli --submit api/report --method GET
+  proxy-cli --submit api/report --method GET --idempotency-key report-2026
   proxy-cli wait <id> --timeout 600
+  proxy-cli cancel <id>           stop a pending or running task
+  proxy-cli retry <id> --wait     run a finished task again, as a new task
+  proxy-cli watch                 a live table of tasks (Ctrl-C to stop)
+  proxy-cli stats --watch         the stats, read again every 2 s (--poll-interval)
   proxy-cli list --status failed --limit 50
   proxy-cli cleanup 48            remove finished tasks older than 48 h
   proxy-cli health --json | jq .target.reachable
@@ -100,6 +105,19 @@ const COMMANDS: ReadonlyArray<{
     raw: (path) => ({ submit: path ?? '' }),
   },
   {
+    name: 'cancel',
+    argument: '<id>',
+    description: 'same as --cancel <id>',
+    raw: (id) => ({ cancel: id ?? '' }),
+  },
+  {
+    name: 'retry',
+    argument: '<id>',
+    description: 'same as --retry <id>',
+    raw: (id) => ({ retry: id ?? '' }),
+  },
+  { name: 'watch', description: 'same as --watch', raw: () => ({ watch: true }) },
+  {
     name: 'cleanup',
     argument: '[hours]',
     description: 'same as --cleanup [hours]',
@@ -116,7 +134,7 @@ const COMMANDS: ReadonlyArray<{
 export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () => {}): Command {
   const program = new Command('proxy-cli')
     .description(
-      'Terminal client for proxy-server: submit slow HTTP jobs, wait for them, list tasks, read stats.\nExactly one action per call: a command, or its flag.',
+      'Terminal client for proxy-server: submit slow HTTP jobs, wait for them, cancel, retry or watch them, list tasks, read stats. Exactly one action per call: a command, or its flag.',
     )
     .usage('[command] [options]')
     // -V, as proxy-server has it: one version flag for both bins.
@@ -130,15 +148,21 @@ export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () 
     .option('--submit <path>', 'submit a request for the target, e.g. api/function1')
     .option('--cleanup [hours]', `drop finished tasks older than this (${DEFAULT_CLEANUP_HOURS} h)`)
     .option('--health', 'check the proxy and whether it reaches its target')
-    .optionsGroup('Waiting (--task-id, --submit; the last two also --demo):')
+    .option('--cancel <id>', 'cancel a pending or running task')
+    .option('--retry <id>', 'run a finished task again, as a new task')
+    .option('--watch', 'a live table of tasks; with --stats, live stats')
+    .optionsGroup('Waiting (--task-id, --submit, --retry; the last two also --demo):')
     .option('--wait', 'wait until the task is finished (completed, failed…)')
     .option('--poll-interval <seconds>', 'poll at this fixed interval (default: adaptive)')
     .option('--timeout <seconds>', 'stop waiting after this long (exit 124)')
     .optionsGroup('With --submit:')
     .option('--data <json|@file>', 'request body: JSON text, @file (JSON) or @- (stdin)')
     .option('--method <method>', 'HTTP method (default POST)')
-    .optionsGroup('With --list-tasks:')
-    .option('--status <status>', TASK_STATUSES.join(', '))
+    .option('--idempotency-key <key>', 'the same key again names the same task')
+    .option('--priority <level>', `${PRIORITIES.join(', ')}: high is served first`)
+    .option('--callback-url <url>', 'the proxy POSTs the finished task there')
+    .optionsGroup('With --list-tasks (and --watch):')
+    .option('--status <status>', `${TASK_STATUSES.join(', ')} (--watch: a,b)`)
     .option('--limit <n>', "tasks per page (default: the proxy's)")
     .option('--offset <n>', 'skip this many tasks first')
     .optionsGroup('Connection and output:')

@@ -1,9 +1,12 @@
 import {
+  isIdempotencyKeyReusedError,
   isProxyError,
   isProxyResponseError,
   isProxyUnreachableError,
   isQueueFullError,
   isTaskFailedError,
+  isTaskFinishedError,
+  isTaskNotFinishedError,
   isTaskNotFoundError,
   isUnauthorizedError,
   isWaitTimeoutError,
@@ -53,6 +56,41 @@ export function toCliError(
       `no task ${error.taskId} on the proxy at ${context.url}`,
       'check the id; proxy-cli --list-tasks shows the tasks the proxy holds (cleanup removes old ones)',
       { cause: error, details },
+    );
+  }
+  if (isTaskFinishedError(error)) {
+    const status = error.task?.status;
+    return new CliError(
+      EXIT_CODES.taskState,
+      `task ${error.taskId} has already finished${status ? ` (${status})` : ''}; there is nothing to cancel`,
+      status === 'failed' || status === 'expired'
+        ? `run it again with: proxy-cli retry ${error.taskId}`
+        : undefined,
+      {
+        cause: error,
+        code: 'task_finished',
+        details: { task_id: error.taskId, ...(status && { status }) },
+      },
+    );
+  }
+  if (isTaskNotFinishedError(error)) {
+    return new CliError(
+      EXIT_CODES.taskState,
+      `task ${error.taskId} has not finished; only a finished task can be run again`,
+      `wait for it with: proxy-cli wait ${error.taskId}`,
+      { cause: error, code: 'task_not_finished', details: { task_id: error.taskId } },
+    );
+  }
+  if (isIdempotencyKeyReusedError(error)) {
+    return new CliError(
+      EXIT_CODES.proxyError,
+      `the idempotency key '${error.idempotencyKey}' was used for another request (422); no task was created`,
+      'a key names one request: use a new --idempotency-key for a new request',
+      {
+        cause: error,
+        code: 'idempotency_key_reused',
+        details: { idempotency_key: error.idempotencyKey },
+      },
     );
   }
   if (isTaskFailedError(error)) {

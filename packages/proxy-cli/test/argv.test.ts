@@ -102,6 +102,45 @@ describe('argv → options', () => {
     [['--stats', '--json', '--no-color'], { json: true, color: false }],
     [['--stats', '--url', 'http://proxy:9000/'], { url: 'http://proxy:9000', urlSource: 'flag' }],
     [['--stats', '--api-key', 's3cret'], { apiKey: 's3cret', apiKeySource: 'flag' }],
+    [['--cancel', 'abc'], { action: { kind: 'cancel', taskId: 'abc' } }],
+    [['--retry', 'abc'], { action: { kind: 'retry', taskId: 'abc', wait: false } }],
+    [
+      ['--retry', 'abc', '--wait', '--timeout', '30'],
+      { action: { kind: 'retry', taskId: 'abc', wait: true }, timeoutMs: 30_000 },
+    ],
+    [['--watch'], { action: { kind: 'watch' } }],
+    [
+      ['--watch', '--status', 'failed,cancelled', '--json'],
+      { action: { kind: 'watch', statuses: ['failed', 'cancelled'] }, json: true },
+    ],
+    [['--stats', '--watch'], { action: { kind: 'stats', watch: { refreshMs: 2000 } } }],
+    [
+      ['--stats', '--watch', '--poll-interval', '0.5'],
+      { action: { kind: 'stats', watch: { refreshMs: 500 } } },
+    ],
+    [
+      [
+        '--submit',
+        'api/x',
+        '--idempotency-key',
+        'order-42',
+        '--priority',
+        'high',
+        '--callback-url',
+        'https://hooks.example.com/done',
+      ],
+      {
+        action: {
+          kind: 'submit',
+          path: 'api/x',
+          method: 'POST',
+          wait: false,
+          idempotencyKey: 'order-42',
+          priority: 'high',
+          callbackUrl: 'https://hooks.example.com/done',
+        },
+      },
+    ],
   ])('%j', (argv, expected) => {
     expect(parse(argv)).toMatchObject(expected);
   });
@@ -178,6 +217,23 @@ describe('commands are the flags of the same name', () => {
       ['stats', '--url', 'http://proxy:9000'],
       ['--stats', '--url', 'http://proxy:9000'],
     ],
+    [
+      ['cancel', 'abc'],
+      ['--cancel', 'abc'],
+    ],
+    [
+      ['retry', 'abc', '--wait'],
+      ['--retry', 'abc', '--wait'],
+    ],
+    [['watch'], ['--watch']],
+    [
+      ['watch', '--stats'],
+      ['--stats', '--watch'],
+    ],
+    [
+      ['stats', '--watch'],
+      ['--stats', '--watch'],
+    ],
   ])('%j is %j', (command, flags) => {
     expect(parse(command)).toEqual(parse(flags));
   });
@@ -187,15 +243,15 @@ describe('usage errors (exit 2)', () => {
   it.each<[string[], RegExp]>([
     [
       [],
-      /no action given: choose a command \(stats, list, wait <id>, …\) or one of --demo, --stats, .* or --health/,
+      /no action given: choose a command \(stats, list, wait <id>, …\) or one of --demo, --stats, .*, --health, --cancel, --retry or --watch/,
     ],
     [['--stats', '--health'], /choose one action per call, got --stats and --health/],
     [['--demo', '--list-tasks'], /got --demo and --list-tasks/],
     [['--wait'], /no action given/],
-    [['--stats', '--wait'], /--wait goes with --task-id or --submit, not --stats/],
+    [['--stats', '--wait'], /--wait goes with --task-id, --submit or --retry, not --stats/],
     [['--list-tasks', '--data', '{}'], /--data goes with --submit, not --list-tasks/],
     [['--task-id', 'x', '--status', 'failed'], /--status goes with --list-tasks/],
-    [['--health', '--timeout', '5'], /--timeout goes with --task-id, --submit or --demo/],
+    [['--health', '--timeout', '5'], /--timeout goes with --task-id, --submit, --retry or --demo/],
     [['--task-id', 'x', '--timeout', '5'], /--timeout only matters with --wait/],
     [['--submit', 'api/x', '--poll-interval', '1'], /--poll-interval only matters with --wait/],
     [['--demo', 'nope'], /--demo takes all, single, batch, queue-full, long, fail; got 'nope'/],
@@ -235,6 +291,24 @@ describe('usage errors (exit 2)', () => {
     [['task', 'a', '--task-id', 'b'], /got the command task and --task-id/],
     [['completion', 'tcsh'], /completion takes bash, zsh, fish; got 'tcsh'/],
     [['completion', 'bash', '--stats'], /completion takes no other flags, got --stats/],
+    [['--cancel', 'a', '--retry', 'b'], /choose one action per call, got --cancel and --retry/],
+    [['--watch', '--list-tasks'], /got --list-tasks and --watch/],
+    [['--cancel', 'a', '--wait'], /--wait goes with --task-id, --submit or --retry, not --cancel/],
+    [['--retry', 'a', '--timeout', '5'], /--timeout only matters with --wait/],
+    [['--watch', '--timeout', '5'], /--timeout goes with/],
+    [['--stats', '--poll-interval', '1'], /--poll-interval goes with --stats only with --watch/],
+    [['--watch', '--status', 'failed,done'], /--status must be one or more of .*, got 'done'/],
+    [['--list-tasks', '--status', 'failed,cancelled'], /--status must be one of/],
+    [['--cancel', 'a b'], /--cancel must be a task id/],
+    [['--retry', ''], /--retry must be a task id/],
+    [['--stats', '--priority', 'high'], /--priority goes with --submit, not --stats/],
+    [['--submit', 'api/x', '--priority', 'urgent'], /--priority must be one of high, normal, low/],
+    [['--submit', 'api/x', '--callback-url', '/relative'], /--callback-url must be an absolute/],
+    [['--submit', 'api/x', '--idempotency-key', 'a"b'], /--idempotency-key must be 1 to 255/],
+    [['--retry', 'a', '--idempotency-key', 'k'], /--idempotency-key goes with --submit/],
+    [['cancel'], /missing required argument 'id'/],
+    [['watch', 'x'], /too many arguments for 'watch'/],
+    [['watch', '--watch'], /got the command watch and --watch/],
   ])('%j', (argv, message) => {
     expect(usageError(argv).message).toMatch(message);
   });
@@ -248,7 +322,7 @@ describe('usage errors (exit 2)', () => {
     const command = usageError(['stat']);
     expect(command.message).toBe("unknown command 'stat'. Did you mean stats?");
     expect(command.hint).toMatch(
-      /^commands: stats, health, list, task, wait, submit, cleanup, demo, completion/,
+      /^commands: stats, health, list, task, wait, submit, cancel, retry, watch, cleanup, demo, completion/,
     );
   });
 
@@ -286,6 +360,12 @@ describe('help and version', () => {
       '--timeout <seconds>',
       '--data <json|@file>',
       '--method <method>',
+      '--idempotency-key <key>',
+      '--priority <level>',
+      '--callback-url <url>',
+      '--cancel <id>',
+      '--retry <id>',
+      '--watch',
       '--status <status>',
       '--limit <n>',
       '--offset <n>',
@@ -303,6 +383,7 @@ describe('help and version', () => {
     expect(help).toMatch(/Examples:\n\s+proxy-cli demo/);
     expect(help).toMatch(/^ {2}124 +--timeout ran out/m);
     expect(help).toMatch(/^ {2}130 +interrupted/m);
+    expect(help).toMatch(/^ {2}6 +the task's state does not allow it/m);
   });
 
   it('-V and --version print the package version, as proxy-server does', () => {
@@ -321,6 +402,9 @@ describe('help and version', () => {
       /^ {2}submit <path> +same as --submit <path>$/m,
       /^ {2}cleanup \[hours\] +same as --cleanup \[hours\]$/m,
       /^ {2}demo \[name\] +same as --demo \[name\]$/m,
+      /^ {2}cancel <id> +same as --cancel <id>$/m,
+      /^ {2}retry <id> +same as --retry <id>$/m,
+      /^ {2}watch +same as --watch$/m,
       /^ {2}completion <shell> +print the shell completion script/m,
     ]) {
       expect(help).toMatch(line);
@@ -329,7 +413,18 @@ describe('help and version', () => {
   });
 
   it('completion <shell> prints a script for that shell and runs nothing', () => {
-    expect(printed(['completion', 'bash'])).toContain('complete -F _proxy_cli proxy-cli');
+    const bash = printed(['completion', 'bash']);
+    expect(bash).toContain('complete -F _proxy_cli proxy-cli');
+    expect(bash).toMatch(/--priority\)\n\s+COMPREPLY=\(\$\(compgen -W "high normal low"/);
+    for (const word of [
+      '--cancel',
+      '--retry',
+      '--watch',
+      '--idempotency-key',
+      'cancel retry watch',
+    ]) {
+      expect(bash).toContain(word);
+    }
     expect(printed(['completion', 'zsh'])).toMatch(/^#compdef proxy-cli\n/);
     expect(printed(['completion', 'fish'])).toContain('complete -c proxy-cli -f');
   });

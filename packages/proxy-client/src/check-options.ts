@@ -4,9 +4,12 @@ import type {
   ListTasksOptions,
   ProxyClientOptions,
   RequestOptions,
+  ResultOptions,
+  RetryTaskOptions,
   RunOptions,
   SubmitOptions,
   WaitOptions,
+  WatchEventsOptions,
 } from './options.js';
 
 /*
@@ -27,6 +30,25 @@ const REQUEST: Names<RequestOptions> = {
   maxRetries: true,
 };
 const { maxRetries: _, ...REQUEST_WITHOUT_RETRIES } = REQUEST;
+const SUBMIT = {
+  ...REQUEST,
+  method: true,
+  query: true,
+  queueFullRetries: true,
+  maxRetryAfterMs: true,
+  idempotencyKey: true,
+  waitMs: true,
+  wait: true,
+  priority: true,
+  callbackUrl: true,
+} satisfies Names<SubmitOptions>;
+const RUN = {
+  ...SUBMIT,
+  pollIntervalMs: true,
+  pollInterval: true,
+  onStatus: true,
+  throwOnFailure: true,
+} satisfies Names<RunOptions>;
 
 export const OPTION_NAMES = {
   ProxyClient: {
@@ -43,13 +65,23 @@ export const OPTION_NAMES = {
   getStats: REQUEST,
   health: REQUEST,
   info: REQUEST,
-  submitTask: {
+  cancelTask: REQUEST,
+  watchTask: REQUEST,
+  submitTask: SUBMIT,
+  submit: SUBMIT,
+  retryTask: {
     ...REQUEST_WITHOUT_RETRIES,
-    method: true,
-    query: true,
+    waitMs: true,
+    wait: true,
     queueFullRetries: true,
     maxRetryAfterMs: true,
-  } satisfies Names<SubmitOptions>,
+  } satisfies Names<RetryTaskOptions>,
+  getResult: { ...REQUEST, waitMs: true, wait: true } satisfies Names<ResultOptions>,
+  watchEvents: {
+    ...REQUEST,
+    status: true,
+    lastEventId: true,
+  } satisfies Names<WatchEventsOptions>,
   waitForTask: {
     ...REQUEST,
     pollIntervalMs: true,
@@ -57,17 +89,8 @@ export const OPTION_NAMES = {
     onStatus: true,
     throwOnFailure: true,
   } satisfies Names<WaitOptions>,
-  run: {
-    ...REQUEST,
-    method: true,
-    query: true,
-    queueFullRetries: true,
-    maxRetryAfterMs: true,
-    pollIntervalMs: true,
-    pollInterval: true,
-    onStatus: true,
-    throwOnFailure: true,
-  } satisfies Names<RunOptions>,
+  run: RUN,
+  submitAndWait: RUN,
   listTasks: {
     ...REQUEST,
     status: true,
@@ -82,6 +105,7 @@ export const OPTION_NAMES = {
 const ALIASES: Readonly<Record<string, string>> = {
   timeout: 'timeoutMs',
   pollInterval: 'pollIntervalMs',
+  wait: 'waitMs',
 };
 
 /** Names people reach for that mean another option, with what to write instead. */
@@ -90,7 +114,7 @@ const INSTEAD: Readonly<Record<string, string>> = {
   retries: "'maxRetries'",
   interval: "'pollIntervalMs'",
   maxRetries:
-    "'queueFullRetries': a submission is never retried after a network error or a 5xx, since the task may exist",
+    "'queueFullRetries': retryTask is never retried after a network error or a 5xx, since a repeat would run the task once more",
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { Hooks } from './hooks.js';
+import type { Priority } from './submit/submit-headers.js';
 import type { Task, TaskStatus } from './wire.js';
 
 /*
@@ -22,8 +23,9 @@ export interface ProxyClientOptions {
   /** Extra headers on every request. */
   headers?: Record<string, string>;
   /**
-   * Retries of idempotent reads (every method but `submitTask`) on network errors and 5xx
-   * answers; a call's own `maxRetries` wins.
+   * Retries on network errors and 5xx answers: of reads, and of submissions, which then carry an
+   * idempotency key so a retry never creates a second task (`retryTask` excepted: it is never
+   * retried). A call's own `maxRetries` wins.
    * @default 2
    */
   maxRetries?: number;
@@ -54,10 +56,35 @@ export interface RequestOptions {
 }
 
 /**
- * A submission is never retried after a network error or a 5xx (the task may exist), so it has
- * `queueFullRetries` instead of `maxRetries`.
+ * What `POST /task/:id/retry` takes: it runs a task again, so it is never retried after a
+ * network error or a 5xx (a repeat would run it once more); only a full queue, when asked.
  */
-export interface SubmitOptions extends Omit<RequestOptions, 'maxRetries'> {
+export interface RetryTaskOptions extends Omit<RequestOptions, 'maxRetries'> {
+  /**
+   * Milliseconds the proxy may hold its answer for the new task to finish (`Prefer: wait=N`, in
+   * whole seconds rounded up, at most `MAX_WAIT_SECONDS`). Then the answer carries the finished
+   * task (`Submission.task`); otherwise it comes when the time is up, with the task's id.
+   * @default 0 (answer at once)
+   */
+  waitMs?: number;
+  /** Same as `waitMs`, in milliseconds: the contract's spelling. */
+  wait?: number;
+  /**
+   * How many times to ask again when the proxy answers 503 `queue_full`, waiting exactly its
+   * `Retry-After` each time.
+   * @default 0
+   */
+  queueFullRetries?: number;
+  /** Longest `Retry-After` honoured between queue-full retries, in milliseconds. @default 60000 */
+  maxRetryAfterMs?: number;
+}
+
+/**
+ * A submission. It is retried after a network error or a 5xx only with an idempotency key, which
+ * the SDK makes for the call when the caller gave none: the proxy answers a repeat with the task
+ * the first attempt created.
+ */
+export interface SubmitOptions extends RequestOptions {
   /** HTTP method forwarded to the target. @default 'POST' */
   method?: string;
   /** Headers forwarded to the target with the request (the proxy drops hop-by-hop ones). */
@@ -77,6 +104,35 @@ export interface SubmitOptions extends Omit<RequestOptions, 'maxRetries'> {
    * @default 60000
    */
   maxRetryAfterMs?: number;
+  /**
+   * Resubmissions after a network error or a 5xx answer other than `queue_full`, each with the
+   * same idempotency key, instead of the client's `maxRetries`.
+   * @default the client's (2)
+   */
+  maxRetries?: number;
+  /**
+   * Sent as `Idempotency-Key`: the same key with the same request within the proxy's retention
+   * names the existing task, and no second one is created. 1 to 255 printable ASCII characters
+   * without `"` or `\`. When unset and retries are on, the SDK makes one per call.
+   */
+  idempotencyKey?: string;
+  /**
+   * Milliseconds the proxy may hold its answer for the task to finish (`Prefer: wait=N`, in whole
+   * seconds rounded up, at most `MAX_WAIT_SECONDS`): a quick task's result comes with the
+   * submission, in one round trip. `submitTask` still answers the id; `submit` answers the
+   * finished task too, `submitAndWait` and `run` use it by themselves.
+   * @default 0 (answer at once; `submitAndWait` and `run`: up to 60 s, within their `timeoutMs`)
+   */
+  waitMs?: number;
+  /** Same as `waitMs`, in milliseconds: the contract's spelling. */
+  wait?: number;
+  /** Sent as `X-Proxy-Priority`: `high` tasks are served first, FIFO within a level. */
+  priority?: Priority;
+  /**
+   * Sent as `X-Proxy-Callback-Url`: where the proxy POSTs the finished task, signed per Standard
+   * Webhooks. An absolute http(s) URL.
+   */
+  callbackUrl?: string;
 }
 
 /** Called when the status read differs from the one before; `previous` is undefined the first time. */
@@ -106,10 +162,31 @@ export interface WaitOptions extends RequestOptions {
 }
 
 /**
- * `submitTask`'s options and `waitForTask`'s: `timeoutMs` bounds the whole run, `headers` go on
- * every request, `maxRetries` applies to the reads.
+ * `submitTask`'s options and `waitForTask`'s (`submitAndWait`, `run`): `timeoutMs` bounds the
+ * whole call, `headers` go on every request, `maxRetries` applies to the submission and each read.
  */
 export type RunOptions = SubmitOptions & WaitOptions;
+
+export interface ResultOptions extends RequestOptions {
+  /**
+   * Milliseconds to wait for an unfinished task to finish before rejecting with
+   * `TaskNotFinishedError` (held reads of up to `MAX_WAIT_SECONDS` each).
+   * @default 0 (reject at once)
+   */
+  waitMs?: number;
+  /** Same as `waitMs`, in milliseconds. */
+  wait?: number;
+}
+
+export interface WatchEventsOptions extends RequestOptions {
+  /** Only transitions into these statuses (one, or several). @default all */
+  status?: TaskStatus | readonly TaskStatus[];
+  /**
+   * Resume after this event id (`TaskEvent.id`, kept from an earlier watch): events since then
+   * come first, or a `reset` event when the proxy no longer holds them.
+   */
+  lastEventId?: string;
+}
 
 export interface ListTasksOptions extends RequestOptions {
   status?: TaskStatus;

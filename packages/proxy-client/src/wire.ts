@@ -32,8 +32,10 @@ type Described = { description?: string };
 export function StringEnum<const V extends readonly string[]>(
   values: V,
   options: Described = {},
-): Type.TUnsafe<V[number]> {
-  return Type.Unsafe<V[number]>({ ...options, type: 'string', enum: [...values] });
+): Type.TUnsafe<V[number]> & { type: 'string' } {
+  return Type.Unsafe<V[number]>({ ...options, type: 'string', enum: [...values] }) as Type.TUnsafe<
+    V[number]
+  > & { type: 'string' };
 }
 
 /** `schema`, or null. */
@@ -119,6 +121,8 @@ export const TASK_ERROR_CODES = {
   upstream_error: 'The upstream call failed for another reason',
   result_too_large: "The target's answer was larger than the configured result size limit",
   interrupted: 'The proxy stopped (shut down or crashed) before the upstream call finished',
+  expired: 'The task did not start before its deadline',
+  shed: 'The queue was full and dropped this task for one of a higher priority',
 } as const;
 export const TaskErrorCodeSchema = StringEnum(
   Object.keys(TASK_ERROR_CODES) as (keyof typeof TASK_ERROR_CODES)[],
@@ -139,8 +143,10 @@ export const ERROR_CODES = {
   request_timeout: 408,
   payload_too_large: 413,
   idempotency_key_reused: 422,
+  callback_not_allowed: 400,
   expectation_failed: 417,
   queue_full: 503,
+  tenant_queue_full: 503,
   shutting_down: 503,
   store_unavailable: 503,
   internal_error: 500,
@@ -155,6 +161,15 @@ export const StoreKindSchema = StringEnum(STORE_KINDS, {
 export type StoreKind = Static<typeof StoreKindSchema>;
 
 export const HEALTH_STATUSES = ['ok', 'degraded', 'shutting_down'] as const;
+
+/** `X-Proxy-Priority`: served high first, FIFO within a level. */
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export const PrioritySchema = StringEnum(PRIORITIES, {
+  description: 'X-Proxy-Priority: served high first, FIFO within a level',
+});
+export type Priority = Static<typeof PrioritySchema>;
+
+export const CALLBACK_STATES = ['pending', 'delivered', 'failed'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Tasks.
@@ -186,6 +201,47 @@ export const TaskResultSummarySchema = Type.Object(resultSummaryFields, {
   description: "the target's answer without its body (GET /task/:id has the body)",
 });
 export type TaskResultSummary = Static<typeof TaskResultSummarySchema>;
+
+/** One upstream call of a task. */
+export const TaskAttemptSchema = Type.Object(
+  {
+    attempt: Type.Integer({ minimum: 1, description: '1 for the first call' }),
+    started_at: IsoTime('when this call started'),
+    finished_at: IsoTime('when it ended'),
+    outcome: StringEnum(TERMINAL_STATUSES, {
+      description: 'the status this call would have given the task',
+    }),
+    status_code: Nullable(
+      Type.Integer({ description: "the target's status code, if it answered" }),
+    ),
+    error_code: Nullable(TaskErrorCodeSchema),
+    retry_at: Nullable(IsoTime('when the next attempt was due, when this one was retried')),
+  },
+  { description: 'one finished upstream call of the task' },
+);
+export type TaskAttempt = Static<typeof TaskAttemptSchema>;
+
+/** One POST of the finished task to its callback URL. */
+export const CallbackDeliverySchema = Type.Object({
+  attempt: Type.Integer({ minimum: 1 }),
+  at: IsoTime('when this delivery was made'),
+  ok: Type.Boolean({ description: 'the callback URL answered 2xx' }),
+  status_code: Nullable(Type.Integer()),
+  error: Nullable(Type.String({ description: 'why no answer came (refused, timeout, ...)' })),
+});
+export type CallbackDelivery = Static<typeof CallbackDeliverySchema>;
+
+/** The callback a caller asked for with `X-Proxy-Callback-Url`, and how it went. */
+export const TaskCallbackSchema = Type.Object(
+  {
+    url: Type.String(),
+    state: StringEnum(CALLBACK_STATES),
+    deliveries: Type.Array(CallbackDeliverySchema),
+    next_at: Nullable(IsoTime('when the next delivery is due, while pending')),
+  },
+  { description: 'the callback asked for with X-Proxy-Callback-Url, and how it went' },
+);
+export type TaskCallback = Static<typeof TaskCallbackSchema>;
 
 export const TaskErrorSchema = Type.Object(
   { code: TaskErrorCodeSchema, message: Type.String() },
@@ -228,6 +284,24 @@ const taskFields = {
   attempts: Count('upstream calls made for this task'),
   retry_of: Nullable(Uuid('the task this one runs again (POST /task/:id/retry), else null')),
   retried_as: Nullable(Uuid('the latest task that runs this one again, else null')),
+  priority: PrioritySchema,
+  tenant: Nullable(
+    Type.String({
+      description: 'the tenant it counts for in fair sharing (--fair-key), else null',
+    }),
+  ),
+  deadline_at: Nullable(IsoTime('it must start by then or end expired; null for no deadline')),
+  next_attempt_at: Nullable(
+    IsoTime('while pending after a failed attempt: when the next one is due, else null'),
+  ),
+  max_attempts: Type.Integer({
+    minimum: 1,
+    description: 'upstream calls at most, the first included',
+  }),
+  attempt_history: Type.Array(TaskAttemptSchema, {
+    description: 'every finished upstream call, oldest first',
+  }),
+  callback: Nullable(TaskCallbackSchema),
 };
 
 export const TaskSchema = Type.Object({ ...taskFields, result: Nullable(TaskResultSchema) });
@@ -264,6 +338,31 @@ export const TaskCountsSchema = Type.Object(countFields, {
 });
 export type TaskCounts = Static<typeof TaskCountsSchema>;
 
+export const DeliveryStatsSchema = Type.Object(
+  {
+    retrying: Count('tasks waiting now for their next attempt after a failed one'),
+    retries: Count('retries scheduled since start'),
+    shed: Count('tasks dropped from a full queue for higher-priority ones since start'),
+    rate_limit: Nullable(
+      Type.Object(
+        { max_rps: Type.Number({ exclusiveMinimum: 0 }), burst: Count() },
+        { description: 'calls to the target per second at most, and the burst' },
+      ),
+      { description: 'null without --max-rps' },
+    ),
+    tenants: Type.Array(
+      Type.Object({ tenant: Type.String(), queued: Count(), in_flight: Count() }),
+      { description: 'the tenants with the most queued tasks, busiest first (fair sharing)' },
+    ),
+    callbacks: Type.Object(
+      { delivered: Count(), failed: Count() },
+      { description: 'callback deliveries since start' },
+    ),
+  },
+  { description: 'what the delivery policy did' },
+);
+export type DeliveryStats = Static<typeof DeliveryStatsSchema>;
+
 export const StatsSchema = Type.Object({
   tasks: TaskCountsSchema,
   queue_size: Count('tasks waiting in the queue'),
@@ -293,6 +392,7 @@ export const StatsSchema = Type.Object({
     { description: 'what this process did since it started, including tasks since removed' },
   ),
   store: StoreKindSchema,
+  delivery: DeliveryStatsSchema,
   uptime_s: Type.Number({ minimum: 0 }),
   started_at: IsoTime('when this process started'),
   target: Type.String({ description: 'the target URL' }),
@@ -437,10 +537,18 @@ export const EventsQuerySchema = Type.Object({
   ),
 });
 
-/** Submit request headers the proxy reads and never forwards to the target. */
+/**
+ * Submit request headers the proxy reads and never forwards to the target. The tenant header of
+ * fair sharing is not here: `--fair-key header:NAME` names it.
+ */
 export const SUBMIT_HEADERS = {
   idempotencyKey: 'idempotency-key',
   prefer: 'prefer',
+  priority: 'x-proxy-priority',
+  maxAttempts: 'x-proxy-max-attempts',
+  maxQueueTime: 'x-proxy-max-queue-time',
+  timeout: 'x-proxy-timeout',
+  callbackUrl: 'x-proxy-callback-url',
 } as const;
 
 /** Answer headers of a submission: which preference was applied, and an idempotent replay. */
@@ -476,6 +584,32 @@ export const SubmitHeadersSchema = Type.Object({
         'within N s, else 202; respond-async. Preference-Applied says which was applied',
     }),
   ),
+  [SUBMIT_HEADERS.priority]: Type.Optional(PrioritySchema),
+  [SUBMIT_HEADERS.maxAttempts]: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]+$',
+      description: 'upstream calls at most (≥ 1), never more than the server allows',
+    }),
+  ),
+  [SUBMIT_HEADERS.maxQueueTime]: Type.Optional(
+    Type.String({
+      description:
+        'seconds (> 0, decimals allowed) the task may wait to start, else it ends expired; ' +
+        "never longer than the server's --max-queue-time",
+    }),
+  ),
+  [SUBMIT_HEADERS.timeout]: Type.Optional(
+    Type.String({
+      description: "seconds (> 0) each upstream call may take, never longer than the server's",
+    }),
+  ),
+  [SUBMIT_HEADERS.callbackUrl]: Type.Optional(
+    Type.String({
+      description:
+        'POST the finished task here (signed); the origin must be one --callback-allow lists, ' +
+        'else 400 callback_not_allowed',
+    }),
+  ),
 });
 
 export const EventStreamHeadersSchema = Type.Object({
@@ -485,15 +619,31 @@ export const EventStreamHeadersSchema = Type.Object({
 });
 
 /**
+ * A task's transitions: created, started (its call to the target began), retrying (a failed call
+ * will be made again, after a backoff), finished (any end: completed, failed, cancelled,
+ * expired), requeued (put back in the queue after an interrupted call), removed (cleanup or the
+ * --max-tasks bound dropped finished tasks). Event streams carry all but `removed`, which is about
+ * many tasks at once and names none.
+ */
+export const TASK_EVENT_TYPES = [
+  'created',
+  'started',
+  'retrying',
+  'finished',
+  'requeued',
+  'removed',
+] as const;
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+
+/** The transitions event streams carry, one task each. */
+export type StreamedTaskEventType = Exclude<TaskEventType, 'removed'>;
+const STREAMED_TASK_EVENT_TYPES = TASK_EVENT_TYPES.filter(
+  (type): type is StreamedTaskEventType => type !== 'removed',
+);
+
+/**
  * The `event:` names of `GET /events` (the transition) and `GET /task/:id/events` (`task`);
  * `reset` says events were missed: read the state afresh.
  */
-export const STREAM_EVENTS = [
-  'created',
-  'started',
-  'finished',
-  'requeued',
-  'task',
-  'reset',
-] as const;
-export type StreamEvent = (typeof STREAM_EVENTS)[number];
+export const STREAM_EVENTS = [...STREAMED_TASK_EVENT_TYPES, 'task', 'reset'] as const;
+export type StreamEvent = StreamedTaskEventType | 'task' | 'reset';

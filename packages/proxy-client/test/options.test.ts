@@ -36,6 +36,13 @@ describe('a misspelled option in plain JavaScript', () => {
     ['cleanupTasks', (c) => c.cleanupTasks(loose({ maxAge: 5 })), 'maxAgeMs'],
     ['health', (c) => c.health(loose({ retries: 1 })), 'maxRetries'],
     ['info', (c) => c.info(loose({ header: {} })), 'headers'],
+    ['submit', (c) => c.submit('x', {}, loose({ idempotencykey: 'k' })), 'idempotencyKey'],
+    ['submitAndWait', (c) => c.submitAndWait('x', {}, loose({ priorty: 'high' })), 'priority'],
+    ['cancelTask', (c) => c.cancelTask(TASK_ID, loose({ sigal: null })), 'signal'],
+    ['retryTask', (c) => c.retryTask(TASK_ID, loose({ waitMS: 1000 })), 'waitMs'],
+    ['getResult', (c) => c.getResult(TASK_ID, loose({ waitms: 1000 })), 'waitMs'],
+    ['watchTask', (c) => c.watchTask(TASK_ID, loose({ timeoutms: 5 })).next(), 'timeoutMs'],
+    ['watchEvents', (c) => c.watchEvents(loose({ lastEventID: '3' })).next(), 'lastEventId'],
   ])('%s rejects before any request', async (method, call, meant) => {
     const error = await call(client()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
@@ -46,11 +53,13 @@ describe('a misspelled option in plain JavaScript', () => {
     expect(server.calls).toHaveLength(0);
   });
 
-  it('says why a submission has no maxRetries, and what a renamed option is now', async () => {
-    const submit = await client()
-      .submitTask('x', {}, loose({ maxRetries: 3 }))
+  it('says why a retry of a task has no maxRetries, and what a renamed option is now', async () => {
+    const retry = await client()
+      .retryTask(TASK_ID, loose({ maxRetries: 3 }))
       .catch((e: unknown) => e);
-    expect((submit as Error).message).toContain("did you mean 'queueFullRetries'");
+    expect((retry as Error).message).toContain(
+      "did you mean 'queueFullRetries': retryTask is never retried after a network error",
+    );
     expect(() => new ProxyClient(loose({ baseUrl: BASE_URL, retry: { reads: 1 } }))).toThrow(
       "did you mean 'maxRetries' (it replaced retry.reads)?",
     );

@@ -80,7 +80,7 @@ async function node(args: string[]): Promise<unknown> {
 }
 
 describe('the packed tarball, installed in an empty folder', () => {
-  it('holds the build and the README, and depends on ky and TypeBox alone', async () => {
+  it('holds the build and the README, and depends on ky, eventsource-parser and TypeBox alone', async () => {
     const installed = join(appDir, 'node_modules', 'proxy-client');
     expect((await readdir(installed)).sort()).toEqual([
       'LICENSE',
@@ -90,7 +90,11 @@ describe('the packed tarball, installed in an empty folder', () => {
       'wire',
     ]);
     const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.dependencies)).toEqual(['ky', 'typebox']);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      'eventsource-parser',
+      'ky',
+      'typebox',
+    ]);
     expect(manifest).toMatchObject({
       license: 'MIT',
       repository: { type: 'git', directory: 'packages/proxy-client' },
@@ -98,7 +102,7 @@ describe('the packed tarball, installed in an empty folder', () => {
       bugs: expect.stringMatching(/^https:\/\//),
     });
     expect(await readdir(join(appDir, 'node_modules'))).toEqual(
-      expect.arrayContaining(['ky', 'proxy-client']),
+      expect.arrayContaining(['eventsource-parser', 'ky', 'proxy-client']),
     );
   });
 
@@ -152,6 +156,14 @@ describe('the packed tarball, installed in an empty folder', () => {
         void [TASK_STATUSES, code];
         return client.getStats({ timeoutMs: 500, headers: { 'x-b': '2' }, maxRetries: 0 });
       }
+      export async function control(): Promise<string> {
+        const submission: Submission = await client.submit('f', {}, { idempotencyKey: 'k', waitMs: 1000, priority: 'high' });
+        for await (const task of client.watchTask(submission.taskId)) void task.status;
+        for await (const event of client.watchEvents({ status: ['failed'] })) if (event.type !== 'reset') void event.task.task_id;
+        const result: RawResult = await client.getResult(submission.taskId, { waitMs: 5000 });
+        await client.cancelTask(submission.taskId).catch((error) => isTaskFinishedError(error));
+        return result.text() + (await client.retryTask(submission.taskId)).taskId;
+      }
       // @ts-expect-error wrong option type must be caught, proving the types are not any
       new ProxyClient({ baseUrl: 1 });
       // The wire types are derived from TypeBox schemas; they must be exact, not any.
@@ -160,7 +172,7 @@ describe('the packed tarball, installed in an empty folder', () => {
       // @ts-expect-error queue_size is a number
       export const stats: Pick<Stats, 'queue_size'> = { queue_size: '7' };`;
   const imports = `
-      import { ProxyClient, isQueueFullError, type Hooks, type ProxyErrorCode, type Task, type WaitOptions } from 'proxy-client';
+      import { ProxyClient, isQueueFullError, isTaskFinishedError, type Hooks, type ProxyErrorCode, type RawResult, type Submission, type Task, type WaitOptions } from 'proxy-client';
       import { TASK_STATUSES, type Stats } from 'proxy-client/wire';`;
   // Each project as a user sets it up. skipLibCheck is on, as in most projects: off, tsc spends
   // half a minute checking TypeBox's own declarations. What skipLibCheck would hide in ours

@@ -21,12 +21,20 @@ export { createBackend } from './engine/create-backend.js';
 export { LocalBackend, type LocalBackendOptions } from './engine/local/local-backend.js';
 export type {
   OpenedRepository,
+  QueuedRow,
   RepositoryCounts,
+  StartedRow,
   SummaryRow,
   TaskRepository,
   TaskRow,
 } from './engine/local/task-repository.js';
 export { MemoryRepository } from './engine/memory/memory-repository.js';
+export {
+  NEVER_RETRY,
+  type RetryDecision,
+  type RetryOn,
+  retryPolicy,
+} from './engine/retry-policy.js';
 export { DataDirError, isDataDirError } from './engine/sqlite/data-dir.js';
 export { SqliteRepository } from './engine/sqlite/sqlite-repository.js';
 export {
@@ -48,14 +56,21 @@ export type {
   TaskProcessor,
   TransitionEvent,
 } from './engine/task-backend.js';
-export type {
-  NewTask,
-  ResultSummary,
-  StoredResult,
-  TaskOutcome,
-  TaskRecord,
-  TaskRequest,
-  TaskSummary,
+export {
+  type AttemptRecord,
+  type CallbackDelivery,
+  type CallbackState,
+  DEFAULT_POLICY,
+  type NewTask,
+  PRIORITIES,
+  type Priority,
+  type ResultSummary,
+  type StoredResult,
+  type TaskOutcome,
+  type TaskPolicy,
+  type TaskRecord,
+  type TaskRequest,
+  type TaskSummary,
 } from './engine/task-record.js';
 export { ERROR_MESSAGES, isProxyHttpError, ProxyHttpError } from './errors.js';
 export type { ProxyDeps, ProxyServices } from './proxy/proxy.js';

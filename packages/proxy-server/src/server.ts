@@ -21,6 +21,7 @@ import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
+import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -80,6 +81,9 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   });
   if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
   app.server.on('checkExpectation', answerUnmetExpectation);
+  app.server.on('checkContinue', (request, response) =>
+    continueUnlessTooLarge(app, config.bodyLimitBytes, request, response),
+  );
   app.server.on('connect', refuseTunnel);
   // Fastify leaves the body of these unread, which dropped it: read, `/api/*` forwards it (and
   // refuses one on TRACE), and every other route refuses it as on any other method.
@@ -90,6 +94,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log });
+  app.register(unusedConnections);
   app.register(proxyState, { config, deps, log });
   if (config.corsOrigins) {
     const origin = config.corsOrigins[0] === '*' ? '*' : config.corsOrigins;
@@ -194,6 +199,34 @@ function endWithError(socket: Duplex, code: ErrorCode, message?: string): void {
     // would keep it.
     () => socket.destroy(),
   );
+}
+
+/**
+ * `Expect: 100-continue` (curl sends it before any body over 1 MiB): a declared body over the
+ * limit gets its 413 before the client sends a byte, rather than after "100 Continue" invited
+ * it to send megabytes the proxy then refuses mid-stream.
+ */
+function continueUnlessTooLarge(
+  app: FastifyInstance,
+  limitBytes: number,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    const body = JSON.stringify(
+      errorBody('payload_too_large', `The request body is larger than ${limitBytes} bytes`),
+    );
+    response.writeHead(statusOf('payload_too_large'), {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    response.end(body);
+    return;
+  }
+  response.writeContinue();
+  app.server.emit('request', request, response);
 }
 
 /** An `Expect` other than 100-continue, which Node would answer 417 with an empty body. */

@@ -206,6 +206,7 @@ describe('GET /metrics', () => {
       'proxy_upstream_in_flight',
       'proxy_upstream_concurrency_limit',
       'proxy_long_tasks',
+      'proxy_tasks_retrying',
     ];
     const instance = `${hostname()}:${new URL(proxy.url).port}`;
     for (const family of families.values()) {
@@ -260,6 +261,8 @@ describe('ProxyMetrics', () => {
     queued: 1,
     inFlight: 2,
     oldestStartedAt: null,
+    retrying: 1,
+    tenants: [],
   };
   const metricsWith = (store: ConstructorParameters<typeof ProxyMetrics>[0]['store']) =>
     new ProxyMetrics({

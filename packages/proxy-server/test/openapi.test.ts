@@ -103,7 +103,7 @@ describe('GET /openapi.json', () => {
     const submit = paths['/api/{path}']?.post;
     const headers = (operation: Operation | undefined) =>
       (operation?.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
-    expect(headers(submit)).toEqual([SUBMIT_HEADERS.idempotencyKey, SUBMIT_HEADERS.prefer]);
+    expect(headers(submit)).toEqual(Object.values(SUBMIT_HEADERS));
     expect(Object.keys(submit?.requestBody?.content ?? {})).toEqual(['*/*']);
     const json = (operation: Operation | undefined, code: string) =>
       operation?.responses[code]?.content?.['application/json']?.schema as

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import {
   BODY_ENCODINGS,
+  CALLBACK_STATES,
   CleanupBodySchema,
   type DataBodySchema,
   ERROR_CODES,
@@ -8,6 +9,7 @@ import {
   ErrorBodySchema,
   type HealthBody,
   HealthBodySchema,
+  PRIORITIES,
   type ServiceInfo,
   ServiceInfoBodySchema,
   STORE_KINDS,
@@ -23,6 +25,7 @@ import {
   type TaskList,
   TaskListBodySchema,
   type TaskSummary,
+  TERMINAL_STATUSES,
   type TSchema,
 } from 'proxy-client/wire';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -65,6 +68,30 @@ const task = {
   attempts: 2,
   retry_of: ID2,
   retried_as: ID2,
+  priority: 'high',
+  tenant: 'team-a',
+  deadline_at: '2026-01-02T03:14:05.000Z',
+  next_attempt_at: '2026-01-02T03:04:08.000Z',
+  max_attempts: 3,
+  attempt_history: [
+    {
+      attempt: 1,
+      started_at: '2026-01-02T03:04:05.500Z',
+      finished_at: '2026-01-02T03:04:05.900Z',
+      outcome: 'failed',
+      status_code: 503,
+      error_code: 'upstream_status',
+      retry_at: '2026-01-02T03:04:06.000Z',
+    },
+  ],
+  callback: {
+    url: 'https://hooks.example.com/done',
+    state: 'pending',
+    deliveries: [
+      { attempt: 1, at: '2026-01-02T03:04:08.000Z', ok: false, status_code: 500, error: 'refused' },
+    ],
+    next_at: '2026-01-02T03:04:09.000Z',
+  },
 } satisfies Full<Task>;
 
 const { body: _body, ...resultSummary } = result;
@@ -98,6 +125,14 @@ const stats = {
     removed: 8,
   },
   store: 'sqlite',
+  delivery: {
+    retrying: 1,
+    retries: 2,
+    shed: 3,
+    rate_limit: { max_rps: 2.5, burst: 5 },
+    tenants: [{ tenant: 'team-a', queued: 4, in_flight: 1 }],
+    callbacks: { delivered: 6, failed: 1 },
+  },
   uptime_s: 12.345,
   started_at: '2026-01-02T03:04:05.000Z',
   target: 'http://localhost:8000',
@@ -156,8 +191,25 @@ const BODIES: Array<{ name: string; schema: TSchema; examples: unknown[] }> = [
           duration_ms: null,
           retry_of: null,
           retried_as: null,
+          tenant: null,
+          deadline_at: null,
+          next_attempt_at: null,
+          attempt_history: [
+            {
+              ...task.attempt_history[0],
+              status_code: null,
+              error_code: null,
+              retry_at: null,
+            },
+          ],
+          callback: {
+            ...task.callback,
+            deliveries: [{ ...task.callback.deliveries[0], status_code: null, error: null }],
+            next_at: null,
+          },
         },
       },
+      { success: true, data: { ...task, callback: null } },
       {
         success: true,
         data: { ...task, result: { ...result, body: 'plain', body_encoding: 'text' } },
@@ -178,7 +230,14 @@ const BODIES: Array<{ name: string; schema: TSchema; examples: unknown[] }> = [
     schema: StatsBodySchema,
     examples: [
       { success: true, data: stats },
-      { success: true, data: { ...stats, avg_processing_ms: null } },
+      {
+        success: true,
+        data: {
+          ...stats,
+          avg_processing_ms: null,
+          delivery: { ...stats.delivery, rate_limit: null },
+        },
+      },
     ],
   },
   {
@@ -296,6 +355,10 @@ describe('enums come from the tables', () => {
     [ErrorBodySchema, 'error', Object.keys(ERROR_CODES)],
     [StatsBodySchema, 'data.store', STORE_KINDS],
     [HealthBodySchema, 'store.kind', STORE_KINDS],
+    [TaskBodySchema, 'data.priority', PRIORITIES],
+    [TaskListBodySchema, 'data.tasks[].priority', PRIORITIES],
+    [TaskBodySchema, 'data.attempt_history[].outcome', TERMINAL_STATUSES],
+    [TaskBodySchema, 'data.callback.state', CALLBACK_STATES],
   ] as const)('%#: %s', (schema, path, table) => {
     expect(field(schema, path)?.enum).toEqual([...table]);
   });

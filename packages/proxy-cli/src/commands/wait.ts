@@ -16,8 +16,14 @@ const TICK_MS = 100;
  * status change otherwise, nothing with --json. Ctrl-C and --timeout end the wait (exit 130 and
  * 124) with the command that resumes it; the task itself goes on on the proxy.
  */
-export async function waitWithProgress(ctx: CommandContext, taskId: string): Promise<Task> {
+export async function waitWithProgress(
+  ctx: CommandContext,
+  taskId: string,
+  /** What is left of `--timeout` when part of it went on the submission. */
+  limits: { timeoutMs?: number } = {},
+): Promise<Task> {
   const { client, output, options, signal } = ctx;
+  const timeoutMs = limits.timeoutMs ?? options.timeoutMs;
   let latest: Task | undefined;
   let progress: Progress | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -58,7 +64,7 @@ export async function waitWithProgress(ctx: CommandContext, taskId: string): Pro
       signal,
       throwOnFailure: false,
       ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
-      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
       onStatus: observe,
     });
   } catch (error) {

@@ -51,6 +51,32 @@ function boxedStats(stats: Stats, { color }: Look): string {
   return `${counts.toString()}\n${proxy}`;
 }
 
+/**
+ * The fields of one line of `--stats --watch` off a terminal, after the time it was read: the
+ * counts by status, then the load.
+ */
+export const STATS_LINE_FIELDS = [
+  ...TASK_STATUSES.map((status) => `tasks.${status}`),
+  'tasks.total',
+  'queue_size',
+  'in_flight',
+  'long_tasks',
+] as const;
+
+/** One line of `--stats --watch` off a terminal: the time, then `STATS_LINE_FIELDS`, tab-separated. */
+export function renderStatsLine(stats: Stats, at: Date): string {
+  return tsv([
+    [
+      at.toISOString(),
+      ...TASK_STATUSES.map((status) => countOf(stats, status)),
+      stats.tasks.total,
+      stats.queue_size,
+      stats.in_flight,
+      stats.long_tasks,
+    ],
+  ]);
+}
+
 /** `name<TAB>value` lines, each name the field's path in the JSON document (`tasks.pending`). */
 function plainStats(stats: Stats): string {
   return tsv([

@@ -2,6 +2,7 @@ import type { TaskList, TaskSummary } from 'proxy-client/wire';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { type Look, makeTable, tsv } from './table.js';
+import { taskCells } from './task-events.js';
 
 /** Long paths are cut so a row fits a terminal; `--task-id` and `--json` show them whole. */
 const MAX_REQUEST_CHARS = 36;
@@ -12,21 +13,7 @@ const MAX_REQUEST_CHARS = 36;
  * code, and is_long_task, tab-separated and in full.
  */
 export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: number): string {
-  if (look.plain) {
-    return tsv(
-      tasks.map((task) => [
-        task.task_id,
-        // Uncoloured unless FORCE_COLOR asked for colour off a terminal.
-        paintStatus(task.status, look.color),
-        task.method,
-        task.path,
-        task.created_at,
-        task.duration_ms,
-        task.result ? task.result.status_code : task.error?.code,
-        task.is_long_task,
-      ]),
-    );
-  }
+  if (look.plain) return tsv(tasks.map((task) => taskCells(task, look)));
   const { color } = look;
   const table = makeTable(color, ['task id', 'status', 'request', 'age', 'took', 'code']);
   for (const task of tasks) {

@@ -31,6 +31,9 @@ function boxedTask(task: Task, { color }: Look): string {
   }
   if (task.completed_at !== null) rows.push(['finished', task.completed_at]);
   if (task.attempts > 1) rows.push(['attempts', String(task.attempts)]);
+  // Older proxies send neither link.
+  if (task.retry_of) rows.push(['retry of', task.retry_of]);
+  if (task.retried_as) rows.push(['retried as', task.retried_as]);
   if (task.result) {
     const code = task.result.status_code;
     const ok = code >= 200 && code < 300;
@@ -66,6 +69,8 @@ function plainTask(task: Task, { color }: Look): string {
     ['queue_ms', task.queue_ms],
     ['duration_ms', task.duration_ms],
     ['attempts', task.attempts],
+    ['retry_of', task.retry_of],
+    ['retried_as', task.retried_as],
     ['result.status_code', task.result?.status_code],
     ['result.body_encoding', task.result?.body_encoding],
     ['error.code', task.error?.code],

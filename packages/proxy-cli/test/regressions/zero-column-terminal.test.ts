@@ -64,15 +64,9 @@ function alive(pid: number): boolean {
 
 describe('a terminal that reports 0 columns', () => {
   it('--wait returns with the task, and the output stays small', async () => {
-    const run = runInZeroColumns([
-      'submit',
-      'api/function1',
-      '--data',
-      '{"delay_ms":2500}',
-      '--wait',
-      '--url',
-      stack.url,
-    ]);
+    // A task that outlasts any hold of a submission, so the wait's own progress is what shows.
+    const id = (await fetchJson(`${stack.url}/api/function1?delay_ms=2500`)).task_id;
+    const run = runInZeroColumns(['wait', id, '--url', stack.url]);
     const { code } = await run.done;
     const output = run.output();
     expect(code, output).toBe(0);
@@ -81,6 +75,24 @@ describe('a terminal that reports 0 columns', () => {
     expect(output).toMatch(/waiting for task [0-9a-f-]{36} \((pending|processing)\)/);
     expect(output).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
     expect(output).not.toContain('\u001b[1A');
+    expect(Buffer.byteLength(output)).toBeLessThan(8 * 1024);
+  });
+
+  it('--submit --wait shows no spinner while the proxy holds the answer either', async () => {
+    const run = runInZeroColumns([
+      'submit',
+      'api/function1',
+      '--data',
+      '{"delay_ms":500}',
+      '--wait',
+      '--url',
+      stack.url,
+    ]);
+    const { code } = await run.done;
+    const output = run.output();
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/status +│ completed/);
+    expect(output).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
     expect(Buffer.byteLength(output)).toBeLessThan(8 * 1024);
   });
 

@@ -5,7 +5,8 @@ export const SDK_ERROR_CODES = {
   unreachable: 'No answer from the proxy: connection refused, DNS failure, reset, offline',
   response_timeout: 'No answer from the proxy within timeoutMs',
   invalid_response: 'A 2xx answer that is not what a proxy-server sends',
-  unknown_status: 'waitForTask read a task status this version of the SDK does not know',
+  unknown_status:
+    'waitForTask or watchTask read a task status this version of the SDK does not know',
   task_failed: 'The task ended failed (run, or waitForTask with throwOnFailure)',
   wait_timeout: "waitForTask's timeoutMs passed before the task finished",
 } as const;

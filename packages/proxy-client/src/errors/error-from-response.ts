@@ -1,8 +1,12 @@
 import { parseRetryAfterMs } from '../retry-after.js';
 import { httpStatusCode, isErrorCode } from './codes.js';
+import { IdempotencyKeyReusedError } from './idempotency-key-reused-error.js';
+import { NoResultError } from './no-result-error.js';
 import { ProxyError } from './proxy-error.js';
 import { ProxyResponseError } from './proxy-response-error.js';
 import { QueueFullError } from './queue-full-error.js';
+import { TaskFinishedError } from './task-finished-error.js';
+import { TaskNotFinishedError } from './task-not-finished-error.js';
 import { TaskNotFoundError } from './task-not-found-error.js';
 import { UnauthorizedError } from './unauthorized-error.js';
 
@@ -14,6 +18,8 @@ export interface FailedRequest {
   taskId?: string;
   /** Whether the request carried an `Authorization` header, so a 401 can say what to fix. */
   apiKeySent?: boolean;
+  /** The `Idempotency-Key` a submission carried, so a reused key can be named. */
+  idempotencyKey?: string;
 }
 
 /**
@@ -50,8 +56,16 @@ export async function errorFromResponse(
       code,
     });
   }
+  const said = `${envelope?.message} (${where})`;
+  const taskId = request.taskId ?? '';
+  if (code === 'task_finished') return new TaskFinishedError(taskId, said, options);
+  if (code === 'task_not_finished') return new TaskNotFinishedError(taskId, said, options);
+  if (code === 'no_result') return new NoResultError(taskId, said, options);
+  if (code === 'idempotency_key_reused') {
+    return new IdempotencyKeyReusedError(request.idempotencyKey ?? '', said, options);
+  }
   if (code !== undefined) {
-    return new ProxyResponseError(code, `${envelope?.message} (${where})`, options);
+    return new ProxyResponseError(code, said, options);
   }
   return new ProxyResponseError(httpStatusCode(status), describeForeign(where, envelope), options);
 }

@@ -141,7 +141,7 @@ function waitingReadSeconds(
  * The task's age from the server's own durations, so a skewed client clock does not matter and a
  * wait on an old task starts at the right place in the schedule.
  */
-function taskAgeMs(task: Task): number {
+export function taskAgeMs(task: Task): number {
   const queued = Number.isFinite(task.queue_ms) ? task.queue_ms : 0;
   const processing = Number.isFinite(task.duration_ms) ? (task.duration_ms ?? 0) : 0;
   return Math.max(0, queued + processing);

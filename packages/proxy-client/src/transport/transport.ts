@@ -1,4 +1,4 @@
-import ky, { type Hooks as KyHooks, type KyInstance, type RetryOptions } from 'ky';
+import ky, { isHTTPError, type Hooks as KyHooks, type KyInstance, type RetryOptions } from 'ky';
 import { type FailedRequest, invalidResponseError } from '../errors/error-from-response.js';
 import type { Hooks } from '../hooks.js';
 import type { EncodedBody } from './request-body.js';
@@ -29,14 +29,30 @@ export interface HttpRequest {
   extraTimeoutMs?: number;
   /** The task a request is about, so a not-found error can name it. */
   taskId?: string;
+  /** The `Idempotency-Key` a submission carries, so a reused-key error can name it. */
+  idempotencyKey?: string;
+  /** `fetch`'s `redirect`: `manual` for answers replayed as the target sent them. */
+  redirect?: RequestRedirect;
+  /**
+   * An error status that is an answer rather than the proxy's refusal: a replayed result keeps
+   * the target's status, 500 included. Such a response is returned, not thrown.
+   */
+  isAnswer?: (response: Response) => boolean;
 }
 
 export interface HttpAnswer {
   /** What was asked, and the answer's headers, for error messages about the answer. */
   request: FailedRequest & { headers: Headers };
+  status: number;
   headers: Headers;
   /** The parsed JSON body. */
   body: unknown;
+}
+
+/** An answer whose body is left unread: a replayed result, an event stream. */
+export interface OpenAnswer {
+  request: FailedRequest & { headers: Headers };
+  response: Response;
 }
 
 /** setTimeout's ceiling; ky refuses anything longer. */
@@ -66,7 +82,39 @@ export class Transport {
     });
   }
 
+  /** Sends the request and parses the JSON answer. */
   async request(request: HttpRequest): Promise<HttpAnswer> {
+    const { request: answered, response } = await this.open(request);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The connection broke while the body arrived: as unreachable as no answer at all.
+      throw await translateError(error, { ...answered, timeoutMs: 0 }, request.signal);
+    }
+    return {
+      request: answered,
+      status: response.status,
+      headers: response.headers,
+      body: parseJson(text, answered),
+    };
+  }
+
+  /** The whole body of an opened answer, as bytes; a connection broken meanwhile is unreachable. */
+  async readBytes(answer: OpenAnswer, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await answer.response.arrayBuffer());
+    } catch (error) {
+      throw await translateError(error, { ...answer.request, timeoutMs: 0 }, signal);
+    }
+  }
+
+  /**
+   * Sends the request and answers the response with its body unread (the caller reads it: bytes
+   * of a replayed result, or an event stream). The time limit covers the wait for the response's
+   * headers only, so a stream may run for as long as it lasts.
+   */
+  async open(request: HttpRequest): Promise<OpenAnswer> {
     const url = resolveUrl(this.baseUrl, request.path, request.query);
     const timeoutMs = (request.timeoutMs ?? this.#timeoutMs) + (request.extraTimeoutMs ?? 0);
     const failed = {
@@ -74,6 +122,7 @@ export class Transport {
       url,
       timeoutMs,
       ...(request.taskId === undefined ? {} : { taskId: request.taskId }),
+      ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     };
     try {
       const response = await this.#ky(url, {
@@ -81,16 +130,18 @@ export class Transport {
         ...(request.headers ? { headers: request.headers } : {}),
         ...request.body,
         ...(request.signal ? { signal: request.signal } : {}),
+        ...(request.redirect ? { redirect: request.redirect } : {}),
         retry: request.retry,
         timeout: timeoutMs > MAX_TIMER_MS ? false : timeoutMs,
       });
-      const answered = { ...failed, headers: response.headers };
-      return {
-        request: answered,
-        headers: response.headers,
-        body: parseJson(await response.text(), answered),
-      };
+      return { request: { ...failed, headers: response.headers }, response };
     } catch (error) {
+      if (isHTTPError(error) && request.isAnswer?.(error.response) && !request.signal?.aborted) {
+        return {
+          request: { ...failed, headers: error.response.headers },
+          response: error.response,
+        };
+      }
       throw await translateError(error, failed, request.signal);
     }
   }

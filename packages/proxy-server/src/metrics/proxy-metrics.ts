@@ -1,19 +1,39 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type ErrorCode, TASK_STATUSES, TERMINAL_STATUSES } from 'proxy-client/wire';
+import {
+  type ErrorCode,
+  TASK_STATUSES,
+  type TaskErrorCode,
+  TERMINAL_STATUSES,
+} from 'proxy-client/wire';
 import type { BackendCounts, StoreHealth, TaskEvent } from '../engine/task-backend.js';
 import { processMetrics, processMetricsText } from './process-metrics.js';
 
 /** Why an admission was refused, as the error code the caller got. */
 export type Refusal = Extract<
   ErrorCode,
-  'queue_full' | 'shutting_down' | 'idempotency_key_reused' | 'store_unavailable'
+  | 'queue_full'
+  | 'tenant_queue_full'
+  | 'shutting_down'
+  | 'idempotency_key_reused'
+  | 'store_unavailable'
 >;
 export const REFUSALS: readonly Refusal[] = [
   'queue_full',
+  'tenant_queue_full',
   'shutting_down',
   'idempotency_key_reused',
   'store_unavailable',
 ];
+
+/**
+ * Task error codes that are no upstream error: upstream_status is an answer (counted by its status
+ * code), and an expired or shed task made no call at all.
+ */
+const NOT_UPSTREAM_ERRORS: ReadonlySet<TaskErrorCode> = new Set([
+  'upstream_status',
+  'expired',
+  'shed',
+]);
 
 /** What a scrape reads from the store: the figures every instance sharing it sees alike. */
 export interface SharedFigures {
@@ -74,6 +94,8 @@ export class ProxyMetrics {
   readonly #submitted: Counter;
   readonly #started: Counter;
   readonly #requeued: Counter;
+  readonly #retries: Counter;
+  readonly #shed: Counter;
   readonly #removed: Counter;
   readonly #refused = new Map<Refusal, Counter.Internal>();
   readonly #finished = new Map<string, Counter.Internal>();
@@ -91,6 +113,7 @@ export class ProxyMetrics {
   readonly #queueSize: Gauge;
   readonly #inFlight: Gauge;
   readonly #longTasks: Gauge;
+  readonly #retrying: Gauge;
 
   constructor(options: ProxyMetricsOptions) {
     this.#options = options;
@@ -129,6 +152,16 @@ export class ProxyMetrics {
     this.#requeued = new Counter({
       name: 'proxy_tasks_requeued_total',
       help: 'Tasks this instance put back in the queue after their call was cut off.',
+      ...own,
+    });
+    this.#retries = new Counter({
+      name: 'proxy_task_retries_total',
+      help: 'Failed upstream calls this instance scheduled to be made again (--retry-on).',
+      ...own,
+    });
+    this.#shed = new Counter({
+      name: 'proxy_tasks_shed_total',
+      help: 'Queued tasks this instance dropped for higher-priority ones (also finished, status failed).',
       ...own,
     });
     this.#removed = new Counter({
@@ -213,6 +246,11 @@ export class ProxyMetrics {
       help: 'Tasks held now that have been processing longer than --long-task-threshold.',
       ...shared,
     });
+    this.#retrying = new Gauge({
+      name: 'proxy_tasks_retrying',
+      help: 'Pending tasks waiting out the backoff before their next attempt.',
+      ...shared,
+    });
   }
 
   /** Counts one backend event: only the transitions this instance made. */
@@ -228,6 +266,9 @@ export class ProxyMetrics {
       case 'requeued':
         this.#requeued.inc();
         return;
+      case 'retrying':
+        this.#retries.inc();
+        return;
       case 'started': {
         this.#started.inc();
         const { createdAt, startedAt } = event.task;
@@ -242,8 +283,9 @@ export class ProxyMetrics {
             .get(task.status)
             ?.observe(Math.max(0, task.completedAt - task.startedAt) / 1000);
         }
+        if (task.error?.code === 'shed') this.#shed.inc();
         if (task.result) this.#upstreamResponse(task.result.statusCode).inc();
-        else if (task.error && task.error.code !== 'upstream_status')
+        else if (task.error && !NOT_UPSTREAM_ERRORS.has(task.error.code))
           this.#upstreamError(task.error.code).inc();
       }
     }
@@ -272,6 +314,7 @@ export class ProxyMetrics {
       this.#queueSize.set(counts.queued);
       this.#inFlight.set(counts.inFlight);
       this.#longTasks.set(counts.long);
+      this.#retrying.set(counts.retrying);
     }
     const texts = await Promise.all([
       this.#own.metrics(),

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../clock.js';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
 import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
-import type { NewTask, TaskRequest } from '../engine/task-record.js';
+import { DEFAULT_POLICY, type NewTask, type TaskRequest } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RequestOrigins } from './request-origins.js';
+import type { TaskPolicies } from './task-policies.js';
 import type { Totals } from './totals.js';
 
 /** Who else hears about admissions: the task log's request ids, the metrics' refusals. */
@@ -15,7 +17,12 @@ export interface AdmissionObservers {
   origins?: RequestOrigins;
   /** A submission was refused, with the error code its caller gets. */
   refused?: (
-    reason: 'queue_full' | 'shutting_down' | 'idempotency_key_reused' | 'store_unavailable',
+    reason:
+      | 'queue_full'
+      | 'tenant_queue_full'
+      | 'shutting_down'
+      | 'idempotency_key_reused'
+      | 'store_unavailable',
   ) => void;
 }
 
@@ -32,12 +39,14 @@ export interface Submission {
   retryOf?: string | null;
   /** The HTTP request's id, for the log line of the task's creation. */
   requestId?: string | undefined;
+  /** The headers a caller chooses the delivery policy with (`X-Proxy-*`). */
+  headers?: IncomingHttpHeaders;
 }
 
 export type SubmitResult =
   /** `existing`: the idempotency key named a task already held with the same request. */
   | { ok: true; taskId: string; existing: boolean }
-  | { ok: false; reason: 'queue_full'; retryAfterS: number }
+  | { ok: false; reason: 'queue_full' | 'tenant_queue_full'; retryAfterS: number }
   | { ok: false; reason: 'idempotency_conflict'; taskId: string }
   | { ok: false; reason: 'shutting_down' };
 
@@ -51,6 +60,7 @@ export class Admission {
     private readonly totals: Totals,
     private readonly concurrency: number,
     private readonly clock: Clock,
+    private readonly policies: TaskPolicies,
     private readonly observers: AdmissionObservers = {},
   ) {}
 
@@ -68,6 +78,10 @@ export class Admission {
         idempotencyKey,
         requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
         retryOf: submission.retryOf ?? null,
+        policy:
+          submission.headers === undefined
+            ? DEFAULT_POLICY
+            : this.policies.of(submission.headers, this.clock.now()),
       },
       submission.requestId,
     );
@@ -79,7 +93,7 @@ export class Admission {
    */
   async admit(
     request: TaskRequest,
-    links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf'>,
+    links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf' | 'policy'>,
     requestId?: string,
   ): Promise<SubmitResult> {
     const { origins, refused } = this.observers;
@@ -102,6 +116,14 @@ export class Admission {
     if (admitted.reason === 'idempotency_conflict') {
       refused?.('idempotency_key_reused');
       return admitted;
+    }
+    if (admitted.reason === 'tenant_queue_full') {
+      refused?.('tenant_queue_full');
+      return {
+        ok: false,
+        reason: 'tenant_queue_full',
+        retryAfterS: await this.#retryAfterS(admitted.queued),
+      };
     }
     refused?.('queue_full');
     this.totals.rejectedQueueFull++;

@@ -13,6 +13,7 @@ import { forwardingProcessor } from '../upstream/task-processor.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
 import { VERSION } from '../version.js';
 import { Admission } from './admission.js';
+import { Callbacks } from './callbacks.js';
 import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
 import { Lifecycle } from './lifecycle.js';
@@ -20,6 +21,7 @@ import { RequestOrigins } from './request-origins.js';
 import { StatsReport } from './stats-report.js';
 import { TaskControl } from './task-control.js';
 import { TASK_LOG_LEVELS, taskLogger } from './task-log.js';
+import { TaskPolicies } from './task-policies.js';
 import { TaskViews } from './task-views.js';
 import { Totals } from './totals.js';
 
@@ -32,6 +34,8 @@ export interface ProxyDeps {
   clock?: Clock;
   /** Event streams' heartbeat and unread-bytes limit (tests shorten the heartbeat). */
   eventStream?: Partial<Omit<EventStreamOptions, 'clock'>>;
+  /** The wait before a callback's second delivery (tests shorten it). @default 1000 */
+  callbackFirstRetryMs?: number;
 }
 
 const EVENT_STREAM_DEFAULTS = { heartbeatMs: 15_000, maxUnreadBytes: 1024 * 1024 };
@@ -84,6 +88,8 @@ export function createProxy(
       store: config.store,
       concurrency,
       maxQueueSize: config.maxQueueSize,
+      maxTasks: config.maxTasks,
+      delivery: config.delivery,
       longTaskThresholdMs: config.longTaskThresholdMs,
       requeueInterrupted: config.requeueInterrupted,
       clock,
@@ -143,22 +149,46 @@ export function createProxy(
       lifecycle.beginShutdown();
       housekeeping.stop();
       await backend.stop(graceMs);
+      lifecycle.endWaits();
       endEventStreams();
     })();
     return stopping;
   };
 
-  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, {
+  const policies = new TaskPolicies({
+    delivery: config.delivery,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    apiKey: config.apiKey,
+  });
+  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, policies, {
     origins,
     refused: (reason) => metrics.refused(reason),
   });
   const tasks = new TaskViews({
     backend,
+    waitsOver: lifecycle.waitsOver,
     totals,
     clock,
     concurrency,
     longTaskThresholdMs: config.longTaskThresholdMs,
   });
+  const callbacks =
+    config.delivery.callbacks &&
+    new Callbacks({
+      backend,
+      tasks,
+      clock,
+      log,
+      secret: config.delivery.callbacks.secret,
+      maxAttempts: config.delivery.callbacks.maxAttempts,
+      onSettled: (delivered) => {
+        if (delivered) totals.callbacksDelivered++;
+        else totals.callbacksFailed++;
+      },
+      ...(deps.callbackFirstRetryMs === undefined
+        ? {}
+        : { firstRetryMs: deps.callbackFirstRetryMs }),
+    });
   return {
     config,
     backend,
@@ -183,14 +213,16 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
-      backend.start(forwardingProcessor(upstream));
+      backend.start(forwardingProcessor(upstream, clock));
       housekeeping.start();
+      await callbacks?.start();
       return recovery;
     },
     shutdown,
     close() {
       closing ??= (async () => {
         await shutdown(0);
+        await callbacks?.stop();
         events.close();
         await backend.close();
         await Promise.all([upstream.close(), probe.close()]);

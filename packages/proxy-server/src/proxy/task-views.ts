@@ -8,6 +8,8 @@ import { toWireSummary, toWireTask, type WireContext } from './wire-task.js';
 
 export interface TaskViewsOptions {
   backend: TaskBackend;
+  /** Aborts when waiting reads must end (shutdown). */
+  waitsOver: AbortSignal;
   totals: Totals;
   clock: Clock;
   concurrency: number;
@@ -51,7 +53,10 @@ export class TaskViews {
     const stop = new AbortController();
     const timer = clock.setTimeout(() => stop.abort(new Error('wait over')), waitMs);
     const onClientGone = () => stop.abort(signal.reason);
+    const { waitsOver } = this.#options;
     signal.addEventListener('abort', onClientGone, { once: true });
+    waitsOver.addEventListener('abort', onClientGone, { once: true });
+    if (waitsOver.aborted) stop.abort(waitsOver.reason);
     try {
       const finished = await backend.waitForFinish(id, stop.signal);
       return finished && toWireTask(finished, await this.#context([finished]));
@@ -61,6 +66,7 @@ export class TaskViews {
     } finally {
       clock.clearTimeout(timer);
       signal.removeEventListener('abort', onClientGone);
+      waitsOver.removeEventListener('abort', onClientGone);
     }
   }
 

@@ -33,6 +33,14 @@ export async function answerSubmission(
       );
     }
     const retryAfter = String(submitted.retryAfterS);
+    if (submitted.reason === 'tenant_queue_full') {
+      return sendError(
+        reply,
+        'tenant_queue_full',
+        `Your share of the queue is full (${app.proxy.config.delivery.tenantMaxQueued} tasks); retry in about ${retryAfter} s`,
+        { 'retry-after': retryAfter },
+      );
+    }
     return sendError(
       reply,
       'queue_full',

@@ -57,6 +57,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
           app.proxy.config.apiKey,
         ),
         requestId: request.id,
+        headers,
       });
       return answerSubmission(app, reply, submitted, preferences);
     },
