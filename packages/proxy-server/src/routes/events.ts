@@ -98,7 +98,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: "Every task's transitions, as Server-Sent Events",
         description:
-          '`event:` is the transition (created, started, finished, requeued), `data:` the task without its result body. With Last-Event-ID it resumes after that event; `event: reset` says some were missed: read /tasks afresh.',
+          '`event:` is the transition (created, started, retrying, finished, requeued), `data:` the task without its result body. With Last-Event-ID it resumes after that event; `event: reset` says some were missed: read /tasks afresh.',
         tags: ['events'],
         querystring: EventsQuerySchema,
         response: errorResponses,
