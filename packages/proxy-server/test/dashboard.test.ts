@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { SubmitBody } from 'proxy-client/wire';
+import { SUBMIT_HEADERS, type SubmitBody } from 'proxy-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, startTarget, type TestServer } from './helper.js';
 
@@ -55,16 +55,26 @@ async function openPage(): Promise<{ page: Page; errors: string[] }> {
   return { page, errors };
 }
 
-async function submit(proxy: TestServer, path: string): Promise<string> {
+async function submit(
+  proxy: TestServer,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const response = await fetch(`${proxy.url}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    headers: { ...headers, authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ from: 'the dashboard test' }),
   });
   expect(response.status).toBe(202);
   return ((await response.json()) as SubmitBody).task_id;
 }
 
+/** The value of a detail field, by its name. */
+const detailField = (page: Page, name: string) =>
+  page
+    .locator('#detail dt', { hasText: new RegExp(`^${name}$`) })
+    .locator('+ dd')
+    .textContent();
 const row = (page: Page, id: string) => page.locator(`#task-table tr[data-id="${id}"]`);
 const shownIds = (page: Page) =>
   page
@@ -95,7 +105,9 @@ describe('the dashboard at /ui', () => {
     await row(page, json).waitFor({ timeout: 1_000 });
     await page.locator(`#task-table tr[data-id="${json}"][data-status="completed"]`).waitFor();
 
-    const failed = await submit(proxy, '/api/fail?status=502');
+    const failed = await submit(proxy, '/api/fail?status=502', {
+      [SUBMIT_HEADERS.priority]: 'high',
+    });
     const binary = await submit(proxy, '/api/binary?bytes=2000');
     const long = await submit(proxy, '/api/long?seconds=60');
     await page.locator(`#task-table tr[data-id="${failed}"][data-status="failed"]`).waitFor();
@@ -151,12 +163,16 @@ describe('the dashboard at /ui', () => {
 
     // Retry a failed one: the new task opens, linked to the old, and appears in the table.
     await row(page, failed).click();
+    await expect.poll(() => detailField(page, 'priority')).toBe('high');
+    expect(await detailField(page, 'attempts')).toBe('1 of 1');
     await page.locator('#detail [data-action="retry"]').click();
     await page.locator(`#detail [data-open="${failed}"]`).waitFor();
     const retriedId = (await page.locator('#detail h2.id').textContent()) ?? '';
     expect(retriedId).toMatch(/^[0-9a-f-]{36}$/);
     expect(retriedId).not.toBe(failed);
     await page.locator(`#task-table tr[data-id="${retriedId}"][data-status="failed"]`).waitFor();
+    // The run again keeps the original's delivery policy.
+    expect(await detailField(page, 'priority')).toBe('high');
     await page.click('#detail [data-action="close"]');
 
     // A reload keeps the key for the tab: no question asked again.

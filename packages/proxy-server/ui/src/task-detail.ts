@@ -93,7 +93,14 @@ export class TaskDetail {
         ...field('finished', time(task.completed_at)),
         ...field('waited', duration(task.queue_ms)),
         ...field('processing', duration(task.duration_ms), task.is_long_task ? ' (long)' : ''),
-        ...field('attempts', String(task.attempts)),
+        ...field('attempts', `${task.attempts} of ${task.max_attempts}`),
+        ...(task.next_attempt_at ? field('next attempt', time(task.next_attempt_at)) : []),
+        ...field('priority', task.priority),
+        ...(task.tenant !== null ? field('tenant', task.tenant) : []),
+        ...(task.deadline_at ? field('start by', time(task.deadline_at)) : []),
+        ...(task.callback
+          ? field('callback', `${task.callback.state} · ${task.callback.url}`)
+          : []),
         ...(task.queue_position !== null
           ? field('queue position', String(task.queue_position))
           : []),
