@@ -44,6 +44,15 @@ describe('the log of a run with an API key, a cookie and a body', () => {
         'json',
         '--store',
         'memory',
+        // A 502 is called twice, soon: the retry has its line too.
+        '--retry-on',
+        '502',
+        '--max-attempts',
+        '2',
+        '--retry-min-delay',
+        '0.05',
+        '--retry-max-delay',
+        '0.1',
       ],
     });
     const auth = { authorization: `Bearer ${secrets.apiKey}` };
@@ -110,9 +119,10 @@ describe('the log of a run with an API key, a cookie and a body', () => {
     expect(aboutRequests.length).toBeGreaterThan(10);
     expect(aboutRequests.filter((line) => typeof line.reqId !== 'string')).toEqual([]);
 
-    // Every transition once, with its task id; those a request made name that request.
+    // Every transition once (of each attempt), with its task id; those a request made name that
+    // request.
     const transitions = lines.filter((line) => line.taskId !== undefined);
-    const seen = transitions.map((line) => `${line.taskId} ${line.msg}`);
+    const seen = transitions.map((line) => `${line.taskId} ${line.msg} ${line.attempt ?? ''}`);
     expect(new Set(seen).size).toBe(seen.length);
     const incoming = new Map(
       lines
@@ -139,6 +149,11 @@ describe('the log of a run with an API key, a cookie and a body', () => {
     const failed = transitions.filter((line) => line.msg === 'task failed');
     expect(failed.length).toBe(2);
     expect(failed.every((line) => line.level === 40)).toBe(true);
+    // A call that will be made again is not a failure yet: an info line, once per retry.
+    const retrying = transitions.filter((line) => line.msg === 'task will be retried');
+    expect(
+      retrying.map((line) => [line.taskId, line.level, line.attempt, line.statusCode]),
+    ).toEqual(failed.map((line) => [line.taskId, 30, 1, 502]));
     expect(lines.find((line) => line.msg === 'finished tasks removed')?.reqId).toEqual(
       expect.any(String),
     );

@@ -7,8 +7,8 @@ import type { RequestOrigins } from './request-origins.js';
 export const TASK_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
 
 /**
- * One log line per transition this process made: created, started, finished (a failure is a
- * warning), requeued; each with the task id, and the request id (`reqId`, Fastify's) when a
+ * One log line per transition this process made: created, started, retrying, finished (a
+ * failure is a warning), requeued; each with the task id, and the request id (`reqId`, Fastify's) when a
  * request made it (a submission, a retry, a cancel). Nothing from the request or the answer
  * but method, path without its query string (where secrets travel) and status code.
  */
@@ -42,6 +42,22 @@ export function taskLogger(
       case 'requeued':
         log.info({ taskId: task.id }, 'task back in the queue');
         return;
+      case 'retrying': {
+        // A failed call that will be made again is not yet a failure: info, not a warning.
+        const last = task.attemptLog.at(-1);
+        log.info(
+          {
+            taskId: task.id,
+            attempt: task.attempts,
+            statusCode: last?.statusCode ?? undefined,
+            error: last?.errorCode ?? undefined,
+            nextAttemptAt:
+              task.nextAttemptAt === null ? null : new Date(task.nextAttemptAt).toISOString(),
+          },
+          'task will be retried',
+        );
+        return;
+      }
       case 'finished': {
         const reqId = origins.take(task.id);
         if (task.status === 'failed') warnFailed(log, event, reqId);
