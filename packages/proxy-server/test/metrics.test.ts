@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
-import { type DataBody, type Stats, TASK_STATUSES } from 'proxy-client/wire';
+import {
+  type DataBody,
+  type Stats,
+  type SubmitBody,
+  TASK_STATUSES,
+  TERMINAL_STATUSES,
+} from 'proxy-client/wire';
 import { waitFor } from 'test-support';
 import { describe, expect, it } from 'vitest';
 import type { BackendCounts, TaskEvent } from '../src/engine/task-backend.js';
@@ -135,6 +141,59 @@ describe('GET /metrics', () => {
     expect(value('proxy_target_up')).toBe(1);
     expect(value('proxy_info', { store: 'memory' })).toBe(1);
     expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('counts retries, sheds and expiries as /stats does, none of them an upstream error', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: [
+        ...['--max-concurrent', '1', '--num-workers', '1', '--max-queue-size', '2'],
+        ...['--retry-on', '500', '--max-attempts', '2'],
+        ...['--retry-min-delay', '0.05', '--retry-max-delay', '0.1'],
+      ],
+    });
+    const submit = async (path: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(proxy.url + path, { method: 'POST', headers });
+      expect(response.status).toBe(202);
+      return ((await response.json()) as SubmitBody).task_id;
+    };
+    // A 500 is called twice: one retry, then the task fails.
+    const failed = await submit('/api/fail?status=500');
+    expect(await proxy.finished(failed)).toMatchObject({ status: 'failed', attempts: 2 });
+    // Behind a call holding the only slot: a task that may wait 0.2 s, and a low one that a high
+    // one sheds from the full queue.
+    const long = await proxy.submit('/api/long?seconds=60');
+    await waitFor(async () => (await proxy.getTask(long)).status === 'processing', {
+      what: 'the long task to start',
+    });
+    const late = await submit('/api/function1', { 'x-proxy-max-queue-time': '0.2' });
+    const low = await submit('/api/function1', { 'x-proxy-priority': 'low' });
+    const high = await submit('/api/function1', { 'x-proxy-priority': 'high' });
+    expect((await proxy.finished(low)).error?.code).toBe('shed');
+    expect((await proxy.finished(late)).status).toBe('expired');
+    expect((await fetch(`${proxy.url}/task/${long}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await proxy.finished(high)).status).toBe('completed');
+
+    const stats = ((await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>).data;
+    const metrics = parseExposition(await (await fetch(`${proxy.url}/metrics`)).text());
+    const value = (name: string, labels?: Record<string, string>) =>
+      sampleValue(metrics, name, labels);
+    expect(stats.delivery).toMatchObject({ retries: 1, shed: 1, retrying: 0 });
+    expect(stats.totals).toMatchObject({ completed: 1, failed: 2, cancelled: 1, expired: 1 });
+    expect(value('proxy_task_retries_total')).toBe(stats.delivery.retries);
+    expect(value('proxy_tasks_shed_total')).toBe(stats.delivery.shed);
+    expect(value('proxy_tasks_retrying')).toBe(stats.delivery.retrying);
+    for (const status of TERMINAL_STATUSES) {
+      expect(value('proxy_tasks_finished_total', { status }), status).toBe(stats.totals[status]);
+    }
+    // The retried call's 500 is not an answer that ended the task; the last one is.
+    expect(value('proxy_upstream_responses_total', { status_code: '500' })).toBe(1);
+    const errorCodes = (metrics.get('proxy_upstream_errors_total')?.samples ?? []).map(
+      (sample) => sample.labels.code,
+    );
+    expect(errorCodes).not.toContain('expired');
+    expect(errorCodes).not.toContain('shed');
   });
 
   it("names every series by Prometheus' conventions, typed, described, in base units", async () => {
