@@ -6,7 +6,8 @@ const entry = { index: 'src/index.ts', wire: 'src/wire.ts' };
 export default defineConfig([
   // The SDK must run wherever fetch exists, so it targets the neutral platform.
   { ...baseOptions, platform: 'neutral', entry, format: ['esm'], dts: true },
-  // ky 1 ships ESM only; bundling it into the CommonJS build lets require('proxy-client') work.
+  // ky 1 and TypeBox 1 ship ESM only; bundling them into the CommonJS build lets
+  // require('proxy-client') and require('proxy-client/wire') work.
   {
     ...baseOptions,
     platform: 'neutral',
@@ -14,6 +15,6 @@ export default defineConfig([
     format: ['cjs'],
     dts: true,
     clean: false,
-    noExternal: ['ky'],
+    noExternal: ['ky', 'typebox'],
   },
 ]);

@@ -1,6 +1,7 @@
 // @ts-check
 // The scenarios in the order of the issue; run.mjs runs them one at a time.
 import { boundedStore } from './bounded-store.mjs';
+import { dashboard } from './dashboard.mjs';
 import { endToEnd } from './end-to-end.mjs';
 import { eventStreams } from './event-streams.mjs';
 import { fairness } from './fairness.mjs';
@@ -25,4 +26,5 @@ export const scenarios = [
   boundedStore,
   eventStreams,
   preferWait,
+  dashboard,
 ];

@@ -15,7 +15,6 @@ import { READS, timeReads } from './read-latency.mjs';
 /** @typedef {import('../scenario.d.ts').Scenario} Scenario */
 /** @typedef {import('../aggregate.mjs').RowSpec} RowSpec */
 
-const READ_LIMIT_MS = 5;
 const RSS_FLAT_FACTOR = 1.1;
 const RESTART_LIMIT_S = 5;
 const SUBMITTERS = 128;
@@ -46,14 +45,14 @@ function rowsFor(levels) {
     unit: '×',
     target: { on: 'figure', op: '<=', value: RSS_FLAT_FACTOR },
   });
-  for (const { key: read, path } of READS) {
+  for (const { key: read, path, limitMs } of READS) {
     for (const level of levels) {
       rows.push({
         id: `${read}-${level}`,
         label: `${path} p99 at ${short(level)} tasks`,
         measure: `${read}_p99_ms_${level}`,
         unit: 'ms',
-        limit: { label: 'ceiling', value: READ_LIMIT_MS },
+        limit: { label: 'ceiling', value: limitMs },
         ...(level === largest && { target: { on: 'ratio', op: '<=', value: 1 } }),
       });
     }

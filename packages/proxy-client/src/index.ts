@@ -70,5 +70,4 @@ export {
 } from './polling/schedule.js';
 export type { RawResult } from './result/raw-result.js';
 export type { Submission } from './submit/submission.js';
-export { PRIORITIES, type Priority } from './submit/submit-headers.js';
 export * from './wire.js';

@@ -1,6 +1,5 @@
 import type { Hooks } from './hooks.js';
-import type { Priority } from './submit/submit-headers.js';
-import type { Task, TaskStatus } from './wire.js';
+import type { Priority, Task, TaskStatus } from './wire.js';
 
 /*
  * One unit convention: every duration is in milliseconds and its name ends in `Ms`. The contract's

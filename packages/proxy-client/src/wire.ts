@@ -1,8 +1,73 @@
 /**
- * The wire contract between proxy-server, proxy-client and proxy-cli: every JSON body the proxy
- * sends, with its snake_case field names. This file is the single source of truth; the server
- * imports it from `proxy-client/wire`, so it must stay free of runtime dependencies.
+ * The wire contract between proxy-server, proxy-client and proxy-cli, defined once: every JSON
+ * body the proxy sends (snake_case field names), every header name it reads or writes, every
+ * default and bound of a query. Each body is a TypeBox schema; its TypeScript type is derived
+ * from it (`Static<>`), and the server's routes use the very same schemas to validate requests,
+ * to serialise answers (fast-json-stringify, which drops any field a schema lacks) and to write
+ * the OpenAPI document. So the types, the answers and the docs cannot disagree.
+ *
+ * Free of ky and of anything Node-only: the server imports it as `proxy-client/wire`, and it runs
+ * in browsers. Its one dependency, TypeBox, only builds plain JSON Schema objects.
+ *
+ * Adding a field: add it to the schema (`Type.Optional(...)` if old servers may leave it out,
+ * `Nullable(...)` if it may be null), then to the fully populated examples of
+ * `packages/proxy-server/test/wire-contract.test.ts`, which type-checking asks for.
  */
+import * as Type from 'typebox';
+
+/** Any schema of this contract. */
+export type TSchema = Type.TSchema;
+/** The TypeScript type a schema describes. */
+export type Static<T extends TSchema> = Type.Static<T>;
+
+// ---------------------------------------------------------------------------------------------
+// Schema helpers. They shape schemas the way fast-json-stringify serialises fastest: a nullable
+// value is `type: [t, 'null']` and a string enum is `type: 'string', enum: [...]`, never `anyOf`,
+// which would make the serialiser validate each value against every branch.
+// ---------------------------------------------------------------------------------------------
+
+type Described = { description?: string };
+
+/** A string that is one of `values`, typed as their union. */
+export function StringEnum<const V extends readonly string[]>(
+  values: V,
+  options: Described = {},
+): Type.TUnsafe<V[number]> & { type: 'string' } {
+  return Type.Unsafe<V[number]>({ ...options, type: 'string', enum: [...values] }) as Type.TUnsafe<
+    V[number]
+  > & { type: 'string' };
+}
+
+/** `schema`, or null. */
+export function Nullable<T extends Type.TSchema & { type: string }>(
+  schema: T,
+  options: Described = {},
+): Type.TUnsafe<Type.Static<T> | null> {
+  const nullable: { [keyword: string]: unknown } = { ...options, type: [schema.type, 'null'] };
+  for (const [keyword, value] of Object.entries(schema)) nullable[keyword] ??= value;
+  if (Array.isArray(nullable.enum)) nullable.enum = [...nullable.enum, null];
+  return Type.Unsafe<Type.Static<T> | null>(nullable);
+}
+
+/**
+ * Header names to a value, or to the values of a repeated header. `array` comes first: the
+ * serialiser tries the types in order, and would write an array as a string.
+ */
+const HeaderMap = (description: string) =>
+  Type.Unsafe<Record<string, string | string[]>>({
+    type: 'object',
+    description,
+    additionalProperties: { type: ['array', 'string'], items: { type: 'string' } },
+  });
+
+const Count = (description?: string) =>
+  Type.Integer({ minimum: 0, ...(description === undefined ? {} : { description }) });
+const IsoTime = (description: string) => Type.String({ format: 'date-time', description });
+const Uuid = (description: string) => Type.String({ format: 'uuid', description });
+
+// ---------------------------------------------------------------------------------------------
+// Tables: statuses, encodings, error codes, stores.
+// ---------------------------------------------------------------------------------------------
 
 export const TASK_STATUSES = [
   'pending',
@@ -12,7 +77,12 @@ export const TASK_STATUSES = [
   'cancelled',
   'expired',
 ] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TaskStatusSchema = StringEnum(TASK_STATUSES, {
+  description:
+    'pending (queued), processing (upstream call in flight), or a terminal status: completed ' +
+    '(2xx), failed, cancelled (DELETE /task/:id), expired (not started before its deadline)',
+});
+export type TaskStatus = Static<typeof TaskStatusSchema>;
 
 /**
  * Statuses after which a task never changes again: `cancelled` is stopped by
@@ -35,21 +105,11 @@ export function isTerminalStatus(status: TaskStatus): status is TerminalStatus {
 }
 
 /** How `TaskResult.body` is carried: parsed JSON, a UTF-8 string, or base64 of the raw bytes. */
-export type BodyEncoding = 'json' | 'text' | 'base64';
-
-/** The target's answer, kept whatever its status code. */
-export interface TaskResult {
-  status_code: number;
-  /** Response headers as the target sent them (lower-case names; repeated headers as arrays). */
-  headers: Record<string, string | string[]>;
-  body: unknown;
-  body_encoding: BodyEncoding;
-  /** Size of the body as the target sent it, in bytes. */
-  body_bytes: number;
-}
-
-/** A result as lists carry it: everything but the body, which `GET /task/:id` gives. */
-export type TaskResultSummary = Omit<TaskResult, 'body'>;
+export const BODY_ENCODINGS = ['json', 'text', 'base64'] as const;
+export const BodyEncodingSchema = StringEnum(BODY_ENCODINGS, {
+  description: 'json: body is the parsed JSON; text: a string; base64: the raw bytes in base64',
+});
+export type BodyEncoding = Static<typeof BodyEncodingSchema>;
 
 /** Why a task failed, when the reason is not just the target's status code. */
 export const TASK_ERROR_CODES = {
@@ -64,192 +124,10 @@ export const TASK_ERROR_CODES = {
   expired: 'The task did not start before its deadline',
   shed: 'The queue was full and dropped this task for one of a higher priority',
 } as const;
+export const TaskErrorCodeSchema = StringEnum(
+  Object.keys(TASK_ERROR_CODES) as (keyof typeof TASK_ERROR_CODES)[],
+);
 export type TaskErrorCode = keyof typeof TASK_ERROR_CODES;
-
-export interface TaskError {
-  code: TaskErrorCode;
-  message: string;
-}
-
-/** `X-Proxy-Priority`: served high first, FIFO within a level. */
-export const PRIORITIES = ['high', 'normal', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-
-/** One upstream call of a task. */
-export interface TaskAttempt {
-  attempt: number;
-  started_at: string;
-  finished_at: string;
-  /** The status this call would have given the task. */
-  outcome: TerminalStatus;
-  status_code: number | null;
-  error_code: TaskErrorCode | null;
-  /** When the next attempt was due, when this one was retried; else null. */
-  retry_at: string | null;
-}
-
-/** One POST of the finished task to its callback URL. */
-export interface CallbackDelivery {
-  attempt: number;
-  at: string;
-  ok: boolean;
-  status_code: number | null;
-  /** Why no answer came (refused, timeout, ...), else null. */
-  error: string | null;
-}
-
-/** The callback a caller asked for with `X-Proxy-Callback-Url`, and how it went. */
-export interface TaskCallback {
-  url: string;
-  state: 'pending' | 'delivered' | 'failed';
-  deliveries: CallbackDelivery[];
-  /** When the next delivery is due while pending. */
-  next_at: string | null;
-}
-
-export interface Task {
-  task_id: string;
-  status: TaskStatus;
-  method: string;
-  /** Path as submitted, query string included, e.g. `/api/report?year=2026`. */
-  path: string;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  is_long_task: boolean;
-  result: TaskResult | null;
-  error: TaskError | null;
-  /** 1-based place in the queue while pending, else null. */
-  queue_position: number | null;
-  /** ISO time the task is expected to start, while pending, else null. */
-  estimated_start_at: string | null;
-  /** Milliseconds spent waiting in the queue (so far, while pending). */
-  queue_ms: number;
-  /** Milliseconds of processing (so far, while processing); null while pending. */
-  duration_ms: number | null;
-  /** Upstream calls made for this task. */
-  attempts: number;
-  /** The task this one runs again (`POST /task/:id/retry`), else null. */
-  retry_of: string | null;
-  /** The latest task that runs this one again, else null. */
-  retried_as: string | null;
-  priority: Priority;
-  /** The tenant it counts for in fair sharing (`--fair-key`), else null. */
-  tenant: string | null;
-  /** It must start by then or end `expired`; null for no deadline. */
-  deadline_at: string | null;
-  /** While pending after a failed attempt: when the next one is due. */
-  next_attempt_at: string | null;
-  /** Upstream calls at most, the first included. */
-  max_attempts: number;
-  /** Every finished upstream call, oldest first. */
-  attempt_history: TaskAttempt[];
-  callback: TaskCallback | null;
-}
-
-/** A task as lists carry it: the result without its body. */
-export interface TaskSummary extends Omit<Task, 'result'> {
-  result: TaskResultSummary | null;
-}
-
-export interface TaskList {
-  tasks: TaskSummary[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-/** How many tasks of each status are held now, and all of them. */
-export type TaskCounts = Record<TaskStatus, number> & { total: number };
-
-export interface Stats {
-  /** Counts of the tasks held now. */
-  tasks: TaskCounts;
-  queue_size: number;
-  max_queue_size: number;
-  max_concurrent: number;
-  num_workers: number;
-  /** min(num_workers, max_concurrent): the most upstream calls that can really be in flight. */
-  effective_concurrency: number;
-  in_flight: number;
-  long_tasks: number;
-  /** Mean processing time of finished tasks, in milliseconds; null before the first. */
-  avg_processing_ms: number | null;
-  /** Totals since start, including tasks since removed. */
-  totals: {
-    submitted: number;
-    completed: number;
-    failed: number;
-    cancelled: number;
-    expired: number;
-    rejected_queue_full: number;
-    removed: number;
-  };
-  /** Where tasks are kept: `memory`, `sqlite` (a file under the data dir) or `redis`. */
-  store: StoreKind;
-  /** What the delivery policy did. */
-  delivery: DeliveryStats;
-  uptime_s: number;
-  started_at: string;
-  target: string;
-  version: string;
-}
-
-export interface DeliveryStats {
-  /** Tasks waiting now for their next attempt after a failed one. */
-  retrying: number;
-  /** Retries scheduled since start. */
-  retries: number;
-  /** Tasks dropped from a full queue for higher-priority ones since start. */
-  shed: number;
-  /** Calls to the target per second at most, and the burst; null without `--max-rps`. */
-  rate_limit: { max_rps: number; burst: number } | null;
-  /** The tenants with the most queued tasks, busiest first (fair sharing). */
-  tenants: Array<{ tenant: string; queued: number; in_flight: number }>;
-  /** Callback deliveries since start. */
-  callbacks: { delivered: number; failed: number };
-}
-
-export const STORE_KINDS = ['memory', 'sqlite', 'redis'] as const;
-export type StoreKind = (typeof STORE_KINDS)[number];
-
-export interface HealthBody {
-  success: true;
-  /** `ok` when the target answers and the store works; `degraded` when either fails. */
-  status: 'ok' | 'degraded' | 'shutting_down';
-  target: { url: string; reachable: boolean; latency_ms: number | null };
-  /** The task store: `available` false with the reason in `message` when it cannot be used. */
-  store: { kind: StoreKind; available: boolean; message: string | null };
-}
-
-export interface SubmitBody {
-  success: true;
-  task_id: string;
-  /** `pending` for a new task; the task's status now when an idempotency key named it. */
-  status: TaskStatus;
-  message: string;
-  data: { task_id: string; status_url: string };
-}
-
-/** Submit request headers the proxy reads and never forwards to the target. */
-export const SUBMIT_HEADERS = {
-  idempotencyKey: 'idempotency-key',
-  prefer: 'prefer',
-} as const;
-
-/** Answer headers of a submission: which preference was applied, and an idempotent replay. */
-export const PREFERENCE_APPLIED_HEADER = 'preference-applied';
-export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
-
-/** Longest `Idempotency-Key` accepted, in characters. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-
-export interface ServiceInfo {
-  name: string;
-  version: string;
-  target: string;
-  endpoints: Array<{ method: string; path: string; description: string }>;
-}
 
 /** Error codes of the proxy's own answers (not of tasks), each with its HTTP status. */
 export const ERROR_CODES = {
@@ -274,17 +152,498 @@ export const ERROR_CODES = {
   internal_error: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
+export const ErrorCodeSchema = StringEnum(Object.keys(ERROR_CODES) as ErrorCode[]);
 
-export interface ErrorBody {
-  success: false;
-  error: ErrorCode;
-  message: string;
-}
+export const STORE_KINDS = ['memory', 'sqlite', 'redis'] as const;
+export const StoreKindSchema = StringEnum(STORE_KINDS, {
+  description: 'where tasks are kept: memory, sqlite (a file under the data dir) or redis',
+});
+export type StoreKind = Static<typeof StoreKindSchema>;
+
+export const HEALTH_STATUSES = ['ok', 'degraded', 'shutting_down'] as const;
+
+/** `X-Proxy-Priority`: served high first, FIFO within a level. */
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export const PrioritySchema = StringEnum(PRIORITIES, {
+  description: 'X-Proxy-Priority: served high first, FIFO within a level',
+});
+export type Priority = Static<typeof PrioritySchema>;
+
+export const CALLBACK_STATES = ['pending', 'delivered', 'failed'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Tasks.
+// ---------------------------------------------------------------------------------------------
+
+const resultSummaryFields = {
+  status_code: Type.Integer({ description: "the target's HTTP status code" }),
+  headers: HeaderMap(
+    'response headers as the target sent them (lower-case names; repeated headers as arrays)',
+  ),
+  body_encoding: BodyEncodingSchema,
+  body_bytes: Count('size of the body as the target sent it, in bytes'),
+};
+
+/** The target's answer, kept whatever its status code. */
+export const TaskResultSchema = Type.Object(
+  {
+    ...resultSummaryFields,
+    body: Type.Unknown({
+      description: 'the body: parsed JSON, a string, or base64, as body_encoding says',
+    }),
+  },
+  { description: "the target's answer, kept whatever its status code" },
+);
+export type TaskResult = Static<typeof TaskResultSchema>;
+
+/** A result as lists carry it: everything but the body, which `GET /task/:id` gives. */
+export const TaskResultSummarySchema = Type.Object(resultSummaryFields, {
+  description: "the target's answer without its body (GET /task/:id has the body)",
+});
+export type TaskResultSummary = Static<typeof TaskResultSummarySchema>;
+
+/** One upstream call of a task. */
+export const TaskAttemptSchema = Type.Object(
+  {
+    attempt: Type.Integer({ minimum: 1, description: '1 for the first call' }),
+    started_at: IsoTime('when this call started'),
+    finished_at: IsoTime('when it ended'),
+    outcome: StringEnum(TERMINAL_STATUSES, {
+      description: 'the status this call would have given the task',
+    }),
+    status_code: Nullable(
+      Type.Integer({ description: "the target's status code, if it answered" }),
+    ),
+    error_code: Nullable(TaskErrorCodeSchema),
+    retry_at: Nullable(IsoTime('when the next attempt was due, when this one was retried')),
+  },
+  { description: 'one finished upstream call of the task' },
+);
+export type TaskAttempt = Static<typeof TaskAttemptSchema>;
+
+/** One POST of the finished task to its callback URL. */
+export const CallbackDeliverySchema = Type.Object({
+  attempt: Type.Integer({ minimum: 1 }),
+  at: IsoTime('when this delivery was made'),
+  ok: Type.Boolean({ description: 'the callback URL answered 2xx' }),
+  status_code: Nullable(Type.Integer()),
+  error: Nullable(Type.String({ description: 'why no answer came (refused, timeout, ...)' })),
+});
+export type CallbackDelivery = Static<typeof CallbackDeliverySchema>;
+
+/** The callback a caller asked for with `X-Proxy-Callback-Url`, and how it went. */
+export const TaskCallbackSchema = Type.Object(
+  {
+    url: Type.String(),
+    state: StringEnum(CALLBACK_STATES),
+    deliveries: Type.Array(CallbackDeliverySchema),
+    next_at: Nullable(IsoTime('when the next delivery is due, while pending')),
+  },
+  { description: 'the callback asked for with X-Proxy-Callback-Url, and how it went' },
+);
+export type TaskCallback = Static<typeof TaskCallbackSchema>;
+
+export const TaskErrorSchema = Type.Object(
+  { code: TaskErrorCodeSchema, message: Type.String() },
+  { description: "why the task failed, when it is not just the target's status code" },
+);
+export type TaskError = Static<typeof TaskErrorSchema>;
+
+/** Every field of a task but its result, which a list and a single read carry differently. */
+const taskFields = {
+  task_id: Uuid('the task id (a random v4 UUID)'),
+  status: TaskStatusSchema,
+  method: Type.String({ description: 'HTTP method as submitted' }),
+  path: Type.String({
+    description: 'path as submitted, query string included, e.g. /api/report?year=2026',
+  }),
+  created_at: IsoTime('when the task was admitted (ISO 8601, UTC)'),
+  started_at: Nullable(IsoTime('when its latest upstream call started; null before')),
+  completed_at: Nullable(IsoTime('when it finished; null before')),
+  is_long_task: Type.Boolean({
+    description: 'processing for longer than --long-task-threshold (nothing interrupts it)',
+  }),
+  error: Nullable(TaskErrorSchema),
+  queue_position: Nullable(
+    Type.Integer({
+      minimum: 1,
+      description: '1-based place in the queue while pending, else null',
+    }),
+  ),
+  estimated_start_at: Nullable(IsoTime('when it is expected to start, while pending, else null')),
+  queue_ms: Type.Number({
+    minimum: 0,
+    description: 'milliseconds spent waiting in the queue (so far, while pending)',
+  }),
+  duration_ms: Nullable(
+    Type.Number({
+      minimum: 0,
+      description: 'milliseconds of processing (so far, while processing); null while pending',
+    }),
+  ),
+  attempts: Count('upstream calls made for this task'),
+  retry_of: Nullable(Uuid('the task this one runs again (POST /task/:id/retry), else null')),
+  retried_as: Nullable(Uuid('the latest task that runs this one again, else null')),
+  priority: PrioritySchema,
+  tenant: Nullable(
+    Type.String({
+      description: 'the tenant it counts for in fair sharing (--fair-key), else null',
+    }),
+  ),
+  deadline_at: Nullable(IsoTime('it must start by then or end expired; null for no deadline')),
+  next_attempt_at: Nullable(
+    IsoTime('while pending after a failed attempt: when the next one is due, else null'),
+  ),
+  max_attempts: Type.Integer({
+    minimum: 1,
+    description: 'upstream calls at most, the first included',
+  }),
+  attempt_history: Type.Array(TaskAttemptSchema, {
+    description: 'every finished upstream call, oldest first',
+  }),
+  callback: Nullable(TaskCallbackSchema),
+};
+
+export const TaskSchema = Type.Object({ ...taskFields, result: Nullable(TaskResultSchema) });
+export type Task = Static<typeof TaskSchema>;
+
+/** A task as lists carry it: the result without its body. */
+export const TaskSummarySchema = Type.Object({
+  ...taskFields,
+  result: Nullable(TaskResultSummarySchema),
+});
+export type TaskSummary = Static<typeof TaskSummarySchema>;
+
+export const TaskListSchema = Type.Object({
+  tasks: Type.Array(TaskSummarySchema, { description: 'newest first' }),
+  total: Count('tasks that match the filter, in all'),
+  limit: Count(),
+  offset: Count(),
+});
+export type TaskList = Static<typeof TaskListSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Stats and health.
+// ---------------------------------------------------------------------------------------------
+
+type CountFields = { [S in TaskStatus]: Type.TInteger } & { total: Type.TInteger };
+const countFields = Object.fromEntries([
+  ...TASK_STATUSES.map((status) => [status, Count()]),
+  ['total', Count()],
+]) as CountFields;
+
+/** How many tasks of each status are held now, and all of them. */
+export const TaskCountsSchema = Type.Object(countFields, {
+  description: 'counts of the tasks held now, by status',
+});
+export type TaskCounts = Static<typeof TaskCountsSchema>;
+
+export const DeliveryStatsSchema = Type.Object(
+  {
+    retrying: Count('tasks waiting now for their next attempt after a failed one'),
+    retries: Count('retries scheduled since start'),
+    shed: Count('tasks dropped from a full queue for higher-priority ones since start'),
+    rate_limit: Nullable(
+      Type.Object(
+        { max_rps: Type.Number({ exclusiveMinimum: 0 }), burst: Count() },
+        { description: 'calls to the target per second at most, and the burst' },
+      ),
+      { description: 'null without --max-rps' },
+    ),
+    tenants: Type.Array(
+      Type.Object({ tenant: Type.String(), queued: Count(), in_flight: Count() }),
+      { description: 'the tenants with the most queued tasks, busiest first (fair sharing)' },
+    ),
+    callbacks: Type.Object(
+      { delivered: Count(), failed: Count() },
+      { description: 'callback deliveries since start' },
+    ),
+  },
+  { description: 'what the delivery policy did' },
+);
+export type DeliveryStats = Static<typeof DeliveryStatsSchema>;
+
+export const StatsSchema = Type.Object({
+  tasks: TaskCountsSchema,
+  queue_size: Count('tasks waiting in the queue'),
+  max_queue_size: Count(),
+  max_concurrent: Count(),
+  num_workers: Count(),
+  effective_concurrency: Count(
+    'min(num_workers, max_concurrent): the most upstream calls that can really be in flight',
+  ),
+  in_flight: Count('upstream calls in flight'),
+  long_tasks: Count('tasks processing for longer than the long-task threshold'),
+  avg_processing_ms: Nullable(
+    Type.Number({
+      description: 'mean processing time of finished tasks, in ms; null before the first',
+    }),
+  ),
+  totals: Type.Object(
+    {
+      submitted: Count(),
+      completed: Count(),
+      failed: Count(),
+      cancelled: Count(),
+      expired: Count(),
+      rejected_queue_full: Count(),
+      removed: Count(),
+    },
+    { description: 'what this process did since it started, including tasks since removed' },
+  ),
+  store: StoreKindSchema,
+  delivery: DeliveryStatsSchema,
+  uptime_s: Type.Number({ minimum: 0 }),
+  started_at: IsoTime('when this process started'),
+  target: Type.String({ description: 'the target URL' }),
+  version: Type.String(),
+});
+export type Stats = Static<typeof StatsSchema>;
+
+export const HealthBodySchema = Type.Object({
+  success: Type.Literal(true),
+  status: StringEnum(HEALTH_STATUSES, {
+    description: 'ok when the target answers and the store works; degraded when either fails',
+  }),
+  target: Type.Object({
+    url: Type.String(),
+    reachable: Type.Boolean(),
+    latency_ms: Nullable(Type.Number()),
+  }),
+  store: Type.Object(
+    {
+      kind: StoreKindSchema,
+      available: Type.Boolean(),
+      message: Nullable(Type.String({ description: 'why the store cannot be used; else null' })),
+    },
+    { description: 'the task store' },
+  ),
+});
+export type HealthBody = Static<typeof HealthBodySchema>;
+
+export const ServiceInfoSchema = Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  target: Type.String(),
+  endpoints: Type.Array(
+    Type.Object({ method: Type.String(), path: Type.String(), description: Type.String() }),
+  ),
+});
+export type ServiceInfo = Static<typeof ServiceInfoSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Envelopes: every answer has `success`.
+// ---------------------------------------------------------------------------------------------
+
+export const SubmitBodySchema = Type.Object({
+  success: Type.Literal(true),
+  task_id: Uuid('the new task (or, for a known Idempotency-Key, the existing one)'),
+  status: TaskStatusSchema,
+  message: Type.String(),
+  data: Type.Object({ task_id: Uuid('the task id'), status_url: Type.String() }),
+});
+export type SubmitBody = Static<typeof SubmitBodySchema>;
+
+export const ErrorBodySchema = Type.Object(
+  {
+    success: Type.Literal(false),
+    error: ErrorCodeSchema,
+    message: Type.String({ description: 'for people' }),
+  },
+  { description: 'every error answer of the proxy itself' },
+);
+export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 export interface DataBody<T> {
   success: true;
   data: T;
 }
 
-/** Longest `GET /task/:id?wait=` the server honours, in seconds. */
+/** The `{success: true, data}` envelope around `data`. */
+export function DataBodySchema<T extends Type.TSchema>(data: T) {
+  return Type.Object({ success: Type.Literal(true), data });
+}
+
+export const TaskBodySchema = DataBodySchema(TaskSchema);
+export const TaskListBodySchema = DataBodySchema(TaskListSchema);
+export const StatsBodySchema = DataBodySchema(StatsSchema);
+export const ServiceInfoBodySchema = DataBodySchema(ServiceInfoSchema);
+export const CleanupSchema = Type.Object({ removed: Count('finished tasks removed') });
+export const CleanupBodySchema = DataBodySchema(CleanupSchema);
+
+// ---------------------------------------------------------------------------------------------
+// Requests: path parameters, queries (every number bounded on both sides), headers.
+// ---------------------------------------------------------------------------------------------
+
+const UUID_PATTERN =
+  '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+export const TaskParamsSchema = Type.Object({
+  id: Type.String({ pattern: UUID_PATTERN, description: 'the task id' }),
+});
+
+/** Longest `GET /task/:id?wait=` (and `Prefer: wait=`) the server honours, in seconds. */
 export const MAX_WAIT_SECONDS = 60;
+
+export const TaskQuerySchema = Type.Object({
+  wait: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: MAX_WAIT_SECONDS,
+      description: `hold the answer up to this many seconds until the task finishes (at most ${MAX_WAIT_SECONDS})`,
+    }),
+  ),
+});
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+/**
+ * Exact as an integer; a page past the end is empty, and no page costs more than walking the
+ * tasks held, so a bigger offset needs no smaller bound.
+ */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+
+export const ListQuerySchema = Type.Object({
+  status: Type.Optional(TaskStatusSchema),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+  ),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 })),
+});
+
+export const DEFAULT_CLEANUP_AGE_HOURS = 24;
+/** A hundred years: older than any task a proxy can hold. */
+export const MAX_CLEANUP_AGE_HOURS = 876_000;
+
+export const CleanupQuerySchema = Type.Object({
+  max_age_hours: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: MAX_CLEANUP_AGE_HOURS,
+      default: DEFAULT_CLEANUP_AGE_HOURS,
+      description: 'remove finished tasks that finished longer ago than this',
+    }),
+  ),
+});
+
+/** `?status=a,b`: a comma-separated list of task statuses. */
+export const EventsQuerySchema = Type.Object({
+  status: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      pattern: `^(${TASK_STATUSES.join('|')})(,(${TASK_STATUSES.join('|')}))*$`,
+      description: 'only transitions into these statuses (comma-separated)',
+    }),
+  ),
+});
+
+/**
+ * Submit request headers the proxy reads and never forwards to the target. The tenant header of
+ * fair sharing is not here: `--fair-key header:NAME` names it.
+ */
+export const SUBMIT_HEADERS = {
+  idempotencyKey: 'idempotency-key',
+  prefer: 'prefer',
+  priority: 'x-proxy-priority',
+  maxAttempts: 'x-proxy-max-attempts',
+  maxQueueTime: 'x-proxy-max-queue-time',
+  timeout: 'x-proxy-timeout',
+  callbackUrl: 'x-proxy-callback-url',
+} as const;
+
+/** Answer headers of a submission: which preference was applied, and an idempotent replay. */
+export const PREFERENCE_APPLIED_HEADER = 'preference-applied';
+export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
+/** On every `GET /task/:id` answer: the longest `?wait=` honoured, in seconds. */
+export const WAIT_MAX_HEADER = 'x-proxy-wait-max';
+/** On `GET /task/:id/result`: which task the replayed answer belongs to. */
+export const TASK_ID_HEADER = 'x-proxy-task-id';
+/** Event streams resume after the event id a client sends back in this header. */
+export const LAST_EVENT_ID_HEADER = 'last-event-id';
+
+/** Longest `Idempotency-Key` accepted, in characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/**
+ * What the submit headers mean, for the OpenAPI document. The server reads them itself (its
+ * own errors name the header), so no route validates against these.
+ */
+export const SubmitHeadersSchema = Type.Object({
+  [SUBMIT_HEADERS.idempotencyKey]: Type.Optional(
+    Type.String({
+      description:
+        `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, bare or quoted: the same ` +
+        'key with the same request answers the existing task; with another request, 422 ' +
+        'idempotency_key_reused',
+    }),
+  ),
+  [SUBMIT_HEADERS.prefer]: Type.Optional(
+    Type.String({
+      description:
+        `wait=N (at most ${MAX_WAIT_SECONDS}): answer 200 with the finished task if it finishes ` +
+        'within N s, else 202; respond-async. Preference-Applied says which was applied',
+    }),
+  ),
+  [SUBMIT_HEADERS.priority]: Type.Optional(PrioritySchema),
+  [SUBMIT_HEADERS.maxAttempts]: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]+$',
+      description: 'upstream calls at most (≥ 1), never more than the server allows',
+    }),
+  ),
+  [SUBMIT_HEADERS.maxQueueTime]: Type.Optional(
+    Type.String({
+      description:
+        'seconds (> 0, decimals allowed) the task may wait to start, else it ends expired; ' +
+        "never longer than the server's --max-queue-time",
+    }),
+  ),
+  [SUBMIT_HEADERS.timeout]: Type.Optional(
+    Type.String({
+      description: "seconds (> 0) each upstream call may take, never longer than the server's",
+    }),
+  ),
+  [SUBMIT_HEADERS.callbackUrl]: Type.Optional(
+    Type.String({
+      description:
+        'POST the finished task here (signed); the origin must be one --callback-allow lists, ' +
+        'else 400 callback_not_allowed',
+    }),
+  ),
+});
+
+export const EventStreamHeadersSchema = Type.Object({
+  [LAST_EVENT_ID_HEADER]: Type.Optional(
+    Type.String({ description: 'resume after this event id (sent back by EventSource)' }),
+  ),
+});
+
+/**
+ * A task's transitions: created, started (its call to the target began), retrying (a failed call
+ * will be made again, after a backoff), finished (any end: completed, failed, cancelled,
+ * expired), requeued (put back in the queue after an interrupted call), removed (cleanup or the
+ * --max-tasks bound dropped finished tasks). Event streams carry all but `removed`, which is about
+ * many tasks at once and names none.
+ */
+export const TASK_EVENT_TYPES = [
+  'created',
+  'started',
+  'retrying',
+  'finished',
+  'requeued',
+  'removed',
+] as const;
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+
+/** The transitions event streams carry, one task each. */
+export type StreamedTaskEventType = Exclude<TaskEventType, 'removed'>;
+const STREAMED_TASK_EVENT_TYPES = TASK_EVENT_TYPES.filter(
+  (type): type is StreamedTaskEventType => type !== 'removed',
+);
+
+/**
+ * The `event:` names of `GET /events` (the transition) and `GET /task/:id/events` (`task`);
+ * `reset` says events were missed: read the state afresh.
+ */
+export const STREAM_EVENTS = [...STREAMED_TASK_EVENT_TYPES, 'task', 'reset'] as const;
+export type StreamEvent = StreamedTaskEventType | 'task' | 'reset';

@@ -80,7 +80,7 @@ async function node(args: string[]): Promise<unknown> {
 }
 
 describe('the packed tarball, installed in an empty folder', () => {
-  it('holds the build and the README, and depends on ky and eventsource-parser alone', async () => {
+  it('holds the build and the README, and depends on ky, eventsource-parser and TypeBox alone', async () => {
     const installed = join(appDir, 'node_modules', 'proxy-client');
     expect((await readdir(installed)).sort()).toEqual([
       'LICENSE',
@@ -90,7 +90,11 @@ describe('the packed tarball, installed in an empty folder', () => {
       'wire',
     ]);
     const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['eventsource-parser', 'ky']);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      'eventsource-parser',
+      'ky',
+      'typebox',
+    ]);
     expect(manifest).toMatchObject({
       license: 'MIT',
       repository: { type: 'git', directory: 'packages/proxy-client' },
@@ -161,12 +165,18 @@ describe('the packed tarball, installed in an empty folder', () => {
         return result.text() + (await client.retryTask(submission.taskId)).taskId;
       }
       // @ts-expect-error wrong option type must be caught, proving the types are not any
-      new ProxyClient({ baseUrl: 1 });`;
+      new ProxyClient({ baseUrl: 1 });
+      // The wire types are derived from TypeBox schemas; they must be exact, not any.
+      // @ts-expect-error not a task status
+      export const status: Task['status'] = 'paused';
+      // @ts-expect-error queue_size is a number
+      export const stats: Pick<Stats, 'queue_size'> = { queue_size: '7' };`;
   const imports = `
       import { ProxyClient, isQueueFullError, isTaskFinishedError, type Hooks, type ProxyErrorCode, type RawResult, type Submission, type Task, type WaitOptions } from 'proxy-client';
       import { TASK_STATUSES, type Stats } from 'proxy-client/wire';`;
-  // Each project as a user sets it up; skipLibCheck off, so the package's own .d.ts / .d.cts are
-  // checked too (a .d.cts importing ESM-only ky types fails here with TS1479).
+  // Each project as a user sets it up. skipLibCheck is on, as in most projects: off, tsc spends
+  // half a minute checking TypeBox's own declarations. What skipLibCheck would hide in ours
+  // (a .d.cts importing ESM-only types, TS1479) has a test of its own below.
   const projects: Record<
     string,
     { type?: string; files: Record<string, string>; compilerOptions: Record<string, string> }
@@ -207,7 +217,7 @@ describe('the packed tarball, installed in an empty folder', () => {
     const compilerOptions = {
       strict: true,
       noEmit: true,
-      skipLibCheck: false,
+      skipLibCheck: true,
       target: 'es2022',
       lib: ['es2022', 'dom'],
       types: [],
@@ -221,6 +231,18 @@ describe('the packed tarball, installed in an empty folder', () => {
       (error: { stdout: string }) => error,
     );
     expect(result.stdout).toBe('');
+  });
+
+  it('has CommonJS declarations that load ESM-only TypeBox types as ES module types', async () => {
+    // Without `resolution-mode`, a CommonJS project with skipLibCheck off gets TS1479 / TS1542.
+    const dist = join(appDir, 'node_modules', 'proxy-client', 'dist');
+    for (const file of ['index.d.cts', 'wire.d.cts']) {
+      const imports = (await readFile(join(dist, file), 'utf8')).match(/^import .*'typebox'.*$/gm);
+      if (file === 'wire.d.cts') expect(imports).not.toBeNull();
+      for (const line of imports ?? []) {
+        expect(line, file).toMatch(/^import type .* with \{ 'resolution-mode': 'import' \};$/);
+      }
+    }
   });
 
   it('passes publint, strict, on the very tarball', async () => {

@@ -4,6 +4,7 @@ import { isConfigError, type ProxyConfig } from './config/config.js';
 import { parseConfig } from './config/parse-config.js';
 import { isDataDirError } from './engine/sqlite/data-dir.js';
 import type { RecoveryReport } from './engine/task-backend.js';
+import { logStreamFor } from './logging/log-stream.js';
 import { buildServer, shutdownServer } from './server.js';
 
 /** Past the grace period, closing may take this long before the process gives up waiting. */
@@ -27,7 +28,8 @@ async function main(): Promise<number> {
   const { config } = parsed;
   for (const warning of parsed.warnings)
     process.stderr.write(`proxy-server: warning: ${warning}\n`);
-  const app = buildServer(config);
+  const logStream = await logStreamFor(config.logFormat, process.stdout, process.env);
+  const app = buildServer(config, logStream ? { logStream } : {});
   try {
     await app.listen({ host: config.listenHost, port: config.listenPort });
   } catch (error) {

@@ -7,16 +7,24 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import { pino } from 'pino';
-import type { ErrorCode } from 'proxy-client/wire';
+import {
+  type ErrorCode,
+  IDEMPOTENT_REPLAYED_HEADER,
+  PREFERENCE_APPLIED_HEADER,
+  TASK_ID_HEADER,
+  WAIT_MAX_HEADER,
+} from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
 import { errorBody, sendError, statusOf } from './errors.js';
+import { createLogger, type LogStream } from './logging/logger.js';
+import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
 import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import { eventRoutes } from './routes/events.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { refuseBody } from './routes/raw-body.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
@@ -24,19 +32,20 @@ import { taskRoutes } from './routes/task.js';
 import { taskControlRoutes } from './routes/task-control.js';
 import { taskResultRoutes } from './routes/task-result.js';
 import { tasksRoutes } from './routes/tasks.js';
+import { UI_PATH, uiRoutes } from './ui/ui-routes.js';
 
 export interface ServerDeps extends ProxyDeps {
   /** Where log lines go instead of stdout (one JSON object per line). */
-  logStream?: { write(line: string): void };
+  logStream?: LogStream;
 }
 
 const CORS_EXPOSED_HEADERS = [
   'location',
   'retry-after',
-  'x-proxy-wait-max',
-  'preference-applied',
-  'idempotent-replayed',
-  'x-proxy-task-id',
+  WAIT_MAX_HEADER,
+  PREFERENCE_APPLIED_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  TASK_ID_HEADER,
 ];
 /** Submissions take any method, so a browser may preflight any of them. */
 const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -46,9 +55,7 @@ const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
  * Closing it cuts calls in flight off at once; `shutdownServer` gives them time to finish.
  */
 export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): FastifyInstance {
-  const log: FastifyBaseLogger = deps.logStream
-    ? pino({ level: config.logLevel }, deps.logStream)
-    : pino({ level: config.logLevel });
+  const log: FastifyBaseLogger = createLogger(config.logLevel, deps.logStream);
   // The proxy logs one line per task transition through `log`. Fastify itself only gets the
   // logger at debug and trace, to log each request: given any logger, it adds response listeners
   // and a logger per request, about a tenth of the cost of a submission, even with request
@@ -108,7 +115,11 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
         ),
     });
   }
-  if (config.apiKey !== null) app.register(auth, { apiKey: config.apiKey });
+  if (config.apiKey !== null) {
+    app.register(auth, { apiKey: config.apiKey, isOpen: (route) => isOpenRoute(config, route) });
+  }
+  // Before the routes: the OpenAPI document collects them as they are added.
+  app.register(openapi, { config });
   app.register(serviceRoutes);
   app.register(taskRoutes);
   app.register(taskControlRoutes);
@@ -116,7 +127,22 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.register(eventRoutes);
   app.register(tasksRoutes);
   app.register(submitRoutes);
+  app.register(metricsRoutes);
+  app.register(uiRoutes);
   return app;
+}
+
+/**
+ * Routes served without the API key besides /health: the dashboard's page and files (no data in
+ * them: the page calls the API with the key), and those a flag opens.
+ */
+function isOpenRoute(config: ProxyConfig, route: string): boolean {
+  if (route === UI_PATH || route.startsWith(`${UI_PATH}/`)) return true;
+  if (route === '/metrics') return config.publicMetrics;
+  if (route === OPENAPI_PATH || route === DOCS_PREFIX || route.startsWith(`${DOCS_PREFIX}/`)) {
+    return config.publicDocs;
+  }
+  return false;
 }
 
 /**

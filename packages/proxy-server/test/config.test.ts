@@ -37,6 +37,10 @@ describe('parseConfig', () => {
       apiKey: null,
       corsOrigins: null,
       logLevel: 'info',
+      logFormat: 'auto',
+      publicMetrics: false,
+      metricsInstance: null,
+      publicDocs: false,
       store: {
         kind: 'sqlite',
         dataDir: '/home/ada/.local/state/proxy-server',
@@ -174,6 +178,11 @@ describe('parseConfig', () => {
     [['--cors-origin', '*'], { corsOrigins: ['*'] }],
     [['--api-key', 's3cret'], { apiKey: 's3cret' }],
     [['--log-level', 'WARN'], { logLevel: 'warn' }],
+    [['--log-format', 'json'], { logFormat: 'json' }],
+    [['--log-format', 'Pretty'], { logFormat: 'pretty' }],
+    [['--public-metrics'], { publicMetrics: true }],
+    [['--public-docs'], { publicDocs: true }],
+    [['--metrics-instance', 'proxy-a:8080'], { metricsInstance: 'proxy-a:8080' }],
     [['--listen-port', '0'], { listenPort: 0 }],
     [['--listen-host', '::'], { listenHost: '::' }],
     [['--listen-host', '[::1]'], { listenHost: '::1' }],
@@ -240,6 +249,11 @@ describe('parseConfig', () => {
       ['--api-key', 'has space'],
       "--api-key must be a non-empty key without spaces, got 'has space'",
     ],
+    [['--log-format', 'xml'], "--log-format must be one of auto, json, pretty, got 'xml'"],
+    [
+      ['--metrics-instance', 'two\nlines'],
+      "--metrics-instance must be a name of 1 to 128 printable characters, got 'two lines'",
+    ],
     [['--max-concurent', '3'], "unknown option '--max-concurent' (Did you mean --max-concurrent?)"],
     [['--max-concurrent'], "option '--max-concurrent <n>' argument missing"],
     [['extra'], 'too many arguments. Expected 0 arguments but got 1.'],
@@ -257,6 +271,17 @@ describe('parseConfig', () => {
     expect(errorOf(['--target-host', 'h'], { PROXY_REQUEUE_INTERRUPTED: 'maybe' })).toBe(
       "PROXY_REQUEUE_INTERRUPTED (--requeue-interrupted) must be true or false, got 'maybe'",
     );
+  });
+
+  it('reads the switches --public-metrics and --public-docs from their env twins', () => {
+    const env = { PROXY_PUBLIC_METRICS: 'yes', PROXY_PUBLIC_DOCS: 'on' };
+    expect(run(['--target-host', 'h'], env)).toMatchObject({
+      publicMetrics: true,
+      publicDocs: true,
+    });
+    expect(
+      run(['--target-host', 'h'], { PROXY_METRICS_INSTANCE: 'b', PROXY_LOG_FORMAT: 'json' }),
+    ).toMatchObject({ metricsInstance: 'b', logFormat: 'json' });
   });
 
   it('warns when the user set workers or concurrency and the two differ, not on the defaults', () => {

@@ -1,12 +1,12 @@
-import type { TaskSummary } from '../wire.js';
+import { TASK_EVENT_TYPES, type TaskEventType, type TaskSummary } from '../wire.js';
 
 /**
- * The transitions `GET /events` reports: a task was created, started (its call to the target
- * began), finished (any end: completed, failed, cancelled, expired), or requeued (put back in the
- * queue after an interrupted call).
+ * The transitions, from the wire contract: created, started, retrying (a failed call will be made
+ * again after a backoff), finished (any end), requeued, removed. `GET /events` carries all but
+ * `removed`, which concerns finished tasks in bulk; it is listed so that a switch over the type
+ * covers the contract's whole vocabulary.
  */
-export const TASK_EVENT_TYPES = ['created', 'started', 'finished', 'requeued'] as const;
-export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+export { TASK_EVENT_TYPES, type TaskEventType };
 
 /** One task's transition, as `watchEvents` yields it. */
 export interface TaskChangeEvent {

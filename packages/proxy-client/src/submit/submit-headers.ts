@@ -1,12 +1,10 @@
-import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_WAIT_SECONDS, SUBMIT_HEADERS } from '../wire.js';
-
-/** Priorities a submission may ask for: served high first, FIFO within a level. */
-export const PRIORITIES = ['high', 'normal', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-
-/** Submit headers the proxy reads and never forwards, besides those of the wire contract. */
-const PRIORITY_HEADER = 'x-proxy-priority';
-const CALLBACK_URL_HEADER = 'x-proxy-callback-url';
+import {
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_WAIT_SECONDS,
+  PRIORITIES,
+  type Priority,
+  SUBMIT_HEADERS,
+} from '../wire.js';
 
 /** What a submission asks of the proxy itself, as opposed to what it forwards to the target. */
 export interface SubmitControls {
@@ -30,9 +28,11 @@ export function controlHeaders(controls: SubmitControls): Record<string, string>
   if (controls.waitSeconds !== undefined && controls.waitSeconds > 0) {
     headers[SUBMIT_HEADERS.prefer] = `wait=${controls.waitSeconds}`;
   }
-  if (controls.priority !== undefined) headers[PRIORITY_HEADER] = checkPriority(controls.priority);
+  if (controls.priority !== undefined) {
+    headers[SUBMIT_HEADERS.priority] = checkPriority(controls.priority);
+  }
   if (controls.callbackUrl !== undefined) {
-    headers[CALLBACK_URL_HEADER] = checkCallbackUrl(controls.callbackUrl);
+    headers[SUBMIT_HEADERS.callbackUrl] = checkCallbackUrl(controls.callbackUrl);
   }
   return headers;
 }

@@ -33,6 +33,14 @@ export interface ProxyConfig {
   /** Origins allowed by CORS; null turns CORS off, `['*']` allows any origin. */
   corsOrigins: string[] | null;
   logLevel: LogLevel;
+  /** JSON lines, readable lines, or readable on a terminal and JSON otherwise. */
+  logFormat: LogFormat;
+  /** `GET /metrics` is served without the API key. */
+  publicMetrics: boolean;
+  /** The `instance` label of this process's own metrics; null: `<hostname>:<listen port>`. */
+  metricsInstance: string | null;
+  /** `GET /openapi.json` and `/docs` are served without the API key. */
+  publicDocs: boolean;
   /** Where tasks are kept. */
   store: StoreConfig;
   /**
@@ -97,6 +105,9 @@ export type StoreChoice = (typeof STORE_CHOICES)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** `min(numWorkers, maxConcurrent)`: the most upstream calls that can really be in flight. */
 export function effectiveConcurrency(config: Pick<ProxyConfig, 'numWorkers' | 'maxConcurrent'>) {

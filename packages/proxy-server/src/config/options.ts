@@ -3,6 +3,8 @@ import { SQLITE_SYNCHRONOUS, type SqliteSynchronous } from '../engine/sqlite/sql
 import {
   type CallbackOrigin,
   type FairKey,
+  LOG_FORMATS,
+  type LogFormat,
   type LogLevel,
   STORE_CHOICES,
   type StoreChoice,
@@ -48,6 +50,15 @@ export interface OptionSpec<T> {
 }
 
 const spec = <T>(option: OptionSpec<T>): OptionSpec<T> => option;
+
+/** A Prometheus label value people can read: printable, one line, at most 128 characters. */
+const instanceName: ValueParser<string> = {
+  expected: 'a name of 1 to 128 printable characters',
+  parse(raw) {
+    const name = raw.trim();
+    return /^[\x21-\x7e][\x20-\x7e]{0,127}$/.test(name) ? name : undefined;
+  },
+};
 
 const MIB = 1024 * 1024;
 
@@ -329,6 +340,40 @@ export const OPTIONS = {
     parser: logLevel,
     default: 'info',
     defaultText: 'info',
+  }),
+  logFormat: spec<LogFormat>({
+    name: 'log-format',
+    arg: '<format>',
+    env: 'PROXY_LOG_FORMAT',
+    help: 'json (one object per line), pretty (readable lines), or auto: pretty when stdout is a terminal, else json',
+    parser: oneOf(LOG_FORMATS),
+    default: 'auto',
+    defaultText: 'auto',
+  }),
+  publicMetrics: spec({
+    name: 'public-metrics',
+    arg: '',
+    env: 'PROXY_PUBLIC_METRICS',
+    help: 'serve GET /metrics without the API key (for a Prometheus that cannot send one)',
+    parser: boolean,
+    default: false,
+  }),
+  metricsInstance: spec<string | null>({
+    name: 'metrics-instance',
+    arg: '<name>',
+    env: 'PROXY_METRICS_INSTANCE',
+    help: "the instance label of this process's own metrics in GET /metrics",
+    parser: instanceName,
+    default: null,
+    defaultText: '<hostname>:<listen port>',
+  }),
+  publicDocs: spec({
+    name: 'public-docs',
+    arg: '',
+    env: 'PROXY_PUBLIC_DOCS',
+    help: 'serve GET /openapi.json and the API reference at /docs without the API key',
+    parser: boolean,
+    default: false,
   }),
   store: spec<StoreChoice>({
     name: 'store',

@@ -107,6 +107,10 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     apiKey: read(OPTIONS.apiKey),
     corsOrigins: read(OPTIONS.corsOrigin),
     logLevel: read(OPTIONS.logLevel),
+    logFormat: read(OPTIONS.logFormat),
+    publicMetrics: read(OPTIONS.publicMetrics),
+    metricsInstance: read(OPTIONS.metricsInstance),
+    publicDocs: read(OPTIONS.publicDocs),
     store: storeOf(
       read(OPTIONS.store),
       read(OPTIONS.dataDir),

@@ -1,5 +1,6 @@
 import type {
   BodyEncoding,
+  Priority,
   TaskError,
   TaskErrorCode,
   TaskStatus,
@@ -43,9 +44,8 @@ export interface TaskOutcome {
   retryAfterMs?: number | null;
 }
 
-/** Served first to last; FIFO within a level. */
-export const PRIORITIES = ['high', 'normal', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+/** Served first to last; FIFO within a level. The wire contract names them. */
+export { PRIORITIES, type Priority } from 'proxy-client/wire';
 
 /** How one task is delivered, decided at admission from the flags and the caller's headers. */
 export interface TaskPolicy {

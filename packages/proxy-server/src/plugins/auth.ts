@@ -4,6 +4,8 @@ import { sendError } from '../errors.js';
 
 export interface AuthOptions {
   apiKey: string;
+  /** Routes (by their URL pattern) served without the key besides /health. */
+  isOpen?: (route: string) => boolean;
 }
 
 const OPEN_ROUTES = new Set(['/health']);
@@ -16,11 +18,11 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  * first so the comparison is constant-time and never leaks the key's length.
  */
 export const auth = fp<AuthOptions>(
-  async (app, { apiKey }) => {
+  async (app, { apiKey, isOpen = () => false }) => {
     const expected = digest(apiKey);
     app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.url !== undefined && OPEN_ROUTES.has(request.routeOptions.url))
-        return;
+      const route = request.routeOptions.url;
+      if (route !== undefined && (OPEN_ROUTES.has(route) || isOpen(route))) return;
       const token = BEARER.exec(request.headers.authorization ?? '')?.[1]?.trim();
       if (token !== undefined && timingSafeEqual(digest(token), expected)) return;
       return sendError(reply, 'unauthorized', undefined, { 'www-authenticate': 'Bearer' });

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { ErrorCode } from 'proxy-client/wire';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { isProxyHttpError, sendError } from '../errors.js';
+import { requestFields } from '../logging/logger.js';
 import { validationMessage } from './validation-message.js';
 
 /** Seconds a client waits before trying again when the store failed: it usually comes back. */
@@ -27,7 +28,7 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
         return sendError(reply, error.code, error.message, error.headers);
       if (isStoreUnavailableError(error)) {
         log.warn(
-          { err: error, method: request.method, url: request.url },
+          { reqId: request.id, err: error, ...requestFields(request) },
           'task store unavailable',
         );
         return sendError(reply, 'store_unavailable', error.message, {
@@ -45,13 +46,16 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
         return sendError(reply, code, `Task id '${id}' is not a UUID`);
       }
       if (error.code === 'ECONNRESET' && request.raw.socket?.destroyed) {
-        log.debug({ method: request.method, url: request.url }, 'connection closed mid-request');
+        log.debug(
+          { reqId: request.id, ...requestFields(request) },
+          'connection closed mid-request',
+        );
         return sendError(reply, 'bad_request', 'The connection closed before the request was read');
       }
       const status = error.statusCode ?? 500;
       if (status === 413) return sendError(reply, 'payload_too_large', error.message);
       if (status >= 400 && status < 500) return sendError(reply, 'bad_request', error.message);
-      log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+      log.error({ reqId: request.id, err: error, ...requestFields(request) }, 'request failed');
       return sendError(reply, 'internal_error');
     });
     app.setNotFoundHandler((request, reply) =>

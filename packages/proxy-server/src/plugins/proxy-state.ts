@@ -22,7 +22,10 @@ export interface ProxyStateOptions {
  */
 export const proxyState = fp<ProxyStateOptions>(
   async (app, { config, deps, log }) => {
-    const proxy = createProxy(config, deps, log);
+    const proxy = createProxy(config, deps, log, () => {
+      const address = app.server.address();
+      return typeof address === 'object' && address !== null ? address.port : undefined;
+    });
     app.decorate('proxy', proxy);
     // Before the server stops: it waits for open connections, and event streams never end.
     app.addHook('preClose', async () => proxy.endEventStreams());

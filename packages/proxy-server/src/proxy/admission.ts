@@ -1,14 +1,30 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../clock.js';
+import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
-import type { TaskBackend } from '../engine/task-backend.js';
+import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
 import { DEFAULT_POLICY, type NewTask, type TaskRequest } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { RequestOrigins } from './request-origins.js';
 import type { TaskPolicies } from './task-policies.js';
 import type { Totals } from './totals.js';
+
+/** Who else hears about admissions: the task log's request ids, the metrics' refusals. */
+export interface AdmissionObservers {
+  origins?: RequestOrigins;
+  /** A submission was refused, with the error code its caller gets. */
+  refused?: (
+    reason:
+      | 'queue_full'
+      | 'tenant_queue_full'
+      | 'shutting_down'
+      | 'idempotency_key_reused'
+      | 'store_unavailable',
+  ) => void;
+}
 
 export interface Submission {
   method: string;
@@ -21,6 +37,8 @@ export interface Submission {
   idempotencyKey?: string | null;
   /** The finished task this submission runs again (`POST /task/:id/retry`). */
   retryOf?: string | null;
+  /** The HTTP request's id, for the log line of the task's creation. */
+  requestId?: string | undefined;
   /** The headers a caller chooses the delivery policy with (`X-Proxy-*`). */
   headers?: IncomingHttpHeaders;
 }
@@ -43,6 +61,7 @@ export class Admission {
     private readonly concurrency: number,
     private readonly clock: Clock,
     private readonly policies: TaskPolicies,
+    private readonly observers: AdmissionObservers = {},
   ) {}
 
   async submit(submission: Submission): Promise<SubmitResult> {
@@ -64,29 +83,49 @@ export class Admission {
             ? DEFAULT_POLICY
             : this.policies.of(submission.headers, this.clock.now()),
       },
+      submission.requestId,
     );
   }
 
-  /** Admits a request already in the form tasks keep it (a retry of a stored one). */
+  /**
+   * Admits a request already in the form tasks keep it (a retry of a stored one); `requestId`
+   * is the HTTP request's, for the log.
+   */
   async admit(
     request: TaskRequest,
     links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf' | 'policy'>,
+    requestId?: string,
   ): Promise<SubmitResult> {
-    if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
-    const admitted = await this.backend.admit({
-      id: newTaskId(),
-      createdAt: this.clock.now(),
-      request,
-      ...links,
-    });
-    if (admitted.ok || admitted.reason === 'idempotency_conflict') return admitted;
+    const { origins, refused } = this.observers;
+    if (this.lifecycle.shuttingDown) {
+      refused?.('shutting_down');
+      return { ok: false, reason: 'shutting_down' };
+    }
+    const id = newTaskId();
+    origins?.expect(id, requestId);
+    let admitted: AdmitResult | undefined;
+    try {
+      admitted = await this.backend.admit({ id, createdAt: this.clock.now(), request, ...links });
+    } catch (error) {
+      if (isStoreUnavailableError(error)) refused?.('store_unavailable');
+      throw error;
+    } finally {
+      if (!admitted?.ok || admitted.existing) origins?.forget(id);
+    }
+    if (admitted.ok) return admitted;
+    if (admitted.reason === 'idempotency_conflict') {
+      refused?.('idempotency_key_reused');
+      return admitted;
+    }
     if (admitted.reason === 'tenant_queue_full') {
+      refused?.('tenant_queue_full');
       return {
         ok: false,
         reason: 'tenant_queue_full',
         retryAfterS: await this.#retryAfterS(admitted.queued),
       };
     }
+    refused?.('queue_full');
     this.totals.rejectedQueueFull++;
     return {
       ok: false,

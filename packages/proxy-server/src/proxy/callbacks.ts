@@ -4,6 +4,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { Clock, Timer } from '../clock.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import type { CallbackDelivery, CallbackState } from '../engine/task-record.js';
+import { withoutQuery } from '../logging/logger.js';
 import type { TaskViews } from './task-views.js';
 
 export interface CallbacksOptions {
@@ -146,7 +147,11 @@ export class Callbacks {
     }
     this.#options.onSettled?.(delivery.ok);
     if (!delivery.ok) {
-      log.warn({ taskId: id, url: callback.url, attempts: deliveries.length }, 'callback given up');
+      // Without its query string, where a receiver's token would travel.
+      log.warn(
+        { taskId: id, url: withoutQuery(callback.url), attempts: deliveries.length },
+        'callback given up',
+      );
     }
   }
 }

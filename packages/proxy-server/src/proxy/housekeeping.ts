@@ -20,10 +20,16 @@ export class Housekeeping {
     this.#options = options;
   }
 
-  async removeFinishedOlderThan(ageMs: number): Promise<number> {
+  /** `requestId`: the HTTP request's (`DELETE /tasks/cleanup`), for the log. */
+  async removeFinishedOlderThan(ageMs: number, requestId?: string): Promise<number> {
     const { backend, clock, log } = this.#options;
     const removed = await backend.removeFinished(clock.now() - ageMs);
-    if (removed > 0) log.info({ removed, ageMs }, 'finished tasks removed');
+    if (removed > 0) {
+      log.info(
+        requestId === undefined ? { removed, ageMs } : { reqId: requestId, removed, ageMs },
+        'finished tasks removed',
+      );
+    }
     return removed;
   }
 

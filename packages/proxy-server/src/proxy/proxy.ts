@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
@@ -6,17 +7,20 @@ import { createBackend } from '../engine/create-backend.js';
 import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
 import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
 import { TaskEventHub } from '../events/task-event-hub.js';
+import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { TargetProbe } from '../upstream/target-probe.js';
 import { forwardingProcessor } from '../upstream/task-processor.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
+import { VERSION } from '../version.js';
 import { Admission } from './admission.js';
 import { Callbacks } from './callbacks.js';
 import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
 import { Lifecycle } from './lifecycle.js';
+import { RequestOrigins } from './request-origins.js';
 import { StatsReport } from './stats-report.js';
 import { TaskControl } from './task-control.js';
-import { taskLogger } from './task-log.js';
+import { TASK_LOG_LEVELS, taskLogger } from './task-log.js';
 import { TaskPolicies } from './task-policies.js';
 import { TaskViews } from './task-views.js';
 import { Totals } from './totals.js';
@@ -53,6 +57,8 @@ export interface ProxyServices {
   readonly stats: StatsReport;
   readonly housekeeping: Housekeeping;
   readonly health: HealthCheck;
+  /** Prometheus metrics: counted from the backend's events and admission, read at scrape. */
+  readonly metrics: ProxyMetrics;
   /** What opening the store found; null until `open()` resolved. */
   readonly recovery: RecoveryReport | null;
   /** Opens the store (recovering what a dead process left) and starts running tasks. */
@@ -71,6 +77,8 @@ export function createProxy(
   config: ProxyConfig,
   deps: ProxyDeps,
   log: FastifyBaseLogger,
+  /** The port the server listens on, once it does: the default metrics instance name has it. */
+  listeningPort: () => number | undefined = () => undefined,
 ): ProxyServices {
   const clock = deps.clock ?? systemClock;
   const concurrency = effectiveConcurrency(config);
@@ -101,7 +109,19 @@ export function createProxy(
   const lifecycle = new Lifecycle();
   const totals = new Totals();
   backend.subscribe(totals.record);
-  backend.subscribe(taskLogger(log));
+  const origins = new RequestOrigins(TASK_LOG_LEVELS.has(log.level));
+  backend.subscribe(taskLogger(log, origins));
+  const metrics = new ProxyMetrics({
+    store: backend,
+    probeTarget: () => probe.probe(),
+    instance: () =>
+      config.metricsInstance ?? `${hostname()}:${listeningPort() ?? config.listenPort}`,
+    maxQueueSize: config.maxQueueSize,
+    concurrency,
+    version: VERSION,
+    storeKind: backend.kind,
+  });
+  backend.subscribe(metrics.record);
   const events = new TaskEventHub(backend, (error) =>
     log.error({ err: error }, 'telling an event stream'),
   );
@@ -140,7 +160,10 @@ export function createProxy(
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     apiKey: config.apiKey,
   });
-  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, policies);
+  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, policies, {
+    origins,
+    refused: (reason) => metrics.refused(reason),
+  });
   const tasks = new TaskViews({
     backend,
     waitsOver: lifecycle.waitsOver,
@@ -172,7 +195,7 @@ export function createProxy(
     lifecycle,
     admission,
     tasks,
-    control: new TaskControl(backend, admission, tasks),
+    control: new TaskControl(backend, admission, tasks, origins),
     events,
     openEventStream(reply) {
       const stream = new EventStream(reply, streamOptions);
@@ -183,6 +206,7 @@ export function createProxy(
     endEventStreams,
     stats: new StatsReport({ config, backend, totals, clock, concurrency }),
     housekeeping,
+    metrics,
     health: new HealthCheck(config.target.url, probe, backend, lifecycle),
     get recovery() {
       return recovery;

@@ -1,7 +1,8 @@
 import { isTerminalStatus, type Task } from 'proxy-client/wire';
-import type { TaskBackend } from '../engine/task-backend.js';
+import type { CancelResult, TaskBackend } from '../engine/task-backend.js';
 import type { TaskPolicy, TaskRecord } from '../engine/task-record.js';
 import type { Admission, SubmitResult } from './admission.js';
+import type { RequestOrigins } from './request-origins.js';
 import type { TaskViews } from './task-views.js';
 
 export type CancelAnswer =
@@ -20,17 +21,25 @@ export class TaskControl {
     private readonly backend: TaskBackend,
     private readonly admission: Admission,
     private readonly views: TaskViews,
+    private readonly origins?: RequestOrigins,
   ) {}
 
-  async cancel(id: string): Promise<CancelAnswer> {
-    const answer = await this.backend.cancel(id);
+  /** `requestId`: the HTTP request's, for the log line of the cancel. */
+  async cancel(id: string, requestId?: string): Promise<CancelAnswer> {
+    this.origins?.expect(id, requestId);
+    let answer: CancelResult | undefined;
+    try {
+      answer = await this.backend.cancel(id);
+    } finally {
+      if (!answer?.ok) this.origins?.forget(id);
+    }
     if (!answer.ok && answer.reason === 'not_found') return answer;
     const task = await this.views.toWire(answer.ok ? answer.task : answer.task);
     return answer.ok ? { ok: true, task } : { ok: false, reason: 'finished', task };
   }
 
   /** A new task from a finished task's stored request, linked to it both ways. */
-  async retry(id: string): Promise<RetryAnswer> {
+  async retry(id: string, requestId?: string): Promise<RetryAnswer> {
     const original = await this.backend.get(id);
     if (!original) return { ok: false, reason: 'not_found' };
     if (!isTerminalStatus(original.status)) {
@@ -38,12 +47,11 @@ export class TaskControl {
     }
     const request = await this.backend.getRequest(id);
     if (!request) return { ok: false, reason: 'not_found' };
-    return this.admission.admit(request, {
-      idempotencyKey: null,
-      requestHash: null,
-      retryOf: id,
-      policy: policyOf(original),
-    });
+    return this.admission.admit(
+      request,
+      { idempotencyKey: null, requestHash: null, retryOf: id, policy: policyOf(original) },
+      requestId,
+    );
   }
 }
 

@@ -1,18 +1,26 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { TaskEvent, TransitionEvent } from '../engine/task-backend.js';
+import { withoutQuery } from '../logging/logger.js';
+import type { RequestOrigins } from './request-origins.js';
 
-const TASK_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
+/** The levels at which every transition has a line; above them, only failures do. */
+export const TASK_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
 
 /**
- * One log line per transition this process made: created, started, finished (a failure is a
- * warning), requeued. Nothing from the request or the answer but method, path and status code.
+ * One log line per transition this process made: created, started, retrying, finished (a
+ * failure is a warning), requeued; each with the task id, and the request id (`reqId`, Fastify's) when a
+ * request made it (a submission, a retry, a cancel). Nothing from the request or the answer
+ * but method, path without its query string (where secrets travel) and status code.
  */
-export function taskLogger(log: FastifyBaseLogger): (event: TaskEvent) => void {
+export function taskLogger(
+  log: FastifyBaseLogger,
+  origins: RequestOrigins,
+): (event: TaskEvent) => void {
   // Decided once: at `warn` the record would otherwise be built for every transition.
   if (!TASK_LOG_LEVELS.has(log.level)) {
     return (event) => {
       if (event.local && event.type === 'finished' && event.task.status === 'failed')
-        warnFailed(log, event);
+        warnFailed(log, event, undefined);
     };
   }
   return (event) => {
@@ -20,7 +28,13 @@ export function taskLogger(log: FastifyBaseLogger): (event: TaskEvent) => void {
     const { task } = event;
     switch (event.type) {
       case 'created':
-        log.info({ taskId: task.id, method: task.method, path: task.path }, 'task created');
+        log.info(
+          withRequest(
+            { taskId: task.id, method: task.method, path: withoutQuery(task.path) },
+            origins.take(task.id),
+          ),
+          'task created',
+        );
         return;
       case 'started':
         log.info({ taskId: task.id, attempt: task.attempts }, 'task processing');
@@ -28,15 +42,37 @@ export function taskLogger(log: FastifyBaseLogger): (event: TaskEvent) => void {
       case 'requeued':
         log.info({ taskId: task.id }, 'task back in the queue');
         return;
-      case 'finished':
-        if (task.status === 'failed') warnFailed(log, event);
-        else log.info(finishedFields(event), `task ${task.status}`);
+      case 'retrying': {
+        // A failed call that will be made again is not yet a failure: info, not a warning.
+        const last = task.attemptLog.at(-1);
+        log.info(
+          {
+            taskId: task.id,
+            attempt: task.attempts,
+            statusCode: last?.statusCode ?? undefined,
+            error: last?.errorCode ?? undefined,
+            nextAttemptAt:
+              task.nextAttemptAt === null ? null : new Date(task.nextAttemptAt).toISOString(),
+          },
+          'task will be retried',
+        );
+        return;
+      }
+      case 'finished': {
+        const reqId = origins.take(task.id);
+        if (task.status === 'failed') warnFailed(log, event, reqId);
+        else log.info(withRequest(finishedFields(event), reqId), `task ${task.status}`);
+      }
     }
   };
 }
 
-function warnFailed(log: FastifyBaseLogger, event: TransitionEvent): void {
-  log.warn(finishedFields(event), 'task failed');
+function warnFailed(log: FastifyBaseLogger, event: TransitionEvent, reqId: string | undefined) {
+  log.warn(withRequest(finishedFields(event), reqId), 'task failed');
+}
+
+function withRequest<T extends object>(fields: T, reqId: string | undefined) {
+  return reqId === undefined ? fields : { reqId, ...fields };
 }
 
 function finishedFields(event: TransitionEvent) {

@@ -1,22 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { PRIORITIES, type Priority, SUBMIT_HEADERS } from 'proxy-client/wire';
 import type { CallbackOrigin, DeliveryConfig } from '../config/config.js';
-import {
-  DEFAULT_POLICY,
-  PRIORITIES,
-  type Priority,
-  type TaskPolicy,
-} from '../engine/task-record.js';
+import { DEFAULT_POLICY, type TaskPolicy } from '../engine/task-record.js';
 import { ProxyHttpError } from '../errors.js';
-
-/** The request headers a caller chooses a task's delivery with; never forwarded. */
-export const POLICY_HEADERS = {
-  priority: 'x-proxy-priority',
-  maxAttempts: 'x-proxy-max-attempts',
-  maxQueueTime: 'x-proxy-max-queue-time',
-  timeout: 'x-proxy-timeout',
-  callbackUrl: 'x-proxy-callback-url',
-} as const;
 
 /** Seconds in these headers: decimals allowed, and never more than a year. */
 const MAX_HEADER_SECONDS = 365 * 24 * 3600;
@@ -70,7 +57,7 @@ export class TaskPolicies {
   }
 
   #priority(headers: IncomingHttpHeaders): Priority {
-    const raw = single(headers, POLICY_HEADERS.priority);
+    const raw = single(headers, SUBMIT_HEADERS.priority);
     if (raw === undefined) return 'normal';
     const priority = PRIORITIES.find((level) => level === raw.trim().toLowerCase());
     if (!priority) {
@@ -104,14 +91,14 @@ export class TaskPolicies {
 
   #deadlineAt(headers: IncomingHttpHeaders, now: number): number | null {
     const server = this.#settings.delivery.maxQueueTimeMs;
-    const asked = seconds(headers, POLICY_HEADERS.maxQueueTime, 'X-Proxy-Max-Queue-Time');
+    const asked = seconds(headers, SUBMIT_HEADERS.maxQueueTime, 'X-Proxy-Max-Queue-Time');
     const wait = asked === null ? server : server === null ? asked : Math.min(asked, server);
     return wait === null ? null : now + wait;
   }
 
   #maxAttempts(headers: IncomingHttpHeaders): number {
     const server = this.#plain.maxAttempts;
-    const raw = single(headers, POLICY_HEADERS.maxAttempts);
+    const raw = single(headers, SUBMIT_HEADERS.maxAttempts);
     if (raw === undefined) return server;
     if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) {
       throw new ProxyHttpError(
@@ -123,14 +110,14 @@ export class TaskPolicies {
   }
 
   #timeoutMs(headers: IncomingHttpHeaders): number | null {
-    const asked = seconds(headers, POLICY_HEADERS.timeout, 'X-Proxy-Timeout');
+    const asked = seconds(headers, SUBMIT_HEADERS.timeout, 'X-Proxy-Timeout');
     if (asked === null) return null;
     const server = this.#settings.upstreamTimeoutMs;
     return server === null ? asked : Math.min(asked, server);
   }
 
   #callbackUrl(headers: IncomingHttpHeaders): string | null {
-    const raw = single(headers, POLICY_HEADERS.callbackUrl);
+    const raw = single(headers, SUBMIT_HEADERS.callbackUrl);
     if (raw === undefined) return null;
     const callbacks = this.#settings.delivery.callbacks;
     if (callbacks === null) {

@@ -1,8 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isTerminalStatus, type Task, type TaskStatus, type TaskSummary } from 'proxy-client/wire';
+import {
+  EventsQuerySchema,
+  isTerminalStatus,
+  LAST_EVENT_ID_HEADER,
+  type Task,
+  TaskParamsSchema,
+  type TaskStatus,
+  type TaskSummary,
+} from 'proxy-client/wire';
 import type { TransitionEvent } from '../engine/task-backend.js';
 import { ProxyHttpError } from '../errors.js';
-import { errorResponses, eventsQuerySchema, taskParamsSchema } from '../schemas/wire-schemas.js';
+import { eventStreamDoc } from '../openapi/route-docs.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 
 interface TaskEventsRoute {
   Params: { id: string };
@@ -24,7 +33,17 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<TaskEventsRoute>(
     '/task/:id/events',
-    { schema: { params: taskParamsSchema, response: errorResponses } },
+    {
+      schema: {
+        summary: "One task's status changes, as Server-Sent Events",
+        description:
+          'The task as it is (`event: task`), then one message per status change, the last carrying the finished task with its result; then the stream ends. With Last-Event-ID it resumes after that event.',
+        tags: ['events'],
+        params: TaskParamsSchema,
+        response: errorResponses,
+      },
+      config: { swaggerTransform: eventStreamDoc("The task's messages until it finishes") },
+    },
     async (request, reply) => {
       const id = request.params.id.toLowerCase();
       if (!(await proxy.backend.get(id)))
@@ -75,7 +94,19 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<EventsRoute>(
     '/events',
-    { schema: { querystring: eventsQuerySchema, response: errorResponses } },
+    {
+      schema: {
+        summary: "Every task's transitions, as Server-Sent Events",
+        description:
+          '`event:` is the transition (created, started, retrying, finished, requeued), `data:` the task without its result body. With Last-Event-ID it resumes after that event; `event: reset` says some were missed: read /tasks afresh.',
+        tags: ['events'],
+        querystring: EventsQuerySchema,
+        response: errorResponses,
+      },
+      config: {
+        swaggerTransform: eventStreamDoc('Transitions, as they happen, until the client leaves'),
+      },
+    },
     async (request, reply) => {
       const statuses = statusFilterOf(request.query.status);
       const stream = open(reply);
@@ -109,7 +140,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 }
 
 function lastEventIdOf(request: FastifyRequest): string | undefined {
-  const header = request.headers['last-event-id'];
+  const header = request.headers[LAST_EVENT_ID_HEADER];
   const value = Array.isArray(header) ? header[0] : header;
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import type { DataBody, HealthBody, ServiceInfo, Stats } from 'proxy-client/wire';
 import {
-  errorResponses,
-  healthBodySchema,
-  serviceInfoBodySchema,
-  statsBodySchema,
-} from '../schemas/wire-schemas.js';
+  type DataBody,
+  type HealthBody,
+  HealthBodySchema,
+  type ServiceInfo,
+  ServiceInfoBodySchema,
+  type Stats,
+  StatsBodySchema,
+} from 'proxy-client/wire';
+import { answers } from '../openapi/route-docs.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { VERSION } from '../version.js';
 
 const ENDPOINTS: ServiceInfo['endpoints'] = [
@@ -59,7 +63,14 @@ const ENDPOINTS: ServiceInfo['endpoints'] = [
 export async function serviceRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/',
-    { schema: { response: { 200: serviceInfoBodySchema, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'What the proxy is: version, target, endpoints',
+        tags: ['service'],
+        response: { 200: ServiceInfoBodySchema, ...errorResponses },
+      },
+      config: { swaggerTransform: answers('The service, its version, its target and its routes') },
+    },
     async (): Promise<DataBody<ServiceInfo>> => ({
       success: true,
       data: {
@@ -73,13 +84,32 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
 
   app.get(
     '/stats',
-    { schema: { response: { 200: statsBodySchema, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'Counts, queue, concurrency, timings',
+        description:
+          'Tasks held by status, the queue and its limit, the concurrency, calls in flight, long tasks, the mean processing time and what this process did since it started. Costs the same with ten tasks as with a million.',
+        tags: ['service'],
+        response: { 200: StatsBodySchema, ...errorResponses },
+      },
+      config: { swaggerTransform: answers('The figures') },
+    },
     async (): Promise<DataBody<Stats>> => ({ success: true, data: await app.proxy.stats.read() }),
   );
 
   app.get(
     '/health',
-    { schema: { response: { 200: healthBodySchema, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'Whether the proxy serves, the target answers and the store works',
+        description:
+          'Open without the API key. 200 while the proxy serves, whatever the target does.',
+        tags: ['service'],
+        security: [],
+        response: { 200: HealthBodySchema, ...errorResponses },
+      },
+      config: { swaggerTransform: answers('ok, degraded or shutting_down, and why') },
+    },
     async (): Promise<HealthBody> => app.proxy.health.check(),
   );
 }

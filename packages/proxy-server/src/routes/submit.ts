@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { SUBMIT_HEADERS, SubmitBodySchema, TaskBodySchema } from 'proxy-client/wire';
 import { ProxyHttpError, sendError } from '../errors.js';
-import { errorResponses, submitBodySchema, taskBodySchema } from '../schemas/wire-schemas.js';
+import { submitDoc } from '../openapi/route-docs.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
 import { answerSubmission } from './submit-answer.js';
@@ -28,7 +30,14 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
   app.all<{ Body: Buffer[] | null }>(
     '/api/*',
     {
-      schema: { response: { 200: taskBodySchema, 202: submitBodySchema, ...errorResponses } },
+      schema: {
+        summary: 'Submit a request for the target: 202 with a task id at once',
+        description:
+          'Any method. The method, path, query string, body bytes and end-to-end headers reach the target unchanged, later, when a slot is free; hop-by-hop headers, Host, and the headers below are not forwarded. Read the task at the Location.',
+        tags: ['submit'],
+        response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses },
+      },
+      config: { swaggerTransform: submitDoc },
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
         if (staysUnderApi(originForm(request.url))) return done();
@@ -37,13 +46,17 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { headers } = request;
-      const preferences = preferencesOf(headers.prefer);
+      const preferences = preferencesOf(headers[SUBMIT_HEADERS.prefer]);
       const submitted = await app.proxy.admission.submit({
         method: request.method,
         path: originForm(request.url),
         rawHeaders: request.raw.rawHeaders,
         body: request.body ?? null,
-        idempotencyKey: idempotencyKeyOf(headers['idempotency-key'], app.proxy.config.apiKey),
+        idempotencyKey: idempotencyKeyOf(
+          headers[SUBMIT_HEADERS.idempotencyKey],
+          app.proxy.config.apiKey,
+        ),
+        requestId: request.id,
         headers,
       });
       return answerSubmission(app, reply, submitted, preferences);

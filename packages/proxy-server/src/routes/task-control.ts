@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import type { DataBody, Task } from 'proxy-client/wire';
-import { ProxyHttpError } from '../errors.js';
 import {
-  errorResponses,
-  submitBodySchema,
-  taskBodySchema,
-  taskParamsSchema,
-} from '../schemas/wire-schemas.js';
+  type DataBody,
+  ErrorBodySchema,
+  SUBMIT_HEADERS,
+  SubmitBodySchema,
+  type Task,
+  TaskBodySchema,
+  TaskParamsSchema,
+} from 'proxy-client/wire';
+import { ProxyHttpError } from '../errors.js';
+import { retryDoc, routeDoc } from '../openapi/route-docs.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { answerSubmission } from './submit-answer.js';
 import { preferencesOf } from './submit-headers.js';
 
@@ -22,11 +26,26 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
   app.delete<TaskRoute>(
     '/task/:id',
     {
-      schema: { params: taskParamsSchema, response: { 200: taskBodySchema, ...errorResponses } },
+      schema: {
+        summary: 'Cancel a task',
+        description:
+          'A pending task leaves the queue; a processing one has its upstream call aborted. Both end cancelled.',
+        tags: ['tasks'],
+        params: TaskParamsSchema,
+        response: { 200: TaskBodySchema, ...errorResponses },
+      },
+      config: {
+        swaggerTransform: routeDoc({
+          responses: {
+            200: { description: 'The task, now cancelled' },
+            409: { description: 'task_finished: nothing to cancel', schema: ErrorBodySchema },
+          },
+        }),
+      },
     },
     async (request): Promise<DataBody<Task>> => {
       const id = request.params.id.toLowerCase();
-      const answer = await app.proxy.control.cancel(id);
+      const answer = await app.proxy.control.cancel(id, request.id);
       if (answer.ok) return { success: true, data: answer.task };
       if (answer.reason === 'not_found') throw notFound(id);
       throw new ProxyHttpError(
@@ -40,13 +59,18 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id/retry',
     {
       schema: {
-        params: taskParamsSchema,
-        response: { 200: taskBodySchema, 202: submitBodySchema, ...errorResponses },
+        summary: "Run a finished task's request again, as a new task",
+        description:
+          'The new task has retry_of set to this one, and this one retried_as to the new one. Answered like a submission.',
+        tags: ['tasks'],
+        params: TaskParamsSchema,
+        response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses },
       },
+      config: { swaggerTransform: retryDoc },
     },
     async (request, reply) => {
       const id = request.params.id.toLowerCase();
-      const answer = await app.proxy.control.retry(id);
+      const answer = await app.proxy.control.retry(id, request.id);
       if (!answer.ok && answer.reason === 'not_found') throw notFound(id);
       if (!answer.ok && answer.reason === 'not_finished') {
         throw new ProxyHttpError(
@@ -54,7 +78,12 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
           `Task ${id} is ${answer.task.status}; only a finished task can be run again`,
         );
       }
-      return answerSubmission(app, reply, answer, preferencesOf(request.headers.prefer));
+      return answerSubmission(
+        app,
+        reply,
+        answer,
+        preferencesOf(request.headers[SUBMIT_HEADERS.prefer]),
+      );
     },
   );
 }

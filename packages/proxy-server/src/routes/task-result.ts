@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { isTerminalStatus } from 'proxy-client/wire';
+import {
+  isTerminalStatus,
+  TASK_ID_HEADER,
+  TaskParamsSchema,
+  TaskQuerySchema,
+} from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
-import { errorResponses, taskParamsSchema, taskQuerySchema } from '../schemas/wire-schemas.js';
+import { resultDoc } from '../openapi/route-docs.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { clientGone } from './client-gone.js';
 
 interface ResultRoute {
@@ -31,7 +37,16 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
   app.get<ResultRoute>(
     '/task/:id/result',
     {
-      schema: { params: taskParamsSchema, querystring: taskQuerySchema, response: errorResponses },
+      schema: {
+        summary: "The target's answer, replayed as it was sent",
+        description:
+          'For big or binary results that JSON would only inflate. ?wait=N waits for the task to finish, like GET /task/{id}.',
+        tags: ['tasks'],
+        params: TaskParamsSchema,
+        querystring: TaskQuerySchema,
+        response: errorResponses,
+      },
+      config: { swaggerTransform: resultDoc },
     },
     async (request, reply) => {
       const { backend } = app.proxy;
@@ -62,7 +77,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
         if (!NOT_REPLAYED.has(name)) reply.header(name, value);
       }
       const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
-      return reply.code(result.statusCode).header('x-proxy-task-id', id).send(body);
+      return reply.code(result.statusCode).header(TASK_ID_HEADER, id).send(body);
     },
   );
 }

@@ -1,12 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { type DataBody, isTerminalStatus, MAX_WAIT_SECONDS, type Task } from 'proxy-client/wire';
-import { ProxyHttpError } from '../errors.js';
 import {
-  errorResponses,
-  taskBodySchema,
-  taskParamsSchema,
-  taskQuerySchema,
-} from '../schemas/wire-schemas.js';
+  type DataBody,
+  isTerminalStatus,
+  MAX_WAIT_SECONDS,
+  type Task,
+  TaskBodySchema,
+  TaskParamsSchema,
+  TaskQuerySchema,
+  WAIT_MAX_HEADER,
+} from 'proxy-client/wire';
+import { ProxyHttpError } from '../errors.js';
+import { taskDoc } from '../openapi/route-docs.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { clientGone } from './client-gone.js';
 
 interface TaskRoute {
@@ -14,19 +19,21 @@ interface TaskRoute {
   Querystring: { wait?: number };
 }
 
-/** Tells clients that `?wait=` is supported and its ceiling; on every answer of this route. */
-const WAIT_MAX_HEADER = 'x-proxy-wait-max';
-
 /** `GET /task/:id[?wait=N]`: one task; with `wait`, held until it finishes or N seconds pass. */
 export async function taskRoutes(app: FastifyInstance): Promise<void> {
   app.get<TaskRoute>(
     '/task/:id',
     {
       schema: {
-        params: taskParamsSchema,
-        querystring: taskQuerySchema,
-        response: { 200: taskBodySchema, ...errorResponses },
+        summary: 'One task',
+        description:
+          "Its status, times, queue position and, once finished, the target's answer. ?wait=N holds the answer until the task finishes or N seconds pass.",
+        tags: ['tasks'],
+        params: TaskParamsSchema,
+        querystring: TaskQuerySchema,
+        response: { 200: TaskBodySchema, ...errorResponses },
       },
+      config: { swaggerTransform: taskDoc },
       onSend: async (_request, reply) => {
         reply.header(WAIT_MAX_HEADER, String(MAX_WAIT_SECONDS));
       },

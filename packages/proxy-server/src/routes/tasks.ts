@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import type { DataBody, TaskList, TaskStatus } from 'proxy-client/wire';
 import {
-  cleanupBodySchema,
-  cleanupQuerySchema,
-  errorResponses,
-  listQuerySchema,
-  taskListBodySchema,
-} from '../schemas/wire-schemas.js';
+  CleanupBodySchema,
+  CleanupQuerySchema,
+  type DataBody,
+  ListQuerySchema,
+  type TaskList,
+  TaskListBodySchema,
+  type TaskStatus,
+} from 'proxy-client/wire';
+import { answers } from '../openapi/route-docs.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 
 interface ListRoute {
   Querystring: { status?: TaskStatus; limit: number; offset: number };
@@ -24,9 +27,14 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     '/tasks',
     {
       schema: {
-        querystring: listQuerySchema,
-        response: { 200: taskListBodySchema, ...errorResponses },
+        summary: 'Tasks, newest first',
+        description:
+          'Each with its result but not the result body (body_bytes says its size). Filtered by status, newest by the time the task entered it.',
+        tags: ['tasks'],
+        querystring: ListQuerySchema,
+        response: { 200: TaskListBodySchema, ...errorResponses },
       },
+      config: { swaggerTransform: answers('A page of tasks, and how many match in all') },
     },
     async (request): Promise<DataBody<TaskList>> => {
       const { status, limit, offset } = request.query;
@@ -39,13 +47,17 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     '/tasks/cleanup',
     {
       schema: {
-        querystring: cleanupQuerySchema,
-        response: { 200: cleanupBodySchema, ...errorResponses },
+        summary: 'Remove finished tasks older than max_age_hours',
+        tags: ['tasks'],
+        querystring: CleanupQuerySchema,
+        response: { 200: CleanupBodySchema, ...errorResponses },
       },
+      config: { swaggerTransform: answers('How many finished tasks were removed') },
     },
     async (request): Promise<DataBody<{ removed: number }>> => {
       const removed = await app.proxy.housekeeping.removeFinishedOlderThan(
         request.query.max_age_hours * HOUR_MS,
+        request.id,
       );
       return { success: true, data: { removed } };
     },

@@ -1,3 +1,5 @@
+import { SUBMIT_HEADERS } from 'proxy-client/wire';
+
 /**
  * Headers that describe one connection rather than the message, those the upstream client sets
  * itself (host, content-length) or cannot send (expect), and those that speak to the proxy
@@ -16,8 +18,8 @@ const NOT_FORWARDED = new Set([
   'host',
   'content-length',
   'expect',
-  'idempotency-key',
-  'prefer',
+  SUBMIT_HEADERS.idempotencyKey,
+  SUBMIT_HEADERS.prefer,
 ]);
 const TO_THE_PROXY = 'x-proxy-';
 

@@ -1,5 +1,5 @@
+import * as wire from 'proxy-client/wire';
 import { describe, expect, it } from 'vitest';
-import * as wireSchemas from '../../src/schemas/wire-schemas.js';
 import { startProxy, startTarget } from '../helper.js';
 
 // Issue 16, item 3: Ajv coerced `Infinity` (and `1e400`) to a number that skipped minimum and
@@ -50,7 +50,7 @@ describe('every numeric query value is a finite number in range', () => {
 
   it('holds for every numeric query parameter: each has a finite minimum and maximum', () => {
     type Property = { type?: string; minimum?: number; maximum?: number };
-    const numeric = Object.entries(wireSchemas)
+    const numeric = Object.entries(wire)
       .filter(([name]) => name.endsWith('QuerySchema'))
       .flatMap(([name, schema]) =>
         Object.entries((schema as { properties: Record<string, Property> }).properties)

@@ -1,0 +1,149 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fp from 'fastify-plugin';
+import type { ProxyConfig } from '../config/config.js';
+import { VERSION } from '../version.js';
+
+/** Where the document and the browsable reference are served. */
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PREFIX = '/docs';
+
+const DOCS_CSP = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  // Swagger UI sets styles inline; scripts stay this origin's own.
+  "style-src 'self' 'unsafe-inline'",
+  "script-src 'self'",
+  "object-src 'none'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+/** What an OpenAPI 3.1 path item may hold besides x- extensions. */
+const PATH_ITEM_FIELDS = new Set([
+  ...['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'],
+  ...['$ref', 'summary', 'description', 'servers', 'parameters'],
+]);
+
+const DESCRIPTION = `An async queueing proxy for slow HTTP services. \`ANY /api/*\` answers at once with a task id
+(202) and forwards the request to the target later, under a cap on concurrent calls and a bounded
+queue; the task's status and the target's answer are read back from \`/task/{id}\`.
+
+Every answer is JSON with \`success: true|false\`; errors are \`{success: false, error: <code>,
+message}\`. With \`--api-key\`, every route but \`/health\` (and what \`--public-docs\` and
+\`--public-metrics\` open) needs \`Authorization: Bearer <key>\`.`;
+
+/**
+ * The OpenAPI 3.1 document, generated from the routes' schemas by @fastify/swagger (so it is the
+ * contract the routes validate and serialise with), at `GET /openapi.json`; and a browsable
+ * reference of it at `/docs` (@fastify/swagger-ui, its assets served from the package: no CDN).
+ * Register before the routes: the document collects them as they are added.
+ */
+export const openapi = fp<{ config: ProxyConfig }>(
+  async (app, { config }) => {
+    const secured = config.apiKey !== null;
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'proxy-server',
+          version: VERSION,
+          description: DESCRIPTION,
+          license: { name: 'MIT', identifier: 'MIT' },
+        },
+        tags: [
+          { name: 'submit', description: 'Submitting work: answered at once, forwarded later' },
+          { name: 'tasks', description: 'Reading, waiting for, cancelling and retrying tasks' },
+          { name: 'events', description: 'Server-Sent Events of task transitions' },
+          { name: 'service', description: 'What the proxy is and how it is doing' },
+          { name: 'operations', description: 'Metrics, this document, the dashboard' },
+        ],
+        ...(secured && {
+          components: {
+            securitySchemes: {
+              apiKey: {
+                type: 'http',
+                scheme: 'bearer',
+                description: 'The key the proxy was started with (--api-key)',
+              },
+            },
+          },
+          security: [{ apiKey: [] }],
+        }),
+      },
+      transformObject: (document) =>
+        'openapiObject' in document
+          ? finish(document.openapiObject, config)
+          : document.swaggerObject,
+    });
+
+    app.get(
+      OPENAPI_PATH,
+      {
+        schema: {
+          summary: 'This OpenAPI document',
+          description: 'Generated from the routes and the schemas they validate and answer with.',
+          tags: ['operations'],
+          ...(config.publicDocs && { security: [] }),
+          response: {
+            200: {
+              description: 'The OpenAPI 3.1 document of every route',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+          },
+        },
+      },
+      // Serialised once by @fastify/swagger and cached; sent as it is.
+      async (_request, reply) =>
+        reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+    );
+
+    await app.register(swaggerUi, {
+      routePrefix: DOCS_PREFIX,
+      // No validator badge: it would fetch from validator.swagger.io; the page works offline.
+      uiConfig: {
+        docExpansion: 'list',
+        deepLinking: true,
+        defaultModelsExpandDepth: 0,
+        validatorUrl: null,
+      },
+      // Everything from this origin. The plugin's own policy also upgrades requests to https,
+      // which would break the page on a plain-http proxy.
+      staticCSP: DOCS_CSP,
+    });
+  },
+  { name: 'openapi', fastify: '5.x' },
+);
+
+type Operation = { requestBody?: { required?: boolean } };
+
+/**
+ * What the routes cannot say themselves: `ANY /api/*` takes Fastify's every method (PROPFIND,
+ * ...) where an OpenAPI path item has eight, and a body only if the caller sends one; the
+ * reference page at /docs is served by @fastify/swagger-ui, whose routes stay out of the document.
+ */
+function finish<T extends { paths?: object }>(document: T, config: ProxyConfig): T {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, Operation> | undefined>;
+  for (const [path, item] of Object.entries(paths)) {
+    paths[path] = Object.fromEntries(
+      Object.entries(item ?? {}).filter(
+        ([key]) => PATH_ITEM_FIELDS.has(key) || key.startsWith('x-'),
+      ),
+    );
+    for (const operation of Object.values(paths[path] ?? {})) {
+      if (operation.requestBody) operation.requestBody.required = false;
+    }
+  }
+  paths[DOCS_PREFIX] = {
+    get: {
+      summary: 'This API reference, to read in a browser',
+      tags: ['operations'],
+      ...(config.publicDocs && { security: [] }),
+      responses: {
+        200: { description: 'An HTML page (Swagger UI) rendering /openapi.json' },
+      },
+    } as Operation,
+  };
+  return document;
+}

@@ -1,0 +1,203 @@
+import type { SwaggerTransform } from '@fastify/swagger';
+import {
+  ErrorBodySchema,
+  EventStreamHeadersSchema,
+  IDEMPOTENT_REPLAYED_HEADER,
+  MAX_WAIT_SECONDS,
+  PREFERENCE_APPLIED_HEADER,
+  SUBMIT_HEADERS,
+  SubmitHeadersSchema,
+  TASK_ID_HEADER,
+  type TSchema,
+  WAIT_MAX_HEADER,
+} from 'proxy-client/wire';
+
+/**
+ * What the OpenAPI document says about a route beyond the schemas it validates and serialises
+ * with: descriptions of its answers and their headers, and the parts of a request the handler
+ * reads itself (the submit headers, a body of any type), which no schema may validate. Applied
+ * by @fastify/swagger to the document only (`config.swaggerTransform` of the route).
+ */
+export interface RouteDoc {
+  /** The path in the document, when Fastify's (`/api/*`) reads badly there. */
+  url?: string;
+  params?: TSchema;
+  headers?: TSchema;
+  /** A request body the route takes as raw bytes, by media type. */
+  body?: { description: string; mediaTypes: string[] };
+  responses?: Record<string, ResponseDoc>;
+}
+
+export interface ResponseDoc {
+  description: string;
+  headers?: Record<string, HeaderDoc>;
+  /** Instead of the route's schema for this code: media types and their schemas. */
+  content?: Record<string, { schema: object }>;
+  /** A body schema for a code the route's schemas only cover by range (4xx, 5xx). */
+  schema?: TSchema;
+}
+
+export interface HeaderDoc {
+  type: 'string' | 'integer';
+  description: string;
+}
+
+export function routeDoc(doc: RouteDoc): SwaggerTransform {
+  return ({ schema, url }) => {
+    const base = (schema ?? {}) as Record<string, unknown>;
+    const response = { ...((base.response as Record<string, object> | undefined) ?? {}) };
+    for (const [code, { schema: body, ...extra }] of Object.entries(doc.responses ?? {})) {
+      response[code] = { ...(body ?? response[code] ?? {}), ...extra };
+    }
+    const documented: Record<string, unknown> = { ...base, response };
+    if (doc.params) documented.params = doc.params;
+    if (doc.headers) documented.headers = doc.headers;
+    if (doc.body) {
+      documented.body = { description: doc.body.description };
+      documented.consumes = doc.body.mediaTypes;
+    }
+    return { schema: documented, url: doc.url ?? url };
+  };
+}
+
+const header = (description: string, type: HeaderDoc['type'] = 'string'): HeaderDoc => ({
+  type,
+  description,
+});
+
+export const LOCATION = header('/task/{id}: where the task is read');
+export const RETRY_AFTER = header('seconds to wait before trying again', 'integer');
+
+const submitted = {
+  202: {
+    description:
+      'Task created (or, for a known Idempotency-Key with the same request, the task that has it)',
+    headers: {
+      location: LOCATION,
+      [PREFERENCE_APPLIED_HEADER]: header('respond-async, when Prefer asked for it'),
+      [IDEMPOTENT_REPLAYED_HEADER]: header('true: the Idempotency-Key named an existing task'),
+    },
+  },
+  200: {
+    description: `Prefer: wait=N (at most ${MAX_WAIT_SECONDS}) and the task finished within N s: the finished task`,
+    headers: {
+      location: LOCATION,
+      [PREFERENCE_APPLIED_HEADER]: header('wait=N'),
+    },
+  },
+  503: {
+    description:
+      'queue_full or tenant_queue_full (the task is not created) or store_unavailable, all with Retry-After; shutting_down',
+    schema: ErrorBodySchema,
+    headers: { 'retry-after': RETRY_AFTER },
+  },
+} satisfies Record<string, ResponseDoc>;
+
+/** `ANY /api/*`. */
+export const submitDoc = routeDoc({
+  url: '/api/{path}',
+  params: {
+    type: 'object',
+    required: ['path'],
+    properties: {
+      path: {
+        type: 'string',
+        description:
+          'the rest of the path: the target gets /api/{path} (after its base path), query string included',
+      },
+    },
+  } as unknown as TSchema,
+  headers: SubmitHeadersSchema,
+  body: {
+    description:
+      'any body, of any content type, up to --body-limit: forwarded byte for byte (none on TRACE)',
+    mediaTypes: ['*/*'],
+  },
+  responses: {
+    ...submitted,
+    413: {
+      description: 'payload_too_large: the body is over --body-limit',
+      schema: ErrorBodySchema,
+    },
+    422: {
+      description: 'idempotency_key_reused: this Idempotency-Key was used with another request',
+      schema: ErrorBodySchema,
+    },
+  },
+});
+
+/** `POST /task/:id/retry`. */
+export const retryDoc = routeDoc({
+  headers: {
+    type: 'object',
+    properties: { [SUBMIT_HEADERS.prefer]: SubmitHeadersSchema.properties[SUBMIT_HEADERS.prefer] },
+  } as unknown as TSchema,
+  responses: {
+    ...submitted,
+    409: {
+      description: 'task_not_finished: only a finished task can be run again',
+      schema: ErrorBodySchema,
+    },
+  },
+});
+
+/** `GET /task/:id`. */
+export const taskDoc = routeDoc({
+  responses: {
+    200: {
+      description: 'The task; with ?wait=N, once it finished or N s passed',
+      headers: {
+        [WAIT_MAX_HEADER]: header(`the longest ?wait= honoured: ${MAX_WAIT_SECONDS}`, 'integer'),
+        'retry-after': header(
+          'while pending or processing: when reading again is worthwhile',
+          'integer',
+        ),
+      },
+    },
+  },
+});
+
+/** `GET /task/:id/result`. */
+export const resultDoc = routeDoc({
+  responses: {
+    200: {
+      description:
+        "The target's answer replayed as it was sent: its status code (whatever it was, not only 200), its end-to-end headers and its body bytes",
+      headers: { [TASK_ID_HEADER]: header('the task this answer belongs to') },
+      content: { '*/*': { schema: {} } },
+    },
+    404: {
+      description: 'task_not_found, or no_result: the task ended without an answer from the target',
+      schema: ErrorBodySchema,
+    },
+    409: { description: 'task_not_finished (?wait=N waits for it)', schema: ErrorBodySchema },
+  },
+});
+
+const EVENT_STREAM = 'text/event-stream';
+
+/** `GET /task/:id/events` and `GET /events`. */
+export function eventStreamDoc(description: string): SwaggerTransform {
+  return routeDoc({
+    headers: EventStreamHeadersSchema,
+    responses: {
+      200: {
+        description,
+        content: {
+          [EVENT_STREAM]: {
+            schema: {
+              type: 'string',
+              description:
+                'Server-Sent Events: `id:` (send it back as Last-Event-ID), `event:`, `data:` (a task as JSON); a comment line every 15 s keeps the stream open',
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+/** A route whose 200 answer needs only a description. */
+export function answers(description: string): SwaggerTransform {
+  return routeDoc({ responses: { 200: { description } } });
+}

@@ -1,0 +1,253 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { SUBMIT_HEADERS, type SubmitBody } from 'proxy-client/wire';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProxy, startTarget, type TestServer } from './helper.js';
+
+// The dashboard in a real browser: Debian's chromium (`apt-get install chromium`; .ci/run
+// installs it), driven by playwright-core. Needs the built dashboard: `pnpm build` first.
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const KEY = 'dashboard-k3y';
+const FIRST_LOAD_LIMIT_BYTES = 200 * 1024;
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A page that records every console error and uncaught exception. */
+async function openPage(): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    viewport: { width: 1360, height: 820 },
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return { page, errors };
+}
+
+async function submit(
+  proxy: TestServer,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const response = await fetch(`${proxy.url}${path}`, {
+    method: 'POST',
+    headers: { ...headers, authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ from: 'the dashboard test' }),
+  });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as SubmitBody).task_id;
+}
+
+/** The value of a detail field, by its name. */
+const detailField = (page: Page, name: string) =>
+  page
+    .locator('#detail dt', { hasText: new RegExp(`^${name}$`) })
+    .locator('+ dd')
+    .textContent();
+const row = (page: Page, id: string) => page.locator(`#task-table tr[data-id="${id}"]`);
+const shownIds = (page: Page) =>
+  page
+    .locator('#task-table tbody tr')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+const shownStatuses = (page: Page) =>
+  page
+    .locator('#task-table tbody tr')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+
+describe('the dashboard at /ui', () => {
+  it('asks for the key once, shows tasks live, filters, searches, shows a result, cancels and retries', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--api-key', KEY, '--max-concurrent', '2', '--num-workers', '2'],
+    });
+    const { page, errors } = await openPage();
+
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#key-dialog').waitFor({ state: 'visible' });
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type=submit]');
+    await page.locator('#live[data-state="live"]').waitFor();
+
+    // A task submitted from outside appears within a second, from the event stream.
+    const json = await submit(proxy, '/api/function1');
+    await row(page, json).waitFor({ timeout: 1_000 });
+    await page.locator(`#task-table tr[data-id="${json}"][data-status="completed"]`).waitFor();
+
+    const failed = await submit(proxy, '/api/fail?status=502', {
+      [SUBMIT_HEADERS.priority]: 'high',
+    });
+    const binary = await submit(proxy, '/api/binary?bytes=2000');
+    const long = await submit(proxy, '/api/long?seconds=60');
+    await page.locator(`#task-table tr[data-id="${failed}"][data-status="failed"]`).waitFor();
+    await page.locator(`#task-table tr[data-id="${binary}"][data-status="completed"]`).waitFor();
+    await page.locator(`#task-table tr[data-id="${long}"][data-status="processing"]`).waitFor();
+    expect(await shownIds(page)).toEqual([long, binary, failed, json]);
+    await page.locator('#figure-in-flight .value', { hasText: /^1$/ }).waitFor();
+
+    // The status filter reads the list afresh for that status.
+    await page.selectOption('#status-filter', 'failed');
+    await expect.poll(() => shownIds(page)).toEqual([failed]);
+    await page.selectOption('#status-filter', 'completed');
+    await expect.poll(() => shownIds(page)).toEqual([binary, json]);
+    await page.selectOption('#status-filter', '');
+    await expect.poll(() => shownIds(page)).toEqual([long, binary, failed, json]);
+
+    // Search: a whole id looks the task up, a part filters the rows shown.
+    await page.fill('#search', binary);
+    await expect.poll(() => shownIds(page)).toEqual([binary]);
+    await page.fill('#search', json.slice(0, 6));
+    await expect.poll(() => shownIds(page)).toContain(json);
+    expect((await shownIds(page)).every((id) => id?.startsWith(json.slice(0, 6)))).toBe(true);
+    await page.fill('#search', '');
+    await expect.poll(() => shownIds(page)).toEqual([long, binary, failed, json]);
+    expect(await shownStatuses(page)).toEqual(['processing', 'completed', 'failed', 'completed']);
+
+    // The detail of a JSON result: pretty-printed.
+    await row(page, json).click();
+    const body = page.locator('#detail pre.body.json');
+    await body.waitFor();
+    const shown = JSON.parse((await body.textContent()) ?? '') as { result: string };
+    expect(shown.result).toBe('ok');
+    expect(await body.textContent()).toContain('\n  "result": "ok"');
+    await expect.poll(() => page.locator('#detail .code').textContent()).toBe('200');
+
+    // A binary result: a download of GET /task/:id/result, byte for byte.
+    await row(page, binary).click();
+    await page.locator('#detail .body.binary').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#detail [data-action="download"]'),
+    ]);
+    expect(download.suggestedFilename()).toBe(`task-${binary}.bin`);
+    const bytes = await readFile((await download.path()) as string);
+    expect(bytes.length).toBe(2000);
+    expect([...bytes.subarray(0, 4)]).toEqual([0, 1, 2, 3]);
+
+    // Cancel a processing task.
+    await row(page, long).click();
+    await page.click('#detail [data-action="cancel"]');
+    await page.locator('#detail .status-cancelled').waitFor();
+    await page.locator(`#task-table tr[data-id="${long}"][data-status="cancelled"]`).waitFor();
+
+    // Retry a failed one: the new task opens, linked to the old, and appears in the table.
+    await row(page, failed).click();
+    await expect.poll(() => detailField(page, 'priority')).toBe('high');
+    expect(await detailField(page, 'attempts')).toBe('1 of 1');
+    await page.locator('#detail [data-action="retry"]').click();
+    await page.locator(`#detail [data-open="${failed}"]`).waitFor();
+    const retriedId = (await page.locator('#detail h2.id').textContent()) ?? '';
+    expect(retriedId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(retriedId).not.toBe(failed);
+    await page.locator(`#task-table tr[data-id="${retriedId}"][data-status="failed"]`).waitFor();
+    // The run again keeps the original's delivery policy.
+    expect(await detailField(page, 'priority')).toBe('high');
+    await page.click('#detail [data-action="close"]');
+
+    // A reload keeps the key for the tab: no question asked again.
+    await page.reload();
+    await page.locator('#live[data-state="live"]').waitFor();
+    expect(await page.locator('#key-dialog').isVisible()).toBe(false);
+    await row(page, retriedId).waitFor();
+
+    await saveScreenshot(page, proxy);
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('loads in at most 200 KB the first time, everything from the proxy', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    await proxy.finished(await proxy.submit('/api/function1'));
+    const { page, errors } = await openPage();
+    const session = await page.context().newCDPSession(page);
+    await session.send('Network.enable');
+    await session.send('Network.setCacheDisabled', { cacheDisabled: true });
+    const transferred = new Map<string, number>();
+    const urls = new Map<string, string>();
+    session.on('Network.requestWillBeSent', (event) =>
+      urls.set(event.requestId, event.request.url),
+    );
+    // Headers and (compressed) bodies, as the network carried them; the event stream never
+    // finishes, so it counts what it carried so far.
+    session.on('Network.dataReceived', (event) =>
+      transferred.set(
+        event.requestId,
+        (transferred.get(event.requestId) ?? 0) + event.encodedDataLength,
+      ),
+    );
+    session.on('Network.loadingFinished', (event) =>
+      transferred.set(event.requestId, event.encodedDataLength),
+    );
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.locator('#task-table tbody tr').first().waitFor();
+    await page.locator('#target', { hasText: 'memory' }).waitFor();
+    const total = [...transferred.values()].reduce((sum, n) => sum + n, 0);
+    expect([...urls.values()].filter((url) => !url.startsWith(proxy.url))).toEqual([]);
+    expect(total).toBeGreaterThan(10_000);
+    expect(total).toBeLessThanOrEqual(FIRST_LOAD_LIMIT_BYTES);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('the API reference at /docs', () => {
+  it('renders the OpenAPI document in a browser, offline, with no console error', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--api-key', KEY, '--public-docs'],
+    });
+    const { page, errors } = await openPage();
+    const elsewhere: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(proxy.url) && !request.url().startsWith('data:'))
+        elsewhere.push(request.url());
+    });
+    await page.goto(`${proxy.url}/docs`);
+    await page.locator('.swagger-ui .info .title', { hasText: 'proxy-server' }).waitFor();
+    await page.locator('.opblock-summary-path', { hasText: '/api/{path}' }).first().waitFor();
+    expect(elsewhere).toEqual([]);
+    expect(errors).toEqual([]);
+    // Swagger UI's bundle is 1.5 MB of script to parse: slow on a busy machine.
+  }, 90_000);
+});
+
+/** Every run takes a screenshot, into the temp dir (scripts/dashboard-screenshot.mjs makes the docs' one). */
+async function saveScreenshot(page: Page, proxy: TestServer): Promise<void> {
+  await page.locator('#task-table tbody tr').first().click();
+  await page.locator('#detail .body').first().waitFor();
+  const path = join(tmpdir(), `proxy-dashboard-${new URL(proxy.url).port}.png`);
+  await page.screenshot({ path });
+  expect((await readFile(path)).subarray(1, 4).toString()).toBe('PNG');
+}

@@ -1,0 +1,188 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import type { RouteOptions } from 'fastify';
+import {
+  ErrorBodySchema,
+  LAST_EVENT_ID_HEADER,
+  SUBMIT_HEADERS,
+  SubmitBodySchema,
+  TaskBodySchema,
+} from 'proxy-client/wire';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { buildServer } from '../src/index.js';
+import { configFor, startProxy, startTarget } from './helper.js';
+
+type Parameter = { in: string; name: string; required?: boolean };
+type Operation = {
+  summary?: string;
+  tags?: string[];
+  parameters?: Parameter[];
+  requestBody?: { content: Record<string, unknown> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: object }> }>;
+  security?: unknown[];
+};
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  security?: unknown[];
+};
+
+const OPENAPI_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** The proxy as a Fastify app, with every route it registers (hooked in before they load). */
+async function proxyWithRoutes(flags: string[] = []) {
+  const app = buildServer(configFor('http://127.0.0.1:1', flags));
+  onTestFinished(() => app.close());
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+  });
+  await app.ready();
+  return { app, routes };
+}
+
+async function documentOf(app: Awaited<ReturnType<typeof proxyWithRoutes>>['app']) {
+  const response = await app.inject({ url: '/openapi.json' });
+  expect(response.statusCode).toBe(200);
+  expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+  return response.json() as Document;
+}
+
+describe('GET /openapi.json', () => {
+  it.each([
+    ['without an API key', []],
+    ['with an API key, docs public', ['--api-key', 'k3y', '--public-docs', '--public-metrics']],
+  ])('is a valid OpenAPI 3.1 document (%s)', async (_, flags) => {
+    const { app } = await proxyWithRoutes(flags);
+    const document = await documentOf(app);
+    expect(document.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(document as unknown as Record<string, unknown>);
+    expect(result).toEqual({ valid: true });
+  });
+
+  it('documents every route the proxy serves, each with a summary and a tag', async () => {
+    const { app, routes } = await proxyWithRoutes();
+    const document = await documentOf(app);
+    const served = routes
+      // The reference page's own files (/docs is documented), and what a route hides (/ui/,
+      // a redirect to /ui).
+      .filter((route) => !route.url.startsWith('/docs/'))
+      .filter((route) => (route.schema as { hide?: boolean } | undefined)?.hide !== true)
+      .flatMap((route) =>
+        (Array.isArray(route.method) ? route.method : [route.method]).map((method) => ({
+          method: method.toLowerCase(),
+          url: route.url,
+        })),
+      )
+      // HEAD twins of GET routes.
+      .filter(({ method, url }) => method !== 'head' || url === '/api/*')
+      .filter(({ method }) => OPENAPI_METHODS.includes(method));
+    expect(served.length).toBeGreaterThan(20);
+    const inDocument = (url: string) =>
+      url.replace(/:(\w+)/g, '{$1}').replace(/^\/api\/\*$/, '/api/{path}');
+    const missing = served.filter(
+      ({ method, url }) => document.paths[inDocument(url)]?.[method] === undefined,
+    );
+    expect(missing).toEqual([]);
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        expect(operation.summary, `${method} ${path}`).toBeTruthy();
+        expect(operation.tags?.length, `${method} ${path}`).toBe(1);
+      }
+    }
+    expect(Object.keys(document.paths['/api/{path}'] ?? {}).sort()).toEqual(
+      [...OPENAPI_METHODS].sort(),
+    );
+    for (const path of ['/metrics', '/openapi.json', '/docs', '/ui', '/health', '/stats']) {
+      expect(document.paths[path]?.get, path).toBeDefined();
+    }
+  });
+
+  it('describes the bodies with the wire schemas, the request headers, the streams and the raw result', async () => {
+    const { app } = await proxyWithRoutes();
+    const { paths } = await documentOf(app);
+    const submit = paths['/api/{path}']?.post;
+    const headers = (operation: Operation | undefined) =>
+      (operation?.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+    expect(headers(submit)).toEqual(Object.values(SUBMIT_HEADERS));
+    expect(Object.keys(submit?.requestBody?.content ?? {})).toEqual(['*/*']);
+    const json = (operation: Operation | undefined, code: string) =>
+      operation?.responses[code]?.content?.['application/json']?.schema as
+        | { properties?: Record<string, unknown>; required?: string[] }
+        | undefined;
+    expect(json(submit, '202')?.required).toEqual(SubmitBodySchema.required);
+    expect(json(submit, '200')?.required).toEqual(TaskBodySchema.required);
+    expect(json(submit, '503')?.required).toEqual(ErrorBodySchema.required);
+    expect(submit?.responses['202']).toMatchObject({ headers: { location: expect.anything() } });
+    expect(headers(paths['/task/{id}/retry']?.post)).toEqual([SUBMIT_HEADERS.prefer]);
+    for (const stream of ['/events', '/task/{id}/events']) {
+      const operation = paths[stream]?.get;
+      expect(headers(operation), stream).toEqual([LAST_EVENT_ID_HEADER]);
+      expect(Object.keys(operation?.responses['200']?.content ?? {}), stream).toEqual([
+        'text/event-stream',
+      ]);
+    }
+    expect(Object.keys(paths['/task/{id}/result']?.get?.responses['200']?.content ?? {})).toEqual([
+      '*/*',
+    ]);
+    expect(Object.keys(paths['/metrics']?.get?.responses['200']?.content ?? {})).toEqual([
+      'text/plain; version=0.0.4; charset=utf-8',
+    ]);
+  });
+
+  it('says which routes need the API key', async () => {
+    const { app } = await proxyWithRoutes(['--api-key', 'k3y', '--public-docs']);
+    const document = await documentOf(app);
+    expect(document.security).toEqual([{ apiKey: [] }]);
+    for (const open of ['/health', '/openapi.json', '/docs', '/ui']) {
+      expect(document.paths[open]?.get?.security, open).toEqual([]);
+    }
+    for (const closed of ['/metrics', '/stats', '/tasks']) {
+      expect(document.paths[closed]?.get?.security, closed).toBeUndefined();
+    }
+  });
+});
+
+/** The status of a GET, its body read to the end (else the server waits to finish writing it). */
+async function statusOf(url: string | URL, init: RequestInit = {}): Promise<number> {
+  const response = await fetch(url, init);
+  await response.arrayBuffer();
+  return response.status;
+}
+
+describe('/openapi.json and /docs', () => {
+  it('need the API key unless --public-docs', async () => {
+    const target = await startTarget();
+    const closed = await startProxy(target.url, { listen: true, flags: ['--api-key', 'k3y'] });
+    for (const path of [
+      '/openapi.json',
+      '/docs',
+      '/docs/',
+      '/docs/json',
+      '/docs/static/index.html',
+    ]) {
+      expect(await statusOf(closed.url + path), path).toBe(401);
+    }
+    const auth = { authorization: 'Bearer k3y' };
+    expect(await statusOf(`${closed.url}/openapi.json`, { headers: auth })).toBe(200);
+    expect(await statusOf(`${closed.url}/docs/`, { headers: auth })).toBe(200);
+
+    const open = await startProxy(target.url, {
+      listen: true,
+      flags: ['--api-key', 'k3y', '--public-docs'],
+    });
+    expect(await statusOf(`${open.url}/openapi.json`)).toBe(200);
+    const page = await fetch(`${open.url}/docs/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    // Everything the page loads comes from the proxy: no CDN, works offline.
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(sources.length).toBeGreaterThan(3);
+    expect(sources.filter((source) => /^(https?:)?\/\//.test(source))).toEqual([]);
+    for (const source of sources) {
+      expect(await statusOf(new URL(source, `${open.url}/docs/`)), source).toBe(200);
+    }
+    expect(page.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+    // The rest still needs the key.
+    expect(await statusOf(`${open.url}/stats`)).toBe(401);
+  });
+});

@@ -1,0 +1,85 @@
+import { type ErrorBody, TASK_ID_HEADER } from 'proxy-client/wire';
+
+/** Where the API key lives: this tab's sessionStorage, so it goes when the tab does. */
+export class KeyStore {
+  static readonly #name = 'proxy-server.api-key';
+
+  get(): string | null {
+    return sessionStorage.getItem(KeyStore.#name);
+  }
+
+  set(key: string): void {
+    sessionStorage.setItem(KeyStore.#name, key);
+  }
+
+  clear(): void {
+    sessionStorage.removeItem(KeyStore.#name);
+  }
+}
+
+/** An answer other than 2xx, with the proxy's error code when it sent the envelope. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isUnauthorized(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 401;
+}
+
+/** The proxy's HTTP API as the dashboard uses it: paths relative to where it is served. */
+export class Api {
+  /** The proxy's root: /ui is served from it, and so is everything else. */
+  readonly base = new URL('.', location.href);
+
+  constructor(private readonly keys: KeyStore) {}
+
+  url(path: string): URL {
+    return new URL(path, this.base);
+  }
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    const key = this.keys.get();
+    return key === null ? extra : { ...extra, authorization: `Bearer ${key}` };
+  }
+
+  async json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.fetch(path, init, { accept: 'application/json' });
+    return (await response.json()) as T;
+  }
+
+  /**
+   * A task's result as the target sent it, for a download: whatever its status code, which is
+   * the target's; an answer without the task-id header is the proxy's own error.
+   */
+  async result(id: string): Promise<{ blob: Blob; type: string }> {
+    const response = await fetch(this.url(`task/${id}/result`), { headers: this.headers() });
+    if (!response.headers.has(TASK_ID_HEADER)) await this.#fail(response, 'GET', 'result');
+    return { blob: await response.blob(), type: response.headers.get('content-type') ?? '' };
+  }
+
+  async fetch(path: string, init: RequestInit = {}, headers: Record<string, string> = {}) {
+    const response = await fetch(this.url(path), {
+      ...init,
+      headers: this.headers({ ...headers, ...(init.headers as Record<string, string>) }),
+    });
+    if (response.ok) return response;
+    return this.#fail(response, init.method ?? 'GET', path);
+  }
+
+  async #fail(response: Response, method: string, path: string): Promise<never> {
+    const body = (await response.json().catch(() => null)) as ErrorBody | null;
+    throw new ApiError(
+      response.status,
+      body?.error ?? null,
+      body?.message ?? `${method} ${path} answered ${response.status}`,
+    );
+  }
+}

@@ -1,0 +1,118 @@
+import './styles.css';
+import type { DataBody, Stats } from 'proxy-client/wire';
+import { Api, isUnauthorized, KeyStore } from './api.js';
+import { byId } from './dom.js';
+import { EventStream, type StreamState } from './event-stream.js';
+import { Figures } from './figures.js';
+import { TaskDetail } from './task-detail.js';
+import { TaskTable } from './task-table.js';
+
+/** How often the figures read /stats; events also ask for a read, at most this often. */
+const STATS_EVERY_MS = 2_000;
+const STATS_AFTER_EVENT_MS = 250;
+
+const keys = new KeyStore();
+const api = new Api(keys);
+/** Set by the server in the page it serves: whether its routes need the API key. */
+const needsKey =
+  document.querySelector('meta[name="proxy-auth"]')?.getAttribute('content') === 'bearer';
+
+const figures = new Figures(byId('figures'));
+const detail = new TaskDetail(api, report);
+const table = new TaskTable(api, (id) => void detail.open(id).catch(fail));
+const live = byId('live');
+const forget = byId<HTMLButtonElement>('forget-key');
+
+let stream: EventStream | null = null;
+let statsTimer: ReturnType<typeof setTimeout> | undefined;
+let askingForKey = false;
+
+function report(message: string): void {
+  const toast = byId('toast');
+  toast.textContent = message;
+  toast.hidden = false;
+  setTimeout(() => {
+    if (toast.textContent === message) toast.hidden = true;
+  }, 4_000);
+}
+
+function fail(error: unknown): void {
+  if (isUnauthorized(error)) askForKey(true);
+  else report(error instanceof Error ? error.message : String(error));
+}
+
+function setLive(state: StreamState): void {
+  live.dataset.state = state;
+  live.textContent = state;
+}
+
+async function readStats(): Promise<void> {
+  clearTimeout(statsTimer);
+  try {
+    const stats = (await api.json<DataBody<Stats>>('stats')).data;
+    figures.update(stats);
+    byId('target').textContent = `→ ${stats.target} · v${stats.version} · ${stats.store}`;
+  } catch (error) {
+    fail(error);
+    if (isUnauthorized(error)) return;
+  }
+  statsTimer = setTimeout(() => void readStats(), STATS_EVERY_MS);
+}
+
+function start(): void {
+  stop();
+  forget.hidden = keys.get() === null;
+  void readStats();
+  void table.load().catch(fail);
+  stream = new EventStream(api, {
+    onTransition(type, task) {
+      table.apply(type, task);
+      if (detail.openId === task.task_id) detail.refresh();
+      clearTimeout(statsTimer);
+      statsTimer = setTimeout(() => void readStats(), STATS_AFTER_EVENT_MS);
+    },
+    onReset() {
+      void table.load().catch(fail);
+      void readStats();
+    },
+    onState: setLive,
+    onUnauthorized: () => askForKey(true),
+  });
+  stream.start();
+}
+
+function stop(): void {
+  stream?.close();
+  stream = null;
+  clearTimeout(statsTimer);
+}
+
+/** Asks once for the key, keeps it for this tab, and starts over with it. */
+function askForKey(refused: boolean): void {
+  if (askingForKey) return;
+  askingForKey = true;
+  stop();
+  setLive('connecting');
+  const dialog = byId<HTMLDialogElement>('key-dialog');
+  const input = byId<HTMLInputElement>('key-input');
+  byId('key-error').hidden = !refused || keys.get() === null;
+  keys.clear();
+  input.value = '';
+  dialog.showModal();
+}
+
+byId('key-form').addEventListener('submit', () => {
+  const key = byId<HTMLInputElement>('key-input').value.trim();
+  if (key === '') return;
+  keys.set(key);
+  askingForKey = false;
+  start();
+});
+byId<HTMLDialogElement>('key-dialog').addEventListener('cancel', (event) => event.preventDefault());
+forget.addEventListener('click', () => {
+  keys.clear();
+  askForKey(false);
+});
+
+if (needsKey && keys.get() === null) askForKey(false);
+else start();

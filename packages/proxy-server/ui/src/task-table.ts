@@ -1,0 +1,157 @@
+import {
+  type DataBody,
+  DEFAULT_PAGE_SIZE,
+  type StreamEvent,
+  TASK_STATUSES,
+  type Task,
+  type TaskList,
+  type TaskStatus,
+  type TaskSummary,
+} from 'proxy-client/wire';
+import { type Api, ApiError } from './api.js';
+import { byId, duration, h, time } from './dom.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Rows kept on the page as events add them; older ones fall off the end. */
+const MOST_ROWS = 500;
+
+export function statusBadge(status: TaskStatus): HTMLElement {
+  return h('span', { class: `status status-${status}` }, status);
+}
+
+/**
+ * The task table: a page of `GET /tasks` (newest first, filtered by status), kept current by the
+ * event stream, and a search by id (a whole id is looked up, a part filters the rows shown).
+ */
+export class TaskTable {
+  readonly #api: Api;
+  readonly #onOpen: (id: string) => void;
+  readonly #body: HTMLTableSectionElement;
+  readonly #filter = byId<HTMLSelectElement>('status-filter');
+  readonly #search = byId<HTMLInputElement>('search');
+  readonly #count = byId('count');
+  readonly #empty = byId('empty');
+  readonly #more = byId<HTMLButtonElement>('more');
+  /** The rows, newest first, by id. */
+  #tasks = new Map<string, TaskSummary>();
+  #total = 0;
+  #generation = 0;
+  /** The rows are the one task a whole id named, not a page. */
+  #lookedUp = false;
+
+  constructor(api: Api, onOpen: (id: string) => void) {
+    this.#api = api;
+    this.#onOpen = onOpen;
+    this.#body = byId<HTMLTableElement>('task-table').tBodies[0] as HTMLTableSectionElement;
+    this.#filter.append(...TASK_STATUSES.map((status) => h('option', { value: status }, status)));
+    this.#filter.addEventListener('change', () => void this.load());
+    this.#search.addEventListener('input', () => {
+      const text = this.#search.value.trim();
+      // A part of an id filters the page shown, which a lookup of a whole id had replaced.
+      if (UUID.test(text) || text === '' || this.#lookedUp) void this.load();
+      else this.#render();
+    });
+    byId('controls').addEventListener('submit', (event) => event.preventDefault());
+    this.#more.addEventListener('click', () => void this.#loadMore());
+    this.#body.addEventListener('click', (event) => {
+      const row = (event.target as Element).closest('tr');
+      if (row?.dataset.id) this.#onOpen(row.dataset.id);
+    });
+  }
+
+  get #status(): TaskStatus | undefined {
+    return (this.#filter.value || undefined) as TaskStatus | undefined;
+  }
+
+  /** Reads the first page afresh (or the one task a whole id names). */
+  async load(): Promise<void> {
+    const generation = ++this.#generation;
+    const search = this.#search.value.trim();
+    if (UUID.test(search)) {
+      const task = await this.#api
+        .json<DataBody<Task>>(`task/${search.toLowerCase()}`)
+        .then((body) => body.data)
+        .catch((error: unknown) => {
+          if (error instanceof ApiError && error.status === 404) return null;
+          throw error;
+        });
+      if (generation !== this.#generation) return;
+      this.#tasks = new Map(task ? [[task.task_id, task]] : []);
+      this.#total = this.#tasks.size;
+      this.#lookedUp = true;
+      this.#render();
+      return;
+    }
+    const page = await this.#page(0);
+    if (generation !== this.#generation) return;
+    this.#lookedUp = false;
+    this.#tasks = new Map(page.tasks.map((task) => [task.task_id, task]));
+    this.#total = page.total;
+    this.#render();
+  }
+
+  /** A transition from the event stream: the row changes, appears at the top, or leaves. */
+  apply(type: StreamEvent, task: TaskSummary): void {
+    const search = this.#search.value.trim().toLowerCase();
+    if (UUID.test(search) && task.task_id !== search) return;
+    const status = this.#status;
+    const known = this.#tasks.has(task.task_id);
+    if (status !== undefined && task.status !== status) {
+      if (known) {
+        this.#tasks.delete(task.task_id);
+        this.#total = Math.max(0, this.#total - 1);
+      }
+    } else if (known && type !== 'created') {
+      this.#tasks.set(task.task_id, task);
+    } else {
+      // New to this view: a new task, or one that entered the filtered status, goes on top.
+      this.#tasks = new Map([
+        [task.task_id, task],
+        ...[...this.#tasks].filter(([id]) => id !== task.task_id),
+      ]);
+      if (!known) this.#total++;
+      for (const id of [...this.#tasks.keys()].slice(MOST_ROWS)) this.#tasks.delete(id);
+    }
+    this.#render();
+  }
+
+  async #loadMore(): Promise<void> {
+    const page = await this.#page(this.#tasks.size);
+    for (const task of page.tasks) this.#tasks.set(task.task_id, task);
+    this.#total = page.total;
+    this.#render();
+  }
+
+  async #page(offset: number): Promise<TaskList> {
+    const query = new URLSearchParams({ limit: String(DEFAULT_PAGE_SIZE), offset: String(offset) });
+    if (this.#status) query.set('status', this.#status);
+    return (await this.#api.json<DataBody<TaskList>>(`tasks?${query}`)).data;
+  }
+
+  #render(): void {
+    const search = this.#search.value.trim().toLowerCase();
+    const partial = search !== '' && !UUID.test(search);
+    const shown = [...this.#tasks.values()].filter(
+      (task) => !partial || task.task_id.startsWith(search),
+    );
+    this.#body.replaceChildren(...shown.map(row));
+    this.#empty.hidden = shown.length > 0;
+    this.#more.hidden = partial || UUID.test(search) || this.#tasks.size >= this.#total;
+    this.#count.textContent = partial
+      ? `${shown.length} of the ${this.#tasks.size} shown start with ${search}`
+      : `${this.#tasks.size} of ${this.#total}`;
+  }
+}
+
+function row(task: TaskSummary): HTMLTableRowElement {
+  return h(
+    'tr',
+    { 'data-id': task.task_id, 'data-status': task.status, tabindex: '0' },
+    h('td', { class: 'id', title: task.task_id }, task.task_id.slice(0, 8)),
+    h('td', {}, statusBadge(task.status)),
+    h('td', { class: 'request' }, h('span', { class: 'method' }, task.method), ' ', task.path),
+    h('td', {}, time(task.created_at)),
+    h('td', {}, duration(task.duration_ms)),
+    h('td', {}, String(task.attempts)),
+  );
+}
