@@ -31,6 +31,9 @@ export type Action =
       idempotencyKey?: string;
       priority?: Priority;
       callbackUrl?: string;
+      maxAttempts?: number;
+      maxQueueTimeMs?: number;
+      upstreamTimeoutMs?: number;
     }
   | { kind: 'cancel'; taskId: string }
   | { kind: 'retry'; taskId: string; wait: boolean }

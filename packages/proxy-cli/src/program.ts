@@ -161,6 +161,12 @@ export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () 
     .option('--idempotency-key <key>', 'the same key again names the same task')
     .option('--priority <level>', `${PRIORITIES.join(', ')}: high is served first`)
     .option('--callback-url <url>', 'the proxy POSTs the finished task there')
+    .option(
+      '--max-attempts <n>',
+      "most calls to the target when it retries (under the proxy's cap)",
+    )
+    .option('--max-queue-time <seconds>', 'ends expired if not started within this long')
+    .option('--upstream-timeout <seconds>', 'longest one call to the target may take')
     .optionsGroup('With --list-tasks (and --watch):')
     .option('--status <status>', `${TASK_STATUSES.join(', ')} (--watch: a,b)`)
     .option('--limit <n>', "tasks per page (default: the proxy's)")

@@ -38,6 +38,9 @@ export interface RawOptions {
   idempotencyKey?: string;
   priority?: string;
   callbackUrl?: string;
+  maxAttempts?: string;
+  maxQueueTime?: string;
+  upstreamTimeout?: string;
   status?: string;
   limit?: string;
   offset?: string;
@@ -78,6 +81,9 @@ const DEPENDENT_FLAGS: ReadonlyArray<{
   { key: 'idempotencyKey', flag: '--idempotency-key', with: ['submit'] },
   { key: 'priority', flag: '--priority', with: ['submit'] },
   { key: 'callbackUrl', flag: '--callback-url', with: ['submit'] },
+  { key: 'maxAttempts', flag: '--max-attempts', with: ['submit'] },
+  { key: 'maxQueueTime', flag: '--max-queue-time', with: ['submit'] },
+  { key: 'upstreamTimeout', flag: '--upstream-timeout', with: ['submit'] },
   { key: 'status', flag: '--status', with: ['listTasks', 'watch'] },
   { key: 'limit', flag: '--limit', with: ['listTasks'] },
   { key: 'offset', flag: '--offset', with: ['listTasks'] },
@@ -209,6 +215,15 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: 
         }),
         ...(raw.priority !== undefined && { priority: priority(raw.priority) }),
         ...(raw.callbackUrl !== undefined && { callbackUrl: callbackUrl(raw.callbackUrl) }),
+        ...(raw.maxAttempts !== undefined && {
+          maxAttempts: wholeAtLeastOne('--max-attempts', raw.maxAttempts),
+        }),
+        ...(raw.maxQueueTime !== undefined && {
+          maxQueueTimeMs: seconds('--max-queue-time', raw.maxQueueTime) * 1000,
+        }),
+        ...(raw.upstreamTimeout !== undefined && {
+          upstreamTimeoutMs: seconds('--upstream-timeout', raw.upstreamTimeout) * 1000,
+        }),
       };
     }
     case 'cleanup':
@@ -340,6 +355,14 @@ function seconds(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
     throw usage(`${flag} must be a positive number of seconds, got '${value}'`);
+  }
+  return n;
+}
+
+function wholeAtLeastOne(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw usage(`${flag} must be a whole number, 1 or more, got '${value}'`);
   }
   return n;
 }

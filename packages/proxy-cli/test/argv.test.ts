@@ -141,6 +141,27 @@ describe('argv → options', () => {
         },
       },
     ],
+    [
+      [
+        '--submit',
+        'api/x',
+        '--max-attempts',
+        '4',
+        '--max-queue-time',
+        '90',
+        '--upstream-timeout',
+        '2.5',
+      ],
+      {
+        action: {
+          kind: 'submit',
+          path: 'api/x',
+          maxAttempts: 4,
+          maxQueueTimeMs: 90_000,
+          upstreamTimeoutMs: 2500,
+        },
+      },
+    ],
   ])('%j', (argv, expected) => {
     expect(parse(argv)).toMatchObject(expected);
   });
@@ -304,6 +325,20 @@ describe('usage errors (exit 2)', () => {
     [['--stats', '--priority', 'high'], /--priority goes with --submit, not --stats/],
     [['--submit', 'api/x', '--priority', 'urgent'], /--priority must be one of high, normal, low/],
     [['--submit', 'api/x', '--callback-url', '/relative'], /--callback-url must be an absolute/],
+    [
+      ['--submit', 'api/x', '--max-attempts', '0'],
+      /--max-attempts must be a whole number, 1 or more, got '0'/,
+    ],
+    [['--submit', 'api/x', '--max-attempts', '2.5'], /--max-attempts must be a whole number/],
+    [
+      ['--submit', 'api/x', '--max-queue-time', 'soon'],
+      /--max-queue-time must be a positive number of seconds, got 'soon'/,
+    ],
+    [
+      ['--submit', 'api/x', '--upstream-timeout', '-1'],
+      /--upstream-timeout must be a positive number of seconds/,
+    ],
+    [['--stats', '--max-attempts', '3'], /--max-attempts goes with --submit, not --stats/],
     [['--submit', 'api/x', '--idempotency-key', 'a"b'], /--idempotency-key must be 1 to 255/],
     [['--retry', 'a', '--idempotency-key', 'k'], /--idempotency-key goes with --submit/],
     [['cancel'], /missing required argument 'id'/],
@@ -363,6 +398,9 @@ describe('help and version', () => {
       '--idempotency-key <key>',
       '--priority <level>',
       '--callback-url <url>',
+      '--max-attempts <n>',
+      '--max-queue-time <seconds>',
+      '--upstream-timeout <seconds>',
       '--cancel <id>',
       '--retry <id>',
       '--watch',

@@ -41,6 +41,9 @@ const SUBMIT = {
   wait: true,
   priority: true,
   callbackUrl: true,
+  maxAttempts: true,
+  maxQueueTimeMs: true,
+  upstreamTimeoutMs: true,
 } satisfies Names<SubmitOptions>;
 const RUN = {
   ...SUBMIT,

@@ -402,6 +402,9 @@ export class ProxyClient {
       waitSeconds,
       priority: checked.priority,
       callbackUrl: checked.callbackUrl,
+      maxAttempts: checked.maxAttempts,
+      maxQueueTimeMs: checked.maxQueueTimeMs,
+      upstreamTimeoutMs: checked.upstreamTimeoutMs,
     });
     const answer = await this.#transport.request({
       method,
@@ -455,7 +458,15 @@ export class ProxyClient {
       maxRetryAfterMs: _a,
       ...shared
     } = submitOnly;
-    const { idempotencyKey: _k, priority: _p, callbackUrl: _c, ...reads } = shared;
+    const {
+      idempotencyKey: _k,
+      priority: _p,
+      callbackUrl: _c,
+      maxAttempts: _n,
+      maxQueueTimeMs: _mq,
+      upstreamTimeoutMs: _t,
+      ...reads
+    } = shared;
     return this.waitForTask(submission.taskId, {
       ...reads,
       ...defined({ pollIntervalMs, onStatus, throwOnFailure }),

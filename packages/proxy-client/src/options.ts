@@ -132,6 +132,22 @@ export interface SubmitOptions extends RequestOptions {
    * Webhooks. An absolute http(s) URL.
    */
   callbackUrl?: string;
+  /**
+   * Sent as `X-Proxy-Max-Attempts`: most calls to the target for this task, the first included,
+   * when the proxy retries failures (`--retry-on`); the proxy's `--max-attempts` still caps it.
+   */
+  maxAttempts?: number;
+  /**
+   * Sent as `X-Proxy-Max-Queue-Time` (in seconds): milliseconds the task may wait in the queue;
+   * one not started by then ends `expired`. The proxy's `--max-queue-time` still caps it.
+   */
+  maxQueueTimeMs?: number;
+  /**
+   * Sent as `X-Proxy-Timeout` (in seconds): milliseconds one call to the target may take before
+   * the task fails with `upstream_timeout`. The proxy's `--upstream-timeout` still caps it. Not
+   * to be confused with `timeoutMs`, the SDK's own HTTP timeout.
+   */
+  upstreamTimeoutMs?: number;
 }
 
 /** Called when the status read differs from the one before; `previous` is undefined the first time. */

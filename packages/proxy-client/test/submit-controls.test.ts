@@ -81,7 +81,33 @@ describe('submit: the whole answer', () => {
     expect(url.search).toBe('');
   });
 
+  it('maxAttempts, maxQueueTimeMs and upstreamTimeoutMs go as the proxy headers, in seconds', async () => {
+    const route = server.on('post', '/api/x', submitReply());
+    await client().submitTask(
+      'x',
+      {},
+      { maxAttempts: 5, maxQueueTimeMs: 90_000, upstreamTimeoutMs: 2500 },
+    );
+    const { headers } = route.calls[0]!;
+    expect(headers.get('x-proxy-max-attempts')).toBe('5');
+    expect(headers.get('x-proxy-max-queue-time')).toBe('90');
+    expect(headers.get('x-proxy-timeout')).toBe('2.5');
+  });
+
+  it('submitAndWait sends the per-task limits on the submission only', async () => {
+    const submit = server.on('post', '/api/x', submitReply());
+    const read = server.on('get', '/task/:id', taskReply(finished));
+    await client().submitAndWait('x', {}, { maxAttempts: 2, maxQueueTimeMs: 1000 });
+    expect(submit.calls[0]!.headers.get('x-proxy-max-attempts')).toBe('2');
+    expect(read.calls[0]!.headers.has('x-proxy-max-attempts')).toBe(false);
+    expect(read.calls[0]!.headers.has('x-proxy-max-queue-time')).toBe(false);
+  });
+
   it.each([
+    [{ maxAttempts: 0 }, /maxAttempts must be a whole number, 1 or more, got 0/],
+    [{ maxAttempts: 1.5 }, /maxAttempts must be a whole number/],
+    [{ maxQueueTimeMs: 0 }, /maxQueueTimeMs must be a number of milliseconds, 1 or more, got 0/],
+    [{ upstreamTimeoutMs: Number.NaN }, /upstreamTimeoutMs must be a number of milliseconds/],
     [{ priority: 'urgent' }, /priority must be one of high, normal, low, got "urgent"/],
     [{ callbackUrl: '/relative' }, /callbackUrl must be an absolute http\(s\) URL/],
     [{ callbackUrl: 'ftp://x/y' }, /callbackUrl must be an absolute http\(s\) URL/],

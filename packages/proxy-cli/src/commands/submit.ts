@@ -17,6 +17,9 @@ export interface SubmitAction {
   idempotencyKey?: string;
   priority?: Priority;
   callbackUrl?: string;
+  maxAttempts?: number;
+  maxQueueTimeMs?: number;
+  upstreamTimeoutMs?: number;
 }
 
 /**
@@ -41,6 +44,11 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
       ...(action.wait && { waitMs: holdMs(options.timeoutMs) }),
       ...(action.priority && { priority: action.priority }),
       ...(action.callbackUrl && { callbackUrl: action.callbackUrl }),
+      ...(action.maxAttempts !== undefined && { maxAttempts: action.maxAttempts }),
+      ...(action.maxQueueTimeMs !== undefined && { maxQueueTimeMs: action.maxQueueTimeMs }),
+      ...(action.upstreamTimeoutMs !== undefined && {
+        upstreamTimeoutMs: action.upstreamTimeoutMs,
+      }),
     });
   // A spinner only while the proxy holds the answer: a plain submission is back at once.
   const sending = action.wait ? withSpinner(ctx, `submitting ${what}`, send) : send();

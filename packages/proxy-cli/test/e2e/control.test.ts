@@ -148,6 +148,27 @@ describe('--submit', () => {
     });
   });
 
+  it('--priority, --max-attempts, --max-queue-time and --upstream-timeout reach the task', async () => {
+    const run = await cli(
+      'submit',
+      'api/function1',
+      '--priority',
+      'high',
+      '--max-attempts',
+      '1',
+      '--max-queue-time',
+      '60',
+      '--upstream-timeout',
+      '5',
+      '--wait',
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    const task = jsonOf<Task>(run);
+    expect(task).toMatchObject({ status: 'completed', priority: 'high', max_attempts: 1 });
+    expect(Date.parse(task.deadline_at ?? '') - Date.parse(task.created_at)).toBe(60_000);
+  });
+
   it('every submission carries a key of its own, and --priority is accepted', async () => {
     const run = await cli('submit', 'api/function1', '--priority', 'low', '--json');
     expect(run.code).toBe(0);

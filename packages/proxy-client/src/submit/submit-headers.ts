@@ -13,6 +13,12 @@ export interface SubmitControls {
   waitSeconds?: number | undefined;
   priority?: string | undefined;
   callbackUrl?: string | undefined;
+  /** Most upstream calls for this task, the first included (the proxy's own cap still holds). */
+  maxAttempts?: number | undefined;
+  /** Milliseconds the task may wait in the queue before it ends `expired`. */
+  maxQueueTimeMs?: number | undefined;
+  /** Milliseconds one upstream call of this task may take (the proxy's own cap still holds). */
+  upstreamTimeoutMs?: number | undefined;
 }
 
 /**
@@ -34,7 +40,34 @@ export function controlHeaders(controls: SubmitControls): Record<string, string>
   if (controls.callbackUrl !== undefined) {
     headers[SUBMIT_HEADERS.callbackUrl] = checkCallbackUrl(controls.callbackUrl);
   }
+  if (controls.maxAttempts !== undefined) {
+    headers[SUBMIT_HEADERS.maxAttempts] = String(checkMaxAttempts(controls.maxAttempts));
+  }
+  if (controls.maxQueueTimeMs !== undefined) {
+    headers[SUBMIT_HEADERS.maxQueueTime] = headerSeconds(controls.maxQueueTimeMs, 'maxQueueTimeMs');
+  }
+  if (controls.upstreamTimeoutMs !== undefined) {
+    headers[SUBMIT_HEADERS.timeout] = headerSeconds(
+      controls.upstreamTimeoutMs,
+      'upstreamTimeoutMs',
+    );
+  }
   return headers;
+}
+
+function checkMaxAttempts(value: number): number {
+  if (!(Number.isSafeInteger(value) && value >= 1)) {
+    throw new RangeError(`maxAttempts must be a whole number, 1 or more, got ${value}`);
+  }
+  return value;
+}
+
+/** Milliseconds as the header's seconds; at least 1 ms, since the proxy reads 0 as malformed. */
+function headerSeconds(ms: number, name: string): string {
+  if (!(Number.isFinite(ms) && ms >= 1)) {
+    throw new RangeError(`${name} must be a number of milliseconds, 1 or more, got ${ms}`);
+  }
+  return String(Math.round(ms) / 1000);
 }
 
 /**
