@@ -1,0 +1,425 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isTerminalStatus } from 'proxy-client/wire';
+import { type Clock, systemClock } from '../../clock.js';
+import { FinishWaiters } from '../finish-waiters.js';
+import type {
+  AdmitResult,
+  BackendCounts,
+  CancelResult,
+  ListenerCounts,
+  ListQuery,
+  RecoveryReport,
+  StoreHealth,
+  SubscribeOptions,
+  Subscription,
+  TaskBackend,
+  TaskEvent,
+  TaskEventListener,
+  TaskPage,
+  TaskProcessor,
+} from '../task-backend.js';
+import { newTaskId } from '../task-id.js';
+import type { NewTask, TaskOutcome, TaskRecord, TaskRequest } from '../task-record.js';
+import {
+  commandConnection,
+  connectToRedis,
+  displayUrl,
+  type RedisConnector,
+  waitingConnection,
+} from './connections.js';
+import { EventFeed } from './event-feed.js';
+import { JOB_NAME, recoverDeadInstances } from './recovery.js';
+import { RedisKeys } from './redis-keys.js';
+import { StoreFailures } from './store-failures.js';
+import { TaskRunner } from './task-runner.js';
+import { LuaTaskStore, type RedisTaskStore } from './task-store.js';
+
+export interface RedisBackendOptions {
+  /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  url: string;
+  /** Every key starts with it: instances with the same prefix share one queue. */
+  prefix: string;
+  /** The cap on upstream calls in flight, across every instance sharing the prefix. */
+  concurrency: number;
+  /** Most tasks waiting in line; one more is refused. */
+  maxQueueSize: number;
+  /** Processing time after which a task counts as long. */
+  longTaskThresholdMs: number;
+  /** Calls cut off by a shutdown or by the death of their instance go back in line. */
+  requeueInterrupted: boolean;
+  clock?: Clock;
+  /** Hears the store failures the backend recovers from (it retries), for the log. */
+  onError?: (error: unknown, doing: string) => void;
+  /** Events kept for subscribers resuming after one they saw. @default 10000 */
+  eventWindow?: number;
+  /** A call's lease: a dead instance's calls are recovered this long after it died. @default 15000 */
+  lockDurationMs?: number;
+  /** How often an instance looks for calls whose lease ran out. @default 5000 */
+  stalledIntervalMs?: number;
+  /** How long a read or write may wait for Redis before it fails. @default 3000 */
+  commandTimeoutMs?: number;
+  /** Makes the Redis clients (tests record them to cut them off as a dying process would). */
+  connect?: RedisConnector;
+  /** Wraps the task store (tests make its operations fail). */
+  wrapStore?: (store: RedisTaskStore) => RedisTaskStore;
+}
+
+const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
+const REMOVE_BATCH = 1_000;
+
+/**
+ * A backend several proxy instances share, on Redis with BullMQ: one queue (BullMQ's, one per
+ * prefix) with one global cap on calls, the task records and events in keys of the proxy's own
+ * beside it, so that any instance answers for any task. See docs/architecture.md.
+ */
+export class RedisBackend implements TaskBackend {
+  readonly kind = 'redis' as const;
+  readonly #options: RedisBackendOptions;
+  readonly #clock: Clock;
+  readonly #keys: RedisKeys;
+  readonly #origin = newTaskId();
+  readonly #failures: StoreFailures;
+  readonly #waiters = new FinishWaiters();
+  /** Tasks someone waits for here (a superset of the waiters': pruned when rechecked). */
+  readonly #waited = new Set<string>();
+  readonly #clients: Redis[] = [];
+  readonly #commands: Redis;
+  readonly #store: RedisTaskStore;
+  readonly #feed: EventFeed;
+  readonly #runner: TaskRunner;
+  /** Admissions whose job could not be added nor the task taken back: retried. */
+  readonly #undiscarded = new Set<string>();
+  #queue: Queue | null = null;
+  #connectionError: string | null = null;
+  #stopped: Promise<void> | null = null;
+  #closed: Promise<void> | null = null;
+
+  constructor(options: RedisBackendOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#keys = new RedisKeys(options.prefix);
+    this.#failures = new StoreFailures(options.onError);
+    const eventWindow = options.eventWindow ?? 10_000;
+    this.#commands = this.#client(commandConnection(options.commandTimeoutMs ?? 3_000));
+    this.#commands.on('ready', () => {
+      this.#connectionError = null;
+      this.#failures.succeeded();
+      void this.#retryDiscards();
+    });
+    const store = new LuaTaskStore(this.#commands, this.#keys, this.#origin, eventWindow);
+    this.#store = options.wrapStore?.(store) ?? store;
+    this.#feed = new EventFeed({
+      client: this.#client(waitingConnection('events')),
+      key: this.#keys.events,
+      origin: this.#origin,
+      capacity: eventWindow,
+      clock: this.#clock,
+      onEvent: (event) => this.#heard(event),
+      onResumed: () => this.#recheckWaiters(),
+      onError: (error, doing) => options.onError?.(error, doing),
+    });
+    this.#runner = new TaskRunner({
+      store: this.#store,
+      keys: this.#keys,
+      concurrency: options.concurrency,
+      longTaskThresholdMs: options.longTaskThresholdMs,
+      requeueInterrupted: options.requeueInterrupted,
+      lockDurationMs: options.lockDurationMs ?? 15_000,
+      stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
+      clock: this.#clock,
+      failures: this.#failures,
+      publish: (event) => this.#feed.publish(event),
+      onError: (error, doing) => options.onError?.(error, doing),
+    });
+  }
+
+  async open(): Promise<RecoveryReport> {
+    const where = displayUrl(this.#options.url);
+    try {
+      await Promise.all(this.#clients.map((client) => client.connect()));
+    } catch (error) {
+      this.#disconnect();
+      throw this.#failures.failed(error, `connecting to Redis at ${where}`);
+    }
+    try {
+      const queue = new Queue(this.#keys.queueName, {
+        connection: this.#commands,
+        prefix: this.#keys.bullPrefix,
+        skipWaitingForReady: true,
+        defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+        // The proxy's events are its own stream; BullMQ's are read by nothing here.
+        streams: { events: { maxLen: 1_000 } },
+      });
+      queue.on('error', (error) => this.#options.onError?.(error, 'queueing (BullMQ)'));
+      this.#queue = queue;
+      await queue.waitUntilReady();
+      await queue.setGlobalConcurrency(this.#options.concurrency);
+      const report = await recoverDeadInstances(this.#store, queue, {
+        requeueInterrupted: this.#options.requeueInterrupted,
+        now: this.#clock.now(),
+      });
+      await this.#feed.open();
+      return report;
+    } catch (error) {
+      await this.#queue?.close().catch(() => undefined);
+      this.#disconnect();
+      throw this.#failures.failed(error, `opening the task store on Redis at ${where}`);
+    }
+  }
+
+  async admit(task: NewTask): Promise<AdmitResult> {
+    const slots = this.#runner.started ? this.#options.concurrency : 0;
+    const reply = await this.#write('saving a new task', () =>
+      this.#store.admit(task, { maxQueueSize: this.#options.maxQueueSize, slots }),
+    );
+    switch (reply.kind) {
+      case 'existing':
+        return { ok: true, taskId: reply.taskId, existing: true };
+      case 'conflict':
+        return { ok: false, reason: 'idempotency_conflict', taskId: reply.taskId };
+      case 'full':
+        return { ok: false, reason: 'queue_full', queued: reply.queued };
+    }
+    this.#feed.publish(reply.event);
+    try {
+      // The job id is the task's: adding the same job twice adds it once.
+      await this.#jobs().add(JOB_NAME, {}, { jobId: task.id });
+    } catch (error) {
+      const unavailable = this.#failures.failed(error, 'queueing a new task');
+      await this.#discard(task.id);
+      throw unavailable;
+    }
+    if (this.#undiscarded.size > 0) void this.#retryDiscards();
+    return { ok: true, taskId: task.id, existing: false };
+  }
+
+  async cancel(id: string): Promise<CancelResult> {
+    const reply = await this.#write('cancelling a task', () =>
+      this.#store.finish(
+        id,
+        { outcome: CANCELLED, completedAt: this.#clock.now(), isLong: false },
+        { allowPending: true },
+      ),
+    );
+    if (reply.kind === 'ok') {
+      // Aborts the call if it runs here; another instance aborts it when the stream brings it.
+      this.#feed.publish(reply.event);
+      // Still in BullMQ's queue: out of it now. A worker that took it meanwhile skips it.
+      if (reply.previous === 'pending') {
+        await this.#jobs()
+          .remove(id)
+          .catch((error: unknown) => this.#options.onError?.(error, `dequeueing task ${id}`));
+      }
+    }
+    const task = reply.kind === 'gone' ? undefined : await this.get(id);
+    if (!task) return { ok: false, reason: 'not_found' };
+    return reply.kind === 'ok' ? { ok: true, task } : { ok: false, reason: 'finished', task };
+  }
+
+  get(id: string): Promise<TaskRecord | undefined> {
+    return this.#read('reading a task', () => this.#store.get(id));
+  }
+
+  getRequest(id: string): Promise<TaskRequest | undefined> {
+    return this.#read('reading a request', () => this.#store.getRequest(id));
+  }
+
+  list(query: ListQuery): Promise<TaskPage> {
+    return this.#read('listing tasks', () => this.#store.list(query));
+  }
+
+  async counts(): Promise<BackendCounts> {
+    const now = this.#clock.now();
+    const counts = await this.#read('counting tasks', () =>
+      this.#store.counts(now - this.#options.longTaskThresholdMs),
+    );
+    const slots = this.#runner.started ? this.#options.concurrency : 0;
+    const free = Math.max(0, slots - counts.processing);
+    return {
+      pending: counts.pending,
+      processing: counts.processing,
+      completed: counts.completed,
+      failed: counts.failed,
+      cancelled: counts.cancelled,
+      expired: counts.expired,
+      total: counts.total,
+      long: counts.longFinished + counts.longRunning,
+      queued: Math.max(0, counts.pending - free),
+      inFlight: counts.processing,
+      oldestStartedAt: counts.oldestStartedAt,
+    };
+  }
+
+  async removeFinished(completedBefore: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const event = await this.#write('removing finished tasks', () =>
+        this.#store.removeFinished(completedBefore, REMOVE_BATCH),
+      );
+      if (!event) return removed;
+      this.#feed.publish(event);
+      removed += event.count;
+      if (event.count < REMOVE_BATCH) return removed;
+    }
+  }
+
+  waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        stop();
+        signal.removeEventListener('abort', onAbort);
+      };
+      // Subscribe, then read: a finish in between is heard, not missed.
+      const stop = this.#waiters.add(id, (task) => {
+        if (settled) return;
+        settle();
+        resolve(task);
+      });
+      this.#waited.add(id);
+      const onAbort = () => {
+        if (settled) return;
+        settle();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.get(id).then(
+        (task) => {
+          if (settled || (task && !isTerminalStatus(task.status))) return;
+          settle();
+          resolve(task);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settle();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  subscribe(listener: TaskEventListener, options: SubscribeOptions = {}): Subscription {
+    return this.#feed.subscribe(listener, options.after);
+  }
+
+  listenerCounts(): ListenerCounts {
+    return { subscribers: this.#feed.size, waiters: this.#waiters.size };
+  }
+
+  start(processor: TaskProcessor): void {
+    const connection = this.#client(waitingConnection('worker'));
+    this.#runner.start(processor, connection);
+  }
+
+  stop(graceMs: number): Promise<void> {
+    this.#stopped ??= this.#runner.stop(graceMs);
+    return this.#stopped;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      // Closing does not wait for Redis: what cannot be saved now is left to recovery.
+      this.#runner.giveUpSaving();
+      await this.stop(0);
+      await this.#runner.close();
+      this.#feed.close();
+      await this.#queue?.close().catch(() => undefined);
+      // Every write has been answered by now; the feed's XREAD is the only command waiting.
+      this.#disconnect();
+    })();
+    return this.#closed;
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.#closed) return { available: false, message: 'the task store is closed' };
+    if (this.#commands.status !== 'ready') {
+      const why = this.#connectionError ?? `the connection is ${this.#commands.status}`;
+      return {
+        available: false,
+        message: `cannot reach Redis at ${displayUrl(this.#options.url)}: ${why}`,
+      };
+    }
+    return { available: this.#failures.message === null, message: this.#failures.message };
+  }
+
+  /** Every event, once, from this instance or another: a finish ends its call here and its waits. */
+  #heard(event: TaskEvent): void {
+    if (event.type !== 'finished') return;
+    const { id } = event.task;
+    this.#runner.finishedElsewhere(id);
+    if (this.#waiters.has(id)) this.#tellWaiters(id);
+  }
+
+  #tellWaiters(id: string): void {
+    this.#store.get(id).then(
+      (task) => {
+        if (task && isTerminalStatus(task.status)) this.#waiters.finished(task);
+      },
+      // Kept waiting: checked again once Redis answers again.
+      (error: unknown) => this.#failures.failed(error, `reading task ${id} for its waiters`),
+    );
+  }
+
+  /** After the feed missed events (Redis was away), reads the tasks waited for afresh. */
+  #recheckWaiters(): void {
+    for (const id of this.#waited) {
+      if (this.#waiters.has(id)) this.#tellWaiters(id);
+      else this.#waited.delete(id);
+    }
+  }
+
+  async #discard(id: string): Promise<void> {
+    try {
+      const event = await this.#store.discard(id);
+      if (event) this.#feed.publish(event);
+      this.#undiscarded.delete(id);
+    } catch (error) {
+      this.#undiscarded.add(id);
+      this.#options.onError?.(error, `taking back task ${id}, whose admission failed`);
+    }
+  }
+
+  async #retryDiscards(): Promise<void> {
+    for (const id of [...this.#undiscarded]) await this.#discard(id);
+  }
+
+  /** A write: its failure is noted for `health()` (and thrown as unavailable), its success clears it. */
+  async #write<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+    const result = await this.#read(doing, operation);
+    this.#failures.succeeded();
+    return result;
+  }
+
+  /** A read: its failure is noted for `health()` and thrown as unavailable. */
+  async #read<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw this.#failures.failed(error, doing);
+    }
+  }
+
+  #jobs(): Queue {
+    if (!this.#queue) throw new Error('the Redis backend is not open');
+    return this.#queue;
+  }
+
+  #client(options: Parameters<RedisConnector>[1]): Redis {
+    const client = (this.#options.connect ?? connectToRedis)(this.#options.url, options);
+    client.on('error', (error: Error) => {
+      this.#connectionError = error.message;
+    });
+    this.#clients.push(client);
+    return client;
+  }
+
+  #disconnect(): void {
+    for (const client of this.#clients) client.disconnect();
+  }
+}

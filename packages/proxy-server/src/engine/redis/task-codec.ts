@@ -1,0 +1,172 @@
+import { isTaskStatus, type TaskError } from 'proxy-client/wire';
+import { type BinaryString, bytesOf, type PackedHeaders } from '../stored-request.js';
+import type { TaskEvent } from '../task-backend.js';
+import type {
+  NewTask,
+  ResultSummary,
+  TaskOutcome,
+  TaskRecord,
+  TaskRequest,
+  TaskSummary,
+} from '../task-record.js';
+
+/**
+ * A task as the hash `<prefix>:task:<id>` keeps it: one flat string per field (times in epoch
+ * ms, '' for null), the request's headers as their packed string, and the bytes of the request
+ * and result bodies exactly as they came. The first fields, in this order, are the summary that
+ * lists and events carry (task-scripts.ts reads them in the same order).
+ *
+ * | field | holds | field | holds |
+ * | --- | --- | --- | --- |
+ * | `id` | task id | `e` | error (JSON) |
+ * | `m`, `p` | method, path | `rm` | result without its body (JSON) |
+ * | `c`, `st`, `ct` | created, started, completed | `ro`, `ra` | retry of, retried as |
+ * | `s` | status | `q` | admission sequence |
+ * | `l` | finished long ('1') | `rb`, `rk` | result body, 'b' bytes or 's' text |
+ * | `a` | attempts | `rh`, `rq` | request headers, request body (absent: none) |
+ * | `ik`, `ih` | idempotency key, request hash | `at` | admitted at (Redis time, s) |
+ */
+export const SUMMARY_FIELDS = [
+  'id',
+  'm',
+  'p',
+  'c',
+  's',
+  'st',
+  'ct',
+  'l',
+  'a',
+  'e',
+  'rm',
+  'ro',
+  'ra',
+  'q',
+] as const;
+
+type SummaryField = (typeof SUMMARY_FIELDS)[number];
+type FieldReader = (field: string) => string;
+
+/** What a script replies for a task: its place in line ('' when none) and its summary fields. */
+export function summaryFrom(position: string, values: readonly string[]): TaskSummary {
+  return summaryOf(
+    (field) => values[SUMMARY_FIELDS.indexOf(field as SummaryField)] ?? '',
+    position,
+  );
+}
+
+/** A task from its whole hash, as Redis gave it (bytes), with its place in line. */
+export function recordFrom(position: string, hash: ReadonlyMap<string, Buffer>): TaskRecord {
+  const read: FieldReader = (field) => hash.get(field)?.toString('utf8') ?? '';
+  const summary = summaryOf(read, position);
+  if (summary.result === null) return { ...summary, result: null };
+  const bytes = hash.get('rb') ?? Buffer.alloc(0);
+  const body = read('rk') === 'b' ? bytes : bytes.toString('utf8');
+  return { ...summary, result: { ...summary.result, body } };
+}
+
+export function requestFrom(
+  method: string,
+  path: string,
+  headers: Buffer,
+  body: Buffer | null,
+): TaskRequest {
+  return {
+    method,
+    path,
+    headers: headers.toString('utf8') as PackedHeaders,
+    body: body === null ? null : (body.toString('latin1') as BinaryString),
+  };
+}
+
+/** ARGV for the admit script, after the common three: the task and its request. */
+export function admitArgs(task: NewTask): (string | Buffer)[] {
+  const { request } = task;
+  return [
+    task.id,
+    String(task.createdAt),
+    request.method,
+    request.path,
+    request.headers,
+    request.body === null ? '' : bytesOf(request.body),
+    request.body === null ? '0' : '1',
+    task.idempotencyKey ?? '',
+    task.requestHash ?? '',
+    task.retryOf ?? '',
+  ];
+}
+
+/** How a task ends: the outcome, when, and whether its call was long. */
+export interface Finish {
+  outcome: TaskOutcome;
+  completedAt: number;
+  isLong: boolean;
+}
+
+/** ARGV for the finish script, after the id: status, times, error, result and its body. */
+export function finishArgs({ outcome, completedAt, isLong }: Finish): (string | Buffer)[] {
+  const { result, error } = outcome;
+  const meta =
+    result === null
+      ? ''
+      : JSON.stringify({
+          statusCode: result.statusCode,
+          headers: result.headers,
+          encoding: result.encoding,
+          bodyBytes: result.bodyBytes,
+        } satisfies ResultSummary);
+  return [
+    outcome.status,
+    String(completedAt),
+    isLong ? '1' : '0',
+    error === null ? '' : JSON.stringify(error),
+    meta,
+    result === null ? '' : result.body,
+    result === null ? '' : Buffer.isBuffer(result.body) ? 'b' : 's',
+  ];
+}
+
+/**
+ * An entry of the event stream (`t` type, `o` origin, `pos`, `n` count, the summary's fields)
+ * as the event it is; `origin` is this instance's id, which makes the event `local`.
+ */
+export function eventFrom(id: string, flat: readonly string[], origin: string): TaskEvent {
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+  const read: FieldReader = (field) => fields.get(field) ?? '';
+  const local = read('o') === origin;
+  const type = read('t');
+  if (type === 'removed') return { id, type, count: Number(read('n')), local };
+  if (type === 'created' || type === 'started' || type === 'finished' || type === 'requeued') {
+    return { id, type, task: summaryOf(read, read('pos')), local };
+  }
+  throw new Error(`event ${id} has an unknown type '${type}'`);
+}
+
+function summaryOf(read: FieldReader, position: string): TaskSummary {
+  const status = read('s');
+  if (!isTaskStatus(status))
+    throw new Error(`task ${read('id')} has an unknown status '${status}'`);
+  return {
+    id: read('id'),
+    method: read('m'),
+    path: read('p'),
+    createdAt: Number(read('c')),
+    status,
+    startedAt: timeOrNull(read('st')),
+    completedAt: timeOrNull(read('ct')),
+    isLong: read('l') === '1',
+    attempts: Number(read('a')),
+    result: jsonOrNull<ResultSummary>(read('rm')),
+    error: jsonOrNull<TaskError>(read('e')),
+    queuePosition: position === '' ? null : Number(position),
+    retryOf: read('ro') || null,
+    retriedAs: read('ra') || null,
+  };
+}
+
+const timeOrNull = (text: string): number | null => (text === '' ? null : Number(text));
+
+/** The JSON this module wrote itself, of the type it wrote. */
+function jsonOrNull<T>(text: string): T | null {
+  return text === '' ? null : (JSON.parse(text) as T);
+}
