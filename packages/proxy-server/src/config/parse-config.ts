@@ -109,6 +109,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
       read(OPTIONS.store),
       read(OPTIONS.dataDir),
       read(OPTIONS.sqliteSynchronous),
+      read(OPTIONS.redisPrefix),
       env,
     ),
     requeueInterrupted: read(OPTIONS.requeueInterrupted),
@@ -139,8 +140,10 @@ function storeOf(
   kind: StoreChoice,
   dataDir: string | null,
   synchronous: SqliteSynchronous,
+  redisPrefix: string,
   env: Environment,
 ): StoreConfig {
+  if (typeof kind === 'object') return { kind: 'redis', url: kind.redisUrl, prefix: redisPrefix };
   if (kind === 'memory') return { kind };
   return { kind, dataDir: dataDir ?? defaultDataDir(env), synchronous };
 }

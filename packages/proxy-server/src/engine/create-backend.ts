@@ -3,6 +3,7 @@ import type { StoreConfig } from '../config/config.js';
 import { LocalBackend } from './local/local-backend.js';
 import type { TaskRepository } from './local/task-repository.js';
 import { MemoryRepository } from './memory/memory-repository.js';
+import { RedisBackend } from './redis/redis-backend.js';
 import { SqliteRepository } from './sqlite/sqlite-repository.js';
 import type { TaskBackend } from './task-backend.js';
 
@@ -19,6 +20,9 @@ export interface BackendSettings {
 /** The backend the config asks for, not opened yet. */
 export function createBackend(settings: BackendSettings): TaskBackend {
   const { store, ...options } = settings;
+  if (store.kind === 'redis') {
+    return new RedisBackend({ ...options, url: store.url, prefix: store.prefix });
+  }
   const repository: TaskRepository =
     store.kind === 'memory'
       ? new MemoryRepository()
