@@ -47,27 +47,41 @@ function faultyStore(inner: RedisTaskStore, faults: Map<FaultPoint, number>): Re
 let fixtures = 0;
 
 /**
+ * Makes Redis clients and keeps each (and every duplicate made from it, as BullMQ's worker
+ * makes for its blocking connection), so that `cutOff()` can drop them all at once, as the
+ * death of the process holding them would: nothing is cleaned up, nothing more is sent.
+ */
+export function recordingConnector(): { connect: RedisConnector; cutOff(): void } {
+  const clients: Redis[] = [];
+  const record = (client: Redis): Redis => {
+    clients.push(client);
+    const duplicate = client.duplicate.bind(client);
+    client.duplicate = (...args: Parameters<Redis['duplicate']>) => record(duplicate(...args));
+    return client;
+  };
+  return {
+    connect: (url, options) => record(new Redis(url, options)),
+    cutOff() {
+      for (const client of clients) client.disconnect();
+    },
+  };
+}
+
+/**
  * The Redis backend on a server the test file started, under a fresh key prefix per fixture, so
- * every test starts empty. A backend's clients are recorded (BullMQ's duplicates too) so that
- * `crash()` can cut them all off as the death of its process would, with nothing cleaned up.
+ * every test starts empty. `crash()` cuts a backend's connections off and lets its leases run
+ * out at once, so the next backend opened finds its calls as a dead instance leaves them.
  */
 export async function redisFixture(url: string): Promise<BackendFixture> {
   const prefix = `conformance-${process.pid}-${++fixtures}`;
   const clock = new FakeClock();
   const admin = new Redis(url);
-  const clientsOf = new Map<TaskBackend, Redis[]>();
+  const connectors = new Map<TaskBackend, ReturnType<typeof recordingConnector>>();
   return {
     durable: true,
     clock,
     create(settings) {
-      const clients: Redis[] = [];
-      const record = (client: Redis): Redis => {
-        clients.push(client);
-        const duplicate = client.duplicate.bind(client);
-        client.duplicate = (...args: Parameters<Redis['duplicate']>) => record(duplicate(...args));
-        return client;
-      };
-      const connect: RedisConnector = (redisUrl, options) => record(new Redis(redisUrl, options));
+      const connector = recordingConnector();
       const faults = new Map<FaultPoint, number>();
       const backend = new RedisBackend({
         url,
@@ -77,10 +91,10 @@ export async function redisFixture(url: string): Promise<BackendFixture> {
         longTaskThresholdMs: settings?.longTaskThresholdMs ?? 60_000,
         requeueInterrupted: settings?.requeueInterrupted ?? false,
         clock,
-        connect,
+        connect: connector.connect,
         wrapStore: (store) => faultyStore(store, faults),
       });
-      clientsOf.set(backend, clients);
+      connectors.set(backend, connector);
       return {
         backend,
         faults: {
@@ -89,7 +103,7 @@ export async function redisFixture(url: string): Promise<BackendFixture> {
       };
     },
     async crash(backend) {
-      for (const client of clientsOf.get(backend) ?? []) client.disconnect();
+      connectors.get(backend)?.cutOff();
       // What time does to a dead worker's leases (after the lock duration): they are gone.
       const active = await admin.lrange(`${prefix}:tasks:active`, 0, -1);
       if (active.length > 0) await admin.del(...active.map((id) => `${prefix}:tasks:${id}:lock`));

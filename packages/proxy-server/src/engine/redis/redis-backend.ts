@@ -105,6 +105,7 @@ export class RedisBackend implements TaskBackend {
     this.#commands.on('ready', () => {
       this.#connectionError = null;
       this.#failures.succeeded();
+      this.#runner.retryNow();
       void this.#retryDiscards();
     });
     const store = new LuaTaskStore(this.#commands, this.#keys, this.#origin, eventWindow);
@@ -186,7 +187,7 @@ export class RedisBackend implements TaskBackend {
       // The job id is the task's: adding the same job twice adds it once.
       await this.#jobs().add(JOB_NAME, {}, { jobId: task.id });
     } catch (error) {
-      const unavailable = this.#failures.failed(error, 'queueing a new task');
+      const unavailable = this.#failures.failed(this.#explained(error), 'queueing a new task');
       await this.#discard(task.id);
       throw unavailable;
     }
@@ -401,8 +402,17 @@ export class RedisBackend implements TaskBackend {
     try {
       return await operation();
     } catch (error) {
-      throw this.#failures.failed(error, doing);
+      throw this.#failures.failed(this.#explained(error), doing);
     }
+  }
+
+  /** While the connection is down, ioredis's own words ("Stream isn't writeable") say little. */
+  #explained(error: unknown): unknown {
+    if (this.#commands.status === 'ready') return error;
+    const why = this.#connectionError ?? `the connection is ${this.#commands.status}`;
+    return new Error(`Redis at ${displayUrl(this.#options.url)} cannot be reached (${why})`, {
+      cause: error,
+    });
   }
 
   #jobs(): Queue {

@@ -95,6 +95,11 @@ export class TaskRunner {
     this.#worker.on('error', (error) => onError(error, 'running queued tasks (BullMQ worker)'));
   }
 
+  /** Redis answers again: the starts and saves waiting to retry go now. */
+  retryNow(): void {
+    this.#wakeSleepers();
+  }
+
   /** Task `id` finished (a cancel, or another instance): its call here, if any, is aborted. */
   finishedElsewhere(id: string): void {
     const run = this.#running.get(id);
@@ -170,10 +175,11 @@ export class TaskRunner {
 
   /** Marks the task started, retrying while Redis fails; undefined when stopping meanwhile. */
   async #start(id: string, token: string): Promise<StartReply | undefined> {
-    const { store, clock, failures, publish } = this.#options;
+    const { store, clock, failures, publish, requeueInterrupted } = this.#options;
+    const leftBehind = { requeueInterrupted, interrupted: LEFT_BY_DEAD_PROCESS };
     for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
       try {
-        const reply = await store.start(id, clock.now(), token, LEFT_BY_DEAD_PROCESS);
+        const reply = await store.start(id, clock.now(), token, leftBehind);
         failures.succeeded();
         if (reply.kind === 'started' || reply.kind === 'interrupted') publish(reply.event);
         return reply;

@@ -69,7 +69,16 @@ export interface RedisTaskStore {
   admit(task: NewTask, room: { maxQueueSize: number; slots: number }): Promise<AdmitReply>;
   /** Takes back an admission whose job is not in BullMQ's queue; the event when it did. */
   discard(id: string): Promise<RemovedEvent | undefined>;
-  start(id: string, startedAt: number, token: string, interrupted: string): Promise<StartReply>;
+  /**
+   * With `requeueInterrupted`, a task a dead worker left processing runs again; else it fails
+   * with the `interrupted` error (JSON).
+   */
+  start(
+    id: string,
+    startedAt: number,
+    token: string,
+    leftBehind: { requeueInterrupted: boolean; interrupted: string },
+  ): Promise<StartReply>;
   finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply>;
   requeue(id: string, attempt: number): Promise<TransitionEvent | undefined>;
   get(id: string): Promise<TaskRecord | undefined>;
@@ -123,7 +132,7 @@ export class LuaTaskStore implements RedisTaskStore {
     id: string,
     startedAt: number,
     token: string,
-    interrupted: string,
+    leftBehind: { requeueInterrupted: boolean; interrupted: string },
   ): Promise<StartReply> {
     const reply = buffers(
       await this.#runBuffer('start', [
@@ -131,7 +140,8 @@ export class LuaTaskStore implements RedisTaskStore {
         String(startedAt),
         this.#keys.jobLock(id),
         token,
-        interrupted,
+        leftBehind.requeueInterrupted ? '1' : '0',
+        leftBehind.interrupted,
       ]),
     );
     const kind = reply[0]?.toString('utf8');
