@@ -4,6 +4,7 @@ import { endToEnd } from './end-to-end.mjs';
 import { memory } from './memory.mjs';
 import { overhead } from './overhead.mjs';
 import { readLatency } from './read-latency.mjs';
+import { redisScenario } from './redis.mjs';
 import { sqliteScale } from './sqlite-scale.mjs';
 import { submitThroughput } from './submit-throughput.mjs';
 import { timeToResult } from './time-to-result.mjs';
@@ -17,4 +18,5 @@ export const scenarios = [
   memory,
   readLatency,
   sqliteScale,
+  redisScenario,
 ];

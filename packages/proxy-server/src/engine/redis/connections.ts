@@ -16,6 +16,8 @@ const reconnectDelay = (attempt: number): number => Math.min(50 * 2 ** attempt, 
 export function commandConnection(timeoutMs: number): RedisOptions {
   return {
     lazyConnect: true,
+    // Commands issued in one turn of the event loop leave in one write.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: timeoutMs,

@@ -78,6 +78,26 @@ export function requestFrom(
   };
 }
 
+/** A task just admitted, as the admit script wrote it. */
+export function createdSummary(task: NewTask, position: number): TaskSummary {
+  return {
+    id: task.id,
+    method: task.request.method,
+    path: task.request.path,
+    createdAt: task.createdAt,
+    status: 'pending',
+    startedAt: null,
+    completedAt: null,
+    isLong: false,
+    attempts: 0,
+    result: null,
+    error: null,
+    queuePosition: position,
+    retryOf: task.retryOf,
+    retriedAs: null,
+  };
+}
+
 /** ARGV for the admit script, after the common three: the task and its request. */
 export function admitArgs(task: NewTask): (string | Buffer)[] {
   const { request } = task;

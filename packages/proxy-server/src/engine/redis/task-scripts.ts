@@ -111,8 +111,8 @@ end
  * The caller then adds the job to BullMQ's queue.
  *
  * ARGV[4..]: id, createdAt, method, path, headers, body, hasBody, idempotencyKey, requestHash,
- * retryOf, maxQueueSize, slots. Reply: {'ok', event...} | {'existing'|'conflict', id} |
- * {'full', queued}.
+ * retryOf, maxQueueSize, slots. Reply: {'ok', event id, position} (the caller knows the rest of
+ * the new task) | {'existing'|'conflict', id} | {'full', queued}.
  */
 const ADMIT = `${COMMON}
 local id, key = ARGV[4], taskKey(ARGV[4])
@@ -142,8 +142,8 @@ if retryOf ~= '' and redis.call('EXISTS', taskKey(retryOf)) == 1 then
   redis.call('HSET', taskKey(retryOf), 'ra', id)
 end
 local position = positionOf(id)
-local eventId, summary = emit('created', id, position)
-return reply('ok', eventId, position, summary)
+local eventId = emit('created', id, position)
+return {'ok', eventId, position}
 `;
 
 /** Takes back an admission whose BullMQ job could not be added. ARGV[4..]: id, job key. */

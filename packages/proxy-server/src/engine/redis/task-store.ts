@@ -5,6 +5,7 @@ import type { NewTask, TaskRecord, TaskRequest } from '../task-record.js';
 import type { RedisKeys } from './redis-keys.js';
 import {
   admitArgs,
+  createdSummary,
   type Finish,
   finishArgs,
   recordFrom,
@@ -113,14 +114,15 @@ export class LuaTaskStore implements RedisTaskStore {
     }
   }
 
-  async admit(task: NewTask, room: { maxQueueSize: number; slots: number }): Promise<AdmitReply> {
+  async admit(newTask: NewTask, room: { maxQueueSize: number; slots: number }): Promise<AdmitReply> {
     const reply = strings(
-      await this.#run('admit', [...admitArgs(task), room.maxQueueSize, room.slots]),
+      await this.#run('admit', [...admitArgs(newTask), room.maxQueueSize, room.slots]),
     );
-    const [kind, value = ''] = reply;
+    const [kind, value = '', position = ''] = reply;
     if (kind === 'existing' || kind === 'conflict') return { kind, taskId: value };
     if (kind === 'full') return { kind, queued: Number(value) };
-    return { kind: 'admitted', event: this.#event('created', reply) };
+    const task = createdSummary(newTask, Number(position));
+    return { kind: 'admitted', event: { id: value, type: 'created', task, local: true } };
   }
 
   async discard(id: string): Promise<RemovedEvent | undefined> {
