@@ -1,8 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isTerminalStatus } from 'proxy-client/wire';
 import { type Clock, systemClock } from '../../clock.js';
-import { FinishWaiters } from '../finish-waiters.js';
 import type {
   AdmitResult,
   BackendCounts,
@@ -29,6 +27,7 @@ import {
   waitingConnection,
 } from './connections.js';
 import { EventFeed } from './event-feed.js';
+import { FinishWatch } from './finish-watch.js';
 import { JOB_NAME, recoverDeadInstances } from './recovery.js';
 import { RedisKeys } from './redis-keys.js';
 import { StoreFailures } from './store-failures.js';
@@ -80,9 +79,7 @@ export class RedisBackend implements TaskBackend {
   readonly #keys: RedisKeys;
   readonly #origin = newTaskId();
   readonly #failures: StoreFailures;
-  readonly #waiters = new FinishWaiters();
-  /** Tasks someone waits for here (a superset of the waiters': pruned when rechecked). */
-  readonly #waited = new Set<string>();
+  readonly #waiters: FinishWatch;
   readonly #clients: Redis[] = [];
   readonly #commands: Redis;
   readonly #store: RedisTaskStore;
@@ -110,6 +107,10 @@ export class RedisBackend implements TaskBackend {
     });
     const store = new LuaTaskStore(this.#commands, this.#keys, this.#origin, eventWindow);
     this.#store = options.wrapStore?.(store) ?? store;
+    this.#waiters = new FinishWatch(
+      (id) => this.get(id),
+      (error, id) => options.onError?.(error, `reading task ${id} for its waiting reads`),
+    );
     this.#feed = new EventFeed({
       client: this.#client(waitingConnection('events')),
       key: this.#keys.events,
@@ -117,7 +118,7 @@ export class RedisBackend implements TaskBackend {
       capacity: eventWindow,
       clock: this.#clock,
       onEvent: (event) => this.#heard(event),
-      onResumed: () => this.#recheckWaiters(),
+      onResumed: () => this.#waiters.recheck(),
       onError: (error, doing) => options.onError?.(error, doing),
     });
     this.#runner = new TaskRunner({
@@ -266,43 +267,7 @@ export class RedisBackend implements TaskBackend {
   }
 
   waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined> {
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      let settled = false;
-      const settle = () => {
-        settled = true;
-        stop();
-        signal.removeEventListener('abort', onAbort);
-      };
-      // Subscribe, then read: a finish in between is heard, not missed.
-      const stop = this.#waiters.add(id, (task) => {
-        if (settled) return;
-        settle();
-        resolve(task);
-      });
-      this.#waited.add(id);
-      const onAbort = () => {
-        if (settled) return;
-        settle();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.get(id).then(
-        (task) => {
-          if (settled || (task && !isTerminalStatus(task.status))) return;
-          settle();
-          resolve(task);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settle();
-          reject(error);
-        },
-      );
-    });
+    return this.#waiters.wait(id, signal);
   }
 
   subscribe(listener: TaskEventListener, options: SubscribeOptions = {}): Subscription {
@@ -352,27 +317,8 @@ export class RedisBackend implements TaskBackend {
   /** Every event, once, from this instance or another: a finish ends its call here and its waits. */
   #heard(event: TaskEvent): void {
     if (event.type !== 'finished') return;
-    const { id } = event.task;
-    this.#runner.finishedElsewhere(id);
-    if (this.#waiters.has(id)) this.#tellWaiters(id);
-  }
-
-  #tellWaiters(id: string): void {
-    this.#store.get(id).then(
-      (task) => {
-        if (task && isTerminalStatus(task.status)) this.#waiters.finished(task);
-      },
-      // Kept waiting: checked again once Redis answers again.
-      (error: unknown) => this.#failures.failed(error, `reading task ${id} for its waiters`),
-    );
-  }
-
-  /** After the feed missed events (Redis was away), reads the tasks waited for afresh. */
-  #recheckWaiters(): void {
-    for (const id of this.#waited) {
-      if (this.#waiters.has(id)) this.#tellWaiters(id);
-      else this.#waited.delete(id);
-    }
+    this.#runner.finishedElsewhere(event.task.id);
+    this.#waiters.finished(event.task.id);
   }
 
   async #discard(id: string): Promise<void> {

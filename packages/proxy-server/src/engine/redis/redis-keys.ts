@@ -35,9 +35,4 @@ export class RedisKeys {
   jobLock(id: string): string {
     return `${this.job(id)}:lock`;
   }
-
-  /** BullMQ's list of the jobs being worked on. */
-  get activeJobs(): string {
-    return `${this.prefix}:${this.queueName}:active`;
-  }
 }

@@ -114,7 +114,10 @@ export class LuaTaskStore implements RedisTaskStore {
     }
   }
 
-  async admit(newTask: NewTask, room: { maxQueueSize: number; slots: number }): Promise<AdmitReply> {
+  async admit(
+    newTask: NewTask,
+    room: { maxQueueSize: number; slots: number },
+  ): Promise<AdmitReply> {
     const reply = strings(
       await this.#run('admit', [...admitArgs(newTask), room.maxQueueSize, room.slots]),
     );
