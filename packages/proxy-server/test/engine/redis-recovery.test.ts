@@ -1,6 +1,6 @@
 import { type RedisServer, startRedis } from 'test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RedisBackend, type TaskBackend } from '../../src/index.js';
+import { RedisBackend, type RedisTaskStore, type TaskBackend } from '../../src/index.js';
 import { admitMany, completed, ScriptedProcessor } from './harness.js';
 import { recordingConnector } from './redis-fixture.js';
 
@@ -79,3 +79,57 @@ describe('RedisBackend: calls of an instance that died while another runs', () =
     expect(new Set(secondProcessor.startedIds())).toEqual(new Set(ids));
   });
 });
+
+describe('RedisBackend: a start whose answer was lost', () => {
+  it('is taken for what it is, this worker’s own start, not a dead worker’s call', async () => {
+    let lose = 1;
+    const backend = new RedisBackend({
+      url: redis.url,
+      prefix: `lost-answer-${process.pid}-${++prefixes}`,
+      concurrency: 1,
+      maxQueueSize: 100,
+      longTaskThresholdMs: 60_000,
+      requeueInterrupted: false,
+      // The start is written, then its answer is lost, as when Redis goes away just after.
+      wrapStore: (store): RedisTaskStore => ({
+        ...bound(store),
+        start: async (...args) => {
+          const reply = await store.start(...args);
+          if (lose-- > 0) throw new Error('Connection is closed.');
+          return reply;
+        },
+      }),
+    });
+    open.push(backend);
+    await backend.open();
+    const processor = new ScriptedProcessor();
+    processor.autoOutcome = completed('once');
+    backend.start(processor.process);
+    const [id] = await admitMany(backend, Date.now(), 1);
+    await vi.waitFor(async () =>
+      expect(await backend.get(id as string)).toMatchObject({
+        status: 'completed',
+        attempts: 1,
+        result: { body: 'once' },
+      }),
+    );
+    expect(processor.jobs).toHaveLength(1);
+  });
+});
+
+/** The store's methods, bound, to override one. */
+function bound(store: RedisTaskStore): RedisTaskStore {
+  return {
+    admit: store.admit.bind(store),
+    discard: store.discard.bind(store),
+    start: store.start.bind(store),
+    finish: store.finish.bind(store),
+    requeue: store.requeue.bind(store),
+    get: store.get.bind(store),
+    getRequest: store.getRequest.bind(store),
+    list: store.list.bind(store),
+    counts: store.counts.bind(store),
+    removeFinished: store.removeFinished.bind(store),
+    recover: store.recover.bind(store),
+  };
+}

@@ -172,9 +172,16 @@ export class RedisBackend implements TaskBackend {
 
   async admit(task: NewTask): Promise<AdmitResult> {
     const slots = this.#runner.started ? this.#options.concurrency : 0;
-    const reply = await this.#write('saving a new task', () =>
-      this.#store.admit(task, { maxQueueSize: this.#options.maxQueueSize, slots }),
-    );
+    let reply: Awaited<ReturnType<RedisTaskStore['admit']>>;
+    try {
+      reply = await this.#write('saving a new task', () =>
+        this.#store.admit(task, { maxQueueSize: this.#options.maxQueueSize, slots }),
+      );
+    } catch (error) {
+      // Written perhaps, its answer lost with the connection: taken back if it was.
+      await this.#discard(task.id);
+      throw error;
+    }
     switch (reply.kind) {
       case 'existing':
         return { ok: true, taskId: reply.taskId, existing: true };

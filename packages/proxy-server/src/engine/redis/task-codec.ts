@@ -25,6 +25,7 @@ import type {
  * | `l` | finished long ('1') | `rb`, `rk` | result body, 'b' bytes or 's' text |
  * | `a` | attempts | `rh`, `rq` | request headers, request body (absent: none) |
  * | `ik`, `ih` | idempotency key, request hash | `at` | admitted at (Redis time, s) |
+ * | `tk` | lock token of the worker that started it | | |
  */
 export const SUMMARY_FIELDS = [
   'id',

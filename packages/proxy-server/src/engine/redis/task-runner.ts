@@ -150,8 +150,8 @@ export class TaskRunner {
     if (started.kind !== 'started') return;
     const run: Run = {
       id,
-      attempt: started.event.task.attempts,
-      startedAt: started.event.task.startedAt ?? this.#options.clock.now(),
+      attempt: started.task.attempts,
+      startedAt: started.task.startedAt ?? this.#options.clock.now(),
       controller: new AbortController(),
       ended: false,
       finishedElsewhere: false,
@@ -181,7 +181,8 @@ export class TaskRunner {
       try {
         const reply = await store.start(id, clock.now(), token, leftBehind);
         failures.succeeded();
-        if (reply.kind === 'started' || reply.kind === 'interrupted') publish(reply.event);
+        if (reply.kind === 'interrupted') publish(reply.event);
+        if (reply.kind === 'started' && reply.event) publish(reply.event);
         return reply;
       } catch (error) {
         failures.failed(error, 'starting a task');

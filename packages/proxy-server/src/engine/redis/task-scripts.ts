@@ -156,34 +156,39 @@ return discardTask(ARGV[4])
 /**
  * pending → processing, run by the worker that BullMQ gave the task's job to, before the call.
  * Only the holder of the job's lock may (one whose lock expired and whose job went to another
- * worker must not). A task found processing was left by a worker that died mid-call and BullMQ
- * handed its job out again: it fails `interrupted`, or runs again with requeueInterrupted.
+ * worker must not). A task found processing under another lock token was left by a worker that
+ * died mid-call, and BullMQ handed its job out again: it fails `interrupted`, or runs again with
+ * requeueInterrupted. Found processing under this worker's own token, it is this start again,
+ * whose answer was lost (Redis went away): answered the same, with no new event.
  *
  * ARGV[4..]: id, startedAt, lock key, lock token, requeueInterrupted, interrupted error (JSON).
- * Reply: {'started', event..., headers, body|nil} | {'interrupted', event...} | {'gone'} |
- * {'lost'} | {'finished'}.
+ * Reply: {'started', event id or '', '', summary..., headers, body|nil} |
+ * {'interrupted', event...} | {'gone'} | {'lost'} | {'finished'}.
  */
 const START = `${COMMON}
-local id, key = ARGV[4], taskKey(ARGV[4])
+local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
 local status = redis.call('HGET', key, 's')
 if not status then return {'gone'} end
-if redis.call('GET', ARGV[6]) ~= ARGV[7] then return {'lost'} end
-if status == 'processing' then
+if redis.call('GET', ARGV[6]) ~= token then return {'lost'} end
+local eventId = ''
+if status == 'processing' and redis.call('HGET', key, 'tk') ~= token then
   if ARGV[8] ~= '1' then
     finishTask(id, 'processing', 'failed', ARGV[5], '0', ARGV[9], '', '', '')
-    local eventId, summary = emit('finished', id, '')
-    return reply('interrupted', eventId, '', summary)
+    local interruptedId, summary = emit('finished', id, '')
+    return reply('interrupted', interruptedId, '', summary)
   end
-elseif status ~= 'pending' then
+elseif status ~= 'pending' and status ~= 'processing' then
   return {'finished'}
 end
-redis.call('HINCRBY', key, 'a', 1)
-redis.call('HSET', key, 's', 'processing', 'st', ARGV[5])
-redis.call('ZREM', index(status), id)
-redis.call('ZADD', index('processing'), nextOrder(), id)
-redis.call('ZADD', index('started'), ARGV[5], id)
-local eventId, summary = emit('started', id, '')
-local out = reply('started', eventId, '', summary)
+if status == 'pending' or redis.call('HGET', key, 'tk') ~= token then
+  redis.call('HINCRBY', key, 'a', 1)
+  redis.call('HSET', key, 's', 'processing', 'st', ARGV[5], 'tk', token)
+  redis.call('ZREM', index(status), id)
+  redis.call('ZADD', index('processing'), nextOrder(), id)
+  redis.call('ZADD', index('started'), ARGV[5], id)
+  eventId = emit('started', id, '')
+end
+local out = reply('started', eventId, '', summaryOf(id))
 local request = redis.call('HMGET', key, 'rh', 'rq')
 out[#out + 1] = request[1]
 out[#out + 1] = request[2]

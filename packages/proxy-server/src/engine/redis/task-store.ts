@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { TaskStatus } from 'proxy-client/wire';
 import type { ListQuery, RemovedEvent, TaskPage, TransitionEvent } from '../task-backend.js';
-import type { NewTask, TaskRecord, TaskRequest } from '../task-record.js';
+import type { NewTask, TaskRecord, TaskRequest, TaskSummary } from '../task-record.js';
 import type { RedisKeys } from './redis-keys.js';
 import {
   admitArgs,
@@ -21,7 +21,8 @@ export type AdmitReply =
   | { kind: 'full'; queued: number };
 
 export type StartReply =
-  | { kind: 'started'; event: TransitionEvent; request: TaskRequest }
+  /** `event` is null when this was the same worker's start again (its answer had been lost). */
+  | { kind: 'started'; task: TaskSummary; event: TransitionEvent | null; request: TaskRequest }
   /** Left processing by a worker that died, and failed `interrupted` now. */
   | { kind: 'interrupted'; event: TransitionEvent }
   /** No such task, another worker holds the job, or the task finished (cancelled) already. */
@@ -161,7 +162,7 @@ export class LuaTaskStore implements RedisTaskStore {
       reply[after] ?? Buffer.alloc(0),
       reply[after + 1] ?? null,
     );
-    return { kind: 'started', event, request };
+    return { kind: 'started', task: event.task, event: event.id === '' ? null : event, request };
   }
 
   async finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply> {
