@@ -58,12 +58,16 @@ describe('kill -9 of one instance of three', () => {
     expect(tasks.filter((task) => task.status === 'completed')).toHaveLength(
       TASKS - interrupted.length,
     );
-    // Accounted for at the target: a completed task was called once, an interrupted one once
-    // too (its call was in flight when its instance died), none twice.
+    // Accounted for at the target: a completed task was called once; an interrupted one at
+    // most once (its instance may have died before its request left); none twice.
     const runs = runsPerTask(target);
     for (const [n, task] of tasks.entries()) {
-      expect(runs.get(n), `task ${n} (${task.status})`).toBe(1);
-      if (task.status === 'completed') expect(task.result?.body).toBe(`task-${n}`);
+      if (task.status !== 'completed') {
+        expect(runs.get(n) ?? 0, `task ${n} (interrupted)`).toBeLessThanOrEqual(1);
+        continue;
+      }
+      expect(runs.get(n), `task ${n} (completed)`).toBe(1);
+      expect(task.result?.body).toBe(`task-${n}`);
     }
     expect(target.stats().maxInFlight).toBeLessThanOrEqual(CAP);
     const [one, two] = await Promise.all(survivors.map(statsOf));
@@ -80,8 +84,12 @@ describe('kill -9 of one instance of three', () => {
     const again = tasks.filter((task) => task.attempts === 2);
     expect(again.length).toBeGreaterThan(0);
     expect(again.length).toBeLessThanOrEqual(CAP);
+    // A call cut off may never have reached the target; the one that completed did, once.
     const runs = runsPerTask(target);
-    for (const [n, task] of tasks.entries()) expect(runs.get(n)).toBe(task.attempts);
+    for (const [n, task] of tasks.entries()) {
+      expect(runs.get(n)).toBeGreaterThanOrEqual(1);
+      expect(runs.get(n)).toBeLessThanOrEqual(task.attempts);
+    }
     expect(target.stats().maxInFlight).toBeLessThanOrEqual(CAP);
   });
 });
