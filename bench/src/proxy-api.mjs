@@ -12,14 +12,15 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 /**
  * @param {Pool} pool
  * @param {string} path e.g. `/api/function1?delay_ms=20`
- * @param {{ method?: import('undici').Dispatcher.HttpMethod, body?: string }} [options]
+ * @param {{ method?: import('undici').Dispatcher.HttpMethod, body?: string,
+ *   headers?: Record<string, string> }} [options]
  * @returns {Promise<string>} the task id
  */
-export async function submitTask(pool, path, { method = 'POST', body } = {}) {
+export async function submitTask(pool, path, { method = 'POST', body, headers = {} } = {}) {
   const res = await pool.request({
     path,
     method,
-    headers: body === undefined ? {} : JSON_HEADERS,
+    headers: body === undefined ? headers : { ...JSON_HEADERS, ...headers },
     body,
   });
   const text = await res.body.text();

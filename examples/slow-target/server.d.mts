@@ -13,6 +13,8 @@ export interface RecordedRequest {
   method: string;
   /** The request target as received: path and query string. */
   url: string;
+  /** When it arrived, epoch ms. */
+  at: number;
 }
 
 export interface TargetStats {
@@ -20,6 +22,8 @@ export interface TargetStats {
   /** The most requests that were ever being handled at once since the last reset. */
   maxInFlight: number;
   requests: number;
+  /** Requests whose client closed the connection before the answer was complete. */
+  closedEarly: number;
   byPath: Record<string, number>;
 }
 

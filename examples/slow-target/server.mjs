@@ -49,20 +49,31 @@ export async function startSlowTarget(options = {}) {
   const defaultDelayMs = options.defaultDelayMs ?? 0;
   /** @type {import('./server.d.mts').RecordedRequest[]} */
   const recorded = [];
+  /** Calls so far per `/api/flaky` key. @type {Map<string, number>} */
+  const flakyCalls = new Map();
   /** @type {TargetStats} */
-  const stats = { inFlight: 0, maxInFlight: 0, requests: 0, byPath: {} };
+  const stats = { inFlight: 0, maxInFlight: 0, requests: 0, closedEarly: 0, byPath: {} };
   /** @type {Set<NodeJS.Timeout>} */
   const timers = new Set();
 
   /** @param {number} ms */
-  const sleep = (ms) =>
+  /**
+   * Waits `ms`, or less when the caller goes away first: a request whose client closed the
+   * connection stops holding its place in `inFlight`, as a real server's handler would.
+   * @param {number} ms @param {import('node:http').ServerResponse} [res]
+   */
+  const sleep = (ms, res) =>
     new Promise((resolve) => {
-      if (ms <= 0) return resolve(undefined);
-      const t = setTimeout(() => {
+      if (ms <= 0 || res?.destroyed) return resolve(undefined);
+      const done = () => {
+        clearTimeout(t);
         timers.delete(t);
+        res?.off('close', done);
         resolve(undefined);
-      }, ms);
+      };
+      const t = setTimeout(done, ms);
       timers.add(t);
+      res?.once('close', done);
     });
 
   /** @param {import('node:http').ServerResponse} res @param {number} status @param {unknown} value */
@@ -83,7 +94,12 @@ export async function startSlowTarget(options = {}) {
 
     if (url.pathname === '/_target/stats') return sendJson(res, 200, stats);
     if (url.pathname === '/_target/reset') {
-      Object.assign(stats, { maxInFlight: stats.inFlight, requests: 0, byPath: {} });
+      Object.assign(stats, {
+        maxInFlight: stats.inFlight,
+        requests: 0,
+        closedEarly: 0,
+        byPath: {},
+      });
       return sendJson(res, 200, stats);
     }
     if (url.pathname === '/' || url.pathname === '/health') {
@@ -92,16 +108,19 @@ export async function startSlowTarget(options = {}) {
 
     stats.requests++;
     stats.byPath[url.pathname] = (stats.byPath[url.pathname] ?? 0) + 1;
-    if (options.recordRequests) recorded.push({ method: req.method ?? '', url: req.url ?? '' });
+    if (options.recordRequests) {
+      recorded.push({ method: req.method ?? '', url: req.url ?? '', at: Date.now() });
+    }
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     try {
       const json = parseJson(body, req.headers['content-type']);
-      await sleep(delayOf(url.searchParams, req.headers, json, defaultDelayMs));
+      await sleep(delayOf(url.searchParams, req.headers, json, defaultDelayMs), res);
       if (res.destroyed) return;
       await route(url, req, res, body, json);
     } finally {
       stats.inFlight--;
+      if (!res.writableFinished) stats.closedEarly++;
     }
   });
 
@@ -136,7 +155,7 @@ export async function startSlowTarget(options = {}) {
       }
       case '/api/long': {
         const seconds = Math.min(Number(q.get('seconds') ?? 120) || 120, MAX_DELAY_MS / 1000);
-        await sleep(seconds * 1000);
+        await sleep(seconds * 1000, res);
         if (res.destroyed) return;
         return sendJson(res, 200, { result: 'done', seconds });
       }
@@ -159,6 +178,19 @@ export async function startSlowTarget(options = {}) {
       }
       case '/api/reset':
         return req.socket.destroy();
+      case '/api/flaky': {
+        // `plan=503@2,reset,200`: the n-th call with this `key` answers as the n-th step says (a
+        // status, `@s` adding Retry-After: s, or `reset`); past the end, as the last step.
+        const key = q.get('key') ?? '';
+        const steps = (q.get('plan') ?? '200').split(',');
+        const n = flakyCalls.get(key) ?? 0;
+        flakyCalls.set(key, n + 1);
+        const step = steps[Math.min(n, steps.length - 1)] ?? '200';
+        if (step === 'reset') return req.socket.destroy();
+        const [status, retryAfter] = step.split('@');
+        if (retryAfter !== undefined) res.setHeader('retry-after', retryAfter);
+        return sendJson(res, Number(status) || 500, { call: n + 1, key, step });
+      }
       default:
         return sendJson(res, 404, { error: 'no such endpoint', path: url.pathname });
     }
@@ -180,7 +212,12 @@ export async function startSlowTarget(options = {}) {
     stats: () => structuredClone(stats),
     requests: () => [...recorded],
     resetStats: () =>
-      Object.assign(stats, { maxInFlight: stats.inFlight, requests: 0, byPath: {} }),
+      Object.assign(stats, {
+        maxInFlight: stats.inFlight,
+        requests: 0,
+        closedEarly: 0,
+        byPath: {},
+      }),
     close() {
       closing ??= new Promise((resolve) => {
         for (const t of timers) clearTimeout(t);

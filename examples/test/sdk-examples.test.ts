@@ -59,6 +59,21 @@ describe('queue-full.ts', () => {
   });
 });
 
+describe('watch.ts', () => {
+  it('follows a task to its end, reads its raw answer, and cancels a running job', async () => {
+    const PROXY_URL = await proxyFor(target);
+    const result = await runExample('watch.ts', { PROXY_URL });
+    expect(result.code, describeRun('watch.ts', result)).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.statuses.at(-1)).toBe('completed');
+    expect(new Set(summary.statuses).size).toBe(summary.statuses.length);
+    expect(summary.answer).toBe('hello from the target');
+    expect(summary.cancelled.statuses.slice(-2)).toEqual(['processing', 'cancelled']);
+    expect(summary.refused).toEqual({ code: 'task_finished', ended: 'completed' });
+    expect(result.stderr).toMatch(/the target answered 200 text\/plain/);
+  });
+});
+
 describe('cancel.ts', () => {
   it('stops waiting when the signal aborts while the task keeps running', async () => {
     const PROXY_URL = await proxyFor(target);

@@ -1,9 +1,22 @@
 import { defineConfig } from 'tsup';
 import { baseOptions } from '../../tsup.base.ts';
 
-export default defineConfig({
-  ...baseOptions,
-  entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
-});
+export default defineConfig([
+  // The bin, and the library entry for ESM.
+  {
+    ...baseOptions,
+    entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
+    format: ['esm'],
+    dts: { entry: { index: 'src/index.ts' } },
+  },
+  // The library entry for require(): argv parsing and the exit codes need nothing ESM-only, and
+  // shims give program.ts the import.meta.url it reads package.json with.
+  {
+    ...baseOptions,
+    entry: { index: 'src/index.ts' },
+    format: ['cjs'],
+    dts: true,
+    shims: true,
+    clean: false,
+  },
+]);

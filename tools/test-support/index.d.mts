@@ -4,7 +4,7 @@ export interface ProxyProcessOptions {
   /**
    * Flags for the proxy-server bin; `--listen-host 127.0.0.1 --listen-port 0` are added unless
    * given, and `--data-dir` with a fresh temporary directory (removed at exit) unless the flags
-   * or the environment choose a store or a data dir.
+   * choose a store or a data dir (it overrides `PROXY_DATA_DIR` from `env`).
    */
   args: string[];
   env?: Record<string, string | undefined>;

@@ -24,12 +24,13 @@ export function spawnProxyServer({ args, env = {}, startTimeoutMs = 15_000 }) {
   if (!args.includes('--listen-host')) defaults.push('--listen-host', '127.0.0.1');
   if (!args.includes('--listen-port')) defaults.push('--listen-port', '0');
   // The default store is SQLite under the user's state dir: each test proxy gets a fresh data
-  // dir of its own instead, removed when the process exits, unless the test chose a store.
+  // dir of its own instead, removed when the process exits, unless its flags chose a store. A
+  // data dir from the environment (a documented systemd file, say) is overridden too: a flag
+  // wins over its environment twin, and a test must not write to /var/lib.
   const choseStore = ['--store', '--data-dir'].some((flag) => args.includes(flag));
-  const envChoseStore = Boolean(env.PROXY_STORE || env.PROXY_DATA_DIR);
   /** @type {string | undefined} */
   let ownDataDir;
-  if (!choseStore && !envChoseStore) {
+  if (!choseStore) {
     ownDataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'));
     defaults.push('--data-dir', ownDataDir);
   }

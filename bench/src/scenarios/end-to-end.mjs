@@ -24,8 +24,9 @@ export const WARMUP = 500;
  * @param {number} count tasks after the warm-up
  * @param {string} [profileDir]
  * @param {'memory' | 'sqlite'} [store]
+ * @param {string[]} [extra] flags beyond the cap
  */
-export function startCappedProxy(target, count, profileDir, store = 'memory') {
+export function startCappedProxy(target, count, profileDir, store = 'memory', extra = []) {
   return startProxy({
     target,
     store,
@@ -36,10 +37,46 @@ export function startCappedProxy(target, count, profileDir, store = 'memory') {
       String(CAP),
       '--max-queue-size',
       String(count + WARMUP),
+      ...extra,
     ],
     profileDir,
   });
 }
+
+/** A Standard Webhooks secret for the run with every delivery policy on. */
+const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+/**
+ * Every delivery policy switched on, none of them limiting: retries on 503 and resets, a
+ * deadline, fair sharing, a rate limit far above the pace, callbacks allowed to `receiver`.
+ * @param {import('../processes.mjs').Server} receiver
+ */
+const policyFlags = (receiver) => [
+  '--retry-on',
+  '503,reset',
+  '--max-queue-time',
+  '600',
+  '--fair-key',
+  'header:X-Proxy-Tenant',
+  '--max-rps',
+  '100000',
+  '--callback-allow',
+  new URL(receiver.url).origin,
+  '--webhook-secret',
+  WEBHOOK_SECRET,
+];
+
+/**
+ * What the tasks of that run carry: four tenants in turn, one in four at high priority, one
+ * in ten with a callback.
+ * @param {import('../processes.mjs').Server} receiver
+ * @returns {(i: number) => Record<string, string>}
+ */
+const policyHeaders = (receiver) => (i) => ({
+  'x-proxy-tenant': `tenant-${i % 4}`,
+  ...(i % 4 === 0 ? { 'x-proxy-priority': 'high' } : {}),
+  ...(i % 10 === 0 ? { 'x-proxy-callback-url': `${receiver.url}/api/text?text=hook` } : {}),
+});
 
 /**
  * Requests per second straight to the target with the cap's concurrency: what the target
@@ -72,12 +109,13 @@ async function straight(url, count) {
  * every few ms would take CPU from the proxy that HAProxy's driver never takes.
  * @param {string} url
  * @param {number} count
+ * @param {(i: number) => Record<string, string>} [headersOf] the headers of the i-th task
  */
-async function throughProxy(url, count) {
+async function throughProxy(url, count, headersOf = () => ({})) {
   const pool = openPool(url, DRIVER_CONCURRENCY);
   let lastQueued = '';
-  const submit = async () => {
-    lastQueued = await submitTask(pool, '/api/function1');
+  const submit = async (/** @type {number} */ i) => {
+    lastQueued = await submitTask(pool, '/api/function1', { headers: headersOf(i) });
   };
   try {
     await runConcurrently(WARMUP, DRIVER_CONCURRENCY, submit);
@@ -130,7 +168,9 @@ export const endToEnd = {
       `${taskCount(quick).toLocaleString('en-US')} tasks after ${WARMUP} warm-up tasks, target ` +
       `latency ${TARGET_MS} ms (slow-target --delay-ms ${TARGET_MS}), cap ${CAP}: proxy with ` +
       `--max-concurrent ${CAP} --num-workers ${CAP}, on the memory store and on the SQLite ` +
-      `store (the default), all tasks submitted by ${DRIVER_CONCURRENCY} ` +
+      `store (the default), and on SQLite with every delivery policy on (retries on 503 and ` +
+      'resets, a deadline, fair sharing over four tenants, a rate limit far above the pace, one ' +
+      `task in four at high priority, one in ten with a signed callback), all tasks submitted by ${DRIVER_CONCURRENCY} ` +
       'concurrent submitters, timed until /stats counts them completed; HAProxy 1 thread with ' +
       `\`server ... maxconn ${CAP}\`, ${DRIVER_CONCURRENCY} concurrent requests. Ideal = ` +
       `${CAP} / ${TARGET_MS} ms = ${IDEAL.toLocaleString('en-US')}/s; straight to the target with ` +
@@ -171,6 +211,14 @@ export const endToEnd = {
         value: 0.9,
         notBelowRatioOf: { row: 'haproxy', name: "HAProxy's" },
       },
+    },
+    {
+      id: 'policies',
+      label: 'proxy on SQLite with every delivery policy on: completed tasks per second',
+      measure: 'policies_tps',
+      unit: '/s',
+      limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
+      target: { on: 'ratio', op: '>=', value: 0.9 },
     },
     {
       id: 'sqlite-drain',
@@ -218,11 +266,28 @@ export const endToEnd = {
             await proxy.stop();
           }
         }
+        const receiver = await startTarget();
+        const policies = await startCappedProxy(
+          target,
+          count,
+          undefined,
+          'sqlite',
+          policyFlags(receiver),
+        );
+        try {
+          measures.policies_tps = (
+            await throughProxy(policies.url, count, policyHeaders(receiver))
+          ).tps;
+        } finally {
+          await policies.stop();
+          await receiver.stop();
+        }
         const rate = (/** @type {number | undefined} */ tps) =>
           tps === undefined ? 'n/a' : `${Math.round(tps)}/s`;
         ctx.log(
           `end-to-end: direct ${rate(measures.direct_tps)}, proxy ${rate(measures.proxy_tps)}, ` +
-            `on SQLite ${rate(measures.sqlite_tps)}, HAProxy ${rate(measures.haproxy_tps)}`,
+            `on SQLite ${rate(measures.sqlite_tps)}, with every policy ${rate(measures.policies_tps)}, ` +
+            `HAProxy ${rate(measures.haproxy_tps)}`,
         );
         return measures;
       },

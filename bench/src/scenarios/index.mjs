@@ -1,8 +1,12 @@
 // @ts-check
 // The scenarios in the order of the issue; run.mjs runs them one at a time.
+import { boundedStore } from './bounded-store.mjs';
 import { endToEnd } from './end-to-end.mjs';
+import { eventStreams } from './event-streams.mjs';
+import { fairness } from './fairness.mjs';
 import { memory } from './memory.mjs';
 import { overhead } from './overhead.mjs';
+import { preferWait } from './prefer-wait.mjs';
 import { readLatency } from './read-latency.mjs';
 import { redisScenario } from './redis.mjs';
 import { sqliteScale } from './sqlite-scale.mjs';
@@ -13,10 +17,14 @@ import { timeToResult } from './time-to-result.mjs';
 export const scenarios = [
   submitThroughput,
   endToEnd,
+  fairness,
   overhead,
   timeToResult,
   memory,
   readLatency,
   sqliteScale,
+  boundedStore,
+  eventStreams,
+  preferWait,
   redisScenario,
 ];

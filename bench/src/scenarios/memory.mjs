@@ -94,6 +94,8 @@ export const memory = {
             String(count + warmup),
             '--retention',
             '0',
+            '--max-tasks',
+            '0',
           ],
           profileDir: ctx.profileDir,
         });

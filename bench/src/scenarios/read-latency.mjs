@@ -114,6 +114,8 @@ export const readLatency = {
             String(largest),
             '--retention',
             '0',
+            '--max-tasks',
+            '0',
           ],
           profileDir: ctx.profileDir,
           heapMiB: 8192,

@@ -104,6 +104,8 @@ export const sqliteScale = {
       String(largest),
       '--retention',
       '0',
+      '--max-tasks',
+      '0',
     ];
     return {
       unavailable: {},

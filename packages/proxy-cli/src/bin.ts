@@ -24,7 +24,10 @@ let interrupts = 0;
 const onSigint = () => {
   interrupts++;
   // A second Ctrl-C means "now": do not wait for a request to notice the abort.
-  if (interrupts > 1) process.exit(EXIT_CODES.interrupted);
+  if (interrupts > 1) {
+    output.restore();
+    process.exit(EXIT_CODES.interrupted);
+  }
   controller.abort(new InterruptedError('SIGINT'));
 };
 process.on('SIGINT', onSigint);
@@ -62,6 +65,7 @@ try {
 }
 
 function report(failure: CliError): void {
+  if (failure.silent) return;
   const { errColor } = output;
   output.error(`${errColor.red('error:')} ${failure.message}`);
   if (failure.hint) output.error(`${errColor.dim('hint:')} ${failure.hint}`);
@@ -73,6 +77,7 @@ function report(failure: CliError): void {
         exit_code: failure.exitCode,
         message: failure.message,
         ...(failure.hint && { hint: failure.hint }),
+        ...failure.details,
       },
     });
   }

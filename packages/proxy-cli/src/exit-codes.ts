@@ -9,6 +9,7 @@ export const EXIT_CODES = {
   unreachable: 3,
   notFound: 4,
   proxyError: 5,
+  taskState: 6,
   timeout: 124,
   interrupted: 130,
 } as const;
@@ -22,6 +23,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   3: 'the proxy could not be reached at --url',
   4: 'no task with that id on the proxy',
   5: 'the proxy said no: unauthorized, queue full, unhealthy',
+  6: "the task's state does not allow it: --cancel of a finished task, --retry of an unfinished one",
   124: '--timeout ran out while waiting (the task goes on)',
   130: 'interrupted by Ctrl-C (the task goes on)',
 };

@@ -1,7 +1,10 @@
+import type { Priority } from 'proxy-client';
 import type { TaskStatus } from 'proxy-client/wire';
 
 export const DEFAULT_URL = 'http://localhost:8080';
 export const DEFAULT_CLEANUP_HOURS = 24;
+/** How often `--stats --watch` reads the stats again, unless `--poll-interval` says. */
+export const DEFAULT_STATS_REFRESH_MS = 2000;
 
 export const DEMO_NAMES = ['single', 'batch', 'queue-full', 'long', 'fail'] as const;
 export type DemoName = (typeof DEMO_NAMES)[number];
@@ -15,10 +18,24 @@ export type DataSource =
 /** The one thing a run does; exactly one per call. */
 export type Action =
   | { kind: 'demo'; demos: readonly DemoName[] }
-  | { kind: 'stats' }
+  /** `watch`: `--stats --watch`, reading the stats again every `refreshMs`. */
+  | { kind: 'stats'; watch?: { refreshMs: number } }
   | { kind: 'task'; taskId: string; wait: boolean }
   | { kind: 'list'; status?: TaskStatus; limit?: number; offset?: number }
-  | { kind: 'submit'; path: string; method: string; data?: DataSource; wait: boolean }
+  | {
+      kind: 'submit';
+      path: string;
+      method: string;
+      data?: DataSource;
+      wait: boolean;
+      idempotencyKey?: string;
+      priority?: Priority;
+      callbackUrl?: string;
+    }
+  | { kind: 'cancel'; taskId: string }
+  | { kind: 'retry'; taskId: string; wait: boolean }
+  /** `--watch`: every task's changes; `statuses` keeps those in these statuses only. */
+  | { kind: 'watch'; statuses?: readonly TaskStatus[] }
   | { kind: 'cleanup'; maxAgeHours: number }
   | { kind: 'health' };
 

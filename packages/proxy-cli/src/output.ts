@@ -1,12 +1,30 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
+import { LiveView } from './live-view.js';
+import type { Look } from './render/table.js';
+
+/** What output needs to know of a stream: whether it is a terminal, and how wide and colourful. */
+export type OutputStream = NodeJS.WritableStream & {
+  isTTY?: boolean;
+  /** A terminal's width; 0 where the terminal reports none (`script` without a controlling tty). */
+  columns?: number;
+  getColorDepth?: (env?: object) => number;
+};
 
 /** The streams and settings output depends on; `bin.ts` passes the process's own. */
 export interface OutputStreams {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; getColorDepth?: (env?: object) => number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; getColorDepth?: (env?: object) => number };
+  stdout: OutputStream;
+  stderr: OutputStream;
   env: Readonly<Record<string, string | undefined>>;
 }
+
+/**
+ * Narrowest terminal a spinner is drawn on. ora works out how many lines to clear from the width,
+ * and a terminal that reports 0 columns makes that Infinity: it then loops forever writing cursor
+ * codes. Below this width a spinner line is unreadable anyway, so such a terminal gets the plain
+ * progress lines of a log.
+ */
+export const MIN_SPINNER_COLUMNS = 20;
 
 /** A line that can be rewritten while something runs: an ora spinner on a terminal, else silent. */
 export interface Progress {
@@ -25,9 +43,15 @@ export class Output {
   readonly color: ChalkInstance;
   /** Colours for stderr text, decided on stderr's own terminal. */
   readonly errColor: ChalkInstance;
+  /**
+   * Tables as plain tab-separated rows rather than drawn boxes: stdout is not a terminal, so the
+   * rows go to a pipe or a file where `cut`, `awk` and `grep` read them.
+   */
+  readonly plain: boolean;
   private readonly streams: OutputStreams;
   private documentWritten = false;
   private activeSpinner: Ora | undefined;
+  private activeView: LiveView | undefined;
 
   constructor(streams: OutputStreams, settings: { json: boolean; color: boolean }) {
     this.streams = streams;
@@ -35,6 +59,12 @@ export class Output {
     const allowed = settings.color && !settings.json && !nonEmpty(streams.env['NO_COLOR']);
     this.color = new Chalk({ level: allowed ? colorLevel(streams.stdout, streams.env) : 0 });
     this.errColor = new Chalk({ level: allowed ? colorLevel(streams.stderr, streams.env) : 0 });
+    this.plain = streams.stdout.isTTY !== true;
+  }
+
+  /** How data on stdout is drawn: its colours, and boxes or plain rows. */
+  get look(): Look {
+    return { color: this.color, plain: this.plain };
   }
 
   /** True once the one JSON document went out, so an error adds none of its own. */
@@ -56,6 +86,35 @@ export class Output {
     this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
+  /**
+   * One JSON document on a line of its own, for streams of them (`--watch --json`: JSON Lines).
+   * Ignored without --json.
+   */
+  jsonLine(value: unknown): void {
+    if (!this.json) return;
+    this.documentWritten = true;
+    this.streams.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /** Whether stdout can show a live view: a terminal, and not --json. */
+  get canRedraw(): boolean {
+    return !this.json && this.streams.stdout.isTTY === true;
+  }
+
+  /** A block of stdout redrawn in place (`--watch` on a terminal); close it when done. */
+  live(): LiveView {
+    this.activeView?.close();
+    const view = new LiveView(this.streams.stdout);
+    this.activeView = view;
+    return view;
+  }
+
+  /** Leaves the terminal as it was found (the cursor shown), whatever is running. */
+  restore(): void {
+    this.activeView?.close();
+    this.stopSpinner();
+  }
+
   /** Progress and hints for people, on stderr; silent with --json. */
   note(text: string): void {
     if (this.json) return;
@@ -68,32 +127,44 @@ export class Output {
     this.streams.stderr.write(`${text}\n`);
   }
 
-  /** Whether a spinner would show: stderr is a terminal and this is not --json. */
+  /**
+   * Whether a spinner would show: stderr is a terminal with a usable width, and this is not --json.
+   * Anything else (a pipe, a file, a terminal reporting no width) gets plain lines instead.
+   */
   get interactive(): boolean {
-    return !this.json && this.streams.stderr.isTTY === true;
+    return !this.json && this.streams.stderr.isTTY === true && usableWidth(this.streams.stderr);
   }
 
   /** A spinner on stderr when interactive, else a no-op (callers print plain lines themselves). */
   progress(text: string): Progress {
     if (!this.interactive) return { update() {}, stop() {} };
     this.stopSpinner();
+    const stream = this.streams.stderr;
     const spinner = ora({
       text,
-      stream: this.streams.stderr,
+      stream,
       color: this.errColor.level > 0 ? 'cyan' : false,
       // Raw-mode stdin would swallow Ctrl-C into ora's own handling; let the terminal send SIGINT.
       discardStdin: false,
       isEnabled: true,
     }).start();
     this.activeSpinner = spinner;
+    // A terminal can shrink to no width while the spinner runs; its next frame would never end.
+    // Node sets the new width before it emits 'resize', so this runs before that frame.
+    const onResize = () => {
+      if (!usableWidth(stream)) stop();
+    };
+    const stop = () => {
+      stream.off?.('resize', onResize);
+      spinner.stop();
+      if (this.activeSpinner === spinner) this.activeSpinner = undefined;
+    };
+    stream.on?.('resize', onResize);
     return {
       update: (next) => {
         spinner.text = next;
       },
-      stop: () => {
-        spinner.stop();
-        if (this.activeSpinner === spinner) this.activeSpinner = undefined;
-      },
+      stop,
     };
   }
 
@@ -111,12 +182,16 @@ export class Output {
   }
 }
 
+function usableWidth(stream: OutputStream): boolean {
+  return (stream.columns ?? 0) >= MIN_SPINNER_COLUMNS;
+}
+
 function nonEmpty(value: string | undefined): boolean {
   return value !== undefined && value !== '';
 }
 
 /** chalk level for a stream: FORCE_COLOR wins, then the terminal's colour depth; 0 off a TTY. */
-function colorLevel(stream: OutputStreams['stdout'], env: OutputStreams['env']): 0 | 1 | 2 | 3 {
+function colorLevel(stream: OutputStream, env: OutputStreams['env']): 0 | 1 | 2 | 3 {
   const force = env['FORCE_COLOR'];
   if (force !== undefined) {
     if (force === '0' || force === 'false') return 0;

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { PRIORITIES } from 'proxy-client';
+import { TASK_STATUSES } from 'proxy-client/wire';
 import { CliError } from './cli-error.js';
+import { COMPLETION_SHELLS, completionScript, isCompletionShell } from './completion.js';
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { DEFAULT_CLEANUP_HOURS, DEFAULT_URL, DEMO_NAMES } from './options.js';
+import { closest } from './suggest.js';
 import { type RawOptions, toCliOptions } from './to-cli-options.js';
 
 /** Where commander writes help and version text; the tests capture it. */
@@ -13,21 +17,31 @@ export interface ProgramIo {
 
 export type ParseResult =
   | { kind: 'run'; options: CliOptions }
-  /** `--help` or `--version` was printed: nothing else to do, exit 0. */
+  /** `--help`, `--version` or a completion script was printed: nothing else to do, exit 0. */
   | { kind: 'printed' };
 
 const EXAMPLES = `
 Examples:
-  proxy-cli --demo                every demo (same as --demo all)
-  proxy-cli --demo queue-full     or: ${DEMO_NAMES.join(', ')}
-  proxy-cli --stats
-  proxy-cli --submit api/function1 --data '{"param1":"value1"}' --wait
-  proxy-cli --submit api/report --method GET
-  proxy-cli --task-id <id> --wait --timeout 600
-  proxy-cli --list-tasks --status failed --limit 50
-  proxy-cli --cleanup 48          remove finished tasks older than 48 h
-  proxy-cli --health --json | jq .target.reachable
+  proxy-cli demo                  every demo (same as --demo all)
+  proxy-cli demo queue-full       or: ${DEMO_NAMES.join(', ')}
+  proxy-cli stats
+  proxy-cli submit api/function1 --data '{"param1":"value1"}' --wait
+  proxy-cli --submit api/report --method GET --idempotency-key report-2026
+  proxy-cli wait <id> --timeout 600
+  proxy-cli cancel <id>           stop a pending or running task
+  proxy-cli retry <id> --wait     run a finished task again, as a new task
+  proxy-cli watch                 a live table of tasks (Ctrl-C to stop)
+  proxy-cli stats --watch         the stats, read again every 2 s (--poll-interval)
+  proxy-cli list --status failed --limit 50
+  proxy-cli cleanup 48            remove finished tasks older than 48 h
+  proxy-cli health --json | jq .target.reachable
   PROXY_URL=http://proxy:8080 proxy-cli --stats
+  source <(proxy-cli completion bash)
+
+Each command is the flag of the same name: proxy-cli stats is proxy-cli --stats,
+proxy-cli wait <id> is proxy-cli --task-id <id> --wait.
+
+Output: tables on a terminal; piped or redirected, plain tab-separated rows.
 
 Environment:
   PROXY_URL        proxy base URL when --url is not given
@@ -50,15 +64,83 @@ function version(): string {
     : '0.0.0';
 }
 
-export function buildProgram(io: ProgramIo): Command {
-  return new Command('proxy-cli')
+/** What a command sets: the flags it stands for, or the completion it prints. */
+type Picked = { raw: Partial<RawOptions>; command: string } | { completion: string };
+
+/**
+ * The commands, each an alias of the action flag of the same name, so the contract's flags and
+ * the subcommand style people type out of habit (`proxy-cli stats`) both work.
+ */
+const COMMANDS: ReadonlyArray<{
+  name: string;
+  aliases?: readonly string[];
+  argument?: string;
+  description: string;
+  raw: (value: string | undefined) => Partial<RawOptions>;
+}> = [
+  { name: 'stats', description: 'same as --stats', raw: () => ({ stats: true }) },
+  { name: 'health', description: 'same as --health', raw: () => ({ health: true }) },
+  {
+    name: 'list',
+    aliases: ['list-tasks'],
+    description: 'same as --list-tasks',
+    raw: () => ({ listTasks: true }),
+  },
+  {
+    name: 'task',
+    argument: '<id>',
+    description: 'same as --task-id <id>',
+    raw: (id) => ({ taskId: id ?? '' }),
+  },
+  {
+    name: 'wait',
+    argument: '<id>',
+    description: 'same as --task-id <id> --wait',
+    raw: (id) => ({ taskId: id ?? '', wait: true }),
+  },
+  {
+    name: 'submit',
+    argument: '<path>',
+    description: 'same as --submit <path>',
+    raw: (path) => ({ submit: path ?? '' }),
+  },
+  {
+    name: 'cancel',
+    argument: '<id>',
+    description: 'same as --cancel <id>',
+    raw: (id) => ({ cancel: id ?? '' }),
+  },
+  {
+    name: 'retry',
+    argument: '<id>',
+    description: 'same as --retry <id>',
+    raw: (id) => ({ retry: id ?? '' }),
+  },
+  { name: 'watch', description: 'same as --watch', raw: () => ({ watch: true }) },
+  {
+    name: 'cleanup',
+    argument: '[hours]',
+    description: 'same as --cleanup [hours]',
+    raw: (hours) => ({ cleanup: hours ?? true }),
+  },
+  {
+    name: 'demo',
+    argument: '[name]',
+    description: 'same as --demo [name]',
+    raw: (name) => ({ demo: name ?? true }),
+  },
+];
+
+export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () => {}): Command {
+  const program = new Command('proxy-cli')
     .description(
-      'Terminal client for proxy-server: submit slow HTTP jobs, wait for them, list tasks, read stats.\nExactly one action per call.',
+      'Terminal client for proxy-server: submit slow HTTP jobs, wait for them, cancel, retry or watch them, list tasks, read stats. Exactly one action per call: a command, or its flag.',
     )
-    .usage('<action> [options]')
-    .version(version(), '-v, --version', 'print the version')
+    .usage('[command] [options]')
+    // -V, as proxy-server has it: one version flag for both bins.
+    .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
-    .optionsGroup('Actions (choose exactly one):')
+    .optionsGroup('Actions (choose exactly one, or a command):')
     .option('--demo [name]', 'guided demo against the proxy: all (default) or one')
     .option('--stats', 'show queue, worker and task counts')
     .option('--task-id <id>', 'show one task')
@@ -66,15 +148,21 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--submit <path>', 'submit a request for the target, e.g. api/function1')
     .option('--cleanup [hours]', `drop finished tasks older than this (${DEFAULT_CLEANUP_HOURS} h)`)
     .option('--health', 'check the proxy and whether it reaches its target')
-    .optionsGroup('Waiting (--task-id, --submit; the last two also --demo):')
-    .option('--wait', 'wait until the task is completed or failed')
+    .option('--cancel <id>', 'cancel a pending or running task')
+    .option('--retry <id>', 'run a finished task again, as a new task')
+    .option('--watch', 'a live table of tasks; with --stats, live stats')
+    .optionsGroup('Waiting (--task-id, --submit, --retry; the last two also --demo):')
+    .option('--wait', 'wait until the task is finished (completed, failed…)')
     .option('--poll-interval <seconds>', 'poll at this fixed interval (default: adaptive)')
     .option('--timeout <seconds>', 'stop waiting after this long (exit 124)')
     .optionsGroup('With --submit:')
     .option('--data <json|@file>', 'request body: JSON text, @file (JSON) or @- (stdin)')
     .option('--method <method>', 'HTTP method (default POST)')
-    .optionsGroup('With --list-tasks:')
-    .option('--status <status>', 'pending, processing, completed or failed')
+    .option('--idempotency-key <key>', 'the same key again names the same task')
+    .option('--priority <level>', `${PRIORITIES.join(', ')}: high is served first`)
+    .option('--callback-url <url>', 'the proxy POSTs the finished task there')
+    .optionsGroup('With --list-tasks (and --watch):')
+    .option('--status <status>', `${TASK_STATUSES.join(', ')} (--watch: a,b)`)
     .option('--limit <n>', "tasks per page (default: the proxy's)")
     .option('--offset <n>', 'skip this many tasks first')
     .optionsGroup('Connection and output:')
@@ -84,13 +172,51 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--no-color', 'no colours (also off with NO_COLOR or off a terminal)')
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => io.writeOut(text),
       // Usage errors reach the user through CliError and bin.ts, like every other error.
       writeErr: () => {},
       outputError: () => {},
     })
-    .exitOverride();
+    .exitOverride()
+    .helpCommand('help [command]', 'print the help of a command')
+    // A word that is no command lands here, to be answered with the commands there are.
+    .argument('[command]')
+    .action((word: string | undefined) => {
+      if (word !== undefined) throw unknownCommand(word);
+    });
+
+  // Commands inherit the settings above (output, exitOverride, suggestions), so they come last.
+  for (const spec of COMMANDS) {
+    const command = program.command(spec.name).description(spec.description);
+    for (const alias of spec.aliases ?? []) command.alias(alias);
+    if (spec.argument) command.argument(spec.argument);
+    command.action((value: unknown) => {
+      pick({ raw: spec.raw(typeof value === 'string' ? value : undefined), command: spec.name });
+    });
+  }
+  program
+    .command('completion')
+    .argument('<shell>', COMPLETION_SHELLS.join(', '))
+    .description(`print the shell completion script for ${COMPLETION_SHELLS.join(', ')}`)
+    .action((shell: string) => pick({ completion: shell }));
+  return program;
+}
+
+/** Every command name people can type, for suggestions and the completion scripts. */
+export function commandNames(program: Command): string[] {
+  return program.commands.flatMap((command) => [command.name(), ...command.aliases()]);
+}
+
+function unknownCommand(word: string): CliError {
+  const names = [...COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]), 'completion', 'help'];
+  const meant = closest(word, names);
+  return new CliError(
+    EXIT_CODES.usage,
+    `unknown command '${word}'${meant ? `. Did you mean ${meant}?` : ''}`,
+    `commands: ${COMMANDS.map((c) => c.name).join(', ')}, completion; see proxy-cli --help`,
+  );
 }
 
 /** argv (without `node` and the script) and the environment → checked, typed options. */
@@ -99,20 +225,71 @@ export function parseArgv(
   env: Readonly<Record<string, string | undefined>>,
   io: ProgramIo,
 ): ParseResult {
-  const program = buildProgram(io);
+  let picked: Picked | undefined;
+  const program = buildProgram(io, (p) => {
+    picked = p;
+  });
   try {
     program.parse([...argv], { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return { kind: 'printed' };
+    throw usageError(error);
+  }
+  const flags = program.opts<RawOptions>();
+  if (picked && 'completion' in picked) {
+    printCompletion(program, picked.completion, flags, io);
+    return { kind: 'printed' };
+  }
+  return { kind: 'run', options: toCliOptions(merge(flags, picked), env) };
+}
+
+function usageError(error: CommanderError): CliError {
+  const message = error.message.replace(/^error: /, '');
+  // proxy-cli once had -v; proxy-server has always had -V. Say so instead of only "unknown".
+  const hint =
+    error.code === 'commander.unknownOption' && /'-v'/.test(message)
+      ? 'the version flag is -V or --version, as for proxy-server'
+      : 'see proxy-cli --help';
+  return new CliError(EXIT_CODES.usage, message, hint, { cause: error });
+}
+
+/** The command's flags over the typed ones; the same action given both ways is one too many. */
+function merge(flags: RawOptions, picked: Picked | undefined): RawOptions {
+  if (!picked || 'completion' in picked) return flags;
+  for (const key of Object.keys(picked.raw) as Array<keyof RawOptions>) {
+    if (key !== 'wait' && flags[key] !== undefined) {
+      throw new CliError(
+        EXIT_CODES.usage,
+        `choose one action per call, got the command ${picked.command} and --${kebab(key)}`,
+        'see proxy-cli --help',
+      );
+    }
+  }
+  return { ...flags, ...picked.raw };
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+function printCompletion(program: Command, shell: string, flags: RawOptions, io: ProgramIo): void {
+  if (!isCompletionShell(shell)) {
     throw new CliError(
       EXIT_CODES.usage,
-      error.message.replace(/^error: /, ''),
-      'see proxy-cli --help',
-      {
-        cause: error,
-      },
+      `completion takes ${COMPLETION_SHELLS.join(', ')}; got '${shell}'`,
+      'e.g. source <(proxy-cli completion bash)',
     );
   }
-  return { kind: 'run', options: toCliOptions(program.opts<RawOptions>(), env) };
+  const extra = Object.entries(flags).filter(
+    ([key, value]) => key !== 'color' && value !== undefined,
+  );
+  if (extra.length > 0) {
+    throw new CliError(
+      EXIT_CODES.usage,
+      `completion takes no other flags, got --${kebab(extra[0]?.[0] ?? '')}`,
+      'e.g. source <(proxy-cli completion bash)',
+    );
+  }
+  io.writeOut(completionScript(shell, program));
 }

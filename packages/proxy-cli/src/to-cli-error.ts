@@ -1,15 +1,23 @@
 import {
+  isIdempotencyKeyReusedError,
   isProxyError,
+  isProxyResponseError,
   isProxyUnreachableError,
   isQueueFullError,
   isTaskFailedError,
+  isTaskFinishedError,
+  isTaskNotFinishedError,
   isTaskNotFoundError,
   isUnauthorizedError,
   isWaitTimeoutError,
+  type ProxyError,
 } from 'proxy-client';
 import { CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { failureReason } from './render/task.js';
+import { endedWithout } from './render/task.js';
+
+const CHECK_URL =
+  "point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; proxy-cli health --url <url> checks it";
 
 /**
  * The one place that turns an SDK error into an exit code and words for people. Waits add their
@@ -26,7 +34,7 @@ export function toCliError(
   if (isProxyUnreachableError(error)) {
     return new CliError(
       EXIT_CODES.unreachable,
-      error.code === 'request_timeout'
+      error.code === 'response_timeout'
         ? `the proxy at ${context.url} did not answer in time`
         : `could not reach the proxy at ${context.url}${causeText(error)}`,
       'is the proxy running there? Point the CLI at it with --url <url> or PROXY_URL',
@@ -34,40 +42,107 @@ export function toCliError(
     );
   }
   if (isTaskNotFoundError(error)) {
+    const details = { task_id: error.taskId };
+    if (error.code === 'invalid_task_id') {
+      return new CliError(
+        EXIT_CODES.notFound,
+        `'${error.taskId}' is not a task id: the proxy's task ids are UUIDs`,
+        'copy the id as proxy-cli submit or proxy-cli list prints it',
+        { cause: error, code: 'invalid_task_id', details },
+      );
+    }
     return new CliError(
       EXIT_CODES.notFound,
       `no task ${error.taskId} on the proxy at ${context.url}`,
       'check the id; proxy-cli --list-tasks shows the tasks the proxy holds (cleanup removes old ones)',
-      { cause: error },
+      { cause: error, details },
+    );
+  }
+  if (isTaskFinishedError(error)) {
+    const status = error.task?.status;
+    return new CliError(
+      EXIT_CODES.taskState,
+      `task ${error.taskId} has already finished${status ? ` (${status})` : ''}; there is nothing to cancel`,
+      status === 'failed' || status === 'expired'
+        ? `run it again with: proxy-cli retry ${error.taskId}`
+        : undefined,
+      {
+        cause: error,
+        code: 'task_finished',
+        details: { task_id: error.taskId, ...(status && { status }) },
+      },
+    );
+  }
+  if (isTaskNotFinishedError(error)) {
+    return new CliError(
+      EXIT_CODES.taskState,
+      `task ${error.taskId} has not finished; only a finished task can be run again`,
+      `wait for it with: proxy-cli wait ${error.taskId}`,
+      { cause: error, code: 'task_not_finished', details: { task_id: error.taskId } },
+    );
+  }
+  if (isIdempotencyKeyReusedError(error)) {
+    return new CliError(
+      EXIT_CODES.proxyError,
+      `the idempotency key '${error.idempotencyKey}' was used for another request (422); no task was created`,
+      'a key names one request: use a new --idempotency-key for a new request',
+      {
+        cause: error,
+        code: 'idempotency_key_reused',
+        details: { idempotency_key: error.idempotencyKey },
+      },
     );
   }
   if (isTaskFailedError(error)) {
-    return new CliError(
-      EXIT_CODES.taskFailed,
-      `task ${error.task.task_id} failed: ${failureReason(error.task)}`,
-      undefined,
-      { cause: error },
-    );
+    return new CliError(EXIT_CODES.taskFailed, endedWithout(error.task), undefined, {
+      cause: error,
+      details: { task_id: error.task.task_id, status: error.task.status },
+    });
   }
   if (isWaitTimeoutError(error)) {
     return new CliError(EXIT_CODES.timeout, `gave up waiting for task ${error.taskId}`, undefined, {
       cause: error,
+      details: {
+        task_id: error.taskId,
+        ...(error.lastTask && { status: error.lastTask.status }),
+      },
     });
   }
   if (isUnauthorizedError(error)) {
-    return new CliError(
-      EXIT_CODES.proxyError,
-      `the proxy at ${context.url} refused the API key${error.status === 401 ? ' (401)' : ''}`,
-      "pass the proxy's key with --api-key <key> or PROXY_API_KEY",
-      { cause: error, code: 'unauthorized' },
-    );
+    // Two different mistakes: no key at all, or the wrong one.
+    return error.apiKeySent
+      ? new CliError(
+          EXIT_CODES.proxyError,
+          `the proxy at ${context.url} refused the API key (401)`,
+          "check the key given with --api-key or PROXY_API_KEY against the proxy's --api-key",
+          { cause: error, code: 'unauthorized' },
+        )
+      : new CliError(
+          EXIT_CODES.proxyError,
+          `the proxy at ${context.url} needs an API key (401), and none was given`,
+          "pass the proxy's key with PROXY_API_KEY (or --api-key <key>)",
+          { cause: error, code: 'unauthorized' },
+        );
   }
   if (isQueueFullError(error)) {
+    const seconds = error.retryAfterMs === undefined ? undefined : error.retryAfterMs / 1000;
     return new CliError(
       EXIT_CODES.proxyError,
       "the proxy's queue is full (503); the task was not created",
-      `try again in ${error.retryAfter ?? 'a few'} s`,
-      { cause: error, code: 'queue_full' },
+      `try again in ${seconds ?? 'a few'} s`,
+      {
+        cause: error,
+        code: 'queue_full',
+        ...(seconds !== undefined && { details: { retry_after_s: seconds } }),
+      },
+    );
+  }
+  if (isProxyError(error) && notAProxy(error)) {
+    return new CliError(
+      EXIT_CODES.proxyError,
+      `${context.url} does not answer like a proxy-server (${answerOf(error)})`,
+      CHECK_URL,
+      { cause: error, code: 'not_a_proxy', details: { proxy_code: error.code } },
     );
   }
   if (isProxyError(error)) {
@@ -81,6 +156,25 @@ export function toCliError(
     cause: error,
     code: 'internal_error',
   });
+}
+
+/**
+ * Answers that a proxy-server never gives for the CLI's requests: a 2xx the SDK cannot read, a
+ * non-2xx without the proxy's error envelope, or the proxy's own `not_found` (a base URL whose
+ * path prefix the proxy does not have). Each most likely means --url points elsewhere.
+ */
+function notAProxy(error: ProxyError): boolean {
+  return (
+    error.code === 'invalid_response' ||
+    error.code === 'not_found' ||
+    (isProxyResponseError(error) && error.code.startsWith('http_'))
+  );
+}
+
+function answerOf(error: ProxyError): string {
+  const request = error.method && error.url ? `${error.method} ${new URL(error.url).pathname}` : '';
+  if (error.status !== undefined) return `${request} answered ${error.status}`.trim();
+  return `${request}: ${error.code}`.replace(/^: /, '');
 }
 
 /** The most telling reason in the cause chain: a system code such as ECONNREFUSED if there is one. */

@@ -1,4 +1,10 @@
-import { isTaskStatus, TASK_STATUSES } from 'proxy-client/wire';
+import { PRIORITIES, type Priority } from 'proxy-client';
+import {
+  isTaskStatus,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  TASK_STATUSES,
+  type TaskStatus,
+} from 'proxy-client/wire';
 import { CliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
 import {
@@ -6,6 +12,7 @@ import {
   type CliOptions,
   type DataSource,
   DEFAULT_CLEANUP_HOURS,
+  DEFAULT_STATS_REFRESH_MS,
   DEFAULT_URL,
   DEMO_NAMES,
   type DemoName,
@@ -20,11 +27,17 @@ export interface RawOptions {
   submit?: string;
   cleanup?: string | true;
   health?: true;
+  cancel?: string;
+  retry?: string;
+  watch?: true;
   wait?: true;
   pollInterval?: string;
   timeout?: string;
   data?: string;
   method?: string;
+  idempotencyKey?: string;
+  priority?: string;
+  callbackUrl?: string;
   status?: string;
   limit?: string;
   offset?: string;
@@ -42,6 +55,9 @@ const ACTION_FLAGS = {
   submit: '--submit',
   cleanup: '--cleanup',
   health: '--health',
+  cancel: '--cancel',
+  retry: '--retry',
+  watch: '--watch',
 } as const satisfies Partial<Record<keyof RawOptions, string>>;
 
 /** Flags that only mean something next to some actions, and which. */
@@ -50,12 +66,19 @@ const DEPENDENT_FLAGS: ReadonlyArray<{
   flag: string;
   with: ReadonlyArray<keyof typeof ACTION_FLAGS>;
 }> = [
-  { key: 'wait', flag: '--wait', with: ['taskId', 'submit'] },
-  { key: 'pollInterval', flag: '--poll-interval', with: ['taskId', 'submit', 'demo'] },
-  { key: 'timeout', flag: '--timeout', with: ['taskId', 'submit', 'demo'] },
+  { key: 'wait', flag: '--wait', with: ['taskId', 'submit', 'retry'] },
+  {
+    key: 'pollInterval',
+    flag: '--poll-interval',
+    with: ['taskId', 'submit', 'retry', 'demo', 'stats'],
+  },
+  { key: 'timeout', flag: '--timeout', with: ['taskId', 'submit', 'retry', 'demo'] },
   { key: 'data', flag: '--data', with: ['submit'] },
   { key: 'method', flag: '--method', with: ['submit'] },
-  { key: 'status', flag: '--status', with: ['listTasks'] },
+  { key: 'idempotencyKey', flag: '--idempotency-key', with: ['submit'] },
+  { key: 'priority', flag: '--priority', with: ['submit'] },
+  { key: 'callbackUrl', flag: '--callback-url', with: ['submit'] },
+  { key: 'status', flag: '--status', with: ['listTasks', 'watch'] },
   { key: 'limit', flag: '--limit', with: ['listTasks'] },
   { key: 'offset', flag: '--offset', with: ['listTasks'] },
 ];
@@ -70,12 +93,16 @@ export function toCliOptions(
   raw: RawOptions,
   env: Readonly<Record<string, string | undefined>>,
 ): CliOptions {
+  // --stats --watch is one action: the stats, read again and again.
+  const statsWatch = raw.stats !== undefined && raw.watch !== undefined;
   const chosen = (Object.keys(ACTION_FLAGS) as Array<keyof typeof ACTION_FLAGS>).filter(
-    (key) => raw[key] !== undefined,
+    (key) => raw[key] !== undefined && !(statsWatch && key === 'watch'),
   );
   const [only] = chosen;
   if (only === undefined) {
-    throw usage(`no action given: choose one of ${list(Object.values(ACTION_FLAGS))}`);
+    throw usage(
+      `no action given: choose a command (stats, list, wait <id>, …) or one of ${list(Object.values(ACTION_FLAGS))}`,
+    );
   }
   if (chosen.length > 1) {
     throw usage(
@@ -90,8 +117,11 @@ export function toCliOptions(
     }
   }
 
-  // Without --wait a task or submit call never waits, so these would silently do nothing.
-  if ((only === 'taskId' || only === 'submit') && raw.wait === undefined) {
+  if (only === 'stats' && !statsWatch && raw.pollInterval !== undefined) {
+    throw usage('--poll-interval goes with --stats only with --watch (how often to refresh)');
+  }
+  // Without --wait a task, submit or retry call never waits, so these would silently do nothing.
+  if ((only === 'taskId' || only === 'submit' || only === 'retry') && raw.wait === undefined) {
     const idle =
       raw.timeout !== undefined
         ? '--timeout'
@@ -110,7 +140,7 @@ export function toCliOptions(
   const apiKey = raw.apiKey ?? envKey;
 
   return {
-    action: toAction(only, raw),
+    action: toAction(only, raw, statsWatch),
     url,
     urlSource: raw.url ? 'flag' : envUrl ? 'env' : 'default',
     ...(apiKey !== undefined && { apiKey, apiKeySource: raw.apiKey ? 'flag' : 'env' }),
@@ -123,16 +153,34 @@ export function toCliOptions(
   };
 }
 
-function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions): Action {
+function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: boolean): Action {
   switch (kind) {
     case 'demo':
       return { kind: 'demo', demos: demoNames(raw.demo) };
-    case 'stats':
-      return { kind: 'stats' };
+    case 'stats': {
+      if (!statsWatch) return { kind: 'stats' };
+      const refreshMs =
+        raw.pollInterval === undefined
+          ? DEFAULT_STATS_REFRESH_MS
+          : seconds('--poll-interval', raw.pollInterval) * 1000;
+      return { kind: 'stats', watch: { refreshMs } };
+    }
+    case 'cancel':
+      return { kind: 'cancel', taskId: taskId(raw.cancel ?? '', '--cancel') };
+    case 'retry':
+      return { kind: 'retry', taskId: taskId(raw.retry ?? '', '--retry'), wait: raw.wait === true };
+    case 'watch': {
+      const statuses = raw.status === undefined ? undefined : statusList(raw.status);
+      return { kind: 'watch', ...(statuses && { statuses }) };
+    }
     case 'health':
       return { kind: 'health' };
     case 'taskId':
-      return { kind: 'task', taskId: taskId(raw.taskId ?? ''), wait: raw.wait === true };
+      return {
+        kind: 'task',
+        taskId: taskId(raw.taskId ?? '', '--task-id'),
+        wait: raw.wait === true,
+      };
     case 'listTasks': {
       const status = raw.status;
       if (status !== undefined && !isTaskStatus(status)) {
@@ -156,6 +204,11 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions): Action {
         method: verb,
         ...(raw.data !== undefined && { data: dataSource(raw.data) }),
         wait: raw.wait === true,
+        ...(raw.idempotencyKey !== undefined && {
+          idempotencyKey: idempotencyKey(raw.idempotencyKey),
+        }),
+        ...(raw.priority !== undefined && { priority: priority(raw.priority) }),
+        ...(raw.callbackUrl !== undefined && { callbackUrl: callbackUrl(raw.callbackUrl) }),
       };
     }
     case 'cleanup':
@@ -196,12 +249,58 @@ function demoNames(value: string | true | undefined): readonly DemoName[] {
   return [name];
 }
 
-function taskId(value: string): string {
+function taskId(value: string, flag: string): string {
   const trimmed = value.trim();
   if (trimmed === '' || /[\s/?#]/.test(trimmed)) {
-    throw usage(`--task-id must be a task id as --submit or --list-tasks print it, got '${value}'`);
+    throw usage(`${flag} must be a task id as --submit or --list-tasks print it, got '${value}'`);
   }
   return trimmed;
+}
+
+/** `--status` of `--watch`: one status or several, comma-separated. */
+function statusList(value: string): TaskStatus[] {
+  const statuses = value.split(',').map((status) => status.trim());
+  for (const status of statuses) {
+    if (!isTaskStatus(status)) {
+      throw usage(
+        `--status must be one or more of ${TASK_STATUSES.join(', ')} (comma-separated with --watch), got '${status}'`,
+      );
+    }
+  }
+  return statuses as TaskStatus[];
+}
+
+function idempotencyKey(value: string): string {
+  if (
+    value === '' ||
+    value.length > MAX_IDEMPOTENCY_KEY_LENGTH ||
+    !/^[\x20-\x7e]+$/.test(value) ||
+    /["\\]/.test(value)
+  ) {
+    throw usage(
+      `--idempotency-key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters without " or \\, got '${value}'`,
+    );
+  }
+  return value;
+}
+
+function priority(value: string): Priority {
+  const level = PRIORITIES.find((known) => known === value);
+  if (!level) throw usage(`--priority must be one of ${PRIORITIES.join(', ')}, got '${value}'`);
+  return level;
+}
+
+function callbackUrl(value: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw usage(`--callback-url must be an absolute http:// or https:// URL, got '${value}'`);
+  }
+  return value;
 }
 
 function submitPath(value: string): string {

@@ -102,6 +102,45 @@ describe('argv → options', () => {
     [['--stats', '--json', '--no-color'], { json: true, color: false }],
     [['--stats', '--url', 'http://proxy:9000/'], { url: 'http://proxy:9000', urlSource: 'flag' }],
     [['--stats', '--api-key', 's3cret'], { apiKey: 's3cret', apiKeySource: 'flag' }],
+    [['--cancel', 'abc'], { action: { kind: 'cancel', taskId: 'abc' } }],
+    [['--retry', 'abc'], { action: { kind: 'retry', taskId: 'abc', wait: false } }],
+    [
+      ['--retry', 'abc', '--wait', '--timeout', '30'],
+      { action: { kind: 'retry', taskId: 'abc', wait: true }, timeoutMs: 30_000 },
+    ],
+    [['--watch'], { action: { kind: 'watch' } }],
+    [
+      ['--watch', '--status', 'failed,cancelled', '--json'],
+      { action: { kind: 'watch', statuses: ['failed', 'cancelled'] }, json: true },
+    ],
+    [['--stats', '--watch'], { action: { kind: 'stats', watch: { refreshMs: 2000 } } }],
+    [
+      ['--stats', '--watch', '--poll-interval', '0.5'],
+      { action: { kind: 'stats', watch: { refreshMs: 500 } } },
+    ],
+    [
+      [
+        '--submit',
+        'api/x',
+        '--idempotency-key',
+        'order-42',
+        '--priority',
+        'high',
+        '--callback-url',
+        'https://hooks.example.com/done',
+      ],
+      {
+        action: {
+          kind: 'submit',
+          path: 'api/x',
+          method: 'POST',
+          wait: false,
+          idempotencyKey: 'order-42',
+          priority: 'high',
+          callbackUrl: 'https://hooks.example.com/done',
+        },
+      },
+    ],
   ])('%j', (argv, expected) => {
     expect(parse(argv)).toMatchObject(expected);
   });
@@ -132,16 +171,87 @@ describe('argv → options', () => {
   });
 });
 
+describe('commands are the flags of the same name', () => {
+  it.each<[string[], string[]]>([
+    [['stats'], ['--stats']],
+    [
+      ['health', '--json'],
+      ['--health', '--json'],
+    ],
+    [['list'], ['--list-tasks']],
+    [
+      ['list-tasks', '--status', 'failed', '--limit', '5'],
+      ['--list-tasks', '--status', 'failed', '--limit', '5'],
+    ],
+    [
+      ['--json', 'list'],
+      ['--list-tasks', '--json'],
+    ],
+    [
+      ['task', 'abc'],
+      ['--task-id', 'abc'],
+    ],
+    [
+      ['wait', 'abc', '--timeout', '90'],
+      ['--task-id', 'abc', '--wait', '--timeout', '90'],
+    ],
+    [
+      ['wait', 'abc', '--wait'],
+      ['--task-id', 'abc', '--wait'],
+    ],
+    [
+      ['submit', 'api/x', '--data', '{}', '--wait'],
+      ['--submit', 'api/x', '--data', '{}', '--wait'],
+    ],
+    [['cleanup'], ['--cleanup']],
+    [
+      ['cleanup', '48'],
+      ['--cleanup', '48'],
+    ],
+    [['demo'], ['--demo']],
+    [
+      ['demo', 'batch'],
+      ['--demo', 'batch'],
+    ],
+    [
+      ['stats', '--url', 'http://proxy:9000'],
+      ['--stats', '--url', 'http://proxy:9000'],
+    ],
+    [
+      ['cancel', 'abc'],
+      ['--cancel', 'abc'],
+    ],
+    [
+      ['retry', 'abc', '--wait'],
+      ['--retry', 'abc', '--wait'],
+    ],
+    [['watch'], ['--watch']],
+    [
+      ['watch', '--stats'],
+      ['--stats', '--watch'],
+    ],
+    [
+      ['stats', '--watch'],
+      ['--stats', '--watch'],
+    ],
+  ])('%j is %j', (command, flags) => {
+    expect(parse(command)).toEqual(parse(flags));
+  });
+});
+
 describe('usage errors (exit 2)', () => {
   it.each<[string[], RegExp]>([
-    [[], /no action given: choose one of --demo, --stats, .* or --health/],
+    [
+      [],
+      /no action given: choose a command \(stats, list, wait <id>, …\) or one of --demo, --stats, .*, --health, --cancel, --retry or --watch/,
+    ],
     [['--stats', '--health'], /choose one action per call, got --stats and --health/],
     [['--demo', '--list-tasks'], /got --demo and --list-tasks/],
     [['--wait'], /no action given/],
-    [['--stats', '--wait'], /--wait goes with --task-id or --submit, not --stats/],
+    [['--stats', '--wait'], /--wait goes with --task-id, --submit or --retry, not --stats/],
     [['--list-tasks', '--data', '{}'], /--data goes with --submit, not --list-tasks/],
     [['--task-id', 'x', '--status', 'failed'], /--status goes with --list-tasks/],
-    [['--health', '--timeout', '5'], /--timeout goes with --task-id, --submit or --demo/],
+    [['--health', '--timeout', '5'], /--timeout goes with --task-id, --submit, --retry or --demo/],
     [['--task-id', 'x', '--timeout', '5'], /--timeout only matters with --wait/],
     [['--submit', 'api/x', '--poll-interval', '1'], /--poll-interval only matters with --wait/],
     [['--demo', 'nope'], /--demo takes all, single, batch, queue-full, long, fail; got 'nope'/],
@@ -174,7 +284,31 @@ describe('usage errors (exit 2)', () => {
     [['--stats', '--url', 'not a url'], /--url is not a URL/],
     [['--stats', '--bogus'], /unknown option '--bogus'/],
     [['--task-id'], /option '--task-id <id>' argument missing/],
-    [['--stats', 'extra'], /too many arguments/],
+    [['--stats', 'extra'], /unknown command 'extra'/],
+    [['stats', 'extra'], /too many arguments for 'stats'/],
+    [['wait'], /missing required argument 'id'/],
+    [['stats', '--list-tasks'], /choose one action per call, got --stats and --list-tasks/],
+    [['task', 'a', '--task-id', 'b'], /got the command task and --task-id/],
+    [['completion', 'tcsh'], /completion takes bash, zsh, fish; got 'tcsh'/],
+    [['completion', 'bash', '--stats'], /completion takes no other flags, got --stats/],
+    [['--cancel', 'a', '--retry', 'b'], /choose one action per call, got --cancel and --retry/],
+    [['--watch', '--list-tasks'], /got --list-tasks and --watch/],
+    [['--cancel', 'a', '--wait'], /--wait goes with --task-id, --submit or --retry, not --cancel/],
+    [['--retry', 'a', '--timeout', '5'], /--timeout only matters with --wait/],
+    [['--watch', '--timeout', '5'], /--timeout goes with/],
+    [['--stats', '--poll-interval', '1'], /--poll-interval goes with --stats only with --watch/],
+    [['--watch', '--status', 'failed,done'], /--status must be one or more of .*, got 'done'/],
+    [['--list-tasks', '--status', 'failed,cancelled'], /--status must be one of/],
+    [['--cancel', 'a b'], /--cancel must be a task id/],
+    [['--retry', ''], /--retry must be a task id/],
+    [['--stats', '--priority', 'high'], /--priority goes with --submit, not --stats/],
+    [['--submit', 'api/x', '--priority', 'urgent'], /--priority must be one of high, normal, low/],
+    [['--submit', 'api/x', '--callback-url', '/relative'], /--callback-url must be an absolute/],
+    [['--submit', 'api/x', '--idempotency-key', 'a"b'], /--idempotency-key must be 1 to 255/],
+    [['--retry', 'a', '--idempotency-key', 'k'], /--idempotency-key goes with --submit/],
+    [['cancel'], /missing required argument 'id'/],
+    [['watch', 'x'], /too many arguments for 'watch'/],
+    [['watch', '--watch'], /got the command watch and --watch/],
   ])('%j', (argv, message) => {
     expect(usageError(argv).message).toMatch(message);
   });
@@ -183,8 +317,19 @@ describe('usage errors (exit 2)', () => {
     expect(usageError(['--stats'], { PROXY_URL: 'ftp://x' }).message).toMatch(/^PROXY_URL must be/);
   });
 
-  it('suggests the flag that was probably meant', () => {
+  it('suggests the flag or the command that was probably meant', () => {
     expect(usageError(['--stat']).message).toMatch(/Did you mean --stats\?/);
+    const command = usageError(['stat']);
+    expect(command.message).toBe("unknown command 'stat'. Did you mean stats?");
+    expect(command.hint).toMatch(
+      /^commands: stats, health, list, task, wait, submit, cancel, retry, watch, cleanup, demo, completion/,
+    );
+  });
+
+  it('-v is not the version flag, and says which is', () => {
+    const error = usageError(['-v']);
+    expect(error.message).toBe("unknown option '-v'");
+    expect(error.hint).toBe('the version flag is -V or --version, as for proxy-server');
   });
 
   it('points at --help', () => {
@@ -215,6 +360,12 @@ describe('help and version', () => {
       '--timeout <seconds>',
       '--data <json|@file>',
       '--method <method>',
+      '--idempotency-key <key>',
+      '--priority <level>',
+      '--callback-url <url>',
+      '--cancel <id>',
+      '--retry <id>',
+      '--watch',
       '--status <status>',
       '--limit <n>',
       '--offset <n>',
@@ -229,12 +380,52 @@ describe('help and version', () => {
     expect(help).toContain('PROXY_URL');
     expect(help).toContain('PROXY_API_KEY');
     expect(help).toContain('NO_COLOR');
-    expect(help).toMatch(/Examples:\n\s+proxy-cli --demo/);
+    expect(help).toMatch(/Examples:\n\s+proxy-cli demo/);
     expect(help).toMatch(/^ {2}124 +--timeout ran out/m);
     expect(help).toMatch(/^ {2}130 +interrupted/m);
+    expect(help).toMatch(/^ {2}6 +the task's state does not allow it/m);
   });
 
-  it('--version prints the package version', () => {
-    expect(printed(['--version']).trim()).toMatch(/^\d+\.\d+\.\d+/);
+  it('-V and --version print the package version, as proxy-server does', () => {
+    expect(printed(['--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(printed(['-V'])).toBe(printed(['--version']));
+  });
+
+  it('--help lists the commands, each the alias of a flag', () => {
+    const help = printed(['--help']);
+    for (const line of [
+      /^ {2}stats +same as --stats$/m,
+      /^ {2}health +same as --health$/m,
+      /^ {2}list\|list-tasks +same as --list-tasks$/m,
+      /^ {2}task <id> +same as --task-id <id>$/m,
+      /^ {2}wait <id> +same as --task-id <id> --wait$/m,
+      /^ {2}submit <path> +same as --submit <path>$/m,
+      /^ {2}cleanup \[hours\] +same as --cleanup \[hours\]$/m,
+      /^ {2}demo \[name\] +same as --demo \[name\]$/m,
+      /^ {2}cancel <id> +same as --cancel <id>$/m,
+      /^ {2}retry <id> +same as --retry <id>$/m,
+      /^ {2}watch +same as --watch$/m,
+      /^ {2}completion <shell> +print the shell completion script/m,
+    ]) {
+      expect(help).toMatch(line);
+    }
+    expect(printed(['help', 'wait'])).toMatch(/^Usage: proxy-cli wait \[options\] <id>/);
+  });
+
+  it('completion <shell> prints a script for that shell and runs nothing', () => {
+    const bash = printed(['completion', 'bash']);
+    expect(bash).toContain('complete -F _proxy_cli proxy-cli');
+    expect(bash).toMatch(/--priority\)\n\s+COMPREPLY=\(\$\(compgen -W "high normal low"/);
+    for (const word of [
+      '--cancel',
+      '--retry',
+      '--watch',
+      '--idempotency-key',
+      'cancel retry watch',
+    ]) {
+      expect(bash).toContain(word);
+    }
+    expect(printed(['completion', 'zsh'])).toMatch(/^#compdef proxy-cli\n/);
+    expect(printed(['completion', 'fish'])).toContain('complete -c proxy-cli -f');
   });
 });

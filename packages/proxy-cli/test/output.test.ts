@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CliOptions } from '../src/options.js';
-import { Output, type OutputStreams } from '../src/output.js';
+import { MIN_SPINNER_COLUMNS, Output, type OutputStreams } from '../src/output.js';
 import { resumeCommand } from '../src/resume.js';
 
-function fakeStream(isTTY: boolean, depth = 8) {
+/** A stream as Node gives one: a terminal has a width (`columns`), 0 when it reports none. */
+function fakeStream(isTTY: boolean, columns = isTTY ? 80 : undefined, depth = 8) {
   let text = '';
   const stream = Object.assign(
     new Writable({
@@ -13,22 +14,38 @@ function fakeStream(isTTY: boolean, depth = 8) {
         done();
       },
     }),
-    { isTTY, getColorDepth: () => depth },
+    {
+      isTTY,
+      columns,
+      getColorDepth: () => depth,
+      // What ora calls on a terminal, as tty.WriteStream does it: escape codes on the stream.
+      cursorTo: (x: number) => {
+        text += `\u001b[${x + 1}G`;
+      },
+      moveCursor: (_dx: number, dy: number) => {
+        if (dy < 0) text += `\u001b[${-dy}A`;
+      },
+      clearLine: () => {
+        text += '\u001b[2K';
+      },
+    },
   );
   return { stream, text: () => text };
 }
 
 function setup(opts: {
   tty: boolean;
+  columns?: number;
+  stdoutTty?: boolean;
   env?: Record<string, string>;
   json?: boolean;
   color?: boolean;
 }) {
-  const out = fakeStream(opts.tty);
-  const err = fakeStream(opts.tty);
+  const out = fakeStream(opts.stdoutTty ?? opts.tty);
+  const err = fakeStream(opts.tty, opts.columns);
   const streams: OutputStreams = { stdout: out.stream, stderr: err.stream, env: opts.env ?? {} };
   const output = new Output(streams, { json: opts.json ?? false, color: opts.color ?? true });
-  return { output, stdout: out.text, stderr: err.text };
+  return { output, stdout: out.text, stderr: err.text, stderrStream: err.stream };
 }
 
 describe('colours', () => {
@@ -72,8 +89,14 @@ describe('streams', () => {
     expect(() => output.document({ b: 2 })).toThrow(/second JSON document/);
   });
 
-  it('no spinner off a terminal or with --json', () => {
-    for (const opts of [{ tty: false }, { tty: true, json: true }]) {
+  it('no spinner off a terminal, with --json, or on a terminal without a usable width', () => {
+    for (const opts of [
+      { tty: false },
+      { tty: true, json: true },
+      // `script` without a controlling terminal: a TTY that reports 0 columns.
+      { tty: true, columns: 0 },
+      { tty: true, columns: MIN_SPINNER_COLUMNS - 1 },
+    ]) {
       const { output, stderr } = setup(opts);
       expect(output.interactive).toBe(false);
       const progress = output.progress('waiting');
@@ -81,6 +104,41 @@ describe('streams', () => {
       progress.stop();
       expect(stderr()).toBe('');
     }
+  });
+});
+
+describe('spinner', () => {
+  it('runs on a terminal with a usable width', () => {
+    const { output, stderr } = setup({ tty: true, columns: MIN_SPINNER_COLUMNS });
+    expect(output.interactive).toBe(true);
+    const progress = output.progress('waiting');
+    progress.stop();
+    expect(stderr()).toContain('waiting');
+  });
+
+  it('stops for good when the terminal shrinks to no width while it runs', () => {
+    const { output, stderrStream, stderr } = setup({ tty: true, columns: 80 });
+    const progress = output.progress('waiting');
+    stderrStream.columns = 0;
+    stderrStream.emit('resize');
+    const written = stderr().length;
+    // Each would draw a frame; with no width, ora would compute Infinity lines to clear.
+    progress.update('still waiting');
+    output.note('a note');
+    expect(stderr().slice(written)).toBe('a note\n');
+    expect(output.interactive).toBe(false);
+    progress.stop();
+  });
+});
+
+describe('tables or plain rows', () => {
+  it.each([
+    [true, false],
+    [false, true],
+  ])('stdout a terminal: %s → plain rows: %s', (stdoutTty, plain) => {
+    const { output } = setup({ tty: true, stdoutTty });
+    expect(output.plain).toBe(plain);
+    expect(output.look).toEqual({ color: output.color, plain });
   });
 });
 

@@ -1,7 +1,10 @@
 import { Chalk } from 'chalk';
+import type { Stats } from 'proxy-client/wire';
 import { describe, expect, it } from 'vitest';
 import { formatBody } from '../src/render/body.js';
 import { formatAge, formatDuration } from '../src/render/duration.js';
+import { renderHealth } from '../src/render/health.js';
+import { renderStats } from '../src/render/stats.js';
 import { paintStatus } from '../src/render/status.js';
 import { failureReason, renderTask } from '../src/render/task.js';
 import { describePage, renderTaskTable } from '../src/render/task-list.js';
@@ -9,6 +12,10 @@ import { makeTask } from './fixtures.js';
 
 const plain = new Chalk({ level: 0 });
 const colored = new Chalk({ level: 1 });
+/** Boxes without colour, boxes in colour, and the rows printed off a terminal. */
+const boxed = { color: plain, plain: false };
+const boxedInColor = { color: colored, plain: false };
+const rows = { color: plain, plain: true };
 
 describe('formatDuration', () => {
   it.each([
@@ -46,11 +53,18 @@ describe('status colours', () => {
     expect(paintStatus(status, colored)).toBe(`${ansi}${status}\u001b[39m`);
     expect(paintStatus(status, plain)).toBe(status);
   });
+
+  it('cancelled is dimmed and expired a faded yellow; a status it does not know stays plain', () => {
+    expect(paintStatus('cancelled', colored)).toBe('\u001b[2mcancelled\u001b[22m');
+    expect(paintStatus('expired', colored)).toBe('\u001b[33m\u001b[2mexpired\u001b[22m\u001b[39m');
+    expect(paintStatus('paused', colored)).toBe('paused');
+    expect(paintStatus('constructor', colored)).toBe('constructor');
+  });
 });
 
 describe('task detail', () => {
   it('shows the fields and the result body, with no escape codes at level 0', () => {
-    const text = renderTask(makeTask(), plain);
+    const text = renderTask(makeTask(), boxed);
     expect(text).not.toContain('\u001b[');
     for (const part of [
       '0b6f3a52-5f6e-4d8a-9a43-1f1e2d3c4b5a',
@@ -80,7 +94,7 @@ describe('task detail', () => {
         queue_position: 3,
         estimated_start_at: '2026-01-02T10:00:05.000Z',
       }),
-      plain,
+      boxed,
     );
     expect(text).toMatch(/queue position\s+│ 3/);
     expect(text).toContain('expected start');
@@ -93,7 +107,7 @@ describe('task detail', () => {
       result: null,
       error: { code: 'upstream_refused', message: 'The target refused the connection' },
     });
-    expect(renderTask(failed, plain)).toContain(
+    expect(renderTask(failed, boxed)).toContain(
       'upstream_refused: The target refused the connection',
     );
     expect(failureReason(failed)).toBe('The target refused the connection');
@@ -112,7 +126,7 @@ describe('task detail', () => {
   });
 
   it('marks long tasks', () => {
-    expect(renderTask(makeTask({ is_long_task: true }), plain)).toContain('(long task)');
+    expect(renderTask(makeTask({ is_long_task: true }), boxed)).toContain('(long task)');
   });
 });
 
@@ -162,7 +176,7 @@ describe('task list', () => {
           error: { code: 'upstream_reset', message: 'reset' },
         }),
       ],
-      colored,
+      boxedInColor,
       now,
     );
     expect(table).toContain('\u001b[32mcompleted\u001b[39m');
@@ -173,7 +187,7 @@ describe('task list', () => {
 
   it('cuts long requests so rows fit a terminal', () => {
     const path = `/api/report?${'x'.repeat(80)}`;
-    const table = renderTaskTable([makeTask({ path })], plain, Date.now());
+    const table = renderTaskTable([makeTask({ path })], boxed, Date.now());
     expect(table).toContain(`POST ${path.slice(0, 30)}…`);
     expect(table).not.toContain(path);
   });
@@ -188,5 +202,152 @@ describe('task list', () => {
     ],
   ])('page %#', (list, text) => {
     expect(describePage(list)).toBe(text);
+  });
+});
+
+describe('off a terminal: plain tab-separated rows', () => {
+  const stats: Stats = {
+    tasks: {
+      pending: 1,
+      processing: 2,
+      completed: 3,
+      failed: 4,
+      cancelled: 0,
+      expired: 0,
+      total: 10,
+    },
+    queue_size: 1,
+    max_queue_size: 100,
+    max_concurrent: 10,
+    num_workers: 5,
+    effective_concurrency: 5,
+    in_flight: 2,
+    long_tasks: 0,
+    avg_processing_ms: 781,
+    totals: {
+      submitted: 33,
+      completed: 31,
+      failed: 1,
+      cancelled: 0,
+      expired: 0,
+      rejected_queue_full: 2,
+      removed: 28,
+    },
+    store: 'sqlite',
+    delivery: {
+      retrying: 0,
+      retries: 0,
+      shed: 0,
+      rate_limit: null,
+      tenants: [],
+      callbacks: { delivered: 0, failed: 0 },
+    },
+    uptime_s: 14.5,
+    started_at: '2026-01-02T10:00:00.000Z',
+    target: 'http://127.0.0.1:8000',
+    version: '0.1.0',
+  };
+  const noBoxes = (text: string) => {
+    expect(text).not.toMatch(/[│┌┐└┘─]/);
+    expect(text).not.toContain('\u001b[');
+  };
+
+  it('a task list is one row per task, no header, every value in full', () => {
+    const path = `/api/report?${'x'.repeat(80)}`;
+    const text = renderTaskTable(
+      [
+        makeTask({ path, is_long_task: true }),
+        makeTask({
+          task_id: 'second',
+          status: 'failed',
+          result: null,
+          duration_ms: null,
+          error: { code: 'upstream_reset', message: 'reset' },
+        }),
+      ],
+      rows,
+      Date.now(),
+    );
+    noBoxes(text);
+    expect(text.split('\n').map((line) => line.split('\t'))).toEqual([
+      [
+        '0b6f3a52-5f6e-4d8a-9a43-1f1e2d3c4b5a',
+        'completed',
+        'POST',
+        path,
+        '2026-01-02T10:00:00.000Z',
+        '1500',
+        '200',
+        'true',
+      ],
+      [
+        'second',
+        'failed',
+        'POST',
+        '/api/function1',
+        '2026-01-02T10:00:00.000Z',
+        '',
+        'upstream_reset',
+        'false',
+      ],
+    ]);
+  });
+
+  it('a task is field<TAB>value lines named as in JSON, then -- and the whole body', () => {
+    const long = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n');
+    const text = renderTask(
+      makeTask({
+        result: {
+          status_code: 200,
+          headers: {},
+          body: long,
+          body_encoding: 'text',
+          body_bytes: long.length,
+        },
+      }),
+      rows,
+    );
+    noBoxes(text);
+    const [fields, body] = text.split('\n--\n');
+    expect(fields).toContain('task_id\t0b6f3a52-5f6e-4d8a-9a43-1f1e2d3c4b5a\n');
+    expect(fields).toContain('status\tcompleted\n');
+    expect(fields).toContain('duration_ms\t1500\n');
+    expect(fields).toContain('result.status_code\t200\n');
+    expect(body).toBe(long);
+  });
+
+  it('stats and health are name<TAB>value lines named by their JSON paths', () => {
+    const text = renderStats(stats, rows);
+    noBoxes(text);
+    const lines = new Map(text.split('\n').map((line) => line.split('\t') as [string, string]));
+    expect(lines.get('tasks.failed')).toBe('4');
+    expect(lines.get('tasks.total')).toBe('10');
+    expect(lines.get('queue_size')).toBe('1');
+    expect(lines.get('totals.rejected_queue_full')).toBe('2');
+    expect(lines.get('avg_processing_ms')).toBe('781');
+    const health = renderHealth(
+      {
+        success: true,
+        status: 'ok',
+        target: { url: 'http://t', reachable: true, latency_ms: 3 },
+        store: { kind: 'sqlite', available: true, message: null },
+      },
+      'http://proxy',
+      rows,
+    );
+    expect(health).toBe(
+      'proxy\thttp://proxy\nstatus\tok\ntarget.url\thttp://t\ntarget.reachable\ttrue\ntarget.latency_ms\t3',
+    );
+  });
+
+  it('on a terminal the same data is drawn in boxes', () => {
+    expect(renderStats(stats, boxed)).toMatch(/┌─+┬─+┐/);
+    expect(renderTaskTable([makeTask()], boxed, Date.now())).toMatch(/│ task id\s+│ status/);
+  });
+
+  it('a count the proxy does not send (an older proxy) shows as 0', () => {
+    const older = { ...stats, tasks: { ...stats.tasks } } as Stats;
+    delete (older.tasks as Partial<Stats['tasks']>).failed;
+    expect(renderStats(older, rows)).toContain('tasks.failed\t0');
   });
 });

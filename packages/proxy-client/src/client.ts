@@ -1,28 +1,59 @@
 import { asRecord, asTask, dataOf } from './answers.js';
+import { checkOptions } from './check-options.js';
 import { invalidResponseError } from './errors/error-from-response.js';
+import { isProxyResponseError } from './errors/proxy-response-error.js';
+import { TaskFailedError } from './errors/task-failed-error.js';
+import { isTaskFinishedError, TaskFinishedError } from './errors/task-finished-error.js';
+import { isTaskNotFinishedError } from './errors/task-not-finished-error.js';
+import type { OpenStream } from './events/follow-event-stream.js';
+import type { TaskEvent } from './events/task-event.js';
+import { watchAllEvents } from './events/watch-events.js';
+import { NoEventStream, watchOneTask } from './events/watch-task.js';
 import type {
   CleanupOptions,
   IterateTasksOptions,
   ListTasksOptions,
   ProxyClientOptions,
   RequestOptions,
+  ResultOptions,
+  RetryTaskOptions,
   RunOptions,
   SubmitOptions,
   WaitOptions,
+  WatchEventsOptions,
 } from './options.js';
+import { sleep } from './polling/sleep.js';
 import { type TaskRead, waitUntilFinished } from './polling/wait-until-finished.js';
-import { parseRetryAfter } from './retry-after.js';
-import { toSubmitPath } from './submit-path.js';
+import { isReplayedResult, type RawResult, toRawResult } from './result/raw-result.js';
+import { parseRetryAfterMs } from './retry-after.js';
+import { type Submission, toSubmission } from './submit/submission.js';
+import { controlHeaders, newIdempotencyKey, preferWaitSeconds } from './submit/submit-headers.js';
+import { toSubmitPath } from './submit/submit-path.js';
 import { encodeBody } from './transport/request-body.js';
 import { readRetry, submitRetry } from './transport/retry-policy.js';
 import { type HttpAnswer, type HttpRequest, Transport } from './transport/transport.js';
-import { normalizeBaseUrl } from './transport/url.js';
-import type { HealthBody, ServiceInfo, Stats, Task, TaskList, TaskSummary } from './wire.js';
+import type { QueryValue } from './transport/url.js';
+import { normalizeBaseUrl, resolveUrl } from './transport/url.js';
+import {
+  type HealthBody,
+  isTaskStatus,
+  MAX_WAIT_SECONDS,
+  type ServiceInfo,
+  type Stats,
+  SUBMIT_HEADERS,
+  TASK_STATUSES,
+  type Task,
+  type TaskList,
+  type TaskSummary,
+} from './wire.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_READ_RETRIES = 2;
 const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 const DEFAULT_PAGE_SIZE = 100;
+const HOUR_MS = 3_600_000;
+/** Least time between two held reads of a result, should a server answer them at once. */
+const MIN_REREAD_MS = 1000;
 /** Header by which the server says it holds `GET /task/:id?wait=N` reads, and for how long at most. */
 const WAIT_MAX_HEADER = 'x-proxy-wait-max';
 
@@ -31,20 +62,21 @@ export class ProxyClient {
   /** The proxy's base URL, without a trailing slash. */
   readonly baseUrl: string;
   readonly #transport: Transport;
-  readonly #readRetries: number;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
 
   constructor(options: ProxyClientOptions) {
-    this.baseUrl = normalizeBaseUrl(options.baseUrl);
-    this.#readRetries = count(options.retry?.reads ?? DEFAULT_READ_RETRIES, 'retry.reads');
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
+    const checked = checkOptions('ProxyClient', options);
+    this.baseUrl = normalizeBaseUrl(checked.baseUrl);
+    this.#maxRetries = count(checked.maxRetries ?? DEFAULT_READ_RETRIES, 'maxRetries');
+    this.#timeoutMs = timeoutOf(checked.timeoutMs) ?? DEFAULT_TIMEOUT_MS;
     this.#transport = new Transport({
       baseUrl: this.baseUrl,
-      apiKey: options.apiKey,
-      timeoutMs,
-      headers: options.headers,
-      fetch: options.fetch,
-      hooks: options.hooks,
+      apiKey: checked.apiKey,
+      timeoutMs: this.#timeoutMs,
+      headers: checked.headers,
+      fetch: checked.fetch,
+      hooks: checked.hooks,
     });
   }
 
@@ -52,51 +84,58 @@ export class ProxyClient {
    * Submits a request for the target through the proxy and answers the new task's id at once.
    * `path` may be `api/x`, `/api/x` or `x`. A string, bytes, Blob, FormData or URLSearchParams
    * body is sent as-is; any other value (null included) as JSON; `undefined` sends no body.
+   * `submit` takes the same and answers more: the finished task under `waitMs`, a replay.
    */
-  async submitTask(path: string, body?: unknown, options: SubmitOptions = {}): Promise<string> {
-    const method = (options.method ?? 'POST').toUpperCase();
-    if ((method === 'GET' || method === 'HEAD') && body !== undefined) {
-      throw new TypeError(`A ${method} submission cannot have a body`);
-    }
-    const retries = count(options.queueFullRetries ?? 0, 'queueFullRetries');
-    const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
-    const answer = await this.#transport.request({
-      method,
-      path: toSubmitPath(path),
-      ...(options.query ? { query: options.query } : {}),
-      ...(options.headers ? { headers: options.headers } : {}),
-      body: encodeBody(body),
-      signal: options.signal,
-      retry: submitRetry(retries, method, maxRetryAfterMs, options.signal),
-    });
-    const taskId = asRecord(answer.body)?.['task_id'];
-    if (typeof taskId !== 'string' || taskId === '') {
-      throw invalidResponseError(answer.request, 'no task_id in the submission answer');
-    }
-    return taskId;
-  }
-
-  /** Reads a task once. Rejects with `TaskNotFoundError` when the proxy holds no such task. */
-  async getTask(taskId: string, options: RequestOptions = {}): Promise<Task> {
-    return (await this.#readTask(taskId, undefined, options.signal)).task;
+  async submitTask(path: string, body?: unknown, options?: SubmitOptions): Promise<string> {
+    return (await this.#submit(path, body, checkOptions('submitTask', options))).taskId;
   }
 
   /**
-   * Resolves with the finished task, `completed` or `failed` (or rejects with `TaskFailedError`
-   * under `throwOnFailure`). Uses the server's waiting read when offered, else polls adaptively.
+   * `submitTask`, answering the whole `Submission`: the id, the status, the finished task when
+   * it finished within `waitMs`, whether an idempotency key named an existing task, and the key.
    */
-  waitForTask(taskId: string, options: WaitOptions = {}): Promise<Task> {
+  async submit(path: string, body?: unknown, options?: SubmitOptions): Promise<Submission> {
+    return this.#submit(path, body, checkOptions('submit', options));
+  }
+
+  /**
+   * Submits and resolves with the finished task, in any terminal status (or, under
+   * `throwOnFailure`, rejects with `TaskFailedError` unless it completed). The proxy is asked to
+   * hold the submission's answer until the task finishes (`Prefer: wait`), so a quick task costs
+   * one round trip; a slower one is then waited for as `waitForTask` does. `timeoutMs` bounds the
+   * whole call.
+   */
+  async submitAndWait(path: string, body?: unknown, options?: RunOptions): Promise<Task> {
+    return this.#submitAndWait(path, body, checkOptions('submitAndWait', options));
+  }
+
+  /** Reads a task once. Rejects with `TaskNotFoundError` when the proxy holds no such task. */
+  async getTask(taskId: string, options?: RequestOptions): Promise<Task> {
+    const call = this.#call(checkOptions('getTask', options));
+    return (await this.#readTask(taskId, undefined, call)).task;
+  }
+
+  /**
+   * Resolves with the finished task, in any terminal status (or, under `throwOnFailure`, rejects
+   * with `TaskFailedError` unless it completed). Uses the server's waiting read when offered,
+   * else polls adaptively.
+   * `timeoutMs` bounds the whole wait; each read keeps the client's.
+   */
+  async waitForTask(taskId: string, options?: WaitOptions): Promise<Task> {
+    const checked = checkOptions('waitForTask', options);
+    const reads = this.#call({ ...checked, timeoutMs: undefined });
     return waitUntilFinished(
       taskId,
-      ({ waitSeconds, signal }) => this.#readTask(taskId, waitSeconds, signal),
-      options,
+      ({ waitSeconds, signal }) => this.#readTask(taskId, waitSeconds, { ...reads, signal }),
+      checked,
     );
   }
 
   /** One page of tasks, newest first. */
-  async listTasks(options: ListTasksOptions = {}): Promise<TaskList> {
-    const answer = await this.#read('tasks', options.signal, {
-      query: { status: options.status, limit: options.limit, offset: options.offset },
+  async listTasks(options?: ListTasksOptions): Promise<TaskList> {
+    const checked = checkOptions('listTasks', options);
+    const answer = await this.#read('tasks', this.#call(checked), {
+      query: { status: checked.status, limit: checked.limit, offset: checked.offset },
     });
     const list = asRecord(dataOf(answer.body, answer.request));
     if (!Array.isArray(list?.['tasks']))
@@ -108,21 +147,14 @@ export class ProxyClient {
    * Every task, page by page, newest first. Tasks that move between pages while iterating (new
    * ones push older ones along) are yielded once; tasks removed meanwhile may be missed.
    */
-  async *iterateTasks(
-    options: IterateTasksOptions = {},
-  ): AsyncGenerator<TaskSummary, void, undefined> {
-    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  async *iterateTasks(options?: IterateTasksOptions): AsyncGenerator<TaskSummary, void, undefined> {
+    const { pageSize = DEFAULT_PAGE_SIZE, ...rest } = checkOptions('iterateTasks', options);
     if (!(Number.isInteger(pageSize) && pageSize > 0)) {
       throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
     }
     const seen = new Set<string>();
     for (let offset = 0; ; ) {
-      const page = await this.listTasks({
-        ...(options.status ? { status: options.status } : {}),
-        limit: pageSize,
-        offset,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const page = await this.listTasks({ ...rest, limit: pageSize, offset });
       for (const task of page.tasks) {
         if (seen.has(task.task_id)) continue;
         seen.add(task.task_id);
@@ -133,16 +165,26 @@ export class ProxyClient {
     }
   }
 
-  async getStats(options: RequestOptions = {}): Promise<Stats> {
-    const answer = await this.#read('stats', options.signal);
+  async getStats(options?: RequestOptions): Promise<Stats> {
+    const answer = await this.#read('stats', this.#call(checkOptions('getStats', options)));
     return dataOf(answer.body, answer.request) as Stats;
   }
 
-  /** Removes finished tasks older than `maxAgeHours`; answers how many went. */
-  async cleanupTasks(options: CleanupOptions = {}): Promise<{ removed: number }> {
-    const answer = await this.#read('tasks/cleanup', options.signal, {
+  /** Removes tasks that finished longer ago than `maxAgeMs`; answers how many went. */
+  async cleanupTasks(options?: CleanupOptions): Promise<{ removed: number }> {
+    const { maxAgeMs, maxAgeHours, ...checked } = checkOptions('cleanupTasks', options);
+    if (maxAgeMs !== undefined && maxAgeHours !== undefined) {
+      throw new TypeError("cleanupTasks(): give 'maxAgeMs' or the older 'maxAgeHours', not both");
+    }
+    const hours = maxAgeMs === undefined ? maxAgeHours : maxAgeMs / HOUR_MS;
+    if (hours !== undefined && !(Number.isFinite(hours) && hours >= 0)) {
+      throw new RangeError(
+        `maxAgeMs must be a number of milliseconds (0 or more), got ${maxAgeMs ?? maxAgeHours}`,
+      );
+    }
+    const answer = await this.#read('tasks/cleanup', this.#call(checked), {
       method: 'DELETE',
-      query: { max_age_hours: options.maxAgeHours },
+      query: { max_age_hours: hours },
     });
     const data = asRecord(dataOf(answer.body, answer.request));
     if (typeof data?.['removed'] !== 'number') {
@@ -152,8 +194,8 @@ export class ProxyClient {
   }
 
   /** The proxy's own health and whether it reaches its target. */
-  async health(options: RequestOptions = {}): Promise<HealthBody> {
-    const answer = await this.#read('health', options.signal);
+  async health(options?: RequestOptions): Promise<HealthBody> {
+    const answer = await this.#read('health', this.#call(checkOptions('health', options)));
     const body = asRecord(answer.body);
     if (body?.['success'] !== true || typeof body['status'] !== 'string') {
       throw invalidResponseError(answer.request, 'not a health answer');
@@ -162,8 +204,8 @@ export class ProxyClient {
   }
 
   /** `GET /`: the service's name, version, target and endpoints. */
-  async info(options: RequestOptions = {}): Promise<ServiceInfo> {
-    const answer = await this.#read('', options.signal);
+  async info(options?: RequestOptions): Promise<ServiceInfo> {
+    const answer = await this.#read('', this.#call(checkOptions('info', options)));
     const info = asRecord(dataOf(answer.body, answer.request));
     if (typeof info?.['name'] !== 'string') {
       throw invalidResponseError(answer.request, 'not a service description');
@@ -173,49 +215,381 @@ export class ProxyClient {
 
   /**
    * Submits, waits, and answers the target's response body (`result.body`: parsed JSON, text, or
-   * base64 for binary). Rejects with `TaskFailedError` when the task failed.
+   * base64 for binary). Rejects with `TaskFailedError` unless the task completed. `timeoutMs`
+   * bounds the whole run. Like `submitAndWait`, one round trip for a quick task.
    */
-  async run<T = unknown>(path: string, body?: unknown, options: RunOptions = {}): Promise<T> {
-    const taskId = await this.submitTask(path, body, options);
-    const task = await this.waitForTask(taskId, { ...options, throwOnFailure: true });
+  async run<T = unknown>(path: string, body?: unknown, options?: RunOptions): Promise<T> {
+    const checked = checkOptions('run', options);
+    const task = await this.#submitAndWait(path, body, { ...checked, throwOnFailure: true });
     return task.result?.body as T;
+  }
+
+  /**
+   * Cancels a task: a pending one leaves the queue, a processing one has its call to the target
+   * aborted; it resolves with the task, now `cancelled`. A task cancelled already resolves the
+   * same way (cancelling is idempotent, so the call is retried like a read). A task that finished
+   * otherwise rejects with `TaskFinishedError`, which carries it.
+   */
+  async cancelTask(taskId: string, options?: RequestOptions): Promise<Task> {
+    const call = this.#call(checkOptions('cancelTask', options));
+    const path = taskPath(taskId);
+    try {
+      const answer = await this.#read(path, call, { method: 'DELETE', taskId });
+      return asTask(dataOf(answer.body, answer.request), answer.request);
+    } catch (error) {
+      if (!isTaskFinishedError(error)) throw error;
+      const task = await this.#readTask(taskId, undefined, call).then(
+        (read) => read.task,
+        () => undefined,
+      );
+      if (task?.status === 'cancelled') return task;
+      throw new TaskFinishedError(taskId, error.message, {
+        status: error.status,
+        headers: error.headers,
+        method: error.method,
+        url: error.url,
+        cause: error,
+        task,
+      });
+    }
+  }
+
+  /**
+   * Runs a finished task again from its stored request, as a new task linked both ways
+   * (`retry_of` on the new one, `retried_as` on the old). Answers the new task's `Submission`;
+   * with `waitMs`, the finished task when it finished in time. Rejects with
+   * `TaskNotFinishedError` while the task has not finished. Never repeated after a network error
+   * or a 5xx: a repeat would run the task once more.
+   */
+  async retryTask(taskId: string, options?: RetryTaskOptions): Promise<Submission> {
+    const checked = checkOptions('retryTask', options);
+    const path = `${taskPath(taskId)}/retry`;
+    const waitSeconds = preferWaitSeconds(checked.waitMs);
+    const answer = await this.#transport.request({
+      method: 'POST',
+      path,
+      headers: { ...checked.headers, ...controlHeaders({ waitSeconds }) },
+      signal: checked.signal,
+      timeoutMs: timeoutOf(checked.timeoutMs),
+      extraTimeoutMs: waitSeconds * 1000,
+      taskId,
+      retry: submitRetry({
+        method: 'POST',
+        queueFullRetries: count(checked.queueFullRetries ?? 0, 'queueFullRetries'),
+        otherRetries: 0,
+        maxRetryAfterMs: checked.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+        signal: checked.signal,
+      }),
+    });
+    return toSubmission(answer, undefined);
+  }
+
+  /**
+   * The target's answer to a finished task as it sent it: status code, headers and body bytes
+   * (`GET /task/:id/result`), for binary or large results that base64 in JSON would inflate.
+   * With `waitMs`, an unfinished task is waited for that long. Rejects with
+   * `TaskNotFinishedError` when it has not finished, `NoResultError` when it finished without an
+   * answer from the target.
+   */
+  async getResult(taskId: string, options?: ResultOptions): Promise<RawResult> {
+    const { waitMs = 0, ...checked } = checkOptions('getResult', options);
+    const call = this.#call(checked);
+    const path = `${taskPath(taskId)}/result`;
+    if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
+      throw new RangeError(`waitMs must be a number of milliseconds (0 or more), got ${waitMs}`);
+    }
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const holdSeconds = Math.min(MAX_WAIT_SECONDS, Math.ceil((deadline - Date.now()) / 1000));
+      const askedAt = Date.now();
+      try {
+        const opened = await this.#transport.open({
+          method: 'GET',
+          path,
+          ...(holdSeconds > 0 ? { query: { wait: holdSeconds } } : {}),
+          headers: { ...call.headers, accept: '*/*' },
+          signal: call.signal,
+          timeoutMs: call.timeoutMs,
+          extraTimeoutMs: Math.max(0, holdSeconds) * 1000,
+          retry: readRetry(call.maxRetries, call.signal, isReplayedResult),
+          isAnswer: isReplayedResult,
+          // A replayed 3xx is the target's answer: never follow it elsewhere.
+          redirect: 'manual',
+          taskId,
+        });
+        if (!isReplayedResult(opened.response)) {
+          void opened.response.body?.cancel().catch(() => {});
+          throw invalidResponseError(opened.request, 'not a replayed result (no x-proxy-task-id)');
+        }
+        const bytes = await this.#transport.readBytes(opened, call.signal);
+        return toRawResult(taskId, opened.response, bytes);
+      } catch (error) {
+        if (!isTaskNotFinishedError(error) || holdSeconds <= 0 || Date.now() >= deadline) {
+          throw error;
+        }
+        // A server that answers a held read at once must not make this spin.
+        await sleep(Math.max(0, askedAt + MIN_REREAD_MS - Date.now()), call.signal);
+      }
+    }
+  }
+
+  /**
+   * The task as it is, then again at each status change, ending after the finished task (which
+   * carries its result); an async iterator: `for await (const task of client.watchTask(id))`.
+   * Follows `GET /task/:id/events`, reconnecting after a dropped connection; against a proxy
+   * without event streams, polls on the adaptive schedule. Stop early with `break` or `signal`.
+   */
+  async *watchTask(
+    taskId: string,
+    options?: RequestOptions,
+  ): AsyncGenerator<Task, void, undefined> {
+    const call = this.#call(checkOptions('watchTask', options));
+    const path = `${taskPath(taskId)}/events`;
+    yield* watchOneTask(
+      taskId,
+      {
+        open: this.#openStream(path, {}, call, { taskId, fallback: true }),
+        read: async (signal) => (await this.#readTask(taskId, undefined, { ...call, signal })).task,
+        request: { method: 'GET', url: resolveUrl(this.baseUrl, path), taskId },
+      },
+      call.signal,
+    );
+  }
+
+  /**
+   * Every task's transitions (`GET /events`) as an async iterator of `TaskEvent`s, for
+   * dashboards: `created`, `started`, `finished`, `requeued`, and `reset` when events may have
+   * been missed (read the list afresh). It resumes after a dropped connection with the last
+   * event id and never ends by itself: stop it with `break` or `signal`.
+   */
+  async *watchEvents(options?: WatchEventsOptions): AsyncGenerator<TaskEvent, void, undefined> {
+    const { status, lastEventId, ...checked } = checkOptions('watchEvents', options);
+    const call = this.#call(checked);
+    const statuses = status === undefined ? [] : typeof status === 'string' ? [status] : status;
+    for (const each of statuses) {
+      if (!isTaskStatus(each)) {
+        throw new TypeError(
+          `status must be one of ${TASK_STATUSES.join(', ')}, got ${JSON.stringify(each)}`,
+        );
+      }
+    }
+    const query = statuses.length > 0 ? { status: statuses.join(',') } : {};
+    yield* watchAllEvents(
+      this.#openStream('events', query, call, { fallback: false }),
+      { signal: call.signal, lastEventId },
+      { method: 'GET', url: resolveUrl(this.baseUrl, 'events', query) },
+    );
+  }
+
+  async #submit(path: string, body: unknown, checked: SubmitOptions): Promise<Submission> {
+    const method = (checked.method ?? 'POST').toUpperCase();
+    if ((method === 'GET' || method === 'HEAD') && body !== undefined) {
+      throw new TypeError(`A ${method} submission cannot have a body`);
+    }
+    const submitPath = toSubmitPath(path);
+    const queueFullRetries = count(checked.queueFullRetries ?? 0, 'queueFullRetries');
+    const otherRetries =
+      checked.maxRetries === undefined ? this.#maxRetries : count(checked.maxRetries, 'maxRetries');
+    const { headers, keyInHeaders } = splitIdempotencyKey(checked.headers);
+    // One key for the call and all its retries: a repeat names the task the first one created.
+    const idempotencyKey =
+      checked.idempotencyKey ??
+      keyInHeaders ??
+      (queueFullRetries + otherRetries > 0 ? newIdempotencyKey() : undefined);
+    const waitSeconds = preferWaitSeconds(checked.waitMs);
+    const control = controlHeaders({
+      idempotencyKey,
+      waitSeconds,
+      priority: checked.priority,
+      callbackUrl: checked.callbackUrl,
+    });
+    const answer = await this.#transport.request({
+      method,
+      path: submitPath,
+      ...(checked.query ? { query: checked.query } : {}),
+      headers: { ...headers, ...control },
+      body: encodeBody(body),
+      signal: checked.signal,
+      timeoutMs: timeoutOf(checked.timeoutMs),
+      extraTimeoutMs: waitSeconds * 1000,
+      retry: submitRetry({
+        method,
+        queueFullRetries,
+        otherRetries: idempotencyKey === undefined ? 0 : otherRetries,
+        maxRetryAfterMs: checked.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+        signal: checked.signal,
+      }),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    });
+    return toSubmission(answer, idempotencyKey);
+  }
+
+  async #submitAndWait(path: string, body: unknown, checked: RunOptions): Promise<Task> {
+    const { pollIntervalMs, onStatus, throwOnFailure, timeoutMs, waitMs, ...submitOnly } = checked;
+    // One deadline for the whole call: the submission may use up part of it, the wait the rest.
+    const limit = timeoutOf(timeoutMs);
+    const deadline = limit === undefined ? undefined : Date.now() + limit;
+    // The held answer must come back with the task's id before the deadline: leave it a second.
+    const holdMs =
+      waitMs ??
+      (limit === undefined
+        ? MAX_WAIT_SECONDS * 1000
+        : Math.min(MAX_WAIT_SECONDS, Math.max(0, Math.floor((limit - 1000) / 1000))) * 1000);
+    const submission = await this.#submit(path, body, {
+      ...submitOnly,
+      waitMs: holdMs,
+      ...(limit === undefined
+        ? {}
+        : { timeoutMs: Math.max(1, Math.min(limit - holdMs, this.#timeoutMs)) }),
+    });
+    const { task } = submission;
+    if (task !== undefined) {
+      onStatus?.(task, undefined);
+      if (throwOnFailure && task.status !== 'completed') throw new TaskFailedError(task);
+      return task;
+    }
+    const {
+      method: _m,
+      query: _q,
+      queueFullRetries: _r,
+      maxRetryAfterMs: _a,
+      ...shared
+    } = submitOnly;
+    const { idempotencyKey: _k, priority: _p, callbackUrl: _c, ...reads } = shared;
+    return this.waitForTask(submission.taskId, {
+      ...reads,
+      ...defined({ pollIntervalMs, onStatus, throwOnFailure }),
+      ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, deadline - Date.now()) }),
+    });
+  }
+
+  /** Opens an event stream at `path`, for `followEventStream`. */
+  #openStream(
+    path: string,
+    query: Record<string, QueryValue>,
+    call: CallSettings,
+    { taskId, fallback }: { taskId?: string; fallback: boolean },
+  ): OpenStream {
+    return async (lastEventId, signal) => {
+      const opened = await this.#transport
+        .open({
+          method: 'GET',
+          path,
+          query,
+          headers: {
+            ...call.headers,
+            accept: 'text/event-stream',
+            ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+          },
+          signal,
+          timeoutMs: call.timeoutMs,
+          retry: readRetry(call.maxRetries, signal),
+          ...(taskId === undefined ? {} : { taskId }),
+        })
+        .catch((error: unknown) => {
+          throw fallback && isMissingRoute(error) ? new NoEventStream() : error;
+        });
+      const { response } = opened;
+      const type = response.headers.get('content-type') ?? '';
+      if (!type.startsWith('text/event-stream') || !response.body) {
+        void response.body?.cancel().catch(() => {});
+        if (fallback) throw new NoEventStream();
+        throw invalidResponseError(opened.request, `not an event stream (${type || 'no type'})`);
+      }
+      return response.body;
+    };
+  }
+
+  /** The request settings of one call, from its options over the client's. */
+  #call(options: RequestOptions): CallSettings {
+    return {
+      signal: options.signal,
+      timeoutMs: timeoutOf(options.timeoutMs),
+      headers: options.headers,
+      maxRetries:
+        options.maxRetries === undefined
+          ? this.#maxRetries
+          : count(options.maxRetries, 'maxRetries'),
+    };
   }
 
   async #readTask(
     taskId: string,
     waitSeconds: number | undefined,
-    signal: AbortSignal | undefined,
+    call: CallSettings,
   ): Promise<TaskRead> {
-    if (taskId === '') throw new TypeError('taskId must not be empty');
-    const answer = await this.#read(`task/${encodeURIComponent(taskId)}`, signal, {
+    const answer = await this.#read(taskPath(taskId), call, {
       taskId,
       ...(waitSeconds === undefined
         ? {}
         : { query: { wait: waitSeconds }, extraTimeoutMs: waitSeconds * 1000 }),
     });
     const waitMax = Number(answer.headers.get(WAIT_MAX_HEADER) ?? Number.NaN);
-    const retryAfter = parseRetryAfter(answer.headers.get('retry-after'));
     return {
       task: asTask(dataOf(answer.body, answer.request), answer.request),
       waitMaxSeconds: waitMax > 0 ? waitMax : undefined,
-      retryAfterMs: retryAfter === undefined ? undefined : retryAfter * 1000,
+      retryAfterMs: parseRetryAfterMs(answer.headers.get('retry-after')),
     };
   }
 
   /** An idempotent request, so it may be retried by the read policy. */
   #read(
     path: string,
-    signal: AbortSignal | undefined,
+    call: CallSettings,
     extra: Partial<Pick<HttpRequest, 'method' | 'query' | 'taskId' | 'extraTimeoutMs'>> = {},
   ): Promise<HttpAnswer> {
     return this.#transport.request({
       method: 'GET',
       path,
-      signal,
-      retry: readRetry(this.#readRetries, signal),
+      signal: call.signal,
+      timeoutMs: call.timeoutMs,
+      ...(call.headers ? { headers: call.headers } : {}),
+      retry: readRetry(call.maxRetries, call.signal),
       ...extra,
     });
   }
+}
+
+/** `task/<id>`, escaped; an empty id is a mistake of the caller's. */
+function taskPath(taskId: string): string {
+  if (typeof taskId !== 'string' || taskId === '') {
+    throw new TypeError('taskId must be a non-empty string');
+  }
+  return `task/${encodeURIComponent(taskId)}`;
+}
+
+/** The answer of a proxy that has no such route: an older proxy-server, without event streams. */
+function isMissingRoute(error: unknown): boolean {
+  return (
+    isProxyResponseError(error) &&
+    ['not_found', 'http_404', 'http_405', 'http_501'].includes(error.code)
+  );
+}
+
+/**
+ * A caller who put `Idempotency-Key` in `headers` rather than in the option gets the same
+ * treatment: it is the call's key, sent once, reused on retries.
+ */
+function splitIdempotencyKey(headers: Record<string, string> | undefined): {
+  headers: Record<string, string> | undefined;
+  keyInHeaders: string | undefined;
+} {
+  if (headers === undefined) return { headers, keyInHeaders: undefined };
+  let keyInHeaders: string | undefined;
+  const rest: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === SUBMIT_HEADERS.idempotencyKey) {
+      keyInHeaders = value.trim().replace(/^"(.*)"$/, '$1');
+    } else rest[name] = value;
+  }
+  return { headers: rest, keyInHeaders };
+}
+
+interface CallSettings {
+  signal: AbortSignal | undefined;
+  timeoutMs: number | undefined;
+  headers: Record<string, string> | undefined;
+  maxRetries: number;
 }
 
 /** Retry counts must be finite: nothing in the SDK retries forever. */
@@ -224,4 +598,19 @@ function count(value: number, name: string): number {
     throw new RangeError(`${name} must be a whole number of retries (0 or more), got ${value}`);
   }
   return value;
+}
+
+/** A request time limit: positive milliseconds, or `Infinity` for none. */
+function timeoutOf(value: number | undefined): number | undefined {
+  if (value !== undefined && !(value > 0)) {
+    throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
+}
+
+/** The entries of `values` that are set, so they do not override defaults with undefined. */
+function defined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
 }

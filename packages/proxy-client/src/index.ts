@@ -1,33 +1,65 @@
 export { ProxyClient } from './client.js';
 export {
+  type HttpStatusErrorCode,
+  type ProxyErrorCode,
+  SDK_ERROR_CODES,
+  type SdkErrorCode,
+} from './errors/codes.js';
+export {
+  IdempotencyKeyReusedError,
+  isIdempotencyKeyReusedError,
+  isNoResultError,
   isProxyError,
   isProxyResponseError,
   isProxyUnreachableError,
   isQueueFullError,
   isTaskFailedError,
+  isTaskFinishedError,
+  isTaskNotFinishedError,
   isTaskNotFoundError,
   isUnauthorizedError,
   isWaitTimeoutError,
+  NoResultError,
   ProxyError,
   type ProxyErrorOptions,
   ProxyResponseError,
   ProxyUnreachableError,
   QueueFullError,
   TaskFailedError,
+  TaskFinishedError,
+  TaskNotFinishedError,
   TaskNotFoundError,
   UnauthorizedError,
   WaitTimeoutError,
 } from './errors/index.js';
+export {
+  type ResetEvent,
+  TASK_EVENT_TYPES,
+  type TaskChangeEvent,
+  type TaskEvent,
+  type TaskEventType,
+} from './events/task-event.js';
+export type {
+  AfterResponseHook,
+  BeforeRequestHook,
+  BeforeRetryHook,
+  HookResult,
+  HookState,
+  Hooks,
+} from './hooks.js';
 export type {
   CleanupOptions,
   IterateTasksOptions,
   ListTasksOptions,
   ProxyClientOptions,
   RequestOptions,
+  ResultOptions,
+  RetryTaskOptions,
   RunOptions,
   StatusListener,
   SubmitOptions,
   WaitOptions,
+  WatchEventsOptions,
 } from './options.js';
 export {
   adaptivePollDelay,
@@ -36,4 +68,7 @@ export {
   pollCeilingMs,
   withJitter,
 } from './polling/schedule.js';
+export type { RawResult } from './result/raw-result.js';
+export type { Submission } from './submit/submission.js';
+export { PRIORITIES, type Priority } from './submit/submit-headers.js';
 export * from './wire.js';

@@ -1,5 +1,11 @@
-import type { Hooks } from 'ky';
+import type { Hooks } from './hooks.js';
+import type { Priority } from './submit/submit-headers.js';
 import type { Task, TaskStatus } from './wire.js';
+
+/*
+ * One unit convention: every duration is in milliseconds and its name ends in `Ms`. The contract's
+ * spellings `timeout` and `pollInterval` are accepted too, as the same options in milliseconds.
+ */
 
 export interface ProxyClientOptions {
   /** Where the proxy listens, e.g. `http://localhost:8080` (a path prefix is kept). */
@@ -8,34 +14,80 @@ export interface ProxyClientOptions {
   apiKey?: string;
   /**
    * Longest wait for one HTTP answer, in milliseconds (not the wait for a task: see
-   * `WaitOptions.timeout`). `Infinity` turns it off.
+   * `WaitOptions.timeoutMs`). `Infinity` turns it off.
    * @default 30000
    */
   timeoutMs?: number;
+  /** Same as `timeoutMs`, in milliseconds. */
+  timeout?: number;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+  /**
+   * Retries on network errors and 5xx answers: of reads, and of submissions, which then carry an
+   * idempotency key so a retry never creates a second task (`retryTask` excepted: it is never
+   * retried). A call's own `maxRetries` wins.
+   * @default 2
+   */
+  maxRetries?: number;
   /** A fetch to use instead of the global one (tests, proxies, frameworks). */
   fetch?: typeof fetch;
-  /** ky hooks, run on every request (logging, tracing, signing). */
+  /** Hooks run on every request (logging, tracing, signing). */
   hooks?: Hooks;
-  retry?: {
-    /**
-     * Retries of idempotent reads (GET, cleanup) on network errors and 5xx answers.
-     * @default 2
-     */
-    reads?: number;
-  };
 }
 
+/** What every method takes as its last argument. */
 export interface RequestOptions {
   /** Aborting rejects the call with the signal's reason (an `AbortError` by default). */
   signal?: AbortSignal;
+  /**
+   * Longest wait for each HTTP answer of this call, in milliseconds, instead of the client's
+   * `timeoutMs` (`waitForTask` and `run`: the longest the whole call may take).
+   */
+  timeoutMs?: number;
+  /** Same as `timeoutMs`, in milliseconds. */
+  timeout?: number;
+  /** Extra headers on this call's requests, over the client's. */
+  headers?: Record<string, string>;
+  /**
+   * Retries of this call's reads on network errors and 5xx answers, instead of the client's
+   * `maxRetries`.
+   */
+  maxRetries?: number;
 }
 
+/**
+ * What `POST /task/:id/retry` takes: it runs a task again, so it is never retried after a
+ * network error or a 5xx (a repeat would run it once more); only a full queue, when asked.
+ */
+export interface RetryTaskOptions extends Omit<RequestOptions, 'maxRetries'> {
+  /**
+   * Milliseconds the proxy may hold its answer for the new task to finish (`Prefer: wait=N`, in
+   * whole seconds rounded up, at most `MAX_WAIT_SECONDS`). Then the answer carries the finished
+   * task (`Submission.task`); otherwise it comes when the time is up, with the task's id.
+   * @default 0 (answer at once)
+   */
+  waitMs?: number;
+  /** Same as `waitMs`, in milliseconds: the contract's spelling. */
+  wait?: number;
+  /**
+   * How many times to ask again when the proxy answers 503 `queue_full`, waiting exactly its
+   * `Retry-After` each time.
+   * @default 0
+   */
+  queueFullRetries?: number;
+  /** Longest `Retry-After` honoured between queue-full retries, in milliseconds. @default 60000 */
+  maxRetryAfterMs?: number;
+}
+
+/**
+ * A submission. It is retried after a network error or a 5xx only with an idempotency key, which
+ * the SDK makes for the call when the caller gave none: the proxy answers a repeat with the task
+ * the first attempt created.
+ */
 export interface SubmitOptions extends RequestOptions {
   /** HTTP method forwarded to the target. @default 'POST' */
   method?: string;
-  /** Headers forwarded to the target with the request. */
+  /** Headers forwarded to the target with the request (the proxy drops hop-by-hop ones). */
   headers?: Record<string, string>;
   /** Query parameters forwarded to the target, added to any already in the path. */
   query?: Record<string, string | number | boolean>;
@@ -52,23 +104,54 @@ export interface SubmitOptions extends RequestOptions {
    * @default 60000
    */
   maxRetryAfterMs?: number;
+  /**
+   * Resubmissions after a network error or a 5xx answer other than `queue_full`, each with the
+   * same idempotency key, instead of the client's `maxRetries`.
+   * @default the client's (2)
+   */
+  maxRetries?: number;
+  /**
+   * Sent as `Idempotency-Key`: the same key with the same request within the proxy's retention
+   * names the existing task, and no second one is created. 1 to 255 printable ASCII characters
+   * without `"` or `\`. When unset and retries are on, the SDK makes one per call.
+   */
+  idempotencyKey?: string;
+  /**
+   * Milliseconds the proxy may hold its answer for the task to finish (`Prefer: wait=N`, in whole
+   * seconds rounded up, at most `MAX_WAIT_SECONDS`): a quick task's result comes with the
+   * submission, in one round trip. `submitTask` still answers the id; `submit` answers the
+   * finished task too, `submitAndWait` and `run` use it by themselves.
+   * @default 0 (answer at once; `submitAndWait` and `run`: up to 60 s, within their `timeoutMs`)
+   */
+  waitMs?: number;
+  /** Same as `waitMs`, in milliseconds: the contract's spelling. */
+  wait?: number;
+  /** Sent as `X-Proxy-Priority`: `high` tasks are served first, FIFO within a level. */
+  priority?: Priority;
+  /**
+   * Sent as `X-Proxy-Callback-Url`: where the proxy POSTs the finished task, signed per Standard
+   * Webhooks. An absolute http(s) URL.
+   */
+  callbackUrl?: string;
 }
 
 /** Called when the status read differs from the one before; `previous` is undefined the first time. */
 export type StatusListener = (task: Task, previous: TaskStatus | undefined) => void;
 
-export interface WaitOptions {
+export interface WaitOptions extends RequestOptions {
+  /**
+   * Milliseconds to wait for the task before rejecting with `WaitTimeoutError` (the task goes on).
+   * Each read of the wait keeps the client's `timeoutMs`.
+   * @default no limit
+   */
+  timeoutMs?: number;
   /**
    * Fixed milliseconds between polls. Leave unset for the adaptive schedule, which is quicker for
    * short tasks and gentler for long ones.
    */
+  pollIntervalMs?: number;
+  /** Same as `pollIntervalMs`, in milliseconds: the contract's spelling. */
   pollInterval?: number;
-  /**
-   * Milliseconds to wait for the task before rejecting with `WaitTimeoutError` (the task goes on).
-   * @default no limit
-   */
-  timeout?: number;
-  signal?: AbortSignal;
   /** Told about every status change, including the first status read. */
   onStatus?: StatusListener;
   /**
@@ -78,7 +161,32 @@ export interface WaitOptions {
   throwOnFailure?: boolean;
 }
 
+/**
+ * `submitTask`'s options and `waitForTask`'s (`submitAndWait`, `run`): `timeoutMs` bounds the
+ * whole call, `headers` go on every request, `maxRetries` applies to the submission and each read.
+ */
 export type RunOptions = SubmitOptions & WaitOptions;
+
+export interface ResultOptions extends RequestOptions {
+  /**
+   * Milliseconds to wait for an unfinished task to finish before rejecting with
+   * `TaskNotFinishedError` (held reads of up to `MAX_WAIT_SECONDS` each).
+   * @default 0 (reject at once)
+   */
+  waitMs?: number;
+  /** Same as `waitMs`, in milliseconds. */
+  wait?: number;
+}
+
+export interface WatchEventsOptions extends RequestOptions {
+  /** Only transitions into these statuses (one, or several). @default all */
+  status?: TaskStatus | readonly TaskStatus[];
+  /**
+   * Resume after this event id (`TaskEvent.id`, kept from an earlier watch): events since then
+   * come first, or a `reset` event when the proxy no longer holds them.
+   */
+  lastEventId?: string;
+}
 
 export interface ListTasksOptions extends RequestOptions {
   status?: TaskStatus;
@@ -94,6 +202,11 @@ export interface IterateTasksOptions extends RequestOptions {
 }
 
 export interface CleanupOptions extends RequestOptions {
-  /** Remove finished tasks older than this many hours. @default the proxy's (24) */
+  /** Remove finished tasks that finished longer ago than this, in milliseconds. @default the proxy's (24 h) */
+  maxAgeMs?: number;
+  /**
+   * The same age in hours, as the HTTP API's `max_age_hours` takes it.
+   * @deprecated Every duration of the SDK is in milliseconds: use `maxAgeMs`.
+   */
   maxAgeHours?: number;
 }

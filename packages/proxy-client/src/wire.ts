@@ -61,12 +61,50 @@ export const TASK_ERROR_CODES = {
   upstream_error: 'The upstream call failed for another reason',
   result_too_large: "The target's answer was larger than the configured result size limit",
   interrupted: 'The proxy stopped (shut down or crashed) before the upstream call finished',
+  expired: 'The task did not start before its deadline',
+  shed: 'The queue was full and dropped this task for one of a higher priority',
 } as const;
 export type TaskErrorCode = keyof typeof TASK_ERROR_CODES;
 
 export interface TaskError {
   code: TaskErrorCode;
   message: string;
+}
+
+/** `X-Proxy-Priority`: served high first, FIFO within a level. */
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** One upstream call of a task. */
+export interface TaskAttempt {
+  attempt: number;
+  started_at: string;
+  finished_at: string;
+  /** The status this call would have given the task. */
+  outcome: TerminalStatus;
+  status_code: number | null;
+  error_code: TaskErrorCode | null;
+  /** When the next attempt was due, when this one was retried; else null. */
+  retry_at: string | null;
+}
+
+/** One POST of the finished task to its callback URL. */
+export interface CallbackDelivery {
+  attempt: number;
+  at: string;
+  ok: boolean;
+  status_code: number | null;
+  /** Why no answer came (refused, timeout, ...), else null. */
+  error: string | null;
+}
+
+/** The callback a caller asked for with `X-Proxy-Callback-Url`, and how it went. */
+export interface TaskCallback {
+  url: string;
+  state: 'pending' | 'delivered' | 'failed';
+  deliveries: CallbackDelivery[];
+  /** When the next delivery is due while pending. */
+  next_at: string | null;
 }
 
 export interface Task {
@@ -95,6 +133,18 @@ export interface Task {
   retry_of: string | null;
   /** The latest task that runs this one again, else null. */
   retried_as: string | null;
+  priority: Priority;
+  /** The tenant it counts for in fair sharing (`--fair-key`), else null. */
+  tenant: string | null;
+  /** It must start by then or end `expired`; null for no deadline. */
+  deadline_at: string | null;
+  /** While pending after a failed attempt: when the next one is due. */
+  next_attempt_at: string | null;
+  /** Upstream calls at most, the first included. */
+  max_attempts: number;
+  /** Every finished upstream call, oldest first. */
+  attempt_history: TaskAttempt[];
+  callback: TaskCallback | null;
 }
 
 /** A task as lists carry it: the result without its body. */
@@ -137,10 +187,27 @@ export interface Stats {
   };
   /** Where tasks are kept: `memory`, `sqlite` (a file under the data dir) or `redis`. */
   store: StoreKind;
+  /** What the delivery policy did. */
+  delivery: DeliveryStats;
   uptime_s: number;
   started_at: string;
   target: string;
   version: string;
+}
+
+export interface DeliveryStats {
+  /** Tasks waiting now for their next attempt after a failed one. */
+  retrying: number;
+  /** Retries scheduled since start. */
+  retries: number;
+  /** Tasks dropped from a full queue for higher-priority ones since start. */
+  shed: number;
+  /** Calls to the target per second at most, and the burst; null without `--max-rps`. */
+  rate_limit: { max_rps: number; burst: number } | null;
+  /** The tenants with the most queued tasks, busiest first (fair sharing). */
+  tenants: Array<{ tenant: string; queued: number; in_flight: number }>;
+  /** Callback deliveries since start. */
+  callbacks: { delivered: number; failed: number };
 }
 
 export const STORE_KINDS = ['memory', 'sqlite', 'redis'] as const;
@@ -158,10 +225,24 @@ export interface HealthBody {
 export interface SubmitBody {
   success: true;
   task_id: string;
-  status: 'pending';
+  /** `pending` for a new task; the task's status now when an idempotency key named it. */
+  status: TaskStatus;
   message: string;
   data: { task_id: string; status_url: string };
 }
+
+/** Submit request headers the proxy reads and never forwards to the target. */
+export const SUBMIT_HEADERS = {
+  idempotencyKey: 'idempotency-key',
+  prefer: 'prefer',
+} as const;
+
+/** Answer headers of a submission: which preference was applied, and an idempotent replay. */
+export const PREFERENCE_APPLIED_HEADER = 'preference-applied';
+export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
+
+/** Longest `Idempotency-Key` accepted, in characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export interface ServiceInfo {
   name: string;
@@ -177,14 +258,17 @@ export const ERROR_CODES = {
   invalid_query: 400,
   unauthorized: 401,
   task_not_found: 404,
+  no_result: 404,
   not_found: 404,
   task_finished: 409,
   task_not_finished: 409,
   request_timeout: 408,
   payload_too_large: 413,
   idempotency_key_reused: 422,
+  callback_not_allowed: 400,
   expectation_failed: 417,
   queue_full: 503,
+  tenant_queue_full: 503,
   shutting_down: 503,
   store_unavailable: 503,
   internal_error: 500,

@@ -62,7 +62,7 @@ describe('an aborted signal rejects with its own reason, never a ProxyError', ()
     const { route } = simulateTask(server, { durationMs: 60_000 });
     const controller = new AbortController();
     const pending = client()
-      .waitForTask(TASK_ID, { signal: controller.signal, pollInterval: 5000 })
+      .waitForTask(TASK_ID, { signal: controller.signal, pollIntervalMs: 5000 })
       .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(7000);
     expect(route.calls).toHaveLength(2);
@@ -77,7 +77,7 @@ describe('an aborted signal rejects with its own reason, never a ProxyError', ()
     const { route } = simulateTask(server, { durationMs: 60_000, waitMaxSeconds: 30 });
     const controller = new AbortController();
     const pending = client()
-      .waitForTask(TASK_ID, { signal: controller.signal, timeout: 20_000 })
+      .waitForTask(TASK_ID, { signal: controller.signal, timeoutMs: 20_000 })
       .catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(1000);
     expect(route.calls.map((call) => call.query.get('wait'))).toEqual([null, '20']);
@@ -108,7 +108,7 @@ describe('an aborted signal rejects with its own reason, never a ProxyError', ()
     server.on('post', '/api/x', { status: 202, json: { success: true, task_id: TASK_ID } });
     const route = server.on('get', '/task/:id', taskReply(makeTask()));
     const controller = new AbortController();
-    const pending = client().run('x', {}, { signal: controller.signal, pollInterval: 60_000 });
+    const pending = client().run('x', {}, { signal: controller.signal, pollIntervalMs: 60_000 });
     await abortAfterCalls(controller, route, 1);
     await expect(pending).rejects.toBe(controller.signal.reason);
   });

@@ -20,7 +20,7 @@ describe('constructor', () => {
     },
   );
 
-  it.each([{ retry: { reads: -1 } }, { retry: { reads: 1.5 } }, { timeoutMs: 0 }])(
+  it.each([{ maxRetries: -1 }, { maxRetries: 1.5 }, { timeoutMs: 0 }, { timeout: -5 }])(
     'rejects %j',
     (options) => {
       expect(() => new ProxyClient({ baseUrl: BASE_URL, ...options })).toThrow(RangeError);

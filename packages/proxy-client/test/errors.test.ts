@@ -23,18 +23,25 @@ import { errorReply, makeTask, TASK_ID } from './helpers/fixtures.js';
 import { BASE_URL, createTestServer } from './helpers/test-server.js';
 
 const server = createTestServer();
-const client = (options = {}) =>
-  new ProxyClient({ baseUrl: BASE_URL, retry: { reads: 0 }, ...options });
+const client = (options = {}) => new ProxyClient({ baseUrl: BASE_URL, maxRetries: 0, ...options });
 
 describe('errors from the proxy answers', () => {
-  it('503 queue_full is a QueueFullError with Retry-After in seconds', async () => {
+  it('503 queue_full is a QueueFullError with Retry-After in milliseconds', async () => {
     server.on('post', '/api/x', errorReply(503, 'queue_full', { 'retry-after': '7' }));
     const error = await client()
       .submitTask('x', {})
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueueFullError);
     expect(error).toBeInstanceOf(ProxyError);
-    expect(error).toMatchObject({ code: 'queue_full', status: 503, retryAfter: 7, method: 'POST' });
+    expect(error).toMatchObject({
+      code: 'queue_full',
+      status: 503,
+      retryAfterMs: 7000,
+      method: 'POST',
+    });
+    // The deprecated seconds getter stays until callers have moved to retryAfterMs.
+    expect((error as QueueFullError).retryAfter).toBe(7);
+    expect((error as QueueFullError).headers?.get('retry-after')).toBe('7');
     expect((error as QueueFullError).url).toBe(`${BASE_URL}/api/x`);
     expect((error as Error).message).toBe(
       `the proxy says queue_full (POST ${BASE_URL}/api/x answered 503)`,
@@ -42,7 +49,7 @@ describe('errors from the proxy answers', () => {
     expect((error as Error).cause).toBeInstanceOf(HTTPError);
   });
 
-  it('reads an HTTP-date Retry-After, and leaves retryAfter undefined without one', async () => {
+  it('reads an HTTP-date Retry-After, and leaves retryAfterMs undefined without one', async () => {
     const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
     server.on(
       'post',
@@ -53,12 +60,12 @@ describe('errors from the proxy answers', () => {
     const dated = (await client()
       .submitTask('x')
       .catch((e: unknown) => e)) as QueueFullError;
-    expect(dated.retryAfter).toBeGreaterThan(8);
-    expect(dated.retryAfter).toBeLessThanOrEqual(10);
+    expect(dated.retryAfterMs).toBeGreaterThan(8000);
+    expect(dated.retryAfterMs).toBeLessThanOrEqual(10_000);
     const bare = (await client()
       .submitTask('x')
       .catch((e: unknown) => e)) as QueueFullError;
-    expect(bare.retryAfter).toBeUndefined();
+    expect(bare.retryAfterMs).toBeUndefined();
   });
 
   it.each([
@@ -105,7 +112,9 @@ describe('errors from the proxy answers', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProxyResponseError);
     expect(error).toMatchObject({ code: 'http_418', status: 418 });
-    expect((error as Error).message).toBe(`The proxy's answer: GET ${BASE_URL}/stats answered 418`);
+    expect((error as Error).message).toBe(
+      `GET ${BASE_URL}/stats answered 418, without a proxy-server error envelope; is the base URL a proxy-server?`,
+    );
   });
 });
 
@@ -120,7 +129,7 @@ describe('errors without an answer', () => {
     expect((error as Error).cause).toBeInstanceOf(TypeError);
   });
 
-  it('no answer within timeoutMs is a ProxyUnreachableError with code request_timeout', async () => {
+  it('no answer within timeoutMs is a ProxyUnreachableError with code response_timeout', async () => {
     server.on('get', '/stats', async () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
       return { json: { success: true, data: {} } };
@@ -129,7 +138,7 @@ describe('errors without an answer', () => {
       .getStats()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProxyUnreachableError);
-    expect(error).toMatchObject({ code: 'request_timeout' });
+    expect(error).toMatchObject({ code: 'response_timeout' });
     expect((error as Error).cause).toBeInstanceOf(TimeoutError);
   });
 
@@ -154,7 +163,7 @@ describe('classes and guards', () => {
     [new UnauthorizedError('who?'), isUnauthorizedError, 'unauthorized'],
     [new ProxyUnreachableError('http://x', 'down'), isProxyUnreachableError, 'unreachable'],
     [
-      new ProxyResponseError('bad_request', 'bad', { status: 400 }),
+      new ProxyResponseError('bad_request', 'bad', { status: 400, headers: new Headers() }),
       isProxyResponseError,
       'bad_request',
     ],
@@ -178,7 +187,7 @@ describe('classes and guards', () => {
     class ForeignError extends Error {
       override name = 'QueueFullError';
       code = 'queue_full';
-      retryAfter = 2;
+      retryAfterMs = 2000;
     }
     const foreign = new ForeignError('full');
     Object.defineProperty(foreign, Symbol.for('proxy-client.ProxyError'), { value: true });

@@ -63,7 +63,7 @@ describe('against the real proxy-server', () => {
     const taskId = await client.submitTask('function1?delay_ms=300', { param1: 'value1' });
     const statuses: Array<TaskStatus | undefined> = [];
     const task = await client.waitForTask(taskId, {
-      timeout: 10_000,
+      timeoutMs: 10_000,
       onStatus: (seen, previous) => statuses.push(previous, seen.status),
     });
     expect(task.status).toBe('completed');
@@ -80,7 +80,7 @@ describe('against the real proxy-server', () => {
     const echoed = await client.run<{ method: string; body_base64: string }>(
       'echo',
       new Uint8Array([1, 2, 3]),
-      { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, timeout: 10_000 },
+      { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, timeoutMs: 10_000 },
     );
     expect(echoed.method).toBe('PUT');
     expect(echoed.body_base64).toBe(Buffer.from([1, 2, 3]).toString('base64'));
@@ -92,7 +92,7 @@ describe('against the real proxy-server', () => {
 
   it('a task the target fails ends failed, and run throws TaskFailedError', async () => {
     const taskId = await client.submitTask('fail', undefined, { query: { status: 502 } });
-    const task = await client.waitForTask(taskId, { timeout: 10_000 });
+    const task = await client.waitForTask(taskId, { timeoutMs: 10_000 });
     expect(task.status).toBe('failed');
     expect(task.result?.status_code).toBe(502);
     const error = await client.run('fail?status=500', {}).catch((e: unknown) => e);
@@ -102,7 +102,7 @@ describe('against the real proxy-server', () => {
 
   it('lists, pages through and counts the tasks', async () => {
     const ids = await Promise.all([1, 2, 3].map(() => client.submitTask('function1', {})));
-    await Promise.all(ids.map((id) => client.waitForTask(id, { timeout: 10_000 })));
+    await Promise.all(ids.map((id) => client.waitForTask(id, { timeoutMs: 10_000 })));
     const page = await client.listTasks({ status: 'completed', limit: 2 });
     expect(page.tasks).toHaveLength(2);
     expect(page.tasks.every((task) => task.status === 'completed')).toBe(true);
@@ -118,7 +118,7 @@ describe('against the real proxy-server', () => {
 
   it('cleans up finished tasks, which are then not found', async () => {
     const taskId = await client.submitTask('function1', {});
-    await client.waitForTask(taskId, { timeout: 10_000 });
+    await client.waitForTask(taskId, { timeoutMs: 10_000 });
     const { removed } = await client.cleanupTasks({ maxAgeHours: 0 });
     expect(removed).toBeGreaterThanOrEqual(1);
     await expect(client.getTask(taskId)).rejects.toBeInstanceOf(TaskNotFoundError);
@@ -174,7 +174,7 @@ describe('a full queue', () => {
     );
     expect(retries).toBeGreaterThanOrEqual(1);
     const tasks = await Promise.all(
-      [first, queued, retried].map((id) => client.waitForTask(id, { timeout: 10_000 })),
+      [first, queued, retried].map((id) => client.waitForTask(id, { timeoutMs: 10_000 })),
     );
     expect(tasks.map((task) => task.status)).toEqual(['completed', 'completed', 'completed']);
   });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * The package as users get it: `npm pack`, installed into an empty folder outside the workspace
  * (ky comes from the registry), then used from plain Node through `import` and `require`, and
- * type-checked from .mts and .cts files. Tests the built dist: `pnpm build` first.
+ * type-checked under every module resolution a user may have. Tests the built dist: `pnpm build` first.
  */
 const run = promisify(execFile);
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,13 +80,25 @@ async function node(args: string[]): Promise<unknown> {
 }
 
 describe('the packed tarball, installed in an empty folder', () => {
-  it('holds the build and the README, and depends on ky alone', async () => {
+  it('holds the build and the README, and depends on ky and eventsource-parser alone', async () => {
     const installed = join(appDir, 'node_modules', 'proxy-client');
-    expect((await readdir(installed)).sort()).toEqual(['README.md', 'dist', 'package.json']);
+    expect((await readdir(installed)).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'dist',
+      'package.json',
+      'wire',
+    ]);
     const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.dependencies)).toEqual(['ky']);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['eventsource-parser', 'ky']);
+    expect(manifest).toMatchObject({
+      license: 'MIT',
+      repository: { type: 'git', directory: 'packages/proxy-client' },
+      homepage: expect.stringMatching(/^https:\/\//),
+      bugs: expect.stringMatching(/^https:\/\//),
+    });
     expect(await readdir(join(appDir, 'node_modules'))).toEqual(
-      expect.arrayContaining(['ky', 'proxy-client']),
+      expect.arrayContaining(['eventsource-parser', 'ky', 'proxy-client']),
     );
   });
 
@@ -96,12 +108,12 @@ describe('the packed tarball, installed in an empty folder', () => {
     Promise.all([client.getStats(), client.submitTask('x', {}).catch((e) => e)]).then(([stats, error]) =>
       console.log(JSON.stringify({
         queueSize: stats.queue_size,
-        error: [error.name, error.retryAfter, sdk.isQueueFullError(error)],
+        error: [error.name, error.retryAfterMs, sdk.isQueueFullError(error)],
         statuses: wire.TASK_STATUSES,
       })));`;
   const expected = {
     queueSize: 7,
-    error: ['QueueFullError', 4, true],
+    error: ['QueueFullError', 4000, true],
     statuses: ['pending', 'processing', 'completed', 'failed', 'cancelled', 'expired'],
   };
 
@@ -129,37 +141,83 @@ describe('the packed tarball, installed in an empty folder', () => {
     expect(await node(['--input-type=module', '-e', source])).toEqual([true, false, true, true]);
   });
 
-  it('type-checks from .mts and .cts files under NodeNext', async () => {
-    const uses = `
-      const client = new ProxyClient({ baseUrl: 'http://localhost:8080', hooks: { beforeRequest: [] } });
-      const options: WaitOptions = { timeout: 1000, onStatus: (task: Task) => void task.status };
+  const uses = `
+      const hooks: Hooks = { beforeRequest: [(request) => void request.headers.set('x-a', '1')] };
+      const client = new ProxyClient({ baseUrl: 'http://localhost:8080', hooks });
+      const options: WaitOptions = { timeoutMs: 1000, onStatus: (task: Task) => void task.status };
       export async function use(): Promise<Stats> {
         const task = await client.waitForTask(await client.submitTask('f', { a: 1 }), options);
         if (isQueueFullError(task)) throw task;
-        void TASK_STATUSES;
-        return client.getStats();
+        const code: ProxyErrorCode = 'queue_full';
+        void [TASK_STATUSES, code];
+        return client.getStats({ timeoutMs: 500, headers: { 'x-b': '2' }, maxRetries: 0 });
+      }
+      export async function control(): Promise<string> {
+        const submission: Submission = await client.submit('f', {}, { idempotencyKey: 'k', waitMs: 1000, priority: 'high' });
+        for await (const task of client.watchTask(submission.taskId)) void task.status;
+        for await (const event of client.watchEvents({ status: ['failed'] })) if (event.type !== 'reset') void event.task.task_id;
+        const result: RawResult = await client.getResult(submission.taskId, { waitMs: 5000 });
+        await client.cancelTask(submission.taskId).catch((error) => isTaskFinishedError(error));
+        return result.text() + (await client.retryTask(submission.taskId)).taskId;
       }
       // @ts-expect-error wrong option type must be caught, proving the types are not any
       new ProxyClient({ baseUrl: 1 });`;
-    const imports = `
-      import { ProxyClient, isQueueFullError, type Task, type WaitOptions } from 'proxy-client';
+  const imports = `
+      import { ProxyClient, isQueueFullError, isTaskFinishedError, type Hooks, type ProxyErrorCode, type RawResult, type Submission, type Task, type WaitOptions } from 'proxy-client';
       import { TASK_STATUSES, type Stats } from 'proxy-client/wire';`;
-    await writeFile(join(appDir, 'use.mts'), imports + uses);
-    await writeFile(join(appDir, 'use.cts'), imports + uses);
+  // Each project as a user sets it up; skipLibCheck off, so the package's own .d.ts / .d.cts are
+  // checked too (a .d.cts importing ESM-only ky types fails here with TS1479).
+  const projects: Record<
+    string,
+    { type?: string; files: Record<string, string>; compilerOptions: Record<string, string> }
+  > = {
+    'NodeNext, from .mts and .cts': {
+      files: { 'use.mts': imports + uses, 'use.cts': imports + uses },
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' },
+    },
+    'node16 in a CommonJS project': {
+      type: 'commonjs',
+      files: { 'use.ts': imports + uses },
+      compilerOptions: { module: 'node16', moduleResolution: 'node16' },
+    },
+    'node10 (moduleResolution node)': {
+      files: { 'use.ts': imports + uses },
+      compilerOptions: {
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        ignoreDeprecations: '5.0',
+      },
+    },
+    bundler: {
+      files: { 'use.ts': imports + uses },
+      compilerOptions: { module: 'esnext', moduleResolution: 'bundler' },
+    },
+  };
+
+  it.each(Object.entries(projects))('type-checks under %s', async (name, project) => {
+    const dir = join(appDir, 'ts', name.replace(/\W+/g, '-'));
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'ts-app', private: true, type: project.type ?? 'module' }),
+    );
+    for (const [file, text] of Object.entries(project.files)) {
+      await writeFile(join(dir, file), text);
+    }
     const compilerOptions = {
       strict: true,
       noEmit: true,
-      module: 'nodenext',
-      moduleResolution: 'nodenext',
+      skipLibCheck: false,
       target: 'es2022',
       lib: ['es2022', 'dom'],
       types: [],
+      ...project.compilerOptions,
     };
     await writeFile(
-      join(appDir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions, files: ['use.mts', 'use.cts'] }),
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions, files: Object.keys(project.files) }),
     );
-    const result = await run(process.execPath, [tsc, '-p', appDir]).catch(
+    const result = await run(process.execPath, [tsc, '-p', dir]).catch(
       (error: { stdout: string }) => error,
     );
     expect(result.stdout).toBe('');

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyClient, ProxyUnreachableError } from '../src/index.js';
+import { makeTask, TASK_ID } from './helpers/fixtures.js';
 
 // These go through Node's real fetch, with no MSW in the way, to see what a user sees.
 const servers: Server[] = [];
@@ -25,7 +26,7 @@ async function closedPort(): Promise<string> {
 
 describe('over a real socket', () => {
   it('a refused connection is a ProxyUnreachableError naming ECONNREFUSED', async () => {
-    const proxy = new ProxyClient({ baseUrl: await closedPort(), retry: { reads: 0 } });
+    const proxy = new ProxyClient({ baseUrl: await closedPort(), maxRetries: 0 });
     const error = await proxy.health().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProxyUnreachableError);
     expect((error as Error).message).toContain('ECONNREFUSED');
@@ -37,8 +38,54 @@ describe('over a real socket', () => {
       requests += 1;
       request.socket.destroy();
     });
-    const proxy = new ProxyClient({ baseUrl: url, retry: { reads: 1 } });
+    const proxy = new ProxyClient({ baseUrl: url, maxRetries: 1 });
     await expect(proxy.getStats()).rejects.toBeInstanceOf(ProxyUnreachableError);
     expect(requests).toBe(2);
+  });
+
+  it('an event stream cut mid-way is resumed with Last-Event-ID', async () => {
+    const asked: Array<string | undefined> = [];
+    const url = await listen((request, response) => {
+      asked.push(request.headers['last-event-id'] as string | undefined);
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (asked.length === 1) {
+        response.write(
+          `event: task\ndata: ${JSON.stringify(makeTask({ status: 'processing' }))}\n\n`,
+        );
+        response.write(
+          `id: 7\nevent: task\ndata: ${JSON.stringify(makeTask({ status: 'processing' }))}\n\n`,
+        );
+        // Half a message, then the connection breaks.
+        response.write('id: 8\nevent: ta');
+        setImmediate(() => request.socket.destroy());
+      } else {
+        response.end(
+          `id: 9\nevent: task\ndata: ${JSON.stringify(makeTask({ status: 'completed' }))}\n\n`,
+        );
+      }
+    });
+    const seen: string[] = [];
+    for await (const task of new ProxyClient({ baseUrl: url }).watchTask(TASK_ID)) {
+      seen.push(task.status);
+    }
+    expect(seen).toEqual(['processing', 'completed']);
+    expect(asked).toEqual([undefined, '7']);
+  });
+
+  it('leaving a watch early closes its connection', async () => {
+    let closed: () => void = () => {};
+    const gone = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const url = await listen((request, response) => {
+      request.socket.on('close', closed);
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`event: task\ndata: ${JSON.stringify(makeTask({ status: 'pending' }))}\n\n`);
+    });
+    for await (const task of new ProxyClient({ baseUrl: url }).watchTask(TASK_ID)) {
+      expect(task.status).toBe('pending');
+      break;
+    }
+    await gone;
   });
 });

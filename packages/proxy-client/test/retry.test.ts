@@ -42,17 +42,17 @@ describe('reads', () => {
     expect(offsets(route.calls)).toEqual([0, 300, 900]);
   });
 
-  it('give up after retry.reads retries with the last error', async () => {
+  it('give up after maxRetries retries with the last error', async () => {
     useFakeClock();
     const route = server.on('get', '/task/:id', { network: true });
-    const proxy = new ProxyClient({ baseUrl: BASE_URL, retry: { reads: 3 } });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, maxRetries: 3 });
     await expect(settle(proxy.getTask(TASK_ID))).rejects.toBeInstanceOf(ProxyUnreachableError);
     expect(route.calls).toHaveLength(4);
   });
 
-  it('are not retried with retry.reads 0', async () => {
+  it('are not retried with maxRetries 0', async () => {
     const route = server.on('get', '/stats', errorReply(500, 'internal_error'));
-    const proxy = new ProxyClient({ baseUrl: BASE_URL, retry: { reads: 0 } });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, maxRetries: 0 });
     await expect(proxy.getStats()).rejects.toBeInstanceOf(ProxyResponseError);
     expect(route.calls).toHaveLength(1);
   });
@@ -76,7 +76,7 @@ describe('reads', () => {
       return dataReply({});
     });
     const proxy = new ProxyClient({ baseUrl: BASE_URL, timeoutMs: 20 });
-    await expect(proxy.getStats()).rejects.toMatchObject({ code: 'request_timeout' });
+    await expect(proxy.getStats()).rejects.toMatchObject({ code: 'response_timeout' });
     expect(route.calls).toHaveLength(1);
   });
 
@@ -96,14 +96,80 @@ describe('reads', () => {
 
 describe('submissions', () => {
   it.each([
-    ['a network error', { network: true } as const],
-    ['a 500', errorReply(500, 'internal_error')],
-    ['a 503 shutting_down', errorReply(503, 'shutting_down', { 'retry-after': '1' })],
-  ])('are never retried after %s: the task may exist', async (_, reply) => {
-    const route = server.on('post', '/api/x', reply);
+    ['a network error', { network: true } as const, [0, 300, 900]],
+    ['a 500', errorReply(500, 'internal_error'), [0, 300, 900]],
+    [
+      'a 503 shutting_down, after its Retry-After',
+      errorReply(503, 'shutting_down', { 'retry-after': '1' }),
+      [0, 1000, 2000],
+    ],
+  ])(
+    'are retried after %s with one idempotency key, so no second task can come of it',
+    async (_, reply, at) => {
+      useFakeClock();
+      const route = server.on('post', '/api/x', reply, reply, submitReply());
+      const proxy = new ProxyClient({ baseUrl: BASE_URL });
+      expect(await settle(proxy.submitTask('x', { n: 1 }))).toBe(TASK_ID);
+      expect(offsets(route.calls)).toEqual(at);
+      const keys = route.calls.map((call) => call.headers.get('idempotency-key'));
+      expect(keys[0]).toMatch(/^"proxy-client-[0-9a-f-]{36}"$/);
+      expect(new Set(keys).size).toBe(1);
+      expect(route.calls.map((call) => call.body)).toEqual(Array(3).fill('{"n":1}'));
+    },
+  );
+
+  it("make a new key per call, and keep the caller's", async () => {
+    const route = server.on('post', '/api/x', submitReply());
     const proxy = new ProxyClient({ baseUrl: BASE_URL });
-    await expect(proxy.submitTask('x', {}, { queueFullRetries: 3 })).rejects.toBeDefined();
+    await proxy.submitTask('x');
+    await proxy.submitTask('x');
+    await proxy.submitTask('x', undefined, { idempotencyKey: 'order-42' });
+    await proxy.submitTask('x', undefined, { headers: { 'Idempotency-Key': 'order-43' } });
+    const keys = route.calls.map((call) => call.headers.get('idempotency-key'));
+    expect(keys[0]).not.toBe(keys[1]);
+    expect(keys.slice(2)).toEqual(['"order-42"', '"order-43"']);
+  });
+
+  it('send no key and are never retried after a failure when retries are off', async () => {
+    const route = server.on('post', '/api/x', { network: true });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, maxRetries: 0 });
+    await expect(proxy.submitTask('x', {})).rejects.toBeInstanceOf(ProxyUnreachableError);
     expect(route.calls).toHaveLength(1);
+    expect(route.calls[0]!.headers.has('idempotency-key')).toBe(false);
+  });
+
+  it('give up after maxRetries with the last error, counted apart from queue-full retries', async () => {
+    useFakeClock();
+    const full = errorReply(503, 'queue_full', { 'retry-after': '1' });
+    const route = server.on(
+      'post',
+      '/api/x',
+      full,
+      { network: true },
+      full,
+      errorReply(502, 'bad_gateway'),
+    );
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    const error = await settle(
+      proxy.submitTask('x', {}, { maxRetries: 1, queueFullRetries: 2 }),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ProxyResponseError', code: 'http_502' });
+    expect(route.calls).toHaveLength(4);
+  });
+
+  it('are not retried after a 4xx or a request timeout', async () => {
+    const route = server.on('post', '/api/x', errorReply(413, 'payload_too_large'));
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    await expect(proxy.submitTask('x', {})).rejects.toMatchObject({ code: 'payload_too_large' });
+    expect(route.calls).toHaveLength(1);
+    const slow = server.on('post', '/api/slow', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return submitReply();
+    });
+    await expect(proxy.submitTask('slow', {}, { timeoutMs: 20 })).rejects.toMatchObject({
+      code: 'response_timeout',
+    });
+    expect(slow.calls).toHaveLength(1);
   });
 
   it('are not retried on queue_full unless asked', async () => {

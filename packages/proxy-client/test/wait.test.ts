@@ -84,7 +84,7 @@ describe('waitForTask', () => {
 
   it('rejects with WaitTimeoutError holding the last task, and stops reading', async () => {
     const { route } = simulateTask(server, { durationMs: 60_000 });
-    const { error, endedAt } = await settle(client().waitForTask(TASK_ID, { timeout: 5000 }));
+    const { error, endedAt } = await settle(client().waitForTask(TASK_ID, { timeoutMs: 5000 }));
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect(error).toMatchObject({ taskId: TASK_ID, code: 'wait_timeout' });
     expect((error as WaitTimeoutError).lastTask?.status).toBe('processing');
@@ -99,14 +99,14 @@ describe('waitForTask', () => {
       return taskReply(makeTask());
     });
     const started = Date.now();
-    const { error, endedAt } = await settle(client().waitForTask(TASK_ID, { timeout: 3000 }));
+    const { error, endedAt } = await settle(client().waitForTask(TASK_ID, { timeoutMs: 3000 }));
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect(endedAt - started).toBe(3000);
   });
 
-  it('polls at exactly pollInterval when one is given', async () => {
+  it('polls at exactly pollIntervalMs when one is given', async () => {
     const { route } = simulateTask(server, { durationMs: 10_500 });
-    await settle(client().waitForTask(TASK_ID, { pollInterval: 3000 }));
+    await settle(client().waitForTask(TASK_ID, { pollIntervalMs: 3000 }));
     expect(gaps(route.calls)).toEqual([3000, 3000, 3000, 3000]);
   });
 
@@ -129,7 +129,7 @@ describe('waitForTask', () => {
 
   it('uses the waiting read once the server offers it, bounded by the remaining timeout', async () => {
     const { route, finishesAt } = simulateTask(server, { durationMs: 80_000, waitMaxSeconds: 60 });
-    const { value, endedAt } = await settle(client().waitForTask(TASK_ID, { timeout: 90_000 }));
+    const { value, endedAt } = await settle(client().waitForTask(TASK_ID, { timeoutMs: 90_000 }));
     expect(value?.status).toBe('completed');
     expect(endedAt).toBe(finishesAt);
     expect(route.calls.map((call) => call.query.get('wait'))).toEqual([null, '60', '30']);
@@ -158,7 +158,7 @@ describe('waitForTask', () => {
       });
     });
     const startedAt = Date.now();
-    await settle(client().waitForTask(TASK_ID, { pollInterval: 2000 }));
+    await settle(client().waitForTask(TASK_ID, { pollIntervalMs: 2000 }));
     // The first waiting read follows the plain first read at once; the rest keep 2 s apart.
     expect(gaps(route.calls)).toEqual([0, ...Array(10).fill(2000)]);
   });
@@ -171,7 +171,7 @@ describe('waitForTask', () => {
       { network: true },
       taskReply(makeTask({ status: 'completed' })),
     );
-    const { value } = await settle(client().waitForTask(TASK_ID, { pollInterval: 1000 }));
+    const { value } = await settle(client().waitForTask(TASK_ID, { pollIntervalMs: 1000 }));
     expect(value?.status).toBe('completed');
     expect(route.calls).toHaveLength(3);
   });
@@ -195,10 +195,10 @@ describe('waitForTask', () => {
   });
 
   it.each([
-    { pollInterval: 0 },
-    { pollInterval: Number.NaN },
-    { timeout: -1 },
-    { timeout: 2 ** 31 },
+    { pollIntervalMs: 0 },
+    { pollIntervalMs: Number.NaN },
+    { timeoutMs: -1 },
+    { timeoutMs: 2 ** 31 },
   ])('refuses %j', async (options) => {
     await expect(client().waitForTask(TASK_ID, options)).rejects.toThrow(RangeError);
   });

@@ -11,6 +11,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   invalid_query: 'A query parameter is invalid',
   unauthorized: 'Missing or wrong API key: send "Authorization: Bearer <key>"',
   task_not_found: 'No task with this id (it may have been cleaned up)',
+  no_result: 'The task finished without an answer from the target',
   not_found: 'No such route',
   task_finished: 'The task has already finished',
   task_not_finished: 'The task has not finished yet',
@@ -20,6 +21,9 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
     'This Idempotency-Key was used with another request; use a new key for a new request',
   expectation_failed: 'The proxy meets no Expect but 100-continue',
   queue_full: 'The queue is full; retry after the time in the Retry-After header',
+  tenant_queue_full:
+    'Your share of the queue is full; retry after the time in the Retry-After header',
+  callback_not_allowed: 'The callback URL is not one the proxy may call (see --callback-allow)',
   shutting_down: 'The proxy is shutting down and takes no new tasks',
   store_unavailable:
     'The task store cannot be used right now; retry after the time in the Retry-After header',

@@ -21,7 +21,9 @@ export { createBackend } from './engine/create-backend.js';
 export { LocalBackend, type LocalBackendOptions } from './engine/local/local-backend.js';
 export type {
   OpenedRepository,
+  QueuedRow,
   RepositoryCounts,
+  StartedRow,
   SummaryRow,
   TaskRepository,
   TaskRow,
@@ -30,6 +32,12 @@ export { MemoryRepository } from './engine/memory/memory-repository.js';
 export type { RedisConnector } from './engine/redis/connections.js';
 export { RedisBackend, type RedisBackendOptions } from './engine/redis/redis-backend.js';
 export type { RedisTaskStore } from './engine/redis/task-store.js';
+export {
+  NEVER_RETRY,
+  type RetryDecision,
+  type RetryOn,
+  retryPolicy,
+} from './engine/retry-policy.js';
 export { DataDirError, isDataDirError } from './engine/sqlite/data-dir.js';
 export { SqliteRepository } from './engine/sqlite/sqlite-repository.js';
 export {
@@ -51,14 +59,21 @@ export type {
   TaskProcessor,
   TransitionEvent,
 } from './engine/task-backend.js';
-export type {
-  NewTask,
-  ResultSummary,
-  StoredResult,
-  TaskOutcome,
-  TaskRecord,
-  TaskRequest,
-  TaskSummary,
+export {
+  type AttemptRecord,
+  type CallbackDelivery,
+  type CallbackState,
+  DEFAULT_POLICY,
+  type NewTask,
+  PRIORITIES,
+  type Priority,
+  type ResultSummary,
+  type StoredResult,
+  type TaskOutcome,
+  type TaskPolicy,
+  type TaskRecord,
+  type TaskRequest,
+  type TaskSummary,
 } from './engine/task-record.js';
 export { ERROR_MESSAGES, isProxyHttpError, ProxyHttpError } from './errors.js';
 export type { ProxyDeps, ProxyServices } from './proxy/proxy.js';

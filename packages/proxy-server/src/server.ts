@@ -14,11 +14,15 @@ import { errorBody, sendError, statusOf } from './errors.js';
 import { auth } from './plugins/auth.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
+import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
+import { eventRoutes } from './routes/events.js';
 import { refuseBody } from './routes/raw-body.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/task.js';
+import { taskControlRoutes } from './routes/task-control.js';
+import { taskResultRoutes } from './routes/task-result.js';
 import { tasksRoutes } from './routes/tasks.js';
 
 export interface ServerDeps extends ProxyDeps {
@@ -26,7 +30,14 @@ export interface ServerDeps extends ProxyDeps {
   logStream?: { write(line: string): void };
 }
 
-const CORS_EXPOSED_HEADERS = ['location', 'retry-after', 'x-proxy-wait-max'];
+const CORS_EXPOSED_HEADERS = [
+  'location',
+  'retry-after',
+  'x-proxy-wait-max',
+  'preference-applied',
+  'idempotent-replayed',
+  'x-proxy-task-id',
+];
 /** Submissions take any method, so a browser may preflight any of them. */
 const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -63,6 +74,9 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   });
   if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
   app.server.on('checkExpectation', answerUnmetExpectation);
+  app.server.on('checkContinue', (request, response) =>
+    continueUnlessTooLarge(app, config.bodyLimitBytes, request, response),
+  );
   app.server.on('connect', refuseTunnel);
   // Fastify leaves the body of these unread, which dropped it: read, `/api/*` forwards it (and
   // refuses one on TRACE), and every other route refuses it as on any other method.
@@ -73,6 +87,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log });
+  app.register(unusedConnections);
   app.register(proxyState, { config, deps, log });
   if (config.corsOrigins) {
     const origin = config.corsOrigins[0] === '*' ? '*' : config.corsOrigins;
@@ -96,6 +111,9 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   if (config.apiKey !== null) app.register(auth, { apiKey: config.apiKey });
   app.register(serviceRoutes);
   app.register(taskRoutes);
+  app.register(taskControlRoutes);
+  app.register(taskResultRoutes);
+  app.register(eventRoutes);
   app.register(tasksRoutes);
   app.register(submitRoutes);
   return app;
@@ -155,6 +173,34 @@ function endWithError(socket: Duplex, code: ErrorCode, message?: string): void {
     // would keep it.
     () => socket.destroy(),
   );
+}
+
+/**
+ * `Expect: 100-continue` (curl sends it before any body over 1 MiB): a declared body over the
+ * limit gets its 413 before the client sends a byte, rather than after "100 Continue" invited
+ * it to send megabytes the proxy then refuses mid-stream.
+ */
+function continueUnlessTooLarge(
+  app: FastifyInstance,
+  limitBytes: number,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    const body = JSON.stringify(
+      errorBody('payload_too_large', `The request body is larger than ${limitBytes} bytes`),
+    );
+    response.writeHead(statusOf('payload_too_large'), {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    response.end(body);
+    return;
+  }
+  response.writeContinue();
+  app.server.emit('request', request, response);
 }
 
 /** An `Expect` other than 100-continue, which Node would answer 417 with an empty body. */

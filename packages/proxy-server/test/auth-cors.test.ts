@@ -86,7 +86,7 @@ describe('--cors-origin', () => {
     });
     expect(read.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(read.headers['access-control-expose-headers']).toBe(
-      'location, retry-after, x-proxy-wait-max',
+      'location, retry-after, x-proxy-wait-max, preference-applied, idempotent-replayed, x-proxy-task-id',
     );
 
     const stranger = await app.inject({

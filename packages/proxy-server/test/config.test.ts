@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       maxConnections: null,
       resultSizeLimitBytes: 50 * 1024 * 1024,
       retentionMs: 24 * 3_600_000,
+      maxTasks: 1_000_000,
       apiKey: null,
       corsOrigins: null,
       logLevel: 'info',
@@ -42,8 +43,20 @@ describe('parseConfig', () => {
         synchronous: 'normal',
       },
       requeueInterrupted: false,
+      delivery: {
+        retryOn: null,
+        maxAttempts: 3,
+        retryMinDelayMs: 1_000,
+        retryMaxDelayMs: 60_000,
+        maxQueueTimeMs: null,
+        fairKey: null,
+        tenantMaxInFlight: null,
+        tenantMaxQueued: null,
+        rateLimit: null,
+        callbacks: null,
+      },
       shutdownGraceMs: 30_000,
-    } satisfies ProxyConfig);
+    } satisfies Partial<ProxyConfig>);
   });
 
   it('keeps the SQLite store under XDG_STATE_HOME when it is set, else under HOME', () => {
@@ -110,6 +123,58 @@ describe('parseConfig', () => {
       { store: { kind: 'redis', url: 'rediss://:pw@cache.example', prefix: 'team-a' } },
     ],
     [['--requeue-interrupted'], { requeueInterrupted: true }],
+    [['--max-tasks', '500'], { maxTasks: 500 }],
+    [
+      ['--retry-on', '502, 503,reset,TIMEOUT', '--max-attempts', '5'],
+      {
+        delivery: {
+          retryOn: {
+            statuses: new Set([502, 503]),
+            errors: new Set(['upstream_reset', 'upstream_timeout']),
+          },
+          maxAttempts: 5,
+        },
+      },
+    ],
+    [
+      ['--retry-min-delay', '0.5', '--retry-max-delay', '10'],
+      { delivery: { retryMinDelayMs: 500, retryMaxDelayMs: 10_000 } },
+    ],
+    [['--max-queue-time', '90'], { delivery: { maxQueueTimeMs: 90_000 } }],
+    [
+      ['--fair-key', 'header:X-Proxy-Tenant'],
+      { delivery: { fairKey: { kind: 'header', name: 'x-proxy-tenant' } } },
+    ],
+    [
+      ['--fair-key', 'api-key', '--tenant-max-in-flight', '2', '--tenant-max-queued', '50'],
+      { delivery: { fairKey: { kind: 'api-key' }, tenantMaxInFlight: 2, tenantMaxQueued: 50 } },
+    ],
+    [['--max-rps', '2.5'], { delivery: { rateLimit: { perSecond: 2.5, burst: 3 } } }],
+    [
+      ['--max-rps', '10', '--max-rps-burst', '1'],
+      { delivery: { rateLimit: { perSecond: 10, burst: 1 } } },
+    ],
+    [
+      [
+        '--callback-allow',
+        'https://hooks.example.com,http://*.internal:8080',
+        '--webhook-secret',
+        `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      ],
+      {
+        delivery: {
+          callbacks: {
+            allow: [
+              { protocol: 'https:', host: 'hooks.example.com', port: '' },
+              { protocol: 'http:', host: '*.internal', port: '8080' },
+            ],
+            maxAttempts: 6,
+          },
+        },
+      },
+    ],
+    [['--max-tasks', '0'], { maxTasks: null }],
+    [['--store', 'memory'], { maxTasks: 100_000 }],
     [
       ['--cors-origin', 'https://a.example, http://b.example:8080'],
       { corsOrigins: ['https://a.example', 'http://b.example:8080'] },

@@ -5,9 +5,9 @@ import { renderHealth } from '../render/health.js';
 
 /** `--health`: the proxy answers and reaches its target; anything less exits 5 for scripts. */
 export async function checkHealth(ctx: CommandContext): Promise<void> {
-  const health = await ctx.client.health();
+  const health = await ctx.client.health({ signal: ctx.signal });
   ctx.output.document(health);
-  ctx.output.data(renderHealth(health, ctx.options.url, ctx.output.color));
+  ctx.output.data(renderHealth(health, ctx.options.url, ctx.output.look));
   if (health.status !== 'ok') {
     throw new CliError(
       EXIT_CODES.proxyError,

@@ -10,6 +10,6 @@ export async function listTasks(
   const list = await ctx.client.listTasks({ ...action, signal: ctx.signal });
   ctx.output.document(list);
   if (list.tasks.length > 0)
-    ctx.output.data(renderTaskTable(list.tasks, ctx.output.color, Date.now()));
+    ctx.output.data(renderTaskTable(list.tasks, ctx.output.look, Date.now()));
   ctx.output.note(describePage(list));
 }

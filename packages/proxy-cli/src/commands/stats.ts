@@ -1,9 +1,14 @@
 import type { CommandContext } from '../context.js';
 import { renderStats } from '../render/stats.js';
+import { watchStats } from './watch.js';
 
-/** `--stats`: task counts, queue and workers. */
-export async function showStats(ctx: CommandContext): Promise<void> {
-  const stats = await ctx.client.getStats();
+/** `--stats [--watch]`: task counts, queue and workers; with `--watch`, kept current. */
+export async function showStats(
+  ctx: CommandContext,
+  action: { watch?: { refreshMs: number } } = {},
+): Promise<void> {
+  if (action.watch) return watchStats(ctx, action.watch.refreshMs);
+  const stats = await ctx.client.getStats({ signal: ctx.signal });
   ctx.output.document(stats);
-  ctx.output.data(renderStats(stats, ctx.output.color));
+  ctx.output.data(renderStats(stats, ctx.output.look));
 }

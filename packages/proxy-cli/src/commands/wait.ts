@@ -16,8 +16,14 @@ const TICK_MS = 100;
  * status change otherwise, nothing with --json. Ctrl-C and --timeout end the wait (exit 130 and
  * 124) with the command that resumes it; the task itself goes on on the proxy.
  */
-export async function waitWithProgress(ctx: CommandContext, taskId: string): Promise<Task> {
+export async function waitWithProgress(
+  ctx: CommandContext,
+  taskId: string,
+  /** What is left of `--timeout` when part of it went on the submission. */
+  limits: { timeoutMs?: number } = {},
+): Promise<Task> {
   const { client, output, options, signal } = ctx;
+  const timeoutMs = limits.timeoutMs ?? options.timeoutMs;
   let latest: Task | undefined;
   let progress: Progress | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -57,28 +63,36 @@ export async function waitWithProgress(ctx: CommandContext, taskId: string): Pro
     return await client.waitForTask(taskId, {
       signal,
       throwOnFailure: false,
-      ...(options.pollIntervalMs !== undefined && { pollInterval: options.pollIntervalMs }),
-      ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
+      ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
       onStatus: observe,
     });
   } catch (error) {
-    const resume = `resume waiting with: ${resumeCommand(options, taskId)}`;
-    const status = latest ? ` (${latest.status})` : '';
+    const command = resumeCommand(options, taskId);
+    const resume = `resume waiting with: ${command}`;
+    const lastStatus =
+      (isWaitTimeoutError(error) ? error.lastTask?.status : undefined) ?? latest?.status;
+    const status = lastStatus ? ` (${lastStatus})` : '';
+    // Scripts read the task, its status and the resume command as fields, not out of the message.
+    const details = {
+      task_id: taskId,
+      ...(lastStatus && { status: lastStatus }),
+      resume_command: command,
+    };
     if (signal.aborted) {
       throw new CliError(
         EXIT_CODES.interrupted,
         `stopped waiting; task ${taskId} goes on on the proxy${status}`,
         resume,
-        { cause: error },
+        { cause: error, details },
       );
     }
     if (isWaitTimeoutError(error)) {
-      const last = error.lastTask ? ` (${error.lastTask.status})` : status;
       throw new CliError(
         EXIT_CODES.timeout,
-        `gave up after ${formatDuration(options.timeoutMs ?? 0)}; task ${taskId} goes on on the proxy${last}`,
+        `gave up after ${formatDuration(options.timeoutMs ?? 0)}; task ${taskId} goes on on the proxy${status}`,
         resume,
-        { cause: error },
+        { cause: error, details },
       );
     }
     throw error;

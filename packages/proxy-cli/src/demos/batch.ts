@@ -1,9 +1,9 @@
-import { TASK_STATUSES, type Task, type TaskStatus } from 'proxy-client/wire';
+import { isTerminalStatus, TASK_STATUSES, type Task, type TaskStatus } from 'proxy-client/wire';
 import { watchWhilePending } from '../commands/watch-pending.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../render/duration.js';
 import { paintStatus } from '../render/status.js';
-import { makeTable } from '../render/table.js';
+import { makeTable, tsv } from '../render/table.js';
 import { heading, say } from './narrate.js';
 
 const SIZE = 12;
@@ -56,9 +56,7 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
     const counts = TASK_STATUSES.map(
       (s) => [s, [...statuses.values()].filter((v) => v === s).length] as const,
     );
-    const done = counts
-      .filter(([s]) => s === 'completed' || s === 'failed')
-      .reduce((n, [, c]) => n + c, 0);
+    const done = counts.filter(([s]) => isTerminalStatus(s)).reduce((n, [, c]) => n + c, 0);
     const parts = counts
       .filter(([, c]) => c > 0)
       .map(([s, c]) => `${c} ${paintStatus(s, output.errColor)}`);
@@ -78,8 +76,8 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
           .waitForTask(id, {
             signal,
             throwOnFailure: false,
-            ...(options.pollIntervalMs !== undefined && { pollInterval: options.pollIntervalMs }),
-            ...(options.timeoutMs !== undefined && { timeout: options.timeoutMs }),
+            ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
+            ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
             onStatus: (task) => statuses.set(id, task.status),
           })
           .then((task) => {
@@ -96,18 +94,7 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
   }
   const wallMs = performance.now() - started;
 
-  const table = makeTable(output.color, ['#', 'task id', 'status', 'delay', 'queued', 'took']);
-  tasks.forEach((task, i) => {
-    table.push([
-      String(i + 1),
-      task.task_id,
-      paintStatus(task.status, output.color),
-      formatDuration(delays[i] ?? 0),
-      formatDuration(task.queue_ms),
-      task.duration_ms === null ? '' : formatDuration(task.duration_ms),
-    ]);
-  });
-  say(ctx, table.toString());
+  say(ctx, batchTable(ctx, tasks, delays));
   say(
     ctx,
     `${SIZE} tasks, ${formatDuration(workMs)} of work, done in ${formatDuration(wallMs)}: ` +
@@ -120,4 +107,37 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
     wall_ms: Math.round(wallMs),
     tasks,
   };
+}
+
+/** The batch's tasks in order; off a terminal, tab-separated rows of milliseconds. */
+function batchTable(
+  ctx: CommandContext,
+  tasks: readonly Task[],
+  delays: readonly number[],
+): string {
+  const { color, plain } = ctx.output.look;
+  if (plain) {
+    return tsv(
+      tasks.map((task, i) => [
+        i + 1,
+        task.task_id,
+        task.status,
+        delays[i],
+        task.queue_ms,
+        task.duration_ms,
+      ]),
+    );
+  }
+  const table = makeTable(color, ['#', 'task id', 'status', 'delay', 'queued', 'took']);
+  tasks.forEach((task, i) => {
+    table.push([
+      String(i + 1),
+      task.task_id,
+      paintStatus(task.status, color),
+      formatDuration(delays[i] ?? 0),
+      formatDuration(task.queue_ms),
+      task.duration_ms === null ? '' : formatDuration(task.duration_ms),
+    ]);
+  });
+  return table.toString();
 }

@@ -21,6 +21,6 @@ export async function failDemo(ctx: CommandContext): Promise<FailReport> {
     signal,
   });
   const task = await waitWithProgress(ctx, taskId);
-  say(ctx, renderTask(task, output.color));
+  say(ctx, renderTask(task, output.look));
   return { name: 'fail', task };
 }

@@ -72,7 +72,7 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
     say(ctx, output.color.yellow(`skipped: ${reason}`));
     return { name: 'queue-full', skipped: true, reason };
   }
-  const retryAfter = refusal.retryAfter ?? null;
+  const retryAfter = refusal.retryAfterMs === undefined ? null : refusal.retryAfterMs / 1000;
   say(
     ctx,
     `${accepted} tasks accepted, then ${output.color.red('503 queue_full')}, Retry-After: ${retryAfter ?? '(none)'} s: the task was not created.`,

@@ -30,6 +30,6 @@ export async function singleDemo(ctx: CommandContext): Promise<SingleReport> {
     ctx,
     `${paintStatus(task.status, output.color)} after ${formatDuration(performance.now() - submittedAt)}:`,
   );
-  say(ctx, renderTask(task, output.color));
+  say(ctx, renderTask(task, output.look));
   return { name: 'single', task };
 }

@@ -1,8 +1,17 @@
-import type { ChalkInstance } from 'chalk';
 import type { HealthBody } from 'proxy-client/wire';
-import { keyValueTable } from './table.js';
+import { keyValueTable, type Look, tsv } from './table.js';
 
-export function renderHealth(health: HealthBody, proxyUrl: string, color: ChalkInstance): string {
+export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): string {
+  if (look.plain) {
+    return tsv([
+      ['proxy', proxyUrl],
+      ['status', health.status],
+      ['target.url', health.target.url],
+      ['target.reachable', health.target.reachable],
+      ['target.latency_ms', health.target.latency_ms],
+    ]);
+  }
+  const { color } = look;
   const status = health.status === 'ok' ? color.green(health.status) : color.red(health.status);
   const reach = health.target.reachable
     ? color.green('reachable') +

@@ -1,16 +1,24 @@
-import type { ChalkInstance } from 'chalk';
 import { type Stats, TASK_STATUSES } from 'proxy-client/wire';
 import { formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
-import { keyValueTable, makeTable } from './table.js';
+import { keyValueTable, type Look, makeTable, tsv } from './table.js';
 
 /** Task counts by status, then the proxy's capacity and load. */
-export function renderStats(stats: Stats, color: ChalkInstance): string {
+export function renderStats(stats: Stats, look: Look): string {
+  return look.plain ? plainStats(stats) : boxedStats(stats, look);
+}
+
+/** The count of one status; a proxy older than this CLI may not count every status it knows. */
+function countOf(stats: Stats, status: string): number {
+  return (stats.tasks as unknown as Partial<Record<string, number>>)[status] ?? 0;
+}
+
+function boxedStats(stats: Stats, { color }: Look): string {
   const counts = makeTable(color, ['status', 'tasks']);
   for (const status of TASK_STATUSES) {
     counts.push([
       paintStatus(status, color),
-      { content: String(stats.tasks[status]), hAlign: 'right' },
+      { content: String(countOf(stats, status)), hAlign: 'right' },
     ]);
   }
   counts.push([
@@ -41,4 +49,50 @@ export function renderStats(stats: Stats, color: ChalkInstance): string {
     ['version', stats.version],
   ]);
   return `${counts.toString()}\n${proxy}`;
+}
+
+/**
+ * The fields of one line of `--stats --watch` off a terminal, after the time it was read: the
+ * counts by status, then the load.
+ */
+export const STATS_LINE_FIELDS = [
+  ...TASK_STATUSES.map((status) => `tasks.${status}`),
+  'tasks.total',
+  'queue_size',
+  'in_flight',
+  'long_tasks',
+] as const;
+
+/** One line of `--stats --watch` off a terminal: the time, then `STATS_LINE_FIELDS`, tab-separated. */
+export function renderStatsLine(stats: Stats, at: Date): string {
+  return tsv([
+    [
+      at.toISOString(),
+      ...TASK_STATUSES.map((status) => countOf(stats, status)),
+      stats.tasks.total,
+      stats.queue_size,
+      stats.in_flight,
+      stats.long_tasks,
+    ],
+  ]);
+}
+
+/** `name<TAB>value` lines, each name the field's path in the JSON document (`tasks.pending`). */
+function plainStats(stats: Stats): string {
+  return tsv([
+    ...TASK_STATUSES.map((status) => [`tasks.${status}`, countOf(stats, status)]),
+    ['tasks.total', stats.tasks.total],
+    ['target', stats.target],
+    ['queue_size', stats.queue_size],
+    ['max_queue_size', stats.max_queue_size],
+    ['in_flight', stats.in_flight],
+    ['effective_concurrency', stats.effective_concurrency],
+    ['num_workers', stats.num_workers],
+    ['max_concurrent', stats.max_concurrent],
+    ['long_tasks', stats.long_tasks],
+    ['avg_processing_ms', stats.avg_processing_ms],
+    ...Object.entries(stats.totals).map(([name, value]) => [`totals.${name}`, value]),
+    ['uptime_s', stats.uptime_s],
+    ['version', stats.version],
+  ]);
 }

@@ -2,6 +2,29 @@ import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 
 /**
+ * How data is drawn: with colours (possibly level 0), and either as boxes for a person at a
+ * terminal or as plain tab-separated rows for a pipe or a file (as gh and other well-liked CLIs
+ * do: no header, no box drawing, no colour, full values), which `cut`, `awk` and `grep` read.
+ */
+export interface Look {
+  color: ChalkInstance;
+  plain: boolean;
+}
+
+/** A plain cell: text as it is, numbers as digits, nothing for null. */
+export type PlainCell = string | number | boolean | null | undefined;
+
+/** Plain rows: one line per row, cells separated by tabs (tabs and newlines inside become spaces). */
+export function tsv(rows: ReadonlyArray<ReadonlyArray<PlainCell>>): string {
+  return rows.map((row) => row.map(plainText).join('\t')).join('\n');
+}
+
+function plainText(cell: PlainCell): string {
+  if (cell === null || cell === undefined) return '';
+  return String(cell).replace(/[\t\r\n]+/g, ' ');
+}
+
+/**
  * cli-table3 colours headers and borders through its own colour library, which knows nothing of
  * NO_COLOR or --no-color; so its styles are off and headers are painted with our chalk.
  */

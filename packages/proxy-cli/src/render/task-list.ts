@@ -1,18 +1,20 @@
-import type { ChalkInstance } from 'chalk';
 import type { TaskList, TaskSummary } from 'proxy-client/wire';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
-import { makeTable } from './table.js';
+import { type Look, makeTable, tsv } from './table.js';
+import { taskCells } from './task-events.js';
 
 /** Long paths are cut so a row fits a terminal; `--task-id` and `--json` show them whole. */
 const MAX_REQUEST_CHARS = 36;
 
-/** Tasks as a table, newest first as the proxy sends them. */
-export function renderTaskTable(
-  tasks: readonly TaskSummary[],
-  color: ChalkInstance,
-  now: number,
-): string {
+/**
+ * Tasks, newest first as the proxy sends them: a table on a terminal; off one, a row per task of
+ * task_id, status, method, path, created_at, duration_ms, the target's status code or the error
+ * code, and is_long_task, tab-separated and in full.
+ */
+export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: number): string {
+  if (look.plain) return tsv(tasks.map((task) => taskCells(task, look)));
+  const { color } = look;
   const table = makeTable(color, ['task id', 'status', 'request', 'age', 'took', 'code']);
   for (const task of tasks) {
     table.push([

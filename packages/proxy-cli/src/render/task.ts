@@ -1,12 +1,15 @@
-import type { ChalkInstance } from 'chalk';
 import type { Task } from 'proxy-client/wire';
 import { formatBody } from './body.js';
 import { formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
-import { keyValueTable } from './table.js';
+import { keyValueTable, type Look, tsv } from './table.js';
 
 /** One task in full: its fields in a table, then the target's answer body. */
-export function renderTask(task: Task, color: ChalkInstance): string {
+export function renderTask(task: Task, look: Look): string {
+  return look.plain ? plainTask(task, look) : boxedTask(task, look);
+}
+
+function boxedTask(task: Task, { color }: Look): string {
   const rows: Array<[string, string]> = [
     ['task id', task.task_id],
     [
@@ -28,7 +31,14 @@ export function renderTask(task: Task, color: ChalkInstance): string {
   }
   if (task.completed_at !== null) rows.push(['finished', task.completed_at]);
   if (task.attempts > 1) rows.push(['attempts', String(task.attempts)]);
-  if (task.result) rows.push(['target answered', statusCode(task.result.status_code, color)]);
+  // Older proxies send neither link.
+  if (task.retry_of) rows.push(['retry of', task.retry_of]);
+  if (task.retried_as) rows.push(['retried as', task.retried_as]);
+  if (task.result) {
+    const code = task.result.status_code;
+    const ok = code >= 200 && code < 300;
+    rows.push(['target answered', ok ? color.green(String(code)) : color.red(String(code))]);
+  }
   // upstream_status only repeats the status code shown above.
   if (task.error && task.error.code !== 'upstream_status') {
     rows.push(['error', color.red(`${task.error.code}: ${task.error.message}`)]);
@@ -39,13 +49,46 @@ export function renderTask(task: Task, color: ChalkInstance): string {
   return parts.join('\n');
 }
 
-/** Why a failed task failed, in one line. */
+/**
+ * `field<TAB>value` lines named as in the JSON document, then, when the target answered, a `--`
+ * line and its body in full (as `gh` separates fields from a body), so `> file` keeps all of it.
+ */
+function plainTask(task: Task, { color }: Look): string {
+  const fields = tsv([
+    ['task_id', task.task_id],
+    // Uncoloured unless FORCE_COLOR asked for colour off a terminal.
+    ['status', paintStatus(task.status, color)],
+    ['method', task.method],
+    ['path', task.path],
+    ['created_at', task.created_at],
+    ['started_at', task.started_at],
+    ['completed_at', task.completed_at],
+    ['is_long_task', task.is_long_task],
+    ['queue_position', task.queue_position],
+    ['estimated_start_at', task.estimated_start_at],
+    ['queue_ms', task.queue_ms],
+    ['duration_ms', task.duration_ms],
+    ['attempts', task.attempts],
+    ['retry_of', task.retry_of],
+    ['retried_as', task.retried_as],
+    ['result.status_code', task.result?.status_code],
+    ['result.body_encoding', task.result?.body_encoding],
+    ['error.code', task.error?.code],
+    ['error.message', task.error?.message],
+  ]);
+  return task.result ? `${fields}\n--\n${formatBody(task.result, { full: true })}` : fields;
+}
+
+/** Why a task did not complete, in one line. */
 export function failureReason(task: Task): string {
   if (task.error && task.error.code !== 'upstream_status') return task.error.message;
   if (task.result) return `the target answered ${task.result.status_code}`;
   return task.error?.message ?? 'no reason given';
 }
 
-function statusCode(code: number, color: ChalkInstance): string {
-  return code >= 200 && code < 300 ? color.green(String(code)) : color.red(String(code));
+/** What to say when a finished task did not complete: `failed: …`, or the status it ended in. */
+export function endedWithout(task: Task): string {
+  return task.status === 'failed'
+    ? `task ${task.task_id} failed: ${failureReason(task)}`
+    : `task ${task.task_id} ended ${task.status}${task.error ? `: ${task.error.message}` : ''}`;
 }

@@ -18,7 +18,7 @@ afterAll(() => stack?.stop());
 
 async function finishedTask(path: string, body?: unknown, method = 'POST'): Promise<Task> {
   const id = await client.submitTask(path, body, { method });
-  return client.waitForTask(id, { pollInterval: 20 });
+  return client.waitForTask(id, { pollIntervalMs: 20 });
 }
 
 describe('--health', () => {
@@ -42,21 +42,22 @@ describe('--health', () => {
 });
 
 describe('--stats', () => {
-  it('plain: counts per status and the proxy capacity in tables', async () => {
+  it('piped: name<TAB>value lines, counts per status and the proxy capacity', async () => {
     const run = await cli('--stats');
     expect(run.code).toBe(0);
-    for (const word of [
-      'pending',
-      'processing',
-      'completed',
-      'failed',
-      'total',
-      'queue',
-      'in flight',
+    for (const name of [
+      'tasks.pending',
+      'tasks.processing',
+      'tasks.completed',
+      'tasks.failed',
+      'tasks.total',
+      'queue_size',
+      'in_flight',
     ]) {
-      expect(run.stdout).toContain(word);
+      expect(run.stdout).toMatch(new RegExp(`^${name}\t\\d+$`, 'm'));
     }
-    expect(run.stdout).toContain('┌');
+    expect(run.stdout).toMatch(/^max_concurrent\t2$/m);
+    expect(run.stdout).not.toMatch(/[│┌]/);
     expect(run.stdout).not.toContain(ANSI);
   });
 
@@ -77,7 +78,7 @@ describe('--submit', () => {
     const id = run.stdout.trim();
     expect(id).toMatch(new RegExp(`^${UUID.source}$`));
     expect(run.stderr).toContain(`proxy-cli --task-id ${id} --wait`);
-    const task = await client.waitForTask(id, { pollInterval: 20 });
+    const task = await client.waitForTask(id, { pollIntervalMs: 20 });
     expect(task.result?.body).toMatchObject({ params: { param1: 'value1' } });
   });
 
@@ -98,11 +99,12 @@ describe('--submit', () => {
       '--wait',
     );
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('completed');
-    expect(run.stdout).toContain('Result body');
+    expect(run.stdout).toMatch(/^status\tcompleted$/m);
+    expect(run.stdout).toMatch(/^--\n\{\n/m);
     expect(run.stdout).toContain('"n": 7');
     expect(run.stderr).toMatch(/submitted POST \/api\/function1 as task/);
-    expect(run.stderr).toMatch(/waiting for task .* \((pending|processing)\)/);
+    // The proxy held the answer until the task finished (Prefer: wait): no wait after it.
+    expect(run.stderr).not.toMatch(/waiting for task/);
   });
 
   it('--wait --json on a task that completes: the Task document', async () => {
@@ -204,7 +206,8 @@ describe('--task-id', () => {
   });
 
   it('--wait on a running task: status lines on stderr (not a terminal), then the task', async () => {
-    const id = await client.submitTask('api/function1', { delay_ms: 700 });
+    // Long enough to be still running when the CLI, starting on a busy machine, first reads it.
+    const id = await client.submitTask('api/function1', { delay_ms: 2000 });
     const run = await cli('--task-id', id, '--wait', '--poll-interval', '0.05');
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(new RegExp(`waiting for task ${id} \\((pending|processing)\\)`));
@@ -232,12 +235,14 @@ describe('--task-id', () => {
 });
 
 describe('--list-tasks', () => {
-  it('plain: a table of tasks, the page on stderr', async () => {
-    await finishedTask('api/function1');
+  it('piped: a tab-separated row per task, no header; the page on stderr', async () => {
+    const task = await finishedTask('api/function1');
     const run = await cli('--list-tasks');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/task id.*status.*request/);
-    expect(run.stdout).toContain('POST /api/function1');
+    expect(run.stdout).toContain(
+      `${task.task_id}\tcompleted\tPOST\t/api/function1\t${task.created_at}\t`,
+    );
+    expect(run.stdout.split('\n')[0]).toMatch(UUID);
     expect(run.stderr).toMatch(/^tasks 1–\d+ of \d+/);
   });
 

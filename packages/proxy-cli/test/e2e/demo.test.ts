@@ -70,7 +70,7 @@ describe('--demo', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`proxy-cli demo against ${stack.url}: fail`);
     expect(run.stdout).toContain('── fail: the target answers 500 ──');
-    expect(run.stdout).toMatch(/status\s+│ failed/);
+    expect(run.stdout).toMatch(/^status\tfailed$/m);
     expect(run.stdout).toContain('demo done');
     expect(run.stdout).not.toContain('\u001b[');
   });

@@ -91,6 +91,24 @@ describe('exit 124: --timeout', () => {
     );
     expect((await client.getTask(id)).status).not.toBe('failed');
   });
+
+  it('--json: the task id, its last status and the resume command are fields', async () => {
+    const id = await client.submitTask('api/long?seconds=5', undefined, { method: 'GET' });
+    const run = await runCli(['wait', id, '--timeout', '0.5', '--json', '--url', stack.url]);
+    expect(run.code).toBe(124);
+    expect(jsonOf(run)).toEqual({
+      success: false,
+      error: {
+        code: 'timeout',
+        exit_code: 124,
+        message: expect.stringContaining(id),
+        hint: expect.stringContaining('resume waiting with'),
+        task_id: id,
+        status: expect.stringMatching(/^(pending|processing)$/),
+        resume_command: `proxy-cli --url ${stack.url} --task-id ${id} --wait --json`,
+      },
+    });
+  });
 });
 
 describe('exit 130: Ctrl-C while waiting', () => {
@@ -131,7 +149,14 @@ describe('exit 130: Ctrl-C while waiting', () => {
     cli.child.kill('SIGINT');
     const run = await cli.done;
     expect(run.code).toBe(130);
-    expect(jsonOf(run)).toMatchObject({ error: { code: 'interrupted', exit_code: 130 } });
+    expect(jsonOf(run)).toMatchObject({
+      error: {
+        code: 'interrupted',
+        exit_code: 130,
+        task_id: id,
+        resume_command: `proxy-cli --url ${url} --task-id ${id} --wait --json`,
+      },
+    });
     expect(run.stderr).toContain(
       `resume waiting with: proxy-cli --url ${url} --task-id ${id} --wait --json`,
     );
@@ -141,7 +166,7 @@ describe('exit 130: Ctrl-C while waiting', () => {
 describe('colours', () => {
   it('off when not a terminal; FORCE_COLOR turns them on; NO_COLOR and --no-color win', async () => {
     const task = await client.waitForTask(await client.submitTask('api/function1'), {
-      pollInterval: 20,
+      pollIntervalMs: 20,
     });
     const show = (env: Record<string, string>, ...extra: string[]) =>
       runCli(['--task-id', task.task_id, '--url', stack.url, ...extra], { env });

@@ -22,11 +22,23 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 describe('exit 5: the proxy says no', () => {
-  it('without the API key: unauthorized, with a hint', async () => {
+  it('without the API key: it needs one, and none was sent', async () => {
     const run = await runCli(['--stats', '--url', stack.url]);
     expect(run.code).toBe(5);
-    expect(run.stderr).toContain(`error: the proxy at ${stack.url} refused the API key`);
-    expect(run.stderr).toMatch(/hint: .*--api-key <key> or PROXY_API_KEY/);
+    expect(run.stderr).toContain(
+      `error: the proxy at ${stack.url} needs an API key (401), and none was given`,
+    );
+    expect(run.stderr).not.toContain('refused');
+    expect(run.stderr).toMatch(/hint: .*PROXY_API_KEY \(or --api-key <key>\)/);
+  });
+
+  it('with the wrong API key: refused, with a hint to check it', async () => {
+    const run = await runCli(['--stats', '--json', '--url', stack.url], {
+      env: { PROXY_API_KEY: 'not-the-key' },
+    });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(`error: the proxy at ${stack.url} refused the API key (401)`);
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'unauthorized', exit_code: 5 } });
   });
 
   it('the key from PROXY_API_KEY or --api-key is sent', async () => {

@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 describe('on a terminal', () => {
-  it('--wait shows a spinner with status and elapsed time, then the task in colour', async () => {
+  it('--submit --wait: a spinner while the proxy holds the answer, then the task in colour', async () => {
     const term = runInTerminal([
       '--submit',
       'api/function1',
@@ -25,10 +25,10 @@ describe('on a terminal', () => {
       stack.url,
     ]);
     const waiting = await term.waitForScreen(
-      (s) => SPINNER.test(s) && s.includes('processing ·'),
-      'the spinner on a processing task',
+      (s) => SPINNER.test(s) && s.includes('submitting'),
+      'the spinner while the submission is held',
     );
-    expect(waiting).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] processing · \d+(\.\d)? m?s · task [0-9a-f-]{36}/);
+    expect(waiting).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] submitting POST \/api\/function1 · \d+(\.\d)? m?s/);
 
     const done = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the CLI to finish');
     expect(done).not.toMatch(SPINNER);
@@ -40,7 +40,11 @@ describe('on a terminal', () => {
   it('Ctrl-C while waiting: exit 130, the task goes on, and the command to resume', async () => {
     const id = await client.submitTask('api/long?seconds=5', undefined, { method: 'GET' });
     const term = runInTerminal(['--task-id', id, '--wait', '--url', stack.url]);
-    await term.waitForScreen((s) => SPINNER.test(s) && s.includes(id), 'the spinner');
+    const waiting = await term.waitForScreen(
+      (s) => SPINNER.test(s) && s.includes('processing ·'),
+      'the spinner on a processing task',
+    );
+    expect(waiting).toMatch(new RegExp(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] processing · \\d+(\\.\\d)? m?s · task ${id}`));
     term.sendKeys('C-c');
     const screen = await term.waitForScreen((s) => s.includes('[exit 130]'), 'the CLI to stop');
     expect(screen).toContain(`error: stopped waiting; task ${id} goes on on the proxy`);
@@ -52,7 +56,7 @@ describe('on a terminal', () => {
   });
 
   it('--stats and --list-tasks draw tables; NO_COLOR is honoured on a terminal', async () => {
-    await client.waitForTask(await client.submitTask('api/function1'), { pollInterval: 20 });
+    await client.waitForTask(await client.submitTask('api/function1'), { pollIntervalMs: 20 });
     const stats = runInTerminal(['--stats', '--url', stack.url]);
     const screen = await stats.waitForScreen((s) => s.includes('[exit 0]'), '--stats');
     expect(screen).toMatch(/┌─+┬─+┐/);
@@ -65,5 +69,54 @@ describe('on a terminal', () => {
     const noColor = runInTerminal(['--stats', '--url', stack.url], { env: { NO_COLOR: '1' } });
     await noColor.waitForScreen((s) => s.includes('[exit 0]'), '--stats with NO_COLOR');
     expect(noColor.screen(true)).not.toContain('\u001b[32m');
+  });
+
+  it('--watch draws a live table that follows the tasks; Ctrl-C leaves it, exit 130', async () => {
+    const term = runInTerminal(['watch', '--url', stack.url], { height: 30 });
+    await term.waitForScreen((s) => s.includes('Ctrl-C to stop'), 'the first frame');
+    // Submit until the table shows one (its stream is then connected), then follow one more.
+    const submitted: string[] = [];
+    let submitting = false;
+    await term.waitForScreen((s) => {
+      if (submitted.some((id) => s.includes(id))) return true;
+      if (!submitting) {
+        submitting = true;
+        void client
+          .submitTask('api/function1')
+          .then((id) => submitted.push(id))
+          .catch(() => {})
+          .finally(() => {
+            submitting = false;
+          });
+      }
+      return false;
+    }, 'a task submitted after the start');
+    const id = await client.submitTask('api/function1', { delay_ms: 1500 });
+    const running = await term.waitForScreen(
+      (s) => new RegExp(`${id} │ processing`).test(s),
+      'the task to show as processing',
+    );
+    expect(running).toMatch(/^proxy-cli watch http:\/\/127\.0\.0\.1:\d+: /m);
+    expect(running).toMatch(/│ task id\s+│ status\s+│ request/);
+    await term.waitForScreen((s) => new RegExp(`${id} │ completed`).test(s), 'it to complete');
+    expect(term.screen(true)).toContain('\u001b[32mcompleted');
+    term.sendKeys('C-c');
+    const screen = await term.waitForScreen((s) => s.includes('[exit 130]'), 'the CLI to stop');
+    expect(screen).not.toContain('error:');
+    expect(screen).toContain(id);
+  });
+
+  it('--stats --watch redraws the stats in place', async () => {
+    const term = runInTerminal(['stats', '--watch', '--poll-interval', '0.3', '--url', stack.url]);
+    const first = await term.waitForScreen((s) => /│ total\s+│\s+\d+ │/.test(s), 'the stats');
+    const total = (screen: string) => Number(/│ total\s+│\s+(\d+) │/.exec(screen)?.[1]);
+    await client.waitForTask(await client.submitTask('api/function1'), { pollIntervalMs: 20 });
+    const later = await term.waitForScreen((s) => total(s) > total(first), 'a higher total');
+    // Redrawn in place: one table of counts on the screen, not one per read.
+    expect(later.match(/│ status\s+│ tasks │/g)).toHaveLength(1);
+    expect(later).toMatch(/read .*, every 300 ms · Ctrl-C to stop/);
+    term.sendKeys('C-c');
+    const screen = await term.waitForScreen((s) => s.includes('[exit 130]'), 'the CLI to stop');
+    expect(screen).not.toContain('error:');
   });
 });

@@ -1,7 +1,12 @@
-import { parseRetryAfter } from '../retry-after.js';
+import { parseRetryAfterMs } from '../retry-after.js';
+import { httpStatusCode, isErrorCode } from './codes.js';
+import { IdempotencyKeyReusedError } from './idempotency-key-reused-error.js';
+import { NoResultError } from './no-result-error.js';
 import { ProxyError } from './proxy-error.js';
 import { ProxyResponseError } from './proxy-response-error.js';
 import { QueueFullError } from './queue-full-error.js';
+import { TaskFinishedError } from './task-finished-error.js';
+import { TaskNotFinishedError } from './task-not-finished-error.js';
 import { TaskNotFoundError } from './task-not-found-error.js';
 import { UnauthorizedError } from './unauthorized-error.js';
 
@@ -11,11 +16,17 @@ export interface FailedRequest {
   url: string;
   /** Set for requests about one task, so a not-found answer can say which. */
   taskId?: string;
+  /** Whether the request carried an `Authorization` header, so a 401 can say what to fix. */
+  apiKeySent?: boolean;
+  /** The `Idempotency-Key` a submission carried, so a reused key can be named. */
+  idempotencyKey?: string;
 }
 
 /**
- * The one place that maps a non-2xx answer of the proxy to an error class: nothing else in the SDK
- * branches on status codes. Reads the `{success: false, error, message}` envelope when there is one.
+ * The one place that maps a non-2xx answer to an error class: nothing else in the SDK branches on
+ * status codes. Only a proxy-server's own envelope (`{success: false, error, message}` with a code
+ * of the wire contract) counts as the proxy speaking; any other answer keeps its status as
+ * `http_<status>`, so `code` is always an identifier and never someone else's sentence.
  */
 export async function errorFromResponse(
   response: Response,
@@ -23,28 +34,50 @@ export async function errorFromResponse(
   cause?: unknown,
 ): Promise<ProxyError> {
   const envelope = await readEnvelope(response);
-  const status = response.status;
+  const { status, headers } = response;
   const where = `${request.method} ${request.url} answered ${status}`;
-  const message = envelope ? `${envelope.message} (${where})` : `The proxy's answer: ${where}`;
-  const options = { status, method: request.method, url: request.url, cause };
+  const options = { status, headers, method: request.method, url: request.url, cause };
+  const code = envelope && isErrorCode(envelope.error) ? envelope.error : undefined;
 
-  if (status === 401 || envelope?.error === 'unauthorized') {
-    return new UnauthorizedError(message, options);
+  if (status === 401 || code === 'unauthorized') {
+    const message = envelope ? `${envelope.message} (${where})` : `${where}: unauthorized`;
+    return new UnauthorizedError(message, { ...options, apiKeySent: request.apiKeySent ?? false });
   }
-  if (envelope?.error === 'queue_full') {
+  if (code === 'queue_full') {
     return new QueueFullError(
-      message,
-      parseRetryAfter(response.headers.get('retry-after')),
+      `${envelope?.message} (${where})`,
+      parseRetryAfterMs(headers.get('retry-after')),
       options,
     );
   }
-  if (envelope?.error === 'task_not_found' || envelope?.error === 'invalid_task_id') {
-    return new TaskNotFoundError(request.taskId ?? '', message, {
+  if (code === 'task_not_found' || code === 'invalid_task_id') {
+    return new TaskNotFoundError(request.taskId ?? '', `${envelope?.message} (${where})`, {
       ...options,
-      code: envelope.error,
+      code,
     });
   }
-  return new ProxyResponseError(envelope?.error ?? `http_${status}`, message, options);
+  const said = `${envelope?.message} (${where})`;
+  const taskId = request.taskId ?? '';
+  if (code === 'task_finished') return new TaskFinishedError(taskId, said, options);
+  if (code === 'task_not_finished') return new TaskNotFinishedError(taskId, said, options);
+  if (code === 'no_result') return new NoResultError(taskId, said, options);
+  if (code === 'idempotency_key_reused') {
+    return new IdempotencyKeyReusedError(request.idempotencyKey ?? '', said, options);
+  }
+  if (code !== undefined) {
+    return new ProxyResponseError(code, said, options);
+  }
+  return new ProxyResponseError(httpStatusCode(status), describeForeign(where, envelope), options);
+}
+
+/** An answer without a code this SDK knows: say what came back, and what to check. */
+function describeForeign(where: string, envelope: Envelope | undefined): string {
+  if (envelope) {
+    // A proxy-server envelope with a code from a newer server: its message is still for people.
+    const said = envelope.message === envelope.error ? '' : `: ${envelope.message}`;
+    return `${where} with error ${JSON.stringify(envelope.error)}${said}`;
+  }
+  return `${where}, without a proxy-server error envelope; is the base URL a proxy-server?`;
 }
 
 interface Envelope {
@@ -52,6 +85,7 @@ interface Envelope {
   message: string;
 }
 
+/** The proxy's error envelope; anything else (`{error: "no such endpoint"}`, HTML) is not one. */
 async function readEnvelope(response: Response): Promise<Envelope | undefined> {
   let body: unknown;
   try {
@@ -60,20 +94,25 @@ async function readEnvelope(response: Response): Promise<Envelope | undefined> {
     return undefined;
   }
   if (typeof body !== 'object' || body === null) return undefined;
-  const { error, message } = body as Record<string, unknown>;
-  if (typeof error !== 'string') return undefined;
+  const { success, error, message } = body as Record<string, unknown>;
+  if (success !== false || typeof error !== 'string') return undefined;
   return { error, message: typeof message === 'string' ? message : error };
 }
 
 /** The proxy answered 2xx with a body the SDK cannot read: wrong `baseUrl`, or not a proxy-server. */
 export function invalidResponseError(
-  request: FailedRequest,
+  request: FailedRequest & { headers?: Headers },
   why: string,
   cause?: unknown,
 ): ProxyError {
   return new ProxyError(
     'invalid_response',
     `${request.method} ${request.url}: unexpected answer (${why}); is this a proxy-server?`,
-    { method: request.method, url: request.url, cause },
+    {
+      method: request.method,
+      url: request.url,
+      cause,
+      ...(request.headers ? { headers: request.headers } : {}),
+    },
   );
 }

@@ -1,16 +1,26 @@
+import type { ErrorCode } from '../wire.js';
+import type { HttpStatusErrorCode } from './codes.js';
 import { hasErrorName, ProxyError, type ProxyErrorOptions } from './proxy-error.js';
 
 /**
- * Any other non-2xx answer of the proxy. `code` is the envelope's `error` (`bad_request`,
- * `payload_too_large`, `shutting_down`...) or `http_<status>` when the body was not an envelope.
+ * Any other non-2xx answer. `code` is the proxy's error code (`bad_request`, `payload_too_large`,
+ * `shutting_down`...), or `http_<status>` when the answer carried no code this SDK knows (not a
+ * proxy-server's error envelope, or a code from a newer server).
  */
 export class ProxyResponseError extends ProxyError {
   override name = 'ProxyResponseError' as const;
+  declare readonly code: ErrorCode | HttpStatusErrorCode;
   override readonly status: number;
+  override readonly headers: Headers;
 
-  constructor(code: string, message: string, options: ProxyErrorOptions & { status: number }) {
+  constructor(
+    code: ErrorCode | HttpStatusErrorCode,
+    message: string,
+    options: ProxyErrorOptions & { status: number; headers: Headers },
+  ) {
     super(code, message, options);
     this.status = options.status;
+    this.headers = options.headers;
   }
 }
 

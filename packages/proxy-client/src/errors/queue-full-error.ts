@@ -3,12 +3,21 @@ import { hasErrorName, ProxyError, type ProxyErrorOptions } from './proxy-error.
 /** The proxy's queue was full (503 `queue_full`); the task was not created. */
 export class QueueFullError extends ProxyError {
   override name = 'QueueFullError' as const;
-  /** Seconds the proxy asked callers to wait (its `Retry-After` header), when it said. */
-  readonly retryAfter: number | undefined;
+  declare readonly code: 'queue_full';
+  /** Milliseconds the proxy asked callers to wait (its `Retry-After` header), when it said. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, retryAfter: number | undefined, options: ProxyErrorOptions = {}) {
+  constructor(message: string, retryAfterMs: number | undefined, options: ProxyErrorOptions = {}) {
     super('queue_full', message, { status: 503, ...options });
-    this.retryAfter = retryAfter;
+    this.retryAfterMs = retryAfterMs;
+  }
+
+  /**
+   * The same wait in seconds, as the `Retry-After` header gives it.
+   * @deprecated Every duration of the SDK is in milliseconds: use `retryAfterMs`.
+   */
+  get retryAfter(): number | undefined {
+    return this.retryAfterMs === undefined ? undefined : this.retryAfterMs / 1000;
   }
 }
 

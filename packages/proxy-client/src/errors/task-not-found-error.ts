@@ -6,6 +6,7 @@ import { hasErrorName, ProxyError, type ProxyErrorOptions } from './proxy-error.
  */
 export class TaskNotFoundError extends ProxyError {
   override name = 'TaskNotFoundError' as const;
+  declare readonly code: 'task_not_found' | 'invalid_task_id';
   readonly taskId: string;
 
   constructor(

@@ -1,10 +1,13 @@
 import type { Task } from '../wire.js';
 import { hasErrorName, ProxyError } from './proxy-error.js';
 
-/** `waitForTask` ran out of its `timeout` before the task finished; the task itself goes on. */
+/** `waitForTask` ran out of its `timeoutMs` before the task finished; the task itself goes on. */
 export class WaitTimeoutError extends ProxyError {
   override name = 'WaitTimeoutError' as const;
+  declare readonly code: 'wait_timeout';
   readonly taskId: string;
+  /** The wait's limit that ran out, in milliseconds. */
+  readonly timeoutMs: number;
   /** The last state read before the timeout, if any read succeeded. */
   readonly lastTask: Task | undefined;
 
@@ -12,6 +15,7 @@ export class WaitTimeoutError extends ProxyError {
     const state = lastTask ? `; it was ${lastTask.status}` : '';
     super('wait_timeout', `Task ${taskId} did not finish within ${timeoutMs} ms${state}`);
     this.taskId = taskId;
+    this.timeoutMs = timeoutMs;
     this.lastTask = lastTask;
   }
 }

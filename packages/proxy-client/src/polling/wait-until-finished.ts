@@ -2,6 +2,13 @@ import { ProxyError } from '../errors/proxy-error.js';
 import { TaskFailedError } from '../errors/task-failed-error.js';
 import { WaitTimeoutError } from '../errors/wait-timeout-error.js';
 import type { WaitOptions } from '../options.js';
+
+/** `WaitOptions` once checked, with the unit-less aliases folded into their `Ms` names. */
+export type WaitSettings = Pick<
+  WaitOptions,
+  'timeoutMs' | 'pollIntervalMs' | 'signal' | 'onStatus' | 'throwOnFailure'
+>;
+
 import { isTaskStatus, isTerminalStatus, type Task, type TaskStatus } from '../wire.js';
 import { adaptivePollDelay, MIN_HINT_DELAY_MS, pollCeilingMs, withJitter } from './schedule.js';
 import { sleep } from './sleep.js';
@@ -11,7 +18,7 @@ export interface TaskRead {
   task: Task;
   /** `x-proxy-wait-max`: the server holds `?wait=N` reads up to this many seconds. */
   waitMaxSeconds: number | undefined;
-  /** `Retry-After` on a pending task: when the server suggests asking again. */
+  /** `Retry-After` on a pending task, in milliseconds: when the server suggests asking again. */
   retryAfterMs: number | undefined;
 }
 
@@ -26,15 +33,15 @@ const DEADLINE = Symbol('wait deadline');
 /**
  * Reads the task until it is finished. The first read is immediate. After that, when the server
  * offers a waiting read, each read is held by the server until the task finishes; otherwise the
- * next read comes after `pollInterval`, else the server's `Retry-After`, else the adaptive
+ * next read comes after `pollIntervalMs`, else the server's `Retry-After`, else the adaptive
  * schedule (both capped by the fixed schedule for the task's age).
  */
 export async function waitUntilFinished(
   taskId: string,
   read: ReadTask,
-  options: WaitOptions = {},
+  options: WaitSettings = {},
 ): Promise<Task> {
-  const { timeout, signal: callerSignal } = options;
+  const { timeoutMs: timeout, signal: callerSignal } = options;
   validateWaitOptions(options);
   callerSignal?.throwIfAborted();
 
@@ -60,7 +67,7 @@ export async function waitUntilFinished(
 async function pollUntilFinished(
   taskId: string,
   read: ReadTask,
-  options: WaitOptions,
+  options: WaitSettings,
   signal: AbortSignal | undefined,
   deadlineAt: number,
   state: { last: Task | undefined },
@@ -90,13 +97,14 @@ async function pollUntilFinished(
       options.onStatus?.(task, before);
     }
     if (isTerminalStatus(task.status)) {
-      if (options.throwOnFailure && task.status === 'failed') throw new TaskFailedError(task);
+      // Any end but `completed` (failed, and statuses such as cancelled) has no answer to give.
+      if (options.throwOnFailure && task.status !== 'completed') throw new TaskFailedError(task);
       return task;
     }
 
     ageAtStartMs ??= taskAgeMs(task);
     const ageMs = ageAtStartMs + (Date.now() - startedAt);
-    const delayMs = nextDelayMs(options.pollInterval, answer.retryAfterMs, ageMs, attempt);
+    const delayMs = nextDelayMs(options.pollIntervalMs, answer.retryAfterMs, ageMs, attempt);
     attempt += 1;
     waitSeconds = waitingReadSeconds(answer.waitMaxSeconds, deadlineAt);
     // A waiting read needs no pause before it, unless the last one came back early (a server
@@ -133,19 +141,23 @@ function waitingReadSeconds(
  * The task's age from the server's own durations, so a skewed client clock does not matter and a
  * wait on an old task starts at the right place in the schedule.
  */
-function taskAgeMs(task: Task): number {
+export function taskAgeMs(task: Task): number {
   const queued = Number.isFinite(task.queue_ms) ? task.queue_ms : 0;
   const processing = Number.isFinite(task.duration_ms) ? (task.duration_ms ?? 0) : 0;
   return Math.max(0, queued + processing);
 }
 
-function validateWaitOptions({ pollInterval, timeout }: WaitOptions): void {
-  if (pollInterval !== undefined && !(Number.isFinite(pollInterval) && pollInterval > 0)) {
+function validateWaitOptions({ pollIntervalMs, timeoutMs }: WaitSettings): void {
+  if (pollIntervalMs !== undefined && !(Number.isFinite(pollIntervalMs) && pollIntervalMs > 0)) {
     throw new RangeError(
-      `pollInterval must be a positive number of milliseconds, got ${pollInterval}`,
+      `pollIntervalMs must be a positive number of milliseconds, got ${pollIntervalMs}`,
     );
   }
-  if (timeout !== undefined && timeout !== Infinity && !(timeout > 0 && timeout <= 2_147_483_647)) {
-    throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+  if (
+    timeoutMs !== undefined &&
+    timeoutMs !== Infinity &&
+    !(timeoutMs > 0 && timeoutMs <= 2_147_483_647)
+  ) {
+    throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
   }
 }

@@ -3,22 +3,34 @@ import { isHTTPError, isTimeoutError, type RetryOptions } from 'ky';
 /**
  * What the SDK retries, in one place (ky runs the loop, these options decide):
  *
- * | request                     | retried on                          | delay                      |
- * |-----------------------------|-------------------------------------|----------------------------|
- * | reads (GET, cleanup DELETE) | network errors, 5xx but `queue_full`| ky's backoff 0.3 s, 0.6 s… |
- * | submissions                 | 503 `queue_full`, only when asked   | `Retry-After`, capped      |
+ * | request                                   | retried on                                  | delay                          |
+ * |-------------------------------------------|---------------------------------------------|--------------------------------|
+ * | reads (GET, cleanup and cancel DELETEs)   | network errors, 5xx but `queue_full`        | ky's backoff 0.3 s, 0.6 s…     |
+ * | submissions, with an idempotency key      | network errors, 5xx but `queue_full`        | ky's backoff, or `Retry-After` |
+ * | submissions and retries of a task         | 503 `queue_full`, only when asked           | `Retry-After`, capped          |
  *
- * Nothing else is retried: not timeouts, not 4xx, not a submission that may have reached the proxy.
+ * A submission is only retried after a network error or a 5xx when it carries an
+ * `Idempotency-Key` (the caller's, or one the SDK made for the call): the proxy then answers a
+ * repeat with the task the first attempt created, so no retry can create a second task.
+ * Nothing else is retried: not timeouts, not 4xx, not `POST /task/:id/retry`, which has no key.
  */
 
-/** Retries for idempotent reads. */
-export function readRetry(limit: number, signal: AbortSignal | undefined): RetryOptions {
+/**
+ * Retries for idempotent reads. `isAnswer` marks error statuses that are data (a replayed
+ * result keeps the target's 500): those are never retried.
+ */
+export function readRetry(
+  limit: number,
+  signal: AbortSignal | undefined,
+  isAnswer?: (response: Response) => boolean,
+): RetryOptions {
   return {
     limit,
     shouldRetry: async ({ error }) => {
       if (signal?.aborted || isTimeoutError(error)) return false;
       if (isHTTPError(error)) {
         const { response } = error;
+        if (isAnswer?.(response)) return false;
         return response.status >= 500 && (await envelopeCode(response)) !== 'queue_full';
       }
       return isNetworkError(error);
@@ -26,24 +38,50 @@ export function readRetry(limit: number, signal: AbortSignal | undefined): Retry
   };
 }
 
-/** Retries for a submission: only a full queue, whose task was certainly not created. */
-export function submitRetry(
-  limit: number,
-  method: string,
-  maxRetryAfterMs: number,
-  signal: AbortSignal | undefined,
-): RetryOptions {
+export interface SubmitRetrySettings {
+  method: string;
+  /** Resubmissions after 503 `queue_full`, whose task was certainly not created. */
+  queueFullRetries: number;
+  /** Resubmissions after a network error or another 5xx: only safe with an idempotency key. */
+  otherRetries: number;
+  maxRetryAfterMs: number;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Retries for a submission: a full queue when asked, and, when the submission carries an
+ * idempotency key, network errors and other 5xx answers. Each kind has its own count.
+ */
+export function submitRetry(settings: SubmitRetrySettings): RetryOptions {
+  const { queueFullRetries, otherRetries, signal } = settings;
+  let queueFull = 0;
+  let other = 0;
   return {
-    limit,
-    methods: [method.toLowerCase()],
+    limit: queueFullRetries + otherRetries,
+    methods: [settings.method.toLowerCase()],
     statusCodes: [503],
     afterStatusCodes: [503],
-    maxRetryAfter: maxRetryAfterMs,
+    maxRetryAfter: settings.maxRetryAfterMs,
     // `undefined` hands the decision back to ky, which waits exactly `Retry-After` (capped by
-    // `maxRetryAfter`) without jitter; `true` would make ky ignore the header.
+    // `maxRetryAfter`) without jitter, or its backoff without the header; `true` would make ky
+    // ignore the header.
     shouldRetry: async ({ error }) => {
-      if (signal?.aborted || !isHTTPError(error) || error.response.status !== 503) return false;
-      return (await envelopeCode(error.response)) === 'queue_full' ? undefined : false;
+      if (signal?.aborted || isTimeoutError(error)) return false;
+      if (isHTTPError(error)) {
+        const { response } = error;
+        if (response.status < 500) return false;
+        if (response.status === 503 && (await envelopeCode(response)) === 'queue_full') {
+          if (queueFull >= queueFullRetries) return false;
+          queueFull += 1;
+          return undefined;
+        }
+        if (other >= otherRetries) return false;
+        other += 1;
+        return response.status === 503 ? undefined : true;
+      }
+      if (!isNetworkError(error) || other >= otherRetries) return false;
+      other += 1;
+      return true;
     },
   };
 }

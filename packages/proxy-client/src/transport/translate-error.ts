@@ -17,12 +17,15 @@ export async function translateError(
   if (signal?.aborted) return signal.reason;
   if (isProxyError(error)) return error;
   const { method, url } = request;
-  if (isHTTPError(error)) return errorFromResponse(error.response, request, error);
+  if (isHTTPError(error)) {
+    const apiKeySent = error.request.headers.has('authorization');
+    return errorFromResponse(error.response, { ...request, apiKeySent }, error);
+  }
   if (isTimeoutError(error)) {
     return new ProxyUnreachableError(
       url,
       `${method} ${url}: no answer from the proxy within ${request.timeoutMs} ms`,
-      { code: 'request_timeout', method, cause: error },
+      { code: 'response_timeout', method, cause: error },
     );
   }
   if (isNetworkError(error)) {

@@ -1,5 +1,6 @@
-import ky, { type Hooks, type KyInstance, type RetryOptions } from 'ky';
+import ky, { isHTTPError, type Hooks as KyHooks, type KyInstance, type RetryOptions } from 'ky';
 import { type FailedRequest, invalidResponseError } from '../errors/error-from-response.js';
+import type { Hooks } from '../hooks.js';
 import type { EncodedBody } from './request-body.js';
 import { translateError } from './translate-error.js';
 import { type QueryValue, resolveUrl } from './url.js';
@@ -22,18 +23,36 @@ export interface HttpRequest {
   body?: EncodedBody;
   signal: AbortSignal | undefined;
   retry: RetryOptions;
+  /** This request's own limit, in milliseconds, instead of the client's. */
+  timeoutMs?: number | undefined;
   /** Added to the per-request timeout, for reads the server is asked to hold. */
   extraTimeoutMs?: number;
   /** The task a request is about, so a not-found error can name it. */
   taskId?: string;
+  /** The `Idempotency-Key` a submission carries, so a reused-key error can name it. */
+  idempotencyKey?: string;
+  /** `fetch`'s `redirect`: `manual` for answers replayed as the target sent them. */
+  redirect?: RequestRedirect;
+  /**
+   * An error status that is an answer rather than the proxy's refusal: a replayed result keeps
+   * the target's status, 500 included. Such a response is returned, not thrown.
+   */
+  isAnswer?: (response: Response) => boolean;
 }
 
 export interface HttpAnswer {
-  /** What was asked, for error messages about the answer. */
-  request: FailedRequest;
+  /** What was asked, and the answer's headers, for error messages about the answer. */
+  request: FailedRequest & { headers: Headers };
+  status: number;
   headers: Headers;
   /** The parsed JSON body. */
   body: unknown;
+}
+
+/** An answer whose body is left unread: a replayed result, an event stream. */
+export interface OpenAnswer {
+  request: FailedRequest & { headers: Headers };
+  response: Response;
 }
 
 /** setTimeout's ceiling; ky refuses anything longer. */
@@ -58,18 +77,52 @@ export class Transport {
         ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
       },
       ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.hooks ? { hooks: options.hooks } : {}),
+      // The SDK's hook types are narrower than ky's, so every one of them is a valid ky hook.
+      ...(options.hooks ? { hooks: options.hooks as KyHooks } : {}),
     });
   }
 
+  /** Sends the request and parses the JSON answer. */
   async request(request: HttpRequest): Promise<HttpAnswer> {
+    const { request: answered, response } = await this.open(request);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The connection broke while the body arrived: as unreachable as no answer at all.
+      throw await translateError(error, { ...answered, timeoutMs: 0 }, request.signal);
+    }
+    return {
+      request: answered,
+      status: response.status,
+      headers: response.headers,
+      body: parseJson(text, answered),
+    };
+  }
+
+  /** The whole body of an opened answer, as bytes; a connection broken meanwhile is unreachable. */
+  async readBytes(answer: OpenAnswer, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await answer.response.arrayBuffer());
+    } catch (error) {
+      throw await translateError(error, { ...answer.request, timeoutMs: 0 }, signal);
+    }
+  }
+
+  /**
+   * Sends the request and answers the response with its body unread (the caller reads it: bytes
+   * of a replayed result, or an event stream). The time limit covers the wait for the response's
+   * headers only, so a stream may run for as long as it lasts.
+   */
+  async open(request: HttpRequest): Promise<OpenAnswer> {
     const url = resolveUrl(this.baseUrl, request.path, request.query);
-    const timeoutMs = this.#timeoutMs + (request.extraTimeoutMs ?? 0);
+    const timeoutMs = (request.timeoutMs ?? this.#timeoutMs) + (request.extraTimeoutMs ?? 0);
     const failed = {
       method: request.method,
       url,
       timeoutMs,
       ...(request.taskId === undefined ? {} : { taskId: request.taskId }),
+      ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     };
     try {
       const response = await this.#ky(url, {
@@ -77,21 +130,24 @@ export class Transport {
         ...(request.headers ? { headers: request.headers } : {}),
         ...request.body,
         ...(request.signal ? { signal: request.signal } : {}),
+        ...(request.redirect ? { redirect: request.redirect } : {}),
         retry: request.retry,
         timeout: timeoutMs > MAX_TIMER_MS ? false : timeoutMs,
       });
-      return {
-        request: failed,
-        headers: response.headers,
-        body: parseJson(await response.text(), failed),
-      };
+      return { request: { ...failed, headers: response.headers }, response };
     } catch (error) {
+      if (isHTTPError(error) && request.isAnswer?.(error.response) && !request.signal?.aborted) {
+        return {
+          request: { ...failed, headers: error.response.headers },
+          response: error.response,
+        };
+      }
       throw await translateError(error, failed, request.signal);
     }
   }
 }
 
-function parseJson(text: string, request: FailedRequest): unknown {
+function parseJson(text: string, request: FailedRequest & { headers: Headers }): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {

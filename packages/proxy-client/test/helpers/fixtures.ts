@@ -33,6 +33,13 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     attempts: status === 'pending' ? 0 : 1,
     retry_of: null,
     retried_as: null,
+    priority: 'normal',
+    tenant: null,
+    deadline_at: null,
+    next_attempt_at: null,
+    max_attempts: 1,
+    attempt_history: [],
+    callback: null,
     ...overrides,
   };
 }

@@ -17,6 +17,8 @@ export interface RecordedCall {
   bytes: Uint8Array;
   /** `Date.now()` when the call arrived (fake time under fake timers). */
   at: number;
+  /** Aborted when the client gives up on the request (closes a stream). */
+  signal: AbortSignal;
 }
 
 /** One scripted answer. `network: true` makes fetch reject as if the connection failed. */
@@ -24,6 +26,10 @@ export interface ReplySpec {
   status?: number;
   json?: unknown;
   text?: string;
+  /** A body that arrives as the test writes it (an event stream). */
+  stream?: ReadableStream<Uint8Array>;
+  /** Raw body bytes. */
+  bytes?: Uint8Array;
   headers?: Record<string, string>;
   network?: true;
 }
@@ -88,6 +94,7 @@ async function record(request: Request): Promise<RecordedCall> {
     body: new TextDecoder().decode(bytes),
     bytes,
     at: Date.now(),
+    signal: request.signal,
   };
 }
 
@@ -95,6 +102,8 @@ function toResponse(spec: ReplySpec): Response {
   if (spec.network) return HttpResponse.error();
   const init = { status: spec.status ?? 200, headers: spec.headers ?? {} };
   if (spec.json !== undefined) return HttpResponse.json(spec.json as never, init);
+  if (spec.stream !== undefined) return new HttpResponse(spec.stream, init);
+  if (spec.bytes !== undefined) return new HttpResponse(spec.bytes, init);
   return new HttpResponse(spec.text ?? null, init);
 }
 

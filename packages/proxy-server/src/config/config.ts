@@ -1,3 +1,5 @@
+import type { RetryOn } from '../engine/retry-policy.js';
+
 /** The validated settings of one proxy-server instance; every unit is in the field's name. */
 export interface ProxyConfig {
   target: TargetConfig;
@@ -23,6 +25,8 @@ export interface ProxyConfig {
   resultSizeLimitBytes: number;
   /** How long finished tasks are kept before automatic removal; null keeps them until cleaned. */
   retentionMs: number | null;
+  /** Most tasks held (oldest finished removed first to make room); null for no cap. */
+  maxTasks: number | null;
   /** When set, every route but `/health` requires `Authorization: Bearer <apiKey>`. */
   apiKey: string | null;
   /** Origins allowed by CORS; null turns CORS off, `['*']` allows any origin. */
@@ -35,6 +39,8 @@ export interface ProxyConfig {
    * once: for idempotent targets) instead of failing `interrupted`.
    */
   requeueInterrupted: boolean;
+  /** Retries, deadlines, fair sharing, rate limit and callbacks. */
+  delivery: DeliveryConfig;
   /** How long in-flight upstream calls may run on after SIGINT/SIGTERM. */
   shutdownGraceMs: number;
 }
@@ -46,6 +52,38 @@ export interface TargetConfig {
   basePath: string;
   /** origin + basePath, for people and `/stats`. */
   url: string;
+}
+
+/** What a tenant is for fair sharing: the value of a request header, or the API key used. */
+export type FairKey = { kind: 'header'; name: string } | { kind: 'api-key' };
+
+/** An origin a callback may go to: scheme, host (a leading `*.` for any subdomain) and port. */
+export interface CallbackOrigin {
+  protocol: 'http:' | 'https:';
+  /** Lower case; `*.example.com` matches its subdomains, not example.com itself. */
+  host: string;
+  /** The port as a URL carries it: '' for the scheme's default. */
+  port: string;
+}
+
+/** How tasks are delivered to the target beyond the cap and the FIFO. */
+export interface DeliveryConfig {
+  /** What a failed call is retried on; null: never retried. */
+  retryOn: RetryOn | null;
+  /** Upstream calls at most per task, first one included, when `retryOn` matches. */
+  maxAttempts: number;
+  retryMinDelayMs: number;
+  retryMaxDelayMs: number;
+  /** A task not started this long after it was submitted ends `expired`; null: never. */
+  maxQueueTimeMs: number | null;
+  /** What makes tasks one tenant's for fair sharing; null: fair sharing off. */
+  fairKey: FairKey | null;
+  tenantMaxInFlight: number | null;
+  tenantMaxQueued: number | null;
+  /** Calls to the target per second, with a burst; null: no limit. */
+  rateLimit: { perSecond: number; burst: number } | null;
+  /** Where signed callbacks may go; null: callbacks off. */
+  callbacks: { allow: CallbackOrigin[]; secret: string; maxAttempts: number } | null;
 }
 
 /**

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import {
   ConfigError,
+  type DeliveryConfig,
   type ProxyConfig,
   type SqliteSynchronous,
   type StoreChoice,
@@ -102,6 +103,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     maxConnections: read(OPTIONS.maxConnections),
     resultSizeLimitBytes: read(OPTIONS.resultSizeLimit),
     retentionMs: read(OPTIONS.retention),
+    maxTasks: null,
     apiKey: read(OPTIONS.apiKey),
     corsOrigins: read(OPTIONS.corsOrigin),
     logLevel: read(OPTIONS.logLevel),
@@ -113,10 +115,12 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
       env,
     ),
     requeueInterrupted: read(OPTIONS.requeueInterrupted),
+    delivery: deliveryOf(read),
     shutdownGraceMs: read(OPTIONS.shutdownGrace),
   };
   // Last, so that a bad value anywhere is reported before a missing target.
   const target = resolveTarget(targetUrl, targetHost, targetPort);
+  config.maxTasks = maxTasksFor(read(OPTIONS.maxTasks), config.store);
   const warnings: string[] = [];
   const { numWorkers, maxConcurrent } = config;
   if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
@@ -134,6 +138,56 @@ function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
     throw new ConfigError(`${label} must be ${spec.parser.expected}, got '${oneLine(raw)}'`);
   }
   return value;
+}
+
+/** The delivery flags, checked against each other. */
+function deliveryOf(read: <T>(spec: OptionSpec<T>) => T): DeliveryConfig {
+  const retryMinDelayMs = read(OPTIONS.retryMinDelay);
+  const retryMaxDelayMs = read(OPTIONS.retryMaxDelay);
+  if (retryMaxDelayMs < retryMinDelayMs) {
+    throw new ConfigError(
+      `--retry-max-delay (${retryMaxDelayMs / 1000} s) must not be shorter than --retry-min-delay (${retryMinDelayMs / 1000} s)`,
+    );
+  }
+  const fairKey = read(OPTIONS.fairKey);
+  const tenantMaxInFlight = read(OPTIONS.tenantMaxInFlight);
+  const tenantMaxQueued = read(OPTIONS.tenantMaxQueued);
+  if (fairKey === null && (tenantMaxInFlight !== null || tenantMaxQueued !== null)) {
+    throw new ConfigError('--tenant-max-in-flight and --tenant-max-queued need --fair-key');
+  }
+  const maxRps = read(OPTIONS.maxRps);
+  const burst = read(OPTIONS.maxRpsBurst);
+  if (maxRps === null && burst !== null) throw new ConfigError('--max-rps-burst needs --max-rps');
+  const allow = read(OPTIONS.callbackAllow);
+  const secret = read(OPTIONS.webhookSecret);
+  if (allow !== null && secret === null) {
+    throw new ConfigError(
+      '--callback-allow needs --webhook-secret (whsec_ and base64 of 24+ random bytes): callbacks are always signed',
+    );
+  }
+  return {
+    retryOn: read(OPTIONS.retryOn),
+    maxAttempts: read(OPTIONS.maxAttempts),
+    retryMinDelayMs,
+    retryMaxDelayMs,
+    maxQueueTimeMs: read(OPTIONS.maxQueueTime),
+    fairKey,
+    tenantMaxInFlight,
+    tenantMaxQueued,
+    rateLimit: maxRps === null ? null : { perSecond: maxRps, burst: burst ?? Math.ceil(maxRps) },
+    callbacks:
+      allow === null || secret === null
+        ? null
+        : { allow, secret, maxAttempts: read(OPTIONS.callbackMaxAttempts) },
+  };
+}
+
+/** Bound memory harder than disk: about 250 MiB of small tasks in memory, a few GiB on disk. */
+const DEFAULT_MAX_TASKS = { memory: 100_000, sqlite: 1_000_000 } as const;
+
+function maxTasksFor(given: number | null, store: StoreConfig): number | null {
+  if (given === null) return DEFAULT_MAX_TASKS[store.kind];
+  return given === 0 ? null : given;
 }
 
 function storeOf(

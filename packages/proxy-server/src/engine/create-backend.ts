@@ -1,9 +1,10 @@
 import type { Clock } from '../clock.js';
-import type { StoreConfig } from '../config/config.js';
+import type { DeliveryConfig, StoreConfig } from '../config/config.js';
 import { LocalBackend } from './local/local-backend.js';
 import type { TaskRepository } from './local/task-repository.js';
 import { MemoryRepository } from './memory/memory-repository.js';
 import { RedisBackend } from './redis/redis-backend.js';
+import { NEVER_RETRY, retryPolicy } from './retry-policy.js';
 import { SqliteRepository } from './sqlite/sqlite-repository.js';
 import type { TaskBackend } from './task-backend.js';
 
@@ -11,6 +12,8 @@ export interface BackendSettings {
   store: StoreConfig;
   concurrency: number;
   maxQueueSize: number;
+  maxTasks: number | null;
+  delivery: DeliveryConfig;
   longTaskThresholdMs: number;
   requeueInterrupted: boolean;
   clock: Clock;
@@ -19,13 +22,32 @@ export interface BackendSettings {
 
 /** The backend the config asks for, not opened yet. */
 export function createBackend(settings: BackendSettings): TaskBackend {
-  const { store, ...options } = settings;
+  const { store, delivery, ...options } = settings;
   if (store.kind === 'redis') {
-    return new RedisBackend({ ...options, url: store.url, prefix: store.prefix });
+    // The rest of the delivery policy (fair sharing, the rate limit) is refused with Redis.
+    const { retry } = deliveryOptions(delivery);
+    return new RedisBackend({ ...options, retry, url: store.url, prefix: store.prefix });
   }
   const repository: TaskRepository =
     store.kind === 'memory'
       ? new MemoryRepository()
       : new SqliteRepository({ dataDir: store.dataDir, synchronous: store.synchronous });
-  return new LocalBackend(repository, options);
+  return new LocalBackend(repository, { ...options, ...deliveryOptions(delivery) });
+}
+
+/** The backend's share of the delivery policy: retries, the rate limit, per-tenant caps. */
+export function deliveryOptions(delivery: DeliveryConfig) {
+  return {
+    retry:
+      delivery.retryOn === null
+        ? NEVER_RETRY
+        : retryPolicy({
+            retryOn: delivery.retryOn,
+            minDelayMs: delivery.retryMinDelayMs,
+            maxDelayMs: delivery.retryMaxDelayMs,
+          }),
+    rateLimit: delivery.rateLimit,
+    tenantMaxInFlight: delivery.tenantMaxInFlight,
+    tenantMaxQueued: delivery.tenantMaxQueued,
+  };
 }

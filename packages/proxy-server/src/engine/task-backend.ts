@@ -1,11 +1,20 @@
 import type { StoreKind, TaskCounts, TaskStatus } from 'proxy-client/wire';
-import type { NewTask, TaskOutcome, TaskRecord, TaskRequest, TaskSummary } from './task-record.js';
+import type {
+  CallbackState,
+  NewTask,
+  TaskOutcome,
+  TaskRecord,
+  TaskRequest,
+  TaskSummary,
+} from './task-record.js';
 
 /** One task handed to the processor: its id, its request, and which attempt this is (from 1). */
 export interface TaskJob {
   id: string;
   request: TaskRequest;
   attempt: number;
+  /** This task's own upstream timeout (`X-Proxy-Timeout`); null for the server's. */
+  timeoutMs: number | null;
 }
 
 /**
@@ -20,6 +29,8 @@ export type AdmitResult =
   | { ok: true; taskId: string; existing: boolean }
   /** The queue holds `queued` tasks already, its maximum. */
   | { ok: false; reason: 'queue_full'; queued: number }
+  /** This task's tenant holds `queued` tasks already, its share. */
+  | { ok: false; reason: 'tenant_queue_full'; queued: number }
   /** The idempotency key names a task held with another request. */
   | { ok: false; reason: 'idempotency_conflict'; taskId: string };
 
@@ -50,6 +61,10 @@ export interface BackendCounts extends TaskCounts {
   inFlight: number;
   /** When the longest-running call in flight started; null when none is. */
   oldestStartedAt: number | null;
+  /** Of `queued`, the tasks waiting for their next attempt after a failed one. */
+  retrying: number;
+  /** The tenants with the most queued tasks (fair sharing), busiest first, at most 20. */
+  tenants: { tenant: string; queued: number; inFlight: number }[];
 }
 
 /** What opening a durable backend found left by the process before. */
@@ -68,7 +83,11 @@ export interface RecoveryReport {
 export interface TransitionEvent {
   /** Orders events; a subscriber can resume after it (see `subscribe`). */
   id: string;
-  type: 'created' | 'started' | 'finished' | 'requeued';
+  /**
+   * `retrying`: a call failed and the task waits for its next attempt; `requeued`: a call cut
+   * off by a shutdown or a crash goes back to the queue (`--requeue-interrupted`).
+   */
+  type: 'created' | 'started' | 'retrying' | 'finished' | 'requeued';
   /** The task as it is after the transition. */
   task: TaskSummary;
   /** True when this process made the transition (false: another instance did). */
@@ -156,6 +175,13 @@ export interface TaskBackend {
   counts(): Promise<BackendCounts>;
   /** Removes finished tasks that finished at or before `completedBefore`; returns how many. */
   removeFinished(completedBefore: number): Promise<number>;
+  /** Records how a task's callback stands (its deliveries so far); false when the task is gone. */
+  setCallback(id: string, callback: CallbackState): Promise<boolean>;
+  /**
+   * Finished tasks whose callback is still to be delivered: after a restart, where the
+   * deliveries resume. A store that does not outlive the process has none to give.
+   */
+  pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]>;
   /**
    * Resolves with the task once it is finished (at once if it already is), or undefined when
    * there is no such task. Rejects with `signal.reason` when `signal` aborts first.

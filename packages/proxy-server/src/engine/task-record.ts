@@ -1,4 +1,10 @@
-import type { BodyEncoding, TaskError, TaskStatus, TerminalStatus } from 'proxy-client/wire';
+import type {
+  BodyEncoding,
+  TaskError,
+  TaskErrorCode,
+  TaskStatus,
+  TerminalStatus,
+} from 'proxy-client/wire';
 import type { BinaryString, PackedHeaders } from './stored-request.js';
 
 /** The request a task sends to the target, as it was submitted. */
@@ -33,6 +39,66 @@ export interface TaskOutcome {
   status: TerminalStatus;
   result: StoredResult | null;
   error: TaskError | null;
+  /** The wait the target asked for before another try (its `Retry-After`), in ms. */
+  retryAfterMs?: number | null;
+}
+
+/** Served first to last; FIFO within a level. */
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** How one task is delivered, decided at admission from the flags and the caller's headers. */
+export interface TaskPolicy {
+  priority: Priority;
+  /** Who the task belongs to for fair sharing; null when fair sharing is off. */
+  tenant: string | null;
+  /** The task must start by then or it ends `expired`; null for no deadline. */
+  deadlineAt: number | null;
+  /** Upstream calls at most, first one included. */
+  maxAttempts: number;
+  /** Total time one upstream call may take; null for the server's setting. */
+  timeoutMs: number | null;
+  /** Where the finished task is POSTed, signed; null for no callback. */
+  callbackUrl: string | null;
+}
+
+export const DEFAULT_POLICY: TaskPolicy = {
+  priority: 'normal',
+  tenant: null,
+  deadlineAt: null,
+  maxAttempts: 1,
+  timeoutMs: null,
+  callbackUrl: null,
+};
+
+/** One upstream call of a task, as its history keeps it. */
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: number;
+  finishedAt: number;
+  /** The status the call would have given the task. */
+  outcome: TerminalStatus;
+  statusCode: number | null;
+  errorCode: TaskErrorCode | null;
+  /** When the next attempt was due, when this one was retried; else null. */
+  retryAt: number | null;
+}
+
+/** One POST of the finished task to its callback URL. */
+export interface CallbackDelivery {
+  attempt: number;
+  at: number;
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+}
+
+export interface CallbackState {
+  url: string;
+  state: 'pending' | 'delivered' | 'failed';
+  deliveries: CallbackDelivery[];
+  /** When the next delivery is due while pending; null otherwise. */
+  nextAt: number | null;
 }
 
 interface RecordFields<Result> {
@@ -57,6 +123,15 @@ interface RecordFields<Result> {
   readonly retryOf: string | null;
   /** The latest task that runs this one again, else null. */
   readonly retriedAs: string | null;
+  readonly priority: Priority;
+  readonly tenant: string | null;
+  readonly deadlineAt: number | null;
+  readonly maxAttempts: number;
+  /** While pending after a failed attempt: when the next one is due; else null. */
+  readonly nextAttemptAt: number | null;
+  /** Every finished upstream call, oldest first. */
+  readonly attemptLog: readonly AttemptRecord[];
+  readonly callback: CallbackState | null;
 }
 
 /** One task as a backend hands it out: a copy, never the backend's own record. */
@@ -76,4 +151,42 @@ export interface NewTask {
   requestHash: string | null;
   /** The finished task this one runs again, or null. */
   retryOf: string | null;
+  policy: TaskPolicy;
+}
+
+/**
+ * A task's attempts: those before its last (kept when it was retried) and the last, read off
+ * its own fields, so a task that ran once stores no history at all.
+ */
+export function attemptLogOf(
+  task: {
+    status: TaskStatus;
+    attempts: number;
+    startedAt: number | null;
+    completedAt: number | null;
+    result: { statusCode: number } | null;
+    error: TaskError | null;
+  },
+  earlier: readonly AttemptRecord[],
+): AttemptRecord[] {
+  const log = [...earlier];
+  const { status, startedAt, completedAt } = task;
+  if (
+    startedAt === null ||
+    completedAt === null ||
+    status === 'pending' ||
+    status === 'processing'
+  ) {
+    return log;
+  }
+  log.push({
+    attempt: task.attempts,
+    startedAt,
+    finishedAt: completedAt,
+    outcome: status,
+    statusCode: task.result?.statusCode ?? null,
+    errorCode: task.error?.code ?? null,
+    retryAt: null,
+  });
+  return log;
 }

@@ -24,6 +24,8 @@ export const proxyState = fp<ProxyStateOptions>(
   async (app, { config, deps, log }) => {
     const proxy = createProxy(config, deps, log);
     app.decorate('proxy', proxy);
+    // Before the server stops: it waits for open connections, and event streams never end.
+    app.addHook('preClose', async () => proxy.endEventStreams());
     app.addHook('onClose', async () => proxy.close());
     try {
       await proxy.open();

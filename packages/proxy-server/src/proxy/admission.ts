@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../clock.js';
 import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
+import { DEFAULT_POLICY, type NewTask, type TaskRequest } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { TaskPolicies } from './task-policies.js';
 import type { Totals } from './totals.js';
 
 export interface Submission {
@@ -18,12 +21,14 @@ export interface Submission {
   idempotencyKey?: string | null;
   /** The finished task this submission runs again (`POST /task/:id/retry`). */
   retryOf?: string | null;
+  /** The headers a caller chooses the delivery policy with (`X-Proxy-*`). */
+  headers?: IncomingHttpHeaders;
 }
 
 export type SubmitResult =
   /** `existing`: the idempotency key named a task already held with the same request. */
   | { ok: true; taskId: string; existing: boolean }
-  | { ok: false; reason: 'queue_full'; retryAfterS: number }
+  | { ok: false; reason: 'queue_full' | 'tenant_queue_full'; retryAfterS: number }
   | { ok: false; reason: 'idempotency_conflict'; taskId: string }
   | { ok: false; reason: 'shutting_down' };
 
@@ -37,26 +42,51 @@ export class Admission {
     private readonly totals: Totals,
     private readonly concurrency: number,
     private readonly clock: Clock,
+    private readonly policies: TaskPolicies,
   ) {}
 
   async submit(submission: Submission): Promise<SubmitResult> {
-    if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
     const { method, path, body } = submission;
     const idempotencyKey = submission.idempotencyKey ?? null;
-    const admitted = await this.backend.admit({
-      id: newTaskId(),
-      createdAt: this.clock.now(),
-      request: {
+    return this.admit(
+      {
         method,
         path,
         headers: packHeaders(submission.rawHeaders),
         body: body === null ? null : binaryStringOf(body),
       },
-      idempotencyKey,
-      requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
-      retryOf: submission.retryOf ?? null,
+      {
+        idempotencyKey,
+        requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
+        retryOf: submission.retryOf ?? null,
+        policy:
+          submission.headers === undefined
+            ? DEFAULT_POLICY
+            : this.policies.of(submission.headers, this.clock.now()),
+      },
+    );
+  }
+
+  /** Admits a request already in the form tasks keep it (a retry of a stored one). */
+  async admit(
+    request: TaskRequest,
+    links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf' | 'policy'>,
+  ): Promise<SubmitResult> {
+    if (this.lifecycle.shuttingDown) return { ok: false, reason: 'shutting_down' };
+    const admitted = await this.backend.admit({
+      id: newTaskId(),
+      createdAt: this.clock.now(),
+      request,
+      ...links,
     });
     if (admitted.ok || admitted.reason === 'idempotency_conflict') return admitted;
+    if (admitted.reason === 'tenant_queue_full') {
+      return {
+        ok: false,
+        reason: 'tenant_queue_full',
+        retryAfterS: await this.#retryAfterS(admitted.queued),
+      };
+    }
     this.totals.rejectedQueueFull++;
     return {
       ok: false,

@@ -1,18 +1,23 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { effectiveConcurrency, type ProxyConfig } from '../config/config.js';
 import { createBackend } from '../engine/create-backend.js';
 import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
+import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
+import { TaskEventHub } from '../events/task-event-hub.js';
 import { TargetProbe } from '../upstream/target-probe.js';
 import { forwardingProcessor } from '../upstream/task-processor.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
 import { Admission } from './admission.js';
+import { Callbacks } from './callbacks.js';
 import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
 import { Lifecycle } from './lifecycle.js';
 import { StatsReport } from './stats-report.js';
+import { TaskControl } from './task-control.js';
 import { taskLogger } from './task-log.js';
+import { TaskPolicies } from './task-policies.js';
 import { TaskViews } from './task-views.js';
 import { Totals } from './totals.js';
 
@@ -23,7 +28,13 @@ export interface ProxyDeps {
   /** Replaces the backend the config names (`--store`); the proxy opens and closes it. */
   backend?: TaskBackend;
   clock?: Clock;
+  /** Event streams' heartbeat and unread-bytes limit (tests shorten the heartbeat). */
+  eventStream?: Partial<Omit<EventStreamOptions, 'clock'>>;
+  /** The wait before a callback's second delivery (tests shorten it). @default 1000 */
+  callbackFirstRetryMs?: number;
 }
+
+const EVENT_STREAM_DEFAULTS = { heartbeatMs: 15_000, maxUnreadBytes: 1024 * 1024 };
 
 /** The proxy's units, each with one job; routes use the one they need. */
 export interface ProxyServices {
@@ -32,6 +43,13 @@ export interface ProxyServices {
   readonly lifecycle: Lifecycle;
   readonly admission: Admission;
   readonly tasks: TaskViews;
+  readonly control: TaskControl;
+  /** Fans the backend's events out to this process's event streams. */
+  readonly events: TaskEventHub;
+  /** Starts a Server-Sent Events answer on `reply`. */
+  openEventStream(reply: FastifyReply): EventStream;
+  /** Ends every open event stream: they would otherwise hold the server open. */
+  endEventStreams(): void;
   readonly stats: StatsReport;
   readonly housekeeping: Housekeeping;
   readonly health: HealthCheck;
@@ -62,6 +80,8 @@ export function createProxy(
       store: config.store,
       concurrency,
       maxQueueSize: config.maxQueueSize,
+      maxTasks: config.maxTasks,
+      delivery: config.delivery,
       longTaskThresholdMs: config.longTaskThresholdMs,
       requeueInterrupted: config.requeueInterrupted,
       clock,
@@ -82,6 +102,18 @@ export function createProxy(
   const totals = new Totals();
   backend.subscribe(totals.record);
   backend.subscribe(taskLogger(log));
+  const events = new TaskEventHub(backend, (error) =>
+    log.error({ err: error }, 'telling an event stream'),
+  );
+  const streamOptions: EventStreamOptions = {
+    clock,
+    ...EVENT_STREAM_DEFAULTS,
+    ...deps.eventStream,
+  };
+  const openStreams = new Set<EventStream>();
+  const endEventStreams = () => {
+    for (const stream of openStreams) stream.end();
+  };
   const housekeeping = new Housekeeping({
     backend,
     clock,
@@ -97,22 +129,58 @@ export function createProxy(
       lifecycle.beginShutdown();
       housekeeping.stop();
       await backend.stop(graceMs);
+      lifecycle.endWaits();
+      endEventStreams();
     })();
     return stopping;
   };
 
+  const policies = new TaskPolicies({
+    delivery: config.delivery,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    apiKey: config.apiKey,
+  });
+  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, policies);
+  const tasks = new TaskViews({
+    backend,
+    waitsOver: lifecycle.waitsOver,
+    totals,
+    clock,
+    concurrency,
+    longTaskThresholdMs: config.longTaskThresholdMs,
+  });
+  const callbacks =
+    config.delivery.callbacks &&
+    new Callbacks({
+      backend,
+      tasks,
+      clock,
+      log,
+      secret: config.delivery.callbacks.secret,
+      maxAttempts: config.delivery.callbacks.maxAttempts,
+      onSettled: (delivered) => {
+        if (delivered) totals.callbacksDelivered++;
+        else totals.callbacksFailed++;
+      },
+      ...(deps.callbackFirstRetryMs === undefined
+        ? {}
+        : { firstRetryMs: deps.callbackFirstRetryMs }),
+    });
   return {
     config,
     backend,
     lifecycle,
-    admission: new Admission(backend, lifecycle, totals, concurrency, clock),
-    tasks: new TaskViews({
-      backend,
-      totals,
-      clock,
-      concurrency,
-      longTaskThresholdMs: config.longTaskThresholdMs,
-    }),
+    admission,
+    tasks,
+    control: new TaskControl(backend, admission, tasks),
+    events,
+    openEventStream(reply) {
+      const stream = new EventStream(reply, streamOptions);
+      openStreams.add(stream);
+      stream.onClose(() => openStreams.delete(stream));
+      return stream;
+    },
+    endEventStreams,
     stats: new StatsReport({ config, backend, totals, clock, concurrency }),
     housekeeping,
     health: new HealthCheck(config.target.url, probe, backend, lifecycle),
@@ -121,14 +189,17 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
-      backend.start(forwardingProcessor(upstream));
+      backend.start(forwardingProcessor(upstream, clock));
       housekeeping.start();
+      await callbacks?.start();
       return recovery;
     },
     shutdown,
     close() {
       closing ??= (async () => {
         await shutdown(0);
+        await callbacks?.stop();
+        events.close();
         await backend.close();
         await Promise.all([upstream.close(), probe.close()]);
       })();

@@ -50,6 +50,24 @@ export class StatsReport {
         removed: totals.removed,
       },
       store: backend.kind,
+      delivery: {
+        retrying: counts.retrying,
+        retries: totals.retries,
+        shed: totals.shed,
+        rate_limit:
+          config.delivery.rateLimit === null
+            ? null
+            : {
+                max_rps: config.delivery.rateLimit.perSecond,
+                burst: config.delivery.rateLimit.burst,
+              },
+        tenants: counts.tenants.map((load) => ({
+          tenant: load.tenant,
+          queued: load.queued,
+          in_flight: load.inFlight,
+        })),
+        callbacks: { delivered: totals.callbacksDelivered, failed: totals.callbacksFailed },
+      },
       uptime_s: Math.round(now - this.#startedAt) / 1000,
       started_at: new Date(this.#startedAt).toISOString(),
       target: config.target.url,

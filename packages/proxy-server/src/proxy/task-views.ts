@@ -1,13 +1,15 @@
 import type { Task, TaskStatus, TaskSummary as WireSummary } from 'proxy-client/wire';
 import type { Clock } from '../clock.js';
 import type { TaskBackend } from '../engine/task-backend.js';
-import type { TaskSummary } from '../engine/task-record.js';
+import type { TaskRecord, TaskSummary } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Totals } from './totals.js';
 import { toWireSummary, toWireTask, type WireContext } from './wire-task.js';
 
 export interface TaskViewsOptions {
   backend: TaskBackend;
+  /** Aborts when waiting reads must end (shutdown). */
+  waitsOver: AbortSignal;
   totals: Totals;
   clock: Clock;
   concurrency: number;
@@ -31,7 +33,15 @@ export class TaskViews {
 
   async get(id: string): Promise<Task | undefined> {
     const task = await this.#options.backend.get(id);
-    return task && toWireTask(task, await this.#context([task]));
+    return task && this.toWire(task);
+  }
+
+  async toWire(task: TaskRecord): Promise<Task> {
+    return toWireTask(task, await this.#context([task]));
+  }
+
+  async summaryToWire(task: TaskSummary): Promise<WireSummary> {
+    return toWireSummary(task, await this.#context([task]));
   }
 
   /**
@@ -43,7 +53,10 @@ export class TaskViews {
     const stop = new AbortController();
     const timer = clock.setTimeout(() => stop.abort(new Error('wait over')), waitMs);
     const onClientGone = () => stop.abort(signal.reason);
+    const { waitsOver } = this.#options;
     signal.addEventListener('abort', onClientGone, { once: true });
+    waitsOver.addEventListener('abort', onClientGone, { once: true });
+    if (waitsOver.aborted) stop.abort(waitsOver.reason);
     try {
       const finished = await backend.waitForFinish(id, stop.signal);
       return finished && toWireTask(finished, await this.#context([finished]));
@@ -53,6 +66,7 @@ export class TaskViews {
     } finally {
       clock.clearTimeout(timer);
       signal.removeEventListener('abort', onClientGone);
+      waitsOver.removeEventListener('abort', onClientGone);
     }
   }
 

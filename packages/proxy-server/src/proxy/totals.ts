@@ -13,6 +13,10 @@ export class Totals {
   expired = 0;
   rejectedQueueFull = 0;
   removed = 0;
+  retries = 0;
+  shed = 0;
+  callbacksDelivered = 0;
+  callbacksFailed = 0;
   #processingMsTotal = 0;
   #processed = 0;
 
@@ -32,8 +36,13 @@ export class Totals {
       this.submitted++;
       return;
     }
+    if (event.type === 'retrying') {
+      this.retries++;
+      return;
+    }
     if (event.type !== 'finished') return;
     const { task } = event;
+    if (task.error?.code === 'shed') this.shed++;
     switch (task.status) {
       case 'completed':
         this.completed++;

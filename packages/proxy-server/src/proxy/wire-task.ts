@@ -22,21 +22,21 @@ export interface WireContext {
 
 /** The wire `Task`, built on read so the store keeps the compact form only. */
 export function toWireTask(task: TaskRecord, context: WireContext): Task {
-  return {
-    ...wireFieldsOf(task, context),
-    result: task.result === null ? null : toWireResult(task.result),
-  };
+  return wireTaskOf(task, task.result === null ? null : toWireResult(task.result), context);
 }
 
 /** The wire task as lists carry it: the result without its body. */
 export function toWireSummary(task: TaskSummary, context: WireContext): WireSummary {
-  return {
-    ...wireFieldsOf(task, context),
-    result: task.result === null ? null : toWireResultSummary(task.result),
-  };
+  const result = task.result === null ? null : toWireResultSummary(task.result);
+  return wireTaskOf(task, result, context);
 }
 
-function wireFieldsOf(task: TaskSummary, context: WireContext): Omit<Task, 'result'> {
+/** One object literal, not a spread of one into another: lists build a hundred at a time. */
+function wireTaskOf<Result>(
+  task: TaskSummary,
+  result: Result,
+  context: WireContext,
+): Omit<Task, 'result'> & { result: Result } {
   const { now } = context;
   const position = task.queuePosition;
   const queueEnd = task.startedAt ?? task.completedAt ?? now;
@@ -56,6 +56,7 @@ function wireFieldsOf(task: TaskSummary, context: WireContext): Omit<Task, 'resu
     started_at: task.startedAt === null ? null : new Date(task.startedAt).toISOString(),
     completed_at: task.completedAt === null ? null : new Date(task.completedAt).toISOString(),
     is_long_task: isLong,
+    result,
     error: task.error,
     queue_position: position,
     estimated_start_at:
@@ -65,8 +66,40 @@ function wireFieldsOf(task: TaskSummary, context: WireContext): Omit<Task, 'resu
     attempts: task.attempts,
     retry_of: task.retryOf,
     retried_as: task.retriedAs,
+    priority: task.priority,
+    tenant: task.tenant,
+    deadline_at: isoOrNull(task.deadlineAt),
+    next_attempt_at: isoOrNull(task.nextAttemptAt),
+    max_attempts: task.maxAttempts,
+    attempt_history:
+      task.attemptLog.length === 0
+        ? []
+        : task.attemptLog.map((attempt) => ({
+            attempt: attempt.attempt,
+            started_at: iso(attempt.startedAt),
+            finished_at: iso(attempt.finishedAt),
+            outcome: attempt.outcome,
+            status_code: attempt.statusCode,
+            error_code: attempt.errorCode,
+            retry_at: isoOrNull(attempt.retryAt),
+          })),
+    callback: task.callback && {
+      url: task.callback.url,
+      state: task.callback.state,
+      deliveries: task.callback.deliveries.map((delivery) => ({
+        attempt: delivery.attempt,
+        at: iso(delivery.at),
+        ok: delivery.ok,
+        status_code: delivery.statusCode,
+        error: delivery.error,
+      })),
+      next_at: isoOrNull(task.callback.nextAt),
+    },
   };
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 function toWireResultSummary(result: ResultSummary): TaskResultSummary {
   return {

@@ -20,7 +20,32 @@ const ENDPOINTS: ServiceInfo['endpoints'] = [
     path: '/task/:id',
     description: 'one task; ?wait=N holds the answer up to N s until it finishes',
   },
+  {
+    method: 'GET',
+    path: '/task/:id/result',
+    description: "the target's answer replayed as sent; ?wait=N waits for it",
+  },
+  {
+    method: 'GET',
+    path: '/task/:id/events',
+    description: 'Server-Sent Events: the task, then each status change until it finishes',
+  },
+  {
+    method: 'DELETE',
+    path: '/task/:id',
+    description: 'cancel: a pending or processing task ends cancelled',
+  },
+  {
+    method: 'POST',
+    path: '/task/:id/retry',
+    description: 'run a finished task again as a new task',
+  },
   { method: 'GET', path: '/tasks', description: 'tasks, newest first; ?status=&limit=&offset=' },
+  {
+    method: 'GET',
+    path: '/events',
+    description: "Server-Sent Events of every task's transitions; ?status=",
+  },
   {
     method: 'DELETE',
     path: '/tasks/cleanup',

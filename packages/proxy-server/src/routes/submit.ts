@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { SubmitBody } from 'proxy-client/wire';
 import { ProxyHttpError, sendError } from '../errors.js';
-import { errorResponses, submitBodySchema } from '../schemas/wire-schemas.js';
+import { errorResponses, submitBodySchema, taskBodySchema } from '../schemas/wire-schemas.js';
 import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
+import { answerSubmission } from './submit-answer.js';
+import { idempotencyKeyOf, preferencesOf } from './submit-headers.js';
 
 /**
  * `ANY /api/*`: admits the request as a task and answers 202 at once. Bodies of any content type
@@ -27,7 +28,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
   app.all<{ Body: Buffer[] | null }>(
     '/api/*',
     {
-      schema: { response: { 202: submitBodySchema, ...errorResponses } },
+      schema: { response: { 200: taskBodySchema, 202: submitBodySchema, ...errorResponses } },
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
         if (staysUnderApi(originForm(request.url))) return done();
@@ -35,34 +36,17 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
+      const { headers } = request;
+      const preferences = preferencesOf(headers.prefer);
       const submitted = await app.proxy.admission.submit({
         method: request.method,
         path: originForm(request.url),
         rawHeaders: request.raw.rawHeaders,
         body: request.body ?? null,
+        idempotencyKey: idempotencyKeyOf(headers['idempotency-key'], app.proxy.config.apiKey),
+        headers,
       });
-      if (!submitted.ok) {
-        if (submitted.reason === 'shutting_down') return sendError(reply, 'shutting_down');
-        if (submitted.reason === 'idempotency_conflict') {
-          return sendError(reply, 'idempotency_key_reused');
-        }
-        const retryAfter = String(submitted.retryAfterS);
-        return sendError(
-          reply,
-          'queue_full',
-          `The queue is full (${app.proxy.config.maxQueueSize} tasks); retry in about ${retryAfter} s`,
-          { 'retry-after': retryAfter },
-        );
-      }
-      const statusUrl = `/task/${submitted.taskId}`;
-      const answer: SubmitBody = {
-        success: true,
-        task_id: submitted.taskId,
-        status: 'pending',
-        message: 'Task created',
-        data: { task_id: submitted.taskId, status_url: statusUrl },
-      };
-      return reply.code(202).header('location', statusUrl).send(answer);
+      return answerSubmission(app, reply, submitted, preferences);
     },
   );
 }

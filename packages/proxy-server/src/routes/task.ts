@@ -7,6 +7,7 @@ import {
   taskParamsSchema,
   taskQuerySchema,
 } from '../schemas/wire-schemas.js';
+import { clientGone } from './client-gone.js';
 
 interface TaskRoute {
   Params: { id: string };
@@ -46,11 +47,4 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       return { success: true, data: task };
     },
   );
-}
-
-/** Aborts when the client closes the connection before the answer is sent. */
-function clientGone(response: NodeJS.EventEmitter): AbortSignal {
-  const gone = new AbortController();
-  response.once('close', () => gone.abort(new Error('the client went away')));
-  return gone.signal;
 }

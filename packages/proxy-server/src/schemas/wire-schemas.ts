@@ -1,6 +1,7 @@
 import {
   ERROR_CODES,
   MAX_WAIT_SECONDS,
+  PRIORITIES,
   STORE_KINDS,
   TASK_ERROR_CODES,
   TASK_STATUSES,
@@ -60,6 +61,13 @@ const taskFields = (result: object) =>
       'attempts',
       'retry_of',
       'retried_as',
+      'priority',
+      'tenant',
+      'deadline_at',
+      'next_attempt_at',
+      'max_attempts',
+      'attempt_history',
+      'callback',
     ],
     properties: {
       task_id: string,
@@ -86,6 +94,58 @@ const taskFields = (result: object) =>
       attempts: { type: 'integer' },
       retry_of: nullableString,
       retried_as: nullableString,
+      priority: { type: 'string', enum: [...PRIORITIES] },
+      tenant: nullableString,
+      deadline_at: nullableString,
+      next_attempt_at: nullableString,
+      max_attempts: { type: 'integer' },
+      attempt_history: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'attempt',
+            'started_at',
+            'finished_at',
+            'outcome',
+            'status_code',
+            'error_code',
+            'retry_at',
+          ],
+          properties: {
+            attempt: { type: 'integer' },
+            started_at: string,
+            finished_at: string,
+            outcome: status,
+            status_code: { type: ['integer', 'null'] },
+            error_code: { type: ['string', 'null'] },
+            retry_at: nullableString,
+          },
+        },
+      },
+      callback: {
+        type: ['object', 'null'],
+        required: ['url', 'state', 'deliveries', 'next_at'],
+        properties: {
+          url: string,
+          state: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+          deliveries: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['attempt', 'at', 'ok', 'status_code', 'error'],
+              properties: {
+                attempt: { type: 'integer' },
+                at: string,
+                ok: { type: 'boolean' },
+                status_code: { type: ['integer', 'null'] },
+                error: nullableString,
+              },
+            },
+          },
+          next_at: nullableString,
+        },
+      },
     },
   }) as const;
 
@@ -134,7 +194,7 @@ export const submitBodySchema = {
   properties: {
     success,
     task_id: string,
-    status: string,
+    status,
     message: string,
     data: {
       type: 'object',
@@ -161,6 +221,7 @@ export const statsBodySchema = dataBody({
     'avg_processing_ms',
     'totals',
     'store',
+    'delivery',
     'uptime_s',
     'started_at',
     'target',
@@ -205,6 +266,33 @@ export const statsBodySchema = dataBody({
       },
     },
     store: storeKind,
+    delivery: {
+      type: 'object',
+      required: ['retrying', 'retries', 'shed', 'rate_limit', 'tenants', 'callbacks'],
+      properties: {
+        retrying: count,
+        retries: count,
+        shed: count,
+        rate_limit: {
+          type: ['object', 'null'],
+          required: ['max_rps', 'burst'],
+          properties: { max_rps: { type: 'number' }, burst: count },
+        },
+        tenants: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['tenant', 'queued', 'in_flight'],
+            properties: { tenant: string, queued: count, in_flight: count },
+          },
+        },
+        callbacks: {
+          type: 'object',
+          required: ['delivered', 'failed'],
+          properties: { delivered: count, failed: count },
+        },
+      },
+    },
     uptime_s: { type: 'number' },
     started_at: string,
     target: string,
@@ -296,6 +384,18 @@ export const cleanupQuerySchema = {
       minimum: 0,
       maximum: MAX_CLEANUP_AGE_HOURS,
       default: DEFAULT_CLEANUP_AGE_HOURS,
+    },
+  },
+} as const;
+
+/** `?status=a,b`: a comma-separated list of task statuses. */
+export const eventsQuerySchema = {
+  type: 'object',
+  properties: {
+    status: {
+      type: 'string',
+      maxLength: 200,
+      pattern: `^(${TASK_STATUSES.join('|')})(,(${TASK_STATUSES.join('|')}))*$`,
     },
   },
 } as const;

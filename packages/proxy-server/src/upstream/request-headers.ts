@@ -1,6 +1,7 @@
 /**
- * Headers that describe one connection rather than the message, plus those the upstream client
- * sets itself (host, content-length) or cannot send (expect): none of them is forwarded.
+ * Headers that describe one connection rather than the message, those the upstream client sets
+ * itself (host, content-length) or cannot send (expect), and those that speak to the proxy
+ * (Idempotency-Key, Prefer, and every X-Proxy-* header): none of them is forwarded.
  */
 const NOT_FORWARDED = new Set([
   'connection',
@@ -15,7 +16,10 @@ const NOT_FORWARDED = new Set([
   'host',
   'content-length',
   'expect',
+  'idempotency-key',
+  'prefer',
 ]);
+const TO_THE_PROXY = 'x-proxy-';
 
 /**
  * The end-to-end headers of a request's raw headers (`[name, value, ...]`), keeping their case,
@@ -40,7 +44,7 @@ export function forwardedHeaders(
     const value = rawHeaders[i + 1];
     if (name === undefined || value === undefined) continue;
     const lower = name.toLowerCase();
-    if (NOT_FORWARDED.has(lower) || named?.has(lower)) continue;
+    if (NOT_FORWARDED.has(lower) || named?.has(lower) || lower.startsWith(TO_THE_PROXY)) continue;
     if (dropAuthorization && lower === 'authorization') continue;
     out.push(name, value);
   }

@@ -3,8 +3,11 @@ import { taskError } from './error-codes.js';
 import { storedBodyOf } from './result-body.js';
 import type { UpstreamOutcome } from './upstream-call.js';
 
-/** 2xx completes the task; any other answer fails it with the answer kept; no answer fails it. */
-export function taskOutcomeOf(outcome: UpstreamOutcome): TaskOutcome {
+/**
+ * 2xx completes the task; any other answer fails it with the answer kept (and the wait its
+ * Retry-After asks for, as of `now`); no answer fails it.
+ */
+export function taskOutcomeOf(outcome: UpstreamOutcome, now: number): TaskOutcome {
   if (!outcome.ok) return { status: 'failed', result: null, error: outcome.error };
   const result = {
     statusCode: outcome.statusCode,
@@ -19,5 +22,19 @@ export function taskOutcomeOf(outcome: UpstreamOutcome): TaskOutcome {
     status: 'failed',
     result,
     error: taskError('upstream_status', `status ${outcome.statusCode}`),
+    retryAfterMs: retryAfterMsOf(outcome.headers['retry-after'], now),
   };
+}
+
+/** The longest Retry-After taken as it is: a target asking for more is asking for a day off. */
+const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+/**
+ * `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110); null when absent or unreadable.
+ */
+export function retryAfterMsOf(header: string | string[] | undefined, now: number): number | null {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!value) return null;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : null;
 }

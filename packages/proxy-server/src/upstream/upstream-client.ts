@@ -71,12 +71,18 @@ export class UpstreamClient {
 
   /**
    * Makes the call; never rejects: a failure is an outcome with the task error. An abort of
-   * `signal` (shutdown) ends the call with `interrupted`.
+   * `signal` (shutdown, cancel) ends the call with `interrupted`. `timeoutMs` replaces the
+   * configured timeout for this call (a task's own, already capped by it).
    */
-  send(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamOutcome> {
+  send(
+    request: UpstreamRequest,
+    signal: AbortSignal,
+    timeoutMs: number | null = null,
+  ): Promise<UpstreamOutcome> {
+    const limits = timeoutMs === null ? this.#limits : { ...this.#limits, timeoutMs };
     return new Promise((resolve) => {
       const onAbort = () => call.stop('interrupted');
-      const call = new UpstreamCall(this.#limits, (outcome) => {
+      const call = new UpstreamCall(limits, (outcome) => {
         signal.removeEventListener('abort', onAbort);
         resolve(outcome);
       });

@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bytesOf, unpackHeaders } from '../../src/engine/stored-request.js';
-import type { TaskBackend, TaskEvent } from '../../src/index.js';
-import { isStoreUnavailableError } from '../../src/index.js';
+import {
+  DEFAULT_POLICY,
+  isStoreUnavailableError,
+  type RetryDecision,
+  retryPolicy,
+  type TaskBackend,
+  type TaskEvent,
+  type TaskOutcome,
+  type TaskPolicy,
+} from '../../src/index.js';
 import {
   admitMany,
   binaryResult,
@@ -14,6 +22,11 @@ import {
 export interface BackendSettings {
   concurrency: number;
   maxQueueSize: number;
+  maxTasks: number | null;
+  retry?: RetryDecision;
+  rateLimit?: { perSecond: number; burst: number } | null;
+  tenantMaxInFlight?: number | null;
+  tenantMaxQueued?: number | null;
   longTaskThresholdMs: number;
   requeueInterrupted: boolean;
 }
@@ -41,6 +54,7 @@ export interface BackendFixture {
 const DEFAULTS: BackendSettings = {
   concurrency: 2,
   maxQueueSize: 100,
+  maxTasks: null,
   longTaskThresholdMs: 60_000,
   requeueInterrupted: false,
 };
@@ -449,6 +463,311 @@ export function describeBackendConformance(
         });
         expect(await backend.removeFinished(t0 + 1_000)).toBe(1);
         expect((await backend.list({ limit: 10, offset: 0 })).total).toBe(2);
+      });
+    });
+
+    describe('delivery policy', () => {
+      const policy = (overrides: Partial<TaskPolicy>): TaskPolicy => ({
+        ...DEFAULT_POLICY,
+        ...overrides,
+      });
+      const admitWith = async (
+        backend: TaskBackend,
+        overrides: Partial<TaskPolicy>,
+        label?: string,
+      ) => {
+        const task = newTask(fixture.clock.now(), label, { policy: policy(overrides) });
+        const answer = await backend.admit(task);
+        if (!answer.ok) throw new Error(`refused: ${answer.reason}`);
+        return task.id;
+      };
+      const failure = (statusCode: number, retryAfterMs: number | null = null): TaskOutcome => ({
+        ...completed('busy', statusCode),
+        retryAfterMs,
+      });
+      const reset: TaskOutcome = {
+        status: 'failed',
+        result: null,
+        error: { code: 'upstream_reset', message: 'reset' },
+      };
+
+      it('retries what it is told to, after Retry-After or a backoff, and keeps every attempt', async () => {
+        const retry = retryPolicy({
+          retryOn: { statuses: new Set([503]), errors: new Set(['upstream_reset']) },
+          minDelayMs: 100,
+          maxDelayMs: 1_000,
+          random: () => 0.75,
+        });
+        const { backend, processor } = await started({ concurrency: 1, retry });
+        const seen: string[] = [];
+        backend.subscribe((event) => {
+          if (event.type !== 'removed') seen.push(event.type);
+        });
+        const t0 = fixture.clock.now();
+        const id = await admitWith(backend, { maxAttempts: 3 });
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(id, failure(503, 2_000));
+        await vi.waitFor(async () =>
+          expect(await backend.get(id)).toMatchObject({
+            status: 'pending',
+            attempts: 1,
+            nextAttemptAt: t0 + 2_000,
+            queuePosition: null,
+          }),
+        );
+        expect((await backend.counts()).retrying).toBe(1);
+        fixture.clock.advance(1_999);
+        expect(processor.running.size).toBe(0);
+        fixture.clock.advance(1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        expect(processor.jobs.at(-1)?.attempt).toBe(2);
+        processor.complete(id, reset);
+        // Backoff for the second attempt: up to min(1000, 100 × 2), 0.75 of it.
+        await vi.waitFor(async () =>
+          expect((await backend.get(id))?.nextAttemptAt).toBe(t0 + 2_000 + 150),
+        );
+        fixture.clock.advance(150);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(id, completed('third time'));
+        await vi.waitFor(async () => expect((await backend.get(id))?.status).toBe('completed'));
+        const task = await backend.get(id);
+        expect(task).toMatchObject({
+          attempts: 3,
+          result: { body: 'third time' },
+          nextAttemptAt: null,
+        });
+        expect(
+          task?.attemptLog.map((attempt) => [
+            attempt.attempt,
+            attempt.outcome,
+            attempt.statusCode,
+            attempt.errorCode,
+            attempt.retryAt,
+          ]),
+        ).toEqual([
+          [1, 'failed', 503, 'upstream_status', t0 + 2_000],
+          [2, 'failed', null, 'upstream_reset', t0 + 2_150],
+          [3, 'completed', 200, null, null],
+        ]);
+        expect(seen.filter((type) => type === 'retrying')).toHaveLength(2);
+      });
+
+      it('stops retrying after the last attempt, and never retries what it was not told to', async () => {
+        const retry = retryPolicy({
+          retryOn: { statuses: new Set([503]), errors: new Set() },
+          minDelayMs: 10,
+          maxDelayMs: 10,
+          random: () => 0,
+        });
+        const { backend, processor } = await started({ concurrency: 2, retry });
+        const twice = await admitWith(backend, { maxAttempts: 2 });
+        const other = await admitWith(backend, { maxAttempts: 5 });
+        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        processor.complete(other, failure(500));
+        processor.complete(twice, failure(503));
+        await vi.waitFor(async () => expect((await backend.get(other))?.status).toBe('failed'));
+        fixture.clock.advance(10);
+        await vi.waitFor(() => expect(processor.running.has(twice)).toBe(true));
+        processor.complete(twice, failure(503));
+        await vi.waitFor(async () =>
+          expect(await backend.get(twice)).toMatchObject({ status: 'failed', attempts: 2 }),
+        );
+        expect((await backend.get(other))?.attempts).toBe(1);
+      });
+
+      it('expires a queued task at its deadline, never one that started in time', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const now = fixture.clock.now();
+        const first = await admitWith(backend, { deadlineAt: now + 1_000 });
+        const late = await admitWith(backend, { deadlineAt: now + 1_000 });
+        await vi.waitFor(() => expect(processor.running.has(first)).toBe(true));
+        fixture.clock.advance(1_000);
+        await vi.waitFor(async () =>
+          expect(await backend.get(late)).toMatchObject({
+            status: 'expired',
+            startedAt: null,
+            error: { code: 'expired' },
+          }),
+        );
+        expect((await backend.get(first))?.status).toBe('processing');
+        processor.complete(first);
+        await vi.waitFor(async () => expect((await backend.get(first))?.status).toBe('completed'));
+        expect(processor.startedIds()).toEqual([first]);
+        expect((await backend.counts()).expired).toBe(1);
+      });
+
+      it('serves high before normal before low, FIFO within a level, and says so in positions', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const blocker = await admitWith(backend, {});
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const low = await admitWith(backend, { priority: 'low' });
+        const normal = await admitWith(backend, { priority: 'normal' });
+        const high = await admitWith(backend, { priority: 'high' });
+        const normal2 = await admitWith(backend, { priority: 'normal' });
+        const positions = await Promise.all(
+          [high, normal, normal2, low].map(async (id) => (await backend.get(id))?.queuePosition),
+        );
+        expect(positions).toEqual([1, 2, 3, 4]);
+        processor.autoOutcome = completed('x');
+        processor.complete(blocker);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(5));
+        expect(processor.startedIds()).toEqual([blocker, high, normal, normal2, low]);
+      });
+
+      it('sheds the newest task of the lowest level for a higher one when the queue is full', async () => {
+        const { backend, processor } = await started({ concurrency: 1, maxQueueSize: 2 });
+        await admitWith(backend, {});
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const lowA = await admitWith(backend, { priority: 'low' });
+        const lowB = await admitWith(backend, { priority: 'low' });
+        const high = await admitWith(backend, { priority: 'high' });
+        expect(await backend.get(lowB)).toMatchObject({
+          status: 'failed',
+          error: { code: 'shed' },
+        });
+        const normal = await admitWith(backend, { priority: 'normal' });
+        expect(await backend.get(lowA)).toMatchObject({
+          status: 'failed',
+          error: { code: 'shed' },
+        });
+        expect(
+          await backend.admit(
+            newTask(fixture.clock.now(), 'low', { policy: policy({ priority: 'low' }) }),
+          ),
+        ).toMatchObject({
+          ok: false,
+          reason: 'queue_full',
+        });
+        expect(
+          await backend.admit(
+            newTask(fixture.clock.now(), 'n', { policy: policy({ priority: 'normal' }) }),
+          ),
+        ).toMatchObject({
+          ok: false,
+          reason: 'queue_full',
+        });
+        expect((await backend.get(high))?.queuePosition).toBe(1);
+        expect((await backend.get(normal))?.queuePosition).toBe(2);
+      });
+
+      it('serves tenants in turn, so one tenant’s burst does not starve another', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const a = [];
+        for (let n = 0; n < 5; n++) a.push(await admitWith(backend, { tenant: 'A' }, `a${n}`));
+        const b = [
+          await admitWith(backend, { tenant: 'B' }, 'b0'),
+          await admitWith(backend, { tenant: 'B' }, 'b1'),
+        ];
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        // A's first started before B arrived; from then on the two take turns.
+        expect((await backend.get(b[0] as string))?.queuePosition).toBe(2);
+        expect((await backend.get(b[1] as string))?.queuePosition).toBe(4);
+        expect((await backend.get(a[4] as string))?.queuePosition).toBe(6);
+        processor.autoOutcome = completed('x');
+        processor.complete(a[0] as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(7));
+        expect(processor.startedIds()).toEqual([a[0], a[1], b[0], a[2], b[1], a[3], a[4]]);
+        const counts = await backend.counts();
+        expect(counts.tenants).toEqual([]);
+      });
+
+      it('caps one tenant’s calls in flight and queued tasks without touching the others', async () => {
+        const { backend, processor } = await started({
+          concurrency: 3,
+          tenantMaxInFlight: 1,
+          tenantMaxQueued: 2,
+        });
+        const a1 = await admitWith(backend, { tenant: 'A' });
+        await admitWith(backend, { tenant: 'A' });
+        await admitWith(backend, { tenant: 'A' });
+        expect(
+          await backend.admit(
+            newTask(fixture.clock.now(), 'a', { policy: policy({ tenant: 'A' }) }),
+          ),
+        ).toMatchObject({
+          ok: false,
+          reason: 'tenant_queue_full',
+          queued: 2,
+        });
+        const b1 = await admitWith(backend, { tenant: 'B' });
+        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        expect([...processor.running.keys()].sort()).toEqual([a1, b1].sort());
+        expect((await backend.counts()).tenants).toEqual([
+          { tenant: 'A', queued: 2, inFlight: 1 },
+          { tenant: 'B', queued: 0, inFlight: 1 },
+        ]);
+        processor.complete(a1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+      });
+
+      it('starts no more calls a second than the rate limit allows', async () => {
+        const { backend, processor } = await started({
+          concurrency: 10,
+          rateLimit: { perSecond: 2, burst: 1 },
+        });
+        processor.autoOutcome = completed('x');
+        await admitMany(backend, fixture.clock.now(), 5);
+        await vi.waitFor(() => expect(processor.jobs).toHaveLength(1));
+        fixture.clock.advance(499);
+        expect(processor.jobs).toHaveLength(1);
+        fixture.clock.advance(1);
+        await vi.waitFor(() => expect(processor.jobs).toHaveLength(2));
+        fixture.clock.advance(1_500);
+        await vi.waitFor(() => expect(processor.jobs).toHaveLength(5));
+      });
+
+      it('keeps a callback’s state with the task, and lists those still to deliver', async () => {
+        const { backend } = await backendWith();
+        const id = await admitWith(backend, { callbackUrl: 'https://hooks.example/done' });
+        expect((await backend.get(id))?.callback).toEqual({
+          url: 'https://hooks.example/done',
+          state: 'pending',
+          deliveries: [],
+          nextAt: null,
+        });
+        const failedOnce = {
+          url: 'https://hooks.example/done',
+          state: 'pending' as const,
+          deliveries: [{ attempt: 1, at: 5, ok: false, statusCode: 500, error: null }],
+          nextAt: 1_000,
+        };
+        expect(await backend.setCallback(id, failedOnce)).toBe(true);
+        expect((await backend.get(id))?.callback).toEqual(failedOnce);
+        expect(await backend.pendingCallbacks()).toEqual(
+          fixture.durable ? [{ id, callback: failedOnce }] : [],
+        );
+        await backend.setCallback(id, { ...failedOnce, state: 'delivered', nextAt: null });
+        expect(await backend.pendingCallbacks()).toEqual([]);
+        expect(await backend.setCallback('00000000-0000-4000-8000-ffffffffffff', failedOnce)).toBe(
+          false,
+        );
+      });
+    });
+
+    describe('a cap on tasks held', () => {
+      it('removes the oldest finished tasks to make room, and refuses when none is finished', async () => {
+        const { backend, processor } = await started({ concurrency: 1, maxTasks: 3 });
+        const [first, second] = await admitMany(backend, fixture.clock.now(), 2);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        processor.complete(first as string);
+        await vi.waitFor(() => expect(processor.running.has(second as string)).toBe(true));
+        fixture.clock.advance(10);
+        processor.complete(second as string);
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(2));
+        const [third, fourth] = await admitMany(backend, fixture.clock.now(), 2);
+        expect(await backend.get(first as string)).toBeUndefined();
+        expect(await backend.get(second as string)).toBeDefined();
+        expect((await backend.counts()).total).toBe(3);
+        const [fifth] = await admitMany(backend, fixture.clock.now(), 1);
+        expect(await backend.get(second as string)).toBeUndefined();
+        expect((await backend.counts()).total).toBe(3);
+        expect(await backend.admit(newTask(fixture.clock.now()))).toMatchObject({
+          ok: false,
+          reason: 'queue_full',
+        });
+        expect((await backend.list({ limit: 10, offset: 0 })).tasks.map((task) => task.id)).toEqual(
+          [fifth, fourth, third],
+        );
       });
     });
 

@@ -1,6 +1,10 @@
+import type { StartedRow } from '../../src/engine/local/task-repository.js';
 import { binaryStringOf, packHeaders } from '../../src/engine/stored-request.js';
 import type { ListQuery } from '../../src/engine/task-backend.js';
+import { DEFAULT_POLICY } from '../../src/engine/task-record.js';
 import type {
+  AttemptRecord,
+  CallbackState,
   Clock,
   NewTask,
   OpenedRepository,
@@ -105,9 +109,22 @@ export class FaultyRepository implements TaskRepository {
     return this.#inner.findByIdempotencyKey(key);
   }
 
-  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } | undefined {
+  start(id: string, startedAt: number): StartedRow | undefined {
     this.#maybeFail('start');
     return this.#inner.start(id, startedAt);
+  }
+
+  retry(id: string, attempt: AttemptRecord, runAt: number, order: number): SummaryRow | undefined {
+    this.#maybeFail('finish');
+    return this.#inner.retry(id, attempt, runAt, order);
+  }
+
+  setCallback(id: string, callback: CallbackState): boolean {
+    return this.#inner.setCallback(id, callback);
+  }
+
+  pendingCallbacks(): { id: string; callback: CallbackState }[] {
+    return this.#inner.pendingCallbacks();
   }
 
   finish(
@@ -147,6 +164,11 @@ export class FaultyRepository implements TaskRepository {
   removeFinished(completedBefore: number): number {
     this.#maybeFail('removeFinished');
     return this.#inner.removeFinished(completedBefore);
+  }
+
+  removeOldestFinished(count: number): number {
+    this.#maybeFail('removeFinished');
+    return this.#inner.removeOldestFinished(count);
   }
 
   commit(): void {
@@ -242,7 +264,7 @@ let counter = 0;
 export function newTask(
   createdAt: number,
   label = `t${++counter}`,
-  extra: Partial<Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf'>> = {},
+  extra: Partial<Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf' | 'policy'>> = {},
 ): NewTask {
   const suffix = String(++counter).padStart(12, '0');
   return {
@@ -257,6 +279,7 @@ export function newTask(
     idempotencyKey: null,
     requestHash: null,
     retryOf: null,
+    policy: DEFAULT_POLICY,
     ...extra,
   };
 }

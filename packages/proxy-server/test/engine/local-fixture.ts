@@ -35,6 +35,11 @@ export async function localFixture(kind: 'memory' | 'sqlite'): Promise<BackendFi
       const backend = new LocalBackend(repository, {
         concurrency: settings?.concurrency ?? 2,
         maxQueueSize: settings?.maxQueueSize ?? 100,
+        maxTasks: settings?.maxTasks ?? null,
+        retry: settings?.retry,
+        rateLimit: settings?.rateLimit ?? null,
+        tenantMaxInFlight: settings?.tenantMaxInFlight ?? null,
+        tenantMaxQueued: settings?.tenantMaxQueued ?? null,
         longTaskThresholdMs: settings?.longTaskThresholdMs ?? 60_000,
         requeueInterrupted: settings?.requeueInterrupted ?? false,
         clock,

@@ -36,7 +36,7 @@ describe('the SQLite schema and its migrations', () => {
     const { db, path } = await database();
     migrate(db, MIGRATIONS);
     db.prepare(
-      "INSERT INTO tasks (seq, id, status, status_order, method, path, request_headers, created_at) VALUES (1, 'a', 'completed', 1, 'GET', '/api/x', x'', 5)",
+      "INSERT INTO tasks (seq, queue_order, id, status, status_order, method, path, request_headers, created_at) VALUES (1, 1, 'a', 'completed', 1, 'GET', '/api/x', x'', 5)",
     ).run();
     const next = [...MIGRATIONS, 'ALTER TABLE tasks ADD COLUMN note TEXT'];
     checkOwnership(db, path, next.length);

@@ -2,6 +2,7 @@ import { isTerminalStatus } from 'proxy-client/wire';
 import { type Clock, systemClock, type Timer } from '../../clock.js';
 import { taskError } from '../../upstream/error-codes.js';
 import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
+import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import { storeUnavailable } from '../store-unavailable.js';
 import type {
   AdmitResult,
@@ -19,16 +20,36 @@ import type {
   TaskProcessor,
   TransitionEvent,
 } from '../task-backend.js';
-import type { NewTask, TaskOutcome, TaskRecord, TaskRequest, TaskSummary } from '../task-record.js';
+import type {
+  AttemptRecord,
+  CallbackState,
+  NewTask,
+  TaskOutcome,
+  TaskRecord,
+  TaskRequest,
+  TaskSummary,
+} from '../task-record.js';
 import { EventWindow } from './event-window.js';
-import { type InLine, PendingLine } from './pending-line.js';
-import type { SummaryRow, TaskRepository, TaskRow } from './task-repository.js';
+import { RateLimiter } from './rate-limiter.js';
+import { type QueueEntry, TaskScheduler } from './scheduler.js';
+import type {
+  QueuedRow,
+  StartedRow,
+  SummaryRow,
+  TaskRepository,
+  TaskRow,
+} from './task-repository.js';
 
 export interface LocalBackendOptions {
   /** Most upstream calls in flight at once. */
   concurrency: number;
   /** Most tasks waiting in line; one more is refused. */
   maxQueueSize: number;
+  /**
+   * Most tasks held, whatever their status: admitting one more first removes the oldest
+   * finished tasks, and is refused when none is finished. Null: no cap.
+   */
+  maxTasks?: number | null;
   /** Processing time after which a task counts as long. */
   longTaskThresholdMs: number;
   /**
@@ -41,11 +62,22 @@ export interface LocalBackendOptions {
   onError?: (error: unknown, doing: string) => void;
   /** Events kept for subscribers resuming after one they saw. @default 10000 */
   eventWindow?: number;
+  /** Whether and when a failed call is tried again; never by default. */
+  retry?: RetryDecision;
+  /** Most calls started per second, `burst` at once after a quiet spell; null: no limit. */
+  rateLimit?: { perSecond: number; burst: number } | null;
+  /** Most calls in flight for one tenant (fair sharing); null: no cap. */
+  tenantMaxInFlight?: number | null;
+  /** Most tasks queued for one tenant; one more is refused for that tenant only. */
+  tenantMaxQueued?: number | null;
 }
 
 /** A task whose upstream call is in flight. */
 interface Running {
   readonly id: string;
+  readonly entry: QueueEntry;
+  readonly attempt: number;
+  readonly maxAttempts: number;
   readonly startedAt: number;
   readonly controller: AbortController;
   /** Set when the backend aborted the call for a shutdown. */
@@ -78,6 +110,8 @@ const LEFT_BY_DEAD_PROCESS: TaskOutcome = {
   error: taskError('interrupted', 'the proxy stopped while the call was in flight'),
 };
 const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
+const EXPIRED: TaskOutcome = { status: 'expired', result: null, error: taskError('expired') };
+const SHED: TaskOutcome = { status: 'failed', result: null, error: taskError('shed') };
 const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
 
 /**
@@ -95,7 +129,11 @@ export class LocalBackend implements TaskBackend {
   readonly #repo: TaskRepository;
   readonly #options: LocalBackendOptions;
   readonly #clock: Clock;
-  readonly #line = new PendingLine();
+  readonly #queue: TaskScheduler;
+  readonly #limiter: RateLimiter | null;
+  readonly #retryDecision: RetryDecision;
+  #wakeTimer: Timer | null = null;
+  #wakeDue: number | null = null;
   /** In start order, so the first is the oldest. */
   readonly #running = new Map<string, Running>();
   readonly #waiters = new FinishWaiters();
@@ -120,6 +158,10 @@ export class LocalBackend implements TaskBackend {
     this.#repo = repository;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#queue = new TaskScheduler(options.tenantMaxInFlight ?? null);
+    const rate = options.rateLimit ?? null;
+    this.#limiter = rate && new RateLimiter(rate.perSecond, rate.burst, this.#clock.now());
+    this.#retryDecision = options.retry ?? NEVER_RETRY;
     this.#events = new EventWindow(
       options.eventWindow ?? 10_000,
       this.#clock.now(),
@@ -131,7 +173,7 @@ export class LocalBackend implements TaskBackend {
     const opened = this.#repo.open();
     this.#nextSeq = opened.nextSeq;
     const now = this.#clock.now();
-    const requeued: InLine[] = [];
+    const requeued: QueuedRow[] = [];
     for (const task of opened.processing) {
       if (this.#repo.durable && this.#options.requeueInterrupted) {
         this.#repo.requeue(task.id);
@@ -141,8 +183,10 @@ export class LocalBackend implements TaskBackend {
       }
     }
     this.#repo.commit();
-    for (const task of opened.pending) this.#line.push(task.id, task.seq);
-    for (const task of requeued) this.#line.restore(task);
+    for (const task of [...opened.pending, ...requeued]) {
+      if (task.nextAttemptAt !== null) this.#queue.addDelayed(entryOf(task), task.nextAttemptAt);
+      else this.#queue.add(entryOf(task), task.deadlineAt);
+    }
     return {
       pending: opened.pending.length,
       requeued: requeued.length,
@@ -162,10 +206,23 @@ export class LocalBackend implements TaskBackend {
       return Promise.reject(this.#unavailable('reading an idempotency key', error));
     }
     if (known) return this.#answerKnown(known, task);
-    const queued = this.#line.size + this.#admitting;
-    if (queued >= this.#options.maxQueueSize) {
-      return Promise.resolve({ ok: false, reason: 'queue_full', queued });
+    const { policy } = task;
+    const tenant = policy.tenant ?? '';
+    const tenantCap = this.#options.tenantMaxQueued ?? null;
+    const tenantQueued = this.#queue.tenantQueued(tenant);
+    if (tenantCap !== null && tenantQueued >= tenantCap) {
+      return Promise.resolve({ ok: false, reason: 'tenant_queue_full', queued: tenantQueued });
     }
+    const queued = this.#queue.size + this.#admitting;
+    let room: boolean;
+    try {
+      room =
+        (queued < this.#options.maxQueueSize || this.#shedBelow(policy.priority)) &&
+        this.#makeRoom();
+    } catch (error) {
+      return Promise.reject(this.#unavailable('making room for a task', error));
+    }
+    if (!room) return Promise.resolve({ ok: false, reason: 'queue_full', queued });
     const seq = this.#nextSeq++;
     try {
       this.#repo.insert(seq, task);
@@ -177,7 +234,10 @@ export class LocalBackend implements TaskBackend {
       this.#afterCommit({
         committed: () => {
           this.#admitting--;
-          this.#line.push(task.id, seq);
+          this.#queue.add(
+            { id: task.id, order: seq, priority: policy.priority, tenant },
+            policy.deadlineAt,
+          );
           this.#emit('created', createdSummary(task, seq));
           resolve({ ok: true, taskId: task.id, existing: false });
           this.#pump();
@@ -188,6 +248,43 @@ export class LocalBackend implements TaskBackend {
         },
       });
     });
+  }
+
+  /**
+   * A full queue makes room for a task of `priority` by dropping the newest task of the lowest
+   * level below it (it ends failed, `shed`); false when there is none to drop.
+   */
+  #shedBelow(priority: TaskRecord['priority']): boolean {
+    const victim = this.#queue.newestBelow(priority);
+    if (!victim) return false;
+    this.#queue.remove(victim);
+    const row = this.#repo.finish(victim.id, SHED, this.#clock.now(), false);
+    if (row) {
+      this.#afterCommit({
+        committed: () => this.#finished(victim.id, row),
+        failed: () => this.#queue.add(victim),
+      });
+    }
+    return true;
+  }
+
+  /**
+   * Under `maxTasks`, removes as many of the oldest finished tasks as one more task needs;
+   * false when too few were finished to make room.
+   */
+  #makeRoom(): boolean {
+    const { maxTasks } = this.#options;
+    if (maxTasks === null || maxTasks === undefined) return true;
+    const excess = this.#repo.counts().total + 1 - maxTasks;
+    if (excess <= 0) return true;
+    const removed = this.#repo.removeOldestFinished(excess);
+    if (removed > 0) {
+      this.#afterCommit({
+        committed: () => this.#events.publish({ type: 'removed', count: removed, local: true }),
+        failed: () => undefined,
+      });
+    }
+    return removed === excess;
   }
 
   /**
@@ -221,13 +318,14 @@ export class LocalBackend implements TaskBackend {
     if (isTerminalStatus(row.status)) {
       return Promise.resolve({ ok: false, reason: 'finished', task: this.#recordOf(row) });
     }
-    const inLine = row.status === 'pending' && this.#line.remove(row.seq);
+    const entry = entryOf({ ...row, tenant: row.tenant });
+    const inLine = row.status === 'pending' && this.#queue.remove(entry);
     const run = this.#running.get(id);
     let saved: SummaryRow | undefined;
     try {
       saved = this.#repo.finish(id, CANCELLED, this.#clock.now(), false);
     } catch (error) {
-      if (inLine) this.#line.restore({ id, seq: row.seq });
+      if (inLine) this.#restore(row);
       return Promise.reject(this.#unavailable('cancelling a task', error));
     }
     if (!saved) return this.cancel(id);
@@ -248,7 +346,7 @@ export class LocalBackend implements TaskBackend {
         },
         failed: (error) => {
           // Rolled back: the task is as it was, but its call (if any) is already aborted.
-          if (inLine) this.#line.restore({ id, seq: row.seq });
+          if (inLine) this.#restore(row);
           reject(this.#unavailable('cancelling a task', error));
         },
       });
@@ -283,9 +381,11 @@ export class LocalBackend implements TaskBackend {
     return {
       ...counts,
       long,
-      queued: this.#line.size,
+      queued: this.#queue.size,
       inFlight: this.#running.size,
       oldestStartedAt,
+      retrying: this.#queue.size - this.#queue.readySize,
+      tenants: this.#queue.busiestTenants(20),
     };
   }
 
@@ -305,6 +405,25 @@ export class LocalBackend implements TaskBackend {
         failed: (error) => reject(this.#unavailable('removing finished tasks', error)),
       });
     });
+  }
+
+  setCallback(id: string, callback: CallbackState): Promise<boolean> {
+    let found: boolean;
+    try {
+      found = this.#repo.setCallback(id, callback);
+    } catch (error) {
+      return Promise.reject(this.#unavailable('saving a callback delivery', error));
+    }
+    return new Promise((resolve, reject) => {
+      this.#afterCommit({
+        committed: () => resolve(found),
+        failed: (error) => reject(this.#unavailable('saving a callback delivery', error)),
+      });
+    });
+  }
+
+  async pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]> {
+    return this.#read('reading callbacks', () => this.#repo.pendingCallbacks());
   }
 
   waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined> {
@@ -341,6 +460,7 @@ export class LocalBackend implements TaskBackend {
   close(): Promise<void> {
     this.#closed ??= this.stop(0).then(() => {
       if (this.#retryTimer) this.#clock.clearTimeout(this.#retryTimer);
+      if (this.#wakeTimer) this.#clock.clearTimeout(this.#wakeTimer);
       this.#repo.close();
     });
     return this.#closed;
@@ -350,53 +470,100 @@ export class LocalBackend implements TaskBackend {
     return { available: this.#failure === null, message: this.#failure };
   }
 
-  /** Starts queued tasks while slots are free. */
+  /**
+   * Starts queued tasks while slots are free (and the rate limit allows): first retries that
+   * have come due join the queue and queued tasks past their deadline expire.
+   */
   #pump(): void {
     const processor = this.#processor;
     if (processor === null || this.#stopping) return;
-    while (this.#running.size < this.#options.concurrency) {
-      const next = this.#line.shift();
-      if (!next) return;
-      const startedAt = this.#clock.now();
-      let started: { task: SummaryRow; request: TaskRequest } | undefined;
+    const now = this.#clock.now();
+    this.#queue.promote(now);
+    this.#expire(now);
+    while (this.#running.size < this.#options.concurrency && this.#queue.readySize > 0) {
+      if (this.#limiter && !this.#limiter.tryTake(now)) {
+        this.#wakeAt(this.#limiter.nextTokenAt(now));
+        break;
+      }
+      const entry = this.#queue.take();
+      if (!entry) break;
+      let started: StartedRow | undefined;
       try {
-        started = this.#repo.start(next.id, startedAt);
+        started = this.#repo.start(entry.id, now);
       } catch (error) {
-        this.#line.restore(next);
+        this.#queue.add(entry);
         this.#failed(error, 'starting a task');
         this.#retryLater();
         return;
       }
       // No longer pending (cancelled while its admission was being committed): skip it.
       if (!started) continue;
-      const { task, request } = started;
+      const { task, request, timeoutMs } = started;
       const run: Running = {
-        id: next.id,
-        startedAt,
+        id: entry.id,
+        entry,
+        attempt: task.attempts,
+        maxAttempts: task.maxAttempts,
+        startedAt: now,
         controller: new AbortController(),
         stoppedForShutdown: false,
         cancelled: false,
       };
       this.#running.set(run.id, run);
+      this.#queue.started(entry.tenant);
       this.#afterCommit({
         committed: () => {
           this.#emit('started', task);
-          if (!run.cancelled) this.#call(processor, run, task.attempts, request);
+          if (!run.cancelled) this.#call(processor, run, request, timeoutMs);
         },
         failed: (error) => {
           this.#running.delete(run.id);
-          this.#line.restore(next);
+          this.#queue.ended(entry.tenant);
+          this.#queue.add(entry);
           this.#failed(error, 'starting a task');
           this.#retryLater();
         },
       });
     }
+    this.#wakeAt(this.#queue.nextWakeAt());
   }
 
-  #call(processor: TaskProcessor, run: Running, attempt: number, request: TaskRequest): void {
+  /** Ends the queued tasks whose deadline has passed (`expired`). */
+  #expire(now: number): void {
+    for (const entry of this.#queue.expire(now)) {
+      this.#save(entry.id, { outcome: EXPIRED, completedAt: now, isLong: false });
+    }
+  }
+
+  /** Pumps again at `at` (or sooner, if already due sooner); one timer for everything. */
+  #wakeAt(at: number | null): void {
+    if (at === null || this.#stopping) return;
+    if (this.#wakeTimer !== null && this.#wakeDue !== null && this.#wakeDue <= at) return;
+    if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
+    this.#wakeDue = at;
+    this.#wakeTimer = this.#clock.setTimeout(
+      () => {
+        this.#wakeTimer = null;
+        this.#wakeDue = null;
+        this.#pump();
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
+    this.#wakeTimer.unref?.();
+  }
+
+  #call(
+    processor: TaskProcessor,
+    run: Running,
+    request: TaskRequest,
+    timeoutMs: number | null,
+  ): void {
     let outcome: Promise<TaskOutcome>;
     try {
-      outcome = processor({ id: run.id, request, attempt }, run.controller.signal);
+      outcome = processor(
+        { id: run.id, request, attempt: run.attempt, timeoutMs },
+        run.controller.signal,
+      );
     } catch (error) {
       outcome = Promise.reject(error);
     }
@@ -414,11 +581,17 @@ export class LocalBackend implements TaskBackend {
   #callEnded(run: Running, outcome: TaskOutcome): void {
     if (this.#running.get(run.id) !== run) return;
     this.#running.delete(run.id);
+    this.#queue.ended(run.entry.tenant);
     const completedAt = this.#clock.now();
+    const retryInMs = this.#stopping
+      ? null
+      : this.#retryDecision(outcome, run.attempt, run.maxAttempts);
     if (run.cancelled) {
       // Cancelled while in flight: the cancel wrote the task's end.
     } else if (run.stoppedForShutdown && this.#repo.durable && this.#options.requeueInterrupted) {
       this.#requeue(run.id);
+    } else if (retryInMs !== null) {
+      this.#scheduleRetry(run, outcome, completedAt, completedAt + retryInMs);
     } else {
       const isLong = completedAt - run.startedAt > this.#options.longTaskThresholdMs;
       this.#save(run.id, { outcome, completedAt, isLong });
@@ -453,6 +626,43 @@ export class LocalBackend implements TaskBackend {
     if (task) this.#waiters.finished(this.#recordOf(task));
   }
 
+  /** The call failed in a way worth another try: the task waits in the queue until `runAt`. */
+  #scheduleRetry(run: Running, outcome: TaskOutcome, finishedAt: number, runAt: number): void {
+    const attempt: AttemptRecord = {
+      attempt: run.attempt,
+      startedAt: run.startedAt,
+      finishedAt,
+      outcome: outcome.status,
+      statusCode: outcome.result?.statusCode ?? null,
+      errorCode: outcome.error?.code ?? null,
+      retryAt: runAt,
+    };
+    const order = this.#nextSeq++;
+    let row: SummaryRow | undefined;
+    try {
+      row = this.#repo.retry(run.id, attempt, runAt, order);
+    } catch (error) {
+      // Cannot be put back: the call's outcome is its end, saved like any other.
+      this.#failed(error, `scheduling a retry of task ${run.id}`);
+      this.#save(run.id, { outcome, completedAt: finishedAt, isLong: false });
+      return;
+    }
+    if (!row) return;
+    const retrying = row;
+    const entry = { ...run.entry, order };
+    this.#afterCommit({
+      committed: () => {
+        this.#queue.addDelayed(entry, runAt);
+        this.#emit('retrying', retrying);
+        this.#wakeAt(runAt);
+      },
+      failed: (error) => {
+        this.#failed(error, `scheduling a retry of task ${run.id}`);
+        this.#save(run.id, { outcome, completedAt: finishedAt, isLong: false });
+      },
+    });
+  }
+
   #saveLater(id: string, finish: UnsavedFinish, error: unknown): void {
     this.#unsaved.set(id, finish);
     this.#failed(error, `saving the outcome of task ${id} (kept, retried)`);
@@ -463,6 +673,7 @@ export class LocalBackend implements TaskBackend {
     try {
       const row = this.#repo.requeue(id);
       if (!row) return;
+      // A durable store only: this process is stopping, the next one queues it at open.
       this.#afterCommit({
         committed: () => this.#emit('requeued', row),
         failed: (error) => this.#failed(error, `requeueing task ${id}`),
@@ -526,7 +737,7 @@ export class LocalBackend implements TaskBackend {
     if (!this.#repo.durable) {
       // Nothing queued here outlives the process: say so now, not at exit.
       const now = this.#clock.now();
-      for (const task of this.#line.drain()) {
+      for (const task of this.#queue.drain()) {
         this.#save(task.id, { outcome: NOT_STARTED, completedAt: now, isLong: false });
       }
     }
@@ -565,16 +776,27 @@ export class LocalBackend implements TaskBackend {
     this.#events.publish({ type, task: this.#summaryOf(row), local: true });
   }
 
+  /** Rows are fresh copies made for each read: the place in line is filled in on them. */
   #recordOf(row: TaskRow): TaskRecord {
-    return { ...row, queuePosition: this.#positionOf(row) };
+    row.queuePosition = this.#positionOf(row);
+    return row;
   }
 
   #summaryOf(row: SummaryRow): TaskSummary {
-    return { ...row, queuePosition: this.#positionOf(row) };
+    row.queuePosition = this.#positionOf(row);
+    return row;
   }
 
-  #positionOf(row: { status: string; seq: number }): number | null {
-    return row.status === 'pending' ? this.#line.position(row.seq) : null;
+  #positionOf(row: SummaryRow): number | null {
+    return row.status === 'pending' && row.nextAttemptAt === null
+      ? this.#queue.position(entryOf(row))
+      : null;
+  }
+
+  /** Puts a task back in the queue as its row says (a cancel that could not be saved). */
+  #restore(row: TaskRow): void {
+    if (row.nextAttemptAt !== null) this.#queue.addDelayed(entryOf(row), row.nextAttemptAt);
+    else this.#queue.add(entryOf(row));
   }
 
   #read<T>(doing: string, read: () => T): T {
@@ -601,9 +823,21 @@ export class LocalBackend implements TaskBackend {
   }
 }
 
+function entryOf(row: {
+  id: string;
+  order: number;
+  priority: QueueEntry['priority'];
+  tenant: string | null;
+}): QueueEntry {
+  return { id: row.id, order: row.order, priority: row.priority, tenant: row.tenant ?? '' };
+}
+
 function createdSummary(task: NewTask, seq: number): SummaryRow {
+  const { policy } = task;
   return {
     seq,
+    order: seq,
+    queuePosition: null,
     id: task.id,
     method: task.request.method,
     path: task.request.path,
@@ -617,5 +851,16 @@ function createdSummary(task: NewTask, seq: number): SummaryRow {
     error: null,
     retryOf: task.retryOf,
     retriedAs: null,
+    priority: policy.priority,
+    tenant: policy.tenant,
+    deadlineAt: policy.deadlineAt,
+    maxAttempts: policy.maxAttempts,
+    nextAttemptAt: null,
+    attemptLog: [],
+    callback: policy.callbackUrl === null ? null : newCallback(policy.callbackUrl),
   };
+}
+
+function newCallback(url: string): CallbackState {
+  return { url, state: 'pending', deliveries: [], nextAt: null };
 }

@@ -65,6 +65,23 @@ export class PendingLine {
     return at === -1 ? null : at - this.#head + 1;
   }
 
+  /** The task at the back (the newest), without taking it. */
+  last(): InLine | undefined {
+    if (this.size === 0) return undefined;
+    const at = this.#seqs.length - 1;
+    return { id: this.#ids[at] as string, seq: this.#seqs[at] as number };
+  }
+
+  /** Sequence numbers of the first `count` tasks in line, front first. */
+  firstSeqs(count: number): number[] {
+    return this.#seqs.slice(this.#head, this.#head + count);
+  }
+
+  /** How many tasks in line have a sequence number below `seq`. */
+  countBefore(seq: number): number {
+    return this.#lowerBound(seq) - this.#head;
+  }
+
   /** Empties the line and returns what it held, front first. */
   drain(): InLine[] {
     const all: InLine[] = [];

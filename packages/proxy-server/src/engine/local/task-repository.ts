@@ -1,24 +1,61 @@
 import type { StoreKind, TaskCounts } from 'proxy-client/wire';
 import type { ListQuery } from '../task-backend.js';
-import type { NewTask, TaskOutcome, TaskRecord, TaskRequest, TaskSummary } from '../task-record.js';
+import type {
+  AttemptRecord,
+  CallbackState,
+  NewTask,
+  Priority,
+  TaskOutcome,
+  TaskRecord,
+  TaskRequest,
+  TaskSummary,
+} from '../task-record.js';
 
-/** A task as a repository keeps it: the record's fields and its place in admission order. */
+/**
+ * A task as a repository keeps it: the record's fields, its place in admission order (`seq`,
+ * for lists) and its place in FIFO order (`order`: `seq` until it goes back to the queue).
+ */
 export interface TaskRow extends Omit<TaskRecord, 'queuePosition'> {
   readonly seq: number;
+  readonly order: number;
+  /** Null from the repository; the backend, which owns the queue, fills it in. */
+  queuePosition: number | null;
 }
 
 export interface SummaryRow extends Omit<TaskSummary, 'queuePosition'> {
   readonly seq: number;
+  readonly order: number;
+  queuePosition: number | null;
+}
+
+/** A task waiting to start, as the queue needs it back after a restart. */
+export interface QueuedRow {
+  id: string;
+  /** Its place in FIFO order. */
+  order: number;
+  priority: Priority;
+  tenant: string | null;
+  deadlineAt: number | null;
+  /** When its next attempt is due, after a failed one; null when it waits for its first. */
+  nextAttemptAt: number | null;
 }
 
 /** What a repository holds when it is opened. */
 export interface OpenedRepository {
-  /** Tasks pending, in admission order. */
-  pending: { id: string; seq: number }[];
-  /** Tasks a process that died left processing, in admission order. */
-  processing: { id: string; seq: number }[];
-  /** The sequence number the next admitted task gets. */
+  /** Tasks pending, in FIFO order. */
+  pending: QueuedRow[];
+  /** Tasks a process that died left processing, in FIFO order. */
+  processing: QueuedRow[];
+  /** The number the next admitted task (or re-queued one) gets for its FIFO order. */
   nextSeq: number;
+}
+
+/** What starting a task gives back: the task as it is now, its request and its policy. */
+export interface StartedRow {
+  task: SummaryRow;
+  request: TaskRequest;
+  /** The per-task upstream timeout, or null for the server's. */
+  timeoutMs: number | null;
 }
 
 export type RepositoryCounts = TaskCounts & {
@@ -46,10 +83,10 @@ export interface TaskRepository {
   /** The task held under an idempotency key, with its request's fingerprint. */
   findByIdempotencyKey(key: string): { id: string; requestHash: string | null } | undefined;
   /**
-   * pending → processing, one more attempt; gives the task as it is now and its request, or
-   * undefined when the task is not pending (any more).
+   * pending → processing, one more attempt; gives the task as it is now and what its call
+   * needs, or undefined when the task is not pending (any more).
    */
-  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } | undefined;
+  start(id: string, startedAt: number): StartedRow | undefined;
   /**
    * pending or processing → the outcome's status; gives the task as it is now, or undefined
    * when it had already finished (nothing changed).
@@ -61,16 +98,28 @@ export interface TaskRepository {
     isLong: boolean,
   ): SummaryRow | undefined;
   /**
-   * processing → pending, keeping its place in admission order; gives the task as it is now,
-   * or undefined when it was not processing.
+   * processing → pending again: the attempt that ended is kept in the history (the last
+   * attempt is read off the task's own fields, so only retried tasks store one) and the next
+   * one is due at `runAt`, in FIFO order `order`; undefined when it was not processing.
+   */
+  retry(id: string, attempt: AttemptRecord, runAt: number, order: number): SummaryRow | undefined;
+  /**
+   * processing → pending, keeping its place in FIFO order (a call cut off, run again);
+   * gives the task as it is now, or undefined when it was not processing.
    */
   requeue(id: string): SummaryRow | undefined;
+  /** Replaces a task's callback state; false when the task is gone. */
+  setCallback(id: string, callback: CallbackState): boolean;
+  /** Tasks whose callback is still to be delivered, with their state. */
+  pendingCallbacks(): { id: string; callback: CallbackState }[];
   get(id: string): TaskRow | undefined;
   getRequest(id: string): TaskRequest | undefined;
   list(query: ListQuery): { rows: SummaryRow[]; total: number };
   counts(): RepositoryCounts;
   /** Removes finished tasks that finished at or before `completedBefore`; returns how many. */
   removeFinished(completedBefore: number): number;
+  /** Removes up to `count` finished tasks, those that finished first; returns how many. */
+  removeOldestFinished(count: number): number;
   commit(): void;
   close(): void;
 }

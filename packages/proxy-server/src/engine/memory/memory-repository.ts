@@ -7,16 +7,30 @@ import {
 import type {
   OpenedRepository,
   RepositoryCounts,
+  StartedRow,
   SummaryRow,
   TaskRepository,
   TaskRow,
 } from '../local/task-repository.js';
 import type { BinaryString, PackedHeaders } from '../stored-request.js';
 import type { ListQuery } from '../task-backend.js';
-import type { NewTask, StoredResult, TaskOutcome, TaskRequest } from '../task-record.js';
+import {
+  type AttemptRecord,
+  attemptLogOf,
+  type CallbackState,
+  type NewTask,
+  type StoredResult,
+  type TaskOutcome,
+  type TaskPolicy,
+  type TaskRequest,
+} from '../task-record.js';
 import { TaskList } from './task-list.js';
 
-/** A task as memory keeps it: fixed fields (one hidden class) plus its list links. */
+/**
+ * A task as memory keeps it: fixed fields (one hidden class) plus its list links. Most tasks
+ * share the one default policy object and keep no attempt history or callback, so a task held
+ * by the million costs few objects.
+ */
 class MemoryTask {
   status: TaskStatus = 'pending';
   startedAt: number | null = null;
@@ -26,6 +40,10 @@ class MemoryTask {
   result: StoredResult | null = null;
   error: TaskError | null = null;
   retriedAs: string | null = null;
+  nextAttemptAt: number | null = null;
+  earlierAttempts: AttemptRecord[] | null = null;
+  callback: CallbackState | null;
+  order: number;
   newerInAll: MemoryTask | null = null;
   olderInAll: MemoryTask | null = null;
   newerInStatus: MemoryTask | null = null;
@@ -42,7 +60,14 @@ class MemoryTask {
     readonly idempotencyKey: string | null,
     readonly requestHash: string | null,
     readonly retryOf: string | null,
-  ) {}
+    readonly policy: TaskPolicy,
+  ) {
+    this.order = seq;
+    this.callback =
+      policy.callbackUrl === null
+        ? null
+        : { url: policy.callbackUrl, state: 'pending', deliveries: [], nextAt: null };
+  }
 }
 
 /**
@@ -79,6 +104,7 @@ export class MemoryRepository implements TaskRepository {
       task.idempotencyKey,
       task.requestHash,
       task.retryOf,
+      task.policy,
     );
     this.#tasks.set(record.id, record);
     this.#all.addNewest(record);
@@ -93,13 +119,14 @@ export class MemoryRepository implements TaskRepository {
     return task && { id: task.id, requestHash: task.requestHash };
   }
 
-  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } | undefined {
+  start(id: string, startedAt: number): StartedRow | undefined {
     const task = this.#tasks.get(id);
     if (task?.status !== 'pending') return undefined;
     this.#move(task, 'processing');
     task.startedAt = startedAt;
+    task.nextAttemptAt = null;
     task.attempts++;
-    return { task: summaryOf(task), request: requestOf(task) };
+    return { task: summaryOf(task), request: requestOf(task), timeoutMs: task.policy.timeoutMs };
   }
 
   finish(
@@ -112,6 +139,7 @@ export class MemoryRepository implements TaskRepository {
     if (task?.status !== 'pending' && task?.status !== 'processing') return undefined;
     this.#move(task, outcome.status);
     task.completedAt = completedAt;
+    task.nextAttemptAt = null;
     task.result = outcome.result;
     task.error = outcome.error;
     if (isLong) {
@@ -121,12 +149,34 @@ export class MemoryRepository implements TaskRepository {
     return summaryOf(task);
   }
 
+  retry(id: string, attempt: AttemptRecord, runAt: number, order: number): SummaryRow | undefined {
+    const task = this.#tasks.get(id);
+    if (task?.status !== 'processing') return undefined;
+    this.#move(task, 'pending');
+    task.earlierAttempts = [...(task.earlierAttempts ?? []), attempt];
+    task.startedAt = null;
+    task.nextAttemptAt = runAt;
+    task.order = order;
+    return summaryOf(task);
+  }
+
   requeue(id: string): SummaryRow | undefined {
     const task = this.#tasks.get(id);
     if (task?.status !== 'processing') return undefined;
     this.#move(task, 'pending');
     task.startedAt = null;
     return summaryOf(task);
+  }
+
+  setCallback(id: string, callback: CallbackState): boolean {
+    const task = this.#tasks.get(id);
+    if (!task) return false;
+    task.callback = callback;
+    return true;
+  }
+
+  pendingCallbacks(): { id: string; callback: CallbackState }[] {
+    return [];
   }
 
   get(id: string): TaskRow | undefined {
@@ -159,13 +209,26 @@ export class MemoryRepository implements TaskRepository {
         task && (task.completedAt ?? 0) <= completedBefore;
         task = list.oldest
       ) {
-        list.remove(task);
-        this.#all.remove(task);
-        this.#tasks.delete(task.id);
-        if (task.idempotencyKey !== null) this.#byIdempotencyKey.delete(task.idempotencyKey);
-        if (task.isLong) this.#long--;
+        this.#remove(task);
         removed++;
       }
+    }
+    return removed;
+  }
+
+  removeOldestFinished(count: number): number {
+    let removed = 0;
+    for (; removed < count; removed++) {
+      // Each finished status's list is in completion order: the oldest is one of their tails.
+      let oldest: MemoryTask | null = null;
+      for (const status of TERMINAL_STATUSES) {
+        const tail = this.#byStatus[status].oldest;
+        if (tail && (oldest === null || (tail.completedAt ?? 0) < (oldest.completedAt ?? 0))) {
+          oldest = tail;
+        }
+      }
+      if (oldest === null) break;
+      this.#remove(oldest);
     }
     return removed;
   }
@@ -173,6 +236,14 @@ export class MemoryRepository implements TaskRepository {
   commit(): void {}
 
   close(): void {}
+
+  #remove(task: MemoryTask): void {
+    this.#byStatus[task.status].remove(task);
+    this.#all.remove(task);
+    this.#tasks.delete(task.id);
+    if (task.idempotencyKey !== null) this.#byIdempotencyKey.delete(task.idempotencyKey);
+    if (task.isLong) this.#long--;
+  }
 
   #move(task: MemoryTask, status: TaskStatus): void {
     this.#byStatus[task.status].remove(task);
@@ -186,9 +257,11 @@ function requestOf(task: MemoryTask): TaskRequest {
 }
 
 function summaryOf(task: MemoryTask): SummaryRow {
-  const result = task.result;
+  const { result, policy } = task;
   return {
     seq: task.seq,
+    order: task.order,
+    queuePosition: null,
     id: task.id,
     method: task.method,
     path: task.path,
@@ -207,5 +280,12 @@ function summaryOf(task: MemoryTask): SummaryRow {
     error: task.error,
     retryOf: task.retryOf,
     retriedAs: task.retriedAs,
+    priority: policy.priority,
+    tenant: policy.tenant,
+    deadlineAt: policy.deadlineAt,
+    maxAttempts: policy.maxAttempts,
+    nextAttemptAt: task.nextAttemptAt,
+    attemptLog: attemptLogOf(task, task.earlierAttempts ?? []),
+    callback: task.callback,
   };
 }

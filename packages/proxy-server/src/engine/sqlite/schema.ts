@@ -38,13 +38,28 @@ export const MIGRATIONS: readonly string[] = [
      idempotency_key TEXT,
      request_hash TEXT,
      retry_of TEXT,
-     retried_as TEXT
+     retried_as TEXT,
+     -- FIFO order in the queue: seq, until the task goes back to the queue (a retry).
+     queue_order INTEGER NOT NULL,
+     priority TEXT NOT NULL DEFAULT 'normal',
+     tenant TEXT,
+     deadline_at INTEGER,
+     max_attempts INTEGER NOT NULL DEFAULT 1,
+     timeout_ms INTEGER,
+     next_attempt_at INTEGER,
+     -- JSON: the attempts before the last one, kept only for retried tasks.
+     earlier_attempts TEXT,
+     -- JSON: the callback's URL and deliveries; callback_state indexes the undelivered ones.
+     callback TEXT,
+     callback_state TEXT
    );
    CREATE INDEX tasks_by_status ON tasks (status, status_order);
    CREATE INDEX tasks_by_completion ON tasks (completed_at) WHERE completed_at IS NOT NULL;
    CREATE INDEX tasks_long ON tasks (is_long) WHERE is_long = 1;
    CREATE UNIQUE INDEX tasks_by_idempotency_key ON tasks (idempotency_key)
-     WHERE idempotency_key IS NOT NULL;`,
+     WHERE idempotency_key IS NOT NULL;
+   CREATE INDEX tasks_callbacks_pending ON tasks (callback_state)
+     WHERE callback_state = 'pending';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,6 +3,7 @@ import Database from 'libsql';
 import {
   type BodyEncoding,
   TASK_STATUSES,
+  type TaskError,
   type TaskErrorCode,
   type TaskStatus,
 } from 'proxy-client/wire';
@@ -10,13 +11,23 @@ import type { SqliteSynchronous } from '../../config/config.js';
 import type {
   OpenedRepository,
   RepositoryCounts,
+  StartedRow,
   SummaryRow,
   TaskRepository,
   TaskRow,
 } from '../local/task-repository.js';
 import type { BinaryString, PackedHeaders } from '../stored-request.js';
 import type { ListQuery } from '../task-backend.js';
-import type { NewTask, ResultSummary, TaskOutcome, TaskRequest } from '../task-record.js';
+import {
+  type AttemptRecord,
+  attemptLogOf,
+  type CallbackState,
+  type NewTask,
+  type Priority,
+  type ResultSummary,
+  type TaskOutcome,
+  type TaskRequest,
+} from '../task-record.js';
 import {
   codeOf,
   DataDirError,
@@ -43,7 +54,8 @@ export interface SqliteRepositoryOptions {
 const SUMMARY_COLUMNS =
   'seq, id, method, path, created_at, status, started_at, completed_at, is_long, attempts, ' +
   'result_status, result_headers, result_encoding, result_bytes, error_code, error_message, ' +
-  'retry_of, retried_as';
+  'retry_of, retried_as, queue_order, priority, tenant, deadline_at, max_attempts, ' +
+  'next_attempt_at, earlier_attempts, callback';
 /** Rows removed per statement, so one sweep never holds the thread for long. */
 const REMOVE_CHUNK = 1_000;
 
@@ -66,6 +78,23 @@ interface SummaryColumns {
   error_message: string | null;
   retry_of: string | null;
   retried_as: string | null;
+  queue_order: number;
+  priority: Priority;
+  tenant: string | null;
+  deadline_at: number | null;
+  max_attempts: number;
+  next_attempt_at: number | null;
+  earlier_attempts: string | null;
+  callback: string | null;
+}
+
+interface QueuedColumns {
+  id: string;
+  queue_order: number;
+  priority: Priority;
+  tenant: string | null;
+  deadline_at: number | null;
+  next_attempt_at: number | null;
 }
 
 interface RequestColumns {
@@ -119,9 +148,10 @@ export class SqliteRepository implements TaskRepository {
   }
 
   insert(seq: number, task: NewTask): void {
-    const { request } = task;
+    const { request, policy } = task;
     this.#write(() =>
       this.#sql.insert.run(
+        seq,
         seq,
         task.id,
         this.#nextOrder,
@@ -134,6 +164,13 @@ export class SqliteRepository implements TaskRepository {
         task.idempotencyKey,
         task.requestHash,
         task.retryOf,
+        policy.priority,
+        policy.tenant,
+        policy.deadlineAt,
+        policy.maxAttempts,
+        policy.timeoutMs,
+        policy.callbackUrl === null ? null : JSON.stringify(newCallback(policy.callbackUrl)),
+        policy.callbackUrl === null ? null : 'pending',
       ),
     );
     this.#nextOrder++;
@@ -148,18 +185,41 @@ export class SqliteRepository implements TaskRepository {
     return row && { id: row.id, requestHash: row.request_hash };
   }
 
-  start(id: string, startedAt: number): { task: SummaryRow; request: TaskRequest } | undefined {
+  start(id: string, startedAt: number): StartedRow | undefined {
     const row = this.#write(
       () =>
         this.#sql.start.get(this.#nextOrder, startedAt, id) as
-          | (SummaryColumns & RequestColumns)
+          | (SummaryColumns & RequestColumns & { timeout_ms: number | null })
           | undefined,
     );
     if (!row) return undefined;
     this.#nextOrder++;
     this.#moves.pending--;
     this.#moves.processing++;
-    return { task: summaryOf(row), request: requestOf(row) };
+    return { task: summaryOf(row), request: requestOf(row), timeoutMs: row.timeout_ms };
+  }
+
+  retry(id: string, attempt: AttemptRecord, runAt: number, order: number): SummaryRow | undefined {
+    const row = this.#write(() =>
+      this.#sql.retry.get(this.#nextOrder, runAt, order, JSON.stringify(attempt), id),
+    ) as SummaryColumns | undefined;
+    if (!row) return undefined;
+    this.#nextOrder++;
+    this.#moves.processing--;
+    this.#moves.pending++;
+    return summaryOf(row);
+  }
+
+  setCallback(id: string, callback: CallbackState): boolean {
+    const result = this.#write(() =>
+      this.#sql.setCallback.run(JSON.stringify(callback), callback.state, id),
+    );
+    return result.changes > 0;
+  }
+
+  pendingCallbacks(): { id: string; callback: CallbackState }[] {
+    const rows = this.#sql.pendingCallbacks.all() as { id: string; callback: string }[];
+    return rows.map((row) => ({ id: row.id, callback: JSON.parse(row.callback) }));
   }
 
   finish(
@@ -252,16 +312,27 @@ export class SqliteRepository implements TaskRepository {
   removeFinished(completedBefore: number): number {
     let removed = 0;
     for (;;) {
-      const rows = this.#write(() =>
-        this.#sql.removeFinished.all(completedBefore, REMOVE_CHUNK),
-      ) as { status: TaskStatus; is_long: number }[];
-      for (const row of rows) {
-        this.#moves[row.status]--;
-        if (row.is_long) this.#moves.long--;
-      }
-      removed += rows.length;
-      if (rows.length < REMOVE_CHUNK) return removed;
+      const count = this.#removed(this.#sql.removeFinished, completedBefore, REMOVE_CHUNK);
+      removed += count;
+      if (count < REMOVE_CHUNK) return removed;
     }
+  }
+
+  removeOldestFinished(count: number): number {
+    return this.#removed(this.#sql.removeOldestFinished, count);
+  }
+
+  /** Runs a DELETE ... RETURNING status, is_long and moves the counts by what it removed. */
+  #removed(statement: Database.Statement, ...params: unknown[]): number {
+    const rows = this.#write(() => statement.all(...params)) as {
+      status: TaskStatus;
+      is_long: number;
+    }[];
+    for (const row of rows) {
+      this.#moves[row.status]--;
+      if (row.is_long) this.#moves.long--;
+    }
+    return rows.length;
   }
 
   commit(): void {
@@ -318,7 +389,14 @@ export class SqliteRepository implements TaskRepository {
     }
     this.#nextOrder = lastOrder + 1;
     const inLine = (status: TaskStatus) =>
-      sql.idsByStatus.all(status) as { id: string; seq: number }[];
+      (sql.queuedByStatus.all(status) as QueuedColumns[]).map((row) => ({
+        id: row.id,
+        order: row.queue_order,
+        priority: row.priority,
+        tenant: row.tenant,
+        deadlineAt: row.deadline_at,
+        nextAttemptAt: row.next_attempt_at,
+      }));
     return {
       pending: inLine('pending'),
       processing: inLine('processing'),
@@ -372,16 +450,25 @@ function prepare(db: Database.Database) {
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
     insert: db.prepare(
-      'INSERT INTO tasks (seq, id, status, status_order, method, path, request_headers, ' +
-        'request_body, created_at, idempotency_key, request_hash, retry_of) ' +
-        "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      'INSERT INTO tasks (seq, queue_order, id, status, status_order, method, path, ' +
+        'request_headers, request_body, created_at, idempotency_key, request_hash, retry_of, ' +
+        'priority, tenant, deadline_at, max_attempts, timeout_ms, callback, callback_state) ' +
+        "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
+    retry: db.prepare(
+      "UPDATE tasks SET status = 'pending', status_order = ?, started_at = NULL, " +
+        'next_attempt_at = ?, queue_order = ?, ' +
+        "earlier_attempts = json_insert(coalesce(earlier_attempts, '[]'), '$[#]', json(?)) " +
+        `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_COLUMNS}`,
+    ),
+    setCallback: db.prepare('UPDATE tasks SET callback = ?, callback_state = ? WHERE id = ?'),
+    pendingCallbacks: db.prepare("SELECT id, callback FROM tasks WHERE callback_state = 'pending'"),
     linkRetry: db.prepare('UPDATE tasks SET retried_as = ? WHERE id = ?'),
     byIdempotencyKey: db.prepare('SELECT id, request_hash FROM tasks WHERE idempotency_key = ?'),
     start: db.prepare(
       "UPDATE tasks SET status = 'processing', status_order = ?, started_at = ?, " +
-        "attempts = attempts + 1 WHERE id = ? AND status = 'pending' " +
-        `RETURNING ${SUMMARY_COLUMNS}, request_headers, request_body`,
+        "next_attempt_at = NULL, attempts = attempts + 1 WHERE id = ? AND status = 'pending' " +
+        `RETURNING ${SUMMARY_COLUMNS}, request_headers, request_body, timeout_ms`,
     ),
     ...finishStatements(db),
     requeue: db.prepare(
@@ -401,11 +488,18 @@ function prepare(db: Database.Database) {
       'DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE completed_at IS NOT NULL ' +
         'AND completed_at <= ? ORDER BY completed_at LIMIT ?) RETURNING status, is_long',
     ),
+    removeOldestFinished: db.prepare(
+      'DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE completed_at IS NOT NULL ' +
+        'ORDER BY completed_at LIMIT ?) RETURNING status, is_long',
+    ),
     countByStatus: db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status'),
     countLong: db.prepare('SELECT count(*) AS value FROM tasks WHERE is_long = 1'),
     lastOrder: db.prepare('SELECT max(status_order) AS value FROM tasks WHERE status = ?'),
     lastSeq: db.prepare('SELECT max(seq) AS value FROM tasks'),
-    idsByStatus: db.prepare('SELECT id, seq FROM tasks WHERE status = ? ORDER BY seq'),
+    queuedByStatus: db.prepare(
+      'SELECT id, queue_order, priority, tenant, deadline_at, next_attempt_at FROM tasks ' +
+        'WHERE status = ? ORDER BY queue_order',
+    ),
   };
 }
 
@@ -413,6 +507,7 @@ function finishStatements(db: Database.Database) {
   const finish = (from: TaskStatus) =>
     db.prepare(
       'UPDATE tasks SET status = ?, status_order = ?, completed_at = ?, is_long = ?, ' +
+        'next_attempt_at = NULL, ' +
         'result_status = ?, result_headers = ?, result_encoding = ?, result_bytes = ?, ' +
         'result_body = ?, error_code = ?, error_message = ? ' +
         `WHERE id = ? AND status = '${from}' RETURNING ${SUMMARY_COLUMNS}`,
@@ -426,24 +521,48 @@ function zeroCounts(): Counts {
   return counts;
 }
 
+function newCallback(url: string): CallbackState {
+  return { url, state: 'pending', deliveries: [], nextAt: null };
+}
+
 function summaryOf(row: SummaryColumns): SummaryRow {
+  const fields = {
+    status: row.status,
+    attempts: row.attempts,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    result: resultOf(row),
+    error: errorOf(row),
+  };
   return {
     seq: row.seq,
+    order: row.queue_order,
+    queuePosition: null,
     id: row.id,
     method: row.method,
     path: row.path,
     createdAt: row.created_at,
-    status: row.status,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
+    ...fields,
     isLong: row.is_long === 1,
-    attempts: row.attempts,
-    result: resultOf(row),
-    error:
-      row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
     retryOf: row.retry_of,
     retriedAs: row.retried_as,
+    priority: row.priority,
+    tenant: row.tenant,
+    deadlineAt: row.deadline_at,
+    maxAttempts: row.max_attempts,
+    nextAttemptAt: row.next_attempt_at,
+    attemptLog: attemptLogOf(
+      fields,
+      row.earlier_attempts === null ? [] : JSON.parse(row.earlier_attempts),
+    ),
+    callback: row.callback === null ? null : JSON.parse(row.callback),
   };
+}
+
+function errorOf(row: SummaryColumns): TaskError | null {
+  return row.error_code === null
+    ? null
+    : { code: row.error_code, message: row.error_message ?? '' };
 }
 
 function resultOf(row: SummaryColumns): ResultSummary | null {

@@ -1,0 +1,189 @@
+// @ts-check
+// Scenario 5d: what a client can make the proxy hold. Lists carry results without their
+// bodies, so a page costs the same whether the results are 1 KB or 1 MB; and --max-tasks
+// bounds the store, so a steady stream of tasks leaves the proxy's memory flat.
+import { now, openPool, runConcurrently } from '../load.mjs';
+import { rssBytes } from '../proc-stats.mjs';
+import { startProxy, startTarget } from '../processes.mjs';
+import { submitTask, waitForFinished } from '../proxy-api.mjs';
+import { settledRss } from './memory.mjs';
+import { timeReads } from './read-latency.mjs';
+
+/** @typedef {import('../scenario.d.ts').Scenario} Scenario */
+
+const SUBMITTERS = 64;
+const SMALL_RESULT = '/api/size?bytes=1013';
+const BIG_RESULT = '/api/size?bytes=1048566';
+const LIST = '/tasks?limit=100';
+const LIMITS_MS = { small: 5, big: 10 };
+const FLAT_FACTOR = 1.1;
+/** @param {boolean} quick */
+const sizes = (quick) =>
+  quick
+    ? {
+        held: 10_000,
+        big: 100,
+        cap: 2_000,
+        stream: 10_000,
+        samples: 200,
+        warmupReads: 50,
+        settleMs: 1_000,
+      }
+    : {
+        held: 100_000,
+        big: 200,
+        cap: 10_000,
+        stream: 60_000,
+        samples: 1_000,
+        warmupReads: 200,
+        settleMs: 3_000,
+      };
+
+/** @param {number} n */
+const short = (n) => (n >= 1_000 ? `${Math.round(n / 1_000)}k` : String(Math.round(n)));
+
+/** @type {Scenario} */
+export const boundedStore = {
+  id: 'bounded-store',
+  title: '5d. Lists of big results, and a store bounded by --max-tasks',
+  describe(quick) {
+    const { held, big, cap, stream, samples } = sizes(quick);
+    return (
+      `One proxy (memory store, --max-concurrent 50, no cap) holding ${short(held)} finished tasks ` +
+      `with 1 KB results, then ${big} more with 1 MB results on top (so the newest page is all ` +
+      `1 MB results): ${samples.toLocaleString('en-US')} sequential reads of GET ${LIST} after each. ` +
+      `Then a fresh proxy with --max-tasks ${cap.toLocaleString('en-US')} fed ` +
+      `${stream.toLocaleString('en-US')} tasks with 1 KB results, its RSS read (steady) after each ` +
+      'third of them.'
+    );
+  },
+  rows: (quick) => {
+    const { held, cap, stream } = sizes(quick);
+    return [
+      {
+        id: 'list-small',
+        label: `${LIST} p99, ${short(held)} tasks with 1 KB results`,
+        measure: 'list_small_p99_ms',
+        unit: 'ms',
+        limit: { label: 'ceiling', value: LIMITS_MS.small },
+        target: { on: 'ratio', op: '<=', value: 1 },
+      },
+      {
+        id: 'list-big',
+        label: `${LIST} p99, the newest page all 1 MB results`,
+        measure: 'list_big_p99_ms',
+        unit: 'ms',
+        limit: { label: 'ceiling', value: LIMITS_MS.big },
+        target: { on: 'ratio', op: '<=', value: 1 },
+      },
+      {
+        id: 'rss-first',
+        label: `RSS after ${short(stream / 3)} tasks under --max-tasks ${short(cap)}`,
+        measure: 'rss_first_mib',
+        unit: 'MiB',
+      },
+      {
+        id: 'rss-last',
+        label: `RSS after ${short(stream)} tasks under --max-tasks ${short(cap)}`,
+        measure: 'rss_last_mib',
+        unit: 'MiB',
+      },
+      {
+        id: 'rss-growth',
+        label: `RSS growth from ${short(stream / 3)} to ${short(stream)} tasks (bounded: ≤ ${FLAT_FACTOR})`,
+        measure: 'rss_growth',
+        unit: '×',
+        target: { on: 'figure', op: '<=', value: FLAT_FACTOR },
+      },
+    ];
+  },
+  async start(ctx) {
+    const { held, big, cap, stream, settleMs, ...counts } = sizes(ctx.quick);
+    const target = await startTarget();
+    return {
+      unavailable: {},
+      async runOnce() {
+        /** @type {Record<string, number>} */
+        const measures = {};
+        let proxy = await startProxy({
+          target,
+          args: [
+            '--max-concurrent',
+            '50',
+            '--num-workers',
+            '50',
+            '--max-queue-size',
+            String(held + big),
+            '--retention',
+            '0',
+            '--max-tasks',
+            '0',
+          ],
+          heapMiB: 4096,
+        });
+        let pool = openPool(proxy.url, SUBMITTERS);
+        const reader = openPool(proxy.url, 1);
+        try {
+          await runConcurrently(held, SUBMITTERS, () =>
+            submitTask(pool, SMALL_RESULT, { method: 'GET' }),
+          );
+          await waitForFinished(pool, held, { timeoutMs: 600_000, intervalMs: 200 });
+          measures.list_small_p99_ms = (await timeReads(reader, LIST, counts)).p99;
+          await runConcurrently(big, 8, () => submitTask(pool, BIG_RESULT, { method: 'GET' }));
+          await waitForFinished(pool, held + big, { timeoutMs: 600_000, intervalMs: 200 });
+          measures.list_big_p99_ms = (await timeReads(reader, LIST, counts)).p99;
+          ctx.log(
+            `bounded-store: ${LIST} p99 ${measures.list_small_p99_ms.toFixed(2)} ms (1 KB), ` +
+              `${measures.list_big_p99_ms.toFixed(2)} ms (1 MB results)`,
+          );
+        } finally {
+          await Promise.all([pool.close(), reader.close()]);
+          await proxy.stop();
+        }
+
+        proxy = await startProxy({
+          target,
+          args: [
+            '--max-concurrent',
+            '50',
+            '--num-workers',
+            '50',
+            '--max-queue-size',
+            String(cap),
+            '--retention',
+            '0',
+            '--max-tasks',
+            String(cap),
+          ],
+        });
+        pool = openPool(proxy.url, SUBMITTERS);
+        try {
+          const third = Math.round(stream / 3);
+          const started = now();
+          for (let step = 1; step <= 3; step++) {
+            await runConcurrently(third, SUBMITTERS, () =>
+              submitTask(pool, SMALL_RESULT, { method: 'GET' }),
+            );
+            await waitForFinished(pool, third * step, { timeoutMs: 600_000, intervalMs: 200 });
+            const rss = (await settledRss(proxy.pid, settleMs)) / 2 ** 20;
+            if (step === 1) measures.rss_first_mib = rss;
+            if (step === 3) measures.rss_last_mib = rss;
+          }
+          measures.rss_growth =
+            /** @type {number} */ (measures.rss_last_mib) /
+            /** @type {number} */ (measures.rss_first_mib);
+          ctx.log(
+            `bounded-store: under --max-tasks ${cap} RSS ${measures.rss_first_mib?.toFixed(0)} → ` +
+              `${measures.rss_last_mib?.toFixed(0)} MiB over ${stream} tasks in ${((now() - started) / 1000).toFixed(1)} s ` +
+              `(now ${((await rssBytes(proxy.pid)) / 2 ** 20).toFixed(0)} MiB)`,
+          );
+        } finally {
+          await pool.close();
+          await proxy.stop();
+        }
+        return measures;
+      },
+      stop: () => target.stop(),
+    };
+  },
+};

@@ -1,0 +1,57 @@
+import { CliError } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { holdMs, remainingMs, withSpinner } from './held.js';
+import { printTask } from './show-task.js';
+import { waitWithProgress } from './wait.js';
+
+/**
+ * `--retry <id> [--wait]`: runs a finished task again as a new task; prints the new id, or with
+ * `--wait` the new task once finished (the proxy holds the answer a few seconds first, so a
+ * quick task needs no further request).
+ */
+export async function retryTask(
+  ctx: CommandContext,
+  action: { taskId: string; wait: boolean },
+): Promise<void> {
+  const { client, output, signal, options } = ctx;
+  const startedAt = performance.now();
+  const send = () =>
+    client.retryTask(action.taskId, {
+      signal,
+      ...(action.wait && { waitMs: holdMs(options.timeoutMs) }),
+    });
+  const sending = action.wait
+    ? withSpinner(ctx, `running task ${action.taskId} again`, send)
+    : send();
+  const submission = await sending.catch((error: unknown) => {
+    if (!signal.aborted) throw error;
+    throw new CliError(
+      EXIT_CODES.interrupted,
+      `interrupted while running task ${action.taskId} again; the new task may exist`,
+      `proxy-cli task ${action.taskId} shows it as retried_as`,
+      { cause: error, details: { task_id: action.taskId } },
+    );
+  });
+  const newId = submission.taskId;
+  if (!action.wait) {
+    output.document({
+      task_id: newId,
+      retry_of: action.taskId,
+      status: submission.status,
+      status_url: `${options.url}/task/${newId}`,
+    });
+    output.data(newId);
+    output.note(
+      `task ${action.taskId} runs again as task ${newId}; follow it with: proxy-cli --task-id ${newId} --wait`,
+    );
+    return;
+  }
+  output.note(`task ${action.taskId} runs again as task ${newId}`);
+  const timeoutMs = remainingMs(ctx, startedAt);
+  printTask(
+    ctx,
+    submission.task ??
+      (await waitWithProgress(ctx, newId, timeoutMs === undefined ? {} : { timeoutMs })),
+  );
+}

@@ -1,0 +1,159 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isProxyResponseError, type TaskEvent } from 'proxy-client';
+import type { Stats, TaskStatus } from 'proxy-client/wire';
+import { CliError } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { formatDuration } from '../render/duration.js';
+import { renderStats, renderStatsLine } from '../render/stats.js';
+import { renderBoard, TaskBoard } from '../render/task-board.js';
+import { eventDocument, renderEventLine } from '../render/task-events.js';
+
+/** Tasks read when the live table starts, and again after a `reset`. */
+const LIST_LIMIT = 200;
+/** Least time between two frames, however many events arrive. */
+const FRAME_MS = 100;
+/** The ages in the table change even when nothing happens. */
+const TICK_MS = 1000;
+
+/**
+ * `--watch`: every task's changes, from the proxy's event stream. On a terminal, a table of the
+ * newest tasks redrawn in place; off one, a tab-separated line per event (`--json`: a JSON line
+ * per event). It runs until Ctrl-C, which ends it with exit 130 and nothing more to say.
+ */
+export async function watchTasks(
+  ctx: CommandContext,
+  action: { statuses?: readonly TaskStatus[] },
+): Promise<void> {
+  try {
+    if (ctx.output.canRedraw) await liveTable(ctx, action.statuses);
+    else await eventLines(ctx, action.statuses);
+  } catch (error) {
+    throw stopped(ctx, error, 'watching');
+  }
+}
+
+/** `--stats --watch`: the stats read again every `refreshMs`, until Ctrl-C. */
+export async function watchStats(ctx: CommandContext, refreshMs: number): Promise<void> {
+  const { client, output, signal } = ctx;
+  const view = output.canRedraw ? output.live() : undefined;
+  const every = `every ${formatDuration(refreshMs)}`;
+  let last: string | undefined;
+  try {
+    for (;;) {
+      const stats = await client.getStats({ signal });
+      if (view) {
+        const foot = output.color.dim(
+          `read ${new Date().toLocaleTimeString()}, ${every} · Ctrl-C to stop`,
+        );
+        view.render(`${renderStats(stats, output.look)}\n${foot}`);
+      } else if (changed(stats, last)) {
+        last = fingerprint(stats);
+        if (output.json) output.jsonLine(stats);
+        else output.data(renderStatsLine(stats, new Date()));
+      }
+      await sleep(refreshMs, undefined, { signal });
+    }
+  } catch (error) {
+    throw stopped(ctx, error, 'watching the stats');
+  } finally {
+    view?.close();
+  }
+}
+
+async function eventLines(
+  ctx: CommandContext,
+  statuses: readonly TaskStatus[] | undefined,
+): Promise<void> {
+  const { client, output, signal } = ctx;
+  output.note(`watching the tasks of ${ctx.options.url}; Ctrl-C to stop`);
+  const events = client.watchEvents({ signal, ...(statuses && { status: statuses }) });
+  for await (const event of events) {
+    if (output.json) output.jsonLine(eventDocument(event));
+    else output.data(renderEventLine(event, output.look));
+  }
+}
+
+async function liveTable(
+  ctx: CommandContext,
+  statuses: readonly TaskStatus[] | undefined,
+): Promise<void> {
+  const { client, output, options } = ctx;
+  const board = new TaskBoard(statuses);
+  // Closes the stream however this ends, a failed list read included.
+  const done = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, done.signal]);
+  // Every event, filtered here: a task that leaves the statuses shown must leave the table.
+  const events = client.watchEvents({ signal });
+  // Connecting first, then reading the list, leaves no gap for a change to slip through.
+  const first = events.next();
+  first.catch(() => {}); // awaited below, once the list is read; never left unhandled
+  const reload = async () =>
+    board.replace((await client.listTasks({ limit: LIST_LIMIT, signal })).tasks);
+  try {
+    await reload();
+  } catch (error) {
+    done.abort();
+    throw error;
+  }
+
+  const view = output.live();
+  const draw = () =>
+    view.render(
+      renderBoard(board, { url: options.url, look: output.look, now: Date.now(), rows: view.rows }),
+    );
+  let pending: NodeJS.Timeout | undefined;
+  const soon = () => {
+    pending ??= setTimeout(() => {
+      pending = undefined;
+      draw();
+    }, FRAME_MS);
+  };
+  const ticker = setInterval(draw, TICK_MS);
+  const stopResizing = view.onResize(draw);
+  draw();
+  try {
+    const apply = async (event: TaskEvent) => {
+      if (event.type === 'reset') await reload();
+      else board.apply(event);
+      soon();
+    };
+    const opened = await first;
+    if (!opened.done) await apply(opened.value);
+    for await (const event of events) await apply(event);
+  } finally {
+    done.abort();
+    clearInterval(ticker);
+    clearTimeout(pending);
+    stopResizing();
+    draw();
+    view.close();
+  }
+}
+
+function fingerprint(stats: Stats): string {
+  return JSON.stringify({ ...stats, uptime_s: 0 });
+}
+
+function changed(stats: Stats, last: string | undefined): boolean {
+  return fingerprint(stats) !== last;
+}
+
+/** Ctrl-C is how a watch ends: exit 130, quietly. A proxy without event streams says so. */
+function stopped(ctx: CommandContext, error: unknown, what: string): unknown {
+  if (ctx.signal.aborted) {
+    return new CliError(EXIT_CODES.interrupted, `stopped ${what}`, undefined, {
+      cause: error,
+      silent: true,
+    });
+  }
+  if (isProxyResponseError(error) && (error.code === 'not_found' || error.code === 'http_404')) {
+    return new CliError(
+      EXIT_CODES.proxyError,
+      `the proxy at ${ctx.options.url} has no event stream (GET /events answered 404): it is older than this proxy-cli`,
+      'proxy-cli --list-tasks shows the tasks; a newer proxy-server streams them to --watch',
+      { cause: error, code: 'no_event_stream' },
+    );
+  }
+  return error;
+}

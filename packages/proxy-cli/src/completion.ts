@@ -1,0 +1,230 @@
+import type { Command, Option } from 'commander';
+import { PRIORITIES } from 'proxy-client';
+import { TASK_STATUSES } from 'proxy-client/wire';
+import { DEMO_NAMES } from './options.js';
+
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
+
+export function isCompletionShell(value: string): value is CompletionShell {
+  return (COMPLETION_SHELLS as readonly string[]).includes(value);
+}
+
+const DEMO_CHOICES = ['all', ...DEMO_NAMES];
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+/** What the values of an option or a command's argument are, where a shell can offer them. */
+const OPTION_VALUES: Readonly<Record<string, readonly string[] | 'files'>> = {
+  '--status': TASK_STATUSES,
+  '--demo': DEMO_CHOICES,
+  '--method': METHODS,
+  '--priority': PRIORITIES,
+  '--data': 'files',
+};
+const COMMAND_VALUES: Readonly<Record<string, readonly string[]>> = {
+  demo: DEMO_CHOICES,
+  completion: COMPLETION_SHELLS,
+};
+
+/** The program's options and commands as the scripts need them, read from commander itself. */
+interface Spec {
+  options: Array<{
+    long: string;
+    short: string | undefined;
+    description: string;
+    value: 'none' | 'required' | 'optional';
+    values: readonly string[] | 'files' | undefined;
+  }>;
+  commands: Array<{ name: string; description: string }>;
+}
+
+function specOf(program: Command): Spec {
+  // Help's own list: every visible option, -h/--help and -V/--version included.
+  const options = program
+    .createHelp()
+    .visibleOptions(program)
+    .flatMap((option: Option) =>
+      option.long
+        ? [
+            {
+              long: option.long,
+              short: option.short,
+              description: option.description,
+              value: option.required
+                ? ('required' as const)
+                : option.optional
+                  ? ('optional' as const)
+                  : ('none' as const),
+              values: OPTION_VALUES[option.long],
+            },
+          ]
+        : [],
+    );
+  const commands = program.commands.flatMap((command) =>
+    [command.name(), ...command.aliases()].map((name) => ({
+      name,
+      description: command.description(),
+    })),
+  );
+  commands.push({ name: 'help', description: 'print the help of a command' });
+  return { options, commands };
+}
+
+/** The completion script for `shell`, generated from the program so it never misses a flag. */
+export function completionScript(shell: CompletionShell, program: Command): string {
+  const spec = specOf(program);
+  switch (shell) {
+    case 'bash':
+      return bashScript(spec);
+    case 'zsh':
+      return zshScript(spec);
+    case 'fish':
+      return fishScript(spec);
+  }
+}
+
+const words = (values: readonly string[]) => values.join(' ');
+
+function bashScript(spec: Spec): string {
+  const flags = spec.options.flatMap((o) => (o.short ? [o.short, o.long] : [o.long]));
+  const valued = (kind: 'required' | 'optional') =>
+    spec.options.filter((o) => o.value === kind).map((o) => o.long);
+  const valueCases = spec.options
+    .filter((o) => o.value !== 'none')
+    .map((o) => {
+      if (o.values === 'files') {
+        return `    ${o.long})\n      [[ "$cur" == @* ]] && COMPREPLY=($(compgen -f -P @ -- "\${cur#@}"))\n      return 0 ;;`;
+      }
+      if (o.values)
+        return `    ${o.long})\n      COMPREPLY=($(compgen -W "${words(o.values)}" -- "$cur"))\n      return 0 ;;`;
+      return o.value === 'required' ? `    ${o.long}) return 0 ;;` : undefined;
+    })
+    .filter((line) => line !== undefined);
+  const commandCases = Object.entries(COMMAND_VALUES).map(
+    ([name, values]) => `    ${name}) COMPREPLY=($(compgen -W "${words(values)}" -- "$cur")) ;;`,
+  );
+  return `# bash completion for proxy-cli
+# This shell:   source <(proxy-cli completion bash)
+# Every shell:  proxy-cli completion bash > ~/.local/share/bash-completion/completions/proxy-cli
+_proxy_cli() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  local commands="${words(spec.commands.map((c) => c.name))}"
+  COMPREPLY=()
+  case "$prev" in
+${valueCases.join('\n')}
+  esac
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=($(compgen -W "${words(flags)}" -- "$cur"))
+    return 0
+  fi
+  # The command is the first word that is neither a flag nor a flag's value.
+  local i word command=""
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word="\${COMP_WORDS[i]}"
+    case "$word" in
+      ${valued('required').join('|')}) ((i++)) ;;
+      ${valued('optional').join('|')}) [[ "\${COMP_WORDS[i+1]}" != -* ]] && ((i++)) ;;
+      -*) ;;
+      *) command="$word"; break ;;
+    esac
+  done
+  case "$command" in
+    "" | help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+${commandCases.join('\n')}
+  esac
+  return 0
+}
+complete -F _proxy_cli proxy-cli
+`;
+}
+
+/** Text for a zsh spec inside single quotes: no quote, no brackets, which the spec would end. */
+function zshText(text: string): string {
+  return text.replaceAll("'", '’').replaceAll('[', '(').replaceAll(']', ')');
+}
+
+function zshScript(spec: Spec): string {
+  const arg = (o: Spec['options'][number]) => {
+    if (o.value === 'none') return '';
+    const colon = o.value === 'optional' ? '::' : ':';
+    const name = o.long.slice(2);
+    if (o.values === 'files') return `${colon}${name}:{compset -P @ && _files}`;
+    if (o.values) return `${colon}${name}:(${words(o.values)})`;
+    return `${colon}${name}: `;
+  };
+  const optionSpecs = spec.options.map((o) => {
+    const described = `[${zshText(o.description)}]${arg(o)}`;
+    return o.short
+      ? `    '(${o.short} ${o.long})'{${o.short},${o.long}}'${described}'`
+      : `    '${o.long}${described}'`;
+  });
+  const commandList = spec.commands.map((c) => `    '${c.name}:${zshText(c.description)}'`);
+  const commandCases = Object.entries(COMMAND_VALUES).map(
+    ([name, values]) => `        ${name}) _values '${name}' ${words(values)} ;;`,
+  );
+  return `#compdef proxy-cli
+# zsh completion for proxy-cli
+# This shell:   source <(proxy-cli completion zsh)
+# Every shell:  proxy-cli completion zsh > "\${fpath[1]}/_proxy-cli"
+compdef _proxy-cli proxy-cli
+
+_proxy-cli() {
+  local context state state_descr line
+  typeset -A opt_args
+  local -a commands
+  commands=(
+${commandList.join('\n')}
+  )
+  _arguments -s \\
+${optionSpecs.join(' \\\n')} \\
+    '1: :->command' \\
+    '*: :->args'
+  case $state in
+    command) _describe -t commands 'proxy-cli command' commands ;;
+    args)
+      case $line[1] in
+        help) _describe -t commands 'proxy-cli command' commands ;;
+${commandCases.join('\n')}
+      esac
+      ;;
+  esac
+}
+
+if [ "$funcstack[1]" = "_proxy-cli" ]; then
+  _proxy-cli "$@"
+fi
+`;
+}
+
+/** Text for fish inside single quotes. */
+function fishText(text: string): string {
+  return text.replaceAll('\\', '\\\\').replaceAll("'", "\\'");
+}
+
+function fishScript(spec: Spec): string {
+  const lines = spec.options.map((o) => {
+    const parts = ['complete -c proxy-cli'];
+    if (o.short) parts.push(`-s ${o.short.slice(1)}`);
+    parts.push(`-l ${o.long.slice(2)}`);
+    if (o.values === 'files') parts.push('-r -F');
+    else if (o.value !== 'none') parts.push('-x');
+    if (Array.isArray(o.values)) parts.push(`-a '${words(o.values)}'`);
+    parts.push(`-d '${fishText(o.description)}'`);
+    return parts.join(' ');
+  });
+  const commands = spec.commands.map(
+    (c) =>
+      `complete -c proxy-cli -n __fish_use_subcommand -a ${c.name} -d '${fishText(c.description)}'`,
+  );
+  const values = Object.entries(COMMAND_VALUES).map(
+    ([name, list]) =>
+      `complete -c proxy-cli -n '__fish_seen_subcommand_from ${name}' -x -a '${words(list)}'`,
+  );
+  const help = `complete -c proxy-cli -n '__fish_seen_subcommand_from help' -x -a '${words(spec.commands.map((c) => c.name))}'`;
+  return `# fish completion for proxy-cli
+# This shell:   proxy-cli completion fish | source
+# Every shell:  proxy-cli completion fish > ~/.config/fish/completions/proxy-cli.fish
+complete -c proxy-cli -f
+${[...commands, ...values, help, ...lines].join('\n')}
+`;
+}

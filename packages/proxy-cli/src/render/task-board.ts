@@ -1,0 +1,84 @@
+import type { TaskChangeEvent } from 'proxy-client';
+import { isTerminalStatus, type TaskStatus, type TaskSummary } from 'proxy-client/wire';
+import { paintStatus } from './status.js';
+import type { Look } from './table.js';
+import { renderTaskTable } from './task-list.js';
+
+/** Tasks the board remembers; more than a terminal shows, fewer than a proxy may hold. */
+const CAPACITY = 500;
+/** Lines of a frame that are not task rows: the title, the table's borders and head, the foot. */
+const FRAME_LINES = 6;
+
+/**
+ * The tasks `--watch` shows, newest first: read once from the list, then kept current by the
+ * proxy's events. With `statuses`, a task that moves to another status leaves the board.
+ */
+export class TaskBoard {
+  readonly #tasks = new Map<string, TaskSummary>();
+
+  constructor(readonly statuses?: readonly TaskStatus[]) {}
+
+  /** Starts again from a list read afresh (at first, and after a `reset`). */
+  replace(tasks: readonly TaskSummary[]): void {
+    this.#tasks.clear();
+    for (const task of tasks) if (this.#shows(task)) this.#tasks.set(task.task_id, task);
+  }
+
+  apply(event: TaskChangeEvent): void {
+    const { task } = event;
+    const known = this.#tasks.get(task.task_id);
+    // Events that were on their way while the list was read can be older than the list.
+    if (known && isTerminalStatus(known.status) && !isTerminalStatus(task.status)) return;
+    if (!this.#shows(task)) {
+      this.#tasks.delete(task.task_id);
+      return;
+    }
+    this.#tasks.set(task.task_id, task);
+    if (this.#tasks.size > CAPACITY) this.#tasks.delete(this.tasks.at(-1)?.task_id ?? '');
+  }
+
+  /** Newest first, as `--list-tasks` has them. */
+  get tasks(): TaskSummary[] {
+    return [...this.#tasks.values()].sort((a, b) => b.created_at.localeCompare(a.created_at));
+  }
+
+  #shows(task: TaskSummary): boolean {
+    return this.statuses === undefined || this.statuses.includes(task.status);
+  }
+}
+
+export interface BoardFrame {
+  url: string;
+  look: Look;
+  now: number;
+  /** Terminal rows the frame may take. */
+  rows: number;
+}
+
+/** The board as the terminal shows it: a title with the counts, the table, a foot. */
+export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
+  const { look, url } = frame;
+  const tasks = board.tasks;
+  const counts = new Map<string, number>();
+  for (const task of tasks) counts.set(task.status, (counts.get(task.status) ?? 0) + 1);
+  const summary = [...counts]
+    .map(([status, count]) => `${count} ${paintStatus(status, look.color)}`)
+    .join(' · ');
+  const only = board.statuses ? ` (only ${board.statuses.join(', ')})` : '';
+  const title = look.color.bold(`proxy-cli watch ${url}`) + `${only}: ${summary || 'no tasks yet'}`;
+  const room = Math.max(1, frame.rows - FRAME_LINES);
+  // Events come at transitions only; a running task's time grows in between.
+  const shown = tasks.slice(0, room).map((task) =>
+    task.status === 'processing' && task.started_at !== null
+      ? {
+          ...task,
+          duration_ms: Math.max(task.duration_ms ?? 0, frame.now - Date.parse(task.started_at)),
+        }
+      : task,
+  );
+  const table = shown.length > 0 ? renderTaskTable(shown, look, frame.now) : '';
+  const more =
+    tasks.length > shown.length ? `the ${shown.length} newest of ${tasks.length} · ` : '';
+  const foot = look.color.dim(`${more}live from the proxy's events · Ctrl-C to stop`);
+  return [title, ...(table ? [table] : []), foot].join('\n');
+}

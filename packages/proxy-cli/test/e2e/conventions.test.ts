@@ -1,0 +1,222 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Stats, Task } from 'proxy-client/wire';
+import { proxyCliBin } from 'test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonOf, runCli, type Stack, startStack, UUID } from './harness.js';
+
+// The conventions a user brings from other CLIs: commands, completion, errors that say what to
+// fix. The built CLI against a real proxy-server in front of slow-target.
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack?.stop());
+
+const cli = (...args: string[]) => runCli([...args, '--url', stack.url]);
+
+describe('commands', () => {
+  it('stats, list and health answer as their flags do', async () => {
+    for (const [command, flag] of [
+      ['stats', '--stats'],
+      ['list', '--list-tasks'],
+      ['health', '--health'],
+    ] as const) {
+      const [byCommand, byFlag] = await Promise.all([cli(command, '--json'), cli(flag, '--json')]);
+      expect(byCommand.code, command).toBe(0);
+      expect(Object.keys(jsonOf(byCommand)).sort()).toEqual(Object.keys(jsonOf(byFlag)).sort());
+    }
+    expect(jsonOf<Stats>(await cli('stats', '--json')).max_concurrent).toBeGreaterThan(0);
+  });
+
+  it('submit then wait <id>: the id, then the finished task', async () => {
+    const submitted = await cli('submit', 'api/function1', '--data', '{"n":3,"delay_ms":200}');
+    expect(submitted.code).toBe(0);
+    const id = submitted.stdout.trim();
+    expect(id).toMatch(new RegExp(`^${UUID.source}$`));
+    const waited = await cli('wait', id, '--json');
+    expect(waited.code).toBe(0);
+    expect(jsonOf<Task>(waited)).toMatchObject({ task_id: id, status: 'completed' });
+  });
+
+  it('an unknown command suggests the nearest one, exit 2', async () => {
+    const run = await cli('stat');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: unknown command 'stat'. Did you mean stats?");
+    expect(run.stderr).toMatch(/hint: commands: stats, health, list/);
+  });
+});
+
+describe('errors that say what to fix', () => {
+  it('a task id that is not a UUID is invalid_task_id, not "no task"', async () => {
+    const run = await cli('task', 'not-a-uuid', '--json');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain("error: 'not-a-uuid' is not a task id");
+    expect(run.stderr).not.toContain('no task');
+    expect(jsonOf(run)).toMatchObject({
+      error: { code: 'invalid_task_id', exit_code: 4, task_id: 'not-a-uuid' },
+    });
+  });
+
+  it('an unknown task id is a field of the error document', async () => {
+    const missing = '00000000-0000-4000-8000-000000000017';
+    const run = await cli('task', missing, '--json');
+    expect(run.code).toBe(4);
+    expect(jsonOf(run)).toMatchObject({ error: { code: 'task_not_found', task_id: missing } });
+  });
+
+  it('--url at the target instead of the proxy: it does not answer like a proxy-server', async () => {
+    const target = `http://${stack.target.host}:${stack.target.port}`;
+    const run = await runCli(['stats', '--url', target]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      `error: ${target} does not answer like a proxy-server (GET /stats answered 404)`,
+    );
+    expect(run.stderr).toMatch(/hint: point --url \(or PROXY_URL\) at the proxy's base URL/);
+    const json = await runCli(['stats', '--json', '--url', target]);
+    expect(jsonOf(json)).toMatchObject({
+      error: { code: 'not_a_proxy', exit_code: 5, proxy_code: 'http_404' },
+    });
+  });
+
+  it('--url with a path the proxy does not have says the same', async () => {
+    const run = await runCli(['stats', '--url', `${stack.url}/proxy`]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      'does not answer like a proxy-server (GET /proxy/stats answered 404)',
+    );
+  });
+});
+
+describe('one version flag', () => {
+  it('-V prints the version, as proxy-server -V does; -v says to use -V', async () => {
+    const upper = await runCli(['-V']);
+    expect(upper.code).toBe(0);
+    expect(upper.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const lower = await runCli(['-v']);
+    expect(lower.code).toBe(2);
+    expect(lower.stderr).toContain(
+      'hint: the version flag is -V or --version, as for proxy-server',
+    );
+  });
+});
+
+describe('bash completion, in a real bash', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'proxy-cli-completion-'));
+    await writeFile(join(dir, 'body.json'), '{}');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** Loads the script as its header says, then asks it to complete `line` (cursor at the end). */
+  async function complete(line: string): Promise<string[]> {
+    const script = `
+      source <("${process.execPath}" "${proxyCliBin}" completion bash)
+      COMP_WORDS=(${line}); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 ))
+      [[ "${line}" == *" " ]] && { COMP_WORDS+=(""); COMP_CWORD=\${#COMP_WORDS[@]}-1; }
+      complete -p proxy-cli >/dev/null && _proxy_cli && printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const { stdout } = await promisify(execFile)('bash', ['-c', script], { cwd: dir });
+    return stdout.split('\n').filter((word) => word !== '');
+  }
+
+  it.each<[string, string[]]>([
+    [
+      'proxy-cli ',
+      [
+        'stats',
+        'health',
+        'list',
+        'list-tasks',
+        'task',
+        'wait',
+        'submit',
+        'cancel',
+        'retry',
+        'watch',
+        'cleanup',
+        'demo',
+        'completion',
+        'help',
+      ],
+    ],
+    ['proxy-cli st', ['stats']],
+    ['proxy-cli --sta', ['--stats', '--status']],
+    [
+      'proxy-cli list --status ',
+      ['pending', 'processing', 'completed', 'failed', 'cancelled', 'expired'],
+    ],
+    ['proxy-cli --status f', ['failed']],
+    ['proxy-cli demo q', ['queue-full']],
+    ['proxy-cli --demo ', ['all', 'single', 'batch', 'queue-full', 'long', 'fail']],
+    ['proxy-cli completion ', ['bash', 'zsh', 'fish']],
+    [
+      'proxy-cli --url http://x --json ',
+      [
+        'stats',
+        'health',
+        'list',
+        'list-tasks',
+        'task',
+        'wait',
+        'submit',
+        'cancel',
+        'retry',
+        'watch',
+        'cleanup',
+        'demo',
+        'completion',
+        'help',
+      ],
+    ],
+    ['proxy-cli submit api/x --data @bo', ['@body.json']],
+    ['proxy-cli wait ', []],
+    [
+      'proxy-cli -',
+      expect.arrayContaining(['-V', '--version', '-h', '--help', '--no-color', '--wait']),
+    ],
+  ])('%j', async (line, words) => {
+    const got = await complete(line);
+    if (Array.isArray(words)) expect(got.sort()).toEqual([...words].sort());
+    else expect(got).toEqual(words);
+  });
+
+  it('offers every flag that --help lists', async () => {
+    const help = (await runCli(['--help'])).stdout;
+    const flags = [...new Set(help.match(/--[a-z][a-z-]*/g))];
+    const offered = await complete('proxy-cli --');
+    expect(flags.filter((flag) => !offered.includes(flag))).toEqual([]);
+  });
+});
+
+describe('zsh and fish completion scripts', () => {
+  it.each(['zsh', 'fish'])(
+    '%s: every command, flag and value list is in the script',
+    async (shell) => {
+      const run = await runCli(['completion', shell]);
+      expect(run.code).toBe(0);
+      const help = (await runCli(['--help'])).stdout;
+      const script = run.stdout;
+      const flags = [...new Set(help.match(/--[a-z][a-z-]*/g))];
+      const named = (flag: string) =>
+        shell === 'zsh'
+          ? script.includes(`${flag}[`) || script.includes(`,${flag}}`)
+          : script.includes(`-l ${flag.slice(2)} `);
+      expect(flags.filter((flag) => !named(flag))).toEqual([]);
+      for (const word of [
+        'stats',
+        'wait',
+        'list-tasks',
+        'completion',
+        'queue-full',
+        'processing',
+      ]) {
+        expect(script).toContain(word);
+      }
+    },
+  );
+});

@@ -1,0 +1,124 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProxyClient } from 'proxy-client';
+import { waitFor } from 'test-support';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { type CliProcess, jsonOf, runCli, type Stack, spawnCli, startStack } from './harness.js';
+
+// --watch and --stats --watch off a terminal (piped): a line per event or per change, until
+// Ctrl-C, which ends them with exit 130 and nothing on stderr but the first note.
+let stack: Stack;
+let client: ProxyClient;
+
+beforeAll(async () => {
+  stack = await startStack();
+  client = new ProxyClient({ baseUrl: stack.url });
+});
+afterAll(() => stack?.stop());
+
+const lines = (cli: CliProcess) => cli.stdout().split('\n').filter(Boolean);
+
+/**
+ * Nothing tells when the CLI's stream is connected but an event reaching it: submit until one
+ * of the tasks shows, then the events of a new task cannot be missed.
+ */
+async function connected(seen: (id: string) => boolean): Promise<void> {
+  const submitted: string[] = [];
+  await waitFor(
+    async () => {
+      if (submitted.some(seen)) return true;
+      submitted.push(await client.submitTask('function1', {}));
+      return false;
+    },
+    { what: 'the CLI to hear a first event', timeoutMs: 15_000, intervalMs: 100 },
+  );
+}
+
+async function interrupted(cli: CliProcess) {
+  cli.child.kill('SIGINT');
+  return cli.done;
+}
+
+describe('--watch, piped', () => {
+  it('a tab-separated line per event, then exit 130 on Ctrl-C', async () => {
+    const cli = spawnCli(['watch', '--url', stack.url]);
+    await connected((id) => lines(cli).some((line) => line.includes(id)));
+    const taskId = await client.submitTask('fail?status=500', undefined, { method: 'GET' });
+    await waitFor(() => lines(cli).some((line) => line.startsWith(`finished\t${taskId}`)), {
+      what: 'the finished line',
+    });
+    const rows = lines(cli)
+      .filter((line) => line.includes(taskId))
+      .map((line) => line.split('\t'));
+    expect(rows.map((row) => row.slice(0, 3))).toEqual([
+      ['created', taskId, 'pending'],
+      ['started', taskId, 'processing'],
+      ['finished', taskId, 'failed'],
+    ]);
+    expect(rows[2]?.slice(3)).toEqual([
+      'GET',
+      '/api/fail?status=500',
+      expect.any(String),
+      expect.stringMatching(/^\d+$/),
+      '500',
+      'false',
+    ]);
+    const run = await interrupted(cli);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(`watching the tasks of ${stack.url}; Ctrl-C to stop\n`);
+  });
+
+  it('--json: a JSON line per event, each with the task id as a field; --status filters', async () => {
+    const cli = spawnCli(['watch', '--json', '--status', 'completed,failed', '--url', stack.url]);
+    const docs = () => lines(cli).map((line) => JSON.parse(line) as Record<string, unknown>);
+    await connected((id) => docs().some((doc) => doc['task_id'] === id));
+    expect(docs().every((doc) => doc['event'] === 'finished')).toBe(true);
+    expect(docs()[0]).toMatchObject({
+      event: 'finished',
+      id: expect.any(String),
+      task_id: expect.any(String),
+      task: { status: 'completed' },
+    });
+    const run = await interrupted(cli);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('--stats --watch, piped', () => {
+  it('a line per change: the time, the counts and the load; exit 130 on Ctrl-C', async () => {
+    const cli = spawnCli(['stats', '--watch', '--poll-interval', '0.2', '--url', stack.url]);
+    await waitFor(() => lines(cli).length >= 1, { what: 'a first line' });
+    const before = lines(cli).length;
+    await client.submitAndWait('function1', {});
+    await waitFor(() => lines(cli).length > before, { what: 'a line for the change' });
+    for (const line of lines(cli)) {
+      expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z(\t\d+){10}$/);
+    }
+    const run = await interrupted(cli);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('a proxy without event streams', () => {
+  it('--watch says so: exit 5, no_event_stream', async () => {
+    // What an older proxy-server answers for a route it does not have.
+    const old = createServer((_, response) => {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ success: false, error: 'not_found', message: 'Route not found' }),
+      );
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => old.close(() => resolve())));
+    const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+    const run = await runCli(['watch', '--json', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(jsonOf(run)).toMatchObject({
+      success: false,
+      error: { code: 'no_event_stream', exit_code: 5 },
+    });
+    expect(run.stderr).toContain(`the proxy at ${url} has no event stream`);
+  });
+});

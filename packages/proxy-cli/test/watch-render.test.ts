@@ -1,0 +1,228 @@
+import { Writable } from 'node:stream';
+import { Chalk } from 'chalk';
+import type { TaskChangeEvent } from 'proxy-client';
+import type { Stats, TaskSummary } from 'proxy-client/wire';
+import { describe, expect, it } from 'vitest';
+import { LiveView, visualRows } from '../src/live-view.js';
+import { Output } from '../src/output.js';
+import { renderStatsLine, STATS_LINE_FIELDS } from '../src/render/stats.js';
+import { renderBoard, TaskBoard } from '../src/render/task-board.js';
+import { eventDocument, renderEventLine } from '../src/render/task-events.js';
+import { makeTask } from './fixtures.js';
+
+const plain = new Chalk({ level: 0 });
+const rows = { color: plain, plain: true };
+const boxed = { color: plain, plain: false };
+
+const summary = (overrides: Partial<TaskSummary> = {}): TaskSummary => {
+  const { result, ...task } = makeTask(overrides as never);
+  const { body: _, ...rest } = result ?? { body: null };
+  return { ...task, result: result ? (rest as TaskSummary['result']) : null, ...overrides };
+};
+const event = (type: TaskChangeEvent['type'], task: TaskSummary, id = '1'): TaskChangeEvent => ({
+  type,
+  id,
+  task,
+});
+
+describe('--watch off a terminal: a line per event', () => {
+  it('the event type, then the columns of a --list-tasks row', () => {
+    const task = summary({ task_id: 't-1', status: 'completed', duration_ms: 1500 });
+    expect(renderEventLine(event('finished', task), rows).split('\t')).toEqual([
+      'finished',
+      't-1',
+      'completed',
+      'POST',
+      '/api/function1',
+      '2026-01-02T10:00:00.000Z',
+      '1500',
+      '200',
+      'false',
+    ]);
+    expect(renderEventLine({ type: 'reset' }, rows)).toBe('reset');
+  });
+
+  it('--json: a document per event with the task id as a field', () => {
+    const task = summary({ task_id: 't-2' });
+    expect(eventDocument(event('started', task, 'b-7'))).toEqual({
+      event: 'started',
+      id: 'b-7',
+      task_id: 't-2',
+      task,
+    });
+    expect(eventDocument({ type: 'reset' })).toEqual({ event: 'reset' });
+  });
+});
+
+describe('the board of --watch on a terminal', () => {
+  const at = (minute: number) => `2026-01-02T10:${String(minute).padStart(2, '0')}:00.000Z`;
+
+  it('keeps the newest first and each task once, in its latest state', () => {
+    const board = new TaskBoard();
+    board.replace([summary({ task_id: 'old', created_at: at(1) })]);
+    board.apply(
+      event('created', summary({ task_id: 'new', status: 'pending', created_at: at(5) })),
+    );
+    board.apply(
+      event('started', summary({ task_id: 'new', status: 'processing', created_at: at(5) })),
+    );
+    expect(board.tasks.map((t) => [t.task_id, t.status])).toEqual([
+      ['new', 'processing'],
+      ['old', 'completed'],
+    ]);
+  });
+
+  it('an event older than the list read never takes a finished task back', () => {
+    const board = new TaskBoard();
+    board.replace([summary({ task_id: 'a', status: 'completed' })]);
+    board.apply(event('started', summary({ task_id: 'a', status: 'processing' })));
+    expect(board.tasks[0]?.status).toBe('completed');
+  });
+
+  it('with statuses, shows those only, and lets a task leave when it moves on', () => {
+    const board = new TaskBoard(['pending', 'processing']);
+    board.replace([summary({ task_id: 'done' }), summary({ task_id: 'q', status: 'pending' })]);
+    expect(board.tasks.map((t) => t.task_id)).toEqual(['q']);
+    board.apply(event('finished', summary({ task_id: 'q', status: 'failed' })));
+    expect(board.tasks).toEqual([]);
+  });
+
+  it('draws a title with the counts, the table cut to the terminal, and a foot', () => {
+    const board = new TaskBoard();
+    board.replace(
+      Array.from({ length: 30 }, (_, i) =>
+        summary({ task_id: `task-${String(i).padStart(2, '0')}`, created_at: at(i) }),
+      ),
+    );
+    const frame = renderBoard(board, {
+      url: 'http://p:1',
+      look: boxed,
+      now: Date.parse(at(40)),
+      rows: 16,
+    });
+    const lines = frame.split('\n');
+    expect(lines[0]).toBe('proxy-cli watch http://p:1: 30 completed');
+    expect(lines).toHaveLength(16);
+    expect(frame).toContain('task-29');
+    expect(frame).not.toContain('task-19');
+    expect(lines.at(-1)).toBe(
+      "the 10 newest of 30 · live from the proxy's events · Ctrl-C to stop",
+    );
+  });
+
+  it('a running task shows the time it has run so far', () => {
+    const board = new TaskBoard();
+    const started = Date.parse(at(10));
+    board.replace([
+      summary({
+        status: 'processing',
+        started_at: at(10),
+        duration_ms: 3,
+        result: null,
+        completed_at: null,
+      }),
+    ]);
+    const frame = renderBoard(board, { url: 'u', look: boxed, now: started + 65_000, rows: 20 });
+    expect(frame).toMatch(/processing .*1 m 05 s/);
+  });
+});
+
+describe('--stats --watch off a terminal', () => {
+  it('one line per read: the time, then the counts and the load', () => {
+    const stats = {
+      tasks: {
+        pending: 1,
+        processing: 2,
+        completed: 3,
+        failed: 4,
+        cancelled: 5,
+        expired: 6,
+        total: 21,
+      },
+      queue_size: 1,
+      in_flight: 2,
+      long_tasks: 0,
+    } as Stats;
+    const line = renderStatsLine(stats, new Date('2026-01-02T10:00:00.000Z'));
+    expect(line.split('\t')).toEqual([
+      '2026-01-02T10:00:00.000Z',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '21',
+      '1',
+      '2',
+      '0',
+    ]);
+    expect(STATS_LINE_FIELDS).toHaveLength(line.split('\t').length - 1);
+  });
+});
+
+describe('a live view', () => {
+  function terminal(columns = 40, rowsOnScreen = 10) {
+    let text = '';
+    const stream = Object.assign(
+      new Writable({
+        write(chunk, _encoding, done) {
+          text += String(chunk);
+          done();
+        },
+      }),
+      { isTTY: true, columns, rows: rowsOnScreen },
+    );
+    return { stream, text: () => text };
+  }
+
+  it('hides the cursor, redraws over the last frame, and gives the cursor back', () => {
+    const term = terminal();
+    const view = new LiveView(term.stream);
+    view.render('one\ntwo');
+    view.render('three');
+    view.close();
+    view.render('ignored');
+    expect(term.text()).toBe('\u001b[?25lone\ntwo\n\u001b[2F\u001b[Jthree\n\u001b[?25h');
+  });
+
+  it('counts wrapped lines, so a wide frame is taken back whole', () => {
+    expect(visualRows('x'.repeat(80), 40)).toBe(2);
+    expect(visualRows(`\u001b[32m${'x'.repeat(40)}\u001b[39m`, 40)).toBe(1);
+    const term = terminal(10, 10);
+    const view = new LiveView(term.stream);
+    view.render('0123456789abc\nz');
+    view.render('y');
+    expect(term.text()).toContain('\u001b[3F\u001b[J');
+  });
+
+  it('cuts a frame taller than the terminal, saying so', () => {
+    const term = terminal(40, 5);
+    new LiveView(term.stream).render(['a', 'b', 'c', 'd', 'e', 'f'].join('\n'));
+    expect(term.text()).toBe('\u001b[?25la\nb\nc\n… (a taller terminal shows more)\n');
+  });
+
+  it('Output offers one on a terminal only, and --json writes JSON Lines', () => {
+    const tty = terminal();
+    const pipe = terminal();
+    Object.assign(pipe.stream, { isTTY: false });
+    const env = {};
+    expect(
+      new Output({ stdout: tty.stream, stderr: tty.stream, env }, { json: false, color: true })
+        .canRedraw,
+    ).toBe(true);
+    expect(
+      new Output({ stdout: pipe.stream, stderr: tty.stream, env }, { json: false, color: true })
+        .canRedraw,
+    ).toBe(false);
+    const json = new Output(
+      { stdout: pipe.stream, stderr: tty.stream, env },
+      { json: true, color: true },
+    );
+    expect(json.canRedraw).toBe(false);
+    json.jsonLine({ a: 1 });
+    json.jsonLine({ b: 2 });
+    expect(pipe.text()).toBe('{"a":1}\n{"b":2}\n');
+    expect(json.wroteDocument).toBe(true);
+  });
+});

@@ -1,0 +1,193 @@
+import type {
+  CleanupOptions,
+  IterateTasksOptions,
+  ListTasksOptions,
+  ProxyClientOptions,
+  RequestOptions,
+  ResultOptions,
+  RetryTaskOptions,
+  RunOptions,
+  SubmitOptions,
+  WaitOptions,
+  WatchEventsOptions,
+} from './options.js';
+
+/*
+ * Plain JavaScript gets no compiler to catch `{ pollIntervall: 5000 }`, and a misspelled option
+ * that is silently ignored makes a wait poll on the wrong schedule or never time out. So every
+ * method checks its options at run time: an unknown name throws a TypeError naming it, a likely
+ * meant name, and the known ones. Each list is a `Record` over the option type's keys, so the
+ * compiler keeps the lists and the interfaces in step.
+ */
+
+type Names<T> = Readonly<Record<keyof T, true>>;
+
+const REQUEST: Names<RequestOptions> = {
+  signal: true,
+  timeoutMs: true,
+  timeout: true,
+  headers: true,
+  maxRetries: true,
+};
+const { maxRetries: _, ...REQUEST_WITHOUT_RETRIES } = REQUEST;
+const SUBMIT = {
+  ...REQUEST,
+  method: true,
+  query: true,
+  queueFullRetries: true,
+  maxRetryAfterMs: true,
+  idempotencyKey: true,
+  waitMs: true,
+  wait: true,
+  priority: true,
+  callbackUrl: true,
+} satisfies Names<SubmitOptions>;
+const RUN = {
+  ...SUBMIT,
+  pollIntervalMs: true,
+  pollInterval: true,
+  onStatus: true,
+  throwOnFailure: true,
+} satisfies Names<RunOptions>;
+
+export const OPTION_NAMES = {
+  ProxyClient: {
+    baseUrl: true,
+    apiKey: true,
+    timeoutMs: true,
+    timeout: true,
+    headers: true,
+    maxRetries: true,
+    fetch: true,
+    hooks: true,
+  } satisfies Names<ProxyClientOptions>,
+  getTask: REQUEST,
+  getStats: REQUEST,
+  health: REQUEST,
+  info: REQUEST,
+  cancelTask: REQUEST,
+  watchTask: REQUEST,
+  submitTask: SUBMIT,
+  submit: SUBMIT,
+  retryTask: {
+    ...REQUEST_WITHOUT_RETRIES,
+    waitMs: true,
+    wait: true,
+    queueFullRetries: true,
+    maxRetryAfterMs: true,
+  } satisfies Names<RetryTaskOptions>,
+  getResult: { ...REQUEST, waitMs: true, wait: true } satisfies Names<ResultOptions>,
+  watchEvents: {
+    ...REQUEST,
+    status: true,
+    lastEventId: true,
+  } satisfies Names<WatchEventsOptions>,
+  waitForTask: {
+    ...REQUEST,
+    pollIntervalMs: true,
+    pollInterval: true,
+    onStatus: true,
+    throwOnFailure: true,
+  } satisfies Names<WaitOptions>,
+  run: RUN,
+  submitAndWait: RUN,
+  listTasks: {
+    ...REQUEST,
+    status: true,
+    limit: true,
+    offset: true,
+  } satisfies Names<ListTasksOptions>,
+  iterateTasks: { ...REQUEST, status: true, pageSize: true } satisfies Names<IterateTasksOptions>,
+  cleanupTasks: { ...REQUEST, maxAgeMs: true, maxAgeHours: true } satisfies Names<CleanupOptions>,
+} as const;
+
+/** Second spellings of one option: the contract's names without the unit, also milliseconds. */
+const ALIASES: Readonly<Record<string, string>> = {
+  timeout: 'timeoutMs',
+  pollInterval: 'pollIntervalMs',
+  wait: 'waitMs',
+};
+
+/** Names people reach for that mean another option, with what to write instead. */
+const INSTEAD: Readonly<Record<string, string>> = {
+  retry: "'maxRetries' (it replaced retry.reads)",
+  retries: "'maxRetries'",
+  interval: "'pollIntervalMs'",
+  maxRetries:
+    "'queueFullRetries': retryTask is never retried after a network error or a 5xx, since a repeat would run the task once more",
+};
+
+/**
+ * Checks `options` against the names `where` knows and answers them with every alias replaced by
+ * its main name. Throws a TypeError for an unknown name or for an option given under both names.
+ */
+export function checkOptions<T extends object>(
+  where: keyof typeof OPTION_NAMES,
+  options: T | undefined,
+): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${label(where)}: options must be an object, got ${describe(options)}`);
+  }
+  const known = OPTION_NAMES[where] as Readonly<Record<string, true>>;
+  const checked = { ...options } as Record<string, unknown>;
+  for (const name of Object.keys(options)) {
+    if (!Object.hasOwn(known, name)) throw unknownOption(where, name, Object.keys(known));
+    const main = ALIASES[name];
+    if (main === undefined || !Object.hasOwn(known, main)) continue;
+    const value = checked[name];
+    delete checked[name];
+    if (value === undefined) continue;
+    if (checked[main] !== undefined) {
+      throw new TypeError(
+        `${label(where)}: '${name}' and '${main}' are the same option (milliseconds); give one`,
+      );
+    }
+    checked[main] = value;
+  }
+  return checked as T;
+}
+
+function unknownOption(where: string, name: string, known: readonly string[]): TypeError {
+  const meant =
+    INSTEAD[name] ?? (closest(name, known) === undefined ? undefined : `'${closest(name, known)}'`);
+  return new TypeError(
+    `${label(where)}: unknown option '${name}'${meant ? `; did you mean ${meant}?` : ''} ` +
+      `Known options: ${known.join(', ')}.`,
+  );
+}
+
+function label(where: string): string {
+  if (where === 'ProxyClient') return 'new ProxyClient()';
+  return `${where}()`;
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** The known name a typo most likely meant: same letters ignoring case, or at most 2 edits away. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance =
+      candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, candidate);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) {
+      best = { name: candidate, distance };
+    }
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

@@ -1,0 +1,102 @@
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_WAIT_SECONDS, SUBMIT_HEADERS } from '../wire.js';
+
+/** Priorities a submission may ask for: served high first, FIFO within a level. */
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Submit headers the proxy reads and never forwards, besides those of the wire contract. */
+const PRIORITY_HEADER = 'x-proxy-priority';
+const CALLBACK_URL_HEADER = 'x-proxy-callback-url';
+
+/** What a submission asks of the proxy itself, as opposed to what it forwards to the target. */
+export interface SubmitControls {
+  idempotencyKey?: string | undefined;
+  /** Seconds the proxy may hold the answer for the task to finish (`Prefer: wait=N`). */
+  waitSeconds?: number | undefined;
+  priority?: string | undefined;
+  callbackUrl?: string | undefined;
+}
+
+/**
+ * The headers for `controls`. Values are checked first, so a typo is a TypeError now rather
+ * than a 400 later, or a priority the proxy silently ignores.
+ */
+export function controlHeaders(controls: SubmitControls): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (controls.idempotencyKey !== undefined) {
+    // A structured-field string, as the IETF Idempotency-Key draft writes it.
+    headers[SUBMIT_HEADERS.idempotencyKey] = `"${checkIdempotencyKey(controls.idempotencyKey)}"`;
+  }
+  if (controls.waitSeconds !== undefined && controls.waitSeconds > 0) {
+    headers[SUBMIT_HEADERS.prefer] = `wait=${controls.waitSeconds}`;
+  }
+  if (controls.priority !== undefined) headers[PRIORITY_HEADER] = checkPriority(controls.priority);
+  if (controls.callbackUrl !== undefined) {
+    headers[CALLBACK_URL_HEADER] = checkCallbackUrl(controls.callbackUrl);
+  }
+  return headers;
+}
+
+/**
+ * `Prefer: wait=N` in whole seconds (the header's unit), rounded up, capped at what the proxy
+ * honours; 0 for none.
+ */
+export function preferWaitSeconds(waitMs: number | undefined): number {
+  if (waitMs === undefined) return 0;
+  if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
+    throw new RangeError(`waitMs must be a number of milliseconds (0 or more), got ${waitMs}`);
+  }
+  return Math.min(MAX_WAIT_SECONDS, Math.ceil(waitMs / 1000));
+}
+
+function checkIdempotencyKey(key: string): string {
+  if (
+    typeof key !== 'string' ||
+    key.length === 0 ||
+    key.length > MAX_IDEMPOTENCY_KEY_LENGTH ||
+    !/^[\x20-\x7e]+$/.test(key) ||
+    /["\\]/.test(key)
+  ) {
+    throw new TypeError(
+      `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters ` +
+        `without '"' or '\\', got ${JSON.stringify(key)}`,
+    );
+  }
+  return key;
+}
+
+function checkPriority(priority: string): Priority {
+  const known = PRIORITIES.find((level) => level === priority);
+  if (known === undefined) {
+    throw new TypeError(
+      `priority must be one of ${PRIORITIES.join(', ')}, got ${JSON.stringify(priority)}`,
+    );
+  }
+  return known;
+}
+
+function checkCallbackUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new TypeError(
+      `callbackUrl must be an absolute http(s) URL, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A fresh idempotency key for one submission and its retries. `crypto.randomUUID` needs a secure
+ * context in browsers; `getRandomValues` works everywhere `fetch` does.
+ */
+export function newIdempotencyKey(): string {
+  const { crypto } = globalThis;
+  if (typeof crypto.randomUUID === 'function') return `proxy-client-${crypto.randomUUID()}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `proxy-client-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}

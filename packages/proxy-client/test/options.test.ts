@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ProxyClient } from '../src/index.js';
+import { dataReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
+import { simulateTask } from './helpers/simulated-task.js';
+import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';
+
+const server = createTestServer();
+const client = () => new ProxyClient({ baseUrl: BASE_URL, maxRetries: 0 });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Calls with options the types forbid, as plain JavaScript can. */
+const loose = (options: Record<string, unknown>) => options as never;
+
+describe('a misspelled option in plain JavaScript', () => {
+  it('throws from the constructor, naming it, the likely one and the known ones', () => {
+    expect(() => new ProxyClient(loose({ baseUrl: BASE_URL, timeoutMS: 5 }))).toThrow(
+      new TypeError(
+        "new ProxyClient(): unknown option 'timeoutMS'; did you mean 'timeoutMs'? Known options: " +
+          'baseUrl, apiKey, timeoutMs, timeout, headers, maxRetries, fetch, hooks.',
+      ),
+    );
+  });
+
+  it.each<[string, (c: ProxyClient) => Promise<unknown>, string]>([
+    ['getTask', (c) => c.getTask(TASK_ID, loose({ singal: 1 })), 'signal'],
+    ['waitForTask', (c) => c.waitForTask(TASK_ID, loose({ pollIntervall: 5000 })), 'pollInterval'],
+    ['waitForTask', (c) => c.waitForTask(TASK_ID, loose({ throwOnFail: true })), ''],
+    ['submitTask', (c) => c.submitTask('x', {}, loose({ heders: {} })), 'headers'],
+    ['run', (c) => c.run('x', {}, loose({ queueFullRetires: 2 })), 'queueFullRetries'],
+    ['listTasks', (c) => c.listTasks(loose({ staus: 'failed' })), 'status'],
+    ['iterateTasks', (c) => c.iterateTasks(loose({ pagesize: 5 })).next(), 'pageSize'],
+    ['getStats', (c) => c.getStats(loose({ timeoutMS: 5 })), 'timeoutMs'],
+    ['cleanupTasks', (c) => c.cleanupTasks(loose({ maxAge: 5 })), 'maxAgeMs'],
+    ['health', (c) => c.health(loose({ retries: 1 })), 'maxRetries'],
+    ['info', (c) => c.info(loose({ header: {} })), 'headers'],
+    ['submit', (c) => c.submit('x', {}, loose({ idempotencykey: 'k' })), 'idempotencyKey'],
+    ['submitAndWait', (c) => c.submitAndWait('x', {}, loose({ priorty: 'high' })), 'priority'],
+    ['cancelTask', (c) => c.cancelTask(TASK_ID, loose({ sigal: null })), 'signal'],
+    ['retryTask', (c) => c.retryTask(TASK_ID, loose({ waitMS: 1000 })), 'waitMs'],
+    ['getResult', (c) => c.getResult(TASK_ID, loose({ waitms: 1000 })), 'waitMs'],
+    ['watchTask', (c) => c.watchTask(TASK_ID, loose({ timeoutms: 5 })).next(), 'timeoutMs'],
+    ['watchEvents', (c) => c.watchEvents(loose({ lastEventID: '3' })).next(), 'lastEventId'],
+  ])('%s rejects before any request', async (method, call, meant) => {
+    const error = await call(client()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    const { message } = error as TypeError;
+    expect(message).toMatch(new RegExp(`^${method}\\(\\): unknown option '\\w+'`));
+    if (meant) expect(message).toContain(`did you mean '${meant}'?`);
+    expect(message).toMatch(/ Known options: (\w+, )+\w+\.$/);
+    expect(server.calls).toHaveLength(0);
+  });
+
+  it('says why a retry of a task has no maxRetries, and what a renamed option is now', async () => {
+    const retry = await client()
+      .retryTask(TASK_ID, loose({ maxRetries: 3 }))
+      .catch((e: unknown) => e);
+    expect((retry as Error).message).toContain(
+      "did you mean 'queueFullRetries': retryTask is never retried after a network error",
+    );
+    expect(() => new ProxyClient(loose({ baseUrl: BASE_URL, retry: { reads: 1 } }))).toThrow(
+      "did you mean 'maxRetries' (it replaced retry.reads)?",
+    );
+  });
+
+  it('refuses options that are not an object', async () => {
+    await expect(client().getStats('fast' as never)).rejects.toThrow(
+      'getStats(): options must be an object, got string',
+    );
+  });
+});
+
+describe('one unit: milliseconds, with the contract spellings as aliases', () => {
+  it('pollInterval (the contract spelling) is pollIntervalMs', async () => {
+    useFakeClock();
+    const at = (options: object) => {
+      const route = server.on(
+        'get',
+        '/task/:id',
+        taskReply(makeTask({ status: 'processing' })),
+        taskReply(makeTask({ status: 'processing' })),
+        taskReply(makeTask({ status: 'completed' })),
+      );
+      const done = client().waitForTask(TASK_ID, options as never);
+      return { route, done };
+    };
+    for (const options of [{ pollInterval: 5000 }, { pollIntervalMs: 5000 }]) {
+      const { route, done } = at(options);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect((await done).status).toBe('completed');
+      expect(route.calls.slice(1).map((call, i) => call.at - route.calls[i]!.at)).toEqual([
+        5000, 5000,
+      ]);
+      server.calls.length = 0;
+    }
+  });
+
+  it('timeout is timeoutMs, on the client and per call', async () => {
+    useFakeClock();
+    simulateTask(server, { durationMs: 600_000 });
+    const waiting = client()
+      .waitForTask(TASK_ID, { timeout: 3000 })
+      .catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(await waiting).toMatchObject({ code: 'wait_timeout', timeoutMs: 3000 });
+    expect(() => new ProxyClient({ baseUrl: BASE_URL, timeout: -1 })).toThrow(RangeError);
+  });
+
+  it('refuses an option given under both of its names', async () => {
+    await expect(client().waitForTask(TASK_ID, { timeout: 1000, timeoutMs: 2000 })).rejects.toThrow(
+      "waitForTask(): 'timeout' and 'timeoutMs' are the same option (milliseconds); give one",
+    );
+    expect(server.calls).toHaveLength(0);
+  });
+
+  it('cleanupTasks takes maxAgeMs and sends the hours the HTTP API wants', async () => {
+    const route = server.on('delete', '/tasks/cleanup', dataReply({ removed: 2 }));
+    await client().cleanupTasks({ maxAgeMs: 30 * 60_000 });
+    await client().cleanupTasks({ maxAgeHours: 2 });
+    expect(route.calls.map((call) => call.query.get('max_age_hours'))).toEqual(['0.5', '2']);
+    await expect(client().cleanupTasks({ maxAgeMs: 1, maxAgeHours: 1 })).rejects.toThrow(TypeError);
+    await expect(client().cleanupTasks({ maxAgeMs: -1 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('per-call options: timeoutMs, headers, maxRetries, signal', () => {
+  it('headers go with the call, over the client headers', async () => {
+    const route = server.on('get', '/stats', dataReply({}));
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, headers: { 'x-app': 'a', 'x-team': 't' } });
+    await proxy.getStats({ headers: { 'x-app': 'b', 'x-request-id': 'r-1' } });
+    const { headers } = route.calls[0]!;
+    expect([headers.get('x-app'), headers.get('x-team'), headers.get('x-request-id')]).toEqual([
+      'b',
+      't',
+      'r-1',
+    ]);
+  });
+
+  it("maxRetries replaces the client's for this call only", async () => {
+    const route = server.on('get', '/health', { network: true });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, maxRetries: 0 });
+    await expect(proxy.health({ maxRetries: 1 })).rejects.toMatchObject({ code: 'unreachable' });
+    expect(route.calls).toHaveLength(2);
+    await expect(proxy.health()).rejects.toMatchObject({ code: 'unreachable' });
+    expect(route.calls).toHaveLength(3);
+    await expect(proxy.health({ maxRetries: -1 })).rejects.toThrow(RangeError);
+  });
+
+  it("timeoutMs replaces the client's request timeout for this call", async () => {
+    server.on('get', '/stats', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return dataReply({});
+    });
+    const proxy = new ProxyClient({ baseUrl: BASE_URL, timeoutMs: 60_000, maxRetries: 0 });
+    const error = await proxy.getStats({ timeoutMs: 20 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'response_timeout' });
+    expect((error as Error).message).toContain('within 20 ms');
+  });
+
+  it('waitForTask sends its headers and maxRetries on every read', async () => {
+    const route = server.on(
+      'get',
+      '/task/:id',
+      { network: true },
+      taskReply(makeTask({ status: 'completed' })),
+    );
+    const task = await client().waitForTask(TASK_ID, {
+      headers: { 'x-request-id': 'w-1' },
+      maxRetries: 1,
+    });
+    expect(task.status).toBe('completed');
+    expect(route.calls.map((call) => call.headers.get('x-request-id'))).toEqual(['w-1', 'w-1']);
+  });
+
+  it('run: timeoutMs bounds the whole run, headers go on every request', async () => {
+    useFakeClock();
+    const submit = server.on('post', '/api/x', submitReply());
+    const reads = server.on('get', '/task/:id', taskReply(makeTask({ status: 'processing' })));
+    const running = client()
+      .run('x', {}, { timeoutMs: 4000, headers: { 'x-request-id': 'r-9' } })
+      .catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(await running).toMatchObject({ code: 'wait_timeout', taskId: TASK_ID });
+    expect(submit.calls[0]!.headers.get('x-request-id')).toBe('r-9');
+    expect(reads.calls.every((call) => call.headers.get('x-request-id') === 'r-9')).toBe(true);
+  });
+});

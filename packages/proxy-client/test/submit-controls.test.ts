@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ProxyClient, TaskFailedError } from '../src/index.js';
+import { errorReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
+import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';
+
+const server = createTestServer();
+const client = () => new ProxyClient({ baseUrl: BASE_URL });
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const finished = makeTask({ status: 'completed' });
+/** The answer of `Prefer: wait=N` when the task finished in time. */
+const finishedReply = {
+  status: 200,
+  json: { success: true, data: finished },
+  headers: { 'preference-applied': 'wait=5' },
+};
+
+describe('submit: the whole answer', () => {
+  it('a new task: its id, pending, no task, not a replay, and the key it sent', async () => {
+    server.on('post', '/api/x', submitReply());
+    const submission = await client().submit('x', { a: 1 });
+    expect(submission).toEqual({
+      taskId: TASK_ID,
+      status: 'pending',
+      task: undefined,
+      replayed: false,
+      idempotencyKey: expect.stringMatching(/^proxy-client-/),
+    });
+  });
+
+  it('an idempotent replay: the existing task and its status now', async () => {
+    const replay = submitReply();
+    server.on('post', '/api/x', {
+      ...replay,
+      json: { ...(replay.json as object), status: 'processing' },
+      headers: { ...replay.headers, 'idempotent-replayed': 'true' },
+    });
+    const submission = await client().submit('x', {}, { idempotencyKey: 'k-1' });
+    expect(submission).toMatchObject({
+      status: 'processing',
+      replayed: true,
+      idempotencyKey: 'k-1',
+    });
+  });
+
+  it('waitMs asks Prefer: wait=N in whole seconds, and a 200 carries the finished task', async () => {
+    const route = server.on('post', '/api/x', finishedReply);
+    const submission = await client().submit('x', {}, { waitMs: 4500 });
+    expect(route.calls[0]!.headers.get('prefer')).toBe('wait=5');
+    expect(submission).toMatchObject({ taskId: TASK_ID, status: 'completed', task: finished });
+  });
+
+  it('wait is the contract spelling of waitMs, and the hold is capped at 60 s', async () => {
+    const route = server.on('post', '/api/x', submitReply());
+    await client().submitTask('x', {}, { wait: 90_000 });
+    expect(route.calls[0]!.headers.get('prefer')).toBe('wait=60');
+    await client().submitTask('x', {}, { waitMs: 0 });
+    expect(route.calls[1]!.headers.has('prefer')).toBe(false);
+  });
+
+  it('submitTask still answers the id when the task finished within the wait', async () => {
+    server.on('post', '/api/x', finishedReply);
+    expect(await client().submitTask('x', {}, { wait: 5000 })).toBe(TASK_ID);
+  });
+
+  it('priority and callbackUrl go as the proxy headers, never as body or query', async () => {
+    const route = server.on('post', '/api/x', submitReply());
+    await client().submitTask(
+      'x',
+      { a: 1 },
+      {
+        priority: 'high',
+        callbackUrl: 'https://hooks.example.com/done?src=proxy',
+      },
+    );
+    const { headers, url } = route.calls[0]!;
+    expect(headers.get('x-proxy-priority')).toBe('high');
+    expect(headers.get('x-proxy-callback-url')).toBe('https://hooks.example.com/done?src=proxy');
+    expect(url.search).toBe('');
+  });
+
+  it.each([
+    [{ priority: 'urgent' }, /priority must be one of high, normal, low, got "urgent"/],
+    [{ callbackUrl: '/relative' }, /callbackUrl must be an absolute http\(s\) URL/],
+    [{ callbackUrl: 'ftp://x/y' }, /callbackUrl must be an absolute http\(s\) URL/],
+    [{ idempotencyKey: '' }, /idempotencyKey must be 1 to 255 printable ASCII/],
+    [{ idempotencyKey: 'x'.repeat(256) }, /idempotencyKey must be 1 to 255/],
+    [{ idempotencyKey: 'naïve' }, /idempotencyKey must be/],
+    [{ idempotencyKey: 'a"b' }, /without '"'/],
+  ])('refuses %j before any request', async (options, message) => {
+    await expect(client().submitTask('x', {}, options as never)).rejects.toThrow(message);
+    expect(server.calls).toHaveLength(0);
+  });
+
+  it.each([[-1], [Number.NaN], [Infinity]])('refuses waitMs %s', async (waitMs) => {
+    await expect(client().submit('x', {}, { waitMs })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('submitAndWait and run: one round trip for a quick task', () => {
+  it('a task finished within the hold: no read at all, onStatus told once', async () => {
+    const submit = server.on('post', '/api/x', finishedReply);
+    const read = server.on('get', '/task/:id', taskReply(finished));
+    const seen: string[] = [];
+    const task = await client().submitAndWait(
+      'x',
+      { a: 1 },
+      {
+        onStatus: (t, previous) => seen.push(`${previous}->${t.status}`),
+      },
+    );
+    expect(task).toEqual(finished);
+    expect(submit.calls[0]!.headers.get('prefer')).toBe('wait=60');
+    expect(read.calls).toHaveLength(0);
+    expect(seen).toEqual(['undefined->completed']);
+  });
+
+  it('a slower task: the submission answers 202, then the usual wait', async () => {
+    server.on('post', '/api/x', submitReply());
+    const read = server.on('get', '/task/:id', taskReply(finished));
+    expect(await client().submitAndWait('x')).toEqual(finished);
+    expect(read.calls).toHaveLength(1);
+  });
+
+  it('the hold leaves a second of timeoutMs for the answer, and is left out under two', async () => {
+    const route = server.on('post', '/api/x', finishedReply);
+    await client().submitAndWait('x', {}, { timeoutMs: 10_500 });
+    expect(route.calls[0]!.headers.get('prefer')).toBe('wait=9');
+    await client().submitAndWait('x', {}, { timeoutMs: 1500 });
+    expect(route.calls[1]!.headers.has('prefer')).toBe(false);
+    await client().submitAndWait('x', {}, { timeoutMs: 60_000, waitMs: 2000 });
+    expect(route.calls[2]!.headers.get('prefer')).toBe('wait=2');
+  });
+
+  it('throwOnFailure and run reject a task that finished failed within the hold', async () => {
+    const failed = makeTask({
+      status: 'failed',
+      error: { code: 'upstream_reset', message: 'reset' },
+    });
+    server.on('post', '/api/x', { status: 200, json: { success: true, data: failed } });
+    await expect(client().submitAndWait('x', {}, { throwOnFailure: true })).rejects.toBeInstanceOf(
+      TaskFailedError,
+    );
+    await expect(client().run('x')).rejects.toMatchObject({ task: failed });
+    expect(await client().submitAndWait('x')).toEqual(failed);
+  });
+
+  it('run answers the body of a task that completed within the hold', async () => {
+    server.on('post', '/api/x', finishedReply);
+    expect(await client().run('x')).toEqual({ ok: true });
+  });
+
+  it('a timeout during the later wait is a WaitTimeoutError naming the task', async () => {
+    useFakeClock();
+    server.on('post', '/api/x', submitReply());
+    server.on('get', '/task/:id', taskReply(makeTask({ status: 'processing' })));
+    const outcome = client()
+      .submitAndWait('x', {}, { timeoutMs: 3000, pollIntervalMs: 500 })
+      .catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(await outcome).toMatchObject({ name: 'WaitTimeoutError', taskId: TASK_ID });
+  });
+
+  it('a queue-full refusal is not waited out unless asked', async () => {
+    server.on('post', '/api/x', errorReply(503, 'queue_full', { 'retry-after': '2' }));
+    await expect(client().submitAndWait('x')).rejects.toMatchObject({ code: 'queue_full' });
+  });
+});

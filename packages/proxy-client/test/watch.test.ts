@@ -1,0 +1,232 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ProxyClient, type Task, type TaskEvent, TaskNotFoundError } from '../src/index.js';
+import { TestEventStream } from './helpers/event-stream.js';
+import { errorReply, makeTask, TASK_ID, taskReply } from './helpers/fixtures.js';
+import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';
+
+const server = createTestServer();
+const client = () => new ProxyClient({ baseUrl: BASE_URL });
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const pending = makeTask({ status: 'pending' });
+const processing = makeTask({ status: 'processing' });
+const completed = makeTask({ status: 'completed' });
+
+/** Streams for successive connections to one route: the n-th connection gets `streams[n]`. */
+function streamsOn(path: string, count: number) {
+  const streams = Array.from({ length: count }, () => new TestEventStream());
+  const route = server.on('get', path, (call, n) => streams[n]!.reply(call));
+  return { streams, route };
+}
+
+/** Collects what an iterator yields, in the background, as a test drives the stream. */
+function collect<T>(iterator: AsyncIterable<T>) {
+  const seen: T[] = [];
+  const done = (async () => {
+    for await (const value of iterator) seen.push(value);
+  })();
+  return { seen, done };
+}
+
+const statuses = (tasks: Task[]) => tasks.map((task) => task.status);
+
+describe('watchTask', () => {
+  it('yields the task as it is, then each change, and ends after the finished task', async () => {
+    const { streams, route } = streamsOn('/task/:id/events', 1);
+    const watch = collect(client().watchTask(TASK_ID));
+    const [stream] = streams;
+    await stream!.opened;
+    stream!.send('task', pending);
+    stream!.comment();
+    stream!.send('task', processing, '5');
+    stream!.send('task', completed, '6');
+    await watch.done;
+    expect(statuses(watch.seen)).toEqual(['pending', 'processing', 'completed']);
+    expect(watch.seen.at(-1)?.result?.body).toEqual({ ok: true });
+    expect(route.calls[0]!.headers.get('accept')).toBe('text/event-stream');
+    expect(route.calls[0]!.headers.has('last-event-id')).toBe(false);
+    expect(stream!.isCancelled).toBe(true);
+  });
+
+  it('reconnects after a dropped connection with Last-Event-ID, without repeating a status', async () => {
+    const { streams, route } = streamsOn('/task/:id/events', 2);
+    const watch = collect(client().watchTask(TASK_ID));
+    await streams[0]!.opened;
+    streams[0]!.send('task', pending);
+    streams[0]!.send('task', processing, '7');
+    await vi.waitFor(() => expect(watch.seen).toHaveLength(2));
+    streams[0]!.drop();
+    await streams[1]!.opened;
+    streams[1]!.send('task', processing);
+    streams[1]!.send('task', completed, '9');
+    await watch.done;
+    expect(statuses(watch.seen)).toEqual(['pending', 'processing', 'completed']);
+    expect(route.calls.map((call) => call.headers.get('last-event-id'))).toEqual([null, '7']);
+  });
+
+  it('reconnects when the server ends the stream early, and when it falls silent', async () => {
+    useFakeClock();
+    const { streams, route } = streamsOn('/task/:id/events', 3);
+    const watch = collect(client().watchTask(TASK_ID));
+    await streams[0]!.opened;
+    streams[0]!.send('task', processing);
+    streams[0]!.end();
+    await vi.advanceTimersByTimeAsync(250);
+    await streams[1]!.opened;
+    // Heartbeats keep a quiet stream alive; three missed ones (45 s) mean a dead connection.
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(15_000);
+      streams[1]!.comment();
+    }
+    expect(route.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(45_000);
+    expect(streams[1]!.isCancelled).toBe(true);
+    await vi.advanceTimersByTimeAsync(250);
+    await streams[2]!.opened;
+    streams[2]!.send('task', completed, '3');
+    await watch.done;
+    expect(statuses(watch.seen)).toEqual(['processing', 'completed']);
+  });
+
+  it('break closes the connection', async () => {
+    const { streams } = streamsOn('/task/:id/events', 1);
+    const iterator = client().watchTask(TASK_ID);
+    const first = iterator.next();
+    await streams[0]!.opened;
+    streams[0]!.send('task', processing);
+    expect((await first).value).toEqual(processing);
+    await iterator.return(undefined);
+    await streams[0]!.cancelled;
+  });
+
+  it('an aborted signal rejects with its reason and closes the connection', async () => {
+    const { streams } = streamsOn('/task/:id/events', 1);
+    const controller = new AbortController();
+    const watch = collect(client().watchTask(TASK_ID, { signal: controller.signal }));
+    await streams[0]!.opened;
+    streams[0]!.send('task', processing);
+    await vi.waitFor(() => expect(watch.seen).toHaveLength(1));
+    const reason = new Error('user gave up');
+    controller.abort(reason);
+    await expect(watch.done).rejects.toBe(reason);
+    await streams[0]!.cancelled;
+  });
+
+  it('an unknown task is TaskNotFoundError', async () => {
+    server.on('get', '/task/:id/events', errorReply(404, 'task_not_found'));
+    await expect(client().watchTask(TASK_ID).next()).rejects.toBeInstanceOf(TaskNotFoundError);
+  });
+
+  it('a status this SDK does not know ends the watch with unknown_status', async () => {
+    const { streams } = streamsOn('/task/:id/events', 1);
+    const watch = collect(client().watchTask(TASK_ID));
+    await streams[0]!.opened;
+    streams[0]!.send('task', { ...processing, status: 'paused' });
+    await expect(watch.done).rejects.toMatchObject({ code: 'unknown_status' });
+  });
+
+  it('a message that is not JSON is invalid_response', async () => {
+    const { streams } = streamsOn('/task/:id/events', 1);
+    const watch = collect(client().watchTask(TASK_ID));
+    await streams[0]!.opened;
+    streams[0]!.write('event: task\ndata: {oops\n\n');
+    await expect(watch.done).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+
+  it('against a proxy without event streams, polls on the adaptive schedule', async () => {
+    useFakeClock();
+    server.on('get', '/task/:id/events', errorReply(404, 'not_found'));
+    const reads = server.on(
+      'get',
+      '/task/:id',
+      taskReply(pending),
+      taskReply(pending),
+      taskReply(processing),
+      taskReply(completed),
+    );
+    const watch = collect(client().watchTask(TASK_ID));
+    await vi.advanceTimersByTimeAsync(5000);
+    await watch.done;
+    expect(statuses(watch.seen)).toEqual(['pending', 'processing', 'completed']);
+    expect(reads.calls).toHaveLength(4);
+    const gaps = reads.calls.slice(1).map((call, i) => call.at - reads.calls[i]!.at);
+    expect(gaps[0]).toBeGreaterThanOrEqual(450);
+    expect(gaps[0]).toBeLessThanOrEqual(500);
+  });
+});
+
+describe('watchEvents', () => {
+  const summary = (status: Task['status']) => ({ ...makeTask({ status }), result: null });
+
+  it('yields each transition with its id, skipping event types it does not know', async () => {
+    const { streams, route } = streamsOn('/events', 1);
+    const controller = new AbortController();
+    const watch = collect(client().watchEvents({ signal: controller.signal }));
+    await streams[0]!.opened;
+    streams[0]!.send('created', summary('pending'), '1');
+    streams[0]!.send('paused', summary('pending'), '2');
+    streams[0]!.send('started', summary('processing'), '3');
+    streams[0]!.send('finished', summary('completed'), '4');
+    await vi.waitFor(() => expect(watch.seen).toHaveLength(3));
+    controller.abort();
+    await expect(watch.done).rejects.toMatchObject({ name: 'AbortError' });
+    expect(watch.seen.map((event) => event.type)).toEqual(['created', 'started', 'finished']);
+    expect(watch.seen[2]).toEqual({ type: 'finished', id: '4', task: summary('completed') });
+    expect(route.calls[0]!.url.search).toBe('');
+  });
+
+  it('resumes after a dropped connection with Last-Event-ID, and passes on the proxy reset', async () => {
+    const { streams, route } = streamsOn('/events', 2);
+    const controller = new AbortController();
+    const watch = collect(client().watchEvents({ signal: controller.signal }));
+    await streams[0]!.opened;
+    streams[0]!.send('created', summary('pending'), '10');
+    await vi.waitFor(() => expect(watch.seen).toHaveLength(1));
+    streams[0]!.drop();
+    await streams[1]!.opened;
+    streams[1]!.send('reset', {});
+    await vi.waitFor(() => expect(watch.seen).toHaveLength(2));
+    controller.abort();
+    await watch.done.catch(() => {});
+    expect(watch.seen.map((event) => event.type)).toEqual(['created', 'reset']);
+    expect(route.calls.map((call) => call.headers.get('last-event-id'))).toEqual([null, '10']);
+  });
+
+  it('a reconnect with no event id to resume from is a reset: events may have been missed', async () => {
+    const { streams } = streamsOn('/events', 2);
+    const iterator = client().watchEvents();
+    const first = iterator.next();
+    await streams[0]!.opened;
+    streams[0]!.end();
+    expect((await first).value).toEqual({ type: 'reset' } satisfies TaskEvent);
+    await iterator.return(undefined);
+    await streams[1]!.cancelled;
+  });
+
+  it('sends the status filter and a starting lastEventId', async () => {
+    const { streams, route } = streamsOn('/events', 1);
+    const iterator = client().watchEvents({ status: ['failed', 'cancelled'], lastEventId: '42' });
+    const first = iterator.next();
+    await streams[0]!.opened;
+    streams[0]!.send('finished', summary('failed'), '43');
+    await first;
+    await iterator.return(undefined);
+    expect(route.calls[0]!.query.get('status')).toBe('failed,cancelled');
+    expect(route.calls[0]!.headers.get('last-event-id')).toBe('42');
+    await client().watchEvents({ status: 'completed' }).return(undefined);
+  });
+
+  it('refuses a status it does not know, and an answer that is not an event stream', async () => {
+    await expect(
+      client()
+        .watchEvents({ status: 'done' as never })
+        .next(),
+    ).rejects.toThrow(/status must be one of pending, processing/);
+    server.on('get', '/events', { json: { success: true } });
+    await expect(client().watchEvents().next()).rejects.toMatchObject({
+      code: 'invalid_response',
+    });
+  });
+});

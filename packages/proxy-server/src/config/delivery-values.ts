@@ -1,0 +1,87 @@
+import type { TaskErrorCode } from 'proxy-client/wire';
+import type { RetryOn } from '../engine/retry-policy.js';
+import type { CallbackOrigin, FairKey } from './config.js';
+import type { ValueParser } from './values.js';
+
+/** The transport failures `--retry-on` names, and the task errors they are. */
+const RETRYABLE_ERRORS: Record<string, TaskErrorCode> = {
+  refused: 'upstream_refused',
+  reset: 'upstream_reset',
+  timeout: 'upstream_timeout',
+  unreachable: 'upstream_unreachable',
+};
+
+/** `502,503,504,refused,reset,timeout`: target statuses and transport failures. */
+export const retryOnList: ValueParser<RetryOn> = {
+  expected: `a comma-separated list of HTTP statuses (400-599) and of ${Object.keys(RETRYABLE_ERRORS).join(', ')}`,
+  parse(raw) {
+    const statuses = new Set<number>();
+    const errors = new Set<TaskErrorCode>();
+    for (const item of raw.split(',').map((part) => part.trim().toLowerCase())) {
+      if (item === '') continue;
+      const error = RETRYABLE_ERRORS[item];
+      if (error) errors.add(error);
+      else if (/^\d{3}$/.test(item) && Number(item) >= 400 && Number(item) <= 599) {
+        statuses.add(Number(item));
+      } else return undefined;
+    }
+    return statuses.size + errors.size > 0 ? { statuses, errors } : undefined;
+  },
+};
+
+/** A number > 0, decimals allowed. */
+export const positiveNumber: ValueParser<number> = {
+  expected: 'a number > 0',
+  parse(raw) {
+    if (!/^\d+(\.\d+)?$/.test(raw.trim())) return undefined;
+    const value = Number(raw);
+    return value > 0 && Number.isFinite(value) ? value : undefined;
+  },
+};
+
+/** `header:X-Tenant` or `api-key`. */
+export const fairKey: ValueParser<FairKey> = {
+  expected: "'header:<name>' (a request header) or 'api-key'",
+  parse(raw) {
+    const value = raw.trim();
+    if (value.toLowerCase() === 'api-key') return { kind: 'api-key' };
+    const header = /^header:([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/i.exec(value)?.[1];
+    return header ? { kind: 'header', name: header.toLowerCase() } : undefined;
+  },
+};
+
+/** `https://hooks.example.com,https://*.internal.example:8443`. */
+export const callbackOrigins: ValueParser<CallbackOrigin[]> = {
+  expected:
+    "a comma-separated list of origins such as https://hooks.example.com, with '*.' before a domain for its subdomains",
+  parse(raw) {
+    const origins: CallbackOrigin[] = [];
+    for (const item of raw.split(',').map((part) => part.trim())) {
+      if (item === '') continue;
+      const match = /^(https?):\/\/(\*\.)?([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?\/?$/i.exec(
+        item,
+      );
+      if (!match) return undefined;
+      const [, scheme, wildcard, host, port] = match;
+      const protocol = `${scheme?.toLowerCase()}:` as 'http:' | 'https:';
+      const defaultPort = protocol === 'https:' ? '443' : '80';
+      origins.push({
+        protocol,
+        host: `${wildcard ?? ''}${host?.toLowerCase()}`,
+        port: port === undefined || port === defaultPort ? '' : String(Number(port)),
+      });
+    }
+    return origins.length > 0 ? origins : undefined;
+  },
+};
+
+/** A Standard Webhooks secret: `whsec_` and base64 of at least 24 bytes. */
+export const webhookSecret: ValueParser<string> = {
+  expected: "a Standard Webhooks secret: 'whsec_' followed by base64 of 24 to 64 random bytes",
+  parse(raw) {
+    const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(raw.trim());
+    if (!match?.[1]) return undefined;
+    const bytes = Buffer.from(match[1], 'base64').length;
+    return bytes >= 24 && bytes <= 64 ? raw.trim() : undefined;
+  },
+};

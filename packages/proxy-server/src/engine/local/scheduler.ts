@@ -1,0 +1,276 @@
+import { PRIORITIES, type Priority } from '../task-record.js';
+import { MinHeap } from './min-heap.js';
+import { PendingLine } from './pending-line.js';
+
+/** A pending task as the queue knows it: its order (FIFO key), level and tenant. */
+export interface QueueEntry {
+  id: string;
+  /** The task's place in FIFO order: lower goes first within its level and tenant. */
+  order: number;
+  priority: Priority;
+  /** '' when fair sharing is off: every task in one line per level. */
+  tenant: string;
+}
+
+interface Level {
+  lines: Map<string, PendingLine>;
+  /** Tenants with queued tasks, in round-robin order. */
+  ring: string[];
+  /** The tenant served next. */
+  cursor: number;
+  size: number;
+}
+
+interface Timed {
+  at: number;
+  entry: QueueEntry;
+}
+
+export interface TenantLoad {
+  tenant: string;
+  queued: number;
+  inFlight: number;
+}
+
+/**
+ * The queue of the local backend: one level per priority, served high first; within a level one
+ * line per tenant, served round-robin so one tenant's burst cannot starve another (with a single
+ * tenant this is one plain FIFO); tasks waiting for a retry aside until due; deadlines of queued
+ * tasks in a heap so they expire on time; and the calls in flight per tenant, for a per-tenant
+ * cap. Positions stay exact without fair sharing and are estimated with it.
+ */
+export class TaskScheduler {
+  readonly #levels = Object.fromEntries(
+    PRIORITIES.map((priority): [Priority, Level] => [
+      priority,
+      { lines: new Map(), ring: [], cursor: 0, size: 0 },
+    ]),
+  ) as Record<Priority, Level>;
+  /** Tasks waiting for their next attempt, by id; the heap orders them by due time. */
+  readonly #delayed = new Map<string, Timed>();
+  readonly #due = new MinHeap<Timed>((timed) => timed.at);
+  readonly #deadlines = new MinHeap<Timed>((timed) => timed.at);
+  readonly #queuedByTenant = new Map<string, number>();
+  readonly #inFlightByTenant = new Map<string, number>();
+  readonly #tenantMaxInFlight: number | null;
+  #ready = 0;
+
+  constructor(tenantMaxInFlight: number | null = null) {
+    this.#tenantMaxInFlight = tenantMaxInFlight;
+  }
+
+  /** Tasks queued: ready to start, or waiting for a retry. */
+  get size(): number {
+    return this.#ready + this.#delayed.size;
+  }
+
+  /** Tasks queued and ready to start now. */
+  get readySize(): number {
+    return this.#ready;
+  }
+
+  /** Queues a task to start when its turn comes; `deadlineAt` expires it if it has not by then. */
+  add(entry: QueueEntry, deadlineAt: number | null = null): void {
+    const level = this.#levels[entry.priority];
+    let line = level.lines.get(entry.tenant);
+    if (!line) {
+      line = new PendingLine();
+      level.lines.set(entry.tenant, line);
+      level.ring.push(entry.tenant);
+    }
+    line.push(entry.id, entry.order);
+    level.size++;
+    this.#ready++;
+    this.#count(this.#queuedByTenant, entry.tenant, 1);
+    if (deadlineAt !== null) this.#deadlines.push({ at: deadlineAt, entry });
+  }
+
+  /** Sets a task aside until `runAt`, then queues it. */
+  addDelayed(entry: QueueEntry, runAt: number): void {
+    const timed = { at: runAt, entry };
+    this.#delayed.set(entry.id, timed);
+    this.#due.push(timed);
+    this.#count(this.#queuedByTenant, entry.tenant, 1);
+  }
+
+  /** Takes a task out of the queue wherever it is; false when it is not queued. */
+  remove(entry: QueueEntry): boolean {
+    const delayed = this.#delayed.get(entry.id);
+    if (delayed) {
+      this.#delayed.delete(entry.id);
+      this.#count(this.#queuedByTenant, entry.tenant, -1);
+      return true;
+    }
+    const level = this.#levels[entry.priority];
+    const line = level.lines.get(entry.tenant);
+    if (!line?.remove(entry.order)) return false;
+    this.#leftLine(level, entry.tenant, line);
+    return true;
+  }
+
+  /** Moves the tasks whose retry is due into the queue. */
+  promote(now: number): void {
+    for (let next = this.#due.peek(); next && next.at <= now; next = this.#due.peek()) {
+      this.#due.pop();
+      if (this.#delayed.get(next.entry.id) !== next) continue;
+      this.#delayed.delete(next.entry.id);
+      this.#count(this.#queuedByTenant, next.entry.tenant, -1);
+      this.add(next.entry);
+    }
+  }
+
+  /** Queued tasks whose deadline has passed, taken out of the queue. */
+  expire(now: number): QueueEntry[] {
+    const expired: QueueEntry[] = [];
+    for (let next = this.#deadlines.peek(); next && next.at <= now; next = this.#deadlines.peek()) {
+      this.#deadlines.pop();
+      const { entry } = next;
+      const level = this.#levels[entry.priority];
+      const line = level.lines.get(entry.tenant);
+      // Only a task still waiting for its first start expires; one that left the line did not.
+      if (line?.remove(entry.order)) {
+        this.#leftLine(level, entry.tenant, line);
+        expired.push(entry);
+      }
+    }
+    return expired;
+  }
+
+  /** The next time something is due here: a retry, or a deadline. Null when nothing is. */
+  nextWakeAt(): number | null {
+    const due = this.#due.peek()?.at ?? null;
+    const deadline = this.#deadlines.peek()?.at ?? null;
+    if (due === null) return deadline;
+    return deadline === null ? due : Math.min(due, deadline);
+  }
+
+  /**
+   * The task to start now: the highest level with a task whose tenant is under its cap, the
+   * tenants of a level in turn. Undefined when none can start.
+   */
+  take(): QueueEntry | undefined {
+    const cap = this.#tenantMaxInFlight;
+    for (const priority of PRIORITIES) {
+      const level = this.#levels[priority];
+      const tenants = level.ring.length;
+      for (let i = 0; i < tenants; i++) {
+        const at = (level.cursor + i) % tenants;
+        const tenant = level.ring[at] as string;
+        if (cap !== null && (this.#inFlightByTenant.get(tenant) ?? 0) >= cap) continue;
+        const line = level.lines.get(tenant) as PendingLine;
+        const next = line.shift() as { id: string; seq: number };
+        level.cursor = at + 1;
+        this.#leftLine(level, tenant, line);
+        return { id: next.id, order: next.seq, priority, tenant };
+      }
+    }
+    return undefined;
+  }
+
+  /** A call of this tenant's started (after `take`) or ended: the per-tenant cap counts them. */
+  started(tenant: string): void {
+    this.#count(this.#inFlightByTenant, tenant, 1);
+  }
+
+  ended(tenant: string): void {
+    this.#count(this.#inFlightByTenant, tenant, -1);
+  }
+
+  /** 1-based place in the queue, or null when the task is not queued (or waits for a retry). */
+  position(entry: QueueEntry): number | null {
+    let ahead = 0;
+    for (const priority of PRIORITIES) {
+      if (priority === entry.priority) break;
+      ahead += this.#levels[priority].size;
+    }
+    const level = this.#levels[entry.priority];
+    const line = level.lines.get(entry.tenant);
+    const rank = line?.position(entry.order) ?? null;
+    if (rank === null) return null;
+    if (level.ring.length === 1) return ahead + rank;
+    // Round-robin: before this task's turn each other tenant starts as many of its own as
+    // come before it in turn, at most all it has.
+    const mine = level.ring.indexOf(entry.tenant);
+    for (const [at, tenant] of level.ring.entries()) {
+      if (tenant === entry.tenant) continue;
+      const servedFirst =
+        (at - level.cursor + level.ring.length) % level.ring.length <
+        (mine - level.cursor + level.ring.length) % level.ring.length;
+      const size = level.lines.get(tenant)?.size ?? 0;
+      ahead += Math.min(size, servedFirst ? rank : rank - 1);
+    }
+    return ahead + rank;
+  }
+
+  /** The newest queued task of the lowest level below `priority`: the one shed for a higher one. */
+  newestBelow(priority: Priority): QueueEntry | undefined {
+    const above = PRIORITIES.indexOf(priority);
+    for (let index = PRIORITIES.length - 1; index > above; index--) {
+      const level = PRIORITIES[index] as Priority;
+      let newest: QueueEntry | undefined;
+      for (const [tenant, line] of this.#levels[level].lines) {
+        const last = line.last();
+        if (last && (!newest || last.seq > newest.order)) {
+          newest = { id: last.id, order: last.seq, priority: level, tenant };
+        }
+      }
+      if (newest) return newest;
+    }
+    return undefined;
+  }
+
+  tenantQueued(tenant: string): number {
+    return this.#queuedByTenant.get(tenant) ?? 0;
+  }
+
+  /** The tenants with the most queued tasks, at most `limit`. */
+  busiestTenants(limit: number): TenantLoad[] {
+    const tenants = new Set([...this.#queuedByTenant.keys(), ...this.#inFlightByTenant.keys()]);
+    return [...tenants]
+      .map((tenant) => ({
+        tenant,
+        queued: this.#queuedByTenant.get(tenant) ?? 0,
+        inFlight: this.#inFlightByTenant.get(tenant) ?? 0,
+      }))
+      .sort((a, b) => b.queued - a.queued || b.inFlight - a.inFlight)
+      .slice(0, limit);
+  }
+
+  /** Empties the queue, retries included, and returns what it held. */
+  drain(): QueueEntry[] {
+    const all: QueueEntry[] = [];
+    for (const priority of PRIORITIES) {
+      const level = this.#levels[priority];
+      for (const [tenant, line] of level.lines) {
+        for (const { id, seq } of line.drain()) all.push({ id, order: seq, priority, tenant });
+      }
+      level.lines.clear();
+      level.ring = [];
+      level.cursor = 0;
+      level.size = 0;
+    }
+    for (const { entry } of this.#delayed.values()) all.push(entry);
+    this.#delayed.clear();
+    this.#queuedByTenant.clear();
+    this.#ready = 0;
+    return all;
+  }
+
+  #leftLine(level: Level, tenant: string, line: PendingLine): void {
+    level.size--;
+    this.#ready--;
+    this.#count(this.#queuedByTenant, tenant, -1);
+    if (line.size > 0) return;
+    level.lines.delete(tenant);
+    const at = level.ring.indexOf(tenant);
+    level.ring.splice(at, 1);
+    if (level.cursor > at) level.cursor--;
+    if (level.cursor >= level.ring.length) level.cursor = 0;
+  }
+
+  #count(counts: Map<string, number>, tenant: string, by: number): void {
+    const next = (counts.get(tenant) ?? 0) + by;
+    if (next === 0) counts.delete(tenant);
+    else counts.set(tenant, next);
+  }
+}

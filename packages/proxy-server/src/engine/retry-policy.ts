@@ -1,0 +1,51 @@
+import type { TaskErrorCode } from 'proxy-client/wire';
+import type { TaskOutcome } from './task-record.js';
+
+/** What makes a failed call worth another try: target statuses, or transport failures. */
+export interface RetryOn {
+  statuses: ReadonlySet<number>;
+  errors: ReadonlySet<TaskErrorCode>;
+}
+
+export interface RetryPolicyOptions {
+  retryOn: RetryOn;
+  /** The first backoff's ceiling. */
+  minDelayMs: number;
+  /** No backoff is longer (a target's Retry-After still wins: it is the target's to say). */
+  maxDelayMs: number;
+  /** In [0, 1); Math.random in production, fixed in tests. */
+  random?: () => number;
+}
+
+/** Decides whether a finished call is tried again, and after how long; null: it is not. */
+export type RetryDecision = (
+  outcome: TaskOutcome,
+  attempt: number,
+  maxAttempts: number,
+) => number | null;
+
+/**
+ * Retries the failures `retryOn` names while attempts remain: after the target's Retry-After
+ * when it sent one (exactly: no jitter on a wait the server gave), else exponential backoff
+ * with full jitter: a random wait up to min(max, min × 2^(attempt-1)), never below the minimum.
+ */
+export function retryPolicy(options: RetryPolicyOptions): RetryDecision {
+  const random = options.random ?? Math.random;
+  return (outcome, attempt, maxAttempts) => {
+    if (outcome.status !== 'failed' || attempt >= maxAttempts) return null;
+    const { statuses, errors } = options.retryOn;
+    const statusCode = outcome.result?.statusCode;
+    const retryable =
+      (statusCode !== undefined && statuses.has(statusCode)) ||
+      (outcome.result === null && outcome.error !== null && errors.has(outcome.error.code));
+    if (!retryable) return null;
+    if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs !== null) {
+      return outcome.retryAfterMs;
+    }
+    const ceiling = Math.min(options.maxDelayMs, options.minDelayMs * 2 ** (attempt - 1));
+    return Math.max(options.minDelayMs, Math.floor(random() * ceiling));
+  };
+}
+
+/** The default: no retries, as the proxy always behaved. */
+export const NEVER_RETRY: RetryDecision = () => null;

@@ -1,0 +1,76 @@
+import type { TaskBackend, TaskEvent, TransitionEvent } from '../engine/task-backend.js';
+
+type Listener = (event: TransitionEvent) => void;
+
+/**
+ * One subscription to the backend, fanned out to every event stream of this process: streams
+ * about one task hear only that task's events (a lookup, not a scan over every stream), streams
+ * about all tasks hear all of them. Ten thousand open streams then cost one map lookup per event.
+ */
+export class TaskEventHub {
+  readonly #byTask = new Map<string, Set<Listener>>();
+  readonly #all = new Set<Listener>();
+  readonly #subscription: { close(): void };
+  #size = 0;
+
+  constructor(backend: TaskBackend, onError: (error: unknown) => void) {
+    this.#subscription = backend.subscribe((event) => {
+      try {
+        this.#dispatch(event);
+      } catch (error) {
+        onError(error);
+      }
+    });
+  }
+
+  /** Streams listening now; back to 0 once every client has gone. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Hears the transitions of one task; returns the function that stops it. */
+  watchTask(id: string, listener: Listener): () => void {
+    let listeners = this.#byTask.get(id);
+    if (!listeners) {
+      listeners = new Set();
+      this.#byTask.set(id, listeners);
+    }
+    listeners.add(listener);
+    this.#size++;
+    return once(() => {
+      const current = this.#byTask.get(id);
+      if (!current?.delete(listener)) return;
+      this.#size--;
+      if (current.size === 0) this.#byTask.delete(id);
+    });
+  }
+
+  /** Hears every task's transitions; returns the function that stops it. */
+  watchAll(listener: Listener): () => void {
+    this.#all.add(listener);
+    this.#size++;
+    return once(() => {
+      if (this.#all.delete(listener)) this.#size--;
+    });
+  }
+
+  close(): void {
+    this.#subscription.close();
+  }
+
+  #dispatch(event: TaskEvent): void {
+    if (event.type === 'removed') return;
+    for (const listener of this.#all) listener(event);
+    const listeners = this.#byTask.get(event.task.id);
+    if (listeners) for (const listener of listeners) listener(event);
+  }
+}
+
+function once(action: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    action();
+  };
+}

@@ -1,0 +1,60 @@
+import { isTerminalStatus, type Task } from 'proxy-client/wire';
+import type { TaskBackend } from '../engine/task-backend.js';
+import type { TaskPolicy, TaskRecord } from '../engine/task-record.js';
+import type { Admission, SubmitResult } from './admission.js';
+import type { TaskViews } from './task-views.js';
+
+export type CancelAnswer =
+  | { ok: true; task: Task }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'finished'; task: Task };
+
+export type RetryAnswer =
+  | SubmitResult
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'not_finished'; task: Task };
+
+/** Acting on a task once submitted: cancel it, or submit it again once finished. */
+export class TaskControl {
+  constructor(
+    private readonly backend: TaskBackend,
+    private readonly admission: Admission,
+    private readonly views: TaskViews,
+  ) {}
+
+  async cancel(id: string): Promise<CancelAnswer> {
+    const answer = await this.backend.cancel(id);
+    if (!answer.ok && answer.reason === 'not_found') return answer;
+    const task = await this.views.toWire(answer.ok ? answer.task : answer.task);
+    return answer.ok ? { ok: true, task } : { ok: false, reason: 'finished', task };
+  }
+
+  /** A new task from a finished task's stored request, linked to it both ways. */
+  async retry(id: string): Promise<RetryAnswer> {
+    const original = await this.backend.get(id);
+    if (!original) return { ok: false, reason: 'not_found' };
+    if (!isTerminalStatus(original.status)) {
+      return { ok: false, reason: 'not_finished', task: await this.views.toWire(original) };
+    }
+    const request = await this.backend.getRequest(id);
+    if (!request) return { ok: false, reason: 'not_found' };
+    return this.admission.admit(request, {
+      idempotencyKey: null,
+      requestHash: null,
+      retryOf: id,
+      policy: policyOf(original),
+    });
+  }
+}
+
+/** A run again keeps the original's delivery policy, but not its deadline, which has passed. */
+function policyOf(original: TaskRecord): TaskPolicy {
+  return {
+    priority: original.priority,
+    tenant: original.tenant,
+    deadlineAt: null,
+    maxAttempts: original.maxAttempts,
+    timeoutMs: null,
+    callbackUrl: original.callback?.url ?? null,
+  };
+}

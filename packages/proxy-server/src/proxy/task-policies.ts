@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CallbackOrigin, DeliveryConfig } from '../config/config.js';
+import {
+  DEFAULT_POLICY,
+  PRIORITIES,
+  type Priority,
+  type TaskPolicy,
+} from '../engine/task-record.js';
+import { ProxyHttpError } from '../errors.js';
+
+/** The request headers a caller chooses a task's delivery with; never forwarded. */
+export const POLICY_HEADERS = {
+  priority: 'x-proxy-priority',
+  maxAttempts: 'x-proxy-max-attempts',
+  maxQueueTime: 'x-proxy-max-queue-time',
+  timeout: 'x-proxy-timeout',
+  callbackUrl: 'x-proxy-callback-url',
+} as const;
+
+/** Seconds in these headers: decimals allowed, and never more than a year. */
+const MAX_HEADER_SECONDS = 365 * 24 * 3600;
+
+export interface PolicySettings {
+  delivery: DeliveryConfig;
+  /** The server's upstream timeout, which a task's own may only shorten; null for none. */
+  upstreamTimeoutMs: number | null;
+  /** The proxy's API key, when tenants are named by it. */
+  apiKey: string | null;
+}
+
+/**
+ * A task's delivery policy from the server's flags and the caller's headers: the caller may
+ * choose within what the flags allow, never beyond (a shorter deadline or timeout, fewer
+ * attempts, a callback to an allowed origin). A bad header value is a 400 naming the header.
+ */
+export class TaskPolicies {
+  readonly #settings: PolicySettings;
+  /** Shared by every task that sends no policy header: one object for a million tasks. */
+  readonly #plain: TaskPolicy;
+
+  constructor(settings: PolicySettings) {
+    this.#settings = settings;
+    const { delivery } = settings;
+    this.#plain = {
+      ...DEFAULT_POLICY,
+      maxAttempts: delivery.retryOn === null ? 1 : delivery.maxAttempts,
+    };
+  }
+
+  /** The policy of a task submitted now with these headers. */
+  of(headers: IncomingHttpHeaders, now: number): TaskPolicy {
+    const priority = this.#priority(headers);
+    const tenant = this.#tenant(headers);
+    const deadlineAt = this.#deadlineAt(headers, now);
+    const maxAttempts = this.#maxAttempts(headers);
+    const timeoutMs = this.#timeoutMs(headers);
+    const callbackUrl = this.#callbackUrl(headers);
+    if (
+      priority === 'normal' &&
+      tenant === null &&
+      deadlineAt === null &&
+      maxAttempts === this.#plain.maxAttempts &&
+      timeoutMs === null &&
+      callbackUrl === null
+    ) {
+      return this.#plain;
+    }
+    return { priority, tenant, deadlineAt, maxAttempts, timeoutMs, callbackUrl };
+  }
+
+  #priority(headers: IncomingHttpHeaders): Priority {
+    const raw = single(headers, POLICY_HEADERS.priority);
+    if (raw === undefined) return 'normal';
+    const priority = PRIORITIES.find((level) => level === raw.trim().toLowerCase());
+    if (!priority) {
+      throw new ProxyHttpError(
+        'bad_request',
+        `X-Proxy-Priority must be one of ${PRIORITIES.join(', ')}, got '${raw}'`,
+      );
+    }
+    return priority;
+  }
+
+  #tenant(headers: IncomingHttpHeaders): string | null {
+    const key = this.#settings.delivery.fairKey;
+    if (key === null) return null;
+    if (key.kind === 'api-key') {
+      const token = /^Bearer\s+(.+)$/i.exec(single(headers, 'authorization') ?? '')?.[1]?.trim();
+      // A digest, not the key: tenants show in /stats.
+      return token
+        ? `key:${createHash('sha256').update(token).digest('base64url').slice(0, 12)}`
+        : '';
+    }
+    const value = single(headers, key.name)?.trim() ?? '';
+    if (value.length > 200) {
+      throw new ProxyHttpError(
+        'bad_request',
+        `The tenant header ${key.name} is longer than 200 characters`,
+      );
+    }
+    return value;
+  }
+
+  #deadlineAt(headers: IncomingHttpHeaders, now: number): number | null {
+    const server = this.#settings.delivery.maxQueueTimeMs;
+    const asked = seconds(headers, POLICY_HEADERS.maxQueueTime, 'X-Proxy-Max-Queue-Time');
+    const wait = asked === null ? server : server === null ? asked : Math.min(asked, server);
+    return wait === null ? null : now + wait;
+  }
+
+  #maxAttempts(headers: IncomingHttpHeaders): number {
+    const server = this.#plain.maxAttempts;
+    const raw = single(headers, POLICY_HEADERS.maxAttempts);
+    if (raw === undefined) return server;
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) {
+      throw new ProxyHttpError(
+        'bad_request',
+        `X-Proxy-Max-Attempts must be a whole number ≥ 1, got '${raw}'`,
+      );
+    }
+    return Math.min(Number(raw), server);
+  }
+
+  #timeoutMs(headers: IncomingHttpHeaders): number | null {
+    const asked = seconds(headers, POLICY_HEADERS.timeout, 'X-Proxy-Timeout');
+    if (asked === null) return null;
+    const server = this.#settings.upstreamTimeoutMs;
+    return server === null ? asked : Math.min(asked, server);
+  }
+
+  #callbackUrl(headers: IncomingHttpHeaders): string | null {
+    const raw = single(headers, POLICY_HEADERS.callbackUrl);
+    if (raw === undefined) return null;
+    const callbacks = this.#settings.delivery.callbacks;
+    if (callbacks === null) {
+      throw new ProxyHttpError(
+        'callback_not_allowed',
+        'Callbacks are off on this proxy (it was started without --callback-allow)',
+      );
+    }
+    let url: URL;
+    try {
+      url = new URL(raw.trim());
+    } catch {
+      throw new ProxyHttpError('bad_request', `X-Proxy-Callback-Url is not a URL: '${raw}'`);
+    }
+    if (url.username || url.password || !callbacks.allow.some((origin) => allows(origin, url))) {
+      throw new ProxyHttpError(
+        'callback_not_allowed',
+        `X-Proxy-Callback-Url ${url.origin} is not an origin --callback-allow lists`,
+      );
+    }
+    return url.href;
+  }
+}
+
+function allows(origin: CallbackOrigin, url: URL): boolean {
+  if (url.protocol !== origin.protocol || url.port !== origin.port) return false;
+  const host = url.hostname.toLowerCase();
+  if (!origin.host.startsWith('*.')) return host === origin.host;
+  return host.endsWith(origin.host.slice(1)) && host.length > origin.host.length - 1;
+}
+
+function single(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  if (Array.isArray(value)) {
+    throw new ProxyHttpError('bad_request', `Send one ${name} header, not several`);
+  }
+  return value;
+}
+
+function seconds(headers: IncomingHttpHeaders, name: string, label: string): number | null {
+  const raw = single(headers, name);
+  if (raw === undefined) return null;
+  const value = Number(raw.trim());
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || value <= 0 || value > MAX_HEADER_SECONDS) {
+    throw new ProxyHttpError(
+      'bad_request',
+      `${label} must be a number of seconds > 0, got '${raw}'`,
+    );
+  }
+  return Math.round(value * 1000);
+}

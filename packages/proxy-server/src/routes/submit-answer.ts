@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import {
+  type DataBody,
+  IDEMPOTENT_REPLAYED_HEADER,
+  isTerminalStatus,
+  PREFERENCE_APPLIED_HEADER,
+  type SubmitBody,
+  type Task,
+} from 'proxy-client/wire';
+import { sendError } from '../errors.js';
+import type { SubmitResult } from '../proxy/admission.js';
+import { clientGone } from './client-gone.js';
+import type { Preferences } from './submit-headers.js';
+
+/**
+ * How a submission is answered (`ANY /api/*`, `POST /task/:id/retry`): 202 with the task id,
+ * or, with `Prefer: wait=N` and a task that finishes in time, 200 with the finished task; the
+ * refusals as error envelopes.
+ */
+export async function answerSubmission(
+  app: FastifyInstance,
+  reply: FastifyReply,
+  submitted: SubmitResult,
+  preferences: Preferences,
+): Promise<FastifyReply> {
+  if (!submitted.ok) {
+    if (submitted.reason === 'shutting_down') return sendError(reply, 'shutting_down');
+    if (submitted.reason === 'idempotency_conflict') {
+      return sendError(
+        reply,
+        'idempotency_key_reused',
+        `This Idempotency-Key was used for task ${submitted.taskId} with another request; use a new key for a new request`,
+      );
+    }
+    const retryAfter = String(submitted.retryAfterS);
+    if (submitted.reason === 'tenant_queue_full') {
+      return sendError(
+        reply,
+        'tenant_queue_full',
+        `Your share of the queue is full (${app.proxy.config.delivery.tenantMaxQueued} tasks); retry in about ${retryAfter} s`,
+        { 'retry-after': retryAfter },
+      );
+    }
+    return sendError(
+      reply,
+      'queue_full',
+      `The queue is full (${app.proxy.config.maxQueueSize} tasks); retry in about ${retryAfter} s`,
+      { 'retry-after': retryAfter },
+    );
+  }
+  const { taskId, existing } = submitted;
+  const statusUrl = `/task/${taskId}`;
+  reply.header('location', statusUrl).header('vary', 'Prefer');
+  if (existing) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  let task: Task | undefined;
+  if (preferences.waitS > 0) {
+    task = await app.proxy.tasks.waitForFinish(
+      taskId,
+      preferences.waitS * 1000,
+      clientGone(reply.raw),
+    );
+    if (task && isTerminalStatus(task.status)) {
+      const finished: DataBody<Task> = { success: true, data: task };
+      return reply
+        .code(200)
+        .header(PREFERENCE_APPLIED_HEADER, `wait=${preferences.waitS}`)
+        .send(finished);
+    }
+  } else if (existing) {
+    task = await app.proxy.tasks.get(taskId);
+  }
+  if (preferences.respondAsync) reply.header(PREFERENCE_APPLIED_HEADER, 'respond-async');
+  const answer: SubmitBody = {
+    success: true,
+    task_id: taskId,
+    status: task?.status ?? 'pending',
+    message: existing ? 'Task already exists for this Idempotency-Key' : 'Task created',
+    data: { task_id: taskId, status_url: statusUrl },
+  };
+  return reply.code(202).send(answer);
+}

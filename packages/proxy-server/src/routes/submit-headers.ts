@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_WAIT_SECONDS } from 'proxy-client/wire';
+import { ProxyHttpError } from '../errors.js';
+
+/**
+ * `Idempotency-Key` as the IETF draft writes it (a structured-field string, quoted) or bare;
+ * printable ASCII, at most 255 characters. Scoped to the API key the caller used, so two
+ * keys never share a namespace. Null when the header is absent.
+ */
+export function idempotencyKeyOf(
+  header: string | string[] | undefined,
+  apiKey: string | null,
+): string | null {
+  if (header === undefined) return null;
+  if (Array.isArray(header)) {
+    throw new ProxyHttpError('bad_request', 'Send one Idempotency-Key header, not several');
+  }
+  const quoted = /^"(.*)"$/.exec(header.trim());
+  const key = quoted ? (quoted[1] ?? '') : header.trim();
+  if (key === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x20-\x7e]+$/.test(key)) {
+    throw new ProxyHttpError(
+      'bad_request',
+      `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`,
+    );
+  }
+  const scope = apiKey === null ? '' : createHash('sha256').update(apiKey).digest('base64url');
+  return `${scope}:${key}`;
+}
+
+export interface Preferences {
+  /** Seconds to hold the answer for the task to finish (`Prefer: wait=N`), capped; 0 for none. */
+  waitS: number;
+  /** `Prefer: respond-async` was sent. */
+  respondAsync: boolean;
+}
+
+/**
+ * RFC 7240 preferences: `wait=N` and `respond-async`, in one or several `Prefer` headers, in
+ * any order. Unknown or malformed preferences are ignored, as the RFC asks.
+ */
+export function preferencesOf(header: string | string[] | undefined): Preferences {
+  const preferences: Preferences = { waitS: 0, respondAsync: false };
+  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  for (const item of values.flatMap((value) => value.split(','))) {
+    const [name, value] =
+      item
+        .split(';')[0]
+        ?.split('=')
+        .map((part) => part.trim()) ?? [];
+    if (name?.toLowerCase() === 'respond-async') preferences.respondAsync = true;
+    if (name?.toLowerCase() === 'wait' && value !== undefined && /^\d+(\.\d+)?$/.test(value)) {
+      preferences.waitS = Math.min(MAX_WAIT_SECONDS, Number(value));
+    }
+  }
+  return preferences;
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { isTerminalStatus } from 'proxy-client/wire';
+import { ProxyHttpError } from '../errors.js';
+import { errorResponses, taskParamsSchema, taskQuerySchema } from '../schemas/wire-schemas.js';
+import { clientGone } from './client-gone.js';
+
+interface ResultRoute {
+  Params: { id: string };
+  Querystring: { wait?: number };
+}
+
+/**
+ * Headers of the target's answer that described its connection or its framing: the proxy's own
+ * connection and framing replace them.
+ */
+const NOT_REPLAYED = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'trailer',
+  'upgrade',
+  'proxy-connection',
+]);
+
+/**
+ * `GET /task/:id/result[?wait=N]`: the target's answer replayed as it was sent (status code,
+ * end-to-end headers, body bytes), for big or binary results that JSON would only inflate.
+ */
+export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
+  app.get<ResultRoute>(
+    '/task/:id/result',
+    {
+      schema: { params: taskParamsSchema, querystring: taskQuerySchema, response: errorResponses },
+    },
+    async (request, reply) => {
+      const { backend } = app.proxy;
+      const id = request.params.id.toLowerCase();
+      const waitMs = (request.query.wait ?? 0) * 1000;
+      let task = await backend.get(id);
+      if (task && waitMs > 0 && !isTerminalStatus(task.status)) {
+        const view = await app.proxy.tasks.waitForFinish(id, waitMs, clientGone(reply.raw));
+        task = view && isTerminalStatus(view.status) ? await backend.get(id) : task;
+      }
+      if (!task) {
+        throw new ProxyHttpError('task_not_found', `No task ${id} (it may have been cleaned up)`);
+      }
+      if (!isTerminalStatus(task.status)) {
+        throw new ProxyHttpError(
+          'task_not_finished',
+          `Task ${id} is ${task.status}; its result exists once it has finished`,
+        );
+      }
+      const { result } = task;
+      if (!result) {
+        throw new ProxyHttpError(
+          'no_result',
+          `Task ${id} ended ${task.status}${task.error ? ` (${task.error.code})` : ''} without an answer from the target`,
+        );
+      }
+      for (const [name, value] of Object.entries(result.headers)) {
+        if (!NOT_REPLAYED.has(name)) reply.header(name, value);
+      }
+      const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
+      return reply.code(result.statusCode).header('x-proxy-task-id', id).send(body);
+    },
+  );
+}

@@ -1,0 +1,434 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataBody, ErrorBody, Stats, Task } from 'proxy-client/wire';
+import { type SlowTarget, startSlowTarget } from 'slow-target';
+import { Webhook } from 'standardwebhooks';
+import { waitFor } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startProxy } from './helper.js';
+
+const STORES = ['memory', 'sqlite'] as const;
+const SECRET = `whsec_${Buffer.alloc(32, 42).toString('base64')}`;
+
+async function setUp(store: (typeof STORES)[number], flags: string[], deps = {}) {
+  const target = await startSlowTarget({ recordRequests: true });
+  onTestFinished(() => target.close());
+  let storeFlags = ['--store', 'memory'];
+  if (store === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'proxy-delivery-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    storeFlags = ['--store', 'sqlite', '--data-dir', dir];
+  }
+  const proxy = await startProxy(target.url, {
+    listen: true,
+    flags: [...storeFlags, ...flags],
+    deps,
+  });
+  const submit = async (path: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(proxy.url + path, { method: 'POST', headers });
+    const body = (await response.json()) as { task_id: string } & ErrorBody;
+    return { status: response.status, body, headers: response.headers };
+  };
+  const stats = async () =>
+    ((await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>).data;
+  return { target, proxy, submit, stats };
+}
+
+/** When the target received each call whose URL contains `marker`, in ms after the first. */
+function callTimes(target: SlowTarget, marker: string): number[] {
+  const calls = target.requests().filter((request) => request.url.includes(marker));
+  const first = calls[0]?.at ?? 0;
+  return calls.map((request) => request.at - first);
+}
+
+describe('callbacks across a restart of the SQLite store', () => {
+  it('delivers after the restart what a receiver that was down could not take before', async () => {
+    let up = false;
+    const received: string[] = [];
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        if (up) received.push(String(request.headers['webhook-id']));
+        response.statusCode = up ? 204 : 503;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
+    const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const target = await startSlowTarget();
+    onTestFinished(() => target.close());
+    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const flags = [
+      '--store',
+      'sqlite',
+      '--data-dir',
+      dir,
+      '--callback-allow',
+      origin,
+      '--webhook-secret',
+      SECRET,
+    ];
+    const first = await startProxy(target.url, {
+      // The second delivery is due 2 s after the first: after the restart, not before it.
+      listen: true,
+      flags,
+      deps: { callbackFirstRetryMs: 2_000 },
+    });
+    const id = await first.submit('/api/text?text=later', {
+      headers: { 'x-proxy-callback-url': `${origin}/hook` },
+    });
+    await waitFor(async () => (await first.getTask(id)).callback?.deliveries.length === 1, {
+      what: 'a first, refused delivery',
+    });
+    await first.app.close();
+
+    up = true;
+    const second = await startProxy(target.url, {
+      listen: true,
+      flags,
+      deps: { callbackFirstRetryMs: 60_000 },
+    });
+    await waitFor(async () => (await second.getTask(id)).callback?.state === 'delivered', {
+      what: 'the delivery to resume',
+    });
+    expect(received).toEqual([id]);
+    expect(
+      (await second.getTask(id)).callback?.deliveries.map((delivery) => delivery.status_code),
+    ).toEqual([503, 204]);
+  }, 90_000);
+});
+
+describe.each(STORES)('delivery policy on the %s store', (store) => {
+  it('retries a flaky target with backoff, honouring its Retry-After, and shows every attempt', async () => {
+    const { target, proxy, submit, stats } = await setUp(store, [
+      '--retry-on',
+      '503,reset',
+      '--max-attempts',
+      '4',
+      '--retry-min-delay',
+      '0.2',
+      '--retry-max-delay',
+      '0.4',
+    ]);
+    const { body } = await submit('/api/flaky?key=k1&plan=503@1,reset,200');
+    await waitFor(
+      async () =>
+        (await proxy.getTask(body.task_id)).attempts === 1 &&
+        (await proxy.getTask(body.task_id)).status === 'pending',
+      {
+        what: 'the first attempt to fail and the task to wait',
+      },
+    );
+    const waiting = await proxy.getTask(body.task_id);
+    expect(waiting).toMatchObject({ status: 'pending', queue_position: null });
+    expect(waiting.next_attempt_at).not.toBeNull();
+    const task = await proxy.finished(body.task_id, 15_000);
+    expect(task).toMatchObject({
+      status: 'completed',
+      attempts: 3,
+      max_attempts: 4,
+      next_attempt_at: null,
+    });
+    expect(
+      task.attempt_history.map((attempt) => [
+        attempt.attempt,
+        attempt.outcome,
+        attempt.status_code,
+        attempt.error_code,
+      ]),
+    ).toEqual([
+      [1, 'failed', 503, 'upstream_status'],
+      [2, 'failed', null, 'upstream_reset'],
+      [3, 'completed', 200, null],
+    ]);
+    const [, second, third] = callTimes(target, 'key=k1');
+    // Retry-After: 1 is honoured as it is; then a backoff of at most 0.4 s, at least 0.2 s.
+    expect(second).toBeGreaterThanOrEqual(950);
+    expect(second).toBeLessThan(2_000);
+    expect((third ?? 0) - (second ?? 0)).toBeGreaterThanOrEqual(180);
+    expect((third ?? 0) - (second ?? 0)).toBeLessThan(1_500);
+    expect((await stats()).delivery.retries).toBe(2);
+  });
+
+  it('gives up after the last attempt, and never retries what --retry-on leaves out', async () => {
+    const { proxy, submit } = await setUp(store, [
+      '--retry-on',
+      '503',
+      '--max-attempts',
+      '2',
+      '--retry-min-delay',
+      '0.05',
+      '--retry-max-delay',
+      '0.05',
+    ]);
+    const always = await submit('/api/flaky?key=k2&plan=503');
+    const other = await submit('/api/fail?status=500');
+    const capped = await submit('/api/flaky?key=k3&plan=503', { 'x-proxy-max-attempts': '1' });
+    expect(await proxy.finished(always.body.task_id)).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+    });
+    expect(await proxy.finished(other.body.task_id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+    });
+    expect(await proxy.finished(capped.body.task_id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      max_attempts: 1,
+    });
+  });
+
+  it('expires a task not started within --max-queue-time or its own X-Proxy-Max-Queue-Time', async () => {
+    const { target, proxy, submit } = await setUp(store, [
+      '--max-concurrent',
+      '1',
+      '--num-workers',
+      '1',
+      '--max-queue-time',
+      '30',
+    ]);
+    const blocker = await submit('/api/long?seconds=30');
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the blocker to start' });
+    const late = await submit('/api/text?text=late', { 'x-proxy-max-queue-time': '0.3' });
+    const patient = await submit('/api/text?text=patient');
+    expect((await proxy.getTask(late.body.task_id)).deadline_at).not.toBeNull();
+    const expired = await proxy.finished(late.body.task_id);
+    expect(expired).toMatchObject({
+      status: 'expired',
+      started_at: null,
+      error: { code: 'expired' },
+    });
+    expect((await proxy.getTask(patient.body.task_id)).status).toBe('pending');
+    await fetch(`${proxy.url}/task/${blocker.body.task_id}`, { method: 'DELETE' });
+    expect((await proxy.finished(patient.body.task_id)).status).toBe('completed');
+    expect(target.stats().byPath['/api/text']).toBe(1);
+    const bad = await submit('/api/text', { 'x-proxy-max-queue-time': 'soon' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('X-Proxy-Max-Queue-Time');
+  });
+
+  it('serves high before normal before low, and sheds the lowest when the queue is full', async () => {
+    const { target, proxy, submit, stats } = await setUp(store, [
+      '--max-concurrent',
+      '1',
+      '--num-workers',
+      '1',
+      '--max-queue-size',
+      '3',
+    ]);
+    const blocker = await submit('/api/long?seconds=30');
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the blocker to start' });
+    const low = await submit('/api/text?text=low', { 'x-proxy-priority': 'low' });
+    const normal = await submit('/api/text?text=normal');
+    const lowToo = await submit('/api/text?text=low2', { 'x-proxy-priority': 'low' });
+    const high = await submit('/api/text?text=high', { 'x-proxy-priority': 'HIGH' });
+    expect(high.status).toBe(202);
+    expect(await proxy.getTask(lowToo.body.task_id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'shed' },
+    });
+    const refused = await submit('/api/text?text=low3', { 'x-proxy-priority': 'low' });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toBe('queue_full');
+    expect((await proxy.getTask(high.body.task_id)).queue_position).toBe(1);
+    await fetch(`${proxy.url}/task/${blocker.body.task_id}`, { method: 'DELETE' });
+    for (const id of [high, normal, low].map((answer) => answer.body.task_id))
+      await proxy.finished(id);
+    const order = target
+      .requests()
+      .filter((request) => request.url.startsWith('/api/text'))
+      .map((request) => request.url);
+    expect(order).toEqual(['/api/text?text=high', '/api/text?text=normal', '/api/text?text=low']);
+    expect((await stats()).delivery.shed).toBe(1);
+    expect((await submit('/api/text', { 'x-proxy-priority': 'urgent' })).status).toBe(400);
+  });
+
+  it('shares the target fairly: B’s ten tasks do not wait behind A’s thousand', async () => {
+    const { proxy, submit, stats } = await setUp(store, [
+      '--max-concurrent',
+      '4',
+      '--num-workers',
+      '4',
+      '--max-queue-size',
+      '2000',
+      '--fair-key',
+      'header:X-Proxy-Tenant',
+    ]);
+    const a = await Promise.all(
+      Array.from({ length: 1_000 }, (_, n) =>
+        submit(`/api/text?text=a${n}&delay_ms=20`, { 'x-proxy-tenant': 'A' }),
+      ),
+    );
+    const bStarted = Date.now();
+    const b = await Promise.all(
+      Array.from({ length: 10 }, (_, n) =>
+        submit(`/api/text?text=b${n}&delay_ms=20`, { 'x-proxy-tenant': 'B' }),
+      ),
+    );
+    const tenants = (await stats()).delivery.tenants.map((load) => load.tenant);
+    expect(tenants).toContain('A');
+    for (const answer of b) await proxy.finished(answer.body.task_id);
+    const bDoneMs = Date.now() - bStarted;
+    const aLeft = (await stats()).tasks.pending;
+    // Behind A's burst, B would wait for 1,000 × 20 ms / 4 = 5 s; shared, about 20 slots' time.
+    expect(aLeft).toBeGreaterThan(500);
+    expect(bDoneMs).toBeLessThan(2_500);
+    expect(a.every((answer) => answer.status === 202)).toBe(true);
+  });
+
+  it('caps one tenant’s queued tasks with 503 for that tenant only', async () => {
+    const { target, submit } = await setUp(store, [
+      '--max-concurrent',
+      '1',
+      '--num-workers',
+      '1',
+      '--fair-key',
+      'header:X-Proxy-Tenant',
+      '--tenant-max-queued',
+      '2',
+    ]);
+    await submit('/api/long?seconds=30', { 'x-proxy-tenant': 'A' });
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the first call' });
+    expect((await submit('/api/text', { 'x-proxy-tenant': 'A' })).status).toBe(202);
+    expect((await submit('/api/text', { 'x-proxy-tenant': 'A' })).status).toBe(202);
+    const refused = await submit('/api/text', { 'x-proxy-tenant': 'A' });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toBe('tenant_queue_full');
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect((await submit('/api/text', { 'x-proxy-tenant': 'B' })).status).toBe(202);
+  });
+
+  it('starts no more calls a second than --max-rps, measured at the target', async () => {
+    const { target, proxy, submit } = await setUp(store, [
+      '--max-concurrent',
+      '20',
+      '--num-workers',
+      '20',
+      '--max-rps',
+      '20',
+      '--max-rps-burst',
+      '1',
+    ]);
+    const ids = await Promise.all(
+      Array.from({ length: 41 }, (_, n) => submit(`/api/text?text=r${n}`)),
+    );
+    for (const answer of ids) await proxy.finished(answer.body.task_id, 15_000);
+    const times = callTimes(target, 'text=r');
+    const rate = (times.length - 1) / ((times.at(-1) ?? 1) / 1000);
+    expect(rate).toBeGreaterThan(18);
+    expect(rate).toBeLessThan(22);
+  });
+
+  it('POSTs the finished task to the callback, signed per Standard Webhooks, retrying until it is taken', async () => {
+    const received: { headers: IncomingMessage['headers']; body: string }[] = [];
+    let answers = [500, 200];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.statusCode = answers.shift() ?? 200;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
+    const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const { proxy, submit, stats } = await setUp(
+      store,
+      ['--callback-allow', origin, '--webhook-secret', SECRET],
+      { callbackFirstRetryMs: 50 },
+    );
+    const { body } = await submit('/api/text?text=hooked', {
+      'x-proxy-callback-url': `${origin}/hooks/done?x=1`,
+    });
+    await waitFor(() => received.length === 2, { what: 'two deliveries' });
+    const webhook = new Webhook(SECRET);
+    for (const delivery of received) {
+      const verified = webhook.verify(
+        delivery.body,
+        delivery.headers as Record<string, string>,
+      ) as {
+        type: string;
+        data: Task;
+      };
+      expect(verified).toMatchObject({
+        type: 'task.completed',
+        data: { task_id: body.task_id, result: { body: 'hooked' } },
+      });
+      expect(delivery.headers['webhook-id']).toBe(body.task_id);
+    }
+    const tampered = { ...received[1], body: received[1]?.body.replace('hooked', 'forged') ?? '' };
+    expect(() =>
+      webhook.verify(tampered.body, tampered.headers as Record<string, string>),
+    ).toThrow();
+    await waitFor(async () => (await proxy.getTask(body.task_id)).callback?.state === 'delivered', {
+      what: 'the delivery to be recorded',
+    });
+    const task = await proxy.getTask(body.task_id);
+    expect(
+      task.callback?.deliveries.map((delivery) => [
+        delivery.attempt,
+        delivery.ok,
+        delivery.status_code,
+      ]),
+    ).toEqual([
+      [1, false, 500],
+      [2, true, 200],
+    ]);
+    expect((await stats()).delivery.callbacks).toEqual({ delivered: 1, failed: 0 });
+    answers = [];
+  });
+
+  it('cuts a task’s own call off at X-Proxy-Timeout, never longer than --upstream-timeout', async () => {
+    const { proxy, submit } = await setUp(store, ['--upstream-timeout', '5']);
+    const quick = await submit('/api/text?delay_ms=2000', { 'x-proxy-timeout': '0.2' });
+    const capped = await submit('/api/text?delay_ms=500', { 'x-proxy-timeout': '3600' });
+    expect(await proxy.finished(quick.body.task_id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'upstream_timeout' },
+    });
+    expect((await proxy.finished(capped.body.task_id)).status).toBe('completed');
+    expect((await submit('/api/text', { 'x-proxy-timeout': '-1' })).status).toBe(400);
+  });
+
+  it('refuses a callback to an origin --callback-allow does not list, and any callback without it', async () => {
+    const allowed = await setUp(store, [
+      '--callback-allow',
+      'https://*.hooks.example',
+      '--webhook-secret',
+      SECRET,
+    ]);
+    const outside = await allowed.submit('/api/text', {
+      'x-proxy-callback-url': 'http://169.254.169.254/latest/meta-data',
+    });
+    expect(outside.status).toBe(400);
+    expect(outside.body).toMatchObject({ error: 'callback_not_allowed' });
+    const apex = await allowed.submit('/api/text', {
+      'x-proxy-callback-url': 'https://hooks.example/x',
+    });
+    expect(apex.body.error).toBe('callback_not_allowed');
+    const sub = await allowed.submit('/api/text', {
+      'x-proxy-callback-url': 'https://a.hooks.example/x',
+    });
+    expect(sub.status).toBe(202);
+    const off = await setUp(store, []);
+    const refused = await off.submit('/api/text', {
+      'x-proxy-callback-url': 'https://a.hooks.example/x',
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({
+      error: 'callback_not_allowed',
+      message: expect.stringContaining('--callback-allow'),
+    });
+    expect(allowed.target.stats().requests + off.target.stats().requests).toBeLessThanOrEqual(1);
+  });
+});

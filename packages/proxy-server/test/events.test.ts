@@ -1,0 +1,197 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { Task, TaskSummary } from 'proxy-client/wire';
+import { waitFor } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startProxy, startTarget } from './helper.js';
+
+const STORES = ['memory', 'sqlite'] as const;
+
+async function proxyOn(store: (typeof STORES)[number], flags: string[] = [], heartbeatMs = 15_000) {
+  let storeFlags = ['--store', 'memory'];
+  if (store === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'proxy-events-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    storeFlags = ['--store', 'sqlite', '--data-dir', dir];
+  }
+  const target = await startTarget();
+  const proxy = await startProxy(target.url, {
+    listen: true,
+    flags: [...storeFlags, ...flags],
+    deps: { eventStream: { heartbeatMs } },
+  });
+  return { target, proxy };
+}
+
+/** An open SSE connection: the messages so far, comments counted, and a way to leave. */
+interface OpenStream {
+  status: number;
+  messages: EventSourceMessage[];
+  comments: number;
+  ended: Promise<void>;
+  close(): void;
+}
+
+async function openStream(url: string, headers: Record<string, string> = {}): Promise<OpenStream> {
+  const abort = new AbortController();
+  const response = await fetch(url, { headers, signal: abort.signal });
+  const stream: OpenStream = {
+    status: response.status,
+    messages: [],
+    comments: 0,
+    ended: Promise.resolve(),
+    close: () => abort.abort(),
+  };
+  const parser = createParser({
+    onEvent: (message) => stream.messages.push(message),
+    onComment: () => {
+      stream.comments++;
+    },
+  });
+  const body = response.body;
+  if (!body) return stream;
+  stream.ended = (async () => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of body) parser.feed(decoder.decode(chunk, { stream: true }));
+    } catch {
+      // Aborted by the test: the client left.
+    }
+  })();
+  return stream;
+}
+
+const dataOf = <T>(message: EventSourceMessage | undefined) =>
+  JSON.parse(message?.data ?? 'null') as T;
+
+describe.each(STORES)('event streams on the %s store', (store) => {
+  it('GET /task/:id/events: the task, each status change in order, ending with the result', async () => {
+    const { target, proxy } = await proxyOn(store, ['--max-concurrent', '1', '--num-workers', '1']);
+    const blocker = await proxy.submit('/api/long?seconds=30');
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the blocker to start' });
+    const id = await proxy.submit('/api/text?text=streamed&delay_ms=100');
+    const stream = await openStream(`${proxy.url}/task/${id}/events`);
+    expect(stream.status).toBe(200);
+    await waitFor(() => stream.messages.length === 1, { what: 'the first message' });
+    await fetch(`${proxy.url}/task/${blocker}`, { method: 'DELETE' });
+    await stream.ended;
+    const statuses = stream.messages.map((message) => dataOf<Task>(message).status);
+    expect(statuses).toEqual(['pending', 'processing', 'completed']);
+    expect(stream.messages.every((message) => message.event === 'task')).toBe(true);
+    expect(stream.messages[0]?.id).toBeUndefined();
+    expect(stream.messages[1]?.id).toEqual(expect.any(String));
+    expect(dataOf<Task>(stream.messages[2])).toMatchObject({ result: { body: 'streamed' } });
+    expect(proxy.app.proxy.events.size).toBe(0);
+  });
+
+  it('GET /task/:id/events on a finished task: one message, then the end; 404 for an unknown task', async () => {
+    const { proxy } = await proxyOn(store);
+    const id = await proxy.submit('/api/text?text=done');
+    await proxy.finished(id);
+    const stream = await openStream(`${proxy.url}/task/${id}/events`);
+    await stream.ended;
+    expect(stream.messages.map((message) => dataOf<Task>(message).status)).toEqual(['completed']);
+    const missing = await fetch(`${proxy.url}/task/00000000-0000-4000-8000-000000000000/events`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'task_not_found' });
+  });
+
+  it('GET /events: every transition in order, filtered by status, resumed after Last-Event-ID without a gap', async () => {
+    const { target, proxy } = await proxyOn(store, ['--max-concurrent', '1', '--num-workers', '1']);
+    const all = await openStream(`${proxy.url}/events`);
+    const finishedOnly = await openStream(`${proxy.url}/events?status=completed,failed`);
+    const blocker = await proxy.submit('/api/long?seconds=30');
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the blocker to start' });
+    const a = await proxy.submit('/api/text?text=a');
+    await waitFor(() => all.messages.length === 3, { what: 'created, started, created' });
+    const lastSeen = all.messages.at(-1)?.id as string;
+    all.close();
+    await all.ended;
+    await waitFor(() => proxy.app.proxy.events.size === 1, { what: 'the stream to be forgotten' });
+
+    await fetch(`${proxy.url}/task/${blocker}`, { method: 'DELETE' });
+    await proxy.finished(a);
+    const resumed = await openStream(`${proxy.url}/events`, { 'last-event-id': lastSeen });
+    await waitFor(() => resumed.messages.length === 3, { what: 'the missed events' });
+    const seen = resumed.messages.map((message) => [
+      message.event,
+      dataOf<TaskSummary>(message).task_id,
+    ]);
+    expect(seen).toEqual([
+      ['finished', blocker],
+      ['started', a],
+      ['finished', a],
+    ]);
+    expect(dataOf<TaskSummary>(resumed.messages[0])).toMatchObject({ status: 'cancelled' });
+    await waitFor(() => finishedOnly.messages.length === 1, { what: 'the completed task' });
+    expect(finishedOnly.messages.map((message) => dataOf<TaskSummary>(message).status)).toEqual([
+      'completed',
+    ]);
+    expect(dataOf<TaskSummary>(finishedOnly.messages[0]).result).not.toHaveProperty('body');
+    resumed.close();
+    finishedOnly.close();
+  });
+
+  it('GET /events with an id it no longer has: reset, then live events', async () => {
+    const { proxy } = await proxyOn(store);
+    const stream = await openStream(`${proxy.url}/events`, { 'last-event-id': 'gone-1' });
+    await waitFor(() => stream.messages.length === 1, { what: 'the reset' });
+    expect(stream.messages[0]?.event).toBe('reset');
+    await proxy.submit('/api/text');
+    await waitFor(() => stream.messages.length >= 2, { what: 'a live event' });
+    expect(stream.messages[1]?.event).toBe('created');
+    stream.close();
+    const bad = await fetch(`${proxy.url}/events?status=done`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_query' });
+  });
+
+  it('sends heartbeats while nothing happens', async () => {
+    const { proxy } = await proxyOn(store, [], 50);
+    const stream = await openStream(`${proxy.url}/events`);
+    await waitFor(() => stream.comments >= 2, { what: 'two heartbeats' });
+    stream.close();
+  });
+
+  it('releases 1,000 event streams and 1,000 waiting reads with one burst of finishes, and forgets them all', async () => {
+    const { target, proxy } = await proxyOn(store, [
+      '--max-concurrent',
+      '100',
+      '--num-workers',
+      '100',
+    ]);
+    const ids = await Promise.all(
+      Array.from({ length: 100 }, (_, n) => proxy.submit(`/api/long?seconds=30&n=${n}`)),
+    );
+    await waitFor(() => target.stats().inFlight === 100, { what: 'every call to start' });
+    const before = proxy.app.proxy.backend.listenerCounts();
+    const streams = await Promise.all(
+      Array.from({ length: 1_000 }, (_, n) =>
+        openStream(`${proxy.url}/task/${ids[n % 100]}/events`),
+      ),
+    );
+    const reads = Array.from({ length: 1_000 }, (_, n) =>
+      fetch(`${proxy.url}/task/${ids[n % 100]}?wait=60`).then(
+        async (r) => ((await r.json()) as { data: Task }).data,
+      ),
+    );
+    await waitFor(() => proxy.app.proxy.backend.listenerCounts().waiters === 1_000, {
+      what: 'the waiting reads to wait',
+      timeoutMs: 20_000,
+    });
+    expect(proxy.app.proxy.events.size).toBe(1_000);
+    await Promise.all(ids.map((id) => fetch(`${proxy.url}/task/${id}`, { method: 'DELETE' })));
+    const finished = await Promise.all(reads);
+    expect(finished.every((task) => task.status === 'cancelled')).toBe(true);
+    await Promise.all(streams.map((stream) => stream.ended));
+    for (const stream of streams) {
+      expect(dataOf<Task>(stream.messages.at(-1)).status).toBe('cancelled');
+    }
+    await waitFor(() => proxy.app.proxy.events.size === 0, {
+      what: 'every stream to be forgotten',
+    });
+    expect(proxy.app.proxy.backend.listenerCounts()).toEqual({ ...before, waiters: 0 });
+  });
+});

@@ -1,0 +1,40 @@
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startProxy, startTarget } from '../helper.js';
+
+/** Sends only the head of a request and reads what comes back before any body is sent. */
+function headOnly(url: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\n\r\n`));
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (text.includes('\r\n\r\n')) {
+        socket.destroy();
+        resolve(text);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('Expect: 100-continue with a body over the limit', () => {
+  // curl asks before any body over 1 MiB; the proxy said "100 Continue", took megabytes, then
+  // answered 413 mid-stream, and curl often saw a broken pipe instead of the answer.
+  it('answers 413 before the client sends the body, and 100 Continue to one within the limit', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--body-limit', '1mb'] });
+    const refused = await headOnly(
+      proxy.url,
+      'POST /api/echo HTTP/1.1\r\nHost: proxy\r\nContent-Length: 20000000\r\nExpect: 100-continue',
+    );
+    expect(refused).toMatch(/^HTTP\/1\.1 413 /);
+    expect(refused.toLowerCase()).toContain('connection: close');
+    const invited = await headOnly(
+      proxy.url,
+      'POST /api/echo HTTP/1.1\r\nHost: proxy\r\nContent-Length: 10\r\nExpect: 100-continue',
+    );
+    expect(invited).toMatch(/^HTTP\/1\.1 100 Continue/);
+  });
+});
