@@ -10,6 +10,11 @@ export const JOB_NAME = 'task';
 export const LEFT_BY_DEAD_PROCESS = JSON.stringify(
   taskError('interrupted', 'the proxy stopped while the call was in flight'),
 );
+/** How a queued task past its deadline ends (JSON). */
+export const EXPIRED = JSON.stringify(taskError('expired'));
+/** How a queued task ends when a higher-priority one takes its place in a full queue (JSON). */
+export const SHED = JSON.stringify(taskError('shed'));
+
 /**
  * An admission whose job is missing this long after it was written was never answered (its
  * instance died between the two writes): it is taken back. Younger ones may still be on their
@@ -40,6 +45,7 @@ export async function recoverDeadInstances(
   // Added at the head one by one: the last added runs first.
   for (const id of [...found.requeued].reverse()) {
     // 0: a worker holds the job again already; its start script runs the requeued task.
+    // Without a priority: BullMQ runs such jobs before every prioritized one, so these go first.
     if ((await queue.remove(id)) === 1) await queue.add(JOB_NAME, {}, { jobId: id, lifo: true });
   }
   for (const id of [...found.readd].reverse()) {

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Clock, systemClock } from '../../clock.js';
+import { type Clock, systemClock, type Timer } from '../../clock.js';
+import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import type {
   AdmitResult,
   BackendCounts,
@@ -18,7 +19,13 @@ import type {
   TaskProcessor,
 } from '../task-backend.js';
 import { newTaskId } from '../task-id.js';
-import type { NewTask, TaskOutcome, TaskRecord, TaskRequest } from '../task-record.js';
+import type {
+  CallbackState,
+  NewTask,
+  TaskOutcome,
+  TaskRecord,
+  TaskRequest,
+} from '../task-record.js';
 import {
   commandConnection,
   connectToRedis,
@@ -28,9 +35,10 @@ import {
 } from './connections.js';
 import { EventFeed } from './event-feed.js';
 import { FinishWatch } from './finish-watch.js';
-import { JOB_NAME, recoverDeadInstances } from './recovery.js';
+import { EXPIRED, JOB_NAME, recoverDeadInstances, SHED } from './recovery.js';
 import { RedisKeys } from './redis-keys.js';
 import { StoreFailures } from './store-failures.js';
+import { levelOf } from './task-codec.js';
 import { TaskRunner } from './task-runner.js';
 import { LuaTaskStore, type RedisTaskStore } from './task-store.js';
 
@@ -43,6 +51,13 @@ export interface RedisBackendOptions {
   concurrency: number;
   /** Most tasks waiting in line; one more is refused. */
   maxQueueSize: number;
+  /**
+   * Most tasks held, whatever their status: admitting one more first removes the oldest
+   * finished tasks, and is refused when none is finished. Null: no cap.
+   */
+  maxTasks?: number | null;
+  /** Whether and when a failed call is tried again; never by default. */
+  retry?: RetryDecision;
   /** Processing time after which a task counts as long. */
   longTaskThresholdMs: number;
   /** Calls cut off by a shutdown or by the death of their instance go back in line. */
@@ -88,6 +103,9 @@ export class RedisBackend implements TaskBackend {
   /** Admissions whose job could not be added nor the task taken back: retried. */
   readonly #undiscarded = new Set<string>();
   #queue: Queue | null = null;
+  /** The timer for the next deadline or retry due (any instance's; the first to wake does it). */
+  #wakeTimer: Timer | null = null;
+  #wakeDue: number | null = null;
   #connectionError: string | null = null;
   #stopped: Promise<void> | null = null;
   #closed: Promise<void> | null = null;
@@ -127,6 +145,7 @@ export class RedisBackend implements TaskBackend {
       concurrency: options.concurrency,
       longTaskThresholdMs: options.longTaskThresholdMs,
       requeueInterrupted: options.requeueInterrupted,
+      retry: options.retry ?? NEVER_RETRY,
       lockDurationMs: options.lockDurationMs ?? 15_000,
       stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
       clock: this.#clock,
@@ -162,6 +181,8 @@ export class RedisBackend implements TaskBackend {
         now: this.#clock.now(),
       });
       await this.#feed.open();
+      // Deadlines and retries due while no instance ran, and the first one to come.
+      await this.#wake();
       return report;
     } catch (error) {
       await this.#queue?.close().catch(() => undefined);
@@ -175,7 +196,12 @@ export class RedisBackend implements TaskBackend {
     let reply: Awaited<ReturnType<RedisTaskStore['admit']>>;
     try {
       reply = await this.#write('saving a new task', () =>
-        this.#store.admit(task, { maxQueueSize: this.#options.maxQueueSize, slots }),
+        this.#store.admit(task, {
+          maxQueueSize: this.#options.maxQueueSize,
+          slots,
+          maxTasks: this.#options.maxTasks ?? null,
+          shedError: SHED,
+        }),
       );
     } catch (error) {
       // Written perhaps, its answer lost with the connection: taken back if it was.
@@ -191,9 +217,17 @@ export class RedisBackend implements TaskBackend {
         return { ok: false, reason: 'queue_full', queued: reply.queued };
     }
     this.#feed.publish(reply.event);
+    if (reply.shed !== null) await this.#dequeue(reply.shed);
     try {
       // The job id is the task's: adding the same job twice adds it once.
-      await this.#jobs().add(JOB_NAME, {}, { jobId: task.id });
+      await this.#jobs().add(
+        JOB_NAME,
+        {},
+        {
+          jobId: task.id,
+          priority: levelOf(task.policy.priority),
+        },
+      );
     } catch (error) {
       const unavailable = this.#failures.failed(this.#explained(error), 'queueing a new task');
       await this.#discard(task.id);
@@ -215,11 +249,7 @@ export class RedisBackend implements TaskBackend {
       // Aborts the call if it runs here; another instance aborts it when the stream brings it.
       this.#feed.publish(reply.event);
       // Still in BullMQ's queue: out of it now. A worker that took it meanwhile skips it.
-      if (reply.previous === 'pending') {
-        await this.#jobs()
-          .remove(id)
-          .catch((error: unknown) => this.#options.onError?.(error, `dequeueing task ${id}`));
-      }
+      if (reply.previous === 'pending') await this.#dequeue(id);
     }
     const task = reply.kind === 'gone' ? undefined : await this.get(id);
     if (!task) return { ok: false, reason: 'not_found' };
@@ -257,6 +287,9 @@ export class RedisBackend implements TaskBackend {
       queued: Math.max(0, counts.pending - free),
       inFlight: counts.processing,
       oldestStartedAt: counts.oldestStartedAt,
+      retrying: counts.retrying,
+      // Fair sharing is refused with this store (see config), so there are no tenants to show.
+      tenants: [],
     };
   }
 
@@ -271,6 +304,14 @@ export class RedisBackend implements TaskBackend {
       removed += event.count;
       if (event.count < REMOVE_BATCH) return removed;
     }
+  }
+
+  setCallback(id: string, callback: CallbackState): Promise<boolean> {
+    return this.#write('saving a callback delivery', () => this.#store.setCallback(id, callback));
+  }
+
+  pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]> {
+    return this.#read('reading callbacks', () => this.#store.pendingCallbacks());
   }
 
   waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined> {
@@ -302,6 +343,7 @@ export class RedisBackend implements TaskBackend {
       await this.stop(0);
       await this.#runner.close();
       this.#feed.close();
+      if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
       await this.#queue?.close().catch(() => undefined);
       // Every write has been answered by now; the feed's XREAD is the only command waiting.
       this.#disconnect();
@@ -321,11 +363,63 @@ export class RedisBackend implements TaskBackend {
     return { available: this.#failures.message === null, message: this.#failures.message };
   }
 
-  /** Every event, once, from this instance or another: a finish ends its call here and its waits. */
+  /**
+   * Every event, once, from this instance or another: a finish ends its call here and its
+   * waits; a deadline or a retry is something to wake up for.
+   */
   #heard(event: TaskEvent): void {
+    if (event.type === 'created' && event.task.deadlineAt !== null) {
+      this.#wakeAt(event.task.deadlineAt);
+    }
+    if (event.type === 'retrying' && event.task.nextAttemptAt !== null) {
+      this.#wakeAt(event.task.nextAttemptAt);
+    }
     if (event.type !== 'finished') return;
     this.#runner.finishedElsewhere(event.task.id);
     this.#waiters.finished(event.task.id);
+  }
+
+  /** A task that left the line while queued: its job leaves BullMQ's queue too. */
+  async #dequeue(id: string): Promise<void> {
+    // A worker that took the job meanwhile finds the task finished and skips it.
+    await this.#jobs()
+      .remove(id)
+      .catch((error: unknown) => this.#options.onError?.(error, `dequeueing task ${id}`));
+  }
+
+  /** Sets the timer for `at` unless one is set for earlier already. */
+  #wakeAt(at: number): void {
+    if (this.#closed || (this.#wakeDue !== null && this.#wakeDue <= at)) return;
+    if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
+    this.#wakeDue = at;
+    this.#wakeTimer = this.#clock.setTimeout(
+      () => {
+        this.#wakeTimer = null;
+        this.#wakeDue = null;
+        void this.#wake();
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
+    this.#wakeTimer.unref?.();
+  }
+
+  /**
+   * Ends the queued tasks past their deadline and queues the retries due, then waits for the
+   * next. Every instance does this on its own timer; the script hands each task to one of them.
+   * Should Redis fail, it is tried again a second later.
+   */
+  async #wake(): Promise<void> {
+    try {
+      const { expired, due, nextDue } = await this.#store.wake(this.#clock.now(), EXPIRED);
+      for (const id of expired) await this.#dequeue(id);
+      for (const { id, level } of due) {
+        await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority: level });
+      }
+      if (nextDue !== null) this.#wakeAt(nextDue);
+    } catch (error) {
+      this.#options.onError?.(error, 'expiring queued tasks and queueing retries');
+      this.#wakeAt(this.#clock.now() + 1_000);
+    }
   }
 
   async #discard(id: string): Promise<void> {

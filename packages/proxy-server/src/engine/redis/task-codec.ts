@@ -1,13 +1,18 @@
 import { isTaskStatus, type TaskError } from 'proxy-client/wire';
 import { type BinaryString, bytesOf, type PackedHeaders } from '../stored-request.js';
 import type { TaskEvent } from '../task-backend.js';
-import type {
-  NewTask,
-  ResultSummary,
-  TaskOutcome,
-  TaskRecord,
-  TaskRequest,
-  TaskSummary,
+import {
+  type AttemptRecord,
+  attemptLogOf,
+  type CallbackState,
+  type NewTask,
+  PRIORITIES,
+  type Priority,
+  type ResultSummary,
+  type TaskOutcome,
+  type TaskRecord,
+  type TaskRequest,
+  type TaskSummary,
 } from '../task-record.js';
 
 /**
@@ -25,7 +30,11 @@ import type {
  * | `l` | finished long ('1') | `rb`, `rk` | result body, 'b' bytes or 's' text |
  * | `a` | attempts | `rh`, `rq` | request headers, request body (absent: none) |
  * | `ik`, `ih` | idempotency key, request hash | `at` | admitted at (Redis time, s) |
- * | `tk` | lock token of the worker that started it | | |
+ * | `tk` | lock token of the worker that started it | `to` | the task's call timeout (ms) |
+ * | `pr` | priority level | `tn` | tenant |
+ * | `dl` | deadline to start by | `ma` | attempts at most |
+ * | `na` | next attempt due (while retrying) | `al` | earlier attempts (JSON) |
+ * | `cb` | callback state (JSON) | | |
  */
 export const SUMMARY_FIELDS = [
   'id',
@@ -42,6 +51,13 @@ export const SUMMARY_FIELDS = [
   'ro',
   'ra',
   'q',
+  'pr',
+  'tn',
+  'dl',
+  'ma',
+  'na',
+  'al',
+  'cb',
 ] as const;
 
 type SummaryField = (typeof SUMMARY_FIELDS)[number];
@@ -96,7 +112,28 @@ export function createdSummary(task: NewTask, position: number): TaskSummary {
     queuePosition: position,
     retryOf: task.retryOf,
     retriedAs: null,
+    priority: task.policy.priority,
+    tenant: task.policy.tenant,
+    deadlineAt: task.policy.deadlineAt,
+    maxAttempts: task.policy.maxAttempts,
+    nextAttemptAt: null,
+    attemptLog: [],
+    callback: callbackOf(task),
   };
+}
+
+/** A task's callback as admission writes it: pending, nothing delivered yet. */
+function callbackOf(task: NewTask): CallbackState | null {
+  const url = task.policy.callbackUrl;
+  return url === null ? null : { url, state: 'pending', deliveries: [], nextAt: null };
+}
+
+/**
+ * A task's priority level as a number: BullMQ's job priority (a lower one runs first; 0 would
+ * put it ahead of every level, which requeued calls use) and the level in the pending index.
+ */
+export function levelOf(priority: Priority): number {
+  return PRIORITIES.indexOf(priority) + 1;
 }
 
 /** ARGV for the admit script, after the common three: the task and its request. */
@@ -113,6 +150,12 @@ export function admitArgs(task: NewTask): (string | Buffer)[] {
     task.idempotencyKey ?? '',
     task.requestHash ?? '',
     task.retryOf ?? '',
+    String(levelOf(task.policy.priority)),
+    task.policy.tenant ?? '',
+    task.policy.deadlineAt === null ? '' : String(task.policy.deadlineAt),
+    String(task.policy.maxAttempts),
+    task.policy.timeoutMs === null ? '' : String(task.policy.timeoutMs),
+    task.policy.callbackUrl === null ? '' : JSON.stringify(callbackOf(task)),
   ];
 }
 
@@ -157,7 +200,13 @@ export function eventFrom(id: string, flat: readonly string[], origin: string): 
   const local = read('o') === origin;
   const type = read('t');
   if (type === 'removed') return { id, type, count: Number(read('n')), local };
-  if (type === 'created' || type === 'started' || type === 'finished' || type === 'requeued') {
+  if (
+    type === 'created' ||
+    type === 'started' ||
+    type === 'retrying' ||
+    type === 'finished' ||
+    type === 'requeued'
+  ) {
     return { id, type, task: summaryOf(read, read('pos')), local };
   }
   throw new Error(`event ${id} has an unknown type '${type}'`);
@@ -167,21 +216,31 @@ function summaryOf(read: FieldReader, position: string): TaskSummary {
   const status = read('s');
   if (!isTaskStatus(status))
     throw new Error(`task ${read('id')} has an unknown status '${status}'`);
+  const task = {
+    status,
+    attempts: Number(read('a')),
+    startedAt: timeOrNull(read('st')),
+    completedAt: timeOrNull(read('ct')),
+    result: jsonOrNull<ResultSummary>(read('rm')),
+    error: jsonOrNull<TaskError>(read('e')),
+  };
   return {
+    ...task,
     id: read('id'),
     method: read('m'),
     path: read('p'),
     createdAt: Number(read('c')),
-    status,
-    startedAt: timeOrNull(read('st')),
-    completedAt: timeOrNull(read('ct')),
     isLong: read('l') === '1',
-    attempts: Number(read('a')),
-    result: jsonOrNull<ResultSummary>(read('rm')),
-    error: jsonOrNull<TaskError>(read('e')),
     queuePosition: position === '' ? null : Number(position),
     retryOf: read('ro') || null,
     retriedAs: read('ra') || null,
+    priority: PRIORITIES[Number(read('pr') || '2') - 1] ?? 'normal',
+    tenant: read('tn') || null,
+    deadlineAt: timeOrNull(read('dl')),
+    maxAttempts: Number(read('ma') || '1'),
+    nextAttemptAt: timeOrNull(read('na')),
+    attemptLog: attemptLogOf(task, jsonOrNull<AttemptRecord[]>(read('al')) ?? []),
+    callback: jsonOrNull<CallbackState>(read('cb')),
   };
 }
 

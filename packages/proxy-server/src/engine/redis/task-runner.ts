@@ -2,9 +2,10 @@ import { type Job, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock, Timer } from '../../clock.js';
 import { taskError } from '../../upstream/error-codes.js';
-import type { TaskEvent, TaskProcessor } from '../task-backend.js';
-import type { TaskOutcome, TaskRequest } from '../task-record.js';
-import { LEFT_BY_DEAD_PROCESS } from './recovery.js';
+import type { RetryDecision } from '../retry-policy.js';
+import type { TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
+import type { AttemptRecord, TaskOutcome } from '../task-record.js';
+import { EXPIRED, LEFT_BY_DEAD_PROCESS } from './recovery.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StoreFailures } from './store-failures.js';
 import type { RedisTaskStore, StartReply } from './task-store.js';
@@ -16,6 +17,8 @@ export interface TaskRunnerOptions {
   concurrency: number;
   longTaskThresholdMs: number;
   requeueInterrupted: boolean;
+  /** Whether and when a failed call is tried again. */
+  retry: RetryDecision;
   /** How long a worker's lease on a call lasts unless renewed: how soon a dead one's is free. */
   lockDurationMs: number;
   /** How often BullMQ looks for calls whose lease ran out. */
@@ -34,6 +37,7 @@ type JobData = Record<string, never>;
 interface Run {
   readonly id: string;
   readonly attempt: number;
+  readonly maxAttempts: number;
   readonly startedAt: number;
   readonly controller: AbortController;
   /** The call has ended (its outcome is being saved). */
@@ -151,6 +155,7 @@ export class TaskRunner {
     const run: Run = {
       id,
       attempt: started.task.attempts,
+      maxAttempts: started.task.maxAttempts,
       startedAt: started.task.startedAt ?? this.#options.clock.now(),
       controller: new AbortController(),
       ended: false,
@@ -159,12 +164,22 @@ export class TaskRunner {
     };
     this.#running.set(id, run);
     try {
-      const outcome = await this.#call(processor, run, started.request);
+      const outcome = await this.#call(processor, run, {
+        id,
+        request: started.request,
+        attempt: run.attempt,
+        timeoutMs: started.timeoutMs,
+      });
       run.ended = true;
       if (run.finishedElsewhere) return;
       if (run.stoppedForShutdown && this.#options.requeueInterrupted) {
         return await this.#requeue(run, job, token);
       }
+      const retryInMs = this.#stopping
+        ? null
+        : this.#options.retry(outcome, run.attempt, run.maxAttempts);
+      // The job ends here either way; a retry's next job is added when its attempt is due.
+      if (retryInMs !== null && (await this.#retry(run, outcome, retryInMs))) return;
       // Left behind: BullMQ keeps the job, its lease runs out, and another instance recovers it.
       if ((await this.#save(run, outcome)) === 'abandoned') throw new WaitingError();
     } finally {
@@ -176,12 +191,12 @@ export class TaskRunner {
   /** Marks the task started, retrying while Redis fails; undefined when stopping meanwhile. */
   async #start(id: string, token: string): Promise<StartReply | undefined> {
     const { store, clock, failures, publish, requeueInterrupted } = this.#options;
-    const leftBehind = { requeueInterrupted, interrupted: LEFT_BY_DEAD_PROCESS };
+    const leftBehind = { requeueInterrupted, interrupted: LEFT_BY_DEAD_PROCESS, expired: EXPIRED };
     for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
       try {
         const reply = await store.start(id, clock.now(), token, leftBehind);
         failures.succeeded();
-        if (reply.kind === 'interrupted') publish(reply.event);
+        if (reply.kind === 'interrupted' || reply.kind === 'expired') publish(reply.event);
         if (reply.kind === 'started' && reply.event) publish(reply.event);
         return reply;
       } catch (error) {
@@ -192,9 +207,9 @@ export class TaskRunner {
     }
   }
 
-  async #call(processor: TaskProcessor, run: Run, request: TaskRequest): Promise<TaskOutcome> {
+  async #call(processor: TaskProcessor, run: Run, job: TaskJob): Promise<TaskOutcome> {
     try {
-      return await processor({ id: run.id, request, attempt: run.attempt }, run.controller.signal);
+      return await processor(job, run.controller.signal);
     } catch (error) {
       return {
         status: 'failed',
@@ -224,6 +239,41 @@ export class TaskRunner {
       }
       if (this.#abandoning) return 'abandoned';
       await this.#sleep(delay);
+    }
+  }
+
+  /**
+   * Puts the task back to wait for its next attempt; false when that cannot be written now, and
+   * the outcome is then saved as the task's end, as the local backend does, rather than held.
+   */
+  async #retry(run: Run, outcome: TaskOutcome, retryInMs: number): Promise<boolean> {
+    const { store, clock, failures, publish, onError } = this.#options;
+    const finishedAt = clock.now();
+    const nextAttemptAt = finishedAt + retryInMs;
+    const record: AttemptRecord = {
+      attempt: run.attempt,
+      startedAt: run.startedAt,
+      finishedAt,
+      outcome: outcome.status,
+      statusCode: outcome.result?.statusCode ?? null,
+      errorCode: outcome.error?.code ?? null,
+      retryAt: nextAttemptAt,
+    };
+    const finish = { outcome, completedAt: finishedAt, isLong: false };
+    try {
+      const event = await store.retry(run.id, {
+        attempt: run.attempt,
+        finish,
+        nextAttemptAt,
+        record,
+      });
+      failures.succeeded();
+      // No event: a cancel ended the task meanwhile, and nothing is left to save.
+      if (event) publish(event);
+      return true;
+    } catch (error) {
+      onError(error, `scheduling a retry of task ${run.id}`);
+      return false;
     }
   }
 

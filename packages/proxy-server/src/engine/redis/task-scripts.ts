@@ -16,7 +16,10 @@
 /** Helpers every script starts with. */
 const COMMON = `
 local P, WINDOW, ORIGIN = ARGV[1], ARGV[2], ARGV[3]
-local SUMMARY = {'id', 'm', 'p', 'c', 's', 'st', 'ct', 'l', 'a', 'e', 'rm', 'ro', 'ra', 'q'}
+local SUMMARY = {'id', 'm', 'p', 'c', 's', 'st', 'ct', 'l', 'a', 'e', 'rm', 'ro', 'ra', 'q',
+  'pr', 'tn', 'dl', 'ma', 'na', 'al', 'cb'}
+-- A pending task's score in line: its level first (high 1, normal 2, low 3), then admission.
+local LEVEL = 1000000000000
 
 local function taskKey(id) return P .. ':task:' .. id end
 local function index(name) return P .. ':q:' .. name end
@@ -28,6 +31,8 @@ local function summaryOf(id)
 end
 
 local function positionOf(id)
+  -- Waiting for its next attempt, a task has no place in line yet.
+  if (redis.call('HGET', taskKey(id), 'na') or '') ~= '' then return '' end
   local rank = redis.call('ZRANK', index('pending'), id)
   if rank then return tostring(rank + 1) end
   return ''
@@ -59,12 +64,16 @@ local function nextOrder() return redis.call('HINCRBY', P .. ':meta', 'order', 1
 
 local function finishTask(id, from, status, completedAt, isLong, err, meta, body, kind)
   local key = taskKey(id)
-  redis.call('HSET', key, 's', status, 'ct', completedAt, 'l', isLong, 'e', err, 'rm', meta)
+  redis.call('HSET', key, 's', status, 'ct', completedAt, 'l', isLong, 'e', err, 'rm', meta, 'na', '')
   if kind ~= '' then redis.call('HSET', key, 'rb', body, 'rk', kind) end
   redis.call('ZREM', index(from), id)
+  redis.call('ZREM', index('deadline'), id)
+  redis.call('ZREM', index('retry'), id)
   redis.call('ZREM', index('started'), id)
   redis.call('ZADD', index(status), nextOrder(), id)
   redis.call('ZADD', index('finished'), completedAt, id)
+  -- Its callback is due now: kept where pendingCallbacks finds it, should this instance die.
+  if (redis.call('HGET', key, 'cb') or '') ~= '' then redis.call('SADD', P .. ':callbacks', id) end
   if isLong == '1' then redis.call('HINCRBY', P .. ':meta', 'long', 1) end
 end
 
@@ -85,6 +94,9 @@ local function removeTask(id)
   redis.call('ZREM', index('all'), id)
   redis.call('ZREM', index(f[1]), id)
   redis.call('ZREM', index('finished'), id)
+  redis.call('ZREM', index('deadline'), id)
+  redis.call('ZREM', index('retry'), id)
+  redis.call('SREM', P .. ':callbacks', id)
   if f[2] and redis.call('GET', P .. ':idem:' .. f[2]) == id then
     redis.call('DEL', P .. ':idem:' .. f[2])
   end
@@ -110,9 +122,15 @@ end
  * will take at once are not waiting, as with the local backend, where they never enter the line.
  * The caller then adds the job to BullMQ's queue.
  *
+ * With a cap on tasks held, the oldest finished tasks make room first, and none finished means
+ * no room. A full queue sheds its newest task of the lowest level when that level is below the
+ * newcomer's (it fails `shed`); the caller then takes its job out of BullMQ's queue.
+ *
  * ARGV[4..]: id, createdAt, method, path, headers, body, hasBody, idempotencyKey, requestHash,
- * retryOf, maxQueueSize, slots. Reply: {'ok', event id, position} (the caller knows the rest of
- * the new task) | {'existing'|'conflict', id} | {'full', queued}.
+ * retryOf, level, tenant, deadlineAt, maxAttempts, timeoutMs, callback (JSON), maxQueueSize,
+ * slots, maxTasks ('' for none), shed error (JSON). Reply: {'ok', event id, position, shed id
+ * or ''} (the caller knows the rest of the new task) | {'existing'|'conflict', id} |
+ * {'full', queued}.
  */
 const ADMIT = `${COMMON}
 local id, key = ARGV[4], taskKey(ARGV[4])
@@ -124,26 +142,50 @@ if idempotencyKey ~= '' then
     return {'conflict', known}
   end
 end
-local free = math.max(0, tonumber(ARGV[15]) - redis.call('ZCARD', index('processing')))
+local level = tonumber(ARGV[14])
+local free = math.max(0, tonumber(ARGV[21]) - redis.call('ZCARD', index('processing')))
 local queued = math.max(0, redis.call('ZCARD', index('pending')) - free)
-if queued >= tonumber(ARGV[14]) then return {'full', tostring(queued)} end
+local shed = ''
+if queued >= tonumber(ARGV[20]) then
+  local newest = redis.call('ZREVRANGE', index('pending'), 0, 0, 'WITHSCORES')
+  if #newest == 0 or math.floor(tonumber(newest[2]) / LEVEL) <= level then
+    return {'full', tostring(queued)}
+  end
+  shed = newest[1]
+end
+if ARGV[22] ~= '' then
+  local over = redis.call('ZCARD', index('all')) - tonumber(ARGV[22]) + 1
+  if over > 0 then
+    local oldest = redis.call('ZRANGE', index('finished'), 0, over - 1)
+    if #oldest < over then return {'full', tostring(queued)} end
+    for _, old in ipairs(oldest) do removeTask(old) end
+    emitRemoved(#oldest)
+  end
+end
+if shed ~= '' then
+  finishTask(shed, 'pending', 'failed', ARGV[5], '0', ARGV[23], '', '', '')
+  emit('finished', shed, '')
+end
 local seq = redis.call('HINCRBY', P .. ':meta', 'seq', 1)
+local score = level * LEVEL + seq
 redis.call('HSET', key, 'id', id, 'm', ARGV[6], 'p', ARGV[7], 'c', ARGV[5], 's', 'pending',
-  'st', '', 'ct', '', 'l', '0', 'a', '0', 'e', '', 'rm', '', 'ro', retryOf, 'ra', '', 'q', seq,
-  'rh', ARGV[8], 'ih', requestHash, 'at', redis.call('TIME')[1])
+  'st', '', 'ct', '', 'l', '0', 'a', '0', 'e', '', 'rm', '', 'ro', retryOf, 'ra', '', 'q', score,
+  'rh', ARGV[8], 'ih', requestHash, 'at', redis.call('TIME')[1], 'pr', ARGV[14], 'tn', ARGV[15],
+  'dl', ARGV[16], 'ma', ARGV[17], 'to', ARGV[18], 'na', '', 'al', '', 'cb', ARGV[19])
+if ARGV[16] ~= '' then redis.call('ZADD', index('deadline'), ARGV[16], id) end
 if ARGV[10] == '1' then redis.call('HSET', key, 'rq', ARGV[9]) end
 if idempotencyKey ~= '' then
   redis.call('SET', P .. ':idem:' .. idempotencyKey, id)
   redis.call('HSET', key, 'ik', idempotencyKey)
 end
-redis.call('ZADD', index('pending'), seq, id)
+redis.call('ZADD', index('pending'), score, id)
 redis.call('ZADD', index('all'), seq, id)
 if retryOf ~= '' and redis.call('EXISTS', taskKey(retryOf)) == 1 then
   redis.call('HSET', taskKey(retryOf), 'ra', id)
 end
 local position = positionOf(id)
 local eventId = emit('created', id, position)
-return {'ok', eventId, position}
+return {'ok', eventId, position, shed}
 `;
 
 /** Takes back an admission whose BullMQ job could not be added. ARGV[4..]: id, job key. */
@@ -161,9 +203,11 @@ return discardTask(ARGV[4])
  * requeueInterrupted. Found processing under this worker's own token, it is this start again,
  * whose answer was lost (Redis went away): answered the same, with no new event.
  *
- * ARGV[4..]: id, startedAt, lock key, lock token, requeueInterrupted, interrupted error (JSON).
- * Reply: {'started', event id or '', '', summary..., headers, body|nil} |
- * {'interrupted', event...} | {'gone'} | {'lost'} | {'finished'}.
+ * A task still pending past its deadline ends `expired` here rather than start.
+ *
+ * ARGV[4..]: id, startedAt, lock key, lock token, requeueInterrupted, interrupted error (JSON),
+ * expired error (JSON). Reply: {'started', event id or '', '', summary..., headers, body|nil,
+ * timeoutMs} | {'interrupted'|'expired', event...} | {'gone'} | {'lost'} | {'finished'}.
  */
 const START = `${COMMON}
 local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
@@ -180,18 +224,26 @@ if status == 'processing' and redis.call('HGET', key, 'tk') ~= token then
 elseif status ~= 'pending' and status ~= 'processing' then
   return {'finished'}
 end
+local deadline = redis.call('HGET', key, 'dl') or ''
+if status == 'pending' and deadline ~= '' and tonumber(deadline) <= tonumber(ARGV[5]) then
+  finishTask(id, 'pending', 'expired', ARGV[5], '0', ARGV[10], '', '', '')
+  local expiredId, summary = emit('finished', id, '')
+  return reply('expired', expiredId, '', summary)
+end
 if status == 'pending' or redis.call('HGET', key, 'tk') ~= token then
+  redis.call('ZREM', index('deadline'), id)
   redis.call('HINCRBY', key, 'a', 1)
-  redis.call('HSET', key, 's', 'processing', 'st', ARGV[5], 'tk', token)
+  redis.call('HSET', key, 's', 'processing', 'st', ARGV[5], 'tk', token, 'na', '')
   redis.call('ZREM', index(status), id)
   redis.call('ZADD', index('processing'), nextOrder(), id)
   redis.call('ZADD', index('started'), ARGV[5], id)
   eventId = emit('started', id, '')
 end
 local out = reply('started', eventId, '', summaryOf(id))
-local request = redis.call('HMGET', key, 'rh', 'rq')
+local request = redis.call('HMGET', key, 'rh', 'rq', 'to')
 out[#out + 1] = request[1]
 out[#out + 1] = request[2]
+out[#out + 1] = request[3] or ''
 return out
 `;
 
@@ -232,6 +284,101 @@ local eventId, summary = emit('requeued', id, position)
 return reply('ok', eventId, position, summary)
 `;
 
+/**
+ * A failed call that is to be tried again: processing → pending, out of line until its next
+ * attempt is due (the wake script puts it back), the attempt kept in its history. Only that
+ * attempt's outcome counts, as with the finish script.
+ *
+ * ARGV[4..]: id, attempt, status, completedAt, isLong, error, result meta, nextAttemptAt,
+ * attempt record (JSON). Reply: {'ok', event...} | {'stale'}.
+ */
+const RETRY = `${COMMON}
+local id, key = ARGV[4], taskKey(ARGV[4])
+local f = redis.call('HMGET', key, 's', 'a', 'al')
+if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
+local log = ARGV[12]
+if f[3] and f[3] ~= '' then log = string.sub(f[3], 1, -2) .. ',' .. log .. ']' else log = '[' .. log .. ']' end
+redis.call('HSET', key, 's', 'pending', 'st', '', 'ct', '', 'l', '0', 'e', '', 'rm', '',
+  'na', ARGV[11], 'al', log)
+redis.call('HDEL', key, 'rb', 'rk')
+redis.call('ZREM', index('processing'), id)
+redis.call('ZREM', index('started'), id)
+local level = tonumber(redis.call('HGET', key, 'pr') or '2')
+local score = level * LEVEL + redis.call('HINCRBY', P .. ':meta', 'seq', 1)
+redis.call('HSET', key, 'q', score)
+redis.call('ZADD', index('pending'), score, id)
+redis.call('ZADD', index('retry'), ARGV[11], id)
+local eventId, summary = emit('retrying', id, '')
+return reply('ok', eventId, '', summary)
+`;
+
+/**
+ * What is due at a time, done by whichever instance's timer comes first (each task once): queued
+ * tasks past their deadline end `expired`, and tasks whose next attempt is due go back in line
+ * (the caller adds their jobs). A retry whose last job BullMQ has not let go of yet waits a
+ * little. ARGV[4..]: now, expired error (JSON), job key prefix.
+ * Reply: {expired ids, {id, level}... due, next due time or ''}.
+ */
+const WAKE = `${COMMON}
+local now = tonumber(ARGV[4])
+local expired, due = {}, {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('deadline'), '-inf', now, 'LIMIT', 0, 1000)) do
+  if redis.call('HGET', taskKey(id), 's') == 'pending' then
+    finishTask(id, 'pending', 'expired', ARGV[4], '0', ARGV[5], '', '', '')
+    emit('finished', id, '')
+    expired[#expired + 1] = id
+  else
+    redis.call('ZREM', index('deadline'), id)
+  end
+end
+local later = ''
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('retry'), '-inf', now, 'LIMIT', 0, 1000)) do
+  if redis.call('EXISTS', ARGV[6] .. id) == 1 then
+    later = tostring(now + 50)
+  else
+    redis.call('ZREM', index('retry'), id)
+    redis.call('HSET', taskKey(id), 'na', '')
+    due[#due + 1] = id
+    due[#due + 1] = redis.call('HGET', taskKey(id), 'pr') or '2'
+  end
+end
+local nextDue = later
+for _, name in ipairs({'deadline', 'retry'}) do
+  local first = redis.call('ZRANGEBYSCORE', index(name), '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if first[2] and (nextDue == '' or tonumber(first[2]) < tonumber(nextDue)) then nextDue = first[2] end
+end
+return {expired, due, nextDue}
+`;
+
+/**
+ * How a task's callback stands; the finished tasks whose callback is pending are kept in a set
+ * for `pendingCallbacks`. ARGV[4..]: id, callback (JSON), pending ('1'). Reply: 1 | 0 (no task).
+ */
+const SET_CALLBACK = `${COMMON}
+local key = taskKey(ARGV[4])
+if redis.call('EXISTS', key) == 0 then return 0 end
+redis.call('HSET', key, 'cb', ARGV[5])
+if ARGV[6] == '1' then
+  redis.call('SADD', P .. ':callbacks', ARGV[4])
+else
+  redis.call('SREM', P .. ':callbacks', ARGV[4])
+end
+return 1
+`;
+
+/** The tasks whose callback is pending, with it. Reply: {id, callback (JSON)}... */
+const PENDING_CALLBACKS = `${COMMON}
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', P .. ':callbacks')) do
+  local callback = redis.call('HGET', taskKey(id), 'cb')
+  if callback then
+    out[#out + 1] = id
+    out[#out + 1] = callback
+  end
+end
+return out
+`;
+
 /** One task with its place in line, read in one step. ARGV[4]: id. Reply: {} | {position, fields}. */
 const GET = `${COMMON}
 local fields = redis.call('HGETALL', taskKey(ARGV[4]))
@@ -268,11 +415,11 @@ return out
  * Per-status counts (cancelled and expired too, which BullMQ's job counts cannot tell apart),
  * the long tasks, and the oldest call in flight, all O(1) or O(log n). ARGV[4]: the start time
  * before which a call in flight is long. Reply: {pending, processing, completed, failed,
- * cancelled, expired, total, long finished, long running, oldest start|''}.
+ * cancelled, expired, total, retrying, long finished, long running, oldest start|''}.
  */
 const COUNTS = `${COMMON}
 local out = {}
-for _, name in ipairs({'pending', 'processing', 'completed', 'failed', 'cancelled', 'expired', 'all'}) do
+for _, name in ipairs({'pending', 'processing', 'completed', 'failed', 'cancelled', 'expired', 'all', 'retry'}) do
   out[#out + 1] = redis.call('ZCARD', index(name))
 end
 out[#out + 1] = tonumber(redis.call('HGET', P .. ':meta', 'long') or '0')
@@ -326,8 +473,10 @@ table.sort(requeued, function(a, b) return seqOf[a] < seqOf[b] end)
 local now = tonumber(redis.call('TIME')[1])
 for _, id in ipairs(redis.call('ZRANGE', index('pending'), 0, -1)) do
   if redis.call('EXISTS', bull .. id) == 0 then
-    local f = redis.call('HMGET', taskKey(id), 'a', 'at')
-    if f[1] ~= '0' then
+    local f = redis.call('HMGET', taskKey(id), 'a', 'at', 'na')
+    if f[3] and f[3] ~= '' then
+      -- Waiting for its next attempt: the wake script adds its job when it is due.
+    elseif f[1] ~= '0' then
       readd[#readd + 1] = id
     elseif now - tonumber(f[2] or '0') > tonumber(ARGV[7]) then
       discardTask(id)
@@ -344,6 +493,10 @@ export const TASK_SCRIPTS = {
   start: START,
   finish: FINISH,
   requeue: REQUEUE,
+  retry: RETRY,
+  wake: WAKE,
+  setCallback: SET_CALLBACK,
+  pendingCallbacks: PENDING_CALLBACKS,
   get: GET,
   getRequest: GET_REQUEST,
   list: LIST,

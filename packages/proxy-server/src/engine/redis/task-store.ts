@@ -1,7 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { TaskStatus } from 'proxy-client/wire';
 import type { ListQuery, RemovedEvent, TaskPage, TransitionEvent } from '../task-backend.js';
-import type { NewTask, TaskRecord, TaskRequest, TaskSummary } from '../task-record.js';
+import type {
+  AttemptRecord,
+  CallbackState,
+  NewTask,
+  TaskRecord,
+  TaskRequest,
+  TaskSummary,
+} from '../task-record.js';
 import type { RedisKeys } from './redis-keys.js';
 import {
   admitArgs,
@@ -16,15 +23,25 @@ import {
 import { TASK_SCRIPTS, type TaskScriptName } from './task-scripts.js';
 
 export type AdmitReply =
-  | { kind: 'admitted'; event: TransitionEvent }
+  /** `shed`: the task that failed to make room for this one (its job is still queued). */
+  | { kind: 'admitted'; event: TransitionEvent; shed: string | null }
   | { kind: 'existing' | 'conflict'; taskId: string }
   | { kind: 'full'; queued: number };
 
 export type StartReply =
   /** `event` is null when this was the same worker's start again (its answer had been lost). */
-  | { kind: 'started'; task: TaskSummary; event: TransitionEvent | null; request: TaskRequest }
+  | {
+      kind: 'started';
+      task: TaskSummary;
+      event: TransitionEvent | null;
+      request: TaskRequest;
+      /** The task's own call timeout; null for the server's. */
+      timeoutMs: number | null;
+    }
   /** Left processing by a worker that died, and failed `interrupted` now. */
   | { kind: 'interrupted'; event: TransitionEvent }
+  /** Still pending past its deadline: ended `expired` instead. */
+  | { kind: 'expired'; event: TransitionEvent }
   /** No such task, another worker holds the job, or the task finished (cancelled) already. */
   | { kind: 'gone' | 'lost' | 'finished' };
 
@@ -44,9 +61,28 @@ export interface StoreCounts {
   cancelled: number;
   expired: number;
   total: number;
+  /** Of `pending`, the tasks waiting for their next attempt. */
+  retrying: number;
   longFinished: number;
   longRunning: number;
   oldestStartedAt: number | null;
+}
+
+/** A failed call to be tried again: its outcome and when the next attempt is due. */
+export interface Retry {
+  attempt: number;
+  finish: Finish;
+  nextAttemptAt: number;
+  record: AttemptRecord;
+}
+
+export interface WakeReply {
+  /** Queued tasks that ended `expired` now (their jobs are still queued). */
+  expired: string[];
+  /** Tasks whose next attempt is due, and their priority level: their jobs are to be added. */
+  due: { id: string; level: number }[];
+  /** When something is due next; null when nothing is waiting. */
+  nextDue: number | null;
 }
 
 export interface RecoverReply {
@@ -68,7 +104,10 @@ export interface RecoverReply {
  * `StoreUnavailableError`).
  */
 export interface RedisTaskStore {
-  admit(task: NewTask, room: { maxQueueSize: number; slots: number }): Promise<AdmitReply>;
+  admit(
+    task: NewTask,
+    room: { maxQueueSize: number; slots: number; maxTasks: number | null; shedError: string },
+  ): Promise<AdmitReply>;
   /** Takes back an admission whose job is not in BullMQ's queue; the event when it did. */
   discard(id: string): Promise<RemovedEvent | undefined>;
   /**
@@ -79,9 +118,16 @@ export interface RedisTaskStore {
     id: string,
     startedAt: number,
     token: string,
-    leftBehind: { requeueInterrupted: boolean; interrupted: string },
+    leftBehind: { requeueInterrupted: boolean; interrupted: string; expired: string },
   ): Promise<StartReply>;
   finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply>;
+  /** processing → pending until `nextAttemptAt`; undefined when that attempt no longer runs. */
+  retry(id: string, retry: Retry): Promise<TransitionEvent | undefined>;
+  /** Ends queued tasks past their deadline and hands out the retries due at `now`. */
+  wake(now: number, expired: string): Promise<WakeReply>;
+  /** False when there is no such task. */
+  setCallback(id: string, callback: CallbackState): Promise<boolean>;
+  pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]>;
   requeue(id: string, attempt: number): Promise<TransitionEvent | undefined>;
   get(id: string): Promise<TaskRecord | undefined>;
   getRequest(id: string): Promise<TaskRequest | undefined>;
@@ -117,16 +163,26 @@ export class LuaTaskStore implements RedisTaskStore {
 
   async admit(
     newTask: NewTask,
-    room: { maxQueueSize: number; slots: number },
+    room: { maxQueueSize: number; slots: number; maxTasks: number | null; shedError: string },
   ): Promise<AdmitReply> {
     const reply = strings(
-      await this.#run('admit', [...admitArgs(newTask), room.maxQueueSize, room.slots]),
+      await this.#run('admit', [
+        ...admitArgs(newTask),
+        room.maxQueueSize,
+        room.slots,
+        room.maxTasks === null ? '' : String(room.maxTasks),
+        room.shedError,
+      ]),
     );
-    const [kind, value = '', position = ''] = reply;
+    const [kind, value = '', position = '', shed = ''] = reply;
     if (kind === 'existing' || kind === 'conflict') return { kind, taskId: value };
     if (kind === 'full') return { kind, queued: Number(value) };
     const task = createdSummary(newTask, Number(position));
-    return { kind: 'admitted', event: { id: value, type: 'created', task, local: true } };
+    return {
+      kind: 'admitted',
+      event: { id: value, type: 'created', task, local: true },
+      shed: shed === '' ? null : shed,
+    };
   }
 
   async discard(id: string): Promise<RemovedEvent | undefined> {
@@ -138,7 +194,7 @@ export class LuaTaskStore implements RedisTaskStore {
     id: string,
     startedAt: number,
     token: string,
-    leftBehind: { requeueInterrupted: boolean; interrupted: string },
+    leftBehind: { requeueInterrupted: boolean; interrupted: string; expired: string },
   ): Promise<StartReply> {
     const reply = buffers(
       await this.#runBuffer('start', [
@@ -148,12 +204,15 @@ export class LuaTaskStore implements RedisTaskStore {
         token,
         leftBehind.requeueInterrupted ? '1' : '0',
         leftBehind.interrupted,
+        leftBehind.expired,
       ]),
     );
     const kind = reply[0]?.toString('utf8');
     if (kind === 'gone' || kind === 'lost' || kind === 'finished') return { kind };
     const text = reply.map((value) => value?.toString('utf8') ?? '');
-    if (kind === 'interrupted') return { kind, event: this.#event('finished', text) };
+    if (kind === 'interrupted' || kind === 'expired') {
+      return { kind, event: this.#event('finished', text) };
+    }
     const event = this.#event('started', text);
     const after = 3 + SUMMARY_FIELDS.length;
     const request = requestFrom(
@@ -162,7 +221,14 @@ export class LuaTaskStore implements RedisTaskStore {
       reply[after] ?? Buffer.alloc(0),
       reply[after + 1] ?? null,
     );
-    return { kind: 'started', task: event.task, event: event.id === '' ? null : event, request };
+    const timeout = text[after + 2] ?? '';
+    return {
+      kind: 'started',
+      task: event.task,
+      event: event.id === '' ? null : event,
+      request,
+      timeoutMs: timeout === '' ? null : Number(timeout),
+    };
   }
 
   async finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply> {
@@ -178,6 +244,56 @@ export class LuaTaskStore implements RedisTaskStore {
     if (kind === 'gone' || kind === 'finished' || kind === 'stale') return { kind };
     const previous = reply[3 + SUMMARY_FIELDS.length] as TaskStatus;
     return { kind: 'ok', event: this.#event('finished', reply), previous };
+  }
+
+  async retry(id: string, retry: Retry): Promise<TransitionEvent | undefined> {
+    const [status, completedAt, isLong, error, meta] = finishArgs(retry.finish);
+    const reply = strings(
+      await this.#run('retry', [
+        id,
+        String(retry.attempt),
+        status as string,
+        completedAt as string,
+        isLong as string,
+        error as string,
+        meta as string,
+        String(retry.nextAttemptAt),
+        JSON.stringify(retry.record),
+      ]),
+    );
+    return reply[0] === 'ok' ? this.#event('retrying', reply) : undefined;
+  }
+
+  async wake(now: number, expired: string): Promise<WakeReply> {
+    const [ids, due, nextDue] = (await this.#run('wake', [
+      String(now),
+      expired,
+      `${this.#keys.job('')}`,
+    ])) as [string[], string[], string | null];
+    const pairs: { id: string; level: number }[] = [];
+    for (let at = 0; at + 1 < due.length; at += 2) {
+      pairs.push({ id: due[at] as string, level: Number(due[at + 1]) });
+    }
+    return {
+      expired: ids,
+      due: pairs,
+      nextDue: nextDue === null || nextDue === '' ? null : Number(nextDue),
+    };
+  }
+
+  async setCallback(id: string, callback: CallbackState): Promise<boolean> {
+    const pending = callback.state === 'pending' ? '1' : '0';
+    return (await this.#run('setCallback', [id, JSON.stringify(callback), pending])) === 1;
+  }
+
+  async pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]> {
+    const flat = strings(await this.#run('pendingCallbacks', []));
+    const out: { id: string; callback: CallbackState }[] = [];
+    for (let at = 0; at + 1 < flat.length; at += 2) {
+      // The JSON setCallback wrote, of the type it wrote.
+      out.push({ id: flat[at] as string, callback: JSON.parse(flat[at + 1] as string) });
+    }
+    return out;
   }
 
   async requeue(id: string, attempt: number): Promise<TransitionEvent | undefined> {
@@ -218,8 +334,9 @@ export class LuaTaskStore implements RedisTaskStore {
 
   async counts(longStartedBefore: number): Promise<StoreCounts> {
     const reply = (await this.#run('counts', [String(longStartedBefore)])) as (number | string)[];
-    const [pending, processing, completed, failed, cancelled, expired, total] = reply.map(Number);
-    const oldest = reply[9];
+    const [pending, processing, completed, failed, cancelled, expired, total, retrying] =
+      reply.map(Number);
+    const oldest = reply[10];
     return {
       pending: pending ?? 0,
       processing: processing ?? 0,
@@ -228,8 +345,9 @@ export class LuaTaskStore implements RedisTaskStore {
       cancelled: cancelled ?? 0,
       expired: expired ?? 0,
       total: total ?? 0,
-      longFinished: Number(reply[7] ?? 0),
-      longRunning: Number(reply[8] ?? 0),
+      retrying: retrying ?? 0,
+      longFinished: Number(reply[8] ?? 0),
+      longRunning: Number(reply[9] ?? 0),
       oldestStartedAt: oldest === undefined || oldest === '' ? null : Number(oldest),
     };
   }
