@@ -209,6 +209,14 @@ describe('parseConfig', () => {
       "--redis-prefix must be one to 64 letters, digits or . _ - : { }, got 'a b'",
     ],
     [
+      ['--store', 'redis://h', '--fair-key', 'header:X-Tenant', '--tenant-max-queued', '5'],
+      '--fair-key is not supported with --store redis yet',
+    ],
+    [
+      ['--store', 'redis://h', '--max-rps', '10'],
+      '--max-rps is not supported with --store redis yet',
+    ],
+    [
       ['--sqlite-synchronous', 'off'],
       "--sqlite-synchronous must be one of normal, full, got 'off'",
     ],
