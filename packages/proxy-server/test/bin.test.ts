@@ -50,9 +50,9 @@ describe('proxy-server bin', () => {
       'proxy-server: --fair-key is not supported with --store redis yet',
     ],
     [
-      ['--target-host', 'h', '--max-rps', '5'],
+      ['--target-host', 'h', '--fair-key', 'header:X-Tenant'],
       { PROXY_STORE: 'redis://127.0.0.1:1/0' },
-      'proxy-server: --max-rps is not supported with --store redis yet',
+      'proxy-server: --fair-key is not supported with --store redis yet',
     ],
   ])('%j exits 2 with one line on stderr and starts nothing', (args, env, line) => {
     const result = runBin(args, env);

@@ -213,10 +213,6 @@ describe('parseConfig', () => {
       '--fair-key is not supported with --store redis yet',
     ],
     [
-      ['--store', 'redis://h', '--max-rps', '10'],
-      '--max-rps is not supported with --store redis yet',
-    ],
-    [
       ['--sqlite-synchronous', 'off'],
       "--sqlite-synchronous must be one of normal, full, got 'off'",
     ],

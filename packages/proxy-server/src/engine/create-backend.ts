@@ -24,9 +24,9 @@ export interface BackendSettings {
 export function createBackend(settings: BackendSettings): TaskBackend {
   const { store, delivery, ...options } = settings;
   if (store.kind === 'redis') {
-    // The rest of the delivery policy (fair sharing, the rate limit) is refused with Redis.
-    const { retry } = deliveryOptions(delivery);
-    return new RedisBackend({ ...options, retry, url: store.url, prefix: store.prefix });
+    // The per-tenant caps need fair sharing, which is refused with Redis (config).
+    const { retry, rateLimit } = deliveryOptions(delivery);
+    return new RedisBackend({ ...options, retry, rateLimit, url: store.url, prefix: store.prefix });
   }
   const repository: TaskRepository =
     store.kind === 'memory'

@@ -60,7 +60,10 @@ export interface BackendFixture {
 export interface BackendCapabilities {
   /** `--fair-key`: tenants served in turn, per-tenant caps, the tenants in counts. */
   fairSharing: boolean;
-  /** `--max-rps`: a cap on calls started per second. */
+  /**
+   * `--max-rps` counted on the fixture's clock. A backend whose limiter keeps another time
+   * (BullMQ's, Redis's own) tests it apart, on real time.
+   */
   rateLimit: boolean;
 }
 

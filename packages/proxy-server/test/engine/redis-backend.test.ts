@@ -9,7 +9,8 @@ beforeAll(async () => {
 });
 afterAll(() => redis?.close());
 
-// Fair sharing and the rate limit are refused with --store redis (see config.test.ts).
+// Fair sharing is refused with --store redis (config.test.ts); the rate limit is BullMQ's, on
+// real time rather than the fixture's clock, and redis-instances.test.ts tests it.
 describeBackendConformance('redis', () => redisFixture(redis.url), {
   fairSharing: false,
   rateLimit: false,

@@ -20,9 +20,13 @@ let prefixes = 0;
  * Two backends on one prefix, as two proxy instances on one Redis, each running tasks; `calls`
  * counts the calls in flight on both together.
  */
-async function twoInstances(settings: { concurrency: number; maxQueueSize?: number }) {
+async function twoInstances(settings: {
+  concurrency: number;
+  maxQueueSize?: number;
+  rateLimit?: { perSecond: number; burst: number };
+}) {
   const prefix = `instances-${process.pid}-${++prefixes}`;
-  const calls = { now: 0, most: 0 };
+  const calls = { now: 0, most: 0, startedAt: [] as number[] };
   const make = async () => {
     const backend = new RedisBackend({
       url: redis.url,
@@ -31,12 +35,14 @@ async function twoInstances(settings: { concurrency: number; maxQueueSize?: numb
       maxQueueSize: settings.maxQueueSize ?? 100,
       longTaskThresholdMs: 60_000,
       requeueInterrupted: false,
+      rateLimit: settings.rateLimit ?? null,
     });
     open.push(backend);
     await backend.open();
     const processor = new ScriptedProcessor();
     backend.start(async (job, signal) => {
       calls.most = Math.max(calls.most, ++calls.now);
+      calls.startedAt.push(Date.now());
       try {
         return await processor.process(job, signal);
       } finally {
@@ -132,5 +138,27 @@ describe('RedisBackend: two instances on one prefix', () => {
     expect(await holder(second as string).backend.get(second as string)).toMatchObject({
       status: 'cancelled',
     });
+  });
+
+  it('start no more calls a second together than the rate limit allows', async () => {
+    // 10 a second, 2 at once: BullMQ's limiter lets 2 start per 200 ms window, on real time.
+    const [a, b] = await twoInstances({ concurrency: 10, rateLimit: { perSecond: 10, burst: 2 } });
+    a.processor.autoOutcome = completed('x');
+    b.processor.autoOutcome = completed('x');
+    await admitMany(a.backend, Date.now(), 5);
+    await admitMany(b.backend, Date.now(), 5);
+    await vi.waitFor(async () => expect((await a.backend.counts()).completed).toBe(10), {
+      timeout: 5_000,
+    });
+    const starts = [...a.calls.startedAt].sort((x, y) => x - y);
+    // Ten starts take at least four more windows after the first; without the limit, all at once.
+    expect((starts.at(-1) as number) - (starts[0] as number)).toBeGreaterThanOrEqual(700);
+    // Two fixed windows overlap any 200 ms: never more than twice the burst in one.
+    for (const [n, at] of starts.entries()) {
+      expect(
+        starts.filter((other) => other >= at && other < at + 200).length,
+        `from start ${n}`,
+      ).toBeLessThanOrEqual(4);
+    }
   });
 });

@@ -58,6 +58,12 @@ export interface RedisBackendOptions {
   maxTasks?: number | null;
   /** Whether and when a failed call is tried again; never by default. */
   retry?: RetryDecision;
+  /**
+   * Most calls started per second across the instances, `burst` at once; null: no limit.
+   * BullMQ's global rate limiter carries it: a fixed window of `burst` starts per
+   * `burst / perSecond` seconds, on Redis's clock, not the `clock` option's.
+   */
+  rateLimit?: { perSecond: number; burst: number } | null;
   /** Processing time after which a task counts as long. */
   longTaskThresholdMs: number;
   /** Calls cut off by a shutdown or by the death of their instance go back in line. */
@@ -176,6 +182,13 @@ export class RedisBackend implements TaskBackend {
       this.#queue = queue;
       await queue.waitUntilReady();
       await queue.setGlobalConcurrency(this.#options.concurrency);
+      // Set by each instance as it opens, like the cap: the last one opened decides for all.
+      const rateLimit = this.#options.rateLimit ?? null;
+      if (rateLimit === null) await queue.removeGlobalRateLimit();
+      else {
+        const windowMs = Math.max(1, Math.round((1_000 * rateLimit.burst) / rateLimit.perSecond));
+        await queue.setGlobalRateLimit(rateLimit.burst, windowMs);
+      }
       const report = await recoverDeadInstances(this.#store, queue, {
         requeueInterrupted: this.#options.requeueInterrupted,
         now: this.#clock.now(),
