@@ -126,7 +126,7 @@ async function submitRate(proxy, { warmupS, durationS }) {
 /** @type {Scenario} */
 export const redisScenario = {
   id: 'redis',
-  title: '6. Several instances on Redis',
+  title: '6c. Several instances on Redis',
   describe(quick) {
     const { tasks, warmup, durationS } = sizes(quick);
     return (
