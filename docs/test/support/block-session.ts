@@ -39,7 +39,9 @@ export class BlockSession {
     );
     return runProcess('bash', ['--noprofile', '--norc', script], {
       cwd: this.cwd,
-      env: { ...this.env, ...extraEnv },
+      // A suite started through `npx -p node@24` hands its package list down; a reader's
+      // terminal has none, and with it `npx --no -- proxy-cli` would refuse to run.
+      env: { ...this.env, ...extraEnv, npm_config_package: undefined },
       timeoutMs: 30_000,
     });
   }

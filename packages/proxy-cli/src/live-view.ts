@@ -1,4 +1,4 @@
-import type { OutputStream } from './output.js';
+import type { OutputStream } from './output-stream.js';
 
 const ESC = '\u001b[';
 const HIDE_CURSOR = `${ESC}?25l`;

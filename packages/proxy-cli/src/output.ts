@@ -1,22 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
 import { LiveView } from './live-view.js';
+import type { OutputStream, OutputStreams } from './output-stream.js';
 import type { Look } from './render/table.js';
-
-/** What output needs to know of a stream: whether it is a terminal, and how wide and colourful. */
-export type OutputStream = NodeJS.WritableStream & {
-  isTTY?: boolean;
-  /** A terminal's width; 0 where the terminal reports none (`script` without a controlling tty). */
-  columns?: number;
-  getColorDepth?: (env?: object) => number;
-};
-
-/** The streams and settings output depends on; `bin.ts` passes the process's own. */
-export interface OutputStreams {
-  stdout: OutputStream;
-  stderr: OutputStream;
-  env: Readonly<Record<string, string | undefined>>;
-}
 
 /**
  * Narrowest terminal a spinner is drawn on. ora works out how many lines to clear from the width,

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CliOptions } from '../src/options.js';
-import { MIN_SPINNER_COLUMNS, Output, type OutputStreams } from '../src/output.js';
+import { MIN_SPINNER_COLUMNS, Output } from '../src/output.js';
+import type { OutputStreams } from '../src/output-stream.js';
 import { resumeCommand } from '../src/resume.js';
 
 /** A stream as Node gives one: a terminal has a width (`columns`), 0 when it reports none. */

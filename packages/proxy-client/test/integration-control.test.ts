@@ -40,6 +40,10 @@ beforeAll(async () => {
       '2',
       '--num-workers',
       '2',
+      '--callback-allow',
+      target.url,
+      '--webhook-secret',
+      `whsec_${Buffer.from('a secret of at least 24 bytes').toString('base64')}`,
     ],
   });
   client = new ProxyClient({
@@ -153,7 +157,7 @@ describe('submissions', () => {
   it('the proxy keeps its own headers from the target', async () => {
     const echoed = await client.run<{ headers: Record<string, string> }>('echo', 'x', {
       priority: 'low',
-      callbackUrl: 'https://hooks.example.com/done',
+      callbackUrl: `${target.url}/api/echo`,
       idempotencyKey: `echo-${Date.now()}`,
       waitMs: 5000,
       headers: { 'x-request-id': 'r-1' },

@@ -113,6 +113,22 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
     expect(body.message.length).toBeGreaterThan(0);
   });
 
+  it.each([
+    [
+      '/tasks?status=sleeping',
+      'status must be one of pending, processing, completed, failed, cancelled, expired, got "sleeping"',
+    ],
+    ['/tasks?limit=1001', 'limit must be <= 1000, got 1001'],
+    [
+      '/events?status=pending,sleeping',
+      'status must be one or more of pending, processing, completed, failed, cancelled, expired, comma-separated, got "pending,sleeping"',
+    ],
+  ])('GET %s names the field, what was sent and what it may be', async (url, message) => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const body = (await app.inject(url)).json<ErrorBody>();
+    expect(body).toEqual({ success: false, error: 'invalid_query', message });
+  });
+
   it('every GET /task answer says the longest wait it supports', async () => {
     const { app } = await startProxy(CLOSED_TARGET);
     const id = (await app.inject({ method: 'POST', url: '/api/x' })).json<SubmitBody>().task_id;

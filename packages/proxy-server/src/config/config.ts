@@ -1,4 +1,5 @@
 import type { RetryOn } from '../engine/retry-policy.js';
+import type { SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
 
 /** The validated settings of one proxy-server instance; every unit is in the field's name. */
 export interface ProxyConfig {
@@ -98,9 +99,6 @@ export type StoreConfig =
 export const STORE_CHOICES = ['sqlite', 'memory'] as const;
 /** What `--store` names: a local store, or the URL of a Redis server. */
 export type StoreChoice = (typeof STORE_CHOICES)[number] | { redisUrl: string };
-
-export const SQLITE_SYNCHRONOUS = ['normal', 'full'] as const;
-export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,13 +1,6 @@
 import type { RetryOn } from '../engine/retry-policy.js';
-import {
-  type CallbackOrigin,
-  type FairKey,
-  type LogLevel,
-  SQLITE_SYNCHRONOUS,
-  type SqliteSynchronous,
-  type StoreChoice,
-  type TargetConfig,
-} from './config.js';
+import { SQLITE_SYNCHRONOUS, type SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
+import type { CallbackOrigin, FairKey, LogLevel, StoreChoice, TargetConfig } from './config.js';
 import {
   callbackOrigins,
   fairKey,

@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import type { SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
 import { VERSION } from '../version.js';
 import {
   ConfigError,
   type DeliveryConfig,
   type ProxyConfig,
-  type SqliteSynchronous,
   type StoreChoice,
   type StoreConfig,
   type TargetConfig,

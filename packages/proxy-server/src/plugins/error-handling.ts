@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { ErrorCode } from 'proxy-client/wire';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { isProxyHttpError, sendError } from '../errors.js';
+import { validationMessage } from './validation-message.js';
 
 /** Seconds a client waits before trying again when the store failed: it usually comes back. */
 const STORE_RETRY_AFTER_S = '5';
@@ -35,7 +36,11 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
       }
       if (error.validation) {
         const code = VALIDATION_CODES[error.validationContext ?? ''] ?? 'bad_request';
-        if (code !== 'invalid_task_id') return sendError(reply, code, error.message);
+        if (code !== 'invalid_task_id') {
+          const sent = error.validationContext === 'querystring' ? request.query : undefined;
+          const message = validationMessage(error.validation, error.validationContext, sent);
+          return sendError(reply, code, message ?? error.message);
+        }
         const { id } = request.params as { id?: string };
         return sendError(reply, code, `Task id '${id}' is not a UUID`);
       }

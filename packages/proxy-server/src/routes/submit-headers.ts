@@ -15,16 +15,31 @@ export function idempotencyKeyOf(
   if (Array.isArray(header)) {
     throw new ProxyHttpError('bad_request', 'Send one Idempotency-Key header, not several');
   }
-  const quoted = /^"(.*)"$/.exec(header.trim());
-  const key = quoted ? (quoted[1] ?? '') : header.trim();
-  if (key === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x20-\x7e]+$/.test(key)) {
+  const trimmed = header.trim();
+  const key = trimmed.startsWith('"') ? unquoted(trimmed) : trimmed;
+  if (
+    key === null ||
+    key === '' ||
+    key.length > MAX_IDEMPOTENCY_KEY_LENGTH ||
+    !/^[\x20-\x7e]+$/.test(key)
+  ) {
     throw new ProxyHttpError(
       'bad_request',
-      `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`,
+      `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, ` +
+        'bare or as a quoted string (RFC 8941: \\" and \\\\ escaped, nothing else)',
     );
   }
   const scope = apiKey === null ? '' : createHash('sha256').update(apiKey).digest('base64url');
   return `${scope}:${key}`;
+}
+
+/**
+ * The content of an RFC 8941 sf-string: `\"` and `\\` are the only escapes, and a bare `"` or
+ * `\` inside is malformed, so `"a\"b"` is the key `a"b`. Null when malformed.
+ */
+function unquoted(quoted: string): string | null {
+  const inner = /^"((?:[^"\\]|\\["\\])*)"$/.exec(quoted)?.[1];
+  return inner === undefined ? null : inner.replace(/\\(["\\])/g, '$1');
 }
 
 export interface Preferences {

@@ -1,4 +1,5 @@
-import { TASK_ERROR_CODES, type TaskError, type TaskErrorCode } from 'proxy-client/wire';
+import type { TaskError, TaskErrorCode } from 'proxy-client/wire';
+import { taskError } from '../engine/task-error.js';
 
 /** Every transport error code we recognise and the task error it becomes; nothing else branches on codes. */
 const CODE_TABLE: Readonly<Record<string, TaskErrorCode>> = {
@@ -20,11 +21,6 @@ const CODE_TABLE: Readonly<Record<string, TaskErrorCode>> = {
   UND_ERR_BODY_TIMEOUT: 'upstream_timeout',
   UND_ERR_RES_EXCEEDED_MAX_SIZE: 'result_too_large',
 };
-
-export function taskError(code: TaskErrorCode, detail?: string): TaskError {
-  const message = TASK_ERROR_CODES[code];
-  return { code, message: detail ? `${message} (${detail})` : message };
-}
 
 /** Maps a failed upstream call to the task error; looks at `err.code`, then at its cause's. */
 export function taskErrorOf(error: unknown): TaskError {

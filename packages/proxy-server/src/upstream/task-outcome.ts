@@ -1,5 +1,5 @@
+import { taskError } from '../engine/task-error.js';
 import type { TaskOutcome } from '../engine/task-record.js';
-import { taskError } from './error-codes.js';
 import { storedBodyOf } from './result-body.js';
 import type { UpstreamOutcome } from './upstream-call.js';
 

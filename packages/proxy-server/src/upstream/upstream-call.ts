@@ -1,6 +1,7 @@
 import type { TaskError } from 'proxy-client/wire';
 import type { Dispatcher } from 'undici';
-import { taskError, taskErrorOf } from './error-codes.js';
+import { taskError } from '../engine/task-error.js';
+import { taskErrorOf } from './error-codes.js';
 
 /** The target's answer, or why there is none. */
 export type UpstreamOutcome =

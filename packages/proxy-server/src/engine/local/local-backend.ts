@@ -1,6 +1,5 @@
 import { isTerminalStatus } from 'proxy-client/wire';
 import { type Clock, systemClock, type Timer } from '../../clock.js';
-import { taskError } from '../../upstream/error-codes.js';
 import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import { storeUnavailable } from '../store-unavailable.js';
@@ -20,6 +19,7 @@ import type {
   TaskProcessor,
   TransitionEvent,
 } from '../task-backend.js';
+import { taskError } from '../task-error.js';
 import type {
   AttemptRecord,
   CallbackState,
@@ -30,6 +30,7 @@ import type {
   TaskSummary,
 } from '../task-record.js';
 import { EventWindow } from './event-window.js';
+import { GroupCommit } from './group-commit.js';
 import { RateLimiter } from './rate-limiter.js';
 import { type QueueEntry, TaskScheduler } from './scheduler.js';
 import type {
@@ -86,12 +87,6 @@ interface Running {
   cancelled: boolean;
 }
 
-/** What to do once the writes of one batch are committed, or could not be. */
-interface AfterCommit {
-  committed(): void;
-  failed(error: unknown): void;
-}
-
 /** A finish that could not be saved yet; retried until it is. */
 interface UnsavedFinish {
   outcome: TaskOutcome;
@@ -143,8 +138,7 @@ export class LocalBackend implements TaskBackend {
   #admitting = 0;
   #nextSeq = 1;
   #processor: TaskProcessor | null = null;
-  #batch: AfterCommit[] = [];
-  #flushScheduled = false;
+  readonly #commits: GroupCommit;
   #retryTimer: Timer | null = null;
   #retryDelayMs: number = RETRY_DELAY_MS.first;
   #failure: string | null = null;
@@ -162,6 +156,12 @@ export class LocalBackend implements TaskBackend {
     const rate = options.rateLimit ?? null;
     this.#limiter = rate && new RateLimiter(rate.perSecond, rate.burst, this.#clock.now());
     this.#retryDecision = options.retry ?? NEVER_RETRY;
+    this.#commits = new GroupCommit(repository.durable, () => repository.commit(), {
+      succeeded: () => {
+        if (this.#failure !== null) this.#succeeded();
+      },
+      failed: (error) => this.#failed(error, 'committing'),
+    });
     this.#events = new EventWindow(
       options.eventWindow ?? 10_000,
       this.#clock.now(),
@@ -231,7 +231,7 @@ export class LocalBackend implements TaskBackend {
     }
     this.#admitting++;
     return new Promise((resolve, reject) => {
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => {
           this.#admitting--;
           this.#queue.add(
@@ -260,7 +260,7 @@ export class LocalBackend implements TaskBackend {
     this.#queue.remove(victim);
     const row = this.#repo.finish(victim.id, SHED, this.#clock.now(), false);
     if (row) {
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => this.#finished(victim.id, row),
         failed: () => this.#queue.add(victim),
       });
@@ -279,7 +279,7 @@ export class LocalBackend implements TaskBackend {
     if (excess <= 0) return true;
     const removed = this.#repo.removeOldestFinished(excess);
     if (removed > 0) {
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => this.#events.publish({ type: 'removed', count: removed, local: true }),
         failed: () => undefined,
       });
@@ -300,7 +300,7 @@ export class LocalBackend implements TaskBackend {
         ? { ok: true, taskId: known.id, existing: true }
         : { ok: false, reason: 'idempotency_conflict', taskId: known.id };
     return new Promise((resolve, reject) => {
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => resolve(answer),
         failed: (error) => reject(this.#unavailable('reading an idempotency key', error)),
       });
@@ -336,7 +336,7 @@ export class LocalBackend implements TaskBackend {
     this.#unsaved.delete(id);
     const cancelled = saved;
     return new Promise((resolve, reject) => {
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => {
           this.#finished(id, cancelled);
           const task = this.#repo.get(id);
@@ -397,7 +397,7 @@ export class LocalBackend implements TaskBackend {
       return Promise.reject(this.#unavailable('removing finished tasks', error));
     }
     return new Promise((resolve, reject) => {
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => {
           if (removed > 0) this.#events.publish({ type: 'removed', count: removed, local: true });
           resolve(removed);
@@ -415,7 +415,7 @@ export class LocalBackend implements TaskBackend {
       return Promise.reject(this.#unavailable('saving a callback delivery', error));
     }
     return new Promise((resolve, reject) => {
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => resolve(found),
         failed: (error) => reject(this.#unavailable('saving a callback delivery', error)),
       });
@@ -511,7 +511,7 @@ export class LocalBackend implements TaskBackend {
       };
       this.#running.set(run.id, run);
       this.#queue.started(entry.tenant);
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => {
           this.#emit('started', task);
           if (!run.cancelled) this.#call(processor, run, request, timeoutMs);
@@ -612,7 +612,7 @@ export class LocalBackend implements TaskBackend {
     // Already finished: a cancel got there first.
     if (!row) return;
     const saved = row;
-    this.#afterCommit({
+    this.#commits.after({
       committed: () => this.#finished(id, saved),
       failed: (error) => this.#saveLater(id, finish, error),
     });
@@ -650,7 +650,7 @@ export class LocalBackend implements TaskBackend {
     if (!row) return;
     const retrying = row;
     const entry = { ...run.entry, order };
-    this.#afterCommit({
+    this.#commits.after({
       committed: () => {
         this.#queue.addDelayed(entry, runAt);
         this.#emit('retrying', retrying);
@@ -674,7 +674,7 @@ export class LocalBackend implements TaskBackend {
       const row = this.#repo.requeue(id);
       if (!row) return;
       // A durable store only: this process is stopping, the next one queues it at open.
-      this.#afterCommit({
+      this.#commits.after({
         committed: () => this.#emit('requeued', row),
         failed: (error) => this.#failed(error, `requeueing task ${id}`),
       });
@@ -702,36 +702,6 @@ export class LocalBackend implements TaskBackend {
     for (const [id, finish] of unsaved) this.#save(id, finish);
   }
 
-  #afterCommit(step: AfterCommit): void {
-    if (!this.#repo.durable) {
-      if (this.#failure !== null) this.#succeeded();
-      step.committed();
-      return;
-    }
-    this.#batch.push(step);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => this.#flush());
-  }
-
-  /** Commits the batch, then runs what waited for it; repeats while that wrote more. */
-  #flush(): void {
-    this.#flushScheduled = false;
-    while (this.#batch.length > 0) {
-      const batch = this.#batch;
-      this.#batch = [];
-      try {
-        this.#repo.commit();
-      } catch (error) {
-        this.#failed(error, 'committing');
-        for (const step of batch) step.failed(error);
-        return;
-      }
-      this.#succeeded();
-      for (const step of batch) step.committed();
-    }
-  }
-
   async #stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     if (!this.#repo.durable) {
@@ -749,7 +719,7 @@ export class LocalBackend implements TaskBackend {
       await this.#idleWithin(Number.POSITIVE_INFINITY);
     }
     this.#retrySaves();
-    this.#flush();
+    this.#commits.flush();
   }
 
   /** Resolves true once no call is in flight, or false after `ms`. */

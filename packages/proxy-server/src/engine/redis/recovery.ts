@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
-import { taskError } from '../../upstream/error-codes.js';
 import type { RecoveryReport } from '../task-backend.js';
+import { taskError } from '../task-error.js';
 import type { RedisTaskStore } from './task-store.js';
 
 /** The name every task's job has; jobs are told apart by id (the task's). */

@@ -1,9 +1,9 @@
 import { type Job, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock, Timer } from '../../clock.js';
-import { taskError } from '../../upstream/error-codes.js';
 import type { RetryDecision } from '../retry-policy.js';
 import type { TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
+import { taskError } from '../task-error.js';
 import type { AttemptRecord, TaskOutcome } from '../task-record.js';
 import { EXPIRED, LEFT_BY_DEAD_PROCESS } from './recovery.js';
 import type { RedisKeys } from './redis-keys.js';

@@ -7,7 +7,6 @@ import {
   type TaskErrorCode,
   type TaskStatus,
 } from 'proxy-client/wire';
-import type { SqliteSynchronous } from '../../config/config.js';
 import type {
   OpenedRepository,
   RepositoryCounts,
@@ -40,6 +39,10 @@ import { checkOwnership, migrate } from './schema.js';
 
 /** The task database's name in the data dir (with its `-wal` and `-shm` companions). */
 export const DATABASE_FILE = 'tasks.db';
+
+/** SQLite's `synchronous` settings the store offers (see `SqliteRepositoryOptions`). */
+export const SQLITE_SYNCHRONOUS = ['normal', 'full'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
 
 export interface SqliteRepositoryOptions {
   dataDir: string;

@@ -1,0 +1,61 @@
+import { MAX_WAIT_SECONDS } from 'proxy-client/wire';
+import { describe, expect, it } from 'vitest';
+import { ProxyHttpError } from '../../src/errors.js';
+import { idempotencyKeyOf, preferencesOf } from '../../src/routes/submit-headers.js';
+
+describe('idempotencyKeyOf', () => {
+  it('reads a bare key and a quoted one as the same key', () => {
+    expect(idempotencyKeyOf('order-42', null)).toBe(':order-42');
+    expect(idempotencyKeyOf(' "order-42" ', null)).toBe(':order-42');
+  });
+
+  it('unescapes \\" and \\\\ inside a quoted key, as RFC 8941 writes them', () => {
+    expect(idempotencyKeyOf('"a\\"b"', null)).toBe(':a"b');
+    expect(idempotencyKeyOf('"c:\\\\tmp"', null)).toBe(':c:\\tmp');
+  });
+
+  it.each([
+    ['an unknown escape', '"a\\nb"'],
+    ['a bare quote inside', '"a"b"'],
+    ['a trailing backslash', '"ab\\"'],
+    ['an unterminated string', '"abc'],
+    ['an empty string', '""'],
+    ['a control character', 'a\tb'],
+    ['300 characters', 'x'.repeat(300)],
+  ])('refuses %s with a 400 that names the header', (_, header) => {
+    expect(() => idempotencyKeyOf(header, null)).toThrow(ProxyHttpError);
+    expect(() => idempotencyKeyOf(header, null)).toThrow(/Idempotency-Key/);
+  });
+
+  it('refuses the header sent twice', () => {
+    expect(() => idempotencyKeyOf(['a', 'b'], null)).toThrow(/one Idempotency-Key/);
+  });
+
+  it('scopes the key by the API key, without the API key in clear', () => {
+    const one = idempotencyKeyOf('k', 'secret-one');
+    const two = idempotencyKeyOf('k', 'secret-two');
+    expect(one).not.toBe(two);
+    expect(one).not.toContain('secret');
+    expect(one?.endsWith(':k')).toBe(true);
+  });
+
+  it('is null when the header is absent', () => {
+    expect(idempotencyKeyOf(undefined, 'key')).toBeNull();
+  });
+});
+
+describe('preferencesOf', () => {
+  it('reads wait and respond-async from one or several headers, in any order', () => {
+    expect(preferencesOf('respond-async, wait=5')).toEqual({ waitS: 5, respondAsync: true });
+    expect(preferencesOf(['wait=2', 'respond-async'])).toEqual({ waitS: 2, respondAsync: true });
+    expect(preferencesOf(undefined)).toEqual({ waitS: 0, respondAsync: false });
+  });
+
+  it('caps wait like the waiting read and ignores what it cannot read', () => {
+    expect(preferencesOf('wait=100000').waitS).toBe(MAX_WAIT_SECONDS);
+    expect(preferencesOf('wait=-1, wait=abc, handling=strict')).toEqual({
+      waitS: 0,
+      respondAsync: false,
+    });
+  });
+});
