@@ -466,10 +466,17 @@ export class RedisBackend implements TaskBackend {
     }
   }
 
-  /** While the connection is down, ioredis's own words ("Stream isn't writeable") say little. */
+  /**
+   * While the connection is down, ioredis's own words ("Stream isn't writeable") say little.
+   * Its status may still read `ready` for a moment after the socket closed, so the words of a
+   * lost connection count too.
+   */
   #explained(error: unknown): unknown {
-    if (this.#commands.status === 'ready') return error;
-    const why = this.#connectionError ?? `the connection is ${this.#commands.status}`;
+    const status = this.#commands.status;
+    if (status === 'ready' && !isConnectionLoss(error)) return error;
+    const why =
+      this.#connectionError ??
+      (status === 'ready' ? 'the connection was lost' : `the connection is ${status}`);
     return new Error(`Redis at ${displayUrl(this.#options.url)} cannot be reached (${why})`, {
       cause: error,
     });
@@ -492,4 +499,13 @@ export class RedisBackend implements TaskBackend {
   #disconnect(): void {
     for (const client of this.#clients) client.disconnect();
   }
+}
+
+/** ioredis's errors for a command sent on a connection that has gone (offline queue off). */
+function isConnectionLoss(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.message.startsWith("Stream isn't writeable") ||
+      error.message === 'Connection is closed.')
+  );
 }
