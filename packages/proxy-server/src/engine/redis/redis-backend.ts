@@ -112,6 +112,8 @@ export class RedisBackend implements TaskBackend {
   /** The timer for the next deadline or retry due (any instance's; the first to wake does it). */
   #wakeTimer: Timer | null = null;
   #wakeDue: number | null = null;
+  /** Retries due that the wake script handed to this instance, their jobs not added yet: level. */
+  readonly #dueRetries = new Map<string, number>();
   #connectionError: string | null = null;
   #stopped: Promise<void> | null = null;
   #closed: Promise<void> | null = null;
@@ -418,15 +420,17 @@ export class RedisBackend implements TaskBackend {
 
   /**
    * Ends the queued tasks past their deadline and queues the retries due, then waits for the
-   * next. Every instance does this on its own timer; the script hands each task to one of them.
-   * Should Redis fail, it is tried again a second later.
+   * next. Every instance does this on its own timer; the script hands each task to one of them,
+   * which keeps it until its job is added. Should Redis fail, it is tried again a second later.
    */
   async #wake(): Promise<void> {
     try {
       const { expired, due, nextDue } = await this.#store.wake(this.#clock.now(), EXPIRED);
       for (const id of expired) await this.#dequeue(id);
-      for (const { id, level } of due) {
+      for (const { id, level } of due) this.#dueRetries.set(id, level);
+      for (const [id, level] of this.#dueRetries) {
         await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority: level });
+        this.#dueRetries.delete(id);
       }
       if (nextDue !== null) this.#wakeAt(nextDue);
     } catch (error) {
