@@ -30,12 +30,17 @@ local function summaryOf(id)
   return values
 end
 
-local function positionOf(id)
-  -- Waiting for its next attempt, a task has no place in line yet.
-  if (redis.call('HGET', taskKey(id), 'na') or '') ~= '' then return '' end
+-- The place in line of a task known not to wait for a retry.
+local function rankOf(id)
   local rank = redis.call('ZRANK', index('pending'), id)
   if rank then return tostring(rank + 1) end
   return ''
+end
+
+local function positionOf(id)
+  -- Waiting for its next attempt, a task has no place in line yet.
+  if (redis.call('HGET', taskKey(id), 'na') or '') ~= '' then return '' end
+  return rankOf(id)
 end
 
 -- Appends a transition to the event stream: its type, who made it, and the task as it is now.
@@ -64,16 +69,18 @@ local function nextOrder() return redis.call('HINCRBY', P .. ':meta', 'order', 1
 
 local function finishTask(id, from, status, completedAt, isLong, err, meta, body, kind)
   local key = taskKey(id)
+  -- Read first, so that a task with no deadline, retry or callback costs no command for them.
+  local policy = redis.call('HMGET', key, 'dl', 'na', 'cb')
   redis.call('HSET', key, 's', status, 'ct', completedAt, 'l', isLong, 'e', err, 'rm', meta, 'na', '')
   if kind ~= '' then redis.call('HSET', key, 'rb', body, 'rk', kind) end
   redis.call('ZREM', index(from), id)
-  redis.call('ZREM', index('deadline'), id)
-  redis.call('ZREM', index('retry'), id)
+  if (policy[1] or '') ~= '' then redis.call('ZREM', index('deadline'), id) end
+  if (policy[2] or '') ~= '' then redis.call('ZREM', index('retry'), id) end
   redis.call('ZREM', index('started'), id)
   redis.call('ZADD', index(status), nextOrder(), id)
   redis.call('ZADD', index('finished'), completedAt, id)
   -- Its callback is due now: kept where pendingCallbacks finds it, should this instance die.
-  if (redis.call('HGET', key, 'cb') or '') ~= '' then redis.call('SADD', P .. ':callbacks', id) end
+  if (policy[3] or '') ~= '' then redis.call('SADD', P .. ':callbacks', id) end
   if isLong == '1' then redis.call('HINCRBY', P .. ':meta', 'long', 1) end
 end
 
@@ -183,7 +190,7 @@ redis.call('ZADD', index('all'), seq, id)
 if retryOf ~= '' and redis.call('EXISTS', taskKey(retryOf)) == 1 then
   redis.call('HSET', taskKey(retryOf), 'ra', id)
 end
-local position = positionOf(id)
+local position = rankOf(id)
 local eventId = emit('created', id, position)
 return {'ok', eventId, position, shed}
 `;
@@ -211,11 +218,11 @@ return discardTask(ARGV[4])
  */
 const START = `${COMMON}
 local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
-local status = redis.call('HGET', key, 's')
+local f = redis.call('HMGET', key, 's', 'tk', 'dl')
+local status, ownStart, deadline = f[1], f[2] == token, f[3] or ''
 if not status then return {'gone'} end
 if redis.call('GET', ARGV[6]) ~= token then return {'lost'} end
-local eventId = ''
-if status == 'processing' and redis.call('HGET', key, 'tk') ~= token then
+if status == 'processing' and not ownStart then
   if ARGV[8] ~= '1' then
     finishTask(id, 'processing', 'failed', ARGV[5], '0', ARGV[9], '', '', '')
     local interruptedId, summary = emit('finished', id, '')
@@ -224,22 +231,24 @@ if status == 'processing' and redis.call('HGET', key, 'tk') ~= token then
 elseif status ~= 'pending' and status ~= 'processing' then
   return {'finished'}
 end
-local deadline = redis.call('HGET', key, 'dl') or ''
 if status == 'pending' and deadline ~= '' and tonumber(deadline) <= tonumber(ARGV[5]) then
   finishTask(id, 'pending', 'expired', ARGV[5], '0', ARGV[10], '', '', '')
   local expiredId, summary = emit('finished', id, '')
   return reply('expired', expiredId, '', summary)
 end
-if status == 'pending' or redis.call('HGET', key, 'tk') ~= token then
-  redis.call('ZREM', index('deadline'), id)
+local eventId, summary = '', nil
+if status == 'pending' or not ownStart then
+  if deadline ~= '' then redis.call('ZREM', index('deadline'), id) end
   redis.call('HINCRBY', key, 'a', 1)
   redis.call('HSET', key, 's', 'processing', 'st', ARGV[5], 'tk', token, 'na', '')
   redis.call('ZREM', index(status), id)
   redis.call('ZADD', index('processing'), nextOrder(), id)
   redis.call('ZADD', index('started'), ARGV[5], id)
-  eventId = emit('started', id, '')
+  eventId, summary = emit('started', id, '')
+else
+  summary = summaryOf(id)
 end
-local out = reply('started', eventId, '', summaryOf(id))
+local out = reply('started', eventId, '', summary)
 local request = redis.call('HMGET', key, 'rh', 'rq', 'to')
 out[#out + 1] = request[1]
 out[#out + 1] = request[2]
