@@ -262,9 +262,12 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
  * @property {string} [profileDir] when set, the proxy writes a CPU profile there on exit
  * @property {number} [heapMiB] old-space limit, for the scenarios that hold a million tasks
  * @property {boolean} [parallelGc] keep V8's GC helper threads even on one CPU (for comparison)
- * @property {'memory' | 'sqlite'} [store] where the proxy keeps tasks (default memory); SQLite
- *   gets a fresh data dir of its own, removed when the proxy stops, unless `dataDir` is given
+ * @property {'memory' | 'sqlite' | 'redis'} [store] where the proxy keeps tasks (default memory);
+ *   SQLite gets a fresh data dir of its own, removed when the proxy stops, unless `dataDir` is
+ *   given; Redis needs `redis`
  * @property {string} [dataDir] the SQLite data dir to use and keep (e.g. to time a restart)
+ * @property {{ url: string, prefix: string }} [redis] the Redis server and key prefix (instances
+ *   with the same prefix share one queue)
  */
 
 /**
@@ -282,6 +285,7 @@ export async function startProxy({
   parallelGc = false,
   store = 'memory',
   dataDir,
+  redis,
 }) {
   const nodeFlags = [
     ...(parallelGc ? [] : serverNodeFlags()),
@@ -293,7 +297,11 @@ export async function startProxy({
       ? await mkdtemp(join(tmpdir(), 'bench-proxy-data-'))
       : undefined;
   const storeFlags =
-    store === 'memory' ? ['--store', 'memory'] : ['--data-dir', dataDir ?? String(ownDataDir)];
+    store === 'memory'
+      ? ['--store', 'memory']
+      : store === 'redis'
+        ? redisFlags(redis)
+        : ['--data-dir', dataDir ?? String(ownDataDir)];
   const server = await startProcess({
     name: 'proxy-server',
     command: process.execPath,
@@ -327,6 +335,87 @@ export async function startProxy({
       await rm(ownDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** @param {{ url: string, prefix: string } | undefined} redis */
+function redisFlags(redis) {
+  if (!redis) throw new Error("startProxy({ store: 'redis' }) needs `redis`");
+  return ['--store', redis.url, '--redis-prefix', redis.prefix];
+}
+
+/** Why redis-server cannot run here, or null when it can. */
+export function redisUnavailable() {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    return 'redis-server is not installed (Debian: apt-get install -y redis-server)';
+  }
+  return null;
+}
+
+/**
+ * redis-server on a free port with its files in a temporary directory, no snapshots; with
+ * `appendonly`, an append-only file forced to disk before each answer (what docs/operations.md
+ * recommends). `url` is the `redis://` URL to give the proxies.
+ * @param {{ appendonly?: boolean }} [options]
+ * @returns {Promise<Server>}
+ */
+export async function startRedis({ appendonly = false } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-redis-'));
+  const port = await freePort();
+  const server = await startProcess({
+    name: 'redis-server',
+    command: 'redis-server',
+    args: [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''],
+      ...(appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : []),
+    ],
+    ready: { probePort: port },
+  });
+  return {
+    ...server,
+    url: `redis://127.0.0.1:${port}/0`,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs one of servers/bullmq-*.mjs on the servers' CPUs to its end: BullMQ alone on the same
+ * Redis, the limit the Redis scenario compares the proxy with. Resolves with the JSON line it
+ * prints last.
+ * @param {string} script file name in servers/
+ * @param {string[]} args
+ * @returns {Promise<Record<string, number>>}
+ */
+export function runBullmq(script, args) {
+  const line = onServerCpus(placement, process.execPath, [
+    ...serverNodeFlags(),
+    join(benchDir, 'servers', script),
+    ...args,
+  ]);
+  const child = spawn(line.command, line.args, {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (/** @type {Buffer} */ chunk) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (/** @type {Buffer} */ chunk) => {
+    stderr += chunk.toString('utf8');
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      live.delete(child);
+      if (code !== 0) reject(new Error(`${script} exited with code ${code}: ${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}'));
+    });
+  });
 }
 
 /** Why HAProxy cannot run here, or null when it can. */

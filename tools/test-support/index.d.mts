@@ -35,3 +35,28 @@ export function waitFor<T>(
   check: () => T | Promise<T>,
   options?: { timeoutMs?: number; intervalMs?: number; what?: string },
 ): Promise<NonNullable<T>>;
+
+export interface RedisOptions {
+  /** Log every write to an append-only file, fsynced before each answer (AOF). @default false */
+  appendonly?: boolean;
+}
+
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>/0`. */
+  url: string;
+  port: number;
+  /** The server's own temporary directory (its append-only file, when it has one). */
+  dir: string;
+  /** Stops the server (SIGTERM by default); its files stay for `restart()`. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and files (stops it first if it runs). */
+  restart(): Promise<void>;
+  /** Stops it and removes its directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `redis-server` on a free port with its files in a new temporary directory, without
+ * snapshots (`--save ""`), and resolves once it accepts connections.
+ */
+export function startRedis(options?: RedisOptions): Promise<RedisServer>;

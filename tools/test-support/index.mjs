@@ -1,6 +1,7 @@
 // @ts-check
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,4 +99,107 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** @returns {Promise<number>} a port that was free a moment ago */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const REDIS_READY = /Ready to accept connections/;
+
+/**
+ * Runs `redis-server` on `port` with its files in `dir` until it says it is ready.
+ * @param {number} port
+ * @param {string} dir
+ * @param {boolean} appendonly
+ * @returns {Promise<import('node:child_process').ChildProcess>}
+ */
+function launchRedis(port, dir, appendonly) {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push('--appendonly', appendonly ? 'yes' : 'no');
+  if (appendonly) args.push('--appendfsync', 'always');
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server did not start in 10 s:\n${output}`));
+    }, 10_000);
+    const onData = (/** @type {Buffer} */ chunk) => {
+      output += chunk.toString('utf8');
+      if (!REDIS_READY.test(output)) return;
+      clearTimeout(timer);
+      resolve(child);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `cannot run redis-server (Debian: apt-get install redis-server): ${error.message}`,
+        ),
+      );
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited (code ${code}) before it was ready:\n${output}`));
+    });
+  });
+}
+
+/** @param {import('./index.d.mts').RedisOptions} [options] */
+export async function startRedis({ appendonly = false } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'proxy-redis-'));
+  let port = 0;
+  /** @type {import('node:child_process').ChildProcess | null} */
+  let child = null;
+  // Another process may take the free port first: try a few.
+  for (let attempt = 1; child === null; attempt++) {
+    port = await freePort();
+    try {
+      child = await launchRedis(port, dir, appendonly);
+    } catch (error) {
+      if (attempt === 3) {
+        rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
+  const stopChild = (/** @type {NodeJS.Signals} */ signal) => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null || running.signalCode !== null) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      running.once('exit', () => resolve(undefined));
+      running.kill(signal);
+    });
+  };
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    port,
+    dir,
+    stop: (signal = 'SIGTERM') => stopChild(signal),
+    async restart() {
+      await stopChild('SIGTERM');
+      child = await launchRedis(port, dir, appendonly);
+    },
+    async close() {
+      await stopChild('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -9,6 +9,7 @@ import { memory } from './memory.mjs';
 import { overhead } from './overhead.mjs';
 import { preferWait } from './prefer-wait.mjs';
 import { readLatency } from './read-latency.mjs';
+import { redisScenario } from './redis.mjs';
 import { sqliteScale } from './sqlite-scale.mjs';
 import { submitThroughput } from './submit-throughput.mjs';
 import { timeToResult } from './time-to-result.mjs';
@@ -26,5 +27,6 @@ export const scenarios = [
   boundedStore,
   eventStreams,
   preferWait,
+  redisScenario,
   dashboard,
 ];

@@ -156,6 +156,8 @@ describe('argv → options', () => {
         action: {
           kind: 'submit',
           path: 'api/x',
+          method: 'POST',
+          wait: false,
           maxAttempts: 4,
           maxQueueTimeMs: 90_000,
           upstreamTimeoutMs: 2500,

@@ -29,6 +29,9 @@ export type {
   TaskRow,
 } from './engine/local/task-repository.js';
 export { MemoryRepository } from './engine/memory/memory-repository.js';
+export type { RedisConnector } from './engine/redis/connections.js';
+export { RedisBackend, type RedisBackendOptions } from './engine/redis/redis-backend.js';
+export type { RedisTaskStore } from './engine/redis/task-store.js';
 export {
   NEVER_RETRY,
   type RetryDecision,

@@ -118,6 +118,14 @@ describe('parseConfig', () => {
     ],
     [['--data-dir', 'relative/dir'], { store: { dataDir: `${process.cwd()}/relative/dir` } }],
     [['--sqlite-synchronous', 'full'], { store: { synchronous: 'full' } }],
+    [
+      ['--store', 'redis://10.0.0.9:6380/2'],
+      { store: { kind: 'redis', url: 'redis://10.0.0.9:6380/2', prefix: 'proxy' } },
+    ],
+    [
+      ['--store', 'rediss://:pw@cache.example', '--redis-prefix', 'team-a'],
+      { store: { kind: 'redis', url: 'rediss://:pw@cache.example', prefix: 'team-a' } },
+    ],
     [['--requeue-interrupted'], { requeueInterrupted: true }],
     [['--max-tasks', '500'], { maxTasks: 500 }],
     [
@@ -199,7 +207,20 @@ describe('parseConfig', () => {
     [['--max-concurrent', 'abc'], "--max-concurrent must be a whole number ≥ 1, got 'abc'"],
     [['--max-concurrent', '0'], "--max-concurrent must be a whole number ≥ 1, got '0'"],
     [['--num-workers', '2.5'], "--num-workers must be a whole number ≥ 1, got '2.5'"],
-    [['--store', 'postgres'], "--store must be one of sqlite, memory, got 'postgres'"],
+    ...['postgres', 'redis://', 'redis://h:6379/x', 'redis://h/0?db=1', 'http://h:6379'].map(
+      (store) => [
+        ['--store', store],
+        `--store must be sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0, got '${store}'`,
+      ],
+    ),
+    [
+      ['--store', 'redis://h', '--redis-prefix', 'a b'],
+      "--redis-prefix must be one to 64 letters, digits or . _ - : { }, got 'a b'",
+    ],
+    [
+      ['--store', 'redis://h', '--fair-key', 'header:X-Tenant', '--tenant-max-queued', '5'],
+      '--fair-key is not supported with --store redis yet',
+    ],
     [
       ['--sqlite-synchronous', 'off'],
       "--sqlite-synchronous must be one of normal, full, got 'off'",
@@ -259,6 +280,15 @@ describe('parseConfig', () => {
     [['extra'], 'too many arguments. Expected 0 arguments but got 1.'],
   ])('rejects %j with one line naming the flag', (argv, message) => {
     expect(errorOf(['--target-host', 'h', ...argv])).toBe(message);
+  });
+
+  it('reads a Redis store and its prefix from their env twins', () => {
+    const env = { PROXY_STORE: 'redis://127.0.0.1:6379/0', PROXY_REDIS_PREFIX: 'eu' };
+    expect(run(['--target-host', 'h'], env).store).toEqual({
+      kind: 'redis',
+      url: 'redis://127.0.0.1:6379/0',
+      prefix: 'eu',
+    });
   });
 
   it('reads the switch --requeue-interrupted from its env twin as true or false', () => {

@@ -95,13 +95,18 @@ export interface DeliveryConfig {
   callbacks: { allow: CallbackOrigin[]; secret: string; maxAttempts: number } | null;
 }
 
-/** `memory`: nothing survives the process. `sqlite`: one file under `dataDir`. */
+/**
+ * `memory`: nothing survives the process. `sqlite`: one file under `dataDir`. `redis`: a Redis
+ * server several instances share, their keys under `prefix`.
+ */
 export type StoreConfig =
   | { kind: 'memory' }
-  | { kind: 'sqlite'; dataDir: string; synchronous: SqliteSynchronous };
+  | { kind: 'sqlite'; dataDir: string; synchronous: SqliteSynchronous }
+  | { kind: 'redis'; url: string; prefix: string };
 
 export const STORE_CHOICES = ['sqlite', 'memory'] as const;
-export type StoreChoice = (typeof STORE_CHOICES)[number];
+/** What `--store` names: a local store, or the URL of a Redis server. */
+export type StoreChoice = (typeof STORE_CHOICES)[number] | { redisUrl: string };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

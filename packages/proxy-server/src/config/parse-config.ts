@@ -115,6 +115,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
       read(OPTIONS.store),
       read(OPTIONS.dataDir),
       read(OPTIONS.sqliteSynchronous),
+      read(OPTIONS.redisPrefix),
       env,
     ),
     requeueInterrupted: read(OPTIONS.requeueInterrupted),
@@ -124,6 +125,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   // Last, so that a bad value anywhere is reported before a missing target.
   const target = resolveTarget(targetUrl, targetHost, targetPort);
   config.maxTasks = maxTasksFor(read(OPTIONS.maxTasks), config.store);
+  refuseUnsupported(config.store, config.delivery);
   const warnings: string[] = [];
   const { numWorkers, maxConcurrent } = config;
   if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
@@ -185,8 +187,23 @@ function deliveryOf(read: <T>(spec: OptionSpec<T>) => T): DeliveryConfig {
   };
 }
 
-/** Bound memory harder than disk: about 250 MiB of small tasks in memory, a few GiB on disk. */
-const DEFAULT_MAX_TASKS = { memory: 100_000, sqlite: 1_000_000 } as const;
+/**
+ * Bound memory harder than disk: about 250 MiB of small tasks in memory, a few GiB on disk.
+ * Redis holds its tasks in memory too, the server's, shared by every instance.
+ */
+const DEFAULT_MAX_TASKS = { memory: 100_000, sqlite: 1_000_000, redis: 100_000 } as const;
+
+/**
+ * Delivery flags the Redis backend does not carry out yet: fair sharing (the per-tenant caps
+ * need it). Refused at start rather than ignored, so that nobody believes them in effect
+ * (docs/configuration.md says so).
+ */
+function refuseUnsupported(store: StoreConfig, delivery: DeliveryConfig): void {
+  if (store.kind !== 'redis') return;
+  if (delivery.fairKey !== null) {
+    throw new ConfigError('--fair-key is not supported with --store redis yet');
+  }
+}
 
 function maxTasksFor(given: number | null, store: StoreConfig): number | null {
   if (given === null) return DEFAULT_MAX_TASKS[store.kind];
@@ -197,8 +214,10 @@ function storeOf(
   kind: StoreChoice,
   dataDir: string | null,
   synchronous: SqliteSynchronous,
+  redisPrefix: string,
   env: Environment,
 ): StoreConfig {
+  if (typeof kind === 'object') return { kind: 'redis', url: kind.redisUrl, prefix: redisPrefix };
   if (kind === 'memory') return { kind };
   return { kind, dataDir: dataDir ?? defaultDataDir(env), synchronous };
 }

@@ -1,5 +1,11 @@
 import { resolve } from 'node:path';
-import { LOG_LEVELS, type LogLevel, type TargetConfig } from './config.js';
+import {
+  LOG_LEVELS,
+  type LogLevel,
+  STORE_CHOICES,
+  type StoreChoice,
+  type TargetConfig,
+} from './config.js';
 
 /**
  * How one flag's text becomes a typed value. `parse` returns undefined when the text is not
@@ -114,6 +120,31 @@ export function oneOf<T extends string>(choices: readonly T[]): ValueParser<T> {
     parse: (raw) => choices.find((choice) => choice === raw.trim().toLowerCase()),
   };
 }
+
+/** `sqlite`, `memory`, or a Redis server as `redis://[user:password@]host[:port][/db]` (`rediss://`: TLS). */
+export const storeChoice: ValueParser<StoreChoice> = {
+  expected: 'sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0',
+  parse(raw) {
+    const local = oneOf(STORE_CHOICES).parse(raw);
+    if (local) return local;
+    let url: URL;
+    try {
+      url = new URL(raw.trim());
+    } catch {
+      return undefined;
+    }
+    const isRedis = url.protocol === 'redis:' || url.protocol === 'rediss:';
+    const database = /^\/?(\d{0,5})$/.exec(url.pathname);
+    if (!isRedis || url.hostname === '' || url.search || url.hash || !database) return undefined;
+    return { redisUrl: raw.trim() };
+  },
+};
+
+/** What every Redis key of one proxy (or group of instances) starts with. */
+export const redisPrefix: ValueParser<string> = {
+  expected: 'one to 64 letters, digits or . _ - : { }',
+  parse: (raw) => (/^[A-Za-z0-9._:{}-]{1,64}$/.test(raw) ? raw : undefined),
+};
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);

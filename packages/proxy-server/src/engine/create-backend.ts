@@ -3,6 +3,7 @@ import type { DeliveryConfig, StoreConfig } from '../config/config.js';
 import { LocalBackend } from './local/local-backend.js';
 import type { TaskRepository } from './local/task-repository.js';
 import { MemoryRepository } from './memory/memory-repository.js';
+import { RedisBackend } from './redis/redis-backend.js';
 import { NEVER_RETRY, retryPolicy } from './retry-policy.js';
 import { SqliteRepository } from './sqlite/sqlite-repository.js';
 import type { TaskBackend } from './task-backend.js';
@@ -22,6 +23,11 @@ export interface BackendSettings {
 /** The backend the config asks for, not opened yet. */
 export function createBackend(settings: BackendSettings): TaskBackend {
   const { store, delivery, ...options } = settings;
+  if (store.kind === 'redis') {
+    // The per-tenant caps need fair sharing, which is refused with Redis (config).
+    const { retry, rateLimit } = deliveryOptions(delivery);
+    return new RedisBackend({ ...options, retry, rateLimit, url: store.url, prefix: store.prefix });
+  }
   const repository: TaskRepository =
     store.kind === 'memory'
       ? new MemoryRepository()

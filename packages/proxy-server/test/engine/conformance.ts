@@ -51,6 +51,24 @@ export interface BackendFixture {
   dispose(): Promise<void>;
 }
 
+/**
+ * What a backend carries out of the delivery policy beyond the rest of the contract. The tests
+ * of a feature a backend lacks are not registered for it; such a backend must refuse the
+ * feature's flags at start (config/parse-config.ts), and docs/configuration.md lists what it
+ * refuses.
+ */
+export interface BackendCapabilities {
+  /** `--fair-key`: tenants served in turn, per-tenant caps, the tenants in counts. */
+  fairSharing: boolean;
+  /**
+   * `--max-rps` counted on the fixture's clock. A backend whose limiter keeps another time
+   * (BullMQ's, Redis's own) tests it apart, on real time.
+   */
+  rateLimit: boolean;
+}
+
+export const EVERY_CAPABILITY: BackendCapabilities = { fairSharing: true, rateLimit: true };
+
 const DEFAULTS: BackendSettings = {
   concurrency: 2,
   maxQueueSize: 100,
@@ -66,7 +84,10 @@ const DEFAULTS: BackendSettings = {
 export function describeBackendConformance(
   name: string,
   makeFixture: () => Promise<BackendFixture>,
+  capabilities: BackendCapabilities = EVERY_CAPABILITY,
 ): void {
+  const fairSharingIt = capabilities.fairSharing ? it : undefined;
+  const rateLimitIt = capabilities.rateLimit ? it : undefined;
   describe(`TaskBackend conformance: ${name}`, () => {
     let fixture: BackendFixture;
     const open: TaskBackend[] = [];
@@ -650,57 +671,63 @@ export function describeBackendConformance(
         expect((await backend.get(normal))?.queuePosition).toBe(2);
       });
 
-      it('serves tenants in turn, so one tenant’s burst does not starve another', async () => {
-        const { backend, processor } = await started({ concurrency: 1 });
-        const a = [];
-        for (let n = 0; n < 5; n++) a.push(await admitWith(backend, { tenant: 'A' }, `a${n}`));
-        const b = [
-          await admitWith(backend, { tenant: 'B' }, 'b0'),
-          await admitWith(backend, { tenant: 'B' }, 'b1'),
-        ];
-        await vi.waitFor(() => expect(processor.running.size).toBe(1));
-        // A's first started before B arrived; from then on the two take turns.
-        expect((await backend.get(b[0] as string))?.queuePosition).toBe(2);
-        expect((await backend.get(b[1] as string))?.queuePosition).toBe(4);
-        expect((await backend.get(a[4] as string))?.queuePosition).toBe(6);
-        processor.autoOutcome = completed('x');
-        processor.complete(a[0] as string);
-        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(7));
-        expect(processor.startedIds()).toEqual([a[0], a[1], b[0], a[2], b[1], a[3], a[4]]);
-        const counts = await backend.counts();
-        expect(counts.tenants).toEqual([]);
-      });
+      fairSharingIt?.(
+        'serves tenants in turn, so one tenant’s burst does not starve another',
+        async () => {
+          const { backend, processor } = await started({ concurrency: 1 });
+          const a = [];
+          for (let n = 0; n < 5; n++) a.push(await admitWith(backend, { tenant: 'A' }, `a${n}`));
+          const b = [
+            await admitWith(backend, { tenant: 'B' }, 'b0'),
+            await admitWith(backend, { tenant: 'B' }, 'b1'),
+          ];
+          await vi.waitFor(() => expect(processor.running.size).toBe(1));
+          // A's first started before B arrived; from then on the two take turns.
+          expect((await backend.get(b[0] as string))?.queuePosition).toBe(2);
+          expect((await backend.get(b[1] as string))?.queuePosition).toBe(4);
+          expect((await backend.get(a[4] as string))?.queuePosition).toBe(6);
+          processor.autoOutcome = completed('x');
+          processor.complete(a[0] as string);
+          await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(7));
+          expect(processor.startedIds()).toEqual([a[0], a[1], b[0], a[2], b[1], a[3], a[4]]);
+          const counts = await backend.counts();
+          expect(counts.tenants).toEqual([]);
+        },
+      );
 
-      it('caps one tenant’s calls in flight and queued tasks without touching the others', async () => {
-        const { backend, processor } = await started({
-          concurrency: 3,
-          tenantMaxInFlight: 1,
-          tenantMaxQueued: 2,
-        });
-        const a1 = await admitWith(backend, { tenant: 'A' });
-        await admitWith(backend, { tenant: 'A' });
-        await admitWith(backend, { tenant: 'A' });
-        expect(
-          await backend.admit(
-            newTask(fixture.clock.now(), 'a', { policy: policy({ tenant: 'A' }) }),
-          ),
-        ).toMatchObject({
-          ok: false,
-          reason: 'tenant_queue_full',
-          queued: 2,
-        });
-        const b1 = await admitWith(backend, { tenant: 'B' });
-        await vi.waitFor(() => expect(processor.running.size).toBe(2));
-        expect([...processor.running.keys()].sort()).toEqual([a1, b1].sort());
-        expect((await backend.counts()).tenants).toEqual([
-          { tenant: 'A', queued: 2, inFlight: 1 },
-          { tenant: 'B', queued: 0, inFlight: 1 },
-        ]);
-        processor.complete(a1);
-        await vi.waitFor(() => expect(processor.running.size).toBe(2));
-      });
+      fairSharingIt?.(
+        'caps one tenant’s calls in flight and queued tasks without touching the others',
+        async () => {
+          const { backend, processor } = await started({
+            concurrency: 3,
+            tenantMaxInFlight: 1,
+            tenantMaxQueued: 2,
+          });
+          const a1 = await admitWith(backend, { tenant: 'A' });
+          await admitWith(backend, { tenant: 'A' });
+          await admitWith(backend, { tenant: 'A' });
+          expect(
+            await backend.admit(
+              newTask(fixture.clock.now(), 'a', { policy: policy({ tenant: 'A' }) }),
+            ),
+          ).toMatchObject({
+            ok: false,
+            reason: 'tenant_queue_full',
+            queued: 2,
+          });
+          const b1 = await admitWith(backend, { tenant: 'B' });
+          await vi.waitFor(() => expect(processor.running.size).toBe(2));
+          expect([...processor.running.keys()].sort()).toEqual([a1, b1].sort());
+          expect((await backend.counts()).tenants).toEqual([
+            { tenant: 'A', queued: 2, inFlight: 1 },
+            { tenant: 'B', queued: 0, inFlight: 1 },
+          ]);
+          processor.complete(a1);
+          await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        },
+      );
 
-      it('starts no more calls a second than the rate limit allows', async () => {
+      rateLimitIt?.('starts no more calls a second than the rate limit allows', async () => {
         const { backend, processor } = await started({
           concurrency: 10,
           rateLimit: { perSecond: 2, burst: 1 },

@@ -1,0 +1,223 @@
+import type { Redis } from 'ioredis';
+import type { Clock } from '../../clock.js';
+import type { Subscription, TaskEvent, TaskEventListener } from '../task-backend.js';
+import { eventFrom } from './task-codec.js';
+
+export interface EventFeedOptions {
+  /** A connection of the feed's own: it blocks on XREAD. */
+  client: Redis;
+  /** The stream every instance appends its transitions to. */
+  key: string;
+  /** This instance's id: events it made are `local`. */
+  origin: string;
+  /** Events kept for subscribers resuming; the stream is trimmed to about as many. */
+  capacity: number;
+  clock: Clock;
+  /** Hears every event once, before the subscribers (waiters, calls to abort). */
+  onEvent: (event: TaskEvent) => void;
+  /** The feed reads again after it could not: events of that time may be missing. */
+  onResumed: () => void;
+  onError: (error: unknown, doing: string) => void;
+}
+
+interface Subscriber {
+  listener: TaskEventListener;
+  /** Only events after this id (the one a resuming subscriber saw last). */
+  after: StreamId | null;
+}
+
+/** A stream entry id, `<ms>-<seq>`, as numbers to compare. */
+type StreamId = readonly [number, number];
+
+const READ_BATCH = 1_000;
+const BLOCK_MS = 5_000;
+const RETRY_MS = 1_000;
+
+/**
+ * Every instance's transitions, from the Redis stream `<prefix>:events`, told to this
+ * instance's subscribers. Event ids are the stream's entry ids, the same on every instance, so a
+ * subscriber that saw event X on one instance resumes after X on any other. The last `capacity`
+ * events are kept here in id order, so that a resume is answered at once.
+ *
+ * An instance's own transitions are told as soon as the script that made them answers, before
+ * the stream brings them back (then they are skipped): a caller that saw a transition done
+ * hears its event at once. Events of other instances come as the stream delivers them, so live
+ * subscribers may hear two instances' events slightly out of id order; a resume replays in order.
+ */
+export class EventFeed {
+  readonly #options: EventFeedOptions;
+  /** Sorted by id; the events kept are those from `#head` on (dropping one moves the head). */
+  readonly #window: { id: StreamId; event: TaskEvent }[] = [];
+  #head = 0;
+  readonly #known = new Set<string>();
+  readonly #subscribers = new Set<Subscriber>();
+  #cursor = '0-0';
+  #closed = false;
+  #disconnected = false;
+
+  constructor(options: EventFeedOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Loads the events the stream holds (the last `capacity`), then follows it. */
+  async open(): Promise<void> {
+    const { client, key, origin, capacity } = this.#options;
+    const entries = await client.xrevrange(key, '+', '-', 'COUNT', capacity);
+    for (const [id, fields] of entries.reverse()) {
+      this.#cursor = id;
+      this.#accept(id, () => eventFrom(id, fields, origin));
+    }
+    client.on('close', () => {
+      this.#disconnected = true;
+    });
+    client.on('ready', () => {
+      if (!this.#disconnected) return;
+      this.#disconnected = false;
+      this.#options.onResumed();
+    });
+    void this.#follow();
+  }
+
+  /** An event this instance made, told now. */
+  publish(event: TaskEvent): void {
+    this.#accept(event.id, () => event);
+  }
+
+  subscribe(listener: TaskEventListener, after?: string): Subscription {
+    const subscriber: Subscriber = { listener, after: null };
+    let complete = true;
+    if (after !== undefined) {
+      const from = parseId(after);
+      const oldest = this.#window[this.#head];
+      if (from === null || oldest === undefined || compare(from, oldest.id) < 0) {
+        complete = false;
+      } else {
+        subscriber.after = from;
+        for (let at = this.#head; at < this.#window.length; at++) {
+          const { id, event } = this.#window[at] as { id: StreamId; event: TaskEvent };
+          if (compare(id, from) > 0) this.#tell(listener, event);
+        }
+      }
+    }
+    this.#subscribers.add(subscriber);
+    return {
+      complete,
+      close: () => {
+        this.#subscribers.delete(subscriber);
+      },
+    };
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  async #follow(): Promise<void> {
+    const { client, key, origin, clock } = this.#options;
+    let failing = false;
+    while (!this.#closed) {
+      let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
+      try {
+        // As bytes: an entry this instance made (most of them, with one instance) is skipped
+        // by its id, without decoding its fields.
+        reply = (await client.xreadBuffer(
+          'COUNT',
+          READ_BATCH,
+          'BLOCK',
+          BLOCK_MS,
+          'STREAMS',
+          key,
+          this.#cursor,
+        )) as [Buffer, [Buffer, Buffer[]][]][] | null;
+      } catch (error) {
+        if (this.#closed) return;
+        if (!failing) this.#options.onError(error, 'reading the event stream');
+        failing = true;
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, RETRY_MS).unref?.());
+        continue;
+      }
+      if (failing) {
+        failing = false;
+        this.#options.onResumed();
+      }
+      for (const [, entries] of reply ?? []) {
+        for (const [idBytes, fields] of entries) {
+          const id = idBytes.toString('latin1');
+          this.#cursor = id;
+          this.#accept(id, () =>
+            eventFrom(
+              id,
+              fields.map((field) => field.toString('utf8')),
+              origin,
+            ),
+          );
+        }
+      }
+      // Under load, events come a few at a time: letting one turn of the event loop pass
+      // gathers more of them into the next read, for one round trip instead of several.
+      if (reply) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #accept(key: string, parse: () => TaskEvent): void {
+    if (this.#known.has(key)) return;
+    const id = parseId(key);
+    let event: TaskEvent;
+    try {
+      if (id === null) throw new Error(`'${key}' is not a stream id`);
+      event = parse();
+    } catch (error) {
+      this.#options.onError(error, `reading event ${key}`);
+      return;
+    }
+    this.#insert(id, event);
+    this.#options.onEvent(event);
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.after === null || compare(id, subscriber.after) > 0) {
+        this.#tell(subscriber.listener, event);
+      }
+    }
+  }
+
+  #insert(id: StreamId, event: TaskEvent): void {
+    const window = this.#window;
+    let at = window.length;
+    // Nearly always the newest; one from another instance may come a little late.
+    while (at > this.#head && compare((window[at - 1] as { id: StreamId }).id, id) > 0) at--;
+    if (at === window.length) window.push({ id, event });
+    else window.splice(at, 0, { id, event });
+    this.#known.add(event.id);
+    while (window.length - this.#head > this.#options.capacity) {
+      const dropped = window[this.#head++];
+      if (dropped) this.#known.delete(dropped.event.id);
+    }
+    if (this.#head >= this.#options.capacity) {
+      window.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #tell(listener: TaskEventListener, event: TaskEvent): void {
+    try {
+      listener(event);
+    } catch (error) {
+      this.#options.onError(error, `telling a listener about a ${event.type} event`);
+    }
+  }
+}
+
+function parseId(text: string): StreamId | null {
+  const match = /^(\d+)-(\d+)$/.exec(text);
+  if (!match) return null;
+  const ms = Number(match[1]);
+  const seq = Number(match[2]);
+  return Number.isSafeInteger(ms) && Number.isSafeInteger(seq) ? [ms, seq] : null;
+}
+
+function compare(a: StreamId, b: StreamId): number {
+  return a[0] - b[0] || a[1] - b[1];
+}

@@ -1,0 +1,60 @@
+import type { Queue } from 'bullmq';
+import type { RecoveryReport } from '../task-backend.js';
+import { taskError } from '../task-error.js';
+import type { RedisTaskStore } from './task-store.js';
+
+/** The name every task's job has; jobs are told apart by id (the task's). */
+export const JOB_NAME = 'task';
+
+/** How a call cut off by the death of its instance ends (JSON, as the scripts take it). */
+export const LEFT_BY_DEAD_PROCESS = JSON.stringify(
+  taskError('interrupted', 'the proxy stopped while the call was in flight'),
+);
+/** How a queued task past its deadline ends (JSON). */
+export const EXPIRED = JSON.stringify(taskError('expired'));
+/** How a queued task ends when a higher-priority one takes its place in a full queue (JSON). */
+export const SHED = JSON.stringify(taskError('shed'));
+
+/**
+ * An admission whose job is missing this long after it was written was never answered (its
+ * instance died between the two writes): it is taken back. Younger ones may still be on their
+ * way into BullMQ's queue from a live instance.
+ */
+const ORPHAN_AGE_S = 30;
+
+/**
+ * What opening finds left by instances that died: their calls whose lease ran out end
+ * `interrupted` or go back to the head of the line now, rather than when BullMQ's stalled-job
+ * check hands their jobs out again (calls of dead instances whose lease still runs are
+ * recovered that way, by the start script). BullMQ's side follows the records: a dead call's
+ * job is removed (it would hold a place under the global cap), and a requeued one is added
+ * again at the head of the queue (BullMQ's `lifo`), keeping the tasks' order.
+ */
+export async function recoverDeadInstances(
+  store: RedisTaskStore,
+  queue: Queue,
+  options: { requeueInterrupted: boolean; now: number },
+): Promise<RecoveryReport> {
+  const found = await store.recover({
+    requeueInterrupted: options.requeueInterrupted,
+    completedAt: options.now,
+    interrupted: LEFT_BY_DEAD_PROCESS,
+    orphanAgeS: ORPHAN_AGE_S,
+  });
+  for (const id of found.interrupted) await queue.remove(id);
+  // Added at the head one by one: the last added runs first.
+  for (const id of [...found.requeued].reverse()) {
+    // 0: a worker holds the job again already; its start script runs the requeued task.
+    // Without a priority: BullMQ runs such jobs before every prioritized one, so these go first.
+    if ((await queue.remove(id)) === 1) await queue.add(JOB_NAME, {}, { jobId: id, lifo: true });
+  }
+  for (const id of [...found.readd].reverse()) {
+    await queue.add(JOB_NAME, {}, { jobId: id, lifo: true });
+  }
+  return {
+    pending: found.pending,
+    requeued: found.requeued.length,
+    interrupted: found.interrupted.length,
+    total: found.total,
+  };
+}

@@ -1,0 +1,515 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type Clock, systemClock, type Timer } from '../../clock.js';
+import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
+import type {
+  AdmitResult,
+  BackendCounts,
+  CancelResult,
+  ListenerCounts,
+  ListQuery,
+  RecoveryReport,
+  StoreHealth,
+  SubscribeOptions,
+  Subscription,
+  TaskBackend,
+  TaskEvent,
+  TaskEventListener,
+  TaskPage,
+  TaskProcessor,
+} from '../task-backend.js';
+import { newTaskId } from '../task-id.js';
+import type {
+  CallbackState,
+  NewTask,
+  TaskOutcome,
+  TaskRecord,
+  TaskRequest,
+} from '../task-record.js';
+import {
+  commandConnection,
+  connectToRedis,
+  displayUrl,
+  type RedisConnector,
+  waitingConnection,
+} from './connections.js';
+import { EventFeed } from './event-feed.js';
+import { FinishWatch } from './finish-watch.js';
+import { EXPIRED, JOB_NAME, recoverDeadInstances, SHED } from './recovery.js';
+import { RedisKeys } from './redis-keys.js';
+import { StoreFailures } from './store-failures.js';
+import { levelOf } from './task-codec.js';
+import { TaskRunner } from './task-runner.js';
+import { LuaTaskStore, type RedisTaskStore } from './task-store.js';
+
+export interface RedisBackendOptions {
+  /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  url: string;
+  /** Every key starts with it: instances with the same prefix share one queue. */
+  prefix: string;
+  /** The cap on upstream calls in flight, across every instance sharing the prefix. */
+  concurrency: number;
+  /** Most tasks waiting in line; one more is refused. */
+  maxQueueSize: number;
+  /**
+   * Most tasks held, whatever their status: admitting one more first removes the oldest
+   * finished tasks, and is refused when none is finished. Null: no cap.
+   */
+  maxTasks?: number | null;
+  /** Whether and when a failed call is tried again; never by default. */
+  retry?: RetryDecision;
+  /**
+   * Most calls started per second across the instances, `burst` at once; null: no limit.
+   * BullMQ's global rate limiter carries it: a fixed window of `burst` starts per
+   * `burst / perSecond` seconds, on Redis's clock, not the `clock` option's.
+   */
+  rateLimit?: { perSecond: number; burst: number } | null;
+  /** Processing time after which a task counts as long. */
+  longTaskThresholdMs: number;
+  /** Calls cut off by a shutdown or by the death of their instance go back in line. */
+  requeueInterrupted: boolean;
+  clock?: Clock;
+  /** Hears the store failures the backend recovers from (it retries), for the log. */
+  onError?: (error: unknown, doing: string) => void;
+  /** Events kept for subscribers resuming after one they saw. @default 10000 */
+  eventWindow?: number;
+  /** A call's lease: a dead instance's calls are recovered this long after it died. @default 15000 */
+  lockDurationMs?: number;
+  /** How often an instance looks for calls whose lease ran out. @default 5000 */
+  stalledIntervalMs?: number;
+  /** How long a read or write may wait for Redis before it fails. @default 3000 */
+  commandTimeoutMs?: number;
+  /** Makes the Redis clients (tests record them to cut them off as a dying process would). */
+  connect?: RedisConnector;
+  /** Wraps the task store (tests make its operations fail). */
+  wrapStore?: (store: RedisTaskStore) => RedisTaskStore;
+}
+
+const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
+const REMOVE_BATCH = 1_000;
+
+/**
+ * A backend several proxy instances share, on Redis with BullMQ: one queue (BullMQ's, one per
+ * prefix) with one global cap on calls, the task records and events in keys of the proxy's own
+ * beside it, so that any instance answers for any task. See docs/architecture.md.
+ */
+export class RedisBackend implements TaskBackend {
+  readonly kind = 'redis' as const;
+  readonly #options: RedisBackendOptions;
+  readonly #clock: Clock;
+  readonly #keys: RedisKeys;
+  readonly #origin = newTaskId();
+  readonly #failures: StoreFailures;
+  readonly #waiters: FinishWatch;
+  readonly #clients: Redis[] = [];
+  readonly #commands: Redis;
+  readonly #store: RedisTaskStore;
+  readonly #feed: EventFeed;
+  readonly #runner: TaskRunner;
+  /** Admissions whose job could not be added nor the task taken back: retried. */
+  readonly #undiscarded = new Set<string>();
+  #queue: Queue | null = null;
+  /** The timer for the next deadline or retry due (any instance's; the first to wake does it). */
+  #wakeTimer: Timer | null = null;
+  #wakeDue: number | null = null;
+  /** Retries due that the wake script handed to this instance, their jobs not added yet: level. */
+  readonly #dueRetries = new Map<string, number>();
+  #connectionError: string | null = null;
+  #stopped: Promise<void> | null = null;
+  #closed: Promise<void> | null = null;
+
+  constructor(options: RedisBackendOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#keys = new RedisKeys(options.prefix);
+    this.#failures = new StoreFailures(options.onError);
+    const eventWindow = options.eventWindow ?? 10_000;
+    this.#commands = this.#client(commandConnection(options.commandTimeoutMs ?? 3_000));
+    this.#commands.on('ready', () => {
+      this.#connectionError = null;
+      this.#failures.succeeded();
+      this.#runner.retryNow();
+      void this.#retryDiscards();
+    });
+    const store = new LuaTaskStore(this.#commands, this.#keys, this.#origin, eventWindow);
+    this.#store = options.wrapStore?.(store) ?? store;
+    this.#waiters = new FinishWatch(
+      (id) => this.get(id),
+      (error, id) => options.onError?.(error, `reading task ${id} for its waiting reads`),
+    );
+    this.#feed = new EventFeed({
+      client: this.#client(waitingConnection('events')),
+      key: this.#keys.events,
+      origin: this.#origin,
+      capacity: eventWindow,
+      clock: this.#clock,
+      onEvent: (event) => this.#heard(event),
+      onResumed: () => this.#waiters.recheck(),
+      onError: (error, doing) => options.onError?.(error, doing),
+    });
+    this.#runner = new TaskRunner({
+      store: this.#store,
+      keys: this.#keys,
+      concurrency: options.concurrency,
+      longTaskThresholdMs: options.longTaskThresholdMs,
+      requeueInterrupted: options.requeueInterrupted,
+      retry: options.retry ?? NEVER_RETRY,
+      lockDurationMs: options.lockDurationMs ?? 15_000,
+      stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
+      clock: this.#clock,
+      failures: this.#failures,
+      publish: (event) => this.#feed.publish(event),
+      onError: (error, doing) => options.onError?.(error, doing),
+    });
+  }
+
+  async open(): Promise<RecoveryReport> {
+    const where = displayUrl(this.#options.url);
+    try {
+      await Promise.all(this.#clients.map((client) => client.connect()));
+    } catch (error) {
+      this.#disconnect();
+      throw this.#failures.failed(error, `connecting to Redis at ${where}`);
+    }
+    try {
+      const queue = new Queue(this.#keys.queueName, {
+        connection: this.#commands,
+        prefix: this.#keys.bullPrefix,
+        skipWaitingForReady: true,
+        defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+        // The proxy's events are its own stream; BullMQ's are read by nothing here.
+        streams: { events: { maxLen: 1_000 } },
+      });
+      queue.on('error', (error) => this.#options.onError?.(error, 'queueing (BullMQ)'));
+      this.#queue = queue;
+      await queue.waitUntilReady();
+      await queue.setGlobalConcurrency(this.#options.concurrency);
+      // Set by each instance as it opens, like the cap: the last one opened decides for all.
+      const rateLimit = this.#options.rateLimit ?? null;
+      if (rateLimit === null) await queue.removeGlobalRateLimit();
+      else {
+        const windowMs = Math.max(1, Math.round((1_000 * rateLimit.burst) / rateLimit.perSecond));
+        await queue.setGlobalRateLimit(rateLimit.burst, windowMs);
+      }
+      const report = await recoverDeadInstances(this.#store, queue, {
+        requeueInterrupted: this.#options.requeueInterrupted,
+        now: this.#clock.now(),
+      });
+      await this.#feed.open();
+      // Deadlines and retries due while no instance ran, and the first one to come.
+      await this.#wake();
+      return report;
+    } catch (error) {
+      await this.#queue?.close().catch(() => undefined);
+      this.#disconnect();
+      throw this.#failures.failed(error, `opening the task store on Redis at ${where}`);
+    }
+  }
+
+  async admit(task: NewTask): Promise<AdmitResult> {
+    const slots = this.#runner.started ? this.#options.concurrency : 0;
+    let reply: Awaited<ReturnType<RedisTaskStore['admit']>>;
+    try {
+      reply = await this.#write('saving a new task', () =>
+        this.#store.admit(task, {
+          maxQueueSize: this.#options.maxQueueSize,
+          slots,
+          maxTasks: this.#options.maxTasks ?? null,
+          shedError: SHED,
+        }),
+      );
+    } catch (error) {
+      // Written perhaps, its answer lost with the connection: taken back if it was.
+      await this.#discard(task.id);
+      throw error;
+    }
+    switch (reply.kind) {
+      case 'existing':
+        return { ok: true, taskId: reply.taskId, existing: true };
+      case 'conflict':
+        return { ok: false, reason: 'idempotency_conflict', taskId: reply.taskId };
+      case 'full':
+        return { ok: false, reason: 'queue_full', queued: reply.queued };
+    }
+    this.#feed.publish(reply.event);
+    if (reply.shed !== null) await this.#dequeue(reply.shed);
+    try {
+      // The job id is the task's: adding the same job twice adds it once.
+      await this.#jobs().add(
+        JOB_NAME,
+        {},
+        {
+          jobId: task.id,
+          priority: levelOf(task.policy.priority),
+        },
+      );
+    } catch (error) {
+      const unavailable = this.#failures.failed(this.#explained(error), 'queueing a new task');
+      await this.#discard(task.id);
+      throw unavailable;
+    }
+    if (this.#undiscarded.size > 0) void this.#retryDiscards();
+    return { ok: true, taskId: task.id, existing: false };
+  }
+
+  async cancel(id: string): Promise<CancelResult> {
+    const reply = await this.#write('cancelling a task', () =>
+      this.#store.finish(
+        id,
+        { outcome: CANCELLED, completedAt: this.#clock.now(), isLong: false },
+        { allowPending: true },
+      ),
+    );
+    if (reply.kind === 'ok') {
+      // Aborts the call if it runs here; another instance aborts it when the stream brings it.
+      this.#feed.publish(reply.event);
+      // Still in BullMQ's queue: out of it now. A worker that took it meanwhile skips it.
+      if (reply.previous === 'pending') await this.#dequeue(id);
+    }
+    const task = reply.kind === 'gone' ? undefined : await this.get(id);
+    if (!task) return { ok: false, reason: 'not_found' };
+    return reply.kind === 'ok' ? { ok: true, task } : { ok: false, reason: 'finished', task };
+  }
+
+  get(id: string): Promise<TaskRecord | undefined> {
+    return this.#read('reading a task', () => this.#store.get(id));
+  }
+
+  getRequest(id: string): Promise<TaskRequest | undefined> {
+    return this.#read('reading a request', () => this.#store.getRequest(id));
+  }
+
+  list(query: ListQuery): Promise<TaskPage> {
+    return this.#read('listing tasks', () => this.#store.list(query));
+  }
+
+  async counts(): Promise<BackendCounts> {
+    const now = this.#clock.now();
+    const counts = await this.#read('counting tasks', () =>
+      this.#store.counts(now - this.#options.longTaskThresholdMs),
+    );
+    const slots = this.#runner.started ? this.#options.concurrency : 0;
+    const free = Math.max(0, slots - counts.processing);
+    return {
+      pending: counts.pending,
+      processing: counts.processing,
+      completed: counts.completed,
+      failed: counts.failed,
+      cancelled: counts.cancelled,
+      expired: counts.expired,
+      total: counts.total,
+      long: counts.longFinished + counts.longRunning,
+      queued: Math.max(0, counts.pending - free),
+      inFlight: counts.processing,
+      oldestStartedAt: counts.oldestStartedAt,
+      retrying: counts.retrying,
+      // Fair sharing is refused with this store (see config), so there are no tenants to show.
+      tenants: [],
+    };
+  }
+
+  async removeFinished(completedBefore: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const event = await this.#write('removing finished tasks', () =>
+        this.#store.removeFinished(completedBefore, REMOVE_BATCH),
+      );
+      if (!event) return removed;
+      this.#feed.publish(event);
+      removed += event.count;
+      if (event.count < REMOVE_BATCH) return removed;
+    }
+  }
+
+  setCallback(id: string, callback: CallbackState): Promise<boolean> {
+    return this.#write('saving a callback delivery', () => this.#store.setCallback(id, callback));
+  }
+
+  pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]> {
+    return this.#read('reading callbacks', () => this.#store.pendingCallbacks());
+  }
+
+  waitForFinish(id: string, signal: AbortSignal): Promise<TaskRecord | undefined> {
+    return this.#waiters.wait(id, signal);
+  }
+
+  subscribe(listener: TaskEventListener, options: SubscribeOptions = {}): Subscription {
+    return this.#feed.subscribe(listener, options.after);
+  }
+
+  listenerCounts(): ListenerCounts {
+    return { subscribers: this.#feed.size, waiters: this.#waiters.size };
+  }
+
+  start(processor: TaskProcessor): void {
+    const connection = this.#client(waitingConnection('worker'));
+    this.#runner.start(processor, connection);
+  }
+
+  stop(graceMs: number): Promise<void> {
+    this.#stopped ??= this.#runner.stop(graceMs);
+    return this.#stopped;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      // Closing does not wait for Redis: what cannot be saved now is left to recovery.
+      this.#runner.giveUpSaving();
+      await this.stop(0);
+      await this.#runner.close();
+      this.#feed.close();
+      if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
+      await this.#queue?.close().catch(() => undefined);
+      // Every write has been answered by now; the feed's XREAD is the only command waiting.
+      this.#disconnect();
+    })();
+    return this.#closed;
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.#closed) return { available: false, message: 'the task store is closed' };
+    if (this.#commands.status !== 'ready') {
+      const why = this.#connectionError ?? `the connection is ${this.#commands.status}`;
+      return {
+        available: false,
+        message: `cannot reach Redis at ${displayUrl(this.#options.url)}: ${why}`,
+      };
+    }
+    return { available: this.#failures.message === null, message: this.#failures.message };
+  }
+
+  /**
+   * Every event, once, from this instance or another: a finish ends its call here and its
+   * waits; a deadline or a retry is something to wake up for.
+   */
+  #heard(event: TaskEvent): void {
+    if (event.type === 'created' && event.task.deadlineAt !== null) {
+      this.#wakeAt(event.task.deadlineAt);
+    }
+    if (event.type === 'retrying' && event.task.nextAttemptAt !== null) {
+      this.#wakeAt(event.task.nextAttemptAt);
+    }
+    if (event.type !== 'finished') return;
+    this.#runner.finishedElsewhere(event.task.id);
+    this.#waiters.finished(event.task.id);
+  }
+
+  /** A task that left the line while queued: its job leaves BullMQ's queue too. */
+  async #dequeue(id: string): Promise<void> {
+    // A worker that took the job meanwhile finds the task finished and skips it.
+    await this.#jobs()
+      .remove(id)
+      .catch((error: unknown) => this.#options.onError?.(error, `dequeueing task ${id}`));
+  }
+
+  /** Sets the timer for `at` unless one is set for earlier already. */
+  #wakeAt(at: number): void {
+    if (this.#closed || (this.#wakeDue !== null && this.#wakeDue <= at)) return;
+    if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
+    this.#wakeDue = at;
+    this.#wakeTimer = this.#clock.setTimeout(
+      () => {
+        this.#wakeTimer = null;
+        this.#wakeDue = null;
+        void this.#wake();
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
+    this.#wakeTimer.unref?.();
+  }
+
+  /**
+   * Ends the queued tasks past their deadline and queues the retries due, then waits for the
+   * next. Every instance does this on its own timer; the script hands each task to one of them,
+   * which keeps it until its job is added. Should Redis fail, it is tried again a second later.
+   */
+  async #wake(): Promise<void> {
+    try {
+      const { expired, due, nextDue } = await this.#store.wake(this.#clock.now(), EXPIRED);
+      for (const id of expired) await this.#dequeue(id);
+      for (const { id, level } of due) this.#dueRetries.set(id, level);
+      for (const [id, level] of this.#dueRetries) {
+        await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority: level });
+        this.#dueRetries.delete(id);
+      }
+      if (nextDue !== null) this.#wakeAt(nextDue);
+    } catch (error) {
+      this.#options.onError?.(error, 'expiring queued tasks and queueing retries');
+      this.#wakeAt(this.#clock.now() + 1_000);
+    }
+  }
+
+  async #discard(id: string): Promise<void> {
+    try {
+      const event = await this.#store.discard(id);
+      if (event) this.#feed.publish(event);
+      this.#undiscarded.delete(id);
+    } catch (error) {
+      this.#undiscarded.add(id);
+      this.#options.onError?.(error, `taking back task ${id}, whose admission failed`);
+    }
+  }
+
+  async #retryDiscards(): Promise<void> {
+    for (const id of [...this.#undiscarded]) await this.#discard(id);
+  }
+
+  /** A write: its failure is noted for `health()` (and thrown as unavailable), its success clears it. */
+  async #write<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+    const result = await this.#read(doing, operation);
+    this.#failures.succeeded();
+    return result;
+  }
+
+  /** A read: its failure is noted for `health()` and thrown as unavailable. */
+  async #read<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw this.#failures.failed(this.#explained(error), doing);
+    }
+  }
+
+  /**
+   * While the connection is down, ioredis's own words ("Stream isn't writeable") say little.
+   * Its status may still read `ready` for a moment after the socket closed, so the words of a
+   * lost connection count too.
+   */
+  #explained(error: unknown): unknown {
+    const status = this.#commands.status;
+    if (status === 'ready' && !isConnectionLoss(error)) return error;
+    const why =
+      this.#connectionError ??
+      (status === 'ready' ? 'the connection was lost' : `the connection is ${status}`);
+    return new Error(`Redis at ${displayUrl(this.#options.url)} cannot be reached (${why})`, {
+      cause: error,
+    });
+  }
+
+  #jobs(): Queue {
+    if (!this.#queue) throw new Error('the Redis backend is not open');
+    return this.#queue;
+  }
+
+  #client(options: Parameters<RedisConnector>[1]): Redis {
+    const client = (this.#options.connect ?? connectToRedis)(this.#options.url, options);
+    client.on('error', (error: Error) => {
+      this.#connectionError = error.message;
+    });
+    this.#clients.push(client);
+    return client;
+  }
+
+  #disconnect(): void {
+    for (const client of this.#clients) client.disconnect();
+  }
+}
+
+/** ioredis's errors for a command sent on a connection that has gone (offline queue off). */
+function isConnectionLoss(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.message.startsWith("Stream isn't writeable") ||
+      error.message === 'Connection is closed.')
+  );
+}

@@ -1,0 +1,351 @@
+import { type Job, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Clock, Timer } from '../../clock.js';
+import type { RetryDecision } from '../retry-policy.js';
+import type { TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
+import { taskError } from '../task-error.js';
+import type { AttemptRecord, TaskOutcome } from '../task-record.js';
+import { EXPIRED, LEFT_BY_DEAD_PROCESS } from './recovery.js';
+import type { RedisKeys } from './redis-keys.js';
+import type { StoreFailures } from './store-failures.js';
+import type { RedisTaskStore, StartReply } from './task-store.js';
+
+export interface TaskRunnerOptions {
+  store: RedisTaskStore;
+  keys: RedisKeys;
+  /** Calls this instance makes at once (BullMQ's global concurrency caps all instances). */
+  concurrency: number;
+  longTaskThresholdMs: number;
+  requeueInterrupted: boolean;
+  /** Whether and when a failed call is tried again. */
+  retry: RetryDecision;
+  /** How long a worker's lease on a call lasts unless renewed: how soon a dead one's is free. */
+  lockDurationMs: number;
+  /** How often BullMQ looks for calls whose lease ran out. */
+  stalledIntervalMs: number;
+  clock: Clock;
+  failures: StoreFailures;
+  /** Tells an event this instance made to every listener. */
+  publish: (event: TaskEvent) => void;
+  onError: (error: unknown, doing: string) => void;
+}
+
+/** A task's job carries nothing: the task's record holds its request. */
+type JobData = Record<string, never>;
+
+/** A task whose upstream call runs in this instance. */
+interface Run {
+  readonly id: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly startedAt: number;
+  readonly controller: AbortController;
+  /** The call has ended (its outcome is being saved). */
+  ended: boolean;
+  /** A cancel (or another instance) finished the task: this call's outcome does not count. */
+  finishedElsewhere: boolean;
+  stoppedForShutdown: boolean;
+}
+
+const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
+/** After a shutdown's grace, how long outcomes may take to be saved before they are left behind. */
+const SAVE_GRACE_MS = 5_000;
+/**
+ * BullMQ fails a job handed out again after a stall this many times, without calling us; the
+ * start script decides instead (interrupted, or run again), so BullMQ never should.
+ */
+const STALLS_BEFORE_FAILING = 1_000_000;
+
+/**
+ * Runs tasks through the processor as BullMQ's `Worker` hands their jobs out: BullMQ keeps the
+ * order, the lease on each job (renewed while the call runs), the global cap on calls across
+ * instances, and hands out again the jobs of a worker that died. Around each call this marks
+ * the task started and saves its outcome (the start and finish scripts), holding the job the
+ * while: a save that fails is retried, and the slot stays taken, until it is written.
+ */
+export class TaskRunner {
+  readonly #options: TaskRunnerOptions;
+  readonly #running = new Map<string, Run>();
+  readonly #sleepers = new Set<() => void>();
+  #worker: Worker<JobData, void> | null = null;
+  #idle: (() => void)[] = [];
+  #stopping = false;
+  #abandoning = false;
+
+  constructor(options: TaskRunnerOptions) {
+    this.#options = options;
+  }
+
+  /** Whether this instance runs tasks (its slots count as free room in the queue). */
+  get started(): boolean {
+    return this.#worker !== null;
+  }
+
+  start(processor: TaskProcessor, connection: Redis): void {
+    const { keys, concurrency, lockDurationMs, stalledIntervalMs, onError } = this.#options;
+    // Two parameters: BullMQ gives a processor that declares a third an AbortSignal of its own,
+    // which nothing here needs (cancels and shutdowns abort the run's own controller).
+    const process = (job: Job<JobData, void>, token?: string) =>
+      this.#run(processor, job, token ?? '');
+    this.#worker = new Worker<JobData, void>(keys.queueName, process, {
+      connection,
+      prefix: keys.bullPrefix,
+      concurrency,
+      lockDuration: lockDurationMs,
+      stalledInterval: stalledIntervalMs,
+      maxStalledCount: STALLS_BEFORE_FAILING,
+      runRetryDelay: 1_000,
+    });
+    this.#worker.on('error', (error) => onError(error, 'running queued tasks (BullMQ worker)'));
+  }
+
+  /** Redis answers again: the starts and saves waiting to retry go now. */
+  retryNow(): void {
+    this.#wakeSleepers();
+  }
+
+  /** Task `id` finished (a cancel, or another instance): its call here, if any, is aborted. */
+  finishedElsewhere(id: string): void {
+    const run = this.#running.get(id);
+    if (!run || run.ended) return;
+    run.finishedElsewhere = true;
+    run.controller.abort(new Error('the task was cancelled'));
+  }
+
+  /**
+   * Takes no more jobs; calls in flight get `graceMs`, then are aborted and their outcomes
+   * saved (or their tasks put back in line), for at most a few seconds more if Redis fails.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#wakeSleepers();
+    await this.#worker?.pause(true);
+    if (this.#running.size === 0 || (await this.#idleWithin(graceMs))) return;
+    for (const run of this.#running.values()) {
+      if (run.ended) continue;
+      run.stoppedForShutdown = true;
+      run.controller.abort(new Error('the proxy is shutting down'));
+    }
+    if (!(await this.#idleWithin(SAVE_GRACE_MS))) this.giveUpSaving();
+    await this.#idleWithin(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * From now on an outcome that cannot be saved at once is left behind: BullMQ keeps its job
+   * until the lease runs out, and another instance recovers the task.
+   */
+  giveUpSaving(): void {
+    this.#abandoning = true;
+    this.#wakeSleepers();
+  }
+
+  /** Lets BullMQ finish with its jobs (once every run has returned), then closes the worker. */
+  async close(): Promise<void> {
+    await this.#worker?.close();
+  }
+
+  /** BullMQ's processor: one job, from its start to its saved outcome. */
+  async #run(processor: TaskProcessor, job: Job<JobData, void>, token: string): Promise<void> {
+    const id = job.id;
+    if (id === undefined) return;
+    if (this.#stopping) return this.#giveBack(job, token);
+    const started = await this.#start(id, token);
+    if (started === undefined) return this.#giveBack(job, token);
+    if (started.kind !== 'started') return;
+    const run: Run = {
+      id,
+      attempt: started.task.attempts,
+      maxAttempts: started.task.maxAttempts,
+      startedAt: started.task.startedAt ?? this.#options.clock.now(),
+      controller: new AbortController(),
+      ended: false,
+      finishedElsewhere: false,
+      stoppedForShutdown: false,
+    };
+    this.#running.set(id, run);
+    try {
+      const outcome = await this.#call(processor, run, {
+        id,
+        request: started.request,
+        attempt: run.attempt,
+        timeoutMs: started.timeoutMs,
+      });
+      run.ended = true;
+      if (run.finishedElsewhere) return;
+      if (run.stoppedForShutdown && this.#options.requeueInterrupted) {
+        return await this.#requeue(run, job, token);
+      }
+      const retryInMs = this.#stopping
+        ? null
+        : this.#options.retry(outcome, run.attempt, run.maxAttempts);
+      // The job ends here either way; a retry's next job is added when its attempt is due.
+      if (retryInMs !== null && (await this.#retry(run, outcome, retryInMs))) return;
+      // Left behind: BullMQ keeps the job, its lease runs out, and another instance recovers it.
+      if ((await this.#save(run, outcome)) === 'abandoned') throw new WaitingError();
+    } finally {
+      this.#running.delete(id);
+      if (this.#running.size === 0) for (const wake of this.#idle.splice(0)) wake();
+    }
+  }
+
+  /** Marks the task started, retrying while Redis fails; undefined when stopping meanwhile. */
+  async #start(id: string, token: string): Promise<StartReply | undefined> {
+    const { store, clock, failures, publish, requeueInterrupted } = this.#options;
+    const leftBehind = { requeueInterrupted, interrupted: LEFT_BY_DEAD_PROCESS, expired: EXPIRED };
+    for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
+      try {
+        const reply = await store.start(id, clock.now(), token, leftBehind);
+        failures.succeeded();
+        if (reply.kind === 'interrupted' || reply.kind === 'expired') publish(reply.event);
+        if (reply.kind === 'started' && reply.event) publish(reply.event);
+        return reply;
+      } catch (error) {
+        failures.failed(error, 'starting a task');
+      }
+      if (this.#stopping) return undefined;
+      await this.#sleep(delay);
+    }
+  }
+
+  async #call(processor: TaskProcessor, run: Run, job: TaskJob): Promise<TaskOutcome> {
+    try {
+      return await processor(job, run.controller.signal);
+    } catch (error) {
+      return {
+        status: 'failed',
+        result: null,
+        error: taskError('upstream_error', `the proxy failed to forward it: ${String(error)}`),
+      };
+    }
+  }
+
+  /** Writes the call's outcome, retrying while Redis fails, until written or abandoned. */
+  async #save(run: Run, outcome: TaskOutcome): Promise<'saved' | 'abandoned'> {
+    const { store, clock, failures, publish, longTaskThresholdMs } = this.#options;
+    const completedAt = clock.now();
+    const finish = {
+      outcome,
+      completedAt,
+      isLong: completedAt - run.startedAt > longTaskThresholdMs,
+    };
+    for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
+      try {
+        const reply = await store.finish(run.id, finish, { attempt: run.attempt });
+        failures.succeeded();
+        if (reply.kind === 'ok') publish(reply.event);
+        return 'saved';
+      } catch (error) {
+        failures.failed(error, `saving the outcome of task ${run.id} (kept, retried)`);
+      }
+      if (this.#abandoning) return 'abandoned';
+      await this.#sleep(delay);
+    }
+  }
+
+  /**
+   * Puts the task back to wait for its next attempt; false when that cannot be written now, and
+   * the outcome is then saved as the task's end, as the local backend does, rather than held.
+   */
+  async #retry(run: Run, outcome: TaskOutcome, retryInMs: number): Promise<boolean> {
+    const { store, clock, failures, publish, onError } = this.#options;
+    const finishedAt = clock.now();
+    const nextAttemptAt = finishedAt + retryInMs;
+    const record: AttemptRecord = {
+      attempt: run.attempt,
+      startedAt: run.startedAt,
+      finishedAt,
+      outcome: outcome.status,
+      statusCode: outcome.result?.statusCode ?? null,
+      errorCode: outcome.error?.code ?? null,
+      retryAt: nextAttemptAt,
+    };
+    const finish = { outcome, completedAt: finishedAt, isLong: false };
+    try {
+      const event = await store.retry(run.id, {
+        attempt: run.attempt,
+        finish,
+        nextAttemptAt,
+        record,
+      });
+      failures.succeeded();
+      // No event: a cancel ended the task meanwhile, and nothing is left to save.
+      if (event) publish(event);
+      return true;
+    } catch (error) {
+      onError(error, `scheduling a retry of task ${run.id}`);
+      return false;
+    }
+  }
+
+  /** A call cut off by a shutdown goes back to the head of the line, task and job. */
+  async #requeue(run: Run, job: Job<JobData, void>, token: string): Promise<never> {
+    const { store, failures, publish } = this.#options;
+    for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
+      try {
+        const event = await store.requeue(run.id, run.attempt);
+        failures.succeeded();
+        if (event) publish(event);
+        return this.#giveBack(job, token);
+      } catch (error) {
+        failures.failed(error, `putting task ${run.id} back in line`);
+      }
+      if (this.#abandoning) throw new WaitingError();
+      await this.#sleep(delay);
+    }
+  }
+
+  /**
+   * Hands a job back to the head of BullMQ's queue without running it. Should Redis refuse,
+   * BullMQ keeps the job until its lease runs out and hands it out again all the same.
+   */
+  async #giveBack(job: Job<JobData, void>, token: string): Promise<never> {
+    try {
+      await job.moveToWait(token);
+    } catch (error) {
+      this.#options.onError(error, `putting task ${job.id} back in line`);
+    }
+    throw new WaitingError();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    const { clock } = this.#options;
+    return new Promise((resolve) => {
+      let timer: Timer | null = null;
+      const wake = () => {
+        if (timer !== null) clock.clearTimeout(timer);
+        this.#sleepers.delete(wake);
+        resolve();
+      };
+      this.#sleepers.add(wake);
+      timer = clock.setTimeout(wake, ms);
+      timer.unref?.();
+    });
+  }
+
+  #wakeSleepers(): void {
+    for (const wake of [...this.#sleepers]) wake();
+  }
+
+  /** Resolves true once no call is in flight, or false after `ms`. */
+  #idleWithin(ms: number): Promise<boolean> {
+    if (this.#running.size === 0) return Promise.resolve(true);
+    if (ms <= 0) return Promise.resolve(false);
+    const { clock } = this.#options;
+    return new Promise((resolve) => {
+      let timer: Timer | null = null;
+      const wake = () => {
+        if (timer !== null) clock.clearTimeout(timer);
+        resolve(true);
+      };
+      this.#idle.push(wake);
+      if (Number.isFinite(ms)) {
+        timer = clock.setTimeout(() => {
+          this.#idle = this.#idle.filter((waiting) => waiting !== wake);
+          resolve(false);
+        }, ms);
+      }
+    });
+  }
+}
+
+const nextDelay = (delay: number): number => Math.min(RETRY_DELAY_MS.max, delay * 2);

@@ -1,0 +1,517 @@
+/**
+ * The proxy's own Lua scripts. BullMQ keeps the queue (order, leases, the global cap, stalled
+ * jobs); these keep what it has no primitive for, each in one atomic step so that several
+ * instances never see a task half-changed: the task record beside its job (request, result,
+ * times, the contract's fields), the queue-size cap at admission, queue positions, idempotency
+ * keys, the newest-first lists and per-status counts, and an event stream whose entry ids let a
+ * subscriber resume on any instance.
+ *
+ * Every script takes ARGV[1] = the key prefix, ARGV[2] = the event window (stream length) and
+ * ARGV[3] = the id of the instance calling it (the events' origin), and builds its key names
+ * from the prefix, as BullMQ's own scripts do: this needs a single Redis server (or every key
+ * of a prefix in one slot), not Redis Cluster. Scripts read BullMQ's job and lock keys where a
+ * decision depends on them (never write them): their layout is pinned by the `bullmq` version.
+ */
+
+/** Helpers every script starts with. */
+const COMMON = `
+local P, WINDOW, ORIGIN = ARGV[1], ARGV[2], ARGV[3]
+local SUMMARY = {'id', 'm', 'p', 'c', 's', 'st', 'ct', 'l', 'a', 'e', 'rm', 'ro', 'ra', 'q',
+  'pr', 'tn', 'dl', 'ma', 'na', 'al', 'cb'}
+-- A pending task's score in line: its level first (high 1, normal 2, low 3), then admission.
+local LEVEL = 1000000000000
+
+local function taskKey(id) return P .. ':task:' .. id end
+local function index(name) return P .. ':q:' .. name end
+
+local function summaryOf(id)
+  local values = redis.call('HMGET', taskKey(id), unpack(SUMMARY))
+  for i = 1, #SUMMARY do values[i] = values[i] or '' end
+  return values
+end
+
+-- The place in line of a task known not to wait for a retry.
+local function rankOf(id)
+  local rank = redis.call('ZRANK', index('pending'), id)
+  if rank then return tostring(rank + 1) end
+  return ''
+end
+
+local function positionOf(id)
+  -- Waiting for its next attempt, a task has no place in line yet.
+  if (redis.call('HGET', taskKey(id), 'na') or '') ~= '' then return '' end
+  return rankOf(id)
+end
+
+-- Appends a transition to the event stream: its type, who made it, and the task as it is now.
+local function emit(kind, id, position)
+  local summary = summaryOf(id)
+  local entry = {'XADD', P .. ':events', 'MAXLEN', '~', WINDOW, '*', 't', kind, 'o', ORIGIN, 'pos', position}
+  for i, field in ipairs(SUMMARY) do
+    entry[#entry + 1] = field
+    entry[#entry + 1] = summary[i]
+  end
+  return redis.call(unpack(entry)), summary
+end
+
+local function emitRemoved(count)
+  return redis.call('XADD', P .. ':events', 'MAXLEN', '~', WINDOW, '*', 't', 'removed', 'o', ORIGIN, 'n', count)
+end
+
+-- {status, event id, queue position, the summary's fields...}
+local function reply(status, eventId, position, summary)
+  local out = {status, eventId, position}
+  for i = 1, #SUMMARY do out[#out + 1] = summary[i] end
+  return out
+end
+
+local function nextOrder() return redis.call('HINCRBY', P .. ':meta', 'order', 1) end
+
+local function finishTask(id, from, status, completedAt, isLong, err, meta, body, kind)
+  local key = taskKey(id)
+  -- Read first, so that a task with no deadline, retry or callback costs no command for them.
+  local policy = redis.call('HMGET', key, 'dl', 'na', 'cb')
+  redis.call('HSET', key, 's', status, 'ct', completedAt, 'l', isLong, 'e', err, 'rm', meta, 'na', '')
+  if kind ~= '' then redis.call('HSET', key, 'rb', body, 'rk', kind) end
+  redis.call('ZREM', index(from), id)
+  if (policy[1] or '') ~= '' then redis.call('ZREM', index('deadline'), id) end
+  if (policy[2] or '') ~= '' then redis.call('ZREM', index('retry'), id) end
+  redis.call('ZREM', index('started'), id)
+  redis.call('ZADD', index(status), nextOrder(), id)
+  redis.call('ZADD', index('finished'), completedAt, id)
+  -- Its callback is due now: kept where pendingCallbacks finds it, should this instance die.
+  if (policy[3] or '') ~= '' then redis.call('SADD', P .. ':callbacks', id) end
+  if isLong == '1' then redis.call('HINCRBY', P .. ':meta', 'long', 1) end
+end
+
+-- processing -> pending, back at its place in admission order.
+local function requeueTask(id)
+  local key = taskKey(id)
+  redis.call('HSET', key, 's', 'pending', 'st', '')
+  redis.call('ZREM', index('processing'), id)
+  redis.call('ZREM', index('started'), id)
+  redis.call('ZADD', index('pending'), redis.call('HGET', key, 'q'), id)
+end
+
+local function removeTask(id)
+  local key = taskKey(id)
+  local f = redis.call('HMGET', key, 's', 'ik', 'l')
+  if not f[1] then return end
+  redis.call('DEL', key)
+  redis.call('ZREM', index('all'), id)
+  redis.call('ZREM', index(f[1]), id)
+  redis.call('ZREM', index('finished'), id)
+  redis.call('ZREM', index('deadline'), id)
+  redis.call('ZREM', index('retry'), id)
+  redis.call('SREM', P .. ':callbacks', id)
+  if f[2] and redis.call('GET', P .. ':idem:' .. f[2]) == id then
+    redis.call('DEL', P .. ':idem:' .. f[2])
+  end
+  if f[3] == '1' then redis.call('HINCRBY', P .. ':meta', 'long', -1) end
+end
+
+-- Takes back an admission whose job never reached BullMQ's queue (no caller was told of it).
+local function discardTask(id)
+  local retryOf = redis.call('HGET', taskKey(id), 'ro')
+  if retryOf and retryOf ~= '' and redis.call('HGET', taskKey(retryOf), 'ra') == id then
+    redis.call('HSET', taskKey(retryOf), 'ra', '')
+  end
+  removeTask(id)
+  return emitRemoved(1)
+end
+`;
+
+/**
+ * Admission. BullMQ has no cap on a queue's length and no unique key other than the job id, so
+ * the idempotency key lookup, the capacity check and the write of the task happen here in one
+ * step: a burst with one key makes one task, and a burst at a nearly full queue never overfills
+ * it. `slots` is the cap on calls when this instance runs tasks (else 0): tasks that free slots
+ * will take at once are not waiting, as with the local backend, where they never enter the line.
+ * The caller then adds the job to BullMQ's queue.
+ *
+ * With a cap on tasks held, the oldest finished tasks make room first, and none finished means
+ * no room. A full queue sheds its newest task of the lowest level when that level is below the
+ * newcomer's (it fails `shed`); the caller then takes its job out of BullMQ's queue.
+ *
+ * ARGV[4..]: id, createdAt, method, path, headers, body, hasBody, idempotencyKey, requestHash,
+ * retryOf, level, tenant, deadlineAt, maxAttempts, timeoutMs, callback (JSON), maxQueueSize,
+ * slots, maxTasks ('' for none), shed error (JSON). Reply: {'ok', event id, position, shed id
+ * or ''} (the caller knows the rest of the new task) | {'existing'|'conflict', id} |
+ * {'full', queued}.
+ */
+const ADMIT = `${COMMON}
+local id, key = ARGV[4], taskKey(ARGV[4])
+local idempotencyKey, requestHash, retryOf = ARGV[11], ARGV[12], ARGV[13]
+if idempotencyKey ~= '' then
+  local known = redis.call('GET', P .. ':idem:' .. idempotencyKey)
+  if known then
+    if (redis.call('HGET', taskKey(known), 'ih') or '') == requestHash then return {'existing', known} end
+    return {'conflict', known}
+  end
+end
+local level = tonumber(ARGV[14])
+local free = math.max(0, tonumber(ARGV[21]) - redis.call('ZCARD', index('processing')))
+local queued = math.max(0, redis.call('ZCARD', index('pending')) - free)
+local shed = ''
+if queued >= tonumber(ARGV[20]) then
+  local newest = redis.call('ZREVRANGE', index('pending'), 0, 0, 'WITHSCORES')
+  if #newest == 0 or math.floor(tonumber(newest[2]) / LEVEL) <= level then
+    return {'full', tostring(queued)}
+  end
+  shed = newest[1]
+end
+if ARGV[22] ~= '' then
+  local over = redis.call('ZCARD', index('all')) - tonumber(ARGV[22]) + 1
+  if over > 0 then
+    local oldest = redis.call('ZRANGE', index('finished'), 0, over - 1)
+    if #oldest < over then return {'full', tostring(queued)} end
+    for _, old in ipairs(oldest) do removeTask(old) end
+    emitRemoved(#oldest)
+  end
+end
+if shed ~= '' then
+  finishTask(shed, 'pending', 'failed', ARGV[5], '0', ARGV[23], '', '', '')
+  emit('finished', shed, '')
+end
+local seq = redis.call('HINCRBY', P .. ':meta', 'seq', 1)
+local score = level * LEVEL + seq
+redis.call('HSET', key, 'id', id, 'm', ARGV[6], 'p', ARGV[7], 'c', ARGV[5], 's', 'pending',
+  'st', '', 'ct', '', 'l', '0', 'a', '0', 'e', '', 'rm', '', 'ro', retryOf, 'ra', '', 'q', score,
+  'rh', ARGV[8], 'ih', requestHash, 'at', redis.call('TIME')[1], 'pr', ARGV[14], 'tn', ARGV[15],
+  'dl', ARGV[16], 'ma', ARGV[17], 'to', ARGV[18], 'na', '', 'al', '', 'cb', ARGV[19])
+if ARGV[16] ~= '' then redis.call('ZADD', index('deadline'), ARGV[16], id) end
+if ARGV[10] == '1' then redis.call('HSET', key, 'rq', ARGV[9]) end
+if idempotencyKey ~= '' then
+  redis.call('SET', P .. ':idem:' .. idempotencyKey, id)
+  redis.call('HSET', key, 'ik', idempotencyKey)
+end
+redis.call('ZADD', index('pending'), score, id)
+redis.call('ZADD', index('all'), seq, id)
+if retryOf ~= '' and redis.call('EXISTS', taskKey(retryOf)) == 1 then
+  redis.call('HSET', taskKey(retryOf), 'ra', id)
+end
+local position = rankOf(id)
+local eventId = emit('created', id, position)
+return {'ok', eventId, position, shed}
+`;
+
+/** Takes back an admission whose BullMQ job could not be added. ARGV[4..]: id, job key. */
+const DISCARD = `${COMMON}
+local f = redis.call('HMGET', taskKey(ARGV[4]), 's', 'a')
+if f[1] ~= 'pending' or f[2] ~= '0' or redis.call('EXISTS', ARGV[5]) == 1 then return '' end
+return discardTask(ARGV[4])
+`;
+
+/**
+ * pending → processing, run by the worker that BullMQ gave the task's job to, before the call.
+ * Only the holder of the job's lock may (one whose lock expired and whose job went to another
+ * worker must not). A task found processing under another lock token was left by a worker that
+ * died mid-call, and BullMQ handed its job out again: it fails `interrupted`, or runs again with
+ * requeueInterrupted. Found processing under this worker's own token, it is this start again,
+ * whose answer was lost (Redis went away): answered the same, with no new event.
+ *
+ * A task still pending past its deadline ends `expired` here rather than start.
+ *
+ * ARGV[4..]: id, startedAt, lock key, lock token, requeueInterrupted, interrupted error (JSON),
+ * expired error (JSON). Reply: {'started', event id or '', '', summary..., headers, body|nil,
+ * timeoutMs} | {'interrupted'|'expired', event...} | {'gone'} | {'lost'} | {'finished'}.
+ */
+const START = `${COMMON}
+local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
+local f = redis.call('HMGET', key, 's', 'tk', 'dl')
+local status, ownStart, deadline = f[1], f[2] == token, f[3] or ''
+if not status then return {'gone'} end
+if redis.call('GET', ARGV[6]) ~= token then return {'lost'} end
+if status == 'processing' and not ownStart then
+  if ARGV[8] ~= '1' then
+    finishTask(id, 'processing', 'failed', ARGV[5], '0', ARGV[9], '', '', '')
+    local interruptedId, summary = emit('finished', id, '')
+    return reply('interrupted', interruptedId, '', summary)
+  end
+elseif status ~= 'pending' and status ~= 'processing' then
+  return {'finished'}
+end
+if status == 'pending' and deadline ~= '' and tonumber(deadline) <= tonumber(ARGV[5]) then
+  finishTask(id, 'pending', 'expired', ARGV[5], '0', ARGV[10], '', '', '')
+  local expiredId, summary = emit('finished', id, '')
+  return reply('expired', expiredId, '', summary)
+end
+local eventId, summary = '', nil
+if status == 'pending' or not ownStart then
+  if deadline ~= '' then redis.call('ZREM', index('deadline'), id) end
+  redis.call('HINCRBY', key, 'a', 1)
+  redis.call('HSET', key, 's', 'processing', 'st', ARGV[5], 'tk', token, 'na', '')
+  redis.call('ZREM', index(status), id)
+  redis.call('ZADD', index('processing'), nextOrder(), id)
+  redis.call('ZADD', index('started'), ARGV[5], id)
+  eventId, summary = emit('started', id, '')
+else
+  summary = summaryOf(id)
+end
+local out = reply('started', eventId, '', summary)
+local request = redis.call('HMGET', key, 'rh', 'rq', 'to')
+out[#out + 1] = request[1]
+out[#out + 1] = request[2]
+out[#out + 1] = request[3] or ''
+return out
+`;
+
+/**
+ * A call's outcome, or a cancel: pending or processing → the outcome's status, once. A finish
+ * and a cancel racing each other both come here, and the first wins for every reader. With an
+ * attempt, only that attempt's outcome counts (a worker that lost its job must not overwrite
+ * the next attempt); `allowPending` lets a cancel stop a task still in line.
+ *
+ * ARGV[4..]: id, status, completedAt, isLong, error, result meta, body, body kind, attempt,
+ * allowPending. Reply: {'ok', event..., previous status} | {'gone'} | {'finished'} | {'stale'}.
+ */
+const FINISH = `${COMMON}
+local id = ARGV[4]
+local f = redis.call('HMGET', taskKey(id), 's', 'a')
+local status = f[1]
+if not status then return {'gone'} end
+if not (status == 'processing' or (status == 'pending' and ARGV[13] == '1')) then return {'finished'} end
+if ARGV[12] ~= '' and f[2] ~= ARGV[12] then return {'stale'} end
+finishTask(id, status, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+local eventId, summary = emit('finished', id, '')
+local out = reply('ok', eventId, '', summary)
+out[#out + 1] = status
+return out
+`;
+
+/**
+ * processing → pending for a call cut off by a shutdown with requeueInterrupted; the caller
+ * then puts the job back at the head of BullMQ's queue. ARGV[4..]: id, attempt.
+ */
+const REQUEUE = `${COMMON}
+local id = ARGV[4]
+local f = redis.call('HMGET', taskKey(id), 's', 'a')
+if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
+requeueTask(id)
+local position = positionOf(id)
+local eventId, summary = emit('requeued', id, position)
+return reply('ok', eventId, position, summary)
+`;
+
+/**
+ * A failed call that is to be tried again: processing → pending, out of line until its next
+ * attempt is due (the wake script puts it back), the attempt kept in its history. Only that
+ * attempt's outcome counts, as with the finish script.
+ *
+ * ARGV[4..]: id, attempt, status, completedAt, isLong, error, result meta, nextAttemptAt,
+ * attempt record (JSON). Reply: {'ok', event...} | {'stale'}.
+ */
+const RETRY = `${COMMON}
+local id, key = ARGV[4], taskKey(ARGV[4])
+local f = redis.call('HMGET', key, 's', 'a', 'al')
+if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
+local log = ARGV[12]
+if f[3] and f[3] ~= '' then log = string.sub(f[3], 1, -2) .. ',' .. log .. ']' else log = '[' .. log .. ']' end
+redis.call('HSET', key, 's', 'pending', 'st', '', 'ct', '', 'l', '0', 'e', '', 'rm', '',
+  'na', ARGV[11], 'al', log)
+redis.call('HDEL', key, 'rb', 'rk')
+redis.call('ZREM', index('processing'), id)
+redis.call('ZREM', index('started'), id)
+local level = tonumber(redis.call('HGET', key, 'pr') or '2')
+local score = level * LEVEL + redis.call('HINCRBY', P .. ':meta', 'seq', 1)
+redis.call('HSET', key, 'q', score)
+redis.call('ZADD', index('pending'), score, id)
+redis.call('ZADD', index('retry'), ARGV[11], id)
+local eventId, summary = emit('retrying', id, '')
+return reply('ok', eventId, '', summary)
+`;
+
+/**
+ * What is due at a time, done by whichever instance's timer comes first (each task once): queued
+ * tasks past their deadline end `expired`, and tasks whose next attempt is due go back in line
+ * (the caller adds their jobs). A retry whose last job BullMQ has not let go of yet waits a
+ * little. ARGV[4..]: now, expired error (JSON), job key prefix.
+ * Reply: {expired ids, {id, level}... due, next due time or ''}.
+ */
+const WAKE = `${COMMON}
+local now = tonumber(ARGV[4])
+local expired, due = {}, {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('deadline'), '-inf', now, 'LIMIT', 0, 1000)) do
+  if redis.call('HGET', taskKey(id), 's') == 'pending' then
+    finishTask(id, 'pending', 'expired', ARGV[4], '0', ARGV[5], '', '', '')
+    emit('finished', id, '')
+    expired[#expired + 1] = id
+  else
+    redis.call('ZREM', index('deadline'), id)
+  end
+end
+local later = ''
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('retry'), '-inf', now, 'LIMIT', 0, 1000)) do
+  if redis.call('EXISTS', ARGV[6] .. id) == 1 then
+    later = tostring(now + 50)
+  else
+    redis.call('ZREM', index('retry'), id)
+    redis.call('HSET', taskKey(id), 'na', '')
+    due[#due + 1] = id
+    due[#due + 1] = redis.call('HGET', taskKey(id), 'pr') or '2'
+  end
+end
+local nextDue = later
+for _, name in ipairs({'deadline', 'retry'}) do
+  local first = redis.call('ZRANGEBYSCORE', index(name), '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if first[2] and (nextDue == '' or tonumber(first[2]) < tonumber(nextDue)) then nextDue = first[2] end
+end
+return {expired, due, nextDue}
+`;
+
+/**
+ * How a task's callback stands; the finished tasks whose callback is pending are kept in a set
+ * for `pendingCallbacks`. ARGV[4..]: id, callback (JSON), pending ('1'). Reply: 1 | 0 (no task).
+ */
+const SET_CALLBACK = `${COMMON}
+local key = taskKey(ARGV[4])
+if redis.call('EXISTS', key) == 0 then return 0 end
+redis.call('HSET', key, 'cb', ARGV[5])
+if ARGV[6] == '1' then
+  redis.call('SADD', P .. ':callbacks', ARGV[4])
+else
+  redis.call('SREM', P .. ':callbacks', ARGV[4])
+end
+return 1
+`;
+
+/** The tasks whose callback is pending, with it. Reply: {id, callback (JSON)}... */
+const PENDING_CALLBACKS = `${COMMON}
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', P .. ':callbacks')) do
+  local callback = redis.call('HGET', taskKey(id), 'cb')
+  if callback then
+    out[#out + 1] = id
+    out[#out + 1] = callback
+  end
+end
+return out
+`;
+
+/** One task with its place in line, read in one step. ARGV[4]: id. Reply: {} | {position, fields}. */
+const GET = `${COMMON}
+local fields = redis.call('HGETALL', taskKey(ARGV[4]))
+if #fields == 0 then return {} end
+return {positionOf(ARGV[4]), fields}
+`;
+
+/** A task's request alone (not its result). ARGV[4]: id. Reply: {} | {method, path, headers, body|nil}. */
+const GET_REQUEST = `${COMMON}
+local key = taskKey(ARGV[4])
+if redis.call('EXISTS', key) == 0 then return {} end
+return redis.call('HMGET', key, 'm', 'p', 'rh', 'rq')
+`;
+
+/**
+ * One page, newest first, with the total; a pending task with its place in line.
+ * ARGV[4..]: status ('' for all), offset, limit. Reply: {total, (position, summary...)...}.
+ */
+const LIST = `${COMMON}
+local name = ARGV[4]
+if name == '' then name = 'all' end
+local out = {redis.call('ZCARD', index(name))}
+local offset, limit = tonumber(ARGV[5]), tonumber(ARGV[6])
+if limit < 1 then return out end
+for _, id in ipairs(redis.call('ZREVRANGE', index(name), offset, offset + limit - 1)) do
+  out[#out + 1] = positionOf(id)
+  local summary = summaryOf(id)
+  for i = 1, #SUMMARY do out[#out + 1] = summary[i] end
+end
+return out
+`;
+
+/**
+ * Per-status counts (cancelled and expired too, which BullMQ's job counts cannot tell apart),
+ * the long tasks, and the oldest call in flight, all O(1) or O(log n). ARGV[4]: the start time
+ * before which a call in flight is long. Reply: {pending, processing, completed, failed,
+ * cancelled, expired, total, retrying, long finished, long running, oldest start|''}.
+ */
+const COUNTS = `${COMMON}
+local out = {}
+for _, name in ipairs({'pending', 'processing', 'completed', 'failed', 'cancelled', 'expired', 'all', 'retry'}) do
+  out[#out + 1] = redis.call('ZCARD', index(name))
+end
+out[#out + 1] = tonumber(redis.call('HGET', P .. ':meta', 'long') or '0')
+out[#out + 1] = redis.call('ZCOUNT', index('started'), '-inf', '(' .. ARGV[4])
+local oldest = redis.call('ZRANGE', index('started'), 0, 0, 'WITHSCORES')
+out[#out + 1] = oldest[2] or ''
+return out
+`;
+
+/**
+ * Retention: removes up to `limit` tasks finished at or before a time, with their idempotency
+ * keys. ARGV[4..]: completedBefore, limit. Reply: {removed, event id | ''}.
+ */
+const REMOVE_FINISHED = `${COMMON}
+local ids = redis.call('ZRANGEBYSCORE', index('finished'), '-inf', ARGV[4], 'LIMIT', 0, ARGV[5])
+for _, id in ipairs(ids) do removeTask(id) end
+if #ids == 0 then return {0, ''} end
+return {#ids, emitRemoved(#ids)}
+`;
+
+/**
+ * What opening finds: calls whose worker no longer holds BullMQ's lock (it died, and the lock
+ * ran out) fail `interrupted` or go back in line; tasks that lost their job after being put back
+ * in line are named for the caller to add again; admissions a dead instance left without a job
+ * (no caller was told of them) and older than `orphanAge` are taken back. BullMQ would hand the
+ * dead worker's jobs out again only after its stalled-job check, and has no notion of the rest.
+ *
+ * ARGV[4..]: requeueInterrupted, completedAt, interrupted error (JSON), orphanAge (s).
+ * Reply: {pending before, total, requeued ids (in line order), interrupted ids, ids to add}.
+ */
+const RECOVER = `${COMMON}
+local bull = P .. ':tasks:'
+local requeued, interrupted, readd = {}, {}, {}
+local pendingBefore = redis.call('ZCARD', index('pending'))
+for _, id in ipairs(redis.call('ZRANGE', index('processing'), 0, -1)) do
+  if redis.call('EXISTS', bull .. id .. ':lock') == 0 then
+    if ARGV[4] == '1' then
+      requeueTask(id)
+      emit('requeued', id, positionOf(id))
+      requeued[#requeued + 1] = id
+    else
+      finishTask(id, 'processing', 'failed', ARGV[5], '0', ARGV[6], '', '', '')
+      emit('finished', id, '')
+      interrupted[#interrupted + 1] = id
+    end
+  end
+end
+local seqOf = {}
+for _, id in ipairs(requeued) do seqOf[id] = tonumber(redis.call('HGET', taskKey(id), 'q')) end
+table.sort(requeued, function(a, b) return seqOf[a] < seqOf[b] end)
+local now = tonumber(redis.call('TIME')[1])
+for _, id in ipairs(redis.call('ZRANGE', index('pending'), 0, -1)) do
+  if redis.call('EXISTS', bull .. id) == 0 then
+    local f = redis.call('HMGET', taskKey(id), 'a', 'at', 'na')
+    if f[3] and f[3] ~= '' then
+      -- Waiting for its next attempt: the wake script adds its job when it is due.
+    elseif f[1] ~= '0' then
+      readd[#readd + 1] = id
+    elseif now - tonumber(f[2] or '0') > tonumber(ARGV[7]) then
+      discardTask(id)
+      pendingBefore = pendingBefore - 1
+    end
+  end
+end
+return {pendingBefore, redis.call('ZCARD', index('all')), requeued, interrupted, readd}
+`;
+
+export const TASK_SCRIPTS = {
+  admit: ADMIT,
+  discard: DISCARD,
+  start: START,
+  finish: FINISH,
+  requeue: REQUEUE,
+  retry: RETRY,
+  wake: WAKE,
+  setCallback: SET_CALLBACK,
+  pendingCallbacks: PENDING_CALLBACKS,
+  get: GET,
+  getRequest: GET_REQUEST,
+  list: LIST,
+  counts: COUNTS,
+  removeFinished: REMOVE_FINISHED,
+  recover: RECOVER,
+} as const;
+
+export type TaskScriptName = keyof typeof TASK_SCRIPTS;

@@ -1,0 +1,415 @@
+import type { Redis } from 'ioredis';
+import type { TaskStatus } from 'proxy-client/wire';
+import type { ListQuery, RemovedEvent, TaskPage, TransitionEvent } from '../task-backend.js';
+import type {
+  AttemptRecord,
+  CallbackState,
+  NewTask,
+  TaskRecord,
+  TaskRequest,
+  TaskSummary,
+} from '../task-record.js';
+import type { RedisKeys } from './redis-keys.js';
+import {
+  admitArgs,
+  createdSummary,
+  type Finish,
+  finishArgs,
+  recordFrom,
+  requestFrom,
+  SUMMARY_FIELDS,
+  summaryFrom,
+} from './task-codec.js';
+import { TASK_SCRIPTS, type TaskScriptName } from './task-scripts.js';
+
+export type AdmitReply =
+  /** `shed`: the task that failed to make room for this one (its job is still queued). */
+  | { kind: 'admitted'; event: TransitionEvent; shed: string | null }
+  | { kind: 'existing' | 'conflict'; taskId: string }
+  | { kind: 'full'; queued: number };
+
+export type StartReply =
+  /** `event` is null when this was the same worker's start again (its answer had been lost). */
+  | {
+      kind: 'started';
+      task: TaskSummary;
+      event: TransitionEvent | null;
+      request: TaskRequest;
+      /** The task's own call timeout; null for the server's. */
+      timeoutMs: number | null;
+    }
+  /** Left processing by a worker that died, and failed `interrupted` now. */
+  | { kind: 'interrupted'; event: TransitionEvent }
+  /** Still pending past its deadline: ended `expired` instead. */
+  | { kind: 'expired'; event: TransitionEvent }
+  /** No such task, another worker holds the job, or the task finished (cancelled) already. */
+  | { kind: 'gone' | 'lost' | 'finished' };
+
+export type FinishReply =
+  | { kind: 'ok'; event: TransitionEvent; previous: TaskStatus }
+  /** No such task, finished already, or another attempt of it runs now. */
+  | { kind: 'gone' | 'finished' | 'stale' };
+
+/** Whose finish counts: one attempt's (a call's outcome), or any (a cancel, also while pending). */
+export type FinishGuard = { attempt: number } | { allowPending: true };
+
+export interface StoreCounts {
+  pending: number;
+  processing: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  expired: number;
+  total: number;
+  /** Of `pending`, the tasks waiting for their next attempt. */
+  retrying: number;
+  longFinished: number;
+  longRunning: number;
+  oldestStartedAt: number | null;
+}
+
+/** A failed call to be tried again: its outcome and when the next attempt is due. */
+export interface Retry {
+  attempt: number;
+  finish: Finish;
+  nextAttemptAt: number;
+  record: AttemptRecord;
+}
+
+export interface WakeReply {
+  /** Queued tasks that ended `expired` now (their jobs are still queued). */
+  expired: string[];
+  /** Tasks whose next attempt is due, and their priority level: their jobs are to be added. */
+  due: { id: string; level: number }[];
+  /** When something is due next; null when nothing is waiting. */
+  nextDue: number | null;
+}
+
+export interface RecoverReply {
+  /** Pending tasks found, before any went back in line. */
+  pending: number;
+  total: number;
+  /** Calls of dead workers put back in line, in line order. */
+  requeued: string[];
+  /** Calls of dead workers failed `interrupted`. */
+  interrupted: string[];
+  /** Tasks back in line earlier whose BullMQ job is missing. */
+  readd: string[];
+}
+
+/**
+ * The task records in Redis, each operation one atomic script (task-scripts.ts). Events a call
+ * appended to the stream come back with its reply, so the caller can tell its own listeners at
+ * once. Every method rejects when Redis cannot be reached (the backend turns that into
+ * `StoreUnavailableError`).
+ */
+export interface RedisTaskStore {
+  admit(
+    task: NewTask,
+    room: { maxQueueSize: number; slots: number; maxTasks: number | null; shedError: string },
+  ): Promise<AdmitReply>;
+  /** Takes back an admission whose job is not in BullMQ's queue; the event when it did. */
+  discard(id: string): Promise<RemovedEvent | undefined>;
+  /**
+   * With `requeueInterrupted`, a task a dead worker left processing runs again; else it fails
+   * with the `interrupted` error (JSON).
+   */
+  start(
+    id: string,
+    startedAt: number,
+    token: string,
+    leftBehind: { requeueInterrupted: boolean; interrupted: string; expired: string },
+  ): Promise<StartReply>;
+  finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply>;
+  /** processing → pending until `nextAttemptAt`; undefined when that attempt no longer runs. */
+  retry(id: string, retry: Retry): Promise<TransitionEvent | undefined>;
+  /** Ends queued tasks past their deadline and hands out the retries due at `now`. */
+  wake(now: number, expired: string): Promise<WakeReply>;
+  /** False when there is no such task. */
+  setCallback(id: string, callback: CallbackState): Promise<boolean>;
+  pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]>;
+  requeue(id: string, attempt: number): Promise<TransitionEvent | undefined>;
+  get(id: string): Promise<TaskRecord | undefined>;
+  getRequest(id: string): Promise<TaskRequest | undefined>;
+  list(query: ListQuery): Promise<TaskPage>;
+  counts(longStartedBefore: number): Promise<StoreCounts>;
+  removeFinished(completedBefore: number, limit: number): Promise<RemovedEvent | undefined>;
+  recover(options: {
+    requeueInterrupted: boolean;
+    completedAt: number;
+    interrupted: string;
+    orphanAgeS: number;
+  }): Promise<RecoverReply>;
+}
+
+type ScriptArg = string | Buffer | number;
+type ScriptCall = (...args: ScriptArg[]) => Promise<unknown>;
+
+/** `RedisTaskStore` on one connection, its scripts defined there with `defineCommand`. */
+export class LuaTaskStore implements RedisTaskStore {
+  readonly #client: Redis;
+  readonly #common: string[];
+  readonly #keys: RedisKeys;
+
+  constructor(client: Redis, keys: RedisKeys, origin: string, eventWindow: number) {
+    this.#client = client;
+    this.#keys = keys;
+    this.#common = [keys.prefix, String(eventWindow), origin];
+    for (const [name, lua] of Object.entries(TASK_SCRIPTS)) {
+      // Named apart from Redis's commands (a script named `get` would replace GET) and BullMQ's.
+      client.defineCommand(commandName(name as TaskScriptName), { numberOfKeys: 0, lua });
+    }
+  }
+
+  async admit(
+    newTask: NewTask,
+    room: { maxQueueSize: number; slots: number; maxTasks: number | null; shedError: string },
+  ): Promise<AdmitReply> {
+    const reply = strings(
+      await this.#run('admit', [
+        ...admitArgs(newTask),
+        room.maxQueueSize,
+        room.slots,
+        room.maxTasks === null ? '' : String(room.maxTasks),
+        room.shedError,
+      ]),
+    );
+    const [kind, value = '', position = '', shed = ''] = reply;
+    if (kind === 'existing' || kind === 'conflict') return { kind, taskId: value };
+    if (kind === 'full') return { kind, queued: Number(value) };
+    const task = createdSummary(newTask, Number(position));
+    return {
+      kind: 'admitted',
+      event: { id: value, type: 'created', task, local: true },
+      shed: shed === '' ? null : shed,
+    };
+  }
+
+  async discard(id: string): Promise<RemovedEvent | undefined> {
+    const eventId = String(await this.#run('discard', [id, this.#keys.job(id)]));
+    return eventId === '' ? undefined : { id: eventId, type: 'removed', count: 1, local: true };
+  }
+
+  async start(
+    id: string,
+    startedAt: number,
+    token: string,
+    leftBehind: { requeueInterrupted: boolean; interrupted: string; expired: string },
+  ): Promise<StartReply> {
+    const reply = buffers(
+      await this.#runBuffer('start', [
+        id,
+        String(startedAt),
+        this.#keys.jobLock(id),
+        token,
+        leftBehind.requeueInterrupted ? '1' : '0',
+        leftBehind.interrupted,
+        leftBehind.expired,
+      ]),
+    );
+    const kind = reply[0]?.toString('utf8');
+    if (kind === 'gone' || kind === 'lost' || kind === 'finished') return { kind };
+    const text = reply.map((value) => value?.toString('utf8') ?? '');
+    if (kind === 'interrupted' || kind === 'expired') {
+      return { kind, event: this.#event('finished', text) };
+    }
+    const event = this.#event('started', text);
+    const after = 3 + SUMMARY_FIELDS.length;
+    const request = requestFrom(
+      event.task.method,
+      event.task.path,
+      reply[after] ?? Buffer.alloc(0),
+      reply[after + 1] ?? null,
+    );
+    const timeout = text[after + 2] ?? '';
+    return {
+      kind: 'started',
+      task: event.task,
+      event: event.id === '' ? null : event,
+      request,
+      timeoutMs: timeout === '' ? null : Number(timeout),
+    };
+  }
+
+  async finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply> {
+    const reply = strings(
+      await this.#run('finish', [
+        id,
+        ...finishArgs(finish),
+        'attempt' in guard ? String(guard.attempt) : '',
+        'allowPending' in guard ? '1' : '0',
+      ]),
+    );
+    const [kind] = reply;
+    if (kind === 'gone' || kind === 'finished' || kind === 'stale') return { kind };
+    const previous = reply[3 + SUMMARY_FIELDS.length] as TaskStatus;
+    return { kind: 'ok', event: this.#event('finished', reply), previous };
+  }
+
+  async retry(id: string, retry: Retry): Promise<TransitionEvent | undefined> {
+    const [status, completedAt, isLong, error, meta] = finishArgs(retry.finish);
+    const reply = strings(
+      await this.#run('retry', [
+        id,
+        String(retry.attempt),
+        status as string,
+        completedAt as string,
+        isLong as string,
+        error as string,
+        meta as string,
+        String(retry.nextAttemptAt),
+        JSON.stringify(retry.record),
+      ]),
+    );
+    return reply[0] === 'ok' ? this.#event('retrying', reply) : undefined;
+  }
+
+  async wake(now: number, expired: string): Promise<WakeReply> {
+    const [ids, due, nextDue] = (await this.#run('wake', [
+      String(now),
+      expired,
+      `${this.#keys.job('')}`,
+    ])) as [string[], string[], string | null];
+    const pairs: { id: string; level: number }[] = [];
+    for (let at = 0; at + 1 < due.length; at += 2) {
+      pairs.push({ id: due[at] as string, level: Number(due[at + 1]) });
+    }
+    return {
+      expired: ids,
+      due: pairs,
+      nextDue: nextDue === null || nextDue === '' ? null : Number(nextDue),
+    };
+  }
+
+  async setCallback(id: string, callback: CallbackState): Promise<boolean> {
+    const pending = callback.state === 'pending' ? '1' : '0';
+    return (await this.#run('setCallback', [id, JSON.stringify(callback), pending])) === 1;
+  }
+
+  async pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]> {
+    const flat = strings(await this.#run('pendingCallbacks', []));
+    const out: { id: string; callback: CallbackState }[] = [];
+    for (let at = 0; at + 1 < flat.length; at += 2) {
+      // The JSON setCallback wrote, of the type it wrote.
+      out.push({ id: flat[at] as string, callback: JSON.parse(flat[at + 1] as string) });
+    }
+    return out;
+  }
+
+  async requeue(id: string, attempt: number): Promise<TransitionEvent | undefined> {
+    const reply = strings(await this.#run('requeue', [id, String(attempt)]));
+    return reply[0] === 'ok' ? this.#event('requeued', reply) : undefined;
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const reply = await this.#runBuffer('get', [id]);
+    if (!Array.isArray(reply) || reply.length < 2) return undefined;
+    const [position, flat] = reply as [Buffer, Buffer[]];
+    const hash = new Map<string, Buffer>();
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      hash.set((flat[i] as Buffer).toString('utf8'), flat[i + 1] as Buffer);
+    }
+    return recordFrom(position.toString('utf8'), hash);
+  }
+
+  async getRequest(id: string): Promise<TaskRequest | undefined> {
+    const reply = buffers(await this.#runBuffer('getRequest', [id]));
+    if (reply.length < 4) return undefined;
+    const [method, path, headers, body] = reply;
+    const text = (bytes: Buffer | null | undefined) => bytes?.toString('utf8') ?? '';
+    return requestFrom(text(method), text(path), headers ?? Buffer.alloc(0), body ?? null);
+  }
+
+  async list(query: ListQuery): Promise<TaskPage> {
+    const reply = await this.#run('list', [query.status ?? '', query.offset, query.limit]);
+    const [total, ...rest] = reply as [number, ...(string | null)[]];
+    const values = rest.map((value) => value ?? '');
+    const width = 1 + SUMMARY_FIELDS.length;
+    const tasks = [];
+    for (let at = 0; at + width <= values.length; at += width) {
+      tasks.push(summaryFrom(values[at] as string, values.slice(at + 1, at + width)));
+    }
+    return { tasks, total };
+  }
+
+  async counts(longStartedBefore: number): Promise<StoreCounts> {
+    const reply = (await this.#run('counts', [String(longStartedBefore)])) as (number | string)[];
+    const [pending, processing, completed, failed, cancelled, expired, total, retrying] =
+      reply.map(Number);
+    const oldest = reply[10];
+    return {
+      pending: pending ?? 0,
+      processing: processing ?? 0,
+      completed: completed ?? 0,
+      failed: failed ?? 0,
+      cancelled: cancelled ?? 0,
+      expired: expired ?? 0,
+      total: total ?? 0,
+      retrying: retrying ?? 0,
+      longFinished: Number(reply[8] ?? 0),
+      longRunning: Number(reply[9] ?? 0),
+      oldestStartedAt: oldest === undefined || oldest === '' ? null : Number(oldest),
+    };
+  }
+
+  async removeFinished(completedBefore: number, limit: number): Promise<RemovedEvent | undefined> {
+    const [count, eventId] = (await this.#run('removeFinished', [
+      String(completedBefore),
+      limit,
+    ])) as [number, string];
+    return count === 0 ? undefined : { id: eventId, type: 'removed', count, local: true };
+  }
+
+  async recover(options: {
+    requeueInterrupted: boolean;
+    completedAt: number;
+    interrupted: string;
+    orphanAgeS: number;
+  }): Promise<RecoverReply> {
+    const reply = (await this.#run('recover', [
+      options.requeueInterrupted ? '1' : '0',
+      String(options.completedAt),
+      options.interrupted,
+      options.orphanAgeS,
+    ])) as [number, number, string[], string[], string[]];
+    const [pending, total, requeued, interrupted, readd] = reply;
+    return { pending, total, requeued, interrupted, readd };
+  }
+
+  /** The transition a script appended, from its reply {status, event id, position, summary...}. */
+  #event(type: TransitionEvent['type'], reply: readonly string[]): TransitionEvent {
+    const [, id = '', position = ''] = reply;
+    const summary = reply.slice(3, 3 + SUMMARY_FIELDS.length);
+    return { id, type, task: summaryFrom(position, summary), local: true };
+  }
+
+  #run(name: TaskScriptName, args: ScriptArg[]): Promise<unknown> {
+    return this.#script(commandName(name))(...this.#common, ...args);
+  }
+
+  /** The same, with every string of the reply as the bytes Redis holds. */
+  #runBuffer(name: TaskScriptName, args: ScriptArg[]): Promise<unknown> {
+    return this.#script(`${commandName(name)}Buffer`)(...this.#common, ...args);
+  }
+
+  #script(name: string): ScriptCall {
+    // defineCommand adds the method at run time, which ioredis's types cannot know.
+    const call = (this.#client as unknown as Record<string, ScriptCall | undefined>)[name];
+    if (call === undefined) throw new Error(`the Redis script ${name} is not defined`);
+    return call.bind(this.#client);
+  }
+}
+
+const commandName = (name: TaskScriptName): string => `proxyTask_${name}`;
+
+function strings(reply: unknown): string[] {
+  if (!Array.isArray(reply)) throw new Error(`unexpected script reply: ${String(reply)}`);
+  return reply.map((value) => (value === null ? '' : String(value)));
+}
+
+function buffers(reply: unknown): (Buffer | null)[] {
+  if (!Array.isArray(reply)) throw new Error(`unexpected script reply: ${String(reply)}`);
+  return reply.map((value) =>
+    value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(String(value)),
+  );
+}

@@ -1,0 +1,123 @@
+import { Redis } from 'ioredis';
+import {
+  RedisBackend,
+  type RedisConnector,
+  type RedisTaskStore,
+  type TaskBackend,
+} from '../../src/index.js';
+import type { BackendFixture, FaultPoint } from './conformance.js';
+import { FakeClock } from './harness.js';
+
+const OPERATIONS: Record<FaultPoint, keyof RedisTaskStore> = {
+  admit: 'admit',
+  start: 'start',
+  finish: 'finish',
+  read: 'get',
+};
+
+/** A task store whose named operations throw `store failure: <point>` the next few times. */
+function faultyStore(inner: RedisTaskStore, faults: Map<FaultPoint, number>): RedisTaskStore {
+  const failing = <K extends keyof RedisTaskStore>(name: K): RedisTaskStore[K] => {
+    const point = (Object.keys(OPERATIONS) as FaultPoint[]).find((p) => OPERATIONS[p] === name);
+    const operation = inner[name].bind(inner) as (...args: unknown[]) => Promise<unknown>;
+    return (async (...args: unknown[]) => {
+      const left = point === undefined ? 0 : (faults.get(point) ?? 0);
+      if (point !== undefined && left > 0) {
+        faults.set(point, left - 1);
+        throw new Error(`store failure: ${point}`);
+      }
+      return operation(...args);
+    }) as RedisTaskStore[K];
+  };
+  return {
+    admit: failing('admit'),
+    discard: failing('discard'),
+    start: failing('start'),
+    finish: failing('finish'),
+    requeue: failing('requeue'),
+    retry: failing('retry'),
+    wake: failing('wake'),
+    setCallback: failing('setCallback'),
+    pendingCallbacks: failing('pendingCallbacks'),
+    get: failing('get'),
+    getRequest: failing('getRequest'),
+    list: failing('list'),
+    counts: failing('counts'),
+    removeFinished: failing('removeFinished'),
+    recover: failing('recover'),
+  };
+}
+
+let fixtures = 0;
+
+/**
+ * Makes Redis clients and keeps each (and every duplicate made from it, as BullMQ's worker
+ * makes for its blocking connection), so that `cutOff()` can drop them all at once, as the
+ * death of the process holding them would: nothing is cleaned up, nothing more is sent.
+ */
+export function recordingConnector(): { connect: RedisConnector; cutOff(): void } {
+  const clients: Redis[] = [];
+  const record = (client: Redis): Redis => {
+    clients.push(client);
+    const duplicate = client.duplicate.bind(client);
+    client.duplicate = (...args: Parameters<Redis['duplicate']>) => record(duplicate(...args));
+    return client;
+  };
+  return {
+    connect: (url, options) => record(new Redis(url, options)),
+    cutOff() {
+      for (const client of clients) client.disconnect();
+    },
+  };
+}
+
+/**
+ * The Redis backend on a server the test file started, under a fresh key prefix per fixture, so
+ * every test starts empty. `crash()` cuts a backend's connections off and lets its leases run
+ * out at once, so the next backend opened finds its calls as a dead instance leaves them.
+ */
+export async function redisFixture(url: string): Promise<BackendFixture> {
+  const prefix = `conformance-${process.pid}-${++fixtures}`;
+  const clock = new FakeClock();
+  const admin = new Redis(url);
+  const connectors = new Map<TaskBackend, ReturnType<typeof recordingConnector>>();
+  return {
+    durable: true,
+    clock,
+    create(settings) {
+      const connector = recordingConnector();
+      const faults = new Map<FaultPoint, number>();
+      const backend = new RedisBackend({
+        url,
+        prefix,
+        concurrency: settings?.concurrency ?? 2,
+        maxQueueSize: settings?.maxQueueSize ?? 100,
+        maxTasks: settings?.maxTasks ?? null,
+        ...(settings?.retry ? { retry: settings.retry } : {}),
+        longTaskThresholdMs: settings?.longTaskThresholdMs ?? 60_000,
+        requeueInterrupted: settings?.requeueInterrupted ?? false,
+        clock,
+        connect: connector.connect,
+        wrapStore: (store) => faultyStore(store, faults),
+      });
+      connectors.set(backend, connector);
+      return {
+        backend,
+        faults: {
+          failNext: (point, times = 1) => faults.set(point, (faults.get(point) ?? 0) + times),
+        },
+      };
+    },
+    async crash(backend) {
+      connectors.get(backend)?.cutOff();
+      // What time does to a dead worker's leases (after the lock duration): they are gone.
+      const active = await admin.lrange(`${prefix}:tasks:active`, 0, -1);
+      if (active.length > 0) await admin.del(...active.map((id) => `${prefix}:tasks:${id}:lock`));
+    },
+    async dispose() {
+      const keys = await admin.keys(`${prefix}:*`);
+      if (keys.length > 0) await admin.del(...keys);
+      await admin.quit();
+    },
+  };
+}

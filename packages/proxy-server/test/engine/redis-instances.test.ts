@@ -1,0 +1,164 @@
+import { type RedisServer, startRedis } from 'test-support';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RedisBackend, type TaskBackend, type TaskEvent } from '../../src/index.js';
+import { admitMany, completed, newTask, ScriptedProcessor } from './harness.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis?.close());
+
+const open: TaskBackend[] = [];
+afterEach(async () => {
+  for (const backend of open.splice(0)) await backend.close();
+});
+
+let prefixes = 0;
+
+/**
+ * Two backends on one prefix, as two proxy instances on one Redis, each running tasks; `calls`
+ * counts the calls in flight on both together.
+ */
+async function twoInstances(settings: {
+  concurrency: number;
+  maxQueueSize?: number;
+  rateLimit?: { perSecond: number; burst: number };
+}) {
+  const prefix = `instances-${process.pid}-${++prefixes}`;
+  const calls = { now: 0, most: 0, startedAt: [] as number[] };
+  const make = async () => {
+    const backend = new RedisBackend({
+      url: redis.url,
+      prefix,
+      concurrency: settings.concurrency,
+      maxQueueSize: settings.maxQueueSize ?? 100,
+      longTaskThresholdMs: 60_000,
+      requeueInterrupted: false,
+      rateLimit: settings.rateLimit ?? null,
+    });
+    open.push(backend);
+    await backend.open();
+    const processor = new ScriptedProcessor();
+    backend.start(async (job, signal) => {
+      calls.most = Math.max(calls.most, ++calls.now);
+      calls.startedAt.push(Date.now());
+      try {
+        return await processor.process(job, signal);
+      } finally {
+        calls.now--;
+      }
+    });
+    return { backend, processor, calls };
+  };
+  return [await make(), await make()] as const;
+}
+
+describe('RedisBackend: two instances on one prefix', () => {
+  it('share one cap on calls', async () => {
+    const [a, b] = await twoInstances({ concurrency: 2 });
+    const ids = [
+      ...(await admitMany(a.backend, Date.now(), 3)),
+      ...(await admitMany(b.backend, Date.now(), 3)),
+    ];
+    const running = () => a.processor.running.size + b.processor.running.size;
+    await vi.waitFor(() => expect(running()).toBe(2));
+    for (let done = 0; done < ids.length; done++) {
+      await vi.waitFor(() => expect(running()).toBe(Math.min(2, ids.length - done)));
+      const [processor, id] =
+        a.processor.running.size > 0
+          ? [a.processor, [...a.processor.running.keys()][0]]
+          : [b.processor, [...b.processor.running.keys()][0]];
+      processor.complete(id as string);
+    }
+    await vi.waitFor(async () => expect((await a.backend.counts()).completed).toBe(6));
+    expect(a.calls.most).toBe(2);
+  });
+
+  it('hold one queue: the cap on waiting tasks counts both instances’ admissions', async () => {
+    const [a, b] = await twoInstances({ concurrency: 1, maxQueueSize: 2 });
+    await admitMany(a.backend, Date.now(), 1);
+    await vi.waitFor(() => expect(a.processor.running.size + b.processor.running.size).toBe(1));
+    await admitMany(b.backend, Date.now(), 2);
+    expect(await a.backend.admit(newTask(Date.now()))).toEqual({
+      ok: false,
+      reason: 'queue_full',
+      queued: 2,
+    });
+    expect(await b.backend.counts()).toMatchObject({ pending: 2, processing: 1, queued: 2 });
+  });
+
+  it('tell each other’s transitions, local only where made, and resume on either', async () => {
+    const [a, b] = await twoInstances({ concurrency: 1 });
+    const seenOnA: TaskEvent[] = [];
+    const seenOnB: TaskEvent[] = [];
+    a.backend.subscribe((event) => seenOnA.push(event));
+    b.backend.subscribe((event) => seenOnB.push(event));
+    const [id] = await admitMany(a.backend, Date.now(), 1);
+    await vi.waitFor(() => expect(a.processor.running.size + b.processor.running.size).toBe(1));
+    const processor = a.processor.running.size > 0 ? a.processor : b.processor;
+    processor.complete(id as string, completed('done'));
+    const kinds = (events: TaskEvent[]) => events.map((event) => event.type);
+    await vi.waitFor(() => expect(kinds(seenOnA)).toEqual(['created', 'started', 'finished']));
+    await vi.waitFor(() => expect(kinds(seenOnB)).toEqual(['created', 'started', 'finished']));
+    expect(seenOnB.map((event) => event.id)).toEqual(seenOnA.map((event) => event.id));
+    expect(seenOnA[0]?.local).toBe(true);
+    expect(seenOnB[0]?.local).toBe(false);
+    const runnerIsA = processor === a.processor;
+    expect(seenOnA[1]?.local).toBe(runnerIsA);
+    expect(seenOnB[1]?.local).toBe(!runnerIsA);
+
+    // A subscriber that saw `created` on A resumes on B.
+    const replayed: TaskEvent[] = [];
+    const resumed = b.backend.subscribe((event) => replayed.push(event), {
+      after: seenOnA[0]?.id,
+    });
+    expect(resumed.complete).toBe(true);
+    expect(kinds(replayed)).toEqual(['started', 'finished']);
+  });
+
+  it('wait for a finish on one instance made on the other, and cancel a call across', async () => {
+    const [a, b] = await twoInstances({ concurrency: 2 });
+    const [first, second] = await admitMany(a.backend, Date.now(), 2);
+    await vi.waitFor(() => expect(a.processor.running.size + b.processor.running.size).toBe(2));
+    const holder = (id: string) => (a.processor.running.has(id) ? a : b);
+    const other = (id: string) => (holder(id) === a ? b : a);
+
+    const waiting = other(first as string).backend.waitForFinish(
+      first as string,
+      new AbortController().signal,
+    );
+    holder(first as string).processor.complete(first as string, completed('from afar'));
+    expect(await waiting).toMatchObject({ status: 'completed', result: { body: 'from afar' } });
+
+    const call = holder(second as string).processor.running.get(second as string);
+    const answer = await other(second as string).backend.cancel(second as string);
+    expect(answer).toMatchObject({ ok: true, task: { status: 'cancelled' } });
+    await vi.waitFor(() => expect(call?.signal.aborted).toBe(true));
+    expect(await holder(second as string).backend.get(second as string)).toMatchObject({
+      status: 'cancelled',
+    });
+  });
+
+  it('start no more calls a second together than the rate limit allows', async () => {
+    // 10 a second, 2 at once: BullMQ's limiter lets 2 start per 200 ms window, on real time.
+    const [a, b] = await twoInstances({ concurrency: 10, rateLimit: { perSecond: 10, burst: 2 } });
+    a.processor.autoOutcome = completed('x');
+    b.processor.autoOutcome = completed('x');
+    await admitMany(a.backend, Date.now(), 5);
+    await admitMany(b.backend, Date.now(), 5);
+    await vi.waitFor(async () => expect((await a.backend.counts()).completed).toBe(10), {
+      timeout: 5_000,
+    });
+    const starts = [...a.calls.startedAt].sort((x, y) => x - y);
+    // Ten starts take at least four more windows after the first; without the limit, all at once.
+    expect((starts.at(-1) as number) - (starts[0] as number)).toBeGreaterThanOrEqual(700);
+    // Two fixed windows overlap any 200 ms: never more than twice the burst in one.
+    for (const [n, at] of starts.entries()) {
+      expect(
+        starts.filter((other) => other >= at && other < at + 200).length,
+        `from start ${n}`,
+      ).toBeLessThanOrEqual(4);
+    }
+  });
+});

@@ -1,0 +1,139 @@
+import { type RedisServer, startRedis } from 'test-support';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RedisBackend, type RedisTaskStore, type TaskBackend } from '../../src/index.js';
+import { admitMany, completed, ScriptedProcessor } from './harness.js';
+import { recordingConnector } from './redis-fixture.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis?.close());
+
+const open: TaskBackend[] = [];
+afterEach(async () => {
+  for (const backend of open.splice(0)) await backend.close();
+});
+
+let prefixes = 0;
+
+/**
+ * Two instances on one prefix, on the real clock, with short leases: the first takes calls and
+ * dies; the second, already running, gets them back from BullMQ's stalled-job check once their
+ * leases run out (no restart, no `open()` of the second after the death).
+ */
+async function deathWhileAnotherRuns(requeueInterrupted: boolean) {
+  const prefix = `recovery-${process.pid}-${++prefixes}`;
+  const make = (connect = recordingConnector().connect) => {
+    const backend = new RedisBackend({
+      url: redis.url,
+      prefix,
+      concurrency: 2,
+      maxQueueSize: 100,
+      longTaskThresholdMs: 60_000,
+      requeueInterrupted,
+      lockDurationMs: 1_000,
+      stalledIntervalMs: 300,
+      connect,
+    });
+    open.push(backend);
+    return backend;
+  };
+  const dying = recordingConnector();
+  const first = make(dying.connect);
+  await first.open();
+  const firstProcessor = new ScriptedProcessor();
+  first.start(firstProcessor.process);
+  const ids = await admitMany(first, Date.now(), 3);
+  await vi.waitFor(() => expect(firstProcessor.running.size).toBe(2));
+
+  const second = make();
+  // The first's calls still hold their leases: nothing to recover yet.
+  expect(await second.open()).toMatchObject({ requeued: 0, interrupted: 0, total: 3 });
+  const secondProcessor = new ScriptedProcessor();
+  secondProcessor.autoOutcome = completed('second');
+  second.start(secondProcessor.process);
+  dying.cutOff();
+  await vi.waitFor(async () => expect((await second.counts()).processing).toBe(0), {
+    timeout: 15_000,
+    interval: 100,
+  });
+  await vi.waitFor(async () => expect((await second.counts()).pending).toBe(0));
+  const tasks = await Promise.all(ids.map((id) => second.get(id)));
+  return { ids, tasks, firstProcessor, secondProcessor };
+}
+
+describe('RedisBackend: calls of an instance that died while another runs', () => {
+  it('fail interrupted once their leases run out, and the queue goes on', async () => {
+    const { ids, tasks, secondProcessor } = await deathWhileAnotherRuns(false);
+    expect(tasks.map((task) => task?.status)).toEqual(['failed', 'failed', 'completed']);
+    expect(tasks[0]).toMatchObject({ error: { code: 'interrupted' }, attempts: 1 });
+    expect(tasks[2]).toMatchObject({ result: { body: 'second' }, attempts: 1 });
+    expect(secondProcessor.startedIds()).toEqual([ids[2]]);
+  });
+
+  it('run again on the live instance with requeueInterrupted', async () => {
+    const { ids, tasks, secondProcessor } = await deathWhileAnotherRuns(true);
+    expect(tasks.map((task) => task?.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(tasks.map((task) => task?.attempts)).toEqual([2, 2, 1]);
+    expect(new Set(secondProcessor.startedIds())).toEqual(new Set(ids));
+  });
+});
+
+describe('RedisBackend: a start whose answer was lost', () => {
+  it('is taken for what it is, this worker’s own start, not a dead worker’s call', async () => {
+    let lose = 1;
+    const backend = new RedisBackend({
+      url: redis.url,
+      prefix: `lost-answer-${process.pid}-${++prefixes}`,
+      concurrency: 1,
+      maxQueueSize: 100,
+      longTaskThresholdMs: 60_000,
+      requeueInterrupted: false,
+      // The start is written, then its answer is lost, as when Redis goes away just after.
+      wrapStore: (store): RedisTaskStore => ({
+        ...bound(store),
+        start: async (...args) => {
+          const reply = await store.start(...args);
+          if (lose-- > 0) throw new Error('Connection is closed.');
+          return reply;
+        },
+      }),
+    });
+    open.push(backend);
+    await backend.open();
+    const processor = new ScriptedProcessor();
+    processor.autoOutcome = completed('once');
+    backend.start(processor.process);
+    const [id] = await admitMany(backend, Date.now(), 1);
+    await vi.waitFor(async () =>
+      expect(await backend.get(id as string)).toMatchObject({
+        status: 'completed',
+        attempts: 1,
+        result: { body: 'once' },
+      }),
+    );
+    expect(processor.jobs).toHaveLength(1);
+  });
+});
+
+/** The store's methods, bound, to override one. */
+function bound(store: RedisTaskStore): RedisTaskStore {
+  return {
+    admit: store.admit.bind(store),
+    discard: store.discard.bind(store),
+    start: store.start.bind(store),
+    finish: store.finish.bind(store),
+    requeue: store.requeue.bind(store),
+    retry: store.retry.bind(store),
+    wake: store.wake.bind(store),
+    setCallback: store.setCallback.bind(store),
+    pendingCallbacks: store.pendingCallbacks.bind(store),
+    get: store.get.bind(store),
+    getRequest: store.getRequest.bind(store),
+    list: store.list.bind(store),
+    counts: store.counts.bind(store),
+    removeFinished: store.removeFinished.bind(store),
+    recover: store.recover.bind(store),
+  };
+}

@@ -1,0 +1,118 @@
+import type { DataBody, Stats, SubmitBody, Task, TaskList } from 'proxy-client/wire';
+import { type SlowTarget, startSlowTarget } from 'slow-target';
+import { type ProxyProcess, type RedisServer, spawnProxyServer, startRedis } from 'test-support';
+import { expect, onTestFinished } from 'vitest';
+
+let prefixes = 0;
+
+/** A redis-server of the test's own, stopped when the test finishes. */
+export async function redisForTest(options?: { appendonly?: boolean }): Promise<RedisServer> {
+  const redis = await startRedis(options);
+  onTestFinished(() => redis.close());
+  return redis;
+}
+
+/** slow-target, keeping every request it gets, closed when the test finishes. */
+export async function targetForTest(): Promise<SlowTarget> {
+  const target = await startSlowTarget({ recordRequests: true });
+  onTestFinished(() => target.close());
+  return target;
+}
+
+/** `count` proxy-server processes on one Redis prefix (one queue), killed when the test ends. */
+export function startInstances(
+  count: number,
+  redis: RedisServer,
+  target: SlowTarget,
+  options: { cap: number; extra?: string[] },
+): Promise<ProxyProcess[]> {
+  const launch = instanceLauncher(redis, target, options);
+  return Promise.all(Array.from({ length: count }, launch));
+}
+
+/** Starts one more proxy-server process on the same prefix each time it is called. */
+export function instanceLauncher(
+  redis: RedisServer,
+  target: SlowTarget,
+  options: { cap: number; extra?: string[] },
+): () => Promise<ProxyProcess> {
+  const prefix = `e2e-${process.pid}-${++prefixes}`;
+  const args = [
+    '--target-url',
+    target.url,
+    '--store',
+    redis.url,
+    '--redis-prefix',
+    prefix,
+    '--max-concurrent',
+    String(options.cap),
+    '--num-workers',
+    String(options.cap),
+    '--max-queue-size',
+    '5000',
+    '--log-level',
+    'warn',
+    ...(options.extra ?? []),
+  ];
+  return async () => {
+    const instance = await spawnProxyServer({ args });
+    onTestFinished(async () => {
+      await instance.stop('SIGKILL');
+    });
+    return instance;
+  };
+}
+
+/** Task `n`'s path: its own URL, so the target's log tells each task's calls apart. */
+export const pathOf = (n: number, delayMs: number) =>
+  `/api/text?text=task-${n}&delay_ms=${delayMs}`;
+
+export async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  expect(response.status, url).toBe(200);
+  return ((await response.json()) as DataBody<T>).data;
+}
+
+export const statsOf = (proxy: ProxyProcess) => getJson<Stats>(`${proxy.url}/stats`);
+export const taskOf = (proxy: ProxyProcess, id: string) => getJson<Task>(`${proxy.url}/task/${id}`);
+
+/** Submits tasks `from` .. `to` - 1, spread over the instances in turn, `parallel` at a time. */
+export async function submitAll(
+  instances: ProxyProcess[],
+  [from, to]: [number, number],
+  delayMs: number,
+  parallel = 24,
+): Promise<string[]> {
+  const ids = new Array<string>(to - from);
+  let next = from;
+  const submitter = async () => {
+    for (let n = next++; n < to; n = next++) {
+      const proxy = instances[n % instances.length] as ProxyProcess;
+      const response = await fetch(proxy.url + pathOf(n, delayMs), { method: 'POST' });
+      expect(response.status).toBe(202);
+      ids[n - from] = ((await response.json()) as SubmitBody).task_id;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, submitter));
+  return ids;
+}
+
+/** Every task id a proxy lists, page by page, with the total it reports. */
+export async function listAll(proxy: ProxyProcess): Promise<{ ids: string[]; total: number }> {
+  const ids: string[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await getJson<TaskList>(`${proxy.url}/tasks?limit=1000&offset=${offset}`);
+    ids.push(...page.tasks.map((task) => task.task_id));
+    if (page.tasks.length < 1000) return { ids, total: page.total };
+  }
+}
+
+/** How many calls the target got for each task number. */
+export function runsPerTask(target: SlowTarget): Map<number, number> {
+  const runs = new Map<number, number>();
+  for (const { url } of target.requests()) {
+    const n = Number(/text=task-(\d+)/.exec(url)?.[1]);
+    runs.set(n, (runs.get(n) ?? 0) + 1);
+  }
+  return runs;
+}

@@ -1,0 +1,132 @@
+import type { HealthBody, SubmitBody } from 'proxy-client/wire';
+import { type ProxyProcess, waitFor } from 'test-support';
+import { describe, expect, it } from 'vitest';
+import {
+  pathOf,
+  redisForTest,
+  runsPerTask,
+  startInstances,
+  statsOf,
+  targetForTest,
+  taskOf,
+} from './instances.js';
+
+const CAP = 4;
+const DELAY_MS = 40;
+const SUBMITTERS = 4;
+
+interface Refusal {
+  n: number;
+  status: number;
+  error: string;
+  retryAfter: string | null;
+  message: string;
+  ms: number;
+}
+
+describe('Redis stopped mid-run and started again, with AOF', () => {
+  it('answers 503 store_unavailable meanwhile, keeps every task it accepted, carries on by itself', {
+    timeout: 120_000,
+  }, async () => {
+    const redis = await redisForTest({ appendonly: true });
+    const target = await targetForTest();
+    const instances = await startInstances(2, redis, target, { cap: CAP });
+
+    const accepted = new Map<number, string>();
+    const refused: Refusal[] = [];
+    let next = 0;
+    let done = false;
+    let restarted: () => void = () => {};
+    const redisBack = new Promise<void>((resolve) => {
+      restarted = resolve;
+    });
+    // Each submitter sends a task and holds a short waiting read on it on the other instance;
+    // one that is refused waits for Redis to be back before it sends the next.
+    const submitter = async () => {
+      while (!done) {
+        const n = next++;
+        const proxy = instances[n % instances.length] as ProxyProcess;
+        const other = instances[(n + 1) % instances.length] as ProxyProcess;
+        const started = Date.now();
+        const response = await fetch(proxy.url + pathOf(n, DELAY_MS), { method: 'POST' });
+        const body = (await response.json()) as SubmitBody & { error?: string; message: string };
+        if (response.status === 202) {
+          accepted.set(n, body.task_id);
+          await fetch(`${other.url}/task/${body.task_id}?wait=2`);
+          continue;
+        }
+        refused.push({
+          n,
+          status: response.status,
+          error: body.error ?? '',
+          retryAfter: response.headers.get('retry-after'),
+          message: body.message,
+          ms: Date.now() - started,
+        });
+        await redisBack;
+      }
+    };
+    const submitters = Array.from({ length: SUBMITTERS }, submitter);
+
+    await waitFor(() => accepted.size >= 40, { timeoutMs: 30_000, what: 'forty tasks accepted' });
+    await redis.stop('SIGKILL');
+    const stoppedAt = Date.now();
+    await waitFor(() => refused.length >= SUBMITTERS && Date.now() - stoppedAt >= 3_000, {
+      timeoutMs: 30_000,
+      what: 'every submitter to be refused, and Redis to be away three seconds',
+    });
+    for (const proxy of instances) {
+      const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+      expect(health).toMatchObject({
+        status: 'degraded',
+        store: { kind: 'redis', available: false },
+      });
+      expect(health.store.message).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1/);
+      expect((await fetch(`${proxy.url}/stats`)).status).toBe(503);
+    }
+    const acceptedBefore = accepted.size;
+    await redis.restart();
+    restarted();
+    await waitFor(() => accepted.size >= acceptedBefore + 40, {
+      timeoutMs: 30_000,
+      what: 'forty more tasks accepted after Redis came back',
+    });
+    done = true;
+    await Promise.all(submitters);
+
+    for (const refusal of refused) {
+      expect(refusal).toMatchObject({ status: 503, error: 'store_unavailable', retryAfter: '5' });
+      expect(refusal.ms).toBeLessThan(5_000);
+      expect(refusal.message).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+\/0 cannot be reached/);
+    }
+    for (const proxy of instances) {
+      await waitFor(
+        async () => {
+          const { tasks } = await statsOf(proxy);
+          return tasks.pending === 0 && tasks.processing === 0;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, what: 'every task to finish' },
+      );
+      const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+      expect(health.store).toMatchObject({ available: true, message: null });
+    }
+    // Every task that got a 202 is there, on both instances, run once; a submission refused
+    // with 503 may have been written all the same (Redis died before it could answer), but
+    // never ran twice.
+    const runs = runsPerTask(target);
+    for (const proxy of instances) {
+      for (const [n, id] of accepted) {
+        const task = await taskOf(proxy, id);
+        expect(task).toMatchObject({ status: 'completed', result: { body: `task-${n}` } });
+        expect(runs.get(n)).toBe(1);
+      }
+    }
+    const refusedNumbers = new Set(refused.map((refusal) => refusal.n));
+    for (const [n, count] of runs) {
+      if (accepted.has(n)) continue;
+      expect(refusedNumbers.has(n)).toBe(true);
+      expect(count).toBe(1);
+    }
+    expect(target.stats().maxInFlight).toBeLessThanOrEqual(CAP);
+  });
+});
