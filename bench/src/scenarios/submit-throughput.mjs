@@ -193,6 +193,10 @@ export const submitThroughput = {
           '1',
           '--max-queue-size',
           String(QUEUE_SIZE),
+          // Every submission stays pending here: no cap on tasks held, or the store's default
+          // (100,000 in memory) would refuse the rest of the burst.
+          '--max-tasks',
+          '0',
         ];
         /** @type {Record<string, number>} */
         const parallelGc = {};
