@@ -62,7 +62,7 @@ export const submitThroughput = {
     return (
       `autocannon, ${CONNECTIONS} connections, ${durationS} s per server after a warm-up: ` +
       'POST /api/x with a 1,024-byte JSON body. The proxy (memory store, then the default SQLite store; --max-concurrent 1, ' +
-      `--max-queue-size ${QUEUE_SIZE.toLocaleString('en-US')}) forwards to a target that ` +
+      `--max-queue-size ${QUEUE_SIZE.toLocaleString('en-US')}, --max-tasks 0) forwards to a target that ` +
       'answers after an hour, so every task stays queued; the limit is a bare Fastify 5 route that parses the same body and ' +
       'answers the same 202 body with a response schema; the same route that also keeps every ' +
       'body and a small record in a Map (`--keep`) shows what holding tasks costs at all. CPU ' +
