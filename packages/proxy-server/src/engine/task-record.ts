@@ -190,3 +190,54 @@ export function attemptLogOf(
   });
   return log;
 }
+
+/** One call of a task that ended in a way worth another try, due again at `retryAt`. */
+export function retriedAttempt(
+  run: { attempt: number; startedAt: number },
+  outcome: TaskOutcome,
+  finishedAt: number,
+  retryAt: number,
+): AttemptRecord {
+  return {
+    attempt: run.attempt,
+    startedAt: run.startedAt,
+    finishedAt,
+    outcome: outcome.status,
+    statusCode: outcome.result?.statusCode ?? null,
+    errorCode: outcome.error?.code ?? null,
+    retryAt,
+  };
+}
+
+/** A task's callback as admission writes it: pending, nothing delivered yet. */
+export function newCallback(url: string | null): CallbackState | null {
+  return url === null ? null : { url, state: 'pending', deliveries: [], nextAt: null };
+}
+
+/** A task just admitted, as every backend writes it: pending, nothing tried yet. */
+export function admittedSummary(task: NewTask, queuePosition: number | null): TaskSummary {
+  const { policy } = task;
+  return {
+    id: task.id,
+    method: task.request.method,
+    path: task.request.path,
+    createdAt: task.createdAt,
+    status: 'pending',
+    startedAt: null,
+    completedAt: null,
+    isLong: false,
+    attempts: 0,
+    result: null,
+    error: null,
+    queuePosition,
+    retryOf: task.retryOf,
+    retriedAs: null,
+    priority: policy.priority,
+    tenant: policy.tenant,
+    deadlineAt: policy.deadlineAt,
+    maxAttempts: policy.maxAttempts,
+    nextAttemptAt: null,
+    attemptLog: [],
+    callback: newCallback(policy.callbackUrl),
+  };
+}

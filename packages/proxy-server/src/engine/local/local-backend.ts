@@ -20,14 +20,15 @@ import type {
   TransitionEvent,
 } from '../task-backend.js';
 import { taskError } from '../task-error.js';
-import type {
-  AttemptRecord,
-  CallbackState,
-  NewTask,
-  TaskOutcome,
-  TaskRecord,
-  TaskRequest,
-  TaskSummary,
+import {
+  admittedSummary,
+  type CallbackState,
+  type NewTask,
+  retriedAttempt,
+  type TaskOutcome,
+  type TaskRecord,
+  type TaskRequest,
+  type TaskSummary,
 } from '../task-record.js';
 import { EventWindow } from './event-window.js';
 import { GroupCommit } from './group-commit.js';
@@ -628,15 +629,7 @@ export class LocalBackend implements TaskBackend {
 
   /** The call failed in a way worth another try: the task waits in the queue until `runAt`. */
   #scheduleRetry(run: Running, outcome: TaskOutcome, finishedAt: number, runAt: number): void {
-    const attempt: AttemptRecord = {
-      attempt: run.attempt,
-      startedAt: run.startedAt,
-      finishedAt,
-      outcome: outcome.status,
-      statusCode: outcome.result?.statusCode ?? null,
-      errorCode: outcome.error?.code ?? null,
-      retryAt: runAt,
-    };
+    const attempt = retriedAttempt(run, outcome, finishedAt, runAt);
     const order = this.#nextSeq++;
     let row: SummaryRow | undefined;
     try {
@@ -802,35 +795,7 @@ function entryOf(row: {
   return { id: row.id, order: row.order, priority: row.priority, tenant: row.tenant ?? '' };
 }
 
+/** A task just admitted, as the local repositories write it: in line at `seq`. */
 function createdSummary(task: NewTask, seq: number): SummaryRow {
-  const { policy } = task;
-  return {
-    seq,
-    order: seq,
-    queuePosition: null,
-    id: task.id,
-    method: task.request.method,
-    path: task.request.path,
-    createdAt: task.createdAt,
-    status: 'pending',
-    startedAt: null,
-    completedAt: null,
-    isLong: false,
-    attempts: 0,
-    result: null,
-    error: null,
-    retryOf: task.retryOf,
-    retriedAs: null,
-    priority: policy.priority,
-    tenant: policy.tenant,
-    deadlineAt: policy.deadlineAt,
-    maxAttempts: policy.maxAttempts,
-    nextAttemptAt: null,
-    attemptLog: [],
-    callback: policy.callbackUrl === null ? null : newCallback(policy.callbackUrl),
-  };
-}
-
-function newCallback(url: string): CallbackState {
-  return { url, state: 'pending', deliveries: [], nextAt: null };
+  return { ...admittedSummary(task, null), seq, order: seq };
 }

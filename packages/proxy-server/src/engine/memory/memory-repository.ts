@@ -19,6 +19,7 @@ import {
   attemptLogOf,
   type CallbackState,
   type NewTask,
+  newCallback,
   type StoredResult,
   type TaskOutcome,
   type TaskPolicy,
@@ -63,10 +64,7 @@ class MemoryTask {
     readonly policy: TaskPolicy,
   ) {
     this.order = seq;
-    this.callback =
-      policy.callbackUrl === null
-        ? null
-        : { url: policy.callbackUrl, state: 'pending', deliveries: [], nextAt: null };
+    this.callback = newCallback(policy.callbackUrl);
   }
 }
 

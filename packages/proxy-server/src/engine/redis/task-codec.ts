@@ -6,6 +6,7 @@ import {
   attemptLogOf,
   type CallbackState,
   type NewTask,
+  newCallback,
   PRIORITIES,
   type Priority,
   type ResultSummary,
@@ -95,39 +96,6 @@ export function requestFrom(
   };
 }
 
-/** A task just admitted, as the admit script wrote it. */
-export function createdSummary(task: NewTask, position: number): TaskSummary {
-  return {
-    id: task.id,
-    method: task.request.method,
-    path: task.request.path,
-    createdAt: task.createdAt,
-    status: 'pending',
-    startedAt: null,
-    completedAt: null,
-    isLong: false,
-    attempts: 0,
-    result: null,
-    error: null,
-    queuePosition: position,
-    retryOf: task.retryOf,
-    retriedAs: null,
-    priority: task.policy.priority,
-    tenant: task.policy.tenant,
-    deadlineAt: task.policy.deadlineAt,
-    maxAttempts: task.policy.maxAttempts,
-    nextAttemptAt: null,
-    attemptLog: [],
-    callback: callbackOf(task),
-  };
-}
-
-/** A task's callback as admission writes it: pending, nothing delivered yet. */
-function callbackOf(task: NewTask): CallbackState | null {
-  const url = task.policy.callbackUrl;
-  return url === null ? null : { url, state: 'pending', deliveries: [], nextAt: null };
-}
-
 /**
  * A task's priority level as a number: BullMQ's job priority (a lower one runs first; 0 would
  * put it ahead of every level, which requeued calls use) and the level in the pending index.
@@ -155,7 +123,7 @@ export function admitArgs(task: NewTask): (string | Buffer)[] {
     task.policy.deadlineAt === null ? '' : String(task.policy.deadlineAt),
     String(task.policy.maxAttempts),
     task.policy.timeoutMs === null ? '' : String(task.policy.timeoutMs),
-    task.policy.callbackUrl === null ? '' : JSON.stringify(callbackOf(task)),
+    task.policy.callbackUrl === null ? '' : JSON.stringify(newCallback(task.policy.callbackUrl)),
   ];
 }
 

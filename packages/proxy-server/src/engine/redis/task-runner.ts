@@ -4,7 +4,7 @@ import type { Clock, Timer } from '../../clock.js';
 import type { RetryDecision } from '../retry-policy.js';
 import type { TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
 import { taskError } from '../task-error.js';
-import type { AttemptRecord, TaskOutcome } from '../task-record.js';
+import { retriedAttempt, type TaskOutcome } from '../task-record.js';
 import { EXPIRED, LEFT_BY_DEAD_PROCESS } from './recovery.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StoreFailures } from './store-failures.js';
@@ -250,15 +250,7 @@ export class TaskRunner {
     const { store, clock, failures, publish, onError } = this.#options;
     const finishedAt = clock.now();
     const nextAttemptAt = finishedAt + retryInMs;
-    const record: AttemptRecord = {
-      attempt: run.attempt,
-      startedAt: run.startedAt,
-      finishedAt,
-      outcome: outcome.status,
-      statusCode: outcome.result?.statusCode ?? null,
-      errorCode: outcome.error?.code ?? null,
-      retryAt: nextAttemptAt,
-    };
+    const record = retriedAttempt(run, outcome, finishedAt, nextAttemptAt);
     const finish = { outcome, completedAt: finishedAt, isLong: false };
     try {
       const event = await store.retry(run.id, {

@@ -1,18 +1,18 @@
 import type { Redis } from 'ioredis';
 import type { TaskStatus } from 'proxy-client/wire';
 import type { ListQuery, RemovedEvent, TaskPage, TransitionEvent } from '../task-backend.js';
-import type {
-  AttemptRecord,
-  CallbackState,
-  NewTask,
-  TaskRecord,
-  TaskRequest,
-  TaskSummary,
+import {
+  type AttemptRecord,
+  admittedSummary,
+  type CallbackState,
+  type NewTask,
+  type TaskRecord,
+  type TaskRequest,
+  type TaskSummary,
 } from '../task-record.js';
 import type { RedisKeys } from './redis-keys.js';
 import {
   admitArgs,
-  createdSummary,
   type Finish,
   finishArgs,
   recordFrom,
@@ -177,7 +177,7 @@ export class LuaTaskStore implements RedisTaskStore {
     const [kind, value = '', position = '', shed = ''] = reply;
     if (kind === 'existing' || kind === 'conflict') return { kind, taskId: value };
     if (kind === 'full') return { kind, queued: Number(value) };
-    const task = createdSummary(newTask, Number(position));
+    const task = admittedSummary(newTask, Number(position));
     return {
       kind: 'admitted',
       event: { id: value, type: 'created', task, local: true },

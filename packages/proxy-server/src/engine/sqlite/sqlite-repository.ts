@@ -22,6 +22,7 @@ import {
   attemptLogOf,
   type CallbackState,
   type NewTask,
+  newCallback,
   type Priority,
   type ResultSummary,
   type TaskOutcome,
@@ -522,10 +523,6 @@ function zeroCounts(): Counts {
   const counts = { long: 0 } as Counts;
   for (const status of TASK_STATUSES) counts[status] = 0;
   return counts;
-}
-
-function newCallback(url: string): CallbackState {
-  return { url, state: 'pending', deliveries: [], nextAt: null };
 }
 
 function summaryOf(row: SummaryColumns): SummaryRow {
