@@ -15,6 +15,20 @@ export type DataSource =
   | { kind: 'file'; path: string }
   | { kind: 'stdin' };
 
+/** `--submit <path>` and the flags that go with it. */
+export interface SubmitAction {
+  path: string;
+  method: string;
+  data?: DataSource;
+  wait: boolean;
+  idempotencyKey?: string;
+  priority?: Priority;
+  callbackUrl?: string;
+  maxAttempts?: number;
+  maxQueueTimeMs?: number;
+  upstreamTimeoutMs?: number;
+}
+
 /** The one thing a run does; exactly one per call. */
 export type Action =
   | { kind: 'demo'; demos: readonly DemoName[] }
@@ -22,19 +36,7 @@ export type Action =
   | { kind: 'stats'; watch?: { refreshMs: number } }
   | { kind: 'task'; taskId: string; wait: boolean }
   | { kind: 'list'; status?: TaskStatus; limit?: number; offset?: number }
-  | {
-      kind: 'submit';
-      path: string;
-      method: string;
-      data?: DataSource;
-      wait: boolean;
-      idempotencyKey?: string;
-      priority?: Priority;
-      callbackUrl?: string;
-      maxAttempts?: number;
-      maxQueueTimeMs?: number;
-      upstreamTimeoutMs?: number;
-    }
+  | ({ kind: 'submit' } & SubmitAction)
   | { kind: 'cancel'; taskId: string }
   | { kind: 'retry'; taskId: string; wait: boolean }
   /** `--watch`: every task's changes; `statuses` keeps those in these statuses only. */

@@ -1,26 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Priority } from 'proxy-client';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import type { DataSource } from '../options.js';
+import type { DataSource, SubmitAction } from '../options.js';
 import { holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
-
-export interface SubmitAction {
-  path: string;
-  method: string;
-  data?: DataSource;
-  wait: boolean;
-  idempotencyKey?: string;
-  priority?: Priority;
-  callbackUrl?: string;
-  maxAttempts?: number;
-  maxQueueTimeMs?: number;
-  upstreamTimeoutMs?: number;
-}
 
 /**
  * `--submit <path> [--data …] [--method m] [--wait]`: queue a request; print its id or its end.
