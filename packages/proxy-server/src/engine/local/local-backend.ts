@@ -30,6 +30,7 @@ import {
   type TaskRequest,
   type TaskSummary,
 } from '../task-record.js';
+import { WakeTimer } from '../wake-timer.js';
 import { EventWindow } from './event-window.js';
 import { GroupCommit } from './group-commit.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -128,8 +129,7 @@ export class LocalBackend implements TaskBackend {
   readonly #queue: TaskScheduler;
   readonly #limiter: RateLimiter | null;
   readonly #retryDecision: RetryDecision;
-  #wakeTimer: Timer | null = null;
-  #wakeDue: number | null = null;
+  readonly #wakeTimer: WakeTimer;
   /** In start order, so the first is the oldest. */
   readonly #running = new Map<string, Running>();
   readonly #waiters = new FinishWaiters();
@@ -157,6 +157,7 @@ export class LocalBackend implements TaskBackend {
     const rate = options.rateLimit ?? null;
     this.#limiter = rate && new RateLimiter(rate.perSecond, rate.burst, this.#clock.now());
     this.#retryDecision = options.retry ?? NEVER_RETRY;
+    this.#wakeTimer = new WakeTimer(this.#clock, () => this.#pump());
     this.#commits = new GroupCommit(repository.durable, () => repository.commit(), {
       succeeded: () => {
         if (this.#failure !== null) this.#succeeded();
@@ -461,7 +462,7 @@ export class LocalBackend implements TaskBackend {
   close(): Promise<void> {
     this.#closed ??= this.stop(0).then(() => {
       if (this.#retryTimer) this.#clock.clearTimeout(this.#retryTimer);
-      if (this.#wakeTimer) this.#clock.clearTimeout(this.#wakeTimer);
+      this.#wakeTimer.cancel();
       this.#repo.close();
     });
     return this.#closed;
@@ -538,19 +539,7 @@ export class LocalBackend implements TaskBackend {
 
   /** Pumps again at `at` (or sooner, if already due sooner); one timer for everything. */
   #wakeAt(at: number | null): void {
-    if (at === null || this.#stopping) return;
-    if (this.#wakeTimer !== null && this.#wakeDue !== null && this.#wakeDue <= at) return;
-    if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
-    this.#wakeDue = at;
-    this.#wakeTimer = this.#clock.setTimeout(
-      () => {
-        this.#wakeTimer = null;
-        this.#wakeDue = null;
-        this.#pump();
-      },
-      Math.max(0, at - this.#clock.now()),
-    );
-    this.#wakeTimer.unref?.();
+    if (at !== null && !this.#stopping) this.#wakeTimer.at(at);
   }
 
   #call(

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Clock, systemClock, type Timer } from '../../clock.js';
+import { type Clock, systemClock } from '../../clock.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import type {
   AdmitResult,
@@ -26,6 +26,7 @@ import type {
   TaskRecord,
   TaskRequest,
 } from '../task-record.js';
+import { WakeTimer } from '../wake-timer.js';
 import {
   commandConnection,
   connectToRedis,
@@ -110,8 +111,7 @@ export class RedisBackend implements TaskBackend {
   readonly #undiscarded = new Set<string>();
   #queue: Queue | null = null;
   /** The timer for the next deadline or retry due (any instance's; the first to wake does it). */
-  #wakeTimer: Timer | null = null;
-  #wakeDue: number | null = null;
+  readonly #wakeTimer: WakeTimer;
   /** Retries due that the wake script handed to this instance, their jobs not added yet: level. */
   readonly #dueRetries = new Map<string, number>();
   #connectionError: string | null = null;
@@ -121,6 +121,7 @@ export class RedisBackend implements TaskBackend {
   constructor(options: RedisBackendOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#wakeTimer = new WakeTimer(this.#clock, () => void this.#wake());
     this.#keys = new RedisKeys(options.prefix);
     this.#failures = new StoreFailures(options.onError);
     const eventWindow = options.eventWindow ?? 10_000;
@@ -358,7 +359,7 @@ export class RedisBackend implements TaskBackend {
       await this.stop(0);
       await this.#runner.close();
       this.#feed.close();
-      if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
+      this.#wakeTimer.cancel();
       await this.#queue?.close().catch(() => undefined);
       // Every write has been answered by now; the feed's XREAD is the only command waiting.
       this.#disconnect();
@@ -404,18 +405,7 @@ export class RedisBackend implements TaskBackend {
 
   /** Sets the timer for `at` unless one is set for earlier already. */
   #wakeAt(at: number): void {
-    if (this.#closed || (this.#wakeDue !== null && this.#wakeDue <= at)) return;
-    if (this.#wakeTimer !== null) this.#clock.clearTimeout(this.#wakeTimer);
-    this.#wakeDue = at;
-    this.#wakeTimer = this.#clock.setTimeout(
-      () => {
-        this.#wakeTimer = null;
-        this.#wakeDue = null;
-        void this.#wake();
-      },
-      Math.max(0, at - this.#clock.now()),
-    );
-    this.#wakeTimer.unref?.();
+    if (!this.#closed) this.#wakeTimer.at(at);
   }
 
   /**
