@@ -3,11 +3,11 @@
 // show up in their CPU time and their CPU time does not slow the driver.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { proxyServerBin } from 'test-support';
+import { freePort, proxyServerBin } from 'test-support';
 import { haproxyConfig } from '../servers/haproxy-config.mjs';
 import { oneCpuNodeFlags, onServerCpus } from './cpu-placement.mjs';
 
@@ -161,19 +161,6 @@ function profileFlags(profileDir, name) {
   if (!profileDir) return [];
   const file = `${name.replace(/[^a-z0-9]+/gi, '-')}-${Date.now()}.cpuprofile`;
   return ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${file}`];
-}
-
-/** A port that was free a moment ago, for servers that cannot be told to pick one. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -24,6 +24,9 @@ export interface ProxyProcess {
 
 /** Absolute path of the built proxy-server bin (packages/proxy-server/dist/bin.js). */
 export const proxyServerBin: string;
+
+/** A port that was free a moment ago, for servers that cannot be told to pick one. */
+export function freePort(): Promise<number>;
 /** Absolute path of the built proxy-cli bin (packages/proxy-cli/dist/bin.js). */
 export const proxyCliBin: string;
 

@@ -101,8 +101,11 @@ export async function waitFor(
   }
 }
 
-/** @returns {Promise<number>} a port that was free a moment ago */
-function freePort() {
+/**
+ * A port that was free a moment ago, for servers that cannot be told to pick one.
+ * @returns {Promise<number>}
+ */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
