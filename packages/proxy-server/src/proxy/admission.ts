@@ -67,6 +67,8 @@ export class Admission {
   async submit(submission: Submission): Promise<SubmitResult> {
     const { method, path, body } = submission;
     const idempotencyKey = submission.idempotencyKey ?? null;
+    // One reading of the clock, so that a deadline is exactly its offset after `created_at`.
+    const now = this.clock.now();
     return this.admit(
       {
         method,
@@ -81,20 +83,22 @@ export class Admission {
         policy:
           submission.headers === undefined
             ? DEFAULT_POLICY
-            : this.policies.of(submission.headers, this.clock.now()),
+            : this.policies.of(submission.headers, now),
       },
       submission.requestId,
+      now,
     );
   }
 
   /**
    * Admits a request already in the form tasks keep it (a retry of a stored one); `requestId`
-   * is the HTTP request's, for the log.
+   * is the HTTP request's, for the log; `createdAt` defaults to now.
    */
   async admit(
     request: TaskRequest,
     links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf' | 'policy'>,
     requestId?: string,
+    createdAt: number = this.clock.now(),
   ): Promise<SubmitResult> {
     const { origins, refused } = this.observers;
     if (this.lifecycle.shuttingDown) {
@@ -105,7 +109,7 @@ export class Admission {
     origins?.expect(id, requestId);
     let admitted: AdmitResult | undefined;
     try {
-      admitted = await this.backend.admit({ id, createdAt: this.clock.now(), request, ...links });
+      admitted = await this.backend.admit({ id, createdAt, request, ...links });
     } catch (error) {
       if (isStoreUnavailableError(error)) refused?.('store_unavailable');
       throw error;
