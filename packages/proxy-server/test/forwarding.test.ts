@@ -128,6 +128,10 @@ describe('the target’s answer comes back in result', () => {
     expect(task.status).toBe('completed');
     expect(task.result?.status_code).toBe(200);
     expect(task.result?.body_encoding).toBe(encoding);
+    expect(task.result?.headers['content-type']).toBeDefined();
+    // Hop-by-hop: they described the proxy's connection to the target, not the answer.
+    expect(task.result?.headers).not.toHaveProperty('connection');
+    expect(task.result?.headers).not.toHaveProperty('keep-alive');
     expect(task.result?.headers['content-type']).toEqual(expect.any(String));
     checkBody(task.result?.body);
   });

@@ -1,20 +1,13 @@
 import { SUBMIT_HEADERS } from 'proxy-client/wire';
+import { connectionOptions, HOP_BY_HOP } from './hop-by-hop.js';
 
 /**
- * Headers that describe one connection rather than the message, those the upstream client sets
- * itself (host, content-length) or cannot send (expect), and those that speak to the proxy
- * (Idempotency-Key, Prefer, and every X-Proxy-* header): none of them is forwarded.
+ * Hop-by-hop headers, those the upstream client sets itself (host, content-length) or cannot send
+ * (expect), and those that speak to the proxy (Idempotency-Key, Prefer, and every X-Proxy-*
+ * header): none of them is forwarded.
  */
 const NOT_FORWARDED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
+  ...HOP_BY_HOP,
   'host',
   'content-length',
   'expect',
@@ -32,14 +25,11 @@ export function forwardedHeaders(
   rawHeaders: readonly string[],
   dropAuthorization: boolean,
 ): string[] {
-  let named: Set<string> | undefined;
+  const connection: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === 'connection') {
-      named ??= new Set();
-      for (const token of (rawHeaders[i + 1] ?? '').split(','))
-        named.add(token.trim().toLowerCase());
-    }
+    if (rawHeaders[i]?.toLowerCase() === 'connection') connection.push(rawHeaders[i + 1] ?? '');
   }
+  const named = connection.length === 0 ? undefined : connectionOptions(connection);
   const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i];

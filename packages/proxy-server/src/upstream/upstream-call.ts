@@ -2,6 +2,7 @@ import type { TaskError } from 'proxy-client/wire';
 import type { Dispatcher } from 'undici';
 import { taskError } from '../engine/task-error.js';
 import { taskErrorOf } from './error-codes.js';
+import { endToEndHeaders } from './hop-by-hop.js';
 
 /** The target's answer, or why there is none. */
 export type UpstreamOutcome =
@@ -76,7 +77,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     // 1xx answers are informational; the real one follows.
     if (statusCode < 200) return;
     this.#statusCode = statusCode;
-    this.#headers = headers;
+    this.#headers = endToEndHeaders(headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
