@@ -17,7 +17,6 @@ export {
   type ParsedCommandLine,
   parseConfig,
 } from './config/parse-config.js';
-export { createBackend } from './engine/create-backend.js';
 export { LocalBackend, type LocalBackendOptions } from './engine/local/local-backend.js';
 export type {
   OpenedRepository,
@@ -76,6 +75,7 @@ export {
   type TaskSummary,
 } from './engine/task-record.js';
 export { ERROR_MESSAGES, isProxyHttpError, ProxyHttpError } from './errors.js';
+export { createBackend } from './proxy/create-backend.js';
 export type { ProxyDeps, ProxyServices } from './proxy/proxy.js';
 export { buildServer, type ServerDeps, shutdownServer } from './server.js';
 export { VERSION } from './version.js';

@@ -1,12 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { DeliveryConfig, StoreConfig } from '../config/config.js';
-import { LocalBackend } from './local/local-backend.js';
-import type { TaskRepository } from './local/task-repository.js';
-import { MemoryRepository } from './memory/memory-repository.js';
-import { RedisBackend } from './redis/redis-backend.js';
-import { NEVER_RETRY, retryPolicy } from './retry-policy.js';
-import { SqliteRepository } from './sqlite/sqlite-repository.js';
-import type { TaskBackend } from './task-backend.js';
+import { LocalBackend } from '../engine/local/local-backend.js';
+import type { TaskRepository } from '../engine/local/task-repository.js';
+import { MemoryRepository } from '../engine/memory/memory-repository.js';
+import { RedisBackend } from '../engine/redis/redis-backend.js';
+import { NEVER_RETRY, retryPolicy } from '../engine/retry-policy.js';
+import { SqliteRepository } from '../engine/sqlite/sqlite-repository.js';
+import type { TaskBackend } from '../engine/task-backend.js';
 
 export interface BackendSettings {
   store: StoreConfig;
