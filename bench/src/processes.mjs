@@ -249,6 +249,7 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
  * @property {string} [profileDir] when set, the proxy writes a CPU profile there on exit
  * @property {number} [heapMiB] old-space limit, for the scenarios that hold a million tasks
  * @property {boolean} [parallelGc] keep V8's GC helper threads even on one CPU (for comparison)
+ * @property {string[]} [nodeFlags] more flags for node itself (e.g. `--trace-gc`)
  * @property {'memory' | 'sqlite' | 'redis'} [store] where the proxy keeps tasks (default memory);
  *   SQLite gets a fresh data dir of its own, removed when the proxy stops, unless `dataDir` is
  *   given; Redis needs `redis`
@@ -270,6 +271,7 @@ export async function startProxy({
   profileDir,
   heapMiB,
   parallelGc = false,
+  nodeFlags: extraNodeFlags = [],
   store = 'memory',
   dataDir,
   redis,
@@ -277,6 +279,7 @@ export async function startProxy({
   const nodeFlags = [
     ...(parallelGc ? [] : serverNodeFlags()),
     ...profileFlags(profileDir, 'proxy-server'),
+    ...extraNodeFlags,
   ];
   if (heapMiB) nodeFlags.push(`--max-old-space-size=${heapMiB}`);
   const ownDataDir =
