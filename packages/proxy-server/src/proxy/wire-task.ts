@@ -111,8 +111,7 @@ function toWireResultSummary(result: ResultSummary): TaskResultSummary {
 }
 
 function toWireResult(result: StoredResult): TaskResult {
-  return {
-    ...toWireResultSummary(result),
+  return Object.assign(toWireResultSummary(result), {
     body: wireBodyOf(result.body, result.encoding),
-  };
+  });
 }

@@ -39,7 +39,7 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     async (request): Promise<DataBody<TaskList>> => {
       const { status, limit, offset } = request.query;
       const page = await app.proxy.tasks.list({ status, limit, offset });
-      return { success: true, data: { ...page, limit, offset } };
+      return { success: true, data: { tasks: page.tasks, total: page.total, limit, offset } };
     },
   );
 

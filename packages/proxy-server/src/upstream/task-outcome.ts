@@ -9,11 +9,13 @@ import type { UpstreamOutcome } from './upstream-call.js';
  */
 export function taskOutcomeOf(outcome: UpstreamOutcome, now: number): TaskOutcome {
   if (!outcome.ok) return { status: 'failed', result: null, error: outcome.error };
+  const { body, encoding } = storedBodyOf(outcome.body, outcome.contentType);
   const result = {
     statusCode: outcome.statusCode,
     headers: outcome.headers,
     bodyBytes: outcome.body.length,
-    ...storedBodyOf(outcome.body, outcome.contentType),
+    body,
+    encoding,
   };
   if (outcome.statusCode >= 200 && outcome.statusCode < 300) {
     return { status: 'completed', result, error: null };

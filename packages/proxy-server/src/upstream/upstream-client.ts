@@ -79,7 +79,10 @@ export class UpstreamClient {
     signal: AbortSignal,
     timeoutMs: number | null = null,
   ): Promise<UpstreamOutcome> {
-    const limits = timeoutMs === null ? this.#limits : { ...this.#limits, timeoutMs };
+    const limits =
+      timeoutMs === null
+        ? this.#limits
+        : { resultSizeLimitBytes: this.#limits.resultSizeLimitBytes, timeoutMs };
     return new Promise((resolve) => {
       const onAbort = () => call.stop('interrupted');
       const call = new UpstreamCall(limits, (outcome) => {

@@ -38,7 +38,12 @@ export class EventWindow {
 
   publish(unnumbered: Unnumbered): void {
     const n = this.#next++;
-    const event = { ...unnumbered, id: `${this.#boot}-${n}` } as TaskEvent;
+    const id = `${this.#boot}-${n}`;
+    // Written out rather than spread: this runs for every transition of every task.
+    const event: TaskEvent =
+      unnumbered.type === 'removed'
+        ? { id, type: unnumbered.type, count: unnumbered.count, local: unnumbered.local }
+        : { id, type: unnumbered.type, task: unnumbered.task, local: unnumbered.local };
     this.#recent[n % this.capacity] = event;
     for (const listener of this.#listeners) this.#tell(listener, event);
   }

@@ -786,5 +786,8 @@ function entryOf(row: {
 
 /** A task just admitted, as the local repositories write it: in line at `seq`. */
 function createdSummary(task: NewTask, seq: number): SummaryRow {
-  return { ...admittedSummary(task, null), seq, order: seq };
+  // Fields added to the new object, not spread into another: V8 copies a spread followed by
+  // more fields field by field at runtime (microseconds a task, measured), and this runs per
+  // submission.
+  return Object.assign(admittedSummary(task, null), { seq, order: seq });
 }

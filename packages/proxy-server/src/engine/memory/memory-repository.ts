@@ -179,7 +179,7 @@ export class MemoryRepository implements TaskRepository {
 
   get(id: string): TaskRow | undefined {
     const task = this.#tasks.get(id);
-    return task && { ...summaryOf(task), result: task.result };
+    return task && Object.assign(summaryOf(task), { result: task.result });
   }
 
   getRequest(id: string): TaskRequest | undefined {

@@ -76,10 +76,10 @@ export function summaryFrom(position: string, values: readonly string[]): TaskSu
 export function recordFrom(position: string, hash: ReadonlyMap<string, Buffer>): TaskRecord {
   const read: FieldReader = (field) => hash.get(field)?.toString('utf8') ?? '';
   const summary = summaryOf(read, position);
-  if (summary.result === null) return { ...summary, result: null };
+  if (summary.result === null) return Object.assign(summary, { result: null });
   const bytes = hash.get('rb') ?? Buffer.alloc(0);
   const body = read('rk') === 'b' ? bytes : bytes.toString('utf8');
-  return { ...summary, result: { ...summary.result, body } };
+  return Object.assign(summary, { result: Object.assign(summary.result, { body }) });
 }
 
 export function requestFrom(

@@ -280,12 +280,14 @@ export class SqliteRepository implements TaskRepository {
     if (!row) return undefined;
     const summary = summaryOf(row);
     const { result } = summary;
-    if (!result) return { ...summary, result: null };
+    if (!result) return Object.assign(summary, { result: null });
     const body = row.result_body;
-    return {
-      ...summary,
-      result: { ...result, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : '' },
-    };
+    // Both objects are this read's own: completed in place rather than copied by a spread.
+    return Object.assign(summary, {
+      result: Object.assign(result, {
+        body: typeof body === 'string' || Buffer.isBuffer(body) ? body : '',
+      }),
+    });
   }
 
   getRequest(id: string): TaskRequest | undefined {
