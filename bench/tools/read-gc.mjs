@@ -6,9 +6,10 @@
 // 200 unmeasured ones, and prints the latencies beside the collector's pauses during the reads:
 // how many scavenges and mark-compacts, and how long each took.
 import { parseArgs } from 'node:util';
-import { now, openPool, runConcurrently } from '../src/load.mjs';
+import { openPool, runConcurrently } from '../src/load.mjs';
 import { startProxy, startTarget } from '../src/processes.mjs';
 import { submitTask, waitForFinished } from '../src/proxy-api.mjs';
+import { holdingEveryTask, readTimes } from '../src/scenarios/read-latency.mjs';
 import { percentile } from '../src/stats.mjs';
 
 const { values, positionals } = parseArgs({
@@ -28,19 +29,7 @@ const proxy = await startProxy({
   store,
   nodeFlags: ['--trace-gc'],
   heapMiB: 8192,
-  // Every task is kept (no cap, no retention): the reads see all of them.
-  args: [
-    '--max-concurrent',
-    '64',
-    '--num-workers',
-    '64',
-    '--max-queue-size',
-    String(count),
-    '--max-tasks',
-    '0',
-    '--retention',
-    '0',
-  ],
+  args: holdingEveryTask(count),
 }).catch(async (error) => {
   await target.stop();
   throw error;
@@ -52,22 +41,12 @@ try {
     submitTask(pool, '/api/size?bytes=1013', { method: 'GET' }),
   );
   await waitForFinished(pool, count, { timeoutMs: 600_000, intervalMs: 200 });
-  const read = async () => {
-    const res = await reader.request({ path, method: 'GET' });
-    await res.body.arrayBuffer();
-  };
-  for (let i = 0; i < WARMUP_READS; i++) await read();
+  await readTimes(reader, path, { samples: 0, warmupReads: WARMUP_READS });
   // Trace lines carry the proxy's own clock ("1234 ms: Scavenge ..."): the reads' pauses are
   // those after the last one before them (the fill phase always collects).
   const gcLines = () => [...proxy.output().matchAll(GC_LINE)];
   const before = Number(gcLines().at(-1)?.[1] ?? 0);
-  /** @type {number[]} */
-  const times = [];
-  for (let i = 0; i < READS; i++) {
-    const started = now();
-    await read();
-    times.push(now() - started);
-  }
+  const times = await readTimes(reader, path, { samples: READS, warmupReads: 0 });
   const pauses = gcLines()
     .filter((match) => Number(match[1]) > before)
     .map((match) => ({ kind: String(match[2]), ms: Number(match[3]) }));

@@ -31,12 +31,30 @@ const sizes = (quick) =>
 const short = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
 
 /**
- * p50 and p99 of `samples` sequential reads of `path`, after `warmupReads` unmeasured ones.
+ * The proxy flags that keep every task (no cap, no retention) with room for `queueSize` queued,
+ * at a concurrency that fills the store fast from a zero-latency target.
+ * @param {number} queueSize
+ */
+export const holdingEveryTask = (queueSize) => [
+  '--max-concurrent',
+  '64',
+  '--num-workers',
+  '64',
+  '--max-queue-size',
+  String(queueSize),
+  '--retention',
+  '0',
+  '--max-tasks',
+  '0',
+];
+
+/**
+ * The times (ms) of `samples` sequential reads of `path`, after `warmupReads` unmeasured ones.
  * @param {Pool} pool
  * @param {string} path
  * @param {{ samples: number, warmupReads: number }} counts
  */
-export async function timeReads(pool, path, { samples, warmupReads }) {
+export async function readTimes(pool, path, { samples, warmupReads }) {
   /** @type {number[]} */
   const times = [];
   for (let i = 0; i < warmupReads + samples; i++) {
@@ -46,6 +64,17 @@ export async function timeReads(pool, path, { samples, warmupReads }) {
     if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode}`);
     if (i >= warmupReads) times.push(now() - t0);
   }
+  return times;
+}
+
+/**
+ * p50 and p99 of `samples` sequential reads of `path`, after `warmupReads` unmeasured ones.
+ * @param {Pool} pool
+ * @param {string} path
+ * @param {{ samples: number, warmupReads: number }} counts
+ */
+export async function timeReads(pool, path, counts) {
+  const times = await readTimes(pool, path, counts);
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
@@ -107,18 +136,7 @@ export const readLatency = {
         const largest = /** @type {number} */ (levels[levels.length - 1]);
         const proxy = await startProxy({
           target,
-          args: [
-            '--max-concurrent',
-            '64',
-            '--num-workers',
-            '64',
-            '--max-queue-size',
-            String(largest),
-            '--retention',
-            '0',
-            '--max-tasks',
-            '0',
-          ],
+          args: holdingEveryTask(largest),
           profileDir: ctx.profileDir,
           heapMiB: 8192,
         });
