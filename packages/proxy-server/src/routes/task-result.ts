@@ -8,6 +8,7 @@ import {
 import { ProxyHttpError } from '../errors.js';
 import { resultDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
+import { HOP_BY_HOP } from '../upstream/hop-by-hop.js';
 import { clientGone } from './client-gone.js';
 
 interface ResultRoute {
@@ -17,17 +18,10 @@ interface ResultRoute {
 
 /**
  * Headers of the target's answer that described its connection or its framing: the proxy's own
- * connection and framing replace them.
+ * connection and framing replace them. Results stored now keep no hop-by-hop header; older ones
+ * may.
  */
-const NOT_REPLAYED = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'content-length',
-  'trailer',
-  'upgrade',
-  'proxy-connection',
-]);
+const NOT_REPLAYED = new Set([...HOP_BY_HOP, 'content-length']);
 
 /**
  * `GET /task/:id/result[?wait=N]`: the target's answer replayed as it was sent (status code,
