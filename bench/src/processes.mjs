@@ -243,6 +243,19 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
 }
 
 /**
+ * A bare node:http server answering every GET with the bytes of `pageFile` (scenario 5d's floor).
+ * @param {string} pageFile
+ */
+export function startPageServer(pageFile) {
+  return startProcess({
+    name: 'page-server',
+    command: process.execPath,
+    args: [...serverNodeFlags(), join(benchDir, 'servers/page-server.mjs'), '--page', pageFile],
+    ready: /page-server listening on (http:\/\/\S+)/,
+  });
+}
+
+/**
  * @typedef {object} ProxyOptions
  * @property {Server} target
  * @property {string[]} args flags beyond the target and the log level

@@ -4,8 +4,11 @@
 // grow with the tasks). One proxy is filled step by step (zero-latency target, high concurrency,
 // small results so a million fit comfortably), and at each step every read is timed one at a
 // time on an otherwise idle proxy.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { now, openPool, runConcurrently } from '../load.mjs';
-import { startProxy, startTarget } from '../processes.mjs';
+import { startPageServer, startProxy, startTarget } from '../processes.mjs';
 import { submitTask, waitForFinished } from '../proxy-api.mjs';
 import { percentile } from '../stats.mjs';
 
@@ -78,6 +81,38 @@ export async function timeReads(pool, path, counts) {
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
+/**
+ * The bytes of one answer to `path`.
+ * @param {Pool} pool
+ * @param {string} path
+ */
+export async function answerBytes(pool, path) {
+  const res = await pool.request({ path, method: 'GET' });
+  return Buffer.from(await res.body.arrayBuffer());
+}
+
+/**
+ * p99 of reading `page` (a page the proxy served) the same way from a server that does nothing
+ * else: the least any server could take for that many bytes on this machine.
+ * @param {Buffer} page
+ * @param {string} path
+ * @param {{ samples: number, warmupReads: number }} counts
+ */
+export async function floorP99(page, path, counts) {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-page-'));
+  const file = join(dir, 'page.json');
+  await writeFile(file, page);
+  const server = await startPageServer(file);
+  const reader = openPool(server.url, 1);
+  try {
+    return (await timeReads(reader, path, counts)).p99;
+  } finally {
+    await reader.close();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** @param {number[]} levels */
 function rowsFor(levels) {
   const largest = /** @type {number} */ (levels[levels.length - 1]);
@@ -108,6 +143,15 @@ function rowsFor(levels) {
       unit: '×',
       target: { on: 'figure', op: '<=', value: FLAT_FACTOR },
     });
+    if (read === 'tasks') {
+      rows.push({
+        id: 'tasks-floor',
+        label: `the same ${path} page from a bare node:http server that keeps its bytes: p99`,
+        measure: 'tasks_floor_p99_ms',
+        unit: 'ms',
+        limit: { label: 'ceiling', value: limitMs },
+      });
+    }
   }
   return rows;
 }
@@ -122,7 +166,9 @@ export const readLatency = {
       `One proxy (memory store, --max-concurrent 64 --num-workers 64, old space 8 GiB) filled ` +
       `to ${levels.map(short).join(', ')} finished tasks (GET /api/function1 on a ` +
       `zero-latency target, ${SUBMITTERS} submitters); at each step ${samples.toLocaleString('en-US')} ` +
-      `sequential reads of each endpoint after ${warmupReads} unmeasured ones. "Flat" is ` +
+      `sequential reads of each endpoint after ${warmupReads} unmeasured ones; then as many of ` +
+      'the last /tasks page, its bytes served by a bare node:http server on the same CPU once ' +
+      'the proxy has stopped (the floor for that size of answer on this machine). "Flat" is ' +
       `read as p99 at the largest store ≤ ${FLAT_FACTOR} × p99 at the smallest.`
     );
   },
@@ -142,9 +188,10 @@ export const readLatency = {
         });
         const pool = openPool(proxy.url, SUBMITTERS);
         const reader = openPool(proxy.url, 1);
+        /** @type {Record<string, number>} */
+        const measures = {};
+        let page = Buffer.alloc(0);
         try {
-          /** @type {Record<string, number>} */
-          const measures = {};
           let filled = 0;
           for (const level of levels) {
             const started = now();
@@ -170,11 +217,14 @@ export const readLatency = {
             const last = /** @type {number} */ (measures[`${read}_p99_ms_${largest}`]);
             measures[`${read}_growth`] = last / first;
           }
-          return measures;
+          page = await answerBytes(reader, '/tasks?limit=100');
         } finally {
           await Promise.all([pool.close(), reader.close()]);
           await proxy.stop();
         }
+        // With the proxy gone, so that its collector's idle-time work cannot weigh on the floor.
+        measures.tasks_floor_p99_ms = await floorP99(page, '/tasks?limit=100', counts);
+        return measures;
       },
       stop: () => target.stop(),
     };
