@@ -320,7 +320,7 @@ export class LocalBackend implements TaskBackend {
     if (isTerminalStatus(row.status)) {
       return Promise.resolve({ ok: false, reason: 'finished', task: this.#recordOf(row) });
     }
-    const entry = entryOf({ ...row, tenant: row.tenant });
+    const entry = entryOf(row);
     const inLine = row.status === 'pending' && this.#queue.remove(entry);
     const run = this.#running.get(id);
     let saved: SummaryRow | undefined;
