@@ -1,7 +1,7 @@
 // @ts-check
-// The floor for scenario 5d's list reads: a bare node:http server that answers every GET with
-// the same bytes, read once from a file (a page the proxy served). Whatever its reads' p99 is,
-// no server can do better for a page of that size on this machine with this reader.
+// The floor for the list reads of scenarios 5b and 5d: a bare node:http server that answers
+// every GET with the same bytes, read once from a file (a page the proxy served). Whatever its
+// reads' p99 is, no server can do better for a page of that size on this machine and reader.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';

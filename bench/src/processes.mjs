@@ -243,7 +243,7 @@ export function startBareFastify({ keep = false, profileDir } = {}) {
 }
 
 /**
- * A bare node:http server answering every GET with the bytes of `pageFile` (scenario 5d's floor).
+ * A bare node:http server answering every GET with the bytes of `pageFile` (the floor of 5b, 5d).
  * @param {string} pageFile
  */
 export function startPageServer(pageFile) {
