@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPageServer } from '../src/processes.mjs';
 
-describe('page-server (scenario 5d’s floor)', () => {
+describe('page-server (the floor of scenarios 5b and 5d)', () => {
   let dir: string;
   let file: string;
   const page = JSON.stringify({ success: true, data: { tasks: [{ task_id: 'é' }], total: 1 } });

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // @ts-check
 // `node --single-threaded-gc --max-old-space-size=8192 --min-semi-space-size=16
-// --max-semi-space-size=16 bench/tools/heap-scavenge.mjs [none|map] [objects]` (the young
-// generation fixed, as a busy proxy's grows to it, so that only the old one differs): how long V8's young-generation collections take beside a big old generation, with
-// no proxy at all. Holds that many small task-like objects in a Map (or nothing), then makes the
+// --max-semi-space-size=16 bench/tools/heap-scavenge.mjs [none|map] [objects]`: how long V8's
+// young-generation collections take beside a big old generation, with no proxy at all (the
+// young generation fixed at the size a busy proxy's grows to, so only the old one differs). Holds that many small task-like objects in a Map (or nothing), then makes the
 // same short-lived garbage as a page of /tasks would, and prints the scavenges' p50 and max.
 // Scenario 5b's read tails at 1M tasks follow the heap's size, not the proxy's code
 // (docs/benchmarks.md, "What the figures say").
