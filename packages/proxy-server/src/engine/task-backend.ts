@@ -107,8 +107,13 @@ export type TaskEvent = TransitionEvent | RemovedEvent;
 export type TaskEventListener = (event: TaskEvent) => void;
 
 export interface SubscribeOptions {
-  /** Replay the events after this id before the live ones (`Last-Event-ID`). */
+  /** Replay the events after this id before the live ones (`Last-Event-ID`); implies `resumable`. */
   after?: string | undefined;
+  /**
+   * The listener passes event ids on to clients (an event stream), who may resume after them.
+   * A backend may keep no events for resuming while no such listener is there.
+   */
+  resumable?: boolean;
 }
 
 export interface Subscription {

@@ -6,21 +6,21 @@ type Listener = (event: TransitionEvent) => void;
  * One subscription to the backend, fanned out to every event stream of this process: streams
  * about one task hear only that task's events (a lookup, not a scan over every stream), streams
  * about all tasks hear all of them. Ten thousand open streams then cost one map lookup per event.
+ * It is subscribed only while a stream is open: the backend keeps events for resuming streams
+ * only while one listens.
  */
 export class TaskEventHub {
   readonly #byTask = new Map<string, Set<Listener>>();
   readonly #all = new Set<Listener>();
-  readonly #subscription: { close(): void };
+  readonly #backend: TaskBackend;
+  readonly #onError: (error: unknown) => void;
+  #subscription: { close(): void } | null = null;
+  #closed = false;
   #size = 0;
 
   constructor(backend: TaskBackend, onError: (error: unknown) => void) {
-    this.#subscription = backend.subscribe((event) => {
-      try {
-        this.#dispatch(event);
-      } catch (error) {
-        onError(error);
-      }
-    });
+    this.#backend = backend;
+    this.#onError = onError;
   }
 
   /** Streams listening now; back to 0 once every client has gone. */
@@ -36,26 +36,50 @@ export class TaskEventHub {
       this.#byTask.set(id, listeners);
     }
     listeners.add(listener);
-    this.#size++;
+    this.#added();
     return once(() => {
       const current = this.#byTask.get(id);
       if (!current?.delete(listener)) return;
-      this.#size--;
       if (current.size === 0) this.#byTask.delete(id);
+      this.#removed();
     });
   }
 
   /** Hears every task's transitions; returns the function that stops it. */
   watchAll(listener: Listener): () => void {
     this.#all.add(listener);
-    this.#size++;
+    this.#added();
     return once(() => {
-      if (this.#all.delete(listener)) this.#size--;
+      if (this.#all.delete(listener)) this.#removed();
     });
   }
 
   close(): void {
-    this.#subscription.close();
+    this.#closed = true;
+    this.#subscription?.close();
+    this.#subscription = null;
+  }
+
+  #added(): void {
+    this.#size++;
+    if (this.#subscription !== null || this.#closed) return;
+    this.#subscription = this.#backend.subscribe(
+      (event) => {
+        try {
+          this.#dispatch(event);
+        } catch (error) {
+          this.#onError(error);
+        }
+      },
+      { resumable: true },
+    );
+  }
+
+  #removed(): void {
+    this.#size--;
+    if (this.#size > 0) return;
+    this.#subscription?.close();
+    this.#subscription = null;
   }
 
   #dispatch(event: TaskEvent): void {

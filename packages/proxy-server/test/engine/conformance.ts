@@ -1107,7 +1107,7 @@ export function describeBackendConformance(
       it('replays what a subscriber missed after the last event it saw', async () => {
         const { backend, processor } = await started({ concurrency: 1 });
         const seen: TaskEvent[] = [];
-        const first = backend.subscribe((event) => seen.push(event));
+        const first = backend.subscribe((event) => seen.push(event), { resumable: true });
         const [a] = await admitMany(backend, fixture.clock.now(), 1);
         await vi.waitFor(() =>
           expect(seen.map((event) => event.type)).toEqual(['created', 'started']),

@@ -13,14 +13,25 @@ type Unnumbered = Omit<TransitionEvent, 'id'> | Omit<RemovedEvent, 'id'>;
  * `capacity` of them kept so that a subscriber that lost its connection can resume after the
  * last one it saw. Ids are `<boot>-<n>`: the boot part tells a resume after a restart (whose
  * events this process never had) from one within the window.
+ *
+ * Only resumable listeners (event streams) hand ids to clients, so events are kept only while
+ * one listens and for a window's length after the last event one heard: a client can resume
+ * from no other id. A proxy nobody watches keeps none: kept summaries
+ * outlive young collections, so V8 allocates every task summary straight into the old
+ * generation, where they pile up until a full collection (docs/benchmarks.md, scenario 5a).
  */
 export class EventWindow {
   readonly #listeners = new Set<TaskEventListener>();
+  readonly #resumable = new Set<TaskEventListener>();
   readonly #recent: (TaskEvent | undefined)[];
   readonly #boot: string;
   readonly #onError: (error: unknown, type: TaskEvent['type']) => void;
   /** The number the next event gets; events 1 .. next - 1 have been published. */
   #next = 1;
+  /** Every event from this one to the last published is kept (or has left the window). */
+  #keptFrom = 1;
+  /** The last event a resumable listener heard; null before the first. */
+  #lastHeard: number | null = null;
 
   constructor(
     readonly capacity: number,
@@ -44,15 +55,28 @@ export class EventWindow {
       unnumbered.type === 'removed'
         ? { id, type: unnumbered.type, count: unnumbered.count, local: unnumbered.local }
         : { id, type: unnumbered.type, task: unnumbered.task, local: unnumbered.local };
-    this.#recent[n % this.capacity] = event;
+    if (this.#resumable.size > 0) this.#lastHeard = n;
+    if (this.#lastHeard !== null && n - this.#lastHeard <= this.capacity) {
+      this.#recent[n % this.capacity] = event;
+    } else {
+      this.#recent[n % this.capacity] = undefined;
+      this.#keptFrom = n + 1;
+    }
     for (const listener of this.#listeners) this.#tell(listener, event);
   }
 
-  subscribe(listener: TaskEventListener, after?: string): Subscription {
+  /**
+   * Replays the events after `after` first, when it can replay all of them (`complete`).
+   * A `resumable` listener passes event ids on to clients who may resume after them.
+   */
+  subscribe(
+    listener: TaskEventListener,
+    { after, resumable = false }: { after?: string | undefined; resumable?: boolean } = {},
+  ): Subscription {
     let complete = true;
     if (after !== undefined) {
       const from = this.#numberOf(after);
-      const oldest = Math.max(1, this.#next - this.capacity);
+      const oldest = Math.max(this.#keptFrom, this.#next - this.capacity);
       if (from === null || from < oldest - 1 || from >= this.#next) {
         complete = false;
       } else {
@@ -63,10 +87,12 @@ export class EventWindow {
       }
     }
     this.#listeners.add(listener);
+    if (resumable) this.#resumable.add(listener);
     return {
       complete,
       close: () => {
         this.#listeners.delete(listener);
+        this.#resumable.delete(listener);
       },
     };
   }

@@ -442,7 +442,10 @@ export class LocalBackend implements TaskBackend {
   }
 
   subscribe(listener: TaskEventListener, options: SubscribeOptions = {}): Subscription {
-    return this.#events.subscribe(listener, options.after);
+    return this.#events.subscribe(listener, {
+      after: options.after,
+      resumable: options.resumable === true || options.after !== undefined,
+    });
   }
 
   listenerCounts(): ListenerCounts {
