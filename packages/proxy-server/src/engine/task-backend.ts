@@ -107,7 +107,10 @@ export type TaskEvent = TransitionEvent | RemovedEvent;
 export type TaskEventListener = (event: TaskEvent) => void;
 
 export interface SubscribeOptions {
-  /** Replay the events after this id before the live ones (`Last-Event-ID`); implies `resumable`. */
+  /**
+   * Replay the events after this id before the live ones (`Last-Event-ID`); implies
+   * `resumable`.
+   */
   after?: string | undefined;
   /**
    * The listener passes event ids on to clients (an event stream), who may resume after them.

@@ -16,9 +16,9 @@ type Unnumbered = Omit<TransitionEvent, 'id'> | Omit<RemovedEvent, 'id'>;
  *
  * Only resumable listeners (event streams) hand ids to clients, so events are kept only while
  * one listens and for a window's length after the last event one heard: a client can resume
- * from no other id. A proxy nobody watches keeps none: kept summaries
- * outlive young collections, so V8 allocates every task summary straight into the old
- * generation, where they pile up until a full collection (docs/benchmarks.md, scenario 5a).
+ * from no other id. A proxy nobody watches keeps none: kept summaries outlive young
+ * collections, so V8 allocates every task summary straight into the old generation, where
+ * they pile up until a full collection (docs/benchmarks.md, scenario 5a).
  */
 export class EventWindow {
   readonly #listeners = new Set<TaskEventListener>();
