@@ -15,6 +15,13 @@ function publish(window: EventWindow, count: number): void {
   for (let i = 0; i < count; i++) window.publish({ type: 'removed', count: 1, local: true });
 }
 
+/** An event stream that hears `count` events, then leaves. */
+function streamHears(window: EventWindow, count: number): void {
+  const stream = window.subscribe(() => {}, { resumable: true });
+  publish(window, count);
+  stream.close();
+}
+
 /** The events a subscriber resuming after event `after` is replayed, or null when incomplete. */
 function resumeAfter(window: EventWindow, after: number): string[] | null {
   const replayed: TaskEvent[] = [];
@@ -40,9 +47,7 @@ describe('EventWindow', () => {
 
   it('replays what a resumable listener missed within the window, and says when it cannot', () => {
     const window = windowOf(3);
-    const stream = window.subscribe(() => {}, { resumable: true });
-    publish(window, 5);
-    stream.close();
+    streamHears(window, 5);
     publish(window, 2);
     expect(resumeAfter(window, 5)).toEqual([idOf(6), idOf(7)]);
     expect(resumeAfter(window, 4)).toEqual([idOf(5), idOf(6), idOf(7)]);
@@ -51,9 +56,7 @@ describe('EventWindow', () => {
 
   it('keeps events for a window past the last one a resumable listener heard, then none', () => {
     const window = windowOf(3);
-    const stream = window.subscribe(() => {}, { resumable: true });
-    publish(window, 2);
-    stream.close();
+    streamHears(window, 2);
     publish(window, 3);
     expect(resumeAfter(window, 2)).toEqual([idOf(3), idOf(4), idOf(5)]);
     publish(window, 1);
