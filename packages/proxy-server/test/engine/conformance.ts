@@ -260,6 +260,36 @@ export function describeBackendConformance(
         });
       });
 
+      it('gives back long text and JSON results exactly, multi-byte characters included', async () => {
+        const { backend, processor } = await started({ concurrency: 50 });
+        const bodies = Array.from({ length: 40 }, (_, i) =>
+          i % 2 === 0
+            ? `line ${i}: Zoë in Kraków, 日本語, 🚀 `.repeat(10 + i * 10)
+            : JSON.stringify({ i, name: 'Zoë', items: Array.from({ length: i * 5 }, (_, n) => n) }),
+        );
+        bodies.push('long '.repeat(5_000));
+        const ids = await admitMany(backend, fixture.clock.now(), bodies.length);
+        await vi.waitFor(() => expect(processor.running.size).toBe(bodies.length));
+        ids.forEach((id, n) => {
+          const body = bodies[n] as string;
+          const outcome = completed(body);
+          if (n % 2 === 1 && outcome.result) {
+            outcome.result.encoding = 'json';
+            outcome.result.headers = { 'content-type': 'application/json' };
+          }
+          processor.complete(id, outcome);
+        });
+        await vi.waitFor(async () =>
+          expect((await backend.counts()).completed).toBe(bodies.length),
+        );
+        for (const [n, id] of ids.entries()) {
+          const task = await backend.get(id);
+          expect(task?.result?.body).toBe(bodies[n]);
+          expect(task?.result?.bodyBytes).toBe(Buffer.byteLength(bodies[n] as string));
+          expect(task?.result?.encoding).toBe(n % 2 === 1 && n < 40 ? 'json' : 'text');
+        }
+      });
+
       it('marks a task long when its call took longer than the threshold', async () => {
         const { backend, processor } = await started({
           concurrency: 2,

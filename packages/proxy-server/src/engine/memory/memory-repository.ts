@@ -26,6 +26,13 @@ import {
   type TaskRequest,
 } from '../task-record.js';
 import { TaskList } from './task-list.js';
+import { TextSlabs } from './text-slabs.js';
+
+/**
+ * Answers at least this long are kept outside the heap (`TextSlabs`); a shorter one costs less
+ * as a string than the view that bytes outside the heap need.
+ */
+const OFF_HEAP_FROM_CHARS = 256;
 
 /**
  * A task as memory keeps it: fixed fields (one hidden class) plus its list links. Most tasks
@@ -83,6 +90,7 @@ export class MemoryRepository implements TaskRepository {
   readonly #byStatus = Object.fromEntries(
     TASK_STATUSES.map((status) => [status, new TaskList<MemoryTask>('status')]),
   ) as Record<TaskStatus, TaskList<MemoryTask>>;
+  readonly #texts = new TextSlabs();
   #long = 0;
 
   open(): OpenedRepository {
@@ -138,7 +146,7 @@ export class MemoryRepository implements TaskRepository {
     this.#move(task, outcome.status);
     task.completedAt = completedAt;
     task.nextAttemptAt = null;
-    task.result = outcome.result;
+    task.result = outcome.result && this.#kept(outcome.result);
     task.error = outcome.error;
     if (isLong) {
       task.isLong = true;
@@ -179,7 +187,7 @@ export class MemoryRepository implements TaskRepository {
 
   get(id: string): TaskRow | undefined {
     const task = this.#tasks.get(id);
-    return task && Object.assign(summaryOf(task), { result: task.result });
+    return task && Object.assign(summaryOf(task), { result: task.result && readable(task.result) });
   }
 
   getRequest(id: string): TaskRequest | undefined {
@@ -243,11 +251,37 @@ export class MemoryRepository implements TaskRepository {
     if (task.isLong) this.#long--;
   }
 
+  /** The result with a long text body moved out of the heap; `readable` brings it back. */
+  #kept(result: StoredResult): StoredResult {
+    const { body } = result;
+    if (typeof body !== 'string' || body.length < OFF_HEAP_FROM_CHARS) return result;
+    return {
+      statusCode: result.statusCode,
+      headers: result.headers,
+      encoding: result.encoding,
+      bodyBytes: result.bodyBytes,
+      body: this.#texts.keep(body),
+    };
+  }
+
   #move(task: MemoryTask, status: TaskStatus): void {
     this.#byStatus[task.status].remove(task);
     task.status = status;
     this.#byStatus[status].addNewest(task);
   }
+}
+
+/** A kept result as the store hands it out: json and text bodies as strings, binary as bytes. */
+function readable(result: StoredResult): StoredResult {
+  const { body } = result;
+  if (typeof body === 'string' || result.encoding === 'base64') return result;
+  return {
+    statusCode: result.statusCode,
+    headers: result.headers,
+    encoding: result.encoding,
+    bodyBytes: result.bodyBytes,
+    body: body.toString('utf8'),
+  };
 }
 
 function requestOf(task: MemoryTask): TaskRequest {
