@@ -216,52 +216,6 @@ describe('the log format', () => {
   });
 });
 
-describe('the log of a shutdown with tasks still queued (memory store)', () => {
-  it.each(['warn', 'info'])(
-    'at --log-level %s: one warning with their number, no warning per task',
-    async (level) => {
-      const target = await startTarget();
-      const proxy = await spawnProxyServer({
-        args: [
-          '--target-url',
-          target.url,
-          '--store',
-          'memory',
-          '--max-concurrent',
-          '1',
-          '--num-workers',
-          '1',
-          '--shutdown-grace',
-          '0',
-          '--log-level',
-          level,
-          '--log-format',
-          'json',
-        ],
-      });
-      const ids: string[] = [];
-      for (let i = 0; i < 30; i++) {
-        const response = await fetch(`${proxy.url}/api/long?seconds=30`, { method: 'POST' });
-        ids.push(((await response.json()) as SubmitBody).task_id);
-      }
-      await waitFor(async () => (target.stats().inFlight === 1 ? true : undefined), {
-        what: 'the first call in flight',
-      });
-      expect(await proxy.stop()).toEqual({ code: 0, signal: null });
-
-      const lines = parseLines(proxy.output());
-      const warnings = lines.filter((line) => line.level === 40);
-      // The call cut off in flight is a failure of its own; the 29 queued tasks are one line.
-      expect(warnings.map((line) => [line.msg, line.taskId ?? line.tasks])).toEqual([
-        ['task failed', ids[0]],
-        [expect.stringMatching(/^queued tasks ended interrupted by the shutdown/), 29],
-      ]);
-      const perTask = lines.filter((line) => line.msg === 'task failed' && line.level === 30);
-      expect(perTask.length).toBe(level === 'info' ? 29 : 0);
-    },
-  );
-});
-
 describe('logStreamFor', () => {
   it.each([
     ['auto', true, 'pretty'],

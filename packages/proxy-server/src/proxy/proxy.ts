@@ -20,7 +20,7 @@ import { Lifecycle } from './lifecycle.js';
 import { RequestOrigins } from './request-origins.js';
 import { StatsReport } from './stats-report.js';
 import { TaskControl } from './task-control.js';
-import { TASK_LOG_LEVELS, TaskLog } from './task-log.js';
+import { TASK_LOG_LEVELS, taskLogger } from './task-log.js';
 import { TaskPolicies } from './task-policies.js';
 import { TaskViews } from './task-views.js';
 import { Totals } from './totals.js';
@@ -110,8 +110,7 @@ export function createProxy(
   const totals = new Totals();
   backend.subscribe(totals.record);
   const origins = new RequestOrigins(TASK_LOG_LEVELS.has(log.level));
-  const taskLog = new TaskLog(log, origins);
-  backend.subscribe(taskLog.onEvent);
+  backend.subscribe(taskLogger(log, origins));
   const metrics = new ProxyMetrics({
     store: backend,
     probeTarget: () => probe.probe(),
@@ -150,7 +149,6 @@ export function createProxy(
       lifecycle.beginShutdown();
       housekeeping.stop();
       await backend.stop(graceMs);
-      taskLog.reportShutdown();
       lifecycle.endWaits();
       endEventStreams();
     })();

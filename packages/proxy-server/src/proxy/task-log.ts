@@ -11,40 +11,19 @@ export const TASK_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
  * failure is a warning), requeued; each with the task id, and the request id (`reqId`, Fastify's) when a
  * request made it (a submission, a retry, a cancel). Nothing from the request or the answer
  * but method, path without its query string (where secrets travel) and status code.
- *
- * The queued tasks a shutdown ends `interrupted` (on a store that keeps nothing across a
- * restart) are expected, not failures to look into one by one: each gets an info line and the
- * shutdown one warning with their number, so a queue of 100,000 does not flood the log on exit.
  */
-export class TaskLog {
-  readonly #log: FastifyBaseLogger;
-  #endedQueued = 0;
-
-  /** Subscribe this to the backend's events. */
-  readonly onEvent: (event: TaskEvent) => void;
-
-  constructor(log: FastifyBaseLogger, origins: RequestOrigins) {
-    this.#log = log;
-    // Decided once: at `warn` the record would otherwise be built for every transition.
-    this.onEvent = TASK_LOG_LEVELS.has(log.level)
-      ? (event) => this.#everyTransition(event, origins)
-      : (event) => {
-          if (event.local && event.type === 'finished' && event.task.status === 'failed')
-            this.#failed(event, undefined);
-        };
+export function taskLogger(
+  log: FastifyBaseLogger,
+  origins: RequestOrigins,
+): (event: TaskEvent) => void {
+  // Decided once: at `warn` the record would otherwise be built for every transition.
+  if (!TASK_LOG_LEVELS.has(log.level)) {
+    return (event) => {
+      if (event.local && event.type === 'finished' && event.task.status === 'failed')
+        warnFailed(log, event, undefined);
+    };
   }
-
-  /** After the backend stopped: the one line for the queued tasks the shutdown ended. */
-  reportShutdown(): void {
-    if (this.#endedQueued === 0) return;
-    this.#log.warn(
-      { tasks: this.#endedQueued },
-      'queued tasks ended interrupted by the shutdown (this store keeps nothing across a restart)',
-    );
-  }
-
-  #everyTransition(event: TaskEvent, origins: RequestOrigins): void {
-    const log = this.#log;
+  return (event) => {
     if (!event.local || event.type === 'removed') return;
     const { task } = event;
     switch (event.type) {
@@ -81,26 +60,15 @@ export class TaskLog {
       }
       case 'finished': {
         const reqId = origins.take(task.id);
-        if (task.status === 'failed') this.#failed(event, reqId);
+        if (task.status === 'failed') warnFailed(log, event, reqId);
         else log.info(withRequest(finishedFields(event), reqId), `task ${task.status}`);
       }
     }
-  }
-
-  #failed(event: TransitionEvent, reqId: string | undefined): void {
-    const fields = withRequest(finishedFields(event), reqId);
-    if (!endedInQueueByShutdown(event)) {
-      this.#log.warn(fields, 'task failed');
-      return;
-    }
-    this.#endedQueued++;
-    this.#log.info(fields, 'task failed');
-  }
+  };
 }
 
-/** Interrupted before its call started: only a shutdown ends a queued task that way. */
-function endedInQueueByShutdown({ task }: TransitionEvent): boolean {
-  return task.error?.code === 'interrupted' && task.startedAt === null;
+function warnFailed(log: FastifyBaseLogger, event: TransitionEvent, reqId: string | undefined) {
+  log.warn(withRequest(finishedFields(event), reqId), 'task failed');
 }
 
 function withRequest<T extends object>(fields: T, reqId: string | undefined) {
