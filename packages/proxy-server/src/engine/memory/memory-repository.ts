@@ -25,6 +25,7 @@ import {
   type TaskPolicy,
   type TaskRequest,
 } from '../task-record.js';
+import { RecentStrings } from './recent-strings.js';
 import { TaskList } from './task-list.js';
 import { TextSlabs } from './text-slabs.js';
 
@@ -91,6 +92,7 @@ export class MemoryRepository implements TaskRepository {
     TASK_STATUSES.map((status) => [status, new TaskList<MemoryTask>('status')]),
   ) as Record<TaskStatus, TaskList<MemoryTask>>;
   readonly #texts = new TextSlabs();
+  readonly #strings = new RecentStrings();
   #long = 0;
 
   open(): OpenedRepository {
@@ -103,9 +105,9 @@ export class MemoryRepository implements TaskRepository {
       seq,
       task.id,
       request.method,
-      request.path,
+      this.#strings.same(request.path),
       task.createdAt,
-      request.headers,
+      this.#strings.same(request.headers),
       request.body,
       task.idempotencyKey,
       task.requestHash,
@@ -251,16 +253,25 @@ export class MemoryRepository implements TaskRepository {
     if (task.isLong) this.#long--;
   }
 
-  /** The result with a long text body moved out of the heap; `readable` brings it back. */
+  /**
+   * The result as kept: a long text body moved out of the heap (`readable` brings it back), and
+   * header values that repeat earlier answers' shared with them.
+   */
   #kept(result: StoredResult): StoredResult {
     const { body } = result;
-    if (typeof body !== 'string' || body.length < OFF_HEAP_FROM_CHARS) return result;
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(result.headers)) {
+      headers[name] = typeof value === 'string' ? this.#strings.same(value) : value;
+    }
     return {
       statusCode: result.statusCode,
-      headers: result.headers,
+      headers,
       encoding: result.encoding,
       bodyBytes: result.bodyBytes,
-      body: this.#texts.keep(body),
+      body:
+        typeof body === 'string' && body.length >= OFF_HEAP_FROM_CHARS
+          ? this.#texts.keep(body)
+          : body,
     };
   }
 
