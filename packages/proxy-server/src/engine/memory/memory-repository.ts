@@ -263,16 +263,8 @@ export class MemoryRepository implements TaskRepository {
     for (const [name, value] of Object.entries(result.headers)) {
       headers[name] = typeof value === 'string' ? this.#strings.same(value) : value;
     }
-    return {
-      statusCode: result.statusCode,
-      headers,
-      encoding: result.encoding,
-      bodyBytes: result.bodyBytes,
-      body:
-        typeof body === 'string' && body.length >= OFF_HEAP_FROM_CHARS
-          ? this.#texts.keep(body)
-          : body,
-    };
+    const long = typeof body === 'string' && body.length >= OFF_HEAP_FROM_CHARS;
+    return resultWith(result, headers, long ? this.#texts.keep(body) : body);
   }
 
   #move(task: MemoryTask, status: TaskStatus): void {
@@ -286,12 +278,21 @@ export class MemoryRepository implements TaskRepository {
 function readable(result: StoredResult): StoredResult {
   const { body } = result;
   if (typeof body === 'string' || result.encoding === 'base64') return result;
+  return resultWith(result, result.headers, body.toString('utf8'));
+}
+
+/** `result` with other headers and body; kept and readable results share one shape. */
+function resultWith(
+  result: StoredResult,
+  headers: StoredResult['headers'],
+  body: StoredResult['body'],
+): StoredResult {
   return {
     statusCode: result.statusCode,
-    headers: result.headers,
+    headers,
     encoding: result.encoding,
     bodyBytes: result.bodyBytes,
-    body: body.toString('utf8'),
+    body,
   };
 }
 

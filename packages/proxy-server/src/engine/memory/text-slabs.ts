@@ -1,5 +1,5 @@
-/** Texts longer than this (in UTF-8 bytes) get a buffer of their own rather than a slab's room. */
 const SLAB_BYTES = 16 * 1024;
+/** Texts longer than this (in UTF-8 bytes) get a buffer of their own rather than a slab's room. */
 const OWN_BUFFER_ABOVE = SLAB_BYTES / 4;
 
 /**
