@@ -260,7 +260,10 @@ export class MemoryRepository implements TaskRepository {
   #kept(result: StoredResult): StoredResult {
     const { body } = result;
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(result.headers)) {
+    // `for...in`, not `Object.entries`: no array per header on every finish. Header objects are
+    // plain, so it sees the same own names.
+    for (const name in result.headers) {
+      const value = result.headers[name] as string | string[];
       headers[name] = typeof value === 'string' ? this.#strings.same(value) : value;
     }
     const long = typeof body === 'string' && body.length >= OFF_HEAP_FROM_CHARS;
