@@ -1,8 +1,8 @@
 import {
   TASK_STATUSES,
-  type TaskError,
   type TaskStatus,
   TERMINAL_STATUSES,
+  type TerminalStatus,
 } from 'proxy-client/wire';
 import type {
   OpenedRepository,
@@ -25,38 +25,40 @@ import {
   type TaskPolicy,
   type TaskRequest,
 } from '../task-record.js';
+import { ByteSlabs, type SlabRoom } from './byte-slabs.js';
+import {
+  type FinishedFields,
+  readFinished,
+  readRequestBody,
+  readResultBody,
+  type TaskFields,
+  writeFinished,
+} from './finished-record.js';
 import { RecentStrings } from './recent-strings.js';
 import { TaskList } from './task-list.js';
-import { TextSlabs } from './text-slabs.js';
 
 /**
- * Answers at least this long are kept outside the heap (`TextSlabs`); a shorter one costs less
- * as a string than the view that bytes outside the heap need.
+ * A task that is yet to finish, as memory keeps it: fixed fields (one hidden class) plus its
+ * list links. Most tasks share the one default policy object and keep no attempt history or
+ * callback, so a queue a million long costs few objects.
  */
-const OFF_HEAP_FROM_CHARS = 256;
-
-/**
- * A task as memory keeps it: fixed fields (one hidden class) plus its list links. Most tasks
- * share the one default policy object and keep no attempt history or callback, so a task held
- * by the million costs few objects.
- */
-class MemoryTask {
+class MemoryTask implements TaskFields {
   status: TaskStatus = 'pending';
   startedAt: number | null = null;
-  completedAt: number | null = null;
-  isLong = false;
+  readonly completedAt = null;
+  readonly isLong = false;
   attempts = 0;
-  result: StoredResult | null = null;
-  error: TaskError | null = null;
+  readonly result = null;
+  readonly error = null;
   retriedAs: string | null = null;
   nextAttemptAt: number | null = null;
   earlierAttempts: AttemptRecord[] | null = null;
   callback: CallbackState | null;
   order: number;
-  newerInAll: MemoryTask | null = null;
-  olderInAll: MemoryTask | null = null;
-  newerInStatus: MemoryTask | null = null;
-  olderInStatus: MemoryTask | null = null;
+  newerInAll: Held | null = null;
+  olderInAll: Held | null = null;
+  newerInStatus: Held | null = null;
+  olderInStatus: Held | null = null;
 
   constructor(
     readonly seq: number,
@@ -77,6 +79,32 @@ class MemoryTask {
 }
 
 /**
+ * A finished task: its fields as one record of bytes outside the heap (`finished-record.ts`),
+ * with on the heap only its id, its list links and what the retention sweeps read. Finished
+ * tasks are what memory holds by the million, and a young collection costs more the more
+ * old-generation pages there are (docs/benchmarks.md, 5b).
+ */
+class FinishedTask implements SlabRoom {
+  newerInAll: Held | null = null;
+  olderInAll: Held | null = null;
+  newerInStatus: Held | null = null;
+  olderInStatus: Held | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly status: TerminalStatus,
+    readonly completedAt: number,
+    readonly isLong: boolean,
+    readonly idempotencyKey: string | null,
+    public slab: Buffer,
+    public start: number,
+    public end: number,
+  ) {}
+}
+
+type Held = MemoryTask | FinishedTask;
+
+/**
  * Tasks in a Map for lookup by id, threaded on an all-tasks list and one list per status, so
  * counts are list sizes, pages walk only what they return, and finished tasks sit in completion
  * order for retention sweeps that start at the oldest. Nothing outlives the process.
@@ -85,13 +113,13 @@ export class MemoryRepository implements TaskRepository {
   readonly kind = 'memory';
   readonly durable = false;
   readonly location = 'memory';
-  readonly #tasks = new Map<string, MemoryTask>();
-  readonly #byIdempotencyKey = new Map<string, MemoryTask>();
-  readonly #all = new TaskList<MemoryTask>('all');
+  readonly #tasks = new Map<string, Held>();
+  readonly #byIdempotencyKey = new Map<string, Held>();
+  readonly #all = new TaskList<Held>('all');
   readonly #byStatus = Object.fromEntries(
-    TASK_STATUSES.map((status) => [status, new TaskList<MemoryTask>('status')]),
-  ) as Record<TaskStatus, TaskList<MemoryTask>>;
-  readonly #texts = new TextSlabs();
+    TASK_STATUSES.map((status) => [status, new TaskList<Held>('status')]),
+  ) as Record<TaskStatus, TaskList<Held>>;
+  readonly #slabs = new ByteSlabs();
   readonly #strings = new RecentStrings();
   #long = 0;
 
@@ -119,17 +147,20 @@ export class MemoryRepository implements TaskRepository {
     this.#byStatus.pending.addNewest(record);
     if (record.idempotencyKey !== null) this.#byIdempotencyKey.set(record.idempotencyKey, record);
     const original = task.retryOf === null ? undefined : this.#tasks.get(task.retryOf);
-    if (original) original.retriedAs = record.id;
+    if (original instanceof MemoryTask) original.retriedAs = record.id;
+    else if (original) this.#rewrite(original, (fields) => ({ ...fields, retriedAs: record.id }));
   }
 
   findByIdempotencyKey(key: string): { id: string; requestHash: string | null } | undefined {
     const task = this.#byIdempotencyKey.get(key);
-    return task && { id: task.id, requestHash: task.requestHash };
+    if (!task) return undefined;
+    const { requestHash } = task instanceof MemoryTask ? task : readFinished(task.id, task);
+    return { id: task.id, requestHash };
   }
 
   start(id: string, startedAt: number): StartedRow | undefined {
     const task = this.#tasks.get(id);
-    if (task?.status !== 'pending') return undefined;
+    if (!(task instanceof MemoryTask) || task.status !== 'pending') return undefined;
     this.#move(task, 'processing');
     task.startedAt = startedAt;
     task.nextAttemptAt = null;
@@ -144,22 +175,34 @@ export class MemoryRepository implements TaskRepository {
     isLong: boolean,
   ): SummaryRow | undefined {
     const task = this.#tasks.get(id);
-    if (task?.status !== 'pending' && task?.status !== 'processing') return undefined;
-    this.#move(task, outcome.status);
-    task.completedAt = completedAt;
-    task.nextAttemptAt = null;
-    task.result = outcome.result && this.#kept(outcome.result);
-    task.error = outcome.error;
-    if (isLong) {
-      task.isLong = true;
-      this.#long++;
-    }
-    return summaryOf(task);
+    if (!(task instanceof MemoryTask)) return undefined;
+    const fields = finishedFieldsOf(task, outcome, completedAt, isLong);
+    const room = writeFinished(this.#slabs, fields, {
+      request: task.body,
+      result: outcome.result?.body ?? null,
+    });
+    const finished = new FinishedTask(
+      id,
+      outcome.status,
+      completedAt,
+      isLong,
+      task.idempotencyKey,
+      room.slab,
+      room.start,
+      room.end,
+    );
+    this.#byStatus[task.status].remove(task);
+    this.#byStatus[finished.status].addNewest(finished);
+    this.#all.replace(task, finished);
+    this.#tasks.set(id, finished);
+    if (task.idempotencyKey !== null) this.#byIdempotencyKey.set(task.idempotencyKey, finished);
+    if (isLong) this.#long++;
+    return summaryOf(fields);
   }
 
   retry(id: string, attempt: AttemptRecord, runAt: number, order: number): SummaryRow | undefined {
     const task = this.#tasks.get(id);
-    if (task?.status !== 'processing') return undefined;
+    if (!(task instanceof MemoryTask) || task.status !== 'processing') return undefined;
     this.#move(task, 'pending');
     task.earlierAttempts = [...(task.earlierAttempts ?? []), attempt];
     task.startedAt = null;
@@ -170,7 +213,7 @@ export class MemoryRepository implements TaskRepository {
 
   requeue(id: string): SummaryRow | undefined {
     const task = this.#tasks.get(id);
-    if (task?.status !== 'processing') return undefined;
+    if (!(task instanceof MemoryTask) || task.status !== 'processing') return undefined;
     this.#move(task, 'pending');
     task.startedAt = null;
     return summaryOf(task);
@@ -179,7 +222,8 @@ export class MemoryRepository implements TaskRepository {
   setCallback(id: string, callback: CallbackState): boolean {
     const task = this.#tasks.get(id);
     if (!task) return false;
-    task.callback = callback;
+    if (task instanceof MemoryTask) task.callback = callback;
+    else this.#rewrite(task, (fields) => ({ ...fields, callback }));
     return true;
   }
 
@@ -189,17 +233,29 @@ export class MemoryRepository implements TaskRepository {
 
   get(id: string): TaskRow | undefined {
     const task = this.#tasks.get(id);
-    return task && Object.assign(summaryOf(task), { result: task.result && readable(task.result) });
+    if (!task) return undefined;
+    if (task instanceof MemoryTask) return Object.assign(summaryOf(task), { result: null });
+    const fields = readFinished(id, task);
+    const body = readResultBody(task, fields);
+    const result: StoredResult | null =
+      fields.result && body !== null ? { ...fields.result, body } : null;
+    return Object.assign(summaryOf(fields), { result });
   }
 
   getRequest(id: string): TaskRequest | undefined {
     const task = this.#tasks.get(id);
-    return task && requestOf(task);
+    if (!task) return undefined;
+    if (task instanceof MemoryTask) return requestOf(task);
+    const fields = readFinished(id, task);
+    return requestOf({ ...fields, body: readRequestBody(task, fields) });
   }
 
   list(query: ListQuery): { rows: SummaryRow[]; total: number } {
     const list = query.status ? this.#byStatus[query.status] : this.#all;
-    return { rows: list.page(query.offset, query.limit).map(summaryOf), total: list.size };
+    const rows = list
+      .page(query.offset, query.limit)
+      .map((task) => summaryOf(task instanceof MemoryTask ? task : readFinished(task.id, task)));
+    return { rows, total: list.size };
   }
 
   counts(): RepositoryCounts {
@@ -228,7 +284,7 @@ export class MemoryRepository implements TaskRepository {
     let removed = 0;
     for (; removed < count; removed++) {
       // Each finished status's list is in completion order: the oldest is one of their tails.
-      let oldest: MemoryTask | null = null;
+      let oldest: Held | null = null;
       for (const status of TERMINAL_STATUSES) {
         const tail = this.#byStatus[status].oldest;
         if (tail && (oldest === null || (tail.completedAt ?? 0) < (oldest.completedAt ?? 0))) {
@@ -245,7 +301,7 @@ export class MemoryRepository implements TaskRepository {
 
   close(): void {}
 
-  #remove(task: MemoryTask): void {
+  #remove(task: Held): void {
     this.#byStatus[task.status].remove(task);
     this.#all.remove(task);
     this.#tasks.delete(task.id);
@@ -253,21 +309,16 @@ export class MemoryRepository implements TaskRepository {
     if (task.isLong) this.#long--;
   }
 
-  /**
-   * The result as kept: a long text body moved out of the heap (`readable` brings it back), and
-   * header values that repeat earlier answers' shared with them.
-   */
-  #kept(result: StoredResult): StoredResult {
-    const { body } = result;
-    const headers: Record<string, string | string[]> = {};
-    // `for...in`, not `Object.entries`: no array per header on every finish. Header objects are
-    // plain, so it sees the same own names.
-    for (const name in result.headers) {
-      const value = result.headers[name] as string | string[];
-      headers[name] = typeof value === 'string' ? this.#strings.same(value) : value;
-    }
-    const long = typeof body === 'string' && body.length >= OFF_HEAP_FROM_CHARS;
-    return resultWith(result, headers, long ? this.#texts.keep(body) : body);
+  /** Writes a finished task's record anew with a field changed; the old bytes go with their slab. */
+  #rewrite(task: FinishedTask, change: (fields: FinishedFields) => FinishedFields): void {
+    const fields = readFinished(task.id, task);
+    const room = writeFinished(this.#slabs, change(fields), {
+      request: readRequestBody(task, fields),
+      result: readResultBody(task, fields),
+    });
+    task.slab = room.slab;
+    task.start = room.start;
+    task.end = room.end;
   }
 
   #move(task: MemoryTask, status: TaskStatus): void {
@@ -277,33 +328,49 @@ export class MemoryRepository implements TaskRepository {
   }
 }
 
-/** A kept result as the store hands it out: json and text bodies as strings, binary as bytes. */
-function readable(result: StoredResult): StoredResult {
-  const { body } = result;
-  if (typeof body === 'string' || result.encoding === 'base64') return result;
-  return resultWith(result, result.headers, body.toString('utf8'));
-}
-
-/** `result` with other headers and body; kept and readable results share one shape. */
-function resultWith(
-  result: StoredResult,
-  headers: StoredResult['headers'],
-  body: StoredResult['body'],
-): StoredResult {
+/** The fields a task ends with, written once as its record. */
+function finishedFieldsOf(
+  task: MemoryTask,
+  outcome: TaskOutcome,
+  completedAt: number,
+  isLong: boolean,
+): TaskFields & { status: TerminalStatus } {
   return {
-    statusCode: result.statusCode,
-    headers,
-    encoding: result.encoding,
-    bodyBytes: result.bodyBytes,
-    body,
+    seq: task.seq,
+    id: task.id,
+    method: task.method,
+    path: task.path,
+    createdAt: task.createdAt,
+    headers: task.headers,
+    idempotencyKey: task.idempotencyKey,
+    requestHash: task.requestHash,
+    retryOf: task.retryOf,
+    policy: task.policy,
+    status: outcome.status,
+    startedAt: task.startedAt,
+    completedAt,
+    isLong,
+    attempts: task.attempts,
+    result: outcome.result,
+    error: outcome.error,
+    retriedAs: task.retriedAs,
+    nextAttemptAt: null,
+    earlierAttempts: task.earlierAttempts,
+    callback: task.callback,
+    order: task.order,
   };
 }
 
-function requestOf(task: MemoryTask): TaskRequest {
+function requestOf(task: {
+  method: string;
+  path: string;
+  headers: TaskRequest['headers'];
+  body: TaskRequest['body'];
+}): TaskRequest {
   return { method: task.method, path: task.path, headers: task.headers, body: task.body };
 }
 
-function summaryOf(task: MemoryTask): SummaryRow {
+function summaryOf(task: TaskFields): SummaryRow {
   const { result, policy } = task;
   return {
     seq: task.seq,

@@ -2,10 +2,10 @@
 const LONGEST = 512;
 
 /**
- * Hands back an equal string it already holds, so that a million tasks with the same path, the
- * same request headers and answers with the same header values keep one copy of each rather
- * than a million: fewer bytes per task, and fewer old-generation pages for every young
- * collection to visit (docs/benchmarks.md, 5b). It forgets everything once it holds `capacity`
+ * Hands back an equal string it already holds, so that a queue of a million tasks with the
+ * same path and the same request headers keeps one copy of each rather than a million: fewer
+ * bytes per task, and fewer old-generation pages for every young collection to visit
+ * (docs/benchmarks.md, 5b). Finished tasks keep theirs in their records, outside the heap. It forgets everything once it holds `capacity`
  * strings, so strings that never repeat cost it nothing for long.
  */
 export class RecentStrings {

@@ -59,6 +59,20 @@ export class TaskList<T extends ListLinks> {
     this.#size--;
   }
 
+  /** Puts `next` where `item` was; `item` leaves the list. */
+  replace(item: T, next: T): void {
+    const newer = item[this.#newer] as T | null;
+    const older = item[this.#older] as T | null;
+    next[this.#newer] = newer;
+    next[this.#older] = older;
+    if (newer) newer[this.#older] = next;
+    else this.#head = next;
+    if (older) older[this.#newer] = next;
+    else this.#tail = next;
+    item[this.#newer] = null;
+    item[this.#older] = null;
+  }
+
   /** Items `offset .. offset + limit` counted from the newest. */
   page(offset: number, limit: number): T[] {
     const end = Math.min(this.#size, offset + limit);
