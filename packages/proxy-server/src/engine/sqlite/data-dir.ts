@@ -1,5 +1,5 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'libsql';
 
 /**
@@ -26,7 +26,7 @@ export interface DataDirLock {
 /** Creates the directory if needed and checks that this process may write there. */
 export function prepareDataDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   } catch (error) {
     throw new DataDirError(`cannot create the data dir ${dir}: ${reasonOf(error)}`);
   }
@@ -34,6 +34,30 @@ export function prepareDataDir(dir: string): void {
     accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (error) {
     throw new DataDirError(`the data dir ${dir} is not writable: ${reasonOf(error)}`);
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time from the nearest existing ancestor. Node's recursive mkdirSync
+ * retries a level that fails with ENOENT after creating its parent, forever when the parent
+ * exists yet refuses children (under /proc): here the first failure is final.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let path = resolve(dir); !existsSync(path); path = dirname(path)) {
+    missing.push(path);
+    if (dirname(path) === path) break;
+  }
+  if (missing.length === 0 && !statSync(dir).isDirectory()) {
+    throw new Error('a file, not a directory, is there');
+  }
+  for (const path of missing.reverse()) {
+    try {
+      mkdirSync(path);
+    } catch (error) {
+      // Made meanwhile by someone else: as good.
+      if (codeOf(error) !== 'EEXIST') throw error;
+    }
   }
 }
 

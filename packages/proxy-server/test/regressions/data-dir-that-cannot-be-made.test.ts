@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { proxyServerBin } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
+
+// Hostile-input audit: `--data-dir /proc/forbidden/x` spun at 100% CPU forever: Node's recursive
+// mkdirSync retries a level that fails with ENOENT once its parent exists, and /proc exists yet
+// takes no new directory. The bin now fails at once with the data dir's one-line error, exit 2.
+
+const runBin = (dir: string) =>
+  spawnSync(
+    process.execPath,
+    [proxyServerBin, '--target-host', 'h', '--listen-port', '0', '--data-dir', dir],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+
+describe('a --data-dir that can never be created', () => {
+  it.each(['/proc/forbidden/x', '/proc/forbidden'])(
+    '%s: exit 2 at once, one line naming the path',
+    (dir) => {
+      const started = performance.now();
+      const result = runBin(dir);
+      expect(result.signal).toBeNull();
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(
+        new RegExp(`^proxy-server: cannot create the data dir ${dir}: ENOENT`),
+      );
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    },
+  );
+});
+
+describe('a --data-dir that is a file', () => {
+  it('exits 2 with one line saying so, and leaves the file alone', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'proxy-data-dir-'));
+    onTestFinished(() => rm(parent, { recursive: true, force: true }));
+    const file = join(parent, 'tasks');
+    await writeFile(file, 'mine');
+    const result = runBin(file);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `proxy-server: cannot create the data dir ${file}: a file, not a directory, is there\n`,
+    );
+    expect(await readFile(file, 'utf8')).toBe('mine');
+  });
+});
