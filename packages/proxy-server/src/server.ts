@@ -1,4 +1,4 @@
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, METHODS, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
@@ -47,8 +47,11 @@ const CORS_EXPOSED_HEADERS = [
   IDEMPOTENT_REPLAYED_HEADER,
   TASK_ID_HEADER,
 ];
-/** Submissions take any method, so a browser may preflight any of them. */
-const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/**
+ * Submissions take any method, so a browser may preflight any of them: all that Node parses but
+ * CONNECT and TRACE, which browsers never send.
+ */
+const CORS_METHODS = METHODS.filter((method) => method !== 'CONNECT' && method !== 'TRACE');
 
 /**
  * The proxy as a Fastify instance, ready for `inject` or `listen`; it never listens by itself.
@@ -72,6 +75,8 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
       requestTimeout: config.requestTimeoutMs,
       // Node looks for overdue requests every 30 s by default, letting one run up to 30 s over.
       connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.requestTimeoutMs / 10)),
+      // Node would answer a missing Host with a bare 400 and no body: the hook below refuses it.
+      requireHostHeader: false,
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, log),
     frameworkErrors: (error, _request, reply) => sendError(reply, 'bad_request', error.message),
@@ -85,11 +90,22 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
     continueUnlessTooLarge(app, config.bodyLimitBytes, request, response),
   );
   app.server.on('connect', refuseTunnel);
-  // Fastify leaves the body of these unread, which dropped it: read, `/api/*` forwards it (and
-  // refuses one on TRACE), and every other route refuses it as on any other method.
-  for (const method of ['GET', 'HEAD', 'TRACE']) {
-    app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
+  // Every method Node parses may be submitted (WebDAV's, QUERY, PURGE, ...), not only those
+  // Fastify knows, and with a body: `/api/*` forwards it (and refuses one on TRACE), every other
+  // route refuses it. Fastify would leave the body of GET, HEAD and TRACE unread, dropping it.
+  // CONNECT never reaches a route (`refuseTunnel`).
+  for (const method of METHODS) {
+    if (method !== 'CONNECT') app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
   }
+  // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node would have checked.
+  app.addHook('onRequest', (request, reply, done) => {
+    const { httpVersionMajor, httpVersionMinor, headers } = request.raw;
+    if (httpVersionMajor === 1 && httpVersionMinor === 1 && headers.host === undefined) {
+      sendError(reply, 'bad_request', 'An HTTP/1.1 request must have a Host header');
+      return;
+    }
+    done();
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(/^/, refuseBody);
 

@@ -149,10 +149,15 @@ function allows(origin: CallbackOrigin, url: URL): boolean {
   return host.endsWith(origin.host.slice(1)) && host.length > origin.host.length - 1;
 }
 
+/**
+ * A header that must be sent once. Node joins a repeated one into a single value, so the submit
+ * route hands over repeats as lists (`headersOf`): a list is refused, naming the header.
+ */
 function single(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   if (Array.isArray(value)) {
-    throw new ProxyHttpError('bad_request', `Send one ${name} header, not several`);
+    const label = name.replace(/(^|-)[a-z]/g, (start) => start.toUpperCase());
+    throw new ProxyHttpError('bad_request', `Send one ${label} header, not several`);
   }
   return value;
 }

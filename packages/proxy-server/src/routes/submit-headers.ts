@@ -1,6 +1,25 @@
 import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_WAIT_SECONDS } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
+
+/**
+ * The request's headers, with every header sent more than once as the list of its values. Node
+ * joins a repeated header into one value ("a, b") or keeps the first, so `Idempotency-Key` or an
+ * `X-Proxy-*` header sent twice would pass for one; as a list, the readers refuse it.
+ */
+export function headersOf(request: IncomingMessage): IncomingHttpHeaders {
+  const { headers, rawHeaders } = request;
+  let names = 0;
+  for (const _ in headers) names++;
+  // Each header line is two entries of rawHeaders: as many names as lines, no repeats.
+  if (names * 2 === rawHeaders.length) return headers;
+  const repeated: IncomingHttpHeaders = { ...headers };
+  for (const [name, values] of Object.entries(request.headersDistinct)) {
+    if (values !== undefined && values.length > 1) repeated[name] = values;
+  }
+  return repeated;
+}
 
 /**
  * `Idempotency-Key` as the IETF draft writes it (a structured-field string, quoted) or bare;

@@ -6,12 +6,21 @@ import { errorResponses } from '../schemas/route-schemas.js';
 import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
 import { answerSubmission } from './submit-answer.js';
-import { idempotencyKeyOf, preferencesOf } from './submit-headers.js';
+import { headersOf, idempotencyKeyOf, preferencesOf } from './submit-headers.js';
+
+/**
+ * A media type Fastify's parser accepts: `type/subtype`, parameters or not. It refuses any other
+ * with 415, and a QUERY without one with 400, before a body parser runs.
+ */
+const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(?:;|$)/;
+/** What Fastify is shown instead; the target gets the header as sent (`rawHeaders`). */
+const SHOWN_TO_FASTIFY = { 'content-type': 'application/octet-stream' };
 
 /**
  * `ANY /api/*`: admits the request as a task and answers 202 at once. Bodies of any content type
  * (or none) and on any method are taken as raw bytes, so they reach the target exactly as sent;
- * only TRACE, which must have none (RFC 9110), is refused one.
+ * only TRACE, which must have none (RFC 9110), is refused one. Every method Node parses is one
+ * (`buildServer` adds those Fastify does not know).
  */
 export async function submitRoutes(app: FastifyInstance): Promise<void> {
   const limitBytes = app.proxy.config.bodyLimitBytes;
@@ -40,12 +49,23 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       config: { swaggerTransform: submitDoc },
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
-        if (staysUnderApi(originForm(request.url))) return done();
-        sendError(reply, 'bad_request', 'The path leaves /api/ once decoded and normalised');
+        if (!staysUnderApi(originForm(request.url))) {
+          sendError(reply, 'bad_request', 'The path leaves /api/ once decoded and normalised');
+          return;
+        }
+        // Bodies are bytes, whatever their content type says, or whether there is one.
+        const contentType = request.raw.headers['content-type'];
+        if (
+          contentType === undefined ? request.method === 'QUERY' : !MEDIA_TYPE.test(contentType)
+        ) {
+          request.headers = SHOWN_TO_FASTIFY;
+        }
+        done();
       },
     },
     async (request, reply) => {
-      const { headers } = request;
+      // Not `request.headers`, which may hold the content type shown to Fastify.
+      const headers = headersOf(request.raw);
       const preferences = preferencesOf(headers[SUBMIT_HEADERS.prefer]);
       const submitted = await app.proxy.admission.submit({
         method: request.method,
