@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ByteSlabs } from '../../src/engine/memory/byte-slabs.js';
 import {
   readFinished,
-  readRequestBody,
+  readRequest,
   readResultBody,
   type TaskFields,
   writeFinished,
@@ -14,6 +14,7 @@ import { completed, newTask } from './harness.js';
 
 const T0 = 1_700_000_000_000;
 const EVERY_BYTE = binaryStringOf([Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
+const HEADERS = packHeaders(['X-Note', 'obs-text \u00ff', 'Content-Type', 'application/json']);
 
 /** Every field set, and no two fields of one type alike: a field read from another's place shows. */
 function everyField(): TaskFields & { status: TerminalStatus } {
@@ -23,7 +24,6 @@ function everyField(): TaskFields & { status: TerminalStatus } {
     method: 'PATCH',
     path: '/api/caf\u00e9?q="x"&n=1',
     createdAt: T0,
-    headers: packHeaders(['X-Note', 'obs-text \u00ff', 'Content-Type', 'application/json']),
     idempotencyKey: 'key:one',
     requestHash: 'hash:two',
     retryOf: 'retry-of',
@@ -71,19 +71,28 @@ function everyField(): TaskFields & { status: TerminalStatus } {
 }
 
 describe('a finished task as a record of bytes', () => {
-  it('reads back every field and both bodies exactly', () => {
+  it('reads back every field, the request and the answer exactly', () => {
     const slabs = new ByteSlabs();
     const fields = everyField();
     const text = 'h\u00e9llo \u65e5\u672c \u{1f680}';
-    const room = writeFinished(slabs, fields, { request: EVERY_BYTE, result: text });
+    const room = writeFinished(slabs, fields, {
+      requestHeaders: HEADERS,
+      requestBody: EVERY_BYTE,
+      result: text,
+    });
     const read = readFinished(fields.id, room);
-    const { bodies: _bodies, ...rest } = read;
+    const { parts: _parts, ...rest } = read;
     expect(rest).toEqual(fields);
-    expect(readRequestBody(room, read)).toBe(EVERY_BYTE);
+    expect(readRequest(room, read)).toEqual({
+      method: fields.method,
+      path: fields.path,
+      headers: HEADERS,
+      body: EVERY_BYTE,
+    });
     expect(readResultBody(room, read)).toBe(text);
   });
 
-  it('keeps a binary answer as bytes and a task with neither body as nulls', () => {
+  it('keeps a binary answer as bytes, and a task without bodies or headers as such', () => {
     const slabs = new ByteSlabs();
     const bytes = Buffer.from([0, 255, 10, 13, 128]);
     const binary = writeFinished(
@@ -92,31 +101,39 @@ describe('a finished task as a record of bytes', () => {
         ...everyField(),
         result: { statusCode: 200, headers: {}, encoding: 'base64', bodyBytes: 5 },
       },
-      { request: null, result: bytes },
+      { requestHeaders: HEADERS, requestBody: null, result: bytes },
     );
     const bare = writeFinished(
       slabs,
       { ...everyField(), result: null, callback: null, earlierAttempts: null },
-      { request: null, result: null },
+      { requestHeaders: packHeaders([]), requestBody: null, result: null },
     );
     const readBinary = readFinished('b', binary);
     expect(readResultBody(binary, readBinary)).toEqual(bytes);
-    expect(readRequestBody(binary, readBinary)).toBeNull();
+    expect(readRequest(binary, readBinary)).toMatchObject({ headers: HEADERS, body: null });
     const readBare = readFinished('n', bare);
     expect(readBare.result).toBeNull();
     expect(readResultBody(bare, readBare)).toBeNull();
-    expect(readRequestBody(bare, readBare)).toBeNull();
+    expect(readRequest(bare, readBare)).toMatchObject({ headers: '', body: null });
   });
 
   it('stays intact while later records fill the slab and others get buffers of their own', () => {
     const slabs = new ByteSlabs();
-    const first = writeFinished(slabs, everyField(), { request: EVERY_BYTE, result: 'first' });
+    const first = writeFinished(slabs, everyField(), {
+      requestHeaders: HEADERS,
+      requestBody: EVERY_BYTE,
+      result: 'first',
+    });
     for (let i = 0; i < 200; i++) {
-      writeFinished(slabs, everyField(), { request: null, result: 'x'.repeat(i * 50) });
+      writeFinished(slabs, everyField(), {
+        requestHeaders: HEADERS,
+        requestBody: null,
+        result: 'x'.repeat(i * 50),
+      });
     }
     const read = readFinished('first', first);
     expect(readResultBody(first, read)).toBe('first');
-    expect(readRequestBody(first, read)).toBe(EVERY_BYTE);
+    expect(readRequest(first, read).body).toBe(EVERY_BYTE);
   });
 });
 

@@ -1,22 +1,26 @@
 import type { BodyEncoding, TaskError, TaskStatus, TerminalStatus } from 'proxy-client/wire';
 import type { BinaryString, PackedHeaders } from '../stored-request.js';
-import type {
-  AttemptRecord,
-  CallbackState,
-  Priority,
-  ResultSummary,
-  TaskPolicy,
+import {
+  type AttemptRecord,
+  type CallbackState,
+  DEFAULT_POLICY,
+  type Priority,
+  type ResultSummary,
+  type TaskPolicy,
+  type TaskRequest,
 } from '../task-record.js';
 import type { ByteSlabs, SlabRoom } from './byte-slabs.js';
 
-/** A task's fields as the memory store keeps them, but for the request and answer bodies. */
+/**
+ * A task's fields as the memory store keeps them, but for its request's headers and body and
+ * its answer's body.
+ */
 export interface TaskFields {
   readonly seq: number;
   readonly id: string;
   readonly method: string;
   readonly path: string;
   readonly createdAt: number;
-  readonly headers: PackedHeaders;
   readonly idempotencyKey: string | null;
   readonly requestHash: string | null;
   readonly retryOf: string | null;
@@ -35,15 +39,23 @@ export interface TaskFields {
   readonly order: number;
 }
 
-/** A finished task's fields read back, and where its bodies sit in its record. */
+/** A finished task's fields read back, and where the rest sits in its record. */
 export interface FinishedFields extends TaskFields {
   readonly status: TerminalStatus;
-  /** Where the bodies start; -1 marks a body there is none of. */
-  readonly bodies: { at: number; request: number; result: number; resultIsText: boolean };
+  /** Where the parts start, and their sizes in bytes; -1 marks a body there is none of. */
+  readonly parts: {
+    at: number;
+    headers: number;
+    request: number;
+    result: number;
+    resultIsText: boolean;
+  };
 }
 
-export interface Bodies {
-  request: BinaryString | null;
+/** What a record keeps as bytes after its header: read only when asked for. */
+export interface RecordParts {
+  requestHeaders: PackedHeaders;
+  requestBody: BinaryString | null;
   /** Text for json and text answers, bytes for binary ones; null without an answer. */
   result: string | Buffer | null;
 }
@@ -81,9 +93,9 @@ type RecordHeader = [
   nextAttemptAt: number | null,
   earlierAttempts: readonly AttemptRecord[] | null,
   callback: CallbackState | null,
-  headers: PackedHeaders,
   idempotencyKey: string | null,
   requestHash: string | null,
+  requestHeadersBytes: number,
   requestBodyBytes: number,
   resultBodyBytes: number,
   resultIsText: boolean,
@@ -93,24 +105,26 @@ const HEADER_LENGTH_BYTES = 4;
 
 /**
  * Writes a finished task as one record of bytes outside the heap: a 4-byte length, the header
- * (JSON), then the request body (latin1, byte for byte) and the answer's body (UTF-8 text, or
- * the bytes of a binary one). Once finished a task changes only its callback and its link to
- * a retry, so a record is rewritten rarely and read often.
+ * (JSON), then the request's headers and body (latin1, byte for byte) and the answer's body
+ * (UTF-8 text, or the bytes of a binary one). Lists read the header alone, so what only a read
+ * of the request or the answer needs stays out of it. Once finished a task changes only its
+ * callback and its link to a retry, so a record is rewritten rarely and read often.
  */
 export function writeFinished(
   slabs: ByteSlabs,
   task: TaskFields & { readonly status: TerminalStatus },
-  bodies: Bodies,
+  parts: RecordParts,
 ): SlabRoom {
   const { result, policy } = task;
-  const resultIsText = typeof bodies.result === 'string';
-  const requestBytes = bodies.request === null ? -1 : bodies.request.length;
+  const resultIsText = typeof parts.result === 'string';
+  const headersBytes = parts.requestHeaders.length;
+  const requestBytes = parts.requestBody === null ? -1 : parts.requestBody.length;
   const resultBytes =
-    bodies.result === null
+    parts.result === null
       ? -1
-      : typeof bodies.result === 'string'
-        ? Buffer.byteLength(bodies.result, 'utf8')
-        : bodies.result.length;
+      : typeof parts.result === 'string'
+        ? Buffer.byteLength(parts.result, 'utf8')
+        : parts.result.length;
   const header: RecordHeader = [
     task.seq,
     task.order,
@@ -137,9 +151,9 @@ export function writeFinished(
     task.nextAttemptAt,
     task.earlierAttempts,
     task.callback,
-    task.headers,
     task.idempotencyKey,
     task.requestHash,
+    headersBytes,
     requestBytes,
     resultBytes,
     resultIsText,
@@ -147,18 +161,23 @@ export function writeFinished(
   const json = JSON.stringify(header);
   const headerBytes = Buffer.byteLength(json, 'utf8');
   const room = slabs.room(
-    HEADER_LENGTH_BYTES + headerBytes + Math.max(0, requestBytes) + Math.max(0, resultBytes),
+    HEADER_LENGTH_BYTES +
+      headerBytes +
+      headersBytes +
+      Math.max(0, requestBytes) +
+      Math.max(0, resultBytes),
   );
   const { slab } = room;
   let at = slab.writeUInt32LE(headerBytes, room.start);
   at += slab.write(json, at, headerBytes, 'utf8');
-  if (bodies.request !== null) at += slab.write(bodies.request, at, requestBytes, 'latin1');
-  if (typeof bodies.result === 'string') slab.write(bodies.result, at, resultBytes, 'utf8');
-  else if (bodies.result !== null) bodies.result.copy(slab, at);
+  at += slab.write(parts.requestHeaders, at, headersBytes, 'latin1');
+  if (parts.requestBody !== null) at += slab.write(parts.requestBody, at, requestBytes, 'latin1');
+  if (typeof parts.result === 'string') slab.write(parts.result, at, resultBytes, 'utf8');
+  else if (parts.result !== null) parts.result.copy(slab, at);
   return room;
 }
 
-/** A finished task's fields from its record; its bodies are read only when asked for. */
+/** A finished task's fields from its record's header; the rest is read only when asked for. */
 export function readFinished(id: string, room: SlabRoom): FinishedFields {
   const { slab, start } = room;
   const headerBytes = slab.readUInt32LE(start);
@@ -182,9 +201,9 @@ export function readFinished(id: string, room: SlabRoom): FinishedFields {
     nextAttemptAt,
     earlierAttempts,
     callback,
-    headers,
     idempotencyKey,
     requestHash,
+    requestHeadersBytes,
     requestBodyBytes,
     resultBodyBytes,
     resultIsText,
@@ -195,18 +214,10 @@ export function readFinished(id: string, room: SlabRoom): FinishedFields {
     method,
     path,
     createdAt,
-    headers,
     idempotencyKey,
     requestHash,
     retryOf,
-    policy: {
-      priority: policy[0],
-      tenant: policy[1],
-      deadlineAt: policy[2],
-      maxAttempts: policy[3],
-      timeoutMs: policy[4],
-      callbackUrl: policy[5],
-    },
+    policy: policyOf(policy),
     status,
     startedAt,
     completedAt,
@@ -224,8 +235,9 @@ export function readFinished(id: string, room: SlabRoom): FinishedFields {
     earlierAttempts,
     callback,
     order,
-    bodies: {
+    parts: {
       at: at + headerBytes,
+      headers: requestHeadersBytes,
       request: requestBodyBytes,
       result: resultBodyBytes,
       resultIsText,
@@ -233,17 +245,47 @@ export function readFinished(id: string, room: SlabRoom): FinishedFields {
   };
 }
 
-export function readRequestBody(room: SlabRoom, fields: FinishedFields): BinaryString | null {
-  const { at, request } = fields.bodies;
-  if (request < 0) return null;
-  return room.slab.toString('latin1', at, at + request) as BinaryString;
+/** The request as it was submitted, for a retry of the task. */
+export function readRequest(room: SlabRoom, fields: FinishedFields): TaskRequest {
+  const { at, headers, request } = fields.parts;
+  const bodyAt = at + headers;
+  return {
+    method: fields.method,
+    path: fields.path,
+    headers: room.slab.toString('latin1', at, bodyAt) as PackedHeaders,
+    body:
+      request < 0 ? null : (room.slab.toString('latin1', bodyAt, bodyAt + request) as BinaryString),
+  };
 }
 
 /** The answer's body as the store hands it out: text as a string, a binary one as a copy. */
 export function readResultBody(room: SlabRoom, fields: FinishedFields): string | Buffer | null {
-  const { at, request, result, resultIsText } = fields.bodies;
+  const { at, headers, request, result, resultIsText } = fields.parts;
   if (result < 0) return null;
-  const from = at + Math.max(0, request);
+  const from = at + headers + Math.max(0, request);
   if (resultIsText) return room.slab.toString('utf8', from, from + result);
   return Buffer.from(room.slab.subarray(from, from + result));
+}
+
+/** Most tasks have the default policy: a list then builds no policy object for them. */
+function policyOf([
+  priority,
+  tenant,
+  deadlineAt,
+  maxAttempts,
+  timeoutMs,
+  callbackUrl,
+]: RecordHeader[14]): TaskPolicy {
+  const d = DEFAULT_POLICY;
+  if (
+    priority === d.priority &&
+    tenant === d.tenant &&
+    deadlineAt === d.deadlineAt &&
+    maxAttempts === d.maxAttempts &&
+    timeoutMs === d.timeoutMs &&
+    callbackUrl === d.callbackUrl
+  ) {
+    return d;
+  }
+  return { priority, tenant, deadlineAt, maxAttempts, timeoutMs, callbackUrl };
 }

@@ -29,7 +29,7 @@ import { ByteSlabs, type SlabRoom } from './byte-slabs.js';
 import {
   type FinishedFields,
   readFinished,
-  readRequestBody,
+  readRequest,
   readResultBody,
   type TaskFields,
   writeFinished,
@@ -178,7 +178,8 @@ export class MemoryRepository implements TaskRepository {
     if (!(task instanceof MemoryTask)) return undefined;
     const fields = finishedFieldsOf(task, outcome, completedAt, isLong);
     const room = writeFinished(this.#slabs, fields, {
-      request: task.body,
+      requestHeaders: task.headers,
+      requestBody: task.body,
       result: outcome.result?.body ?? null,
     });
     const finished = new FinishedTask(
@@ -246,8 +247,7 @@ export class MemoryRepository implements TaskRepository {
     const task = this.#tasks.get(id);
     if (!task) return undefined;
     if (task instanceof MemoryTask) return requestOf(task);
-    const fields = readFinished(id, task);
-    return requestOf({ ...fields, body: readRequestBody(task, fields) });
+    return readRequest(task, readFinished(id, task));
   }
 
   list(query: ListQuery): { rows: SummaryRow[]; total: number } {
@@ -312,8 +312,10 @@ export class MemoryRepository implements TaskRepository {
   /** Writes a finished task's record anew with a field changed; the old bytes go with their slab. */
   #rewrite(task: FinishedTask, change: (fields: FinishedFields) => FinishedFields): void {
     const fields = readFinished(task.id, task);
+    const request = readRequest(task, fields);
     const room = writeFinished(this.#slabs, change(fields), {
-      request: readRequestBody(task, fields),
+      requestHeaders: request.headers,
+      requestBody: request.body,
       result: readResultBody(task, fields),
     });
     task.slab = room.slab;
@@ -341,7 +343,6 @@ function finishedFieldsOf(
     method: task.method,
     path: task.path,
     createdAt: task.createdAt,
-    headers: task.headers,
     idempotencyKey: task.idempotencyKey,
     requestHash: task.requestHash,
     retryOf: task.retryOf,
@@ -361,12 +362,7 @@ function finishedFieldsOf(
   };
 }
 
-function requestOf(task: {
-  method: string;
-  path: string;
-  headers: TaskRequest['headers'];
-  body: TaskRequest['body'];
-}): TaskRequest {
+function requestOf(task: MemoryTask): TaskRequest {
   return { method: task.method, path: task.path, headers: task.headers, body: task.body };
 }
 
