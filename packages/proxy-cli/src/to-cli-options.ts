@@ -1,7 +1,10 @@
 import { PRIORITIES, type Priority } from 'proxy-client';
 import {
   isTaskStatus,
+  MAX_CLEANUP_AGE_HOURS,
   MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_OFFSET,
+  MAX_PAGE_SIZE,
   TASK_STATUSES,
   type TaskStatus,
 } from 'proxy-client/wire';
@@ -195,8 +198,12 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: 
       return {
         kind: 'list',
         ...(status !== undefined && { status }),
-        ...(raw.limit !== undefined && { limit: integer('--limit', raw.limit, 1) }),
-        ...(raw.offset !== undefined && { offset: integer('--offset', raw.offset, 0) }),
+        ...(raw.limit !== undefined && {
+          limit: integer('--limit', raw.limit, 1, MAX_PAGE_SIZE),
+        }),
+        ...(raw.offset !== undefined && {
+          offset: integer('--offset', raw.offset, 0, MAX_OFFSET),
+        }),
       };
     }
     case 'submit': {
@@ -232,7 +239,7 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: 
         maxAgeHours:
           raw.cleanup === true || raw.cleanup === undefined
             ? DEFAULT_CLEANUP_HOURS
-            : nonNegative('--cleanup', raw.cleanup, 'hours'),
+            : nonNegative('--cleanup', raw.cleanup, 'hours', MAX_CLEANUP_AGE_HOURS),
       };
   }
 }
@@ -367,18 +374,19 @@ function wholeAtLeastOne(flag: string, value: string): number {
   return n;
 }
 
-function nonNegative(flag: string, value: string, unit: string): number {
+/** The proxy's own bounds (the wire contract's), checked here so a bad value is a usage error. */
+function nonNegative(flag: string, value: string, unit: string, max: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-    throw usage(`${flag} must be a number of ${unit} (0 or more), got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max) {
+    throw usage(`${flag} must be a number of ${unit} from 0 to ${max}, got '${value}'`);
   }
   return n;
 }
 
-function integer(flag: string, value: string, min: number): number {
+function integer(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw usage(`${flag} must be a whole number of at least ${min}, got '${value}'`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw usage(`${flag} must be a whole number from ${min} to ${max}, got '${value}'`);
   }
   return n;
 }
