@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { isConfigError, type ProxyConfig } from './config/config.js';
 import { parseConfig } from './config/parse-config.js';
 import { isDataDirError } from './engine/sqlite/data-dir.js';
+import { isStoreUnavailableError } from './engine/store-unavailable.js';
 import type { RecoveryReport } from './engine/task-backend.js';
 import { logStreamFor } from './logging/log-stream.js';
 import { buildServer, shutdownServer } from './server.js';
@@ -39,8 +40,11 @@ async function main(): Promise<number> {
       return 2;
     }
     const reason = error instanceof Error ? error.message : String(error);
+    // A store that cannot be reached (Redis down) fails the start too, but it is no port problem.
     process.stderr.write(
-      `proxy-server: cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}\n`,
+      isStoreUnavailableError(error)
+        ? `proxy-server: cannot open the task store: ${reason}\n`
+        : `proxy-server: cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}\n`,
     );
     await app.close();
     return 1;

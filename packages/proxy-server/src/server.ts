@@ -79,7 +79,16 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
       requireHostHeader: false,
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, log),
-    frameworkErrors: (error, _request, reply) => sendError(reply, 'bad_request', error.message),
+    frameworkErrors: (error, _request, reply) =>
+      // Task ids are the only path parameters: one too long for the router is no UUID either,
+      // and its message would echo the whole path.
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? sendError(
+            reply,
+            'invalid_task_id',
+            'The task id is not a UUID: it is over 100 characters',
+          )
+        : sendError(reply, 'bad_request', error.message),
     // Ajv coerces a query's "Infinity" or "1e400" to a number that, with strict numbers, skips
     // minimum and maximum; without, every bounded number is checked, and every query number is.
     ajv: { customOptions: { strictNumbers: false } },

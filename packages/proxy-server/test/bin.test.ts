@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
@@ -194,6 +196,27 @@ describe('proxy-server bin and its data dir', () => {
       /^proxy-server: cannot create the data dir .*a-file\/sub: ENOTDIR/,
     );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('says the task store cannot be opened, not that it cannot listen, when Redis is down', async () => {
+    // A port that was free a moment ago: nothing answers there.
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const result = runBin([
+      '--target-host',
+      'h',
+      '--listen-port',
+      '0',
+      '--store',
+      `redis://127.0.0.1:${port}/0`,
+    ]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(`^proxy-server: cannot open the task store: .*redis://127\\.0\\.0\\.1:${port}/0`),
+    );
+    expect(result.stderr).not.toContain('cannot listen');
   });
 
   it.each([

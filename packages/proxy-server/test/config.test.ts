@@ -227,7 +227,8 @@ describe('parseConfig', () => {
     ],
     [['--requeue-interrupted', 'yes'], 'too many arguments. Expected 0 arguments but got 1.'],
     [['--max-queue-size', '-1'], "--max-queue-size must be a whole number ≥ 1, got '-1'"],
-    [['--target-port', '70000'], "--target-port must be a port from 0 to 65535, got '70000'"],
+    [['--target-port', '70000'], "--target-port must be a port from 1 to 65535, got '70000'"],
+    [['--target-port', '0'], "--target-port must be a port from 1 to 65535, got '0'"],
     [
       ['--long-task-threshold', '0'],
       "--long-task-threshold must be a number of seconds > 0, got '0'",

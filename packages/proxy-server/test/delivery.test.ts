@@ -397,7 +397,13 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       error: { code: 'upstream_timeout' },
     });
     expect((await proxy.finished(capped.body.task_id)).status).toBe('completed');
-    expect((await submit('/api/text', { 'x-proxy-timeout': '-1' })).status).toBe(400);
+    for (const refused of ['-1', '0.0001', '99999999999999999999']) {
+      const answer = await submit('/api/text', { 'x-proxy-timeout': refused });
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toBe(
+        `X-Proxy-Timeout must be a number of seconds from 0.001 to 31536000 (a year), got '${refused}'`,
+      );
+    }
   });
 
   it('refuses a callback to an origin --callback-allow does not list, and any callback without it', async () => {

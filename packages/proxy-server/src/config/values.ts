@@ -89,9 +89,16 @@ export const bindAddress: ValueParser<string> = {
   },
 };
 
+/** A port to listen on: 0 asks the system for a free one. */
 export const port: ValueParser<number> = {
   ...wholeNumber(0, 65_535),
   expected: 'a port from 0 to 65535',
+};
+
+/** A port to connect to: 0 is none. */
+export const targetPort: ValueParser<number> = {
+  ...wholeNumber(1, 65_535),
+  expected: 'a port from 1 to 65535',
 };
 
 /** `http(s)://host[:port][/base/path]`: the target's origin and an optional base path. */

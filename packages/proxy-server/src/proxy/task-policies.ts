@@ -165,12 +165,14 @@ function single(headers: IncomingHttpHeaders, name: string): string | undefined 
 function seconds(headers: IncomingHttpHeaders, name: string, label: string): number | null {
   const raw = single(headers, name);
   if (raw === undefined) return null;
-  const value = Number(raw.trim());
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || value <= 0 || value > MAX_HEADER_SECONDS) {
+  const text = raw.trim();
+  // Whole milliseconds: a value that rounds to none would end every call at once.
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Math.round(Number(text) * 1000) : Number.NaN;
+  if (!(ms >= 1 && ms <= MAX_HEADER_SECONDS * 1000)) {
     throw new ProxyHttpError(
       'bad_request',
-      `${label} must be a number of seconds > 0, got '${raw}'`,
+      `${label} must be a number of seconds from 0.001 to ${MAX_HEADER_SECONDS} (a year), got '${raw}'`,
     );
   }
-  return Math.round(value * 1000);
+  return ms;
 }

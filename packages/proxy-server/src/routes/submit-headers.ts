@@ -82,8 +82,10 @@ export function preferencesOf(header: string | string[] | undefined): Preference
         ?.split('=')
         .map((part) => part.trim()) ?? [];
     if (name?.toLowerCase() === 'respond-async') preferences.respondAsync = true;
-    if (name?.toLowerCase() === 'wait' && value !== undefined && /^\d+(\.\d+)?$/.test(value)) {
-      preferences.waitS = Math.min(MAX_WAIT_SECONDS, Number(value));
+    // RFC 7240 lets a value be a token or a quoted string: `wait=5` and `wait="5"` are one.
+    const seconds = value?.replace(/^"(.*)"$/, '$1');
+    if (name?.toLowerCase() === 'wait' && seconds !== undefined && /^\d+(\.\d+)?$/.test(seconds)) {
+      preferences.waitS = Math.min(MAX_WAIT_SECONDS, Number(seconds));
     }
   }
   return preferences;

@@ -51,6 +51,12 @@ describe('preferencesOf', () => {
     expect(preferencesOf(undefined)).toEqual({ waitS: 0, respondAsync: false });
   });
 
+  it('reads a wait given as a quoted string, as RFC 7240 allows', () => {
+    expect(preferencesOf('wait="7"').waitS).toBe(7);
+    expect(preferencesOf('respond-async, wait="2.5"')).toEqual({ waitS: 2.5, respondAsync: true });
+    expect(preferencesOf('wait="x"').waitS).toBe(0);
+  });
+
   it('caps wait like the waiting read and ignores what it cannot read', () => {
     expect(preferencesOf('wait=100000').waitS).toBe(MAX_WAIT_SECONDS);
     expect(preferencesOf('wait=-1, wait=abc, handling=strict')).toEqual({
