@@ -328,6 +328,29 @@ describe('parseConfig', () => {
     expect(warningsOf([], { PROXY_NUM_WORKERS: '2' })).toHaveLength(1);
   });
 
+  it('names the store flags the chosen store does not read, from the command line or the env', () => {
+    const warningsOf = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseConfig(['--target-host', 'h', ...argv], env);
+      return parsed.kind === 'run' ? parsed.warnings : [];
+    };
+    expect(
+      warningsOf(['--store', 'memory', '--data-dir', '/tmp/x', '--requeue-interrupted'], {
+        PROXY_SQLITE_SYNCHRONOUS: 'full',
+      }),
+    ).toEqual([
+      '--data-dir does nothing with --store memory',
+      '--sqlite-synchronous does nothing with --store memory',
+      '--requeue-interrupted does nothing with --store memory',
+    ]);
+    expect(warningsOf(['--redis-prefix', 'p'])).toEqual([
+      '--redis-prefix does nothing with --store sqlite',
+    ]);
+    expect(warningsOf(['--store', 'redis://127.0.0.1:6379/0', '--data-dir', '/tmp/x'])).toEqual([
+      '--data-dir does nothing with --store redis://...',
+    ]);
+    expect(warningsOf(['--data-dir', '/tmp/x', '--requeue-interrupted'])).toEqual([]);
+  });
+
   it('names the environment variable when the bad value came from it', () => {
     expect(errorOf(['--target-host', 'h'], { PROXY_MAX_QUEUE_SIZE: 'lots' })).toBe(
       "PROXY_MAX_QUEUE_SIZE (--max-queue-size) must be a whole number ≥ 1, got 'lots'",

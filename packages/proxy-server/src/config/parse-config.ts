@@ -134,7 +134,22 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
         `${Math.min(numWorkers, maxConcurrent)} upstream calls will be in flight`,
     );
   }
+  for (const spec of ignoredBy(config.store)) {
+    if (isSet(spec)) warnings.push(`--${spec.name} does nothing with ${storeName(config.store)}`);
+  }
   return { kind: 'run', config: { target, ...config }, warnings };
+}
+
+/** The store flags a store does not read: set anyway (an env left over, say), they are named. */
+function ignoredBy(store: StoreConfig): OptionSpec<unknown>[] {
+  const { dataDir, sqliteSynchronous, redisPrefix, requeueInterrupted } = OPTIONS;
+  if (store.kind === 'memory') return [dataDir, sqliteSynchronous, redisPrefix, requeueInterrupted];
+  if (store.kind === 'sqlite') return [redisPrefix];
+  return [dataDir, sqliteSynchronous];
+}
+
+function storeName(store: StoreConfig): string {
+  return store.kind === 'redis' ? '--store redis://...' : `--store ${store.kind}`;
 }
 
 function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
