@@ -52,6 +52,9 @@ export interface FinishedFields extends TaskFields {
   };
 }
 
+/** Where a record starts: all a reader needs, since the record says its own sizes. */
+export type RecordPlace = Pick<SlabRoom, 'slab' | 'start'>;
+
 /** What a record keeps as bytes after its header: read only when asked for. */
 export interface RecordParts {
   requestHeaders: PackedHeaders;
@@ -178,7 +181,7 @@ export function writeFinished(
 }
 
 /** A finished task's fields from its record's header; the rest is read only when asked for. */
-export function readFinished(id: string, room: SlabRoom): FinishedFields {
+export function readFinished(id: string, room: RecordPlace): FinishedFields {
   const { slab, start } = room;
   const headerBytes = slab.readUInt32LE(start);
   const at = start + HEADER_LENGTH_BYTES;
@@ -246,7 +249,7 @@ export function readFinished(id: string, room: SlabRoom): FinishedFields {
 }
 
 /** The request as it was submitted, for a retry of the task. */
-export function readRequest(room: SlabRoom, fields: FinishedFields): TaskRequest {
+export function readRequest(room: RecordPlace, fields: FinishedFields): TaskRequest {
   const { at, headers, request } = fields.parts;
   const bodyAt = at + headers;
   return {
@@ -259,7 +262,7 @@ export function readRequest(room: SlabRoom, fields: FinishedFields): TaskRequest
 }
 
 /** The answer's body as the store hands it out: text as a string, a binary one as a copy. */
-export function readResultBody(room: SlabRoom, fields: FinishedFields): string | Buffer | null {
+export function readResultBody(room: RecordPlace, fields: FinishedFields): string | Buffer | null {
   const { at, headers, request, result, resultIsText } = fields.parts;
   if (result < 0) return null;
   const from = at + headers + Math.max(0, request);

@@ -25,9 +25,10 @@ import {
   type TaskPolicy,
   type TaskRequest,
 } from '../task-record.js';
-import { ByteSlabs, type SlabRoom } from './byte-slabs.js';
+import { ByteSlabs } from './byte-slabs.js';
 import {
   type FinishedFields,
+  type RecordPlace,
   readFinished,
   readRequest,
   readResultBody,
@@ -84,7 +85,7 @@ class MemoryTask implements TaskFields {
  * tasks are what memory holds by the million, and a young collection costs more the more
  * old-generation pages there are (docs/benchmarks.md, 5b).
  */
-class FinishedTask implements SlabRoom {
+class FinishedTask implements RecordPlace {
   newerInAll: Held | null = null;
   olderInAll: Held | null = null;
   newerInStatus: Held | null = null;
@@ -98,7 +99,6 @@ class FinishedTask implements SlabRoom {
     readonly idempotencyKey: string | null,
     public slab: Buffer,
     public start: number,
-    public end: number,
   ) {}
 }
 
@@ -190,7 +190,6 @@ export class MemoryRepository implements TaskRepository {
       task.idempotencyKey,
       room.slab,
       room.start,
-      room.end,
     );
     this.#byStatus[task.status].remove(task);
     this.#byStatus[finished.status].addNewest(finished);
@@ -320,7 +319,6 @@ export class MemoryRepository implements TaskRepository {
     });
     task.slab = room.slab;
     task.start = room.start;
-    task.end = room.end;
   }
 
   #move(task: MemoryTask, status: TaskStatus): void {
