@@ -119,6 +119,8 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
       'status must be one of pending, processing, completed, failed, cancelled, expired, got "sleeping"',
     ],
     ['/tasks?limit=1001', 'limit must be <= 1000, got 1001'],
+    ['/tasks?limit=Infinity', 'limit must be <= 1000, got Infinity'],
+    ['/tasks?offset=-Infinity', 'offset must be >= 0, got -Infinity'],
     [
       '/events?status=pending,sleeping',
       'status must be one or more of pending, processing, completed, failed, cancelled, expired, comma-separated, got "pending,sleeping"',

@@ -15,7 +15,7 @@ export function validationMessage(
   const field = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
   const name = field === '' ? (context ?? 'request') : field;
   const value = valueAt(sent, field);
-  const got = value === undefined ? '' : `, got ${JSON.stringify(value)}`;
+  const got = value === undefined ? '' : `, got ${shown(value)}`;
   const { allowedValues } = first.params as { allowedValues?: unknown[] };
   if (first.keyword === 'enum' && Array.isArray(allowedValues)) {
     return `${name} must be one of ${allowedValues.join(', ')}${got}`;
@@ -30,8 +30,15 @@ export function validationMessage(
   return `${name} ${first.message ?? 'is invalid'}${got}`;
 }
 
-function valueAt(sent: unknown, field: string): unknown {
+function valueAt(sent: unknown, field: string): string | number | undefined {
   if (field === '' || typeof sent !== 'object' || sent === null) return undefined;
   const value = (sent as Record<string, unknown>)[field];
   return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+}
+
+/** JSON would show an infinite number (`max_age_hours=Infinity`, coerced) as null. */
+function shown(value: string | number): string {
+  return typeof value === 'number' && !Number.isFinite(value)
+    ? String(value)
+    : JSON.stringify(value);
 }
