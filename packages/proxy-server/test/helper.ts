@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import {
   type DataBody,
@@ -108,6 +109,35 @@ export async function startProxy(
 export async function tasksSubmitted(baseUrl: string): Promise<number> {
   const stats = (await (await fetch(`${baseUrl}/stats`)).json()) as DataBody<Stats>;
   return stats.data.totals.submitted;
+}
+
+/**
+ * A node:http target on an ephemeral port that answers `ok` to everything and keeps what
+ * `record` makes of each request (given its body as latin1, byte for byte); closed when the test
+ * ends.
+ */
+export async function recordingTarget<Seen>(
+  record: (request: IncomingMessage, body: string) => Seen,
+): Promise<{ seen: Seen[]; url: string; host: string }> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      seen.push(record(req, Buffer.concat(chunks).toString('latin1')));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return { seen, url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
 }
 
 /** A slow-target on an ephemeral port, closed when the test ends. */

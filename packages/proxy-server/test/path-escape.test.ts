@@ -1,27 +1,9 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { rawRequest, startProxy } from './helper.js';
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { rawRequest, recordingTarget, startProxy } from './helper.js';
 
-/** A node:http target that records each request line's target and Host, and answers 200. */
-async function recordingTarget() {
-  const seen: { url: string; host: string | undefined }[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    seen.push({ url: req.url ?? '', host: req.headers.host });
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { seen, url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
-}
+/** What the target keeps of each request. */
+const recorded = (req: IncomingMessage) => ({ url: req.url ?? '', host: req.headers.host });
 
 describe('the path cannot leave the target', () => {
   it.each([
@@ -30,7 +12,7 @@ describe('the path cannot leave the target', () => {
     ['encoded dots', '/api/%2e%2e/%2e%2e/admin'],
     ['an encoded prefix', '/%61pi/../admin'],
   ])('%s: %s is refused, nothing is forwarded', async (_kind, requestTarget) => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(
       proxy.url,
@@ -48,8 +30,8 @@ describe('the path cannot leave the target', () => {
     ['absolute-form', 'http://EVIL/api/x?q=1', '/api/x?q=1'],
     ['absolute-form https without a query', 'https://EVIL/api/y', '/api/y'],
   ])('%s: %s', async (_kind, requestTarget, expectedPath) => {
-    const target = await recordingTarget();
-    const evil = await recordingTarget();
+    const target = await recordingTarget(recorded);
+    const evil = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const raw = requestTarget.replaceAll('EVIL', evil.host);
     const response = await rawRequest(
@@ -68,8 +50,8 @@ describe('the path cannot leave the target', () => {
   });
 
   it('a request target starting with // is not a submission at all', async () => {
-    const target = await recordingTarget();
-    const evil = await recordingTarget();
+    const target = await recordingTarget(recorded);
+    const evil = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(proxy.url, `GET //${evil.host}/api/x HTTP/1.1\r\nHost: x`);
     expect(response.status).toBe(404);
@@ -79,7 +61,7 @@ describe('the path cannot leave the target', () => {
   });
 
   it('keeps the target’s base path in front of the submitted path', async () => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(`${target.url}/v1`, { listen: true });
     const response = await rawRequest(
       proxy.url,
@@ -96,7 +78,7 @@ describe('malformed requests get a 400 envelope', () => {
     ['a broken request line', 'POST /api/x HTTP/9'],
     ['a bad percent-encoding', 'GET /task/%zz HTTP/1.1\r\nHost: x'],
   ])('%s', async (_kind, head) => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(proxy.url, head);
     expect(response.status).toBe(400);

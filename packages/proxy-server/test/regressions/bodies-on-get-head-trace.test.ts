@@ -1,39 +1,17 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { rawRequest, startProxy, tasksSubmitted } from '../helper.js';
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { rawRequest, recordingTarget, startProxy, tasksSubmitted } from '../helper.js';
 
 // Issue 16, item 7: bodies on GET, HEAD and TRACE were dropped while the docs promised the body
 // bytes as sent. Now GET and HEAD bodies reach the target like any other; TRACE, which must have
 // none (RFC 9110 §9.3.8), is refused one.
 
-interface Seen {
-  method: string;
-  body: string;
-  contentLength: string | undefined;
-}
-
-async function recordingTarget() {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('latin1');
-      seen.push({ method: req.method ?? '', body, contentLength: req.headers['content-length'] });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+/** What the target keeps of each request. */
+const recorded = (req: IncomingMessage, body: string) => ({
+  method: req.method ?? '',
+  body,
+  contentLength: req.headers['content-length'],
+});
 
 describe('a body on GET, HEAD or TRACE', () => {
   const BYTES = '{"q":"\u0000\u00ff"}';
@@ -43,7 +21,7 @@ describe('a body on GET, HEAD or TRACE', () => {
     ['HEAD', `Content-Length: ${BYTES.length}`, BYTES],
     ['GET', 'Transfer-Encoding: chunked', `${BYTES.length.toString(16)}\r\n${BYTES}\r\n0\r\n\r\n`],
   ])('%s with %s reaches the target byte for byte', async (method, framing, sent) => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(
       proxy.url,
@@ -58,7 +36,7 @@ describe('a body on GET, HEAD or TRACE', () => {
   });
 
   it('TRACE with a body is refused with 400 and no task', async () => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(
       proxy.url,
@@ -75,7 +53,7 @@ describe('a body on GET, HEAD or TRACE', () => {
   });
 
   it('TRACE without a body is forwarded as before', async () => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(proxy.url, 'TRACE /api/x HTTP/1.1\r\nHost: x');
     expect(response.status).toBe(202);

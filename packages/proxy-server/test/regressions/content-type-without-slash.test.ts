@@ -1,39 +1,17 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { rawRequest, startProxy } from '../helper.js';
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { rawRequest, recordingTarget, startProxy } from '../helper.js';
 
 // Hostile-input audit: a Content-Type that is no `type/subtype` (`foo`, `/`, a list) was refused
 // with `400 Unsupported Media Type`, while the docs say bodies are bytes and any content type
 // works. Such a submission is now a task, and the target gets the header and the bytes as sent.
 
-interface Seen {
-  method: string;
-  contentType: string | undefined;
-  body: string;
-}
-
-async function recordingTarget() {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('latin1');
-      seen.push({ method: req.method ?? '', contentType: req.headers['content-type'], body });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+/** What the target keeps of each request. */
+const recorded = (req: IncomingMessage, body: string) => ({
+  method: req.method ?? '',
+  contentType: req.headers['content-type'],
+  body,
+});
 
 const CONTENT_TYPES = [
   '',
@@ -53,7 +31,7 @@ describe('a submission whose Content-Type is no media type', () => {
   it.each(CONTENT_TYPES)(
     'POST with Content-Type %j is a task; the target gets it as sent',
     async (contentType) => {
-      const target = await recordingTarget();
+      const target = await recordingTarget(recorded);
       const proxy = await startProxy(target.url, { listen: true });
       const body = '\u0000{"raw":"\u00ff bytes"}';
       const response = await rawRequest(
@@ -72,7 +50,7 @@ describe('a submission whose Content-Type is no media type', () => {
     ['QUERY', 'text', 'select 1'],
     ['DELETE', '/', ''],
   ])('%s with Content-Type %j and body %j is a task too', async (method, contentType, body) => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(
       proxy.url,
@@ -85,7 +63,7 @@ describe('a submission whose Content-Type is no media type', () => {
   });
 
   it('still answers 413 for a body over the limit', async () => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true, flags: ['--body-limit', '4'] });
     const response = await rawRequest(
       proxy.url,

@@ -1,40 +1,18 @@
-import { createServer, METHODS } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { rawRequest, startProxy, tasksSubmitted } from '../helper.js';
+import { type IncomingMessage, METHODS } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { rawRequest, recordingTarget, startProxy, tasksSubmitted } from '../helper.js';
 
 // Hostile-input audit: PROPFIND, MKCOL, PURGE, M-SEARCH and every other method outside Fastify's
 // default list got 404 on /api/* (QUERY without a Content-Type got 400), while the SPEC forwards
 // `ANY /api/*`. Every method Node parses now becomes a task, body and all, and reaches the target
 // with that method.
 
-interface Seen {
-  method: string;
-  url: string;
-  body: string;
-}
-
-async function recordingTarget() {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('latin1');
-      seen.push({ method: req.method ?? '', url: req.url ?? '', body });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+/** What the target keeps of each request. */
+const recorded = (req: IncomingMessage, body: string) => ({
+  method: req.method ?? '',
+  url: req.url ?? '',
+  body,
+});
 
 /** A HEAD answer has no body: the task id is in Location. */
 function taskIdOf(head: string): string {
@@ -54,7 +32,7 @@ describe('a submission with a method Fastify does not know by default', () => {
   it.each(WITH_BODY)(
     '%s /api/* with a body is a task the target gets with that method',
     async (method) => {
-      const target = await recordingTarget();
+      const target = await recordingTarget(recorded);
       const proxy = await startProxy(target.url, { listen: true });
       const body = '<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>';
       const response = await rawRequest(
@@ -71,7 +49,7 @@ describe('a submission with a method Fastify does not know by default', () => {
   it.each(['PROPFIND', 'QUERY', 'UNLOCK'])(
     '%s /api/* without a body or a Content-Type is a task too',
     async (method) => {
-      const target = await recordingTarget();
+      const target = await recordingTarget(recorded);
       const proxy = await startProxy(target.url, { listen: true });
       const response = await rawRequest(proxy.url, `${method} /api/x HTTP/1.1\r\nHost: x`);
       expect(response.status).toBe(202);
@@ -82,7 +60,7 @@ describe('a submission with a method Fastify does not know by default', () => {
   );
 
   it('a browser may send: a CORS preflight for PROPFIND allows it', async () => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, {
       listen: true,
       flags: ['--cors-origin', 'https://app.example'],
@@ -100,7 +78,7 @@ describe('a submission with a method Fastify does not know by default', () => {
   });
 
   it('on a route of the proxy itself, is the 404 envelope and no task', async () => {
-    const target = await recordingTarget();
+    const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(proxy.url, 'PROPFIND /stats HTTP/1.1\r\nHost: x');
     expect(response.status).toBe(404);
