@@ -3,6 +3,7 @@
 // that takes 20 ms, against the ideal 50 / 20 ms and against HAProxy holding the same cap in
 // front of the same target.
 import { now, openPool, runConcurrently } from '../load.mjs';
+import { cpuSeconds } from '../proc-stats.mjs';
 import { haproxyUnavailable, startHaproxy, startProxy, startTarget } from '../processes.mjs';
 import { getStats, getTask, isFinished, submitTask, waitForFinished } from '../proxy-api.mjs';
 
@@ -79,12 +80,52 @@ const policyHeaders = (receiver) => (i) => ({
 });
 
 /**
+ * The CPU time the servers spend per task over the timed stretch of a run, in microseconds:
+ * `start()` when the stretch begins, `perTask(count)` when it ends. The proxy (or HAProxy) and
+ * the target share one CPU here, so their sum per task says what rate that CPU allows.
+ * @param {Record<string, number>} pids the servers by name
+ */
+function cpuMeter(pids) {
+  const names = Object.keys(pids);
+  const read = () => Promise.all(names.map((name) => cpuSeconds(pids[name] ?? 0)));
+  /** @type {number[]} */
+  let before = [];
+  return {
+    async start() {
+      before = await read();
+    },
+    /** @param {number} count */
+    async perTask(count) {
+      const after = await read();
+      /** @type {Record<string, number>} */
+      const cpuUs = {};
+      names.forEach((name, i) => {
+        cpuUs[name] = (((after[i] ?? 0) - (before[i] ?? 0)) * 1e6) / count;
+      });
+      return cpuUs;
+    },
+  };
+}
+
+/** The pace the proxy's end-to-end target asks for: 0.9 of the ideal. */
+const TARGET_PACE = 0.9 * IDEAL;
+
+/**
+ * The share of a CPU the proxy and the target together need to complete TARGET_PACE tasks a
+ * second, at the CPU time per task they spent in this run: above 1, no scheduling lets the one
+ * CPU they share reach that pace.
+ * @param {Record<string, number>} cpuUs
+ */
+const oneCpuShare = (cpuUs) => (((cpuUs.proxy ?? 0) + (cpuUs.target ?? 0)) * TARGET_PACE) / 1e6;
+
+/**
  * Requests per second straight to the target with the cap's concurrency: what the target
  * itself allows, timer slack and all.
  * @param {string} url
  * @param {number} count
+ * @param {ReturnType<typeof cpuMeter>} cpu the target
  */
-async function straight(url, count) {
+async function straight(url, count, cpu) {
   const pool = openPool(url, CAP);
   const call = async () => {
     const res = await pool.request({ path: '/api/function1', method: 'GET' });
@@ -93,9 +134,11 @@ async function straight(url, count) {
   };
   try {
     await runConcurrently(WARMUP, CAP, call);
+    await cpu.start();
     const started = now();
     await runConcurrently(count, CAP, call);
-    return count / ((now() - started) / 1000);
+    const tps = count / ((now() - started) / 1000);
+    return { tps, cpuUs: await cpu.perTask(count) };
   } finally {
     await pool.close();
   }
@@ -109,9 +152,10 @@ async function straight(url, count) {
  * every few ms would take CPU from the proxy that HAProxy's driver never takes.
  * @param {string} url
  * @param {number} count
+ * @param {ReturnType<typeof cpuMeter>} cpu the proxy and the target
  * @param {(i: number) => Record<string, string>} [headersOf] the headers of the i-th task
  */
-async function throughProxy(url, count, headersOf = () => ({})) {
+async function throughProxy(url, count, cpu, headersOf = () => ({})) {
   const pool = openPool(url, DRIVER_CONCURRENCY);
   let lastQueued = '';
   const submit = async (/** @type {number} */ i) => {
@@ -120,6 +164,7 @@ async function throughProxy(url, count, headersOf = () => ({})) {
   try {
     await runConcurrently(WARMUP, DRIVER_CONCURRENCY, submit);
     await waitForFinished(pool, WARMUP, { timeoutMs: 60_000 });
+    await cpu.start();
     const started = now();
     await runConcurrently(count, DRIVER_CONCURRENCY, submit);
     const queuedAt = now();
@@ -130,6 +175,7 @@ async function throughProxy(url, count, headersOf = () => ({})) {
     return {
       tps: count / ((done - started) / 1000),
       drainTps: (WARMUP + count - totals.completed) / ((done - queuedAt) / 1000),
+      cpuUs: await cpu.perTask(count),
     };
   } finally {
     await pool.close();
@@ -141,8 +187,9 @@ async function throughProxy(url, count, headersOf = () => ({})) {
  * which is how a synchronous forwarder completes a task.
  * @param {string} url
  * @param {number} count
+ * @param {ReturnType<typeof cpuMeter>} cpu HAProxy and the target
  */
-async function throughHaproxy(url, count) {
+async function throughHaproxy(url, count, cpu) {
   const pool = openPool(url, DRIVER_CONCURRENCY);
   const call = async () => {
     const res = await pool.request({ path: '/api/function1', method: 'GET' });
@@ -151,9 +198,11 @@ async function throughHaproxy(url, count) {
   };
   try {
     await runConcurrently(WARMUP, DRIVER_CONCURRENCY, call);
+    await cpu.start();
     const started = now();
     await runConcurrently(count, DRIVER_CONCURRENCY, call);
-    return count / ((now() - started) / 1000);
+    const tps = count / ((now() - started) / 1000);
+    return { tps, cpuUs: await cpu.perTask(count) };
   } finally {
     await pool.close();
   }
@@ -235,6 +284,57 @@ export const endToEnd = {
       limit: { label: 'ideal 50 / 20 ms', value: IDEAL },
       target: { on: 'ratio', op: '>=', value: 0.9 },
     },
+    {
+      id: 'target-cpu',
+      label: 'the target: CPU time per call (straight to it)',
+      measure: 'target_cpu_us',
+      unit: 'µs',
+    },
+    {
+      id: 'haproxy-cpu',
+      label: 'HAProxy: CPU time per request',
+      measure: 'haproxy_cpu_us',
+      unit: 'µs',
+    },
+    {
+      id: 'proxy-cpu',
+      label: 'proxy: CPU time per task (submission, call, reads)',
+      measure: 'proxy_cpu_us',
+      unit: 'µs',
+      limit: { label: 'HAProxy per request', measure: 'haproxy_cpu_us' },
+    },
+    {
+      id: 'sqlite-cpu',
+      label: 'proxy on SQLite: CPU time per task',
+      measure: 'sqlite_cpu_us',
+      unit: 'µs',
+      limit: { label: 'HAProxy per request', measure: 'haproxy_cpu_us' },
+    },
+    {
+      id: 'policies-cpu',
+      label: 'proxy on SQLite with every policy: CPU time per task',
+      measure: 'policies_cpu_us',
+      unit: 'µs',
+      limit: { label: 'HAProxy per request', measure: 'haproxy_cpu_us' },
+    },
+    {
+      id: 'one-cpu',
+      label: 'proxy and target: share of their one CPU needed at 0.9 of the ideal',
+      measure: 'proxy_one_cpu',
+      unit: '×',
+    },
+    {
+      id: 'sqlite-one-cpu',
+      label: 'the same on SQLite',
+      measure: 'sqlite_one_cpu',
+      unit: '×',
+    },
+    {
+      id: 'policies-one-cpu',
+      label: 'the same on SQLite with every policy',
+      measure: 'policies_one_cpu',
+      unit: '×',
+    },
   ],
   async start(ctx) {
     const count = taskCount(ctx.quick);
@@ -242,15 +342,22 @@ export const endToEnd = {
     const noHaproxy = haproxyUnavailable();
     return {
       unavailable: noHaproxy
-        ? { haproxy_tps: noHaproxy }
+        ? { haproxy_tps: noHaproxy, haproxy_cpu_us: noHaproxy }
         : /** @type {Record<string, string>} */ ({}),
       async runOnce() {
+        const direct = await straight(target.url, count, cpuMeter({ target: target.pid }));
         /** @type {Record<string, number>} */
-        const measures = { direct_tps: await straight(target.url, count) };
+        const measures = { direct_tps: direct.tps, target_cpu_us: direct.cpuUs.target ?? 0 };
         if (!noHaproxy) {
           const haproxy = await startHaproxy({ target, maxconn: CAP });
           try {
-            measures.haproxy_tps = await throughHaproxy(haproxy.url, count);
+            const through = await throughHaproxy(
+              haproxy.url,
+              count,
+              cpuMeter({ haproxy: haproxy.pid, target: target.pid }),
+            );
+            measures.haproxy_tps = through.tps;
+            measures.haproxy_cpu_us = through.cpuUs.haproxy ?? 0;
           } finally {
             await haproxy.stop();
           }
@@ -258,10 +365,16 @@ export const endToEnd = {
         for (const store of /** @type {const} */ (['memory', 'sqlite'])) {
           const proxy = await startCappedProxy(target, count, ctx.profileDir, store);
           try {
-            const figures = await throughProxy(proxy.url, count);
+            const figures = await throughProxy(
+              proxy.url,
+              count,
+              cpuMeter({ proxy: proxy.pid, target: target.pid }),
+            );
             const prefix = store === 'memory' ? 'proxy' : 'sqlite';
             measures[`${prefix}_tps`] = figures.tps;
             measures[`${prefix}_drain_tps`] = figures.drainTps;
+            measures[`${prefix}_cpu_us`] = figures.cpuUs.proxy ?? 0;
+            measures[`${prefix}_one_cpu`] = oneCpuShare(figures.cpuUs);
           } finally {
             await proxy.stop();
           }
@@ -275,9 +388,15 @@ export const endToEnd = {
           policyFlags(receiver),
         );
         try {
-          measures.policies_tps = (
-            await throughProxy(policies.url, count, policyHeaders(receiver))
-          ).tps;
+          const figures = await throughProxy(
+            policies.url,
+            count,
+            cpuMeter({ proxy: policies.pid, target: target.pid }),
+            policyHeaders(receiver),
+          );
+          measures.policies_tps = figures.tps;
+          measures.policies_cpu_us = figures.cpuUs.proxy ?? 0;
+          measures.policies_one_cpu = oneCpuShare(figures.cpuUs);
         } finally {
           await policies.stop();
           await receiver.stop();
