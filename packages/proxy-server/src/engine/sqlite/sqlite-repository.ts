@@ -61,10 +61,17 @@ const SUMMARY_COLUMNS =
   'retry_of, retried_as, queue_order, priority, tenant, deadline_at, max_attempts, ' +
   'next_attempt_at, earlier_attempts, callback';
 /**
+ * One task's summary as one JSON text, `[seq, id, ...]` in SUMMARY_COLUMNS' order, read back by
+ * `summaryIn`. libsql builds a row object one property at a time across N-API: 26 columns as
+ * properties cost a task's start or finish about 17 µs more than one string and `JSON.parse`
+ * (docs/benchmarks.md, scenario 2).
+ */
+const SUMMARY_JSON = `json_array(${SUMMARY_COLUMNS}) AS summary`;
+/**
  * A page of summaries as one JSON text, `[[seq, id, ...], ...]` in SUMMARY_COLUMNS' order, read
- * back by `columnsOf`. libsql builds a row object one property at a time across N-API: for a page
- * of 100 rows of 26 columns that cost three times what one string and `JSON.parse` do
- * (docs/benchmarks.md, 5c). Only the columns named are read, never a result's body.
+ * back by `columnsOf`: for a page of 100 rows, row objects cost three times what one string and
+ * `JSON.parse` do (docs/benchmarks.md, 5c). Only the columns named are read, never a result's
+ * body.
  */
 const pageStatement = (where: string, order: string) =>
   `SELECT json_group_array(json_array(${SUMMARY_COLUMNS}) ORDER BY ${order} DESC) AS page ` +
@@ -100,6 +107,11 @@ interface SummaryColumns {
   next_attempt_at: number | null;
   earlier_attempts: string | null;
   callback: string | null;
+}
+
+/** A row that carries its summary as `SUMMARY_JSON`. */
+interface SummaryText {
+  summary: string;
 }
 
 interface QueuedColumns {
@@ -212,14 +224,14 @@ export class SqliteRepository implements TaskRepository {
     const row = this.#write(
       () =>
         this.#sql.start.get(this.#nextOrder, startedAt, id) as
-          | (SummaryColumns & RequestColumns & { timeout_ms: number | null })
+          | (SummaryText & RequestColumns & { timeout_ms: number | null })
           | undefined,
     );
     if (!row) return undefined;
     this.#nextOrder++;
     this.#moves.pending--;
     this.#moves.processing++;
-    return { task: summaryOf(row), request: requestOf(row), timeoutMs: row.timeout_ms };
+    return { task: summaryIn(row), request: requestOf(row), timeoutMs: row.timeout_ms };
   }
 
   retry(id: string, attempt: AttemptRecord, runAt: number, order: number): SummaryRow | undefined {
@@ -269,35 +281,35 @@ export class SqliteRepository implements TaskRepository {
     // Most finishes end a call; a pending task is finished only when it never starts.
     let from: TaskStatus = 'processing';
     let row = this.#write(() => this.#sql.finishProcessing.get(...values)) as
-      | SummaryColumns
+      | SummaryText
       | undefined;
     if (!row) {
       from = 'pending';
-      row = this.#write(() => this.#sql.finishPending.get(...values)) as SummaryColumns | undefined;
+      row = this.#write(() => this.#sql.finishPending.get(...values)) as SummaryText | undefined;
     }
     if (!row) return undefined;
     this.#nextOrder++;
     this.#moves[from]--;
     this.#moves[outcome.status]++;
     if (isLong) this.#moves.long++;
-    return summaryOf(row);
+    return summaryIn(row);
   }
 
   requeue(id: string): SummaryRow | undefined {
     const row = this.#write(() => this.#sql.requeue.get(this.#nextOrder, id)) as
-      | SummaryColumns
+      | SummaryText
       | undefined;
     if (!row) return undefined;
     this.#nextOrder++;
     this.#moves.processing--;
     this.#moves.pending++;
-    return summaryOf(row);
+    return summaryIn(row);
   }
 
   get(id: string): TaskRow | undefined {
-    const row = this.#sql.get.get(id) as (SummaryColumns & { result_body: unknown }) | undefined;
+    const row = this.#sql.get.get(id) as (SummaryText & { result_body: unknown }) | undefined;
     if (!row) return undefined;
-    const summary = summaryOf(row);
+    const summary = summaryIn(row);
     const { result } = summary;
     if (!result) return Object.assign(summary, { result: null });
     const body = row.result_body;
@@ -488,6 +500,8 @@ function prepare(db: Database.Database) {
       "UPDATE tasks SET status = 'pending', status_order = ?, started_at = NULL, " +
         'next_attempt_at = ?, queue_order = ?, ' +
         "earlier_attempts = json_insert(coalesce(earlier_attempts, '[]'), '$[#]', json(?)) " +
+        // Columns, not SUMMARY_JSON: RETURNING sees earlier_attempts as json_insert made it, JSON
+        // rather than text, and json_array would nest it instead of quoting it.
         `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_COLUMNS}`,
     ),
     setCallback: db.prepare('UPDATE tasks SET callback = ?, callback_state = ? WHERE id = ?'),
@@ -497,14 +511,14 @@ function prepare(db: Database.Database) {
     start: db.prepare(
       "UPDATE tasks SET status = 'processing', status_order = ?, started_at = ?, " +
         "next_attempt_at = NULL, attempts = attempts + 1 WHERE id = ? AND status = 'pending' " +
-        `RETURNING ${SUMMARY_COLUMNS}, request_headers, request_body, timeout_ms`,
+        `RETURNING ${SUMMARY_JSON}, method, path, request_headers, request_body, timeout_ms`,
     ),
     ...finishStatements(db),
     requeue: db.prepare(
       "UPDATE tasks SET status = 'pending', status_order = ?, started_at = NULL " +
-        `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_COLUMNS}`,
+        `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_JSON}`,
     ),
-    get: db.prepare(`SELECT ${SUMMARY_COLUMNS}, result_body FROM tasks WHERE id = ?`),
+    get: db.prepare(`SELECT ${SUMMARY_JSON}, result_body FROM tasks WHERE id = ?`),
     getRequest: db.prepare(
       'SELECT method, path, request_headers, request_body FROM tasks WHERE id = ?',
     ),
@@ -536,7 +550,7 @@ function finishStatements(db: Database.Database) {
         'next_attempt_at = NULL, ' +
         'result_status = ?, result_headers = ?, result_encoding = ?, result_bytes = ?, ' +
         'result_body = ?, error_code = ?, error_message = ? ' +
-        `WHERE id = ? AND status = '${from}' RETURNING ${SUMMARY_COLUMNS}`,
+        `WHERE id = ? AND status = '${from}' RETURNING ${SUMMARY_JSON}`,
     );
   return { finishProcessing: finish('processing'), finishPending: finish('pending') };
 }
@@ -579,6 +593,10 @@ function summaryOf(row: SummaryColumns): SummaryRow {
     ),
     callback: row.callback === null ? null : JSON.parse(row.callback),
   };
+}
+
+function summaryIn(row: SummaryText): SummaryRow {
+  return summaryOf(columnsOf(JSON.parse(row.summary) as unknown[]));
 }
 
 /** One row of a page (`pageStatement`): its values in SUMMARY_COLUMNS' order. */
