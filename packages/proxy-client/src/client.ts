@@ -68,6 +68,7 @@ export class ProxyClient {
   constructor(options: ProxyClientOptions) {
     const checked = checkOptions('ProxyClient', options);
     this.baseUrl = normalizeBaseUrl(checked.baseUrl);
+    checkApiKey(checked.apiKey);
     this.#maxRetries = count(checked.maxRetries ?? DEFAULT_READ_RETRIES, 'maxRetries');
     this.#timeoutMs = timeoutOf(checked.timeoutMs) ?? DEFAULT_TIMEOUT_MS;
     this.#transport = new Transport({
@@ -382,11 +383,13 @@ export class ProxyClient {
   }
 
   async #submit(path: string, body: unknown, checked: SubmitOptions): Promise<Submission> {
-    const method = (checked.method ?? 'POST').toUpperCase();
+    const method = submitMethod(checked.method);
     if ((method === 'GET' || method === 'HEAD') && body !== undefined) {
       throw new TypeError(`A ${method} submission cannot have a body`);
     }
     const submitPath = toSubmitPath(path);
+    const encoded = encodeBody(body);
+    checkFramingHeaders(checked.headers);
     const queueFullRetries = count(checked.queueFullRetries ?? 0, 'queueFullRetries');
     const otherRetries =
       checked.maxRetries === undefined ? this.#maxRetries : count(checked.maxRetries, 'maxRetries');
@@ -396,7 +399,8 @@ export class ProxyClient {
       checked.idempotencyKey ??
       keyInHeaders ??
       (queueFullRetries + otherRetries > 0 ? newIdempotencyKey() : undefined);
-    const waitSeconds = preferWaitSeconds(checked.waitMs);
+    // The finished task a held answer would carry is a body, which an answer to HEAD cannot have.
+    const waitSeconds = method === 'HEAD' ? 0 : preferWaitSeconds(checked.waitMs);
     const control = controlHeaders({
       idempotencyKey,
       waitSeconds,
@@ -411,7 +415,7 @@ export class ProxyClient {
       path: submitPath,
       ...(checked.query ? { query: checked.query } : {}),
       headers: { ...headers, ...control },
-      body: encodeBody(body),
+      body: encoded,
       signal: checked.signal,
       timeoutMs: timeoutOf(checked.timeoutMs),
       extraTimeoutMs: waitSeconds * 1000,
@@ -424,7 +428,13 @@ export class ProxyClient {
       }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
-    return toSubmission(answer, idempotencyKey);
+    const submission = toSubmission(answer, idempotencyKey);
+    if (method === 'HEAD' && submission.replayed) {
+      // A replay's status is in the answer's body, which HEAD has not: read the task for it.
+      const call = this.#call({ signal: checked.signal, timeoutMs: checked.timeoutMs });
+      submission.status = (await this.#readTask(submission.taskId, undefined, call)).task.status;
+    }
+    return submission;
   }
 
   async #submitAndWait(path: string, body: unknown, checked: RunOptions): Promise<Task> {
@@ -561,10 +571,13 @@ export class ProxyClient {
   }
 }
 
-/** `task/<id>`, escaped; an empty id is a mistake of the caller's. */
+/**
+ * `task/<id>`, escaped; an empty id is a mistake of the caller's, and so is `.` or `..`, which
+ * the URL parser would resolve to another route.
+ */
 function taskPath(taskId: string): string {
-  if (typeof taskId !== 'string' || taskId === '') {
-    throw new TypeError('taskId must be a non-empty string');
+  if (typeof taskId !== 'string' || taskId === '' || taskId === '.' || taskId === '..') {
+    throw new TypeError(`taskId must be a task id, got ${JSON.stringify(taskId)}`);
   }
   return `task/${encodeURIComponent(taskId)}`;
 }
@@ -601,6 +614,50 @@ interface CallSettings {
   timeoutMs: number | undefined;
   headers: Record<string, string> | undefined;
   maxRetries: number;
+}
+
+/**
+ * The key goes in a header: a control character (a pasted newline) or a character beyond
+ * Latin-1 cannot. The message never shows the key.
+ */
+function checkApiKey(apiKey: string | undefined): void {
+  if (apiKey === undefined) return;
+  if (typeof apiKey !== 'string' || apiKey === '' || !/^[\x20-\x7e\x80-\xff]+$/.test(apiKey)) {
+    throw new TypeError(
+      'apiKey must be a non-empty string of printable ASCII or Latin-1 characters, without control characters such as a newline (the key is not shown here)',
+    );
+  }
+}
+
+/**
+ * The submission's method, upper-cased: an RFC 9110 token that fetch can send (it refuses
+ * CONNECT, TRACE and TRACK), so a typo is a TypeError rather than a network error.
+ */
+function submitMethod(method: string | undefined): string {
+  if (method === undefined) return 'POST';
+  const upper = typeof method === 'string' ? method.toUpperCase() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(upper)) {
+    throw new TypeError(
+      `method must be an HTTP method such as GET or POST, got ${JSON.stringify(method)}`,
+    );
+  }
+  if (upper === 'CONNECT' || upper === 'TRACE' || upper === 'TRACK') {
+    throw new TypeError(`method ${upper} cannot be submitted: fetch refuses to send it`);
+  }
+  return upper;
+}
+
+/**
+ * Headers that frame the body are the SDK's to set from the body it sends: a stale one would
+ * break the request.
+ */
+function checkFramingHeaders(headers: Record<string, string> | undefined): void {
+  for (const name of Object.keys(headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'transfer-encoding') {
+      throw new TypeError(`headers must not set ${name}: the SDK sets it from the body it sends`);
+    }
+  }
 }
 
 /** Retry counts must be finite: nothing in the SDK retries forever. */

@@ -70,4 +70,6 @@ export {
 } from './polling/schedule.js';
 export type { RawResult } from './result/raw-result.js';
 export type { Submission } from './submit/submission.js';
+export { toSubmitPath } from './submit/submit-path.js';
+export { MAX_TIMER_MS } from './timer-limit.js';
 export * from './wire.js';

@@ -27,6 +27,32 @@ describe('constructor', () => {
     },
   );
 
+  it('refuses a base URL with credentials, without repeating them', () => {
+    expect(() => new ProxyClient({ baseUrl: 'http://user:pw-secret@localhost:8080' })).toThrow(
+      /must not carry credentials.*"http:\/\/localhost:8080\/"/,
+    );
+    try {
+      new ProxyClient({ baseUrl: 'http://user:pw-secret@localhost:8080' });
+    } catch (error) {
+      expect(String(error)).not.toContain('pw-secret');
+    }
+  });
+
+  it.each(['sec\nret', 'ключ', '', 'tab\there'])(
+    'refuses the API key %j without showing it',
+    (apiKey) => {
+      let thrown: unknown;
+      try {
+        new ProxyClient({ baseUrl: BASE_URL, apiKey });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(TypeError);
+      expect(String(thrown)).toMatch(/apiKey must be a non-empty string/);
+      if (apiKey !== '') expect(String(thrown)).not.toContain(apiKey);
+    },
+  );
+
   it('sends the API key, extra headers and JSON accept on every request', async () => {
     const route = server.on('get', '/stats', dataReply({}));
     const proxy = new ProxyClient({
@@ -139,6 +165,97 @@ describe('submitTask', () => {
     await expect(client().submitTask('/')).rejects.toThrow(TypeError);
   });
 
+  it.each([
+    'api/../tasks/cleanup',
+    '..',
+    '../task',
+    'api/%2e%2e/stats',
+    '%2E%2e/stats',
+    'api/./x/../../stats',
+    'api/x/..?q=1',
+    'api\\..\\stats',
+  ])('refuses %j, which the URL parser would take out of api/, before sending', async (path) => {
+    await expect(client().submitTask(path)).rejects.toThrow(TypeError);
+    expect(server.calls).toEqual([]);
+  });
+
+  it('keeps dots that are not whole segments, and dots in the query', async () => {
+    const route = server.on('all', '/api/*', submitReply());
+    await client().submitTask('api/v1..2/file.tar.gz?range=1..5');
+    expect(route.calls[0]!.path).toBe('/api/v1..2/file.tar.gz');
+    expect(route.calls[0]!.url.search).toBe('?range=1..5');
+  });
+
+  it.each([123, null, { path: 'x' }])('names a path that is not a string: %j', async (path) => {
+    await expect(client().submitTask(path as unknown as string)).rejects.toThrow(
+      /needs a path as a string/,
+    );
+  });
+
+  it.each(['FOO BAR', 'CONNECT', 'trace', 'GET\r\n', ''])(
+    'refuses the method %j before sending',
+    async (method) => {
+      await expect(client().submitTask('function1', undefined, { method })).rejects.toThrow(
+        TypeError,
+      );
+      expect(server.calls).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['a BigInt', { n: 1n }],
+    [
+      'a cycle',
+      (() => {
+        const cyclic: Record<string, unknown> = {};
+        cyclic['self'] = cyclic;
+        return cyclic;
+      })(),
+    ],
+    ['a symbol', Symbol('x')],
+    ['a function', () => 1],
+  ])('refuses a body JSON cannot carry (%s) before sending', async (_, body) => {
+    await expect(client().submitTask('function1', body)).rejects.toThrow(/cannot be sent as JSON/);
+    expect(server.calls).toEqual([]);
+  });
+
+  it.each(['content-length', 'Transfer-Encoding'])(
+    'refuses a %s header, which the SDK sets from the body',
+    async (name) => {
+      await expect(
+        client().submitTask('function1', { a: 1 }, { headers: { [name]: '10' } }),
+      ).rejects.toThrow(/must not set/);
+      expect(server.calls).toEqual([]);
+    },
+  );
+
+  it('reads the task id of a HEAD submission from Location, and asks for no held answer', async () => {
+    const route = server.on('all', '/api/*', {
+      status: 202,
+      headers: { location: `/task/${TASK_ID}` },
+    });
+    const submission = await client().submit('api/probe', undefined, {
+      method: 'HEAD',
+      waitMs: 5000,
+    });
+    expect(submission).toMatchObject({ taskId: TASK_ID, status: 'pending', replayed: false });
+    expect(route.calls[0]!.method).toBe('HEAD');
+    expect(route.calls[0]!.headers.get('prefer')).toBeNull();
+  });
+
+  it("reads a replayed HEAD submission's status from the task", async () => {
+    server.on('all', '/api/*', {
+      status: 202,
+      headers: { location: `/task/${TASK_ID}`, 'idempotent-replayed': 'true' },
+    });
+    server.on('get', `/task/${TASK_ID}`, taskReply(makeTask({ status: 'completed' })));
+    const submission = await client().submit('api/probe', undefined, {
+      method: 'HEAD',
+      idempotencyKey: 'k1',
+    });
+    expect(submission).toMatchObject({ taskId: TASK_ID, status: 'completed', replayed: true });
+  });
+
   it('rejects an answer without a task id as invalid_response', async () => {
     server.on('post', '/api/function1', { status: 202, json: { success: true } });
     await expect(client().submitTask('function1', {})).rejects.toMatchObject({
@@ -156,8 +273,9 @@ describe('getTask', () => {
     expect(route.calls[0]!.url.pathname).toBe('/task/a%2Fb');
   });
 
-  it('refuses an empty id', async () => {
-    await expect(client().getTask('')).rejects.toThrow(TypeError);
+  it.each(['', '.', '..'])('refuses the id %j, which names no task path', async (id) => {
+    await expect(client().getTask(id)).rejects.toThrow(TypeError);
+    expect(server.calls).toEqual([]);
   });
 
   it('rejects a body that is not a task as invalid_response', async () => {

@@ -9,6 +9,7 @@ export type WaitSettings = Pick<
   'timeoutMs' | 'pollIntervalMs' | 'signal' | 'onStatus' | 'throwOnFailure'
 >;
 
+import { MAX_TIMER_MS } from '../timer-limit.js';
 import { isTaskStatus, isTerminalStatus, type Task, type TaskStatus } from '../wire.js';
 import { adaptivePollDelay, MIN_HINT_DELAY_MS, pollCeilingMs, withJitter } from './schedule.js';
 import { sleep } from './sleep.js';
@@ -148,16 +149,18 @@ export function taskAgeMs(task: Task): number {
 }
 
 function validateWaitOptions({ pollIntervalMs, timeoutMs }: WaitSettings): void {
-  if (pollIntervalMs !== undefined && !(Number.isFinite(pollIntervalMs) && pollIntervalMs > 0)) {
+  if (pollIntervalMs !== undefined && !(pollIntervalMs > 0 && pollIntervalMs <= MAX_TIMER_MS)) {
     throw new RangeError(
-      `pollIntervalMs must be a positive number of milliseconds, got ${pollIntervalMs}`,
+      `pollIntervalMs must be a number of milliseconds from 1 to ${MAX_TIMER_MS} (a timer's longest), got ${pollIntervalMs}`,
     );
   }
   if (
     timeoutMs !== undefined &&
     timeoutMs !== Infinity &&
-    !(timeoutMs > 0 && timeoutMs <= 2_147_483_647)
+    !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)
   ) {
-    throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+    throw new RangeError(
+      `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMER_MS} (a timer's longest), or Infinity, got ${timeoutMs}`,
+    );
   }
 }

@@ -37,7 +37,7 @@ export function toSubmission(answer: HttpAnswer, idempotencyKey: string | undefi
     return { taskId: task.task_id, status: task.status, task, replayed, idempotencyKey };
   }
   const body = asRecord(answer.body);
-  const taskId = body?.['task_id'];
+  const taskId = body?.['task_id'] ?? taskIdOfLocation(answer.headers.get('location'));
   if (typeof taskId !== 'string' || taskId === '') {
     throw invalidResponseError(answer.request, 'no task_id in the submission answer');
   }
@@ -50,4 +50,13 @@ export function toSubmission(answer: HttpAnswer, idempotencyKey: string | undefi
     replayed,
     idempotencyKey,
   };
+}
+
+/**
+ * The task id in a submission answer's `Location` (`/task/<id>`): all an answer to a HEAD
+ * submission carries, since it has no body.
+ */
+function taskIdOfLocation(location: string | null): string | undefined {
+  const id = location === null ? undefined : /\/task\/([^/?#]+)$/.exec(location)?.[1];
+  return id === undefined ? undefined : decodeURIComponent(id);
 }

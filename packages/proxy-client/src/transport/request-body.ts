@@ -8,7 +8,28 @@ export type EncodedBody = { body: BodyInit } | { json: unknown } | Record<string
 export function encodeBody(body: unknown): EncodedBody {
   if (body === undefined) return {};
   if (isRawBody(body)) return { body };
+  checkJson(body);
   return { json: body };
+}
+
+/**
+ * A value JSON cannot carry (a BigInt, a cycle, a symbol, a function) is the caller's mistake:
+ * a TypeError now, not a failed request later. Checked by stringifying once here; the request
+ * stringifies again, which costs far less than the call it makes.
+ */
+function checkJson(body: unknown): void {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(body);
+  } catch (error) {
+    throw new TypeError(
+      `The body cannot be sent as JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  if (text === undefined) {
+    throw new TypeError(`The body cannot be sent as JSON: a ${typeof body} has no JSON form`);
+  }
 }
 
 function isRawBody(value: unknown): value is BodyInit {

@@ -1,6 +1,7 @@
 import ky, { isHTTPError, type Hooks as KyHooks, type KyInstance, type RetryOptions } from 'ky';
 import { type FailedRequest, invalidResponseError } from '../errors/error-from-response.js';
 import type { Hooks } from '../hooks.js';
+import { MAX_TIMER_MS } from '../timer-limit.js';
 import type { EncodedBody } from './request-body.js';
 import { translateError } from './translate-error.js';
 import { type QueryValue, resolveUrl } from './url.js';
@@ -55,9 +56,6 @@ export interface OpenAnswer {
   response: Response;
 }
 
-/** setTimeout's ceiling; ky refuses anything longer. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * The one choke point every HTTP call of the SDK goes through: it builds the URL, runs ky with the
  * request's retry policy, parses the JSON answer and translates every failure into a ProxyError.
@@ -96,7 +94,8 @@ export class Transport {
       request: answered,
       status: response.status,
       headers: response.headers,
-      body: parseJson(text, answered),
+      // An answer to HEAD has no body, by definition: its headers are all there is.
+      body: request.method === 'HEAD' ? null : parseJson(text, answered),
     };
   }
 

@@ -30,6 +30,13 @@ export function normalizeBaseUrl(baseUrl: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`);
   }
+  if (url.username || url.password) {
+    url.username = '';
+    url.password = '';
+    throw new TypeError(
+      `baseUrl must not carry credentials (user:password@), which fetch refuses; give the proxy's key as apiKey. Got ${JSON.stringify(url.toString())} with them left out`,
+    );
+  }
   if (url.search || url.hash) {
     throw new TypeError(
       `baseUrl must not have a query or fragment, got ${JSON.stringify(baseUrl)}`,
