@@ -4,6 +4,7 @@ import { ProxyClient } from 'proxy-client';
 import { type CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { InterruptedError } from './interrupted.js';
+import type { CliOptions } from './options.js';
 import { Output } from './output.js';
 import { parseArgv } from './program.js';
 import { runAction } from './run.js';
@@ -17,7 +18,7 @@ let output = new Output(streams, {
   json: argv.includes('--json'),
   color: !argv.includes('--no-color'),
 });
-let url: string | undefined;
+let cliOptions: CliOptions | undefined;
 
 const controller = new AbortController();
 let interrupts = 0;
@@ -40,7 +41,7 @@ try {
   const parsed = parseArgv(argv, process.env, { writeOut: (s) => process.stdout.write(s) });
   if (parsed.kind === 'run') {
     const { options } = parsed;
-    url = options.url;
+    cliOptions = options;
     output = new Output(streams, { json: options.json, color: options.color });
     const client = new ProxyClient({
       baseUrl: options.url,
@@ -57,7 +58,11 @@ try {
 } catch (error) {
   const failure = isCliError(error)
     ? error
-    : toCliError(error, { url: url ?? '(no URL)', signal: controller.signal });
+    : toCliError(error, {
+        url: cliOptions?.url ?? '(no URL)',
+        signal: controller.signal,
+        ...(cliOptions && { options: cliOptions }),
+      });
   report(failure);
   process.exitCode = failure.exitCode;
 } finally {

@@ -235,6 +235,12 @@ export function parseArgv(
   const program = buildProgram(io, (p) => {
     picked = p;
   });
+  // Commander answers `help <no such command>` with a bare "(outputHelp)": name the word instead.
+  const [first, asked] = argv;
+  if (first === 'help' && asked !== undefined && !asked.startsWith('-')) {
+    if (asked === 'help') return parseArgv(['--help'], env, io);
+    if (!commandNames(program).includes(asked)) throw unknownCommand(asked);
+  }
   try {
     program.parse([...argv], { from: 'user' });
   } catch (error) {

@@ -1,19 +1,26 @@
 import type { CliOptions } from './options.js';
 
 /**
- * The exact command that takes up a wait again: same proxy, same task, same output mode.
- * The API key is never echoed back; a placeholder says where it goes.
+ * A proxy-cli command line to paste: the same proxy (`--url` unless it was the default, so the
+ * line works in a shell without PROXY_URL too) and a placeholder where a key given by flag goes,
+ * then `args`, each quoted for the shell. The API key is never echoed back.
  */
-export function resumeCommand(options: CliOptions, taskId: string): string {
+export function cliCommand(options: CliOptions, args: readonly string[]): string {
   const parts = ['proxy-cli'];
   if (options.urlSource !== 'default') parts.push('--url', shellQuote(options.url));
   if (options.apiKeySource === 'flag') parts.push('--api-key', '<key>');
-  parts.push('--task-id', shellQuote(taskId), '--wait');
-  if (options.pollIntervalMs !== undefined) {
-    parts.push('--poll-interval', String(options.pollIntervalMs / 1000));
-  }
-  if (options.json) parts.push('--json');
+  parts.push(...args.map(shellQuote));
   return parts.join(' ');
+}
+
+/** The exact command that takes up a wait again: same proxy, same task, same output mode. */
+export function resumeCommand(options: CliOptions, taskId: string): string {
+  const args = ['--task-id', taskId, '--wait'];
+  if (options.pollIntervalMs !== undefined) {
+    args.push('--poll-interval', String(options.pollIntervalMs / 1000));
+  }
+  if (options.json) args.push('--json');
+  return cliCommand(options, args);
 }
 
 function shellQuote(value: string): string {

@@ -14,10 +14,24 @@ import {
 } from 'proxy-client';
 import { CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
+import type { CliOptions } from './options.js';
 import { endedWithout } from './render/task.js';
+import { cliCommand } from './resume.js';
 
 const CHECK_URL =
   "point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; proxy-cli health --url <url> checks it";
+
+const DROP_API =
+  "drop /api from --url (or PROXY_URL): the proxy's own routes (/stats, /tasks, /task/<id>) sit beside /api/, and a request under it goes to the target as a task";
+
+/** A base URL whose path ends in /api: the proxy's submission prefix, not its base. */
+function endsUnderApi(url: string): boolean {
+  try {
+    return /\/api\/?$/.test(new URL(url).pathname);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The one place that turns an SDK error into an exit code and words for people. Waits add their
@@ -25,9 +39,13 @@ const CHECK_URL =
  */
 export function toCliError(
   error: unknown,
-  context: { url: string; signal?: AbortSignal },
+  context: { url: string; signal?: AbortSignal; options?: CliOptions },
 ): CliError {
   if (isCliError(error)) return error;
+  // Hints name the same proxy the failed call used, so they work when pasted.
+  const { options } = context;
+  const command = (...args: string[]) =>
+    options ? cliCommand(options, args) : `proxy-cli ${args.join(' ')}`;
   if (context.signal?.aborted) {
     return new CliError(EXIT_CODES.interrupted, 'interrupted', undefined, { cause: error });
   }
@@ -64,7 +82,7 @@ export function toCliError(
       EXIT_CODES.taskState,
       `task ${error.taskId} has already finished${status ? ` (${status})` : ''}; there is nothing to cancel`,
       status === 'failed' || status === 'expired'
-        ? `run it again with: proxy-cli retry ${error.taskId}`
+        ? `run it again with: ${command('retry', error.taskId)}`
         : undefined,
       {
         cause: error,
@@ -77,7 +95,7 @@ export function toCliError(
     return new CliError(
       EXIT_CODES.taskState,
       `task ${error.taskId} has not finished; only a finished task can be run again`,
-      `wait for it with: proxy-cli wait ${error.taskId}`,
+      `wait for it with: ${command('wait', error.taskId)}`,
       { cause: error, code: 'task_not_finished', details: { task_id: error.taskId } },
     );
   }
@@ -141,7 +159,7 @@ export function toCliError(
     return new CliError(
       EXIT_CODES.proxyError,
       `${context.url} does not answer like a proxy-server (${answerOf(error)})`,
-      CHECK_URL,
+      endsUnderApi(context.url) ? DROP_API : CHECK_URL,
       { cause: error, code: 'not_a_proxy', details: { proxy_code: error.code } },
     );
   }

@@ -1,10 +1,11 @@
-import { PRIORITIES, type Priority } from 'proxy-client';
+import { MAX_TIMER_MS, PRIORITIES, type Priority, toSubmitPath } from 'proxy-client';
 import {
   isTaskStatus,
   MAX_CLEANUP_AGE_HOURS,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_OFFSET,
   MAX_PAGE_SIZE,
+  MAX_TASK_HEADER_SECONDS,
   TASK_STATUSES,
   type TaskStatus,
 } from 'proxy-client/wire';
@@ -141,24 +142,33 @@ export function toCliOptions(
   }
 
   const envUrl = nonEmpty(env['PROXY_URL']);
+  const urlSource = raw.url !== undefined ? 'flag' : envUrl ? 'env' : 'default';
   const url = checkUrl(
     raw.url ?? envUrl ?? DEFAULT_URL,
-    raw.url ? '--url' : envUrl ? 'PROXY_URL' : 'default',
+    urlSource === 'flag' ? '--url' : urlSource === 'env' ? 'PROXY_URL' : 'default',
   );
   const envKey = nonEmpty(env['PROXY_API_KEY']);
-  const apiKey = raw.apiKey ?? envKey;
+  const apiKey =
+    raw.apiKey !== undefined
+      ? checkApiKey(raw.apiKey, '--api-key')
+      : envKey && checkApiKey(envKey, 'PROXY_API_KEY');
 
   return {
     action: toAction(only, raw, statsWatch),
     url,
-    urlSource: raw.url ? 'flag' : envUrl ? 'env' : 'default',
-    ...(apiKey !== undefined && { apiKey, apiKeySource: raw.apiKey ? 'flag' : 'env' }),
+    urlSource,
+    ...(apiKey !== undefined && {
+      apiKey,
+      apiKeySource: raw.apiKey !== undefined ? 'flag' : 'env',
+    }),
     json: raw.json === true,
     color: raw.color,
     ...(raw.pollInterval !== undefined && {
-      pollIntervalMs: seconds('--poll-interval', raw.pollInterval) * 1000,
+      pollIntervalMs: seconds('--poll-interval', raw.pollInterval, TIMER_SECONDS) * 1000,
     }),
-    ...(raw.timeout !== undefined && { timeoutMs: seconds('--timeout', raw.timeout) * 1000 }),
+    ...(raw.timeout !== undefined && {
+      timeoutMs: seconds('--timeout', raw.timeout, TIMER_SECONDS) * 1000,
+    }),
   };
 }
 
@@ -171,7 +181,7 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: 
       const refreshMs =
         raw.pollInterval === undefined
           ? DEFAULT_STATS_REFRESH_MS
-          : seconds('--poll-interval', raw.pollInterval) * 1000;
+          : seconds('--poll-interval', raw.pollInterval, TIMER_SECONDS) * 1000;
       return { kind: 'stats', watch: { refreshMs } };
     }
     case 'cancel':
@@ -226,10 +236,11 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: 
           maxAttempts: wholeAtLeastOne('--max-attempts', raw.maxAttempts),
         }),
         ...(raw.maxQueueTime !== undefined && {
-          maxQueueTimeMs: seconds('--max-queue-time', raw.maxQueueTime) * 1000,
+          maxQueueTimeMs: seconds('--max-queue-time', raw.maxQueueTime, TASK_HEADER_SECONDS) * 1000,
         }),
         ...(raw.upstreamTimeout !== undefined && {
-          upstreamTimeoutMs: seconds('--upstream-timeout', raw.upstreamTimeout) * 1000,
+          upstreamTimeoutMs:
+            seconds('--upstream-timeout', raw.upstreamTimeout, TASK_HEADER_SECONDS) * 1000,
         }),
       };
     }
@@ -261,7 +272,35 @@ function checkUrl(value: string, from: string): string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw usage(`${from} must be an http:// or https:// URL, got '${value}'`);
   }
+  if (parsed.username || parsed.password) {
+    parsed.username = '';
+    parsed.password = '';
+    throw usage(
+      `${from} must not carry credentials (user:password@): got ${parsed.toString()} with them left out`,
+      "give the proxy's key with PROXY_API_KEY (or --api-key <key>)",
+    );
+  }
+  if (parsed.search || parsed.hash) {
+    throw usage(
+      `${from} is the proxy's base URL and takes no query or fragment, got '${value}'`,
+      'e.g. --url http://localhost:8080 or, behind a path prefix, --url https://host/proxy',
+    );
+  }
   return value.replace(/\/+$/, '');
+}
+
+/**
+ * The key travels in a header: a control character (a pasted newline) or one beyond Latin-1
+ * cannot. The message names the flag, never the key.
+ */
+function checkApiKey(value: string, from: string): string {
+  if (value === '') throw usage(`${from} is empty: give the proxy's key, or leave the flag out`);
+  if (!/^[\x20-\x7e\x80-\xff]+$/.test(value)) {
+    throw usage(
+      `${from} holds a character a header cannot carry (a control character such as a newline, or one beyond Latin-1); the key is not shown here`,
+    );
+  }
+  return value;
 }
 
 function demoNames(value: string | true | undefined): readonly DemoName[] {
@@ -330,6 +369,11 @@ function submitPath(value: string): string {
   if (path === '' || /^[a-z][a-z0-9+.-]*:/i.test(path)) {
     throw usage(`--submit takes a path on the proxy such as api/function1, got '${value}'`);
   }
+  try {
+    toSubmitPath(path);
+  } catch (error) {
+    throw usage(`--submit: ${error instanceof Error ? error.message : String(error)}`);
+  }
   return path;
 }
 
@@ -338,7 +382,11 @@ function method(value: string): string {
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
     throw usage(`--method must be an HTTP method such as GET or POST, got '${value}'`);
   }
-  return value.toUpperCase();
+  const upper = value.toUpperCase();
+  if (upper === 'CONNECT' || upper === 'TRACE' || upper === 'TRACK') {
+    throw usage(`--method ${upper} cannot be submitted: the HTTP client refuses to send it`);
+  }
+  return upper;
 }
 
 function dataSource(value: string): DataSource {
@@ -358,10 +406,15 @@ function dataSource(value: string): DataSource {
   }
 }
 
-function seconds(flag: string, value: string): number {
+/** The longest a timer waits (`MAX_TIMER_MS`), in whole seconds: about 24.8 days. */
+const TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+/** What the proxy accepts in `X-Proxy-Timeout` and `X-Proxy-Max-Queue-Time`: a year. */
+const TASK_HEADER_SECONDS = MAX_TASK_HEADER_SECONDS;
+
+function seconds(flag: string, value: string, max: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw usage(`${flag} must be a positive number of seconds, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
+    throw usage(`${flag} must be a number of seconds above 0 and at most ${max}, got '${value}'`);
   }
   return n;
 }

@@ -288,12 +288,34 @@ describe('usage errors (exit 2)', () => {
     [['--list-tasks', '--offset', '-1'], /--offset must be a whole number from 0 to /],
     [
       ['--task-id', 'x', '--wait', '--timeout', '0'],
-      /--timeout must be a positive number of seconds, got '0'/,
+      /--timeout must be a number of seconds above 0 and at most 2147483, got '0'/,
     ],
     [
       ['--task-id', 'x', '--wait', '--poll-interval', 'soon'],
-      /--poll-interval must be a positive number/,
+      /--poll-interval must be a number of seconds above 0/,
     ],
+    [
+      ['--task-id', 'x', '--wait', '--timeout', '3000000'],
+      /--timeout must be a number of seconds above 0 and at most 2147483, got '3000000'/,
+    ],
+    [
+      ['stats', '--watch', '--poll-interval', '10000000'],
+      /--poll-interval must be a number of seconds above 0 and at most 2147483/,
+    ],
+    [['--submit', 'api/../tasks/cleanup'], /--submit: The path must stay under api\//],
+    [['--submit', 'api/%2e%2e/stats'], /--submit: The path must stay under api\//],
+    [['--submit', 'api\\..\\stats'], /--submit: The path must not contain a backslash/],
+    [['--submit', 'api/x', '--method', 'connect'], /--method CONNECT cannot be submitted/],
+    [['--submit', 'api/x', '--method', 'TRACE'], /--method TRACE cannot be submitted/],
+    [
+      ['--stats', '--url', 'http://127.0.0.1:8080?x=1'],
+      /--url is the proxy's base URL and takes no query or fragment/,
+    ],
+    [['--stats', '--url', 'http://127.0.0.1:8080/#top'], /takes no query or fragment/],
+    [['--stats', '--url', ''], /^--url is not a URL: ''/],
+    [['--stats', '--api-key', ''], /--api-key is empty/],
+    [['help', 'nope'], /^unknown command 'nope'/],
+    [['help', 'stat'], /unknown command 'stat'. Did you mean stats\?/],
     [['--task-id', 'a b'], /--task-id must be a task id/],
     [['--submit', 'http://elsewhere/api/x'], /--submit takes a path on the proxy/],
     [['--submit', 'api/x', '--method', 'GE T'], /--method must be an HTTP method/],
@@ -336,11 +358,15 @@ describe('usage errors (exit 2)', () => {
     [['--submit', 'api/x', '--max-attempts', '2.5'], /--max-attempts must be a whole number/],
     [
       ['--submit', 'api/x', '--max-queue-time', 'soon'],
-      /--max-queue-time must be a positive number of seconds, got 'soon'/,
+      /--max-queue-time must be a number of seconds above 0 and at most 31536000, got 'soon'/,
     ],
     [
       ['--submit', 'api/x', '--upstream-timeout', '-1'],
-      /--upstream-timeout must be a positive number of seconds/,
+      /--upstream-timeout must be a number of seconds above 0/,
+    ],
+    [
+      ['--submit', 'api/x', '--upstream-timeout', '40000000'],
+      /--upstream-timeout must be a number of seconds above 0 and at most 31536000/,
     ],
     [['--stats', '--max-attempts', '3'], /--max-attempts goes with --submit, not --stats/],
     [['--submit', 'api/x', '--idempotency-key', 'a"b'], /--idempotency-key must be 1 to 255/],
@@ -350,6 +376,23 @@ describe('usage errors (exit 2)', () => {
     [['watch', '--watch'], /got the command watch and --watch/],
   ])('%j', (argv, message) => {
     expect(usageError(argv).message).toMatch(message);
+  });
+
+  it('refuses a URL with credentials without repeating them', () => {
+    const error = usageError(['--stats', '--url', 'http://user:pw-secret@127.0.0.1:8080']);
+    expect(error.message).toMatch(/--url must not carry credentials/);
+    expect(`${error.message} ${error.hint}`).not.toContain('pw-secret');
+  });
+
+  it.each([['sec\nret'], ['ключ']])('refuses the API key %j without showing it', (key) => {
+    for (const [argv, env] of [
+      [['--stats', '--api-key', key], {}],
+      [['--stats'], { PROXY_API_KEY: key }],
+    ] as const) {
+      const error = usageError([...argv], env);
+      expect(error.message).toMatch(/holds a character a header cannot carry/);
+      expect(error.message).not.toContain(key.trim());
+    }
   });
 
   it('checks PROXY_URL too, and says where the bad URL came from', () => {
@@ -383,6 +426,11 @@ describe('help and version', () => {
     expect(result).toEqual({ kind: 'printed' });
     return text;
   }
+
+  it("help help prints the help, and help <command> that command's", () => {
+    expect(printed(['help', 'help'])).toBe(printed(['--help']));
+    expect(printed(['help', 'stats'])).toMatch(/Usage: proxy-cli stats/);
+  });
 
   it('--help lists every flag, the environment, examples and the exit codes', () => {
     const help = printed(['--help']);

@@ -554,12 +554,12 @@ export class ProxyClient {
   }
 
   /** An idempotent request, so it may be retried by the read policy. */
-  #read(
+  async #read(
     path: string,
     call: CallSettings,
     extra: Partial<Pick<HttpRequest, 'method' | 'query' | 'taskId' | 'extraTimeoutMs'>> = {},
   ): Promise<HttpAnswer> {
-    return this.#transport.request({
+    const answer = await this.#transport.request({
       method: 'GET',
       path,
       signal: call.signal,
@@ -568,6 +568,15 @@ export class ProxyClient {
       retry: readRetry(call.maxRetries, call.signal),
       ...extra,
     });
+    // No read route answers 202; a submission does. The base URL ends under the proxy's /api/,
+    // and the read went to the target as a task (and will run), so say so plainly.
+    if (answer.status === 202) {
+      throw invalidResponseError(
+        answer.request,
+        "202: taken as a submission, so the base URL ends under the proxy's /api/; use the proxy's own base URL",
+      );
+    }
+    return answer;
   }
 }
 

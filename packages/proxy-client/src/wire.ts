@@ -537,6 +537,9 @@ export const EventsQuerySchema = Type.Object({
   ),
 });
 
+/** Longest `X-Proxy-Timeout` and `X-Proxy-Max-Queue-Time`, in seconds: a year. */
+export const MAX_TASK_HEADER_SECONDS = 365 * 24 * 3600;
+
 /**
  * Submit request headers the proxy reads and never forwards to the target. The tenant header of
  * fair sharing is not here: `--fair-key header:NAME` names it.

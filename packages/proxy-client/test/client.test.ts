@@ -358,6 +358,18 @@ describe('getStats, cleanupTasks, health, info', () => {
     expect(await client().getStats()).toEqual({ queue_size: 3 });
   });
 
+  it.each(['getStats', 'health', 'info'] as const)(
+    '%s refuses a 202, the answer of a base URL under /api/, as invalid_response',
+    async (method) => {
+      server.on('all', '/api/*', submitReply());
+      const proxy = new ProxyClient({ baseUrl: `${BASE_URL}/api` });
+      await expect(proxy[method]()).rejects.toMatchObject({
+        code: 'invalid_response',
+        message: expect.stringMatching(/base URL ends under the proxy's \/api\//),
+      });
+    },
+  );
+
   it('cleanupTasks sends DELETE with max_age_hours and answers the count', async () => {
     const route = server.on('delete', '/tasks/cleanup', dataReply({ removed: 4 }));
     expect(await client().cleanupTasks({ maxAgeHours: 2 })).toEqual({ removed: 4 });

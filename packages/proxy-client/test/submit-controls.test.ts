@@ -106,7 +106,14 @@ describe('submit: the whole answer', () => {
   it.each([
     [{ maxAttempts: 0 }, /maxAttempts must be a whole number, 1 or more, got 0/],
     [{ maxAttempts: 1.5 }, /maxAttempts must be a whole number/],
-    [{ maxQueueTimeMs: 0 }, /maxQueueTimeMs must be a number of milliseconds, 1 or more, got 0/],
+    [
+      { maxQueueTimeMs: 0 },
+      /maxQueueTimeMs must be a number of milliseconds from 1 to 31536000000 \(a year\), got 0/,
+    ],
+    [
+      { upstreamTimeoutMs: 366 * 86_400_000 },
+      /upstreamTimeoutMs must be a number of milliseconds from 1 to/,
+    ],
     [{ upstreamTimeoutMs: Number.NaN }, /upstreamTimeoutMs must be a number of milliseconds/],
     [{ priority: 'urgent' }, /priority must be one of high, normal, low, got "urgent"/],
     [{ callbackUrl: '/relative' }, /callbackUrl must be an absolute http\(s\) URL/],

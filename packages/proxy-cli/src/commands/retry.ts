@@ -1,6 +1,7 @@
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { cliCommand } from '../resume.js';
 import { holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -43,7 +44,7 @@ export async function retryTask(
     });
     output.data(newId);
     output.note(
-      `task ${action.taskId} runs again as task ${newId}; follow it with: proxy-cli --task-id ${newId} --wait`,
+      `task ${action.taskId} runs again as task ${newId}; follow it with: ${cliCommand(options, ['--task-id', newId, '--wait'])}`,
     );
     return;
   }

@@ -4,6 +4,8 @@ import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import type { DataSource, SubmitAction } from '../options.js';
+import { formatDuration } from '../render/duration.js';
+import { cliCommand } from '../resume.js';
 import { holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -21,10 +23,15 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   const idempotencyKey = action.idempotencyKey ?? `proxy-cli-${randomUUID()}`;
   const what = `${action.method} /${action.path}`;
   const startedAt = performance.now();
+  // --timeout bounds the whole call, the submission included.
+  const deadline =
+    action.wait && options.timeoutMs !== undefined
+      ? AbortSignal.timeout(options.timeoutMs)
+      : undefined;
   const send = () =>
     client.submit(action.path, json, {
       method: action.method,
-      signal,
+      signal: deadline ? AbortSignal.any([signal, deadline]) : signal,
       idempotencyKey,
       ...(json !== undefined && { headers: { 'content-type': 'application/json' } }),
       ...(action.wait && { waitMs: holdMs(options.timeoutMs) }),
@@ -39,11 +46,12 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   // A spinner only while the proxy holds the answer: a plain submission is back at once.
   const sending = action.wait ? withSpinner(ctx, `submitting ${what}`, send) : send();
   const submission = await sending.catch((error: unknown) => {
-    if (!signal.aborted) throw error;
+    const interrupted = signal.aborted;
+    if (!interrupted && !deadline?.aborted) throw error;
     throw new CliError(
-      EXIT_CODES.interrupted,
-      `interrupted while submitting ${what}; the task may have been created`,
-      `submit it again with --idempotency-key ${idempotencyKey}: the proxy then names that task instead of starting another`,
+      interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
+      `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while submitting ${what}; the task may have been created`,
+      `submit it again with the same key, and the proxy names that task instead of starting another: ${cliCommand(options, submitArgs(action, idempotencyKey))}`,
       { cause: error, details: { idempotency_key: idempotencyKey } },
     );
   });
@@ -67,7 +75,49 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
     replayed: submission.replayed,
   });
   output.data(taskId);
-  output.note(`queued${again}; follow it with: proxy-cli --task-id ${taskId} --wait`);
+  output.note(
+    `queued${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
+  );
+}
+
+/**
+ * The file's text, if it is UTF-8, as JSON must be: decoding anything else would replace the
+ * bad bytes, and the target would not get the bytes in the file. A byte order mark is kept (and
+ * then refused as JSON), never dropped unseen.
+ */
+function utf8(bytes: Uint8Array, where: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new CliError(
+      EXIT_CODES.usage,
+      `--data: ${where} is not UTF-8 text, and JSON must be`,
+      `convert it first, e.g. iconv -f latin1 -t utf-8 ${where}`,
+    );
+  }
+}
+
+/**
+ * The flags that submit `action` again with `idempotencyKey`. Data from stdin cannot be read
+ * twice: the line says `--data @-` and the same data must be piped again.
+ */
+function submitArgs(action: SubmitAction, idempotencyKey: string): string[] {
+  const args = ['--submit', action.path, '--method', action.method];
+  if (action.data?.kind === 'inline') args.push('--data', action.data.json);
+  if (action.data?.kind === 'file') args.push('--data', `@${action.data.path}`);
+  if (action.data?.kind === 'stdin') args.push('--data', '@-');
+  if (action.priority) args.push('--priority', action.priority);
+  if (action.callbackUrl) args.push('--callback-url', action.callbackUrl);
+  if (action.maxAttempts !== undefined) args.push('--max-attempts', String(action.maxAttempts));
+  if (action.maxQueueTimeMs !== undefined) {
+    args.push('--max-queue-time', String(action.maxQueueTimeMs / 1000));
+  }
+  if (action.upstreamTimeoutMs !== undefined) {
+    args.push('--upstream-timeout', String(action.upstreamTimeoutMs / 1000));
+  }
+  args.push('--idempotency-key', idempotencyKey);
+  if (action.wait) args.push('--wait');
+  return args;
 }
 
 /** The JSON text of `--data`, checked; a missing file or bad JSON is a usage error. */
@@ -76,16 +126,26 @@ async function readData(ctx: CommandContext, source: DataSource): Promise<string
   const where = source.kind === 'file' ? source.path : 'stdin';
   let text: string;
   try {
-    text = source.kind === 'file' ? await readFile(source.path, 'utf8') : await ctx.readStdin();
+    text =
+      source.kind === 'file' ? utf8(await readFile(source.path), where) : await ctx.readStdin();
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError(EXIT_CODES.usage, `--data: cannot read ${where}: ${reason}`);
+    throw new CliError(
+      EXIT_CODES.usage,
+      `--data: cannot read ${where}: ${reason}`,
+      'name a readable file, --data @body.json, or read stdin with --data @-',
+    );
   }
   try {
     JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError(EXIT_CODES.usage, `--data: ${where} is not valid JSON: ${reason}`);
+    throw new CliError(
+      EXIT_CODES.usage,
+      `--data: ${where} is not valid JSON: ${reason}`,
+      '--data sends JSON; see where it breaks with: jq . < FILE',
+    );
   }
   return text;
 }

@@ -28,8 +28,14 @@ export async function waitWithProgress(
   let progress: Progress | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let watcher: { stop(): void } | undefined;
+  const startedAt = performance.now();
+  // --timeout covers the first read too: a proxy that accepts and never answers must not hold
+  // the wait past it.
+  const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
   try {
-    const first = await client.getTask(taskId, { signal });
+    const first = await client.getTask(taskId, {
+      signal: deadline ? AbortSignal.any([signal, deadline]) : signal,
+    });
     if (isTerminalStatus(first.status)) return first;
     latest = first;
 
@@ -64,7 +70,9 @@ export async function waitWithProgress(
       signal,
       throwOnFailure: false,
       ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
-      ...(timeoutMs !== undefined && { timeoutMs }),
+      ...(timeoutMs !== undefined && {
+        timeoutMs: Math.max(1, timeoutMs - (performance.now() - startedAt)),
+      }),
       onStatus: observe,
     });
   } catch (error) {
@@ -79,18 +87,21 @@ export async function waitWithProgress(
       ...(lastStatus && { status: lastStatus }),
       resume_command: command,
     };
+    // Before the proxy answered, nothing is known of the task, not even that it exists.
+    const goesOn =
+      latest === undefined
+        ? `before the proxy answered for task ${taskId}`
+        : `task ${taskId} goes on on the proxy${status}`;
     if (signal.aborted) {
-      throw new CliError(
-        EXIT_CODES.interrupted,
-        `stopped waiting; task ${taskId} goes on on the proxy${status}`,
-        resume,
-        { cause: error, details },
-      );
+      throw new CliError(EXIT_CODES.interrupted, `stopped waiting; ${goesOn}`, resume, {
+        cause: error,
+        details,
+      });
     }
-    if (isWaitTimeoutError(error)) {
+    if (isWaitTimeoutError(error) || deadline?.aborted) {
       throw new CliError(
         EXIT_CODES.timeout,
-        `gave up after ${formatDuration(options.timeoutMs ?? 0)}; task ${taskId} goes on on the proxy${status}`,
+        `gave up after ${formatDuration(options.timeoutMs ?? 0)}; ${goesOn}`,
         resume,
         { cause: error, details },
       );

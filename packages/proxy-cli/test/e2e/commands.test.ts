@@ -77,7 +77,12 @@ describe('--submit', () => {
     expect(run.code).toBe(0);
     const id = run.stdout.trim();
     expect(id).toMatch(new RegExp(`^${UUID.source}$`));
-    expect(run.stderr).toContain(`proxy-cli --task-id ${id} --wait`);
+    // The command names the same proxy, so it works when pasted.
+    const follow = `proxy-cli --url ${stack.url} --task-id ${id} --wait`;
+    expect(run.stderr).toContain(`follow it with: ${follow}`);
+    const followed = await runCli(follow.split(' ').slice(1));
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toContain('completed');
     const task = await client.waitForTask(id, { pollIntervalMs: 20 });
     expect(task.result?.body).toMatchObject({ params: { param1: 'value1' } });
   });
@@ -170,13 +175,46 @@ describe('--submit', () => {
     const run = await cli('--submit', 'api/function1', '--data', `@${file}`);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`--data: ${file} is not valid JSON`);
+    expect(run.stderr).toMatch(/hint: --data sends JSON/);
+  });
+
+  it('--data @file that is not UTF-8 is a usage error, not bytes silently replaced', async () => {
+    const file = join(tmpdir(), `proxy-cli-latin1-${process.pid}.json`);
+    await writeFile(file, Buffer.from('{"a":"\xff"}', 'latin1'));
+    const before = (await client.getStats()).tasks.total;
+    const run = await cli('--submit', 'api/function1', '--data', `@${file}`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--data: ${file} is not UTF-8 text, and JSON must be`);
+    expect(run.stderr).toMatch(/hint: convert it first/);
+    expect((await client.getStats()).tasks.total).toBe(before);
   });
 
   it('--data @missing-file is a usage error', async () => {
     const run = await cli('--submit', 'api/function1', '--data', '@/nonexistent/body.json');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--data: cannot read \/nonexistent\/body.json/);
+    expect(run.stderr).toMatch(/hint: name a readable file/);
   });
+
+  it("refuses a path that would leave api/, and the proxy's own routes are untouched", async () => {
+    const before = await client.getStats();
+    const run = await cli('--submit', 'api/../tasks/cleanup?max_age_hours=0', '--method', 'DELETE');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--submit: The path must stay under api/: '.' and '..' segments");
+    expect((await client.getStats()).tasks.total).toBe(before.tasks.total);
+  });
+});
+
+describe('--url under /api/', () => {
+  it.each([['stats'], ['health'], ['list']])(
+    '%s: exit 5 and the hint to drop /api',
+    async (command) => {
+      const run = await runCli([command, '--url', `${stack.url}/api`]);
+      expect(run.code).toBe(5);
+      expect(run.stderr).toContain('does not answer like a proxy-server');
+      expect(run.stderr).toMatch(/hint: drop \/api from --url/);
+    },
+  );
 });
 
 describe('--task-id', () => {

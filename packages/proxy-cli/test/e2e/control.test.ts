@@ -51,7 +51,7 @@ describe('--cancel', () => {
         code: 'task_finished',
         exit_code: 6,
         message: `task ${failed.task_id} has already finished (failed); there is nothing to cancel`,
-        hint: `run it again with: proxy-cli retry ${failed.task_id}`,
+        hint: `run it again with: proxy-cli --url ${stack.url} retry ${failed.task_id}`,
         task_id: failed.task_id,
         status: 'failed',
       },

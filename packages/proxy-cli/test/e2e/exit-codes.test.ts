@@ -111,6 +111,58 @@ describe('exit 124: --timeout', () => {
   });
 });
 
+/** A server that takes requests and never answers; closed when the test ends. */
+async function silentServer(): Promise<{ url: string; seen: string[] }> {
+  const seen: string[] = [];
+  const silent = createHttpServer((req) => void seen.push(`${req.method} ${req.url}`));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    silent.closeAllConnections();
+    silent.close();
+  });
+  return { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, seen };
+}
+
+describe('exit 124: --timeout covers every request of the call', () => {
+  it('wait: a proxy that never answers the first read', async () => {
+    const { url } = await silentServer();
+    const id = '00000000-0000-4000-8000-00000000beef';
+    const started = performance.now();
+    const run = await runCli(['wait', id, '--timeout', '1', '--url', url]);
+    expect(run.code).toBe(124);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(run.stderr).toContain(`gave up after 1.0 s; before the proxy answered for task ${id}`);
+    expect(run.stderr).toContain(`resume waiting with: proxy-cli --url ${url} --task-id ${id}`);
+  });
+
+  it('submit --wait: a proxy that never answers the submission, and the command to send it again', async () => {
+    const { url, seen } = await silentServer();
+    const started = performance.now();
+    const run = await runCli([
+      'submit',
+      'api/function1',
+      '--data',
+      '{"a": 1}',
+      '--wait',
+      '--timeout',
+      '1',
+      '--url',
+      url,
+    ]);
+    expect(run.code).toBe(124);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(seen).toEqual(['POST /api/function1']);
+    expect(run.stderr).toMatch(
+      /gave up after 1.0 s while submitting POST \/api\/function1; the task may have been created/,
+    );
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `proxy-cli --url ${url} --submit api/function1 --method POST --data '\\{"a": 1\\}' --idempotency-key proxy-cli-[0-9a-f-]+ --wait`,
+      ),
+    );
+  });
+});
+
 describe('exit 130: Ctrl-C while waiting', () => {
   it('stops waiting, the task goes on, and the exact command to resume is printed', async () => {
     const id = await client.submitTask('api/long?seconds=3', undefined, { method: 'GET' });

@@ -1,5 +1,6 @@
 import {
   MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_TASK_HEADER_SECONDS,
   MAX_WAIT_SECONDS,
   PRIORITIES,
   type Priority,
@@ -62,10 +63,15 @@ function checkMaxAttempts(value: number): number {
   return value;
 }
 
-/** Milliseconds as the header's seconds; at least 1 ms, since the proxy reads 0 as malformed. */
+/**
+ * Milliseconds as the header's seconds: at least 1 ms, since the proxy reads 0 as malformed, and
+ * at most the year it accepts.
+ */
 function headerSeconds(ms: number, name: string): string {
-  if (!(Number.isFinite(ms) && ms >= 1)) {
-    throw new RangeError(`${name} must be a number of milliseconds, 1 or more, got ${ms}`);
+  if (!(ms >= 1 && ms <= MAX_TASK_HEADER_SECONDS * 1000)) {
+    throw new RangeError(
+      `${name} must be a number of milliseconds from 1 to ${MAX_TASK_HEADER_SECONDS * 1000} (a year), got ${ms}`,
+    );
   }
   return String(Math.round(ms) / 1000);
 }

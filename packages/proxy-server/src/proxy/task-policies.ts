@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { PRIORITIES, type Priority, SUBMIT_HEADERS } from 'proxy-client/wire';
+import {
+  MAX_TASK_HEADER_SECONDS,
+  PRIORITIES,
+  type Priority,
+  SUBMIT_HEADERS,
+} from 'proxy-client/wire';
 import type { CallbackOrigin, DeliveryConfig } from '../config/config.js';
 import { DEFAULT_POLICY, type TaskPolicy } from '../engine/task-record.js';
 import { ProxyHttpError } from '../errors.js';
-
-/** Seconds in these headers: decimals allowed, and never more than a year. */
-const MAX_HEADER_SECONDS = 365 * 24 * 3600;
 
 export interface PolicySettings {
   delivery: DeliveryConfig;
@@ -168,10 +170,10 @@ function seconds(headers: IncomingHttpHeaders, name: string, label: string): num
   const text = raw.trim();
   // Whole milliseconds: a value that rounds to none would end every call at once.
   const ms = /^\d+(\.\d+)?$/.test(text) ? Math.round(Number(text) * 1000) : Number.NaN;
-  if (!(ms >= 1 && ms <= MAX_HEADER_SECONDS * 1000)) {
+  if (!(ms >= 1 && ms <= MAX_TASK_HEADER_SECONDS * 1000)) {
     throw new ProxyHttpError(
       'bad_request',
-      `${label} must be a number of seconds from 0.001 to ${MAX_HEADER_SECONDS} (a year), got '${raw}'`,
+      `${label} must be a number of seconds from 0.001 to ${MAX_TASK_HEADER_SECONDS} (a year), got '${raw}'`,
     );
   }
   return ms;
