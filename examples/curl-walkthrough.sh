@@ -161,7 +161,7 @@ call GET /stats
 expect_status 200
 expect '.success == true'
 expect '.data.tasks | (.completed >= 5) and (.failed >= 2) and (.total >= 7)'
-expect '.data.tasks.total == .data.tasks.pending + .data.tasks.processing + .data.tasks.completed + .data.tasks.failed'
+expect '.data.tasks.total == .data.tasks.pending + .data.tasks.processing + .data.tasks.completed + .data.tasks.failed + .data.tasks.cancelled + .data.tasks.expired'
 expect '.data.effective_concurrency == ([.data.num_workers, .data.max_concurrent] | min)'
 expect '(.data.queue_size | type == "number") and (.data.max_queue_size | type == "number")'
 expect '(.data.in_flight | type == "number") and (.data.long_tasks | type == "number")'

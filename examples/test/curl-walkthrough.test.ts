@@ -1,3 +1,4 @@
+import { ProxyClient } from 'proxy-client';
 import type { SlowTarget } from 'slow-target';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { proxyFor, runWalkthrough, startSlowTarget } from './support/example-environment.js';
@@ -25,6 +26,16 @@ it('passes every step against the real proxy', async () => {
   for (const step of STEPS) expect(result.stdout).toContain(`== ${step}`);
   expect(result.stdout).toContain('every step passed');
   expect(result.stdout).not.toContain('With --api-key');
+});
+
+it('passes on a proxy that already holds a cancelled task, as after the cancel example', async () => {
+  const PROXY_URL = await proxyFor(target, ['--max-queue-size', '10']);
+  const client = new ProxyClient({ baseUrl: PROXY_URL });
+  const id = await client.submitTask('api/long?seconds=30', undefined, { method: 'GET' });
+  await client.cancelTask(id);
+  const result = await runWalkthrough({ PROXY_URL });
+  expect(result.code, describeRun('curl-walkthrough.sh', result)).toBe(0);
+  expect(result.stdout).toContain('every step passed');
 });
 
 it('checks authentication when PROXY_API_KEY is set', async () => {

@@ -86,6 +86,36 @@ describe('retention', () => {
   });
 });
 
+describe('--max-tasks', () => {
+  it('refuses a task when none has finished to make room, naming --max-tasks, not the queue', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: [
+        '--store',
+        'memory',
+        '--max-tasks',
+        '2',
+        '--max-concurrent',
+        '1',
+        '--num-workers',
+        '1',
+      ],
+    });
+    await proxy.submit('/api/long?seconds=30');
+    await proxy.submit('/api/long?seconds=30');
+    const refused = await fetch(`${proxy.url}/api/function1`, { method: 'POST' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    const body = (await refused.json()) as { error: string; message: string };
+    expect(body.error).toBe('queue_full');
+    expect(body.message).toMatch(
+      /^The proxy holds its most tasks \(--max-tasks 2\) and too few have finished to make room; retry in about \d+ s$/,
+    );
+    expect((await getJson<Stats>(`${proxy.url}/stats`)).totals.rejected_queue_full).toBe(1);
+  });
+});
+
 async function getJson<T>(url: string): Promise<T> {
   return ((await (await fetch(url)).json()) as DataBody<T>).data;
 }

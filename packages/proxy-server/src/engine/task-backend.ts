@@ -29,6 +29,11 @@ export type AdmitResult =
   | { ok: true; taskId: string; existing: boolean }
   /** The queue holds `queued` tasks already, its maximum. */
   | { ok: false; reason: 'queue_full'; queued: number }
+  /**
+   * The store holds its most tasks (`maxTasks`) and too few have finished to make room; `queued`
+   * is the queue's length, for the caller's Retry-After.
+   */
+  | { ok: false; reason: 'tasks_full'; queued: number }
   /** This task's tenant holds `queued` tasks already, its share. */
   | { ok: false; reason: 'tenant_queue_full'; queued: number }
   /** The idempotency key names a task held with another request. */

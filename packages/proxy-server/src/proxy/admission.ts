@@ -46,7 +46,7 @@ export interface Submission {
 export type SubmitResult =
   /** `existing`: the idempotency key named a task already held with the same request. */
   | { ok: true; taskId: string; existing: boolean }
-  | { ok: false; reason: 'queue_full' | 'tenant_queue_full'; retryAfterS: number }
+  | { ok: false; reason: 'queue_full' | 'tasks_full' | 'tenant_queue_full'; retryAfterS: number }
   | { ok: false; reason: 'idempotency_conflict'; taskId: string }
   | { ok: false; reason: 'shutting_down' };
 
@@ -129,11 +129,12 @@ export class Admission {
         retryAfterS: await this.#retryAfterS(admitted.queued),
       };
     }
+    // Both are `queue_full` on the wire: a 503 to retry later; the message tells them apart.
     refused?.('queue_full');
     this.totals.rejectedQueueFull++;
     return {
       ok: false,
-      reason: 'queue_full',
+      reason: admitted.reason,
       retryAfterS: await this.#retryAfterS(admitted.queued),
     };
   }

@@ -41,6 +41,14 @@ export async function answerSubmission(
         { 'retry-after': retryAfter },
       );
     }
+    if (submitted.reason === 'tasks_full') {
+      return sendError(
+        reply,
+        'queue_full',
+        `The proxy holds its most tasks (--max-tasks ${app.proxy.config.maxTasks}) and too few have finished to make room; retry in about ${retryAfter} s`,
+        { 'retry-after': retryAfter },
+      );
+    }
     return sendError(
       reply,
       'queue_full',

@@ -820,7 +820,7 @@ export function describeBackendConformance(
         expect((await backend.counts()).total).toBe(3);
         expect(await backend.admit(newTask(fixture.clock.now()))).toMatchObject({
           ok: false,
-          reason: 'queue_full',
+          reason: 'tasks_full',
         });
         expect((await backend.list({ limit: 10, offset: 0 })).tasks.map((task) => task.id)).toEqual(
           [fifth, fourth, third],

@@ -216,15 +216,14 @@ export class LocalBackend implements TaskBackend {
       return Promise.resolve({ ok: false, reason: 'tenant_queue_full', queued: tenantQueued });
     }
     const queued = this.#queue.size + this.#admitting;
-    let room: boolean;
     try {
-      room =
-        (queued < this.#options.maxQueueSize || this.#shedBelow(policy.priority)) &&
-        this.#makeRoom();
+      if (queued >= this.#options.maxQueueSize && !this.#shedBelow(policy.priority)) {
+        return Promise.resolve({ ok: false, reason: 'queue_full', queued });
+      }
+      if (!this.#makeRoom()) return Promise.resolve({ ok: false, reason: 'tasks_full', queued });
     } catch (error) {
       return Promise.reject(this.#unavailable('making room for a task', error));
     }
-    if (!room) return Promise.resolve({ ok: false, reason: 'queue_full', queued });
     const seq = this.#nextSeq++;
     try {
       this.#repo.insert(seq, task);

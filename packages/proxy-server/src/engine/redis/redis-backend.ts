@@ -231,6 +231,8 @@ export class RedisBackend implements TaskBackend {
         return { ok: false, reason: 'idempotency_conflict', taskId: reply.taskId };
       case 'full':
         return { ok: false, reason: 'queue_full', queued: reply.queued };
+      case 'tasks_full':
+        return { ok: false, reason: 'tasks_full', queued: reply.queued };
     }
     this.#feed.publish(reply.event);
     if (reply.shed !== null) await this.#dequeue(reply.shed);

@@ -137,7 +137,7 @@ end
  * retryOf, level, tenant, deadlineAt, maxAttempts, timeoutMs, callback (JSON), maxQueueSize,
  * slots, maxTasks ('' for none), shed error (JSON). Reply: {'ok', event id, position, shed id
  * or ''} (the caller knows the rest of the new task) | {'existing'|'conflict', id} |
- * {'full', queued}.
+ * {'full', queued} (the queue), {'tasks_full', queued} (maxTasks, with too few finished).
  */
 const ADMIT = `${COMMON}
 local id, key = ARGV[4], taskKey(ARGV[4])
@@ -164,7 +164,7 @@ if ARGV[22] ~= '' then
   local over = redis.call('ZCARD', index('all')) - tonumber(ARGV[22]) + 1
   if over > 0 then
     local oldest = redis.call('ZRANGE', index('finished'), 0, over - 1)
-    if #oldest < over then return {'full', tostring(queued)} end
+    if #oldest < over then return {'tasks_full', tostring(queued)} end
     for _, old in ipairs(oldest) do removeTask(old) end
     emitRemoved(#oldest)
   end

@@ -26,7 +26,7 @@ export type AdmitReply =
   /** `shed`: the task that failed to make room for this one (its job is still queued). */
   | { kind: 'admitted'; event: TransitionEvent; shed: string | null }
   | { kind: 'existing' | 'conflict'; taskId: string }
-  | { kind: 'full'; queued: number };
+  | { kind: 'full' | 'tasks_full'; queued: number };
 
 export type StartReply =
   /** `event` is null when this was the same worker's start again (its answer had been lost). */
@@ -176,7 +176,7 @@ export class LuaTaskStore implements RedisTaskStore {
     );
     const [kind, value = '', position = '', shed = ''] = reply;
     if (kind === 'existing' || kind === 'conflict') return { kind, taskId: value };
-    if (kind === 'full') return { kind, queued: Number(value) };
+    if (kind === 'full' || kind === 'tasks_full') return { kind, queued: Number(value) };
     const task = admittedSummary(newTask, Number(position));
     return {
       kind: 'admitted',
