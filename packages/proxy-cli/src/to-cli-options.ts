@@ -109,6 +109,12 @@ export function toCliOptions(
     (key) => raw[key] !== undefined && !(statsWatch && key === 'watch'),
   );
   const [only] = chosen;
+  const orphan = DEPENDENT_FLAGS.find((dependent) => raw[dependent.key] !== undefined);
+  if (only === undefined && orphan) {
+    throw usage(
+      `${orphan.flag} goes with ${list(orphan.with.map((k) => ACTION_FLAGS[k]))}: give one of them too`,
+    );
+  }
   if (only === undefined) {
     throw usage(
       `no action given: choose a command (stats, list, wait <id>, …) or one of ${list(Object.values(ACTION_FLAGS))}`,

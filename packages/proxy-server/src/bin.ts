@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { isConfigError, type ProxyConfig } from './config/config.js';
 import { parseConfig } from './config/parse-config.js';
+import { displayUrl } from './engine/redis/connections.js';
 import { isDataDirError } from './engine/sqlite/data-dir.js';
 import { isStoreUnavailableError } from './engine/store-unavailable.js';
 import type { RecoveryReport } from './engine/task-backend.js';
@@ -79,7 +80,13 @@ function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryRepo
   if (config.store.kind === 'memory' || kind === 'memory') {
     return 'tasks kept in memory (--store memory): they are lost when the process ends';
   }
-  const where = config.store.kind === 'sqlite' ? ` under ${config.store.dataDir}` : '';
+  const { store } = config;
+  const where =
+    store.kind === 'sqlite'
+      ? ` under ${store.dataDir}`
+      : store.kind === 'redis'
+        ? ` at ${displayUrl(store.url)}`
+        : '';
   if (!recovery) return `tasks kept in ${kind}${where}`;
   return (
     `tasks kept in ${kind}${where}: ${recovery.total} held, ${recovery.pending} pending; ` +

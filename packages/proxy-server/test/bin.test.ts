@@ -213,10 +213,26 @@ describe('proxy-server bin and its data dir', () => {
       `redis://127.0.0.1:${port}/0`,
     ]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(
-      new RegExp(`^proxy-server: cannot open the task store: .*redis://127\\.0\\.0\\.1:${port}/0`),
+    // One line, with the socket's own reason, and no stack logged before it.
+    expect(result.stderr).toBe(
+      `proxy-server: cannot open the task store: cannot reach Redis at redis://127.0.0.1:${port}/0 (connect ECONNREFUSED 127.0.0.1:${port})\n`,
     );
-    expect(result.stderr).not.toContain('cannot listen');
+    expect(result.stdout).not.toMatch(/"level":50|ioredis/);
+  });
+
+  it('names an unknown Redis host by its lookup error', () => {
+    const result = runBin([
+      '--target-host',
+      'h',
+      '--listen-port',
+      '0',
+      '--store',
+      'redis://redis-host.invalid:6379/0',
+    ]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /^proxy-server: cannot open the task store: cannot reach Redis at redis:\/\/redis-host\.invalid:6379\/0 \(getaddrinfo (ENOTFOUND|EAI_AGAIN) redis-host\.invalid\)\n$/,
+    );
   });
 
   it.each([

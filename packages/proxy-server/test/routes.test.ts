@@ -39,7 +39,17 @@ describe('GET /', () => {
       'DELETE /tasks/cleanup',
       'GET /stats',
       'GET /health',
+      'GET /metrics',
+      'GET /openapi.json',
+      'GET /docs',
+      'GET /ui',
     ]);
+    // Each one a route the server has.
+    for (const { method, path } of body.data.endpoints) {
+      expect(app.hasRoute({ method: method === 'ANY' ? 'POST' : method, url: path }), path).toBe(
+        true,
+      );
+    }
   });
 });
 

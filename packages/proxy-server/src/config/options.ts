@@ -197,7 +197,7 @@ export const OPTIONS = {
     help: 'most tasks kept, finished or not: the oldest finished ones are removed first to make room, and a submission is refused (503) when none is finished; 0: no cap',
     parser: { ...wholeNumber(0), expected: 'a whole number ≥ 0 (0: no cap)' },
     default: null,
-    defaultText: '100000 in memory, 1000000 in SQLite',
+    defaultText: '100000 in memory and on Redis, 1000000 in SQLite',
   }),
   retention: spec<number | null>({
     name: 'retention',

@@ -57,6 +57,18 @@ const ENDPOINTS: ServiceInfo['endpoints'] = [
   },
   { method: 'GET', path: '/stats', description: 'counts, queue, concurrency, timings' },
   { method: 'GET', path: '/health', description: 'liveness and whether the target answers' },
+  { method: 'GET', path: '/metrics', description: 'Prometheus metrics (text format)' },
+  { method: 'GET', path: '/openapi.json', description: 'the OpenAPI 3 document of this API' },
+  {
+    method: 'GET',
+    path: '/docs',
+    description: 'the API reference page, rendered from /openapi.json',
+  },
+  {
+    method: 'GET',
+    path: '/ui',
+    description: 'the dashboard: live figures, tasks, cancel and retry',
+  },
 ];
 
 /** `GET /`, `GET /stats` and `GET /health`: what the proxy is and how it is doing. */

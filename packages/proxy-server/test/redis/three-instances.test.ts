@@ -25,6 +25,8 @@ describe('three proxy instances on one Redis', () => {
     const instances = await startInstances(3, redis, target, { cap: CAP });
     const [a, b, c] = instances;
     if (!a || !b || !c) throw new Error('three instances expected');
+    // The start line names where the tasks are kept, as it does the SQLite directory.
+    expect(a.output()).toContain(`proxy-server: tasks kept in redis at ${redis.url}: `);
 
     const ids = await submitAll(instances, [0, TASKS], DELAY_MS);
     // Waiting reads on the other two instances for the last tasks in line, still waiting now.

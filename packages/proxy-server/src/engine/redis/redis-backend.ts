@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../../clock.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
+import { StoreUnavailableError } from '../store-unavailable.js';
 import type {
   AdmitResult,
   BackendCounts,
@@ -170,7 +171,14 @@ export class RedisBackend implements TaskBackend {
       await Promise.all(this.#clients.map((client) => client.connect()));
     } catch (error) {
       this.#disconnect();
-      throw this.#failures.failed(error, `connecting to Redis at ${where}`);
+      // ioredis rejects with "Connection is closed."; the socket's own error (ECONNREFUSED,
+      // ENOTFOUND, NOAUTH) came through the 'error' event and is what the operator can act on.
+      // Thrown, not logged: the start fails with this one line.
+      const cause =
+        this.#connectionError ?? (error instanceof Error ? error.message : String(error));
+      throw new StoreUnavailableError(`cannot reach Redis at ${where} (${cause})`, {
+        cause: error,
+      });
     }
     try {
       const queue = new Queue(this.#keys.queueName, {
