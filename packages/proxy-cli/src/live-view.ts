@@ -1,10 +1,9 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { OutputStream } from './output-stream.js';
 
 const ESC = '\u001b[';
 const HIDE_CURSOR = `${ESC}?25l`;
 const SHOW_CURSOR = `${ESC}?25h`;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are matched on purpose
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
 /**
  * A block of text redrawn in place on a terminal, as `top` or `watch` show theirs: each frame
@@ -65,6 +64,6 @@ function fit(lines: string[], columns: number, rows: number): string[] {
 
 /** Rows a line takes on the terminal once wrapped. */
 export function visualRows(line: string, columns: number): number {
-  const width = [...line.replace(ANSI, '')].length;
+  const width = [...stripVTControlCharacters(line)].length;
   return Math.max(1, Math.ceil(width / Math.max(1, columns)));
 }

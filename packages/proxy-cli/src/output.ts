@@ -50,7 +50,8 @@ export class Output {
 
   /** How data on stdout is drawn: its colours, and boxes or plain rows. */
   get look(): Look {
-    return { color: this.color, plain: this.plain };
+    const { columns } = this.streams.stdout;
+    return { color: this.color, plain: this.plain, ...(columns ? { columns } : {}) };
   }
 
   /** True once the one JSON document went out, so an error adds none of its own. */

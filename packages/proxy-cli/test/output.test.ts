@@ -139,7 +139,12 @@ describe('tables or plain rows', () => {
   ])('stdout a terminal: %s → plain rows: %s', (stdoutTty, plain) => {
     const { output } = setup({ tty: true, stdoutTty });
     expect(output.plain).toBe(plain);
-    expect(output.look).toEqual({ color: output.color, plain });
+    // A terminal's width goes with the look, so wide tables fit it.
+    expect(output.look).toEqual({
+      color: output.color,
+      plain,
+      ...(stdoutTty ? { columns: 80 } : {}),
+    });
   });
 });
 

@@ -185,6 +185,40 @@ describe('task list', () => {
     expect(table).toMatch(/│ 30 s\s+│/);
   });
 
+  it.each([80, 100, 120, 200])('fits a terminal %i columns wide, whatever the paths', (columns) => {
+    const now = Date.parse('2026-01-02T10:00:00Z');
+    const tasks = [
+      makeTask({ path: `/api/report?${'x'.repeat(120)}`, created_at: '2026-01-02T09:59:12Z' }),
+      makeTask({
+        path: '/api/fail?status=503',
+        status: 'failed',
+        result: null,
+        error: { code: 'upstream_timeout', message: 'slow' },
+        is_long_task: true,
+      }),
+    ];
+    const lines = renderTaskTable(tasks, { ...boxed, columns }, now).split('\n');
+    const widest = Math.max(...lines.map((line) => [...line].length));
+    expect(widest).toBeLessThanOrEqual(columns);
+    // The ids are whole: they are what `wait <id>` takes.
+    for (const task of tasks) expect(lines.join('\n')).toContain(task.task_id);
+    // Up to the cap on the request column, the table takes the room there is.
+    if (columns === 120) expect(widest).toBeGreaterThan(columns - 10);
+  });
+
+  it('gives the request the room a wide terminal leaves, up to 60 characters', () => {
+    const path = `/api/report?${'x'.repeat(120)}`;
+    const table = renderTaskTable([makeTask({ path })], { ...boxed, columns: 300 }, Date.now());
+    expect(table).toContain(`POST ${path.slice(0, 54)}…`);
+  });
+
+  it('drops took, then code, on a terminal too narrow for them', () => {
+    const task = makeTask({ path: '/api/function1' });
+    expect(renderTaskTable([task], { ...boxed, columns: 120 }, Date.now())).toMatch(/took.*code/);
+    const narrow = renderTaskTable([task], { ...boxed, columns: 80 }, Date.now());
+    expect(narrow).not.toContain('took');
+  });
+
   it('cuts long requests so rows fit a terminal', () => {
     const path = `/api/report?${'x'.repeat(80)}`;
     const table = renderTaskTable([makeTask({ path })], boxed, Date.now());

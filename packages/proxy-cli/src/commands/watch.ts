@@ -100,7 +100,13 @@ async function liveTable(
   const view = output.live();
   const draw = () =>
     view.render(
-      renderBoard(board, { url: options.url, look: output.look, now: Date.now(), rows: view.rows }),
+      renderBoard(board, {
+        url: options.url,
+        look: output.look,
+        now: Date.now(),
+        rows: view.rows,
+        columns: view.columns,
+      }),
     );
   let pending: NodeJS.Timeout | undefined;
   const soon = () => {

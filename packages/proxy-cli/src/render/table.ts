@@ -9,6 +9,8 @@ import Table from 'cli-table3';
 export interface Look {
   color: ChalkInstance;
   plain: boolean;
+  /** The terminal's width, when drawn on one that reports it: wide tables fit themselves to it. */
+  columns?: number | undefined;
 }
 
 /** A plain cell: text as it is, numbers as digits, nothing for null. */

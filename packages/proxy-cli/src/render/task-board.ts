@@ -53,6 +53,8 @@ export interface BoardFrame {
   now: number;
   /** Terminal rows the frame may take. */
   rows: number;
+  /** Terminal columns: the table fits itself to them. */
+  columns?: number;
 }
 
 /** The board as the terminal shows it: a title with the counts, the table, a foot. */
@@ -76,7 +78,8 @@ export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
         }
       : task,
   );
-  const table = shown.length > 0 ? renderTaskTable(shown, look, frame.now) : '';
+  const fitted = frame.columns ? { ...look, columns: frame.columns } : look;
+  const table = shown.length > 0 ? renderTaskTable(shown, fitted, frame.now) : '';
   const more =
     tasks.length > shown.length ? `the ${shown.length} newest of ${tasks.length} · ` : '';
   const foot = look.color.dim(`${more}live from the proxy's events · Ctrl-C to stop`);

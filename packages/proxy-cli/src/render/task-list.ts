@@ -1,36 +1,82 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { TaskList, TaskSummary } from 'proxy-client/wire';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { type Look, makeTable, tsv } from './table.js';
 import { taskCells } from './task-events.js';
 
-/** Long paths are cut so a row fits a terminal; `--task-id` and `--json` show them whole. */
-const MAX_REQUEST_CHARS = 36;
+/** The request column without a known terminal width; `--task-id` and `--json` show it whole. */
+const DEFAULT_REQUEST_CHARS = 36;
+/** Narrower than this, a request says too little to keep; a wider one wastes the line. */
+const MIN_REQUEST_CHARS = 12;
+const MAX_REQUEST_CHARS = 60;
+
+type Column = { head: string; cell(task: TaskSummary): string };
 
 /**
  * Tasks, newest first as the proxy sends them: a table on a terminal; off one, a row per task of
  * task_id, status, method, path, created_at, duration_ms, the target's status code or the error
- * code, and is_long_task, tab-separated and in full.
+ * code, and is_long_task, tab-separated and in full. On a terminal of known width the request
+ * column takes the room the others leave, and where even a short request does not fit, `took`
+ * and then `code` give way: a row never wraps while it can be helped.
  */
 export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: number): string {
   if (look.plain) return tsv(tasks.map((task) => taskCells(task, look)));
   const { color } = look;
-  const table = makeTable(color, ['task id', 'status', 'request', 'age', 'took', 'code']);
-  for (const task of tasks) {
-    table.push([
-      task.task_id,
-      paintStatus(task.status, color) + (task.is_long_task ? color.magenta(' long') : ''),
-      cut(`${task.method} ${task.path}`),
-      formatAge(task.created_at, now).replace(/ ago$/, ''),
-      task.duration_ms === null ? '' : formatDuration(task.duration_ms),
-      task.result ? String(task.result.status_code) : (task.error?.code ?? ''),
-    ]);
+  const fixed: Column[] = [
+    { head: 'task id', cell: (task) => task.task_id },
+    {
+      head: 'status',
+      cell: (task) =>
+        paintStatus(task.status, color) + (task.is_long_task ? color.magenta(' long') : ''),
+    },
+    { head: 'age', cell: (task) => formatAge(task.created_at, now).replace(/ ago$/, '') },
+    {
+      head: 'took',
+      cell: (task) => (task.duration_ms === null ? '' : formatDuration(task.duration_ms)),
+    },
+    {
+      head: 'code',
+      cell: (task) => (task.result ? String(task.result.status_code) : (task.error?.code ?? '')),
+    },
+  ];
+  const rows = tasks.map((task) => fixed.map((column) => column.cell(task)));
+  const widths = fixed.map((column, i) =>
+    Math.max(column.head.length, ...rows.map((row) => visibleLength(row[i] ?? ''))),
+  );
+  // Each column adds a space either side and a border; the table one border more.
+  const tableWidth = (kept: number[], request: number) =>
+    kept.reduce((sum, i) => sum + (widths[i] ?? 0) + 3, 0) + request + 3 + 1;
+  let kept = [0, 1, 2, 3, 4];
+  let requestChars = DEFAULT_REQUEST_CHARS;
+  if (look.columns) {
+    for (const dropped of [3, 4]) {
+      if (tableWidth(kept, MIN_REQUEST_CHARS) <= look.columns) break;
+      kept = kept.filter((i) => i !== dropped);
+    }
+    requestChars = Math.min(
+      MAX_REQUEST_CHARS,
+      Math.max(MIN_REQUEST_CHARS, look.columns - tableWidth(kept, 0)),
+    );
+  }
+  const heads = kept.map((i) => fixed[i]?.head ?? '');
+  heads.splice(2, 0, 'request');
+  const table = makeTable(color, heads);
+  for (const [n, task] of tasks.entries()) {
+    const cells = kept.map((i) => rows[n]?.[i] ?? '');
+    cells.splice(2, 0, cut(`${task.method} ${task.path}`, requestChars));
+    table.push(cells);
   }
   return table.toString();
 }
 
-function cut(text: string): string {
-  return text.length <= MAX_REQUEST_CHARS ? text : `${text.slice(0, MAX_REQUEST_CHARS - 1)}…`;
+function cut(text: string, chars: number): string {
+  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
+}
+
+/** Characters a cell takes on screen: colour codes take none. */
+function visibleLength(text: string): number {
+  return [...stripVTControlCharacters(text)].length;
 }
 
 /** Which slice of the list this is, and how to get the next one. */
