@@ -50,6 +50,15 @@ export function toCliError(
     return new CliError(EXIT_CODES.interrupted, 'interrupted', undefined, { cause: error });
   }
   if (isProxyUnreachableError(error)) {
+    const tls = tlsProblem(error);
+    if (tls) {
+      return new CliError(
+        EXIT_CODES.unreachable,
+        `could not reach the proxy at ${context.url}: ${tls.problem}`,
+        tls.hint,
+        { cause: error },
+      );
+    }
     return new CliError(
       EXIT_CODES.unreachable,
       error.code === 'response_timeout'
@@ -195,6 +204,39 @@ function answerOf(error: ProxyError): string {
   return `${request}: ${error.code}`.replace(/^: /, '');
 }
 
+const UNTRUSTED = {
+  problem: 'its TLS certificate is not trusted here',
+  hint: "give the CLI the certificate's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or use the proxy's http:// URL",
+};
+
+/** What a TLS failure in the cause chain means for the person at the terminal, if there is one. */
+function tlsProblem(error: Error): { problem: string; hint: string } | undefined {
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const code = 'code' in cause && typeof cause.code === 'string' ? cause.code : '';
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+      return {
+        problem: 'it does not speak TLS on that port (https:// to a plain HTTP server?)',
+        hint: 'proxy-server itself serves plain HTTP: use http://, or the https:// URL of the TLS front in front of it',
+      };
+    }
+    if (
+      /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code) &&
+      code !== 'ERR_TLS_CERT_ALTNAME_INVALID'
+    ) {
+      return { problem: `${UNTRUSTED.problem} (${code})`, hint: UNTRUSTED.hint };
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return {
+        problem: 'its TLS certificate is for another host name (ERR_TLS_CERT_ALTNAME_INVALID)',
+        hint: 'use the host name the certificate names in --url',
+      };
+    }
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
 /** The most telling reason in the cause chain: a system code such as ECONNREFUSED if there is one. */
 function causeText(error: Error): string {
   let deepest: string | undefined;
@@ -203,7 +245,8 @@ function causeText(error: Error): string {
     if ('code' in cause && typeof cause.code === 'string' && /^E[A-Z]+$/.test(cause.code)) {
       return ` (${cause.code})`;
     }
-    deepest = cause.message;
+    // OpenSSL's messages span lines; one line reads better after "could not reach".
+    deepest = cause.message.replace(/\s*\n\s*/g, ' ').trim();
     cause = cause.cause;
   }
   return deepest ? ` (${deepest})` : '';

@@ -65,6 +65,16 @@ describe('exit 3: proxy unreachable', () => {
     expect(run.stderr).toMatch(/hint: .*--url <url> or PROXY_URL/);
   });
 
+  it('https:// to the plain HTTP proxy: says it does not speak TLS, on one line', async () => {
+    const url = stack.url.replace('http://', 'https://');
+    const run = await runCli(['stats', '--url', url]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      `error: could not reach the proxy at ${url}: it does not speak TLS on that port (https:// to a plain HTTP server?)\n` +
+        'hint: proxy-server itself serves plain HTTP: use http://, or the https:// URL of the TLS front in front of it\n',
+    );
+  });
+
   it('takes the URL from PROXY_URL, and --json gets an error document', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const run = await runCli(['--task-id', 'abc', '--wait', '--json'], { env: { PROXY_URL: url } });
