@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { text } from 'node:stream/consumers';
+import { buffer } from 'node:stream/consumers';
 import { ProxyClient } from 'proxy-client';
 import { type CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -52,7 +52,7 @@ try {
       output,
       options,
       signal: controller.signal,
-      readStdin: () => text(process.stdin),
+      readStdin: () => buffer(process.stdin),
     });
   }
 } catch (error) {

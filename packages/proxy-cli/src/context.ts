@@ -10,5 +10,5 @@ export interface CommandContext {
   /** Aborted on Ctrl-C; every SDK call takes it so a wait stops at once. */
   signal: AbortSignal;
   /** Reads all of stdin, for `--data @-`. */
-  readStdin(): Promise<string>;
+  readStdin(): Promise<Uint8Array>;
 }

@@ -81,7 +81,7 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
 }
 
 /**
- * The file's text, if it is UTF-8, as JSON must be: decoding anything else would replace the
+ * The file's (or stdin's) text, if it is UTF-8, as JSON must be: decoding anything else would replace the
  * bad bytes, and the target would not get the bytes in the file. A byte order mark is kept (and
  * then refused as JSON), never dropped unseen.
  */
@@ -92,7 +92,9 @@ function utf8(bytes: Uint8Array, where: string): string {
     throw new CliError(
       EXIT_CODES.usage,
       `--data: ${where} is not UTF-8 text, and JSON must be`,
-      `convert it first, e.g. iconv -f latin1 -t utf-8 ${where}`,
+      where === 'stdin'
+        ? 'convert it first, e.g. pipe it through iconv -f latin1 -t utf-8'
+        : `convert it first, e.g. iconv -f latin1 -t utf-8 ${where}`,
     );
   }
 }
@@ -126,8 +128,10 @@ async function readData(ctx: CommandContext, source: DataSource): Promise<string
   const where = source.kind === 'file' ? source.path : 'stdin';
   let text: string;
   try {
-    text =
-      source.kind === 'file' ? utf8(await readFile(source.path), where) : await ctx.readStdin();
+    text = utf8(
+      source.kind === 'file' ? await readFile(source.path) : await ctx.readStdin(),
+      where,
+    );
   } catch (error) {
     if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);

@@ -187,6 +187,11 @@ describe('--submit', () => {
     expect(run.stderr).toContain(`--data: ${file} is not UTF-8 text, and JSON must be`);
     expect(run.stderr).toMatch(/hint: convert it first/);
     expect((await client.getStats()).tasks.total).toBe(before);
+    const piped = await runCli(['--submit', 'api/function1', '--data', '@-', '--url', stack.url], {
+      stdin: Buffer.from('{"a":"\xff"}', 'latin1'),
+    });
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toContain('--data: stdin is not UTF-8 text, and JSON must be');
   });
 
   it('--data @missing-file is a usage error', async () => {

@@ -64,7 +64,7 @@ export interface CliProcess {
 /** Starts the built CLI (dist/bin.js) as a child process with pipes, so it is never on a TTY. */
 export function spawnCli(
   args: string[],
-  options: { env?: Record<string, string | undefined>; stdin?: string } = {},
+  options: { env?: Record<string, string | undefined>; stdin?: string | Buffer } = {},
 ): CliProcess {
   const child = spawn(process.execPath, [proxyCliBin, ...args], {
     env: cliEnv(options.env ?? {}),
@@ -94,7 +94,7 @@ export function spawnCli(
 /** Runs the CLI to the end. */
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string | undefined>; stdin?: string } = {},
+  options: { env?: Record<string, string | undefined>; stdin?: string | Buffer } = {},
 ): Promise<CliRun> {
   return spawnCli(args, options).done;
 }
