@@ -25,6 +25,11 @@ const forget = byId<HTMLButtonElement>('forget-key');
 
 let stream: EventStream | null = null;
 let statsTimer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * `totals.removed` at the last read of /stats. Event streams carry no removals (cleanup and
+ * retention drop finished tasks in bulk), so a rise here is when the table is read again.
+ */
+let removedSeen: number | null = null;
 let askingForKey = false;
 
 function report(message: string): void {
@@ -51,6 +56,10 @@ async function readStats(): Promise<void> {
   try {
     const stats = (await api.json<DataBody<Stats>>('stats')).data;
     figures.update(stats);
+    if (removedSeen !== null && stats.totals.removed > removedSeen) {
+      void table.load().catch(fail);
+    }
+    removedSeen = stats.totals.removed;
     byId('target').textContent = `→ ${stats.target} · v${stats.version} · ${stats.store}`;
   } catch (error) {
     fail(error);
@@ -61,6 +70,7 @@ async function readStats(): Promise<void> {
 
 function start(): void {
   stop();
+  removedSeen = null;
   forget.hidden = keys.get() === null;
   void readStats();
   void table.load().catch(fail);
