@@ -204,12 +204,20 @@ function answerOf(error: ProxyError): string {
   return `${request}: ${error.code}`.replace(/^: /, '');
 }
 
-const UNTRUSTED = {
-  problem: 'its TLS certificate is not trusted here',
-  hint: "give the CLI the certificate's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or use the proxy's http:// URL",
-};
+/** Codes of a certificate that may be fine but is signed by no CA this machine trusts. */
+const UNTRUSTED_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
 
-/** What a TLS failure in the cause chain means for the person at the terminal, if there is one. */
+/**
+ * What a TLS failure in the cause chain means for the person at the terminal, if it is one with
+ * a known remedy; any other TLS failure keeps its code in the generic message.
+ */
 function tlsProblem(error: Error): { problem: string; hint: string } | undefined {
   let cause: unknown = error.cause;
   for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
@@ -220,11 +228,17 @@ function tlsProblem(error: Error): { problem: string; hint: string } | undefined
         hint: 'proxy-server itself serves plain HTTP: use http://, or the https:// URL of the TLS front in front of it',
       };
     }
-    if (
-      /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code) &&
-      code !== 'ERR_TLS_CERT_ALTNAME_INVALID'
-    ) {
-      return { problem: `${UNTRUSTED.problem} (${code})`, hint: UNTRUSTED.hint };
+    if (UNTRUSTED_CODES.has(code)) {
+      return {
+        problem: `its TLS certificate is not trusted here (${code})`,
+        hint: "give the CLI the certificate's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or use the proxy's http:// URL",
+      };
+    }
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+      return {
+        problem: `its TLS certificate is outside its dates (${code})`,
+        hint: "check this machine's clock, then the certificate's validity on the server",
+      };
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       return {

@@ -1,4 +1,11 @@
-import { MAX_TIMER_MS, PRIORITIES, type Priority, toSubmitPath } from 'proxy-client';
+import {
+  isSendableApiKey,
+  isSubmittableMethod,
+  MAX_TIMER_MS,
+  PRIORITIES,
+  type Priority,
+  toSubmitPath,
+} from 'proxy-client';
 import {
   isTaskStatus,
   MAX_CLEANUP_AGE_HOURS,
@@ -301,7 +308,7 @@ function checkUrl(value: string, from: string): string {
  */
 function checkApiKey(value: string, from: string): string {
   if (value === '') throw usage(`${from} is empty: give the proxy's key, or leave the flag out`);
-  if (!/^[\x20-\x7e\x80-\xff]+$/.test(value)) {
+  if (!isSendableApiKey(value)) {
     throw usage(
       `${from} holds a character a header cannot carry (a control character such as a newline, or one beyond Latin-1); the key is not shown here`,
     );
@@ -384,15 +391,10 @@ function submitPath(value: string): string {
 }
 
 function method(value: string): string {
-  // RFC 9110 token characters; the proxy forwards the method as given.
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) {
-    throw usage(`--method must be an HTTP method such as GET or POST, got '${value}'`);
-  }
-  const upper = value.toUpperCase();
-  if (upper === 'CONNECT' || upper === 'TRACE' || upper === 'TRACK') {
-    throw usage(`--method ${upper} cannot be submitted: the HTTP client refuses to send it`);
-  }
-  return upper;
+  if (isSubmittableMethod(value)) return value.toUpperCase();
+  throw usage(
+    `--method must be an HTTP method such as GET or POST that the HTTP client sends (not CONNECT, TRACE or TRACK), got '${value}'`,
+  );
 }
 
 function dataSource(value: string): DataSource {

@@ -17,7 +17,7 @@ describe('TLS failures', () => {
     ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'],
     ['SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'],
     ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'],
-    ['CERT_HAS_EXPIRED', 'certificate has expired'],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate'],
   ])('%s: the certificate is not trusted, and how to trust it', (code, message) => {
     const error = toCliError(unreachable(code, message), { url: 'https://proxy.test' });
     expect(error.exitCode).toBe(3);
@@ -25,6 +25,28 @@ describe('TLS failures', () => {
       `could not reach the proxy at https://proxy.test: its TLS certificate is not trusted here (${code})`,
     );
     expect(error.hint).toMatch(/NODE_EXTRA_CA_CERTS/);
+  });
+
+  it.each(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'])(
+    '%s: outside its dates, and the clock is the first thing to check',
+    (code) => {
+      const error = toCliError(unreachable(code, 'certificate has expired'), {
+        url: 'https://proxy.test',
+      });
+      expect(error.message).toMatch(/certificate is outside its dates/);
+      expect(error.hint).toMatch(/clock/);
+      expect(error.hint).not.toMatch(/NODE_EXTRA_CA_CERTS/);
+    },
+  );
+
+  it('a TLS failure with no known remedy keeps its code and the generic hint', () => {
+    const error = toCliError(unreachable('CERT_REVOKED', 'certificate revoked'), {
+      url: 'https://proxy.test',
+    });
+    expect(error.message).toBe(
+      'could not reach the proxy at https://proxy.test (certificate revoked)',
+    );
+    expect(error.hint).toMatch(/is the proxy running there/);
   });
 
   it('a certificate for another host names that problem', () => {

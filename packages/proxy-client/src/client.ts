@@ -9,6 +9,7 @@ import type { OpenStream } from './events/follow-event-stream.js';
 import type { TaskEvent } from './events/task-event.js';
 import { watchAllEvents } from './events/watch-events.js';
 import { NoEventStream, watchOneTask } from './events/watch-task.js';
+import { isSendableApiKey, isSubmittableMethod } from './input-checks.js';
 import type {
   CleanupOptions,
   IterateTasksOptions,
@@ -631,7 +632,7 @@ interface CallSettings {
  */
 function checkApiKey(apiKey: string | undefined): void {
   if (apiKey === undefined) return;
-  if (typeof apiKey !== 'string' || apiKey === '' || !/^[\x20-\x7e\x80-\xff]+$/.test(apiKey)) {
+  if (typeof apiKey !== 'string' || !isSendableApiKey(apiKey)) {
     throw new TypeError(
       'apiKey must be a non-empty string of printable ASCII or Latin-1 characters, without control characters such as a newline (the key is not shown here)',
     );
@@ -644,16 +645,12 @@ function checkApiKey(apiKey: string | undefined): void {
  */
 function submitMethod(method: string | undefined): string {
   if (method === undefined) return 'POST';
-  const upper = typeof method === 'string' ? method.toUpperCase() : '';
-  if (!/^[!#$%&'*+.^_`|~0-9A-Z-]+$/.test(upper)) {
+  if (typeof method !== 'string' || !isSubmittableMethod(method)) {
     throw new TypeError(
-      `method must be an HTTP method such as GET or POST, got ${JSON.stringify(method)}`,
+      `method must be an HTTP method such as GET or POST that fetch sends (not CONNECT, TRACE or TRACK), got ${JSON.stringify(method)}`,
     );
   }
-  if (upper === 'CONNECT' || upper === 'TRACE' || upper === 'TRACK') {
-    throw new TypeError(`method ${upper} cannot be submitted: fetch refuses to send it`);
-  }
-  return upper;
+  return method.toUpperCase();
 }
 
 /**

@@ -47,6 +47,7 @@ export type {
   HookState,
   Hooks,
 } from './hooks.js';
+export { isSendableApiKey, isSubmittableMethod } from './input-checks.js';
 export type {
   CleanupOptions,
   IterateTasksOptions,

@@ -174,6 +174,12 @@ describe('submitTask', () => {
     'api/./x/../../stats',
     'api/x/..?q=1',
     'api\\..\\stats',
+    'api/.\t./tasks/cleanup',
+    'api/..\n/stats',
+    'api/x/.\r./../stats',
+    'api/.. ',
+    'api/..\u0000',
+    ' ../stats',
   ])('refuses %j, which the URL parser would take out of api/, before sending', async (path) => {
     await expect(client().submitTask(path)).rejects.toThrow(TypeError);
     expect(server.calls).toEqual([]);
@@ -241,6 +247,13 @@ describe('submitTask', () => {
     expect(submission).toMatchObject({ taskId: TASK_ID, status: 'pending', replayed: false });
     expect(route.calls[0]!.method).toBe('HEAD');
     expect(route.calls[0]!.headers.get('prefer')).toBeNull();
+  });
+
+  it('answers a HEAD submission whose Location is no task path as invalid_response', async () => {
+    server.on('all', '/api/*', { status: 202, headers: { location: '/task/%E0' } });
+    await expect(client().submit('api/probe', undefined, { method: 'HEAD' })).rejects.toMatchObject(
+      { code: 'invalid_response' },
+    );
   });
 
   it("reads a replayed HEAD submission's status from the task", async () => {

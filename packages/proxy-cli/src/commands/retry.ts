@@ -1,8 +1,9 @@
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { formatDuration } from '../render/duration.js';
 import { cliCommand } from '../resume.js';
-import { holdMs, remainingMs, withSpinner } from './held.js';
+import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
 
@@ -17,20 +18,23 @@ export async function retryTask(
 ): Promise<void> {
   const { client, output, signal, options } = ctx;
   const startedAt = performance.now();
+  // --timeout bounds the whole call, the request that runs the task again included.
+  const deadline = deadlineFor(signal, action.wait ? options.timeoutMs : undefined);
   const send = () =>
     client.retryTask(action.taskId, {
-      signal,
+      signal: deadline.signal,
       ...(action.wait && { waitMs: holdMs(options.timeoutMs) }),
     });
   const sending = action.wait
     ? withSpinner(ctx, `running task ${action.taskId} again`, send)
     : send();
   const submission = await sending.catch((error: unknown) => {
-    if (!signal.aborted) throw error;
+    const interrupted = signal.aborted;
+    if (!interrupted && !deadline.expired(error)) throw error;
     throw new CliError(
-      EXIT_CODES.interrupted,
-      `interrupted while running task ${action.taskId} again; the new task may exist`,
-      `proxy-cli task ${action.taskId} shows it as retried_as`,
+      interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
+      `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while running task ${action.taskId} again; the new task may exist`,
+      `${cliCommand(options, ['task', action.taskId])} shows it as retried_as`,
       { cause: error, details: { task_id: action.taskId } },
     );
   });

@@ -6,7 +6,7 @@ import { EXIT_CODES } from '../exit-codes.js';
 import type { DataSource, SubmitAction } from '../options.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand } from '../resume.js';
-import { holdMs, remainingMs, withSpinner } from './held.js';
+import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
 
@@ -24,14 +24,11 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   const what = `${action.method} /${action.path}`;
   const startedAt = performance.now();
   // --timeout bounds the whole call, the submission included.
-  const deadline =
-    action.wait && options.timeoutMs !== undefined
-      ? AbortSignal.timeout(options.timeoutMs)
-      : undefined;
+  const deadline = deadlineFor(signal, action.wait ? options.timeoutMs : undefined);
   const send = () =>
     client.submit(action.path, json, {
       method: action.method,
-      signal: deadline ? AbortSignal.any([signal, deadline]) : signal,
+      signal: deadline.signal,
       idempotencyKey,
       ...(json !== undefined && { headers: { 'content-type': 'application/json' } }),
       ...(action.wait && { waitMs: holdMs(options.timeoutMs) }),
@@ -47,7 +44,7 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   const sending = action.wait ? withSpinner(ctx, `submitting ${what}`, send) : send();
   const submission = await sending.catch((error: unknown) => {
     const interrupted = signal.aborted;
-    if (!interrupted && !deadline?.aborted) throw error;
+    if (!interrupted && !deadline.expired(error)) throw error;
     throw new CliError(
       interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
       `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while submitting ${what}; the task may have been created`,

@@ -7,6 +7,7 @@ import type { Progress } from '../output.js';
 import { formatDuration } from '../render/duration.js';
 import { paintStatus } from '../render/status.js';
 import { resumeCommand } from '../resume.js';
+import { deadlineFor } from './held.js';
 import { watchWhilePending } from './watch-pending.js';
 
 const TICK_MS = 100;
@@ -31,11 +32,9 @@ export async function waitWithProgress(
   const startedAt = performance.now();
   // --timeout covers the first read too: a proxy that accepts and never answers must not hold
   // the wait past it.
-  const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const deadline = deadlineFor(signal, timeoutMs);
   try {
-    const first = await client.getTask(taskId, {
-      signal: deadline ? AbortSignal.any([signal, deadline]) : signal,
-    });
+    const first = await client.getTask(taskId, { signal: deadline.signal });
     if (isTerminalStatus(first.status)) return first;
     latest = first;
 
@@ -98,7 +97,7 @@ export async function waitWithProgress(
         details,
       });
     }
-    if (isWaitTimeoutError(error) || deadline?.aborted) {
+    if (isWaitTimeoutError(error) || deadline.expired(error)) {
       throw new CliError(
         EXIT_CODES.timeout,
         `gave up after ${formatDuration(options.timeoutMs ?? 0)}; ${goesOn}`,

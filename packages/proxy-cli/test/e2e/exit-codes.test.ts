@@ -173,6 +173,44 @@ describe('exit 124: --timeout covers every request of the call', () => {
   });
 });
 
+describe('exit 124: --timeout spent partly on a held submission', () => {
+  it('submit --wait: a task longer than the hold is waited for until the rest runs out', async () => {
+    const started = performance.now();
+    const run = await runCli([
+      'submit',
+      'api/long?seconds=20',
+      '--method',
+      'GET',
+      '--wait',
+      '--timeout',
+      '3',
+      '--url',
+      stack.url,
+    ]);
+    expect(run.code).toBe(124);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(run.stderr).toMatch(/gave up after 3\.0 s; task [0-9a-f-]{36} goes on on the proxy/);
+  });
+
+  it('wait: a --timeout of a fraction of a millisecond is no crash', async () => {
+    const id = await client.submitTask('api/long?seconds=5', undefined, { method: 'GET' });
+    const run = await runCli(['wait', id, '--timeout', '0.1234', '--url', stack.url]);
+    expect(run.code).toBe(124);
+    expect(run.stderr).not.toContain('unexpected error');
+  });
+
+  it('retry --wait: a proxy that never answers the retry', async () => {
+    const { url, seen } = await silentServer();
+    const id = '00000000-0000-4000-8000-00000000cafe';
+    const started = performance.now();
+    const run = await runCli(['retry', id, '--wait', '--timeout', '1', '--url', url]);
+    expect(run.code).toBe(124);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(seen).toEqual([`POST /task/${id}/retry`]);
+    expect(run.stderr).toContain(`gave up after 1.0 s while running task ${id} again`);
+  });
+});
+
 describe('exit 130: Ctrl-C while waiting', () => {
   it('stops waiting, the task goes on, and the exact command to resume is printed', async () => {
     const id = await client.submitTask('api/long?seconds=3', undefined, { method: 'GET' });

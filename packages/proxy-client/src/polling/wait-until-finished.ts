@@ -151,7 +151,7 @@ export function taskAgeMs(task: Task): number {
 function validateWaitOptions({ pollIntervalMs, timeoutMs }: WaitSettings): void {
   if (pollIntervalMs !== undefined && !(pollIntervalMs > 0 && pollIntervalMs <= MAX_TIMER_MS)) {
     throw new RangeError(
-      `pollIntervalMs must be a number of milliseconds from 1 to ${MAX_TIMER_MS} (a timer's longest), got ${pollIntervalMs}`,
+      `pollIntervalMs must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (a timer's longest), got ${pollIntervalMs}`,
     );
   }
   if (
@@ -160,7 +160,7 @@ function validateWaitOptions({ pollIntervalMs, timeoutMs }: WaitSettings): void 
     !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)
   ) {
     throw new RangeError(
-      `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMER_MS} (a timer's longest), or Infinity, got ${timeoutMs}`,
+      `timeoutMs must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (a timer's longest), or Infinity, got ${timeoutMs}`,
     );
   }
 }

@@ -58,5 +58,10 @@ export function toSubmission(answer: HttpAnswer, idempotencyKey: string | undefi
  */
 function taskIdOfLocation(location: string | null): string | undefined {
   const id = location === null ? undefined : /\/task\/([^/?#]+)$/.exec(location)?.[1];
-  return id === undefined ? undefined : decodeURIComponent(id);
+  try {
+    return id === undefined ? undefined : decodeURIComponent(id);
+  } catch {
+    // Not percent-encoding at all: no id, so the answer is the invalid response it is.
+    return undefined;
+  }
 }

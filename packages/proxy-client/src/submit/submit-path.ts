@@ -1,9 +1,11 @@
 /**
  * Every submission goes under the proxy's `/api/` prefix; callers may write `api/x`, `/api/x` or
- * just `x`. A query string in the path is kept. A dot segment (`..`, `.`, or the same
- * percent-encoded) is refused: the URL parser would resolve it before the request leaves, so
- * `api/../tasks/cleanup` would reach the proxy's own routes instead of the target. A backslash
- * counts as a slash there, so it is refused too.
+ * just `x`. A query string in the path is kept. Anything the URL parser would resolve or drop
+ * before the request leaves is refused, so that a path built from user input cannot reach the
+ * proxy's own routes with the caller's key: a dot segment (`..`, `.`, or either percent-encoded:
+ * `api/../tasks/cleanup` is the proxy's cleanup), a backslash (read as a slash), a tab or line
+ * break (removed wherever they are: `.\t.` is `..`), a space or control character at either end
+ * (trimmed). Whatever is left is checked once more as the parser resolves it.
  */
 export function toSubmitPath(path: string): string {
   if (typeof path !== 'string') {
@@ -11,24 +13,33 @@ export function toSubmitPath(path: string): string {
       `submitTask needs a path as a string, e.g. "api/function1", got ${path === null ? 'null' : typeof path}`,
     );
   }
+  const refuse = (why: string) =>
+    new TypeError(`The path must stay under api/: ${why}, got ${JSON.stringify(path)}`);
+  if (/[\t\n\r]/.test(path)) throw refuse('a tab or line break is dropped by URLs');
+  if (isSpaceOrControl(path.charCodeAt(0)) || isSpaceOrControl(path.charCodeAt(path.length - 1))) {
+    throw refuse('a space or control character at either end is trimmed by URLs');
+  }
   const trimmed = path.replace(/^\/+/, '');
   if (trimmed === '') throw new TypeError('submitTask needs a path, e.g. "api/function1"');
   const pathPart = trimmed.split(/[?#]/, 1)[0] ?? '';
-  if (pathPart.includes('\\')) {
-    throw new TypeError(
-      `The path must not contain a backslash, which URLs read as a slash, got ${JSON.stringify(path)}`,
-    );
-  }
+  if (pathPart.includes('\\')) throw refuse('a backslash is read as a slash by URLs');
   if (pathPart.split('/').some(isDotSegment)) {
-    throw new TypeError(
-      `The path must stay under api/: '.' and '..' segments are not allowed, got ${JSON.stringify(path)}`,
-    );
+    throw refuse("'.' and '..' segments are not allowed");
   }
-  return trimmed.startsWith('api/') ? trimmed : `api/${trimmed}`;
+  const submitPath = trimmed.startsWith('api/') ? trimmed : `api/${trimmed}`;
+  if (!new URL(submitPath, 'http://proxy/').pathname.startsWith('/api/')) {
+    throw refuse('it resolves elsewhere');
+  }
+  return submitPath;
 }
 
 /** A segment the URL parser resolves away: `.` or `..`, with any dot written as `%2e`. */
-export function isDotSegment(segment: string): boolean {
+function isDotSegment(segment: string): boolean {
   const dots = segment.replace(/%2e/gi, '.');
   return dots === '.' || dots === '..';
+}
+
+/** What the URL parser trims from either end of a URL: C0 controls and the space. */
+function isSpaceOrControl(code: number): boolean {
+  return code <= 0x20;
 }

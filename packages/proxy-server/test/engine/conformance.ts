@@ -701,6 +701,24 @@ export function describeBackendConformance(
         expect((await backend.get(normal))?.queuePosition).toBe(2);
       });
 
+      it('sheds nothing for a task the store has no room for (--max-tasks, none finished)', async () => {
+        const { backend, processor } = await started({
+          concurrency: 1,
+          maxQueueSize: 1,
+          maxTasks: 2,
+        });
+        await admitWith(backend, {});
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const low = await admitWith(backend, { priority: 'low' });
+        expect(
+          await backend.admit(
+            newTask(fixture.clock.now(), 'high', { policy: policy({ priority: 'high' }) }),
+          ),
+        ).toMatchObject({ ok: false, reason: 'tasks_full' });
+        expect(await backend.get(low)).toMatchObject({ status: 'pending', queuePosition: 1 });
+        expect((await backend.counts()).total).toBe(2);
+      });
+
       fairSharingIt?.(
         'serves tenants in turn, so one tenant’s burst does not starve another',
         async () => {

@@ -216,11 +216,13 @@ export class LocalBackend implements TaskBackend {
       return Promise.resolve({ ok: false, reason: 'tenant_queue_full', queued: tenantQueued });
     }
     const queued = this.#queue.size + this.#admitting;
+    // Both checks come before anything changes, as on Redis: a refused submission sheds no task.
+    const victim =
+      queued >= this.#options.maxQueueSize ? this.#queue.newestBelow(policy.priority) : null;
+    if (victim === undefined) return Promise.resolve({ ok: false, reason: 'queue_full', queued });
     try {
-      if (queued >= this.#options.maxQueueSize && !this.#shedBelow(policy.priority)) {
-        return Promise.resolve({ ok: false, reason: 'queue_full', queued });
-      }
       if (!this.#makeRoom()) return Promise.resolve({ ok: false, reason: 'tasks_full', queued });
+      if (victim) this.#shed(victim);
     } catch (error) {
       return Promise.reject(this.#unavailable('making room for a task', error));
     }
@@ -252,12 +254,10 @@ export class LocalBackend implements TaskBackend {
   }
 
   /**
-   * A full queue makes room for a task of `priority` by dropping the newest task of the lowest
-   * level below it (it ends failed, `shed`); false when there is none to drop.
+   * A full queue makes room for a task by dropping `victim`, the newest task of the lowest level
+   * below the new one's (`newestBelow`): it ends failed, `shed`.
    */
-  #shedBelow(priority: TaskRecord['priority']): boolean {
-    const victim = this.#queue.newestBelow(priority);
-    if (!victim) return false;
+  #shed(victim: QueueEntry): void {
     this.#queue.remove(victim);
     const row = this.#repo.finish(victim.id, SHED, this.#clock.now(), false);
     if (row) {
@@ -266,7 +266,6 @@ export class LocalBackend implements TaskBackend {
         failed: () => this.#queue.add(victim),
       });
     }
-    return true;
   }
 
   /**

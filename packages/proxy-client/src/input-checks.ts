@@ -1,0 +1,22 @@
+/**
+ * What the SDK can send at all, exported so that tools built on it (the CLI) refuse the same
+ * input up front, in their own words.
+ */
+
+/** RFC 9110 token characters: what a method may be made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Methods fetch refuses to send, whatever the server would make of them. */
+const UNSENDABLE_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/** A method a submission can carry: a token, and one fetch sends (not CONNECT, TRACE, TRACK). */
+export function isSubmittableMethod(method: string): boolean {
+  return TOKEN.test(method) && !UNSENDABLE_METHODS.has(method.toUpperCase());
+}
+
+/**
+ * An API key a header can carry: not empty, printable ASCII or Latin-1, no control character
+ * (a pasted newline, say).
+ */
+export function isSendableApiKey(key: string): boolean {
+  return key !== '' && /^[\x20-\x7e\x80-\xff]+$/.test(key);
+}
