@@ -134,6 +134,45 @@ describe.each(STORES)('event streams on the %s store', (store) => {
     finishedOnly.close();
   });
 
+  it('GET /events resumed after more missed events than a client may leave unread: all of them, in order', async () => {
+    // 1,000 tasks make 3,000 events, well over the 1 MiB a stream may hold unread.
+    const { proxy } = await proxyOn(store, ['--max-concurrent', '50', '--num-workers', '50']);
+    const watcher = await openStream(`${proxy.url}/events`);
+    const first = await proxy.submit('/api/text?text=first');
+    await waitFor(() => watcher.messages.length >= 1, { what: 'the first event' });
+    const from = watcher.messages[0]?.id as string;
+    const ids = [first];
+    for (let n = 0; n < 999; n++) ids.push(await proxy.submit(`/api/text?text=${'x'.repeat(200)}`));
+    for (const id of ids) await proxy.finished(id);
+    const expected = 3 * ids.length - 1;
+    await waitFor(() => watcher.messages.length === 3 * ids.length, { what: 'every live event' });
+    const resumed = await openStream(`${proxy.url}/events`, { 'last-event-id': from });
+    await waitFor(() => resumed.messages.length >= expected, {
+      what: 'every missed event',
+      timeoutMs: 20_000,
+    });
+    expect(resumed.messages.map((message) => message.id)).toEqual(
+      watcher.messages.slice(1).map((message) => message.id),
+    );
+    expect(resumed.messages.map((message) => message.event)).not.toContain('reset');
+    resumed.close();
+    watcher.close();
+  });
+
+  it('GET /task/:id/events ends with id "end", and a reconnect with it gets 204, which stops EventSource', async () => {
+    const { proxy } = await proxyOn(store);
+    const id = await proxy.submit('/api/text?text=done');
+    await proxy.finished(id);
+    const stream = await openStream(`${proxy.url}/task/${id}/events`);
+    await stream.ended;
+    expect(stream.messages.at(-1)?.id).toBe('end');
+    const again = await fetch(`${proxy.url}/task/${id}/events`, {
+      headers: { 'last-event-id': 'end' },
+    });
+    expect(again.status).toBe(204);
+    expect(await again.text()).toBe('');
+  });
+
   it('GET /events with an id it no longer has: reset, then live events', async () => {
     const { proxy } = await proxyOn(store);
     const stream = await openStream(`${proxy.url}/events`, { 'last-event-id': 'gone-1' });

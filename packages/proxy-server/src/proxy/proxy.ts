@@ -38,7 +38,11 @@ export interface ProxyDeps {
   callbackFirstRetryMs?: number;
 }
 
-const EVENT_STREAM_DEFAULTS = { heartbeatMs: 15_000, maxUnreadBytes: 1024 * 1024 };
+const EVENT_STREAM_DEFAULTS = {
+  heartbeatMs: 15_000,
+  maxUnreadBytes: 1024 * 1024,
+  maxQueuedMessages: 20_000,
+};
 
 /** The proxy's units, each with one job; routes use the one they need. */
 export interface ProxyServices {
