@@ -177,6 +177,27 @@ describe('parseConfig', () => {
         },
       },
     ],
+    [
+      [
+        '--callback-allow',
+        'http://[0:0:0:0:0:0:0:1]:9,http://127.1:9,https://HOOKS.Example.',
+        '--webhook-secret',
+        `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      ],
+      {
+        delivery: {
+          callbacks: {
+            // As the URL parser writes a callback URL's host, so that these can match one.
+            allow: [
+              { protocol: 'http:', host: '[::1]', port: '9' },
+              { protocol: 'http:', host: '127.0.0.1', port: '9' },
+              { protocol: 'https:', host: 'hooks.example.', port: '' },
+            ],
+            maxAttempts: 6,
+          },
+        },
+      },
+    ],
     [['--max-tasks', '0'], { maxTasks: null }],
     [['--store', 'memory'], { maxTasks: 100_000 }],
     [

@@ -426,6 +426,13 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       'x-proxy-callback-url': 'https://a.hooks.example/x',
     });
     expect(sub.status).toBe(202);
+    const withCredentials = await allowed.submit('/api/text', {
+      'x-proxy-callback-url': 'https://user:pw@a.hooks.example/x',
+    });
+    expect(withCredentials.body).toMatchObject({
+      error: 'callback_not_allowed',
+      message: expect.stringContaining('must not carry credentials'),
+    });
     const off = await setUp(store, []);
     const refused = await off.submit('/api/text', {
       'x-proxy-callback-url': 'https://a.hooks.example/x',

@@ -65,15 +65,27 @@ export const callbackOrigins: ValueParser<CallbackOrigin[]> = {
       const [, scheme, wildcard, host, port] = match;
       const protocol = `${scheme?.toLowerCase()}:` as 'http:' | 'https:';
       const defaultPort = protocol === 'https:' ? '443' : '80';
+      // As the URL parser writes it, which is how a callback URL's host is compared:
+      // [0:0:0:0:0:0:0:1] is [::1], 127.1 is 127.0.0.1.
+      const hostname = canonicalHost(host ?? '');
+      if (hostname === undefined) return undefined;
       origins.push({
         protocol,
-        host: `${wildcard ?? ''}${host?.toLowerCase()}`,
+        host: `${wildcard ?? ''}${hostname}`,
         port: port === undefined || port === defaultPort ? '' : String(Number(port)),
       });
     }
     return origins.length > 0 ? origins : undefined;
   },
 };
+
+function canonicalHost(host: string): string | undefined {
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A Standard Webhooks secret: `whsec_` and base64 of at least 24 bytes. */
 export const webhookSecret: ValueParser<string> = {

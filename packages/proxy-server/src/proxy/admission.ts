@@ -168,9 +168,12 @@ function fingerprintOf(submission: Submission): string {
   return hash.digest('base64url');
 }
 
+/** The Content-Type with its media type lower-cased, which RFC 9110 compares ignoring case. */
 function contentTypeOf(rawHeaders: readonly string[]): string {
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === 'content-type') return rawHeaders[i + 1] ?? '';
+    if (rawHeaders[i]?.toLowerCase() === 'content-type') {
+      return (rawHeaders[i + 1] ?? '').replace(/^[^;]*/, (type) => type.trim().toLowerCase());
+    }
   }
   return '';
 }

@@ -134,7 +134,13 @@ export class TaskPolicies {
     } catch {
       throw new ProxyHttpError('bad_request', `X-Proxy-Callback-Url is not a URL: '${raw}'`);
     }
-    if (url.username || url.password || !callbacks.allow.some((origin) => allows(origin, url))) {
+    if (url.username || url.password) {
+      throw new ProxyHttpError(
+        'callback_not_allowed',
+        'X-Proxy-Callback-Url must not carry credentials (user:password@): the signature is what proves the proxy sent it',
+      );
+    }
+    if (!callbacks.allow.some((origin) => allows(origin, url))) {
       throw new ProxyHttpError(
         'callback_not_allowed',
         `X-Proxy-Callback-Url ${url.origin} is not an origin --callback-allow lists`,

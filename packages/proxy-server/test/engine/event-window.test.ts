@@ -92,4 +92,17 @@ describe('EventWindow', () => {
     other.close();
     stream.close();
   });
+
+  it.each(['-', '--1', '-0x1', '-1e0', '- 1', '-1-zzz', '-+1', '-1.0', ''])(
+    'refuses the id "<boot>%s": only the digits it wrote resume',
+    (tail) => {
+      const window = windowOf(3);
+      const stream = window.subscribe(() => {}, { resumable: true });
+      publish(window, 2);
+      const other = window.subscribe(() => {}, { after: `${BOOT.toString(36)}${tail}` });
+      expect(other.complete).toBe(false);
+      other.close();
+      stream.close();
+    },
+  );
 });

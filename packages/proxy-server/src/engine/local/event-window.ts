@@ -97,10 +97,10 @@ export class EventWindow {
     };
   }
 
+  /** The n of `<boot>-<n>` as this process wrote it (digits only); null for anything else. */
   #numberOf(id: string): number | null {
-    const [boot, n] = id.split('-');
-    const number = Number(n);
-    return boot === this.#boot && Number.isSafeInteger(number) && number >= 0 ? number : null;
+    const match = /^([0-9a-z]+)-(\d{1,15})$/.exec(id);
+    return match?.[1] === this.#boot ? Number(match[2]) : null;
   }
 
   #tell(listener: TaskEventListener, event: TaskEvent): void {
