@@ -19,6 +19,7 @@ import { errorBody, sendError, statusOf } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
 import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
 import { auth } from './plugins/auth.js';
+import { decimalQuery } from './plugins/decimal-query.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
 import { unusedConnections } from './plugins/unused-connections.js';
@@ -119,6 +120,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log });
+  app.register(decimalQuery);
   app.register(unusedConnections);
   app.register(proxyState, { config, deps, log });
   if (config.corsOrigins) {

@@ -129,8 +129,16 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
       'status must be one of pending, processing, completed, failed, cancelled, expired, got "sleeping"',
     ],
     ['/tasks?limit=1001', 'limit must be <= 1000, got 1001'],
-    ['/tasks?limit=Infinity', 'limit must be <= 1000, got Infinity'],
-    ['/tasks?offset=-Infinity', 'offset must be >= 0, got -Infinity'],
+    ['/tasks?limit=Infinity', "limit must be a whole number in decimal digits, got 'Infinity'"],
+    ['/tasks?offset=-Infinity', "offset must be a whole number in decimal digits, got '-Infinity'"],
+    // Number() reads these too; the contract's numbers are decimal.
+    ['/tasks?limit=0x10', "limit must be a whole number in decimal digits, got '0x10'"],
+    ['/tasks?limit=%2B5', "limit must be a whole number in decimal digits, got '+5'"],
+    ['/tasks?limit=1e1', "limit must be a whole number in decimal digits, got '1e1'"],
+    [
+      '/task/00000000-0000-4000-8000-000000000000?wait=0x3',
+      "wait must be a number in decimal digits, got '0x3'",
+    ],
     [
       '/events?status=pending,sleeping',
       'status must be one or more of pending, processing, completed, failed, cancelled, expired, comma-separated, got "pending,sleeping"',
