@@ -131,6 +131,8 @@ export class EventStream {
   /** Ends the stream from this side (the last message was sent). */
   end(): void {
     if (this.#closed) return;
+    // Written out before the end: Node 24 ends a corked response without what it holds.
+    this.#uncork();
     this.#reply.raw.end();
     this.close();
   }
@@ -142,6 +144,12 @@ export class EventStream {
     if (this.#heartbeat !== null) this.#options.clock.clearTimeout(this.#heartbeat);
     if (!this.#reply.raw.writableEnded) this.#reply.raw.destroy();
     for (const callback of this.#onClose.splice(0)) callback();
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#reply.raw.uncork();
   }
 
   #writable(): Promise<void> {
@@ -169,10 +177,7 @@ export class EventStream {
     if (!this.#corked) {
       this.#corked = true;
       raw.cork();
-      setImmediate(() => {
-        this.#corked = false;
-        raw.uncork();
-      });
+      setImmediate(() => this.#uncork());
     }
     raw.write(text);
     if (raw.writableLength > this.#options.maxUnreadBytes) this.close();
