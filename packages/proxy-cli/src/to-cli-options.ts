@@ -249,11 +249,12 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: 
           maxAttempts: wholeAtLeastOne('--max-attempts', raw.maxAttempts),
         }),
         ...(raw.maxQueueTime !== undefined && {
-          maxQueueTimeMs: seconds('--max-queue-time', raw.maxQueueTime, TASK_HEADER_SECONDS) * 1000,
+          maxQueueTimeMs:
+            seconds('--max-queue-time', raw.maxQueueTime, MAX_TASK_HEADER_SECONDS) * 1000,
         }),
         ...(raw.upstreamTimeout !== undefined && {
           upstreamTimeoutMs:
-            seconds('--upstream-timeout', raw.upstreamTimeout, TASK_HEADER_SECONDS) * 1000,
+            seconds('--upstream-timeout', raw.upstreamTimeout, MAX_TASK_HEADER_SECONDS) * 1000,
         }),
       };
     }
@@ -416,8 +417,6 @@ function dataSource(value: string): DataSource {
 
 /** The longest a timer waits (`MAX_TIMER_MS`), in whole seconds: about 24.8 days. */
 const TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
-/** What the proxy accepts in `X-Proxy-Timeout` and `X-Proxy-Max-Queue-Time`: a year. */
-const TASK_HEADER_SECONDS = MAX_TASK_HEADER_SECONDS;
 
 function seconds(flag: string, value: string, max: number): number {
   const n = Number(value);

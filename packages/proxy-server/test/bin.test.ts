@@ -198,20 +198,17 @@ describe('proxy-server bin and its data dir', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  /** The proxy started on a Redis store at `url` that cannot be reached: it should not start. */
+  const startOnRedis = (url: string) =>
+    runBin(['--target-host', 'h', '--listen-port', '0', '--store', url]);
+
   it('says the task store cannot be opened, not that it cannot listen, when Redis is down', async () => {
     // A port that was free a moment ago: nothing answers there.
     const server = createServer().listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     await new Promise((resolve) => server.close(resolve));
-    const result = runBin([
-      '--target-host',
-      'h',
-      '--listen-port',
-      '0',
-      '--store',
-      `redis://127.0.0.1:${port}/0`,
-    ]);
+    const result = startOnRedis(`redis://127.0.0.1:${port}/0`);
     expect(result.status).toBe(1);
     // One line, with the socket's own reason, and no stack logged before it.
     expect(result.stderr).toBe(
@@ -221,14 +218,7 @@ describe('proxy-server bin and its data dir', () => {
   });
 
   it('names an unknown Redis host by its lookup error', () => {
-    const result = runBin([
-      '--target-host',
-      'h',
-      '--listen-port',
-      '0',
-      '--store',
-      'redis://redis-host.invalid:6379/0',
-    ]);
+    const result = startOnRedis('redis://redis-host.invalid:6379/0');
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(
       /^proxy-server: cannot open the task store: cannot reach Redis at redis:\/\/redis-host\.invalid:6379\/0 \(getaddrinfo (ENOTFOUND|EAI_AGAIN) redis-host\.invalid\)\n$/,

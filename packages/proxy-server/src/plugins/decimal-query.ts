@@ -1,3 +1,4 @@
+import type { preValidationAsyncHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProxyHttpError } from '../errors.js';
 
@@ -12,27 +13,37 @@ const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
  * Query numbers are written in decimal. Ajv coerces a query string with `Number()`, which also
  * reads `0x10`, `0b1`, `+5`, `1e1` and `060` as numbers: `?wait=0x3` would wait 3 s. So before
  * validation, every query parameter the route's schema types as a number must be decimal digits
- * (with a fraction where the schema allows one); the schema then checks its range.
+ * (with a fraction where the schema allows one); the schema then checks its range. The numeric
+ * parameters are found once per route as it is registered, and only routes that have some get
+ * the check: a submission pays nothing for it.
  */
 export const decimalQuery = fp(
   async (app) => {
-    app.addHook('preValidation', async (request) => {
-      const schema = request.routeOptions.schema?.querystring as QuerySchema | undefined;
-      if (!schema?.properties) return;
-      const query = request.query as Record<string, unknown>;
-      for (const [name, property] of Object.entries(schema.properties)) {
-        const value = query[name];
-        if (typeof value !== 'string' || value === '') continue;
-        const whole = property.type === 'integer';
-        if (!whole && property.type !== 'number') continue;
-        if (!(whole ? WHOLE : DECIMAL).test(value)) {
-          throw new ProxyHttpError(
-            'invalid_query',
-            `${name} must be ${whole ? 'a whole number' : 'a number'} in decimal digits, got '${value}'`,
-          );
+    app.addHook('onRoute', (route) => {
+      const numbers = numericParameters(route);
+      if (numbers.length === 0) return;
+      const check: preValidationAsyncHookHandler = async (request) => {
+        const query = request.query as Record<string, unknown>;
+        for (const { name, whole } of numbers) {
+          const value = query[name];
+          if (typeof value !== 'string' || value === '') continue;
+          if (!(whole ? WHOLE : DECIMAL).test(value)) {
+            throw new ProxyHttpError(
+              'invalid_query',
+              `${name} must be ${whole ? 'a whole number' : 'a number'} in decimal digits, got '${value}'`,
+            );
+          }
         }
-      }
+      };
+      route.preValidation = [check, ...[route.preValidation ?? []].flat()];
     });
   },
   { name: 'decimal-query', fastify: '5.x' },
 );
+
+function numericParameters(route: RouteOptions): { name: string; whole: boolean }[] {
+  const properties = (route.schema?.querystring as QuerySchema | undefined)?.properties ?? {};
+  return Object.entries(properties)
+    .filter(([, property]) => property.type === 'integer' || property.type === 'number')
+    .map(([name, property]) => ({ name, whole: property.type === 'integer' }));
+}
