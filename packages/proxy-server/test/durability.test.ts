@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'libsql';
 import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
 import { binaryPattern, type SlowTarget, startSlowTarget } from 'slow-target';
 import { type ProxyProcess, spawnProxyServer, waitFor } from 'test-support';
@@ -189,6 +190,12 @@ describe('durability on the SQLite store, with real processes', () => {
     });
     expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(target.stats().inFlight).toBe(0);
+    // A stopped proxy's tasks.db stands alone: copied without its -wal file, it has every task.
+    const copyDir = await freshDataDir();
+    await copyFile(join(dataDir, 'tasks.db'), join(copyDir, 'tasks.db'));
+    const copy = new Database(join(copyDir, 'tasks.db'), { readonly: true });
+    expect(copy.prepare('SELECT count(*) AS n FROM tasks').get()).toMatchObject({ n: TASKS });
+    copy.close();
 
     const second = await start(target, dataDir);
     expect(second.output()).toContain('0 requeued, 0 interrupted');

@@ -395,12 +395,26 @@ export class SqliteRepository implements TaskRepository {
   close(): void {
     try {
       if (this.#inTransaction && this.#db?.inTransaction) this.#sql.rollback.run();
+      this.#checkpoint();
       this.#db?.close();
     } finally {
       this.#db = null;
       this.#statements = null;
       this.#lock?.release();
       this.#lock = null;
+    }
+  }
+
+  /**
+   * Copies the write-ahead log into the file and empties it: libsql's close() leaves it full, and
+   * a stopped proxy's tasks.db should stand alone (a copy of it is a backup, operations.md).
+   * Best effort: a reader holding the log (a backup running) only leaves it for the next start.
+   */
+  #checkpoint(): void {
+    try {
+      this.#db?.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch {
+      // The log stays valid and is replayed at the next open.
     }
   }
 
