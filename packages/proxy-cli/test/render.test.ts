@@ -375,7 +375,26 @@ describe('off a terminal: plain tab-separated rows', () => {
       rows,
     );
     expect(health).toBe(
-      'proxy\thttp://proxy\nstatus\tok\ntarget.url\thttp://t\ntarget.reachable\ttrue\ntarget.latency_ms\t3',
+      'proxy\thttp://proxy\nstatus\tok\ntarget.url\thttp://t\ntarget.reachable\ttrue\ntarget.latency_ms\t3\nstore.kind\tsqlite\nstore.available\ttrue\nstore.message\t',
+    );
+  });
+
+  it('health names the store, and why it cannot be used', () => {
+    const health = {
+      success: true,
+      status: 'degraded',
+      target: { url: 'http://t', reachable: true, latency_ms: 3 },
+      store: {
+        kind: 'redis',
+        available: false,
+        message: 'cannot reach Redis at redis://r:6379: connect ECONNREFUSED',
+      },
+    } as const;
+    expect(renderHealth(health, 'http://proxy', rows)).toContain(
+      'store.available\tfalse\nstore.message\tcannot reach Redis at redis://r:6379: connect ECONNREFUSED',
+    );
+    expect(renderHealth(health, 'http://proxy', boxed)).toMatch(
+      /store\s+│ redis {2}not available: cannot reach Redis at redis:\/\/r:6379/,
     );
   });
 

@@ -3,17 +3,24 @@ import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { renderHealth } from '../render/health.js';
 
-/** `--health`: the proxy answers and reaches its target; anything less exits 5 for scripts. */
+/**
+ * `--health`: the proxy answers, reaches its target and can use its store; anything less exits 5
+ * for scripts, with the reasons.
+ */
 export async function checkHealth(ctx: CommandContext): Promise<void> {
   const health = await ctx.client.health({ signal: ctx.signal });
   ctx.output.document(health);
   ctx.output.data(renderHealth(health, ctx.options.url, ctx.output.look));
   if (health.status !== 'ok') {
+    const reasons = [
+      health.target.reachable ? null : `it cannot reach its target ${health.target.url}`,
+      health.store.available
+        ? null
+        : `its task store cannot be used${health.store.message === null ? '' : ` (${health.store.message})`}`,
+    ].filter((reason) => reason !== null);
     throw new CliError(
       EXIT_CODES.proxyError,
-      health.target.reachable
-        ? `the proxy is ${health.status}`
-        : `the proxy is ${health.status}: it cannot reach its target ${health.target.url}`,
+      `the proxy is ${health.status}${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}`,
       undefined,
       { code: `health_${health.status}` },
     );

@@ -2,6 +2,7 @@ import type { HealthBody } from 'proxy-client/wire';
 import { keyValueTable, type Look, tsv } from './table.js';
 
 export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): string {
+  const { store } = health;
   if (look.plain) {
     return tsv([
       ['proxy', proxyUrl],
@@ -9,6 +10,9 @@ export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): 
       ['target.url', health.target.url],
       ['target.reachable', health.target.reachable],
       ['target.latency_ms', health.target.latency_ms],
+      ['store.kind', store.kind],
+      ['store.available', store.available],
+      ['store.message', store.message],
     ]);
   }
   const { color } = look;
@@ -17,8 +21,12 @@ export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): 
     ? color.green('reachable') +
       (health.target.latency_ms === null ? '' : ` (${health.target.latency_ms} ms)`)
     : color.red('not reachable');
+  const storeState = store.available
+    ? color.green('available')
+    : color.red(`not available${store.message === null ? '' : `: ${store.message}`}`);
   return keyValueTable(color, [
     ['proxy', `${proxyUrl}  ${status}`],
     ['target', `${health.target.url}  ${reach}`],
+    ['store', `${store.kind}  ${storeState}`],
   ]);
 }

@@ -86,6 +86,39 @@ describe('exit 3: proxy unreachable', () => {
   });
 });
 
+describe('exit 5: --health finds the proxy degraded', () => {
+  it('names the store and why it cannot be used', async () => {
+    // What a proxy on a Redis that has gone answers: its target fine, its store not.
+    const degraded = createHttpServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          success: true,
+          status: 'degraded',
+          target: { url: 'http://127.0.0.1:9', reachable: true, latency_ms: 2 },
+          store: {
+            kind: 'redis',
+            available: false,
+            message: 'cannot reach Redis at redis://127.0.0.1:6390/0: connect ECONNREFUSED',
+          },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => degraded.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      degraded.closeAllConnections();
+      degraded.close();
+    });
+    const url = `http://127.0.0.1:${(degraded.address() as AddressInfo).port}`;
+    const run = await runCli(['--health', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(run.stdout).toContain('store.available\tfalse');
+    expect(run.stderr).toContain(
+      'error: the proxy is degraded: its task store cannot be used (cannot reach Redis at redis://127.0.0.1:6390/0: connect ECONNREFUSED)',
+    );
+  });
+});
+
 describe('exit 124: --timeout', () => {
   it('gives up, says the task goes on, and how to resume', async () => {
     const id = await client.submitTask('api/long?seconds=5', undefined, { method: 'GET' });
