@@ -4,6 +4,7 @@ import { isConfigError, type ProxyConfig } from './config/config.js';
 import { parseConfig } from './config/parse-config.js';
 import { displayUrl } from './engine/redis/connections.js';
 import { isDataDirError } from './engine/sqlite/data-dir.js';
+import { isStoreRefusedError } from './engine/store-refused.js';
 import { isStoreUnavailableError } from './engine/store-unavailable.js';
 import type { RecoveryReport } from './engine/task-backend.js';
 import { logStreamFor } from './logging/log-stream.js';
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   try {
     await app.listen({ host: config.listenHost, port: config.listenPort });
   } catch (error) {
-    if (isDataDirError(error)) {
+    if (isDataDirError(error) || isStoreRefusedError(error)) {
       process.stderr.write(`proxy-server: ${error.message}\n`);
       await app.close();
       return 2;

@@ -39,6 +39,7 @@ export {
 } from './engine/retry-policy.js';
 export { DataDirError, isDataDirError } from './engine/sqlite/data-dir.js';
 export { SqliteRepository } from './engine/sqlite/sqlite-repository.js';
+export { isStoreRefusedError, StoreRefusedError } from './engine/store-refused.js';
 export {
   isStoreUnavailableError,
   StoreUnavailableError,

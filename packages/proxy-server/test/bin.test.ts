@@ -1,14 +1,15 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
-import { proxyServerBin, spawnProxyServer } from 'test-support';
+import { proxyServerBin, spawnProxyServer, startRedis } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { OPTIONS } from '../src/index.js';
 import { startTarget } from './helper.js';
@@ -18,6 +19,17 @@ const runBin = (args: string[], env: Record<string, string> = {}) =>
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 10_000,
+  });
+
+/** As runBin, without blocking this process: for tests whose own servers must answer it. */
+const runBinAsync = (args: string[]) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [proxyServerBin, ...args],
+      { encoding: 'utf8', timeout: 10_000 },
+      (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
   });
 
 describe('proxy-server bin', () => {
@@ -223,6 +235,46 @@ describe('proxy-server bin and its data dir', () => {
     expect(result.stderr).toMatch(
       /^proxy-server: cannot open the task store: cannot reach Redis at redis:\/\/redis-host\.invalid:6379\/0 \(getaddrinfo (ENOTFOUND|EAI_AGAIN) redis-host\.invalid\)\n$/,
     );
+  });
+
+  it('says what answers at a Redis URL is not Redis, and refuses a database Redis does not have', async () => {
+    const http = createHttpServer((_req, res) => res.end('not redis'));
+    http.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    onTestFinished(() => {
+      http.closeAllConnections();
+      http.close();
+    });
+    const { port } = http.address() as AddressInfo;
+    const notRedis = await runBinAsync([
+      '--target-host',
+      'h',
+      '--listen-port',
+      '0',
+      '--store',
+      `redis://127.0.0.1:${port}/0`,
+    ]);
+    expect(notRedis.status).toBe(1);
+    expect(notRedis.stderr).toBe(
+      `proxy-server: cannot open the task store: what answers at redis://127.0.0.1:${port}/0 is not Redis (its reply begins with "H", as an HTTP server does)\n`,
+    );
+
+    const redis = await startRedis();
+    onTestFinished(() => redis.close());
+    const url = redis.url.replace(/\/0$/, '/16');
+    const noDatabase = await runBinAsync([
+      '--target-host',
+      'h',
+      '--listen-port',
+      '0',
+      '--store',
+      url,
+    ]);
+    expect(noDatabase.status).toBe(2);
+    expect(noDatabase.stderr).toBe(
+      `proxy-server: Redis at ${url} has no database 16 (ERR DB index is out of range); its databases are numbered from 0 to its \`databases\` setting less one (16 by default)\n`,
+    );
+    expect(noDatabase.stdout).not.toMatch(/"level":50|listening/);
   });
 
   it.each([

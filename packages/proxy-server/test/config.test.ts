@@ -234,10 +234,10 @@ describe('parseConfig', () => {
         `--store must be sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0, got '${store}'`,
       ],
     ),
-    [
-      ['--store', 'redis://h', '--redis-prefix', 'a b'],
-      "--redis-prefix must be one to 64 letters, digits or . _ - : { }, got 'a b'",
-    ],
+    ...['a b', 'proxy:tasks'].map((prefix) => [
+      ['--store', 'redis://h', '--redis-prefix', prefix],
+      `--redis-prefix must be one to 64 letters, digits or . _ - { } (no ':', which joins the prefix to each key's name), got '${prefix}'`,
+    ]),
     [
       ['--store', 'redis://h', '--fair-key', 'header:X-Tenant', '--tenant-max-queued', '5'],
       '--fair-key is not supported with --store redis yet',

@@ -148,9 +148,14 @@ export const storeChoice: ValueParser<StoreChoice> = {
 };
 
 /** What every Redis key of one proxy (or group of instances) starts with. */
+/**
+ * No colon: the proxy's keys are `<prefix>:<name>`, so prefix `a:tasks` would write into
+ * `a`'s BullMQ queue, and `a:q` into its listings.
+ */
 export const redisPrefix: ValueParser<string> = {
-  expected: 'one to 64 letters, digits or . _ - : { }',
-  parse: (raw) => (/^[A-Za-z0-9._:{}-]{1,64}$/.test(raw) ? raw : undefined),
+  expected:
+    "one to 64 letters, digits or . _ - { } (no ':', which joins the prefix to each key's name)",
+  parse: (raw) => (/^[A-Za-z0-9._{}-]{1,64}$/.test(raw) ? raw : undefined),
 };
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);

@@ -1,6 +1,12 @@
+import { Redis } from 'ioredis';
 import { type RedisServer, startRedis } from 'test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RedisBackend, type TaskBackend, type TaskEvent } from '../../src/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import {
+  RedisBackend,
+  StoreRefusedError,
+  type TaskBackend,
+  type TaskEvent,
+} from '../../src/index.js';
 import { admitMany, completed, newTask, ScriptedProcessor } from './harness.js';
 
 let redis: RedisServer;
@@ -15,29 +21,37 @@ afterEach(async () => {
 });
 
 let prefixes = 0;
+const freshPrefix = () => `instances-${process.pid}-${++prefixes}`;
+
+interface InstanceSettings {
+  concurrency: number;
+  maxQueueSize?: number;
+  rateLimit?: { perSecond: number; burst: number };
+}
+
+/** A backend on `prefix`, as a proxy instance on one Redis, not opened yet. */
+function instanceOn(prefix: string, settings: InstanceSettings): RedisBackend {
+  const backend = new RedisBackend({
+    url: redis.url,
+    prefix,
+    concurrency: settings.concurrency,
+    maxQueueSize: settings.maxQueueSize ?? 100,
+    longTaskThresholdMs: 60_000,
+    requeueInterrupted: false,
+    rateLimit: settings.rateLimit ?? null,
+  });
+  open.push(backend);
+  return backend;
+}
 
 /**
  * Two backends on one prefix, as two proxy instances on one Redis, each running tasks; `calls`
  * counts the calls in flight on both together.
  */
-async function twoInstances(settings: {
-  concurrency: number;
-  maxQueueSize?: number;
-  rateLimit?: { perSecond: number; burst: number };
-}) {
-  const prefix = `instances-${process.pid}-${++prefixes}`;
+async function twoInstances(settings: InstanceSettings, prefix = freshPrefix()) {
   const calls = { now: 0, most: 0, startedAt: [] as number[] };
   const make = async () => {
-    const backend = new RedisBackend({
-      url: redis.url,
-      prefix,
-      concurrency: settings.concurrency,
-      maxQueueSize: settings.maxQueueSize ?? 100,
-      longTaskThresholdMs: 60_000,
-      requeueInterrupted: false,
-      rateLimit: settings.rateLimit ?? null,
-    });
-    open.push(backend);
+    const backend = instanceOn(prefix, settings);
     await backend.open();
     const processor = new ScriptedProcessor();
     backend.start(async (job, signal) => {
@@ -160,5 +174,68 @@ describe('RedisBackend: two instances on one prefix', () => {
         `from start ${n}`,
       ).toBeLessThanOrEqual(4);
     }
+  });
+});
+
+describe('RedisBackend: the cap and the rate limit are one for every instance on a prefix', () => {
+  it('refuses an instance asking for another cap or rate limit while instances run', async () => {
+    const prefix = freshPrefix();
+    const [a, b] = await twoInstances({ concurrency: 2 }, prefix);
+    const otherCap = instanceOn(prefix, { concurrency: 3 });
+    const refusal = await otherCap.open().catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(StoreRefusedError);
+    expect((refusal as Error).message).toBe(
+      `2 instance(s) on Redis at ${redis.url} with --redis-prefix ${prefix} run with --max-concurrent 2 and no rate limit: the cap and the rate limit are shared by every instance on a prefix, so start this one with the same, or stop them all to change them`,
+    );
+    const otherRate = instanceOn(prefix, {
+      concurrency: 2,
+      rateLimit: { perSecond: 5, burst: 5 },
+    });
+    await expect(otherRate.open()).rejects.toThrow(/run with --max-concurrent 2 and no rate limit/);
+    // The ones refused changed nothing: the cap the others hold is still 2.
+    await admitMany(a.backend, Date.now(), 4);
+    await vi.waitFor(() => expect(a.processor.running.size + b.processor.running.size).toBe(2));
+    expect(a.calls.most).toBe(2);
+  });
+
+  it('lets the first instance of a prefix set new ones once none runs', async () => {
+    const prefix = freshPrefix();
+    const [a, b] = await twoInstances({ concurrency: 1 }, prefix);
+    await a.backend.close();
+    await b.backend.close();
+    const [c, d] = await twoInstances({ concurrency: 3 }, prefix);
+    await admitMany(c.backend, Date.now(), 5);
+    await vi.waitFor(() => expect(c.processor.running.size + d.processor.running.size).toBe(3));
+  });
+
+  it('puts the cap back when Redis comes back without its data', async () => {
+    const own = await startRedis();
+    onTestFinished(() => own.close());
+    const prefix = freshPrefix();
+    const backend = new RedisBackend({
+      url: own.url,
+      prefix,
+      concurrency: 2,
+      maxQueueSize: 100,
+      longTaskThresholdMs: 60_000,
+      requeueInterrupted: false,
+    });
+    open.push(backend);
+    await backend.open();
+    const processor = new ScriptedProcessor();
+    backend.start((job, signal) => processor.process(job, signal));
+    // Restarted with no persistence: every key is gone, the cap with them.
+    await own.restart();
+    const admin = new Redis(own.url);
+    onTestFinished(() => admin.disconnect());
+    await vi.waitFor(
+      async () => expect(await admin.hget(`${prefix}:tasks:meta`, 'concurrency')).toBe('2'),
+      { timeout: 5_000 },
+    );
+    await vi.waitFor(() => expect(backend.admit(newTask(Date.now()))).resolves.toBeTruthy(), {
+      timeout: 5_000,
+    });
+    await admitMany(backend, Date.now(), 4);
+    await vi.waitFor(() => expect(processor.running.size).toBe(2));
   });
 });

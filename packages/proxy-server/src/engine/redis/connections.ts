@@ -49,3 +49,26 @@ export function displayUrl(url: string): string {
     return 'redis';
   }
 }
+
+/**
+ * Why the first connection to Redis failed, in words an operator can act on: ioredis passes on
+ * the socket's or the server's own text, which names the error but not always the mistake.
+ */
+export function connectFailure(url: string, reason: string): string {
+  const where = displayUrl(url);
+  if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(reason)) {
+    return `Redis at ${where} refused the credentials (${reason})`;
+  }
+  const notResp = /^Unknown RESP type \d+ "([\s\S])"/.exec(reason);
+  if (notResp) {
+    const like = notResp[1] === 'H' ? ', as an HTTP server does' : '';
+    // As JSON: a binary protocol's first byte may be a control character.
+    return `what answers at ${where} is not Redis (its reply begins with ${JSON.stringify(notResp[1])}${like})`;
+  }
+  // A TLS client waiting for a handshake that a plain Redis never sends times out.
+  const tls =
+    url.startsWith('rediss:') && /ETIMEDOUT|EPROTO|ECONNRESET|wrong version number/.test(reason)
+      ? '; a rediss:// URL needs Redis to speak TLS on that port, and redis:// is for one that does not'
+      : '';
+  return `cannot reach Redis at ${where} (${reason}${tls})`;
+}

@@ -93,7 +93,16 @@ export class EventFeed {
     if (after !== undefined) {
       const from = parseId(after);
       const oldest = this.#window[this.#head];
-      if (from === null || oldest === undefined || compare(from, oldest.id) < 0) {
+      const newest = this.#window.at(-1);
+      // Past the newest event (an id made up, or one this instance has not read yet): listening
+      // after it would skip every event to come, so it is a gap like one before the window.
+      if (
+        from === null ||
+        oldest === undefined ||
+        newest === undefined ||
+        compare(from, oldest.id) < 0 ||
+        compare(from, newest.id) > 0
+      ) {
         complete = false;
       } else {
         subscriber.after = from;

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../../clock.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
+import { StoreRefusedError } from '../store-refused.js';
 import { StoreUnavailableError } from '../store-unavailable.js';
 import type {
   AdmitResult,
@@ -30,6 +31,7 @@ import type {
 import { WakeTimer } from '../wake-timer.js';
 import {
   commandConnection,
+  connectFailure,
   connectToRedis,
   displayUrl,
   type RedisConnector,
@@ -39,7 +41,7 @@ import { EventFeed } from './event-feed.js';
 import { FinishWatch } from './finish-watch.js';
 import { EXPIRED, JOB_NAME, recoverDeadInstances, SHED } from './recovery.js';
 import { RedisKeys } from './redis-keys.js';
-import { StoreFailures } from './store-failures.js';
+import { isConnectionLoss, RedisUnreachableError, StoreFailures } from './store-failures.js';
 import { levelOf } from './task-codec.js';
 import { TaskRunner } from './task-runner.js';
 import { LuaTaskStore, type RedisTaskStore } from './task-store.js';
@@ -47,7 +49,10 @@ import { LuaTaskStore, type RedisTaskStore } from './task-store.js';
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
   url: string;
-  /** Every key starts with it: instances with the same prefix share one queue. */
+  /**
+   * Every key starts with it and a colon: instances with the same prefix share one queue. A
+   * prefix with a colon of its own could name another prefix's keys (`a:tasks` is `a`'s queue).
+   */
   prefix: string;
   /** The cap on upstream calls in flight, across every instance sharing the prefix. */
   concurrency: number;
@@ -89,6 +94,7 @@ export interface RedisBackendOptions {
 
 const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
 const REMOVE_BATCH = 1_000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 
 /**
  * A backend several proxy instances share, on Redis with BullMQ: one queue (BullMQ's, one per
@@ -126,10 +132,18 @@ export class RedisBackend implements TaskBackend {
     this.#keys = new RedisKeys(options.prefix);
     this.#failures = new StoreFailures(options.onError);
     const eventWindow = options.eventWindow ?? 10_000;
-    this.#commands = this.#client(commandConnection(options.commandTimeoutMs ?? 3_000));
+    this.#commands = this.#client(
+      commandConnection(options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+    );
     this.#commands.on('ready', () => {
       this.#connectionError = null;
       this.#failures.succeeded();
+      // A Redis restarted without its data has lost the cap with the rest: put it back.
+      if (this.#queue && !this.#closed) {
+        this.#applyLimits(this.#queue).catch((error: unknown) =>
+          options.onError?.(error, 'setting the cap on calls again after reconnecting'),
+        );
+      }
       this.#runner.retryNow();
       void this.#retryDiscards();
     });
@@ -176,10 +190,9 @@ export class RedisBackend implements TaskBackend {
       // Thrown, not logged: the start fails with this one line.
       const cause =
         this.#connectionError ?? (error instanceof Error ? error.message : String(error));
-      throw new StoreUnavailableError(`cannot reach Redis at ${where} (${cause})`, {
-        cause: error,
-      });
+      throw new StoreUnavailableError(connectFailure(this.#options.url, cause), { cause: error });
     }
+    await this.#checkDatabase(where);
     try {
       const queue = new Queue(this.#keys.queueName, {
         connection: this.#commands,
@@ -192,14 +205,8 @@ export class RedisBackend implements TaskBackend {
       queue.on('error', (error) => this.#options.onError?.(error, 'queueing (BullMQ)'));
       this.#queue = queue;
       await queue.waitUntilReady();
-      await queue.setGlobalConcurrency(this.#options.concurrency);
-      // Set by each instance as it opens, like the cap: the last one opened decides for all.
-      const rateLimit = this.#options.rateLimit ?? null;
-      if (rateLimit === null) await queue.removeGlobalRateLimit();
-      else {
-        const windowMs = Math.max(1, Math.round((1_000 * rateLimit.burst) / rateLimit.perSecond));
-        await queue.setGlobalRateLimit(rateLimit.burst, windowMs);
-      }
+      await this.#checkSharedLimits(queue, where);
+      await this.#applyLimits(queue);
       const report = await recoverDeadInstances(this.#store, queue, {
         requeueInterrupted: this.#options.requeueInterrupted,
         now: this.#clock.now(),
@@ -211,8 +218,73 @@ export class RedisBackend implements TaskBackend {
     } catch (error) {
       await this.#queue?.close().catch(() => undefined);
       this.#disconnect();
+      if (error instanceof StoreRefusedError) throw error;
       throw this.#failures.failed(error, `opening the task store on Redis at ${where}`);
     }
+  }
+
+  /**
+   * ioredis selects the URL's database as it connects, and on a number the server does not have
+   * it only emits an error and carries on in database 0, among whatever lives there.
+   */
+  async #checkDatabase(where: string): Promise<void> {
+    const db = this.#commands.options.db ?? 0;
+    if (db === 0) return;
+    try {
+      await this.#commands.select(db);
+    } catch (error) {
+      this.#disconnect();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StoreRefusedError(
+        `Redis at ${where} has no database ${db} (${reason}); its databases are numbered from 0 to its \`databases\` setting less one (16 by default)`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * The cap on calls and the rate limit are BullMQ's queue settings, one for every instance on
+   * the prefix. An instance asking for others while instances run would change theirs (and their
+   * /stats would no longer say what holds), so it is refused; with none running, it sets them.
+   */
+  async #checkSharedLimits(queue: Queue, where: string): Promise<void> {
+    const [concurrency, rateLimit] = await Promise.all([
+      queue.getGlobalConcurrency(),
+      queue.getGlobalRateLimit(),
+    ]);
+    const wanted = this.#bullRateLimit();
+    const sameCap = concurrency === null || concurrency === this.#options.concurrency;
+    const sameRate = rateLimit?.max === wanted?.max && rateLimit?.duration === wanted?.duration;
+    if (sameCap && sameRate) return;
+    // CLIENT LIST may be denied to this user: then nothing says instances run, and it sets them.
+    const running = await queue.getWorkersCount().catch(() => 0);
+    if (running === 0) return;
+    const theirs = [
+      concurrency === null ? null : `--max-concurrent ${concurrency}`,
+      rateLimit === null
+        ? 'no rate limit'
+        : `a rate limit of ${rateLimit.max} calls per ${rateLimit.duration} ms (--max-rps, --max-rps-burst)`,
+    ].filter((part) => part !== null);
+    throw new StoreRefusedError(
+      `${running} instance(s) on Redis at ${where} with --redis-prefix ${this.#options.prefix} run with ${theirs.join(' and ')}: the cap and the rate limit are shared by every instance on a prefix, so start this one with the same, or stop them all to change them`,
+    );
+  }
+
+  /** BullMQ's rate limiter as a fixed window of `burst` starts per `burst / perSecond` seconds. */
+  #bullRateLimit(): { max: number; duration: number } | null {
+    const rateLimit = this.#options.rateLimit ?? null;
+    if (rateLimit === null) return null;
+    return {
+      max: rateLimit.burst,
+      duration: Math.max(1, Math.round((1_000 * rateLimit.burst) / rateLimit.perSecond)),
+    };
+  }
+
+  async #applyLimits(queue: Queue): Promise<void> {
+    await queue.setGlobalConcurrency(this.#options.concurrency);
+    const rateLimit = this.#bullRateLimit();
+    if (rateLimit === null) await queue.removeGlobalRateLimit();
+    else await queue.setGlobalRateLimit(rateLimit.max, rateLimit.duration);
   }
 
   async admit(task: NewTask): Promise<AdmitResult> {
@@ -463,11 +535,14 @@ export class RedisBackend implements TaskBackend {
 
   /** A read: its failure is noted for `health()` and thrown as unavailable. */
   async #read<T>(doing: string, operation: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await operation();
+      result = await operation();
     } catch (error) {
       throw this.#failures.failed(this.#explained(error), doing);
     }
+    this.#failures.answered();
+    return result;
   }
 
   /**
@@ -476,12 +551,19 @@ export class RedisBackend implements TaskBackend {
    * lost connection count too.
    */
   #explained(error: unknown): unknown {
+    const where = displayUrl(this.#options.url);
+    if (error instanceof Error && error.message === 'Command timed out') {
+      return new RedisUnreachableError(
+        `Redis at ${where} did not answer within ${this.#options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS} ms`,
+        { cause: error },
+      );
+    }
     const status = this.#commands.status;
     if (status === 'ready' && !isConnectionLoss(error)) return error;
     const why =
       this.#connectionError ??
       (status === 'ready' ? 'the connection was lost' : `the connection is ${status}`);
-    return new Error(`Redis at ${displayUrl(this.#options.url)} cannot be reached (${why})`, {
+    return new RedisUnreachableError(`Redis at ${where} cannot be reached (${why})`, {
       cause: error,
     });
   }
@@ -503,13 +585,4 @@ export class RedisBackend implements TaskBackend {
   #disconnect(): void {
     for (const client of this.#clients) client.disconnect();
   }
-}
-
-/** ioredis's errors for a command sent on a connection that has gone (offline queue off). */
-function isConnectionLoss(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.message.startsWith("Stream isn't writeable") ||
-      error.message === 'Connection is closed.')
-  );
 }

@@ -1,9 +1,15 @@
 import { type StoreUnavailableError, storeUnavailable } from '../store-unavailable.js';
 
+/** Redis did not answer (no connection, or no reply within the command timeout). */
+export class RedisUnreachableError extends Error {
+  override readonly name = 'RedisUnreachableError';
+}
+
 /** The store's last failure, until an operation succeeds again: what `health()` reports. */
 export class StoreFailures {
   readonly #onError: ((error: unknown, doing: string) => void) | undefined;
   #message: string | null = null;
+  #unreachable = false;
 
   constructor(onError?: (error: unknown, doing: string) => void) {
     this.#onError = onError;
@@ -17,11 +23,38 @@ export class StoreFailures {
   failed(error: unknown, doing: string): StoreUnavailableError {
     const reason = error instanceof Error ? error.message : String(error);
     this.#message = `the task store failed ${doing}: ${reason}`;
+    this.#unreachable = isUnreachable(error);
     this.#onError?.(error, doing);
     return storeUnavailable(`the task store failed ${doing}`, error);
   }
 
+  /** A write went through: whatever failed before works again. */
   succeeded(): void {
     this.#message = null;
   }
+
+  /**
+   * A read went through: Redis answers again. A write Redis refused (out of memory, say) may
+   * still fail, so only a failure to reach it is cleared.
+   */
+  answered(): void {
+    if (this.#unreachable) this.#message = null;
+  }
+}
+
+/** ioredis's errors for a command sent on a connection that has gone (offline queue off). */
+export function isConnectionLoss(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.message.startsWith("Stream isn't writeable") ||
+      error.message === 'Connection is closed.')
+  );
+}
+
+function isUnreachable(error: unknown): boolean {
+  return (
+    error instanceof RedisUnreachableError ||
+    isConnectionLoss(error) ||
+    (error instanceof Error && error.message === 'Command timed out')
+  );
 }

@@ -1,0 +1,81 @@
+import { type RedisServer, startRedis } from 'test-support';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisBackend, StoreRefusedError, type TaskBackend } from '../../src/index.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis?.close());
+
+const open: TaskBackend[] = [];
+afterEach(async () => {
+  for (const backend of open.splice(0)) await backend.close();
+});
+
+let prefixes = 0;
+
+/** A backend whose next removal of finished tasks fails with `error`, as Redis would fail it. */
+function backendFailingOnce(error: Error, url = redis.url): RedisBackend {
+  let failures = 1;
+  const backend = new RedisBackend({
+    url,
+    prefix: `health-${process.pid}-${++prefixes}`,
+    concurrency: 1,
+    maxQueueSize: 10,
+    longTaskThresholdMs: 60_000,
+    requeueInterrupted: false,
+    wrapStore: (store) =>
+      new Proxy(store, {
+        get(target, name) {
+          if (name === 'removeFinished') {
+            return async (...args: Parameters<typeof target.removeFinished>) => {
+              if (failures-- > 0) throw error;
+              return target.removeFinished(...args);
+            };
+          }
+          const value = Reflect.get(target, name);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+  });
+  open.push(backend);
+  return backend;
+}
+
+describe('RedisBackend: health after a failure', () => {
+  it('is degraded after Redis did not answer, and well again once a read goes through', async () => {
+    const backend = backendFailingOnce(new Error('Command timed out'));
+    await backend.open();
+    await expect(backend.removeFinished(Date.now())).rejects.toThrow(
+      `the task store failed removing finished tasks: Redis at ${redis.url} did not answer within 3000 ms`,
+    );
+    expect((await backend.health()).available).toBe(false);
+    await backend.get('00000000-0000-4000-8000-000000000000');
+    expect(await backend.health()).toEqual({ available: true, message: null });
+  });
+
+  it('stays degraded after a write Redis refused until a write goes through', async () => {
+    const backend = backendFailingOnce(
+      new Error("OOM command not allowed when used memory > 'maxmemory'."),
+    );
+    await backend.open();
+    await expect(backend.removeFinished(Date.now())).rejects.toThrow(/OOM command not allowed/);
+    await backend.get('00000000-0000-4000-8000-000000000000');
+    expect(await backend.health()).toMatchObject({ available: false });
+    await backend.removeFinished(Date.now());
+    expect(await backend.health()).toEqual({ available: true, message: null });
+  });
+});
+
+describe('RedisBackend: refused at open', () => {
+  it('a database the server does not have, rather than database 0', async () => {
+    const url = redis.url.replace(/\/0$/, '/16');
+    const backend = backendFailingOnce(new Error('unused'), url);
+    const refusal = await backend.open().catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(StoreRefusedError);
+    expect((refusal as Error).message).toBe(
+      `Redis at ${url} has no database 16 (ERR DB index is out of range); its databases are numbered from 0 to its \`databases\` setting less one (16 by default)`,
+    );
+  });
+});
