@@ -49,7 +49,7 @@ export interface TargetProbeResult {
 
 export interface ProxyMetricsOptions {
   store: SharedFigures;
-  /** Probes the target (one HEAD, at most 2 s); a scrape reuses a result younger than 5 s. */
+  /** Probes the target: one HEAD (at most 2 s), or the answer of one a few seconds old. */
   probeTarget: () => Promise<TargetProbeResult>;
   /** The `instance` label of this process's own series, asked at each scrape (the port may be 0 until listening). */
   instance: () => string;
@@ -58,9 +58,6 @@ export interface ProxyMetricsOptions {
   version: string;
   storeKind: string;
 }
-
-/** A probe result this young answers a scrape: one HEAD per scrape interval, not per scrape. */
-const PROBE_FRESH_MS = 5_000;
 
 const QUEUE_WAIT_BUCKETS_S = [
   0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14_400,
@@ -107,7 +104,6 @@ export class ProxyMetrics {
   readonly #processing = new Map<string, Histogram.Internal<'status'>>();
   readonly #storeUp: Gauge;
   readonly #targetUp: Gauge;
-  #probe: { at: number; result: TargetProbeResult } | null = null;
 
   readonly #taskGauge: Gauge<'status'>;
   readonly #queueSize: Gauge;
@@ -243,7 +239,7 @@ export class ProxyMetrics {
     }).set(options.concurrency);
     this.#longTasks = new Gauge({
       name: 'proxy_long_tasks',
-      help: 'Tasks held now that have been processing longer than --long-task-threshold.',
+      help: 'Tasks held now whose call ran, or has been running, longer than --long-task-threshold (finished ones count until removed).',
       ...shared,
     });
     this.#retrying = new Gauge({
@@ -325,14 +321,10 @@ export class ProxyMetrics {
     return texts.filter((text) => text !== '').join('\n');
   }
 
-  async #target(): Promise<TargetProbeResult> {
-    const now = performance.now();
-    if (this.#probe !== null && now - this.#probe.at < PROBE_FRESH_MS) return this.#probe.result;
-    const result = await this.#options
+  #target(): Promise<TargetProbeResult> {
+    return this.#options
       .probeTarget()
       .catch((): TargetProbeResult => ({ reachable: false, latencyMs: null }));
-    this.#probe = { at: performance.now(), result };
-    return result;
   }
 
   #upstreamResponse(statusCode: number): Counter.Internal {

@@ -109,7 +109,7 @@ export function createProxy(
     },
     deps.dispatcher,
   );
-  const probe = new TargetProbe(config.target, deps.dispatcher);
+  const probe = new TargetProbe(config.target, deps.dispatcher, clock);
   const lifecycle = new Lifecycle();
   const totals = new Totals();
   backend.subscribe(totals.record);

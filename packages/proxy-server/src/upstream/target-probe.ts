@@ -1,7 +1,14 @@
 import { Client, type Dispatcher } from 'undici';
+import { type Clock, systemClock } from '../clock.js';
 import type { TargetConfig } from '../config/config.js';
 
 const PROBE_TIMEOUT_MS = 2_000;
+/**
+ * How long an answer stands for the target's state. Load balancers and scrapers ask every few
+ * seconds each, and none of them should add calls to the target or wait up to the timeout on
+ * every ask (a liveness check of 1 s would fail on a target slow to answer HEAD).
+ */
+export const PROBE_FRESH_MS = 5_000;
 
 export interface ProbeResult {
   reachable: boolean;
@@ -9,19 +16,22 @@ export interface ProbeResult {
 }
 
 /**
- * Answers `/health`'s question: does the target give any HTTP answer to a short `HEAD` of its
- * base path? Its own connection, so a probe never queues behind the forwarded calls; concurrent
- * probes share one request.
+ * Answers `/health`'s and `/metrics`' question: does the target give any HTTP answer to a short
+ * `HEAD` of its base path? Its own connection, so a probe never queues behind the forwarded
+ * calls; concurrent asks share one request, and an answer stands for PROBE_FRESH_MS.
  */
 export class TargetProbe {
   readonly #target: TargetConfig;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  readonly #clock: Clock;
   #probe: Promise<ProbeResult> | null = null;
+  #last: { at: number; result: ProbeResult } | null = null;
 
   /** `dispatcher` replaces the probe's connection in tests (e.g. undici's MockAgent). */
-  constructor(target: TargetConfig, dispatcher?: Dispatcher) {
+  constructor(target: TargetConfig, dispatcher?: Dispatcher, clock: Clock = systemClock) {
     this.#target = target;
+    this.#clock = clock;
     this.#ownsDispatcher = dispatcher === undefined;
     this.#dispatcher =
       dispatcher ??
@@ -33,8 +43,14 @@ export class TargetProbe {
   }
 
   probe(): Promise<ProbeResult> {
-    this.#probe ??= this.#run().finally(() => {
+    const last = this.#last;
+    if (last !== null && this.#clock.now() - last.at < PROBE_FRESH_MS) {
+      return Promise.resolve(last.result);
+    }
+    this.#probe ??= this.#run().then((result) => {
       this.#probe = null;
+      this.#last = { at: this.#clock.now(), result };
+      return result;
     });
     return this.#probe;
   }

@@ -79,7 +79,7 @@ export class Figures {
     );
 
     inFlight.value.textContent = String(stats.in_flight);
-    inFlight.note.textContent = `of ${stats.effective_concurrency} slots · ${stats.long_tasks} long`;
+    inFlight.note.textContent = `of ${stats.effective_concurrency} slots`;
     draw(
       inFlight.chart,
       points.map((p) => p.inFlight),

@@ -1,0 +1,44 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { PROBE_FRESH_MS, TargetProbe } from '../src/upstream/target-probe.js';
+import { FakeClock } from './engine/harness.js';
+
+/** A target that counts the HEAD requests it gets. */
+async function countingTarget() {
+  const seen = { heads: 0 };
+  const server = createServer((req, res) => {
+    if (req.method === 'HEAD') seen.heads++;
+    res.end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  onTestFinished(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { seen, target: { origin, basePath: '', url: origin } };
+}
+
+describe('TargetProbe', () => {
+  it('asks the target at most once per PROBE_FRESH_MS however often it is asked', async () => {
+    const { seen, target } = await countingTarget();
+    const clock = new FakeClock();
+    const probe = new TargetProbe(target, undefined, clock);
+    onTestFinished(() => probe.close());
+
+    const together = await Promise.all([probe.probe(), probe.probe(), probe.probe()]);
+    expect(together.every((result) => result.reachable)).toBe(true);
+    expect(seen.heads).toBe(1);
+    for (let i = 0; i < 20; i++) await probe.probe();
+    clock.advance(PROBE_FRESH_MS - 1);
+    expect(await probe.probe()).toEqual(together[0]);
+    expect(seen.heads).toBe(1);
+
+    clock.advance(1);
+    expect((await probe.probe()).reachable).toBe(true);
+    expect(seen.heads).toBe(2);
+  });
+});
