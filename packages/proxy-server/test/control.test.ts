@@ -276,6 +276,9 @@ describe.each(STORES)('controlling tasks on the %s store', (store) => {
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('application/octet-stream');
       expect(response.headers.get('x-proxy-task-id')).toBe(id);
+      // Served from the proxy's origin: no script in an answer runs there.
+      expect(response.headers.get('content-security-policy')).toBe('sandbox');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       const bytes = Buffer.from(await response.arrayBuffer());
       expect(bytes.length).toBe(300);
       expect(bytes.every((byte, i) => byte === i % 256)).toBe(true);

@@ -143,6 +143,15 @@ describe('the dashboard at /ui', () => {
     expect(await body.textContent()).toContain('\n  "result": "ok"');
     await expect.poll(() => page.locator('#detail .code').textContent()).toBe('200');
 
+    // A request line of thousands of characters wraps in the panel rather than widening it.
+    const wide = await submit(proxy, `/api/text?text=${'a'.repeat(3_000)}`);
+    await row(page, wide).click();
+    await page.locator('#detail p.request', { hasText: 'aaaa' }).waitFor();
+    const panel = await page
+      .locator('#detail')
+      .evaluate((element) => ({ scroll: element.scrollWidth, client: element.clientWidth }));
+    expect(panel.scroll).toBeLessThanOrEqual(panel.client);
+
     // A binary result: a download of GET /task/:id/result, byte for byte.
     await row(page, binary).click();
     await page.locator('#detail .body.binary').waitFor();

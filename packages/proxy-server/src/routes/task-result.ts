@@ -25,7 +25,8 @@ const NOT_REPLAYED = new Set([...HOP_BY_HOP, 'content-length']);
 
 /**
  * `GET /task/:id/result[?wait=N]`: the target's answer replayed as it was sent (status code,
- * end-to-end headers, body bytes), for big or binary results that JSON would only inflate.
+ * end-to-end headers, body bytes), for big or binary results that JSON would only inflate; with
+ * a sandbox CSP and nosniff added, since it is served from the proxy's origin.
  */
 export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
   app.get<ResultRoute>(
@@ -70,6 +71,12 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
       for (const [name, value] of Object.entries(result.headers)) {
         if (!NOT_REPLAYED.has(name)) reply.header(name, value);
       }
+      // The target's answer on the proxy's origin, where the dashboard and its key live: a
+      // browser opening it may show it but not run its scripts there (a CSP of the target's own
+      // still applies beside the sandbox), nor guess an active type for it.
+      const theirs = result.headers['content-security-policy'];
+      reply.header('content-security-policy', [...[theirs ?? []].flat(), 'sandbox']);
+      reply.header('x-content-type-options', 'nosniff');
       const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
       return reply.code(result.statusCode).header(TASK_ID_HEADER, id).send(body);
     },
