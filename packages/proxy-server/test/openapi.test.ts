@@ -40,8 +40,11 @@ async function proxyWithRoutes(flags: string[] = []) {
   return { app, routes };
 }
 
-async function documentOf(app: Awaited<ReturnType<typeof proxyWithRoutes>>['app']) {
-  const response = await app.inject({ url: '/openapi.json' });
+async function documentOf(
+  app: Awaited<ReturnType<typeof proxyWithRoutes>>['app'],
+  headers: Record<string, string> = {},
+) {
+  const response = await app.inject({ url: '/openapi.json', headers });
   expect(response.statusCode).toBe(200);
   expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
   return response.json() as Document;
@@ -139,6 +142,19 @@ describe('GET /openapi.json', () => {
     for (const closed of ['/metrics', '/stats', '/tasks']) {
       expect(document.paths[closed]?.get?.security, closed).toBeUndefined();
     }
+  });
+
+  it('declares the 401 the document and the page answer without the key, and the page as HTML', async () => {
+    const { app } = await proxyWithRoutes(['--api-key', 'k3y']);
+    const document = await documentOf(app, { authorization: 'Bearer k3y' });
+    for (const path of ['/openapi.json', '/docs']) {
+      expect(Object.keys(document.paths[path]?.get?.responses ?? {}), path).toEqual(
+        expect.arrayContaining(['200', '4XX']),
+      );
+    }
+    expect(Object.keys(document.paths['/docs']?.get?.responses['200']?.content ?? {})).toEqual([
+      'text/html',
+    ]);
   });
 });
 

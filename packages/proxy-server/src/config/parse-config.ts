@@ -155,7 +155,9 @@ function storeName(store: StoreConfig): string {
 function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
   const value = spec.parser.parse(raw);
   if (value === undefined) {
-    throw new ConfigError(`${label} must be ${spec.parser.expected}, got '${oneLine(raw)}'`);
+    throw new ConfigError(
+      `${label} must be ${spec.parser.expected}, got '${oneLine(withoutPassword(raw))}'`,
+    );
   }
   return value;
 }
@@ -252,6 +254,11 @@ function resolveTarget(url: TargetConfig | null, host: string | null, port: numb
   }
   const origin = `http://${host}:${port}`;
   return { origin, basePath: '', url: origin };
+}
+
+/** A URL's password stays out of the message, which may end up in a service's log. */
+function withoutPassword(text: string): string {
+  return text.replace(/(\/\/[^/@\s:]*:)[^/@\s]+@/g, '$1***@');
 }
 
 function oneLine(text: string): string {

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
 import type { ProxyConfig } from '../config/config.js';
+import { errorResponses } from '../schemas/route-schemas.js';
 import { VERSION } from '../version.js';
 
 /** Where the document and the browsable reference are served. */
@@ -91,6 +92,8 @@ export const openapi = fp<{ config: ProxyConfig }>(
               description: 'The OpenAPI 3.1 document of every route',
               content: { 'application/json': { schema: { type: 'object' } } },
             },
+            // 401 without the key, unless --public-docs.
+            ...errorResponses,
           },
         },
       },
@@ -116,7 +119,7 @@ export const openapi = fp<{ config: ProxyConfig }>(
   { name: 'openapi', fastify: '5.x' },
 );
 
-type Operation = { requestBody?: { required?: boolean } };
+type Operation = { requestBody?: { required?: boolean }; responses?: Record<string, unknown> };
 
 /**
  * What the routes cannot say themselves: `ANY /api/*` takes Fastify's every method (PROPFIND,
@@ -141,7 +144,16 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
       tags: ['operations'],
       ...(config.publicDocs && { security: [] }),
       responses: {
-        200: { description: 'An HTML page (Swagger UI) rendering /openapi.json' },
+        200: {
+          description: 'An HTML page (Swagger UI) rendering /openapi.json',
+          content: { 'text/html': { schema: { type: 'string' } } },
+        },
+        // The same refusals as the document's own (401 without the key).
+        ...Object.fromEntries(
+          Object.entries(paths[OPENAPI_PATH]?.['get']?.responses ?? {}).filter(([code]) =>
+            /^[45]/.test(code),
+          ),
+        ),
       },
     } as Operation,
   };
