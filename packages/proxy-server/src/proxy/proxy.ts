@@ -19,6 +19,7 @@ import { Housekeeping } from './housekeeping.js';
 import { Lifecycle } from './lifecycle.js';
 import { RequestOrigins } from './request-origins.js';
 import { StatsReport } from './stats-report.js';
+import { storeErrorLog } from './store-error-log.js';
 import { TaskControl } from './task-control.js';
 import { TASK_LOG_LEVELS, taskLogger } from './task-log.js';
 import { TaskPolicies } from './task-policies.js';
@@ -97,7 +98,7 @@ export function createProxy(
       longTaskThresholdMs: config.longTaskThresholdMs,
       requeueInterrupted: config.requeueInterrupted,
       clock,
-      onError: (error, doing) => log.error({ err: error }, `task store: ${doing}`),
+      onError: storeErrorLog(log, clock),
     });
   const upstream = new UpstreamClient(
     {

@@ -1,0 +1,41 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { REPEAT_QUIET_MS, storeErrorLog } from '../src/proxy/store-error-log.js';
+import { FakeClock } from './engine/harness.js';
+
+/** A logger that keeps what error() was given. */
+function recordingLog() {
+  const lines: { fields: Record<string, unknown>; message: string }[] = [];
+  const log = {
+    error: (fields: Record<string, unknown>, message: string) => lines.push({ fields, message }),
+  } as unknown as FastifyBaseLogger;
+  return { log, lines };
+}
+
+describe('storeErrorLog', () => {
+  it('logs a failure once, then once a quiet spell later with how often it came meanwhile', () => {
+    const { log, lines } = recordingLog();
+    const clock = new FakeClock();
+    const onError = storeErrorLog(log, clock);
+    const refused = new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    for (let second = 0; second < 10; second++) {
+      onError(refused, 'running queued tasks (BullMQ worker)');
+      onError(refused, 'running queued tasks (BullMQ worker)');
+      onError(refused, 'queueing (BullMQ)');
+      clock.advance(1_000);
+    }
+    expect(lines.map((line) => line.message)).toEqual([
+      'task store: running queued tasks (BullMQ worker)',
+      'task store: queueing (BullMQ)',
+    ]);
+    expect(lines[0]?.fields).toEqual({ err: refused });
+
+    clock.advance(REPEAT_QUIET_MS);
+    onError(refused, 'queueing (BullMQ)');
+    onError(new Error('Command timed out'), 'queueing (BullMQ)');
+    expect(lines.slice(2).map((line) => line.fields)).toEqual([
+      { err: refused, repeatedSinceLastLine: 9 },
+      { err: new Error('Command timed out') },
+    ]);
+  });
+});
