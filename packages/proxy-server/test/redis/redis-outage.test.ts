@@ -129,4 +129,22 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     }
     expect(target.stats().maxInFlight).toBeLessThanOrEqual(CAP);
   });
+
+  it('stops on SIGTERM while Redis is away, exit 0', async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [proxy] = await startInstances(1, redis, target, {
+      cap: CAP,
+      extra: ['--shutdown-grace', '2'],
+    });
+    await redis.stop();
+    await waitFor(
+      async () =>
+        ((await (await fetch(`${proxy?.url}/health`)).json()) as HealthBody).store.available ===
+        false,
+      { timeoutMs: 10_000, what: 'the proxy to see Redis gone' },
+    );
+    // Closing waited for Redis to take BullMQ's QUIT until the give-up timer exited 1.
+    expect(await proxy?.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
 });

@@ -439,7 +439,7 @@ export class RedisBackend implements TaskBackend {
       // Closing does not wait for Redis: what cannot be saved now is left to recovery.
       this.#runner.giveUpSaving();
       await this.stop(0);
-      await this.#runner.close();
+      await this.#runner.close(this.#commands.status !== 'ready');
       this.#feed.close();
       this.#wakeTimer.cancel();
       await this.#queue?.close().catch(() => undefined);

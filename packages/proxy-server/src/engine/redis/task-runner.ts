@@ -139,9 +139,13 @@ export class TaskRunner {
     this.#wakeSleepers();
   }
 
-  /** Lets BullMQ finish with its jobs (once every run has returned), then closes the worker. */
-  async close(): Promise<void> {
-    await this.#worker?.close();
+  /**
+   * Lets BullMQ finish with its jobs (once every run has returned), then closes the worker. With
+   * `redisAway`, BullMQ's close would wait for Redis to take its QUIT: the worker's connection is
+   * dropped instead, and jobs BullMQ could not mark done are recovered as a dead instance's.
+   */
+  async close(redisAway = false): Promise<void> {
+    await this.#worker?.close(redisAway);
   }
 
   /** BullMQ's processor: one job, from its start to its saved outcome. */
