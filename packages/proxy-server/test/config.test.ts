@@ -280,10 +280,10 @@ describe('parseConfig', () => {
       ['--target-url', 'http://u:p@x'],
       "--target-url must be an http:// or https:// URL without credentials, query or fragment, got 'http://u:***@x'",
     ],
-    [
-      ['--store', 'redis://user:s3cret@cache/x'],
+    ...['s3cret', 'ab/cd', 'p@ss', 'pa ss'].map((password) => [
+      ['--store', `redis://user:${password}@cache/x`],
       "--store must be sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0, got 'redis://user:***@cache/x'",
-    ],
+    ]),
     [
       ['--target-host', 'http://x'],
       "--target-host must be a host name or IP address (no scheme, port or path), got 'http://x'",

@@ -144,7 +144,7 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('declares the 401 the document and the page answer without the key, and the page as HTML', async () => {
+  it('declares the refusals (4XX: 401 without the key) of the document and the page, and the page as HTML', async () => {
     const { app } = await proxyWithRoutes(['--api-key', 'k3y']);
     const document = await documentOf(app, { authorization: 'Bearer k3y' });
     for (const path of ['/openapi.json', '/docs']) {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { type Clock, systemClock } from '../src/clock.js';
 import { PROBE_FRESH_MS, TargetProbe } from '../src/upstream/target-probe.js';
 import { FakeClock } from './engine/harness.js';
 
@@ -39,6 +40,18 @@ describe('TargetProbe', () => {
 
     clock.advance(1);
     expect((await probe.probe()).reachable).toBe(true);
+    expect(seen.heads).toBe(2);
+  });
+
+  it('asks again when the clock was set back', async () => {
+    const { seen, target } = await countingTarget();
+    let now = 1_000_000;
+    const clock: Clock = { ...systemClock, now: () => now };
+    const probe = new TargetProbe(target, undefined, clock);
+    onTestFinished(() => probe.close());
+    await probe.probe();
+    now -= 3_600_000;
+    await probe.probe();
     expect(seen.heads).toBe(2);
   });
 });

@@ -258,7 +258,8 @@ function resolveTarget(url: TargetConfig | null, host: string | null, port: numb
 
 /** A URL's password stays out of the message, which may end up in a service's log. */
 function withoutPassword(text: string): string {
-  return text.replace(/(\/\/[^/@\s:]*:)[^/@\s]+@/g, '$1***@');
+  // Up to the URL's last '@': a password that makes the URL invalid may hold '/', '@' or spaces.
+  return text.replace(/(\/\/[^/@\s:]*:).*@/, '$1***@');
 }
 
 function oneLine(text: string): string {

@@ -147,10 +147,10 @@ export const storeChoice: ValueParser<StoreChoice> = {
   },
 };
 
-/** What every Redis key of one proxy (or group of instances) starts with. */
 /**
- * No colon: the proxy's keys are `<prefix>:<name>`, so prefix `a:tasks` would write into
- * `a`'s BullMQ queue, and `a:q` into its listings.
+ * What every Redis key of one proxy (or group of instances) starts with. No colon: the proxy's
+ * keys are `<prefix>:<name>`, so prefix `a:tasks` would write into `a`'s BullMQ queue, and `a:q`
+ * into its listings.
  */
 export const redisPrefix: ValueParser<string> = {
   expected:

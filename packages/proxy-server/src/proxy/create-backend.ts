@@ -18,6 +18,8 @@ export interface BackendSettings {
   requeueInterrupted: boolean;
   clock: Clock;
   onError: (error: unknown, doing: string) => void;
+  /** What the operator should know that is no failure (a shared setting changed). */
+  onWarning: (message: string) => void;
 }
 
 /** The backend the config asks for, not opened yet. */

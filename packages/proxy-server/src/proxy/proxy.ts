@@ -99,6 +99,7 @@ export function createProxy(
       requeueInterrupted: config.requeueInterrupted,
       clock,
       onError: storeErrorLog(log, clock),
+      onWarning: (message) => log.warn(message),
     });
   const upstream = new UpstreamClient(
     {

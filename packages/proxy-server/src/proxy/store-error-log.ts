@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 
 /** How long the same failure stays quiet after its line; then one line says how often it came. */
 export const REPEAT_QUIET_MS = 60_000;
-/** Failures remembered at most, so a stream of distinct ones (task ids) cannot grow the map. */
+/** Failures remembered at most: past it the oldest goes, so distinct ones (task ids) stay few. */
 const REMEMBERED = 1_000;
 
 /**
@@ -21,13 +21,14 @@ export function storeErrorLog(
     const key = `${doing}\n${reason}`;
     const now = clock.now();
     const last = seen.get(key);
-    if (last && now - last.at < REPEAT_QUIET_MS) {
+    // A clock set back makes the age negative: logged again rather than quiet for the step.
+    const age = last === undefined ? null : now - last.at;
+    if (last && age !== null && age >= 0 && age < REPEAT_QUIET_MS) {
       last.repeats++;
       return;
     }
-    if (!last && seen.size >= REMEMBERED) {
-      for (const [old, entry] of seen) if (now - entry.at >= REPEAT_QUIET_MS) seen.delete(old);
-    }
+    seen.delete(key);
+    if (seen.size >= REMEMBERED) seen.delete(seen.keys().next().value as string);
     seen.set(key, { at: now, repeats: 0 });
     const repeats = last?.repeats ?? 0;
     log.error(

@@ -44,7 +44,9 @@ export class TargetProbe {
 
   probe(): Promise<ProbeResult> {
     const last = this.#last;
-    if (last !== null && this.#clock.now() - last.at < PROBE_FRESH_MS) {
+    const age = last === null ? null : this.#clock.now() - last.at;
+    // A clock set back makes the age negative: stale, not fresh for as long as the step.
+    if (last !== null && age !== null && age >= 0 && age < PROBE_FRESH_MS) {
       return Promise.resolve(last.result);
     }
     this.#probe ??= this.#run().then((result) => {

@@ -1186,27 +1186,6 @@ export function describeBackendConformance(
         expect(backend.listenerCounts()).toEqual({ subscribers: 0, waiters: 0 });
       });
 
-      it('says so when the id it resumes after is past the newest event, and tells what comes', async () => {
-        const { backend } = await backendWith();
-        const seen: TaskEvent[] = [];
-        const first = backend.subscribe((event) => seen.push(event), { resumable: true });
-        await admitMany(backend, fixture.clock.now(), 1);
-        await vi.waitFor(() => expect(seen).toHaveLength(1));
-        first.close();
-        // The newest id with its count a thousand further on: no event has it yet.
-        const future = String(seen[0]?.id).replace(/\d+$/, (n) => String(Number(n) + 1_000));
-        const heard: TaskEvent[] = [];
-        const resumed = backend.subscribe((event) => heard.push(event), { after: future });
-        expect(resumed.complete).toBe(false);
-        const [next] = await admitMany(backend, fixture.clock.now(), 1);
-        await vi.waitFor(() =>
-          expect(heard.map((event) => [event.type, 'task' in event && event.task.id])).toEqual([
-            ['created', next],
-          ]),
-        );
-        resumed.close();
-      });
-
       it('leaves no waiter behind once waits end or are aborted', async () => {
         const { backend, processor } = await started({ concurrency: 1 });
         const [id] = await admitMany(backend, fixture.clock.now(), 1);

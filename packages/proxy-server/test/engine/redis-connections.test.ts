@@ -24,6 +24,11 @@ describe('connectFailure: why the first connection to Redis failed', () => {
       'cannot reach Redis at rediss://r:6379/0 (connect ETIMEDOUT; a rediss:// URL needs Redis to speak TLS on that port, and redis:// is for one that does not)',
     ],
     [
+      'redis://r:8080/0',
+      'write EPIPE',
+      'cannot reach Redis at redis://r:8080/0 (write EPIPE; the server there closed the connection when spoken to: is it Redis?)',
+    ],
+    [
       'redis://r:6379/0',
       'connect ETIMEDOUT',
       'cannot reach Redis at redis://r:6379/0 (connect ETIMEDOUT)',

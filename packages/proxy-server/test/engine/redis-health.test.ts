@@ -1,6 +1,14 @@
+import { Redis } from 'ioredis';
 import { type RedisServer, startRedis } from 'test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBackend, StoreRefusedError, type TaskBackend } from '../../src/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import {
+  isStoreUnavailableError,
+  RedisBackend,
+  StoreRefusedError,
+  type TaskBackend,
+  type TaskEvent,
+} from '../../src/index.js';
+import { newTask } from './harness.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -77,5 +85,51 @@ describe('RedisBackend: refused at open', () => {
     expect((refusal as Error).message).toBe(
       `Redis at ${url} has no database 16 (ERR DB index is out of range); its databases are numbered from 0 to its \`databases\` setting less one (16 by default)`,
     );
+  });
+});
+
+describe('RedisBackend: a database that cannot be selected for another reason', () => {
+  it('is a store that cannot be used (exit 1 at start), not a missing database', async () => {
+    const admin = new Redis(redis.url);
+    onTestFinished(() => admin.disconnect());
+    await admin.call('ACL', 'SETUSER', 'noselect', 'on', '>pw', '~*', '&*', '+@all', '-select');
+    const url = redis.url.replace('redis://', 'redis://noselect:pw@').replace(/\/0$/, '/3');
+    const refusal = await backendFailingOnce(new Error('unused'), url)
+      .open()
+      .catch((error: unknown) => error);
+    expect(refusal).not.toBeInstanceOf(StoreRefusedError);
+    expect(isStoreUnavailableError(refusal)).toBe(true);
+    expect((refusal as Error).message).toMatch(/selecting database 3 .*NOPERM/);
+  });
+});
+
+describe('RedisBackend: resuming events', () => {
+  it('takes an id a day ahead of the clock for made up, and one just ahead for not read yet', async () => {
+    const backend = backendFailingOnce(new Error('unused'));
+    await backend.open();
+    const seen: TaskEvent[] = [];
+    const first = backend.subscribe((event) => seen.push(event), { resumable: true });
+    await backend.admit(newTask(Date.now()));
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    first.close();
+
+    const madeUp: TaskEvent[] = [];
+    const resumedMadeUp = backend.subscribe((event) => madeUp.push(event), {
+      after: '99999999999999-0',
+    });
+    expect(resumedMadeUp.complete).toBe(false);
+    // An event another instance may have written, a moment after the newest read here.
+    const [ms, seq] = String(seen[0]?.id).split('-').map(Number) as [number, number];
+    const ahead: TaskEvent[] = [];
+    const resumedAhead = backend.subscribe((event) => ahead.push(event), {
+      after: `${ms}-${seq + 1}`,
+    });
+    expect(resumedAhead.complete).toBe(true);
+
+    const next = await backend.admit(newTask(Date.now()));
+    await vi.waitFor(() => expect(madeUp.map((event) => event.type)).toEqual(['created']));
+    expect(madeUp[0]).toMatchObject({ task: { id: next.ok && next.taskId } });
+    resumedMadeUp.close();
+    resumedAhead.close();
   });
 });

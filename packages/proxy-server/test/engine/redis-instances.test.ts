@@ -1,12 +1,7 @@
 import { Redis } from 'ioredis';
 import { type RedisServer, startRedis } from 'test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import {
-  RedisBackend,
-  StoreRefusedError,
-  type TaskBackend,
-  type TaskEvent,
-} from '../../src/index.js';
+import { RedisBackend, type TaskBackend, type TaskEvent } from '../../src/index.js';
 import { admitMany, completed, newTask, ScriptedProcessor } from './harness.js';
 
 let redis: RedisServer;
@@ -27,6 +22,7 @@ interface InstanceSettings {
   concurrency: number;
   maxQueueSize?: number;
   rateLimit?: { perSecond: number; burst: number };
+  onWarning?: (message: string) => void;
 }
 
 /** A backend on `prefix`, as a proxy instance on one Redis, not opened yet. */
@@ -39,6 +35,7 @@ function instanceOn(prefix: string, settings: InstanceSettings): RedisBackend {
     longTaskThresholdMs: 60_000,
     requeueInterrupted: false,
     rateLimit: settings.rateLimit ?? null,
+    ...(settings.onWarning && { onWarning: settings.onWarning }),
   });
   open.push(backend);
   return backend;
@@ -178,34 +175,35 @@ describe('RedisBackend: two instances on one prefix', () => {
 });
 
 describe('RedisBackend: the cap and the rate limit are one for every instance on a prefix', () => {
-  it('refuses an instance asking for another cap or rate limit while instances run', async () => {
+  it('are set by the instance opened last, which says what it changed', async () => {
     const prefix = freshPrefix();
-    const [a, b] = await twoInstances({ concurrency: 2 }, prefix);
-    const otherCap = instanceOn(prefix, { concurrency: 3 });
-    const refusal = await otherCap.open().catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(StoreRefusedError);
-    expect((refusal as Error).message).toBe(
-      `2 instance(s) on Redis at ${redis.url} with --redis-prefix ${prefix} run with --max-concurrent 2 and no rate limit: the cap and the rate limit are shared by every instance on a prefix, so start this one with the same, or stop them all to change them`,
-    );
-    const otherRate = instanceOn(prefix, {
-      concurrency: 2,
-      rateLimit: { perSecond: 5, burst: 5 },
-    });
-    await expect(otherRate.open()).rejects.toThrow(/run with --max-concurrent 2 and no rate limit/);
-    // The ones refused changed nothing: the cap the others hold is still 2.
-    await admitMany(a.backend, Date.now(), 4);
-    await vi.waitFor(() => expect(a.processor.running.size + b.processor.running.size).toBe(2));
-    expect(a.calls.most).toBe(2);
-  });
+    await twoInstances({ concurrency: 1 }, prefix);
+    const admin = new Redis(redis.url);
+    onTestFinished(() => admin.disconnect());
+    const settings = () => admin.hmget(`${prefix}:tasks:meta`, 'concurrency', 'max', 'duration');
+    expect(await settings()).toEqual(['1', null, null]);
 
-  it('lets the first instance of a prefix set new ones once none runs', async () => {
-    const prefix = freshPrefix();
-    const [a, b] = await twoInstances({ concurrency: 1 }, prefix);
-    await a.backend.close();
-    await b.backend.close();
-    const [c, d] = await twoInstances({ concurrency: 3 }, prefix);
-    await admitMany(c.backend, Date.now(), 5);
-    await vi.waitFor(() => expect(c.processor.running.size + d.processor.running.size).toBe(3));
+    const warnings: string[] = [];
+    const last = instanceOn(prefix, {
+      concurrency: 3,
+      rateLimit: { perSecond: 100, burst: 50 },
+      onWarning: (message) => warnings.push(message),
+    });
+    await last.open();
+    expect(await settings()).toEqual(['3', '50', '500']);
+    expect(warnings).toEqual([
+      `the instances on --redis-prefix ${prefix} had a cap of 1 calls in flight; this one sets 3 for all of them (give every instance the same --max-concurrent and --num-workers)`,
+      `the instances on --redis-prefix ${prefix} had a rate limit of none; this one sets 50 calls per 500 ms for all of them (give every instance the same --max-rps and --max-rps-burst)`,
+    ]);
+
+    // One more with the same settings changes nothing and says nothing.
+    const same = instanceOn(prefix, {
+      concurrency: 3,
+      rateLimit: { perSecond: 100, burst: 50 },
+      onWarning: (message) => warnings.push(message),
+    });
+    await same.open();
+    expect(warnings).toHaveLength(2);
   });
 
   it('puts the cap back when Redis comes back without its data', async () => {
@@ -222,8 +220,6 @@ describe('RedisBackend: the cap and the rate limit are one for every instance on
     });
     open.push(backend);
     await backend.open();
-    const processor = new ScriptedProcessor();
-    backend.start((job, signal) => processor.process(job, signal));
     // Restarted with no persistence: every key is gone, the cap with them.
     await own.restart();
     const admin = new Redis(own.url);
@@ -232,10 +228,5 @@ describe('RedisBackend: the cap and the rate limit are one for every instance on
       async () => expect(await admin.hget(`${prefix}:tasks:meta`, 'concurrency')).toBe('2'),
       { timeout: 5_000 },
     );
-    await vi.waitFor(() => expect(backend.admit(newTask(Date.now()))).resolves.toBeTruthy(), {
-      timeout: 5_000,
-    });
-    await admitMany(backend, Date.now(), 4);
-    await vi.waitFor(() => expect(processor.running.size).toBe(2));
   });
 });

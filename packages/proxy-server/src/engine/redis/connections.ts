@@ -65,10 +65,15 @@ export function connectFailure(url: string, reason: string): string {
     // As JSON: a binary protocol's first byte may be a control character.
     return `what answers at ${where} is not Redis (its reply begins with ${JSON.stringify(notResp[1])}${like})`;
   }
+  // A server that is not Redis may close the socket on the first command before its reply is
+  // read, which leaves only the socket's word for it.
+  const closed = /^(write EPIPE|read ECONNRESET|write ECONNRESET)$/.test(reason)
+    ? '; the server there closed the connection when spoken to: is it Redis?'
+    : '';
   // A TLS client waiting for a handshake that a plain Redis never sends times out.
   const tls =
     url.startsWith('rediss:') && /ETIMEDOUT|EPROTO|ECONNRESET|wrong version number/.test(reason)
       ? '; a rediss:// URL needs Redis to speak TLS on that port, and redis:// is for one that does not'
       : '';
-  return `cannot reach Redis at ${where} (${reason}${tls})`;
+  return `cannot reach Redis at ${where} (${reason}${closed}${tls})`;
 }

@@ -41,7 +41,12 @@ import { EventFeed } from './event-feed.js';
 import { FinishWatch } from './finish-watch.js';
 import { EXPIRED, JOB_NAME, recoverDeadInstances, SHED } from './recovery.js';
 import { RedisKeys } from './redis-keys.js';
-import { isConnectionLoss, RedisUnreachableError, StoreFailures } from './store-failures.js';
+import {
+  isCommandTimeout,
+  isConnectionLoss,
+  RedisUnreachableError,
+  StoreFailures,
+} from './store-failures.js';
 import { levelOf } from './task-codec.js';
 import { TaskRunner } from './task-runner.js';
 import { LuaTaskStore, type RedisTaskStore } from './task-store.js';
@@ -78,6 +83,8 @@ export interface RedisBackendOptions {
   clock?: Clock;
   /** Hears the store failures the backend recovers from (it retries), for the log. */
   onError?: (error: unknown, doing: string) => void;
+  /** Hears what an operator should know, no failure: settings this instance changed for all. */
+  onWarning?: (message: string) => void;
   /** Events kept for subscribers resuming after one they saw. @default 10000 */
   eventWindow?: number;
   /** A call's lease: a dead instance's calls are recovered this long after it died. @default 15000 */
@@ -95,6 +102,8 @@ export interface RedisBackendOptions {
 const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
 const REMOVE_BATCH = 1_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
+/** Errors that came from what answered, not from the socket. */
+const SERVER_SAID = /^(WRONGPASS|NOAUTH|NOPERM|Unknown RESP type)/;
 
 /**
  * A backend several proxy instances share, on Redis with BullMQ: one queue (BullMQ's, one per
@@ -140,9 +149,9 @@ export class RedisBackend implements TaskBackend {
       this.#failures.succeeded();
       // A Redis restarted without its data has lost the cap with the rest: put it back.
       if (this.#queue && !this.#closed) {
-        this.#applyLimits(this.#queue).catch((error: unknown) =>
-          options.onError?.(error, 'setting the cap on calls again after reconnecting'),
-        );
+        this.#restoreLimits(this.#queue).catch((error: unknown) => {
+          if (!this.#closed) options.onError?.(error, 'setting the cap on calls again');
+        });
       }
       this.#runner.retryNow();
       void this.#retryDiscards();
@@ -181,16 +190,31 @@ export class RedisBackend implements TaskBackend {
 
   async open(): Promise<RecoveryReport> {
     const where = displayUrl(this.#options.url);
+    // ioredis rejects with "Connection is closed."; the socket's or the server's own errors
+    // (ECONNREFUSED, NOAUTH, a reply that is not Redis's) came through the 'error' event and are
+    // what the operator can act on: the server's words first, since a server that is not Redis
+    // may close the socket before its reply is read (EPIPE).
+    const errors: string[] = [];
+    const onError = (error: Error) => {
+      errors.push(error.message);
+    };
+    this.#commands.on('error', onError);
     try {
-      await Promise.all(this.#clients.map((client) => client.connect()));
+      await this.#commands.connect();
+      await Promise.all(
+        this.#clients.filter((client) => client !== this.#commands).map((c) => c.connect()),
+      );
     } catch (error) {
       this.#disconnect();
-      // ioredis rejects with "Connection is closed."; the socket's own error (ECONNREFUSED,
-      // ENOTFOUND, NOAUTH) came through the 'error' event and is what the operator can act on.
       // Thrown, not logged: the start fails with this one line.
       const cause =
-        this.#connectionError ?? (error instanceof Error ? error.message : String(error));
+        errors.find((message) => SERVER_SAID.test(message)) ??
+        errors[0] ??
+        this.#connectionError ??
+        (error instanceof Error ? error.message : String(error));
       throw new StoreUnavailableError(connectFailure(this.#options.url, cause), { cause: error });
+    } finally {
+      this.#commands.off('error', onError);
     }
     await this.#checkDatabase(where);
     try {
@@ -205,8 +229,7 @@ export class RedisBackend implements TaskBackend {
       queue.on('error', (error) => this.#options.onError?.(error, 'queueing (BullMQ)'));
       this.#queue = queue;
       await queue.waitUntilReady();
-      await this.#checkSharedLimits(queue, where);
-      await this.#applyLimits(queue);
+      await this.#setLimits(queue);
       const report = await recoverDeadInstances(this.#store, queue, {
         requeueInterrupted: this.#options.requeueInterrupted,
         now: this.#clock.now(),
@@ -218,7 +241,6 @@ export class RedisBackend implements TaskBackend {
     } catch (error) {
       await this.#queue?.close().catch(() => undefined);
       this.#disconnect();
-      if (error instanceof StoreRefusedError) throw error;
       throw this.#failures.failed(error, `opening the task store on Redis at ${where}`);
     }
   }
@@ -235,6 +257,9 @@ export class RedisBackend implements TaskBackend {
     } catch (error) {
       this.#disconnect();
       const reason = error instanceof Error ? error.message : String(error);
+      if (!/DB index is out of range/.test(reason)) {
+        throw this.#failures.failed(error, `selecting database ${db} on Redis at ${where}`);
+      }
       throw new StoreRefusedError(
         `Redis at ${where} has no database ${db} (${reason}); its databases are numbered from 0 to its \`databases\` setting less one (16 by default)`,
         { cause: error },
@@ -244,30 +269,37 @@ export class RedisBackend implements TaskBackend {
 
   /**
    * The cap on calls and the rate limit are BullMQ's queue settings, one for every instance on
-   * the prefix. An instance asking for others while instances run would change theirs (and their
-   * /stats would no longer say what holds), so it is refused; with none running, it sets them.
+   * the prefix: the instance opened last sets them for all (so a rolling deploy can change
+   * them). Other values than the ones in place are said in the log, since the instances running
+   * go on reporting their own in /stats.
    */
-  async #checkSharedLimits(queue: Queue, where: string): Promise<void> {
+  async #setLimits(queue: Queue): Promise<void> {
     const [concurrency, rateLimit] = await Promise.all([
       queue.getGlobalConcurrency(),
       queue.getGlobalRateLimit(),
     ]);
     const wanted = this.#bullRateLimit();
-    const sameCap = concurrency === null || concurrency === this.#options.concurrency;
-    const sameRate = rateLimit?.max === wanted?.max && rateLimit?.duration === wanted?.duration;
-    if (sameCap && sameRate) return;
-    // CLIENT LIST may be denied to this user: then nothing says instances run, and it sets them.
-    const running = await queue.getWorkersCount().catch(() => 0);
-    if (running === 0) return;
-    const theirs = [
-      concurrency === null ? null : `--max-concurrent ${concurrency}`,
-      rateLimit === null
-        ? 'no rate limit'
-        : `a rate limit of ${rateLimit.max} calls per ${rateLimit.duration} ms (--max-rps, --max-rps-burst)`,
-    ].filter((part) => part !== null);
-    throw new StoreRefusedError(
-      `${running} instance(s) on Redis at ${where} with --redis-prefix ${this.#options.prefix} run with ${theirs.join(' and ')}: the cap and the rate limit are shared by every instance on a prefix, so start this one with the same, or stop them all to change them`,
-    );
+    if (concurrency !== null && concurrency !== this.#options.concurrency) {
+      this.#options.onWarning?.(
+        `the instances on --redis-prefix ${this.#options.prefix} had a cap of ${concurrency} calls in flight; this one sets ${this.#options.concurrency} for all of them (give every instance the same --max-concurrent and --num-workers)`,
+      );
+    }
+    if (
+      (concurrency !== null || rateLimit !== null) &&
+      (rateLimit?.max !== wanted?.max || rateLimit?.duration !== wanted?.duration)
+    ) {
+      const shown = (limit: { max: number; duration: number } | null | undefined) =>
+        limit ? `${limit.max} calls per ${limit.duration} ms` : 'none';
+      this.#options.onWarning?.(
+        `the instances on --redis-prefix ${this.#options.prefix} had a rate limit of ${shown(rateLimit)}; this one sets ${shown(wanted)} for all of them (give every instance the same --max-rps and --max-rps-burst)`,
+      );
+    }
+    await this.#applyLimits(queue);
+  }
+
+  /** After a reconnect: the limits again if Redis lost them, else those in place stay. */
+  async #restoreLimits(queue: Queue): Promise<void> {
+    if ((await queue.getGlobalConcurrency()) === null) await this.#applyLimits(queue);
   }
 
   /** BullMQ's rate limiter as a fixed window of `burst` starts per `burst / perSecond` seconds. */
@@ -552,7 +584,7 @@ export class RedisBackend implements TaskBackend {
    */
   #explained(error: unknown): unknown {
     const where = displayUrl(this.#options.url);
-    if (error instanceof Error && error.message === 'Command timed out') {
+    if (isCommandTimeout(error)) {
       return new RedisUnreachableError(
         `Redis at ${where} did not answer within ${this.#options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS} ms`,
         { cause: error },

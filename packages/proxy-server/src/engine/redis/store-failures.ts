@@ -51,10 +51,13 @@ export function isConnectionLoss(error: unknown): boolean {
   );
 }
 
+/** ioredis's error for a command Redis did not answer within the command timeout. */
+export function isCommandTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out';
+}
+
 function isUnreachable(error: unknown): boolean {
   return (
-    error instanceof RedisUnreachableError ||
-    isConnectionLoss(error) ||
-    (error instanceof Error && error.message === 'Command timed out')
+    error instanceof RedisUnreachableError || isConnectionLoss(error) || isCommandTimeout(error)
   );
 }
