@@ -42,7 +42,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'Submit a request for the target: 202 with a task id at once',
         description:
-          'Any method. The method, path, query string, body bytes and end-to-end headers reach the target unchanged, later, when a slot is free; hop-by-hop headers, Host, and the headers below are not forwarded. Read the task at the Location.',
+          'Any method: the eight listed here, and any other the HTTP parser knows (PURGE, PROPFIND, REPORT, ...), which OpenAPI cannot list. The method, path, query string, body bytes and end-to-end headers reach the target unchanged, later, when a slot is free; hop-by-hop headers, Host, and the headers below are not forwarded. Read the task at the Location.',
         tags: ['submit'],
         response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses },
       },
