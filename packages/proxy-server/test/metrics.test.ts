@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackendCounts, TaskEvent } from '../src/engine/task-backend.js';
 import type { TaskSummary } from '../src/engine/task-record.js';
 import { ProxyMetrics } from '../src/metrics/proxy-metrics.js';
+import { FakeClock } from './engine/harness.js';
 import { startProxy, startTarget } from './helper.js';
 
 /** One sample of the exposition: `name{labels} value`. */
@@ -265,6 +266,7 @@ describe('GET /metrics', () => {
       'proxy_upstream_in_flight',
       'proxy_upstream_concurrency_limit',
       'proxy_long_tasks',
+      'proxy_oldest_call_seconds',
       'proxy_tasks_retrying',
     ];
     const instance = `${hostname()}:${new URL(proxy.url).port}`;
@@ -323,6 +325,7 @@ describe('ProxyMetrics', () => {
     retrying: 1,
     tenants: [],
   };
+  const clock = new FakeClock();
   const metricsWith = (store: ConstructorParameters<typeof ProxyMetrics>[0]['store']) =>
     new ProxyMetrics({
       store,
@@ -332,6 +335,7 @@ describe('ProxyMetrics', () => {
       concurrency: 5,
       version: '0.0.0',
       storeKind: 'redis',
+      clock,
     });
   const task = {
     id: 't',
@@ -359,6 +363,25 @@ describe('ProxyMetrics', () => {
     expect(
       sampleValue(families, 'proxy_task_processing_seconds_sum', { status: 'completed' }),
     ).toBe(0.02);
+  });
+
+  it('says how long the oldest call in flight has run, 0 with none', async () => {
+    let oldestStartedAt: number | null = clock.now() - 90_000;
+    const metrics = metricsWith({
+      counts: async () => ({ ...counts, oldestStartedAt }),
+      health: async () => ({ available: true, message: null }),
+    });
+    expect(sampleValue(parseExposition(await metrics.scrape()), 'proxy_oldest_call_seconds')).toBe(
+      90,
+    );
+    clock.advance(30_000);
+    expect(sampleValue(parseExposition(await metrics.scrape()), 'proxy_oldest_call_seconds')).toBe(
+      120,
+    );
+    oldestStartedAt = null;
+    expect(sampleValue(parseExposition(await metrics.scrape()), 'proxy_oldest_call_seconds')).toBe(
+      0,
+    );
   });
 
   it('reports the store down, and none of its figures, when it cannot be read', async () => {

@@ -5,6 +5,7 @@ import {
   type TaskErrorCode,
   TERMINAL_STATUSES,
 } from 'proxy-client/wire';
+import type { Clock } from '../clock.js';
 import type { BackendCounts, StoreHealth, TaskEvent } from '../engine/task-backend.js';
 import { processMetrics, processMetricsText } from './process-metrics.js';
 
@@ -57,6 +58,8 @@ export interface ProxyMetricsOptions {
   concurrency: number;
   version: string;
   storeKind: string;
+  /** Reads the time the oldest call in flight is measured against. */
+  clock: Clock;
 }
 
 const QUEUE_WAIT_BUCKETS_S = [
@@ -109,6 +112,7 @@ export class ProxyMetrics {
   readonly #queueSize: Gauge;
   readonly #inFlight: Gauge;
   readonly #longTasks: Gauge;
+  readonly #oldestCall: Gauge;
   readonly #retrying: Gauge;
 
   constructor(options: ProxyMetricsOptions) {
@@ -242,6 +246,11 @@ export class ProxyMetrics {
       help: 'Tasks held now whose call ran, or has been running, longer than --long-task-threshold (finished ones count until removed).',
       ...shared,
     });
+    this.#oldestCall = new Gauge({
+      name: 'proxy_oldest_call_seconds',
+      help: 'How long the oldest upstream call in flight has run; 0 with none in flight.',
+      ...shared,
+    });
     this.#retrying = new Gauge({
       name: 'proxy_tasks_retrying',
       help: 'Pending tasks waiting out the backoff before their next attempt.',
@@ -310,6 +319,12 @@ export class ProxyMetrics {
       this.#queueSize.set(counts.queued);
       this.#inFlight.set(counts.inFlight);
       this.#longTasks.set(counts.long);
+      // Where a stuck call shows: it keeps growing, while long_tasks also counts finished ones.
+      this.#oldestCall.set(
+        counts.oldestStartedAt === null
+          ? 0
+          : Math.max(0, this.#options.clock.now() - counts.oldestStartedAt) / 1000,
+      );
       this.#retrying.set(counts.retrying);
     }
     const texts = await Promise.all([

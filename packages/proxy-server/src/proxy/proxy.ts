@@ -126,6 +126,7 @@ export function createProxy(
     concurrency,
     version: VERSION,
     storeKind: backend.kind,
+    clock,
   });
   backend.subscribe(metrics.record);
   const events = new TaskEventHub(backend, (error) =>
