@@ -210,9 +210,10 @@ describe('proxy-server bin and its data dir', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  /** The command line of a proxy on a Redis store at `url`. */
+  const onRedis = (url: string) => ['--target-host', 'h', '--listen-port', '0', '--store', url];
   /** The proxy started on a Redis store at `url` that cannot be reached: it should not start. */
-  const startOnRedis = (url: string) =>
-    runBin(['--target-host', 'h', '--listen-port', '0', '--store', url]);
+  const startOnRedis = (url: string) => runBin(onRedis(url));
 
   it('says the task store cannot be opened, not that it cannot listen, when Redis is down', async () => {
     // A port that was free a moment ago: nothing answers there.
@@ -246,14 +247,7 @@ describe('proxy-server bin and its data dir', () => {
       http.close();
     });
     const { port } = http.address() as AddressInfo;
-    const notRedis = await runBinAsync([
-      '--target-host',
-      'h',
-      '--listen-port',
-      '0',
-      '--store',
-      `redis://127.0.0.1:${port}/0`,
-    ]);
+    const notRedis = await runBinAsync(onRedis(`redis://127.0.0.1:${port}/0`));
     expect(notRedis.status).toBe(1);
     // Which comes first, the server's reply or its closing the socket, is a race of the kernel's.
     expect(notRedis.stderr).toMatch(
@@ -263,14 +257,7 @@ describe('proxy-server bin and its data dir', () => {
     const redis = await startRedis();
     onTestFinished(() => redis.close());
     const url = redis.url.replace(/\/0$/, '/16');
-    const noDatabase = await runBinAsync([
-      '--target-host',
-      'h',
-      '--listen-port',
-      '0',
-      '--store',
-      url,
-    ]);
+    const noDatabase = await runBinAsync(onRedis(url));
     expect(noDatabase.status).toBe(2);
     expect(noDatabase.stderr).toBe(
       `proxy-server: Redis at ${url} has no database 16 (ERR DB index is out of range); its databases are numbered from 0 to its \`databases\` setting less one (16 by default)\n`,

@@ -1,7 +1,7 @@
 /**
  * The store can be reached but refuses this proxy as configured (a Redis database that does not
- * exist, a cap other than the live instances' on the same prefix). Like a bad data dir, it is
- * the operator's to fix: the start fails with one line and exit 2, and nothing is written.
+ * exist). Like a bad data dir, it is the operator's to fix: the start fails with one line and
+ * exit 2, and nothing is written.
  */
 export class StoreRefusedError extends Error {
   override readonly name = 'StoreRefusedError';

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Clock } from '../clock.js';
+import { type Clock, isWithin } from '../clock.js';
 
 /** How long the same failure stays quiet after its line; then one line says how often it came. */
 export const REPEAT_QUIET_MS = 60_000;
@@ -21,9 +21,7 @@ export function storeErrorLog(
     const key = `${doing}\n${reason}`;
     const now = clock.now();
     const last = seen.get(key);
-    // A clock set back makes the age negative: logged again rather than quiet for the step.
-    const age = last === undefined ? null : now - last.at;
-    if (last && age !== null && age >= 0 && age < REPEAT_QUIET_MS) {
+    if (last && isWithin(last.at, now, REPEAT_QUIET_MS)) {
       last.repeats++;
       return;
     }

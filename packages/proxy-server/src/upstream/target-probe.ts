@@ -1,5 +1,5 @@
 import { Client, type Dispatcher } from 'undici';
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, isWithin, systemClock } from '../clock.js';
 import type { TargetConfig } from '../config/config.js';
 
 const PROBE_TIMEOUT_MS = 2_000;
@@ -44,9 +44,7 @@ export class TargetProbe {
 
   probe(): Promise<ProbeResult> {
     const last = this.#last;
-    const age = last === null ? null : this.#clock.now() - last.at;
-    // A clock set back makes the age negative: stale, not fresh for as long as the step.
-    if (last !== null && age !== null && age >= 0 && age < PROBE_FRESH_MS) {
+    if (last !== null && isWithin(last.at, this.#clock.now(), PROBE_FRESH_MS)) {
       return Promise.resolve(last.result);
     }
     this.#probe ??= this.#run().then((result) => {

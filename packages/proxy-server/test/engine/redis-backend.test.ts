@@ -1,13 +1,7 @@
-import { type RedisServer, startRedis } from 'test-support';
-import { afterAll, beforeAll } from 'vitest';
 import { describeBackendConformance } from './conformance.js';
-import { redisFixture } from './redis-fixture.js';
+import { redisFixture, redisPerFile } from './redis-fixture.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.close());
+const redis = redisPerFile();
 
 // Fair sharing is refused with --store redis (config.test.ts); the rate limit is BullMQ's, on
 // real time rather than the fixture's clock, and redis-instances.test.ts tests it.

@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { type RedisServer, startRedis } from 'test-support';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   RedisBackend,
   type RedisConnector,
@@ -119,5 +121,28 @@ export async function redisFixture(url: string): Promise<BackendFixture> {
       if (keys.length > 0) await admin.del(...keys);
       await admin.quit();
     },
+  };
+}
+
+/**
+ * A redis-server for the calling test file, started before its tests and stopped after them,
+ * and the list of backends its tests open (`open`), closed after each test.
+ */
+export function redisPerFile(): { readonly url: string; open: TaskBackend[] } {
+  let server: RedisServer | undefined;
+  const open: TaskBackend[] = [];
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterEach(async () => {
+    for (const backend of open.splice(0)) await backend.close();
+  });
+  afterAll(() => server?.close());
+  return {
+    get url() {
+      if (!server) throw new Error('the test Redis starts before the tests: use it in one');
+      return server.url;
+    },
+    open,
   };
 }

@@ -1,19 +1,12 @@
 import { Redis } from 'ioredis';
-import { type RedisServer, startRedis } from 'test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { RedisBackend, type TaskBackend, type TaskEvent } from '../../src/index.js';
+import { startRedis } from 'test-support';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { RedisBackend, type TaskEvent } from '../../src/index.js';
 import { admitMany, completed, newTask, ScriptedProcessor } from './harness.js';
+import { redisPerFile } from './redis-fixture.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.close());
-
-const open: TaskBackend[] = [];
-afterEach(async () => {
-  for (const backend of open.splice(0)) await backend.close();
-});
+const redis = redisPerFile();
+const { open } = redis;
 
 let prefixes = 0;
 const freshPrefix = () => `instances-${process.pid}-${++prefixes}`;

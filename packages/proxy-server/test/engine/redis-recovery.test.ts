@@ -1,19 +1,10 @@
-import { type RedisServer, startRedis } from 'test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RedisBackend, type RedisTaskStore, type TaskBackend } from '../../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { RedisBackend, type RedisTaskStore } from '../../src/index.js';
 import { admitMany, completed, ScriptedProcessor } from './harness.js';
-import { recordingConnector } from './redis-fixture.js';
+import { recordingConnector, redisPerFile } from './redis-fixture.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.close());
-
-const open: TaskBackend[] = [];
-afterEach(async () => {
-  for (const backend of open.splice(0)) await backend.close();
-});
+const redis = redisPerFile();
+const { open } = redis;
 
 let prefixes = 0;
 
