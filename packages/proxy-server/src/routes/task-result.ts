@@ -74,8 +74,11 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
       // The target's answer on the proxy's origin, where the dashboard and its key live: a
       // browser opening it may show it but not run its scripts there (a CSP of the target's own
       // still applies beside the sandbox), nor guess an active type for it.
-      const theirs = result.headers['content-security-policy'];
-      reply.header('content-security-policy', [...[theirs ?? []].flat(), 'sandbox']);
+      const theirs = result.headers['content-security-policy'] ?? [];
+      reply.header('content-security-policy', [
+        ...(Array.isArray(theirs) ? theirs : [theirs]),
+        'sandbox',
+      ]);
       reply.header('x-content-type-options', 'nosniff');
       const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
       return reply.code(result.statusCode).header(TASK_ID_HEADER, id).send(body);
