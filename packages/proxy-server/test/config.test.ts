@@ -234,7 +234,8 @@ describe('parseConfig', () => {
         `--store must be sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0, got '${store}'`,
       ],
     ),
-    ...['a b', 'proxy:tasks'].map((prefix) => [
+    // The value as given, blanks and all: "got ''" for a blank would hide what was typed.
+    ...['a b', 'proxy:tasks', ' '].map((prefix) => [
       ['--store', 'redis://h', '--redis-prefix', prefix],
       `--redis-prefix must be one to 64 letters, digits or . _ - { } (no ':', which joins the prefix to each key's name), got '${prefix}'`,
     ]),

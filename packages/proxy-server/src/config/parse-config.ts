@@ -66,7 +66,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
       return { kind: 'print', text: printed };
     }
-    throw new ConfigError(oneLine(error.message.replace(/^error: /, '')));
+    throw new ConfigError(oneLine(error.message.replace(/^error: /, '')).trim());
   }
 
   const isSet = (spec: OptionSpec<unknown>): boolean => {
@@ -263,5 +263,5 @@ function withoutPassword(text: string): string {
 }
 
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return text.replace(/\s*\n\s*/g, ' ');
 }
