@@ -32,11 +32,21 @@ export function taskOutcomeOf(outcome: UpstreamOutcome, now: number): TaskOutcom
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 /**
- * `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110); null when absent or unreadable.
+ * Every HTTP-date form (RFC 9110 5.6.7) starts with the day's name. `Date.parse` alone would
+ * read "2.5" or "-5" as dates in 2001, long past: a retry at once instead of the backoff.
+ */
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i;
+
+/**
+ * `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110); null when absent or unreadable
+ * (a fraction, a sign), so the backoff applies.
  */
 export function retryAfterMsOf(header: string | string[] | undefined, now: number): number | null {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return null;
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  let ms: number;
+  if (/^\d+$/.test(value)) ms = Number(value) * 1000;
+  else if (HTTP_DATE.test(value)) ms = Date.parse(value) - now;
+  else return null;
   return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : null;
 }
