@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { type SlowTarget, startSlowTarget } from 'slow-target';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { shutdownServer } from '../src/index.js';
 import { startProxy } from './helper.js';
 
 const STORES = ['memory', 'sqlite'] as const;
@@ -35,6 +36,31 @@ async function setUp(store: (typeof STORES)[number], flags: string[], deps = {})
   const stats = async () =>
     ((await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>).data;
   return { target, proxy, submit, stats };
+}
+
+/** A callback receiver on a free port: `answer` replies to (or ignores) each delivery. */
+async function startReceiver(answer: (response: ServerResponse) => void) {
+  let requests = 0;
+  let closed = 0;
+  const receiver = createServer((request, response) => {
+    requests++;
+    request.resume();
+    request.on('end', () => answer(response));
+    response.on('close', () => {
+      if (!response.writableFinished) closed++;
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    receiver.closeAllConnections();
+    return new Promise((resolve) => receiver.close(() => resolve(undefined)));
+  });
+  return {
+    origin: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+    requests: () => requests,
+    /** Deliveries whose connection closed before an answer. */
+    closed: () => closed,
+  };
 }
 
 /** When the target received each call whose URL contains `marker`, in ms after the first. */
@@ -404,6 +430,49 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
         `X-Proxy-Timeout must be a number of seconds from 0.001 to 31536000 (a year), got '${refused}'`,
       );
     }
+  });
+
+  it('dates the next delivery from the end of a slow failed one, not its start', async () => {
+    const receiver = await startReceiver((response) => {
+      setTimeout(() => {
+        response.statusCode = 500;
+        response.end();
+      }, 400);
+    });
+    const { proxy, submit } = await setUp(
+      store,
+      ['--callback-allow', receiver.origin, '--webhook-secret', SECRET],
+      { callbackFirstRetryMs: 60_000 },
+    );
+    const { body } = await submit('/api/text?text=slow-hook', {
+      'x-proxy-callback-url': `${receiver.origin}/hook`,
+    });
+    await waitFor(
+      async () => (await proxy.getTask(body.task_id)).callback?.deliveries.length === 1,
+      { what: 'the first delivery to be recorded' },
+    );
+    const callback = (await proxy.getTask(body.task_id)).callback;
+    const madeAt = Date.parse(callback?.deliveries[0]?.at ?? '');
+    expect(Date.parse(callback?.next_at ?? '') - madeAt).toBeGreaterThanOrEqual(60_000 + 400);
+  });
+
+  it('cuts a delivery under way off when the shutdown grace is over', async () => {
+    // Answers after 3 s: a shutdown that waited for the delivery would see it answered.
+    const receiver = await startReceiver((response) => {
+      setTimeout(() => response.end(), 3_000);
+    });
+    const { proxy, submit } = await setUp(store, [
+      '--callback-allow',
+      receiver.origin,
+      '--webhook-secret',
+      SECRET,
+    ]);
+    const { body } = await submit('/api/text?text=hung-hook', {
+      'x-proxy-callback-url': `${receiver.origin}/hook`,
+    });
+    await waitFor(() => receiver.requests() === 1, { what: 'the delivery to reach the receiver' });
+    await shutdownServer(proxy.app, 200);
+    await waitFor(() => receiver.closed() === 1, { what: 'the delivery to be cut off' });
   });
 
   it('refuses a callback to an origin --callback-allow does not list, and any callback without it', async () => {

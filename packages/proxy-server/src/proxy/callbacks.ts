@@ -40,8 +40,12 @@ export class Callbacks {
   readonly #webhook: Webhook;
   readonly #dispatcher: Dispatcher;
   readonly #timers = new Map<string, Timer>();
+  /** Deliveries under way, each settled (never rejected): a shutdown waits for them. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Cuts off the deliveries still under way when a shutdown's grace is over. */
+  readonly #cutOff = new AbortController();
   #subscription: { close(): void } | null = null;
-  #stopped = false;
+  #stopped: Promise<void> | null = null;
 
   constructor(options: CallbacksOptions) {
     this.#options = options;
@@ -68,21 +72,45 @@ export class Callbacks {
     }
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
+  /**
+   * Starts no more deliveries; those under way get `graceMs` to end, like the calls in flight,
+   * and are then cut off without a record: a durable store still holds them due, and the next
+   * run delivers them again (the same `webhook-id`). Idempotent.
+   */
+  stop(graceMs = 0): Promise<void> {
+    this.#stopped ??= this.#stop(graceMs);
+    return this.#stopped;
+  }
+
+  async #stop(graceMs: number): Promise<void> {
     this.#subscription?.close();
     for (const timer of this.#timers.values()) this.#options.clock.clearTimeout(timer);
     this.#timers.clear();
-    if (!this.#options.dispatcher) await this.#dispatcher.close();
+    if (this.#inFlight.size > 0 && graceMs > 0) {
+      let timer: Timer | undefined;
+      await Promise.race([
+        Promise.all(this.#inFlight),
+        new Promise<void>((resolve) => {
+          timer = this.#options.clock.setTimeout(resolve, graceMs);
+        }),
+      ]);
+      if (timer) this.#options.clock.clearTimeout(timer);
+    }
+    this.#cutOff.abort(new Error('the proxy is shutting down'));
+    await Promise.all(this.#inFlight);
+    if (!this.#options.dispatcher) await this.#dispatcher.destroy();
   }
 
   #schedule(id: string, callback: CallbackState, inMs: number): void {
     if (this.#stopped || this.#timers.has(id)) return;
     const timer = this.#options.clock.setTimeout(() => {
       this.#timers.delete(id);
-      this.#deliver(id, callback).catch((error: unknown) =>
+      if (this.#stopped) return;
+      const delivery = this.#deliver(id, callback).catch((error: unknown) =>
         this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed'),
       );
+      this.#inFlight.add(delivery);
+      void delivery.then(() => this.#inFlight.delete(delivery));
     }, inMs);
     timer.unref?.();
     this.#timers.set(id, timer);
@@ -120,7 +148,7 @@ export class Callbacks {
         // Redirects are not followed (undici needs an interceptor for that): one could point
         // anywhere, and the allow-list covers the URL the caller gave only.
         body: payload,
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        signal: AbortSignal.any([this.#cutOff.signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
       });
       await response.body.dump();
       delivery.statusCode = response.statusCode;
@@ -128,6 +156,8 @@ export class Callbacks {
     } catch (error) {
       delivery.error = error instanceof Error ? error.message : String(error);
     }
+    // Cut off by a shutdown: not the receiver's failure, and the next run delivers it again.
+    if (this.#cutOff.signal.aborted) return;
     const deliveries = [...callback.deliveries, delivery];
     const more = !delivery.ok && deliveries.length < maxAttempts;
     const waitMs = Math.min(
@@ -138,7 +168,8 @@ export class Callbacks {
       url: callback.url,
       state: delivery.ok ? 'delivered' : more ? 'pending' : 'failed',
       deliveries,
-      nextAt: more ? at + waitMs : null,
+      // From the delivery's end: one that timed out took 10 s of the wait otherwise.
+      nextAt: more ? clock.now() + waitMs : null,
     };
     await backend.setCallback(id, next);
     if (more) {

@@ -155,7 +155,7 @@ export function createProxy(
     stopping ??= (async () => {
       lifecycle.beginShutdown();
       housekeeping.stop();
-      await backend.stop(graceMs);
+      await Promise.all([backend.stop(graceMs), callbacks?.stop(graceMs)]);
       lifecycle.endWaits();
       endEventStreams();
     })();
