@@ -418,10 +418,11 @@ function dataSource(value: string): DataSource {
 /** The longest a timer waits (`MAX_TIMER_MS`), in whole seconds: about 24.8 days. */
 const TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
+/** A millisecond is the finest any of these takes: the SDK refuses less. */
 function seconds(flag: string, value: string, max: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
-    throw usage(`${flag} must be a number of seconds above 0 and at most ${max}, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0.001 || n > max) {
+    throw usage(`${flag} must be a number of seconds from 0.001 to ${max}, got '${value}'`);
   }
   return n;
 }

@@ -289,19 +289,19 @@ describe('usage errors (exit 2)', () => {
     [['--list-tasks', '--offset', '-1'], /--offset must be a whole number from 0 to /],
     [
       ['--task-id', 'x', '--wait', '--timeout', '0'],
-      /--timeout must be a number of seconds above 0 and at most 2147483, got '0'/,
+      /--timeout must be a number of seconds from 0.001 to 2147483, got '0'/,
     ],
     [
       ['--task-id', 'x', '--wait', '--poll-interval', 'soon'],
-      /--poll-interval must be a number of seconds above 0/,
+      /--poll-interval must be a number of seconds from 0.001/,
     ],
     [
       ['--task-id', 'x', '--wait', '--timeout', '3000000'],
-      /--timeout must be a number of seconds above 0 and at most 2147483, got '3000000'/,
+      /--timeout must be a number of seconds from 0.001 to 2147483, got '3000000'/,
     ],
     [
       ['stats', '--watch', '--poll-interval', '10000000'],
-      /--poll-interval must be a number of seconds above 0 and at most 2147483/,
+      /--poll-interval must be a number of seconds from 0.001 to 2147483/,
     ],
     [['--submit', 'api/../tasks/cleanup'], /--submit: The path must stay under api\//],
     [['--submit', 'api/%2e%2e/stats'], /--submit: The path must stay under api\//],
@@ -362,15 +362,21 @@ describe('usage errors (exit 2)', () => {
     [['--submit', 'api/x', '--max-attempts', '2.5'], /--max-attempts must be a whole number/],
     [
       ['--submit', 'api/x', '--max-queue-time', 'soon'],
-      /--max-queue-time must be a number of seconds above 0 and at most 31536000, got 'soon'/,
+      /--max-queue-time must be a number of seconds from 0.001 to 31536000, got 'soon'/,
     ],
     [
       ['--submit', 'api/x', '--upstream-timeout', '-1'],
-      /--upstream-timeout must be a number of seconds above 0/,
+      /--upstream-timeout must be a number of seconds from 0.001/,
     ],
+    // Above 0, yet below the millisecond the SDK takes: a usage error, not a crash.
+    [
+      ['--submit', 'api/x', '--max-queue-time', '0.0001'],
+      /--max-queue-time must be a number of seconds from 0.001 to 31536000, got '0.0001'/,
+    ],
+    [['--task-id', 'x', '--wait', '--timeout', '0.0004'], /--timeout must be a number of seconds/],
     [
       ['--submit', 'api/x', '--upstream-timeout', '40000000'],
-      /--upstream-timeout must be a number of seconds above 0 and at most 31536000/,
+      /--upstream-timeout must be a number of seconds from 0.001 to 31536000/,
     ],
     [['--stats', '--max-attempts', '3'], /--max-attempts goes with --submit, not --stats/],
     [['--submit', 'api/x', '--idempotency-key', 'a"b'], /--idempotency-key must be 1 to 255/],
