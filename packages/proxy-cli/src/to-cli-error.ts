@@ -155,11 +155,13 @@ export function toCliError(
     const seconds = error.retryAfterMs === undefined ? undefined : error.retryAfterMs / 1000;
     return new CliError(
       EXIT_CODES.proxyError,
-      "the proxy's queue is full (503); the task was not created",
+      error.code === 'tenant_queue_full'
+        ? "this tenant's share of the proxy's queue is full (503); the task was not created"
+        : "the proxy's queue is full (503); the task was not created",
       `try again in ${seconds ?? 'a few'} s`,
       {
         cause: error,
-        code: 'queue_full',
+        code: error.code,
         ...(seconds !== undefined && { details: { retry_after_s: seconds } }),
       },
     );

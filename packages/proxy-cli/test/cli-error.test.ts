@@ -1,4 +1,4 @@
-import { ProxyUnreachableError } from 'proxy-client';
+import { ProxyUnreachableError, QueueFullError } from 'proxy-client';
 import { describe, expect, it } from 'vitest';
 import { toCliError } from '../src/to-cli-error.js';
 
@@ -66,5 +66,20 @@ describe('TLS failures', () => {
     expect(error.message).toBe(
       'could not reach the proxy at https://proxy.test (line one line two)',
     );
+  });
+});
+
+describe('a full queue', () => {
+  it.each([
+    ['queue_full', "the proxy's queue is full (503); the task was not created"],
+    [
+      'tenant_queue_full',
+      "this tenant's share of the proxy's queue is full (503); the task was not created",
+    ],
+  ] as const)('%s: exit 5 with its own code and when to try again', (code, message) => {
+    const error = toCliError(new QueueFullError('full', 4_000, { code }), {
+      url: 'https://proxy.test',
+    });
+    expect(error).toMatchObject({ exitCode: 5, code, message, hint: 'try again in 4 s' });
   });
 });

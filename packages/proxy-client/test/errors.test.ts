@@ -26,6 +26,15 @@ const server = createTestServer();
 const client = (options = {}) => new ProxyClient({ baseUrl: BASE_URL, maxRetries: 0, ...options });
 
 describe('errors from the proxy answers', () => {
+  it("503 tenant_queue_full (the tenant's share of the queue) is a QueueFullError too", async () => {
+    server.on('post', '/api/x', errorReply(503, 'tenant_queue_full', { 'retry-after': '3' }));
+    const error = await client()
+      .submitTask('x', {})
+      .catch((e: unknown) => e);
+    expect(isQueueFullError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'tenant_queue_full', status: 503, retryAfterMs: 3000 });
+  });
+
   it('503 queue_full is a QueueFullError with Retry-After in milliseconds', async () => {
     server.on('post', '/api/x', errorReply(503, 'queue_full', { 'retry-after': '7' }));
     const error = await client()

@@ -172,29 +172,32 @@ describe('submissions', () => {
     expect(slow.calls).toHaveLength(1);
   });
 
-  it('are not retried on queue_full unless asked', async () => {
-    const route = server.on(
-      'post',
-      '/api/x',
-      errorReply(503, 'queue_full', { 'retry-after': '1' }),
-    );
-    const error = await new ProxyClient({ baseUrl: BASE_URL }).submitTask('x').catch((e) => e);
-    expect(error).toBeInstanceOf(QueueFullError);
-    expect(route.calls).toHaveLength(1);
-  });
+  // A tenant's share of the queue (--tenant-max-queued) full is a full queue for that caller.
+  it.each(['queue_full', 'tenant_queue_full'])(
+    'are not retried on %s unless asked',
+    async (code) => {
+      const route = server.on('post', '/api/x', errorReply(503, code, { 'retry-after': '1' }));
+      const error = await new ProxyClient({ baseUrl: BASE_URL }).submitTask('x').catch((e) => e);
+      expect(error).toBeInstanceOf(QueueFullError);
+      expect(route.calls).toHaveLength(1);
+    },
+  );
 
-  it('retry queue_full when asked, waiting exactly Retry-After each time', async () => {
-    useFakeClock();
-    const full = errorReply(503, 'queue_full', { 'retry-after': '3' });
-    const route = server.on('patch', '/api/x', full, full, submitReply());
-    const proxy = new ProxyClient({ baseUrl: BASE_URL });
-    const taskId = await settle(
-      proxy.submitTask('x', { n: 1 }, { method: 'PATCH', queueFullRetries: 2 }),
-    );
-    expect(taskId).toBe(TASK_ID);
-    expect(offsets(route.calls)).toEqual([0, 3000, 6000]);
-    expect(route.calls.map((call) => call.body)).toEqual(Array(3).fill('{"n":1}'));
-  });
+  it.each(['queue_full', 'tenant_queue_full'])(
+    'retry %s when asked, waiting exactly Retry-After each time',
+    async (code) => {
+      useFakeClock();
+      const full = errorReply(503, code, { 'retry-after': '3' });
+      const route = server.on('patch', '/api/x', full, full, submitReply());
+      const proxy = new ProxyClient({ baseUrl: BASE_URL });
+      const taskId = await settle(
+        proxy.submitTask('x', { n: 1 }, { method: 'PATCH', queueFullRetries: 2 }),
+      );
+      expect(taskId).toBe(TASK_ID);
+      expect(offsets(route.calls)).toEqual([0, 3000, 6000]);
+      expect(route.calls.map((call) => call.body)).toEqual(Array(3).fill('{"n":1}'));
+    },
+  );
 
   it('cap a long Retry-After at maxRetryAfterMs', async () => {
     useFakeClock();

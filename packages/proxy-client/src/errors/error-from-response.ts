@@ -43,11 +43,11 @@ export async function errorFromResponse(
     const message = envelope ? `${envelope.message} (${where})` : `${where}: unauthorized`;
     return new UnauthorizedError(message, { ...options, apiKeySent: request.apiKeySent ?? false });
   }
-  if (code === 'queue_full') {
+  if (code === 'queue_full' || code === 'tenant_queue_full') {
     return new QueueFullError(
       `${envelope?.message} (${where})`,
       parseRetryAfterMs(headers.get('retry-after')),
-      options,
+      { ...options, code },
     );
   }
   if (code === 'task_not_found' || code === 'invalid_task_id') {

@@ -1,14 +1,22 @@
 import { hasErrorName, ProxyError, type ProxyErrorOptions } from './proxy-error.js';
 
-/** The proxy's queue was full (503 `queue_full`); the task was not created. */
+/**
+ * The proxy's queue was full (503 `queue_full`), or the caller's tenant's share of it
+ * (`tenant_queue_full`, with `--fair-key` and `--tenant-max-queued`); the task was not created.
+ */
 export class QueueFullError extends ProxyError {
   override name = 'QueueFullError' as const;
-  declare readonly code: 'queue_full';
+  declare readonly code: 'queue_full' | 'tenant_queue_full';
   /** Milliseconds the proxy asked callers to wait (its `Retry-After` header), when it said. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(message: string, retryAfterMs: number | undefined, options: ProxyErrorOptions = {}) {
-    super('queue_full', message, { status: 503, ...options });
+  constructor(
+    message: string,
+    retryAfterMs: number | undefined,
+    options: ProxyErrorOptions & { code?: 'queue_full' | 'tenant_queue_full' } = {},
+  ) {
+    const { code = 'queue_full', ...rest } = options;
+    super(code, message, { status: 503, ...rest });
     this.retryAfterMs = retryAfterMs;
   }
 

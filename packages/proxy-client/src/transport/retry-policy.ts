@@ -5,9 +5,9 @@ import { isHTTPError, isTimeoutError, type RetryOptions } from 'ky';
  *
  * | request                                   | retried on                                  | delay                          |
  * |-------------------------------------------|---------------------------------------------|--------------------------------|
- * | reads (GET, cleanup and cancel DELETEs)   | network errors, 5xx but `queue_full`        | ky's backoff 0.3 s, 0.6 s…     |
- * | submissions, with an idempotency key      | network errors, 5xx but `queue_full`        | ky's backoff, or `Retry-After` |
- * | submissions and retries of a task         | 503 `queue_full`, only when asked           | `Retry-After`, capped          |
+ * | reads (GET, cleanup and cancel DELETEs)   | network errors, 5xx but a full queue        | ky's backoff 0.3 s, 0.6 s…     |
+ * | submissions, with an idempotency key      | network errors, 5xx but a full queue        | ky's backoff, or `Retry-After` |
+ * | submissions and retries of a task         | 503 `queue_full` or `tenant_queue_full`, only when asked | `Retry-After`, capped |
  *
  * A submission is only retried after a network error or a 5xx when it carries an
  * `Idempotency-Key` (the caller's, or one the SDK made for the call): the proxy then answers a
@@ -31,7 +31,7 @@ export function readRetry(
       if (isHTTPError(error)) {
         const { response } = error;
         if (isAnswer?.(response)) return false;
-        return response.status >= 500 && (await envelopeCode(response)) !== 'queue_full';
+        return response.status >= 500 && !isQueueFull(await envelopeCode(response));
       }
       return isNetworkError(error);
     },
@@ -70,7 +70,7 @@ export function submitRetry(settings: SubmitRetrySettings): RetryOptions {
       if (isHTTPError(error)) {
         const { response } = error;
         if (response.status < 500) return false;
-        if (response.status === 503 && (await envelopeCode(response)) === 'queue_full') {
+        if (response.status === 503 && isQueueFull(await envelopeCode(response))) {
           if (queueFull >= queueFullRetries) return false;
           queueFull += 1;
           return undefined;
@@ -84,6 +84,14 @@ export function submitRetry(settings: SubmitRetrySettings): RetryOptions {
       return true;
     },
   };
+}
+
+/**
+ * The whole queue full, or the caller's tenant's share of it (`--tenant-max-queued`): either
+ * way the task was not created, and only waiting helps.
+ */
+function isQueueFull(code: string | undefined): boolean {
+  return code === 'queue_full' || code === 'tenant_queue_full';
 }
 
 /** fetch rejects with a TypeError when no answer came (refused, DNS, reset, offline). */
