@@ -467,7 +467,7 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       '--webhook-secret',
       SECRET,
     ]);
-    const { body } = await submit('/api/text?text=hung-hook', {
+    await submit('/api/text?text=hung-hook', {
       'x-proxy-callback-url': `${receiver.origin}/hook`,
     });
     await waitFor(() => receiver.requests() === 1, { what: 'the delivery to reach the receiver' });
