@@ -19,6 +19,9 @@ export interface EventStreamOptions {
   maxQueuedMessages: number;
 }
 
+/** Sends a message or two when its turn comes, reading what it needs first. */
+export type Step = () => void | Promise<void>;
+
 export interface StreamMessage {
   /** The backend's event id, which the client sends back as `Last-Event-ID`. */
   id?: string | undefined;
@@ -49,9 +52,15 @@ export class EventStream {
   readonly #onClose: (() => void)[] = [];
   #heartbeat: Timer | null = null;
   #closed = false;
-  /** Steps run in order: each message leaves after the ones queued before it. */
-  #chain: Promise<void> = Promise.resolve();
-  #queued = 0;
+  /**
+   * What waits for the client to read, in order: messages, and steps that send (and may first
+   * read the store). A message waits as the string itself, shared by every stream it goes to:
+   * with a promise per message and stream, hundreds of streams a burst behind ran the heap out.
+   */
+  #waiting: (string | Step)[] = [];
+  #next = 0;
+  /** True while `#pump` sends what waits: nothing may overtake it meanwhile. */
+  #pumping = false;
   #corked = false;
   /** Resolved by the socket's next 'drain' (or the close), while a step waits for one. */
   #drain: { promise: Promise<void>; resolve: () => void } | null = null;
@@ -89,43 +98,29 @@ export class EventStream {
     else this.#onClose.push(callback);
   }
 
+  /** Sends now, ahead of what waits: for a step's own messages, and a stream's first. */
   send(message: StreamMessage): void {
-    this.sendFrame(sseFrame(message));
-  }
-
-  /** Sends a message built by `sseFrame`. */
-  sendFrame(frame: string): void {
-    if (!this.#closed) this.#write(frame);
-  }
-
-  /** Nothing queued and the client keeping up: a message may go out now, in order. */
-  get idle(): boolean {
-    return this.#queued === 0 && this.#reply.raw.writableLength <= WRITE_AHEAD_BYTES;
+    if (!this.#closed) this.#write(sseFrame(message));
   }
 
   /**
-   * Runs `step` (which sends) after the steps queued before it, once the client has read all
-   * but `WRITE_AHEAD_BYTES` of what was sent: a replay of thousands of missed events goes out
-   * as fast as the client reads it instead of all at once into the socket. A client that falls
-   * `maxQueuedMessages` behind is closed; a step that throws closes the stream.
+   * Sends a message built by `sseFrame` after what waits already, once the client has read all
+   * but `WRITE_AHEAD_BYTES` of what was sent: at once when it keeps up, and a replay of
+   * thousands of missed events goes out as fast as the client reads it instead of all at once
+   * into the socket.
    */
-  queue(step: () => void | Promise<void>): void {
+  queueFrame(frame: string): void {
     if (this.#closed) return;
-    if (this.#queued >= this.#options.maxQueuedMessages) {
-      this.close();
-      return;
-    }
-    this.#queued++;
-    this.#chain = this.#chain
-      .then(async () => {
-        if (this.#closed) return;
-        await this.#writable();
-        if (!this.#closed) await step();
-      })
-      .catch(() => this.close())
-      .finally(() => {
-        this.#queued--;
-      });
+    if (!this.#pumping && this.#reply.raw.writableLength <= WRITE_AHEAD_BYTES) this.#write(frame);
+    else this.#wait(frame);
+  }
+
+  /**
+   * Runs `step` (which sends) after what waits already, as `queueFrame` sends a message. A
+   * client that falls `maxQueuedMessages` behind is closed; a step that throws closes the stream.
+   */
+  queue(step: Step): void {
+    if (!this.#closed) this.#wait(step);
   }
 
   /** Ends the stream from this side (the last message was sent). */
@@ -144,6 +139,41 @@ export class EventStream {
     if (this.#heartbeat !== null) this.#options.clock.clearTimeout(this.#heartbeat);
     if (!this.#reply.raw.writableEnded) this.#reply.raw.destroy();
     for (const callback of this.#onClose.splice(0)) callback();
+  }
+
+  #wait(item: string | Step): void {
+    if (this.#waiting.length - this.#next >= this.#options.maxQueuedMessages) {
+      this.close();
+      return;
+    }
+    this.#waiting.push(item);
+    if (!this.#pumping) void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (!this.#closed && this.#next < this.#waiting.length) {
+        if (this.#reply.raw.writableLength > WRITE_AHEAD_BYTES) await this.#writable();
+        if (this.#closed) break;
+        const item = this.#waiting[this.#next] as string | Step;
+        this.#next++;
+        if (typeof item === 'string') this.#write(item);
+        else await item();
+        // What was sent goes, now and then: the array would otherwise grow for as long as the
+        // client stays a little behind.
+        if (this.#next >= 1024) {
+          this.#waiting = this.#waiting.slice(this.#next);
+          this.#next = 0;
+        }
+      }
+    } catch {
+      this.close();
+    } finally {
+      this.#pumping = false;
+      this.#waiting = [];
+      this.#next = 0;
+    }
   }
 
   #uncork(): void {

@@ -40,8 +40,14 @@ export class TaskViews {
     return toWireTask(task, await this.#context([task]));
   }
 
-  async summaryToWire(task: TaskSummary): Promise<WireSummary> {
-    return toWireSummary(task, await this.#context([task]));
+  /**
+   * An event's task as callers read it, from what this process knows now and without a read of
+   * the store: every event stream then shares one message built at once, rather than each
+   * waiting for it (until the first task of a run finishes, an estimate leaves out how long the
+   * oldest call has run).
+   */
+  summaryToWire(task: TaskSummary): WireSummary {
+    return toWireSummary(task, this.#contextNow(null));
   }
 
   /**
@@ -85,13 +91,18 @@ export class TaskViews {
 
   /** Fixed at one moment, so a whole page agrees; asks the backend only when it must. */
   async #context(tasks: readonly TaskSummary[]): Promise<WireContext> {
-    const { backend, totals, clock, concurrency, longTaskThresholdMs } = this.#options;
-    const now = clock.now();
+    const { backend, totals } = this.#options;
     let oldestStartedAt: number | null = null;
     const estimating = tasks.some((task) => task.queuePosition !== null);
     if (estimating && totals.avgProcessingMs === null) {
       oldestStartedAt = (await backend.counts()).oldestStartedAt;
     }
+    return this.#contextNow(oldestStartedAt);
+  }
+
+  #contextNow(oldestStartedAt: number | null): WireContext {
+    const { totals, clock, concurrency, longTaskThresholdMs } = this.#options;
+    const now = clock.now();
     const inputs = estimateInputs(totals.avgProcessingMs, oldestStartedAt, concurrency, now);
     return { now, longTaskThresholdMs, waitMsAt: (position) => queueWaitMs(position, inputs) };
   }

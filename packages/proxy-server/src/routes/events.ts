@@ -38,18 +38,15 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
   const { proxy } = app;
   const open = (reply: Parameters<typeof proxy.openEventStream>[0]) => proxy.openEventStream(reply);
   // Every /events stream sends the same message for an event: built once, not once per stream
-  // (300 streams made each submission cost about ten times more). A promise until it is built.
-  const frames = new WeakMap<TransitionEvent, string | Promise<string>>();
-  const frameOf = (event: TransitionEvent): string | Promise<string> => {
+  // (300 streams made each submission cost about ten times more), and at once, so a stream that
+  // keeps up writes it straight away and one that does not holds the same string.
+  const frames = new WeakMap<TransitionEvent, string>();
+  const frameOf = (event: TransitionEvent): string => {
     let frame = frames.get(event);
     if (frame === undefined) {
-      const built = proxy.tasks.summaryToWire(event.task).then((task) => {
-        const text = sseFrame({ id: event.id, event: event.type, data: task });
-        frames.set(event, text);
-        return text;
-      });
-      frames.set(event, built);
-      frame = built;
+      const data = proxy.tasks.summaryToWire(event.task);
+      frame = sseFrame({ id: event.id, event: event.type, data });
+      frames.set(event, frame);
     }
     return frame;
   };
@@ -93,7 +90,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         if (event.task.id !== id) return;
         stream.queue(async () => {
           if (isTerminalStatus(event.task.status)) await sendCurrent(event.id);
-          else send(event.id, await proxy.tasks.summaryToWire(event.task));
+          else send(event.id, proxy.tasks.summaryToWire(event.task));
         });
       };
       if (after !== undefined) {
@@ -136,9 +133,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       // what came before (a replay after Last-Event-ID may be thousands).
       const onEvent = (event: TransitionEvent) => {
         if (statuses && !statuses.has(event.task.status)) return;
-        const frame = frameOf(event);
-        if (typeof frame === 'string' && stream.idle) stream.sendFrame(frame);
-        else stream.queue(async () => stream.sendFrame(await frame));
+        stream.queueFrame(frameOf(event));
       };
       const after = lastEventIdOf(request);
       if (after !== undefined) {

@@ -1,0 +1,107 @@
+import { Writable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import { waitFor } from 'test-support';
+import { describe, expect, it } from 'vitest';
+import { EventStream, sseFrame } from '../src/events/event-stream.js';
+import { FakeClock } from './engine/harness.js';
+
+/** A response whose client reads only when told: what it has read, in order. */
+class ClientSocket extends Writable {
+  readonly read: string[] = [];
+  #reading = false;
+  #held: (() => void)[] = [];
+
+  constructor() {
+    super({ highWaterMark: 64 * 1024 });
+  }
+
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.read.push(chunk.toString());
+    if (this.#reading) done();
+    else this.#held.push(done);
+  }
+
+  writeHead(): this {
+    return this;
+  }
+
+  flushHeaders(): void {}
+
+  startReading(): void {
+    this.#reading = true;
+    for (const done of this.#held.splice(0)) done();
+  }
+
+  /** The messages read, without heartbeats. */
+  messages(): string[] {
+    return this.read
+      .join('')
+      .split('\n\n')
+      .map((part) => /^data: (.*)$/m.exec(part)?.[1])
+      .filter((data) => data !== undefined);
+  }
+}
+
+function streamTo(client: ClientSocket, maxQueuedMessages = 1_000) {
+  const reply = { raw: client, getHeaders: () => ({}), hijack: () => {} };
+  return new EventStream(reply as unknown as FastifyReply, {
+    clock: new FakeClock(),
+    heartbeatMs: 15_000,
+    maxUnreadBytes: 1024 * 1024,
+    maxQueuedMessages,
+  });
+}
+
+const frame = (n: number, bytes = 10) =>
+  sseFrame({ id: String(n), event: 'created', data: `${n}:${'x'.repeat(bytes)}` });
+const payload = (n: number, bytes = 10) => JSON.stringify(`${n}:${'x'.repeat(bytes)}`);
+
+describe('an event stream', () => {
+  it('sends messages and steps in the order they were queued, however slowly the client reads', async () => {
+    const client = new ClientSocket();
+    const stream = streamTo(client);
+    // Past the 64 KiB written ahead: the rest waits for the client.
+    for (let n = 0; n < 200; n++) stream.queueFrame(frame(n, 1_000));
+    stream.queue(async () => {
+      await Promise.resolve();
+      stream.send({ event: 'task', data: 'from a step' });
+    });
+    for (let n = 200; n < 210; n++) stream.queueFrame(frame(n, 1_000));
+    expect(client.messages().length).toBeLessThan(200);
+    client.startReading();
+    await waitFor(() => client.messages().length === 211, { what: 'every message' });
+    expect(client.messages()).toEqual([
+      ...Array.from({ length: 200 }, (_, n) => payload(n, 1_000)),
+      '"from a step"',
+      ...Array.from({ length: 10 }, (_, n) => payload(200 + n, 1_000)),
+    ]);
+    expect(stream.closed).toBe(false);
+  });
+
+  it('closes a client that falls maxQueuedMessages behind, and sends it nothing more', async () => {
+    const client = new ClientSocket();
+    const stream = streamTo(client, 50);
+    let closed = false;
+    stream.onClose(() => {
+      closed = true;
+    });
+    for (let n = 0; n < 100; n++) stream.queueFrame(frame(n, 1_000));
+    expect(closed).toBe(false);
+    for (let n = 100; n < 200; n++) stream.queueFrame(frame(n, 1_000));
+    expect(closed).toBe(true);
+    client.startReading();
+    expect(client.messages().every((message, n) => message === payload(n, 1_000))).toBe(true);
+  });
+
+  it('closes the stream when a step throws', async () => {
+    const client = new ClientSocket();
+    client.startReading();
+    const stream = streamTo(client);
+    stream.queue(() => {
+      throw new Error('the store is away');
+    });
+    stream.queueFrame(frame(1));
+    await waitFor(() => stream.closed, { what: 'the stream to close' });
+    expect(client.messages()).toEqual([]);
+  });
+});
