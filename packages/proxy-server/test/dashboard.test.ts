@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { SUBMIT_HEADERS, type SubmitBody } from 'proxy-client/wire';
+import { type DataBody, type Stats, SUBMIT_HEADERS, type SubmitBody } from 'proxy-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, startTarget, type TestServer } from './helper.js';
 
@@ -200,6 +200,55 @@ describe('the dashboard at /ui', () => {
     expect(cleanup.status).toBe(200);
     await row(page, json).waitFor({ state: 'detached', timeout: 5_000 });
 
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('keeps rows current when events come while the page of tasks is on its way', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--max-concurrent', '10', '--num-workers', '10', '--max-queue-size', '1000'],
+    });
+    const running = await Promise.all(
+      Array.from({ length: 5 }, () => submit(proxy, '/api/function1?delay_ms=1500')),
+    );
+    const { page, errors } = await openPage();
+    // The first page is read at once (the tasks processing) and handed over 3 s later, after
+    // they finished and tasks submitted since have come and gone.
+    let delayed = false;
+    await page.route('**/tasks?*', async (route) => {
+      const response = await route.fetch();
+      if (!delayed) {
+        delayed = true;
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+      }
+      await route.fulfill({ response });
+    });
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    const later = await Promise.all(
+      Array.from({ length: 3 }, () => submit(proxy, '/api/function1?delay_ms=100')),
+    );
+    await expect
+      .poll(() => shownStatuses(page), { timeout: 10_000 })
+      .toEqual(Array(8).fill('completed'));
+    expect(await shownIds(page)).toEqual([...later.reverse(), ...running.reverse()]);
+    expect(await page.locator('#count').textContent()).toBe('8 of 8');
+
+    // Past the 500 rows kept, events about tasks that fell off the end add nothing.
+    await Promise.all(
+      Array.from({ length: 520 }, () => submit(proxy, '/api/function1?delay_ms=200')),
+    );
+    await expect
+      .poll(
+        async () => {
+          const stats = (await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>;
+          return stats.data.totals.completed;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(528);
+    await expect.poll(() => page.locator('#count').textContent()).toBe('500 of 528');
     expect(errors).toEqual([]);
   }, 90_000);
 

@@ -73,7 +73,9 @@ function start(): void {
   removedSeen = null;
   forget.hidden = keys.get() === null;
   void readStats();
-  void table.load().catch(fail);
+  // The first page is read once the stream listens, and events heard meanwhile are replayed
+  // over it: read before, it would miss the changes in between for good.
+  let listening = false;
   stream = new EventStream(api, {
     onTransition(type, task) {
       table.apply(type, task);
@@ -85,7 +87,12 @@ function start(): void {
       void table.load().catch(fail);
       void readStats();
     },
-    onState: setLive,
+    onState(state) {
+      setLive(state);
+      if (state !== 'live' || listening) return;
+      listening = true;
+      void table.load().catch(fail);
+    },
     onUnauthorized: () => askForKey(true),
   });
   stream.start();

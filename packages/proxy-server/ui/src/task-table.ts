@@ -15,6 +15,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Rows kept on the page as events add them; older ones fall off the end. */
 const MOST_ROWS = 500;
 
+/**
+ * How far a task has come: each start adds an attempt, and a retry's wait or a requeue comes
+ * after the call before it. An event that ranks below the row it would replace is older than
+ * the row (a page read after it), and is dropped.
+ */
+function progress(task: TaskSummary): number {
+  if (task.status === 'pending') return task.attempts > 0 ? 2 * task.attempts : -2;
+  return 2 * task.attempts + (task.status === 'processing' ? -1 : 1);
+}
+
 export function statusBadge(status: TaskStatus): HTMLElement {
   return h('span', { class: `status status-${status}` }, status);
 }
@@ -38,6 +48,11 @@ export class TaskTable {
   #generation = 0;
   /** The rows are the one task a whole id named, not a page. */
   #lookedUp = false;
+  /**
+   * Events heard while a page is on its way, replayed over it once it comes: the page may have
+   * been read before them, and would otherwise show those tasks as they were for good.
+   */
+  #heard: [StreamEvent, TaskSummary][] | null = null;
 
   constructor(api: Api, onOpen: (id: string) => void) {
     this.#api = api;
@@ -66,53 +81,71 @@ export class TaskTable {
   /** Reads the first page afresh (or the one task a whole id names). */
   async load(): Promise<void> {
     const generation = ++this.#generation;
-    const search = this.#search.value.trim();
-    if (UUID.test(search)) {
-      const task = await this.#api
-        .json<DataBody<Task>>(`task/${search.toLowerCase()}`)
-        .then((body) => body.data)
-        .catch((error: unknown) => {
-          if (error instanceof ApiError && error.status === 404) return null;
-          throw error;
-        });
-      if (generation !== this.#generation) return;
-      this.#tasks = new Map(task ? [[task.task_id, task]] : []);
-      this.#total = this.#tasks.size;
-      this.#lookedUp = true;
+    this.#heard = [];
+    try {
+      const search = this.#search.value.trim();
+      if (UUID.test(search)) {
+        const task = await this.#api
+          .json<DataBody<Task>>(`task/${search.toLowerCase()}`)
+          .then((body) => body.data)
+          .catch((error: unknown) => {
+            if (error instanceof ApiError && error.status === 404) return null;
+            throw error;
+          });
+        if (generation !== this.#generation) return;
+        this.#tasks = new Map(task ? [[task.task_id, task]] : []);
+        this.#total = this.#tasks.size;
+        this.#lookedUp = true;
+      } else {
+        const page = await this.#page(0);
+        if (generation !== this.#generation) return;
+        this.#lookedUp = false;
+        this.#tasks = new Map(page.tasks.map((task) => [task.task_id, task]));
+        this.#total = page.total;
+      }
+      for (const [type, task] of this.#heard ?? []) this.#merge(type, task);
       this.#render();
-      return;
+    } finally {
+      if (generation === this.#generation) this.#heard = null;
     }
-    const page = await this.#page(0);
-    if (generation !== this.#generation) return;
-    this.#lookedUp = false;
-    this.#tasks = new Map(page.tasks.map((task) => [task.task_id, task]));
-    this.#total = page.total;
-    this.#render();
   }
 
   /** A transition from the event stream: the row changes, appears at the top, or leaves. */
   apply(type: StreamEvent, task: TaskSummary): void {
+    this.#heard?.push([type, task]);
+    this.#merge(type, task);
+    this.#render();
+  }
+
+  #merge(type: StreamEvent, task: TaskSummary): void {
     const search = this.#search.value.trim().toLowerCase();
     if (UUID.test(search) && task.task_id !== search) return;
+    const current = this.#tasks.get(task.task_id);
+    if (current && progress(task) < progress(current)) return;
     const status = this.#status;
-    const known = this.#tasks.has(task.task_id);
     if (status !== undefined && task.status !== status) {
-      if (known) {
+      if (current) {
         this.#tasks.delete(task.task_id);
         this.#total = Math.max(0, this.#total - 1);
       }
-    } else if (known && type !== 'created') {
-      this.#tasks.set(task.task_id, task);
-    } else {
-      // New to this view: a new task, or one that entered the filtered status, goes on top.
-      this.#tasks = new Map([
-        [task.task_id, task],
-        ...[...this.#tasks].filter(([id]) => id !== task.task_id),
-      ]);
-      if (!known) this.#total++;
-      for (const id of [...this.#tasks.keys()].slice(MOST_ROWS)) this.#tasks.delete(id);
+      return;
     }
-    this.#render();
+    if (current) {
+      this.#tasks.set(task.task_id, task);
+      return;
+    }
+    // Unknown to the rows and not new: older than every row shown (it fell off the end, or was
+    // never on the page), and already counted in the total.
+    if (status === undefined && (type !== 'created' || !this.#newerThanRows(task))) return;
+    // New to this view: a new task, or one that entered the filtered status, goes on top.
+    this.#tasks = new Map([[task.task_id, task], ...this.#tasks]);
+    this.#total++;
+    for (const id of [...this.#tasks.keys()].slice(MOST_ROWS)) this.#tasks.delete(id);
+  }
+
+  #newerThanRows(task: TaskSummary): boolean {
+    const newest = this.#tasks.values().next().value;
+    return newest === undefined || task.created_at >= newest.created_at;
   }
 
   async #loadMore(): Promise<void> {
