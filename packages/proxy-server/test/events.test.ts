@@ -5,6 +5,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Task, TaskSummary } from 'proxy-client/wire';
 import { waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { shutdownServer } from '../src/index.js';
 import { startProxy, startTarget } from './helper.js';
 
 const STORES = ['memory', 'sqlite'] as const;
@@ -84,6 +85,21 @@ describe.each(STORES)('event streams on the %s store', (store) => {
     expect(stream.messages[1]?.id).toEqual(expect.any(String));
     expect(dataOf<Task>(stream.messages[2])).toMatchObject({ result: { body: 'streamed' } });
     expect(proxy.app.proxy.events.size).toBe(0);
+  });
+
+  it('a shutdown sends a task stream the task cut off, as its last message, before ending it', async () => {
+    const { target, proxy } = await proxyOn(store);
+    const id = await proxy.submit('/api/long?seconds=30');
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
+    const stream = await openStream(`${proxy.url}/task/${id}/events`);
+    await waitFor(() => stream.messages.length === 1, { what: 'the task as it is' });
+    await shutdownServer(proxy.app, 100);
+    await stream.ended;
+    expect(stream.messages.at(-1)?.id).toBe('end');
+    expect(dataOf<Task>(stream.messages.at(-1))).toMatchObject({
+      status: 'failed',
+      error: { code: 'interrupted' },
+    });
   });
 
   it('GET /task/:id/events on a finished task: one message, then the end; 404 for an unknown task', async () => {

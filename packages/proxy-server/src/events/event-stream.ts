@@ -123,6 +123,13 @@ export class EventStream {
     if (!this.#closed) this.#wait(step);
   }
 
+  /** Ends the stream once what waits has gone out: a shutdown's last messages. */
+  finish(): void {
+    if (this.#closed) return;
+    if (this.#pumping) this.#wait(() => this.end());
+    else this.end();
+  }
+
   /** Ends the stream from this side (the last message was sent). */
   end(): void {
     if (this.#closed) return;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, systemClock, type Timer } from '../clock.js';
 import { effectiveConcurrency, type ProxyConfig } from '../config/config.js';
 import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
 import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
@@ -38,6 +38,12 @@ export interface ProxyDeps {
   /** The wait before a callback's second delivery (tests shorten it). @default 1000 */
   callbackFirstRetryMs?: number;
 }
+
+/**
+ * How long a shutdown lets event streams send what they still hold (a task's last message,
+ * read from the store) before it ends them.
+ */
+const STREAM_FINISH_MS = 1_000;
 
 const EVENT_STREAM_DEFAULTS = {
   heartbeatMs: 15_000,
@@ -141,6 +147,21 @@ export function createProxy(
   const endEventStreams = () => {
     for (const stream of openStreams) stream.end();
   };
+  const finishEventStreams = async () => {
+    const closed = [...openStreams].map(
+      (stream) => new Promise<void>((resolve) => stream.onClose(resolve)),
+    );
+    for (const stream of openStreams) stream.finish();
+    let timer: Timer | undefined;
+    await Promise.race([
+      Promise.all(closed),
+      new Promise<void>((resolve) => {
+        timer = clock.setTimeout(resolve, STREAM_FINISH_MS);
+      }),
+    ]);
+    if (timer) clock.clearTimeout(timer);
+    endEventStreams();
+  };
   const housekeeping = new Housekeeping({
     backend,
     clock,
@@ -157,7 +178,7 @@ export function createProxy(
       housekeeping.stop();
       await Promise.all([backend.stop(graceMs), callbacks?.stop(graceMs)]);
       lifecycle.endWaits();
-      endEventStreams();
+      await finishEventStreams();
     })();
     return stopping;
   };
