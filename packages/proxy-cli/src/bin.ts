@@ -32,9 +32,12 @@ const onSigint = () => {
   controller.abort(new InterruptedError('SIGINT'));
 };
 process.on('SIGINT', onSigint);
-// `proxy-cli --list-tasks | head` closes stdout early; that is not an error worth a stack trace.
+// `proxy-cli --list-tasks | head` closes stdout early: not an error worth a stack trace, and the
+// end of the run, as for any Unix tool: `watch | head -1` would otherwise watch on, unread.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
+  output.restore();
+  process.exit(0);
 });
 
 try {

@@ -101,6 +101,28 @@ describe('--stats --watch, piped', () => {
   });
 });
 
+describe('piped into a reader that leaves (| head -1)', () => {
+  it.each(['watch', 'stats --watch --poll-interval 0.2'])(
+    '%s ends, exit 0, at its next line',
+    async (command) => {
+      const watching = command === 'watch';
+      const cli = spawnCli([...command.split(' '), '--url', stack.url]);
+      if (watching) await connected((id) => lines(cli).some((line) => line.includes(id)));
+      else await waitFor(() => lines(cli).length > 0, { what: 'a first line' });
+      cli.child.stdout?.destroy();
+      await waitFor(
+        async () => {
+          if (cli.child.exitCode !== null) return true;
+          await client.submitTask('function1', {});
+          return false;
+        },
+        { what: 'the CLI to end', timeoutMs: 10_000, intervalMs: 300 },
+      );
+      expect((await cli.done).code).toBe(0);
+    },
+  );
+});
+
 describe('a proxy without event streams', () => {
   it('--watch says so: exit 5, no_event_stream', async () => {
     // What an older proxy-server answers for a route it does not have.
