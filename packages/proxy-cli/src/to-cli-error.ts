@@ -17,21 +17,10 @@ import { EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { endedWithout } from './render/task.js';
 import { cliCommand } from './resume.js';
+import { DROP_API, endsUnderApi } from './url-under-api.js';
 
 const CHECK_URL =
   "point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; proxy-cli health --url <url> checks it";
-
-const DROP_API =
-  "drop /api from --url (or PROXY_URL): the proxy's own routes (/stats, /tasks, /task/<id>) sit beside /api/, and a request under it goes to the target as a task";
-
-/** A base URL whose path ends in /api: the proxy's submission prefix, not its base. */
-function endsUnderApi(url: string): boolean {
-  try {
-    return /\/api\/?$/.test(new URL(url).pathname);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The one place that turns an SDK error into an exit code and words for people. Waits add their

@@ -28,6 +28,7 @@ import {
   DEMO_NAMES,
   type DemoName,
 } from './options.js';
+import { DROP_API, endsUnderApi } from './url-under-api.js';
 
 /** What commander hands back: strings and booleans, unchecked. */
 export interface RawOptions {
@@ -160,6 +161,14 @@ export function toCliOptions(
     raw.url ?? envUrl ?? DEFAULT_URL,
     urlSource === 'flag' ? '--url' : urlSource === 'env' ? 'PROXY_URL' : 'default',
   );
+  // The proxy would take these for tasks and send the target a POST or DELETE it may act on;
+  // a read under /api fails harmlessly and is explained then.
+  if ((only === 'cancel' || only === 'retry' || only === 'cleanup') && endsUnderApi(url)) {
+    throw usage(
+      `${urlSource === 'env' ? 'PROXY_URL' : '--url'} ${url} ends in /api: ${ACTION_FLAGS[only]} would reach the target as a task; nothing was sent`,
+      DROP_API,
+    );
+  }
   const envKey = nonEmpty(env['PROXY_API_KEY']);
   const apiKey =
     raw.apiKey !== undefined

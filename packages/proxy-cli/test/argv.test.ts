@@ -409,6 +409,22 @@ describe('usage errors (exit 2)', () => {
     expect(usageError(['--stats'], { PROXY_URL: 'ftp://x' }).message).toMatch(/^PROXY_URL must be/);
   });
 
+  // Under /api the proxy takes a request for a task: a cancel would send the target a DELETE.
+  it.each([
+    [['cancel', '00000000-0000-4000-8000-000000000000', '--url', 'http://p:8080/api'], '--url'],
+    [['retry', '00000000-0000-4000-8000-000000000000'], 'PROXY_URL'],
+    [['cleanup', '0', '--url', 'http://p:8080/api/'], '--url'],
+  ])('refuses %j with a URL under /api before sending anything', (argv, source) => {
+    const error = usageError(argv, { PROXY_URL: 'http://p:8080/api' });
+    expect(error.message).toMatch(new RegExp(`^${source} http://p:8080/api/? ends in /api: `));
+    expect(error.message).toMatch(/nothing was sent$/);
+    expect(error.hint).toMatch(/^drop \/api from --url/);
+  });
+
+  it('lets a read go to a URL under /api: it fails harmlessly, and is explained then', () => {
+    expect(parse(['--stats'], { PROXY_URL: 'http://p:8080/api' }).url).toBe('http://p:8080/api');
+  });
+
   it('suggests the flag or the command that was probably meant', () => {
     expect(usageError(['--stat']).message).toMatch(/Did you mean --stats\?/);
     const command = usageError(['stat']);
