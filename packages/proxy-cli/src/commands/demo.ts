@@ -6,6 +6,7 @@ import { type QueueFullReport, queueFullDemo } from '../demos/queue-full.js';
 import { type SingleReport, singleDemo } from '../demos/single.js';
 import type { DemoName } from '../options.js';
 import { formatDuration } from '../render/duration.js';
+import { unhealthyError } from './health.js';
 
 export type DemoReport = SingleReport | BatchReport | QueueFullReport | LongReport | FailReport;
 
@@ -21,6 +22,12 @@ const DEMOS: Readonly<Record<DemoName, (ctx: CommandContext) => Promise<DemoRepo
 export async function runDemos(ctx: CommandContext, demos: readonly DemoName[]): Promise<void> {
   const { output, options } = ctx;
   const started = performance.now();
+  // Every demo task would fail against a target the proxy cannot reach, and the tour say little.
+  const unhealthy = unhealthyError(
+    await ctx.client.health({ signal: ctx.signal }),
+    'the demos need the demo target behind the proxy: slow-target, which npm run demo starts with it',
+  );
+  if (unhealthy) throw unhealthy;
   output.data(output.color.bold(`proxy-cli demo against ${options.url}: ${demos.join(', ')}`));
   const reports: DemoReport[] = [];
   for (const name of demos) reports.push(await DEMOS[name](ctx));

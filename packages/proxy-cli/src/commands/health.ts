@@ -1,3 +1,4 @@
+import type { HealthBody } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -11,18 +12,23 @@ export async function checkHealth(ctx: CommandContext): Promise<void> {
   const health = await ctx.client.health({ signal: ctx.signal });
   ctx.output.document(health);
   ctx.output.data(renderHealth(health, ctx.options.url, ctx.output.look));
-  if (health.status !== 'ok') {
-    const reasons = [
-      health.target.reachable ? null : `it cannot reach its target ${health.target.url}`,
-      health.store.available
-        ? null
-        : `its task store cannot be used${health.store.message === null ? '' : ` (${health.store.message})`}`,
-    ].filter((reason) => reason !== null);
-    throw new CliError(
-      EXIT_CODES.proxyError,
-      `the proxy is ${health.status}${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}`,
-      undefined,
-      { code: `health_${health.status}` },
-    );
-  }
+  const unhealthy = unhealthyError(health);
+  if (unhealthy) throw unhealthy;
+}
+
+/** Exit 5 with the reasons when the proxy is not healthy; null when it is. */
+export function unhealthyError(health: HealthBody, hint?: string): CliError | null {
+  if (health.status === 'ok') return null;
+  const reasons = [
+    health.target.reachable ? null : `it cannot reach its target ${health.target.url}`,
+    health.store.available
+      ? null
+      : `its task store cannot be used${health.store.message === null ? '' : ` (${health.store.message})`}`,
+  ].filter((reason) => reason !== null);
+  return new CliError(
+    EXIT_CODES.proxyError,
+    `the proxy is ${health.status}${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}`,
+    hint,
+    { code: `health_${health.status}` },
+  );
 }

@@ -75,3 +75,22 @@ describe('--demo', () => {
     expect(run.stdout).not.toContain('\u001b[');
   });
 });
+
+describe('--demo before a proxy that cannot reach its target', () => {
+  it('exits 5 with the reason, and submits nothing', async () => {
+    const down = await startStack();
+    try {
+      await down.target.close();
+      const run = await runCli(['demo', 'single', '--url', down.url]);
+      expect(run.code).toBe(5);
+      expect(run.stderr).toContain('cannot reach its target');
+      expect(run.stderr).toMatch(/hint: the demos need the demo target behind the proxy/);
+      const stats = (await (await fetch(`${down.url}/stats`)).json()) as {
+        data: { tasks: { total: number } };
+      };
+      expect(stats.data.tasks.total).toBe(0);
+    } finally {
+      await down.stop();
+    }
+  });
+});
