@@ -7,8 +7,18 @@
 // --max-queue-size; queueFullRetries covers the moments when other callers fill it anyway.
 import { ProxyClient, type Task } from 'proxy-client';
 
-const TOTAL = Number(process.env.BATCH_SIZE ?? 100);
-const CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 20);
+/** A whole number ≥ 1 from the environment; anything else ends the run with a usage error. */
+function countFrom(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (/^\s*\d+\s*$/.test(raw) && Number.isSafeInteger(value) && value >= 1) return value;
+  console.error(`batch: ${name} must be a whole number, 1 or more, got '${raw}'`);
+  process.exit(2);
+}
+
+const TOTAL = countFrom('BATCH_SIZE', 100);
+const CONCURRENCY = countFrom('BATCH_CONCURRENCY', 20);
 
 const client = new ProxyClient({ baseUrl: process.env.PROXY_URL ?? 'http://localhost:8080' });
 
