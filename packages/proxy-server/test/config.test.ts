@@ -295,7 +295,12 @@ describe('parseConfig', () => {
     ],
     [
       ['--api-key', 'has space'],
-      "--api-key must be a non-empty key without spaces, got 'has space'",
+      // A near miss of a secret is not echoed: it would land in the service's log.
+      '--api-key must be a non-empty key without spaces, got a value of 9 characters (not shown)',
+    ],
+    [
+      ['--webhook-secret', 'whsec_tooShort'],
+      "--webhook-secret must be a Standard Webhooks secret: 'whsec_' followed by base64 of 24 to 64 random bytes, got a value of 14 characters (not shown)",
     ],
     [['--log-format', 'xml'], "--log-format must be one of auto, json, pretty, got 'xml'"],
     [
@@ -375,6 +380,13 @@ describe('parseConfig', () => {
       '--data-dir does nothing with --store redis://...',
     ]);
     expect(warningsOf(['--data-dir', '/tmp/x', '--requeue-interrupted'])).toEqual([]);
+    const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    expect(warningsOf(['--webhook-secret', secret])).toEqual([
+      '--webhook-secret does nothing without --callback-allow: callbacks are off',
+    ]);
+    expect(
+      warningsOf(['--webhook-secret', secret, '--callback-allow', 'https://hooks.example']),
+    ).toEqual([]);
   });
 
   it('names the environment variable when the bad value came from it', () => {

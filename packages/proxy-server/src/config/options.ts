@@ -49,6 +49,8 @@ export interface OptionSpec<T> {
   default: T;
   /** How the default reads in `--help`; omitted when the option has none. */
   defaultText?: string;
+  /** A bad value is not echoed: a near miss of a secret would land in the service's log. */
+  secret?: boolean;
 }
 
 const spec = <T>(option: OptionSpec<T>): OptionSpec<T> => option;
@@ -306,6 +308,7 @@ export const OPTIONS = {
     arg: '<secret>',
     env: 'PROXY_WEBHOOK_SECRET',
     help: 'the Standard Webhooks secret callbacks are signed with (whsec_...); needed with --callback-allow',
+    secret: true,
     parser: webhookSecret,
     default: null,
   }),
@@ -324,6 +327,7 @@ export const OPTIONS = {
     env: 'PROXY_API_KEY',
     help: 'require "Authorization: Bearer <key>" on every route but /health',
     parser: apiKey,
+    secret: true,
     default: null,
   }),
   corsOrigin: spec<string[] | null>({

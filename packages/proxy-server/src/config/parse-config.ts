@@ -137,6 +137,9 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   for (const spec of ignoredBy(config.store)) {
     if (isSet(spec)) warnings.push(`--${spec.name} does nothing with ${storeName(config.store)}`);
   }
+  if (isSet(OPTIONS.webhookSecret) && config.delivery.callbacks === null) {
+    warnings.push('--webhook-secret does nothing without --callback-allow: callbacks are off');
+  }
   return { kind: 'run', config: { target, ...config }, warnings };
 }
 
@@ -155,9 +158,10 @@ function storeName(store: StoreConfig): string {
 function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
   const value = spec.parser.parse(raw);
   if (value === undefined) {
-    throw new ConfigError(
-      `${label} must be ${spec.parser.expected}, got '${oneLine(withoutPassword(raw))}'`,
-    );
+    const got = spec.secret
+      ? `a value of ${[...raw].length} characters (not shown)`
+      : `'${oneLine(withoutPassword(raw))}'`;
+    throw new ConfigError(`${label} must be ${spec.parser.expected}, got ${got}`);
   }
   return value;
 }
