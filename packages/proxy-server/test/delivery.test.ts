@@ -263,6 +263,8 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     expect(refused.status).toBe(503);
     expect(refused.body.error).toBe('queue_full');
     expect((await proxy.getTask(high.body.task_id)).queue_position).toBe(1);
+    // No --fair-key: no tenants, as /stats says on every store.
+    expect((await stats()).delivery.tenants).toEqual([]);
     await fetch(`${proxy.url}/task/${blocker.body.task_id}`, { method: 'DELETE' });
     for (const id of [high, normal, low].map((answer) => answer.body.task_id))
       await proxy.finished(id);

@@ -61,7 +61,8 @@ export class StatsReport {
                 max_rps: config.delivery.rateLimit.perSecond,
                 burst: config.delivery.rateLimit.burst,
               },
-        tenants: counts.tenants.map((load) => ({
+        // Without --fair-key every task is in one unnamed tenant: nothing to show.
+        tenants: (config.delivery.fairKey === null ? [] : counts.tenants).map((load) => ({
           tenant: load.tenant,
           queued: load.queued,
           in_flight: load.inFlight,
