@@ -194,6 +194,44 @@ describe('watchEvents', () => {
     expect(route.calls.map((call) => call.headers.get('last-event-id'))).toEqual([null, '10']);
   });
 
+  it('waits out a proxy that went away once connected, and resumes where it was', async () => {
+    useFakeClock();
+    const stream = [new TestEventStream(), new TestEventStream()];
+    const route = server.on(
+      'get',
+      '/events',
+      (call) => stream[0]!.reply(call),
+      { network: true },
+      errorReply(503, 'shutting_down'),
+      { network: true },
+      (call) => stream[1]!.reply(call),
+    );
+    const controller = new AbortController();
+    const watch = collect(client().watchEvents({ signal: controller.signal }));
+    await stream[0]!.opened;
+    stream[0]!.send('created', summary('pending'), '10');
+    await vi.waitFor(() => expect(watch.seen).toHaveLength(1));
+    stream[0]!.drop();
+    // The request's own retries, then the stream's growing pauses, up to 10 s each.
+    await vi.advanceTimersByTimeAsync(60_000);
+    await stream[1]!.opened;
+    stream[1]!.send('finished', summary('completed'), '11');
+    await vi.waitFor(() => expect(watch.seen).toHaveLength(2));
+    controller.abort();
+    await watch.done.catch(() => {});
+    expect(watch.seen.map((event) => event.type)).toEqual(['created', 'finished']);
+    expect(route.calls.at(-1)?.headers.get('last-event-id')).toBe('10');
+  });
+
+  it('a first connection that cannot be made rejects, after the request retries', async () => {
+    useFakeClock();
+    server.on('get', '/events', { network: true });
+    const watch = collect(client().watchEvents());
+    const outcome = watch.done.catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await outcome).toMatchObject({ code: 'unreachable' });
+  });
+
   it('a reconnect with no event id to resume from is a reset: events may have been missed', async () => {
     const { streams } = streamsOn('/events', 2);
     const iterator = client().watchEvents();

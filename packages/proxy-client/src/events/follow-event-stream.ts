@@ -1,3 +1,4 @@
+import { isProxyError } from '../errors/proxy-error.js';
 import { sleep } from '../polling/sleep.js';
 import { readEventStream, type SseMessage, StreamEnded } from './read-event-stream.js';
 
@@ -33,9 +34,11 @@ export interface FollowSettings {
 /**
  * An event stream that outlives its connections: when one drops (closed, broken, or silent for
  * `IDLE_TIMEOUT_MS`), it reconnects, after the server's `retry:` or a short pause that grows
- * while connections bring nothing, with the last event id seen as `Last-Event-ID`. It ends only
- * when the caller stops iterating (every connection is closed then), when `signal` aborts
- * (rejecting with its reason), or when opening a connection fails after the request's retries.
+ * while connections bring nothing, with the last event id seen as `Last-Event-ID`. Once it has
+ * connected, a proxy away for a while (a restart, a deploy: no answer, or a 5xx) is waited out
+ * the same way. It ends only when the caller stops iterating (every connection is closed then),
+ * when `signal` aborts (rejecting with its reason), or when a connection is refused otherwise
+ * (401, 404), or the first one cannot be made after the request's retries.
  */
 export async function* followEventStream(
   open: OpenStream,
@@ -44,6 +47,7 @@ export async function* followEventStream(
   let lastEventId = settings.lastEventId;
   let retryMs: number | undefined;
   let quietConnections = 0;
+  let connected = false;
   for (let connection = 0; ; connection++) {
     if (connection > 0) {
       const backoff = FIRST_RECONNECT_DELAY_MS * 2 ** Math.min(quietConnections, 10);
@@ -56,6 +60,7 @@ export async function* followEventStream(
     let heard = false;
     try {
       const body = await open(lastEventId, signal);
+      connected = true;
       if (connection > 0) yield { kind: 'reconnected', resumed: lastEventId !== undefined };
       const messages = readEventStream(body, {
         signal,
@@ -73,10 +78,18 @@ export async function* followEventStream(
       }
     } catch (error) {
       if (settings.signal?.aborted) throw settings.signal.reason;
-      if (!(error instanceof StreamEnded)) throw error;
+      if (!(error instanceof StreamEnded) && !(connected && isOutage(error))) throw error;
     } finally {
       controller.abort();
     }
     quietConnections = heard ? 0 : quietConnections + 1;
   }
+}
+
+/** The proxy away for a while: no answer at all, or a 5xx (restarting, its store away). */
+function isOutage(error: unknown): boolean {
+  if (!isProxyError(error)) return false;
+  return (
+    error.code === 'unreachable' || error.code === 'response_timeout' || (error.status ?? 0) >= 500
+  );
 }
