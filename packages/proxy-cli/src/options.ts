@@ -27,6 +27,8 @@ export interface SubmitAction {
   maxAttempts?: number;
   maxQueueTimeMs?: number;
   upstreamTimeoutMs?: number;
+  /** `--header`: for the target, by name as typed. */
+  headers?: Record<string, string>;
 }
 
 /** The one thing a run does; exactly one per call. */

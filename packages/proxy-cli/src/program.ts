@@ -167,6 +167,11 @@ export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () 
     )
     .option('--max-queue-time <seconds>', 'ends expired if not started within this long')
     .option('--upstream-timeout <seconds>', 'longest one call to the target may take')
+    .option(
+      '-H, --header <header>',
+      "a header for the target, 'Name: value' (repeat for more; X-Proxy-Tenant with --fair-key)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .optionsGroup('With --list-tasks (and --watch):')
     .option('--status <status>', `${TASK_STATUSES.join(', ')} (--watch: a,b)`)
     .option('--limit <n>', "tasks per page (default: the proxy's)")

@@ -18,6 +18,7 @@ import {
 } from 'proxy-client/wire';
 import { CliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { headersOf } from './header-option.js';
 import {
   type Action,
   type CliOptions,
@@ -53,6 +54,7 @@ export interface RawOptions {
   maxAttempts?: string;
   maxQueueTime?: string;
   upstreamTimeout?: string;
+  header?: string[];
   status?: string;
   limit?: string;
   offset?: string;
@@ -96,6 +98,7 @@ const DEPENDENT_FLAGS: ReadonlyArray<{
   { key: 'maxAttempts', flag: '--max-attempts', with: ['submit'] },
   { key: 'maxQueueTime', flag: '--max-queue-time', with: ['submit'] },
   { key: 'upstreamTimeout', flag: '--upstream-timeout', with: ['submit'] },
+  { key: 'header', flag: '--header', with: ['submit'] },
   { key: 'status', flag: '--status', with: ['listTasks', 'watch'] },
   { key: 'limit', flag: '--limit', with: ['listTasks'] },
   { key: 'offset', flag: '--offset', with: ['listTasks'] },
@@ -174,9 +177,16 @@ export function toCliOptions(
     raw.apiKey !== undefined
       ? checkApiKey(raw.apiKey, '--api-key')
       : envKey && checkApiKey(envKey, 'PROXY_API_KEY');
+  const action = toAction(only, raw, statsWatch);
+  const headerNames = action.kind === 'submit' ? Object.keys(action.headers ?? {}) : [];
+  if (apiKey !== undefined && headerNames.some((name) => name.toLowerCase() === 'authorization')) {
+    throw usage(
+      "--header Authorization would replace the proxy's API key (--api-key or PROXY_API_KEY), and the proxy never passes its key on",
+    );
+  }
 
   return {
-    action: toAction(only, raw, statsWatch),
+    action,
     url,
     urlSource,
     ...(apiKey !== undefined && {
@@ -265,6 +275,7 @@ function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: 
           upstreamTimeoutMs:
             seconds('--upstream-timeout', raw.upstreamTimeout, MAX_TASK_HEADER_SECONDS) * 1000,
         }),
+        ...(raw.header !== undefined && { headers: headersOf(raw.header, usage) }),
       };
     }
     case 'cleanup':

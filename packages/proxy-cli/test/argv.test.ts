@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../src/cli-error.js';
+import { headerArgs } from '../src/header-option.js';
 import { type CliOptions, DEMO_NAMES } from '../src/options.js';
 import { parseArgv } from '../src/program.js';
 
@@ -423,6 +424,45 @@ describe('usage errors (exit 2)', () => {
 
   it('lets a read go to a URL under /api: it fails harmlessly, and is explained then', () => {
     expect(parse(['--stats'], { PROXY_URL: 'http://p:8080/api' }).url).toBe('http://p:8080/api');
+  });
+
+  it.each([
+    [['--submit', 'api/x', '-H', 'no colon'], /^--header must be 'Name: value' with a header name/],
+    [['--submit', 'api/x', '-H', 'Bad Name: x'], /^--header must be 'Name: value'/],
+    [['--submit', 'api/x', '-H', 'X-Proxy-Priority: high'], /set by --priority$/],
+    [['--submit', 'api/x', '-H', 'content-type: text/plain'], /set by --data/],
+    [['--submit', 'api/x', '-H', 'Content-Length: 3'], /the connection sets that one$/],
+    [['--submit', 'api/x', '-H', 'A: 1', '-H', 'a: 2'], /^--header a is given twice/],
+    [
+      ['--submit', 'api/x', '-H', 'Authorization: x', '--api-key', 'k'],
+      /replace the proxy's API key/,
+    ],
+    [['--stats', '-H', 'A: 1'], /^--header goes with --submit/],
+  ])('--header: %j is refused', (argv, message) => {
+    expect(usageError(argv).message).toMatch(message);
+  });
+
+  it('--header in a command printed to run again: a credential as <value>', () => {
+    expect(headerArgs({ 'X-Proxy-Tenant': 'a', authorization: 'Bearer t' })).toEqual([
+      '--header',
+      'X-Proxy-Tenant: a',
+      '--header',
+      'authorization: <value>',
+    ]);
+  });
+
+  it('--header: each header as given, for the target', () => {
+    const options = parse([
+      'submit',
+      'api/x',
+      '-H',
+      'X-Proxy-Tenant: team-a',
+      '--header',
+      'X-Empty:',
+    ]);
+    expect(options.action).toMatchObject({
+      headers: { 'X-Proxy-Tenant': 'team-a', 'X-Empty': '' },
+    });
   });
 
   it('suggests the flag or the command that was probably meant', () => {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { headerArgs } from '../header-option.js';
 import type { DataSource, SubmitAction } from '../options.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand } from '../resume.js';
@@ -30,7 +31,10 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
       method: action.method,
       signal: deadline.signal,
       idempotencyKey,
-      ...(json !== undefined && { headers: { 'content-type': 'application/json' } }),
+      headers: {
+        ...action.headers,
+        ...(json !== undefined && { 'content-type': 'application/json' }),
+      },
       ...(action.wait && { waitMs: holdMs(options.timeoutMs) }),
       ...(action.priority && { priority: action.priority }),
       ...(action.callbackUrl && { callbackUrl: action.callbackUrl }),
@@ -114,6 +118,7 @@ function submitArgs(action: SubmitAction, idempotencyKey: string): string[] {
   if (action.upstreamTimeoutMs !== undefined) {
     args.push('--upstream-timeout', String(action.upstreamTimeoutMs / 1000));
   }
+  if (action.headers) args.push(...headerArgs(action.headers));
   args.push('--idempotency-key', idempotencyKey);
   if (action.wait) args.push('--wait');
   return args;

@@ -169,6 +169,23 @@ describe('--submit', () => {
     expect(echo.headers['content-type']).toBe('application/json');
   });
 
+  it('--header goes to the target, each as given', async () => {
+    const run = await cli(
+      'submit',
+      'api/echo',
+      '-H',
+      'X-Trace-Id: abc 123',
+      '--header',
+      'Authorization: Bearer target-token',
+      '--wait',
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    const echo = jsonOf<Task>(run).result?.body as { headers: Record<string, string> };
+    expect(echo.headers['x-trace-id']).toBe('abc 123');
+    expect(echo.headers.authorization).toBe('Bearer target-token');
+  });
+
   it('--data @file with bad JSON is a usage error', async () => {
     const file = join(tmpdir(), `proxy-cli-bad-${process.pid}.json`);
     await writeFile(file, '{not json');
