@@ -169,7 +169,7 @@ export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () 
     .option('--upstream-timeout <seconds>', 'longest one call to the target may take')
     .option(
       '-H, --header <header>',
-      "a header for the target, 'Name: value' (repeat for more; X-Proxy-Tenant with --fair-key)",
+      "a header for the target, 'Name: value' (repeat for more; X-Proxy-Tenant names a tenant)",
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .optionsGroup('With --list-tasks (and --watch):')

@@ -379,6 +379,92 @@ describe('off a terminal: plain tab-separated rows', () => {
     );
   });
 
+  it('what the delivery policy did, boxed and plain, for a task and the stats', () => {
+    const task = makeTask({
+      status: 'pending',
+      result: null,
+      duration_ms: null,
+      attempts: 1,
+      max_attempts: 3,
+      priority: 'high',
+      tenant: 'team-a',
+      deadline_at: '2026-01-02T10:10:00.000Z',
+      next_attempt_at: '2026-01-02T10:00:05.000Z',
+      attempt_history: [
+        {
+          attempt: 1,
+          started_at: '2026-01-02T10:00:01.000Z',
+          finished_at: '2026-01-02T10:00:02.000Z',
+          outcome: 'failed',
+          status_code: 503,
+          error_code: 'upstream_status',
+          retry_at: '2026-01-02T10:00:05.000Z',
+        },
+      ],
+      callback: {
+        url: 'https://hooks.example/done',
+        state: 'pending',
+        deliveries: [],
+        next_at: null,
+      },
+    });
+    const box = renderTask(task, boxed);
+    for (const row of [
+      /priority\s+│ high/,
+      /tenant\s+│ team-a/,
+      /start by\s+│ 2026-01-02T10:10:00.000Z/,
+      /attempts\s+│ 1 of at most 3/,
+      /attempt 1\s+│ 503 at 2026-01-02T10:00:02.000Z, tried again/,
+      /next attempt\s+│ 2026-01-02T10:00:05.000Z/,
+      /callback\s+│ pending \(0 deliveries\) to https:\/\/hooks.example\/done/,
+    ]) {
+      expect(box).toMatch(row);
+    }
+    const fields = new Map(
+      renderTask(task, rows)
+        .split('\n')
+        .map((line) => line.split('\t') as [string, string]),
+    );
+    expect(
+      Object.fromEntries(
+        ['priority', 'tenant', 'max_attempts', 'callback.state'].map((k) => [k, fields.get(k)]),
+      ),
+    ).toEqual({
+      priority: 'high',
+      tenant: 'team-a',
+      max_attempts: '3',
+      'callback.state': 'pending',
+    });
+
+    const busy: Stats = {
+      ...stats,
+      delivery: {
+        retrying: 2,
+        retries: 7,
+        shed: 1,
+        rate_limit: { max_rps: 5, burst: 10 },
+        tenants: [{ tenant: '', queued: 4, in_flight: 1 }],
+        callbacks: { delivered: 3, failed: 1 },
+      },
+    };
+    const statsBox = renderStats(busy, boxed);
+    expect(statsBox).toMatch(/retries\s+│ 2 waiting · 7 since start/);
+    expect(statsBox).toMatch(/rate limit\s+│ 5\/s, burst 10/);
+    expect(statsBox).toMatch(/tenant \(unnamed\)\s+│ 4 queued · 1 in flight/);
+    expect(statsBox).toMatch(/callbacks\s+│ 3 delivered · 1 given up/);
+    expect(renderStats(stats, boxed)).not.toMatch(/retries|rate limit|tenant|callbacks/);
+    const lines = new Map(
+      renderStats(busy, rows)
+        .split('\n')
+        .map((line) => line.split('\t') as [string, string]),
+    );
+    expect(lines.get('delivery.retrying')).toBe('2');
+    expect(lines.get('delivery.rate_limit.max_rps')).toBe('5');
+    expect(lines.get('delivery.tenants.0.tenant')).toBe('');
+    expect(lines.get('delivery.tenants.0.queued')).toBe('4');
+    expect(lines.get('delivery.callbacks.failed')).toBe('1');
+  });
+
   it('health names the store, and why it cannot be used', () => {
     const health = {
       success: true,

@@ -1,7 +1,7 @@
-import { type Stats, TASK_STATUSES } from 'proxy-client/wire';
+import { type DeliveryStats, type Stats, TASK_STATUSES } from 'proxy-client/wire';
 import { formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
-import { keyValueTable, type Look, makeTable, tsv } from './table.js';
+import { keyValueTable, type Look, makeTable, type PlainCell, tsv } from './table.js';
 
 /** Task counts by status, then the proxy's capacity and load. */
 export function renderStats(stats: Stats, look: Look): string {
@@ -45,10 +45,38 @@ function boxedStats(stats: Stats, { color }: Look): string {
         `${stats.totals.failed} failed · ${stats.totals.rejected_queue_full} refused (queue full) · ` +
         `${stats.totals.removed} removed`,
     ],
+    ...deliveryRows(stats),
     ['uptime', formatDuration(stats.uptime_s * 1000)],
     ['version', stats.version],
   ]);
   return `${counts.toString()}\n${proxy}`;
+}
+
+/** What the delivery policy did, where it did anything; a proxy older than it sends nothing. */
+function deliveryRows({ delivery, totals }: Stats): Array<[string, string]> {
+  if (!delivery) return [];
+  const rows: Array<[string, string]> = [];
+  if (delivery.retrying > 0 || delivery.retries > 0) {
+    rows.push(['retries', `${delivery.retrying} waiting · ${delivery.retries} since start`]);
+  }
+  if (delivery.shed > 0 || (totals.expired ?? 0) > 0) {
+    rows.push(['shed · expired', `${delivery.shed} · ${totals.expired ?? 0} since start`]);
+  }
+  if (delivery.rate_limit) {
+    rows.push([
+      'rate limit',
+      `${delivery.rate_limit.max_rps}/s, burst ${delivery.rate_limit.burst}`,
+    ]);
+  }
+  for (const load of delivery.tenants) {
+    const name = load.tenant === '' ? '(unnamed)' : load.tenant;
+    rows.push([`tenant ${name}`, `${load.queued} queued · ${load.in_flight} in flight`]);
+  }
+  const { delivered, failed } = delivery.callbacks;
+  if (delivered > 0 || failed > 0) {
+    rows.push(['callbacks', `${delivered} delivered · ${failed} given up`]);
+  }
+  return rows;
 }
 
 /**
@@ -92,7 +120,27 @@ function plainStats(stats: Stats): string {
     ['long_tasks', stats.long_tasks],
     ['avg_processing_ms', stats.avg_processing_ms],
     ...Object.entries(stats.totals).map(([name, value]) => [`totals.${name}`, value]),
+    ...(stats.delivery ? plainDelivery(stats.delivery) : []),
     ['uptime_s', stats.uptime_s],
     ['version', stats.version],
   ]);
+}
+
+function plainDelivery(delivery: DeliveryStats): Array<[string, PlainCell]> {
+  return [
+    ['delivery.retrying', delivery.retrying],
+    ['delivery.retries', delivery.retries],
+    ['delivery.shed', delivery.shed],
+    ['delivery.rate_limit.max_rps', delivery.rate_limit?.max_rps],
+    ['delivery.rate_limit.burst', delivery.rate_limit?.burst],
+    ...delivery.tenants.flatMap(
+      (load, index): Array<[string, PlainCell]> => [
+        [`delivery.tenants.${index}.tenant`, load.tenant],
+        [`delivery.tenants.${index}.queued`, load.queued],
+        [`delivery.tenants.${index}.in_flight`, load.in_flight],
+      ],
+    ),
+    ['delivery.callbacks.delivered', delivery.callbacks.delivered],
+    ['delivery.callbacks.failed', delivery.callbacks.failed],
+  ];
 }

@@ -30,7 +30,7 @@ function boxedTask(task: Task, { color }: Look): string {
     ]);
   }
   if (task.completed_at !== null) rows.push(['finished', task.completed_at]);
-  if (task.attempts > 1) rows.push(['attempts', String(task.attempts)]);
+  rows.push(...policyRows(task));
   // Older proxies send neither link.
   if (task.retry_of) rows.push(['retry of', task.retry_of]);
   if (task.retried_as) rows.push(['retried as', task.retried_as]);
@@ -47,6 +47,34 @@ function boxedTask(task: Task, { color }: Look): string {
   const parts = [keyValueTable(color, rows)];
   if (task.result) parts.push(color.bold('Result body'), formatBody(task.result));
   return parts.join('\n');
+}
+
+/**
+ * What the delivery policy made of the task, when it made anything: a priority other than
+ * normal, its tenant, a deadline, attempts (each earlier call, and when the next is due), the
+ * callback. A proxy older than the delivery policy sends none of these.
+ */
+function policyRows(task: Task): Array<[string, string]> {
+  const rows: Array<[string, string]> = [];
+  if (task.priority && task.priority !== 'normal') rows.push(['priority', task.priority]);
+  if (typeof task.tenant === 'string') {
+    rows.push(['tenant', task.tenant === '' ? '(unnamed: no tenant given)' : task.tenant]);
+  }
+  if (task.deadline_at) rows.push(['start by', task.deadline_at]);
+  const most = task.max_attempts ?? 1;
+  if (task.attempts > 1 || most > 1) rows.push(['attempts', `${task.attempts} of at most ${most}`]);
+  for (const attempt of task.attempt_history ?? []) {
+    if (attempt.retry_at === null) continue;
+    const why = attempt.status_code ?? attempt.error_code ?? attempt.outcome;
+    rows.push([`attempt ${attempt.attempt}`, `${why} at ${attempt.finished_at}, tried again`]);
+  }
+  if (task.next_attempt_at) rows.push(['next attempt', task.next_attempt_at]);
+  if (task.callback) {
+    const { state, url, deliveries, next_at: nextAt } = task.callback;
+    const tries = deliveries.length === 1 ? '1 delivery' : `${deliveries.length} deliveries`;
+    rows.push(['callback', `${state} (${tries}) to ${url}${nextAt ? `, next at ${nextAt}` : ''}`]);
+  }
+  return rows;
 }
 
 /**
@@ -69,6 +97,14 @@ function plainTask(task: Task, { color }: Look): string {
     ['queue_ms', task.queue_ms],
     ['duration_ms', task.duration_ms],
     ['attempts', task.attempts],
+    ['max_attempts', task.max_attempts],
+    ['next_attempt_at', task.next_attempt_at],
+    ['priority', task.priority],
+    ['tenant', task.tenant],
+    ['deadline_at', task.deadline_at],
+    ['callback.state', task.callback?.state],
+    ['callback.url', task.callback?.url],
+    ['callback.next_at', task.callback?.next_at],
     ['retry_of', task.retry_of],
     ['retried_as', task.retried_as],
     ['result.status_code', task.result?.status_code],
