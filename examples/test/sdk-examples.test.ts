@@ -42,7 +42,7 @@ describe('batch.ts', () => {
 
 describe('batch.ts with a bad size', () => {
   it.each(['abc', '0', '2.5'])(
-    'BATCH_SIZE=%s: exit 2, naming it, before any submission',
+    'BATCH_SIZE=%s: exit 2, naming it',
     async (size) => {
       target.resetStats();
       const result = await runExample('batch.ts', {

@@ -44,9 +44,9 @@ export function headersOf(values: readonly string[], fail: (message: string) => 
     const name = colon === -1 ? '' : given.slice(0, colon).trim();
     const value = colon === -1 ? '' : given.slice(colon + 1).trim();
     if (!TOKEN.test(name)) {
-      throw fail(
-        `--header must be 'Name: value' with a header name before the colon, got '${given}'`,
-      );
+      // Not the value: a mistyped 'Authorization Bearer …' would print the credential.
+      const got = colon === -1 ? 'no colon' : `'${name}' before the colon`;
+      throw fail(`--header must be 'Name: value' with a header name before the colon, got ${got}`);
     }
     if (/[\r\n\0]/.test(value)) throw fail(`--header ${name}: the value holds a line break`);
     const lower = name.toLowerCase();

@@ -453,6 +453,10 @@ describe('off a terminal: plain tab-separated rows', () => {
     expect(statsBox).toMatch(/tenant \(unnamed\)\s+│ 4 queued · 1 in flight/);
     expect(statsBox).toMatch(/callbacks\s+│ 3 delivered · 1 given up/);
     expect(renderStats(stats, boxed)).not.toMatch(/retries|rate limit|tenant|callbacks/);
+    // Requeued after a shutdown (--requeue-interrupted): more calls than retries allow.
+    const requeued = renderTask(makeTask({ attempts: 2, max_attempts: 1 }), boxed);
+    expect(requeued).toMatch(/attempts\s+│ 2 /);
+    expect(requeued).not.toContain('of at most');
     const lines = new Map(
       renderStats(busy, rows)
         .split('\n')

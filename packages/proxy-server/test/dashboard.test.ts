@@ -252,6 +252,18 @@ describe('the dashboard at /ui', () => {
     expect(errors).toEqual([]);
   }, 90_000);
 
+  it('shows the tasks when the event stream is refused (a gateway that will not carry it)', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const id = await proxy.submit('/api/function1');
+    await proxy.finished(id);
+    const { page } = await openPage();
+    await page.route('**/events', (route) => route.fulfill({ status: 502, body: 'bad gateway' }));
+    await page.goto(`${proxy.url}/ui`);
+    await row(page, id).waitFor();
+    expect(await page.locator('#live').getAttribute('data-state')).not.toBe('live');
+  });
+
   it('loads in at most 200 KB the first time, everything from the proxy', async () => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });

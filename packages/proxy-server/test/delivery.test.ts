@@ -458,6 +458,22 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     expect(Date.parse(callback?.next_at ?? '') - madeAt).toBeGreaterThanOrEqual(60_000 + 400);
   });
 
+  it('delivers the callback of a task that finishes during the shutdown grace', async () => {
+    const receiver = await startReceiver((response) => response.end());
+    const { target, proxy, submit } = await setUp(store, [
+      '--callback-allow',
+      receiver.origin,
+      '--webhook-secret',
+      SECRET,
+    ]);
+    await submit('/api/text?text=late&delay_ms=300', {
+      'x-proxy-callback-url': `${receiver.origin}/hook`,
+    });
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
+    await shutdownServer(proxy.app, 5_000);
+    expect(receiver.requests()).toBe(1);
+  });
+
   it('cuts a delivery under way off when the shutdown grace is over', async () => {
     // Answers after 3 s: a shutdown that waited for the delivery would see it answered.
     const receiver = await startReceiver((response) => {

@@ -61,8 +61,11 @@ function policyRows(task: Task): Array<[string, string]> {
     rows.push(['tenant', task.tenant === '' ? '(unnamed: no tenant given)' : task.tenant]);
   }
   if (task.deadline_at) rows.push(['start by', task.deadline_at]);
+  // A requeued task (--requeue-interrupted) may have made more calls than retries allow.
   const most = task.max_attempts ?? 1;
-  if (task.attempts > 1 || most > 1) rows.push(['attempts', `${task.attempts} of at most ${most}`]);
+  if (most > 1 && task.attempts <= most) {
+    rows.push(['attempts', `${task.attempts} of at most ${most}`]);
+  } else if (task.attempts > 1) rows.push(['attempts', String(task.attempts)]);
   for (const attempt of task.attempt_history ?? []) {
     if (attempt.retry_at === null) continue;
     const why = attempt.status_code ?? attempt.error_code ?? attempt.outcome;

@@ -39,7 +39,8 @@ export class Callbacks {
   readonly #options: CallbacksOptions;
   readonly #webhook: Webhook;
   readonly #dispatcher: Dispatcher;
-  readonly #timers = new Map<string, Timer>();
+  /** Deliveries waiting for their time, by task id. */
+  readonly #due = new Map<string, { timer: Timer; at: number; callback: CallbackState }>();
   /** Deliveries under way, each settled (never rejected): a shutdown waits for them. */
   readonly #inFlight = new Set<Promise<void>>();
   /** Cuts off the deliveries still under way when a shutdown's grace is over. */
@@ -84,8 +85,14 @@ export class Callbacks {
 
   async #stop(graceMs: number): Promise<void> {
     this.#subscription?.close();
-    for (const timer of this.#timers.values()) this.#options.clock.clearTimeout(timer);
-    this.#timers.clear();
+    // Those due already (a task that just finished) go out within the grace; later ones wait
+    // for the next start.
+    const now = this.#options.clock.now();
+    for (const [id, due] of this.#due) {
+      this.#options.clock.clearTimeout(due.timer);
+      if (due.at <= now) this.#start(id, due.callback);
+    }
+    this.#due.clear();
     if (this.#inFlight.size > 0 && graceMs > 0) {
       let timer: Timer | undefined;
       await Promise.race([
@@ -102,18 +109,21 @@ export class Callbacks {
   }
 
   #schedule(id: string, callback: CallbackState, inMs: number): void {
-    if (this.#stopped || this.#timers.has(id)) return;
+    if (this.#stopped || this.#due.has(id)) return;
     const timer = this.#options.clock.setTimeout(() => {
-      this.#timers.delete(id);
-      if (this.#stopped) return;
-      const delivery = this.#deliver(id, callback).catch((error: unknown) =>
-        this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed'),
-      );
-      this.#inFlight.add(delivery);
-      void delivery.then(() => this.#inFlight.delete(delivery));
+      this.#due.delete(id);
+      if (!this.#stopped) this.#start(id, callback);
     }, inMs);
     timer.unref?.();
-    this.#timers.set(id, timer);
+    this.#due.set(id, { timer, at: this.#options.clock.now() + inMs, callback });
+  }
+
+  #start(id: string, callback: CallbackState): void {
+    const delivery = this.#deliver(id, callback).catch((error: unknown) =>
+      this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed'),
+    );
+    this.#inFlight.add(delivery);
+    void delivery.then(() => this.#inFlight.delete(delivery));
   }
 
   async #deliver(id: string, callback: CallbackState): Promise<void> {

@@ -176,7 +176,11 @@ export function createProxy(
     stopping ??= (async () => {
       lifecycle.beginShutdown();
       housekeeping.stop();
-      await Promise.all([backend.stop(graceMs), callbacks?.stop(graceMs)]);
+      // Callbacks go on while calls finish, so a task that finishes in the grace is delivered
+      // too; what is still under way when the grace ends is cut off.
+      const graceEndsAt = clock.now() + graceMs;
+      await backend.stop(graceMs);
+      await callbacks?.stop(Math.max(0, graceEndsAt - clock.now()));
       lifecycle.endWaits();
       await finishEventStreams();
     })();

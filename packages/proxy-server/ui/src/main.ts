@@ -76,6 +76,7 @@ function start(): void {
   // The first page is read once the stream listens, and events heard meanwhile are replayed
   // over it: read before, it would miss the changes in between for good.
   let listening = false;
+  let shown = false;
   stream = new EventStream(api, {
     onTransition(type, task) {
       table.apply(type, task);
@@ -89,9 +90,15 @@ function start(): void {
     },
     onState(state) {
       setLive(state);
-      if (state !== 'live' || listening) return;
-      listening = true;
-      void table.load().catch(fail);
+      if (state === 'live' && !listening) {
+        listening = true;
+        shown = true;
+        void table.load().catch(fail);
+      } else if (state !== 'live' && !shown) {
+        // No stream yet (a proxy or gateway that refuses it): the tasks as they are, at least.
+        shown = true;
+        void table.load().catch(fail);
+      }
     },
     onUnauthorized: () => askForKey(true),
   });
