@@ -41,20 +41,17 @@ describe('batch.ts', () => {
 });
 
 describe('batch.ts with a bad size', () => {
-  it.each(['abc', '0', '2.5'])(
-    'BATCH_SIZE=%s: exit 2, naming it',
-    async (size) => {
-      target.resetStats();
-      const result = await runExample('batch.ts', {
-        PROXY_URL: 'http://127.0.0.1:9',
-        BATCH_SIZE: size,
-      });
-      expect(result.code).toBe(2);
-      expect(result.stderr.trim()).toBe(
-        `batch: BATCH_SIZE must be a whole number, 1 or more, got '${size}'`,
-      );
-    },
-  );
+  it.each(['abc', '0', '2.5'])('BATCH_SIZE=%s: exit 2, naming it', async (size) => {
+    target.resetStats();
+    const result = await runExample('batch.ts', {
+      PROXY_URL: 'http://127.0.0.1:9',
+      BATCH_SIZE: size,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      `batch: BATCH_SIZE must be a whole number, 1 or more, got '${size}'`,
+    );
+  });
 });
 
 describe('queue-full.ts', () => {
