@@ -165,7 +165,7 @@ export function toCliOptions(
     urlSource === 'flag' ? '--url' : urlSource === 'env' ? 'PROXY_URL' : 'default',
   );
   // The proxy would take these for tasks and send the target a POST or DELETE it may act on;
-  // a read under /api fails harmlessly and is explained then.
+  // a read under /api becomes a GET at the target, which the answer then explains.
   if ((only === 'cancel' || only === 'retry' || only === 'cleanup') && endsUnderApi(url)) {
     throw usage(
       `${urlSource === 'env' ? 'PROXY_URL' : '--url'} ${url} ends in /api: ${ACTION_FLAGS[only]} would reach the target as a task; nothing was sent`,
