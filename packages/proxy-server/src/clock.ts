@@ -16,6 +16,18 @@ export const systemClock: Clock = {
   clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
 
+/** Waits for `work`, or `ms` on `clock`, whichever comes first; the timer goes either way. */
+export async function waitAtMost(work: Promise<unknown>, ms: number, clock: Clock): Promise<void> {
+  let timer: Timer | undefined;
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) => {
+      timer = clock.setTimeout(resolve, ms);
+    }),
+  ]);
+  if (timer) clock.clearTimeout(timer);
+}
+
 /**
  * Whether something noted `at` is still within `ms` of `now`. A clock set back makes the age
  * negative: that counts as stale, or a cached answer would stand for as long as the step.

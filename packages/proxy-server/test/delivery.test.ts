@@ -13,6 +13,8 @@ import { startProxy } from './helper.js';
 
 const STORES = ['memory', 'sqlite'] as const;
 const SECRET = `whsec_${Buffer.alloc(32, 42).toString('base64')}`;
+/** Callbacks on, to `origins`, signed with SECRET. */
+const callbacksTo = (origins: string) => ['--callback-allow', origins, '--webhook-secret', SECRET];
 
 async function setUp(store: (typeof STORES)[number], flags: string[], deps = {}) {
   const target = await startSlowTarget({ recordRequests: true });
@@ -89,16 +91,7 @@ describe('callbacks across a restart of the SQLite store', () => {
     onTestFinished(() => target.close());
     const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const flags = [
-      '--store',
-      'sqlite',
-      '--data-dir',
-      dir,
-      '--callback-allow',
-      origin,
-      '--webhook-secret',
-      SECRET,
-    ];
+    const flags = ['--store', 'sqlite', '--data-dir', dir, ...callbacksTo(origin)];
     const first = await startProxy(target.url, {
       // The second delivery is due 2 s after the first: after the restart, not before it.
       listen: true,
@@ -370,11 +363,9 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
     const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const { proxy, submit, stats } = await setUp(
-      store,
-      ['--callback-allow', origin, '--webhook-secret', SECRET],
-      { callbackFirstRetryMs: 50 },
-    );
+    const { proxy, submit, stats } = await setUp(store, callbacksTo(origin), {
+      callbackFirstRetryMs: 50,
+    });
     const { body } = await submit('/api/text?text=hooked', {
       'x-proxy-callback-url': `${origin}/hooks/done?x=1`,
     });
@@ -441,11 +432,9 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
         response.end();
       }, 400);
     });
-    const { proxy, submit } = await setUp(
-      store,
-      ['--callback-allow', receiver.origin, '--webhook-secret', SECRET],
-      { callbackFirstRetryMs: 60_000 },
-    );
+    const { proxy, submit } = await setUp(store, callbacksTo(receiver.origin), {
+      callbackFirstRetryMs: 60_000,
+    });
     const { body } = await submit('/api/text?text=slow-hook', {
       'x-proxy-callback-url': `${receiver.origin}/hook`,
     });
@@ -460,12 +449,7 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
 
   it('delivers the callback of a task that finishes during the shutdown grace', async () => {
     const receiver = await startReceiver((response) => response.end());
-    const { target, proxy, submit } = await setUp(store, [
-      '--callback-allow',
-      receiver.origin,
-      '--webhook-secret',
-      SECRET,
-    ]);
+    const { target, proxy, submit } = await setUp(store, callbacksTo(receiver.origin));
     await submit('/api/text?text=late&delay_ms=300', {
       'x-proxy-callback-url': `${receiver.origin}/hook`,
     });
@@ -479,12 +463,7 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     const receiver = await startReceiver((response) => {
       setTimeout(() => response.end(), 3_000);
     });
-    const { proxy, submit } = await setUp(store, [
-      '--callback-allow',
-      receiver.origin,
-      '--webhook-secret',
-      SECRET,
-    ]);
+    const { proxy, submit } = await setUp(store, callbacksTo(receiver.origin));
     await submit('/api/text?text=hung-hook', {
       'x-proxy-callback-url': `${receiver.origin}/hook`,
     });
@@ -494,12 +473,7 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
   });
 
   it('refuses a callback to an origin --callback-allow does not list, and any callback without it', async () => {
-    const allowed = await setUp(store, [
-      '--callback-allow',
-      'https://*.hooks.example',
-      '--webhook-secret',
-      SECRET,
-    ]);
+    const allowed = await setUp(store, callbacksTo('https://*.hooks.example'));
     const outside = await allowed.submit('/api/text', {
       'x-proxy-callback-url': 'http://169.254.169.254/latest/meta-data',
     });

@@ -4,7 +4,7 @@ import { IdempotencyKeyReusedError } from './idempotency-key-reused-error.js';
 import { NoResultError } from './no-result-error.js';
 import { ProxyError } from './proxy-error.js';
 import { ProxyResponseError } from './proxy-response-error.js';
-import { QueueFullError } from './queue-full-error.js';
+import { isQueueFullCode, QueueFullError } from './queue-full-error.js';
 import { TaskFinishedError } from './task-finished-error.js';
 import { TaskNotFinishedError } from './task-not-finished-error.js';
 import { TaskNotFoundError } from './task-not-found-error.js';
@@ -43,7 +43,7 @@ export async function errorFromResponse(
     const message = envelope ? `${envelope.message} (${where})` : `${where}: unauthorized`;
     return new UnauthorizedError(message, { ...options, apiKeySent: request.apiKeySent ?? false });
   }
-  if (code === 'queue_full' || code === 'tenant_queue_full') {
+  if (isQueueFullCode(code)) {
     return new QueueFullError(
       `${envelope?.message} (${where})`,
       parseRetryAfterMs(headers.get('retry-after')),

@@ -29,6 +29,14 @@ export class QueueFullError extends ProxyError {
   }
 }
 
+/**
+ * The proxy's codes for a full queue: the whole queue, or the caller's tenant's share of it
+ * (`--tenant-max-queued`). Either way the task was not created, and only waiting helps.
+ */
+export function isQueueFullCode(code: unknown): code is QueueFullError['code'] {
+  return code === 'queue_full' || code === 'tenant_queue_full';
+}
+
 export function isQueueFullError(value: unknown): value is QueueFullError {
   return hasErrorName<QueueFullError>(value, 'QueueFullError');
 }

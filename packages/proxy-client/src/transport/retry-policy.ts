@@ -1,4 +1,5 @@
 import { isHTTPError, isTimeoutError, type RetryOptions } from 'ky';
+import { isQueueFullCode } from '../errors/queue-full-error.js';
 
 /**
  * What the SDK retries, in one place (ky runs the loop, these options decide):
@@ -31,7 +32,7 @@ export function readRetry(
       if (isHTTPError(error)) {
         const { response } = error;
         if (isAnswer?.(response)) return false;
-        return response.status >= 500 && !isQueueFull(await envelopeCode(response));
+        return response.status >= 500 && !isQueueFullCode(await envelopeCode(response));
       }
       return isNetworkError(error);
     },
@@ -70,7 +71,7 @@ export function submitRetry(settings: SubmitRetrySettings): RetryOptions {
       if (isHTTPError(error)) {
         const { response } = error;
         if (response.status < 500) return false;
-        if (response.status === 503 && isQueueFull(await envelopeCode(response))) {
+        if (response.status === 503 && isQueueFullCode(await envelopeCode(response))) {
           if (queueFull >= queueFullRetries) return false;
           queueFull += 1;
           return undefined;
@@ -84,14 +85,6 @@ export function submitRetry(settings: SubmitRetrySettings): RetryOptions {
       return true;
     },
   };
-}
-
-/**
- * The whole queue full, or the caller's tenant's share of it (`--tenant-max-queued`): either
- * way the task was not created, and only waiting helps.
- */
-function isQueueFull(code: string | undefined): boolean {
-  return code === 'queue_full' || code === 'tenant_queue_full';
 }
 
 /** fetch rejects with a TypeError when no answer came (refused, DNS, reset, offline). */

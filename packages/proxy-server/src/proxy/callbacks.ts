@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { Agent, type Dispatcher } from 'undici';
-import type { Clock, Timer } from '../clock.js';
+import { type Clock, type Timer, waitAtMost } from '../clock.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import type { CallbackDelivery, CallbackState } from '../engine/task-record.js';
 import { withoutQuery } from '../logging/logger.js';
@@ -94,14 +94,7 @@ export class Callbacks {
     }
     this.#due.clear();
     if (this.#inFlight.size > 0 && graceMs > 0) {
-      let timer: Timer | undefined;
-      await Promise.race([
-        Promise.all(this.#inFlight),
-        new Promise<void>((resolve) => {
-          timer = this.#options.clock.setTimeout(resolve, graceMs);
-        }),
-      ]);
-      if (timer) this.#options.clock.clearTimeout(timer);
+      await waitAtMost(Promise.all(this.#inFlight), graceMs, this.#options.clock);
     }
     this.#cutOff.abort(new Error('the proxy is shutting down'));
     await Promise.all(this.#inFlight);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { type Clock, systemClock, type Timer } from '../clock.js';
+import { type Clock, systemClock, waitAtMost } from '../clock.js';
 import { effectiveConcurrency, type ProxyConfig } from '../config/config.js';
 import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
 import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
@@ -152,14 +152,7 @@ export function createProxy(
       (stream) => new Promise<void>((resolve) => stream.onClose(resolve)),
     );
     for (const stream of openStreams) stream.finish();
-    let timer: Timer | undefined;
-    await Promise.race([
-      Promise.all(closed),
-      new Promise<void>((resolve) => {
-        timer = clock.setTimeout(resolve, STREAM_FINISH_MS);
-      }),
-    ]);
-    if (timer) clock.clearTimeout(timer);
+    await waitAtMost(Promise.all(closed), STREAM_FINISH_MS, clock);
     endEventStreams();
   };
   const housekeeping = new Housekeeping({
