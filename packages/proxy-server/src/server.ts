@@ -107,11 +107,22 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   for (const method of METHODS) {
     if (method !== 'CONNECT') app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
   }
-  // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node would have checked.
   app.addHook('onRequest', (request, reply, done) => {
     const { httpVersionMajor, httpVersionMinor, headers } = request.raw;
+    // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node would have checked.
     if (httpVersionMajor === 1 && httpVersionMinor === 1 && headers.host === undefined) {
       sendError(reply, 'bad_request', 'An HTTP/1.1 request must have a Host header');
+      return;
+    }
+    // Node undoes only `chunked`: a body sent `gzip, chunked` would reach the target still
+    // compressed, with nothing left to say so.
+    const coding = headers['transfer-encoding'];
+    if (coding !== undefined && !/^\s*chunked\s*$/i.test(coding)) {
+      sendError(
+        reply,
+        'bad_request',
+        `Transfer-Encoding ${JSON.stringify(coding)} is not supported: only chunked is (a compressed body says so with Content-Encoding)`,
+      );
       return;
     }
     done();
@@ -190,8 +201,9 @@ type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
 /**
  * Requests Node refuses before any route sees them (malformed, or slower than --request-timeout)
- * get the error envelope, unless an answer on this socket has begun and more bytes would corrupt
- * it. The socket is closed either way, so a stalled client keeps nothing of ours.
+ * get the error envelope, after the answers to the requests before them on the connection: a
+ * client pairs answers with requests in order, and would take the error for a submission the
+ * proxy accepted. The socket is closed then, so a stalled client keeps nothing of ours.
  */
 function answerClientError(
   error: Error & { code?: string },
@@ -200,13 +212,35 @@ function answerClientError(
 ): void {
   const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   if (timedOut) log.info({ client: socket.remoteAddress }, 'request slower than --request-timeout');
-  if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
-  if (timedOut) endWithError(socket, 'request_timeout');
-  else
-    endWithError(socket, 'bad_request', `Malformed HTTP request (${error.code ?? 'parse error'})`);
+  afterEarlierAnswers(socket, () => {
+    if (!socket.writable || socket._httpMessage?.headersSent) socket.destroy();
+    else if (timedOut) endWithError(socket, 'request_timeout');
+    else
+      endWithError(
+        socket,
+        'bad_request',
+        `Malformed HTTP request (${error.code ?? 'parse error'})`,
+      );
+  });
+}
+
+/**
+ * Runs `then` once the answers owed to requests received whole before the bad one are written
+ * (Node queues pipelined answers). A bad body or a stall belongs to the request whose answer is
+ * attached, received in part: that one is not waited for.
+ */
+function afterEarlierAnswers(socket: HttpSocket, then: () => void): void {
+  const pending = socket._httpMessage;
+  if (!pending || pending.writableFinished || !pending.req.complete) {
+    then();
+    return;
+  }
+  // Node's own 'finish' listener, added first, hands the socket to the next queued answer.
+  pending.once('finish', () => afterEarlierAnswers(socket, then));
 }
 
 /** CONNECT asks for a tunnel; Node would close the connection without a word. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DataBody, ErrorBody, SubmitBody, Task } from 'proxy-client/wire';
 import { waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startProxy, startTarget } from './helper.js';
+import { rawRequest, startProxy, startTarget } from './helper.js';
 
 /** Every store the proxy offers; each test runs on each. */
 const STORES = ['memory', 'sqlite'] as const;
@@ -287,6 +287,15 @@ describe.each(STORES)('controlling tasks on the %s store', (store) => {
       const replay = await fetch(`${proxy.url}/task/${failed}/result`);
       expect(replay.status).toBe(503);
       expect(await replay.json()).toEqual({ error: 'failed on purpose', status: 503 });
+    });
+
+    it('replays a status code past 599 as the target sent it', async () => {
+      const { proxy } = await proxyOn(store);
+      const id = await proxy.submit('/api/flaky?plan=600');
+      expect((await proxy.finished(id)).result?.status_code).toBe(600);
+      const replay = await rawRequest(proxy.url, `GET /task/${id}/result HTTP/1.1\r\nHost: x`);
+      expect(replay.status).toBe(600);
+      expect(JSON.parse(replay.body)).toEqual({ call: 1, key: '', step: '600' });
     });
 
     it('answers 409 before the task finished and 404 no_result when it finished without an answer', async () => {

@@ -81,7 +81,10 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
       ]);
       reply.header('x-content-type-options', 'nosniff');
       const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
-      return reply.code(result.statusCode).header(TASK_ID_HEADER, id).send(body);
+      // Set on Node's response, not with reply.code(): Fastify takes 100–599 only, and a target
+      // may answer with any three digits (a 600 or a 999 is kept and replayed as sent).
+      reply.raw.statusCode = result.statusCode;
+      return reply.header(TASK_ID_HEADER, id).send(body);
     },
   );
 }
