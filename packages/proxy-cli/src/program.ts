@@ -198,6 +198,7 @@ export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () 
       if (word !== undefined) throw unknownCommand(word);
     });
 
+  refuseRepeats(program);
   // Commands inherit the settings above (output, exitOverride, suggestions), so they come last.
   for (const spec of COMMANDS) {
     const command = program.command(spec.name).description(spec.description);
@@ -213,6 +214,28 @@ export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () 
     .description(`print the shell completion script for ${COMPLETION_SHELLS.join(', ')}`)
     .action((shell: string) => pick({ completion: shell }));
   return program;
+}
+
+/**
+ * commander keeps the last of a flag given twice, so `--cancel A --cancel B` would cancel B alone
+ * and exit 0. A flag that takes a value names one thing; only `--header` adds one per use. The
+ * values stay out of the message: one of them may be the API key.
+ */
+function refuseRepeats(program: Command): void {
+  for (const option of program.options) {
+    if (!(option.required || option.optional) || option.attributeName() === 'header') continue;
+    let given = false;
+    program.on(`option:${option.name()}`, () => {
+      if (given) {
+        throw new CliError(
+          EXIT_CODES.usage,
+          `${option.long} is given twice: give it once (only -H, --header repeats)`,
+          `one ${option.long} per call: run proxy-cli again for another`,
+        );
+      }
+      given = true;
+    });
+  }
 }
 
 /** Every command name people can type, for suggestions and the completion scripts. */

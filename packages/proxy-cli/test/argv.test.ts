@@ -389,6 +389,29 @@ describe('usage errors (exit 2)', () => {
     expect(usageError(argv).message).toMatch(message);
   });
 
+  // commander keeps the last value of a flag given twice: --cancel A --cancel B cancelled B only.
+  it.each([
+    [['--cancel', 'a', '--cancel', 'b'], '--cancel'],
+    [['--task-id', 'x', '--task-id', 'y', '--wait'], '--task-id'],
+    [['--submit', 'api/a', '--submit', 'api/b'], '--submit'],
+    [['--retry', 'a', '--retry=b'], '--retry'],
+    [['--demo', '--demo', 'batch'], '--demo'],
+    [['--cleanup', '1', '--cleanup', '2'], '--cleanup'],
+    [['--list-tasks', '--status', 'failed', '--status', 'completed'], '--status'],
+    [['--stats', '--url', 'http://a:1', '--url', 'http://b:2'], '--url'],
+    [['--submit', 'api/x', '--data', '{}', '--data', '[]'], '--data'],
+  ])('refuses %j: a flag given twice, never the last value alone', (argv, flag) => {
+    const error = usageError(argv);
+    expect(error.message).toMatch(new RegExp(`^${flag} is given twice`));
+    expect(error.message).toMatch(/only -H, --header repeats/);
+  });
+
+  it('names --api-key given twice without showing either key', () => {
+    const error = usageError(['--stats', '--api-key', 'k1-secret', '--api-key', 'k2-secret']);
+    expect(error.message).toMatch(/^--api-key is given twice/);
+    expect(`${error.message} ${error.hint}`).not.toMatch(/secret/);
+  });
+
   it('refuses a URL with credentials without repeating them', () => {
     const error = usageError(['--stats', '--url', 'http://user:pw-secret@127.0.0.1:8080']);
     expect(error.message).toMatch(/--url must not carry credentials/);

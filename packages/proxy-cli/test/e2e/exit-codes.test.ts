@@ -44,6 +44,19 @@ describe('exit 2: bad usage', () => {
     expect(jsonOf(run)).toMatchObject({ success: false, error: { code: 'usage', exit_code: 2 } });
   });
 
+  it('--cancel given twice cancels neither task', async () => {
+    const ids = await Promise.all(
+      [1, 2].map(() => client.submitTask('api/long?seconds=5', undefined, { method: 'GET' })),
+    );
+    const run = await runCli([...ids.flatMap((id) => ['--cancel', id]), '--url', stack.url]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: --cancel is given twice/);
+    for (const id of ids) {
+      expect((await client.getTask(id)).status).not.toBe('cancelled');
+      await client.cancelTask(id);
+    }
+  });
+
   it('--help and --version exit 0 on stdout', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
