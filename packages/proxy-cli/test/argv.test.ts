@@ -445,6 +445,25 @@ describe('usage errors (exit 2)', () => {
     expect(error.hint).toMatch(/^drop \/api from --url/);
   });
 
+  // The proxy decodes the path before routing: /%61pi was sent, and the target got the cleanup.
+  it.each([
+    ['http://p:8080/%61pi', 'cleanup'],
+    ['http://p:8080/x/%61%70%69/', 'cancel'],
+    ['http://p:8080/%41pi/../%61pi', 'retry'],
+  ])('refuses %s, /api written with escapes, for %s', (url, command) => {
+    const error = usageError([command, '1000', '--url', url]);
+    expect(error.message).toMatch(/ends in \/api: .*nothing was sent$/);
+  });
+
+  it.each([
+    ['http://p:8080/%zzapi'],
+    ['http://p:8080/api%'],
+    ['http://p:8080/%E0%A4%A/'],
+    ['http://p:8080/%41PI'],
+  ])('takes %s, which is not /api, and a malformed escape does not throw', (url) => {
+    expect(parse(['cleanup', '1', '--url', url]).url).toBe(url.replace(/\/$/, ''));
+  });
+
   it('lets a read go to a URL under /api: it fails harmlessly, and is explained then', () => {
     expect(parse(['--stats'], { PROXY_URL: 'http://p:8080/api' }).url).toBe('http://p:8080/api');
   });
