@@ -403,12 +403,12 @@ function submitPath(value: string): string {
   if (path === '' || /^[a-z][a-z0-9+.-]*:/i.test(path)) {
     throw usage(`--submit takes a path on the proxy such as api/function1, got '${value}'`);
   }
+  // The path the SDK sends (`report` is `api/report`), so progress lines and hints show that one.
   try {
-    toSubmitPath(path);
+    return toSubmitPath(path);
   } catch (error) {
     throw usage(`--submit: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return path;
 }
 
 function method(value: string): string {

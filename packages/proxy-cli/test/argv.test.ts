@@ -62,6 +62,10 @@ describe('argv → options', () => {
       { action: { kind: 'submit', path: 'api/function1', method: 'POST', wait: false } },
     ],
     [
+      ['--submit', '/function1?delay=4000'],
+      { action: { kind: 'submit', path: 'api/function1?delay=4000', method: 'POST', wait: false } },
+    ],
+    [
       ['--submit', '/api/x?y=1', '--method', 'put', '--data', '{"a":1}', '--wait'],
       {
         action: {

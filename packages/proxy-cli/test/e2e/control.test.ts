@@ -104,6 +104,12 @@ describe('--submit', () => {
     expect(run.stderr).not.toContain('waiting for task');
   });
 
+  it('a path without api/: the progress line shows the path the request went to', async () => {
+    const run = await cli('submit', 'function1?delay_ms=100', '--wait');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^submitted POST \/api\/function1\?delay_ms=100 as task /m);
+  });
+
   it('--wait: a slower task is held, then waited for as usual', async () => {
     const run = await cli(
       'submit',
