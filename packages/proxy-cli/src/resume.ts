@@ -15,12 +15,20 @@ export function cliCommand(options: CliOptions, args: readonly string[]): string
 
 /** The exact command that takes up a wait again: same proxy, same task, same output mode. */
 export function resumeCommand(options: CliOptions, taskId: string): string {
-  const args = ['--task-id', taskId, '--wait'];
+  return cliCommand(options, ['--task-id', taskId, '--wait', ...sameWaitArgs(options)]);
+}
+
+/**
+ * `--poll-interval` and `--json` as given, for a command that runs the call again: a script that
+ * reads the JSON document reads the one that command prints too.
+ */
+export function sameWaitArgs(options: CliOptions): string[] {
+  const args: string[] = [];
   if (options.pollIntervalMs !== undefined) {
     args.push('--poll-interval', String(options.pollIntervalMs / 1000));
   }
   if (options.json) args.push('--json');
-  return cliCommand(options, args);
+  return args;
 }
 
 function shellQuote(value: string): string {

@@ -6,7 +6,7 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { headerArgs } from '../header-option.js';
 import type { DataSource, SubmitAction } from '../options.js';
 import { formatDuration } from '../render/duration.js';
-import { cliCommand } from '../resume.js';
+import { cliCommand, sameWaitArgs } from '../resume.js';
 import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -52,7 +52,7 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
     throw new CliError(
       interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
       `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while submitting ${what}; the task may have been created`,
-      `submit it again with the same key, and the proxy names that task instead of starting another: ${cliCommand(options, submitArgs(action, idempotencyKey))}`,
+      `submit it again with the same key, and the proxy names that task instead of starting another: ${cliCommand(options, [...submitArgs(action, idempotencyKey), ...sameWaitArgs(options)])}`,
       { cause: error, details: { idempotency_key: idempotencyKey } },
     );
   });

@@ -217,6 +217,28 @@ describe('exit 124: --timeout covers every request of the call', () => {
       ),
     );
   });
+
+  it('submit --wait --json: the command to send it again repeats --poll-interval and --json', async () => {
+    const { url } = await silentServer();
+    const run = await runCli([
+      'submit',
+      'api/function1',
+      '--wait',
+      '--json',
+      '--poll-interval',
+      '0.5',
+      '--timeout',
+      '1',
+      '--url',
+      url,
+    ]);
+    expect(run.code).toBe(124);
+    const { error } = jsonOf<{ error: { hint: string } }>(run);
+    expect(error.hint).toMatch(
+      / --idempotency-key proxy-cli-[0-9a-f-]+ --wait --poll-interval 0\.5 --json$/,
+    );
+    expect(run.stderr).toContain(error.hint);
+  });
 });
 
 describe('exit 124: --timeout spent partly on a held submission', () => {
