@@ -206,6 +206,21 @@ describe('task list', () => {
     if (columns === 120) expect(widest).toBeGreaterThan(columns - 10);
   });
 
+  // A long task's status and an age of `just now` left no room for a 12-character request: 83 wide.
+  it('fits 80 columns with a long task just submitted, cutting the request short', () => {
+    const now = Date.parse('2026-01-02T10:00:00Z');
+    const task = makeTask({
+      status: 'processing',
+      is_long_task: true,
+      created_at: '2026-01-02T09:59:59.500Z',
+      path: '/api/function1',
+    });
+    const lines = renderTaskTable([task], { ...boxed, columns: 80 }, now).split('\n');
+    expect(Math.max(...lines.map((line) => [...line].length))).toBeLessThanOrEqual(80);
+    expect(lines.join('\n')).toContain(task.task_id);
+    expect(lines.join('\n')).toMatch(/│ POST \/a… │ just now │/);
+  });
+
   it('gives the request the room a wide terminal leaves, up to 60 characters', () => {
     const path = `/api/report?${'x'.repeat(120)}`;
     const table = renderTaskTable([makeTask({ path })], { ...boxed, columns: 300 }, Date.now());
@@ -491,6 +506,23 @@ describe('off a terminal: plain tab-separated rows', () => {
   it('on a terminal the same data is drawn in boxes', () => {
     expect(renderStats(stats, boxed)).toMatch(/┌─+┬─+┐/);
     expect(renderTaskTable([makeTask()], boxed, Date.now())).toMatch(/│ task id\s+│ status/);
+  });
+
+  // The "since start" row made the second stats table 98 wide on an 80-column terminal.
+  it('on an 80-column terminal the stats wrap long values to keep within it', () => {
+    const busy: Stats = {
+      ...stats,
+      num_workers: 8,
+      target: `http://target.example/${'x'.repeat(90)}`,
+      totals: { ...stats.totals, submitted: 123456, completed: 120000, rejected_queue_full: 3456 },
+    };
+    const text = renderStats(busy, { ...boxed, columns: 80 });
+    const lines = text.split('\n');
+    expect(Math.max(...lines.map((line) => [...line].length))).toBeLessThanOrEqual(80);
+    expect(text).toMatch(/since start +│ 123456 submitted · 120000 completed/);
+    expect(text).toContain('28 removed');
+    // Without a width (or with room enough) nothing wraps.
+    expect(renderStats(busy, boxed)).toMatch(/refused \(queue full\) · 28 removed +│/);
   });
 
   it('a count the proxy does not send (an older proxy) shows as 0', () => {

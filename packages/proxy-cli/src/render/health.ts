@@ -15,7 +15,7 @@ export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): 
       ['store.message', store.message],
     ]);
   }
-  const { color } = look;
+  const { color, columns } = look;
   const status = health.status === 'ok' ? color.green(health.status) : color.red(health.status);
   const reach = health.target.reachable
     ? color.green('reachable') +
@@ -24,9 +24,13 @@ export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): 
   const storeState = store.available
     ? color.green('available')
     : color.red(`not available${store.message === null ? '' : `: ${store.message}`}`);
-  return keyValueTable(color, [
-    ['proxy', `${proxyUrl}  ${status}`],
-    ['target', `${health.target.url}  ${reach}`],
-    ['store', `${store.kind}  ${storeState}`],
-  ]);
+  return keyValueTable(
+    color,
+    [
+      ['proxy', `${proxyUrl}  ${status}`],
+      ['target', `${health.target.url}  ${reach}`],
+      ['store', `${store.kind}  ${storeState}`],
+    ],
+    columns,
+  );
 }

@@ -13,7 +13,7 @@ function countOf(stats: Stats, status: string): number {
   return (stats.tasks as unknown as Partial<Record<string, number>>)[status] ?? 0;
 }
 
-function boxedStats(stats: Stats, { color }: Look): string {
+function boxedStats(stats: Stats, { color, columns }: Look): string {
   const counts = makeTable(color, ['status', 'tasks']);
   for (const status of TASK_STATUSES) {
     counts.push([
@@ -30,25 +30,29 @@ function boxedStats(stats: Stats, { color }: Look): string {
     stats.num_workers === stats.max_concurrent
       ? String(stats.effective_concurrency)
       : `${stats.effective_concurrency} (min of ${stats.num_workers} workers, max concurrent ${stats.max_concurrent})`;
-  const proxy = keyValueTable(color, [
-    ['target', stats.target],
-    ['queue', `${stats.queue_size} / ${stats.max_queue_size}`],
-    ['in flight', `${stats.in_flight} / ${concurrency}`],
-    ['long tasks', String(stats.long_tasks)],
+  const proxy = keyValueTable(
+    color,
     [
-      'avg processing',
-      stats.avg_processing_ms === null ? '-' : formatDuration(stats.avg_processing_ms),
+      ['target', stats.target],
+      ['queue', `${stats.queue_size} / ${stats.max_queue_size}`],
+      ['in flight', `${stats.in_flight} / ${concurrency}`],
+      ['long tasks', String(stats.long_tasks)],
+      [
+        'avg processing',
+        stats.avg_processing_ms === null ? '-' : formatDuration(stats.avg_processing_ms),
+      ],
+      [
+        'since start',
+        `${stats.totals.submitted} submitted · ${stats.totals.completed} completed · ` +
+          `${stats.totals.failed} failed · ${stats.totals.rejected_queue_full} refused (queue full) · ` +
+          `${stats.totals.removed} removed`,
+      ],
+      ...deliveryRows(stats),
+      ['uptime', formatDuration(stats.uptime_s * 1000)],
+      ['version', stats.version],
     ],
-    [
-      'since start',
-      `${stats.totals.submitted} submitted · ${stats.totals.completed} completed · ` +
-        `${stats.totals.failed} failed · ${stats.totals.rejected_queue_full} refused (queue full) · ` +
-        `${stats.totals.removed} removed`,
-    ],
-    ...deliveryRows(stats),
-    ['uptime', formatDuration(stats.uptime_s * 1000)],
-    ['version', stats.version],
-  ]);
+    columns,
+  );
   return `${counts.toString()}\n${proxy}`;
 }
 

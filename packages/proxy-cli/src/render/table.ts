@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 
@@ -30,16 +31,43 @@ function plainText(cell: PlainCell): string {
  * cli-table3 colours headers and borders through its own colour library, which knows nothing of
  * NO_COLOR or --no-color; so its styles are off and headers are painted with our chalk.
  */
-export function makeTable(color: ChalkInstance, head?: readonly string[]): Table.Table {
+export function makeTable(
+  color: ChalkInstance,
+  head?: readonly string[],
+  layout?: Pick<Table.TableConstructorOptions, 'colWidths' | 'wordWrap'>,
+): Table.Table {
   return new Table({
     ...(head && { head: head.map((h) => color.bold(h)) }),
+    ...layout,
     style: { head: [], border: [], compact: true },
   });
 }
 
-/** A two-column key/value table, keys dimmed. */
-export function keyValueTable(color: ChalkInstance, rows: ReadonlyArray<[string, string]>): string {
-  const table = makeTable(color);
+/**
+ * A two-column key/value table, keys dimmed. Given a terminal's width it keeps within it: values
+ * too long for it wrap at spaces, and a word longer than a line is cut with `…`.
+ */
+export function keyValueTable(
+  color: ChalkInstance,
+  rows: ReadonlyArray<[string, string]>,
+  columns?: number,
+): string {
+  const keyChars = Math.max(0, ...rows.map(([key]) => visibleLength(key)));
+  const valueChars = Math.max(0, ...rows.map(([, value]) => visibleLength(value)));
+  // Each column adds a space either side and a border; the table one border more.
+  const room = columns === undefined ? undefined : columns - (keyChars + 2) - 3;
+  const table =
+    room !== undefined && valueChars + 2 > room
+      ? makeTable(color, undefined, {
+          colWidths: [keyChars + 2, Math.max(3, room)],
+          wordWrap: true,
+        })
+      : makeTable(color);
   for (const [key, value] of rows) table.push([color.dim(key), value]);
   return table.toString();
+}
+
+/** Characters a cell takes on screen: colour codes take none. */
+export function visibleLength(text: string): number {
+  return [...stripVTControlCharacters(text)].length;
 }

@@ -1,14 +1,14 @@
-import { stripVTControlCharacters } from 'node:util';
 import type { TaskList, TaskSummary } from 'proxy-client/wire';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
-import { type Look, makeTable, tsv } from './table.js';
+import { type Look, makeTable, tsv, visibleLength } from './table.js';
 import { taskCells } from './task-events.js';
 
 /** The request column without a known terminal width; `--task-id` and `--json` show it whole. */
 const DEFAULT_REQUEST_CHARS = 36;
-/** Narrower than this, a request says too little to keep; a wider one wastes the line. */
+/** A request narrower than this says too little: `took` and `code` give way first. */
 const MIN_REQUEST_CHARS = 12;
+/** A request wider than this wastes the line. */
 const MAX_REQUEST_CHARS = 60;
 
 type Column = { head: string; cell(task: TaskSummary): string };
@@ -18,7 +18,9 @@ type Column = { head: string; cell(task: TaskSummary): string };
  * task_id, status, method, path, created_at, duration_ms, the target's status code or the error
  * code, and is_long_task, tab-separated and in full. On a terminal of known width the request
  * column takes the room the others leave, and where even a short request does not fit, `took`
- * and then `code` give way: a row never wraps while it can be helped.
+ * and then `code` give way; after that the request is cut to what is left, however short (a long
+ * task's status and an age of `just now` leave 8 characters at 80 columns): a row never wraps
+ * while it can be helped.
  */
 export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: number): string {
   if (look.plain) return tsv(tasks.map((task) => taskCells(task, look)));
@@ -54,10 +56,7 @@ export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: 
       if (tableWidth(kept, MIN_REQUEST_CHARS) <= look.columns) break;
       kept = kept.filter((i) => i !== dropped);
     }
-    requestChars = Math.min(
-      MAX_REQUEST_CHARS,
-      Math.max(MIN_REQUEST_CHARS, look.columns - tableWidth(kept, 0)),
-    );
+    requestChars = Math.min(MAX_REQUEST_CHARS, Math.max(1, look.columns - tableWidth(kept, 0)));
   }
   const heads = kept.map((i) => fixed[i]?.head ?? '');
   heads.splice(2, 0, 'request');
@@ -72,11 +71,6 @@ export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: 
 
 function cut(text: string, chars: number): string {
   return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
-}
-
-/** Characters a cell takes on screen: colour codes take none. */
-function visibleLength(text: string): number {
-  return [...stripVTControlCharacters(text)].length;
 }
 
 /** Which slice of the list this is, and how to get the next one. */

@@ -9,7 +9,7 @@ export function renderTask(task: Task, look: Look): string {
   return look.plain ? plainTask(task, look) : boxedTask(task, look);
 }
 
-function boxedTask(task: Task, { color }: Look): string {
+function boxedTask(task: Task, { color, columns }: Look): string {
   const rows: Array<[string, string]> = [
     ['task id', task.task_id],
     [
@@ -44,7 +44,7 @@ function boxedTask(task: Task, { color }: Look): string {
     rows.push(['error', color.red(`${task.error.code}: ${task.error.message}`)]);
   }
 
-  const parts = [keyValueTable(color, rows)];
+  const parts = [keyValueTable(color, rows, columns)];
   if (task.result) parts.push(color.bold('Result body'), formatBody(task.result));
   return parts.join('\n');
 }
