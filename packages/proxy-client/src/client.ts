@@ -5,6 +5,7 @@ import { isProxyResponseError } from './errors/proxy-response-error.js';
 import { TaskFailedError } from './errors/task-failed-error.js';
 import { isTaskFinishedError, TaskFinishedError } from './errors/task-finished-error.js';
 import { isTaskNotFinishedError } from './errors/task-not-finished-error.js';
+import { isWaitTimeoutError, WaitTimeoutError } from './errors/wait-timeout-error.js';
 import type { OpenStream } from './events/follow-event-stream.js';
 import type { TaskEvent } from './events/task-event.js';
 import { watchAllEvents } from './events/watch-events.js';
@@ -186,7 +187,8 @@ export class ProxyClient {
     }
     const answer = await this.#read('tasks/cleanup', this.#call(checked), {
       method: 'DELETE',
-      query: { max_age_hours: hours },
+      // The proxy reads decimal digits only: a few milliseconds in hours would print as 2.7e-7.
+      query: { max_age_hours: hours === undefined ? undefined : decimalDigits(hours) },
     });
     const data = asRecord(dataOf(answer.body, answer.request));
     if (typeof data?.['removed'] !== 'number') {
@@ -315,8 +317,6 @@ export class ProxyClient {
           extraTimeoutMs: Math.max(0, holdSeconds) * 1000,
           retry: readRetry(call.maxRetries, call.signal, isReplayedResult),
           isAnswer: isReplayedResult,
-          // A replayed 3xx is the target's answer: never follow it elsewhere.
-          redirect: 'manual',
           taskId,
         });
         if (!isReplayedResult(opened.response)) {
@@ -458,7 +458,7 @@ export class ProxyClient {
     });
     const { task } = submission;
     if (task !== undefined) {
-      onStatus?.(task, undefined);
+      await onStatus?.(task, undefined);
       if (throwOnFailure && task.status !== 'completed') throw new TaskFailedError(task);
       return task;
     }
@@ -478,11 +478,19 @@ export class ProxyClient {
       upstreamTimeoutMs: _t,
       ...reads
     } = shared;
-    return this.waitForTask(submission.taskId, {
-      ...reads,
-      ...defined({ pollIntervalMs, onStatus, throwOnFailure }),
-      ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, deadline - Date.now()) }),
-    });
+    try {
+      return await this.waitForTask(submission.taskId, {
+        ...reads,
+        ...defined({ pollIntervalMs, onStatus, throwOnFailure }),
+        ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, deadline - Date.now()) }),
+      });
+    } catch (error) {
+      // The wait had what the submission left of the limit: name the limit the caller set.
+      if (limit !== undefined && isWaitTimeoutError(error)) {
+        throw new WaitTimeoutError(error.taskId, limit, error.lastTask);
+      }
+      throw error;
+    }
   }
 
   /** Opens an event stream at `path`, for `followEventStream`. */
@@ -687,4 +695,9 @@ function defined<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(values).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
+}
+
+/** A number without exponent notation: twelve decimal places of an hour are a few nanoseconds. */
+function decimalDigits(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(12).replace(/\.?0+$/, '');
 }

@@ -150,8 +150,11 @@ export interface SubmitOptions extends RequestOptions {
   upstreamTimeoutMs?: number;
 }
 
-/** Called when the status read differs from the one before; `previous` is undefined the first time. */
-export type StatusListener = (task: Task, previous: TaskStatus | undefined) => void;
+/**
+ * Called when the status read differs from the one before; `previous` is undefined the first time.
+ * May be async: the wait goes on once its promise settles, and a rejection rejects the wait.
+ */
+export type StatusListener = (task: Task, previous: TaskStatus | undefined) => unknown;
 
 export interface WaitOptions extends RequestOptions {
   /**

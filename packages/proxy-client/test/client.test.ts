@@ -391,6 +391,14 @@ describe('getStats, cleanupTasks, health, info', () => {
     expect(route.calls[1]!.url.search).toBe('');
   });
 
+  it('cleanupTasks writes a few milliseconds in decimal digits, which the proxy reads', async () => {
+    const route = server.on('delete', '/tasks/cleanup', dataReply({ removed: 0 }));
+    await client().cleanupTasks({ maxAgeMs: 1 });
+    expect(route.calls[0]!.query.get('max_age_hours')).toBe('0.000000277778');
+    await client().cleanupTasks({ maxAgeMs: 90 * 60_000 });
+    expect(route.calls[1]!.query.get('max_age_hours')).toBe('1.5');
+  });
+
   it('cleanupTasks rejects an answer without a count', async () => {
     server.on('delete', '/tasks/cleanup', dataReply({}));
     await expect(client().cleanupTasks()).rejects.toMatchObject({ code: 'invalid_response' });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyClient, ProxyUnreachableError } from '../src/index.js';
+import { ProxyClient, ProxyResponseError, ProxyUnreachableError } from '../src/index.js';
 import { makeTask, TASK_ID } from './helpers/fixtures.js';
 
 // These go through Node's real fetch, with no MSW in the way, to see what a user sees.
@@ -42,6 +42,26 @@ describe('over a real socket', () => {
     await expect(proxy.getStats()).rejects.toBeInstanceOf(ProxyUnreachableError);
     expect(requests).toBe(2);
   });
+
+  it.each([301, 302, 303])(
+    'a %i from the base URL is an error naming where it points, and is not followed',
+    async (status) => {
+      const reached: string[] = [];
+      const elsewhere = await listen((request, response) => {
+        reached.push(request.method ?? '');
+        response.writeHead(202).end();
+      });
+      const url = await listen((_request, response) => {
+        response.writeHead(status, { location: `${elsewhere}/api/echo` }).end();
+      });
+      const proxy = new ProxyClient({ baseUrl: url, maxRetries: 0 });
+      const error = await proxy.submitTask('echo', { important: 'payload' }).catch((e) => e);
+      expect(error).toBeInstanceOf(ProxyResponseError);
+      expect(error).toMatchObject({ code: `http_${status}`, status });
+      expect((error as Error).message).toContain(`a redirect to ${elsewhere}/api/echo`);
+      expect(reached).toEqual([]);
+    },
+  );
 
   it('an event stream cut mid-way is resumed with Last-Event-ID', async () => {
     const asked: Array<string | undefined> = [];

@@ -7,7 +7,7 @@ import {
   type TaskStatus,
   WaitTimeoutError,
 } from '../src/index.js';
-import { errorReply, makeTask, TASK_ID, taskReply } from './helpers/fixtures.js';
+import { errorReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
 import { simulateTask } from './helpers/simulated-task.js';
 import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';
 
@@ -91,6 +91,66 @@ describe('waitForTask', () => {
     const startedAt = route.calls[0]!.at;
     expect(endedAt - startedAt).toBe(5000);
     expect(route.calls.every((call) => call.at - startedAt < 5000)).toBe(true);
+  });
+
+  it('waits out a proxy away for a while once it has read the task (a restart, a deploy)', async () => {
+    const route = server.on(
+      'get',
+      '/task/:id',
+      taskReply(makeTask({ status: 'processing' })),
+      { network: true },
+      errorReply(503, 'store_unavailable'),
+      { status: 502, text: '<html>bad gateway</html>' },
+      taskReply(makeTask({ status: 'completed' })),
+    );
+    const { value } = await settle(
+      client().waitForTask(TASK_ID, { pollIntervalMs: 1000, maxRetries: 0 }),
+    );
+    expect(value?.status).toBe('completed');
+    // The pause doubles while the proxy is away.
+    expect(gaps(route.calls)).toEqual([1000, 250, 500, 1000]);
+  });
+
+  it('rejects at once when the first read finds no proxy, and on a 404 after an outage', async () => {
+    server.on('get', '/task/:id', { network: true });
+    const first = await settle(client().waitForTask(TASK_ID, { maxRetries: 0 }));
+    expect(first.error).toMatchObject({ code: 'unreachable' });
+
+    server.on(
+      'get',
+      '/task/:id',
+      taskReply(makeTask({ status: 'processing' })),
+      { network: true },
+      errorReply(404, 'task_not_found'),
+    );
+    const gone = await settle(client().waitForTask(TASK_ID, { maxRetries: 0 }));
+    expect(gone.error).toBeInstanceOf(TaskNotFoundError);
+  });
+
+  it('awaits an async onStatus, and rejects with its error rather than leaving it unhandled', async () => {
+    simulateTask(server, { durationMs: 5000 });
+    const failure = new Error('listener failed');
+    const { error } = await settle(
+      client().waitForTask(TASK_ID, {
+        onStatus: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          throw failure;
+        },
+      }),
+    );
+    expect(error).toBe(failure);
+  });
+
+  it('submitAndWait: WaitTimeoutError names the limit the caller set, not what the wait had left', async () => {
+    server.on('post', '/api/slow', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return submitReply();
+    });
+    server.on('get', '/task/:id', taskReply(makeTask({ status: 'processing' })));
+    const { error } = await settle(client().submitAndWait('slow', {}, { timeoutMs: 5000 }));
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect(error).toMatchObject({ timeoutMs: 5000 });
+    expect((error as Error).message).toContain('within 5000 ms');
   });
 
   it('times out during a read that hangs, instead of waiting for the HTTP timeout', async () => {

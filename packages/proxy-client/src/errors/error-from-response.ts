@@ -67,11 +67,24 @@ export async function errorFromResponse(
   if (code !== undefined) {
     return new ProxyResponseError(code, said, options);
   }
-  return new ProxyResponseError(httpStatusCode(status), describeForeign(where, envelope), options);
+  return new ProxyResponseError(
+    httpStatusCode(status),
+    describeForeign(where, envelope, response),
+    options,
+  );
 }
 
 /** An answer without a code this SDK knows: say what came back, and what to check. */
-function describeForeign(where: string, envelope: Envelope | undefined): string {
+function describeForeign(
+  where: string,
+  envelope: Envelope | undefined,
+  response: Response,
+): string {
+  // A browser's fetch hides a redirect's status and Location ("opaqueredirect", status 0).
+  if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
+    const location = response.headers.get('location');
+    return `${where}, a redirect${location ? ` to ${location}` : ''}; the SDK follows none (a submission would lose its method and body): set baseUrl to the proxy's own URL`;
+  }
   if (envelope) {
     // A proxy-server envelope with a code from a newer server: its message is still for people.
     const said = envelope.message === envelope.error ? '' : `: ${envelope.message}`;

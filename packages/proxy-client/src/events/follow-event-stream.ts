@@ -1,4 +1,4 @@
-import { isProxyError } from '../errors/proxy-error.js';
+import { isProxyOutage } from '../errors/outage.js';
 import { sleep } from '../polling/sleep.js';
 import { readEventStream, type SseMessage, StreamEnded } from './read-event-stream.js';
 
@@ -78,18 +78,10 @@ export async function* followEventStream(
       }
     } catch (error) {
       if (settings.signal?.aborted) throw settings.signal.reason;
-      if (!(error instanceof StreamEnded) && !(connected && isOutage(error))) throw error;
+      if (!(error instanceof StreamEnded) && !(connected && isProxyOutage(error))) throw error;
     } finally {
       controller.abort();
     }
     quietConnections = heard ? 0 : quietConnections + 1;
   }
-}
-
-/** The proxy away for a while: no answer at all, or a 5xx (restarting, its store away). */
-function isOutage(error: unknown): boolean {
-  if (!isProxyError(error)) return false;
-  return (
-    error.code === 'unreachable' || error.code === 'response_timeout' || (error.status ?? 0) >= 500
-  );
 }

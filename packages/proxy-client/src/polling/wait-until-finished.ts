@@ -1,3 +1,4 @@
+import { isProxyOutage } from '../errors/outage.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { TaskFailedError } from '../errors/task-failed-error.js';
 import { WaitTimeoutError } from '../errors/wait-timeout-error.js';
@@ -28,6 +29,10 @@ export type ReadTask = (options: {
   signal: AbortSignal | undefined;
 }) => Promise<TaskRead>;
 
+/** Pauses between reads while the proxy is away: doubling from the first, up to the most. */
+const FIRST_OUTAGE_PAUSE_MS = 250;
+const MAX_OUTAGE_PAUSE_MS = 10_000;
+
 /** The abort reason of the wait's own deadline, told apart from the caller's signal. */
 const DEADLINE = Symbol('wait deadline');
 
@@ -35,7 +40,9 @@ const DEADLINE = Symbol('wait deadline');
  * Reads the task until it is finished. The first read is immediate. After that, when the server
  * offers a waiting read, each read is held by the server until the task finishes; otherwise the
  * next read comes after `pollIntervalMs`, else the server's `Retry-After`, else the adaptive
- * schedule (both capped by the fixed schedule for the task's age).
+ * schedule (both capped by the fixed schedule for the task's age). Once the task has been read, a
+ * proxy away for a while (no answer, or a 5xx: a restart, a deploy) is waited out: the task goes on
+ * without the proxy's answers, and a durable store still has it when the proxy is back.
  */
 export async function waitUntilFinished(
   taskId: string,
@@ -78,11 +85,22 @@ async function pollUntilFinished(
   let previous: TaskStatus | undefined;
   let attempt = 0;
   let waitSeconds: number | undefined;
+  let outages = 0;
 
   for (;;) {
     const requestedAt = Date.now();
     const heldRead = waitSeconds !== undefined;
-    const answer = await read({ waitSeconds, signal });
+    let answer: TaskRead;
+    try {
+      answer = await read({ waitSeconds, signal });
+    } catch (error) {
+      if (state.last === undefined || signal?.aborted || !isProxyOutage(error)) throw error;
+      const pauseMs = FIRST_OUTAGE_PAUSE_MS * 2 ** Math.min(outages, 10);
+      await sleep(Math.min(pauseMs, MAX_OUTAGE_PAUSE_MS), signal);
+      outages += 1;
+      continue;
+    }
+    outages = 0;
     const { task } = answer;
     if (!isTaskStatus(task.status)) {
       throw new ProxyError(
@@ -95,7 +113,7 @@ async function pollUntilFinished(
     if (task.status !== previous) {
       const before = previous;
       previous = task.status;
-      options.onStatus?.(task, before);
+      await options.onStatus?.(task, before);
     }
     if (isTerminalStatus(task.status)) {
       // Any end but `completed` (failed, and statuses such as cancelled) has no answer to give.

@@ -32,8 +32,6 @@ export interface HttpRequest {
   taskId?: string;
   /** The `Idempotency-Key` a submission carries, so a reused-key error can name it. */
   idempotencyKey?: string;
-  /** `fetch`'s `redirect`: `manual` for answers replayed as the target sent them. */
-  redirect?: RequestRedirect;
   /**
    * An error status that is an answer rather than the proxy's refusal: a replayed result keeps
    * the target's status, 500 included. Such a response is returned, not thrown.
@@ -129,7 +127,9 @@ export class Transport {
         ...(request.headers ? { headers: request.headers } : {}),
         ...request.body,
         ...(request.signal ? { signal: request.signal } : {}),
-        ...(request.redirect ? { redirect: request.redirect } : {}),
+        // Never followed: fetch turns a POST into a body-less GET on a 301 or 302, so a
+        // submission would reach the target changed; a replayed 3xx is the target's answer.
+        redirect: 'manual',
         retry: request.retry,
         timeout: timeoutMs > MAX_TIMER_MS ? false : timeoutMs,
       });
