@@ -148,7 +148,32 @@ export function checkOptions<T extends object>(
     }
     checked[main] = value;
   }
+  checkHeaders(where, checked['headers']);
+  const lastEventId = checked['lastEventId'];
+  if (typeof lastEventId === 'string' && /[\r\n\0]/.test(lastEventId)) {
+    // An event id never holds these (the SSE format ends a field at a line break).
+    throw new TypeError(
+      `${label(where)}: lastEventId must be an event id as received, got ${JSON.stringify(lastEventId)}`,
+    );
+  }
   return checked as T;
+}
+
+/**
+ * Headers fetch would refuse are a TypeError now: sent, fetch's refusal looks like a network
+ * error, and the call would be retried and reported as a proxy out of reach.
+ */
+function checkHeaders(where: string, headers: unknown): void {
+  try {
+    new Headers(headers as HeadersInit | undefined);
+  } catch (error) {
+    throw new TypeError(`${label(where)}: ${(error as Error).message}`, { cause: error });
+  }
+  const names = Object.keys((headers as object | undefined) ?? {});
+  const expect = names.find((name) => name.toLowerCase() === 'expect');
+  if (expect !== undefined) {
+    throw new TypeError(`${label(where)}: headers must not set ${expect}: fetch cannot send it`);
+  }
 }
 
 function unknownOption(where: string, name: string, known: readonly string[]): TypeError {

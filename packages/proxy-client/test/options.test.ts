@@ -126,6 +126,28 @@ describe('one unit: milliseconds, with the contract spellings as aliases', () =>
 });
 
 describe('per-call options: timeoutMs, headers, maxRetries, signal', () => {
+  it.each([
+    ['a line break in a value', { 'x-note': 'a\nb' }, /invalid header value/],
+    ['a character beyond Latin-1', { 'x-key': 'ключ' }, /ByteString/],
+    ['an empty name', { '': 'v' }, /invalid header name/],
+    ['Expect, which fetch cannot send', { Expect: '100-continue' }, /must not set Expect/],
+  ])('headers with %s are a TypeError before anything is sent', async (_what, headers, message) => {
+    const route = server.on('get', '/stats', dataReply({}));
+    const error = await client()
+      .getStats({ headers })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(/^getStats\(\): /);
+    expect((error as Error).message).toMatch(message);
+    expect(route.calls).toHaveLength(0);
+  });
+
+  it('a lastEventId that holds a line break is a TypeError', async () => {
+    await expect(client().watchEvents({ lastEventId: 'a\nb' }).next()).rejects.toThrow(
+      /watchEvents\(\): lastEventId must be an event id as received/,
+    );
+  });
+
   it('headers go with the call, over the client headers', async () => {
     const route = server.on('get', '/stats', dataReply({}));
     const proxy = new ProxyClient({ baseUrl: BASE_URL, headers: { 'x-app': 'a', 'x-team': 't' } });
