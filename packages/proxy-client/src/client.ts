@@ -416,6 +416,7 @@ export class ProxyClient {
       path: submitPath,
       ...(checked.query ? { query: checked.query } : {}),
       headers: { ...headers, ...control },
+      forwarded: true,
       body: encoded,
       signal: checked.signal,
       timeoutMs: timeoutOf(checked.timeoutMs),

@@ -63,6 +63,27 @@ describe('over a real socket', () => {
     },
   );
 
+  it("leaves its JSON accept off a submission, whose headers reach the target, and keeps the caller's", async () => {
+    const accepts: Array<string | undefined> = [];
+    const url = await listen((request, response) => {
+      accepts.push(request.headers.accept);
+      response.writeHead(202, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ success: true, task_id: TASK_ID, status: 'pending' }));
+    });
+    await new ProxyClient({ baseUrl: url }).submitTask('report', {});
+    await new ProxyClient({ baseUrl: url }).submitTask(
+      'report',
+      {},
+      { headers: { Accept: 'text/csv' } },
+    );
+    await new ProxyClient({ baseUrl: url, headers: { accept: 'text/csv' } }).submitTask(
+      'report',
+      {},
+    );
+    // The first is fetch's own, which asks for nothing in particular.
+    expect(accepts).toEqual(['*/*', 'text/csv', 'text/csv']);
+  });
+
   it('an event stream cut mid-way is resumed with Last-Event-ID', async () => {
     const asked: Array<string | undefined> = [];
     const url = await listen((request, response) => {

@@ -33,6 +33,11 @@ export interface HttpRequest {
   /** The `Idempotency-Key` a submission carries, so a reused-key error can name it. */
   idempotencyKey?: string;
   /**
+   * A submission: its headers reach the target, so the SDK's own `Accept` (for the proxy's JSON)
+   * is left out, and the target sees fetch's neutral one or the caller's.
+   */
+  forwarded?: boolean;
+  /**
    * An error status that is an answer rather than the proxy's refusal: a replayed result keeps
    * the target's status, 500 included. Such a response is returned, not thrown.
    */
@@ -62,13 +67,15 @@ export class Transport {
   readonly baseUrl: string;
   readonly #timeoutMs: number;
   readonly #ky: KyInstance;
+  /** The client's headers name their own `Accept`, which then goes on every request. */
+  readonly #acceptGiven: boolean;
 
   constructor(options: TransportOptions) {
     this.baseUrl = options.baseUrl;
     this.#timeoutMs = options.timeoutMs;
+    this.#acceptGiven = namesAccept(options.headers);
     this.#ky = ky.create({
       headers: {
-        accept: 'application/json',
         ...options.headers,
         ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
       },
@@ -124,7 +131,12 @@ export class Transport {
     try {
       const response = await this.#ky(url, {
         method: request.method,
-        ...(request.headers ? { headers: request.headers } : {}),
+        headers: {
+          ...(this.#acceptGiven || request.forwarded || namesAccept(request.headers)
+            ? {}
+            : { accept: 'application/json' }),
+          ...request.headers,
+        },
         ...request.body,
         ...(request.signal ? { signal: request.signal } : {}),
         // Never followed: fetch turns a POST into a body-less GET on a 301 or 302, so a
@@ -152,4 +164,8 @@ function parseJson(text: string, request: FailedRequest & { headers: Headers }):
   } catch (error) {
     throw invalidResponseError(request, 'the body is not JSON', error);
   }
+}
+
+function namesAccept(headers: Record<string, string> | undefined): boolean {
+  return Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'accept');
 }
