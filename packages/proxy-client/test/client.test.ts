@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ProxyClient } from '../src/index.js';
 import { dataReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
@@ -224,6 +225,18 @@ describe('submitTask', () => {
     await expect(client().submitTask('function1', body)).rejects.toThrow(/cannot be sent as JSON/);
     expect(server.calls).toEqual([]);
   });
+
+  it.each([
+    ['a Node stream', Readable.from(['a']), /a Node stream.*Readable\.toWeb/],
+    ['a Map', new Map([['a', 1]]), /a Map, whose JSON is \{\}.*Object\.fromEntries/],
+    ['a Set', new Set([1]), /a Set, whose JSON is \{\}/],
+  ])(
+    'refuses a body whose JSON would not hold it (%s) before sending',
+    async (_, body, message) => {
+      await expect(client().submitTask('function1', body)).rejects.toThrow(message);
+      expect(server.calls).toEqual([]);
+    },
+  );
 
   it.each(['content-length', 'Transfer-Encoding'])(
     'refuses a %s header, which the SDK sets from the body',

@@ -8,6 +8,7 @@ export type EncodedBody = { body: BodyInit } | { json: unknown } | Record<string
 export function encodeBody(body: unknown): EncodedBody {
   if (body === undefined) return {};
   if (isRawBody(body)) return { body };
+  checkNotSilentlyEmpty(body);
   checkJson(body);
   return { json: body };
 }
@@ -29,6 +30,25 @@ function checkJson(body: unknown): void {
   }
   if (text === undefined) {
     throw new TypeError(`The body cannot be sent as JSON: a ${typeof body} has no JSON form`);
+  }
+}
+
+/**
+ * Values whose JSON says nothing of what they hold: a Node stream would go as its internals, a
+ * Map or a Set as `{}`. The caller meant their contents.
+ */
+function checkNotSilentlyEmpty(body: unknown): void {
+  if (typeof body !== 'object' || body === null || 'toJSON' in body) return;
+  if (typeof (body as { pipe?: unknown }).pipe === 'function') {
+    throw new TypeError(
+      'The body is a Node stream, which fetch cannot send: pass Readable.toWeb(stream), or a Buffer',
+    );
+  }
+  if (body instanceof Map || body instanceof Set) {
+    const kind = body instanceof Map ? 'Map' : 'Set';
+    throw new TypeError(
+      `The body is a ${kind}, whose JSON is {}: pass ${kind === 'Map' ? 'Object.fromEntries(map)' : '[...set]'}`,
+    );
   }
 }
 
