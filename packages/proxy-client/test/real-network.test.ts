@@ -32,6 +32,15 @@ describe('over a real socket', () => {
     expect((error as Error).message).toContain('ECONNREFUSED');
   });
 
+  it('a port fetch will not connect to is named as such, not as a proxy not running', async () => {
+    const proxy = new ProxyClient({ baseUrl: 'http://127.0.0.1:6667', maxRetries: 0 });
+    const error = await proxy.health().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProxyUnreachableError);
+    expect((error as Error).message).toContain(
+      'fetch refuses to connect to port 6667, one browsers block: run the proxy on another port',
+    );
+  });
+
   it('a socket dropped mid-answer is retried for reads, then reported', async () => {
     let requests = 0;
     const url = await listen((request) => {

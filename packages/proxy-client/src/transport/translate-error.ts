@@ -28,6 +28,14 @@ export async function translateError(
       { code: 'response_timeout', method, cause: error },
     );
   }
+  if (isNetworkError(error) && causeOf(error)?.message === 'bad port') {
+    // fetch keeps to the browsers' list of blocked ports (6000, 6667, 10080...) and sends nothing.
+    return new ProxyUnreachableError(
+      url,
+      `${method} ${url}: fetch refuses to connect to port ${new URL(url).port}, one browsers block: run the proxy on another port`,
+      { method, cause: error },
+    );
+  }
   if (isNetworkError(error)) {
     return new ProxyUnreachableError(
       url,
@@ -40,8 +48,12 @@ export async function translateError(
 
 /** Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
 function describeNetworkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const cause = causeOf(error);
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+function causeOf(error: unknown): { code?: unknown; message?: unknown } | undefined {
+  return (error as { cause?: { code?: unknown; message?: unknown } }).cause;
 }
