@@ -31,6 +31,7 @@ export function sameWaitArgs(options: CliOptions): string[] {
   return args;
 }
 
-function shellQuote(value: string): string {
+/** `value` as one shell word: as it is when that is safe, else in single quotes. */
+export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }

@@ -6,7 +6,7 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { headerArgs } from '../header-option.js';
 import type { DataSource, SubmitAction } from '../options.js';
 import { formatDuration } from '../render/duration.js';
-import { cliCommand, sameWaitArgs } from '../resume.js';
+import { cliCommand, sameWaitArgs, shellQuote } from '../resume.js';
 import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -83,8 +83,8 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
 
 /**
  * The file's (or stdin's) text, if it is UTF-8, as JSON must be: decoding anything else would replace the
- * bad bytes, and the target would not get the bytes in the file. A byte order mark is kept (and
- * then refused as JSON), never dropped unseen.
+ * bad bytes, and the target would not get the bytes in the file. A byte order mark is kept here:
+ * readData drops it and says so, rather than it vanishing unseen.
  */
 function utf8(bytes: Uint8Array, where: string): string {
   try {
@@ -124,6 +124,8 @@ function submitArgs(action: SubmitAction, idempotencyKey: string): string[] {
   return args;
 }
 
+const BOM = '\uFEFF';
+
 /** The JSON text of `--data`, checked; a missing file or bad JSON is a usage error. */
 async function readData(ctx: CommandContext, source: DataSource): Promise<string> {
   if (source.kind === 'inline') return source.json;
@@ -143,6 +145,12 @@ async function readData(ctx: CommandContext, source: DataSource): Promise<string
       'name a readable file, --data @body.json, or read stdin with --data @-',
     );
   }
+  // Editors on Windows save UTF-8 with a byte order mark; JSON text has none (RFC 8259), and
+  // JSON.parse would refuse it as an invisible "unexpected token".
+  if (text.startsWith(BOM)) {
+    text = text.slice(BOM.length);
+    ctx.output.note(`--data: ${where} starts with a byte order mark; it was left out of the body`);
+  }
   try {
     JSON.parse(text);
   } catch (error) {
@@ -150,7 +158,9 @@ async function readData(ctx: CommandContext, source: DataSource): Promise<string
     throw new CliError(
       EXIT_CODES.usage,
       `--data: ${where} is not valid JSON: ${reason}`,
-      '--data sends JSON; see where it breaks with: jq . < FILE',
+      source.kind === 'file'
+        ? `--data sends JSON; see where it breaks with: jq . < ${shellQuote(source.path)}`
+        : '--data sends JSON; see where it breaks by piping the same input to: jq .',
     );
   }
   return text;

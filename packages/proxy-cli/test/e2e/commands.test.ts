@@ -192,7 +192,20 @@ describe('--submit', () => {
     const run = await cli('--submit', 'api/function1', '--data', `@${file}`);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`--data: ${file} is not valid JSON`);
-    expect(run.stderr).toMatch(/hint: --data sends JSON/);
+    expect(run.stderr).toContain(
+      `hint: --data sends JSON; see where it breaks with: jq . < ${file}`,
+    );
+  });
+
+  it('--data @file saved with a byte order mark sends the JSON after it, and says so', async () => {
+    const file = join(tmpdir(), `proxy-cli-bom-${process.pid}.json`);
+    await writeFile(file, `\uFEFF{"from": "notepad"}`);
+    const run = await cli('--submit', 'api/echo', '--data', `@${file}`, '--wait');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`--data: ${file} starts with a byte order mark; it was left out`);
+    const json = await cli('--submit', 'api/echo', '--data', `@${file}`, '--wait', '--json');
+    const echo = jsonOf<Task>(json).result?.body as { body_base64: string };
+    expect(Buffer.from(echo.body_base64, 'base64').toString('utf8')).toBe('{"from": "notepad"}');
   });
 
   it('--data @file that is not UTF-8 is a usage error, not bytes silently replaced', async () => {
