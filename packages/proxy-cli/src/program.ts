@@ -131,14 +131,22 @@ const COMMANDS: ReadonlyArray<{
   },
 ];
 
-export function buildProgram(io: ProgramIo, pick: (picked: Picked) => void = () => {}): Command {
+export function buildProgram(
+  io: ProgramIo,
+  pick: (picked: Picked) => void = () => {},
+  { json = false }: { json?: boolean } = {},
+): Command {
   const program = new Command('proxy-cli')
     .description(
       'Terminal client for proxy-server: submit slow HTTP jobs, wait for them, cancel, retry or watch them, list tasks, read stats. Exactly one action per call: a command, or its flag.',
     )
     .usage('[command] [options]')
     // -V, as proxy-server has it: one version flag for both bins.
-    .version(version(), '-V, --version', 'print the version')
+    .version(
+      json ? JSON.stringify({ version: version() }, null, 2) : version(),
+      '-V, --version',
+      'print the version',
+    )
     .helpOption('-h, --help', 'print this help')
     .optionsGroup('Actions (choose exactly one, or a command):')
     .option('--demo [name]', 'guided demo against the proxy: all (default) or one')
@@ -260,9 +268,14 @@ export function parseArgv(
   io: ProgramIo,
 ): ParseResult {
   let picked: Picked | undefined;
-  const program = buildProgram(io, (p) => {
-    picked = p;
-  });
+  // commander prints the version as soon as it meets -V, before any flag after it is parsed.
+  const program = buildProgram(
+    io,
+    (p) => {
+      picked = p;
+    },
+    { json: argv.includes('--json') },
+  );
   // Commander answers `help <no such command>` with a bare "(outputHelp)": name the word instead.
   const [first, asked] = argv;
   if (first === 'help' && asked !== undefined && !asked.startsWith('-')) {

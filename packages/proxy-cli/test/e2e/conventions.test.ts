@@ -103,6 +103,19 @@ describe('one version flag', () => {
       'hint: the version flag is -V or --version, as for proxy-server',
     );
   });
+
+  it('with --json, before or after it, the version is a JSON document', async () => {
+    const plain = (await runCli(['--version'])).stdout.trim();
+    for (const args of [
+      ['--version', '--json'],
+      ['--json', '-V'],
+    ]) {
+      const run = await runCli(args);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(jsonOf(run)).toEqual({ version: plain });
+    }
+  });
 });
 
 describe('bash completion, in a real bash', () => {
