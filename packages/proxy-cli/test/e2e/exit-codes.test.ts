@@ -78,6 +78,16 @@ describe('exit 3: proxy unreachable', () => {
     expect(run.stderr).toMatch(/hint: .*--url <url> or PROXY_URL/);
   });
 
+  it('a port fetch refuses (6667): says so, and not that the proxy may not be running', async () => {
+    const url = 'http://127.0.0.1:6667';
+    const run = await runCli(['--health', '--url', url]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      `error: could not reach the proxy at ${url}: fetch refuses to connect to port 6667, one browsers block, and sent nothing\n` +
+        'hint: run the proxy on another port (proxy-server --listen-port <port>) and point --url at that; curl reaches this one, but fetch never will\n',
+    );
+  });
+
   it('https:// to the plain HTTP proxy: says it does not speak TLS, on one line', async () => {
     const url = stack.url.replace('http://', 'https://');
     const run = await runCli(['stats', '--url', url]);
