@@ -22,6 +22,9 @@ import { DROP_API, endsUnderApi } from './url-under-api.js';
 const CHECK_URL =
   "point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; proxy-cli health --url <url> checks it";
 
+const GATEWAY =
+  'a gateway in front of the proxy answered, not the proxy: it may be restarting or down behind it; try again shortly, and if this lasts, check the proxy behind the gateway';
+
 /**
  * The one place that turns an SDK error into an exit code and words for people. Waits add their
  * own resume hints first (commands/wait.ts); everything else lands here.
@@ -167,7 +170,7 @@ export function toCliError(
     return new CliError(
       EXIT_CODES.proxyError,
       `${context.url} does not answer like a proxy-server (${answerOf(error)})`,
-      endsUnderApi(context.url) ? DROP_API : CHECK_URL,
+      endsUnderApi(context.url) ? DROP_API : gatewayAnswered(error) ? GATEWAY : CHECK_URL,
       { cause: error, code: 'not_a_proxy', details: { proxy_code: error.code } },
     );
   }
@@ -182,6 +185,16 @@ export function toCliError(
     cause: error,
     code: 'internal_error',
   });
+}
+
+/**
+ * A 5xx without the proxy's error envelope: proxy-server always sends one, so a gateway or load
+ * balancer in front of it answered (nginx's HTML 502 while the proxy restarts), not the target.
+ */
+function gatewayAnswered(error: ProxyError): boolean {
+  return (
+    isProxyResponseError(error) && error.code.startsWith('http_') && (error.status ?? 0) >= 500
+  );
 }
 
 /**

@@ -142,6 +142,33 @@ describe('exit 5: --health finds the proxy degraded', () => {
   });
 });
 
+/** A server answering every request with `respond`; closed when the test ends. */
+async function answering(respond: Parameters<typeof createHttpServer>[1]): Promise<string> {
+  const server = createHttpServer(respond);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('exit 5: a gateway in front of the proxy answers', () => {
+  it('an HTML 502 (nginx while the proxy restarts): the hint says a gateway answered, not that --url is wrong', async () => {
+    const url = await answering((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html><body><center><h1>502 Bad Gateway</h1></center></body></html>');
+    });
+    const run = await runCli(['stats', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('(GET /stats answered 502)');
+    expect(run.stderr).toContain(
+      'hint: a gateway in front of the proxy answered, not the proxy: it may be restarting or down behind it',
+    );
+    expect(run.stderr).not.toContain('not at its target');
+  });
+});
+
 describe('exit 124: --timeout', () => {
   it('gives up, says the task goes on, and how to resume', async () => {
     const id = await client.submitTask('api/long?seconds=5', undefined, { method: 'GET' });
