@@ -166,6 +166,19 @@ export function toCliError(
       },
     );
   }
+  if (isProxyResponseError(error) && error.code === 'store_unavailable') {
+    const seconds = retryAfterSeconds(error.headers.get('retry-after'));
+    return new CliError(
+      EXIT_CODES.proxyError,
+      error.message,
+      `the proxy's store (its SQLite file or Redis) is unreachable; try again in ${seconds ?? 'a few'} s`,
+      {
+        cause: error,
+        code: error.code,
+        ...(seconds !== undefined && { details: { retry_after_s: seconds } }),
+      },
+    );
+  }
   if (isProxyError(error) && notAProxy(error)) {
     return new CliError(
       EXIT_CODES.proxyError,
@@ -214,6 +227,15 @@ function answerOf(error: ProxyError): string {
   const request = error.method && error.url ? `${error.method} ${new URL(error.url).pathname}` : '';
   if (error.status !== undefined) return `${request} answered ${error.status}`.trim();
   return `${request}: ${error.code}`.replace(/^: /, '');
+}
+
+/** A `Retry-After` header in whole seconds: delta-seconds or an HTTP date; undefined if neither. */
+function retryAfterSeconds(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value));
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** Codes of a certificate that may be fine but is signed by no CA this machine trusts. */

@@ -169,6 +169,31 @@ describe('exit 5: a gateway in front of the proxy answers', () => {
   });
 });
 
+describe('exit 5: the proxy cannot use its store', () => {
+  it("store_unavailable: a hint naming the store and the proxy's Retry-After", async () => {
+    const url = await answering((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(
+        JSON.stringify({
+          success: false,
+          error: 'store_unavailable',
+          message: 'cannot reach Redis at redis://127.0.0.1:6390/0',
+        }),
+      );
+    });
+    const run = await runCli(['stats', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toBe(
+      `error: cannot reach Redis at redis://127.0.0.1:6390/0 (GET ${url}/stats answered 503)\n` +
+        "hint: the proxy's store (its SQLite file or Redis) is unreachable; try again in 1 s\n",
+    );
+    const json = await runCli(['stats', '--json', '--url', url]);
+    expect(jsonOf(json)).toMatchObject({
+      error: { code: 'store_unavailable', exit_code: 5, retry_after_s: 1 },
+    });
+  });
+});
+
 describe('exit 124: --timeout', () => {
   it('gives up, says the task goes on, and how to resume', async () => {
     const id = await client.submitTask('api/long?seconds=5', undefined, { method: 'GET' });
