@@ -3,11 +3,12 @@ import { watchWhilePending } from '../commands/watch-pending.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../render/duration.js';
 import { paintStatus } from '../render/status.js';
-import { makeTable, tsv } from '../render/table.js';
+import { makeTable, tsv, visibleLength } from '../render/table.js';
 import { heading, say } from './narrate.js';
 
 const SIZE = 12;
 const TICK_MS = 100;
+const SHORT_ID_CHARS = 8;
 
 export interface BatchReport {
   name: 'batch';
@@ -115,7 +116,7 @@ function batchTable(
   tasks: readonly Task[],
   delays: readonly number[],
 ): string {
-  const { color, plain } = ctx.output.look;
+  const { color, plain, columns } = ctx.output.look;
   if (plain) {
     return tsv(
       tasks.map((task, i) => [
@@ -128,16 +129,29 @@ function batchTable(
       ]),
     );
   }
-  const table = makeTable(color, ['#', 'task id', 'status', 'delay', 'queued', 'took']);
-  tasks.forEach((task, i) => {
-    table.push([
-      String(i + 1),
-      task.task_id,
-      paintStatus(task.status, color),
-      formatDuration(delays[i] ?? 0),
-      formatDuration(task.queue_ms),
-      task.duration_ms === null ? '' : formatDuration(task.duration_ms),
-    ]);
-  });
+  const head = ['#', 'task id', 'status', 'delay', 'queued', 'took'];
+  const rows = tasks.map((task, i) => [
+    String(i + 1),
+    task.task_id,
+    paintStatus(task.status, color),
+    formatDuration(delays[i] ?? 0),
+    formatDuration(task.queue_ms),
+    task.duration_ms === null ? '' : formatDuration(task.duration_ms),
+  ]);
+  // Whole ids make the table 84 wide: on a narrower terminal their first 8 characters stand in,
+  // as git shortens hashes, still enough to tell the 12 apart; --json has every id whole.
+  if (columns !== undefined && tableWidth([head, ...rows]) > columns) {
+    for (const row of rows) row[1] = `${row[1]?.slice(0, SHORT_ID_CHARS)}…`;
+  }
+  const table = makeTable(color, head);
+  table.push(...rows);
   return table.toString();
+}
+
+/** Characters a boxed table of these rows takes: a space either side and a border per column. */
+function tableWidth(rows: ReadonlyArray<readonly string[]>): number {
+  const widths = (rows[0] ?? []).map((_, i) =>
+    Math.max(...rows.map((row) => visibleLength(row[i] ?? ''))),
+  );
+  return widths.reduce((sum, width) => sum + width + 3, 1);
 }
