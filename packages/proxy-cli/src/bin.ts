@@ -75,8 +75,8 @@ try {
 function report(failure: CliError): void {
   if (failure.silent) return;
   const { errColor } = output;
-  output.error(`${errColor.red('error:')} ${failure.message}`);
-  if (failure.hint) output.error(`${errColor.dim('hint:')} ${failure.hint}`);
+  output.error(`${errColor.red('error:')} ${output.errText(failure.message)}`);
+  if (failure.hint) output.error(`${errColor.dim('hint:')} ${output.errText(failure.hint)}`);
   if (output.json && !output.wroteDocument) {
     output.document({
       success: false,

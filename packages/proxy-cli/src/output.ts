@@ -2,6 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
 import { LiveView } from './live-view.js';
 import type { OutputStream, OutputStreams } from './output-stream.js';
+import { showControls } from './render/control-chars.js';
 import type { Look } from './render/table.js';
 
 /**
@@ -106,6 +107,14 @@ export class Output {
   note(text: string): void {
     if (this.json) return;
     this.pauseSpinner(() => this.streams.stderr.write(`${text}\n`));
+  }
+
+  /**
+   * Text for stderr that the CLI did not write itself (a proxy's message, a task's error): its
+   * control characters shown rather than obeyed on a terminal, as they came off one.
+   */
+  errText(text: string): string {
+    return this.streams.stderr.isTTY === true ? showControls(text) : text;
   }
 
   /** Errors: always on stderr, --json or not. */

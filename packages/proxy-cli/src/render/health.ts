@@ -1,4 +1,5 @@
 import type { HealthBody } from 'proxy-client/wire';
+import { showControls } from './control-chars.js';
 import { keyValueTable, type Look, tsv } from './table.js';
 
 export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): string {
@@ -23,12 +24,12 @@ export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): 
     : color.red('not reachable');
   const storeState = store.available
     ? color.green('available')
-    : color.red(`not available${store.message === null ? '' : `: ${store.message}`}`);
+    : color.red(`not available${store.message === null ? '' : `: ${showControls(store.message)}`}`);
   return keyValueTable(
     color,
     [
       ['proxy', `${proxyUrl}  ${status}`],
-      ['target', `${health.target.url}  ${reach}`],
+      ['target', `${showControls(health.target.url)}  ${reach}`],
       ['store', `${store.kind}  ${storeState}`],
     ],
     columns,

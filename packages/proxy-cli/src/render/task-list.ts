@@ -1,4 +1,5 @@
 import type { TaskList, TaskSummary } from 'proxy-client/wire';
+import { showControls } from './control-chars.js';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { type Look, makeTable, tsv, visibleLength } from './table.js';
@@ -39,7 +40,8 @@ export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: 
     },
     {
       head: 'code',
-      cell: (task) => (task.result ? String(task.result.status_code) : (task.error?.code ?? '')),
+      cell: (task) =>
+        task.result ? String(task.result.status_code) : showControls(task.error?.code ?? ''),
     },
   ];
   const rows = tasks.map((task) => fixed.map((column) => column.cell(task)));
@@ -63,7 +65,7 @@ export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: 
   const table = makeTable(color, heads);
   for (const [n, task] of tasks.entries()) {
     const cells = kept.map((i) => rows[n]?.[i] ?? '');
-    cells.splice(2, 0, cut(`${task.method} ${task.path}`, requestChars));
+    cells.splice(2, 0, cut(showControls(`${task.method} ${task.path}`), requestChars));
     table.push(cells);
   }
   return table.toString();

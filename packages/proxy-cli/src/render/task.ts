@@ -1,5 +1,6 @@
 import type { Task } from 'proxy-client/wire';
 import { formatBody } from './body.js';
+import { showControls } from './control-chars.js';
 import { formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { keyValueTable, type Look, tsv } from './table.js';
@@ -16,7 +17,7 @@ function boxedTask(task: Task, { color, columns }: Look): string {
       'status',
       paintStatus(task.status, color) + (task.is_long_task ? color.magenta('  (long task)') : ''),
     ],
-    ['request', `${task.method} ${task.path}`],
+    ['request', showControls(`${task.method} ${task.path}`)],
     ['created', task.created_at],
   ];
   if (task.queue_position !== null) rows.push(['queue position', String(task.queue_position)]);
@@ -30,7 +31,9 @@ function boxedTask(task: Task, { color, columns }: Look): string {
     ]);
   }
   if (task.completed_at !== null) rows.push(['finished', task.completed_at]);
-  rows.push(...policyRows(task));
+  rows.push(
+    ...policyRows(task).map(([key, value]): [string, string] => [key, showControls(value)]),
+  );
   // Older proxies send neither link.
   if (task.retry_of) rows.push(['retry of', task.retry_of]);
   if (task.retried_as) rows.push(['retried as', task.retried_as]);
@@ -41,11 +44,11 @@ function boxedTask(task: Task, { color, columns }: Look): string {
   }
   // upstream_status only repeats the status code shown above.
   if (task.error && task.error.code !== 'upstream_status') {
-    rows.push(['error', color.red(`${task.error.code}: ${task.error.message}`)]);
+    rows.push(['error', color.red(showControls(`${task.error.code}: ${task.error.message}`))]);
   }
 
   const parts = [keyValueTable(color, rows, columns)];
-  if (task.result) parts.push(color.bold('Result body'), formatBody(task.result));
+  if (task.result) parts.push(color.bold('Result body'), showControls(formatBody(task.result)));
   return parts.join('\n');
 }
 
