@@ -1,4 +1,10 @@
-import { type IncomingMessage, METHODS, type ServerResponse, STATUS_CODES } from 'node:http';
+import {
+  type IncomingMessage,
+  METHODS,
+  maxHeaderSize,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
@@ -27,6 +33,7 @@ import type { ProxyDeps } from './proxy/proxy.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { refuseBody } from './routes/raw-body.js';
+import { routableUrl } from './routes/routable-url.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/task.js';
@@ -80,6 +87,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
       requireHostHeader: false,
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, log),
+    rewriteUrl: routableUrl,
     frameworkErrors: (error, _request, reply) =>
       // Task ids are the only path parameters: one too long for the router is no UUID either,
       // and its message would echo the whole path.
@@ -219,13 +227,15 @@ function answerClientError(
   afterEarlierAnswers(socket, () => {
     if (!socket.writable || socket._httpMessage?.headersSent) socket.destroy();
     else if (timedOut) endWithError(socket, 'request_timeout');
-    else
-      endWithError(
-        socket,
-        'bad_request',
-        `Malformed HTTP request (${error.code ?? 'parse error'})`,
-      );
+    else endWithError(socket, 'bad_request', malformedMessage(error.code));
   });
+}
+
+function malformedMessage(code: string | undefined): string {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return `The request line and headers are over ${maxHeaderSize / 1024} KiB, the most Node reads (HPE_HEADER_OVERFLOW)`;
+  }
+  return `Malformed HTTP request (${code ?? 'parse error'})`;
 }
 
 /**

@@ -11,6 +11,7 @@ describe('the path cannot leave the target', () => {
     ['encoded slashes', '/api/..%2f..%2fadmin'],
     ['encoded dots', '/api/%2e%2e/%2e%2e/admin'],
     ['an encoded prefix', '/%61pi/../admin'],
+    ['encoded dots beside an escape that is no UTF-8', '/api/%2e%2e/caf%E9/../../admin'],
   ])('%s: %s is refused, nothing is forwarded', async (_kind, requestTarget) => {
     const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
@@ -29,6 +30,12 @@ describe('the path cannot leave the target', () => {
     ['encoded double slash', '/api/%2F%2FEVIL/x', '/api/%2F%2FEVIL/x'],
     ['absolute-form', 'http://EVIL/api/x?q=1', '/api/x?q=1'],
     ['absolute-form https without a query', 'https://EVIL/api/y', '/api/y'],
+    [
+      'an escape that is no UTF-8 (a Latin-1 name)',
+      '/api/files/caf%E9.txt?q=%E9',
+      '/api/files/caf%E9.txt?q=%E9',
+    ],
+    ['a percent sign that is no escape', '/api/100%ZZ', '/api/100%ZZ'],
   ])('%s: %s', async (_kind, requestTarget, expectedPath) => {
     const target = await recordingTarget(recorded);
     const evil = await recordingTarget(recorded);
@@ -76,7 +83,6 @@ describe('malformed requests get a 400 envelope', () => {
   it.each([
     ['a bad Content-Length', 'POST /api/x HTTP/1.1\r\nHost: x\r\nContent-Length: nope'],
     ['a broken request line', 'POST /api/x HTTP/9'],
-    ['a bad percent-encoding', 'GET /task/%zz HTTP/1.1\r\nHost: x'],
   ])('%s', async (_kind, head) => {
     const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
@@ -84,5 +90,32 @@ describe('malformed requests get a 400 envelope', () => {
     expect(response.status).toBe(400);
     expect(JSON.parse(response.body)).toMatchObject({ success: false, error: 'bad_request' });
     expect(target.seen).toEqual([]);
+  });
+
+  it('a request line and headers over 16 KiB: 400 saying so', async () => {
+    const target = await recordingTarget(recorded);
+    const proxy = await startProxy(target.url, { listen: true });
+    const response = await rawRequest(
+      proxy.url,
+      `GET /api/x?${'k=v&'.repeat(5_000)} HTTP/1.1\r\nHost: x`,
+    );
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      success: false,
+      error: 'bad_request',
+      message:
+        'The request line and headers are over 16 KiB, the most Node reads (HPE_HEADER_OVERFLOW)',
+    });
+    expect(target.seen).toEqual([]);
+  });
+});
+
+describe('a task id with an escape that decodes to no UTF-8, or is no escape', () => {
+  it.each(['caf%E9', '%zz'])('%s is refused as no task id, like any other', async (id) => {
+    const target = await recordingTarget(recorded);
+    const proxy = await startProxy(target.url, { listen: true });
+    const response = await rawRequest(proxy.url, `GET /task/${id} HTTP/1.1\r\nHost: x`);
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ success: false, error: 'invalid_task_id' });
   });
 });

@@ -49,7 +49,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       config: { swaggerTransform: submitDoc },
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
-        if (!staysUnderApi(originForm(request.url))) {
+        if (!staysUnderApi(originForm(request.originalUrl))) {
           sendError(reply, 'bad_request', 'The path leaves /api/ once decoded and normalised');
           return;
         }
@@ -69,7 +69,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       const preferences = preferencesOf(headers[SUBMIT_HEADERS.prefer]);
       const submitted = await app.proxy.admission.submit({
         method: request.method,
-        path: originForm(request.url),
+        path: originForm(request.originalUrl),
         rawHeaders: request.raw.rawHeaders,
         body: request.body ?? null,
         idempotencyKey: idempotencyKeyOf(
