@@ -9,6 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import { waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { shutdownServer } from '../src/index.js';
+import { DELIVERIES_PER_RECEIVER } from '../src/proxy/callbacks.js';
 import { startProxy } from './helper.js';
 
 const STORES = ['memory', 'sqlite'] as const;
@@ -71,6 +72,42 @@ function callTimes(target: SlowTarget, marker: string): number[] {
   const first = calls[0]?.at ?? 0;
   return calls.map((request) => request.at - first);
 }
+
+describe('callbacks to one receiver', () => {
+  it(`are under way ${DELIVERIES_PER_RECEIVER} at a time at most, the rest in turn`, async () => {
+    let running = 0;
+    let most = 0;
+    const delivered = new Set<string>();
+    const receiver = createServer((request, response) => {
+      running++;
+      most = Math.max(most, running);
+      request.resume();
+      request.on('end', () =>
+        setTimeout(() => {
+          running--;
+          delivered.add(String(request.headers['webhook-id']));
+          response.end();
+        }, 300),
+      );
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
+    const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const { proxy, submit } = await setUp('memory', callbacksTo(origin));
+    const tasks = 3 * DELIVERIES_PER_RECEIVER;
+    const ids = await Promise.all(
+      Array.from({ length: tasks }, async (_, n) => {
+        const { body } = await submit(`/api/text?text=t${n}`, {
+          'x-proxy-callback-url': `${origin}/hook`,
+        });
+        return body.task_id;
+      }),
+    );
+    for (const id of ids) await proxy.finished(id);
+    await waitFor(() => delivered.size === tasks, { what: 'every delivery', timeoutMs: 20_000 });
+    expect(most).toBe(DELIVERIES_PER_RECEIVER);
+  });
+});
 
 describe('callbacks across a restart of the SQLite store', () => {
   it('delivers after the restart what a receiver that was down could not take before', async () => {

@@ -27,6 +27,18 @@ export interface CallbacksOptions {
 /** How long one delivery may take, connecting included: a receiver should answer at once. */
 const DELIVERY_TIMEOUT_MS = 10_000;
 const MAX_RETRY_WAIT_MS = 10 * 60_000;
+/**
+ * Deliveries under way to one receiver at most; the rest wait their turn in order. A backlog
+ * (deliveries resumed at a start, a burst of tasks finishing) would otherwise open a connection
+ * per task at once: 2,747 to one receiver in a test, a burst the proxy exists to spare a service.
+ */
+export const DELIVERIES_PER_RECEIVER = 16;
+
+/** One receiver's deliveries: how many are under way, and the turns of those waiting. */
+interface Receiver {
+  running: number;
+  waiting: Array<() => void>;
+}
 
 /**
  * POSTs each finished task to the callback URL its caller named, signed per Standard Webhooks
@@ -41,8 +53,10 @@ export class Callbacks {
   readonly #dispatcher: Dispatcher;
   /** Deliveries waiting for their time, by task id. */
   readonly #due = new Map<string, { timer: Timer; at: number; callback: CallbackState }>();
-  /** Deliveries under way, each settled (never rejected): a shutdown waits for them. */
+  /** Deliveries under way or waiting their turn, each settled (never rejected). */
   readonly #inFlight = new Set<Promise<void>>();
+  /** By the receiver's origin. */
+  readonly #receivers = new Map<string, Receiver>();
   /** Cuts off the deliveries still under way when a shutdown's grace is over. */
   readonly #cutOff = new AbortController();
   #subscription: { close(): void } | null = null;
@@ -112,11 +126,33 @@ export class Callbacks {
   }
 
   #start(id: string, callback: CallbackState): void {
-    const delivery = this.#deliver(id, callback).catch((error: unknown) =>
+    const delivery = this.#inTurn(new URL(callback.url).origin, () =>
+      this.#deliver(id, callback),
+    ).catch((error: unknown) =>
       this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed'),
     );
     this.#inFlight.add(delivery);
     void delivery.then(() => this.#inFlight.delete(delivery));
+  }
+
+  /** Runs `deliver` once fewer than DELIVERIES_PER_RECEIVER are under way to `origin`. */
+  async #inTurn(origin: string, deliver: () => Promise<void>): Promise<void> {
+    let receiver = this.#receivers.get(origin);
+    if (!receiver) {
+      receiver = { running: 0, waiting: [] };
+      this.#receivers.set(origin, receiver);
+    }
+    if (receiver.running < DELIVERIES_PER_RECEIVER) receiver.running++;
+    // A turn is handed over with its slot: `running` stays as it is.
+    else await new Promise<void>((resolve) => receiver.waiting.push(resolve));
+    try {
+      // Cut off while waiting: the next run delivers it, as one cut off under way.
+      if (!this.#cutOff.signal.aborted) await deliver();
+    } finally {
+      const next = receiver.waiting.shift();
+      if (next) next();
+      else if (--receiver.running === 0) this.#receivers.delete(origin);
+    }
   }
 
   async #deliver(id: string, callback: CallbackState): Promise<void> {
