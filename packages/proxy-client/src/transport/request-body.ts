@@ -41,7 +41,7 @@ function checkNotSilentlyEmpty(body: unknown): void {
   if (typeof body !== 'object' || body === null || 'toJSON' in body) return;
   if (typeof (body as { pipe?: unknown }).pipe === 'function') {
     throw new TypeError(
-      'The body is a Node stream, which fetch cannot send: pass Readable.toWeb(stream), or a Buffer',
+      'The body is a Node stream, which fetch cannot send: pass Readable.toWeb(stream), or its bytes',
     );
   }
   if (body instanceof Map || body instanceof Set) {
