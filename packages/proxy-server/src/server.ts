@@ -207,6 +207,9 @@ function isPreflight({ headers }: FastifyRequest): boolean {
 /** Node's own link from a socket to the answer being written on it. */
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
+/** Sockets whose client error is being answered. */
+const answering = new WeakSet<Socket>();
+
 /**
  * Requests Node refuses before any route sees them (malformed, or slower than --request-timeout)
  * get the error envelope, after the answers to the requests before them on the connection: a
@@ -218,6 +221,9 @@ function answerClientError(
   socket: HttpSocket,
   log: FastifyBaseLogger,
 ): void {
+  // Node reports the error again for every chunk that arrives after it: one answer is enough.
+  if (answering.has(socket)) return;
+  answering.add(socket);
   const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   if (timedOut) log.info({ client: socket.remoteAddress }, 'request slower than --request-timeout');
   if (error.code === 'ECONNRESET' || !socket.writable) {

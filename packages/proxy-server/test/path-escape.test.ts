@@ -119,3 +119,17 @@ describe('a task id with an escape that decodes to no UTF-8, or is no escape', (
     expect(JSON.parse(response.body)).toMatchObject({ success: false, error: 'invalid_task_id' });
   });
 });
+
+describe('a path outside the routes with an escape that is no UTF-8', () => {
+  it('is a 404 naming the path as sent', async () => {
+    const target = await recordingTarget(recorded);
+    const proxy = await startProxy(target.url, { listen: true });
+    const response = await rawRequest(proxy.url, 'GET /tasks%E9 HTTP/1.1\r\nHost: x');
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toEqual({
+      success: false,
+      error: 'not_found',
+      message: 'No route GET /tasks%E9',
+    });
+  });
+});

@@ -53,8 +53,12 @@ export function createLogger(level: LogLevel, stream?: LogStream): FastifyBaseLo
 }
 
 /** What a log line says about a request: method, path without the query, and the client. */
-export function requestFields(request: Pick<FastifyRequest, 'method' | 'url' | 'ip'>) {
-  return { method: request.method, url: withoutQuery(request.url), remoteAddress: request.ip };
+export function requestFields(request: Pick<FastifyRequest, 'method' | 'originalUrl' | 'ip'>) {
+  return {
+    method: request.method,
+    url: withoutQuery(request.originalUrl),
+    remoteAddress: request.ip,
+  };
 }
 
 export function withoutQuery(url: string): string {

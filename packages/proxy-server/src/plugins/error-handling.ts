@@ -59,7 +59,7 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
       return sendError(reply, 'internal_error');
     });
     app.setNotFoundHandler((request, reply) =>
-      sendError(reply, 'not_found', `No route ${request.method} ${request.url}`),
+      sendError(reply, 'not_found', `No route ${request.method} ${request.originalUrl}`),
     );
   },
   { name: 'error-handling', fastify: '5.x' },

@@ -14,7 +14,7 @@ export function refuseBody(
 ): void {
   const refusal = () =>
     request.is404
-      ? new ProxyHttpError('not_found', `No route ${request.method} ${request.url}`)
+      ? new ProxyHttpError('not_found', `No route ${request.method} ${request.originalUrl}`)
       : new ProxyHttpError(
           'bad_request',
           `${request.method} ${request.routeOptions.url} takes no body`,
