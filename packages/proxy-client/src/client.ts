@@ -24,7 +24,7 @@ import type {
   WaitOptions,
   WatchEventsOptions,
 } from './options.js';
-import { sleep } from './polling/sleep.js';
+import { sleep, untilAborted } from './polling/sleep.js';
 import { type TaskRead, waitUntilFinished } from './polling/wait-until-finished.js';
 import { isReplayedResult, type RawResult, toRawResult } from './result/raw-result.js';
 import { parseRetryAfterMs } from './retry-after.js';
@@ -459,7 +459,7 @@ export class ProxyClient {
     });
     const { task } = submission;
     if (task !== undefined) {
-      await onStatus?.(task, undefined);
+      await untilAborted(Promise.resolve(onStatus?.(task, undefined)), checked.signal);
       if (throwOnFailure && task.status !== 'completed') throw new TaskFailedError(task);
       return task;
     }

@@ -7,6 +7,7 @@ import {
   type TaskStatus,
   WaitTimeoutError,
 } from '../src/index.js';
+import { MAX_OUTAGE_MS } from '../src/polling/wait-until-finished.js';
 import { errorReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
 import { simulateTask } from './helpers/simulated-task.js';
 import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';
@@ -125,6 +126,39 @@ describe('waitForTask', () => {
     );
     const gone = await settle(client().waitForTask(TASK_ID, { maxRetries: 0 }));
     expect(gone.error).toBeInstanceOf(TaskNotFoundError);
+  });
+
+  it('rejects on a 500 after the first read: the proxy answered, and would answer the same', async () => {
+    const route = server.on(
+      'get',
+      '/task/:id',
+      taskReply(makeTask({ status: 'processing' })),
+      errorReply(500, 'internal_error'),
+    );
+    const { error } = await settle(client().waitForTask(TASK_ID, { maxRetries: 0 }));
+    expect(error).toMatchObject({ code: 'internal_error', status: 500 });
+    expect(route.calls).toHaveLength(2);
+  });
+
+  it('rejects with the outage error once the proxy has been away for MAX_OUTAGE_MS', async () => {
+    const route = server.on('get', '/task/:id', taskReply(makeTask({ status: 'processing' })), {
+      network: true,
+    });
+    const { error, endedAt } = await settle(client().waitForTask(TASK_ID, { maxRetries: 0 }));
+    expect(error).toMatchObject({ code: 'unreachable' });
+    const awayFrom = route.calls[1]!.at;
+    expect(endedAt - awayFrom).toBeGreaterThanOrEqual(MAX_OUTAGE_MS);
+    expect(endedAt - awayFrom).toBeLessThan(MAX_OUTAGE_MS + 10_000);
+  });
+
+  it('stops awaiting an onStatus that never settles when timeoutMs passes', async () => {
+    simulateTask(server, { durationMs: 5000 });
+    const started = Date.now();
+    const { error, endedAt } = await settle(
+      client().waitForTask(TASK_ID, { timeoutMs: 1000, onStatus: () => new Promise(() => {}) }),
+    );
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect(endedAt - started).toBe(1000);
   });
 
   it('awaits an async onStatus, and rejects with its error rather than leaving it unhandled', async () => {

@@ -13,7 +13,7 @@ export type WaitSettings = Pick<
 import { MAX_TIMER_MS } from '../timer-limit.js';
 import { isTaskStatus, isTerminalStatus, type Task, type TaskStatus } from '../wire.js';
 import { adaptivePollDelay, MIN_HINT_DELAY_MS, pollCeilingMs, withJitter } from './schedule.js';
-import { sleep } from './sleep.js';
+import { sleep, untilAborted } from './sleep.js';
 
 /** One answer of `GET /task/:id`, with the hints its headers carried. */
 export interface TaskRead {
@@ -32,6 +32,8 @@ export type ReadTask = (options: {
 /** Pauses between reads while the proxy is away: doubling from the first, up to the most. */
 const FIRST_OUTAGE_PAUSE_MS = 250;
 const MAX_OUTAGE_PAUSE_MS = 10_000;
+/** A proxy away longer than this is down, not restarting: the wait rejects with its error. */
+export const MAX_OUTAGE_MS = 5 * 60_000;
 
 /** The abort reason of the wait's own deadline, told apart from the caller's signal. */
 const DEADLINE = Symbol('wait deadline');
@@ -41,8 +43,9 @@ const DEADLINE = Symbol('wait deadline');
  * offers a waiting read, each read is held by the server until the task finishes; otherwise the
  * next read comes after `pollIntervalMs`, else the server's `Retry-After`, else the adaptive
  * schedule (both capped by the fixed schedule for the task's age). Once the task has been read, a
- * proxy away for a while (no answer, or a 5xx: a restart, a deploy) is waited out: the task goes on
- * without the proxy's answers, and a durable store still has it when the proxy is back.
+ * proxy away for a while (no answer, or a 502/503/504: a restart, a deploy) is waited out, up to
+ * MAX_OUTAGE_MS: the task goes on without the proxy's answers, and a durable store still has it
+ * when the proxy is back.
  */
 export async function waitUntilFinished(
   taskId: string,
@@ -86,6 +89,7 @@ async function pollUntilFinished(
   let attempt = 0;
   let waitSeconds: number | undefined;
   let outages = 0;
+  let awaySince = 0;
 
   for (;;) {
     const requestedAt = Date.now();
@@ -95,6 +99,8 @@ async function pollUntilFinished(
       answer = await read({ waitSeconds, signal });
     } catch (error) {
       if (state.last === undefined || signal?.aborted || !isProxyOutage(error)) throw error;
+      if (outages === 0) awaySince = requestedAt;
+      if (Date.now() - awaySince >= MAX_OUTAGE_MS) throw error;
       const pauseMs = FIRST_OUTAGE_PAUSE_MS * 2 ** Math.min(outages, 10);
       await sleep(Math.min(pauseMs, MAX_OUTAGE_PAUSE_MS), signal);
       outages += 1;
@@ -113,7 +119,7 @@ async function pollUntilFinished(
     if (task.status !== previous) {
       const before = previous;
       previous = task.status;
-      await options.onStatus?.(task, before);
+      await untilAborted(Promise.resolve(options.onStatus?.(task, before)), signal);
     }
     if (isTerminalStatus(task.status)) {
       // Any end but `completed` (failed, and statuses such as cancelled) has no answer to give.
