@@ -159,20 +159,38 @@ export function checkOptions<T extends object>(
   return checked as T;
 }
 
+/** Headers a caller may not set, and why. */
+const REFUSED_HEADERS: Readonly<Record<string, string>> = {
+  'content-length': 'the SDK sets it from the body it sends',
+  'transfer-encoding': 'the SDK sets it from the body it sends',
+  connection: 'the HTTP client manages its connections',
+  'keep-alive': 'the HTTP client manages its connections',
+  upgrade: 'fetch cannot send it',
+  expect: 'fetch cannot send it',
+};
+
 /**
  * Headers fetch would refuse are a TypeError now: sent, fetch's refusal looks like a network
  * error, and the call would be retried and reported as a proxy out of reach.
  */
 function checkHeaders(where: string, headers: unknown): void {
+  if (headers === undefined) return;
+  // A Headers instance or an array would be spread to nothing on the way to the request.
+  const prototype =
+    typeof headers === 'object' && headers !== null && Object.getPrototypeOf(headers);
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new TypeError(`${label(where)}: headers must be a plain object of names and values`);
+  }
+  const given = headers as Record<string, string>;
   try {
-    new Headers(headers as HeadersInit | undefined);
+    new Headers(given);
   } catch (error) {
     throw new TypeError(`${label(where)}: ${(error as Error).message}`, { cause: error });
   }
-  const names = Object.keys((headers as object | undefined) ?? {});
-  const expect = names.find((name) => name.toLowerCase() === 'expect');
-  if (expect !== undefined) {
-    throw new TypeError(`${label(where)}: headers must not set ${expect}: fetch cannot send it`);
+  for (const name of Object.keys(given)) {
+    const why = REFUSED_HEADERS[name.toLowerCase()];
+    if (why !== undefined)
+      throw new TypeError(`${label(where)}: headers must not set ${name}: ${why}`);
   }
 }
 

@@ -390,7 +390,6 @@ export class ProxyClient {
     }
     const submitPath = toSubmitPath(path);
     const encoded = encodeBody(body);
-    checkFramingHeaders(checked.headers);
     const queueFullRetries = count(checked.queueFullRetries ?? 0, 'queueFullRetries');
     const otherRetries =
       checked.maxRetries === undefined ? this.#maxRetries : count(checked.maxRetries, 'maxRetries');
@@ -660,19 +659,6 @@ function submitMethod(method: string | undefined): string {
     );
   }
   return method.toUpperCase();
-}
-
-/**
- * Headers that frame the body are the SDK's to set from the body it sends: a stale one would
- * break the request.
- */
-function checkFramingHeaders(headers: Record<string, string> | undefined): void {
-  for (const name of Object.keys(headers ?? {})) {
-    const lower = name.toLowerCase();
-    if (lower === 'content-length' || lower === 'transfer-encoding') {
-      throw new TypeError(`headers must not set ${name}: the SDK sets it from the body it sends`);
-    }
-  }
 }
 
 /** Retry counts must be finite: nothing in the SDK retries forever. */

@@ -131,10 +131,14 @@ describe('per-call options: timeoutMs, headers, maxRetries, signal', () => {
     ['a character beyond Latin-1', { 'x-key': 'ключ' }, /ByteString/],
     ['an empty name', { '': 'v' }, /invalid header name/],
     ['Expect, which fetch cannot send', { Expect: '100-continue' }, /must not set Expect/],
+    ['Upgrade', { Upgrade: 'websocket' }, /must not set Upgrade: fetch cannot send it/],
+    ['Keep-Alive', { 'keep-alive': 'timeout=5' }, /must not set keep-alive: the HTTP client/],
+    ['Connection', { connection: 'upgrade' }, /must not set connection: the HTTP client/],
+    ['a Headers object', new Headers({ 'x-a': '1' }), /headers must be a plain object/],
   ])('headers with %s are a TypeError before anything is sent', async (_what, headers, message) => {
     const route = server.on('get', '/stats', dataReply({}));
     const error = await client()
-      .getStats({ headers })
+      .getStats(loose({ headers }))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toMatch(/^getStats\(\): /);
