@@ -19,7 +19,7 @@ export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   0: 'done',
   1: 'the task failed',
-  2: 'bad usage: unknown flag, bad value, a flag given twice, no action or two',
+  2: "bad usage: unknown flag, bad value, an action's flag given twice, no action or two",
   3: 'the proxy could not be reached at --url',
   4: 'no task with that id on the proxy',
   5: 'the proxy said no: unauthorized, queue full, unhealthy',

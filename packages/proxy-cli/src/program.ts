@@ -8,7 +8,7 @@ import { EXIT_CODE_MEANINGS, EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { DEFAULT_CLEANUP_HOURS, DEFAULT_URL, DEMO_NAMES } from './options.js';
 import { closest } from './suggest.js';
-import { type RawOptions, toCliOptions } from './to-cli-options.js';
+import { ACTION_FLAGS, type RawOptions, toCliOptions } from './to-cli-options.js';
 
 /** Where commander writes help and version text; the tests capture it. */
 export interface ProgramIo {
@@ -226,18 +226,19 @@ export function buildProgram(
 
 /**
  * commander keeps the last of a flag given twice, so `--cancel A --cancel B` would cancel B alone
- * and exit 0. A flag that takes a value names one thing; only `--header` adds one per use. The
- * values stay out of the message: one of them may be the API key.
+ * and exit 0: an action's flag names what is acted on, once. Settings (`--url`, `--status`...)
+ * keep the last, as flags usually do, so an alias with `--url` can be pointed elsewhere.
  */
 function refuseRepeats(program: Command): void {
+  const actions = new Set<string>(Object.values(ACTION_FLAGS));
   for (const option of program.options) {
-    if (!(option.required || option.optional) || option.attributeName() === 'header') continue;
+    if (!(option.required || option.optional) || !actions.has(option.long ?? '')) continue;
     let given = false;
     program.on(`option:${option.name()}`, () => {
       if (given) {
         throw new CliError(
           EXIT_CODES.usage,
-          `${option.long} is given twice: give it once (only -H, --header repeats)`,
+          `${option.long} is given twice: give it once`,
           `one ${option.long} per call: run proxy-cli again for another`,
         );
       }

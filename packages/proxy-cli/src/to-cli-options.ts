@@ -64,7 +64,7 @@ export interface RawOptions {
   color: boolean;
 }
 
-const ACTION_FLAGS = {
+export const ACTION_FLAGS = {
   demo: '--demo',
   stats: '--stats',
   taskId: '--task-id',
