@@ -252,6 +252,42 @@ describe('the dashboard at /ui', () => {
     expect(errors).toEqual([]);
   }, 90_000);
 
+  it('renders a burst of events a few times a second, not once per event', async () => {
+    // A render per event rebuilt every row: at a hundred tasks a second the page froze for
+    // seconds. The count of renders is what the page can be held to; its speed is the browser's.
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--max-concurrent', '50', '--num-workers', '50', '--max-queue-size', '1000'],
+    });
+    const { page, errors } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.evaluate(() => {
+      const body = document.querySelector('#task-table tbody') as HTMLElement;
+      const counts = { renders: 0 };
+      (window as unknown as { counts: typeof counts }).counts = counts;
+      // A render adds the rows in one record; rows it moves out first add removals of their own.
+      new MutationObserver((records) => {
+        counts.renders += records.filter((record) => record.addedNodes.length > 0).length;
+      }).observe(body, { childList: true });
+    });
+    const tasks = 300;
+    await Promise.all(
+      Array.from({ length: tasks }, () => submit(proxy, '/api/function1?delay_ms=50')),
+    );
+    await expect
+      .poll(() => shownStatuses(page), { timeout: 30_000 })
+      .toEqual(Array(tasks).fill('completed'));
+    const renders = await page.evaluate(
+      () => (window as unknown as { counts: { renders: number } }).counts.renders,
+    );
+    // Three events a task: 900 renders before.
+    expect(renders).toBeLessThan(tasks / 5);
+    expect(await page.locator('#count').textContent()).toBe(`${tasks} of ${tasks}`);
+    expect(errors).toEqual([]);
+  }, 60_000);
+
   it('shows the tasks when the event stream is refused (a gateway that will not carry it)', async () => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });

@@ -14,6 +14,11 @@ import { byId, duration, h, time } from './dom.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Rows kept on the page as events add them; older ones fall off the end. */
 const MOST_ROWS = 500;
+/**
+ * Events render the rows at most this often. A burst brings a few events per task, and a render
+ * per event froze the page for seconds at a hundred tasks a second, when an operator looks.
+ */
+const RENDER_EVERY_MS = 250;
 
 /**
  * How far a task has come: each start adds an attempt, and a retry's wait or a requeue comes
@@ -53,6 +58,10 @@ export class TaskTable {
    * been read before them, and would otherwise show those tasks as they were for good.
    */
   #heard: [StreamEvent, TaskSummary][] | null = null;
+  #renderTimer: ReturnType<typeof setTimeout> | null = null;
+  #renderedAt = -Infinity;
+  /** Each task's row while the task is the same object: a render builds only changed rows. */
+  #rows = new WeakMap<TaskSummary, HTMLTableRowElement>();
 
   constructor(api: Api, onOpen: (id: string) => void) {
     this.#api = api;
@@ -114,7 +123,13 @@ export class TaskTable {
   apply(type: StreamEvent, task: TaskSummary): void {
     this.#heard?.push([type, task]);
     this.#merge(type, task);
-    this.#render();
+    this.#renderSoon();
+  }
+
+  #renderSoon(): void {
+    if (this.#renderTimer !== null) return;
+    const waitMs = Math.max(0, this.#renderedAt + RENDER_EVERY_MS - performance.now());
+    this.#renderTimer = setTimeout(() => this.#render(), waitMs);
   }
 
   #merge(type: StreamEvent, task: TaskSummary): void {
@@ -162,17 +177,29 @@ export class TaskTable {
   }
 
   #render(): void {
+    if (this.#renderTimer !== null) clearTimeout(this.#renderTimer);
+    this.#renderTimer = null;
+    this.#renderedAt = performance.now();
     const search = this.#search.value.trim().toLowerCase();
     const partial = search !== '' && !UUID.test(search);
     const shown = [...this.#tasks.values()].filter(
       (task) => !partial || task.task_id.startsWith(search),
     );
-    this.#body.replaceChildren(...shown.map(row));
+    this.#body.replaceChildren(...shown.map((task) => this.#rowOf(task)));
     this.#empty.hidden = shown.length > 0;
     this.#more.hidden = partial || UUID.test(search) || this.#tasks.size >= this.#total;
     this.#count.textContent = partial
       ? `${shown.length} of the ${this.#tasks.size} shown start with ${search}`
       : `${this.#tasks.size} of ${this.#total}`;
+  }
+
+  #rowOf(task: TaskSummary): HTMLTableRowElement {
+    let element = this.#rows.get(task);
+    if (!element) {
+      element = row(task);
+      this.#rows.set(task, element);
+    }
+    return element;
   }
 }
 
