@@ -60,7 +60,19 @@ export class Api {
    * the target's; an answer without the task-id header is the proxy's own error.
    */
   async result(id: string): Promise<{ blob: Blob; type: string }> {
-    const response = await fetch(this.url(`task/${id}/result`), { headers: this.headers() });
+    // A redirect is the target's answer: followed, it would download another answer, another
+    // task's even, under this task's name.
+    const response = await fetch(this.url(`task/${id}/result`), {
+      headers: this.headers(),
+      redirect: 'manual',
+    });
+    if (response.type === 'opaqueredirect') {
+      throw new ApiError(
+        response.status,
+        null,
+        "The target answered with a redirect, which has no body to download: its Location is in the result's headers",
+      );
+    }
     if (!response.headers.has(TASK_ID_HEADER)) await this.#fail(response, 'GET', 'result');
     return { blob: await response.blob(), type: response.headers.get('content-type') ?? '' };
   }
