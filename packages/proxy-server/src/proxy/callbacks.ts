@@ -126,17 +126,17 @@ export class Callbacks {
   }
 
   #start(id: string, callback: CallbackState): void {
-    const delivery = this.#inTurn(new URL(callback.url).origin, () =>
-      this.#deliver(id, callback),
-    ).catch((error: unknown) =>
-      this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed'),
+    const delivery = this.#inTurn(callback.url, () => this.#deliver(id, callback)).catch(
+      (error: unknown) =>
+        this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed'),
     );
     this.#inFlight.add(delivery);
     void delivery.then(() => this.#inFlight.delete(delivery));
   }
 
-  /** Runs `deliver` once fewer than DELIVERIES_PER_RECEIVER are under way to `origin`. */
-  async #inTurn(origin: string, deliver: () => Promise<void>): Promise<void> {
+  /** Runs `deliver` once fewer than DELIVERIES_PER_RECEIVER are under way to the URL's origin. */
+  async #inTurn(url: string, deliver: () => Promise<void>): Promise<void> {
+    const { origin } = new URL(url);
     let receiver = this.#receivers.get(origin);
     if (!receiver) {
       receiver = { running: 0, waiting: [] };

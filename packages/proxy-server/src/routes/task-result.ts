@@ -19,9 +19,19 @@ interface ResultRoute {
 /**
  * Headers of the target's answer that described its connection or its framing: the proxy's own
  * connection and framing replace them. Results stored now keep no hop-by-hop header; older ones
- * may.
+ * may. And those that would act on the proxy's own origin, where the dashboard and its key live,
+ * and other services on its host: set cookies there, wipe its storage (`Clear-Site-Data`), pin
+ * it to HTTPS, or open it to other origins (CORS, which is the proxy's to configure). They stay
+ * in the task's `result.headers`.
  */
-const NOT_REPLAYED = new Set([...HOP_BY_HOP, 'content-length']);
+const NOT_REPLAYED = new Set([
+  ...HOP_BY_HOP,
+  'content-length',
+  'set-cookie',
+  'clear-site-data',
+  'strict-transport-security',
+]);
+const replayed = (name: string) => !NOT_REPLAYED.has(name) && !name.startsWith('access-control-');
 
 /**
  * `GET /task/:id/result[?wait=N]`: the target's answer replayed as it was sent (status code,
@@ -69,7 +79,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
         );
       }
       for (const [name, value] of Object.entries(result.headers)) {
-        if (!NOT_REPLAYED.has(name)) reply.header(name, value);
+        if (replayed(name)) reply.header(name, value);
       }
       // The target's answer on the proxy's origin, where the dashboard and its key live: a
       // browser opening it may show it but not run its scripts there (a CSP of the target's own
