@@ -11,6 +11,7 @@ import {
   isUnauthorizedError,
   isWaitTimeoutError,
   type ProxyError,
+  parseRetryAfterMs,
 } from 'proxy-client';
 import { CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -167,7 +168,8 @@ export function toCliError(
     );
   }
   if (isProxyResponseError(error) && error.code === 'store_unavailable') {
-    const seconds = retryAfterSeconds(error.headers.get('retry-after'));
+    const retryAfterMs = parseRetryAfterMs(error.headers?.get('retry-after') ?? null);
+    const seconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
     return new CliError(
       EXIT_CODES.proxyError,
       error.message,
@@ -227,15 +229,6 @@ function answerOf(error: ProxyError): string {
   const request = error.method && error.url ? `${error.method} ${new URL(error.url).pathname}` : '';
   if (error.status !== undefined) return `${request} answered ${error.status}`.trim();
   return `${request}: ${error.code}`.replace(/^: /, '');
-}
-
-/** A `Retry-After` header in whole seconds: delta-seconds or an HTTP date; undefined if neither. */
-function retryAfterSeconds(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const value = header.trim();
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value));
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** Codes of a certificate that may be fine but is signed by no CA this machine trusts. */

@@ -70,6 +70,7 @@ export {
   withJitter,
 } from './polling/schedule.js';
 export type { RawResult } from './result/raw-result.js';
+export { parseRetryAfterMs } from './retry-after.js';
 export type { Submission } from './submit/submission.js';
 export { toSubmitPath } from './submit/submit-path.js';
 export { MAX_TIMER_MS } from './timer-limit.js';

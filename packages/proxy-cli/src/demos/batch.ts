@@ -3,7 +3,7 @@ import { watchWhilePending } from '../commands/watch-pending.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../render/duration.js';
 import { paintStatus } from '../render/status.js';
-import { makeTable, tsv, visibleLength } from '../render/table.js';
+import { boxedWidth, makeTable, tsv, visibleLength } from '../render/table.js';
 import { heading, say } from './narrate.js';
 
 const SIZE = 12;
@@ -148,10 +148,9 @@ function batchTable(
   return table.toString();
 }
 
-/** Characters a boxed table of these rows takes: a space either side and a border per column. */
+/** Characters a boxed table of these rows takes. */
 function tableWidth(rows: ReadonlyArray<readonly string[]>): number {
-  const widths = (rows[0] ?? []).map((_, i) =>
-    Math.max(...rows.map((row) => visibleLength(row[i] ?? ''))),
+  return boxedWidth(
+    (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => visibleLength(row[i] ?? '')))),
   );
-  return widths.reduce((sum, width) => sum + width + 3, 1);
 }

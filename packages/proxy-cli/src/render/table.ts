@@ -54,7 +54,7 @@ export function keyValueTable(
 ): string {
   const keyChars = Math.max(0, ...rows.map(([key]) => visibleLength(key)));
   const valueChars = Math.max(0, ...rows.map(([, value]) => visibleLength(value)));
-  // Each column adds a space either side and a border; the table one border more.
+  // colWidths count a cell's two spaces; each column adds a border, the table one more.
   const room = columns === undefined ? undefined : columns - (keyChars + 2) - 3;
   const table =
     room !== undefined && valueChars + 2 > room
@@ -65,6 +65,11 @@ export function keyValueTable(
       : makeTable(color);
   for (const [key, value] of rows) table.push([color.dim(key), value]);
   return table.toString();
+}
+
+/** Characters a boxed table takes: each column its text, a space either side and a border. */
+export function boxedWidth(columnChars: readonly number[]): number {
+  return columnChars.reduce((sum, chars) => sum + chars + 3, 1);
 }
 
 /** Characters a cell takes on screen: colour codes take none. */

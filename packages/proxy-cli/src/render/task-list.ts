@@ -2,7 +2,7 @@ import type { TaskList, TaskSummary } from 'proxy-client/wire';
 import { showControls } from './control-chars.js';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
-import { type Look, makeTable, tsv, visibleLength } from './table.js';
+import { boxedWidth, type Look, makeTable, tsv, visibleLength } from './table.js';
 import { taskCells } from './task-events.js';
 
 /** The request column without a known terminal width; `--task-id` and `--json` show it whole. */
@@ -48,9 +48,8 @@ export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: 
   const widths = fixed.map((column, i) =>
     Math.max(column.head.length, ...rows.map((row) => visibleLength(row[i] ?? ''))),
   );
-  // Each column adds a space either side and a border; the table one border more.
   const tableWidth = (kept: number[], request: number) =>
-    kept.reduce((sum, i) => sum + (widths[i] ?? 0) + 3, 0) + request + 3 + 1;
+    boxedWidth([...kept.map((i) => widths[i] ?? 0), request]);
   let kept = [0, 1, 2, 3, 4];
   let requestChars = DEFAULT_REQUEST_CHARS;
   if (look.columns) {
