@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type DataBody, type Stats, SUBMIT_HEADERS, type SubmitBody } from 'proxy-client/wire';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startProxy, startTarget, type TestServer } from './helper.js';
 
 // The dashboard in a real browser: Debian's chromium (`apt-get install chromium`; .ci/run
@@ -293,6 +295,33 @@ describe('the dashboard at /ui', () => {
     expect(await page.locator('#count').textContent()).toBe(`${tasks} of ${tasks}`);
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it("downloads no other answer when the target's was a redirect", async () => {
+    // Followed, a redirect to another task's result downloaded that answer under this task's name.
+    const redirecting = createServer((request, response) => {
+      request.resume();
+      const to = new URL(request.url ?? '/', 'http://x').searchParams.get('to') ?? '/';
+      response.writeHead(302, { location: to, 'content-type': 'text/plain' }).end('moved');
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => redirecting.close(() => resolve())));
+    const target = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+    const proxy = await startProxy(target, { listen: true });
+    const other = await proxy.submit('/api/other');
+    await proxy.finished(other);
+    const id = await proxy.submit(`/api/moved?to=${encodeURIComponent(`/task/${other}/result`)}`);
+    await proxy.finished(id);
+    const { page } = await openPage();
+    let downloads = 0;
+    page.on('download', () => downloads++);
+    await page.goto(`${proxy.url}/ui`);
+    await row(page, id).click();
+    await page.click('#detail [data-action="download"]');
+    await expect
+      .poll(() => page.locator('#toast').textContent())
+      .toMatch(/The target answered with a redirect/);
+    expect(downloads).toBe(0);
+  });
 
   it('shows the tasks when the event stream is refused (a gateway that will not carry it)', async () => {
     const target = await startTarget();
