@@ -52,7 +52,7 @@ export function toCliError(
         { cause: error },
       );
     }
-    if (refusedPort(error)) {
+    if (error.code === 'blocked_port') {
       return new CliError(
         EXIT_CODES.unreachable,
         `could not reach the proxy at ${context.url}: fetch refuses to connect to port ${new URL(context.url).port}, one browsers block, and sent nothing`,
@@ -276,19 +276,6 @@ function tlsProblem(error: Error): { problem: string; hint: string } | undefined
     cause = cause.cause;
   }
   return undefined;
-}
-
-/**
- * Whether fetch refused the port as one of the browsers' blocked ones (6000, 6667, 10080...):
- * undici says only "bad port" and sends nothing, so the proxy may well be running there.
- */
-function refusedPort(error: Error): boolean {
-  let cause: unknown = error.cause;
-  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
-    if (cause.message === 'bad port') return true;
-    cause = cause.cause;
-  }
-  return false;
 }
 
 /** The most telling reason in the cause chain: a system code such as ECONNREFUSED if there is one. */

@@ -36,9 +36,25 @@ describe('over a real socket', () => {
     const proxy = new ProxyClient({ baseUrl: 'http://127.0.0.1:6667', maxRetries: 0 });
     const error = await proxy.health().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProxyUnreachableError);
+    expect(error).toMatchObject({ code: 'blocked_port' });
     expect((error as Error).message).toContain(
       'fetch refuses to connect to port 6667, one browsers block: run the proxy on another port',
     );
+  });
+
+  it('a port fetch will not connect to is asked once, whatever maxRetries says', async () => {
+    let calls = 0;
+    const counting: typeof fetch = (input, init) => {
+      calls += 1;
+      return fetch(input, init);
+    };
+    const baseUrl = 'http://127.0.0.1:6667';
+    const proxy = new ProxyClient({ baseUrl, maxRetries: 3, fetch: counting });
+    await expect(proxy.health()).rejects.toMatchObject({ code: 'blocked_port' });
+    await expect(proxy.submitTask('report', {}, { idempotencyKey: 'k-1' })).rejects.toMatchObject({
+      code: 'blocked_port',
+    });
+    expect(calls).toBe(2);
   });
 
   it('a socket dropped mid-answer is retried for reads, then reported', async () => {

@@ -4,6 +4,8 @@ import { ERROR_CODES, type ErrorCode } from '../wire.js';
 export const SDK_ERROR_CODES = {
   unreachable: 'No answer from the proxy: connection refused, DNS failure, reset, offline',
   response_timeout: 'No answer from the proxy within timeoutMs',
+  blocked_port:
+    'Nothing sent: fetch refuses to connect to the port of baseUrl, one browsers block (6000, 6667, 10080...)',
   invalid_response: 'A 2xx answer that is not what a proxy-server sends',
   unknown_status:
     'waitForTask or watchTask read a task status this version of the SDK does not know',

@@ -13,7 +13,8 @@ import { isQueueFullCode } from '../errors/queue-full-error.js';
  * A submission is only retried after a network error or a 5xx when it carries an
  * `Idempotency-Key` (the caller's, or one the SDK made for the call): the proxy then answers a
  * repeat with the task the first attempt created, so no retry can create a second task.
- * Nothing else is retried: not timeouts, not 4xx, not `POST /task/:id/retry`, which has no key.
+ * Nothing else is retried: not timeouts, not 4xx, not a port fetch refuses, not
+ * `POST /task/:id/retry`, which has no key.
  */
 
 /**
@@ -34,7 +35,7 @@ export function readRetry(
         if (isAnswer?.(response)) return false;
         return response.status >= 500 && !isQueueFullCode(await envelopeCode(response));
       }
-      return isNetworkError(error);
+      return isNetworkError(error) && !isBlockedPort(error);
     },
   };
 }
@@ -80,7 +81,7 @@ export function submitRetry(settings: SubmitRetrySettings): RetryOptions {
         other += 1;
         return response.status === 503 ? undefined : true;
       }
-      if (!isNetworkError(error) || other >= otherRetries) return false;
+      if (!isNetworkError(error) || isBlockedPort(error) || other >= otherRetries) return false;
       other += 1;
       return true;
     },
@@ -90,6 +91,17 @@ export function submitRetry(settings: SubmitRetrySettings): RetryOptions {
 /** fetch rejects with a TypeError when no answer came (refused, DNS, reset, offline). */
 export function isNetworkError(error: unknown): boolean {
   return error instanceof TypeError;
+}
+
+/**
+ * fetch keeps to the browsers' list of blocked ports (6000, 6667, 10080...): it sends nothing and
+ * says only "bad port", and asking again never helps.
+ */
+export function isBlockedPort(error: unknown): boolean {
+  return (
+    isNetworkError(error) &&
+    (error as { cause?: { message?: unknown } }).cause?.message === 'bad port'
+  );
 }
 
 async function envelopeCode(response: Response): Promise<string | undefined> {

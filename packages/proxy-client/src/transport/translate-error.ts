@@ -2,7 +2,7 @@ import { isHTTPError, isTimeoutError } from 'ky';
 import { errorFromResponse, type FailedRequest } from '../errors/error-from-response.js';
 import { isProxyError } from '../errors/proxy-error.js';
 import { ProxyUnreachableError } from '../errors/proxy-unreachable-error.js';
-import { isNetworkError } from './retry-policy.js';
+import { isBlockedPort, isNetworkError } from './retry-policy.js';
 
 /**
  * Turns whatever ky or fetch threw into the SDK's taxonomy, keeping the original as `cause`. An
@@ -28,12 +28,11 @@ export async function translateError(
       { code: 'response_timeout', method, cause: error },
     );
   }
-  if (isNetworkError(error) && causeOf(error)?.message === 'bad port') {
-    // fetch keeps to the browsers' list of blocked ports (6000, 6667, 10080...) and sends nothing.
+  if (isBlockedPort(error)) {
     return new ProxyUnreachableError(
       url,
       `${method} ${url}: fetch refuses to connect to port ${new URL(url).port}, one browsers block: run the proxy on another port`,
-      { method, cause: error },
+      { code: 'blocked_port', method, cause: error },
     );
   }
   if (isNetworkError(error)) {
