@@ -468,6 +468,16 @@ describe('off a terminal: plain tab-separated rows', () => {
     expect(statsBox).toMatch(/tenant \(unnamed\)\s+│ 4 queued · 1 in flight/);
     expect(statsBox).toMatch(/callbacks\s+│ 3 delivered · 1 given up/);
     expect(renderStats(stats, boxed)).not.toMatch(/retries|rate limit|tenant|callbacks/);
+    const hostile: Stats = {
+      ...busy,
+      target: 'http://t\u001b]0;x\u0007/',
+      delivery: { ...busy.delivery, tenants: [{ tenant: 'a\u009b2Jb', queued: 1, in_flight: 0 }] },
+    };
+    const hostileBox = renderStats(hostile, boxed);
+    expect(hostileBox).toContain('tenant a\\x9b2Jb');
+    expect(hostileBox).toContain('http://t\\x1b]0;x\\x07/');
+    for (const control of ['\u001b', '\u0007', '\u009b']) expect(hostileBox).not.toContain(control);
+    expect(renderStats(hostile, rows)).toContain('delivery.tenants.0.tenant\ta\u009b2Jb');
     // Requeued after a shutdown (--requeue-interrupted): more calls than retries allow.
     const requeued = renderTask(makeTask({ attempts: 2, max_attempts: 1 }), boxed);
     expect(requeued).toMatch(/attempts\s+│ 2 /);

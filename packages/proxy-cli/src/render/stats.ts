@@ -1,4 +1,5 @@
 import { type DeliveryStats, type Stats, TASK_STATUSES } from 'proxy-client/wire';
+import { showControls } from './control-chars.js';
 import { formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { keyValueTable, type Look, makeTable, type PlainCell, tsv } from './table.js';
@@ -33,7 +34,7 @@ function boxedStats(stats: Stats, { color, columns }: Look): string {
   const proxy = keyValueTable(
     color,
     [
-      ['target', stats.target],
+      ['target', showControls(stats.target)],
       ['queue', `${stats.queue_size} / ${stats.max_queue_size}`],
       ['in flight', `${stats.in_flight} / ${concurrency}`],
       ['long tasks', String(stats.long_tasks)],
@@ -73,7 +74,8 @@ function deliveryRows({ delivery, totals }: Stats): Array<[string, string]> {
     ]);
   }
   for (const load of delivery.tenants) {
-    const name = load.tenant === '' ? '(unnamed)' : load.tenant;
+    // A tenant is whatever a caller put in X-Proxy-Tenant, C1 controls (latin-1 bytes) included.
+    const name = load.tenant === '' ? '(unnamed)' : showControls(load.tenant);
     rows.push([`tenant ${name}`, `${load.queued} queued · ${load.in_flight} in flight`]);
   }
   const { delivered, failed } = delivery.callbacks;
