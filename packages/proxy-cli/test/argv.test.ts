@@ -314,6 +314,7 @@ describe('usage errors (exit 2)', () => {
       ['--submit', 'api\\..\\stats'],
       /--submit: The path must stay under api\/: a backslash is read as a slash/,
     ],
+    [['--submit', 'api/search?q=C#'], /--submit: A "#" in the path starts a fragment.*%23/],
     [['--submit', 'api/x', '--method', 'connect'], /not CONNECT, TRACE or TRACK\), got 'connect'/],
     [['--submit', 'api/x', '--method', 'TRACE'], /not CONNECT, TRACE or TRACK\), got 'TRACE'/],
     [

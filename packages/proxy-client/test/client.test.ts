@@ -186,6 +186,16 @@ describe('submitTask', () => {
     expect(server.calls).toEqual([]);
   });
 
+  it.each(['api/x#frag', 'search?q=C#', '#'])(
+    'refuses %j, whose fragment fetch would drop, naming %23',
+    async (path) => {
+      await expect(client().submitTask(path)).rejects.toThrow(
+        /A "#" in the path starts a fragment, which fetch never sends: write a # meant as data as %23/,
+      );
+      expect(server.calls).toEqual([]);
+    },
+  );
+
   it('keeps dots that are not whole segments, and dots in the query', async () => {
     const route = server.on('all', '/api/*', submitReply());
     await client().submitTask('api/v1..2/file.tar.gz?range=1..5');

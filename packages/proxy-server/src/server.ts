@@ -122,6 +122,16 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
       sendError(reply, 'bad_request', 'An HTTP/1.1 request must have a Host header');
       return;
     }
+    // A fragment is the client's own (RFC 9110 §4.2.4) and no request target carries one; a raw
+    // `#` sent anyway (`?q=C#`) is most likely meant as data, which a target would not receive.
+    if (request.raw.url?.includes('#')) {
+      sendError(
+        reply,
+        'bad_request',
+        'The request target has a "#": a fragment is never sent to a server, and a # meant as data is sent as %23',
+      );
+      return;
+    }
     // Node undoes only `chunked`: a body sent `gzip, chunked` would reach the target still
     // compressed, with nothing left to say so.
     const coding = headers['transfer-encoding'];

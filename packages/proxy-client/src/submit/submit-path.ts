@@ -5,7 +5,8 @@
  * proxy's own routes with the caller's key: a dot segment (`..`, `.`, or either percent-encoded:
  * `api/../tasks/cleanup` is the proxy's cleanup), a backslash (read as a slash), a tab or line
  * break (removed wherever they are: `.\t.` is `..`), a space or control character at either end
- * (trimmed). Whatever is left is checked once more as the parser resolves it.
+ * (trimmed), a `#` (what follows is a fragment, never sent: `?q=C#` would lose its `#`).
+ * Whatever is left is checked once more as the parser resolves it.
  */
 export function toSubmitPath(path: string): string {
   if (typeof path !== 'string') {
@@ -19,9 +20,14 @@ export function toSubmitPath(path: string): string {
   if (isSpaceOrControl(path.charCodeAt(0)) || isSpaceOrControl(path.charCodeAt(path.length - 1))) {
     throw refuse('a space or control character at either end is trimmed by URLs');
   }
+  if (path.includes('#')) {
+    throw new TypeError(
+      `A "#" in the path starts a fragment, which fetch never sends: write a # meant as data as %23, got ${JSON.stringify(path)}`,
+    );
+  }
   const trimmed = path.replace(/^\/+/, '');
   if (trimmed === '') throw new TypeError('submitTask needs a path, e.g. "api/function1"');
-  const pathPart = trimmed.split(/[?#]/, 1)[0] ?? '';
+  const pathPart = trimmed.split('?', 1)[0] ?? '';
   if (pathPart.includes('\\')) throw refuse('a backslash is read as a slash by URLs');
   if (pathPart.split('/').some(isDotSegment)) {
     throw refuse("'.' and '..' segments are not allowed");
