@@ -99,7 +99,10 @@ export const openapi = fp<{ config: ProxyConfig }>(
       },
       // Serialised once by @fastify/swagger and cached; sent as it is.
       async (_request, reply) =>
-        reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+        reply
+          .type('application/json; charset=utf-8')
+          .header('x-content-type-options', 'nosniff')
+          .send(JSON.stringify(app.swagger())),
     );
 
     await app.register(swaggerUi, {
@@ -114,6 +117,13 @@ export const openapi = fp<{ config: ProxyConfig }>(
       // Everything from this origin. The plugin's own policy also upgrades requests to https,
       // which would break the page on a plain-http proxy.
       staticCSP: DOCS_CSP,
+      // Served from the proxy's origin like the dashboard, so with the dashboard's nosniff.
+      uiHooks: {
+        onRequest: (_request, reply, done) => {
+          reply.header('x-content-type-options', 'nosniff');
+          done();
+        },
+      },
     });
   },
   { name: 'openapi', fastify: '5.x' },

@@ -150,6 +150,10 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    (request, reply) => serve(request.params.file, request, reply),
+    (request, reply) =>
+      // The page's links are relative to /ui: at /ui/index.html they would name /ui/ui/app.js.
+      request.params.file === 'index.html'
+        ? reply.redirect('../ui', 301)
+        : serve(request.params.file, request, reply),
   );
 }
