@@ -215,7 +215,11 @@ export const TaskAttemptSchema = Type.Object(
       Type.Integer({ description: "the target's status code, if it answered" }),
     ),
     error_code: Nullable(TaskErrorCodeSchema),
-    retry_at: Nullable(IsoTime('when the next attempt was due, when this one was retried')),
+    retry_at: Nullable(
+      IsoTime(
+        'when the next attempt was due, when this one was retried; null for the last call, and for one a stop cut off (the task ran again once back in line)',
+      ),
+    ),
   },
   { description: 'one finished upstream call of the task' },
 );

@@ -171,6 +171,16 @@ describe('durability on the SQLite store, with real processes', () => {
     expect(run.requeued).toBeGreaterThan(0);
     expect(run.tasks.every((task) => task.status === 'completed')).toBe(true);
     for (const [n, task] of run.tasks.entries()) expect(task.result?.body).toBe(expectedBody(n));
+    const cutOff = run.tasks.filter((task) =>
+      task.attempt_history.some((attempt) => attempt.error_code === 'interrupted'),
+    );
+    expect(cutOff).toHaveLength(run.requeued);
+    for (const task of cutOff) {
+      expect(task.attempt_history.map((attempt) => [attempt.attempt, attempt.outcome])).toEqual([
+        [1, 'failed'],
+        [2, 'completed'],
+      ]);
+    }
 
     const runs = runsPerTask(run.target);
     const twice = [...runs.values()].filter((count) => count === 2).length;

@@ -209,6 +209,25 @@ export function retriedAttempt(
   };
 }
 
+/**
+ * The call a stopped process cut off, for a task that runs again (`--requeue-interrupted`): its
+ * end is when the stop was seen, and when it runs again is up to the line, so no `retryAt`.
+ */
+export function cutOffAttempt(
+  task: { attempts: number; startedAt: number | null },
+  endedAt: number,
+): AttemptRecord {
+  return {
+    attempt: task.attempts,
+    startedAt: task.startedAt ?? endedAt,
+    finishedAt: endedAt,
+    outcome: 'failed',
+    statusCode: null,
+    errorCode: 'interrupted',
+    retryAt: null,
+  };
+}
+
 /** A task's callback as admission writes it: pending, nothing delivered yet. */
 export function newCallback(url: string | null): CallbackState | null {
   return url === null ? null : { url, state: 'pending', deliveries: [], nextAt: null };

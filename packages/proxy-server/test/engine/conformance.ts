@@ -876,6 +876,32 @@ export function describeBackendConformance(
         expect(processor.startedIds()).not.toContain(queued);
       });
 
+      it('with requeueInterrupted, a call cut off by the stop goes back in line, kept in the history', async () => {
+        const { backend, processor } = await started({ concurrency: 1, requeueInterrupted: true });
+        const [slow] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const startedAt = fixture.clock.now();
+        fixture.clock.advance(1_234);
+        await backend.stop(0);
+        const left = await backend.get(slow as string);
+        if (!fixture.durable) {
+          expect(left).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
+          return;
+        }
+        expect(left).toMatchObject({ status: 'pending', startedAt: null, attempts: 1 });
+        expect(left?.attemptLog).toEqual([
+          {
+            attempt: 1,
+            startedAt,
+            finishedAt: startedAt + 1_234,
+            outcome: 'failed',
+            statusCode: null,
+            errorCode: 'interrupted',
+            retryAt: null,
+          },
+        ]);
+      });
+
       it('fails queued tasks at once when nothing outlives the process, else keeps them', async () => {
         const { backend, processor } = await started({ concurrency: 1 });
         const [running, queued] = await admitMany(backend, fixture.clock.now(), 2);
@@ -951,7 +977,21 @@ export function describeBackendConformance(
         await vi.waitFor(async () => expect((await second.backend.counts()).completed).toBe(3));
         expect(processor.startedIds()).toEqual(ids);
         expect(processor.jobs[0]?.attempt).toBe(2);
-        expect((await second.backend.get(ids[0] as string))?.attempts).toBe(2);
+        const again = await second.backend.get(ids[0] as string);
+        expect(again?.attempts).toBe(2);
+        // The call the dead process cut off stays in the history, beside the one that ran again.
+        expect(again?.attemptLog).toMatchObject([
+          {
+            attempt: 1,
+            outcome: 'failed',
+            statusCode: null,
+            errorCode: 'interrupted',
+            retryAt: null,
+          },
+          { attempt: 2, outcome: 'completed', statusCode: 200, errorCode: null },
+        ]);
+        const [cutOff] = again?.attemptLog ?? [];
+        expect(cutOff?.finishedAt).toBeGreaterThanOrEqual(cutOff?.startedAt ?? Number.NaN);
       });
 
       it('keeps counts and retention going across a restart', async () => {

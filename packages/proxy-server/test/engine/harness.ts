@@ -137,9 +137,9 @@ export class FaultyRepository implements TaskRepository {
     return this.#inner.finish(id, outcome, completedAt, isLong);
   }
 
-  requeue(id: string): SummaryRow | undefined {
+  requeue(id: string, endedAt: number): SummaryRow | undefined {
     this.#maybeFail('requeue');
-    return this.#inner.requeue(id);
+    return this.#inner.requeue(id, endedAt);
   }
 
   get(id: string): TaskRow | undefined {

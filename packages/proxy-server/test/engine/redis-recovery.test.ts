@@ -68,6 +68,14 @@ describe('RedisBackend: calls of an instance that died while another runs', () =
     expect(tasks.map((task) => task?.status)).toEqual(['completed', 'completed', 'completed']);
     expect(tasks.map((task) => task?.attempts)).toEqual([2, 2, 1]);
     expect(new Set(secondProcessor.startedIds())).toEqual(new Set(ids));
+    // The calls the dead instance cut off stay in the history, beside the ones that ran again.
+    for (const task of tasks.slice(0, 2)) {
+      expect(task?.attemptLog).toMatchObject([
+        { attempt: 1, outcome: 'failed', errorCode: 'interrupted', retryAt: null },
+        { attempt: 2, outcome: 'completed', statusCode: 200 },
+      ]);
+    }
+    expect(tasks[2]?.attemptLog).toMatchObject([{ attempt: 1, outcome: 'completed' }]);
   });
 });
 

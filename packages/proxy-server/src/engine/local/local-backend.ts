@@ -178,7 +178,7 @@ export class LocalBackend implements TaskBackend {
     const requeued: QueuedRow[] = [];
     for (const task of opened.processing) {
       if (this.#repo.durable && this.#options.requeueInterrupted) {
-        this.#repo.requeue(task.id);
+        this.#repo.requeue(task.id, now);
         requeued.push(task);
       } else {
         this.#repo.finish(task.id, LEFT_BY_DEAD_PROCESS, now, false);
@@ -580,7 +580,7 @@ export class LocalBackend implements TaskBackend {
     if (run.cancelled) {
       // Cancelled while in flight: the cancel wrote the task's end.
     } else if (run.stoppedForShutdown && this.#repo.durable && this.#options.requeueInterrupted) {
-      this.#requeue(run.id);
+      this.#requeue(run.id, completedAt);
     } else if (retryInMs !== null) {
       this.#scheduleRetry(run, outcome, completedAt, completedAt + retryInMs);
     } else {
@@ -652,9 +652,9 @@ export class LocalBackend implements TaskBackend {
     this.#retryLater();
   }
 
-  #requeue(id: string): void {
+  #requeue(id: string, endedAt: number): void {
     try {
-      const row = this.#repo.requeue(id);
+      const row = this.#repo.requeue(id, endedAt);
       if (!row) return;
       // A durable store only: this process is stopping, the next one queues it at open.
       this.#commits.after({

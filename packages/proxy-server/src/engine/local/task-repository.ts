@@ -104,10 +104,11 @@ export interface TaskRepository {
    */
   retry(id: string, attempt: AttemptRecord, runAt: number, order: number): SummaryRow | undefined;
   /**
-   * processing → pending, keeping its place in FIFO order (a call cut off, run again);
+   * processing → pending, keeping its place in FIFO order (a call cut off, run again), the
+   * cut-off call kept in the history as failed `interrupted` at `endedAt` (`cutOffAttempt`);
    * gives the task as it is now, or undefined when it was not processing.
    */
-  requeue(id: string): SummaryRow | undefined;
+  requeue(id: string, endedAt: number): SummaryRow | undefined;
   /** Replaces a task's callback state; false when the task is gone. */
   setCallback(id: string, callback: CallbackState): boolean;
   /** Tasks whose callback is still to be delivered, with their state. */

@@ -18,6 +18,7 @@ import {
   type AttemptRecord,
   attemptLogOf,
   type CallbackState,
+  cutOffAttempt,
   type NewTask,
   newCallback,
   type StoredResult,
@@ -211,10 +212,11 @@ export class MemoryRepository implements TaskRepository {
     return summaryOf(task);
   }
 
-  requeue(id: string): SummaryRow | undefined {
+  requeue(id: string, endedAt: number): SummaryRow | undefined {
     const task = this.#tasks.get(id);
     if (!(task instanceof MemoryTask) || task.status !== 'processing') return undefined;
     this.#move(task, 'pending');
+    task.earlierAttempts = [...(task.earlierAttempts ?? []), cutOffAttempt(task, endedAt)];
     task.startedAt = null;
     return summaryOf(task);
   }

@@ -275,10 +275,11 @@ export class TaskRunner {
 
   /** A call cut off by a shutdown goes back to the head of the line, task and job. */
   async #requeue(run: Run, job: Job<JobData, void>, token: string): Promise<never> {
-    const { store, failures, publish } = this.#options;
+    const { store, failures, publish, clock } = this.#options;
+    const endedAt = clock.now();
     for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
       try {
-        const event = await store.requeue(run.id, run.attempt);
+        const event = await store.requeue(run.id, run.attempt, endedAt);
         failures.succeeded();
         if (event) publish(event);
         return this.#giveBack(job, token);

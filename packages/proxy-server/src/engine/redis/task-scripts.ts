@@ -84,9 +84,23 @@ local function finishTask(id, from, status, completedAt, isLong, err, meta, body
   if isLong == '1' then redis.call('HINCRBY', P .. ':meta', 'long', 1) end
 end
 
--- processing -> pending, back at its place in admission order.
-local function requeueTask(id)
+-- The call a stopped process cut off, kept in the history as ended 'interrupted' by endedAt
+-- (as AttemptRecord's JSON), since the task runs again and its own fields will show that run.
+local function logCutOff(key, endedAt)
+  local f = redis.call('HMGET', key, 'a', 'st', 'al')
+  local startedAt = (f[2] and f[2] ~= '') and f[2] or endedAt
+  local entry = '{"attempt":' .. (f[1] or '0') .. ',"startedAt":' .. startedAt ..
+    ',"finishedAt":' .. endedAt ..
+    ',"outcome":"failed","statusCode":null,"errorCode":"interrupted","retryAt":null}'
+  local log = f[3]
+  if log and log ~= '' then log = string.sub(log, 1, -2) .. ',' .. entry .. ']' else log = '[' .. entry .. ']' end
+  redis.call('HSET', key, 'al', log)
+end
+
+-- processing -> pending, back at its place in admission order, the cut-off call in its history.
+local function requeueTask(id, endedAt)
   local key = taskKey(id)
+  logCutOff(key, endedAt)
   redis.call('HSET', key, 's', 'pending', 'st', '')
   redis.call('ZREM', index('processing'), id)
   redis.call('ZREM', index('started'), id)
@@ -237,6 +251,7 @@ if status == 'pending' and deadline ~= '' and tonumber(deadline) <= tonumber(ARG
   return reply('expired', expiredId, '', summary)
 end
 local eventId, summary = '', nil
+if status == 'processing' and not ownStart then logCutOff(key, ARGV[5]) end
 if status == 'pending' or not ownStart then
   if deadline ~= '' then redis.call('ZREM', index('deadline'), id) end
   redis.call('HINCRBY', key, 'a', 1)
@@ -281,13 +296,13 @@ return out
 
 /**
  * processing → pending for a call cut off by a shutdown with requeueInterrupted; the caller
- * then puts the job back at the head of BullMQ's queue. ARGV[4..]: id, attempt.
+ * then puts the job back at the head of BullMQ's queue. ARGV[4..]: id, attempt, endedAt.
  */
 const REQUEUE = `${COMMON}
 local id = ARGV[4]
 local f = redis.call('HMGET', taskKey(id), 's', 'a')
 if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
-requeueTask(id)
+requeueTask(id, ARGV[6])
 local position = positionOf(id)
 local eventId, summary = emit('requeued', id, position)
 return reply('ok', eventId, position, summary)
@@ -466,7 +481,7 @@ local pendingBefore = redis.call('ZCARD', index('pending'))
 for _, id in ipairs(redis.call('ZRANGE', index('processing'), 0, -1)) do
   if redis.call('EXISTS', bull .. id .. ':lock') == 0 then
     if ARGV[4] == '1' then
-      requeueTask(id)
+      requeueTask(id, ARGV[5])
       emit('requeued', id, positionOf(id))
       requeued[#requeued + 1] = id
     else

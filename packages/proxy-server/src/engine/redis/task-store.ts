@@ -128,7 +128,8 @@ export interface RedisTaskStore {
   /** False when there is no such task. */
   setCallback(id: string, callback: CallbackState): Promise<boolean>;
   pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]>;
-  requeue(id: string, attempt: number): Promise<TransitionEvent | undefined>;
+  /** processing → pending for a call cut off at `endedAt`, kept in the task's history. */
+  requeue(id: string, attempt: number, endedAt: number): Promise<TransitionEvent | undefined>;
   get(id: string): Promise<TaskRecord | undefined>;
   getRequest(id: string): Promise<TaskRequest | undefined>;
   list(query: ListQuery): Promise<TaskPage>;
@@ -296,8 +297,12 @@ export class LuaTaskStore implements RedisTaskStore {
     return out;
   }
 
-  async requeue(id: string, attempt: number): Promise<TransitionEvent | undefined> {
-    const reply = strings(await this.#run('requeue', [id, String(attempt)]));
+  async requeue(
+    id: string,
+    attempt: number,
+    endedAt: number,
+  ): Promise<TransitionEvent | undefined> {
+    const reply = strings(await this.#run('requeue', [id, String(attempt), String(endedAt)]));
     return reply[0] === 'ok' ? this.#event('requeued', reply) : undefined;
   }
 

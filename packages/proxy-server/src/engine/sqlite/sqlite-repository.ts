@@ -295,15 +295,15 @@ export class SqliteRepository implements TaskRepository {
     return summaryIn(row);
   }
 
-  requeue(id: string): SummaryRow | undefined {
-    const row = this.#write(() => this.#sql.requeue.get(this.#nextOrder, id)) as
-      | SummaryText
+  requeue(id: string, endedAt: number): SummaryRow | undefined {
+    const row = this.#write(() => this.#sql.requeue.get(this.#nextOrder, endedAt, endedAt, id)) as
+      | SummaryColumns
       | undefined;
     if (!row) return undefined;
     this.#nextOrder++;
     this.#moves.processing--;
     this.#moves.pending++;
-    return summaryIn(row);
+    return summaryOf(row);
   }
 
   get(id: string): TaskRow | undefined {
@@ -528,9 +528,13 @@ function prepare(db: Database.Database) {
         `RETURNING ${SUMMARY_JSON}, method, path, request_headers, request_body, timeout_ms`,
     ),
     ...finishStatements(db),
+    // The cut-off call as cutOffAttempt makes it; SET's right-hand sides read the row as it was.
     requeue: db.prepare(
-      "UPDATE tasks SET status = 'pending', status_order = ?, started_at = NULL " +
-        `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_JSON}`,
+      "UPDATE tasks SET status = 'pending', status_order = ?, started_at = NULL, " +
+        "earlier_attempts = json_insert(coalesce(earlier_attempts, '[]'), '$[#]', json_object(" +
+        "'attempt', attempts, 'startedAt', coalesce(started_at, ?), 'finishedAt', ?, " +
+        "'outcome', 'failed', 'statusCode', NULL, 'errorCode', 'interrupted', 'retryAt', NULL)) " +
+        `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_COLUMNS}`,
     ),
     get: db.prepare(`SELECT ${SUMMARY_JSON}, result_body FROM tasks WHERE id = ?`),
     getRequest: db.prepare(
