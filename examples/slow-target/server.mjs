@@ -89,7 +89,13 @@ export async function startSlowTarget(options = {}) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://target.invalid');
     const chunks = [];
-    for await (const chunk of req) chunks.push(chunk);
+    try {
+      for await (const chunk of req) chunks.push(chunk);
+    } catch {
+      // The client went away mid-body (a proxy killed while it forwarded): nobody to answer.
+      res.destroy();
+      return;
+    }
     const body = Buffer.concat(chunks);
 
     if (url.pathname === '/_target/stats') return sendJson(res, 200, stats);

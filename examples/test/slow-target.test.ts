@@ -1,0 +1,33 @@
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type SlowTarget, startSlowTarget } from '../slow-target/server.mjs';
+
+// Hostile pass: a client that went away mid-body (a proxy killed while it forwarded 10 MiB)
+// crashed the demo target with an unhandled ECONNRESET, and the next task met a closed port.
+
+const started: SlowTarget[] = [];
+afterEach(async () => {
+  for (const target of started.splice(0)) await target.close();
+});
+
+describe('the demo target', () => {
+  it('outlives a client that drops in the middle of a request body', async () => {
+    const target = await startSlowTarget({ port: 0 });
+    started.push(target);
+    const { port } = target;
+    await new Promise<void>((resolve) => {
+      const dropped = request({
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/api/text',
+        headers: { 'content-length': 1000 },
+      });
+      dropped.on('error', () => resolve());
+      dropped.write('x', () => setImmediate(() => dropped.destroy()));
+      dropped.on('close', () => resolve());
+    });
+    const health = await fetch(`${target.url}/health`);
+    expect(health.status).toBe(200);
+  });
+});
