@@ -8,9 +8,9 @@ import { logicalLines } from './support/shell-words.js';
 
 // The packages are not on the registry under these names, so readers install them from packed
 // tarballs. Those commands are not run by the doc check (they would install into the reader's
-// project), so their known trap is checked here: a tarball that depends on proxy-client
+// project), so their two known traps are checked here: a tarball that depends on proxy-client
 // installed without proxy-client's beside it (npm then asks the registry, where the name is
-// someone else's).
+// someone else's), and a pack or build step that needs pnpm when the docs promise Node and npm.
 
 const packageReadmes = readdirSync(join(repoRoot, 'packages'))
   .sort()
@@ -61,5 +61,52 @@ describe('tarball install commands', () => {
       .filter(({ text }) => !/proxy-client-[\d.]+\.tgz/.test(text))
       .map(({ where, text }) => `${where}: ${text}`);
     expect(lone).toEqual([]);
+  });
+});
+
+describe('pack and build commands', () => {
+  const pin = /^pnpm@(.+)$/.exec(
+    JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).packageManager,
+  )?.[1];
+
+  const packing = () => commands().filter(({ text }) => /\bpack\b.*--pack-destination/.test(text));
+
+  it('finds the pack commands of the READMEs and docs/sdk.md', () => {
+    const files = new Set(packing().map((c) => c.where.split(':')[0]));
+    expect([...files]).toEqual(
+      expect.arrayContaining([
+        'README.md',
+        'docs/sdk.md',
+        'packages/proxy-cli/README.md',
+        'packages/proxy-client/README.md',
+        'packages/proxy-server/README.md',
+      ]),
+    );
+  });
+
+  it('need nothing but Node and npm: no bare pnpm where readers install the packages', () => {
+    const installBlocks = pages.flatMap(({ label, blocks }) =>
+      blocks
+        .filter((block) => /--pack-destination|\bnpm (?:i|install)\b[^\n]*\.tgz/.test(block.text))
+        .flatMap((block) =>
+          logicalLines(block.text).map((text) => ({ where: `${label}:${block.line}`, text })),
+        ),
+    );
+    expect(installBlocks.length).toBeGreaterThan(4);
+    const bare = installBlocks
+      .filter(({ text }) => /(?:^|[;&|]\s*)pnpm\b/.test(text))
+      .map(({ where, text }) => `${where}: ${text}`);
+    expect(bare).toEqual([]);
+  });
+
+  it('fetch the pnpm that package.json pins', () => {
+    expect(pin).toBeDefined();
+    const other = commands()
+      .flatMap(({ where, text }) =>
+        [...text.matchAll(/\bpnpm@([\w.-]+)/g)].map((match) => ({ where, version: match[1] })),
+      )
+      .filter(({ version }) => version !== pin)
+      .map(({ where, version }) => `${where}: pnpm@${version}`);
+    expect(other).toEqual([]);
   });
 });
