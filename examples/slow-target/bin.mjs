@@ -39,11 +39,23 @@ for (const name of ['port', 'delay-ms']) {
     process.exit(2);
   }
 }
-const target = await startSlowTarget({
-  port: Number(values.port),
-  host: values.host,
-  defaultDelayMs: Number(values['delay-ms']),
-});
+let target;
+try {
+  target = await startSlowTarget({
+    port: Number(values.port),
+    host: values.host,
+    defaultDelayMs: Number(values['delay-ms']),
+  });
+} catch (err) {
+  // A port already taken (often a slow-target left running) is a usage problem, not a crash:
+  // one line that names the fix instead of a stack trace.
+  if (err?.syscall !== 'listen') throw err;
+  const where = `${values.host.includes(':') ? `[${values.host}]` : values.host}:${values.port}`;
+  const why =
+    err.code === 'EADDRINUSE' ? 'address in use; choose another --port' : (err.message ?? err.code);
+  console.error(`slow-target: cannot listen on ${where}: ${why}`);
+  process.exit(1);
+}
 console.log(`slow-target listening on ${target.url}`);
 const stop = () => target.close().then(() => process.exit(0));
 process.once('SIGINT', stop);

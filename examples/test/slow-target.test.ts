@@ -1,6 +1,12 @@
 import { request } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SlowTarget, startSlowTarget } from '../slow-target/server.mjs';
+import { describeRun, runProcess } from './support/run-process.js';
+
+const examplesDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const binPath = join(examplesDir, 'slow-target', 'bin.mjs');
 
 // Hostile pass: a client that went away mid-body (a proxy killed while it forwarded 10 MiB)
 // crashed the demo target with an unhandled ECONNRESET, and the next task met a closed port.
@@ -29,5 +35,22 @@ describe('the demo target', () => {
     });
     const health = await fetch(`${target.url}/health`);
     expect(health.status).toBe(200);
+  });
+});
+
+describe('the slow-target bin', () => {
+  it('names a taken port in one line and exits 1, without a stack trace', async () => {
+    const taken = await startSlowTarget({ port: 0 });
+    started.push(taken);
+    const result = await runProcess(
+      process.execPath,
+      [binPath, '--port', String(taken.port), '--host', '127.0.0.1'],
+      { cwd: examplesDir, timeoutMs: 15_000 },
+    );
+    expect(result.code, describeRun('slow-target on a taken port', result)).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `slow-target: cannot listen on 127.0.0.1:${taken.port}: address in use; choose another --port`,
+    );
+    expect(result.stdout).toBe('');
   });
 });
