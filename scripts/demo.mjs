@@ -25,8 +25,10 @@ try {
     ],
   });
   console.log(`demo: proxy-server listening on ${proxy.url}\n`);
+  // The proxy stops with this script, so the CLI must not end by pointing at it.
   const cli = spawn(process.execPath, [proxyCliBin, '--demo', 'all', '--url', proxy.url], {
     stdio: 'inherit',
+    env: { ...process.env, PROXY_CLI_DEMO_PROXY_STOPS: '1' },
   });
   const stopCli = () => cli.kill('SIGINT');
   process.once('SIGINT', stopCli);

@@ -8,6 +8,11 @@ export const DEFAULT_STATS_REFRESH_MS = 2000;
 
 export const DEMO_NAMES = ['single', 'batch', 'queue-full', 'long', 'fail'] as const;
 export type DemoName = (typeof DEMO_NAMES)[number];
+/**
+ * Set by `npm run demo`, which stops its proxy when the demo ends: the closing hint then says
+ * so instead of suggesting commands against a proxy that is gone.
+ */
+export const DEMO_PROXY_STOPS_ENV = 'PROXY_CLI_DEMO_PROXY_STOPS';
 
 /** Where `--data` comes from: inline JSON (checked, kept as typed), a file (`@path`) or stdin (`@-`). */
 export type DataSource =
@@ -33,7 +38,12 @@ export interface SubmitAction {
 
 /** The one thing a run does; exactly one per call. */
 export type Action =
-  | { kind: 'demo'; demos: readonly DemoName[] }
+  | {
+      kind: 'demo';
+      demos: readonly DemoName[];
+      /** The proxy goes away when the demo ends (`npm run demo`), so no hint may point at it. */
+      proxyStops?: boolean;
+    }
   /** `watch`: `--stats --watch`, reading the stats again every `refreshMs`. */
   | { kind: 'stats'; watch?: { refreshMs: number } }
   | { kind: 'task'; taskId: string; wait: boolean }

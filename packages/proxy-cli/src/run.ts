@@ -15,7 +15,7 @@ import type { Action } from './options.js';
 export function runAction(action: Action, ctx: CommandContext): Promise<void> {
   switch (action.kind) {
     case 'demo':
-      return runDemos(ctx, action.demos);
+      return runDemos(ctx, action.demos, action.proxyStops === true);
     case 'stats':
       return showStats(ctx, action);
     case 'task':

@@ -27,6 +27,7 @@ import {
   DEFAULT_STATS_REFRESH_MS,
   DEFAULT_URL,
   DEMO_NAMES,
+  DEMO_PROXY_STOPS_ENV,
   type DemoName,
 } from './options.js';
 import { DROP_API, endsUnderApi } from './url-under-api.js';
@@ -177,7 +178,7 @@ export function toCliOptions(
     raw.apiKey !== undefined
       ? checkApiKey(raw.apiKey, '--api-key')
       : envKey && checkApiKey(envKey, 'PROXY_API_KEY');
-  const action = toAction(only, raw, statsWatch);
+  const action = toAction(only, raw, statsWatch, env);
   const headerNames = action.kind === 'submit' ? Object.keys(action.headers ?? {}) : [];
   if (apiKey !== undefined && headerNames.some((name) => name.toLowerCase() === 'authorization')) {
     throw usage(
@@ -204,10 +205,19 @@ export function toCliOptions(
   };
 }
 
-function toAction(kind: keyof typeof ACTION_FLAGS, raw: RawOptions, statsWatch: boolean): Action {
+function toAction(
+  kind: keyof typeof ACTION_FLAGS,
+  raw: RawOptions,
+  statsWatch: boolean,
+  env: Readonly<Record<string, string | undefined>>,
+): Action {
   switch (kind) {
-    case 'demo':
-      return { kind: 'demo', demos: demoNames(raw.demo) };
+    case 'demo': {
+      const demos = demoNames(raw.demo);
+      return nonEmpty(env[DEMO_PROXY_STOPS_ENV])
+        ? { kind: 'demo', demos, proxyStops: true }
+        : { kind: 'demo', demos };
+    }
     case 'stats': {
       if (!statsWatch) return { kind: 'stats' };
       const refreshMs =

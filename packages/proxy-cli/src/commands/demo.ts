@@ -19,7 +19,11 @@ const DEMOS: Readonly<Record<DemoName, (ctx: CommandContext) => Promise<DemoRepo
 };
 
 /** `--demo [name]`: the named demos in order, against the proxy at --url; --json reports them all. */
-export async function runDemos(ctx: CommandContext, demos: readonly DemoName[]): Promise<void> {
+export async function runDemos(
+  ctx: CommandContext,
+  demos: readonly DemoName[],
+  proxyStops = false,
+): Promise<void> {
   const { output, options } = ctx;
   const started = performance.now();
   // Every demo task would fail against a target the proxy cannot reach, and the tour say little.
@@ -33,7 +37,8 @@ export async function runDemos(ctx: CommandContext, demos: readonly DemoName[]):
   for (const name of demos) reports.push(await DEMOS[name](ctx));
   const tookMs = performance.now() - started;
   output.document({ url: options.url, took_ms: Math.round(tookMs), demos: reports });
-  output.data(
-    `\n${output.color.green('demo done')} in ${formatDuration(tookMs)}. Next: proxy-cli --stats, proxy-cli --list-tasks`,
-  );
+  const next = proxyStops
+    ? 'The demo proxy has stopped; to look around with proxy-cli --stats and --list-tasks, start a proxy as docs/getting-started.md shows'
+    : 'Next: proxy-cli --stats, proxy-cli --list-tasks';
+  output.data(`\n${output.color.green('demo done')} in ${formatDuration(tookMs)}. ${next}`);
 }

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoReport } from '../../src/commands/demo.js';
 import { jsonOf, runCli, type Stack, startStack } from './harness.js';
@@ -74,6 +78,46 @@ describe('--demo', () => {
     expect(run.stdout).toContain('demo done');
     expect(run.stdout).not.toContain('\u001b[');
   });
+});
+
+describe('the closing hint', () => {
+  it('points at --stats and --list-tasks, for a proxy that outlives the demo', async () => {
+    const run = await runCli(['--demo', 'single', '--url', stack.url]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /demo done in .*\. Next: proxy-cli --stats, proxy-cli --list-tasks$/m,
+    );
+  });
+
+  it('says the proxy has stopped when npm run demo, which stops it, runs the CLI', async () => {
+    const run = await runCli(['--demo', 'single', '--url', stack.url], {
+      env: { PROXY_CLI_DEMO_PROXY_STOPS: '1' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('The demo proxy has stopped');
+    expect(run.stdout).toContain('docs/getting-started.md');
+    expect(run.stdout).not.toContain('Next:');
+  });
+
+  it('npm run demo (scripts/demo.mjs) ends with that line, not with commands for its gone proxy', async () => {
+    const script = fileURLToPath(new URL('../../../../scripts/demo.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script], {
+      cwd: dirname(dirname(script)),
+      env: { ...process.env, NO_COLOR: '1', PROXY_CLI_DEMO_PROXY_STOPS: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.resume();
+    const [code] = await once(child, 'exit');
+    expect(code, stdout).toBe(0);
+    const last = stdout.trim().split('\n').at(-1) ?? '';
+    expect(last).toMatch(
+      /^demo done in .*\. The demo proxy has stopped; .*docs\/getting-started\.md/,
+    );
+  }, 90_000);
 });
 
 describe('--demo before a proxy that cannot reach its target', () => {

@@ -36,7 +36,14 @@ export async function startStack(proxyArgs: string[] = []): Promise<Stack> {
 /** The environment the CLI runs in: none of the caller's colour or proxy settings leak in. */
 function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const clean: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'PROXY_URL', 'PROXY_API_KEY', 'CI'])
+  for (const name of [
+    'NO_COLOR',
+    'FORCE_COLOR',
+    'PROXY_URL',
+    'PROXY_API_KEY',
+    'PROXY_CLI_DEMO_PROXY_STOPS',
+    'CI',
+  ])
     delete clean[name];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete clean[name];
