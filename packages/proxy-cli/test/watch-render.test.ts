@@ -101,13 +101,49 @@ describe('the board of --watch on a terminal', () => {
       rows: 16,
     });
     const lines = frame.split('\n');
-    expect(lines[0]).toBe('proxy-cli watch http://p:1: 30 completed');
+    // No counts from /stats yet: the title says it counted only the tasks loaded.
+    expect(lines[0]).toBe('proxy-cli watch http://p:1: of the 30 newest, 30 completed');
     expect(lines).toHaveLength(16);
     expect(frame).toContain('task-29');
     expect(frame).not.toContain('task-19');
     expect(lines.at(-1)).toBe(
       "the 10 newest of 30 · live from the proxy's events · Ctrl-C to stop",
     );
+  });
+
+  it('the title counts every task the proxy holds (its /stats), not only the rows loaded', () => {
+    const board = new TaskBoard();
+    board.replace(
+      Array.from({ length: 200 }, (_, i) =>
+        summary({
+          task_id: `t-${i}`,
+          created_at: at(i % 60),
+          status: i < 2 ? 'failed' : 'completed',
+        }),
+      ),
+    );
+    const counts = {
+      pending: 4,
+      processing: 2,
+      completed: 463,
+      failed: 7,
+      cancelled: 0,
+      expired: 0,
+      total: 476,
+    };
+    const frame = (b: TaskBoard) =>
+      renderBoard(b, { url: 'http://p:1', look: boxed, now: Date.parse(at(59)), rows: 12, counts });
+    expect(frame(board).split('\n')[0]).toBe(
+      'proxy-cli watch http://p:1: 4 pending · 2 processing · 463 completed · 7 failed',
+    );
+    const onlyFailed = new TaskBoard(['failed', 'cancelled']);
+    expect(frame(onlyFailed).split('\n')[0]).toBe(
+      'proxy-cli watch http://p:1 (only failed, cancelled): 7 failed',
+    );
+    const empty = { ...counts, pending: 0, processing: 0, completed: 0, failed: 0, total: 0 };
+    expect(
+      renderBoard(new TaskBoard(), { url: 'u', look: boxed, now: 0, rows: 12, counts: empty }),
+    ).toMatch(/^proxy-cli watch u: no tasks yet$/m);
   });
 
   it('a running task shows the time it has run so far', () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isProxyResponseError, type TaskEvent } from 'proxy-client';
-import type { Stats, TaskStatus } from 'proxy-client/wire';
+import type { Stats, TaskCounts, TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -15,6 +15,10 @@ const LIST_LIMIT = 200;
 const FRAME_MS = 100;
 /** The ages in the table change even when nothing happens. */
 const TICK_MS = 1000;
+/** Least time between two reads of the title's counts, however many events arrive. */
+const COUNTS_MS = 1000;
+/** Counts are read this often without events too: removals (cleanup, retention) send none. */
+const COUNTS_IDLE_MS = 5000;
 
 /**
  * `--watch`: every task's changes, from the proxy's event stream. On a terminal, a table of the
@@ -90,8 +94,19 @@ async function liveTable(
   first.catch(() => {}); // awaited below, once the list is read; never left unhandled
   const reload = async () =>
     board.replace((await client.listTasks({ limit: LIST_LIMIT, signal })).tasks);
+  // The table holds the newest LIST_LIMIT tasks at most; the title's counts are of them all.
+  let counts: TaskCounts | undefined;
+  let countsDue = false;
+  const readCounts = async (): Promise<void> => {
+    countsDue = false;
+    try {
+      counts = (await client.getStats({ signal })).tasks;
+    } catch {
+      // Counts a moment old beat none; the event stream reports a proxy that is gone.
+    }
+  };
   try {
-    await reload();
+    await Promise.all([reload(), readCounts()]);
   } catch (error) {
     done.abort();
     throw error;
@@ -106,6 +121,7 @@ async function liveTable(
         now: Date.now(),
         rows: view.rows,
         columns: view.columns,
+        ...(counts && { counts }),
       }),
     );
   let pending: NodeJS.Timeout | undefined;
@@ -118,8 +134,22 @@ async function liveTable(
   const ticker = setInterval(draw, TICK_MS);
   const stopResizing = view.onResize(draw);
   draw();
+  const countsLoop = (async () => {
+    let lastRead = Date.now();
+    for (;;) {
+      await sleep(COUNTS_MS, undefined, { signal });
+      if (!countsDue && Date.now() - lastRead < COUNTS_IDLE_MS) continue;
+      lastRead = Date.now();
+      await readCounts();
+      // A read that was under way when the watch ended must not draw on a closed view.
+      if (signal.aborted) return;
+      soon();
+    }
+  })();
+  countsLoop.catch(() => {}); // ends with the watch's abort; read errors are kept inside
   try {
     const apply = async (event: TaskEvent) => {
+      countsDue = true;
       if (event.type === 'reset') await reload();
       else board.apply(event);
       soon();

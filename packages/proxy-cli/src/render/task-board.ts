@@ -1,5 +1,11 @@
 import type { TaskChangeEvent } from 'proxy-client';
-import { isTerminalStatus, type TaskStatus, type TaskSummary } from 'proxy-client/wire';
+import {
+  isTerminalStatus,
+  TASK_STATUSES,
+  type TaskCounts,
+  type TaskStatus,
+  type TaskSummary,
+} from 'proxy-client/wire';
 import { paintStatus } from './status.js';
 import type { Look } from './table.js';
 import { renderTaskTable } from './task-list.js';
@@ -55,19 +61,17 @@ export interface BoardFrame {
   rows: number;
   /** Terminal columns: the table fits itself to them. */
   columns?: number;
+  /** The proxy's counts of every task it holds (`/stats`), for the title; absent until read. */
+  counts?: TaskCounts;
 }
 
 /** The board as the terminal shows it: a title with the counts, the table, a foot. */
 export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
   const { look, url } = frame;
   const tasks = board.tasks;
-  const counts = new Map<string, number>();
-  for (const task of tasks) counts.set(task.status, (counts.get(task.status) ?? 0) + 1);
-  const summary = [...counts]
-    .map(([status, count]) => `${count} ${paintStatus(status, look.color)}`)
-    .join(' · ');
   const only = board.statuses ? ` (only ${board.statuses.join(', ')})` : '';
-  const title = look.color.bold(`proxy-cli watch ${url}`) + `${only}: ${summary || 'no tasks yet'}`;
+  const title =
+    look.color.bold(`proxy-cli watch ${url}`) + `${only}: ${titleCounts(board, tasks, frame)}`;
   const room = Math.max(1, frame.rows - FRAME_LINES);
   // Events come at transitions only; a running task's time grows in between.
   const shown = tasks.slice(0, room).map((task) =>
@@ -84,4 +88,30 @@ export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
     tasks.length > shown.length ? `the ${shown.length} newest of ${tasks.length} · ` : '';
   const foot = look.color.dim(`${more}live from the proxy's events · Ctrl-C to stop`);
   return [title, ...(table ? [table] : []), foot].join('\n');
+}
+
+/**
+ * The board holds only the newest tasks, so counting its rows would undercount a busy proxy:
+ * the title takes the proxy's own counts when it has them, and otherwise says what it counted.
+ */
+function titleCounts(board: TaskBoard, tasks: readonly TaskSummary[], frame: BoardFrame): string {
+  const { look, counts } = frame;
+  const pairs: Array<[string, number]> = counts
+    ? TASK_STATUSES.filter((status) => board.statuses?.includes(status) ?? true).map((status) => [
+        status,
+        counts[status],
+      ])
+    : [...tallyByStatus(tasks)];
+  const summary = pairs
+    .filter(([, count]) => count > 0)
+    .map(([status, count]) => `${count} ${paintStatus(status, look.color)}`)
+    .join(' · ');
+  if (!summary) return 'no tasks yet';
+  return counts ? summary : `of the ${tasks.length} newest, ${summary}`;
+}
+
+function tallyByStatus(tasks: readonly TaskSummary[]): Map<string, number> {
+  const tally = new Map<string, number>();
+  for (const task of tasks) tally.set(task.status, (tally.get(task.status) ?? 0) + 1);
+  return tally;
 }

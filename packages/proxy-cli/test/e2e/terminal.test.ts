@@ -120,3 +120,33 @@ describe('on a terminal', () => {
     expect(screen).not.toContain('error:');
   });
 });
+
+describe('--watch on a proxy holding more tasks than the table loads', () => {
+  let busy: Stack;
+  beforeAll(async () => {
+    busy = await startStack(['--max-queue-size', '500', '--max-concurrent', '20']);
+  });
+  afterAll(() => busy?.stop());
+
+  it("the title's counts are the proxy's, not those of the 200 tasks the table read", async () => {
+    const busyClient = new ProxyClient({ baseUrl: busy.url });
+    const submitted = 230;
+    const ids: string[] = [];
+    for (let batch = 0; batch < submitted / 10; batch++) {
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: 10 }, () => busyClient.submitTask('api/function1')),
+        )),
+      );
+    }
+    await Promise.all(ids.map((id) => busyClient.waitForTask(id, { pollInterval: 200 })));
+    expect((await busyClient.getStats()).tasks.completed).toBe(submitted);
+
+    const term = runInTerminal(['watch', '--url', busy.url]);
+    const title = /^proxy-cli watch http:\/\/127\.0\.0\.1:\d+: (.*)$/m;
+    const screen = await term.waitForScreen((s) => title.test(s), 'the first frame');
+    expect(title.exec(screen)?.[1]).toBe(`${submitted} completed`);
+    term.sendKeys('C-c');
+    await term.waitForScreen((s) => s.includes('[exit 130]'), 'the CLI to stop');
+  }, 60_000);
+});
