@@ -119,7 +119,9 @@ async function liveTable(
         url: options.url,
         look: output.look,
         now: Date.now(),
-        rows: view.rows,
+        // The live view keeps the terminal's last row for the cursor; a frame of every row
+        // would lose its foot to the view's cut.
+        rows: view.rows - 1,
         columns: view.columns,
         ...(counts && { counts }),
       }),

@@ -149,4 +149,15 @@ describe('--watch on a proxy holding more tasks than the table loads', () => {
     term.sendKeys('C-c');
     await term.waitForScreen((s) => s.includes('[exit 130]'), 'the CLI to stop');
   }, 60_000);
+
+  it('a full table still leaves room for its foot, which says how many rows it shows', async () => {
+    const term = runInTerminal(['watch', '--url', busy.url], { height: 20 });
+    const screen = await term.waitForScreen((s) => s.includes('Ctrl-C to stop'), 'the foot');
+    expect(screen).toMatch(
+      /^the \d+ newest of 200 · live from the proxy's events · Ctrl-C to stop$/m,
+    );
+    expect(screen).not.toContain('a taller terminal shows more');
+    term.sendKeys('C-c');
+    await term.waitForScreen((s) => s.includes('[exit 130]'), 'the CLI to stop');
+  });
 });
