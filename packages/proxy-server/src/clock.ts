@@ -10,10 +10,47 @@ export interface Timer {
   unref?(): unknown;
 }
 
+/** The longest delay Node's setTimeout takes; a longer one fires after 1 ms, with a warning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer past MAX_TIMER_MS (a deadline a year off), made of several in a row. */
+class LongTimer implements Timer {
+  #timer: NodeJS.Timeout;
+  #unref = false;
+
+  constructor(callback: () => void, ms: number) {
+    this.#timer = this.#arm(callback, ms);
+  }
+
+  #arm(callback: () => void, ms: number): NodeJS.Timeout {
+    const step = Math.min(ms, MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      if (step === ms) callback();
+      else this.#timer = this.#arm(callback, ms - step);
+    }, step);
+    if (this.#unref) timer.unref();
+    return timer;
+  }
+
+  unref(): this {
+    this.#unref = true;
+    this.#timer.unref();
+    return this;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+  setTimeout: (callback, ms) =>
+    ms > MAX_TIMER_MS ? new LongTimer(callback, ms) : setTimeout(callback, ms),
+  clearTimeout: (timer) => {
+    if (timer instanceof LongTimer) timer.clear();
+    else clearTimeout(timer as NodeJS.Timeout);
+  },
 };
 
 /** Waits for `work`, or `ms` on `clock`, whichever comes first; the timer goes either way. */

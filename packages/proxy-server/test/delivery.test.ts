@@ -462,6 +462,21 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     }
   });
 
+  it('waits out an X-Proxy-Timeout or X-Proxy-Max-Queue-Time past the longest timer Node sets', async () => {
+    // 30 days: a bare setTimeout fires such a timer after 1 ms, failing the call at once.
+    const { proxy, submit } = await setUp(store, []);
+    const month = String(30 * 24 * 3600);
+    const answer = await submit('/api/text?delay_ms=300', {
+      'x-proxy-timeout': month,
+      'x-proxy-max-queue-time': month,
+    });
+    expect(await proxy.finished(answer.body.task_id)).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      error: null,
+    });
+  });
+
   it('dates the next delivery from the end of a slow failed one, not its start', async () => {
     const receiver = await startReceiver((response) => {
       setTimeout(() => {

@@ -1,5 +1,6 @@
 import type { TaskError } from 'proxy-client/wire';
 import type { Dispatcher } from 'undici';
+import { systemClock, type Timer } from '../clock.js';
 import { taskError } from '../engine/task-error.js';
 import { taskErrorOf } from './error-codes.js';
 import { endToEndHeaders } from './hop-by-hop.js';
@@ -35,7 +36,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   readonly #settle: (outcome: UpstreamOutcome) => void;
   #controller: Dispatcher.DispatchController | null = null;
   #stopReason: StopReason | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
   #settled = false;
   #statusCode = 0;
   #headers: Record<string, string | string[]> = {};
@@ -46,7 +47,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.#limits = limits;
     this.#settle = settle;
     if (limits.timeoutMs !== null) {
-      this.#timer = setTimeout(() => this.stop('timeout'), limits.timeoutMs);
+      // On the system clock: X-Proxy-Timeout may ask for up to a year, past Node's longest timer.
+      this.#timer = systemClock.setTimeout(() => this.stop('timeout'), limits.timeoutMs);
     }
   }
 
@@ -125,7 +127,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   #finish(outcome: UpstreamOutcome): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) systemClock.clearTimeout(this.#timer);
     this.#chunks = [];
     this.#settle(outcome);
   }
