@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import type { AddressInfo } from 'node:net';
+import { systemClock } from './clock.js';
 import { isConfigError, type ProxyConfig } from './config/config.js';
 import { parseConfig } from './config/parse-config.js';
 import { displayUrl } from './engine/redis/connections.js';
@@ -44,9 +45,11 @@ async function main(): Promise<number> {
     const reason = error instanceof Error ? error.message : String(error);
     // A store that cannot be reached (Redis down) fails the start too, but it is no port problem.
     process.stderr.write(
-      isStoreUnavailableError(error)
-        ? `proxy-server: cannot open the task store: ${reason}\n`
-        : `proxy-server: cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}\n`,
+      isListenError(error)
+        ? `proxy-server: cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}\n`
+        : isStoreUnavailableError(error)
+          ? `proxy-server: cannot open the task store: ${reason}\n`
+          : `proxy-server: cannot start: ${reason}\n`,
     );
     await app.close();
     return 1;
@@ -64,17 +67,28 @@ async function main(): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  // Said at every log level: without it, a Ctrl-C that waits out the grace looks like a hang.
+  process.stdout.write(
+    `proxy-server: ${signal}: stopping; calls in flight get up to ${config.shutdownGraceMs / 1000} s (--shutdown-grace), ${signal} again stops at once\n`,
+  );
   app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
-  const giveUp = setTimeout(() => {
-    process.stderr.write('proxy-server: shutdown did not finish in time, exiting\n');
-    process.exit(1);
-  }, config.shutdownGraceMs + SHUTDOWN_SLACK_MS);
-  giveUp.unref();
+  systemClock
+    .setTimeout(() => {
+      process.stderr.write('proxy-server: shutdown did not finish in time, exiting\n');
+      process.exit(1);
+    }, config.shutdownGraceMs + SHUTDOWN_SLACK_MS)
+    .unref?.();
   // A second signal means "now": exit without waiting for the calls in flight.
   process.once('SIGINT', () => process.exit(1));
   process.once('SIGTERM', () => process.exit(1));
   await shutdownServer(app, config.shutdownGraceMs);
   return 0;
+}
+
+/** An error of the socket itself: the address is taken, not ours, or does not resolve. */
+function isListenError(error: unknown): boolean {
+  const { syscall } = error as { syscall?: unknown };
+  return syscall === 'listen' || syscall === 'bind' || syscall === 'getaddrinfo';
 }
 
 function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryReport | null): string {

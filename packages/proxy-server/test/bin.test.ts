@@ -127,6 +127,10 @@ describe('proxy-server bin', () => {
       expect(quickTask.status).toBe('completed');
       expect(slowTask).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
       expect(exit).toEqual({ code: 0, signal: null });
+      // At --log-level warn too: a stop that waits out the grace must not look like a hang.
+      expect(proxy.output()).toContain(
+        `proxy-server: ${signal}: stopping; calls in flight get up to 1 s (--shutdown-grace), ${signal} again stops at once\n`,
+      );
     },
   );
 });
