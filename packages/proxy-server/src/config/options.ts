@@ -325,7 +325,7 @@ export const OPTIONS = {
     name: 'api-key',
     arg: '<key>',
     env: 'PROXY_API_KEY',
-    help: 'require "Authorization: Bearer <key>" on every route but /health',
+    help: 'require "Authorization: Bearer <key>" on every route but /health and the dashboard\'s files at /ui',
     parser: apiKey,
     secret: true,
     default: null,

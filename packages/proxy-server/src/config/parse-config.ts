@@ -66,6 +66,8 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
       return { kind: 'print', text: printed };
     }
+    if (error.code === 'commander.excessArguments')
+      throw new ConfigError(strayArgument(program.args));
     throw new ConfigError(oneLine(error.message.replace(/^error: /, '')).trim());
   }
 
@@ -268,4 +270,13 @@ function withoutPassword(text: string): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * What to say of words no flag takes: a switch given a value (`--public-metrics true`), or a
+ * target typed bare (`proxy-server 192.168.1.100`), as the old service's start script had it.
+ */
+function strayArgument(args: readonly string[]): string {
+  const [first = ''] = args;
+  return `unexpected argument '${first}': every setting is a flag (see --help), a switch such as --public-metrics takes no value, and a target is given as --target-url http://host:port or --target-host ${first}`;
 }
