@@ -517,7 +517,9 @@ export class LocalBackend implements TaskBackend {
       this.#commits.after({
         committed: () => {
           this.#emit('started', task);
-          if (!run.cancelled) this.#call(processor, run, request, timeoutMs);
+          // Cancelled before its start was committed: no call, and its slot is free again.
+          if (run.cancelled) this.#callEnded(run, CANCELLED);
+          else this.#call(processor, run, request, timeoutMs);
         },
         failed: (error) => {
           this.#running.delete(run.id);
@@ -635,8 +637,10 @@ export class LocalBackend implements TaskBackend {
     const entry = { ...run.entry, order };
     this.#commits.after({
       committed: () => {
-        this.#queue.addDelayed(entry, runAt);
         this.#emit('retrying', retrying);
+        // A cancel between the write and its commit found it in no line: it must not join one.
+        if (!this.#stillPending(run.id)) return;
+        this.#queue.addDelayed(entry, runAt);
         this.#wakeAt(runAt);
       },
       failed: (error) => {
@@ -644,6 +648,15 @@ export class LocalBackend implements TaskBackend {
         this.#save(run.id, { outcome, completedAt: finishedAt, isLong: false });
       },
     });
+  }
+
+  /** Whether a task is still pending; one that cannot be read is taken to be (a start checks). */
+  #stillPending(id: string): boolean {
+    try {
+      return this.#repo.get(id)?.status === 'pending';
+    } catch {
+      return true;
+    }
   }
 
   #saveLater(id: string, finish: UnsavedFinish, error: unknown): void {
