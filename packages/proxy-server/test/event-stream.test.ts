@@ -93,6 +93,23 @@ describe('an event stream', () => {
     expect(client.messages().every((message, n) => message === payload(n, 1_000))).toBe(true);
   });
 
+  it('sends a message larger than maxUnreadBytes whole, and cuts off only a client left behind', async () => {
+    // A task's last message carries its result: 1.5 MiB here, against a 1 MiB limit.
+    const big = { event: 'task', data: 'r'.repeat(1_500_000) };
+    const client = new ClientSocket();
+    const stream = streamTo(client);
+    stream.send(big);
+    expect(stream.closed).toBe(false);
+    client.startReading();
+    await waitFor(() => client.messages().length === 1, { what: 'the large message' });
+    expect(client.messages()[0]).toHaveLength(1_500_002);
+
+    const behind = streamTo(new ClientSocket());
+    behind.send(big);
+    behind.send({ event: 'task', data: '"next"' });
+    expect(behind.closed).toBe(true);
+  });
+
   it('closes the stream when a step throws', async () => {
     const client = new ClientSocket();
     client.startReading();

@@ -209,6 +209,12 @@ export class EventStream {
 
   #write(text: string): void {
     const raw = this.#reply.raw;
+    // What the client left unread before this message counts, not the message itself: a task
+    // whose result is larger than the limit is still sent to a client that keeps up.
+    if (raw.writableLength > this.#options.maxUnreadBytes) {
+      this.close();
+      return;
+    }
     // Messages written in one turn of the event loop leave in one write: a burst of events to
     // hundreds of streams costs a system call per stream and turn, not per message and stream.
     if (!this.#corked) {
@@ -217,7 +223,6 @@ export class EventStream {
       setImmediate(() => this.#uncork());
     }
     raw.write(text);
-    if (raw.writableLength > this.#options.maxUnreadBytes) this.close();
   }
 
   #beat(): void {
