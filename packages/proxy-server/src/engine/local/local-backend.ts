@@ -483,7 +483,12 @@ export class LocalBackend implements TaskBackend {
     const now = this.#clock.now();
     this.#queue.promote(now);
     this.#expire(now);
-    while (this.#running.size < this.#options.concurrency && this.#queue.readySize > 0) {
+    // Outcomes the store could not take wait in memory: no new call adds to them meanwhile.
+    while (
+      this.#unsaved.size === 0 &&
+      this.#running.size < this.#options.concurrency &&
+      this.#queue.readySize > 0
+    ) {
       if (this.#limiter && !this.#limiter.tryTake(now)) {
         this.#wakeAt(this.#limiter.nextTokenAt(now));
         break;
@@ -699,6 +704,7 @@ export class LocalBackend implements TaskBackend {
   }
 
   async #stop(graceMs: number): Promise<void> {
+    const graceEndsAt = this.#clock.now() + graceMs;
     this.#stopping = true;
     if (!this.#repo.durable) {
       // Nothing queued here outlives the process: say so now, not at exit.
@@ -716,6 +722,32 @@ export class LocalBackend implements TaskBackend {
     }
     this.#retrySaves();
     this.#commits.flush();
+    await this.#savedWithin(graceEndsAt);
+  }
+
+  /**
+   * Tries the outcomes the store has not taken yet until `deadline` (a full disk may get room);
+   * those left then are lost, and said so by task: their calls did finish, though after a
+   * restart they read `interrupted`.
+   */
+  async #savedWithin(deadline: number): Promise<void> {
+    for (let delay = RETRY_DELAY_MS.first; this.#unsaved.size > 0; delay *= 2) {
+      const left = deadline - this.#clock.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        this.#clock.setTimeout(resolve, Math.min(delay, left, RETRY_DELAY_MS.max));
+      });
+      this.#retrySaves();
+      this.#commits.flush();
+    }
+    if (this.#unsaved.size === 0) return;
+    const ids = [...this.#unsaved.keys()];
+    this.#options.onError?.(
+      new Error(
+        `the outcomes of ${ids.length} finished calls could not be saved before the stop and are lost: ${ids.join(', ')}`,
+      ),
+      'stopping',
+    );
   }
 
   /** Resolves true once no call is in flight, or false after `ms`. */

@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LocalBackend, SqliteRepository } from '../../src/index.js';
+import { admitMany, FakeClock, FaultyRepository, ScriptedProcessor } from './harness.js';
+
+// Hostile pass, a full disk: the target's answers could not be saved, yet the proxy kept
+// starting calls (each answer held in memory, without bound), and a stop dropped what it held
+// without a word; after the restart those tasks read `interrupted`, though their calls had
+// finished.
+
+const dirs: string[] = [];
+const backends: LocalBackend[] = [];
+afterEach(async () => {
+  for (const backend of backends.splice(0)) await backend.close();
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function sqliteBackend() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'proxy-unsaved-'));
+  dirs.push(dataDir);
+  const repository = new FaultyRepository(new SqliteRepository({ dataDir, synchronous: 'normal' }));
+  const clock = new FakeClock();
+  const errors: string[] = [];
+  const backend = new LocalBackend(repository, {
+    concurrency: 1,
+    maxQueueSize: 100,
+    maxTasks: null,
+    rateLimit: null,
+    tenantMaxInFlight: null,
+    tenantMaxQueued: null,
+    longTaskThresholdMs: 60_000,
+    requeueInterrupted: false,
+    clock,
+    onError: (error) => errors.push(error instanceof Error ? error.message : String(error)),
+  });
+  backends.push(backend);
+  await backend.open();
+  const processor = new ScriptedProcessor();
+  backend.start(processor.process);
+  return { backend, repository, processor, clock, errors };
+}
+
+/** Moves the fake clock on in steps, letting what each step wakes run, until `done` settles. */
+async function runClock(clock: FakeClock, done: Promise<unknown>, stepMs = 100) {
+  let settled = false;
+  done.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 1_000 && !settled; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(stepMs);
+  }
+  await done;
+}
+
+describe('outcomes the store cannot take', () => {
+  it('hold back the next call until they are saved', async () => {
+    const { backend, repository, processor, clock, errors } = await sqliteBackend();
+    const [first, second] = await admitMany(backend, clock.now(), 2);
+    await vi.waitFor(() => expect([...processor.running.keys()]).toEqual([first]));
+    repository.failNext('finish');
+    processor.complete(first as string);
+    await vi.waitFor(() => expect(errors.join()).toContain('store failure: finish'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(processor.running.size).toBe(0);
+    clock.advance(100);
+    await vi.waitFor(() => expect([...processor.running.keys()]).toEqual([second]));
+    expect((await backend.get(first as string))?.status).toBe('completed');
+  });
+
+  it('are tried again through the grace of a stop, and saved once the store takes them', async () => {
+    const { backend, repository, processor, clock } = await sqliteBackend();
+    const [first] = await admitMany(backend, clock.now(), 1);
+    await vi.waitFor(() => expect(processor.running.size).toBe(1));
+    repository.failNext('finish', 4);
+    processor.complete(first as string);
+    await runClock(clock, backend.stop(5_000));
+    expect((await backend.get(first as string))?.status).toBe('completed');
+  });
+
+  it('left unsaved when the grace ends are named, task by task', async () => {
+    const { backend, repository, processor, clock, errors } = await sqliteBackend();
+    const [first] = await admitMany(backend, clock.now(), 1);
+    await vi.waitFor(() => expect(processor.running.size).toBe(1));
+    repository.failNext('finish', 1_000);
+    processor.complete(first as string);
+    await runClock(clock, backend.stop(2_000));
+    expect(errors.at(-1)).toBe(
+      `the outcomes of 1 finished calls could not be saved before the stop and are lost: ${first}`,
+    );
+  });
+});
