@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'libsql';
 
@@ -38,6 +38,40 @@ export function prepareDataDir(dir: string): void {
 }
 
 /**
+ * Checks a file the proxy keeps in its data dir (the task database and its `-wal` and `-shm`
+ * files, the lock file), when it is there: a regular file of one name, which this process may
+ * read and write. Under another name (a symbolic or a hard link) a second proxy could open the
+ * same database past this data dir's lock; one it cannot write would fail every submission.
+ */
+export function checkDataFile(path: string): void {
+  let stats: ReturnType<typeof lstatSync>;
+  try {
+    stats = lstatSync(path);
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return;
+    throw new DataDirError(`cannot read ${path}: ${reasonOf(error)}`);
+  }
+  if (stats.isSymbolicLink()) {
+    throw new DataDirError(
+      `${path} is a symbolic link: keep the file itself in the data dir, whose lock covers it, or point --data-dir at the directory it is in`,
+    );
+  }
+  if (!stats.isFile()) throw new DataDirError(`${path} is not a file`);
+  if (stats.nlink > 1) {
+    throw new DataDirError(
+      `${path} has ${stats.nlink} names (hard links): another proxy could open it under one of them past this data dir's lock; give it one name`,
+    );
+  }
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    throw new DataDirError(
+      `${path} is not writable by this process (uid ${process.getuid?.() ?? '?'}; the file's owner is uid ${stats.uid}): ${reasonOf(error)}`,
+    );
+  }
+}
+
+/**
  * `mkdir -p`, one level at a time from the nearest existing ancestor. Node's recursive mkdirSync
  * retries a level that fails with ENOENT after creating its parent, forever when the parent
  * exists yet refuses children (under /proc): here the first failure is final.
@@ -69,6 +103,7 @@ function makeDirs(dir: string): void {
  */
 export function lockDataDir(dir: string): DataDirLock {
   const path = join(dir, LOCK_FILE);
+  checkDataFile(path);
   let db: Database.Database;
   try {
     db = new Database(path, { timeout: 0 });

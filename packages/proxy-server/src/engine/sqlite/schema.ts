@@ -101,7 +101,8 @@ export function migrate(db: Database.Database, migrations: readonly string[] = M
     db.exec(`PRAGMA user_version = ${migrations.length}`);
     db.exec('COMMIT');
   } catch (error) {
-    db.exec('ROLLBACK');
+    // A COMMIT that failed (a full disk) has rolled back already; the first error is the one.
+    if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
 }

@@ -29,6 +29,7 @@ import {
   type TaskRequest,
 } from '../task-record.js';
 import {
+  checkDataFile,
   codeOf,
   DataDirError,
   type DataDirLock,
@@ -140,6 +141,8 @@ type Counts = Record<TaskStatus, number> & { long: number };
  * (docs/benchmarks.md, scenario 1).
  */
 const CHECKPOINT_PAGES = 10_000;
+/** SQLite's default page size, which the task database keeps. */
+const PAGE_BYTES = 4096;
 
 /**
  * Tasks in one SQLite file in write-ahead-log mode, owned by this process (see `lockDataDir`).
@@ -174,6 +177,7 @@ export class SqliteRepository implements TaskRepository {
     prepareDataDir(dataDir);
     this.#lock = lockDataDir(dataDir);
     try {
+      for (const suffix of ['', '-wal', '-shm']) checkDataFile(this.location + suffix);
       return this.#openDatabase();
     } catch (error) {
       this.close();
@@ -430,6 +434,8 @@ export class SqliteRepository implements TaskRepository {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${this.#options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
+    // A large result grows the log past the checkpoint's size; cut it back after each one.
+    db.exec(`PRAGMA journal_size_limit = ${CHECKPOINT_PAGES * PAGE_BYTES}`);
     migrate(db);
     this.#statements = prepare(db);
     const sql = this.#statements;

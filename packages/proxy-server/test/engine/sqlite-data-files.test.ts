@@ -1,0 +1,72 @@
+import { link, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { SqliteRepository } from '../../src/index.js';
+
+// Hostile pass: a tasks.db reached through a symbolic or a hard link let a second proxy open
+// the database past the first one's data-dir lock (tasks in flight read `interrupted`, then
+// writes failed on UNIQUE constraints); a directory in tasks.db's place was refused with
+// libsql's "ConnectionFailed ... 14".
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'proxy-files-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The message a repository on `dir` is refused with at open, or null when it opens. */
+function refusal(dir: string): string | null {
+  const repository = new SqliteRepository({ dataDir: dir, synchronous: 'normal' });
+  try {
+    repository.open();
+    repository.close();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** A task database another proxy made in `dir`, closed again. */
+async function madeDatabase(dir: string): Promise<string> {
+  expect(refusal(dir)).toBeNull();
+  return join(dir, 'tasks.db');
+}
+
+describe('the files in the data dir', () => {
+  it('refuses a tasks.db that is a symbolic link, naming it', async () => {
+    const real = await madeDatabase(await dataDir());
+    const dir = await dataDir();
+    await symlink(real, join(dir, 'tasks.db'));
+    expect(refusal(dir)).toBe(
+      `${join(dir, 'tasks.db')} is a symbolic link: keep the file itself in the data dir, whose lock covers it, or point --data-dir at the directory it is in`,
+    );
+  });
+
+  it('refuses a tasks.db with a second name (a hard link), and leaves it as it was', async () => {
+    const real = await madeDatabase(await dataDir());
+    const dir = await dataDir();
+    await link(real, join(dir, 'tasks.db'));
+    const before = await stat(real);
+    expect(refusal(dir)).toBe(
+      `${join(dir, 'tasks.db')} has 2 names (hard links): another proxy could open it under one of them past this data dir's lock; give it one name`,
+    );
+    expect((await stat(real)).mtimeMs).toBe(before.mtimeMs);
+  });
+
+  it('refuses a directory in the place of tasks.db or of the lock file', async () => {
+    const dir = await dataDir();
+    await mkdir(join(dir, 'tasks.db'));
+    expect(refusal(dir)).toBe(`${join(dir, 'tasks.db')} is not a file`);
+    const other = await dataDir();
+    await mkdir(join(other, 'proxy-server.lock'));
+    expect(refusal(other)).toBe(`${join(other, 'proxy-server.lock')} is not a file`);
+  });
+
+  it('opens a data dir whose files are its own, beside files of others', async () => {
+    const dir = await dataDir();
+    await writeFile(join(dir, 'unrelated.txt'), 'kept');
+    await madeDatabase(dir);
+    expect(refusal(dir)).toBeNull();
+  });
+});
