@@ -114,6 +114,28 @@ describe.each(STORES)('event streams on the %s store', (store) => {
     expect(await missing.json()).toMatchObject({ error: 'task_not_found' });
   });
 
+  it('GET /task/:id/events resumed after an event later than its finish: the finished task, then the end', async () => {
+    // Hostile pass: the id was one from /events, read after the task had finished; the stream
+    // replayed nothing for this task, and sent heartbeats for ever.
+    const { proxy } = await proxyOn(store);
+    const all = await openStream(`${proxy.url}/events`);
+    const id = await proxy.submit('/api/text?text=done');
+    await proxy.finished(id);
+    await proxy.finished(await proxy.submit('/api/text?text=later'));
+    await waitFor(() => all.messages.filter((m) => m.event === 'finished').length === 2, {
+      what: 'both finishes on /events',
+    });
+    all.close();
+    const lastSeen = all.messages.at(-1)?.id ?? '';
+    const stream = await openStream(`${proxy.url}/task/${id}/events`, {
+      'last-event-id': lastSeen,
+    });
+    await stream.ended;
+    expect(stream.messages.map((message) => [message.id, dataOf<Task>(message).status])).toEqual([
+      ['end', 'completed'],
+    ]);
+  });
+
   it('GET /events: every transition in order, filtered by status, resumed after Last-Event-ID without a gap', async () => {
     const { target, proxy } = await proxyOn(store, ['--max-concurrent', '1', '--num-workers', '1']);
     const all = await openStream(`${proxy.url}/events`);

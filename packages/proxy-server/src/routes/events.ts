@@ -101,7 +101,15 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
           { after },
         );
         stream.onClose(() => subscription.close());
-        if (subscription.complete) return;
+        if (subscription.complete) {
+          // Nothing missed; but a task that finished before that event sends nothing more, so
+          // its end is said now (a client that has it already is answered 204 above).
+          stream.queue(async () => {
+            const task = await proxy.tasks.get(id);
+            if (task && isTerminalStatus(task.status)) send(undefined, task);
+          });
+          return;
+        }
       } else {
         stream.onClose(proxy.events.watchTask(id, onEvent));
       }
