@@ -546,6 +546,15 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       error: 'callback_not_allowed',
       message: expect.stringContaining('must not carry credentials'),
     });
+    // It said "X-Proxy-Callback-Url null is not an origin": a URL of no web scheme has none.
+    const script = await allowed.submit('/api/text', {
+      'x-proxy-callback-url': 'javascript:alert(1)',
+    });
+    expect(script.body).toEqual({
+      success: false,
+      error: 'callback_not_allowed',
+      message: 'X-Proxy-Callback-Url must be an http:// or https:// URL, got a javascript: one',
+    });
     const off = await setUp(store, []);
     const refused = await off.submit('/api/text', {
       'x-proxy-callback-url': 'https://a.hooks.example/x',

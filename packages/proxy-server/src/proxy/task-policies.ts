@@ -134,6 +134,12 @@ export class TaskPolicies {
     } catch {
       throw new ProxyHttpError('bad_request', `X-Proxy-Callback-Url is not a URL: '${raw}'`);
     }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ProxyHttpError(
+        'callback_not_allowed',
+        `X-Proxy-Callback-Url must be an http:// or https:// URL, got a ${url.protocol} one`,
+      );
+    }
     if (url.username || url.password) {
       throw new ProxyHttpError(
         'callback_not_allowed',
