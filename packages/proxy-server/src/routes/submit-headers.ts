@@ -70,10 +70,12 @@ export interface Preferences {
 
 /**
  * RFC 7240 preferences: `wait=N` and `respond-async`, in one or several `Prefer` headers, in
- * any order. Unknown or malformed preferences are ignored, as the RFC asks.
+ * any order. Unknown or malformed preferences are ignored, and of a preference given twice the
+ * first counts, as the RFC asks.
  */
 export function preferencesOf(header: string | string[] | undefined): Preferences {
   const preferences: Preferences = { waitS: 0, respondAsync: false };
+  let waitSeen = false;
   const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
   for (const item of values.flatMap((value) => value.split(','))) {
     const [name, value] =
@@ -84,7 +86,9 @@ export function preferencesOf(header: string | string[] | undefined): Preference
     if (name?.toLowerCase() === 'respond-async') preferences.respondAsync = true;
     // RFC 7240 lets a value be a token or a quoted string: `wait=5` and `wait="5"` are one.
     const seconds = value?.replace(/^"(.*)"$/, '$1');
-    if (name?.toLowerCase() === 'wait' && seconds !== undefined && /^\d+(\.\d+)?$/.test(seconds)) {
+    if (name?.toLowerCase() !== 'wait' || waitSeen) continue;
+    waitSeen = true;
+    if (seconds !== undefined && /^\d+(\.\d+)?$/.test(seconds)) {
       preferences.waitS = Math.min(MAX_WAIT_SECONDS, Number(seconds));
     }
   }

@@ -57,6 +57,12 @@ describe('preferencesOf', () => {
     expect(preferencesOf('wait="x"').waitS).toBe(0);
   });
 
+  it('takes the first wait of several, as RFC 7240 asks, across headers too', () => {
+    expect(preferencesOf('wait=2, wait=0').waitS).toBe(2);
+    expect(preferencesOf(['wait=0', 'wait=9']).waitS).toBe(0);
+    expect(preferencesOf('wait=abc, wait=5').waitS).toBe(0);
+  });
+
   it('caps wait like the waiting read and ignores what it cannot read', () => {
     expect(preferencesOf('wait=100000').waitS).toBe(MAX_WAIT_SECONDS);
     expect(preferencesOf('wait=-1, wait=abc, handling=strict')).toEqual({
