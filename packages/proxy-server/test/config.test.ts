@@ -382,6 +382,9 @@ describe('parseConfig', () => {
       '--num-workers 5 and --max-concurrent 20 differ: at most 5 upstream calls will be in flight',
     ]);
     expect(warningsOf([], { PROXY_NUM_WORKERS: '2' })).toHaveLength(1);
+    expect(warningsOf(['--max-concurrent', '1'])).toEqual([
+      '--num-workers 5 and --max-concurrent 1 differ: at most 1 upstream call will be in flight',
+    ]);
   });
 
   it('names the store flags the chosen store does not read, from the command line or the env', () => {

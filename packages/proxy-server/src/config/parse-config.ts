@@ -133,7 +133,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
     warnings.push(
       `--num-workers ${numWorkers} and --max-concurrent ${maxConcurrent} differ: at most ` +
-        `${Math.min(numWorkers, maxConcurrent)} upstream calls will be in flight`,
+        `${Math.min(numWorkers, maxConcurrent)} upstream ${Math.min(numWorkers, maxConcurrent) === 1 ? 'call' : 'calls'} will be in flight`,
     );
   }
   for (const spec of ignoredBy(config.store)) {
