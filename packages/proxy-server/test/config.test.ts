@@ -249,23 +249,20 @@ describe('parseConfig', () => {
     ],
     [
       ['--requeue-interrupted', 'yes'],
-      "unexpected argument 'yes': every setting is a flag (see --help), a switch such as --public-metrics takes no value, and a target is given as --target-url http://host:port or --target-host yes",
+      "unexpected argument 'yes': every setting is a flag (see --help), and a switch such as --public-metrics takes no value",
     ],
     [['--max-queue-size', '-1'], "--max-queue-size must be a whole number ≥ 1, got '-1'"],
     [['--target-port', '70000'], "--target-port must be a port from 1 to 65535, got '70000'"],
     [['--target-port', '0'], "--target-port must be a port from 1 to 65535, got '0'"],
     [
       ['--long-task-threshold', '0'],
-      "--long-task-threshold must be a number of seconds > 0, at most 2147483 (24.8 days, the longest timer Node sets), got '0'",
+      "--long-task-threshold must be a number of seconds > 0, got '0'",
     ],
     [
       ['--upstream-timeout', 'soon'],
-      "--upstream-timeout must be a number of seconds > 0, at most 2147483 (24.8 days, the longest timer Node sets), got 'soon'",
+      "--upstream-timeout must be a number of seconds > 0, got 'soon'",
     ],
-    [
-      ['--request-timeout', '0'],
-      "--request-timeout must be a number of seconds > 0, at most 2147483 (24.8 days, the longest timer Node sets), got '0'",
-    ],
+    [['--request-timeout', '0'], "--request-timeout must be a number of seconds > 0, got '0'"],
     [['--max-connections', '0'], "--max-connections must be a whole number ≥ 1, got '0'"],
     [
       ['--body-limit', '10 parsecs'],
@@ -317,23 +314,19 @@ describe('parseConfig', () => {
     [['--max-concurrent'], "option '--max-concurrent <n>' argument missing"],
     [
       ['192.168.1.100'],
-      "unexpected argument '192.168.1.100': every setting is a flag (see --help), a switch such as --public-metrics takes no value, and a target is given as --target-url http://host:port or --target-host 192.168.1.100",
+      "unexpected argument '192.168.1.100': every setting is a flag (see --help), and a switch such as --public-metrics takes no value; give a target as --target-host 192.168.1.100 or --target-url http://host:port",
     ],
     [
       ['--target-host', '127.0.0.1:8000'],
       "--target-host must be a host name or IP address (no scheme, port or path), got '127.0.0.1:8000'",
     ],
     [
+      ['--target-host', 'fe80::1%eth0'],
+      "--target-host must be a host name or IP address (no scheme, port or path), got 'fe80::1%eth0'",
+    ],
+    [
       ['--listen-host', '127.0.0.1:8095'],
       "--listen-host must be an IP address or host name to bind (no scheme, port or path), got '127.0.0.1:8095'",
-    ],
-    [
-      ['--upstream-timeout', '2592000'],
-      "--upstream-timeout must be a number of seconds > 0, at most 2147483 (24.8 days, the longest timer Node sets), got '2592000'",
-    ],
-    [
-      ['--shutdown-grace', '3000000'],
-      "--shutdown-grace must be a number of seconds ≥ 0, at most 2147483 (24.8 days, the longest timer Node sets), got '3000000'",
     ],
   ])('rejects %j with one line naming the flag', (argv, message) => {
     expect(errorOf(['--target-host', 'h', ...argv])).toBe(message);

@@ -278,5 +278,10 @@ function oneLine(text: string): string {
  */
 function strayArgument(args: readonly string[]): string {
   const [first = ''] = args;
-  return `unexpected argument '${first}': every setting is a flag (see --help), a switch such as --public-metrics takes no value, and a target is given as --target-url http://host:port or --target-host ${first}`;
+  const said = `unexpected argument '${first}': every setting is a flag (see --help), and a switch such as --public-metrics takes no value`;
+  // An address or a dotted name: most likely the target, as the old service took it.
+  const hostLike = /^[\d.]+$|^[\w-]+(\.[\w-]+)+$|:/.test(first);
+  return hostLike
+    ? `${said}; give a target as --target-host ${first} or --target-url http://host:port`
+    : said;
 }
