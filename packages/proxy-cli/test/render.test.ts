@@ -479,9 +479,32 @@ describe('off a terminal: plain tab-separated rows', () => {
     for (const control of ['\u001b', '\u0007', '\u009b']) expect(hostileBox).not.toContain(control);
     expect(renderStats(hostile, rows)).toContain('delivery.tenants.0.tenant\ta\u009b2Jb');
     // Requeued after a shutdown (--requeue-interrupted): more calls than retries allow.
-    const requeued = renderTask(makeTask({ attempts: 2, max_attempts: 1 }), boxed);
+    const cutOff = {
+      attempt: 1,
+      started_at: '2026-01-02T10:00:01.000Z',
+      finished_at: '2026-01-02T10:00:09.000Z',
+      outcome: 'failed',
+      status_code: null,
+      error_code: 'interrupted',
+      retry_at: null,
+    } as const;
+    const last = {
+      ...cutOff,
+      attempt: 2,
+      finished_at: '2026-01-02T10:01:00.000Z',
+      outcome: 'completed',
+      status_code: 200,
+      error_code: null,
+    } as const;
+    const requeued = renderTask(
+      makeTask({ attempts: 2, max_attempts: 1, attempt_history: [cutOff, last] }),
+      boxed,
+    );
     expect(requeued).toMatch(/attempts\s+│ 2 /);
     expect(requeued).not.toContain('of at most');
+    // The call the stop cut off is shown; the last is the task's own fields.
+    expect(requeued).toMatch(/attempt 1\s+│ interrupted at 2026-01-02T10:00:09.000Z, tried again/);
+    expect(requeued).not.toMatch(/attempt 2\s+│/);
     const lines = new Map(
       renderStats(busy, rows)
         .split('\n')

@@ -70,7 +70,8 @@ function policyRows(task: Task): Array<[string, string]> {
     rows.push(['attempts', `${task.attempts} of at most ${most}`]);
   } else if (task.attempts > 1) rows.push(['attempts', String(task.attempts)]);
   for (const attempt of task.attempt_history ?? []) {
-    if (attempt.retry_at === null) continue;
+    // The task's own fields show its last call; a call a stop cut off was run again.
+    if (attempt.attempt === task.attempts && attempt.retry_at === null) continue;
     const why = attempt.status_code ?? attempt.error_code ?? attempt.outcome;
     rows.push([`attempt ${attempt.attempt}`, `${why} at ${attempt.finished_at}, tried again`]);
   }

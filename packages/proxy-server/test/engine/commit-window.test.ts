@@ -117,6 +117,9 @@ describe('a cancel between a write and its commit (SQLite)', () => {
     expect(await cancels[0]).toMatchObject({ ok: true, task: { status: 'cancelled' } });
     expect(await backend.counts()).toMatchObject({ queued: 0, retrying: 0, cancelled: 1 });
     clock.advance(1_000);
+    // A start would reach the processor after the next turn's commit.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
     expect(processor.jobs).toHaveLength(1);
   });
 });

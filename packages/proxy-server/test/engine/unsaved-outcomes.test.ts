@@ -89,7 +89,7 @@ describe('outcomes the store cannot take', () => {
     processor.complete(first as string);
     await runClock(clock, backend.stop(2_000));
     expect(errors.at(-1)).toBe(
-      `the outcomes of 1 finished calls could not be saved before the stop and are lost: ${first}`,
+      `the outcomes of 1 tasks could not be saved before the stop and are lost: ${first}`,
     );
   });
 });

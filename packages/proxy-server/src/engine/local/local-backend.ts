@@ -727,8 +727,8 @@ export class LocalBackend implements TaskBackend {
 
   /**
    * Tries the outcomes the store has not taken yet until `deadline` (a full disk may get room);
-   * those left then are lost, and said so by task: their calls did finish, though after a
-   * restart they read `interrupted`.
+   * those left then are lost, and said so by task, since the restart cannot tell: it finds
+   * their tasks as they were before (processing, or pending for one that expired in line).
    */
   async #savedWithin(deadline: number): Promise<void> {
     for (let delay = RETRY_DELAY_MS.first; this.#unsaved.size > 0; delay *= 2) {
@@ -744,7 +744,7 @@ export class LocalBackend implements TaskBackend {
     const ids = [...this.#unsaved.keys()];
     this.#options.onError?.(
       new Error(
-        `the outcomes of ${ids.length} finished calls could not be saved before the stop and are lost: ${ids.join(', ')}`,
+        `the outcomes of ${ids.length} tasks could not be saved before the stop and are lost: ${ids.join(', ')}`,
       ),
       'stopping',
     );

@@ -434,8 +434,9 @@ export class SqliteRepository implements TaskRepository {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${this.#options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
-    // A large result grows the log past the checkpoint's size; cut it back after each one.
-    db.exec(`PRAGMA journal_size_limit = ${CHECKPOINT_PAGES * PAGE_BYTES}`);
+    // A large result grows the log far past a checkpoint's worth; when the log starts over, it
+    // is cut back to that (each frame is a page and a 24-byte header, after a 32-byte header).
+    db.exec(`PRAGMA journal_size_limit = ${CHECKPOINT_PAGES * (PAGE_BYTES + 24) + 32}`);
     migrate(db);
     this.#statements = prepare(db);
     const sql = this.#statements;
