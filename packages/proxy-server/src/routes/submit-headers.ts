@@ -70,8 +70,8 @@ export interface Preferences {
 
 /**
  * RFC 7240 preferences: `wait=N` and `respond-async`, in one or several `Prefer` headers, in
- * any order. Unknown or malformed preferences are ignored, and of a preference given twice the
- * first counts, as the RFC asks.
+ * any order. Unknown or malformed preferences are ignored, and of a wait given twice the first
+ * that can be read counts, as the RFC asks.
  */
 export function preferencesOf(header: string | string[] | undefined): Preferences {
   const preferences: Preferences = { waitS: 0, respondAsync: false };
@@ -87,8 +87,8 @@ export function preferencesOf(header: string | string[] | undefined): Preference
     // RFC 7240 lets a value be a token or a quoted string: `wait=5` and `wait="5"` are one.
     const seconds = value?.replace(/^"(.*)"$/, '$1');
     if (name?.toLowerCase() !== 'wait' || waitSeen) continue;
-    waitSeen = true;
     if (seconds !== undefined && /^\d+(\.\d+)?$/.test(seconds)) {
+      waitSeen = true;
       preferences.waitS = Math.min(MAX_WAIT_SECONDS, Number(seconds));
     }
   }

@@ -60,7 +60,7 @@ describe('preferencesOf', () => {
   it('takes the first wait of several, as RFC 7240 asks, across headers too', () => {
     expect(preferencesOf('wait=2, wait=0').waitS).toBe(2);
     expect(preferencesOf(['wait=0', 'wait=9']).waitS).toBe(0);
-    expect(preferencesOf('wait=abc, wait=5').waitS).toBe(0);
+    expect(preferencesOf('wait=abc, wait=5').waitS).toBe(5);
   });
 
   it('caps wait like the waiting read and ignores what it cannot read', () => {
