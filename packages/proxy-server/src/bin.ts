@@ -67,8 +67,9 @@ async function main(): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  // Said at every log level: without it, a Ctrl-C that waits out the grace looks like a hang.
-  process.stdout.write(
+  // Said at every log level, to people (stderr, beside the warnings: stdout may be JSON logs):
+  // without it, a Ctrl-C that waits out the grace looks like a hang.
+  process.stderr.write(
     `proxy-server: ${signal}: stopping; calls in flight get up to ${config.shutdownGraceMs / 1000} s (--shutdown-grace), ${signal} again stops at once\n`,
   );
   app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
