@@ -18,7 +18,9 @@ describe('the upstream cap holds at the target', () => {
       process.off('warning', onWarning);
     });
     const cap = Math.min(workers, maxConcurrent);
-    const target = await startTarget({ defaultDelayMs: 25 });
+    // Calls long enough that the whole burst is queued before the first ends, however busy the
+    // machine: with 25 ms calls, a loaded CI ran 60 tasks without ever having 12 in flight.
+    const target = await startTarget({ defaultDelayMs: 100 });
     const proxy = await startProxy(target.url, {
       listen: true,
       flags: [
