@@ -1,25 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AttemptRecord } from '../../src/engine/task-record.js';
 import {
   DEFAULT_POLICY,
-  LocalBackend,
   type RetryDecision,
-  SqliteRepository,
   type StartedRow,
   type SummaryRow,
   type TaskOutcome,
 } from '../../src/index.js';
-import {
-  admitMany,
-  completed,
-  FakeClock,
-  FaultyRepository,
-  newTask,
-  ScriptedProcessor,
-} from './harness.js';
+import { admitMany, completed, FaultyRepository, newTask } from './harness.js';
+import { oneSlotSqliteBackend } from './local-fixture.js';
 
 // Hostile pass, SQLite only: a cancel that came while a start or a retry was written but not yet
 // committed (SQLite groups commits into the next turn) was lost on the backend's side. A
@@ -52,40 +41,11 @@ class WindowRepository extends FaultyRepository {
   }
 }
 
-const dirs: string[] = [];
-const backends: LocalBackend[] = [];
-afterEach(async () => {
-  for (const backend of backends.splice(0)) await backend.close();
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
-
-async function sqliteBackend(retry?: RetryDecision) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'proxy-window-'));
-  dirs.push(dataDir);
-  const repository = new WindowRepository(new SqliteRepository({ dataDir, synchronous: 'normal' }));
-  const clock = new FakeClock();
-  const backend = new LocalBackend(repository, {
-    concurrency: 1,
-    maxQueueSize: 100,
-    maxTasks: null,
-    retry,
-    rateLimit: null,
-    tenantMaxInFlight: null,
-    tenantMaxQueued: null,
-    longTaskThresholdMs: 60_000,
-    requeueInterrupted: false,
-    clock,
-  });
-  backends.push(backend);
-  await backend.open();
-  const processor = new ScriptedProcessor();
-  backend.start(processor.process);
-  return { backend, repository, processor, clock };
-}
-
 describe('a cancel between a write and its commit (SQLite)', () => {
   it('of a start: no call, and the slot goes to the next task', async () => {
-    const { backend, repository, processor, clock } = await sqliteBackend();
+    const { backend, repository, processor, clock } = await oneSlotSqliteBackend(
+      (inner) => new WindowRepository(inner),
+    );
     const [first, second, third] = await admitMany(backend, clock.now(), 3);
     await vi.waitFor(() => expect([...processor.running.keys()]).toEqual([first]));
     // The next start is written when the first call ends, and committed a turn later.
@@ -103,7 +63,10 @@ describe('a cancel between a write and its commit (SQLite)', () => {
 
   it('of a retry: the task joins no line, and counts as neither queued nor retrying', async () => {
     const retry: RetryDecision = (outcome) => (outcome.result?.statusCode === 503 ? 1_000 : null);
-    const { backend, repository, processor, clock } = await sqliteBackend(retry);
+    const { backend, repository, processor, clock } = await oneSlotSqliteBackend(
+      (inner) => new WindowRepository(inner),
+      { retry },
+    );
     const cancels: Promise<unknown>[] = [];
     repository.afterRetry = (id) => {
       cancels.push(backend.cancel(id));

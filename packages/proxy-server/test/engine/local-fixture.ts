@@ -1,15 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import {
   LocalBackend,
+  type LocalBackendOptions,
   MemoryRepository,
   SqliteRepository,
   type TaskBackend,
   type TaskRepository,
 } from '../../src/index.js';
 import type { BackendFixture, FaultPoint } from './conformance.js';
-import { FakeClock, FaultyRepository, type RepositoryOperation } from './harness.js';
+import {
+  FakeClock,
+  FaultyRepository,
+  type RepositoryOperation,
+  ScriptedProcessor,
+} from './harness.js';
 
 const POINTS: Record<FaultPoint, RepositoryOperation> = {
   admit: 'insert',
@@ -58,4 +65,38 @@ export async function localFixture(kind: 'memory' | 'sqlite'): Promise<BackendFi
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One local backend with a single slot over a fresh SQLite file, `wrap`ped (to inject faults or
+ * hooks), opened and running a ScriptedProcessor on a fake clock; closed and removed after the
+ * test. For what only SQLite's group commit shows.
+ */
+export async function oneSlotSqliteBackend<R extends TaskRepository>(
+  wrap: (inner: TaskRepository) => R,
+  options: Partial<LocalBackendOptions> = {},
+) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'proxy-local-'));
+  const repository = wrap(new SqliteRepository({ dataDir, synchronous: 'normal' }));
+  const clock = new FakeClock();
+  const backend = new LocalBackend(repository, {
+    concurrency: 1,
+    maxQueueSize: 100,
+    maxTasks: null,
+    rateLimit: null,
+    tenantMaxInFlight: null,
+    tenantMaxQueued: null,
+    longTaskThresholdMs: 60_000,
+    requeueInterrupted: false,
+    clock,
+    ...options,
+  });
+  onTestFinished(async () => {
+    await backend.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  await backend.open();
+  const processor = new ScriptedProcessor();
+  backend.start(processor.process);
+  return { backend, repository, processor, clock };
 }

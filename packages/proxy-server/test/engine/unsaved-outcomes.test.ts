@@ -1,45 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LocalBackend, SqliteRepository } from '../../src/index.js';
-import { admitMany, FakeClock, FaultyRepository, ScriptedProcessor } from './harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { admitMany, type FakeClock, FaultyRepository } from './harness.js';
+import { oneSlotSqliteBackend } from './local-fixture.js';
 
 // Hostile pass, a full disk: the target's answers could not be saved, yet the proxy kept
 // starting calls (each answer held in memory, without bound), and a stop dropped what it held
 // without a word; after the restart those tasks read `interrupted`, though their calls had
 // finished.
 
-const dirs: string[] = [];
-const backends: LocalBackend[] = [];
-afterEach(async () => {
-  for (const backend of backends.splice(0)) await backend.close();
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
-
+/** A one-slot SQLite backend whose store fails on demand, and the errors it reported. */
 async function sqliteBackend() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'proxy-unsaved-'));
-  dirs.push(dataDir);
-  const repository = new FaultyRepository(new SqliteRepository({ dataDir, synchronous: 'normal' }));
-  const clock = new FakeClock();
   const errors: string[] = [];
-  const backend = new LocalBackend(repository, {
-    concurrency: 1,
-    maxQueueSize: 100,
-    maxTasks: null,
-    rateLimit: null,
-    tenantMaxInFlight: null,
-    tenantMaxQueued: null,
-    longTaskThresholdMs: 60_000,
-    requeueInterrupted: false,
-    clock,
+  const started = await oneSlotSqliteBackend((inner) => new FaultyRepository(inner), {
     onError: (error) => errors.push(error instanceof Error ? error.message : String(error)),
   });
-  backends.push(backend);
-  await backend.open();
-  const processor = new ScriptedProcessor();
-  backend.start(processor.process);
-  return { backend, repository, processor, clock, errors };
+  return { ...started, errors };
 }
 
 /** Moves the fake clock on in steps, letting what each step wakes run, until `done` settles. */
