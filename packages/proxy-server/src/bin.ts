@@ -82,8 +82,9 @@ async function main(): Promise<number> {
   // A second signal means "now": exit without waiting for the calls in flight.
   process.once('SIGINT', () => process.exit(1));
   process.once('SIGTERM', () => process.exit(1));
-  await shutdownServer(app, config.shutdownGraceMs);
-  return 0;
+  const { unsavedOutcomes } = await shutdownServer(app, config.shutdownGraceMs);
+  // The store's error line names them; the status lets a supervisor see it too.
+  return unsavedOutcomes.length > 0 ? 1 : 0;
 }
 
 /** An error of the socket itself: the address is taken, not ours, or does not resolve. */

@@ -50,6 +50,7 @@ export type {
   BackendCounts,
   ListQuery,
   RecoveryReport,
+  StopReport,
   StoreHealth,
   TaskBackend,
   TaskEvent,

@@ -21,6 +21,7 @@ import {
   WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
+import type { StopReport } from './engine/task-backend.js';
 import { errorBody, sendError, statusOf } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
 import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
@@ -203,11 +204,13 @@ function isOpenRoute(config: ProxyConfig, route: string): boolean {
 
 /**
  * Stops taking submissions (503 `shutting_down`), gives upstream calls in flight `graceMs` to
- * finish, fails what is left with `interrupted`, then closes the server.
+ * finish, fails what is left with `interrupted`, then closes the server. Resolves with the
+ * backend's stop report: the outcomes it could not save.
  */
-export async function shutdownServer(app: FastifyInstance, graceMs: number): Promise<void> {
-  await app.proxy.shutdown(graceMs);
+export async function shutdownServer(app: FastifyInstance, graceMs: number): Promise<StopReport> {
+  const report = await app.proxy.shutdown(graceMs);
   await app.close();
+  return report;
 }
 
 function isPreflight({ headers }: FastifyRequest): boolean {

@@ -140,6 +140,15 @@ export interface ListenerCounts {
   waiters: number;
 }
 
+/** How a stop ended. */
+export interface StopReport {
+  /**
+   * Tasks whose calls ended but whose outcomes the store would not take before the grace ran
+   * out: the restart finds them as they were before (processing, so interrupted or requeued).
+   */
+  readonly unsavedOutcomes: readonly string[];
+}
+
 export interface StoreHealth {
   available: boolean;
   /** Why the store cannot be used; null when it can. */
@@ -214,7 +223,7 @@ export interface TaskBackend {
    * process). A store that does not outlive the process fails its queued tasks `interrupted`
    * at once, so that readers see it while the calls finish. Idempotent.
    */
-  stop(graceMs: number): Promise<void>;
+  stop(graceMs: number): Promise<StopReport>;
   /** Stops without grace if not stopped, then releases the store. Idempotent. */
   close(): Promise<void>;
   health(): Promise<StoreHealth>;

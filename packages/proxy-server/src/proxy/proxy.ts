@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock, waitAtMost } from '../clock.js';
 import { effectiveConcurrency, type ProxyConfig } from '../config/config.js';
-import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
+import type { RecoveryReport, StopReport, TaskBackend } from '../engine/task-backend.js';
 import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
 import { TaskEventHub } from '../events/task-event-hub.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
@@ -76,9 +76,10 @@ export interface ProxyServices {
   open(): Promise<RecoveryReport>;
   /**
    * Stops taking submissions (503 `shutting_down`) and starting tasks; calls in flight get
-   * `graceMs` to end, then are cut off. Idempotent.
+   * `graceMs` to end, then are cut off. Resolves with what the backend's stop reported.
+   * Idempotent.
    */
-  shutdown(graceMs: number): Promise<void>;
+  shutdown(graceMs: number): Promise<StopReport>;
   /** Shutdown without grace if not done, then releases the store and the connections. */
   close(): Promise<void>;
 }
@@ -163,19 +164,20 @@ export function createProxy(
   });
 
   let recovery: RecoveryReport | null = null;
-  let stopping: Promise<void> | null = null;
+  let stopping: Promise<StopReport> | null = null;
   let closing: Promise<void> | null = null;
-  const shutdown = (graceMs: number): Promise<void> => {
+  const shutdown = (graceMs: number): Promise<StopReport> => {
     stopping ??= (async () => {
       lifecycle.beginShutdown();
       housekeeping.stop();
       // Callbacks go on while calls finish, so a task that finishes in the grace is delivered
       // too; what is still under way when the grace ends is cut off.
       const graceEndsAt = clock.now() + graceMs;
-      await backend.stop(graceMs);
+      const report = await backend.stop(graceMs);
       await callbacks?.stop(Math.max(0, graceEndsAt - clock.now()));
       lifecycle.endWaits();
       await finishEventStreams();
+      return report;
     })();
     return stopping;
   };

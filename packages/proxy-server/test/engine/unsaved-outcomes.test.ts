@@ -51,7 +51,9 @@ describe('outcomes the store cannot take', () => {
     await vi.waitFor(() => expect(processor.running.size).toBe(1));
     repository.failNext('finish', 4);
     processor.complete(first as string);
-    await runClock(clock, backend.stop(5_000));
+    const stopped = backend.stop(5_000);
+    await runClock(clock, stopped);
+    expect(await stopped).toEqual({ unsavedOutcomes: [] });
     expect((await backend.get(first as string))?.status).toBe('completed');
   });
 
@@ -61,9 +63,11 @@ describe('outcomes the store cannot take', () => {
     await vi.waitFor(() => expect(processor.running.size).toBe(1));
     repository.failNext('finish', 1_000);
     processor.complete(first as string);
-    await runClock(clock, backend.stop(2_000));
+    const stopped = backend.stop(2_000);
+    await runClock(clock, stopped);
     expect(errors.at(-1)).toBe(
-      `the outcomes of 1 tasks could not be saved before the stop and are lost: ${first}`,
+      `the outcome of 1 task could not be saved before the stop and is lost: ${first}`,
     );
+    expect(await stopped).toEqual({ unsavedOutcomes: [first] });
   });
 });

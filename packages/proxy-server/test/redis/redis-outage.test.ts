@@ -1,4 +1,4 @@
-import type { HealthBody, SubmitBody } from 'proxy-client/wire';
+import type { DataBody, HealthBody, SubmitBody } from 'proxy-client/wire';
 import { type ProxyProcess, waitFor } from 'test-support';
 import { describe, expect, it } from 'vitest';
 import {
@@ -146,5 +146,29 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     );
     // Closing waited for Redis to take BullMQ's QUIT until the give-up timer exited 1.
     expect(await proxy?.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
+  it('stops on SIGTERM with an outcome Redis never took: names the task, exit 1', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [proxy] = await startInstances(1, redis, target, {
+      cap: CAP,
+      extra: ['--shutdown-grace', '1'],
+    });
+    const submitted = await fetch(`${proxy?.url}${pathOf(1, 1_500)}`);
+    const { task_id: id } = ((await submitted.json()) as DataBody<SubmitBody>).data;
+    await waitFor(() => target.requests().length === 1, { what: 'the call to start' });
+    await redis.stop();
+    await waitFor(() => target.stats().inFlight === 0, {
+      timeoutMs: 10_000,
+      what: 'the call to end',
+    });
+    const stopped = await proxy?.stop('SIGTERM');
+    expect(proxy?.output()).toContain(
+      `the outcome of 1 task could not be saved before the stop and is lost; the task is recovered as a dead instance's: ${id}`,
+    );
+    expect(stopped).toEqual({ code: 1, signal: null });
   });
 });

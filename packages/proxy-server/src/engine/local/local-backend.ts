@@ -10,6 +10,7 @@ import type {
   ListenerCounts,
   ListQuery,
   RecoveryReport,
+  StopReport,
   StoreHealth,
   SubscribeOptions,
   Subscription,
@@ -144,7 +145,7 @@ export class LocalBackend implements TaskBackend {
   #retryDelayMs: number = RETRY_DELAY_MS.first;
   #failure: string | null = null;
   #stopping = false;
-  #stopped: Promise<void> | null = null;
+  #stopped: Promise<StopReport> | null = null;
   #closed: Promise<void> | null = null;
   #idle: (() => void)[] = [];
 
@@ -455,7 +456,7 @@ export class LocalBackend implements TaskBackend {
     this.#pump();
   }
 
-  stop(graceMs: number): Promise<void> {
+  stop(graceMs: number): Promise<StopReport> {
     this.#stopped ??= this.#stop(graceMs);
     return this.#stopped;
   }
@@ -703,7 +704,7 @@ export class LocalBackend implements TaskBackend {
     for (const [id, finish] of unsaved) this.#save(id, finish);
   }
 
-  async #stop(graceMs: number): Promise<void> {
+  async #stop(graceMs: number): Promise<StopReport> {
     const graceEndsAt = this.#clock.now() + graceMs;
     this.#stopping = true;
     if (!this.#repo.durable) {
@@ -722,15 +723,16 @@ export class LocalBackend implements TaskBackend {
     }
     this.#retrySaves();
     this.#commits.flush();
-    await this.#savedWithin(graceEndsAt);
+    return { unsavedOutcomes: await this.#savedWithin(graceEndsAt) };
   }
 
   /**
    * Tries the outcomes the store has not taken yet until `deadline` (a full disk may get room);
    * those left then are lost, and said so by task, since the restart cannot tell: it finds
    * their tasks as they were before (processing, or pending for one that expired in line).
+   * Resolves with their ids.
    */
-  async #savedWithin(deadline: number): Promise<void> {
+  async #savedWithin(deadline: number): Promise<string[]> {
     for (let delay = RETRY_DELAY_MS.first; this.#unsaved.size > 0; delay *= 2) {
       const left = deadline - this.#clock.now();
       if (left <= 0) break;
@@ -740,14 +742,14 @@ export class LocalBackend implements TaskBackend {
       this.#retrySaves();
       this.#commits.flush();
     }
-    if (this.#unsaved.size === 0) return;
     const ids = [...this.#unsaved.keys()];
-    this.#options.onError?.(
-      new Error(
-        `the outcomes of ${ids.length} tasks could not be saved before the stop and are lost: ${ids.join(', ')}`,
-      ),
-      'stopping',
-    );
+    if (ids.length === 0) return ids;
+    const lost =
+      ids.length === 1
+        ? 'the outcome of 1 task could not be saved before the stop and is lost'
+        : `the outcomes of ${ids.length} tasks could not be saved before the stop and are lost`;
+    this.#options.onError?.(new Error(`${lost}: ${ids.join(', ')}`), 'stopping');
+    return ids;
   }
 
   /** Resolves true once no call is in flight, or false after `ms`. */

@@ -11,6 +11,7 @@ import type {
   ListenerCounts,
   ListQuery,
   RecoveryReport,
+  StopReport,
   StoreHealth,
   SubscribeOptions,
   Subscription,
@@ -131,7 +132,7 @@ export class RedisBackend implements TaskBackend {
   /** Retries due that the wake script handed to this instance, their jobs not added yet: level. */
   readonly #dueRetries = new Map<string, number>();
   #connectionError: string | null = null;
-  #stopped: Promise<void> | null = null;
+  #stopped: Promise<StopReport> | null = null;
   #closed: Promise<void> | null = null;
 
   constructor(options: RedisBackendOptions) {
@@ -461,7 +462,7 @@ export class RedisBackend implements TaskBackend {
     this.#runner.start(processor, connection);
   }
 
-  stop(graceMs: number): Promise<void> {
+  stop(graceMs: number): Promise<StopReport> {
     this.#stopped ??= this.#runner.stop(graceMs);
     return this.#stopped;
   }

@@ -2,7 +2,7 @@ import { type Job, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock, Timer } from '../../clock.js';
 import type { RetryDecision } from '../retry-policy.js';
-import type { TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
+import type { StopReport, TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
 import { taskError } from '../task-error.js';
 import { retriedAttempt, type TaskOutcome } from '../task-record.js';
 import { EXPIRED, LEFT_BY_DEAD_PROCESS } from './recovery.js';
@@ -71,6 +71,8 @@ export class TaskRunner {
   #idle: (() => void)[] = [];
   #stopping = false;
   #abandoning = false;
+  /** Tasks whose outcome was left unsaved by `giveUpSaving`. */
+  readonly #unsaved: string[] = [];
 
   constructor(options: TaskRunnerOptions) {
     this.#options = options;
@@ -116,18 +118,31 @@ export class TaskRunner {
    * Takes no more jobs; calls in flight get `graceMs`, then are aborted and their outcomes
    * saved (or their tasks put back in line), for at most a few seconds more if Redis fails.
    */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number): Promise<StopReport> {
     this.#stopping = true;
     this.#wakeSleepers();
     await this.#worker?.pause(true);
-    if (this.#running.size === 0 || (await this.#idleWithin(graceMs))) return;
-    for (const run of this.#running.values()) {
-      if (run.ended) continue;
-      run.stoppedForShutdown = true;
-      run.controller.abort(new Error('the proxy is shutting down'));
+    if (this.#running.size > 0 && !(await this.#idleWithin(graceMs))) {
+      for (const run of this.#running.values()) {
+        if (run.ended) continue;
+        run.stoppedForShutdown = true;
+        run.controller.abort(new Error('the proxy is shutting down'));
+      }
+      if (!(await this.#idleWithin(SAVE_GRACE_MS))) this.giveUpSaving();
+      await this.#idleWithin(Number.POSITIVE_INFINITY);
     }
-    if (!(await this.#idleWithin(SAVE_GRACE_MS))) this.giveUpSaving();
-    await this.#idleWithin(Number.POSITIVE_INFINITY);
+    const ids = [...this.#unsaved];
+    if (ids.length > 0) {
+      const lost =
+        ids.length === 1
+          ? 'the outcome of 1 task could not be saved before the stop and is lost; the task is'
+          : `the outcomes of ${ids.length} tasks could not be saved before the stop and are lost; the tasks are`;
+      this.#options.onError(
+        new Error(`${lost} recovered as a dead instance's: ${ids.join(', ')}`),
+        'stopping',
+      );
+    }
+    return { unsavedOutcomes: ids };
   }
 
   /**
@@ -185,7 +200,10 @@ export class TaskRunner {
       // The job ends here either way; a retry's next job is added when its attempt is due.
       if (retryInMs !== null && (await this.#retry(run, outcome, retryInMs))) return;
       // Left behind: BullMQ keeps the job, its lease runs out, and another instance recovers it.
-      if ((await this.#save(run, outcome)) === 'abandoned') throw new WaitingError();
+      if ((await this.#save(run, outcome)) === 'abandoned') {
+        this.#unsaved.push(run.id);
+        throw new WaitingError();
+      }
     } finally {
       this.#running.delete(id);
       if (this.#running.size === 0) for (const wake of this.#idle.splice(0)) wake();
