@@ -69,4 +69,29 @@ describe('the files in the data dir', () => {
     await madeDatabase(dir);
     expect(refusal(dir)).toBeNull();
   });
+
+  // Hostile pass: with the usual umask 022, tasks.db (the requests' headers, the target's
+  // credentials among them) was readable by every user of the machine.
+  it('makes the data dir and its files for their owner alone, and leaves a mode it finds', async () => {
+    const parent = await dataDir();
+    const dir = join(parent, 'made', 'data');
+    const previous = process.umask(0o022);
+    onTestFinished(() => void process.umask(previous));
+    const repository = new SqliteRepository({ dataDir: dir, synchronous: 'normal' });
+    repository.open();
+    const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+    try {
+      expect(await modeOf(dir)).toBe(0o700);
+      expect(await modeOf(join(parent, 'made'))).toBe(0o755);
+      for (const file of ['tasks.db', 'tasks.db-wal', 'tasks.db-shm', 'proxy-server.lock']) {
+        expect([file, await modeOf(join(dir, file))]).toEqual([file, 0o600]);
+      }
+    } finally {
+      repository.close();
+    }
+    const shared = await dataDir();
+    await writeFile(join(shared, 'tasks.db'), '', { mode: 0o640 });
+    expect(refusal(shared)).toBeNull();
+    expect(await modeOf(join(shared, 'tasks.db'))).toBe(0o640);
+  });
 });

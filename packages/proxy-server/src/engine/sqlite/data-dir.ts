@@ -1,4 +1,13 @@
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'libsql';
 
@@ -72,6 +81,21 @@ export function checkDataFile(path: string): void {
 }
 
 /**
+ * Creates `path` readable by its owner alone, unless it is there already: the task database
+ * holds the requests' headers (the target's credentials among them) and the answers. SQLite
+ * gives the `-wal` and `-shm` files the database's mode. A file that is there keeps its mode.
+ */
+export function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600));
+  } catch (error) {
+    if (codeOf(error) !== 'EEXIST') {
+      throw new DataDirError(`cannot create ${path}: ${reasonOf(error)}`);
+    }
+  }
+}
+
+/**
  * `mkdir -p`, one level at a time from the nearest existing ancestor. Node's recursive mkdirSync
  * retries a level that fails with ENOENT after creating its parent, forever when the parent
  * exists yet refuses children (under /proc): here the first failure is final.
@@ -87,7 +111,8 @@ function makeDirs(dir: string): void {
   }
   for (const path of missing.reverse()) {
     try {
-      mkdirSync(path);
+      // The data dir itself only for its owner, as its files; the parents as the umask has them.
+      mkdirSync(path, path === resolve(dir) ? 0o700 : undefined);
     } catch (error) {
       // Made meanwhile by someone else: as good.
       if (codeOf(error) !== 'EEXIST') throw error;
@@ -104,6 +129,7 @@ function makeDirs(dir: string): void {
 export function lockDataDir(dir: string): DataDirLock {
   const path = join(dir, LOCK_FILE);
   checkDataFile(path);
+  createPrivateFile(path);
   let db: Database.Database;
   try {
     db = new Database(path, { timeout: 0 });

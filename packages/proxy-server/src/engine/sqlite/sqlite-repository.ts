@@ -31,6 +31,7 @@ import {
 import {
   checkDataFile,
   codeOf,
+  createPrivateFile,
   DataDirError,
   type DataDirLock,
   lockDataDir,
@@ -178,6 +179,7 @@ export class SqliteRepository implements TaskRepository {
     this.#lock = lockDataDir(dataDir);
     try {
       for (const suffix of ['', '-wal', '-shm']) checkDataFile(this.location + suffix);
+      createPrivateFile(this.location);
       return this.#openDatabase();
     } catch (error) {
       this.close();
