@@ -14,7 +14,13 @@ import { buildServer, shutdownServer } from './server.js';
 /** Past the grace period, closing may take this long before the process gives up waiting. */
 const SHUTDOWN_SLACK_MS = 10_000;
 
-/** Parses, starts, serves until SIGINT/SIGTERM, shuts down; resolves with the exit code. */
+/**
+ * The signals that stop the proxy with grace. SIGHUP too: a terminal that closes sends it, and
+ * Node's default for it would end the process at once, cutting every call off.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Parses, starts, serves until a stop signal, shuts down; resolves with the exit code. */
 async function main(): Promise<number> {
   let parsed: ReturnType<typeof parseConfig>;
   try {
@@ -64,8 +70,7 @@ async function main(): Promise<number> {
   );
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    for (const name of STOP_SIGNALS) process.once(name, resolve);
   });
   // Said at every log level, to people (stderr, beside the warnings: stdout may be JSON logs):
   // without it, a Ctrl-C that waits out the grace looks like a hang.
@@ -80,8 +85,7 @@ async function main(): Promise<number> {
     }, config.shutdownGraceMs + SHUTDOWN_SLACK_MS)
     .unref?.();
   // A second signal means "now": exit without waiting for the calls in flight.
-  process.once('SIGINT', () => process.exit(1));
-  process.once('SIGTERM', () => process.exit(1));
+  for (const name of STOP_SIGNALS) process.once(name, () => process.exit(1));
   const { unsavedOutcomes } = await shutdownServer(app, config.shutdownGraceMs);
   // The store's error line names them; the status lets a supervisor see it too.
   return unsavedOutcomes.length > 0 ? 1 : 0;

@@ -103,7 +103,7 @@ describe('proxy-server bin', () => {
     }
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)(
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
     '%s: in-flight calls get the grace, the rest end interrupted, exit code 0',
     async (signal) => {
       const target = await startTarget();

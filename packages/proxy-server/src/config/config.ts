@@ -50,7 +50,7 @@ export interface ProxyConfig {
   requeueInterrupted: boolean;
   /** Retries, deadlines, fair sharing, rate limit and callbacks. */
   delivery: DeliveryConfig;
-  /** How long in-flight upstream calls may run on after SIGINT/SIGTERM. */
+  /** How long in-flight upstream calls may run on after SIGINT, SIGTERM or SIGHUP. */
   shutdownGraceMs: number;
 }
 

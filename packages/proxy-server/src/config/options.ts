@@ -429,7 +429,7 @@ export const OPTIONS = {
     name: 'shutdown-grace',
     arg: '<seconds>',
     env: 'PROXY_SHUTDOWN_GRACE',
-    help: 'on SIGINT/SIGTERM, how long in-flight upstream calls may finish before they are cut off',
+    help: 'on SIGINT/SIGTERM/SIGHUP, how long in-flight upstream calls may finish before they are cut off',
     parser: secondsAsMs(true),
     default: 30_000,
     defaultText: '30',
