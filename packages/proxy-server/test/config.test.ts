@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, OPTIONS, type ProxyConfig, parseConfig, VERSION } from '../src/index.js';
 
@@ -84,6 +86,12 @@ describe('parseConfig', () => {
     expect(config.numWorkers).toBe(3);
   });
 
+  it('reads a leading ~ in PROXY_DATA_DIR as the home directory, as a shell would', () => {
+    expect(run(['--target-host', 'h'], { PROXY_DATA_DIR: '~/tasks' }).store).toMatchObject({
+      dataDir: join(homedir(), 'tasks'),
+    });
+  });
+
   it('ignores empty environment variables', () => {
     expect(run(['--target-host', 'h'], { PROXY_API_KEY: '' }).apiKey).toBeNull();
   });
@@ -117,6 +125,9 @@ describe('parseConfig', () => {
       { store: { kind: 'sqlite', dataDir: '/srv/tasks' } },
     ],
     [['--data-dir', 'relative/dir'], { store: { dataDir: `${process.cwd()}/relative/dir` } }],
+    [['--data-dir=~/proxy'], { store: { dataDir: join(homedir(), 'proxy') } }],
+    [['--data-dir', '~'], { store: { dataDir: homedir() } }],
+    [['--data-dir', './~x'], { store: { dataDir: `${process.cwd()}/~x` } }],
     [['--sqlite-synchronous', 'full'], { store: { synchronous: 'full' } }],
     [
       ['--store', 'redis://10.0.0.9:6380/2'],

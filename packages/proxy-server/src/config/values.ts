@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import {
   LOG_LEVELS,
   type LogLevel,
@@ -175,11 +176,16 @@ export const boolean: ValueParser<boolean> = {
 };
 
 /** A directory path, made absolute against the working directory. */
+/**
+ * A leading `~` means the home directory, as in a shell: the shell leaves it alone in
+ * `--data-dir=~/x` and in an environment file, and it would otherwise name a directory `~`.
+ */
 export const directory: ValueParser<string> = {
   expected: 'a directory path',
   parse(raw) {
     const path = raw.trim();
-    return path === '' || path.includes('\0') ? undefined : resolve(path);
+    if (path === '' || path.includes('\0')) return undefined;
+    return resolve(path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path);
   },
 };
 
