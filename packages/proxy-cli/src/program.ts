@@ -8,7 +8,7 @@ import { EXIT_CODE_MEANINGS, EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { DEFAULT_CLEANUP_HOURS, DEFAULT_URL, DEMO_NAMES } from './options.js';
 import { closest } from './suggest.js';
-import { ACTION_FLAGS, type RawOptions, toCliOptions } from './to-cli-options.js';
+import { ACTION_FLAGS, goesWith, type RawOptions, toCliOptions } from './to-cli-options.js';
 
 /** Where commander writes help and version text; the tests capture it. */
 export interface ProgramIo {
@@ -212,6 +212,15 @@ export function buildProgram(
     const command = program.command(spec.name).description(spec.description);
     for (const alias of spec.aliases ?? []) command.alias(alias);
     if (spec.argument) command.argument(spec.argument);
+    const shown = goesWith(spec.raw('x'));
+    command.configureHelp({
+      showGlobalOptions: true,
+      visibleGlobalOptions: (cmd) =>
+        (cmd.parent?.options ?? []).filter(
+          (option) =>
+            !option.hidden && option.long !== '--version' && shown(option.long ?? option.flags),
+        ),
+    });
     command.action((value: unknown) => {
       pick({ raw: spec.raw(typeof value === 'string' ? value : undefined), command: spec.name });
     });

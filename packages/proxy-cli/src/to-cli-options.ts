@@ -105,6 +105,30 @@ const DEPENDENT_FLAGS: ReadonlyArray<{
   { key: 'offset', flag: '--offset', with: ['listTasks'] },
 ];
 
+/**
+ * Whether a flag of the whole program belongs in the help of a command that runs `raw`: the
+ * flags that go with its action (but not one the command sets itself), then those that go
+ * with any (connection and output). Other actions and their flags are noise there.
+ */
+export function goesWith(raw: Partial<RawOptions>): (flag: string) => boolean {
+  const [action] = (Object.keys(ACTION_FLAGS) as Array<keyof typeof ACTION_FLAGS>).filter(
+    (key) => raw[key] !== undefined,
+  );
+  const fitting = new Set(
+    DEPENDENT_FLAGS.filter(
+      (dependent) =>
+        action !== undefined && dependent.with.includes(action) && raw[dependent.key] === undefined,
+    ).map((dependent) => dependent.flag),
+  );
+  // --stats --watch is one action: the stats, read again and again.
+  if (action === 'stats') fitting.add(ACTION_FLAGS.watch);
+  const bound = new Set<string>([
+    ...Object.values(ACTION_FLAGS),
+    ...DEPENDENT_FLAGS.map((dependent) => dependent.flag),
+  ]);
+  return (flag) => fitting.has(flag) || !bound.has(flag);
+}
+
 const usage = (message: string, hint = 'see proxy-cli --help') =>
   new CliError(EXIT_CODES.usage, message, hint);
 

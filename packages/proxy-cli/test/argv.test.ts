@@ -546,6 +546,29 @@ describe('help and version', () => {
     expect(printed(['help', 'stats'])).toMatch(/Usage: proxy-cli stats/);
   });
 
+  // Hostile pass: `help stats` listed every action and every flag of the program, --submit's
+  // --data and --header among them, as though they went with stats.
+  it.each([
+    ['stats', ['--watch', '--poll-interval']],
+    ['wait', ['--poll-interval', '--timeout']],
+    ['list', ['--status', '--limit', '--offset']],
+    [
+      'submit',
+      [
+        ...['--wait', '--poll-interval', '--timeout', '--data', '--method', '--idempotency-key'],
+        ...['--priority', '--callback-url', '--max-attempts', '--max-queue-time'],
+        ...['--upstream-timeout', '--header'],
+      ],
+    ],
+    ['cancel', []],
+  ])('help %s lists the flags that go with it and no other action', (command, own) => {
+    const section = printed(['help', command]).split('Global Options:')[1] ?? '';
+    const flags = [...section.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)]
+      .map((match) => match[1])
+      .filter((flag) => !['--url', '--api-key', '--json', '--no-color'].includes(flag ?? ''));
+    expect(new Set(flags)).toEqual(new Set(own));
+  });
+
   it('--help lists every flag, the environment, examples and the exit codes', () => {
     const help = printed(['--help']);
     for (const flag of [
