@@ -34,11 +34,15 @@ export interface TaskRunnerOptions {
 type JobData = Record<string, never>;
 
 /** A task whose upstream call runs in this instance. */
+/**
+ * One job from the moment its start is asked for: a stop waits for it and cuts it off, and a
+ * cancel aborts it, even before its call begins. The attempt and its times are set once started.
+ */
 interface Run {
   readonly id: string;
-  readonly attempt: number;
-  readonly maxAttempts: number;
-  readonly startedAt: number;
+  attempt: number;
+  maxAttempts: number;
+  startedAt: number;
   readonly controller: AbortController;
   /** The call has ended (its outcome is being saved). */
   ended: boolean;
@@ -168,21 +172,29 @@ export class TaskRunner {
     const id = job.id;
     if (id === undefined) return;
     if (this.#stopping) return this.#giveBack(job, token);
-    const started = await this.#start(id, token);
-    if (started === undefined) return this.#giveBack(job, token);
-    if (started.kind !== 'started') return;
     const run: Run = {
       id,
-      attempt: started.task.attempts,
-      maxAttempts: started.task.maxAttempts,
-      startedAt: started.task.startedAt ?? this.#options.clock.now(),
+      attempt: 0,
+      maxAttempts: 1,
+      startedAt: this.#options.clock.now(),
       controller: new AbortController(),
       ended: false,
       finishedElsewhere: false,
       stoppedForShutdown: false,
     };
+    // Before the start, not after it: a stop that came meanwhile would not wait for this job,
+    // and its call would run on past the grace, holding BullMQ's close open.
     this.#running.set(id, run);
     try {
+      const started = await this.#start(id, token);
+      if (started === undefined) return await this.#giveBack(job, token);
+      if (started.kind !== 'started') return;
+      run.attempt = started.task.attempts;
+      run.maxAttempts = started.task.maxAttempts;
+      run.startedAt = started.task.startedAt ?? run.startedAt;
+      if (run.finishedElsewhere) return;
+      // Cut off by a stop before its call began: the target never saw it, so it goes back in line.
+      if (run.stoppedForShutdown) return await this.#requeue(run, job, token);
       const outcome = await this.#call(processor, run, {
         id,
         request: started.request,
