@@ -121,6 +121,31 @@ describe('RedisBackend: two instances on one prefix', () => {
     expect(kinds(replayed)).toEqual(['started', 'finished']);
   });
 
+  // Hostile pass: an instance told its own events at once and the other's as the stream brought
+  // them, so a live subscriber heard ids out of order; one that resumed after the higher id
+  // (a browser's Last-Event-ID) never heard the lower.
+  it('tell a subscriber every event in id order, however both instances’ events interleave', async () => {
+    const [a, b] = await twoInstances({ concurrency: 1, maxQueueSize: 1_000 });
+    const seen: string[] = [];
+    let created = 0;
+    a.backend.subscribe((event) => {
+      seen.push(event.id);
+      if (event.type === 'created') created++;
+    });
+    const admit = (backend: RedisBackend) =>
+      Array.from({ length: 150 }, (_, i) => backend.admit(newTask(Date.now() + i)));
+    await Promise.all([...admit(a.backend), ...admit(b.backend)]);
+    await vi.waitFor(() => expect(created).toBe(300));
+    const asNumbers = (id: string) => id.split('-').map(Number) as [number, number];
+    const backwards = seen.filter((id, at) => {
+      if (at === 0) return false;
+      const [ms, seq] = asNumbers(id);
+      const [lastMs, lastSeq] = asNumbers(seen[at - 1] as string);
+      return ms < lastMs || (ms === lastMs && seq < lastSeq);
+    });
+    expect(backwards).toEqual([]);
+  });
+
   it('wait for a finish on one instance made on the other, and cancel a call across', async () => {
     const [a, b] = await twoInstances({ concurrency: 2 });
     const [first, second] = await admitMany(a.backend, Date.now(), 2);

@@ -29,6 +29,12 @@ interface Subscriber {
 /** A stream entry id, `<ms>-<seq>`, as numbers to compare. */
 type StreamId = readonly [number, number];
 
+/** An event kept, with its id as numbers. */
+interface Kept {
+  id: StreamId;
+  event: TaskEvent;
+}
+
 const READ_BATCH = 1_000;
 const BLOCK_MS = 5_000;
 const RETRY_MS = 1_000;
@@ -40,17 +46,20 @@ const MAX_CLOCK_SKEW_MS = 24 * 3_600_000;
  * subscriber that saw event X on one instance resumes after X on any other. The last `capacity`
  * events are kept here in id order, so that a resume is answered at once.
  *
- * An instance's own transitions are told as soon as the script that made them answers, before
- * the stream brings them back (then they are skipped): a caller that saw a transition done
- * hears its event at once. Events of other instances come as the stream delivers them, so live
- * subscribers may hear two instances' events slightly out of id order; a resume replays in order.
+ * Subscribers hear the events in id order, as the stream delivers them. An instance's own
+ * transitions reach `onEvent` (waiters, calls to abort) as soon as the script that made them
+ * answers; its subscribers hear them once the stream has brought them back, after any event of
+ * another instance with a lower id. Told at once instead, a live subscriber would hear two
+ * instances' events out of order: one that then resumes after the higher id misses the lower.
  */
 export class EventFeed {
   readonly #options: EventFeedOptions;
   /** Sorted by id; the events kept are those from `#head` on (dropping one moves the head). */
-  readonly #window: { id: StreamId; event: TaskEvent }[] = [];
+  readonly #window: Kept[] = [];
   #head = 0;
   readonly #known = new Set<string>();
+  /** This instance's events the stream has not brought back yet: not told to subscribers. */
+  readonly #held = new Map<string, Kept>();
   readonly #subscribers = new Set<Subscriber>();
   #cursor = '0-0';
   #closed = false;
@@ -83,9 +92,10 @@ export class EventFeed {
     void this.#follow();
   }
 
-  /** An event this instance made, told now. */
+  /** An event this instance made: `onEvent` hears it now, subscribers in its turn. */
   publish(event: TaskEvent): void {
-    this.#accept(event.id, () => event);
+    const kept = this.#accept(event.id, () => event);
+    if (kept) this.#held.set(event.id, kept);
   }
 
   subscribe(listener: TaskEventListener, after?: string): Subscription {
@@ -99,8 +109,8 @@ export class EventFeed {
       } else {
         subscriber.after = from;
         for (let at = this.#head; at < this.#window.length; at++) {
-          const { id, event } = this.#window[at] as { id: StreamId; event: TaskEvent };
-          if (compare(id, from) > 0) this.#tell(listener, event);
+          const { id, event } = this.#window[at] as Kept;
+          if (compare(id, from) > 0 && !this.#held.has(event.id)) this.#tell(listener, event);
         }
       }
     }
@@ -149,23 +159,30 @@ export class EventFeed {
         for (const [idBytes, fields] of entries) {
           const id = idBytes.toString('latin1');
           this.#cursor = id;
-          this.#accept(id, () =>
-            eventFrom(
-              id,
-              fields.map((field) => field.toString('utf8')),
-              origin,
-            ),
-          );
+          const held = this.#held.get(id);
+          this.#held.delete(id);
+          const kept =
+            held ??
+            this.#accept(id, () =>
+              eventFrom(
+                id,
+                fields.map((field) => field.toString('utf8')),
+                origin,
+              ),
+            );
+          if (kept) this.#tellSubscribers(kept);
         }
       }
+      this.#releaseTrimmed();
       // Under load, events come a few at a time: letting one turn of the event loop pass
       // gathers more of them into the next read, for one round trip instead of several.
       if (reply) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  #accept(key: string, parse: () => TaskEvent): void {
-    if (this.#known.has(key)) return;
+  /** Keeps an event not seen yet and lets `onEvent` hear it; null when not new. */
+  #accept(key: string, parse: () => TaskEvent): Kept | null {
+    if (this.#known.has(key)) return null;
     const id = parseId(key);
     let event: TaskEvent;
     try {
@@ -173,10 +190,30 @@ export class EventFeed {
       event = parse();
     } catch (error) {
       this.#options.onError(error, `reading event ${key}`);
-      return;
+      return null;
     }
-    this.#insert(id, event);
+    const kept = { id, event };
+    this.#insert(kept);
     this.#options.onEvent(event);
+    return kept;
+  }
+
+  /**
+   * Own events the stream was trimmed past while the feed could not read it (Redis away longer
+   * than `capacity` events took): told now, or never.
+   */
+  #releaseTrimmed(): void {
+    if (this.#held.size === 0) return;
+    const cursor = parseId(this.#cursor);
+    if (cursor === null) return;
+    const passed = [...this.#held.values()].filter(({ id }) => compare(id, cursor) <= 0);
+    for (const kept of passed.sort((x, y) => compare(x.id, y.id))) {
+      this.#held.delete(kept.event.id);
+      this.#tellSubscribers(kept);
+    }
+  }
+
+  #tellSubscribers({ id, event }: Kept): void {
     for (const subscriber of this.#subscribers) {
       if (subscriber.after === null || compare(id, subscriber.after) > 0) {
         this.#tell(subscriber.listener, event);
@@ -184,14 +221,14 @@ export class EventFeed {
     }
   }
 
-  #insert(id: StreamId, event: TaskEvent): void {
+  #insert(kept: Kept): void {
     const window = this.#window;
     let at = window.length;
     // Nearly always the newest; one from another instance may come a little late.
-    while (at > this.#head && compare((window[at - 1] as { id: StreamId }).id, id) > 0) at--;
-    if (at === window.length) window.push({ id, event });
-    else window.splice(at, 0, { id, event });
-    this.#known.add(event.id);
+    while (at > this.#head && compare((window[at - 1] as Kept).id, kept.id) > 0) at--;
+    if (at === window.length) window.push(kept);
+    else window.splice(at, 0, kept);
+    this.#known.add(kept.event.id);
     while (window.length - this.#head > this.#options.capacity) {
       const dropped = window[this.#head++];
       if (dropped) this.#known.delete(dropped.event.id);
