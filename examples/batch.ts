@@ -5,7 +5,8 @@
 //
 // Bounding the client keeps the proxy's queue from overflowing when the batch is larger than
 // --max-queue-size; queueFullRetries covers the moments when other callers fill it anyway.
-import { ProxyClient, type Task } from 'proxy-client';
+import type { Task } from 'proxy-client';
+import { client } from './client.js';
 
 /** A whole number ≥ 1 from the environment; anything else ends the run with a usage error. */
 function countFrom(name: string, fallback: number): number {
@@ -19,8 +20,6 @@ function countFrom(name: string, fallback: number): number {
 
 const TOTAL = countFrom('BATCH_SIZE', 100);
 const CONCURRENCY = countFrom('BATCH_CONCURRENCY', 20);
-
-const client = new ProxyClient({ baseUrl: process.env.PROXY_URL ?? 'http://localhost:8080' });
 
 let done = 0;
 let failed = 0;

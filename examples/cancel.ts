@@ -4,9 +4,7 @@
 //
 // Aborting ends the wait in this process only. The proxy keeps running the task, so its
 // result can still be collected later with the same task id.
-import { ProxyClient } from 'proxy-client';
-
-const client = new ProxyClient({ baseUrl: process.env.PROXY_URL ?? 'http://localhost:8080' });
+import { client } from './client.js';
 
 // slow-target's /api/long answers after `seconds`: far longer than we are willing to wait.
 const taskId = await client.submitTask('api/long', undefined, {

@@ -4,9 +4,9 @@
 //
 // It fills the queue on purpose with slow jobs, so run it against a proxy you may disturb
 // (the jobs drain by themselves: max-queue-size x 1 s / effective concurrency).
-import { isQueueFullError, ProxyClient } from 'proxy-client';
+import { isQueueFullError } from 'proxy-client';
+import { client } from './client.js';
 
-const client = new ProxyClient({ baseUrl: process.env.PROXY_URL ?? 'http://localhost:8080' });
 const slowJob = { job: 'fill', delay_ms: 1000 };
 
 // Room for tasks = the queue plus the ones workers have already taken off it.

@@ -4,9 +4,7 @@
 //
 // The proxy answers the submission at once with a task id; waitForTask polls until the task
 // finishes (fast at first, slower as the task ages) and reports each status change.
-import { ProxyClient } from 'proxy-client';
-
-const client = new ProxyClient({ baseUrl: process.env.PROXY_URL ?? 'http://localhost:8080' });
+import { client } from './client.js';
 
 const params = { param1: 'value1', param2: 'value2', param3: 100 };
 // The target takes ~1 s (slow-target reads delay_ms); a real service just takes its time.

@@ -6,9 +6,9 @@
 // watchTask is an async iterator over the task's event stream (GET /task/:id/events): it yields
 // the task as it is, then at each status change, and ends after the finished task. A dropped
 // connection is resumed where it left off; `break` or an AbortSignal closes it.
-import { isTaskFinishedError, ProxyClient } from 'proxy-client';
+import { isTaskFinishedError } from 'proxy-client';
+import { client } from './client.js';
 
-const client = new ProxyClient({ baseUrl: process.env.PROXY_URL ?? 'http://localhost:8080' });
 const started = Date.now();
 const elapsed = () => `${String(Date.now() - started).padStart(5)} ms`;
 

@@ -1,4 +1,5 @@
 import type { SlowTarget } from 'slow-target';
+import { freePort } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyFor, runExample, startSlowTarget } from './support/example-environment.js';
 import { describeRun } from './support/run-process.js';
@@ -38,6 +39,28 @@ describe('batch.ts', () => {
     // The proxy's default cap of 5 upstream calls held while 20 were waiting.
     expect(target.stats().maxInFlight).toBeLessThanOrEqual(5);
   });
+});
+
+// Hostile pass: run with no proxy there, the first thing most newcomers do, each example ended
+// with forty lines of stack and causes around the one line that mattered.
+describe('every example with no proxy at PROXY_URL', () => {
+  it.each(['submit-and-wait', 'batch', 'queue-full', 'cancel', 'watch'])(
+    '%s.ts: exit 1 with one line saying so and what to do',
+    async (name) => {
+      const port = await freePort();
+      const result = await runExample(`${name}.ts`, { PROXY_URL: `http://127.0.0.1:${port}` });
+      expect(result.code, describeRun(`${name}.ts`, result)).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^${name}: [A-Z]+ http://127\\.0\\.0\\.1:${port}/\\S+: could not reach the proxy \\(ECONNREFUSED\\)$`,
+        ),
+      );
+      expect(lines.slice(1)).toEqual([
+        '  start a proxy first (docs/getting-started.md, steps 1 to 3), or set PROXY_URL to yours',
+      ]);
+    },
+  );
 });
 
 describe('batch.ts with a bad size', () => {
