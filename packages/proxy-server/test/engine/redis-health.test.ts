@@ -95,7 +95,7 @@ describe('RedisBackend: a database that cannot be selected for another reason', 
 });
 
 describe('RedisBackend: resuming events', () => {
-  it('takes an id a day ahead of the clock for made up, and one just ahead for not read yet', async () => {
+  it('takes an id over a minute ahead of the clock for made up, and one just ahead for not read yet', async () => {
     const backend = backendFailingOnce(new Error('unused'));
     await backend.open();
     const seen: TaskEvent[] = [];
@@ -109,6 +109,10 @@ describe('RedisBackend: resuming events', () => {
       after: '99999999999999-0',
     });
     expect(resumedMadeUp.complete).toBe(false);
+    // Hostile pass: an id an hour ahead was taken, and the stream said nothing for an hour.
+    const hourAhead = backend.subscribe(() => {}, { after: `${Date.now() + 3_600_000}-0` });
+    expect(hourAhead.complete).toBe(false);
+    hourAhead.close();
     // An event another instance may have written, a moment after the newest read here.
     const [ms, seq] = String(seen[0]?.id).split('-').map(Number) as [number, number];
     const ahead: TaskEvent[] = [];

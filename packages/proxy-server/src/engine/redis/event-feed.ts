@@ -38,7 +38,7 @@ interface Kept {
 const READ_BATCH = 1_000;
 const BLOCK_MS = 5_000;
 const RETRY_MS = 1_000;
-const MAX_CLOCK_SKEW_MS = 24 * 3_600_000;
+const MAX_CLOCK_SKEW_MS = 60_000;
 
 /**
  * Every instance's transitions, from the Redis stream `<prefix>:events`, told to this
@@ -258,9 +258,10 @@ function parseId(text: string): StreamId | null {
 
 /**
  * Stream ids begin with Redis's clock in ms. One past the newest event here may be another
- * instance's this one has not read yet (a resume through a load balancer), but not one a day
- * ahead of this machine's clock: listening after that would skip every event to come. The wall
- * clock on purpose, not the injected one: it is compared with Redis's.
+ * instance's this one has not read yet (a resume through a load balancer), but not one more
+ * than a minute ahead of this machine's clock: listening after that would hold back every event
+ * until then. Clocks further apart than that cost a `reset` (the client reads the tasks afresh),
+ * not lost events. The wall clock on purpose, not the injected one: it is compared with Redis's.
  */
 function isMadeUp(id: StreamId): boolean {
   return id[0] > Date.now() + MAX_CLOCK_SKEW_MS;
