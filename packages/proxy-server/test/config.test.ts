@@ -87,6 +87,9 @@ describe('parseConfig', () => {
   });
 
   it('reads a leading ~ in PROXY_DATA_DIR as the home directory, as a shell would', () => {
+    expect(
+      run(['--target-host', 'h'], { PROXY_DATA_DIR: '~/tasks', HOME: '/home/ada' }).store,
+    ).toMatchObject({ dataDir: '/home/ada/tasks' });
     expect(run(['--target-host', 'h'], { PROXY_DATA_DIR: '~/tasks' }).store).toMatchObject({
       dataDir: join(homedir(), 'tasks'),
     });
@@ -125,8 +128,8 @@ describe('parseConfig', () => {
       { store: { kind: 'sqlite', dataDir: '/srv/tasks' } },
     ],
     [['--data-dir', 'relative/dir'], { store: { dataDir: `${process.cwd()}/relative/dir` } }],
-    [['--data-dir=~/proxy'], { store: { dataDir: join(homedir(), 'proxy') } }],
-    [['--data-dir', '~'], { store: { dataDir: homedir() } }],
+    [['--data-dir=~/proxy'], { store: { dataDir: '/home/ada/proxy' } }],
+    [['--data-dir', '~'], { store: { dataDir: '/home/ada' } }],
     [['--data-dir', './~x'], { store: { dataDir: `${process.cwd()}/~x` } }],
     [['--sqlite-synchronous', 'full'], { store: { synchronous: 'full' } }],
     [
@@ -257,6 +260,10 @@ describe('parseConfig', () => {
     [
       ['--sqlite-synchronous', 'off'],
       "--sqlite-synchronous must be one of normal, full, got 'off'",
+    ],
+    [
+      ['--data-dir', '~ada/tasks'],
+      "--data-dir must be a directory path (a leading ~ only as '~' or '~/...', the home directory), got '~ada/tasks'",
     ],
     [
       ['--requeue-interrupted', 'yes'],

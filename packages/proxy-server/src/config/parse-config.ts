@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
@@ -242,7 +243,20 @@ function storeOf(
 ): StoreConfig {
   if (typeof kind === 'object') return { kind: 'redis', url: kind.redisUrl, prefix: redisPrefix };
   if (kind === 'memory') return { kind };
-  return { kind, dataDir: dataDir ?? defaultDataDir(env), synchronous };
+  return {
+    kind,
+    dataDir: dataDir === null ? defaultDataDir(env) : resolveDirectory(dataDir, env),
+    synchronous,
+  };
+}
+
+/**
+ * Absolute against the working directory; a leading `~` is the home directory, as in a shell,
+ * which leaves it alone in `--data-dir=~/x` and in an environment file.
+ */
+function resolveDirectory(path: string, env: Environment): string {
+  if (path !== '~' && !path.startsWith('~/')) return resolve(path);
+  return join(env.HOME || homedir(), path.slice(1));
 }
 
 /** Where state belongs by the XDG base directory spec, else under the working directory. */

@@ -1,6 +1,4 @@
 import { isIPv6 } from 'node:net';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import {
   LOG_LEVELS,
   type LogLevel,
@@ -175,17 +173,17 @@ export const boolean: ValueParser<boolean> = {
   },
 };
 
-/** A directory path, made absolute against the working directory. */
 /**
- * A leading `~` means the home directory, as in a shell: the shell leaves it alone in
- * `--data-dir=~/x` and in an environment file, and it would otherwise name a directory `~`.
+ * A directory path as given; `resolveDirectory` makes it absolute once the environment is known
+ * (a leading `~` needs its HOME).
  */
 export const directory: ValueParser<string> = {
-  expected: 'a directory path',
+  expected: "a directory path (a leading ~ only as '~' or '~/...', the home directory)",
   parse(raw) {
     const path = raw.trim();
     if (path === '' || path.includes('\0')) return undefined;
-    return resolve(path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path);
+    // Another user's home (`~ada/x`) is the shell's to expand; here it would name `./~ada/x`.
+    return path.startsWith('~') && path !== '~' && !path.startsWith('~/') ? undefined : path;
   },
 };
 

@@ -33,9 +33,8 @@ export interface TaskRunnerOptions {
 /** A task's job carries nothing: the task's record holds its request. */
 type JobData = Record<string, never>;
 
-/** A task whose upstream call runs in this instance. */
 /**
- * One job from the moment its start is asked for: a stop waits for it and cuts it off, and a
+ * A task whose upstream call runs in this instance, from the moment its start is asked for: a stop waits for it and cuts it off, and a
  * cancel aborts it, even before its call begins. The attempt and its times are set once started.
  */
 interface Run {
