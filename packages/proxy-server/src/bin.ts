@@ -19,9 +19,14 @@ const SHUTDOWN_SLACK_MS = 10_000;
  * Node's default for it would end the process at once, cutting every call off.
  */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** Given again during the stop, these stop at once; a second SIGHUP (tmux sends two) does not. */
+const NOW_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** Parses, starts, serves until a stop signal, shuts down; resolves with the exit code. */
 async function main(): Promise<number> {
+  // A terminal that closed (EIO) or a reader that went away (EPIPE) fails every write to it,
+  // and an unheard stream error would end the process: the proxy serves on, its lines lost.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   let parsed: ReturnType<typeof parseConfig>;
   try {
     parsed = parseConfig(process.argv.slice(2), process.env);
@@ -70,12 +75,14 @@ async function main(): Promise<number> {
   );
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    for (const name of STOP_SIGNALS) process.once(name, resolve);
+    // `on`, not `once`: left in place, they keep a later SIGHUP from ending the process.
+    for (const name of STOP_SIGNALS) process.on(name, resolve);
   });
   // Said at every log level, to people (stderr, beside the warnings: stdout may be JSON logs):
   // without it, a Ctrl-C that waits out the grace looks like a hang.
+  const now = signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`;
   process.stderr.write(
-    `proxy-server: ${signal}: stopping; calls in flight get up to ${config.shutdownGraceMs / 1000} s (--shutdown-grace), ${signal} again stops at once\n`,
+    `proxy-server: ${signal}: stopping; calls in flight get up to ${config.shutdownGraceMs / 1000} s (--shutdown-grace), ${now} stops at once\n`,
   );
   app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
   systemClock
@@ -85,7 +92,7 @@ async function main(): Promise<number> {
     }, config.shutdownGraceMs + SHUTDOWN_SLACK_MS)
     .unref?.();
   // A second signal means "now": exit without waiting for the calls in flight.
-  for (const name of STOP_SIGNALS) process.once(name, () => process.exit(1));
+  for (const name of NOW_SIGNALS) process.once(name, () => process.exit(1));
   const { unsavedOutcomes } = await shutdownServer(app, config.shutdownGraceMs);
   // The store's error line names them; the status lets a supervisor see it too.
   return unsavedOutcomes.length > 0 ? 1 : 0;

@@ -1,7 +1,7 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
-import { proxyServerBin, spawnProxyServer, startRedis } from 'test-support';
+import { freePort, proxyServerBin, spawnProxyServer, startRedis, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { OPTIONS } from '../src/index.js';
 import { startTarget } from './helper.js';
@@ -129,10 +129,75 @@ describe('proxy-server bin', () => {
       expect(exit).toEqual({ code: 0, signal: null });
       // At --log-level warn too: a stop that waits out the grace must not look like a hang.
       expect(proxy.output()).toContain(
-        `proxy-server: ${signal}: stopping; calls in flight get up to 1 s (--shutdown-grace), ${signal} again stops at once\n`,
+        `proxy-server: ${signal}: stopping; calls in flight get up to 1 s (--shutdown-grace), ${signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`} stops at once\n`,
       );
     },
   );
+});
+
+/** The processes whose command line holds `marker` (this machine's /proc). */
+function processesWith(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('proxy-server bin on a terminal that closes', () => {
+  // Hostile pass: with SIGHUP handled, the stop line written to the terminal that had gone
+  // failed with EIO, the unheard stream error ended the process at once, and the call in
+  // flight read `interrupted` after the restart.
+  it('stops with grace: the call in flight finishes and is there after the restart', {
+    timeout: 60_000,
+  }, async () => {
+    const target = await startTarget();
+    const dataDir = await mkdtemp(join(tmpdir(), 'proxy-hangup-'));
+    onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
+    const port = await freePort();
+    const command = [
+      ...[process.execPath, proxyServerBin, '--target-url', target.url],
+      ...['--listen-host', '127.0.0.1', '--listen-port', String(port), '--data-dir', dataDir],
+      ...['--shutdown-grace', '20', '--log-level', 'info'],
+    ].join(' ');
+    // `script` runs the proxy on a terminal of its own; its death closes that terminal.
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], { stdio: 'ignore' });
+    onTestFinished(() => {
+      terminal.kill('SIGKILL');
+      for (const pid of processesWith(dataDir)) process.kill(pid, 'SIGKILL');
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(
+      () =>
+        fetch(`${url}/health`).then(
+          () => true,
+          () => false,
+        ),
+      {
+        timeoutMs: 20_000,
+        what: 'the proxy on its terminal to listen',
+      },
+    );
+    const submitted = await fetch(`${url}/api/function1?delay_ms=1500`, { method: 'POST' });
+    const { task_id: id } = (await submitted.json()) as SubmitBody;
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
+    terminal.kill('SIGKILL');
+    await waitFor(() => processesWith(dataDir).length === 0, {
+      timeoutMs: 30_000,
+      what: 'the proxy to stop',
+    });
+    const again = await spawnProxyServer({
+      args: ['--target-url', target.url, '--data-dir', dataDir, '--log-level', 'warn'],
+    });
+    onTestFinished(() => void again.stop());
+    const task = ((await (await fetch(`${again.url}/task/${id}`)).json()) as DataBody<Task>).data;
+    expect(task).toMatchObject({ status: 'completed', result: { status_code: 200 } });
+  });
 });
 
 describe('proxy-server bin and its data dir', () => {
