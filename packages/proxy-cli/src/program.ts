@@ -229,6 +229,7 @@ export function buildProgram(
     .command('completion')
     .argument('<shell>', COMPLETION_SHELLS.join(', '))
     .description(`print the shell completion script for ${COMPLETION_SHELLS.join(', ')}`)
+    .configureHelp({ showGlobalOptions: false })
     .action((shell: string) => pick({ completion: shell }));
   return program;
 }

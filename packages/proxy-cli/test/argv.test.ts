@@ -560,6 +560,7 @@ describe('help and version', () => {
         ...['--upstream-timeout', '--header'],
       ],
     ],
+    ['list-tasks', ['--status', '--limit', '--offset']],
     ['cancel', []],
   ])('help %s lists the flags that go with it and no other action', (command, own) => {
     const section = printed(['help', command]).split('Global Options:')[1] ?? '';
@@ -567,6 +568,12 @@ describe('help and version', () => {
       .map((match) => match[1])
       .filter((flag) => !['--url', '--api-key', '--json', '--no-color'].includes(flag ?? ''));
     expect(new Set(flags)).toEqual(new Set(own));
+  });
+
+  it('help completion lists no flag of the program', () => {
+    const help = printed(['help', 'completion']);
+    expect(help).not.toContain('Global Options:');
+    expect(help).not.toContain('--stats');
   });
 
   it('--help lists every flag, the environment, examples and the exit codes', () => {
