@@ -124,14 +124,17 @@ describe('RedisBackend: two instances on one prefix', () => {
   // Hostile pass: an instance told its own events at once and the other's as the stream brought
   // them, so a live subscriber heard ids out of order; one that resumed after the higher id
   // (a browser's Last-Event-ID) never heard the lower.
-  it('tell a subscriber every event in id order, however both instances’ events interleave', async () => {
+  it('tell an event stream every event in id order, however both instances’ events interleave', async () => {
     const [a, b] = await twoInstances({ concurrency: 1, maxQueueSize: 1_000 });
     const seen: string[] = [];
     let created = 0;
-    a.backend.subscribe((event) => {
-      seen.push(event.id);
-      if (event.type === 'created') created++;
-    });
+    a.backend.subscribe(
+      (event) => {
+        seen.push(event.id);
+        if (event.type === 'created') created++;
+      },
+      { resumable: true },
+    );
     const admit = (backend: RedisBackend) =>
       Array.from({ length: 150 }, (_, i) => backend.admit(newTask(Date.now() + i)));
     await Promise.all([...admit(a.backend), ...admit(b.backend)]);

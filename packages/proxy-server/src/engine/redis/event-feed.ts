@@ -24,6 +24,8 @@ interface Subscriber {
   listener: TaskEventListener;
   /** Only events after this id (the one a resuming subscriber saw last). */
   after: StreamId | null;
+  /** Passes ids on to clients who may resume after them: hears the events in id order. */
+  ordered: boolean;
 }
 
 /** A stream entry id, `<ms>-<seq>`, as numbers to compare. */
@@ -46,11 +48,13 @@ const MAX_CLOCK_SKEW_MS = 60_000;
  * subscriber that saw event X on one instance resumes after X on any other. The last `capacity`
  * events are kept here in id order, so that a resume is answered at once.
  *
- * Subscribers hear the events in id order, as the stream delivers them. An instance's own
- * transitions reach `onEvent` (waiters, calls to abort) as soon as the script that made them
- * answers; its subscribers hear them once the stream has brought them back, after any event of
- * another instance with a lower id. Told at once instead, a live subscriber would hear two
- * instances' events out of order: one that then resumes after the higher id misses the lower.
+ * An instance's own transitions reach `onEvent` (waiters, calls to abort) and its subscribers
+ * as soon as the script that made them answers: a caller that saw a transition done finds it
+ * counted and logged. Subscribers that pass ids on to clients (event streams) are the exception:
+ * they hear the events in id order, as the stream delivers them, an instance's own once the
+ * stream has brought them back, after any event of another instance with a lower id. Told at
+ * once, a client would hear two instances' events out of order, and one that then resumed
+ * after the higher id would miss the lower.
  */
 export class EventFeed {
   readonly #options: EventFeedOptions;
@@ -58,7 +62,7 @@ export class EventFeed {
   readonly #window: Kept[] = [];
   #head = 0;
   readonly #known = new Set<string>();
-  /** This instance's events the stream has not brought back yet: not told to subscribers. */
+  /** This instance's events the stream has not brought back yet: not told to ordered subscribers. */
   readonly #held = new Map<string, Kept>();
   readonly #subscribers = new Set<Subscriber>();
   #cursor = '0-0';
@@ -95,11 +99,21 @@ export class EventFeed {
   /** An event this instance made: `onEvent` hears it now, subscribers in its turn. */
   publish(event: TaskEvent): void {
     const kept = this.#accept(event.id, () => event);
-    if (kept) this.#held.set(event.id, kept);
+    if (!kept) return;
+    this.#tellSubscribers(kept, false);
+    this.#held.set(event.id, kept);
+    // The stream has not brought back a window's worth: the feed is stuck, and its ordered
+    // subscribers would hear nothing more of this instance. Told now, in their own order.
+    if (this.#held.size > this.#options.capacity) this.#release(() => true);
   }
 
-  subscribe(listener: TaskEventListener, after?: string): Subscription {
-    const subscriber: Subscriber = { listener, after: null };
+  /** `ordered`: the listener passes ids on to clients, who may resume after them. */
+  subscribe(
+    listener: TaskEventListener,
+    after?: string,
+    ordered = after !== undefined,
+  ): Subscription {
+    const subscriber: Subscriber = { listener, after: null, ordered };
     let complete = true;
     if (after !== undefined) {
       const from = parseId(after);
@@ -160,16 +174,18 @@ export class EventFeed {
           const id = idBytes.toString('latin1');
           this.#cursor = id;
           const held = this.#held.get(id);
-          this.#held.delete(id);
-          const kept =
-            held ??
-            this.#accept(id, () =>
-              eventFrom(
-                id,
-                fields.map((field) => field.toString('utf8')),
-                origin,
-              ),
-            );
+          if (held) {
+            this.#held.delete(id);
+            this.#tellSubscribers(held, true);
+            continue;
+          }
+          const kept = this.#accept(id, () =>
+            eventFrom(
+              id,
+              fields.map((field) => field.toString('utf8')),
+              origin,
+            ),
+          );
           if (kept) this.#tellSubscribers(kept);
         }
       }
@@ -205,16 +221,22 @@ export class EventFeed {
   #releaseTrimmed(): void {
     if (this.#held.size === 0) return;
     const cursor = parseId(this.#cursor);
-    if (cursor === null) return;
-    const passed = [...this.#held.values()].filter(({ id }) => compare(id, cursor) <= 0);
-    for (const kept of passed.sort((x, y) => compare(x.id, y.id))) {
+    if (cursor !== null) this.#release(({ id }) => compare(id, cursor) <= 0);
+  }
+
+  /** Tells the ordered subscribers the held events that `which` picks, in id order. */
+  #release(which: (kept: Kept) => boolean): void {
+    const picked = [...this.#held.values()].filter(which);
+    for (const kept of picked.sort((x, y) => compare(x.id, y.id))) {
       this.#held.delete(kept.event.id);
-      this.#tellSubscribers(kept);
+      this.#tellSubscribers(kept, true);
     }
   }
 
-  #tellSubscribers({ id, event }: Kept): void {
+  /** Tells the subscribers past whose `after` it is; with `ordered`, only those (or the others). */
+  #tellSubscribers({ id, event }: Kept, ordered?: boolean): void {
     for (const subscriber of this.#subscribers) {
+      if (ordered !== undefined && subscriber.ordered !== ordered) continue;
       if (subscriber.after === null || compare(id, subscriber.after) > 0) {
         this.#tell(subscriber.listener, event);
       }

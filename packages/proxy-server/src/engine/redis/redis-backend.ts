@@ -450,7 +450,11 @@ export class RedisBackend implements TaskBackend {
   }
 
   subscribe(listener: TaskEventListener, options: SubscribeOptions = {}): Subscription {
-    return this.#feed.subscribe(listener, options.after);
+    return this.#feed.subscribe(
+      listener,
+      options.after,
+      options.resumable === true || options.after !== undefined,
+    );
   }
 
   listenerCounts(): ListenerCounts {

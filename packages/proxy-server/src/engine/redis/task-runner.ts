@@ -192,7 +192,9 @@ export class TaskRunner {
       run.maxAttempts = started.task.maxAttempts;
       run.startedAt = started.task.startedAt ?? run.startedAt;
       if (run.finishedElsewhere) return;
-      // Cut off by a stop before its call began: the target never saw it, so it goes back in line.
+      // Cut off by a stop before its call began: the target never saw it, so it goes back in line
+      // whatever --requeue-interrupted says. The start counted an attempt and the history keeps
+      // it as cut off, as for any call a stop cut off.
       if (run.stoppedForShutdown) return await this.#requeue(run, job, token);
       const outcome = await this.#call(processor, run, {
         id,
@@ -216,7 +218,9 @@ export class TaskRunner {
         throw new WaitingError();
       }
     } finally {
-      this.#running.delete(id);
+      // BullMQ may hand a job whose lease lapsed back to this instance while its first call runs:
+      // the later run holds the entry then, and the earlier one must not take it away.
+      if (this.#running.get(id) === run) this.#running.delete(id);
       if (this.#running.size === 0) for (const wake of this.#idle.splice(0)) wake();
     }
   }
