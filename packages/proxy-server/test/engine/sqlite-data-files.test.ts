@@ -1,4 +1,4 @@
-import { link, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -90,8 +90,10 @@ describe('the files in the data dir', () => {
       repository.close();
     }
     const shared = await dataDir();
+    await chmod(shared, 0o750);
     await writeFile(join(shared, 'tasks.db'), '', { mode: 0o640 });
     expect(refusal(shared)).toBeNull();
+    expect(await modeOf(shared)).toBe(0o750);
     expect(await modeOf(join(shared, 'tasks.db'))).toBe(0o640);
   });
 });
