@@ -74,6 +74,8 @@ export type RepositoryOperation =
 export class FaultyRepository implements TaskRepository {
   readonly #inner: TaskRepository;
   readonly #faults = new Map<RepositoryOperation, number>();
+  /** What the failures throw beside their message, e.g. `{ code: 'SQLITE_CORRUPT' }`. */
+  errorFields: Record<string, unknown> = {};
 
   constructor(inner: TaskRepository) {
     this.#inner = inner;
@@ -183,7 +185,7 @@ export class FaultyRepository implements TaskRepository {
     const left = this.#faults.get(operation) ?? 0;
     if (left === 0) return;
     this.#faults.set(operation, left - 1);
-    throw new Error(`store failure: ${operation}`);
+    throw Object.assign(new Error(`store failure: ${operation}`), this.errorFields);
   }
 }
 

@@ -2,7 +2,7 @@ import { isTerminalStatus } from 'proxy-client/wire';
 import { type Clock, systemClock, type Timer } from '../../clock.js';
 import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
-import { storeUnavailable } from '../store-unavailable.js';
+import { isStoreUnavailableError, StoreUnavailableError } from '../store-unavailable.js';
 import type {
   AdmitResult,
   BackendCounts,
@@ -809,12 +809,24 @@ export class LocalBackend implements TaskBackend {
 
   #unavailable(doing: string, error: unknown) {
     this.#failed(error, doing);
-    return storeUnavailable(`the task store failed ${doing}`, error);
+    if (isStoreUnavailableError(error)) return error;
+    return new StoreUnavailableError(this.#failure ?? doing, { cause: error });
   }
 
   #failed(error: unknown, doing: string): void {
-    this.#failure = `the task store failed ${doing}: ${error instanceof Error ? error.message : String(error)}`;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#failure = `the task store failed ${doing}: ${reason}${this.#damage(error)}`;
     this.#options.onError?.(error, doing);
+  }
+
+  /**
+   * A full disk or a lock passes; a damaged file does not, and 503s with Retry-After would have
+   * callers wait for it forever: said so, with what to do.
+   */
+  #damage(error: unknown): string {
+    const { code } = (error ?? {}) as { code?: unknown };
+    if (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') return '';
+    return ` (${this.#repo.location} is damaged and will not mend by itself: stop the proxy, move the file away and restore a backup)`;
   }
 
   #succeeded(): void {
