@@ -96,7 +96,10 @@ export class EventFeed {
     void this.#follow();
   }
 
-  /** An event this instance made: `onEvent` hears it now, subscribers in its turn. */
+  /**
+   * An event this instance made: `onEvent` and the unordered subscribers hear it now, the
+   * ordered ones once the stream brings it back.
+   */
   publish(event: TaskEvent): void {
     const kept = this.#accept(event.id, () => event);
     if (!kept) return;
