@@ -444,6 +444,35 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     answers = [];
   });
 
+  // Hostile pass: a receiver that never answered was recorded once as "This operation was
+  // aborted due to timeout" and once as "Headers Timeout Error", as one timeout or the other
+  // fired first.
+  it('records a receiver that never answers the same way on every delivery', async () => {
+    const hanging = createServer((request) => request.resume());
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      hanging.closeAllConnections();
+      return new Promise((resolve) => hanging.close(() => resolve(undefined)));
+    });
+    const origin = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+    const { proxy, submit } = await setUp(
+      store,
+      [...callbacksTo(origin), '--callback-max-attempts', '3'],
+      { callbackFirstRetryMs: 10, callbackTimeoutMs: 200 },
+    );
+    const { body } = await submit('/api/text?text=unheard', {
+      'x-proxy-callback-url': `${origin}/hooks`,
+    });
+    await waitFor(async () => (await proxy.getTask(body.task_id)).callback?.state === 'failed', {
+      timeoutMs: 10_000,
+      what: 'the callback to be given up',
+    });
+    const task = await proxy.getTask(body.task_id);
+    expect(task.callback?.deliveries.map((delivery) => delivery.error)).toEqual(
+      Array(3).fill('the receiver did not answer within 0.2 s'),
+    );
+  });
+
   it('cuts a task’s own call off at X-Proxy-Timeout, never longer than --upstream-timeout', async () => {
     const { proxy, submit } = await setUp(store, ['--upstream-timeout', '5']);
     const quick = await submit('/api/text?delay_ms=2000', { 'x-proxy-timeout': '0.2' });

@@ -18,6 +18,8 @@ export interface CallbacksOptions {
   maxAttempts: number;
   /** The wait before the second delivery; each later one waits four times longer. */
   firstRetryMs?: number;
+  /** How long one delivery may take, connecting included (tests shorten it). @default 10000 */
+  timeoutMs?: number;
   /** Replaces the HTTP client (tests). */
   dispatcher?: Dispatcher;
   /** Hears each callback that ended, delivered or given up (for /stats). */
@@ -26,6 +28,12 @@ export interface CallbacksOptions {
 
 /** How long one delivery may take, connecting included: a receiver should answer at once. */
 const DELIVERY_TIMEOUT_MS = 10_000;
+/** undici's own timeouts, which race the delivery's signal at the same moment. */
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 const MAX_RETRY_WAIT_MS = 10 * 60_000;
 /**
  * Deliveries under way to one receiver at most; the rest wait their turn in order. A backlog
@@ -51,6 +59,7 @@ export class Callbacks {
   readonly #options: CallbacksOptions;
   readonly #webhook: Webhook;
   readonly #dispatcher: Dispatcher;
+  readonly #timeoutMs: number;
   /** Deliveries waiting for their time, by task id. */
   readonly #due = new Map<string, { timer: Timer; at: number; callback: CallbackState }>();
   /** Deliveries under way or waiting their turn, each settled (never rejected). */
@@ -65,12 +74,13 @@ export class Callbacks {
   constructor(options: CallbacksOptions) {
     this.#options = options;
     this.#webhook = new Webhook(options.secret);
+    this.#timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
     this.#dispatcher =
       options.dispatcher ??
       new Agent({
-        connect: { timeout: DELIVERY_TIMEOUT_MS },
-        headersTimeout: DELIVERY_TIMEOUT_MS,
-        bodyTimeout: DELIVERY_TIMEOUT_MS,
+        connect: { timeout: this.#timeoutMs },
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
       });
   }
 
@@ -187,13 +197,13 @@ export class Callbacks {
         // Redirects are not followed (undici needs an interceptor for that): one could point
         // anywhere, and the allow-list covers the URL the caller gave only.
         body: payload,
-        signal: AbortSignal.any([this.#cutOff.signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
+        signal: AbortSignal.any([this.#cutOff.signal, AbortSignal.timeout(this.#timeoutMs)]),
       });
       await response.body.dump();
       delivery.statusCode = response.statusCode;
       delivery.ok = response.statusCode >= 200 && response.statusCode < 300;
     } catch (error) {
-      delivery.error = error instanceof Error ? error.message : String(error);
+      delivery.error = this.#describe(error);
     }
     // Cut off by a shutdown: not the receiver's failure, and the next run delivers it again.
     if (this.#cutOff.signal.aborted) return;
@@ -224,6 +234,17 @@ export class Callbacks {
       );
     }
   }
+
+  #describe(error: unknown): string {
+    if (timedOut(error)) return `the receiver did not answer within ${this.#timeoutMs / 1000} s`;
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** One message for a delivery out of time, whichever of the timeouts fired first. */
+function timedOut(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return name === 'TimeoutError' || (typeof code === 'string' && TIMEOUT_CODES.has(code));
 }
 
 function pathOf(url: string): string {

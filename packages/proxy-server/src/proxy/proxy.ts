@@ -37,6 +37,8 @@ export interface ProxyDeps {
   eventStream?: Partial<Omit<EventStreamOptions, 'clock'>>;
   /** The wait before a callback's second delivery (tests shorten it). @default 1000 */
   callbackFirstRetryMs?: number;
+  /** How long one callback delivery may take (tests shorten it). @default 10000 */
+  callbackTimeoutMs?: number;
 }
 
 /**
@@ -215,6 +217,7 @@ export function createProxy(
       ...(deps.callbackFirstRetryMs === undefined
         ? {}
         : { firstRetryMs: deps.callbackFirstRetryMs }),
+      ...(deps.callbackTimeoutMs === undefined ? {} : { timeoutMs: deps.callbackTimeoutMs }),
     });
   return {
     config,
