@@ -1,20 +1,48 @@
-// The client every example uses: the proxy at PROXY_URL (default http://localhost:8080).
-// With no proxy there, an example ends with one line saying so and what to do, rather than the
-// error's stack: that is what most people meet on their first run.
-import { isProxyUnreachableError, ProxyClient } from 'proxy-client';
+// The client every example uses: the proxy at PROXY_URL (default http://localhost:8080), with
+// PROXY_API_KEY when the proxy wants one. When the proxy cannot be used (none there, a key it
+// refuses, a URL that is no URL), an example ends saying so and what to do, rather than with
+// the error's stack: that is what most people meet on their first run.
+import { isProxyError, isUnauthorizedError, ProxyClient } from 'proxy-client';
 
-export const proxyUrl = process.env.PROXY_URL ?? 'http://localhost:8080';
-export const client = new ProxyClient({ baseUrl: proxyUrl });
+const example = process.argv[1]?.replace(/^.*[/\\]|\.ts$/g, '') ?? 'example';
 
 process.on('uncaughtException', (error) => {
-  if (isProxyUnreachableError(error)) {
-    const example = process.argv[1]?.replace(/^.*[/\\]|\.ts$/g, '') ?? 'example';
-    console.error(
-      `${example}: ${error.message}\n` +
-        `  start a proxy first (docs/getting-started.md, steps 1 to 3), or set PROXY_URL to yours`,
-    );
+  if (isProxyError(error)) {
+    const hint = hintFor(error);
+    console.error(`${example}: ${error.message}${hint ? `\n  ${hint}` : ''}`);
   } else {
     console.error(error);
   }
   process.exit(1);
 });
+
+/** What to do about the errors a first run meets. */
+function hintFor(error: Error): string | null {
+  if (isUnauthorizedError(error)) return "set PROXY_API_KEY to the proxy's --api-key";
+  if (
+    isProxyError(error) &&
+    error.code === 'unreachable' &&
+    /ECONNREFUSED|ENOTFOUND/.test(error.message)
+  ) {
+    return 'start a proxy first (docs/getting-started.md, steps 1 to 3), or set PROXY_URL to yours';
+  }
+  return null;
+}
+
+export const client = connect();
+
+function connect(): ProxyClient {
+  const baseUrl = process.env.PROXY_URL || 'http://localhost:8080';
+  try {
+    return new ProxyClient({
+      baseUrl,
+      ...(process.env.PROXY_API_KEY ? { apiKey: process.env.PROXY_API_KEY } : {}),
+    });
+  } catch (error) {
+    console.error(
+      `${example}: PROXY_URL ${JSON.stringify(baseUrl)}: ${(error as Error).message}\n` +
+        "  set it to the proxy's base URL, e.g. http://localhost:8080",
+    );
+    process.exit(2);
+  }
+}

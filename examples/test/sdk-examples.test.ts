@@ -63,6 +63,33 @@ describe('every example with no proxy at PROXY_URL', () => {
   );
 });
 
+describe('the examples and the proxy’s settings', () => {
+  // Hostile pass: the examples never sent PROXY_API_KEY, so none worked with a proxy that wants
+  // a key, and a PROXY_URL without a scheme ended in a stack trace.
+  it('send PROXY_API_KEY, and say what to set when the proxy wants a key', async () => {
+    const PROXY_URL = await proxyFor(target, ['--api-key', 'sekret-123']);
+    const refused = await runExample('submit-and-wait.ts', { PROXY_URL });
+    expect(refused.code, describeRun('submit-and-wait.ts', refused)).toBe(1);
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      "  set PROXY_API_KEY to the proxy's --api-key",
+    );
+    const taken = await runExample('submit-and-wait.ts', {
+      PROXY_URL,
+      PROXY_API_KEY: 'sekret-123',
+    });
+    expect(taken.code, describeRun('submit-and-wait.ts', taken)).toBe(0);
+  });
+
+  it('name a PROXY_URL that is no URL, exit 2', async () => {
+    const result = await runExample('submit-and-wait.ts', { PROXY_URL: 'localhost:8080' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'submit-and-wait: PROXY_URL "localhost:8080": baseUrl must be an http(s) URL, got "localhost:8080"',
+      "  set it to the proxy's base URL, e.g. http://localhost:8080",
+    ]);
+  });
+});
+
 describe('batch.ts with a bad size', () => {
   it.each(['abc', '0', '2.5'])('BATCH_SIZE=%s: exit 2, naming it', async (size) => {
     target.resetStats();
