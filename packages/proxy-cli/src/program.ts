@@ -215,6 +215,8 @@ export function buildProgram(
     const shown = goesWith(spec.raw('x'));
     command.configureHelp({
       showGlobalOptions: true,
+      // They are the flags that go with this command, not global ones.
+      styleTitle: (title) => (title === 'Global Options:' ? 'Flags it takes:' : title),
       visibleGlobalOptions: (cmd) =>
         (cmd.parent?.options ?? []).filter(
           (option) =>

@@ -563,7 +563,7 @@ describe('help and version', () => {
     ['list-tasks', ['--status', '--limit', '--offset']],
     ['cancel', []],
   ])('help %s lists the flags that go with it and no other action', (command, own) => {
-    const section = printed(['help', command]).split('Global Options:')[1] ?? '';
+    const section = printed(['help', command]).split('Flags it takes:')[1] ?? '';
     const flags = [...section.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)]
       .map((match) => match[1])
       .filter((flag) => !['--url', '--api-key', '--json', '--no-color'].includes(flag ?? ''));
@@ -572,7 +572,7 @@ describe('help and version', () => {
 
   it('help completion lists no flag of the program', () => {
     const help = printed(['help', 'completion']);
-    expect(help).not.toContain('Global Options:');
+    expect(help).not.toContain('Flags it takes:');
     expect(help).not.toContain('--stats');
   });
 
