@@ -4,9 +4,15 @@
  */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
+  /**
+   * The cause will not pass by itself (a damaged file): no Retry-After is offered, since a
+   * client that honoured it would wait for ever.
+   */
+  readonly lasting: boolean;
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; lasting?: boolean }) {
     super(message, options);
+    this.lasting = options?.lasting ?? false;
   }
 }
 

@@ -31,9 +31,12 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
           { reqId: request.id, err: error, ...requestFields(request) },
           'task store unavailable',
         );
-        return sendError(reply, 'store_unavailable', error.message, {
-          'retry-after': STORE_RETRY_AFTER_S,
-        });
+        return sendError(
+          reply,
+          'store_unavailable',
+          error.message,
+          error.lasting ? {} : { 'retry-after': STORE_RETRY_AFTER_S },
+        );
       }
       if (error.validation) {
         const code = VALIDATION_CODES[error.validationContext ?? ''] ?? 'bad_request';

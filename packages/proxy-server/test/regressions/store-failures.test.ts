@@ -59,6 +59,23 @@ describe('a task store that fails now and then', () => {
     expect(await (await fetch(`${proxy.url}/health`)).json()).toMatchObject({ status: 'ok' });
   });
 
+  // Hostile pass: a tasks.db damaged while running answered with Retry-After: 5, though its
+  // message said it would not mend: a client that honoured the header retried for ever.
+  it('offers no Retry-After when the store is damaged, and says what to do', async () => {
+    const target = await startTarget();
+    const { repository, backend } = faultyBackend(2);
+    const proxy = await startProxy(target.url, { listen: true, deps: { backend } });
+    repository.errorFields = { code: 'SQLITE_CORRUPT' };
+    repository.failNext('insert');
+    const refused = await fetch(`${proxy.url}/api/text`, { method: 'POST' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBeNull();
+    expect(await refused.json()).toMatchObject({
+      error: 'store_unavailable',
+      message: expect.stringContaining('is damaged and will not mend by itself'),
+    });
+  });
+
   it('answers 503 store_unavailable to a read it cannot make', async () => {
     const target = await startTarget();
     const { repository, backend } = faultyBackend(2);

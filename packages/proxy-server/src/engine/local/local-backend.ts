@@ -810,7 +810,10 @@ export class LocalBackend implements TaskBackend {
   #unavailable(doing: string, error: unknown) {
     this.#failed(error, doing);
     if (isStoreUnavailableError(error)) return error;
-    return new StoreUnavailableError(this.#failure ?? doing, { cause: error });
+    return new StoreUnavailableError(this.#failure ?? doing, {
+      cause: error,
+      lasting: this.#damage(error) !== '',
+    });
   }
 
   #failed(error: unknown, doing: string): void {
