@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, OPTIONS, type ProxyConfig, parseConfig, VERSION } from '../src/index.js';
 
@@ -90,9 +88,10 @@ describe('parseConfig', () => {
     expect(
       run(['--target-host', 'h'], { PROXY_DATA_DIR: '~/tasks', HOME: '/home/ada' }).store,
     ).toMatchObject({ dataDir: '/home/ada/tasks' });
-    expect(run(['--target-host', 'h'], { PROXY_DATA_DIR: '~/tasks' }).store).toMatchObject({
-      dataDir: join(homedir(), 'tasks'),
-    });
+    // Hostile pass: with HOME empty, `~/x5` made /x5 at the root.
+    expect(errorOf(['--target-host', 'h'], { PROXY_DATA_DIR: '~/x5', HOME: '' })).toBe(
+      '--data-dir ~/x5: a leading ~ is the home directory, and HOME is not set; give the path in full',
+    );
   });
 
   it('ignores empty environment variables', () => {

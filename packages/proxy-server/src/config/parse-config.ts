@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
@@ -256,7 +255,13 @@ function storeOf(
  */
 function resolveDirectory(path: string, env: Environment): string {
   if (path !== '~' && !path.startsWith('~/')) return resolve(path);
-  return join(env.HOME || homedir(), path.slice(1));
+  // The same HOME as the default data dir's; without one, `~/x` would become `/x`.
+  if (!env.HOME) {
+    throw new ConfigError(
+      `--data-dir ${path}: a leading ~ is the home directory, and HOME is not set; give the path in full`,
+    );
+  }
+  return join(env.HOME, path.slice(1));
 }
 
 /** Where state belongs by the XDG base directory spec, else under the working directory. */

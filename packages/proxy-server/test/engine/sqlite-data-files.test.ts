@@ -75,7 +75,8 @@ describe('the files in the data dir', () => {
   it('makes the data dir and its files for their owner alone, and leaves a mode it finds', async () => {
     const parent = await dataDir();
     const dir = join(parent, 'made', 'data');
-    const previous = process.umask(0o022);
+    // Hostile pass: under umask 000 the parents made on the way were 0777.
+    const previous = process.umask(0o000);
     onTestFinished(() => void process.umask(previous));
     const repository = new SqliteRepository({ dataDir: dir, synchronous: 'normal' });
     repository.open();

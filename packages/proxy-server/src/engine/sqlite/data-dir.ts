@@ -111,8 +111,9 @@ function makeDirs(dir: string): void {
   }
   for (const path of missing.reverse()) {
     try {
-      // The data dir itself only for its owner, as its files; the parents as the umask has them.
-      mkdirSync(path, path === resolve(dir) ? 0o700 : undefined);
+      // The data dir itself only for its owner, as its files; a parent made here writable by
+      // no one else, whatever the umask, or another user could swap the data dir inside it.
+      mkdirSync(path, path === resolve(dir) ? 0o700 : 0o755);
     } catch (error) {
       // Made meanwhile by someone else: as good.
       if (codeOf(error) !== 'EEXIST') throw error;
