@@ -170,16 +170,16 @@ export function toCliError(
   if (isProxyResponseError(error) && error.code === 'store_unavailable') {
     const retryAfterMs = parseRetryAfterMs(error.headers?.get('retry-after') ?? null);
     const seconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
-    return new CliError(
-      EXIT_CODES.proxyError,
-      error.message,
-      `the proxy's store (its SQLite file or Redis) is unreachable; try again in ${seconds ?? 'a few'} s`,
-      {
-        cause: error,
-        code: error.code,
-        ...(seconds !== undefined && { details: { retry_after_s: seconds } }),
-      },
-    );
+    // No Retry-After: the proxy says its store will not mend by waiting (a damaged file).
+    const hint =
+      retryAfterMs === undefined
+        ? "the proxy's task file is damaged, and waiting will not mend it: do what the message says (docs/troubleshooting.md)"
+        : `the proxy's store (its SQLite file or Redis) is unreachable; try again in ${seconds} s`;
+    return new CliError(EXIT_CODES.proxyError, error.message, hint, {
+      cause: error,
+      code: error.code,
+      ...(seconds !== undefined && { details: { retry_after_s: seconds } }),
+    });
   }
   if (isProxyError(error) && notAProxy(error)) {
     return new CliError(

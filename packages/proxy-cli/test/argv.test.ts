@@ -573,6 +573,7 @@ describe('help and version', () => {
   it('help completion lists no flag of the program', () => {
     const help = printed(['help', 'completion']);
     expect(help).not.toContain('Flags it takes:');
+    expect(help).not.toContain('Global Options:');
     expect(help).not.toContain('--stats');
   });
 

@@ -1,4 +1,4 @@
-import { ProxyUnreachableError, QueueFullError } from 'proxy-client';
+import { ProxyResponseError, ProxyUnreachableError, QueueFullError } from 'proxy-client';
 import { describe, expect, it } from 'vitest';
 import { toCliError } from '../src/to-cli-error.js';
 
@@ -81,5 +81,30 @@ describe('a full queue', () => {
       url: 'https://proxy.test',
     });
     expect(error).toMatchObject({ exitCode: 5, code, message, hint: 'try again in 4 s' });
+  });
+});
+
+describe('a task store the proxy cannot use', () => {
+  const unavailable = (headers: Record<string, string>) =>
+    new ProxyResponseError('store_unavailable', 'the task store failed saving a task: …', {
+      status: 503,
+      headers: new Headers(headers),
+    });
+
+  it('says when to try again after the Retry-After', () => {
+    const error = toCliError(unavailable({ 'retry-after': '5' }), { url: 'https://proxy.test' });
+    expect(error).toMatchObject({
+      exitCode: 5,
+      hint: "the proxy's store (its SQLite file or Redis) is unreachable; try again in 5 s",
+    });
+  });
+
+  // Review: a damaged task file's 503 has no Retry-After, yet the hint said to try again.
+  it('says waiting will not mend it when there is no Retry-After', () => {
+    const error = toCliError(unavailable({}), { url: 'https://proxy.test' });
+    expect(error).toMatchObject({
+      exitCode: 5,
+      hint: "the proxy's task file is damaged, and waiting will not mend it: do what the message says (docs/troubleshooting.md)",
+    });
   });
 });

@@ -98,7 +98,10 @@ describe('callbacks to one receiver', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
     const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const { proxy, submit } = await setUp('memory', callbacksTo(origin));
+    // Held answers must not time out and free their slots meanwhile.
+    const { proxy, submit } = await setUp('memory', callbacksTo(origin), {
+      callbackTimeoutMs: 60_000,
+    });
     const tasks = 3 * DELIVERIES_PER_RECEIVER;
     const ids = await Promise.all(
       Array.from({ length: tasks }, async (_, n) => {

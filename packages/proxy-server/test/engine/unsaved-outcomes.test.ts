@@ -77,10 +77,10 @@ describe('outcomes the store cannot take', () => {
 describe('a task file found damaged while running', () => {
   it('is named as damaged in the health message and the error, with what to do', async () => {
     const { backend, repository, clock } = await sqliteBackend();
-    repository.errorFields = { code: 'SQLITE_CORRUPT' };
+    repository.errorFields = { code: 'SQLITE_CORRUPT_INDEX' };
     repository.failNext('insert');
     const refused = await admitMany(backend, clock.now(), 1).catch((error: Error) => error);
-    const damaged = `(${repository.location} is damaged and will not mend by itself: stop the proxy, move the file away and restore a backup)`;
+    const damaged = `(${repository.location} is damaged and will not mend by itself: stop the proxy, move it and its -wal and -shm files away and restore a backup)`;
     expect((refused as Error).message).toContain(damaged);
     expect((await backend.health()).message).toContain(damaged);
   });

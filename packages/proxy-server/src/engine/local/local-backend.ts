@@ -828,8 +828,9 @@ export class LocalBackend implements TaskBackend {
    */
   #damage(error: unknown): string {
     const { code } = (error ?? {}) as { code?: unknown };
-    if (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') return '';
-    return ` (${this.#repo.location} is damaged and will not mend by itself: stop the proxy, move the file away and restore a backup)`;
+    // Extended codes too (SQLITE_CORRUPT_INDEX...).
+    if (typeof code !== 'string' || !/^SQLITE_(CORRUPT|NOTADB)(_|$)/.test(code)) return '';
+    return ` (${this.#repo.location} is damaged and will not mend by itself: stop the proxy, move it and its -wal and -shm files away and restore a backup)`;
   }
 
   #succeeded(): void {

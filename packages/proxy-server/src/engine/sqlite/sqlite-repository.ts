@@ -470,7 +470,7 @@ export class SqliteRepository implements TaskRepository {
 
   #describeOpenFailure(error: unknown): string {
     const code = codeOf(error);
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    if (code !== undefined && /^SQLITE_(CORRUPT|NOTADB)(_|$)/.test(code)) {
       return (
         `${this.location} is not a readable task database (${reasonOf(error)}); move it away ` +
         'or restore it from a backup, or choose another --data-dir'
