@@ -1,8 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { RedisBackend } from '../../src/index.js';
 import { describeBackendConformance } from './conformance.js';
 import { admitMany, ScriptedProcessor } from './harness.js';
-import { redisFixture, redisPerFile } from './redis-fixture.js';
+import { backendReplacing, redisFixture, redisPerFile } from './redis-fixture.js';
 
 const redis = redisPerFile();
 
@@ -23,28 +22,13 @@ describe('RedisBackend stopping while a start is under way', () => {
       release = resolve;
     });
     let starting = false;
-    const backend = new RedisBackend({
-      url: redis.url,
-      prefix: `stopping-${process.pid}`,
-      concurrency: 1,
-      maxQueueSize: 10,
-      longTaskThresholdMs: 60_000,
-      requeueInterrupted: false,
-      wrapStore: (store) =>
-        new Proxy(store, {
-          get(target, name) {
-            const value = Reflect.get(target, name) as unknown;
-            if (typeof value !== 'function') return value;
-            if (name !== 'start') return value.bind(target);
-            return async (...args: unknown[]) => {
-              starting = true;
-              await gate;
-              return value.apply(target, args);
-            };
-          },
-        }),
+    const backend = backendReplacing(redis, `stopping-${process.pid}`, 'start', (start) => {
+      return async (...args) => {
+        starting = true;
+        await gate;
+        return start(...args);
+      };
     });
-    redis.open.push(backend);
     await backend.open();
     const processor = new ScriptedProcessor();
     backend.start(processor.process);

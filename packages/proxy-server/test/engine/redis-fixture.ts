@@ -146,3 +146,34 @@ export function redisPerFile(): { readonly url: string; open: TaskBackend[] } {
     open,
   };
 }
+
+/**
+ * A one-slot Redis backend on `prefix` whose store operation `name` is `replace(original)`,
+ * closed after the test (with `open`, from `redisPerFile`).
+ */
+export function backendReplacing<K extends keyof RedisTaskStore>(
+  redis: { readonly url: string; open: TaskBackend[] },
+  prefix: string,
+  name: K,
+  replace: (original: RedisTaskStore[K]) => RedisTaskStore[K],
+): RedisBackend {
+  const backend = new RedisBackend({
+    url: redis.url,
+    prefix,
+    concurrency: 1,
+    maxQueueSize: 10,
+    longTaskThresholdMs: 60_000,
+    requeueInterrupted: false,
+    wrapStore: (store) =>
+      new Proxy(store, {
+        get(target, key) {
+          const value = Reflect.get(target, key) as unknown;
+          if (typeof value !== 'function') return value;
+          const bound = value.bind(target) as RedisTaskStore[K];
+          return key === name ? replace(bound) : bound;
+        },
+      }),
+  });
+  redis.open.push(backend);
+  return backend;
+}

@@ -2,12 +2,12 @@ import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   isStoreUnavailableError,
-  RedisBackend,
+  type RedisBackend,
   StoreRefusedError,
   type TaskEvent,
 } from '../../src/index.js';
 import { newTask } from './harness.js';
-import { redisPerFile } from './redis-fixture.js';
+import { backendReplacing, redisPerFile } from './redis-fixture.js';
 
 const redis = redisPerFile();
 const { open } = redis;
@@ -17,29 +17,16 @@ let prefixes = 0;
 /** A backend whose next removal of finished tasks fails with `error`, as Redis would fail it. */
 function backendFailingOnce(error: Error, url = redis.url): RedisBackend {
   let failures = 1;
-  const backend = new RedisBackend({
-    url,
-    prefix: `health-${process.pid}-${++prefixes}`,
-    concurrency: 1,
-    maxQueueSize: 10,
-    longTaskThresholdMs: 60_000,
-    requeueInterrupted: false,
-    wrapStore: (store) =>
-      new Proxy(store, {
-        get(target, name) {
-          if (name === 'removeFinished') {
-            return async (...args: Parameters<typeof target.removeFinished>) => {
-              if (failures-- > 0) throw error;
-              return target.removeFinished(...args);
-            };
-          }
-          const value = Reflect.get(target, name);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      }),
-  });
-  open.push(backend);
-  return backend;
+  return backendReplacing(
+    { url, open },
+    `health-${process.pid}-${++prefixes}`,
+    'removeFinished',
+    (removeFinished) =>
+      async (...args) => {
+        if (failures-- > 0) throw error;
+        return removeFinished(...args);
+      },
+  );
 }
 
 describe('RedisBackend: health after a failure', () => {
