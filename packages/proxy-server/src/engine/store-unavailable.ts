@@ -20,6 +20,12 @@ export function isStoreUnavailableError(error: unknown): error is StoreUnavailab
   return error instanceof Error && error.name === 'StoreUnavailableError';
 }
 
+/** SQLite's word that a file is damaged or no database (extended codes too: SQLITE_CORRUPT_INDEX...). */
+export function isDamagedDatabaseError(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)(_|$)/.test(code);
+}
+
 /** Wraps whatever a store threw, keeping it as the cause. */
 export function storeUnavailable(what: string, error: unknown): StoreUnavailableError {
   if (isStoreUnavailableError(error)) return error;

@@ -2,7 +2,11 @@ import { isTerminalStatus } from 'proxy-client/wire';
 import { type Clock, systemClock, type Timer } from '../../clock.js';
 import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
-import { isStoreUnavailableError, StoreUnavailableError } from '../store-unavailable.js';
+import {
+  isDamagedDatabaseError,
+  isStoreUnavailableError,
+  StoreUnavailableError,
+} from '../store-unavailable.js';
 import type {
   AdmitResult,
   BackendCounts,
@@ -827,9 +831,7 @@ export class LocalBackend implements TaskBackend {
    * callers wait for it forever: said so, with what to do.
    */
   #damage(error: unknown): string {
-    const { code } = (error ?? {}) as { code?: unknown };
-    // Extended codes too (SQLITE_CORRUPT_INDEX...).
-    if (typeof code !== 'string' || !/^SQLITE_(CORRUPT|NOTADB)(_|$)/.test(code)) return '';
+    if (!isDamagedDatabaseError(error)) return '';
     return ` (${this.#repo.location} is damaged and will not mend by itself: stop the proxy, move it and its -wal and -shm files away and restore a backup)`;
   }
 

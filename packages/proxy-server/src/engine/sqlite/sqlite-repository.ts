@@ -15,6 +15,7 @@ import type {
   TaskRepository,
   TaskRow,
 } from '../local/task-repository.js';
+import { isDamagedDatabaseError } from '../store-unavailable.js';
 import type { BinaryString, PackedHeaders } from '../stored-request.js';
 import type { ListQuery } from '../task-backend.js';
 import {
@@ -30,7 +31,6 @@ import {
 } from '../task-record.js';
 import {
   checkDataFile,
-  codeOf,
   createPrivateFile,
   DataDirError,
   type DataDirLock,
@@ -469,8 +469,7 @@ export class SqliteRepository implements TaskRepository {
   }
 
   #describeOpenFailure(error: unknown): string {
-    const code = codeOf(error);
-    if (code !== undefined && /^SQLITE_(CORRUPT|NOTADB)(_|$)/.test(code)) {
+    if (isDamagedDatabaseError(error)) {
       return (
         `${this.location} is not a readable task database (${reasonOf(error)}); move it away ` +
         'or restore it from a backup, or choose another --data-dir'
