@@ -261,6 +261,53 @@ describe('proxy-server bin and its data dir', () => {
     await again.stop();
   });
 
+  // Review: the tasks ran from the store's opening, before the listen; a port in use then cut
+  // the first calls off and they read `interrupted` at the next start.
+  it('leaves the waiting tasks alone when it cannot listen, and runs them at the next start', {
+    timeout: 60_000,
+  }, async () => {
+    const target = await startTarget({ recordRequests: true });
+    const dataDir = await freshDir();
+    const onDataDir = ['--target-url', target.url, '--data-dir', dataDir, '--log-level', 'warn'];
+    const first = await spawnProxyServer({
+      args: [...onDataDir, '--max-concurrent', '1', '--shutdown-grace', '0'],
+    });
+    const submit = async (path: string) =>
+      ((await (await fetch(`${first.url}${path}`, { method: 'POST' })).json()) as SubmitBody)
+        .task_id;
+    await submit('/api/text?text=held&delay_ms=60000');
+    const waiting = [
+      await submit('/api/text?text=w1&delay_ms=500'),
+      await submit('/api/text?text=w2&delay_ms=500'),
+    ];
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the first call to start' });
+    await first.stop();
+
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    onTestFinished(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const { port } = taken.address() as AddressInfo;
+    const seenBefore = target.requests().length;
+    const failed = await runBinAsync([
+      ...onDataDir,
+      ...['--listen-host', '127.0.0.1', '--listen-port', String(port)],
+    ]);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/^proxy-server: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    expect(target.requests().slice(seenBefore)).toEqual([]);
+
+    const again = await spawnProxyServer({ args: onDataDir });
+    onTestFinished(() => void again.stop());
+    for (const id of waiting) {
+      const task = await waitFor(async () => {
+        const read = ((await (await fetch(`${again.url}/task/${id}`)).json()) as DataBody<Task>)
+          .data;
+        return read.status === 'pending' || read.status === 'processing' ? null : read;
+      });
+      expect(task).toMatchObject({ status: 'completed', attempts: 1 });
+    }
+  });
+
   it('refuses a data dir it cannot create', async () => {
     const dir = await freshDir();
     await writeFile(join(dir, 'a-file'), 'x');

@@ -44,7 +44,7 @@ export interface TestServer {
 
 /**
  * Builds the proxy in front of `target` and closes it when the test ends. With `listen` it serves
- * on 127.0.0.1 port 0 (behaviour tests); without, tests use `app.inject`.
+ * on 127.0.0.1 port 0 (behaviour tests); without, tests use `app.inject` and tasks run from `ready`.
  */
 export async function startProxy(
   target: string,
@@ -63,6 +63,7 @@ export async function startProxy(
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   } else {
     await app.ready();
+    app.proxy.start();
   }
 
   const request = async (method: string, path: string, body?: string | Buffer, headers = {}) => {

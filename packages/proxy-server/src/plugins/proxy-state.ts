@@ -18,7 +18,9 @@ export interface ProxyStateOptions {
 
 /**
  * Builds the proxy's units once per server, opens the task store when the server gets ready
- * (so a store that cannot be opened fails `ready()`/`listen()`), and closes it with the server.
+ * (so a store that cannot be opened fails `ready()`/`listen()`), starts running tasks once it
+ * listens, and closes it with the server. Tasks wait for the listen: a start that fails there
+ * (a port in use) would otherwise have begun the first calls and cut them off as interrupted.
  */
 export const proxyState = fp<ProxyStateOptions>(
   async (app, { config, deps, log }) => {
@@ -30,6 +32,7 @@ export const proxyState = fp<ProxyStateOptions>(
     // Before the server stops: it waits for open connections, and event streams never end.
     app.addHook('preClose', async () => proxy.endEventStreams());
     app.addHook('onClose', async () => proxy.close());
+    app.addHook('onListen', async () => proxy.start());
     try {
       await proxy.open();
     } catch (error) {

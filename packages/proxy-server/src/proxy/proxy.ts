@@ -74,8 +74,13 @@ export interface ProxyServices {
   readonly metrics: ProxyMetrics;
   /** What opening the store found; null until `open()` resolved. */
   readonly recovery: RecoveryReport | null;
-  /** Opens the store (recovering what a dead process left) and starts running tasks. */
+  /**
+   * Opens the store, recovering what a dead process left, and resumes the callbacks due. Runs
+   * no task: a proxy that fails to start serving must leave its queue as it found it.
+   */
   open(): Promise<RecoveryReport>;
+  /** Starts running tasks and the housekeeping, once `open()` resolved. Idempotent. */
+  start(): void;
   /**
    * Stops taking submissions (503 `shutting_down`) and starting tasks; calls in flight get
    * `graceMs` to end, then are cut off. Resolves with what the backend's stop reported.
@@ -168,6 +173,7 @@ export function createProxy(
   let recovery: RecoveryReport | null = null;
   let stopping: Promise<StopReport> | null = null;
   let closing: Promise<void> | null = null;
+  let started = false;
   const shutdown = (graceMs: number): Promise<StopReport> => {
     stopping ??= (async () => {
       lifecycle.beginShutdown();
@@ -210,6 +216,7 @@ export function createProxy(
       log,
       secret: config.delivery.callbacks.secret,
       maxAttempts: config.delivery.callbacks.maxAttempts,
+      allows: (url) => policies.allowsCallbackTo(url),
       onSettled: (delivered) => {
         if (delivered) totals.callbacksDelivered++;
         else totals.callbacksFailed++;
@@ -243,10 +250,14 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
-      backend.start(forwardingProcessor(upstream, clock));
-      housekeeping.start();
       await callbacks?.start();
       return recovery;
+    },
+    start() {
+      if (started || stopping) return;
+      started = true;
+      backend.start(forwardingProcessor(upstream, clock));
+      housekeeping.start();
     },
     shutdown,
     close() {
