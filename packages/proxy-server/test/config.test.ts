@@ -116,6 +116,7 @@ describe('parseConfig', () => {
     [['--request-timeout', '2.5'], { requestTimeoutMs: 2500 }],
     [['--max-connections', '500'], { maxConnections: 500 }],
     [['--result-size-limit', '1.5MB'], { resultSizeLimitBytes: 1.5 * 1024 * 1024 }],
+    [['--result-size-limit', '256mb'], { resultSizeLimitBytes: 256 * 1024 * 1024 }],
     [['--long-task-threshold', '0.5'], { longTaskThresholdMs: 500 }],
     [['--upstream-timeout', '90'], { upstreamTimeoutMs: 90_000 }],
     [['--retention', '0'], { retentionMs: null }],
@@ -283,8 +284,18 @@ describe('parseConfig', () => {
     [['--max-connections', '0'], "--max-connections must be a whole number ≥ 1, got '0'"],
     [
       ['--body-limit', '10 parsecs'],
-      "--body-limit must be a size in bytes ≥ 1 such as '1048576', '512kb' or '10mb', got '10 parsecs'",
+      "--body-limit must be a size in bytes from 1 to 256mb such as '1048576', '512kb' or '10mb', got '10 parsecs'",
     ],
+    // Review: a body or an answer that a JavaScript string cannot hold failed its call with a 500.
+    ...(
+      [
+        ['--body-limit', '1gb'],
+        ['--result-size-limit', '257mb'],
+      ] as const
+    ).map(([flag, size]) => [
+      [flag, size],
+      `${flag} must be a size in bytes from 1 to 256mb such as '1048576', '512kb' or '10mb', got '${size}'`,
+    ]),
     [
       ['--retention', '-1'],
       "--retention must be a number of hours ≥ 0 (0 keeps finished tasks until cleaned up), got '-1'",
@@ -341,6 +352,10 @@ describe('parseConfig', () => {
       ['--target-host', 'fe80::1%eth0'],
       "--target-host must be a host name or IP address (no scheme, port or path), got 'fe80::1%eth0'",
     ],
+    ...['999.1.1.1', '1.2.3.4.5', 'a^b'].map((host) => [
+      ['--target-host', host],
+      `--target-host must be a host name or IP address (no scheme, port or path), got '${host}'`,
+    ]),
     [
       ['--listen-host', '127.0.0.1:8095'],
       "--listen-host must be an IP address or host name to bind (no scheme, port or path), got '127.0.0.1:8095'",
@@ -425,6 +440,18 @@ describe('parseConfig', () => {
     expect(
       warningsOf(['--webhook-secret', secret, '--callback-allow', 'https://hooks.example']),
     ).toEqual([]);
+    // Review: these were ignored without a word, unlike --webhook-secret.
+    expect(warningsOf(['--callback-max-attempts', '3'])).toEqual([
+      '--callback-max-attempts does nothing without --callback-allow: callbacks are off',
+    ]);
+    expect(
+      warningsOf(['--max-attempts', '5', '--retry-min-delay', '1', '--retry-max-delay', '9']),
+    ).toEqual([
+      '--max-attempts does nothing without --retry-on: no call is retried',
+      '--retry-min-delay does nothing without --retry-on: no call is retried',
+      '--retry-max-delay does nothing without --retry-on: no call is retried',
+    ]);
+    expect(warningsOf(['--max-attempts', '5', '--retry-on', '503'])).toEqual([]);
   });
 
   it('names the environment variable when the bad value came from it', () => {

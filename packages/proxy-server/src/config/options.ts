@@ -65,6 +65,12 @@ const instanceName: ValueParser<string> = {
 };
 
 const MIB = 1024 * 1024;
+/**
+ * A request body is kept as one string, and an answer goes out base64 inside a JSON string: past
+ * these, a JavaScript string (at most 512 MiB in V8) could not hold them and the call would fail
+ * with a 500 instead of the flag refusing the size at start.
+ */
+const MAX_SIZE_LIMIT_MB = 256;
 
 /** Every flag proxy-server accepts, in `--help` order. */
 export const OPTIONS = {
@@ -160,8 +166,8 @@ export const OPTIONS = {
     name: 'body-limit',
     arg: '<size>',
     env: 'PROXY_BODY_LIMIT',
-    help: 'largest request body accepted on /api/* (bytes, or 512kb / 10mb; 1 kb = 1024 bytes)',
-    parser: byteSize,
+    help: 'largest request body accepted on /api/* (bytes, or 512kb / 10mb; 1 kb = 1024 bytes; at most 256mb)',
+    parser: byteSize(MAX_SIZE_LIMIT_MB),
     default: 10 * MIB,
     defaultText: '10mb',
   }),
@@ -187,8 +193,8 @@ export const OPTIONS = {
     name: 'result-size-limit',
     arg: '<size>',
     env: 'PROXY_RESULT_SIZE_LIMIT',
-    help: 'largest target answer kept; a bigger one fails the task with result_too_large',
-    parser: byteSize,
+    help: 'largest target answer kept; a bigger one fails the task with result_too_large (at most 256mb)',
+    parser: byteSize(MAX_SIZE_LIMIT_MB),
     default: 50 * MIB,
     defaultText: '50mb',
   }),

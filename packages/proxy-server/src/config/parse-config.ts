@@ -139,8 +139,17 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   for (const spec of ignoredBy(config.store)) {
     if (isSet(spec)) warnings.push(`--${spec.name} does nothing with ${storeName(config.store)}`);
   }
-  if (isSet(OPTIONS.webhookSecret) && config.delivery.callbacks === null) {
-    warnings.push('--webhook-secret does nothing without --callback-allow: callbacks are off');
+  if (config.delivery.callbacks === null) {
+    for (const spec of [OPTIONS.webhookSecret, OPTIONS.callbackMaxAttempts]) {
+      if (isSet(spec))
+        warnings.push(`--${spec.name} does nothing without --callback-allow: callbacks are off`);
+    }
+  }
+  if (config.delivery.retryOn === null) {
+    for (const spec of [OPTIONS.maxAttempts, OPTIONS.retryMinDelay, OPTIONS.retryMaxDelay]) {
+      if (isSet(spec))
+        warnings.push(`--${spec.name} does nothing without --retry-on: no call is retried`);
+    }
   }
   return { kind: 'run', config: { target, ...config }, warnings };
 }

@@ -56,17 +56,20 @@ export const retentionHours: ValueParser<number | null> = {
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?$/i;
 const UNIT_BYTES: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
-/** A size such as `1048576`, `512kb` or `10mb`; units are binary (1 kb = 1024 bytes). */
-export const byteSize: ValueParser<number> = {
-  expected: "a size in bytes ≥ 1 such as '1048576', '512kb' or '10mb'",
+/**
+ * A size such as `1048576`, `512kb` or `10mb`, up to `maxMb` MiB; units are binary (1 kb = 1024
+ * bytes).
+ */
+export const byteSize = (maxMb: number): ValueParser<number> => ({
+  expected: `a size in bytes from 1 to ${maxMb}mb such as '1048576', '512kb' or '10mb'`,
   parse(raw) {
     const match = SIZE.exec(raw.trim());
     if (!match?.[1]) return undefined;
     const unit = UNIT_BYTES[(match[2] ?? 'b').charAt(0).toLowerCase()] ?? 1;
     const bytes = Math.floor(Number(match[1]) * unit);
-    return bytes >= 1 && Number.isSafeInteger(bytes) ? bytes : undefined;
+    return bytes >= 1 && bytes <= maxMb * 1024 ** 2 ? bytes : undefined;
   },
-};
+});
 
 /** A host name or IP address; a bare IPv6 address is bracketed so it can sit in a URL. */
 export const hostName: ValueParser<string> = {
@@ -79,7 +82,8 @@ export const hostName: ValueParser<string> = {
       return host.endsWith(']') && isIPv6(host.slice(1, -1)) ? host : undefined;
     // `127.0.0.1:8000` has a colon too: only a real IPv6 address may.
     if (host.includes(':')) return isIPv6(host) ? `[${host}]` : undefined;
-    return host;
+    // The target's URL is built from it: `999.1.1.1` or `a^b` would fail there, past the flags.
+    return URL.canParse(`http://${host}`) ? host : undefined;
   },
 };
 
