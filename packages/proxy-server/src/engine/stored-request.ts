@@ -21,6 +21,18 @@ export function unpackHeaders(packed: PackedHeaders): string[] {
   return packed === '' ? [] : packed.split(SEPARATOR);
 }
 
+/**
+ * The headers by lowercase name, for reading the delivery policy again: a submission that sent
+ * one of its headers twice was refused, so the last value of a name is its only one.
+ */
+export function headerMapOf(packed: PackedHeaders): Record<string, string> {
+  const raw = unpackHeaders(packed);
+  const map: Record<string, string> = Object.create(null);
+  for (let i = 0; i + 1 < raw.length; i += 2)
+    map[(raw[i] as string).toLowerCase()] = raw[i + 1] as string;
+  return map;
+}
+
 export function binaryStringOf(chunks: readonly Buffer[]): BinaryString {
   const bytes = chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks);
   return bytes.toString('latin1') as BinaryString;

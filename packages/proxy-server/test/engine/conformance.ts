@@ -647,6 +647,59 @@ export function describeBackendConformance(
         expect((await backend.counts()).expired).toBe(1);
       });
 
+      // Review: on Redis the start script checked the deadline of every pending task, so a
+      // retry waiting in line for a free slot expired at the deadline of its first start.
+      it('runs a retry that waits in line past the deadline: the task started in time', async () => {
+        const retry = retryPolicy({
+          retryOn: { statuses: new Set([503]), errors: new Set() },
+          minDelayMs: 100,
+          maxDelayMs: 1_000,
+          random: () => 0.5,
+        });
+        const { backend, processor } = await started({ concurrency: 1, retry });
+        const id = await admitWith(backend, {
+          maxAttempts: 2,
+          deadlineAt: fixture.clock.now() + 1_000,
+        });
+        await vi.waitFor(() => expect(processor.running.has(id)).toBe(true));
+        const other = await admitWith(backend, {});
+        processor.complete(id, failure(503, 100));
+        await vi.waitFor(() => expect(processor.running.has(other)).toBe(true));
+        // The retry joins the line behind the call in flight, then its first deadline passes.
+        fixture.clock.advance(100);
+        fixture.clock.advance(1_000);
+        processor.complete(other);
+        await vi.waitFor(() => expect(processor.running.has(id)).toBe(true));
+        processor.complete(id);
+        await vi.waitFor(async () =>
+          expect(await backend.get(id)).toMatchObject({ status: 'completed', attempts: 2 }),
+        );
+        expect((await backend.counts()).expired).toBe(0);
+      });
+
+      // Review: the local backend queued a requeued task with its deadline again, so a restart
+      // after that deadline expired a task that had started in time.
+      it('runs a requeued call again after a restart past its deadline: it started in time', async () => {
+        const first = await started({ concurrency: 1, requeueInterrupted: true });
+        const id = await admitWith(first.backend, { deadlineAt: fixture.clock.now() + 1_000 });
+        await vi.waitFor(() => expect(first.processor.running.has(id)).toBe(true));
+        await fixture.crash(first.backend);
+        fixture.clock.advance(5_000);
+
+        const second = fixture.create({ ...DEFAULTS, concurrency: 1, requeueInterrupted: true });
+        open.push(second.backend);
+        const report = await second.backend.open();
+        if (!fixture.durable) return;
+        expect(report.requeued).toBe(1);
+        const processor = new ScriptedProcessor();
+        processor.autoOutcome = completed('again');
+        second.backend.start(processor.process);
+        await vi.waitFor(async () =>
+          expect(await second.backend.get(id)).toMatchObject({ status: 'completed', attempts: 2 }),
+        );
+        expect((await second.backend.counts()).expired).toBe(0);
+      });
+
       it('serves high before normal before low, FIFO within a level, and says so in positions', async () => {
         const { backend, processor } = await started({ concurrency: 1 });
         const blocker = await admitWith(backend, {});

@@ -224,7 +224,7 @@ return discardTask(ARGV[4])
  * requeueInterrupted. Found processing under this worker's own token, it is this start again,
  * whose answer was lost (Redis went away): answered the same, with no new event.
  *
- * A task still pending past its deadline ends `expired` here rather than start.
+ * A task still pending past its deadline, never started, ends `expired` here rather than start.
  *
  * ARGV[4..]: id, startedAt, lock key, lock token, requeueInterrupted, interrupted error (JSON),
  * expired error (JSON). Reply: {'started', event id or '', '', summary..., headers, body|nil,
@@ -232,8 +232,11 @@ return discardTask(ARGV[4])
  */
 const START = `${COMMON}
 local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
-local f = redis.call('HMGET', key, 's', 'tk', 'dl')
-local status, ownStart, deadline = f[1], f[2] == token, f[3] or ''
+local f = redis.call('HMGET', key, 's', 'tk', 'dl', 'a')
+-- A deadline bounds the wait for the first start: one pending again (a retry, a requeued call)
+-- started in time.
+local status, ownStart = f[1], f[2] == token
+local deadline = (tonumber(f[4]) or 0) == 0 and (f[3] or '') or ''
 if not status then return {'gone'} end
 if redis.call('GET', ARGV[6]) ~= token then return {'lost'} end
 if status == 'processing' and not ownStart then
