@@ -157,6 +157,29 @@ describe.each(STORES)('controlling tasks on the %s store', (store) => {
       expect(target.stats().byPath['/api/echo']).toBe(2);
     });
 
+    // Review: the run again had no deadline under --max-queue-time and lost the caller's
+    // X-Proxy-Timeout, so it waited and ran without the bounds the first run had.
+    it('reads the delivery policy again: a fresh deadline, the same timeout and priority', async () => {
+      const { proxy, call } = await proxyOn(store, ['--max-queue-time', '60']);
+      const original = await proxy.submit('/api/slow?delay_ms=3000', {
+        headers: { 'x-proxy-timeout': '0.2', 'x-proxy-priority': 'high' },
+      });
+      expect(await proxy.finished(original)).toMatchObject({
+        status: 'failed',
+        error: { code: 'upstream_timeout' },
+      });
+      const answer = await call<SubmitBody>('POST', `/task/${original}/retry`);
+      expect(answer.status).toBe(202);
+      const again = await proxy.finished(answer.body.task_id);
+      expect(again).toMatchObject({
+        status: 'failed',
+        error: { code: 'upstream_timeout' },
+        priority: 'high',
+        retry_of: original,
+      });
+      expect(Date.parse(again.deadline_at ?? '') - Date.parse(again.created_at)).toBe(60_000);
+    });
+
     it('answers 409 task_not_finished before the task finished, 404 for an unknown one', async () => {
       const { target, proxy, call } = await proxyOn(store);
       const id = await proxy.submit('/api/long?seconds=30');

@@ -173,6 +173,54 @@ describe('callbacks across a restart of the SQLite store', () => {
   }, 90_000);
 });
 
+// Review: a delivery due after a restart, and a task run again, went to an origin that the new
+// --callback-allow no longer listed.
+describe('callbacks after a restart with a narrower --callback-allow', () => {
+  it('makes no delivery to an origin no longer listed, and runs no task again with it', async () => {
+    const receiver = await startReceiver((response) => {
+      response.statusCode = 503;
+      response.end();
+    });
+    const other = await startReceiver((response) => response.end());
+    const target = await startSlowTarget();
+    onTestFinished(() => target.close());
+    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const onDisk = ['--store', 'sqlite', '--data-dir', dir];
+    const first = await startProxy(target.url, {
+      listen: true,
+      flags: [...onDisk, ...callbacksTo(`${receiver.origin},${other.origin}`)],
+      deps: { callbackFirstRetryMs: 1_000 },
+    });
+    const id = await first.submit('/api/text?text=x', {
+      headers: { 'x-proxy-callback-url': `${receiver.origin}/hook` },
+    });
+    await waitFor(async () => (await first.getTask(id)).callback?.deliveries.length === 1, {
+      what: 'a first, refused delivery',
+    });
+    await first.app.close();
+
+    const second = await startProxy(target.url, {
+      listen: true,
+      flags: [...onDisk, ...callbacksTo(other.origin)],
+    });
+    const callback = await waitFor(async () => {
+      const read = (await second.getTask(id)).callback;
+      return read?.state === 'failed' ? read : null;
+    });
+    expect(callback.deliveries[1]).toMatchObject({
+      ok: false,
+      status_code: null,
+      error: 'its origin is not one --callback-allow lists any more',
+    });
+    expect(receiver.requests()).toBe(1);
+    const retried = await fetch(`${second.url}/task/${id}/retry`, { method: 'POST' });
+    expect(retried.status).toBe(400);
+    expect(await retried.json()).toMatchObject({ error: 'callback_not_allowed' });
+    expect((await second.getTask(id)).retried_as).toBeNull();
+  }, 60_000);
+});
+
 describe.each(STORES)('delivery policy on the %s store', (store) => {
   it('retries a flaky target with backoff, honouring its Retry-After, and shows every attempt', async () => {
     const { target, proxy, submit, stats } = await setUp(store, [

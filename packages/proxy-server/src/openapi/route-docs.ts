@@ -134,6 +134,11 @@ export const retryDoc = routeDoc({
   } as unknown as TSchema,
   responses: {
     ...submitted,
+    400: {
+      description:
+        'callback_not_allowed: its callback URL is one --callback-allow no longer takes (no task is made)',
+      schema: ErrorBodySchema,
+    },
     409: {
       description: 'task_not_finished: only a finished task can be run again',
       schema: ErrorBodySchema,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from '../clock.js';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
-import { binaryStringOf, packHeaders } from '../engine/stored-request.js';
+import { binaryStringOf, headerMapOf, packHeaders } from '../engine/stored-request.js';
 import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
 import { DEFAULT_POLICY, type NewTask, type TaskRequest } from '../engine/task-record.js';
@@ -69,7 +69,7 @@ export class Admission {
     const idempotencyKey = submission.idempotencyKey ?? null;
     // One reading of the clock, so that a deadline is exactly its offset after `created_at`.
     const now = this.clock.now();
-    return this.admit(
+    return this.#admit(
       {
         method,
         path,
@@ -91,14 +91,26 @@ export class Admission {
   }
 
   /**
-   * Admits a request already in the form tasks keep it (a retry of a stored one); `requestId`
-   * is the HTTP request's, for the log; `createdAt` defaults to now.
+   * Submits a finished task's stored request again (`POST /task/:id/retry`). Its delivery policy
+   * is read again from its headers under the flags as they are now, as for a new submission: a
+   * fresh deadline, the caller's timeout, and a callback the allow-list must still take.
    */
-  async admit(
+  resubmit(request: TaskRequest, retryOf: string, requestId?: string): Promise<SubmitResult> {
+    const now = this.clock.now();
+    const policy = this.policies.of(headerMapOf(request.headers), now);
+    return this.#admit(
+      request,
+      { idempotencyKey: null, requestHash: null, retryOf, policy },
+      requestId,
+      now,
+    );
+  }
+
+  async #admit(
     request: TaskRequest,
     links: Pick<NewTask, 'idempotencyKey' | 'requestHash' | 'retryOf' | 'policy'>,
-    requestId?: string,
-    createdAt: number = this.clock.now(),
+    requestId: string | undefined,
+    createdAt: number,
   ): Promise<SubmitResult> {
     const { origins, refused } = this.observers;
     if (this.lifecycle.shuttingDown) {

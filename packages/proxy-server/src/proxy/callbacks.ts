@@ -16,6 +16,11 @@ export interface CallbacksOptions {
   secret: string;
   /** Deliveries of one callback at most. */
   maxAttempts: number;
+  /**
+   * Whether the allow-list still takes a URL: one checked at submission may be due after a
+   * restart with a narrower `--callback-allow`.
+   */
+  allows: (url: URL) => boolean;
   /** The wait before the second delivery; each later one waits four times longer. */
   firstRetryMs?: number;
   /** How long one delivery may take, connecting included (tests shorten it). @default 10000 */
@@ -166,7 +171,7 @@ export class Callbacks {
   }
 
   async #deliver(id: string, callback: CallbackState): Promise<void> {
-    const { tasks, backend, clock, log, maxAttempts } = this.#options;
+    const { tasks, clock } = this.#options;
     const task = await tasks.get(id);
     if (!task) return;
     const at = clock.now();
@@ -182,6 +187,11 @@ export class Callbacks {
       statusCode: null,
       error: null,
     };
+    if (!this.#options.allows(new URL(callback.url))) {
+      delivery.error = 'its origin is not one --callback-allow lists any more';
+      await this.#record(id, callback, delivery, false);
+      return;
+    }
     try {
       const response = await this.#dispatcher.request({
         origin: new URL(callback.url).origin,
@@ -207,8 +217,19 @@ export class Callbacks {
     }
     // Cut off by a shutdown: not the receiver's failure, and the next run delivers it again.
     if (this.#cutOff.signal.aborted) return;
+    await this.#record(id, callback, delivery, true);
+  }
+
+  /** Saves the delivery on the task, and schedules the next one if `retry` and any are left. */
+  async #record(
+    id: string,
+    callback: CallbackState,
+    delivery: CallbackDelivery,
+    retry: boolean,
+  ): Promise<void> {
+    const { backend, clock, log, maxAttempts } = this.#options;
     const deliveries = [...callback.deliveries, delivery];
-    const more = !delivery.ok && deliveries.length < maxAttempts;
+    const more = retry && !delivery.ok && deliveries.length < maxAttempts;
     const waitMs = Math.min(
       MAX_RETRY_WAIT_MS,
       (this.#options.firstRetryMs ?? 1_000) * 4 ** (deliveries.length - 1),

@@ -1,6 +1,5 @@
 import { isTerminalStatus, type Task } from 'proxy-client/wire';
 import type { CancelResult, TaskBackend } from '../engine/task-backend.js';
-import type { TaskPolicy, TaskRecord } from '../engine/task-record.js';
 import type { Admission, SubmitResult } from './admission.js';
 import type { RequestOrigins } from './request-origins.js';
 import type { TaskViews } from './task-views.js';
@@ -47,22 +46,6 @@ export class TaskControl {
     }
     const request = await this.backend.getRequest(id);
     if (!request) return { ok: false, reason: 'not_found' };
-    return this.admission.admit(
-      request,
-      { idempotencyKey: null, requestHash: null, retryOf: id, policy: policyOf(original) },
-      requestId,
-    );
+    return this.admission.resubmit(request, id, requestId);
   }
-}
-
-/** A run again keeps the original's delivery policy, but not its deadline, which has passed. */
-function policyOf(original: TaskRecord): TaskPolicy {
-  return {
-    priority: original.priority,
-    tenant: original.tenant,
-    deadlineAt: null,
-    maxAttempts: original.maxAttempts,
-    timeoutMs: null,
-    callbackUrl: original.callback?.url ?? null,
-  };
 }

@@ -146,13 +146,18 @@ export class TaskPolicies {
         'X-Proxy-Callback-Url must not carry credentials (user:password@): the signature is what proves the proxy sent it',
       );
     }
-    if (!callbacks.allow.some((origin) => allows(origin, url))) {
+    if (!this.allowsCallbackTo(url)) {
       throw new ProxyHttpError(
         'callback_not_allowed',
         `X-Proxy-Callback-Url ${url.origin} is not an origin --callback-allow lists`,
       );
     }
     return url.href;
+  }
+
+  /** Whether `--callback-allow`, as it is now, takes this URL (false with callbacks off). */
+  allowsCallbackTo(url: URL): boolean {
+    return this.#settings.delivery.callbacks?.allow.some((origin) => allows(origin, url)) ?? false;
   }
 }
 
