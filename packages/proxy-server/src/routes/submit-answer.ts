@@ -7,6 +7,7 @@ import {
   type SubmitBody,
   type Task,
 } from 'proxy-client/wire';
+import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { sendError } from '../errors.js';
 import type { SubmitResult } from '../proxy/admission.js';
 import { clientGone } from './client-gone.js';
@@ -61,21 +62,28 @@ export async function answerSubmission(
   reply.header('location', statusUrl).header('vary', 'Prefer');
   if (existing) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
   let task: Task | undefined;
-  if (preferences.waitS > 0) {
-    task = await app.proxy.tasks.waitForFinish(
-      taskId,
-      preferences.waitS * 1000,
-      clientGone(reply.raw),
-    );
-    if (task && isTerminalStatus(task.status)) {
-      const finished: DataBody<Task> = { success: true, data: task };
-      return reply
-        .code(200)
-        .header(PREFERENCE_APPLIED_HEADER, `wait=${preferences.waitS}`)
-        .send(finished);
+  try {
+    if (preferences.waitS > 0) {
+      task = await app.proxy.tasks.waitForFinish(
+        taskId,
+        preferences.waitS * 1000,
+        clientGone(reply.raw),
+      );
+      if (task && isTerminalStatus(task.status)) {
+        const finished: DataBody<Task> = { success: true, data: task };
+        return reply
+          .code(200)
+          .header(PREFERENCE_APPLIED_HEADER, `wait=${preferences.waitS}`)
+          .send(finished);
+      }
+    } else if (existing) {
+      task = await app.proxy.tasks.get(taskId);
     }
-  } else if (existing) {
-    task = await app.proxy.tasks.get(taskId);
+  } catch (error) {
+    // The task is held: a 503 store_unavailable now would say it was not, and a caller without
+    // an Idempotency-Key would submit it twice. The 202 gives the id to poll once the store is back.
+    if (!isStoreUnavailableError(error)) throw error;
+    task = undefined;
   }
   if (preferences.respondAsync) reply.header(PREFERENCE_APPLIED_HEADER, 'respond-async');
   const answer: SubmitBody = {

@@ -76,6 +76,22 @@ describe('a task store that fails now and then', () => {
     });
   });
 
+  // Review: the task was held, but the read for the answer failed and the caller got the 503
+  // that says a submission was not created, so one without an Idempotency-Key sent it again.
+  it('answers 202 with the task id when the task is held but the read for its answer fails', async () => {
+    const target = await startTarget();
+    const { repository, backend } = faultyBackend(2);
+    const proxy = await startProxy(target.url, { listen: true, deps: { backend } });
+    const headers = { 'idempotency-key': 'once' };
+    const id = await proxy.submit('/api/text', { headers });
+    await proxy.finished(id);
+    repository.failNext('get');
+    const replayed = await fetch(`${proxy.url}/api/text`, { method: 'POST', headers });
+    expect(replayed.status).toBe(202);
+    expect(await replayed.json()).toMatchObject({ success: true, task_id: id });
+    expect(target.stats().byPath['/api/text']).toBe(1);
+  });
+
   it('answers 503 store_unavailable to a read it cannot make', async () => {
     const target = await startTarget();
     const { repository, backend } = faultyBackend(2);
