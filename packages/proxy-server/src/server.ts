@@ -89,15 +89,17 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
     },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, log),
     rewriteUrl: routableUrl,
-    frameworkErrors: (error, _request, reply) =>
-      // Task ids are the only path parameters: one too long for the router is no UUID either,
-      // and its message would echo the whole path.
+    frameworkErrors: (error, request, reply) =>
+      // A path parameter too long for the router: a task id, then no UUID either, or a dashboard
+      // file, then none there is. The router's message would echo the whole path.
       error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? sendError(
-            reply,
-            'invalid_task_id',
-            'The task id is not a UUID: it is over 100 characters',
-          )
+        ? request.url.startsWith(`${UI_PATH}/`)
+          ? sendError(reply, 'not_found')
+          : sendError(
+              reply,
+              'invalid_task_id',
+              'The task id is not a UUID: it is over 100 characters',
+            )
         : sendError(reply, 'bad_request', error.message),
     // Ajv coerces a query's "Infinity" or "1e400" to a number that, with strict numbers, skips
     // minimum and maximum; without, every bounded number is checked, and every query number is.

@@ -26,3 +26,18 @@ describe('a task id over 100 characters', () => {
     });
   });
 });
+
+// Review: the dashboard's file is the other path parameter; a long one got the task id's error.
+describe('a dashboard file name over 100 characters', () => {
+  it('is 404 not_found, not a task id error', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const response = await fetch(`${proxy.url}/ui/${'a'.repeat(5_000)}.js`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      success: false,
+      error: 'not_found',
+      message: 'No such route',
+    });
+  });
+});
