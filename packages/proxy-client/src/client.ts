@@ -137,6 +137,7 @@ export class ProxyClient {
   /** One page of tasks, newest first. */
   async listTasks(options?: ListTasksOptions): Promise<TaskList> {
     const checked = checkOptions('listTasks', options);
+    if (checked.status !== undefined) checkStatus(checked.status);
     const answer = await this.#read('tasks', this.#call(checked), {
       query: { status: checked.status, limit: checked.limit, offset: checked.offset },
     });
@@ -368,13 +369,7 @@ export class ProxyClient {
     const { status, lastEventId, ...checked } = checkOptions('watchEvents', options);
     const call = this.#call(checked);
     const statuses = status === undefined ? [] : typeof status === 'string' ? [status] : status;
-    for (const each of statuses) {
-      if (!isTaskStatus(each)) {
-        throw new TypeError(
-          `status must be one of ${TASK_STATUSES.join(', ')}, got ${JSON.stringify(each)}`,
-        );
-      }
-    }
+    for (const each of statuses) checkStatus(each);
     const query = statuses.length > 0 ? { status: statuses.join(',') } : {};
     yield* watchAllEvents(
       this.#openStream('events', query, call, { fallback: false }),
@@ -675,6 +670,15 @@ function timeoutOf(value: number | undefined): number | undefined {
     throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${value}`);
   }
   return value;
+}
+
+/** An unknown status is the caller's typo: a TypeError now rather than the proxy's 400 later. */
+function checkStatus(status: unknown): void {
+  if (!isTaskStatus(status)) {
+    throw new TypeError(
+      `status must be one of ${TASK_STATUSES.join(', ')}, got ${JSON.stringify(status)}`,
+    );
+  }
 }
 
 /** The entries of `values` that are set, so they do not override defaults with undefined. */

@@ -383,6 +383,18 @@ describe('listTasks and iterateTasks', () => {
     expect(route.calls).toHaveLength(1);
   });
 
+  it('refuses a status it does not know before any request', async () => {
+    const route = server.on('get', '/tasks', dataReply({ tasks: [], total: 0 }));
+    const unknown = { status: 'done' as never };
+    await expect(client().listTasks(unknown)).rejects.toThrow(
+      new TypeError(
+        'status must be one of pending, processing, completed, failed, cancelled, expired, got "done"',
+      ),
+    );
+    await expect(client().iterateTasks(unknown).next()).rejects.toThrow(TypeError);
+    expect(route.calls).toHaveLength(0);
+  });
+
   it('refuses a page size that is not a positive integer', async () => {
     await expect(client().iterateTasks({ pageSize: 0 }).next()).rejects.toThrow(RangeError);
   });
