@@ -127,8 +127,9 @@ describe('one unit: milliseconds, with the contract spellings as aliases', () =>
 
 describe('per-call options: timeoutMs, headers, maxRetries, signal', () => {
   it.each([
-    ['a line break in a value', { 'x-note': 'a\nb' }, /invalid header value/],
-    ['a character beyond Latin-1', { 'x-key': 'ключ' }, /ByteString/],
+    ['a line break in a value', { 'x-note': 'a\nb' }, /header "x-note" has a value fetch cannot/],
+    ['a character beyond Latin-1', { 'x-key': 'ключ' }, /header "x-key" has a value fetch cannot/],
+    ['a control character', { 'x-ctl': 'a\x01b' }, /header "x-ctl" has a value fetch cannot/],
     ['an empty name', { '': 'v' }, /invalid header name/],
     ['Expect, which fetch cannot send', { Expect: '100-continue' }, /must not set Expect/],
     ['Upgrade', { Upgrade: 'websocket' }, /must not set Upgrade: fetch cannot send it/],
@@ -144,6 +145,13 @@ describe('per-call options: timeoutMs, headers, maxRetries, signal', () => {
     expect((error as Error).message).toMatch(/^getStats\(\): /);
     expect((error as Error).message).toMatch(message);
     expect(route.calls).toHaveLength(0);
+  });
+
+  it('a header value fetch cannot send is a TypeError from the constructor too, never shown', () => {
+    const create = () => new ProxyClient({ baseUrl: BASE_URL, headers: { 'x-secret': 'ключ' } });
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow(/^new ProxyClient\(\): header "x-secret" has a value fetch cannot send/);
+    expect(create).not.toThrow(/ключ/);
   });
 
   it('a lastEventId that holds a line break is a TypeError', async () => {
