@@ -159,6 +159,18 @@ export function checkOptions<T extends object>(
   return checked as T;
 }
 
+/**
+ * A duration given as a string (`'5000'`, read from an environment variable) passes `> 0` but
+ * then concatenates where it should add, so a poll loop would spin: only a number will do.
+ */
+export function checkIsNumber(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'number') {
+    throw new TypeError(
+      `${name} must be a number of milliseconds, got ${typeof value === 'string' ? `the string ${JSON.stringify(value)}` : describe(value)}`,
+    );
+  }
+}
+
 /** Headers a caller may not set, and why. */
 const REFUSED_HEADERS: Readonly<Record<string, string>> = {
   'content-length': 'the SDK sets it from the body it sends',

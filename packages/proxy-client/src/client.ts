@@ -1,5 +1,5 @@
 import { asRecord, asTask, dataOf } from './answers.js';
-import { checkOptions } from './check-options.js';
+import { checkIsNumber, checkOptions } from './check-options.js';
 import { invalidResponseError } from './errors/error-from-response.js';
 import { isProxyResponseError } from './errors/proxy-response-error.js';
 import { TaskFailedError } from './errors/task-failed-error.js';
@@ -666,6 +666,7 @@ function count(value: number, name: string): number {
 
 /** A request time limit: positive milliseconds, or `Infinity` for none. */
 function timeoutOf(value: number | undefined): number | undefined {
+  checkIsNumber('timeoutMs', value);
   if (value !== undefined && !(value > 0)) {
     throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${value}`);
   }

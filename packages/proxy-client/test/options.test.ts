@@ -108,6 +108,27 @@ describe('one unit: milliseconds, with the contract spellings as aliases', () =>
     expect(() => new ProxyClient({ baseUrl: BASE_URL, timeout: -1 })).toThrow(RangeError);
   });
 
+  it.each<[string, (c: ProxyClient) => Promise<unknown>]>([
+    ['pollIntervalMs', (c) => c.waitForTask(TASK_ID, loose({ pollIntervalMs: '5000' }))],
+    ['pollIntervalMs', (c) => c.waitForTask(TASK_ID, loose({ pollInterval: '5000' }))],
+    ['timeoutMs', (c) => c.waitForTask(TASK_ID, loose({ timeoutMs: '5000' }))],
+    ['timeoutMs', (c) => c.getTask(TASK_ID, loose({ timeout: '5000' }))],
+  ])('refuses a string %s before any request', async (name, call) => {
+    const route = server.on('get', '/task/:id', taskReply(makeTask({ status: 'completed' })));
+    const error = await call(client()).catch((e: unknown) => e);
+    expect(error).toEqual(
+      new TypeError(`${name} must be a number of milliseconds, got the string "5000"`),
+    );
+    expect(route.calls).toHaveLength(0);
+  });
+
+  it('refuses a client timeoutMs that is not a number', () => {
+    expect(() => new ProxyClient(loose({ baseUrl: BASE_URL, timeoutMs: '30000' }))).toThrow(
+      new TypeError('timeoutMs must be a number of milliseconds, got the string "30000"'),
+    );
+    expect(() => new ProxyClient(loose({ baseUrl: BASE_URL, timeout: null }))).toThrow(TypeError);
+  });
+
   it('refuses an option given under both of its names', async () => {
     await expect(client().waitForTask(TASK_ID, { timeout: 1000, timeoutMs: 2000 })).rejects.toThrow(
       "waitForTask(): 'timeout' and 'timeoutMs' are the same option (milliseconds); give one",

@@ -1,3 +1,4 @@
+import { checkIsNumber } from '../check-options.js';
 import { isProxyOutage } from '../errors/outage.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { TaskFailedError } from '../errors/task-failed-error.js';
@@ -172,7 +173,9 @@ export function taskAgeMs(task: Task): number {
   return Math.max(0, queued + processing);
 }
 
-function validateWaitOptions({ pollIntervalMs, timeoutMs }: WaitSettings): void {
+export function validateWaitOptions({ pollIntervalMs, timeoutMs }: WaitSettings): void {
+  checkIsNumber('pollIntervalMs', pollIntervalMs);
+  checkIsNumber('timeoutMs', timeoutMs);
   if (pollIntervalMs !== undefined && !(pollIntervalMs > 0 && pollIntervalMs <= MAX_TIMER_MS)) {
     throw new RangeError(
       `pollIntervalMs must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (a timer's longest), got ${pollIntervalMs}`,
