@@ -25,7 +25,11 @@ import type {
   WatchEventsOptions,
 } from './options.js';
 import { sleep, untilAborted } from './polling/sleep.js';
-import { type TaskRead, waitUntilFinished } from './polling/wait-until-finished.js';
+import {
+  type TaskRead,
+  validateWaitOptions,
+  waitUntilFinished,
+} from './polling/wait-until-finished.js';
 import { isReplayedResult, type RawResult, toRawResult } from './result/raw-result.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import { type Submission, toSubmission } from './submit/submission.js';
@@ -435,6 +439,8 @@ export class ProxyClient {
 
   async #submitAndWait(path: string, body: unknown, checked: RunOptions): Promise<Task> {
     const { pollIntervalMs, onStatus, throwOnFailure, timeoutMs, waitMs, ...submitOnly } = checked;
+    // A mistake in the wait's options must not surface only after a task was created for it.
+    validateWaitOptions({ pollIntervalMs, timeoutMs });
     // One deadline for the whole call: the submission may use up part of it, the wait the rest.
     const limit = timeoutOf(timeoutMs);
     const deadline = limit === undefined ? undefined : Date.now() + limit;

@@ -196,6 +196,18 @@ describe('submitAndWait and run: one round trip for a quick task', () => {
     expect(await outcome).toMatchObject({ name: 'WaitTimeoutError', taskId: TASK_ID });
   });
 
+  it.each<[string, object, ErrorConstructor]>([
+    ['a pollIntervalMs of 0', { pollIntervalMs: 0 }, RangeError],
+    ['a pollIntervalMs as a string', { pollIntervalMs: '5000' }, TypeError],
+    ['a timeoutMs past the longest timer', { timeoutMs: 2 ** 31 }, RangeError],
+    ['a timeoutMs as a string', { timeoutMs: '5000' }, TypeError],
+  ])('%s is refused before anything is submitted', async (_what, options, type) => {
+    const route = server.on('post', '/api/x', finishedReply);
+    await expect(client().submitAndWait('x', {}, options as never)).rejects.toThrow(type);
+    await expect(client().run('x', {}, options as never)).rejects.toThrow(type);
+    expect(route.calls).toHaveLength(0);
+  });
+
   it('a queue-full refusal is not waited out unless asked', async () => {
     server.on('post', '/api/x', errorReply(503, 'queue_full', { 'retry-after': '2' }));
     await expect(client().submitAndWait('x')).rejects.toMatchObject({ code: 'queue_full' });
