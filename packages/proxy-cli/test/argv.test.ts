@@ -486,6 +486,13 @@ describe('usage errors (exit 2)', () => {
       /replace the proxy's API key/,
     ],
     [['--stats', '-H', 'A: 1'], /^--header goes with --submit/],
+    // fetch throws on a character past U+00FF, and fails a control character as unreachable.
+    [
+      ['--submit', 'api/x', '-H', 'X-Title: Łódź'],
+      /^--header X-Title: the value holds a character/,
+    ],
+    [['--submit', 'api/x', '-H', 'X-A: a\x01b'], /^--header X-A: the value holds a character/],
+    [['--submit', 'api/x', '-H', 'X-A: a\x7fb'], /^--header X-A: the value holds a character/],
   ])('--header: %j is refused', (argv, message) => {
     expect(usageError(argv).message).toMatch(message);
   });
@@ -507,9 +514,11 @@ describe('usage errors (exit 2)', () => {
       'X-Proxy-Tenant: team-a',
       '--header',
       'X-Empty:',
+      '-H',
+      'X-Latin-1: café\tcrème',
     ]);
     expect(options.action).toMatchObject({
-      headers: { 'X-Proxy-Tenant': 'team-a', 'X-Empty': '' },
+      headers: { 'X-Proxy-Tenant': 'team-a', 'X-Empty': '', 'X-Latin-1': 'café\tcrème' },
     });
   });
 

@@ -30,6 +30,9 @@ describe('exit 2: bad usage', () => {
     [['--stats', '--health'], /error: choose one action per call, got --stats and --health/],
     [['--stats', '--bogus'], /error: unknown option '--bogus'/],
     [['--list-tasks', '--status', 'done'], /error: --status must be one of/],
+    // Once a TypeError with a stack trace (exit 1), once "could not reach the proxy" (exit 3).
+    [['submit', 'api/x', '-H', 'X-Title: Łódź'], /error: --header X-Title: the value holds a/],
+    [['submit', 'api/x', '-H', 'X-A: a\x01b'], /error: --header X-A: the value holds a/],
   ])('%j', async (args, message) => {
     const run = await runCli(args);
     expect(run.code).toBe(2);
