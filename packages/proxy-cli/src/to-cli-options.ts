@@ -380,7 +380,8 @@ function demoNames(value: string | true | undefined): readonly DemoName[] {
 
 function taskId(value: string, flag: string): string {
   const trimmed = value.trim();
-  if (trimmed === '' || /[\s/?#]/.test(trimmed)) {
+  // `.` and `..` are path segments, not ids: the request would go to another route.
+  if (trimmed === '' || trimmed === '.' || trimmed === '..' || /[\s/?#]/.test(trimmed)) {
     throw usage(`${flag} must be a task id as --submit or --list-tasks print it, got '${value}'`);
   }
   return trimmed;

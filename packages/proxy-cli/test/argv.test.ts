@@ -358,6 +358,12 @@ describe('usage errors (exit 2)', () => {
     [['--list-tasks', '--status', 'failed,cancelled'], /--status must be one of/],
     [['--cancel', 'a b'], /--cancel must be a task id/],
     [['--retry', ''], /--retry must be a task id/],
+    // A path segment, not an id: the SDK refuses it with a TypeError.
+    [['--task-id', '..'], /^--task-id must be a task id .*, got '\.\.'$/],
+    [['task', '.'], /^--task-id must be a task id .*, got '\.'$/],
+    [['wait', ' .. '], /^--task-id must be a task id/],
+    [['cancel', '..'], /^--cancel must be a task id .*, got '\.\.'$/],
+    [['retry', '..', '--wait'], /^--retry must be a task id .*, got '\.\.'$/],
     [['--stats', '--priority', 'high'], /--priority goes with --submit, not --stats/],
     [['--submit', 'api/x', '--priority', 'urgent'], /--priority must be one of high, normal, low/],
     [['--submit', 'api/x', '--callback-url', '/relative'], /--callback-url must be an absolute/],

@@ -33,6 +33,8 @@ describe('exit 2: bad usage', () => {
     // Once a TypeError with a stack trace (exit 1), once "could not reach the proxy" (exit 3).
     [['submit', 'api/x', '-H', 'X-Title: Łódź'], /error: --header X-Title: the value holds a/],
     [['submit', 'api/x', '-H', 'X-A: a\x01b'], /error: --header X-A: the value holds a/],
+    // Once the SDK's TypeError for a path segment, with a stack trace.
+    [['task', '..'], /error: --task-id must be a task id .*, got '\.\.'/],
   ])('%j', async (args, message) => {
     const run = await runCli(args);
     expect(run.code).toBe(2);
