@@ -563,4 +563,34 @@ describe('off a terminal: plain tab-separated rows', () => {
     delete (older.tasks as Partial<Stats['tasks']>).failed;
     expect(renderStats(older, rows)).toContain('tasks.failed\t0');
   });
+
+  // The fields /work/shared/SPEC.md requires and no more: a proxy other than proxy-server.
+  it('stats with only the fields the contract requires: their rows, and none for the rest', () => {
+    const {
+      effective_concurrency: _e,
+      totals: _t,
+      store: _s,
+      delivery: _d,
+      started_at: _a,
+      version: _v,
+      ...minimal
+    } = stats;
+    const lines = renderStats(minimal, rows).split('\n');
+    expect(lines).toContain('tasks.failed\t4');
+    expect(lines).toContain('uptime_s\t14.5');
+    expect(lines.filter((line) => /^(totals|delivery|version|effective)/.test(line))).toEqual([]);
+    const text = renderStats(minimal, boxed);
+    expect(text).toMatch(/in flight\s+│ 2 \/ 5 \(min of 5 workers, max concurrent 10\)/);
+    expect(text).not.toMatch(/since start|version|undefined/);
+  });
+
+  it('health with only status and target.reachable: those rows, no store', () => {
+    const minimal = { success: true, status: 'degraded', target: { reachable: false } } as const;
+    expect(renderHealth(minimal, 'http://proxy', rows)).toBe(
+      'proxy\thttp://proxy\nstatus\tdegraded\ntarget.reachable\tfalse',
+    );
+    const text = renderHealth(minimal, 'http://proxy', boxed);
+    expect(text).toMatch(/target\s+│ not reachable/);
+    expect(text).not.toMatch(/store|undefined/);
+  });
 });

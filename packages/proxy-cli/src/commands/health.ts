@@ -1,8 +1,7 @@
-import type { HealthBody } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { renderHealth } from '../render/health.js';
+import { renderHealth, type SentHealth } from '../render/health.js';
 
 /**
  * `--health`: the proxy answers, reaches its target and can use its store; anything less exits 5
@@ -17,13 +16,16 @@ export async function checkHealth(ctx: CommandContext): Promise<void> {
 }
 
 /** Exit 5 with the reasons when the proxy is not healthy; null when it is. */
-export function unhealthyError(health: HealthBody, hint?: string): CliError | null {
+export function unhealthyError(health: SentHealth, hint?: string): CliError | null {
   if (health.status === 'ok') return null;
+  const { target, store } = health;
   const reasons = [
-    health.target.reachable ? null : `it cannot reach its target ${health.target.url}`,
-    health.store.available
+    target.reachable
       ? null
-      : `its task store cannot be used${health.store.message === null ? '' : ` (${health.store.message})`}`,
+      : `it cannot reach its target${target.url === undefined ? '' : ` ${target.url}`}`,
+    store?.available === false
+      ? `its task store cannot be used${store.message ? ` (${store.message})` : ''}`
+      : null,
   ].filter((reason) => reason !== null);
   return new CliError(
     EXIT_CODES.proxyError,

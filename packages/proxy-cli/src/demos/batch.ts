@@ -2,6 +2,7 @@ import { isTerminalStatus, TASK_STATUSES, type Task, type TaskStatus } from 'pro
 import { watchWhilePending } from '../commands/watch-pending.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../render/duration.js';
+import { effectiveConcurrency } from '../render/stats.js';
 import { paintStatus } from '../render/status.js';
 import { boxedWidth, makeTable, tsv, visibleLength } from '../render/table.js';
 import { heading, say } from './narrate.js';
@@ -24,11 +25,12 @@ export interface BatchReport {
 export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
   const { client, output, options, signal } = ctx;
   const stats = await client.getStats();
+  const concurrency = effectiveConcurrency(stats);
   // A spread of delays from 0.4 s to 1.6 s, the same on every run.
   const delays = Array.from({ length: SIZE }, (_, i) => 400 + ((i * 337) % 1200));
   const workMs = delays.reduce((sum, d) => sum + d, 0);
   heading(ctx, `batch: ${SIZE} tasks at once`, [
-    `The proxy calls the target at most ${stats.effective_concurrency} at a time, the smaller of --num-workers ${stats.num_workers}`,
+    `The proxy calls the target at most ${concurrency} at a time, the smaller of --num-workers ${stats.num_workers}`,
     `and --max-concurrent ${stats.max_concurrent}; the rest wait in its queue.`,
     `Each task asks the target for 0.4 s to 1.6 s of delay: ${formatDuration(workMs)} of work in all.`,
   ]);
@@ -99,11 +101,11 @@ export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
   say(
     ctx,
     `${SIZE} tasks, ${formatDuration(workMs)} of work, done in ${formatDuration(wallMs)}: ` +
-      `${stats.effective_concurrency} at a time, the others queued.`,
+      `${concurrency} at a time, the others queued.`,
   );
   return {
     name: 'batch',
-    effective_concurrency: stats.effective_concurrency,
+    effective_concurrency: concurrency,
     work_ms: workMs,
     wall_ms: Math.round(wallMs),
     tasks,

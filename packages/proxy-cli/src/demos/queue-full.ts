@@ -3,6 +3,7 @@ import type { Task } from 'proxy-client/wire';
 import { waitWithProgress } from '../commands/wait.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../render/duration.js';
+import { effectiveConcurrency } from '../render/stats.js';
 import { paintStatus } from '../render/status.js';
 import { heading, say } from './narrate.js';
 
@@ -36,11 +37,12 @@ export type QueueFullReport =
 export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullReport> {
   const { client, output, options, signal } = ctx;
   const stats = await client.getStats();
-  const room = stats.effective_concurrency + stats.max_queue_size - stats.queue_size;
+  const concurrency = effectiveConcurrency(stats);
+  const room = concurrency + stats.max_queue_size - stats.queue_size;
   heading(ctx, 'queue-full: a bounded queue says 503, the SDK retries', [
     `The proxy holds at most ${stats.max_queue_size} waiting tasks (--max-queue-size); one more gets`,
     '503 queue_full with a Retry-After header, and no task is created.',
-    `The demo keeps the ${stats.effective_concurrency} workers busy for ${formatDuration(HOLD_MS)} and submits until the queue is full.`,
+    `The demo keeps the ${concurrency} workers busy for ${formatDuration(HOLD_MS)} and submits until the queue is full.`,
   ]);
   if (room + 1 > MOST_SUBMISSIONS) {
     const reason = `filling a queue of ${stats.max_queue_size} would take ${room + 1} submissions; start a proxy with --max-queue-size 10 to watch this`;
@@ -54,7 +56,7 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
   try {
     while (accepted <= MOST_SUBMISSIONS && !refusal) {
       // The first tasks occupy every worker; the rest (no delay) only sit in the queue.
-      const delay_ms = accepted < stats.effective_concurrency ? HOLD_MS : 0;
+      const delay_ms = accepted < concurrency ? HOLD_MS : 0;
       try {
         await client.submitTask('api/function1', { filler: accepted + 1, delay_ms }, { signal });
         accepted++;

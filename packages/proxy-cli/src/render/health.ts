@@ -1,37 +1,48 @@
 import type { HealthBody } from 'proxy-client/wire';
 import { showControls } from './control-chars.js';
-import { keyValueTable, type Look, tsv } from './table.js';
+import { keyValueTable, type Look, type PlainCell, tsv } from './table.js';
 
-export function renderHealth(health: HealthBody, proxyUrl: string, look: Look): string {
-  const { store } = health;
+/**
+ * The parts of the health body the contract requires (`status`, `target.reachable`) as sent, the
+ * rest as a proxy other than proxy-server, or an older one, may leave out.
+ */
+export type SentHealth = Pick<HealthBody, 'success' | 'status'> & {
+  target: Pick<HealthBody['target'], 'reachable'> & Partial<HealthBody['target']>;
+  store?: Partial<HealthBody['store']>;
+};
+
+export function renderHealth(health: SentHealth, proxyUrl: string, look: Look): string {
+  const { store, target } = health;
   if (look.plain) {
-    return tsv([
+    const rows: Array<[string, PlainCell]> = [
       ['proxy', proxyUrl],
       ['status', health.status],
-      ['target.url', health.target.url],
-      ['target.reachable', health.target.reachable],
-      ['target.latency_ms', health.target.latency_ms],
-      ['store.kind', store.kind],
-      ['store.available', store.available],
-      ['store.message', store.message],
-    ]);
+      ['target.url', target.url],
+      ['target.reachable', target.reachable],
+      ['target.latency_ms', target.latency_ms],
+      ['store.kind', store?.kind],
+      ['store.available', store?.available],
+      ['store.message', store?.message],
+    ];
+    return tsv(rows.filter(([, value]) => value !== undefined));
   }
   const { color, columns } = look;
   const status = health.status === 'ok' ? color.green(health.status) : color.red(health.status);
-  const reach = health.target.reachable
+  const reach = target.reachable
     ? color.green('reachable') +
-      (health.target.latency_ms === null ? '' : ` (${health.target.latency_ms} ms)`)
+      (target.latency_ms === null || target.latency_ms === undefined
+        ? ''
+        : ` (${target.latency_ms} ms)`)
     : color.red('not reachable');
-  const storeState = store.available
-    ? color.green('available')
-    : color.red(`not available${store.message === null ? '' : `: ${showControls(store.message)}`}`);
-  return keyValueTable(
-    color,
-    [
-      ['proxy', `${proxyUrl}  ${status}`],
-      ['target', `${showControls(health.target.url)}  ${reach}`],
-      ['store', `${store.kind}  ${storeState}`],
-    ],
-    columns,
-  );
+  const rows: Array<[string, string]> = [
+    ['proxy', `${proxyUrl}  ${status}`],
+    ['target', target.url === undefined ? reach : `${showControls(target.url)}  ${reach}`],
+  ];
+  if (store?.available !== undefined) {
+    const storeState = store.available
+      ? color.green('available')
+      : color.red(`not available${store.message ? `: ${showControls(store.message)}` : ''}`);
+    rows.push(['store', store.kind === undefined ? storeState : `${store.kind}  ${storeState}`]);
+  }
+  return keyValueTable(color, rows, columns);
 }

@@ -4,17 +4,35 @@ import { formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { keyValueTable, type Look, makeTable, type PlainCell, tsv } from './table.js';
 
+/**
+ * The stats as sent: the contract requires the counts, the queue, the workers, the load, uptime
+ * and the target; a proxy other than proxy-server, or an older one, may send no more.
+ */
+export type SentStats = Omit<Stats, BeyondContract> & Partial<Pick<Stats, BeyondContract>>;
+type BeyondContract =
+  | 'effective_concurrency'
+  | 'totals'
+  | 'store'
+  | 'delivery'
+  | 'started_at'
+  | 'version';
+
 /** Task counts by status, then the proxy's capacity and load. */
-export function renderStats(stats: Stats, look: Look): string {
+export function renderStats(stats: SentStats, look: Look): string {
   return look.plain ? plainStats(stats) : boxedStats(stats, look);
 }
 
 /** The count of one status; a proxy older than this CLI may not count every status it knows. */
-function countOf(stats: Stats, status: string): number {
+function countOf(stats: SentStats, status: string): number {
   return (stats.tasks as unknown as Partial<Record<string, number>>)[status] ?? 0;
 }
 
-function boxedStats(stats: Stats, { color, columns }: Look): string {
+/** How many calls to the target can be in flight at once: the smaller of workers and the cap. */
+export function effectiveConcurrency(stats: SentStats): number {
+  return stats.effective_concurrency ?? Math.min(stats.num_workers, stats.max_concurrent);
+}
+
+function boxedStats(stats: SentStats, { color, columns }: Look): string {
   const counts = makeTable(color, ['status', 'tasks']);
   for (const status of TASK_STATUSES) {
     counts.push([
@@ -29,43 +47,42 @@ function boxedStats(stats: Stats, { color, columns }: Look): string {
 
   const concurrency =
     stats.num_workers === stats.max_concurrent
-      ? String(stats.effective_concurrency)
-      : `${stats.effective_concurrency} (min of ${stats.num_workers} workers, max concurrent ${stats.max_concurrent})`;
-  const proxy = keyValueTable(
-    color,
+      ? String(effectiveConcurrency(stats))
+      : `${effectiveConcurrency(stats)} (min of ${stats.num_workers} workers, max concurrent ${stats.max_concurrent})`;
+  const rows: Array<[string, string]> = [
+    ['target', showControls(stats.target)],
+    ['queue', `${stats.queue_size} / ${stats.max_queue_size}`],
+    ['in flight', `${stats.in_flight} / ${concurrency}`],
+    ['long tasks', String(stats.long_tasks)],
     [
-      ['target', showControls(stats.target)],
-      ['queue', `${stats.queue_size} / ${stats.max_queue_size}`],
-      ['in flight', `${stats.in_flight} / ${concurrency}`],
-      ['long tasks', String(stats.long_tasks)],
-      [
-        'avg processing',
-        stats.avg_processing_ms === null ? '-' : formatDuration(stats.avg_processing_ms),
-      ],
-      [
-        'since start',
-        `${stats.totals.submitted} submitted · ${stats.totals.completed} completed · ` +
-          `${stats.totals.failed} failed · ${stats.totals.rejected_queue_full} refused (queue full) · ` +
-          `${stats.totals.removed} removed`,
-      ],
-      ...deliveryRows(stats),
-      ['uptime', formatDuration(stats.uptime_s * 1000)],
-      ['version', stats.version],
+      'avg processing',
+      stats.avg_processing_ms === null ? '-' : formatDuration(stats.avg_processing_ms),
     ],
-    columns,
-  );
+  ];
+  const { totals } = stats;
+  if (totals) {
+    rows.push([
+      'since start',
+      `${totals.submitted} submitted · ${totals.completed} completed · ` +
+        `${totals.failed} failed · ${totals.rejected_queue_full} refused (queue full) · ` +
+        `${totals.removed} removed`,
+    ]);
+  }
+  rows.push(...deliveryRows(stats), ['uptime', formatDuration(stats.uptime_s * 1000)]);
+  if (stats.version !== undefined) rows.push(['version', stats.version]);
+  const proxy = keyValueTable(color, rows, columns);
   return `${counts.toString()}\n${proxy}`;
 }
 
 /** What the delivery policy did, where it did anything; a proxy older than it sends nothing. */
-function deliveryRows({ delivery, totals }: Stats): Array<[string, string]> {
+function deliveryRows({ delivery, totals }: SentStats): Array<[string, string]> {
   if (!delivery) return [];
   const rows: Array<[string, string]> = [];
   if (delivery.retrying > 0 || delivery.retries > 0) {
     rows.push(['retries', `${delivery.retrying} waiting · ${delivery.retries} since start`]);
   }
-  if (delivery.shed > 0 || (totals.expired ?? 0) > 0) {
-    rows.push(['shed · expired', `${delivery.shed} · ${totals.expired ?? 0} since start`]);
+  if (delivery.shed > 0 || (totals?.expired ?? 0) > 0) {
+    rows.push(['shed · expired', `${delivery.shed} · ${totals?.expired ?? 0} since start`]);
   }
   if (delivery.rate_limit) {
     rows.push([
@@ -98,7 +115,7 @@ export const STATS_LINE_FIELDS = [
 ] as const;
 
 /** One line of `--stats --watch` off a terminal: the time, then `STATS_LINE_FIELDS`, tab-separated. */
-export function renderStatsLine(stats: Stats, at: Date): string {
+export function renderStatsLine(stats: SentStats, at: Date): string {
   return tsv([
     [
       at.toISOString(),
@@ -111,8 +128,11 @@ export function renderStatsLine(stats: Stats, at: Date): string {
   ]);
 }
 
-/** `name<TAB>value` lines, each name the field's path in the JSON document (`tasks.pending`). */
-function plainStats(stats: Stats): string {
+/**
+ * `name<TAB>value` lines, each name the field's path in the JSON document (`tasks.pending`); a
+ * field the proxy did not send has no line.
+ */
+function plainStats(stats: SentStats): string {
   return tsv([
     ...TASK_STATUSES.map((status) => [`tasks.${status}`, countOf(stats, status)]),
     ['tasks.total', stats.tasks.total],
@@ -120,16 +140,21 @@ function plainStats(stats: Stats): string {
     ['queue_size', stats.queue_size],
     ['max_queue_size', stats.max_queue_size],
     ['in_flight', stats.in_flight],
-    ['effective_concurrency', stats.effective_concurrency],
+    ...ifSent('effective_concurrency', stats.effective_concurrency),
     ['num_workers', stats.num_workers],
     ['max_concurrent', stats.max_concurrent],
     ['long_tasks', stats.long_tasks],
     ['avg_processing_ms', stats.avg_processing_ms],
-    ...Object.entries(stats.totals).map(([name, value]) => [`totals.${name}`, value]),
+    ...Object.entries(stats.totals ?? {}).map(([name, value]) => [`totals.${name}`, value]),
     ...(stats.delivery ? plainDelivery(stats.delivery) : []),
     ['uptime_s', stats.uptime_s],
-    ['version', stats.version],
+    ...ifSent('version', stats.version),
   ]);
+}
+
+/** The row of a field, or none when the proxy did not send it. */
+function ifSent(name: string, value: PlainCell): Array<[string, PlainCell]> {
+  return value === undefined ? [] : [[name, value]];
 }
 
 function plainDelivery(delivery: DeliveryStats): Array<[string, PlainCell]> {

@@ -1,0 +1,72 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { runCli } from './harness.js';
+
+/**
+ * What /work/shared/SPEC.md requires of /health and /stats and no more: a proxy other than
+ * proxy-server, or an older one, may send only that.
+ */
+const MINIMAL_STATS = {
+  tasks: { pending: 0, processing: 1, completed: 2, failed: 0, total: 3 },
+  queue_size: 0,
+  max_queue_size: 10,
+  max_concurrent: 4,
+  num_workers: 2,
+  in_flight: 1,
+  long_tasks: 0,
+  avg_processing_ms: 12,
+  uptime_s: 5,
+  target: 'http://127.0.0.1:9',
+};
+
+/** A proxy answering /health with `status` and `target.reachable` only, and the minimal stats. */
+async function minimalProxy(status: 'ok' | 'degraded'): Promise<string> {
+  const server = createServer((request, response) => {
+    const body =
+      request.url === '/health'
+        ? { success: true, status, target: { reachable: status === 'ok' } }
+        : request.url === '/stats'
+          ? { success: true, data: MINIMAL_STATS }
+          : null;
+    response.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body ?? { success: false, error: 'not_found' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('a proxy that sends only what the contract requires', () => {
+  it('health: the rows it sent, exit 0', async () => {
+    const url = await minimalProxy('ok');
+    const run = await runCli(['health', '--url', url]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`proxy\t${url}\nstatus\tok\ntarget.reachable\ttrue\n`);
+  });
+
+  it('health of a degraded one: exit 5 with the reason it sent', async () => {
+    const url = await minimalProxy('degraded');
+    const run = await runCli(['health', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/^error: the proxy is degraded: it cannot reach its target$/m);
+  });
+
+  it('demo: ends at the health check with the reason, exit 5', async () => {
+    const url = await minimalProxy('degraded');
+    const run = await runCli(['demo', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/^error: the proxy is degraded: it cannot reach its target$/m);
+  });
+
+  it('stats: the rows it sent, exit 0', async () => {
+    const url = await minimalProxy('ok');
+    const run = await runCli(['stats', '--url', url]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('tasks.completed\t2\n');
+    expect(run.stdout).toContain('uptime_s\t5\n');
+    expect(run.stdout).not.toMatch(/^(totals|version|effective_concurrency)/m);
+  });
+});
