@@ -24,7 +24,7 @@ export interface BatchReport {
 /** A batch submitted at once; the proxy runs a few at a time and queues the rest. */
 export async function batchDemo(ctx: CommandContext): Promise<BatchReport> {
   const { client, output, options, signal } = ctx;
-  const stats = await client.getStats();
+  const stats = await client.getStats({ signal });
   const concurrency = effectiveConcurrency(stats);
   // A spread of delays from 0.4 s to 1.6 s, the same on every run.
   const delays = Array.from({ length: SIZE }, (_, i) => 400 + ((i * 337) % 1200));

@@ -36,7 +36,7 @@ export type QueueFullReport =
  */
 export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullReport> {
   const { client, output, options, signal } = ctx;
-  const stats = await client.getStats();
+  const stats = await client.getStats({ signal });
   const concurrency = effectiveConcurrency(stats);
   const room = concurrency + stats.max_queue_size - stats.queue_size;
   heading(ctx, 'queue-full: a bounded queue says 503, the SDK retries', [

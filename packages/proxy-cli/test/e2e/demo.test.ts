@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { DemoReport } from '../../src/commands/demo.js';
 import { jsonOf, runCli, type Stack, startStack } from './harness.js';
 
@@ -137,4 +139,42 @@ describe('--demo before a proxy that cannot reach its target', () => {
       await down.stop();
     }
   });
+});
+
+// Last in the file: the run it stops leaves tasks on the shared proxy.
+describe('--demo --timeout', () => {
+  it('is one deadline for the whole run, not a fresh one for each wait: exit 124', async () => {
+    // Every wait of the demos takes under 8 s; all of them take about 15.
+    const started = performance.now();
+    const run = await runCli(['--demo', 'all', '--timeout', '8', '--json', '--url', stack.url]);
+    const tookMs = performance.now() - started;
+    expect(run.code).toBe(124);
+    expect(jsonOf(run)).toMatchObject({
+      success: false,
+      error: {
+        code: 'timeout',
+        exit_code: 124,
+        message: expect.stringMatching(/^gave up after 8\.0 s/),
+      },
+    });
+    expect(tookMs).toBeLessThan(12_000);
+  }, 30_000);
+
+  it('bounds the reads between waits too: a /stats that never answers', async () => {
+    const health = { success: true, status: 'ok', target: { url: 'http://t', reachable: true } };
+    const stuck = createServer((request, response) => {
+      if (request.url !== '/health') return; // no answer
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(health));
+    });
+    await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      stuck.closeAllConnections();
+      return new Promise<void>((resolve) => stuck.close(() => resolve()));
+    });
+    const url = `http://127.0.0.1:${(stuck.address() as AddressInfo).port}`;
+    const run = await runCli(['demo', 'batch', '--timeout', '1', '--url', url]);
+    expect(run.code).toBe(124);
+    expect(run.stderr).toMatch(/^error: gave up after 1\.0 s/m);
+  }, 15_000);
 });
