@@ -450,30 +450,13 @@ export class ProxyClient {
       (limit === undefined
         ? MAX_WAIT_SECONDS * 1000
         : Math.min(MAX_WAIT_SECONDS, Math.max(0, Math.floor((limit - 1000) / 1000))) * 1000);
-    // Each attempt has its own HTTP timeout, but queue-full retries waiting out `Retry-After`
-    // add up past the limit: the deadline aborts the submission as a whole, retries and all.
-    const expiry = limit === undefined || limit === Infinity ? undefined : new AbortController();
-    const timer = expiry && setTimeout(() => expiry.abort(), limit);
-    const signals = [checked.signal, expiry?.signal].filter((s) => s !== undefined);
-    let submission: Submission;
-    try {
-      submission = await this.#submit(path, body, {
-        ...submitOnly,
-        signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
-        waitMs: holdMs,
-        ...(limit === undefined
-          ? {}
-          : { timeoutMs: Math.max(1, Math.min(limit - holdMs, this.#timeoutMs)) }),
-      });
-    } catch (error) {
-      if (limit !== undefined && expiry?.signal.aborted && !checked.signal?.aborted) {
-        // No task id came back before the deadline, so there is none to name.
-        throw new WaitTimeoutError(undefined, limit, undefined);
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    const submission = await this.#submit(path, body, {
+      ...submitOnly,
+      waitMs: holdMs,
+      ...(limit === undefined
+        ? {}
+        : { timeoutMs: Math.max(1, Math.min(limit - holdMs, this.#timeoutMs)) }),
+    });
     const { task } = submission;
     if (task !== undefined) {
       await untilAborted(Promise.resolve(onStatus?.(task, undefined)), checked.signal);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ProxyClient, TaskFailedError, WaitTimeoutError } from '../src/index.js';
+import { ProxyClient, TaskFailedError } from '../src/index.js';
 import { errorReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
 import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';
 
@@ -206,43 +206,6 @@ describe('submitAndWait and run: one round trip for a quick task', () => {
     await expect(client().submitAndWait('x', {}, options as never)).rejects.toThrow(type);
     await expect(client().run('x', {}, options as never)).rejects.toThrow(type);
     expect(route.calls).toHaveLength(0);
-  });
-
-  it('timeoutMs bounds queue-full resubmissions too: a WaitTimeoutError with no task', async () => {
-    useFakeClock();
-    const route = server.on(
-      'post',
-      '/api/x',
-      errorReply(503, 'queue_full', { 'retry-after': '10' }),
-    );
-    const outcome = client()
-      .run('x', {}, { timeoutMs: 3000, queueFullRetries: 5 })
-      .catch((e: unknown) => e);
-    let endedAt = 0;
-    void outcome.then(() => {
-      endedAt = Date.now();
-    });
-    const startedAt = Date.now();
-    await vi.advanceTimersByTimeAsync(120_000);
-    const error = await outcome;
-    expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect(error).toMatchObject({ code: 'wait_timeout', taskId: undefined, timeoutMs: 3000 });
-    expect((error as Error).message).toBe('The submission had no task id within 3000 ms');
-    expect(endedAt - startedAt).toBe(3000);
-    expect(route.calls).toHaveLength(1);
-  });
-
-  it("the caller's abort during the submission stays the caller's, not a timeout", async () => {
-    useFakeClock();
-    server.on('post', '/api/x', errorReply(503, 'queue_full', { 'retry-after': '10' }));
-    const controller = new AbortController();
-    const outcome = client()
-      .submitAndWait('x', {}, { timeoutMs: 3000, queueFullRetries: 5, signal: controller.signal })
-      .catch((e: unknown) => e);
-    await vi.advanceTimersByTimeAsync(1000);
-    controller.abort();
-    await vi.advanceTimersByTimeAsync(5000);
-    expect(await outcome).toBe(controller.signal.reason);
   });
 
   it('a queue-full refusal is not waited out unless asked', async () => {

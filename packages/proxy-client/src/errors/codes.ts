@@ -10,8 +10,7 @@ export const SDK_ERROR_CODES = {
   unknown_status:
     'waitForTask or watchTask read a task status this version of the SDK does not know',
   task_failed: 'The task ended failed (run, or waitForTask with throwOnFailure)',
-  wait_timeout:
-    'The timeoutMs of waitForTask, submitAndWait or run passed before the task finished',
+  wait_timeout: "waitForTask's timeoutMs passed before the task finished",
 } as const;
 export type SdkErrorCode = keyof typeof SDK_ERROR_CODES;
 

@@ -1,31 +1,19 @@
 import type { Task } from '../wire.js';
 import { hasErrorName, ProxyError } from './proxy-error.js';
 
-/**
- * `waitForTask`, `submitAndWait` or `run` ran out of its `timeoutMs` before the task finished;
- * the task itself goes on.
- */
+/** `waitForTask` ran out of its `timeoutMs` before the task finished; the task itself goes on. */
 export class WaitTimeoutError extends ProxyError {
   override name = 'WaitTimeoutError' as const;
   declare readonly code: 'wait_timeout';
-  /**
-   * The task waited for; `undefined` when `submitAndWait` or `run` ran out of time before the
-   * proxy answered the submission with one (its queue full, say).
-   */
-  readonly taskId: string | undefined;
+  readonly taskId: string;
   /** The wait's limit that ran out, in milliseconds. */
   readonly timeoutMs: number;
   /** The last state read before the timeout, if any read succeeded. */
   readonly lastTask: Task | undefined;
 
-  constructor(taskId: string | undefined, timeoutMs: number, lastTask: Task | undefined) {
+  constructor(taskId: string, timeoutMs: number, lastTask: Task | undefined) {
     const state = lastTask ? `; it was ${lastTask.status}` : '';
-    super(
-      'wait_timeout',
-      taskId === undefined
-        ? `The submission had no task id within ${timeoutMs} ms`
-        : `Task ${taskId} did not finish within ${timeoutMs} ms${state}`,
-    );
+    super('wait_timeout', `Task ${taskId} did not finish within ${timeoutMs} ms${state}`);
     this.taskId = taskId;
     this.timeoutMs = timeoutMs;
     this.lastTask = lastTask;
