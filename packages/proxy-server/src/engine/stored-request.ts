@@ -22,8 +22,9 @@ export function unpackHeaders(packed: PackedHeaders): string[] {
 }
 
 /**
- * The headers by lowercase name, for reading the delivery policy again: a submission that sent
- * one of its headers twice was refused, so the last value of a name is its only one.
+ * The headers by lowercase name, for reading the delivery policy again. A repeated header keeps
+ * its last value: the policy's own headers were refused repeated at submission, and a tenant
+ * header named only since (a restart with another `--fair-key`) is read as its last value.
  */
 export function headerMapOf(packed: PackedHeaders): Record<string, string> {
   const raw = unpackHeaders(packed);

@@ -679,26 +679,41 @@ export function describeBackendConformance(
 
       // Review: the local backend queued a requeued task with its deadline again, so a restart
       // after that deadline expired a task that had started in time.
-      it('runs a requeued call again after a restart past its deadline: it started in time', async () => {
-        const first = await started({ concurrency: 1, requeueInterrupted: true });
-        const id = await admitWith(first.backend, { deadlineAt: fixture.clock.now() + 1_000 });
-        await vi.waitFor(() => expect(first.processor.running.has(id)).toBe(true));
-        await fixture.crash(first.backend);
-        fixture.clock.advance(5_000);
+      it.each([
+        ['a crash', (backend: TaskBackend) => fixture.crash(backend)],
+        [
+          'a stop',
+          async (backend: TaskBackend) => {
+            await backend.stop(0);
+            await backend.close();
+          },
+        ],
+      ])(
+        'runs a call cut off by %s again after a restart past its deadline: it started in time',
+        async (_how, cutOff) => {
+          const first = await started({ concurrency: 1, requeueInterrupted: true });
+          const id = await admitWith(first.backend, { deadlineAt: fixture.clock.now() + 1_000 });
+          await vi.waitFor(() => expect(first.processor.running.has(id)).toBe(true));
+          await cutOff(first.backend);
+          fixture.clock.advance(5_000);
 
-        const second = fixture.create({ ...DEFAULTS, concurrency: 1, requeueInterrupted: true });
-        open.push(second.backend);
-        const report = await second.backend.open();
-        if (!fixture.durable) return;
-        expect(report.requeued).toBe(1);
-        const processor = new ScriptedProcessor();
-        processor.autoOutcome = completed('again');
-        second.backend.start(processor.process);
-        await vi.waitFor(async () =>
-          expect(await second.backend.get(id)).toMatchObject({ status: 'completed', attempts: 2 }),
-        );
-        expect((await second.backend.counts()).expired).toBe(0);
-      });
+          const second = fixture.create({ ...DEFAULTS, concurrency: 1, requeueInterrupted: true });
+          open.push(second.backend);
+          const report = await second.backend.open();
+          if (!fixture.durable) return;
+          expect(report.pending + report.requeued).toBe(1);
+          const processor = new ScriptedProcessor();
+          processor.autoOutcome = completed('again');
+          second.backend.start(processor.process);
+          await vi.waitFor(async () =>
+            expect(await second.backend.get(id)).toMatchObject({
+              status: 'completed',
+              attempts: 2,
+            }),
+          );
+          expect((await second.backend.counts()).expired).toBe(0);
+        },
+      );
 
       it('serves high before normal before low, FIFO within a level, and says so in positions', async () => {
         const { backend, processor } = await started({ concurrency: 1 });

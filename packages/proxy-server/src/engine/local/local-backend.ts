@@ -190,12 +190,10 @@ export class LocalBackend implements TaskBackend {
       }
     }
     this.#repo.commit();
-    for (const task of opened.pending) {
+    for (const task of [...opened.pending, ...requeued]) {
       if (task.nextAttemptAt !== null) this.#queue.addDelayed(entryOf(task), task.nextAttemptAt);
       else this.#queue.add(entryOf(task), task.deadlineAt);
     }
-    // They started in time: a deadline bounds the wait for the first start only.
-    for (const task of requeued) this.#queue.add(entryOf(task));
     return {
       pending: opened.pending.length,
       requeued: requeued.length,

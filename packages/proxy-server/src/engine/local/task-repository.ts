@@ -35,6 +35,10 @@ export interface QueuedRow {
   order: number;
   priority: Priority;
   tenant: string | null;
+  /**
+   * Its deadline while it has never started; null once it has (a call cut off and requeued, a
+   * retry): a deadline bounds the wait for the first start only.
+   */
   deadlineAt: number | null;
   /** When its next attempt is due, after a failed one; null when it waits for its first. */
   nextAttemptAt: number | null;

@@ -563,8 +563,9 @@ function prepare(db: Database.Database) {
     lastOrder: db.prepare('SELECT max(status_order) AS value FROM tasks WHERE status = ?'),
     lastSeq: db.prepare('SELECT max(seq) AS value FROM tasks'),
     queuedByStatus: db.prepare(
-      'SELECT id, queue_order, priority, tenant, deadline_at, next_attempt_at FROM tasks ' +
-        'WHERE status = ? ORDER BY queue_order',
+      'SELECT id, queue_order, priority, tenant, ' +
+        'CASE WHEN attempts = 0 THEN deadline_at END AS deadline_at, next_attempt_at ' +
+        'FROM tasks WHERE status = ? ORDER BY queue_order',
     ),
   };
 }
