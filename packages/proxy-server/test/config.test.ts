@@ -352,7 +352,7 @@ describe('parseConfig', () => {
       ['--target-host', 'fe80::1%eth0'],
       "--target-host must be a host name or IP address (no scheme, port or path), got 'fe80::1%eth0'",
     ],
-    ...['999.1.1.1', '1.2.3.4.5', 'a^b'].map((host) => [
+    ...['999.1.1.1', '1.2.3.4.5', 'a^b', 'a\\b'].map((host) => [
       ['--target-host', host],
       `--target-host must be a host name or IP address (no scheme, port or path), got '${host}'`,
     ]),

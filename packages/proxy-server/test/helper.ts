@@ -44,7 +44,8 @@ export interface TestServer {
 
 /**
  * Builds the proxy in front of `target` and closes it when the test ends. With `listen` it serves
- * on 127.0.0.1 port 0 (behaviour tests); without, tests use `app.inject` and tasks run from `ready`.
+ * on 127.0.0.1 port 0 (behaviour tests); without, tests use `app.inject`, and tasks are started
+ * by hand (`app.proxy.start()`), since they start at the listen.
  */
 export async function startProxy(
   target: string,

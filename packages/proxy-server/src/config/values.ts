@@ -77,7 +77,8 @@ export const hostName: ValueParser<string> = {
   parse(raw) {
     const host = raw.trim();
     // `%` too: a zone (`fe80::1%eth0`) makes no URL, so the target could not be called.
-    if (host === '' || /[\s/@?#%]/.test(host)) return undefined;
+    // `\` too: in an http URL it is a `/`, so `a\b` would call host `a`.
+    if (host === '' || /[\s/\\@?#%]/.test(host)) return undefined;
     if (host.startsWith('['))
       return host.endsWith(']') && isIPv6(host.slice(1, -1)) ? host : undefined;
     // `127.0.0.1:8000` has a colon too: only a real IPv6 address may.

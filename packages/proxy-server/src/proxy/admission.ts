@@ -5,7 +5,7 @@ import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { binaryStringOf, headerMapOf, packHeaders } from '../engine/stored-request.js';
 import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
-import { DEFAULT_POLICY, type NewTask, type TaskRequest } from '../engine/task-record.js';
+import type { NewTask, TaskRequest } from '../engine/task-record.js';
 import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RequestOrigins } from './request-origins.js';
@@ -35,12 +35,10 @@ export interface Submission {
   body: readonly Buffer[] | null;
   /** `Idempotency-Key`, already scoped to the caller's API key; null without one. */
   idempotencyKey?: string | null;
-  /** The finished task this submission runs again (`POST /task/:id/retry`). */
-  retryOf?: string | null;
   /** The HTTP request's id, for the log line of the task's creation. */
   requestId?: string | undefined;
   /** The headers a caller chooses the delivery policy with (`X-Proxy-*`). */
-  headers?: IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
 }
 
 export type SubmitResult =
@@ -79,11 +77,8 @@ export class Admission {
       {
         idempotencyKey,
         requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
-        retryOf: submission.retryOf ?? null,
-        policy:
-          submission.headers === undefined
-            ? DEFAULT_POLICY
-            : this.policies.of(submission.headers, now),
+        retryOf: null,
+        policy: this.policies.of(submission.headers, now),
       },
       submission.requestId,
       now,

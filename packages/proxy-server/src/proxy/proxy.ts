@@ -254,6 +254,8 @@ export function createProxy(
       return recovery;
     },
     start() {
+      if (recovery === null)
+        throw new Error('start() before open() resolved: the store is not open');
       if (started || stopping) return;
       started = true;
       backend.start(forwardingProcessor(upstream, clock));
