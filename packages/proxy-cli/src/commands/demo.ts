@@ -1,4 +1,4 @@
-import { CliError } from '../cli-error.js';
+import { CliError, isCliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { type BatchReport, batchDemo } from '../demos/batch.js';
 import { type FailReport, failDemo } from '../demos/fail.js';
@@ -56,11 +56,13 @@ export async function runDemos(
   } catch (error) {
     // A wait stopped by the shared signal reports itself interrupted: only Ctrl-C is that.
     if (deadline.signal.aborted && !ctx.signal.aborted) {
+      // A wait cut off names its task and how to resume it: kept, for --json scripts too.
+      const waited = isCliError(error) ? error : undefined;
       throw new CliError(
         EXIT_CODES.timeout,
         `gave up after ${formatDuration(timeoutMs ?? 0)} (--timeout, for the whole demo); the demo's tasks go on on the proxy`,
-        undefined,
-        { cause: error },
+        waited?.hint,
+        { cause: error, ...(waited && { details: waited.details }) },
       );
     }
     throw error;

@@ -70,3 +70,69 @@ describe('a proxy that sends only what the contract requires', () => {
     expect(run.stdout).not.toMatch(/^(totals|version|effective_concurrency)/m);
   });
 });
+
+/** A proxy whose one task never finishes: every read of it says pending. */
+async function proxyThatNeverFinishes(): Promise<{ url: string; taskId: string }> {
+  const taskId = '6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f';
+  const now = new Date().toISOString();
+  const task = {
+    task_id: taskId,
+    status: 'pending',
+    method: 'POST',
+    path: '/api/function1',
+    created_at: now,
+    started_at: null,
+    completed_at: null,
+    queue_position: 1,
+    queue_ms: 0,
+    duration_ms: null,
+    attempts: 0,
+    result: null,
+    error: null,
+  };
+  const server = createServer((request, response) => {
+    const body =
+      request.url === '/health'
+        ? { success: true, status: 'ok', target: { reachable: true } }
+        : request.url?.startsWith('/api/')
+          ? {
+              success: true,
+              task_id: taskId,
+              status: 'pending',
+              message: 'Task created',
+              data: { task_id: taskId, status_url: `/task/${taskId}` },
+            }
+          : request.url?.startsWith(`/task/${taskId}`)
+            ? { success: true, data: task }
+            : null;
+    const status = !body ? 404 : request.url?.startsWith('/api/') ? 202 : 200;
+    request.resume();
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body ?? { success: false, error: 'not_found' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, taskId };
+}
+
+describe('demo --timeout that ends a wait', () => {
+  // Review: the demo's timeout error replaced the wait's, and --json lost the task and the
+  // command to resume waiting.
+  it('names the task and how to resume waiting for it, exit 124', async () => {
+    const { url, taskId } = await proxyThatNeverFinishes();
+    const run = await runCli(['demo', 'single', '--timeout', '2', '--json', '--url', url]);
+    expect(run.code).toBe(124);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      success: false,
+      error: {
+        code: 'timeout',
+        message: expect.stringMatching(/^gave up after 2\.0 s \(--timeout, for the whole demo\)/),
+        task_id: taskId,
+        resume_command: expect.stringContaining(taskId),
+      },
+    });
+  }, 20_000);
+});
