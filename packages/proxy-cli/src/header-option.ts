@@ -1,4 +1,4 @@
-import { SUBMIT_HEADERS } from 'proxy-client/wire';
+import { isSendableHeaderValue, SUBMIT_HEADERS } from 'proxy-client/wire';
 
 /** The submission headers a flag of the CLI sets: `--header` names the flag instead. */
 const SET_BY_FLAG: Readonly<Record<string, string>> = {
@@ -32,12 +32,6 @@ const SECRET = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
- * What Node's HTTP client sends in a header value: fetch throws on the rest (a character past
- * U+00FF) or fails the request as though the proxy could not be reached (a control character).
- */
-const SENDABLE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/**
  * `--header 'Name: value'`, given once per header: the headers by name as typed. A name that is
  * not a token, a value with a line break or another character a header cannot carry, a header
  * given twice, one a flag sets or one the connection sets is refused by `fail` with what was
@@ -56,7 +50,7 @@ export function headersOf(values: readonly string[], fail: (message: string) => 
       throw fail(`--header must be 'Name: value' with a header name before the colon, got ${got}`);
     }
     if (/[\r\n\0]/.test(value)) throw fail(`--header ${name}: the value holds a line break`);
-    if (!SENDABLE_VALUE.test(value)) {
+    if (!isSendableHeaderValue(value)) {
       throw fail(
         `--header ${name}: the value holds a character a header cannot carry (a control character, or one beyond Latin-1 such as Ł)`,
       );

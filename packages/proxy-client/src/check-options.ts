@@ -11,6 +11,7 @@ import type {
   WaitOptions,
   WatchEventsOptions,
 } from './options.js';
+import { isSendableHeaderValue } from './wire.js';
 
 /*
  * Plain JavaScript gets no compiler to catch `{ pollIntervall: 5000 }`, and a misspelled option
@@ -181,9 +182,6 @@ const REFUSED_HEADERS: Readonly<Record<string, string>> = {
   expect: 'fetch cannot send it',
 };
 
-/** What undici sends in a header value: tabs, and printable ASCII or Latin-1. */
-const SENDABLE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
 /**
  * Headers fetch would refuse are a TypeError now: sent, fetch's refusal looks like a network
  * error, and the call would be retried and reported as a proxy out of reach.
@@ -201,7 +199,7 @@ function checkHeaders(where: string, headers: unknown): void {
     // `Headers` lets control characters such as \x01 through, and undici then refuses them at
     // send time; beyond Latin-1 it throws a ByteString error that names no header. The value may
     // be a secret, so the message shows the name only.
-    if (!SENDABLE_HEADER_VALUE.test(String(value))) {
+    if (!isSendableHeaderValue(String(value))) {
       throw new TypeError(
         `${label(where)}: header ${JSON.stringify(name)} has a value fetch cannot send: only tabs and printable ASCII or Latin-1 characters, no control characters such as a line break`,
       );

@@ -545,6 +545,15 @@ export const EventsQuerySchema = Type.Object({
 export const MAX_TASK_HEADER_SECONDS = 365 * 24 * 3600;
 
 /**
+ * Whether fetch (undici) can send this header value: tabs, printable ASCII and Latin-1. It throws
+ * on a character past U+00FF, and fails the request on a control character as though the server
+ * could not be reached.
+ */
+export function isSendableHeaderValue(value: string): boolean {
+  return /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
+}
+
+/**
  * Submit request headers the proxy reads and never forwards to the target. The tenant header of
  * fair sharing is not here: `--fair-key header:NAME` names it.
  */
