@@ -35,6 +35,7 @@ import { parseRetryAfterMs } from './retry-after.js';
 import { type Submission, toSubmission } from './submit/submission.js';
 import { controlHeaders, newIdempotencyKey, preferWaitSeconds } from './submit/submit-headers.js';
 import { toSubmitPath } from './submit/submit-path.js';
+import { MAX_TIMER_MS } from './timer-limit.js';
 import { encodeBody } from './transport/request-body.js';
 import { readRetry, submitRetry } from './transport/retry-policy.js';
 import { type HttpAnswer, type HttpRequest, Transport } from './transport/transport.js';
@@ -286,7 +287,7 @@ export class ProxyClient {
         method: 'POST',
         queueFullRetries: count(checked.queueFullRetries ?? 0, 'queueFullRetries'),
         otherRetries: 0,
-        maxRetryAfterMs: checked.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+        maxRetryAfterMs: maxRetryAfterOf(checked.maxRetryAfterMs),
         signal: checked.signal,
       }),
     });
@@ -423,7 +424,7 @@ export class ProxyClient {
         method,
         queueFullRetries,
         otherRetries: idempotencyKey === undefined ? 0 : otherRetries,
-        maxRetryAfterMs: checked.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+        maxRetryAfterMs: maxRetryAfterOf(checked.maxRetryAfterMs),
         signal: checked.signal,
       }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
@@ -666,6 +667,21 @@ function submitMethod(method: string | undefined): string {
 function count(value: number, name: string): number {
   if (!(Number.isInteger(value) && value >= 0)) {
     throw new RangeError(`${name} must be a whole number of retries (0 or more), got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * The cap on a queue-full wait: ky would wait a negative or NaN cap's `Retry-After` in full, and a
+ * cap past a timer's longest fires at once.
+ */
+function maxRetryAfterOf(value: number | undefined): number {
+  checkIsNumber('maxRetryAfterMs', value);
+  if (value === undefined) return DEFAULT_MAX_RETRY_AFTER_MS;
+  if (!(value >= 0 && value <= MAX_TIMER_MS)) {
+    throw new RangeError(
+      `maxRetryAfterMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (a timer's longest), got ${value}`,
+    );
   }
   return value;
 }

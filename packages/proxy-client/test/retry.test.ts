@@ -234,4 +234,23 @@ describe('submissions', () => {
     );
     await expect(proxy.submitTask('x', {}, { queueFullRetries: -1 })).rejects.toThrow(RangeError);
   });
+
+  it('refuse a maxRetryAfterMs that is no number of milliseconds, before sending', async () => {
+    const route = server.on('post', '/api/x', submitReply());
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    const options = (maxRetryAfterMs: unknown) =>
+      ({ queueFullRetries: 1, maxRetryAfterMs }) as { maxRetryAfterMs: number };
+    await expect(proxy.submitTask('x', {}, options('5000'))).rejects.toThrow(
+      new TypeError('maxRetryAfterMs must be a number of milliseconds, got the string "5000"'),
+    );
+    for (const bad of [-1, Number.NaN, Infinity]) {
+      await expect(proxy.submitTask('x', {}, options(bad))).rejects.toThrow(
+        new RangeError(
+          `maxRetryAfterMs must be a number of milliseconds from 0 to 2147483647 (a timer's longest), got ${bad}`,
+        ),
+      );
+      await expect(proxy.retryTask(TASK_ID, options(bad))).rejects.toThrow(RangeError);
+    }
+    expect(route.calls).toHaveLength(0);
+  });
 });
