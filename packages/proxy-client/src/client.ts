@@ -672,8 +672,8 @@ function count(value: number, name: string): number {
 }
 
 /**
- * The cap on a queue-full wait: ky would wait a negative or NaN cap's `Retry-After` in full, and a
- * cap past a timer's longest fires at once.
+ * The cap on a queue-full wait: with a negative or NaN cap ky resubmits at once, ignoring
+ * `Retry-After`, and a cap past a timer's longest fires at once too.
  */
 function maxRetryAfterOf(value: number | undefined): number {
   checkIsNumber('maxRetryAfterMs', value);
