@@ -31,14 +31,23 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): ValuePa
   };
 }
 
+/**
+ * A decimal number of `unitMs` as whole milliseconds. A duration above 0 stays above 0: rounded
+ * to 0 it would mean something else (no grace, keep forever) or be refused as 0.
+ */
+function decimalMs(raw: string, unitMs: number): number | undefined {
+  if (!DECIMAL.test(raw)) return undefined;
+  const value = Number(raw);
+  return value === 0 ? 0 : Math.max(1, Math.round(value * unitMs));
+}
+
 /** Seconds (decimals allowed) as milliseconds; `allowZero` admits 0. */
 export function secondsAsMs(allowZero: boolean): ValueParser<number> {
   return {
     expected: allowZero ? 'a number of seconds ≥ 0' : 'a number of seconds > 0',
     parse(raw) {
-      if (!DECIMAL.test(raw)) return undefined;
-      const ms = Math.round(Number(raw) * 1000);
-      return ms > 0 || (allowZero && ms === 0) ? ms : undefined;
+      const ms = decimalMs(raw, 1000);
+      return ms !== undefined && (ms > 0 || allowZero) ? ms : undefined;
     },
   };
 }
@@ -47,8 +56,7 @@ export function secondsAsMs(allowZero: boolean): ValueParser<number> {
 export const retentionHours: ValueParser<number | null> = {
   expected: 'a number of hours ≥ 0 (0 keeps finished tasks until cleaned up)',
   parse(raw) {
-    if (!DECIMAL.test(raw)) return undefined;
-    const ms = Math.round(Number(raw) * 3_600_000);
+    const ms = decimalMs(raw, 3_600_000);
     return ms === 0 ? null : ms;
   },
 };
