@@ -90,8 +90,11 @@ describe('parseConfig', () => {
     ).toMatchObject({ dataDir: '/home/ada/tasks' });
     // Hostile pass: with HOME empty, `~/x5` made /x5 at the root.
     expect(errorOf(['--target-host', 'h'], { PROXY_DATA_DIR: '~/x5', HOME: '' })).toBe(
-      '--data-dir ~/x5: a leading ~ is the home directory, and HOME is not set; give the path in full',
+      'PROXY_DATA_DIR (--data-dir) ~/x5: a leading ~ is the home directory, and HOME is not set; give the path in full',
     );
+    expect(
+      errorOf(['--target-host', 'h', '--data-dir', '~/x5'], { PROXY_DATA_DIR: '/srv', HOME: '' }),
+    ).toMatch(/^--data-dir ~\/x5: a leading ~/);
   });
 
   it('ignores empty environment variables', () => {

@@ -71,22 +71,23 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     throw new ConfigError(oneLine(error.message.replace(/^error: /, '')).trim());
   }
 
-  const isSet = (spec: OptionSpec<unknown>): boolean => {
-    const key = commanderOptions.get(spec)?.attributeName() ?? spec.name;
-    return program.getOptionValueSource(key) === 'cli' || (env[spec.env] ?? '') !== '';
-  };
+  const keyOf = <T>(spec: OptionSpec<T>): string =>
+    commanderOptions.get(spec as OptionSpec<unknown>)?.attributeName() ?? spec.name;
+  const fromCli = <T>(spec: OptionSpec<T>): boolean =>
+    program.getOptionValueSource(keyOf(spec)) === 'cli';
+  const fromEnv = <T>(spec: OptionSpec<T>): string | undefined => nonEmpty(env[spec.env]);
+  const isSet = (spec: OptionSpec<unknown>): boolean =>
+    fromCli(spec) || fromEnv(spec) !== undefined;
+  /** What an error calls the option: the flag, or the environment variable that set it. */
+  const labelOf = <T>(spec: OptionSpec<T>): string =>
+    fromCli(spec) || fromEnv(spec) === undefined
+      ? `--${spec.name}`
+      : `${spec.env} (--${spec.name})`;
   const read = <T>(spec: OptionSpec<T>): T => {
-    const key = commanderOptions.get(spec as OptionSpec<unknown>)?.attributeName() ?? spec.name;
     // Commander reads process.env itself; only a value typed on the command line is taken from
     // it, so that the `env` argument alone decides the rest and parsing stays a pure function.
-    if (program.getOptionValueSource(key) === 'cli') {
-      return parseValue(spec, String(program.getOptionValue(key)), `--${spec.name}`);
-    }
-    const fromEnv = env[spec.env];
-    if (fromEnv !== undefined && fromEnv !== '') {
-      return parseValue(spec, fromEnv, `${spec.env} (--${spec.name})`);
-    }
-    return spec.default;
+    const raw = fromCli(spec) ? String(program.getOptionValue(keyOf(spec))) : fromEnv(spec);
+    return raw === undefined ? spec.default : parseValue(spec, raw, labelOf(spec));
   };
 
   const targetUrl = read(OPTIONS.targetUrl);
@@ -119,6 +120,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
       read(OPTIONS.sqliteSynchronous),
       read(OPTIONS.redisPrefix),
       env,
+      labelOf(OPTIONS.dataDir),
     ),
     requeueInterrupted: read(OPTIONS.requeueInterrupted),
     delivery: deliveryOf(read),
@@ -248,12 +250,13 @@ function storeOf(
   synchronous: SqliteSynchronous,
   redisPrefix: string,
   env: Environment,
+  dataDirLabel: string,
 ): StoreConfig {
   if (typeof kind === 'object') return { kind: 'redis', url: kind.redisUrl, prefix: redisPrefix };
   if (kind === 'memory') return { kind };
   return {
     kind,
-    dataDir: dataDir === null ? defaultDataDir(env) : resolveDirectory(dataDir, env),
+    dataDir: dataDir === null ? defaultDataDir(env) : resolveDirectory(dataDir, env, dataDirLabel),
     synchronous,
   };
 }
@@ -262,12 +265,12 @@ function storeOf(
  * Absolute against the working directory; a leading `~` is the home directory, as in a shell,
  * which leaves it alone in `--data-dir=~/x` and in an environment file.
  */
-function resolveDirectory(path: string, env: Environment): string {
+function resolveDirectory(path: string, env: Environment, label: string): string {
   if (path !== '~' && !path.startsWith('~/')) return resolve(path);
   // The same HOME as the default data dir's; without one, `~/x` would become `/x`.
   if (!env.HOME) {
     throw new ConfigError(
-      `--data-dir ${path}: a leading ~ is the home directory, and HOME is not set; give the path in full`,
+      `${label} ${path}: a leading ~ is the home directory, and HOME is not set; give the path in full`,
     );
   }
   return join(env.HOME, path.slice(1));
@@ -312,4 +315,8 @@ function strayArgument(args: readonly string[]): string {
   return hostLike
     ? `${said}; give a target as --target-host ${first} or --target-url http://host:port`
     : said;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
 }
