@@ -791,10 +791,9 @@ export class LocalBackend implements TaskBackend {
     return row;
   }
 
+  /** Null while a retry waits for its time: it is set aside, not in line, until then. */
   #positionOf(row: SummaryRow): number | null {
-    return row.status === 'pending' && row.nextAttemptAt === null
-      ? this.#queue.position(entryOf(row))
-      : null;
+    return row.status === 'pending' ? this.#queue.position(entryOf(row)) : null;
   }
 
   /** Puts a task back in the queue as its row says (a cancel that could not be saved). */
