@@ -300,7 +300,10 @@ export function parseArgv(
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return { kind: 'printed' };
-    throw usageError(error);
+    throw usageError(
+      error,
+      first !== undefined && commandNames(program).includes(first) ? first : undefined,
+    );
   }
   const flags = program.opts<RawOptions>();
   if (picked && 'completion' in picked) {
@@ -310,13 +313,14 @@ export function parseArgv(
   return { kind: 'run', options: toCliOptions(merge(flags, picked), env) };
 }
 
-function usageError(error: CommanderError): CliError {
+/** A mistake under a command points at that command's help, which lists only its flags. */
+function usageError(error: CommanderError, command: string | undefined): CliError {
   const message = error.message.replace(/^error: /, '');
   // proxy-cli once had -v; proxy-server has always had -V. Say so instead of only "unknown".
   const hint =
     error.code === 'commander.unknownOption' && /'-v'/.test(message)
       ? 'the version flag is -V or --version, as for proxy-server'
-      : 'see proxy-cli --help';
+      : `see proxy-cli ${command === undefined ? '--help' : `help ${command}`}`;
   return new CliError(EXIT_CODES.usage, message, hint, { cause: error });
 }
 

@@ -543,8 +543,10 @@ describe('usage errors (exit 2)', () => {
     expect(error.hint).toBe('the version flag is -V or --version, as for proxy-server');
   });
 
-  it('points at --help', () => {
+  it('points at --help, or at the help of the command the mistake is under', () => {
     expect(usageError(['--stats', '--health']).hint).toBe('see proxy-cli --help');
+    expect(usageError(['stats', '--bogus']).hint).toBe('see proxy-cli help stats');
+    expect(usageError(['wait']).hint).toBe('see proxy-cli help wait');
   });
 });
 
