@@ -161,7 +161,10 @@ export function buildProgram(
     .option('--watch', 'a live table of tasks; with --stats, live stats')
     .optionsGroup('Waiting (--task-id, --submit, --retry; the last two also --demo):')
     .option('--wait', 'wait until the task is finished (completed, failed…)')
-    .option('--poll-interval <seconds>', 'poll at this fixed interval (default: adaptive)')
+    .option(
+      '--poll-interval <seconds>',
+      'poll at this fixed interval (default: adaptive; 2 with --stats --watch)',
+    )
     .option('--timeout <seconds>', 'stop waiting after this long (exit 124)')
     .optionsGroup('With --submit:')
     .option('--data <json|@file>', 'request body: JSON text, @file (JSON) or @- (stdin)')

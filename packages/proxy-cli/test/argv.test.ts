@@ -563,6 +563,13 @@ describe('help and version', () => {
     expect(printed(['help', 'stats'])).toMatch(/Usage: proxy-cli stats/);
   });
 
+  it("help stats gives --poll-interval's default when watching, not only the adaptive one", () => {
+    const help = printed(['help', 'stats']).replace(/\s+/g, ' ');
+    expect(help).toContain(
+      '--poll-interval <seconds> poll at this fixed interval (default: adaptive; 2 with --stats --watch)',
+    );
+  });
+
   // Hostile pass: `help stats` listed every action and every flag of the program, --submit's
   // --data and --header among them, as though they went with stats.
   it.each([
