@@ -295,8 +295,17 @@ export function parseArgv(
   // Commander answers `help <no such command>` with a bare "(outputHelp)": name the word instead.
   const [first, asked] = argv;
   if (first === 'help' && asked !== undefined && !asked.startsWith('-')) {
+    if (!commandNames(program).includes(asked) && asked !== 'help') throw unknownCommand(asked);
+    // Commander prints the help and drops the rest, which may be a command typed in full.
+    const extra = argv[2];
+    if (extra !== undefined) {
+      throw new CliError(
+        EXIT_CODES.usage,
+        `help takes one command, got '${asked}' and then '${extra}'`,
+        `see proxy-cli help ${asked}`,
+      );
+    }
     if (asked === 'help') return parseArgv(['--help'], env, io);
-    if (!commandNames(program).includes(asked)) throw unknownCommand(asked);
   }
   try {
     program.parse([...argv], { from: 'user' });

@@ -563,6 +563,15 @@ describe('help and version', () => {
     expect(printed(['help', 'stats'])).toMatch(/Usage: proxy-cli stats/);
   });
 
+  it('help takes one command and nothing after it', () => {
+    const error = usageError(['help', 'stats', 'extra']);
+    expect(error.message).toBe("help takes one command, got 'stats' and then 'extra'");
+    expect(error.hint).toBe('see proxy-cli help stats');
+    expect(usageError(['help', 'submit', '--data', '{}']).message).toMatch(
+      /^help takes one command/,
+    );
+  });
+
   it("help stats gives --poll-interval's default when watching, not only the adaptive one", () => {
     const help = printed(['help', 'stats']).replace(/\s+/g, ' ');
     expect(help).toContain(
