@@ -64,4 +64,4 @@ if (process.stderr.isTTY) process.stderr.write('\n');
 
 const completed = tasks.filter((t) => t.status === 'completed').length;
 console.log(JSON.stringify({ total: TOTAL, completed, failed }));
-if (completed !== TOTAL) process.exitCode = 1;
+if (completed !== TOTAL) throw new Error(`${TOTAL - completed} of ${TOTAL} tasks did not complete`);

@@ -1,20 +1,46 @@
 // The client every example uses: the proxy at PROXY_URL (default http://localhost:8080), with
 // PROXY_API_KEY when the proxy wants one. When the proxy cannot be used (none there, a key it
-// refuses, a URL that is no URL), an example ends saying so and what to do, rather than with
-// the error's stack: that is what most people meet on their first run.
+// refuses, a URL that is no URL, a target it cannot reach), an example ends saying so and what
+// to do, rather than with the error's stack: that is what most people meet on their first run.
 import { isProxyError, isUnauthorizedError, ProxyClient } from 'proxy-client';
 
 const example = process.argv[1]?.replace(/^.*[/\\]|\.ts$/g, '') ?? 'example';
+const baseUrl = (process.env.PROXY_URL || 'http://localhost:8080').replace(/\/+$/, '');
 
 process.on('uncaughtException', (error) => {
   if (isProxyError(error)) {
     const hint = hintFor(error);
     console.error(`${example}: ${error.message}${hint ? `\n  ${hint}` : ''}`);
-  } else {
-    console.error(error);
+    process.exit(1);
   }
-  process.exit(1);
+  void explainSurprise(error).finally(() => process.exit(1));
 });
+
+/**
+ * An example's own check failed. With the target down every task fails at once, and each
+ * example's check would only say what it expected: ask the proxy whether that is why.
+ */
+async function explainSurprise(error: Error): Promise<void> {
+  const target = await unreachableTarget();
+  if (target === null) {
+    console.error(error);
+    return;
+  }
+  console.error(`${example}: ${error.message}`);
+  console.error(
+    `${example}: the proxy cannot reach its target, ${target} (GET ${baseUrl}/health says so)\n` +
+      '  start the target (docs/getting-started.md, step 2), or restart the proxy with --target-host and --target-port set to yours',
+  );
+}
+
+async function unreachableTarget(): Promise<string | null> {
+  try {
+    const health = await client.health({ timeoutMs: 3_000, maxRetries: 0 });
+    return health.target.reachable ? null : health.target.url;
+  } catch {
+    return null;
+  }
+}
 
 /** What to do about the errors a first run meets. */
 function hintFor(error: Error): string | null {
@@ -32,7 +58,6 @@ function hintFor(error: Error): string | null {
 export const client = connect();
 
 function connect(): ProxyClient {
-  const baseUrl = process.env.PROXY_URL || 'http://localhost:8080';
   try {
     return new ProxyClient({
       baseUrl,

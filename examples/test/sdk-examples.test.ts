@@ -1,6 +1,6 @@
 import type { SlowTarget } from 'slow-target';
-import { freePort } from 'test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, spawnProxyServer } from 'test-support';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { proxyFor, runExample, startSlowTarget } from './support/example-environment.js';
 import { describeRun } from './support/run-process.js';
 
@@ -59,6 +59,31 @@ describe('every example with no proxy at PROXY_URL', () => {
       expect(lines.slice(1)).toEqual([
         '  start a proxy first (docs/getting-started.md, steps 1 to 3), or set PROXY_URL to yours',
       ]);
+    },
+  );
+});
+
+// Hostile pass: with the proxy up and its target down, each example ended on its own assertion
+// (a stack under "expected a completed task", "queue never filled", 100 failed without a reason).
+describe('every example with a proxy whose target is down', () => {
+  it.each(['submit-and-wait', 'batch', 'queue-full', 'cancel', 'watch'])(
+    '%s.ts: exit 1, saying the proxy cannot reach its target and what to do',
+    async (name) => {
+      const port = await freePort();
+      const proxy = await spawnProxyServer({
+        args: ['--target-host', '127.0.0.1', '--target-port', String(port), '--log-level', 'error'],
+      });
+      onTestFinished(async () => {
+        await proxy.stop('SIGKILL');
+      });
+      const result = await runExample(`${name}.ts`, { PROXY_URL: proxy.url, BATCH_SIZE: '5' });
+      expect(result.code, describeRun(`${name}.ts`, result)).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines.slice(-2)).toEqual([
+        `${name}: the proxy cannot reach its target, http://127.0.0.1:${port} (GET ${proxy.url}/health says so)`,
+        '  start the target (docs/getting-started.md, step 2), or restart the proxy with --target-host and --target-port set to yours',
+      ]);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
     },
   );
 });
