@@ -31,14 +31,28 @@ const progress = () => {
   process.stderr.write(`\r${done}/${TOTAL} done, ${failed} failed, ${seconds} s${end}`);
 };
 
+/** Submitted and not yet seen finished: on Ctrl-C they run on at the proxy. */
+const unfinished = new Set<string>();
+process.once('SIGINT', () => {
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  console.error(
+    `batch: interrupted; ${unfinished.size} submitted tasks run on at the proxy:\n` +
+      [...unfinished].map((id) => `  ${id}\n`).join('') +
+      '  proxy-cli cancel <id> stops one; proxy-cli list --status pending shows what waits',
+  );
+  process.exit(130);
+});
+
 async function runOne(index: number): Promise<Task> {
   const taskId = await client.submitTask(
     'api/function1',
     { item: index, delay_ms: 200 },
     { queueFullRetries: 5 },
   );
+  unfinished.add(taskId);
   // throwOnFailure: false hands back failed tasks too, so one bad item does not end the batch.
   const task = await client.waitForTask(taskId, { throwOnFailure: false });
+  unfinished.delete(taskId);
   done++;
   if (task.status === 'failed') failed++;
   progress();

@@ -41,6 +41,29 @@ describe('batch.ts', () => {
   });
 });
 
+// Hostile pass: Ctrl-C ended the batch without a word, its submitted tasks running on unseen.
+describe('batch.ts interrupted', () => {
+  it('names the submitted tasks that run on at the proxy and exits 130', async () => {
+    const PROXY_URL = await proxyFor(target, ['--max-concurrent', '2', '--num-workers', '2']);
+    const result = await runExample(
+      'batch.ts',
+      { PROXY_URL, BATCH_SIZE: '50', BATCH_CONCURRENCY: '4' },
+      { interruptWhen: /^2\/50 done/m },
+    );
+    expect(result.code, describeRun('batch.ts', result)).toBe(130);
+    const tail = result.stderr.slice(result.stderr.indexOf('batch: interrupted'));
+    const [first, ...rest] = tail.trim().split('\n');
+    expect(first).toMatch(/^batch: interrupted; [1-4] submitted tasks run on at the proxy:$/);
+    const ids = rest.slice(0, -1).map((line) => line.trim());
+    expect(ids).toHaveLength(Number(first?.match(/\d/)?.[0]));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rest.at(-1)).toBe(
+      '  proxy-cli cancel <id> stops one; proxy-cli list --status pending shows what waits',
+    );
+    expect(result.stdout).toBe('');
+  });
+});
+
 // Hostile pass: run with no proxy there, the first thing most newcomers do, each example ended
 // with forty lines of stack and causes around the one line that mattered.
 describe('every example with no proxy at PROXY_URL', () => {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type SlowTarget, startSlowTarget } from 'slow-target';
 import { spawnProxyServer } from 'test-support';
 import { onTestFinished } from 'vitest';
-import { type ProcessResult, runProcess } from './run-process.js';
+import { type ProcessResult, type RunOptions, runProcess } from './run-process.js';
 
 export const examplesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -33,12 +33,12 @@ export { startSlowTarget };
 export function runExample(
   file: string,
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  options: Pick<RunOptions, 'timeoutMs' | 'interruptWhen'> = {},
 ): Promise<ProcessResult> {
   return runProcess(process.execPath, ['--import', 'tsx', file], {
     cwd: examplesDir,
     env: { NO_COLOR: '1', ...env },
-    timeoutMs,
+    ...options,
   });
 }
 

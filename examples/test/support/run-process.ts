@@ -15,6 +15,8 @@ export interface RunOptions {
   /** @default 30000 */
   timeoutMs?: number;
   input?: string;
+  /** Sends the program SIGINT (Ctrl-C) once its stderr matches. */
+  interruptWhen?: RegExp;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface RunOptions {
 export function runProcess(
   command: string,
   args: string[],
-  { cwd, env = {}, timeoutMs = 30_000, input }: RunOptions,
+  { cwd, env = {}, timeoutMs = 30_000, input, interruptWhen }: RunOptions,
 ): Promise<ProcessResult> {
   const child = spawn(command, args, {
     cwd,
@@ -39,8 +41,13 @@ export function runProcess(
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');
   });
+  let interrupted = false;
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
+    if (interruptWhen && !interrupted && interruptWhen.test(stderr)) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
   });
   child.stdin.end(input ?? '');
   const timer = setTimeout(() => {
