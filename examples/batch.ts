@@ -24,11 +24,14 @@ const CONCURRENCY = countFrom('BATCH_CONCURRENCY', 20);
 let done = 0;
 let failed = 0;
 const started = Date.now();
+// In a log each update is a line of its own: one per tenth of the batch, not one per task.
+const LOG_EVERY = Math.max(1, Math.floor(TOTAL / 10));
 const progress = () => {
+  if (!process.stderr.isTTY && done % LOG_EVERY !== 0 && done !== TOTAL) return;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  // \r rewrites the line in a terminal; in a log each update is its own line.
-  const end = process.stderr.isTTY ? '' : '\n';
-  process.stderr.write(`\r${done}/${TOTAL} done, ${failed} failed, ${seconds} s${end}`);
+  const line = `${done}/${TOTAL} done, ${failed} failed, ${seconds} s`;
+  // \r rewrites the line in a terminal.
+  process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
 };
 
 /** Submitted and not yet seen finished: on Ctrl-C they run on at the proxy. */
