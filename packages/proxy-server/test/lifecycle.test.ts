@@ -1,5 +1,6 @@
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { shutdownServer } from '../src/index.js';
 import { startProxy, startTarget } from './helper.js';
 
 describe('task lifecycle', () => {
@@ -160,6 +161,31 @@ describe('task lifecycle', () => {
     expect(levelOf(ok, 'task completed')).toBe(30);
     expect(levelOf(bad, 'task processing')).toBe(30);
     expect(levelOf(bad, 'task failed')).toBe(40);
+  });
+
+  // Review: a stop of the memory store logged a warning for every queued task it ended, so a
+  // full queue of 100,000 buried the log.
+  it('counts the queued tasks a stop of the memory store ends in one warning', async () => {
+    const target = await startTarget();
+    const lines: { msg: string; taskId?: string; level: number; tasks?: number }[] = [];
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--store', 'memory', '--max-concurrent', '1', '--num-workers', '1'],
+      config: { logLevel: 'warn' },
+      deps: { logStream: { write: (line: string) => lines.push(JSON.parse(line)) } },
+    });
+    const running = await proxy.submit('/api/function1?delay_ms=200');
+    await proxy.submit('/api/function1');
+    await proxy.submit('/api/function1');
+    await pollUntil(proxy, running, 'processing');
+    await shutdownServer(proxy.app, 5_000);
+    expect(lines.filter((line) => line.level >= 40)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        tasks: 2,
+        msg: '2 queued tasks ended interrupted: the memory store keeps nothing past the process',
+      }),
+    ]);
   });
 
   it('switches undici’s header and body timeouts off on every upstream call', async () => {

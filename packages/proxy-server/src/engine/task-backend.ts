@@ -147,6 +147,11 @@ export interface StopReport {
    * out: the restart finds them as they were before (processing, so interrupted or requeued).
    */
   readonly unsavedOutcomes: readonly string[];
+  /**
+   * Queued tasks ended `interrupted` by the stop because the store keeps nothing past the process
+   * (memory); 0 where they wait for the next start.
+   */
+  readonly notStarted: number;
 }
 
 export interface StoreHealth {

@@ -182,6 +182,12 @@ export function createProxy(
       // too; what is still under way when the grace ends is cut off.
       const graceEndsAt = clock.now() + graceMs;
       const report = await backend.stop(graceMs);
+      if (report.notStarted > 0) {
+        log.warn(
+          { tasks: report.notStarted },
+          `${report.notStarted} queued tasks ended interrupted: the memory store keeps nothing past the process`,
+        );
+      }
       await callbacks?.stop(Math.max(0, graceEndsAt - clock.now()));
       lifecycle.endWaits();
       await finishEventStreams();

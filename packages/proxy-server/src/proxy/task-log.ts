@@ -68,7 +68,11 @@ export function taskLogger(
 }
 
 function warnFailed(log: FastifyBaseLogger, event: TransitionEvent, reqId: string | undefined) {
-  log.warn(withRequest(finishedFields(event), reqId), 'task failed');
+  const { task } = event;
+  // Queued tasks a stop of the memory store ends: one warning of the stop counts them, where a
+  // warning each would bury the log under the whole queue.
+  const level = task.startedAt === null && task.error?.code === 'interrupted' ? 'info' : 'warn';
+  log[level](withRequest(finishedFields(event), reqId), 'task failed');
 }
 
 function withRequest<T extends object>(fields: T, reqId: string | undefined) {

@@ -53,7 +53,7 @@ describe('outcomes the store cannot take', () => {
     processor.complete(first as string);
     const stopped = backend.stop(5_000);
     await runClock(clock, stopped);
-    expect(await stopped).toEqual({ unsavedOutcomes: [] });
+    expect(await stopped).toEqual({ unsavedOutcomes: [], notStarted: 0 });
     expect((await backend.get(first as string))?.status).toBe('completed');
   });
 
@@ -68,7 +68,7 @@ describe('outcomes the store cannot take', () => {
     expect(errors.at(-1)).toBe(
       `the outcome of 1 task could not be saved before the stop and is lost: ${first}`,
     );
-    expect(await stopped).toEqual({ unsavedOutcomes: [first] });
+    expect(await stopped).toEqual({ unsavedOutcomes: [first], notStarted: 0 });
   });
 });
 

@@ -711,11 +711,13 @@ export class LocalBackend implements TaskBackend {
   async #stop(graceMs: number): Promise<StopReport> {
     const graceEndsAt = this.#clock.now() + graceMs;
     this.#stopping = true;
+    let notStarted = 0;
     if (!this.#repo.durable) {
       // Nothing queued here outlives the process: say so now, not at exit.
       const now = this.#clock.now();
       for (const task of this.#queue.drain()) {
         this.#save(task.id, { outcome: NOT_STARTED, completedAt: now, isLong: false });
+        notStarted++;
       }
     }
     if (this.#running.size > 0 && !(await this.#idleWithin(graceMs))) {
@@ -727,7 +729,7 @@ export class LocalBackend implements TaskBackend {
     }
     this.#retrySaves();
     this.#commits.flush();
-    return { unsavedOutcomes: await this.#savedWithin(graceEndsAt) };
+    return { unsavedOutcomes: await this.#savedWithin(graceEndsAt), notStarted };
   }
 
   /**

@@ -145,7 +145,7 @@ export class TaskRunner {
         'stopping',
       );
     }
-    return { unsavedOutcomes: ids };
+    return { unsavedOutcomes: ids, notStarted: 0 };
   }
 
   /**
