@@ -1,3 +1,4 @@
+import type { Hooks } from './hooks.js';
 import type {
   CleanupOptions,
   IterateTasksOptions,
@@ -150,6 +151,7 @@ export function checkOptions<T extends object>(
     checked[main] = value;
   }
   checkHeaders(where, checked['headers']);
+  checkFetchAndHooks(where, checked['fetch'], checked['hooks']);
   const lastEventId = checked['lastEventId'];
   if (typeof lastEventId === 'string' && /[\r\n\0]/.test(lastEventId)) {
     // An event id never holds these (the SSE format ends a field at a line break).
@@ -214,6 +216,56 @@ function checkHeaders(where: string, headers: unknown): void {
     const why = REFUSED_HEADERS[name.toLowerCase()];
     if (why !== undefined)
       throw new TypeError(`${label(where)}: headers must not set ${name}: ${why}`);
+  }
+}
+
+/** The hooks ky runs, each a list of functions. */
+const HOOK_NAMES: Readonly<Record<keyof Hooks, true>> = {
+  beforeRequest: true,
+  beforeRetry: true,
+  afterResponse: true,
+};
+
+/**
+ * ky skips a hook list that is not an array and an unknown hook name without a word, so a hook
+ * given bare (`beforeRequest: fn`) or misspelled would never run; and a `fetch` that is not a
+ * function would fail every call as a proxy out of reach, retried. Both are TypeErrors now.
+ */
+function checkFetchAndHooks(where: string, fetch: unknown, hooks: unknown): void {
+  if (fetch !== undefined && typeof fetch !== 'function') {
+    throw new TypeError(`${label(where)}: fetch must be a function, got ${describe(fetch)}`);
+  }
+  if (hooks === undefined) return;
+  if (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks)) {
+    throw new TypeError(`${label(where)}: hooks must be an object, got ${describe(hooks)}`);
+  }
+  const known = Object.keys(HOOK_NAMES);
+  for (const [name, list] of Object.entries(hooks)) {
+    if (!Object.hasOwn(HOOK_NAMES, name)) {
+      const meant = closest(name, known);
+      // ky's own beforeError is left out on purpose (see Hooks): say so rather than offer a typo.
+      const why =
+        name === 'beforeError'
+          ? ': the SDK replaces every HTTP error with its own typed error, so nothing such a hook changed would reach you.'
+          : meant
+            ? `; did you mean '${meant}'?`
+            : '';
+      throw new TypeError(
+        `${label(where)}: unknown hook '${name}'${why} Known hooks: ${known.join(', ')}.`,
+      );
+    }
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) {
+      throw new TypeError(
+        `${label(where)}: hooks.${name} must be a list of functions, got ${describe(list)}`,
+      );
+    }
+    const wrong = list.findIndex((hook: unknown) => typeof hook !== 'function');
+    if (wrong !== -1) {
+      throw new TypeError(
+        `${label(where)}: hooks.${name} must be a list of functions, got an array holding ${describe(list[wrong])}`,
+      );
+    }
   }
 }
 

@@ -65,6 +65,35 @@ describe('a misspelled option in plain JavaScript', () => {
     );
   });
 
+  it.each([
+    ['a fetch that is not a function', { fetch: 5 }, 'fetch must be a function, got number'],
+    ['hooks that are not an object', { hooks: [] }, 'hooks must be an object, got an array'],
+    [
+      'a hook given bare, not in a list',
+      { hooks: { beforeRequest: () => undefined } },
+      'hooks.beforeRequest must be a list of functions, got function',
+    ],
+    [
+      'a list holding something else',
+      { hooks: { afterResponse: [null] } },
+      'hooks.afterResponse must be a list of functions, got an array holding null',
+    ],
+    [
+      'a misspelled hook',
+      { hooks: { beforeReqest: [] } },
+      "unknown hook 'beforeReqest'; did you mean 'beforeRequest'? Known hooks: beforeRequest, beforeRetry, afterResponse.",
+    ],
+    [
+      "ky's beforeError, which the SDK leaves out",
+      { hooks: { beforeError: [() => undefined] } },
+      "unknown hook 'beforeError': the SDK replaces every HTTP error with its own typed error, so nothing such a hook changed would reach you. Known hooks: beforeRequest, beforeRetry, afterResponse.",
+    ],
+  ])('refuses %s from the constructor, before it is silently unused', (_what, given, message) => {
+    expect(() => new ProxyClient(loose({ baseUrl: BASE_URL, ...given }))).toThrow(
+      new TypeError(`new ProxyClient(): ${message}`),
+    );
+  });
+
   it('refuses options that are not an object', async () => {
     await expect(client().getStats('fast' as never)).rejects.toThrow(
       'getStats(): options must be an object, got string',
