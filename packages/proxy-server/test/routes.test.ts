@@ -143,6 +143,13 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
       '/events?status=pending,sleeping',
       'status must be one or more of pending, processing, completed, failed, cancelled, expired, comma-separated, got "pending,sleeping"',
     ],
+    // A repeated parameter is no single value to check; say so rather than "must be integer".
+    ['/tasks?limit=10&limit=20', 'limit must be sent once, got it 2 times'],
+    ['/tasks?status=failed&status=cancelled', 'status must be sent once, got it 2 times'],
+    [
+      '/events?status=failed&status=expired&status=failed',
+      'status must be sent once, got it 3 times',
+    ],
   ])('GET %s names the field, what was sent and what it may be', async (url, message) => {
     const { app } = await startProxy(CLOSED_TARGET);
     const body = (await app.inject(url)).json<ErrorBody>();

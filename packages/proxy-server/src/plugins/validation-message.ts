@@ -14,8 +14,10 @@ export function validationMessage(
   if (first === undefined) return undefined;
   const field = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
   const name = field === '' ? (context ?? 'request') : field;
-  const value = valueAt(sent, field);
-  const got = value === undefined ? '' : `, got ${shown(value)}`;
+  const given = sentAt(sent, field);
+  // A repeated query parameter arrives as an array: Ajv's "must be integer" would not say why.
+  if (Array.isArray(given)) return `${name} must be sent once, got it ${given.length} times`;
+  const got = typeof given === 'string' || typeof given === 'number' ? `, got ${shown(given)}` : '';
   const { allowedValues } = first.params as { allowedValues?: unknown[] };
   if (first.keyword === 'enum' && Array.isArray(allowedValues)) {
     return `${name} must be one of ${allowedValues.join(', ')}${got}`;
@@ -30,10 +32,9 @@ export function validationMessage(
   return `${name} ${first.message ?? 'is invalid'}${got}`;
 }
 
-function valueAt(sent: unknown, field: string): string | number | undefined {
+function sentAt(sent: unknown, field: string): unknown {
   if (field === '' || typeof sent !== 'object' || sent === null) return undefined;
-  const value = (sent as Record<string, unknown>)[field];
-  return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+  return (sent as Record<string, unknown>)[field];
 }
 
 /** JSON would show an infinite number (`max_age_hours=Infinity`, coerced) as null. */
