@@ -221,6 +221,46 @@ describe('callbacks after a restart with a narrower --callback-allow', () => {
   }, 60_000);
 });
 
+describe('callbacks after a restart with a lower --callback-max-attempts', () => {
+  it('makes no delivery past the new limit: the callback ends failed with those it had', async () => {
+    const receiver = await startReceiver((response) => {
+      response.statusCode = 503;
+      response.end();
+    });
+    const target = await startSlowTarget();
+    onTestFinished(() => target.close());
+    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const flags = ['--store', 'sqlite', '--data-dir', dir, ...callbacksTo(receiver.origin)];
+    const first = await startProxy(target.url, {
+      listen: true,
+      flags,
+      deps: { callbackFirstRetryMs: 1_000 },
+    });
+    const id = await first.submit('/api/text?text=x', {
+      headers: { 'x-proxy-callback-url': `${receiver.origin}/hook` },
+    });
+    await waitFor(async () => (await first.getTask(id)).callback?.deliveries.length === 1, {
+      what: 'a first, refused delivery',
+    });
+    await first.app.close();
+
+    const second = await startProxy(target.url, {
+      listen: true,
+      flags: [...flags, '--callback-max-attempts', '1'],
+    });
+    const callback = await waitFor(async () => {
+      const read = (await second.getTask(id)).callback;
+      return read?.state === 'failed' ? read : null;
+    });
+    expect(callback.deliveries).toHaveLength(1);
+    expect(callback.next_at).toBeNull();
+    expect(receiver.requests()).toBe(1);
+    const stats = (await (await fetch(`${second.url}/stats`)).json()) as DataBody<Stats>;
+    expect(stats.data.delivery.callbacks).toEqual({ delivered: 0, failed: 1 });
+  }, 60_000);
+});
+
 describe.each(STORES)('delivery policy on the %s store', (store) => {
   it('retries a flaky target with backoff, honouring its Retry-After, and shows every attempt', async () => {
     const { target, proxy, submit, stats } = await setUp(store, [

@@ -98,6 +98,12 @@ export class Callbacks {
     });
     const now = this.#options.clock.now();
     for (const { id, callback } of await this.#options.backend.pendingCallbacks()) {
+      // A previous run with a higher --callback-max-attempts left it due: its deliveries are
+      // spent under this run's limit, so it ends now rather than get one more.
+      if (callback.deliveries.length >= this.#options.maxAttempts) {
+        await this.#settle(id, { ...callback, state: 'failed', nextAt: null });
+        continue;
+      }
       this.#schedule(id, callback, Math.max(0, (callback.nextAt ?? now) - now));
     }
   }
@@ -227,7 +233,7 @@ export class Callbacks {
     delivery: CallbackDelivery,
     retry: boolean,
   ): Promise<void> {
-    const { backend, clock, log, maxAttempts } = this.#options;
+    const { backend, clock, maxAttempts } = this.#options;
     const deliveries = [...callback.deliveries, delivery];
     const more = retry && !delivery.ok && deliveries.length < maxAttempts;
     const waitMs = Math.min(
@@ -241,16 +247,23 @@ export class Callbacks {
       // From the delivery's end: one that timed out took 10 s of the wait otherwise.
       nextAt: more ? clock.now() + waitMs : null,
     };
-    await backend.setCallback(id, next);
-    if (more) {
-      this.#schedule(id, next, waitMs);
+    if (!more) {
+      await this.#settle(id, next);
       return;
     }
-    this.#options.onSettled?.(delivery.ok);
-    if (!delivery.ok) {
+    await backend.setCallback(id, next);
+    this.#schedule(id, next, waitMs);
+  }
+
+  /** Saves a callback that has ended, delivered or given up, and says so. */
+  async #settle(id: string, settled: CallbackState): Promise<void> {
+    await this.#options.backend.setCallback(id, settled);
+    const delivered = settled.state === 'delivered';
+    this.#options.onSettled?.(delivered);
+    if (!delivered) {
       // Without its query string, where a receiver's token would travel.
-      log.warn(
-        { taskId: id, url: withoutQuery(callback.url), attempts: deliveries.length },
+      this.#options.log.warn(
+        { taskId: id, url: withoutQuery(settled.url), attempts: settled.deliveries.length },
         'callback given up',
       );
     }
