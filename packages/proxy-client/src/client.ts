@@ -389,6 +389,7 @@ export class ProxyClient {
       throw new TypeError(`A ${method} submission cannot have a body`);
     }
     const submitPath = toSubmitPath(path);
+    checkQuery(checked.query);
     const encoded = encodeBody(body);
     const queueFullRetries = count(checked.queueFullRetries ?? 0, 'queueFullRetries');
     const otherRetries =
@@ -646,6 +647,25 @@ function checkApiKey(apiKey: string | undefined): void {
     throw new TypeError(
       'apiKey must be a non-empty string of printable ASCII or Latin-1 characters, without control characters such as a newline (the key is not shown here)',
     );
+  }
+}
+
+/**
+ * Query values are sent through String(): an object would reach the target as `[object Object]`
+ * and null as `null`, and a URLSearchParams has no entries of its own, so its parameters would be
+ * dropped. Each is a TypeError now, before anything is sent.
+ */
+function checkQuery(query: Record<string, QueryValue> | undefined): void {
+  if (query === undefined) return;
+  const prototype = typeof query === 'object' && query !== null && Object.getPrototypeOf(query);
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new TypeError('query must be a plain object');
+  }
+  for (const [name, value] of Object.entries(query)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    if (!['string', 'number', 'boolean', 'undefined'].includes(kind)) {
+      throw new TypeError(`query.${name} must be a string, number or boolean, got ${kind}`);
+    }
   }
 }
 

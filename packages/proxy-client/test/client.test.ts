@@ -123,6 +123,22 @@ describe('submitTask', () => {
     expect(call.body).toBe('plain text');
   });
 
+  it.each([
+    ['an object', { q: { a: 1 } }, 'query.q must be a string, number or boolean, got object'],
+    ['null', { q: null }, 'query.q must be a string, number or boolean, got null'],
+    ['an array', { q: [1, 2] }, 'query.q must be a string, number or boolean, got an array'],
+    ['a URLSearchParams', new URLSearchParams('a=1'), 'query must be a plain object'],
+  ])(
+    'refuses a query holding %s, which String() would send as text',
+    async (_what, query, message) => {
+      const route = server.on('all', '/api/*', submitReply());
+      await expect(client().submitTask('x', undefined, { query: query as never })).rejects.toThrow(
+        new TypeError(message),
+      );
+      expect(route.calls).toHaveLength(0);
+    },
+  );
+
   it('sends bytes, ArrayBuffers and Blobs as they are', async () => {
     const route = server.on('post', '/api/echo', submitReply());
     const bytes = new Uint8Array([0, 1, 2, 255]);
