@@ -44,6 +44,7 @@ import { normalizeBaseUrl, resolveUrl } from './transport/url.js';
 import {
   type HealthBody,
   isTaskStatus,
+  MAX_PAGE_SIZE,
   MAX_WAIT_SECONDS,
   type ServiceInfo,
   type Stats,
@@ -158,8 +159,11 @@ export class ProxyClient {
    */
   async *iterateTasks(options?: IterateTasksOptions): AsyncGenerator<TaskSummary, void, undefined> {
     const { pageSize = DEFAULT_PAGE_SIZE, ...rest } = checkOptions('iterateTasks', options);
-    if (!(Number.isInteger(pageSize) && pageSize > 0)) {
-      throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
+    // Up to the proxy's own limit: above it, the first page's 400 would name `limit`, not this.
+    if (!(Number.isInteger(pageSize) && pageSize > 0 && pageSize <= MAX_PAGE_SIZE)) {
+      throw new RangeError(
+        `pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${pageSize}`,
+      );
     }
     const seen = new Set<string>();
     for (let offset = 0; ; ) {

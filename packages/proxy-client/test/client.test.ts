@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ProxyClient } from '../src/index.js';
+import { MAX_PAGE_SIZE, ProxyClient } from '../src/index.js';
 import { dataReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
 import { BASE_URL, createTestServer } from './helpers/test-server.js';
 
@@ -413,6 +413,18 @@ describe('listTasks and iterateTasks', () => {
 
   it('refuses a page size that is not a positive integer', async () => {
     await expect(client().iterateTasks({ pageSize: 0 }).next()).rejects.toThrow(RangeError);
+  });
+
+  it('refuses a page size above the most the proxy lists at once, before any request', async () => {
+    const route = server.on('get', '/tasks', dataReply({ tasks: [], total: 0 }));
+    await expect(
+      client()
+        .iterateTasks({ pageSize: MAX_PAGE_SIZE + 1 })
+        .next(),
+    ).rejects.toThrow(
+      new RangeError(`pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}, got 1001`),
+    );
+    expect(route.calls).toHaveLength(0);
   });
 });
 
