@@ -398,6 +398,7 @@ export class ProxyClient {
     const queueFullRetries = count(checked.queueFullRetries ?? 0, 'queueFullRetries');
     const otherRetries =
       checked.maxRetries === undefined ? this.#maxRetries : count(checked.maxRetries, 'maxRetries');
+    checkNoControlHeaders(checked);
     const { headers, keyInHeaders } = splitIdempotencyKey(checked.headers);
     // One key for the call and all its retries: a repeat names the task the first one created.
     const idempotencyKey =
@@ -632,6 +633,33 @@ function splitIdempotencyKey(headers: Record<string, string> | undefined): {
     } else rest[name] = value;
   }
   return { headers: rest, keyInHeaders };
+}
+
+/** The submission options that each set a header of the proxy's, and that header. */
+const CONTROL_OPTIONS = {
+  idempotencyKey: SUBMIT_HEADERS.idempotencyKey,
+  priority: SUBMIT_HEADERS.priority,
+  callbackUrl: SUBMIT_HEADERS.callbackUrl,
+  maxAttempts: SUBMIT_HEADERS.maxAttempts,
+  maxQueueTimeMs: SUBMIT_HEADERS.maxQueueTime,
+  upstreamTimeoutMs: SUBMIT_HEADERS.timeout,
+} as const satisfies Partial<Record<keyof SubmitOptions, string>>;
+
+/**
+ * One setting given both as an option and in `headers` is a TypeError: the option's key would
+ * silently win over the header's, and the two priorities would reach the proxy joined
+ * (`low, high`), refused with a 400 naming neither. (`waitMs` is left out: `run` sets it itself.)
+ */
+function checkNoControlHeaders(checked: SubmitOptions): void {
+  for (const name of Object.keys(checked.headers ?? {})) {
+    for (const [option, header] of Object.entries(CONTROL_OPTIONS)) {
+      if (name.toLowerCase() === header && checked[option as keyof SubmitOptions] !== undefined) {
+        throw new TypeError(
+          `headers must not set ${name}, which the ${option} option sets: give one`,
+        );
+      }
+    }
+  }
 }
 
 interface CallSettings {

@@ -127,6 +127,25 @@ describe('submit: the whole answer', () => {
     expect(server.calls).toHaveLength(0);
   });
 
+  it.each([
+    [{ priority: 'high', headers: { 'X-Proxy-Priority': 'low' } }, 'X-Proxy-Priority', 'priority'],
+    [
+      { idempotencyKey: 'a', headers: { 'idempotency-key': 'b' } },
+      'idempotency-key',
+      'idempotencyKey',
+    ],
+    [
+      { maxAttempts: 2, headers: { 'x-proxy-max-attempts': '3' } },
+      'x-proxy-max-attempts',
+      'maxAttempts',
+    ],
+  ])('refuses %j: one setting given twice, before any request', async (options, header, option) => {
+    await expect(client().submitTask('x', {}, options as never)).rejects.toThrow(
+      new TypeError(`headers must not set ${header}, which the ${option} option sets: give one`),
+    );
+    expect(server.calls).toHaveLength(0);
+  });
+
   it.each([[-1], [Number.NaN], [Infinity]])('refuses waitMs %s', async (waitMs) => {
     await expect(client().submit('x', {}, { waitMs })).rejects.toThrow(RangeError);
   });
