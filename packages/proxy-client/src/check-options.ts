@@ -249,7 +249,7 @@ function checkFetchAndHooks(where: string, fetch: unknown, hooks: unknown): void
           ? ': the SDK replaces every HTTP error with its own typed error, so nothing such a hook changed would reach you.'
           : meant
             ? `; did you mean '${meant}'?`
-            : '';
+            : '.';
       throw new TypeError(
         `${label(where)}: unknown hook '${name}'${why} Known hooks: ${known.join(', ')}.`,
       );

@@ -84,6 +84,11 @@ describe('a misspelled option in plain JavaScript', () => {
       "unknown hook 'beforeReqest'; did you mean 'beforeRequest'? Known hooks: beforeRequest, beforeRetry, afterResponse.",
     ],
     [
+      'a hook name like none of them',
+      { hooks: { onEverything: [] } },
+      "unknown hook 'onEverything'. Known hooks: beforeRequest, beforeRetry, afterResponse.",
+    ],
+    [
       "ky's beforeError, which the SDK leaves out",
       { hooks: { beforeError: [() => undefined] } },
       "unknown hook 'beforeError': the SDK replaces every HTTP error with its own typed error, so nothing such a hook changed would reach you. Known hooks: beforeRequest, beforeRetry, afterResponse.",
