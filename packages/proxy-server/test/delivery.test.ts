@@ -362,6 +362,11 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       started_at: null,
       error: { code: 'expired' },
     });
+    const noResult = await fetch(`${proxy.url}/task/${late.body.task_id}/result`);
+    expect(await noResult.json()).toMatchObject({
+      error: 'no_result',
+      message: `Task ${late.body.task_id} ended expired without an answer from the target`,
+    });
     expect((await proxy.getTask(patient.body.task_id)).status).toBe('pending');
     await fetch(`${proxy.url}/task/${blocker.body.task_id}`, { method: 'DELETE' });
     expect((await proxy.finished(patient.body.task_id)).status).toBe('completed');
@@ -460,6 +465,7 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     const refused = await submit('/api/text', { 'x-proxy-tenant': 'A' });
     expect(refused.status).toBe(503);
     expect(refused.body.error).toBe('tenant_queue_full');
+    expect(refused.body.message).toMatch(/^Your share of the queue is full \(2 tasks\); retry/);
     expect(refused.headers.get('retry-after')).not.toBeNull();
     expect((await submit('/api/text', { 'x-proxy-tenant': 'B' })).status).toBe(202);
   });

@@ -38,7 +38,7 @@ export async function answerSubmission(
       return sendError(
         reply,
         'tenant_queue_full',
-        `Your share of the queue is full (${app.proxy.config.delivery.tenantMaxQueued} tasks); retry in about ${retryAfter} s`,
+        `Your share of the queue is full (${tasks(app.proxy.config.delivery.tenantMaxQueued)}); retry in about ${retryAfter} s`,
         { 'retry-after': retryAfter },
       );
     }
@@ -94,4 +94,8 @@ export async function answerSubmission(
     data: { task_id: taskId, status_url: statusUrl },
   };
   return reply.code(202).send(answer);
+}
+
+function tasks(count: number | null): string {
+  return count === 1 ? '1 task' : `${count} tasks`;
 }

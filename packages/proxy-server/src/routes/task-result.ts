@@ -75,7 +75,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
       if (!result) {
         throw new ProxyHttpError(
           'no_result',
-          `Task ${id} ended ${task.status}${task.error ? ` (${task.error.code})` : ''} without an answer from the target`,
+          `Task ${id} ended ${task.status}${task.error && task.error.code !== task.status ? ` (${task.error.code})` : ''} without an answer from the target`,
         );
       }
       for (const [name, value] of Object.entries(result.headers)) {
