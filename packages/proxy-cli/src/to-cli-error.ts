@@ -279,7 +279,7 @@ function tlsProblem(error: Error): { problem: string; hint: string } | undefined
 }
 
 /** The most telling reason in the cause chain: a system code such as ECONNREFUSED if there is one. */
-function causeText(error: Error): string {
+export function causeText(error: Error): string {
   let deepest: string | undefined;
   let cause: unknown = error.cause;
   for (let depth = 0; cause instanceof Error && depth < 5; depth++) {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProxyResponseError, type TaskEvent } from 'proxy-client';
+import { isProxyError, isProxyResponseError, type TaskEvent } from 'proxy-client';
 import type { Stats, TaskCounts, TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
@@ -8,6 +8,7 @@ import { formatDuration } from '../render/duration.js';
 import { renderStats, renderStatsLine } from '../render/stats.js';
 import { renderBoard, TaskBoard } from '../render/task-board.js';
 import { eventDocument, renderEventLine } from '../render/task-events.js';
+import { causeText } from '../to-cli-error.js';
 
 /** Tasks read when the live table starts, and again after a `reset`. */
 const LIST_LIMIT = 200;
@@ -19,6 +20,9 @@ const TICK_MS = 1000;
 const COUNTS_MS = 1000;
 /** Counts are read this often without events too: removals (cleanup, retention) send none. */
 const COUNTS_IDLE_MS = 5000;
+/** Pauses between stats reads while the proxy is away: doubling from the first, up to the most. */
+const FIRST_OUTAGE_PAUSE_MS = 250;
+const MAX_OUTAGE_PAUSE_MS = 10_000;
 
 /**
  * `--watch`: every task's changes, from the proxy's event stream. On a terminal, a table of the
@@ -37,20 +41,47 @@ export async function watchTasks(
   }
 }
 
-/** `--stats --watch`: the stats read again every `refreshMs`, until Ctrl-C. */
+/**
+ * `--stats --watch`: the stats read again every `refreshMs`, until Ctrl-C. A proxy read once and
+ * then away (a restart, a deploy) is read again until it is back, as `--watch` waits for its
+ * event stream: a view kept open to follow the proxy must outlast the proxy's restarts.
+ */
 export async function watchStats(ctx: CommandContext, refreshMs: number): Promise<void> {
   const { client, output, signal } = ctx;
   const view = output.canRedraw ? output.live() : undefined;
   const every = `every ${formatDuration(refreshMs)}`;
   let last: string | undefined;
+  /** The tables last drawn on a terminal, kept on screen while the proxy is away. */
+  let tables: string | undefined;
+  /** Set while the proxy is away: the pause before the next read. */
+  let awayPauseMs: number | undefined;
   try {
     for (;;) {
-      const stats = await client.getStats({ signal });
+      let stats: Stats;
+      try {
+        stats = await client.getStats({ signal });
+      } catch (error) {
+        // Never reached, the proxy is not there (exit 3); reached once, it is restarting.
+        if (tables === undefined && last === undefined) throw error;
+        if (signal.aborted || !isOutage(error)) throw error;
+        if (awayPauseMs === undefined) {
+          const away = `the proxy at ${ctx.options.url} does not answer${outageReason(error)}; reading the stats again until it is back`;
+          if (view) view.render(`${tables}\n${output.color.dim(away)}`);
+          else output.note(away);
+        }
+        awayPauseMs = Math.min((awayPauseMs ?? FIRST_OUTAGE_PAUSE_MS / 2) * 2, MAX_OUTAGE_PAUSE_MS);
+        await sleep(awayPauseMs, undefined, { signal });
+        continue;
+      }
+      if (awayPauseMs !== undefined && !view)
+        output.note(`the proxy at ${ctx.options.url} is back`);
+      awayPauseMs = undefined;
       if (view) {
         const foot = output.color.dim(
           `read ${new Date().toLocaleTimeString()}, ${every} · Ctrl-C to stop`,
         );
-        view.render(`${renderStats(stats, output.look)}\n${foot}`);
+        tables = renderStats(stats, output.look);
+        view.render(`${tables}\n${foot}`);
       } else if (changed(stats, last)) {
         last = fingerprint(stats);
         if (output.json) output.jsonLine(stats);
@@ -167,6 +198,22 @@ async function liveTable(
     draw();
     view.close();
   }
+}
+
+/**
+ * The proxy away for a while, as the SDK's waits and watches judge it: no answer at all, or a
+ * 502, 503 or 504 (restarting, a deploy, a gateway in front of it). A 500 is an answer.
+ */
+function isOutage(error: unknown): boolean {
+  if (!isProxyError(error)) return false;
+  if (error.code === 'unreachable' || error.code === 'response_timeout') return true;
+  return error.status === 502 || error.status === 503 || error.status === 504;
+}
+
+/** ` (ECONNREFUSED)`, ` (503)`: what the proxy's absence looked like, for the note. */
+function outageReason(error: unknown): string {
+  if (isProxyError(error) && error.status !== undefined) return ` (${error.status})`;
+  return error instanceof Error ? causeText(error) : '';
 }
 
 function fingerprint(stats: Stats): string {

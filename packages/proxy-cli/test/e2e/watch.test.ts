@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProxyClient } from 'proxy-client';
-import { waitFor } from 'test-support';
+import { spawnProxyServer, waitFor } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type CliProcess, jsonOf, runCli, type Stack, spawnCli, startStack } from './harness.js';
 
@@ -98,6 +98,43 @@ describe('--stats --watch, piped', () => {
     const run = await interrupted(cli);
     expect(run.code).toBe(130);
     expect(run.stderr).toBe('');
+  });
+});
+
+describe('--stats --watch across a proxy restart', () => {
+  it('waits for the proxy, says so on stderr, and goes on once it is back', async () => {
+    const targetArgs = [
+      '--target-host',
+      stack.target.host,
+      '--target-port',
+      String(stack.target.port),
+    ];
+    let proxy = await spawnProxyServer({ args: [...targetArgs, '--store', 'memory'] });
+    onTestFinished(async () => {
+      await proxy.stop();
+    });
+    const port = new URL(proxy.url).port;
+    const cli = spawnCli(['stats', '--watch', '--poll-interval', '0.2', '--url', proxy.url]);
+    await waitFor(() => lines(cli).length >= 1, { what: 'a first line' });
+    await proxy.stop();
+    await cli.waitForStderr(/does not answer/);
+    expect(cli.child.exitCode).toBeNull();
+    proxy = await spawnProxyServer({
+      args: [...targetArgs, '--store', 'memory', '--listen-port', port],
+    });
+    await new ProxyClient({ baseUrl: proxy.url }).submitAndWait('function1', {});
+    await cli.waitForStderr(/is back/);
+    // The new proxy's counts: one task, completed.
+    await waitFor(() => lines(cli).some((line) => line.split('\t')[3] === '1'), {
+      what: 'a line from the proxy that is back',
+    });
+    const run = await interrupted(cli);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^the proxy at ${proxy.url} does not answer \\(ECONNREFUSED\\); reading the stats again until it is back\\nthe proxy at ${proxy.url} is back\\n$`,
+      ),
+    );
   });
 });
 
