@@ -68,6 +68,25 @@ describe('over a real socket', () => {
     expect(requests).toBe(2);
   });
 
+  it('an answer whose body stalls after its headers is a response_timeout within timeoutMs', async () => {
+    const url = await listen((_request, response) => {
+      // The headers and the first byte, then nothing: a connection gone quiet mid-answer.
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{');
+      // Past the test's own limit, so a client still waiting gets an error rather than a hang.
+      setTimeout(() => response.destroy(), 5000).unref();
+    });
+    const proxy = new ProxyClient({ baseUrl: url, timeoutMs: 300, maxRetries: 0 });
+    const startedAt = performance.now();
+    const error = await proxy.getStats().catch((e: unknown) => e);
+    expect(performance.now() - startedAt).toBeLessThan(3000);
+    expect(error).toBeInstanceOf(ProxyUnreachableError);
+    expect(error).toMatchObject({ code: 'response_timeout' });
+    expect((error as Error).message).toBe(
+      `GET ${url}/stats: no answer from the proxy within 300 ms`,
+    );
+  });
+
   it.each([301, 302, 303])(
     'a %i from the base URL is an error naming where it points, and is not followed',
     async (status) => {

@@ -21,13 +21,7 @@ export async function translateError(
     const apiKeySent = error.request.headers.has('authorization');
     return errorFromResponse(error.response, { ...request, apiKeySent }, error);
   }
-  if (isTimeoutError(error)) {
-    return new ProxyUnreachableError(
-      url,
-      `${method} ${url}: no answer from the proxy within ${request.timeoutMs} ms`,
-      { code: 'response_timeout', method, cause: error },
-    );
-  }
+  if (isTimeoutError(error)) return responseTimeoutError(request, error);
   if (isBlockedPort(error)) {
     return new ProxyUnreachableError(
       url,
@@ -43,6 +37,19 @@ export async function translateError(
     );
   }
   return error;
+}
+
+/** No whole answer within the request's time limit: its headers, or its body after them. */
+export function responseTimeoutError(
+  request: FailedRequest & { timeoutMs: number },
+  cause: unknown,
+): ProxyUnreachableError {
+  const { method, url } = request;
+  return new ProxyUnreachableError(
+    url,
+    `${method} ${url}: no answer from the proxy within ${request.timeoutMs} ms`,
+    { code: 'response_timeout', method, cause },
+  );
 }
 
 /** Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */

@@ -3,7 +3,7 @@ import { type FailedRequest, invalidResponseError } from '../errors/error-from-r
 import type { Hooks } from '../hooks.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
 import type { EncodedBody } from './request-body.js';
-import { translateError } from './translate-error.js';
+import { responseTimeoutError, translateError } from './translate-error.js';
 import { type QueryValue, resolveUrl } from './url.js';
 
 export interface TransportOptions {
@@ -87,14 +87,22 @@ export class Transport {
 
   /** Sends the request and parses the JSON answer. */
   async request(request: HttpRequest): Promise<HttpAnswer> {
+    const timeoutMs = this.#timeoutOf(request);
+    const sentAt = performance.now();
     const { request: answered, response } = await this.open(request);
-    let text: string;
+    let text: string | undefined;
     try {
-      text = await response.text();
+      // ky's timeout ends when the headers are in; the body gets what is left of it, so a proxy
+      // that goes quiet mid-answer cannot hold the call past timeoutMs.
+      text = await textWithin(
+        response,
+        timeoutMs > MAX_TIMER_MS ? undefined : timeoutMs - (performance.now() - sentAt),
+      );
     } catch (error) {
       // The connection broke while the body arrived: as unreachable as no answer at all.
       throw await translateError(error, { ...answered, timeoutMs: 0 }, request.signal);
     }
+    if (text === undefined) throw responseTimeoutError({ ...answered, timeoutMs }, undefined);
     return {
       request: answered,
       status: response.status,
@@ -120,7 +128,7 @@ export class Transport {
    */
   async open(request: HttpRequest): Promise<OpenAnswer> {
     const url = resolveUrl(this.baseUrl, request.path, request.query);
-    const timeoutMs = (request.timeoutMs ?? this.#timeoutMs) + (request.extraTimeoutMs ?? 0);
+    const timeoutMs = this.#timeoutOf(request);
     const failed = {
       method: request.method,
       url,
@@ -155,6 +163,42 @@ export class Transport {
       }
       throw await translateError(error, failed, request.signal);
     }
+  }
+
+  /** The request's time limit: its own or the client's, plus any hold asked of the server. */
+  #timeoutOf(request: HttpRequest): number {
+    return (request.timeoutMs ?? this.#timeoutMs) + (request.extraTimeoutMs ?? 0);
+  }
+}
+
+/**
+ * The body as text, or undefined when `ms` ran out first. The reader is cancelled then, which
+ * closes the connection: an abort signal does not reliably reach a body whose headers are in
+ * (the signal fetch holds may be collected before it fires, and the read waits for undici's own
+ * five-minute body timeout).
+ */
+async function textWithin(response: Response, ms: number | undefined): Promise<string | undefined> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  let expired = false;
+  const timer =
+    ms === undefined
+      ? undefined
+      : setTimeout(() => {
+          expired = true;
+          reader.cancel().catch(() => {});
+        }, ms);
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (expired) return undefined;
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
