@@ -1,6 +1,10 @@
 import { isHTTPError, isTimeoutError } from 'ky';
-import { errorFromResponse, type FailedRequest } from '../errors/error-from-response.js';
-import { isProxyError } from '../errors/proxy-error.js';
+import {
+  errorFromResponse,
+  type FailedRequest,
+  invalidResponseError,
+} from '../errors/error-from-response.js';
+import { isProxyError, type ProxyError } from '../errors/proxy-error.js';
 import { ProxyUnreachableError } from '../errors/proxy-unreachable-error.js';
 import { isBlockedPort, isNetworkError } from './retry-policy.js';
 
@@ -29,6 +33,8 @@ export async function translateError(
       { code: 'blocked_port', method, cause: error },
     );
   }
+  const undecodable = undecodableBody(error, request);
+  if (undecodable) return undecodable;
   if (isNetworkError(error)) {
     return new ProxyUnreachableError(
       url,
@@ -37,6 +43,25 @@ export async function translateError(
     );
   }
   return error;
+}
+
+/**
+ * fetch reports a body its `Content-Encoding` does not decode as a broken connection
+ * ("terminated", zlib's error as the cause), but the proxy did answer: with something no proxy
+ * sends.
+ */
+function undecodableBody(
+  error: unknown,
+  request: FailedRequest & { headers?: Headers },
+): ProxyError | undefined {
+  const cause = causeOf(error);
+  if (typeof cause?.code !== 'string' || !cause.code.startsWith('Z_')) return undefined;
+  const encoding = request.headers?.get('content-encoding') ?? 'compressed';
+  return invalidResponseError(
+    request,
+    `its ${encoding} body does not decompress: ${cause.message ?? cause.code}`,
+    error,
+  );
 }
 
 /** No whole answer within the request's time limit: its headers, or its body after them. */
