@@ -104,6 +104,30 @@ describe('over a real socket', () => {
     );
   });
 
+  // Review: the body's share of timeoutMs was counted from the first attempt, so after a wait
+  // for Retry-After an accepted submission read as a timeout, and the caller would send it again.
+  it("gives a body what is left of its own attempt's timeoutMs, not of the first attempt's", async () => {
+    let calls = 0;
+    const url = await listen((_request, response) => {
+      calls += 1;
+      if (calls === 1) {
+        response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        response.end(JSON.stringify({ success: false, error: 'queue_full', message: 'full' }));
+        return;
+      }
+      response.writeHead(202, { 'content-type': 'application/json' });
+      response.write('{"success":true,');
+      setTimeout(() => {
+        response.end(
+          `"task_id":"${TASK_ID}","status":"pending","message":"ok","data":{"task_id":"${TASK_ID}","status_url":"/task/${TASK_ID}"}}`,
+        );
+      }, 30);
+    });
+    const proxy = new ProxyClient({ baseUrl: url, timeoutMs: 500 });
+    await expect(proxy.submitTask('x', {}, { queueFullRetries: 1 })).resolves.toBe(TASK_ID);
+    expect(calls).toBe(2);
+  });
+
   it.each([301, 302, 303])(
     'a %i from the base URL is an error naming where it points, and is not followed',
     async (status) => {

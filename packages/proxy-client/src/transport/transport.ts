@@ -57,6 +57,8 @@ export interface HttpAnswer {
 export interface OpenAnswer {
   request: FailedRequest & { headers: Headers };
   response: Response;
+  /** When the attempt that got this answer was sent (`performance.now()`): ky times each one. */
+  sentAt: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export class Transport {
   readonly baseUrl: string;
   readonly #timeoutMs: number;
   readonly #ky: KyInstance;
+  readonly #fetch: typeof fetch | undefined;
   /** The client's headers name their own `Accept`, which then goes on every request. */
   readonly #acceptGiven: boolean;
 
@@ -74,12 +77,12 @@ export class Transport {
     this.baseUrl = options.baseUrl;
     this.#timeoutMs = options.timeoutMs;
     this.#acceptGiven = namesAccept(options.headers);
+    this.#fetch = options.fetch;
     this.#ky = ky.create({
       headers: {
         ...options.headers,
         ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
       },
-      ...(options.fetch ? { fetch: options.fetch } : {}),
       // The SDK's hook types are narrower than ky's, so every one of them is a valid ky hook.
       ...(options.hooks ? { hooks: options.hooks as KyHooks } : {}),
     });
@@ -88,8 +91,7 @@ export class Transport {
   /** Sends the request and parses the JSON answer. */
   async request(request: HttpRequest): Promise<HttpAnswer> {
     const timeoutMs = this.#timeoutOf(request);
-    const sentAt = performance.now();
-    const { request: answered, response } = await this.open(request);
+    const { request: answered, response, sentAt } = await this.open(request);
     let text: string | undefined;
     try {
       // ky's timeout ends when the headers are in; the body gets what is left of it, so a proxy
@@ -136,6 +138,7 @@ export class Transport {
       ...(request.taskId === undefined ? {} : { taskId: request.taskId }),
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     };
+    let sentAt = performance.now();
     try {
       const response = await this.#ky(url, {
         method: request.method,
@@ -152,13 +155,20 @@ export class Transport {
         redirect: 'manual',
         retry: request.retry,
         timeout: timeoutMs > MAX_TIMER_MS ? false : timeoutMs,
+        // Called once per attempt, where ky's timeout starts: a retry's body is timed from it.
+        // The global fetch is looked up at each call, where a test's interceptor finds it.
+        fetch: (input, init) => {
+          sentAt = performance.now();
+          return (this.#fetch ?? globalThis.fetch)(input, init);
+        },
       });
-      return { request: { ...failed, headers: response.headers }, response };
+      return { request: { ...failed, headers: response.headers }, response, sentAt };
     } catch (error) {
       if (isHTTPError(error) && request.isAnswer?.(error.response) && !request.signal?.aborted) {
         return {
           request: { ...failed, headers: error.response.headers },
           response: error.response,
+          sentAt,
         };
       }
       throw await translateError(error, failed, request.signal);
