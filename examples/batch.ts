@@ -6,7 +6,7 @@
 // Bounding the client keeps the proxy's queue from overflowing when the batch is larger than
 // --max-queue-size; queueFullRetries covers the moments when other callers fill it anyway.
 import type { Task } from 'proxy-client';
-import { client } from './client.js';
+import { client, Surprise } from './client.js';
 
 /** A whole number ≥ 1 from the environment; anything else ends the run with a usage error. */
 function countFrom(name: string, fallback: number): number {
@@ -39,7 +39,7 @@ const unfinished = new Set<string>();
 process.once('SIGINT', () => {
   if (process.stderr.isTTY) process.stderr.write('\n');
   console.error(
-    `batch: interrupted; ${unfinished.size} submitted tasks run on at the proxy:\n` +
+    `batch: interrupted; ${unfinished.size === 1 ? '1 submitted task runs' : `${unfinished.size} submitted tasks run`} on at the proxy:\n` +
       [...unfinished].map((id) => `  ${id}\n`).join('') +
       '  proxy-cli cancel <id> stops one; proxy-cli list --status pending shows what waits',
   );
@@ -81,4 +81,5 @@ if (process.stderr.isTTY) process.stderr.write('\n');
 
 const completed = tasks.filter((t) => t.status === 'completed').length;
 console.log(JSON.stringify({ total: TOTAL, completed, failed }));
-if (completed !== TOTAL) throw new Error(`${TOTAL - completed} of ${TOTAL} tasks did not complete`);
+if (completed !== TOTAL)
+  throw new Surprise(`${TOTAL - completed} of ${TOTAL} tasks did not complete`);

@@ -4,7 +4,7 @@
 //
 // Aborting ends the wait in this process only. The proxy keeps running the task, so its
 // result can still be collected later with the same task id.
-import { client } from './client.js';
+import { client, Surprise } from './client.js';
 
 // slow-target's /api/long answers after `seconds`: far longer than we are willing to wait.
 const taskId = await client.submitTask('api/long', undefined, {
@@ -20,7 +20,7 @@ const signal = AbortSignal.any([userGaveUp.signal, AbortSignal.timeout(1500)]);
 const started = Date.now();
 try {
   await client.waitForTask(taskId, { signal });
-  throw new Error('the task finished before the wait was aborted');
+  throw new Surprise('the task finished before the wait was aborted');
 } catch (err) {
   // The wait rejects with the signal's reason: here the TimeoutError of AbortSignal.timeout.
   if (err !== signal.reason) throw err;
@@ -29,6 +29,6 @@ try {
 
 const task = await client.getTask(taskId);
 if (task.status === 'completed' || task.status === 'failed') {
-  throw new Error(`expected the task to be still running, got ${task.status}`);
+  throw new Surprise(`expected the task to be still running, got ${task.status}`);
 }
 console.log(JSON.stringify({ task_id: taskId, status: task.status }));

@@ -7,7 +7,14 @@ import { isProxyError, isUnauthorizedError, ProxyClient } from 'proxy-client';
 const example = process.argv[1]?.replace(/^.*[/\\]|\.ts$/g, '') ?? 'example';
 const baseUrl = (process.env.PROXY_URL || 'http://localhost:8080').replace(/\/+$/, '');
 
+/** An example's own check that failed: its message says what was expected; no stack. */
+export class Surprise extends Error {}
+
+let failing = false;
 process.on('uncaughtException', (error) => {
+  // The first error is the one to explain; the exit follows it.
+  if (failing) return;
+  failing = true;
   if (isProxyError(error)) {
     const hint = hintFor(error);
     console.error(`${example}: ${error.message}${hint ? `\n  ${hint}` : ''}`);
@@ -21,12 +28,9 @@ process.on('uncaughtException', (error) => {
  * example's check would only say what it expected: ask the proxy whether that is why.
  */
 async function explainSurprise(error: Error): Promise<void> {
+  console.error(error instanceof Surprise ? `${example}: ${error.message}` : error);
   const target = await unreachableTarget();
-  if (target === null) {
-    console.error(error);
-    return;
-  }
-  console.error(`${example}: ${error.message}`);
+  if (target === null) return;
   console.error(
     `${example}: the proxy cannot reach its target, ${target} (GET ${baseUrl}/health says so)\n` +
       '  start the target (docs/getting-started.md, step 2), or restart the proxy with --target-host and --target-port set to yours',

@@ -5,7 +5,7 @@
 // It fills the queue on purpose with slow jobs, so run it against a proxy you may disturb
 // (the jobs drain by themselves: max-queue-size x 1 s / effective concurrency).
 import { isQueueFullError } from 'proxy-client';
-import { client } from './client.js';
+import { client, Surprise } from './client.js';
 
 const slowJob = { job: 'fill', delay_ms: 1000 };
 
@@ -27,7 +27,7 @@ while (retryAfter === undefined) {
     console.error(`503 queue_full after ${accepted} tasks; the proxy asks for ${retryAfter} s`);
   }
   // Tasks that finish while we submit free room, so allow some slack before calling it a bug.
-  if (accepted > 2 * room + 10) throw new Error(`queue never filled after ${accepted} tasks`);
+  if (accepted > 2 * room + 10) throw new Surprise(`queue never filled after ${accepted} tasks`);
 }
 
 // 2. Let the SDK wait and retry: it sleeps for Retry-After between attempts (never the task

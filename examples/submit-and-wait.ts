@@ -4,7 +4,7 @@
 //
 // The proxy answers the submission at once with a task id; waitForTask polls until the task
 // finishes (fast at first, slower as the task ages) and reports each status change.
-import { client } from './client.js';
+import { client, Surprise } from './client.js';
 
 const params = { param1: 'value1', param2: 'value2', param3: 100 };
 // The target takes ~1 s (slow-target reads delay_ms); a real service just takes its time.
@@ -16,7 +16,7 @@ const task = await client.waitForTask(taskId, {
 });
 
 if (task.status !== 'completed' || task.result?.body_encoding !== 'json') {
-  throw new Error(`expected a completed task with a JSON answer, got ${JSON.stringify(task)}`);
+  throw new Surprise(`expected a completed task with a JSON answer, got ${JSON.stringify(task)}`);
 }
 console.error(`completed in ${task.duration_ms} ms after ${task.queue_ms} ms in the queue`);
 // Data on stdout: the target's answer, as the proxy kept it.

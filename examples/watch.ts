@@ -7,7 +7,7 @@
 // the task as it is, then at each status change, and ends after the finished task. A dropped
 // connection is resumed where it left off; `break` or an AbortSignal closes it.
 import { isTaskFinishedError } from 'proxy-client';
-import { client } from './client.js';
+import { client, Surprise } from './client.js';
 
 const started = Date.now();
 const elapsed = () => `${String(Date.now() - started).padStart(5)} ms`;
@@ -23,7 +23,7 @@ for await (const task of client.watchTask(taskId, { signal: AbortSignal.timeout(
   seen.push(task.status);
   console.error(`${elapsed()}  ${task.status}`);
 }
-if (seen.at(-1) !== 'completed') throw new Error(`expected the task to complete, saw ${seen}`);
+if (seen.at(-1) !== 'completed') throw new Surprise(`expected the task to complete, saw ${seen}`);
 
 // 2. Its answer as the target sent it: status, headers and bytes, no JSON in between.
 const result = await client.getResult(taskId);
@@ -42,7 +42,8 @@ for await (const task of client.watchTask(unwanted)) {
 console.error(`${elapsed()}  the long job ended ${ends.at(-1)}`);
 // A finished task cannot be cancelled; the error says how it ended.
 const refused = await client.cancelTask(taskId).catch((error: unknown) => error);
-if (!isTaskFinishedError(refused)) throw new Error('cancelling a finished task should be refused');
+if (!isTaskFinishedError(refused))
+  throw new Surprise('cancelling a finished task should be refused');
 
 // Data on stdout: what was seen.
 console.log(

@@ -185,7 +185,7 @@ export function createProxy(
       if (report.notStarted > 0) {
         log.warn(
           { tasks: report.notStarted },
-          `${report.notStarted} queued tasks ended interrupted: the memory store keeps nothing past the process`,
+          `${report.notStarted === 1 ? '1 queued task' : `${report.notStarted} queued tasks`} ended interrupted: the memory store keeps nothing past the process`,
         );
       }
       await callbacks?.stop(Math.max(0, graceEndsAt - clock.now()));
