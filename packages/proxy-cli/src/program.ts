@@ -296,8 +296,9 @@ export function parseArgv(
   const [first, asked] = argv;
   if (first === 'help' && asked !== undefined && !asked.startsWith('-')) {
     if (!commandNames(program).includes(asked) && asked !== 'help') throw unknownCommand(asked);
-    // Commander prints the help and drops the rest, which may be a command typed in full.
-    const extra = argv[2];
+    // Commander prints the help and drops the rest, which may be a command typed in full. The
+    // output flags go with any command, help included.
+    const extra = argv.slice(2).find((word) => word !== '--json' && word !== '--no-color');
     if (extra !== undefined) {
       throw new CliError(
         EXIT_CODES.usage,

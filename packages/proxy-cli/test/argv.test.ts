@@ -570,6 +570,7 @@ describe('help and version', () => {
     expect(usageError(['help', 'submit', '--data', '{}']).message).toMatch(
       /^help takes one command/,
     );
+    expect(printed(['help', 'stats', '--no-color', '--json'])).toBe(printed(['help', 'stats']));
   });
 
   it("help stats gives --poll-interval's default when watching, not only the adaptive one", () => {
