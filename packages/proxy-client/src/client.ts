@@ -725,17 +725,18 @@ function count(value: number, name: string): number {
 
 /**
  * The cap on a queue-full wait: with a negative or NaN cap ky resubmits at once, ignoring
- * `Retry-After`, and a cap past a timer's longest fires at once too.
+ * `Retry-After`. `Infinity` (ky's own default: no cap) stops at a timer's longest, past which a
+ * timer fires at once.
  */
 function maxRetryAfterOf(value: number | undefined): number {
   checkIsNumber('maxRetryAfterMs', value);
   if (value === undefined) return DEFAULT_MAX_RETRY_AFTER_MS;
-  if (!(value >= 0 && value <= MAX_TIMER_MS)) {
+  if (!(value >= 0)) {
     throw new RangeError(
-      `maxRetryAfterMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (a timer's longest), got ${value}`,
+      `maxRetryAfterMs must be a number of milliseconds, 0 or more (Infinity for no cap), got ${value}`,
     );
   }
-  return value;
+  return Math.min(value, MAX_TIMER_MS);
 }
 
 /** A request time limit: positive milliseconds, or `Infinity` for none. */

@@ -70,20 +70,29 @@ describe('over a real socket', () => {
 
   // Hostile pass: a gzip body that was no gzip read as "could not reach the proxy", whose hint
   // asks whether the proxy runs, though it answered.
-  it('a compressed body that does not decompress is an invalid_response, not unreachable', async () => {
-    const url = await listen((_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
-      response.end('notgzip');
-    });
-    const error = await new ProxyClient({ baseUrl: url, maxRetries: 0 })
-      .getStats()
-      .catch((e: unknown) => e);
-    expect(error).not.toBeInstanceOf(ProxyUnreachableError);
-    expect(error).toMatchObject({
-      code: 'invalid_response',
-      message: `GET ${url}/stats: unexpected answer (its gzip body does not decompress: incorrect header check); is this a proxy-server?`,
-    });
-  });
+  it.each([
+    ['gzip', 'incorrect header check'],
+    ['br', 'Decompression failed'],
+  ])(
+    'a %s body that does not decompress is an invalid_response, not unreachable',
+    async (encoding, why) => {
+      const url = await listen((_request, response) => {
+        response.writeHead(200, {
+          'content-type': 'application/json',
+          'content-encoding': encoding,
+        });
+        response.end('not compressed at all');
+      });
+      const error = await new ProxyClient({ baseUrl: url, maxRetries: 0 })
+        .getStats()
+        .catch((e: unknown) => e);
+      expect(error).not.toBeInstanceOf(ProxyUnreachableError);
+      expect(error).toMatchObject({
+        code: 'invalid_response',
+        message: `GET ${url}/stats: unexpected answer (its ${encoding} body does not decompress: ${why}); is this a proxy-server?`,
+      });
+    },
+  );
 
   it('an answer whose body stalls after its headers is a response_timeout within timeoutMs', async () => {
     const url = await listen((_request, response) => {

@@ -212,6 +212,22 @@ describe('submissions', () => {
     expect(offsets(route.calls)).toEqual([0, 5000]);
   });
 
+  it('wait a Retry-After in full with maxRetryAfterMs Infinity, as ky does by default', async () => {
+    useFakeClock();
+    const route = server.on(
+      'post',
+      '/api/x',
+      errorReply(503, 'queue_full', { 'retry-after': '3600' }),
+      submitReply(),
+    );
+    const proxy = new ProxyClient({ baseUrl: BASE_URL });
+    await settle(
+      proxy.submitTask('x', {}, { queueFullRetries: 1, maxRetryAfterMs: Infinity }),
+      3_700_000,
+    );
+    expect(offsets(route.calls)).toEqual([0, 3_600_000]);
+  });
+
   it('end with the last QueueFullError once the retries are spent', async () => {
     useFakeClock();
     const route = server.on(
@@ -243,10 +259,10 @@ describe('submissions', () => {
     await expect(proxy.submitTask('x', {}, options('5000'))).rejects.toThrow(
       new TypeError('maxRetryAfterMs must be a number of milliseconds, got the string "5000"'),
     );
-    for (const bad of [-1, Number.NaN, Infinity]) {
+    for (const bad of [-1, Number.NaN, -Infinity]) {
       await expect(proxy.submitTask('x', {}, options(bad))).rejects.toThrow(
         new RangeError(
-          `maxRetryAfterMs must be a number of milliseconds from 0 to 2147483647 (a timer's longest), got ${bad}`,
+          `maxRetryAfterMs must be a number of milliseconds, 0 or more (Infinity for no cap), got ${bad}`,
         ),
       );
       await expect(proxy.retryTask(TASK_ID, options(bad))).rejects.toThrow(RangeError);

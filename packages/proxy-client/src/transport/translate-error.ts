@@ -55,7 +55,8 @@ function undecodableBody(
   request: FailedRequest & { headers?: Headers },
 ): ProxyError | undefined {
   const cause = causeOf(error);
-  if (typeof cause?.code !== 'string' || !cause.code.startsWith('Z_')) return undefined;
+  // zlib's codes (gzip, deflate) start Z_, the brotli decoder's ERR__ERROR_.
+  if (typeof cause?.code !== 'string' || !/^(Z_|ERR__ERROR_)/.test(cause.code)) return undefined;
   const encoding = request.headers?.get('content-encoding') ?? 'compressed';
   return invalidResponseError(
     request,
