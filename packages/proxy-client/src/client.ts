@@ -629,10 +629,15 @@ function splitIdempotencyKey(headers: Record<string, string> | undefined): {
   const rest: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (name.toLowerCase() === SUBMIT_HEADERS.idempotencyKey) {
-      keyInHeaders = value.trim().replace(/^"(.*)"$/, '$1');
+      keyInHeaders = unquoted(value);
     } else rest[name] = value;
   }
   return { headers: rest, keyInHeaders };
+}
+
+/** An `Idempotency-Key` value as a key: the header is a structured-field string, quoted. */
+function unquoted(value: string): string {
+  return value.trim().replace(/^"(.*)"$/, '$1');
 }
 
 /** The submission options that each set a header of the proxy's, and that header. */
@@ -651,7 +656,13 @@ const CONTROL_OPTIONS = {
  * (`low, high`), refused with a 400 naming neither. (`waitMs` is left out: `run` sets it itself.)
  */
 function checkNoControlHeaders(checked: SubmitOptions): void {
-  for (const name of Object.keys(checked.headers ?? {})) {
+  for (const [name, value] of Object.entries(checked.headers ?? {})) {
+    // The same key both ways is one key (headers passed on from a request, say): the header
+    // goes, and only the option's is sent.
+    const lower = name.toLowerCase();
+    if (lower === SUBMIT_HEADERS.idempotencyKey && unquoted(value) === checked.idempotencyKey) {
+      continue;
+    }
     for (const [option, header] of Object.entries(CONTROL_OPTIONS)) {
       if (name.toLowerCase() === header && checked[option as keyof SubmitOptions] !== undefined) {
         throw new TypeError(

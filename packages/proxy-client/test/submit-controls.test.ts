@@ -146,6 +146,17 @@ describe('submit: the whole answer', () => {
     expect(server.calls).toHaveLength(0);
   });
 
+  // Review: headers passed on from an incoming request carried the same key as the option.
+  it('takes the same idempotency key given both ways, and sends it once', async () => {
+    const route = server.on('post', '/api/x', submitReply());
+    await client().submitTask(
+      'x',
+      {},
+      { idempotencyKey: 'order-7', headers: { 'Idempotency-Key': '"order-7"' } },
+    );
+    expect(route.calls[0]!.headers.get('idempotency-key')).toBe('"order-7"');
+  });
+
   it.each([[-1], [Number.NaN], [Infinity]])('refuses waitMs %s', async (waitMs) => {
     await expect(client().submit('x', {}, { waitMs })).rejects.toThrow(RangeError);
   });
