@@ -10,6 +10,7 @@ export {
   isIdempotencyKeyReusedError,
   isNoResultError,
   isProxyError,
+  isProxyOutage,
   isProxyResponseError,
   isProxyUnreachableError,
   isQueueFullError,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProxyError, isProxyResponseError, type TaskEvent } from 'proxy-client';
+import { isProxyError, isProxyOutage, isProxyResponseError, type TaskEvent } from 'proxy-client';
 import type { Stats, TaskCounts, TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
@@ -63,9 +63,9 @@ export async function watchStats(ctx: CommandContext, refreshMs: number): Promis
       } catch (error) {
         // Never reached, the proxy is not there (exit 3); reached once, it is restarting.
         if (tables === undefined && last === undefined) throw error;
-        if (signal.aborted || !isOutage(error)) throw error;
+        if (signal.aborted || !isProxyOutage(error)) throw error;
         if (awayPauseMs === undefined) {
-          const away = `the proxy at ${ctx.options.url} does not answer${outageReason(error)}; reading the stats again until it is back`;
+          const away = `the proxy at ${ctx.options.url} is away${outageReason(error)}; reading the stats again until it is back`;
           if (view) view.render(`${tables}\n${output.color.dim(away)}`);
           else output.note(away);
         }
@@ -204,12 +204,6 @@ async function liveTable(
  * The proxy away for a while, as the SDK's waits and watches judge it: no answer at all, or a
  * 502, 503 or 504 (restarting, a deploy, a gateway in front of it). A 500 is an answer.
  */
-function isOutage(error: unknown): boolean {
-  if (!isProxyError(error)) return false;
-  if (error.code === 'unreachable' || error.code === 'response_timeout') return true;
-  return error.status === 502 || error.status === 503 || error.status === 504;
-}
-
 /** ` (ECONNREFUSED)`, ` (503)`: what the proxy's absence looked like, for the note. */
 function outageReason(error: unknown): string {
   if (isProxyError(error) && error.status !== undefined) return ` (${error.status})`;

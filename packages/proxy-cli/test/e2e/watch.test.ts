@@ -117,7 +117,7 @@ describe('--stats --watch across a proxy restart', () => {
     const cli = spawnCli(['stats', '--watch', '--poll-interval', '0.2', '--url', proxy.url]);
     await waitFor(() => lines(cli).length >= 1, { what: 'a first line' });
     await proxy.stop();
-    await cli.waitForStderr(/does not answer/);
+    await cli.waitForStderr(/is away/);
     expect(cli.child.exitCode).toBeNull();
     proxy = await spawnProxyServer({
       args: [...targetArgs, '--store', 'memory', '--listen-port', port],
@@ -132,7 +132,7 @@ describe('--stats --watch across a proxy restart', () => {
     expect(run.code).toBe(130);
     expect(run.stderr).toMatch(
       new RegExp(
-        `^the proxy at ${proxy.url} does not answer \\(ECONNREFUSED\\); reading the stats again until it is back\\nthe proxy at ${proxy.url} is back\\n$`,
+        `^the proxy at ${proxy.url} is away \\(ECONNREFUSED\\); reading the stats again until it is back\\nthe proxy at ${proxy.url} is back\\n$`,
       ),
     );
   });

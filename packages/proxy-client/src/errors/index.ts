@@ -3,6 +3,7 @@ export {
   isIdempotencyKeyReusedError,
 } from './idempotency-key-reused-error.js';
 export { isNoResultError, NoResultError } from './no-result-error.js';
+export { isProxyOutage } from './outage.js';
 export { isProxyError, ProxyError, type ProxyErrorOptions } from './proxy-error.js';
 export { isProxyResponseError, ProxyResponseError } from './proxy-response-error.js';
 export { isProxyUnreachableError, ProxyUnreachableError } from './proxy-unreachable-error.js';
