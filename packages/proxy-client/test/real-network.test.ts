@@ -137,6 +137,21 @@ describe('over a real socket', () => {
     expect(calls).toBe(2);
   });
 
+  // Review: an error answer's body was read with no limit, so a 500 whose body stalled held the
+  // call for undici's five minutes.
+  it('an error answer whose body stalls is its status alone, not a hang', async () => {
+    const url = await listen((_request, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.write('{');
+      setTimeout(() => response.destroy(), 20_000).unref();
+    });
+    const error = await new ProxyClient({ baseUrl: url, maxRetries: 0 })
+      .getStats()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProxyResponseError);
+    expect(error).toMatchObject({ code: 'http_500', status: 500 });
+  }, 15_000);
+
   it.each([301, 302, 303])(
     'a %i from the base URL is an error naming where it points, and is not followed',
     async (status) => {

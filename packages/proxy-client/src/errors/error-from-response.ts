@@ -1,4 +1,5 @@
 import { parseRetryAfterMs } from '../retry-after.js';
+import { ERROR_BODY_MS, textWithin } from '../transport/read-text.js';
 import { httpStatusCode, isErrorCode } from './codes.js';
 import { IdempotencyKeyReusedError } from './idempotency-key-reused-error.js';
 import { NoResultError } from './no-result-error.js';
@@ -102,7 +103,9 @@ interface Envelope {
 async function readEnvelope(response: Response): Promise<Envelope | undefined> {
   let body: unknown;
   try {
-    body = JSON.parse(await response.text());
+    const text = await textWithin(response, ERROR_BODY_MS);
+    if (text === undefined) return undefined;
+    body = JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@ import ky, { isHTTPError, type Hooks as KyHooks, type KyInstance, type RetryOpti
 import { type FailedRequest, invalidResponseError } from '../errors/error-from-response.js';
 import type { Hooks } from '../hooks.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
+import { textWithin } from './read-text.js';
 import type { EncodedBody } from './request-body.js';
 import { responseTimeoutError, translateError } from './translate-error.js';
 import { type QueryValue, resolveUrl } from './url.js';
@@ -178,37 +179,6 @@ export class Transport {
   /** The request's time limit: its own or the client's, plus any hold asked of the server. */
   #timeoutOf(request: HttpRequest): number {
     return (request.timeoutMs ?? this.#timeoutMs) + (request.extraTimeoutMs ?? 0);
-  }
-}
-
-/**
- * The body as text, or undefined when `ms` ran out first. The reader is cancelled then, which
- * closes the connection: an abort signal does not reliably reach a body whose headers are in
- * (the signal fetch holds may be collected before it fires, and the read waits for undici's own
- * five-minute body timeout).
- */
-async function textWithin(response: Response, ms: number | undefined): Promise<string | undefined> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  let expired = false;
-  const timer =
-    ms === undefined
-      ? undefined
-      : setTimeout(() => {
-          expired = true;
-          reader.cancel().catch(() => {});
-        }, ms);
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (expired) return undefined;
-      if (done) return text + decoder.decode();
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    clearTimeout(timer);
   }
 }
 
