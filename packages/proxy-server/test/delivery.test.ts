@@ -173,6 +173,32 @@ describe('callbacks across a restart of the SQLite store', () => {
   }, 90_000);
 });
 
+/**
+ * A first proxy on a SQLite data dir whose task's callback to `receiverOrigin` (which refuses it)
+ * was tried once and is due again; the proxy is then closed, so a second one on `onDisk` picks
+ * the callback up.
+ */
+async function callbackLeftDue(receiverOrigin: string, flags: string[]) {
+  const target = await startSlowTarget();
+  onTestFinished(() => target.close());
+  const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const onDisk = ['--store', 'sqlite', '--data-dir', dir];
+  const first = await startProxy(target.url, {
+    listen: true,
+    flags: [...onDisk, ...flags],
+    deps: { callbackFirstRetryMs: 1_000 },
+  });
+  const id = await first.submit('/api/text?text=x', {
+    headers: { 'x-proxy-callback-url': `${receiverOrigin}/hook` },
+  });
+  await waitFor(async () => (await first.getTask(id)).callback?.deliveries.length === 1, {
+    what: 'a first, refused delivery',
+  });
+  await first.app.close();
+  return { target, onDisk, id };
+}
+
 // Review: a delivery due after a restart, and a task run again, went to an origin that the new
 // --callback-allow no longer listed.
 describe('callbacks after a restart with a narrower --callback-allow', () => {
@@ -182,23 +208,10 @@ describe('callbacks after a restart with a narrower --callback-allow', () => {
       response.end();
     });
     const other = await startReceiver((response) => response.end());
-    const target = await startSlowTarget();
-    onTestFinished(() => target.close());
-    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const onDisk = ['--store', 'sqlite', '--data-dir', dir];
-    const first = await startProxy(target.url, {
-      listen: true,
-      flags: [...onDisk, ...callbacksTo(`${receiver.origin},${other.origin}`)],
-      deps: { callbackFirstRetryMs: 1_000 },
-    });
-    const id = await first.submit('/api/text?text=x', {
-      headers: { 'x-proxy-callback-url': `${receiver.origin}/hook` },
-    });
-    await waitFor(async () => (await first.getTask(id)).callback?.deliveries.length === 1, {
-      what: 'a first, refused delivery',
-    });
-    await first.app.close();
+    const { target, onDisk, id } = await callbackLeftDue(
+      receiver.origin,
+      callbacksTo(`${receiver.origin},${other.origin}`),
+    );
 
     const second = await startProxy(target.url, {
       listen: true,
@@ -227,27 +240,12 @@ describe('callbacks after a restart with a lower --callback-max-attempts', () =>
       response.statusCode = 503;
       response.end();
     });
-    const target = await startSlowTarget();
-    onTestFinished(() => target.close());
-    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const flags = ['--store', 'sqlite', '--data-dir', dir, ...callbacksTo(receiver.origin)];
-    const first = await startProxy(target.url, {
-      listen: true,
-      flags,
-      deps: { callbackFirstRetryMs: 1_000 },
-    });
-    const id = await first.submit('/api/text?text=x', {
-      headers: { 'x-proxy-callback-url': `${receiver.origin}/hook` },
-    });
-    await waitFor(async () => (await first.getTask(id)).callback?.deliveries.length === 1, {
-      what: 'a first, refused delivery',
-    });
-    await first.app.close();
+    const flags = callbacksTo(receiver.origin);
+    const { target, onDisk, id } = await callbackLeftDue(receiver.origin, flags);
 
     const second = await startProxy(target.url, {
       listen: true,
-      flags: [...flags, '--callback-max-attempts', '1'],
+      flags: [...onDisk, ...flags, '--callback-max-attempts', '1'],
     });
     const callback = await waitFor(async () => {
       const read = (await second.getTask(id)).callback;
