@@ -1,5 +1,5 @@
 import { parseRetryAfterMs } from '../retry-after.js';
-import { ERROR_BODY_MS, textWithin } from '../transport/read-text.js';
+import { errorBodyJson } from '../transport/read-text.js';
 import { httpStatusCode, isErrorCode } from './codes.js';
 import { IdempotencyKeyReusedError } from './idempotency-key-reused-error.js';
 import { NoResultError } from './no-result-error.js';
@@ -101,14 +101,7 @@ interface Envelope {
 
 /** The proxy's error envelope; anything else (`{error: "no such endpoint"}`, HTML) is not one. */
 async function readEnvelope(response: Response): Promise<Envelope | undefined> {
-  let body: unknown;
-  try {
-    const text = await textWithin(response, ERROR_BODY_MS);
-    if (text === undefined) return undefined;
-    body = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const body = await errorBodyJson(response);
   if (typeof body !== 'object' || body === null) return undefined;
   const { success, error, message } = body as Record<string, unknown>;
   if (success !== false || typeof error !== 'string') return undefined;

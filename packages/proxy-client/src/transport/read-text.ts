@@ -2,7 +2,17 @@
  * An error envelope is a few hundred bytes: an error answer whose body takes longer than this
  * is read as no envelope, its status alone, rather than held for undici's five-minute timeout.
  */
-export const ERROR_BODY_MS = 5_000;
+const ERROR_BODY_MS = 5_000;
+
+/** An error answer's body as JSON; undefined when it is none or does not come in time. */
+export async function errorBodyJson(response: Response): Promise<unknown> {
+  try {
+    const text = await textWithin(response, ERROR_BODY_MS);
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The body as text, or undefined when `ms` ran out first. The reader is cancelled then, which

@@ -1,6 +1,6 @@
 import { isHTTPError, isTimeoutError, type RetryOptions } from 'ky';
 import { isQueueFullCode } from '../errors/queue-full-error.js';
-import { ERROR_BODY_MS, textWithin } from './read-text.js';
+import { errorBodyJson } from './read-text.js';
 
 /**
  * What the SDK retries, in one place (ky runs the loop, these options decide):
@@ -106,13 +106,9 @@ export function isBlockedPort(error: unknown): boolean {
 }
 
 async function envelopeCode(response: Response): Promise<string | undefined> {
-  try {
-    const text = await textWithin(response.clone(), ERROR_BODY_MS);
-    if (text === undefined) return undefined;
-    const body: unknown = JSON.parse(text);
-    const code = (body as { error?: unknown } | null)?.error;
-    return typeof code === 'string' ? code : undefined;
-  } catch {
-    return undefined;
-  }
+  // A clone of a body already read would throw: no code to read then.
+  if (response.bodyUsed) return undefined;
+  const body = await errorBodyJson(response.clone());
+  const code = (body as { error?: unknown } | null | undefined)?.error;
+  return typeof code === 'string' ? code : undefined;
 }
