@@ -143,6 +143,9 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
       '/events?status=pending,sleeping',
       'status must be one or more of pending, processing, completed, failed, cancelled, expired, comma-separated, got "pending,sleeping"',
     ],
+    // What was sent, not what Ajv coerced it to: this offset is no double's.
+    ['/tasks?offset=9007199254740993', 'offset must be <= 9007199254740991, got 9007199254740993'],
+    ['/task/00000000-0000-4000-8000-000000000000?wait=61.50', 'wait must be <= 60, got 61.50'],
     // A repeated parameter is no single value to check; say so rather than "must be integer".
     ['/tasks?limit=10&limit=20', 'limit must be sent once, got it 2 times'],
     ['/tasks?status=failed&status=cancelled', 'status must be sent once, got it 2 times'],

@@ -4,7 +4,7 @@ import type { ErrorCode } from 'proxy-client/wire';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { isProxyHttpError, sendError } from '../errors.js';
 import { requestFields } from '../logging/logger.js';
-import { validationMessage } from './validation-message.js';
+import { queryAsSent, validationMessage } from './validation-message.js';
 
 /** Seconds a client waits before trying again when the store failed: it usually comes back. */
 const STORE_RETRY_AFTER_S = '5';
@@ -41,7 +41,8 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
       if (error.validation) {
         const code = VALIDATION_CODES[error.validationContext ?? ''] ?? 'bad_request';
         if (code !== 'invalid_task_id') {
-          const sent = error.validationContext === 'querystring' ? request.query : undefined;
+          const sent =
+            error.validationContext === 'querystring' ? queryAsSent(request.raw.url) : undefined;
           const message = validationMessage(error.validation, error.validationContext, sent);
           return sendError(reply, code, message ?? error.message);
         }
