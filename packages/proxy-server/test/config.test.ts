@@ -124,6 +124,8 @@ describe('parseConfig', () => {
     [['--upstream-timeout', '90'], { upstreamTimeoutMs: 90_000 }],
     [['--retention', '0'], { retentionMs: null }],
     [['--retention', '0.5'], { retentionMs: 1_800_000 }],
+    [['--retention', '.5'], { retentionMs: 1_800_000 }],
+    [['--upstream-timeout', '90.'], { upstreamTimeoutMs: 90_000 }],
     [['--retention', '0.0000001'], { retentionMs: 1 }],
     [['--shutdown-grace', '0'], { shutdownGraceMs: 0 }],
     [['--shutdown-grace', '0.0001'], { shutdownGraceMs: 1 }],

@@ -588,7 +588,11 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       error: { code: 'upstream_timeout' },
     });
     expect((await proxy.finished(capped.body.task_id)).status).toBe('completed');
-    for (const refused of ['-1', '0.0001', '99999999999999999999']) {
+    // Written as in ?wait=: a fraction without a leading digit, a point without a fraction.
+    for (const accepted of ['.5', '5.']) {
+      expect((await submit('/api/text', { 'x-proxy-timeout': accepted })).status).toBe(202);
+    }
+    for (const refused of ['-1', '0.0001', '.', '99999999999999999999']) {
       const answer = await submit('/api/text', { 'x-proxy-timeout': refused });
       expect(answer.status).toBe(400);
       expect(answer.body.message).toBe(

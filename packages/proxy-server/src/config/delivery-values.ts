@@ -1,4 +1,5 @@
 import type { TaskErrorCode } from 'proxy-client/wire';
+import { DECIMAL } from '../decimal.js';
 import type { RetryOn } from '../engine/retry-policy.js';
 import type { CallbackOrigin, FairKey } from './config.js';
 import type { ValueParser } from './values.js';
@@ -33,7 +34,7 @@ export const retryOnList: ValueParser<RetryOn> = {
 export const positiveNumber: ValueParser<number> = {
   expected: 'a number > 0',
   parse(raw) {
-    if (!/^\d+(\.\d+)?$/.test(raw.trim())) return undefined;
+    if (!DECIMAL.test(raw.trim())) return undefined;
     const value = Number(raw);
     return value > 0 && Number.isFinite(value) ? value : undefined;
   },

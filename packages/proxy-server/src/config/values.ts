@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { DECIMAL, WHOLE } from '../decimal.js';
 import {
   LOG_LEVELS,
   type LogLevel,
@@ -15,9 +16,6 @@ export interface ValueParser<T> {
   expected: string;
   parse(raw: string): T | undefined;
 }
-
-const WHOLE = /^\d+$/;
-const DECIMAL = /^\d+(?:\.\d+)?$/;
 
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): ValueParser<number> {
   const bound = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;

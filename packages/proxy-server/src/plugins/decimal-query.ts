@@ -1,13 +1,11 @@
 import type { preValidationAsyncHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
+import { DECIMAL, WHOLE } from '../decimal.js';
 import { ProxyHttpError } from '../errors.js';
 
 interface QuerySchema {
   properties?: Record<string, { type?: unknown }>;
 }
-
-const WHOLE = /^\d+$/;
-const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
 
 /**
  * Query numbers are written in decimal. Ajv coerces a query string with `Number()`, which also

@@ -1,4 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify';
+import { DECIMAL } from '../decimal.js';
 
 /**
  * A schema failure in words a caller can act on: the field by its name, the value it sent, and
@@ -56,7 +57,5 @@ function sentAt(sent: unknown, field: string): unknown {
 
 /** A number as written (`got 1001`); any other text quoted, so a blank or a comma shows. */
 function shown(value: string): string {
-  return /^\d+(\.\d*)?$/.test(value)
-    ? value
-    : JSON.stringify(value);
+  return DECIMAL.test(value) ? value : JSON.stringify(value);
 }

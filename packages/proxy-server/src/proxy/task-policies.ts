@@ -7,6 +7,7 @@ import {
   SUBMIT_HEADERS,
 } from 'proxy-client/wire';
 import type { CallbackOrigin, DeliveryConfig } from '../config/config.js';
+import { DECIMAL, WHOLE } from '../decimal.js';
 import { DEFAULT_POLICY, type TaskPolicy } from '../engine/task-record.js';
 import { ProxyHttpError } from '../errors.js';
 
@@ -102,7 +103,7 @@ export class TaskPolicies {
     const server = this.#plain.maxAttempts;
     const raw = single(headers, SUBMIT_HEADERS.maxAttempts);
     if (raw === undefined) return server;
-    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) {
+    if (!WHOLE.test(raw.trim()) || Number(raw) < 1) {
       throw new ProxyHttpError(
         'bad_request',
         `X-Proxy-Max-Attempts must be a whole number ≥ 1, got '${raw}'`,
@@ -186,7 +187,7 @@ function seconds(headers: IncomingHttpHeaders, name: string, label: string): num
   if (raw === undefined) return null;
   const text = raw.trim();
   // Whole milliseconds: a value that rounds to none would end every call at once.
-  const ms = /^\d+(\.\d+)?$/.test(text) ? Math.round(Number(text) * 1000) : Number.NaN;
+  const ms = DECIMAL.test(text) ? Math.round(Number(text) * 1000) : Number.NaN;
   if (!(ms >= 1 && ms <= MAX_TASK_HEADER_SECONDS * 1000)) {
     throw new ProxyHttpError(
       'bad_request',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_WAIT_SECONDS } from 'proxy-client/wire';
+import { DECIMAL } from '../decimal.js';
 import { ProxyHttpError } from '../errors.js';
 
 /**
@@ -87,7 +88,7 @@ export function preferencesOf(header: string | string[] | undefined): Preference
     // RFC 7240 lets a value be a token or a quoted string: `wait=5` and `wait="5"` are one.
     const seconds = value?.replace(/^"(.*)"$/, '$1');
     if (name?.toLowerCase() !== 'wait' || waitSeen) continue;
-    if (seconds !== undefined && /^\d+(\.\d+)?$/.test(seconds)) {
+    if (seconds !== undefined && DECIMAL.test(seconds)) {
       waitSeen = true;
       preferences.waitS = Math.min(MAX_WAIT_SECONDS, Number(seconds));
     }

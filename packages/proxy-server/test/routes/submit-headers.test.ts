@@ -57,6 +57,12 @@ describe('preferencesOf', () => {
     expect(preferencesOf('wait="x"').waitS).toBe(0);
   });
 
+  it('reads a fraction written without a leading or trailing digit, like ?wait=', () => {
+    expect(preferencesOf('wait=.5').waitS).toBe(0.5);
+    expect(preferencesOf('wait=5.').waitS).toBe(5);
+    expect(preferencesOf('wait=.').waitS).toBe(0);
+  });
+
   it('takes the first wait of several, as RFC 7240 asks, across headers too', () => {
     expect(preferencesOf('wait=2, wait=0').waitS).toBe(2);
     expect(preferencesOf(['wait=0', 'wait=9']).waitS).toBe(0);
