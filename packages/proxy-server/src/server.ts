@@ -125,6 +125,12 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
       sendError(reply, 'bad_request', 'An HTTP/1.1 request must have a Host header');
       return;
     }
+    // Node keeps the first of several and drops the rest; RFC 9112 §3.2 asks for a 400, since
+    // the proxy and something in front of it could each read a different one.
+    if (hostCount(request.raw.rawHeaders) > 1) {
+      sendError(reply, 'bad_request', 'The request has more than one Host header');
+      return;
+    }
     // A fragment is the client's own (RFC 9110 §4.2.4) and no request target carries one; a raw
     // `#` sent anyway (`?q=C#`) is most likely meant as data, which a target would not receive.
     if (request.raw.url?.includes('#')) {
@@ -330,4 +336,12 @@ function answerUnmetExpectation(_request: IncomingMessage, response: ServerRespo
     connection: 'close',
   });
   response.end(body);
+}
+
+function hostCount(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.length === 4 && rawHeaders[i]?.toLowerCase() === 'host') count++;
+  }
+  return count;
 }
