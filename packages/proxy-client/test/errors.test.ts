@@ -138,6 +138,19 @@ describe('errors without an answer', () => {
     expect((error as Error).cause).toBeInstanceOf(TypeError);
   });
 
+  it('a URL of kilobytes is shortened in the message, and kept whole on the error', async () => {
+    const id = 'a'.repeat(17_000);
+    server.on('get', '/task/:id', { network: true });
+    server.on('delete', '/task/:id', errorReply(400, 'bad_request'));
+    for (const call of [() => client().getTask(id), () => client().cancelTask(id)]) {
+      const error = (await call().catch((e: unknown) => e)) as ProxyError;
+      expect(error.url).toBe(`${BASE_URL}/task/${id}`);
+      expect(error.message.length).toBeLessThan(400);
+      expect(error.message).toContain(`${BASE_URL}/task/aaa`);
+      expect(error.message).toContain('…(16863 characters)…');
+    }
+  });
+
   it('no answer within timeoutMs is a ProxyUnreachableError with code response_timeout', async () => {
     server.on('get', '/stats', async () => {
       await new Promise((resolve) => setTimeout(resolve, 500));

@@ -6,6 +6,7 @@ import { NoResultError } from './no-result-error.js';
 import { ProxyError } from './proxy-error.js';
 import { ProxyResponseError } from './proxy-response-error.js';
 import { isQueueFullCode, QueueFullError } from './queue-full-error.js';
+import { requestLine } from './request-line.js';
 import { TaskFinishedError } from './task-finished-error.js';
 import { TaskNotFinishedError } from './task-not-finished-error.js';
 import { TaskNotFoundError } from './task-not-found-error.js';
@@ -36,7 +37,7 @@ export async function errorFromResponse(
 ): Promise<ProxyError> {
   const envelope = await readEnvelope(response);
   const { status, headers } = response;
-  const where = `${request.method} ${request.url} answered ${status}`;
+  const where = `${requestLine(request.method, request.url)} answered ${status}`;
   const options = { status, headers, method: request.method, url: request.url, cause };
   const code = envelope && isErrorCode(envelope.error) ? envelope.error : undefined;
 
@@ -116,7 +117,7 @@ export function invalidResponseError(
 ): ProxyError {
   return new ProxyError(
     'invalid_response',
-    `${request.method} ${request.url}: unexpected answer (${why}); is this a proxy-server?`,
+    `${requestLine(request.method, request.url)}: unexpected answer (${why}); is this a proxy-server?`,
     {
       method: request.method,
       url: request.url,

@@ -6,6 +6,7 @@ import {
 } from '../errors/error-from-response.js';
 import { isProxyError, type ProxyError } from '../errors/proxy-error.js';
 import { ProxyUnreachableError } from '../errors/proxy-unreachable-error.js';
+import { requestLine } from '../errors/request-line.js';
 import { isBlockedPort, isNetworkError } from './retry-policy.js';
 
 /**
@@ -29,7 +30,7 @@ export async function translateError(
   if (isBlockedPort(error)) {
     return new ProxyUnreachableError(
       url,
-      `${method} ${url}: fetch refuses to connect to port ${new URL(url).port}, one browsers block: run the proxy on another port`,
+      `${requestLine(method, url)}: fetch refuses to connect to port ${new URL(url).port}, one browsers block: run the proxy on another port`,
       { code: 'blocked_port', method, cause: error },
     );
   }
@@ -38,7 +39,7 @@ export async function translateError(
   if (isNetworkError(error)) {
     return new ProxyUnreachableError(
       url,
-      `${method} ${url}: could not reach the proxy (${describeNetworkError(error)})`,
+      `${requestLine(method, url)}: could not reach the proxy (${describeNetworkError(error)})`,
       { method, cause: error },
     );
   }
@@ -73,7 +74,7 @@ export function responseTimeoutError(
   const { method, url } = request;
   return new ProxyUnreachableError(
     url,
-    `${method} ${url}: no answer from the proxy within ${request.timeoutMs} ms`,
+    `${requestLine(method, url)}: no answer from the proxy within ${request.timeoutMs} ms`,
     { code: 'response_timeout', method, cause },
   );
 }
