@@ -201,4 +201,18 @@ describe('/openapi.json and /docs', () => {
     // The rest still needs the key.
     expect(await statusOf(`${open.url}/stats`)).toBe(401);
   });
+
+  it('sends /docs with a query to /docs, where Swagger UI can find the document', async () => {
+    const { app } = await startProxy('http://127.0.0.1:9', { flags: ['--public-docs'] });
+    for (const [url, page] of [
+      ['/docs?utm_source=readme', '/docs'],
+      ['/docs/?x=1&y=2', '/docs/'],
+    ] as const) {
+      const answer = await app.inject(url);
+      expect(answer.statusCode, url).toBe(302);
+      expect(answer.headers.location).toBe(page);
+    }
+    expect((await app.inject('/docs/json?x=1')).statusCode).toBe(200);
+    expect((await app.inject('/docs')).statusCode).toBe(200);
+  });
 });

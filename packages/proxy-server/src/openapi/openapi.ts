@@ -119,8 +119,13 @@ export const openapi = fp<{ config: ProxyConfig }>(
       staticCSP: DOCS_CSP,
       // Served from the proxy's origin like the dashboard, so with the dashboard's nosniff.
       uiHooks: {
-        onRequest: (_request, reply, done) => {
+        onRequest: (request, reply, done) => {
           reply.header('x-content-type-options', 'nosniff');
+          const page = pageWithoutQuery(request.url);
+          if (page !== undefined) {
+            reply.redirect(page);
+            return;
+          }
           done();
         },
       },
@@ -128,6 +133,18 @@ export const openapi = fp<{ config: ProxyConfig }>(
   },
   { name: 'openapi', fastify: '5.x' },
 );
+
+/**
+ * The reference page's address without its query, when it has one. Swagger UI finds the document
+ * by appending `/json` to the page's address, query and all: `/docs?utm_source=x` loaded
+ * `/docs?utm_source=x/json`, the page itself, and showed nothing.
+ */
+function pageWithoutQuery(url: string): string | undefined {
+  const queryAt = url.indexOf('?');
+  if (queryAt === -1) return undefined;
+  const path = url.slice(0, queryAt);
+  return path === DOCS_PREFIX || path === `${DOCS_PREFIX}/` ? path : undefined;
+}
 
 type Operation = { requestBody?: { required?: boolean }; responses?: Record<string, unknown> };
 
