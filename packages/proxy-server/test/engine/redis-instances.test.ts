@@ -195,6 +195,33 @@ describe('RedisBackend: two instances on one prefix', () => {
   });
 });
 
+describe('RedisBackend: a Redis that may evict keys', () => {
+  it('opens, saying that tasks can be lost and which policy loses none', async () => {
+    const admin = new Redis(redis.url);
+    onTestFinished(async () => {
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      admin.disconnect();
+    });
+    const warnings: string[] = [];
+    const quiet = instanceOn(freshPrefix(), {
+      concurrency: 1,
+      onWarning: (message) => warnings.push(message),
+    });
+    await quiet.open();
+    expect(warnings).toEqual([]);
+
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const warned = instanceOn(freshPrefix(), {
+      concurrency: 1,
+      onWarning: (message) => warnings.push(message),
+    });
+    await warned.open();
+    expect(warnings).toEqual([
+      `Redis at ${redis.url} evicts keys when it is full (maxmemory-policy allkeys-lru), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
+    ]);
+  });
+});
+
 describe('RedisBackend: the cap and the rate limit are one for every instance on a prefix', () => {
   it('are set by the instance opened last, which says what it changed', async () => {
     const prefix = freshPrefix();

@@ -218,6 +218,7 @@ export class RedisBackend implements TaskBackend {
       this.#commands.off('error', onError);
     }
     await this.#checkDatabase(where);
+    await this.#checkEvictionPolicy(where);
     try {
       const queue = new Queue(this.#keys.queueName, {
         connection: this.#commands,
@@ -266,6 +267,22 @@ export class RedisBackend implements TaskBackend {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Any eviction policy but noeviction lets a Redis at its `maxmemory` drop keys to make room:
+   * task records, queue entries, BullMQ's locks; accepted tasks would vanish. Managed Redis often
+   * comes with another policy, which the operator may not be allowed to change: the start goes
+   * on, saying so in the proxy's log (BullMQ's own line goes to stderr, unexplained).
+   */
+  async #checkEvictionPolicy(where: string): Promise<void> {
+    // A server with INFO renamed away (some managed ones) cannot say: nothing to warn of.
+    const info = await this.#commands.info('memory').catch(() => '');
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy === undefined || policy === 'noeviction') return;
+    this.#options.onWarning?.(
+      `Redis at ${where} evicts keys when it is full (maxmemory-policy ${policy}), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
+    );
   }
 
   /**
