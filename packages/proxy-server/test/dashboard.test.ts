@@ -251,6 +251,14 @@ describe('the dashboard at /ui', () => {
       )
       .toBe(528);
     await expect.poll(() => page.locator('#count').textContent()).toBe('500 of 528');
+
+    // Rows "more" brought stay as new tasks come: the oldest falls off, not the 28 loaded.
+    await page.locator('#more').click();
+    await expect.poll(() => page.locator('#count').textContent()).toBe('528 of 528');
+    const oldest = (await shownIds(page)).at(-1);
+    await submit(proxy, '/api/function1');
+    await expect.poll(() => page.locator('#count').textContent()).toBe('528 of 529');
+    expect(await shownIds(page)).not.toContain(oldest);
     expect(errors).toEqual([]);
   }, 90_000);
 

@@ -12,7 +12,7 @@ import { type Api, ApiError } from './api.js';
 import { byId, duration, h, time } from './dom.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Rows kept on the page as events add them; older ones fall off the end. */
+/** Rows kept on the page as events add them, unless "more" loaded more; older ones fall off. */
 const MOST_ROWS = 500;
 /**
  * Events render the rows at most this often. A burst brings a few events per task, and a render
@@ -50,6 +50,8 @@ export class TaskTable {
   /** The rows, newest first, by id. */
   #tasks = new Map<string, TaskSummary>();
   #total = 0;
+  /** Rows kept as events add new ones: MOST_ROWS, or as many as "more" has brought. */
+  #kept = MOST_ROWS;
   #generation = 0;
   /** The rows are the one task a whole id named, not a page. */
   #lookedUp = false;
@@ -109,6 +111,7 @@ export class TaskTable {
         const page = await this.#page(0);
         if (generation !== this.#generation) return;
         this.#lookedUp = false;
+        this.#kept = MOST_ROWS;
         this.#tasks = new Map(page.tasks.map((task) => [task.task_id, task]));
         this.#total = page.total;
       }
@@ -155,7 +158,7 @@ export class TaskTable {
     // New to this view: a new task, or one that entered the filtered status, goes on top.
     this.#tasks = new Map([[task.task_id, task], ...this.#tasks]);
     this.#total++;
-    for (const id of [...this.#tasks.keys()].slice(MOST_ROWS)) this.#tasks.delete(id);
+    for (const id of [...this.#tasks.keys()].slice(this.#kept)) this.#tasks.delete(id);
   }
 
   #newerThanRows(task: TaskSummary): boolean {
@@ -166,6 +169,8 @@ export class TaskTable {
   async #loadMore(): Promise<void> {
     const page = await this.#page(this.#tasks.size);
     for (const task of page.tasks) this.#tasks.set(task.task_id, task);
+    // Asked for, so kept: the next new task would have trimmed them back to MOST_ROWS.
+    this.#kept = Math.max(MOST_ROWS, this.#tasks.size);
     this.#total = page.total;
     this.#render();
   }
