@@ -327,6 +327,11 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** `localhost:8080`, `127.0.0.1:8080/proxy`: an address without its `http://`. */
+function withoutScheme(value: string): boolean {
+  return !value.includes('://') && /^(\[[\da-f:.]+\]|[\w.-]+):\d+(\/|$)/i.test(value);
+}
+
 function checkUrl(value: string, from: string): string {
   let parsed: URL;
   try {
@@ -334,11 +339,16 @@ function checkUrl(value: string, from: string): string {
   } catch {
     throw usage(
       `${from === 'default' ? 'the URL' : from} is not a URL: '${value}'`,
-      'e.g. --url http://localhost:8080',
+      withoutScheme(value)
+        ? `write the scheme: http://${value}`
+        : 'e.g. --url http://localhost:8080',
     );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw usage(`${from} must be an http:// or https:// URL, got '${value}'`);
+    throw usage(
+      `${from} must be an http:// or https:// URL, got '${value}'`,
+      withoutScheme(value) ? `write the scheme: http://${value}` : undefined,
+    );
   }
   if (parsed.username || parsed.password) {
     parsed.username = '';

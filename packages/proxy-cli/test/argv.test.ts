@@ -445,6 +445,14 @@ describe('usage errors (exit 2)', () => {
     expect(usageError(['--stats'], { PROXY_URL: 'ftp://x' }).message).toMatch(/^PROXY_URL must be/);
   });
 
+  it.each([
+    [['--stats', '--url', 'localhost:8080'], {}, 'http://localhost:8080'],
+    [['--stats', '--url', '127.0.0.1:8080/proxy'], {}, 'http://127.0.0.1:8080/proxy'],
+    [['--stats'], { PROXY_URL: 'proxy.internal:8080' }, 'http://proxy.internal:8080'],
+  ])('%j %j: a URL without its scheme gets one in the hint', (argv, env, meant) => {
+    expect(usageError(argv, env).hint).toBe(`write the scheme: ${meant}`);
+  });
+
   // Under /api the proxy takes a request for a task: a cancel would send the target a DELETE.
   it.each([
     [['cancel', '00000000-0000-4000-8000-000000000000', '--url', 'http://p:8080/api'], '--url'],

@@ -28,6 +28,16 @@ describe('constructor', () => {
     },
   );
 
+  it.each([
+    ['localhost:8080', 'baseUrl must be an http(s) URL, got "localhost:8080"'],
+    ['127.0.0.1:8080/proxy', 'baseUrl must be an absolute http(s) URL, got "127.0.0.1:8080/proxy"'],
+    ['[::1]:8080', 'baseUrl must be an absolute http(s) URL, got "[::1]:8080"'],
+  ])('refuses %j, an address without its scheme, naming the URL it means', (baseUrl, said) => {
+    expect(() => new ProxyClient({ baseUrl })).toThrow(
+      `${said} (did you mean "http://${baseUrl}"?)`,
+    );
+  });
+
   it('refuses a base URL with credentials, without repeating them', () => {
     expect(() => new ProxyClient({ baseUrl: 'http://user:pw-secret@localhost:8080' })).toThrow(
       /must not carry credentials.*"http:\/\/localhost:8080\/"/,

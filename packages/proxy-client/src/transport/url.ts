@@ -17,18 +17,36 @@ export function resolveUrl(
   return url.toString();
 }
 
+/**
+ * `localhost:8080` reads as a URL of scheme `localhost:`, and `127.0.0.1:8080` as none: both are
+ * most likely an address without its `http://`.
+ */
+function schemeHint(baseUrl: string): string {
+  if (
+    typeof baseUrl !== 'string' ||
+    baseUrl.includes('://') ||
+    !/^(\[[\da-f:.]+\]|[\w.-]+):\d+(\/|$)/i.test(baseUrl)
+  ) {
+    return '';
+  }
+  return ` (did you mean "http://${baseUrl}"?)`;
+}
+
 /** Checks the base URL once, up front, so a typo is a TypeError now rather than a network error later. */
 export function normalizeBaseUrl(baseUrl: string): string {
   let url: URL;
   try {
     url = new URL(baseUrl);
   } catch (error) {
-    throw new TypeError(`baseUrl must be an absolute http(s) URL, got ${JSON.stringify(baseUrl)}`, {
-      cause: error,
-    });
+    throw new TypeError(
+      `baseUrl must be an absolute http(s) URL, got ${JSON.stringify(baseUrl)}${schemeHint(baseUrl)}`,
+      { cause: error },
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`);
+    throw new TypeError(
+      `baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}${schemeHint(baseUrl)}`,
+    );
   }
   if (url.username || url.password) {
     url.username = '';
