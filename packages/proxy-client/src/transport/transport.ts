@@ -35,7 +35,8 @@ export interface HttpRequest {
   idempotencyKey?: string;
   /**
    * A submission: its headers reach the target, so the SDK's own `Accept` (for the proxy's JSON)
-   * is left out, and the target sees fetch's neutral one or the caller's.
+   * is left out, and the target sees fetch's neutral one or the caller's; `Accept-Encoding` is
+   * `identity` unless the caller names one.
    */
   forwarded?: boolean;
   /**
@@ -73,11 +74,14 @@ export class Transport {
   readonly #fetch: typeof fetch | undefined;
   /** The client's headers name their own `Accept`, which then goes on every request. */
   readonly #acceptGiven: boolean;
+  /** The client's headers name their own `Accept-Encoding`, which then goes on submissions. */
+  readonly #encodingGiven: boolean;
 
   constructor(options: TransportOptions) {
     this.baseUrl = options.baseUrl;
     this.#timeoutMs = options.timeoutMs;
-    this.#acceptGiven = namesAccept(options.headers);
+    this.#acceptGiven = namesHeader(options.headers, 'accept');
+    this.#encodingGiven = namesHeader(options.headers, 'accept-encoding');
     this.#fetch = options.fetch;
     this.#ky = ky.create({
       headers: {
@@ -144,9 +148,16 @@ export class Transport {
       const response = await this.#ky(url, {
         method: request.method,
         headers: {
-          ...(this.#acceptGiven || request.forwarded || namesAccept(request.headers)
+          ...(this.#acceptGiven || request.forwarded || namesHeader(request.headers, 'accept')
             ? {}
             : { accept: 'application/json' }),
+          // fetch asks for gzip by itself, and on a submission the target would hear it: its
+          // compressed answer would be the task's result, base64 where JSON or text was expected.
+          ...(request.forwarded &&
+          !this.#encodingGiven &&
+          !namesHeader(request.headers, 'accept-encoding')
+            ? { 'accept-encoding': 'identity' }
+            : {}),
           ...request.headers,
         },
         ...request.body,
@@ -190,6 +201,6 @@ function parseJson(text: string, request: FailedRequest & { headers: Headers }):
   }
 }
 
-function namesAccept(headers: Record<string, string> | undefined): boolean {
-  return Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'accept');
+function namesHeader(headers: Record<string, string> | undefined, header: string): boolean {
+  return Object.keys(headers ?? {}).some((name) => name.toLowerCase() === header);
 }
