@@ -65,6 +65,25 @@ describe('DELETE /tasks/cleanup', () => {
     const stats = await getJson<Stats>(`${proxy.url}/stats`);
     expect(stats.totals).toMatchObject({ submitted: 6, removed: 4 });
   });
+
+  it.each([
+    ['?status=failed', 'status'],
+    ['?max_age_hour=1', 'max_age_hour'],
+    ['?max_age_hours=0&dry_run=1', 'dry_run'],
+  ])('refuses %s, removing nothing: a parameter it does not take is named', async (query, name) => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url);
+    const id = await proxy.submit('/api/function1');
+    await proxy.finished(id);
+    const response = await proxy.app.inject({ method: 'DELETE', url: `/tasks/cleanup${query}` });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      success: false,
+      error: 'invalid_query',
+      message: `DELETE /tasks/cleanup takes only max_age_hours, got '${name}': it removes every finished task older than that, whatever its status`,
+    });
+    expect((await proxy.getTask(id)).status).toBe('completed');
+  });
 });
 
 describe('retention', () => {

@@ -10,6 +10,7 @@ import {
 } from 'proxy-client/wire';
 import { answers } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
+import { onlyKnownQuery } from './only-known-query.js';
 
 interface ListRoute {
   Querystring: { status?: TaskStatus; limit: number; offset: number };
@@ -53,6 +54,11 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: CleanupBodySchema, ...errorResponses },
       },
       config: { swaggerTransform: answers('How many finished tasks were removed') },
+      preValidation: onlyKnownQuery(
+        'DELETE /tasks/cleanup',
+        CleanupQuerySchema,
+        'it removes every finished task older than that, whatever its status',
+      ),
     },
     async (request): Promise<DataBody<{ removed: number }>> => {
       const removed = await app.proxy.housekeeping.removeFinishedOlderThan(
