@@ -220,6 +220,26 @@ describe('parseConfig', () => {
         },
       },
     ],
+    [
+      [
+        '--callback-allow',
+        'https://a.example:0443,http://b.example:0080',
+        '--webhook-secret',
+        `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      ],
+      {
+        delivery: {
+          callbacks: {
+            // A callback URL's default port is no port: written with a leading 0, still the default.
+            allow: [
+              { protocol: 'https:', host: 'a.example', port: '' },
+              { protocol: 'http:', host: 'b.example', port: '' },
+            ],
+            maxAttempts: 6,
+          },
+        },
+      },
+    ],
     [['--max-tasks', '0'], { maxTasks: null }],
     [['--store', 'memory'], { maxTasks: 100_000 }],
     [
@@ -312,6 +332,16 @@ describe('parseConfig', () => {
       ['--log-level', 'loud'],
       "--log-level must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'",
     ],
+    // Review: a port no URL can have was taken, and then every callback was refused as unlisted.
+    ...['http://hooks.example:99999', 'http://hooks.example:0'].map((origin) => [
+      [
+        '--callback-allow',
+        origin,
+        '--webhook-secret',
+        `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      ],
+      `--callback-allow must be a comma-separated list of origins such as https://hooks.example.com, with '*.' before a domain for its subdomains, got '${origin}'`,
+    ]),
     [
       ['--target-url', 'ftp://x'],
       "--target-url must be an http:// or https:// URL without credentials, query or fragment, got 'ftp://x'",

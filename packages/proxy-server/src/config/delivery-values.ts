@@ -63,9 +63,12 @@ export const callbackOrigins: ValueParser<CallbackOrigin[]> = {
         item,
       );
       if (!match) return undefined;
-      const [, scheme, wildcard, host, port] = match;
+      const [, scheme, wildcard, host, portText] = match;
       const protocol = `${scheme?.toLowerCase()}:` as 'http:' | 'https:';
       const defaultPort = protocol === 'https:' ? '443' : '80';
+      // No callback URL can name another port: such an origin would refuse every callback.
+      const port = portText === undefined ? undefined : String(Number(portText));
+      if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65_535)) return undefined;
       // As the URL parser writes it, which is how a callback URL's host is compared:
       // [0:0:0:0:0:0:0:1] is [::1], 127.1 is 127.0.0.1.
       const hostname = canonicalHost(host ?? '');
@@ -73,7 +76,7 @@ export const callbackOrigins: ValueParser<CallbackOrigin[]> = {
       origins.push({
         protocol,
         host: `${wildcard ?? ''}${hostname}`,
-        port: port === undefined || port === defaultPort ? '' : String(Number(port)),
+        port: port === undefined || port === defaultPort ? '' : port,
       });
     }
     return origins.length > 0 ? origins : undefined;
