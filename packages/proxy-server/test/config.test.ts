@@ -342,13 +342,18 @@ describe('parseConfig', () => {
       ],
       `--callback-allow must be a comma-separated list of origins such as https://hooks.example.com, with '*.' before a domain for its subdomains, got '${origin}'`,
     ]),
+    // Review: the error listed what the URL had none of, and not its port, the thing wrong.
+    [
+      ['--target-url', 'http://127.0.0.1:99999'],
+      "--target-url must be an http:// or https:// URL (a port, if any, from 1 to 65535) without credentials, query or fragment, got 'http://127.0.0.1:99999'",
+    ],
     [
       ['--target-url', 'ftp://x'],
-      "--target-url must be an http:// or https:// URL without credentials, query or fragment, got 'ftp://x'",
+      "--target-url must be an http:// or https:// URL (a port, if any, from 1 to 65535) without credentials, query or fragment, got 'ftp://x'",
     ],
     [
       ['--target-url', 'http://u:p@x'],
-      "--target-url must be an http:// or https:// URL without credentials, query or fragment, got 'http://u:***@x'",
+      "--target-url must be an http:// or https:// URL (a port, if any, from 1 to 65535) without credentials, query or fragment, got 'http://u:***@x'",
     ],
     ...['s3cret', 'ab/cd', 'p@ss', 'pa ss'].map((password) => [
       ['--store', `redis://user:${password}@cache/x`],

@@ -117,7 +117,8 @@ export const targetPort: ValueParser<number> = {
 
 /** `http(s)://host[:port][/base/path]`: the target's origin and an optional base path. */
 export const targetUrl: ValueParser<TargetConfig> = {
-  expected: 'an http:// or https:// URL without credentials, query or fragment',
+  expected:
+    'an http:// or https:// URL (a port, if any, from 1 to 65535) without credentials, query or fragment',
   parse(raw) {
     let url: URL;
     try {
