@@ -1,10 +1,4 @@
-import {
-  type IncomingMessage,
-  METHODS,
-  maxHeaderSize,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { type IncomingMessage, METHODS, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
@@ -24,6 +18,7 @@ import type { ProxyConfig } from './config/config.js';
 import type { StopReport } from './engine/task-backend.js';
 import { errorBody, sendError, statusOf } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
+import { malformedMessage, type ParseError } from './malformed-request.js';
 import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
 import { auth } from './plugins/auth.js';
 import { decimalQuery } from './plugins/decimal-query.js';
@@ -237,11 +232,7 @@ const answering = new WeakSet<Socket>();
  * client pairs answers with requests in order, and would take the error for a submission the
  * proxy accepted. The socket is closed then, so a stalled client keeps nothing of ours.
  */
-function answerClientError(
-  error: Error & { code?: string },
-  socket: HttpSocket,
-  log: FastifyBaseLogger,
-): void {
+function answerClientError(error: ParseError, socket: HttpSocket, log: FastifyBaseLogger): void {
   // Node reports the error again for every chunk that arrives after it: one answer is enough.
   if (answering.has(socket)) return;
   answering.add(socket);
@@ -254,15 +245,8 @@ function answerClientError(
   afterEarlierAnswers(socket, () => {
     if (!socket.writable || socket._httpMessage?.headersSent) socket.destroy();
     else if (timedOut) endWithError(socket, 'request_timeout');
-    else endWithError(socket, 'bad_request', malformedMessage(error.code));
+    else endWithError(socket, 'bad_request', malformedMessage(error));
   });
-}
-
-function malformedMessage(code: string | undefined): string {
-  if (code === 'HPE_HEADER_OVERFLOW') {
-    return `The request line and headers are over ${maxHeaderSize / 1024} KiB, the most Node reads (HPE_HEADER_OVERFLOW)`;
-  }
-  return `Malformed HTTP request (${code ?? 'parse error'})`;
 }
 
 /**

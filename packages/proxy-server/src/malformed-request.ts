@@ -1,0 +1,76 @@
+import { maxHeaderSize } from 'node:http';
+
+/** What Node's HTTP parser tells of a request it refused (`clientError`). */
+export interface ParseError extends Error {
+  code?: string;
+  /** llhttp's own words, e.g. "Invalid header value char". */
+  reason?: string;
+  /** The bytes read so far: a Buffer from Node, whatever Fastify's type says. */
+  rawPacket?: unknown;
+  bytesParsed?: number;
+}
+
+/** The part of the request each parser code is about, for people who never read llhttp. */
+const EXPLAINED: Record<string, string> = {
+  HPE_INVALID_URL:
+    'the path has a character HTTP does not allow (a tab, a control character or a byte beyond ASCII): percent-encode it',
+  HPE_INVALID_METHOD:
+    'the method is not one the HTTP parser reads (or TLS was sent to this plain-HTTP port)',
+  HPE_INVALID_VERSION:
+    'the version is not HTTP/1.0 or HTTP/1.1, or the request line does not end in CRLF',
+  HPE_INVALID_CONTENT_LENGTH: 'Content-Length is not a whole number of bytes',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'Content-Length is sent more than once',
+  HPE_INVALID_TRANSFER_ENCODING:
+    'Transfer-Encoding must end in chunked and not come with Content-Length',
+  HPE_INVALID_HEADER_TOKEN:
+    'a header line is malformed: no name before its colon, or a character HTTP does not allow',
+  HPE_INVALID_CHUNK_SIZE: 'a chunk of the body does not start with its size in hexadecimal',
+  HPE_PAUSED_H2_UPGRADE: 'HTTP/2 without TLS is not served: send HTTP/1.1',
+  HPE_CR_EXPECTED: 'a line does not end in CRLF',
+  HPE_LF_EXPECTED: 'a line does not end in CRLF',
+};
+
+const FOLDED = 'Unexpected whitespace after header value';
+
+/** llhttp's reasons within a header line, said of the header. */
+const IN_HEADER: Record<string, string> = {
+  'Invalid header token':
+    'has a character a header name cannot have (a space, before the colon too)',
+  'Invalid header value char': 'has a control character in its value',
+  [FOLDED]: 'goes on to the next line (obsolete line folding)',
+};
+
+/** The message of the 400 for a request the parser refused: what was wrong, then llhttp's code. */
+export function malformedMessage(error: ParseError): string {
+  const code = error.code ?? 'parse error';
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return `The request line and headers are over ${maxHeaderSize / 1024} KiB, the most Node reads (HPE_HEADER_OVERFLOW)`;
+  }
+  return `Malformed HTTP request: ${explanation(error)} (${code})`;
+}
+
+function explanation(error: ParseError): string {
+  const inHeader = IN_HEADER[error.reason ?? ''];
+  const header = inHeader === undefined ? undefined : headerName(error);
+  if (inHeader !== undefined && header !== undefined) return `header '${header}' ${inHeader}`;
+  if (error.code === 'HPE_INVALID_CONSTANT' && error.reason?.startsWith('Expected HTTP/')) {
+    return "the request line is not 'METHOD /path HTTP/1.1' (a space in the path? write it %20)";
+  }
+  return EXPLAINED[error.code ?? ''] ?? error.reason?.toLowerCase() ?? 'parse error';
+}
+
+/**
+ * The name of the header the parser stopped in, as sent (up to its colon), shown printable and
+ * cut short; none for the request line or a line without a name. A folded value is found at
+ * the start of the next line: then the header is the line before.
+ */
+function headerName({ rawPacket, bytesParsed, reason }: ParseError): string | undefined {
+  if (!Buffer.isBuffer(rawPacket) || bytesParsed === undefined) return undefined;
+  let before = rawPacket.subarray(0, bytesParsed).toString('latin1');
+  if (reason === FOLDED) before = before.replace(/\r?\n$/, '');
+  const lineStart = before.lastIndexOf('\n') + 1;
+  if (lineStart === 0) return undefined;
+  const line = rawPacket.subarray(lineStart).toString('latin1');
+  const name = (line.split(/[:\r\n]/, 1)[0] ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
+  return name === '' ? undefined : name;
+}
