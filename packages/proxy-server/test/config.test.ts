@@ -497,6 +497,20 @@ describe('parseConfig', () => {
     expect(warningsOf(['--max-attempts', '5', '--retry-on', '503'])).toEqual([]);
   });
 
+  // Review: a misspelt flag was refused with a suggestion, a misspelt variable ignored unsaid.
+  it('names a PROXY_ variable that is a near miss of a setting, which it ignores', () => {
+    const warningsOf = (env: Record<string, string>) => {
+      const parsed = parseConfig(['--target-host', 'h'], env);
+      return parsed.kind === 'run' ? parsed.warnings : [];
+    };
+    expect(warningsOf({ PROXY_MAX_CONCURENT: '3', proxy_num_workers: '3' })).toEqual([
+      'PROXY_MAX_CONCURENT is not a setting of proxy-server and is ignored; did you mean PROXY_MAX_CONCURRENT?',
+      'proxy_num_workers is not a setting of proxy-server and is ignored; did you mean PROXY_NUM_WORKERS?',
+    ]);
+    // proxy-cli's own, and names far from any setting (another tool's, say), are left alone.
+    expect(warningsOf({ PROXY_URL: 'http://x', PROXY_HOSTNAME_OF_CORP: 'y' })).toEqual([]);
+  });
+
   it('names the environment variable when the bad value came from it', () => {
     expect(errorOf(['--target-host', 'h'], { PROXY_MAX_QUEUE_SIZE: 'lots' })).toBe(
       "PROXY_MAX_QUEUE_SIZE (--max-queue-size) must be a whole number ≥ 1, got 'lots'",

@@ -10,6 +10,7 @@ import {
   type StoreConfig,
   type TargetConfig,
 } from './config.js';
+import { misspeltEnvWarnings } from './misspelt-env.js';
 import { OPTIONS, type OptionSpec } from './options.js';
 
 /** What the command line asks for: run with a config, or print help/version and stop. */
@@ -153,6 +154,8 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
         warnings.push(`--${spec.name} does nothing without --retry-on: no call is retried`);
     }
   }
+  const settings = (Object.values(OPTIONS) as OptionSpec<unknown>[]).map((spec) => spec.env);
+  warnings.push(...misspeltEnvWarnings(env, settings));
   return { kind: 'run', config: { target, ...config }, warnings };
 }
 
