@@ -31,6 +31,7 @@ import {
   waitUntilFinished,
 } from './polling/wait-until-finished.js';
 import { isReplayedResult, type RawResult, toRawResult } from './result/raw-result.js';
+import { undecodableResultError } from './result/undecodable-result.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import { type Submission, toSubmission } from './submit/submission.js';
 import { controlHeaders, newIdempotencyKey, preferWaitSeconds } from './submit/submit-headers.js';
@@ -333,7 +334,11 @@ export class ProxyClient {
           void opened.response.body?.cancel().catch(() => {});
           throw invalidResponseError(opened.request, 'not a replayed result (no x-proxy-task-id)');
         }
-        const bytes = await this.#transport.readBytes(opened, call.signal);
+        const bytes = await this.#transport
+          .readBytes(opened, call.signal)
+          .catch((error: unknown) => {
+            throw undecodableResultError(error, opened.request);
+          });
         return toRawResult(taskId, opened.response, bytes);
       } catch (error) {
         if (!isTaskNotFinishedError(error) || holdSeconds <= 0 || Date.now() >= deadline) {

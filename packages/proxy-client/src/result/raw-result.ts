@@ -13,7 +13,10 @@ export interface RawResult {
   ok: boolean;
   /** The target's end-to-end headers (`content-type`…), as the proxy replays them. */
   headers: Headers;
-  /** The body bytes, exactly as the target sent them. */
+  /**
+   * The body bytes as the target sent them; fetch decodes a compressed one by its
+   * `Content-Encoding` (which stays in `headers`).
+   */
   body: Uint8Array;
   /** The body as UTF-8 text. */
   text(): string;

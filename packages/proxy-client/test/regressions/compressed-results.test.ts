@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { type ProxyProcess, proxyServerBin, spawnProxyServer } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProxyClient } from '../../src/index.js';
+import { ProxyClient, ProxyError } from '../../src/index.js';
 
 /**
  * Node's fetch asks for `gzip, deflate` on every request it sends unless told otherwise. On a
@@ -27,7 +27,10 @@ beforeAll(async () => {
     request.resume();
     request.on('end', () => {
       const body = JSON.stringify(PAYLOAD);
-      if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
+      if (request.url?.includes('broken')) {
+        response.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+        response.end('not gzip at all');
+      } else if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
         response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
         response.end(gzipSync(body));
       } else {
@@ -69,5 +72,34 @@ describe('a submission from the SDK', () => {
     const perClient = new ProxyClient({ baseUrl: proxy.url, headers: { 'accept-encoding': 'br' } });
     await perClient.run('items', undefined, { method: 'GET', timeoutMs: 10_000 });
     expect(seen.at(-1)?.['accept-encoding']).toBe('br');
+  });
+});
+
+describe('getResult of an answer the target compressed', () => {
+  it('gives the bytes fetch decoded, the Content-Encoding header still there', async () => {
+    const client = new ProxyClient({ baseUrl: proxy.url });
+    const taskId = await client.submitTask('items', undefined, {
+      method: 'GET',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    await client.waitForTask(taskId, { timeoutMs: 10_000 });
+    const result = await client.getResult(taskId);
+    expect(result.headers.get('content-encoding')).toBe('gzip');
+    expect(result.json()).toEqual(PAYLOAD);
+  });
+
+  it('that does not decode is said to be the target answer, with where its bytes are', async () => {
+    const client = new ProxyClient({ baseUrl: proxy.url });
+    const taskId = await client.submitTask('broken', undefined, { method: 'GET' });
+    const task = await client.waitForTask(taskId, { timeoutMs: 10_000 });
+    expect(task.result).toMatchObject({ body: 'not gzip at all' });
+    const error = await client.getResult(taskId).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProxyError);
+    expect(error).toMatchObject({ code: 'invalid_response' });
+    expect((error as Error).message).toBe(
+      `GET ${proxy.url}/task/${taskId}/result: fetch decodes a replayed body by its ` +
+        "Content-Encoding, and the target's (gzip) does not decode (incorrect header check): " +
+        'getTask has the body as the target sent it, in result.body',
+    );
   });
 });
