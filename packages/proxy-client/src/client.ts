@@ -45,6 +45,7 @@ import { normalizeBaseUrl, resolveUrl } from './transport/url.js';
 import {
   type HealthBody,
   isTaskStatus,
+  MAX_CLEANUP_AGE_HOURS,
   MAX_PAGE_SIZE,
   MAX_WAIT_SECONDS,
   type ServiceInfo,
@@ -199,7 +200,11 @@ export class ProxyClient {
     const answer = await this.#read('tasks/cleanup', this.#call(checked), {
       method: 'DELETE',
       // The proxy reads decimal digits only: a few milliseconds in hours would print as 2.7e-7.
-      query: { max_age_hours: hours === undefined ? undefined : decimalDigits(hours) },
+      // Past its most, a hundred years, an age removes the same tasks, and would be refused.
+      query: {
+        max_age_hours:
+          hours === undefined ? undefined : decimalDigits(Math.min(hours, MAX_CLEANUP_AGE_HOURS)),
+      },
     });
     const data = asRecord(dataOf(answer.body, answer.request));
     if (typeof data?.['removed'] !== 'number') {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MAX_PAGE_SIZE, ProxyClient } from '../src/index.js';
+import { MAX_CLEANUP_AGE_HOURS, MAX_PAGE_SIZE, ProxyClient } from '../src/index.js';
 import { dataReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
 import { BASE_URL, createTestServer } from './helpers/test-server.js';
 
@@ -470,6 +470,18 @@ describe('getStats, cleanupTasks, health, info', () => {
     expect(route.calls[0]!.query.get('max_age_hours')).toBe('0.000000277778');
     await client().cleanupTasks({ maxAgeMs: 90 * 60_000 });
     expect(route.calls[1]!.query.get('max_age_hours')).toBe('1.5');
+  });
+
+  // Review: an age past the proxy's most was sent as it was, 1e21 hours as '1e+21', and the
+  // proxy's 400 named max_age_hours, which the caller never wrote.
+  it('cleanupTasks sends an age beyond a hundred years as that, which removes the same', async () => {
+    const route = server.on('delete', '/tasks/cleanup', dataReply({ removed: 0 }));
+    await client().cleanupTasks({ maxAgeMs: Number.MAX_SAFE_INTEGER });
+    await client().cleanupTasks({ maxAgeHours: 1e21 });
+    expect(route.calls.map((call) => call.query.get('max_age_hours'))).toEqual([
+      String(MAX_CLEANUP_AGE_HOURS),
+      String(MAX_CLEANUP_AGE_HOURS),
+    ]);
   });
 
   it('cleanupTasks rejects an answer without a count', async () => {
