@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { addAbortSignal } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { ProxyClient } from 'proxy-client';
 import { type CliError, isCliError } from './cli-error.js';
@@ -55,7 +56,9 @@ try {
       output,
       options,
       signal: controller.signal,
-      readStdin: () => buffer(process.stdin),
+      // Ctrl-C must end the read: no request has started yet for the abort to reach.
+      readStdin: () => buffer(addAbortSignal(controller.signal, process.stdin)),
+      stdinIsTerminal: process.stdin.isTTY === true,
     });
   }
 } catch (error) {

@@ -9,6 +9,8 @@ export interface CommandContext {
   options: CliOptions;
   /** Aborted on Ctrl-C; every SDK call takes it so a wait stops at once. */
   signal: AbortSignal;
-  /** Reads all of stdin, for `--data @-`. */
+  /** Reads all of stdin, for `--data @-`; rejects once `signal` is aborted. */
   readStdin(): Promise<Uint8Array>;
+  /** Whether stdin is a terminal: `--data @-` then waits for a person to type the body. */
+  stdinIsTerminal: boolean;
 }

@@ -130,6 +130,12 @@ const BOM = '\uFEFF';
 async function readData(ctx: CommandContext, source: DataSource): Promise<string> {
   if (source.kind === 'inline') return source.json;
   const where = source.kind === 'file' ? source.path : 'stdin';
+  if (source.kind === 'stdin' && ctx.stdinIsTerminal) {
+    // Else a person who typed `--data @-` sees a CLI that seems to hang.
+    ctx.output.note(
+      'reading the request body (JSON) from the terminal: type it, then Ctrl-D on a new line',
+    );
+  }
   let text: string;
   try {
     text = utf8(
@@ -138,6 +144,14 @@ async function readData(ctx: CommandContext, source: DataSource): Promise<string
     );
   } catch (error) {
     if (error instanceof CliError) throw error;
+    if (ctx.signal.aborted) {
+      throw new CliError(
+        EXIT_CODES.interrupted,
+        `interrupted while reading --data from ${where}; nothing was submitted`,
+        undefined,
+        { cause: error },
+      );
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new CliError(
       EXIT_CODES.usage,
