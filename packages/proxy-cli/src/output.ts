@@ -84,9 +84,17 @@ export class Output {
     this.streams.stdout.write(`${JSON.stringify(value)}\n`);
   }
 
-  /** Whether stdout can show a live view: a terminal, and not --json. */
+  /** Whether stdout can show a live view: a terminal that moves its cursor, and not --json. */
   get canRedraw(): boolean {
-    return !this.json && this.streams.stdout.isTTY === true;
+    return !this.json && this.streams.stdout.isTTY === true && !this.dumbTerminal;
+  }
+
+  /**
+   * `TERM=dumb` (Emacs' shell, some CI runners) is a terminal that prints cursor codes as text:
+   * a spinner or a redrawn view would fill it with `^[[1G^[[0K`, frame after frame.
+   */
+  private get dumbTerminal(): boolean {
+    return this.streams.env['TERM'] === 'dumb';
   }
 
   /** A block of stdout redrawn in place (`--watch` on a terminal); close it when done. */
@@ -124,11 +132,17 @@ export class Output {
   }
 
   /**
-   * Whether a spinner would show: stderr is a terminal with a usable width, and this is not --json.
-   * Anything else (a pipe, a file, a terminal reporting no width) gets plain lines instead.
+   * Whether a spinner would show: stderr is a terminal with a usable width that moves its cursor,
+   * and this is not --json. Anything else (a pipe, a file, a terminal reporting no width,
+   * `TERM=dumb`) gets plain lines instead.
    */
   get interactive(): boolean {
-    return !this.json && this.streams.stderr.isTTY === true && usableWidth(this.streams.stderr);
+    return (
+      !this.json &&
+      this.streams.stderr.isTTY === true &&
+      usableWidth(this.streams.stderr) &&
+      !this.dumbTerminal
+    );
   }
 
   /** A spinner on stderr when interactive, else a no-op (callers print plain lines themselves). */

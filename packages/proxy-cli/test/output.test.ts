@@ -97,6 +97,8 @@ describe('streams', () => {
       // `script` without a controlling terminal: a TTY that reports 0 columns.
       { tty: true, columns: 0 },
       { tty: true, columns: MIN_SPINNER_COLUMNS - 1 },
+      // Emacs' shell and other terminals without cursor control print the codes as text.
+      { tty: true, env: { TERM: 'dumb' } },
     ]) {
       const { output, stderr } = setup(opts);
       expect(output.interactive).toBe(false);
@@ -129,6 +131,15 @@ describe('spinner', () => {
     expect(stderr().slice(written)).toBe('a note\n');
     expect(output.interactive).toBe(false);
     progress.stop();
+  });
+});
+
+describe('views redrawn in place', () => {
+  it('on a terminal that moves its cursor, not on TERM=dumb, off one or with --json', () => {
+    expect(setup({ tty: true }).output.canRedraw).toBe(true);
+    expect(setup({ tty: true, env: { TERM: 'dumb' } }).output.canRedraw).toBe(false);
+    expect(setup({ tty: false }).output.canRedraw).toBe(false);
+    expect(setup({ tty: true, json: true }).output.canRedraw).toBe(false);
   });
 });
 
