@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PRIORITIES } from 'proxy-client';
-import { TASK_STATUSES } from 'proxy-client/wire';
+import { MAX_CLEANUP_AGE_HOURS, TASK_STATUSES } from 'proxy-client/wire';
 import { CliError } from './cli-error.js';
 import { COMPLETION_SHELLS, completionScript, isCompletionShell } from './completion.js';
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from './exit-codes.js';
@@ -71,10 +71,14 @@ type Picked = { raw: Partial<RawOptions>; command: string } | { completion: stri
  * The commands, each an alias of the action flag of the same name, so the contract's flags and
  * the subcommand style people type out of habit (`proxy-cli stats`) both work.
  */
+const TASK_ID_ARGUMENT = 'a task id, as submit and list print it';
+
 const COMMANDS: ReadonlyArray<{
   name: string;
   aliases?: readonly string[];
   argument?: string;
+  /** What the argument takes: `help <command>` lists it, else only the top-level help told. */
+  argumentDescription?: string;
   description: string;
   raw: (value: string | undefined) => Partial<RawOptions>;
 }> = [
@@ -89,30 +93,35 @@ const COMMANDS: ReadonlyArray<{
   {
     name: 'task',
     argument: '<id>',
+    argumentDescription: TASK_ID_ARGUMENT,
     description: 'same as --task-id <id>',
     raw: (id) => ({ taskId: id ?? '' }),
   },
   {
     name: 'wait',
     argument: '<id>',
+    argumentDescription: TASK_ID_ARGUMENT,
     description: 'same as --task-id <id> --wait',
     raw: (id) => ({ taskId: id ?? '', wait: true }),
   },
   {
     name: 'submit',
     argument: '<path>',
+    argumentDescription: 'a path under the proxy, e.g. api/function1 (report alone is api/report)',
     description: 'same as --submit <path>',
     raw: (path) => ({ submit: path ?? '' }),
   },
   {
     name: 'cancel',
     argument: '<id>',
+    argumentDescription: TASK_ID_ARGUMENT,
     description: 'same as --cancel <id>',
     raw: (id) => ({ cancel: id ?? '' }),
   },
   {
     name: 'retry',
     argument: '<id>',
+    argumentDescription: TASK_ID_ARGUMENT,
     description: 'same as --retry <id>',
     raw: (id) => ({ retry: id ?? '' }),
   },
@@ -120,12 +129,14 @@ const COMMANDS: ReadonlyArray<{
   {
     name: 'cleanup',
     argument: '[hours]',
+    argumentDescription: `remove finished tasks older than this: ${DEFAULT_CLEANUP_HOURS} by default, 0 for every finished task, at most ${MAX_CLEANUP_AGE_HOURS}`,
     description: 'same as --cleanup [hours]',
     raw: (hours) => ({ cleanup: hours ?? true }),
   },
   {
     name: 'demo',
     argument: '[name]',
+    argumentDescription: `all (the default), ${DEMO_NAMES.join(', ')}`,
     description: 'same as --demo [name]',
     raw: (name) => ({ demo: name ?? true }),
   },
@@ -214,7 +225,7 @@ export function buildProgram(
   for (const spec of COMMANDS) {
     const command = program.command(spec.name).description(spec.description);
     for (const alias of spec.aliases ?? []) command.alias(alias);
-    if (spec.argument) command.argument(spec.argument);
+    if (spec.argument) command.argument(spec.argument, spec.argumentDescription);
     const shown = goesWith(spec.raw('x'));
     command.configureHelp({
       showGlobalOptions: true,

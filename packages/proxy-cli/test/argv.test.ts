@@ -612,6 +612,24 @@ describe('help and version', () => {
     expect(new Set(flags)).toEqual(new Set(own));
   });
 
+  // Hostile pass: `help demo` said `[name]` and never which names, `help cleanup` neither the
+  // default nor the bounds of `[hours]`: only the top-level --help's examples told.
+  it.each([
+    ['demo', 'name all (the default), single, batch, queue-full, long, fail'],
+    [
+      'cleanup',
+      'hours remove finished tasks older than this: 24 by default, 0 for every finished task, at most 876000',
+    ],
+    ['task', 'id a task id, as submit and list print it'],
+    ['wait', 'id a task id, as submit and list print it'],
+    ['cancel', 'id a task id, as submit and list print it'],
+    ['retry', 'id a task id, as submit and list print it'],
+    ['submit', 'path a path under the proxy, e.g. api/function1 (report alone is api/report)'],
+  ])('help %s says what its argument takes', (command, argument) => {
+    const help = printed(['help', command]).replace(/\s+/g, ' ');
+    expect(help).toContain(`Arguments: ${argument} Options:`);
+  });
+
   it('help completion lists no flag of the program', () => {
     const help = printed(['help', 'completion']);
     expect(help).not.toContain('Flags it takes:');
