@@ -1,4 +1,4 @@
-import { isWaitTimeoutError } from 'proxy-client';
+import { isTaskNotFoundError, isWaitTimeoutError } from 'proxy-client';
 import { isTerminalStatus, type Task, type TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
@@ -6,7 +6,7 @@ import { EXIT_CODES } from '../exit-codes.js';
 import type { Progress } from '../output.js';
 import { formatDuration } from '../render/duration.js';
 import { paintStatus } from '../render/status.js';
-import { resumeCommand } from '../resume.js';
+import { cliCommand, resumeCommand } from '../resume.js';
 import { deadlineFor } from './held.js';
 import { watchWhilePending } from './watch-pending.js';
 
@@ -103,6 +103,15 @@ export async function waitWithProgress(
         `gave up after ${formatDuration(options.timeoutMs ?? 0)}; ${goesOn}`,
         resume,
         { cause: error, details },
+      );
+    }
+    // The id was right: the proxy answered for it a moment ago.
+    if (latest !== undefined && isTaskNotFoundError(error) && error.code !== 'invalid_task_id') {
+      throw new CliError(
+        EXIT_CODES.notFound,
+        `task ${taskId} is gone from the proxy at ${options.url}, which had it${status}: a proxy restarted with --store memory keeps no tasks, and cleanup, --retention or --max-tasks remove finished ones`,
+        `${cliCommand(options, ['--list-tasks'])} shows the tasks the proxy holds now`,
+        { cause: error, details: { task_id: taskId, ...(lastStatus && { status: lastStatus }) } },
       );
     }
     throw error;
