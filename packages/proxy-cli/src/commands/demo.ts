@@ -3,6 +3,7 @@ import type { CommandContext } from '../context.js';
 import { type BatchReport, batchDemo } from '../demos/batch.js';
 import { type FailReport, failDemo } from '../demos/fail.js';
 import { type LongReport, longDemo } from '../demos/long.js';
+import { checkDemoTarget } from '../demos/probe.js';
 import { type QueueFullReport, queueFullDemo } from '../demos/queue-full.js';
 import { type SingleReport, singleDemo } from '../demos/single.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -44,6 +45,7 @@ export async function runDemos(
       'the demos need the demo target behind the proxy: slow-target, which npm run demo starts with it',
     );
     if (unhealthy) throw unhealthy;
+    await checkDemoTarget(run);
     output.data(output.color.bold(`proxy-cli demo against ${options.url}: ${demos.join(', ')}`));
     const reports: DemoReport[] = [];
     for (const name of demos) reports.push(await DEMOS[name](run));

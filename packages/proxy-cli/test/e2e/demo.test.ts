@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnProxyServer } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { DemoReport } from '../../src/commands/demo.js';
 import { jsonOf, runCli, type Stack, startStack } from './harness.js';
@@ -138,6 +139,44 @@ describe('--demo before a proxy that cannot reach its target', () => {
     } finally {
       await down.stop();
     }
+  });
+});
+
+// Hostile pass: run as the card runs it, against a proxy in front of the user's own service,
+// every demo task failed (a 404 from that service), yet the tour told its story ("12 tasks, done
+// in 83 ms: 5 at a time") and exited 0, after sending the service some 330 requests.
+describe('--demo before a proxy whose target is not the demo target', () => {
+  it('exits 5 after one probe, naming what the target answered, and submits nothing more', async () => {
+    const other = createServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'text/html' });
+      response.end('<h1>Not Found</h1>');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const { port } = other.address() as AddressInfo;
+    const proxy = await spawnProxyServer({
+      args: ['--target-host', '127.0.0.1', '--target-port', String(port), '--store', 'memory'],
+    });
+    onTestFinished(async () => {
+      await proxy.stop();
+      other.closeAllConnections();
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    });
+    const run = await runCli(['demo', 'batch', '--url', proxy.url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toBe(
+      `error: the target behind the proxy at ${proxy.url} is not the demo target: it answered 404 to POST /api/function1\n` +
+        'hint: the demos need slow-target behind the proxy: npm run demo starts both, or see docs/getting-started.md\n',
+    );
+    expect(run.stdout).toBe('');
+    const stats = (await (await fetch(`${proxy.url}/stats`)).json()) as {
+      data: { tasks: { total: number } };
+    };
+    expect(stats.data.tasks.total).toBe(1);
+    const json = await runCli(['demo', '--json', '--url', proxy.url]);
+    expect(jsonOf(json)).toMatchObject({
+      success: false,
+      error: { code: 'not_demo_target', exit_code: 5 },
+    });
   });
 });
 
