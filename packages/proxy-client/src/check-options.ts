@@ -52,6 +52,7 @@ const RUN = {
   pollIntervalMs: true,
   pollInterval: true,
   onStatus: true,
+  onOutage: true,
   throwOnFailure: true,
 } satisfies Names<RunOptions>;
 
@@ -92,6 +93,7 @@ export const OPTION_NAMES = {
     pollIntervalMs: true,
     pollInterval: true,
     onStatus: true,
+    onOutage: true,
     throwOnFailure: true,
   } satisfies Names<WaitOptions>,
   run: RUN,

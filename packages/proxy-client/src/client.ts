@@ -455,7 +455,8 @@ export class ProxyClient {
   }
 
   async #submitAndWait(path: string, body: unknown, checked: RunOptions): Promise<Task> {
-    const { pollIntervalMs, onStatus, throwOnFailure, timeoutMs, waitMs, ...submitOnly } = checked;
+    const { pollIntervalMs, onStatus, onOutage, throwOnFailure, timeoutMs, waitMs, ...submitOnly } =
+      checked;
     // A mistake in the wait's options must not surface only after a task was created for it.
     validateWaitOptions({ pollIntervalMs, timeoutMs });
     // One deadline for the whole call: the submission may use up part of it, the wait the rest.
@@ -499,7 +500,7 @@ export class ProxyClient {
     try {
       return await this.waitForTask(submission.taskId, {
         ...reads,
-        ...defined({ pollIntervalMs, onStatus, throwOnFailure }),
+        ...defined({ pollIntervalMs, onStatus, onOutage, throwOnFailure }),
         ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, deadline - Date.now()) }),
       });
     } catch (error) {

@@ -53,6 +53,7 @@ export type {
   CleanupOptions,
   IterateTasksOptions,
   ListTasksOptions,
+  OutageListener,
   ProxyClientOptions,
   RequestOptions,
   ResultOptions,

@@ -1,3 +1,4 @@
+import type { ProxyError } from './errors/proxy-error.js';
 import type { Hooks } from './hooks.js';
 import type { Priority, Task, TaskStatus } from './wire.js';
 
@@ -156,6 +157,12 @@ export interface SubmitOptions extends RequestOptions {
  */
 export type StatusListener = (task: Task, previous: TaskStatus | undefined) => unknown;
 
+/**
+ * Told of the proxy going away during a wait (`error`: no answer, or a 502, 503 or 504), once per
+ * outage, and of it answering again (`undefined`).
+ */
+export type OutageListener = (error: ProxyError | undefined) => void;
+
 export interface WaitOptions extends RequestOptions {
   /**
    * Milliseconds to wait for the task before rejecting with `WaitTimeoutError` (the task goes on).
@@ -172,6 +179,11 @@ export interface WaitOptions extends RequestOptions {
   pollInterval?: number;
   /** Told about every status change, including the first status read. */
   onStatus?: StatusListener;
+  /**
+   * Told when a read finds the proxy away after the task was read once (the wait rides that out,
+   * up to five minutes) and when it answers again, so a caller can say so meanwhile.
+   */
+  onOutage?: OutageListener;
   /**
    * Reject with `TaskFailedError` when the task ends `failed`, instead of resolving with it.
    * @default false

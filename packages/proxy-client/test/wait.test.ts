@@ -112,6 +112,31 @@ describe('waitForTask', () => {
     expect(gaps(route.calls)).toEqual([1000, 250, 500, 1000]);
   });
 
+  // Hostile pass: a wait that rode out a restart did so without a word, so proxy-cli's spinner
+  // went on counting as though the proxy answered, for up to five minutes.
+  it('tells onOutage when the proxy goes away (once per outage) and when it is back', async () => {
+    server.on(
+      'get',
+      '/task/:id',
+      taskReply(makeTask({ status: 'processing' })),
+      { network: true },
+      errorReply(503, 'store_unavailable'),
+      taskReply(makeTask({ status: 'processing' })),
+      { status: 502, text: '<html>bad gateway</html>' },
+      taskReply(makeTask({ status: 'completed' })),
+    );
+    const heard: string[] = [];
+    const { value } = await settle(
+      client().waitForTask(TASK_ID, {
+        pollIntervalMs: 1000,
+        maxRetries: 0,
+        onOutage: (error) => heard.push(error === undefined ? 'back' : `away: ${error.code}`),
+      }),
+    );
+    expect(value?.status).toBe('completed');
+    expect(heard).toEqual(['away: unreachable', 'back', 'away: http_502', 'back']);
+  });
+
   it('rejects at once when the first read finds no proxy, and on a 404 after an outage', async () => {
     server.on('get', '/task/:id', { network: true });
     const first = await settle(client().waitForTask(TASK_ID, { maxRetries: 0 }));

@@ -8,6 +8,7 @@ import { formatDuration } from '../render/duration.js';
 import { paintStatus } from '../render/status.js';
 import { cliCommand, resumeCommand } from '../resume.js';
 import { deadlineFor } from './held.js';
+import { outageReason } from './watch.js';
 import { watchWhilePending } from './watch-pending.js';
 
 const TICK_MS = 100;
@@ -40,12 +41,15 @@ export async function waitWithProgress(
 
     // The task's age comes from the proxy (queue_ms + duration_ms), not from clock differences.
     let seenAt = performance.now();
+    /** While the proxy is away: what its absence looked like (` (ECONNREFUSED)`). */
+    let away: string | undefined;
     const age = (task: Task) =>
       task.queue_ms + (task.duration_ms ?? 0) + (performance.now() - seenAt);
     const line = (task: Task) =>
       `${paintStatus(task.status, output.errColor)} · ${formatDuration(age(task))} · task ${taskId}` +
       (task.queue_position === null ? '' : ` · #${task.queue_position} in queue`) +
-      (task.is_long_task ? ' · long task' : '');
+      (task.is_long_task ? ' · long task' : '') +
+      (away === undefined ? '' : ` · proxy away${away}, asking again`);
 
     const spinner = output.progress(line(first));
     progress = spinner;
@@ -73,6 +77,18 @@ export async function waitWithProgress(
         timeoutMs: Math.max(1, timeoutMs - (performance.now() - startedAt)),
       }),
       onStatus: observe,
+      // The wait rides an outage out on its own; without a word the spinner would go on as
+      // though the proxy answered.
+      onOutage: (error) => {
+        away = error === undefined ? undefined : outageReason(error);
+        if (latest) spinner.update(line(latest));
+        if (output.interactive) return;
+        output.note(
+          away === undefined
+            ? `the proxy at ${options.url} is back`
+            : `the proxy at ${options.url} is away${away}; waiting for it to come back`,
+        );
+      },
     });
   } catch (error) {
     const command = resumeCommand(options, taskId);

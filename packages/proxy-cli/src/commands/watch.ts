@@ -205,7 +205,7 @@ async function liveTable(
  * 502, 503 or 504 (restarting, a deploy, a gateway in front of it). A 500 is an answer.
  */
 /** ` (ECONNREFUSED)`, ` (503)`: what the proxy's absence looked like, for the note. */
-function outageReason(error: unknown): string {
+export function outageReason(error: unknown): string {
   if (isProxyError(error) && error.status !== undefined) return ` (${error.status})`;
   return error instanceof Error ? causeText(error) : '';
 }

@@ -8,7 +8,7 @@ import type { WaitOptions } from '../options.js';
 /** `WaitOptions` once checked, with the unit-less aliases folded into their `Ms` names. */
 export type WaitSettings = Pick<
   WaitOptions,
-  'timeoutMs' | 'pollIntervalMs' | 'signal' | 'onStatus' | 'throwOnFailure'
+  'timeoutMs' | 'pollIntervalMs' | 'signal' | 'onStatus' | 'onOutage' | 'throwOnFailure'
 >;
 
 import { MAX_TIMER_MS } from '../timer-limit.js';
@@ -100,13 +100,17 @@ async function pollUntilFinished(
       answer = await read({ waitSeconds, signal });
     } catch (error) {
       if (state.last === undefined || signal?.aborted || !isProxyOutage(error)) throw error;
-      if (outages === 0) awaySince = requestedAt;
+      if (outages === 0) {
+        awaySince = requestedAt;
+        options.onOutage?.(error as ProxyError);
+      }
       if (Date.now() - awaySince >= MAX_OUTAGE_MS) throw error;
       const pauseMs = FIRST_OUTAGE_PAUSE_MS * 2 ** Math.min(outages, 10);
       await sleep(Math.min(pauseMs, MAX_OUTAGE_PAUSE_MS), signal);
       outages += 1;
       continue;
     }
+    if (outages > 0) options.onOutage?.(undefined);
     outages = 0;
     const { task } = answer;
     if (!isTaskStatus(task.status)) {
