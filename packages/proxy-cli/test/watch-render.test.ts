@@ -87,6 +87,23 @@ describe('the board of --watch on a terminal', () => {
     expect(board.tasks).toEqual([]);
   });
 
+  it("says in the foot that the proxy is away, rather than 'live', until it is back", () => {
+    const frame = (away?: string) =>
+      renderBoard(new TaskBoard(), {
+        url: 'u',
+        look: boxed,
+        now: 0,
+        rows: 12,
+        ...(away !== undefined && { away }),
+      })
+        .split('\n')
+        .at(-1);
+    expect(frame(' (ECONNREFUSED)')).toBe(
+      'the proxy is away (ECONNREFUSED); reconnecting until it is back · Ctrl-C to stop',
+    );
+    expect(frame()).toBe("live from the proxy's events · Ctrl-C to stop");
+  });
+
   it('draws a title with the counts, the table cut to the terminal, and a foot', () => {
     const board = new TaskBoard();
     board.replace(

@@ -87,6 +87,7 @@ export const OPTION_NAMES = {
     ...REQUEST,
     status: true,
     lastEventId: true,
+    onOutage: true,
   } satisfies Names<WatchEventsOptions>,
   waitForTask: {
     ...REQUEST,

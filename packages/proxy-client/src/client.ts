@@ -385,14 +385,14 @@ export class ProxyClient {
    * event id and never ends by itself: stop it with `break` or `signal`.
    */
   async *watchEvents(options?: WatchEventsOptions): AsyncGenerator<TaskEvent, void, undefined> {
-    const { status, lastEventId, ...checked } = checkOptions('watchEvents', options);
+    const { status, lastEventId, onOutage, ...checked } = checkOptions('watchEvents', options);
     const call = this.#call(checked);
     const statuses = status === undefined ? [] : typeof status === 'string' ? [status] : status;
     for (const each of statuses) checkStatus(each);
     const query = statuses.length > 0 ? { status: statuses.join(',') } : {};
     yield* watchAllEvents(
       this.#openStream('events', query, call, { fallback: false }),
-      { signal: call.signal, lastEventId },
+      { signal: call.signal, lastEventId, onOutage },
       { method: 'GET', url: resolveUrl(this.baseUrl, 'events', query) },
     );
   }

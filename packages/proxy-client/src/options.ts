@@ -158,8 +158,8 @@ export interface SubmitOptions extends RequestOptions {
 export type StatusListener = (task: Task, previous: TaskStatus | undefined) => unknown;
 
 /**
- * Told of the proxy going away during a wait (`error`: no answer, or a 502, 503 or 504), once per
- * outage, and of it answering again (`undefined`).
+ * Told of the proxy going away during a wait or an event stream (`error`: no answer, or a 502,
+ * 503 or 504), once per outage, and of it answering again (`undefined`).
  */
 export type OutageListener = (error: ProxyError | undefined) => void;
 
@@ -216,6 +216,11 @@ export interface WatchEventsOptions extends RequestOptions {
    * come first, or a `reset` event when the proxy no longer holds them.
    */
   lastEventId?: string;
+  /**
+   * Told when a reconnect finds the proxy away (the stream rides that out) and when it is back,
+   * so a caller can say so meanwhile.
+   */
+  onOutage?: OutageListener;
 }
 
 export interface ListTasksOptions extends RequestOptions {

@@ -223,6 +223,40 @@ describe('watchEvents', () => {
     expect(route.calls.at(-1)?.headers.get('last-event-id')).toBe('10');
   });
 
+  // Hostile pass: proxy-cli watch's table said "live from the proxy's events" while the proxy
+  // was gone, since the stream rode the outage out without a word.
+  it('tells onOutage when the proxy goes away (once per outage) and when it is back', async () => {
+    useFakeClock();
+    const stream = [new TestEventStream(), new TestEventStream()];
+    server.on(
+      'get',
+      '/events',
+      (call) => stream[0]!.reply(call),
+      { network: true },
+      errorReply(503, 'shutting_down'),
+      { network: true },
+      (call) => stream[1]!.reply(call),
+    );
+    const heard: string[] = [];
+    const controller = new AbortController();
+    const watch = collect(
+      client().watchEvents({
+        signal: controller.signal,
+        onOutage: (error) => heard.push(error === undefined ? 'back' : `away: ${error.code}`),
+      }),
+    );
+    await stream[0]!.opened;
+    stream[0]!.send('created', summary('pending'), '10');
+    await vi.waitFor(() => expect(watch.seen).toHaveLength(1));
+    expect(heard).toEqual([]);
+    stream[0]!.drop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    await stream[1]!.opened;
+    await vi.waitFor(() => expect(heard).toEqual(['away: unreachable', 'back']));
+    controller.abort();
+    await watch.done.catch(() => {});
+  });
+
   it('a first connection that cannot be made rejects, after the request retries', async () => {
     useFakeClock();
     server.on('get', '/events', { network: true });

@@ -101,8 +101,18 @@ async function eventLines(
   statuses: readonly TaskStatus[] | undefined,
 ): Promise<void> {
   const { client, output, signal } = ctx;
-  output.note(`watching the tasks of ${ctx.options.url}; Ctrl-C to stop`);
-  const events = client.watchEvents({ signal, ...(statuses && { status: statuses }) });
+  const { url } = ctx.options;
+  output.note(`watching the tasks of ${url}; Ctrl-C to stop`);
+  const events = client.watchEvents({
+    signal,
+    ...(statuses && { status: statuses }),
+    onOutage: (error) =>
+      output.note(
+        error === undefined
+          ? `the proxy at ${url} is back`
+          : `the proxy at ${url} is away${outageReason(error)}; reconnecting until it is back`,
+      ),
+  });
   for await (const event of events) {
     if (output.json) output.jsonLine(eventDocument(event));
     else output.data(renderEventLine(event, output.look));
@@ -118,8 +128,16 @@ async function liveTable(
   // Closes the stream however this ends, a failed list read included.
   const done = new AbortController();
   const signal = AbortSignal.any([ctx.signal, done.signal]);
+  /** While the proxy is away, for the foot: without it the foot said "live" all along. */
+  let away: string | undefined;
   // Every event, filtered here: a task that leaves the statuses shown must leave the table.
-  const events = client.watchEvents({ signal });
+  const events = client.watchEvents({
+    signal,
+    // The ticker's next frame shows it.
+    onOutage: (error) => {
+      away = error === undefined ? undefined : outageReason(error);
+    },
+  });
   // Connecting first, then reading the list, leaves no gap for a change to slip through.
   const first = events.next();
   first.catch(() => {}); // awaited below, once the list is read; never left unhandled
@@ -155,6 +173,7 @@ async function liveTable(
         rows: view.rows - 1,
         columns: view.columns,
         ...(counts && { counts }),
+        ...(away !== undefined && { away }),
       }),
     );
   let pending: NodeJS.Timeout | undefined;

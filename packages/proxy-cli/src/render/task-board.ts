@@ -63,6 +63,8 @@ export interface BoardFrame {
   columns?: number;
   /** The proxy's counts of every task it holds (`/stats`), for the title; absent until read. */
   counts?: TaskCounts;
+  /** While the proxy is away: what its absence looked like (` (ECONNREFUSED)`). */
+  away?: string;
 }
 
 /** The board as the terminal shows it: a title with the counts, the table, a foot. */
@@ -86,7 +88,11 @@ export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
   const table = shown.length > 0 ? renderTaskTable(shown, fitted, frame.now) : '';
   const more =
     tasks.length > shown.length ? `the ${shown.length} newest of ${tasks.length} · ` : '';
-  const foot = look.color.dim(`${more}live from the proxy's events · Ctrl-C to stop`);
+  const source =
+    frame.away === undefined
+      ? "live from the proxy's events"
+      : `the proxy is away${frame.away}; reconnecting until it is back`;
+  const foot = look.color.dim(`${more}${source} · Ctrl-C to stop`);
   return [title, ...(table ? [table] : []), foot].join('\n');
 }
 

@@ -101,6 +101,49 @@ describe('--stats --watch, piped', () => {
   });
 });
 
+// Hostile pass: a watch rode a restart out without a word, piped or on a terminal, whose foot
+// went on saying "live from the proxy's events" while the proxy was gone.
+describe('--watch across a proxy restart', () => {
+  it('says on stderr when the proxy is away and when it is back, and goes on', async () => {
+    const targetArgs = [
+      ...['--target-host', stack.target.host, '--target-port', String(stack.target.port)],
+      ...['--store', 'memory'],
+    ];
+    let proxy = await spawnProxyServer({ args: targetArgs });
+    onTestFinished(async () => {
+      await proxy.stop();
+    });
+    const port = new URL(proxy.url).port;
+    const cli = spawnCli(['watch', '--url', proxy.url]);
+    const first = new ProxyClient({ baseUrl: proxy.url });
+    await waitFor(
+      async () =>
+        lines(cli).length > 0 || (await first.submitTask('function1', {}).then(() => false)),
+      { what: 'the CLI to hear a first event', timeoutMs: 15_000, intervalMs: 100 },
+    );
+    await proxy.stop('SIGKILL');
+    await cli.waitForStderr(/is away/);
+    proxy = await spawnProxyServer({ args: [...targetArgs, '--listen-port', port] });
+    await cli.waitForStderr(/is back/);
+    // As at the start, nothing tells when the stream is subscribed: submit until a task shows.
+    const again = new ProxyClient({ baseUrl: proxy.url });
+    const submitted: string[] = [];
+    await waitFor(
+      async () =>
+        lines(cli).some((line) => submitted.some((id) => line.startsWith(`created\t${id}`))) ||
+        (submitted.push(await again.submitTask('function1', {})) && false),
+      { what: "the new proxy's events", timeoutMs: 15_000, intervalMs: 100 },
+    );
+    const run = await interrupted(cli);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(
+      `watching the tasks of ${proxy.url}; Ctrl-C to stop\n` +
+        `the proxy at ${proxy.url} is away (ECONNREFUSED); reconnecting until it is back\n` +
+        `the proxy at ${proxy.url} is back\n`,
+    );
+  });
+});
+
 describe('--stats --watch across a proxy restart', () => {
   it('waits for the proxy, says so on stderr, and goes on once it is back', async () => {
     const targetArgs = [

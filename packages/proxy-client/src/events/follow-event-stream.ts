@@ -1,4 +1,6 @@
 import { isProxyOutage } from '../errors/outage.js';
+import type { ProxyError } from '../errors/proxy-error.js';
+import type { OutageListener } from '../options.js';
 import { sleep } from '../polling/sleep.js';
 import { readEventStream, type SseMessage, StreamEnded } from './read-event-stream.js';
 
@@ -29,6 +31,8 @@ export interface FollowSettings {
   signal: AbortSignal | undefined;
   /** Resume after this id from the start. */
   lastEventId: string | undefined;
+  /** Told when a reconnect finds the proxy away, once per outage, and when one succeeds again. */
+  onOutage?: OutageListener | undefined;
 }
 
 /**
@@ -48,6 +52,7 @@ export async function* followEventStream(
   let retryMs: number | undefined;
   let quietConnections = 0;
   let connected = false;
+  let away = false;
   for (let connection = 0; ; connection++) {
     if (connection > 0) {
       const backoff = FIRST_RECONNECT_DELAY_MS * 2 ** Math.min(quietConnections, 10);
@@ -61,6 +66,10 @@ export async function* followEventStream(
     try {
       const body = await open(lastEventId, signal);
       connected = true;
+      if (away) {
+        away = false;
+        settings.onOutage?.(undefined);
+      }
       if (connection > 0) yield { kind: 'reconnected', resumed: lastEventId !== undefined };
       const messages = readEventStream(body, {
         signal,
@@ -79,6 +88,10 @@ export async function* followEventStream(
     } catch (error) {
       if (settings.signal?.aborted) throw settings.signal.reason;
       if (!(error instanceof StreamEnded) && !(connected && isProxyOutage(error))) throw error;
+      if (!away && !(error instanceof StreamEnded)) {
+        away = true;
+        settings.onOutage?.(error as ProxyError);
+      }
     } finally {
       controller.abort();
     }
