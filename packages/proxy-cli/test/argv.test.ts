@@ -337,6 +337,13 @@ describe('usage errors (exit 2)', () => {
     ],
     [['--cleanup', 'soon'], /--cleanup must be a number of hours/],
     [['--cleanup', '1e9'], /--cleanup must be a number of hours from 0 to 876000, got '1e9'/],
+    // Number() reads these as 16, 3 and 8: `cleanup 0x10` removed tasks older than 16 hours.
+    [['--cleanup', '0x10'], /--cleanup must be a number of hours from 0 to 876000, got '0x10'/],
+    [['wait', 'x', '--timeout', '0b11'], /--timeout must be a number of seconds .*, got '0b11'/],
+    [
+      ['submit', 'api/x', '--max-queue-time', '0o10'],
+      /--max-queue-time must be a number of seconds .*, got '0o10'/,
+    ],
     [['--stats', '--url', 'localhost:8080'], /--url must be an http:\/\/ or https:\/\/ URL/],
     [['--stats', '--url', 'not a url'], /--url is not a URL/],
     [['--stats', '--bogus'], /unknown option '--bogus'/],
