@@ -146,6 +146,11 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
     // What was sent, not what Ajv coerced it to: this offset is no double's.
     ['/tasks?offset=9007199254740993', 'offset must be <= 9007199254740991, got 9007199254740993'],
     ['/task/00000000-0000-4000-8000-000000000000?wait=61.50', 'wait must be <= 60, got 61.50'],
+    // A negative number is decimal digits too: its sign is what is wrong.
+    ['/tasks?offset=-1', "offset must be 0 or more, got '-1'"],
+    ['/task/00000000-0000-4000-8000-000000000000?wait=-.5', "wait must be 0 or more, got '-.5'"],
+    ['/tasks?limit=', "limit must be a whole number in decimal digits, got ''"],
+    ['/tasks?limit=--1', "limit must be a whole number in decimal digits, got '--1'"],
     // A repeated parameter is no single value to check; say so rather than "must be integer".
     ['/tasks?limit=10&limit=20', 'limit must be sent once, got it 2 times'],
     ['/tasks?status=failed&status=cancelled', 'status must be sent once, got it 2 times'],

@@ -24,13 +24,15 @@ export const decimalQuery = fp(
         const query = request.query as Record<string, unknown>;
         for (const { name, whole } of numbers) {
           const value = query[name];
-          if (typeof value !== 'string' || value === '') continue;
-          if (!(whole ? WHOLE : DECIMAL).test(value)) {
-            throw new ProxyHttpError(
-              'invalid_query',
-              `${name} must be ${whole ? 'a whole number' : 'a number'} in decimal digits, got '${value}'`,
-            );
-          }
+          if (typeof value !== 'string') continue;
+          const pattern = whole ? WHOLE : DECIMAL;
+          if (pattern.test(value)) continue;
+          // "-1" is decimal digits too: what is wrong with it is its sign.
+          const why =
+            value.startsWith('-') && pattern.test(value.slice(1))
+              ? 'must be 0 or more'
+              : `must be ${whole ? 'a whole number' : 'a number'} in decimal digits`;
+          throw new ProxyHttpError('invalid_query', `${name} ${why}, got '${value}'`);
         }
       };
       route.preValidation = [check, ...[route.preValidation ?? []].flat()];
