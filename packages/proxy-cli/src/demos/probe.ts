@@ -4,6 +4,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 
 const PROBE_HOLD_MS = 1000;
+const PROBE_PATH = 'api/function1?probe=proxy-cli-demo';
 
 /**
  * One quick task before the tour. The demos call slow-target's endpoints: against another service
@@ -13,12 +14,14 @@ const PROBE_HOLD_MS = 1000;
 export async function checkDemoTarget(ctx: CommandContext): Promise<void> {
   const { client, signal, options } = ctx;
   // Held by the proxy until the task ends (a moment, for slow-target), so nothing is printed
-  // while it runs; a target slower than the hold is waited for as the demos wait.
-  const submission = await client.submit(
-    'api/function1',
-    { param1: 'proxy-cli demo: is this slow-target?', delay_ms: 0 },
-    { signal, waitMs: PROBE_HOLD_MS },
-  );
+  // while it runs; a target slower than the hold is waited for as the demos wait. A GET, which
+  // slow-target answers like any method: the target may be someone's service, where a POST
+  // could change something.
+  const submission = await client.submit(PROBE_PATH, undefined, {
+    method: 'GET',
+    signal,
+    waitMs: PROBE_HOLD_MS,
+  });
   const { taskId } = submission;
   const task = submission.task ?? (await waitWithProgress(ctx, taskId));
   const body: unknown = task.result?.body;
@@ -29,8 +32,8 @@ export async function checkDemoTarget(ctx: CommandContext): Promise<void> {
     body.function === 'function1';
   if (task.status === 'completed' && fromSlowTarget) return;
   const what = task.result
-    ? `it answered ${task.result.status_code} to POST /api/function1`
-    : `the task to POST /api/function1 ended ${task.status}${task.error ? ` (${task.error.message})` : ''}`;
+    ? `it answered ${task.result.status_code} to GET /${PROBE_PATH}`
+    : `the task to GET /${PROBE_PATH} ended ${task.status}${task.error ? ` (${task.error.message})` : ''}`;
   throw new CliError(
     EXIT_CODES.proxyError,
     `the target behind the proxy at ${options.url} is not the demo target: ${what}`,

@@ -147,7 +147,9 @@ describe('--demo before a proxy that cannot reach its target', () => {
 // in 83 ms: 5 at a time") and exited 0, after sending the service some 330 requests.
 describe('--demo before a proxy whose target is not the demo target', () => {
   it('exits 5 after one probe, naming what the target answered, and submits nothing more', async () => {
-    const other = createServer((_request, response) => {
+    const heard: string[] = [];
+    const other = createServer((request, response) => {
+      heard.push(`${request.method} ${request.url}`);
       response.writeHead(404, { 'content-type': 'text/html' });
       response.end('<h1>Not Found</h1>');
     });
@@ -164,7 +166,7 @@ describe('--demo before a proxy whose target is not the demo target', () => {
     const run = await runCli(['demo', 'batch', '--url', proxy.url]);
     expect(run.code).toBe(5);
     expect(run.stderr).toBe(
-      `error: the target behind the proxy at ${proxy.url} is not the demo target: it answered 404 to POST /api/function1\n` +
+      `error: the target behind the proxy at ${proxy.url} is not the demo target: it answered 404 to GET /api/function1?probe=proxy-cli-demo\n` +
         'hint: the demos need slow-target behind the proxy: npm run demo starts both, or see docs/getting-started.md\n',
     );
     expect(run.stdout).toBe('');
@@ -172,6 +174,8 @@ describe('--demo before a proxy whose target is not the demo target', () => {
       data: { tasks: { total: number } };
     };
     expect(stats.data.tasks.total).toBe(1);
+    // A GET: the service may be someone's, where a POST could change something.
+    expect(heard).toEqual(['GET /api/function1?probe=proxy-cli-demo']);
     const json = await runCli(['demo', '--json', '--url', proxy.url]);
     expect(jsonOf(json)).toMatchObject({
       success: false,

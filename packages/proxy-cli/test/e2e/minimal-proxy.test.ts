@@ -120,7 +120,8 @@ async function proxyThatNeverFinishes(): Promise<{ url: string; taskId: string }
 
 describe('demo --timeout that ends a wait', () => {
   // Review: the demo's timeout error replaced the wait's, and --json lost the task and the
-  // command to resume waiting.
+  // command to resume waiting. The wait cut off here is the target probe's, the demo's first,
+  // which goes through the same wait as every demo task.
   it('names the task and how to resume waiting for it, exit 124', async () => {
     const { url, taskId } = await proxyThatNeverFinishes();
     const run = await runCli(['demo', 'single', '--timeout', '2', '--json', '--url', url]);
