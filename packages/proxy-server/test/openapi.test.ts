@@ -205,8 +205,9 @@ describe('/openapi.json and /docs', () => {
   it('sends /docs with a query to /docs, where Swagger UI can find the document', async () => {
     const { app } = await startProxy('http://127.0.0.1:9', { flags: ['--public-docs'] });
     for (const [url, page] of [
-      ['/docs?utm_source=readme', '/docs'],
-      ['/docs/?x=1&y=2', '/docs/'],
+      // Relative: behind a gateway's prefix, /proxy/docs?x must stay under /proxy/.
+      ['/docs?utm_source=readme', 'docs'],
+      ['/docs/?x=1&y=2', './'],
     ] as const) {
       const answer = await app.inject(url);
       expect(answer.statusCode, url).toBe(302);

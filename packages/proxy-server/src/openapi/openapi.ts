@@ -137,13 +137,15 @@ export const openapi = fp<{ config: ProxyConfig }>(
 /**
  * The reference page's address without its query, when it has one. Swagger UI finds the document
  * by appending `/json` to the page's address, query and all: `/docs?utm_source=x` loaded
- * `/docs?utm_source=x/json`, the page itself, and showed nothing.
+ * `/docs?utm_source=x/json`, the page itself, and showed nothing. Relative, so that behind a
+ * gateway's path prefix (`/proxy/docs?x`) the page stays under it.
  */
 function pageWithoutQuery(url: string): string | undefined {
   const queryAt = url.indexOf('?');
   if (queryAt === -1) return undefined;
   const path = url.slice(0, queryAt);
-  return path === DOCS_PREFIX || path === `${DOCS_PREFIX}/` ? path : undefined;
+  if (path === DOCS_PREFIX) return DOCS_PREFIX.slice(DOCS_PREFIX.lastIndexOf('/') + 1);
+  return path === `${DOCS_PREFIX}/` ? './' : undefined;
 }
 
 type Operation = { requestBody?: { required?: boolean }; responses?: Record<string, unknown> };
