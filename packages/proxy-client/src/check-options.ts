@@ -155,6 +155,15 @@ export function checkOptions<T extends object>(
   }
   checkHeaders(where, checked['headers']);
   checkFetchAndHooks(where, checked['fetch'], checked['hooks']);
+  for (const listener of ['onStatus', 'onOutage']) {
+    const value = checked[listener];
+    // Called only at a status change or an outage: found out then, the mistake would end the wait.
+    if (value !== undefined && typeof value !== 'function') {
+      throw new TypeError(
+        `${label(where)}: ${listener} must be a function, got ${describe(value)}`,
+      );
+    }
+  }
   const lastEventId = checked['lastEventId'];
   if (typeof lastEventId === 'string' && /[\r\n\0]/.test(lastEventId)) {
     // An event id never holds these (the SSE format ends a field at a line break).

@@ -159,7 +159,8 @@ export type StatusListener = (task: Task, previous: TaskStatus | undefined) => u
 
 /**
  * Told of the proxy going away during a wait or an event stream (`error`: no answer, or a 502,
- * 503 or 504), once per outage, and of it answering again (`undefined`).
+ * 503 or 504), once per outage, and of it answering again (`undefined`). It only reports: what
+ * it throws or rejects with is ignored, and the wait does not wait for it.
  */
 export type OutageListener = (error: ProxyError | undefined) => void;
 

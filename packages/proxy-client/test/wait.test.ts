@@ -137,6 +137,39 @@ describe('waitForTask', () => {
     expect(heard).toEqual(['away: unreachable', 'back', 'away: http_502', 'back']);
   });
 
+  it('rides an outage out whatever onOutage throws or rejects with', async () => {
+    for (const onOutage of [
+      () => {
+        throw new Error('listener bug');
+      },
+      async () => {
+        throw new Error('async listener bug');
+      },
+    ]) {
+      server.on(
+        'get',
+        '/task/:id',
+        taskReply(makeTask({ status: 'processing' })),
+        { network: true },
+        taskReply(makeTask({ status: 'completed' })),
+      );
+      const { value } = await settle(
+        client().waitForTask(TASK_ID, { pollIntervalMs: 1000, maxRetries: 0, onOutage }),
+      );
+      expect(value?.status).toBe('completed');
+    }
+  });
+
+  it.each(['onOutage', 'onStatus'])(
+    'refuses an %s that is no function, before any read',
+    async (name) => {
+      const options = { [name]: 'log' } as Record<string, unknown>;
+      await expect(client().waitForTask(TASK_ID, options)).rejects.toThrow(
+        new TypeError(`waitForTask(): ${name} must be a function, got string`),
+      );
+    },
+  );
+
   it('rejects at once when the first read finds no proxy, and on a 404 after an outage', async () => {
     server.on('get', '/task/:id', { network: true });
     const first = await settle(client().waitForTask(TASK_ID, { maxRetries: 0 }));

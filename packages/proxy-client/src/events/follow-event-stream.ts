@@ -1,5 +1,6 @@
 import { isProxyOutage } from '../errors/outage.js';
 import type { ProxyError } from '../errors/proxy-error.js';
+import { notifyOutage } from '../notify-outage.js';
 import type { OutageListener } from '../options.js';
 import { sleep } from '../polling/sleep.js';
 import { readEventStream, type SseMessage, StreamEnded } from './read-event-stream.js';
@@ -68,7 +69,7 @@ export async function* followEventStream(
       connected = true;
       if (away) {
         away = false;
-        settings.onOutage?.(undefined);
+        notifyOutage(settings.onOutage, undefined);
       }
       if (connection > 0) yield { kind: 'reconnected', resumed: lastEventId !== undefined };
       const messages = readEventStream(body, {
@@ -90,7 +91,7 @@ export async function* followEventStream(
       if (!(error instanceof StreamEnded) && !(connected && isProxyOutage(error))) throw error;
       if (!away && !(error instanceof StreamEnded)) {
         away = true;
-        settings.onOutage?.(error as ProxyError);
+        notifyOutage(settings.onOutage, error as ProxyError);
       }
     } finally {
       controller.abort();

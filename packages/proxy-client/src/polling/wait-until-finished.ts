@@ -3,6 +3,7 @@ import { isProxyOutage } from '../errors/outage.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { TaskFailedError } from '../errors/task-failed-error.js';
 import { WaitTimeoutError } from '../errors/wait-timeout-error.js';
+import { notifyOutage } from '../notify-outage.js';
 import type { WaitOptions } from '../options.js';
 
 /** `WaitOptions` once checked, with the unit-less aliases folded into their `Ms` names. */
@@ -102,7 +103,7 @@ async function pollUntilFinished(
       if (state.last === undefined || signal?.aborted || !isProxyOutage(error)) throw error;
       if (outages === 0) {
         awaySince = requestedAt;
-        options.onOutage?.(error as ProxyError);
+        notifyOutage(options.onOutage, error as ProxyError);
       }
       if (Date.now() - awaySince >= MAX_OUTAGE_MS) throw error;
       const pauseMs = FIRST_OUTAGE_PAUSE_MS * 2 ** Math.min(outages, 10);
@@ -110,7 +111,7 @@ async function pollUntilFinished(
       outages += 1;
       continue;
     }
-    if (outages > 0) options.onOutage?.(undefined);
+    if (outages > 0) notifyOutage(options.onOutage, undefined);
     outages = 0;
     const { task } = answer;
     if (!isTaskStatus(task.status)) {
