@@ -198,10 +198,12 @@ describe('RedisBackend: two instances on one prefix', () => {
 describe('RedisBackend: a Redis that may evict keys', () => {
   it('opens, saying that tasks can be lost and which policy loses none', async () => {
     const admin = new Redis(redis.url);
+    const before = (await admin.config('GET', 'maxmemory', 'maxmemory-policy')) as string[];
     onTestFinished(async () => {
-      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await admin.config('SET', ...before);
       admin.disconnect();
     });
+    await admin.config('SET', 'maxmemory', '1gb');
     const warnings: string[] = [];
     const quiet = instanceOn(freshPrefix(), {
       concurrency: 1,
@@ -210,7 +212,15 @@ describe('RedisBackend: a Redis that may evict keys', () => {
     await quiet.open();
     expect(warnings).toEqual([]);
 
-    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    // No maxmemory, nothing is evicted whatever the policy: no warning.
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru', 'maxmemory', '0');
+    await instanceOn(freshPrefix(), {
+      concurrency: 1,
+      onWarning: (message) => warnings.push(message),
+    }).open();
+    expect(warnings).toEqual([]);
+
+    await admin.config('SET', 'maxmemory', '1gb');
     const warned = instanceOn(freshPrefix(), {
       concurrency: 1,
       onWarning: (message) => warnings.push(message),

@@ -279,7 +279,9 @@ export class RedisBackend implements TaskBackend {
     // A server with INFO renamed away (some managed ones) cannot say: nothing to warn of.
     const info = await this.#commands.info('memory').catch(() => '');
     const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
-    if (policy === undefined || policy === 'noeviction') return;
+    // Without a maxmemory (0, the default), Redis never evicts, whatever the policy.
+    const unbounded = /^maxmemory:0\s*$/m.test(info);
+    if (policy === undefined || policy === 'noeviction' || unbounded) return;
     this.#options.onWarning?.(
       `Redis at ${where} evicts keys when it is full (maxmemory-policy ${policy}), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
     );
