@@ -107,7 +107,8 @@ const COMMANDS: ReadonlyArray<{
   {
     name: 'submit',
     argument: '<path>',
-    argumentDescription: 'a path under the proxy, e.g. api/function1 (report alone is api/report)',
+    argumentDescription:
+      'a path under the proxy, e.g. api/function1 (a path without api/ gets it: report is api/report)',
     description: 'same as --submit <path>',
     raw: (path) => ({ submit: path ?? '' }),
   },

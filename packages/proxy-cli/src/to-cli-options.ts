@@ -487,12 +487,12 @@ const TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
  * A number as people write one: digits, a decimal point, an exponent. `Number()` also reads hex,
  * binary and octal (`0x10` is 16), and an empty string as 0.
  */
-const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+const PLAIN_NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 
 /** A millisecond is the finest any of these takes: the SDK refuses less. */
 function seconds(flag: string, value: string, max: number): number {
   const n = Number(value);
-  if (!DECIMAL.test(value) || !Number.isFinite(n) || n < 0.001 || n > max) {
+  if (!PLAIN_NUMBER.test(value) || !Number.isFinite(n) || n < 0.001 || n > max) {
     throw usage(`${flag} must be a number of seconds from 0.001 to ${max}, got '${value}'`);
   }
   return n;
@@ -509,7 +509,7 @@ function wholeAtLeastOne(flag: string, value: string): number {
 /** The proxy's own bounds (the wire contract's), checked here so a bad value is a usage error. */
 function nonNegative(flag: string, value: string, unit: string, max: number): number {
   const n = Number(value);
-  if (!DECIMAL.test(value) || !Number.isFinite(n) || n < 0 || n > max) {
+  if (!PLAIN_NUMBER.test(value) || !Number.isFinite(n) || n < 0 || n > max) {
     throw usage(`${flag} must be a number of ${unit} from 0 to ${max}, got '${value}'`);
   }
   return n;

@@ -631,7 +631,10 @@ describe('help and version', () => {
     ['wait', 'id a task id, as submit and list print it'],
     ['cancel', 'id a task id, as submit and list print it'],
     ['retry', 'id a task id, as submit and list print it'],
-    ['submit', 'path a path under the proxy, e.g. api/function1 (report alone is api/report)'],
+    [
+      'submit',
+      'path a path under the proxy, e.g. api/function1 (a path without api/ gets it: report is api/report)',
+    ],
   ])('help %s says what its argument takes', (command, argument) => {
     const help = printed(['help', command]).replace(/\s+/g, ' ');
     expect(help).toContain(`Arguments: ${argument} Options:`);

@@ -1,5 +1,6 @@
 import type { FailedRequest } from '../errors/error-from-response.js';
 import { isProxyError, ProxyError } from '../errors/proxy-error.js';
+import { requestLine } from '../errors/request-line.js';
 
 /**
  * A replayed answer whose body fetch could not decode by its `Content-Encoding` is the target's
@@ -15,7 +16,7 @@ export function undecodableResultError(
   const why = (error.cause as { cause?: { message?: unknown } } | undefined)?.cause?.message;
   return new ProxyError(
     'invalid_response',
-    `${request.method} ${request.url}: fetch decodes a replayed body by its Content-Encoding, ` +
+    `${requestLine(request.method, request.url)}: fetch decodes a replayed body by its Content-Encoding, ` +
       `and the target's (${encoding}) does not decode${typeof why === 'string' ? ` (${why})` : ''}: ` +
       'getTask has the body as the target sent it, in result.body',
     { method: request.method, url: request.url, headers: request.headers, cause: error },
