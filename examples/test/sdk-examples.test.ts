@@ -151,7 +151,7 @@ describe('the examples and the proxy’s settings', () => {
     const result = await runExample('submit-and-wait.ts', { PROXY_URL: 'localhost:8080' });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual([
-      'submit-and-wait: PROXY_URL "localhost:8080": baseUrl must be an http(s) URL, got "localhost:8080"',
+      'submit-and-wait: PROXY_URL "localhost:8080": baseUrl must be an http(s) URL, got "localhost:8080" (did you mean "http://localhost:8080"?)',
       "  set it to the proxy's base URL, e.g. http://localhost:8080",
     ]);
   });
