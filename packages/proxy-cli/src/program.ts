@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PRIORITIES } from 'proxy-client';
-import { MAX_CLEANUP_AGE_HOURS, TASK_STATUSES } from 'proxy-client/wire';
+import { closestName, MAX_CLEANUP_AGE_HOURS, TASK_STATUSES } from 'proxy-client/wire';
 import { CliError } from './cli-error.js';
 import { COMPLETION_SHELLS, completionScript, isCompletionShell } from './completion.js';
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { DEFAULT_CLEANUP_HOURS, DEFAULT_URL, DEMO_NAMES } from './options.js';
-import { closest } from './suggest.js';
 import { ACTION_FLAGS, goesWith, type RawOptions, toCliOptions } from './to-cli-options.js';
 
 /** Where commander writes help and version text; the tests capture it. */
@@ -281,7 +280,7 @@ export function commandNames(program: Command): string[] {
 
 function unknownCommand(word: string): CliError {
   const names = [...COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]), 'completion', 'help'];
-  const meant = closest(word, names);
+  const meant = closestName(word, names);
   return new CliError(
     EXIT_CODES.usage,
     `unknown command '${word}'${meant ? `. Did you mean ${meant}?` : ''}`,

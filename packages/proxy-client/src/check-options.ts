@@ -1,3 +1,4 @@
+import { closestName } from './closest-name.js';
 import type { Hooks } from './hooks.js';
 import type {
   CleanupOptions,
@@ -254,7 +255,7 @@ function checkFetchAndHooks(where: string, fetch: unknown, hooks: unknown): void
   const known = Object.keys(HOOK_NAMES);
   for (const [name, list] of Object.entries(hooks)) {
     if (!Object.hasOwn(HOOK_NAMES, name)) {
-      const meant = closest(name, known);
+      const meant = closestName(name, known);
       // ky's own beforeError is left out on purpose (see Hooks): say so rather than offer a typo.
       const why =
         name === 'beforeError'
@@ -283,7 +284,8 @@ function checkFetchAndHooks(where: string, fetch: unknown, hooks: unknown): void
 
 function unknownOption(where: string, name: string, known: readonly string[]): TypeError {
   const meant =
-    INSTEAD[name] ?? (closest(name, known) === undefined ? undefined : `'${closest(name, known)}'`);
+    INSTEAD[name] ??
+    (closestName(name, known) === undefined ? undefined : `'${closestName(name, known)}'`);
   return new TypeError(
     `${label(where)}: unknown option '${name}'${meant ? `; did you mean ${meant}?` : ''} ` +
       `Known options: ${known.join(', ')}.`,
@@ -297,30 +299,4 @@ function label(where: string): string {
 
 function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-}
-
-/** The known name a typo most likely meant: same letters ignoring case, or at most 2 edits away. */
-function closest(name: string, known: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance =
-      candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, candidate);
-    if (distance <= 2 && (best === undefined || distance < best.distance)) {
-      best = { name: candidate, distance };
-    }
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

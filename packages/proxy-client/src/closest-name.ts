@@ -1,5 +1,9 @@
-/** The name a typo most likely meant: the same letters but for case, or at most 2 edits away. */
-export function closest(word: string, names: readonly string[]): string | undefined {
+/**
+ * The known name a typo most likely meant: the same letters but for case, or at most 2 edits
+ * away; the nearest wins. One reading for the SDK's options, the CLI's commands and the server's
+ * settings, so each suggests alike.
+ */
+export function closestName(word: string, names: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const name of names) {
     const distance = name.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, name);
