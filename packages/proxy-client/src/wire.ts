@@ -138,6 +138,7 @@ export const ERROR_CODES = {
   task_not_found: 404,
   no_result: 404,
   not_found: 404,
+  method_not_allowed: 405,
   task_finished: 409,
   task_not_finished: 409,
   request_timeout: 408,

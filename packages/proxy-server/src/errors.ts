@@ -13,6 +13,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   task_not_found: 'No task with this id (it may have been cleaned up)',
   no_result: 'The task finished without an answer from the target',
   not_found: 'No such route',
+  method_not_allowed: 'This route takes another method (see the Allow header)',
   task_finished: 'The task has already finished',
   task_not_finished: 'The task has not finished yet',
   request_timeout: 'The request did not arrive within the request timeout',

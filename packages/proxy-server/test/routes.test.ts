@@ -112,7 +112,7 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
     ['DELETE', '/tasks/cleanup?max_age_hours=-1', 400, 'invalid_query'],
     ['DELETE', '/tasks/cleanup?max_age_hours=old', 400, 'invalid_query'],
     ['GET', '/nowhere', 404, 'not_found'],
-    ['POST', '/stats', 404, 'not_found'],
+    ['POST', '/stats', 405, 'method_not_allowed'],
     ['GET', '/api', 404, 'not_found'],
   ] as const)('%s %s → %i %s', async (method, url, status, code) => {
     const { app } = await startProxy(CLOSED_TARGET);

@@ -4,6 +4,7 @@ import type { ErrorCode } from 'proxy-client/wire';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { isProxyHttpError, sendError } from '../errors.js';
 import { requestFields } from '../logging/logger.js';
+import { noRouteError } from '../routes/no-route.js';
 import { queryAsSent, validationMessage } from './validation-message.js';
 
 /** Seconds a client waits before trying again when the store failed: it usually comes back. */
@@ -62,9 +63,9 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
       log.error({ reqId: request.id, err: error, ...requestFields(request) }, 'request failed');
       return sendError(reply, 'internal_error');
     });
-    app.setNotFoundHandler((request, reply) =>
-      sendError(reply, 'not_found', `No route ${request.method} ${request.originalUrl}`),
-    );
+    app.setNotFoundHandler((request) => {
+      throw noRouteError(request);
+    });
   },
   { name: 'error-handling', fastify: '5.x' },
 );

@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { ProxyHttpError } from '../errors.js';
+import { noRouteError } from './no-route.js';
 
 /**
  * The body parser of every route but `/api/*`: none of them needs a body, so a non-empty one is
  * refused unread when its length is declared, at its first chunk when not; on an unknown route,
- * with the 404 it gets anyway. Refusing closes the connection, rather than draining the rest.
+ * with the 404 or 405 it gets anyway. Refusing closes the connection, rather than draining the rest.
  */
 export function refuseBody(
   request: FastifyRequest,
@@ -14,7 +15,7 @@ export function refuseBody(
 ): void {
   const refusal = () =>
     request.is404
-      ? new ProxyHttpError('not_found', `No route ${request.method} ${request.originalUrl}`)
+      ? noRouteError(request)
       : new ProxyHttpError(
           'bad_request',
           `${request.method} ${request.routeOptions.url} takes no body`,

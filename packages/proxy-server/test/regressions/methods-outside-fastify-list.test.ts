@@ -77,15 +77,15 @@ describe('a submission with a method Fastify does not know by default', () => {
     expect(target.seen).toEqual([]);
   });
 
-  it('on a route of the proxy itself, is the 404 envelope and no task', async () => {
+  it('on a route of the proxy itself, is the 405 envelope and no task', async () => {
     const target = await recordingTarget(recorded);
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(proxy.url, 'PROPFIND /stats HTTP/1.1\r\nHost: x');
-    expect(response.status).toBe(404);
+    expect(response.status).toBe(405);
     expect(JSON.parse(response.body)).toEqual({
       success: false,
-      error: 'not_found',
-      message: 'No route PROPFIND /stats',
+      error: 'method_not_allowed',
+      message: 'PROPFIND /stats: this route takes GET, HEAD',
     });
     expect(await tasksSubmitted(proxy.url)).toBe(0);
     expect(target.seen).toEqual([]);

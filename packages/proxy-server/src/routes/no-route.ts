@@ -1,0 +1,23 @@
+import { METHODS } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { ProxyHttpError } from '../errors.js';
+
+/** OPTIONS answers nothing but CORS preflights, and CONNECT is refused everywhere. */
+const NAMEABLE_METHODS = METHODS.filter((method) => method !== 'OPTIONS' && method !== 'CONNECT');
+
+/**
+ * The answer to a request no route matched: on a path the proxy has routes for, with another
+ * method, 405 with `Allow` naming the methods it takes (RFC 9110 §15.5.6), so that
+ * `POST /stats` says which method to use rather than that /stats does not exist; elsewhere 404.
+ */
+export function noRouteError(request: FastifyRequest): ProxyHttpError {
+  const asked = `${request.method} ${request.originalUrl}`;
+  const allowed = NAMEABLE_METHODS.filter(
+    (method) => request.server.findRoute({ method, url: request.url }) !== null,
+  ).join(', ');
+  return allowed === ''
+    ? new ProxyHttpError('not_found', `No route ${asked}`)
+    : new ProxyHttpError('method_not_allowed', `${asked}: this route takes ${allowed}`, {
+        allow: allowed,
+      });
+}
