@@ -382,6 +382,15 @@ describe('parseConfig', () => {
       "--metrics-instance must be a name of 1 to 128 printable characters, got 'two lines'",
     ],
     [['--max-concurent', '3'], "unknown option '--max-concurent' (Did you mean --max-concurrent?)"],
+    // Too far from any flag for commander's suggestion: the flags that have the word.
+    [['--port', '8080'], "unknown option '--port' (Did you mean --target-port or --listen-port?)"],
+    [['--workers', '4'], "unknown option '--workers' (Did you mean --num-workers?)"],
+    [['--Queue-Size=5'], "unknown option '--Queue-Size=5' (Did you mean --max-queue-size?)"],
+    [
+      ['--target', 'http://x'],
+      "unknown option '--target' (Did you mean --target-host, --target-port or --target-url?)",
+    ],
+    [['--frobnicate'], "unknown option '--frobnicate'"],
     [['--max-concurrent'], "option '--max-concurrent <n>' argument missing"],
     [
       ['192.168.1.100'],

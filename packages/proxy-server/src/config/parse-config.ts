@@ -12,6 +12,7 @@ import {
 } from './config.js';
 import { misspeltEnvWarnings } from './misspelt-env.js';
 import { OPTIONS, type OptionSpec } from './options.js';
+import { unknownFlagHint } from './unknown-flag-hint.js';
 
 /** What the command line asks for: run with a config, or print help/version and stop. */
 export type ParsedCommandLine =
@@ -69,7 +70,10 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     }
     if (error.code === 'commander.excessArguments')
       throw new ConfigError(strayArgument(program.args));
-    throw new ConfigError(oneLine(error.message.replace(/^error: /, '')).trim());
+    const message = oneLine(error.message.replace(/^error: /, '')).trim();
+    const unknown = /^unknown option '([^']+)'$/.exec(message)?.[1];
+    const flagNames = Object.values(OPTIONS).map((spec) => spec.name);
+    throw new ConfigError(unknown ? message + unknownFlagHint(unknown, flagNames) : message);
   }
 
   const keyOf = <T>(spec: OptionSpec<T>): string =>
