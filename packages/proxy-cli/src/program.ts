@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PRIORITIES } from 'proxy-client';
-import { closestName, MAX_CLEANUP_AGE_HOURS, TASK_STATUSES } from 'proxy-client/wire';
+import { closestName, flagsMeant, MAX_CLEANUP_AGE_HOURS, TASK_STATUSES } from 'proxy-client/wire';
 import { CliError } from './cli-error.js';
 import { COMPLETION_SHELLS, completionScript, isCompletionShell } from './completion.js';
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from './exit-codes.js';
@@ -324,10 +324,10 @@ export function parseArgv(
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return { kind: 'printed' };
-    throw usageError(
-      error,
-      first !== undefined && commandNames(program).includes(first) ? first : undefined,
+    const command = program.commands.find(
+      (c) => c.name() === first || c.aliases().includes(first ?? ''),
     );
+    throw usageError(error, program, command);
   }
   const flags = program.opts<RawOptions>();
   if (picked && 'completion' in picked) {
@@ -338,14 +338,32 @@ export function parseArgv(
 }
 
 /** A mistake under a command points at that command's help, which lists only its flags. */
-function usageError(error: CommanderError, command: string | undefined): CliError {
-  const message = error.message.replace(/^error: /, '');
+function usageError(error: CommanderError, program: Command, command?: Command): CliError {
+  const message = unknownFlagMessage(error, command ?? program);
   // proxy-cli once had -v; proxy-server has always had -V. Say so instead of only "unknown".
   const hint =
     error.code === 'commander.unknownOption' && /'-v'/.test(message)
       ? 'the version flag is -V or --version, as for proxy-server'
-      : `see proxy-cli ${command === undefined ? '--help' : `help ${command}`}`;
+      : `see proxy-cli ${command === undefined ? '--help' : `help ${command.name()}`}`;
   return new CliError(EXIT_CODES.usage, message, hint, { cause: error });
+}
+
+/**
+ * Commander suggests a flag by its spelling (`--list`: --limit); a flag written short of its
+ * full name is better answered with the flags that have its words (`--list-tasks`), among those
+ * its help lists. Either way, one line.
+ */
+function unknownFlagMessage(error: CommanderError, command: Command): string {
+  const message = error.message.replace(/^error: /, '').replace(/\n\(/, ' (');
+  const [unknown, flag] = /^unknown option '([^']+)'/.exec(message) ?? [];
+  if (!flag) return message;
+  const help = command.createHelp();
+  const listed = [...help.visibleOptions(command), ...help.visibleGlobalOptions(command)];
+  const meant = flagsMeant(
+    flag,
+    listed.flatMap((option) => option.long ?? []),
+  );
+  return meant ? `${unknown} (Did you mean ${meant}?)` : message;
 }
 
 /** The command's flags over the typed ones; the same action given both ways is one too many. */

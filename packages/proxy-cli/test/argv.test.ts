@@ -552,6 +552,18 @@ describe('usage errors (exit 2)', () => {
     );
   });
 
+  it.each([
+    // Too far from any flag for a typo: the flags that have its words.
+    [['--id', 'x'], "unknown option '--id' (Did you mean --task-id?)"],
+    [['--key', 'k'], "unknown option '--key' (Did you mean --idempotency-key or --api-key?)"],
+    // A typo away from --limit, but its word is that of --list-tasks.
+    [['--list'], "unknown option '--list' (Did you mean --list-tasks?)"],
+    [['wait', 'x', '--poll', '5'], "unknown option '--poll' (Did you mean --poll-interval?)"],
+    [['--frobnicate'], "unknown option '--frobnicate'"],
+  ])('%j: %s', (argv, message) => {
+    expect(usageError(argv).message).toBe(message);
+  });
+
   it('-v is not the version flag, and says which is', () => {
     const error = usageError(['-v']);
     expect(error.message).toBe("unknown option '-v'");

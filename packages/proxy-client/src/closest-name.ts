@@ -26,3 +26,27 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length] ?? 0;
 }
+
+/** More flags than this with the words is no hint, only a list. */
+const MOST_FLAGS_MEANT = 3;
+
+/**
+ * The flags a flag written short of its full name most likely meant (`--port`: `--target-port or
+ * --listen-port`), too far from each for `closestName`: those that have all its words, in a row,
+ * in their name. Undefined when none has them, or too many. How the CLI and the server answer
+ * an unknown flag.
+ */
+export function flagsMeant(flag: string, flags: readonly string[]): string | undefined {
+  const words = wordsOf(flag);
+  const meant = flags.filter((candidate) => {
+    const parts = wordsOf(candidate);
+    return parts.some((_, at) => words.every((word, i) => parts[at + i] === word));
+  });
+  if (meant.length === 0 || meant.length > MOST_FLAGS_MEANT) return undefined;
+  return meant.length === 1 ? meant[0] : `${meant.slice(0, -1).join(', ')} or ${meant.at(-1)}`;
+}
+
+/** `--Queue-Size=5` → queue, size. */
+function wordsOf(flag: string): string[] {
+  return flag.replace(/^-+/, '').replace(/=.*/s, '').toLowerCase().split('-');
+}

@@ -545,7 +545,7 @@ export const EventsQuerySchema = Type.Object({
 /** Longest `X-Proxy-Timeout` and `X-Proxy-Max-Queue-Time`, in seconds: a year. */
 export const MAX_TASK_HEADER_SECONDS = 365 * 24 * 3600;
 
-export { closestName } from './closest-name.js';
+export { closestName, flagsMeant } from './closest-name.js';
 
 /**
  * Whether fetch (undici) can send this header value: tabs, printable ASCII and Latin-1. It throws

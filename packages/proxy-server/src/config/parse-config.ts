@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { flagsMeant } from 'proxy-client/wire';
 import type { SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
 import { VERSION } from '../version.js';
 import {
@@ -12,7 +13,6 @@ import {
 } from './config.js';
 import { misspeltEnvWarnings } from './misspelt-env.js';
 import { OPTIONS, type OptionSpec } from './options.js';
-import { unknownFlagHint } from './unknown-flag-hint.js';
 
 /** What the command line asks for: run with a config, or print help/version and stop. */
 export type ParsedCommandLine =
@@ -70,10 +70,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     }
     if (error.code === 'commander.excessArguments')
       throw new ConfigError(strayArgument(program.args));
-    const message = oneLine(error.message.replace(/^error: /, '')).trim();
-    const unknown = /^unknown option '([^']+)'$/.exec(message)?.[1];
-    const flagNames = Object.values(OPTIONS).map((spec) => spec.name);
-    throw new ConfigError(unknown ? message + unknownFlagHint(unknown, flagNames) : message);
+    throw new ConfigError(usageMessage(error));
   }
 
   const keyOf = <T>(spec: OptionSpec<T>): string =>
@@ -308,6 +305,23 @@ function withoutPassword(text: string): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * Commander's words, on one line. An unknown flag written short of its full name (`--port`) is
+ * too far from any for commander's suggestion, which goes by spelling: the flags that have its
+ * words are named instead, and first.
+ */
+function usageMessage(error: CommanderError): string {
+  const message = oneLine(error.message.replace(/^error: /, '')).trim();
+  const [unknown, flag] = /^unknown option '([^']+)'/.exec(message) ?? [];
+  const meant =
+    flag &&
+    flagsMeant(
+      flag,
+      Object.values(OPTIONS).map((spec) => `--${spec.name}`),
+    );
+  return meant ? `${unknown} (Did you mean ${meant}?)` : message;
 }
 
 /**
