@@ -61,11 +61,12 @@ describe('OPTIONS with --cors-origin', () => {
   it.each([
     ['without Origin', { 'access-control-request-method': 'GET' }],
     ['without Access-Control-Request-Method', { origin: 'https://app.example' }],
-  ])('%s, elsewhere: the 404 envelope', async (_kind, headers) => {
+  ])('%s, elsewhere: the envelope of a method the route does not take', async (_kind, headers) => {
     const { proxy } = await corsProxy();
     const response = await fetch(`${proxy.url}/stats`, { method: 'OPTIONS', headers });
-    expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ success: false, error: 'not_found' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
+    expect(await response.json()).toMatchObject({ success: false, error: 'method_not_allowed' });
   });
 
   it('a real preflight is still answered 204', async () => {
