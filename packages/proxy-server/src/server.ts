@@ -26,6 +26,7 @@ import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
 import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
+import { isDrainingRefusedBody } from './routes/drain-refused-body.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { refuseBody } from './routes/raw-body.js';
@@ -238,7 +239,7 @@ function answerClientError(error: ParseError, socket: HttpSocket, log: FastifyBa
   answering.add(socket);
   const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   if (timedOut) log.info({ client: socket.remoteAddress }, 'request slower than --request-timeout');
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  if (error.code === 'ECONNRESET' || !socket.writable || isDrainingRefusedBody(socket)) {
     socket.destroy();
     return;
   }

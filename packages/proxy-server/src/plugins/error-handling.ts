@@ -4,6 +4,7 @@ import type { ErrorCode } from 'proxy-client/wire';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { isProxyHttpError, sendError } from '../errors.js';
 import { requestFields } from '../logging/logger.js';
+import { drainRefusedBody } from '../routes/drain-refused-body.js';
 import { noRouteError } from '../routes/no-route.js';
 import { queryAsSent, validationMessage } from './validation-message.js';
 
@@ -25,8 +26,12 @@ const VALIDATION_CODES: Record<string, ErrorCode> = {
 export const errorHandling = fp<{ log: FastifyBaseLogger }>(
   async (app, { log }) => {
     app.setErrorHandler<FastifyError>((error, request, reply) => {
-      if (isProxyHttpError(error))
+      if (isProxyHttpError(error)) {
+        if (error.code === 'payload_too_large' && drainRefusedBody(request.raw)) {
+          reply.removeHeader('connection');
+        }
         return sendError(reply, error.code, error.message, error.headers);
+      }
       if (isStoreUnavailableError(error)) {
         log.warn(
           { reqId: request.id, err: error, ...requestFields(request) },
