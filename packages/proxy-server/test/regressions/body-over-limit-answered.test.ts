@@ -11,6 +11,8 @@ import { stalledRequest, startTarget, tasksSubmitted } from '../helper.js';
 // read and dropped, up to a bound, so that the client finishes sending and reads the 413.
 
 const LIMIT = 64 * 1024;
+
+type UploadBody = NonNullable<RequestInit['body']>;
 const TRIES = 10;
 
 /** A proxy of its own process, as users run it: in the test's process the timing hid the reset. */
@@ -27,12 +29,14 @@ async function proxy(flags: string[] = []) {
       ...flags,
     ],
   });
-  onTestFinished(() => server.stop());
+  onTestFinished(async () => {
+    await server.stop();
+  });
   return server;
 }
 
 /** What fetch gives for an upload: the status, or the error's code when there was no answer. */
-async function upload(url: string, body: () => BodyInit): Promise<number | string> {
+async function upload(url: string, body: () => UploadBody): Promise<number | string> {
   try {
     const response = await fetch(`${url}/api/upload`, {
       method: 'POST',
@@ -48,7 +52,7 @@ async function upload(url: string, body: () => BodyInit): Promise<number | strin
 }
 
 /** 3 MiB in 16 KiB chunks, sent chunked (no Content-Length). */
-function streamed(): BodyInit {
+function streamed(): UploadBody {
   const chunks = (function* () {
     for (let i = 0; i < 192; i++) yield Buffer.alloc(16 * 1024, 'x');
   })();
