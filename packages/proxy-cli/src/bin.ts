@@ -7,7 +7,7 @@ import { EXIT_CODES } from './exit-codes.js';
 import { InterruptedError } from './interrupted.js';
 import type { CliOptions } from './options.js';
 import { Output } from './output.js';
-import { parseArgv } from './program.js';
+import { parseArgv, typedFlags } from './program.js';
 import { runAction } from './run.js';
 import { toCliError } from './to-cli-error.js';
 
@@ -16,8 +16,8 @@ const argv = process.argv.slice(2);
 const streams = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 // Until argv is parsed, usage errors still respect --json and --no-color as typed.
 let output = new Output(streams, {
-  json: argv.includes('--json'),
-  color: !argv.includes('--no-color'),
+  json: typedFlags(argv).includes('--json'),
+  color: !typedFlags(argv).includes('--no-color'),
 });
 let cliOptions: CliOptions | undefined;
 

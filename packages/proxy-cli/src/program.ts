@@ -288,6 +288,12 @@ function unknownCommand(word: string): CliError {
   );
 }
 
+/** The words of argv that may be flags: after `--` every word is an argument. */
+export function typedFlags(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end === -1 ? argv : argv.slice(0, end);
+}
+
 /** argv (without `node` and the script) and the environment → checked, typed options. */
 export function parseArgv(
   argv: readonly string[],
@@ -301,7 +307,7 @@ export function parseArgv(
     (p) => {
       picked = p;
     },
-    { json: argv.includes('--json') },
+    { json: typedFlags(argv).includes('--json') },
   );
   // Commander answers `help <no such command>` with a bare "(outputHelp)": name the word instead.
   const [first, asked] = argv;

@@ -52,6 +52,13 @@ describe('commands', () => {
 });
 
 describe('errors that say what to fix', () => {
+  it('--json after -- is an argument, not the flag: the usage error is plain', async () => {
+    const run = await runCli(['stats', '--url', stack.url, '--', '--json']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^error: .*'stats'/);
+  });
+
   it('a task id that is not a UUID is invalid_task_id, not "no task"', async () => {
     const run = await cli('task', 'not-a-uuid', '--json');
     expect(run.code).toBe(4);
