@@ -148,6 +148,8 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
     ['/task/00000000-0000-4000-8000-000000000000?wait=61.50', 'wait must be <= 60, got 61.50'],
     // A negative number is decimal digits too: its sign is what is wrong.
     ['/tasks?offset=-1', "offset must be 0 or more, got '-1'"],
+    // limit's least is 1: '0 or more' would send the caller to ?limit=0, refused in turn.
+    ['/tasks?limit=-1', "limit must be 1 or more, got '-1'"],
     ['/task/00000000-0000-4000-8000-000000000000?wait=-.5', "wait must be 0 or more, got '-.5'"],
     ['/tasks?limit=', "limit must be a whole number in decimal digits, got ''"],
     ['/tasks?limit=--1', "limit must be a whole number in decimal digits, got '--1'"],

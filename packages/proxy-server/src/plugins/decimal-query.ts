@@ -4,7 +4,7 @@ import { DECIMAL, WHOLE } from '../decimal.js';
 import { ProxyHttpError } from '../errors.js';
 
 interface QuerySchema {
-  properties?: Record<string, { type?: unknown }>;
+  properties?: Record<string, { type?: unknown; minimum?: unknown }>;
 }
 
 /**
@@ -22,15 +22,16 @@ export const decimalQuery = fp(
       if (numbers.length === 0) return;
       const check: preValidationAsyncHookHandler = async (request) => {
         const query = request.query as Record<string, unknown>;
-        for (const { name, whole } of numbers) {
+        for (const { name, whole, least } of numbers) {
           const value = query[name];
           if (typeof value !== 'string') continue;
           const pattern = whole ? WHOLE : DECIMAL;
           if (pattern.test(value)) continue;
-          // "-1" is decimal digits too: what is wrong with it is its sign.
+          // "-1" is decimal digits too: what is wrong with it is its sign. The schema's minimum
+          // is named (limit's is 1), so the message never points at a value refused in turn.
           const why =
             value.startsWith('-') && pattern.test(value.slice(1))
-              ? 'must be 0 or more'
+              ? `must be ${least} or more`
               : `must be ${whole ? 'a whole number' : 'a number'} in decimal digits`;
           throw new ProxyHttpError('invalid_query', `${name} ${why}, got '${value}'`);
         }
@@ -41,9 +42,13 @@ export const decimalQuery = fp(
   { name: 'decimal-query', fastify: '5.x' },
 );
 
-function numericParameters(route: RouteOptions): { name: string; whole: boolean }[] {
+function numericParameters(route: RouteOptions): { name: string; whole: boolean; least: number }[] {
   const properties = (route.schema?.querystring as QuerySchema | undefined)?.properties ?? {};
   return Object.entries(properties)
     .filter(([, property]) => property.type === 'integer' || property.type === 'number')
-    .map(([name, property]) => ({ name, whole: property.type === 'integer' }));
+    .map(([name, property]) => ({
+      name,
+      whole: property.type === 'integer',
+      least: typeof property.minimum === 'number' && property.minimum > 0 ? property.minimum : 0,
+    }));
 }
