@@ -170,7 +170,9 @@ export function buildProgram(
     .option('--cancel <id>', 'cancel a pending or running task')
     .option('--retry <id>', 'run a finished task again, as a new task')
     .option('--watch', 'a live table of tasks; with --stats, live stats')
-    .optionsGroup('Waiting (--task-id, --submit, --retry; the last two also --demo):')
+    .optionsGroup(
+      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo):',
+    )
     .option('--wait', 'wait until the task is finished (completed, failed…)')
     .option(
       '--poll-interval <seconds>',
@@ -194,7 +196,7 @@ export function buildProgram(
       "a header for the target, 'Name: value' (repeat for more; X-Proxy-Tenant names a tenant)",
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .optionsGroup('With --list-tasks (and --watch):')
+    .optionsGroup('With --list-tasks (--status also with --watch):')
     .option('--status <status>', `${TASK_STATUSES.join(', ')} (--watch: a,b)`)
     .option('--limit <n>', "tasks per page (default: the proxy's)")
     .option('--offset <n>', 'skip this many tasks first')

@@ -703,6 +703,21 @@ describe('help and version', () => {
     expect(help).toMatch(/^ {2}6 +the task's state does not allow it/m);
   });
 
+  // Newcomer pass: 'Waiting (--task-id, --submit, --retry; the last two also --demo)' read as
+  // --submit and --retry going with --demo, and 'With --list-tasks (and --watch)' put --limit
+  // and --offset with --watch, which refuses them (exit 2).
+  it("--help's group headings say which flags go with which action, as the usage errors do", () => {
+    const help = printed(['--help']).replace(/\s+/g, ' ');
+    expect(help).toContain(
+      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo):',
+    );
+    expect(help).toContain('With --list-tasks (--status also with --watch):');
+    expect(usageError(['watch', '--limit', '5']).message).toBe(
+      '--limit goes with --list-tasks, not --watch',
+    );
+    expect(usageError(['submit', 'api/x', '--demo']).message).toMatch(/one action/);
+  });
+
   it('-V and --version print the package version, as proxy-server does', () => {
     expect(printed(['--version']).trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(printed(['-V'])).toBe(printed(['--version']));
