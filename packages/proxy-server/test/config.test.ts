@@ -391,6 +391,16 @@ describe('parseConfig', () => {
       "unknown option '--target' (Did you mean --target-host, --target-port or --target-url?)",
     ],
     [['--frobnicate'], "unknown option '--frobnicate'"],
+    // Newcomer pass: a switch written with a value, as its environment twin takes one, was an
+    // 'unknown option', though the option exists; the message now says what the switch takes.
+    [
+      ['--requeue-interrupted=false'],
+      "--requeue-interrupted is a switch and takes no value, got '--requeue-interrupted=false': give the flag alone to turn it on, leave it out for off (PROXY_REQUEUE_INTERRUPTED takes true or false)",
+    ],
+    [
+      ['--public-metrics=true'],
+      "--public-metrics is a switch and takes no value, got '--public-metrics=true': give the flag alone to turn it on, leave it out for off (PROXY_PUBLIC_METRICS takes true or false)",
+    ],
     [['--max-concurrent'], "option '--max-concurrent <n>' argument missing"],
     [
       ['192.168.1.100'],

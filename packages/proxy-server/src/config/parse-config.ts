@@ -70,6 +70,8 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     }
     if (error.code === 'commander.excessArguments')
       throw new ConfigError(strayArgument(program.args));
+    const switchWithValue = error.code === 'commander.unknownOption' && valuedSwitch(error.message);
+    if (switchWithValue) throw new ConfigError(switchWithValue);
     throw new ConfigError(usageMessage(error));
   }
 
@@ -336,6 +338,20 @@ function strayArgument(args: readonly string[]): string {
   return hostLike
     ? `${said}; give a target as --target-host ${first} or --target-url http://host:port`
     : said;
+}
+
+/**
+ * A switch written with a value (`--requeue-interrupted=false`, as its environment twin takes
+ * one): commander calls it an unknown option, though the option exists. Say what it takes.
+ */
+function valuedSwitch(commanderMessage: string): string | null {
+  const given = /unknown option '(--[^'=]+)=([^']*)'/.exec(commanderMessage);
+  if (!given) return null;
+  const spec = (Object.values(OPTIONS) as OptionSpec<unknown>[]).find(
+    (each) => `--${each.name}` === given[1] && each.arg === '',
+  );
+  if (!spec) return null;
+  return `--${spec.name} is a switch and takes no value, got '${given[1]}=${given[2]}': give the flag alone to turn it on, leave it out for off (${spec.env} takes true or false)`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
