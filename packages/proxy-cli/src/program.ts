@@ -347,7 +347,9 @@ export function parseArgv(
 
 /** A mistake under a command points at that command's help, which lists only its flags. */
 function usageError(error: CommanderError, program: Command, command?: Command): CliError {
-  const message = unknownFlagMessage(error, command ?? program);
+  const message =
+    (error.code === 'commander.unknownOption' && valuedSwitch(error.message, program)) ||
+    unknownFlagMessage(error, command ?? program);
   // proxy-cli once had -v; proxy-server has always had -V. Say so instead of only "unknown".
   const hint =
     error.code === 'commander.unknownOption' && /'-v'/.test(message)
@@ -372,6 +374,22 @@ function unknownFlagMessage(error: CommanderError, command: Command): string {
     listed.flatMap((option) => option.long ?? []),
   );
   return meant ? `${unknown} (Did you mean ${meant}?)` : message;
+}
+
+/**
+ * A switch written with a value (`--json=true`, `--wait=false`): commander calls it an unknown
+ * option, though the option exists. Say what it takes.
+ */
+function valuedSwitch(commanderMessage: string, program: Command): string | null {
+  const given = /unknown option '(--[^'=]+)=([^']*)'/.exec(commanderMessage);
+  if (!given) return null;
+  const options = [program, ...program.commands].flatMap((each) => each.options);
+  const isSwitch = options.some(
+    (option) => option.long === given[1] && !option.required && !option.optional,
+  );
+  return isSwitch
+    ? `${given[1]} is a switch and takes no value, got '${given[1]}=${given[2]}': give the flag alone, or leave it out`
+    : null;
 }
 
 /** The command's flags over the typed ones; the same action given both ways is one too many. */

@@ -570,6 +570,18 @@ describe('usage errors (exit 2)', () => {
     expect(error.hint).toBe('the version flag is -V or --version, as for proxy-server');
   });
 
+  // Newcomer pass: '--json=true' and 'wait <id> --wait=false' were 'unknown option', though
+  // --json and --wait exist; the message now says they are switches that take no value.
+  it.each([
+    [['stats', '--json=true'], '--json'],
+    [['--list-tasks', '--no-color=1'], '--no-color'],
+    [['--task-id', 'x', '--wait=false'], '--wait'],
+  ])('%j: a switch given a value is named as a switch', (argv, flag) => {
+    expect(usageError(argv).message).toBe(
+      `${flag} is a switch and takes no value, got '${argv.at(-1)}': give the flag alone, or leave it out`,
+    );
+  });
+
   it('points at --help, or at the help of the command the mistake is under', () => {
     expect(usageError(['--stats', '--health']).hint).toBe('see proxy-cli --help');
     expect(usageError(['stats', '--bogus']).hint).toBe('see proxy-cli help stats');
