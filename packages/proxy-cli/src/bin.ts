@@ -5,6 +5,7 @@ import { ProxyClient } from 'proxy-client';
 import { type CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { InterruptedError } from './interrupted.js';
+import { misspeltEnvWarnings } from './misspelt-env.js';
 import type { CliOptions } from './options.js';
 import { Output } from './output.js';
 import { parseArgv, typedFlags } from './program.js';
@@ -47,6 +48,8 @@ try {
     const { options } = parsed;
     cliOptions = options;
     output = new Output(streams, { json: options.json, color: options.color });
+    // On stderr with --json too, as errors are: a script's stdout stays one document.
+    for (const warning of misspeltEnvWarnings(process.env)) output.error(`warning: ${warning}`);
     const client = new ProxyClient({
       baseUrl: options.url,
       ...(options.apiKey !== undefined && { apiKey: options.apiKey }),

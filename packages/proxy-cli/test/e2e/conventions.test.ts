@@ -59,6 +59,24 @@ describe('errors that say what to fix', () => {
     expect(run.stderr).toMatch(/^error: .*'stats'/);
   });
 
+  // Newcomer pass: PROXY_ULR=... proxy-cli stats went to http://localhost:8080 without a word
+  // about the variable, as proxy-server once ignored a misspelt PROXY_ setting of its own.
+  it('a PROXY_ variable near PROXY_URL or PROXY_API_KEY is named in a warning', async () => {
+    const run = await runCli(['stats', '--json'], {
+      env: { PROXY_ULR: stack.url, proxy_api_kye: 'k', PROXY_TARGET_HOST: '127.0.0.1' },
+    });
+    expect(run.stderr).toContain(
+      'warning: PROXY_ULR is not read by proxy-cli and is ignored; did you mean PROXY_URL?',
+    );
+    expect(run.stderr).toContain(
+      'warning: proxy_api_kye is not read by proxy-cli and is ignored; did you mean PROXY_API_KEY?',
+    );
+    // proxy-server's settings, set in the same shell, are none of proxy-cli's business.
+    expect(run.stderr).not.toContain('PROXY_TARGET_HOST');
+    const quiet = await cli('stats', '--json');
+    expect(quiet.stderr).toBe('');
+  });
+
   it('a task id that is not a UUID is invalid_task_id, not "no task"', async () => {
     const run = await cli('task', 'not-a-uuid', '--json');
     expect(run.code).toBe(4);
