@@ -474,6 +474,21 @@ describe('parseConfig', () => {
     ]);
   });
 
+  // Newcomer pass: --max-tasks 5 beside the default queue of 100 started without a word, and
+  // the 'queue' then refused the sixth unfinished task; configuration.md only advised against it.
+  it('warns when --max-tasks leaves no room for the queue and the calls in flight', () => {
+    const warningsOf = (argv: string[]) => {
+      const parsed = parseConfig(['--target-host', 'h', ...argv], {});
+      return parsed.kind === 'run' ? parsed.warnings : [];
+    };
+    expect(warningsOf(['--max-tasks', '50'])).toEqual([
+      '--max-tasks 50 is below --max-queue-size 100 plus 5 calls in flight: the queue never fills; a submission gets 503 queue_full once 50 tasks are unfinished',
+    ]);
+    expect(warningsOf(['--max-tasks', '105'])).toEqual([]);
+    expect(warningsOf(['--max-tasks', '0'])).toEqual([]);
+    expect(warningsOf(['--max-queue-size', '10', '--max-tasks', '12'])).toHaveLength(1);
+  });
+
   it('names the store flags the chosen store does not read, from the command line or the env', () => {
     const warningsOf = (argv: string[], env: Record<string, string> = {}) => {
       const parsed = parseConfig(['--target-host', 'h', ...argv], env);

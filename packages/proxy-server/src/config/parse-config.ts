@@ -142,6 +142,15 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
         `${Math.min(numWorkers, maxConcurrent)} upstream ${Math.min(numWorkers, maxConcurrent) === 1 ? 'call' : 'calls'} will be in flight`,
     );
   }
+  // Finished tasks make room; unfinished ones cannot, so the queue is cut short below this.
+  const inFlight = Math.min(numWorkers, maxConcurrent);
+  const { maxTasks, maxQueueSize } = config;
+  if (maxTasks !== null && maxTasks < maxQueueSize + inFlight) {
+    warnings.push(
+      `--max-tasks ${maxTasks} is below --max-queue-size ${maxQueueSize} plus ${inFlight} ${inFlight === 1 ? 'call' : 'calls'} in flight: ` +
+        `the queue never fills; a submission gets 503 queue_full once ${maxTasks} tasks are unfinished`,
+    );
+  }
   for (const spec of ignoredBy(config.store)) {
     if (isSet(spec)) warnings.push(`--${spec.name} does nothing with ${storeName(config.store)}`);
   }
