@@ -180,6 +180,31 @@ describe('bad input on the proxy’s own routes gets a 4xx envelope', () => {
   });
 });
 
+// Newcomer pass: 'curl localhost:8080/tasks/' answered 'No route GET /tasks/' and left the
+// reader to spot the slash.
+describe('a route written with a trailing slash', () => {
+  it.each([
+    ['GET', '/tasks/', 'No route GET /tasks/; the route is GET /tasks, without the trailing slash'],
+    [
+      'GET',
+      '/stats/?x=1',
+      'No route GET /stats/?x=1; the route is GET /stats, without the trailing slash',
+    ],
+    [
+      'DELETE',
+      '/tasks/cleanup/',
+      'No route DELETE /tasks/cleanup/; the route is DELETE /tasks/cleanup, without the trailing slash',
+    ],
+    ['POST', '/stats/', 'No route POST /stats/'],
+    ['GET', '/nowhere/', 'No route GET /nowhere/'],
+  ])('%s %s is a 404 that names the route meant', async (method, url, message) => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const response = await app.inject({ method: method as 'GET', url });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ success: false, error: 'not_found', message });
+  });
+});
+
 describe('GET /tasks', () => {
   it('pages newest first with a default and a maximum page size, filtered by status', async () => {
     const { app, finished } = await startProxy(CLOSED_TARGET, {

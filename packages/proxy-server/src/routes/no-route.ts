@@ -15,9 +15,25 @@ export function noRouteError(request: FastifyRequest): ProxyHttpError {
   const allowed = NAMEABLE_METHODS.filter(
     (method) => request.server.findRoute({ method, url: request.url }) !== null,
   ).join(', ');
-  return allowed === ''
-    ? new ProxyHttpError('not_found', `No route ${asked}`)
-    : new ProxyHttpError('method_not_allowed', `${asked}: this route takes ${allowed}`, {
-        allow: allowed,
-      });
+  if (allowed !== '') {
+    return new ProxyHttpError('method_not_allowed', `${asked}: this route takes ${allowed}`, {
+      allow: allowed,
+    });
+  }
+  const meant = withoutTrailingSlash(request);
+  return new ProxyHttpError(
+    'not_found',
+    meant
+      ? `No route ${asked}; the route is ${request.method} ${meant}, without the trailing slash`
+      : `No route ${asked}`,
+  );
+}
+
+/** `/tasks/` for `/tasks`: the route meant, rather than a slash left to be spotted. */
+function withoutTrailingSlash(request: FastifyRequest): string | undefined {
+  const path = request.originalUrl.split('?')[0] ?? '';
+  if (path.length <= 1 || !path.endsWith('/')) return undefined;
+  const meant = path.replace(/\/+$/, '');
+  const found = request.server.findRoute({ method: request.method as 'GET', url: meant });
+  return found && !meant.startsWith('/api') ? meant : undefined;
 }
