@@ -1,5 +1,9 @@
-import type { DataBody, Task } from 'proxy-client/wire';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
+import { waitFor } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { startProxy, startTarget } from './helper.js';
 
 const KEY = 'k3y-for-tests';
@@ -59,6 +63,55 @@ describe('--api-key', () => {
     expect(task.status).toBe('completed');
     const echo = task.result?.body as { headers: Record<string, string> };
     expect(echo.headers.authorization).toBeUndefined();
+  });
+
+  it('keeps the proxy’s own key out of the store: a restart without --api-key cannot forward it', async () => {
+    const target = await startTarget();
+    const dataDir = await mkdtemp(join(tmpdir(), 'proxy-key-at-rest-'));
+    onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
+    const store = ['--store', 'sqlite', '--data-dir', dataDir];
+    const keyed = await startProxy(target.url, {
+      listen: true,
+      flags: [...store, '--api-key', KEY],
+    });
+    const auth = { authorization: `Bearer ${KEY}` };
+    const id = await keyed.submit('/api/echo', { headers: auth });
+    await waitFor(async () => {
+      const response = await fetch(`${keyed.url}/task/${id}`, { headers: auth });
+      return ((await response.json()) as DataBody<Task>).data.status === 'completed';
+    });
+    await keyed.app.close();
+    for (const file of await readdir(dataDir)) {
+      expect((await readFile(join(dataDir, file))).includes(KEY), file).toBe(false);
+    }
+
+    // The key is taken off, or changed: tasks stored under the old key run again without it.
+    const open = await startProxy(target.url, { listen: true, flags: store });
+    const retry = await fetch(`${open.url}/task/${id}/retry`, { method: 'POST' });
+    expect(retry.status).toBe(202);
+    const task = await open.finished(((await retry.json()) as SubmitBody).task_id);
+    expect(task.status).toBe('completed');
+    const echo = task.result?.body as { headers: Record<string, string> };
+    expect(echo.headers.authorization).toBeUndefined();
+  });
+
+  it('names a retry’s tenant by the key, as its original’s (--fair-key api-key)', async () => {
+    const target = await startTarget();
+    const flags = ['--api-key', KEY, '--fair-key', 'api-key'];
+    const proxy = await startProxy(target.url, { listen: true, flags });
+    const auth = { authorization: `Bearer ${KEY}` };
+    const read = async (id: string) => {
+      const response = await fetch(`${proxy.url}/task/${id}?wait=10`, { headers: auth });
+      return ((await response.json()) as DataBody<Task>).data;
+    };
+    const original = await read(await proxy.submit('/api/echo', { headers: auth }));
+    const retry = await fetch(`${proxy.url}/task/${original.task_id}/retry`, {
+      method: 'POST',
+      headers: auth,
+    });
+    const again = await read(((await retry.json()) as SubmitBody).task_id);
+    expect(original.tenant).toMatch(/^key:/);
+    expect(again.tenant).toBe(original.tenant);
   });
 });
 

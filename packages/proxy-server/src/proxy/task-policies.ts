@@ -76,7 +76,11 @@ export class TaskPolicies {
     const key = this.#settings.delivery.fairKey;
     if (key === null) return null;
     if (key.kind === 'api-key') {
-      const token = /^Bearer\s+(.+)$/i.exec(single(headers, 'authorization') ?? '')?.[1]?.trim();
+      // With --api-key, every request that gets here carried that key, and a task's stored
+      // headers keep no copy of it (a retry is read from those): the key itself names the tenant.
+      const token =
+        this.#settings.apiKey ??
+        /^Bearer\s+(.+)$/i.exec(single(headers, 'authorization') ?? '')?.[1]?.trim();
       // A digest, not the key: tenants show in /stats.
       return token
         ? `key:${createHash('sha256').update(token).digest('base64url').slice(0, 12)}`

@@ -3,6 +3,7 @@ import { SUBMIT_HEADERS, SubmitBodySchema, TaskBodySchema } from 'proxy-client/w
 import { ProxyHttpError, sendError } from '../errors.js';
 import { submitDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
+import { withoutAuthorization } from '../upstream/request-headers.js';
 import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
 import { answerSubmission } from './submit-answer.js';
@@ -24,6 +25,7 @@ const SHOWN_TO_FASTIFY = { 'content-type': 'application/octet-stream' };
  */
 export async function submitRoutes(app: FastifyInstance): Promise<void> {
   const limitBytes = app.proxy.config.bodyLimitBytes;
+  const keyed = app.proxy.config.apiKey !== null;
   const tooLarge = () =>
     new ProxyHttpError('payload_too_large', `The request body is larger than ${limitBytes} bytes`);
   const traceBody = () => new ProxyHttpError('bad_request', 'A TRACE request must have no body');
@@ -70,7 +72,8 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       const submitted = await app.proxy.admission.submit({
         method: request.method,
         path: originForm(request.originalUrl),
-        rawHeaders: request.raw.rawHeaders,
+        // The proxy's key is neither forwarded nor kept.
+        rawHeaders: keyed ? withoutAuthorization(request.raw.rawHeaders) : request.raw.rawHeaders,
         body: request.body ?? null,
         idempotencyKey: idempotencyKeyOf(
           headers[SUBMIT_HEADERS.idempotencyKey],

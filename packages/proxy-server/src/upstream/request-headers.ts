@@ -42,3 +42,18 @@ export function forwardedHeaders(
   }
   return out;
 }
+
+/**
+ * The raw headers without `Authorization`: with `--api-key` it carries the proxy's own key, which
+ * is never forwarded, so it is not stored with the task either. Kept, it would sit in the store in
+ * clear, and a restart without `--api-key` would forward it to the target (a retry, or a task
+ * still queued).
+ */
+export function withoutAuthorization(rawHeaders: readonly string[]): readonly string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.toLowerCase() !== 'authorization') out.push(name, rawHeaders[i + 1] as string);
+  }
+  return out;
+}
