@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import {
   isTerminalStatus,
@@ -90,11 +91,22 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
         'sandbox',
       ]);
       reply.header('x-content-type-options', 'nosniff');
-      const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
       // Set on Node's response, not with reply.code(): Fastify takes 100–599 only, and a target
       // may answer with any three digits (a 600 or a 999 is kept and replayed as sent).
       reply.raw.statusCode = result.statusCode;
-      return reply.header(TASK_ID_HEADER, id).send(body);
+      reply.header(TASK_ID_HEADER, id);
+      if (result.statusCode === 304) {
+        // No body, and nothing said of one but what the target said: sent a Buffer (or nothing,
+        // on HEAD), Fastify would add Content-Length: 0, and a Content-Type, which a cache
+        // revalidating with this answer takes as the resource's own. To a stream it adds
+        // neither. A 304's Content-Length is the length of the 200 it stands for (RFC 9110
+        // §8.6), so the target's is replayed.
+        const length = result.headers['content-length'];
+        if (length !== undefined) reply.header('content-length', length);
+        return reply.send(Readable.from([]));
+      }
+      const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
+      return reply.send(body);
     },
   );
 }

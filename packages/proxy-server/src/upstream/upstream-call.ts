@@ -108,7 +108,25 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#isWholeBodilessAnswer(error)) {
+      this.onResponseEnd();
+      return;
+    }
     this.#finish({ ok: false, error: this.#errorFor(error) });
+  }
+
+  /**
+   * A 204 or 304 has no body whatever its Content-Length says, and a 304 may give the length its
+   * 200 would have had (RFC 9110 §8.6): the parser reads none, but undici (exempting only HEAD)
+   * then fails the call for a body shorter than declared. That answer came whole.
+   */
+  #isWholeBodilessAnswer(error: Error): boolean {
+    return (
+      this.#stopReason === null &&
+      (this.#statusCode === 204 || this.#statusCode === 304) &&
+      this.#size === 0 &&
+      (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+    );
   }
 
   #errorFor(error: Error): TaskError {
