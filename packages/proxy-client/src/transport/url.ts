@@ -11,9 +11,15 @@ export function resolveUrl(
   query: Record<string, QueryValue> = {},
 ): string {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`);
+  const added = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
-    if (value !== undefined) url.searchParams.append(name, String(value));
+    if (value !== undefined) added.append(name, String(value));
   }
+  // Appended as text, not through `url.searchParams`: that re-serialises the whole query as a
+  // form, rewriting the path's own (%20 to +, `flag` to `flag=`, %E9 to %EF%BF%BD), which then
+  // reaches the target changed.
+  const extra = added.toString();
+  if (extra !== '') url.search = url.search === '' ? extra : `${url.search}&${extra}`;
   return url.toString();
 }
 
