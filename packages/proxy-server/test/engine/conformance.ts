@@ -290,6 +290,18 @@ export function describeBackendConformance(
         }
       });
 
+      it('keeps a text result holding NUL characters whole', async () => {
+        // UTF-8 text may hold NULs (a text/plain log, a C string): SQLite's text ends at the first.
+        const { backend, processor } = await started({ concurrency: 1 });
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        const body = 'before\0after\0\0é';
+        processor.complete(id as string, completed(body));
+        await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(1));
+        const task = await backend.get(id as string);
+        expect(task?.result).toMatchObject({ body, encoding: 'text' });
+      });
+
       it('marks a task long when its call took longer than the threshold', async () => {
         const { backend, processor } = await started({
           concurrency: 2,

@@ -279,7 +279,7 @@ export class SqliteRepository implements TaskRepository {
       result ? JSON.stringify(result.headers) : null,
       result?.encoding ?? null,
       result?.bodyBytes ?? null,
-      result?.body ?? null,
+      result ? columnBodyOf(result.body) : null,
       error?.code ?? null,
       error?.message ?? null,
       id,
@@ -318,13 +318,16 @@ export class SqliteRepository implements TaskRepository {
     const summary = summaryIn(row);
     const { result } = summary;
     if (!result) return Object.assign(summary, { result: null });
-    const body = row.result_body;
+    const column = row.result_body;
+    // Text kept as bytes (it held a NUL) is text again; a binary body stays bytes.
+    const body =
+      Buffer.isBuffer(column) && result.encoding !== 'base64'
+        ? column.toString('utf8')
+        : typeof column === 'string' || Buffer.isBuffer(column)
+          ? column
+          : '';
     // Both objects are this read's own: completed in place rather than copied by a spread.
-    return Object.assign(summary, {
-      result: Object.assign(result, {
-        body: typeof body === 'string' || Buffer.isBuffer(body) ? body : '',
-      }),
-    });
+    return Object.assign(summary, { result: Object.assign(result, { body }) });
   }
 
   getRequest(id: string): TaskRequest | undefined {
@@ -656,6 +659,15 @@ function columnsOf(values: unknown[]): SummaryColumns {
     earlier_attempts: values[24],
     callback: values[25],
   } as SummaryColumns;
+}
+
+/**
+ * A result body as its column keeps it: text as text, unless it holds a NUL, where SQLite's text
+ * would end (a text/plain answer may hold one); that text goes as its UTF-8 bytes, and `get`
+ * makes it text again by the result's encoding.
+ */
+function columnBodyOf(body: string | Buffer): string | Buffer {
+  return typeof body === 'string' && body.includes('\0') ? Buffer.from(body, 'utf8') : body;
 }
 
 function errorOf(row: SummaryColumns): TaskError | null {
