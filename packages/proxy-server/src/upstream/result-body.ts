@@ -19,7 +19,9 @@ export function storedBodyOf(
   const type = contentType ?? '';
   if (!isUtf8(bytes)) return { body: bytes, encoding: 'base64' };
   const text = bytes.toString('utf8');
-  if (JSON_TYPE.test(type) && isJson(text)) return { body: text, encoding: 'json' };
+  if (JSON_TYPE.test(type) && isJson(text) && !nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    return { body: text, encoding: 'json' };
+  }
   const looksTextual =
     TEXT_TYPE.test(type) || /;\s*charset=/i.test(type) || (type === '' && !text.includes('\0'));
   return looksTextual ? { body: text, encoding: 'text' } : { body: bytes, encoding: 'base64' };
@@ -29,6 +31,39 @@ export function storedBodyOf(
 export function wireBodyOf(body: string | Buffer, encoding: BodyEncoding): unknown {
   if (typeof body !== 'string') return body.toString('base64');
   return encoding === 'json' ? JSON.parse(body) : body;
+}
+
+/**
+ * The deepest JSON kept parsed. JSON.parse takes any depth, but JSON.stringify recurses: a body
+ * nested a few thousand deep (a hostile or broken target) would make every answer that carries
+ * the parsed task fail, for good. No real document comes near this; deeper ones are kept as text.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_ARRAY = 0x5d;
+const CLOSE_OBJECT = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Whether valid JSON `text` nests arrays and objects deeper than `limit`. */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  // Each level takes two characters: a shorter text cannot be deeper.
+  if (text.length <= 2 * limit) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === OPEN_ARRAY || code === OPEN_OBJECT) {
+      if (++depth > limit) return true;
+    } else if (code === CLOSE_ARRAY || code === CLOSE_OBJECT) depth--;
+  }
+  return false;
 }
 
 function isJson(text: string): boolean {
