@@ -22,8 +22,9 @@ interface ResultRoute {
  * connection and framing replace them. Results stored now keep no hop-by-hop header; older ones
  * may. And those that would act on the proxy's own origin, where the dashboard and its key live,
  * and other services on its host: set cookies there, wipe its storage (`Clear-Site-Data`), pin
- * it to HTTPS, or open it to other origins (CORS, which is the proxy's to configure). They stay
- * in the task's `result.headers`.
+ * it to HTTPS, open it to other origins (CORS, which is the proxy's to configure), or have the
+ * browser ask for a password in its name and send it there from then on (a `WWW-Authenticate`
+ * challenge on a 401). They stay in the task's `result.headers`.
  */
 const NOT_REPLAYED = new Set([
   ...HOP_BY_HOP,
@@ -31,6 +32,7 @@ const NOT_REPLAYED = new Set([
   'set-cookie',
   'clear-site-data',
   'strict-transport-security',
+  'www-authenticate',
 ]);
 const replayed = (name: string) => !NOT_REPLAYED.has(name) && !name.startsWith('access-control-');
 

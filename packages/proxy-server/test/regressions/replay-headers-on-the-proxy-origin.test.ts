@@ -14,6 +14,9 @@ const ORIGIN_WIDE = {
   'strict-transport-security': 'max-age=31536000',
   'access-control-allow-origin': '*',
   'access-control-allow-credentials': 'true',
+  // Hostile HTTP pass: a replayed 401 with a Basic challenge had the browser ask for a password
+  // in the proxy's name, then send it with every later request to the proxy's origin.
+  'www-authenticate': 'Basic realm="the target"',
 };
 
 async function targetSending(headers: Record<string, string>): Promise<string> {
