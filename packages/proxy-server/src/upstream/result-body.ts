@@ -19,7 +19,8 @@ export function storedBodyOf(
   const type = contentType ?? '';
   if (!isUtf8(bytes)) return { body: bytes, encoding: 'base64' };
   const text = bytes.toString('utf8');
-  if (JSON_TYPE.test(type) && isJson(text) && !nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+  const json = withoutByteOrderMark(text);
+  if (JSON_TYPE.test(type) && isJson(json) && !nestedDeeperThan(json, MAX_JSON_DEPTH)) {
     return { body: text, encoding: 'json' };
   }
   const looksTextual =
@@ -30,7 +31,15 @@ export function storedBodyOf(
 /** The body as `TaskResult.body` carries it for its encoding. */
 export function wireBodyOf(body: string | Buffer, encoding: BodyEncoding): unknown {
   if (typeof body !== 'string') return body.toString('base64');
-  return encoding === 'json' ? JSON.parse(body) : body;
+  return encoding === 'json' ? JSON.parse(withoutByteOrderMark(body)) : body;
+}
+
+/**
+ * JSON text without a leading byte order mark, which RFC 8259 (8.1) lets a parser ignore and
+ * JSON.parse refuses. The stored body keeps it, so the replay has the bytes as sent.
+ */
+function withoutByteOrderMark(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**
