@@ -16,11 +16,11 @@ import {
 } from 'proxy-client/wire';
 import type { ProxyConfig } from './config/config.js';
 import type { StopReport } from './engine/task-backend.js';
-import { errorBody, sendError, statusOf } from './errors.js';
+import { errorBody, ProxyHttpError, sendError, statusOf } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
 import { malformedMessage, type ParseError } from './malformed-request.js';
 import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
-import { auth } from './plugins/auth.js';
+import { auth, bearerKeyCheck, UNAUTHORIZED_HEADERS } from './plugins/auth.js';
 import { decimalQuery } from './plugins/decimal-query.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
@@ -103,9 +103,13 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   });
   if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
   app.server.on('checkExpectation', answerUnmetExpectation);
-  app.server.on('checkContinue', (request, response) =>
-    continueUnlessTooLarge(app, config.bodyLimitBytes, request, response),
-  );
+  const hasKey = config.apiKey === null ? () => true : bearerKeyCheck(config.apiKey);
+  app.server.on('checkContinue', (request, response) => {
+    const refusal = refusalBeforeBody(config.bodyLimitBytes, hasKey, request);
+    if (refusal) return refuseBeforeBody(response, refusal);
+    response.writeContinue();
+    app.server.emit('request', request, response);
+  });
   app.server.on('connect', refuseTunnel);
   // Every method Node parses may be submitted (WebDAV's, QUERY, PURGE, ...), not only those
   // Fastify knows, and with a body: `/api/*` forwards it (and refuses one on TRACE), every other
@@ -286,41 +290,43 @@ function endWithError(socket: Duplex, code: ErrorCode, message?: string): void {
 
 /**
  * `Expect: 100-continue` (curl sends it before any body over 1 MiB): a declared body over the
- * limit gets its 413 before the client sends a byte, rather than after "100 Continue" invited
- * it to send megabytes the proxy then refuses mid-stream.
+ * limit, or a submission without the API key, is refused before the client sends a byte, rather
+ * than after "100 Continue" invited it to send megabytes the proxy then refuses.
  */
-function continueUnlessTooLarge(
-  app: FastifyInstance,
+function refusalBeforeBody(
   limitBytes: number,
+  hasKey: (authorization: string | undefined) => boolean,
   request: IncomingMessage,
-  response: ServerResponse,
-): void {
+): ProxyHttpError | undefined {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {
-    const body = JSON.stringify(
-      errorBody('payload_too_large', `The request body is larger than ${limitBytes} bytes`),
+    return new ProxyHttpError(
+      'payload_too_large',
+      `The request body is larger than ${limitBytes} bytes`,
     );
-    response.writeHead(statusOf('payload_too_large'), {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      connection: 'close',
-    });
-    response.end(body);
-    return;
   }
-  response.writeContinue();
-  app.server.emit('request', request, response);
+  // Only submissions: the proxy's other routes take no body, and some are open without the key.
+  if (request.url?.startsWith('/api/') && !hasKey(request.headers.authorization)) {
+    return new ProxyHttpError('unauthorized', undefined, UNAUTHORIZED_HEADERS);
+  }
+  return undefined;
 }
 
-/** An `Expect` other than 100-continue, which Node would answer 417 with an empty body. */
-function answerUnmetExpectation(_request: IncomingMessage, response: ServerResponse): void {
-  const body = JSON.stringify(errorBody('expectation_failed'));
-  response.writeHead(statusOf('expectation_failed'), {
+/** The envelope of `error` on a response Fastify never sees, and the connection closed. */
+function refuseBeforeBody(response: ServerResponse, error: ProxyHttpError): void {
+  const body = JSON.stringify(errorBody(error.code, error.message));
+  response.writeHead(error.statusCode, {
+    ...error.headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     connection: 'close',
   });
   response.end(body);
+}
+
+/** An `Expect` other than 100-continue, which Node would answer 417 with an empty body. */
+function answerUnmetExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  refuseBeforeBody(response, new ProxyHttpError('expectation_failed'));
 }
 
 function hostCount(rawHeaders: readonly string[]): number {

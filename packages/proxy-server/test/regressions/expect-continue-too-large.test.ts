@@ -38,3 +38,21 @@ describe('Expect: 100-continue with a body over the limit', () => {
     expect(invited).toMatch(/^HTTP\/1\.1 100 Continue/);
   });
 });
+
+describe('Expect: 100-continue without the API key', () => {
+  // The proxy said "100 Continue" before the key was checked: the client sent its whole body,
+  // megabytes perhaps, to be told 401 after.
+  it('answers 401 before the client sends the body, and 100 Continue with the key', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', 'k-123'] });
+    const head =
+      'POST /api/echo HTTP/1.1\r\nHost: proxy\r\nContent-Length: 10\r\nExpect: 100-continue';
+    const refused = await headOnly(proxy.url, head);
+    expect(refused).toMatch(/^HTTP\/1\.1 401 /);
+    expect(refused.toLowerCase()).toContain('www-authenticate: bearer');
+    const wrongKey = await headOnly(proxy.url, `${head}\r\nAuthorization: Bearer nope`);
+    expect(wrongKey).toMatch(/^HTTP\/1\.1 401 /);
+    const invited = await headOnly(proxy.url, `${head}\r\nAuthorization: Bearer k-123`);
+    expect(invited).toMatch(/^HTTP\/1\.1 100 Continue/);
+  });
+});
