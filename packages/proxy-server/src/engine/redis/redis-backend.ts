@@ -358,6 +358,7 @@ export class RedisBackend implements TaskBackend {
     }
     switch (reply.kind) {
       case 'existing':
+        if (reply.jobLevel !== null) await this.#addJob(reply.taskId, reply.jobLevel);
         return { ok: true, taskId: reply.taskId, existing: true };
       case 'conflict':
         return { ok: false, reason: 'idempotency_conflict', taskId: reply.taskId };
@@ -531,6 +532,19 @@ export class RedisBackend implements TaskBackend {
     if (event.type !== 'finished') return;
     this.#runner.finishedElsewhere(event.task.id);
     this.#waiters.finished(event.task.id);
+  }
+
+  /**
+   * The job of a task a replayed Idempotency-Key found waiting without one. A failure answers
+   * 503, as for a new task; the client's next replay tries again (the task is not taken back:
+   * it is not this admission's).
+   */
+  async #addJob(id: string, level: number): Promise<void> {
+    try {
+      await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority: level });
+    } catch (error) {
+      throw this.#failures.failed(this.#explained(error), 'queueing a task again');
+    }
   }
 
   /** A task that left the line while queued: its job leaves BullMQ's queue too. */

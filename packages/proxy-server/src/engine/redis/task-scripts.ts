@@ -149,8 +149,9 @@ end
  *
  * ARGV[4..]: id, createdAt, method, path, headers, body, hasBody, idempotencyKey, requestHash,
  * retryOf, level, tenant, deadlineAt, maxAttempts, timeoutMs, callback (JSON), maxQueueSize,
- * slots, maxTasks ('' for none), shed error (JSON). Reply: {'ok', event id, position, shed id
- * or ''} (the caller knows the rest of the new task) | {'existing'|'conflict', id} |
+ * slots, maxTasks ('' for none), shed error (JSON), job key prefix. Reply: {'ok', event id,
+ * position, shed id or ''} (the caller knows the rest of the new task) | {'existing', id,
+ * level when its job is to be added again} | {'conflict', id} |
  * {'full', queued} (the queue), {'tasks_full', queued} (maxTasks, with too few finished).
  */
 const ADMIT = `${COMMON}
@@ -159,8 +160,15 @@ local idempotencyKey, requestHash, retryOf = ARGV[11], ARGV[12], ARGV[13]
 if idempotencyKey ~= '' then
   local known = redis.call('GET', P .. ':idem:' .. idempotencyKey)
   if known then
-    if (redis.call('HGET', taskKey(known), 'ih') or '') == requestHash then return {'existing', known} end
-    return {'conflict', known}
+    if (redis.call('HGET', taskKey(known), 'ih') or '') ~= requestHash then return {'conflict', known} end
+    -- Pending with no job and no retry to wait for: the instance that admitted it died before
+    -- it added the job (its client had no 202 and retries now). This replay's caller adds it,
+    -- with the task's level; a job added twice is added once, and a run skips a finished task.
+    local f = redis.call('HMGET', taskKey(known), 's', 'na', 'pr')
+    if f[1] == 'pending' and (f[2] or '') == '' and redis.call('EXISTS', ARGV[24] .. known) == 0 then
+      return {'existing', known, f[3] or '2'}
+    end
+    return {'existing', known}
   end
 end
 local level = tonumber(ARGV[14])

@@ -25,7 +25,12 @@ import { TASK_SCRIPTS, type TaskScriptName } from './task-scripts.js';
 export type AdmitReply =
   /** `shed`: the task that failed to make room for this one (its job is still queued). */
   | { kind: 'admitted'; event: TransitionEvent; shed: string | null }
-  | { kind: 'existing' | 'conflict'; taskId: string }
+  /**
+   * `jobLevel`: the task waits with no job in BullMQ's queue (its admitting instance died between
+   * the two writes), to be added with this priority; null when it needs none.
+   */
+  | { kind: 'existing'; taskId: string; jobLevel: number | null }
+  | { kind: 'conflict'; taskId: string }
   | { kind: 'full' | 'tasks_full'; queued: number };
 
 export type StartReply =
@@ -173,10 +178,14 @@ export class LuaTaskStore implements RedisTaskStore {
         room.slots,
         room.maxTasks === null ? '' : String(room.maxTasks),
         room.shedError,
+        this.#keys.job(''),
       ]),
     );
     const [kind, value = '', position = '', shed = ''] = reply;
-    if (kind === 'existing' || kind === 'conflict') return { kind, taskId: value };
+    if (kind === 'existing') {
+      return { kind, taskId: value, jobLevel: position === '' ? null : Number(position) };
+    }
+    if (kind === 'conflict') return { kind, taskId: value };
     if (kind === 'full' || kind === 'tasks_full') return { kind, queued: Number(value) };
     const task = admittedSummary(newTask, Number(position));
     return {
