@@ -1,6 +1,7 @@
+import { Redis } from 'ioredis';
 import type { DataBody, HealthBody, SubmitBody } from 'proxy-client/wire';
 import { type ProxyProcess, waitFor } from 'test-support';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   pathOf,
   redisForTest,
@@ -128,6 +129,33 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
       expect(count).toBe(1);
     }
     expect(target.stats().maxInFlight).toBeLessThanOrEqual(CAP);
+  });
+
+  it('is ok again by itself once a Redis that stopped answering answers, with only health checks coming', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
+    const health = async () =>
+      ((await (await fetch(`${proxy.url}/health`)).json()) as HealthBody).store;
+    // Redis holds every command for 4 s and keeps the connections: a hung server, or a network
+    // that drops packets, rather than one that refuses them (no reconnect to clear anything).
+    const admin = new Redis(redis.url);
+    onTestFinished(() => {
+      admin.disconnect();
+    });
+    await admin.call('CLIENT', 'PAUSE', '4000', 'ALL');
+    const refused = await fetch(`${proxy.url}${pathOf(1, 0)}`, { method: 'POST' });
+    expect(refused.status).toBe(503);
+    expect(await health()).toMatchObject({ available: false });
+    // A load balancer's checks are the only requests now; they must see Redis back.
+    await waitFor(async () => (await health()).available, {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+      what: '/health to say the store works again',
+    });
+    expect(await health()).toEqual({ kind: 'redis', available: true, message: null });
   });
 
   it('stops on SIGTERM while Redis is away, exit 0', async () => {

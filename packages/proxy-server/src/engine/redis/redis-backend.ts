@@ -132,6 +132,8 @@ export class RedisBackend implements TaskBackend {
   /** Retries due that the wake script handed to this instance, their jobs not added yet: level. */
   readonly #dueRetries = new Map<string, number>();
   #connectionError: string | null = null;
+  /** The PING `health()` sends after a failure, while it waits for its answer. */
+  #probing: Promise<void> | null = null;
   #stopped: Promise<StopReport> | null = null;
   #closed: Promise<void> | null = null;
 
@@ -515,7 +517,30 @@ export class RedisBackend implements TaskBackend {
         message: `cannot reach Redis at ${displayUrl(this.#options.url)}: ${why}`,
       };
     }
+    if (this.#failures.message !== null) this.#probe();
     return { available: this.#failures.message === null, message: this.#failures.message };
+  }
+
+  /**
+   * A Redis that stopped answering but kept its connections (paused, or a network losing
+   * packets) is never reconnected to, so only a read or write that goes through clears its
+   * failure; an instance that gets no requests but health checks (a load balancer took it out of
+   * rotation) would say degraded for good. A PING, one at a time and not waited for (a health
+   * check stays fast while Redis hangs), clears a failure to reach Redis once Redis answers: the
+   * next check says so. A write Redis refused stays until a write goes through, as with a read.
+   */
+  #probe(): void {
+    if (this.#probing) return;
+    this.#probing = this.#commands
+      .ping()
+      .then(
+        () => this.#failures.answered(),
+        // Still away: the failure already noted says so; nothing more to log per check.
+        () => undefined,
+      )
+      .finally(() => {
+        this.#probing = null;
+      });
   }
 
   /**
