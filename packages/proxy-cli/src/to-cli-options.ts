@@ -268,6 +268,11 @@ function toAction(
       };
     case 'listTasks': {
       const status = raw.status;
+      if (status?.includes(',')) {
+        throw usage(
+          `--status takes one status with --list-tasks, got '${status}' (several, comma-separated, go with --watch)`,
+        );
+      }
       if (status !== undefined && !isTaskStatus(status)) {
         throw usage(`--status must be one of ${TASK_STATUSES.join(', ')}, got '${status}'`);
       }

@@ -288,6 +288,10 @@ describe('usage errors (exit 2)', () => {
       ['--list-tasks', '--status', 'done'],
       /--status must be one of pending, processing, completed, failed/,
     ],
+    [
+      ['list', '--status', 'completed,failed'],
+      /^--status takes one status with --list-tasks, got 'completed,failed' \(several, comma-separated, go with --watch\)$/,
+    ],
     [['--list-tasks', '--limit', '0'], /--limit must be a whole number from 1 to 1000, got '0'/],
     [['--list-tasks', '--limit', '99999'], /--limit must be a whole number from 1 to 1000/],
     [['--list-tasks', '--limit', '2.5'], /--limit must be a whole number/],
@@ -362,7 +366,10 @@ describe('usage errors (exit 2)', () => {
     [['--watch', '--timeout', '5'], /--timeout goes with/],
     [['--stats', '--poll-interval', '1'], /--poll-interval goes with --stats only with --watch/],
     [['--watch', '--status', 'failed,done'], /--status must be one or more of .*, got 'done'/],
-    [['--list-tasks', '--status', 'failed,cancelled'], /--status must be one of/],
+    [
+      ['--list-tasks', '--status', 'failed,cancelled'],
+      /--status takes one status with --list-tasks/,
+    ],
     [['--cancel', 'a b'], /--cancel must be a task id/],
     [['--retry', ''], /--retry must be a task id/],
     // A path segment, not an id: the SDK refuses it with a TypeError.
