@@ -600,7 +600,8 @@ export const SubmitHeadersSchema = Type.Object({
     Type.String({
       description:
         `wait=N (at most ${MAX_WAIT_SECONDS}): answer 200 with the finished task if it finishes ` +
-        'within N s, else 202; respond-async. Preference-Applied says which was applied',
+        'within N s, else 202; respond-async. Preference-Applied says which was applied. ' +
+        'Other preferences (return=representation...) are forwarded to the target',
     }),
   ),
   [SUBMIT_HEADERS.priority]: Type.Optional(PrioritySchema),

@@ -259,6 +259,23 @@ describe.each(STORES)('controlling tasks on the %s store', (store) => {
     });
   });
 
+  it('forwards the preferences meant for the target, without wait and respond-async', async () => {
+    // PostgREST and OData read `return=representation`, `count=exact`: the proxy took them all.
+    const { proxy } = await proxyOn(store);
+    const ask = async (prefer: string) => {
+      const id = await proxy.submit('/api/echo', { headers: { prefer } });
+      const echoed = (await proxy.finished(id)).result?.body as {
+        headers: Record<string, string>;
+      };
+      return echoed.headers.prefer;
+    };
+    expect(await ask('return=representation, wait=0, count=exact')).toBe(
+      'return=representation, count=exact',
+    );
+    expect(await ask('respond-async; foo=1, handling=lenient')).toBe('handling=lenient');
+    expect(await ask('Wait=0, RESPOND-ASYNC')).toBeUndefined();
+  });
+
   describe('Prefer: wait', () => {
     it('answers 200 with the finished task when it finishes in time', async () => {
       const { proxy } = await proxyOn(store);

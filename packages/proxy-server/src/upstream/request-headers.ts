@@ -3,8 +3,8 @@ import { connectionOptions, HOP_BY_HOP } from './hop-by-hop.js';
 
 /**
  * Hop-by-hop headers, those the upstream client sets itself (host, content-length) or cannot send
- * (expect), and those that speak to the proxy (Idempotency-Key, Prefer, and every X-Proxy-*
- * header): none of them is forwarded.
+ * (expect), and those that speak to the proxy (Idempotency-Key and every X-Proxy-* header): none
+ * of them is forwarded.
  */
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
@@ -12,9 +12,10 @@ const NOT_FORWARDED = new Set([
   'content-length',
   'expect',
   SUBMIT_HEADERS.idempotencyKey,
-  SUBMIT_HEADERS.prefer,
 ]);
 const TO_THE_PROXY = 'x-proxy-';
+/** The preferences the proxy honours itself; the target's (`return=minimal`...) go on. */
+const PROXY_PREFERENCES = new Set(['wait', 'respond-async']);
 
 /**
  * The end-to-end headers of a request's raw headers (`[name, value, ...]`), keeping their case,
@@ -38,9 +39,26 @@ export function forwardedHeaders(
     const lower = name.toLowerCase();
     if (NOT_FORWARDED.has(lower) || named?.has(lower) || lower.startsWith(TO_THE_PROXY)) continue;
     if (dropAuthorization && lower === 'authorization') continue;
+    if (lower === SUBMIT_HEADERS.prefer) {
+      const theirs = targetPreferences(value);
+      if (theirs !== '') out.push(name, theirs);
+      continue;
+    }
     out.push(name, value);
   }
   return out;
+}
+
+/** A `Prefer` value (RFC 7240) without the preferences the proxy honours itself. */
+function targetPreferences(value: string): string {
+  return value
+    .split(',')
+    .map((preference) => preference.trim())
+    .filter((preference) => {
+      const name = /^[^=;\s]*/.exec(preference)?.[0].toLowerCase() ?? '';
+      return name !== '' && !PROXY_PREFERENCES.has(name);
+    })
+    .join(', ');
 }
 
 /**
