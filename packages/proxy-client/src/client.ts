@@ -34,7 +34,12 @@ import { isReplayedResult, type RawResult, toRawResult } from './result/raw-resu
 import { undecodableResultError } from './result/undecodable-result.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import { type Submission, toSubmission } from './submit/submission.js';
-import { controlHeaders, newIdempotencyKey, preferWaitSeconds } from './submit/submit-headers.js';
+import {
+  controlHeaders,
+  newIdempotencyKey,
+  preferWaitSeconds,
+  withControlHeaders,
+} from './submit/submit-headers.js';
 import { toSubmitPath } from './submit/submit-path.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
 import { encodeBody } from './transport/request-body.js';
@@ -288,7 +293,7 @@ export class ProxyClient {
     const answer = await this.#transport.request({
       method: 'POST',
       path,
-      headers: { ...checked.headers, ...controlHeaders({ waitSeconds }) },
+      headers: withControlHeaders(checked.headers, controlHeaders({ waitSeconds })),
       signal: checked.signal,
       timeoutMs: timeoutOf(checked.timeoutMs),
       extraTimeoutMs: waitSeconds * 1000,
@@ -430,7 +435,7 @@ export class ProxyClient {
       method,
       path: submitPath,
       ...(checked.query ? { query: checked.query } : {}),
-      headers: { ...headers, ...control },
+      headers: withControlHeaders(headers, control),
       forwarded: true,
       body: encoded,
       signal: checked.signal,

@@ -52,6 +52,16 @@ describe('submit: the whole answer', () => {
     expect(submission).toMatchObject({ taskId: TASK_ID, status: 'completed', task: finished });
   });
 
+  it("waitMs joins the caller's own Prefer, which the proxy forwards, whatever its case", async () => {
+    const route = server.on('post', '/api/x', finishedReply);
+    await client().submit('x', {}, { waitMs: 5000, headers: { Prefer: 'return=minimal' } });
+    expect(route.calls[0]!.headers.get('prefer')).toBe('return=minimal, wait=5');
+    await client().submit('x', {}, { waitMs: 5000, headers: { prefer: 'count=exact' } });
+    expect(route.calls[1]!.headers.get('prefer')).toBe('count=exact, wait=5');
+    await client().submit('x', {}, { headers: { PREFER: 'count=exact' } });
+    expect(route.calls[2]!.headers.get('prefer')).toBe('count=exact');
+  });
+
   it('wait is the contract spelling of waitMs, and the hold is capped at 60 s', async () => {
     const route = server.on('post', '/api/x', submitReply());
     await client().submitTask('x', {}, { wait: 90_000 });

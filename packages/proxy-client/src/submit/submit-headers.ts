@@ -139,3 +139,23 @@ export function newIdempotencyKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `proxy-client-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
+
+/**
+ * The caller's headers with the controls' over them; a `Prefer` of the caller's (the proxy
+ * forwards preferences other than its own `wait`) is joined with the controls' `wait`, not
+ * replaced by it, whatever the case of its name.
+ */
+export function withControlHeaders(
+  headers: Readonly<Record<string, string>> | undefined,
+  control: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const merged: Record<string, string> = { ...headers, ...control };
+  const wait = control[SUBMIT_HEADERS.prefer];
+  const callers = Object.keys(headers ?? {}).find(
+    (name) => name.toLowerCase() === SUBMIT_HEADERS.prefer,
+  );
+  if (wait === undefined || callers === undefined) return merged;
+  delete merged[callers];
+  merged[SUBMIT_HEADERS.prefer] = `${headers?.[callers]}, ${wait}`;
+  return merged;
+}
