@@ -3,7 +3,6 @@ import { isSendableHeaderValue, SUBMIT_HEADERS } from 'proxy-client/wire';
 /** The submission headers a flag of the CLI sets: `--header` names the flag instead. */
 const SET_BY_FLAG: Readonly<Record<string, string>> = {
   [SUBMIT_HEADERS.idempotencyKey]: '--idempotency-key',
-  [SUBMIT_HEADERS.prefer]: '--wait',
   [SUBMIT_HEADERS.priority]: '--priority',
   [SUBMIT_HEADERS.maxAttempts]: '--max-attempts',
   [SUBMIT_HEADERS.maxQueueTime]: '--max-queue-time',
@@ -59,11 +58,26 @@ export function headersOf(values: readonly string[], fail: (message: string) => 
     if (seen.has(lower)) throw fail(`--header ${name} is given twice: give each header once`);
     const flag = SET_BY_FLAG[lower];
     if (flag) throw fail(`--header ${name}: that one is set by ${flag}`);
+    if (lower === SUBMIT_HEADERS.prefer) refuseProxyPreferences(name, value, fail);
     if (FRAMING.has(lower)) throw fail(`--header ${name}: the connection sets that one`);
     seen.add(lower);
     headers[name] = value;
   }
   return headers;
+}
+
+/**
+ * `Prefer` carries the target's preferences (`return=minimal`), which the proxy forwards, and
+ * two of the proxy's own: `wait`, which `--wait` sets, and `respond-async`, its default.
+ */
+function refuseProxyPreferences(name: string, value: string, fail: (message: string) => Error) {
+  for (const preference of value.split(',')) {
+    const token = /^\s*([^=;\s]*)/.exec(preference)?.[1]?.toLowerCase();
+    if (token === 'wait') throw fail(`--header ${name}: its wait is set by --wait`);
+    if (token === 'respond-async') {
+      throw fail(`--header ${name}: its respond-async is the proxy's answer without --wait`);
+    }
+  }
 }
 
 /** The flags that give `headers` again, in a command printed for the user to run. */

@@ -507,6 +507,8 @@ describe('usage errors (exit 2)', () => {
     [['--submit', 'api/x', '-H', 'Bad Name: x'], /^--header must be 'Name: value'/],
     [['--submit', 'api/x', '-H', 'X-Proxy-Priority: high'], /set by --priority$/],
     [['--submit', 'api/x', '-H', 'content-type: text/plain'], /set by --data/],
+    [['--submit', 'api/x', '-H', 'Prefer: return=minimal, wait=5'], /its wait is set by --wait$/],
+    [['--submit', 'api/x', '-H', 'Prefer: respond-async'], /its respond-async is the proxy's/],
     [['--submit', 'api/x', '-H', 'Content-Length: 3'], /the connection sets that one$/],
     [['--submit', 'api/x', '-H', 'A: 1', '-H', 'a: 2'], /^--header a is given twice/],
     [
@@ -544,9 +546,17 @@ describe('usage errors (exit 2)', () => {
       'X-Empty:',
       '-H',
       'X-Latin-1: café\tcrème',
+      // The target's preferences: the proxy forwards them.
+      '-H',
+      'Prefer: return=representation',
     ]);
     expect(options.action).toMatchObject({
-      headers: { 'X-Proxy-Tenant': 'team-a', 'X-Empty': '', 'X-Latin-1': 'café\tcrème' },
+      headers: {
+        'X-Proxy-Tenant': 'team-a',
+        'X-Empty': '',
+        'X-Latin-1': 'café\tcrème',
+        Prefer: 'return=representation',
+      },
     });
   });
 
