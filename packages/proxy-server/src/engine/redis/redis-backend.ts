@@ -126,8 +126,6 @@ export class RedisBackend implements TaskBackend {
   readonly #runner: TaskRunner;
   /** Admissions whose job could not be added nor the task taken back: retried. */
   readonly #undiscarded = new Set<string>();
-  /** Discards under way, which a close lets end (each within the command timeout). */
-  readonly #discarding = new Set<Promise<void>>();
   #queue: Queue | null = null;
   /** The timer for the next deadline or retry due (any instance's; the first to wake does it). */
   readonly #wakeTimer: WakeTimer;
@@ -357,7 +355,7 @@ export class RedisBackend implements TaskBackend {
       );
     } catch (error) {
       // Written perhaps, its answer lost with the connection: taken back if it was.
-      this.#discardLater(task.id);
+      await this.#discard(task.id);
       throw error;
     }
     switch (reply.kind) {
@@ -385,7 +383,7 @@ export class RedisBackend implements TaskBackend {
       );
     } catch (error) {
       const unavailable = this.#failures.failed(this.#explained(error), 'queueing a new task');
-      this.#discardLater(task.id);
+      await this.#discard(task.id);
       throw unavailable;
     }
     if (this.#undiscarded.size > 0) void this.#retryDiscards();
@@ -504,7 +502,6 @@ export class RedisBackend implements TaskBackend {
       this.#feed.close();
       this.#wakeTimer.cancel();
       await this.#queue?.close().catch(() => undefined);
-      await Promise.all(this.#discarding);
       // Every write has been answered by now; the feed's XREAD is the only command waiting.
       this.#disconnect();
     })();
@@ -618,18 +615,6 @@ export class RedisBackend implements TaskBackend {
       this.#undiscarded.add(id);
       this.#options.onError?.(error, `taking back task ${id}, whose admission failed`);
     }
-  }
-
-  /**
-   * Takes back an admission that failed, without holding up its 503: with a Redis that hangs
-   * rather than refuses, waiting for this too would double the answer's time (two command
-   * timeouts), past the Retry-After and many a load balancer's timeout. One that fails is tried
-   * again later (#undiscarded); a replay of its Idempotency-Key meanwhile queues the task
-   * instead, and then it is not taken back (its job is there).
-   */
-  #discardLater(id: string): void {
-    const discarding = this.#discard(id).finally(() => this.#discarding.delete(discarding));
-    this.#discarding.add(discarding);
   }
 
   async #retryDiscards(): Promise<void> {
