@@ -197,6 +197,10 @@ describe('a route written with a trailing slash', () => {
     ],
     ['POST', '/stats/', 'No route POST /stats/'],
     ['GET', '/nowhere/', 'No route GET /nowhere/'],
+    // A malformed escape names no route: the router hands it to its handler of bad URLs.
+    ['GET', '/stats%E9/', 'No route GET /stats%E9/'],
+    ['GET', '/tasks%ZZ/', 'No route GET /tasks%ZZ/'],
+    ['GET', '/%/', 'No route GET /%/'],
   ])('%s %s is a 404 that names the route meant', async (method, url, message) => {
     const { app } = await startProxy(CLOSED_TARGET);
     const response = await app.inject({ method: method as 'GET', url });

@@ -12,6 +12,9 @@ const NAMEABLE_METHODS = METHODS.filter((method) => method !== 'OPTIONS' && meth
  */
 export function noRouteError(request: FastifyRequest): ProxyHttpError {
   const asked = `${request.method} ${request.originalUrl}`;
+  const path = request.originalUrl.split('?')[0] ?? '';
+  // A malformed escape matches the router's handler of bad URLs, which is no route of ours.
+  if (!decodes(path)) return new ProxyHttpError('not_found', `No route ${asked}`);
   const allowed = NAMEABLE_METHODS.filter(
     (method) => request.server.findRoute({ method, url: request.url }) !== null,
   ).join(', ');
@@ -20,7 +23,7 @@ export function noRouteError(request: FastifyRequest): ProxyHttpError {
       allow: allowed,
     });
   }
-  const meant = withoutTrailingSlash(request);
+  const meant = withoutTrailingSlash(request, path);
   return new ProxyHttpError(
     'not_found',
     meant
@@ -30,10 +33,17 @@ export function noRouteError(request: FastifyRequest): ProxyHttpError {
 }
 
 /** `/tasks/` for `/tasks`: the route meant, rather than a slash left to be spotted. */
-function withoutTrailingSlash(request: FastifyRequest): string | undefined {
-  const path = request.originalUrl.split('?')[0] ?? '';
+function withoutTrailingSlash(request: FastifyRequest, path: string): string | undefined {
   if (path.length <= 1 || !path.endsWith('/')) return undefined;
   const meant = path.replace(/\/+$/, '');
-  const found = request.server.findRoute({ method: request.method as 'GET', url: meant });
-  return found && !meant.startsWith('/api') ? meant : undefined;
+  return request.server.findRoute({ method: request.method, url: meant }) ? meant : undefined;
+}
+
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

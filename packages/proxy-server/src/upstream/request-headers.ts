@@ -20,7 +20,8 @@ const PROXY_PREFERENCES = new Set(['wait', 'respond-async']);
 /**
  * The end-to-end headers of a request's raw headers (`[name, value, ...]`), keeping their case,
  * order and repeats. Headers named in `Connection` are hop-by-hop too; so is `Authorization` when
- * it carried the proxy's own API key.
+ * it carried the proxy's own API key (no longer stored with a task, but tasks stored by earlier
+ * builds may hold it).
  */
 export function forwardedHeaders(
   rawHeaders: readonly string[],

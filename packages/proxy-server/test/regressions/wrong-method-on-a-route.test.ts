@@ -45,6 +45,14 @@ describe('a method a route of the proxy does not take', () => {
     expect(await tasksSubmitted(url)).toBe(0);
   });
 
+  it('is told only to a caller with the API key: without it, 401 and no Allow', async () => {
+    const target = await startTarget();
+    const { url } = await startProxy(target.url, { listen: true, flags: ['--api-key', 'k-1'] });
+    const response = await rawRequest(url, 'POST /stats HTTP/1.1\r\nHost: x');
+    expect(response.status).toBe(401);
+    expect(response.head).not.toMatch(/^allow:/im);
+  });
+
   it('leaves a path no route has at 404', async () => {
     const { url } = await proxy();
     const response = await rawRequest(url, 'POST /statistics HTTP/1.1\r\nHost: x');
