@@ -298,6 +298,11 @@ function refusalBeforeBody(
   hasKey: (authorization: string | undefined) => boolean,
   request: IncomingMessage,
 ): ProxyHttpError | undefined {
+  // The key first, as without Expect: a caller without it learns nothing, the limit included.
+  // Only submissions: the proxy's other routes take no body, and some are open without the key.
+  if (isSubmission(request) && !hasKey(request.headers.authorization)) {
+    return new ProxyHttpError('unauthorized', undefined, UNAUTHORIZED_HEADERS);
+  }
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {
     return new ProxyHttpError(
@@ -305,11 +310,17 @@ function refusalBeforeBody(
       `The request body is larger than ${limitBytes} bytes`,
     );
   }
-  // Only submissions: the proxy's other routes take no body, and some are open without the key.
-  if (request.url?.startsWith('/api/') && !hasKey(request.headers.authorization)) {
-    return new ProxyHttpError('unauthorized', undefined, UNAUTHORIZED_HEADERS);
-  }
   return undefined;
+}
+
+/** Whether the router will take `request` to `/api/*`: it matches the decoded path. */
+function isSubmission(request: IncomingMessage): boolean {
+  const path = (request.url ?? '').split('?')[0] ?? '';
+  try {
+    return decodeURIComponent(path).startsWith('/api/');
+  } catch {
+    return path.startsWith('/api/');
+  }
 }
 
 /** The envelope of `error` on a response Fastify never sees, and the connection closed. */

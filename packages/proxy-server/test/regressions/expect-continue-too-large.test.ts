@@ -54,5 +54,14 @@ describe('Expect: 100-continue without the API key', () => {
     expect(wrongKey).toMatch(/^HTTP\/1\.1 401 /);
     const invited = await headOnly(proxy.url, `${head}\r\nAuthorization: Bearer k-123`);
     expect(invited).toMatch(/^HTTP\/1\.1 100 Continue/);
+    // The router decodes the path: /%61pi/ is /api/.
+    const encoded = await headOnly(proxy.url, head.replace('/api/', '/%61pi/'));
+    expect(encoded).toMatch(/^HTTP\/1\.1 401 /);
+    // As without Expect, the key comes first: the limit is none of a keyless caller's business.
+    const large = await headOnly(
+      proxy.url,
+      head.replace('Content-Length: 10', 'Content-Length: 999999999'),
+    );
+    expect(large).toMatch(/^HTTP\/1\.1 401 /);
   });
 });
