@@ -274,6 +274,10 @@ describe.each(STORES)('controlling tasks on the %s store', (store) => {
     );
     expect(await ask('respond-async; foo=1, handling=lenient')).toBe('handling=lenient');
     expect(await ask('Wait=0, RESPOND-ASYNC')).toBeUndefined();
+    // A quoted string may hold a comma; a value with nothing of the proxy's goes as sent.
+    expect(await ask('foo="a,b", wait=0')).toBe('foo="a,b"');
+    expect(await ask('foo="x,wait=2"')).toBe('foo="x,wait=2"');
+    expect(await ask('return=minimal,,  count=exact')).toBe('return=minimal,,  count=exact');
   });
 
   describe('Prefer: wait', () => {

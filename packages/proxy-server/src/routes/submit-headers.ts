@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_WAIT_SECONDS } from 'proxy-client/wire';
 import { DECIMAL } from '../decimal.js';
 import { ProxyHttpError } from '../errors.js';
+import { preferenceItems, preferenceName } from '../preference-items.js';
 
 /**
  * The request's headers, with every header sent more than once as the list of its values. Node
@@ -78,16 +79,13 @@ export function preferencesOf(header: string | string[] | undefined): Preference
   const preferences: Preferences = { waitS: 0, respondAsync: false };
   let waitSeen = false;
   const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  for (const item of values.flatMap((value) => value.split(','))) {
-    const [name, value] =
-      item
-        .split(';')[0]
-        ?.split('=')
-        .map((part) => part.trim()) ?? [];
-    if (name?.toLowerCase() === 'respond-async') preferences.respondAsync = true;
+  for (const item of values.flatMap(preferenceItems)) {
+    const name = preferenceName(item);
+    const value = item.split(';')[0]?.split('=')[1]?.trim();
+    if (name === 'respond-async') preferences.respondAsync = true;
     // RFC 7240 lets a value be a token or a quoted string: `wait=5` and `wait="5"` are one.
     const seconds = value?.replace(/^"(.*)"$/, '$1');
-    if (name?.toLowerCase() !== 'wait' || waitSeen) continue;
+    if (name !== 'wait' || waitSeen) continue;
     if (seconds !== undefined && DECIMAL.test(seconds)) {
       waitSeen = true;
       preferences.waitS = Math.min(MAX_WAIT_SECONDS, Number(seconds));

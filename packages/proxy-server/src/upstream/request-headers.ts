@@ -1,4 +1,5 @@
 import { SUBMIT_HEADERS } from 'proxy-client/wire';
+import { preferenceItems, preferenceName } from '../preference-items.js';
 import { connectionOptions, HOP_BY_HOP } from './hop-by-hop.js';
 
 /**
@@ -50,16 +51,14 @@ export function forwardedHeaders(
   return out;
 }
 
-/** A `Prefer` value (RFC 7240) without the preferences the proxy honours itself. */
+/**
+ * A `Prefer` value (RFC 7240) without the preferences the proxy honours itself; as sent when it
+ * has none of them.
+ */
 function targetPreferences(value: string): string {
-  return value
-    .split(',')
-    .map((preference) => preference.trim())
-    .filter((preference) => {
-      const name = /^[^=;\s]*/.exec(preference)?.[0].toLowerCase() ?? '';
-      return name !== '' && !PROXY_PREFERENCES.has(name);
-    })
-    .join(', ');
+  const items = preferenceItems(value);
+  const theirs = items.filter((item) => !PROXY_PREFERENCES.has(preferenceName(item)));
+  return theirs.length === items.length ? value : theirs.join(', ');
 }
 
 /**
