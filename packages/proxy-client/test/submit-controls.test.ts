@@ -55,11 +55,16 @@ describe('submit: the whole answer', () => {
   it("waitMs joins the caller's own Prefer, which the proxy forwards, whatever its case", async () => {
     const route = server.on('post', '/api/x', finishedReply);
     await client().submit('x', {}, { waitMs: 5000, headers: { Prefer: 'return=minimal' } });
-    expect(route.calls[0]!.headers.get('prefer')).toBe('return=minimal, wait=5');
+    expect(route.calls[0]!.headers.get('prefer')).toBe('wait=5, return=minimal');
     await client().submit('x', {}, { waitMs: 5000, headers: { prefer: 'count=exact' } });
-    expect(route.calls[1]!.headers.get('prefer')).toBe('count=exact, wait=5');
+    expect(route.calls[1]!.headers.get('prefer')).toBe('wait=5, count=exact');
     await client().submit('x', {}, { headers: { PREFER: 'count=exact' } });
     expect(route.calls[2]!.headers.get('prefer')).toBe('count=exact');
+    // The proxy honours the first wait: the one the SDK allows time for.
+    await client().submit('x', {}, { waitMs: 1000, headers: { Prefer: 'wait=10' } });
+    expect(route.calls[3]!.headers.get('prefer')).toBe('wait=1, wait=10');
+    await client().submit('x', {}, { waitMs: 1000, headers: { Prefer: ' ' } });
+    expect(route.calls[4]!.headers.get('prefer')).toBe('wait=1');
   });
 
   it('wait is the contract spelling of waitMs, and the hold is capped at 60 s', async () => {

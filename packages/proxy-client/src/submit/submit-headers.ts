@@ -142,8 +142,9 @@ export function newIdempotencyKey(): string {
 
 /**
  * The caller's headers with the controls' over them; a `Prefer` of the caller's (the proxy
- * forwards preferences other than its own `wait`) is joined with the controls' `wait`, not
- * replaced by it, whatever the case of its name.
+ * forwards preferences other than its own `wait`) is joined after the controls' `wait`, not
+ * replaced by it, whatever the case of its name. A `Prefer` in the client's own headers is
+ * replaced by a call's `wait` (the transport puts a call's headers over the client's).
  */
 export function withControlHeaders(
   headers: Readonly<Record<string, string>> | undefined,
@@ -154,8 +155,10 @@ export function withControlHeaders(
   const callers = Object.keys(headers ?? {}).find(
     (name) => name.toLowerCase() === SUBMIT_HEADERS.prefer,
   );
+  const theirs = callers === undefined ? '' : (headers?.[callers]?.trim() ?? '');
   if (wait === undefined || callers === undefined) return merged;
   delete merged[callers];
-  merged[SUBMIT_HEADERS.prefer] = `${headers?.[callers]}, ${wait}`;
+  // The proxy honours the first wait it reads: this call's, not one in the caller's header.
+  merged[SUBMIT_HEADERS.prefer] = theirs === '' ? wait : `${wait}, ${theirs}`;
   return merged;
 }
