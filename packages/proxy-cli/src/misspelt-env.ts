@@ -1,7 +1,8 @@
 import { closestName } from 'proxy-client/wire';
+import { DEMO_PROXY_STOPS_ENV } from './options.js';
 
 /** The environment variables proxy-cli reads. */
-const READ = ['PROXY_URL', 'PROXY_API_KEY', 'PROXY_CLI_DEMO_PROXY_STOPS'] as const;
+const READ = ['PROXY_URL', 'PROXY_API_KEY', DEMO_PROXY_STOPS_ENV] as const;
 
 /**
  * A warning for each `PROXY_` variable (in any case) that proxy-cli does not read but that is a

@@ -136,18 +136,19 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   refuseUnsupported(config.store, config.delivery);
   const warnings: string[] = [];
   const { numWorkers, maxConcurrent } = config;
+  const inFlight = Math.min(numWorkers, maxConcurrent);
+  const calls = inFlight === 1 ? 'call' : 'calls';
   if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
     warnings.push(
       `--num-workers ${numWorkers} and --max-concurrent ${maxConcurrent} differ: at most ` +
-        `${Math.min(numWorkers, maxConcurrent)} upstream ${Math.min(numWorkers, maxConcurrent) === 1 ? 'call' : 'calls'} will be in flight`,
+        `${inFlight} upstream ${calls} will be in flight`,
     );
   }
   // Finished tasks make room; unfinished ones cannot, so the queue is cut short below this.
-  const inFlight = Math.min(numWorkers, maxConcurrent);
   const { maxTasks, maxQueueSize } = config;
   if (maxTasks !== null && maxTasks < maxQueueSize + inFlight) {
     warnings.push(
-      `--max-tasks ${maxTasks} is below --max-queue-size ${maxQueueSize} plus ${inFlight} ${inFlight === 1 ? 'call' : 'calls'} in flight: ` +
+      `--max-tasks ${maxTasks} is below --max-queue-size ${maxQueueSize} plus ${inFlight} ${calls} in flight: ` +
         `the queue never fills; a submission gets 503 queue_full once ${maxTasks} tasks are unfinished`,
     );
   }
