@@ -560,11 +560,17 @@ describe('parseConfig', () => {
     const parsed = parseConfig(['--help'], {});
     expect(parsed.kind).toBe('print');
     const text = parsed.kind === 'print' ? parsed.text : '';
+    const oneLine = text.replace(/\s+/g, ' ');
     for (const option of Object.values(OPTIONS)) {
       expect(text).toContain(`--${option.name}`);
-      expect(text.replace(/\s+/g, ' ')).toContain(option.env);
+      expect(oneLine).toContain(option.env);
+      // The default and the env twin go in one parenthesis, after the description.
+      expect(option.help, option.name).not.toContain('(default');
+      if (option.defaultText !== undefined) {
+        expect(oneLine).toContain(`(default: ${option.defaultText}, env: ${option.env})`);
+      }
     }
-    expect(text.replace(/\s+/g, ' ')).toContain('min(--num-workers, --max-concurrent)');
+    expect(oneLine).toContain('min(--num-workers, --max-concurrent)');
   });
 
   it('prints the version', () => {

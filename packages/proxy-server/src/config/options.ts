@@ -220,9 +220,10 @@ export const OPTIONS = {
     name: 'retry-on',
     arg: '<list>',
     env: 'PROXY_RETRY_ON',
-    help: 'retry a failed call on these target statuses and transport failures, e.g. 502,503,504,refused,reset,timeout (default: never retry)',
+    help: 'retry a failed call on these target statuses and transport failures, e.g. 502,503,504,refused,reset,timeout',
     parser: retryOnList,
     default: null,
+    defaultText: 'never retry',
   }),
   maxAttempts: spec({
     name: 'max-attempts',
