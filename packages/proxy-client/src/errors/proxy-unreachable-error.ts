@@ -9,16 +9,24 @@ export class ProxyUnreachableError extends ProxyError {
   override name = 'ProxyUnreachableError' as const;
   declare readonly code: 'unreachable' | 'response_timeout' | 'blocked_port';
   override readonly url: string;
+  /**
+   * The `Idempotency-Key` a submission carried (the caller's, or the one the SDK made for the
+   * call), `undefined` for any other request. Without an answer, the task may have been created:
+   * submitting again with this key answers with that task rather than start another.
+   */
+  readonly idempotencyKey: string | undefined;
 
   constructor(
     url: string,
     message: string,
     options: ProxyErrorOptions & {
       code?: 'unreachable' | 'response_timeout' | 'blocked_port';
+      idempotencyKey?: string | undefined;
     } = {},
   ) {
     super(options.code ?? 'unreachable', message, { ...options, url });
     this.url = url;
+    this.idempotencyKey = options.idempotencyKey;
   }
 }
 

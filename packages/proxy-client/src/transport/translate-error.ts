@@ -39,8 +39,8 @@ export async function translateError(
   if (isNetworkError(error)) {
     return new ProxyUnreachableError(
       url,
-      `${requestLine(method, url)}: could not reach the proxy (${describeNetworkError(error)})`,
-      { method, cause: error },
+      `${requestLine(method, url)}: could not reach the proxy (${describeNetworkError(error)})${resubmitNote(request)}`,
+      { method, cause: error, idempotencyKey: request.idempotencyKey },
     );
   }
   return error;
@@ -74,9 +74,19 @@ export function responseTimeoutError(
   const { method, url } = request;
   return new ProxyUnreachableError(
     url,
-    `${requestLine(method, url)}: no answer from the proxy within ${request.timeoutMs} ms`,
-    { code: 'response_timeout', method, cause },
+    `${requestLine(method, url)}: no answer from the proxy within ${request.timeoutMs} ms${resubmitNote(request)}`,
+    { code: 'response_timeout', method, cause, idempotencyKey: request.idempotencyKey },
   );
+}
+
+/**
+ * A submission left without an answer may have created its task (the request may have arrived
+ * before the connection broke or the time ran out): its key is how to ask again safely.
+ */
+function resubmitNote({ idempotencyKey }: FailedRequest): string {
+  return idempotencyKey === undefined
+    ? ''
+    : `; the task may have been created: submit again with idempotencyKey '${idempotencyKey}' to be answered with it rather than start another`;
 }
 
 /** Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
