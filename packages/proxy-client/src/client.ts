@@ -456,6 +456,11 @@ export class ProxyClient {
       const call = this.#call({ signal: checked.signal, timeoutMs: checked.timeoutMs });
       submission.status = (await this.#readTask(submission.taskId, undefined, call)).task.status;
     }
+    // A key the SDK made is this call's alone: a replay answers its own retry, with the task its
+    // first attempt created (the answer to which was lost), not a task of an earlier request.
+    if (checked.idempotencyKey === undefined && keyInHeaders === undefined) {
+      submission.replayed = false;
+    }
     return submission;
   }
 

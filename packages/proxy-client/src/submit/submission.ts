@@ -19,7 +19,8 @@ export interface Submission {
   task: Task | undefined;
   /**
    * The proxy answered with the task an earlier request with the same idempotency key created
-   * (`Idempotent-Replayed: true`): no new task, no second call to the target.
+   * (`Idempotent-Replayed: true`): no new task, no second call to the target. Always `false`
+   * with the key the SDK made: only this call's own retries sent it, so the task is this call's.
    */
   replayed: boolean;
   /**
