@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { isProxyUnreachableError, type ProxyUnreachableError } from 'proxy-client';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -7,6 +8,7 @@ import { headerArgs } from '../header-option.js';
 import type { DataSource, SubmitAction } from '../options.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand, sameWaitArgs, shellQuote } from '../resume.js';
+import { causeText } from '../to-cli-error.js';
 import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -48,16 +50,29 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   const sending = action.wait ? withSpinner(ctx, `submitting ${what}`, send) : send();
   const submission = await sending.catch((error: unknown) => {
     const interrupted = signal.aborted;
-    if (!interrupted && !deadline.expired(error)) throw error;
+    const again = `submit it again with the same key, and the proxy names that task instead of starting another: ${cliCommand(options, [...submitArgs(action, idempotencyKey), ...sameWaitArgs(options)])}`;
+    const details = { idempotency_key: idempotencyKey };
+    if (!interrupted && !deadline.expired(error)) {
+      if (!answerLost(error)) throw error;
+      throw new CliError(
+        EXIT_CODES.unreachable,
+        `no answer from the proxy at ${options.url} while submitting ${what}${error.code === 'response_timeout' ? ' (none in time)' : causeText(error)}; the task may have been created`,
+        again,
+        { cause: error, details },
+      );
+    }
     throw new CliError(
       interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
       `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while submitting ${what}; the task may have been created`,
-      `submit it again with the same key, and the proxy names that task instead of starting another: ${cliCommand(options, [...submitArgs(action, idempotencyKey), ...sameWaitArgs(options)])}`,
-      { cause: error, details: { idempotency_key: idempotencyKey } },
+      again,
+      { cause: error, details },
     );
   });
   const { taskId } = submission;
-  const again = submission.replayed ? ' (submitted before with this idempotency key)' : '';
+  // A key the CLI made is this run's alone: a replay then answers its own retry, with the task
+  // its first attempt created.
+  const replayed = submission.replayed && action.idempotencyKey !== undefined;
+  const again = replayed ? ' (submitted before with this idempotency key)' : '';
   if (action.wait) {
     output.note(`submitted ${what} as task ${taskId}${again}`);
     const timeoutMs = remainingMs(ctx, startedAt);
@@ -73,12 +88,35 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
     status: submission.status,
     status_url: `${options.url}/task/${taskId}`,
     idempotency_key: idempotencyKey,
-    replayed: submission.replayed,
+    replayed,
   });
   output.data(taskId);
   output.note(
     `queued${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
   );
+}
+
+/** Causes by which a request never left: nothing was sent, so no task can have come of it. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * No answer, though the request may have reached the proxy: the connection broke (reset, closed)
+ * or the answer took too long. A refused connection, an unknown host, a blocked port or a TLS
+ * failure sent nothing, and keeps the usual "is the proxy running there?".
+ */
+function answerLost(error: unknown): error is ProxyUnreachableError {
+  if (!isProxyUnreachableError(error) || error.code === 'blocked_port') return false;
+  if (error.code === 'response_timeout') return true;
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const code = 'code' in cause && typeof cause.code === 'string' ? cause.code : '';
+    if (NOT_SENT.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
+      return false;
+    }
+    if (/CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return false;
+    cause = cause.cause;
+  }
+  return true;
 }
 
 /**
