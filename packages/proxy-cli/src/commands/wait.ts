@@ -1,4 +1,4 @@
-import { isTaskNotFoundError, isWaitTimeoutError } from 'proxy-client';
+import { isProxyOutage, isTaskNotFoundError, isWaitTimeoutError } from 'proxy-client';
 import { isTerminalStatus, type Task, type TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
@@ -128,6 +128,16 @@ export async function waitWithProgress(
         `task ${taskId} is gone from the proxy at ${options.url}, which had it${status}: a proxy restarted with --store memory keeps no tasks, and cleanup, --retention or --max-tasks remove finished ones`,
         `${cliCommand(options, ['--list-tasks'])} shows the tasks the proxy holds now`,
         { cause: error, details: { task_id: taskId, ...(lastStatus && { status: lastStatus }) } },
+      );
+    }
+    // The proxy answered for the task, then went away and stayed away (a wait gives up on an
+    // outage after five minutes): what to do is wait again once it is back, not fix --url.
+    if (latest !== undefined && isProxyOutage(error)) {
+      throw new CliError(
+        EXIT_CODES.unreachable,
+        `lost the proxy at ${options.url}${outageReason(error)} while waiting; ${goesOn}, if the proxy kept it`,
+        resume,
+        { cause: error, details },
       );
     }
     throw error;
