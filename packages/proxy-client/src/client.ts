@@ -138,12 +138,17 @@ export class ProxyClient {
    * `timeoutMs` bounds the whole wait; each read keeps the client's.
    */
   async waitForTask(taskId: string, options?: WaitOptions): Promise<Task> {
-    const checked = checkOptions('waitForTask', options);
+    return this.#waitForTask(taskId, checkOptions('waitForTask', options), false);
+  }
+
+  /** `taskSeen`: a submission's answer named the task, so an outage at once is waited out too. */
+  async #waitForTask(taskId: string, checked: WaitOptions, taskSeen: boolean): Promise<Task> {
     const reads = this.#call({ ...checked, timeoutMs: undefined });
     return waitUntilFinished(
       taskId,
       ({ waitSeconds, signal }) => this.#readTask(taskId, waitSeconds, { ...reads, signal }),
       checked,
+      taskSeen,
     );
   }
 
@@ -508,11 +513,12 @@ export class ProxyClient {
       ...reads
     } = shared;
     try {
-      return await this.waitForTask(submission.taskId, {
+      const waitOptions = checkOptions('waitForTask', {
         ...reads,
         ...defined({ pollIntervalMs, onStatus, onOutage, throwOnFailure }),
         ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, deadline - Date.now()) }),
       });
+      return await this.#waitForTask(submission.taskId, waitOptions, true);
     } catch (error) {
       // The wait had what the submission left of the limit: name the limit the caller set.
       if (limit !== undefined && isWaitTimeoutError(error)) {

@@ -53,6 +53,11 @@ export async function waitUntilFinished(
   taskId: string,
   read: ReadTask,
   options: WaitSettings = {},
+  /**
+   * The proxy has already answered for the task (a submission's answer named it), so a proxy
+   * away at the first read is waited out too: a restart during a held submission.
+   */
+  taskSeen = false,
 ): Promise<Task> {
   const { timeoutMs: timeout, signal: callerSignal } = options;
   validateWaitOptions(options);
@@ -66,7 +71,7 @@ export async function waitUntilFinished(
   const deadlineAt = timeout === undefined ? Infinity : Date.now() + timeout;
   const state: { last: Task | undefined } = { last: undefined };
   try {
-    return await pollUntilFinished(taskId, read, options, signal, deadlineAt, state);
+    return await pollUntilFinished(taskId, read, options, signal, deadlineAt, state, taskSeen);
   } catch (error) {
     if (deadline?.signal.aborted && !callerSignal?.aborted) {
       throw new WaitTimeoutError(taskId, timeout ?? 0, state.last);
@@ -84,6 +89,7 @@ async function pollUntilFinished(
   signal: AbortSignal | undefined,
   deadlineAt: number,
   state: { last: Task | undefined },
+  taskSeen: boolean,
 ): Promise<Task> {
   const startedAt = Date.now();
   let ageAtStartMs: number | undefined;
@@ -100,7 +106,8 @@ async function pollUntilFinished(
     try {
       answer = await read({ waitSeconds, signal });
     } catch (error) {
-      if (state.last === undefined || signal?.aborted || !isProxyOutage(error)) throw error;
+      const seen = taskSeen || state.last !== undefined;
+      if (!seen || signal?.aborted || !isProxyOutage(error)) throw error;
       if (outages === 0) {
         awaySince = requestedAt;
         notifyOutage(options.onOutage, error as ProxyError);
