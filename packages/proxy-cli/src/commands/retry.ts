@@ -57,6 +57,9 @@ export async function retryTask(
   printTask(
     ctx,
     submission.task ??
-      (await waitWithProgress(ctx, newId, timeoutMs === undefined ? {} : { timeoutMs })),
+      (await waitWithProgress(ctx, newId, {
+        named: true,
+        ...(timeoutMs !== undefined && { timeoutMs }),
+      })),
   );
 }

@@ -79,7 +79,10 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
     printTask(
       ctx,
       submission.task ??
-        (await waitWithProgress(ctx, taskId, timeoutMs === undefined ? {} : { timeoutMs })),
+        (await waitWithProgress(ctx, taskId, {
+          named: true,
+          ...(timeoutMs !== undefined && { timeoutMs }),
+        })),
     );
     return;
   }

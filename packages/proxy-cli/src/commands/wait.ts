@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isProxyOutage, isTaskNotFoundError, isWaitTimeoutError } from 'proxy-client';
 import { isTerminalStatus, type Task, type TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
@@ -13,6 +14,47 @@ import { watchWhilePending } from './watch-pending.js';
 
 const TICK_MS = 100;
 
+/** Pauses before reading again while the proxy is away, and the most it may be: as the SDK's. */
+const FIRST_OUTAGE_PAUSE_MS = 250;
+const MAX_OUTAGE_PAUSE_MS = 10_000;
+const MAX_OUTAGE_MS = 5 * 60_000;
+
+/**
+ * The task's first read. A proxy that named the task (answering its submission) and then went
+ * away (a restart: a stopping proxy answers the submissions it holds) is waited for, as the SDK
+ * waits for one that goes away after a read; otherwise the first read fails at once, so a wrong
+ * --url is not waited on.
+ */
+async function firstRead(
+  ctx: CommandContext,
+  taskId: string,
+  signal: AbortSignal,
+  named: boolean,
+): Promise<Task> {
+  const { client, output, options } = ctx;
+  let awaySince: number | undefined;
+  for (let outages = 0; ; outages++) {
+    try {
+      const task = await client.getTask(taskId, { signal });
+      if (awaySince !== undefined) output.note(`the proxy at ${options.url} is back`);
+      return task;
+    } catch (error) {
+      if (!named || signal.aborted || !isProxyOutage(error)) throw error;
+      if (awaySince === undefined) {
+        awaySince = performance.now();
+        output.note(
+          `the proxy at ${options.url} is away${outageReason(error)}; waiting for it to come back`,
+        );
+      }
+      if (performance.now() - awaySince >= MAX_OUTAGE_MS) throw error;
+      const pauseMs = FIRST_OUTAGE_PAUSE_MS * 2 ** Math.min(outages, 10);
+      await sleep(Math.min(pauseMs, MAX_OUTAGE_PAUSE_MS), undefined, { signal }).catch(() => {
+        throw signal.reason;
+      });
+    }
+  }
+}
+
 /**
  * Waits for a task to finish, showing its status and age: a spinner on a terminal, one line per
  * status change otherwise, nothing with --json. Ctrl-C and --timeout end the wait (exit 130 and
@@ -21,8 +63,11 @@ const TICK_MS = 100;
 export async function waitWithProgress(
   ctx: CommandContext,
   taskId: string,
-  /** What is left of `--timeout` when part of it went on the submission. */
-  limits: { timeoutMs?: number } = {},
+  /**
+   * What is left of `--timeout` when part of it went on the submission; `named`: the proxy's
+   * answer to a submission named the task, so a proxy away at the first read is waited for.
+   */
+  limits: { timeoutMs?: number; named?: boolean } = {},
 ): Promise<Task> {
   const { client, output, options, signal } = ctx;
   const timeoutMs = limits.timeoutMs ?? options.timeoutMs;
@@ -35,7 +80,7 @@ export async function waitWithProgress(
   // the wait past it.
   const deadline = deadlineFor(signal, timeoutMs);
   try {
-    const first = await client.getTask(taskId, { signal: deadline.signal });
+    const first = await firstRead(ctx, taskId, deadline.signal, limits.named === true);
     if (isTerminalStatus(first.status)) return first;
     latest = first;
 
