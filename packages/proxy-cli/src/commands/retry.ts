@@ -3,6 +3,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand } from '../resume.js';
+import { answerLost, causeText } from '../to-cli-error.js';
 import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -30,12 +31,24 @@ export async function retryTask(
     : send();
   const submission = await sending.catch((error: unknown) => {
     const interrupted = signal.aborted;
-    if (!interrupted && !deadline.expired(error)) throw error;
+    const look = `${cliCommand(options, ['task', action.taskId])} shows it as retried_as`;
+    const details = { task_id: action.taskId };
+    if (!interrupted && !deadline.expired(error)) {
+      // Without an answer the proxy may have run the task again: another --retry would run it
+      // twice, so say where to look first rather than ask whether the proxy runs at --url.
+      if (!answerLost(error)) throw error;
+      throw new CliError(
+        EXIT_CODES.unreachable,
+        `no answer from the proxy at ${options.url} while running task ${action.taskId} again${error.code === 'response_timeout' ? ' (none in time)' : causeText(error)}; the new task may exist`,
+        look,
+        { cause: error, details },
+      );
+    }
     throw new CliError(
       interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
       `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while running task ${action.taskId} again; the new task may exist`,
-      `${cliCommand(options, ['task', action.taskId])} shows it as retried_as`,
-      { cause: error, details: { task_id: action.taskId } },
+      look,
+      { cause: error, details },
     );
   });
   const newId = submission.taskId;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isProxyUnreachableError, type ProxyUnreachableError } from 'proxy-client';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -8,7 +7,7 @@ import { headerArgs } from '../header-option.js';
 import type { DataSource, SubmitAction } from '../options.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand, sameWaitArgs, shellQuote } from '../resume.js';
-import { causeText } from '../to-cli-error.js';
+import { answerLost, causeText } from '../to-cli-error.js';
 import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -97,29 +96,6 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   output.note(
     `queued${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
   );
-}
-
-/** Causes by which a request never left: nothing was sent, so no task can have come of it. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-/**
- * No answer, though the request may have reached the proxy: the connection broke (reset, closed)
- * or the answer took too long. A refused connection, an unknown host, a blocked port or a TLS
- * failure sent nothing, and keeps the usual "is the proxy running there?".
- */
-function answerLost(error: unknown): error is ProxyUnreachableError {
-  if (!isProxyUnreachableError(error) || error.code === 'blocked_port') return false;
-  if (error.code === 'response_timeout') return true;
-  let cause: unknown = error.cause;
-  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
-    const code = 'code' in cause && typeof cause.code === 'string' ? cause.code : '';
-    if (NOT_SENT.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
-      return false;
-    }
-    if (/CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return false;
-    cause = cause.cause;
-  }
-  return true;
 }
 
 /**
