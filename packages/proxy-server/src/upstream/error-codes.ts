@@ -1,3 +1,4 @@
+import { maxHeaderSize } from 'node:http';
 import type { TaskError, TaskErrorCode } from 'proxy-client/wire';
 import { taskError } from '../engine/task-error.js';
 
@@ -22,6 +23,31 @@ const CODE_TABLE: Readonly<Record<string, TaskErrorCode>> = {
   UND_ERR_RES_EXCEEDED_MAX_SIZE: 'result_too_large',
 };
 
+const UNTRUSTED =
+  "the target's TLS certificate is not signed by a CA the proxy trusts: start the proxy with NODE_EXTRA_CA_CERTS=/path/to/ca.pem";
+
+/**
+ * Codes whose own message tells an operator little: what happened in words, and the remedy.
+ * The code stays in front; the words replace its message (OpenSSL's spans lines).
+ */
+const EXPLAINED: Readonly<Record<string, string>> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED,
+  SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED,
+  UNABLE_TO_GET_ISSUER_CERT: UNTRUSTED,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNTRUSTED,
+  CERT_UNTRUSTED: UNTRUSTED,
+  CERT_HAS_EXPIRED: "the target's TLS certificate is outside its dates",
+  CERT_NOT_YET_VALID: "the target's TLS certificate is outside its dates",
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "the target's TLS certificate is for another host name: name one it lists in --target-url",
+  ERR_SSL_WRONG_VERSION_NUMBER:
+    'the target does not speak TLS on that port: use http:// in --target-url',
+  ERR_SSL_PACKET_LENGTH_TOO_LONG:
+    'the target does not speak TLS on that port: use http:// in --target-url',
+  UND_ERR_HEADERS_OVERFLOW: `the headers of the target's answer pass Node's limit of ${maxHeaderSize / 1024} KiB: start the proxy with NODE_OPTIONS=--max-http-header-size=<bytes> to raise it`,
+};
+
 /** Maps a failed upstream call to the task error; looks at `err.code`, then at its cause's. */
 export function taskErrorOf(error: unknown): TaskError {
   const codes = [codeOf(error), codeOf(causeOf(error))];
@@ -43,6 +69,8 @@ function causeOf(error: unknown): unknown {
 
 function detailOf(error: unknown): string {
   const code = codeOf(error) ?? codeOf(causeOf(error));
+  const explained = code === undefined ? undefined : EXPLAINED[code];
+  if (code && explained) return `${code}: ${explained}`;
   const message = error instanceof Error ? error.message : String(error);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

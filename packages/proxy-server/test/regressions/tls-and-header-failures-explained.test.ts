@@ -1,0 +1,81 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startProxy } from '../helper.js';
+
+// Interoperability pass: a task whose call to an https:// target failed on TLS ended
+// `upstream_error` with "failed for another reason (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to
+// verify the first certificate)", or, for https:// to a plain HTTP port, with OpenSSL's
+// multi-line "wrong version number" record; nothing said how to trust a private CA. A target
+// whose answer headers pass Node's 16 KiB limit failed with a bare "Headers Overflow Error".
+// Each now says what happened in words and what to do, the code kept.
+
+// A self-signed certificate for localhost and 127.0.0.1 (P-256, valid until 2126): signed by no
+// CA a Node process trusts.
+const KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgurql9dlsxv3Xl7nG
+tNuQ43syrC0H+sG4q6Fzv99coIKhRANCAASQimFO3tb97HNhEi/1IaUnCMiHT8YS
+gtpRp3KEax3kx/2oXyKRATsSNoN2TiG3ZwMqIB46Jl2NK0kscewvIySy
+-----END PRIVATE KEY-----
+`;
+const CERT = `-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIUP0gg64EntKeHukWCo7t8t/MIoF0wCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTIwMzExMTkwN1oYDzIxMjYxMTA5
+MTExOTA3WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAASQimFO3tb97HNhEi/1IaUnCMiHT8YSgtpRp3KEax3kx/2oXyKRATsS
+NoN2TiG3ZwMqIB46Jl2NK0kscewvIySyo28wbTAdBgNVHQ4EFgQUIELdiw93t17M
+6bw+TBK34XuBVBYwHwYDVR0jBBgwFoAUIELdiw93t17M6bw+TBK34XuBVBYwDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
+zj0EAwIDSAAwRQIgfA2Cow7+bZk0MjulMILTBBFa83iQvmKEw5ahmgtSfJQCIQD2
+jgB14cJHnNrttlEOObKEkMImVB+XV/T7YnvD7gpFZQ==
+-----END CERTIFICATE-----
+`;
+
+async function listening(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+describe('a failed upstream call says why in words', () => {
+  it('names an untrusted certificate and how to trust its CA', async () => {
+    const port = await listening(
+      createHttpsServer({ key: KEY, cert: CERT }, (_request, response) => response.end('ok')),
+    );
+    const proxy = await startProxy(`https://127.0.0.1:${port}`, { listen: true });
+    const task = await proxy.finished(await proxy.submit('/api/x'));
+    expect(task.error?.code).toBe('upstream_error');
+    expect(task.error?.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(task.error?.message).toContain('not signed by a CA the proxy trusts');
+    expect(task.error?.message).toContain('NODE_EXTRA_CA_CERTS');
+  });
+
+  it('says an https:// target that answers in plain HTTP does not speak TLS, on one line', async () => {
+    const port = await listening(createHttpServer((_request, response) => response.end('plain')));
+    const proxy = await startProxy(`https://127.0.0.1:${port}`, { listen: true });
+    const task = await proxy.finished(await proxy.submit('/api/x'));
+    expect(task.error?.code).toBe('upstream_error');
+    expect(task.error?.message).toContain('does not speak TLS');
+    expect(task.error?.message).toContain('http://');
+    expect(task.error?.message).not.toContain('\n');
+  });
+
+  it('names the 16 KiB limit on the headers of an answer, and how to raise it', async () => {
+    const port = await listening(
+      createHttpServer((_request, response) => {
+        response.setHeader('x-big', 'a'.repeat(20_000));
+        response.end('ok');
+      }),
+    );
+    const proxy = await startProxy(`http://127.0.0.1:${port}`, { listen: true });
+    const task = await proxy.finished(await proxy.submit('/api/x'));
+    expect(task.error?.code).toBe('upstream_error');
+    expect(task.error?.message).toContain('UND_ERR_HEADERS_OVERFLOW');
+    expect(task.error?.message).toContain('16 KiB');
+    expect(task.error?.message).toContain('--max-http-header-size');
+  });
+});
