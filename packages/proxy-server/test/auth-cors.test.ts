@@ -1,4 +1,6 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
@@ -147,6 +149,48 @@ describe('--cors-origin', () => {
       headers: { origin: 'https://other.example', authorization: `Bearer ${KEY}` },
     });
     expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  // Interoperability pass: a page on another origin that read GET /task/:id/result saw only the
+  // CORS-safelisted headers of the target's answer (Content-Type, Content-Length...) and the
+  // proxy's own: ETag, Content-Disposition or a target's X-Request-Id were there on the wire and
+  // hidden from its script, though the route replays them for it.
+  it('exposes the replayed headers of a result, and not those it does not replay', async () => {
+    const server = createServer((_request, response) => {
+      response.setHeader('etag', '"v1"');
+      response.setHeader('content-disposition', 'attachment; filename="r.csv"');
+      response.setHeader('x-request-id', 'abc');
+      response.setHeader('set-cookie', 'a=1');
+      response.end('a,b');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const proxy = await startProxy(target, { flags: ['--cors-origin', 'https://app.example'] });
+    const id = await proxy.submit('/api/report');
+    await proxy.finished(id);
+
+    const replay = await proxy.app.inject({
+      url: `/task/${id}/result`,
+      headers: { origin: 'https://app.example' },
+    });
+    expect(replay.headers['x-request-id']).toBe('abc');
+    const exposed = String(replay.headers['access-control-expose-headers']).split(', ');
+    expect(exposed).toEqual(expect.arrayContaining(['x-proxy-task-id', 'location']));
+    expect(exposed).toEqual(
+      expect.arrayContaining(['etag', 'content-disposition', 'x-request-id']),
+    );
+    expect(exposed).not.toContain('set-cookie');
+
+    const noCors = await startProxy(target);
+    const plainId = await noCors.submit('/api/report');
+    await noCors.finished(plainId);
+    const plain = await noCors.app.inject({
+      url: `/task/${plainId}/result`,
+      headers: { origin: 'https://app.example' },
+    });
+    expect(plain.headers['x-request-id']).toBe('abc');
+    expect(plain.headers['access-control-expose-headers']).toBeUndefined();
   });
 
   it('is off without the flag', async () => {

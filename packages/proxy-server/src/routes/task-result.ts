@@ -81,8 +81,13 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
           `Task ${id} ended ${task.status}${task.error && task.error.code !== task.status ? ` (${task.error.code})` : ''} without an answer from the target`,
         );
       }
-      for (const [name, value] of Object.entries(result.headers)) {
-        if (replayed(name)) reply.header(name, value);
+      const names = Object.keys(result.headers).filter(replayed);
+      for (const name of names) reply.header(name, result.headers[name]);
+      // With --cors-origin, a page on another origin reads the replayed headers too, not only the
+      // CORS-safelisted ones (ETag, Content-Disposition, a target's request id...).
+      const exposed = reply.getHeader('access-control-expose-headers');
+      if (typeof exposed === 'string' && names.length > 0) {
+        reply.header('access-control-expose-headers', [exposed, ...names].join(', '));
       }
       // The target's answer on the proxy's origin, where the dashboard and its key live: a
       // browser opening it may show it but not run its scripts there (a CSP of the target's own
