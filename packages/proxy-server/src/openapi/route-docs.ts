@@ -171,6 +171,16 @@ export const resultDoc = routeDoc({
       headers: { [TASK_ID_HEADER]: header('the task this answer belongs to') },
       content: { '*/*': { schema: {} } },
     },
+    206: {
+      description:
+        'One byte range (Range: bytes=a-b, a- or -n, If-Range honoured) of a 200 answer, with its Content-Range',
+      headers: { [TASK_ID_HEADER]: header('the task this answer belongs to') },
+      content: { '*/*': { schema: {} } },
+    },
+    416: {
+      description: 'The range starts past the end of the 200 answer (Content-Range: bytes */size)',
+      headers: { [TASK_ID_HEADER]: header('the task this answer belongs to') },
+    },
     404: {
       description: 'task_not_found, or no_result: the task ended without an answer from the target',
       schema: ErrorBodySchema,

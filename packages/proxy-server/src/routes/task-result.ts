@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   isTerminalStatus,
   TASK_ID_HEADER,
@@ -10,6 +10,7 @@ import { ProxyHttpError } from '../errors.js';
 import { resultDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { HOP_BY_HOP } from '../upstream/hop-by-hop.js';
+import { byteRangeOf, ifRangeHolds } from './byte-range.js';
 import { clientGone } from './client-gone.js';
 
 interface ResultRoute {
@@ -35,6 +36,14 @@ const NOT_REPLAYED = new Set([
   'www-authenticate',
 ]);
 const replayed = (name: string) => !NOT_REPLAYED.has(name) && !name.startsWith('access-control-');
+
+/** With --cors-origin (CORS has named what it exposes), `names` too, for pages to read. */
+function exposeToPages(reply: FastifyReply, names: readonly string[]): void {
+  const exposed = reply.getHeader('access-control-expose-headers');
+  if (typeof exposed === 'string' && names.length > 0) {
+    reply.header('access-control-expose-headers', [exposed, ...names].join(', '));
+  }
+}
 
 /**
  * `GET /task/:id/result[?wait=N]`: the target's answer replayed as it was sent (status code,
@@ -85,10 +94,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
       for (const name of names) reply.header(name, result.headers[name]);
       // With --cors-origin, a page on another origin reads the replayed headers too, not only the
       // CORS-safelisted ones (ETag, Content-Disposition, a target's request id...).
-      const exposed = reply.getHeader('access-control-expose-headers');
-      if (typeof exposed === 'string' && names.length > 0) {
-        reply.header('access-control-expose-headers', [exposed, ...names].join(', '));
-      }
+      exposeToPages(reply, names);
       // The target's answer on the proxy's origin, where the dashboard and its key live: a
       // browser opening it may show it but not run its scripts there (a CSP of the target's own
       // still applies beside the sandbox), nor guess an active type for it.
@@ -113,6 +119,24 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
         return reply.send(Readable.from([]));
       }
       const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
+      // One byte range of a 200, so that a big result's download resumes (`curl -C -`): the
+      // stored answer never changes, and If-Range holds it to the target's ETag or date.
+      const range =
+        result.statusCode === 200 && ifRangeHolds(request.headers['if-range'], result.headers)
+          ? byteRangeOf(request.headers.range, body.length)
+          : null;
+      if (range === 'unsatisfiable') {
+        reply.raw.statusCode = 416;
+        reply.header('content-range', `bytes */${body.length}`);
+        exposeToPages(reply, ['content-range']);
+        return reply.send(Buffer.alloc(0));
+      }
+      if (range !== null) {
+        reply.raw.statusCode = 206;
+        reply.header('content-range', `bytes ${range.start}-${range.end}/${body.length}`);
+        exposeToPages(reply, ['content-range']);
+        return reply.send(body.subarray(range.start, range.end + 1));
+      }
       return reply.send(body);
     },
   );
