@@ -414,6 +414,13 @@ export const HealthBodySchema = Type.Object({
     url: Type.String(),
     reachable: Type.Boolean(),
     latency_ms: Nullable(Type.Number()),
+    message: Type.Optional(
+      Nullable(
+        Type.String({
+          description: 'why the target is not reachable (refused, TLS, timeout...); else null',
+        }),
+      ),
+    ),
   }),
   store: Type.Object(
     {

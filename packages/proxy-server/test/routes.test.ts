@@ -286,7 +286,12 @@ describe('GET /health', () => {
     expect(response.json()).toEqual({
       success: true,
       status: 'degraded',
-      target: { url: CLOSED_TARGET, reachable: false, latency_ms: null },
+      target: {
+        url: CLOSED_TARGET,
+        reachable: false,
+        latency_ms: null,
+        message: expect.stringContaining('ECONNREFUSED'),
+      },
       store: { kind: 'memory', available: true, message: null },
     });
   });

@@ -142,7 +142,7 @@ const stats = {
 const health = {
   success: true,
   status: 'degraded',
-  target: { url: 'http://localhost:8000', reachable: true, latency_ms: 1.5 },
+  target: { url: 'http://localhost:8000', reachable: true, latency_ms: 1.5, message: null },
   store: { kind: 'sqlite', available: false, message: 'disk full' },
 } satisfies Full<HealthBody>;
 
@@ -243,7 +243,18 @@ const BODIES: Array<{ name: string; schema: TSchema; examples: unknown[] }> = [
   {
     name: 'HealthBody',
     schema: HealthBodySchema,
-    examples: [health, { ...health, target: { ...health.target, latency_ms: null } }],
+    examples: [
+      health,
+      {
+        ...health,
+        target: {
+          ...health.target,
+          reachable: false,
+          latency_ms: null,
+          message: 'The target refused the connection (connect ECONNREFUSED 127.0.0.1:8000)',
+        },
+      },
+    ],
   },
   {
     name: 'ServiceInfoBody',

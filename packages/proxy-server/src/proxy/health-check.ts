@@ -18,7 +18,12 @@ export class HealthCheck {
     return {
       success: true,
       status: this.lifecycle.shuttingDown ? 'shutting_down' : healthy ? 'ok' : 'degraded',
-      target: { url: this.targetUrl, reachable: target.reachable, latency_ms: target.latencyMs },
+      target: {
+        url: this.targetUrl,
+        reachable: target.reachable,
+        latency_ms: target.latencyMs,
+        message: target.message,
+      },
       store: { kind: this.backend.kind, available: store.available, message: store.message },
     };
   }

@@ -1,6 +1,7 @@
 import { Client, type Dispatcher } from 'undici';
 import { type Clock, isWithin, systemClock } from '../clock.js';
 import type { TargetConfig } from '../config/config.js';
+import { taskErrorOf } from './error-codes.js';
 
 const PROBE_TIMEOUT_MS = 2_000;
 /**
@@ -13,6 +14,8 @@ export const PROBE_FRESH_MS = 5_000;
 export interface ProbeResult {
   reachable: boolean;
   latencyMs: number | null;
+  /** Why the target is not reachable, as a task's error would say it; null when it is. */
+  message: string | null;
 }
 
 /**
@@ -71,9 +74,13 @@ export class TargetProbe {
         bodyTimeout: PROBE_TIMEOUT_MS,
       });
       await response.body.dump();
-      return { reachable: true, latencyMs: Math.round(performance.now() - started) };
-    } catch {
-      return { reachable: false, latencyMs: null };
+      return {
+        reachable: true,
+        latencyMs: Math.round(performance.now() - started),
+        message: null,
+      };
+    } catch (error) {
+      return { reachable: false, latencyMs: null, message: taskErrorOf(error).message };
     }
   }
 }

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { HealthBody } from 'proxy-client/wire';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startProxy } from '../helper.js';
 
@@ -9,7 +10,8 @@ import { startProxy } from '../helper.js';
 // verify the first certificate)", or, for https:// to a plain HTTP port, with OpenSSL's
 // multi-line "wrong version number" record; nothing said how to trust a private CA. A target
 // whose answer headers pass Node's 16 KiB limit failed with a bare "Headers Overflow Error".
-// Each now says what happened in words and what to do, the code kept.
+// Each now says what happened in words and what to do, the code kept; and /health, which said
+// only `"reachable": false` of such a target, says why.
 
 // A self-signed certificate for localhost and 127.0.0.1 (P-256, valid until 2126): signed by no
 // CA a Node process trusts.
@@ -52,6 +54,21 @@ describe('a failed upstream call says why in words', () => {
     expect(task.error?.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
     expect(task.error?.message).toContain('not signed by a CA the proxy trusts');
     expect(task.error?.message).toContain('NODE_EXTRA_CA_CERTS');
+  });
+
+  it('/health says why it cannot reach the target, not only that it cannot', async () => {
+    const port = await listening(
+      createHttpsServer({ key: KEY, cert: CERT }, (_request, response) => response.end('ok')),
+    );
+    const proxy = await startProxy(`https://127.0.0.1:${port}`, { listen: true });
+    const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+    expect(health.target.reachable).toBe(false);
+    expect(health.target.message).toContain('NODE_EXTRA_CA_CERTS');
+
+    const up = await listening(createHttpServer((_request, response) => response.end('ok')));
+    const fine = await startProxy(`http://127.0.0.1:${up}`, { listen: true });
+    const ok = (await (await fetch(`${fine.url}/health`)).json()) as HealthBody;
+    expect(ok.target).toMatchObject({ reachable: true, message: null });
   });
 
   it('says an https:// target that answers in plain HTTP does not speak TLS, on one line', async () => {
