@@ -17,6 +17,11 @@ async function database(): Promise<{ db: Database.Database; path: string }> {
   return { db, path };
 }
 
+const columnsOf = (db: Database.Database) =>
+  (db.prepare("SELECT name FROM pragma_table_info('tasks')").all() as { name: string }[]).map(
+    (column) => column.name,
+  );
+
 const versionOf = (db: Database.Database) =>
   scalar(db, 'SELECT user_version AS value FROM pragma_user_version');
 
@@ -47,6 +52,31 @@ describe('the SQLite schema and its migrations', () => {
       status: 'completed',
       note: null,
     });
+  });
+
+  it('completes a version-1 table of an early build that has only some of the late columns', async () => {
+    const { db, path } = await database();
+    // As the build after the first one (dc1721a) left it: idempotency keys, no queue order.
+    const early = (MIGRATIONS[0] as string)
+      .replace(/,\s*-- FIFO order[\s\S]*?callback_state TEXT\s*\)/, ')')
+      .replace(/CREATE INDEX tasks_callbacks_pending[\s\S]*$/, '');
+    db.exec(early);
+    db.exec(`PRAGMA application_id = 0x50525859; PRAGMA user_version = 1`);
+    db.prepare(
+      "INSERT INTO tasks (seq, id, status, status_order, method, path, request_headers, created_at, idempotency_key) VALUES (7, 'a', 'pending', 1, 'GET', '/api/x', x'', 5, 'k')",
+    ).run();
+    expect(columnsOf(db)).not.toContain('queue_order');
+    checkOwnership(db, path);
+    migrate(db);
+    expect(versionOf(db)).toBe(MIGRATIONS.length);
+    const fresh = await database();
+    migrate(fresh.db);
+    expect(columnsOf(db).sort()).toEqual(columnsOf(fresh.db).sort());
+    expect(
+      db.prepare("SELECT queue_order, priority, max_attempts FROM tasks WHERE id = 'a'").get(),
+    ).toMatchObject({ queue_order: 7, priority: 'normal', max_attempts: 1 });
+    const indexes = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index'").all();
+    expect(indexes).toContainEqual({ name: 'tasks_callbacks_pending' });
   });
 
   it('leaves the database as it was when a migration fails', async () => {

@@ -65,6 +65,55 @@ export const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
+ * Columns (and indexes) that joined migration 1 after the first SQLite builds had written
+ * version-1 files without them: such a file says version 1 yet lacks them. Each is added when it
+ * is missing, with the value every row of those builds had (`queue_order` is `seq`, as it is
+ * until a task goes back to the queue). Only ever append; never remove one.
+ */
+const LATE_VERSION_1_COLUMNS: readonly (readonly [name: string, definition: string])[] = [
+  ['idempotency_key', 'TEXT'],
+  ['request_hash', 'TEXT'],
+  ['retry_of', 'TEXT'],
+  ['retried_as', 'TEXT'],
+  ['queue_order', 'INTEGER NOT NULL DEFAULT 0'],
+  ['priority', "TEXT NOT NULL DEFAULT 'normal'"],
+  ['tenant', 'TEXT'],
+  ['deadline_at', 'INTEGER'],
+  ['max_attempts', 'INTEGER NOT NULL DEFAULT 1'],
+  ['timeout_ms', 'INTEGER'],
+  ['next_attempt_at', 'INTEGER'],
+  ['earlier_attempts', 'TEXT'],
+  ['callback', 'TEXT'],
+  ['callback_state', 'TEXT'],
+];
+
+const LATE_VERSION_1_INDEXES = `
+  CREATE UNIQUE INDEX IF NOT EXISTS tasks_by_idempotency_key ON tasks (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS tasks_callbacks_pending ON tasks (callback_state)
+    WHERE callback_state = 'pending';`;
+
+/** The late version-1 columns a database at version 1 or later lacks; none for a new one. */
+function missingLateColumns(db: Database.Database, version: number): string[] {
+  if (version < 1) return [];
+  const present = new Set(
+    (db.prepare("SELECT name FROM pragma_table_info('tasks')").all() as { name: string }[]).map(
+      (column) => column.name,
+    ),
+  );
+  return LATE_VERSION_1_COLUMNS.filter(([name]) => !present.has(name)).map(([name]) => name);
+}
+
+/** Gives a version-1 table of the first builds the columns and indexes it lacks. */
+function completeVersion1(db: Database.Database, missing: readonly string[]): void {
+  for (const [name, definition] of LATE_VERSION_1_COLUMNS) {
+    if (missing.includes(name)) db.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${definition}`);
+  }
+  if (missing.includes('queue_order')) db.exec('UPDATE tasks SET queue_order = seq');
+  db.exec(LATE_VERSION_1_INDEXES);
+}
+
+/**
  * Refuses, before anything is written to it, a database that is not proxy-server's or that a
  * newer proxy-server made; either is left exactly as it was.
  */
@@ -90,12 +139,17 @@ export function checkOwnership(
   }
 }
 
-/** Brings a database of ours to the last version, creating or upgrading it in one transaction. */
+/**
+ * Brings a database of ours to the last version, creating or upgrading it in one transaction;
+ * a version-1 file of the first builds gains the columns it lacks first.
+ */
 export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): void {
   const version = scalar(db, 'SELECT user_version AS value FROM pragma_user_version');
-  if (version >= migrations.length) return;
+  const missing = missingLateColumns(db, version);
+  if (version >= migrations.length && missing.length === 0) return;
   db.exec('BEGIN IMMEDIATE');
   try {
+    if (missing.length > 0) completeVersion1(db, missing);
     for (let step = version; step < migrations.length; step++) db.exec(migrations[step] as string);
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
     db.exec(`PRAGMA user_version = ${migrations.length}`);
