@@ -163,9 +163,9 @@ export class FaultyRepository implements TaskRepository {
     return this.#inner.counts();
   }
 
-  removeFinished(completedBefore: number): number {
+  removeFinished(completedBefore: number, limit: number): number {
     this.#maybeFail('removeFinished');
-    return this.#inner.removeFinished(completedBefore);
+    return this.#inner.removeFinished(completedBefore, limit);
   }
 
   removeOldestFinished(count: number): number {

@@ -115,6 +115,8 @@ const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null 
 const EXPIRED: TaskOutcome = { status: 'expired', result: null, error: taskError('expired') };
 const SHED: TaskOutcome = { status: 'failed', result: null, error: taskError('shed') };
 const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
+/** Finished tasks removed per commit, so a cleanup never holds the thread for long. */
+const REMOVE_BATCH = 1_000;
 
 /**
  * The backend of a single process: a `TaskRepository` (memory or SQLite) for the tasks, a
@@ -394,10 +396,23 @@ export class LocalBackend implements TaskBackend {
     };
   }
 
-  removeFinished(completedBefore: number): Promise<number> {
+  /**
+   * A batch at a time, each committed before the next: a big store's cleanup (hundreds of
+   * thousands of tasks) would otherwise hold the thread, and every caller, for seconds.
+   */
+  async removeFinished(completedBefore: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const count = await this.#removeBatch(completedBefore);
+      removed += count;
+      if (count < REMOVE_BATCH) return removed;
+    }
+  }
+
+  #removeBatch(completedBefore: number): Promise<number> {
     let removed: number;
     try {
-      removed = this.#repo.removeFinished(completedBefore);
+      removed = this.#repo.removeFinished(completedBefore, REMOVE_BATCH);
     } catch (error) {
       return Promise.reject(this.#unavailable('removing finished tasks', error));
     }

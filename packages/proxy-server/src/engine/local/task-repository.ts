@@ -121,8 +121,11 @@ export interface TaskRepository {
   getRequest(id: string): TaskRequest | undefined;
   list(query: ListQuery): { rows: SummaryRow[]; total: number };
   counts(): RepositoryCounts;
-  /** Removes finished tasks that finished at or before `completedBefore`; returns how many. */
-  removeFinished(completedBefore: number): number;
+  /**
+   * Removes up to `limit` finished tasks that finished at or before `completedBefore`; returns
+   * how many (fewer than `limit`: none are left).
+   */
+  removeFinished(completedBefore: number, limit: number): number;
   /** Removes up to `count` finished tasks, those that finished first; returns how many. */
   removeOldestFinished(count: number): number;
   commit(): void;

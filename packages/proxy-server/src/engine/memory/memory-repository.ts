@@ -265,13 +265,13 @@ export class MemoryRepository implements TaskRepository {
     return counts;
   }
 
-  removeFinished(completedBefore: number): number {
+  removeFinished(completedBefore: number, limit: number): number {
     let removed = 0;
     for (const status of TERMINAL_STATUSES) {
       const list = this.#byStatus[status];
       for (
         let task = list.oldest;
-        task && (task.completedAt ?? 0) <= completedBefore;
+        task && removed < limit && (task.completedAt ?? 0) <= completedBefore;
         task = list.oldest
       ) {
         this.#remove(task);

@@ -79,8 +79,6 @@ const pageStatement = (where: string, order: string) =>
   `SELECT json_group_array(json_array(${SUMMARY_COLUMNS}) ORDER BY ${order} DESC) AS page ` +
   `FROM (SELECT ${SUMMARY_COLUMNS}, status_order FROM tasks ${where} ` +
   `ORDER BY ${order} DESC LIMIT ? OFFSET ?)`;
-/** Rows removed per statement, so one sweep never holds the thread for long. */
-const REMOVE_CHUNK = 1_000;
 
 interface SummaryColumns {
   seq: number;
@@ -358,13 +356,8 @@ export class SqliteRepository implements TaskRepository {
     return counts;
   }
 
-  removeFinished(completedBefore: number): number {
-    let removed = 0;
-    for (;;) {
-      const count = this.#removed(this.#sql.removeFinished, completedBefore, REMOVE_CHUNK);
-      removed += count;
-      if (count < REMOVE_CHUNK) return removed;
-    }
+  removeFinished(completedBefore: number, limit: number): number {
+    return this.#removed(this.#sql.removeFinished, completedBefore, limit);
   }
 
   removeOldestFinished(count: number): number {
