@@ -277,21 +277,24 @@ export class LocalBackend implements TaskBackend {
 
   /**
    * Under `maxTasks`, removes as many of the oldest finished tasks as one more task needs;
-   * false when too few were finished to make room.
+   * false when too few were finished to make room. At most a batch at a time: a store far over
+   * the cap (a restart with a lower `--max-tasks`) comes down a batch per admission, as one
+   * removal of all of it would hold the thread for seconds.
    */
   #makeRoom(): boolean {
     const { maxTasks } = this.#options;
     if (maxTasks === null || maxTasks === undefined) return true;
     const excess = this.#repo.counts().total + 1 - maxTasks;
     if (excess <= 0) return true;
-    const removed = this.#repo.removeOldestFinished(excess);
+    const wanted = Math.min(excess, REMOVE_BATCH);
+    const removed = this.#repo.removeOldestFinished(wanted);
     if (removed > 0) {
       this.#commits.after({
         committed: () => this.#events.publish({ type: 'removed', count: removed, local: true }),
         failed: () => undefined,
       });
     }
-    return removed === excess;
+    return removed === wanted;
   }
 
   /**
