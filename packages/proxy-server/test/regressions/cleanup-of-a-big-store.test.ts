@@ -36,6 +36,20 @@ describe.each(['sqlite', 'memory'] as const)('%s: removing many finished tasks',
     expect(await backend.get(last)).toBeUndefined();
     expect((await backend.counts()).total).toBe(0);
   });
+
+  it('stops between batches when the backend closes, saying how many it removed', async () => {
+    const fixture = await localFixture(kind);
+    const { backend } = fixture.create({ concurrency: 1, maxQueueSize: TASKS, maxTasks: null });
+    onTestFinished(() => fixture.dispose());
+    await backend.open();
+    const ids = await admitMany(backend, fixture.clock.now(), TASKS);
+    for (const id of ids) await backend.cancel(id);
+
+    const removal = backend.removeFinished(fixture.clock.now());
+    const closed = backend.close();
+    expect(await removal).toBe(1_000);
+    await closed;
+  });
 });
 
 describe('a restart with --max-tasks below the tasks held', () => {

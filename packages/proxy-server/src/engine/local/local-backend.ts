@@ -401,14 +401,15 @@ export class LocalBackend implements TaskBackend {
 
   /**
    * A batch at a time, each committed before the next: a big store's cleanup (hundreds of
-   * thousands of tasks) would otherwise hold the thread, and every caller, for seconds.
+   * thousands of tasks) would otherwise hold the thread, and every caller, for seconds. A stop
+   * ends it between batches, with the count removed so far.
    */
   async removeFinished(completedBefore: number): Promise<number> {
     let removed = 0;
     for (;;) {
       const count = await this.#removeBatch(completedBefore);
       removed += count;
-      if (count < REMOVE_BATCH) return removed;
+      if (count < REMOVE_BATCH || this.#stopping) return removed;
     }
   }
 
