@@ -1,7 +1,9 @@
 import { asRecord, asTask, dataOf } from './answers.js';
 import { checkIsNumber, checkOptions } from './check-options.js';
 import { invalidResponseError } from './errors/error-from-response.js';
+import { isProxyOutage } from './errors/outage.js';
 import { isProxyResponseError } from './errors/proxy-response-error.js';
+import { isQueueFullError } from './errors/queue-full-error.js';
 import { TaskFailedError } from './errors/task-failed-error.js';
 import { isTaskFinishedError, TaskFinishedError } from './errors/task-finished-error.js';
 import { isTaskNotFinishedError } from './errors/task-not-finished-error.js';
@@ -24,8 +26,10 @@ import type {
   WaitOptions,
   WatchEventsOptions,
 } from './options.js';
+import { pollCeilingMs } from './polling/schedule.js';
 import { sleep, untilAborted } from './polling/sleep.js';
 import {
+  MIN_CUT_MS,
   type TaskRead,
   validateWaitOptions,
   waitUntilFinished,
@@ -146,7 +150,14 @@ export class ProxyClient {
     const reads = this.#call({ ...checked, timeoutMs: undefined });
     return waitUntilFinished(
       taskId,
-      ({ waitSeconds, signal }) => this.#readTask(taskId, waitSeconds, { ...reads, signal }),
+      // A held read is not retried as it is: the wait rides out its failure itself, and a read
+      // cut on the way for holding too long is asked again holding less.
+      ({ waitSeconds, signal }) =>
+        this.#readTask(taskId, waitSeconds, {
+          ...reads,
+          signal,
+          ...(waitSeconds === undefined ? {} : { maxRetries: 0 }),
+        }),
       checked,
       taskSeen,
     );
@@ -329,8 +340,11 @@ export class ProxyClient {
       throw new RangeError(`waitMs must be a number of milliseconds (0 or more), got ${waitMs}`);
     }
     const deadline = Date.now() + waitMs;
+    /** Lowered when a held read is cut on the way (see `waitForTask`), down to none. */
+    let holdCapSeconds = MAX_WAIT_SECONDS;
     for (;;) {
-      const holdSeconds = Math.min(MAX_WAIT_SECONDS, Math.ceil((deadline - Date.now()) / 1000));
+      const leftSeconds = Math.ceil((deadline - Date.now()) / 1000);
+      const holdSeconds = Math.min(holdCapSeconds, leftSeconds);
       const askedAt = Date.now();
       try {
         const opened = await this.#transport.open({
@@ -356,11 +370,20 @@ export class ProxyClient {
           });
         return toRawResult(taskId, opened.response, bytes);
       } catch (error) {
-        if (!isTaskNotFinishedError(error) || holdSeconds <= 0 || Date.now() >= deadline) {
+        const heldForMs = Date.now() - askedAt;
+        if (holdSeconds > 0 && heldForMs >= MIN_CUT_MS && isProxyOutage(error)) {
+          if (Date.now() >= deadline || call.signal?.aborted) throw error;
+          // Cut on the way while held: ask again holding half as long, down to no hold at all.
+          holdCapSeconds = Math.floor(Math.min(heldForMs / 1000, holdSeconds) / 2);
+          continue;
+        }
+        if (!isTaskNotFinishedError(error) || leftSeconds <= 0 || Date.now() >= deadline) {
           throw error;
         }
-        // A server that answers a held read at once must not make this spin.
-        await sleep(Math.max(0, askedAt + MIN_REREAD_MS - Date.now()), call.signal);
+        // A server that answers a held read at once must not make this spin; reads without a
+        // hold (the way to the proxy allows none) come at the adaptive schedule's first ceiling.
+        const pauseMs = holdSeconds > 0 ? MIN_REREAD_MS : pollCeilingMs(0);
+        await sleep(Math.max(0, askedAt + pauseMs - Date.now()), call.signal);
       }
     }
   }
@@ -483,13 +506,7 @@ export class ProxyClient {
       (limit === undefined
         ? MAX_WAIT_SECONDS * 1000
         : Math.min(MAX_WAIT_SECONDS, Math.max(0, Math.floor((limit - 1000) / 1000))) * 1000);
-    const submission = await this.#submit(path, body, {
-      ...submitOnly,
-      waitMs: holdMs,
-      ...(limit === undefined
-        ? {}
-        : { timeoutMs: Math.max(1, Math.min(limit - holdMs, this.#timeoutMs)) }),
-    });
+    const submission = await this.#submitHeld(path, body, submitOnly, holdMs, deadline);
     const { task } = submission;
     if (task !== undefined) {
       await untilAborted(Promise.resolve(onStatus?.(task, undefined)), checked.signal);
@@ -525,6 +542,46 @@ export class ProxyClient {
         throw new WaitTimeoutError(error.taskId, limit, error.lastTask);
       }
       throw error;
+    }
+  }
+
+  /**
+   * The submission of `submitAndWait`, its answer held up to `holdMs`. A held submission that
+   * fails as an outage (no answer, 502, 503, 504: a gateway in front of the proxy may end a
+   * request silent for 30 or 60 s) is not repeated holding as long again: it is made once more
+   * without a hold and with the same idempotency key, which names the task the first one created,
+   * and the wait that follows reads it. Without a key (no retries asked) it fails as it came.
+   */
+  async #submitHeld(
+    path: string,
+    body: unknown,
+    options: SubmitOptions,
+    holdMs: number,
+    deadline: number | undefined,
+  ): Promise<Submission> {
+    const timeoutFor = (hold: number) =>
+      deadline === undefined
+        ? {}
+        : { timeoutMs: Math.max(1, Math.min(deadline - Date.now() - hold, this.#timeoutMs)) };
+    if (holdMs <= 0) return this.#submit(path, body, { ...options, waitMs: 0, ...timeoutFor(0) });
+    const retries =
+      options.maxRetries === undefined ? this.#maxRetries : count(options.maxRetries, 'maxRetries');
+    const given = options.idempotencyKey ?? splitIdempotencyKey(options.headers).keyInHeaders;
+    const made = given === undefined && retries > 0 ? newIdempotencyKey() : undefined;
+    const keyed = made === undefined ? options : { ...options, idempotencyKey: made };
+    if (given === undefined && made === undefined) {
+      return this.#submit(path, body, { ...options, waitMs: holdMs, ...timeoutFor(holdMs) });
+    }
+    try {
+      return await this.#submit(path, body, {
+        ...keyed,
+        waitMs: holdMs,
+        maxRetries: 0,
+        ...timeoutFor(holdMs),
+      });
+    } catch (error) {
+      if (!isProxyOutage(error) || isQueueFullError(error) || options.signal?.aborted) throw error;
+      return this.#submit(path, body, { ...keyed, waitMs: 0, ...timeoutFor(0) });
     }
   }
 

@@ -37,6 +37,13 @@ const MAX_OUTAGE_PAUSE_MS = 10_000;
 /** A proxy away longer than this is down, not restarting: the wait rejects with its error. */
 export const MAX_OUTAGE_MS = 5 * 60_000;
 
+/**
+ * A held read that fails as an outage after at least this long was cut on the way, not refused:
+ * something between the client and the proxy (a gateway's read timeout: nginx's 60 s, a load
+ * balancer's 30 s) ends requests that stay silent that long.
+ */
+export const MIN_CUT_MS = 1_000;
+
 /** The abort reason of the wait's own deadline, told apart from the caller's signal. */
 const DEADLINE = Symbol('wait deadline');
 
@@ -96,6 +103,8 @@ async function pollUntilFinished(
   let previous: TaskStatus | undefined;
   let attempt = 0;
   let waitSeconds: number | undefined;
+  /** The longest hold the way to the proxy lets through, once a held read was cut. */
+  let holdCapSeconds = Number.POSITIVE_INFINITY;
   let outages = 0;
   let awaySince = 0;
 
@@ -108,6 +117,14 @@ async function pollUntilFinished(
     } catch (error) {
       const seen = taskSeen || state.last !== undefined;
       if (!seen || signal?.aborted || !isProxyOutage(error)) throw error;
+      const heldForMs = Date.now() - requestedAt;
+      if (heldRead && waitSeconds !== undefined && heldForMs >= MIN_CUT_MS) {
+        // Cut while held: the next reads hold half as long, down to none (plain polling), rather
+        // than hold as long again and be cut again until the wait gives up on the "outage".
+        holdCapSeconds = Math.floor(Math.min(heldForMs / 1000, waitSeconds) / 2);
+        waitSeconds = holdCapSeconds >= 1 ? holdCapSeconds : undefined;
+        continue;
+      }
       if (outages === 0) {
         awaySince = requestedAt;
         notifyOutage(options.onOutage, error as ProxyError);
@@ -144,7 +161,7 @@ async function pollUntilFinished(
     const ageMs = ageAtStartMs + (Date.now() - startedAt);
     const delayMs = nextDelayMs(options.pollIntervalMs, answer.retryAfterMs, ageMs, attempt);
     attempt += 1;
-    waitSeconds = waitingReadSeconds(answer.waitMaxSeconds, deadlineAt);
+    waitSeconds = waitingReadSeconds(answer.waitMaxSeconds, deadlineAt, holdCapSeconds);
     // A waiting read needs no pause before it, unless the last one came back early (a server
     // that does not really hold): then reads still keep to the schedule's pace.
     const pauseMs = waitSeconds !== undefined && !heldRead ? 0 : requestedAt + delayMs - Date.now();
@@ -165,14 +182,18 @@ function nextDelayMs(
   return withJitter(adaptivePollDelay(ageMs, attempt));
 }
 
-/** `?wait=` for the next read: up to the server's maximum, never past the wait's own deadline. */
+/**
+ * `?wait=` for the next read: up to the server's maximum and the hold the way to the proxy lets
+ * through, never past the wait's own deadline; none (plain polling) when either is under 1 s.
+ */
 function waitingReadSeconds(
   waitMaxSeconds: number | undefined,
   deadlineAt: number,
+  holdCapSeconds: number,
 ): number | undefined {
-  if (waitMaxSeconds === undefined) return undefined;
+  if (waitMaxSeconds === undefined || holdCapSeconds < 1) return undefined;
   const remainingSeconds = Math.ceil((deadlineAt - Date.now()) / 1000);
-  return Math.max(1, Math.min(waitMaxSeconds, remainingSeconds));
+  return Math.max(1, Math.min(waitMaxSeconds, holdCapSeconds, remainingSeconds));
 }
 
 /**
