@@ -279,27 +279,14 @@ function tlsProblem(error: Error): { problem: string; hint: string } | undefined
   return undefined;
 }
 
-/** Causes by which a request never left: nothing was sent, so no task can have come of it. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 /**
- * No answer, though the request may have reached the proxy: the connection broke (reset, closed)
- * or the answer took too long. A refused connection, an unknown host, a blocked port or a TLS
- * failure sent nothing, and keeps the usual "is the proxy running there?".
+ * No answer, though the request may have reached the proxy (the SDK saw an attempt get that far):
+ * the connection broke (reset, closed) or the answer took too long. A refused connection, an
+ * unknown host, a blocked port or a TLS failure sent nothing, and keeps the usual "is the proxy
+ * running there?".
  */
 export function answerLost(error: unknown): error is ProxyUnreachableError {
-  if (!isProxyUnreachableError(error) || error.code === 'blocked_port') return false;
-  if (error.code === 'response_timeout') return true;
-  let cause: unknown = error.cause;
-  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
-    const code = 'code' in cause && typeof cause.code === 'string' ? cause.code : '';
-    if (NOT_SENT.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
-      return false;
-    }
-    if (/CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return false;
-    cause = cause.cause;
-  }
-  return true;
+  return isProxyUnreachableError(error) && error.mayHaveArrived;
 }
 
 /** The most telling reason in the cause chain: a system code such as ECONNREFUSED if there is one. */

@@ -22,6 +22,8 @@ export interface FailedRequest {
   apiKeySent?: boolean;
   /** The `Idempotency-Key` a submission carried, so a reused key can be named. */
   idempotencyKey?: string;
+  /** Some attempt may have reached the proxy: it connected, or was answered, before failing. */
+  mayHaveArrived?: boolean;
 }
 
 /**

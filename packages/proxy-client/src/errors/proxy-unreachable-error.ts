@@ -15,6 +15,12 @@ export class ProxyUnreachableError extends ProxyError {
    * submitting again with this key answers with that task rather than start another.
    */
   readonly idempotencyKey: string | undefined;
+  /**
+   * Whether the request may have reached the proxy: an attempt connected (or was answered) before
+   * failing, or the answer did not come in time. False when every attempt certainly sent nothing
+   * (a refused connection, an unknown host, a blocked port, a failed TLS handshake).
+   */
+  readonly mayHaveArrived: boolean;
 
   constructor(
     url: string,
@@ -22,11 +28,13 @@ export class ProxyUnreachableError extends ProxyError {
     options: ProxyErrorOptions & {
       code?: 'unreachable' | 'response_timeout' | 'blocked_port';
       idempotencyKey?: string | undefined;
+      mayHaveArrived?: boolean;
     } = {},
   ) {
     super(options.code ?? 'unreachable', message, { ...options, url });
     this.url = url;
     this.idempotencyKey = options.idempotencyKey;
+    this.mayHaveArrived = options.mayHaveArrived ?? false;
   }
 }
 

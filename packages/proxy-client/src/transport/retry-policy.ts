@@ -94,6 +94,25 @@ export function isNetworkError(error: unknown): boolean {
   return error instanceof TypeError;
 }
 
+/** Causes by which a request never left: nothing reached the proxy, so no task came of it. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether a failed attempt certainly sent nothing: a refused connection, an unknown host, a
+ * blocked port, a TLS handshake that failed. Anything else (a reset, a closed connection, a time
+ * limit) may have left after the request arrived.
+ */
+export function sentNothing(error: unknown): boolean {
+  if (isBlockedPort(error)) return true;
+  let cause: unknown = (error as { cause?: unknown }).cause;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const code = 'code' in cause && typeof cause.code === 'string' ? cause.code : '';
+    if (NOT_SENT.has(code) || /^ERR_(SSL|TLS)|CERT|SELF_SIGNED|UNABLE_TO/.test(code)) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
+
 /**
  * fetch keeps to the browsers' list of blocked ports (6000, 6667, 10080...): it sends nothing and
  * says only "bad port", and asking again never helps.

@@ -40,7 +40,12 @@ export async function translateError(
     return new ProxyUnreachableError(
       url,
       `${requestLine(method, url)}: could not reach the proxy (${describeNetworkError(error)})${resubmitNote(request)}`,
-      { method, cause: error, idempotencyKey: request.idempotencyKey },
+      {
+        method,
+        cause: error,
+        idempotencyKey: request.idempotencyKey,
+        mayHaveArrived: request.mayHaveArrived === true,
+      },
     );
   }
   return error;
@@ -74,17 +79,24 @@ export function responseTimeoutError(
   const { method, url } = request;
   return new ProxyUnreachableError(
     url,
-    `${requestLine(method, url)}: no answer from the proxy within ${request.timeoutMs} ms${resubmitNote(request)}`,
-    { code: 'response_timeout', method, cause, idempotencyKey: request.idempotencyKey },
+    `${requestLine(method, url)}: no answer from the proxy within ${request.timeoutMs} ms${resubmitNote({ ...request, mayHaveArrived: true })}`,
+    {
+      code: 'response_timeout',
+      method,
+      cause,
+      idempotencyKey: request.idempotencyKey,
+      mayHaveArrived: true,
+    },
   );
 }
 
 /**
  * A submission left without an answer may have created its task (the request may have arrived
- * before the connection broke or the time ran out): its key is how to ask again safely.
+ * before the connection broke or the time ran out): its key is how to ask again safely. One that
+ * certainly sent nothing (refused, every attempt) created none, and needs no note.
  */
-function resubmitNote({ idempotencyKey }: FailedRequest): string {
-  return idempotencyKey === undefined
+function resubmitNote({ idempotencyKey, mayHaveArrived }: FailedRequest): string {
+  return idempotencyKey === undefined || mayHaveArrived === false
     ? ''
     : `; the task may have been created: submit again with idempotencyKey '${idempotencyKey}' to be answered with it rather than start another`;
 }

@@ -4,6 +4,7 @@ import type { Hooks } from '../hooks.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
 import { textWithin } from './read-text.js';
 import type { EncodedBody } from './request-body.js';
+import { sentNothing } from './retry-policy.js';
 import { responseTimeoutError, translateError } from './translate-error.js';
 import { type QueryValue, resolveUrl } from './url.js';
 
@@ -107,9 +108,15 @@ export class Transport {
       );
     } catch (error) {
       // The connection broke while the body arrived: as unreachable as no answer at all.
-      throw await translateError(error, { ...answered, timeoutMs: 0 }, request.signal);
+      throw await translateError(
+        error,
+        { ...answered, timeoutMs: 0, mayHaveArrived: true },
+        request.signal,
+      );
     }
-    if (text === undefined) throw responseTimeoutError({ ...answered, timeoutMs }, undefined);
+    if (text === undefined) {
+      throw responseTimeoutError({ ...answered, timeoutMs, mayHaveArrived: true }, undefined);
+    }
     return {
       request: answered,
       status: response.status,
@@ -124,7 +131,11 @@ export class Transport {
     try {
       return new Uint8Array(await answer.response.arrayBuffer());
     } catch (error) {
-      throw await translateError(error, { ...answer.request, timeoutMs: 0 }, signal);
+      throw await translateError(
+        error,
+        { ...answer.request, timeoutMs: 0, mayHaveArrived: true },
+        signal,
+      );
     }
   }
 
@@ -144,6 +155,7 @@ export class Transport {
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     };
     let sentAt = performance.now();
+    let mayHaveArrived = false;
     try {
       const response = await this.#ky(url, {
         method: request.method,
@@ -169,9 +181,20 @@ export class Transport {
         timeout: timeoutMs > MAX_TIMER_MS ? false : timeoutMs,
         // Called once per attempt, where ky's timeout starts: a retry's body is timed from it.
         // The global fetch is looked up at each call, where a test's interceptor finds it.
+        // Each attempt's outcome is noted too: ky throws the last one's error only, and an
+        // earlier attempt that got as far as the proxy may have created a task.
         fetch: (input, init) => {
           sentAt = performance.now();
-          return (this.#fetch ?? globalThis.fetch)(input, init);
+          return (this.#fetch ?? globalThis.fetch)(input, init).then(
+            (response) => {
+              mayHaveArrived = true;
+              return response;
+            },
+            (error: unknown) => {
+              if (!sentNothing(error)) mayHaveArrived = true;
+              throw error;
+            },
+          );
         },
       });
       return { request: { ...failed, headers: response.headers }, response, sentAt };
@@ -183,7 +206,7 @@ export class Transport {
           sentAt,
         };
       }
-      throw await translateError(error, failed, request.signal);
+      throw await translateError(error, { ...failed, mayHaveArrived }, request.signal);
     }
   }
 

@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isProxyUnreachableError, ProxyClient } from '../../src/index.js';
+
+// ky hands back the last attempt's error only. A submission whose first attempt reached the proxy
+// before the proxy died, and whose retries were then refused, was reported as "sent nothing"
+// (ECONNREFUSED), though its task may exist: the note with the key must follow every attempt.
+
+let server: Server | undefined;
+afterEach(() => {
+  server?.close();
+  server = undefined;
+});
+
+/** A port nothing listens on any more. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('a submission without an answer, over real sockets', () => {
+  it('may have arrived when its first attempt reached a proxy that then went away', async () => {
+    let requests = 0;
+    server = createServer((socket) => {
+      socket.once('data', () => {
+        requests++;
+        // The request is in; the proxy dies before answering, and stops listening.
+        socket.destroy();
+        server?.close();
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const proxy = new ProxyClient({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 });
+    const error = await proxy.submitTask('api/x', { n: 1 }).catch((e: unknown) => e);
+    expect(requests).toBe(1);
+    expect(isProxyUnreachableError(error)).toBe(true);
+    expect(error).toMatchObject({ mayHaveArrived: true });
+    expect((error as Error).message).toMatch(/ECONNREFUSED\); the task may have been created/);
+  });
+
+  it('certainly sent nothing when every attempt was refused: no note', async () => {
+    const port = await closedPort();
+    const proxy = new ProxyClient({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 });
+    const error = await proxy.submitTask('api/x', { n: 1 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ProxyUnreachableError', mayHaveArrived: false });
+    expect((error as { idempotencyKey?: string }).idempotencyKey).toBeDefined();
+    expect((error as Error).message).toMatch(/could not reach the proxy \(ECONNREFUSED\)$/);
+  });
+});
