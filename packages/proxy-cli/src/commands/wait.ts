@@ -114,27 +114,39 @@ export async function waitWithProgress(
     if (!output.json && first.status === 'pending') {
       watcher = watchWhilePending(client, taskId, observe);
     }
-    return await client.waitForTask(taskId, {
-      signal,
-      throwOnFailure: false,
-      ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
-      ...(timeoutMs !== undefined && {
-        timeoutMs: Math.max(1, timeoutMs - (performance.now() - startedAt)),
-      }),
-      onStatus: observe,
-      // The wait rides an outage out on its own; without a word the spinner would go on as
-      // though the proxy answered.
-      onOutage: (error) => {
-        away = error === undefined ? undefined : outageReason(error);
-        if (latest) spinner.update(line(latest));
-        if (output.interactive) return;
-        output.note(
-          away === undefined
-            ? `the proxy at ${options.url} is back`
-            : `the proxy at ${options.url} is away${away}; waiting for it to come back`,
-        );
-      },
-    });
+    const sdkWait = () =>
+      client.waitForTask(taskId, {
+        signal,
+        throwOnFailure: false,
+        ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
+        ...(timeoutMs !== undefined && {
+          timeoutMs: Math.max(1, timeoutMs - (performance.now() - startedAt)),
+        }),
+        onStatus: observe,
+        // The wait rides an outage out on its own; without a word the spinner would go on as
+        // though the proxy answered.
+        onOutage: (error) => {
+          away = error === undefined ? undefined : outageReason(error);
+          if (latest) spinner.update(line(latest));
+          if (output.interactive) return;
+          output.note(
+            away === undefined
+              ? `the proxy at ${options.url} is back`
+              : `the proxy at ${options.url} is away${away}; waiting for it to come back`,
+          );
+        },
+      });
+    for (;;) {
+      try {
+        return await sdkWait();
+      } catch (error) {
+        // The SDK fails an outage at its own first read at once (a wrong URL is not waited on);
+        // this task was read already, so that outage is waited out here, then the wait goes on.
+        if (away !== undefined || signal.aborted || !isProxyOutage(error)) throw error;
+        observe(await firstRead(ctx, taskId, deadline.signal, true));
+        if (latest && isTerminalStatus(latest.status)) return latest;
+      }
+    }
   } catch (error) {
     const command = resumeCommand(options, taskId);
     const resume = `resume waiting with: ${command}`;
@@ -147,11 +159,12 @@ export async function waitWithProgress(
       ...(lastStatus && { status: lastStatus }),
       resume_command: command,
     };
-    // Before the proxy answered, nothing is known of the task, not even that it exists.
-    const goesOn =
-      latest === undefined
-        ? `before the proxy answered for task ${taskId}`
-        : `task ${taskId} goes on on the proxy${status}`;
+    // Before the proxy answered for it (a read, or the submission's answer), nothing is known of
+    // the task, not even that it exists.
+    const known = latest !== undefined || limits.named === true;
+    const goesOn = !known
+      ? `before the proxy answered for task ${taskId}`
+      : `task ${taskId} goes on on the proxy${status}`;
     if (signal.aborted) {
       throw new CliError(EXIT_CODES.interrupted, `stopped waiting; ${goesOn}`, resume, {
         cause: error,
@@ -167,7 +180,7 @@ export async function waitWithProgress(
       );
     }
     // The id was right: the proxy answered for it a moment ago.
-    if (latest !== undefined && isTaskNotFoundError(error) && error.code !== 'invalid_task_id') {
+    if (known && isTaskNotFoundError(error) && error.code !== 'invalid_task_id') {
       throw new CliError(
         EXIT_CODES.notFound,
         `task ${taskId} is gone from the proxy at ${options.url}, which had it${status}: a proxy restarted with --store memory keeps no tasks, and cleanup, --retention or --max-tasks remove finished ones`,
@@ -177,7 +190,7 @@ export async function waitWithProgress(
     }
     // The proxy answered for the task, then went away and stayed away (a wait gives up on an
     // outage after five minutes): what to do is wait again once it is back, not fix --url.
-    if (latest !== undefined && isProxyOutage(error)) {
+    if (known && isProxyOutage(error)) {
       throw new CliError(
         EXIT_CODES.unreachable,
         `lost the proxy at ${options.url}${outageReason(error)} while waiting; ${goesOn}, if the proxy kept it`,
