@@ -93,9 +93,12 @@ const LATE_VERSION_1_INDEXES = `
   CREATE INDEX IF NOT EXISTS tasks_callbacks_pending ON tasks (callback_state)
     WHERE callback_state = 'pending';`;
 
-/** The late version-1 columns a database at version 1 or later lacks; none for a new one. */
+/**
+ * The late version-1 columns a database at version 1 lacks; none for a new one, nor for a later
+ * version, whose migrations may rename or drop one of them.
+ */
 function missingLateColumns(db: Database.Database, version: number): string[] {
-  if (version < 1) return [];
+  if (version !== 1) return [];
   const present = new Set(
     (db.prepare("SELECT name FROM pragma_table_info('tasks')").all() as { name: string }[]).map(
       (column) => column.name,
@@ -109,7 +112,11 @@ function completeVersion1(db: Database.Database, missing: readonly string[]): vo
   for (const [name, definition] of LATE_VERSION_1_COLUMNS) {
     if (missing.includes(name)) db.exec(`ALTER TABLE tasks ADD COLUMN ${name} ${definition}`);
   }
-  if (missing.includes('queue_order')) db.exec('UPDATE tasks SET queue_order = seq');
+  // Only a task still to run reads its place in line; rewriting every finished row, results and
+  // all, would copy a big file into the write-ahead log at the first start.
+  if (missing.includes('queue_order')) {
+    db.exec('UPDATE tasks SET queue_order = seq WHERE completed_at IS NULL');
+  }
   db.exec(LATE_VERSION_1_INDEXES);
 }
 
