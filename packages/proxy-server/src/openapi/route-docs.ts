@@ -174,12 +174,18 @@ export const resultDoc = routeDoc({
     206: {
       description:
         'One byte range (Range: bytes=a-b, a- or -n, If-Range honoured) of a 200 answer, with its Content-Range',
-      headers: { [TASK_ID_HEADER]: header('the task this answer belongs to') },
+      headers: {
+        [TASK_ID_HEADER]: header('the task this answer belongs to'),
+        'Content-Range': header('the span served and the whole size: bytes a-b/size'),
+      },
       content: { '*/*': { schema: {} } },
     },
     416: {
       description: 'The range starts past the end of the 200 answer (Content-Range: bytes */size)',
-      headers: { [TASK_ID_HEADER]: header('the task this answer belongs to') },
+      headers: {
+        [TASK_ID_HEADER]: header('the task this answer belongs to'),
+        'Content-Range': header('bytes */size: the size of the whole answer'),
+      },
     },
     404: {
       description: 'task_not_found, or no_result: the task ended without an answer from the target',

@@ -120,9 +120,15 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
       }
       const body = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : result.body;
       // One byte range of a 200, so that a big result's download resumes (`curl -C -`): the
-      // stored answer never changes, and If-Range holds it to the target's ETag or date.
+      // stored answer never changes, and If-Range holds it to the target's ETag or date. An
+      // empty body (or a HEAD's, which is not the resource) is served whole, as is the answer
+      // of a target that said it takes no ranges.
       const range =
-        result.statusCode === 200 && ifRangeHolds(request.headers['if-range'], result.headers)
+        result.statusCode === 200 &&
+        body.length > 0 &&
+        task.method !== 'HEAD' &&
+        result.headers['accept-ranges'] !== 'none' &&
+        ifRangeHolds(request.headers['if-range'], result.headers)
           ? byteRangeOf(request.headers.range, body.length)
           : null;
       if (range === 'unsatisfiable') {

@@ -14,6 +14,16 @@ const BODY = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
 async function fileTarget(): Promise<string> {
   const server = createServer((request, response) => {
     request.resume();
+    if (request.url === '/api/empty') {
+      response.writeHead(200, { 'accept-ranges': 'bytes', 'content-length': '0' });
+      response.end();
+      return;
+    }
+    if (request.url === '/api/no-ranges') {
+      response.writeHead(200, { 'accept-ranges': 'none' });
+      response.end(BODY);
+      return;
+    }
     if (request.url === '/api/missing') {
       response.writeHead(404, { 'accept-ranges': 'bytes' });
       response.end('no such file, none at all');
@@ -100,5 +110,26 @@ describe('a byte range of a replayed result', () => {
     });
     expect(response.status).toBe(404);
     expect(await response.text()).toBe('no such file, none at all');
+  });
+
+  it('is not taken from an empty answer, a HEAD task or a target that takes no ranges', async () => {
+    const proxy = await startProxy(await fileTarget(), { listen: true });
+    for (const [path, method, size] of [
+      ['/api/empty', 'GET', 0],
+      ['/api/file.bin', 'HEAD', 0],
+      ['/api/no-ranges', 'GET', BODY.length],
+    ] as const) {
+      // A HEAD's 202 has no body to hold the id: its Location names the task.
+      const submitted = await fetch(`${proxy.url}${path}`, { method });
+      expect(submitted.status).toBe(202);
+      const id = String(submitted.headers.get('location')).replace('/task/', '');
+      await proxy.finished(id);
+      const response = await fetch(`${proxy.url}/task/${id}/result`, {
+        headers: { range: 'bytes=0-' },
+      });
+      expect(response.status, `${method} ${path}`).toBe(200);
+      expect(response.headers.get('content-range'), `${method} ${path}`).toBeNull();
+      expect((await response.arrayBuffer()).byteLength, `${method} ${path}`).toBe(size);
+    }
   });
 });
