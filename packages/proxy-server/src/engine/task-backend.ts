@@ -200,7 +200,11 @@ export interface TaskBackend {
    */
   list(query: ListQuery): Promise<TaskPage>;
   counts(): Promise<BackendCounts>;
-  /** Removes finished tasks that finished at or before `completedBefore`; returns how many. */
+  /**
+   * Removes finished tasks that finished at or before `completedBefore`, in batches each
+   * committed on its own; returns how many. A stop ends it between batches (the count so far);
+   * a failure rejects, the batches before it removed.
+   */
   removeFinished(completedBefore: number): Promise<number>;
   /** Records how a task's callback stands (its deliveries so far); false when the task is gone. */
   setCallback(id: string, callback: CallbackState): Promise<boolean>;

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isTerminalStatus } from 'proxy-client/wire';
 import { type Clock, systemClock, type Timer } from '../../clock.js';
 import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
@@ -410,6 +411,9 @@ export class LocalBackend implements TaskBackend {
       const count = await this.#removeBatch(completedBefore);
       removed += count;
       if (count < REMOVE_BATCH || this.#stopping) return removed;
+      // Memory commits at once: without a turn of the event loop, no caller (nor a stop) would
+      // be heard between batches.
+      await nextTurn();
     }
   }
 

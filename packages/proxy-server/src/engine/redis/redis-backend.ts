@@ -455,7 +455,8 @@ export class RedisBackend implements TaskBackend {
       if (!event) return removed;
       this.#feed.publish(event);
       removed += event.count;
-      if (event.count < REMOVE_BATCH) return removed;
+      // A stop ends it between batches, with the count removed so far (as the local backend).
+      if (event.count < REMOVE_BATCH || this.#stopped || this.#closed) return removed;
     }
   }
 
