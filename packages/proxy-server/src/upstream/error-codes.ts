@@ -70,7 +70,12 @@ function causeOf(error: unknown): unknown {
 function detailOf(error: unknown): string {
   const code = codeOf(error) ?? codeOf(causeOf(error));
   const explained = code === undefined ? undefined : EXPLAINED[code];
-  if (code && explained) return `${code}: ${explained}`;
   const message = error instanceof Error ? error.message : String(error);
+  // Node's own words stay when they fit on a line: the host names a certificate lists, say.
+  if (code && explained) {
+    return message.includes('\n') || message === ''
+      ? `${code}: ${explained}`
+      : `${code}: ${explained} (${message})`;
+  }
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

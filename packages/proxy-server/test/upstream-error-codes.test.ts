@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { taskErrorOf } from '../src/upstream/error-codes.js';
+
+const failure = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+describe('the task error of a failed upstream call', () => {
+  it("keeps Node's one-line words beside the explanation: the names a certificate lists", () => {
+    const error = taskErrorOf(
+      failure(
+        'ERR_TLS_CERT_ALTNAME_INVALID',
+        "Hostname/IP does not match certificate's altnames: Host: target.internal. is not in the cert's altnames: DNS:api.example.com",
+      ),
+    );
+    expect(error.code).toBe('upstream_error');
+    expect(error.message).toContain('is for another host name');
+    expect(error.message).toContain('DNS:api.example.com');
+  });
+
+  it("leaves out words that span lines (OpenSSL's record)", () => {
+    const error = taskErrorOf(
+      failure(
+        'ERR_SSL_WRONG_VERSION_NUMBER',
+        'C0B7:error:0A00010B:SSL routines\nwrong version number',
+      ),
+    );
+    expect(error.message).toContain('does not speak TLS');
+    expect(error.message).not.toContain('\n');
+  });
+});
