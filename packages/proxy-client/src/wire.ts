@@ -120,7 +120,7 @@ export const TASK_ERROR_CODES = {
   upstream_unreachable: 'The target host could not be resolved or reached',
   upstream_error: 'The upstream call failed for another reason',
   result_too_large: "The target's answer was larger than the configured result size limit",
-  interrupted: 'The proxy stopped (shut down or crashed) before the upstream call finished',
+  interrupted: 'The proxy stopped (shut down or crashed) before the task could finish',
   expired: 'The task did not start before its deadline',
   shed: 'The queue was full and dropped this task for one of a higher priority',
 } as const;

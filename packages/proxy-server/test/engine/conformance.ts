@@ -977,6 +977,10 @@ export function describeBackendConformance(
             startedAt: null,
             error: { code: 'interrupted' },
           });
+          // It never had an upstream call, and its message does not say it had one.
+          expect(left?.error?.message).toBe(
+            'The proxy stopped (shut down or crashed) before the task could finish (it was still queued, and a --store memory proxy keeps no queue)',
+          );
         }
         expect(processor.startedIds()).not.toContain(queued);
       });
@@ -1051,7 +1055,11 @@ export function describeBackendConformance(
         for (const id of [ids[1], ids[2]]) {
           expect(await second.backend.get(id as string)).toMatchObject({
             status: 'failed',
-            error: { code: 'interrupted' },
+            error: {
+              code: 'interrupted',
+              message:
+                'The proxy stopped (shut down or crashed) before the task could finish (its upstream call was in flight)',
+            },
           });
         }
         expect((await second.backend.get(ids[4] as string))?.queuePosition).toBe(2);

@@ -105,12 +105,12 @@ interface UnsavedFinish {
 const NOT_STARTED: TaskOutcome = {
   status: 'failed',
   result: null,
-  error: taskError('interrupted', 'the proxy shut down before the task started'),
+  error: taskError('interrupted', 'it was still queued, and a --store memory proxy keeps no queue'),
 };
 const LEFT_BY_DEAD_PROCESS: TaskOutcome = {
   status: 'failed',
   result: null,
-  error: taskError('interrupted', 'the proxy stopped while the call was in flight'),
+  error: taskError('interrupted', 'its upstream call was in flight'),
 };
 const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
 const EXPIRED: TaskOutcome = { status: 'expired', result: null, error: taskError('expired') };

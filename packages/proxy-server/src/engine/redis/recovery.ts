@@ -8,7 +8,7 @@ export const JOB_NAME = 'task';
 
 /** How a call cut off by the death of its instance ends (JSON, as the scripts take it). */
 export const LEFT_BY_DEAD_PROCESS = JSON.stringify(
-  taskError('interrupted', 'the proxy stopped while the call was in flight'),
+  taskError('interrupted', 'its upstream call was in flight'),
 );
 /** How a queued task past its deadline ends (JSON). */
 export const EXPIRED = JSON.stringify(taskError('expired'));
