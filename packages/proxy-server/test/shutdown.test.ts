@@ -22,6 +22,9 @@ describe('graceful shutdown', () => {
     const closed = shutdownServer(proxy.app, 1_000);
     const refused = await fetch(`${proxy.url}/api/function1`, { method: 'POST' });
     expect(refused.status).toBe(503);
+    // A retry a moment later, on a new connection: this one leads to the instance going away.
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(refused.headers.get('connection')).toBe('close');
     expect(await refused.json()).toMatchObject({ success: false, error: 'shutting_down' });
     const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
     expect(health.status).toBe('shutting_down');

@@ -87,7 +87,7 @@ const submitted = {
   },
   503: {
     description:
-      'queue_full or tenant_queue_full (the task is not created) or store_unavailable, all with Retry-After (none for store_unavailable when the task file is damaged); shutting_down',
+      'queue_full or tenant_queue_full (the task is not created) or store_unavailable, all with Retry-After (none for store_unavailable when the task file is damaged); shutting_down, with Retry-After and Connection: close',
     schema: ErrorBodySchema,
     headers: { 'retry-after': RETRY_AFTER },
   },

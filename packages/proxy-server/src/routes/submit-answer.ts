@@ -13,6 +13,9 @@ import type { SubmitResult } from '../proxy/admission.js';
 import { clientGone } from './client-gone.js';
 import type { Preferences } from './submit-headers.js';
 
+/** A stopping instance's hint: a restart, or the next instance behind a balancer, is seconds away. */
+const SHUTTING_DOWN_RETRY_AFTER_S = '2';
+
 /**
  * How a submission is answered (`ANY /api/*`, `POST /task/:id/retry`): 202 with the task id,
  * or, with `Prefer: wait=N` and a task that finishes in time, 200 with the finished task; the
@@ -25,7 +28,14 @@ export async function answerSubmission(
   preferences: Preferences,
 ): Promise<FastifyReply> {
   if (!submitted.ok) {
-    if (submitted.reason === 'shutting_down') return sendError(reply, 'shutting_down');
+    if (submitted.reason === 'shutting_down') {
+      // A new connection finds the next instance (or this one, restarted); on this one the
+      // client would keep meeting the instance that is going away.
+      return sendError(reply, 'shutting_down', undefined, {
+        'retry-after': SHUTTING_DOWN_RETRY_AFTER_S,
+        connection: 'close',
+      });
+    }
     if (submitted.reason === 'idempotency_conflict') {
       return sendError(
         reply,
