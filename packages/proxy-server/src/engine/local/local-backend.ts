@@ -1,7 +1,7 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isTerminalStatus } from 'proxy-client/wire';
 import { type Clock, systemClock, type Timer } from '../../clock.js';
 import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
+import { REMOVE_BATCH, removeInBatches } from '../remove-in-batches.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import {
   isDamagedDatabaseError,
@@ -117,7 +117,6 @@ const EXPIRED: TaskOutcome = { status: 'expired', result: null, error: taskError
 const SHED: TaskOutcome = { status: 'failed', result: null, error: taskError('shed') };
 const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
 /** Finished tasks removed per commit, so a cleanup never holds the thread for long. */
-const REMOVE_BATCH = 1_000;
 
 /**
  * The backend of a single process: a `TaskRepository` (memory or SQLite) for the tasks, a
@@ -400,21 +399,11 @@ export class LocalBackend implements TaskBackend {
     };
   }
 
-  /**
-   * A batch at a time, each committed before the next: a big store's cleanup (hundreds of
-   * thousands of tasks) would otherwise hold the thread, and every caller, for seconds. A stop
-   * ends it between batches, with the count removed so far.
-   */
-  async removeFinished(completedBefore: number): Promise<number> {
-    let removed = 0;
-    for (;;) {
-      const count = await this.#removeBatch(completedBefore);
-      removed += count;
-      if (count < REMOVE_BATCH || this.#stopping) return removed;
-      // Memory commits at once: without a turn of the event loop, no caller (nor a stop) would
-      // be heard between batches.
-      await nextTurn();
-    }
+  removeFinished(completedBefore: number): Promise<number> {
+    return removeInBatches(
+      () => this.#removeBatch(completedBefore),
+      () => this.#stopping,
+    );
   }
 
   #removeBatch(completedBefore: number): Promise<number> {

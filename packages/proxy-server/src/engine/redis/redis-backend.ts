@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../../clock.js';
+import { REMOVE_BATCH, removeInBatches } from '../remove-in-batches.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import { StoreRefusedError } from '../store-refused.js';
 import { StoreUnavailableError } from '../store-unavailable.js';
@@ -101,7 +102,6 @@ export interface RedisBackendOptions {
 }
 
 const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
-const REMOVE_BATCH = 1_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
 /** Errors that came from what answered, not from the socket. */
 const SERVER_SAID = /^(WRONGPASS|NOAUTH|NOPERM|Unknown RESP type)/;
@@ -446,18 +446,18 @@ export class RedisBackend implements TaskBackend {
     };
   }
 
-  async removeFinished(completedBefore: number): Promise<number> {
-    let removed = 0;
-    for (;;) {
-      const event = await this.#write('removing finished tasks', () =>
-        this.#store.removeFinished(completedBefore, REMOVE_BATCH),
-      );
-      if (!event) return removed;
-      this.#feed.publish(event);
-      removed += event.count;
-      // A stop ends it between batches, with the count removed so far (as the local backend).
-      if (event.count < REMOVE_BATCH || this.#stopped || this.#closed) return removed;
-    }
+  removeFinished(completedBefore: number): Promise<number> {
+    return removeInBatches(
+      async () => {
+        const event = await this.#write('removing finished tasks', () =>
+          this.#store.removeFinished(completedBefore, REMOVE_BATCH),
+        );
+        if (!event) return 0;
+        this.#feed.publish(event);
+        return event.count;
+      },
+      () => this.#stopped !== null || this.#closed !== null,
+    );
   }
 
   setCallback(id: string, callback: CallbackState): Promise<boolean> {
