@@ -29,7 +29,7 @@ import type {
 import { pollCeilingMs } from './polling/schedule.js';
 import { sleep, untilAborted } from './polling/sleep.js';
 import {
-  MIN_CUT_MS,
+  holdAfterCut,
   type TaskRead,
   validateWaitOptions,
   waitUntilFinished,
@@ -370,11 +370,10 @@ export class ProxyClient {
           });
         return toRawResult(taskId, opened.response, bytes);
       } catch (error) {
-        const heldForMs = Date.now() - askedAt;
-        if (holdSeconds > 0 && heldForMs >= MIN_CUT_MS && isProxyOutage(error)) {
+        const cutHold = holdAfterCut(error, Date.now() - askedAt, holdSeconds);
+        if (cutHold !== undefined) {
           if (Date.now() >= deadline || call.signal?.aborted) throw error;
-          // Cut on the way while held: ask again holding half as long, down to no hold at all.
-          holdCapSeconds = Math.floor(Math.min(heldForMs / 1000, holdSeconds) / 2);
+          holdCapSeconds = cutHold;
           continue;
         }
         if (!isTaskNotFinishedError(error) || leftSeconds <= 0 || Date.now() >= deadline) {

@@ -42,7 +42,22 @@ export const MAX_OUTAGE_MS = 5 * 60_000;
  * something between the client and the proxy (a gateway's read timeout: nginx's 60 s, a load
  * balancer's 30 s) ends requests that stay silent that long.
  */
-export const MIN_CUT_MS = 1_000;
+const MIN_CUT_MS = 1_000;
+
+/**
+ * The hold to ask for after a held read of `holdSeconds` failed after `heldForMs`: undefined when
+ * it was not cut on the way (no hold, not an outage, or refused at once: see MIN_CUT_MS); else
+ * half of what got through, 0 for none. Halving, rather than holding as long again, finds a
+ * gateway's read timeout in a few reads instead of being cut until the wait gives up.
+ */
+export function holdAfterCut(
+  error: unknown,
+  heldForMs: number,
+  holdSeconds: number,
+): number | undefined {
+  if (holdSeconds <= 0 || heldForMs < MIN_CUT_MS || !isProxyOutage(error)) return undefined;
+  return Math.floor(Math.min(heldForMs / 1000, holdSeconds) / 2);
+}
 
 /** The abort reason of the wait's own deadline, told apart from the caller's signal. */
 const DEADLINE = Symbol('wait deadline');
@@ -117,11 +132,10 @@ async function pollUntilFinished(
     } catch (error) {
       const seen = taskSeen || state.last !== undefined;
       if (!seen || signal?.aborted || !isProxyOutage(error)) throw error;
-      const heldForMs = Date.now() - requestedAt;
-      if (heldRead && waitSeconds !== undefined && heldForMs >= MIN_CUT_MS) {
-        // Cut while held: the next reads hold half as long, down to none (plain polling), rather
-        // than hold as long again and be cut again until the wait gives up on the "outage".
-        holdCapSeconds = Math.floor(Math.min(heldForMs / 1000, waitSeconds) / 2);
+      const cutHold = holdAfterCut(error, Date.now() - requestedAt, waitSeconds ?? 0);
+      if (cutHold !== undefined) {
+        // The next reads hold no longer than this, down to none (plain polling).
+        holdCapSeconds = cutHold;
         waitSeconds = holdCapSeconds >= 1 ? holdCapSeconds : undefined;
         continue;
       }
