@@ -289,6 +289,12 @@ export function answerLost(error: unknown): error is ProxyUnreachableError {
   return isProxyUnreachableError(error) && error.mayHaveArrived;
 }
 
+/** "no answer from the proxy at URL while DOING (why)", for an error `answerLost` holds true. */
+export function noAnswerWhile(url: string, doing: string, error: ProxyUnreachableError): string {
+  const why = error.code === 'response_timeout' ? ' (none in time)' : causeText(error);
+  return `no answer from the proxy at ${url} while ${doing}${why}`;
+}
+
 /** The most telling reason in the cause chain: a system code such as ECONNREFUSED if there is one. */
 export function causeText(error: Error): string {
   let deepest: string | undefined;

@@ -3,7 +3,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand } from '../resume.js';
-import { answerLost, causeText } from '../to-cli-error.js';
+import { answerLost, noAnswerWhile } from '../to-cli-error.js';
 import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -39,7 +39,7 @@ export async function retryTask(
       if (!answerLost(error)) throw error;
       throw new CliError(
         EXIT_CODES.unreachable,
-        `no answer from the proxy at ${options.url} while running task ${action.taskId} again${error.code === 'response_timeout' ? ' (none in time)' : causeText(error)}; the new task may exist`,
+        `${noAnswerWhile(options.url, `running task ${action.taskId} again`, error)}; the new task may exist`,
         look,
         { cause: error, details },
       );

@@ -7,7 +7,7 @@ import { headerArgs } from '../header-option.js';
 import type { DataSource, SubmitAction } from '../options.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand, sameWaitArgs, shellQuote } from '../resume.js';
-import { answerLost, causeText } from '../to-cli-error.js';
+import { answerLost, noAnswerWhile } from '../to-cli-error.js';
 import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -55,7 +55,7 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
       if (!answerLost(error)) throw error;
       throw new CliError(
         EXIT_CODES.unreachable,
-        `no answer from the proxy at ${options.url} while submitting ${what}${error.code === 'response_timeout' ? ' (none in time)' : causeText(error)}; the task may have been created`,
+        `${noAnswerWhile(options.url, `submitting ${what}`, error)}; the task may have been created`,
         again,
         { cause: error, details },
       );
