@@ -155,6 +155,25 @@ export function lockDataDir(dir: string): DataDirLock {
   return { release: () => db.close() };
 }
 
+/** Which file a path names (device and inode), so that a later look can tell it was replaced. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/**
+ * The file at `path` now: its identity, `'gone'` when nothing is there (removed, or a directory
+ * on the way removed or moved), `'unknown'` when it cannot be looked at (permissions).
+ */
+export function fileAt(path: string): FileIdentity | 'gone' | 'unknown' {
+  try {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    return stats ? { dev: stats.dev, ino: stats.ino } : 'gone';
+  } catch (error) {
+    return codeOf(error) === 'ENOTDIR' ? 'gone' : 'unknown';
+  }
+}
+
 export function codeOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
   return typeof error.code === 'string' ? error.code : undefined;

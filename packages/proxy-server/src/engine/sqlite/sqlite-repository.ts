@@ -15,7 +15,7 @@ import type {
   TaskRepository,
   TaskRow,
 } from '../local/task-repository.js';
-import { isDamagedDatabaseError } from '../store-unavailable.js';
+import { isDamagedDatabaseError, StoreUnavailableError } from '../store-unavailable.js';
 import type { BinaryString, PackedHeaders } from '../stored-request.js';
 import type { ListQuery } from '../task-backend.js';
 import {
@@ -34,6 +34,8 @@ import {
   createPrivateFile,
   DataDirError,
   type DataDirLock,
+  type FileIdentity,
+  fileAt,
   lockDataDir,
   prepareDataDir,
   reasonOf,
@@ -156,6 +158,8 @@ export class SqliteRepository implements TaskRepository {
   readonly #options: SqliteRepositoryOptions;
   #db: Database.Database | null = null;
   #lock: DataDirLock | null = null;
+  /** The database file as opened: each commit checks that its path still names it. */
+  #opened: FileIdentity | null = null;
   #statements: ReturnType<typeof prepare> | null = null;
   /** Counts as committed, and the moves of the writes not committed yet. */
   #counts = zeroCounts();
@@ -385,6 +389,7 @@ export class SqliteRepository implements TaskRepository {
     }
     if (!this.#inTransaction) return;
     try {
+      this.#checkFileInPlace();
       this.#sql.commit.run();
     } catch (error) {
       if (this.#db?.inTransaction) this.#sql.rollback.run();
@@ -392,6 +397,22 @@ export class SqliteRepository implements TaskRepository {
       throw error;
     }
     this.#endTransaction(true);
+  }
+
+  /**
+   * SQLite writes on through its open handle to a file that was removed or moved (the data dir
+   * deleted under a running proxy): every commit would succeed and be lost at the next start.
+   * A stat per commit (a group of writes) is what it costs to refuse them instead.
+   */
+  #checkFileInPlace(): void {
+    const now = fileAt(this.location);
+    const opened = this.#opened;
+    if (now === 'unknown' || opened === null) return;
+    if (now !== 'gone' && now.dev === opened.dev && now.ino === opened.ino) return;
+    throw new StoreUnavailableError(
+      `${this.location} was removed or replaced while the proxy ran, and what it saved since would be lost: stop the proxy, then start it again on the data dir as it should be (a restored backup, or none for an empty store)`,
+      { lasting: true },
+    );
   }
 
   close(): void {
@@ -428,6 +449,8 @@ export class SqliteRepository implements TaskRepository {
   #openDatabase(): OpenedRepository {
     const db = new Database(this.location, { timeout: 1_000 });
     this.#db = db;
+    const opened = fileAt(this.location);
+    this.#opened = typeof opened === 'object' ? opened : null;
     checkOwnership(db, this.location);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${this.#options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);

@@ -1,0 +1,58 @@
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ErrorBody, HealthBody, SubmitBody, Task } from 'proxy-client/wire';
+import { startSlowTarget } from 'slow-target';
+import { spawnProxyServer, waitFor } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
+
+async function proxyOnOwnDataDir() {
+  const target = await startSlowTarget();
+  onTestFinished(() => target.close());
+  const parent = await mkdtemp(join(tmpdir(), 'proxy-removed-'));
+  onTestFinished(() => rm(parent, { recursive: true, force: true }));
+  const dataDir = join(parent, 'data');
+  const proxy = await spawnProxyServer({
+    args: ['--target-url', target.url, '--data-dir', dataDir, '--log-level', 'warn'],
+  });
+  onTestFinished(async () => {
+    await proxy.stop('SIGKILL');
+  });
+  const submit = () => fetch(`${proxy.url}/api/text?text=hi`, { method: 'POST' });
+  const first = (await (await submit()).json()) as SubmitBody;
+  await waitFor(async () => {
+    const read = (await (await fetch(`${proxy.url}/task/${first.task_id}`)).json()) as {
+      data: Task;
+    };
+    return read.data.status === 'completed';
+  });
+  return { proxy, dataDir, parent, submit };
+}
+
+// Hostile pass: with the data dir removed under a running proxy, it went on accepting tasks
+// into the deleted file, `/health` said ok, and every one of them was gone at the next start.
+describe('a data dir removed or moved while the proxy runs', () => {
+  for (const [what, remove] of [
+    ['removed', (dir: string) => rm(dir, { recursive: true, force: true })],
+    ['moved away', (dir: string) => rename(dir, `${dir}-moved`)],
+  ] as const) {
+    it(`is noticed once ${what}: submissions get a 503 that names it, /health is degraded`, async () => {
+      const { proxy, dataDir, submit } = await proxyOnOwnDataDir();
+      await remove(dataDir);
+
+      const refused = await submit();
+      expect(refused.status).toBe(503);
+      // It will not come back by itself: no Retry-After for clients to honour for ever.
+      expect(refused.headers.get('retry-after')).toBeNull();
+      const body = (await refused.json()) as ErrorBody;
+      expect(body.error).toBe('store_unavailable');
+      expect(body.message).toContain(join(dataDir, 'tasks.db'));
+      expect(body.message).toContain('removed or replaced while the proxy ran');
+
+      const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+      expect(health.status).toBe('degraded');
+      expect(health.store).toMatchObject({ available: false });
+      expect(health.store.message).toContain('removed or replaced while the proxy ran');
+    });
+  }
+});
