@@ -194,6 +194,8 @@ export class ProxyClient {
       for (const task of page.tasks) {
         if (seen.has(task.task_id)) continue;
         seen.add(task.task_id);
+        // A page in hand is no reason to go on: an aborted walk ends like any aborted call.
+        rest.signal?.throwIfAborted();
         yield task;
       }
       offset += page.tasks.length;

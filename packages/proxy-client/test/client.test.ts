@@ -397,6 +397,23 @@ describe('listTasks and iterateTasks', () => {
     expect(route.calls.every((call) => call.query.get('status') === 'completed')).toBe(true);
   });
 
+  // Hostile pass: aborting the signal between two tasks of a page it held went on yielding the
+  // rest of the page, where every other call rejects with the signal's reason at once.
+  it("rejects with the signal's reason once it aborts, though a page is still in hand", async () => {
+    const tasks = ['t1', 't2', 't3'].map((id) => makeTask({ task_id: id }));
+    server.on('get', '/tasks', dataReply({ tasks, total: 3, limit: 100, offset: 0 }));
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const walk = async () => {
+      for await (const task of client().iterateTasks({ signal: controller.signal })) {
+        seen.push(task.task_id);
+        controller.abort(new Error('enough'));
+      }
+    };
+    await expect(walk()).rejects.toThrow('enough');
+    expect(seen).toEqual(['t1']);
+  });
+
   it('stops on an empty page even when the total says more', async () => {
     const route = server.on(
       'get',
