@@ -316,6 +316,7 @@ export class ProxyClient {
       timeoutMs: timeoutOf(checked.timeoutMs),
       extraTimeoutMs: waitSeconds * 1000,
       taskId,
+      lostAnswerNote: `task ${taskId} may have been run again: getTask('${taskId}') names the new task as retried_as, before any other retryTask`,
       retry: submitRetry({
         method: 'POST',
         queueFullRetries: count(checked.queueFullRetries ?? 0, 'queueFullRetries'),

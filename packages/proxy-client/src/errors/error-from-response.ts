@@ -24,6 +24,8 @@ export interface FailedRequest {
   idempotencyKey?: string;
   /** Some attempt may have reached the proxy: it connected, or was answered, before failing. */
   mayHaveArrived?: boolean;
+  /** What to do when the answer was lost but the request may have arrived (see `HttpRequest`). */
+  lostAnswerNote?: string;
 }
 
 /**

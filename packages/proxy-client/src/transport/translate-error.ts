@@ -39,7 +39,7 @@ export async function translateError(
   if (isNetworkError(error)) {
     return new ProxyUnreachableError(
       url,
-      `${requestLine(method, url)}: could not reach the proxy (${describeNetworkError(error)})${resubmitNote(request)}`,
+      `${requestLine(method, url)}: could not reach the proxy (${describeNetworkError(error)})${lostAnswerAdvice(request)}`,
       {
         method,
         cause: error,
@@ -79,7 +79,7 @@ export function responseTimeoutError(
   const { method, url } = request;
   return new ProxyUnreachableError(
     url,
-    `${requestLine(method, url)}: no answer from the proxy within ${request.timeoutMs} ms${resubmitNote({ ...request, mayHaveArrived: true })}`,
+    `${requestLine(method, url)}: no answer from the proxy within ${request.timeoutMs} ms${lostAnswerAdvice({ ...request, mayHaveArrived: true })}`,
     {
       code: 'response_timeout',
       method,
@@ -92,11 +92,18 @@ export function responseTimeoutError(
 
 /**
  * A submission left without an answer may have created its task (the request may have arrived
- * before the connection broke or the time ran out): its key is how to ask again safely. One that
- * certainly sent nothing (refused, every attempt) created none, and needs no note.
+ * before the connection broke or the time ran out): its key is how to ask again safely, or the
+ * request's own note says what to do. One that certainly sent nothing (refused, every attempt)
+ * changed nothing, and needs no note.
  */
-function resubmitNote({ idempotencyKey, mayHaveArrived }: FailedRequest): string {
-  return idempotencyKey === undefined || mayHaveArrived === false
+function lostAnswerAdvice({
+  idempotencyKey,
+  mayHaveArrived,
+  lostAnswerNote,
+}: FailedRequest): string {
+  if (mayHaveArrived === false) return '';
+  if (lostAnswerNote !== undefined) return `; ${lostAnswerNote}`;
+  return idempotencyKey === undefined
     ? ''
     : `; the task may have been created: submit again with idempotencyKey '${idempotencyKey}' to be answered with it rather than start another`;
 }

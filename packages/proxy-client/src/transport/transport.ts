@@ -35,6 +35,11 @@ export interface HttpRequest {
   /** The `Idempotency-Key` a submission carries, so a reused-key error can name it. */
   idempotencyKey?: string;
   /**
+   * Said when no answer came but the request may have arrived, for requests that change
+   * something without a key to ask again with (a retry may have run its task again).
+   */
+  lostAnswerNote?: string;
+  /**
    * A submission: its headers reach the target, so the SDK's own `Accept` (for the proxy's JSON)
    * is left out, and the target sees fetch's neutral one or the caller's; `Accept-Encoding` is
    * `identity` unless the caller names one.
@@ -153,6 +158,7 @@ export class Transport {
       timeoutMs,
       ...(request.taskId === undefined ? {} : { taskId: request.taskId }),
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+      ...(request.lostAnswerNote === undefined ? {} : { lostAnswerNote: request.lostAnswerNote }),
     };
     let sentAt = performance.now();
     let mayHaveArrived = false;

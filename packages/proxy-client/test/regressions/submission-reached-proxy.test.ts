@@ -42,6 +42,20 @@ describe('a submission without an answer, over real sockets', () => {
     expect((error as Error).message).toMatch(/ECONNREFUSED\); the task may have been created/);
   });
 
+  // Hostile pass: retryTask's lost answer said only "could not reach the proxy", though the
+  // proxy may have run the task again, and a second retryTask would run it twice.
+  it('says where to look when a retryTask may have arrived', async () => {
+    server = createServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const proxy = new ProxyClient({ baseUrl: `http://127.0.0.1:${port}` });
+    const error = await proxy.retryTask('task-1').catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ProxyUnreachableError', mayHaveArrived: true });
+    expect((error as Error).message).toMatch(
+      /; task task-1 may have been run again: getTask\('task-1'\) names the new task as retried_as, before any other retryTask$/,
+    );
+  });
+
   it('certainly sent nothing when every attempt was refused: no note', async () => {
     const port = await closedPort();
     const proxy = new ProxyClient({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 });
