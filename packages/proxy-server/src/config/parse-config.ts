@@ -13,6 +13,7 @@ import {
 } from './config.js';
 import { misspeltEnvWarnings } from './misspelt-env.js';
 import { OPTIONS, type OptionSpec } from './options.js';
+import { redactUrlSecrets } from './redact-url.js';
 
 /** What the command line asks for: run with a config, or print help/version and stop. */
 export type ParsedCommandLine =
@@ -189,7 +190,7 @@ function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
   if (value === undefined) {
     const got = spec.secret
       ? `a value of ${[...raw].length} characters (not shown)`
-      : `'${oneLine(withoutPassword(raw))}'`;
+      : `'${oneLine(redactUrlSecrets(raw))}'`;
     throw new ConfigError(`${label} must be ${spec.parser.expected}, got ${got}`);
   }
   return value;
@@ -307,12 +308,6 @@ function resolveTarget(url: TargetConfig | null, host: string | null, port: numb
   }
   const origin = `http://${host}:${port}`;
   return { origin, basePath: '', url: origin };
-}
-
-/** A URL's password stays out of the message, which may end up in a service's log. */
-function withoutPassword(text: string): string {
-  // Up to the URL's last '@': a password that makes the URL invalid may hold '/', '@' or spaces.
-  return text.replace(/(\/\/[^/@\s:]*:).*@/, '$1***@');
 }
 
 function oneLine(text: string): string {
