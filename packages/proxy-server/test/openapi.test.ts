@@ -217,3 +217,25 @@ describe('/openapi.json and /docs', () => {
     expect((await app.inject('/docs')).statusCode).toBe(200);
   });
 });
+
+// Operator pass: the document gave the result's 416 an application/json body, but the route
+// answers it with no body at all (and the target's Content-Type), so a client generated from
+// the document failed parsing JSON out of nothing. A response the route sends empty says so.
+describe('the result route as documented', () => {
+  it('answers 416 with no body, and the document declares none', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const id = await proxy.submit('/api/echo');
+    await proxy.finished(id);
+    const response = await fetch(`${proxy.url}/task/${id}/result`, {
+      headers: { range: 'bytes=1000000-' },
+    });
+    expect(response.status).toBe(416);
+    expect((await response.arrayBuffer()).byteLength).toBe(0);
+
+    const document = (await (await fetch(`${proxy.url}/openapi.json`)).json()) as Document;
+    const documented = document.paths['/task/{id}/result']?.get?.responses['416'];
+    expect(documented?.description).toMatch(/Content-Range/);
+    expect(documented?.content).toBeUndefined();
+  });
+});

@@ -35,7 +35,15 @@ export interface ResponseDoc {
   content?: Record<string, { schema: object }>;
   /** A body schema for a code the route's schemas only cover by range (4xx, 5xx). */
   schema?: TSchema;
+  /**
+   * The route sends this code with no body: without it the document would give the code the
+   * default media type (JSON), and a generated client would try to parse nothing.
+   */
+  empty?: true;
 }
+
+/** @fastify/swagger leaves `content` out of a response whose schema is of type null. */
+const NO_BODY = { type: 'null' } as const;
 
 export interface HeaderDoc {
   type: 'string' | 'integer';
@@ -46,8 +54,8 @@ export function routeDoc(doc: RouteDoc): SwaggerTransform {
   return ({ schema, url }) => {
     const base = (schema ?? {}) as Record<string, unknown>;
     const response = { ...((base.response as Record<string, object> | undefined) ?? {}) };
-    for (const [code, { schema: body, ...extra }] of Object.entries(doc.responses ?? {})) {
-      response[code] = { ...(body ?? response[code] ?? {}), ...extra };
+    for (const [code, { schema: body, empty, ...extra }] of Object.entries(doc.responses ?? {})) {
+      response[code] = { ...(empty ? NO_BODY : (body ?? response[code] ?? {})), ...extra };
     }
     const documented: Record<string, unknown> = { ...base, response };
     if (doc.params) documented.params = doc.params;
@@ -186,6 +194,7 @@ export const resultDoc = routeDoc({
         [TASK_ID_HEADER]: header('the task this answer belongs to'),
         'Content-Range': header('bytes */size: the size of the whole answer'),
       },
+      empty: true,
     },
     404: {
       description: 'task_not_found, or no_result: the task ended without an answer from the target',
