@@ -162,6 +162,30 @@ describe('the log of a run with an API key, a cookie and a body', () => {
   });
 });
 
+// Operator pass: troubleshooting.md sends an upstream_error to "the proxy log has the details",
+// but the failed line carried the code alone, at every level: why the call failed was only in
+// the task, which a log search by task id does not show. The line now carries its message.
+describe('the line of a failed task', () => {
+  it("says why the call failed, in the task's own words", async () => {
+    const target = await startTarget();
+    // https to a port that speaks plain HTTP: an upstream_error whose code tells nothing alone.
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url.replace('http:', 'https:'), '--store', 'memory'],
+    });
+    let id = '';
+    try {
+      const submitted = await fetch(`${proxy.url}/api/function1`, { method: 'POST' });
+      id = ((await submitted.json()) as SubmitBody).task_id;
+      await waitFor(() => proxy.output().includes('task failed'), { what: 'the failed line' });
+    } finally {
+      await proxy.stop();
+    }
+    const failed = parseLines(proxy.output()).find((line) => line.msg === 'task failed');
+    expect(failed).toMatchObject({ taskId: id, error: 'upstream_error' });
+    expect(failed?.errorMessage).toEqual(expect.stringContaining('does not speak TLS'));
+  });
+});
+
 describe('the log format', () => {
   it('is JSON when stdout is not a terminal, and the start lines stay as they are', async () => {
     const target = await startTarget();

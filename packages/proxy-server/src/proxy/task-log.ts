@@ -72,7 +72,10 @@ function warnFailed(log: FastifyBaseLogger, event: TransitionEvent, reqId: strin
   // Queued tasks a stop of the memory store ends: one warning of the stop counts them, where a
   // warning each would bury the log under the whole queue.
   const level = task.startedAt === null && task.error?.code === 'interrupted' ? 'info' : 'warn';
-  log[level](withRequest(finishedFields(event), reqId), 'task failed');
+  // The code alone does not say why (upstream_error covers every other cause): the task's own
+  // words do, built by the proxy from the transport's error, with nothing of the request's.
+  const fields = { ...finishedFields(event), errorMessage: task.error?.message };
+  log[level](withRequest(fields, reqId), 'task failed');
 }
 
 function withRequest<T extends object>(fields: T, reqId: string | undefined) {
