@@ -14,6 +14,7 @@ import {
   TASK_ID_HEADER,
   WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
+import { systemClock } from './clock.js';
 import type { ProxyConfig } from './config/config.js';
 import type { StopReport } from './engine/task-backend.js';
 import { errorBody, ProxyHttpError, sendError, statusOf } from './errors.js';
@@ -24,6 +25,7 @@ import { auth, bearerKeyCheck, UNAUTHORIZED_HEADERS } from './plugins/auth.js';
 import { decimalQuery } from './plugins/decimal-query.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { proxyState } from './plugins/proxy-state.js';
+import { unreadAnswers } from './plugins/unread-answers.js';
 import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import { isDrainingRefusedBody } from './routes/drain-refused-body.js';
@@ -160,6 +162,10 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.register(errorHandling, { log });
   app.register(decimalQuery);
   app.register(unusedConnections);
+  app.register(unreadAnswers, {
+    stallMs: config.requestTimeoutMs,
+    clock: deps.clock ?? systemClock,
+  });
   app.register(proxyState, { config, deps, log });
   if (config.corsOrigins) {
     const origin = config.corsOrigins[0] === '*' ? '*' : config.corsOrigins;

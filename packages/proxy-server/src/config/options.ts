@@ -175,7 +175,7 @@ export const OPTIONS = {
     name: 'request-timeout',
     arg: '<seconds>',
     env: 'PROXY_REQUEST_TIMEOUT',
-    help: 'time a client has to send a whole request, headers and body; a slower one gets 408 request_timeout and is disconnected',
+    help: 'time a client has to send a whole request, headers and body; a slower one gets 408 request_timeout and is disconnected (so is one that reads nothing of a big answer for as long)',
     parser: secondsAsMs(false),
     default: 30_000,
     defaultText: '30',

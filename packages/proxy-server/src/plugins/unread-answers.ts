@@ -1,0 +1,71 @@
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import fp from 'fastify-plugin';
+import type { Clock, Timer } from '../clock.js';
+
+/**
+ * Answers up to this size go out in one write, as Fastify sends them; a bigger one goes in
+ * pieces of this size, each handed to the socket once the one before has left, so the proxy
+ * sees the client read.
+ */
+const PIECE_BYTES = 64 * 1024;
+
+/**
+ * Closes the connection of a client that leaves a big answer unread for `stallMs`: otherwise it
+ * keeps its socket and a copy of the answer (a result of up to --result-size-limit, read afresh
+ * for each request) for as long as it likes, and a hundred such clients hold a hundred copies.
+ * A client that reads, however slowly, is left alone: each piece it takes restarts the wait.
+ * Event streams are not Fastify's to send (hijacked); they bound their own unread bytes.
+ */
+export const unreadAnswers = fp<{ stallMs: number; clock: Clock }>(
+  async (app, { stallMs, clock }) => {
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.method === 'HEAD') return payload;
+      const bytes =
+        typeof payload === 'string'
+          ? Buffer.from(payload, 'utf8')
+          : Buffer.isBuffer(payload)
+            ? payload
+            : null;
+      if (bytes === null || bytes.length <= PIECE_BYTES) return payload;
+      // A stream is sent chunked unless it is given a length.
+      if (!reply.hasHeader('content-length')) reply.header('content-length', bytes.length);
+      return inPieces(bytes, reply.raw, stallMs, clock);
+    });
+  },
+  { name: 'unread-answers', fastify: '5.x' },
+);
+
+function inPieces(
+  bytes: Buffer,
+  response: ServerResponse,
+  stallMs: number,
+  clock: Clock,
+): Readable {
+  let timer: Timer | undefined;
+  const stop = () => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+  };
+  const restart = () => {
+    stop();
+    // Until the last byte has left, not the last piece: it may wait in the socket as long.
+    timer = clock.setTimeout(() => response.destroy(), stallMs);
+    timer.unref?.();
+  };
+  response.once('finish', stop);
+  response.once('close', stop);
+  restart();
+  let offset = 0;
+  return new Readable({
+    read() {
+      restart();
+      if (offset >= bytes.length) {
+        this.push(null);
+        return;
+      }
+      const piece = bytes.subarray(offset, offset + PIECE_BYTES);
+      offset += piece.length;
+      this.push(piece);
+    },
+  });
+}
