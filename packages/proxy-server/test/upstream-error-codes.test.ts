@@ -26,4 +26,13 @@ describe('the task error of a failed upstream call', () => {
     expect(error.message).toContain('does not speak TLS');
     expect(error.message).not.toContain('\n');
   });
+
+  it('says the proxy ran out of file descriptors, not the target, and what to raise', () => {
+    const error = taskErrorOf(
+      failure('EMFILE', 'connect EMFILE 127.0.0.1:43813 - Local (undefined:undefined)'),
+    );
+    expect(error.code).toBe('upstream_error');
+    expect(error.message).toContain('the proxy ran out of file descriptors');
+    expect(error.message).toContain('ulimit -n');
+  });
 });

@@ -23,6 +23,14 @@ const CODE_TABLE: Readonly<Record<string, TaskErrorCode>> = {
   UND_ERR_RES_EXCEEDED_MAX_SIZE: 'result_too_large',
 };
 
+/**
+ * Node words it "connect EMFILE <address> - Local (undefined:undefined)", naming the target as if
+ * it had failed; the limit hit is the proxy's own (sockets of held reads, event streams, calls in
+ * flight), and the task failed before any call went out.
+ */
+const OUT_OF_DESCRIPTORS =
+  'the proxy ran out of file descriptors before it could call the target: raise its limit (ulimit -n, LimitNOFILE= in systemd) above --max-concurrent plus the client connections it serves, or cap those with --max-connections';
+
 const UNTRUSTED =
   "the target's TLS certificate is not signed by a CA the proxy trusts: start the proxy with NODE_EXTRA_CA_CERTS=/path/to/ca.pem";
 
@@ -31,6 +39,9 @@ const UNTRUSTED =
  * The code stays in front; the words replace its message (OpenSSL's spans lines).
  */
 const EXPLAINED: Readonly<Record<string, string>> = {
+  EMFILE: OUT_OF_DESCRIPTORS,
+  ENFILE:
+    'the machine ran out of file descriptors (its system-wide limit, fs.file-max) before the proxy could call the target',
   DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED,
   SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED,
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED,
