@@ -42,13 +42,14 @@ class ClientSocket extends Writable {
   }
 }
 
-function streamTo(client: ClientSocket, maxQueuedMessages = 1_000) {
+function streamTo(client: ClientSocket, maxQueuedMessages = 1_000, clock = new FakeClock()) {
   const reply = { raw: client, getHeaders: () => ({}), hijack: () => {} };
   return new EventStream(reply as unknown as FastifyReply, {
-    clock: new FakeClock(),
+    clock,
     heartbeatMs: 15_000,
     maxUnreadBytes: 1024 * 1024,
     maxQueuedMessages,
+    stallMs: 30_000,
   });
 }
 
@@ -104,10 +105,41 @@ describe('an event stream', () => {
     await waitFor(() => client.messages().length === 1, { what: 'the large message' });
     expect(client.messages()[0]).toHaveLength(1_500_002);
 
-    const behind = streamTo(new ClientSocket());
+    const clock = new FakeClock();
+    const behind = streamTo(new ClientSocket(), 1_000, clock);
     behind.send(big);
     behind.send({ event: 'task', data: '"next"' });
+    expect(behind.closed).toBe(false);
+    clock.advance(30_000);
     expect(behind.closed).toBe(true);
+  });
+
+  it('sends a big message in pieces, in order with what the step sends after it', async () => {
+    const client = new ClientSocket();
+    const stream = streamTo(client);
+    stream.queueFrame(frame(1));
+    stream.queue(() => {
+      stream.send({ event: 'task', data: 'r'.repeat(1_000_000) });
+      stream.send({ event: 'task', data: 'after' });
+      stream.end();
+    });
+    client.startReading();
+    await waitFor(() => stream.closed, { what: 'the stream to end' });
+    expect(client.messages()).toEqual([
+      payload(1),
+      JSON.stringify('r'.repeat(1_000_000)),
+      '"after"',
+    ]);
+  });
+
+  it('closes a client that reads nothing of a big message for stallMs, and not before', () => {
+    const clock = new FakeClock();
+    const stream = streamTo(new ClientSocket(), 1_000, clock);
+    stream.send({ event: 'task', data: 'r'.repeat(1_000_000) });
+    clock.advance(29_999);
+    expect(stream.closed).toBe(false);
+    clock.advance(1);
+    expect(stream.closed).toBe(true);
   });
 
   it('closes the stream when a step throws', async () => {

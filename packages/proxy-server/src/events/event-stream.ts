@@ -17,6 +17,12 @@ export interface EventStreamOptions {
    * resume after a whole window's worth of missed events fits.
    */
   maxQueuedMessages: number;
+  /**
+   * How long a client may take no byte of what waits for it before it is closed: a client that
+   * stopped reading a task's last message (which carries the result) would otherwise hold it,
+   * and its socket, for good.
+   */
+  stallMs: number;
 }
 
 /** Sends a message or two when its turn comes, reading what it needs first. */
@@ -42,6 +48,13 @@ export function sseFrame(message: StreamMessage): string {
 const WRITE_AHEAD_BYTES = 64 * 1024;
 
 /**
+ * A message bigger than this goes out in pieces of this size, each once the client has read
+ * most of the one before: a client that reads slowly is seen to read, and one that stopped is
+ * seen to stop.
+ */
+const PIECE_BYTES = 64 * 1024;
+
+/**
  * A Server-Sent Events answer on a hijacked reply: the headers Fastify's hooks set (CORS), then
  * messages, heartbeats, and an end. Once the client goes, `onClose` callbacks run at once so no
  * listener stays behind.
@@ -57,11 +70,19 @@ export class EventStream {
    * read the store). A message waits as the string itself, shared by every stream it goes to:
    * with a promise per message and stream, hundreds of streams a burst behind ran the heap out.
    */
-  #waiting: (string | Step)[] = [];
+  #waiting: (string | Buffer | Step)[] = [];
   #next = 0;
   /** True while `#pump` sends what waits: nothing may overtake it meanwhile. */
   #pumping = false;
   #corked = false;
+  /**
+   * While a step runs, where its own messages go once one of them had to wait (a big one, in
+   * pieces): after what it sent before, ahead of what was queued after the step. -1 otherwise.
+   */
+  #insertAt = -1;
+  /** Outside a step, the end of the messages sent ahead of what waits that wait themselves. */
+  #aheadEnd = 0;
+  #stall: Timer | null = null;
   /** Resolved by the socket's next 'drain' (or the close), while a step waits for one. */
   #drain: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -100,7 +121,25 @@ export class EventStream {
 
   /** Sends now, ahead of what waits: for a step's own messages, and a stream's first. */
   send(message: StreamMessage): void {
-    if (!this.#closed) this.#write(sseFrame(message));
+    if (this.#closed) return;
+    const frame = sseFrame(message);
+    const inStep = this.#insertAt >= 0;
+    const at = inStep ? this.#insertAt : Math.max(this.#next, this.#aheadEnd);
+    // Nothing sent ahead waits: a message that fits goes out now.
+    if (frame.length <= PIECE_BYTES && at === this.#next) {
+      this.#write(frame);
+      return;
+    }
+    const bytes = Buffer.from(frame, 'utf8');
+    const pieces: Buffer[] = [];
+    for (let from = 0; from < bytes.length; from += PIECE_BYTES) {
+      pieces.push(bytes.subarray(from, from + PIECE_BYTES));
+    }
+    const items = frame.length <= PIECE_BYTES ? [frame] : pieces;
+    this.#waiting.splice(at, 0, ...items);
+    if (inStep) this.#insertAt += items.length;
+    else this.#aheadEnd = at + items.length;
+    if (!this.#pumping) void this.#pump();
   }
 
   /**
@@ -133,9 +172,26 @@ export class EventStream {
   /** Ends the stream from this side (the last message was sent). */
   end(): void {
     if (this.#closed) return;
+    // A step's own messages that wait go out first.
+    if (this.#insertAt > this.#next) {
+      this.#waiting.splice(this.#insertAt, 0, () => this.end());
+      this.#insertAt++;
+      return;
+    }
     // Written out before the end: Node 24 ends a corked response without what it holds.
     this.#uncork();
-    this.#reply.raw.end();
+    const raw = this.#reply.raw;
+    raw.end();
+    // The end waits behind what the client has not read yet: a client that reads none of it
+    // would keep its socket open for good.
+    if (!raw.writableFinished) {
+      const clock = this.#options.clock;
+      const stalled = clock.setTimeout(() => raw.destroy(), this.#options.stallMs);
+      stalled.unref?.();
+      const done = () => clock.clearTimeout(stalled);
+      raw.once('finish', done);
+      raw.once('close', done);
+    }
     this.close();
   }
 
@@ -143,6 +199,7 @@ export class EventStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#drained();
+    if (this.#stall !== null) this.#options.clock.clearTimeout(this.#stall);
     if (this.#heartbeat !== null) this.#options.clock.clearTimeout(this.#heartbeat);
     if (!this.#reply.raw.writableEnded) this.#reply.raw.destroy();
     for (const callback of this.#onClose.splice(0)) callback();
@@ -163,14 +220,22 @@ export class EventStream {
       while (!this.#closed && this.#next < this.#waiting.length) {
         if (this.#reply.raw.writableLength > WRITE_AHEAD_BYTES) await this.#writable();
         if (this.#closed) break;
-        const item = this.#waiting[this.#next] as string | Step;
+        const item = this.#waiting[this.#next] as string | Buffer | Step;
         this.#next++;
-        if (typeof item === 'string') this.#write(item);
-        else await item();
+        if (typeof item !== 'function') this.#write(item);
+        else {
+          this.#insertAt = this.#next;
+          try {
+            await item();
+          } finally {
+            this.#insertAt = -1;
+          }
+        }
         // What was sent goes, now and then: the array would otherwise grow for as long as the
         // client stays a little behind.
         if (this.#next >= 1024) {
           this.#waiting = this.#waiting.slice(this.#next);
+          this.#aheadEnd = Math.max(0, this.#aheadEnd - this.#next);
           this.#next = 0;
         }
       }
@@ -180,6 +245,7 @@ export class EventStream {
       this.#pumping = false;
       this.#waiting = [];
       this.#next = 0;
+      this.#aheadEnd = 0;
     }
   }
 
@@ -192,6 +258,8 @@ export class EventStream {
   #writable(): Promise<void> {
     if (this.#reply.raw.writableLength <= WRITE_AHEAD_BYTES) return Promise.resolve();
     if (!this.#drain) {
+      this.#stall = this.#options.clock.setTimeout(() => this.close(), this.#options.stallMs);
+      this.#stall.unref?.();
       let resolve = () => {};
       const promise = new Promise<void>((done) => {
         resolve = done;
@@ -204,10 +272,12 @@ export class EventStream {
   #drained(): void {
     const drain = this.#drain;
     this.#drain = null;
+    if (this.#stall !== null) this.#options.clock.clearTimeout(this.#stall);
+    this.#stall = null;
     drain?.resolve();
   }
 
-  #write(text: string): void {
+  #write(text: string | Buffer): void {
     const raw = this.#reply.raw;
     // What the client left unread before this message counts, not the message itself: a task
     // whose result is larger than the limit is still sent to a client that keeps up.

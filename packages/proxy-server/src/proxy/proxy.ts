@@ -149,6 +149,7 @@ export function createProxy(
   const streamOptions: EventStreamOptions = {
     clock,
     ...EVENT_STREAM_DEFAULTS,
+    stallMs: config.requestTimeoutMs,
     ...deps.eventStream,
   };
   const openStreams = new Set<EventStream>();

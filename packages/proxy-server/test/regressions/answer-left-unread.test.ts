@@ -74,6 +74,10 @@ describe('an answer the client leaves unread', () => {
   it.each([
     ['the replayed result', (id: string) => `/task/${id}/result`],
     ['the task with its result', (id: string) => `/task/${id}`],
+    [
+      'the task stream, whose last message carries the result',
+      (id: string) => `/task/${id}/events`,
+    ],
   ])(
     '%s: the connection is closed after --request-timeout without a byte read',
     async (_kind, pathOf) => {
