@@ -896,6 +896,27 @@ export function describeBackendConformance(
         await vi.waitFor(() => expect(processor.jobs).toHaveLength(5));
       });
 
+      const fairAndRateLimitIt =
+        capabilities.fairSharing && capabilities.rateLimit ? it : undefined;
+      fairAndRateLimitIt?.(
+        'spends no rate-limit token on a turn where every queued tenant is at its cap',
+        async () => {
+          const { backend, processor } = await started({
+            concurrency: 10,
+            tenantMaxInFlight: 1,
+            rateLimit: { perSecond: 1, burst: 1 },
+          });
+          const a1 = await admitWith(backend, { tenant: 'A' });
+          await vi.waitFor(() => expect(processor.startedIds()).toEqual([a1]));
+          fixture.clock.advance(1_000);
+          // A is at its cap: these wait, and start no call, so they must take no token.
+          await admitWith(backend, { tenant: 'A' });
+          await admitWith(backend, { tenant: 'A' });
+          const b1 = await admitWith(backend, { tenant: 'B' });
+          await vi.waitFor(() => expect(processor.startedIds()).toEqual([a1, b1]));
+        },
+      );
+
       it('keeps a callback’s state with the task, and lists those still to deliver', async () => {
         const { backend } = await backendWith();
         const id = await admitWith(backend, { callbackUrl: 'https://hooks.example/done' });

@@ -506,7 +506,7 @@ export class LocalBackend implements TaskBackend {
       this.#running.size < this.#options.concurrency &&
       this.#queue.readySize > 0
     ) {
-      if (this.#limiter && !this.#limiter.tryTake(now)) {
+      if (this.#limiter && !this.#limiter.hasToken(now)) {
         this.#wakeAt(this.#limiter.nextTokenAt(now));
         break;
       }
@@ -523,6 +523,7 @@ export class LocalBackend implements TaskBackend {
       }
       // No longer pending (cancelled while its admission was being committed): skip it.
       if (!started) continue;
+      this.#limiter?.take(now);
       const { task, request, timeoutMs } = started;
       const run: Running = {
         id: entry.id,

@@ -16,12 +16,19 @@ export class RateLimiter {
     this.#at = now;
   }
 
-  /** Takes a token if one is there now. */
-  tryTake(now: number): boolean {
+  /**
+   * Whether a token is there now. Checked before a task is chosen and taken (`take`) only once
+   * a call starts: a turn that starts none (every queued tenant at its cap) must cost nothing.
+   */
+  hasToken(now: number): boolean {
     this.#refill(now);
-    if (this.#tokens < 1) return false;
+    return this.#tokens >= 1;
+  }
+
+  /** Spends the token `hasToken` found, for a call that starts now. */
+  take(now: number): void {
+    this.#refill(now);
     this.#tokens--;
-    return true;
   }
 
   /** When the next token will be there. */
