@@ -311,6 +311,22 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     expect((await stats()).delivery.retries).toBe(2);
   });
 
+  it('says when a task waiting for a retry will start, and when to ask again', async () => {
+    const { proxy, submit } = await setUp(store, ['--retry-on', '503']);
+    const { body } = await submit('/api/flaky?key=k9&plan=503@20,200');
+    await waitFor(async () => (await proxy.getTask(body.task_id)).next_attempt_at !== null, {
+      what: 'the first attempt to fail and the retry to wait',
+    });
+    const response = await fetch(`${proxy.url}/task/${body.task_id}`);
+    const { data: waiting } = (await response.json()) as DataBody<Task>;
+    expect(waiting).toMatchObject({ status: 'pending', queue_position: null });
+    // It starts when its retry is due: the record and the Retry-After say so.
+    expect(waiting.estimated_start_at).toBe(waiting.next_attempt_at);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(19);
+    expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(20);
+    await fetch(`${proxy.url}/task/${body.task_id}`, { method: 'DELETE' });
+  });
+
   it('gives up after the last attempt, and never retries what --retry-on leaves out', async () => {
     const { proxy, submit } = await setUp(store, [
       '--retry-on',

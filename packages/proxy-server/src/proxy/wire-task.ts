@@ -59,8 +59,7 @@ function wireTaskOf<Result>(
     result,
     error: task.error,
     queue_position: position,
-    estimated_start_at:
-      position === null ? null : new Date(now + context.waitMsAt(position)).toISOString(),
+    estimated_start_at: estimatedStartOf(task, context),
     queue_ms: queueEnd - task.createdAt,
     duration_ms: durationMs,
     attempts: task.attempts,
@@ -96,6 +95,20 @@ function wireTaskOf<Result>(
       next_at: isoOrNull(task.callback.nextAt),
     },
   };
+}
+
+/**
+ * A task in line starts after those ahead of it; one waiting for a retry is in no line yet, and
+ * starts when the retry is due (or now, once due and not yet back in line).
+ */
+function estimatedStartOf(task: TaskSummary, context: WireContext): string | null {
+  if (task.queuePosition !== null) {
+    return iso(context.now + context.waitMsAt(task.queuePosition));
+  }
+  if (task.status === 'pending' && task.nextAttemptAt !== null) {
+    return iso(Math.max(context.now, task.nextAttemptAt));
+  }
+  return null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
