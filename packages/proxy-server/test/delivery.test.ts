@@ -505,6 +505,22 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     expect(rate).toBeLessThan(22);
   });
 
+  it('counts --max-rps in the expected start of a queued task and its Retry-After', async () => {
+    const { proxy, submit } = await setUp(store, ['--max-rps', '0.1']);
+    const first = await submit('/api/text?text=first');
+    await proxy.finished(first.body.task_id);
+    // The one token is spent: the next call may start 10 s after the first, one more 10 s later.
+    await submit('/api/text?text=second');
+    const third = await submit('/api/text?text=third');
+    const response = await fetch(`${proxy.url}/task/${third.body.task_id}`);
+    const { data: waiting } = (await response.json()) as DataBody<Task>;
+    expect(waiting).toMatchObject({ status: 'pending', queue_position: 2 });
+    const waitMs = Date.parse(waiting.estimated_start_at ?? '') - Date.now();
+    expect(waitMs).toBeGreaterThan(15_000);
+    expect(waitMs).toBeLessThanOrEqual(20_000);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(15);
+  });
+
   it('POSTs the finished task to the callback, signed per Standard Webhooks, retrying until it is taken', async () => {
     const received: { headers: IncomingMessage['headers']; body: string }[] = [];
     let answers = [500, 200];

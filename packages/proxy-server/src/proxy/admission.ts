@@ -6,7 +6,7 @@ import { binaryStringOf, headerMapOf, packHeaders } from '../engine/stored-reque
 import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
 import type { NewTask, TaskRequest } from '../engine/task-record.js';
-import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
+import { estimateInputs, type Pace, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RequestOrigins } from './request-origins.js';
 import type { TaskPolicies } from './task-policies.js';
@@ -56,7 +56,7 @@ export class Admission {
     private readonly backend: TaskBackend,
     private readonly lifecycle: Lifecycle,
     private readonly totals: Totals,
-    private readonly concurrency: number,
+    private readonly pace: Pace,
     private readonly clock: Clock,
     private readonly policies: TaskPolicies,
     private readonly observers: AdmissionObservers = {},
@@ -150,12 +150,7 @@ export class Admission {
   async #retryAfterS(queued: number): Promise<number> {
     const now = this.clock.now();
     const { oldestStartedAt } = await this.backend.counts();
-    const inputs = estimateInputs(
-      this.totals.avgProcessingMs,
-      oldestStartedAt,
-      this.concurrency,
-      now,
-    );
+    const inputs = estimateInputs(this.totals.avgProcessingMs, oldestStartedAt, this.pace, now);
     const { min, max } = QUEUE_FULL_RETRY_AFTER_S;
     return retryAfterSeconds(queueWaitMs(queued, inputs), min, max);
   }

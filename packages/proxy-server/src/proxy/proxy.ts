@@ -202,7 +202,11 @@ export function createProxy(
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     apiKey: config.apiKey,
   });
-  const admission = new Admission(backend, lifecycle, totals, concurrency, clock, policies, {
+  const pace = {
+    concurrency,
+    maxPerSecond: config.delivery.rateLimit?.perSecond ?? null,
+  };
+  const admission = new Admission(backend, lifecycle, totals, pace, clock, policies, {
     origins,
     refused: (reason) => metrics.refused(reason),
   });
@@ -211,7 +215,7 @@ export function createProxy(
     waitsOver: lifecycle.waitsOver,
     totals,
     clock,
-    concurrency,
+    pace,
     longTaskThresholdMs: config.longTaskThresholdMs,
   });
   const callbacks =

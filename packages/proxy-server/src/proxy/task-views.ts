@@ -2,7 +2,7 @@ import type { Task, TaskStatus, TaskSummary as WireSummary } from 'proxy-client/
 import type { Clock } from '../clock.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import type { TaskRecord, TaskSummary } from '../engine/task-record.js';
-import { estimateInputs, queueWaitMs, retryAfterSeconds } from './estimates.js';
+import { estimateInputs, type Pace, queueWaitMs, retryAfterSeconds } from './estimates.js';
 import type { Totals } from './totals.js';
 import { toWireSummary, toWireTask, type WireContext } from './wire-task.js';
 
@@ -12,7 +12,7 @@ export interface TaskViewsOptions {
   waitsOver: AbortSignal;
   totals: Totals;
   clock: Clock;
-  concurrency: number;
+  pace: Pace;
   longTaskThresholdMs: number;
 }
 
@@ -101,9 +101,9 @@ export class TaskViews {
   }
 
   #contextNow(oldestStartedAt: number | null): WireContext {
-    const { totals, clock, concurrency, longTaskThresholdMs } = this.#options;
+    const { totals, clock, pace, longTaskThresholdMs } = this.#options;
     const now = clock.now();
-    const inputs = estimateInputs(totals.avgProcessingMs, oldestStartedAt, concurrency, now);
+    const inputs = estimateInputs(totals.avgProcessingMs, oldestStartedAt, pace, now);
     return { now, longTaskThresholdMs, waitMsAt: (position) => queueWaitMs(position, inputs) };
   }
 }
