@@ -307,6 +307,12 @@ describe('parseConfig', () => {
       "--upstream-timeout must be a number of seconds > 0, got 'soon'",
     ],
     [['--request-timeout', '0'], "--request-timeout must be a number of seconds > 0, got '0'"],
+    // Review: a deadline or retry time past what a date can hold made the task, and every list
+    // holding it, answer 500.
+    ...(['--max-queue-time', '--retry-min-delay', '--retry-max-delay'] as const).map((flag) => [
+      [flag, '99999999999999', ...(flag === '--max-queue-time' ? [] : ['--retry-on', '503'])],
+      `${flag} must be a number of seconds from 0.001 to 31536000 (a year), got '99999999999999'`,
+    ]),
     [['--max-connections', '0'], "--max-connections must be a whole number ≥ 1, got '0'"],
     [
       ['--body-limit', '10 parsecs'],

@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { MAX_TASK_HEADER_SECONDS } from 'proxy-client/wire';
 import { DECIMAL, WHOLE } from '../decimal.js';
 import {
   LOG_LEVELS,
@@ -49,6 +50,19 @@ export function secondsAsMs(allowZero: boolean): ValueParser<number> {
     },
   };
 }
+
+/**
+ * Seconds > 0, at most a year (as the per-task headers), as milliseconds: for a wait that becomes
+ * a time a task shows (a deadline, a retry's), which past what a date can hold would make the
+ * task, and every list holding it, unreadable.
+ */
+export const secondsUpToAYear: ValueParser<number> = {
+  expected: `a number of seconds from 0.001 to ${MAX_TASK_HEADER_SECONDS} (a year)`,
+  parse(raw) {
+    const ms = decimalMs(raw, 1000);
+    return ms !== undefined && ms > 0 && ms <= MAX_TASK_HEADER_SECONDS * 1000 ? ms : undefined;
+  },
+};
 
 /** Hours (decimals allowed) as milliseconds; 0 becomes null, meaning "never". */
 export const retentionHours: ValueParser<number | null> = {
