@@ -554,6 +554,40 @@ export function describeBackendConformance(
         error: { code: 'upstream_reset', message: 'reset' },
       };
 
+      it('keeps the retry of a call that fails during the shutdown grace for the next start', async () => {
+        const retry = retryPolicy({
+          retryOn: { statuses: new Set([503]), errors: new Set() },
+          minDelayMs: 100,
+          maxDelayMs: 100,
+        });
+        const first = await started({ concurrency: 1, retry });
+        const id = await admitWith(first.backend, { maxAttempts: 3 });
+        await vi.waitFor(() => expect(first.processor.running.size).toBe(1));
+        const t0 = fixture.clock.now();
+        const stopped = first.backend.stop(5_000);
+        first.processor.complete(id, failure(503, 2_000));
+        await stopped;
+        if (!fixture.durable) {
+          // Nothing outlives the process: the call's answer is the task's end.
+          expect(await first.backend.get(id)).toMatchObject({ status: 'failed', attempts: 1 });
+          return;
+        }
+        // A deploy is no reason to give up on a task with attempts left.
+        expect(await first.backend.get(id)).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          nextAttemptAt: t0 + 2_000,
+        });
+        await first.backend.close();
+        const second = fixture.create({ ...DEFAULTS, concurrency: 1, retry });
+        open.push(second.backend);
+        await second.backend.open();
+        const processor = new ScriptedProcessor();
+        second.backend.start(processor.process);
+        fixture.clock.advance(2_000);
+        await vi.waitFor(() => expect(processor.jobs.at(-1)?.attempt).toBe(2));
+      });
+
       it('retries what it is told to, after Retry-After or a backoff, and keeps every attempt', async () => {
         const retry = retryPolicy({
           retryOn: { statuses: new Set([503]), errors: new Set(['upstream_reset']) },

@@ -599,9 +599,13 @@ export class LocalBackend implements TaskBackend {
     this.#running.delete(run.id);
     this.#queue.ended(run.entry.tenant);
     const completedAt = this.#clock.now();
-    const retryInMs = this.#stopping
-      ? null
-      : this.#retryDecision(outcome, run.attempt, run.maxAttempts);
+    // A stop is no reason to give up on a task with attempts left: a durable store keeps its
+    // retry for the next start. Only a call the stop cut off, or a store that dies with the
+    // process, ends with this outcome.
+    const retryInMs =
+      run.stoppedForShutdown || (this.#stopping && !this.#repo.durable)
+        ? null
+        : this.#retryDecision(outcome, run.attempt, run.maxAttempts);
     if (run.cancelled) {
       // Cancelled while in flight: the cancel wrote the task's end.
     } else if (run.stoppedForShutdown && this.#repo.durable && this.#options.requeueInterrupted) {

@@ -207,7 +207,9 @@ export class TaskRunner {
       if (run.stoppedForShutdown && this.#options.requeueInterrupted) {
         return await this.#requeue(run, job, token);
       }
-      const retryInMs = this.#stopping
+      // A stop is no reason to give up on a task with attempts left: its retry waits in Redis,
+      // for whichever instance is up when it is due. Only a call the stop cut off ends here.
+      const retryInMs = run.stoppedForShutdown
         ? null
         : this.#options.retry(outcome, run.attempt, run.maxAttempts);
       // The job ends here either way; a retry's next job is added when its attempt is due.
