@@ -297,7 +297,9 @@ export class EventStream {
 
   #beat(): void {
     this.#heartbeat = this.#options.clock.setTimeout(() => {
-      this.#write(': heartbeat\n\n');
+      // Only between messages: what waits may be the rest of a message sent in pieces, and the
+      // bytes on their way keep the connection from looking idle anyway.
+      if (!this.#pumping && this.#next >= this.#waiting.length) this.#write(': heartbeat\n\n');
       if (!this.#closed) this.#beat();
     }, this.#options.heartbeatMs);
     this.#heartbeat.unref?.();
