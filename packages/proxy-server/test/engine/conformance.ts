@@ -674,30 +674,6 @@ export function describeBackendConformance(
         await vi.waitFor(() => expect(processor.running.has(again)).toBe(true));
       });
 
-      it('takes no place in line from the tasks behind it while a retry waits', async () => {
-        const retry = retryPolicy({
-          retryOn: { statuses: new Set([503]), errors: new Set() },
-          minDelayMs: 100,
-          maxDelayMs: 100,
-        });
-        const { backend, processor } = await started({ concurrency: 1, retry });
-        const again = await admitWith(backend, { maxAttempts: 2 });
-        await vi.waitFor(() => expect(processor.running.has(again)).toBe(true));
-        const blocker = await admitWith(backend, {});
-        processor.complete(again, failure(503, 60_000));
-        await vi.waitFor(() => expect(processor.running.has(blocker)).toBe(true));
-        const behind = await admitWith(backend, {});
-        const last = await admitWith(backend, {});
-        expect(await backend.get(again)).toMatchObject({ status: 'pending', queuePosition: null });
-        expect((await backend.get(behind))?.queuePosition).toBe(1);
-        const listed = await backend.list({ status: 'pending', limit: 10, offset: 0 });
-        expect(listed.tasks.map((task) => [task.id, task.queuePosition])).toEqual([
-          [last, 2],
-          [behind, 1],
-          [again, null],
-        ]);
-      });
-
       it('stops retrying after the last attempt, and never retries what it was not told to', async () => {
         const retry = retryPolicy({
           retryOn: { statuses: new Set([503]), errors: new Set() },

@@ -11,8 +11,6 @@
  * | `<prefix>:q:<status>` | zset | the tasks in a status, by when they entered it (pending: by admission) |
  * | `<prefix>:q:started` | zset | processing tasks by start time (the long and oldest calls) |
  * | `<prefix>:q:finished` | zset | finished tasks by completion time (retention) |
- * | `<prefix>:q:retry` | zset | pending tasks waiting for a retry, by when it is due |
- * | `<prefix>:q:retrywait` | zset | the same tasks by their score in `q:pending` (places in line) |
  * | `<prefix>:meta` | hash | counters: `seq` (admission), `order` (transitions), `long` |
  * | `<prefix>:events` | stream | every transition, trimmed to the event window |
  */

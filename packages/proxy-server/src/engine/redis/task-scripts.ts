@@ -30,14 +30,11 @@ local function summaryOf(id)
   return values
 end
 
--- The place in line of a task known not to wait for a retry. Tasks ahead of it in 'pending'
--- that wait for a retry are set aside until due (q:retrywait, by the same score): they take no
--- place, as on the local backends.
+-- The place in line of a task known not to wait for a retry.
 local function rankOf(id)
   local rank = redis.call('ZRANK', index('pending'), id)
-  if not rank then return '' end
-  local score = redis.call('ZSCORE', index('pending'), id)
-  return tostring(rank + 1 - redis.call('ZCOUNT', index('retrywait'), '-inf', '(' .. score))
+  if rank then return tostring(rank + 1) end
+  return ''
 end
 
 local function positionOf(id)
@@ -78,10 +75,7 @@ local function finishTask(id, from, status, completedAt, isLong, err, meta, body
   if kind ~= '' then redis.call('HSET', key, 'rb', body, 'rk', kind) end
   redis.call('ZREM', index(from), id)
   if (policy[1] or '') ~= '' then redis.call('ZREM', index('deadline'), id) end
-  if (policy[2] or '') ~= '' then
-    redis.call('ZREM', index('retry'), id)
-    redis.call('ZREM', index('retrywait'), id)
-  end
+  if (policy[2] or '') ~= '' then redis.call('ZREM', index('retry'), id) end
   redis.call('ZREM', index('started'), id)
   redis.call('ZADD', index(status), nextOrder(), id)
   redis.call('ZADD', index('finished'), completedAt, id)
@@ -123,7 +117,6 @@ local function removeTask(id)
   redis.call('ZREM', index('finished'), id)
   redis.call('ZREM', index('deadline'), id)
   redis.call('ZREM', index('retry'), id)
-  redis.call('ZREM', index('retrywait'), id)
   redis.call('SREM', P .. ':callbacks', id)
   if f[2] and redis.call('GET', P .. ':idem:' .. f[2]) == id then
     redis.call('DEL', P .. ':idem:' .. f[2])
@@ -350,7 +343,6 @@ local score = level * LEVEL + redis.call('HINCRBY', P .. ':meta', 'seq', 1)
 redis.call('HSET', key, 'q', score)
 redis.call('ZADD', index('pending'), score, id)
 redis.call('ZADD', index('retry'), ARGV[11], id)
-redis.call('ZADD', index('retrywait'), score, id)
 local eventId, summary = emit('retrying', id, '')
 return reply('ok', eventId, '', summary)
 `;
@@ -380,7 +372,6 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('retry'), '-inf', now, 'LI
     later = tostring(now + 50)
   else
     redis.call('ZREM', index('retry'), id)
-    redis.call('ZREM', index('retrywait'), id)
     redis.call('HSET', taskKey(id), 'na', '')
     due[#due + 1] = id
     due[#due + 1] = redis.call('HGET', taskKey(id), 'pr') or '2'
