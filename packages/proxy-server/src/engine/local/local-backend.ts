@@ -116,7 +116,6 @@ const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null 
 const EXPIRED: TaskOutcome = { status: 'expired', result: null, error: taskError('expired') };
 const SHED: TaskOutcome = { status: 'failed', result: null, error: taskError('shed') };
 const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
-/** Finished tasks removed per commit, so a cleanup never holds the thread for long. */
 
 /**
  * The backend of a single process: a `TaskRepository` (memory or SQLite) for the tasks, a
