@@ -1,20 +1,20 @@
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import fp from 'fastify-plugin';
 import type { Clock, Timer } from '../clock.js';
 
-/**
- * Answers up to this size go out in one write, as Fastify sends them; a bigger one goes in
- * pieces of this size, each handed to the socket once the one before has left, so the proxy
- * sees the client read.
- */
-const PIECE_BYTES = 64 * 1024;
+/** Answers up to this size are not watched: a client that leaves one unread holds little. */
+const WATCHED_BYTES = 64 * 1024;
+
+/** How many times per stall period the watch looks at what the client has taken. */
+const LOOKS_PER_STALL = 4;
 
 /**
- * Closes the connection of a client that leaves a big answer unread for `stallMs`: otherwise it
- * keeps its socket and a copy of the answer (a result of up to --result-size-limit, read afresh
- * for each request) for as long as it likes, and a hundred such clients hold a hundred copies.
- * A client that reads, however slowly, is left alone: each piece it takes restarts the wait.
+ * Closes the connection of a client that takes nothing of a big answer for `stallMs`: otherwise
+ * it keeps its socket and a copy of the answer (a result of up to --result-size-limit, read
+ * afresh for each request) for as long as it likes, and a hundred such clients hold a hundred
+ * copies. A client that reads, however slowly, is left alone: any byte it takes restarts the
+ * wait. The answer still goes out in one write, as Fastify sends it (sending it in pieces cost
+ * list pages over 64 KiB about 2 ms at p99); the watch only looks at what is left to send.
  * Event streams are not Fastify's to send (hijacked); they bound their own unread bytes.
  */
 export const unreadAnswers = fp<{ stallMs: number; clock: Clock }>(
@@ -27,49 +27,37 @@ export const unreadAnswers = fp<{ stallMs: number; clock: Clock }>(
           : Buffer.isBuffer(payload)
             ? payload.length
             : 0;
-      if (request.method === 'HEAD' || size <= PIECE_BYTES) {
-        done(null, payload);
-        return;
-      }
-      const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload as string, 'utf8');
-      // A stream is sent chunked unless it is given a length.
-      if (!reply.hasHeader('content-length')) reply.header('content-length', bytes.length);
-      done(null, inPieces(bytes, reply.raw, stallMs, clock));
+      if (request.method !== 'HEAD' && size > WATCHED_BYTES) watchUnread(reply.raw, stallMs, clock);
+      done(null, payload);
     });
   },
   { name: 'unread-answers', fastify: '5.x' },
 );
 
-function inPieces(
-  bytes: Buffer,
-  response: ServerResponse,
-  stallMs: number,
-  clock: Clock,
-): Readable {
+function watchUnread(response: ServerResponse, stallMs: number, clock: Clock): void {
   let timer: Timer | undefined;
+  let left = Number.POSITIVE_INFINITY;
+  let tookAt = clock.now();
   const stop = () => {
     if (timer !== undefined) clock.clearTimeout(timer);
   };
-  const restart = () => {
-    stop();
-    // Until the last byte has left, not the last piece: it may wait in the socket as long.
-    timer = clock.setTimeout(() => response.destroy(), stallMs);
+  const look = () => {
+    const socket = response.socket;
+    // Finished: all of it went to the kernel, and the process holds none of it any more.
+    if (socket === null || response.writableFinished) return;
+    const now = clock.now();
+    if (socket.writableLength < left) {
+      left = socket.writableLength;
+      tookAt = now;
+    } else if (now - tookAt >= stallMs) {
+      response.destroy();
+      return;
+    }
+    timer = clock.setTimeout(look, stallMs / LOOKS_PER_STALL);
     timer.unref?.();
   };
   response.once('finish', stop);
   response.once('close', stop);
-  restart();
-  let offset = 0;
-  return new Readable({
-    read() {
-      restart();
-      if (offset >= bytes.length) {
-        this.push(null);
-        return;
-      }
-      const piece = bytes.subarray(offset, offset + PIECE_BYTES);
-      offset += piece.length;
-      this.push(piece);
-    },
-  });
+  timer = clock.setTimeout(look, stallMs / LOOKS_PER_STALL);
+  timer.unref?.();
 }
