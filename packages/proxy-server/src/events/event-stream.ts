@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Clock, Timer } from '../clock.js';
+import { closeWhenStalled } from '../stalled-reader.js';
 
 export interface EventStreamOptions {
   clock: Clock;
@@ -184,14 +185,7 @@ export class EventStream {
     raw.end();
     // The end waits behind what the client has not read yet: a client that reads none of it
     // would keep its socket open for good.
-    if (!raw.writableFinished) {
-      const clock = this.#options.clock;
-      const stalled = clock.setTimeout(() => raw.destroy(), this.#options.stallMs);
-      stalled.unref?.();
-      const done = () => clock.clearTimeout(stalled);
-      raw.once('finish', done);
-      raw.once('close', done);
-    }
+    if (!raw.writableFinished) closeWhenStalled(raw, this.#options.stallMs, this.#options.clock);
     this.close();
   }
 

@@ -1,12 +1,9 @@
-import type { ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
-import type { Clock, Timer } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { closeWhenStalled } from '../stalled-reader.js';
 
 /** Answers up to this size are not watched: a client that leaves one unread holds little. */
 const WATCHED_BYTES = 64 * 1024;
-
-/** How many times per stall period the watch looks at what the client has taken. */
-const LOOKS_PER_STALL = 4;
 
 /**
  * Closes the connection of a client that takes nothing of a big answer for `stallMs`: otherwise
@@ -27,37 +24,10 @@ export const unreadAnswers = fp<{ stallMs: number; clock: Clock }>(
           : Buffer.isBuffer(payload)
             ? payload.length
             : 0;
-      if (request.method !== 'HEAD' && size > WATCHED_BYTES) watchUnread(reply.raw, stallMs, clock);
+      if (request.method !== 'HEAD' && size > WATCHED_BYTES)
+        closeWhenStalled(reply.raw, stallMs, clock);
       done(null, payload);
     });
   },
   { name: 'unread-answers', fastify: '5.x' },
 );
-
-function watchUnread(response: ServerResponse, stallMs: number, clock: Clock): void {
-  let timer: Timer | undefined;
-  let left = Number.POSITIVE_INFINITY;
-  let tookAt = clock.now();
-  const stop = () => {
-    if (timer !== undefined) clock.clearTimeout(timer);
-  };
-  const look = () => {
-    const socket = response.socket;
-    // Finished: all of it went to the kernel, and the process holds none of it any more.
-    if (socket === null || response.writableFinished) return;
-    const now = clock.now();
-    if (socket.writableLength < left) {
-      left = socket.writableLength;
-      tookAt = now;
-    } else if (now - tookAt >= stallMs) {
-      response.destroy();
-      return;
-    }
-    timer = clock.setTimeout(look, stallMs / LOOKS_PER_STALL);
-    timer.unref?.();
-  };
-  response.once('finish', stop);
-  response.once('close', stop);
-  timer = clock.setTimeout(look, stallMs / LOOKS_PER_STALL);
-  timer.unref?.();
-}
