@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Clock, Timer } from '../clock.js';
-import { closeWhenStalled } from '../stalled-reader.js';
+import { closeWhenStalled, watchReader } from '../stalled-reader.js';
 
 export interface EventStreamOptions {
   clock: Clock;
@@ -19,9 +19,10 @@ export interface EventStreamOptions {
    */
   maxQueuedMessages: number;
   /**
-   * How long a client may take no byte of what waits for it before it is closed: a client that
-   * stopped reading a task's last message (which carries the result) would otherwise hold it,
-   * and its socket, for good.
+   * How long a client may take no byte of what was sent before it is closed, while more waits
+   * for it or after the end: a client that stopped reading a task's last message (which carries
+   * the result) would otherwise hold it, and its socket, for good. One that reads, however
+   * slowly, is left alone.
    */
   stallMs: number;
 }
@@ -49,13 +50,6 @@ export function sseFrame(message: StreamMessage): string {
 const WRITE_AHEAD_BYTES = 64 * 1024;
 
 /**
- * A message bigger than this goes out in pieces of this size, each once the client has read
- * most of the one before: a client that reads slowly is seen to read, and one that stopped is
- * seen to stop.
- */
-const PIECE_BYTES = 64 * 1024;
-
-/**
  * A Server-Sent Events answer on a hijacked reply: the headers Fastify's hooks set (CORS), then
  * messages, heartbeats, and an end. Once the client goes, `onClose` callbacks run at once so no
  * listener stays behind.
@@ -71,21 +65,16 @@ export class EventStream {
    * read the store). A message waits as the string itself, shared by every stream it goes to:
    * with a promise per message and stream, hundreds of streams a burst behind ran the heap out.
    */
-  #waiting: (string | Buffer | Step)[] = [];
+  #waiting: (string | Step)[] = [];
   #next = 0;
   /** True while `#pump` sends what waits: nothing may overtake it meanwhile. */
   #pumping = false;
   #corked = false;
   /**
-   * While a step runs, where its own messages go once one of them had to wait (a big one, in
-   * pieces): after what it sent before, ahead of what was queued after the step. -1 otherwise.
+   * Resolved by the socket's next 'drain' (or the close) while what waits waits for one, with the
+   * watch that closes a client that stopped reading meanwhile.
    */
-  #insertAt = -1;
-  /** Outside a step, the end of the messages sent ahead of what waits that wait themselves. */
-  #aheadEnd = 0;
-  #stall: Timer | null = null;
-  /** Resolved by the socket's next 'drain' (or the close), while a step waits for one. */
-  #drain: { promise: Promise<void>; resolve: () => void } | null = null;
+  #drain: { promise: Promise<void>; resolve: () => void; stopWatch: () => void } | null = null;
 
   constructor(reply: FastifyReply, options: EventStreamOptions) {
     this.#reply = reply;
@@ -122,25 +111,7 @@ export class EventStream {
 
   /** Sends now, ahead of what waits: for a step's own messages, and a stream's first. */
   send(message: StreamMessage): void {
-    if (this.#closed) return;
-    const frame = sseFrame(message);
-    const inStep = this.#insertAt >= 0;
-    const at = inStep ? this.#insertAt : Math.max(this.#next, this.#aheadEnd);
-    // Nothing sent ahead waits: a message that fits goes out now.
-    if (frame.length <= PIECE_BYTES && at === this.#next) {
-      this.#write(frame);
-      return;
-    }
-    const bytes = Buffer.from(frame, 'utf8');
-    const pieces: Buffer[] = [];
-    for (let from = 0; from < bytes.length; from += PIECE_BYTES) {
-      pieces.push(bytes.subarray(from, from + PIECE_BYTES));
-    }
-    const items = frame.length <= PIECE_BYTES ? [frame] : pieces;
-    this.#waiting.splice(at, 0, ...items);
-    if (inStep) this.#insertAt += items.length;
-    else this.#aheadEnd = at + items.length;
-    if (!this.#pumping) void this.#pump();
+    if (!this.#closed) this.#write(sseFrame(message));
   }
 
   /**
@@ -173,12 +144,6 @@ export class EventStream {
   /** Ends the stream from this side (the last message was sent). */
   end(): void {
     if (this.#closed) return;
-    // A step's own messages that wait go out first.
-    if (this.#insertAt > this.#next) {
-      this.#waiting.splice(this.#insertAt, 0, () => this.end());
-      this.#insertAt++;
-      return;
-    }
     // Written out before the end: Node 24 ends a corked response without what it holds.
     this.#uncork();
     const raw = this.#reply.raw;
@@ -193,7 +158,6 @@ export class EventStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#drained();
-    if (this.#stall !== null) this.#options.clock.clearTimeout(this.#stall);
     if (this.#heartbeat !== null) this.#options.clock.clearTimeout(this.#heartbeat);
     if (!this.#reply.raw.writableEnded) this.#reply.raw.destroy();
     for (const callback of this.#onClose.splice(0)) callback();
@@ -214,22 +178,14 @@ export class EventStream {
       while (!this.#closed && this.#next < this.#waiting.length) {
         if (this.#reply.raw.writableLength > WRITE_AHEAD_BYTES) await this.#writable();
         if (this.#closed) break;
-        const item = this.#waiting[this.#next] as string | Buffer | Step;
+        const item = this.#waiting[this.#next] as string | Step;
         this.#next++;
-        if (typeof item !== 'function') this.#write(item);
-        else {
-          this.#insertAt = this.#next;
-          try {
-            await item();
-          } finally {
-            this.#insertAt = -1;
-          }
-        }
+        if (typeof item === 'string') this.#write(item);
+        else await item();
         // What was sent goes, now and then: the array would otherwise grow for as long as the
         // client stays a little behind.
         if (this.#next >= 1024) {
           this.#waiting = this.#waiting.slice(this.#next);
-          this.#aheadEnd = Math.max(0, this.#aheadEnd - this.#next);
           this.#next = 0;
         }
       }
@@ -239,7 +195,6 @@ export class EventStream {
       this.#pumping = false;
       this.#waiting = [];
       this.#next = 0;
-      this.#aheadEnd = 0;
     }
   }
 
@@ -252,13 +207,13 @@ export class EventStream {
   #writable(): Promise<void> {
     if (this.#reply.raw.writableLength <= WRITE_AHEAD_BYTES) return Promise.resolve();
     if (!this.#drain) {
-      this.#stall = this.#options.clock.setTimeout(() => this.close(), this.#options.stallMs);
-      this.#stall.unref?.();
+      const { stallMs, clock } = this.#options;
+      const stopWatch = watchReader(this.#reply.raw, stallMs, clock, () => this.close());
       let resolve = () => {};
       const promise = new Promise<void>((done) => {
         resolve = done;
       });
-      this.#drain = { promise, resolve };
+      this.#drain = { promise, resolve, stopWatch };
     }
     return this.#drain.promise;
   }
@@ -266,12 +221,11 @@ export class EventStream {
   #drained(): void {
     const drain = this.#drain;
     this.#drain = null;
-    if (this.#stall !== null) this.#options.clock.clearTimeout(this.#stall);
-    this.#stall = null;
+    drain?.stopWatch();
     drain?.resolve();
   }
 
-  #write(text: string | Buffer): void {
+  #write(text: string): void {
     const raw = this.#reply.raw;
     // What the client left unread before this message counts, not the message itself: a task
     // whose result is larger than the limit is still sent to a client that keeps up.
@@ -291,9 +245,7 @@ export class EventStream {
 
   #beat(): void {
     this.#heartbeat = this.#options.clock.setTimeout(() => {
-      // Only between messages: what waits may be the rest of a message sent in pieces, and the
-      // bytes on their way keep the connection from looking idle anyway.
-      if (!this.#pumping && this.#next >= this.#waiting.length) this.#write(': heartbeat\n\n');
+      this.#write(': heartbeat\n\n');
       if (!this.#closed) this.#beat();
     }, this.#options.heartbeatMs);
     this.#heartbeat.unref?.();
