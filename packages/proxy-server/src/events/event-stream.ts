@@ -19,10 +19,10 @@ export interface EventStreamOptions {
    */
   maxQueuedMessages: number;
   /**
-   * How long a client may take no byte of what was sent before it is closed, while more waits
-   * for it or after the end: a client that stopped reading a task's last message (which carries
-   * the result) would otherwise hold it, and its socket, for good. One that reads, however
-   * slowly, is left alone.
+   * How long a client may take no byte of what was sent before it is closed, while messages wait
+   * behind what was written ahead, or after the end while some of the last message is unsent: a
+   * client that stopped reading a task's last message (which carries the result) would otherwise
+   * hold it, and its socket, for good. One that reads, however slowly, is left alone.
    */
   stallMs: number;
 }
@@ -245,7 +245,9 @@ export class EventStream {
 
   #beat(): void {
     this.#heartbeat = this.#options.clock.setTimeout(() => {
-      this.#write(': heartbeat\n\n');
+      // Bytes on their way keep the connection from looking idle, and a heartbeat behind a
+      // message over maxUnreadBytes would close a client that is reading it.
+      if (this.#reply.raw.writableLength <= WRITE_AHEAD_BYTES) this.#write(': heartbeat\n\n');
       if (!this.#closed) this.#beat();
     }, this.#options.heartbeatMs);
     this.#heartbeat.unref?.();
