@@ -97,6 +97,12 @@ async function startTarget(): Promise<SlowTarget> {
   return target;
 }
 
+/**
+ * A crash run's own waits allow up to 90 s (a few hundred tasks done, then all of them after the
+ * restart): on a loaded machine the project's 30 s would cut it off before they could.
+ */
+const CRASH_RUN_MS = 120_000;
+
 /** Submits every task, kills the proxy with SIGKILL mid-run and restarts it on the same data. */
 async function crashMidRun(extra: string[] = []) {
   const target = await startTarget();
@@ -135,59 +141,67 @@ async function crashMidRun(extra: string[] = []) {
 }
 
 describe('durability on the SQLite store, with real processes', () => {
-  it('accounts for every accepted task after kill -9: results intact, none lost, none run twice', async () => {
-    const run = await crashMidRun();
-    expect(run.tasks.every((task) => task !== undefined)).toBe(true);
+  it(
+    'accounts for every accepted task after kill -9: results intact, none lost, none run twice',
+    async () => {
+      const run = await crashMidRun();
+      expect(run.tasks.every((task) => task !== undefined)).toBe(true);
 
-    const interrupted = run.tasks.filter((task) => task.status === 'failed');
-    for (const task of interrupted) expect(task.error?.code).toBe('interrupted');
-    expect(interrupted.length).toBe(run.interrupted);
-    expect(run.interrupted).toBeGreaterThan(0);
-    expect(run.requeued).toBe(0);
+      const interrupted = run.tasks.filter((task) => task.status === 'failed');
+      for (const task of interrupted) expect(task.error?.code).toBe('interrupted');
+      expect(interrupted.length).toBe(run.interrupted);
+      expect(run.interrupted).toBeGreaterThan(0);
+      expect(run.requeued).toBe(0);
 
-    for (const [n, task] of run.tasks.entries()) {
-      if (task.status !== 'completed') continue;
-      expect(task.result?.body).toBe(expectedBody(n));
-    }
-    expect(run.tasks.filter((task) => task.status === 'completed').length).toBe(
-      TASKS - interrupted.length,
-    );
-    for (const before of run.kept) {
-      const after = run.tasks.find((task) => task.task_id === before.task_id);
-      expect(after?.result).toEqual(before.result);
-      expect(after?.completed_at).toBe(before.completed_at);
-    }
+      for (const [n, task] of run.tasks.entries()) {
+        if (task.status !== 'completed') continue;
+        expect(task.result?.body).toBe(expectedBody(n));
+      }
+      expect(run.tasks.filter((task) => task.status === 'completed').length).toBe(
+        TASKS - interrupted.length,
+      );
+      for (const before of run.kept) {
+        const after = run.tasks.find((task) => task.task_id === before.task_id);
+        expect(after?.result).toEqual(before.result);
+        expect(after?.completed_at).toBe(before.completed_at);
+      }
 
-    const runs = runsPerTask(run.target);
-    for (const [n, task] of run.tasks.entries()) {
-      if (task.status === 'completed') expect(runs.get(n)).toBe(1);
-      else expect(runs.get(n) ?? 0).toBeLessThanOrEqual(1);
-    }
-  });
+      const runs = runsPerTask(run.target);
+      for (const [n, task] of run.tasks.entries()) {
+        if (task.status === 'completed') expect(runs.get(n)).toBe(1);
+        else expect(runs.get(n) ?? 0).toBeLessThanOrEqual(1);
+      }
+    },
+    CRASH_RUN_MS,
+  );
 
-  it('runs the calls cut off again with --requeue-interrupted, each at most twice', async () => {
-    const run = await crashMidRun(['--requeue-interrupted']);
-    expect(run.interrupted).toBe(0);
-    expect(run.requeued).toBeGreaterThan(0);
-    expect(run.tasks.every((task) => task.status === 'completed')).toBe(true);
-    for (const [n, task] of run.tasks.entries()) expect(task.result?.body).toBe(expectedBody(n));
-    const cutOff = run.tasks.filter((task) =>
-      task.attempt_history.some((attempt) => attempt.error_code === 'interrupted'),
-    );
-    expect(cutOff).toHaveLength(run.requeued);
-    for (const task of cutOff) {
-      expect(task.attempt_history.map((attempt) => [attempt.attempt, attempt.outcome])).toEqual([
-        [1, 'failed'],
-        [2, 'completed'],
-      ]);
-    }
+  it(
+    'runs the calls cut off again with --requeue-interrupted, each at most twice',
+    async () => {
+      const run = await crashMidRun(['--requeue-interrupted']);
+      expect(run.interrupted).toBe(0);
+      expect(run.requeued).toBeGreaterThan(0);
+      expect(run.tasks.every((task) => task.status === 'completed')).toBe(true);
+      for (const [n, task] of run.tasks.entries()) expect(task.result?.body).toBe(expectedBody(n));
+      const cutOff = run.tasks.filter((task) =>
+        task.attempt_history.some((attempt) => attempt.error_code === 'interrupted'),
+      );
+      expect(cutOff).toHaveLength(run.requeued);
+      for (const task of cutOff) {
+        expect(task.attempt_history.map((attempt) => [attempt.attempt, attempt.outcome])).toEqual([
+          [1, 'failed'],
+          [2, 'completed'],
+        ]);
+      }
 
-    const runs = runsPerTask(run.target);
-    const twice = [...runs.values()].filter((count) => count === 2).length;
-    expect(Math.max(...runs.values())).toBeLessThanOrEqual(2);
-    expect(twice).toBeLessThanOrEqual(run.requeued);
-    expect(runs.size).toBe(TASKS);
-  });
+      const runs = runsPerTask(run.target);
+      const twice = [...runs.values()].filter((count) => count === 2).length;
+      expect(Math.max(...runs.values())).toBeLessThanOrEqual(2);
+      expect(twice).toBeLessThanOrEqual(run.requeued);
+      expect(runs.size).toBe(TASKS);
+    },
+    CRASH_RUN_MS,
+  );
 
   it('SIGTERM with calls that end within the grace: nothing interrupted, nothing lost', async () => {
     const target = await startTarget();
