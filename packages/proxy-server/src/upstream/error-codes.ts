@@ -59,14 +59,38 @@ const EXPLAINED: Readonly<Record<string, string>> = {
   UND_ERR_HEADERS_OVERFLOW: `the headers of the target's answer pass Node's limit of ${maxHeaderSize / 1024} KiB: start the proxy with NODE_OPTIONS=--max-http-header-size=<bytes> to raise it`,
 };
 
+/**
+ * undici's words, under UND_ERR_SOCKET, for an interim answer it will not read past while a call
+ * runs: a 100 Continue, which RFC 9110 (15.2) has a client skip, or a 101 to a request that asked
+ * for no upgrade. The target had the whole request and did answer: called a reset, such a task
+ * was run again on every attempt of --retry-on reset, against a target that never answers
+ * otherwise.
+ */
+const REFUSED_INTERIM: ReadonlyMap<string, string> = new Map([
+  [
+    'bad response',
+    "the target sent an interim 100 Continue before its answer, which the proxy's HTTP client cannot read past; the target had the whole request and may have done the job: have it not send 100 Continue unasked (the proxy never forwards Expect)",
+  ],
+  [
+    'bad upgrade',
+    'the target answered 101 Switching Protocols to a request that asked for no upgrade',
+  ],
+]);
+
 /** Maps a failed upstream call to the task error; looks at `err.code`, then at its cause's. */
 export function taskErrorOf(error: unknown): TaskError {
+  const interim = codeOf(error) === 'UND_ERR_SOCKET' ? refusedInterimOf(error) : undefined;
+  if (interim) return taskError('upstream_error', `UND_ERR_SOCKET: ${interim}`);
   const codes = [codeOf(error), codeOf(causeOf(error))];
   for (const code of codes) {
     const mapped = code === undefined ? undefined : CODE_TABLE[code];
     if (mapped) return taskError(mapped, detailOf(error));
   }
   return taskError('upstream_error', detailOf(error));
+}
+
+function refusedInterimOf(error: unknown): string | undefined {
+  return error instanceof Error ? REFUSED_INTERIM.get(error.message) : undefined;
 }
 
 function codeOf(error: unknown): string | undefined {
