@@ -2,6 +2,7 @@ import type { TaskError } from 'proxy-client/wire';
 import type { Dispatcher } from 'undici';
 import { systemClock, type Timer } from '../clock.js';
 import { taskError } from '../engine/task-error.js';
+import { AnswerBytes } from './answer-bytes.js';
 import { taskErrorOf } from './error-codes.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 
@@ -40,8 +41,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   #settled = false;
   #statusCode = 0;
   #headers: Record<string, string | string[]> = {};
-  #chunks: Buffer[] = [];
-  #size = 0;
+  #body = new AnswerBytes();
 
   constructor(limits: UpstreamCallLimits, settle: (outcome: UpstreamOutcome) => void) {
     this.#limits = limits;
@@ -83,20 +83,19 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#size += chunk.length;
-    if (this.#size > this.#limits.resultSizeLimitBytes) {
-      this.#chunks = [];
+    // Cleared when it passed the limit: what still comes must not start it again.
+    if (this.#stopReason === 'too_large') return;
+    if (this.#body.size + chunk.length > this.#limits.resultSizeLimitBytes) {
+      this.#body.clear();
       this.#controller ??= controller;
       this.stop('too_large');
       return;
     }
-    this.#chunks.push(chunk);
+    this.#body.append(chunk);
   }
 
   onResponseEnd(): void {
-    const chunks = this.#chunks;
-    // A single chunk is a view into undici's read buffer: copy it so that buffer can go.
-    const body = chunks.length === 1 && chunks[0] ? Buffer.from(chunks[0]) : Buffer.concat(chunks);
+    const body = this.#body.bytes();
     const contentType = this.#headers['content-type'];
     this.#finish({
       ok: true,
@@ -124,7 +123,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     return (
       this.#stopReason === null &&
       (this.#statusCode === 204 || this.#statusCode === 304) &&
-      this.#size === 0 &&
+      this.#body.size === 0 &&
       (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
     );
   }
@@ -146,7 +145,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     if (this.#timer) systemClock.clearTimeout(this.#timer);
-    this.#chunks = [];
+    this.#body.clear();
     this.#settle(outcome);
   }
 }
