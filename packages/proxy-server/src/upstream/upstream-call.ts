@@ -18,7 +18,7 @@ export type UpstreamOutcome =
   | { ok: false; error: TaskError };
 
 /** Why this side ended a call: each becomes its own task error. */
-type StopReason = 'timeout' | 'interrupted' | 'too_large';
+type StopReason = 'timeout' | 'interrupted' | 'too_large' | 'status_below_100';
 
 export interface UpstreamCallLimits {
   resultSizeLimitBytes: number;
@@ -72,10 +72,18 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(
-    _controller: Dispatcher.DispatchController,
+    controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: Record<string, string | string[]>,
   ): void {
+    // The parser takes any three digits; undici, handed one below 100, fails the call on an
+    // assertion of its own that says nothing of the target.
+    if (statusCode < 100) {
+      this.#statusCode = statusCode;
+      this.#controller ??= controller;
+      this.stop('status_below_100');
+      return;
+    }
     // 1xx answers are informational; the real one follows.
     if (statusCode < 200) return;
     this.#statusCode = statusCode;
@@ -136,6 +144,11 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
         return taskError('interrupted');
       case 'too_large':
         return taskError('result_too_large', `limit ${this.#limits.resultSizeLimitBytes} bytes`);
+      case 'status_below_100':
+        return taskError(
+          'upstream_error',
+          `the target answered status ${String(this.#statusCode).padStart(3, '0')}: not HTTP, whose statuses start at 100`,
+        );
       default:
         return taskErrorOf(error);
     }
