@@ -19,6 +19,14 @@ export class AnswerBytes {
   }
 
   append(chunk: Uint8Array): void {
+    // Most answers come in one chunk: a copy of its own size is the whole body, with nothing to
+    // join at the end.
+    if (this.#blocks.length === 0) {
+      this.#blocks.push(Buffer.from(chunk));
+      this.#used = chunk.length;
+      this.#size = chunk.length;
+      return;
+    }
     let offset = 0;
     while (offset < chunk.length) {
       let block = this.#blocks.at(-1);
@@ -37,6 +45,10 @@ export class AnswerBytes {
 
   /** The body in one Buffer of its exact size. */
   bytes(): Buffer {
+    const [first] = this.#blocks;
+    if (this.#blocks.length === 1 && first !== undefined && this.#used === first.length) {
+      return first;
+    }
     const last = this.#blocks.length - 1;
     const parts = this.#blocks.map((block, i) =>
       i === last ? block.subarray(0, this.#used) : block,
