@@ -57,6 +57,36 @@ describe('over a real socket', () => {
     expect(calls).toBe(2);
   });
 
+  // Hostile pass: in Chromium, a blocked port is a bare TypeError('Failed to fetch') with no
+  // cause, so it was `unreachable`, retried twice and said to have maybe arrived.
+  it("a browser's bare refusal of a blocked port is blocked_port too, asked once", async () => {
+    let calls = 0;
+    const browserFetch: typeof fetch = async () => {
+      calls += 1;
+      throw new TypeError('Failed to fetch');
+    };
+    const proxy = new ProxyClient({
+      baseUrl: 'http://127.0.0.1:6000',
+      maxRetries: 3,
+      fetch: browserFetch,
+    });
+    await expect(proxy.health()).rejects.toMatchObject({
+      code: 'blocked_port',
+      mayHaveArrived: false,
+    });
+    await expect(proxy.submitTask('report', {})).rejects.toMatchObject({
+      code: 'blocked_port',
+      mayHaveArrived: false,
+    });
+    expect(calls).toBe(2);
+    const elsewhere = new ProxyClient({
+      baseUrl: 'http://127.0.0.1:6001',
+      maxRetries: 0,
+      fetch: browserFetch,
+    });
+    await expect(elsewhere.health()).rejects.toMatchObject({ code: 'unreachable' });
+  });
+
   it('a socket dropped mid-answer is retried for reads, then reported', async () => {
     let requests = 0;
     const url = await listen((request) => {

@@ -124,6 +124,30 @@ export function isBlockedPort(error: unknown): boolean {
   );
 }
 
+/** The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#bad-port), as undici has them. */
+const BAD_PORTS = new Set(
+  [
+    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102,
+    103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465,
+    512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993,
+    995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668,
+    6669, 6679, 6697, 10080,
+  ].map(String),
+);
+
+/**
+ * A browser's fetch refuses a bad port with the same bare TypeError ("Failed to fetch") as any
+ * other failure, so the port is all there is to tell it by. Marked like undici's refusal, the
+ * retry policy and the error translation treat both alike: never retried, nothing sent.
+ */
+export function asBlockedPort(error: unknown, url: string): unknown {
+  if (!isNetworkError(error) || isBlockedPort(error)) return error;
+  const { port } = new URL(url);
+  if (!BAD_PORTS.has(port)) return error;
+  const cause = new Error('bad port', { cause: error });
+  return new TypeError((error as TypeError).message, { cause });
+}
+
 async function envelopeCode(response: Response): Promise<string | undefined> {
   // A clone of a body already read would throw: no code to read then.
   if (response.bodyUsed) return undefined;

@@ -4,7 +4,7 @@ import type { Hooks } from '../hooks.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
 import { textWithin } from './read-text.js';
 import type { EncodedBody } from './request-body.js';
-import { sentNothing } from './retry-policy.js';
+import { asBlockedPort, sentNothing } from './retry-policy.js';
 import { responseTimeoutError, translateError } from './translate-error.js';
 import { type QueryValue, resolveUrl } from './url.js';
 
@@ -196,7 +196,10 @@ export class Transport {
               mayHaveArrived = true;
               return response;
             },
-            (error: unknown) => {
+            (thrown: unknown) => {
+              // A hook may have sent it elsewhere: the port is the one fetch was given.
+              const sentTo = input instanceof Request ? input.url : String(input);
+              const error = asBlockedPort(thrown, sentTo);
               if (!sentNothing(error)) mayHaveArrived = true;
               throw error;
             },
