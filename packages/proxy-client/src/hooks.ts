@@ -46,7 +46,7 @@ export type AfterResponseHook = (
  * would reach the caller.
  */
 export interface Hooks {
-  beforeRequest?: BeforeRequestHook[];
-  beforeRetry?: BeforeRetryHook[];
-  afterResponse?: AfterResponseHook[];
+  beforeRequest?: BeforeRequestHook[] | undefined;
+  beforeRetry?: BeforeRetryHook[] | undefined;
+  afterResponse?: AfterResponseHook[] | undefined;
 }

@@ -11,48 +11,48 @@ export interface ProxyClientOptions {
   /** Where the proxy listens, e.g. `http://localhost:8080` (a path prefix is kept). */
   baseUrl: string;
   /** Sent as `Authorization: Bearer <apiKey>` on every request. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /**
    * Longest wait for one HTTP answer, in milliseconds (not the wait for a task: see
    * `WaitOptions.timeoutMs`). `Infinity` turns it off.
    * @default 30000
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Same as `timeoutMs`, in milliseconds. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Extra headers on every request. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /**
    * Retries on network errors and 5xx answers: of reads, and of submissions, which then carry an
    * idempotency key so a retry never creates a second task (`retryTask` excepted: it is never
    * retried). A call's own `maxRetries` wins.
    * @default 2
    */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** A fetch to use instead of the global one (tests, proxies, frameworks). */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** Hooks run on every request (logging, tracing, signing). */
-  hooks?: Hooks;
+  hooks?: Hooks | undefined;
 }
 
 /** What every method takes as its last argument. */
 export interface RequestOptions {
   /** Aborting rejects the call with the signal's reason (an `AbortError` by default). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Longest wait for each HTTP answer of this call, in milliseconds, instead of the client's
    * `timeoutMs` (`waitForTask` and `run`: the longest the whole call may take).
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Same as `timeoutMs`, in milliseconds. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Extra headers on this call's requests, over the client's. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /**
    * Retries of this call's reads on network errors and 5xx answers, instead of the client's
    * `maxRetries`.
    */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
 }
 
 /**
@@ -66,17 +66,17 @@ export interface RetryTaskOptions extends Omit<RequestOptions, 'maxRetries'> {
    * task (`Submission.task`); otherwise it comes when the time is up, with the task's id.
    * @default 0 (answer at once)
    */
-  waitMs?: number;
+  waitMs?: number | undefined;
   /** Same as `waitMs`, in milliseconds: the contract's spelling. */
-  wait?: number;
+  wait?: number | undefined;
   /**
    * How many times to ask again when the proxy answers 503 `queue_full`, waiting exactly its
    * `Retry-After` each time.
    * @default 0
    */
-  queueFullRetries?: number;
+  queueFullRetries?: number | undefined;
   /** Longest `Retry-After` honoured between queue-full retries, in milliseconds. @default 60000 */
-  maxRetryAfterMs?: number;
+  maxRetryAfterMs?: number | undefined;
 }
 
 /**
@@ -86,36 +86,36 @@ export interface RetryTaskOptions extends Omit<RequestOptions, 'maxRetries'> {
  */
 export interface SubmitOptions extends RequestOptions {
   /** HTTP method forwarded to the target. @default 'POST' */
-  method?: string;
+  method?: string | undefined;
   /** Headers forwarded to the target with the request (the proxy drops hop-by-hop ones). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Query parameters forwarded to the target, added to any already in the path. */
-  query?: Record<string, string | number | boolean>;
+  query?: Record<string, string | number | boolean> | undefined;
   /**
    * How many times to resubmit when the proxy answers 503 `queue_full`, waiting exactly its
    * `Retry-After` each time. Off unless asked: a full queue is back-pressure the caller may want
    * to see.
    * @default 0
    */
-  queueFullRetries?: number;
+  queueFullRetries?: number | undefined;
   /**
    * Longest `Retry-After` honoured between queue-full retries, in milliseconds; a longer one is
    * cut to this.
    * @default 60000
    */
-  maxRetryAfterMs?: number;
+  maxRetryAfterMs?: number | undefined;
   /**
    * Resubmissions after a network error or a 5xx answer other than `queue_full`, each with the
    * same idempotency key, instead of the client's `maxRetries`.
    * @default the client's (2)
    */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /**
    * Sent as `Idempotency-Key`: the same key with the same request within the proxy's retention
    * names the existing task, and no second one is created. 1 to 255 printable ASCII characters
    * without `"` or `\`. When unset and retries are on, the SDK makes one per call.
    */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
   /**
    * Milliseconds the proxy may hold its answer for the task to finish (`Prefer: wait=N`, in whole
    * seconds rounded up, at most `MAX_WAIT_SECONDS`): a quick task's result comes with the
@@ -123,32 +123,32 @@ export interface SubmitOptions extends RequestOptions {
    * finished task too, `submitAndWait` and `run` use it by themselves.
    * @default 0 (answer at once; `submitAndWait` and `run`: up to 60 s, within their `timeoutMs`)
    */
-  waitMs?: number;
+  waitMs?: number | undefined;
   /** Same as `waitMs`, in milliseconds: the contract's spelling. */
-  wait?: number;
+  wait?: number | undefined;
   /** Sent as `X-Proxy-Priority`: `high` tasks are served first, FIFO within a level. */
-  priority?: Priority;
+  priority?: Priority | undefined;
   /**
    * Sent as `X-Proxy-Callback-Url`: where the proxy POSTs the finished task, signed per Standard
    * Webhooks. An absolute http(s) URL.
    */
-  callbackUrl?: string;
+  callbackUrl?: string | undefined;
   /**
    * Sent as `X-Proxy-Max-Attempts`: most calls to the target for this task, the first included,
    * when the proxy retries failures (`--retry-on`); the proxy's `--max-attempts` still caps it.
    */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /**
    * Sent as `X-Proxy-Max-Queue-Time` (in seconds): milliseconds the task may wait in the queue;
    * one not started by then ends `expired`. The proxy's `--max-queue-time` still caps it.
    */
-  maxQueueTimeMs?: number;
+  maxQueueTimeMs?: number | undefined;
   /**
    * Sent as `X-Proxy-Timeout` (in seconds): milliseconds one call to the target may take before
    * the task fails with `upstream_timeout`. The proxy's `--upstream-timeout` still caps it. Not
    * to be confused with `timeoutMs`, the SDK's own HTTP timeout.
    */
-  upstreamTimeoutMs?: number;
+  upstreamTimeoutMs?: number | undefined;
 }
 
 /**
@@ -170,26 +170,26 @@ export interface WaitOptions extends RequestOptions {
    * Each read of the wait keeps the client's `timeoutMs`.
    * @default no limit
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Fixed milliseconds between polls. Leave unset for the adaptive schedule, which is quicker for
    * short tasks and gentler for long ones.
    */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /** Same as `pollIntervalMs`, in milliseconds: the contract's spelling. */
-  pollInterval?: number;
+  pollInterval?: number | undefined;
   /** Told about every status change, including the first status read. */
-  onStatus?: StatusListener;
+  onStatus?: StatusListener | undefined;
   /**
    * Told when a read finds the proxy away after the task was read once (the wait rides that out,
    * up to five minutes) and when it answers again, so a caller can say so meanwhile.
    */
-  onOutage?: OutageListener;
+  onOutage?: OutageListener | undefined;
   /**
    * Reject with `TaskFailedError` when the task ends `failed`, instead of resolving with it.
    * @default false
    */
-  throwOnFailure?: boolean;
+  throwOnFailure?: boolean | undefined;
 }
 
 /**
@@ -204,45 +204,45 @@ export interface ResultOptions extends RequestOptions {
    * `TaskNotFinishedError` (held reads of up to `MAX_WAIT_SECONDS` each).
    * @default 0 (reject at once)
    */
-  waitMs?: number;
+  waitMs?: number | undefined;
   /** Same as `waitMs`, in milliseconds. */
-  wait?: number;
+  wait?: number | undefined;
 }
 
 export interface WatchEventsOptions extends RequestOptions {
   /** Only transitions into these statuses (one, or several). @default all */
-  status?: TaskStatus | readonly TaskStatus[];
+  status?: TaskStatus | readonly TaskStatus[] | undefined;
   /**
    * Resume after this event id (`TaskEvent.id`, kept from an earlier watch): events since then
    * come first, or a `reset` event when the proxy no longer holds them.
    */
-  lastEventId?: string;
+  lastEventId?: string | undefined;
   /**
    * Told when a reconnect finds the proxy away (the stream rides that out) and when it is back,
    * so a caller can say so meanwhile.
    */
-  onOutage?: OutageListener;
+  onOutage?: OutageListener | undefined;
 }
 
 export interface ListTasksOptions extends RequestOptions {
-  status?: TaskStatus;
+  status?: TaskStatus | undefined;
   /** Page size; the proxy may cap it. */
-  limit?: number;
-  offset?: number;
+  limit?: number | undefined;
+  offset?: number | undefined;
 }
 
 export interface IterateTasksOptions extends RequestOptions {
-  status?: TaskStatus;
+  status?: TaskStatus | undefined;
   /** Tasks per request. @default 100 */
-  pageSize?: number;
+  pageSize?: number | undefined;
 }
 
 export interface CleanupOptions extends RequestOptions {
   /** Remove finished tasks that finished longer ago than this, in milliseconds. @default the proxy's (24 h) */
-  maxAgeMs?: number;
+  maxAgeMs?: number | undefined;
   /**
    * The same age in hours, as the HTTP API's `max_age_hours` takes it.
    * @deprecated Every duration of the SDK is in milliseconds: use `maxAgeMs`.
    */
-  maxAgeHours?: number;
+  maxAgeHours?: number | undefined;
 }

@@ -171,6 +171,26 @@ describe('the packed tarball, installed in an empty folder', () => {
       export const status: Task['status'] = 'paused';
       // @ts-expect-error queue_size is a number
       export const stats: Pick<Stats, 'queue_size'> = { queue_size: '7' };`;
+  const forwarded = `
+      declare const given: { signal?: AbortSignal; ms?: number; key?: string; status?: Task['status'] };
+      export const client2 = new ProxyClient({ baseUrl: 'http://localhost:8080', apiKey: given.key,
+        timeoutMs: given.ms, headers: undefined, maxRetries: given.ms, fetch: undefined,
+        hooks: { beforeRequest: undefined } });
+      export async function forward(id: string): Promise<unknown> {
+        const { signal, ms: timeoutMs, key: idempotencyKey, status } = given;
+        await client2.submitTask('f', {}, { signal, timeoutMs, idempotencyKey, waitMs: given.ms,
+          priority: undefined, callbackUrl: given.key, method: given.key, query: undefined });
+        await client2.waitForTask(id, { signal, timeoutMs, pollIntervalMs: given.ms,
+          onStatus: undefined, onOutage: undefined, throwOnFailure: undefined });
+        for await (const task of client2.watchTask(id, { signal })) void task;
+        for await (const event of client2.watchEvents({ signal, status, lastEventId: given.key })) void event;
+        for await (const task of client2.iterateTasks({ signal, status, pageSize: given.ms })) void task;
+        await client2.retryTask(id, { signal, waitMs: given.ms, queueFullRetries: given.ms });
+        await client2.getResult(id, { signal, waitMs: given.ms });
+        await client2.cleanupTasks({ signal, maxAgeMs: given.ms });
+        await client2.listTasks({ signal, status, limit: given.ms, offset: given.ms });
+        return client2.run('f', undefined, { signal, timeoutMs, throwOnFailure: undefined });
+      }`;
   const imports = `
       import { ProxyClient, isQueueFullError, isTaskFinishedError, type Hooks, type ProxyErrorCode, type RawResult, type Submission, type Task, type WaitOptions } from 'proxy-client';
       import { TASK_STATUSES, type Stats } from 'proxy-client/wire';`;
@@ -179,7 +199,11 @@ describe('the packed tarball, installed in an empty folder', () => {
   // (a .d.cts importing ESM-only types, TS1479) has a test of its own below.
   const projects: Record<
     string,
-    { type?: string; files: Record<string, string>; compilerOptions: Record<string, string> }
+    {
+      type?: string;
+      files: Record<string, string>;
+      compilerOptions: Record<string, string | boolean>;
+    }
   > = {
     'NodeNext, from .mts and .cts': {
       files: { 'use.mts': imports + uses, 'use.cts': imports + uses },
@@ -201,6 +225,17 @@ describe('the packed tarball, installed in an empty folder', () => {
     bundler: {
       files: { 'use.ts': imports + uses },
       compilerOptions: { module: 'esnext', moduleResolution: 'bundler' },
+    },
+    // Hostile pass: every option was `name?: T`, so under exactOptionalPropertyTypes a caller
+    // could not pass on an option it may not have (`{ signal: options.signal }`), though the
+    // SDK takes `undefined` for any option as left out.
+    'exactOptionalPropertyTypes, passing on options that may be undefined': {
+      files: { 'use.ts': imports + uses + forwarded },
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        exactOptionalPropertyTypes: true,
+      },
     },
   };
 
