@@ -345,6 +345,7 @@ export class ProxyClient {
     const deadline = Date.now() + waitMs;
     /** Lowered when a held read is cut on the way (see `waitForTask`), down to none. */
     let holdCapSeconds = MAX_WAIT_SECONDS;
+    let heldRetriesLeft = call.maxRetries;
     for (;;) {
       const leftSeconds = Math.ceil((deadline - Date.now()) / 1000);
       const holdSeconds = Math.min(holdCapSeconds, leftSeconds);
@@ -358,7 +359,9 @@ export class ProxyClient {
           signal: call.signal,
           timeoutMs: call.timeoutMs,
           extraTimeoutMs: Math.max(0, holdSeconds) * 1000,
-          retry: readRetry(call.maxRetries, call.signal, isReplayedResult),
+          // A held read is retried here, not by ky: ky would ask again holding as long after a
+          // cut, and the time of all its attempts together would then pass for one hold.
+          retry: readRetry(holdSeconds > 0 ? 0 : call.maxRetries, call.signal, isReplayedResult),
           isAnswer: isReplayedResult,
           taskId,
         });
@@ -377,6 +380,12 @@ export class ProxyClient {
         if (cutHold !== undefined) {
           if (Date.now() >= deadline || call.signal?.aborted) throw error;
           holdCapSeconds = cutHold;
+          continue;
+        }
+        if (holdSeconds > 0 && heldRetriesLeft > 0 && isRetriedReadFailure(error)) {
+          if (Date.now() >= deadline || call.signal?.aborted) throw error;
+          await sleep(300 * 2 ** (call.maxRetries - heldRetriesLeft), call.signal);
+          heldRetriesLeft -= 1;
           continue;
         }
         if (!isTaskNotFinishedError(error) || leftSeconds <= 0 || Date.now() >= deadline) {
@@ -692,6 +701,16 @@ function taskPath(taskId: string): string {
     throw new TypeError(`taskId must be a task id, got ${JSON.stringify(taskId)}`);
   }
   return `task/${encodeURIComponent(taskId)}`;
+}
+
+/**
+ * What ky retries for a read, as the SDK's errors say it (see `readRetry`): no answer, or a 5xx of
+ * the proxy's own; not a time limit, a blocked port or a full queue.
+ */
+function isRetriedReadFailure(error: unknown): boolean {
+  if (isQueueFullError(error)) return false;
+  if (isProxyResponseError(error)) return error.status >= 500;
+  return isProxyOutage(error) && (error as { code?: unknown }).code === 'unreachable';
 }
 
 /** The answer of a proxy that has no such route: an older proxy-server, without event streams. */

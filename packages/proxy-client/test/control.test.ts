@@ -226,6 +226,22 @@ describe('getResult', () => {
     expect(route.calls.map((call) => call.query.get('wait'))).toEqual(['60', '30']);
   });
 
+  it('a held read refused at once (502) is asked again holding as long, maxRetries times', async () => {
+    const route = server.on(
+      'get',
+      '/task/:id/result',
+      errorReply(502, 'http_502'),
+      replayed(200, new TextEncoder().encode('done')),
+    );
+    const result = await client().getResult(TASK_ID, { waitMs: 90_000 });
+    expect(result.text()).toBe('done');
+    expect(route.calls.map((call) => call.query.get('wait'))).toEqual(['60', '60']);
+    server.on('get', '/task/:id/result', errorReply(502, 'http_502'));
+    await expect(
+      client().getResult(TASK_ID, { waitMs: 90_000, maxRetries: 0 }),
+    ).rejects.toMatchObject({ status: 502 });
+  });
+
   it('waitMs running out ends with TaskNotFinishedError', async () => {
     useFakeClock();
     const route = server.on('get', '/task/:id/result', async (call) => {

@@ -110,8 +110,12 @@ describe('getResult behind a gateway that cuts requests held long', () => {
   it('waits for the result with shorter holds once one was cut', async () => {
     const client = new ProxyClient({ baseUrl: gatewayUrl });
     const { taskId } = await client.submit('api/function1', { delay_ms: TASK_MS });
+    cuts = 0;
     const result = await client.getResult(taskId, { waitMs: 60_000 });
     expect(result.status).toBe(200);
     expect(result.json()).toMatchObject({ result: 'ok' });
+    // Hostile pass: each cut read was retried holding as long (maxRetries), and the next hold
+    // was half of all those attempts together, longer than the gateway lets through: cut again.
+    expect(cuts).toBe(1);
   });
 });
