@@ -59,6 +59,10 @@ const EXPLAINED: Readonly<Record<string, string>> = {
   UND_ERR_HEADERS_OVERFLOW: `the headers of the target's answer pass Node's limit of ${maxHeaderSize / 1024} KiB: start the proxy with NODE_OPTIONS=--max-http-header-size=<bytes> to raise it`,
 };
 
+/** A 101 to a request that asked for no upgrade, however undici comes to see it. */
+export const UNASKED_UPGRADE =
+  'the target answered 101 Switching Protocols to a request that asked for no upgrade';
+
 /**
  * undici's words, under UND_ERR_SOCKET, for an interim answer it will not read past while a call
  * runs: a 100 Continue, which RFC 9110 (15.2) has a client skip, or a 101 to a request that asked
@@ -71,10 +75,7 @@ const REFUSED_INTERIM: ReadonlyMap<string, string> = new Map([
     'bad response',
     "the target sent an interim 100 Continue before its answer, which the proxy's HTTP client cannot read past; the target had the whole request and may have done the job: have it not send 100 Continue unasked (the proxy never forwards Expect)",
   ],
-  [
-    'bad upgrade',
-    'the target answered 101 Switching Protocols to a request that asked for no upgrade',
-  ],
+  ['bad upgrade', UNASKED_UPGRADE],
 ]);
 
 /** Maps a failed upstream call to the task error; looks at `err.code`, then at its cause's. */
@@ -105,7 +106,10 @@ function causeOf(error: unknown): unknown {
 function detailOf(error: unknown): string {
   const code = codeOf(error) ?? codeOf(causeOf(error));
   const explained = code === undefined ? undefined : EXPLAINED[code];
-  const message = error instanceof Error ? error.message : String(error);
+  // Some of undici's assertions span lines; a task's message and a log line take one.
+  const message = (error instanceof Error ? error.message : String(error))
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
   // Node's own words stay when they fit on a line: the host names a certificate lists, say.
   if (code && explained) {
     return message.includes('\n') || message === ''

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { systemClock, type Timer } from '../clock.js';
 import { taskError } from '../engine/task-error.js';
 import { AnswerBytes } from './answer-bytes.js';
-import { taskErrorOf } from './error-codes.js';
+import { taskErrorOf, UNASKED_UPGRADE } from './error-codes.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 
 /** The target's answer, or why there is none. */
@@ -18,7 +18,7 @@ export type UpstreamOutcome =
   | { ok: false; error: TaskError };
 
 /** Why this side ended a call: each becomes its own task error. */
-type StopReason = 'timeout' | 'interrupted' | 'too_large' | 'status_below_100';
+type StopReason = 'timeout' | 'interrupted' | 'too_large' | 'status_below_100' | 'unasked_upgrade';
 
 export interface UpstreamCallLimits {
   resultSizeLimitBytes: number;
@@ -76,12 +76,13 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     statusCode: number,
     headers: Record<string, string | string[]>,
   ): void {
-    // The parser takes any three digits; undici, handed one below 100, fails the call on an
+    // The parser takes any three digits, and a 101 without both `Upgrade` and `Connection:
+    // upgrade` comes here as an interim answer: undici, let go on, fails either call on an
     // assertion of its own that says nothing of the target.
-    if (statusCode < 100) {
+    if (statusCode < 100 || statusCode === 101) {
       this.#statusCode = statusCode;
       this.#controller ??= controller;
-      this.stop('status_below_100');
+      this.stop(statusCode === 101 ? 'unasked_upgrade' : 'status_below_100');
       return;
     }
     // 1xx answers are informational; the real one follows.
@@ -149,6 +150,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
           'upstream_error',
           `the target answered status ${String(this.#statusCode).padStart(3, '0')}: not HTTP, whose statuses start at 100`,
         );
+      case 'unasked_upgrade':
+        return taskError('upstream_error', UNASKED_UPGRADE);
       default:
         return taskErrorOf(error);
     }
