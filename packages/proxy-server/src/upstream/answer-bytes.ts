@@ -1,4 +1,4 @@
-/** Bytes of room taken at a time: a chunk that fits is copied into the room left. */
+/** The most room taken at a time: a chunk that fits is copied into the room left. */
 const BLOCK_BYTES = 64 * 1024;
 
 /**
@@ -31,7 +31,9 @@ export class AnswerBytes {
     while (offset < chunk.length) {
       let block = this.#blocks.at(-1);
       if (block === undefined || this.#used === block.length) {
-        block = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, chunk.length - offset));
+        // Growing to BLOCK_BYTES: an answer of a few small chunks takes a few small blocks.
+        const rest = chunk.length - offset;
+        block = Buffer.allocUnsafe(Math.max(rest, Math.min(BLOCK_BYTES, 2 * this.#size + rest)));
         this.#blocks.push(block);
         this.#used = 0;
       }
