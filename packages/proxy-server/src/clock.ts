@@ -1,6 +1,9 @@
 /** Time and timers, injected so tests can drive them; `systemClock` outside tests. */
 export interface Clock {
+  /** The wall clock, ms since the epoch: what timestamps show. NTP or an operator may step it. */
   now(): number;
+  /** Ms from an arbitrary origin, never stepped: what waits within this process are measured on. */
+  monotonic(): number;
   setTimeout(callback: () => void, ms: number): Timer;
   clearTimeout(timer: Timer): void;
 }
@@ -45,6 +48,7 @@ class LongTimer implements Timer {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (callback, ms) =>
     ms > MAX_TIMER_MS ? new LongTimer(callback, ms) : setTimeout(callback, ms),
   clearTimeout: (timer) => {

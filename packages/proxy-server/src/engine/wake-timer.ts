@@ -3,7 +3,7 @@ import type { Clock, Timer } from '../clock.js';
 /**
  * One timer for the earliest moment something falls due (a deadline, a retry, a token of the
  * rate limit): asking for a later moment keeps the earlier one, an earlier one replaces it.
- * It does not keep the process alive.
+ * It does not keep the process alive. Moments are readings of the clock's monotonic time.
  */
 export class WakeTimer {
   readonly #clock: Clock;
@@ -26,7 +26,7 @@ export class WakeTimer {
         this.#due = null;
         this.#wake();
       },
-      Math.max(0, due - this.#clock.now()),
+      Math.max(0, due - this.#clock.monotonic()),
     );
     this.#timer.unref?.();
   }

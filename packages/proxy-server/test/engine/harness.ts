@@ -19,23 +19,32 @@ import type {
   TaskRow,
 } from '../../src/index.js';
 
-/** A clock the test moves by hand; timers fire as it passes them. */
+/**
+ * A clock the test moves by hand; timers fire as it passes them. `stepWall` moves only the wall
+ * clock, as NTP or an operator setting the date does: the monotonic clock and timers go on.
+ */
 export class FakeClock implements Clock {
-  #now: number;
+  #monotonic = 0;
+  /** The wall clock minus the monotonic one. */
+  #wallOffset: number;
   #timers = new Map<number, { at: number; callback: () => void }>();
   #nextId = 1;
 
   constructor(start = 1_700_000_000_000) {
-    this.#now = start;
+    this.#wallOffset = start;
   }
 
   now(): number {
-    return this.#now;
+    return this.#monotonic + this.#wallOffset;
+  }
+
+  monotonic(): number {
+    return this.#monotonic;
   }
 
   setTimeout(callback: () => void, ms: number) {
     const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + ms, callback });
+    this.#timers.set(id, { at: this.#monotonic + ms, callback });
     return { id, unref: () => undefined };
   }
 
@@ -45,7 +54,7 @@ export class FakeClock implements Clock {
 
   /** Moves time on, firing every timer due by then in order. */
   advance(ms: number): void {
-    const end = this.#now + ms;
+    const end = this.#monotonic + ms;
     for (;;) {
       const due = [...this.#timers]
         .filter(([, t]) => t.at <= end)
@@ -53,10 +62,15 @@ export class FakeClock implements Clock {
       const first = due[0];
       if (!first) break;
       this.#timers.delete(first[0]);
-      this.#now = Math.max(this.#now, first[1].at);
+      this.#monotonic = Math.max(this.#monotonic, first[1].at);
       first[1].callback();
     }
-    this.#now = end;
+    this.#monotonic = end;
+  }
+
+  /** Steps the wall clock by `ms` (back if negative); no time passes and no timer fires. */
+  stepWall(ms: number): void {
+    this.#wallOffset += ms;
   }
 }
 

@@ -88,6 +88,8 @@ interface Running {
   readonly attempt: number;
   readonly maxAttempts: number;
   readonly startedAt: number;
+  /** `startedAt` on the monotonic clock, which the call's length is measured on. */
+  readonly startedSteady: number;
   readonly controller: AbortController;
   /** Set when the backend aborted the call for a shutdown. */
   stoppedForShutdown: boolean;
@@ -161,7 +163,7 @@ export class LocalBackend implements TaskBackend {
     this.#clock = options.clock ?? systemClock;
     this.#queue = new TaskScheduler(options.tenantMaxInFlight ?? null);
     const rate = options.rateLimit ?? null;
-    this.#limiter = rate && new RateLimiter(rate.perSecond, rate.burst, this.#clock.now());
+    this.#limiter = rate && new RateLimiter(rate.perSecond, rate.burst, this.#clock.monotonic());
     this.#retryDecision = options.retry ?? NEVER_RETRY;
     this.#wakeTimer = new WakeTimer(this.#clock, () => this.#pump());
     this.#commits = new GroupCommit(repository.durable, () => repository.commit(), {
@@ -192,8 +194,11 @@ export class LocalBackend implements TaskBackend {
     }
     this.#repo.commit();
     for (const task of [...opened.pending, ...requeued]) {
-      if (task.nextAttemptAt !== null) this.#queue.addDelayed(entryOf(task), task.nextAttemptAt);
-      else this.#queue.add(entryOf(task), task.deadlineAt);
+      if (task.nextAttemptAt !== null) {
+        this.#queue.addDelayed(entryOf(task), this.#steady(task.nextAttemptAt));
+      } else {
+        this.#queue.add(entryOf(task), this.#steadyDeadline(task.deadlineAt));
+      }
     }
     return {
       pending: opened.pending.length,
@@ -245,7 +250,7 @@ export class LocalBackend implements TaskBackend {
           this.#admitting--;
           this.#queue.add(
             { id: task.id, order: seq, priority: policy.priority, tenant },
-            policy.deadlineAt,
+            this.#steadyDeadline(policy.deadlineAt),
           );
           this.#emit('created', createdSummary(task, seq));
           resolve({ ok: true, taskId: task.id, existing: false });
@@ -378,13 +383,13 @@ export class LocalBackend implements TaskBackend {
 
   async counts(): Promise<BackendCounts> {
     const counts = this.#read('counting tasks', () => this.#repo.counts());
-    const now = this.#clock.now();
+    const steadyNow = this.#clock.monotonic();
     let long = counts.long;
     let oldestStartedAt: number | null = null;
     for (const run of this.#running.values()) {
       oldestStartedAt ??= run.startedAt;
       // In start order: once one is young, all after it are.
-      if (now - run.startedAt <= this.#options.longTaskThresholdMs) break;
+      if (steadyNow - run.startedSteady <= this.#options.longTaskThresholdMs) break;
       long++;
     }
     return {
@@ -497,16 +502,17 @@ export class LocalBackend implements TaskBackend {
     const processor = this.#processor;
     if (processor === null || this.#stopping) return;
     const now = this.#clock.now();
-    this.#queue.promote(now);
-    this.#expire(now);
+    const steadyNow = this.#clock.monotonic();
+    this.#queue.promote(steadyNow);
+    this.#expire(steadyNow, now);
     // Outcomes the store could not take wait in memory: no new call adds to them meanwhile.
     while (
       this.#unsaved.size === 0 &&
       this.#running.size < this.#options.concurrency &&
       this.#queue.readySize > 0
     ) {
-      if (this.#limiter && !this.#limiter.hasToken(now)) {
-        this.#wakeAt(this.#limiter.nextTokenAt(now));
+      if (this.#limiter && !this.#limiter.hasToken(steadyNow)) {
+        this.#wakeAt(this.#limiter.nextTokenAt(steadyNow));
         break;
       }
       const entry = this.#queue.take();
@@ -522,7 +528,7 @@ export class LocalBackend implements TaskBackend {
       }
       // No longer pending (cancelled while its admission was being committed): skip it.
       if (!started) continue;
-      this.#limiter?.take(now);
+      this.#limiter?.take(steadyNow);
       const { task, request, timeoutMs } = started;
       const run: Running = {
         id: entry.id,
@@ -530,6 +536,7 @@ export class LocalBackend implements TaskBackend {
         attempt: task.attempts,
         maxAttempts: task.maxAttempts,
         startedAt: now,
+        startedSteady: steadyNow,
         controller: new AbortController(),
         stoppedForShutdown: false,
         cancelled: false,
@@ -556,13 +563,16 @@ export class LocalBackend implements TaskBackend {
   }
 
   /** Ends the queued tasks whose deadline has passed (`expired`). */
-  #expire(now: number): void {
-    for (const entry of this.#queue.expire(now)) {
+  #expire(steadyNow: number, now: number): void {
+    for (const entry of this.#queue.expire(steadyNow)) {
       this.#save(entry.id, { outcome: EXPIRED, completedAt: now, isLong: false });
     }
   }
 
-  /** Pumps again at `at` (or sooner, if already due sooner); one timer for everything. */
+  /**
+   * Pumps again at `at`, a monotonic reading (or sooner, if already due sooner); one timer for
+   * everything.
+   */
   #wakeAt(at: number | null): void {
     if (at !== null && !this.#stopping) this.#wakeTimer.at(at);
   }
@@ -612,7 +622,8 @@ export class LocalBackend implements TaskBackend {
     } else if (retryInMs !== null) {
       this.#scheduleRetry(run, outcome, completedAt, completedAt + retryInMs);
     } else {
-      const isLong = completedAt - run.startedAt > this.#options.longTaskThresholdMs;
+      const isLong =
+        this.#clock.monotonic() - run.startedSteady > this.#options.longTaskThresholdMs;
       this.#save(run.id, { outcome, completedAt, isLong });
     }
     if (this.#running.size === 0) for (const wake of this.#idle.splice(0)) wake();
@@ -666,8 +677,9 @@ export class LocalBackend implements TaskBackend {
         this.#emit('retrying', retrying);
         // A cancel between the write and its commit found it in no line: it must not join one.
         if (!this.#stillPending(run.id)) return;
-        this.#queue.addDelayed(entry, runAt);
-        this.#wakeAt(runAt);
+        const due = this.#steady(runAt);
+        this.#queue.addDelayed(entry, due);
+        this.#wakeAt(due);
       },
       failed: (error) => {
         this.#failed(error, `scheduling a retry of task ${run.id}`);
@@ -816,8 +828,25 @@ export class LocalBackend implements TaskBackend {
 
   /** Puts a task back in the queue as its row says (a cancel that could not be saved). */
   #restore(row: TaskRow): void {
-    if (row.nextAttemptAt !== null) this.#queue.addDelayed(entryOf(row), row.nextAttemptAt);
-    else this.#queue.add(entryOf(row));
+    if (row.nextAttemptAt !== null) {
+      this.#queue.addDelayed(entryOf(row), this.#steady(row.nextAttemptAt));
+    } else {
+      this.#queue.add(entryOf(row));
+    }
+  }
+
+  /**
+   * A moment on the wall clock (a deadline, a retry's time: stored that way, since they outlive
+   * the process) as a reading of the monotonic clock, which the queue waits on: a step of the
+   * wall clock (NTP, a VM resumed, a date set back) then neither expires every queued task at
+   * once nor holds a retry back for as long as the step.
+   */
+  #steady(at: number): number {
+    return at - this.#clock.now() + this.#clock.monotonic();
+  }
+
+  #steadyDeadline(at: number | null): number | null {
+    return at === null ? null : this.#steady(at);
   }
 
   #read<T>(doing: string, read: () => T): T {

@@ -581,9 +581,12 @@ export class RedisBackend implements TaskBackend {
       .catch((error: unknown) => this.#options.onError?.(error, `dequeueing task ${id}`));
   }
 
-  /** Sets the timer for `at` unless one is set for earlier already. */
+  /**
+   * Sets the timer for `at` (wall clock: the instances share the store's times) unless one is set
+   * for earlier already.
+   */
   #wakeAt(at: number): void {
-    if (!this.#closed) this.#wakeTimer.at(at);
+    if (!this.#closed) this.#wakeTimer.at(at - this.#clock.now() + this.#clock.monotonic());
   }
 
   /**
