@@ -97,6 +97,11 @@ export interface TransitionEvent {
   task: TaskSummary;
   /** True when this process made the transition (false: another instance did). */
   local: boolean;
+  /**
+   * A finish that ended a call here: how long the call took on the monotonic clock. The
+   * difference of the task's timestamps is off by any step of the wall clock during the call.
+   */
+  processingMs?: number;
 }
 
 /** Finished tasks were removed (retention, cleanup). */

@@ -7,6 +7,7 @@ import {
 } from 'proxy-client/wire';
 import type { Clock } from '../clock.js';
 import type { BackendCounts, StoreHealth, TaskEvent } from '../engine/task-backend.js';
+import { processingMsOf } from '../proxy/totals.js';
 import { processMetrics, processMetricsText } from './process-metrics.js';
 
 /** Why an admission was refused, as the error code the caller got. */
@@ -283,11 +284,8 @@ export class ProxyMetrics {
       case 'finished': {
         const { task } = event;
         this.#finished.get(task.status)?.inc();
-        if (task.startedAt !== null && task.completedAt !== null) {
-          this.#processing
-            .get(task.status)
-            ?.observe(Math.max(0, task.completedAt - task.startedAt) / 1000);
-        }
+        const processingMs = processingMsOf(event);
+        if (processingMs !== null) this.#processing.get(task.status)?.observe(processingMs / 1000);
         if (task.error?.code === 'shed') this.#shed.inc();
         if (task.result) this.#upstreamResponse(task.result.statusCode).inc();
         else if (task.error && !NOT_UPSTREAM_ERRORS.has(task.error.code))

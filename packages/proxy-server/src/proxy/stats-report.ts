@@ -17,16 +17,18 @@ export interface StatsReportOptions {
 export class StatsReport {
   readonly #options: StatsReportOptions;
   readonly #startedAt: number;
+  /** Uptime is counted on the monotonic clock: a wall clock set back made it negative. */
+  readonly #startedSteady: number;
 
   constructor(options: StatsReportOptions) {
     this.#options = options;
     this.#startedAt = options.clock.now();
+    this.#startedSteady = options.clock.monotonic();
   }
 
   async read(): Promise<Stats> {
     const { config, backend, totals, clock, concurrency } = this.#options;
     const counts = await backend.counts();
-    const now = clock.now();
     const tasks = { total: counts.total } as TaskCounts;
     for (const status of TASK_STATUSES) tasks[status] = counts[status];
     const avg = totals.avgProcessingMs;
@@ -69,7 +71,7 @@ export class StatsReport {
         })),
         callbacks: { delivered: totals.callbacksDelivered, failed: totals.callbacksFailed },
       },
-      uptime_s: Math.round(now - this.#startedAt) / 1000,
+      uptime_s: Math.round(clock.monotonic() - this.#startedSteady) / 1000,
       started_at: new Date(this.#startedAt).toISOString(),
       target: config.target.url,
       version: VERSION,

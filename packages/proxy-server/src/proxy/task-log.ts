@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { TaskEvent, TransitionEvent } from '../engine/task-backend.js';
 import { withoutQuery } from '../logging/logger.js';
 import type { RequestOrigins } from './request-origins.js';
+import { processingMsOf } from './totals.js';
 
 /** The levels at which every transition has a line; above them, only failures do. */
 export const TASK_LOG_LEVELS = new Set(['info', 'debug', 'trace']);
@@ -88,9 +89,6 @@ function finishedFields(event: TransitionEvent) {
     taskId: task.id,
     statusCode: task.result?.statusCode,
     error: task.error?.code,
-    processingMs:
-      task.startedAt !== null && task.completedAt !== null
-        ? task.completedAt - task.startedAt
-        : null,
+    processingMs: processingMsOf(event),
   };
 }

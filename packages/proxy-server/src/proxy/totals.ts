@@ -1,4 +1,4 @@
-import type { TaskEvent } from '../engine/task-backend.js';
+import type { TaskEvent, TransitionEvent } from '../engine/task-backend.js';
 
 /**
  * What this process has done since it started, for `/stats`' `totals`: counted from the
@@ -57,9 +57,21 @@ export class Totals {
         this.expired++;
         break;
     }
-    if (task.startedAt !== null && task.completedAt !== null) {
-      this.#processingMsTotal += task.completedAt - task.startedAt;
+    const processingMs = processingMsOf(event);
+    if (processingMs !== null) {
+      this.#processingMsTotal += processingMs;
       this.#processed++;
     }
   };
+}
+
+/**
+ * How long a finished task's call took: as the backend measured it, else from its timestamps,
+ * where a wall clock set back during the call makes no negative time.
+ */
+export function processingMsOf(event: TransitionEvent): number | null {
+  if (event.processingMs !== undefined) return event.processingMs;
+  const { startedAt, completedAt } = event.task;
+  if (startedAt === null || completedAt === null) return null;
+  return Math.max(0, completedAt - startedAt);
 }

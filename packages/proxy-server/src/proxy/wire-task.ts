@@ -41,7 +41,8 @@ function wireTaskOf<Result>(
   const position = task.queuePosition;
   const queueEnd = task.startedAt ?? task.completedAt ?? now;
   const processingEnd = task.completedAt ?? now;
-  const durationMs = task.startedAt === null ? null : processingEnd - task.startedAt;
+  // Differences of wall-clock times: one set back between them must not make them negative.
+  const durationMs = task.startedAt === null ? null : Math.max(0, processingEnd - task.startedAt);
   const isLong =
     task.isLong ||
     (task.status === 'processing' &&
@@ -60,7 +61,7 @@ function wireTaskOf<Result>(
     error: task.error,
     queue_position: position,
     estimated_start_at: estimatedStartOf(task, context),
-    queue_ms: queueEnd - task.createdAt,
+    queue_ms: Math.max(0, queueEnd - task.createdAt),
     duration_ms: durationMs,
     attempts: task.attempts,
     retry_of: task.retryOf,

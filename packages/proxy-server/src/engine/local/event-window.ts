@@ -54,7 +54,13 @@ export class EventWindow {
     const event: TaskEvent =
       unnumbered.type === 'removed'
         ? { id, type: unnumbered.type, count: unnumbered.count, local: unnumbered.local }
-        : { id, type: unnumbered.type, task: unnumbered.task, local: unnumbered.local };
+        : {
+            id,
+            type: unnumbered.type,
+            task: unnumbered.task,
+            local: unnumbered.local,
+            processingMs: unnumbered.processingMs,
+          };
     if (this.#resumable.size > 0) this.#lastHeard = n;
     if (this.#lastHeard !== null && n - this.#lastHeard <= this.capacity) {
       this.#recent[n % this.capacity] = event;

@@ -102,6 +102,8 @@ interface UnsavedFinish {
   outcome: TaskOutcome;
   completedAt: number;
   isLong: boolean;
+  /** How long the call that ended the task took (monotonic); none when no call did. */
+  processingMs?: number;
 }
 
 const NOT_STARTED: TaskOutcome = {
@@ -622,9 +624,9 @@ export class LocalBackend implements TaskBackend {
     } else if (retryInMs !== null) {
       this.#scheduleRetry(run, outcome, completedAt, completedAt + retryInMs);
     } else {
-      const isLong =
-        this.#clock.monotonic() - run.startedSteady > this.#options.longTaskThresholdMs;
-      this.#save(run.id, { outcome, completedAt, isLong });
+      const processingMs = this.#clock.monotonic() - run.startedSteady;
+      const isLong = processingMs > this.#options.longTaskThresholdMs;
+      this.#save(run.id, { outcome, completedAt, isLong, processingMs });
     }
     if (this.#running.size === 0) for (const wake of this.#idle.splice(0)) wake();
     this.#pump();
@@ -643,14 +645,14 @@ export class LocalBackend implements TaskBackend {
     if (!row) return;
     const saved = row;
     this.#commits.after({
-      committed: () => this.#finished(id, saved),
+      committed: () => this.#finished(id, saved, finish.processingMs),
       failed: (error) => this.#saveLater(id, finish, error),
     });
   }
 
   /** A finish is durable: tell the listeners, then whoever waits for this task. */
-  #finished(id: string, row: SummaryRow): void {
-    this.#emit('finished', row);
+  #finished(id: string, row: SummaryRow, processingMs?: number): void {
+    this.#emit('finished', row, processingMs);
     if (!this.#waiters.has(id)) return;
     const task = this.#repo.get(id);
     if (task) this.#waiters.finished(this.#recordOf(task));
@@ -806,8 +808,8 @@ export class LocalBackend implements TaskBackend {
     });
   }
 
-  #emit(type: TransitionEvent['type'], row: SummaryRow): void {
-    this.#events.publish({ type, task: this.#summaryOf(row), local: true });
+  #emit(type: TransitionEvent['type'], row: SummaryRow, processingMs?: number): void {
+    this.#events.publish({ type, task: this.#summaryOf(row), local: true, processingMs });
   }
 
   /** Rows are fresh copies made for each read: the place in line is filled in on them. */

@@ -1,0 +1,59 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DataBody, Stats } from 'proxy-client/wire';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { FakeClock } from '../engine/harness.js';
+import { startProxy } from '../helper.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** A target that holds every call until the test answers it. */
+async function holdingTarget() {
+  const held: ServerResponse[] = [];
+  const server = createServer((_req, res) => {
+    held.push(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return { held, url: `http://127.0.0.1:${port}` };
+}
+
+// Review: durations were differences of wall-clock times, so a clock set back an hour showed a
+// negative queue_ms and uptime_s, and one stepped a day forward during a call added a day to
+// avg_processing_ms (and so to every wait estimate and Retry-After) for the process's life.
+describe.each([
+  ['back an hour', -HOUR_MS],
+  ['forward a day', DAY_MS],
+])('a wall clock stepped %s', (_name, stepMs) => {
+  it('shows no negative duration, and the mean call time stays the real one', async () => {
+    const target = await holdingTarget();
+    const clock = new FakeClock();
+    const proxy = await startProxy(target.url, {
+      flags: ['--max-concurrent', '1', '--num-workers', '1'],
+      deps: { clock },
+    });
+    const first = await proxy.submit('/api/first');
+    const queued = await proxy.submit('/api/queued');
+    await vi.waitFor(() => expect(target.held).toHaveLength(1));
+    clock.advance(1_000);
+    clock.stepWall(stepMs);
+
+    expect((await proxy.getTask(queued)).queue_ms).toBeGreaterThanOrEqual(0);
+    expect((await proxy.getTask(first)).duration_ms).toBeGreaterThanOrEqual(0);
+    const stats = async () =>
+      ((await proxy.app.inject({ url: '/stats' })).json() as DataBody<Stats>).data;
+    expect((await stats()).uptime_s).toBe(1);
+
+    target.held[0]?.end('done');
+    await proxy.finished(first);
+    expect((await stats()).avg_processing_ms).toBe(1_000);
+  });
+});
