@@ -342,14 +342,14 @@ export class ProxyClient {
     if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
       throw new RangeError(`waitMs must be a number of milliseconds (0 or more), got ${waitMs}`);
     }
-    const deadline = Date.now() + waitMs;
+    const deadline = performance.now() + waitMs;
     /** Lowered when a held read is cut on the way (see `waitForTask`), down to none. */
     let holdCapSeconds = MAX_WAIT_SECONDS;
     let heldRetriesLeft = call.maxRetries;
     for (;;) {
-      const leftSeconds = Math.ceil((deadline - Date.now()) / 1000);
+      const leftSeconds = Math.ceil((deadline - performance.now()) / 1000);
       const holdSeconds = Math.min(holdCapSeconds, leftSeconds);
-      const askedAt = Date.now();
+      const askedAt = performance.now();
       try {
         const opened = await this.#transport.open({
           method: 'GET',
@@ -376,25 +376,25 @@ export class ProxyClient {
           });
         return toRawResult(taskId, opened.response, bytes);
       } catch (error) {
-        const cutHold = holdAfterCut(error, Date.now() - askedAt, holdSeconds);
+        const cutHold = holdAfterCut(error, performance.now() - askedAt, holdSeconds);
         if (cutHold !== undefined) {
-          if (Date.now() >= deadline || call.signal?.aborted) throw error;
+          if (performance.now() >= deadline || call.signal?.aborted) throw error;
           holdCapSeconds = cutHold;
           continue;
         }
         if (holdSeconds > 0 && heldRetriesLeft > 0 && isRetriedReadFailure(error)) {
-          if (Date.now() >= deadline || call.signal?.aborted) throw error;
+          if (performance.now() >= deadline || call.signal?.aborted) throw error;
           await sleep(300 * 2 ** (call.maxRetries - heldRetriesLeft), call.signal);
           heldRetriesLeft -= 1;
           continue;
         }
-        if (!isTaskNotFinishedError(error) || leftSeconds <= 0 || Date.now() >= deadline) {
+        if (!isTaskNotFinishedError(error) || leftSeconds <= 0 || performance.now() >= deadline) {
           throw error;
         }
         // A server that answers a held read at once must not make this spin; reads without a
         // hold (the way to the proxy allows none) come at the adaptive schedule's first ceiling.
         const pauseMs = holdSeconds > 0 ? MIN_REREAD_MS : pollCeilingMs(0);
-        await sleep(Math.max(0, askedAt + pauseMs - Date.now()), call.signal);
+        await sleep(Math.max(0, askedAt + pauseMs - performance.now()), call.signal);
       }
     }
   }
@@ -510,7 +510,7 @@ export class ProxyClient {
     validateWaitOptions({ pollIntervalMs, timeoutMs });
     // One deadline for the whole call: the submission may use up part of it, the wait the rest.
     const limit = timeoutOf(timeoutMs);
-    const deadline = limit === undefined ? undefined : Date.now() + limit;
+    const deadline = limit === undefined ? undefined : performance.now() + limit;
     // The held answer must come back with the task's id before the deadline: leave it a second.
     const holdMs =
       waitMs ??
@@ -544,7 +544,7 @@ export class ProxyClient {
       const waitOptions = checkOptions('waitForTask', {
         ...reads,
         ...defined({ pollIntervalMs, onStatus, onOutage, throwOnFailure }),
-        ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, deadline - Date.now()) }),
+        ...(deadline === undefined ? {} : { timeoutMs: Math.max(1, deadline - performance.now()) }),
       });
       return await this.#waitForTask(submission.taskId, waitOptions, true);
     } catch (error) {
@@ -573,7 +573,9 @@ export class ProxyClient {
     const timeoutFor = (hold: number) =>
       deadline === undefined
         ? {}
-        : { timeoutMs: Math.max(1, Math.min(deadline - Date.now() - hold, this.#timeoutMs)) };
+        : {
+            timeoutMs: Math.max(1, Math.min(deadline - performance.now() - hold, this.#timeoutMs)),
+          };
     if (holdMs <= 0) return this.#submit(path, body, { ...options, waitMs: 0, ...timeoutFor(0) });
     const retries =
       options.maxRetries === undefined ? this.#maxRetries : count(options.maxRetries, 'maxRetries');

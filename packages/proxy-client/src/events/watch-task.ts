@@ -52,14 +52,14 @@ async function* pollOneTask(
   signal: AbortSignal | undefined,
   seen: { status: TaskStatus | undefined },
 ): AsyncGenerator<Task, void, undefined> {
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   let ageAtStartMs: number | undefined;
   for (let attempt = 0; ; attempt++) {
     const task = await source.read(signal);
     if (isNew(taskId, task, seen)) yield task;
     if (isTerminalStatus(task.status)) return;
     ageAtStartMs ??= taskAgeMs(task);
-    const ageMs = ageAtStartMs + (Date.now() - startedAt);
+    const ageMs = ageAtStartMs + (performance.now() - startedAt);
     await sleep(withJitter(adaptivePollDelay(ageMs, attempt)), signal);
   }
 }

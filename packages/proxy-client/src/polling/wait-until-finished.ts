@@ -90,7 +90,7 @@ export async function waitUntilFinished(
   const timer = deadline ? setTimeout(() => deadline.abort(DEADLINE), timeout) : undefined;
   const signals = [callerSignal, deadline?.signal].filter((s) => s !== undefined);
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-  const deadlineAt = timeout === undefined ? Infinity : Date.now() + timeout;
+  const deadlineAt = timeout === undefined ? Infinity : performance.now() + timeout;
   const state: { last: Task | undefined } = { last: undefined };
   try {
     return await pollUntilFinished(taskId, read, options, signal, deadlineAt, state, taskSeen);
@@ -113,7 +113,7 @@ async function pollUntilFinished(
   state: { last: Task | undefined },
   taskSeen: boolean,
 ): Promise<Task> {
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   let ageAtStartMs: number | undefined;
   let previous: TaskStatus | undefined;
   let attempt = 0;
@@ -124,7 +124,7 @@ async function pollUntilFinished(
   let awaySince = 0;
 
   for (;;) {
-    const requestedAt = Date.now();
+    const requestedAt = performance.now();
     const heldRead = waitSeconds !== undefined;
     let answer: TaskRead;
     try {
@@ -132,7 +132,7 @@ async function pollUntilFinished(
     } catch (error) {
       const seen = taskSeen || state.last !== undefined;
       if (!seen || signal?.aborted || !isProxyOutage(error)) throw error;
-      const cutHold = holdAfterCut(error, Date.now() - requestedAt, waitSeconds ?? 0);
+      const cutHold = holdAfterCut(error, performance.now() - requestedAt, waitSeconds ?? 0);
       if (cutHold !== undefined) {
         // The next reads hold no longer than this, down to none (plain polling).
         holdCapSeconds = cutHold;
@@ -143,7 +143,7 @@ async function pollUntilFinished(
         awaySince = requestedAt;
         notifyOutage(options.onOutage, error as ProxyError);
       }
-      if (Date.now() - awaySince >= MAX_OUTAGE_MS) throw error;
+      if (performance.now() - awaySince >= MAX_OUTAGE_MS) throw error;
       const pauseMs = FIRST_OUTAGE_PAUSE_MS * 2 ** Math.min(outages, 10);
       await sleep(Math.min(pauseMs, MAX_OUTAGE_PAUSE_MS), signal);
       outages += 1;
@@ -172,13 +172,14 @@ async function pollUntilFinished(
     }
 
     ageAtStartMs ??= taskAgeMs(task);
-    const ageMs = ageAtStartMs + (Date.now() - startedAt);
+    const ageMs = ageAtStartMs + (performance.now() - startedAt);
     const delayMs = nextDelayMs(options.pollIntervalMs, answer.retryAfterMs, ageMs, attempt);
     attempt += 1;
     waitSeconds = waitingReadSeconds(answer.waitMaxSeconds, deadlineAt, holdCapSeconds);
     // A waiting read needs no pause before it, unless the last one came back early (a server
     // that does not really hold): then reads still keep to the schedule's pace.
-    const pauseMs = waitSeconds !== undefined && !heldRead ? 0 : requestedAt + delayMs - Date.now();
+    const pauseMs =
+      waitSeconds !== undefined && !heldRead ? 0 : requestedAt + delayMs - performance.now();
     if (pauseMs > 0) await sleep(pauseMs, signal);
   }
 }
@@ -206,7 +207,7 @@ function waitingReadSeconds(
   holdCapSeconds: number,
 ): number | undefined {
   if (waitMaxSeconds === undefined || holdCapSeconds < 1) return undefined;
-  const remainingSeconds = Math.ceil((deadlineAt - Date.now()) / 1000);
+  const remainingSeconds = Math.ceil((deadlineAt - performance.now()) / 1000);
   return Math.max(1, Math.min(waitMaxSeconds, holdCapSeconds, remainingSeconds));
 }
 

@@ -108,9 +108,10 @@ function toResponse(spec: ReplySpec): Response {
 }
 
 /**
- * Fakes the clock the SDK reads (timers and Date) but leaves microtasks and nextTick alone, which
- * MSW and fetch need to answer at all. Undo with `vi.useRealTimers()`.
+ * Fakes the clocks the SDK reads (timers, Date and performance.now) but leaves microtasks and
+ * nextTick alone, which MSW and fetch need to answer at all. `vi.setSystemTime` then steps the
+ * wall clock alone, as NTP does. Undo with `vi.useRealTimers()`.
  */
 export function useFakeClock(): void {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
 }
