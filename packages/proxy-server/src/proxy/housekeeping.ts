@@ -13,17 +13,30 @@ export interface HousekeepingOptions {
 /** Removes finished tasks: on demand (`DELETE /tasks/cleanup`) and on a retention sweep. */
 export class Housekeeping {
   readonly #options: HousekeepingOptions;
+  /** The wall and monotonic clocks at the start, to tell how far the wall clock stepped since. */
+  readonly #startedAt: number;
+  readonly #startedSteady: number;
   #timer: Timer | null = null;
   #stopped = false;
 
   constructor(options: HousekeepingOptions) {
     this.#options = options;
+    this.#startedAt = options.clock.now();
+    this.#startedSteady = options.clock.monotonic();
   }
 
   /** `requestId`: the HTTP request's (`DELETE /tasks/cleanup`), for the log. */
   async removeFinishedOlderThan(ageMs: number, requestId?: string): Promise<number> {
-    const { backend, clock, log } = this.#options;
-    const removed = await backend.removeFinished(clock.now() - ageMs);
+    return this.#removeFinishedBefore(this.#options.clock.now() - ageMs, ageMs, requestId);
+  }
+
+  async #removeFinishedBefore(
+    completedBefore: number,
+    ageMs: number,
+    requestId?: string,
+  ): Promise<number> {
+    const { backend, log } = this.#options;
+    const removed = await backend.removeFinished(completedBefore);
     if (removed > 0) {
       log.info(
         requestId === undefined ? { removed, ageMs } : { reqId: requestId, removed, ageMs },
@@ -46,10 +59,22 @@ export class Housekeeping {
     if (this.#timer !== null) this.#options.clock.clearTimeout(this.#timer);
   }
 
+  /**
+   * The moment the retention counts back from: the wall clock, or the wall clock as it would be
+   * had it not stepped forward since the start, whichever is earlier. A step forward (a VM
+   * resumed after a day, NTP) must not remove at once the results of tasks that finished a
+   * minute ago, before their callers could read them; a step either way may keep tasks longer.
+   */
+  #sweepNow(): number {
+    const { clock } = this.#options;
+    const unstepped = this.#startedAt + (clock.monotonic() - this.#startedSteady);
+    return Math.min(clock.now(), unstepped);
+  }
+
   #schedule(everyMs: number, retentionMs: number): void {
     if (this.#stopped) return;
     this.#timer = this.#options.clock.setTimeout(() => {
-      this.removeFinishedOlderThan(retentionMs)
+      this.#removeFinishedBefore(this.#sweepNow() - retentionMs, retentionMs)
         .catch((error: unknown) =>
           this.#options.log.error({ err: error }, 'retention sweep failed'),
         )
