@@ -21,12 +21,14 @@ export function watchReader(
   // before what it watches is written. Bytes added meanwhile (a heartbeat) are not progress.
   let left = Number.POSITIVE_INFINITY;
   let inKernelQueue = Number.POSITIVE_INFINITY;
-  let tookAt = clock.now();
+  let tookAt = clock.monotonic();
   const look = () => {
     timer = undefined;
     // Finished: all of it went to the kernel, and the process holds none of it any more.
     if (response.writableFinished) return;
-    const now = clock.now();
+    // Monotonic: a wall clock set back would keep a stalled reader for as long as the step, one
+    // stepped forward would cut off a reader that paused for one look.
+    const now = clock.monotonic();
     const length = response.writableLength;
     const queued = queuedInSocket(response);
     if (length < left || queued < inKernelQueue) tookAt = now;
