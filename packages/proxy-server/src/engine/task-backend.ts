@@ -64,7 +64,10 @@ export interface BackendCounts extends TaskCounts {
   queued: number;
   /** Upstream calls in flight (across every instance sharing the backend). */
   inFlight: number;
-  /** When the longest-running call in flight started; null when none is. */
+  /**
+   * When the longest-running call in flight started, for its age: the local backend gives now
+   * minus how long it has really run; null when none is.
+   */
   oldestStartedAt: number | null;
   /** Of `queued`, the tasks waiting for their next attempt after a failed one. */
   retrying: number;

@@ -389,7 +389,9 @@ export class LocalBackend implements TaskBackend {
     let long = counts.long;
     let oldestStartedAt: number | null = null;
     for (const run of this.#running.values()) {
-      oldestStartedAt ??= run.startedAt;
+      // Read as an age (estimates, metrics): as long ago as the call has really run, not
+      // its start time, which is off by any step of the wall clock since.
+      oldestStartedAt ??= this.#clock.now() - (steadyNow - run.startedSteady);
       // In start order: once one is young, all after it are.
       if (steadyNow - run.startedSteady <= this.#options.longTaskThresholdMs) break;
       long++;
