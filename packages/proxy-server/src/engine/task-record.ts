@@ -113,6 +113,11 @@ interface RecordFields<Result> {
   readonly completedAt: number | null;
   /** Finished after processing longer than the long-task threshold. */
   readonly isLong: boolean;
+  /**
+   * While processing, how long its call has run on the monotonic clock, where the backend knows
+   * (the local one): a step of the wall clock does not make a call long. Else undefined.
+   */
+  readonly runningMs?: number | undefined;
   /** Upstream calls started for this task. */
   readonly attempts: number;
   readonly result: Result | null;

@@ -43,11 +43,10 @@ function wireTaskOf<Result>(
   const processingEnd = task.completedAt ?? now;
   // Differences of wall-clock times: one set back between them must not make them negative.
   const durationMs = task.startedAt === null ? null : Math.max(0, processingEnd - task.startedAt);
+  const runningMs = task.runningMs ?? durationMs;
   const isLong =
     task.isLong ||
-    (task.status === 'processing' &&
-      durationMs !== null &&
-      durationMs > context.longTaskThresholdMs);
+    (task.status === 'processing' && runningMs !== null && runningMs > context.longTaskThresholdMs);
   return {
     task_id: task.id,
     status: task.status,

@@ -60,4 +60,20 @@ describe.each([
     await proxy.finished(first);
     expect((await stats()).avg_processing_ms).toBe(1_000);
   });
+
+  // Review: a call in flight was long by the wall clock on the wire, and a cancel timed it there.
+  it('makes no call long, and a call cancelled in flight counts its real time', async () => {
+    const target = await holdingTarget();
+    const clock = new FakeClock();
+    const proxy = await startProxy(target.url, { deps: { clock } });
+    const id = await proxy.submit('/api/first');
+    await vi.waitFor(() => expect(target.held).toHaveLength(1));
+    clock.advance(1_000);
+    clock.stepWall(stepMs);
+    expect((await proxy.getTask(id)).is_long_task).toBe(false);
+
+    expect((await proxy.app.inject({ method: 'DELETE', url: `/task/${id}` })).statusCode).toBe(200);
+    const stats = ((await proxy.app.inject({ url: '/stats' })).json() as DataBody<Stats>).data;
+    expect(stats.avg_processing_ms).toBe(1_000);
+  });
 });

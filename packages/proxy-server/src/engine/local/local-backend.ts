@@ -351,10 +351,11 @@ export class LocalBackend implements TaskBackend {
     }
     this.#unsaved.delete(id);
     const cancelled = saved;
+    const processingMs = run ? this.#clock.monotonic() - run.startedSteady : undefined;
     return new Promise((resolve, reject) => {
       this.#commits.after({
         committed: () => {
-          this.#finished(id, cancelled);
+          this.#finished(id, cancelled, processingMs);
           const task = this.#repo.get(id);
           resolve(
             task ? { ok: true, task: this.#recordOf(task) } : { ok: false, reason: 'not_found' },
@@ -663,14 +664,20 @@ export class LocalBackend implements TaskBackend {
   /** The call failed in a way worth another try: the task waits in the queue until `runAt`. */
   #scheduleRetry(run: Running, outcome: TaskOutcome, finishedAt: number, runAt: number): void {
     const attempt = retriedAttempt(run, outcome, finishedAt, runAt);
+    // Should it not be put back, the call's outcome is its end, timed like any other.
+    const end = {
+      outcome,
+      completedAt: finishedAt,
+      isLong: false,
+      processingMs: this.#clock.monotonic() - run.startedSteady,
+    };
     const order = this.#nextSeq++;
     let row: SummaryRow | undefined;
     try {
       row = this.#repo.retry(run.id, attempt, runAt, order);
     } catch (error) {
-      // Cannot be put back: the call's outcome is its end, saved like any other.
       this.#failed(error, `scheduling a retry of task ${run.id}`);
-      this.#save(run.id, { outcome, completedAt: finishedAt, isLong: false });
+      this.#save(run.id, end);
       return;
     }
     if (!row) return;
@@ -687,7 +694,7 @@ export class LocalBackend implements TaskBackend {
       },
       failed: (error) => {
         this.#failed(error, `scheduling a retry of task ${run.id}`);
-        this.#save(run.id, { outcome, completedAt: finishedAt, isLong: false });
+        this.#save(run.id, end);
       },
     });
   }
@@ -741,7 +748,9 @@ export class LocalBackend implements TaskBackend {
   }
 
   async #stop(graceMs: number): Promise<StopReport> {
-    const graceEndsAt = this.#clock.now() + graceMs;
+    // Monotonic, as every wait here: a wall clock stepped meanwhile neither stretches the grace
+    // nor ends it.
+    const graceEndsAt = this.#clock.monotonic() + graceMs;
     this.#stopping = true;
     let notStarted = 0;
     if (!this.#repo.durable) {
@@ -765,14 +774,15 @@ export class LocalBackend implements TaskBackend {
   }
 
   /**
-   * Tries the outcomes the store has not taken yet until `deadline` (a full disk may get room);
+   * Tries the outcomes the store has not taken yet until `deadline`, a reading of the monotonic
+   * clock (a full disk may get room);
    * those left then are lost, and said so by task, since the restart cannot tell: it finds
    * their tasks as they were before (processing, or pending for one that expired in line).
    * Resolves with their ids.
    */
   async #savedWithin(deadline: number): Promise<string[]> {
     for (let delay = RETRY_DELAY_MS.first; this.#unsaved.size > 0; delay *= 2) {
-      const left = deadline - this.#clock.now();
+      const left = deadline - this.#clock.monotonic();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {
         this.#clock.setTimeout(resolve, Math.min(delay, left, RETRY_DELAY_MS.max));
@@ -817,12 +827,19 @@ export class LocalBackend implements TaskBackend {
   /** Rows are fresh copies made for each read: the place in line is filled in on them. */
   #recordOf(row: TaskRow): TaskRecord {
     row.queuePosition = this.#positionOf(row);
+    row.runningMs = this.#runningMsOf(row);
     return row;
   }
 
   #summaryOf(row: SummaryRow): TaskSummary {
     row.queuePosition = this.#positionOf(row);
+    row.runningMs = this.#runningMsOf(row);
     return row;
+  }
+
+  #runningMsOf(row: SummaryRow): number | undefined {
+    const run = row.status === 'processing' ? this.#running.get(row.id) : undefined;
+    return run === undefined ? undefined : this.#clock.monotonic() - run.startedSteady;
   }
 
   /** Null while a retry waits for its time: it is set aside, not in line, until then. */

@@ -20,12 +20,15 @@ export interface TaskRow extends Omit<TaskRecord, 'queuePosition'> {
   readonly order: number;
   /** Null from the repository; the backend, which owns the queue, fills it in. */
   queuePosition: number | null;
+  /** Filled in by the backend, which runs the calls. */
+  runningMs?: number | undefined;
 }
 
-export interface SummaryRow extends Omit<TaskSummary, 'queuePosition'> {
+export interface SummaryRow extends Omit<TaskSummary, 'queuePosition' | 'runningMs'> {
   readonly seq: number;
   readonly order: number;
   queuePosition: number | null;
+  runningMs?: number | undefined;
 }
 
 /** A task waiting to start, as the queue needs it back after a restart. */
