@@ -119,7 +119,7 @@ export class Callbacks {
     this.#subscription?.close();
     // Those due already (a task that just finished) go out within the grace; later ones wait
     // for the next start.
-    const now = this.#options.clock.now();
+    const now = this.#options.clock.monotonic();
     for (const [id, due] of this.#due) {
       this.#options.clock.clearTimeout(due.timer);
       if (due.at <= now) this.#start(id, due.callback);
@@ -140,7 +140,8 @@ export class Callbacks {
       if (!this.#stopped) this.#start(id, callback);
     }, inMs);
     timer.unref?.();
-    this.#due.set(id, { timer, at: this.#options.clock.now() + inMs, callback });
+    // On the clock the timer runs on: due now is due by the timer's reckoning.
+    this.#due.set(id, { timer, at: this.#options.clock.monotonic() + inMs, callback });
   }
 
   #start(id: string, callback: CallbackState): void {

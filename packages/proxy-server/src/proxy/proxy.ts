@@ -181,7 +181,7 @@ export function createProxy(
       housekeeping.stop();
       // Callbacks go on while calls finish, so a task that finishes in the grace is delivered
       // too; what is still under way when the grace ends is cut off.
-      const graceEndsAt = clock.now() + graceMs;
+      const graceEndsAt = clock.monotonic() + graceMs;
       const report = await backend.stop(graceMs);
       if (report.notStarted > 0) {
         log.warn(
@@ -189,7 +189,7 @@ export function createProxy(
           `${report.notStarted === 1 ? '1 queued task' : `${report.notStarted} queued tasks`} ended interrupted: the memory store keeps nothing past the process`,
         );
       }
-      await callbacks?.stop(Math.max(0, graceEndsAt - clock.now()));
+      await callbacks?.stop(Math.max(0, graceEndsAt - clock.monotonic()));
       lifecycle.endWaits();
       await finishEventStreams();
       return report;
