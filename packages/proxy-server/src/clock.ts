@@ -8,6 +8,15 @@ export interface Clock {
   clearTimeout(timer: Timer): void;
 }
 
+/**
+ * What to add to a wall-clock moment (a stored deadline or retry time) to wait for it on the
+ * monotonic clock, as the clocks stand now: a step of the wall clock afterwards then neither
+ * brings the wait forward nor holds it back.
+ */
+export function wallToMonotonic(clock: Clock): number {
+  return clock.monotonic() - clock.now();
+}
+
 /** A pending timer; `unref` lets the process exit while it waits. */
 export interface Timer {
   unref?(): unknown;

@@ -1,5 +1,5 @@
 import { isTerminalStatus } from 'proxy-client/wire';
-import { type Clock, systemClock, type Timer } from '../../clock.js';
+import { type Clock, systemClock, type Timer, wallToMonotonic } from '../../clock.js';
 import { FinishWaiters, waitForFinish } from '../finish-waiters.js';
 import { REMOVE_BATCH, removeInBatches } from '../remove-in-batches.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
@@ -195,11 +195,13 @@ export class LocalBackend implements TaskBackend {
       }
     }
     this.#repo.commit();
+    // Read once: a million tasks need not read both clocks each.
+    const offset = wallToMonotonic(this.#clock);
     for (const task of [...opened.pending, ...requeued]) {
       if (task.nextAttemptAt !== null) {
-        this.#queue.addDelayed(entryOf(task), this.#steady(task.nextAttemptAt));
+        this.#queue.addDelayed(entryOf(task), task.nextAttemptAt + offset);
       } else {
-        this.#queue.add(entryOf(task), this.#steadyDeadline(task.deadlineAt));
+        this.#queue.add(entryOf(task), task.deadlineAt === null ? null : task.deadlineAt + offset);
       }
     }
     return {
@@ -863,7 +865,7 @@ export class LocalBackend implements TaskBackend {
    * once nor holds a retry back for as long as the step.
    */
   #steady(at: number): number {
-    return at - this.#clock.now() + this.#clock.monotonic();
+    return at + wallToMonotonic(this.#clock);
   }
 
   #steadyDeadline(at: number | null): number | null {

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type Clock, systemClock } from '../../clock.js';
+import { type Clock, systemClock, wallToMonotonic } from '../../clock.js';
 import { REMOVE_BATCH, removeInBatches } from '../remove-in-batches.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import { StoreRefusedError } from '../store-refused.js';
@@ -586,7 +586,7 @@ export class RedisBackend implements TaskBackend {
    * for earlier already.
    */
   #wakeAt(at: number): void {
-    if (!this.#closed) this.#wakeTimer.at(at - this.#clock.now() + this.#clock.monotonic());
+    if (!this.#closed) this.#wakeTimer.at(at + wallToMonotonic(this.#clock));
   }
 
   /**
