@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -130,6 +130,12 @@ export async function recordingTarget<Seen>(
       res.end('ok');
     });
   });
+  const url = await serveForTest(server);
+  return { seen, url, host: new URL(url).host };
+}
+
+/** Listens on 127.0.0.1 and an ephemeral port until the test ends: the server's URL. */
+export async function serveForTest(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onTestFinished(
     () =>
@@ -139,7 +145,21 @@ export async function recordingTarget<Seen>(
       }),
   );
   const { port } = server.address() as AddressInfo;
-  return { seen, url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A target answering every request with `bytes` bytes of `a`, once it has the whole body. */
+export function bigAnswerTarget(bytes: number): Promise<string> {
+  const body = Buffer.alloc(bytes, 0x61);
+  return serveForTest(
+    createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.setHeader('content-type', 'application/octet-stream');
+        response.end(body);
+      });
+    }),
+  );
 }
 
 /** A slow-target on an ephemeral port, closed when the test ends. */

@@ -1,9 +1,8 @@
-import { createServer } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startProxy } from '../helper.js';
+import { bigAnswerTarget, startProxy } from '../helper.js';
 
 // A client that asked for a big answer and never read it kept its connection, and a copy of the
 // answer in the proxy, for as long as it liked: 100 such clients of a 4 MiB result took the
@@ -11,20 +10,6 @@ import { startProxy } from '../helper.js';
 
 /** Far more than the socket buffers of both ends take, so a client that reads nothing stalls it. */
 const RESULT_BYTES = 24 * 1024 * 1024;
-
-async function bigTarget(): Promise<string> {
-  const body = Buffer.alloc(RESULT_BYTES, 0x61);
-  const server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      response.setHeader('content-type', 'application/octet-stream');
-      response.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /** Sends `path` and reads nothing until told; then counts the bytes that came before the end. */
 async function neverReads(
@@ -90,7 +75,7 @@ describe('an answer the client leaves unread', () => {
   ])(
     '%s: the connection is closed after --request-timeout without a byte read',
     async (_kind, pathOf) => {
-      const proxy = await startProxy(await bigTarget(), {
+      const proxy = await startProxy(await bigAnswerTarget(RESULT_BYTES), {
         listen: true,
         flags: ['--request-timeout', '0.5'],
       });
@@ -105,7 +90,7 @@ describe('an answer the client leaves unread', () => {
   );
 
   it('is sent whole, with its length, to a client that reads it', async () => {
-    const proxy = await startProxy(await bigTarget(), { listen: true });
+    const proxy = await startProxy(await bigAnswerTarget(RESULT_BYTES), { listen: true });
     const id = await finishedTask(proxy.url);
 
     const replay = await fetch(`${proxy.url}/task/${id}/result`);

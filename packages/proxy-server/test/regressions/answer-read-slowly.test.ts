@@ -1,7 +1,6 @@
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { startProxy } from '../helper.js';
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { bigAnswerTarget, startProxy } from '../helper.js';
 
 // A client reading a big answer slowly was cut off after --request-timeout although it read
 // all along: the proxy writes the answer at once, and looked for progress only in what its
@@ -9,20 +8,6 @@ import { startProxy } from '../helper.js';
 
 /** Several times what the kernels of both ends buffer on a local connection. */
 const RESULT_BYTES = 8 * 1024 * 1024;
-
-async function bigTarget(): Promise<string> {
-  const body = Buffer.alloc(RESULT_BYTES, 0x61);
-  const server = createServer((incoming, response) => {
-    incoming.resume();
-    incoming.on('end', () => {
-      response.setHeader('content-type', 'application/octet-stream');
-      response.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /**
  * Reads `url` a chunk at a time with a pause after each, far slower than the proxy could send:
@@ -61,7 +46,7 @@ describe('an answer the client reads slowly', () => {
   ])(
     '%s: is read to its end, however long past --request-timeout that takes',
     async (_kind, pathOf, atLeast) => {
-      const proxy = await startProxy(await bigTarget(), {
+      const proxy = await startProxy(await bigAnswerTarget(RESULT_BYTES), {
         listen: true,
         flags: ['--request-timeout', '2'],
       });

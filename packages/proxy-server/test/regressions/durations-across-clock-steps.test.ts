@@ -1,9 +1,8 @@
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { DataBody, Stats } from 'proxy-client/wire';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../engine/harness.js';
-import { startProxy } from '../helper.js';
+import { serveForTest, startProxy } from '../helper.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -11,19 +10,12 @@ const DAY_MS = 24 * HOUR_MS;
 /** A target that holds every call until the test answers it. */
 async function holdingTarget() {
   const held: ServerResponse[] = [];
-  const server = createServer((_req, res) => {
-    held.push(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+  const url = await serveForTest(
+    createServer((_req, res) => {
+      held.push(res);
+    }),
   );
-  const { port } = server.address() as AddressInfo;
-  return { held, url: `http://127.0.0.1:${port}` };
+  return { held, url };
 }
 
 // Review: durations were differences of wall-clock times, so a clock set back an hour showed a
