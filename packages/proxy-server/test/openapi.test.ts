@@ -13,6 +13,7 @@ import { configFor, startProxy, startTarget } from './helper.js';
 
 type Parameter = { in: string; name: string; required?: boolean };
 type Operation = {
+  operationId?: string;
   summary?: string;
   tags?: string[];
   parameters?: Parameter[];
@@ -62,7 +63,7 @@ describe('GET /openapi.json', () => {
     expect(result).toEqual({ valid: true });
   });
 
-  it('documents every route the proxy serves, each with a summary and a tag', async () => {
+  it('documents every route the proxy serves, each with a summary, a tag and an operation id of its own', async () => {
     const { app, routes } = await proxyWithRoutes();
     const document = await documentOf(app);
     const served = routes
@@ -86,12 +87,19 @@ describe('GET /openapi.json', () => {
       ({ method, url }) => document.paths[inDocument(url)]?.[method] === undefined,
     );
     expect(missing).toEqual([]);
+    const operationIds: string[] = [];
     for (const [path, item] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(item)) {
         expect(operation.summary, `${method} ${path}`).toBeTruthy();
         expect(operation.tags?.length, `${method} ${path}`).toBe(1);
+        // Generated clients name their functions by it (openapi-generator, orval, Redocly lint).
+        expect(operation.operationId, `${method} ${path}`).toMatch(/^[a-z][A-Za-z]+$/);
+        operationIds.push(operation.operationId ?? '');
       }
     }
+    expect(new Set(operationIds).size).toBe(operationIds.length);
+    expect(document.paths['/api/{path}']?.post?.operationId).toBe('submitTaskPost');
+    expect(document.paths['/task/{id}']?.delete?.operationId).toBe('cancelTask');
     expect(Object.keys(document.paths['/api/{path}'] ?? {}).sort()).toEqual(
       [...OPENAPI_METHODS].sort(),
     );

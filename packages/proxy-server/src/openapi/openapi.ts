@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { ProxyConfig } from '../config/config.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { VERSION } from '../version.js';
+import { SUBMIT_DOC_PATH } from './route-docs.js';
 
 /** Where the document and the browsable reference are served. */
 export const OPENAPI_PATH = '/openapi.json';
@@ -21,9 +22,13 @@ const DOCS_CSP = [
   "frame-ancestors 'self'",
 ].join('; ');
 
+const submitOperationId = (method: string) =>
+  `submitTask${method.charAt(0).toUpperCase()}${method.slice(1)}`;
+
+const OPERATIONS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 /** What an OpenAPI 3.1 path item may hold besides x- extensions. */
 const PATH_ITEM_FIELDS = new Set([
-  ...['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'],
+  ...OPERATIONS,
   ...['$ref', 'summary', 'description', 'servers', 'parameters'],
 ]);
 
@@ -83,6 +88,7 @@ export const openapi = fp<{ config: ProxyConfig }>(
       OPENAPI_PATH,
       {
         schema: {
+          operationId: 'getOpenApiDocument',
           summary: 'This OpenAPI document',
           description: 'Generated from the routes and the schemas they validate and answer with.',
           tags: ['operations'],
@@ -148,20 +154,31 @@ function pageWithoutQuery(url: string): string | undefined {
   return path === `${DOCS_PREFIX}/` ? './' : undefined;
 }
 
-type Operation = { requestBody?: { required?: boolean }; responses?: Record<string, unknown> };
+type Operation = {
+  operationId?: string;
+  requestBody?: { required?: boolean };
+  responses?: Record<string, unknown>;
+};
 
 /**
  * What the routes cannot say themselves: `ANY /api/*` takes Fastify's every method (PROPFIND,
- * ...) where an OpenAPI path item has eight, and a body only if the caller sends one; the
- * reference page at /docs is served by @fastify/swagger-ui, whose routes stay out of the document.
+ * ...) where an OpenAPI path item has eight, and a body only if the caller sends one, and its
+ * one schema cannot give each method the operation id of its own that generated clients name
+ * their functions by (`submitTaskPost`); the reference page at /docs is served by
+ * @fastify/swagger-ui, whose routes stay out of the document.
  */
 function finish<T extends { paths?: object }>(document: T, config: ProxyConfig): T {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Operation> | undefined>;
   for (const [path, item] of Object.entries(paths)) {
     paths[path] = Object.fromEntries(
-      Object.entries(item ?? {}).filter(
-        ([key]) => PATH_ITEM_FIELDS.has(key) || key.startsWith('x-'),
-      ),
+      Object.entries(item ?? {})
+        .filter(([key]) => PATH_ITEM_FIELDS.has(key) || key.startsWith('x-'))
+        .map(([key, value]) =>
+          // Every method of /api/* shares one operation object: each gets a copy with its own id.
+          path === SUBMIT_DOC_PATH && OPERATIONS.has(key)
+            ? [key, { operationId: submitOperationId(key), ...value }]
+            : [key, value],
+        ),
     );
     for (const operation of Object.values(paths[path] ?? {})) {
       if (operation.requestBody) operation.requestBody.required = false;
@@ -169,6 +186,7 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
   }
   paths[DOCS_PREFIX] = {
     get: {
+      operationId: 'getApiReference',
       summary: 'This API reference, to read in a browser',
       tags: ['operations'],
       ...(config.publicDocs && { security: [] }),

@@ -101,9 +101,12 @@ const submitted = {
   },
 } satisfies Record<string, ResponseDoc>;
 
+/** `ANY /api/*` as the document names it. */
+export const SUBMIT_DOC_PATH = '/api/{path}';
+
 /** `ANY /api/*`. */
 export const submitDoc = routeDoc({
-  url: '/api/{path}',
+  url: SUBMIT_DOC_PATH,
   params: {
     type: 'object',
     required: ['path'],

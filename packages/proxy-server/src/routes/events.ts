@@ -55,6 +55,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id/events',
     {
       schema: {
+        operationId: 'watchTask',
         summary: "One task's status changes, as Server-Sent Events",
         description:
           'The task as it is (`event: task`), then one message per status change, the last carrying the finished task with its result; then the stream ends. With Last-Event-ID it resumes after that event.',
@@ -123,6 +124,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     '/events',
     {
       schema: {
+        operationId: 'watchEvents',
         summary: "Every task's transitions, as Server-Sent Events",
         description:
           '`event:` is the transition (created, started, retrying, finished, requeued), `data:` the task without its result body. With Last-Event-ID it resumes after that event; `event: reset` says some were missed: read /tasks afresh.',

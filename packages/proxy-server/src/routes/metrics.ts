@@ -11,6 +11,7 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
     '/metrics',
     {
       schema: {
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics',
         description:
           "Counters and histograms of this instance (label `instance`), the store's figures read at scrape time, and the process's default metrics, in Prometheus' text format.",

@@ -77,6 +77,7 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
     '/',
     {
       schema: {
+        operationId: 'getServiceInfo',
         summary: 'What the proxy is: version, target, endpoints',
         tags: ['service'],
         response: { 200: ServiceInfoBodySchema, ...errorResponses },
@@ -98,6 +99,7 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
     '/stats',
     {
       schema: {
+        operationId: 'getStats',
         summary: 'Counts, queue, concurrency, timings',
         description:
           'Tasks held by status, the queue and its limit, the concurrency, calls in flight, long tasks, the mean processing time and what this process did since it started. Costs the same with ten tasks as with a million.',
@@ -113,6 +115,7 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Whether the proxy serves, the target answers and the store works',
         description:
           'Open without the API key. 200 while the proxy serves, whatever the target does.',

@@ -27,6 +27,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id',
     {
       schema: {
+        operationId: 'cancelTask',
         summary: 'Cancel a task',
         description:
           'A pending task leaves the queue; a processing one has its upstream call aborted. Both end cancelled.',
@@ -59,6 +60,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id/retry',
     {
       schema: {
+        operationId: 'retryTask',
         summary: "Run a finished task's request again, as a new task",
         description:
           'The new task has retry_of set to this one, and this one retried_as to the new one. Answered like a submission.',

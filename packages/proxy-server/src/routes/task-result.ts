@@ -55,6 +55,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id/result',
     {
       schema: {
+        operationId: 'getResult',
         summary: "The target's answer, replayed as it was sent",
         description:
           'For big or binary results that JSON would only inflate. ?wait=N waits for the task to finish, like GET /task/{id}.',

@@ -25,6 +25,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
     '/task/:id',
     {
       schema: {
+        operationId: 'getTask',
         summary: 'One task',
         description:
           "Its status, times, queue position and, once finished, the target's answer. ?wait=N holds the answer until the task finishes or N seconds pass.",

@@ -28,6 +28,7 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     '/tasks',
     {
       schema: {
+        operationId: 'listTasks',
         summary: 'Tasks, newest first',
         description:
           'Each with its result but not the result body (body_bytes says its size). Filtered by status, newest by the time the task entered it.',
@@ -48,6 +49,7 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
     '/tasks/cleanup',
     {
       schema: {
+        operationId: 'cleanupTasks',
         summary: 'Remove finished tasks older than max_age_hours',
         tags: ['tasks'],
         querystring: CleanupQuerySchema,

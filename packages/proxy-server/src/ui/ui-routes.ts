@@ -113,6 +113,7 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
     UI_PATH,
     {
       schema: {
+        operationId: 'getDashboard',
         summary: 'The dashboard: live figures, tasks, cancel and retry, in a browser',
         description:
           'A page and its two files, built into the package, served without the API key (they hold no data). The page asks for the key if the proxy needs one, keeps it for the tab, and reads everything through this API.',
@@ -130,6 +131,7 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
     `${UI_PATH}/:file`,
     {
       schema: {
+        operationId: 'getDashboardFile',
         summary: "The dashboard's script and stylesheet",
         tags: ['operations'],
         security: [],
