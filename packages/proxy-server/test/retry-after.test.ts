@@ -14,6 +14,13 @@ describe("the target's Retry-After", () => {
     // asctime names no zone and means GMT, wherever the proxy runs.
     ['Wed Dec  2 10:01:00 2026', 60_000],
     ['Tue, 01 Dec 2026 10:00:00 GMT', 0],
+    // RFC 9110: a two-digit year is the century's unless that is more than 50 years ahead;
+    // "70" is 2070 (capped at a day), "99" 1999 (past: at once).
+    ['Friday, 04-Dec-70 10:00:00 GMT', 24 * 3_600_000],
+    ['Friday, 03-Dec-99 10:00:00 GMT', 0],
+    ['Thursday, 03-Dec-26 10:00:00 GMT', 24 * 3_600_000],
+    // A leap second is the minute's last.
+    ['Wed, 02 Dec 2026 10:00:60 GMT', 60_000],
     ['99999999', 24 * 3_600_000],
   ])('%j waits %d ms', (header, ms) => {
     expect(retryAfterMsOf(header, NOW)).toBe(ms);
@@ -32,6 +39,11 @@ describe("the target's Retry-After", () => {
     'Mon, 2.5',
     'Sun 5',
     'Wed, 02 Dec 2026 10:00:30',
+    // Dates that do not exist, which Date.parse rolls over into ones that do.
+    'Tue, 31 Feb 2026 10:00:00 GMT',
+    'Wed, 02 Dec 2026 24:00:00 GMT',
+    'Wed, 02 Dec 2026 10:60:00 GMT',
+    'Wed Dec 32 10:00:00 2026',
     '',
     undefined,
   ])('%j is unreadable: the backoff applies', (header) => {

@@ -32,18 +32,46 @@ export function taskOutcomeOf(outcome: UpstreamOutcome, now: number): TaskOutcom
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
-const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
-const TIME = '\\d{2}:\\d{2}:\\d{2}';
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH = `(?<month>${MONTHS.join('|')})`;
+const TIME = '(?<hour>\\d{2}):(?<minute>\\d{2}):(?<second>\\d{2})';
 /**
  * The three HTTP-date forms of RFC 9110 5.6.7, all GMT: IMF-fixdate, RFC 850 and asctime.
  * `Date.parse` alone would read "2.5" or "-5" as dates in 2001 (a retry at once instead of the
- * backoff), and asctime, which names no zone, in the server's own.
+ * backoff), asctime, which names no zone, in the server's own, "31 Feb" as 3 March, and an
+ * RFC 850 year "70" as 1970.
  */
 const HTTP_DATE = [
-  new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`),
-  new RegExp(`^${DAY}[a-z]*, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`),
-  new RegExp(`^${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`),
+  new RegExp(`^${DAY}, (?<day>\\d{2}) ${MONTH} (?<year>\\d{4}) ${TIME} GMT$`),
+  new RegExp(`^${DAY}[a-z]*, (?<day>\\d{2})-${MONTH}-(?<year>\\d{2}) ${TIME} GMT$`),
+  new RegExp(`^${DAY} ${MONTH} (?<day>[ \\d]\\d) ${TIME} (?<year>\\d{4})$`),
 ];
+
+/** The moment an HTTP date names, or NaN when it names none (a 31 February, a 25th hour). */
+function httpDateMs(value: string, now: number): number {
+  const fields = HTTP_DATE.map((form) => form.exec(value)?.groups).find(Boolean);
+  if (!fields) return Number.NaN;
+  const [day, hour, minute, second] = [fields.day, fields.hour, fields.minute, fields.second].map(
+    Number,
+  ) as [number, number, number, number];
+  const month = MONTHS.indexOf(fields.month as string);
+  const year = fields.year?.length === 2 ? fullYear(Number(fields.year), now) : Number(fields.year);
+  const ms = Date.UTC(year, month, day, hour, minute, second);
+  const date = new Date(ms);
+  // Second 60 is a leap second (RFC 5322): the minute after.
+  const exists = date.getUTCDate() === day && hour < 24 && minute < 60 && second <= 60;
+  return exists ? ms : Number.NaN;
+}
+
+/**
+ * RFC 9110 5.6.7: a two-digit year that would be more than 50 years ahead is the latest past
+ * year with those digits.
+ */
+function fullYear(twoDigits: number, now: number): number {
+  const current = new Date(now).getUTCFullYear();
+  const year = current - (current % 100) + twoDigits;
+  return year > current + 50 ? year - 100 : year;
+}
 
 /**
  * `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110); null when absent or unreadable
@@ -54,8 +82,6 @@ export function retryAfterMsOf(header: string | string[] | undefined, now: numbe
   if (!value) return null;
   let ms: number;
   if (/^\d+$/.test(value)) ms = Number(value) * 1000;
-  else if (HTTP_DATE.some((form) => form.test(value))) {
-    ms = Date.parse(value.endsWith('GMT') ? value : `${value} GMT`) - now;
-  } else return null;
+  else ms = httpDateMs(value, now) - now;
   return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : null;
 }
