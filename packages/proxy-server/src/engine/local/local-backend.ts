@@ -196,12 +196,21 @@ export class LocalBackend implements TaskBackend {
     }
     this.#repo.commit();
     // Read once: a million tasks need not read both clocks each.
-    const offset = wallToMonotonic(this.#clock);
+    const wallNow = this.#clock.now();
+    const offset = this.#clock.monotonic() - wallNow;
+    // A wait is never longer than the one it was given: with the wall clock behind the one that
+    // stored it (a start before NTP sets the time), `at` alone would be as far off as the clock.
+    const steady = (at: number, since: number | null) =>
+      (since === null ? at : Math.min(at, wallNow + at - since)) + offset;
     for (const task of [...opened.pending, ...requeued]) {
       if (task.nextAttemptAt !== null) {
-        this.#queue.addDelayed(entryOf(task), task.nextAttemptAt + offset);
+        this.#queue.addDelayed(entryOf(task), steady(task.nextAttemptAt, task.waitingSince));
       } else {
-        this.#queue.add(entryOf(task), task.deadlineAt === null ? null : task.deadlineAt + offset);
+        const { deadlineAt } = task;
+        this.#queue.add(
+          entryOf(task),
+          deadlineAt === null ? null : steady(deadlineAt, task.waitingSince),
+        );
       }
     }
     return {

@@ -45,6 +45,11 @@ export interface QueuedRow {
   deadlineAt: number | null;
   /** When its next attempt is due, after a failed one; null when it waits for its first. */
   nextAttemptAt: number | null;
+  /**
+   * When the wait that `nextAttemptAt` or `deadlineAt` ends began (the failed attempt's end, the
+   * admission), so a start can tell how long that wait may be at most whatever its clock reads.
+   */
+  waitingSince: number | null;
 }
 
 /** What a repository holds when it is opened. */

@@ -123,6 +123,7 @@ interface QueuedColumns {
   tenant: string | null;
   deadline_at: number | null;
   next_attempt_at: number | null;
+  waiting_since: number | null;
 }
 
 interface RequestColumns {
@@ -479,6 +480,7 @@ export class SqliteRepository implements TaskRepository {
         tenant: row.tenant,
         deadlineAt: row.deadline_at,
         nextAttemptAt: row.next_attempt_at,
+        waitingSince: row.waiting_since,
       }));
     return {
       pending: inLine('pending'),
@@ -583,7 +585,9 @@ function prepare(db: Database.Database) {
     lastSeq: db.prepare('SELECT max(seq) AS value FROM tasks'),
     queuedByStatus: db.prepare(
       'SELECT id, queue_order, priority, tenant, ' +
-        'CASE WHEN attempts = 0 THEN deadline_at END AS deadline_at, next_attempt_at ' +
+        'CASE WHEN attempts = 0 THEN deadline_at END AS deadline_at, next_attempt_at, ' +
+        "CASE WHEN next_attempt_at IS NOT NULL THEN json_extract(earlier_attempts, '$[#-1].finishedAt') " +
+        'WHEN attempts = 0 THEN created_at END AS waiting_since ' +
         'FROM tasks WHERE status = ? ORDER BY queue_order',
     ),
   };
