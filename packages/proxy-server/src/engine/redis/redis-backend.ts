@@ -103,6 +103,13 @@ export interface RedisBackendOptions {
 
 const CANCELLED: TaskOutcome = { status: 'cancelled', result: null, error: null };
 const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
+/**
+ * The longest an instance goes without running the wake script. Timers follow the events
+ * heard, but a retry handed to an instance that died before queueing it, or an event missed
+ * while the stream was out of reach, has no event to wake for: the sweep finds it. One short
+ * script per instance this often costs Redis next to nothing.
+ */
+const SWEEP_MS = 5_000;
 /** Errors that came from what answered, not from the socket. */
 const SERVER_SAID = /^(WRONGPASS|NOAUTH|NOPERM|Unknown RESP type)/;
 
@@ -127,7 +134,10 @@ export class RedisBackend implements TaskBackend {
   /** Admissions whose job could not be added nor the task taken back: retried. */
   readonly #undiscarded = new Set<string>();
   #queue: Queue | null = null;
-  /** The timer for the next deadline or retry due (any instance's; the first to wake does it). */
+  /**
+   * The timer for the next deadline or retry due (any instance's; the first to wake does it),
+   * or for the next sweep.
+   */
   readonly #wakeTimer: WakeTimer;
   /** Retries due that the wake script handed to this instance, their jobs not added yet: level. */
   readonly #dueRetries = new Map<string, number>();
@@ -591,8 +601,9 @@ export class RedisBackend implements TaskBackend {
 
   /**
    * Ends the queued tasks past their deadline and queues the retries due, then waits for the
-   * next. Every instance does this on its own timer; the script hands each task to one of them,
-   * which keeps it until its job is added. Should Redis fail, it is tried again a second later.
+   * next, or for the sweep. Every instance does this on its own timer; the script hands each
+   * task to one of them, which keeps it until its job is added (and hands it out again should
+   * that instance die first). Should Redis fail, it is tried again a second later.
    */
   async #wake(): Promise<void> {
     try {
@@ -604,6 +615,7 @@ export class RedisBackend implements TaskBackend {
         this.#dueRetries.delete(id);
       }
       if (nextDue !== null) this.#wakeAt(nextDue);
+      this.#wakeAt(this.#clock.now() + SWEEP_MS);
     } catch (error) {
       this.#options.onError?.(error, 'expiring queued tasks and queueing retries');
       this.#wakeAt(this.#clock.now() + 1_000);

@@ -117,6 +117,7 @@ local function removeTask(id)
   redis.call('ZREM', index('finished'), id)
   redis.call('ZREM', index('deadline'), id)
   redis.call('ZREM', index('retry'), id)
+  redis.call('ZREM', index('handed'), id)
   redis.call('SREM', P .. ':callbacks', id)
   if f[2] and redis.call('GET', P .. ':idem:' .. f[2]) == id then
     redis.call('DEL', P .. ':idem:' .. f[2])
@@ -351,11 +352,16 @@ return reply('ok', eventId, '', summary)
  * What is due at a time, done by whichever instance's timer comes first (each task once): queued
  * tasks past their deadline end `expired`, and tasks whose next attempt is due go back in line
  * (the caller adds their jobs). A retry whose last job BullMQ has not let go of yet waits a
- * little. ARGV[4..]: now, expired error (JSON), job key prefix.
+ * little. A retry handed out stays on a lease until its job is seen: the instance it went to may
+ * die before adding the job, and the task, pending with no job, would wait for the next start of
+ * an instance. Once the lease is over, a task still pending, not waiting again and with no job is
+ * handed out anew (to one instance: the script runs alone).
+ * ARGV[4..]: now, expired error (JSON), job key prefix, lease (ms).
  * Reply: {expired ids, {id, level}... due, next due time or ''}.
  */
 const WAKE = `${COMMON}
 local now = tonumber(ARGV[4])
+local leaseEnd = tostring(now + tonumber(ARGV[7]))
 local expired, due = {}, {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('deadline'), '-inf', now, 'LIMIT', 0, 1000)) do
   if redis.call('HGET', taskKey(id), 's') == 'pending' then
@@ -366,19 +372,30 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('deadline'), '-inf', now, 
     redis.call('ZREM', index('deadline'), id)
   end
 end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('handed'), '-inf', now, 'LIMIT', 0, 1000)) do
+  local f = redis.call('HMGET', taskKey(id), 's', 'na', 'pr')
+  if f[1] == 'pending' and (f[2] or '') == '' and redis.call('EXISTS', ARGV[6] .. id) == 0 then
+    redis.call('ZADD', index('handed'), leaseEnd, id)
+    due[#due + 1] = id
+    due[#due + 1] = f[3] or '2'
+  else
+    redis.call('ZREM', index('handed'), id)
+  end
+end
 local later = ''
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('retry'), '-inf', now, 'LIMIT', 0, 1000)) do
   if redis.call('EXISTS', ARGV[6] .. id) == 1 then
     later = tostring(now + 50)
   else
     redis.call('ZREM', index('retry'), id)
+    redis.call('ZADD', index('handed'), leaseEnd, id)
     redis.call('HSET', taskKey(id), 'na', '')
     due[#due + 1] = id
     due[#due + 1] = redis.call('HGET', taskKey(id), 'pr') or '2'
   end
 end
 local nextDue = later
-for _, name in ipairs({'deadline', 'retry'}) do
+for _, name in ipairs({'deadline', 'retry', 'handed'}) do
   local first = redis.call('ZRANGEBYSCORE', index(name), '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if first[2] and (nextDue == '' or tonumber(first[2]) < tonumber(nextDue)) then nextDue = first[2] end
 end

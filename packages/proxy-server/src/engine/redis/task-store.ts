@@ -148,6 +148,13 @@ export interface RedisTaskStore {
   }): Promise<RecoverReply>;
 }
 
+/**
+ * How long a retry handed to an instance by the wake script may go without its job before
+ * another instance's wake hands it out again (its instance died before adding the job). Adding
+ * a job takes one command; a lease far longer keeps a slow Redis from handing out a task twice.
+ */
+export const HANDOFF_LEASE_MS = 10_000;
+
 type ScriptArg = string | Buffer | number;
 type ScriptCall = (...args: ScriptArg[]) => Promise<unknown>;
 
@@ -279,6 +286,7 @@ export class LuaTaskStore implements RedisTaskStore {
       String(now),
       expired,
       `${this.#keys.job('')}`,
+      String(HANDOFF_LEASE_MS),
     ])) as [string[], string[], string | null];
     const pairs: { id: string; level: number }[] = [];
     for (let at = 0; at + 1 < due.length; at += 2) {

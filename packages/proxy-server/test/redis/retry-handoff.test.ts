@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+import type { SubmitBody, Task } from 'proxy-client/wire';
+import { type ProxyProcess, waitFor } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { EXPIRED } from '../../src/engine/redis/recovery.js';
+import { RedisKeys } from '../../src/engine/redis/redis-keys.js';
+import { LuaTaskStore } from '../../src/engine/redis/task-store.js';
+import { redisForTest, startInstances, statsOf, targetForTest, taskOf } from './instances.js';
+
+/**
+ * Does what an instance's wake timer does when a retry falls due (the wake script hands the
+ * task to it) and then dies before adding the job: kill -9 or an OOM between the two writes.
+ * The script is the proxy's own, run from here, so the state left is exactly a dead instance's.
+ */
+async function claimAndDie(redisUrl: string, id: string, at: number): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  onTestFinished(() => {
+    redis.disconnect();
+  });
+  const [taskKey] = await redis.keys(`*:task:${id}`);
+  const prefix = taskKey?.slice(0, -`:task:${id}`.length) ?? '';
+  const store = new LuaTaskStore(redis, new RedisKeys(prefix), 'a-dying-instance', 10_000);
+  const { due } = await store.wake(at, EXPIRED);
+  expect(due.map((task) => task.id)).toEqual([id]);
+  redis.disconnect();
+}
+
+describe('a retry handed to an instance that dies before it queues it', () => {
+  it('is queued by a surviving instance within a bounded time', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [a, b] = (await startInstances(2, redis, target, {
+      cap: 2,
+      extra: ['--retry-on', '503', '--max-attempts', '3'],
+    })) as [ProxyProcess, ProxyProcess];
+    const response = await fetch(`${a.url}/api/flaky?key=handoff&plan=503@3,200`, {
+      method: 'POST',
+    });
+    expect(response.status).toBe(202);
+    const id = ((await response.json()) as SubmitBody).task_id;
+    const waiting = await waitFor(
+      async () => {
+        const task = await taskOf(b, id);
+        return task.next_attempt_at !== null ? task : null;
+      },
+      { what: `task ${id} to wait for its second attempt` },
+    );
+    // Due in about three seconds: claimed now, as the first instance to wake would at that time.
+    await claimAndDie(redis.url, id, Date.parse(waiting.next_attempt_at as string));
+
+    let task: Task | undefined;
+    await waitFor(
+      async () => {
+        task = await taskOf(b, id);
+        return task.status === 'completed' || task.status === 'failed';
+      },
+      { what: `task ${id} to run its second attempt`, timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(task).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(target.stats().byPath['/api/flaky']).toBe(2);
+    const stats = await statsOf(a);
+    expect(stats.tasks).toMatchObject({ pending: 0, processing: 0, completed: 1, total: 1 });
+    expect(stats.delivery.retrying).toBe(0);
+  });
+});
