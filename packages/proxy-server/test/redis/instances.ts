@@ -1,3 +1,5 @@
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { DataBody, Stats, SubmitBody, Task, TaskList } from 'proxy-client/wire';
 import { type SlowTarget, startSlowTarget } from 'slow-target';
 import { type ProxyProcess, type RedisServer, spawnProxyServer, startRedis } from 'test-support';
@@ -19,11 +21,88 @@ export async function targetForTest(): Promise<SlowTarget> {
   return target;
 }
 
+/** What the proxies call: a target, or a gate in front of one. */
+export type Upstream = Pick<SlowTarget, 'url'>;
+
+/** A gate in front of a target: calls with `hold=1` in their query wait until `release()`. */
+export interface HoldingGate extends Upstream {
+  /** Calls the gate holds now (a call whose caller went away still counts until released). */
+  held(): number;
+  /** Calls in flight through the gate now, held ones included, until their callers go away. */
+  inFlight(): number;
+  /** The most calls ever in flight through the gate at once, held ones included. */
+  maxInFlight(): number;
+  /** Lets the held calls through, and every later one at once. */
+  release(): void;
+}
+
+/**
+ * A gate passing calls on to `target`, holding those whose query says `hold=1` until released
+ * (a held call whose caller goes away is dropped, never reaching the target). Closed when the
+ * test finishes.
+ */
+export async function holdingGateForTest(target: SlowTarget): Promise<HoldingGate> {
+  const upstream = new URL(target.url);
+  let released = false;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const held: (() => void)[] = [];
+  const server = createServer((req, res) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let ended = false;
+    res.on('close', () => {
+      if (!ended) inFlight -= 1;
+      ended = true;
+    });
+    const pass = () => {
+      if (ended) return;
+      const out = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      out.on('error', () => res.destroy());
+      res.on('close', () => out.destroy());
+      req.pipe(out);
+    };
+    if (!released && /[?&]hold=1(&|$)/.test(req.url ?? '')) held.push(pass);
+    else pass();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    held: () => held.length,
+    inFlight: () => inFlight,
+    maxInFlight: () => maxInFlight,
+    release: () => {
+      released = true;
+      for (const pass of held.splice(0)) pass();
+    },
+  };
+}
+
 /** `count` proxy-server processes on one Redis prefix (one queue), killed when the test ends. */
 export function startInstances(
   count: number,
   redis: RedisServer,
-  target: SlowTarget,
+  target: Upstream,
   options: { cap: number; extra?: string[] },
 ): Promise<ProxyProcess[]> {
   const launch = instanceLauncher(redis, target, options);
@@ -33,7 +112,7 @@ export function startInstances(
 /** Starts one more proxy-server process on the same prefix each time it is called. */
 export function instanceLauncher(
   redis: RedisServer,
-  target: SlowTarget,
+  target: Upstream,
   options: { cap: number; extra?: string[] },
 ): () => Promise<ProxyProcess> {
   const prefix = `e2e-${process.pid}-${++prefixes}`;
@@ -64,8 +143,8 @@ export function instanceLauncher(
 }
 
 /** Task `n`'s path: its own URL, so the target's log tells each task's calls apart. */
-export const pathOf = (n: number, delayMs: number) =>
-  `/api/text?text=task-${n}&delay_ms=${delayMs}`;
+export const pathOf = (n: number, delayMs: number, query = '') =>
+  `/api/text?text=task-${n}&delay_ms=${delayMs}${query}`;
 
 export async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url);
@@ -76,19 +155,22 @@ export async function getJson<T>(url: string): Promise<T> {
 export const statsOf = (proxy: ProxyProcess) => getJson<Stats>(`${proxy.url}/stats`);
 export const taskOf = (proxy: ProxyProcess, id: string) => getJson<Task>(`${proxy.url}/task/${id}`);
 
-/** Submits tasks `from` .. `to` - 1, spread over the instances in turn, `parallel` at a time. */
+/**
+ * Submits tasks `from` .. `to` - 1, spread over the instances in turn, `parallel` at a time,
+ * `query` added to each path.
+ */
 export async function submitAll(
   instances: ProxyProcess[],
   [from, to]: [number, number],
   delayMs: number,
-  parallel = 24,
+  { parallel = 24, query = '' }: { parallel?: number; query?: string } = {},
 ): Promise<string[]> {
   const ids = new Array<string>(to - from);
   let next = from;
   const submitter = async () => {
     for (let n = next++; n < to; n = next++) {
       const proxy = instances[n % instances.length] as ProxyProcess;
-      const response = await fetch(proxy.url + pathOf(n, delayMs), { method: 'POST' });
+      const response = await fetch(proxy.url + pathOf(n, delayMs, query), { method: 'POST' });
       expect(response.status).toBe(202);
       ids[n - from] = ((await response.json()) as SubmitBody).task_id;
     }
