@@ -200,3 +200,36 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     expect(stopped).toEqual({ code: 1, signal: null });
   });
 });
+
+describe('Redis restarted without persistence mid-run', () => {
+  it('says in the log that its tasks are gone, and carries on with new ones', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
+    const submitted = await fetch(`${proxy.url}${pathOf(1, 2_000)}`, { method: 'POST' });
+    const { task_id: id } = (await submitted.json()) as SubmitBody;
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
+    // No append-only file: Redis comes back empty, the task and its job with the rest.
+    await redis.stop('SIGKILL');
+    await redis.restart();
+    await waitFor(() => target.stats().inFlight === 0, {
+      timeoutMs: 10_000,
+      what: 'the call to end',
+    });
+    await waitFor(() => proxy.output().includes(`task ${id} was gone from Redis`), {
+      timeoutMs: 10_000,
+      what: 'a line on the outcome that has no task to go to',
+    });
+    expect(proxy.output()).toContain('came back without the keys of --redis-prefix');
+    expect((await fetch(`${proxy.url}/task/${id}`)).status).toBe(404);
+    const again = await fetch(`${proxy.url}${pathOf(2, 0)}`, { method: 'POST' });
+    expect(again.status).toBe(202);
+    const { task_id: next } = (await again.json()) as SubmitBody;
+    await waitFor(async () => (await taskOf(proxy, next)).status === 'completed', {
+      timeoutMs: 10_000,
+      what: 'a task submitted after the restart to run',
+    });
+  });
+});

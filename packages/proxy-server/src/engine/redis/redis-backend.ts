@@ -162,9 +162,17 @@ export class RedisBackend implements TaskBackend {
       this.#failures.succeeded();
       // A Redis restarted without its data has lost the cap with the rest: put it back.
       if (this.#queue && !this.#closed) {
-        this.#restoreLimits(this.#queue).catch((error: unknown) => {
-          if (!this.#closed) options.onError?.(error, 'setting the cap on calls again');
-        });
+        this.#restoreLimits(this.#queue).then(
+          (lost) => {
+            if (!lost) return;
+            options.onWarning?.(
+              `Redis at ${displayUrl(options.url)} came back without the keys of --redis-prefix ${options.prefix} (restarted without persistence, or flushed): the tasks it held are gone, and reading them answers 404; the cap on calls is set again`,
+            );
+          },
+          (error: unknown) => {
+            if (!this.#closed) options.onError?.(error, 'setting the cap on calls again');
+          },
+        );
       }
       this.#runner.retryNow();
       void this.#retryDiscards();
@@ -198,6 +206,7 @@ export class RedisBackend implements TaskBackend {
       failures: this.#failures,
       publish: (event) => this.#feed.publish(event),
       onError: (error, doing) => options.onError?.(error, doing),
+      onWarning: (message) => options.onWarning?.(message),
     });
   }
 
@@ -329,9 +338,14 @@ export class RedisBackend implements TaskBackend {
     await this.#applyLimits(queue);
   }
 
-  /** After a reconnect: the limits again if Redis lost them, else those in place stay. */
-  async #restoreLimits(queue: Queue): Promise<void> {
-    if ((await queue.getGlobalConcurrency()) === null) await this.#applyLimits(queue);
+  /**
+   * After a reconnect: the limits again if Redis lost them, else those in place stay. True when
+   * they were lost (the first instance back after a loss of data finds it; the others, not).
+   */
+  async #restoreLimits(queue: Queue): Promise<boolean> {
+    if ((await queue.getGlobalConcurrency()) !== null) return false;
+    await this.#applyLimits(queue);
+    return true;
   }
 
   /** BullMQ's rate limiter as a fixed window of `burst` starts per `burst / perSecond` seconds. */

@@ -28,6 +28,8 @@ export interface TaskRunnerOptions {
   /** Tells an event this instance made to every listener. */
   publish: (event: TaskEvent) => void;
   onError: (error: unknown, doing: string) => void;
+  /** Hears what an operator should know that is no failure of Redis to answer. */
+  onWarning: (message: string) => void;
 }
 
 /** A task's job carries nothing: the task's record holds its request. */
@@ -272,6 +274,13 @@ export class TaskRunner {
         const reply = await store.finish(run.id, finish, { attempt: run.attempt });
         failures.succeeded();
         if (reply.kind === 'ok') publish(reply.event);
+        // Only a Redis that lost its data loses a task mid-call (a removal takes finished ones):
+        // the task's caller will find it gone, and this line is all that says what it came to.
+        if (reply.kind === 'gone') {
+          this.#options.onWarning(
+            `task ${run.id} was gone from Redis when its call ended (${outcome.status}${outcome.result ? `, status ${outcome.result.statusCode}` : ''}): its outcome is not kept; Redis lost its data (restarted without persistence, or flushed)`,
+          );
+        }
         return 'saved';
       } catch (error) {
         failures.failed(error, `saving the outcome of task ${run.id} (kept, retried)`);
