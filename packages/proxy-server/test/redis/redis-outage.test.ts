@@ -158,6 +158,31 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     expect(await health()).toEqual({ kind: 'redis', available: true, message: null });
   });
 
+  it('says degraded when Redis stops answering, on an instance that gets nothing but health checks', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
+    const health = async () =>
+      ((await (await fetch(`${proxy.url}/health`)).json()) as HealthBody).store;
+    expect(await health()).toMatchObject({ available: true });
+    const admin = new Redis(redis.url);
+    onTestFinished(() => {
+      admin.disconnect();
+    });
+    // Hung, connections kept: no socket error to go by, and no request to fail.
+    await admin.call('CLIENT', 'PAUSE', '15000', 'ALL');
+    const found = await waitFor(
+      async () => {
+        const store = await health();
+        return store.available ? null : store;
+      },
+      { timeoutMs: 12_000, intervalMs: 250, what: '/health to say Redis does not answer' },
+    );
+    expect(found.message).toContain('did not answer within');
+  });
+
   it('stops on SIGTERM while Redis is away, exit 0', async () => {
     const redis = await redisForTest();
     const target = await targetForTest();

@@ -621,7 +621,13 @@ export class RedisBackend implements TaskBackend {
    */
   async #wake(): Promise<void> {
     try {
-      const { expired, due, nextDue } = await this.#store.wake(this.#clock.now(), EXPIRED);
+      // Its failure is what /health reports on an instance that gets no requests, whose Redis
+      // may hang without a socket error to tell of it. Counted as a read: with nothing due it
+      // writes nothing, so its success says Redis answers, not that it takes writes.
+      const { expired, due, nextDue } = await this.#read(
+        'expiring queued tasks and queueing retries',
+        () => this.#store.wake(this.#clock.now(), EXPIRED),
+      );
       for (const id of expired) await this.#dequeue(id);
       for (const { id, level } of due) this.#dueRetries.set(id, level);
       for (const [id, level] of this.#dueRetries) {
@@ -631,7 +637,10 @@ export class RedisBackend implements TaskBackend {
       if (nextDue !== null) this.#wakeAt(nextDue);
       this.#wakeAt(this.#clock.now() + SWEEP_MS);
     } catch (error) {
-      this.#options.onError?.(error, 'expiring queued tasks and queueing retries');
+      // The script's failure is logged already, as it was noted.
+      if (!(error instanceof StoreUnavailableError)) {
+        this.#options.onError?.(error, 'queueing retries due');
+      }
       this.#wakeAt(this.#clock.now() + 1_000);
     }
   }
