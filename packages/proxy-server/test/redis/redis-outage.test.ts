@@ -8,6 +8,7 @@ import {
   runsPerTask,
   startInstances,
   statsOf,
+  submitAll,
   targetForTest,
   taskOf,
 } from './instances.js';
@@ -256,5 +257,34 @@ describe('Redis restarted without persistence mid-run', () => {
       timeoutMs: 10_000,
       what: 'a task submitted after the restart to run',
     });
+  });
+});
+
+describe('Redis flushed under running instances', () => {
+  it('gets its cap on calls back without a reconnect, and says its tasks are gone', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const instances = await startInstances(2, redis, target, { cap: 2 });
+    const admin = new Redis(redis.url);
+    onTestFinished(() => {
+      admin.disconnect();
+    });
+    // FLUSHALL keeps the connections: only a look at Redis finds the cap gone.
+    await admin.flushall();
+    await waitFor(
+      () => instances.some((proxy) => proxy.output().includes('came back without the keys')),
+      { timeoutMs: 15_000, what: 'an instance to find the cap gone' },
+    );
+    await submitAll(instances, [0, 12], 500);
+    await waitFor(
+      async () => (await statsOf(instances[0] as ProxyProcess)).tasks.completed === 12,
+      {
+        timeoutMs: 30_000,
+        what: 'the tasks to run',
+      },
+    );
+    expect(target.stats().maxInFlight).toBeLessThanOrEqual(2);
   });
 });

@@ -161,19 +161,7 @@ export class RedisBackend implements TaskBackend {
       this.#connectionError = null;
       this.#failures.succeeded();
       // A Redis restarted without its data has lost the cap with the rest: put it back.
-      if (this.#queue && !this.#closed) {
-        this.#restoreLimits(this.#queue).then(
-          (lost) => {
-            if (!lost) return;
-            options.onWarning?.(
-              `Redis at ${displayUrl(options.url)} came back without the keys of --redis-prefix ${options.prefix} (restarted without persistence, or flushed): the tasks it held are gone, and reading them answers 404; the cap on calls is set again`,
-            );
-          },
-          (error: unknown) => {
-            if (!this.#closed) options.onError?.(error, 'setting the cap on calls again');
-          },
-        );
-      }
+      if (this.#queue && !this.#closed) void this.#restoreLimits(this.#queue);
       this.#runner.retryNow();
       void this.#retryDiscards();
     });
@@ -339,13 +327,21 @@ export class RedisBackend implements TaskBackend {
   }
 
   /**
-   * After a reconnect: the limits again if Redis lost them, else those in place stay. True when
-   * they were lost (the first instance back after a loss of data finds it; the others, not).
+   * After a reconnect, and at each wake: the limits again if Redis lost them (restarted empty,
+   * flushed under running instances, or keys evicted), else those in place stay. The first
+   * instance to find them lost says so; the others find them set again.
    */
-  async #restoreLimits(queue: Queue): Promise<boolean> {
-    if ((await queue.getGlobalConcurrency()) !== null) return false;
-    await this.#applyLimits(queue);
-    return true;
+  async #restoreLimits(queue: Queue): Promise<void> {
+    try {
+      if ((await queue.getGlobalConcurrency()) !== null) return;
+      await this.#applyLimits(queue);
+    } catch (error) {
+      if (!this.#closed) this.#options.onError?.(error, 'setting the cap on calls again');
+      return;
+    }
+    this.#options.onWarning?.(
+      `Redis at ${displayUrl(this.#options.url)} came back without the keys of --redis-prefix ${this.#options.prefix} (restarted without persistence, flushed, or evicted): the tasks it held are gone, and reading them answers 404; the cap on calls is set again`,
+    );
   }
 
   /** BullMQ's rate limiter as a fixed window of `burst` starts per `burst / perSecond` seconds. */
@@ -636,6 +632,8 @@ export class RedisBackend implements TaskBackend {
       }
       if (nextDue !== null) this.#wakeAt(nextDue);
       this.#wakeAt(this.#clock.now() + SWEEP_MS);
+      // Emptied without a reconnect (FLUSHALL, eviction), Redis has lost the cap unseen.
+      await this.#restoreLimits(this.#jobs());
     } catch (error) {
       // The script's failure is logged already, as it was noted.
       if (!(error instanceof StoreUnavailableError)) {

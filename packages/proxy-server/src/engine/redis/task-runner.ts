@@ -278,7 +278,7 @@ export class TaskRunner {
         // the task's caller will find it gone, and this line is all that says what it came to.
         if (reply.kind === 'gone') {
           this.#options.onWarning(
-            `task ${run.id} was gone from Redis when its call ended (${outcome.status}${outcome.result ? `, status ${outcome.result.statusCode}` : ''}): its outcome is not kept; Redis lost its data (restarted without persistence, or flushed)`,
+            `task ${run.id} was gone from Redis when its call ended (${outcome.status}${outcome.result ? `, status ${outcome.result.statusCode}` : ''}): its outcome is not kept; Redis lost its data (restarted without persistence, flushed, or evicted)`,
           );
         }
         return 'saved';
