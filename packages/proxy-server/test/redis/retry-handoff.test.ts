@@ -25,6 +25,27 @@ async function claimAndDie(redisUrl: string, id: string, at: number): Promise<vo
   redis.disconnect();
 }
 
+/**
+ * What an instance paused past its hand-out's lease does when it wakes: it adds the job for the
+ * attempt another instance has already run, and a worker starts it. Run from here with the
+ * proxy's own script and a lock of its own, as BullMQ's worker would hold one.
+ */
+async function startLateJob(redisUrl: string, id: string) {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  onTestFinished(() => {
+    redis.disconnect();
+  });
+  const [taskKey] = await redis.keys(`*:task:${id}`);
+  const keys = new RedisKeys(taskKey?.slice(0, -`:task:${id}`.length) ?? '');
+  const store = new LuaTaskStore(redis, keys, 'a-paused-instance', 10_000);
+  await redis.set(keys.jobLock(id), 'late-token');
+  return store.start(id, Date.now(), 'late-token', {
+    requeueInterrupted: false,
+    interrupted: '{}',
+    expired: EXPIRED,
+  });
+}
+
 describe('a retry handed to an instance that dies before it queues it', () => {
   it('is queued by a surviving instance within a bounded time', {
     timeout: 60_000,
@@ -63,5 +84,37 @@ describe('a retry handed to an instance that dies before it queues it', () => {
     const stats = await statsOf(a);
     expect(stats.tasks).toMatchObject({ pending: 0, processing: 0, completed: 1, total: 1 });
     expect(stats.delivery.retrying).toBe(0);
+  });
+
+  // Review: an instance paused past the lease added its job after another instance's attempt had
+  // failed again and the task waited for its next one: the job started that attempt at once.
+  it('is not started early by a job added late for an earlier hand-out', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [a] = (await startInstances(1, redis, target, {
+      cap: 2,
+      extra: ['--retry-on', '503', '--max-attempts', '3'],
+    })) as [ProxyProcess];
+    const response = await fetch(`${a.url}/api/flaky?key=late&plan=503@3,200`, {
+      method: 'POST',
+    });
+    const id = ((await response.json()) as SubmitBody).task_id;
+    await waitFor(async () => (await taskOf(a, id)).next_attempt_at !== null, {
+      what: `task ${id} to wait for its second attempt`,
+    });
+    expect(await startLateJob(redis.url, id)).toEqual({ kind: 'finished' });
+    expect(await taskOf(a, id)).toMatchObject({ status: 'pending', attempts: 1 });
+    let task: Task | undefined;
+    await waitFor(
+      async () => {
+        task = await taskOf(a, id);
+        return task.status === 'completed' || task.status === 'failed';
+      },
+      { what: `task ${id} to run its second attempt`, timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(task).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(target.stats().byPath['/api/flaky']).toBe(2);
   });
 });

@@ -11,6 +11,9 @@
  * | `<prefix>:q:<status>` | zset | the tasks in a status, by when they entered it (pending: by admission) |
  * | `<prefix>:q:started` | zset | processing tasks by start time (the long and oldest calls) |
  * | `<prefix>:q:finished` | zset | finished tasks by completion time (retention) |
+ * | `<prefix>:q:deadline` | zset | pending tasks never started, by deadline |
+ * | `<prefix>:q:retry` | zset | tasks waiting for a retry, by when it is due |
+ * | `<prefix>:q:handed` | zset | due retries handed to an instance, by when that hand-out lapses |
  * | `<prefix>:meta` | hash | counters: `seq` (admission), `order` (transitions), `long` |
  * | `<prefix>:events` | stream | every transition, trimmed to the event window |
  */

@@ -241,7 +241,7 @@ return discardTask(ARGV[4])
  */
 const START = `${COMMON}
 local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
-local f = redis.call('HMGET', key, 's', 'tk', 'dl', 'a')
+local f = redis.call('HMGET', key, 's', 'tk', 'dl', 'a', 'na')
 -- A deadline bounds the wait for the first start: one pending again (a retry, a requeued call)
 -- started in time.
 local status, ownStart = f[1], f[2] == token
@@ -257,6 +257,10 @@ if status == 'processing' and not ownStart then
 elseif status ~= 'pending' and status ~= 'processing' then
   return {'finished'}
 end
+-- Waiting for a retry: a job for an earlier hand-out, added late by an instance that was paused
+-- past the hand-out's lease, after another instance had run the attempt. The wake queues the
+-- next one when it is due.
+if status == 'pending' and (f[5] or '') ~= '' then return {'finished'} end
 if status == 'pending' and deadline ~= '' and tonumber(deadline) <= tonumber(ARGV[5]) then
   finishTask(id, 'pending', 'expired', ARGV[5], '0', ARGV[10], '', '', '')
   local expiredId, summary = emit('finished', id, '')

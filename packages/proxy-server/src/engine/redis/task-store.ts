@@ -150,8 +150,9 @@ export interface RedisTaskStore {
 
 /**
  * How long a retry handed to an instance by the wake script may go without its job before
- * another instance's wake hands it out again (its instance died before adding the job). Adding
- * a job takes one command; a lease far longer keeps a slow Redis from handing out a task twice.
+ * another instance's wake hands it out again (its instance died before adding the job). An
+ * instance paused past it may still add its job after the other's attempt ran: START drops a job
+ * for a task that waits for a retry, so the task never runs early.
  */
 export const HANDOFF_LEASE_MS = 10_000;
 
