@@ -19,8 +19,8 @@ describe("the target's Retry-After", () => {
     ['Friday, 04-Dec-70 10:00:00 GMT', 24 * 3_600_000],
     ['Friday, 03-Dec-99 10:00:00 GMT', 0],
     ['Thursday, 03-Dec-26 10:00:00 GMT', 24 * 3_600_000],
-    // A leap second is the minute's last.
-    ['Wed, 02 Dec 2026 10:00:60 GMT', 60_000],
+    // A leap second (always 23:59:60) is read as the next day's first moment.
+    ['Wed, 02 Dec 2026 23:59:60 GMT', 14 * 3_600_000],
     ['99999999', 24 * 3_600_000],
   ])('%j waits %d ms', (header, ms) => {
     expect(retryAfterMsOf(header, NOW)).toBe(ms);

@@ -176,7 +176,7 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
         .map(([key, value]) =>
           // Every method of /api/* shares one operation object: each gets a copy with its own id.
           path === SUBMIT_DOC_PATH && OPERATIONS.has(key)
-            ? [key, { operationId: submitOperationId(key), ...value }]
+            ? [key, { ...value, operationId: submitOperationId(key) }]
             : [key, value],
         ),
     );

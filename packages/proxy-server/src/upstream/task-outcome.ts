@@ -56,11 +56,14 @@ function httpDateMs(value: string, now: number): number {
   ) as [number, number, number, number];
   const month = MONTHS.indexOf(fields.month as string);
   const year = fields.year?.length === 2 ? fullYear(Number(fields.year), now) : Number(fields.year);
-  const ms = Date.UTC(year, month, day, hour, minute, second);
-  const date = new Date(ms);
-  // Second 60 is a leap second (RFC 5322): the minute after.
-  const exists = date.getUTCDate() === day && hour < 24 && minute < 60 && second <= 60;
-  return exists ? ms : Number.NaN;
+  // The day checked alone: a leap second (23:59:60, RFC 5322) rolls into the next day, and is
+  // read as its first moment.
+  const exists =
+    new Date(Date.UTC(year, month, day)).getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second <= 60;
+  return exists ? Date.UTC(year, month, day, hour, minute, second) : Number.NaN;
 }
 
 /**

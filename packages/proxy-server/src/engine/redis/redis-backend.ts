@@ -141,6 +141,9 @@ export class RedisBackend implements TaskBackend {
   readonly #wakeTimer: WakeTimer;
   /** Retries due that the wake script handed to this instance, their jobs not added yet: level. */
   readonly #dueRetries = new Map<string, number>();
+  /** When a wake last read the cap, on the monotonic clock. */
+  #limitsReadAt = Number.NEGATIVE_INFINITY;
+  #restoring: Promise<void> | null = null;
   #connectionError: string | null = null;
   /** The PING `health()` sends after a failure, while it waits for its answer. */
   #probing: Promise<void> | null = null;
@@ -331,7 +334,15 @@ export class RedisBackend implements TaskBackend {
    * flushed under running instances, or keys evicted), else those in place stay. The first
    * instance to find them lost says so; the others find them set again.
    */
-  async #restoreLimits(queue: Queue): Promise<void> {
+  #restoreLimits(queue: Queue): Promise<void> {
+    // One at a time: a reconnect and a wake finding the cap gone together would both warn.
+    this.#restoring ??= this.#restoreLimitsNow(queue).finally(() => {
+      this.#restoring = null;
+    });
+    return this.#restoring;
+  }
+
+  async #restoreLimitsNow(queue: Queue): Promise<void> {
     try {
       if ((await queue.getGlobalConcurrency()) !== null) return;
       await this.#applyLimits(queue);
@@ -616,6 +627,8 @@ export class RedisBackend implements TaskBackend {
    * that instance die first). Should Redis fail, it is tried again a second later.
    */
   async #wake(): Promise<void> {
+    // Before the sweep's timer is set, so the next sweep finds a whole SWEEP_MS gone.
+    const wokeAt = this.#clock.monotonic();
     try {
       // Its failure is what /health reports on an instance that gets no requests, whose Redis
       // may hang without a socket error to tell of it. Counted as a read: with nothing due it
@@ -624,16 +637,22 @@ export class RedisBackend implements TaskBackend {
         'expiring queued tasks and queueing retries',
         () => this.#store.wake(this.#clock.now(), EXPIRED),
       );
-      for (const id of expired) await this.#dequeue(id);
+      // The retries first: each is handed to this instance on a lease, which a thousand
+      // dequeues of expired tasks, one round trip each, could outlast.
       for (const { id, level } of due) this.#dueRetries.set(id, level);
       for (const [id, level] of this.#dueRetries) {
         await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority: level });
         this.#dueRetries.delete(id);
       }
+      for (const id of expired) await this.#dequeue(id);
       if (nextDue !== null) this.#wakeAt(nextDue);
       this.#wakeAt(this.#clock.now() + SWEEP_MS);
-      // Emptied without a reconnect (FLUSHALL, eviction), Redis has lost the cap unseen.
-      await this.#restoreLimits(this.#jobs());
+      // Emptied without a reconnect (FLUSHALL, eviction), Redis has lost the cap unseen. Read
+      // once a sweep, not at every wake: deadlines and retries wake an instance once a task.
+      if (wokeAt - this.#limitsReadAt >= SWEEP_MS) {
+        this.#limitsReadAt = wokeAt;
+        await this.#restoreLimits(this.#jobs());
+      }
     } catch (error) {
       // The script's failure is logged already, as it was noted.
       if (!(error instanceof StoreUnavailableError)) {
