@@ -17,6 +17,25 @@ const CAP = 4;
 const DELAY_MS = 40;
 const SUBMITTERS = 4;
 
+/** A client of the test's Redis to misbehave it with (pause, flush), closed after the test. */
+function adminOf(redis: { url: string }): Redis {
+  const admin = new Redis(redis.url);
+  onTestFinished(() => {
+    admin.disconnect();
+  });
+  return admin;
+}
+
+/** One instance, and what its /health says of the store. */
+async function oneInstanceWithHealth() {
+  const redis = await redisForTest();
+  const target = await targetForTest();
+  const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
+  const health = async () =>
+    ((await (await fetch(`${proxy.url}/health`)).json()) as HealthBody).store;
+  return { redis, proxy, health };
+}
+
 interface Refusal {
   n: number;
   status: number;
@@ -135,18 +154,10 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
   it('is ok again by itself once a Redis that stopped answering answers, with only health checks coming', {
     timeout: 60_000,
   }, async () => {
-    const redis = await redisForTest();
-    const target = await targetForTest();
-    const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
-    const health = async () =>
-      ((await (await fetch(`${proxy.url}/health`)).json()) as HealthBody).store;
+    const { redis, proxy, health } = await oneInstanceWithHealth();
     // Redis holds every command for 4 s and keeps the connections: a hung server, or a network
     // that drops packets, rather than one that refuses them (no reconnect to clear anything).
-    const admin = new Redis(redis.url);
-    onTestFinished(() => {
-      admin.disconnect();
-    });
-    await admin.call('CLIENT', 'PAUSE', '4000', 'ALL');
+    await adminOf(redis).call('CLIENT', 'PAUSE', '4000', 'ALL');
     const refused = await fetch(`${proxy.url}${pathOf(1, 0)}`, { method: 'POST' });
     expect(refused.status).toBe(503);
     expect(await health()).toMatchObject({ available: false });
@@ -162,18 +173,10 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
   it('says degraded when Redis stops answering, on an instance that gets nothing but health checks', {
     timeout: 60_000,
   }, async () => {
-    const redis = await redisForTest();
-    const target = await targetForTest();
-    const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
-    const health = async () =>
-      ((await (await fetch(`${proxy.url}/health`)).json()) as HealthBody).store;
+    const { redis, health } = await oneInstanceWithHealth();
     expect(await health()).toMatchObject({ available: true });
-    const admin = new Redis(redis.url);
-    onTestFinished(() => {
-      admin.disconnect();
-    });
     // Hung, connections kept: no socket error to go by, and no request to fail.
-    await admin.call('CLIENT', 'PAUSE', '15000', 'ALL');
+    await adminOf(redis).call('CLIENT', 'PAUSE', '15000', 'ALL');
     const found = await waitFor(
       async () => {
         const store = await health();
@@ -267,12 +270,8 @@ describe('Redis flushed under running instances', () => {
     const redis = await redisForTest();
     const target = await targetForTest();
     const instances = await startInstances(2, redis, target, { cap: 2 });
-    const admin = new Redis(redis.url);
-    onTestFinished(() => {
-      admin.disconnect();
-    });
     // FLUSHALL keeps the connections: only a look at Redis finds the cap gone.
-    await admin.flushall();
+    await adminOf(redis).flushall();
     await waitFor(
       () => instances.some((proxy) => proxy.output().includes('came back without the keys')),
       { timeoutMs: 15_000, what: 'an instance to find the cap gone' },

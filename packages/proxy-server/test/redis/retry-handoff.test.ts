@@ -8,18 +8,26 @@ import { LuaTaskStore } from '../../src/engine/redis/task-store.js';
 import { redisForTest, startInstances, statsOf, targetForTest, taskOf } from './instances.js';
 
 /**
- * Does what an instance's wake timer does when a retry falls due (the wake script hands the
- * task to it) and then dies before adding the job: kill -9 or an OOM between the two writes.
- * The script is the proxy's own, run from here, so the state left is exactly a dead instance's.
+ * The proxy's own task store on the test's Redis, under the prefix the instances use (found by
+ * the task's key), as another instance would hold it; closed after the test.
  */
-async function claimAndDie(redisUrl: string, id: string, at: number): Promise<void> {
+async function storeBeside(redisUrl: string, id: string, instance: string) {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   onTestFinished(() => {
     redis.disconnect();
   });
   const [taskKey] = await redis.keys(`*:task:${id}`);
-  const prefix = taskKey?.slice(0, -`:task:${id}`.length) ?? '';
-  const store = new LuaTaskStore(redis, new RedisKeys(prefix), 'a-dying-instance', 10_000);
+  const keys = new RedisKeys(taskKey?.slice(0, -`:task:${id}`.length) ?? '');
+  return { redis, keys, store: new LuaTaskStore(redis, keys, instance, 10_000) };
+}
+
+/**
+ * Does what an instance's wake timer does when a retry falls due (the wake script hands the
+ * task to it) and then dies before adding the job: kill -9 or an OOM between the two writes.
+ * The script is the proxy's own, run from here, so the state left is exactly a dead instance's.
+ */
+async function claimAndDie(redisUrl: string, id: string, at: number): Promise<void> {
+  const { redis, store } = await storeBeside(redisUrl, id, 'a-dying-instance');
   const { due } = await store.wake(at, EXPIRED);
   expect(due.map((task) => task.id)).toEqual([id]);
   redis.disconnect();
@@ -31,19 +39,26 @@ async function claimAndDie(redisUrl: string, id: string, at: number): Promise<vo
  * proxy's own script and a lock of its own, as BullMQ's worker would hold one.
  */
 async function startLateJob(redisUrl: string, id: string) {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  onTestFinished(() => {
-    redis.disconnect();
-  });
-  const [taskKey] = await redis.keys(`*:task:${id}`);
-  const keys = new RedisKeys(taskKey?.slice(0, -`:task:${id}`.length) ?? '');
-  const store = new LuaTaskStore(redis, keys, 'a-paused-instance', 10_000);
+  const { redis, keys, store } = await storeBeside(redisUrl, id, 'a-paused-instance');
   await redis.set(keys.jobLock(id), 'late-token');
   return store.start(id, Date.now(), 'late-token', {
     requeueInterrupted: false,
     interrupted: '{}',
     expired: EXPIRED,
   });
+}
+
+/** The task once it has ended, however it ended. */
+async function endedTask(proxy: ProxyProcess, id: string): Promise<Task> {
+  let task: Task | undefined;
+  await waitFor(
+    async () => {
+      task = await taskOf(proxy, id);
+      return task.status === 'completed' || task.status === 'failed';
+    },
+    { what: `task ${id} to run its second attempt`, timeoutMs: 30_000, intervalMs: 250 },
+  );
+  return task as Task;
 }
 
 describe('a retry handed to an instance that dies before it queues it', () => {
@@ -71,15 +86,7 @@ describe('a retry handed to an instance that dies before it queues it', () => {
     // Due in about three seconds: claimed now, as the first instance to wake would at that time.
     await claimAndDie(redis.url, id, Date.parse(waiting.next_attempt_at as string));
 
-    let task: Task | undefined;
-    await waitFor(
-      async () => {
-        task = await taskOf(b, id);
-        return task.status === 'completed' || task.status === 'failed';
-      },
-      { what: `task ${id} to run its second attempt`, timeoutMs: 30_000, intervalMs: 250 },
-    );
-    expect(task).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(await endedTask(b, id)).toMatchObject({ status: 'completed', attempts: 2 });
     expect(target.stats().byPath['/api/flaky']).toBe(2);
     const stats = await statsOf(a);
     expect(stats.tasks).toMatchObject({ pending: 0, processing: 0, completed: 1, total: 1 });
@@ -106,15 +113,7 @@ describe('a retry handed to an instance that dies before it queues it', () => {
     });
     expect(await startLateJob(redis.url, id)).toEqual({ kind: 'finished' });
     expect(await taskOf(a, id)).toMatchObject({ status: 'pending', attempts: 1 });
-    let task: Task | undefined;
-    await waitFor(
-      async () => {
-        task = await taskOf(a, id);
-        return task.status === 'completed' || task.status === 'failed';
-      },
-      { what: `task ${id} to run its second attempt`, timeoutMs: 30_000, intervalMs: 250 },
-    );
-    expect(task).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(await endedTask(a, id)).toMatchObject({ status: 'completed', attempts: 2 });
     expect(target.stats().byPath['/api/flaky']).toBe(2);
   });
 });

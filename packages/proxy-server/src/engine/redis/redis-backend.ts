@@ -331,8 +331,8 @@ export class RedisBackend implements TaskBackend {
 
   /**
    * After a reconnect, and at each wake: the limits again if Redis lost them (restarted empty,
-   * flushed under running instances, or keys evicted), else those in place stay. The first
-   * instance to find them lost says so; the others find them set again.
+   * flushed under running instances, or keys evicted), else those in place stay. An instance
+   * that finds them lost says so (one, or a few finding it at the same moment).
    */
   #restoreLimits(queue: Queue): Promise<void> {
     // One at a time: a reconnect and a wake finding the cap gone together would both warn.

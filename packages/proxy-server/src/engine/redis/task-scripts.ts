@@ -367,6 +367,11 @@ const WAKE = `${COMMON}
 local now = tonumber(ARGV[4])
 local leaseEnd = tostring(now + tonumber(ARGV[7]))
 local expired, due = {}, {}
+local function handOut(id, level)
+  redis.call('ZADD', index('handed'), leaseEnd, id)
+  due[#due + 1] = id
+  due[#due + 1] = level or '2'
+end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('deadline'), '-inf', now, 'LIMIT', 0, 1000)) do
   if redis.call('HGET', taskKey(id), 's') == 'pending' then
     finishTask(id, 'pending', 'expired', ARGV[4], '0', ARGV[5], '', '', '')
@@ -379,9 +384,7 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('handed'), '-inf', now, 'LIMIT', 0, 1000)) do
   local f = redis.call('HMGET', taskKey(id), 's', 'na', 'pr')
   if f[1] == 'pending' and (f[2] or '') == '' and redis.call('EXISTS', ARGV[6] .. id) == 0 then
-    redis.call('ZADD', index('handed'), leaseEnd, id)
-    due[#due + 1] = id
-    due[#due + 1] = f[3] or '2'
+    handOut(id, f[3])
   else
     redis.call('ZREM', index('handed'), id)
   end
@@ -392,14 +395,13 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('retry'), '-inf', now, 'LI
     later = tostring(now + 50)
   else
     redis.call('ZREM', index('retry'), id)
-    redis.call('ZADD', index('handed'), leaseEnd, id)
     redis.call('HSET', taskKey(id), 'na', '')
-    due[#due + 1] = id
-    due[#due + 1] = redis.call('HGET', taskKey(id), 'pr') or '2'
+    handOut(id, redis.call('HGET', taskKey(id), 'pr'))
   end
 end
+-- Not the hand-outs' lease ends: the sweep finds those, without a wake per retry.
 local nextDue = later
-for _, name in ipairs({'deadline', 'retry', 'handed'}) do
+for _, name in ipairs({'deadline', 'retry'}) do
   local first = redis.call('ZRANGEBYSCORE', index(name), '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if first[2] and (nextDue == '' or tonumber(first[2]) < tonumber(nextDue)) then nextDue = first[2] end
 end
