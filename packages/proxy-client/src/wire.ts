@@ -553,6 +553,7 @@ export const EventsQuerySchema = Type.Object({
 export const MAX_TASK_HEADER_SECONDS = 365 * 24 * 3600;
 
 export { closestName, flagsMeant } from './closest-name.js';
+export { parseRetryAfterMs } from './retry-after.js';
 
 /**
  * Whether fetch (undici) can send this header value: tabs, printable ASCII and Latin-1. It throws

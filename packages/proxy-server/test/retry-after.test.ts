@@ -3,50 +3,25 @@ import { retryAfterMsOf } from '../src/upstream/task-outcome.js';
 
 const NOW = Date.parse('2026-12-02T10:00:00Z');
 
+// How a header is read (seconds, the three HTTP-date forms, what is unreadable) is the SDK's
+// `parseRetryAfterMs`, tested beside it; here, what the proxy adds: the first of repeated
+// headers, a cap of a day, null for the backoff.
 describe("the target's Retry-After", () => {
   it.each([
-    ['0', 0],
     ['12', 12_000],
-    [' 7 ', 7_000],
     [['3', '9'], 3_000],
-    ['Wed, 02 Dec 2026 10:00:30 GMT', 30_000],
-    ['Wednesday, 02-Dec-26 10:00:05 GMT', 5_000],
-    // asctime names no zone and means GMT, wherever the proxy runs.
     ['Wed Dec  2 10:01:00 2026', 60_000],
     ['Tue, 01 Dec 2026 10:00:00 GMT', 0],
-    // RFC 9110: a two-digit year is the century's unless that is more than 50 years ahead;
-    // "70" is 2070 (capped at a day), "99" 1999 (past: at once).
-    ['Friday, 04-Dec-70 10:00:00 GMT', 24 * 3_600_000],
-    ['Friday, 03-Dec-99 10:00:00 GMT', 0],
     ['Thursday, 03-Dec-26 10:00:00 GMT', 24 * 3_600_000],
-    // A leap second (always 23:59:60) is read as the next day's first moment.
-    ['Wed, 02 Dec 2026 23:59:60 GMT', 14 * 3_600_000],
     ['99999999', 24 * 3_600_000],
   ])('%j waits %d ms', (header, ms) => {
     expect(retryAfterMsOf(header, NOW)).toBe(ms);
   });
 
-  // Each of these parses as a date with Date.parse ("2.5" is 2001-02-05): taken as one, the
-  // retry would go out at once instead of after the backoff.
-  it.each([
-    '2.5',
-    '-5',
-    '+5',
-    '1e3',
-    '5 seconds',
-    'garbage',
-    'Wed, 99 Foo 2026',
-    'Mon, 2.5',
-    'Sun 5',
-    'Wed, 02 Dec 2026 10:00:30',
-    // Dates that do not exist, which Date.parse rolls over into ones that do.
-    'Tue, 31 Feb 2026 10:00:00 GMT',
-    'Wed, 02 Dec 2026 24:00:00 GMT',
-    'Wed, 02 Dec 2026 10:60:00 GMT',
-    'Wed Dec 32 10:00:00 2026',
-    '',
-    undefined,
-  ])('%j is unreadable: the backoff applies', (header) => {
-    expect(retryAfterMsOf(header, NOW)).toBeNull();
-  });
+  it.each(['2.5', '-5', 'Tue, 31 Feb 2026 10:00:00 GMT', '', undefined])(
+    '%j is unreadable: the backoff applies',
+    (header) => {
+      expect(retryAfterMsOf(header, NOW)).toBeNull();
+    },
+  );
 });
