@@ -459,6 +459,7 @@ describe('off a terminal: plain tab-separated rows', () => {
         shed: 1,
         rate_limit: { max_rps: 5, burst: 10 },
         tenants: [{ tenant: '', queued: 4, in_flight: 1 }],
+        rejected_tenant_queue_full: 6,
         callbacks: { delivered: 3, failed: 1 },
       },
     };
@@ -467,6 +468,7 @@ describe('off a terminal: plain tab-separated rows', () => {
     expect(statsBox).toMatch(/rate limit\s+│ 5\/s, burst 10/);
     expect(statsBox).toMatch(/tenant \(unnamed\)\s+│ 4 queued · 1 in flight/);
     expect(statsBox).toMatch(/callbacks\s+│ 3 delivered · 1 given up/);
+    expect(statsBox).toMatch(/tenant queue full\s+│ 6 refused since start/);
     expect(renderStats(stats, boxed)).not.toMatch(/retries|rate limit|tenant|callbacks/);
     const hostile: Stats = {
       ...busy,
@@ -515,6 +517,7 @@ describe('off a terminal: plain tab-separated rows', () => {
     expect(lines.get('delivery.tenants.0.tenant')).toBe('');
     expect(lines.get('delivery.tenants.0.queued')).toBe('4');
     expect(lines.get('delivery.callbacks.failed')).toBe('1');
+    expect(lines.get('delivery.rejected_tenant_queue_full')).toBe('6');
   });
 
   it('health names the store, and why it cannot be used', () => {

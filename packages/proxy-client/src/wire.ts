@@ -359,6 +359,12 @@ export const DeliveryStatsSchema = Type.Object(
       Type.Object({ tenant: Type.String(), queued: Count(), in_flight: Count() }),
       { description: 'the tenants with the most queued tasks, busiest first (fair sharing)' },
     ),
+    rejected_tenant_queue_full: Type.Optional(
+      Count(
+        'submissions refused with 503 tenant_queue_full (--tenant-max-queued) since start; ' +
+          'absent from proxies older than it',
+      ),
+    ),
     callbacks: Type.Object(
       { delivered: Count(), failed: Count() },
       { description: 'callback deliveries since start' },

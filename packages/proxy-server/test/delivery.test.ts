@@ -467,7 +467,7 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
   });
 
   it('caps one tenant’s queued tasks with 503 for that tenant only', async () => {
-    const { target, submit } = await setUp(store, [
+    const { target, submit, stats } = await setUp(store, [
       '--max-concurrent',
       '1',
       '--num-workers',
@@ -487,6 +487,9 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     expect(refused.body.message).toMatch(/^Your share of the queue is full \(2 tasks\); retry/);
     expect(refused.headers.get('retry-after')).not.toBeNull();
     expect((await submit('/api/text', { 'x-proxy-tenant': 'B' })).status).toBe(202);
+    const { delivery, totals } = await stats();
+    expect(delivery.rejected_tenant_queue_full).toBe(1);
+    expect(totals.rejected_queue_full).toBe(0);
   });
 
   it('starts no more calls a second than --max-rps, measured at the target', async () => {

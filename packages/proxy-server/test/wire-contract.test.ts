@@ -131,6 +131,7 @@ const stats = {
     shed: 3,
     rate_limit: { max_rps: 2.5, burst: 5 },
     tenants: [{ tenant: 'team-a', queued: 4, in_flight: 1 }],
+    rejected_tenant_queue_full: 2,
     callbacks: { delivered: 6, failed: 1 },
   },
   uptime_s: 12.345,

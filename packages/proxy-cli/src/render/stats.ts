@@ -95,6 +95,10 @@ function deliveryRows({ delivery, totals }: SentStats): Array<[string, string]> 
     const name = load.tenant === '' ? '(unnamed)' : showControls(load.tenant);
     rows.push([`tenant ${name}`, `${load.queued} queued · ${load.in_flight} in flight`]);
   }
+  const tenantRefused = delivery.rejected_tenant_queue_full ?? 0;
+  if (tenantRefused > 0) {
+    rows.push(['tenant queue full', `${tenantRefused} refused since start`]);
+  }
   const { delivered, failed } = delivery.callbacks;
   if (delivered > 0 || failed > 0) {
     rows.push(['callbacks', `${delivered} delivered · ${failed} given up`]);
@@ -171,6 +175,7 @@ function plainDelivery(delivery: DeliveryStats): Array<[string, PlainCell]> {
         [`delivery.tenants.${index}.in_flight`, load.in_flight],
       ],
     ),
+    ...ifSent('delivery.rejected_tenant_queue_full', delivery.rejected_tenant_queue_full),
     ['delivery.callbacks.delivered', delivery.callbacks.delivered],
     ['delivery.callbacks.failed', delivery.callbacks.failed],
   ];

@@ -130,6 +130,7 @@ export class Admission {
     }
     if (admitted.reason === 'tenant_queue_full') {
       refused?.('tenant_queue_full');
+      this.totals.rejectedTenantQueueFull++;
       return {
         ok: false,
         reason: 'tenant_queue_full',

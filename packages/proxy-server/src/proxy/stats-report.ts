@@ -69,6 +69,7 @@ export class StatsReport {
           queued: load.queued,
           in_flight: load.inFlight,
         })),
+        rejected_tenant_queue_full: totals.rejectedTenantQueueFull,
         callbacks: { delivered: totals.callbacksDelivered, failed: totals.callbacksFailed },
       },
       uptime_s: Math.round(clock.monotonic() - this.#startedSteady) / 1000,

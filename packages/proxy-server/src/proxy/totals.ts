@@ -12,6 +12,7 @@ export class Totals {
   cancelled = 0;
   expired = 0;
   rejectedQueueFull = 0;
+  rejectedTenantQueueFull = 0;
   removed = 0;
   retries = 0;
   shed = 0;
