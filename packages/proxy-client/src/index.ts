@@ -68,11 +68,12 @@ export {
   adaptivePollDelay,
   FIRST_POLL_DELAY_MS,
   JITTER_RATIO,
+  MAX_OUTAGE_MS,
+  outagePauseMs,
   pollCeilingMs,
   withJitter,
 } from './polling/schedule.js';
 export type { RawResult } from './result/raw-result.js';
-export { parseRetryAfterMs } from './retry-after.js';
 export type { Submission } from './submit/submission.js';
 export { toSubmitPath } from './submit/submit-path.js';
 export { MAX_TIMER_MS } from './timer-limit.js';

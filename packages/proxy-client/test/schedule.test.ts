@@ -3,6 +3,8 @@ import {
   adaptivePollDelay,
   FIRST_POLL_DELAY_MS,
   JITTER_RATIO,
+  MAX_OUTAGE_MS,
+  outagePauseMs,
   ProxyClient,
   pollCeilingMs,
   type Task,
@@ -51,6 +53,14 @@ describe('the pure schedule', () => {
       expect(delay).toBeLessThanOrEqual(2000);
       expect(delay).toBeGreaterThanOrEqual(2000 * (1 - JITTER_RATIO));
     }
+  });
+
+  it('pauses 250 ms after a proxy goes away, doubling to 10 s, and gives up after 5 minutes', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 1_000].map(outagePauseMs)).toEqual([
+      250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000,
+    ]);
+    expect(outagePauseMs(-1)).toBe(250);
+    expect(MAX_OUTAGE_MS).toBe(300_000);
   });
 });
 

@@ -7,7 +7,7 @@ import {
   type TaskStatus,
   WaitTimeoutError,
 } from '../src/index.js';
-import { MAX_OUTAGE_MS } from '../src/polling/wait-until-finished.js';
+import { MAX_OUTAGE_MS } from '../src/polling/schedule.js';
 import { errorReply, makeTask, submitReply, TASK_ID, taskReply } from './helpers/fixtures.js';
 import { simulateTask } from './helpers/simulated-task.js';
 import { BASE_URL, createTestServer, useFakeClock } from './helpers/test-server.js';

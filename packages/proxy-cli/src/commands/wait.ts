@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProxyOutage, isTaskNotFoundError, isWaitTimeoutError } from 'proxy-client';
+import {
+  isProxyOutage,
+  isTaskNotFoundError,
+  isWaitTimeoutError,
+  MAX_OUTAGE_MS,
+  outagePauseMs,
+} from 'proxy-client';
 import { isTerminalStatus, type Task, type TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
@@ -13,11 +19,6 @@ import { outageReason } from './watch.js';
 import { watchWhilePending } from './watch-pending.js';
 
 const TICK_MS = 100;
-
-/** Pauses before reading again while the proxy is away, and the most it may be: as the SDK's. */
-const FIRST_OUTAGE_PAUSE_MS = 250;
-const MAX_OUTAGE_PAUSE_MS = 10_000;
-const MAX_OUTAGE_MS = 5 * 60_000;
 
 /**
  * The task's first read. A proxy that named the task (answering its submission) and then went
@@ -47,8 +48,7 @@ async function firstRead(
         );
       }
       if (performance.now() - awaySince >= MAX_OUTAGE_MS) throw error;
-      const pauseMs = FIRST_OUTAGE_PAUSE_MS * 2 ** Math.min(outages, 10);
-      await sleep(Math.min(pauseMs, MAX_OUTAGE_PAUSE_MS), undefined, { signal }).catch(() => {
+      await sleep(outagePauseMs(outages), undefined, { signal }).catch(() => {
         throw signal.reason;
       });
     }

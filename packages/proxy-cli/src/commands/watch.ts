@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProxyError, isProxyOutage, isProxyResponseError, type TaskEvent } from 'proxy-client';
+import {
+  isProxyError,
+  isProxyOutage,
+  isProxyResponseError,
+  outagePauseMs,
+  type TaskEvent,
+} from 'proxy-client';
 import type { Stats, TaskCounts, TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
@@ -20,9 +26,6 @@ const TICK_MS = 1000;
 const COUNTS_MS = 1000;
 /** Counts are read this often without events too: removals (cleanup, retention) send none. */
 const COUNTS_IDLE_MS = 5000;
-/** Pauses between stats reads while the proxy is away: doubling from the first, up to the most. */
-const FIRST_OUTAGE_PAUSE_MS = 250;
-const MAX_OUTAGE_PAUSE_MS = 10_000;
 
 /**
  * `--watch`: every task's changes, from the proxy's event stream. On a terminal, a table of the
@@ -53,8 +56,8 @@ export async function watchStats(ctx: CommandContext, refreshMs: number): Promis
   let last: string | undefined;
   /** The tables last drawn on a terminal, kept on screen while the proxy is away. */
   let tables: string | undefined;
-  /** Set while the proxy is away: the pause before the next read. */
-  let awayPauseMs: number | undefined;
+  /** Failed reads in a row while the proxy is away; undefined while it answers. */
+  let outages: number | undefined;
   try {
     for (;;) {
       let stats: Stats;
@@ -64,18 +67,17 @@ export async function watchStats(ctx: CommandContext, refreshMs: number): Promis
         // Never reached, the proxy is not there (exit 3); reached once, it is restarting.
         if (tables === undefined && last === undefined) throw error;
         if (signal.aborted || !isProxyOutage(error)) throw error;
-        if (awayPauseMs === undefined) {
+        if (outages === undefined) {
           const away = `the proxy at ${ctx.options.url} is away${outageReason(error)}; reading the stats again until it is back`;
           if (view) view.render(`${tables}\n${output.color.dim(away)}`);
           else output.note(away);
         }
-        awayPauseMs = Math.min((awayPauseMs ?? FIRST_OUTAGE_PAUSE_MS / 2) * 2, MAX_OUTAGE_PAUSE_MS);
-        await sleep(awayPauseMs, undefined, { signal });
+        outages = (outages ?? -1) + 1;
+        await sleep(outagePauseMs(outages), undefined, { signal });
         continue;
       }
-      if (awayPauseMs !== undefined && !view)
-        output.note(`the proxy at ${ctx.options.url} is back`);
-      awayPauseMs = undefined;
+      if (outages !== undefined && !view) output.note(`the proxy at ${ctx.options.url} is back`);
+      outages = undefined;
       if (view) {
         const foot = output.color.dim(
           `read ${new Date().toLocaleTimeString()}, ${every} · Ctrl-C to stop`,

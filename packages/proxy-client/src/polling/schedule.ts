@@ -39,3 +39,15 @@ export function adaptivePollDelay(elapsedMs: number, attempt: number): number {
 export function withJitter(delayMs: number, random: () => number = Math.random): number {
   return Math.round(delayMs * (1 - JITTER_RATIO * random()));
 }
+
+/** A proxy away longer than this is down, not restarting: a wait gives up with its error. */
+export const MAX_OUTAGE_MS = 5 * 60_000;
+
+/**
+ * The pause before reading again while the proxy is away, after `outages` failed reads in a
+ * row: 250 ms, doubling, at most 10 s. A restart is seen within a quarter of a second; a longer
+ * outage costs one read every 10 s.
+ */
+export function outagePauseMs(outages: number): number {
+  return Math.min(250 * 2 ** Math.min(Math.max(0, outages), 10), 10_000);
+}

@@ -14,7 +14,14 @@ export type WaitSettings = Pick<
 
 import { MAX_TIMER_MS } from '../timer-limit.js';
 import { isTaskStatus, isTerminalStatus, type Task, type TaskStatus } from '../wire.js';
-import { adaptivePollDelay, MIN_HINT_DELAY_MS, pollCeilingMs, withJitter } from './schedule.js';
+import {
+  adaptivePollDelay,
+  MAX_OUTAGE_MS,
+  MIN_HINT_DELAY_MS,
+  outagePauseMs,
+  pollCeilingMs,
+  withJitter,
+} from './schedule.js';
 import { sleep, untilAborted } from './sleep.js';
 
 /** One answer of `GET /task/:id`, with the hints its headers carried. */
@@ -30,12 +37,6 @@ export type ReadTask = (options: {
   waitSeconds: number | undefined;
   signal: AbortSignal | undefined;
 }) => Promise<TaskRead>;
-
-/** Pauses between reads while the proxy is away: doubling from the first, up to the most. */
-const FIRST_OUTAGE_PAUSE_MS = 250;
-const MAX_OUTAGE_PAUSE_MS = 10_000;
-/** A proxy away longer than this is down, not restarting: the wait rejects with its error. */
-export const MAX_OUTAGE_MS = 5 * 60_000;
 
 /**
  * A held read that fails as an outage after at least this long was cut on the way, not refused:
@@ -144,8 +145,7 @@ async function pollUntilFinished(
         notifyOutage(options.onOutage, error as ProxyError);
       }
       if (performance.now() - awaySince >= MAX_OUTAGE_MS) throw error;
-      const pauseMs = FIRST_OUTAGE_PAUSE_MS * 2 ** Math.min(outages, 10);
-      await sleep(Math.min(pauseMs, MAX_OUTAGE_PAUSE_MS), signal);
+      await sleep(outagePauseMs(outages), signal);
       outages += 1;
       continue;
     }
