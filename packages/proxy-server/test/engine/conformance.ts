@@ -840,6 +840,44 @@ export function describeBackendConformance(
         expect((await backend.get(normal))?.queuePosition).toBe(2);
       });
 
+      // Review: on Redis the admit script shed the newest pending task of the lowest level, and a
+      // failed call put back to wait for its retry is the newest of its level: a task with
+      // attempts left was shed instead of one that never ran. The local scheduler keeps retries
+      // aside (they count as queued, and are never shed).
+      it('never sheds a task that waits for its retry; full when only such a task is below', async () => {
+        const retry = retryPolicy({
+          retryOn: { statuses: new Set([503]), errors: new Set() },
+          minDelayMs: 60_000,
+          maxDelayMs: 60_000,
+        });
+        const { backend, processor } = await started({ concurrency: 1, maxQueueSize: 2, retry });
+        const waiting = await admitWith(backend, { priority: 'low', maxAttempts: 3 });
+        await vi.waitFor(() => expect(processor.running.has(waiting)).toBe(true));
+        const low = await admitWith(backend, { priority: 'low' });
+        const normal = await admitWith(backend, { priority: 'normal' });
+        processor.complete(waiting, failure(503, 60_000));
+        await vi.waitFor(() => expect(processor.running.has(normal)).toBe(true));
+        expect(await backend.get(waiting)).toMatchObject({ status: 'pending', attempts: 1 });
+        // Full: `low` and the retry (put back after it) are queued. A high task sheds `low`.
+        const high = await admitWith(backend, { priority: 'high' });
+        expect(await backend.get(low)).toMatchObject({ status: 'failed', error: { code: 'shed' } });
+        expect(await backend.get(waiting)).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          nextAttemptAt: expect.any(Number),
+          error: null,
+        });
+        // Below a high task now only the retry waits: nothing to shed, the queue is full.
+        expect(
+          await backend.admit(
+            newTask(fixture.clock.now(), 'high2', { policy: policy({ priority: 'high' }) }),
+          ),
+        ).toMatchObject({ ok: false, reason: 'queue_full', queued: 2 });
+        expect((await backend.get(high))?.queuePosition).toBe(1);
+        expect((await backend.get(waiting))?.status).toBe('pending');
+        expect((await backend.counts()).retrying).toBe(1);
+      });
+
       it('sheds nothing for a task the store has no room for (--max-tasks, none finished)', async () => {
         const { backend, processor } = await started({
           concurrency: 1,

@@ -146,7 +146,9 @@ end
  *
  * With a cap on tasks held, the oldest finished tasks make room first, and none finished means
  * no room. A full queue sheds its newest task of the lowest level when that level is below the
- * newcomer's (it fails `shed`); the caller then takes its job out of BullMQ's queue.
+ * newcomer's (it fails `shed`); the caller then takes its job out of BullMQ's queue. A task that
+ * waits for its retry counts as queued but is never shed (the local backends keep such tasks
+ * aside from their lines): with no other task below, the queue is full.
  *
  * ARGV[4..]: id, createdAt, method, path, headers, body, hasBody, idempotencyKey, requestHash,
  * retryOf, level, tenant, deadlineAt, maxAttempts, timeoutMs, callback (JSON), maxQueueSize,
@@ -177,11 +179,21 @@ local free = math.max(0, tonumber(ARGV[21]) - redis.call('ZCARD', index('process
 local queued = math.max(0, redis.call('ZCARD', index('pending')) - free)
 local shed = ''
 if queued >= tonumber(ARGV[20]) then
-  local newest = redis.call('ZREVRANGE', index('pending'), 0, 0, 'WITHSCORES')
-  if #newest == 0 or math.floor(tonumber(newest[2]) / LEVEL) <= level then
-    return {'full', tostring(queued)}
+  -- The newest task of a level below the newcomer's, newest first, skipping those waiting for a
+  -- retry (a failed call put back in line is the newest of its level): as the local backend,
+  -- whose queue keeps them aside, a task with attempts left is never shed.
+  local below, offset = tostring((level + 1) * LEVEL), 0
+  while shed == '' do
+    local page = redis.call('ZREVRANGEBYSCORE', index('pending'), '+inf', below, 'LIMIT', offset, 100)
+    if #page == 0 then return {'full', tostring(queued)} end
+    for _, candidate in ipairs(page) do
+      if (redis.call('HGET', taskKey(candidate), 'na') or '') == '' then
+        shed = candidate
+        break
+      end
+    end
+    offset = offset + #page
   end
-  shed = newest[1]
 end
 if ARGV[22] ~= '' then
   local over = redis.call('ZCARD', index('all')) - tonumber(ARGV[22]) + 1
