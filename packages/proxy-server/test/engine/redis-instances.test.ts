@@ -1,7 +1,13 @@
 import { Redis } from 'ioredis';
 import { startRedis } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { RedisBackend, type TaskEvent } from '../../src/index.js';
+import {
+  DEFAULT_POLICY,
+  RedisBackend,
+  type RedisTaskStore,
+  retryPolicy,
+  type TaskEvent,
+} from '../../src/index.js';
 import { admitMany, completed, newTask, ScriptedProcessor } from './harness.js';
 import { redisPerFile } from './redis-fixture.js';
 
@@ -286,5 +292,86 @@ describe('RedisBackend: the cap and the rate limit are one for every instance on
       async () => expect(await admin.hget(`${prefix}:tasks:meta`, 'concurrency')).toBe('2'),
       { timeout: 5_000 },
     );
+  });
+});
+
+// Review: the retry script answered `stale` for a task gone from Redis (restarted without
+// persistence, flushed, evicted) as for one cancelled meanwhile, so a call to be tried again
+// whose task had vanished ended with no word, where a final outcome gets a warning.
+describe('RedisBackend: a failed call to be tried again whose task has ended meanwhile', () => {
+  it.each([
+    ['is gone from Redis: says so, naming the task and its outcome', 'gone'],
+    ['was cancelled: says nothing', 'cancelled'],
+  ] as const)('%s', async (_name, meanwhile) => {
+    const prefix = freshPrefix();
+    const admin = new Redis(redis.url);
+    onTestFinished(() => {
+      admin.disconnect();
+    });
+    const other = instanceOn(prefix, { concurrency: 1 });
+    await other.open();
+    const warnings: string[] = [];
+    const retried: unknown[] = [];
+    // What happens between the end of the call and the retry script: the task vanishes with
+    // every key of the prefix, or another instance cancels it.
+    const end = async (id: string) => {
+      if (meanwhile === 'cancelled') {
+        expect(await other.cancel(id)).toMatchObject({ ok: true });
+        return;
+      }
+      const keys = await admin.keys(`${prefix}:*`);
+      if (keys.length > 0) await admin.del(...keys);
+    };
+    const backend = new RedisBackend({
+      url: redis.url,
+      prefix,
+      concurrency: 1,
+      maxQueueSize: 10,
+      longTaskThresholdMs: 60_000,
+      requeueInterrupted: false,
+      retry: retryPolicy({
+        retryOn: { statuses: new Set([503]), errors: new Set() },
+        minDelayMs: 1_000,
+        maxDelayMs: 1_000,
+      }),
+      onWarning: (message) => warnings.push(message),
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, key) {
+            if (key === 'retry') {
+              return async (...args: Parameters<RedisTaskStore['retry']>) => {
+                await end(args[0]);
+                const reply = await target.retry(...args);
+                retried.push(reply);
+                return reply;
+              };
+            }
+            const value = Reflect.get(target, key) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    });
+    open.push(backend);
+    await backend.open();
+    const processor = new ScriptedProcessor();
+    backend.start(processor.process);
+    const task = newTask(Date.now(), 'to-retry', {
+      policy: { ...DEFAULT_POLICY, maxAttempts: 3 },
+    });
+    expect(await backend.admit(task)).toMatchObject({ ok: true });
+    await vi.waitFor(() => expect(processor.running.has(task.id)).toBe(true));
+    processor.complete(task.id, completed('busy', 503));
+    await vi.waitFor(() => expect(retried).toHaveLength(1));
+    if (meanwhile === 'cancelled') {
+      expect(warnings).toEqual([]);
+      expect(await backend.get(task.id)).toMatchObject({ status: 'cancelled', attempts: 1 });
+      return;
+    }
+    await vi.waitFor(() =>
+      expect(warnings).toEqual([
+        `task ${task.id} was gone from Redis when its call ended (failed, status 503): its outcome is not kept; Redis lost its data (restarted without persistence, flushed, or evicted)`,
+      ]),
+    );
+    expect(await backend.get(task.id)).toBeUndefined();
   });
 });

@@ -274,13 +274,7 @@ export class TaskRunner {
         const reply = await store.finish(run.id, finish, { attempt: run.attempt });
         failures.succeeded();
         if (reply.kind === 'ok') publish(reply.event);
-        // Only a Redis that lost its data loses a task mid-call (a removal takes finished ones):
-        // the task's caller will find it gone, and this line is all that says what it came to.
-        if (reply.kind === 'gone') {
-          this.#options.onWarning(
-            `task ${run.id} was gone from Redis when its call ended (${outcome.status}${outcome.result ? `, status ${outcome.result.statusCode}` : ''}): its outcome is not kept; Redis lost its data (restarted without persistence, flushed, or evicted)`,
-          );
-        }
+        if (reply.kind === 'gone') this.#warnGone(run, outcome);
         return 'saved';
       } catch (error) {
         failures.failed(error, `saving the outcome of task ${run.id} (kept, retried)`);
@@ -301,20 +295,31 @@ export class TaskRunner {
     const record = retriedAttempt(run, outcome, finishedAt, nextAttemptAt);
     const finish = { outcome, completedAt: finishedAt, isLong: false };
     try {
-      const event = await store.retry(run.id, {
+      const reply = await store.retry(run.id, {
         attempt: run.attempt,
         finish,
         nextAttemptAt,
         record,
       });
       failures.succeeded();
-      // No event: a cancel ended the task meanwhile, and nothing is left to save.
-      if (event) publish(event);
+      if (reply.kind === 'retrying') publish(reply.event);
+      // Stale: a cancel ended the task meanwhile, and nothing is left to save or say.
+      if (reply.kind === 'gone') this.#warnGone(run, outcome);
       return true;
     } catch (error) {
       onError(error, `scheduling a retry of task ${run.id}`);
       return false;
     }
+  }
+
+  /**
+   * Only a Redis that lost its data loses a task mid-call (a removal takes finished ones): the
+   * task's caller will find it gone, and this line is all that says what its call came to.
+   */
+  #warnGone(run: Run, outcome: TaskOutcome): void {
+    this.#options.onWarning(
+      `task ${run.id} was gone from Redis when its call ended (${outcome.status}${outcome.result ? `, status ${outcome.result.statusCode}` : ''}): its outcome is not kept; Redis lost its data (restarted without persistence, flushed, or evicted)`,
+    );
   }
 
   /** A call cut off by a shutdown goes back to the head of the line, task and job. */

@@ -339,14 +339,17 @@ return reply('ok', eventId, position, summary)
 /**
  * A failed call that is to be tried again: processing → pending, out of line until its next
  * attempt is due (the wake script puts it back), the attempt kept in its history. Only that
- * attempt's outcome counts, as with the finish script.
+ * attempt's outcome counts, as with the finish script. A task no longer there (Redis lost its
+ * data) is told from one that ended meanwhile or runs another attempt (a cancel, say), as with
+ * the finish script: only the first is news for the operator.
  *
  * ARGV[4..]: id, attempt, status, completedAt, isLong, error, result meta, nextAttemptAt,
- * attempt record (JSON). Reply: {'ok', event...} | {'stale'}.
+ * attempt record (JSON). Reply: {'ok', event...} | {'gone'} | {'stale'}.
  */
 const RETRY = `${COMMON}
 local id, key = ARGV[4], taskKey(ARGV[4])
 local f = redis.call('HMGET', key, 's', 'a', 'al')
+if not f[1] then return {'gone'} end
 if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
 local log = ARGV[12]
 if f[3] and f[3] ~= '' then log = string.sub(f[3], 1, -2) .. ',' .. log .. ']' else log = '[' .. log .. ']' end

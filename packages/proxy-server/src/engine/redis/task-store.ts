@@ -55,6 +55,14 @@ export type FinishReply =
   /** No such task, finished already, or another attempt of it runs now. */
   | { kind: 'gone' | 'finished' | 'stale' };
 
+export type RetryReply =
+  | { kind: 'retrying'; event: TransitionEvent }
+  /**
+   * `gone`: no such task (Redis lost its data); `stale`: that attempt no longer runs (the task
+   * was cancelled or ended meanwhile, or another attempt of it runs now).
+   */
+  | { kind: 'gone' | 'stale' };
+
 /** Whose finish counts: one attempt's (a call's outcome), or any (a cancel, also while pending). */
 export type FinishGuard = { attempt: number } | { allowPending: true };
 
@@ -126,8 +134,8 @@ export interface RedisTaskStore {
     leftBehind: { requeueInterrupted: boolean; interrupted: string; expired: string },
   ): Promise<StartReply>;
   finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply>;
-  /** processing → pending until `nextAttemptAt`; undefined when that attempt no longer runs. */
-  retry(id: string, retry: Retry): Promise<TransitionEvent | undefined>;
+  /** processing → pending until `nextAttemptAt`, if that attempt of the task still runs. */
+  retry(id: string, retry: Retry): Promise<RetryReply>;
   /** Ends queued tasks past their deadline and hands out the retries due at `now`. */
   wake(now: number, expired: string): Promise<WakeReply>;
   /** False when there is no such task. */
@@ -264,7 +272,7 @@ export class LuaTaskStore implements RedisTaskStore {
     return { kind: 'ok', event: this.#event('finished', reply), previous };
   }
 
-  async retry(id: string, retry: Retry): Promise<TransitionEvent | undefined> {
+  async retry(id: string, retry: Retry): Promise<RetryReply> {
     const [status, completedAt, isLong, error, meta] = finishArgs(retry.finish);
     const reply = strings(
       await this.#run('retry', [
@@ -279,7 +287,9 @@ export class LuaTaskStore implements RedisTaskStore {
         JSON.stringify(retry.record),
       ]),
     );
-    return reply[0] === 'ok' ? this.#event('retrying', reply) : undefined;
+    const [kind] = reply;
+    if (kind === 'gone' || kind === 'stale') return { kind };
+    return { kind: 'retrying', event: this.#event('retrying', reply) };
   }
 
   async wake(now: number, expired: string): Promise<WakeReply> {
