@@ -8,7 +8,7 @@ import {
   retryPolicy,
   type TaskEvent,
 } from '../../src/index.js';
-import { admitMany, completed, newTask, ScriptedProcessor } from './harness.js';
+import { admitMany, completed, FakeClock, newTask, ScriptedProcessor } from './harness.js';
 import { redisPerFile } from './redis-fixture.js';
 
 const redis = redisPerFile();
@@ -234,6 +234,73 @@ describe('RedisBackend: a Redis that may evict keys', () => {
     await warned.open();
     expect(warnings).toEqual([
       `Redis at ${redis.url} evicts keys when it is full (maxmemory-policy allkeys-lru), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
+    ]);
+  });
+});
+
+// Review: the policy was read at the start only; an operator who set an evicting one on the
+// running Redis (CONFIG SET) heard nothing of it, and tasks could vanish with no word.
+describe('RedisBackend: an eviction policy changed while it runs', () => {
+  it('is read again by the sweep, and said once per change', async () => {
+    const admin = new Redis(redis.url);
+    const before = (await admin.config('GET', 'maxmemory', 'maxmemory-policy')) as string[];
+    onTestFinished(async () => {
+      await admin.config('SET', ...before);
+      admin.disconnect();
+    });
+    await admin.config('SET', 'maxmemory', '1gb', 'maxmemory-policy', 'noeviction');
+    const clock = new FakeClock();
+    const warnings: string[] = [];
+    const backend = new RedisBackend({
+      url: redis.url,
+      prefix: freshPrefix(),
+      concurrency: 1,
+      maxQueueSize: 10,
+      longTaskThresholdMs: 60_000,
+      requeueInterrupted: false,
+      clock,
+      onWarning: (message) => warnings.push(message),
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, key) {
+            if (key === 'wake') {
+              return async (...args: Parameters<RedisTaskStore['wake']>) => {
+                const reply = await target.wake(...args);
+                woken++;
+                return reply;
+              };
+            }
+            const value = Reflect.get(target, key) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    });
+    let woken = 0;
+    open.push(backend);
+    await backend.open();
+    /** Lets `minutes` of sweeps (every 5 s) go by, each one's script answered before the next. */
+    const sweeps = async (minutes: number) => {
+      for (let n = 0; n < minutes * 12; n++) {
+        const before = woken;
+        clock.advance(5_000);
+        await vi.waitFor(() => expect(woken).toBe(before + 1));
+      }
+      // What a sweep does after its script (the cap, the policy) has its answers too.
+      for (let turn = 0; turn < 5; turn++) await admin.ping();
+    };
+    await sweeps(2);
+    expect(warnings).toEqual([]);
+
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await sweeps(3);
+    expect(warnings).toEqual([
+      `Redis at ${redis.url} now evicts keys when it is full (maxmemory-policy allkeys-lru), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
+    ]);
+
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await sweeps(2);
+    expect(warnings.slice(1)).toEqual([
+      `Redis at ${redis.url} no longer evicts keys (maxmemory-policy noeviction): tasks are safe from eviction again`,
     ]);
   });
 });

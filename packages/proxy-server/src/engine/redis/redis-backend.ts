@@ -110,6 +110,11 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 3_000;
  * script per instance this often costs Redis next to nothing.
  */
 const SWEEP_MS = 5_000;
+/**
+ * How often the sweep reads Redis's eviction policy again: an operator may change it on the
+ * running server (CONFIG SET), which no instance would otherwise hear of. One INFO a minute.
+ */
+const EVICTION_CHECK_MS = 60_000;
 /** Errors that came from what answered, not from the socket. */
 const SERVER_SAID = /^(WRONGPASS|NOAUTH|NOPERM|Unknown RESP type)/;
 
@@ -143,6 +148,10 @@ export class RedisBackend implements TaskBackend {
   readonly #dueRetries = new Map<string, number>();
   /** When a wake last read the cap, on the monotonic clock. */
   #limitsReadAt = Number.NEGATIVE_INFINITY;
+  /** When the eviction policy was last read, on the monotonic clock. */
+  #evictionReadAt = Number.NEGATIVE_INFINITY;
+  /** The policy under which Redis evicts keys, as last read; null when it evicts none. */
+  #evicting: string | null = null;
   #restoring: Promise<void> | null = null;
   #connectionError: string | null = null;
   /** The PING `health()` sends after a failure, while it waits for its answer. */
@@ -230,7 +239,7 @@ export class RedisBackend implements TaskBackend {
       this.#commands.off('error', onError);
     }
     await this.#checkDatabase(where);
-    await this.#checkEvictionPolicy(where);
+    await this.#checkEvictionPolicy(true);
     try {
       const queue = new Queue(this.#keys.queueName, {
         connection: this.#commands,
@@ -285,17 +294,30 @@ export class RedisBackend implements TaskBackend {
    * Any eviction policy but noeviction lets a Redis at its `maxmemory` drop keys to make room:
    * task records, queue entries, BullMQ's locks; accepted tasks would vanish. Managed Redis often
    * comes with another policy, which the operator may not be allowed to change: the start goes
-   * on, saying so in the proxy's log (BullMQ's own line goes to stderr, unexplained).
+   * on, saying so in the proxy's log (BullMQ's own line goes to stderr, unexplained). Read at the
+   * start and then by the sweep once in EVICTION_CHECK_MS: a change is said once, when seen.
    */
-  async #checkEvictionPolicy(where: string): Promise<void> {
-    // A server with INFO renamed away (some managed ones) cannot say: nothing to warn of.
+  async #checkEvictionPolicy(opening: boolean): Promise<void> {
+    this.#evictionReadAt = this.#clock.monotonic();
+    // A server with INFO renamed away (some managed ones) cannot say, nor can one that does not
+    // answer now: nothing to warn of, and what was read before stands.
     const info = await this.#commands.info('memory').catch(() => '');
     const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy === undefined) return;
     // Without a maxmemory (0, the default), Redis never evicts, whatever the policy.
     const unbounded = /^maxmemory:0\s*$/m.test(info);
-    if (policy === undefined || policy === 'noeviction' || unbounded) return;
+    const evicting = policy === 'noeviction' || unbounded ? null : policy;
+    if (evicting === this.#evicting) return;
+    this.#evicting = evicting;
+    const where = displayUrl(this.#options.url);
+    if (evicting === null) {
+      this.#options.onWarning?.(
+        `Redis at ${where} no longer evicts keys (${unbounded ? 'maxmemory 0' : `maxmemory-policy ${policy}`}): tasks are safe from eviction again`,
+      );
+      return;
+    }
     this.#options.onWarning?.(
-      `Redis at ${where} evicts keys when it is full (maxmemory-policy ${policy}), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
+      `Redis at ${where} ${opening ? '' : 'now '}evicts keys when it is full (maxmemory-policy ${evicting}), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
     );
   }
 
@@ -652,6 +674,9 @@ export class RedisBackend implements TaskBackend {
       if (wokeAt - this.#limitsReadAt >= SWEEP_MS) {
         this.#limitsReadAt = wokeAt;
         await this.#restoreLimits(this.#jobs());
+      }
+      if (wokeAt - this.#evictionReadAt >= EVICTION_CHECK_MS) {
+        await this.#checkEvictionPolicy(false);
       }
     } catch (error) {
       // The script's failure is logged already, as it was noted.
