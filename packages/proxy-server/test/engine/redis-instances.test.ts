@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { startRedis } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -8,6 +9,7 @@ import {
   retryPolicy,
   type TaskEvent,
 } from '../../src/index.js';
+import { storeErrorLog } from '../../src/proxy/store-error-log.js';
 import { admitMany, completed, FakeClock, newTask, ScriptedProcessor } from './harness.js';
 import { redisPerFile } from './redis-fixture.js';
 
@@ -441,4 +443,75 @@ describe('RedisBackend: a failed call to be tried again whose task has ended mea
     );
     expect(await backend.get(task.id)).toBeUndefined();
   });
+});
+
+// Review: an outage logged the failed sweep again every minute (the store's error log quiets a
+// repeated failure for a minute, not for the outage), again whenever ioredis's words for the
+// failure changed, and nothing said when the sweep worked again.
+describe('RedisBackend: the sweep through a Redis outage', () => {
+  it('is logged once per outage, with a line when Redis answers it again', async () => {
+    const own = await startRedis();
+    onTestFinished(() => own.close());
+    const clock = new FakeClock();
+    const logged: string[] = [];
+    const log = {
+      error: (_fields: unknown, message: string) => logged.push(message),
+    } as unknown as FastifyBaseLogger;
+    const sweepsFailed = { count: 0 };
+    const backend = new RedisBackend({
+      url: own.url,
+      prefix: freshPrefix(),
+      concurrency: 1,
+      maxQueueSize: 10,
+      longTaskThresholdMs: 60_000,
+      requeueInterrupted: false,
+      clock,
+      onError: storeErrorLog(log, clock),
+      onWarning: (message) => logged.push(`warn: ${message}`),
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, key) {
+            if (key === 'wake') {
+              return async (...args: Parameters<RedisTaskStore['wake']>) => {
+                try {
+                  return await target.wake(...args);
+                } catch (error) {
+                  sweepsFailed.count++;
+                  throw error;
+                }
+              };
+            }
+            const value = Reflect.get(target, key) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    });
+    open.push(backend);
+    await backend.open();
+    await own.stop('SIGKILL');
+    // The next sweep fails, then three minutes of an outage: it is tried again every second.
+    for (let second = 0; second < 180; second++) {
+      const before = sweepsFailed.count;
+      clock.advance(second === 0 ? 5_000 : 1_000);
+      await vi.waitFor(() => expect(sweepsFailed.count).toBeGreaterThan(before));
+    }
+    const sweepLines = () =>
+      logged.filter((line) => line.includes('expiring queued tasks and queueing retries'));
+    expect(sweepLines()).toEqual(['task store: expiring queued tasks and queueing retries']);
+    expect((await backend.health()).available).toBe(false);
+
+    await own.restart();
+    await vi.waitFor(
+      async () => {
+        clock.advance(1_000);
+        expect(logged.filter((line) => line.includes('answers the sweep again'))).toEqual([
+          expect.stringMatching(
+            /^warn: Redis at redis:\/\/127\.0\.0\.1:\d+\/0 answers the sweep again after 1\d\d s, in which \d+ sweeps failed$/,
+          ),
+        ]);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(sweepLines()).toHaveLength(1);
+  }, 60_000);
 });

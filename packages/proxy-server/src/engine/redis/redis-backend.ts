@@ -51,7 +51,7 @@ import {
 } from './store-failures.js';
 import { levelOf } from './task-codec.js';
 import { TaskRunner } from './task-runner.js';
-import { LuaTaskStore, type RedisTaskStore } from './task-store.js';
+import { LuaTaskStore, type RedisTaskStore, type WakeReply } from './task-store.js';
 
 export interface RedisBackendOptions {
   /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
@@ -148,6 +148,11 @@ export class RedisBackend implements TaskBackend {
   readonly #dueRetries = new Map<string, number>();
   /** When a wake last read the cap, on the monotonic clock. */
   #limitsReadAt = Number.NEGATIVE_INFINITY;
+  /**
+   * While the sweep fails (an outage): when it first failed, on the monotonic clock, and how
+   * often since. Its first failure is logged, the rest only noted, and its success said.
+   */
+  #sweepOutage: { since: number; failures: number } | null = null;
   /** When the eviction policy was last read, on the monotonic clock. */
   #evictionReadAt = Number.NEGATIVE_INFINITY;
   /** The policy under which Redis evicts keys, as last read; null when it evicts none. */
@@ -655,10 +660,7 @@ export class RedisBackend implements TaskBackend {
       // Its failure is what /health reports on an instance that gets no requests, whose Redis
       // may hang without a socket error to tell of it. Counted as a read: with nothing due it
       // writes nothing, so its success says Redis answers, not that it takes writes.
-      const { expired, due, nextDue } = await this.#read(
-        'expiring queued tasks and queueing retries',
-        () => this.#store.wake(this.#clock.now(), EXPIRED),
-      );
+      const { expired, due, nextDue } = await this.#sweep();
       // The retries first: each is handed to this instance on a lease, which a thousand
       // dequeues of expired tasks, one round trip each, could outlast.
       for (const { id, level } of due) this.#dueRetries.set(id, level);
@@ -685,6 +687,37 @@ export class RedisBackend implements TaskBackend {
       }
       this.#wakeAt(this.#clock.now() + 1_000);
     }
+  }
+
+  /**
+   * The wake script, read as any read, but logged once per outage rather than at every retry
+   * (a second apart, on every instance): the store's error log would repeat it each minute, and
+   * again whenever ioredis's words for the failure change. Its success after an outage is said.
+   */
+  async #sweep(): Promise<WakeReply> {
+    const doing = 'expiring queued tasks and queueing retries';
+    let reply: WakeReply;
+    try {
+      reply = await this.#store.wake(this.#clock.now(), EXPIRED);
+    } catch (error) {
+      const explained = this.#explained(error);
+      if (this.#sweepOutage) {
+        this.#sweepOutage.failures++;
+        throw this.#failures.noted(explained, doing);
+      }
+      this.#sweepOutage = { since: this.#clock.monotonic(), failures: 1 };
+      throw this.#failures.failed(explained, doing);
+    }
+    this.#failures.answered();
+    const outage = this.#sweepOutage;
+    if (outage) {
+      this.#sweepOutage = null;
+      const seconds = Math.round((this.#clock.monotonic() - outage.since) / 1_000);
+      this.#options.onWarning?.(
+        `Redis at ${displayUrl(this.#options.url)} answers the sweep again after ${seconds} s, in which ${outage.failures} sweeps failed`,
+      );
+    }
+    return reply;
   }
 
   async #discard(id: string): Promise<void> {

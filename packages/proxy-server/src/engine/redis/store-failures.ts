@@ -19,12 +19,17 @@ export class StoreFailures {
     return this.#message;
   }
 
-  /** Notes that `doing` failed and gives the error a backend throws for it. */
+  /** Notes that `doing` failed, logs it, and gives the error a backend throws for it. */
   failed(error: unknown, doing: string): StoreUnavailableError {
+    this.#onError?.(error, doing);
+    return this.noted(error, doing);
+  }
+
+  /** As `failed`, for a failure logged already (the same outage): noted for `health()` only. */
+  noted(error: unknown, doing: string): StoreUnavailableError {
     const reason = error instanceof Error ? error.message : String(error);
     this.#message = `the task store failed ${doing}: ${reason}`;
     this.#unreachable = isUnreachable(error);
-    this.#onError?.(error, doing);
     return storeUnavailable(`the task store failed ${doing}`, error);
   }
 
