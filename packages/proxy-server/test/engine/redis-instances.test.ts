@@ -445,6 +445,40 @@ describe('RedisBackend: a failed call to be tried again whose task has ended mea
   });
 });
 
+describe('RedisBackend: a full queue of tasks waiting for retries', () => {
+  // The admission script holds Redis for every instance while it looks for a task to shed: with
+  // a target down under --retry-on, a big queue may be all retries, none of which may be shed.
+  it('looks at the newest 1,000 tasks below a newcomer for one to shed, and no further', async () => {
+    const prefix = freshPrefix();
+    const admin = new Redis(redis.url);
+    onTestFinished(() => {
+      admin.disconnect();
+    });
+    const backend = instanceOn(prefix, { concurrency: 1, maxQueueSize: 1_002 });
+    await backend.open();
+    const ids = await admitMany(backend, Date.now(), 1_002);
+    const waitForRetry = (id: string, nextAttemptAt: string) =>
+      admin.hset(`${prefix}:task:${id}`, 'na', nextAttemptAt);
+    // All but the oldest wait for a retry (as the retry script leaves them): the oldest is past
+    // the newest 1,000.
+    await Promise.all(ids.slice(1).map((id) => waitForRetry(id, String(Date.now() + 60_000))));
+    const high = () =>
+      backend.admit(
+        newTask(Date.now(), 'high', { policy: { ...DEFAULT_POLICY, priority: 'high' } }),
+      );
+    expect(await high()).toMatchObject({ ok: false, reason: 'queue_full', queued: 1_002 });
+    expect((await backend.get(ids[0] as string))?.status).toBe('pending');
+    // The 1,000th newest can be shed again: it is.
+    await waitForRetry(ids[2] as string, '');
+    expect(await high()).toMatchObject({ ok: true });
+    expect(await backend.get(ids[2] as string)).toMatchObject({
+      status: 'failed',
+      error: { code: 'shed' },
+    });
+    expect((await backend.get(ids[1] as string))?.status).toBe('pending');
+  });
+});
+
 // Review: an outage logged the failed sweep again every minute (the store's error log quiets a
 // repeated failure for a minute, not for the outage), again whenever ioredis's words for the
 // failure changed, and nothing said when the sweep worked again.

@@ -148,7 +148,8 @@ end
  * no room. A full queue sheds its newest task of the lowest level when that level is below the
  * newcomer's (it fails `shed`); the caller then takes its job out of BullMQ's queue. A task that
  * waits for its retry counts as queued but is never shed (the local backends keep such tasks
- * aside from their lines): with no other task below, the queue is full.
+ * aside from their lines): with no other task below, or none among the newest 1,000 below, the
+ * queue is full.
  *
  * ARGV[4..]: id, createdAt, method, path, headers, body, hasBody, idempotencyKey, requestHash,
  * retryOf, level, tenant, deadlineAt, maxAttempts, timeoutMs, callback (JSON), maxQueueSize,
@@ -181,18 +182,22 @@ local shed = ''
 if queued >= tonumber(ARGV[20]) then
   -- The newest task of a level below the newcomer's, newest first, skipping those waiting for a
   -- retry (a failed call put back in line is the newest of its level): as the local backend,
-  -- whose queue keeps them aside, a task with attempts left is never shed.
-  local below, offset = tostring((level + 1) * LEVEL), 0
+  -- whose queue keeps them aside, a task with attempts left is never shed. Paged by score (each
+  -- task's is its own), and at most 1,000 looked at: with a target down under --retry-on most of
+  -- a big queue may wait for retries, and this script holds Redis for every instance meanwhile.
+  local below, from, looked = tostring((level + 1) * LEVEL), '+inf', 0
   while shed == '' do
-    local page = redis.call('ZREVRANGEBYSCORE', index('pending'), '+inf', below, 'LIMIT', offset, 100)
+    if looked >= 1000 then return {'full', tostring(queued)} end
+    local page = redis.call('ZREVRANGEBYSCORE', index('pending'), from, below, 'WITHSCORES', 'LIMIT', 0, 100)
     if #page == 0 then return {'full', tostring(queued)} end
-    for _, candidate in ipairs(page) do
-      if (redis.call('HGET', taskKey(candidate), 'na') or '') == '' then
-        shed = candidate
+    for i = 1, #page, 2 do
+      if (redis.call('HGET', taskKey(page[i]), 'na') or '') == '' then
+        shed = page[i]
         break
       end
     end
-    offset = offset + #page
+    looked = looked + #page / 2
+    from = '(' .. page[#page]
   end
 end
 if ARGV[22] ~= '' then
