@@ -273,13 +273,21 @@ describe('Redis restarted without persistence mid-run', () => {
       cap: CAP,
       extra: ['--retry-on', '503', '--max-attempts', '3'],
     })) as [ProxyProcess];
-    const submitted = await fetch(`${proxy.url}/api/fail?status=503&delay_ms=2000`, {
+    const submitted = await fetch(`${proxy.url}/api/fail?status=503&delay_ms=8000`, {
       method: 'POST',
     });
     const { task_id: id } = (await submitted.json()) as SubmitBody;
     await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
     await redis.stop('SIGKILL');
     await redis.restart();
+    // Redis answers again before the call ends, so its end goes to the retry script (with Redis
+    // away it would be kept and saved later, by the finish script, which says the same).
+    await waitFor(
+      async () =>
+        ((await (await fetch(`${proxy.url}/health`)).json()) as HealthBody).status === 'ok',
+      { timeoutMs: 5_000, what: 'the proxy to find Redis again' },
+    );
+    expect(target.stats().inFlight).toBe(1);
     await waitFor(() => target.stats().inFlight === 0, {
       timeoutMs: 10_000,
       what: 'the call to end',

@@ -46,6 +46,7 @@ import { RedisKeys } from './redis-keys.js';
 import {
   isCommandTimeout,
   isConnectionLoss,
+  isUnreachable,
   RedisUnreachableError,
   StoreFailures,
 } from './store-failures.js';
@@ -244,7 +245,7 @@ export class RedisBackend implements TaskBackend {
       this.#commands.off('error', onError);
     }
     await this.#checkDatabase(where);
-    await this.#checkEvictionPolicy(true);
+    await this.#checkEvictionPolicy('start');
     try {
       const queue = new Queue(this.#keys.queueName, {
         connection: this.#commands,
@@ -302,7 +303,7 @@ export class RedisBackend implements TaskBackend {
    * on, saying so in the proxy's log (BullMQ's own line goes to stderr, unexplained). Read at the
    * start and then by the sweep once in EVICTION_CHECK_MS: a change is said once, when seen.
    */
-  async #checkEvictionPolicy(opening: boolean): Promise<void> {
+  async #checkEvictionPolicy(when: 'start' | 'sweep'): Promise<void> {
     this.#evictionReadAt = this.#clock.monotonic();
     // A server with INFO renamed away (some managed ones) cannot say, nor can one that does not
     // answer now: nothing to warn of, and what was read before stands.
@@ -322,7 +323,7 @@ export class RedisBackend implements TaskBackend {
       return;
     }
     this.#options.onWarning?.(
-      `Redis at ${where} ${opening ? '' : 'now '}evicts keys when it is full (maxmemory-policy ${evicting}), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
+      `Redis at ${where} ${when === 'start' ? '' : 'now '}evicts keys when it is full (maxmemory-policy ${evicting}), tasks among them: set maxmemory-policy noeviction, under which a full Redis refuses new tasks (503 store_unavailable) and loses none`,
     );
   }
 
@@ -678,7 +679,7 @@ export class RedisBackend implements TaskBackend {
         await this.#restoreLimits(this.#jobs());
       }
       if (wokeAt - this.#evictionReadAt >= EVICTION_CHECK_MS) {
-        await this.#checkEvictionPolicy(false);
+        await this.#checkEvictionPolicy('sweep');
       }
     } catch (error) {
       // The script's failure is logged already, as it was noted.
@@ -690,9 +691,11 @@ export class RedisBackend implements TaskBackend {
   }
 
   /**
-   * The wake script, read as any read, but logged once per outage rather than at every retry
-   * (a second apart, on every instance): the store's error log would repeat it each minute, and
-   * again whenever ioredis's words for the failure change. Its success after an outage is said.
+   * The wake script, read as any read, but while Redis cannot be reached logged once per outage
+   * rather than at every retry (a second apart, on every instance): the store's error log would
+   * repeat it each minute, and again whenever ioredis's words for the failure change. Its
+   * success after an outage is said. A failure from a Redis that answers (a refused write, a
+   * permission taken away) is no outage: it is logged as every other, and lasts as long.
    */
   async #sweep(): Promise<WakeReply> {
     const doing = 'expiring queued tasks and queueing retries';
@@ -701,6 +704,7 @@ export class RedisBackend implements TaskBackend {
       reply = await this.#store.wake(this.#clock.now(), EXPIRED);
     } catch (error) {
       const explained = this.#explained(error);
+      if (!isUnreachable(explained)) throw this.#failures.failed(explained, doing);
       if (this.#sweepOutage) {
         this.#sweepOutage.failures++;
         throw this.#failures.noted(explained, doing);
@@ -714,7 +718,7 @@ export class RedisBackend implements TaskBackend {
       this.#sweepOutage = null;
       const seconds = Math.round((this.#clock.monotonic() - outage.since) / 1_000);
       this.#options.onWarning?.(
-        `Redis at ${displayUrl(this.#options.url)} answers the sweep again after ${seconds} s, in which ${outage.failures} sweeps failed`,
+        `Redis at ${displayUrl(this.#options.url)} answers the sweep again after ${seconds} s (${outage.failures} failed ${outage.failures === 1 ? 'sweep' : 'sweeps'})`,
       );
     }
     return reply;

@@ -61,7 +61,7 @@ export function isCommandTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === 'Command timed out';
 }
 
-function isUnreachable(error: unknown): boolean {
+export function isUnreachable(error: unknown): boolean {
   return (
     error instanceof RedisUnreachableError || isConnectionLoss(error) || isCommandTimeout(error)
   );
