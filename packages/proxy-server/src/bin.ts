@@ -84,7 +84,6 @@ async function main(): Promise<number> {
   process.stderr.write(
     `proxy-server: ${signal}: stopping; calls in flight get up to ${config.shutdownGraceMs / 1000} s (--shutdown-grace), ${now} stops at once\n`,
   );
-  app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
   systemClock
     .setTimeout(() => {
       process.stderr.write('proxy-server: shutdown did not finish in time, exiting\n');
@@ -93,7 +92,7 @@ async function main(): Promise<number> {
     .unref?.();
   // A second signal means "now": exit without waiting for the calls in flight.
   for (const name of NOW_SIGNALS) process.once(name, () => process.exit(1));
-  const { unsavedOutcomes } = await shutdownServer(app, config.shutdownGraceMs);
+  const { unsavedOutcomes } = await shutdownServer(app, config.shutdownGraceMs, signal);
   // The store's error line names them; the status lets a supervisor see it too.
   return unsavedOutcomes.length > 0 ? 1 : 0;
 }

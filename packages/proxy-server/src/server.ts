@@ -221,8 +221,12 @@ function isOpenRoute(config: ProxyConfig, route: string): boolean {
  * finish, fails what is left with `interrupted`, then closes the server. Resolves with the
  * backend's stop report: the outcomes it could not save.
  */
-export async function shutdownServer(app: FastifyInstance, graceMs: number): Promise<StopReport> {
-  const report = await app.proxy.shutdown(graceMs);
+export async function shutdownServer(
+  app: FastifyInstance,
+  graceMs: number,
+  signal?: NodeJS.Signals,
+): Promise<StopReport> {
+  const report = await app.proxy.shutdown(graceMs, signal);
   await app.close();
   return report;
 }

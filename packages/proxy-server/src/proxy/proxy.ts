@@ -84,9 +84,9 @@ export interface ProxyServices {
   /**
    * Stops taking submissions (503 `shutting_down`) and starting tasks; calls in flight get
    * `graceMs` to end, then are cut off. Resolves with what the backend's stop reported.
-   * Idempotent.
+   * Idempotent. `signal`, the one that asked for the stop, is logged with the grace.
    */
-  shutdown(graceMs: number): Promise<StopReport>;
+  shutdown(graceMs: number, signal?: NodeJS.Signals): Promise<StopReport>;
   /** Shutdown without grace if not done, then releases the store and the connections. */
   close(): Promise<void>;
 }
@@ -175,8 +175,10 @@ export function createProxy(
   let stopping: Promise<StopReport> | null = null;
   let closing: Promise<void> | null = null;
   let started = false;
-  const shutdown = (graceMs: number): Promise<StopReport> => {
+  const shutdown = (graceMs: number, signal?: NodeJS.Signals): Promise<StopReport> => {
     stopping ??= (async () => {
+      // On the task log, so a call cut off later (`interrupted`) has its cause just above it.
+      if (signal !== undefined) log.info({ signal, graceMs }, 'shutting down');
       lifecycle.beginShutdown();
       housekeeping.stop();
       // Callbacks go on while calls finish, so a task that finishes in the grace is delivered

@@ -1,0 +1,35 @@
+import type { SubmitBody } from 'proxy-client/wire';
+import { spawnProxyServer, waitFor } from 'test-support';
+import { describe, expect, it } from 'vitest';
+import { startTarget } from '../helper.js';
+
+/** The JSON log lines the process wrote, parsed. */
+function logLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('a stop in the log', () => {
+  // The `shutting down` line went to Fastify's logger, which is off at info (the default): the
+  // log showed a long call `interrupted` with no word of the signal or the grace before it.
+  it('logs the signal and the grace at the default level, before the calls it cuts off', async () => {
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--shutdown-grace', '0.2', '--log-format', 'json'],
+    });
+    const submitted = (await (
+      await fetch(`${proxy.url}/api/long?seconds=30`, { method: 'POST' })
+    ).json()) as SubmitBody;
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
+    expect(await proxy.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    const lines = logLines(proxy.output());
+    const stop = lines.findIndex((line) => line.msg === 'shutting down');
+    const failed = lines.findIndex(
+      (line) => line.msg === 'task failed' && line.taskId === submitted.task_id,
+    );
+    expect(lines[stop]).toMatchObject({ level: 30, signal: 'SIGTERM', graceMs: 200 });
+    expect(failed).toBeGreaterThan(stop);
+  });
+});
