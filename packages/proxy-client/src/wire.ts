@@ -278,7 +278,8 @@ const taskFields = {
   estimated_start_at: Nullable(IsoTime('when it is expected to start, while pending, else null')),
   queue_ms: Type.Number({
     minimum: 0,
-    description: 'milliseconds spent waiting in the queue (so far, while pending)',
+    description:
+      'milliseconds from submission to the start of the latest call (so far, while pending); earlier calls of a retried or requeued task count too',
   }),
   duration_ms: Nullable(
     Type.Number({
@@ -295,7 +296,11 @@ const taskFields = {
       description: 'the tenant it counts for in fair sharing (--fair-key), else null',
     }),
   ),
-  deadline_at: Nullable(IsoTime('it must start by then or end expired; null for no deadline')),
+  deadline_at: Nullable(
+    IsoTime(
+      'its first call must start by then or it ends expired (a retry may run past it); null for no deadline',
+    ),
+  ),
   next_attempt_at: Nullable(
     IsoTime('while pending after a failed attempt: when the next one is due, else null'),
   ),
