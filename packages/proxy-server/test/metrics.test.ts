@@ -321,7 +321,7 @@ describe('ProxyMetrics', () => {
     long: 1,
     queued: 1,
     inFlight: 2,
-    oldestStartedAt: null,
+    inFlightStartedAt: [],
     retrying: 1,
     tenants: [],
   };
@@ -366,9 +366,9 @@ describe('ProxyMetrics', () => {
   });
 
   it('says how long the oldest call in flight has run, 0 with none', async () => {
-    let oldestStartedAt: number | null = clock.now() - 90_000;
+    let inFlightStartedAt = [clock.now() - 90_000, clock.now() - 1_000];
     const metrics = metricsWith({
-      counts: async () => ({ ...counts, oldestStartedAt }),
+      counts: async () => ({ ...counts, inFlightStartedAt }),
       health: async () => ({ available: true, message: null }),
     });
     expect(sampleValue(parseExposition(await metrics.scrape()), 'proxy_oldest_call_seconds')).toBe(
@@ -378,7 +378,7 @@ describe('ProxyMetrics', () => {
     expect(sampleValue(parseExposition(await metrics.scrape()), 'proxy_oldest_call_seconds')).toBe(
       120,
     );
-    oldestStartedAt = null;
+    inFlightStartedAt = [];
     expect(sampleValue(parseExposition(await metrics.scrape()), 'proxy_oldest_call_seconds')).toBe(
       0,
     );

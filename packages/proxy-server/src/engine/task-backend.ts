@@ -65,10 +65,10 @@ export interface BackendCounts extends TaskCounts {
   /** Upstream calls in flight (across every instance sharing the backend). */
   inFlight: number;
   /**
-   * When the longest-running call in flight started, for its age: the local backend gives now
-   * minus how long it has really run; null when none is.
+   * When each call in flight started, the longest-running first, for their ages (estimates, the
+   * oldest call's metric): the local backend gives now minus how long each has really run.
    */
-  oldestStartedAt: number | null;
+  inFlightStartedAt: number[];
   /** Of `queued`, the tasks waiting for their next attempt after a failed one. */
   retrying: number;
   /** The tenants with the most queued tasks (fair sharing), busiest first, at most 20. */

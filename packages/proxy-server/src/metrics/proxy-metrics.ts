@@ -318,10 +318,11 @@ export class ProxyMetrics {
       this.#inFlight.set(counts.inFlight);
       this.#longTasks.set(counts.long);
       // Where a stuck call shows: it keeps growing, while long_tasks also counts finished ones.
+      const [oldestStartedAt] = counts.inFlightStartedAt;
       this.#oldestCall.set(
-        counts.oldestStartedAt === null
+        oldestStartedAt === undefined
           ? 0
-          : Math.max(0, this.#options.clock.now() - counts.oldestStartedAt) / 1000,
+          : Math.max(0, this.#options.clock.now() - oldestStartedAt) / 1000,
       );
       this.#retrying.set(counts.retrying);
     }

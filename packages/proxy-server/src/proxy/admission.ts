@@ -150,8 +150,8 @@ export class Admission {
   /** Seconds until the queue should have room: its length at the observed pace. */
   async #retryAfterS(queued: number): Promise<number> {
     const now = this.clock.now();
-    const { oldestStartedAt } = await this.backend.counts();
-    const inputs = estimateInputs(this.totals.avgProcessingMs, oldestStartedAt, this.pace, now);
+    const { inFlightStartedAt } = await this.backend.counts();
+    const inputs = estimateInputs(this.totals.avgProcessingMs, inFlightStartedAt, this.pace, now);
     const { min, max } = QUEUE_FULL_RETRY_AFTER_S;
     return retryAfterSeconds(queueWaitMs(queued, inputs), min, max);
   }

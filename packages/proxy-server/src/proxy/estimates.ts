@@ -1,12 +1,13 @@
 /**
- * Waiting-time estimates from what has been observed: a queue drains at `concurrency` tasks per
- * mean processing time, and never faster than `--max-rps` lets calls start. When nothing has
- * finished yet, the age of the oldest call in flight is the best guess; with nothing in flight
- * either, one second.
+ * Waiting-time estimates from what has been observed: a queue drains as the calls in flight end
+ * and free their slots, each call taking the mean processing time, and never faster than
+ * `--max-rps` lets calls start. When nothing has finished yet, the age of the oldest call in
+ * flight is the best guess; with nothing in flight either, one second.
  */
 export interface EstimateInputs {
   avgProcessingMs: number | null;
-  oldestInFlightMs: number | null;
+  /** How long each call in flight has run, the longest first; null when not known. */
+  inFlightAgesMs: readonly number[] | null;
   concurrency: number;
   /** `--max-rps`; null without a rate limit. */
   maxPerSecond: number | null;
@@ -21,16 +22,36 @@ export interface Pace {
 const FALLBACK_PROCESSING_MS = 1_000;
 
 export function expectedProcessingMs(inputs: EstimateInputs): number {
-  return inputs.avgProcessingMs ?? inputs.oldestInFlightMs ?? FALLBACK_PROCESSING_MS;
+  return inputs.avgProcessingMs ?? inputs.inFlightAgesMs?.[0] ?? FALLBACK_PROCESSING_MS;
 }
 
-/** Milliseconds until the task `tasksAhead` places back in the queue is expected to start. */
-export function queueWaitMs(tasksAhead: number, inputs: EstimateInputs): number {
-  const bySlots = (tasksAhead * expectedProcessingMs(inputs)) / inputs.concurrency;
+/** Milliseconds until the task at `position` in the queue (1 for the next) is expected to start. */
+export function queueWaitMs(position: number, inputs: EstimateInputs): number {
+  const bySlots = slotWaitMs(position, inputs);
   // A queue behind the rate limit waits for its tokens, however fast the calls are: a task
   // waits while the bucket is empty, so the ones ahead of it take a token interval each.
   const { maxPerSecond } = inputs;
-  return maxPerSecond === null ? bySlots : Math.max(bySlots, (tasksAhead * 1000) / maxPerSecond);
+  return maxPerSecond === null ? bySlots : Math.max(bySlots, (position * 1000) / maxPerSecond);
+}
+
+/**
+ * When a slot frees for the task at `position`. With a mean known and the calls in flight known,
+ * each busy slot frees when its call has run the mean (a call past it may end any moment), and
+ * once a mean later after that; the task takes the position-th of those moments. Calls of
+ * seconds to hours that started together (a burst, a restart) free their slots together, late,
+ * where spreading the mean over the slots (position × mean / slots) would say early: two 1 h
+ * calls 7 min in put the next task 53 min away, not 30. Without them, that spread is the guess.
+ */
+function slotWaitMs(position: number, inputs: EstimateInputs): number {
+  const { avgProcessingMs: meanMs, inFlightAgesMs: ages, concurrency } = inputs;
+  if (meanMs === null || ages === null) {
+    return (position * expectedProcessingMs(inputs)) / concurrency;
+  }
+  const frees = ages.slice(0, concurrency).map((age) => Math.max(0, meanMs - age));
+  while (frees.length < concurrency) frees.push(0);
+  frees.sort((a, b) => a - b);
+  const turn = Math.max(0, position - 1);
+  return (frees[turn % concurrency] ?? 0) + Math.floor(turn / concurrency) * meanMs;
 }
 
 /** A `Retry-After` value: whole seconds, rounded up, within [minS, maxS]. */
@@ -38,16 +59,19 @@ export function retryAfterSeconds(waitMs: number, minS: number, maxS: number): n
   return Math.min(maxS, Math.max(minS, Math.ceil(waitMs / 1000)));
 }
 
-/** What is known now: the mean of finished calls, else the age of the oldest call in flight. */
+/**
+ * What is known now: the mean of finished calls, and when each call in flight started (null
+ * when not read), the earliest first.
+ */
 export function estimateInputs(
   avgProcessingMs: number | null,
-  oldestStartedAt: number | null,
+  inFlightStartedAt: readonly number[] | null,
   pace: Pace,
   now: number,
 ): EstimateInputs {
   return {
     avgProcessingMs,
-    oldestInFlightMs: oldestStartedAt === null ? null : now - oldestStartedAt,
+    inFlightAgesMs: inFlightStartedAt?.map((startedAt) => Math.max(0, now - startedAt)) ?? null,
     concurrency: pace.concurrency,
     maxPerSecond: pace.maxPerSecond,
   };

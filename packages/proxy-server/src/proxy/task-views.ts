@@ -43,8 +43,7 @@ export class TaskViews {
   /**
    * An event's task as callers read it, from what this process knows now and without a read of
    * the store: every event stream then shares one message built at once, rather than each
-   * waiting for it (until the first task of a run finishes, an estimate leaves out how long the
-   * oldest call has run).
+   * waiting for it (an estimate leaves out how long the calls in flight have run).
    */
   summaryToWire(task: TaskSummary): WireSummary {
     return toWireSummary(task, this.#contextNow(null));
@@ -89,21 +88,22 @@ export class TaskViews {
     return retryAfterSeconds(waitMs, PENDING_RETRY_AFTER_S.min, PENDING_RETRY_AFTER_S.max);
   }
 
-  /** Fixed at one moment, so a whole page agrees; asks the backend only when it must. */
+  /**
+   * Fixed at one moment, so a whole page agrees; asks the backend for the calls in flight only
+   * when a task of it is queued.
+   */
   async #context(tasks: readonly TaskSummary[]): Promise<WireContext> {
-    const { backend, totals } = this.#options;
-    let oldestStartedAt: number | null = null;
     const estimating = tasks.some((task) => task.queuePosition !== null);
-    if (estimating && totals.avgProcessingMs === null) {
-      oldestStartedAt = (await backend.counts()).oldestStartedAt;
-    }
-    return this.#contextNow(oldestStartedAt);
+    const inFlightStartedAt = estimating
+      ? (await this.#options.backend.counts()).inFlightStartedAt
+      : null;
+    return this.#contextNow(inFlightStartedAt);
   }
 
-  #contextNow(oldestStartedAt: number | null): WireContext {
+  #contextNow(inFlightStartedAt: readonly number[] | null): WireContext {
     const { totals, clock, pace, longTaskThresholdMs } = this.#options;
     const now = clock.now();
-    const inputs = estimateInputs(totals.avgProcessingMs, oldestStartedAt, pace, now);
+    const inputs = estimateInputs(totals.avgProcessingMs, inFlightStartedAt, pace, now);
     return { now, longTaskThresholdMs, waitMsAt: (position) => queueWaitMs(position, inputs) };
   }
 }

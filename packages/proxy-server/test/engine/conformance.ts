@@ -217,7 +217,7 @@ export function describeBackendConformance(
           processing: 1,
           inFlight: 1,
           queued: 0,
-          oldestStartedAt: createdAt,
+          inFlightStartedAt: [createdAt],
         });
         processor.complete(id as string, completed('hello'));
         await vi.waitFor(async () =>
@@ -237,8 +237,20 @@ export function describeBackendConformance(
         expect(await backend.counts()).toMatchObject({
           completed: 1,
           inFlight: 0,
-          oldestStartedAt: null,
+          inFlightStartedAt: [],
         });
+      });
+
+      it('counts when each call in flight started, the earliest first', async () => {
+        const { backend, processor } = await started({ concurrency: 3 });
+        const first = fixture.clock.now();
+        await admitMany(backend, first, 1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        fixture.clock.advance(400);
+        await admitMany(backend, first + 400, 1);
+        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        fixture.clock.advance(100);
+        expect((await backend.counts()).inFlightStartedAt).toEqual([first, first + 400]);
       });
 
       it('keeps a binary result byte for byte, and a failure with its error', async () => {

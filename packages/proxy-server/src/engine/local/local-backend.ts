@@ -399,21 +399,21 @@ export class LocalBackend implements TaskBackend {
     const counts = this.#read('counting tasks', () => this.#repo.counts());
     const steadyNow = this.#clock.monotonic();
     let long = counts.long;
-    let oldestStartedAt: number | null = null;
+    const inFlightStartedAt: number[] = [];
+    // In start order, so the longest-running first.
     for (const run of this.#running.values()) {
+      const ranMs = steadyNow - run.startedSteady;
       // Read as an age (estimates, metrics): as long ago as the call has really run, not
       // its start time, which is off by any step of the wall clock since.
-      oldestStartedAt ??= this.#clock.now() - (steadyNow - run.startedSteady);
-      // In start order: once one is young, all after it are.
-      if (steadyNow - run.startedSteady <= this.#options.longTaskThresholdMs) break;
-      long++;
+      inFlightStartedAt.push(this.#clock.now() - ranMs);
+      if (ranMs > this.#options.longTaskThresholdMs) long++;
     }
     return {
       ...counts,
       long,
       queued: this.#queue.size,
       inFlight: this.#running.size,
-      oldestStartedAt,
+      inFlightStartedAt,
       retrying: this.#queue.size - this.#queue.readySize,
       tenants: this.#queue.busiestTenants(20),
     };

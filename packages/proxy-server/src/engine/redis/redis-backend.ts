@@ -498,7 +498,7 @@ export class RedisBackend implements TaskBackend {
       long: counts.longFinished + counts.longRunning,
       queued: Math.max(0, counts.pending - free),
       inFlight: counts.processing,
-      oldestStartedAt: counts.oldestStartedAt,
+      inFlightStartedAt: counts.inFlightStartedAt,
       retrying: counts.retrying,
       // Fair sharing is refused with this store (see config), so there are no tenants to show.
       tenants: [],

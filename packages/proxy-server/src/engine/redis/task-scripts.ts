@@ -491,9 +491,10 @@ return out
 
 /**
  * Per-status counts (cancelled and expired too, which BullMQ's job counts cannot tell apart),
- * the long tasks, and the oldest call in flight, all O(1) or O(log n). ARGV[4]: the start time
- * before which a call in flight is long. Reply: {pending, processing, completed, failed,
- * cancelled, expired, total, retrying, long finished, long running, oldest start|''}.
+ * the long tasks, all O(1) or O(log n), and the start of every call in flight (as many as the
+ * cap on calls allows). ARGV[4]: the start time before which a call in flight is long. Reply:
+ * {pending, processing, completed, failed, cancelled, expired, total, retrying, long finished,
+ * long running, then id and start of each call in flight, the earliest first}.
  */
 const COUNTS = `${COMMON}
 local out = {}
@@ -502,8 +503,9 @@ for _, name in ipairs({'pending', 'processing', 'completed', 'failed', 'cancelle
 end
 out[#out + 1] = tonumber(redis.call('HGET', P .. ':meta', 'long') or '0')
 out[#out + 1] = redis.call('ZCOUNT', index('started'), '-inf', '(' .. ARGV[4])
-local oldest = redis.call('ZRANGE', index('started'), 0, 0, 'WITHSCORES')
-out[#out + 1] = oldest[2] or ''
+for _, value in ipairs(redis.call('ZRANGE', index('started'), 0, -1, 'WITHSCORES')) do
+  out[#out + 1] = value
+end
 return out
 `;
 

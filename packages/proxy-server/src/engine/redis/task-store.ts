@@ -78,7 +78,8 @@ export interface StoreCounts {
   retrying: number;
   longFinished: number;
   longRunning: number;
-  oldestStartedAt: number | null;
+  /** When each call in flight started, the earliest first. */
+  inFlightStartedAt: number[];
 }
 
 /** A failed call to be tried again: its outcome and when the next attempt is due. */
@@ -369,7 +370,7 @@ export class LuaTaskStore implements RedisTaskStore {
     const reply = (await this.#run('counts', [String(longStartedBefore)])) as (number | string)[];
     const [pending, processing, completed, failed, cancelled, expired, total, retrying] =
       reply.map(Number);
-    const oldest = reply[10];
+    const started = reply.slice(10);
     return {
       pending: pending ?? 0,
       processing: processing ?? 0,
@@ -381,7 +382,8 @@ export class LuaTaskStore implements RedisTaskStore {
       retrying: retrying ?? 0,
       longFinished: Number(reply[8] ?? 0),
       longRunning: Number(reply[9] ?? 0),
-      oldestStartedAt: oldest === undefined || oldest === '' ? null : Number(oldest),
+      // Every other value is a score: ZRANGE … WITHSCORES.
+      inFlightStartedAt: started.filter((_, at) => at % 2 === 1).map(Number),
     };
   }
 

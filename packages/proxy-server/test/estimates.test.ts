@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { estimateInputs, queueWaitMs, retryAfterSeconds } from '../src/proxy/estimates.js';
+
+const NOW = 10_000_000;
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const pace = (concurrency: number, maxPerSecond: number | null = null) => ({
+  concurrency,
+  maxPerSecond,
+});
+/** Calls in flight that have run these many ms. */
+const ranFor = (...ages: number[]) => ages.map((age) => NOW - age);
+
+describe('queue wait estimates', () => {
+  it('with a mean and the calls in flight: a slot frees when its call has run the mean', () => {
+    // Two 1 h calls started together, 7 min ago: the next task starts in 53 min, not 30.
+    const inputs = estimateInputs(HOUR, ranFor(7 * MINUTE, 7 * MINUTE), pace(2), NOW);
+    expect(queueWaitMs(1, inputs)).toBe(53 * MINUTE);
+    expect(queueWaitMs(2, inputs)).toBe(53 * MINUTE);
+    expect(queueWaitMs(3, inputs)).toBe(113 * MINUTE);
+    expect(queueWaitMs(4, inputs)).toBe(113 * MINUTE);
+  });
+
+  it('takes the slots in the order they free, then a mean later each', () => {
+    const inputs = estimateInputs(HOUR, ranFor(50 * MINUTE, 10 * MINUTE), pace(2), NOW);
+    expect([1, 2, 3, 4].map((position) => queueWaitMs(position, inputs))).toEqual([
+      10 * MINUTE,
+      50 * MINUTE,
+      70 * MINUTE,
+      110 * MINUTE,
+    ]);
+  });
+
+  it('puts a slot whose call has run past the mean, or an idle one, at now', () => {
+    const overrun = estimateInputs(HOUR, ranFor(2 * HOUR), pace(1), NOW);
+    expect(queueWaitMs(1, overrun)).toBe(0);
+    expect(queueWaitMs(2, overrun)).toBe(HOUR);
+    // One slot idle (a rate limit or a tenant's cap holds the queue): it is free now.
+    const idle = estimateInputs(HOUR, ranFor(30 * MINUTE), pace(2), NOW);
+    expect([1, 2, 3].map((position) => queueWaitMs(position, idle))).toEqual([
+      0,
+      30 * MINUTE,
+      HOUR,
+    ]);
+  });
+
+  it('looks at no more calls than there are slots', () => {
+    const inputs = estimateInputs(HOUR, ranFor(59 * MINUTE, 58 * MINUTE, 1), pace(2), NOW);
+    expect(queueWaitMs(2, inputs)).toBe(2 * MINUTE);
+  });
+
+  it('spreads the mean over the slots when the calls in flight are not known', () => {
+    const inputs = estimateInputs(HOUR, null, pace(4), NOW);
+    expect(queueWaitMs(2, inputs)).toBe(30 * MINUTE);
+  });
+
+  it('without a mean: the oldest call’s age spread over the slots, else a second', () => {
+    expect(queueWaitMs(2, estimateInputs(null, ranFor(40_000, 10_000), pace(4), NOW))).toBe(20_000);
+    expect(queueWaitMs(3, estimateInputs(null, [], pace(3), NOW))).toBe(1_000);
+  });
+
+  it('never faster than the rate limit lets calls start', () => {
+    const inputs = estimateInputs(100, ranFor(50), pace(10, 0.5), NOW);
+    expect(queueWaitMs(3, inputs)).toBe(6_000);
+  });
+
+  it('gives Retry-After in whole seconds, rounded up, within its bounds', () => {
+    expect(retryAfterSeconds(1, 1, 30)).toBe(1);
+    expect(retryAfterSeconds(2_001, 1, 30)).toBe(3);
+    expect(retryAfterSeconds(53 * MINUTE, 1, 3_600)).toBe(3_180);
+    expect(retryAfterSeconds(5 * HOUR, 1, 3_600)).toBe(3_600);
+  });
+});
