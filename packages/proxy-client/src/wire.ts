@@ -392,7 +392,8 @@ export const StatsSchema = Type.Object({
   long_tasks: Count('tasks processing for longer than the long-task threshold'),
   avg_processing_ms: Nullable(
     Type.Number({
-      description: 'mean processing time of finished tasks, in ms; null before the first',
+      description:
+        'mean processing time of the calls finished here and, on a durable or shared store, of the last 100 it had completed at start, in ms; null before the first',
     }),
   ),
   totals: Type.Object(

@@ -85,7 +85,21 @@ export interface RecoveryReport {
   interrupted: number;
   /** Tasks held in all after recovery. */
   total: number;
+  /**
+   * The calls completed before this start, the last 100 at most: their mean duration, which
+   * estimates go by until this process has finished calls of its own; null for none.
+   */
+  completedCalls: CompletedCalls | null;
 }
+
+/** How long some completed calls took, on average. */
+export interface CompletedCalls {
+  meanMs: number;
+  calls: number;
+}
+
+/** How many of the last completed calls a start reads for their mean. */
+export const RECENT_CALLS = 100;
 
 /** A transition of one task, told once it is durable. */
 export interface TransitionEvent {

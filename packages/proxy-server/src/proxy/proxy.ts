@@ -263,6 +263,7 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
+      totals.seed(recovery.completedCalls);
       await callbacks?.start();
       return recovery;
     },

@@ -1,4 +1,4 @@
-import type { TaskEvent, TransitionEvent } from '../engine/task-backend.js';
+import type { CompletedCalls, TaskEvent, TransitionEvent } from '../engine/task-backend.js';
 
 /**
  * What this process has done since it started, for `/stats`' `totals`: counted from the
@@ -21,9 +21,23 @@ export class Totals {
   #processingMsTotal = 0;
   #processed = 0;
 
-  /** Mean processing time of the calls finished here, in ms; null before the first. */
+  /**
+   * Mean processing time of the calls finished here, and of those the store had completed
+   * before this start (`seed`), in ms; null before the first.
+   */
   get avgProcessingMs(): number | null {
     return this.#processed === 0 ? null : this.#processingMsTotal / this.#processed;
+  }
+
+  /**
+   * Counts calls completed before this process started into the mean: after a restart in the
+   * middle of hour-long calls, estimates then go by them, not by the age of a call just started
+   * again.
+   */
+  seed(calls: CompletedCalls | null): void {
+    if (calls === null) return;
+    this.#processingMsTotal += calls.meanMs * calls.calls;
+    this.#processed += calls.calls;
   }
 
   /** Counts one transition; only the ones this process made. */

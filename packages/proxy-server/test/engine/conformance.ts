@@ -1138,6 +1138,7 @@ export function describeBackendConformance(
         const first = await started({ concurrency: 2 });
         const ids = await admitMany(first.backend, fixture.clock.now(), 5);
         await vi.waitFor(() => expect(first.processor.running.size).toBe(2));
+        fixture.clock.advance(1_500);
         first.processor.complete(ids[0] as string, completed('kept'));
         await vi.waitFor(() => expect(first.processor.running.size).toBe(2));
         await vi.waitFor(async () =>
@@ -1149,10 +1150,23 @@ export function describeBackendConformance(
         open.push(second.backend);
         const report = await second.backend.open();
         if (!fixture.durable) {
-          expect(report).toEqual({ pending: 0, requeued: 0, interrupted: 0, total: 0 });
+          expect(report).toEqual({
+            pending: 0,
+            requeued: 0,
+            interrupted: 0,
+            total: 0,
+            completedCalls: null,
+          });
           return;
         }
-        expect(report).toEqual({ pending: 2, requeued: 0, interrupted: 2, total: 5 });
+        // The one call completed, for estimates; the interrupted ones are no processing time.
+        expect(report).toEqual({
+          pending: 2,
+          requeued: 0,
+          interrupted: 2,
+          total: 5,
+          completedCalls: { meanMs: 1_500, calls: 1 },
+        });
         expect(await second.backend.get(ids[0] as string)).toMatchObject({
           status: 'completed',
           result: { body: 'kept' },
@@ -1188,7 +1202,13 @@ export function describeBackendConformance(
           expect(report.total).toBe(0);
           return;
         }
-        expect(report).toEqual({ pending: 2, requeued: 1, interrupted: 0, total: 3 });
+        expect(report).toEqual({
+          pending: 2,
+          requeued: 1,
+          interrupted: 0,
+          total: 3,
+          completedCalls: null,
+        });
         const processor = new ScriptedProcessor();
         processor.autoOutcome = completed('again');
         second.backend.start(processor.process);

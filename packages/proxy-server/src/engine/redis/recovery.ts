@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { RecoveryReport } from '../task-backend.js';
+import { RECENT_CALLS, type RecoveryReport } from '../task-backend.js';
 import { taskError } from '../task-error.js';
 import type { RedisTaskStore } from './task-store.js';
 
@@ -56,5 +56,6 @@ export async function recoverDeadInstances(
     requeued: found.requeued.length,
     interrupted: found.interrupted.length,
     total: found.total,
+    completedCalls: await store.completedCalls(RECENT_CALLS),
   };
 }

@@ -510,6 +510,24 @@ return out
 `;
 
 /**
+ * The last `limit` completed calls (by when they completed): the sum of their durations, which a
+ * wall clock set back during a call makes no less than 0, and how many. ARGV[4]: limit. Reply:
+ * {total ms, calls}.
+ */
+const COMPLETED_CALLS = `${COMMON}
+local total, calls = 0, 0
+for _, id in ipairs(redis.call('ZREVRANGE', index('completed'), 0, tonumber(ARGV[4]) - 1)) do
+  local f = redis.call('HMGET', taskKey(id), 'st', 'ct')
+  local started, completed = tonumber(f[1] or ''), tonumber(f[2] or '')
+  if started and completed then
+    total = total + math.max(0, completed - started)
+    calls = calls + 1
+  end
+end
+return {tostring(total), calls}
+`;
+
+/**
  * Retention: removes up to `limit` tasks finished at or before a time, with their idempotency
  * keys. ARGV[4..]: completedBefore, limit. Reply: {removed, event id | ''}.
  */
@@ -581,6 +599,7 @@ export const TASK_SCRIPTS = {
   getRequest: GET_REQUEST,
   list: LIST,
   counts: COUNTS,
+  completedCalls: COMPLETED_CALLS,
   removeFinished: REMOVE_FINISHED,
   recover: RECOVER,
 } as const;

@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { TaskStatus } from 'proxy-client/wire';
-import type { ListQuery, RemovedEvent, TaskPage, TransitionEvent } from '../task-backend.js';
+import type {
+  CompletedCalls,
+  ListQuery,
+  RemovedEvent,
+  TaskPage,
+  TransitionEvent,
+} from '../task-backend.js';
 import {
   type AttemptRecord,
   admittedSummary,
@@ -155,6 +161,8 @@ export interface RedisTaskStore {
     interrupted: string;
     orphanAgeS: number;
   }): Promise<RecoverReply>;
+  /** The last `limit` completed calls: their mean duration; null for none. */
+  completedCalls(limit: number): Promise<CompletedCalls | null>;
 }
 
 /**
@@ -393,6 +401,13 @@ export class LuaTaskStore implements RedisTaskStore {
       limit,
     ])) as [number, string];
     return count === 0 ? undefined : { id: eventId, type: 'removed', count, local: true };
+  }
+
+  async completedCalls(limit: number): Promise<CompletedCalls | null> {
+    const [total, calls] = ((await this.#run('completedCalls', [limit])) as [string, number]).map(
+      Number,
+    ) as [number, number];
+    return calls === 0 ? null : { meanMs: total / calls, calls };
   }
 
   async recover(options: {

@@ -17,7 +17,7 @@ import type {
 } from '../local/task-repository.js';
 import { isDamagedDatabaseError, StoreUnavailableError } from '../store-unavailable.js';
 import type { BinaryString, PackedHeaders } from '../stored-request.js';
-import type { ListQuery } from '../task-backend.js';
+import { type CompletedCalls, type ListQuery, RECENT_CALLS } from '../task-backend.js';
 import {
   type AttemptRecord,
   attemptLogOf,
@@ -486,6 +486,7 @@ export class SqliteRepository implements TaskRepository {
       pending: inLine('pending'),
       processing: inLine('processing'),
       nextSeq: ((sql.lastSeq.get() as { value: number | null }).value ?? 0) + 1,
+      completedCalls: completedCallsOf(sql.recentCalls.get(RECENT_CALLS) as RecentCallsRow),
     };
   }
 
@@ -526,6 +527,15 @@ export class SqliteRepository implements TaskRepository {
     this.#inTransaction = false;
     this.#lostTransaction = null;
   }
+}
+
+interface RecentCallsRow {
+  meanMs: number | null;
+  calls: number;
+}
+
+function completedCallsOf(row: RecentCallsRow): CompletedCalls | null {
+  return row.meanMs === null || row.calls === 0 ? null : { meanMs: row.meanMs, calls: row.calls };
 }
 
 function prepare(db: Database.Database) {
@@ -581,6 +591,14 @@ function prepare(db: Database.Database) {
     ),
     countByStatus: db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status'),
     countLong: db.prepare('SELECT count(*) AS value FROM tasks WHERE is_long = 1'),
+    // The newest by completion through its index; a wall clock set back during a call makes no
+    // negative duration.
+    recentCalls: db.prepare(
+      `SELECT avg(max(0, completed_at - started_at)) AS meanMs, count(*) AS calls FROM (
+         SELECT completed_at, started_at FROM tasks
+         WHERE completed_at IS NOT NULL AND status = 'completed' AND started_at IS NOT NULL
+         ORDER BY completed_at DESC LIMIT ?)`,
+    ),
     lastOrder: db.prepare('SELECT max(status_order) AS value FROM tasks WHERE status = ?'),
     lastSeq: db.prepare('SELECT max(seq) AS value FROM tasks'),
     queuedByStatus: db.prepare(
