@@ -31,22 +31,27 @@ describe('queue wait estimates', () => {
     ]);
   });
 
-  it('puts a slot whose call has run past the mean, or an idle one, at now', () => {
+  it('gives a call past the mean, or an idle slot, what the spread gives the next slot', () => {
+    // Not "now" for the whole overrun: a polling caller would ask every second.
     const overrun = estimateInputs(HOUR, ranFor(2 * HOUR), pace(1), NOW);
-    expect(queueWaitMs(1, overrun)).toBe(0);
-    expect(queueWaitMs(2, overrun)).toBe(HOUR);
-    // One slot idle (a rate limit or a tenant's cap holds the queue): it is free now.
-    const idle = estimateInputs(HOUR, ranFor(30 * MINUTE), pace(2), NOW);
+    expect(queueWaitMs(1, overrun)).toBe(HOUR);
+    expect(queueWaitMs(2, overrun)).toBe(2 * HOUR);
+    const overrunOfFour = estimateInputs(HOUR, ranFor(2 * HOUR, 0, 0, 0), pace(4), NOW);
+    expect(queueWaitMs(1, overrunOfFour)).toBe(15 * MINUTE);
+    // One slot idle (a rate limit or a tenant's cap holds the queue).
+    const idle = estimateInputs(HOUR, ranFor(50 * MINUTE), pace(2), NOW);
     expect([1, 2, 3].map((position) => queueWaitMs(position, idle))).toEqual([
-      0,
+      10 * MINUTE,
       30 * MINUTE,
-      HOUR,
+      70 * MINUTE,
     ]);
   });
 
-  it('looks at no more calls than there are slots', () => {
+  it('with more calls in flight than slots, the first to end free none', () => {
+    // Instances on one Redis started with other caps: 3 calls, 2 slots.
     const inputs = estimateInputs(HOUR, ranFor(59 * MINUTE, 58 * MINUTE, 1), pace(2), NOW);
-    expect(queueWaitMs(2, inputs)).toBe(2 * MINUTE);
+    expect(queueWaitMs(1, inputs)).toBe(2 * MINUTE);
+    expect(queueWaitMs(2, inputs)).toBe(HOUR - 1);
   });
 
   it('spreads the mean over the slots when the calls in flight are not known', () => {

@@ -86,19 +86,19 @@ export interface RecoveryReport {
   /** Tasks held in all after recovery. */
   total: number;
   /**
-   * The calls completed before this start, the last 100 at most: their mean duration, which
-   * estimates go by until this process has finished calls of its own; null for none.
+   * The calls of the tasks finished before this start, the last 100 at most (none cut off by a
+   * stop): their mean duration, which the mean processing time starts from; null for none.
    */
-  completedCalls: CompletedCalls | null;
+  finishedCalls: FinishedCalls | null;
 }
 
-/** How long some completed calls took, on average. */
-export interface CompletedCalls {
+/** How long some finished calls took, on average. */
+export interface FinishedCalls {
   meanMs: number;
   calls: number;
 }
 
-/** How many of the last completed calls a start reads for their mean. */
+/** How many of the last finished tasks a start reads the calls of, for their mean. */
 export const RECENT_CALLS = 100;
 
 /** A transition of one task, told once it is durable. */

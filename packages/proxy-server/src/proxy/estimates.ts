@@ -36,22 +36,30 @@ export function queueWaitMs(position: number, inputs: EstimateInputs): number {
 
 /**
  * When a slot frees for the task at `position`. With a mean known and the calls in flight known,
- * each busy slot frees when its call has run the mean (a call past it may end any moment), and
- * once a mean later after that; the task takes the position-th of those moments. Calls of
- * seconds to hours that started together (a burst, a restart) free their slots together, late,
- * where spreading the mean over the slots (position × mean / slots) would say early: two 1 h
- * calls 7 min in put the next task 53 min away, not 30. Without them, that spread is the guess.
+ * each busy slot frees when its call has run the mean, and once a mean later after that; the
+ * task takes the position-th of those moments. Calls of seconds to hours that started together
+ * (a burst, a restart) free their slots together, late, where spreading the mean over the slots
+ * (position × mean / slots) would say early: two 1 h calls 7 min in put the next task 53 min
+ * away, not 30. Without them, that spread is the guess.
+ *
+ * A call past the mean, or a slot idle while tasks wait (a rate limit or a tenant's cap holds
+ * them), is given what the spread gives the next slot, mean / slots, rather than "now": told
+ * "now" for the whole of an overrun, a polling caller would ask every second.
  */
 function slotWaitMs(position: number, inputs: EstimateInputs): number {
   const { avgProcessingMs: meanMs, inFlightAgesMs: ages, concurrency } = inputs;
   if (meanMs === null || ages === null) {
     return (position * expectedProcessingMs(inputs)) / concurrency;
   }
-  const frees = ages.slice(0, concurrency).map((age) => Math.max(0, meanMs - age));
-  while (frees.length < concurrency) frees.push(0);
-  frees.sort((a, b) => a - b);
+  const soonest = meanMs / concurrency;
+  const frees = ages.map((age) => (age < meanMs ? meanMs - age : soonest)).sort((a, b) => a - b);
+  // More calls than slots (instances on one Redis started with other caps): the first to end
+  // free none.
+  const slots = frees.slice(Math.max(0, frees.length - concurrency));
+  while (slots.length < concurrency) slots.unshift(soonest);
+  slots.sort((a, b) => a - b);
   const turn = Math.max(0, position - 1);
-  return (frees[turn % concurrency] ?? 0) + Math.floor(turn / concurrency) * meanMs;
+  return (slots[turn % concurrency] ?? soonest) + Math.floor(turn / concurrency) * meanMs;
 }
 
 /** A `Retry-After` value: whole seconds, rounded up, within [minS, maxS]. */

@@ -263,7 +263,7 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
-      totals.seed(recovery.completedCalls);
+      totals.seed(recovery.finishedCalls);
       await callbacks?.start();
       return recovery;
     },

@@ -22,10 +22,18 @@ export interface WirePage {
 }
 
 const PENDING_RETRY_AFTER_S = { min: 1, max: 30 } as const;
+/**
+ * How old the calls in flight may be, as read for estimates: every read of a pending task and
+ * every page with one needs them, and a thousand callers polling would each make a read of the
+ * store's counts (a round trip on Redis) for a figure of seconds to hours.
+ */
+const IN_FLIGHT_READ_MS = 1_000;
 
 /** Tasks as callers read them: the wire form, with queue position and estimated start. */
 export class TaskViews {
   readonly #options: TaskViewsOptions;
+  /** The last read of the calls in flight, shared while it is fresh, and when it was asked. */
+  #inFlight: { askedAt: number; read: Promise<number[]> } | null = null;
 
   constructor(options: TaskViewsOptions) {
     this.#options = options;
@@ -94,10 +102,20 @@ export class TaskViews {
    */
   async #context(tasks: readonly TaskSummary[]): Promise<WireContext> {
     const estimating = tasks.some((task) => task.queuePosition !== null);
-    const inFlightStartedAt = estimating
-      ? (await this.#options.backend.counts()).inFlightStartedAt
-      : null;
-    return this.#contextNow(inFlightStartedAt);
+    return this.#contextNow(estimating ? await this.#inFlightStartedAt() : null);
+  }
+
+  #inFlightStartedAt(): Promise<number[]> {
+    const now = this.#options.clock.monotonic();
+    if (this.#inFlight === null || now - this.#inFlight.askedAt >= IN_FLIGHT_READ_MS) {
+      const read = this.#options.backend.counts().then((counts) => counts.inFlightStartedAt);
+      this.#inFlight = { askedAt: now, read };
+      // A failed read is the caller's error (503), and not kept for the next one.
+      read.catch(() => {
+        if (this.#inFlight?.read === read) this.#inFlight = null;
+      });
+    }
+    return this.#inFlight.read;
   }
 
   #contextNow(inFlightStartedAt: readonly number[] | null): WireContext {

@@ -1,4 +1,4 @@
-import type { CompletedCalls, TaskEvent, TransitionEvent } from '../engine/task-backend.js';
+import type { FinishedCalls, TaskEvent, TransitionEvent } from '../engine/task-backend.js';
 
 /**
  * What this process has done since it started, for `/stats`' `totals`: counted from the
@@ -22,7 +22,7 @@ export class Totals {
   #processed = 0;
 
   /**
-   * Mean processing time of the calls finished here, and of those the store had completed
+   * Mean processing time of the calls finished here, and of those the store had finished
    * before this start (`seed`), in ms; null before the first.
    */
   get avgProcessingMs(): number | null {
@@ -30,11 +30,11 @@ export class Totals {
   }
 
   /**
-   * Counts calls completed before this process started into the mean: after a restart in the
+   * Counts calls finished before this process started into the mean: after a restart in the
    * middle of hour-long calls, estimates then go by them, not by the age of a call just started
    * again.
    */
-  seed(calls: CompletedCalls | null): void {
+  seed(calls: FinishedCalls | null): void {
     if (calls === null) return;
     this.#processingMsTotal += calls.meanMs * calls.calls;
     this.#processed += calls.calls;

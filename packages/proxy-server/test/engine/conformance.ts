@@ -1155,7 +1155,7 @@ export function describeBackendConformance(
             requeued: 0,
             interrupted: 0,
             total: 0,
-            completedCalls: null,
+            finishedCalls: null,
           });
           return;
         }
@@ -1165,7 +1165,7 @@ export function describeBackendConformance(
           requeued: 0,
           interrupted: 2,
           total: 5,
-          completedCalls: { meanMs: 1_500, calls: 1 },
+          finishedCalls: { meanMs: 1_500, calls: 1 },
         });
         expect(await second.backend.get(ids[0] as string)).toMatchObject({
           status: 'completed',
@@ -1189,6 +1189,27 @@ export function describeBackendConformance(
         expect(processor.startedIds()).toEqual([ids[3], ids[4]]);
       });
 
+      it('reads the mean of the calls finished before, any outcome but one cut off', async () => {
+        const first = await started({ concurrency: 2 });
+        const [done, failed] = await admitMany(first.backend, fixture.clock.now(), 3);
+        await vi.waitFor(() => expect(first.processor.running.size).toBe(2));
+        fixture.clock.advance(1_000);
+        first.processor.complete(done as string, completed('in a second'));
+        await vi.waitFor(() => expect(first.processor.running.size).toBe(2));
+        fixture.clock.advance(2_000);
+        first.processor.complete(failed as string, completed('refused', 500));
+        await vi.waitFor(async () =>
+          expect((await first.backend.get(failed as string))?.status).toBe('failed'),
+        );
+        // The third call, 2 s in, is cut off by the crash: no processing time.
+        await fixture.crash(first.backend);
+
+        const second = fixture.create({ ...DEFAULTS, concurrency: 1 });
+        open.push(second.backend);
+        const report = await second.backend.open();
+        expect(report.finishedCalls).toEqual(fixture.durable ? { meanMs: 2_000, calls: 2 } : null);
+      });
+
       it('puts the calls cut off back in line first with requeueInterrupted', async () => {
         const first = await started({ concurrency: 1, requeueInterrupted: true });
         const ids = await admitMany(first.backend, fixture.clock.now(), 3);
@@ -1207,7 +1228,7 @@ export function describeBackendConformance(
           requeued: 1,
           interrupted: 0,
           total: 3,
-          completedCalls: null,
+          finishedCalls: null,
         });
         const processor = new ScriptedProcessor();
         processor.autoOutcome = completed('again');

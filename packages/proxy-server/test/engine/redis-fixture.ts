@@ -47,7 +47,7 @@ function faultyStore(inner: RedisTaskStore, faults: Map<FaultPoint, number>): Re
     counts: failing('counts'),
     removeFinished: failing('removeFinished'),
     recover: failing('recover'),
-    completedCalls: failing('completedCalls'),
+    finishedCalls: failing('finishedCalls'),
   };
 }
 

@@ -134,6 +134,6 @@ function bound(store: RedisTaskStore): RedisTaskStore {
     counts: store.counts.bind(store),
     removeFinished: store.removeFinished.bind(store),
     recover: store.recover.bind(store),
-    completedCalls: store.completedCalls.bind(store),
+    finishedCalls: store.finishedCalls.bind(store),
   };
 }

@@ -218,7 +218,7 @@ export class LocalBackend implements TaskBackend {
       requeued: requeued.length,
       interrupted: opened.processing.length - requeued.length,
       total: this.#repo.counts().total,
-      completedCalls: opened.completedCalls,
+      finishedCalls: opened.finishedCalls,
     };
   }
 

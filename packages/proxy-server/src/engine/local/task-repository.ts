@@ -1,5 +1,5 @@
 import type { StoreKind, TaskCounts } from 'proxy-client/wire';
-import type { CompletedCalls, ListQuery } from '../task-backend.js';
+import type { FinishedCalls, ListQuery } from '../task-backend.js';
 import type {
   AttemptRecord,
   CallbackState,
@@ -60,8 +60,8 @@ export interface OpenedRepository {
   processing: QueuedRow[];
   /** The number the next admitted task (or re-queued one) gets for its FIFO order. */
   nextSeq: number;
-  /** The last calls completed (RECENT_CALLS at most): their mean duration; null for none. */
-  completedCalls: CompletedCalls | null;
+  /** The calls of the last RECENT_CALLS finished tasks, none cut off: their mean; null for none. */
+  finishedCalls: FinishedCalls | null;
 }
 
 /** What starting a task gives back: the task as it is now, its request and its policy. */

@@ -125,7 +125,7 @@ export class MemoryRepository implements TaskRepository {
   #long = 0;
 
   open(): OpenedRepository {
-    return { pending: [], processing: [], nextSeq: 1, completedCalls: null };
+    return { pending: [], processing: [], nextSeq: 1, finishedCalls: null };
   }
 
   insert(seq: number, task: NewTask): void {

@@ -56,6 +56,6 @@ export async function recoverDeadInstances(
     requeued: found.requeued.length,
     interrupted: found.interrupted.length,
     total: found.total,
-    completedCalls: await store.completedCalls(RECENT_CALLS),
+    finishedCalls: await store.finishedCalls(RECENT_CALLS),
   };
 }

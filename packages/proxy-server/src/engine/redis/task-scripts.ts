@@ -510,16 +510,18 @@ return out
 `;
 
 /**
- * The last `limit` completed calls (by when they completed): the sum of their durations, which a
- * wall clock set back during a call makes no less than 0, and how many. ARGV[4]: limit. Reply:
- * {total ms, calls}.
+ * The calls of the last `limit` finished tasks (by when they finished), as the mean of finished
+ * calls counts them: any outcome but a call cut off by a stop (\`interrupted\`), none for a task
+ * that never started. Reply: the sum of their durations, which a wall clock set back during a
+ * call makes no less than 0, and how many. ARGV[4]: limit. Reply: {total ms, calls}.
  */
-const COMPLETED_CALLS = `${COMMON}
+const FINISHED_CALLS = `${COMMON}
 local total, calls = 0, 0
-for _, id in ipairs(redis.call('ZREVRANGE', index('completed'), 0, tonumber(ARGV[4]) - 1)) do
-  local f = redis.call('HMGET', taskKey(id), 'st', 'ct')
+for _, id in ipairs(redis.call('ZREVRANGE', index('finished'), 0, tonumber(ARGV[4]) - 1)) do
+  local f = redis.call('HMGET', taskKey(id), 'st', 'ct', 'e')
   local started, completed = tonumber(f[1] or ''), tonumber(f[2] or '')
-  if started and completed then
+  local interrupted = string.find(f[3] or '', '"code":"interrupted"', 1, true)
+  if started and completed and not interrupted then
     total = total + math.max(0, completed - started)
     calls = calls + 1
   end
@@ -599,7 +601,7 @@ export const TASK_SCRIPTS = {
   getRequest: GET_REQUEST,
   list: LIST,
   counts: COUNTS,
-  completedCalls: COMPLETED_CALLS,
+  finishedCalls: FINISHED_CALLS,
   removeFinished: REMOVE_FINISHED,
   recover: RECOVER,
 } as const;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { TaskStatus } from 'proxy-client/wire';
 import type {
-  CompletedCalls,
+  FinishedCalls,
   ListQuery,
   RemovedEvent,
   TaskPage,
@@ -161,8 +161,8 @@ export interface RedisTaskStore {
     interrupted: string;
     orphanAgeS: number;
   }): Promise<RecoverReply>;
-  /** The last `limit` completed calls: their mean duration; null for none. */
-  completedCalls(limit: number): Promise<CompletedCalls | null>;
+  /** The calls of the last `limit` finished tasks (none cut off): their mean; null for none. */
+  finishedCalls(limit: number): Promise<FinishedCalls | null>;
 }
 
 /**
@@ -403,8 +403,8 @@ export class LuaTaskStore implements RedisTaskStore {
     return count === 0 ? undefined : { id: eventId, type: 'removed', count, local: true };
   }
 
-  async completedCalls(limit: number): Promise<CompletedCalls | null> {
-    const [total, calls] = ((await this.#run('completedCalls', [limit])) as [string, number]).map(
+  async finishedCalls(limit: number): Promise<FinishedCalls | null> {
+    const [total, calls] = ((await this.#run('finishedCalls', [limit])) as [string, number]).map(
       Number,
     ) as [number, number];
     return calls === 0 ? null : { meanMs: total / calls, calls };

@@ -17,7 +17,7 @@ import type {
 } from '../local/task-repository.js';
 import { isDamagedDatabaseError, StoreUnavailableError } from '../store-unavailable.js';
 import type { BinaryString, PackedHeaders } from '../stored-request.js';
-import { type CompletedCalls, type ListQuery, RECENT_CALLS } from '../task-backend.js';
+import { type FinishedCalls, type ListQuery, RECENT_CALLS } from '../task-backend.js';
 import {
   type AttemptRecord,
   attemptLogOf,
@@ -486,7 +486,7 @@ export class SqliteRepository implements TaskRepository {
       pending: inLine('pending'),
       processing: inLine('processing'),
       nextSeq: ((sql.lastSeq.get() as { value: number | null }).value ?? 0) + 1,
-      completedCalls: completedCallsOf(sql.recentCalls.get(RECENT_CALLS) as RecentCallsRow),
+      finishedCalls: finishedCallsOf(sql.recentCalls.get(RECENT_CALLS) as RecentCallsRow),
     };
   }
 
@@ -534,7 +534,7 @@ interface RecentCallsRow {
   calls: number;
 }
 
-function completedCallsOf(row: RecentCallsRow): CompletedCalls | null {
+function finishedCallsOf(row: RecentCallsRow): FinishedCalls | null {
   return row.meanMs === null || row.calls === 0 ? null : { meanMs: row.meanMs, calls: row.calls };
 }
 
@@ -591,12 +591,14 @@ function prepare(db: Database.Database) {
     ),
     countByStatus: db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status'),
     countLong: db.prepare('SELECT count(*) AS value FROM tasks WHERE is_long = 1'),
-    // The newest by completion through its index; a wall clock set back during a call makes no
-    // negative duration.
+    // The calls of the newest finished tasks, as the mean of finished calls counts them (any
+    // outcome but one cut off by a stop), walked through tasks_by_completion from its end; a
+    // wall clock set back during a call makes no negative duration.
     recentCalls: db.prepare(
       `SELECT avg(max(0, completed_at - started_at)) AS meanMs, count(*) AS calls FROM (
          SELECT completed_at, started_at FROM tasks
-         WHERE completed_at IS NOT NULL AND status = 'completed' AND started_at IS NOT NULL
+         WHERE completed_at IS NOT NULL AND started_at IS NOT NULL
+           AND error_code IS NOT 'interrupted'
          ORDER BY completed_at DESC LIMIT ?)`,
     ),
     lastOrder: db.prepare('SELECT max(status_order) AS value FROM tasks WHERE status = ?'),
