@@ -42,6 +42,51 @@ function instanceOn(prefix: string, settings: InstanceSettings): RedisBackend {
   return backend;
 }
 
+type Wake = RedisTaskStore['wake'];
+
+/** Wraps the store's wake script, the sweep's one call: how a test sees it, or makes it fail. */
+function wrappingWake(wake: (inner: Wake, ...args: Parameters<Wake>) => ReturnType<Wake>) {
+  return (store: RedisTaskStore): RedisTaskStore =>
+    new Proxy(store, {
+      get(target, key) {
+        if (key === 'wake') {
+          return (...args: Parameters<Wake>) => wake(target.wake.bind(target), ...args);
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+}
+
+/**
+ * A backend on `url` and `clock` whose store errors (through the proxy's error log) and warnings
+ * (`warn: `) go to `logged`, its wake script wrapped; not opened yet.
+ */
+function loggingBackend(
+  url: string,
+  clock: FakeClock,
+  logged: string[],
+  wrapStore: (store: RedisTaskStore) => RedisTaskStore,
+): RedisBackend {
+  const log = {
+    error: (_fields: unknown, message: string) => logged.push(message),
+  } as unknown as FastifyBaseLogger;
+  const backend = new RedisBackend({
+    url,
+    prefix: freshPrefix(),
+    concurrency: 1,
+    maxQueueSize: 10,
+    longTaskThresholdMs: 60_000,
+    requeueInterrupted: false,
+    clock,
+    onError: storeErrorLog(log, clock),
+    onWarning: (message) => logged.push(`warn: ${message}`),
+    wrapStore,
+  });
+  open.push(backend);
+  return backend;
+}
+
 /**
  * Two backends on one prefix, as two proxy instances on one Redis, each running tasks; `calls`
  * counts the calls in flight on both together.
@@ -262,20 +307,11 @@ describe('RedisBackend: an eviction policy changed while it runs', () => {
       requeueInterrupted: false,
       clock,
       onWarning: (message) => warnings.push(message),
-      wrapStore: (store) =>
-        new Proxy(store, {
-          get(target, key) {
-            if (key === 'wake') {
-              return async (...args: Parameters<RedisTaskStore['wake']>) => {
-                const reply = await target.wake(...args);
-                woken++;
-                return reply;
-              };
-            }
-            const value = Reflect.get(target, key) as unknown;
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        }),
+      wrapStore: wrappingWake(async (wake, ...args) => {
+        const reply = await wake(...args);
+        woken++;
+        return reply;
+      }),
     });
     let woken = 0;
     open.push(backend);
@@ -492,39 +528,20 @@ describe('RedisBackend: the sweep through a Redis outage', () => {
     onTestFinished(() => own.close());
     const clock = new FakeClock();
     const logged: string[] = [];
-    const log = {
-      error: (_fields: unknown, message: string) => logged.push(message),
-    } as unknown as FastifyBaseLogger;
     const sweepsFailed = { count: 0 };
-    const backend = new RedisBackend({
-      url: own.url,
-      prefix: freshPrefix(),
-      concurrency: 1,
-      maxQueueSize: 10,
-      longTaskThresholdMs: 60_000,
-      requeueInterrupted: false,
+    const backend = loggingBackend(
+      own.url,
       clock,
-      onError: storeErrorLog(log, clock),
-      onWarning: (message) => logged.push(`warn: ${message}`),
-      wrapStore: (store) =>
-        new Proxy(store, {
-          get(target, key) {
-            if (key === 'wake') {
-              return async (...args: Parameters<RedisTaskStore['wake']>) => {
-                try {
-                  return await target.wake(...args);
-                } catch (error) {
-                  sweepsFailed.count++;
-                  throw error;
-                }
-              };
-            }
-            const value = Reflect.get(target, key) as unknown;
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        }),
-    });
-    open.push(backend);
+      logged,
+      wrappingWake(async (wake, ...args) => {
+        try {
+          return await wake(...args);
+        } catch (error) {
+          sweepsFailed.count++;
+          throw error;
+        }
+      }),
+    );
     await backend.open();
     await own.stop('SIGKILL');
     // The next sweep fails, then three minutes of an outage: it is tried again every second.
@@ -559,36 +576,17 @@ describe('RedisBackend: the sweep through a Redis outage', () => {
   it('is no outage when Redis answers with an error: logged as any other failure', async () => {
     const clock = new FakeClock();
     const logged: string[] = [];
-    const log = {
-      error: (_fields: unknown, message: string) => logged.push(message),
-    } as unknown as FastifyBaseLogger;
     const refusing = { now: true, sweeps: 0 };
-    const backend = new RedisBackend({
-      url: redis.url,
-      prefix: freshPrefix(),
-      concurrency: 1,
-      maxQueueSize: 10,
-      longTaskThresholdMs: 60_000,
-      requeueInterrupted: false,
+    const backend = loggingBackend(
+      redis.url,
       clock,
-      onError: storeErrorLog(log, clock),
-      onWarning: (message) => logged.push(`warn: ${message}`),
-      wrapStore: (store) =>
-        new Proxy(store, {
-          get(target, key) {
-            if (key === 'wake') {
-              return async (...args: Parameters<RedisTaskStore['wake']>) => {
-                refusing.sweeps++;
-                if (refusing.now) throw new Error('NOPERM this user has no permissions');
-                return target.wake(...args);
-              };
-            }
-            const value = Reflect.get(target, key) as unknown;
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        }),
-    });
-    open.push(backend);
+      logged,
+      wrappingWake(async (wake, ...args) => {
+        refusing.sweeps++;
+        if (refusing.now) throw new Error('NOPERM this user has no permissions');
+        return wake(...args);
+      }),
+    );
     await backend.open();
     // Three minutes of refusals, each sweep a second after the last (the refusal settles within
     // the turn); the store's error log says so again each minute.
