@@ -172,6 +172,39 @@ describe.each(STORES)('event streams on the %s store', (store) => {
     finishedOnly.close();
   });
 
+  it("GET /events estimates a queued task's start as GET /task/:id does, by how long the call in flight has run", async () => {
+    // Review: a message of /events spread the mean over the slots as if the call in flight had
+    // just started, while a read of the task counted its age: behind two 1 h calls 7 min in,
+    // one said +30 min and the other +53.
+    const { proxy } = await proxyOn(store, ['--max-concurrent', '1', '--num-workers', '1']);
+    const meanMs = 3_000;
+    await proxy.finished(await proxy.submit(`/api/text?text=mean&delay_ms=${meanMs}`));
+    const blocker = await proxy.submit('/api/long?seconds=30');
+    const runningFor = async () => {
+      const startedAt = (await proxy.getTask(blocker)).started_at;
+      return startedAt === null ? 0 : Date.now() - Date.parse(startedAt);
+    };
+    await waitFor(async () => (await runningFor()) >= 1_000, { what: 'the call to run a second' });
+    const all = await openStream(`${proxy.url}/events`);
+    const id = await proxy.submit('/api/text?text=queued');
+    const created = () =>
+      all.messages.find(
+        (message) => message.event === 'created' && dataOf<TaskSummary>(message).task_id === id,
+      );
+    await waitFor(() => created() !== undefined, { what: 'the queued task on /events' });
+    const read = await proxy.getTask(id);
+    expect(await runningFor()).toBeLessThan(meanMs);
+    const sent = dataOf<TaskSummary>(created());
+    expect(sent.queue_position).toBe(1);
+    expect(read.queue_position).toBe(1);
+    // Both are the call's start plus the mean, whenever they were made.
+    const apartMs =
+      Date.parse(sent.estimated_start_at ?? '') - Date.parse(read.estimated_start_at ?? '');
+    expect(Math.abs(apartMs)).toBeLessThan(100);
+    all.close();
+    await fetch(`${proxy.url}/task/${blocker}`, { method: 'DELETE' });
+  });
+
   it('GET /events resumed after more missed events than a client may leave unread: all of them, in order', async () => {
     // 1,000 tasks make 3,000 events, well over the 1 MiB a stream may hold unread.
     const { proxy } = await proxyOn(store, ['--max-concurrent', '50', '--num-workers', '50']);

@@ -34,6 +34,8 @@ export class TaskViews {
   readonly #options: TaskViewsOptions;
   /** The last read of the calls in flight, shared while it is fresh, and when it was asked. */
   #inFlight: { askedAt: number; read: Promise<number[]> } | null = null;
+  /** What the last read that succeeded found; null before one, or once a read failed. */
+  #lastInFlight: number[] | null = null;
 
   constructor(options: TaskViewsOptions) {
     this.#options = options;
@@ -48,13 +50,26 @@ export class TaskViews {
     return toWireTask(task, await this.#context([task]));
   }
 
+  /** An event's task as callers read it, as `get` answers it. */
+  async summaryToWire(task: TaskSummary): Promise<WireSummary> {
+    return toWireSummary(task, await this.#context([task]));
+  }
+
   /**
-   * An event's task as callers read it, from what this process knows now and without a read of
-   * the store: every event stream then shares one message built at once, rather than each
-   * waiting for it (an estimate leaves out how long the calls in flight have run).
+   * An event's task as callers read it, without waiting for a read of the store: every stream
+   * of all tasks then shares one message built at once. A queued task's estimate goes by the
+   * calls in flight as last read (when each started does not change; a call that ended since
+   * counts as overdue), and asks for a fresh read when that one is over a second old.
    */
-  summaryToWire(task: TaskSummary): WireSummary {
-    return toWireSummary(task, this.#contextNow(null));
+  summaryToWireNow(task: TaskSummary): WireSummary {
+    if (task.queuePosition === null) return toWireSummary(task, this.#contextNow(null));
+    this.readInFlight();
+    return toWireSummary(task, this.#contextNow(this.#lastInFlight));
+  }
+
+  /** Reads the calls in flight unless a read is under a second old: for `summaryToWireNow`. */
+  readInFlight(): void {
+    void this.#inFlightStartedAt();
   }
 
   /**
@@ -110,10 +125,17 @@ export class TaskViews {
     if (this.#inFlight === null || now - this.#inFlight.askedAt >= IN_FLIGHT_READ_MS) {
       const read = this.#options.backend.counts().then((counts) => counts.inFlightStartedAt);
       this.#inFlight = { askedAt: now, read };
-      // A failed read is the caller's error (503), and not kept for the next one.
-      read.catch(() => {
-        if (this.#inFlight?.read === read) this.#inFlight = null;
-      });
+      read.then(
+        (startedAt) => {
+          if (this.#inFlight?.read === read) this.#lastInFlight = startedAt;
+        },
+        // A failed read is the caller's error (503), and not kept for the next one.
+        () => {
+          if (this.#inFlight?.read !== read) return;
+          this.#inFlight = null;
+          this.#lastInFlight = null;
+        },
+      );
     }
     return this.#inFlight.read;
   }

@@ -44,7 +44,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
   const frameOf = (event: TransitionEvent): string => {
     let frame = frames.get(event);
     if (frame === undefined) {
-      const data = proxy.tasks.summaryToWire(event.task);
+      const data = proxy.tasks.summaryToWireNow(event.task);
       frame = sseFrame({ id: event.id, event: event.type, data });
       frames.set(event, frame);
     }
@@ -91,7 +91,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         if (event.task.id !== id) return;
         stream.queue(async () => {
           if (isTerminalStatus(event.task.status)) await sendCurrent(event.id);
-          else send(event.id, proxy.tasks.summaryToWire(event.task));
+          else send(event.id, await proxy.tasks.summaryToWire(event.task));
         });
       };
       if (after !== undefined) {
@@ -139,6 +139,8 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const statuses = statusFilterOf(request.query.status);
       const stream = open(reply);
+      // Its messages estimate a queued task's start by the calls in flight as last read.
+      proxy.tasks.readInFlight();
       // Messages leave in the order of their events, each once the client has read most of
       // what came before (a replay after Last-Event-ID may be thousands).
       const onEvent = (event: TransitionEvent) => {
