@@ -3,6 +3,7 @@ import type { Stats } from 'proxy-client/wire';
 import { describe, expect, it } from 'vitest';
 import { formatBody } from '../src/render/body.js';
 import { formatAge, formatDuration } from '../src/render/duration.js';
+import { formatStartsIn, msToStart } from '../src/render/expected-start.js';
 import { renderHealth } from '../src/render/health.js';
 import { renderStats } from '../src/render/stats.js';
 import { paintStatus } from '../src/render/status.js';
@@ -97,7 +98,8 @@ describe('task detail', () => {
       boxed,
     );
     expect(text).toMatch(/queue position\s+│ 3/);
-    expect(text).toContain('expected start');
+    // Read 250 ms after its creation (its age), on the proxy's clock.
+    expect(text).toMatch(/expected start\s+│ 2026-01-02T10:00:05.000Z \(in 5 s\)/);
     expect(text).not.toContain('Result body');
   });
 
@@ -595,5 +597,38 @@ describe('off a terminal: plain tab-separated rows', () => {
     const text = renderHealth(minimal, 'http://proxy', boxed);
     expect(text).toMatch(/target\s+│ not reachable/);
     expect(text).not.toMatch(/store|undefined/);
+  });
+});
+
+describe('when a queued task should start', () => {
+  it('is counted from the read, on the proxy clock, whatever the terminal clock says', () => {
+    const queued = makeTask({
+      status: 'pending',
+      started_at: null,
+      duration_ms: null,
+      estimated_start_at: '2026-01-02T11:02:30.250Z',
+    });
+    expect(msToStart(queued)).toBe(3_750_000);
+    expect(formatStartsIn(3_750_000)).toBe('in 1 h 02 m');
+    expect(formatStartsIn(125_000)).toBe('in 2 m 05 s');
+    expect(formatStartsIn(4_001)).toBe('in 5 s');
+    expect(formatStartsIn(999)).toBe('any moment');
+    expect(formatStartsIn(-5_000)).toBe('any moment');
+  });
+
+  it('counts a retry that waits from the read too: its age includes the call it made', () => {
+    const retrying = makeTask({
+      status: 'pending',
+      started_at: '2026-01-02T10:00:00.250Z',
+      queue_ms: 250,
+      duration_ms: 4_750,
+      estimated_start_at: '2026-01-02T10:00:15.000Z',
+    });
+    expect(msToStart(retrying)).toBe(10_000);
+  });
+
+  it('is unknown without an estimate, or with a time it cannot read', () => {
+    expect(msToStart(makeTask({ estimated_start_at: null }))).toBeNull();
+    expect(msToStart(makeTask({ estimated_start_at: 'soon' }))).toBeNull();
   });
 });

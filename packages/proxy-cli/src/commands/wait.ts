@@ -12,6 +12,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import type { Progress } from '../output.js';
 import { formatDuration } from '../render/duration.js';
+import { formatStartsIn, msToStart } from '../render/expected-start.js';
 import { paintStatus } from '../render/status.js';
 import { cliCommand, resumeCommand } from '../resume.js';
 import { deadlineFor } from './held.js';
@@ -90,9 +91,16 @@ export async function waitWithProgress(
     let away: string | undefined;
     const age = (task: Task) =>
       task.queue_ms + (task.duration_ms ?? 0) + (performance.now() - seenAt);
+    const startsIn = (task: Task) => {
+      const toStart = task.status === 'pending' ? msToStart(task) : null;
+      return toStart === null
+        ? ''
+        : ` · starts ${formatStartsIn(toStart - (performance.now() - seenAt))}`;
+    };
     const line = (task: Task) =>
       `${paintStatus(task.status, output.errColor)} · ${formatDuration(age(task))} · task ${taskId}` +
       (task.queue_position === null ? '' : ` · #${task.queue_position} in queue`) +
+      startsIn(task) +
       (task.is_long_task ? ' · long task' : '') +
       (away === undefined ? '' : ` · proxy away${away}, asking again`);
 

@@ -2,6 +2,7 @@ import type { Task } from 'proxy-client/wire';
 import { formatBody } from './body.js';
 import { showControls } from './control-chars.js';
 import { formatDuration } from './duration.js';
+import { formatStartsIn, msToStart } from './expected-start.js';
 import { paintStatus } from './status.js';
 import { keyValueTable, type Look, tsv } from './table.js';
 
@@ -21,7 +22,11 @@ function boxedTask(task: Task, { color, columns }: Look): string {
     ['created', task.created_at],
   ];
   if (task.queue_position !== null) rows.push(['queue position', String(task.queue_position)]);
-  if (task.estimated_start_at !== null) rows.push(['expected start', task.estimated_start_at]);
+  const toStart = msToStart(task);
+  if (task.estimated_start_at !== null) {
+    const startsIn = toStart === null ? '' : ` (${formatStartsIn(toStart)})`;
+    rows.push(['expected start', task.estimated_start_at + startsIn]);
+  }
   rows.push(['queued for', formatDuration(task.queue_ms)]);
   if (task.started_at !== null) rows.push(['started', task.started_at]);
   if (task.duration_ms !== null) {

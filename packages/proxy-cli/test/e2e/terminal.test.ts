@@ -55,6 +55,32 @@ describe('on a terminal', () => {
     expect((await client.getTask(id)).status).toBe('processing');
   });
 
+  it('--task-id --wait on a queued task: its place in the queue and when it should start', async () => {
+    const capped = await startStack(['--max-concurrent', '1', '--num-workers', '1']);
+    try {
+      const cappedClient = new ProxyClient({ baseUrl: capped.url });
+      const blocker = await cappedClient.submitTask('api/long?seconds=30', undefined, {
+        method: 'GET',
+      });
+      const id = await cappedClient.submitTask('api/function1');
+      const term = runInTerminal(['--task-id', id, '--wait', '--url', capped.url]);
+      const waiting = await term.waitForScreen(
+        (s) => SPINNER.test(s) && s.includes('in queue'),
+        'the spinner on a queued task',
+      );
+      expect(waiting).toMatch(
+        new RegExp(
+          `pending · \\d+(\\.\\d)? m?s · task ${id} · #1 in queue · starts (in \\d+ s|any moment)`,
+        ),
+      );
+      term.sendKeys('C-c');
+      await term.waitForScreen((s) => s.includes('[exit 130]'), 'the CLI to stop');
+      await cappedClient.cancelTask(blocker);
+    } finally {
+      await capped.stop();
+    }
+  });
+
   it('--stats and --list-tasks draw tables; NO_COLOR is honoured on a terminal', async () => {
     await client.waitForTask(await client.submitTask('api/function1'), { pollIntervalMs: 20 });
     const stats = runInTerminal(['--stats', '--url', stack.url]);
