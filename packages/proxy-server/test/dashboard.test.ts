@@ -205,6 +205,29 @@ describe('the dashboard at /ui', () => {
     expect(errors).toEqual([]);
   }, 90_000);
 
+  it("shows a queued task's place in line and when it should start", async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--api-key', KEY, '--max-concurrent', '1', '--num-workers', '1'],
+    });
+    const long = await submit(proxy, '/api/long?seconds=60');
+    await expect.poll(() => target.stats().inFlight).toBe(1);
+    const queued = await submit(proxy, '/api/function1');
+    const { page, errors } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type=submit]');
+    await row(page, queued).click();
+    await expect.poll(() => detailField(page, 'queue position')).toBe('1');
+    expect(await detailField(page, 'expected start')).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    expect(errors).toEqual([]);
+    await fetch(`${proxy.url}/task/${long}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+  });
+
   it('keeps rows current when events come while the page of tasks is on its way', async () => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, {

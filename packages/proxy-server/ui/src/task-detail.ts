@@ -104,6 +104,9 @@ export class TaskDetail {
         ...(task.queue_position !== null
           ? field('queue position', String(task.queue_position))
           : []),
+        ...(task.queue_position !== null && task.estimated_start_at
+          ? field('expected start', time(task.estimated_start_at))
+          : []),
         ...(task.retry_of ? field('retry of', link(task.retry_of)) : []),
         ...(task.retried_as ? field('retried as', link(task.retried_as)) : []),
       ),
