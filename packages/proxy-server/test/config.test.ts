@@ -47,6 +47,7 @@ describe('parseConfig', () => {
         synchronous: 'normal',
       },
       requeueInterrupted: false,
+      maxRequeues: 3,
       delivery: {
         retryOn: null,
         maxAttempts: 3,
@@ -149,6 +150,8 @@ describe('parseConfig', () => {
       { store: { kind: 'redis', url: 'rediss://:pw@cache.example', prefix: 'team-a' } },
     ],
     [['--requeue-interrupted'], { requeueInterrupted: true }],
+    [['--requeue-interrupted', '--max-requeues', '1'], { maxRequeues: 1 }],
+    [['--requeue-interrupted', '--max-requeues', '100'], { maxRequeues: 100 }],
     [['--max-tasks', '500'], { maxTasks: 500 }],
     [
       ['--retry-on', '502, 503,reset,TIMEOUT', '--max-attempts', '5'],
@@ -296,6 +299,10 @@ describe('parseConfig', () => {
       "unexpected argument 'yes': every setting is a flag (see --help), and a switch such as --public-metrics takes no value",
     ],
     [['--max-queue-size', '-1'], "--max-queue-size must be a whole number ≥ 1, got '-1'"],
+    ...['0', '101', '2.5', 'many'].map((value) => [
+      ['--max-requeues', value],
+      `--max-requeues must be a whole number from 1 to 100, got '${value}'`,
+    ]),
     [['--target-port', '70000'], "--target-port must be a port from 1 to 65535, got '70000'"],
     [['--target-port', '0'], "--target-port must be a port from 1 to 65535, got '0'"],
     [
@@ -578,6 +585,30 @@ describe('parseConfig', () => {
     ]);
     // proxy-cli's own, and names far from any setting (another tool's, say), are left alone.
     expect(warningsOf({ PROXY_URL: 'http://x', PROXY_HOSTNAME_OF_CORP: 'y' })).toEqual([]);
+  });
+
+  it('reads --max-requeues from its env twin, the flag winning', () => {
+    const env = { PROXY_REQUEUE_INTERRUPTED: 'true', PROXY_MAX_REQUEUES: '7' };
+    expect(run(['--target-host', 'h'], env).maxRequeues).toBe(7);
+    expect(run(['--target-host', 'h', '--max-requeues', '2'], env).maxRequeues).toBe(2);
+    expect(errorOf(['--target-host', 'h'], { PROXY_MAX_REQUEUES: '0' })).toBe(
+      "PROXY_MAX_REQUEUES (--max-requeues) must be a whole number from 1 to 100, got '0'",
+    );
+  });
+
+  it('names --max-requeues set without --requeue-interrupted, which it then does nothing for', () => {
+    const warningsOf = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseConfig(['--target-host', 'h', ...argv], env);
+      return parsed.kind === 'run' ? parsed.warnings : [];
+    };
+    const unread =
+      '--max-requeues does nothing without --requeue-interrupted: a task cut off fails interrupted';
+    expect(warningsOf(['--max-requeues', '2'])).toEqual([unread]);
+    expect(warningsOf(['--store', 'redis://h'], { PROXY_MAX_REQUEUES: '2' })).toEqual([unread]);
+    expect(warningsOf(['--max-requeues', '2', '--requeue-interrupted'])).toEqual([]);
+    expect(warningsOf(['--store', 'memory', '--max-requeues', '2'])).toEqual([
+      '--max-requeues does nothing with --store memory',
+    ]);
   });
 
   it('names the environment variable when the bad value came from it', () => {

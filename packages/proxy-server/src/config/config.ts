@@ -48,6 +48,11 @@ export interface ProxyConfig {
    * once: for idempotent targets) instead of failing `interrupted`.
    */
   requeueInterrupted: boolean;
+  /**
+   * With `requeueInterrupted`, how many times a task cut off goes back to the queue: a call that
+   * itself brings the process down would otherwise crash every start.
+   */
+  maxRequeues: number;
   /** Retries, deadlines, fair sharing, rate limit and callbacks. */
   delivery: DeliveryConfig;
   /** How long in-flight upstream calls may run on after SIGINT, SIGTERM or SIGHUP. */

@@ -424,6 +424,15 @@ export const OPTIONS = {
     parser: boolean,
     default: false,
   }),
+  maxRequeues: spec({
+    name: 'max-requeues',
+    arg: '<n>',
+    env: 'PROXY_MAX_REQUEUES',
+    help: 'with --requeue-interrupted, how many times a task cut off goes back to the queue; the next cut-off fails it interrupted (a task whose call crashes the proxy stops crashing it)',
+    parser: wholeNumber(1, 100),
+    default: 3,
+    defaultText: '3',
+  }),
   sqliteSynchronous: spec<SqliteSynchronous>({
     name: 'sqlite-synchronous',
     arg: '<level>',

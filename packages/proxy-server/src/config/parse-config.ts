@@ -128,6 +128,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
       labelOf(OPTIONS.dataDir),
     ),
     requeueInterrupted: read(OPTIONS.requeueInterrupted),
+    maxRequeues: read(OPTIONS.maxRequeues),
     delivery: deliveryOf(read),
     shutdownGraceMs: read(OPTIONS.shutdownGrace),
   };
@@ -156,6 +157,12 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   for (const spec of ignoredBy(config.store)) {
     if (isSet(spec)) warnings.push(`--${spec.name} does nothing with ${storeName(config.store)}`);
   }
+  // With --store memory the flag is named among the store's ignored ones already.
+  if (!config.requeueInterrupted && config.store.kind !== 'memory' && isSet(OPTIONS.maxRequeues)) {
+    warnings.push(
+      '--max-requeues does nothing without --requeue-interrupted: a task cut off fails interrupted',
+    );
+  }
   if (config.delivery.callbacks === null) {
     for (const spec of [OPTIONS.webhookSecret, OPTIONS.callbackMaxAttempts]) {
       if (isSet(spec))
@@ -175,8 +182,10 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
 
 /** The store flags a store does not read: set anyway (an env left over, say), they are named. */
 function ignoredBy(store: StoreConfig): OptionSpec<unknown>[] {
-  const { dataDir, sqliteSynchronous, redisPrefix, requeueInterrupted } = OPTIONS;
-  if (store.kind === 'memory') return [dataDir, sqliteSynchronous, redisPrefix, requeueInterrupted];
+  const { dataDir, sqliteSynchronous, redisPrefix, requeueInterrupted, maxRequeues } = OPTIONS;
+  if (store.kind === 'memory') {
+    return [dataDir, sqliteSynchronous, redisPrefix, requeueInterrupted, maxRequeues];
+  }
   if (store.kind === 'sqlite') return [redisPrefix];
   return [dataDir, sqliteSynchronous];
 }
