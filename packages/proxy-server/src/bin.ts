@@ -8,6 +8,7 @@ import { isDataDirError } from './engine/sqlite/data-dir.js';
 import { isStoreRefusedError } from './engine/store-refused.js';
 import { isStoreUnavailableError } from './engine/store-unavailable.js';
 import type { RecoveryReport } from './engine/task-backend.js';
+import { pastMaxRequeuesWarning } from './engine/task-record.js';
 import { logStreamFor } from './logging/log-stream.js';
 import { buildServer, shutdownServer } from './server.js';
 
@@ -68,6 +69,10 @@ async function main(): Promise<number> {
   process.stdout.write(
     `proxy-server: ${describeStore(app.proxy.backend.kind, config, app.proxy.recovery)}\n`,
   );
+  const spent = app.proxy.recovery?.pastMaxRequeues ?? [];
+  if (spent.length > 0) {
+    process.stderr.write(`proxy-server: warning: ${pastMaxRequeuesWarning(spent)}\n`);
+  }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(

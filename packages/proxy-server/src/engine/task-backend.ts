@@ -83,6 +83,11 @@ export interface RecoveryReport {
   requeued: number;
   /** Tasks left processing that were failed with `interrupted`. */
   interrupted: number;
+  /**
+   * Of those, the ones cut off after going back to the queue `--max-requeues` times: each may be
+   * a task whose call itself brings the process down.
+   */
+  pastMaxRequeues: string[];
   /** Tasks held in all after recovery. */
   total: number;
   /**

@@ -7,6 +7,7 @@ import type {
   TerminalStatus,
 } from 'proxy-client/wire';
 import type { BinaryString, PackedHeaders } from './stored-request.js';
+import { taskError } from './task-error.js';
 
 /** The request a task sends to the target, as it was submitted. */
 export interface TaskRequest {
@@ -231,6 +232,42 @@ export function cutOffAttempt(
     errorCode: 'interrupted',
     retryAt: null,
   };
+}
+
+/**
+ * How many of a task's calls a stop or a crash cut off and it went back in line after: its
+ * history keeps each (cutOffAttempt), so the cap on requeues needs nothing stored of its own.
+ */
+export function cutOffsOf(log: readonly AttemptRecord[]): number {
+  return log.filter((attempt) => attempt.errorCode === 'interrupted').length;
+}
+
+/**
+ * How a task ends that a stop or a crash cut off once more after it went back to the queue
+ * `maxRequeues` times: its message says why this cut-off was not requeued too.
+ */
+export function pastMaxRequeues(maxRequeues: number): TaskOutcome {
+  const times = maxRequeues === 1 ? 'once' : `${maxRequeues} times`;
+  return {
+    status: 'failed',
+    result: null,
+    error: taskError(
+      'interrupted',
+      `its upstream call was in flight, and it was back in the queue after a cut-off ${times} already (--max-requeues)`,
+    ),
+  };
+}
+/**
+ * What an operator is told of tasks that ended past `--max-requeues`: each may be one whose call
+ * brings the proxy down, which is to be looked at before anyone submits it again.
+ */
+export function pastMaxRequeuesWarning(ids: readonly string[]): string {
+  const shown =
+    ids.length > 10 ? `${ids.slice(0, 10).join(', ')} and ${ids.length - 10} more` : ids.join(', ');
+  return (
+    `${ids.length === 1 ? 'task' : 'tasks'} ${shown} cut off again after going back to the queue ` +
+    '--max-requeues times, ended interrupted: a call that brings the proxy down ends this way'
+  );
 }
 
 /** A task's callback as admission writes it: pending, nothing delivered yet. */

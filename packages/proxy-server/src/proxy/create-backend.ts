@@ -15,7 +15,8 @@ export interface BackendSettings {
   maxTasks: number | null;
   delivery: DeliveryConfig;
   longTaskThresholdMs: number;
-  requeueInterrupted: boolean;
+  /** How many times a task cut off goes back to the queue: 0 without --requeue-interrupted. */
+  maxRequeues: number;
   clock: Clock;
   onError: (error: unknown, doing: string) => void;
   /** What the operator should know that is no failure (a shared setting changed). */

@@ -110,7 +110,7 @@ export function createProxy(
       maxTasks: config.maxTasks,
       delivery: config.delivery,
       longTaskThresholdMs: config.longTaskThresholdMs,
-      requeueInterrupted: config.requeueInterrupted,
+      maxRequeues: config.requeueInterrupted ? config.maxRequeues : 0,
       clock,
       onError: storeErrorLog(log, clock),
       onWarning: (message) => log.warn(message),

@@ -3,6 +3,7 @@ import { bytesOf, unpackHeaders } from '../../src/engine/stored-request.js';
 import {
   DEFAULT_POLICY,
   isStoreUnavailableError,
+  type RecoveryReport,
   type RetryDecision,
   retryPolicy,
   type TaskBackend,
@@ -28,7 +29,7 @@ export interface BackendSettings {
   tenantMaxInFlight?: number | null;
   tenantMaxQueued?: number | null;
   longTaskThresholdMs: number;
-  requeueInterrupted: boolean;
+  maxRequeues: number;
 }
 
 /** Backend-level operations a fixture can make fail, whatever the backend underneath. */
@@ -74,7 +75,7 @@ const DEFAULTS: BackendSettings = {
   maxQueueSize: 100,
   maxTasks: null,
   longTaskThresholdMs: 60_000,
-  requeueInterrupted: false,
+  maxRequeues: 0,
 };
 
 /**
@@ -774,13 +775,13 @@ export function describeBackendConformance(
       ])(
         'runs a call cut off by %s again after a restart past its deadline: it started in time',
         async (_how, cutOff) => {
-          const first = await started({ concurrency: 1, requeueInterrupted: true });
+          const first = await started({ concurrency: 1, maxRequeues: 3 });
           const id = await admitWith(first.backend, { deadlineAt: fixture.clock.now() + 1_000 });
           await vi.waitFor(() => expect(first.processor.running.has(id)).toBe(true));
           await cutOff(first.backend);
           fixture.clock.advance(5_000);
 
-          const second = fixture.create({ ...DEFAULTS, concurrency: 1, requeueInterrupted: true });
+          const second = fixture.create({ ...DEFAULTS, concurrency: 1, maxRequeues: 3 });
           open.push(second.backend);
           const report = await second.backend.open();
           if (!fixture.durable) return;
@@ -1091,7 +1092,7 @@ export function describeBackendConformance(
       });
 
       it('with requeueInterrupted, a call cut off by the stop goes back in line, kept in the history', async () => {
-        const { backend, processor } = await started({ concurrency: 1, requeueInterrupted: true });
+        const { backend, processor } = await started({ concurrency: 1, maxRequeues: 3 });
         const [slow] = await admitMany(backend, fixture.clock.now(), 1);
         await vi.waitFor(() => expect(processor.running.size).toBe(1));
         const startedAt = fixture.clock.now();
@@ -1155,6 +1156,7 @@ export function describeBackendConformance(
             requeued: 0,
             interrupted: 0,
             total: 0,
+            pastMaxRequeues: [],
             finishedCalls: null,
           });
           return;
@@ -1165,6 +1167,7 @@ export function describeBackendConformance(
           requeued: 0,
           interrupted: 2,
           total: 5,
+          pastMaxRequeues: [],
           finishedCalls: { meanMs: 1_500, calls: 1 },
         });
         expect(await second.backend.get(ids[0] as string)).toMatchObject({
@@ -1211,12 +1214,12 @@ export function describeBackendConformance(
       });
 
       it('puts the calls cut off back in line first with requeueInterrupted', async () => {
-        const first = await started({ concurrency: 1, requeueInterrupted: true });
+        const first = await started({ concurrency: 1, maxRequeues: 3 });
         const ids = await admitMany(first.backend, fixture.clock.now(), 3);
         await vi.waitFor(() => expect(first.processor.running.size).toBe(1));
         await fixture.crash(first.backend);
 
-        const second = fixture.create({ ...DEFAULTS, concurrency: 1, requeueInterrupted: true });
+        const second = fixture.create({ ...DEFAULTS, concurrency: 1, maxRequeues: 3 });
         open.push(second.backend);
         const report = await second.backend.open();
         if (!fixture.durable) {
@@ -1228,6 +1231,7 @@ export function describeBackendConformance(
           requeued: 1,
           interrupted: 0,
           total: 3,
+          pastMaxRequeues: [],
           finishedCalls: null,
         });
         const processor = new ScriptedProcessor();
@@ -1251,6 +1255,77 @@ export function describeBackendConformance(
         ]);
         const [cutOff] = again?.attemptLog ?? [];
         expect(cutOff?.finishedAt).toBeGreaterThanOrEqual(cutOff?.startedAt ?? Number.NaN);
+      });
+
+      // The defect: with requeueInterrupted, a task whose call itself brings the process down
+      // (an answer that runs it out of memory) ran again at every start, a crash loop.
+      it('fails a call cut off interrupted once its task went back in line maxRequeues times', async () => {
+        const settings = { concurrency: 1, maxRequeues: 2 };
+        let { backend, processor } = await started(settings);
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        const reports: RecoveryReport[] = [];
+        for (let crash = 1; crash <= 3; crash++) {
+          await vi.waitFor(() => expect(processor.running.size).toBe(1));
+          await fixture.crash(backend);
+          const next = fixture.create({ ...DEFAULTS, ...settings });
+          open.push(next.backend);
+          reports.push(await next.backend.open());
+          if (!fixture.durable) {
+            expect(reports[0]?.total).toBe(0);
+            return;
+          }
+          processor = new ScriptedProcessor();
+          next.backend.start(processor.process);
+          backend = next.backend;
+        }
+        const below = { pending: 0, requeued: 1, interrupted: 0, total: 1, pastMaxRequeues: [] };
+        expect(reports).toMatchObject([
+          below,
+          below,
+          { pending: 0, requeued: 0, interrupted: 1, total: 1, pastMaxRequeues: [id] },
+        ]);
+        const ended = await backend.get(id as string);
+        expect(ended).toMatchObject({
+          status: 'failed',
+          attempts: 3,
+          error: { code: 'interrupted' },
+        });
+        expect(ended?.error?.message).toContain('--max-requeues');
+        // Every cut-off call stays in the history, the last one too.
+        expect(ended?.attemptLog.map((call) => [call.attempt, call.errorCode])).toEqual([
+          [1, 'interrupted'],
+          [2, 'interrupted'],
+          [3, 'interrupted'],
+        ]);
+        expect(processor.startedIds()).toEqual([]);
+      });
+
+      it('counts a call a stop cut off toward maxRequeues, as one a crash cut off', async () => {
+        const settings = { concurrency: 1, maxRequeues: 1 };
+        const first = await started(settings);
+        const [id] = await admitMany(first.backend, fixture.clock.now(), 1);
+        await vi.waitFor(() => expect(first.processor.running.size).toBe(1));
+        await first.backend.stop(0);
+        await first.backend.close();
+        if (!fixture.durable) return;
+
+        const second = fixture.create({ ...DEFAULTS, ...settings });
+        open.push(second.backend);
+        expect(await second.backend.open()).toMatchObject({ pending: 1, requeued: 0 });
+        const processor = new ScriptedProcessor();
+        second.backend.start(processor.process);
+        await vi.waitFor(() => expect(processor.running.size).toBe(1));
+        await second.backend.stop(0);
+        const ended = await second.backend.get(id as string);
+        expect(ended).toMatchObject({
+          status: 'failed',
+          attempts: 2,
+          error: { code: 'interrupted' },
+        });
+        expect(ended?.attemptLog.map((call) => call.errorCode)).toEqual([
+          'interrupted',
+          'interrupted',
+        ]);
       });
 
       it('keeps counts and retention going across a restart', async () => {

@@ -48,7 +48,7 @@ export async function localFixture(kind: 'memory' | 'sqlite'): Promise<BackendFi
         tenantMaxInFlight: settings?.tenantMaxInFlight ?? null,
         tenantMaxQueued: settings?.tenantMaxQueued ?? null,
         longTaskThresholdMs: settings?.longTaskThresholdMs ?? 60_000,
-        requeueInterrupted: settings?.requeueInterrupted ?? false,
+        maxRequeues: settings?.maxRequeues ?? 0,
         clock,
       });
       repositories.set(backend, inner);
@@ -87,7 +87,7 @@ export async function oneSlotSqliteBackend<R extends TaskRepository>(
     tenantMaxInFlight: null,
     tenantMaxQueued: null,
     longTaskThresholdMs: 60_000,
-    requeueInterrupted: false,
+    maxRequeues: 0,
     clock,
     ...options,
   });

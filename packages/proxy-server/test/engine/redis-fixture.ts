@@ -98,7 +98,7 @@ export async function redisFixture(url: string): Promise<BackendFixture> {
         maxTasks: settings?.maxTasks ?? null,
         ...(settings?.retry ? { retry: settings.retry } : {}),
         longTaskThresholdMs: settings?.longTaskThresholdMs ?? 60_000,
-        requeueInterrupted: settings?.requeueInterrupted ?? false,
+        maxRequeues: settings?.maxRequeues ?? 0,
         clock,
         connect: connector.connect,
         wrapStore: (store) => faultyStore(store, faults),
@@ -164,7 +164,7 @@ export function backendReplacing<K extends keyof RedisTaskStore>(
     concurrency: 1,
     maxQueueSize: 10,
     longTaskThresholdMs: 60_000,
-    requeueInterrupted: false,
+    maxRequeues: 0,
     wrapStore: (store) =>
       new Proxy(store, {
         get(target, key) {

@@ -34,7 +34,7 @@ function instanceOn(prefix: string, settings: InstanceSettings): RedisBackend {
     concurrency: settings.concurrency,
     maxQueueSize: settings.maxQueueSize ?? 100,
     longTaskThresholdMs: 60_000,
-    requeueInterrupted: false,
+    maxRequeues: 0,
     rateLimit: settings.rateLimit ?? null,
     ...(settings.onWarning && { onWarning: settings.onWarning }),
   });
@@ -77,7 +77,7 @@ function loggingBackend(
     concurrency: 1,
     maxQueueSize: 10,
     longTaskThresholdMs: 60_000,
-    requeueInterrupted: false,
+    maxRequeues: 0,
     clock,
     onError: storeErrorLog(log, clock),
     onWarning: (message) => logged.push(`warn: ${message}`),
@@ -304,7 +304,7 @@ describe('RedisBackend: an eviction policy changed while it runs', () => {
       concurrency: 1,
       maxQueueSize: 10,
       longTaskThresholdMs: 60_000,
-      requeueInterrupted: false,
+      maxRequeues: 0,
       clock,
       onWarning: (message) => warnings.push(message),
       wrapStore: wrappingWake(async (wake, ...args) => {
@@ -389,7 +389,7 @@ describe('RedisBackend: the cap and the rate limit are one for every instance on
       concurrency: 2,
       maxQueueSize: 100,
       longTaskThresholdMs: 60_000,
-      requeueInterrupted: false,
+      maxRequeues: 0,
     });
     open.push(backend);
     await backend.open();
@@ -437,7 +437,7 @@ describe('RedisBackend: a failed call to be tried again whose task has ended mea
       concurrency: 1,
       maxQueueSize: 10,
       longTaskThresholdMs: 60_000,
-      requeueInterrupted: false,
+      maxRequeues: 0,
       retry: retryPolicy({
         retryOn: { statuses: new Set([503]), errors: new Set() },
         minDelayMs: 1_000,

@@ -13,7 +13,7 @@ let prefixes = 0;
  * dies; the second, already running, gets them back from BullMQ's stalled-job check once their
  * leases run out (no restart, no `open()` of the second after the death).
  */
-async function deathWhileAnotherRuns(requeueInterrupted: boolean) {
+async function deathWhileAnotherRuns(maxRequeues: number) {
   const prefix = `recovery-${process.pid}-${++prefixes}`;
   const make = (connect = recordingConnector().connect) => {
     const backend = new RedisBackend({
@@ -22,7 +22,7 @@ async function deathWhileAnotherRuns(requeueInterrupted: boolean) {
       concurrency: 2,
       maxQueueSize: 100,
       longTaskThresholdMs: 60_000,
-      requeueInterrupted,
+      maxRequeues,
       lockDurationMs: 1_000,
       stalledIntervalMs: 300,
       connect,
@@ -56,7 +56,7 @@ async function deathWhileAnotherRuns(requeueInterrupted: boolean) {
 
 describe('RedisBackend: calls of an instance that died while another runs', () => {
   it('fail interrupted once their leases run out, and the queue goes on', async () => {
-    const { ids, tasks, secondProcessor } = await deathWhileAnotherRuns(false);
+    const { ids, tasks, secondProcessor } = await deathWhileAnotherRuns(0);
     expect(tasks.map((task) => task?.status)).toEqual(['failed', 'failed', 'completed']);
     expect(tasks[0]).toMatchObject({ error: { code: 'interrupted' }, attempts: 1 });
     expect(tasks[2]).toMatchObject({ result: { body: 'second' }, attempts: 1 });
@@ -64,7 +64,7 @@ describe('RedisBackend: calls of an instance that died while another runs', () =
   });
 
   it('run again on the live instance with requeueInterrupted', async () => {
-    const { ids, tasks, secondProcessor } = await deathWhileAnotherRuns(true);
+    const { ids, tasks, secondProcessor } = await deathWhileAnotherRuns(3);
     expect(tasks.map((task) => task?.status)).toEqual(['completed', 'completed', 'completed']);
     expect(tasks.map((task) => task?.attempts)).toEqual([2, 2, 1]);
     expect(new Set(secondProcessor.startedIds())).toEqual(new Set(ids));
@@ -88,7 +88,7 @@ describe('RedisBackend: a start whose answer was lost', () => {
       concurrency: 1,
       maxQueueSize: 100,
       longTaskThresholdMs: 60_000,
-      requeueInterrupted: false,
+      maxRequeues: 0,
       // The start is written, then its answer is lost, as when Redis goes away just after.
       wrapStore: (store): RedisTaskStore => ({
         ...bound(store),

@@ -42,8 +42,9 @@ async function startLateJob(redisUrl: string, id: string) {
   const { redis, keys, store } = await storeBeside(redisUrl, id, 'a-paused-instance');
   await redis.set(keys.jobLock(id), 'late-token');
   return store.start(id, Date.now(), 'late-token', {
-    requeueInterrupted: false,
+    maxRequeues: 0,
     interrupted: '{}',
+    pastMaxRequeues: '{}',
     expired: EXPIRED,
   });
 }

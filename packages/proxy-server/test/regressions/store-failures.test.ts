@@ -10,7 +10,7 @@ function faultyBackend(concurrency: number) {
     concurrency,
     maxQueueSize: 100,
     longTaskThresholdMs: 300_000,
-    requeueInterrupted: false,
+    maxRequeues: 0,
   });
   return { repository, backend };
 }

@@ -22,7 +22,7 @@ async function started(kind: 'memory' | 'sqlite', settings: Partial<BackendSetti
     maxQueueSize: 100,
     maxTasks: null,
     longTaskThresholdMs: 60_000,
-    requeueInterrupted: false,
+    maxRequeues: 0,
     ...settings,
   });
   await backend.open();

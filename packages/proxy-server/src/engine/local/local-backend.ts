@@ -29,7 +29,9 @@ import { taskError } from '../task-error.js';
 import {
   admittedSummary,
   type CallbackState,
+  cutOffsOf,
   type NewTask,
+  pastMaxRequeues,
   retriedAttempt,
   type TaskOutcome,
   type TaskRecord,
@@ -62,10 +64,11 @@ export interface LocalBackendOptions {
   /** Processing time after which a task counts as long. */
   longTaskThresholdMs: number;
   /**
-   * Tasks cut off by a shutdown or left processing by a dead process go back to the queue
-   * instead of failing `interrupted` (only where the store outlives the process).
+   * How many times a task cut off by a shutdown or left processing by a dead process goes back
+   * to the queue (only where the store outlives the process); the cut-off after that fails it
+   * `interrupted`, as every one does with 0.
    */
-  requeueInterrupted: boolean;
+  maxRequeues: number;
   clock?: Clock;
   /** Hears the store failures the backend recovers from (it retries), for the log. */
   onError?: (error: unknown, doing: string) => void;
@@ -91,6 +94,8 @@ interface Running {
   /** `startedAt` on the monotonic clock, which the call's length is measured on. */
   readonly startedSteady: number;
   readonly controller: AbortController;
+  /** Calls of the task cut off before this one, each followed by a requeue. */
+  readonly cutOffs: number;
   /** Set when the backend aborted the call for a shutdown. */
   stoppedForShutdown: boolean;
   /** Set when the task was cancelled: its outcome, when it comes, is not saved. */
@@ -186,10 +191,15 @@ export class LocalBackend implements TaskBackend {
     this.#nextSeq = opened.nextSeq;
     const now = this.#clock.now();
     const requeued: QueuedRow[] = [];
+    const spent: string[] = [];
+    const { maxRequeues } = this.#options;
     for (const task of opened.processing) {
-      if (this.#repo.durable && this.#options.requeueInterrupted) {
+      if (this.#repo.durable && task.cutOffs < maxRequeues) {
         this.#repo.requeue(task.id, now);
         requeued.push(task);
+      } else if (this.#repo.durable && maxRequeues > 0) {
+        this.#repo.finish(task.id, pastMaxRequeues(maxRequeues), now, false);
+        spent.push(task.id);
       } else {
         this.#repo.finish(task.id, LEFT_BY_DEAD_PROCESS, now, false);
       }
@@ -217,6 +227,7 @@ export class LocalBackend implements TaskBackend {
       pending: opened.pending.length,
       requeued: requeued.length,
       interrupted: opened.processing.length - requeued.length,
+      pastMaxRequeues: spent,
       total: this.#repo.counts().total,
       finishedCalls: opened.finishedCalls,
     };
@@ -555,6 +566,7 @@ export class LocalBackend implements TaskBackend {
         startedAt: now,
         startedSteady: steadyNow,
         controller: new AbortController(),
+        cutOffs: cutOffsOf(task.attemptLog),
         stoppedForShutdown: false,
         cancelled: false,
       };
@@ -634,7 +646,11 @@ export class LocalBackend implements TaskBackend {
         : this.#retryDecision(outcome, run.attempt, run.maxAttempts);
     if (run.cancelled) {
       // Cancelled while in flight: the cancel wrote the task's end.
-    } else if (run.stoppedForShutdown && this.#repo.durable && this.#options.requeueInterrupted) {
+    } else if (
+      run.stoppedForShutdown &&
+      this.#repo.durable &&
+      run.cutOffs < this.#options.maxRequeues
+    ) {
       this.#requeue(run.id, completedAt);
     } else if (retryInMs !== null) {
       this.#scheduleRetry(run, outcome, completedAt, completedAt + retryInMs);

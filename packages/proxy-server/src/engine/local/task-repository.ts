@@ -52,12 +52,18 @@ export interface QueuedRow {
   waitingSince: number | null;
 }
 
+/** A task a process that died left processing. */
+export interface LeftRow extends QueuedRow {
+  /** Its calls cut off before this one, each of which put it back in line (its history's). */
+  cutOffs: number;
+}
+
 /** What a repository holds when it is opened. */
 export interface OpenedRepository {
   /** Tasks pending, in FIFO order. */
   pending: QueuedRow[];
   /** Tasks a process that died left processing, in FIFO order. */
-  processing: QueuedRow[];
+  processing: LeftRow[];
   /** The number the next admitted task (or re-queued one) gets for its FIFO order. */
   nextSeq: number;
   /** The calls of the last RECENT_CALLS finished tasks, none cut off: their mean; null for none. */

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { RECENT_CALLS, type RecoveryReport } from '../task-backend.js';
 import { taskError } from '../task-error.js';
+import { pastMaxRequeues } from '../task-record.js';
 import type { RedisTaskStore } from './task-store.js';
 
 /** The name every task's job has; jobs are told apart by id (the task's). */
@@ -10,6 +11,9 @@ export const JOB_NAME = 'task';
 export const LEFT_BY_DEAD_PROCESS = JSON.stringify(
   taskError('interrupted', 'its upstream call was in flight'),
 );
+/** How a call cut off by a death ends past `--max-requeues` (JSON). */
+export const pastMaxRequeuesError = (maxRequeues: number): string =>
+  JSON.stringify(pastMaxRequeues(maxRequeues).error);
 /** How a queued task past its deadline ends (JSON). */
 export const EXPIRED = JSON.stringify(taskError('expired'));
 /** How a queued task ends when a higher-priority one takes its place in a full queue (JSON). */
@@ -33,12 +37,13 @@ const ORPHAN_AGE_S = 30;
 export async function recoverDeadInstances(
   store: RedisTaskStore,
   queue: Queue,
-  options: { requeueInterrupted: boolean; now: number },
+  options: { maxRequeues: number; now: number },
 ): Promise<RecoveryReport> {
   const found = await store.recover({
-    requeueInterrupted: options.requeueInterrupted,
+    maxRequeues: options.maxRequeues,
     completedAt: options.now,
     interrupted: LEFT_BY_DEAD_PROCESS,
+    pastMaxRequeues: pastMaxRequeuesError(options.maxRequeues),
     orphanAgeS: ORPHAN_AGE_S,
   });
   for (const id of found.interrupted) await queue.remove(id);
@@ -55,6 +60,7 @@ export async function recoverDeadInstances(
     pending: found.pending,
     requeued: found.requeued.length,
     interrupted: found.interrupted.length,
+    pastMaxRequeues: found.pastMaxRequeues,
     total: found.total,
     finishedCalls: await store.finishedCalls(RECENT_CALLS),
   };

@@ -81,8 +81,11 @@ export interface RedisBackendOptions {
   rateLimit?: { perSecond: number; burst: number } | null;
   /** Processing time after which a task counts as long. */
   longTaskThresholdMs: number;
-  /** Calls cut off by a shutdown or by the death of their instance go back in line. */
-  requeueInterrupted: boolean;
+  /**
+   * How many times a task whose call a shutdown or the death of its instance cut off goes back
+   * in line; the cut-off after that fails it `interrupted`, as every one does with 0.
+   */
+  maxRequeues: number;
   clock?: Clock;
   /** Hears the store failures the backend recovers from (it retries), for the log. */
   onError?: (error: unknown, doing: string) => void;
@@ -204,7 +207,7 @@ export class RedisBackend implements TaskBackend {
       keys: this.#keys,
       concurrency: options.concurrency,
       longTaskThresholdMs: options.longTaskThresholdMs,
-      requeueInterrupted: options.requeueInterrupted,
+      maxRequeues: options.maxRequeues,
       retry: options.retry ?? NEVER_RETRY,
       lockDurationMs: options.lockDurationMs ?? 15_000,
       stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
@@ -260,7 +263,7 @@ export class RedisBackend implements TaskBackend {
       await queue.waitUntilReady();
       await this.#setLimits(queue);
       const report = await recoverDeadInstances(this.#store, queue, {
-        requeueInterrupted: this.#options.requeueInterrupted,
+        maxRequeues: this.#options.maxRequeues,
         now: this.#clock.now(),
       });
       await this.#feed.open();

@@ -4,8 +4,8 @@ import type { Clock, Timer } from '../../clock.js';
 import type { RetryDecision } from '../retry-policy.js';
 import type { StopReport, TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
 import { taskError } from '../task-error.js';
-import { retriedAttempt, type TaskOutcome } from '../task-record.js';
-import { EXPIRED, LEFT_BY_DEAD_PROCESS } from './recovery.js';
+import { pastMaxRequeuesWarning, retriedAttempt, type TaskOutcome } from '../task-record.js';
+import { EXPIRED, LEFT_BY_DEAD_PROCESS, pastMaxRequeuesError } from './recovery.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StoreFailures } from './store-failures.js';
 import type { RedisTaskStore, StartReply } from './task-store.js';
@@ -16,7 +16,8 @@ export interface TaskRunnerOptions {
   /** Calls this instance makes at once (BullMQ's global concurrency caps all instances). */
   concurrency: number;
   longTaskThresholdMs: number;
-  requeueInterrupted: boolean;
+  /** How many times a task cut off goes back in line (0: never), as the backend's option. */
+  maxRequeues: number;
   /** Whether and when a failed call is tried again. */
   retry: RetryDecision;
   /** How long a worker's lease on a call lasts unless renewed: how soon a dead one's is free. */
@@ -196,8 +197,12 @@ export class TaskRunner {
       if (run.finishedElsewhere) return;
       // Cut off by a stop before its call began: the target never saw it, so it goes back in line
       // whatever --requeue-interrupted says. The start counted an attempt and the history keeps
-      // it as cut off, as for any call a stop cut off.
-      if (run.stoppedForShutdown) return await this.#requeue(run, job, token);
+      // it as cut off, as for any call a stop cut off. No call, so no cap: it cannot be the
+      // call that brings a process down.
+      if (run.stoppedForShutdown) {
+        await this.#requeue(run, job, token, null);
+        return;
+      }
       const outcome = await this.#call(processor, run, {
         id,
         request: started.request,
@@ -206,8 +211,10 @@ export class TaskRunner {
       });
       run.ended = true;
       if (run.finishedElsewhere) return;
-      if (run.stoppedForShutdown && this.#options.requeueInterrupted) {
-        return await this.#requeue(run, job, token);
+      // Past the cap the call's outcome, `interrupted`, is saved below as without requeues.
+      const { maxRequeues } = this.#options;
+      if (run.stoppedForShutdown && maxRequeues > 0) {
+        await this.#requeue(run, job, token, maxRequeues);
       }
       // A stop is no reason to give up on a task with attempts left: its retry waits in Redis,
       // for whichever instance is up when it is due. Only a call the stop cut off ends here.
@@ -231,13 +238,20 @@ export class TaskRunner {
 
   /** Marks the task started, retrying while Redis fails; undefined when stopping meanwhile. */
   async #start(id: string, token: string): Promise<StartReply | undefined> {
-    const { store, clock, failures, publish, requeueInterrupted } = this.#options;
-    const leftBehind = { requeueInterrupted, interrupted: LEFT_BY_DEAD_PROCESS, expired: EXPIRED };
+    const { store, clock, failures, publish, maxRequeues, onWarning } = this.#options;
+    const leftBehind = {
+      maxRequeues,
+      interrupted: LEFT_BY_DEAD_PROCESS,
+      pastMaxRequeues: pastMaxRequeuesError(maxRequeues),
+      expired: EXPIRED,
+    };
     for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
       try {
         const reply = await store.start(id, clock.now(), token, leftBehind);
         failures.succeeded();
         if (reply.kind === 'interrupted' || reply.kind === 'expired') publish(reply.event);
+        if (reply.kind === 'interrupted' && maxRequeues > 0)
+          onWarning(pastMaxRequeuesWarning([id]));
         if (reply.kind === 'started' && reply.event) publish(reply.event);
         return reply;
       } catch (error) {
@@ -322,15 +336,24 @@ export class TaskRunner {
     );
   }
 
-  /** A call cut off by a shutdown goes back to the head of the line, task and job. */
-  async #requeue(run: Run, job: Job<JobData, void>, token: string): Promise<never> {
+  /**
+   * A call cut off by a shutdown goes back to the head of the line, task and job; returns only
+   * when the task was cut off `maxRequeues` times before (null: no cap), and stays as it is.
+   */
+  async #requeue(
+    run: Run,
+    job: Job<JobData, void>,
+    token: string,
+    maxRequeues: number | null,
+  ): Promise<void> {
     const { store, failures, publish, clock } = this.#options;
     const endedAt = clock.now();
     for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
       try {
-        const event = await store.requeue(run.id, run.attempt, endedAt);
+        const reply = await store.requeue(run.id, run.attempt, endedAt, maxRequeues);
         failures.succeeded();
-        if (event) publish(event);
+        if (reply.kind === 'spent') return;
+        if (reply.kind === 'ok') publish(reply.event);
         return this.#giveBack(job, token);
       } catch (error) {
         failures.failed(error, `putting task ${run.id} back in line`);

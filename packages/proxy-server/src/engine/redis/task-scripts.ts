@@ -97,6 +97,13 @@ local function logCutOff(key, endedAt)
   redis.call('HSET', key, 'al', log)
 end
 
+-- The calls of a task cut off and requeued after (logCutOff keeps each), for --max-requeues.
+local function cutOffs(key)
+  local n = 0
+  for _ in string.gmatch(redis.call('HGET', key, 'al') or '', '"errorCode":"interrupted"') do n = n + 1 end
+  return n
+end
+
 -- processing -> pending, back at its place in admission order, the cut-off call in its history.
 local function requeueTask(id, endedAt)
   local key = taskKey(id)
@@ -246,14 +253,15 @@ return discardTask(ARGV[4])
  * pending → processing, run by the worker that BullMQ gave the task's job to, before the call.
  * Only the holder of the job's lock may (one whose lock expired and whose job went to another
  * worker must not). A task found processing under another lock token was left by a worker that
- * died mid-call, and BullMQ handed its job out again: it fails `interrupted`, or runs again with
- * requeueInterrupted. Found processing under this worker's own token, it is this start again,
- * whose answer was lost (Redis went away): answered the same, with no new event.
+ * died mid-call, and BullMQ handed its job out again: it runs again while cut off fewer than
+ * maxRequeues times before, else fails `interrupted` (with the past-max-requeues error when
+ * maxRequeues is above 0). Found processing under this worker's own token, it is this start
+ * again, whose answer was lost (Redis went away): answered the same, with no new event.
  *
  * A task still pending past its deadline, never started, ends `expired` here rather than start.
  *
- * ARGV[4..]: id, startedAt, lock key, lock token, requeueInterrupted, interrupted error (JSON),
- * expired error (JSON). Reply: {'started', event id or '', '', summary..., headers, body|nil,
+ * ARGV[4..]: id, startedAt, lock key, lock token, maxRequeues, interrupted error (JSON),
+ * expired error (JSON), past-max-requeues error (JSON). Reply: {'started', event id or '', '', summary..., headers, body|nil,
  * timeoutMs} | {'interrupted'|'expired', event...} | {'gone'} | {'lost'} | {'finished'}.
  */
 const START = `${COMMON}
@@ -266,8 +274,9 @@ local deadline = (tonumber(f[4]) or 0) == 0 and (f[3] or '') or ''
 if not status then return {'gone'} end
 if redis.call('GET', ARGV[6]) ~= token then return {'lost'} end
 if status == 'processing' and not ownStart then
-  if ARGV[8] ~= '1' then
-    finishTask(id, 'processing', 'failed', ARGV[5], '0', ARGV[9], '', '', '')
+  if cutOffs(key) >= tonumber(ARGV[8]) then
+    local err = ARGV[8] == '0' and ARGV[9] or ARGV[11]
+    finishTask(id, 'processing', 'failed', ARGV[5], '0', err, '', '', '')
     local interruptedId, summary = emit('finished', id, '')
     return reply('interrupted', interruptedId, '', summary)
   end
@@ -329,12 +338,15 @@ return out
 
 /**
  * processing → pending for a call cut off by a shutdown with requeueInterrupted; the caller
- * then puts the job back at the head of BullMQ's queue. ARGV[4..]: id, attempt, endedAt.
+ * then puts the job back at the head of BullMQ's queue. A task cut off maxRequeues times before
+ * stays as it is ('spent'): the caller saves the call's outcome, its end.
+ * ARGV[4..]: id, attempt, endedAt, maxRequeues ('' for no cap).
  */
 const REQUEUE = `${COMMON}
 local id = ARGV[4]
 local f = redis.call('HMGET', taskKey(id), 's', 'a')
 if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
+if ARGV[7] ~= '' and cutOffs(taskKey(id)) >= tonumber(ARGV[7]) then return {'spent'} end
 requeueTask(id, ARGV[6])
 local position = positionOf(id)
 local eventId, summary = emit('requeued', id, position)
@@ -547,21 +559,30 @@ return {#ids, emitRemoved(#ids)}
  * (no caller was told of them) and older than `orphanAge` are taken back. BullMQ would hand the
  * dead worker's jobs out again only after its stalled-job check, and has no notion of the rest.
  *
- * ARGV[4..]: requeueInterrupted, completedAt, interrupted error (JSON), orphanAge (s).
- * Reply: {pending before, total, requeued ids (in line order), interrupted ids, ids to add}.
+ * A call is put back in line while its task was cut off fewer than maxRequeues times before.
+ *
+ * ARGV[4..]: maxRequeues, completedAt, interrupted error (JSON), orphanAge (s), past-max-requeues
+ * error (JSON). Reply: {pending before, total, requeued ids (in line order), interrupted ids,
+ * ids to add, ids of those interrupted past maxRequeues}.
  */
 const RECOVER = `${COMMON}
 local bull = P .. ':tasks:'
-local requeued, interrupted, readd = {}, {}, {}
+local requeued, interrupted, readd, spent = {}, {}, {}, {}
+local maxRequeues = tonumber(ARGV[4])
 local pendingBefore = redis.call('ZCARD', index('pending'))
 for _, id in ipairs(redis.call('ZRANGE', index('processing'), 0, -1)) do
   if redis.call('EXISTS', bull .. id .. ':lock') == 0 then
-    if ARGV[4] == '1' then
+    if cutOffs(taskKey(id)) < maxRequeues then
       requeueTask(id, ARGV[5])
       emit('requeued', id, positionOf(id))
       requeued[#requeued + 1] = id
     else
-      finishTask(id, 'processing', 'failed', ARGV[5], '0', ARGV[6], '', '', '')
+      local err = ARGV[6]
+      if maxRequeues > 0 then
+        err = ARGV[8]
+        spent[#spent + 1] = id
+      end
+      finishTask(id, 'processing', 'failed', ARGV[5], '0', err, '', '', '')
       emit('finished', id, '')
       interrupted[#interrupted + 1] = id
     end
@@ -584,7 +605,7 @@ for _, id in ipairs(redis.call('ZRANGE', index('pending'), 0, -1)) do
     end
   end
 end
-return {pendingBefore, redis.call('ZCARD', index('all')), requeued, interrupted, readd}
+return {pendingBefore, redis.call('ZCARD', index('all')), requeued, interrupted, readd, spent}
 `;
 
 export const TASK_SCRIPTS = {

@@ -105,6 +105,17 @@ export interface WakeReply {
   nextDue: number | null;
 }
 
+/** How a start treats a task a dead worker left processing (errors as JSON). */
+export interface LeftBehind {
+  maxRequeues: number;
+  interrupted: string;
+  pastMaxRequeues: string;
+  expired: string;
+}
+
+/** `stale`: that call no longer runs; `spent`: cut off `maxRequeues` times before, left as is. */
+export type RequeueReply = { kind: 'ok'; event: TransitionEvent } | { kind: 'stale' | 'spent' };
+
 export interface RecoverReply {
   /** Pending tasks found, before any went back in line. */
   pending: number;
@@ -113,6 +124,8 @@ export interface RecoverReply {
   requeued: string[];
   /** Calls of dead workers failed `interrupted`. */
   interrupted: string[];
+  /** Of those, the tasks cut off after going back in line `maxRequeues` times. */
+  pastMaxRequeues: string[];
   /** Tasks back in line earlier whose BullMQ job is missing. */
   readd: string[];
 }
@@ -131,15 +144,11 @@ export interface RedisTaskStore {
   /** Takes back an admission whose job is not in BullMQ's queue; the event when it did. */
   discard(id: string): Promise<RemovedEvent | undefined>;
   /**
-   * With `requeueInterrupted`, a task a dead worker left processing runs again; else it fails
-   * with the `interrupted` error (JSON).
+   * A task a dead worker left processing runs again while it was cut off fewer than
+   * `maxRequeues` times before; else it fails with the `interrupted` error (JSON), or with
+   * `pastMaxRequeues` when `maxRequeues` is above 0.
    */
-  start(
-    id: string,
-    startedAt: number,
-    token: string,
-    leftBehind: { requeueInterrupted: boolean; interrupted: string; expired: string },
-  ): Promise<StartReply>;
+  start(id: string, startedAt: number, token: string, leftBehind: LeftBehind): Promise<StartReply>;
   finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply>;
   /** processing → pending until `nextAttemptAt`, if that attempt of the task still runs. */
   retry(id: string, retry: Retry): Promise<RetryReply>;
@@ -148,17 +157,26 @@ export interface RedisTaskStore {
   /** False when there is no such task. */
   setCallback(id: string, callback: CallbackState): Promise<boolean>;
   pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]>;
-  /** processing → pending for a call cut off at `endedAt`, kept in the task's history. */
-  requeue(id: string, attempt: number, endedAt: number): Promise<TransitionEvent | undefined>;
+  /**
+   * processing → pending for a call cut off at `endedAt`, kept in the task's history, unless the
+   * task was cut off `maxRequeues` times before (null: no cap).
+   */
+  requeue(
+    id: string,
+    attempt: number,
+    endedAt: number,
+    maxRequeues: number | null,
+  ): Promise<RequeueReply>;
   get(id: string): Promise<TaskRecord | undefined>;
   getRequest(id: string): Promise<TaskRequest | undefined>;
   list(query: ListQuery): Promise<TaskPage>;
   counts(longStartedBefore: number): Promise<StoreCounts>;
   removeFinished(completedBefore: number, limit: number): Promise<RemovedEvent | undefined>;
   recover(options: {
-    requeueInterrupted: boolean;
+    maxRequeues: number;
     completedAt: number;
     interrupted: string;
+    pastMaxRequeues: string;
     orphanAgeS: number;
   }): Promise<RecoverReply>;
   /** The calls of the last `limit` finished tasks (none cut off): their mean; null for none. */
@@ -229,7 +247,7 @@ export class LuaTaskStore implements RedisTaskStore {
     id: string,
     startedAt: number,
     token: string,
-    leftBehind: { requeueInterrupted: boolean; interrupted: string; expired: string },
+    leftBehind: LeftBehind,
   ): Promise<StartReply> {
     const reply = buffers(
       await this.#runBuffer('start', [
@@ -237,9 +255,10 @@ export class LuaTaskStore implements RedisTaskStore {
         String(startedAt),
         this.#keys.jobLock(id),
         token,
-        leftBehind.requeueInterrupted ? '1' : '0',
+        String(leftBehind.maxRequeues),
         leftBehind.interrupted,
         leftBehind.expired,
+        leftBehind.pastMaxRequeues,
       ]),
     );
     const kind = reply[0]?.toString('utf8');
@@ -338,9 +357,13 @@ export class LuaTaskStore implements RedisTaskStore {
     id: string,
     attempt: number,
     endedAt: number,
-  ): Promise<TransitionEvent | undefined> {
-    const reply = strings(await this.#run('requeue', [id, String(attempt), String(endedAt)]));
-    return reply[0] === 'ok' ? this.#event('requeued', reply) : undefined;
+    maxRequeues: number | null,
+  ): Promise<RequeueReply> {
+    const reply = strings(
+      await this.#run('requeue', [id, String(attempt), String(endedAt), String(maxRequeues ?? '')]),
+    );
+    if (reply[0] === 'ok') return { kind: 'ok', event: this.#event('requeued', reply) };
+    return { kind: reply[0] === 'spent' ? 'spent' : 'stale' };
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
@@ -411,19 +434,21 @@ export class LuaTaskStore implements RedisTaskStore {
   }
 
   async recover(options: {
-    requeueInterrupted: boolean;
+    maxRequeues: number;
     completedAt: number;
     interrupted: string;
+    pastMaxRequeues: string;
     orphanAgeS: number;
   }): Promise<RecoverReply> {
     const reply = (await this.#run('recover', [
-      options.requeueInterrupted ? '1' : '0',
+      String(options.maxRequeues),
       String(options.completedAt),
       options.interrupted,
       options.orphanAgeS,
-    ])) as [number, number, string[], string[], string[]];
-    const [pending, total, requeued, interrupted, readd] = reply;
-    return { pending, total, requeued, interrupted, readd };
+      options.pastMaxRequeues,
+    ])) as [number, number, string[], string[], string[], string[]];
+    const [pending, total, requeued, interrupted, readd, pastMaxRequeues] = reply;
+    return { pending, total, requeued, interrupted, readd, pastMaxRequeues };
   }
 
   /** The transition a script appended, from its reply {status, event id, position, summary...}. */

@@ -71,6 +71,14 @@ const SUMMARY_COLUMNS =
  * (docs/benchmarks.md, scenario 2).
  */
 const SUMMARY_JSON = `json_array(${SUMMARY_COLUMNS}) AS summary`;
+
+/** A task in line as a restart needs it back (QueuedRow). */
+const QUEUED_COLUMNS =
+  'id, queue_order, priority, tenant, ' +
+  'CASE WHEN attempts = 0 THEN deadline_at END AS deadline_at, next_attempt_at, ' +
+  "CASE WHEN next_attempt_at IS NOT NULL THEN json_extract(earlier_attempts, '$[#-1].finishedAt') " +
+  'WHEN attempts = 0 THEN created_at END AS waiting_since';
+
 /**
  * A page of summaries as one JSON text, `[[seq, id, ...], ...]` in SUMMARY_COLUMNS' order, read
  * back by `columnsOf`: for a page of 100 rows, row objects cost three times what one string and
@@ -124,6 +132,10 @@ interface QueuedColumns {
   deadline_at: number | null;
   next_attempt_at: number | null;
   waiting_since: number | null;
+}
+
+interface LeftColumns extends QueuedColumns {
+  cut_offs: number;
 }
 
 interface RequestColumns {
@@ -472,19 +484,21 @@ export class SqliteRepository implements TaskRepository {
       lastOrder = Math.max(lastOrder, last.value ?? 0);
     }
     this.#nextOrder = lastOrder + 1;
-    const inLine = (status: TaskStatus) =>
-      (sql.queuedByStatus.all(status) as QueuedColumns[]).map((row) => ({
-        id: row.id,
-        order: row.queue_order,
-        priority: row.priority,
-        tenant: row.tenant,
-        deadlineAt: row.deadline_at,
-        nextAttemptAt: row.next_attempt_at,
-        waitingSince: row.waiting_since,
-      }));
+    const queued = (row: QueuedColumns) => ({
+      id: row.id,
+      order: row.queue_order,
+      priority: row.priority,
+      tenant: row.tenant,
+      deadlineAt: row.deadline_at,
+      nextAttemptAt: row.next_attempt_at,
+      waitingSince: row.waiting_since,
+    });
     return {
-      pending: inLine('pending'),
-      processing: inLine('processing'),
+      pending: (sql.queuedByStatus.all('pending') as QueuedColumns[]).map(queued),
+      processing: (sql.leftProcessing.all() as LeftColumns[]).map((row) => ({
+        ...queued(row),
+        cutOffs: row.cut_offs,
+      })),
       nextSeq: ((sql.lastSeq.get() as { value: number | null }).value ?? 0) + 1,
       finishedCalls: finishedCallsOf(sql.recentCalls.get(RECENT_CALLS) as RecentCallsRow),
     };
@@ -604,11 +618,14 @@ function prepare(db: Database.Database) {
     lastOrder: db.prepare('SELECT max(status_order) AS value FROM tasks WHERE status = ?'),
     lastSeq: db.prepare('SELECT max(seq) AS value FROM tasks'),
     queuedByStatus: db.prepare(
-      'SELECT id, queue_order, priority, tenant, ' +
-        'CASE WHEN attempts = 0 THEN deadline_at END AS deadline_at, next_attempt_at, ' +
-        "CASE WHEN next_attempt_at IS NOT NULL THEN json_extract(earlier_attempts, '$[#-1].finishedAt') " +
-        'WHEN attempts = 0 THEN created_at END AS waiting_since ' +
-        'FROM tasks WHERE status = ? ORDER BY queue_order',
+      `SELECT ${QUEUED_COLUMNS} FROM tasks WHERE status = ? ORDER BY queue_order`,
+    ),
+    // The cut-offs are counted off the history, which keeps each (requeue below), so that the
+    // cap on requeues needs nothing stored of its own; only these few rows pay for the count.
+    leftProcessing: db.prepare(
+      `SELECT ${QUEUED_COLUMNS}, (SELECT count(*) FROM json_each(earlier_attempts) ` +
+        "WHERE json_extract(value, '$.errorCode') = 'interrupted') AS cut_offs " +
+        "FROM tasks WHERE status = 'processing' ORDER BY queue_order",
     ),
   };
 }
