@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { RedisBackend, type RedisTaskStore } from '../../src/index.js';
 import { admitMany, completed, ScriptedProcessor } from './harness.js';
@@ -13,7 +14,11 @@ let prefixes = 0;
  * dies; the second, already running, gets them back from BullMQ's stalled-job check once their
  * leases run out (no restart, no `open()` of the second after the death).
  */
-async function deathWhileAnotherRuns(maxRequeues: number) {
+async function deathWhileAnotherRuns(
+  maxRequeues: number,
+  /** Runs on the calls' ids while the first instance still holds them. */
+  beforeDeath: (prefix: string, ids: string[]) => Promise<void> = async () => {},
+) {
   const prefix = `recovery-${process.pid}-${++prefixes}`;
   const make = (connect = recordingConnector().connect) => {
     const backend = new RedisBackend({
@@ -26,10 +31,12 @@ async function deathWhileAnotherRuns(maxRequeues: number) {
       lockDurationMs: 1_000,
       stalledIntervalMs: 300,
       connect,
+      onWarning: (message) => warnings.push(message),
     });
     open.push(backend);
     return backend;
   };
+  const warnings: string[] = [];
   const dying = recordingConnector();
   const first = make(dying.connect);
   await first.open();
@@ -37,6 +44,7 @@ async function deathWhileAnotherRuns(maxRequeues: number) {
   first.start(firstProcessor.process);
   const ids = await admitMany(first, Date.now(), 3);
   await vi.waitFor(() => expect(firstProcessor.running.size).toBe(2));
+  await beforeDeath(prefix, ids);
 
   const second = make();
   // The first's calls still hold their leases: nothing to recover yet.
@@ -51,7 +59,7 @@ async function deathWhileAnotherRuns(maxRequeues: number) {
   });
   await vi.waitFor(async () => expect((await second.counts()).pending).toBe(0));
   const tasks = await Promise.all(ids.map((id) => second.get(id)));
-  return { ids, tasks, firstProcessor, secondProcessor };
+  return { ids, tasks, firstProcessor, secondProcessor, warnings };
 }
 
 describe('RedisBackend: calls of an instance that died while another runs', () => {
@@ -76,6 +84,29 @@ describe('RedisBackend: calls of an instance that died while another runs', () =
       ]);
     }
     expect(tasks[2]?.attemptLog).toMatchObject([{ attempt: 1, outcome: 'completed' }]);
+  });
+
+  it('fail interrupted past maxRequeues, named in a warning, the others run again', async () => {
+    // The first call was cut off once already, as a crash before this one would have left it.
+    const cutOffBefore = async (prefix: string, ids: string[]) => {
+      const admin = new Redis(redis.url);
+      const entry = { attempt: 0, startedAt: 1, finishedAt: 2, outcome: 'failed' };
+      const cutOff = { ...entry, statusCode: null, errorCode: 'interrupted', retryAt: null };
+      await admin.hset(`${prefix}:task:${ids[0]}`, 'al', JSON.stringify([cutOff]));
+      await admin.quit();
+    };
+    const { ids, tasks, warnings } = await deathWhileAnotherRuns(1, cutOffBefore);
+    expect(tasks.map((task) => task?.status)).toEqual(['failed', 'completed', 'completed']);
+    expect(tasks[0]).toMatchObject({ error: { code: 'interrupted' }, attempts: 1 });
+    expect(tasks[0]?.error?.message).toContain('--max-requeues');
+    expect(tasks[0]?.attemptLog.map((call) => call.errorCode)).toEqual([
+      'interrupted',
+      'interrupted',
+    ]);
+    expect(tasks[1]?.attempts).toBe(2);
+    expect(warnings.filter((message) => message.includes('--max-requeues'))).toEqual([
+      expect.stringContaining(`task ${ids[0]} cut off again`),
+    ]);
   });
 });
 
