@@ -1322,6 +1322,7 @@ export function describeBackendConformance(
           attempts: 2,
           error: { code: 'interrupted' },
         });
+        expect(ended?.error?.message).toContain('--max-requeues');
         expect(ended?.attemptLog.map((call) => call.errorCode)).toEqual([
           'interrupted',
           'interrupted',

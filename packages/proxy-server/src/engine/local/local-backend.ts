@@ -644,20 +644,20 @@ export class LocalBackend implements TaskBackend {
       run.stoppedForShutdown || (this.#stopping && !this.#repo.durable)
         ? null
         : this.#retryDecision(outcome, run.attempt, run.maxAttempts);
+    const { maxRequeues } = this.#options;
+    const requeueing = run.stoppedForShutdown && this.#repo.durable && maxRequeues > 0;
     if (run.cancelled) {
       // Cancelled while in flight: the cancel wrote the task's end.
-    } else if (
-      run.stoppedForShutdown &&
-      this.#repo.durable &&
-      run.cutOffs < this.#options.maxRequeues
-    ) {
+    } else if (requeueing && run.cutOffs < maxRequeues) {
       this.#requeue(run.id, completedAt);
     } else if (retryInMs !== null) {
       this.#scheduleRetry(run, outcome, completedAt, completedAt + retryInMs);
     } else {
       const processingMs = this.#clock.monotonic() - run.startedSteady;
       const isLong = processingMs > this.#options.longTaskThresholdMs;
-      this.#save(run.id, { outcome, completedAt, isLong, processingMs });
+      // Past the cap, the task's end says why it did not go back in line.
+      const ended = requeueing ? pastMaxRequeues(maxRequeues) : outcome;
+      this.#save(run.id, { outcome: ended, completedAt, isLong, processingMs });
     }
     if (this.#running.size === 0) for (const wake of this.#idle.splice(0)) wake();
     this.#pump();

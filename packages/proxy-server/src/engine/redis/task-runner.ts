@@ -4,7 +4,12 @@ import type { Clock, Timer } from '../../clock.js';
 import type { RetryDecision } from '../retry-policy.js';
 import type { StopReport, TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
 import { taskError } from '../task-error.js';
-import { pastMaxRequeuesWarning, retriedAttempt, type TaskOutcome } from '../task-record.js';
+import {
+  pastMaxRequeues,
+  pastMaxRequeuesWarning,
+  retriedAttempt,
+  type TaskOutcome,
+} from '../task-record.js';
 import { EXPIRED, LEFT_BY_DEAD_PROCESS, pastMaxRequeuesError } from './recovery.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { StoreFailures } from './store-failures.js';
@@ -203,7 +208,7 @@ export class TaskRunner {
         await this.#requeue(run, job, token, null);
         return;
       }
-      const outcome = await this.#call(processor, run, {
+      let outcome = await this.#call(processor, run, {
         id,
         request: started.request,
         attempt: run.attempt,
@@ -211,10 +216,11 @@ export class TaskRunner {
       });
       run.ended = true;
       if (run.finishedElsewhere) return;
-      // Past the cap the call's outcome, `interrupted`, is saved below as without requeues.
       const { maxRequeues } = this.#options;
       if (run.stoppedForShutdown && maxRequeues > 0) {
         await this.#requeue(run, job, token, maxRequeues);
+        // Still here, past the cap: the task ends, saying why it did not go back in line.
+        outcome = pastMaxRequeues(maxRequeues);
       }
       // A stop is no reason to give up on a task with attempts left: its retry waits in Redis,
       // for whichever instance is up when it is due. Only a call the stop cut off ends here.

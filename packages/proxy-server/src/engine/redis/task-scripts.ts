@@ -261,8 +261,9 @@ return discardTask(ARGV[4])
  * A task still pending past its deadline, never started, ends `expired` here rather than start.
  *
  * ARGV[4..]: id, startedAt, lock key, lock token, maxRequeues, interrupted error (JSON),
- * expired error (JSON), past-max-requeues error (JSON). Reply: {'started', event id or '', '', summary..., headers, body|nil,
- * timeoutMs} | {'interrupted'|'expired', event...} | {'gone'} | {'lost'} | {'finished'}.
+ * expired error (JSON), past-max-requeues error (JSON). Reply: {'started', event id or '', '',
+ * summary..., headers, body|nil, timeoutMs} | {'interrupted'|'expired', event...} | {'gone'} |
+ * {'lost'} | {'finished'}.
  */
 const START = `${COMMON}
 local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
@@ -337,9 +338,9 @@ return out
 `;
 
 /**
- * processing → pending for a call cut off by a shutdown with requeueInterrupted; the caller
- * then puts the job back at the head of BullMQ's queue. A task cut off maxRequeues times before
- * stays as it is ('spent'): the caller saves the call's outcome, its end.
+ * processing → pending for a call cut off by a shutdown (before it began, or with maxRequeues);
+ * the caller then puts the job back at the head of BullMQ's queue. A task cut off maxRequeues
+ * times before stays as it is ('spent'): the caller saves its end.
  * ARGV[4..]: id, attempt, endedAt, maxRequeues ('' for no cap).
  */
 const REQUEUE = `${COMMON}
