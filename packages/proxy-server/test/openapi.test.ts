@@ -5,6 +5,7 @@ import {
   LAST_EVENT_ID_HEADER,
   SUBMIT_HEADERS,
   SubmitBodySchema,
+  TASK_ID_HEADER,
   TaskBodySchema,
 } from 'proxy-client/wire';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -152,6 +153,13 @@ describe('GET /openapi.json', () => {
     }
   });
 
+  it('says outright that no route needs credentials when the proxy has no key, and where it is served', async () => {
+    const { app } = await proxyWithRoutes();
+    const document = (await documentOf(app)) as Document & { servers?: unknown };
+    expect(document.security).toEqual([]);
+    expect(document.servers).toEqual([{ url: '/', description: 'This proxy' }]);
+  });
+
   it('declares the refusals (4XX: 401 without the key) of the document and the page, and the page as HTML', async () => {
     const { app } = await proxyWithRoutes(['--api-key', 'k3y']);
     const document = await documentOf(app, { authorization: 'Bearer k3y' });
@@ -245,5 +253,53 @@ describe('the result route as documented', () => {
     const documented = document.paths['/task/{id}/result']?.get?.responses['416'];
     expect(documented?.description).toMatch(/Content-Range/);
     expect(documented?.content).toBeUndefined();
+  });
+});
+
+// OpenAPI audit: the route replays the target's status as it was, but the document gave every 4XX
+// and 5XX the proxy's error body, so a client generated from it read a target's own 404 or 503 as
+// a proxy error it was not, and rejected it.
+describe("the result route's answers, each as its code is documented", () => {
+  type Documented = { content?: Record<string, { schema: { required?: string[] } }> };
+
+  /** The documented response for a status: its own code, else its range (4XX), else default. */
+  function documentedFor(responses: Record<string, Documented>, status: number) {
+    const documented =
+      responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
+    expect(documented, `status ${status}`).toBeDefined();
+    return documented as Documented & { headers?: Record<string, unknown> };
+  }
+
+  it("allows the target's own answers, whatever their status, and the proxy's errors", async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const document = (await (await fetch(`${proxy.url}/openapi.json`)).json()) as Document;
+    const responses = document.paths['/task/{id}/result']?.get?.responses as Record<
+      string,
+      Documented
+    >;
+    const answers: Response[] = [];
+    for (const path of ['/api/nope', '/api/fail?status=503', '/api/fail?status=201', '/api/text']) {
+      const id = await proxy.submit(path);
+      await proxy.finished(id);
+      answers.push(await fetch(`${proxy.url}/task/${id}/result`));
+    }
+    answers.push(await fetch(`${proxy.url}/task/00000000-0000-4000-8000-000000000000/result`));
+    answers.push(await fetch(`${proxy.url}/task/not-an-id/result`));
+    expect(answers.map((answer) => answer.status)).toEqual([404, 503, 201, 200, 404, 400]);
+
+    for (const answer of answers) {
+      const documented = documentedFor(responses, answer.status);
+      const mediaType = answer.headers.get('content-type')?.split(';')[0] ?? '';
+      const media = documented.content?.[mediaType] ?? documented.content?.['*/*'];
+      expect(media, `${answer.status} ${mediaType}`).toBeDefined();
+      const body = await answer.text();
+      const required = media?.schema.required ?? [];
+      if (required.length > 0)
+        expect(Object.keys(JSON.parse(body))).toEqual(expect.arrayContaining(required));
+      if (answer.headers.has(TASK_ID_HEADER)) {
+        expect(Object.keys(documented.headers ?? {}), `${answer.status}`).toContain(TASK_ID_HEADER);
+      }
+    }
   });
 });

@@ -65,6 +65,10 @@ export const openapi = fp<{ config: ProxyConfig }>(
           { name: 'service', description: 'What the proxy is and how it is doing' },
           { name: 'operations', description: 'Metrics, this document, the dashboard' },
         ],
+        // Relative: the proxy's own origin, the document being served by the proxy it describes.
+        servers: [{ url: '/', description: 'This proxy' }],
+        // Without a key, said outright (no route needs credentials) rather than left unsaid.
+        security: [],
         ...(secured && {
           components: {
             securitySchemes: {

@@ -173,37 +173,60 @@ export const taskDoc = routeDoc({
   },
 });
 
+const REPLAYED_TASK_ID = { [TASK_ID_HEADER]: header('the task this answer belongs to') };
+/** Any media type, any bytes: what the target sent. */
+const ANY_BODY = { '*/*': { schema: {} } };
+
+/**
+ * A status both the proxy and the target may answer with. The route replays the target's status as
+ * it was, so a 404 may be the target's: the document must not promise the proxy's error shape.
+ */
+function proxyOrTarget(proxy: string): ResponseDoc {
+  return {
+    description: `${proxy} (JSON, {success: false, error, message}, without x-proxy-task-id); or the target's own answer with this status, replayed as it was sent (with x-proxy-task-id)`,
+    headers: REPLAYED_TASK_ID,
+    content: ANY_BODY,
+  };
+}
+
 /** `GET /task/:id/result`. */
 export const resultDoc = routeDoc({
   responses: {
     200: {
       description:
-        "The target's answer replayed as it was sent: its status code (whatever it was, not only 200), its end-to-end headers and its body bytes",
-      headers: { [TASK_ID_HEADER]: header('the task this answer belongs to') },
-      content: { '*/*': { schema: {} } },
+        "The target's 200 answer replayed as it was sent: its end-to-end headers and its body bytes. Any other status of the target is replayed as it was too: see the other codes",
+      headers: REPLAYED_TASK_ID,
+      content: ANY_BODY,
     },
     206: {
       description:
         'One byte range (Range: bytes=a-b, a- or -n, If-Range honoured) of a 200 answer, with its Content-Range',
       headers: {
-        [TASK_ID_HEADER]: header('the task this answer belongs to'),
+        ...REPLAYED_TASK_ID,
         'Content-Range': header('the span served and the whole size: bytes a-b/size'),
       },
-      content: { '*/*': { schema: {} } },
+      content: ANY_BODY,
     },
     416: {
       description: 'The range starts past the end of the 200 answer (Content-Range: bytes */size)',
       headers: {
-        [TASK_ID_HEADER]: header('the task this answer belongs to'),
+        ...REPLAYED_TASK_ID,
         'Content-Range': header('bytes */size: the size of the whole answer'),
       },
       empty: true,
     },
-    404: {
-      description: 'task_not_found, or no_result: the task ended without an answer from the target',
-      schema: ErrorBodySchema,
+    404: proxyOrTarget(
+      "The proxy's task_not_found, or no_result: the task ended without an answer from the target",
+    ),
+    409: proxyOrTarget("The proxy's task_not_finished (?wait=N waits for it)"),
+    '4xx': proxyOrTarget("The proxy's own refusal (401 without the key, 400 for a bad ?wait)"),
+    '5xx': proxyOrTarget("The proxy's own failure (503 store_unavailable)"),
+    default: {
+      description:
+        "The target's answer with any other status (201, 204, 304, ...), replayed as it was sent",
+      headers: REPLAYED_TASK_ID,
+      content: ANY_BODY,
     },
-    409: { description: 'task_not_finished (?wait=N waits for it)', schema: ErrorBodySchema },
   },
 });
 
