@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { systemClock } from './clock.js';
 import { isConfigError, type ProxyConfig } from './config/config.js';
+import { openFilesLimit, openFilesWarning } from './config/open-files-limit.js';
 import { parseConfig } from './config/parse-config.js';
 import { displayUrl } from './engine/redis/connections.js';
 import { isDataDirError } from './engine/sqlite/data-dir.js';
@@ -42,7 +43,8 @@ async function main(): Promise<number> {
   }
 
   const { config } = parsed;
-  for (const warning of parsed.warnings)
+  const openFiles = openFilesWarning(config, openFilesLimit());
+  for (const warning of openFiles ? [...parsed.warnings, openFiles] : parsed.warnings)
     process.stderr.write(`proxy-server: warning: ${warning}\n`);
   const logStream = await logStreamFor(config.logFormat, process.stdout, process.env);
   const app = buildServer(config, logStream ? { logStream } : {});

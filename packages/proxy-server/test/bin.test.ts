@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'libsql';
 import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
 import { freePort, proxyServerBin, spawnProxyServer, startRedis, waitFor } from 'test-support';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { OPTIONS } from '../src/index.js';
 import { startTarget } from './helper.js';
 
@@ -101,6 +101,43 @@ describe('proxy-server bin', () => {
     } finally {
       await proxy.stop();
     }
+  });
+
+  // A helper ran 2,000 calls under a limit of 1,024 open files: 1,597 tasks failed at once with
+  // EMFILE, and nothing at start had said the settings could not work.
+  it('warns at start when the calls at once need more open files than the process may have', async () => {
+    const target = await startTarget();
+    const args = ['--target-url', target.url, '--store', 'memory', '--listen-port', '0'];
+    const underLimit = async (calls: string) => {
+      // The hard limit too, so that Node cannot raise the soft one to it.
+      const child = spawn(
+        'sh',
+        ['-c', 'ulimit -n 256 && exec "$@"', 'sh', process.execPath, proxyServerBin, ...args],
+        { env: { ...process.env, PROXY_MAX_CONCURRENT: calls, PROXY_NUM_WORKERS: calls } },
+      );
+      onTestFinished(() => {
+        child.kill('SIGKILL');
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      await vi.waitFor(() => expect(stdout).toMatch(/listening on (\S+)/), { timeout: 15_000 });
+      const url = /listening on (\S+)/.exec(stdout)?.[1] ?? '';
+      // It serves all the same: the operator may mean to raise the limit another way.
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      return stderr;
+    };
+    expect(await underLimit('200')).toContain(
+      'proxy-server: warning: 200 upstream calls at once (--num-workers, --max-concurrent) need about 314 open files (a socket per call in flight, plus one per client connection), but this process may open 256 (ulimit -n)',
+    );
+    expect(await underLimit('100')).not.toContain('warning');
   });
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
