@@ -11,6 +11,7 @@ import { isStoreUnavailableError } from './engine/store-unavailable.js';
 import type { RecoveryReport } from './engine/task-backend.js';
 import { pastMaxRequeuesWarning } from './engine/task-record.js';
 import { logStreamFor } from './logging/log-stream.js';
+import { stopSummary } from './proxy/stop-tally.js';
 import { buildServer, shutdownServer } from './server.js';
 
 /** Past the grace period, closing may take this long before the process gives up waiting. */
@@ -98,8 +99,14 @@ async function main(): Promise<number> {
     }, config.shutdownGraceMs + SHUTDOWN_SLACK_MS)
     .unref?.();
   // A second signal means "now": exit without waiting for the calls in flight.
-  for (const name of NOW_SIGNALS) process.once(name, () => process.exit(1));
-  const { unsavedOutcomes } = await shutdownServer(app, config.shutdownGraceMs, signal);
+  for (const name of NOW_SIGNALS) {
+    process.once(name, () => {
+      process.stderr.write(`proxy-server: ${name} again: exiting now, calls in flight cut off\n`);
+      process.exit(1);
+    });
+  }
+  const { unsavedOutcomes, calls } = await shutdownServer(app, config.shutdownGraceMs, signal);
+  process.stderr.write(`proxy-server: ${stopSummary(calls)}\n`);
   // The store's error line names them; the status lets a supervisor see it too.
   return unsavedOutcomes.length > 0 ? 1 : 0;
 }

@@ -79,5 +79,6 @@ export {
 export { ERROR_MESSAGES, isProxyHttpError, ProxyHttpError } from './errors.js';
 export { createBackend } from './proxy/create-backend.js';
 export type { ProxyDeps, ProxyServices } from './proxy/proxy.js';
+export type { ShutdownReport, StopTally } from './proxy/stop-tally.js';
 export { buildServer, type ServerDeps, shutdownServer } from './server.js';
 export { VERSION } from './version.js';

@@ -16,7 +16,6 @@ import {
 } from 'proxy-client/wire';
 import { systemClock } from './clock.js';
 import type { ProxyConfig } from './config/config.js';
-import type { StopReport } from './engine/task-backend.js';
 import { errorBody, ProxyHttpError, sendError, statusOf } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
 import { malformedMessage, type ParseError } from './malformed-request.js';
@@ -28,6 +27,7 @@ import { proxyState } from './plugins/proxy-state.js';
 import { unreadAnswers } from './plugins/unread-answers.js';
 import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
+import type { ShutdownReport } from './proxy/stop-tally.js';
 import { isDrainingRefusedBody } from './routes/drain-refused-body.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -225,7 +225,7 @@ export async function shutdownServer(
   app: FastifyInstance,
   graceMs: number,
   signal?: NodeJS.Signals,
-): Promise<StopReport> {
+): Promise<ShutdownReport> {
   const report = await app.proxy.shutdown(graceMs, signal);
   await app.close();
   return report;

@@ -168,8 +168,29 @@ describe('proxy-server bin', () => {
       expect(proxy.output()).toContain(
         `proxy-server: ${signal}: stopping; calls in flight get up to 1 s (--shutdown-grace), ${signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`} stops at once\n`,
       );
+      // One line says how the stop went, where the log has a warning per call cut off.
+      expect(proxy.output()).toContain(
+        'proxy-server: stopped: 1 call ended within the grace, 1 call cut off (1 ended interrupted)\n',
+      );
     },
   );
+
+  it('says so when a second signal stops it at once', async () => {
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--shutdown-grace', '30', '--log-level', 'warn'],
+    });
+    await fetch(`${proxy.url}/api/long?seconds=30`, { method: 'POST' });
+    await vi.waitFor(() => expect(target.stats().inFlight).toBe(1));
+    const exited = proxy.stop('SIGTERM');
+    await vi.waitFor(() => expect(proxy.output()).toContain('SIGTERM: stopping'));
+    proxy.child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 1, signal: null });
+    expect(proxy.output()).toContain(
+      'proxy-server: SIGTERM again: exiting now, calls in flight cut off\n',
+    );
+    expect(proxy.output()).not.toContain('stopped:');
+  });
 });
 
 /** The processes whose command line holds `marker` (this machine's /proc). */

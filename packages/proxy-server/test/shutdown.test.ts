@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DataBody, HealthBody, Task } from 'proxy-client/wire';
-import { describe, expect, it } from 'vitest';
+import { startRedis } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { shutdownServer } from '../src/index.js';
 import { startProxy, startTarget } from './helper.js';
 
@@ -59,6 +63,52 @@ describe('graceful shutdown', () => {
     expect(await proxy.app.proxy.backend.get(id)).toMatchObject({
       status: 'failed',
       error: { code: 'interrupted' },
+    });
+  });
+});
+
+async function storeFlags(store: Store): Promise<string[]> {
+  if (store === 'memory') return ['--store', 'memory'];
+  if (store === 'redis') {
+    const redis = await startRedis();
+    onTestFinished(() => redis.close());
+    return ['--store', redis.url];
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'proxy-shutdown-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return ['--store', 'sqlite', '--data-dir', dir];
+}
+
+type Store = 'memory' | 'sqlite' | 'redis';
+
+/** Stops a proxy with two calls in flight, one to end within the grace; what it reports of them. */
+async function stopWithTwoCalls(store: Store, flags: string[] = []) {
+  const target = await startTarget();
+  const proxy = await startProxy(target.url, {
+    listen: true,
+    flags: [...(await storeFlags(store)), '--max-concurrent', '2', '--num-workers', '2', ...flags],
+  });
+  await proxy.submit('/api/function1?delay_ms=300');
+  await proxy.submit('/api/long?seconds=30');
+  await waitForTargetInFlight(target, 2);
+  return (await shutdownServer(proxy.app, 1_000)).calls;
+}
+
+// A helper stopped a proxy with 2,000 calls in flight: 2,000 warning lines, one per call cut off,
+// and none saying how the stop went.
+describe.each(['memory', 'sqlite', 'redis'] as const)('a stop on the %s store', (store) => {
+  it('counts the calls that ended within the grace and those it cut off', async () => {
+    expect(await stopWithTwoCalls(store)).toEqual({ ended: 1, interrupted: 1, requeued: 0 });
+  });
+});
+
+// The memory store keeps nothing to requeue into.
+describe.each(['sqlite', 'redis'] as const)('a stop on the %s store', (store) => {
+  it('counts the calls it put back in the queue (--requeue-interrupted)', async () => {
+    expect(await stopWithTwoCalls(store, ['--requeue-interrupted'])).toEqual({
+      ended: 1,
+      interrupted: 0,
+      requeued: 1,
     });
   });
 });

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock, waitAtMost } from '../clock.js';
 import { effectiveConcurrency, type ProxyConfig } from '../config/config.js';
-import type { RecoveryReport, StopReport, TaskBackend } from '../engine/task-backend.js';
+import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
 import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
 import { TaskEventHub } from '../events/task-event-hub.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
@@ -19,6 +19,7 @@ import { Housekeeping } from './housekeeping.js';
 import { Lifecycle } from './lifecycle.js';
 import { RequestOrigins } from './request-origins.js';
 import { StatsReport } from './stats-report.js';
+import { type ShutdownReport, stopSummary, stopTally } from './stop-tally.js';
 import { storeErrorLog } from './store-error-log.js';
 import { TaskControl } from './task-control.js';
 import { TASK_LOG_LEVELS, taskLogger } from './task-log.js';
@@ -83,10 +84,11 @@ export interface ProxyServices {
   start(): void;
   /**
    * Stops taking submissions (503 `shutting_down`) and starting tasks; calls in flight get
-   * `graceMs` to end, then are cut off. Resolves with what the backend's stop reported.
+   * `graceMs` to end, then are cut off. Resolves with what the backend's stop reported and what
+   * became of the calls in flight.
    * Idempotent. `signal`, the one that asked for the stop, is logged with the grace.
    */
-  shutdown(graceMs: number, signal?: NodeJS.Signals): Promise<StopReport>;
+  shutdown(graceMs: number, signal?: NodeJS.Signals): Promise<ShutdownReport>;
   /** Shutdown without grace if not done, then releases the store and the connections. */
   close(): Promise<void>;
 }
@@ -172,19 +174,23 @@ export function createProxy(
   });
 
   let recovery: RecoveryReport | null = null;
-  let stopping: Promise<StopReport> | null = null;
+  let stopping: Promise<ShutdownReport> | null = null;
   let closing: Promise<void> | null = null;
   let started = false;
-  const shutdown = (graceMs: number, signal?: NodeJS.Signals): Promise<StopReport> => {
+  const shutdown = (graceMs: number, signal?: NodeJS.Signals): Promise<ShutdownReport> => {
     stopping ??= (async () => {
       // On the task log, so a call cut off later (`interrupted`) has its cause just above it.
       if (signal !== undefined) log.info({ signal, graceMs }, 'shutting down');
+      const { tally, count } = stopTally();
+      const counting = backend.subscribe(count);
       lifecycle.beginShutdown();
       housekeeping.stop();
       // Callbacks go on while calls finish, so a task that finishes in the grace is delivered
       // too; what is still under way when the grace ends is cut off.
       const graceEndsAt = clock.monotonic() + graceMs;
-      const report = await backend.stop(graceMs);
+      const report = { ...(await backend.stop(graceMs)), calls: tally };
+      counting.close();
+      log.info(tally, stopSummary(tally));
       if (report.notStarted > 0) {
         log.warn(
           { tasks: report.notStarted },

@@ -31,5 +31,15 @@ describe('a stop in the log', () => {
     );
     expect(lines[stop]).toMatchObject({ level: 30, signal: 'SIGTERM', graceMs: 200 });
     expect(failed).toBeGreaterThan(stop);
+    // After them, one line saying how the stop went.
+    const summary = lines.findIndex((line) => String(line.msg).startsWith('stopped:'));
+    expect(lines[summary]).toMatchObject({
+      level: 30,
+      msg: 'stopped: 0 calls ended within the grace, 1 call cut off (1 ended interrupted)',
+      ended: 0,
+      interrupted: 1,
+      requeued: 0,
+    });
+    expect(summary).toBeGreaterThan(failed);
   });
 });
