@@ -36,7 +36,7 @@ describe('openFilesWarning', () => {
     expect(openFilesWarning(config, 1024)).toBe(
       '2000 upstream calls at once (--num-workers, --max-concurrent) need about 2564 open files ' +
         '(a socket per call in flight, plus one per client connection), but this process may open ' +
-        '1024 (ulimit -n): calls past that fail at once with EMFILE. Raise the limit ' +
+        '1024 (ulimit -n): calls past that wait for one to free, so fewer run at once. Raise the limit ' +
         '(ulimit -n 3072 or more; LimitNOFILE= in systemd) or lower --max-concurrent',
     );
   });

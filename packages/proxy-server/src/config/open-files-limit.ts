@@ -29,8 +29,8 @@ export function openFilesLimit(
 
 /**
  * A warning when the calls let out at once (`min(num-workers, max-concurrent)`) cannot all have a
- * socket: past the limit each call fails at once with EMFILE (1,597 of 2,000 tasks under a limit
- * of 1,024), where the operator could have been told at start.
+ * socket: past the limit a call waits for a descriptor (it failed with EMFILE before: 1,597 of
+ * 2,000 tasks under a limit of 1,024), and the cap the operator set is not the one that holds.
  */
 export function openFilesWarning(
   config: Pick<ProxyConfig, 'numWorkers' | 'maxConcurrent' | 'maxConnections'>,
@@ -47,7 +47,7 @@ export function openFilesWarning(
       : ` and one per client connection, --max-connections ${clients}`;
   return (
     `${calls} upstream calls at once (--num-workers, --max-concurrent) need about ${needed} open files (a socket per call in flight${besides}), ` +
-    `but this process may open ${limit} (ulimit -n): calls past that fail at once with EMFILE. ` +
+    `but this process may open ${limit} (ulimit -n): calls past that wait for one to free, so fewer run at once. ` +
     `Raise the limit (ulimit -n ${Math.ceil(needed / 1024) * 1024} or more; LimitNOFILE= in systemd) or lower --max-concurrent`
   );
 }

@@ -14,6 +14,7 @@ import { VERSION } from '../version.js';
 import { Admission } from './admission.js';
 import { Callbacks } from './callbacks.js';
 import { createBackend } from './create-backend.js';
+import { descriptorWaitLog } from './descriptor-wait-log.js';
 import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
 import { Lifecycle } from './lifecycle.js';
@@ -124,6 +125,8 @@ export function createProxy(
       resultSizeLimitBytes: config.resultSizeLimitBytes,
       maxInFlight: concurrency,
       dropAuthorization: config.apiKey !== null,
+      clock,
+      onOutOfDescriptors: descriptorWaitLog(log, clock),
     },
     deps.dispatcher,
   );

@@ -78,6 +78,16 @@ const REFUSED_INTERIM: ReadonlyMap<string, string> = new Map([
   ['bad upgrade', UNASKED_UPGRADE],
 ]);
 
+/**
+ * The process (EMFILE) or the machine (ENFILE) had no file descriptor for the call's socket: the
+ * call never went out, and can go once a descriptor frees.
+ */
+export function isOutOfDescriptors(error: unknown): boolean {
+  return [codeOf(error), codeOf(causeOf(error))].some(
+    (code) => code === 'EMFILE' || code === 'ENFILE',
+  );
+}
+
 /** Maps a failed upstream call to the task error; looks at `err.code`, then at its cause's. */
 export function taskErrorOf(error: unknown): TaskError {
   const interim = codeOf(error) === 'UND_ERR_SOCKET' ? refusedInterimOf(error) : undefined;

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { systemClock, type Timer } from '../clock.js';
 import { taskError } from '../engine/task-error.js';
 import { AnswerBytes } from './answer-bytes.js';
-import { taskErrorOf, UNASKED_UPGRADE } from './error-codes.js';
+import { isOutOfDescriptors, taskErrorOf, UNASKED_UPGRADE } from './error-codes.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 
 /** The target's answer, or why there is none. */
@@ -15,7 +15,12 @@ export type UpstreamOutcome =
       body: Buffer;
       contentType: string | undefined;
     }
-  | { ok: false; error: TaskError };
+  | {
+      ok: false;
+      error: TaskError;
+      /** No descriptor for the socket: nothing went out, and the call may be made again. */
+      outOfDescriptors?: true;
+    };
 
 /** Why this side ended a call: each becomes its own task error. */
 type StopReason = 'timeout' | 'interrupted' | 'too_large' | 'status_below_100' | 'unasked_upgrade';
@@ -120,7 +125,12 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       this.onResponseEnd();
       return;
     }
-    this.#finish({ ok: false, error: this.#errorFor(error) });
+    const unsent = this.#stopReason === null && isOutOfDescriptors(error);
+    this.#finish({
+      ok: false,
+      error: this.#errorFor(error),
+      ...(unsent && { outOfDescriptors: true }),
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import { type Dispatcher, Pool } from 'undici';
+import type { Clock } from '../clock.js';
 import type { TargetConfig } from '../config/config.js';
 import { forwardedHeaders } from './request-headers.js';
 import { UpstreamCall, type UpstreamOutcome } from './upstream-call.js';
@@ -26,10 +27,21 @@ export interface UpstreamOptions {
   maxInFlight: number;
   /** Drop the incoming `Authorization` header: it carried the proxy's own API key. */
   dropAuthorization: boolean;
+  /** Times the pauses of a call waiting for a file descriptor. */
+  clock: Clock;
+  /** A call found no file descriptor for its socket, and waits for one. */
+  onOutOfDescriptors?: () => void;
 }
 
 /** Establishing a TCP/TLS connection is bounded on purpose; once connected nothing cuts a call. */
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A call without a file descriptor tries again after these pauses, doubling: it waits for one to
+ * free (another call ending, a client leaving) instead of failing a task that never went out.
+ */
+const FIRST_DESCRIPTOR_PAUSE_MS = 50;
+const LONGEST_DESCRIPTOR_PAUSE_MS = 2_000;
 
 /**
  * A quarter more connections than calls: undici releases a connection for its next request only
@@ -72,17 +84,36 @@ export class UpstreamClient {
   /**
    * Makes the call; never rejects: a failure is an outcome with the task error. An abort of
    * `signal` (shutdown, cancel) ends the call with `interrupted`. `timeoutMs` replaces the
-   * configured timeout for this call (a task's own, already capped by it).
+   * configured timeout for this call (a task's own, already capped by it). A call that finds no
+   * file descriptor for its socket waits for one, within its timeout.
    */
-  send(
+  async send(
     request: UpstreamRequest,
     signal: AbortSignal,
     timeoutMs: number | null = null,
   ): Promise<UpstreamOutcome> {
-    const limits =
-      timeoutMs === null
-        ? this.#limits
-        : { resultSizeLimitBytes: this.#limits.resultSizeLimitBytes, timeoutMs };
+    const { clock } = this.#options;
+    const limitMs = timeoutMs ?? this.#limits.timeoutMs;
+    const startedAt = clock.monotonic();
+    for (let pauseMs = FIRST_DESCRIPTOR_PAUSE_MS; ; ) {
+      const leftMs = limitMs === null ? null : limitMs - (clock.monotonic() - startedAt);
+      const outcome = await this.#sendOnce(request, signal, leftMs);
+      if (outcome.ok || !outcome.outOfDescriptors || signal.aborted) return outcome;
+      // Out of time before the next try: the cause says more than a timeout would.
+      const stillMs = limitMs === null ? null : limitMs - (clock.monotonic() - startedAt);
+      if (stillMs !== null && stillMs <= pauseMs) return outcome;
+      this.#options.onOutOfDescriptors?.();
+      await pauseFor(clock, pauseMs, signal);
+      pauseMs = Math.min(2 * pauseMs, LONGEST_DESCRIPTOR_PAUSE_MS);
+    }
+  }
+
+  #sendOnce(
+    request: UpstreamRequest,
+    signal: AbortSignal,
+    timeoutMs: number | null,
+  ): Promise<UpstreamOutcome> {
+    const limits = { resultSizeLimitBytes: this.#limits.resultSizeLimitBytes, timeoutMs };
     return new Promise((resolve) => {
       const onAbort = () => call.stop('interrupted');
       const call = new UpstreamCall(limits, (outcome) => {
@@ -114,4 +145,17 @@ export class UpstreamClient {
     if (!this.#ownsDispatcher) return;
     await this.#dispatcher.destroy();
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pauseFor(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = clock.setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
 }

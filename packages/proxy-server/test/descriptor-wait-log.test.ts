@@ -1,0 +1,24 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { descriptorWaitLog } from '../src/proxy/descriptor-wait-log.js';
+import { REPEAT_QUIET_MS } from '../src/proxy/store-error-log.js';
+import { FakeClock } from './engine/harness.js';
+
+describe('descriptorWaitLog', () => {
+  it('warns at the first wait, then at most once a quiet spell with the waits since', () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = {
+      warn: (fields: Record<string, unknown>) => lines.push(fields),
+    } as unknown as FastifyBaseLogger;
+    const clock = new FakeClock();
+    const onWait = descriptorWaitLog(log, clock);
+    for (let i = 0; i < 5; i++) onWait();
+    expect(lines).toEqual([{ waits: 1 }]);
+    clock.advance(REPEAT_QUIET_MS - 1);
+    onWait();
+    expect(lines).toHaveLength(1);
+    clock.advance(1);
+    onWait();
+    expect(lines).toEqual([{ waits: 1 }, { waits: 6 }]);
+  });
+});
