@@ -607,9 +607,15 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
  * What the submit headers mean, for the OpenAPI document. The server reads them itself (its
  * own errors name the header), so no route validates against these.
  */
+/** A number of seconds as the task headers take it: digits, with decimals or not. */
+const SECONDS_PATTERN = '^([0-9]+([.][0-9]*)?|[.][0-9]+)$';
+const SECONDS_RANGE = `from 0.001 to ${MAX_TASK_HEADER_SECONDS} (a year)`;
+
 export const SubmitHeadersSchema = Type.Object({
   [SUBMIT_HEADERS.idempotencyKey]: Type.Optional(
     Type.String({
+      minLength: 1,
+      pattern: '^[ -~]+$',
       description:
         `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, bare or quoted: the same ` +
         'key with the same request answers the existing task; with another request, 422 ' +
@@ -627,20 +633,22 @@ export const SubmitHeadersSchema = Type.Object({
   [SUBMIT_HEADERS.priority]: Type.Optional(PrioritySchema),
   [SUBMIT_HEADERS.maxAttempts]: Type.Optional(
     Type.String({
-      pattern: '^[0-9]+$',
+      pattern: '^[0-9]*[1-9][0-9]*$',
       description: 'upstream calls at most (≥ 1), never more than the server allows',
     }),
   ),
   [SUBMIT_HEADERS.maxQueueTime]: Type.Optional(
     Type.String({
+      pattern: SECONDS_PATTERN,
       description:
-        'seconds (> 0, decimals allowed) the task may wait to start, else it ends expired; ' +
+        `seconds, ${SECONDS_RANGE}, the task may wait to start, else it ends expired; ` +
         "never longer than the server's --max-queue-time",
     }),
   ),
   [SUBMIT_HEADERS.timeout]: Type.Optional(
     Type.String({
-      description: "seconds (> 0) each upstream call may take, never longer than the server's",
+      pattern: SECONDS_PATTERN,
+      description: `seconds, ${SECONDS_RANGE}, each upstream call may take, never longer than the server's`,
     }),
   ),
   [SUBMIT_HEADERS.callbackUrl]: Type.Optional(

@@ -174,6 +174,36 @@ describe('GET /openapi.json', () => {
   });
 });
 
+// OpenAPI audit: the document let X-Proxy-Max-Attempts be 0 and X-Proxy-Timeout be -1 or abc, all
+// refused by the proxy with 400; a client generated from it validated values the proxy refuses.
+describe('the submit headers as documented', () => {
+  it.each([
+    [SUBMIT_HEADERS.maxAttempts, ['1', '3', '01'], ['0', '00', '-1', '1.5', 'abc', '']],
+    [SUBMIT_HEADERS.timeout, ['1', '0.5', '.5', '2.'], ['-1', 'abc', '1e3', '1,5', '']],
+    [SUBMIT_HEADERS.maxQueueTime, ['30', '0.25'], ['-1', 'abc', '0x10', '']],
+    [SUBMIT_HEADERS.idempotencyKey, ['order-42', '"quoted key"'], ['']],
+  ])('%s: what the proxy refuses (400) fails the documented pattern', async (name, good, bad) => {
+    const { app } = await proxyWithRoutes();
+    const { paths } = await documentOf(app);
+    const parameter = paths['/api/{path}']?.post?.parameters?.find((p) => p.name === name) as
+      | (Parameter & { schema: { pattern?: string; minLength?: number } })
+      | undefined;
+    const pattern = new RegExp(parameter?.schema.pattern ?? '');
+    const documented = (value: string) =>
+      pattern.test(value) && value.length >= (parameter?.schema.minLength ?? 0);
+    for (const value of [...good, ...bad]) {
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/api/x',
+        headers: { [name]: value },
+      });
+      const accepted = answer.statusCode === 202;
+      expect(accepted, `${name}: ${value} got ${answer.statusCode}`).toBe(good.includes(value));
+      expect(documented(value), `${name}: '${value}' documented`).toBe(accepted);
+    }
+  });
+});
+
 /** The status of a GET, its body read to the end (else the server waits to finish writing it). */
 async function statusOf(url: string | URL, init: RequestInit = {}): Promise<number> {
   const response = await fetch(url, init);
