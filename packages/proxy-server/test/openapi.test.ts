@@ -2,6 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { RouteOptions } from 'fastify';
 import {
   ErrorBodySchema,
+  IDEMPOTENT_REPLAYED_HEADER,
   LAST_EVENT_ID_HEADER,
   SUBMIT_HEADERS,
   SubmitBodySchema,
@@ -19,7 +20,14 @@ type Operation = {
   tags?: string[];
   parameters?: Parameter[];
   requestBody?: { content: Record<string, unknown> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: object }> }>;
+  responses: Record<
+    string,
+    {
+      description: string;
+      content?: Record<string, { schema: object }>;
+      headers?: Record<string, unknown>;
+    }
+  >;
   security?: unknown[];
 };
 type Document = {
@@ -125,6 +133,12 @@ describe('GET /openapi.json', () => {
     expect(json(submit, '200')?.required).toEqual(TaskBodySchema.required);
     expect(json(submit, '503')?.required).toEqual(ErrorBodySchema.required);
     expect(submit?.responses['202']).toMatchObject({ headers: { location: expect.anything() } });
+    // A known Idempotency-Key with Prefer: wait=N answers 200 with the header too.
+    for (const code of ['200', '202']) {
+      expect(Object.keys(submit?.responses[code]?.headers ?? {}), code).toContain(
+        IDEMPOTENT_REPLAYED_HEADER,
+      );
+    }
     expect(headers(paths['/task/{id}/retry']?.post)).toEqual([SUBMIT_HEADERS.prefer]);
     for (const stream of ['/events', '/task/{id}/events']) {
       const operation = paths[stream]?.get;

@@ -91,6 +91,7 @@ const submitted = {
     headers: {
       location: LOCATION,
       [PREFERENCE_APPLIED_HEADER]: header('wait=N'),
+      [IDEMPOTENT_REPLAYED_HEADER]: header('true: the Idempotency-Key named an existing task'),
     },
   },
   503: {
