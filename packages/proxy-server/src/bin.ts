@@ -74,7 +74,9 @@ async function main(): Promise<number> {
   );
   const spent = app.proxy.recovery?.pastMaxRequeues ?? [];
   if (spent.length > 0) {
-    process.stderr.write(`proxy-server: warning: ${pastMaxRequeuesWarning(spent)}\n`);
+    process.stderr.write(
+      `proxy-server: warning: ${pastMaxRequeuesWarning(spent, config.maxRequeues)}\n`,
+    );
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -243,6 +243,14 @@ export function cutOffsOf(log: readonly AttemptRecord[]): number {
 }
 
 /**
+ * An outcome the stop made: the call was aborted. A stop that flags a run as its call ends on its
+ * own leaves an answer in hand, which stands rather than being requeued or ended past the cap.
+ */
+export function isCutOff(outcome: TaskOutcome): boolean {
+  return outcome.error?.code === 'interrupted';
+}
+
+/**
  * How a task ends that a stop or a crash cut off once more after it went back to the queue
  * `maxRequeues` times: its message says why this cut-off was not requeued too.
  */
@@ -261,12 +269,14 @@ export function pastMaxRequeues(maxRequeues: number): TaskOutcome {
  * What an operator is told of tasks that ended past `--max-requeues`: each may be one whose call
  * brings the proxy down, which is to be looked at before anyone submits it again.
  */
-export function pastMaxRequeuesWarning(ids: readonly string[]): string {
+export function pastMaxRequeuesWarning(ids: readonly string[], maxRequeues: number): string {
   const shown =
     ids.length > 10 ? `${ids.slice(0, 10).join(', ')} and ${ids.length - 10} more` : ids.join(', ');
+  const times = maxRequeues === 1 ? 'once' : `${maxRequeues} times`;
   return (
     `${ids.length === 1 ? 'task' : 'tasks'} ${shown} cut off again after going back to the queue ` +
-    '--max-requeues times, ended interrupted: a call that brings the proxy down ends this way'
+    `${times} (--max-requeues), ended interrupted: a call that brings the proxy down ends this way; ` +
+    'look at its request before anyone submits it again'
   );
 }
 

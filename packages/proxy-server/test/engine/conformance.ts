@@ -1300,6 +1300,29 @@ export function describeBackendConformance(
         expect(processor.startedIds()).toEqual([]);
       });
 
+      // Review: a run the stop flagged just as its call ended on its own went back in line (or,
+      // past the cap, ended interrupted) though its answer was in hand.
+      it('keeps an answer that came as the stop cut in, with requeueInterrupted too', async () => {
+        const { backend } = await backendWith({ concurrency: 1, maxRequeues: 1 });
+        const calls: string[] = [];
+        backend.start(
+          (job, signal) =>
+            new Promise((resolve) => {
+              calls.push(job.id);
+              // The answer came as the stop's abort did: the call ends completed all the same.
+              signal.addEventListener('abort', () => resolve(completed('just in time')));
+            }),
+        );
+        const [id] = await admitMany(backend, fixture.clock.now(), 1);
+        await vi.waitFor(() => expect(calls).toHaveLength(1));
+        await backend.stop(0);
+        expect(await backend.get(id as string)).toMatchObject({
+          status: 'completed',
+          attempts: 1,
+          error: null,
+        });
+      });
+
       it('counts a call a stop cut off toward maxRequeues, as one a crash cut off', async () => {
         const settings = { concurrency: 1, maxRequeues: 1 };
         const first = await started(settings);

@@ -68,6 +68,9 @@ describe('a task whose call the proxy dies in, again and again, with --requeue-i
         what: 'a warning naming the task',
       },
     );
+    expect(third.output()).toContain(
+      `proxy-server: warning: task ${id} cut off again after going back to the queue once (--max-requeues), ended interrupted: a call that brings the proxy down ends this way; look at its request before anyone submits it again\n`,
+    );
     const ended = await taskOn(third.url, id);
     expect(ended).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'interrupted' } });
     expect(ended.error?.message).toContain('--max-requeues');

@@ -30,6 +30,7 @@ import {
   admittedSummary,
   type CallbackState,
   cutOffsOf,
+  isCutOff,
   type NewTask,
   pastMaxRequeues,
   retriedAttempt,
@@ -645,7 +646,9 @@ export class LocalBackend implements TaskBackend {
         ? null
         : this.#retryDecision(outcome, run.attempt, run.maxAttempts);
     const { maxRequeues } = this.#options;
-    const requeueing = run.stoppedForShutdown && this.#repo.durable && maxRequeues > 0;
+    // Flagged by the stop as its call ended on its own (an answer in hand): that answer stands.
+    const requeueing =
+      run.stoppedForShutdown && isCutOff(outcome) && this.#repo.durable && maxRequeues > 0;
     if (run.cancelled) {
       // Cancelled while in flight: the cancel wrote the task's end.
     } else if (requeueing && run.cutOffs < maxRequeues) {

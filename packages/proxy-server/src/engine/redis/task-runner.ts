@@ -5,6 +5,7 @@ import type { RetryDecision } from '../retry-policy.js';
 import type { StopReport, TaskEvent, TaskJob, TaskProcessor } from '../task-backend.js';
 import { taskError } from '../task-error.js';
 import {
+  isCutOff,
   pastMaxRequeues,
   pastMaxRequeuesWarning,
   retriedAttempt,
@@ -200,27 +201,30 @@ export class TaskRunner {
       run.maxAttempts = started.task.maxAttempts;
       run.startedAt = started.task.startedAt ?? run.startedAt;
       if (run.finishedElsewhere) return;
-      // Cut off by a stop before its call began: the target never saw it, so it goes back in line
-      // whatever --requeue-interrupted says. The start counted an attempt and the history keeps
-      // it as cut off, as for any call a stop cut off. No call, so no cap: it cannot be the
-      // call that brings a process down.
-      if (run.stoppedForShutdown) {
-        await this.#requeue(run, job, token, null);
-        return;
-      }
-      let outcome = await this.#call(processor, run, {
-        id,
-        request: started.request,
-        attempt: run.attempt,
-        timeoutMs: started.timeoutMs,
-      });
-      run.ended = true;
-      if (run.finishedElsewhere) return;
       const { maxRequeues } = this.#options;
-      if (run.stoppedForShutdown && maxRequeues > 0) {
-        await this.#requeue(run, job, token, maxRequeues);
-        // Still here, past the cap: the task ends, saying why it did not go back in line.
+      let outcome: TaskOutcome;
+      if (run.stoppedForShutdown) {
+        // Cut off by a stop before its call began: the target never saw it, so it goes back in
+        // line whatever --requeue-interrupted says. The start counted an attempt and the history
+        // keeps it as cut off; with --requeue-interrupted it counts against --max-requeues, as on
+        // the local stores, whose call starts with the stop's signal and ends interrupted.
+        await this.#requeue(run, job, token, maxRequeues > 0 ? maxRequeues : null);
         outcome = pastMaxRequeues(maxRequeues);
+      } else {
+        outcome = await this.#call(processor, run, {
+          id,
+          request: started.request,
+          attempt: run.attempt,
+          timeoutMs: started.timeoutMs,
+        });
+        run.ended = true;
+        if (run.finishedElsewhere) return;
+        // Flagged by the stop as its call ended on its own (an answer in hand): that answer stands.
+        if (run.stoppedForShutdown && maxRequeues > 0 && isCutOff(outcome)) {
+          await this.#requeue(run, job, token, maxRequeues);
+          // Still here, past the cap: the task ends, saying why it did not go back in line.
+          outcome = pastMaxRequeues(maxRequeues);
+        }
       }
       // A stop is no reason to give up on a task with attempts left: its retry waits in Redis,
       // for whichever instance is up when it is due. Only a call the stop cut off ends here.
@@ -257,7 +261,7 @@ export class TaskRunner {
         failures.succeeded();
         if (reply.kind === 'interrupted' || reply.kind === 'expired') publish(reply.event);
         if (reply.kind === 'interrupted' && maxRequeues > 0)
-          onWarning(pastMaxRequeuesWarning([id]));
+          onWarning(pastMaxRequeuesWarning([id], maxRequeues));
         if (reply.kind === 'started' && reply.event) publish(reply.event);
         return reply;
       } catch (error) {
