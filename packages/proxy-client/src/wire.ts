@@ -603,14 +603,15 @@ export const LAST_EVENT_ID_HEADER = 'last-event-id';
 /** Longest `Idempotency-Key` accepted, in characters. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
-/**
- * What the submit headers mean, for the OpenAPI document. The server reads them itself (its
- * own errors name the header), so no route validates against these.
- */
 /** A number of seconds as the task headers take it: digits, with decimals or not. */
 const SECONDS_PATTERN = '^([0-9]+([.][0-9]*)?|[.][0-9]+)$';
 const SECONDS_RANGE = `from 0.001 to ${MAX_TASK_HEADER_SECONDS} (a year)`;
 
+/**
+ * What the submit headers mean, for the OpenAPI document. The server reads them itself (its
+ * own errors name the header), so no route validates against these; their patterns are what the
+ * server checks of the form, not of the range (`0` matches, and is refused).
+ */
 export const SubmitHeadersSchema = Type.Object({
   [SUBMIT_HEADERS.idempotencyKey]: Type.Optional(
     Type.String({

@@ -103,12 +103,14 @@ async function main(): Promise<number> {
   // A second signal means "now": exit without waiting for the calls in flight.
   for (const name of NOW_SIGNALS) {
     process.once(name, () => {
-      process.stderr.write(`proxy-server: ${name} again: exiting now, calls in flight cut off\n`);
+      process.stderr.write(
+        `proxy-server: ${name} during the stop: exiting now, calls in flight cut off\n`,
+      );
       process.exit(1);
     });
   }
   const { unsavedOutcomes, calls } = await shutdownServer(app, config.shutdownGraceMs, signal);
-  process.stderr.write(`proxy-server: ${stopSummary(calls)}\n`);
+  process.stderr.write(`proxy-server: ${stopSummary(calls, unsavedOutcomes.length)}\n`);
   // The store's error line names them; the status lets a supervisor see it too.
   return unsavedOutcomes.length > 0 ? 1 : 0;
 }

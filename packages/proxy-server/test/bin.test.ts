@@ -187,7 +187,7 @@ describe('proxy-server bin', () => {
     proxy.child.kill('SIGTERM');
     expect(await exited).toEqual({ code: 1, signal: null });
     expect(proxy.output()).toContain(
-      'proxy-server: SIGTERM again: exiting now, calls in flight cut off\n',
+      'proxy-server: SIGTERM during the stop: exiting now, calls in flight cut off\n',
     );
     expect(proxy.output()).not.toContain('stopped:');
   });

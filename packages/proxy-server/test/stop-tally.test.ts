@@ -17,6 +17,15 @@ describe('stopSummary', () => {
       'stopped: 1 call ended within the grace, 3 calls cut off (1 ended interrupted, 2 requeued)',
     ],
   ])('%j: %s', (tally, line) => {
-    expect(stopSummary(tally)).toBe(line);
+    expect(stopSummary(tally, 0)).toBe(line);
+  });
+
+  it('says how many outcomes the store would not take, which told no event', () => {
+    expect(stopSummary({ ended: 0, interrupted: 0, requeued: 0 }, 2)).toBe(
+      'stopped: 0 calls ended within the grace, 0 calls cut off; 2 outcomes not saved',
+    );
+    expect(stopSummary({ ended: 1, interrupted: 0, requeued: 0 }, 1)).toBe(
+      'stopped: 1 call ended within the grace, 0 calls cut off; 1 outcome not saved',
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { MockAgent } from 'undici';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { type Clock, systemClock } from '../src/clock.js';
 import { UpstreamClient } from '../src/upstream/upstream-client.js';
 import { FakeClock } from './engine/harness.js';
 
@@ -12,7 +13,11 @@ const emfile = () =>
   });
 
 /** A client whose target fails `failures` connects with EMFILE (every one for Infinity). */
-function clientWith(failures: number, timeoutMs: number | null = null) {
+function clientWith<C extends Clock = FakeClock>(
+  failures: number,
+  timeoutMs: number | null = null,
+  clock: C = new FakeClock() as Clock as C,
+) {
   const agent = new MockAgent();
   agent.disableNetConnect();
   onTestFinished(() => agent.close());
@@ -20,8 +25,14 @@ function clientWith(failures: number, timeoutMs: number | null = null) {
   if (failures === Infinity) target.intercept({ path: '/job' }).replyWithError(emfile()).persist();
   else if (failures > 0)
     target.intercept({ path: '/job' }).replyWithError(emfile()).times(failures);
-  target.intercept({ path: '/job' }).reply(200, 'done');
-  const clock = new FakeClock();
+  const answer = target.intercept({ path: '/job' }).reply(200, 'done');
+  // Slower than the timeout, when there is one.
+  if (timeoutMs !== null) answer.delay(2 * timeoutMs);
+  let dispatched = 0;
+  const counted = agent.compose((dispatch) => (options, handler) => {
+    dispatched++;
+    return dispatch(options, handler);
+  });
   const onOutOfDescriptors = vi.fn();
   const client = new UpstreamClient(
     {
@@ -33,10 +44,10 @@ function clientWith(failures: number, timeoutMs: number | null = null) {
       clock,
       onOutOfDescriptors,
     },
-    agent,
+    counted,
   );
   const request = { method: 'GET', path: '/job', rawHeaders: [], body: null };
-  return { client, clock, onOutOfDescriptors, request };
+  return { client, clock, onOutOfDescriptors, request, dispatched: () => dispatched };
 }
 
 // A helper ran 2,000 calls under a limit of 1,024 open files: 1,597 tasks failed at once with
@@ -70,12 +81,25 @@ describe('a call that finds no file descriptor for its socket', () => {
     });
   });
 
-  it('ends interrupted when a stop comes while it waits', async () => {
-    const { client, onOutOfDescriptors, request } = clientWith(Infinity);
+  it('ends interrupted when a stop comes while it waits, opening no connection to drop', async () => {
+    const { client, onOutOfDescriptors, request, dispatched } = clientWith(Infinity);
     const stop = new AbortController();
     const outcome = client.send(request, stop.signal);
     await vi.waitFor(() => expect(onOutOfDescriptors).toHaveBeenCalledTimes(1));
     stop.abort();
     expect(await outcome).toMatchObject({ ok: false, error: { code: 'interrupted' } });
+    expect(dispatched()).toBe(1);
+  });
+});
+
+// Review: the wait made every call's timer the time left of its timeout, which a timeout's
+// message then named: `--upstream-timeout 1` said "after 999.9992390000002 ms".
+describe('a call that times out', () => {
+  it('names the timeout it was given', async () => {
+    const { client, request } = clientWith(0, 50, systemClock);
+    expect(await client.send(request, new AbortController().signal)).toMatchObject({
+      ok: false,
+      error: { code: 'upstream_timeout', message: expect.stringMatching(/\(after 50 ms\)$/) },
+    });
   });
 });

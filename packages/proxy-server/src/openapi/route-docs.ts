@@ -35,15 +35,7 @@ export interface ResponseDoc {
   content?: Record<string, { schema: object }>;
   /** A body schema for a code the route's schemas only cover by range (4xx, 5xx). */
   schema?: TSchema;
-  /**
-   * The route sends this code with no body: without it the document would give the code the
-   * default media type (JSON), and a generated client would try to parse nothing.
-   */
-  empty?: true;
 }
-
-/** @fastify/swagger leaves `content` out of a response whose schema is of type null. */
-const NO_BODY = { type: 'null' } as const;
 
 export interface HeaderDoc {
   type: 'string' | 'integer';
@@ -54,8 +46,8 @@ export function routeDoc(doc: RouteDoc): SwaggerTransform {
   return ({ schema, url }) => {
     const base = (schema ?? {}) as Record<string, unknown>;
     const response = { ...((base.response as Record<string, object> | undefined) ?? {}) };
-    for (const [code, { schema: body, empty, ...extra }] of Object.entries(doc.responses ?? {})) {
-      response[code] = { ...(empty ? NO_BODY : (body ?? response[code] ?? {})), ...extra };
+    for (const [code, { schema: body, ...extra }] of Object.entries(doc.responses ?? {})) {
+      response[code] = { ...(body ?? response[code] ?? {}), ...extra };
     }
     const documented: Record<string, unknown> = { ...base, response };
     if (doc.params) documented.params = doc.params;
@@ -201,7 +193,7 @@ export const resultDoc = routeDoc({
     },
     206: {
       description:
-        'One byte range (Range: bytes=a-b, a- or -n, If-Range honoured) of a 200 answer, with its Content-Range',
+        "One byte range (Range: bytes=a-b, a- or -n, If-Range honoured) of a 200 answer, with its Content-Range; or the target's own 206 replayed as it was sent",
       headers: {
         ...REPLAYED_TASK_ID,
         'Content-Range': header('the span served and the whole size: bytes a-b/size'),
@@ -209,12 +201,13 @@ export const resultDoc = routeDoc({
       content: ANY_BODY,
     },
     416: {
-      description: 'The range starts past the end of the 200 answer (Content-Range: bytes */size)',
+      description:
+        "The range starts past the end of the 200 answer (Content-Range: bytes */size, no body); or the target's own 416 replayed as it was sent",
       headers: {
         ...REPLAYED_TASK_ID,
         'Content-Range': header('bytes */size: the size of the whole answer'),
       },
-      empty: true,
+      content: ANY_BODY,
     },
     404: proxyOrTarget(
       "The proxy's task_not_found, or no_result: the task ended without an answer from the target",

@@ -193,7 +193,7 @@ export function createProxy(
       const graceEndsAt = clock.monotonic() + graceMs;
       const report = { ...(await backend.stop(graceMs)), calls: tally };
       counting.close();
-      log.info(tally, stopSummary(tally));
+      log.info(tally, stopSummary(tally, report.unsavedOutcomes.length));
       if (report.notStarted > 0) {
         log.warn(
           { tasks: report.notStarted },

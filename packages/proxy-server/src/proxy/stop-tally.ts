@@ -33,14 +33,26 @@ export function stopTally(): { tally: StopTally; count: (event: TaskEvent) => vo
   return { tally, count };
 }
 
-/** One line for people: how many calls the stop let end and how many it cut off. */
-export function stopSummary({ ended, interrupted, requeued }: StopTally): string {
+/**
+ * One line for people: how many calls the stop let end and how many it cut off, and how many
+ * outcomes the store would not take (those calls told no event, so the tally misses them).
+ */
+export function stopSummary(
+  { ended, interrupted, requeued }: StopTally,
+  unsavedOutcomes: number,
+): string {
   const calls = (n: number) => (n === 1 ? '1 call' : `${n} calls`);
-  if (ended + interrupted + requeued === 0) return 'stopped: no call was in flight';
+  const unsaved =
+    unsavedOutcomes === 0
+      ? ''
+      : `; ${unsavedOutcomes === 1 ? '1 outcome' : `${unsavedOutcomes} outcomes`} not saved`;
+  if (ended + interrupted + requeued + unsavedOutcomes === 0) {
+    return 'stopped: no call was in flight';
+  }
   const cut = interrupted + requeued;
   const how = [
     interrupted > 0 ? `${interrupted} ended interrupted` : '',
     requeued > 0 ? `${requeued} requeued` : '',
   ].filter(Boolean);
-  return `stopped: ${calls(ended)} ended within the grace, ${calls(cut)} cut off${how.length > 0 ? ` (${how.join(', ')})` : ''}`;
+  return `stopped: ${calls(ended)} ended within the grace, ${calls(cut)} cut off${how.length > 0 ? ` (${how.join(', ')})` : ''}${unsaved}`;
 }

@@ -27,8 +27,10 @@ type StopReason = 'timeout' | 'interrupted' | 'too_large' | 'status_below_100' |
 
 export interface UpstreamCallLimits {
   resultSizeLimitBytes: number;
-  /** Total time the call may take; null for none. */
+  /** Total time the call may take; null for none. What a timeout's message names. */
   timeoutMs: number | null;
+  /** What is left of `timeoutMs` after waits for a file descriptor: the timer runs this long. */
+  leftMs?: number;
 }
 
 /**
@@ -53,7 +55,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.#settle = settle;
     if (limits.timeoutMs !== null) {
       // On the system clock: X-Proxy-Timeout may ask for up to a year, past Node's longest timer.
-      this.#timer = systemClock.setTimeout(() => this.stop('timeout'), limits.timeoutMs);
+      const ms = Math.max(1, limits.leftMs ?? limits.timeoutMs);
+      this.#timer = systemClock.setTimeout(() => this.stop('timeout'), ms);
     }
   }
 

@@ -1,8 +1,9 @@
 import { type Dispatcher, Pool } from 'undici';
 import type { Clock } from '../clock.js';
 import type { TargetConfig } from '../config/config.js';
+import { taskError } from '../engine/task-error.js';
 import { forwardedHeaders } from './request-headers.js';
-import { UpstreamCall, type UpstreamOutcome } from './upstream-call.js';
+import { UpstreamCall, type UpstreamCallLimits, type UpstreamOutcome } from './upstream-call.js';
 
 export type { UpstreamOutcome } from './upstream-call.js';
 
@@ -93,17 +94,30 @@ export class UpstreamClient {
     timeoutMs: number | null = null,
   ): Promise<UpstreamOutcome> {
     const { clock } = this.#options;
-    const limitMs = timeoutMs ?? this.#limits.timeoutMs;
+    const limits: UpstreamCallLimits = {
+      resultSizeLimitBytes: this.#limits.resultSizeLimitBytes,
+      timeoutMs: timeoutMs ?? this.#limits.timeoutMs,
+    };
     const startedAt = clock.monotonic();
+    const leftMs = () =>
+      limits.timeoutMs === null ? null : limits.timeoutMs - (clock.monotonic() - startedAt);
+    let waited = false;
     for (let pauseMs = FIRST_DESCRIPTOR_PAUSE_MS; ; ) {
-      const leftMs = limitMs === null ? null : limitMs - (clock.monotonic() - startedAt);
-      const outcome = await this.#sendOnce(request, signal, leftMs);
+      // Stopped or cancelled (while waiting, say): no connection is opened only to be dropped.
+      if (signal.aborted) return { ok: false, error: taskError('interrupted') };
+      const left = leftMs();
+      const outcome = await this.#sendOnce(
+        request,
+        signal,
+        waited && left !== null ? { ...limits, leftMs: left } : limits,
+      );
       if (outcome.ok || !outcome.outOfDescriptors || signal.aborted) return outcome;
       // Out of time before the next try: the cause says more than a timeout would.
-      const stillMs = limitMs === null ? null : limitMs - (clock.monotonic() - startedAt);
-      if (stillMs !== null && stillMs <= pauseMs) return outcome;
+      const still = leftMs();
+      if (still !== null && still <= pauseMs) return outcome;
       this.#options.onOutOfDescriptors?.();
       await pauseFor(clock, pauseMs, signal);
+      waited = true;
       pauseMs = Math.min(2 * pauseMs, LONGEST_DESCRIPTOR_PAUSE_MS);
     }
   }
@@ -111,9 +125,8 @@ export class UpstreamClient {
   #sendOnce(
     request: UpstreamRequest,
     signal: AbortSignal,
-    timeoutMs: number | null,
+    limits: UpstreamCallLimits,
   ): Promise<UpstreamOutcome> {
-    const limits = { resultSizeLimitBytes: this.#limits.resultSizeLimitBytes, timeoutMs };
     return new Promise((resolve) => {
       const onAbort = () => call.stop('interrupted');
       const call = new UpstreamCall(limits, (outcome) => {
