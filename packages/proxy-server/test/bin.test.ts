@@ -12,7 +12,7 @@ import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
 import { freePort, proxyServerBin, spawnProxyServer, startRedis, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { OPTIONS } from '../src/index.js';
-import { startTarget } from './helper.js';
+import { spawnUnderOpenFilesLimit, startTarget } from './helper.js';
 
 const runBin = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [proxyServerBin, ...args], {
@@ -109,30 +109,15 @@ describe('proxy-server bin', () => {
     const target = await startTarget();
     const args = ['--target-url', target.url, '--store', 'memory', '--listen-port', '0'];
     const underLimit = async (calls: string) => {
-      // The hard limit too, so that Node cannot raise the soft one to it.
-      const child = spawn(
-        'sh',
-        ['-c', 'ulimit -n 256 && exec "$@"', 'sh', process.execPath, proxyServerBin, ...args],
-        { env: { ...process.env, PROXY_MAX_CONCURRENT: calls, PROXY_NUM_WORKERS: calls } },
-      );
-      onTestFinished(() => {
-        child.kill('SIGKILL');
+      const { child, url, stderr } = await spawnUnderOpenFilesLimit(256, args, {
+        PROXY_MAX_CONCURRENT: calls,
+        PROXY_NUM_WORKERS: calls,
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      await vi.waitFor(() => expect(stdout).toMatch(/listening on (\S+)/), { timeout: 15_000 });
-      const url = /listening on (\S+)/.exec(stdout)?.[1] ?? '';
       // It serves all the same: the operator may mean to raise the limit another way.
       expect((await fetch(`${url}/health`)).status).toBe(200);
       child.kill('SIGTERM');
       await once(child, 'exit');
-      return stderr;
+      return stderr();
     };
     expect(await underLimit('200')).toContain(
       'proxy-server: warning: 200 upstream calls at once (--num-workers, --max-concurrent) need about 314 open files (a socket per call in flight, plus one per client connection), but this process may open 256 (ulimit -n)',

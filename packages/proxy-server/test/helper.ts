@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -9,8 +10,8 @@ import {
   type Task,
 } from 'proxy-client/wire';
 import { type SlowTarget, type SlowTargetOptions, startSlowTarget } from 'slow-target';
-import { waitFor } from 'test-support';
-import { onTestFinished } from 'vitest';
+import { proxyServerBin, waitFor } from 'test-support';
+import { expect, onTestFinished, vi } from 'vitest';
 import { parseConfig } from '../src/config/parse-config.js';
 import { buildServer, type ProxyConfig, type ServerDeps } from '../src/index.js';
 
@@ -228,4 +229,34 @@ function parseRawResponse(chunks: Buffer[]): RawResponse {
   const split = text.indexOf('\r\n\r\n');
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
   return { status, head: text.slice(0, split), body: text.slice(split + 4) };
+}
+
+/**
+ * The built proxy started under a limit of `openFiles` descriptors, the hard limit too, so that
+ * Node cannot raise the soft one to it; resolves once it listens. Killed when the test ends.
+ */
+export async function spawnUnderOpenFilesLimit(
+  openFiles: number,
+  args: string[],
+  env: Record<string, string> = {},
+) {
+  const child = spawn(
+    'sh',
+    ['-c', `ulimit -n ${openFiles} && exec "$@"`, 'sh', process.execPath, proxyServerBin, ...args],
+    { env: { ...process.env, ...env } },
+  );
+  onTestFinished(() => {
+    child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  await vi.waitFor(() => expect(stdout).toMatch(/listening on (\S+)/), { timeout: 15_000 });
+  const url = /listening on (\S+)/.exec(stdout)?.[1] ?? '';
+  return { child, url, stdout: () => stdout, stderr: () => stderr };
 }

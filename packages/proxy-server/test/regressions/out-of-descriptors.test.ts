@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import type { DataBody, Stats } from 'proxy-client/wire';
-import { proxyServerBin } from 'test-support';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { startTarget } from '../helper.js';
+import { describe, expect, it, vi } from 'vitest';
+import { spawnUnderOpenFilesLimit, startTarget } from '../helper.js';
 
 const CALLS = 300;
 
@@ -19,26 +17,7 @@ describe('a proxy whose calls need more file descriptors than it may open', () =
       ...['--max-concurrent', String(CALLS), '--num-workers', String(CALLS)],
       ...['--max-queue-size', String(CALLS)],
     ];
-    // The hard limit too, so that Node cannot raise the soft one to it.
-    const child = spawn('sh', [
-      '-c',
-      'ulimit -n 256 && exec "$@"',
-      'sh',
-      process.execPath,
-      proxyServerBin,
-      ...args,
-    ]);
-    onTestFinished(() => {
-      child.kill('SIGKILL');
-    });
-    let output = '';
-    for (const stream of [child.stdout, child.stderr]) {
-      stream.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-    }
-    await vi.waitFor(() => expect(output).toMatch(/listening on (\S+)/), { timeout: 15_000 });
-    const url = /listening on (\S+)/.exec(output)?.[1] ?? '';
+    const { url, stdout, stderr } = await spawnUnderOpenFilesLimit(256, args);
 
     // One after another, on one kept-alive connection: the clients must not take the descriptors.
     for (let i = 0; i < CALLS; i++) {
@@ -53,7 +32,9 @@ describe('a proxy whose calls need more file descriptors than it may open', () =
       { timeout: 45_000, interval: 200 },
     );
     expect(await stats()).toMatchObject({ completed: CALLS, failed: 0 });
-    const waits = output.split('\n').filter((line) => line.includes('ran out of file descriptors'));
+    const waits = `${stdout()}${stderr()}`
+      .split('\n')
+      .filter((line) => line.includes('ran out of file descriptors'));
     expect(waits.length).toBeGreaterThanOrEqual(1);
     expect(waits.length).toBeLessThanOrEqual(2);
   });
