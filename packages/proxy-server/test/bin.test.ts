@@ -351,6 +351,22 @@ describe('proxy-server bin and its data dir', () => {
     }
   });
 
+  it('says only that it cannot listen, with no stop line, when its port is taken', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    onTestFinished(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const { port } = taken.address() as AddressInfo;
+    const failed = await runBinAsync([
+      ...['--target-host', 'h', '--data-dir', await freshDir()],
+      ...['--listen-host', '127.0.0.1', '--listen-port', String(port)],
+    ]);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^proxy-server: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/),
+    ]);
+    expect(failed.stdout).not.toMatch(/stopped|call/);
+  });
+
   it('refuses a data dir it cannot create', async () => {
     const dir = await freshDir();
     await writeFile(join(dir, 'a-file'), 'x');

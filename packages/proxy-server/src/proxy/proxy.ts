@@ -193,7 +193,8 @@ export function createProxy(
       const graceEndsAt = clock.monotonic() + graceMs;
       const report = { ...(await backend.stop(graceMs)), calls: tally };
       counting.close();
-      log.info(tally, stopSummary(tally, report.unsavedOutcomes.length));
+      // A start that failed ran no call: a stop line would read as though the proxy had run.
+      if (started) log.info(tally, stopSummary(tally, report.unsavedOutcomes.length));
       if (report.notStarted > 0) {
         log.warn(
           { tasks: report.notStarted },
