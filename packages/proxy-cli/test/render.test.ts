@@ -541,6 +541,33 @@ describe('off a terminal: plain tab-separated rows', () => {
     );
   });
 
+  it('health says why the target is not reachable, or why a reachable one gave no answer', () => {
+    const refused = {
+      success: true,
+      status: 'degraded',
+      target: {
+        url: 'http://t',
+        reachable: false,
+        latency_ms: null,
+        message: 'connect ECONNREFUSED',
+      },
+    } as const;
+    expect(renderHealth(refused, 'http://proxy', rows)).toContain(
+      'target.reachable\tfalse\ntarget.latency_ms\t\ntarget.message\tconnect ECONNREFUSED',
+    );
+    expect(renderHealth(refused, 'http://proxy', boxed)).toMatch(
+      /target\s+│ http:\/\/t {2}not reachable: connect ECONNREFUSED/,
+    );
+    const busy = {
+      success: true,
+      status: 'ok',
+      target: { url: 'http://t', reachable: true, latency_ms: null, message: 'no answer: busy' },
+    } as const;
+    expect(renderHealth(busy, 'http://proxy', boxed)).toMatch(
+      /target\s+│ http:\/\/t {2}reachable: no answer: busy/,
+    );
+  });
+
   it('on a terminal the same data is drawn in boxes', () => {
     expect(renderStats(stats, boxed)).toMatch(/┌─+┬─+┐/);
     expect(renderTaskTable([makeTask()], boxed, Date.now())).toMatch(/│ task id\s+│ status/);

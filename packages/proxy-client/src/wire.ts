@@ -420,16 +420,22 @@ export type Stats = Static<typeof StatsSchema>;
 export const HealthBodySchema = Type.Object({
   success: Type.Literal(true),
   status: StringEnum(HEALTH_STATUSES, {
-    description: 'ok when the target answers and the store works; degraded when either fails',
+    description: 'ok when the target is reachable and the store works; degraded when either is not',
   }),
   target: Type.Object({
     url: Type.String(),
-    reachable: Type.Boolean(),
-    latency_ms: Nullable(Type.Number()),
+    reachable: Type.Boolean({
+      description:
+        'whether the target took a connection for a HEAD of its base path within 2 s, answered or busy',
+    }),
+    latency_ms: Nullable(
+      Type.Number({ description: 'how long its answer took; null without one' }),
+    ),
     message: Type.Optional(
       Nullable(
         Type.String({
-          description: 'why the target is not reachable (refused, TLS, timeout...); else null',
+          description:
+            'why the target is not reachable (refused, TLS, timeout...), or that it gave no answer within 2 s; null when it answered',
         }),
       ),
     ),

@@ -55,3 +55,43 @@ describe('TargetProbe', () => {
     expect(seen.heads).toBe(2);
   });
 });
+
+describe('TargetProbe on a target that takes the connection and does not answer', () => {
+  // A target that serves as many calls at once as the cap lets through is busy with them all
+  // while it works as it should: /health read it as unreachable for as long as that lasted.
+  it('reports it reachable, saying it gave no answer', async () => {
+    const server = createServer(() => {});
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    onTestFinished(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const probe = new TargetProbe({ origin, basePath: '', url: origin });
+    onTestFinished(() => probe.close());
+    const result = await probe.probe();
+    expect(result).toEqual({
+      reachable: true,
+      latencyMs: null,
+      message: expect.stringMatching(
+        /^accepted the connection but gave no answer to HEAD within 2 s: busy/,
+      ),
+    });
+  });
+
+  it('reports a port where nothing listens unreachable, saying so', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await new Promise((resolve) => server.close(resolve));
+    const probe = new TargetProbe({ origin, basePath: '', url: origin });
+    onTestFinished(() => probe.close());
+    expect(await probe.probe()).toEqual({
+      reachable: false,
+      latencyMs: null,
+      message: expect.stringMatching(/ECONNREFUSED|refused/),
+    });
+  });
+});

@@ -20,6 +20,7 @@ export function renderHealth(health: SentHealth, proxyUrl: string, look: Look): 
       ['target.url', target.url],
       ['target.reachable', target.reachable],
       ['target.latency_ms', target.latency_ms],
+      ['target.message', target.message],
       ['store.kind', store?.kind],
       ['store.available', store?.available],
       ['store.message', store?.message],
@@ -28,12 +29,15 @@ export function renderHealth(health: SentHealth, proxyUrl: string, look: Look): 
   }
   const { color, columns } = look;
   const status = health.status === 'ok' ? color.green(health.status) : color.red(health.status);
+  // A reachable target has a message when it took the connection but gave no answer in time.
+  const why = target.message ? `: ${showControls(target.message)}` : '';
   const reach = target.reachable
     ? color.green('reachable') +
       (target.latency_ms === null || target.latency_ms === undefined
         ? ''
-        : ` (${target.latency_ms} ms)`)
-    : color.red('not reachable');
+        : ` (${target.latency_ms} ms)`) +
+      color.yellow(why)
+    : color.red(`not reachable${why}`);
   const rows: Array<[string, string]> = [
     ['proxy', `${proxyUrl}  ${status}`],
     ['target', target.url === undefined ? reach : `${showControls(target.url)}  ${reach}`],

@@ -11,10 +11,27 @@ const PROBE_TIMEOUT_MS = 2_000;
  */
 export const PROBE_FRESH_MS = 5_000;
 
+/**
+ * A target that takes as many calls as the proxy's cap lets through is busy with them all while
+ * it works as it should: the probe is one call more, and a target that serves one at a time holds
+ * it until a call ends. Reading that as unreachable made `/health` degraded, and
+ * `proxy_target_up` 0, for as long as the proxy ran at full capacity.
+ */
+const BUSY = `accepted the connection but gave no answer to HEAD within ${PROBE_TIMEOUT_MS / 1000} s: busy with its calls, or hung (a hung target's calls end upstream_timeout)`;
+
+/** The connection was made (connecting has its own timeout) and the answer did not come. */
+function isSilentAfterConnecting(error: unknown): boolean {
+  const { code } = error as { code?: unknown };
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
 export interface ProbeResult {
   reachable: boolean;
   latencyMs: number | null;
-  /** Why the target is not reachable, as a task's error would say it; null when it is. */
+  /**
+   * Why the target is not reachable, as a task's error would say it, or why a reachable one gave
+   * no answer; null when it answered.
+   */
   message: string | null;
 }
 
@@ -69,7 +86,6 @@ export class TargetProbe {
         origin: this.#target.origin,
         path: this.#target.basePath || '/',
         method: 'HEAD',
-        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
         headersTimeout: PROBE_TIMEOUT_MS,
         bodyTimeout: PROBE_TIMEOUT_MS,
       });
@@ -80,6 +96,8 @@ export class TargetProbe {
         message: null,
       };
     } catch (error) {
+      if (isSilentAfterConnecting(error))
+        return { reachable: true, latencyMs: null, message: BUSY };
       return { reachable: false, latencyMs: null, message: taskErrorOf(error).message };
     }
   }
