@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { type Clock, systemClock } from '../src/clock.js';
-import { PROBE_FRESH_MS, TargetProbe } from '../src/upstream/target-probe.js';
+import { PROBE_FRESH_MS, PROBE_PATIENCE_MS, TargetProbe } from '../src/upstream/target-probe.js';
 import { FakeClock } from './engine/harness.js';
 
 /** A target that counts the HEAD requests it gets. */
@@ -93,5 +93,44 @@ describe('TargetProbe on a target that takes the connection and does not answer'
       latencyMs: null,
       message: expect.stringMatching(/ECONNREFUSED|refused/),
     });
+  });
+});
+
+describe('TargetProbe when a new probe is slow', () => {
+  // Kubernetes asks every 10 s with a timeout of 1 s: each ask started a probe and waited for it.
+  it('answers the last result once it has waited PROBE_PATIENCE_MS, and the new one after', async () => {
+    let heads = 0;
+    const server = createServer((req, res) => {
+      if (req.method === 'HEAD' && ++heads === 1) res.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    onTestFinished(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const clock = new FakeClock();
+    const probe = new TargetProbe({ origin, basePath: '', url: origin }, undefined, clock);
+    onTestFinished(() => probe.close());
+    const first = await probe.probe();
+    expect(first).toMatchObject({ reachable: true, message: null });
+
+    clock.advance(PROBE_FRESH_MS);
+    let answered: unknown = null;
+    void probe.probe().then((result) => {
+      answered = result;
+    });
+    await vi.waitFor(() => expect(heads).toBe(2));
+    clock.advance(PROBE_PATIENCE_MS - 1);
+    await Promise.resolve();
+    expect(answered).toBeNull();
+    clock.advance(1);
+    await vi.waitFor(() => expect(answered).toEqual(first));
+
+    await vi.waitFor(async () => expect((await probe.probe()).message).toMatch(/no answer/), {
+      timeout: 5_000,
+    });
+    expect(heads).toBe(2);
   });
 });

@@ -10,6 +10,12 @@ const PROBE_TIMEOUT_MS = 2_000;
  * every ask (a liveness check of 1 s would fail on a target slow to answer HEAD).
  */
 export const PROBE_FRESH_MS = 5_000;
+/**
+ * How long an ask waits for a new probe before it takes the last answer. A busy or hung target
+ * holds a probe up to its timeout, and a liveness check with Kubernetes' default timeout of 1 s,
+ * asking every 10 s, found every ask starting a probe and waiting the full 2 s.
+ */
+export const PROBE_PATIENCE_MS = 500;
 
 /**
  * A target that takes as many calls as the proxy's cap lets through is busy with them all while
@@ -36,9 +42,10 @@ export interface ProbeResult {
 }
 
 /**
- * Answers `/health`'s and `/metrics`' question: does the target give any HTTP answer to a short
- * `HEAD` of its base path? Its own connection, so a probe never queues behind the forwarded
- * calls; concurrent asks share one request, and an answer stands for PROBE_FRESH_MS.
+ * Answers `/health`'s and `/metrics`' question: does the target take a connection for a short
+ * `HEAD` of its base path, and answer it? Its own connection, so a probe never queues behind the
+ * forwarded calls; concurrent asks share one request, an answer stands for PROBE_FRESH_MS, and
+ * once there is one, an ask waits at most PROBE_PATIENCE_MS for the next.
  */
 export class TargetProbe {
   readonly #target: TargetConfig;
@@ -72,7 +79,17 @@ export class TargetProbe {
       this.#last = { at: this.#clock.now(), result };
       return result;
     });
-    return this.#probe;
+    return last === null ? this.#probe : this.#orAfterPatience(this.#probe, last.result);
+  }
+
+  #orAfterPatience(probe: Promise<ProbeResult>, last: ProbeResult): Promise<ProbeResult> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => resolve(last), PROBE_PATIENCE_MS);
+      void probe.then((result) => {
+        this.#clock.clearTimeout(timer);
+        resolve(result);
+      });
+    });
   }
 
   async close(): Promise<void> {
