@@ -252,16 +252,20 @@ export function isCutOff(outcome: TaskOutcome): boolean {
 
 /**
  * How a task ends that a stop or a crash cut off once more after it went back to the queue
- * `maxRequeues` times: its message says why this cut-off was not requeued too.
+ * `maxRequeues` times: its message says why this cut-off was not requeued too. `callBegan` is
+ * false for a run a stop cut off before its call went out (on Redis: the target never saw it).
  */
-export function pastMaxRequeues(maxRequeues: number): TaskOutcome {
+export function pastMaxRequeues(maxRequeues: number, callBegan = true): TaskOutcome {
   const times = maxRequeues === 1 ? 'once' : `${maxRequeues} times`;
+  const when = callBegan
+    ? 'its upstream call was in flight'
+    : 'it was stopped before its upstream call began';
   return {
     status: 'failed',
     result: null,
     error: taskError(
       'interrupted',
-      `its upstream call was in flight, and it was back in the queue after a cut-off ${times} already (--max-requeues)`,
+      `${when}, and it was back in the queue after a cut-off ${times} already (--max-requeues)`,
     ),
   };
 }

@@ -46,3 +46,50 @@ describe('RedisBackend stopping while a start is under way', () => {
     expect((await backend.get(id as string))?.status).toBe('completed');
   });
 });
+
+// Review: a run stopped before its call began ended, past --max-requeues, saying its upstream
+// call "was in flight"; the target never saw it.
+describe('RedisBackend stopping before a call began, past --max-requeues', () => {
+  it('ends the task saying the call had not begun', async () => {
+    const prefix = `before-call-${process.pid}`;
+    /** A backend whose start scripts wait for `stop` to have been asked, then run. */
+    const stoppedWhileStarting = async (admit: boolean) => {
+      let starting = false;
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const backend = backendReplacing(
+        redis,
+        prefix,
+        'start',
+        (start) =>
+          async (...args) => {
+            starting = true;
+            await gate;
+            return start(...args);
+          },
+        1,
+      );
+      await backend.open();
+      backend.start(new ScriptedProcessor().process);
+      const ids = admit ? await admitMany(backend, Date.now(), 1) : [];
+      await vi.waitFor(() => expect(starting).toBe(true));
+      // No grace: the stop cuts the run off at once, before its start script has answered.
+      const stopping = backend.stop(0);
+      release();
+      await stopping;
+      return { backend, ids };
+    };
+    const first = await stoppedWhileStarting(true);
+    const id = first.ids[0] as string;
+    expect((await first.backend.get(id))?.status).toBe('pending');
+    await first.backend.close();
+
+    const second = await stoppedWhileStarting(false);
+    const task = await second.backend.get(id);
+    expect(task).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
+    expect(task?.error?.message).toMatch(/stopped before its upstream call began/);
+    expect(task?.error?.message).not.toMatch(/was in flight/);
+  });
+});

@@ -157,6 +157,7 @@ export function backendReplacing<K extends keyof RedisTaskStore>(
   prefix: string,
   name: K,
   replace: (original: RedisTaskStore[K]) => RedisTaskStore[K],
+  maxRequeues = 0,
 ): RedisBackend {
   const backend = new RedisBackend({
     url: redis.url,
@@ -164,7 +165,7 @@ export function backendReplacing<K extends keyof RedisTaskStore>(
     concurrency: 1,
     maxQueueSize: 10,
     longTaskThresholdMs: 60_000,
-    maxRequeues: 0,
+    maxRequeues,
     wrapStore: (store) =>
       new Proxy(store, {
         get(target, key) {

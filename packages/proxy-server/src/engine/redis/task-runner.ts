@@ -209,7 +209,7 @@ export class TaskRunner {
         // keeps it as cut off; with --requeue-interrupted it counts against --max-requeues, as on
         // the local stores, whose call starts with the stop's signal and ends interrupted.
         await this.#requeue(run, job, token, maxRequeues > 0 ? maxRequeues : null);
-        outcome = pastMaxRequeues(maxRequeues);
+        outcome = pastMaxRequeues(maxRequeues, false);
       } else {
         outcome = await this.#call(processor, run, {
           id,
