@@ -22,7 +22,7 @@ export function unhealthyError(health: SentHealth, hint?: string): CliError | nu
   const reasons = [
     target.reachable
       ? null
-      : `it cannot reach its target${target.url === undefined ? '' : ` ${target.url}`}`,
+      : `it cannot reach its target${target.url === undefined ? '' : ` ${target.url}`}${target.message ? ` (${target.message})` : ''}`,
     store?.available === false
       ? `its task store cannot be used${store.message ? ` (${store.message})` : ''}`
       : null,

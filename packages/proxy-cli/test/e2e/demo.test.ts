@@ -130,7 +130,8 @@ describe('--demo before a proxy that cannot reach its target', () => {
       await down.target.close();
       const run = await runCli(['demo', 'single', '--url', down.url]);
       expect(run.code).toBe(5);
-      expect(run.stderr).toContain('cannot reach its target');
+      // With the proxy's reason, as the store's is given.
+      expect(run.stderr).toMatch(/cannot reach its target http:\/\/\S+ \(.*refused/i);
       expect(run.stderr).toMatch(/hint: the demos need the demo target behind the proxy/);
       const stats = (await (await fetch(`${down.url}/stats`)).json()) as {
         data: { tasks: { total: number } };
