@@ -3,7 +3,7 @@ import type { TaskBackend } from '../engine/task-backend.js';
 import type { TargetProbe } from '../upstream/target-probe.js';
 import type { Lifecycle } from './lifecycle.js';
 
-/** `/health`: serving, and whether the target answers and the store works. */
+/** `/health`: serving, and whether the target is reachable and the store works. */
 export class HealthCheck {
   constructor(
     readonly targetUrl: string,

@@ -56,7 +56,7 @@ const ENDPOINTS: ServiceInfo['endpoints'] = [
     description: 'remove finished tasks older than ?max_age_hours= (24)',
   },
   { method: 'GET', path: '/stats', description: 'counts, queue, concurrency, timings' },
-  { method: 'GET', path: '/health', description: 'liveness and whether the target answers' },
+  { method: 'GET', path: '/health', description: 'liveness and whether the target is reachable' },
   { method: 'GET', path: '/metrics', description: 'Prometheus metrics (text format)' },
   { method: 'GET', path: '/openapi.json', description: 'the OpenAPI 3 document of this API' },
   {
