@@ -7,6 +7,7 @@ import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
 import type { NewTask, TaskRequest } from '../engine/task-record.js';
 import { estimateInputs, type Pace, queueWaitMs, retryAfterSeconds } from './estimates.js';
+import type { InFlightReads } from './in-flight-reads.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RequestOrigins } from './request-origins.js';
 import type { TaskPolicies } from './task-policies.js';
@@ -59,6 +60,8 @@ export class Admission {
     private readonly pace: Pace,
     private readonly clock: Clock,
     private readonly policies: TaskPolicies,
+    /** When the calls in flight started, read at most once a second (shared with task views). */
+    private readonly inFlight: InFlightReads,
     private readonly observers: AdmissionObservers = {},
   ) {}
 
@@ -147,10 +150,15 @@ export class Admission {
     };
   }
 
-  /** Seconds until the queue should have room: its length at the observed pace. */
+  /**
+   * Seconds until the queue should have room: its length at the observed pace. The calls in
+   * flight are those of the shared read, not a read per refusal: a burst refused by a full
+   * queue would otherwise walk every call in flight for each 503 (an O(calls) refusal, several
+   * times the cost of an admission with thousands in flight).
+   */
   async #retryAfterS(queued: number): Promise<number> {
+    const inFlightStartedAt = await this.inFlight.startedAt();
     const now = this.clock.now();
-    const { inFlightStartedAt } = await this.backend.counts();
     const inputs = estimateInputs(this.totals.avgProcessingMs, inFlightStartedAt, this.pace, now);
     const { min, max } = QUEUE_FULL_RETRY_AFTER_S;
     return retryAfterSeconds(queueWaitMs(queued, inputs), min, max);

@@ -17,6 +17,7 @@ import { createBackend } from './create-backend.js';
 import { descriptorWaitLog } from './descriptor-wait-log.js';
 import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
+import { InFlightReads } from './in-flight-reads.js';
 import { Lifecycle } from './lifecycle.js';
 import { RequestOrigins } from './request-origins.js';
 import { StatsReport } from './stats-report.js';
@@ -218,7 +219,8 @@ export function createProxy(
     concurrency,
     maxPerSecond: config.delivery.rateLimit?.perSecond ?? null,
   };
-  const admission = new Admission(backend, lifecycle, totals, pace, clock, policies, {
+  const inFlight = new InFlightReads(backend, clock);
+  const admission = new Admission(backend, lifecycle, totals, pace, clock, policies, inFlight, {
     origins,
     refused: (reason) => metrics.refused(reason),
   });
@@ -229,6 +231,7 @@ export function createProxy(
     clock,
     pace,
     longTaskThresholdMs: config.longTaskThresholdMs,
+    inFlight,
   });
   const callbacks =
     config.delivery.callbacks &&

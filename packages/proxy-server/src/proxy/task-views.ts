@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import type { TaskRecord, TaskSummary } from '../engine/task-record.js';
 import { estimateInputs, type Pace, queueWaitMs, retryAfterSeconds } from './estimates.js';
+import type { InFlightReads } from './in-flight-reads.js';
 import type { Totals } from './totals.js';
 import { toWireSummary, toWireTask, type WireContext } from './wire-task.js';
 
@@ -14,6 +15,8 @@ export interface TaskViewsOptions {
   clock: Clock;
   pace: Pace;
   longTaskThresholdMs: number;
+  /** When the calls in flight started, read at most once a second (shared with admission). */
+  inFlight: InFlightReads;
 }
 
 export interface WirePage {
@@ -22,20 +25,9 @@ export interface WirePage {
 }
 
 const PENDING_RETRY_AFTER_S = { min: 1, max: 30 } as const;
-/**
- * How old the calls in flight may be, as read for estimates: every read of a pending task and
- * every page with one needs them, and a thousand callers polling would each make a read of the
- * store's counts (a round trip on Redis) for a figure of seconds to hours.
- */
-const IN_FLIGHT_READ_MS = 1_000;
-
 /** Tasks as callers read them: the wire form, with queue position and estimated start. */
 export class TaskViews {
   readonly #options: TaskViewsOptions;
-  /** The last read of the calls in flight, shared while it is fresh, and when it was asked. */
-  #inFlight: { askedAt: number; read: Promise<number[]> } | null = null;
-  /** What the last read that succeeded found; null before one, or once a read failed. */
-  #lastInFlight: number[] | null = null;
 
   constructor(options: TaskViewsOptions) {
     this.#options = options;
@@ -64,12 +56,12 @@ export class TaskViews {
   summaryToWireNow(task: TaskSummary): WireSummary {
     if (task.queuePosition === null) return toWireSummary(task, this.#contextNow(null));
     this.readInFlight();
-    return toWireSummary(task, this.#contextNow(this.#lastInFlight));
+    return toWireSummary(task, this.#contextNow(this.#options.inFlight.last));
   }
 
   /** Reads the calls in flight unless a read is under a second old: for `summaryToWireNow`. */
   readInFlight(): void {
-    void this.#inFlightStartedAt();
+    void this.#options.inFlight.startedAt();
   }
 
   /**
@@ -117,27 +109,7 @@ export class TaskViews {
    */
   async #context(tasks: readonly TaskSummary[]): Promise<WireContext> {
     const estimating = tasks.some((task) => task.queuePosition !== null);
-    return this.#contextNow(estimating ? await this.#inFlightStartedAt() : null);
-  }
-
-  #inFlightStartedAt(): Promise<number[]> {
-    const now = this.#options.clock.monotonic();
-    if (this.#inFlight === null || now - this.#inFlight.askedAt >= IN_FLIGHT_READ_MS) {
-      const read = this.#options.backend.counts().then((counts) => counts.inFlightStartedAt);
-      this.#inFlight = { askedAt: now, read };
-      read.then(
-        (startedAt) => {
-          if (this.#inFlight?.read === read) this.#lastInFlight = startedAt;
-        },
-        // A failed read is the caller's error (503), and not kept for the next one.
-        () => {
-          if (this.#inFlight?.read !== read) return;
-          this.#inFlight = null;
-          this.#lastInFlight = null;
-        },
-      );
-    }
-    return this.#inFlight.read;
+    return this.#contextNow(estimating ? await this.#options.inFlight.startedAt() : null);
   }
 
   #contextNow(inFlightStartedAt: readonly number[] | null): WireContext {

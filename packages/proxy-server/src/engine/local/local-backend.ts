@@ -411,6 +411,8 @@ export class LocalBackend implements TaskBackend {
   async counts(): Promise<BackendCounts> {
     const counts = this.#read('counting tasks', () => this.#repo.counts());
     const steadyNow = this.#clock.monotonic();
+    // Read once, not per call: thousands in flight would each read the clock.
+    const now = this.#clock.now();
     let long = counts.long;
     const inFlightStartedAt: number[] = [];
     // In start order, so the longest-running first.
@@ -418,7 +420,7 @@ export class LocalBackend implements TaskBackend {
       const ranMs = steadyNow - run.startedSteady;
       // Read as an age (estimates, metrics): as long ago as the call has really run, not
       // its start time, which is off by any step of the wall clock since.
-      inFlightStartedAt.push(this.#clock.now() - ranMs);
+      inFlightStartedAt.push(now - ranMs);
       if (ranMs > this.#options.longTaskThresholdMs) long++;
     }
     return {
