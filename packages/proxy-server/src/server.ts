@@ -39,6 +39,7 @@ import { taskRoutes } from './routes/task.js';
 import { taskControlRoutes } from './routes/task-control.js';
 import { taskResultRoutes } from './routes/task-result.js';
 import { tasksRoutes } from './routes/tasks.js';
+import { sharedSchemas } from './schemas/route-schemas.js';
 import { UI_PATH, uiRoutes } from './ui/ui-routes.js';
 
 export interface ServerDeps extends ProxyDeps {
@@ -189,6 +190,8 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   if (config.apiKey !== null) {
     app.register(auth, { apiKey: config.apiKey, isOpen: (route) => isOpenRoute(config, route) });
   }
+  // The shapes the routes' answers reference by name (and the OpenAPI document names).
+  for (const schema of sharedSchemas) app.addSchema(schema);
   // Before the routes: the OpenAPI document collects them as they are added.
   app.register(openapi, { config });
   app.register(serviceRoutes);

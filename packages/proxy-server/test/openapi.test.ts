@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { RouteOptions } from 'fastify';
 import {
@@ -33,8 +34,16 @@ type Operation = {
 type Document = {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, object> };
   security?: unknown[];
 };
+type Schema = { $ref?: string; properties?: Record<string, unknown>; required?: string[] };
+
+/** `schema`, or the named schema it references. */
+function resolved(document: Document, schema: Schema | undefined): Schema | undefined {
+  const name = schema?.$ref?.replace('#/components/schemas/', '');
+  return name === undefined ? schema : (document.components?.schemas?.[name] as Schema);
+}
 
 const OPENAPI_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -119,16 +128,15 @@ describe('GET /openapi.json', () => {
 
   it('describes the bodies with the wire schemas, the request headers, the streams and the raw result', async () => {
     const { app } = await proxyWithRoutes();
-    const { paths } = await documentOf(app);
+    const document = await documentOf(app);
+    const { paths } = document;
     const submit = paths['/api/{path}']?.post;
     const headers = (operation: Operation | undefined) =>
       (operation?.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
     expect(headers(submit)).toEqual(Object.values(SUBMIT_HEADERS));
     expect(Object.keys(submit?.requestBody?.content ?? {})).toEqual(['*/*']);
     const json = (operation: Operation | undefined, code: string) =>
-      operation?.responses[code]?.content?.['application/json']?.schema as
-        | { properties?: Record<string, unknown>; required?: string[] }
-        | undefined;
+      resolved(document, operation?.responses[code]?.content?.['application/json']?.schema);
     expect(json(submit, '202')?.required).toEqual(SubmitBodySchema.required);
     expect(json(submit, '200')?.required).toEqual(TaskBodySchema.required);
     expect(json(submit, '503')?.required).toEqual(ErrorBodySchema.required);
@@ -153,6 +161,52 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(paths['/metrics']?.get?.responses['200']?.content ?? {})).toEqual([
       'text/plain; version=0.0.4; charset=utf-8',
     ]);
+  });
+
+  it.each([
+    ['without an API key', []],
+    ['with an API key', ['--api-key', 'k3y']],
+  ])('names the main shapes in components.schemas and references them (%s)', async (_, flags) => {
+    const { app } = await proxyWithRoutes(flags);
+    const document = await documentOf(app, { authorization: 'Bearer k3y' });
+    const schemas = document.components?.schemas ?? {};
+    expect(Object.keys(schemas).sort()).toEqual(
+      ['Cleanup', 'ErrorBody', 'HealthBody', 'ServiceInfo', 'Stats', 'SubmitBody']
+        .concat(['Task', 'TaskAttempt', 'TaskList', 'TaskSummary'])
+        .sort(),
+    );
+    expect((schemas.Task as Schema).required).toEqual(TaskBodySchema.properties.data.required);
+    expect((schemas.ErrorBody as Schema).required).toEqual(ErrorBodySchema.required);
+    const reference = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+    const json = (path: string, method: string, code: string) =>
+      document.paths[path]?.[method]?.responses[code]?.content?.['application/json']?.schema as
+        | Schema
+        | undefined;
+    expect(json('/task/{id}', 'get', '200')?.properties?.data).toEqual(reference('Task'));
+    expect(json('/tasks', 'get', '200')?.properties?.data).toEqual(reference('TaskList'));
+    expect(json('/stats', 'get', '200')?.properties?.data).toEqual(reference('Stats'));
+    expect(json('/health', 'get', '200')).toEqual(reference('HealthBody'));
+    expect(json('/api/{path}', 'post', '202')).toEqual(reference('SubmitBody'));
+    expect(json('/tasks', 'get', '4XX')).toEqual(reference('ErrorBody'));
+
+    // Every named shape is referenced, and spelt out nowhere else: an inline copy would be a
+    // type of its own in a generated client, and a place for the two to drift apart.
+    const text = JSON.stringify(document);
+    const inline: string[] = [];
+    const walk = (value: unknown, at: string) => {
+      if (typeof value !== 'object' || value === null) return;
+      for (const [name, schema] of Object.entries(schemas)) {
+        if (at !== `components.schemas.${name}` && isDeepStrictEqual(value, schema)) {
+          inline.push(`${name} at ${at}`);
+        }
+      }
+      for (const [key, item] of Object.entries(value)) walk(item, at === '' ? key : `${at}.${key}`);
+    };
+    walk(document, '');
+    expect(inline).toEqual([]);
+    for (const name of Object.keys(schemas)) {
+      expect(text, name).toContain(JSON.stringify(reference(name)));
+    }
   });
 
   it('says which routes need the API key', async () => {

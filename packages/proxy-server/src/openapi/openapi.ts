@@ -82,6 +82,9 @@ export const openapi = fp<{ config: ProxyConfig }>(
           security: [{ apiKey: [] }],
         }),
       },
+      // The shared schemas (`app.addSchema`) named by their `$id` (Task, ErrorBody...) in
+      // components.schemas, where the plugin would name them def-0, def-1...
+      refResolver: { buildLocalReference: (json) => String(json.$id) },
       transformObject: (document) =>
         'openapiObject' in document
           ? finish(document.openapiObject, config)

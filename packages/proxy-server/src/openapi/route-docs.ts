@@ -11,6 +11,7 @@ import {
   type TSchema,
   WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
+import { named } from '../schemas/route-schemas.js';
 
 /**
  * What the OpenAPI document says about a route beyond the schemas it validates and serialises
@@ -47,7 +48,7 @@ export function routeDoc(doc: RouteDoc): SwaggerTransform {
     const base = (schema ?? {}) as Record<string, unknown>;
     const response = { ...((base.response as Record<string, object> | undefined) ?? {}) };
     for (const [code, { schema: body, ...extra }] of Object.entries(doc.responses ?? {})) {
-      response[code] = { ...(body ?? response[code] ?? {}), ...extra };
+      response[code] = { ...(body ? named(body) : (response[code] ?? {})), ...extra };
     }
     const documented: Record<string, unknown> = { ...base, response };
     if (doc.params) documented.params = doc.params;

@@ -9,7 +9,7 @@ import {
   StatsBodySchema,
 } from 'proxy-client/wire';
 import { answers } from '../openapi/route-docs.js';
-import { errorResponses } from '../schemas/route-schemas.js';
+import { errorResponses, named } from '../schemas/route-schemas.js';
 import { VERSION } from '../version.js';
 
 const ENDPOINTS: ServiceInfo['endpoints'] = [
@@ -80,7 +80,7 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
         operationId: 'getServiceInfo',
         summary: 'What the proxy is: version, target, endpoints',
         tags: ['service'],
-        response: { 200: ServiceInfoBodySchema, ...errorResponses },
+        response: { 200: named(ServiceInfoBodySchema), ...errorResponses },
       },
       config: { swaggerTransform: answers('The service, its version, its target and its routes') },
     },
@@ -104,7 +104,7 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
         description:
           'Tasks held by status, the queue and its limit, the concurrency, calls in flight, long tasks, the mean processing time and what this process did since it started. Costs the same with ten tasks as with a million.',
         tags: ['service'],
-        response: { 200: StatsBodySchema, ...errorResponses },
+        response: { 200: named(StatsBodySchema), ...errorResponses },
       },
       config: { swaggerTransform: answers('The figures') },
     },
@@ -121,7 +121,7 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
           'Open without the API key. 200 while the proxy serves, whatever the target does.',
         tags: ['service'],
         security: [],
-        response: { 200: HealthBodySchema, ...errorResponses },
+        response: { 200: named(HealthBodySchema), ...errorResponses },
       },
       config: { swaggerTransform: answers('ok, degraded or shutting_down, and why') },
     },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { SUBMIT_HEADERS, SubmitBodySchema, TaskBodySchema } from 'proxy-client/wire';
 import { ProxyHttpError, sendError } from '../errors.js';
 import { submitDoc } from '../openapi/route-docs.js';
-import { errorResponses } from '../schemas/route-schemas.js';
+import { errorResponses, named } from '../schemas/route-schemas.js';
 import { withoutAuthorization } from '../upstream/request-headers.js';
 import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
@@ -46,7 +46,11 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
         description:
           'Any method: the eight listed here, and any other the HTTP parser knows (PURGE, PROPFIND, REPORT, ...), which OpenAPI cannot list. The method, path, query string, body bytes and end-to-end headers reach the target unchanged, later, when a slot is free; hop-by-hop headers, Host, and the headers below are not forwarded. Read the task at the Location.',
         tags: ['submit'],
-        response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses },
+        response: {
+          200: named(TaskBodySchema),
+          202: named(SubmitBodySchema),
+          ...errorResponses,
+        },
       },
       config: { swaggerTransform: submitDoc },
       // Before the body is read: the path alone decides.

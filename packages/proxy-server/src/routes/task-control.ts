@@ -10,7 +10,7 @@ import {
 } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
 import { retryDoc, routeDoc } from '../openapi/route-docs.js';
-import { errorResponses } from '../schemas/route-schemas.js';
+import { errorResponses, named } from '../schemas/route-schemas.js';
 import { answerSubmission } from './submit-answer.js';
 import { preferencesOf } from './submit-headers.js';
 
@@ -33,7 +33,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
           'A pending task leaves the queue; a processing one has its upstream call aborted. Both end cancelled.',
         tags: ['tasks'],
         params: TaskParamsSchema,
-        response: { 200: TaskBodySchema, ...errorResponses },
+        response: { 200: named(TaskBodySchema), ...errorResponses },
       },
       config: {
         swaggerTransform: routeDoc({
@@ -66,7 +66,11 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
           'The new task has retry_of set to this one, and this one retried_as to the new one. Answered like a submission.',
         tags: ['tasks'],
         params: TaskParamsSchema,
-        response: { 200: TaskBodySchema, 202: SubmitBodySchema, ...errorResponses },
+        response: {
+          200: named(TaskBodySchema),
+          202: named(SubmitBodySchema),
+          ...errorResponses,
+        },
       },
       config: { swaggerTransform: retryDoc },
     },

@@ -11,7 +11,7 @@ import {
 } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
 import { taskDoc } from '../openapi/route-docs.js';
-import { errorResponses } from '../schemas/route-schemas.js';
+import { errorResponses, named } from '../schemas/route-schemas.js';
 import { clientGone } from './client-gone.js';
 
 interface TaskRoute {
@@ -32,7 +32,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
         tags: ['tasks'],
         params: TaskParamsSchema,
         querystring: TaskQuerySchema,
-        response: { 200: TaskBodySchema, ...errorResponses },
+        response: { 200: named(TaskBodySchema), ...errorResponses },
       },
       config: { swaggerTransform: taskDoc },
       onSend: async (_request, reply) => {

@@ -9,7 +9,7 @@ import {
   type TaskStatus,
 } from 'proxy-client/wire';
 import { answers } from '../openapi/route-docs.js';
-import { errorResponses } from '../schemas/route-schemas.js';
+import { errorResponses, named } from '../schemas/route-schemas.js';
 import { onlyKnownQuery } from './only-known-query.js';
 
 interface ListRoute {
@@ -34,7 +34,7 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
           'Each with its result but not the result body (body_bytes says its size). Filtered by status, newest by the time the task entered it.',
         tags: ['tasks'],
         querystring: ListQuerySchema,
-        response: { 200: TaskListBodySchema, ...errorResponses },
+        response: { 200: named(TaskListBodySchema), ...errorResponses },
       },
       config: { swaggerTransform: answers('A page of tasks, and how many match in all') },
     },
@@ -53,7 +53,7 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Remove finished tasks older than max_age_hours',
         tags: ['tasks'],
         querystring: CleanupQuerySchema,
-        response: { 200: CleanupBodySchema, ...errorResponses },
+        response: { 200: named(CleanupBodySchema), ...errorResponses },
       },
       config: { swaggerTransform: answers('How many finished tasks were removed') },
       preValidation: onlyKnownQuery(
