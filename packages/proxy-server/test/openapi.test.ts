@@ -12,7 +12,7 @@ import {
 } from 'proxy-client/wire';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildServer } from '../src/index.js';
-import { configFor, startProxy, startTarget } from './helper.js';
+import { configFor, rawRequest, startProxy, startTarget } from './helper.js';
 
 type Parameter = { in: string; name: string; required?: boolean };
 type Operation = {
@@ -228,12 +228,12 @@ describe('GET /openapi.json', () => {
     expect(document.servers).toEqual([{ url: '/', description: 'This proxy' }]);
   });
 
-  it('declares the refusals (4XX: 401 without the key) of the document and the page, and the page as HTML', async () => {
+  it('declares the refusals (401 without the key) of the document and the page, and the page as HTML', async () => {
     const { app } = await proxyWithRoutes(['--api-key', 'k3y']);
     const document = await documentOf(app, { authorization: 'Bearer k3y' });
     for (const path of ['/openapi.json', '/docs']) {
       expect(Object.keys(document.paths[path]?.get?.responses ?? {}), path).toEqual(
-        expect.arrayContaining(['200', '4XX']),
+        expect.arrayContaining(['200', '400', '401', '417', '4XX']),
       );
     }
     expect(Object.keys(document.paths['/docs']?.get?.responses['200']?.content ?? {})).toEqual([
@@ -329,6 +329,87 @@ describe('/openapi.json and /docs', () => {
     }
     expect((await app.inject('/docs/json?x=1')).statusCode).toBe(200);
     expect((await app.inject('/docs')).statusCode).toBe(200);
+  });
+});
+
+// OpenAPI audit: the proxy's own 400, 401, 404 and 417 were documented only under 4XX, so a client
+// generated from the document could not tell a missing key from a missing task by its type.
+describe("the proxy's own refusals as documented", () => {
+  const id = '00000000-0000-4000-8000-000000000000';
+  const key = 'Authorization: Bearer k3y';
+  const get = (path: string, ...headers: string[]) =>
+    [`GET ${path} HTTP/1.1`, 'Host: x', ...headers].join('\r\n');
+
+  it('documents each under its own code, with the headers it is sent with', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', 'k3y'] });
+    const document = (await (
+      await fetch(`${proxy.url}/openapi.json`, { headers: { authorization: 'Bearer k3y' } })
+    ).json()) as Document;
+    const requests: [path: string, method: string, head: string, body?: string][] = [
+      ['/task/{id}', 'get', get(`/task/${id}`, key)],
+      ['/task/{id}', 'get', get(`/task/${id}`)],
+      ['/task/{id}', 'get', get('/task/not-a-uuid', key)],
+      ['/task/{id}', 'get', get(`/task/${id}?wait=999`, key)],
+      ['/task/{id}', 'get', get(`/task/${id}`, key, 'Content-Length: 1'), 'x'],
+      ['/task/{id}', 'get', get(`/task/${id}`, key, 'Expect: foo')],
+      ['/task/{id}', 'delete', get(`/task/${id}`, key).replace('GET', 'DELETE')],
+      ['/task/{id}/retry', 'post', get(`/task/${id}/retry`, key).replace('GET', 'POST')],
+      ['/task/{id}/events', 'get', get(`/task/${id}/events`, key)],
+      ['/tasks', 'get', get('/tasks?limit=0', key)],
+      ['/stats', 'get', get('/stats')],
+      ['/health', 'get', get('/health', 'Expect: foo')],
+      ['/ui/{file}', 'get', get('/ui/nope.js')],
+      ['/api/{path}', 'post', get('/api/x', 'X-Proxy-Timeout: abc', key).replace('GET', 'POST')],
+      ['/api/{path}', 'post', get('/api/x').replace('GET', 'POST')],
+    ];
+    const statuses: number[] = [];
+    for (const [path, method, head, body] of requests) {
+      const answer = await rawRequest(proxy.url, head, body);
+      statuses.push(answer.status);
+      const label = `${head.split('\r\n')[0]} (${answer.status})`;
+      const documented = document.paths[path]?.[method]?.responses[String(answer.status)];
+      expect(documented?.content?.['application/json']?.schema, label).toEqual({
+        $ref: '#/components/schemas/ErrorBody',
+      });
+      expect(JSON.parse(answer.body), label).toMatchObject({ success: false });
+      for (const name of ['www-authenticate']) {
+        const sent = new RegExp(`^${name}:`, 'im').test(answer.head);
+        expect(Object.keys(documented?.headers ?? {}).includes(name), `${label}: ${name}`).toBe(
+          sent,
+        );
+      }
+    }
+    expect(statuses).toEqual(
+      [404, 401, 400, 400, 400, 417, 404, 404, 404, 400, 401, 417, 404].concat([400, 401]),
+    );
+  });
+
+  it('documents 401 only where the key is needed', async () => {
+    const codes = (document: Document, path: string) =>
+      Object.keys(document.paths[path]?.get?.responses ?? {});
+    const open = await documentOf((await proxyWithRoutes()).app);
+    for (const [path, item] of Object.entries(open.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        expect(Object.keys(operation.responses), `${method} ${path}`).not.toContain('401');
+      }
+    }
+    const keyed = await documentOf(
+      (await proxyWithRoutes(['--api-key', 'k3y', '--public-docs'])).app,
+    );
+    expect(codes(keyed, '/stats')).toContain('401');
+    for (const path of ['/health', '/openapi.json', '/docs', '/ui']) {
+      expect(codes(keyed, path), path).not.toContain('401');
+    }
+  });
+
+  it("leaves the result route's codes as they were: any of them may be the target's own", async () => {
+    const { app } = await proxyWithRoutes(['--api-key', 'k3y', '--public-docs']);
+    const document = await documentOf(app);
+    expect(Object.keys(document.paths['/task/{id}/result']?.get?.responses ?? {})).toEqual([
+      ...['200', '206', '404', '409', '416'],
+      ...['4XX', '5XX', 'default'],
+    ]);
   });
 });
 

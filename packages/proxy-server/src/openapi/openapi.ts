@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import type { ProxyConfig } from '../config/config.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { VERSION } from '../version.js';
-import { SUBMIT_DOC_PATH } from './route-docs.js';
+import { routeDoc, SUBMIT_DOC_PATH } from './route-docs.js';
 
 /** Where the document and the browsable reference are served. */
 export const OPENAPI_PATH = '/openapi.json';
@@ -85,6 +85,8 @@ export const openapi = fp<{ config: ProxyConfig }>(
       // The shared schemas (`app.addSchema`) named by their `$id` (Task, ErrorBody...) in
       // components.schemas, where the plugin would name them def-0, def-1...
       refResolver: { buildLocalReference: (json) => String(json.$id) },
+      // What a route with no document of its own (metrics, this document) is given: its refusals.
+      transform: routeDoc({}),
       transformObject: (document) =>
         'openapiObject' in document
           ? finish(document.openapiObject, config)

@@ -8,10 +8,11 @@ import {
   SUBMIT_HEADERS,
   SubmitHeadersSchema,
   TASK_ID_HEADER,
+  TaskParamsSchema,
   type TSchema,
   WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
-import { named } from '../schemas/route-schemas.js';
+import { errorResponses, named } from '../schemas/route-schemas.js';
 
 /**
  * What the OpenAPI document says about a route beyond the schemas it validates and serialises
@@ -43,12 +44,30 @@ export interface HeaderDoc {
   description: string;
 }
 
+type DocumentedResponse = { description?: string; headers?: Record<string, HeaderDoc> };
+
 export function routeDoc(doc: RouteDoc): SwaggerTransform {
-  return ({ schema, url }) => {
+  return ({ schema, url, ...document }) => {
     const base = (schema ?? {}) as Record<string, unknown>;
-    const response = { ...((base.response as Record<string, object> | undefined) ?? {}) };
+    const response: Record<string, DocumentedResponse> = {
+      ...((base.response as Record<string, object> | undefined) ?? {}),
+    };
     for (const [code, { schema: body, ...extra }] of Object.entries(doc.responses ?? {})) {
       response[code] = { ...(body ? named(body) : (response[code] ?? {})), ...extra };
+    }
+    // Where the 4xx range is the proxy's error body (on the result route it may be the target's
+    // own answer instead), the codes the proxy answers on every route are spelt out.
+    if (response['4xx'] === errorResponses['4xx']) {
+      const security = 'openapiObject' in document ? document.openapiObject.security : undefined;
+      const needsKey = ((base.security as unknown[] | undefined) ?? security ?? []).length > 0;
+      for (const [code, refusal] of Object.entries(refusals(base, needsKey, doc.body))) {
+        const own = response[code]?.description;
+        response[code] = {
+          ...response[code],
+          ...refusal,
+          ...(own !== undefined && { description: `${refusal.description}; ${own}` }),
+        };
+      }
     }
     const documented: Record<string, unknown> = { ...base, response };
     if (doc.params) documented.params = doc.params;
@@ -65,6 +84,45 @@ const header = (description: string, type: HeaderDoc['type'] = 'string'): Header
   type,
   description,
 });
+
+/**
+ * The proxy's own refusals of a request to the route with `schema`, each a code of its own: a
+ * generated client tells them apart by code.
+ */
+function refusals(
+  schema: Record<string, unknown>,
+  needsKey: boolean,
+  body: RouteDoc['body'],
+): Record<string, DocumentedResponse> {
+  const error = errorResponses['4xx'];
+  const malformed =
+    'bad_request: a malformed request (a Transfer-Encoding other than chunked, two Host headers...)';
+  const badRequest = [
+    body ? malformed : `${malformed} or a body, which the route does not take`,
+    ...(schema.params === TaskParamsSchema ? ['invalid_task_id: {id} is not a UUID'] : []),
+    ...(schema.querystring ? ['invalid_query: a query parameter the route refuses'] : []),
+  ];
+  return {
+    400: { ...error, description: badRequest.join('; ') },
+    ...(needsKey && {
+      401: {
+        ...error,
+        description: 'unauthorized: no Authorization: Bearer <key>, or the wrong key (--api-key)',
+        headers: { 'www-authenticate': header('Bearer') },
+      },
+    }),
+    417: {
+      ...error,
+      description:
+        'expectation_failed: an Expect other than 100-continue (answered before the route is reached)',
+    },
+  };
+}
+
+const TASK_NOT_FOUND = {
+  description: 'task_not_found: no task with this id (it may have been cleaned up)',
+  schema: ErrorBodySchema,
+} satisfies ResponseDoc;
 
 export const LOCATION = header('/task/{id}: where the task is read');
 export const RETRY_AFTER = header('seconds to wait before trying again', 'integer');
@@ -120,6 +178,10 @@ export const submitDoc = routeDoc({
   },
   responses: {
     ...submitted,
+    400: {
+      description:
+        'the path leaves /api/ once decoded, a submit header out of its form or range (or sent twice), a body on TRACE; callback_not_allowed: X-Proxy-Callback-Url names an origin --callback-allow does not list',
+    },
     413: {
       description: 'payload_too_large: the body is over --body-limit',
       schema: ErrorBodySchema,
@@ -142,8 +204,8 @@ export const retryDoc = routeDoc({
     400: {
       description:
         'callback_not_allowed: its callback URL is one --callback-allow no longer takes (no task is made)',
-      schema: ErrorBodySchema,
     },
+    404: TASK_NOT_FOUND,
     409: {
       description: 'task_not_finished: only a finished task can be run again',
       schema: ErrorBodySchema,
@@ -164,6 +226,16 @@ export const taskDoc = routeDoc({
         ),
       },
     },
+    404: TASK_NOT_FOUND,
+  },
+});
+
+/** `DELETE /task/:id`. */
+export const cancelDoc = routeDoc({
+  responses: {
+    200: { description: 'The task, now cancelled' },
+    404: TASK_NOT_FOUND,
+    409: { description: 'task_finished: nothing to cancel', schema: ErrorBodySchema },
   },
 });
 
@@ -227,11 +299,12 @@ export const resultDoc = routeDoc({
 
 const EVENT_STREAM = 'text/event-stream';
 
-/** `GET /task/:id/events` and `GET /events`. */
-export function eventStreamDoc(description: string): SwaggerTransform {
+/** `GET /task/:id/events` (`ofTask`) and `GET /events`. */
+export function eventStreamDoc(description: string, ofTask: boolean): SwaggerTransform {
   return routeDoc({
     headers: EventStreamHeadersSchema,
     responses: {
+      ...(ofTask && { 404: TASK_NOT_FOUND }),
       200: {
         description,
         content: {
@@ -247,6 +320,16 @@ export function eventStreamDoc(description: string): SwaggerTransform {
     },
   });
 }
+
+/** `GET /ui` and `GET /ui/:file`: the 404 says which file is missing, or that none was built. */
+export const dashboardDoc = routeDoc({
+  responses: {
+    404: {
+      description: 'not_found: no such file, or the dashboard was not built (pnpm build)',
+      schema: ErrorBodySchema,
+    },
+  },
+});
 
 /** A route whose 200 answer needs only a description. */
 export function answers(description: string): SwaggerTransform {

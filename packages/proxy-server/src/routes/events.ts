@@ -63,7 +63,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         params: TaskParamsSchema,
         response: errorResponses,
       },
-      config: { swaggerTransform: eventStreamDoc("The task's messages until it finishes") },
+      config: { swaggerTransform: eventStreamDoc("The task's messages until it finishes", true) },
     },
     async (request, reply) => {
       const id = request.params.id.toLowerCase();
@@ -133,7 +133,10 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         response: errorResponses,
       },
       config: {
-        swaggerTransform: eventStreamDoc('Transitions, as they happen, until the client leaves'),
+        swaggerTransform: eventStreamDoc(
+          'Transitions, as they happen, until the client leaves',
+          false,
+        ),
       },
     },
     async (request, reply) => {

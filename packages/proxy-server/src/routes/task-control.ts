@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
   type DataBody,
-  ErrorBodySchema,
   SUBMIT_HEADERS,
   SubmitBodySchema,
   type Task,
@@ -9,7 +8,7 @@ import {
   TaskParamsSchema,
 } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
-import { retryDoc, routeDoc } from '../openapi/route-docs.js';
+import { cancelDoc, retryDoc } from '../openapi/route-docs.js';
 import { errorResponses, named } from '../schemas/route-schemas.js';
 import { answerSubmission } from './submit-answer.js';
 import { preferencesOf } from './submit-headers.js';
@@ -35,14 +34,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
         params: TaskParamsSchema,
         response: { 200: named(TaskBodySchema), ...errorResponses },
       },
-      config: {
-        swaggerTransform: routeDoc({
-          responses: {
-            200: { description: 'The task, now cancelled' },
-            409: { description: 'task_finished: nothing to cancel', schema: ErrorBodySchema },
-          },
-        }),
-      },
+      config: { swaggerTransform: cancelDoc },
     },
     async (request): Promise<DataBody<Task>> => {
       const id = request.params.id.toLowerCase();

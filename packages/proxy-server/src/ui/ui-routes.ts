@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../errors.js';
+import { dashboardDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 
 /** Where the dashboard is served; its files are under it. */
@@ -121,6 +122,7 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
         security: [],
         response: html,
       },
+      config: { swaggerTransform: dashboardDoc },
     },
     (request, reply) => serve('index.html', request, reply),
   );
@@ -151,6 +153,7 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
           ...errorResponses,
         },
       },
+      config: { swaggerTransform: dashboardDoc },
     },
     (request, reply) =>
       // The page's links are relative to /ui: at /ui/index.html they would name /ui/ui/app.js.
