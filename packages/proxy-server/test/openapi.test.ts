@@ -9,9 +9,11 @@ import {
   SubmitBodySchema,
   TASK_ID_HEADER,
   TaskBodySchema,
+  WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { buildServer } from '../src/index.js';
+import { buildServer, LocalBackend, MemoryRepository } from '../src/index.js';
+import { FaultyRepository } from './engine/harness.js';
 import { configFor, rawRequest, startProxy, startTarget } from './helper.js';
 
 type Parameter = { in: string; name: string; required?: boolean };
@@ -333,7 +335,9 @@ describe('/openapi.json and /docs', () => {
 });
 
 // OpenAPI audit: the proxy's own 400, 401, 404 and 417 were documented only under 4XX, so a client
-// generated from the document could not tell a missing key from a missing task by its type.
+// generated from the document could not tell a missing key from a missing task by its type; and
+// x-proxy-wait-max was documented on the 200 of GET /task/{id} only, though the route sends it on
+// its errors too (not on a 417, which is answered before any route is reached).
 describe("the proxy's own refusals as documented", () => {
   const id = '00000000-0000-4000-8000-000000000000';
   const key = 'Authorization: Bearer k3y';
@@ -342,7 +346,18 @@ describe("the proxy's own refusals as documented", () => {
 
   it('documents each under its own code, with the headers it is sent with', async () => {
     const target = await startTarget();
-    const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', 'k3y'] });
+    const repository = new FaultyRepository(new MemoryRepository());
+    const backend = new LocalBackend(repository, {
+      concurrency: 1,
+      maxQueueSize: 10,
+      longTaskThresholdMs: 300_000,
+      maxRequeues: 0,
+    });
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--api-key', 'k3y'],
+      deps: { backend },
+    });
     const document = (await (
       await fetch(`${proxy.url}/openapi.json`, { headers: { authorization: 'Bearer k3y' } })
     ).json()) as Document;
@@ -373,7 +388,7 @@ describe("the proxy's own refusals as documented", () => {
         $ref: '#/components/schemas/ErrorBody',
       });
       expect(JSON.parse(answer.body), label).toMatchObject({ success: false });
-      for (const name of ['www-authenticate']) {
+      for (const name of [WAIT_MAX_HEADER, 'www-authenticate']) {
         const sent = new RegExp(`^${name}:`, 'im').test(answer.head);
         expect(Object.keys(documented?.headers ?? {}).includes(name), `${label}: ${name}`).toBe(
           sent,
@@ -382,6 +397,18 @@ describe("the proxy's own refusals as documented", () => {
     }
     expect(statuses).toEqual(
       [404, 401, 400, 400, 400, 417, 404, 404, 404, 400, 401, 417, 404].concat([400, 401]),
+    );
+
+    // A failing store: 503, which the range documents, with the route's header.
+    repository.failNext('get');
+    const failed = await rawRequest(proxy.url, get(`/task/${id}`, key));
+    expect(failed.status).toBe(503);
+    expect(failed.head).toMatch(new RegExp(`^${WAIT_MAX_HEADER}: `, 'im'));
+    expect(Object.keys(document.paths['/task/{id}']?.get?.responses['5XX']?.headers ?? {})).toEqual(
+      [WAIT_MAX_HEADER],
+    );
+    expect(Object.keys(document.paths['/task/{id}']?.get?.responses['4XX']?.headers ?? {})).toEqual(
+      [],
     );
   });
 

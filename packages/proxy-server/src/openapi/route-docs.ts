@@ -28,6 +28,11 @@ export interface RouteDoc {
   /** A request body the route takes as raw bytes, by media type. */
   body?: { description: string; mediaTypes: string[] };
   responses?: Record<string, ResponseDoc>;
+  /**
+   * Headers the route sets on every answer it sends, its errors included: on all its codes but
+   * 417 and what the 4xx range leaves (408), which the server writes before any route is reached.
+   */
+  everyAnswer?: Record<string, HeaderDoc>;
 }
 
 export interface ResponseDoc {
@@ -68,6 +73,10 @@ export function routeDoc(doc: RouteDoc): SwaggerTransform {
           ...(own !== undefined && { description: `${refusal.description}; ${own}` }),
         };
       }
+    }
+    for (const [code, answer] of Object.entries(doc.everyAnswer ? response : {})) {
+      if (code === '417' || code === '4xx') continue;
+      response[code] = { ...answer, headers: { ...doc.everyAnswer, ...answer.headers } };
     }
     const documented: Record<string, unknown> = { ...base, response };
     if (doc.params) documented.params = doc.params;
@@ -219,7 +228,6 @@ export const taskDoc = routeDoc({
     200: {
       description: 'The task; with ?wait=N, once it finished or N s passed',
       headers: {
-        [WAIT_MAX_HEADER]: header(`the longest ?wait= honoured: ${MAX_WAIT_SECONDS}`, 'integer'),
         'retry-after': header(
           'while pending or processing: when reading again is worthwhile',
           'integer',
@@ -227,6 +235,9 @@ export const taskDoc = routeDoc({
       },
     },
     404: TASK_NOT_FOUND,
+  },
+  everyAnswer: {
+    [WAIT_MAX_HEADER]: header(`the longest ?wait= honoured: ${MAX_WAIT_SECONDS}`, 'integer'),
   },
 });
 
