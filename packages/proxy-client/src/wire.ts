@@ -426,7 +426,7 @@ export const HealthBodySchema = Type.Object({
     url: Type.String(),
     reachable: Type.Boolean({
       description:
-        'whether the target took a connection for a HEAD of its base path within 2 s, answered or busy',
+        'whether the target answered a HEAD of its base path within 2 s, or took the connection and is busy with calls in flight',
     }),
     latency_ms: Nullable(
       Type.Number({ description: 'how long its answer took; null without one' }),
@@ -435,7 +435,7 @@ export const HealthBodySchema = Type.Object({
       Nullable(
         Type.String({
           description:
-            'why the target is not reachable (refused, TLS, timeout...), or that it gave no answer within 2 s; null when it answered',
+            'why the target is not reachable (refused, TLS, no connection, hung...), or that a busy one gave no answer; null when it answered',
         }),
       ),
     ),

@@ -206,7 +206,7 @@ export class ProxyMetrics {
     });
     this.#targetUp = new Gauge({
       name: 'proxy_target_up',
-      help: 'Whether the target took a connection for a HEAD probe of this instance within 2 s, answered or busy (1), or not (0), probed at most every 5 s at scrape time.',
+      help: 'Whether the target answered a HEAD probe of this instance within 2 s, or took the connection while busy with calls in flight (1), or not (0), probed at most every 5 s at scrape time.',
       ...own,
     });
     new Gauge({

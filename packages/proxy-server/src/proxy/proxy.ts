@@ -131,7 +131,11 @@ export function createProxy(
     },
     deps.dispatcher,
   );
-  const probe = new TargetProbe(config.target, deps.dispatcher, clock);
+  const probe = new TargetProbe(config.target, {
+    dispatcher: deps.dispatcher,
+    clock,
+    callsInFlight: async () => (await backend.counts()).inFlight,
+  });
   const lifecycle = new Lifecycle();
   const totals = new Totals();
   backend.subscribe(totals.record);

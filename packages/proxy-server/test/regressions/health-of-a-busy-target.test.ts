@@ -63,4 +63,26 @@ describe('/health of a target busy with every call the cap lets through', () => 
     const metrics = await (await fetch(`${proxy.url}/metrics`)).text();
     expect(metrics).toMatch(/^proxy_target_up\{[^}]*\} 1$/m);
   });
+
+  // Review: a stopped or deadlocked target then read as busy, and /health said ok for ever.
+  it('says a target that takes connections but never answers, with no call in flight, is hung', {
+    timeout: 30_000,
+  }, async () => {
+    const hung = createServer(() => {});
+    hung.listen(0, '127.0.0.1');
+    await once(hung, 'listening');
+    onTestFinished(() => {
+      hung.closeAllConnections();
+      hung.close();
+    });
+    const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    const proxy = await spawnProxyServer({ args: ['--target-url', url, '--store', 'memory'] });
+    onTestFinished(async () => void (await proxy.stop()));
+
+    const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+    expect(health).toMatchObject({
+      status: 'degraded',
+      target: { reachable: false, latency_ms: null, message: expect.stringMatching(/hung/) },
+    });
+  });
 });
