@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { type Clock, systemClock } from '../src/clock.js';
@@ -11,22 +11,30 @@ import {
   PROBE_TIMEOUT_MS,
   type ProbeResult,
   TargetProbe,
+  type TargetProbeOptions,
 } from '../src/upstream/target-probe.js';
 import { FakeClock } from './engine/harness.js';
+import { serveForTest } from './helper.js';
+
+/** A target on an ephemeral port answering with `handler`, closed when the test ends. */
+async function listening(handler?: RequestListener): Promise<{ server: Server; origin: string }> {
+  const server = createServer(handler);
+  return { server, origin: await serveForTest(server) };
+}
+
+/** A probe of the target at `origin`, closed when the test ends. */
+function probeOf(origin: string, options?: TargetProbeOptions): TargetProbe {
+  const probe = new TargetProbe({ origin, basePath: '', url: origin }, options);
+  onTestFinished(() => probe.close());
+  return probe;
+}
 
 /** A target that counts the HEAD requests it gets. */
 async function countingTarget() {
   const seen = { heads: 0 };
-  const server = createServer((req, res) => {
+  const { origin } = await listening((req, res) => {
     if (req.method === 'HEAD') seen.heads++;
     res.end();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  onTestFinished(() => {
-    server.closeAllConnections();
-    server.close();
   });
   return { seen, target: { origin, basePath: '', url: origin } };
 }
@@ -67,16 +75,9 @@ describe('TargetProbe', () => {
 /** A target that takes connections and answers nothing: its origin, and the requests it got. */
 async function silentTarget(): Promise<{ origin: string; requests: () => number }> {
   let requests = 0;
-  const server = createServer(() => {
+  const { origin } = await listening(() => {
     requests++;
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  onTestFinished(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { origin, requests: () => requests };
 }
 
@@ -86,11 +87,7 @@ describe('TargetProbe on a target that takes the connection and does not answer'
   it('reports it reachable while the proxy has calls in flight, saying it is busy', async () => {
     const { origin, requests } = await silentTarget();
     const clock = new FakeClock();
-    const probe = new TargetProbe(
-      { origin, basePath: '', url: origin },
-      { clock, callsInFlight: async () => 2 },
-    );
-    onTestFinished(() => probe.close());
+    const probe = probeOf(origin, { clock, callsInFlight: async () => 2 });
     const asked = probe.probe();
     await vi.waitFor(() => expect(requests()).toBe(1));
     clock.advance(PROBE_TIMEOUT_MS);
@@ -108,8 +105,7 @@ describe('TargetProbe on a target that takes the connection and does not answer'
   it('reports it unreachable, hung, with no call in flight', async () => {
     const { origin, requests } = await silentTarget();
     const clock = new FakeClock();
-    const probe = new TargetProbe({ origin, basePath: '', url: origin }, { clock });
-    onTestFinished(() => probe.close());
+    const probe = probeOf(origin, { clock });
     const asked = probe.probe();
     await vi.waitFor(() => expect(requests()).toBe(1));
     clock.advance(PROBE_TIMEOUT_MS);
@@ -128,8 +124,7 @@ describe('TargetProbe on a target that takes the connection and does not answer'
     await once(server, 'listening');
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await new Promise((resolve) => server.close(resolve));
-    const probe = new TargetProbe({ origin, basePath: '', url: origin });
-    onTestFinished(() => probe.close());
+    const probe = probeOf(origin);
     expect(await probe.probe()).toEqual({
       reachable: false,
       latencyMs: null,
@@ -142,19 +137,11 @@ describe('TargetProbe when a new probe is slow', () => {
   // Kubernetes asks every 10 s with a timeout of 1 s: each ask started a probe and waited for it.
   it('answers the last result once it has waited PROBE_PATIENCE_MS, and the new one after', async () => {
     let heads = 0;
-    const server = createServer((req, res) => {
+    const { origin } = await listening((req, res) => {
       if (req.method === 'HEAD' && ++heads === 1) res.end();
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    onTestFinished(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const clock = new FakeClock();
-    const probe = new TargetProbe({ origin, basePath: '', url: origin }, { clock });
-    onTestFinished(() => probe.close());
+    const probe = probeOf(origin, { clock });
     const first = await probe.probe();
     expect(first).toMatchObject({ reachable: true, message: null });
 
@@ -178,19 +165,11 @@ describe('TargetProbe when a new probe is slow', () => {
   // Review: an answer of hours ago stood in for the target's state after half a second.
   it('waits for the new probe when the last answer is over PROBE_STALE_MS old', async () => {
     let heads = 0;
-    const server = createServer((req, res) => {
+    const { origin } = await listening((req, res) => {
       if (req.method === 'HEAD' && ++heads === 1) res.end();
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    onTestFinished(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const clock = new FakeClock();
-    const probe = new TargetProbe({ origin, basePath: '', url: origin }, { clock });
-    onTestFinished(() => probe.close());
+    const probe = probeOf(origin, { clock });
     expect(await probe.probe()).toMatchObject({ reachable: true, message: null });
 
     clock.advance(PROBE_STALE_MS);
@@ -214,25 +193,14 @@ describe('TargetProbe on a target busy for longer than the probes come', () => {
     const seen = { connections: 0, heads: 0 };
     const held: ServerResponse[] = [];
     let free = false;
-    const server = createServer((req, res) => {
+    const { server, origin } = await listening((req, res) => {
       if (req.method === 'HEAD') seen.heads++;
       if (free) res.end();
       else held.push(res);
     });
     server.on('connection', () => seen.connections++);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    onTestFinished(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const clock = new FakeClock();
-    const probe = new TargetProbe(
-      { origin, basePath: '', url: origin },
-      { clock, callsInFlight: async () => 1 },
-    );
-    onTestFinished(() => probe.close());
+    const probe = probeOf(origin, { clock, callsInFlight: async () => 1 });
 
     for (let ask = 0; ask < 3; ask++) {
       const asked = probe.probe();
@@ -259,26 +227,15 @@ describe('TargetProbe on a target that stays silent past PROBE_HOLD_MS', () => {
   // network partition) as busy until TCP gave up on it, minutes later.
   it('gives that HEAD up, and the next probe sends a new one', async () => {
     const seen = { connections: 0, heads: 0, closed: 0 };
-    const server = createServer((req) => {
+    const { server, origin } = await listening((req) => {
       if (req.method === 'HEAD') seen.heads++;
     });
     server.on('connection', (socket) => {
       seen.connections++;
       socket.on('close', () => seen.closed++);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    onTestFinished(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const clock = new FakeClock();
-    const probe = new TargetProbe(
-      { origin, basePath: '', url: origin },
-      { clock, callsInFlight: async () => 1 },
-    );
-    onTestFinished(() => probe.close());
+    const probe = probeOf(origin, { clock, callsInFlight: async () => 1 });
 
     const first = probe.probe();
     await vi.waitFor(() => expect(seen.heads).toBe(1));

@@ -1,9 +1,8 @@
-import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { HealthBody } from 'proxy-client/wire';
 import { spawnProxyServer } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { serveForTest } from '../helper.js';
 
 /** A target that serves one request at a time, as a single-threaded service does. */
 async function oneAtATimeTarget() {
@@ -23,13 +22,7 @@ async function oneAtATimeTarget() {
     if (busy) waiting.push(serve);
     else serve();
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  onTestFinished(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, held };
+  return { url: await serveForTest(server), held };
 }
 
 // The proxy's cap is the target's capacity, so a target at full load is busy with the proxy's
@@ -68,14 +61,7 @@ describe('/health of a target busy with every call the cap lets through', () => 
   it('says a target that takes connections but never answers, with no call in flight, is hung', {
     timeout: 30_000,
   }, async () => {
-    const hung = createServer(() => {});
-    hung.listen(0, '127.0.0.1');
-    await once(hung, 'listening');
-    onTestFinished(() => {
-      hung.closeAllConnections();
-      hung.close();
-    });
-    const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    const url = await serveForTest(createServer(() => {}));
     const proxy = await spawnProxyServer({ args: ['--target-url', url, '--store', 'memory'] });
     onTestFinished(async () => void (await proxy.stop()));
 
