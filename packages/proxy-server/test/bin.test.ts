@@ -59,14 +59,17 @@ describe('proxy-server bin', () => {
     [[], {}, 'proxy-server: --target-host is required (or --target-url; env PROXY_TARGET_HOST)'],
     // Not carried out on Redis yet: refused rather than ignored.
     [
-      ['--target-host', 'h', '--store', 'redis://127.0.0.1:1/0', '--fair-key', 'api-key'],
+      [
+        ...['--target-host', 'h', '--store', 'redis://127.0.0.1:1/0', '--fair-key', 'api-key'],
+        ...['--tenant-max-in-flight', '2'],
+      ],
       {},
-      'proxy-server: --fair-key is not supported with --store redis yet',
+      'proxy-server: --tenant-max-in-flight is not supported with --store redis yet',
     ],
     [
       ['--target-host', 'h', '--fair-key', 'header:X-Tenant'],
-      { PROXY_STORE: 'redis://127.0.0.1:1/0' },
-      'proxy-server: --fair-key is not supported with --store redis yet',
+      { PROXY_STORE: 'redis://127.0.0.1:1/0', PROXY_TENANT_MAX_IN_FLIGHT: '1' },
+      'proxy-server: --tenant-max-in-flight is not supported with --store redis yet',
     ],
   ])('%j exits 2 with one line on stderr and starts nothing', (args, env, line) => {
     const result = runBin(args, env);

@@ -178,6 +178,10 @@ describe('parseConfig', () => {
       ['--fair-key', 'api-key', '--tenant-max-in-flight', '2', '--tenant-max-queued', '50'],
       { delivery: { fairKey: { kind: 'api-key' }, tenantMaxInFlight: 2, tenantMaxQueued: 50 } },
     ],
+    [
+      ['--store', 'redis://h', '--fair-key', 'header:X-Tenant', '--tenant-max-queued', '5'],
+      { delivery: { fairKey: { kind: 'header', name: 'x-tenant' }, tenantMaxQueued: 5 } },
+    ],
     [['--max-rps', '2.5'], { delivery: { rateLimit: { perSecond: 2.5, burst: 3 } } }],
     [
       ['--max-rps', '10', '--max-rps-burst', '1'],
@@ -283,8 +287,8 @@ describe('parseConfig', () => {
       `--redis-prefix must be one to 64 letters, digits or . _ - { } (no ':', which joins the prefix to each key's name), got '${prefix}'`,
     ]),
     [
-      ['--store', 'redis://h', '--fair-key', 'header:X-Tenant', '--tenant-max-queued', '5'],
-      '--fair-key is not supported with --store redis yet',
+      ['--store', 'redis://h', '--fair-key', 'header:X-Tenant', '--tenant-max-in-flight', '5'],
+      '--tenant-max-in-flight is not supported with --store redis yet',
     ],
     [
       ['--sqlite-synchronous', 'off'],

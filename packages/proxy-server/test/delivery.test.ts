@@ -6,18 +6,20 @@ import { join } from 'node:path';
 import type { DataBody, ErrorBody, Stats, Task } from 'proxy-client/wire';
 import { type SlowTarget, startSlowTarget } from 'slow-target';
 import { Webhook } from 'standardwebhooks';
-import { waitFor } from 'test-support';
+import { startRedis, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { shutdownServer } from '../src/index.js';
 import { DELIVERIES_PER_RECEIVER } from '../src/proxy/callbacks.js';
 import { startProxy } from './helper.js';
 
 const STORES = ['memory', 'sqlite'] as const;
+/** Where fair sharing is tested: every store, Redis too. */
+const FAIR_STORES = [...STORES, 'redis'] as const;
 const SECRET = `whsec_${Buffer.alloc(32, 42).toString('base64')}`;
 /** Callbacks on, to `origins`, signed with SECRET. */
 const callbacksTo = (origins: string) => ['--callback-allow', origins, '--webhook-secret', SECRET];
 
-async function setUp(store: (typeof STORES)[number], flags: string[], deps = {}) {
+async function setUp(store: (typeof FAIR_STORES)[number], flags: string[], deps = {}) {
   const target = await startSlowTarget({ recordRequests: true });
   onTestFinished(() => target.close());
   let storeFlags = ['--store', 'memory'];
@@ -25,6 +27,11 @@ async function setUp(store: (typeof STORES)[number], flags: string[], deps = {})
     const dir = await mkdtemp(join(tmpdir(), 'proxy-delivery-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
     storeFlags = ['--store', 'sqlite', '--data-dir', dir];
+  }
+  if (store === 'redis') {
+    const redis = await startRedis();
+    onTestFinished(() => redis.close());
+    storeFlags = ['--store', redis.url];
   }
   const proxy = await startProxy(target.url, {
     listen: true,
@@ -433,65 +440,6 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     expect((await submit('/api/text', { 'x-proxy-priority': 'urgent' })).status).toBe(400);
   });
 
-  it('shares the target fairly: B’s ten tasks do not wait behind A’s thousand', async () => {
-    const { proxy, submit, stats } = await setUp(store, [
-      '--max-concurrent',
-      '4',
-      '--num-workers',
-      '4',
-      '--max-queue-size',
-      '2000',
-      '--fair-key',
-      'header:X-Proxy-Tenant',
-    ]);
-    const a = await Promise.all(
-      Array.from({ length: 1_000 }, (_, n) =>
-        submit(`/api/text?text=a${n}&delay_ms=20`, { 'x-proxy-tenant': 'A' }),
-      ),
-    );
-    const bStarted = Date.now();
-    const b = await Promise.all(
-      Array.from({ length: 10 }, (_, n) =>
-        submit(`/api/text?text=b${n}&delay_ms=20`, { 'x-proxy-tenant': 'B' }),
-      ),
-    );
-    const tenants = (await stats()).delivery.tenants.map((load) => load.tenant);
-    expect(tenants).toContain('A');
-    for (const answer of b) await proxy.finished(answer.body.task_id);
-    const bDoneMs = Date.now() - bStarted;
-    const aLeft = (await stats()).tasks.pending;
-    // Behind A's burst, B would wait for 1,000 × 20 ms / 4 = 5 s; shared, about 20 slots' time.
-    expect(aLeft).toBeGreaterThan(500);
-    expect(bDoneMs).toBeLessThan(2_500);
-    expect(a.every((answer) => answer.status === 202)).toBe(true);
-  });
-
-  it('caps one tenant’s queued tasks with 503 for that tenant only', async () => {
-    const { target, submit, stats } = await setUp(store, [
-      '--max-concurrent',
-      '1',
-      '--num-workers',
-      '1',
-      '--fair-key',
-      'header:X-Proxy-Tenant',
-      '--tenant-max-queued',
-      '2',
-    ]);
-    await submit('/api/long?seconds=30', { 'x-proxy-tenant': 'A' });
-    await waitFor(() => target.stats().inFlight === 1, { what: 'the first call' });
-    expect((await submit('/api/text', { 'x-proxy-tenant': 'A' })).status).toBe(202);
-    expect((await submit('/api/text', { 'x-proxy-tenant': 'A' })).status).toBe(202);
-    const refused = await submit('/api/text', { 'x-proxy-tenant': 'A' });
-    expect(refused.status).toBe(503);
-    expect(refused.body.error).toBe('tenant_queue_full');
-    expect(refused.body.message).toMatch(/^Your share of the queue is full \(2 tasks\); retry/);
-    expect(refused.headers.get('retry-after')).not.toBeNull();
-    expect((await submit('/api/text', { 'x-proxy-tenant': 'B' })).status).toBe(202);
-    const { delivery, totals } = await stats();
-    expect(delivery.rejected_tenant_queue_full).toBe(1);
-    expect(totals.rejected_queue_full).toBe(0);
-  });
-
   it('starts no more calls a second than --max-rps, measured at the target', async () => {
     const { target, proxy, submit } = await setUp(store, [
       '--max-concurrent',
@@ -742,5 +690,66 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       message: expect.stringContaining('--callback-allow'),
     });
     expect(allowed.target.stats().requests + off.target.stats().requests).toBeLessThanOrEqual(1);
+  });
+});
+
+describe.each(FAIR_STORES)('fair sharing on the %s store', (store) => {
+  it('shares the target fairly: B’s ten tasks do not wait behind A’s thousand', async () => {
+    const { proxy, submit, stats } = await setUp(store, [
+      '--max-concurrent',
+      '4',
+      '--num-workers',
+      '4',
+      '--max-queue-size',
+      '2000',
+      '--fair-key',
+      'header:X-Proxy-Tenant',
+    ]);
+    const a = await Promise.all(
+      Array.from({ length: 1_000 }, (_, n) =>
+        submit(`/api/text?text=a${n}&delay_ms=20`, { 'x-proxy-tenant': 'A' }),
+      ),
+    );
+    const bStarted = Date.now();
+    const b = await Promise.all(
+      Array.from({ length: 10 }, (_, n) =>
+        submit(`/api/text?text=b${n}&delay_ms=20`, { 'x-proxy-tenant': 'B' }),
+      ),
+    );
+    const tenants = (await stats()).delivery.tenants.map((load) => load.tenant);
+    expect(tenants).toContain('A');
+    for (const answer of b) await proxy.finished(answer.body.task_id);
+    const bDoneMs = Date.now() - bStarted;
+    const aLeft = (await stats()).tasks.pending;
+    // Behind A's burst, B would wait for 1,000 × 20 ms / 4 = 5 s; shared, about 20 slots' time.
+    expect(aLeft).toBeGreaterThan(500);
+    expect(bDoneMs).toBeLessThan(2_500);
+    expect(a.every((answer) => answer.status === 202)).toBe(true);
+  });
+
+  it('caps one tenant’s queued tasks with 503 for that tenant only', async () => {
+    const { target, submit, stats } = await setUp(store, [
+      '--max-concurrent',
+      '1',
+      '--num-workers',
+      '1',
+      '--fair-key',
+      'header:X-Proxy-Tenant',
+      '--tenant-max-queued',
+      '2',
+    ]);
+    await submit('/api/long?seconds=30', { 'x-proxy-tenant': 'A' });
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the first call' });
+    expect((await submit('/api/text', { 'x-proxy-tenant': 'A' })).status).toBe(202);
+    expect((await submit('/api/text', { 'x-proxy-tenant': 'A' })).status).toBe(202);
+    const refused = await submit('/api/text', { 'x-proxy-tenant': 'A' });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toBe('tenant_queue_full');
+    expect(refused.body.message).toMatch(/^Your share of the queue is full \(2 tasks\); retry/);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect((await submit('/api/text', { 'x-proxy-tenant': 'B' })).status).toBe(202);
+    const { delivery, totals } = await stats();
+    expect(delivery.rejected_tenant_queue_full).toBe(1);
+    expect(totals.rejected_queue_full).toBe(0);
   });
 });

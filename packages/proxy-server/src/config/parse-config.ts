@@ -254,14 +254,14 @@ function deliveryOf(read: <T>(spec: OptionSpec<T>) => T): DeliveryConfig {
 const DEFAULT_MAX_TASKS = { memory: 100_000, sqlite: 1_000_000, redis: 100_000 } as const;
 
 /**
- * Delivery flags the Redis backend does not carry out yet: fair sharing (the per-tenant caps
- * need it). Refused at start rather than ignored, so that nobody believes them in effect
- * (docs/configuration.md says so).
+ * Delivery flags the Redis backend does not carry out yet: a per-tenant cap on calls in flight
+ * (BullMQ hands a worker the next job whatever its tenant). Refused at start rather than
+ * ignored, so that nobody believes it in effect (docs/configuration.md says so).
  */
 function refuseUnsupported(store: StoreConfig, delivery: DeliveryConfig): void {
   if (store.kind !== 'redis') return;
-  if (delivery.fairKey !== null) {
-    throw new ConfigError('--fair-key is not supported with --store redis yet');
+  if (delivery.tenantMaxInFlight !== null) {
+    throw new ConfigError('--tenant-max-in-flight is not supported with --store redis yet');
   }
 }
 

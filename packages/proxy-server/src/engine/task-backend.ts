@@ -72,7 +72,24 @@ export interface BackendCounts extends TaskCounts {
   /** Of `queued`, the tasks waiting for their next attempt after a failed one. */
   retrying: number;
   /** The tenants with the most queued tasks (fair sharing), busiest first, at most 20. */
-  tenants: { tenant: string; queued: number; inFlight: number }[];
+  tenants: TenantLoad[];
+}
+
+/** One tenant's share of the queue and of the calls in flight (fair sharing). */
+export interface TenantLoad {
+  tenant: string;
+  queued: number;
+  inFlight: number;
+}
+
+/** How many tenants `/stats` shows. */
+export const BUSIEST_TENANTS = 20;
+
+/** The tenants with the most tasks queued (then calls in flight), at most BUSIEST_TENANTS. */
+export function busiestTenants(loads: Iterable<TenantLoad>): TenantLoad[] {
+  return [...loads]
+    .sort((a, b) => b.queued - a.queued || b.inFlight - a.inFlight)
+    .slice(0, BUSIEST_TENANTS);
 }
 
 /** What opening a durable backend found left by the process before. */

@@ -27,9 +27,16 @@ export interface BackendSettings {
 export function createBackend(settings: BackendSettings): TaskBackend {
   const { store, delivery, ...options } = settings;
   if (store.kind === 'redis') {
-    // The per-tenant caps need fair sharing, which is refused with Redis (config).
-    const { retry, rateLimit } = deliveryOptions(delivery);
-    return new RedisBackend({ ...options, retry, rateLimit, url: store.url, prefix: store.prefix });
+    // The per-tenant cap on calls in flight is refused with Redis (config).
+    const { retry, rateLimit, tenantMaxQueued } = deliveryOptions(delivery);
+    return new RedisBackend({
+      ...options,
+      retry,
+      rateLimit,
+      tenantMaxQueued,
+      url: store.url,
+      prefix: store.prefix,
+    });
   }
   const repository: TaskRepository =
     store.kind === 'memory'

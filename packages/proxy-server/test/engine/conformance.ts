@@ -59,8 +59,10 @@ export interface BackendFixture {
  * refuses.
  */
 export interface BackendCapabilities {
-  /** `--fair-key`: tenants served in turn, per-tenant caps, the tenants in counts. */
+  /** `--fair-key`: tenants served in turn, the cap on a tenant's queued tasks, the tenants in counts. */
   fairSharing: boolean;
+  /** `--tenant-max-in-flight`: the cap on one tenant's calls in flight. */
+  tenantMaxInFlight: boolean;
   /**
    * `--max-rps` counted on the fixture's clock. A backend whose limiter keeps another time
    * (BullMQ's, Redis's own) tests it apart, on real time.
@@ -68,7 +70,11 @@ export interface BackendCapabilities {
   rateLimit: boolean;
 }
 
-export const EVERY_CAPABILITY: BackendCapabilities = { fairSharing: true, rateLimit: true };
+export const EVERY_CAPABILITY: BackendCapabilities = {
+  fairSharing: true,
+  tenantMaxInFlight: true,
+  rateLimit: true,
+};
 
 const DEFAULTS: BackendSettings = {
   concurrency: 2,
@@ -89,6 +95,7 @@ export function describeBackendConformance(
 ): void {
   const fairSharingIt = capabilities.fairSharing ? it : undefined;
   const rateLimitIt = capabilities.rateLimit ? it : undefined;
+  const tenantMaxInFlightIt = capabilities.tenantMaxInFlight ? it : undefined;
   describe(`TaskBackend conformance: ${name}`, () => {
     let fixture: BackendFixture;
     const open: TaskBackend[] = [];
@@ -913,13 +920,13 @@ export function describeBackendConformance(
         'serves tenants in turn, so one tenant’s burst does not starve another',
         async () => {
           const { backend, processor } = await started({ concurrency: 1 });
-          const a = [];
-          for (let n = 0; n < 5; n++) a.push(await admitWith(backend, { tenant: 'A' }, `a${n}`));
+          const a = [await admitWith(backend, { tenant: 'A' }, 'a0')];
+          await vi.waitFor(() => expect(processor.running.size).toBe(1));
+          for (let n = 1; n < 5; n++) a.push(await admitWith(backend, { tenant: 'A' }, `a${n}`));
           const b = [
             await admitWith(backend, { tenant: 'B' }, 'b0'),
             await admitWith(backend, { tenant: 'B' }, 'b1'),
           ];
-          await vi.waitFor(() => expect(processor.running.size).toBe(1));
           // A's first started before B arrived; from then on the two take turns.
           expect((await backend.get(b[0] as string))?.queuePosition).toBe(2);
           expect((await backend.get(b[1] as string))?.queuePosition).toBe(4);
@@ -934,6 +941,82 @@ export function describeBackendConformance(
       );
 
       fairSharingIt?.(
+        'caps one tenant’s queued tasks without touching the others, and counts each tenant',
+        async () => {
+          const { backend, processor } = await started({ concurrency: 1, tenantMaxQueued: 2 });
+          const a1 = await admitWith(backend, { tenant: 'A' });
+          await vi.waitFor(() => expect(processor.running.size).toBe(1));
+          await admitWith(backend, { tenant: 'A' });
+          await admitWith(backend, { tenant: 'A' });
+          expect(
+            await backend.admit(
+              newTask(fixture.clock.now(), 'a', { policy: policy({ tenant: 'A' }) }),
+            ),
+          ).toMatchObject({ ok: false, reason: 'tenant_queue_full', queued: 2 });
+          // A task without the tenant header is the tenant '', with a share of its own.
+          const none = await admitWith(backend, { tenant: '' });
+          expect(await backend.get(none)).toMatchObject({ tenant: '' });
+          expect((await backend.counts()).tenants).toEqual([
+            { tenant: 'A', queued: 2, inFlight: 1 },
+            { tenant: '', queued: 1, inFlight: 0 },
+          ]);
+          processor.autoOutcome = completed('x');
+          processor.complete(a1);
+          await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(4));
+          expect((await backend.counts()).tenants).toEqual([]);
+        },
+      );
+
+      fairSharingIt?.(
+        'counts each tenant’s tasks through a shed, a cancel, an expiry and a retry, to none',
+        async () => {
+          const retry = retryPolicy({
+            retryOn: { statuses: new Set([503]), errors: new Set() },
+            minDelayMs: 100,
+            maxDelayMs: 100,
+            random: () => 1,
+          });
+          const { backend, processor } = await started({ concurrency: 1, maxQueueSize: 3, retry });
+          const tenants = async () => (await backend.counts()).tenants;
+          const blocker = await admitWith(backend, { tenant: 'C', maxAttempts: 2 });
+          await vi.waitFor(() => expect(processor.running.has(blocker)).toBe(true));
+          const low = await admitWith(backend, { tenant: 'A', priority: 'low' });
+          const late = await admitWith(backend, {
+            tenant: 'B',
+            deadlineAt: fixture.clock.now() + 1_000,
+          });
+          const cancelled = await admitWith(backend, { tenant: 'C' });
+          const high = await admitWith(backend, { tenant: 'B', priority: 'high' });
+          expect(await backend.get(low)).toMatchObject({
+            status: 'failed',
+            error: { code: 'shed' },
+          });
+          await backend.cancel(cancelled);
+          fixture.clock.advance(1_000);
+          await vi.waitFor(async () => expect((await backend.get(late))?.status).toBe('expired'));
+          expect(await tenants()).toEqual([
+            { tenant: 'B', queued: 1, inFlight: 0 },
+            { tenant: 'C', queued: 0, inFlight: 1 },
+          ]);
+          processor.complete(blocker, failure(503, 100));
+          await vi.waitFor(() => expect(processor.running.has(high)).toBe(true));
+          await vi.waitFor(async () =>
+            expect(await tenants()).toEqual([
+              { tenant: 'C', queued: 1, inFlight: 0 },
+              { tenant: 'B', queued: 0, inFlight: 1 },
+            ]),
+          );
+          processor.autoOutcome = completed('x');
+          processor.complete(high);
+          fixture.clock.advance(100);
+          await vi.waitFor(async () =>
+            expect(await backend.get(blocker)).toMatchObject({ status: 'completed', attempts: 2 }),
+          );
+          expect(await tenants()).toEqual([]);
+        },
+      );
+
+      tenantMaxInFlightIt?.(
         'caps one tenant’s calls in flight and queued tasks without touching the others',
         async () => {
           const { backend, processor } = await started({
@@ -982,7 +1065,7 @@ export function describeBackendConformance(
       });
 
       const fairAndRateLimitIt =
-        capabilities.fairSharing && capabilities.rateLimit ? it : undefined;
+        capabilities.tenantMaxInFlight && capabilities.rateLimit ? it : undefined;
       fairAndRateLimitIt?.(
         'spends no rate-limit token on a turn where every queued tenant is at its cap',
         async () => {

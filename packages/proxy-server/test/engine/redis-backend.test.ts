@@ -5,10 +5,11 @@ import { backendReplacing, redisFixture, redisPerFile } from './redis-fixture.js
 
 const redis = redisPerFile();
 
-// Fair sharing is refused with --store redis (config.test.ts); the rate limit is BullMQ's, on
-// real time rather than the fixture's clock, and redis-instances.test.ts tests it.
+// --tenant-max-in-flight is refused with --store redis (config.test.ts); the rate limit is
+// BullMQ's, on real time rather than the fixture's clock, and redis-instances.test.ts tests it.
 describeBackendConformance('redis', () => redisFixture(redis.url), {
-  fairSharing: false,
+  fairSharing: true,
+  tenantMaxInFlight: false,
   rateLimit: false,
 });
 

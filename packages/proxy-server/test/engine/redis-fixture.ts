@@ -96,6 +96,7 @@ export async function redisFixture(url: string): Promise<BackendFixture> {
         concurrency: settings?.concurrency ?? 2,
         maxQueueSize: settings?.maxQueueSize ?? 100,
         maxTasks: settings?.maxTasks ?? null,
+        tenantMaxQueued: settings?.tenantMaxQueued ?? null,
         ...(settings?.retry ? { retry: settings.retry } : {}),
         longTaskThresholdMs: settings?.longTaskThresholdMs ?? 60_000,
         maxRequeues: settings?.maxRequeues ?? 0,

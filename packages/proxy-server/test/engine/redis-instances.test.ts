@@ -132,6 +132,37 @@ describe('RedisBackend: two instances on one prefix', () => {
     expect(a.calls.most).toBe(2);
   });
 
+  it('take fair turns together: one tenant’s burst through one does not starve another’s through the other', async () => {
+    const [a, b] = await twoInstances({ concurrency: 1 });
+    const started: string[] = [];
+    a.backend.subscribe((event) => {
+      if (event.type === 'started') started.push(event.task.id);
+    });
+    const admit = async (on: RedisBackend, tenant: string) => {
+      const task = newTask(Date.now(), tenant, { policy: { ...DEFAULT_POLICY, tenant } });
+      expect(await on.admit(task)).toMatchObject({ ok: true });
+      return task.id;
+    };
+    const burst = [await admit(a.backend, 'A')];
+    await vi.waitFor(() => expect(started).toEqual(burst));
+    for (let n = 1; n < 5; n++) burst.push(await admit(a.backend, 'A'));
+    const few = [await admit(b.backend, 'B'), await admit(b.backend, 'B')];
+    expect((await b.backend.counts()).tenants).toEqual([
+      { tenant: 'A', queued: 4, inFlight: 1 },
+      { tenant: 'B', queued: 2, inFlight: 0 },
+    ]);
+    a.processor.autoOutcome = completed('x');
+    b.processor.autoOutcome = completed('x');
+    for (const { processor } of [a, b]) {
+      for (const id of processor.running.keys()) processor.complete(id);
+    }
+    await vi.waitFor(async () => expect((await b.backend.counts()).completed).toBe(7));
+    const [a0, a1, a2, a3, a4] = burst;
+    const [b0, b1] = few;
+    expect(started).toEqual([a0, a1, b0, a2, b1, a3, a4]);
+    expect((await a.backend.counts()).tenants).toEqual([]);
+  });
+
   it('hold one queue: the cap on waiting tasks counts both instances’ admissions', async () => {
     const [a, b] = await twoInstances({ concurrency: 1, maxQueueSize: 2 });
     await admitMany(a.backend, Date.now(), 1);

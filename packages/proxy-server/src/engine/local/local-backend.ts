@@ -8,22 +8,23 @@ import {
   isStoreUnavailableError,
   StoreUnavailableError,
 } from '../store-unavailable.js';
-import type {
-  AdmitResult,
-  BackendCounts,
-  CancelResult,
-  ListenerCounts,
-  ListQuery,
-  RecoveryReport,
-  StopReport,
-  StoreHealth,
-  SubscribeOptions,
-  Subscription,
-  TaskBackend,
-  TaskEventListener,
-  TaskPage,
-  TaskProcessor,
-  TransitionEvent,
+import {
+  type AdmitResult,
+  type BackendCounts,
+  busiestTenants,
+  type CancelResult,
+  type ListenerCounts,
+  type ListQuery,
+  type RecoveryReport,
+  type StopReport,
+  type StoreHealth,
+  type SubscribeOptions,
+  type Subscription,
+  type TaskBackend,
+  type TaskEventListener,
+  type TaskPage,
+  type TaskProcessor,
+  type TransitionEvent,
 } from '../task-backend.js';
 import { taskError } from '../task-error.js';
 import {
@@ -430,7 +431,7 @@ export class LocalBackend implements TaskBackend {
       inFlight: this.#running.size,
       inFlightStartedAt,
       retrying: this.#queue.size - this.#queue.readySize,
-      tenants: this.#queue.busiestTenants(20),
+      tenants: busiestTenants(this.#queue.tenantLoads()),
     };
   }
 

@@ -1,3 +1,4 @@
+import type { TenantLoad } from '../task-backend.js';
 import { PRIORITIES, type Priority } from '../task-record.js';
 import { MinHeap } from './min-heap.js';
 import { PendingLine } from './pending-line.js';
@@ -24,12 +25,6 @@ interface Level {
 interface Timed {
   at: number;
   entry: QueueEntry;
-}
-
-export interface TenantLoad {
-  tenant: string;
-  queued: number;
-  inFlight: number;
 }
 
 /**
@@ -223,17 +218,14 @@ export class TaskScheduler {
     return this.#queuedByTenant.get(tenant) ?? 0;
   }
 
-  /** The tenants with the most queued tasks, at most `limit`. */
-  busiestTenants(limit: number): TenantLoad[] {
+  /** Each tenant with tasks queued or calls in flight. */
+  tenantLoads(): TenantLoad[] {
     const tenants = new Set([...this.#queuedByTenant.keys(), ...this.#inFlightByTenant.keys()]);
-    return [...tenants]
-      .map((tenant) => ({
-        tenant,
-        queued: this.#queuedByTenant.get(tenant) ?? 0,
-        inFlight: this.#inFlightByTenant.get(tenant) ?? 0,
-      }))
-      .sort((a, b) => b.queued - a.queued || b.inFlight - a.inFlight)
-      .slice(0, limit);
+    return [...tenants].map((tenant) => ({
+      tenant,
+      queued: this.#queuedByTenant.get(tenant) ?? 0,
+      inFlight: this.#inFlightByTenant.get(tenant) ?? 0,
+    }));
   }
 
   /** Empties the queue, retries included, and returns what it held. */

@@ -5,22 +5,23 @@ import { REMOVE_BATCH, removeInBatches } from '../remove-in-batches.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
 import { StoreRefusedError } from '../store-refused.js';
 import { StoreUnavailableError } from '../store-unavailable.js';
-import type {
-  AdmitResult,
-  BackendCounts,
-  CancelResult,
-  ListenerCounts,
-  ListQuery,
-  RecoveryReport,
-  StopReport,
-  StoreHealth,
-  SubscribeOptions,
-  Subscription,
-  TaskBackend,
-  TaskEvent,
-  TaskEventListener,
-  TaskPage,
-  TaskProcessor,
+import {
+  type AdmitResult,
+  type BackendCounts,
+  busiestTenants,
+  type CancelResult,
+  type ListenerCounts,
+  type ListQuery,
+  type RecoveryReport,
+  type StopReport,
+  type StoreHealth,
+  type SubscribeOptions,
+  type Subscription,
+  type TaskBackend,
+  type TaskEvent,
+  type TaskEventListener,
+  type TaskPage,
+  type TaskProcessor,
 } from '../task-backend.js';
 import { newTaskId } from '../task-id.js';
 import type {
@@ -50,7 +51,6 @@ import {
   RedisUnreachableError,
   StoreFailures,
 } from './store-failures.js';
-import { levelOf } from './task-codec.js';
 import { TaskRunner } from './task-runner.js';
 import { LuaTaskStore, type RedisTaskStore, type WakeReply } from './task-store.js';
 
@@ -79,6 +79,11 @@ export interface RedisBackendOptions {
    * `burst / perSecond` seconds, on Redis's clock, not the `clock` option's.
    */
   rateLimit?: { perSecond: number; burst: number } | null;
+  /**
+   * Most tasks queued for one tenant (fair sharing: tasks admitted with a tenant take turns);
+   * one more is refused for that tenant only. Null: no cap.
+   */
+  tenantMaxQueued?: number | null;
   /** Processing time after which a task counts as long. */
   longTaskThresholdMs: number;
   /**
@@ -148,7 +153,7 @@ export class RedisBackend implements TaskBackend {
    * or for the next sweep.
    */
   readonly #wakeTimer: WakeTimer;
-  /** Retries due that the wake script handed to this instance, their jobs not added yet: level. */
+  /** Retries due that the wake script handed to this instance, their jobs not added yet: priority. */
   readonly #dueRetries = new Map<string, number>();
   /** When a wake last read the cap, on the monotonic clock. */
   #limitsReadAt = Number.NEGATIVE_INFINITY;
@@ -412,6 +417,7 @@ export class RedisBackend implements TaskBackend {
           maxQueueSize: this.#options.maxQueueSize,
           slots,
           maxTasks: this.#options.maxTasks ?? null,
+          tenantMaxQueued: this.#options.tenantMaxQueued ?? null,
           shedError: SHED,
         }),
       );
@@ -422,7 +428,7 @@ export class RedisBackend implements TaskBackend {
     }
     switch (reply.kind) {
       case 'existing':
-        if (reply.jobLevel !== null) await this.#addJob(reply.taskId, reply.jobLevel);
+        if (reply.jobPriority !== null) await this.#addJob(reply.taskId, reply.jobPriority);
         return { ok: true, taskId: reply.taskId, existing: true };
       case 'conflict':
         return { ok: false, reason: 'idempotency_conflict', taskId: reply.taskId };
@@ -430,19 +436,14 @@ export class RedisBackend implements TaskBackend {
         return { ok: false, reason: 'queue_full', queued: reply.queued };
       case 'tasks_full':
         return { ok: false, reason: 'tasks_full', queued: reply.queued };
+      case 'tenant_full':
+        return { ok: false, reason: 'tenant_queue_full', queued: reply.queued };
     }
     this.#feed.publish(reply.event);
     if (reply.shed !== null) await this.#dequeue(reply.shed);
     try {
       // The job id is the task's: adding the same job twice adds it once.
-      await this.#jobs().add(
-        JOB_NAME,
-        {},
-        {
-          jobId: task.id,
-          priority: levelOf(task.policy.priority),
-        },
-      );
+      await this.#jobs().add(JOB_NAME, {}, { jobId: task.id, priority: reply.jobPriority });
     } catch (error) {
       const unavailable = this.#failures.failed(this.#explained(error), 'queueing a new task');
       await this.#discard(task.id);
@@ -503,8 +504,7 @@ export class RedisBackend implements TaskBackend {
       inFlight: counts.processing,
       inFlightStartedAt: counts.inFlightStartedAt,
       retrying: counts.retrying,
-      // Fair sharing is refused with this store (see config), so there are no tenants to show.
-      tenants: [],
+      tenants: busiestTenants(counts.tenants),
     };
   }
 
@@ -627,9 +627,9 @@ export class RedisBackend implements TaskBackend {
    * 503, as for a new task; the client's next replay tries again (the task is not taken back:
    * it is not this admission's).
    */
-  async #addJob(id: string, level: number): Promise<void> {
+  async #addJob(id: string, priority: number): Promise<void> {
     try {
-      await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority: level });
+      await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority });
     } catch (error) {
       throw this.#failures.failed(this.#explained(error), 'queueing a task again');
     }
@@ -667,9 +667,9 @@ export class RedisBackend implements TaskBackend {
       const { expired, due, nextDue } = await this.#sweep();
       // The retries first: each is handed to this instance on a lease, which a thousand
       // dequeues of expired tasks, one round trip each, could outlast.
-      for (const { id, level } of due) this.#dueRetries.set(id, level);
-      for (const [id, level] of this.#dueRetries) {
-        await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority: level });
+      for (const { id, priority } of due) this.#dueRetries.set(id, priority);
+      for (const [id, priority] of this.#dueRetries) {
+        await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority });
         this.#dueRetries.delete(id);
       }
       for (const id of expired) await this.#dequeue(id);

@@ -27,15 +27,15 @@ import {
  * | `id` | task id | `e` | error (JSON) |
  * | `m`, `p` | method, path | `rm` | result without its body (JSON) |
  * | `c`, `st`, `ct` | created, started, completed | `ro`, `ra` | retry of, retried as |
- * | `s` | status | `q` | admission sequence |
+ * | `s` | status | `q` | score in line (level, turn, admission) |
  * | `l` | finished long ('1') | `rb`, `rk` | result body, 'b' bytes or 's' text |
  * | `a` | attempts | `rh`, `rq` | request headers, request body (absent: none) |
  * | `ik`, `ih` | idempotency key, request hash | `at` | admitted at (Redis time, s) |
  * | `tk` | lock token of the worker that started it | `to` | the task's call timeout (ms) |
- * | `pr` | priority level | `tn` | tenant |
+ * | `pr` | priority level | `tn` | tenant: '' for none, else '=' and its name |
  * | `dl` | deadline to start by | `ma` | attempts at most |
  * | `na` | next attempt due (while retrying) | `al` | earlier attempts (JSON) |
- * | `cb` | callback state (JSON) | | |
+ * | `cb` | callback state (JSON) | `vt`, `jp` | turn, job priority (fair sharing) |
  */
 export const SUMMARY_FIELDS = [
   'id',
@@ -97,12 +97,20 @@ export function requestFrom(
 }
 
 /**
- * A task's priority level as a number: BullMQ's job priority (a lower one runs first; 0 would
- * put it ahead of every level, which requeued calls use) and the level in the pending index.
+ * A task's priority level as a number: the level in the pending index, and BullMQ's job priority
+ * without fair sharing (a lower one runs first; 0 would put it ahead of every level, which
+ * requeued calls use; with fair sharing the admit script gives each job its turn's).
  */
 export function levelOf(priority: Priority): number {
   return PRIORITIES.indexOf(priority) + 1;
 }
+
+/**
+ * A tenant as the `tn` field keeps it. Marked, since fair sharing's tenant may be '' (a task
+ * without the tenant header), which a task without fair sharing must not read as.
+ */
+const tenantField = (tenant: string | null): string => (tenant === null ? '' : `=${tenant}`);
+const tenantOf = (field: string): string | null => (field === '' ? null : field.slice(1));
 
 /** ARGV for the admit script, after the common three: the task and its request. */
 export function admitArgs(task: NewTask): (string | Buffer)[] {
@@ -119,7 +127,7 @@ export function admitArgs(task: NewTask): (string | Buffer)[] {
     task.requestHash ?? '',
     task.retryOf ?? '',
     String(levelOf(task.policy.priority)),
-    task.policy.tenant ?? '',
+    tenantField(task.policy.tenant),
     task.policy.deadlineAt === null ? '' : String(task.policy.deadlineAt),
     String(task.policy.maxAttempts),
     task.policy.timeoutMs === null ? '' : String(task.policy.timeoutMs),
@@ -203,7 +211,7 @@ function summaryOf(read: FieldReader, position: string): TaskSummary {
     retryOf: read('ro') || null,
     retriedAs: read('ra') || null,
     priority: PRIORITIES[Number(read('pr') || '2') - 1] ?? 'normal',
-    tenant: read('tn') || null,
+    tenant: tenantOf(read('tn')),
     deadlineAt: timeOrNull(read('dl')),
     maxAttempts: Number(read('ma') || '1'),
     nextAttemptAt: timeOrNull(read('na')),

@@ -18,8 +18,12 @@ const COMMON = `
 local P, WINDOW, ORIGIN = ARGV[1], ARGV[2], ARGV[3]
 local SUMMARY = {'id', 'm', 'p', 'c', 's', 'st', 'ct', 'l', 'a', 'e', 'rm', 'ro', 'ra', 'q',
   'pr', 'tn', 'dl', 'ma', 'na', 'al', 'cb'}
--- A pending task's score in line: its level first (high 1, normal 2, low 3), then admission.
+-- A pending task's score in line: its level first (high 1, normal 2, low 3), then admission
+-- (with fair sharing, its turn first, then admission; see takeTurn).
 local LEVEL = 1000000000000
+-- Fair sharing's turns within a level: BullMQ takes job priorities up to 2^21, which the three
+-- levels share; a turn is TURN wide in the pending index's scores, admission order within it.
+local TURNS, TURN = 699050, 1000000
 
 local function taskKey(id) return P .. ':task:' .. id end
 local function index(name) return P .. ':q:' .. name end
@@ -67,10 +71,44 @@ end
 
 local function nextOrder() return redis.call('HINCRBY', P .. ':meta', 'order', 1) end
 
+-- A tenant's tasks queued (pending) and calls in flight (processing), for its caps and /stats.
+-- tenant is the task's 'tn': '' without fair sharing (nothing to count), else '=' and its name.
+local function tenantCount(tenant, status, by)
+  if not tenant or tenant == '' then return end
+  if status ~= 'pending' and status ~= 'processing' then return end
+  local tenants, field = P .. ':tenants', (status == 'pending' and 'q' or 'f') .. tenant
+  if redis.call('HINCRBY', tenants, field, by) <= 0 then redis.call('HDEL', tenants, field) end
+end
+
+-- Fair sharing is start-time fair queueing: a tenant's task takes the turn after the later of
+-- the level's turn now (the turn of the task that started last) and its tenant's last, and BullMQ
+-- runs a level's tasks by turn (its job priority), so tenants with tasks queued take turns and
+-- one that arrives late starts at once rather than behind another's burst. A level none of whose
+-- tasks is queued starts again from turn 1; one never empty for TURNS turns runs its later tasks
+-- in admission order until it empties. Reply: the turn, the task's score in line, its job priority.
+local function takeTurn(level, tenant, seq)
+  local turns = P .. ':turns:' .. level
+  if redis.call('ZCOUNT', index('pending'), level * LEVEL, (level + 1) * LEVEL - 1) == 0 then
+    redis.call('DEL', turns)
+  end
+  local now = tonumber(redis.call('HGET', turns, 'now') or '0')
+  local turn = math.min(TURNS - 1, math.max(now, tonumber(redis.call('HGET', turns, tenant) or '0')) + 1)
+  redis.call('HSET', turns, tenant, turn)
+  return turn, level * LEVEL + turn * TURN + seq % TURN, (level - 1) * TURNS + turn
+end
+
+-- The priority of a task's BullMQ job: its turn's with fair sharing, else its level.
+local function jobPriorityOf(key)
+  local f = redis.call('HMGET', key, 'jp', 'pr')
+  if f[1] and f[1] ~= '' then return f[1] end
+  return f[2] or '2'
+end
+
 local function finishTask(id, from, status, completedAt, isLong, err, meta, body, kind)
   local key = taskKey(id)
   -- Read first, so that a task with no deadline, retry or callback costs no command for them.
-  local policy = redis.call('HMGET', key, 'dl', 'na', 'cb')
+  local policy = redis.call('HMGET', key, 'dl', 'na', 'cb', 'tn')
+  tenantCount(policy[4], from, -1)
   redis.call('HSET', key, 's', status, 'ct', completedAt, 'l', isLong, 'e', err, 'rm', meta, 'na', '')
   if kind ~= '' then redis.call('HSET', key, 'rb', body, 'rk', kind) end
   redis.call('ZREM', index(from), id)
@@ -108,6 +146,9 @@ end
 local function requeueTask(id, endedAt)
   local key = taskKey(id)
   logCutOff(key, endedAt)
+  local tenant = redis.call('HGET', key, 'tn')
+  tenantCount(tenant, 'processing', -1)
+  tenantCount(tenant, 'pending', 1)
   redis.call('HSET', key, 's', 'pending', 'st', '')
   redis.call('ZREM', index('processing'), id)
   redis.call('ZREM', index('started'), id)
@@ -116,8 +157,9 @@ end
 
 local function removeTask(id)
   local key = taskKey(id)
-  local f = redis.call('HMGET', key, 's', 'ik', 'l')
+  local f = redis.call('HMGET', key, 's', 'ik', 'l', 'tn')
   if not f[1] then return end
+  tenantCount(f[4], f[1], -1)
   redis.call('DEL', key)
   redis.call('ZREM', index('all'), id)
   redis.call('ZREM', index(f[1]), id)
@@ -158,12 +200,16 @@ end
  * aside from their lines): with no other task below, or none among the newest 1,000 below, the
  * queue is full.
  *
+ * With fair sharing the task takes its tenant's next turn (takeTurn), and a tenant holding
+ * tenantMaxQueued tasks queued already gets no more.
+ *
  * ARGV[4..]: id, createdAt, method, path, headers, body, hasBody, idempotencyKey, requestHash,
  * retryOf, level, tenant, deadlineAt, maxAttempts, timeoutMs, callback (JSON), maxQueueSize,
- * slots, maxTasks ('' for none), shed error (JSON), job key prefix. Reply: {'ok', event id,
- * position, shed id or ''} (the caller knows the rest of the new task) | {'existing', id,
- * level when its job is to be added again} | {'conflict', id} |
- * {'full', queued} (the queue), {'tasks_full', queued} (maxTasks, with too few finished).
+ * slots, maxTasks ('' for none), shed error (JSON), job key prefix, tenantMaxQueued ('' for
+ * none). Reply: {'ok', event id, position, shed id or '', job priority} (the caller knows the
+ * rest of the new task) | {'existing', id, job priority when its job is to be added again} |
+ * {'conflict', id} | {'full', queued} (the queue), {'tasks_full', queued} (maxTasks, with too
+ * few finished), {'tenant_full', queued} (the tenant's).
  */
 const ADMIT = `${COMMON}
 local id, key = ARGV[4], taskKey(ARGV[4])
@@ -175,14 +221,18 @@ if idempotencyKey ~= '' then
     -- Pending with no job and no retry to wait for: the instance that admitted it died before
     -- it added the job (its client had no 202 and retries now). This replay's caller adds it,
     -- with the task's level; a job added twice is added once, and a run skips a finished task.
-    local f = redis.call('HMGET', taskKey(known), 's', 'na', 'pr')
+    local f = redis.call('HMGET', taskKey(known), 's', 'na')
     if f[1] == 'pending' and (f[2] or '') == '' and redis.call('EXISTS', ARGV[24] .. known) == 0 then
-      return {'existing', known, f[3] or '2'}
+      return {'existing', known, jobPriorityOf(taskKey(known))}
     end
     return {'existing', known}
   end
 end
-local level = tonumber(ARGV[14])
+local level, tenant = tonumber(ARGV[14]), ARGV[15]
+if tenant ~= '' and ARGV[25] ~= '' then
+  local held = tonumber(redis.call('HGET', P .. ':tenants', 'q' .. tenant) or '0')
+  if held >= tonumber(ARGV[25]) then return {'tenant_full', tostring(held)} end
+end
 local free = math.max(0, tonumber(ARGV[21]) - redis.call('ZCARD', index('processing')))
 local queued = math.max(0, redis.call('ZCARD', index('pending')) - free)
 local shed = ''
@@ -221,7 +271,13 @@ if shed ~= '' then
   emit('finished', shed, '')
 end
 local seq = redis.call('HINCRBY', P .. ':meta', 'seq', 1)
-local score = level * LEVEL + seq
+local score, jobPriority = level * LEVEL + seq, level
+if tenant ~= '' then
+  local turn
+  turn, score, jobPriority = takeTurn(level, tenant, seq)
+  redis.call('HSET', key, 'vt', turn, 'jp', jobPriority)
+  tenantCount(tenant, 'pending', 1)
+end
 redis.call('HSET', key, 'id', id, 'm', ARGV[6], 'p', ARGV[7], 'c', ARGV[5], 's', 'pending',
   'st', '', 'ct', '', 'l', '0', 'a', '0', 'e', '', 'rm', '', 'ro', retryOf, 'ra', '', 'q', score,
   'rh', ARGV[8], 'ih', requestHash, 'at', redis.call('TIME')[1], 'pr', ARGV[14], 'tn', ARGV[15],
@@ -239,7 +295,7 @@ if retryOf ~= '' and redis.call('EXISTS', taskKey(retryOf)) == 1 then
 end
 local position = rankOf(id)
 local eventId = emit('created', id, position)
-return {'ok', eventId, position, shed}
+return {'ok', eventId, position, shed, tostring(jobPriority)}
 `;
 
 /** Takes back an admission whose BullMQ job could not be added. ARGV[4..]: id, job key. */
@@ -267,7 +323,7 @@ return discardTask(ARGV[4])
  */
 const START = `${COMMON}
 local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
-local f = redis.call('HMGET', key, 's', 'tk', 'dl', 'a', 'na')
+local f = redis.call('HMGET', key, 's', 'tk', 'dl', 'a', 'na', 'tn', 'vt', 'pr')
 -- A deadline bounds the wait for the first start: one pending again (a retry, a requeued call)
 -- started in time.
 local status, ownStart = f[1], f[2] == token
@@ -297,6 +353,15 @@ local eventId, summary = '', nil
 if status == 'processing' and not ownStart then logCutOff(key, ARGV[5]) end
 if status == 'pending' or not ownStart then
   if deadline ~= '' then redis.call('ZREM', index('deadline'), id) end
+  if status == 'pending' and (f[6] or '') ~= '' then
+    tenantCount(f[6], 'pending', -1)
+    tenantCount(f[6], 'processing', 1)
+    -- The level's turn now is this task's: later arrivals take turns after it.
+    local turns = P .. ':turns:' .. (f[8] or '2')
+    if tonumber(f[7] or '0') > tonumber(redis.call('HGET', turns, 'now') or '0') then
+      redis.call('HSET', turns, 'now', f[7])
+    end
+  end
   redis.call('HINCRBY', key, 'a', 1)
   redis.call('HSET', key, 's', 'processing', 'st', ARGV[5], 'tk', token, 'na', '')
   redis.call('ZREM', index(status), id)
@@ -366,9 +431,12 @@ return reply('ok', eventId, position, summary)
  */
 const RETRY = `${COMMON}
 local id, key = ARGV[4], taskKey(ARGV[4])
-local f = redis.call('HMGET', key, 's', 'a', 'al')
+local f = redis.call('HMGET', key, 's', 'a', 'al', 'tn')
 if not f[1] then return {'gone'} end
 if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
+local tenant = f[4] or ''
+tenantCount(tenant, 'processing', -1)
+tenantCount(tenant, 'pending', 1)
 local log = ARGV[12]
 if f[3] and f[3] ~= '' then log = string.sub(f[3], 1, -2) .. ',' .. log .. ']' else log = '[' .. log .. ']' end
 redis.call('HSET', key, 's', 'pending', 'st', '', 'ct', '', 'l', '0', 'e', '', 'rm', '',
@@ -377,7 +445,14 @@ redis.call('HDEL', key, 'rb', 'rk')
 redis.call('ZREM', index('processing'), id)
 redis.call('ZREM', index('started'), id)
 local level = tonumber(redis.call('HGET', key, 'pr') or '2')
-local score = level * LEVEL + redis.call('HINCRBY', P .. ':meta', 'seq', 1)
+local seq = redis.call('HINCRBY', P .. ':meta', 'seq', 1)
+local score = level * LEVEL + seq
+if tenant ~= '' then
+  -- Its next attempt takes its tenant's next turn, as a new task would.
+  local turn, jobPriority
+  turn, score, jobPriority = takeTurn(level, tenant, seq)
+  redis.call('HSET', key, 'vt', turn, 'jp', jobPriority)
+end
 redis.call('HSET', key, 'q', score)
 redis.call('ZADD', index('pending'), score, id)
 redis.call('ZADD', index('retry'), ARGV[11], id)
@@ -394,16 +469,16 @@ return reply('ok', eventId, '', summary)
  * an instance. Once the lease is over, a task still pending, not waiting again and with no job is
  * handed out anew (to one instance: the script runs alone).
  * ARGV[4..]: now, expired error (JSON), job key prefix, lease (ms).
- * Reply: {expired ids, {id, level}... due, next due time or ''}.
+ * Reply: {expired ids, {id, job priority}... due, next due time or ''}.
  */
 const WAKE = `${COMMON}
 local now = tonumber(ARGV[4])
 local leaseEnd = tostring(now + tonumber(ARGV[7]))
 local expired, due = {}, {}
-local function handOut(id, level)
+local function handOut(id)
   redis.call('ZADD', index('handed'), leaseEnd, id)
   due[#due + 1] = id
-  due[#due + 1] = level or '2'
+  due[#due + 1] = jobPriorityOf(taskKey(id))
 end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('deadline'), '-inf', now, 'LIMIT', 0, 1000)) do
   if redis.call('HGET', taskKey(id), 's') == 'pending' then
@@ -415,9 +490,9 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('deadline'), '-inf', now, 
   end
 end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('handed'), '-inf', now, 'LIMIT', 0, 1000)) do
-  local f = redis.call('HMGET', taskKey(id), 's', 'na', 'pr')
+  local f = redis.call('HMGET', taskKey(id), 's', 'na')
   if f[1] == 'pending' and (f[2] or '') == '' and redis.call('EXISTS', ARGV[6] .. id) == 0 then
-    handOut(id, f[3])
+    handOut(id)
   else
     redis.call('ZREM', index('handed'), id)
   end
@@ -429,7 +504,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', index('retry'), '-inf', now, 'LI
   else
     redis.call('ZREM', index('retry'), id)
     redis.call('HSET', taskKey(id), 'na', '')
-    handOut(id, redis.call('HGET', taskKey(id), 'pr'))
+    handOut(id)
   end
 end
 -- Not the hand-outs' lease ends: the sweep finds those, without a wake per retry.
@@ -505,9 +580,11 @@ return out
 /**
  * Per-status counts (cancelled and expired too, which BullMQ's job counts cannot tell apart),
  * the long tasks, all O(1) or O(log n), and the start of every call in flight (as many as the
- * cap on calls allows). ARGV[4]: the start time before which a call in flight is long. Reply:
- * {pending, processing, completed, failed, cancelled, expired, total, retrying, long finished,
- * long running, then id and start of each call in flight, the earliest first}.
+ * cap on calls allows), and each tenant's tasks queued and calls in flight (fair sharing).
+ * ARGV[4]: the start time before which a call in flight is long. Reply: {pending, processing,
+ * completed, failed, cancelled, expired, total, retrying, long finished, long running, the
+ * tenants' counts ({'q=name' | 'f=name', count}... flat), then id and start of each call in
+ * flight, the earliest first}.
  */
 const COUNTS = `${COMMON}
 local out = {}
@@ -516,6 +593,7 @@ for _, name in ipairs({'pending', 'processing', 'completed', 'failed', 'cancelle
 end
 out[#out + 1] = tonumber(redis.call('HGET', P .. ':meta', 'long') or '0')
 out[#out + 1] = redis.call('ZCOUNT', index('started'), '-inf', '(' .. ARGV[4])
+out[#out + 1] = redis.call('HGETALL', P .. ':tenants')
 for _, value in ipairs(redis.call('ZRANGE', index('started'), 0, -1, 'WITHSCORES')) do
   out[#out + 1] = value
 end

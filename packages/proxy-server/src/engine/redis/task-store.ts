@@ -5,6 +5,7 @@ import type {
   ListQuery,
   RemovedEvent,
   TaskPage,
+  TenantLoad,
   TransitionEvent,
 } from '../task-backend.js';
 import {
@@ -29,15 +30,28 @@ import {
 import { TASK_SCRIPTS, type TaskScriptName } from './task-scripts.js';
 
 export type AdmitReply =
-  /** `shed`: the task that failed to make room for this one (its job is still queued). */
-  | { kind: 'admitted'; event: TransitionEvent; shed: string | null }
   /**
-   * `jobLevel`: the task waits with no job in BullMQ's queue (its admitting instance died between
-   * the two writes), to be added with this priority; null when it needs none.
+   * `shed`: the task that failed to make room for this one (its job is still queued);
+   * `jobPriority`: its BullMQ job's.
    */
-  | { kind: 'existing'; taskId: string; jobLevel: number | null }
+  | { kind: 'admitted'; event: TransitionEvent; shed: string | null; jobPriority: number }
+  /**
+   * `jobPriority`: the task waits with no job in BullMQ's queue (its admitting instance died
+   * between the two writes), to be added with this priority; null when it needs none.
+   */
+  | { kind: 'existing'; taskId: string; jobPriority: number | null }
   | { kind: 'conflict'; taskId: string }
-  | { kind: 'full' | 'tasks_full'; queued: number };
+  /** `tenant_full`: the task's tenant holds `tenantMaxQueued` tasks queued (`queued`). */
+  | { kind: 'full' | 'tasks_full' | 'tenant_full'; queued: number };
+
+/** What an admission may take: room in the queue, in the store, and in the tenant's share. */
+export interface AdmitRoom {
+  maxQueueSize: number;
+  slots: number;
+  maxTasks: number | null;
+  tenantMaxQueued: number | null;
+  shedError: string;
+}
 
 export type StartReply =
   /** `event` is null when this was the same worker's start again (its answer had been lost). */
@@ -86,6 +100,8 @@ export interface StoreCounts {
   longRunning: number;
   /** When each call in flight started, the earliest first. */
   inFlightStartedAt: number[];
+  /** Each tenant with tasks queued or calls in flight (fair sharing), in no order. */
+  tenants: TenantLoad[];
 }
 
 /** A failed call to be tried again: its outcome and when the next attempt is due. */
@@ -99,8 +115,8 @@ export interface Retry {
 export interface WakeReply {
   /** Queued tasks that ended `expired` now (their jobs are still queued). */
   expired: string[];
-  /** Tasks whose next attempt is due, and their priority level: their jobs are to be added. */
-  due: { id: string; level: number }[];
+  /** Tasks whose next attempt is due, and their jobs' priority: their jobs are to be added. */
+  due: { id: string; priority: number }[];
   /** When something is due next; null when nothing is waiting. */
   nextDue: number | null;
 }
@@ -137,10 +153,7 @@ export interface RecoverReply {
  * `StoreUnavailableError`).
  */
 export interface RedisTaskStore {
-  admit(
-    task: NewTask,
-    room: { maxQueueSize: number; slots: number; maxTasks: number | null; shedError: string },
-  ): Promise<AdmitReply>;
+  admit(task: NewTask, room: AdmitRoom): Promise<AdmitReply>;
   /** Takes back an admission whose job is not in BullMQ's queue; the event when it did. */
   discard(id: string): Promise<RemovedEvent | undefined>;
   /**
@@ -210,10 +223,7 @@ export class LuaTaskStore implements RedisTaskStore {
     }
   }
 
-  async admit(
-    newTask: NewTask,
-    room: { maxQueueSize: number; slots: number; maxTasks: number | null; shedError: string },
-  ): Promise<AdmitReply> {
+  async admit(newTask: NewTask, room: AdmitRoom): Promise<AdmitReply> {
     const reply = strings(
       await this.#run('admit', [
         ...admitArgs(newTask),
@@ -222,19 +232,23 @@ export class LuaTaskStore implements RedisTaskStore {
         room.maxTasks === null ? '' : String(room.maxTasks),
         room.shedError,
         this.#keys.job(''),
+        room.tenantMaxQueued === null ? '' : String(room.tenantMaxQueued),
       ]),
     );
-    const [kind, value = '', position = '', shed = ''] = reply;
+    const [kind, value = '', position = '', shed = '', jobPriority = ''] = reply;
     if (kind === 'existing') {
-      return { kind, taskId: value, jobLevel: position === '' ? null : Number(position) };
+      return { kind, taskId: value, jobPriority: position === '' ? null : Number(position) };
     }
     if (kind === 'conflict') return { kind, taskId: value };
-    if (kind === 'full' || kind === 'tasks_full') return { kind, queued: Number(value) };
+    if (kind === 'full' || kind === 'tasks_full' || kind === 'tenant_full') {
+      return { kind, queued: Number(value) };
+    }
     const task = admittedSummary(newTask, Number(position));
     return {
       kind: 'admitted',
       event: { id: value, type: 'created', task, local: true },
       shed: shed === '' ? null : shed,
+      jobPriority: Number(jobPriority),
     };
   }
 
@@ -327,9 +341,9 @@ export class LuaTaskStore implements RedisTaskStore {
       `${this.#keys.job('')}`,
       String(HANDOFF_LEASE_MS),
     ])) as [string[], string[], string | null];
-    const pairs: { id: string; level: number }[] = [];
+    const pairs: { id: string; priority: number }[] = [];
     for (let at = 0; at + 1 < due.length; at += 2) {
-      pairs.push({ id: due[at] as string, level: Number(due[at + 1]) });
+      pairs.push({ id: due[at] as string, priority: Number(due[at + 1]) });
     }
     return {
       expired: ids,
@@ -401,7 +415,7 @@ export class LuaTaskStore implements RedisTaskStore {
     const reply = (await this.#run('counts', [String(longStartedBefore)])) as (number | string)[];
     const [pending, processing, completed, failed, cancelled, expired, total, retrying] =
       reply.map(Number);
-    const started = reply.slice(10);
+    const started = reply.slice(11);
     return {
       pending: pending ?? 0,
       processing: processing ?? 0,
@@ -415,6 +429,7 @@ export class LuaTaskStore implements RedisTaskStore {
       longRunning: Number(reply[9] ?? 0),
       // Every other value is a score: ZRANGE … WITHSCORES.
       inFlightStartedAt: started.filter((_, at) => at % 2 === 1).map(Number),
+      tenants: tenantLoads(reply[10] as unknown as string[]),
     };
   }
 
@@ -487,4 +502,19 @@ function buffers(reply: unknown): (Buffer | null)[] {
   return reply.map((value) =>
     value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(String(value)),
   );
+}
+
+/** The counts script's tenant fields (`q=name`, `f=name` and a count, flat) as loads. */
+function tenantLoads(flat: string[]): TenantLoad[] {
+  const loads = new Map<string, TenantLoad>();
+  for (let at = 0; at + 1 < flat.length; at += 2) {
+    const field = flat[at] as string;
+    // After the kind, '=' and the name (task-codec.ts): the name may be empty.
+    const tenant = field.slice(2);
+    const load = loads.get(tenant) ?? { tenant, queued: 0, inFlight: 0 };
+    if (field.startsWith('q')) load.queued = Number(flat[at + 1]);
+    else load.inFlight = Number(flat[at + 1]);
+    loads.set(tenant, load);
+  }
+  return [...loads.values()];
 }
