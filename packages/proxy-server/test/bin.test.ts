@@ -57,20 +57,6 @@ describe('proxy-server bin', () => {
       "proxy-server: PROXY_LISTEN_PORT (--listen-port) must be a port from 0 to 65535, got '99999'",
     ],
     [[], {}, 'proxy-server: --target-host is required (or --target-url; env PROXY_TARGET_HOST)'],
-    // Not carried out on Redis yet: refused rather than ignored.
-    [
-      [
-        ...['--target-host', 'h', '--store', 'redis://127.0.0.1:1/0', '--fair-key', 'api-key'],
-        ...['--tenant-max-in-flight', '2'],
-      ],
-      {},
-      'proxy-server: --tenant-max-in-flight is not supported with --store redis yet',
-    ],
-    [
-      ['--target-host', 'h', '--fair-key', 'header:X-Tenant'],
-      { PROXY_STORE: 'redis://127.0.0.1:1/0', PROXY_TENANT_MAX_IN_FLIGHT: '1' },
-      'proxy-server: --tenant-max-in-flight is not supported with --store redis yet',
-    ],
   ])('%j exits 2 with one line on stderr and starts nothing', (args, env, line) => {
     const result = runBin(args, env);
     expect(result.status).toBe(2);

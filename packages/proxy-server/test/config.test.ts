@@ -179,8 +179,17 @@ describe('parseConfig', () => {
       { delivery: { fairKey: { kind: 'api-key' }, tenantMaxInFlight: 2, tenantMaxQueued: 50 } },
     ],
     [
-      ['--store', 'redis://h', '--fair-key', 'header:X-Tenant', '--tenant-max-queued', '5'],
-      { delivery: { fairKey: { kind: 'header', name: 'x-tenant' }, tenantMaxQueued: 5 } },
+      [
+        ...['--store', 'redis://h', '--fair-key', 'header:X-Tenant'],
+        ...['--tenant-max-in-flight', '2', '--tenant-max-queued', '5'],
+      ],
+      {
+        delivery: {
+          fairKey: { kind: 'header', name: 'x-tenant' },
+          tenantMaxInFlight: 2,
+          tenantMaxQueued: 5,
+        },
+      },
     ],
     [['--max-rps', '2.5'], { delivery: { rateLimit: { perSecond: 2.5, burst: 3 } } }],
     [
@@ -286,10 +295,6 @@ describe('parseConfig', () => {
       ['--store', 'redis://h', '--redis-prefix', prefix],
       `--redis-prefix must be one to 64 letters, digits or . _ - { } (no ':', which joins the prefix to each key's name), got '${prefix}'`,
     ]),
-    [
-      ['--store', 'redis://h', '--fair-key', 'header:X-Tenant', '--tenant-max-in-flight', '5'],
-      '--tenant-max-in-flight is not supported with --store redis yet',
-    ],
     [
       ['--sqlite-synchronous', 'off'],
       "--sqlite-synchronous must be one of normal, full, got 'off'",

@@ -727,6 +727,45 @@ describe.each(FAIR_STORES)('fair sharing on the %s store', (store) => {
     expect(a.every((answer) => answer.status === 202)).toBe(true);
   });
 
+  it('caps one tenant’s calls in flight at the target, the others’ going on beside', async () => {
+    const { target, proxy, submit, stats } = await setUp(store, [
+      '--max-concurrent',
+      '4',
+      '--num-workers',
+      '4',
+      '--fair-key',
+      'header:X-Proxy-Tenant',
+      '--tenant-max-in-flight',
+      '1',
+    ]);
+    const a = [];
+    for (let n = 0; n < 3; n++) {
+      a.push((await submit(`/api/long?seconds=30&n=${n}`, { 'x-proxy-tenant': 'A' })).body.task_id);
+    }
+    const b = await submit('/api/long?seconds=30', { 'x-proxy-tenant': 'B' });
+    await waitFor(() => target.stats().inFlight === 2, { what: 'one call of A and one of B' });
+    expect((await proxy.getTask(b.body.task_id)).status).toBe('processing');
+    expect((await stats()).delivery.tenants).toEqual([
+      { tenant: 'A', queued: 2, in_flight: 1 },
+      { tenant: 'B', queued: 0, in_flight: 1 },
+    ]);
+    const running = [];
+    for (const id of a) if ((await proxy.getTask(id)).status === 'processing') running.push(id);
+    expect(running).toHaveLength(1);
+    await fetch(`${proxy.url}/task/${running[0]}`, { method: 'DELETE' });
+    // A's next call takes the freed place, and still no more than one of A's at once.
+    await waitFor(
+      async () =>
+        (await stats()).delivery.tenants.some(
+          (load) => load.tenant === 'A' && load.queued === 1 && load.in_flight === 1,
+        ),
+      { what: 'A’s next call' },
+    );
+    await waitFor(() => target.stats().inFlight === 2, { what: 'A’s next call at the target' });
+    for (const id of [...a, b.body.task_id])
+      await fetch(`${proxy.url}/task/${id}`, { method: 'DELETE' });
+  });
+
   it('caps one tenant’s queued tasks with 503 for that tenant only', async () => {
     const { target, submit, stats } = await setUp(store, [
       '--max-concurrent',

@@ -274,7 +274,7 @@ export const OPTIONS = {
     name: 'tenant-max-in-flight',
     arg: '<n>',
     env: 'PROXY_TENANT_MAX_IN_FLIGHT',
-    help: 'with --fair-key: most upstream calls in flight for one tenant (not with a Redis store)',
+    help: 'with --fair-key: most upstream calls in flight for one tenant',
     parser: wholeNumber(1),
     default: null,
   }),

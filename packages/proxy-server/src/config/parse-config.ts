@@ -135,7 +135,6 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   // Last, so that a bad value anywhere is reported before a missing target.
   const target = resolveTarget(targetUrl, targetHost, targetPort);
   config.maxTasks = maxTasksFor(read(OPTIONS.maxTasks), config.store);
-  refuseUnsupported(config.store, config.delivery);
   const warnings: string[] = [];
   const { numWorkers, maxConcurrent } = config;
   const inFlight = Math.min(numWorkers, maxConcurrent);
@@ -252,18 +251,6 @@ function deliveryOf(read: <T>(spec: OptionSpec<T>) => T): DeliveryConfig {
  * Redis holds its tasks in memory too, the server's, shared by every instance.
  */
 const DEFAULT_MAX_TASKS = { memory: 100_000, sqlite: 1_000_000, redis: 100_000 } as const;
-
-/**
- * Delivery flags the Redis backend does not carry out yet: a per-tenant cap on calls in flight
- * (BullMQ hands a worker the next job whatever its tenant). Refused at start rather than
- * ignored, so that nobody believes it in effect (docs/configuration.md says so).
- */
-function refuseUnsupported(store: StoreConfig, delivery: DeliveryConfig): void {
-  if (store.kind !== 'redis') return;
-  if (delivery.tenantMaxInFlight !== null) {
-    throw new ConfigError('--tenant-max-in-flight is not supported with --store redis yet');
-  }
-}
 
 function maxTasksFor(given: number | null, store: StoreConfig): number | null {
   if (given === null) return DEFAULT_MAX_TASKS[store.kind];

@@ -27,13 +27,9 @@ export interface BackendSettings {
 export function createBackend(settings: BackendSettings): TaskBackend {
   const { store, delivery, ...options } = settings;
   if (store.kind === 'redis') {
-    // The per-tenant cap on calls in flight is refused with Redis (config).
-    const { retry, rateLimit, tenantMaxQueued } = deliveryOptions(delivery);
     return new RedisBackend({
       ...options,
-      retry,
-      rateLimit,
-      tenantMaxQueued,
+      ...deliveryOptions(delivery),
       url: store.url,
       prefix: store.prefix,
     });

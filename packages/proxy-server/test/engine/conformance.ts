@@ -1025,6 +1025,7 @@ export function describeBackendConformance(
             tenantMaxQueued: 2,
           });
           const a1 = await admitWith(backend, { tenant: 'A' });
+          await vi.waitFor(() => expect(processor.running.size).toBe(1));
           await admitWith(backend, { tenant: 'A' });
           await admitWith(backend, { tenant: 'A' });
           expect(

@@ -5,11 +5,11 @@ import { backendReplacing, redisFixture, redisPerFile } from './redis-fixture.js
 
 const redis = redisPerFile();
 
-// --tenant-max-in-flight is refused with --store redis (config.test.ts); the rate limit is
-// BullMQ's, on real time rather than the fixture's clock, and redis-instances.test.ts tests it.
+// The rate limit is BullMQ's, on real time rather than the fixture's clock, and
+// redis-instances.test.ts tests it.
 describeBackendConformance('redis', () => redisFixture(redis.url), {
   fairSharing: true,
-  tenantMaxInFlight: false,
+  tenantMaxInFlight: true,
   rateLimit: false,
 });
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { DEFAULT_POLICY, RedisBackend } from '../../src/index.js';
+import { DEFAULT_POLICY, RedisBackend, type TaskPolicy } from '../../src/index.js';
 import { completed, newTask, ScriptedProcessor } from './harness.js';
 import { redisPerFile } from './redis-fixture.js';
 
@@ -10,8 +10,7 @@ let prefixes = 0;
 /** BullMQ refuses a job priority above this. */
 const MAX_JOB_PRIORITY = 2 ** 21;
 
-async function openBackend(maxRequeues = 0) {
-  const prefix = `fair-${process.pid}-${++prefixes}`;
+async function openBackend(maxRequeues = 0, prefix = `fair-${process.pid}-${++prefixes}`) {
   const backend = new RedisBackend({
     url: redis.url,
     prefix,
@@ -26,9 +25,13 @@ async function openBackend(maxRequeues = 0) {
   onTestFinished(async () => {
     await admin.quit();
   });
-  /** Admits a task of `tenant`; its id. */
-  const admit = async (tenant: string, label: string) => {
-    const task = newTask(Date.now(), label, { policy: { ...DEFAULT_POLICY, tenant } });
+  /** Admits a task of `tenant` (null: without fair sharing); its id. */
+  const admit = async (
+    tenant: string | null,
+    label: string,
+    priority: TaskPolicy['priority'] = 'normal',
+  ) => {
+    const task = newTask(Date.now(), label, { policy: { ...DEFAULT_POLICY, tenant, priority } });
     expect(await backend.admit(task)).toMatchObject({ ok: true });
     return task.id;
   };
@@ -64,6 +67,74 @@ describe('RedisBackend fair sharing: turns as BullMQ priorities', () => {
     const next = await admit('B', 'after');
     await vi.waitFor(async () => expect((await backend.get(next))?.status).toBe('completed'));
     expect((await turnOf(next)).turn).toBe(1);
+  });
+
+  // Review: a tenant whose queued tasks were cancelled kept their turns, and its next task
+  // waited behind every task another tenant had queued meanwhile.
+  it('starts a tenant afresh once none of its tasks is queued', async () => {
+    const { backend, admit } = await openBackend();
+    const processor = new ScriptedProcessor();
+    backend.start(processor.process);
+    const b0 = await admit('B', 'b0');
+    await vi.waitFor(() => expect(processor.running.has(b0)).toBe(true));
+    const b = [];
+    for (let n = 1; n <= 10; n++) b.push(await admit('B', `b${n}`));
+    for (let n = 1; n <= 10; n++) await backend.cancel(await admit('A', `a${n}`));
+    const late = await admit('A', 'late');
+    expect((await backend.get(late))?.queuePosition).toBe(2);
+    processor.autoOutcome = completed('x');
+    processor.complete(b0);
+    await vi.waitFor(async () => expect((await backend.get(late))?.status).toBe('completed'));
+    expect(processor.startedIds().slice(0, 4)).toEqual([b0, b[0], late, b[1]]);
+  });
+
+  // Review: a task without a tenant (queued before --fair-key was set, or by an instance without
+  // it) had its level as its job priority, which fair priorities of a higher level run after.
+  it('runs a task without a tenant within its level, never among another level’s turns', async () => {
+    const { backend, admit } = await openBackend();
+    const low = await admit(null, 'low', 'low');
+    const normal = await admit(null, 'normal');
+    const high = [];
+    for (let n = 1; n <= 5; n++) high.push(await admit('A', `high${n}`, 'high'));
+    const processor = new ScriptedProcessor();
+    processor.autoOutcome = completed('x');
+    backend.start(processor.process);
+    await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(7));
+    expect(processor.startedIds()).toEqual([...high, normal, low]);
+  });
+
+  // Review: a call cut off after its level emptied and started again from turn 1 went back with
+  // its old turn, behind every task queued since, and its start then moved the level's turn now
+  // past theirs, so a tenant arriving next waited behind them all.
+  it('puts a call cut off after its level started again at the head of the line', async () => {
+    const first = await openBackend(3);
+    const processor = new ScriptedProcessor();
+    first.backend.start(processor.process);
+    const a = [];
+    for (let n = 1; n <= 3; n++) a.push(await first.admit('A', `a${n}`));
+    for (const id of a.slice(0, 2)) {
+      await vi.waitFor(() => expect(processor.running.has(id)).toBe(true));
+      processor.complete(id);
+    }
+    const cut = a[2] as string;
+    await vi.waitFor(() => expect(processor.running.has(cut)).toBe(true));
+    const b = [];
+    for (let n = 1; n <= 5; n++) b.push(await first.admit('B', `b${n}`));
+    await first.backend.stop(0);
+    expect(await first.backend.get(cut)).toMatchObject({ status: 'pending', queuePosition: 1 });
+    await first.backend.close();
+
+    const second = await openBackend(3, first.prefix);
+    const again = new ScriptedProcessor();
+    second.backend.start(again.process);
+    await vi.waitFor(() => expect(again.startedIds()).toEqual([cut]));
+    // B's first is next, then C's first: the level's turn now is the cut-off call's.
+    const c = await second.admit('C', 'c');
+    expect((await second.backend.get(c))?.queuePosition).toBe(2);
+    again.autoOutcome = completed('x');
+    again.complete(cut);
+    await vi.waitFor(async () => expect((await second.backend.counts()).completed).toBe(9));
+    expect(again.startedIds().slice(0, 4)).toEqual([cut, b[0], c, b[1]]);
   });
 
   it('counts a tenant’s call that a stop put back in line as queued again', async () => {

@@ -157,6 +157,7 @@ function bound(store: RedisTaskStore): RedisTaskStore {
     requeue: store.requeue.bind(store),
     retry: store.retry.bind(store),
     wake: store.wake.bind(store),
+    park: store.park.bind(store),
     setCallback: store.setCallback.bind(store),
     pendingCallbacks: store.pendingCallbacks.bind(store),
     get: store.get.bind(store),

@@ -41,12 +41,13 @@ async function claimAndDie(redisUrl: string, id: string, at: number): Promise<vo
 async function startLateJob(redisUrl: string, id: string) {
   const { redis, keys, store } = await storeBeside(redisUrl, id, 'a-paused-instance');
   await redis.set(keys.jobLock(id), 'late-token');
-  return store.start(id, Date.now(), 'late-token', {
-    maxRequeues: 0,
-    interrupted: '{}',
-    pastMaxRequeues: '{}',
-    expired: EXPIRED,
-  });
+  return store.start(
+    id,
+    Date.now(),
+    'late-token',
+    { maxRequeues: 0, interrupted: '{}', pastMaxRequeues: '{}', expired: EXPIRED },
+    null,
+  );
 }
 
 /** The task once it has ended, however it ended. */

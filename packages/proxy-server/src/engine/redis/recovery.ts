@@ -37,7 +37,12 @@ const ORPHAN_AGE_S = 30;
 export async function recoverDeadInstances(
   store: RedisTaskStore,
   queue: Queue,
-  options: { maxRequeues: number; now: number },
+  options: {
+    maxRequeues: number;
+    now: number;
+    /** Promotes the jobs of tasks set aside for their tenant's cap whose turn came. */
+    promote: (ids: readonly string[]) => Promise<void>;
+  },
 ): Promise<RecoveryReport> {
   const found = await store.recover({
     maxRequeues: options.maxRequeues,
@@ -56,6 +61,7 @@ export async function recoverDeadInstances(
   for (const id of [...found.readd].reverse()) {
     await queue.add(JOB_NAME, {}, { jobId: id, lifo: true });
   }
+  await options.promote(found.released);
   return {
     pending: found.pending,
     requeued: found.requeued.length,

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock, wallToMonotonic } from '../../clock.js';
 import { REMOVE_BATCH, removeInBatches } from '../remove-in-batches.js';
@@ -84,6 +84,11 @@ export interface RedisBackendOptions {
    * one more is refused for that tenant only. Null: no cap.
    */
   tenantMaxQueued?: number | null;
+  /**
+   * Most calls in flight for one tenant, across the instances; a task of a tenant at its cap
+   * waits, its job delayed, until one of the tenant's calls ends. Null: no cap.
+   */
+  tenantMaxInFlight?: number | null;
   /** Processing time after which a task counts as long. */
   longTaskThresholdMs: number;
   /**
@@ -214,6 +219,8 @@ export class RedisBackend implements TaskBackend {
       longTaskThresholdMs: options.longTaskThresholdMs,
       maxRequeues: options.maxRequeues,
       retry: options.retry ?? NEVER_RETRY,
+      tenantMaxInFlight: options.tenantMaxInFlight ?? null,
+      promote: (ids) => this.#promote(ids),
       lockDurationMs: options.lockDurationMs ?? 15_000,
       stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
       clock: this.#clock,
@@ -270,6 +277,7 @@ export class RedisBackend implements TaskBackend {
       const report = await recoverDeadInstances(this.#store, queue, {
         maxRequeues: this.#options.maxRequeues,
         now: this.#clock.now(),
+        promote: (ids) => this.#promote(ids),
       });
       await this.#feed.open();
       // Deadlines and retries due while no instance ran, and the first one to come.
@@ -466,6 +474,7 @@ export class RedisBackend implements TaskBackend {
       this.#feed.publish(reply.event);
       // Still in BullMQ's queue: out of it now. A worker that took it meanwhile skips it.
       if (reply.previous === 'pending') await this.#dequeue(id);
+      await this.#promote(reply.released);
     }
     const task = reply.kind === 'gone' ? undefined : await this.get(id);
     if (!task) return { ok: false, reason: 'not_found' };
@@ -632,6 +641,22 @@ export class RedisBackend implements TaskBackend {
       await this.#jobs().add(JOB_NAME, {}, { jobId: id, priority });
     } catch (error) {
       throw this.#failures.failed(this.#explained(error), 'queueing a task again');
+    }
+  }
+
+  /**
+   * The delayed jobs of tasks set aside for their tenant's cap on calls, whose turn came: back in
+   * line at their priority. A job no longer delayed was promoted (by its delay's end, or another
+   * release) or removed meanwhile, and is left as it is.
+   */
+  async #promote(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      try {
+        const job = await Job.fromId(this.#jobs(), id);
+        if (job && (await job.isDelayed())) await job.promote();
+      } catch (error) {
+        if (!this.#closed) this.#options.onError?.(error, `promoting task ${id}`);
+      }
     }
   }
 

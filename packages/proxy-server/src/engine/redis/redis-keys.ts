@@ -15,8 +15,9 @@
  * | `<prefix>:q:retry` | zset | tasks waiting for a retry, by when it is due |
  * | `<prefix>:q:handed` | zset | due retries handed to an instance, by when that hand-out lapses |
  * | `<prefix>:meta` | hash | counters: `seq` (admission), `order` (transitions), `long` |
- * | `<prefix>:tenants` | hash | fair sharing: each tenant's tasks queued (`q=<name>`) and calls in flight (`f=<name>`) |
+ * | `<prefix>:tenants:queued`, `…:calls` | zset | fair sharing: each tenant (`=<name>`) by its tasks queued, by its calls in flight |
  * | `<prefix>:turns:<level>` | hash | fair sharing: the level's turn now (`now`) and each tenant's last (`=<name>`) |
+ * | `<prefix>:parked:<tenant>` | zset | tasks waiting for a call of their tenant to end (`--tenant-max-in-flight`), by score in line |
  * | `<prefix>:events` | stream | every transition, trimmed to the event window |
  */
 export class RedisKeys {

@@ -97,9 +97,8 @@ export function requestFrom(
 }
 
 /**
- * A task's priority level as a number: the level in the pending index, and BullMQ's job priority
- * without fair sharing (a lower one runs first; 0 would put it ahead of every level, which
- * requeued calls use; with fair sharing the admit script gives each job its turn's).
+ * A task's priority level as a number (high 1, normal 2, low 3): the level in the pending index,
+ * from which the admit script makes BullMQ's job priority (a lower one runs first).
  */
 export function levelOf(priority: Priority): number {
   return PRIORITIES.indexOf(priority) + 1;

@@ -1,4 +1,4 @@
-import { type Job, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock, Timer } from '../../clock.js';
 import type { RetryDecision } from '../retry-policy.js';
@@ -26,6 +26,10 @@ export interface TaskRunnerOptions {
   maxRequeues: number;
   /** Whether and when a failed call is tried again. */
   retry: RetryDecision;
+  /** Most calls in flight for one tenant, across the instances (fair sharing); null: no cap. */
+  tenantMaxInFlight: number | null;
+  /** Promotes the delayed jobs of tasks set aside for their tenant's cap whose turn came. */
+  promote: (ids: readonly string[]) => Promise<void>;
   /** How long a worker's lease on a call lasts unless renewed: how soon a dead one's is free. */
   lockDurationMs: number;
   /** How often BullMQ looks for calls whose lease ran out. */
@@ -67,6 +71,12 @@ const SAVE_GRACE_MS = 5_000;
  * start script decides instead (interrupted, or run again), so BullMQ never should.
  */
 const STALLS_BEFORE_FAILING = 1_000_000;
+/**
+ * How long the job of a task set aside for its tenant's cap on calls stays delayed unless a call
+ * of the tenant ends first (which promotes it): the bound on its wait should the instance that
+ * ended that call die before promoting it.
+ */
+export const PARKED_JOB_DELAY_MS = 60_000;
 
 /**
  * Runs tasks through the processor as BullMQ's `Worker` hands their jobs out: BullMQ keeps the
@@ -196,6 +206,7 @@ export class TaskRunner {
     try {
       const started = await this.#start(id, token);
       if (started === undefined) return await this.#giveBack(job, token);
+      if (started.kind === 'capped') return await this.#park(job, token);
       if (started.kind !== 'started') return;
       run.attempt = started.task.attempts;
       run.maxAttempts = started.task.maxAttempts;
@@ -257,9 +268,16 @@ export class TaskRunner {
     };
     for (let delay: number = RETRY_DELAY_MS.first; ; delay = nextDelay(delay)) {
       try {
-        const reply = await store.start(id, clock.now(), token, leftBehind);
+        const reply = await store.start(
+          id,
+          clock.now(),
+          token,
+          leftBehind,
+          this.#options.tenantMaxInFlight,
+        );
         failures.succeeded();
         if (reply.kind === 'interrupted' || reply.kind === 'expired') publish(reply.event);
+        if (reply.kind === 'interrupted') this.#promote(reply.released);
         if (reply.kind === 'interrupted' && maxRequeues > 0)
           onWarning(pastMaxRequeuesWarning([id], maxRequeues));
         if (reply.kind === 'started' && reply.event) publish(reply.event);
@@ -297,7 +315,10 @@ export class TaskRunner {
       try {
         const reply = await store.finish(run.id, finish, { attempt: run.attempt });
         failures.succeeded();
-        if (reply.kind === 'ok') publish(reply.event);
+        if (reply.kind === 'ok') {
+          publish(reply.event);
+          this.#promote(reply.released);
+        }
         if (reply.kind === 'gone') this.#warnGone(run, outcome);
         return 'saved';
       } catch (error) {
@@ -326,7 +347,10 @@ export class TaskRunner {
         record,
       });
       failures.succeeded();
-      if (reply.kind === 'retrying') publish(reply.event);
+      if (reply.kind === 'retrying') {
+        publish(reply.event);
+        this.#promote(reply.released);
+      }
       // Stale: a cancel ended the task meanwhile, and nothing is left to save or say.
       if (reply.kind === 'gone') this.#warnGone(run, outcome);
       return true;
@@ -363,8 +387,11 @@ export class TaskRunner {
         const reply = await store.requeue(run.id, run.attempt, endedAt, maxRequeues);
         failures.succeeded();
         if (reply.kind === 'spent') return;
-        if (reply.kind === 'ok') publish(reply.event);
-        return this.#giveBack(job, token);
+        if (reply.kind === 'ok') {
+          publish(reply.event);
+          this.#promote(reply.released);
+        }
+        return this.#giveBack(job, token, reply.kind === 'ok' ? reply.jobPriority : null);
       } catch (error) {
         failures.failed(error, `putting task ${run.id} back in line`);
       }
@@ -374,16 +401,53 @@ export class TaskRunner {
   }
 
   /**
-   * Hands a job back to the head of BullMQ's queue without running it. Should Redis refuse,
-   * BullMQ keeps the job until its lease runs out and hands it out again all the same.
+   * Hands a job back to the head of BullMQ's queue without running it, with a new priority when
+   * its task took a new turn. Should Redis refuse, BullMQ keeps the job until its lease runs out
+   * and hands it out again all the same.
    */
-  async #giveBack(job: Job<JobData, void>, token: string): Promise<never> {
+  async #giveBack(
+    job: Job<JobData, void>,
+    token: string,
+    priority: number | null = null,
+  ): Promise<never> {
     try {
       await job.moveToWait(token);
+      if (priority !== null) await job.changePriority({ priority });
     } catch (error) {
       this.#options.onError(error, `putting task ${job.id} back in line`);
     }
     throw new WaitingError();
+  }
+
+  /**
+   * Sets aside a job whose task's tenant is at its cap on calls: delayed, so that BullMQ hands
+   * out the others' meanwhile, and promoted when a call of the tenant ends (or after
+   * PARKED_JOB_DELAY_MS, should that promotion be lost). Should Redis refuse the move, BullMQ
+   * keeps the job until its lease runs out and hands it out again.
+   */
+  async #park(job: Job<JobData, void>, token: string): Promise<never> {
+    const { store, tenantMaxInFlight, onError } = this.#options;
+    const id = job.id as string;
+    try {
+      // BullMQ's own time, as it promotes delayed jobs by it.
+      await job.moveToDelayed(Date.now() + PARKED_JOB_DELAY_MS, token);
+    } catch (error) {
+      onError(error, `setting task ${id} aside until its tenant has a call free`);
+      throw new WaitingError();
+    }
+    try {
+      const parked = await store.park(id, tenantMaxInFlight ?? 0);
+      if (parked === 'free') this.#promote([id]);
+      // Cancelled, shed or expired meanwhile: nothing is left to run.
+      if (parked === 'gone') await job.remove();
+    } catch (error) {
+      onError(error, `setting task ${id} aside until its tenant has a call free`);
+    }
+    throw new DelayedError();
+  }
+
+  #promote(ids: readonly string[]): void {
+    if (ids.length > 0) void this.#options.promote(ids);
   }
 
   #sleep(ms: number): Promise<void> {

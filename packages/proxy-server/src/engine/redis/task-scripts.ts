@@ -71,37 +71,68 @@ end
 
 local function nextOrder() return redis.call('HINCRBY', P .. ':meta', 'order', 1) end
 
--- A tenant's tasks queued (pending) and calls in flight (processing), for its caps and /stats.
--- tenant is the task's 'tn': '' without fair sharing (nothing to count), else '=' and its name.
+-- A task whose tenant had --tenant-max-in-flight calls in flight when BullMQ handed out its job
+-- waits with that job delayed (task-runner.ts), in a set per tenant by its score in line; each
+-- call of the tenant that ends lets the first go: the script's caller promotes its job.
+local released = {}
+local function parkedKey(tenant) return P .. ':parked:' .. tenant end
+
+-- Each tenant's tasks queued (pending) and calls in flight (processing), for its caps and
+-- /stats, by tenant: the task's 'tn', '' without fair sharing (nothing to count), else '=' and
+-- its name. Sorted sets, so that /stats reads the busiest without reading every tenant.
+local function loadKey(status)
+  return P .. (status == 'pending' and ':tenants:queued' or ':tenants:calls')
+end
+local function tenantLoad(tenant, status)
+  return tonumber(redis.call('ZSCORE', loadKey(status), tenant) or '0')
+end
 local function tenantCount(tenant, status, by)
   if not tenant or tenant == '' then return end
   if status ~= 'pending' and status ~= 'processing' then return end
-  local tenants, field = P .. ':tenants', (status == 'pending' and 'q' or 'f') .. tenant
-  if redis.call('HINCRBY', tenants, field, by) <= 0 then redis.call('HDEL', tenants, field) end
+  local key = loadKey(status)
+  if tonumber(redis.call('ZINCRBY', key, by, tenant)) <= 0 then redis.call('ZREM', key, tenant) end
+  if status == 'processing' and by < 0 then
+    local first = redis.call('ZPOPMIN', parkedKey(tenant))
+    if first[1] then released[#released + 1] = first[1] end
+  end
 end
 
+-- Appends the tasks released by tenantCount to a reply.
+local function withReleased(out)
+  for _, id in ipairs(released) do out[#out + 1] = id end
+  return out
+end
+
+-- The BullMQ job priority of a turn in a level (a task without a tenant takes the level's first).
+local function turnPriority(level, turn) return (level - 1) * TURNS + turn end
+
 -- Fair sharing is start-time fair queueing: a tenant's task takes the turn after the later of
--- the level's turn now (the turn of the task that started last) and its tenant's last, and BullMQ
--- runs a level's tasks by turn (its job priority), so tenants with tasks queued take turns and
--- one that arrives late starts at once rather than behind another's burst. A level none of whose
--- tasks is queued starts again from turn 1; one never empty for TURNS turns runs its later tasks
--- in admission order until it empties. Reply: the turn, the task's score in line, its job priority.
+-- the level's turn now (the turn of the task that started last) and its tenant's last (while
+-- the tenant has tasks queued: one whose tasks were cancelled or expired starts afresh), and
+-- BullMQ runs a level's tasks by turn (its job priority), so tenants with tasks queued take
+-- turns and one that arrives late starts at once rather than behind another's burst. A level
+-- none of whose tasks is queued starts again from turn 1; one never empty for TURNS turns runs
+-- its later tasks in admission order until it empties. Call it before counting the task as
+-- queued. Reply: the turn, the task's score in line, its job priority.
 local function takeTurn(level, tenant, seq)
   local turns = P .. ':turns:' .. level
   if redis.call('ZCOUNT', index('pending'), level * LEVEL, (level + 1) * LEVEL - 1) == 0 then
     redis.call('DEL', turns)
   end
-  local now = tonumber(redis.call('HGET', turns, 'now') or '0')
-  local turn = math.min(TURNS - 1, math.max(now, tonumber(redis.call('HGET', turns, tenant) or '0')) + 1)
+  local turn = tonumber(redis.call('HGET', turns, 'now') or '0') + 1
+  if tenantLoad(tenant, 'pending') > 0 then
+    turn = math.max(turn, tonumber(redis.call('HGET', turns, tenant) or '0') + 1)
+  end
+  turn = math.min(TURNS - 1, turn)
   redis.call('HSET', turns, tenant, turn)
-  return turn, level * LEVEL + turn * TURN + seq % TURN, (level - 1) * TURNS + turn
+  return turn, level * LEVEL + turn * TURN + seq % TURN, turnPriority(level, turn)
 end
 
--- The priority of a task's BullMQ job: its turn's with fair sharing, else its level.
+-- The priority of a task's BullMQ job: its turn's with fair sharing, else its level's first.
 local function jobPriorityOf(key)
   local f = redis.call('HMGET', key, 'jp', 'pr')
   if f[1] and f[1] ~= '' then return f[1] end
-  return f[2] or '2'
+  return tostring(turnPriority(tonumber(f[2] or '2'), 1))
 end
 
 local function finishTask(id, from, status, completedAt, isLong, err, meta, body, kind)
@@ -109,6 +140,7 @@ local function finishTask(id, from, status, completedAt, isLong, err, meta, body
   -- Read first, so that a task with no deadline, retry or callback costs no command for them.
   local policy = redis.call('HMGET', key, 'dl', 'na', 'cb', 'tn')
   tenantCount(policy[4], from, -1)
+  if from == 'pending' and (policy[4] or '') ~= '' then redis.call('ZREM', parkedKey(policy[4]), id) end
   redis.call('HSET', key, 's', status, 'ct', completedAt, 'l', isLong, 'e', err, 'rm', meta, 'na', '')
   if kind ~= '' then redis.call('HSET', key, 'rb', body, 'rk', kind) end
   redis.call('ZREM', index(from), id)
@@ -143,16 +175,32 @@ local function cutOffs(key)
 end
 
 -- processing -> pending, back at its place in admission order, the cut-off call in its history.
+-- With fair sharing, a task whose turn is past the level's turn now took it before the level
+-- emptied and started again from turn 1: it goes back at the turn now, the head of the line,
+-- with its job's new priority as the reply ('' when its priority stands).
 local function requeueTask(id, endedAt)
   local key = taskKey(id)
   logCutOff(key, endedAt)
-  local tenant = redis.call('HGET', key, 'tn')
+  local f = redis.call('HMGET', key, 'tn', 'pr', 'vt', 'q')
+  local tenant, newPriority = f[1], ''
   tenantCount(tenant, 'processing', -1)
   tenantCount(tenant, 'pending', 1)
+  if (tenant or '') ~= '' and (f[3] or '') ~= '' then
+    local level = tonumber(f[2] or '2')
+    local now = tonumber(redis.call('HGET', P .. ':turns:' .. level, 'now') or '0')
+    if tonumber(f[3]) > now then
+      -- Turn 0 of the high level is BullMQ's priority 0: the head of the queue, as it should be.
+      local turn = now
+      newPriority = turnPriority(level, turn)
+      redis.call('HSET', key, 'vt', turn, 'jp', newPriority,
+        'q', level * LEVEL + turn * TURN + tonumber(f[4]) % TURN)
+    end
+  end
   redis.call('HSET', key, 's', 'pending', 'st', '')
   redis.call('ZREM', index('processing'), id)
   redis.call('ZREM', index('started'), id)
   redis.call('ZADD', index('pending'), redis.call('HGET', key, 'q'), id)
+  return tostring(newPriority)
 end
 
 local function removeTask(id)
@@ -160,6 +208,7 @@ local function removeTask(id)
   local f = redis.call('HMGET', key, 's', 'ik', 'l', 'tn')
   if not f[1] then return end
   tenantCount(f[4], f[1], -1)
+  if (f[4] or '') ~= '' then redis.call('ZREM', parkedKey(f[4]), id) end
   redis.call('DEL', key)
   redis.call('ZREM', index('all'), id)
   redis.call('ZREM', index(f[1]), id)
@@ -230,7 +279,7 @@ if idempotencyKey ~= '' then
 end
 local level, tenant = tonumber(ARGV[14]), ARGV[15]
 if tenant ~= '' and ARGV[25] ~= '' then
-  local held = tonumber(redis.call('HGET', P .. ':tenants', 'q' .. tenant) or '0')
+  local held = tenantLoad(tenant, 'pending')
   if held >= tonumber(ARGV[25]) then return {'tenant_full', tostring(held)} end
 end
 local free = math.max(0, tonumber(ARGV[21]) - redis.call('ZCARD', index('processing')))
@@ -271,7 +320,7 @@ if shed ~= '' then
   emit('finished', shed, '')
 end
 local seq = redis.call('HINCRBY', P .. ':meta', 'seq', 1)
-local score, jobPriority = level * LEVEL + seq, level
+local score, jobPriority = level * LEVEL + seq, turnPriority(level, 1)
 if tenant ~= '' then
   local turn
   turn, score, jobPriority = takeTurn(level, tenant, seq)
@@ -315,11 +364,14 @@ return discardTask(ARGV[4])
  * again, whose answer was lost (Redis went away): answered the same, with no new event.
  *
  * A task still pending past its deadline, never started, ends `expired` here rather than start.
+ * One whose tenant has tenantMaxInFlight calls in flight does not start ('capped'): the caller
+ * sets its job aside (the park script).
  *
  * ARGV[4..]: id, startedAt, lock key, lock token, maxRequeues, interrupted error (JSON),
- * expired error (JSON), past-max-requeues error (JSON). Reply: {'started', event id or '', '',
- * summary..., headers, body|nil, timeoutMs} | {'interrupted'|'expired', event...} | {'gone'} |
- * {'lost'} | {'finished'}.
+ * expired error (JSON), past-max-requeues error (JSON), tenantMaxInFlight ('' for none).
+ * Reply: {'started', event id or '', '', summary..., headers, body|nil, timeoutMs} |
+ * {'interrupted', event..., released ids...} | {'expired', event...} | {'gone'} | {'lost'} |
+ * {'finished'} | {'capped'}.
  */
 const START = `${COMMON}
 local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
@@ -335,7 +387,7 @@ if status == 'processing' and not ownStart then
     local err = ARGV[8] == '0' and ARGV[9] or ARGV[11]
     finishTask(id, 'processing', 'failed', ARGV[5], '0', err, '', '', '')
     local interruptedId, summary = emit('finished', id, '')
-    return reply('interrupted', interruptedId, '', summary)
+    return withReleased(reply('interrupted', interruptedId, '', summary))
   end
 elseif status ~= 'pending' and status ~= 'processing' then
   return {'finished'}
@@ -348,6 +400,10 @@ if status == 'pending' and deadline ~= '' and tonumber(deadline) <= tonumber(ARG
   finishTask(id, 'pending', 'expired', ARGV[5], '0', ARGV[10], '', '', '')
   local expiredId, summary = emit('finished', id, '')
   return reply('expired', expiredId, '', summary)
+end
+if status == 'pending' and ARGV[12] ~= '' and (f[6] or '') ~= '' and
+  tenantLoad(f[6], 'processing') >= tonumber(ARGV[12]) then
+  return {'capped'}
 end
 local eventId, summary = '', nil
 if status == 'processing' and not ownStart then logCutOff(key, ARGV[5]) end
@@ -386,7 +442,8 @@ return out
  * the next attempt); `allowPending` lets a cancel stop a task still in line.
  *
  * ARGV[4..]: id, status, completedAt, isLong, error, result meta, body, body kind, attempt,
- * allowPending. Reply: {'ok', event..., previous status} | {'gone'} | {'finished'} | {'stale'}.
+ * allowPending. Reply: {'ok', event..., previous status, released ids...} | {'gone'} |
+ * {'finished'} | {'stale'}.
  */
 const FINISH = `${COMMON}
 local id = ARGV[4]
@@ -399,24 +456,27 @@ finishTask(id, status, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], AR
 local eventId, summary = emit('finished', id, '')
 local out = reply('ok', eventId, '', summary)
 out[#out + 1] = status
-return out
+return withReleased(out)
 `;
 
 /**
  * processing → pending for a call cut off by a shutdown (before it began, or with maxRequeues);
  * the caller then puts the job back at the head of BullMQ's queue. A task cut off maxRequeues
  * times before stays as it is ('spent'): the caller saves its end.
- * ARGV[4..]: id, attempt, endedAt, maxRequeues ('' for no cap).
+ * ARGV[4..]: id, attempt, endedAt, maxRequeues ('' for no cap). Reply: {'ok', event..., the
+ * job's new priority or '', released ids...} | {'stale'} | {'spent'}.
  */
 const REQUEUE = `${COMMON}
 local id = ARGV[4]
 local f = redis.call('HMGET', taskKey(id), 's', 'a')
 if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
 if ARGV[7] ~= '' and cutOffs(taskKey(id)) >= tonumber(ARGV[7]) then return {'spent'} end
-requeueTask(id, ARGV[6])
+local newPriority = requeueTask(id, ARGV[6])
 local position = positionOf(id)
 local eventId, summary = emit('requeued', id, position)
-return reply('ok', eventId, position, summary)
+local out = reply('ok', eventId, position, summary)
+out[#out + 1] = newPriority
+return withReleased(out)
 `;
 
 /**
@@ -427,7 +487,7 @@ return reply('ok', eventId, position, summary)
  * the finish script: only the first is news for the operator.
  *
  * ARGV[4..]: id, attempt, status, completedAt, isLong, error, result meta, nextAttemptAt,
- * attempt record (JSON). Reply: {'ok', event...} | {'gone'} | {'stale'}.
+ * attempt record (JSON). Reply: {'ok', event..., released ids...} | {'gone'} | {'stale'}.
  */
 const RETRY = `${COMMON}
 local id, key = ARGV[4], taskKey(ARGV[4])
@@ -436,7 +496,6 @@ if not f[1] then return {'gone'} end
 if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
 local tenant = f[4] or ''
 tenantCount(tenant, 'processing', -1)
-tenantCount(tenant, 'pending', 1)
 local log = ARGV[12]
 if f[3] and f[3] ~= '' then log = string.sub(f[3], 1, -2) .. ',' .. log .. ']' else log = '[' .. log .. ']' end
 redis.call('HSET', key, 's', 'pending', 'st', '', 'ct', '', 'l', '0', 'e', '', 'rm', '',
@@ -452,12 +511,13 @@ if tenant ~= '' then
   local turn, jobPriority
   turn, score, jobPriority = takeTurn(level, tenant, seq)
   redis.call('HSET', key, 'vt', turn, 'jp', jobPriority)
+  tenantCount(tenant, 'pending', 1)
 end
 redis.call('HSET', key, 'q', score)
 redis.call('ZADD', index('pending'), score, id)
 redis.call('ZADD', index('retry'), ARGV[11], id)
 local eventId, summary = emit('retrying', id, '')
-return reply('ok', eventId, '', summary)
+return withReleased(reply('ok', eventId, '', summary))
 `;
 
 /**
@@ -514,6 +574,24 @@ for _, name in ipairs({'deadline', 'retry'}) do
   if first[2] and (nextDue == '' or tonumber(first[2]) < tonumber(nextDue)) then nextDue = first[2] end
 end
 return {expired, due, nextDue}
+`;
+
+/**
+ * Sets aside a task that did not start because its tenant was at tenantMaxInFlight, its job now
+ * delayed: it waits in its tenant's parked set until a call of the tenant ends. Should one have
+ * ended since the start script looked, there is room now ('free'): the caller promotes the job
+ * at once. ARGV[4..]: id, tenantMaxInFlight. Reply: 'parked' | 'free' | 'gone' (no longer
+ * pending: cancelled, expired or shed meanwhile).
+ */
+const PARK = `${COMMON}
+local id = ARGV[4]
+local f = redis.call('HMGET', taskKey(id), 's', 'tn', 'q')
+if f[1] ~= 'pending' or (f[2] or '') == '' then return 'gone' end
+if tenantLoad(f[2], 'processing') < tonumber(ARGV[5]) then
+  return 'free'
+end
+redis.call('ZADD', parkedKey(f[2]), f[3], id)
+return 'parked'
 `;
 
 /**
@@ -580,10 +658,10 @@ return out
 /**
  * Per-status counts (cancelled and expired too, which BullMQ's job counts cannot tell apart),
  * the long tasks, all O(1) or O(log n), and the start of every call in flight (as many as the
- * cap on calls allows), and each tenant's tasks queued and calls in flight (fair sharing).
- * ARGV[4]: the start time before which a call in flight is long. Reply: {pending, processing,
- * completed, failed, cancelled, expired, total, retrying, long finished, long running, the
- * tenants' counts ({'q=name' | 'f=name', count}... flat), then id and start of each call in
+ * cap on calls allows), and the busiest tenants' tasks queued and calls in flight (fair
+ * sharing). ARGV[4]: the start time before which a call in flight is long. Reply: {pending,
+ * processing, completed, failed, cancelled, expired, total, retrying, long finished, long
+ * running, the tenants ({'=name', queued, calls}... flat), then id and start of each call in
  * flight, the earliest first}.
  */
 const COUNTS = `${COMMON}
@@ -593,7 +671,20 @@ for _, name in ipairs({'pending', 'processing', 'completed', 'failed', 'cancelle
 end
 out[#out + 1] = tonumber(redis.call('HGET', P .. ':meta', 'long') or '0')
 out[#out + 1] = redis.call('ZCOUNT', index('started'), '-inf', '(' .. ARGV[4])
-out[#out + 1] = redis.call('HGETALL', P .. ':tenants')
+-- The busiest tenants by tasks queued and by calls in flight, each with both counts.
+local tenants, seen = {}, {}
+for _, status in ipairs({'pending', 'processing'}) do
+  local top = redis.call('ZREVRANGE', loadKey(status), 0, 19)
+  for _, tenant in ipairs(top) do
+    if not seen[tenant] then
+      seen[tenant] = true
+      tenants[#tenants + 1] = tenant
+      tenants[#tenants + 1] = tenantLoad(tenant, 'pending')
+      tenants[#tenants + 1] = tenantLoad(tenant, 'processing')
+    end
+  end
+end
+out[#out + 1] = tenants
 for _, value in ipairs(redis.call('ZRANGE', index('started'), 0, -1, 'WITHSCORES')) do
   out[#out + 1] = value
 end
@@ -642,7 +733,7 @@ return {#ids, emitRemoved(#ids)}
  *
  * ARGV[4..]: maxRequeues, completedAt, interrupted error (JSON), orphanAge (s), past-max-requeues
  * error (JSON). Reply: {pending before, total, requeued ids (in line order), interrupted ids,
- * ids to add, ids of those interrupted past maxRequeues}.
+ * ids to add, ids of those interrupted past maxRequeues, ids released (their jobs to promote)}.
  */
 const RECOVER = `${COMMON}
 local bull = P .. ':tasks:'
@@ -684,7 +775,7 @@ for _, id in ipairs(redis.call('ZRANGE', index('pending'), 0, -1)) do
     end
   end
 end
-return {pendingBefore, redis.call('ZCARD', index('all')), requeued, interrupted, readd, spent}
+return {pendingBefore, redis.call('ZCARD', index('all')), requeued, interrupted, readd, spent, released}
 `;
 
 export const TASK_SCRIPTS = {
@@ -695,6 +786,7 @@ export const TASK_SCRIPTS = {
   requeue: REQUEUE,
   retry: RETRY,
   wake: WAKE,
+  park: PARK,
   setCallback: SET_CALLBACK,
   pendingCallbacks: PENDING_CALLBACKS,
   get: GET,

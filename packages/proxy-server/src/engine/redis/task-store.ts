@@ -64,19 +64,28 @@ export type StartReply =
       timeoutMs: number | null;
     }
   /** Left processing by a worker that died, and failed `interrupted` now. */
-  | { kind: 'interrupted'; event: TransitionEvent }
+  | { kind: 'interrupted'; event: TransitionEvent; released: string[] }
   /** Still pending past its deadline: ended `expired` instead. */
   | { kind: 'expired'; event: TransitionEvent }
-  /** No such task, another worker holds the job, or the task finished (cancelled) already. */
-  | { kind: 'gone' | 'lost' | 'finished' };
+  /**
+   * No such task, another worker holds the job, or the task finished (cancelled) already;
+   * `capped`: its tenant has tenantMaxInFlight calls in flight, and it waits (`park`).
+   */
+  | { kind: 'gone' | 'lost' | 'finished' | 'capped' };
+
+/**
+ * `released`, in the replies of what ends a call: tasks set aside for their tenant's cap on
+ * calls (`park`) whose turn came as the call ended; their jobs are to be promoted.
+ */
+type Released = { released: string[] };
 
 export type FinishReply =
-  | { kind: 'ok'; event: TransitionEvent; previous: TaskStatus }
+  | ({ kind: 'ok'; event: TransitionEvent; previous: TaskStatus } & Released)
   /** No such task, finished already, or another attempt of it runs now. */
   | { kind: 'gone' | 'finished' | 'stale' };
 
 export type RetryReply =
-  | { kind: 'retrying'; event: TransitionEvent }
+  | ({ kind: 'retrying'; event: TransitionEvent } & Released)
   /**
    * `gone`: no such task (Redis lost its data); `stale`: that attempt no longer runs (the task
    * was cancelled or ended meanwhile, or another attempt of it runs now).
@@ -130,7 +139,13 @@ export interface LeftBehind {
 }
 
 /** `stale`: that call no longer runs; `spent`: cut off `maxRequeues` times before, left as is. */
-export type RequeueReply = { kind: 'ok'; event: TransitionEvent } | { kind: 'stale' | 'spent' };
+export type RequeueReply =
+  /**
+   * `jobPriority`: the job's new priority (its turn came before the level's turns started
+   * again), null when it keeps its own.
+   */
+  | ({ kind: 'ok'; event: TransitionEvent; jobPriority: number | null } & Released)
+  | { kind: 'stale' | 'spent' };
 
 export interface RecoverReply {
   /** Pending tasks found, before any went back in line. */
@@ -144,6 +159,8 @@ export interface RecoverReply {
   pastMaxRequeues: string[];
   /** Tasks back in line earlier whose BullMQ job is missing. */
   readd: string[];
+  /** Tasks set aside for their tenant's cap on calls whose turn came: jobs to promote. */
+  released: string[];
 }
 
 /**
@@ -161,7 +178,18 @@ export interface RedisTaskStore {
    * `maxRequeues` times before; else it fails with the `interrupted` error (JSON), or with
    * `pastMaxRequeues` when `maxRequeues` is above 0.
    */
-  start(id: string, startedAt: number, token: string, leftBehind: LeftBehind): Promise<StartReply>;
+  start(
+    id: string,
+    startedAt: number,
+    token: string,
+    leftBehind: LeftBehind,
+    tenantMaxInFlight: number | null,
+  ): Promise<StartReply>;
+  /**
+   * Sets aside a task whose start was `capped`, its job delayed already, until a call of its
+   * tenant ends; `free` when one ended meanwhile, `gone` when the task is no longer pending.
+   */
+  park(id: string, tenantMaxInFlight: number): Promise<'parked' | 'free' | 'gone'>;
   finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply>;
   /** processing → pending until `nextAttemptAt`, if that attempt of the task still runs. */
   retry(id: string, retry: Retry): Promise<RetryReply>;
@@ -262,6 +290,7 @@ export class LuaTaskStore implements RedisTaskStore {
     startedAt: number,
     token: string,
     leftBehind: LeftBehind,
+    tenantMaxInFlight: number | null,
   ): Promise<StartReply> {
     const reply = buffers(
       await this.#runBuffer('start', [
@@ -273,14 +302,18 @@ export class LuaTaskStore implements RedisTaskStore {
         leftBehind.interrupted,
         leftBehind.expired,
         leftBehind.pastMaxRequeues,
+        tenantMaxInFlight === null ? '' : String(tenantMaxInFlight),
       ]),
     );
     const kind = reply[0]?.toString('utf8');
-    if (kind === 'gone' || kind === 'lost' || kind === 'finished') return { kind };
-    const text = reply.map((value) => value?.toString('utf8') ?? '');
-    if (kind === 'interrupted' || kind === 'expired') {
-      return { kind, event: this.#event('finished', text) };
+    if (kind === 'gone' || kind === 'lost' || kind === 'finished' || kind === 'capped') {
+      return { kind };
     }
+    const text = reply.map((value) => value?.toString('utf8') ?? '');
+    if (kind === 'interrupted') {
+      return { kind, event: this.#event('finished', text), released: releasedIn(text, 0) };
+    }
+    if (kind === 'expired') return { kind, event: this.#event('finished', text) };
     const event = this.#event('started', text);
     const after = 3 + SUMMARY_FIELDS.length;
     const request = requestFrom(
@@ -311,7 +344,17 @@ export class LuaTaskStore implements RedisTaskStore {
     const [kind] = reply;
     if (kind === 'gone' || kind === 'finished' || kind === 'stale') return { kind };
     const previous = reply[3 + SUMMARY_FIELDS.length] as TaskStatus;
-    return { kind: 'ok', event: this.#event('finished', reply), previous };
+    return {
+      kind: 'ok',
+      event: this.#event('finished', reply),
+      previous,
+      released: releasedIn(reply, 1),
+    };
+  }
+
+  async park(id: string, tenantMaxInFlight: number): Promise<'parked' | 'free' | 'gone'> {
+    const reply = String(await this.#run('park', [id, String(tenantMaxInFlight)]));
+    return reply === 'parked' || reply === 'free' ? reply : 'gone';
   }
 
   async retry(id: string, retry: Retry): Promise<RetryReply> {
@@ -331,7 +374,11 @@ export class LuaTaskStore implements RedisTaskStore {
     );
     const [kind] = reply;
     if (kind === 'gone' || kind === 'stale') return { kind };
-    return { kind: 'retrying', event: this.#event('retrying', reply) };
+    return {
+      kind: 'retrying',
+      event: this.#event('retrying', reply),
+      released: releasedIn(reply, 0),
+    };
   }
 
   async wake(now: number, expired: string): Promise<WakeReply> {
@@ -376,7 +423,15 @@ export class LuaTaskStore implements RedisTaskStore {
     const reply = strings(
       await this.#run('requeue', [id, String(attempt), String(endedAt), String(maxRequeues ?? '')]),
     );
-    if (reply[0] === 'ok') return { kind: 'ok', event: this.#event('requeued', reply) };
+    if (reply[0] === 'ok') {
+      const priority = reply[3 + SUMMARY_FIELDS.length] ?? '';
+      return {
+        kind: 'ok',
+        event: this.#event('requeued', reply),
+        jobPriority: priority === '' ? null : Number(priority),
+        released: releasedIn(reply, 1),
+      };
+    }
     return { kind: reply[0] === 'spent' ? 'spent' : 'stale' };
   }
 
@@ -429,7 +484,7 @@ export class LuaTaskStore implements RedisTaskStore {
       longRunning: Number(reply[9] ?? 0),
       // Every other value is a score: ZRANGE … WITHSCORES.
       inFlightStartedAt: started.filter((_, at) => at % 2 === 1).map(Number),
-      tenants: tenantLoads(reply[10] as unknown as string[]),
+      tenants: tenantLoads(reply[10] as unknown as (string | number)[]),
     };
   }
 
@@ -461,9 +516,9 @@ export class LuaTaskStore implements RedisTaskStore {
       options.interrupted,
       options.orphanAgeS,
       options.pastMaxRequeues,
-    ])) as [number, number, string[], string[], string[], string[]];
-    const [pending, total, requeued, interrupted, readd, pastMaxRequeues] = reply;
-    return { pending, total, requeued, interrupted, readd, pastMaxRequeues };
+    ])) as [number, number, string[], string[], string[], string[], string[]];
+    const [pending, total, requeued, interrupted, readd, pastMaxRequeues, released] = reply;
+    return { pending, total, requeued, interrupted, readd, pastMaxRequeues, released };
   }
 
   /** The transition a script appended, from its reply {status, event id, position, summary...}. */
@@ -504,17 +559,24 @@ function buffers(reply: unknown): (Buffer | null)[] {
   );
 }
 
-/** The counts script's tenant fields (`q=name`, `f=name` and a count, flat) as loads. */
-function tenantLoads(flat: string[]): TenantLoad[] {
-  const loads = new Map<string, TenantLoad>();
-  for (let at = 0; at + 1 < flat.length; at += 2) {
-    const field = flat[at] as string;
-    // After the kind, '=' and the name (task-codec.ts): the name may be empty.
-    const tenant = field.slice(2);
-    const load = loads.get(tenant) ?? { tenant, queued: 0, inFlight: 0 };
-    if (field.startsWith('q')) load.queued = Number(flat[at + 1]);
-    else load.inFlight = Number(flat[at + 1]);
-    loads.set(tenant, load);
+/**
+ * The ids a script appended to its reply after a transition's fields (its status, event id,
+ * position and summary) and `extra` more values.
+ */
+function releasedIn(reply: readonly string[], extra: number): string[] {
+  return reply.slice(3 + SUMMARY_FIELDS.length + extra);
+}
+
+/** The counts script's tenants (`=name`, queued, calls in flight, flat) as loads. */
+function tenantLoads(flat: readonly (string | number)[]): TenantLoad[] {
+  const loads: TenantLoad[] = [];
+  for (let at = 0; at + 2 < flat.length; at += 3) {
+    loads.push({
+      // '=' and the name (task-codec.ts): the name may be empty.
+      tenant: String(flat[at]).slice(1),
+      queued: Number(flat[at + 1]),
+      inFlight: Number(flat[at + 2]),
+    });
   }
-  return [...loads.values()];
+  return loads;
 }
