@@ -28,7 +28,7 @@ async function storeBeside(redisUrl: string, id: string, instance: string) {
  */
 async function claimAndDie(redisUrl: string, id: string, at: number): Promise<void> {
   const { redis, store } = await storeBeside(redisUrl, id, 'a-dying-instance');
-  const { due } = await store.wake(at, EXPIRED);
+  const { due } = await store.wake(at, EXPIRED, null);
   expect(due.map((task) => task.id)).toEqual([id]);
   redis.disconnect();
 }

@@ -689,7 +689,7 @@ export class RedisBackend implements TaskBackend {
       // Its failure is what /health reports on an instance that gets no requests, whose Redis
       // may hang without a socket error to tell of it. Counted as a read: with nothing due it
       // writes nothing, so its success says Redis answers, not that it takes writes.
-      const { expired, due, nextDue } = await this.#sweep();
+      const { expired, due, nextDue, released } = await this.#sweep();
       // The retries first: each is handed to this instance on a lease, which a thousand
       // dequeues of expired tasks, one round trip each, could outlast.
       for (const { id, priority } of due) this.#dueRetries.set(id, priority);
@@ -698,6 +698,7 @@ export class RedisBackend implements TaskBackend {
         this.#dueRetries.delete(id);
       }
       for (const id of expired) await this.#dequeue(id);
+      await this.#promote(released);
       if (nextDue !== null) this.#wakeAt(nextDue);
       this.#wakeAt(this.#clock.now() + SWEEP_MS);
       // Emptied without a reconnect (FLUSHALL, eviction), Redis has lost the cap unseen. Read
@@ -729,7 +730,11 @@ export class RedisBackend implements TaskBackend {
     const doing = 'expiring queued tasks and queueing retries';
     let reply: WakeReply;
     try {
-      reply = await this.#store.wake(this.#clock.now(), EXPIRED);
+      reply = await this.#store.wake(
+        this.#clock.now(),
+        EXPIRED,
+        this.#options.tenantMaxInFlight ?? null,
+      );
     } catch (error) {
       const explained = this.#explained(error);
       if (!isUnreachable(explained)) throw this.#failures.failed(explained, doing);

@@ -72,11 +72,13 @@ const SAVE_GRACE_MS = 5_000;
  */
 const STALLS_BEFORE_FAILING = 1_000_000;
 /**
- * How long the job of a task set aside for its tenant's cap on calls stays delayed unless a call
- * of the tenant ends first (which promotes it): the bound on its wait should the instance that
- * ended that call die before promoting it.
+ * How long the job of a task set aside for its tenant's cap on calls stays delayed unless it is
+ * released first: when a call of its tenant ends, or by the sweep (every instance's, every 5 s),
+ * which finds a tenant with room and tasks set aside. Only should every instance stop for that
+ * long does the delay's end hand the job out again; a shorter one would hand out every task set
+ * aside again and again, each taking a start from --max-rps.
  */
-export const PARKED_JOB_DELAY_MS = 60_000;
+const PARKED_JOB_DELAY_MS = 3_600_000;
 
 /**
  * Runs tasks through the processor as BullMQ's `Worker` hands their jobs out: BullMQ keeps the

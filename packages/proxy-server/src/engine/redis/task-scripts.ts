@@ -72,10 +72,20 @@ end
 local function nextOrder() return redis.call('HINCRBY', P .. ':meta', 'order', 1) end
 
 -- A task whose tenant had --tenant-max-in-flight calls in flight when BullMQ handed out its job
--- waits with that job delayed (task-runner.ts), in a set per tenant by its score in line; each
--- call of the tenant that ends lets the first go: the script's caller promotes its job.
+-- waits with that job delayed (task-runner.ts), in a set per tenant by its score in line, its
+-- tenant in the set of tenants with tasks waiting so. Each call of the tenant that ends lets the
+-- first go: the script's caller promotes its job, and until it starts it stays in the released
+-- set, where the sweep promotes it again should that promotion be lost. A released task that
+-- leaves the line before it starts passes its release on.
 local released = {}
 local function parkedKey(tenant) return P .. ':parked:' .. tenant end
+local PARKED_TENANTS, RELEASED = P .. ':parked-tenants', P .. ':released'
+local function release(tenant)
+  local first = redis.call('ZPOPMIN', parkedKey(tenant))
+  if not first[1] then return end
+  redis.call('ZADD', RELEASED, first[2], first[1])
+  released[#released + 1] = first[1]
+end
 
 -- Each tenant's tasks queued (pending) and calls in flight (processing), for its caps and
 -- /stats, by tenant: the task's 'tn', '' without fair sharing (nothing to count), else '=' and
@@ -91,10 +101,7 @@ local function tenantCount(tenant, status, by)
   if status ~= 'pending' and status ~= 'processing' then return end
   local key = loadKey(status)
   if tonumber(redis.call('ZINCRBY', key, by, tenant)) <= 0 then redis.call('ZREM', key, tenant) end
-  if status == 'processing' and by < 0 then
-    local first = redis.call('ZPOPMIN', parkedKey(tenant))
-    if first[1] then released[#released + 1] = first[1] end
-  end
+  if status == 'processing' and by < 0 then release(tenant) end
 end
 
 -- Appends the tasks released by tenantCount to a reply.
@@ -140,7 +147,10 @@ local function finishTask(id, from, status, completedAt, isLong, err, meta, body
   -- Read first, so that a task with no deadline, retry or callback costs no command for them.
   local policy = redis.call('HMGET', key, 'dl', 'na', 'cb', 'tn')
   tenantCount(policy[4], from, -1)
-  if from == 'pending' and (policy[4] or '') ~= '' then redis.call('ZREM', parkedKey(policy[4]), id) end
+  if from == 'pending' and (policy[4] or '') ~= '' then
+    redis.call('ZREM', parkedKey(policy[4]), id)
+    if redis.call('ZREM', RELEASED, id) == 1 then release(policy[4]) end
+  end
   redis.call('HSET', key, 's', status, 'ct', completedAt, 'l', isLong, 'e', err, 'rm', meta, 'na', '')
   if kind ~= '' then redis.call('HSET', key, 'rb', body, 'rk', kind) end
   redis.call('ZREM', index(from), id)
@@ -208,7 +218,10 @@ local function removeTask(id)
   local f = redis.call('HMGET', key, 's', 'ik', 'l', 'tn')
   if not f[1] then return end
   tenantCount(f[4], f[1], -1)
-  if (f[4] or '') ~= '' then redis.call('ZREM', parkedKey(f[4]), id) end
+  if (f[4] or '') ~= '' then
+    redis.call('ZREM', parkedKey(f[4]), id)
+    redis.call('ZREM', RELEASED, id)
+  end
   redis.call('DEL', key)
   redis.call('ZREM', index('all'), id)
   redis.call('ZREM', index(f[1]), id)
@@ -412,6 +425,9 @@ if status == 'pending' or not ownStart then
   if status == 'pending' and (f[6] or '') ~= '' then
     tenantCount(f[6], 'pending', -1)
     tenantCount(f[6], 'processing', 1)
+    -- Started by its own job's turn, or released: either way no longer set aside.
+    redis.call('ZREM', parkedKey(f[6]), id)
+    redis.call('ZREM', RELEASED, id)
     -- The level's turn now is this task's: later arrivals take turns after it.
     local turns = P .. ':turns:' .. (f[8] or '2')
     if tonumber(f[7] or '0') > tonumber(redis.call('HGET', turns, 'now') or '0') then
@@ -528,8 +544,14 @@ return withReleased(reply('ok', eventId, '', summary))
  * die before adding the job, and the task, pending with no job, would wait for the next start of
  * an instance. Once the lease is over, a task still pending, not waiting again and with no job is
  * handed out anew (to one instance: the script runs alone).
- * ARGV[4..]: now, expired error (JSON), job key prefix, lease (ms).
- * Reply: {expired ids, {id, job priority}... due, next due time or ''}.
+ *
+ * A tenant with tasks set aside for its cap on calls (the park script) and room under it now
+ * gets the first of them released (with no cap, the setting removed, all of them), and every
+ * task released but not started yet is answered again: the caller promotes the jobs still
+ * delayed, whose promotion was lost (the releasing instance died, or Redis dropped the reply).
+ *
+ * ARGV[4..]: now, expired error (JSON), job key prefix, lease (ms), tenantMaxInFlight ('' for
+ * none). Reply: {expired ids, {id, job priority}... due, next due time or '', released ids}.
  */
 const WAKE = `${COMMON}
 local now = tonumber(ARGV[4])
@@ -573,7 +595,16 @@ for _, name in ipairs({'deadline', 'retry'}) do
   local first = redis.call('ZRANGEBYSCORE', index(name), '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if first[2] and (nextDue == '' or tonumber(first[2]) < tonumber(nextDue)) then nextDue = first[2] end
 end
-return {expired, due, nextDue}
+for _, tenant in ipairs(redis.call('SRANDMEMBER', PARKED_TENANTS, 100)) do
+  local room = 1000
+  if ARGV[8] ~= '' then room = tonumber(ARGV[8]) - tenantLoad(tenant, 'processing') end
+  for _ = 1, room do
+    if redis.call('ZCARD', parkedKey(tenant)) == 0 then break end
+    release(tenant)
+  end
+  if redis.call('ZCARD', parkedKey(tenant)) == 0 then redis.call('SREM', PARKED_TENANTS, tenant) end
+end
+return {expired, due, nextDue, redis.call('ZRANGE', RELEASED, 0, 999)}
 `;
 
 /**
@@ -591,6 +622,9 @@ if tenantLoad(f[2], 'processing') < tonumber(ARGV[5]) then
   return 'free'
 end
 redis.call('ZADD', parkedKey(f[2]), f[3], id)
+redis.call('SADD', PARKED_TENANTS, f[2])
+-- A release it had was taken by another task of the tenant, which started first.
+redis.call('ZREM', RELEASED, id)
 return 'parked'
 `;
 

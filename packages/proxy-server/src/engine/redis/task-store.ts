@@ -128,6 +128,8 @@ export interface WakeReply {
   due: { id: string; priority: number }[];
   /** When something is due next; null when nothing is waiting. */
   nextDue: number | null;
+  /** Tasks set aside for their tenant's cap on calls, released now: their jobs to promote. */
+  released: string[];
 }
 
 /** How a start treats a task a dead worker left processing (errors as JSON). */
@@ -193,8 +195,11 @@ export interface RedisTaskStore {
   finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply>;
   /** processing → pending until `nextAttemptAt`, if that attempt of the task still runs. */
   retry(id: string, retry: Retry): Promise<RetryReply>;
-  /** Ends queued tasks past their deadline and hands out the retries due at `now`. */
-  wake(now: number, expired: string): Promise<WakeReply>;
+  /**
+   * Ends queued tasks past their deadline and hands out the retries due at `now`; releases tasks
+   * set aside for their tenant's cap on calls (null: none) whose tenant has room.
+   */
+  wake(now: number, expired: string, tenantMaxInFlight: number | null): Promise<WakeReply>;
   /** False when there is no such task. */
   setCallback(id: string, callback: CallbackState): Promise<boolean>;
   pendingCallbacks(): Promise<{ id: string; callback: CallbackState }[]>;
@@ -381,13 +386,14 @@ export class LuaTaskStore implements RedisTaskStore {
     };
   }
 
-  async wake(now: number, expired: string): Promise<WakeReply> {
-    const [ids, due, nextDue] = (await this.#run('wake', [
+  async wake(now: number, expired: string, tenantMaxInFlight: number | null): Promise<WakeReply> {
+    const [ids, due, nextDue, released] = (await this.#run('wake', [
       String(now),
       expired,
       `${this.#keys.job('')}`,
       String(HANDOFF_LEASE_MS),
-    ])) as [string[], string[], string | null];
+      tenantMaxInFlight === null ? '' : String(tenantMaxInFlight),
+    ])) as [string[], string[], string | null, string[]];
     const pairs: { id: string; priority: number }[] = [];
     for (let at = 0; at + 1 < due.length; at += 2) {
       pairs.push({ id: due[at] as string, priority: Number(due[at + 1]) });
@@ -396,6 +402,7 @@ export class LuaTaskStore implements RedisTaskStore {
       expired: ids,
       due: pairs,
       nextDue: nextDue === null || nextDue === '' ? null : Number(nextDue),
+      released,
     };
   }
 
