@@ -30,7 +30,7 @@ async function capped(cap: number) {
   const prefix = `tenant-cap-${process.pid}-${++prefixes}`;
   const held = new Map<string, ReturnType<typeof heldStart>>();
   const started = new Map<string, () => void>();
-  const faults = { dropReleases: false };
+  const faults = { dropReleases: false, failPark: false };
   const clock = new FakeClock(Date.now());
   const backend = new RedisBackend({
     url: redis.url,
@@ -57,6 +57,11 @@ async function capped(cap: number) {
               return reply;
             };
             return start;
+          }
+          if (key === 'park' && faults.failPark) {
+            return async () => {
+              throw new Error('store failure: park');
+            };
           }
           if (key === 'finish') {
             const finish: RedisTaskStore['finish'] = async (...args) => {
@@ -123,9 +128,10 @@ describe('RedisBackend: --tenant-max-in-flight', () => {
     await vi.waitFor(() => expect(t.processor.running.has(a3)).toBe(true));
   });
 
-  // Review: a task whose job came back by its delay's end and started stayed set aside, and a
-  // later release went to it (finished by then) rather than to the next task waiting.
-  it('takes a task that starts by its own job out of those set aside', async () => {
+  // Review: a task whose job came back by its delay's end took the place a release had just
+  // given another, and stayed among those set aside, so a later release went to it (finished by
+  // then) rather than to the next task waiting.
+  it('keeps a released task’s place from a task whose job comes back meanwhile', async () => {
     const t = await capped(1);
     const a1 = await t.admit('a1');
     await vi.waitFor(() => expect(t.processor.running.has(a1)).toBe(true));
@@ -137,20 +143,38 @@ describe('RedisBackend: --tenant-max-in-flight', () => {
     await (await Job.fromId(t.queue, a3))?.promote();
     await a3Gate.reached;
     const a2Gate = t.hold(a2);
-    const a3Started = t.startOf(a3);
     t.processor.complete(a1);
     await a2Gate.reached;
+    const a3Started = t.startOf(a3);
     a3Gate.open();
     await a3Started;
+    expect(await t.parked()).toEqual([a3]);
     a2Gate.open();
-    await vi.waitFor(() => expect(t.processor.running.has(a3)).toBe(true));
-    await vi.waitFor(async () => expect(await t.parked()).toEqual([a2]));
-    const a4 = await t.admit('a4');
-    await vi.waitFor(async () => expect(await t.parked()).toEqual([a2, a4]));
-    t.processor.complete(a3);
     await vi.waitFor(() => expect(t.processor.running.has(a2)).toBe(true));
+    expect(t.processor.running.has(a3)).toBe(false);
+    const a4 = await t.admit('a4');
+    await vi.waitFor(async () => expect(await t.parked()).toEqual([a3, a4]));
     t.processor.complete(a2);
+    await vi.waitFor(() => expect(t.processor.running.has(a3)).toBe(true));
+    t.processor.complete(a3);
     await vi.waitFor(() => expect(t.processor.running.has(a4)).toBe(true));
+    expect(await t.parked()).toEqual([]);
+  });
+
+  // Review: the park script ran after the job was delayed, and a task whose park failed was
+  // set aside nowhere: it waited for its job's delay.
+  it('releases a task whose park failed when a call of its tenant ends', async () => {
+    const t = await capped(1);
+    t.faults.failPark = true;
+    const a1 = await t.admit('a1');
+    await vi.waitFor(() => expect(t.processor.running.has(a1)).toBe(true));
+    const a2 = await t.admit('a2');
+    await vi.waitFor(async () =>
+      expect(await (await Job.fromId(t.queue, a2))?.getState()).toBe('delayed'),
+    );
+    expect(await t.parked()).toEqual([a2]);
+    t.processor.complete(a1);
+    await vi.waitFor(() => expect(t.processor.running.has(a2)).toBe(true));
   });
 
   it('promotes at the next sweep a released task whose promotion was lost', async () => {

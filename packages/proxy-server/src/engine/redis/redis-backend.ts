@@ -449,6 +449,7 @@ export class RedisBackend implements TaskBackend {
     }
     this.#feed.publish(reply.event);
     if (reply.shed !== null) await this.#dequeue(reply.shed);
+    await this.#promote(reply.released);
     try {
       // The job id is the task's: adding the same job twice adds it once.
       await this.#jobs().add(JOB_NAME, {}, { jobId: task.id, priority: reply.jobPriority });
@@ -650,14 +651,18 @@ export class RedisBackend implements TaskBackend {
    * release) or removed meanwhile, and is left as it is.
    */
   async #promote(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
-      try {
-        const job = await Job.fromId(this.#jobs(), id);
-        if (job && (await job.isDelayed())) await job.promote();
-      } catch (error) {
-        if (!this.#closed) this.#options.onError?.(error, `promoting task ${id}`);
-      }
-    }
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          const job = await Job.fromId(this.#jobs(), id);
+          if (job && (await job.isDelayed())) await job.promote();
+        } catch (error) {
+          // Promoted meanwhile by another instance's sweep, or its own release.
+          if (String(error).includes('not in the delayed state')) return;
+          if (!this.#closed) this.#options.onError?.(error, `promoting task ${id}`);
+        }
+      }),
+    );
   }
 
   /** A task that left the line while queued: its job leaves BullMQ's queue too. */
@@ -698,9 +703,9 @@ export class RedisBackend implements TaskBackend {
         this.#dueRetries.delete(id);
       }
       for (const id of expired) await this.#dequeue(id);
-      await this.#promote(released);
       if (nextDue !== null) this.#wakeAt(nextDue);
       this.#wakeAt(this.#clock.now() + SWEEP_MS);
+      await this.#promote(released);
       // Emptied without a reconnect (FLUSHALL, eviction), Redis has lost the cap unseen. Read
       // once a sweep, not at every wake: deadlines and retries wake an instance once a task.
       if (wokeAt - this.#limitsReadAt >= SWEEP_MS) {

@@ -279,7 +279,7 @@ export class TaskRunner {
         );
         failures.succeeded();
         if (reply.kind === 'interrupted' || reply.kind === 'expired') publish(reply.event);
-        if (reply.kind === 'interrupted') this.#promote(reply.released);
+        if (reply.kind === 'interrupted' || reply.kind === 'expired') this.#promote(reply.released);
         if (reply.kind === 'interrupted' && maxRequeues > 0)
           onWarning(pastMaxRequeuesWarning([id], maxRequeues));
         if (reply.kind === 'started' && reply.event) publish(reply.event);
@@ -422,10 +422,11 @@ export class TaskRunner {
   }
 
   /**
-   * Sets aside a job whose task's tenant is at its cap on calls: delayed, so that BullMQ hands
-   * out the others' meanwhile, and promoted when a call of the tenant ends (or after
-   * PARKED_JOB_DELAY_MS, should that promotion be lost). Should Redis refuse the move, BullMQ
-   * keeps the job until its lease runs out and hands it out again.
+   * The job of a task the start script set aside (its tenant at its cap on calls): delayed, so
+   * that BullMQ hands out the others' meanwhile, until the task is released (a call of its
+   * tenant ends, or the sweep finds room) and its job promoted. Should Redis refuse the move,
+   * BullMQ keeps the job until its lease runs out and hands it out again; should the park script
+   * fail, the task is set aside all the same, and the sweep finds it.
    */
   async #park(job: Job<JobData, void>, token: string): Promise<never> {
     const { store, tenantMaxInFlight, onError } = this.#options;

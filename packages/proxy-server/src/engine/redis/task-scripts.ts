@@ -71,19 +71,46 @@ end
 
 local function nextOrder() return redis.call('HINCRBY', P .. ':meta', 'order', 1) end
 
--- A task whose tenant had --tenant-max-in-flight calls in flight when BullMQ handed out its job
--- waits with that job delayed (task-runner.ts), in a set per tenant by its score in line, its
--- tenant in the set of tenants with tasks waiting so. Each call of the tenant that ends lets the
--- first go: the script's caller promotes its job, and until it starts it stays in the released
--- set, where the sweep promotes it again should that promotion be lost. A released task that
--- leaves the line before it starts passes its release on.
+-- A task whose tenant had --tenant-max-in-flight calls in flight (and places kept for tasks
+-- released) when BullMQ handed out its job is set aside by the start script, its job delayed
+-- (task-runner.ts): in a set per tenant by its score in line, its tenant in the set of tenants
+-- with tasks set aside. Each call of the tenant that ends releases the first: the script's caller
+-- promotes its job, and until it starts it keeps a place under the cap, in the released set,
+-- where the sweep promotes it again should that promotion be lost. A released task that leaves
+-- the line before it starts passes its release on.
 local released = {}
 local function parkedKey(tenant) return P .. ':parked:' .. tenant end
 local PARKED_TENANTS, RELEASED = P .. ':parked-tenants', P .. ':released'
+local RELEASED_BY_TENANT = P .. ':tenants:released'
+local function setAside(tenant, id, score)
+  redis.call('ZADD', parkedKey(tenant), score, id)
+  redis.call('SADD', PARKED_TENANTS, tenant)
+end
+local function unsetAside(tenant, id)
+  redis.call('ZREM', parkedKey(tenant), id)
+  if redis.call('EXISTS', parkedKey(tenant)) == 0 then redis.call('SREM', PARKED_TENANTS, tenant) end
+end
+local function markReleased(tenant, id, score)
+  if redis.call('ZADD', RELEASED, score, id) == 1 then
+    redis.call('ZINCRBY', RELEASED_BY_TENANT, 1, tenant)
+  end
+end
+-- True when the task had been released (its place is given up).
+local function unmarkReleased(tenant, id)
+  if redis.call('ZREM', RELEASED, id) == 0 then return false end
+  if tonumber(redis.call('ZINCRBY', RELEASED_BY_TENANT, -1, tenant)) <= 0 then
+    redis.call('ZREM', RELEASED_BY_TENANT, tenant)
+  end
+  return true
+end
+local function releasedOf(tenant)
+  return tonumber(redis.call('ZSCORE', RELEASED_BY_TENANT, tenant) or '0')
+end
 local function release(tenant)
   local first = redis.call('ZPOPMIN', parkedKey(tenant))
   if not first[1] then return end
-  redis.call('ZADD', RELEASED, first[2], first[1])
+  if redis.call('EXISTS', parkedKey(tenant)) == 0 then redis.call('SREM', PARKED_TENANTS, tenant) end
+  markReleased(tenant, first[1], first[2])
   released[#released + 1] = first[1]
 end
 
@@ -96,12 +123,19 @@ end
 local function tenantLoad(tenant, status)
   return tonumber(redis.call('ZSCORE', loadKey(status), tenant) or '0')
 end
-local function tenantCount(tenant, status, by)
+-- A call that ends releases a task set aside, unless keep (its own task keeps the place).
+local function tenantCount(tenant, status, by, keep)
   if not tenant or tenant == '' then return end
   if status ~= 'pending' and status ~= 'processing' then return end
   local key = loadKey(status)
   if tonumber(redis.call('ZINCRBY', key, by, tenant)) <= 0 then redis.call('ZREM', key, tenant) end
-  if status == 'processing' and by < 0 then release(tenant) end
+  if status == 'processing' and by < 0 and not keep then release(tenant) end
+end
+
+-- Places under a tenant's cap on calls: calls in flight and tasks released count against it;
+-- own is 1 for a task released itself, whose place is its own.
+local function tenantRoom(tenant, cap, own)
+  return cap - tenantLoad(tenant, 'processing') - releasedOf(tenant) + own
 end
 
 -- Appends the tasks released by tenantCount to a reply.
@@ -148,8 +182,8 @@ local function finishTask(id, from, status, completedAt, isLong, err, meta, body
   local policy = redis.call('HMGET', key, 'dl', 'na', 'cb', 'tn')
   tenantCount(policy[4], from, -1)
   if from == 'pending' and (policy[4] or '') ~= '' then
-    redis.call('ZREM', parkedKey(policy[4]), id)
-    if redis.call('ZREM', RELEASED, id) == 1 then release(policy[4]) end
+    unsetAside(policy[4], id)
+    if unmarkReleased(policy[4], id) then release(policy[4]) end
   end
   redis.call('HSET', key, 's', status, 'ct', completedAt, 'l', isLong, 'e', err, 'rm', meta, 'na', '')
   if kind ~= '' then redis.call('HSET', key, 'rb', body, 'rk', kind) end
@@ -193,8 +227,10 @@ local function requeueTask(id, endedAt)
   logCutOff(key, endedAt)
   local f = redis.call('HMGET', key, 'tn', 'pr', 'vt', 'q')
   local tenant, newPriority = f[1], ''
-  tenantCount(tenant, 'processing', -1)
+  -- Back at the head of the line, it keeps its place under its tenant's cap on calls.
+  tenantCount(tenant, 'processing', -1, true)
   tenantCount(tenant, 'pending', 1)
+  if (tenant or '') ~= '' then markReleased(tenant, id, f[4]) end
   if (tenant or '') ~= '' and (f[3] or '') ~= '' then
     local level = tonumber(f[2] or '2')
     local now = tonumber(redis.call('HGET', P .. ':turns:' .. level, 'now') or '0')
@@ -219,8 +255,8 @@ local function removeTask(id)
   if not f[1] then return end
   tenantCount(f[4], f[1], -1)
   if (f[4] or '') ~= '' then
-    redis.call('ZREM', parkedKey(f[4]), id)
-    redis.call('ZREM', RELEASED, id)
+    unsetAside(f[4], id)
+    unmarkReleased(f[4], id)
   end
   redis.call('DEL', key)
   redis.call('ZREM', index('all'), id)
@@ -268,8 +304,8 @@ end
  * ARGV[4..]: id, createdAt, method, path, headers, body, hasBody, idempotencyKey, requestHash,
  * retryOf, level, tenant, deadlineAt, maxAttempts, timeoutMs, callback (JSON), maxQueueSize,
  * slots, maxTasks ('' for none), shed error (JSON), job key prefix, tenantMaxQueued ('' for
- * none). Reply: {'ok', event id, position, shed id or '', job priority} (the caller knows the
- * rest of the new task) | {'existing', id, job priority when its job is to be added again} |
+ * none). Reply: {'ok', event id, position, shed id or '', job priority, released ids...} (the
+ * caller knows the rest of the new task; a task shed may pass its release on) | {'existing', id, job priority when its job is to be added again} |
  * {'conflict', id} | {'full', queued} (the queue), {'tasks_full', queued} (maxTasks, with too
  * few finished), {'tenant_full', queued} (the tenant's).
  */
@@ -357,7 +393,7 @@ if retryOf ~= '' and redis.call('EXISTS', taskKey(retryOf)) == 1 then
 end
 local position = rankOf(id)
 local eventId = emit('created', id, position)
-return {'ok', eventId, position, shed, tostring(jobPriority)}
+return withReleased({'ok', eventId, position, shed, tostring(jobPriority)})
 `;
 
 /** Takes back an admission whose BullMQ job could not be added. ARGV[4..]: id, job key. */
@@ -383,12 +419,12 @@ return discardTask(ARGV[4])
  * ARGV[4..]: id, startedAt, lock key, lock token, maxRequeues, interrupted error (JSON),
  * expired error (JSON), past-max-requeues error (JSON), tenantMaxInFlight ('' for none).
  * Reply: {'started', event id or '', '', summary..., headers, body|nil, timeoutMs} |
- * {'interrupted', event..., released ids...} | {'expired', event...} | {'gone'} | {'lost'} |
- * {'finished'} | {'capped'}.
+ * {'interrupted' | 'expired', event..., released ids...} | {'gone'} | {'lost'} | {'finished'} |
+ * {'capped'} (set aside).
  */
 const START = `${COMMON}
 local id, key, token = ARGV[4], taskKey(ARGV[4]), ARGV[7]
-local f = redis.call('HMGET', key, 's', 'tk', 'dl', 'a', 'na', 'tn', 'vt', 'pr')
+local f = redis.call('HMGET', key, 's', 'tk', 'dl', 'a', 'na', 'tn', 'vt', 'pr', 'q')
 -- A deadline bounds the wait for the first start: one pending again (a retry, a requeued call)
 -- started in time.
 local status, ownStart = f[1], f[2] == token
@@ -412,11 +448,17 @@ if status == 'pending' and (f[5] or '') ~= '' then return {'finished'} end
 if status == 'pending' and deadline ~= '' and tonumber(deadline) <= tonumber(ARGV[5]) then
   finishTask(id, 'pending', 'expired', ARGV[5], '0', ARGV[10], '', '', '')
   local expiredId, summary = emit('finished', id, '')
-  return reply('expired', expiredId, '', summary)
+  return withReleased(reply('expired', expiredId, '', summary))
 end
-if status == 'pending' and ARGV[12] ~= '' and (f[6] or '') ~= '' and
-  tenantLoad(f[6], 'processing') >= tonumber(ARGV[12]) then
-  return {'capped'}
+if status == 'pending' and ARGV[12] ~= '' and (f[6] or '') ~= '' then
+  local own = redis.call('ZSCORE', RELEASED, id) and 1 or 0
+  if tenantRoom(f[6], tonumber(ARGV[12]), own) <= 0 then
+    -- Set aside now, not when its job is delayed: should that never happen, the sweep finds it.
+    -- A release it had went to a task of its tenant that started first.
+    unmarkReleased(f[6], id)
+    setAside(f[6], id, f[9])
+    return {'capped'}
+  end
 end
 local eventId, summary = '', nil
 if status == 'processing' and not ownStart then logCutOff(key, ARGV[5]) end
@@ -426,8 +468,8 @@ if status == 'pending' or not ownStart then
     tenantCount(f[6], 'pending', -1)
     tenantCount(f[6], 'processing', 1)
     -- Started by its own job's turn, or released: either way no longer set aside.
-    redis.call('ZREM', parkedKey(f[6]), id)
-    redis.call('ZREM', RELEASED, id)
+    unsetAside(f[6], id)
+    unmarkReleased(f[6], id)
     -- The level's turn now is this task's: later arrivals take turns after it.
     local turns = P .. ':turns:' .. (f[8] or '2')
     if tonumber(f[7] or '0') > tonumber(redis.call('HGET', turns, 'now') or '0') then
@@ -597,34 +639,33 @@ for _, name in ipairs({'deadline', 'retry'}) do
 end
 for _, tenant in ipairs(redis.call('SRANDMEMBER', PARKED_TENANTS, 100)) do
   local room = 1000
-  if ARGV[8] ~= '' then room = tonumber(ARGV[8]) - tenantLoad(tenant, 'processing') end
+  if ARGV[8] ~= '' then room = tenantRoom(tenant, tonumber(ARGV[8]), 0) end
   for _ = 1, room do
-    if redis.call('ZCARD', parkedKey(tenant)) == 0 then break end
+    if redis.call('EXISTS', parkedKey(tenant)) == 0 then break end
     release(tenant)
   end
-  if redis.call('ZCARD', parkedKey(tenant)) == 0 then redis.call('SREM', PARKED_TENANTS, tenant) end
+  if redis.call('EXISTS', parkedKey(tenant)) == 0 then redis.call('SREM', PARKED_TENANTS, tenant) end
 end
 return {expired, due, nextDue, redis.call('ZRANGE', RELEASED, 0, 999)}
 `;
 
 /**
- * Sets aside a task that did not start because its tenant was at tenantMaxInFlight, its job now
- * delayed: it waits in its tenant's parked set until a call of the tenant ends. Should one have
- * ended since the start script looked, there is room now ('free'): the caller promotes the job
- * at once. ARGV[4..]: id, tenantMaxInFlight. Reply: 'parked' | 'free' | 'gone' (no longer
- * pending: cancelled, expired or shed meanwhile).
+ * Looks again at a task the start script set aside, once its job is delayed: released meanwhile
+ * (its job was still held, so the promotion missed it), or with room under its tenant's cap now,
+ * it is released ('free': the caller promotes the job at once). ARGV[4..]: id,
+ * tenantMaxInFlight. Reply: 'parked' | 'free' | 'gone' (no longer pending: cancelled, expired or
+ * shed meanwhile).
  */
 const PARK = `${COMMON}
 local id = ARGV[4]
 local f = redis.call('HMGET', taskKey(id), 's', 'tn', 'q')
 if f[1] ~= 'pending' or (f[2] or '') == '' then return 'gone' end
-if tenantLoad(f[2], 'processing') < tonumber(ARGV[5]) then
+if redis.call('ZSCORE', RELEASED, id) then return 'free' end
+if redis.call('ZSCORE', parkedKey(f[2]), id) and tenantRoom(f[2], tonumber(ARGV[5]), 0) > 0 then
+  unsetAside(f[2], id)
+  markReleased(f[2], id, f[3])
   return 'free'
 end
-redis.call('ZADD', parkedKey(f[2]), f[3], id)
-redis.call('SADD', PARKED_TENANTS, f[2])
--- A release it had was taken by another task of the tenant, which started first.
-redis.call('ZREM', RELEASED, id)
 return 'parked'
 `;
 

@@ -34,7 +34,12 @@ export type AdmitReply =
    * `shed`: the task that failed to make room for this one (its job is still queued);
    * `jobPriority`: its BullMQ job's.
    */
-  | { kind: 'admitted'; event: TransitionEvent; shed: string | null; jobPriority: number }
+  | ({
+      kind: 'admitted';
+      event: TransitionEvent;
+      shed: string | null;
+      jobPriority: number;
+    } & Released)
   /**
    * `jobPriority`: the task waits with no job in BullMQ's queue (its admitting instance died
    * between the two writes), to be added with this priority; null when it needs none.
@@ -66,7 +71,7 @@ export type StartReply =
   /** Left processing by a worker that died, and failed `interrupted` now. */
   | { kind: 'interrupted'; event: TransitionEvent; released: string[] }
   /** Still pending past its deadline: ended `expired` instead. */
-  | { kind: 'expired'; event: TransitionEvent }
+  | { kind: 'expired'; event: TransitionEvent; released: string[] }
   /**
    * No such task, another worker holds the job, or the task finished (cancelled) already;
    * `capped`: its tenant has tenantMaxInFlight calls in flight, and it waits (`park`).
@@ -268,7 +273,7 @@ export class LuaTaskStore implements RedisTaskStore {
         room.tenantMaxQueued === null ? '' : String(room.tenantMaxQueued),
       ]),
     );
-    const [kind, value = '', position = '', shed = '', jobPriority = ''] = reply;
+    const [kind, value = '', position = '', shed = '', jobPriority = '', ...released] = reply;
     if (kind === 'existing') {
       return { kind, taskId: value, jobPriority: position === '' ? null : Number(position) };
     }
@@ -282,6 +287,7 @@ export class LuaTaskStore implements RedisTaskStore {
       event: { id: value, type: 'created', task, local: true },
       shed: shed === '' ? null : shed,
       jobPriority: Number(jobPriority),
+      released,
     };
   }
 
@@ -315,10 +321,9 @@ export class LuaTaskStore implements RedisTaskStore {
       return { kind };
     }
     const text = reply.map((value) => value?.toString('utf8') ?? '');
-    if (kind === 'interrupted') {
+    if (kind === 'interrupted' || kind === 'expired') {
       return { kind, event: this.#event('finished', text), released: releasedIn(text, 0) };
     }
-    if (kind === 'expired') return { kind, event: this.#event('finished', text) };
     const event = this.#event('started', text);
     const after = 3 + SUMMARY_FIELDS.length;
     const request = requestFrom(
