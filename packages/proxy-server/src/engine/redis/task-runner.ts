@@ -278,8 +278,10 @@ export class TaskRunner {
           this.#options.tenantMaxInFlight,
         );
         failures.succeeded();
-        if (reply.kind === 'interrupted' || reply.kind === 'expired') publish(reply.event);
-        if (reply.kind === 'interrupted' || reply.kind === 'expired') this.#promote(reply.released);
+        if (reply.kind === 'interrupted' || reply.kind === 'expired') {
+          publish(reply.event);
+          this.#promote(reply.released);
+        }
         if (reply.kind === 'interrupted' && maxRequeues > 0)
           onWarning(pastMaxRequeuesWarning([id], maxRequeues));
         if (reply.kind === 'started' && reply.event) publish(reply.event);
