@@ -31,6 +31,9 @@ async function capped(cap: number) {
   const held = new Map<string, ReturnType<typeof heldStart>>();
   const started = new Map<string, () => void>();
   const faults = { dropReleases: false, failPark: false };
+  const errors: string[] = [];
+  /** Parks wait for this gate while it is set. */
+  const parkGate: { current: ReturnType<typeof heldStart> | null } = { current: null };
   const clock = new FakeClock(Date.now());
   const backend = new RedisBackend({
     url: redis.url,
@@ -41,6 +44,7 @@ async function capped(cap: number) {
     maxRequeues: 0,
     tenantMaxInFlight: cap,
     clock,
+    onError: (error, doing) => errors.push(`${doing}: ${String(error)}`),
     wrapStore: (store) =>
       new Proxy(store, {
         get(target, key) {
@@ -62,6 +66,15 @@ async function capped(cap: number) {
             return async () => {
               throw new Error('store failure: park');
             };
+          }
+          if (key === 'park' && parkGate.current) {
+            const gate = parkGate.current;
+            const park: RedisTaskStore['park'] = async (...args) => {
+              gate.reach();
+              await gate.opened;
+              return target.park(...args);
+            };
+            return park;
           }
           if (key === 'finish') {
             const finish: RedisTaskStore['finish'] = async (...args) => {
@@ -107,7 +120,19 @@ async function capped(cap: number) {
     new Promise<void>((resolve) => {
       started.set(id, resolve);
     });
-  return { backend, queue, processor, admit, parked, hold, startOf, faults, clock };
+  return {
+    backend,
+    queue,
+    processor,
+    admit,
+    parked,
+    hold,
+    startOf,
+    faults,
+    clock,
+    errors,
+    parkGate,
+  };
 }
 
 describe('RedisBackend: --tenant-max-in-flight', () => {
@@ -175,6 +200,28 @@ describe('RedisBackend: --tenant-max-in-flight', () => {
     expect(await t.parked()).toEqual([a2]);
     t.processor.complete(a1);
     await vi.waitFor(() => expect(t.processor.running.has(a2)).toBe(true));
+  });
+
+  // Review: a park that came after its task had been released and started elsewhere took the
+  // task for ended and tried to remove the running job.
+  it('leaves alone the job of a task released and started before its park', async () => {
+    const t = await capped(1);
+    const a1 = await t.admit('a1');
+    await vi.waitFor(() => expect(t.processor.running.has(a1)).toBe(true));
+    const gate = heldStart();
+    t.parkGate.current = gate;
+    const a2 = await t.admit('a2');
+    await gate.reached;
+    t.parkGate.current = null;
+    t.processor.complete(a1);
+    await vi.waitFor(() => expect(t.processor.running.has(a2)).toBe(true));
+    gate.open();
+    await vi.waitFor(async () =>
+      expect(await (await Job.fromId(t.queue, a2))?.getState()).toBe('active'),
+    );
+    t.processor.complete(a2);
+    await vi.waitFor(async () => expect((await t.backend.get(a2))?.status).toBe('completed'));
+    expect(t.errors).toEqual([]);
   });
 
   it('promotes at the next sweep a released task whose promotion was lost', async () => {

@@ -443,7 +443,8 @@ export class TaskRunner {
     try {
       const parked = await store.park(id, tenantMaxInFlight ?? 0);
       if (parked === 'free') this.#promote([id]);
-      // Cancelled, shed or expired meanwhile: nothing is left to run.
+      // Cancelled, shed or expired meanwhile: nothing is left to run. (A task released and
+      // started by another worker meanwhile, `started`, runs on its job there.)
       if (parked === 'gone') await job.remove();
     } catch (error) {
       onError(error, `setting task ${id} aside until its tenant has a call free`);

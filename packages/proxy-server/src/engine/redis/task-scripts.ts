@@ -653,12 +653,13 @@ return {expired, due, nextDue, redis.call('ZRANGE', RELEASED, 0, 999)}
  * Looks again at a task the start script set aside, once its job is delayed: released meanwhile
  * (its job was still held, so the promotion missed it), or with room under its tenant's cap now,
  * it is released ('free': the caller promotes the job at once). ARGV[4..]: id,
- * tenantMaxInFlight. Reply: 'parked' | 'free' | 'gone' (no longer pending: cancelled, expired or
- * shed meanwhile).
+ * tenantMaxInFlight. Reply: 'parked' | 'free' | 'started' (released and started by another
+ * worker meanwhile) | 'gone' (ended meanwhile: cancelled, expired or shed).
  */
 const PARK = `${COMMON}
 local id = ARGV[4]
 local f = redis.call('HMGET', taskKey(id), 's', 'tn', 'q')
+if f[1] == 'processing' then return 'started' end
 if f[1] ~= 'pending' or (f[2] or '') == '' then return 'gone' end
 if redis.call('ZSCORE', RELEASED, id) then return 'free' end
 if redis.call('ZSCORE', parkedKey(f[2]), id) and tenantRoom(f[2], tonumber(ARGV[5]), 0) > 0 then

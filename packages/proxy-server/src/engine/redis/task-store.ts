@@ -79,6 +79,12 @@ export type StartReply =
   | { kind: 'gone' | 'lost' | 'finished' | 'capped' };
 
 /**
+ * How a task set aside stands once its job is delayed: waiting (`parked`), to be promoted now
+ * (`free`), started meanwhile by another worker after a release (`started`), or ended (`gone`).
+ */
+export type ParkReply = 'parked' | 'free' | 'started' | 'gone';
+
+/**
  * `released`, in the replies of what ends a call: tasks set aside for their tenant's cap on
  * calls (`park`) whose turn came as the call ended; their jobs are to be promoted.
  */
@@ -193,10 +199,10 @@ export interface RedisTaskStore {
     tenantMaxInFlight: number | null,
   ): Promise<StartReply>;
   /**
-   * Sets aside a task whose start was `capped`, its job delayed already, until a call of its
-   * tenant ends; `free` when one ended meanwhile, `gone` when the task is no longer pending.
+   * Looks again at a task whose start was `capped` (and set it aside), its job delayed now:
+   * `free` when it was released or a place came free meanwhile.
    */
-  park(id: string, tenantMaxInFlight: number): Promise<'parked' | 'free' | 'gone'>;
+  park(id: string, tenantMaxInFlight: number): Promise<ParkReply>;
   finish(id: string, finish: Finish, guard: FinishGuard): Promise<FinishReply>;
   /** processing → pending until `nextAttemptAt`, if that attempt of the task still runs. */
   retry(id: string, retry: Retry): Promise<RetryReply>;
@@ -362,9 +368,9 @@ export class LuaTaskStore implements RedisTaskStore {
     };
   }
 
-  async park(id: string, tenantMaxInFlight: number): Promise<'parked' | 'free' | 'gone'> {
+  async park(id: string, tenantMaxInFlight: number): Promise<ParkReply> {
     const reply = String(await this.#run('park', [id, String(tenantMaxInFlight)]));
-    return reply === 'parked' || reply === 'free' ? reply : 'gone';
+    return reply === 'parked' || reply === 'free' || reply === 'started' ? reply : 'gone';
   }
 
   async retry(id: string, retry: Retry): Promise<RetryReply> {
