@@ -23,6 +23,7 @@ import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
 import { auth, bearerKeyCheck, UNAUTHORIZED_HEADERS } from './plugins/auth.js';
 import { decimalQuery } from './plugins/decimal-query.js';
 import { errorHandling } from './plugins/error-handling.js';
+import { forwardedPrefix, trustFunction } from './plugins/forwarded-prefix.js';
 import { proxyState } from './plugins/proxy-state.js';
 import { unreadAnswers } from './plugins/unread-answers.js';
 import { unusedConnections } from './plugins/unused-connections.js';
@@ -72,8 +73,11 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   // and a logger per request, about a tenth of the cost of a submission, even with request
   // logging disabled.
   const logsRequests = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const trust = config.trustProxy && trustFunction(config.trustProxy);
   const app = Fastify({
     ...(logsRequests ? { loggerInstance: log } : { logger: false }),
+    // request.ip, in the log: the caller's address from X-Forwarded-For, as far as gateways pass it.
+    ...(trust && { trustProxy: trust }),
     // Headers and body alike: a client that stalls mid-body would otherwise keep its socket and
     // the bytes buffered so far for as long as it likes. Fastify sets it on the server after Node
     // built it, too late for Node to bound the headers timeout by it (then bodies get 60 s), so
@@ -161,6 +165,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log });
+  app.register(forwardedPrefix, { trust });
   app.register(decimalQuery);
   app.register(unusedConnections);
   app.register(unreadAnswers, {

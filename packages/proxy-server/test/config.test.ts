@@ -36,6 +36,7 @@ describe('parseConfig', () => {
       maxTasks: 1_000_000,
       apiKey: null,
       corsOrigins: null,
+      trustProxy: null,
       logLevel: 'info',
       logFormat: 'auto',
       publicMetrics: false,
@@ -263,6 +264,11 @@ describe('parseConfig', () => {
       { corsOrigins: ['https://a.example', 'http://b.example:8080'] },
     ],
     [['--cors-origin', '*'], { corsOrigins: ['*'] }],
+    [['--trust-proxy', '1'], { trustProxy: { hops: 1 } }],
+    [
+      ['--trust-proxy', 'loopback, 10.0.0.0/8,2001:db8::1'],
+      { trustProxy: { addresses: ['loopback', '10.0.0.0/8', '2001:db8::1'] } },
+    ],
     [['--api-key', 's3cret'], { apiKey: 's3cret' }],
     [['--log-level', 'WARN'], { logLevel: 'warn' }],
     [['--log-format', 'json'], { logFormat: 'json' }],
@@ -418,6 +424,10 @@ describe('parseConfig', () => {
       ['--cors-origin', 'https://a.example/path'],
       "--cors-origin must be '*' or a comma-separated list of origins such as https://app.example, got 'https://a.example/path'",
     ],
+    ...['0', '10.0.0.0/33', 'gateway.internal', ',', 'true'].map((value) => [
+      ['--trust-proxy', value],
+      `--trust-proxy must be a number of gateways in front (1 or more), or a comma-separated list of their addresses: IPs, CIDR ranges such as 10.0.0.0/8, loopback, linklocal or uniquelocal, got '${value}'`,
+    ]),
     [
       ['--api-key', 'has space'],
       // A near miss of a secret is not echoed: it would land in the service's log.
@@ -475,6 +485,10 @@ describe('parseConfig', () => {
     ],
   ])('rejects %j with one line naming the flag', (argv, message) => {
     expect(errorOf(['--target-host', 'h', ...argv])).toBe(message);
+  });
+
+  it('reads --trust-proxy from its env twin', () => {
+    expect(run(['--target-host', 'h'], { PROXY_TRUST_PROXY: '2' }).trustProxy).toEqual({ hops: 2 });
   });
 
   it('reads a Redis store and its prefix from their env twins', () => {

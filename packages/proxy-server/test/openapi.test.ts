@@ -233,14 +233,17 @@ describe('GET /openapi.json', () => {
   it('declares the refusals (401 without the key) of the document and the page, and the page as HTML', async () => {
     const { app } = await proxyWithRoutes(['--api-key', 'k3y']);
     const document = await documentOf(app, { authorization: 'Bearer k3y' });
-    for (const path of ['/openapi.json', '/docs']) {
+    for (const path of ['/openapi.json', '/docs/']) {
       expect(Object.keys(document.paths[path]?.get?.responses ?? {}), path).toEqual(
         expect.arrayContaining(['200', '400', '401', '417', '4XX']),
       );
     }
-    expect(Object.keys(document.paths['/docs']?.get?.responses['200']?.content ?? {})).toEqual([
+    expect(Object.keys(document.paths['/docs/']?.get?.responses['200']?.content ?? {})).toEqual([
       'text/html',
     ]);
+    expect(Object.keys(document.paths['/docs']?.get?.responses ?? {})).toEqual(
+      expect.arrayContaining(['302', '401']),
+    );
   });
 });
 
@@ -318,11 +321,12 @@ describe('/openapi.json and /docs', () => {
     expect(await statusOf(`${open.url}/stats`)).toBe(401);
   });
 
-  it('sends /docs with a query to /docs, where Swagger UI can find the document', async () => {
+  it('sends /docs, with a query or without, to /docs/, where its assets and the document are found', async () => {
     const { app } = await startProxy('http://127.0.0.1:9', { flags: ['--public-docs'] });
     for (const [url, page] of [
-      // Relative: behind a gateway's prefix, /proxy/docs?x must stay under /proxy/.
-      ['/docs?utm_source=readme', 'docs'],
+      // Relative: behind a gateway's prefix, /proxy/docs must stay under /proxy/.
+      ['/docs', 'docs/'],
+      ['/docs?utm_source=readme', 'docs/'],
       ['/docs/?x=1&y=2', './'],
     ] as const) {
       const answer = await app.inject(url);
@@ -330,7 +334,7 @@ describe('/openapi.json and /docs', () => {
       expect(answer.headers.location).toBe(page);
     }
     expect((await app.inject('/docs/json?x=1')).statusCode).toBe(200);
-    expect((await app.inject('/docs')).statusCode).toBe(200);
+    expect((await app.inject('/docs/')).statusCode).toBe(200);
   });
 });
 

@@ -32,6 +32,8 @@ export interface ProxyConfig {
   apiKey: string | null;
   /** Origins allowed by CORS; null turns CORS off, `['*']` allows any origin. */
   corsOrigins: string[] | null;
+  /** Which peers are gateways whose `X-Forwarded-*` headers are believed; null believes none. */
+  trustProxy: TrustProxy | null;
   logLevel: LogLevel;
   /** JSON lines, readable lines, or readable on a terminal and JSON otherwise. */
   logFormat: LogFormat;
@@ -67,6 +69,12 @@ export interface TargetConfig {
   /** origin + basePath, for people and `/stats`. */
   url: string;
 }
+
+/**
+ * The gateways in front of the proxy: how many of them (every peer within that many hops is one),
+ * or their addresses (IPs, CIDR ranges, or `loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustProxy = { hops: number } | { addresses: string[] };
 
 /** What a tenant is for fair sharing: the value of a request header, or the API key used. */
 export type FairKey = { kind: 'header'; name: string } | { kind: 'api-key' };

@@ -8,6 +8,7 @@ import {
   type LogLevel,
   type StoreChoice,
   type TargetConfig,
+  type TrustProxy,
 } from './config.js';
 import {
   callbackOrigins,
@@ -34,6 +35,7 @@ import {
   storeChoice,
   targetPort,
   targetUrl,
+  trustProxy,
   type ValueParser,
   wholeNumber,
 } from './values.js';
@@ -344,6 +346,14 @@ export const OPTIONS = {
     env: 'PROXY_CORS_ORIGIN',
     help: "allow browsers from these origins (comma-separated, or '*'); CORS is off without it",
     parser: corsOrigins,
+    default: null,
+  }),
+  trustProxy: spec<TrustProxy | null>({
+    name: 'trust-proxy',
+    arg: '<proxies>',
+    env: 'PROXY_TRUST_PROXY',
+    help: "gateways whose X-Forwarded-For (the caller, in the log) and X-Forwarded-Prefix (put in front of the URLs given out) are believed: how many (1: the peer) or their addresses (IPs, CIDRs, 'loopback'); none without it",
+    parser: trustProxy,
     default: null,
   }),
   logLevel: spec<LogLevel>({

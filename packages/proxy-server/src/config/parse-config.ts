@@ -114,6 +114,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     maxTasks: null,
     apiKey: read(OPTIONS.apiKey),
     corsOrigins: read(OPTIONS.corsOrigin),
+    trustProxy: read(OPTIONS.trustProxy),
     logLevel: read(OPTIONS.logLevel),
     logFormat: read(OPTIONS.logFormat),
     publicMetrics: read(OPTIONS.publicMetrics),

@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import proxyAddr from '@fastify/proxy-addr';
 import { MAX_TASK_HEADER_SECONDS } from 'proxy-client/wire';
 import { DECIMAL, WHOLE } from '../decimal.js';
 import {
@@ -7,6 +8,7 @@ import {
   STORE_CHOICES,
   type StoreChoice,
   type TargetConfig,
+  type TrustProxy,
 } from './config.js';
 
 /**
@@ -252,3 +254,26 @@ function originOf(text: string): string | undefined {
     return undefined;
   }
 }
+
+/** `--trust-proxy`: a hop count, or addresses that Fastify's own proxy-addr can compile. */
+export const trustProxy: ValueParser<TrustProxy> = {
+  expected:
+    'a number of gateways in front (1 or more), or a comma-separated list of their addresses: IPs, CIDR ranges such as 10.0.0.0/8, loopback, linklocal or uniquelocal',
+  parse(raw) {
+    if (WHOLE.test(raw)) {
+      const hops = Number(raw);
+      return hops >= 1 && hops <= 100 ? { hops } : undefined;
+    }
+    const addresses = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    if (addresses.length === 0) return undefined;
+    try {
+      proxyAddr.compile(addresses);
+    } catch {
+      return undefined;
+    }
+    return { addresses };
+  },
+};

@@ -112,12 +112,12 @@ export const openapi = fp<{ config: ProxyConfig }>(
           },
         },
       },
-      // Serialised once by @fastify/swagger and cached; sent as it is.
-      async (_request, reply) =>
+      // Built once by @fastify/swagger and cached; only the server differs, behind a gateway.
+      async (request, reply) =>
         reply
           .type('application/json; charset=utf-8')
           .header('x-content-type-options', 'nosniff')
-          .send(JSON.stringify(app.swagger())),
+          .send(JSON.stringify(servedUnder(app.swagger(), request.publicPrefix))),
     );
 
     await app.register(swaggerUi, {
@@ -132,11 +132,14 @@ export const openapi = fp<{ config: ProxyConfig }>(
       // Everything from this origin. The plugin's own policy also upgrades requests to https,
       // which would break the page on a plain-http proxy.
       staticCSP: DOCS_CSP,
+      // Its "Try it out" calls the document's server: under the gateway's prefix too.
+      transformSpecification: (document, request) => servedUnder(document, request.publicPrefix),
+      transformSpecificationClone: false,
       // Served from the proxy's origin like the dashboard, so with the dashboard's nosniff.
       uiHooks: {
         onRequest: (request, reply, done) => {
           reply.header('x-content-type-options', 'nosniff');
-          const page = pageWithoutQuery(request.url);
+          const page = pageUnderItsSlash(request.url);
           if (page !== undefined) {
             reply.redirect(page);
             return;
@@ -150,17 +153,24 @@ export const openapi = fp<{ config: ProxyConfig }>(
 );
 
 /**
- * The reference page's address without its query, when it has one. Swagger UI finds the document
- * by appending `/json` to the page's address, query and all: `/docs?utm_source=x` loaded
+ * Where the reference page is to be read: `/docs/`, without a query. Its assets are addressed
+ * relative to `/docs/` (`./static/...`), but from `/docs` as `/docs/static/...`, which behind a
+ * gateway's path prefix leaves the prefix out: a blank page. And Swagger UI finds the document by
+ * appending `/json` to the page's address, query and all: `/docs?utm_source=x` loaded
  * `/docs?utm_source=x/json`, the page itself, and showed nothing. Relative, so that behind a
- * gateway's path prefix (`/proxy/docs?x`) the page stays under it.
+ * prefix (`/proxy/docs`) the page stays under it.
  */
-function pageWithoutQuery(url: string): string | undefined {
+function pageUnderItsSlash(url: string): string | undefined {
   const queryAt = url.indexOf('?');
-  if (queryAt === -1) return undefined;
-  const path = url.slice(0, queryAt);
-  if (path === DOCS_PREFIX) return DOCS_PREFIX.slice(DOCS_PREFIX.lastIndexOf('/') + 1);
-  return path === `${DOCS_PREFIX}/` ? './' : undefined;
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  if (path === DOCS_PREFIX) return `${DOCS_PREFIX.slice(DOCS_PREFIX.lastIndexOf('/') + 1)}/`;
+  return path === `${DOCS_PREFIX}/` && queryAt !== -1 ? './' : undefined;
+}
+
+/** The document with the gateway's prefix as its server, for generators and "Try it out". */
+function servedUnder<T extends object>(document: T, prefix: string): T {
+  if (prefix === '') return document;
+  return { ...document, servers: [{ url: prefix, description: 'This proxy, behind its gateway' }] };
 }
 
 type Operation = {
@@ -193,7 +203,28 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
       if (operation.requestBody) operation.requestBody.required = false;
     }
   }
+  // The same refusals as the document's own (401 without the key).
+  const refusals = Object.fromEntries(
+    Object.entries(paths[OPENAPI_PATH]?.['get']?.responses ?? {}).filter(([code]) =>
+      /^[45]/.test(code),
+    ),
+  );
   paths[DOCS_PREFIX] = {
+    get: {
+      operationId: 'openApiReference',
+      summary: 'Where this API reference is: /docs/',
+      tags: ['operations'],
+      ...(config.publicDocs && { security: [] }),
+      responses: {
+        302: {
+          description: "To docs/ (relative, so that it stays under a gateway's path prefix)",
+          headers: { location: { schema: { type: 'string', const: 'docs/' } } },
+        },
+        ...refusals,
+      },
+    } as Operation,
+  };
+  paths[`${DOCS_PREFIX}/`] = {
     get: {
       operationId: 'getApiReference',
       summary: 'This API reference, to read in a browser',
@@ -204,12 +235,7 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
           description: 'An HTML page (Swagger UI) rendering /openapi.json',
           content: { 'text/html': { schema: { type: 'string' } } },
         },
-        // The same refusals as the document's own (401 without the key).
-        ...Object.fromEntries(
-          Object.entries(paths[OPENAPI_PATH]?.['get']?.responses ?? {}).filter(([code]) =>
-            /^[45]/.test(code),
-          ),
-        ),
+        ...refusals,
       },
     } as Operation,
   };

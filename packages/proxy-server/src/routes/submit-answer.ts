@@ -68,7 +68,7 @@ export async function answerSubmission(
     );
   }
   const { taskId, existing } = submitted;
-  const statusUrl = `/task/${taskId}`;
+  const statusUrl = `${reply.request.publicPrefix}/task/${taskId}`;
   reply.header('location', statusUrl).header('vary', 'Prefer');
   if (existing) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
   let task: Task | undefined;

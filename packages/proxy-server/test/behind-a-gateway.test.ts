@@ -1,0 +1,252 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
+import { freePort, spawnProxyServer, waitFor } from 'test-support';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { prefixOf } from '../src/plugins/forwarded-prefix.js';
+import { startProxy, startTarget } from './helper.js';
+
+// The proxy mounted under /proxy by a real HAProxy (Debian's `haproxy`; .ci/run installs it),
+// configured as docs/operations.md shows: the prefix taken off the path and sent as
+// X-Forwarded-Prefix, the caller's address appended to X-Forwarded-For. Callers connect from
+// 127.0.0.2, the gateway from 127.0.0.1, so the log can tell the two apart. Needs `pnpm build`.
+
+const CALLER = '127.0.0.2';
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function gatewayConfig(listenPort: number, proxyPort: number): string {
+  return `global
+  nbthread 1
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 90s
+  timeout server 90s
+
+frontend gateway
+  bind 127.0.0.1:${listenPort}
+  option forwardfor
+  use_backend proxy if { path /proxy } || { path_beg /proxy/ }
+
+backend proxy
+  http-request set-header X-Forwarded-Prefix /proxy
+  http-request replace-path ^/proxy/?(.*) /\\1
+  server proxy 127.0.0.1:${proxyPort}
+`;
+}
+
+/** HAProxy in front of `proxyUrl`, stopped when the test ends; its base URL. */
+async function startGateway(proxyUrl: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gateway-'));
+  const config = join(dir, 'haproxy.cfg');
+  const port = await freePort();
+  await writeFile(config, gatewayConfig(port, Number(new URL(proxyUrl).port)));
+  const gateway = spawn('haproxy', ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let errors = '';
+  gateway.stderr.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  onTestFinished(async () => {
+    gateway.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+  await waitFor(
+    () => {
+      if (gateway.exitCode !== null) throw new Error(`haproxy exited: ${errors}`);
+      return new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => resolve(socket.end() !== undefined));
+        socket.on('error', () => resolve(false));
+      });
+    },
+    { timeoutMs: 10_000, what: 'haproxy to listen' },
+  );
+  return `http://127.0.0.1:${port}`;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One call from the caller's own address, as a client elsewhere would make it. */
+function callFrom(
+  url: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const sent = request(url, { method, headers, localAddress: CALLER }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+      );
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
+
+describe('behind a gateway that mounts the proxy under /proxy', () => {
+  it('gives out URLs under the prefix, and logs the caller, with --trust-proxy naming the gateway', async () => {
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: [
+        '--target-url',
+        target.url,
+        '--store',
+        'memory',
+        '--trust-proxy',
+        '127.0.0.1',
+        '--log-level',
+        'debug',
+        '--log-format',
+        'json',
+      ],
+    });
+    onTestFinished(() => proxy.stop().then(() => undefined));
+    const gateway = await startGateway(proxy.url);
+
+    const submitted = await callFrom(`${gateway}/proxy/api/function1`, 'POST');
+    expect(submitted.status).toBe(202);
+    const { task_id: id, data } = JSON.parse(submitted.body) as SubmitBody;
+    expect(submitted.headers.location).toBe(`/proxy/task/${id}`);
+    expect(data.status_url).toBe(`/proxy/task/${id}`);
+    // The URL given out, resolved as a client resolves it, reaches the task through the gateway.
+    const read = await callFrom(`${new URL(data.status_url, gateway).href}?wait=10`);
+    expect(read.status).toBe(200);
+    expect((JSON.parse(read.body) as DataBody<Task>).data).toMatchObject({
+      task_id: id,
+      status: 'completed',
+    });
+
+    const addresses = proxy
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{') && line.includes('"remoteAddress"'))
+      .map((line) => (JSON.parse(line) as { req?: { remoteAddress?: string } }).req?.remoteAddress);
+    expect(addresses.length).toBeGreaterThan(0);
+    expect(new Set(addresses)).toEqual(new Set([CALLER]));
+  });
+
+  it('believes neither header from a peer --trust-proxy does not name, nor without it', async () => {
+    const target = await startTarget();
+    for (const flags of [[], ['--trust-proxy', '10.0.0.0/8']]) {
+      const proxy = await spawnProxyServer({
+        args: ['--target-url', target.url, '--store', 'memory', ...flags],
+      });
+      onTestFinished(() => proxy.stop().then(() => undefined));
+      for (const base of [`${await startGateway(proxy.url)}/proxy`, proxy.url]) {
+        const submitted = await callFrom(`${base}/api/function1`, 'POST', {
+          'x-forwarded-prefix': '/elsewhere',
+        });
+        expect(submitted.status, `${flags} ${base}`).toBe(202);
+        const { task_id: id } = JSON.parse(submitted.body) as SubmitBody;
+        expect(submitted.headers.location, `${flags} ${base}`).toBe(`/task/${id}`);
+      }
+    }
+  });
+
+  it('serves the API reference (the page, its assets, its document and its server) and the dashboard under the prefix', async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    }
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--store', 'memory', '--trust-proxy', 'loopback'],
+    });
+    onTestFinished(() => proxy.stop().then(() => undefined));
+    const gateway = await startGateway(proxy.url);
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    onTestFinished(() => browser.close());
+    const page = await browser.newPage();
+    const failures: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) failures.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('requestfailed', (failed) => failures.push(`failed ${failed.url()}`));
+    page.on('pageerror', (error) => failures.push(error.message));
+
+    await page.goto(`${gateway}/proxy/docs`);
+    await page.locator('.opblock').first().waitFor({ timeout: 15_000 });
+    expect(page.url()).toBe(`${gateway}/proxy/docs/`);
+    // "Try it out" calls the document's server: the prefix, through the gateway.
+    expect(await page.locator('.servers select option').allTextContents()).toEqual([
+      expect.stringContaining('/proxy'),
+    ]);
+    expect(await page.locator('.opblock').count()).toBeGreaterThan(10);
+
+    // The dashboard, whose URLs are its own, relative ones: live, with a task from outside.
+    await page.goto(`${gateway}/proxy/ui`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    const submitted = await callFrom(`${gateway}/proxy/api/function1`, 'POST');
+    const { task_id: id } = JSON.parse(submitted.body) as SubmitBody;
+    await page.locator(`#task-table tr[data-id="${id}"][data-status="completed"]`).waitFor();
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('X-Forwarded-Prefix from a trusted gateway', () => {
+  it.each([
+    ['/proxy', '/proxy'],
+    ['/proxy/', '/proxy'],
+    ['/', ''],
+    ['/a, /b/', '/a/b'],
+    ['/v1/queue%20a', '/v1/queue%20a'],
+  ])('reads %j as %j', (header, prefix) => {
+    expect(prefixOf(header)).toBe(prefix);
+  });
+
+  it.each([
+    '//evil.example',
+    'https://evil.example/x',
+    'proxy',
+    '/a/../b',
+    '/a/./b',
+    '/a?x=1',
+    '/a#x',
+    '/a b',
+    '/%zz',
+    '',
+    `/${'a'.repeat(1024)}`,
+  ])('refuses %j', (header) => {
+    expect(prefixOf(header)).toBeUndefined();
+  });
+
+  it('is refused with a 400 naming it, before any task is taken', async () => {
+    const { app } = await startProxy('http://127.0.0.1:9', { flags: ['--trust-proxy', '1'] });
+    const answer = await app.inject({
+      method: 'POST',
+      url: '/api/x',
+      headers: { 'x-forwarded-prefix': '//evil.example' },
+    });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toEqual({
+      success: false,
+      error: 'bad_request',
+      message: 'X-Forwarded-Prefix "//evil.example" from the gateway is not a path such as /proxy',
+    });
+    expect((await app.inject('/stats')).json().data.totals.submitted).toBe(0);
+  });
+});
