@@ -1,15 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
 import { freePort, spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { prefixOf } from '../src/plugins/forwarded-prefix.js';
+import { launchChromium } from './browser.js';
 import { startProxy, startTarget } from './helper.js';
 
 // The proxy mounted under /proxy by a real HAProxy (Debian's `haproxy`; .ci/run installs it),
@@ -18,17 +17,6 @@ import { startProxy, startTarget } from './helper.js';
 // 127.0.0.2, the gateway from 127.0.0.1, so the log can tell the two apart. Needs `pnpm build`.
 
 const CALLER = '127.0.0.2';
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 function gatewayConfig(listenPort: number, proxyPort: number): string {
   return `global
   nbthread 1
@@ -168,9 +156,6 @@ describe('behind a gateway that mounts the proxy under /proxy', () => {
   });
 
   it('serves the API reference (the page, its assets, its document and its server) and the dashboard under the prefix', async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-    }
     const target = await startTarget();
     const proxy = await spawnProxyServer({
       args: ['--target-url', target.url, '--store', 'memory', '--trust-proxy', 'loopback'],
@@ -178,7 +163,7 @@ describe('behind a gateway that mounts the proxy under /proxy', () => {
     onTestFinished(() => proxy.stop().then(() => undefined));
     const gateway = await startGateway(proxy.url);
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    const browser = await launchChromium();
     onTestFinished(() => browser.close());
     const page = await browser.newPage();
     const failures: string[] = [];

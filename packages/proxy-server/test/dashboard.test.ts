@@ -1,41 +1,23 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type DataBody, type Stats, SUBMIT_HEADERS, type SubmitBody } from 'proxy-client/wire';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { launchChromium } from './browser.js';
 import { startProxy, startTarget, type TestServer } from './helper.js';
 
-// The dashboard in a real browser: Debian's chromium (`apt-get install chromium`; .ci/run
-// installs it), driven by playwright-core. Needs the built dashboard: `pnpm build` first.
+// The dashboard in a real browser (./browser.ts). Needs the built dashboard: `pnpm build` first.
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const KEY = 'dashboard-k3y';
 const FIRST_LOAD_LIMIT_BYTES = 200 * 1024;
 
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
