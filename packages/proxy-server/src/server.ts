@@ -165,7 +165,6 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log });
-  app.register(forwardedPrefix, { trust });
   app.register(decimalQuery);
   app.register(unusedConnections);
   app.register(unreadAnswers, {
@@ -195,6 +194,8 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   if (config.apiKey !== null) {
     app.register(auth, { apiKey: config.apiKey, isOpen: (route) => isOpenRoute(config, route) });
   }
+  // After CORS and auth: a gateway's bad prefix is a 400 a page can read, and no one's before a 401.
+  app.register(forwardedPrefix, { trust });
   // The shapes the routes' answers reference by name (and the OpenAPI document names).
   for (const schema of sharedSchemas) app.addSchema(schema);
   // Before the routes: the OpenAPI document collects them as they are added.

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -12,12 +13,28 @@ import { launchChromium } from './browser.js';
 import { startProxy, startTarget } from './helper.js';
 
 // The proxy mounted under /proxy by a real HAProxy (Debian's `haproxy`; .ci/run installs it),
-// configured as docs/operations.md shows: the prefix taken off the path and sent as
+// configured by the block docs/operations.md shows: the prefix taken off the path and sent as
 // X-Forwarded-Prefix, the caller's address appended to X-Forwarded-For. Callers connect from
-// 127.0.0.2, the gateway from 127.0.0.1, so the log can tell the two apart. Needs `pnpm build`.
+// 127.0.0.2 and 127.0.0.3, the gateway from 127.0.0.1, so the proxy can tell them apart. Needs
+// `pnpm build`.
 
 const CALLER = '127.0.0.2';
+const OTHER_CALLER = '127.0.0.3';
+
+const DOCUMENTED = (() => {
+  const operations = readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8');
+  const block = /```haproxy\n(frontend gateway\n[\s\S]*?)```/.exec(operations)?.[1];
+  if (block === undefined) throw new Error('docs/operations.md has no haproxy block for a prefix');
+  return block;
+})();
+
+/** The documented block, listening on `listenPort` (plain HTTP) in front of `proxyPort`. */
 function gatewayConfig(listenPort: number, proxyPort: number): string {
+  const frontend = DOCUMENTED.replace(/^( *)bind .*$/m, `$1bind 127.0.0.1:${listenPort}`);
+  const config = frontend.replace(/127\.0\.0\.1:8080$/m, `127.0.0.1:${proxyPort}`);
+  if (!config.includes(`127.0.0.1:${proxyPort}`)) {
+    throw new Error('the documented haproxy block no longer names 127.0.0.1:8080');
+  }
   return `global
   nbthread 1
 
@@ -27,20 +44,14 @@ defaults
   timeout client 90s
   timeout server 90s
 
-frontend gateway
-  bind 127.0.0.1:${listenPort}
-  option forwardfor
-  use_backend proxy if { path /proxy } || { path_beg /proxy/ }
-
-backend proxy
-  http-request set-header X-Forwarded-Prefix /proxy
-  http-request replace-path ^/proxy/?(.*) /\\1
-  server proxy 127.0.0.1:${proxyPort}
-`;
+${config}`;
 }
 
 /** HAProxy in front of `proxyUrl`, stopped when the test ends; its base URL. */
 async function startGateway(proxyUrl: string): Promise<string> {
+  if (spawnSync('haproxy', ['-v']).status !== 0) {
+    throw new Error('haproxy is missing: apt-get install -y haproxy (.ci/run does)');
+  }
   const dir = await mkdtemp(join(tmpdir(), 'gateway-'));
   const config = join(dir, 'haproxy.cfg');
   const port = await freePort();
@@ -78,9 +89,10 @@ function callFrom(
   url: string,
   method = 'GET',
   headers: Record<string, string> = {},
+  localAddress = CALLER,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const sent = request(url, { method, headers, localAddress: CALLER }, (response) => {
+    const sent = request(url, { method, headers, localAddress }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
@@ -141,18 +153,66 @@ describe('behind a gateway that mounts the proxy under /proxy', () => {
     const target = await startTarget();
     for (const flags of [[], ['--trust-proxy', '10.0.0.0/8']]) {
       const proxy = await spawnProxyServer({
-        args: ['--target-url', target.url, '--store', 'memory', ...flags],
+        args: ['--target-url', target.url, '--store', 'memory', '--fair-key', 'ip', ...flags],
       });
       onTestFinished(() => proxy.stop().then(() => undefined));
-      for (const base of [`${await startGateway(proxy.url)}/proxy`, proxy.url]) {
+      const gateway = `${await startGateway(proxy.url)}/proxy`;
+      for (const [base, caller] of [
+        [gateway, '127.0.0.1'],
+        [proxy.url, CALLER],
+      ] as const) {
         const submitted = await callFrom(`${base}/api/function1`, 'POST', {
           'x-forwarded-prefix': '/elsewhere',
+          'x-forwarded-for': '203.0.113.9',
         });
         expect(submitted.status, `${flags} ${base}`).toBe(202);
         const { task_id: id } = JSON.parse(submitted.body) as SubmitBody;
         expect(submitted.headers.location, `${flags} ${base}`).toBe(`/task/${id}`);
+        const read = await callFrom(`${proxy.url}/task/${id}`);
+        expect((JSON.parse(read.body) as DataBody<Task>).data.tenant, `${flags} ${base}`).toBe(
+          caller,
+        );
       }
     }
+  });
+
+  it('takes turns by the callers’ addresses through the gateway (--fair-key ip)', async () => {
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: [
+        ...['--target-url', target.url, '--store', 'memory', '--fair-key', 'ip'],
+        ...['--trust-proxy', '127.0.0.1', '--max-concurrent', '1', '--num-workers', '1'],
+      ],
+    });
+    onTestFinished(() => proxy.stop().then(() => undefined));
+    const gateway = await startGateway(proxy.url);
+    const submitFrom = async (caller: string, path: string) => {
+      const answer = await callFrom(`${gateway}/proxy${path}`, 'POST', {}, caller);
+      expect(answer.status).toBe(202);
+      return (JSON.parse(answer.body) as SubmitBody).task_id;
+    };
+    const read = async (id: string, query = '') =>
+      (JSON.parse((await callFrom(`${gateway}/proxy/task/${id}${query}`)).body) as DataBody<Task>)
+        .data;
+
+    // One call holds the only slot while the first caller queues four more, then the other one.
+    const holding = await submitFrom(CALLER, '/api/long?seconds=60');
+    await waitFor(async () => (await read(holding)).status === 'processing');
+    const queued: string[] = [];
+    for (let n = 0; n < 4; n++) queued.push(await submitFrom(CALLER, '/api/function1'));
+    const other = await submitFrom(OTHER_CALLER, '/api/function1');
+    expect((await read(holding)).tenant).toBe(CALLER);
+    expect((await read(other)).tenant).toBe(OTHER_CALLER);
+    // Its turn comes after the first caller's next task, not after all four.
+    expect((await read(other)).queue_position).toBe(2);
+    expect((await read(queued[3] ?? '')).queue_position).toBe(5);
+
+    // A retry is the tenant of the caller who asks for it.
+    await callFrom(`${gateway}/proxy/task/${holding}`, 'DELETE');
+    expect((await read(other, '?wait=10')).status).toBe('completed');
+    const retried = await callFrom(`${gateway}/proxy/task/${other}/retry`, 'POST');
+    expect(retried.status).toBe(202);
+    expect((await read((JSON.parse(retried.body) as SubmitBody).task_id)).tenant).toBe(CALLER);
   });
 
   it('serves the API reference (the page, its assets, its document and its server) and the dashboard under the prefix', async () => {
@@ -205,6 +265,8 @@ describe('X-Forwarded-Prefix from a trusted gateway', () => {
 
   it.each([
     '//evil.example',
+    '/proxy/%2e%2e',
+    '/a/%2E/b',
     'https://evil.example/x',
     'proxy',
     '/a/../b',
@@ -233,5 +295,18 @@ describe('X-Forwarded-Prefix from a trusted gateway', () => {
       message: 'X-Forwarded-Prefix "//evil.example" from the gateway is not a path such as /proxy',
     });
     expect((await app.inject('/stats')).json().data.totals.submitted).toBe(0);
+  });
+});
+
+describe('--fair-key ip', () => {
+  it('names an IPv4 caller of a dual-stack listener by its IPv4 address', async () => {
+    const { app } = await startProxy('http://127.0.0.1:9', { flags: ['--fair-key', 'ip'] });
+    const tenantOf = async (remoteAddress: string) => {
+      const submitted = await app.inject({ method: 'POST', url: '/api/x', remoteAddress });
+      const id = (submitted.json() as SubmitBody).task_id;
+      return ((await app.inject(`/task/${id}`)).json() as DataBody<Task>).data.tenant;
+    };
+    expect(await tenantOf('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(await tenantOf('2001:db8::7')).toBe('2001:db8::7');
   });
 });

@@ -175,6 +175,7 @@ describe('parseConfig', () => {
       ['--fair-key', 'header:X-Proxy-Tenant'],
       { delivery: { fairKey: { kind: 'header', name: 'x-proxy-tenant' } } },
     ],
+    [['--fair-key', 'IP'], { delivery: { fairKey: { kind: 'ip' } } }],
     [
       ['--fair-key', 'api-key', '--tenant-max-in-flight', '2', '--tenant-max-queued', '50'],
       { delivery: { fairKey: { kind: 'api-key' }, tenantMaxInFlight: 2, tenantMaxQueued: 50 } },
@@ -424,7 +425,7 @@ describe('parseConfig', () => {
       ['--cors-origin', 'https://a.example/path'],
       "--cors-origin must be '*' or a comma-separated list of origins such as https://app.example, got 'https://a.example/path'",
     ],
-    ...['0', '10.0.0.0/33', 'gateway.internal', ',', 'true'].map((value) => [
+    ...['0', '10.0.0.0/33', 'gateway.internal', ',', 'true', '1,2', '1.5', '10/8'].map((value) => [
       ['--trust-proxy', value],
       `--trust-proxy must be a number of gateways in front (1 or more), or a comma-separated list of their addresses: IPs, CIDR ranges such as 10.0.0.0/8, loopback, linklocal or uniquelocal, got '${value}'`,
     ]),
@@ -488,7 +489,10 @@ describe('parseConfig', () => {
   });
 
   it('reads --trust-proxy from its env twin', () => {
-    expect(run(['--target-host', 'h'], { PROXY_TRUST_PROXY: '2' }).trustProxy).toEqual({ hops: 2 });
+    // An env file's stray space is no address.
+    expect(run(['--target-host', 'h'], { PROXY_TRUST_PROXY: '2 ' }).trustProxy).toEqual({
+      hops: 2,
+    });
   });
 
   it('reads a Redis store and its prefix from their env twins', () => {

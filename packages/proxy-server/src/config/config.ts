@@ -76,8 +76,11 @@ export interface TargetConfig {
  */
 export type TrustProxy = { hops: number } | { addresses: string[] };
 
-/** What a tenant is for fair sharing: the value of a request header, or the API key used. */
-export type FairKey = { kind: 'header'; name: string } | { kind: 'api-key' };
+/**
+ * What a tenant is for fair sharing: the value of a request header, the API key used, or the
+ * caller's address (from X-Forwarded-For through the gateways `--trust-proxy` names).
+ */
+export type FairKey = { kind: 'header'; name: string } | { kind: 'api-key' } | { kind: 'ip' };
 
 /** An origin a callback may go to: scheme, host (a leading `*.` for any subdomain) and port. */
 export interface CallbackOrigin {

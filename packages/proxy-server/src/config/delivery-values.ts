@@ -42,10 +42,11 @@ export const positiveNumber: ValueParser<number> = {
 
 /** `header:X-Tenant` or `api-key`. */
 export const fairKey: ValueParser<FairKey> = {
-  expected: "'header:<name>' (a request header) or 'api-key'",
+  expected: "'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address)",
   parse(raw) {
     const value = raw.trim();
     if (value.toLowerCase() === 'api-key') return { kind: 'api-key' };
+    if (value.toLowerCase() === 'ip') return { kind: 'ip' };
     const header = /^header:([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/i.exec(value)?.[1];
     return header ? { kind: 'header', name: header.toLowerCase() } : undefined;
   },

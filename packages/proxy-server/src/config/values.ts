@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import { MAX_TASK_HEADER_SECONDS } from 'proxy-client/wire';
 import { DECIMAL, WHOLE } from '../decimal.js';
@@ -260,15 +260,16 @@ export const trustProxy: ValueParser<TrustProxy> = {
   expected:
     'a number of gateways in front (1 or more), or a comma-separated list of their addresses: IPs, CIDR ranges such as 10.0.0.0/8, loopback, linklocal or uniquelocal',
   parse(raw) {
-    if (WHOLE.test(raw)) {
-      const hops = Number(raw);
+    const value = raw.trim();
+    if (WHOLE.test(value)) {
+      const hops = Number(value);
       return hops >= 1 && hops <= 100 ? { hops } : undefined;
     }
-    const addresses = raw
+    const addresses = value
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '');
-    if (addresses.length === 0) return undefined;
+    if (addresses.length === 0 || !addresses.every(isTrustedAddressForm)) return undefined;
     try {
       proxyAddr.compile(addresses);
     } catch {
@@ -277,3 +278,16 @@ export const trustProxy: ValueParser<TrustProxy> = {
     return { addresses };
   },
 };
+
+const TRUSTED_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * An address in full (proxy-addr would also take `1.5` as 1.0.0.5, so `--trust-proxy 1,2` would
+ * trust 0.0.0.1 and 0.0.0.2, and a hop count mistyped as such would silently trust nothing).
+ */
+function isTrustedAddressForm(item: string): boolean {
+  if (TRUSTED_NAMES.has(item)) return true;
+  const [address = '', range, ...rest] = item.split('/');
+  if (rest.length > 0 || isIP(address) === 0) return false;
+  return range === undefined || /^\d{1,3}$/.test(range) || isIP(range) === 4;
+}

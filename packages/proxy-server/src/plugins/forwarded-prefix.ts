@@ -42,7 +42,11 @@ export function prefixOf(header: string): string | undefined {
       return undefined;
     }
     if (!PREFIX.test(path)) return undefined;
-    const segments = path.split('/').slice(1);
+    // `%2e%2e` is `..` to every URL parser that resolves the URLs given out.
+    const segments = path
+      .split('/')
+      .slice(1)
+      .map((segment) => segment.replace(/%2e/gi, '.'));
     if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
       return undefined;
     }

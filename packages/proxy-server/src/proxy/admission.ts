@@ -40,6 +40,8 @@ export interface Submission {
   requestId?: string | undefined;
   /** The headers a caller chooses the delivery policy with (`X-Proxy-*`). */
   headers: IncomingHttpHeaders;
+  /** The caller's address (`request.ip`): its tenant with `--fair-key ip`. */
+  callerAddress: string;
 }
 
 export type SubmitResult =
@@ -81,7 +83,7 @@ export class Admission {
         idempotencyKey,
         requestHash: idempotencyKey === null ? null : fingerprintOf(submission),
         retryOf: null,
-        policy: this.policies.of(submission.headers, now),
+        policy: this.policies.of(submission.headers, now, submission.callerAddress),
       },
       submission.requestId,
       now,
@@ -91,11 +93,17 @@ export class Admission {
   /**
    * Submits a finished task's stored request again (`POST /task/:id/retry`). Its delivery policy
    * is read again from its headers under the flags as they are now, as for a new submission: a
-   * fresh deadline, the caller's timeout, and a callback the allow-list must still take.
+   * fresh deadline, the caller's timeout, and a callback the allow-list must still take; with
+   * `--fair-key ip`, the tenant of the caller who asks for the retry.
    */
-  resubmit(request: TaskRequest, retryOf: string, requestId?: string): Promise<SubmitResult> {
+  resubmit(
+    request: TaskRequest,
+    retryOf: string,
+    callerAddress: string,
+    requestId?: string,
+  ): Promise<SubmitResult> {
     const now = this.clock.now();
-    const policy = this.policies.of(headerMapOf(request.headers), now);
+    const policy = this.policies.of(headerMapOf(request.headers), now, callerAddress);
     return this.#admit(
       request,
       { idempotencyKey: null, requestHash: null, retryOf, policy },

@@ -38,7 +38,7 @@ export class TaskControl {
   }
 
   /** A new task from a finished task's stored request, linked to it both ways. */
-  async retry(id: string, requestId?: string): Promise<RetryAnswer> {
+  async retry(id: string, callerAddress: string, requestId?: string): Promise<RetryAnswer> {
     const original = await this.backend.get(id);
     if (!original) return { ok: false, reason: 'not_found' };
     if (!isTerminalStatus(original.status)) {
@@ -46,6 +46,6 @@ export class TaskControl {
     }
     const request = await this.backend.getRequest(id);
     if (!request) return { ok: false, reason: 'not_found' };
-    return this.admission.resubmit(request, id, requestId);
+    return this.admission.resubmit(request, id, callerAddress, requestId);
   }
 }

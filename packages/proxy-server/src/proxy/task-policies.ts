@@ -38,10 +38,10 @@ export class TaskPolicies {
     };
   }
 
-  /** The policy of a task submitted now with these headers. */
-  of(headers: IncomingHttpHeaders, now: number): TaskPolicy {
+  /** The policy of a task submitted now with these headers, by a caller at this address. */
+  of(headers: IncomingHttpHeaders, now: number, callerAddress: string): TaskPolicy {
     const priority = this.#priority(headers);
-    const tenant = this.#tenant(headers);
+    const tenant = this.#tenant(headers, callerAddress);
     const deadlineAt = this.#deadlineAt(headers, now);
     const maxAttempts = this.#maxAttempts(headers);
     const timeoutMs = this.#timeoutMs(headers);
@@ -72,9 +72,14 @@ export class TaskPolicies {
     return priority;
   }
 
-  #tenant(headers: IncomingHttpHeaders): string | null {
+  #tenant(headers: IncomingHttpHeaders, callerAddress: string): string | null {
     const key = this.#settings.delivery.fairKey;
     if (key === null) return null;
+    // An IPv4 caller of a dual-stack listener reads `::ffff:a.b.c.d`: one caller, one tenant.
+    // Node leaves the address out once the socket is gone: such callers share the nameless one.
+    if (key.kind === 'ip') {
+      return (callerAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    }
     if (key.kind === 'api-key') {
       // With --api-key, every request that gets here carried that key, and a task's stored
       // headers keep no copy of it (a retry is read from those): the key itself names the tenant.

@@ -85,6 +85,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
         ),
         requestId: request.id,
         headers,
+        callerAddress: request.ip,
       });
       return answerSubmission(app, reply, submitted, preferences);
     },

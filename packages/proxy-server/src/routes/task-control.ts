@@ -68,7 +68,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const id = request.params.id.toLowerCase();
-      const answer = await app.proxy.control.retry(id, request.id);
+      const answer = await app.proxy.control.retry(id, request.ip, request.id);
       if (!answer.ok && answer.reason === 'not_found') throw notFound(id);
       if (!answer.ok && answer.reason === 'not_finished') {
         throw new ProxyHttpError(
