@@ -92,6 +92,10 @@ describe('GET /metrics', () => {
     await waitFor(async () => (await proxy.getTask(long)).status === 'processing', {
       what: 'the long task to start',
     });
+    // One proxy on its store: its own calls are all the store has.
+    const whileHeld = parseExposition(await (await fetch(`${proxy.url}/metrics`)).text());
+    expect(sampleValue(whileHeld, 'proxy_instance_upstream_in_flight')).toBe(1);
+    expect(sampleValue(whileHeld, 'proxy_upstream_in_flight')).toBe(1);
     const queued = [
       await proxy.submit('/api/function1'),
       await proxy.submit('/api/function1'),
@@ -130,6 +134,7 @@ describe('GET /metrics', () => {
     expect(value('proxy_queue_size')).toBe(stats.queue_size);
     expect(value('proxy_queue_capacity')).toBe(stats.max_queue_size);
     expect(value('proxy_upstream_in_flight')).toBe(stats.in_flight);
+    expect(value('proxy_instance_upstream_in_flight')).toBe(0);
     expect(value('proxy_upstream_concurrency_limit')).toBe(stats.effective_concurrency);
     expect(value('proxy_long_tasks')).toBe(stats.long_tasks);
     expect(value('proxy_upstream_responses_total', { status_code: '200' })).toBe(2);
@@ -336,6 +341,7 @@ describe('ProxyMetrics', () => {
       version: '0.0.0',
       storeKind: 'redis',
       clock,
+      callsHere: () => 0,
     });
   const task = {
     id: 't',

@@ -61,6 +61,8 @@ export interface ProxyMetricsOptions {
   storeKind: string;
   /** Reads the time the oldest call in flight is measured against. */
   clock: Clock;
+  /** Upstream calls this process is making now (on a shared store, the store counts everyone's). */
+  callsHere: () => number;
 }
 
 const QUEUE_WAIT_BUCKETS_S = [
@@ -108,6 +110,7 @@ export class ProxyMetrics {
   readonly #processing = new Map<string, Histogram.Internal<'status'>>();
   readonly #storeUp: Gauge;
   readonly #targetUp: Gauge;
+  readonly #callsHere: Gauge;
 
   readonly #taskGauge: Gauge<'status'>;
   readonly #queueSize: Gauge;
@@ -207,6 +210,11 @@ export class ProxyMetrics {
     this.#targetUp = new Gauge({
       name: 'proxy_target_up',
       help: 'Whether the target answered a HEAD probe of this instance within 2 s, or took the connection while busy with calls in flight (1), or not (0), probed at most every 5 s at scrape time.',
+      ...own,
+    });
+    this.#callsHere = new Gauge({
+      name: 'proxy_instance_upstream_in_flight',
+      help: 'Upstream calls this instance is making now (proxy_upstream_in_flight counts every instance on a shared store).',
       ...own,
     });
     new Gauge({
@@ -310,6 +318,7 @@ export class ProxyMetrics {
     ]);
     this.#storeUp.set(health.available && counts !== null ? 1 : 0);
     this.#targetUp.set(target.reachable ? 1 : 0);
+    this.#callsHere.set(this.#options.callsHere());
     this.#own.setDefaultLabels({ instance: name });
     // The store's figures only when it could be read: none rather than stale ones.
     if (counts !== null) {

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock, waitAtMost } from '../clock.js';
 import { effectiveConcurrency, type ProxyConfig } from '../config/config.js';
-import type { RecoveryReport, TaskBackend } from '../engine/task-backend.js';
+import type { RecoveryReport, TaskBackend, TaskProcessor } from '../engine/task-backend.js';
 import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
 import { TaskEventHub } from '../events/task-event-hub.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
@@ -141,6 +141,7 @@ export function createProxy(
   backend.subscribe(totals.record);
   const origins = new RequestOrigins(TASK_LOG_LEVELS.has(log.level));
   backend.subscribe(taskLogger(log, origins));
+  const calls = callCounter(forwardingProcessor(upstream, clock));
   const metrics = new ProxyMetrics({
     store: backend,
     probeTarget: () => probe.probe(),
@@ -151,6 +152,7 @@ export function createProxy(
     version: VERSION,
     storeKind: backend.kind,
     clock,
+    callsHere: () => calls.running,
   });
   backend.subscribe(metrics.record);
   const events = new TaskEventHub(backend, (error) =>
@@ -289,7 +291,7 @@ export function createProxy(
         throw new Error('start() before open() resolved: the store is not open');
       if (started || stopping) return;
       started = true;
-      backend.start(forwardingProcessor(upstream, clock));
+      backend.start(calls.processor);
       housekeeping.start();
     },
     shutdown,
@@ -304,4 +306,20 @@ export function createProxy(
       return closing;
     },
   };
+}
+
+/** The processor, counting the calls it is making: this instance's share of the store's. */
+function callCounter(processor: TaskProcessor): { processor: TaskProcessor; running: number } {
+  const counter = {
+    running: 0,
+    processor: async (...args: Parameters<TaskProcessor>) => {
+      counter.running++;
+      try {
+        return await processor(...args);
+      } finally {
+        counter.running--;
+      }
+    },
+  };
+  return counter;
 }

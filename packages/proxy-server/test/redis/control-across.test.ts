@@ -87,6 +87,17 @@ describe('three instances on one Redis: the control routes and event streams', (
       await submit(c, '/api/long?seconds=30&n=2'),
     ];
     await waitFor(() => target.stats().inFlight === 3, { what: 'the three calls to start' });
+    // Each instance's metrics: every call in the store's figure, its own in its own.
+    const figures = await Promise.all(
+      instances.map(async (instance) => {
+        const text = await (await fetch(`${instance.url}/metrics`)).text();
+        const sample = (name: string) =>
+          Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(text)?.[1]);
+        return [sample('proxy_upstream_in_flight'), sample('proxy_instance_upstream_in_flight')];
+      }),
+    );
+    expect(figures.map(([all]) => all)).toEqual([3, 3, 3]);
+    expect(figures.reduce((sum, [, own]) => sum + (own ?? Number.NaN), 0)).toBe(3);
     for (const [n, id] of long.entries()) {
       const response = await fetch(`${instances[(n + 1) % 3]?.url}/task/${id}`, {
         method: 'DELETE',
