@@ -309,4 +309,27 @@ describe('--fair-key ip', () => {
     expect(await tenantOf('::ffff:10.1.2.3')).toBe('10.1.2.3');
     expect(await tenantOf('2001:db8::7')).toBe('2001:db8::7');
   });
+
+  // Review: whatever X-Forwarded-For said became the tenant: a gateway that adds the port made
+  // each connection a tenant of its own, and through a hop count a caller named itself anything.
+  it('takes one name per caller from X-Forwarded-For, and refuses what is no address', async () => {
+    const { app } = await startProxy('http://127.0.0.1:9', {
+      flags: ['--fair-key', 'ip', '--trust-proxy', '1'],
+    });
+    const submit = (forwardedFor: string) =>
+      app.inject({ method: 'POST', url: '/api/x', headers: { 'x-forwarded-for': forwardedFor } });
+    const tenantOf = async (forwardedFor: string) => {
+      const id = ((await submit(forwardedFor)).json() as SubmitBody).task_id;
+      return ((await app.inject(`/task/${id}`)).json() as DataBody<Task>).data.tenant;
+    };
+    expect(await tenantOf('203.0.113.7:5555')).toBe('203.0.113.7');
+    expect(await tenantOf('[2001:DB8:0::7]:443')).toBe('2001:db8::7');
+    expect(await tenantOf('2001:0db8::0007')).toBe('2001:db8::7');
+    const refused = await submit('tenant-of-my-choice');
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().message).toBe(
+      'The caller\'s address "tenant-of-my-choice" (from X-Forwarded-For) is not an IP address: --fair-key ip needs one',
+    );
+    expect((await app.inject('/stats')).json().data.totals.submitted).toBe(3);
+  });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
 import {
   MAX_TASK_HEADER_SECONDS,
   PRIORITIES,
@@ -75,11 +76,7 @@ export class TaskPolicies {
   #tenant(headers: IncomingHttpHeaders, callerAddress: string): string | null {
     const key = this.#settings.delivery.fairKey;
     if (key === null) return null;
-    // An IPv4 caller of a dual-stack listener reads `::ffff:a.b.c.d`: one caller, one tenant.
-    // Node leaves the address out once the socket is gone: such callers share the nameless one.
-    if (key.kind === 'ip') {
-      return (callerAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-    }
+    if (key.kind === 'ip') return addressTenant(callerAddress);
     if (key.kind === 'api-key') {
       // With --api-key, every request that gets here carried that key, and a task's stored
       // headers keep no copy of it (a retry is read from those): the key itself names the tenant.
@@ -204,4 +201,38 @@ function seconds(headers: IncomingHttpHeaders, name: string, label: string): num
     );
   }
   return ms;
+}
+
+const IPV4 = String.raw`\d{1,3}(?:\.\d{1,3}){3}`;
+const WITH_PORT = new RegExp(`^(?:\\[([^\\]]+)\\]|(${IPV4})):\\d+$`);
+const MAPPED = new RegExp(`^::ffff:(${IPV4})$`, 'i');
+
+/**
+ * The caller's address as its tenant (`--fair-key ip`), one name per caller: an IPv4 caller of a
+ * dual-stack listener reads `::ffff:a.b.c.d`, some gateways add a port to X-Forwarded-For, and an
+ * IPv6 address has many spellings. Anything else there is a gateway's mistake, or a caller's
+ * through a hop count, and would make a tenant of its own: refused. Node gives no address once
+ * the socket is gone; such a request shares the nameless tenant (it has no one to answer).
+ */
+function addressTenant(address: string | undefined): string {
+  if (address === undefined) return '';
+  const withPort = WITH_PORT.exec(address);
+  const bare = withPort ? (withPort[1] ?? withPort[2] ?? '') : address;
+  const mapped = MAPPED.exec(bare)?.[1];
+  if (mapped !== undefined && isIP(mapped) === 4) return mapped;
+  const version = isIP(bare);
+  if (version === 4) return bare;
+  if (version === 6) {
+    try {
+      return new URL(`http://[${bare}]`).hostname.slice(1, -1);
+    } catch {
+      // A zone (`fe80::1%eth0`), which URLs cannot hold.
+      return bare.toLowerCase();
+    }
+  }
+  const shown = address.length > 100 ? `${address.slice(0, 100)}...` : address;
+  throw new ProxyHttpError(
+    'bad_request',
+    `The caller's address ${JSON.stringify(shown)} (from X-Forwarded-For) is not an IP address: --fair-key ip needs one`,
+  );
 }

@@ -88,6 +88,19 @@ describe('RedisBackend fair sharing: turns as BullMQ priorities', () => {
     expect(processor.startedIds().slice(0, 4)).toEqual([b0, b[0], late, b[1]]);
   });
 
+  // Review: the turn of every tenant that ever queued a task stayed until its level emptied,
+  // which under steady load with --fair-key ip (a tenant per caller's address) is never.
+  it('keeps no turn for a tenant with nothing queued', async () => {
+    const { backend, prefix, admin, admit } = await openBackend();
+    const processor = new ScriptedProcessor();
+    backend.start(processor.process);
+    const held = await admit('keeper', 'held');
+    await vi.waitFor(() => expect(processor.running.has(held)).toBe(true));
+    await admit('keeper', 'queued');
+    for (let n = 1; n <= 20; n++) await backend.cancel(await admit(`10.0.0.${n}`, `caller${n}`));
+    expect((await admin.hkeys(`${prefix}:turns:2`)).sort()).toEqual(['=keeper']);
+  });
+
   // Review: a task without a tenant (queued before --fair-key was set, or by an instance without
   // it) had its level as its job priority, which fair priorities of a higher level run after.
   it('runs a task without a tenant within its level, never among another level’s turns', async () => {

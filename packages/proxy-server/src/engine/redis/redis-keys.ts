@@ -16,7 +16,7 @@
  * | `<prefix>:q:handed` | zset | due retries handed to an instance, by when that hand-out lapses |
  * | `<prefix>:meta` | hash | counters: `seq` (admission), `order` (transitions), `long` |
  * | `<prefix>:tenants:queued`, `…:calls` | zset | fair sharing: each tenant (`=<name>`) by its tasks queued, by its calls in flight |
- * | `<prefix>:turns:<level>` | hash | fair sharing: the level's turn now (`now`) and each tenant's last (`=<name>`) |
+ * | `<prefix>:turns:<level>` | hash | fair sharing: the level's turn now (`now`) and the last of each tenant with tasks queued (`=<name>`) |
  * | `<prefix>:parked:<tenant>` | zset | tasks waiting for a call of their tenant to end (`--tenant-max-in-flight`), by score in line |
  * | `<prefix>:events` | stream | every transition, trimmed to the event window |
  */

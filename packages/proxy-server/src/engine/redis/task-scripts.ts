@@ -128,7 +128,14 @@ local function tenantCount(tenant, status, by, keep)
   if not tenant or tenant == '' then return end
   if status ~= 'pending' and status ~= 'processing' then return end
   local key = loadKey(status)
-  if tonumber(redis.call('ZINCRBY', key, by, tenant)) <= 0 then redis.call('ZREM', key, tenant) end
+  if tonumber(redis.call('ZINCRBY', key, by, tenant)) <= 0 then
+    redis.call('ZREM', key, tenant)
+    -- A tenant's last turn counts only while it has tasks queued (takeTurn); kept past that, every
+    -- tenant that ever called (each caller's address, with --fair-key ip) would stay in the hash.
+    if status == 'pending' then
+      for level = 1, 3 do redis.call('HDEL', P .. ':turns:' .. level, tenant) end
+    end
+  end
   if status == 'processing' and by < 0 and not keep then release(tenant) end
 end
 
