@@ -325,11 +325,16 @@ describe('--fair-key ip', () => {
     expect(await tenantOf('203.0.113.7:5555')).toBe('203.0.113.7');
     expect(await tenantOf('[2001:DB8:0::7]:443')).toBe('2001:db8::7');
     expect(await tenantOf('2001:0db8::0007')).toBe('2001:db8::7');
+    expect(await tenantOf('[2001:db8::7]')).toBe('2001:db8::7');
+    expect(await tenantOf('0:0:0:0:0:FFFF:203.0.113.7')).toBe('203.0.113.7');
+    expect(await tenantOf('::ffff:cb00:7107')).toBe('203.0.113.7');
+    // Squid's way of hiding its callers: all of them one tenant, the nameless one.
+    expect(await tenantOf('unknown')).toBe('');
     const refused = await submit('tenant-of-my-choice');
     expect(refused.statusCode).toBe(400);
     expect(refused.json().message).toBe(
       'The caller\'s address "tenant-of-my-choice" (from X-Forwarded-For) is not an IP address: --fair-key ip needs one',
     );
-    expect((await app.inject('/stats')).json().data.totals.submitted).toBe(3);
+    expect((await app.inject('/stats')).json().data.totals.submitted).toBe(7);
   });
 });

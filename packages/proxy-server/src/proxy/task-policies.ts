@@ -204,31 +204,36 @@ function seconds(headers: IncomingHttpHeaders, name: string, label: string): num
 }
 
 const IPV4 = String.raw`\d{1,3}(?:\.\d{1,3}){3}`;
-const WITH_PORT = new RegExp(`^(?:\\[([^\\]]+)\\]|(${IPV4})):\\d+$`);
-const MAPPED = new RegExp(`^::ffff:(${IPV4})$`, 'i');
+const WITH_PORT = new RegExp(`^(?:\\[([^\\]]+)\\](?::\\d+)?|(${IPV4}):\\d+)$`);
+// How URLs spell an IPv4-mapped IPv6 address, whichever way it was written.
+const MAPPED = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
 
 /**
  * The caller's address as its tenant (`--fair-key ip`), one name per caller: an IPv4 caller of a
  * dual-stack listener reads `::ffff:a.b.c.d`, some gateways add a port to X-Forwarded-For, and an
- * IPv6 address has many spellings. Anything else there is a gateway's mistake, or a caller's
- * through a hop count, and would make a tenant of its own: refused. Node gives no address once
- * the socket is gone; such a request shares the nameless tenant (it has no one to answer).
+ * IPv6 address has many spellings. A gateway that hides its callers (Squid writes `unknown`)
+ * puts them all in the nameless tenant, as does a request whose socket is gone (Node gives no
+ * address then). Anything else is a gateway's mistake, or a caller's through a hop count, and
+ * would make a tenant of its own: refused.
  */
 function addressTenant(address: string | undefined): string {
-  if (address === undefined) return '';
+  if (address === undefined || address.toLowerCase() === 'unknown') return '';
   const withPort = WITH_PORT.exec(address);
   const bare = withPort ? (withPort[1] ?? withPort[2] ?? '') : address;
-  const mapped = MAPPED.exec(bare)?.[1];
-  if (mapped !== undefined && isIP(mapped) === 4) return mapped;
   const version = isIP(bare);
   if (version === 4) return bare;
   if (version === 6) {
+    let spelt: string;
     try {
-      return new URL(`http://[${bare}]`).hostname.slice(1, -1);
+      spelt = new URL(`http://[${bare}]`).hostname.slice(1, -1);
     } catch {
       // A zone (`fe80::1%eth0`), which URLs cannot hold.
       return bare.toLowerCase();
     }
+    const mapped = MAPPED.exec(spelt);
+    if (!mapped) return spelt;
+    const [high, low] = [parseInt(mapped[1] ?? '', 16), parseInt(mapped[2] ?? '', 16)];
+    return [high >> 8, high & 255, low >> 8, low & 255].join('.');
   }
   const shown = address.length > 100 ? `${address.slice(0, 100)}...` : address;
   throw new ProxyHttpError(
