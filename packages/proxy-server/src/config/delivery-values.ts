@@ -40,7 +40,7 @@ export const positiveNumber: ValueParser<number> = {
   },
 };
 
-/** `header:X-Tenant` or `api-key`. */
+/** `header:X-Tenant`, `api-key` or `ip`. */
 export const fairKey: ValueParser<FairKey> = {
   expected: "'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address)",
   parse(raw) {

@@ -352,7 +352,7 @@ export const OPTIONS = {
     name: 'trust-proxy',
     arg: '<proxies>',
     env: 'PROXY_TRUST_PROXY',
-    help: "gateways whose X-Forwarded-For (the caller, in the log) and X-Forwarded-Prefix (put in front of the URLs given out) are believed: how many (1: the peer) or their addresses (IPs, CIDRs, 'loopback'); none without it",
+    help: "gateways whose X-Forwarded-For (the caller: in the log, and the tenant of --fair-key ip) and X-Forwarded-Prefix (put in front of the URLs given out) are believed: how many (1: the peer) or their addresses (IPs, CIDRs, 'loopback'); none without it",
     parser: trustProxy,
     default: null,
   }),
