@@ -110,6 +110,19 @@ async function capped(cap: number) {
   };
   /** A's tasks set aside, in order. */
   const parked = () => admin.zrange(`${prefix}:parked:=A`, '0', '-1');
+  /** Admits a task of A and waits for its call to start. */
+  const running = async (label: string) => {
+    const id = await admit(label);
+    await vi.waitFor(() => expect(processor.running.has(id)).toBe(true));
+    return id;
+  };
+  /** Admits tasks of A that its cap sets aside, and waits until all of them are, in order. */
+  const setAside = async <Labels extends string[]>(...labels: Labels) => {
+    const ids: string[] = [];
+    for (const label of labels) ids.push(await admit(label));
+    await vi.waitFor(async () => expect(await parked()).toEqual(ids));
+    return ids as { [K in keyof Labels]: string };
+  };
   /** Holds the start of `id` until the gate opens. */
   const hold = (id: string) => {
     const gate = heldStart();
@@ -126,6 +139,8 @@ async function capped(cap: number) {
     processor,
     admit,
     parked,
+    running,
+    setAside,
     hold,
     startOf,
     faults,
@@ -140,11 +155,8 @@ describe('RedisBackend: --tenant-max-in-flight', () => {
   // the next task set aside waited for its job's delay to end.
   it('passes a release on when the released task leaves the line before it starts', async () => {
     const t = await capped(1);
-    const a1 = await t.admit('a1');
-    await vi.waitFor(() => expect(t.processor.running.has(a1)).toBe(true));
-    const a2 = await t.admit('a2');
-    const a3 = await t.admit('a3');
-    await vi.waitFor(async () => expect(await t.parked()).toEqual([a2, a3]));
+    const a1 = await t.running('a1');
+    const [a2, a3] = await t.setAside('a2', 'a3');
     const gate = t.hold(a2);
     t.processor.complete(a1);
     await gate.reached;
@@ -158,11 +170,8 @@ describe('RedisBackend: --tenant-max-in-flight', () => {
   // then) rather than to the next task waiting.
   it('keeps a released task’s place from a task whose job comes back meanwhile', async () => {
     const t = await capped(1);
-    const a1 = await t.admit('a1');
-    await vi.waitFor(() => expect(t.processor.running.has(a1)).toBe(true));
-    const a2 = await t.admit('a2');
-    const a3 = await t.admit('a3');
-    await vi.waitFor(async () => expect(await t.parked()).toEqual([a2, a3]));
+    const a1 = await t.running('a1');
+    const [a2, a3] = await t.setAside('a2', 'a3');
     // a3's job comes back (as its delay's end would bring it), its start held until a1 ended.
     const a3Gate = t.hold(a3);
     await (await Job.fromId(t.queue, a3))?.promote();
@@ -191,8 +200,7 @@ describe('RedisBackend: --tenant-max-in-flight', () => {
   it('releases a task whose park failed when a call of its tenant ends', async () => {
     const t = await capped(1);
     t.faults.failPark = true;
-    const a1 = await t.admit('a1');
-    await vi.waitFor(() => expect(t.processor.running.has(a1)).toBe(true));
+    const a1 = await t.running('a1');
     const a2 = await t.admit('a2');
     await vi.waitFor(async () =>
       expect(await (await Job.fromId(t.queue, a2))?.getState()).toBe('delayed'),
@@ -206,8 +214,7 @@ describe('RedisBackend: --tenant-max-in-flight', () => {
   // task for ended and tried to remove the running job.
   it('leaves alone the job of a task released and started before its park', async () => {
     const t = await capped(1);
-    const a1 = await t.admit('a1');
-    await vi.waitFor(() => expect(t.processor.running.has(a1)).toBe(true));
+    const a1 = await t.running('a1');
     const gate = heldStart();
     t.parkGate.current = gate;
     const a2 = await t.admit('a2');
@@ -226,10 +233,8 @@ describe('RedisBackend: --tenant-max-in-flight', () => {
 
   it('promotes at the next sweep a released task whose promotion was lost', async () => {
     const t = await capped(1);
-    const a1 = await t.admit('a1');
-    await vi.waitFor(() => expect(t.processor.running.has(a1)).toBe(true));
-    const a2 = await t.admit('a2');
-    await vi.waitFor(async () => expect(await t.parked()).toEqual([a2]));
+    const a1 = await t.running('a1');
+    const [a2] = await t.setAside('a2');
     t.faults.dropReleases = true;
     t.processor.complete(a1);
     await vi.waitFor(async () =>
