@@ -4,9 +4,9 @@
 // Debian's chromium through playwright-core. Run from the repository root after `pnpm build`:
 //   node packages/proxy-server/scripts/dashboard-screenshot.mjs [seconds]
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { startSlowTarget } from 'slow-target';
 import { spawnProxyServer } from 'test-support';
+import { launchChromium } from './chromium.mjs';
 
 const seconds = Number(process.argv[2] ?? 60);
 const out = join(import.meta.dirname, '..', '..', '..', 'docs', 'images', 'dashboard.png');
@@ -27,19 +27,7 @@ const proxy = await spawnProxyServer({
     'warn',
   ],
 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1500, height: 860 } });
   await page.goto(`${proxy.url}/ui`);

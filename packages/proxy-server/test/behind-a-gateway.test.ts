@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
 import { freePort, spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { launchChromium } from '../scripts/chromium.mjs';
 import { prefixOf } from '../src/plugins/forwarded-prefix.js';
-import { launchChromium } from './browser.js';
 import { startProxy, startTarget } from './helper.js';
 
 // The proxy mounted under /proxy by a real HAProxy (Debian's `haproxy`; .ci/run installs it),

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type DataBody, type Stats, SUBMIT_HEADERS, type SubmitBody } from 'proxy-client/wire';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { launchChromium } from './browser.js';
+import { launchChromium } from '../scripts/chromium.mjs';
 import { startProxy, startTarget, type TestServer } from './helper.js';
 
-// The dashboard in a real browser (./browser.ts). Needs the built dashboard: `pnpm build` first.
+// The dashboard in a real browser (scripts/chromium.mjs). Needs the built dashboard: `pnpm build` first.
 
 const KEY = 'dashboard-k3y';
 const FIRST_LOAD_LIMIT_BYTES = 200 * 1024;
