@@ -13,12 +13,26 @@ export interface QueueEntry {
   tenant: string;
 }
 
+/** A tenant's line in a level, and its place in the round-robin. */
+interface Turn {
+  tenant: string;
+  line: PendingLine;
+  /** When the tenant joined the ring, counted per level: the ring is in this order. */
+  joined: number;
+}
+
 interface Level {
-  lines: Map<string, PendingLine>;
-  /** Tenants with queued tasks, in round-robin order. */
-  ring: string[];
-  /** The tenant served next. */
+  turns: Map<string, Turn>;
+  /** The tenants with queued tasks, in round-robin order (ascending `joined`). */
+  ring: Turn[];
+  /**
+   * The tenants with two queued tasks or more: past a tenant's first task, only these can have
+   * more than one task ahead of it, so a position is counted over them, not over every tenant.
+   */
+  deep: Set<Turn>;
+  /** Index in the ring of the tenant served next (the ring's length means its start). */
   cursor: number;
+  joins: number;
   size: number;
 }
 
@@ -38,7 +52,7 @@ export class TaskScheduler {
   readonly #levels = Object.fromEntries(
     PRIORITIES.map((priority): [Priority, Level] => [
       priority,
-      { lines: new Map(), ring: [], cursor: 0, size: 0 },
+      { turns: new Map(), ring: [], deep: new Set(), cursor: 0, joins: 0, size: 0 },
     ]),
   ) as Record<Priority, Level>;
   /** Tasks waiting for their next attempt, by id; the heap orders them by due time. */
@@ -67,13 +81,14 @@ export class TaskScheduler {
   /** Queues a task to start when its turn comes; `deadlineAt` expires it if it has not by then. */
   add(entry: QueueEntry, deadlineAt: number | null = null): void {
     const level = this.#levels[entry.priority];
-    let line = level.lines.get(entry.tenant);
-    if (!line) {
-      line = new PendingLine();
-      level.lines.set(entry.tenant, line);
-      level.ring.push(entry.tenant);
+    let turn = level.turns.get(entry.tenant);
+    if (!turn) {
+      turn = { tenant: entry.tenant, line: new PendingLine(), joined: level.joins++ };
+      level.turns.set(entry.tenant, turn);
+      level.ring.push(turn);
     }
-    line.push(entry.id, entry.order);
+    turn.line.push(entry.id, entry.order);
+    if (turn.line.size === 2) level.deep.add(turn);
     level.size++;
     this.#ready++;
     this.#count(this.#queuedByTenant, entry.tenant, 1);
@@ -97,9 +112,9 @@ export class TaskScheduler {
       return true;
     }
     const level = this.#levels[entry.priority];
-    const line = level.lines.get(entry.tenant);
-    if (!line?.remove(entry.order)) return false;
-    this.#leftLine(level, entry.tenant, line);
+    const turn = level.turns.get(entry.tenant);
+    if (!turn?.line.remove(entry.order)) return false;
+    this.#leftLine(level, turn);
     return true;
   }
 
@@ -121,10 +136,10 @@ export class TaskScheduler {
       this.#deadlines.pop();
       const { entry } = next;
       const level = this.#levels[entry.priority];
-      const line = level.lines.get(entry.tenant);
+      const turn = level.turns.get(entry.tenant);
       // Only a task still waiting for its first start expires; one that left the line did not.
-      if (line?.remove(entry.order)) {
-        this.#leftLine(level, entry.tenant, line);
+      if (turn?.line.remove(entry.order)) {
+        this.#leftLine(level, turn);
         expired.push(entry);
       }
     }
@@ -150,13 +165,12 @@ export class TaskScheduler {
       const tenants = level.ring.length;
       for (let i = 0; i < tenants; i++) {
         const at = (level.cursor + i) % tenants;
-        const tenant = level.ring[at] as string;
-        if (cap !== null && (this.#inFlightByTenant.get(tenant) ?? 0) >= cap) continue;
-        const line = level.lines.get(tenant) as PendingLine;
-        const next = line.shift() as { id: string; seq: number };
+        const turn = level.ring[at] as Turn;
+        if (cap !== null && (this.#inFlightByTenant.get(turn.tenant) ?? 0) >= cap) continue;
+        const next = turn.line.shift() as { id: string; seq: number };
         level.cursor = at + 1;
-        this.#leftLine(level, tenant, line);
-        return { id: next.id, order: next.seq, priority, tenant };
+        this.#leftLine(level, turn);
+        return { id: next.id, order: next.seq, priority, tenant: turn.tenant };
       }
     }
     return undefined;
@@ -171,7 +185,12 @@ export class TaskScheduler {
     this.#count(this.#inFlightByTenant, tenant, -1);
   }
 
-  /** 1-based place in the queue, or null when the task is not queued (or waits for a retry). */
+  /**
+   * 1-based place in the queue, or null when the task is not queued (or waits for a retry).
+   * Round-robin: before the turn that serves the rank-th task of a tenant, each other tenant
+   * starts one task per turn, at most all it has, and one more in that turn when it comes first.
+   * Counted without visiting every tenant, as `--fair-key ip` may queue tens of thousands.
+   */
   position(entry: QueueEntry): number | null {
     let ahead = 0;
     for (const priority of PRIORITIES) {
@@ -179,20 +198,26 @@ export class TaskScheduler {
       ahead += this.#levels[priority].size;
     }
     const level = this.#levels[entry.priority];
-    const line = level.lines.get(entry.tenant);
-    const rank = line?.position(entry.order) ?? null;
-    if (rank === null) return null;
+    const mine = level.turns.get(entry.tenant);
+    const rank = mine?.line.position(entry.order) ?? null;
+    if (!mine || rank === null) return null;
     if (level.ring.length === 1) return ahead + rank;
-    // Round-robin: before this task's turn each other tenant starts as many of its own as
-    // come before it in turn, at most all it has.
-    const mine = level.ring.indexOf(entry.tenant);
-    for (const [at, tenant] of level.ring.entries()) {
-      if (tenant === entry.tenant) continue;
-      const servedFirst =
-        (at - level.cursor + level.ring.length) % level.ring.length <
-        (mine - level.cursor + level.ring.length) % level.ring.length;
-      const size = level.lines.get(tenant)?.size ?? 0;
-      ahead += Math.min(size, servedFirst ? rank : rank - 1);
+    const first = level.ring[level.cursor % level.ring.length] as Turn;
+    // A tenant's place in this turn's order, from the one served next: the ring is in joining
+    // order, so those that joined before the next one come last.
+    const inTurn = (turn: Turn) => (turn.joined - first.joined + level.joins) % level.joins;
+    if (rank === 1) {
+      const cursor = level.cursor % level.ring.length;
+      const at = this.#ringIndex(level, mine);
+      return ahead + 1 + ((at - cursor + level.ring.length) % level.ring.length);
+    }
+    // Every tenant with one task starts it in the first turn; the deep ones go on.
+    ahead += level.ring.length - level.deep.size;
+    for (const other of level.deep) {
+      if (other === mine) continue;
+      const size = other.line.size;
+      ahead += Math.min(size, rank - 1);
+      if (size >= rank && inTurn(other) < inTurn(mine)) ahead++;
     }
     return ahead + rank;
   }
@@ -203,7 +228,7 @@ export class TaskScheduler {
     for (let index = PRIORITIES.length - 1; index > above; index--) {
       const level = PRIORITIES[index] as Priority;
       let newest: QueueEntry | undefined;
-      for (const [tenant, line] of this.#levels[level].lines) {
+      for (const { tenant, line } of this.#levels[level].turns.values()) {
         const last = line.last();
         if (last && (!newest || last.seq > newest.order)) {
           newest = { id: last.id, order: last.seq, priority: level, tenant };
@@ -219,13 +244,13 @@ export class TaskScheduler {
   }
 
   /** Each tenant with tasks queued or calls in flight. */
-  tenantLoads(): TenantLoad[] {
-    const tenants = new Set([...this.#queuedByTenant.keys(), ...this.#inFlightByTenant.keys()]);
-    return [...tenants].map((tenant) => ({
-      tenant,
-      queued: this.#queuedByTenant.get(tenant) ?? 0,
-      inFlight: this.#inFlightByTenant.get(tenant) ?? 0,
-    }));
+  *tenantLoads(): Generator<TenantLoad> {
+    for (const [tenant, queued] of this.#queuedByTenant) {
+      yield { tenant, queued, inFlight: this.#inFlightByTenant.get(tenant) ?? 0 };
+    }
+    for (const [tenant, inFlight] of this.#inFlightByTenant) {
+      if (!this.#queuedByTenant.has(tenant)) yield { tenant, queued: 0, inFlight };
+    }
   }
 
   /** Empties the queue, retries included, and returns what it held. */
@@ -233,11 +258,12 @@ export class TaskScheduler {
     const all: QueueEntry[] = [];
     for (const priority of PRIORITIES) {
       const level = this.#levels[priority];
-      for (const [tenant, line] of level.lines) {
+      for (const { tenant, line } of level.turns.values()) {
         for (const { id, seq } of line.drain()) all.push({ id, order: seq, priority, tenant });
       }
-      level.lines.clear();
+      level.turns.clear();
       level.ring = [];
+      level.deep.clear();
       level.cursor = 0;
       level.size = 0;
     }
@@ -248,16 +274,29 @@ export class TaskScheduler {
     return all;
   }
 
-  #leftLine(level: Level, tenant: string, line: PendingLine): void {
+  #leftLine(level: Level, turn: Turn): void {
     level.size--;
     this.#ready--;
-    this.#count(this.#queuedByTenant, tenant, -1);
-    if (line.size > 0) return;
-    level.lines.delete(tenant);
-    const at = level.ring.indexOf(tenant);
+    this.#count(this.#queuedByTenant, turn.tenant, -1);
+    if (turn.line.size === 1) level.deep.delete(turn);
+    if (turn.line.size > 0) return;
+    level.turns.delete(turn.tenant);
+    const at = this.#ringIndex(level, turn);
     level.ring.splice(at, 1);
     if (level.cursor > at) level.cursor--;
     if (level.cursor >= level.ring.length) level.cursor = 0;
+  }
+
+  /** Where a tenant is in the ring: a binary search, the ring being in joining order. */
+  #ringIndex(level: Level, turn: Turn): number {
+    let low = 0;
+    let high = level.ring.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((level.ring[mid] as Turn).joined < turn.joined) low = mid + 1;
+      else high = mid;
+    }
+    return low;
   }
 
   #count(counts: Map<string, number>, tenant: string, by: number): void {

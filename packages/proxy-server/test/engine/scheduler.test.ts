@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { type QueueEntry, TaskScheduler } from '../../src/engine/local/scheduler.js';
+import { PRIORITIES } from '../../src/engine/task-record.js';
+
+/** A small seeded generator (mulberry32), so a failing case can be replayed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * Plays random admissions, starts, cancels and retries on a scheduler; the same seed plays the
+ * same sequence, so two schedulers built from one seed are in the same state.
+ */
+function played(
+  seed: number,
+  steps: number,
+  tenants: number,
+): { queue: TaskScheduler; queued: QueueEntry[] } {
+  const random = seeded(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const queue = new TaskScheduler();
+  const queued = new Map<string, QueueEntry>();
+  let order = 0;
+  for (let step = 0; step < steps; step++) {
+    const roll = random();
+    if (roll < 0.55) {
+      const entry = {
+        id: `t${order}`,
+        order: order++,
+        priority: pick(PRIORITIES),
+        tenant: `tenant-${Math.floor(random() ** 2 * tenants)}`,
+      };
+      queue.add(entry);
+      queued.set(entry.id, entry);
+    } else if (roll < 0.8) {
+      const taken = queue.take();
+      if (taken) queued.delete(taken.id);
+    } else if (roll < 0.9 && queued.size > 0) {
+      const entry = pick([...queued.values()]);
+      queue.remove(entry);
+      queued.delete(entry.id);
+    } else if (queued.size > 0) {
+      // A task that failed and waited for its retry comes back in its place by admission order.
+      const entry = pick([...queued.values()]);
+      queue.remove(entry);
+      queue.addDelayed(entry, step);
+      queue.promote(step);
+    }
+  }
+  return { queue, queued: [...queued.values()] };
+}
+
+describe('TaskScheduler', () => {
+  it.each([
+    { seed: 1, steps: 300, tenants: 1 },
+    { seed: 2, steps: 300, tenants: 3 },
+    { seed: 3, steps: 2_000, tenants: 12 },
+    { seed: 4, steps: 2_000, tenants: 200 },
+    { seed: 5, steps: 5_000, tenants: 40 },
+  ])(
+    'gives each queued task the turn take() hands it out at (seed $seed, $tenants tenants)',
+    ({ seed, steps, tenants }) => {
+      const { queue, queued } = played(seed, steps, tenants);
+      const replay = played(seed, steps, tenants).queue;
+      const turnOf = new Map<string, number>();
+      for (let taken = replay.take(); taken; taken = replay.take()) {
+        turnOf.set(taken.id, turnOf.size + 1);
+      }
+      expect(queued.length).toBeGreaterThan(0);
+      expect(turnOf.size).toBe(queued.length);
+      for (const entry of queued) {
+        expect({ id: entry.id, position: queue.position(entry) }).toEqual({
+          id: entry.id,
+          position: turnOf.get(entry.id),
+        });
+      }
+    },
+  );
+
+  it('places a newcomer among many tenants by their turns, not by arrival', () => {
+    const queue = new TaskScheduler();
+    let order = 0;
+    const add = (tenant: string) => {
+      const entry = { id: `t${order}`, order: order++, priority: 'normal' as const, tenant };
+      queue.add(entry);
+      return entry;
+    };
+    for (let n = 0; n < 1_000; n++) add('busy');
+    for (let n = 0; n < 5_000; n++) add(`caller-${n}`);
+    queue.take();
+    // busy has a task in each of 1,000 turns; every caller one in the first.
+    const busyLast = add('busy');
+    expect(queue.position(busyLast)).toBe(5_000 + 1_000);
+    const late = add('late');
+    expect(queue.position(late)).toBe(5_000 + 1);
+    const lateSecond = add('late');
+    expect(queue.position(lateSecond)).toBe(5_000 + 1 + 1 + 1);
+  });
+});
