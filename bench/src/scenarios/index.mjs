@@ -5,6 +5,7 @@ import { dashboard } from './dashboard.mjs';
 import { endToEnd } from './end-to-end.mjs';
 import { eventStreams } from './event-streams.mjs';
 import { fairness } from './fairness.mjs';
+import { manyTenants } from './many-tenants.mjs';
 import { memory } from './memory.mjs';
 import { overhead } from './overhead.mjs';
 import { preferWait } from './prefer-wait.mjs';
@@ -19,6 +20,7 @@ export const scenarios = [
   submitThroughput,
   endToEnd,
   fairness,
+  manyTenants,
   overhead,
   timeToResult,
   memory,
