@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { estimateInputs, queueWaitMs, retryAfterSeconds } from '../src/proxy/estimates.js';
+import {
+  type EstimateInputs,
+  estimateInputs,
+  queueWaits,
+  retryAfterSeconds,
+} from '../src/proxy/estimates.js';
 
 const NOW = 10_000_000;
 const HOUR = 3_600_000;
@@ -10,6 +15,25 @@ const pace = (concurrency: number, maxPerSecond: number | null = null) => ({
 });
 /** Calls in flight that have run these many ms. */
 const ranFor = (...ages: number[]) => ages.map((age) => NOW - age);
+const queueWaitMs = (position: number, inputs: EstimateInputs) => queueWaits(inputs)(position);
+
+/**
+ * The slot moments worked out the plain way, every call's moment sorted: what `queueWaits`
+ * must agree with, however the ages come.
+ */
+function bySorting(
+  position: number,
+  { avgProcessingMs: meanMs, inFlightAgesMs: ages, concurrency }: EstimateInputs,
+) {
+  if (meanMs === null || ages === null) throw new Error('a mean and the calls are needed');
+  const soonest = meanMs / concurrency;
+  const frees = ages.map((age) => (age < meanMs ? meanMs - age : soonest)).sort((a, b) => a - b);
+  const slots = frees.slice(Math.max(0, frees.length - concurrency));
+  while (slots.length < concurrency) slots.unshift(soonest);
+  slots.sort((a, b) => a - b);
+  const turn = Math.max(0, position - 1);
+  return (slots[turn % concurrency] as number) + Math.floor(turn / concurrency) * meanMs;
+}
 
 describe('queue wait estimates', () => {
   it('with a mean and the calls in flight: a slot frees when its call has run the mean', () => {
@@ -68,6 +92,34 @@ describe('queue wait estimates', () => {
     const inputs = estimateInputs(100, ranFor(50), pace(10, 0.5), NOW);
     expect(queueWaitMs(3, inputs)).toBe(6_000);
   });
+
+  it.each([
+    { calls: 0, slots: 3 },
+    { calls: 5, slots: 8 },
+    { calls: 40, slots: 40 },
+    { calls: 300, slots: 50 },
+    { calls: 2_000, slots: 2_000 },
+  ])(
+    'agrees with sorting every call, $calls calls under $slots slots, in any order',
+    ({ calls, slots }) => {
+      let seed = calls + slots;
+      const random = () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed / 2_147_483_648;
+      };
+      const meanMs = 60_000;
+      // Some calls past the mean, some just started, ties among them.
+      const ages = Array.from({ length: calls }, () => Math.floor(random() * 40) * 3_000);
+      const longestFirst = [...ages].sort((a, b) => b - a);
+      for (const order of [longestFirst, ages]) {
+        const inputs = estimateInputs(meanMs, ranFor(...order), pace(slots), NOW);
+        const waits = queueWaits(inputs);
+        for (const position of [1, 2, slots, slots + 1, 3 * slots + 7]) {
+          expect(waits(position)).toBe(bySorting(position, inputs));
+        }
+      }
+    },
+  );
 
   it('gives Retry-After in whole seconds, rounded up, within its bounds', () => {
     expect(retryAfterSeconds(1, 1, 30)).toBe(1);

@@ -6,7 +6,7 @@ import { binaryStringOf, headerMapOf, packHeaders } from '../engine/stored-reque
 import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
 import type { NewTask, TaskRequest } from '../engine/task-record.js';
-import { estimateInputs, type Pace, queueWaitMs, retryAfterSeconds } from './estimates.js';
+import { estimateInputs, type Pace, queueWaits, retryAfterSeconds } from './estimates.js';
 import type { InFlightReads } from './in-flight-reads.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RequestOrigins } from './request-origins.js';
@@ -169,7 +169,7 @@ export class Admission {
     const now = this.clock.now();
     const inputs = estimateInputs(this.totals.avgProcessingMs, inFlightStartedAt, this.pace, now);
     const { min, max } = QUEUE_FULL_RETRY_AFTER_S;
-    return retryAfterSeconds(queueWaitMs(queued, inputs), min, max);
+    return retryAfterSeconds(queueWaits(inputs)(queued), min, max);
   }
 }
 

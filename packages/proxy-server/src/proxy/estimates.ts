@@ -25,41 +25,83 @@ export function expectedProcessingMs(inputs: EstimateInputs): number {
   return inputs.avgProcessingMs ?? inputs.inFlightAgesMs?.[0] ?? FALLBACK_PROCESSING_MS;
 }
 
-/** Milliseconds until the task at `position` in the queue (1 for the next) is expected to start. */
-export function queueWaitMs(position: number, inputs: EstimateInputs): number {
-  const bySlots = slotWaitMs(position, inputs);
+/**
+ * Milliseconds until the task at a position in the queue (1 for the next) is expected to start,
+ * for any position: the slots' moments are worked out once, since a page of tasks, or a stream
+ * with thousands of calls in flight, asks for many positions from one read.
+ */
+export function queueWaits(inputs: EstimateInputs): (position: number) => number {
+  const bySlots = slotWaits(inputs);
   // A queue behind the rate limit waits for its tokens, however fast the calls are: a task
   // waits while the bucket is empty, so the ones ahead of it take a token interval each.
   const { maxPerSecond } = inputs;
-  return maxPerSecond === null ? bySlots : Math.max(bySlots, (position * 1000) / maxPerSecond);
+  if (maxPerSecond === null) return bySlots;
+  return (position) => Math.max(bySlots(position), (position * 1000) / maxPerSecond);
 }
 
 /**
- * When a slot frees for the task at `position`. With a mean known and the calls in flight known,
+ * When a slot frees for the task at a position. With a mean known and the calls in flight known,
  * each busy slot frees when its call has run the mean, and once a mean later after that; the
  * task takes the position-th of those moments. Calls of seconds to hours that started together
  * (a burst, a restart) free their slots together, late, where spreading the mean over the slots
  * (position × mean / slots) would say early: two 1 h calls 7 min in put the next task 53 min
  * away, not 30. Without them, that spread is the guess.
- *
- * A call past the mean, or a slot idle while tasks wait (a rate limit or a tenant's cap holds
- * them), is given what the spread gives the next slot, mean / slots, rather than "now": told
- * "now" for the whole of an overrun, a polling caller would ask every second.
  */
-function slotWaitMs(position: number, inputs: EstimateInputs): number {
+function slotWaits(inputs: EstimateInputs): (position: number) => number {
   const { avgProcessingMs: meanMs, inFlightAgesMs: ages, concurrency } = inputs;
   if (meanMs === null || ages === null) {
-    return (position * expectedProcessingMs(inputs)) / concurrency;
+    const expectedMs = expectedProcessingMs(inputs);
+    return (position) => (position * expectedMs) / concurrency;
   }
+  const slots = slotsFreeing(meanMs, ages, concurrency);
+  return (position) => {
+    const turn = Math.max(0, position - 1);
+    return (slots[turn % concurrency] as number) + Math.floor(turn / concurrency) * meanMs;
+  };
+}
+
+/**
+ * In how long each slot frees, soonest first. A call past the mean, or a slot idle while tasks
+ * wait (a rate limit or a tenant's cap holds them), is given what the spread gives the next
+ * slot, mean / slots, rather than "now": told "now" for the whole of an overrun, a polling caller
+ * would ask every second. In one pass over the calls, not a sort: their ages come longest first,
+ * so the calls under the mean free their slots in order.
+ */
+function slotsFreeing(meanMs: number, ages: readonly number[], concurrency: number): number[] {
   const soonest = meanMs / concurrency;
-  const frees = ages.map((age) => (age < meanMs ? meanMs - age : soonest)).sort((a, b) => a - b);
+  const running: number[] = [];
+  let overdue = 0;
+  let inOrder = true;
+  for (const age of ages) {
+    if (age >= meanMs) {
+      overdue++;
+      continue;
+    }
+    if (running.length > 0 && meanMs - age < (running[running.length - 1] as number)) {
+      inOrder = false;
+    }
+    running.push(meanMs - age);
+  }
+  if (!inOrder) running.sort((a, b) => a - b);
+  // The overdue calls and the idle slots free at `soonest`, in its place among the others.
   // More calls than slots (instances on one Redis started with other caps): the first to end
   // free none.
-  const slots = frees.slice(Math.max(0, frees.length - concurrency));
-  while (slots.length < concurrency) slots.unshift(soonest);
-  slots.sort((a, b) => a - b);
-  const turn = Math.max(0, position - 1);
-  return (slots[turn % concurrency] ?? soonest) + Math.floor(turn / concurrency) * meanMs;
+  const idle = overdue + Math.max(0, concurrency - ages.length);
+  let below = 0;
+  while (below < running.length && (running[below] as number) < soonest) below++;
+  // The latest `concurrency` of: the running ones below `soonest`, the idle ones, the rest.
+  const skipped = running.length + idle - concurrency;
+  const slots = new Array<number>(concurrency);
+  for (let at = 0; at < concurrency; at++) {
+    const from = skipped + at;
+    slots[at] =
+      from < below
+        ? (running[from] as number)
+        : from < below + idle
+          ? soonest
+          : (running[from - idle] as number);
+  }
+  return slots;
 }
 
 /** A `Retry-After` value: whole seconds, rounded up, within [minS, maxS]. */

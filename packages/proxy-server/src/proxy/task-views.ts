@@ -2,7 +2,7 @@ import type { Task, TaskStatus, TaskSummary as WireSummary } from 'proxy-client/
 import type { Clock } from '../clock.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import type { TaskRecord, TaskSummary } from '../engine/task-record.js';
-import { estimateInputs, type Pace, queueWaitMs, retryAfterSeconds } from './estimates.js';
+import { estimateInputs, type Pace, queueWaits, retryAfterSeconds } from './estimates.js';
 import type { InFlightReads } from './in-flight-reads.js';
 import type { Totals } from './totals.js';
 import { toWireSummary, toWireTask, type WireContext } from './wire-task.js';
@@ -116,6 +116,6 @@ export class TaskViews {
     const { totals, clock, pace, longTaskThresholdMs } = this.#options;
     const now = clock.now();
     const inputs = estimateInputs(totals.avgProcessingMs, inFlightStartedAt, pace, now);
-    return { now, longTaskThresholdMs, waitMsAt: (position) => queueWaitMs(position, inputs) };
+    return { now, longTaskThresholdMs, waitMsAt: queueWaits(inputs) };
   }
 }
