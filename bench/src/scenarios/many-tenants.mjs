@@ -13,7 +13,7 @@ import { percentile } from '../stats.mjs';
 /** @typedef {import('../scenario.d.ts').Scenario} Scenario */
 
 const CONNECTIONS = 50;
-const READS = 200;
+const READS = 500;
 /** @param {boolean} quick */
 const sizes = (quick) =>
   quick ? { queued: 5_000, measured: 2_000 } : { queued: 20_000, measured: 10_000 };
@@ -68,13 +68,14 @@ export const manyTenants = {
   describe(quick) {
     const { queued, measured } = sizes(quick);
     return (
-      `Memory store, --fair-key header:X-Proxy-Tenant, cap 1, a target that answers after an ` +
+      `Memory store, --fair-key header:X-Proxy-Tenant, --max-concurrent 1, a target that answers after an ` +
       `hour, so every task stays queued. ${queued.toLocaleString('en-US')} submissions, then ` +
       `${measured.toLocaleString('en-US')} more measured (${CONNECTIONS} at a time, CPU time ` +
       `of the proxy from /proc), then ${READS} reads of /stats and of ` +
       '/tasks?status=pending&limit=100 (each task there with its queue position) one after ' +
-      'another. Each submission its own tenant, as with --fair-key ip and as many callers; the ' +
-      'limit is the same with every submission from one tenant.'
+      'another. Each submission its own tenant, as with --fair-key ip and as many callers; then ' +
+      'two submissions per tenant, where a position counts the tenants with two tasks or more; ' +
+      'the limit is the same with every submission from one tenant.'
     );
   },
   rows: (quick) => {
@@ -101,6 +102,20 @@ export const manyTenants = {
         unit: 'ms',
         limit: { label: 'one tenant', measure: 'one_page_p99_ms' },
       },
+      {
+        id: 'pairs-cpu',
+        label: `two tasks per tenant, ${queued} and more queued: CPU time per submission`,
+        measure: 'pairs_cpu_us',
+        unit: 'µs',
+        limit: { label: 'one tenant', measure: 'one_cpu_us' },
+      },
+      {
+        id: 'pairs-page-p99',
+        label: 'two tasks per tenant: /tasks?status=pending&limit=100 latency p99',
+        measure: 'pairs_page_p99_ms',
+        unit: 'ms',
+        limit: { label: 'one tenant', measure: 'one_page_p99_ms' },
+      },
     ];
   },
   async start(ctx) {
@@ -115,7 +130,12 @@ export const manyTenants = {
       async runOnce() {
         /** @type {Record<string, number>} */
         const measures = {};
-        const ways = { many: (/** @type {number} */ n) => `caller-${n}`, one: () => 'caller' };
+        const tenants = (size.queued + size.measured) / 2;
+        const ways = {
+          many: (/** @type {number} */ n) => `caller-${n}`,
+          pairs: (/** @type {number} */ n) => `caller-${n % tenants}`,
+          one: () => 'caller',
+        };
         for (const [way, tenantOf] of Object.entries(ways)) {
           const proxy = await startProxy({ target, args, profileDir: ctx.profileDir });
           try {
@@ -129,6 +149,7 @@ export const manyTenants = {
         }
         ctx.log(
           `many tenants: ${measures.many_cpu_us?.toFixed(0)} µs per submission, ` +
+            `${measures.pairs_cpu_us?.toFixed(0)} µs with two tasks per tenant, ` +
             `${measures.one_cpu_us?.toFixed(0)} µs with one tenant`,
         );
         return measures;

@@ -13,8 +13,8 @@ export interface QueueEntry {
   tenant: string;
 }
 
-/** A tenant's line in a level, and its place in the round-robin. */
-interface Turn {
+/** A tenant's seat at a level's round-robin: its line, and when it sat down. */
+interface Seat {
   tenant: string;
   line: PendingLine;
   /** When the tenant joined the ring, counted per level: the ring is in this order. */
@@ -22,16 +22,20 @@ interface Turn {
 }
 
 interface Level {
-  turns: Map<string, Turn>;
+  seats: Map<string, Seat>;
   /** The tenants with queued tasks, in round-robin order (ascending `joined`). */
-  ring: Turn[];
+  ring: Seat[];
   /**
    * The tenants with two queued tasks or more: past a tenant's first task, only these can have
    * more than one task ahead of it, so a position is counted over them, not over every tenant.
    */
-  deep: Set<Turn>;
-  /** Index in the ring of the tenant served next (the ring's length means its start). */
+  deep: Set<Seat>;
+  /**
+   * Index in the ring of the tenant served next. Past the last tenant (the ring's length), a
+   * tenant that joins now is served next, else the ring's first.
+   */
   cursor: number;
+  /** The next `joined`: every seat's is below it. */
   joins: number;
   size: number;
 }
@@ -46,13 +50,14 @@ interface Timed {
  * line per tenant, served round-robin so one tenant's burst cannot starve another (with a single
  * tenant this is one plain FIFO); tasks waiting for a retry aside until due; deadlines of queued
  * tasks in a heap so they expire on time; and the calls in flight per tenant, for a per-tenant
- * cap. Positions stay exact without fair sharing and are estimated with it.
+ * cap. A position is where `take` would hand the task out if nothing else came: later tasks of a
+ * tenant whose turn comes sooner, and a tenant's cap, move it (fair sharing only).
  */
 export class TaskScheduler {
   readonly #levels = Object.fromEntries(
     PRIORITIES.map((priority): [Priority, Level] => [
       priority,
-      { turns: new Map(), ring: [], deep: new Set(), cursor: 0, joins: 0, size: 0 },
+      { seats: new Map(), ring: [], deep: new Set(), cursor: 0, joins: 0, size: 0 },
     ]),
   ) as Record<Priority, Level>;
   /** Tasks waiting for their next attempt, by id; the heap orders them by due time. */
@@ -81,14 +86,14 @@ export class TaskScheduler {
   /** Queues a task to start when its turn comes; `deadlineAt` expires it if it has not by then. */
   add(entry: QueueEntry, deadlineAt: number | null = null): void {
     const level = this.#levels[entry.priority];
-    let turn = level.turns.get(entry.tenant);
-    if (!turn) {
-      turn = { tenant: entry.tenant, line: new PendingLine(), joined: level.joins++ };
-      level.turns.set(entry.tenant, turn);
-      level.ring.push(turn);
+    let seat = level.seats.get(entry.tenant);
+    if (!seat) {
+      seat = { tenant: entry.tenant, line: new PendingLine(), joined: level.joins++ };
+      level.seats.set(entry.tenant, seat);
+      level.ring.push(seat);
     }
-    turn.line.push(entry.id, entry.order);
-    if (turn.line.size === 2) level.deep.add(turn);
+    seat.line.push(entry.id, entry.order);
+    if (seat.line.size === 2) level.deep.add(seat);
     level.size++;
     this.#ready++;
     this.#count(this.#queuedByTenant, entry.tenant, 1);
@@ -112,9 +117,9 @@ export class TaskScheduler {
       return true;
     }
     const level = this.#levels[entry.priority];
-    const turn = level.turns.get(entry.tenant);
-    if (!turn?.line.remove(entry.order)) return false;
-    this.#leftLine(level, turn);
+    const seat = level.seats.get(entry.tenant);
+    if (!seat?.line.remove(entry.order)) return false;
+    this.#leftLine(level, seat);
     return true;
   }
 
@@ -136,10 +141,10 @@ export class TaskScheduler {
       this.#deadlines.pop();
       const { entry } = next;
       const level = this.#levels[entry.priority];
-      const turn = level.turns.get(entry.tenant);
+      const seat = level.seats.get(entry.tenant);
       // Only a task still waiting for its first start expires; one that left the line did not.
-      if (turn?.line.remove(entry.order)) {
-        this.#leftLine(level, turn);
+      if (seat?.line.remove(entry.order)) {
+        this.#leftLine(level, seat);
         expired.push(entry);
       }
     }
@@ -165,12 +170,12 @@ export class TaskScheduler {
       const tenants = level.ring.length;
       for (let i = 0; i < tenants; i++) {
         const at = (level.cursor + i) % tenants;
-        const turn = level.ring[at] as Turn;
-        if (cap !== null && (this.#inFlightByTenant.get(turn.tenant) ?? 0) >= cap) continue;
-        const next = turn.line.shift() as { id: string; seq: number };
+        const seat = level.ring[at] as Seat;
+        if (cap !== null && (this.#inFlightByTenant.get(seat.tenant) ?? 0) >= cap) continue;
+        const next = seat.line.shift() as { id: string; seq: number };
         level.cursor = at + 1;
-        this.#leftLine(level, turn);
-        return { id: next.id, order: next.seq, priority, tenant: turn.tenant };
+        this.#leftLine(level, seat);
+        return { id: next.id, order: next.seq, priority, tenant: seat.tenant };
       }
     }
     return undefined;
@@ -189,7 +194,9 @@ export class TaskScheduler {
    * 1-based place in the queue, or null when the task is not queued (or waits for a retry).
    * Round-robin: before the turn that serves the rank-th task of a tenant, each other tenant
    * starts one task per turn, at most all it has, and one more in that turn when it comes first.
-   * Counted without visiting every tenant, as `--fair-key ip` may queue tens of thousands.
+   * Counted without visiting every tenant, as `--fair-key ip` may queue tens of thousands: a
+   * tenant's first task by its distance from the one served next, a later one over the tenants
+   * with two tasks or more (as many as those, then).
    */
   position(entry: QueueEntry): number | null {
     let ahead = 0;
@@ -198,19 +205,18 @@ export class TaskScheduler {
       ahead += this.#levels[priority].size;
     }
     const level = this.#levels[entry.priority];
-    const mine = level.turns.get(entry.tenant);
+    const mine = level.seats.get(entry.tenant);
     const rank = mine?.line.position(entry.order) ?? null;
     if (!mine || rank === null) return null;
-    if (level.ring.length === 1) return ahead + rank;
-    const first = level.ring[level.cursor % level.ring.length] as Turn;
+    const tenants = level.ring.length;
+    if (tenants === 1) return ahead + rank;
+    if (rank === 1) {
+      return ahead + 1 + ((this.#ringIndex(level, mine) - level.cursor + tenants) % tenants);
+    }
+    const first = level.ring[level.cursor % tenants] as Seat;
     // A tenant's place in this turn's order, from the one served next: the ring is in joining
     // order, so those that joined before the next one come last.
-    const inTurn = (turn: Turn) => (turn.joined - first.joined + level.joins) % level.joins;
-    if (rank === 1) {
-      const cursor = level.cursor % level.ring.length;
-      const at = this.#ringIndex(level, mine);
-      return ahead + 1 + ((at - cursor + level.ring.length) % level.ring.length);
-    }
+    const inTurn = (seat: Seat) => (seat.joined - first.joined + level.joins) % level.joins;
     // Every tenant with one task starts it in the first turn; the deep ones go on.
     ahead += level.ring.length - level.deep.size;
     for (const other of level.deep) {
@@ -228,7 +234,7 @@ export class TaskScheduler {
     for (let index = PRIORITIES.length - 1; index > above; index--) {
       const level = PRIORITIES[index] as Priority;
       let newest: QueueEntry | undefined;
-      for (const { tenant, line } of this.#levels[level].turns.values()) {
+      for (const { tenant, line } of this.#levels[level].seats.values()) {
         const last = line.last();
         if (last && (!newest || last.seq > newest.order)) {
           newest = { id: last.id, order: last.seq, priority: level, tenant };
@@ -258,10 +264,10 @@ export class TaskScheduler {
     const all: QueueEntry[] = [];
     for (const priority of PRIORITIES) {
       const level = this.#levels[priority];
-      for (const { tenant, line } of level.turns.values()) {
+      for (const { tenant, line } of level.seats.values()) {
         for (const { id, seq } of line.drain()) all.push({ id, order: seq, priority, tenant });
       }
-      level.turns.clear();
+      level.seats.clear();
       level.ring = [];
       level.deep.clear();
       level.cursor = 0;
@@ -274,26 +280,26 @@ export class TaskScheduler {
     return all;
   }
 
-  #leftLine(level: Level, turn: Turn): void {
+  #leftLine(level: Level, seat: Seat): void {
     level.size--;
     this.#ready--;
-    this.#count(this.#queuedByTenant, turn.tenant, -1);
-    if (turn.line.size === 1) level.deep.delete(turn);
-    if (turn.line.size > 0) return;
-    level.turns.delete(turn.tenant);
-    const at = this.#ringIndex(level, turn);
+    this.#count(this.#queuedByTenant, seat.tenant, -1);
+    if (seat.line.size === 1) level.deep.delete(seat);
+    if (seat.line.size > 0) return;
+    level.seats.delete(seat.tenant);
+    const at = this.#ringIndex(level, seat);
     level.ring.splice(at, 1);
     if (level.cursor > at) level.cursor--;
     if (level.cursor >= level.ring.length) level.cursor = 0;
   }
 
   /** Where a tenant is in the ring: a binary search, the ring being in joining order. */
-  #ringIndex(level: Level, turn: Turn): number {
+  #ringIndex(level: Level, seat: Seat): number {
     let low = 0;
     let high = level.ring.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((level.ring[mid] as Turn).joined < turn.joined) low = mid + 1;
+      if ((level.ring[mid] as Seat).joined < seat.joined) low = mid + 1;
       else high = mid;
     }
     return low;
