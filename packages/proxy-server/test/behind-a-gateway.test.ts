@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
+import type { DataBody, ServiceInfo, SubmitBody, Task } from 'proxy-client/wire';
 import { freePort, spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { launchChromium } from '../scripts/chromium.mjs';
@@ -295,6 +295,21 @@ describe('X-Forwarded-Prefix from a trusted gateway', () => {
       message: 'X-Forwarded-Prefix "//evil.example" from the gateway is not a path such as /proxy',
     });
     expect((await app.inject('/stats')).json().data.totals.submitted).toBe(0);
+  });
+
+  it('puts the endpoints GET / lists under it', async () => {
+    const { app } = await startProxy('http://127.0.0.1:9', { flags: ['--trust-proxy', '1'] });
+    const paths = async (headers: Record<string, string>) => {
+      const answer = await app.inject({ url: '/', headers });
+      const { endpoints } = answer.json().data as ServiceInfo;
+      return endpoints.map((endpoint) => endpoint.path);
+    };
+    const plain = await paths({});
+    expect(plain).toContain('/api/*');
+    expect(await paths({ 'x-forwarded-prefix': '/proxy/' })).toEqual(
+      plain.map((path) => `/proxy${path}`),
+    );
+    expect(await paths({ 'x-forwarded-prefix': '/' })).toEqual(plain);
   });
 });
 

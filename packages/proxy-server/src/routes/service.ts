@@ -71,6 +71,12 @@ const ENDPOINTS: ServiceInfo['endpoints'] = [
   },
 ];
 
+/** The endpoints as a caller reaches them: behind a gateway's path prefix, under it. */
+function underPrefix(prefix: string): ServiceInfo['endpoints'] {
+  if (prefix === '') return ENDPOINTS;
+  return ENDPOINTS.map((endpoint) => ({ ...endpoint, path: `${prefix}${endpoint.path}` }));
+}
+
 /** `GET /`, `GET /stats` and `GET /health`: what the proxy is and how it is doing. */
 export async function serviceRoutes(app: FastifyInstance): Promise<void> {
   app.get(
@@ -84,13 +90,13 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
       },
       config: { swaggerTransform: answers('The service, its version, its target and its routes') },
     },
-    async (): Promise<DataBody<ServiceInfo>> => ({
+    async (request): Promise<DataBody<ServiceInfo>> => ({
       success: true,
       data: {
         name: 'proxy-server',
         version: VERSION,
         target: app.proxy.config.target.url,
-        endpoints: ENDPOINTS,
+        endpoints: underPrefix(request.publicPrefix),
       },
     }),
   );
