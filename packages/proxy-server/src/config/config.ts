@@ -80,7 +80,11 @@ export type TrustProxy = { hops: number } | { addresses: string[] };
  * What a tenant is for fair sharing: the value of a request header, the API key used, or the
  * caller's address (from X-Forwarded-For through the gateways `--trust-proxy` names).
  */
-export type FairKey = { kind: 'header'; name: string } | { kind: 'api-key' } | { kind: 'ip' };
+export type FairKey =
+  | { kind: 'header'; name: string }
+  | { kind: 'api-key' }
+  /** An IPv6 caller is its network of `ipv6Bits` (64 unless `ip/<bits>` says otherwise). */
+  | { kind: 'ip'; ipv6Bits: number };
 
 /** An origin a callback may go to: scheme, host (a leading `*.` for any subdomain) and port. */
 export interface CallbackOrigin {

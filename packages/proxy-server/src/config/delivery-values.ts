@@ -40,13 +40,22 @@ export const positiveNumber: ValueParser<number> = {
   },
 };
 
-/** `header:X-Tenant`, `api-key` or `ip`. */
+/**
+ * `header:X-Tenant`, `api-key` or `ip`, where an IPv6 caller is its /64: a host or a home
+ * network holds a whole /64 and could call from a new address each time, one tenant per call.
+ * `ip/<bits>` sets another length (`ip/128`: every address its own).
+ */
 export const fairKey: ValueParser<FairKey> = {
-  expected: "'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address)",
+  expected:
+    "'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address, an IPv6 caller by its /64; 'ip/<bits>' from 'ip/1' to 'ip/128' for another prefix length)",
   parse(raw) {
     const value = raw.trim();
     if (value.toLowerCase() === 'api-key') return { kind: 'api-key' };
-    if (value.toLowerCase() === 'ip') return { kind: 'ip' };
+    const ip = /^ip(?:\/(\d{1,3}))?$/i.exec(value);
+    if (ip) {
+      const ipv6Bits = ip[1] === undefined ? 64 : Number(ip[1]);
+      return ipv6Bits >= 1 && ipv6Bits <= 128 ? { kind: 'ip', ipv6Bits } : undefined;
+    }
     const header = /^header:([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/i.exec(value)?.[1];
     return header ? { kind: 'header', name: header.toLowerCase() } : undefined;
   },
