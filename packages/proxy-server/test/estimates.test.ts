@@ -108,8 +108,13 @@ describe('queue wait estimates', () => {
         return seed / 2_147_483_648;
       };
       const meanMs = 60_000;
-      // Some calls past the mean, some just started, ties among them.
-      const ages = Array.from({ length: calls }, () => Math.floor(random() * 40) * 3_000);
+      // Some calls past the mean, some just started, ties among them and with a slot left
+      // idle (a call that frees its slot as the spread would), some in fractions of a ms.
+      const ages = Array.from({ length: calls }, (_, n) =>
+        n % 5 === 0
+          ? meanMs - meanMs / slots
+          : Math.floor(random() * 40) * 3_000 + (n % 2) * random(),
+      );
       const longestFirst = [...ages].sort((a, b) => b - a);
       for (const order of [longestFirst, ages]) {
         const inputs = estimateInputs(meanMs, ranFor(...order), pace(slots), NOW);

@@ -53,21 +53,26 @@ function slotWaits(inputs: EstimateInputs): (position: number) => number {
     const expectedMs = expectedProcessingMs(inputs);
     return (position) => (position * expectedMs) / concurrency;
   }
-  const slots = slotsFreeing(meanMs, ages, concurrency);
+  const slotFrees = slotsFreeing(meanMs, ages, concurrency);
   return (position) => {
     const turn = Math.max(0, position - 1);
-    return (slots[turn % concurrency] as number) + Math.floor(turn / concurrency) * meanMs;
+    return slotFrees(turn % concurrency) + Math.floor(turn / concurrency) * meanMs;
   };
 }
 
 /**
- * In how long each slot frees, soonest first. A call past the mean, or a slot idle while tasks
- * wait (a rate limit or a tenant's cap holds them), is given what the spread gives the next
- * slot, mean / slots, rather than "now": told "now" for the whole of an overrun, a polling caller
- * would ask every second. In one pass over the calls, not a sort: their ages come longest first,
- * so the calls under the mean free their slots in order.
+ * In how long the n-th slot to free (0 for the soonest) frees. A call past the mean, or a slot
+ * idle while tasks wait (a rate limit or a tenant's cap holds them), is given what the spread
+ * gives the next slot, mean / slots, rather than "now": told "now" for the whole of an overrun,
+ * a polling caller would ask every second. One pass over the calls, whose ages come longest
+ * first, so the calls under the mean free their slots in order (sorted only if a backend ever
+ * gives them otherwise); no slot is listed, as a stream's event asks for one.
  */
-function slotsFreeing(meanMs: number, ages: readonly number[], concurrency: number): number[] {
+function slotsFreeing(
+  meanMs: number,
+  ages: readonly number[],
+  concurrency: number,
+): (slot: number) => number {
   const soonest = meanMs / concurrency;
   const running: number[] = [];
   let overdue = 0;
@@ -83,25 +88,21 @@ function slotsFreeing(meanMs: number, ages: readonly number[], concurrency: numb
     running.push(meanMs - age);
   }
   if (!inOrder) running.sort((a, b) => a - b);
-  // The overdue calls and the idle slots free at `soonest`, in its place among the others.
-  // More calls than slots (instances on one Redis started with other caps): the first to end
-  // free none.
-  const idle = overdue + Math.max(0, concurrency - ages.length);
-  let below = 0;
-  while (below < running.length && (running[below] as number) < soonest) below++;
-  // The latest `concurrency` of: the running ones below `soonest`, the idle ones, the rest.
-  const skipped = running.length + idle - concurrency;
-  const slots = new Array<number>(concurrency);
-  for (let at = 0; at < concurrency; at++) {
-    const from = skipped + at;
-    slots[at] =
-      from < below
-        ? (running[from] as number)
-        : from < below + idle
-          ? soonest
-          : (running[from - idle] as number);
+  // In order, the moments are the running ones below `soonest`, then the overdue calls and the
+  // idle slots at `soonest`, then the other running ones.
+  const atSoonest = overdue + Math.max(0, concurrency - ages.length);
+  let belowSoonest = 0;
+  while (belowSoonest < running.length && (running[belowSoonest] as number) < soonest) {
+    belowSoonest++;
   }
-  return slots;
+  // More calls than slots (instances on one Redis started with other caps): the first to end
+  // free none, so the slots are the latest `concurrency` moments.
+  const skipped = running.length + atSoonest - concurrency;
+  return (slot) => {
+    const at = skipped + slot;
+    if (at < belowSoonest) return running[at] as number;
+    return at < belowSoonest + atSoonest ? soonest : (running[at - atSoonest] as number);
+  };
 }
 
 /** A `Retry-After` value: whole seconds, rounded up, within [minS, maxS]. */
