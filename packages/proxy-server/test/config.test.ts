@@ -175,7 +175,7 @@ describe('parseConfig', () => {
       ['--fair-key', 'header:X-Proxy-Tenant'],
       { delivery: { fairKey: { kind: 'header', name: 'x-proxy-tenant' } } },
     ],
-    [['--fair-key', 'IP'], { delivery: { fairKey: { kind: 'ip', ipv6Bits: 64 } } }],
+    [['--fair-key', 'IP'], { delivery: { fairKey: { kind: 'ip' } } }],
     [['--fair-key', 'ip/56'], { delivery: { fairKey: { kind: 'ip', ipv6Bits: 56 } } }],
     [['--fair-key', 'ip/128'], { delivery: { fairKey: { kind: 'ip', ipv6Bits: 128 } } }],
     [
@@ -441,9 +441,9 @@ describe('parseConfig', () => {
       "--webhook-secret must be a Standard Webhooks secret: 'whsec_' followed by base64 of 24 to 64 random bytes, got a value of 14 characters (not shown)",
     ],
     [['--log-format', 'xml'], "--log-format must be one of auto, json, pretty, got 'xml'"],
-    ...['ip/0', 'ip/129', 'ip/', 'ip/64.5', 'ip/v6', 'ipv6'].map((key) => [
+    ...['ip/0', 'ip/24', 'ip/129', 'ip/', 'ip/64.5', 'ip/v6', 'ipv6'].map((key) => [
       ['--fair-key', key],
-      `--fair-key must be 'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address, an IPv6 caller by its /64; 'ip/<bits>' from 'ip/1' to 'ip/128' for another prefix length), got '${key}'`,
+      `--fair-key must be 'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address, an IPv6 caller by its /64, or by a network from 'ip/32' to 'ip/128'), got '${key}'`,
     ]),
     [
       ['--metrics-instance', 'two\nlines'],

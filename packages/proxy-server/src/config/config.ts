@@ -83,8 +83,8 @@ export type TrustProxy = { hops: number } | { addresses: string[] };
 export type FairKey =
   | { kind: 'header'; name: string }
   | { kind: 'api-key' }
-  /** An IPv6 caller is its network of `ipv6Bits` (64 unless `ip/<bits>` says otherwise). */
-  | { kind: 'ip'; ipv6Bits: number };
+  /** An IPv6 caller is its network of `ipv6Bits`, a /64 when not given (caller-tenant.ts). */
+  | { kind: 'ip'; ipv6Bits?: number };
 
 /** An origin a callback may go to: scheme, host (a leading `*.` for any subdomain) and port. */
 export interface CallbackOrigin {

@@ -41,21 +41,22 @@ export const positiveNumber: ValueParser<number> = {
 };
 
 /**
- * `header:X-Tenant`, `api-key` or `ip`, where an IPv6 caller is its /64: a host or a home
- * network holds a whole /64 and could call from a new address each time, one tenant per call.
- * `ip/<bits>` sets another length (`ip/128`: every address its own).
+ * `header:X-Tenant`, `api-key`, or `ip`, where `ip/<bits>` groups IPv6 callers by another network
+ * than the /64 (caller-tenant.ts says why); below a /32, an ISP's, it would be no grouping a user
+ * means.
  */
 export const fairKey: ValueParser<FairKey> = {
   expected:
-    "'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address, an IPv6 caller by its /64; 'ip/<bits>' from 'ip/1' to 'ip/128' for another prefix length)",
+    "'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address, an IPv6 caller by its /64, or by a network from 'ip/32' to 'ip/128')",
   parse(raw) {
     const value = raw.trim();
     if (value.toLowerCase() === 'api-key') return { kind: 'api-key' };
     const ip = /^ip(?:\/(\d{1,3}))?$/i.exec(value);
-    if (ip) {
-      const ipv6Bits = ip[1] === undefined ? 64 : Number(ip[1]);
-      return ipv6Bits >= 1 && ipv6Bits <= 128 ? { kind: 'ip', ipv6Bits } : undefined;
+    if (ip?.[1] !== undefined) {
+      const ipv6Bits = Number(ip[1]);
+      return ipv6Bits >= 32 && ipv6Bits <= 128 ? { kind: 'ip', ipv6Bits } : undefined;
     }
+    if (ip) return { kind: 'ip' };
     const header = /^header:([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/i.exec(value)?.[1];
     return header ? { kind: 'header', name: header.toLowerCase() } : undefined;
   },

@@ -268,7 +268,7 @@ export const OPTIONS = {
     name: 'fair-key',
     arg: '<source>',
     env: 'PROXY_FAIR_KEY',
-    help: "share the queue fairly among tenants named by 'header:<name>' (e.g. header:X-Proxy-Tenant), 'api-key' or 'ip' (the caller's address, an IPv6 caller by its /64, 'ip/<bits>' for another length; see --trust-proxy); off without it",
+    help: "share the queue fairly among tenants named by 'header:<name>' (e.g. header:X-Proxy-Tenant), 'api-key' or 'ip' (the caller's address, an IPv6 caller by its /64, 'ip/32' to 'ip/128' for another network; see --trust-proxy); off without it",
     parser: fairKey,
     default: null,
   }),

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
 import {
   MAX_TASK_HEADER_SECONDS,
   PRIORITIES,
@@ -11,6 +10,7 @@ import type { CallbackOrigin, DeliveryConfig } from '../config/config.js';
 import { DECIMAL, WHOLE } from '../decimal.js';
 import { DEFAULT_POLICY, type TaskPolicy } from '../engine/task-record.js';
 import { ProxyHttpError } from '../errors.js';
+import { callerTenant } from './caller-tenant.js';
 
 export interface PolicySettings {
   delivery: DeliveryConfig;
@@ -76,7 +76,7 @@ export class TaskPolicies {
   #tenant(headers: IncomingHttpHeaders, callerAddress: string): string | null {
     const key = this.#settings.delivery.fairKey;
     if (key === null) return null;
-    if (key.kind === 'ip') return addressTenant(callerAddress, key.ipv6Bits);
+    if (key.kind === 'ip') return callerTenant(callerAddress, key.ipv6Bits);
     if (key.kind === 'api-key') {
       // With --api-key, every request that gets here carried that key, and a task's stored
       // headers keep no copy of it (a retry is read from those): the key itself names the tenant.
@@ -201,62 +201,4 @@ function seconds(headers: IncomingHttpHeaders, name: string, label: string): num
     );
   }
   return ms;
-}
-
-const IPV4 = String.raw`\d{1,3}(?:\.\d{1,3}){3}`;
-const WITH_PORT = new RegExp(`^(?:\\[([^\\]]+)\\](?::\\d+)?|(${IPV4}):\\d+)$`);
-// How URLs spell an IPv4-mapped IPv6 address, whichever way it was written.
-const MAPPED = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
-
-/**
- * The caller's address as its tenant (`--fair-key ip`), one name per caller: an IPv4 caller of a
- * dual-stack listener reads `::ffff:a.b.c.d`, some gateways add a port to X-Forwarded-For, an
- * IPv6 address has many spellings, and an IPv6 caller is its network of `ipv6Bits`, written
- * `2001:db8:1:2::/64` (the address itself at 128). A gateway that hides its callers (Squid writes `unknown`)
- * puts them all in the nameless tenant, as does a request whose socket is gone (Node gives no
- * address then). Anything else is a gateway's mistake, or a caller's through a hop count, and
- * would make a tenant of its own: refused.
- */
-function addressTenant(address: string | undefined, ipv6Bits: number): string {
-  if (address === undefined || address.toLowerCase() === 'unknown') return '';
-  const withPort = WITH_PORT.exec(address);
-  const bare = withPort ? (withPort[1] ?? withPort[2] ?? '') : address;
-  const version = isIP(bare);
-  if (version === 4) return bare;
-  if (version === 6) {
-    let spelt: string;
-    try {
-      spelt = new URL(`http://[${bare}]`).hostname.slice(1, -1);
-    } catch {
-      // A zone (`fe80::1%eth0`), which URLs cannot hold.
-      return bare.toLowerCase();
-    }
-    const mapped = MAPPED.exec(spelt);
-    if (!mapped) return ipv6Bits === 128 ? spelt : `${ipv6Network(spelt, ipv6Bits)}/${ipv6Bits}`;
-    const [high, low] = [parseInt(mapped[1] ?? '', 16), parseInt(mapped[2] ?? '', 16)];
-    return [high >> 8, high & 255, low >> 8, low & 255].join('.');
-  }
-  const shown = address.length > 100 ? `${address.slice(0, 100)}...` : address;
-  throw new ProxyHttpError(
-    'bad_request',
-    `The caller's address ${JSON.stringify(shown)} (from X-Forwarded-For) is not an IP address: --fair-key ip needs one`,
-  );
-}
-
-/** The first `bits` of an IPv6 address as URLs spell it (hex groups, `::` for the zeros). */
-function ipv6Network(spelt: string, bits: number): string {
-  const groupsOf = (part: string | undefined) =>
-    part ? part.split(':').map((group) => Number.parseInt(group, 16)) : [];
-  const [head, tail] = spelt.split('::');
-  const high = groupsOf(head);
-  const low = groupsOf(tail);
-  const groups = [...high, ...new Array<number>(8 - high.length - low.length).fill(0), ...low];
-  const network = groups.map((group, at) => {
-    const kept = Math.min(16, Math.max(0, bits - at * 16));
-    return group & (0xffff << (16 - kept)) & 0xffff;
-  });
-  return new URL(`http://[${network.map((group) => group.toString(16)).join(':')}]`).hostname.slice(
-    1,
-    -1,
-  );
 }
