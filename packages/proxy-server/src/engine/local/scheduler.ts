@@ -218,7 +218,7 @@ export class TaskScheduler {
     // order, so those that joined before the next one come last.
     const inTurn = (seat: Seat) => (seat.joined - first.joined + level.joins) % level.joins;
     // Every tenant with one task starts it in the first turn; the deep ones go on.
-    ahead += level.ring.length - level.deep.size;
+    ahead += tenants - level.deep.size;
     for (const other of level.deep) {
       if (other === mine) continue;
       const size = other.line.size;
