@@ -50,13 +50,13 @@ function played(
       const entry = pick([...queued.values()]);
       queue.remove(entry);
       queued.delete(entry.id);
-    } else if (roll < 0.995 && queued.size > 0) {
+    } else if (roll < 0.999 && queued.size > 0) {
       // A task that failed and waited for its retry comes back in its place by admission order.
       const entry = pick([...queued.values()]);
       queue.remove(entry);
       queue.addDelayed(entry, step);
       queue.promote(step);
-    } else if (roll >= 0.995) {
+    } else if (roll >= 0.999) {
       queue.drain();
       queued.clear();
     }

@@ -21,15 +21,22 @@ interface Seat {
   joined: number;
 }
 
+/**
+ * How deep the lists of seats by depth go (see `Level.deeper`): a task further back in its line
+ * than this is counted over the tenants with as many tasks, the few busiest.
+ */
+const LISTED_DEPTHS = 8;
+
 interface Level {
   seats: Map<string, Seat>;
   /** The tenants with queued tasks, in round-robin order (ascending `joined`). */
   ring: Seat[];
   /**
-   * The tenants with two queued tasks or more: past a tenant's first task, only these can have
-   * more than one task ahead of it, so a position is counted over them, not over every tenant.
+   * `deeper[k - 2]`: the seats with k queued tasks or more, k from 2 to LISTED_DEPTHS, in ring
+   * order like the ring itself (the seats with one or more). A position is counted from their
+   * lengths and a binary search in one of them, not by visiting every tenant.
    */
-  deep: Set<Seat>;
+  deeper: Seat[][];
   /**
    * Index in the ring of the tenant served next. Past the last tenant (the ring's length), a
    * tenant that joins now is served next, else the ring's first.
@@ -57,7 +64,14 @@ export class TaskScheduler {
   readonly #levels = Object.fromEntries(
     PRIORITIES.map((priority): [Priority, Level] => [
       priority,
-      { seats: new Map(), ring: [], deep: new Set(), cursor: 0, joins: 0, size: 0 },
+      {
+        seats: new Map(),
+        ring: [],
+        deeper: Array.from({ length: LISTED_DEPTHS - 1 }, () => []),
+        cursor: 0,
+        joins: 0,
+        size: 0,
+      },
     ]),
   ) as Record<Priority, Level>;
   /** Tasks waiting for their next attempt, by id; the heap orders them by due time. */
@@ -93,7 +107,8 @@ export class TaskScheduler {
       level.ring.push(seat);
     }
     seat.line.push(entry.id, entry.order);
-    if (seat.line.size === 2) level.deep.add(seat);
+    const depth = this.#atLeast(level, seat.line.size);
+    if (seat.line.size > 1 && depth) depth.splice(inJoiningOrder(depth, seat), 0, seat);
     level.size++;
     this.#ready++;
     this.#count(this.#queuedByTenant, entry.tenant, 1);
@@ -194,9 +209,9 @@ export class TaskScheduler {
    * 1-based place in the queue, or null when the task is not queued (or waits for a retry).
    * Round-robin: before the turn that serves the rank-th task of a tenant, each other tenant
    * starts one task per turn, at most all it has, and one more in that turn when it comes first.
-   * Counted without visiting every tenant, as `--fair-key ip` may queue tens of thousands: a
-   * tenant's first task by its distance from the one served next, a later one over the tenants
-   * with two tasks or more (as many as those, then).
+   * So the tasks ahead are, for each depth below the rank, the other tenants that deep, and of
+   * those as deep as the rank, the ones served before it in its turn: counted from the lists by
+   * depth, not by visiting every tenant, as `--fair-key ip` may queue tens of thousands.
    */
   position(entry: QueueEntry): number | null {
     let ahead = 0;
@@ -208,21 +223,25 @@ export class TaskScheduler {
     const mine = level.seats.get(entry.tenant);
     const rank = mine?.line.position(entry.order) ?? null;
     if (!mine || rank === null) return null;
-    const tenants = level.ring.length;
-    if (tenants === 1) return ahead + rank;
-    if (rank === 1) {
-      return ahead + 1 + ((this.#ringIndex(level, mine) - level.cursor + tenants) % tenants);
+    if (level.ring.length === 1) return ahead + rank;
+    for (let depth = 1; depth < Math.min(rank, LISTED_DEPTHS + 1); depth++) {
+      ahead += (this.#atLeast(level, depth) as Seat[]).length - 1;
     }
-    const first = level.ring[level.cursor % tenants] as Seat;
-    // A tenant's place in this turn's order, from the one served next: the ring is in joining
-    // order, so those that joined before the next one come last.
+    const first = level.ring[level.cursor % level.ring.length] as Seat;
+    const sameDepth = this.#atLeast(level, rank);
+    if (sameDepth) {
+      // The seats from the one served next up to this one, the list being in ring order.
+      const from = inJoiningOrder(sameDepth, first);
+      const to = inJoiningOrder(sameDepth, mine);
+      return ahead + rank + (from <= to ? to - from : sameDepth.length - from + to);
+    }
+    // Deeper than the lists go: over the tenants with that many tasks, each in its turn's place
+    // counted from the one served next (those that joined before it come last).
     const inTurn = (seat: Seat) => (seat.joined - first.joined + level.joins) % level.joins;
-    // Every tenant with one task starts it in the first turn; the deep ones go on.
-    ahead += tenants - level.deep.size;
-    for (const other of level.deep) {
+    for (const other of this.#atLeast(level, LISTED_DEPTHS) as Seat[]) {
       if (other === mine) continue;
       const size = other.line.size;
-      ahead += Math.min(size, rank - 1);
+      ahead += Math.min(size, rank - 1) - LISTED_DEPTHS;
       if (size >= rank && inTurn(other) < inTurn(mine)) ahead++;
     }
     return ahead + rank;
@@ -269,7 +288,7 @@ export class TaskScheduler {
       }
       level.seats.clear();
       level.ring = [];
-      level.deep.clear();
+      for (const depth of level.deeper) depth.length = 0;
       level.cursor = 0;
       level.size = 0;
     }
@@ -284,25 +303,19 @@ export class TaskScheduler {
     level.size--;
     this.#ready--;
     this.#count(this.#queuedByTenant, seat.tenant, -1);
-    if (seat.line.size === 1) level.deep.delete(seat);
+    const depth = this.#atLeast(level, seat.line.size + 1);
+    if (depth && depth !== level.ring) depth.splice(inJoiningOrder(depth, seat), 1);
     if (seat.line.size > 0) return;
     level.seats.delete(seat.tenant);
-    const at = this.#ringIndex(level, seat);
+    const at = inJoiningOrder(level.ring, seat);
     level.ring.splice(at, 1);
     if (level.cursor > at) level.cursor--;
     if (level.cursor >= level.ring.length) level.cursor = 0;
   }
 
-  /** Where a tenant is in the ring: a binary search, the ring being in joining order. */
-  #ringIndex(level: Level, seat: Seat): number {
-    let low = 0;
-    let high = level.ring.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((level.ring[mid] as Seat).joined < seat.joined) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+  /** The seats with `depth` queued tasks or more, in ring order; undefined past the lists. */
+  #atLeast(level: Level, depth: number): Seat[] | undefined {
+    return depth === 1 ? level.ring : level.deeper[depth - 2];
   }
 
   #count(counts: Map<string, number>, tenant: string, by: number): void {
@@ -310,4 +323,16 @@ export class TaskScheduler {
     if (next === 0) counts.delete(tenant);
     else counts.set(tenant, next);
   }
+}
+
+/** Where `seat` is, or would go, in a list of seats in joining order: a binary search. */
+function inJoiningOrder(seats: readonly Seat[], seat: Seat): number {
+  let low = 0;
+  let high = seats.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((seats[mid] as Seat).joined < seat.joined) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
