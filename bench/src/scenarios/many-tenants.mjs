@@ -74,7 +74,7 @@ export const manyTenants = {
       `of the proxy from /proc), then ${READS} reads of /stats and of ` +
       '/tasks?status=pending&limit=100 (each task there with its queue position) one after ' +
       'another. Each submission its own tenant, as with --fair-key ip and as many callers; then ' +
-      'two submissions per tenant, where a position counts the tenants with two tasks or more; ' +
+      "two submissions per tenant, so that half the positions are of a tenant's second task; " +
       'the limit is the same with every submission from one tenant.'
     );
   },
