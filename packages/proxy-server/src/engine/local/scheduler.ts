@@ -23,7 +23,8 @@ interface Seat {
 
 /**
  * How deep the lists of seats by depth go (see `Level.deeper`): a task further back in its line
- * than this is counted over the tenants with as many tasks, the few busiest.
+ * than this is counted over every tenant with at least this many tasks, few unless many tenants
+ * each hold that many. A take from a seat in a list splices it out of the one it leaves.
  */
 const LISTED_DEPTHS = 8;
 
@@ -107,8 +108,8 @@ export class TaskScheduler {
       level.ring.push(seat);
     }
     seat.line.push(entry.id, entry.order);
-    const depth = this.#atLeast(level, seat.line.size);
-    if (seat.line.size > 1 && depth) depth.splice(inJoiningOrder(depth, seat), 0, seat);
+    const asDeep = this.#atLeast(level, seat.line.size);
+    if (seat.line.size > 1 && asDeep) asDeep.splice(indexByJoined(asDeep, seat), 0, seat);
     level.size++;
     this.#ready++;
     this.#count(this.#queuedByTenant, entry.tenant, 1);
@@ -228,12 +229,12 @@ export class TaskScheduler {
       ahead += (this.#atLeast(level, depth) as Seat[]).length - 1;
     }
     const first = level.ring[level.cursor % level.ring.length] as Seat;
-    const sameDepth = this.#atLeast(level, rank);
-    if (sameDepth) {
+    const asDeep = this.#atLeast(level, rank);
+    if (asDeep) {
       // The seats from the one served next up to this one, the list being in ring order.
-      const from = inJoiningOrder(sameDepth, first);
-      const to = inJoiningOrder(sameDepth, mine);
-      return ahead + rank + (from <= to ? to - from : sameDepth.length - from + to);
+      const from = indexByJoined(asDeep, first);
+      const to = indexByJoined(asDeep, mine);
+      return ahead + rank + (from <= to ? to - from : asDeep.length - from + to);
     }
     // Deeper than the lists go: over the tenants with that many tasks, each in its turn's place
     // counted from the one served next (those that joined before it come last).
@@ -303,11 +304,11 @@ export class TaskScheduler {
     level.size--;
     this.#ready--;
     this.#count(this.#queuedByTenant, seat.tenant, -1);
-    const depth = this.#atLeast(level, seat.line.size + 1);
-    if (depth && depth !== level.ring) depth.splice(inJoiningOrder(depth, seat), 1);
+    const wasAsDeep = this.#atLeast(level, seat.line.size + 1);
+    if (wasAsDeep && wasAsDeep !== level.ring) wasAsDeep.splice(indexByJoined(wasAsDeep, seat), 1);
     if (seat.line.size > 0) return;
     level.seats.delete(seat.tenant);
-    const at = inJoiningOrder(level.ring, seat);
+    const at = indexByJoined(level.ring, seat);
     level.ring.splice(at, 1);
     if (level.cursor > at) level.cursor--;
     if (level.cursor >= level.ring.length) level.cursor = 0;
@@ -326,7 +327,7 @@ export class TaskScheduler {
 }
 
 /** Where `seat` is, or would go, in a list of seats in joining order: a binary search. */
-function inJoiningOrder(seats: readonly Seat[], seat: Seat): number {
+function indexByJoined(seats: readonly Seat[], seat: Seat): number {
   let low = 0;
   let high = seats.length;
   while (low < high) {
