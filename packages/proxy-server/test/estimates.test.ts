@@ -5,6 +5,7 @@ import {
   queueWaits,
   retryAfterSeconds,
 } from '../src/proxy/estimates.js';
+import { seededRandom } from './seeded-random.js';
 
 const NOW = 10_000_000;
 const HOUR = 3_600_000;
@@ -102,11 +103,7 @@ describe('queue wait estimates', () => {
   ])(
     'agrees with sorting every call, $calls calls under $slots slots, in any order',
     ({ calls, slots }) => {
-      let seed = calls + slots;
-      const random = () => {
-        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-        return seed / 2_147_483_648;
-      };
+      const random = seededRandom(calls + slots);
       const meanMs = 60_000;
       // Some calls past the mean, some just started, ties among them and with a slot left
       // idle (a call that frees its slot as the spread would), some in fractions of a ms.

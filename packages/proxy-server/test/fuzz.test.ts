@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { ERROR_CODES } from 'proxy-client/wire';
 import { describe, expect, it, onTestFailed } from 'vitest';
 import { startProxy, startTarget } from './helper.js';
+import { seededRandom } from './seeded-random.js';
 
 // A few thousand randomised requests, byte for byte over real sockets, from a fixed seed:
 // methods, paths (encoded, dot segments, absolute-form), query values (Infinity, NaN, huge,
@@ -13,18 +14,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 0x16);
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 3000);
 const CONCURRENCY = 16;
 const BODY_LIMIT = 64 * 1024;
-
-/** mulberry32: small, fast, and the same sequence for a seed everywhere. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface FuzzRequest {
   index: number;
@@ -261,7 +250,7 @@ describe('fuzz', () => {
         'https://app.example',
       ],
     });
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     const requests = Array.from({ length: REQUESTS }, (_, index) => generate(random, index));
     const rssBefore = process.memoryUsage().rss;
 

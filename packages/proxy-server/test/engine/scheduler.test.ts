@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type QueueEntry, TaskScheduler } from '../../src/engine/local/scheduler.js';
 import { PRIORITIES } from '../../src/engine/task-record.js';
-
-/** A small seeded generator (mulberry32), so a failing case can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '../seeded-random.js';
 
 /**
  * Plays random admissions (some with a deadline), starts (some put back, as a start that could
@@ -25,7 +14,7 @@ function played(
   steps: number,
   tenants: number,
 ): { queue: TaskScheduler; queued: QueueEntry[] } {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const queue = new TaskScheduler();
   const queued = new Map<string, QueueEntry>();
@@ -79,6 +68,16 @@ function positionsAndTurns(seed: number, steps: number, tenants: number) {
   };
 }
 
+/** Adds normal tasks of a tenant to `queue`, in admission order; returns each one added. */
+function adding(queue: TaskScheduler): (tenant: string) => QueueEntry {
+  let order = 0;
+  return (tenant) => {
+    const entry = { id: `t${order}`, order: order++, priority: 'normal' as const, tenant };
+    queue.add(entry);
+    return entry;
+  };
+}
+
 describe('TaskScheduler', () => {
   it.each([
     { seed: 1, steps: 300, tenants: 1 },
@@ -102,12 +101,7 @@ describe('TaskScheduler', () => {
 
   it('serves a tenant that joins as a turn starts over at once, and says so', () => {
     const queue = new TaskScheduler();
-    let order = 0;
-    const add = (tenant: string) => {
-      const entry = { id: `t${order}`, order: order++, priority: 'normal' as const, tenant };
-      queue.add(entry);
-      return entry;
-    };
+    const add = adding(queue);
     const [, , aLast, , , bLast] = ['A', 'A', 'A', 'B', 'B', 'B'].map(add);
     queue.take();
     queue.take();
@@ -120,12 +114,7 @@ describe('TaskScheduler', () => {
 
   it('places a newcomer among many tenants by their turns, not by arrival', () => {
     const queue = new TaskScheduler();
-    let order = 0;
-    const add = (tenant: string) => {
-      const entry = { id: `t${order}`, order: order++, priority: 'normal' as const, tenant };
-      queue.add(entry);
-      return entry;
-    };
+    const add = adding(queue);
     for (let n = 0; n < 1_000; n++) add('busy');
     for (let n = 0; n < 5_000; n++) add(`caller-${n}`);
     queue.take();
