@@ -512,7 +512,10 @@ export const TaskParamsSchema = Type.Object({
   id: Type.String({ pattern: UUID_PATTERN, description: 'the task id' }),
 });
 
-/** Longest `GET /task/:id?wait=` (and `Prefer: wait=`) the server honours, in seconds. */
+/**
+ * Longest `GET /task/:id?wait=` (and `Prefer: wait=`) a request may ask, in seconds; a server's
+ * `--max-wait` may hold less.
+ */
 export const MAX_WAIT_SECONDS = 60;
 
 export const TaskQuerySchema = Type.Object({
@@ -520,7 +523,7 @@ export const TaskQuerySchema = Type.Object({
     Type.Number({
       minimum: 0,
       maximum: MAX_WAIT_SECONDS,
-      description: `hold the answer up to this many seconds until the task finishes (at most ${MAX_WAIT_SECONDS})`,
+      description: `hold the answer up to this many seconds until the task finishes (at most ${MAX_WAIT_SECONDS}; a server started with a lower --max-wait holds that long at most, and says so in x-proxy-wait-max)`,
     }),
   ),
 });
@@ -632,7 +635,7 @@ export const SubmitHeadersSchema = Type.Object({
   [SUBMIT_HEADERS.prefer]: Type.Optional(
     Type.String({
       description:
-        `wait=N (at most ${MAX_WAIT_SECONDS}): answer 200 with the finished task if it finishes ` +
+        `wait=N (at most ${MAX_WAIT_SECONDS}, or the server's lower --max-wait): answer 200 with the finished task if it finishes ` +
         'within N s, else 202; respond-async. Preference-Applied says which was applied. ' +
         'Other preferences (return=representation...) are forwarded to the target',
     }),

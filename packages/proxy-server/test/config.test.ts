@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       bodyLimitBytes: 10 * 1024 * 1024,
       requestTimeoutMs: 30_000,
       maxConnections: null,
+      maxWaitSeconds: 60,
       resultSizeLimitBytes: 50 * 1024 * 1024,
       retentionMs: 24 * 3_600_000,
       maxTasks: 1_000_000,
@@ -120,6 +121,8 @@ describe('parseConfig', () => {
     [['--body-limit', '2048'], { bodyLimitBytes: 2048 }],
     [['--request-timeout', '2.5'], { requestTimeoutMs: 2500 }],
     [['--max-connections', '500'], { maxConnections: 500 }],
+    [['--max-wait', '1'], { maxWaitSeconds: 1 }],
+    [['--max-wait', '25'], { maxWaitSeconds: 25 }],
     [['--result-size-limit', '1.5MB'], { resultSizeLimitBytes: 1.5 * 1024 * 1024 }],
     [['--result-size-limit', '256mb'], { resultSizeLimitBytes: 256 * 1024 * 1024 }],
     [['--long-task-threshold', '0.5'], { longTaskThresholdMs: 500 }],
@@ -339,6 +342,10 @@ describe('parseConfig', () => {
       `${flag} must be a number of seconds from 0.001 to 31536000 (a year), got '99999999999999'`,
     ]),
     [['--max-connections', '0'], "--max-connections must be a whole number ≥ 1, got '0'"],
+    ...['0', '61', '2.5', 'soon'].map((value) => [
+      ['--max-wait', value],
+      `--max-wait must be a whole number of seconds from 1 to 60, got '${value}'`,
+    ]),
     [
       ['--body-limit', '10 parsecs'],
       "--body-limit must be a size in bytes from 1 to 256mb such as '1048576', '512kb' or '10mb', got '10 parsecs'",

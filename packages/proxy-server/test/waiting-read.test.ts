@@ -1,4 +1,4 @@
-import type { DataBody, Task } from 'proxy-client/wire';
+import type { DataBody, ErrorBody, Task } from 'proxy-client/wire';
 import { describe, expect, it } from 'vitest';
 import { startProxy, startTarget } from './helper.js';
 
@@ -51,5 +51,46 @@ describe('GET /task/:id?wait=N', () => {
     const { task, elapsedMs } = await timedGet(`${proxy.url}/task/${id}?wait=0`);
     expect(['pending', 'processing']).toContain(task.status);
     expect(elapsedMs).toBeLessThan(1_000);
+  });
+});
+
+// A gateway that ends a silent request after 30 s (Heroku's router, AWS API Gateway's 29 s)
+// cannot be told otherwise: the proxy must answer first. Each task below takes 5 s, so an
+// answer held past --max-wait would come back `completed`.
+describe('--max-wait', () => {
+  async function proxyHoldingOneSecond() {
+    const target = await startTarget();
+    return startProxy(target.url, { listen: true, flags: ['--max-wait', '1'] });
+  }
+
+  it('cuts ?wait=N to it, and names it in x-proxy-wait-max', async () => {
+    const proxy = await proxyHoldingOneSecond();
+    const id = await proxy.submit('/api/function1?delay_ms=5000');
+    const { task, response } = await timedGet(`${proxy.url}/task/${id}?wait=30`);
+    expect(task.status).toBe('processing');
+    expect(response.headers.get('x-proxy-wait-max')).toBe('1');
+  });
+
+  it('cuts the result route’s ?wait=N to it', async () => {
+    const proxy = await proxyHoldingOneSecond();
+    const id = await proxy.submit('/api/function1?delay_ms=5000');
+    const response = await fetch(`${proxy.url}/task/${id}/result?wait=30`);
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as ErrorBody).error).toBe('task_not_finished');
+  });
+
+  it('cuts Prefer: wait=N to it: 202 once it has passed, and wait=1 applied when done within it', async () => {
+    const proxy = await proxyHoldingOneSecond();
+    const held = await fetch(`${proxy.url}/api/function1?delay_ms=5000`, {
+      method: 'POST',
+      headers: { prefer: 'wait=30' },
+    });
+    expect(held.status).toBe(202);
+    const quick = await fetch(`${proxy.url}/api/function1?delay_ms=100`, {
+      method: 'POST',
+      headers: { prefer: 'wait=30' },
+    });
+    expect(quick.status).toBe(200);
+    expect(quick.headers.get('preference-applied')).toBe('wait=1');
   });
 });

@@ -22,6 +22,11 @@ export interface ProxyConfig {
   requestTimeoutMs: number;
   /** Most client connections open at once; null for no cap. */
   maxConnections: number | null;
+  /**
+   * Longest a request is held with nothing sent: held reads and submissions answer within it,
+   * event streams send a heartbeat at least as often.
+   */
+  maxWaitSeconds: number;
   /** Largest target answer kept; a bigger one fails the task with `result_too_large`. */
   resultSizeLimitBytes: number;
   /** How long finished tasks are kept before automatic removal; null keeps them until cleaned. */

@@ -1,3 +1,4 @@
+import { MAX_WAIT_SECONDS } from 'proxy-client/wire';
 import type { RetryOn } from '../engine/retry-policy.js';
 import { SQLITE_SYNCHRONOUS, type SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
 import {
@@ -191,6 +192,18 @@ export const OPTIONS = {
     parser: wholeNumber(1),
     default: null,
     defaultText: 'none, no cap',
+  }),
+  maxWait: spec({
+    name: 'max-wait',
+    arg: '<seconds>',
+    env: 'PROXY_MAX_WAIT',
+    help: "longest a request is held silent: ?wait= and Prefer: wait are answered within it (asked for more, they get this), and event streams send a heartbeat at least this often (else every 15 s); below a gateway's read or idle timeout, nothing is cut (1 to 60)",
+    parser: {
+      ...wholeNumber(1, MAX_WAIT_SECONDS),
+      expected: `a whole number of seconds from 1 to ${MAX_WAIT_SECONDS}`,
+    },
+    default: MAX_WAIT_SECONDS,
+    defaultText: String(MAX_WAIT_SECONDS),
   }),
   resultSizeLimit: spec({
     name: 'result-size-limit',

@@ -109,6 +109,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     bodyLimitBytes: read(OPTIONS.bodyLimit),
     requestTimeoutMs: read(OPTIONS.requestTimeout),
     maxConnections: read(OPTIONS.maxConnections),
+    maxWaitSeconds: read(OPTIONS.maxWait),
     resultSizeLimitBytes: read(OPTIONS.resultSizeLimit),
     retentionMs: read(OPTIONS.retention),
     maxTasks: null,

@@ -147,7 +147,7 @@ const submitted = {
     },
   },
   200: {
-    description: `Prefer: wait=N (at most ${MAX_WAIT_SECONDS}) and the task finished within N s: the finished task`,
+    description: `Prefer: wait=N (at most the server's --max-wait, ${MAX_WAIT_SECONDS} by default) and the task finished within N s: the finished task`,
     headers: {
       location: LOCATION,
       [PREFERENCE_APPLIED_HEADER]: header('wait=N'),
@@ -237,7 +237,10 @@ export const taskDoc = routeDoc({
     404: TASK_NOT_FOUND,
   },
   everyAnswer: {
-    [WAIT_MAX_HEADER]: header(`the longest ?wait= honoured: ${MAX_WAIT_SECONDS}`, 'integer'),
+    [WAIT_MAX_HEADER]: header(
+      `the longest ?wait= honoured, in seconds: the server's --max-wait (${MAX_WAIT_SECONDS} by default)`,
+      'integer',
+    ),
   },
 });
 

@@ -161,6 +161,8 @@ export function createProxy(
   const streamOptions: EventStreamOptions = {
     clock,
     ...EVENT_STREAM_DEFAULTS,
+    // --max-wait is how long a gateway in front lets a request stay silent: a heartbeat sooner.
+    heartbeatMs: Math.min(EVENT_STREAM_DEFAULTS.heartbeatMs, config.maxWaitSeconds * 1000),
     stallMs: config.requestTimeoutMs,
     ...deps.eventStream,
   };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_WAIT_SECONDS } from 'proxy-client/wire';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from 'proxy-client/wire';
 import { DECIMAL } from '../decimal.js';
 import { ProxyHttpError } from '../errors.js';
 import { preferenceItems, preferenceName } from '../preference-items.js';
@@ -73,9 +73,12 @@ export interface Preferences {
 /**
  * RFC 7240 preferences: `wait=N` and `respond-async`, in one or several `Prefer` headers, in
  * any order. Unknown or malformed preferences are ignored, and of a wait given twice the first
- * that can be read counts, as the RFC asks.
+ * that can be read counts, as the RFC asks. A wait is cut to `maxWaitS` (`--max-wait`).
  */
-export function preferencesOf(header: string | string[] | undefined): Preferences {
+export function preferencesOf(
+  header: string | string[] | undefined,
+  maxWaitS: number,
+): Preferences {
   const preferences: Preferences = { waitS: 0, respondAsync: false };
   let waitSeen = false;
   const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
@@ -88,7 +91,7 @@ export function preferencesOf(header: string | string[] | undefined): Preference
     if (name !== 'wait' || waitSeen) continue;
     if (seconds !== undefined && DECIMAL.test(seconds)) {
       waitSeen = true;
-      preferences.waitS = Math.min(MAX_WAIT_SECONDS, Number(seconds));
+      preferences.waitS = Math.min(maxWaitS, Number(seconds));
     }
   }
   return preferences;

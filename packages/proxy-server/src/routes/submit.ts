@@ -72,7 +72,10 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       // Not `request.headers`, which may hold the content type shown to Fastify.
       const headers = headersOf(request.raw);
-      const preferences = preferencesOf(headers[SUBMIT_HEADERS.prefer]);
+      const preferences = preferencesOf(
+        headers[SUBMIT_HEADERS.prefer],
+        app.proxy.config.maxWaitSeconds,
+      );
       const submitted = await app.proxy.admission.submit({
         method: request.method,
         path: originForm(request.originalUrl),

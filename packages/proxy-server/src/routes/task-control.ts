@@ -80,7 +80,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
         app,
         reply,
         answer,
-        preferencesOf(request.headers[SUBMIT_HEADERS.prefer]),
+        preferencesOf(request.headers[SUBMIT_HEADERS.prefer], app.proxy.config.maxWaitSeconds),
       );
     },
   );

@@ -69,7 +69,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { backend } = app.proxy;
       const id = request.params.id.toLowerCase();
-      const waitMs = (request.query.wait ?? 0) * 1000;
+      const waitMs = Math.min(request.query.wait ?? 0, app.proxy.config.maxWaitSeconds) * 1000;
       let task = await backend.get(id);
       if (task && waitMs > 0 && !isTerminalStatus(task.status)) {
         const view = await app.proxy.tasks.waitForFinish(id, waitMs, clientGone(reply.raw));

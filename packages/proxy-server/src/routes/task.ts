@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import {
   type DataBody,
   isTerminalStatus,
-  MAX_WAIT_SECONDS,
   type Task,
   TaskBodySchema,
   TaskParamsSchema,
@@ -19,7 +18,10 @@ interface TaskRoute {
   Querystring: { wait?: number };
 }
 
-/** `GET /task/:id[?wait=N]`: one task; with `wait`, held until it finishes or N seconds pass. */
+/**
+ * `GET /task/:id[?wait=N]`: one task; with `wait`, held until it finishes or N seconds pass (at
+ * most `--max-wait`, which the answer names so that a client asks for no more).
+ */
 export async function taskRoutes(app: FastifyInstance): Promise<void> {
   app.get<TaskRoute>(
     '/task/:id',
@@ -36,13 +38,13 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
       },
       config: { swaggerTransform: taskDoc },
       onSend: async (_request, reply) => {
-        reply.header(WAIT_MAX_HEADER, String(MAX_WAIT_SECONDS));
+        reply.header(WAIT_MAX_HEADER, String(app.proxy.config.maxWaitSeconds));
       },
     },
     async (request, reply): Promise<DataBody<Task>> => {
       const { tasks } = app.proxy;
       const id = request.params.id.toLowerCase();
-      const waitMs = (request.query.wait ?? 0) * 1000;
+      const waitMs = Math.min(request.query.wait ?? 0, app.proxy.config.maxWaitSeconds) * 1000;
       let task = await tasks.get(id);
       if (task && waitMs > 0 && !isTerminalStatus(task.status)) {
         task = await tasks.waitForFinish(id, waitMs, clientGone(reply.raw));

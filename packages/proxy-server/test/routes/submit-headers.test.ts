@@ -46,32 +46,40 @@ describe('idempotencyKeyOf', () => {
 
 describe('preferencesOf', () => {
   it('reads wait and respond-async from one or several headers, in any order', () => {
-    expect(preferencesOf('respond-async, wait=5')).toEqual({ waitS: 5, respondAsync: true });
-    expect(preferencesOf(['wait=2', 'respond-async'])).toEqual({ waitS: 2, respondAsync: true });
-    expect(preferencesOf(undefined)).toEqual({ waitS: 0, respondAsync: false });
+    expect(preferencesOf('respond-async, wait=5', 60)).toEqual({ waitS: 5, respondAsync: true });
+    expect(preferencesOf(['wait=2', 'respond-async'], 60)).toEqual({
+      waitS: 2,
+      respondAsync: true,
+    });
+    expect(preferencesOf(undefined, 60)).toEqual({ waitS: 0, respondAsync: false });
   });
 
   it('reads a wait given as a quoted string, as RFC 7240 allows', () => {
-    expect(preferencesOf('wait="7"').waitS).toBe(7);
-    expect(preferencesOf('respond-async, wait="2.5"')).toEqual({ waitS: 2.5, respondAsync: true });
-    expect(preferencesOf('wait="x"').waitS).toBe(0);
+    expect(preferencesOf('wait="7"', 60).waitS).toBe(7);
+    expect(preferencesOf('respond-async, wait="2.5"', 60)).toEqual({
+      waitS: 2.5,
+      respondAsync: true,
+    });
+    expect(preferencesOf('wait="x"', 60).waitS).toBe(0);
   });
 
   it('reads a fraction written without a leading or trailing digit, like ?wait=', () => {
-    expect(preferencesOf('wait=.5').waitS).toBe(0.5);
-    expect(preferencesOf('wait=5.').waitS).toBe(5);
-    expect(preferencesOf('wait=.').waitS).toBe(0);
+    expect(preferencesOf('wait=.5', 60).waitS).toBe(0.5);
+    expect(preferencesOf('wait=5.', 60).waitS).toBe(5);
+    expect(preferencesOf('wait=.', 60).waitS).toBe(0);
   });
 
   it('takes the first wait of several, as RFC 7240 asks, across headers too', () => {
-    expect(preferencesOf('wait=2, wait=0').waitS).toBe(2);
-    expect(preferencesOf(['wait=0', 'wait=9']).waitS).toBe(0);
-    expect(preferencesOf('wait=abc, wait=5').waitS).toBe(5);
+    expect(preferencesOf('wait=2, wait=0', 60).waitS).toBe(2);
+    expect(preferencesOf(['wait=0', 'wait=9'], 60).waitS).toBe(0);
+    expect(preferencesOf('wait=abc, wait=5', 60).waitS).toBe(5);
   });
 
-  it('caps wait like the waiting read and ignores what it cannot read', () => {
-    expect(preferencesOf('wait=100000').waitS).toBe(MAX_WAIT_SECONDS);
-    expect(preferencesOf('wait=-1, wait=abc, handling=strict')).toEqual({
+  it('caps wait at --max-wait, like the waiting read, and ignores what it cannot read', () => {
+    expect(preferencesOf('wait=100000', MAX_WAIT_SECONDS).waitS).toBe(MAX_WAIT_SECONDS);
+    expect(preferencesOf('wait=30', 25).waitS).toBe(25);
+    expect(preferencesOf('wait=2.5', 25).waitS).toBe(2.5);
+    expect(preferencesOf('wait=-1, wait=abc, handling=strict', 60)).toEqual({
       waitS: 0,
       respondAsync: false,
     });
