@@ -523,7 +523,7 @@ export const TaskQuerySchema = Type.Object({
     Type.Number({
       minimum: 0,
       maximum: MAX_WAIT_SECONDS,
-      description: `hold the answer up to this many seconds until the task finishes (at most ${MAX_WAIT_SECONDS}; a server started with a lower --max-wait holds that long at most, and says so in x-proxy-wait-max)`,
+      description: `hold the answer up to this many seconds until the task finishes (at most ${MAX_WAIT_SECONDS}; a server started with a lower --max-wait holds that long at most, which GET /task/{id} names in x-proxy-wait-max)`,
     }),
   ),
 });

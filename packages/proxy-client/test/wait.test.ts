@@ -287,6 +287,18 @@ describe('waitForTask', () => {
     expect(route.calls.map((call) => call.query.get('wait'))).toEqual([null, '60', '30']);
   });
 
+  // Review: a server started with --max-wait 1 held each read its whole second, and the wait then
+  // paused to the polling pace as if the server had not held at all: 9 s late with 10 s polls.
+  it('asks again at once after a read held as long as asked, however short the server’s hold', async () => {
+    const { route, finishesAt } = simulateTask(server, { durationMs: 9_500, waitMaxSeconds: 1 });
+    const { value, endedAt } = await settle(
+      client().waitForTask(TASK_ID, { pollIntervalMs: 10_000 }),
+    );
+    expect(value?.status).toBe('completed');
+    expect(endedAt).toBe(finishesAt);
+    expect(gaps(route.calls)).toEqual([0, ...Array(9).fill(1000)]);
+  });
+
   it('gives a waiting read its hold on top of the per-request timeout', async () => {
     const { route } = simulateTask(server, { durationMs: 4000, waitMaxSeconds: 5 });
     const proxy = new ProxyClient({ baseUrl: BASE_URL, timeoutMs: 1000 });

@@ -636,6 +636,15 @@ describe('parseConfig', () => {
     );
   });
 
+  it('reads --max-wait from its env twin, the flag winning', () => {
+    const env = { PROXY_MAX_WAIT: '25' };
+    expect(run(['--target-host', 'h'], env).maxWaitSeconds).toBe(25);
+    expect(run(['--target-host', 'h', '--max-wait', '10'], env).maxWaitSeconds).toBe(10);
+    expect(errorOf(['--target-host', 'h'], { PROXY_MAX_WAIT: '90' })).toBe(
+      "PROXY_MAX_WAIT (--max-wait) must be a whole number of seconds from 1 to 60, got '90'",
+    );
+  });
+
   it('names --max-requeues set without --requeue-interrupted, which it then does nothing for', () => {
     const warningsOf = (argv: string[], env: Record<string, string> = {}) => {
       const parsed = parseConfig(['--target-host', 'h', ...argv], env);

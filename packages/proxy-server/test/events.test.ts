@@ -6,6 +6,7 @@ import type { Task, TaskSummary } from 'proxy-client/wire';
 import { waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { shutdownServer } from '../src/index.js';
+import { FakeClock } from './engine/harness.js';
 import { startProxy, startTarget } from './helper.js';
 
 const STORES = ['memory', 'sqlite'] as const;
@@ -303,5 +304,33 @@ describe.each(STORES)('event streams on the %s store', (store) => {
       what: 'every stream to be forgotten',
     });
     expect(proxy.app.proxy.backend.listenerCounts()).toEqual({ ...before, waiters: 0 });
+  });
+});
+
+// Review: the gateway test passed with heartbeats three times --max-wait apart.
+describe('event streams under --max-wait', () => {
+  async function streamOn(flags: string[]) {
+    const clock = new FakeClock();
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags, deps: { clock } });
+    const stream = await openStream(`${proxy.url}/events`);
+    onTestFinished(() => stream.close());
+    return { clock, stream };
+  }
+
+  it('send a heartbeat every --max-wait seconds when that is under 15', async () => {
+    const { clock, stream } = await streamOn(['--max-wait', '2']);
+    clock.advance(2_000);
+    await waitFor(() => stream.comments === 1, { what: 'the first heartbeat' });
+    clock.advance(2_000);
+    await waitFor(() => stream.comments === 2, { what: 'the second heartbeat' });
+  });
+
+  it('send one every 15 s with the default', async () => {
+    const { clock, stream } = await streamOn([]);
+    clock.advance(15_000);
+    await waitFor(() => stream.comments >= 1, { what: 'a heartbeat' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(stream.comments).toBe(1);
   });
 });

@@ -66,15 +66,18 @@ describe('--max-wait', () => {
   it('cuts ?wait=N to it, and names it in x-proxy-wait-max', async () => {
     const proxy = await proxyHoldingOneSecond();
     const id = await proxy.submit('/api/function1?delay_ms=5000');
-    const { task, response } = await timedGet(`${proxy.url}/task/${id}?wait=30`);
+    const { task, response, elapsedMs } = await timedGet(`${proxy.url}/task/${id}?wait=30`);
     expect(task.status).toBe('processing');
+    expect(elapsedMs).toBeGreaterThanOrEqual(900);
     expect(response.headers.get('x-proxy-wait-max')).toBe('1');
   });
 
   it('cuts the result route’s ?wait=N to it', async () => {
     const proxy = await proxyHoldingOneSecond();
     const id = await proxy.submit('/api/function1?delay_ms=5000');
+    const started = performance.now();
     const response = await fetch(`${proxy.url}/task/${id}/result?wait=30`);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     expect(response.status).toBe(409);
     expect(((await response.json()) as ErrorBody).error).toBe('task_not_finished');
   });
@@ -86,11 +89,22 @@ describe('--max-wait', () => {
       headers: { prefer: 'wait=30' },
     });
     expect(held.status).toBe(202);
-    const quick = await fetch(`${proxy.url}/api/function1?delay_ms=100`, {
+    const quick = await fetch(`${proxy.url}/api/function1?delay_ms=0`, {
       method: 'POST',
       headers: { prefer: 'wait=30' },
     });
     expect(quick.status).toBe(200);
     expect(quick.headers.get('preference-applied')).toBe('wait=1');
+  });
+
+  it('cuts Prefer: wait=N on a retry to it', async () => {
+    const proxy = await proxyHoldingOneSecond();
+    const id = await proxy.submit('/api/function1?delay_ms=5000');
+    expect((await fetch(`${proxy.url}/task/${id}`, { method: 'DELETE' })).status).toBe(200);
+    const retried = await fetch(`${proxy.url}/task/${id}/retry`, {
+      method: 'POST',
+      headers: { prefer: 'wait=30' },
+    });
+    expect(retried.status).toBe(202);
   });
 });

@@ -126,7 +126,7 @@ async function pollUntilFinished(
 
   for (;;) {
     const requestedAt = performance.now();
-    const heldRead = waitSeconds !== undefined;
+    const heldSeconds = waitSeconds;
     let answer: TaskRead;
     try {
       answer = await read({ waitSeconds, signal });
@@ -177,9 +177,13 @@ async function pollUntilFinished(
     attempt += 1;
     waitSeconds = waitingReadSeconds(answer.waitMaxSeconds, deadlineAt, holdCapSeconds);
     // A waiting read needs no pause before it, unless the last one came back early (a server
-    // that does not really hold): then reads still keep to the schedule's pace.
+    // that does not really hold): then reads still keep to the schedule's pace. A hold ends
+    // early only when the task finishes, so one under half of what was asked was no hold; a
+    // whole one, however short (`--max-wait 1`), is followed at once.
+    const cameBackEarly =
+      heldSeconds !== undefined && performance.now() - requestedAt < (heldSeconds * 1000) / 2;
     const pauseMs =
-      waitSeconds !== undefined && !heldRead ? 0 : requestedAt + delayMs - performance.now();
+      waitSeconds !== undefined && !cameBackEarly ? 0 : requestedAt + delayMs - performance.now();
     if (pauseMs > 0) await sleep(pauseMs, signal);
   }
 }

@@ -197,7 +197,7 @@ export const OPTIONS = {
     name: 'max-wait',
     arg: '<seconds>',
     env: 'PROXY_MAX_WAIT',
-    help: "longest a request is held silent: ?wait= and Prefer: wait are answered within it (asked for more, they get this), and event streams send a heartbeat at least this often (else every 15 s); below a gateway's read or idle timeout, nothing is cut (1 to 60)",
+    help: "longest a wait holds a request: ?wait= and Prefer: wait are answered within it (asked for more, they get this), and event streams send a heartbeat at least this often (else every 15 s); a few seconds below a gateway's read or idle timeout, no wait is cut (1 to 60)",
     parser: {
       ...wholeNumber(1, MAX_WAIT_SECONDS),
       expected: `a whole number of seconds from 1 to ${MAX_WAIT_SECONDS}`,

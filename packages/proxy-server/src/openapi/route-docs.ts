@@ -226,7 +226,8 @@ export const retryDoc = routeDoc({
 export const taskDoc = routeDoc({
   responses: {
     200: {
-      description: 'The task; with ?wait=N, once it finished or N s passed',
+      description:
+        "The task; with ?wait=N, once it finished or N s passed (at most the server's --max-wait)",
       headers: {
         'retry-after': header(
           'while pending or processing: when reading again is worthwhile',
@@ -326,7 +327,7 @@ export function eventStreamDoc(description: string, ofTask: boolean): SwaggerTra
             schema: {
               type: 'string',
               description:
-                'Server-Sent Events: `id:` (send it back as Last-Event-ID), `event:`, `data:` (a task as JSON); a comment line every 15 s keeps the stream open',
+                'Server-Sent Events: `id:` (send it back as Last-Event-ID), `event:`, `data:` (a task as JSON); a comment line every 15 s (or every --max-wait seconds, when the server was started with less) keeps the stream open',
             },
           },
         },
