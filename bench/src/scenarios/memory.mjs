@@ -1,6 +1,7 @@
 // @ts-check
 // Scenario 5a: what a finished task costs in resident memory. The proxy's RSS is read from
 // /proc before and after N tasks whose results are 1 KB of JSON, once the proxy is idle again.
+import { fileURLToPath } from 'node:url';
 import { openPool, runConcurrently, sleep } from '../load.mjs';
 import { rssBytes } from '../proc-stats.mjs';
 import { startProxy, startTarget } from '../processes.mjs';
@@ -20,6 +21,21 @@ const sizes = (quick) =>
 /** Longest wait for the RSS to stop moving after a burst. */
 const SETTLE_MAX_MS = 15_000;
 const SETTLE_POLL_MS = 250;
+/** Preload that runs full collections on SIGUSR2 (bench/servers/gc-on-signal.cjs). */
+const GC_ON_SIGNAL = fileURLToPath(new URL('../../servers/gc-on-signal.cjs', import.meta.url));
+
+/**
+ * Full collections in the proxy, then its settled RSS. Without them the reading holds whatever
+ * garbage the old generation still had: the same 100k tasks read about 270 MiB after a
+ * mark-compact and 350-460 MiB before one, depending on whether V8's memory reducer had yet run.
+ * @param {number} pid
+ * @param {number} settleMs
+ */
+async function collectedRss(pid, settleMs) {
+  process.kill(pid, 'SIGUSR2');
+  await sleep(500);
+  return settledRss(pid, settleMs);
+}
 
 /**
  * The RSS once the process has been idle for at least `settleMs` and its RSS has not moved by
@@ -53,7 +69,9 @@ export const memory = {
       `${sizes(quick).count.toLocaleString('en-US')} tasks finished with a 1,024-byte JSON result ` +
       `each (GET ${RESULT_PATH} on a zero-latency target), memory store, after ` +
       `${sizes(quick).warmup.toLocaleString('en-US')} warm-up tasks; growth of the proxy's RSS ` +
-      `(/proc/<pid>/status VmRSS) read once it has not moved by more than 1% for ` +
+      `(/proc/<pid>/status VmRSS), each reading after two full collections (node --expose-gc; ` +
+      `without them a reading held 100-190 MiB of garbage for 20-40 s of idle, or not), read ` +
+      `once it has not moved by more than 1% for ` +
       `${sizes(quick).settleMs / 1000} s after the last task finished (at most ` +
       `${SETTLE_MAX_MS / 1000} s), ` +
       'divided by the tasks. A fresh proxy each run.'
@@ -98,16 +116,17 @@ export const memory = {
             '0',
           ],
           profileDir: ctx.profileDir,
+          nodeFlags: ['--expose-gc', '--require', GC_ON_SIGNAL],
         });
         const pool = openPool(proxy.url, SUBMITTERS);
         try {
           const submit = () => submitTask(pool, RESULT_PATH, { method: 'GET' });
           await runConcurrently(warmup, SUBMITTERS, submit);
           await waitForFinished(pool, warmup, { timeoutMs: 60_000 });
-          const before = await settledRss(proxy.pid, settleMs);
+          const before = await collectedRss(proxy.pid, settleMs);
           await runConcurrently(count, SUBMITTERS, submit);
           await waitForFinished(pool, warmup + count, { timeoutMs: 600_000, intervalMs: 100 });
-          const perTask = ((await settledRss(proxy.pid, settleMs)) - before) / count;
+          const perTask = ((await collectedRss(proxy.pid, settleMs)) - before) / count;
           ctx.log(`memory: ${Math.round(perTask)} B RSS per finished task`);
           return { rss_per_task_bytes: perTask, rss_per_100k_mib: (perTask * 100_000) / 2 ** 20 };
         } finally {
