@@ -167,6 +167,48 @@ describe('proxy-server bin', () => {
   });
 });
 
+// New-user pass: piped into `head`, whose reader then left, the proxy stopped its server on
+// SIGTERM and then never exited (a log line it could not write retried for ever at exit), deaf
+// to every further signal: a proxy logging into a log shipper that died would hang a deploy.
+describe('proxy-server bin whose stdout reader has gone', () => {
+  it('still exits on SIGTERM, with its status', async () => {
+    const target = await startTarget();
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        proxyServerBin,
+        '--target-url',
+        target.url,
+        '--store',
+        'memory',
+        '--listen-port',
+        String(port),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    await vi.waitFor(() => expect(stdout).toContain('listening on'), { timeout: 10_000 });
+    // The stop's own lines are the first to meet a pipe with no reader: nothing failed before.
+    child.stdout.destroy();
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await vi.waitFor(() => expect(child.exitCode).not.toBeNull(), { timeout: 10_000 });
+    expect(await exited).toEqual([0, null]);
+    expect(stderr).toContain('stopped:');
+  });
+});
+
 /** The processes whose command line holds `marker` (this machine's /proc). */
 function processesWith(marker: string): number[] {
   return readdirSync('/proc')

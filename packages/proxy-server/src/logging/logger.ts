@@ -5,6 +5,8 @@ import type { LogLevel } from '../config/config.js';
 /** Where log lines go: one JSON object per line (pretty-printing, if any, is the stream's). */
 export interface LogStream {
   write(line: string): void;
+  /** Writes out what is still buffered, as the process exits. */
+  flushSync?(): void;
 }
 
 const SECRET_HEADERS = [
