@@ -54,6 +54,14 @@ export class ProxyHttpError extends Error {
   }
 }
 
+/** A body over `--body-limit`, named so that whoever reads it knows which setting to raise. */
+export function bodyTooLarge(limitBytes: number): ProxyHttpError {
+  return new ProxyHttpError(
+    'payload_too_large',
+    `The request body is larger than ${limitBytes} bytes, the proxy's --body-limit`,
+  );
+}
+
 export function isProxyHttpError(error: unknown): error is ProxyHttpError {
   return error instanceof Error && error.name === 'ProxyHttpError';
 }

@@ -16,7 +16,7 @@ import {
 } from 'proxy-client/wire';
 import { systemClock } from './clock.js';
 import type { ProxyConfig } from './config/config.js';
-import { errorBody, ProxyHttpError, sendError, statusOf } from './errors.js';
+import { bodyTooLarge, errorBody, ProxyHttpError, sendError, statusOf } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
 import { malformedMessage, type ParseError } from './malformed-request.js';
 import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
@@ -324,10 +324,7 @@ function refusalBeforeBody(
   }
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {
-    return new ProxyHttpError(
-      'payload_too_large',
-      `The request body is larger than ${limitBytes} bytes`,
-    );
+    return bodyTooLarge(limitBytes);
   }
   return undefined;
 }

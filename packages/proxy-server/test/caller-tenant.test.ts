@@ -9,7 +9,10 @@ describe('callerTenant (--fair-key ip)', () => {
     ['2001:db8:1:2::1', 64, '2001:db8:1:2::/64'],
     ['[2001:db8:1:2::9]:443', 64, '2001:db8:1:2::/64'],
     ['2001:db8:1:3::1', 64, '2001:db8:1:3::/64'],
-    ['::1', 64, '::/64'],
+    // New-user pass: the loopback read `::/64`, as if every address called; it is one host.
+    ['::1', 64, '::1'],
+    ['[::1]:8080', 48, '::1'],
+    ['::2', 64, '::/64'],
     // A link-local caller comes with the zone of its interface; every address on it is one.
     ['fe80::1:2:3:4%eth0', 64, 'fe80::/64'],
     ['fe80::9%eth1', 64, 'fe80::/64'],

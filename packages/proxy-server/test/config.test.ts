@@ -342,6 +342,15 @@ describe('parseConfig', () => {
       `${flag} must be a number of seconds from 0.001 to 31536000 (a year), got '99999999999999'`,
     ]),
     [['--max-connections', '0'], "--max-connections must be a whole number ≥ 1, got '0'"],
+    // New-user pass: the line named both caps, set or not, and neither value.
+    [
+      ['--tenant-max-queued', '5'],
+      '--tenant-max-queued 5: a cap per tenant needs --fair-key, which says what a tenant is',
+    ],
+    [
+      ['--tenant-max-in-flight', '2', '--tenant-max-queued', '5'],
+      '--tenant-max-in-flight 2 and --tenant-max-queued 5: a cap per tenant needs --fair-key, which says what a tenant is',
+    ],
     ...['0', '61', '2.5', 'soon'].map((value) => [
       ['--max-wait', value],
       `--max-wait must be a whole number of seconds from 1 to 60, got '${value}'`,
@@ -633,6 +642,12 @@ describe('parseConfig', () => {
     expect(run(['--target-host', 'h', '--max-requeues', '2'], env).maxRequeues).toBe(2);
     expect(errorOf(['--target-host', 'h'], { PROXY_MAX_REQUEUES: '0' })).toBe(
       "PROXY_MAX_REQUEUES (--max-requeues) must be a whole number from 1 to 100, got '0'",
+    );
+  });
+
+  it('names the env twin of a tenant cap set without --fair-key', () => {
+    expect(errorOf(['--target-host', 'h'], { PROXY_TENANT_MAX_QUEUED: '5' })).toBe(
+      'PROXY_TENANT_MAX_QUEUED (--tenant-max-queued) 5: a cap per tenant needs --fair-key, which says what a tenant is',
     );
   });
 

@@ -131,7 +131,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     ),
     requeueInterrupted: read(OPTIONS.requeueInterrupted),
     maxRequeues: read(OPTIONS.maxRequeues),
-    delivery: deliveryOf(read),
+    delivery: deliveryOf(read, labelOf),
     shutdownGraceMs: read(OPTIONS.shutdownGrace),
   };
   // Last, so that a bad value anywhere is reported before a missing target.
@@ -207,7 +207,10 @@ function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
 }
 
 /** The delivery flags, checked against each other. */
-function deliveryOf(read: <T>(spec: OptionSpec<T>) => T): DeliveryConfig {
+function deliveryOf(
+  read: <T>(spec: OptionSpec<T>) => T,
+  labelOf: <T>(spec: OptionSpec<T>) => string,
+): DeliveryConfig {
   const retryMinDelayMs = read(OPTIONS.retryMinDelay);
   const retryMaxDelayMs = read(OPTIONS.retryMaxDelay);
   if (retryMaxDelayMs < retryMinDelayMs) {
@@ -218,8 +221,16 @@ function deliveryOf(read: <T>(spec: OptionSpec<T>) => T): DeliveryConfig {
   const fairKey = read(OPTIONS.fairKey);
   const tenantMaxInFlight = read(OPTIONS.tenantMaxInFlight);
   const tenantMaxQueued = read(OPTIONS.tenantMaxQueued);
-  if (fairKey === null && (tenantMaxInFlight !== null || tenantMaxQueued !== null)) {
-    throw new ConfigError('--tenant-max-in-flight and --tenant-max-queued need --fair-key');
+  if (fairKey === null) {
+    const caps = [OPTIONS.tenantMaxInFlight, OPTIONS.tenantMaxQueued].filter(
+      (spec) => read(spec) !== null,
+    );
+    if (caps.length > 0) {
+      const given = caps.map((spec) => `${labelOf(spec)} ${read(spec)}`).join(' and ');
+      throw new ConfigError(
+        `${given}: a cap per tenant needs --fair-key, which says what a tenant is`,
+      );
+    }
   }
   const maxRps = read(OPTIONS.maxRps);
   const burst = read(OPTIONS.maxRpsBurst);

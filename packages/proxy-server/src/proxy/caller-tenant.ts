@@ -16,7 +16,7 @@ const WITH_PORT = new RegExp(`^(?:\\[([^\\]]+)\\](?::\\d+)?|(${IPV4}):\\d+)$`);
  * port to X-Forwarded-For, an IPv6 address has many spellings, an IPv4 caller may come as IPv6
  * (`::ffff:a.b.c.d` on a dual-stack listener, `64:ff9b::a.b.c.d` through a NAT64 translator),
  * and an IPv6 caller is its network of `ipv6Bits`, written `2001:db8:1:2::/64` (at 128 the
- * address, with the zone a link-local caller comes from). A gateway that hides its callers
+ * address, with the zone a link-local caller comes from; the loopback `::1` always). A gateway that hides its callers
  * (Squid writes `unknown`) puts them all in the nameless tenant, as does a request whose socket
  * is gone (Node gives no address then). Anything else is a gateway's mistake, or a caller's
  * through a hop count, and would make a tenant of its own: refused.
@@ -41,6 +41,8 @@ export function callerTenant(
   }
   const ipv4 = embeddedIpv4(groups);
   if (ipv4 !== undefined) return ipv4;
+  // This machine, one host: its /64 would read `::/64`, as if every address called.
+  if (groups.every((group, at) => group === (at === 7 ? 1 : 0))) return '::1';
   if (ipv6Bits === 128) return zone === undefined ? spelt(groups) : `${spelt(groups)}%${zone}`;
   const network = groups.map((group, at) => {
     const kept = Math.min(16, Math.max(0, ipv6Bits - at * 16));

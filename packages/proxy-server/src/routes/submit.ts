@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { SUBMIT_HEADERS, SubmitBodySchema, TaskBodySchema } from 'proxy-client/wire';
-import { ProxyHttpError, sendError } from '../errors.js';
+import { bodyTooLarge, ProxyHttpError, sendError } from '../errors.js';
 import { submitDoc } from '../openapi/route-docs.js';
 import { errorResponses, named } from '../schemas/route-schemas.js';
 import { withoutAuthorization } from '../upstream/request-headers.js';
@@ -26,8 +26,7 @@ const SHOWN_TO_FASTIFY = { 'content-type': 'application/octet-stream' };
 export async function submitRoutes(app: FastifyInstance): Promise<void> {
   const limitBytes = app.proxy.config.bodyLimitBytes;
   const keyed = app.proxy.config.apiKey !== null;
-  const tooLarge = () =>
-    new ProxyHttpError('payload_too_large', `The request body is larger than ${limitBytes} bytes`);
+  const tooLarge = () => bodyTooLarge(limitBytes);
   const traceBody = () => new ProxyHttpError('bad_request', 'A TRACE request must have no body');
   app.removeAllContentTypeParsers();
   // A pattern that matches every content type, not '*': Fastify caches the parser it finds per
