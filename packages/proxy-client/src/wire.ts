@@ -635,8 +635,8 @@ export const SubmitHeadersSchema = Type.Object({
   [SUBMIT_HEADERS.prefer]: Type.Optional(
     Type.String({
       description:
-        `wait=N (at most ${MAX_WAIT_SECONDS}, or the server's lower --max-wait): answer 200 with the finished task if it finishes ` +
-        'within N s, else 202; respond-async. Preference-Applied says which was applied. ' +
+        `wait=N (at most ${MAX_WAIT_SECONDS}, or the server's lower --max-wait): answer 200 ` +
+        'with the finished task if it finishes within N s, else 202; respond-async. Preference-Applied says which was applied. ' +
         'Other preferences (return=representation...) are forwarded to the target',
     }),
   ),

@@ -23,8 +23,8 @@ export interface ProxyConfig {
   /** Most client connections open at once; null for no cap. */
   maxConnections: number | null;
   /**
-   * Longest a request is held with nothing sent: held reads and submissions answer within it,
-   * event streams send a heartbeat at least as often.
+   * Longest a wait holds a request: held reads and submissions answer within it, and event
+   * streams send a heartbeat at least as often.
    */
   maxWaitSeconds: number;
   /** Largest target answer kept; a bigger one fails the task with `result_too_large`. */

@@ -16,9 +16,9 @@ const WITH_PORT = new RegExp(`^(?:\\[([^\\]]+)\\](?::\\d+)?|(${IPV4}):\\d+)$`);
  * port to X-Forwarded-For, an IPv6 address has many spellings, an IPv4 caller may come as IPv6
  * (`::ffff:a.b.c.d` on a dual-stack listener, `64:ff9b::a.b.c.d` through a NAT64 translator),
  * and an IPv6 caller is its network of `ipv6Bits`, written `2001:db8:1:2::/64` (at 128 the
- * address, with the zone a link-local caller comes from; the loopback `::1` always). A gateway that hides its callers
- * (Squid writes `unknown`) puts them all in the nameless tenant, as does a request whose socket
- * is gone (Node gives no address then). Anything else is a gateway's mistake, or a caller's
+ * address, with the zone a link-local caller comes from; the loopback `::1` always). A gateway
+ * that hides its callers (Squid writes `unknown`) puts them all in the nameless tenant, as does a
+ * request whose socket is gone (Node gives no address then). Anything else is a gateway's mistake, or a caller's
  * through a hop count, and would make a tenant of its own: refused.
  */
 export function callerTenant(
