@@ -10,7 +10,6 @@ import { isStoreRefusedError } from './engine/store-refused.js';
 import { isStoreUnavailableError } from './engine/store-unavailable.js';
 import type { RecoveryReport } from './engine/task-backend.js';
 import { pastMaxRequeuesWarning } from './engine/task-record.js';
-import { jsonLines } from './logging/json-lines.js';
 import { logStreamFor } from './logging/log-stream.js';
 import { stopSummary } from './proxy/stop-tally.js';
 import { buildServer, shutdownServer } from './server.js';
@@ -48,11 +47,8 @@ async function main(): Promise<number> {
   const openFiles = openFilesWarning(config, openFilesLimit());
   for (const warning of openFiles ? [...parsed.warnings, openFiles] : parsed.warnings)
     process.stderr.write(`proxy-server: warning: ${warning}\n`);
-  const logStream =
-    (await logStreamFor(config.logFormat, process.stdout, process.env)) ?? jsonLines(1);
-  // Whatever ends the process (a second signal, the grace running out), its last lines go out.
-  process.on('exit', () => logStream.flushSync?.());
-  const app = buildServer(config, { logStream });
+  const logStream = await logStreamFor(config.logFormat, process.stdout, process.env);
+  const app = buildServer(config, logStream ? { logStream } : {});
   try {
     await app.listen({ host: config.listenHost, port: config.listenPort });
   } catch (error) {

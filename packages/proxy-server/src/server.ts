@@ -319,14 +319,18 @@ function refusalBeforeBody(
 ): ProxyHttpError | undefined {
   // The key first, as without Expect: a caller without it learns nothing, the limit included.
   // Only submissions: the proxy's other routes take no body, and some are open without the key.
-  if (isSubmission(request) && !hasKey(request.headers.authorization)) {
+  const submission = isSubmission(request);
+  if (submission && !hasKey(request.headers.authorization)) {
     return new ProxyHttpError('unauthorized', undefined, UNAUTHORIZED_HEADERS);
   }
   const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    return bodyTooLarge(limitBytes);
+  if (!(Number.isFinite(declared) && declared > limitBytes)) return undefined;
+  // Another route would refuse any body, whatever --body-limit says: the route's own refusal.
+  if (!submission) {
+    const path = (request.url ?? '').split('?')[0];
+    return new ProxyHttpError('bad_request', `${request.method} ${path} takes no body`);
   }
-  return undefined;
+  return bodyTooLarge(limitBytes);
 }
 
 /** Whether the router will take `request` to `/api/*`: it matches the decoded path. */

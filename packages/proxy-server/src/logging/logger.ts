@@ -1,12 +1,11 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 import type { LogLevel } from '../config/config.js';
+import { stdoutJsonLines } from './json-lines.js';
 
 /** Where log lines go: one JSON object per line (pretty-printing, if any, is the stream's). */
 export interface LogStream {
   write(line: string): void;
-  /** Writes out what is still buffered, as the process exits. */
-  flushSync?(): void;
 }
 
 const SECRET_HEADERS = [
@@ -51,7 +50,7 @@ export function createLogger(level: LogLevel, stream?: LogStream): FastifyBaseLo
       res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
     },
   };
-  return stream ? pino(options, stream) : pino(options);
+  return pino(options, stream ?? stdoutJsonLines());
 }
 
 /** What a log line says about a request: method, path without the query, and the client. */

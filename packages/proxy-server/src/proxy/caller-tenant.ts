@@ -41,7 +41,7 @@ export function callerTenant(
   }
   const ipv4 = embeddedIpv4(groups);
   if (ipv4 !== undefined) return ipv4;
-  // This machine, one host: its /64 would read `::/64`, as if every address called.
+  // This machine, one host: its /64 would read `::/64`, as if a whole network called.
   if (groups.every((group, at) => group === (at === 7 ? 1 : 0))) return '::1';
   if (ipv6Bits === 128) return zone === undefined ? spelt(groups) : `${spelt(groups)}%${zone}`;
   const network = groups.map((group, at) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startProxy, startTarget } from '../helper.js';
@@ -36,6 +37,17 @@ describe('Expect: 100-continue with a body over the limit', () => {
       'POST /api/echo HTTP/1.1\r\nHost: proxy\r\nContent-Length: 10\r\nExpect: 100-continue',
     );
     expect(invited).toMatch(/^HTTP\/1\.1 100 Continue/);
+  });
+
+  // Review: a retry sent such a body was told to mind --body-limit, which no body could pass.
+  it('answers a route that takes no body with its own 400, not the submissions’ limit', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--body-limit', '1mb'] });
+    const refused = await headOnly(
+      proxy.url,
+      `POST /task/${randomUUID()}/retry HTTP/1.1\r\nHost: proxy\r\nContent-Length: 20000000\r\nExpect: 100-continue`,
+    );
+    expect(refused).toMatch(/^HTTP\/1\.1 400 /);
   });
 });
 
