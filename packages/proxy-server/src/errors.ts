@@ -58,8 +58,24 @@ export class ProxyHttpError extends Error {
 export function bodyTooLarge(limitBytes: number): ProxyHttpError {
   return new ProxyHttpError(
     'payload_too_large',
-    `The request body is larger than ${limitBytes} bytes, the proxy's --body-limit`,
+    `The request body is larger than ${sizeText(limitBytes)}, the proxy's --body-limit`,
   );
+}
+
+/** A size as `--body-limit` is usually written (`10mb`, `512kb`), and in bytes. */
+function sizeText(bytes: number): string {
+  for (const [unit, size] of [
+    ['mb', 1024 ** 2],
+    ['kb', 1024],
+  ] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit} (${bytes} bytes)`;
+  }
+  return `${bytes} bytes`;
+}
+
+/** A body sent to a route that reads none: `path` as the caller or the route names it. */
+export function takesNoBody(method: string, path: string): ProxyHttpError {
+  return new ProxyHttpError('bad_request', `${method} ${path} takes no body`);
 }
 
 export function isProxyHttpError(error: unknown): error is ProxyHttpError {

@@ -16,7 +16,14 @@ import {
 } from 'proxy-client/wire';
 import { systemClock } from './clock.js';
 import type { ProxyConfig } from './config/config.js';
-import { bodyTooLarge, errorBody, ProxyHttpError, sendError, statusOf } from './errors.js';
+import {
+  bodyTooLarge,
+  errorBody,
+  ProxyHttpError,
+  sendError,
+  statusOf,
+  takesNoBody,
+} from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
 import { malformedMessage, type ParseError } from './malformed-request.js';
 import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
@@ -327,8 +334,7 @@ function refusalBeforeBody(
   if (!(Number.isFinite(declared) && declared > limitBytes)) return undefined;
   // Another route would refuse any body, whatever --body-limit says: the route's own refusal.
   if (!submission) {
-    const path = (request.url ?? '').split('?')[0];
-    return new ProxyHttpError('bad_request', `${request.method} ${path} takes no body`);
+    return takesNoBody(request.method ?? '', (request.url ?? '').split('?')[0] ?? '');
   }
   return bodyTooLarge(limitBytes);
 }

@@ -172,33 +172,12 @@ describe('proxy-server bin', () => {
 // to every further signal: a proxy logging into a log shipper that died would hang a deploy.
 describe('proxy-server bin whose stdout reader has gone', () => {
   it('still exits on SIGTERM, with its status', async () => {
-    const target = await startTarget();
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        proxyServerBin,
-        '--target-url',
-        target.url,
-        '--store',
-        'memory',
-        '--listen-port',
-        String(port),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    onTestFinished(() => {
-      child.kill('SIGKILL');
-    });
+    const { child, stdoutReader } = await startWithPipedStdout([]);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    await vi.waitFor(() => expect(stdout).toContain('listening on'), { timeout: 10_000 });
+    child.stdout.off('data', stdoutReader);
     // The stop's own lines are the first to meet a pipe with no reader: nothing failed before.
     child.stdout.destroy();
     const exited = once(child, 'exit');
@@ -213,27 +192,8 @@ describe('proxy-server bin whose stdout reader has gone', () => {
 // at exit waited for room in the pipe): it now waits 2 s, then drops what is left.
 describe('proxy-server bin whose stdout reader stopped reading', () => {
   it('still exits on SIGTERM', async () => {
-    const target = await startTarget();
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        proxyServerBin,
-        ...['--target-url', target.url, '--store', 'memory', '--listen-port', String(port)],
-        ...['--log-level', 'debug'],
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    onTestFinished(() => {
-      child.kill('SIGKILL');
-    });
-    let stdout = '';
-    const reading = (chunk: Buffer) => {
-      stdout += chunk.toString();
-    };
-    child.stdout.on('data', reading);
-    await vi.waitFor(() => expect(stdout).toContain('listening on'), { timeout: 10_000 });
-    child.stdout.off('data', reading);
+    const { child, port, stdoutReader } = await startWithPipedStdout(['--log-level', 'debug']);
+    child.stdout.off('data', stdoutReader);
     child.stdout.pause();
     // Two debug lines a request: far more than the pipe and the paused stream hold.
     for (let i = 0; i < 1_500; i++) await fetch(`http://127.0.0.1:${port}/health`);
@@ -243,6 +203,34 @@ describe('proxy-server bin whose stdout reader stopped reading', () => {
     expect(await exited).toEqual([0, null]);
   }, 40_000);
 });
+
+/**
+ * A memory-store proxy whose stdout is a pipe this test reads until the listening line, as a
+ * shell pipe would; stderr is piped too. `stdoutReader` is the listener to take off.
+ */
+async function startWithPipedStdout(args: string[]) {
+  const target = await startTarget();
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      proxyServerBin,
+      ...['--target-url', target.url, '--store', 'memory', '--listen-port', String(port)],
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  onTestFinished(() => {
+    child.kill('SIGKILL');
+  });
+  let stdout = '';
+  const stdoutReader = (chunk: Buffer) => {
+    stdout += chunk.toString();
+  };
+  child.stdout.on('data', stdoutReader);
+  await vi.waitFor(() => expect(stdout).toContain('listening on'), { timeout: 10_000 });
+  return { child, port, stdoutReader };
+}
 
 /** The processes whose command line holds `marker` (this machine's /proc). */
 function processesWith(marker: string): number[] {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { ProxyHttpError } from '../errors.js';
+import { takesNoBody } from '../errors.js';
 import { noRouteError } from './no-route.js';
 
 /**
@@ -16,10 +16,7 @@ export function refuseBody(
   const refusal = () =>
     request.is404
       ? noRouteError(request)
-      : new ProxyHttpError(
-          'bad_request',
-          `${request.method} ${request.routeOptions.url} takes no body`,
-        );
+      : takesNoBody(request.method, request.routeOptions.url ?? request.url);
   readRawBody(payload, 0, request.headers['content-length'], refusal, (error) => done(error));
 }
 

@@ -95,7 +95,7 @@ describe('a body over --body-limit', () => {
     // Not the test's own timeout: the proxy closed it.
     expect(answer.elapsedMs).toBeLessThan(5_000);
     expect(answer.body).toBe(
-      `{"success":false,"error":"payload_too_large","message":"The request body is larger than 65536 bytes, the proxy's --body-limit"}`,
+      `{"success":false,"error":"payload_too_large","message":"The request body is larger than 64kb (65536 bytes), the proxy's --body-limit"}`,
     );
   });
 
