@@ -345,11 +345,11 @@ describe('parseConfig', () => {
     // New-user pass: the line named both caps, set or not, and neither value.
     [
       ['--tenant-max-queued', '5'],
-      '--tenant-max-queued 5: a cap per tenant needs --fair-key, which says what a tenant is',
+      '--tenant-max-queued 5: a cap per tenant needs --fair-key (PROXY_FAIR_KEY), which says what a tenant is',
     ],
     [
       ['--tenant-max-in-flight', '2', '--tenant-max-queued', '5'],
-      '--tenant-max-in-flight 2 and --tenant-max-queued 5: a cap per tenant needs --fair-key, which says what a tenant is',
+      '--tenant-max-in-flight 2 and --tenant-max-queued 5: a cap per tenant needs --fair-key (PROXY_FAIR_KEY), which says what a tenant is',
     ],
     ...['0', '61', '2.5', 'soon'].map((value) => [
       ['--max-wait', value],
@@ -647,7 +647,7 @@ describe('parseConfig', () => {
 
   it('names the env twin of a tenant cap set without --fair-key', () => {
     expect(errorOf(['--target-host', 'h'], { PROXY_TENANT_MAX_QUEUED: '5' })).toBe(
-      'PROXY_TENANT_MAX_QUEUED (--tenant-max-queued) 5: a cap per tenant needs --fair-key, which says what a tenant is',
+      'PROXY_TENANT_MAX_QUEUED (--tenant-max-queued) 5: a cap per tenant needs --fair-key (PROXY_FAIR_KEY), which says what a tenant is',
     );
   });
 

@@ -228,7 +228,7 @@ function deliveryOf(
     if (caps.length > 0) {
       const given = caps.map((spec) => `${labelOf(spec)} ${read(spec)}`).join(' and ');
       throw new ConfigError(
-        `${given}: a cap per tenant needs --fair-key, which says what a tenant is`,
+        `${given}: a cap per tenant needs --fair-key (${OPTIONS.fairKey.env}), which says what a tenant is`,
       );
     }
   }
