@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 import type { LogLevel } from '../config/config.js';
-import { stdoutJsonLines } from './json-lines.js';
+import { stdoutLines } from './stdout-lines.js';
 
 /** Where log lines go: one JSON object per line (pretty-printing, if any, is the stream's). */
 export interface LogStream {
@@ -50,7 +50,7 @@ export function createLogger(level: LogLevel, stream?: LogStream): FastifyBaseLo
       res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
     },
   };
-  return pino(options, stream ?? stdoutJsonLines());
+  return pino(options, stream ?? stdoutLines());
 }
 
 /** What a log line says about a request: method, path without the query, and the client. */

@@ -10,27 +10,27 @@ const SonicBoom = sonicBoom as unknown as typeof sonicBoom.SonicBoom;
  */
 const EXIT_FLUSH_MS = 2_000;
 
-let stdoutLines: LogStream | undefined;
+let stdoutStream: LogStream | undefined;
 /** Set as the process exits: until then a reader that is slow is waited for, as pino did. */
 let exitDeadline: number | undefined;
 
 /**
- * pino's JSON lines to stdout, written without blocking the event loop, one stream per process,
- * whose last lines are written out as the process exits. pino's own stdout stream (sonic-boom 4)
- * retries a line it cannot write every 100 ms for ever at exit: piped into a reader that had gone
- * (`| head`, a log shipper that died), the proxy never ended, whatever the signal. Here a write
- * that fails ends the log (said once on stderr), not the proxy.
+ * Log lines (JSON or pretty) to stdout, written without blocking the event loop, one stream per
+ * process, whose last lines are written out as the process exits. pino's own stdout stream
+ * (sonic-boom 4) retries a line it cannot write every 100 ms for ever at exit: piped into a
+ * reader that had gone (`| head`, a log shipper that died), the proxy never ended, whatever the
+ * signal. Here a write that fails ends the log (said once on stderr), not the proxy.
  */
-export function stdoutJsonLines(): LogStream {
-  stdoutLines ??= jsonLines(1, (error) =>
+export function stdoutLines(): LogStream {
+  stdoutStream ??= linesTo(1, (error) =>
     process.stderr.write(
       `proxy-server: log lines can no longer be written to stdout (${error.code ?? error.message}); serving on without them\n`,
     ),
   );
-  return stdoutLines;
+  return stdoutStream;
 }
 
-function jsonLines(fd: number, onFailed: (error: NodeJS.ErrnoException) => void): LogStream {
+function linesTo(fd: number, onFailed: (error: NodeJS.ErrnoException) => void): LogStream {
   const destination = new SonicBoom({
     fd,
     retryEAGAIN: () => exitDeadline === undefined || Date.now() < exitDeadline,
