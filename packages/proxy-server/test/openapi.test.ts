@@ -2,12 +2,15 @@ import { isDeepStrictEqual } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { RouteOptions } from 'fastify';
 import {
+  type DataBody,
   ErrorBodySchema,
   IDEMPOTENT_REPLAYED_HEADER,
   LAST_EVENT_ID_HEADER,
   SUBMIT_HEADERS,
+  type SubmitBody,
   SubmitBodySchema,
   TASK_ID_HEADER,
+  type Task,
   TaskBodySchema,
   WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
@@ -464,6 +467,50 @@ describe('the result route as documented', () => {
     expect(documented?.description).toMatch(/Content-Range/);
     // Any body: none from the proxy, the target's own when it answered 416 itself.
     expect(Object.keys(documented?.content ?? {})).toEqual(['*/*']);
+  });
+});
+
+// --max-wait was named only on GET /task/{id}: a held submission cut short came back 202 with
+// nothing saying why, and the result route's hold was as silent.
+describe('x-proxy-wait-max as documented', () => {
+  it('is sent and documented on a held submission and on every answer of the result route', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--max-wait', '7'] });
+    const document = (await (await fetch(`${proxy.url}/openapi.json`)).json()) as Document;
+    const documented = (path: string, method: string, status: number) =>
+      Object.keys(document.paths[path]?.[method]?.responses[String(status)]?.headers ?? {});
+
+    const held = await fetch(`${proxy.url}/api/function1?delay_ms=5000`, {
+      method: 'POST',
+      headers: { prefer: 'wait=0.2' },
+    });
+    expect(held.status).toBe(202);
+    expect(held.headers.get(WAIT_MAX_HEADER)).toBe('7');
+    expect(documented('/api/{path}', 'post', 202)).toContain(WAIT_MAX_HEADER);
+    const done = await fetch(`${proxy.url}/api/echo`, {
+      method: 'POST',
+      headers: { prefer: 'wait=5' },
+    });
+    expect(done.status).toBe(200);
+    expect(done.headers.get(WAIT_MAX_HEADER)).toBe('7');
+    expect(documented('/api/{path}', 'post', 200)).toContain(WAIT_MAX_HEADER);
+    const unheld = await fetch(`${proxy.url}/api/echo`, { method: 'POST' });
+    expect(unheld.status).toBe(202);
+    expect(unheld.headers.get(WAIT_MAX_HEADER)).toBeNull();
+
+    const { task_id: id } = (await held.json()) as SubmitBody;
+    const unfinished = await fetch(`${proxy.url}/task/${id}/result`);
+    expect(unfinished.status).toBe(409);
+    expect(unfinished.headers.get(WAIT_MAX_HEADER)).toBe('7');
+    const echoed = (await done.json()) as DataBody<Task>;
+    const result = await fetch(`${proxy.url}/task/${echoed.data.task_id}/result`);
+    expect(result.status).toBe(200);
+    expect(result.headers.get(WAIT_MAX_HEADER)).toBe('7');
+    for (const status of [200, 206, 404, 409, 416]) {
+      expect(documented('/task/{id}/result', 'get', status), String(status)).toContain(
+        WAIT_MAX_HEADER,
+      );
+    }
   });
 });
 

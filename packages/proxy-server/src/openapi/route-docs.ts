@@ -136,6 +136,15 @@ const TASK_NOT_FOUND = {
 export const LOCATION = header('/task/{id}: where the task is read');
 export const RETRY_AFTER = header('seconds to wait before trying again', 'integer');
 
+const WAIT_MAX = header(
+  `the longest ?wait= honoured, in seconds: the server's --max-wait (${MAX_WAIT_SECONDS} by default)`,
+  'integer',
+);
+const PREFER_WAIT_MAX = header(
+  `when Prefer asked for a wait: the longest hold, in seconds (the server's --max-wait, ${MAX_WAIT_SECONDS} by default)`,
+  'integer',
+);
+
 const submitted = {
   202: {
     description:
@@ -144,6 +153,7 @@ const submitted = {
       location: LOCATION,
       [PREFERENCE_APPLIED_HEADER]: header('respond-async, when Prefer asked for it'),
       [IDEMPOTENT_REPLAYED_HEADER]: header('true: the Idempotency-Key named an existing task'),
+      [WAIT_MAX_HEADER]: PREFER_WAIT_MAX,
     },
   },
   200: {
@@ -152,6 +162,7 @@ const submitted = {
       location: LOCATION,
       [PREFERENCE_APPLIED_HEADER]: header('wait=N'),
       [IDEMPOTENT_REPLAYED_HEADER]: header('true: the Idempotency-Key named an existing task'),
+      [WAIT_MAX_HEADER]: PREFER_WAIT_MAX,
     },
   },
   503: {
@@ -237,12 +248,7 @@ export const taskDoc = routeDoc({
     },
     404: TASK_NOT_FOUND,
   },
-  everyAnswer: {
-    [WAIT_MAX_HEADER]: header(
-      `the longest ?wait= honoured, in seconds: the server's --max-wait (${MAX_WAIT_SECONDS} by default)`,
-      'integer',
-    ),
-  },
+  everyAnswer: { [WAIT_MAX_HEADER]: WAIT_MAX },
 });
 
 /** `DELETE /task/:id`. */
@@ -310,6 +316,7 @@ export const resultDoc = routeDoc({
       content: ANY_BODY,
     },
   },
+  everyAnswer: { [WAIT_MAX_HEADER]: WAIT_MAX },
 });
 
 const EVENT_STREAM = 'text/event-stream';

@@ -6,6 +6,7 @@ import {
   PREFERENCE_APPLIED_HEADER,
   type SubmitBody,
   type Task,
+  WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { sendError } from '../errors.js';
@@ -71,6 +72,10 @@ export async function answerSubmission(
   const statusUrl = `${reply.request.publicPrefix}/task/${taskId}`;
   reply.header('location', statusUrl).header('vary', 'Prefer');
   if (existing) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  // A 202 after a hold shorter than asked says why: the server holds no longer than this.
+  if (preferences.waitS > 0) {
+    reply.header(WAIT_MAX_HEADER, String(app.proxy.config.maxWaitSeconds));
+  }
   let task: Task | undefined;
   try {
     if (preferences.waitS > 0) {

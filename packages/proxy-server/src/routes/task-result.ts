@@ -5,6 +5,7 @@ import {
   TASK_ID_HEADER,
   TaskParamsSchema,
   TaskQuerySchema,
+  WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
 import { resultDoc } from '../openapi/route-docs.js';
@@ -65,6 +66,9 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
         response: errorResponses,
       },
       config: { swaggerTransform: resultDoc },
+      onSend: async (_request, reply) => {
+        reply.header(WAIT_MAX_HEADER, String(app.proxy.config.maxWaitSeconds));
+      },
     },
     async (request, reply) => {
       const { backend } = app.proxy;
