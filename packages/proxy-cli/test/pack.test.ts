@@ -269,3 +269,15 @@ describe('installed together in an empty folder', () => {
     expect(JSON.parse(result.stdout)).toEqual(expected);
   });
 });
+
+// New-user pass: `npm pack` made a tarball whose `workspace:*` npm's install refused, saying
+// nothing but where its log was.
+describe('npm pack', () => {
+  it.each(['proxy-server', 'proxy-cli'])('of %s is refused, naming pnpm', async (name) => {
+    const packed = await run('npm', ['pack', '--dry-run'], {
+      cwd: join(packagesDir, name),
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect('code' in packed && packed.code).toBe(1);
+    expect(packed.stderr).toContain(`${name}: pack it with pnpm`);
+  });
+});

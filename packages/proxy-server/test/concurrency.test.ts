@@ -104,6 +104,25 @@ describe('a full queue', () => {
   });
 });
 
+// New-user pass: a queue of one was "full (1 tasks)".
+describe('a full queue of one', () => {
+  it('says so in the singular', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--max-concurrent', '1', '--max-queue-size', '1'],
+    });
+    await proxy.submit('/api/long?seconds=30');
+    await waitForInFlight(proxy.url, 1);
+    await proxy.submit('/api/long?seconds=30');
+    const refused = await fetch(`${proxy.url}/api/function1`, { method: 'POST' });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { message: string }).message).toMatch(
+      /^The queue is full \(1 task\); retry in about \d+ s$/,
+    );
+  });
+});
+
 describe('a burst of concurrent submissions', () => {
   it('fills the queue exactly to its size and never overfills it', async () => {
     const target = await startTarget();

@@ -385,7 +385,7 @@ describe('parseConfig', () => {
         '--webhook-secret',
         `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
       ],
-      `--callback-allow must be a comma-separated list of origins such as https://hooks.example.com, with '*.' before a domain for its subdomains, got '${origin}'`,
+      `--callback-allow must be a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains, got '${origin}'`,
     ]),
     // Review: the error listed what the URL had none of, and not its port, the thing wrong.
     [
@@ -427,7 +427,7 @@ describe('parseConfig', () => {
         '--webhook-secret',
         `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
       ],
-      "--callback-allow must be a comma-separated list of origins such as https://hooks.example.com, with '*.' before a domain for its subdomains, got 'https://hooks.example/?***'",
+      "--callback-allow must be a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains, got 'https://hooks.example/?***'",
     ],
     // Not a URL: a '?' is shown as typed.
     [['--log-format', 'json?'], "--log-format must be one of auto, json, pretty, got 'json?'"],
@@ -441,7 +441,7 @@ describe('parseConfig', () => {
     ],
     [
       ['--cors-origin', 'https://a.example/path'],
-      "--cors-origin must be '*' or a comma-separated list of origins such as https://app.example, got 'https://a.example/path'",
+      "--cors-origin must be '*' or a comma-separated list of origins (scheme, host and port: no path) such as https://app.example, got 'https://a.example/path'",
     ],
     ...['0', '10.0.0.0/33', 'gateway.internal', ',', 'true', '1,2', '1.5', '10/8'].map((value) => [
       ['--trust-proxy', value],
@@ -620,6 +620,11 @@ describe('parseConfig', () => {
       '--retry-max-delay does nothing without --retry-on: no call is retried',
     ]);
     expect(warningsOf(['--max-attempts', '5', '--retry-on', '503'])).toEqual([]);
+    // New-user pass: fair sharing did nothing here, and nothing said so.
+    expect(warningsOf(['--fair-key', 'api-key'], { PROXY_API_KEY: 'k3y' })).toEqual([
+      '--fair-key api-key does nothing with --api-key: every caller sends that one key, so all are one tenant',
+    ]);
+    expect(warningsOf(['--fair-key', 'api-key'])).toEqual([]);
   });
 
   // Review: a misspelt flag was refused with a suggestion, a misspelt variable ignored unsaid.

@@ -65,7 +65,7 @@ export const fairKey: ValueParser<FairKey> = {
 /** `https://hooks.example.com,https://*.internal.example:8443`. */
 export const callbackOrigins: ValueParser<CallbackOrigin[]> = {
   expected:
-    "a comma-separated list of origins such as https://hooks.example.com, with '*.' before a domain for its subdomains",
+    "a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains",
   parse(raw) {
     const origins: CallbackOrigin[] = [];
     for (const item of raw.split(',').map((part) => part.trim())) {

@@ -254,7 +254,7 @@ export const OPTIONS = {
     name: 'retry-min-delay',
     arg: '<seconds>',
     env: 'PROXY_RETRY_MIN_DELAY',
-    help: "shortest wait before a retry; waits grow exponentially, with full jitter, unless the target's Retry-After says otherwise",
+    help: "shortest backoff before a retry; waits grow exponentially, with full jitter, unless the target's Retry-After says otherwise (honoured as sent, even shorter: Retry-After: 0 retries at once)",
     parser: secondsUpToAYear,
     default: 1_000,
     defaultText: '1',

@@ -176,6 +176,12 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
         warnings.push(`--${spec.name} does nothing without --retry-on: no call is retried`);
     }
   }
+  // The key is each caller's own only when a gateway in front checks many: the proxy checks one.
+  if (config.delivery.fairKey?.kind === 'api-key' && config.apiKey !== null) {
+    warnings.push(
+      '--fair-key api-key does nothing with --api-key: every caller sends that one key, so all are one tenant',
+    );
+  }
   const settings = (Object.values(OPTIONS) as OptionSpec<unknown>[]).map((spec) => spec.env);
   warnings.push(...misspeltEnvWarnings(env, settings));
   return { kind: 'run', config: { target, ...config }, warnings };

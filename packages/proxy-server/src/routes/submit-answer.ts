@@ -64,7 +64,7 @@ export async function answerSubmission(
     return sendError(
       reply,
       'queue_full',
-      `The queue is full (${app.proxy.config.maxQueueSize} tasks); retry in about ${retryAfter} s`,
+      `The queue is full (${tasks(app.proxy.config.maxQueueSize)}); retry in about ${retryAfter} s`,
       { 'retry-after': retryAfter },
     );
   }

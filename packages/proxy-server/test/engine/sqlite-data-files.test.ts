@@ -1,4 +1,4 @@
-import { chmod, link, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -84,9 +84,12 @@ describe('the files in the data dir', () => {
     try {
       expect(await modeOf(dir)).toBe(0o700);
       expect(await modeOf(join(parent, 'made'))).toBe(0o755);
-      for (const file of ['tasks.db', 'tasks.db-wal', 'tasks.db-shm', 'proxy-server.lock']) {
+      const files = ['tasks.db', 'tasks.db-wal', 'tasks.db-shm', 'proxy-server.lock'];
+      for (const file of files) {
         expect([file, await modeOf(join(dir, file))]).toEqual([file, 0o600]);
       }
+      // New-user pass: the lock's journal sat there too, a file the docs did not name.
+      expect((await readdir(dir)).sort()).toEqual(files.sort());
     } finally {
       repository.close();
     }

@@ -139,6 +139,9 @@ export function lockDataDir(dir: string): DataDirLock {
   }
   try {
     db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    // The lock's one row is worth no journal on disk: in exclusive mode SQLite keeps the file of
+    // the default journal for as long as the lock is held, a file more in the data dir.
+    db.exec('PRAGMA journal_mode = MEMORY');
     db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
     db.exec(
       `BEGIN EXCLUSIVE; DELETE FROM holder; INSERT INTO holder VALUES (${process.pid}); COMMIT`,
