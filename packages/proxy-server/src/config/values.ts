@@ -227,7 +227,8 @@ export const apiKey: ValueParser<string> = {
 
 /** A comma-separated list of origins (`https://app.example`) or `*` for any origin. */
 export const corsOrigins: ValueParser<string[]> = {
-  expected: "'*' or a comma-separated list of origins (scheme, host and port: no path) such as https://app.example",
+  expected:
+    "'*' or a comma-separated list of origins (scheme, host and port: no path) such as https://app.example",
   parse(raw) {
     const items = raw
       .split(',')

@@ -341,6 +341,24 @@ export function describeBackendConformance(
         expect((await backend.counts()).long).toBe(1);
       });
 
+      // UI pass: a call cancelled after running past the threshold ended not long.
+      it('keeps a cancelled call long when it ran longer than the threshold', async () => {
+        const { backend, processor } = await started({
+          concurrency: 2,
+          longTaskThresholdMs: 1_000,
+        });
+        const [slow, quick] = await admitMany(backend, fixture.clock.now(), 2);
+        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        expect(await backend.cancel(quick as string)).toMatchObject({
+          task: { status: 'cancelled', isLong: false },
+        });
+        fixture.clock.advance(1_500);
+        expect(await backend.cancel(slow as string)).toMatchObject({
+          task: { status: 'cancelled', isLong: true },
+        });
+        expect((await backend.counts()).long).toBe(1);
+      });
+
       it('gives queue positions that follow the line as tasks start', async () => {
         const { backend, processor } = await started({ concurrency: 1 });
         const ids = await admitMany(backend, fixture.clock.now(), 4);

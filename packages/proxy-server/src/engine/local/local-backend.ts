@@ -362,9 +362,11 @@ export class LocalBackend implements TaskBackend {
     const entry = entryOf(row);
     const inLine = row.status === 'pending' && this.#queue.remove(entry);
     const run = this.#running.get(id);
+    const processingMs = run ? this.#clock.monotonic() - run.startedSteady : undefined;
+    const isLong = processingMs !== undefined && processingMs > this.#options.longTaskThresholdMs;
     let saved: SummaryRow | undefined;
     try {
-      saved = this.#repo.finish(id, CANCELLED, this.#clock.now(), false);
+      saved = this.#repo.finish(id, CANCELLED, this.#clock.now(), isLong);
     } catch (error) {
       if (inLine) this.#restore(row);
       return Promise.reject(this.#unavailable('cancelling a task', error));
@@ -376,7 +378,6 @@ export class LocalBackend implements TaskBackend {
     }
     this.#unsaved.delete(id);
     const cancelled = saved;
-    const processingMs = run ? this.#clock.monotonic() - run.startedSteady : undefined;
     return new Promise((resolve, reject) => {
       this.#commits.after({
         committed: () => {

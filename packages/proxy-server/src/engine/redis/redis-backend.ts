@@ -463,11 +463,12 @@ export class RedisBackend implements TaskBackend {
   }
 
   async cancel(id: string): Promise<CancelResult> {
+    const now = this.#clock.now();
     const reply = await this.#write('cancelling a task', () =>
       this.#store.finish(
         id,
-        { outcome: CANCELLED, completedAt: this.#clock.now(), isLong: false },
-        { allowPending: true },
+        { outcome: CANCELLED, completedAt: now, isLong: false },
+        { allowPending: true, longStartedBefore: now - this.#options.longTaskThresholdMs },
       ),
     );
     if (reply.kind === 'ok') {

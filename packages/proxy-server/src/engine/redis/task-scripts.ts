@@ -507,7 +507,7 @@ return out
  * the next attempt); `allowPending` lets a cancel stop a task still in line.
  *
  * ARGV[4..]: id, status, completedAt, isLong, error, result meta, body, body kind, attempt,
- * allowPending. Reply: {'ok', event..., previous status, released ids...} | {'gone'} |
+ * allowPending, the start before which a cancelled call is long ('' but for a cancel). Reply: {'ok', event..., previous status, released ids...} | {'gone'} |
  * {'finished'} | {'stale'}.
  */
 const FINISH = `${COMMON}
@@ -517,7 +517,13 @@ local status = f[1]
 if not status then return {'gone'} end
 if not (status == 'processing' or (status == 'pending' and ARGV[13] == '1')) then return {'finished'} end
 if ARGV[12] ~= '' and f[2] ~= ARGV[12] then return {'stale'} end
-finishTask(id, status, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+local isLong = ARGV[7]
+-- A cancel: whether the call ran long is known here, where its start is.
+if status == 'processing' and ARGV[14] ~= '' then
+  local startedAt = tonumber(redis.call('HGET', taskKey(id), 'st') or '')
+  if startedAt and startedAt < tonumber(ARGV[14]) then isLong = '1' end
+end
+finishTask(id, status, ARGV[5], ARGV[6], isLong, ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 local eventId, summary = emit('finished', id, '')
 local out = reply('ok', eventId, '', summary)
 out[#out + 1] = status

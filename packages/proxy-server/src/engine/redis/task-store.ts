@@ -104,7 +104,11 @@ export type RetryReply =
   | { kind: 'gone' | 'stale' };
 
 /** Whose finish counts: one attempt's (a call's outcome), or any (a cancel, also while pending). */
-export type FinishGuard = { attempt: number } | { allowPending: true };
+/**
+ * `attempt`: only that attempt's outcome counts. `allowPending`: a cancel, which also ends a
+ * queued task; a call in flight that started before `longStartedBefore` ends long.
+ */
+export type FinishGuard = { attempt: number } | { allowPending: true; longStartedBefore: number };
 
 export interface StoreCounts {
   pending: number;
@@ -355,6 +359,7 @@ export class LuaTaskStore implements RedisTaskStore {
         ...finishArgs(finish),
         'attempt' in guard ? String(guard.attempt) : '',
         'allowPending' in guard ? '1' : '0',
+        'allowPending' in guard ? String(guard.longStartedBefore) : '',
       ]),
     );
     const [kind] = reply;
