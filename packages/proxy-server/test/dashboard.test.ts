@@ -30,6 +30,8 @@ async function openPage(): Promise<{ page: Page; errors: string[] }> {
     viewport: { width: 1360, height: 820 },
     acceptDownloads: true,
   });
+  // Closed with the test, before its proxy: a page still polling would read a closed port.
+  onTestFinished(() => context.close());
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {
@@ -118,8 +120,10 @@ describe('the dashboard at /ui', () => {
     await expect.poll(() => shownIds(page)).toEqual([long, binary, failed, json]);
     expect(await shownStatuses(page)).toEqual(['processing', 'completed', 'failed', 'completed']);
 
-    // The detail of a JSON result: pretty-printed.
-    await row(page, json).click();
+    // The detail of a JSON result: pretty-printed. Opened from the keyboard (UI pass: a row
+    // took the focus, and neither Enter nor Space opened it).
+    await row(page, json).focus();
+    await page.keyboard.press('Enter');
     const body = page.locator('#detail pre.body.json');
     await body.waitFor();
     const shown = JSON.parse((await body.textContent()) ?? '') as { result: string };
@@ -129,7 +133,8 @@ describe('the dashboard at /ui', () => {
 
     // A request line of thousands of characters wraps in the panel rather than widening it.
     const wide = await submit(proxy, `/api/text?text=${'a'.repeat(3_000)}`);
-    await row(page, wide).click();
+    await row(page, wide).focus();
+    await page.keyboard.press(' ');
     await page.locator('#detail p.request', { hasText: 'aaaa' }).waitFor();
     const panel = await page
       .locator('#detail')
@@ -186,6 +191,30 @@ describe('the dashboard at /ui', () => {
 
     expect(errors).toEqual([]);
   }, 90_000);
+
+  // UI pass: a key of spaces closed the dialog and left the page connecting to nothing; one
+  // with a character past Latin-1 asked again for ever, with fetch's own error.
+  it('keeps the key dialog open, saying why, for a key that cannot be used', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', KEY] });
+    const { page } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    const dialog = page.locator('#key-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    for (const [key, said] of [
+      ['   ', 'The key is empty.'],
+      ['clé-secrète€', 'cannot be sent'],
+    ] as const) {
+      await page.fill('#key-input', key);
+      await page.click('#key-form button[type=submit]');
+      await page.locator('#key-error', { hasText: said }).waitFor();
+      expect(await dialog.isVisible()).toBe(true);
+    }
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type=submit]');
+    await page.locator('#live[data-state="live"]').waitFor();
+    expect(await dialog.isVisible()).toBe(false);
+  });
 
   it("shows a queued task's place in line and when it should start", async () => {
     const target = await startTarget();
@@ -346,6 +375,47 @@ describe('the dashboard at /ui', () => {
     await page.goto(`${proxy.url}/ui`);
     await row(page, id).waitFor();
     expect(await page.locator('#live').getAttribute('data-state')).not.toBe('live');
+  });
+
+  // UI pass: after a restart the totals count from 0 again, and the rates read -2064 a minute.
+  it('never shows a negative rate when the proxy behind it restarts', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    await proxy.finished(await proxy.submit('/api/function1'));
+    const { page } = await openPage();
+    // The first reads come from a process that had finished 5,000 tasks, the rest from this one.
+    let reads = 0;
+    await page.route('**/stats', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as DataBody<Stats>;
+      if (++reads <= 2) {
+        body.data.started_at = '2026-01-01T00:00:00.000Z';
+        body.data.totals.completed += 5_000;
+        body.data.totals.failed += 500;
+      }
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${proxy.url}/ui`);
+    await expect.poll(() => reads, { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+    for (const figure of ['throughput', 'failures']) {
+      const value = await page.locator(`#figure-${figure} .value`).textContent();
+      expect([figure, value]).toEqual([figure, expect.stringMatching(/^(–|0|\d+(\.\d)?)$/)]);
+    }
+  });
+
+  // UI pass: with the proxy down, the toast said the browser's "Failed to fetch" and no more.
+  it('says the proxy cannot be reached when no answer comes', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const { page } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.route('**/stats', (route) => route.abort('connectionrefused'));
+    await page
+      .locator('#toast', {
+        hasText: /^Cannot reach the proxy \(.+\): it may be restarting, or down$/,
+      })
+      .waitFor();
   });
 
   it('loads in at most 200 KB the first time, everything from the proxy', async () => {

@@ -62,7 +62,7 @@ export class Api {
   async result(id: string): Promise<{ blob: Blob; type: string }> {
     // A redirect is the target's answer: followed, it would download another answer, another
     // task's even, under this task's name.
-    const response = await fetch(this.url(`task/${id}/result`), {
+    const response = await reach(this.url(`task/${id}/result`), {
       headers: this.headers(),
       redirect: 'manual',
     });
@@ -78,7 +78,7 @@ export class Api {
   }
 
   async fetch(path: string, init: RequestInit = {}, headers: Record<string, string> = {}) {
-    const response = await fetch(this.url(path), {
+    const response = await reach(this.url(path), {
       ...init,
       headers: this.headers({ ...headers, ...(init.headers as Record<string, string>) }),
     });
@@ -93,5 +93,16 @@ export class Api {
       body?.error ?? null,
       body?.message ?? `${method} ${path} answered ${response.status}`,
     );
+  }
+}
+
+/** fetch, whose failure to get any answer ("Failed to fetch") says what it means here. */
+async function reach(url: URL, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot reach the proxy (${reason}): it may be restarting, or down`);
   }
 }

@@ -9,6 +9,11 @@ interface Point {
   /** Tasks finished since the proxy started (completed, failed, cancelled, expired). */
   finished: number;
   failed: number;
+  /**
+   * Which process read them (its start): totals count from 0 again in a restarted proxy, and
+   * differ between instances behind one balancer, so a rate compares points of one process.
+   */
+  process: string;
 }
 
 interface Card {
@@ -63,6 +68,7 @@ export class Figures {
       inFlight: stats.in_flight,
       finished: totals.completed + totals.failed + totals.cancelled + totals.expired,
       failed: totals.failed,
+      process: stats.started_at,
     });
     while (this.#points.length > 2 && (this.#points[0]?.t ?? now) < now - WINDOW_MS) {
       this.#points.shift();
@@ -88,22 +94,36 @@ export class Figures {
 
     const perMinute = (pick: (p: Point) => number) => {
       const last = points.at(-1);
-      const first = points.find((p) => last !== undefined && p.t >= last.t - RATE_OVER_MS);
+      const first = points.find(
+        (p) => last !== undefined && p.process === last.process && p.t >= last.t - RATE_OVER_MS,
+      );
       if (!last || !first || first === last) return null;
       return ((pick(last) - pick(first)) / (last.t - first.t)) * 60_000;
     };
     // Each point of a rate chart is the rate over the half minute before it: smooth enough to
-    // read, recent enough to show a change.
-    const rates = (pick: (p: Point) => number) =>
-      points.slice(1).map((p, i) => {
+    // read, recent enough to show a change. A point with no earlier one of its process keeps
+    // the rate before it.
+    const rates = (pick: (p: Point) => number) => {
+      let previous = 0;
+      return points.slice(1).map((p, i) => {
         let from = i;
-        while (from > 0 && (points[from - 1] as Point).t >= p.t - SMOOTH_MS) from--;
+        const sameProcess = (at: number) => (points[at] as Point).process === p.process;
+        if (!sameProcess(from)) return previous;
+        while (
+          from > 0 &&
+          sameProcess(from - 1) &&
+          (points[from - 1] as Point).t >= p.t - SMOOTH_MS
+        ) {
+          from--;
+        }
         const before = points[from] as Point;
-        return ((pick(p) - pick(before)) / Math.max(1, p.t - before.t)) * 60_000;
+        previous = ((pick(p) - pick(before)) / Math.max(1, p.t - before.t)) * 60_000;
+        return previous;
       });
+    };
     const done = perMinute((p) => p.finished);
     throughput.value.textContent = done === null ? '–' : formatRate(done);
-    throughput.note.textContent = `finished per minute · ${stats.totals.completed} completed`;
+    throughput.note.textContent = `finished per minute · ${stats.totals.completed} completed since start`;
     draw(
       throughput.chart,
       rates((p) => p.finished),
@@ -112,7 +132,7 @@ export class Figures {
 
     const failed = perMinute((p) => p.failed);
     failures.value.textContent = failed === null ? '–' : formatRate(failed);
-    failures.note.textContent = `failed per minute · ${stats.totals.failed} in all`;
+    failures.note.textContent = `failed per minute · ${stats.totals.failed} since start`;
     failures.value.classList.toggle('bad', (failed ?? 0) > 0);
     draw(
       failures.chart,

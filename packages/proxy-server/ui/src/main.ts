@@ -1,5 +1,5 @@
 import './styles.css';
-import type { DataBody, Stats } from 'proxy-client/wire';
+import { type DataBody, isSendableHeaderValue, type Stats } from 'proxy-client/wire';
 import { Api, isUnauthorized, KeyStore } from './api.js';
 import { byId } from './dom.js';
 import { EventStream, type StreamState } from './event-stream.js';
@@ -119,15 +119,33 @@ function askForKey(refused: boolean): void {
   setLive('connecting');
   const dialog = byId<HTMLDialogElement>('key-dialog');
   const input = byId<HTMLInputElement>('key-input');
-  byId('key-error').hidden = !refused || keys.get() === null;
+  showKeyError(refused && keys.get() !== null ? 'That key was refused.' : null);
   keys.clear();
   input.value = '';
   dialog.showModal();
 }
 
-byId('key-form').addEventListener('submit', () => {
+function showKeyError(message: string | null): void {
+  const error = byId('key-error');
+  error.hidden = message === null;
+  error.textContent = message ?? '';
+}
+
+// A key that cannot be used keeps the dialog open, saying why: closed, it left the page
+// connecting to nothing, or asking again for ever with a key fetch cannot send.
+byId('key-form').addEventListener('submit', (event) => {
   const key = byId<HTMLInputElement>('key-input').value.trim();
-  if (key === '') return;
+  const problem =
+    key === ''
+      ? 'The key is empty.'
+      : isSendableHeaderValue(key)
+        ? null
+        : 'A key has printable ASCII or Latin-1 characters only: this one cannot be sent.';
+  if (problem !== null) {
+    event.preventDefault();
+    showKeyError(problem);
+    return;
+  }
   keys.set(key);
   askingForKey = false;
   start();

@@ -83,6 +83,13 @@ export class TaskTable {
       const row = (event.target as Element).closest('tr');
       if (row?.dataset.id) this.#onOpen(row.dataset.id);
     });
+    // A row takes the focus (Tab), so it opens as a button would: Enter or Space.
+    this.#body.addEventListener('keydown', (event) => {
+      const row = (event.target as Element).closest('tr');
+      if (!row?.dataset.id || (event.key !== 'Enter' && event.key !== ' ')) return;
+      event.preventDefault();
+      this.#onOpen(row.dataset.id);
+    });
   }
 
   get #status(): TaskStatus | undefined {
