@@ -210,6 +210,9 @@ function colorLevel(stream: OutputStream, env: OutputStreams['env']): 0 | 1 | 2 
     return 1;
   }
   if (stream.isTTY !== true) return 0;
-  const depth = stream.getColorDepth?.(env) ?? 4;
+  // Node reads a NO_COLOR set to '' as set; here (as no-color.org says) it is not, and was
+  // decided on above.
+  const { NO_COLOR: _decided, ...rest } = env;
+  const depth = stream.getColorDepth?.(rest) ?? 4;
   return depth >= 24 ? 3 : depth >= 8 ? 2 : depth >= 4 ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { WriteStream } from 'node:tty';
 import { describe, expect, it } from 'vitest';
 import type { CliOptions } from '../src/options.js';
 import { MIN_SPINNER_COLUMNS, Output } from '../src/output.js';
@@ -18,7 +19,13 @@ function fakeStream(isTTY: boolean, columns = isTTY ? 80 : undefined, depth = 8)
     {
       isTTY,
       columns,
-      getColorDepth: () => depth,
+      // Node's own reading of the environment (NO_COLOR, even empty, means 2 colours), on a
+      // terminal of `depth` bits.
+      getColorDepth: (env: object = {}) =>
+        Math.min(
+          depth,
+          WriteStream.prototype.getColorDepth.call(null, { TERM: 'xterm-256color', ...env }),
+        ),
       // What ora calls on a terminal, as tty.WriteStream does it: escape codes on the stream.
       cursorTo: (x: number) => {
         text += `\u001b[${x + 1}G`;
