@@ -1,3 +1,4 @@
+import { METHODS } from 'node:http';
 import {
   isSendableApiKey,
   isSubmittableMethod,
@@ -461,10 +462,15 @@ function submitPath(value: string): string {
   }
 }
 
+/**
+ * A method the client sends and the proxy can read: its HTTP parser (Node's) refuses any method
+ * outside `http.METHODS` with a 400 before the proxy sees it, which the CLI can say up front.
+ */
 function method(value: string): string {
-  if (isSubmittableMethod(value)) return value.toUpperCase();
+  const verb = value.toUpperCase();
+  if (isSubmittableMethod(value) && METHODS.includes(verb)) return verb;
   throw usage(
-    `--method must be an HTTP method such as GET or POST that the HTTP client sends (not CONNECT, TRACE or TRACK), got '${value}'`,
+    `--method must be an HTTP method such as GET or POST that the HTTP client sends (not CONNECT, TRACE or TRACK) and the proxy reads (one its HTTP parser knows: \`node -p http.METHODS\` lists them), got '${value}'`,
   );
 }
 
