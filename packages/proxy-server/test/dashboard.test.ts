@@ -418,6 +418,24 @@ describe('the dashboard at /ui', () => {
       .waitFor();
   });
 
+  // UI pass: with the target down, or the proxy stopping, the page showed a plain "live".
+  it('says when the target cannot be reached, and not while it can', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const { page } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#target', { hasText: 'memory' }).waitFor();
+    expect(await page.locator('#health').isHidden()).toBe(true);
+
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const down = await startProxy(`http://127.0.0.1:${port}`, { listen: true });
+    await page.goto(`${down.url}/ui`);
+    await page.locator('#health', { hasText: /^target unreachable: .*refused/ }).waitFor();
+  });
+
   it('loads in at most 200 KB the first time, everything from the proxy', async () => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });

@@ -1,5 +1,10 @@
 import './styles.css';
-import { type DataBody, isSendableHeaderValue, type Stats } from 'proxy-client/wire';
+import {
+  type DataBody,
+  type HealthBody,
+  isSendableHeaderValue,
+  type Stats,
+} from 'proxy-client/wire';
 import { Api, isUnauthorized, KeyStore } from './api.js';
 import { byId } from './dom.js';
 import { EventStream, type StreamState } from './event-stream.js';
@@ -54,7 +59,11 @@ function setLive(state: StreamState): void {
 async function readStats(): Promise<void> {
   clearTimeout(statsTimer);
   try {
-    const stats = (await api.json<DataBody<Stats>>('stats')).data;
+    const [{ data: stats }, health] = await Promise.all([
+      api.json<DataBody<Stats>>('stats'),
+      api.json<HealthBody>('health'),
+    ]);
+    showHealth(health);
     figures.update(stats);
     if (removedSeen !== null && stats.totals.removed > removedSeen) {
       void table.load().catch(fail);
@@ -66,6 +75,23 @@ async function readStats(): Promise<void> {
     if (isUnauthorized(error)) return;
   }
   statsTimer = setTimeout(() => void readStats(), STATS_EVERY_MS);
+}
+
+/**
+ * What keeps tasks from running, beside the live indicator (which is the page's own connection):
+ * a stop under way, a target the proxy cannot reach, a store it cannot use. Read with /stats;
+ * the proxy probes the target at most once in 5 s however often it is asked.
+ */
+function showHealth(health: HealthBody): void {
+  const problems = [
+    health.status === 'shutting_down' ? 'shutting down: no new tasks' : null,
+    health.target.reachable ? null : `target unreachable: ${health.target.message ?? 'no answer'}`,
+    health.store.available ? null : `store unavailable: ${health.store.message ?? 'it failed'}`,
+  ].filter((problem) => problem !== null);
+  const badge = byId('health');
+  badge.hidden = problems.length === 0;
+  badge.textContent = problems.join(' · ');
+  badge.title = badge.textContent;
 }
 
 function start(): void {
