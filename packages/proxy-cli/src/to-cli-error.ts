@@ -25,7 +25,7 @@ const CHECK_URL =
   "point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; proxy-cli health --url <url> checks it";
 
 const GATEWAY =
-  'a gateway in front of the proxy answered, not the proxy: it may be restarting or down behind it; try again shortly, and if this lasts, check the proxy behind the gateway';
+  'a gateway in front of the proxy answered, not the proxy: it may be restarting or down behind it; try again shortly, and if this lasts, check the proxy behind the gateway, and that --url has the path the gateway serves it under, if any (http://gateway/proxy)';
 
 /**
  * The one place that turns an SDK error into an exit code and words for people. Waits add their

@@ -170,6 +170,8 @@ describe('exit 5: a gateway in front of the proxy answers', () => {
     expect(run.stderr).toContain(
       'hint: a gateway in front of the proxy answered, not the proxy: it may be restarting or down behind it',
     );
+    // UI pass: behind a gateway serving the proxy under /proxy, a --url without it lands here.
+    expect(run.stderr).toContain('and that --url has the path the gateway serves it under');
     expect(run.stderr).not.toContain('not at its target');
   });
 });
