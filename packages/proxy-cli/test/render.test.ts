@@ -84,6 +84,15 @@ describe('task detail', () => {
     }
   });
 
+  // UI pass: at 50 columns the boxed table cut the id to `0b6f3a52-…`, which no one can copy.
+  it('on a terminal too narrow for the id, drops the box and keeps every value whole', () => {
+    const id = '0b6f3a52-5f6e-4d8a-9a43-1f1e2d3c4b5a';
+    const narrow = renderTask(makeTask(), { ...boxed, columns: 50 });
+    expect(narrow).toMatch(new RegExp(`^task id +${id}$`, 'm'));
+    expect(narrow).not.toContain('│');
+    expect(renderTask(makeTask(), { ...boxed, columns: 80 })).toMatch(new RegExp(`│ ${id} +│`));
+  });
+
   it('a pending task shows its place in the queue and no result', () => {
     const text = renderTask(
       makeTask({
@@ -578,7 +587,7 @@ describe('off a terminal: plain tab-separated rows', () => {
     const busy: Stats = {
       ...stats,
       num_workers: 8,
-      target: `http://target.example/${'x'.repeat(90)}`,
+      target: 'http://target.example/v1/predict',
       totals: { ...stats.totals, submitted: 123456, completed: 120000, rejected_queue_full: 3456 },
     };
     const text = renderStats(busy, { ...boxed, columns: 80 });
@@ -588,6 +597,11 @@ describe('off a terminal: plain tab-separated rows', () => {
     expect(text).toContain('28 removed');
     // Without a width (or with room enough) nothing wraps.
     expect(renderStats(busy, boxed)).toMatch(/refused \(queue full\) · 28 removed +│/);
+    // A word longer than the room (a long target URL) is shown whole, on plain lines.
+    const target = `http://target.example/${'x'.repeat(90)}`;
+    expect(renderStats({ ...busy, target }, { ...boxed, columns: 80 })).toMatch(
+      new RegExp(`^target +${target}$`, 'm'),
+    );
   });
 
   it('a count the proxy does not send (an older proxy) shows as 0', () => {

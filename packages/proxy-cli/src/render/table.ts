@@ -45,7 +45,9 @@ export function makeTable(
 
 /**
  * A two-column key/value table, keys dimmed. Given a terminal's width it keeps within it: values
- * too long for it wrap at spaces, and a word longer than a line is cut with `…`.
+ * too long for it wrap at spaces. On a terminal too narrow for a value's longest word (a task id
+ * at 50 columns), the box goes rather than the word being cut: keys and values on plain lines,
+ * each value whole, to be copied.
  */
 export function keyValueTable(
   color: ChalkInstance,
@@ -56,6 +58,17 @@ export function keyValueTable(
   const valueChars = Math.max(0, ...rows.map(([, value]) => visibleLength(value)));
   // colWidths count a cell's two spaces; each column adds a border, the table one more.
   const room = columns === undefined ? undefined : columns - (keyChars + 2) - 3;
+  const longestWord = Math.max(
+    0,
+    ...rows.flatMap(([, value]) => value.split(/\s+/).map(visibleLength)),
+  );
+  if (room !== undefined && longestWord + 2 > room) {
+    return rows
+      .map(
+        ([key, value]) => `${color.dim(key)}${' '.repeat(keyChars - visibleLength(key))}  ${value}`,
+      )
+      .join('\n');
+  }
   const table =
     room !== undefined && valueChars + 2 > room
       ? makeTable(color, undefined, {
