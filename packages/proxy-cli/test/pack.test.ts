@@ -274,8 +274,10 @@ describe('installed together in an empty folder', () => {
 // nothing but where its log was.
 describe('npm pack', () => {
   it.each(['proxy-server', 'proxy-cli'])('of %s is refused, naming pnpm', async (name) => {
+    // As run from `pnpm test` too, which tells npm it is pnpm (review).
     const packed = await run('npm', ['pack', '--dry-run'], {
       cwd: join(packagesDir, name),
+      env: { ...process.env, npm_config_user_agent: 'pnpm/10.34.8 npm/? node/v20 linux x64' },
     }).catch((error: { code: number; stderr: string }) => error);
     expect('code' in packed && packed.code).toBe(1);
     expect(packed.stderr).toContain(`${name}: pack it with pnpm`);

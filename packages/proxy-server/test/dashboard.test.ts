@@ -436,6 +436,34 @@ describe('the dashboard at /ui', () => {
     await page.locator('#health', { hasText: /^target unreachable: .*refused/ }).waitFor();
   });
 
+  // Review: behind a round-robin balancer each read's previous was the other instance's, and
+  // the rate charts stayed flat at 0.
+  it('charts the rate of each instance behind a balancer, reads of the others in between', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const { page } = await openPage();
+    // Every other read is another instance, finishing 600 tasks between its reads.
+    let reads = 0;
+    await page.route('**/stats', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as DataBody<Stats>;
+      if (++reads % 2 === 0) {
+        body.data.started_at = '2026-01-01T00:00:00.000Z';
+        body.data.totals.completed = 600 * reads;
+      }
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${proxy.url}/ui`);
+    await expect.poll(() => reads, { timeout: 15_000 }).toBeGreaterThanOrEqual(5);
+    const heights = (
+      (await page.locator('#figure-throughput polyline').getAttribute('points')) ?? ''
+    )
+      .split(' ')
+      .map((point) => Number(point.split(',')[1]));
+    // 0 is drawn at the foot of the chart, 42: some point stands above it.
+    expect(Math.min(...heights)).toBeLessThan(42);
+  });
+
   it('loads in at most 200 KB the first time, everything from the proxy', async () => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });

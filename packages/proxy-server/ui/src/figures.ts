@@ -100,24 +100,22 @@ export class Figures {
       if (!last || !first || first === last) return null;
       return ((pick(last) - pick(first)) / (last.t - first.t)) * 60_000;
     };
-    // Each point of a rate chart is the rate over the half minute before it: smooth enough to
-    // read, recent enough to show a change. A point with no earlier one of its process keeps
-    // the rate before it.
+    // Each point of a rate chart is the rate over the half minute before it, from the earliest
+    // read of the same process in that time (reads of other instances behind a balancer come in
+    // between): smooth enough to read, recent enough to show a change. A point with no earlier
+    // one of its process keeps the rate before it.
     const rates = (pick: (p: Point) => number) => {
       let previous = 0;
       return points.slice(1).map((p, i) => {
-        let from = i;
-        const sameProcess = (at: number) => (points[at] as Point).process === p.process;
-        if (!sameProcess(from)) return previous;
-        while (
-          from > 0 &&
-          sameProcess(from - 1) &&
-          (points[from - 1] as Point).t >= p.t - SMOOTH_MS
-        ) {
-          from--;
+        let before: Point | undefined;
+        for (let j = i; j >= 0; j--) {
+          const q = points[j] as Point;
+          if (q.process !== p.process) continue;
+          // The nearest such read counts however old (a tab in the background reads seldom).
+          if (before && q.t < p.t - SMOOTH_MS) break;
+          before = q;
         }
-        const before = points[from] as Point;
-        previous = ((pick(p) - pick(before)) / Math.max(1, p.t - before.t)) * 60_000;
+        if (before) previous = ((pick(p) - pick(before)) / Math.max(1, p.t - before.t)) * 60_000;
         return previous;
       });
     };
