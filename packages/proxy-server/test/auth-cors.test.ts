@@ -167,6 +167,9 @@ describe('--cors-origin', () => {
       response.setHeader('content-disposition', 'attachment; filename="r.csv"');
       response.setHeader('x-request-id', 'abc');
       response.setHeader('set-cookie', 'a=1');
+      // The proxy's own names: its values stand (review).
+      response.setHeader('x-proxy-task-id', 'theirs');
+      response.setHeader('x-proxy-wait-max', 'theirs');
       response.end('a,b');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -181,7 +184,13 @@ describe('--cors-origin', () => {
       headers: { origin: 'https://app.example' },
     });
     expect(replay.headers['x-request-id']).toBe('abc');
+    expect(replay.headers['x-proxy-task-id']).toBe(id);
+    expect(replay.headers['x-proxy-wait-max']).toBe('60');
     const exposed = String(replay.headers['access-control-expose-headers']).split(', ');
+    expect(exposed.filter((name) => name.startsWith('x-proxy-'))).toEqual([
+      'x-proxy-wait-max',
+      'x-proxy-task-id',
+    ]);
     expect(exposed).toEqual(expect.arrayContaining(['x-proxy-task-id', 'location']));
     expect(exposed).toEqual(
       expect.arrayContaining(['etag', 'content-disposition', 'x-request-id']),

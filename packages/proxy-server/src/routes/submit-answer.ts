@@ -6,13 +6,13 @@ import {
   PREFERENCE_APPLIED_HEADER,
   type SubmitBody,
   type Task,
-  WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { sendError } from '../errors.js';
 import type { SubmitResult } from '../proxy/admission.js';
 import { clientGone } from './client-gone.js';
 import type { Preferences } from './submit-headers.js';
+import { nameMaxWait } from './wait-max-header.js';
 
 /** A stopping instance's hint: a restart, or the next instance behind a balancer, is seconds away. */
 const SHUTTING_DOWN_RETRY_AFTER_S = '2';
@@ -73,9 +73,7 @@ export async function answerSubmission(
   reply.header('location', statusUrl).header('vary', 'Prefer');
   if (existing) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
   // A 202 after a hold shorter than asked says why: the server holds no longer than this.
-  if (preferences.waitS > 0) {
-    reply.header(WAIT_MAX_HEADER, String(app.proxy.config.maxWaitSeconds));
-  }
+  if (preferences.waitS > 0) nameMaxWait(app, reply);
   let task: Task | undefined;
   try {
     if (preferences.waitS > 0) {

@@ -13,6 +13,7 @@ import { errorResponses } from '../schemas/route-schemas.js';
 import { HOP_BY_HOP } from '../upstream/hop-by-hop.js';
 import { byteRangeOf, ifRangeHolds } from './byte-range.js';
 import { clientGone } from './client-gone.js';
+import { nameMaxWait } from './wait-max-header.js';
 
 interface ResultRoute {
   Params: { id: string };
@@ -35,6 +36,9 @@ const NOT_REPLAYED = new Set([
   'clear-site-data',
   'strict-transport-security',
   'www-authenticate',
+  // The proxy's own, set on every answer of this route.
+  TASK_ID_HEADER,
+  WAIT_MAX_HEADER,
 ]);
 const replayed = (name: string) => !NOT_REPLAYED.has(name) && !name.startsWith('access-control-');
 
@@ -66,9 +70,7 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
         response: errorResponses,
       },
       config: { swaggerTransform: resultDoc },
-      onSend: async (_request, reply) => {
-        reply.header(WAIT_MAX_HEADER, String(app.proxy.config.maxWaitSeconds));
-      },
+      onSend: async (_request, reply) => nameMaxWait(app, reply),
     },
     async (request, reply) => {
       const { backend } = app.proxy;

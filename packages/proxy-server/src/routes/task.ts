@@ -6,12 +6,12 @@ import {
   TaskBodySchema,
   TaskParamsSchema,
   TaskQuerySchema,
-  WAIT_MAX_HEADER,
 } from 'proxy-client/wire';
 import { ProxyHttpError } from '../errors.js';
 import { taskDoc } from '../openapi/route-docs.js';
 import { errorResponses, named } from '../schemas/route-schemas.js';
 import { clientGone } from './client-gone.js';
+import { nameMaxWait } from './wait-max-header.js';
 
 interface TaskRoute {
   Params: { id: string };
@@ -37,9 +37,7 @@ export async function taskRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: named(TaskBodySchema), ...errorResponses },
       },
       config: { swaggerTransform: taskDoc },
-      onSend: async (_request, reply) => {
-        reply.header(WAIT_MAX_HEADER, String(app.proxy.config.maxWaitSeconds));
-      },
+      onSend: async (_request, reply) => nameMaxWait(app, reply),
     },
     async (request, reply): Promise<DataBody<Task>> => {
       const { tasks } = app.proxy;

@@ -103,6 +103,15 @@ describe('the files in the data dir', () => {
     } finally {
       repository.close();
     }
+    // Review: one left by an earlier version, killed while it held the lock, stayed for good.
+    await writeFile(join(dir, 'proxy-server.lock-journal'), '');
+    const again = new SqliteRepository({ dataDir: dir, synchronous: 'normal' });
+    again.open();
+    try {
+      expect(await readdir(dir)).not.toContain('proxy-server.lock-journal');
+    } finally {
+      again.close();
+    }
     const shared = await dataDir();
     await chmod(shared, 0o750);
     await writeFile(join(shared, 'tasks.db'), '', { mode: 0o640 });

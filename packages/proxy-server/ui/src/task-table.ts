@@ -83,10 +83,12 @@ export class TaskTable {
       const row = (event.target as Element).closest('tr');
       if (row?.dataset.id) this.#onOpen(row.dataset.id);
     });
-    // A row takes the focus (Tab), so it opens as a button would: Enter or Space.
+    // A row takes the focus (Tab), so it opens as a button would: Enter or Space on the row
+    // itself (a control inside a row keeps its own keys).
     this.#body.addEventListener('keydown', (event) => {
-      const row = (event.target as Element).closest('tr');
-      if (!row?.dataset.id || (event.key !== 'Enter' && event.key !== ' ')) return;
+      const row = event.target as HTMLElement;
+      if (row.tagName !== 'TR' || !row.dataset.id || event.repeat) return;
+      if (event.key !== 'Enter' && event.key !== ' ') return;
       event.preventDefault();
       this.#onOpen(row.dataset.id);
     });

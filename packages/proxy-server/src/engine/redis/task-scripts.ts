@@ -507,8 +507,9 @@ return out
  * the next attempt); `allowPending` lets a cancel stop a task still in line.
  *
  * ARGV[4..]: id, status, completedAt, isLong, error, result meta, body, body kind, attempt,
- * allowPending, the start before which a cancelled call is long ('' but for a cancel). Reply: {'ok', event..., previous status, released ids...} | {'gone'} |
- * {'finished'} | {'stale'}.
+ * allowPending, the start before which a cancelled call is long ('' but for a cancel).
+ * Reply: {'ok', event..., previous status, released ids...} | {'gone'} | {'finished'} |
+ * {'stale'}.
  */
 const FINISH = `${COMMON}
 local id = ARGV[4]

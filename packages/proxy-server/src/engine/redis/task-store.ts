@@ -103,10 +103,9 @@ export type RetryReply =
    */
   | { kind: 'gone' | 'stale' };
 
-/** Whose finish counts: one attempt's (a call's outcome), or any (a cancel, also while pending). */
 /**
- * `attempt`: only that attempt's outcome counts. `allowPending`: a cancel, which also ends a
- * queued task; a call in flight that started before `longStartedBefore` ends long.
+ * Whose finish counts: one attempt's (a call's outcome), or any (a cancel, also while pending;
+ * a call in flight that started before `longStartedBefore` ends long).
  */
 export type FinishGuard = { attempt: number } | { allowPending: true; longStartedBefore: number };
 

@@ -6,6 +6,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  rmSync,
   statSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -146,6 +147,9 @@ export function lockDataDir(dir: string): DataDirLock {
     db.exec(
       `BEGIN EXCLUSIVE; DELETE FROM holder; INSERT INTO holder VALUES (${process.pid}); COMMIT`,
     );
+    // Left by a version that kept the journal on disk, killed while it held the lock: SQLite
+    // has rolled back whatever it held, and in this mode never writes it again.
+    rmSync(`${path}-journal`, { force: true });
   } catch (error) {
     db.close();
     if (codeOf(error) === 'SQLITE_BUSY') {
