@@ -55,6 +55,27 @@ async function submit(
   return ((await response.json()) as SubmitBody).task_id;
 }
 
+/** A process start no proxy of these tests has: its reads look like another instance's. */
+const ANOTHER_PROCESS_START = '2026-01-01T00:00:00.000Z';
+
+/**
+ * Serves the page's reads of /stats from the proxy, each changed by `change` (given the read's
+ * number from 1); answers how many reads there have been.
+ */
+async function rewriteStats(
+  page: Page,
+  change: (stats: Stats, read: number) => void,
+): Promise<() => number> {
+  let reads = 0;
+  await page.route('**/stats', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.json()) as DataBody<Stats>;
+    change(body.data, ++reads);
+    await route.fulfill({ response, json: body });
+  });
+  return () => reads;
+}
+
 /** The value of a detail field, by its name. */
 const detailField = (page: Page, name: string) =>
   page
@@ -384,19 +405,14 @@ describe('the dashboard at /ui', () => {
     await proxy.finished(await proxy.submit('/api/function1'));
     const { page } = await openPage();
     // The first reads come from a process that had finished 5,000 tasks, the rest from this one.
-    let reads = 0;
-    await page.route('**/stats', async (route) => {
-      const response = await route.fetch();
-      const body = (await response.json()) as DataBody<Stats>;
-      if (++reads <= 2) {
-        body.data.started_at = '2026-01-01T00:00:00.000Z';
-        body.data.totals.completed += 5_000;
-        body.data.totals.failed += 500;
-      }
-      await route.fulfill({ response, json: body });
+    const reads = await rewriteStats(page, (stats, read) => {
+      if (read > 2) return;
+      stats.started_at = ANOTHER_PROCESS_START;
+      stats.totals.completed += 5_000;
+      stats.totals.failed += 500;
     });
     await page.goto(`${proxy.url}/ui`);
-    await expect.poll(() => reads, { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+    await expect.poll(reads, { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
     for (const figure of ['throughput', 'failures']) {
       const value = await page.locator(`#figure-${figure} .value`).textContent();
       expect([figure, value]).toEqual([figure, expect.stringMatching(/^(–|0|\d+(\.\d)?)$/)]);
@@ -443,18 +459,13 @@ describe('the dashboard at /ui', () => {
     const proxy = await startProxy(target.url, { listen: true });
     const { page } = await openPage();
     // Every other read is another instance, finishing 600 tasks between its reads.
-    let reads = 0;
-    await page.route('**/stats', async (route) => {
-      const response = await route.fetch();
-      const body = (await response.json()) as DataBody<Stats>;
-      if (++reads % 2 === 0) {
-        body.data.started_at = '2026-01-01T00:00:00.000Z';
-        body.data.totals.completed = 600 * reads;
-      }
-      await route.fulfill({ response, json: body });
+    const reads = await rewriteStats(page, (stats, read) => {
+      if (read % 2 !== 0) return;
+      stats.started_at = ANOTHER_PROCESS_START;
+      stats.totals.completed = 600 * read;
     });
     await page.goto(`${proxy.url}/ui`);
-    await expect.poll(() => reads, { timeout: 15_000 }).toBeGreaterThanOrEqual(5);
+    await expect.poll(reads, { timeout: 15_000 }).toBeGreaterThanOrEqual(5);
     const heights = (
       (await page.locator('#figure-throughput polyline').getAttribute('points')) ?? ''
     )

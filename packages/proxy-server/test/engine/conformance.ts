@@ -322,13 +322,19 @@ export function describeBackendConformance(
         expect(task?.result).toMatchObject({ body, encoding: 'text' });
       });
 
-      it('marks a task long when its call took longer than the threshold', async () => {
+      /** Two calls running under a long-task threshold of 1 s. */
+      async function twoCallsRunning() {
         const { backend, processor } = await started({
           concurrency: 2,
           longTaskThresholdMs: 1_000,
         });
         const [slow, quick] = await admitMany(backend, fixture.clock.now(), 2);
         await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        return { backend, processor, slow, quick };
+      }
+
+      it('marks a task long when its call took longer than the threshold', async () => {
+        const { backend, processor, slow, quick } = await twoCallsRunning();
         processor.complete(quick as string);
         await vi.waitFor(async () => expect((await backend.counts()).completed).toBe(1));
         fixture.clock.advance(1_500);
@@ -343,12 +349,7 @@ export function describeBackendConformance(
 
       // UI pass: a call cancelled after running past the threshold ended not long.
       it('keeps a cancelled call long when it ran longer than the threshold', async () => {
-        const { backend, processor } = await started({
-          concurrency: 2,
-          longTaskThresholdMs: 1_000,
-        });
-        const [slow, quick] = await admitMany(backend, fixture.clock.now(), 2);
-        await vi.waitFor(() => expect(processor.running.size).toBe(2));
+        const { backend, slow, quick } = await twoCallsRunning();
         expect(await backend.cancel(quick as string)).toMatchObject({
           task: { status: 'cancelled', isLong: false },
         });
