@@ -1,11 +1,20 @@
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { SubmitBody, Task } from 'proxy-client/wire';
 import { type ProxyProcess, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { EXPIRED } from '../../src/engine/redis/recovery.js';
+import { EXPIRED, recoverDeadInstances } from '../../src/engine/redis/recovery.js';
 import { RedisKeys } from '../../src/engine/redis/redis-keys.js';
 import { LuaTaskStore } from '../../src/engine/redis/task-store.js';
-import { redisForTest, startInstances, statsOf, targetForTest, taskOf } from './instances.js';
+import {
+  holdingGateForTest,
+  instanceLauncher,
+  redisForTest,
+  startInstances,
+  statsOf,
+  targetForTest,
+  taskOf,
+} from './instances.js';
 
 /**
  * The proxy's own task store on the test's Redis, under the prefix the instances use (found by
@@ -117,5 +126,58 @@ describe('a retry handed to an instance that dies before it queues it', () => {
     expect(await taskOf(a, id)).toMatchObject({ status: 'pending', attempts: 1 });
     expect(await endedTask(a, id)).toMatchObject({ status: 'completed', attempts: 2 });
     expect(target.stats().byPath['/api/flaky']).toBe(2);
+  });
+});
+
+/**
+ * Runs an instance's start-up recovery with the proxy's own code, the instance dying (kill -9, an
+ * OOM) after it took a recovered task's job out of BullMQ's queue and before it added it again.
+ */
+async function recoverAndDie(redisUrl: string, id: string): Promise<void> {
+  const { redis, keys, store } = await storeBeside(redisUrl, id, 'a-recovering-instance');
+  const queue = new Queue(keys.queueName, { connection: redis, prefix: keys.bullPrefix });
+  onTestFinished(() => queue.close());
+  const dying = {
+    remove: (jobId: string) => queue.remove(jobId),
+    add: () => Promise.reject(new Error('killed before adding the job')),
+  } as unknown as Queue;
+  await expect(
+    recoverDeadInstances(store, dying, {
+      maxRequeues: 3,
+      now: Date.now(),
+      promote: async () => {},
+    }),
+  ).rejects.toThrow('killed before adding the job');
+}
+
+describe('a task put back in line by an instance that dies inside its start-up recovery', () => {
+  it('is queued by an instance already running within a bounded time', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const gate = await holdingGateForTest(target);
+    const launch = instanceLauncher(redis, gate, { cap: 1, extra: ['--requeue-interrupted'] });
+    const victim = await launch();
+    const response = await fetch(`${victim.url}/api/text?text=recovered&hold=1`, {
+      method: 'POST',
+    });
+    const id = ((await response.json()) as SubmitBody).task_id;
+    await waitFor(() => gate.held() === 1, { what: `task ${id}'s call to reach the target` });
+    await victim.stop('SIGKILL');
+    await waitFor(() => gate.inFlight() === 0, { what: 'the dead instance’s call to close' });
+    gate.release();
+    // Started while the dead call's lease still runs: its own recovery leaves the task alone.
+    const survivor = await launch();
+    expect(await taskOf(survivor, id)).toMatchObject({ status: 'processing' });
+
+    // The lease run out, as BullMQ's lock does 15 s after the death.
+    const { redis: commands, keys } = await storeBeside(redis.url, id, 'a-clock');
+    await commands.del(keys.jobLock(id));
+    await recoverAndDie(redis.url, id);
+    expect(await taskOf(survivor, id)).toMatchObject({ status: 'pending' });
+
+    expect(await endedTask(survivor, id)).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(target.stats().byPath['/api/text']).toBe(1);
   });
 });

@@ -13,7 +13,7 @@
  * | `<prefix>:q:finished` | zset | finished tasks by completion time (retention) |
  * | `<prefix>:q:deadline` | zset | pending tasks never started, by deadline |
  * | `<prefix>:q:retry` | zset | tasks waiting for a retry, by when it is due |
- * | `<prefix>:q:handed` | zset | due retries handed to an instance, by when that hand-out lapses |
+ * | `<prefix>:q:handed` | zset | tasks whose job an instance is to add (due retries, tasks recovered), by when that hand-out lapses |
  * | `<prefix>:meta` | hash | counters: `seq` (admission), `order` (transitions), `long` |
  * | `<prefix>:tenants:queued`, `…:calls` | zset | fair sharing: each tenant (`=<name>`) by its tasks queued, by its calls in flight |
  * | `<prefix>:turns:<level>` | hash | fair sharing: the level's turn now (`now`) and the last of each tenant with tasks queued (`=<name>`) |

@@ -596,10 +596,11 @@ return withReleased(reply('ok', eventId, '', summary))
  * What is due at a time, done by whichever instance's timer comes first (each task once): queued
  * tasks past their deadline end `expired`, and tasks whose next attempt is due go back in line
  * (the caller adds their jobs). A retry whose last job BullMQ has not let go of yet waits a
- * little. A retry handed out stays on a lease until its job is seen: the instance it went to may
- * die before adding the job, and the task, pending with no job, would wait for the next start of
- * an instance. Once the lease is over, a task still pending, not waiting again and with no job is
- * handed out anew (to one instance: the script runs alone).
+ * little. A retry handed out (or a task the recover script put back in line) stays on a lease
+ * until its job is seen: the instance it went to may die before adding the job, and the task,
+ * pending with no job, would wait for the next start of an instance. Once the lease is over, a
+ * task still pending, not waiting again and with no job is handed out anew (to one instance: the
+ * script runs alone).
  *
  * A tenant with tasks set aside for its cap on calls (the park script) and room under it now
  * gets the first of them released (with no cap, the setting removed, all of them), and every
@@ -822,7 +823,7 @@ return {#ids, emitRemoved(#ids)}
  * A call is put back in line while its task was cut off fewer than maxRequeues times before.
  *
  * ARGV[4..]: maxRequeues, completedAt, interrupted error (JSON), orphanAge (s), past-max-requeues
- * error (JSON). Reply: {pending before, total, requeued ids (in line order), interrupted ids,
+ * error (JSON), lease (ms). Reply: {pending before, total, requeued ids (in line order), interrupted ids,
  * ids to add, ids of those interrupted past maxRequeues, ids released (their jobs to promote)}.
  */
 const RECOVER = `${COMMON}
@@ -864,6 +865,12 @@ for _, id in ipairs(redis.call('ZRANGE', index('pending'), 0, -1)) do
       pendingBefore = pendingBefore - 1
     end
   end
+end
+-- On a lease until their jobs are seen, as retries handed out are: this instance may die before
+-- adding them, and the wake script then hands them out again.
+local leaseEnd = tonumber(ARGV[5]) + tonumber(ARGV[9])
+for _, ids in ipairs({requeued, readd}) do
+  for _, id in ipairs(ids) do redis.call('ZADD', index('handed'), leaseEnd, id) end
 end
 return {pendingBefore, redis.call('ZCARD', index('all')), requeued, interrupted, readd, spent, released}
 `;

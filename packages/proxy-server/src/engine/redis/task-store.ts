@@ -244,10 +244,11 @@ export interface RedisTaskStore {
 }
 
 /**
- * How long a retry handed to an instance by the wake script may go without its job before
- * another instance's wake hands it out again (its instance died before adding the job). An
- * instance paused past it may still add its job after the other's attempt ran: START drops a job
- * for a task that waits for a retry, so the task never runs early.
+ * How long a retry handed to an instance by the wake script, or a task its start-up recovery put
+ * back in line, may go without its job before another instance's wake hands it out again (its
+ * instance died before adding the job). An instance paused past it may still add its job after
+ * the other's attempt ran: START drops a job for a task that waits for a retry, so the task never
+ * runs early.
  */
 export const HANDOFF_LEASE_MS = 10_000;
 
@@ -538,6 +539,7 @@ export class LuaTaskStore implements RedisTaskStore {
       options.interrupted,
       options.orphanAgeS,
       options.pastMaxRequeues,
+      String(HANDOFF_LEASE_MS),
     ])) as [number, number, string[], string[], string[], string[], string[]];
     const [pending, total, requeued, interrupted, readd, pastMaxRequeues, released] = reply;
     return { pending, total, requeued, interrupted, readd, pastMaxRequeues, released };
