@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { launchChromium } from '../scripts/chromium.mjs';
 import { startProxy, startTarget, type TestServer } from './helper.js';
 
-// The dashboard in a real browser (scripts/chromium.mjs). Needs the built dashboard: `pnpm build` first.
+// The dashboard in a real browser (scripts/chromium.mjs). Needs the built dashboard: `pnpm build`
+// first.
 
 const KEY = 'dashboard-k3y';
 const FIRST_LOAD_LIMIT_BYTES = 200 * 1024;

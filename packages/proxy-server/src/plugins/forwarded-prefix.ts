@@ -24,7 +24,8 @@ export function trustFunction(trust: TrustProxy): TrustFunction {
 }
 
 const PREFIX_MAX_LENGTH = 1024;
-// Path segments of RFC 3986's pchar, the comma aside: it separates the prefixes of gateways in turn.
+// Path segments of RFC 3986's pchar, the comma aside: it separates the prefixes of gateways in
+// turn.
 const PREFIX = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+;=:@]|%[0-9A-Fa-f]{2})*)+$/;
 
 /**

@@ -18,8 +18,8 @@ const WITH_PORT = new RegExp(`^(?:\\[([^\\]]+)\\](?::\\d+)?|(${IPV4}):\\d+)$`);
  * and an IPv6 caller is its network of `ipv6Bits`, written `2001:db8:1:2::/64` (at 128 the
  * address, with the zone a link-local caller comes from; the loopback `::1` always). A gateway
  * that hides its callers (Squid writes `unknown`) puts them all in the nameless tenant, as does a
- * request whose socket is gone (Node gives no address then). Anything else is a gateway's mistake, or a caller's
- * through a hop count, and would make a tenant of its own: refused.
+ * request whose socket is gone (Node gives no address then). Anything else is a gateway's
+ * mistake, or a caller's through a hop count, and would make a tenant of its own: refused.
  */
 export function callerTenant(
   address: string | undefined,

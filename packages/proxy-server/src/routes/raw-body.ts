@@ -6,7 +6,8 @@ import { noRouteError } from './no-route.js';
 /**
  * The body parser of every route but `/api/*`: none of them needs a body, so a non-empty one is
  * refused unread when its length is declared, at its first chunk when not; on an unknown route,
- * with the 404 or 405 it gets anyway. Refusing closes the connection, rather than draining the rest.
+ * with the 404 or 405 it gets anyway. Refusing closes the connection, rather than draining the
+ * rest.
  */
 export function refuseBody(
   request: FastifyRequest,
