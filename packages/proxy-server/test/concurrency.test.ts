@@ -71,7 +71,7 @@ describe('a full queue', () => {
     expect(rejected.status).toBe(503);
     expect(await rejected.json()).toMatchObject({ success: false, error: 'queue_full' });
     const retryAfter = Number(rejected.headers.get('retry-after'));
-    // 4 queued × ~300 ms observed ÷ 2 in parallel ≈ 0.6 s, rounded up and clamped to ≥ 1 s.
+    // The first of 2 slots frees within the ~300 ms observed: rounded up and clamped to ≥ 1 s.
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(3);
 
@@ -118,7 +118,31 @@ describe('a full queue of one', () => {
     const refused = await fetch(`${proxy.url}/api/function1`, { method: 'POST' });
     expect(refused.status).toBe(503);
     expect(((await refused.json()) as { message: string }).message).toMatch(
-      /^The queue is full \(1 task\); retry in about \d+ s$/,
+      /^The queue is full \(1 task, --max-queue-size\); retry in about \d+ s$/,
+    );
+  });
+});
+
+// Seed-card pass: Retry-After was when the last task queued would start, a queue of 5 behind 3 s
+// calls saying 16 s where a place freed in 3; the demo's SDK sat idle 19 s of its 27.
+describe('a full queue behind slow calls', () => {
+  it('gives a Retry-After of when a place should free, not of when the queue has drained', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--max-concurrent', '1', '--num-workers', '1', '--max-queue-size', '6'],
+    });
+    // The mean: one call of a second. The next one holds the slot while six wait.
+    await proxy.finished(await proxy.submit('/api/function1?delay_ms=1000'));
+    await proxy.submit('/api/function1?delay_ms=5000');
+    await waitForInFlight(proxy.url, 1);
+    for (let n = 0; n < 6; n++) await proxy.submit(`/api/function1?n=${n}`);
+    const refused = await fetch(`${proxy.url}/api/function1`, { method: 'POST' });
+    expect(refused.status).toBe(503);
+    // The call in flight should end within the mean: the first of the six starts then.
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(2);
+    expect(((await refused.json()) as { message: string }).message).toMatch(
+      /^The queue is full \(6 tasks, --max-queue-size\); retry in about [12] s$/,
     );
   });
 });

@@ -784,7 +784,9 @@ describe.each(FAIR_STORES)('fair sharing on the %s store', (store) => {
     const refused = await submit('/api/text', { 'x-proxy-tenant': 'A' });
     expect(refused.status).toBe(503);
     expect(refused.body.error).toBe('tenant_queue_full');
-    expect(refused.body.message).toMatch(/^Your share of the queue is full \(2 tasks\); retry/);
+    expect(refused.body.message).toMatch(
+      /^Your share of the queue is full \(2 tasks, --tenant-max-queued\); retry/,
+    );
     expect(refused.headers.get('retry-after')).not.toBeNull();
     expect((await submit('/api/text', { 'x-proxy-tenant': 'B' })).status).toBe(202);
     const { delivery, totals } = await stats();

@@ -16,10 +16,14 @@ import type { Totals } from './totals.js';
 /** Who else hears about admissions: the task log's request ids, the metrics' refusals. */
 export interface AdmissionObservers {
   origins?: RequestOrigins;
-  /** A submission was refused, with the error code its caller gets. */
+  /**
+   * A submission was refused, with the error code its caller gets (`tasks_full`: `queue_full`
+   * on the wire, the store at `--max-tasks`).
+   */
   refused?: (
     reason:
       | 'queue_full'
+      | 'tasks_full'
       | 'tenant_queue_full'
       | 'shutting_down'
       | 'idempotency_key_reused'
@@ -47,7 +51,13 @@ export interface Submission {
 export type SubmitResult =
   /** `existing`: the idempotency key named a task already held with the same request. */
   | { ok: true; taskId: string; existing: boolean }
-  | { ok: false; reason: 'queue_full' | 'tasks_full' | 'tenant_queue_full'; retryAfterS: number }
+  | {
+      ok: false;
+      reason: 'queue_full' | 'tasks_full' | 'tenant_queue_full';
+      /** The tasks waiting that made it full (the tenant's, for `tenant_queue_full`). */
+      queued: number;
+      retryAfterS: number;
+    }
   | { ok: false; reason: 'idempotency_conflict'; taskId: string }
   | { ok: false; reason: 'shutting_down' };
 
@@ -145,31 +155,36 @@ export class Admission {
       return {
         ok: false,
         reason: 'tenant_queue_full',
-        retryAfterS: await this.#retryAfterS(admitted.queued),
+        queued: admitted.queued,
+        retryAfterS: await this.#retryAfterS(),
       };
     }
     // Both are `queue_full` on the wire: a 503 to retry later; the message tells them apart.
-    refused?.('queue_full');
+    refused?.(admitted.reason);
     this.totals.rejectedQueueFull++;
     return {
       ok: false,
       reason: admitted.reason,
-      retryAfterS: await this.#retryAfterS(admitted.queued),
+      queued: admitted.queued,
+      retryAfterS: await this.#retryAfterS(),
     };
   }
 
   /**
-   * Seconds until the queue should have room: its length at the observed pace. The calls in
-   * flight are those of the shared read, not a read per refusal: a burst refused by a full
-   * queue would otherwise walk every call in flight for each 503 (an O(calls) refusal, several
-   * times the cost of an admission with thousands in flight).
+   * Seconds until a place should free: when the next queued task is expected to start, at the
+   * observed pace. Not when the whole queue has drained: callers told that come back to an empty
+   * queue and an idle target (a queue of 5 behind 3 s calls said 16 s where a place freed in 3).
+   * A caller back too early gets another 503, which costs little. The calls in flight are those
+   * of the shared read, not a read per refusal: a burst refused by a full queue would otherwise
+   * walk every call in flight for each 503 (an O(calls) refusal, several times the cost of an
+   * admission with thousands in flight).
    */
-  async #retryAfterS(queued: number): Promise<number> {
+  async #retryAfterS(): Promise<number> {
     const inFlightStartedAt = await this.inFlight.startedAt();
     const now = this.clock.now();
     const inputs = estimateInputs(this.totals.avgProcessingMs, inFlightStartedAt, this.pace, now);
     const { min, max } = QUEUE_FULL_RETRY_AFTER_S;
-    return retryAfterSeconds(queueWaits(inputs)(queued), min, max);
+    return retryAfterSeconds(queueWaits(inputs)(1), min, max);
   }
 }
 

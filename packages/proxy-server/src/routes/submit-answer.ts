@@ -49,7 +49,7 @@ export async function answerSubmission(
       return sendError(
         reply,
         'tenant_queue_full',
-        `Your share of the queue is full (${tasks(app.proxy.config.delivery.tenantMaxQueued)}); retry in about ${retryAfter} s`,
+        `Your share of the queue is full (${tasks(submitted.queued)}, --tenant-max-queued); retry in about ${retryAfter} s`,
         { 'retry-after': retryAfter },
       );
     }
@@ -64,7 +64,7 @@ export async function answerSubmission(
     return sendError(
       reply,
       'queue_full',
-      `The queue is full (${tasks(app.proxy.config.maxQueueSize)}); retry in about ${retryAfter} s`,
+      `The queue is full (${tasks(submitted.queued)}, --max-queue-size); retry in about ${retryAfter} s`,
       { 'retry-after': retryAfter },
     );
   }
@@ -109,6 +109,6 @@ export async function answerSubmission(
   return reply.code(202).send(answer);
 }
 
-function tasks(count: number | null): string {
+function tasks(count: number): string {
   return count === 1 ? '1 task' : `${count} tasks`;
 }
