@@ -486,6 +486,16 @@ describe('parseConfig', () => {
       "--public-metrics is a switch and takes no value, got '--public-metrics=true': give the flag alone to turn it on, leave it out for off (PROXY_PUBLIC_METRICS takes true or false)",
     ],
     [['--max-concurrent'], "option '--max-concurrent <n>' argument missing"],
+    // Seed-card pass: `--target-host $HOST` with HOST empty took --listen-port as the host, and
+    // the error blamed the port's value, offering `--target-host 9000`.
+    [
+      ['--target-port', '--listen-port', '9000'],
+      '--target-port needs a value, and the next word is the flag --listen-port: give it one (--target-port <value>; in a script, an empty variable leaves it none)',
+    ],
+    [
+      ['--max-queue-size', '--store=memory'],
+      '--max-queue-size needs a value, and the next word is the flag --store: give it one (--max-queue-size <value>; in a script, an empty variable leaves it none)',
+    ],
     [
       ['192.168.1.100'],
       "unexpected argument '192.168.1.100': every setting is a flag (see --help), and a switch such as --public-metrics takes no value; give a target as --target-host 192.168.1.100 or --target-url http://host:port",

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { descriptorWaitLog } from '../src/proxy/descriptor-wait-log.js';
-import { REPEAT_QUIET_MS } from '../src/proxy/store-error-log.js';
+import { REPEAT_QUIET_MS } from '../src/proxy/quiet-line.js';
 import { FakeClock } from './engine/harness.js';
 
 describe('descriptorWaitLog', () => {

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { REPEAT_QUIET_MS, storeErrorLog } from '../src/proxy/store-error-log.js';
+import { REPEAT_QUIET_MS } from '../src/proxy/quiet-line.js';
+import { storeErrorLog } from '../src/proxy/store-error-log.js';
 import { FakeClock } from './engine/harness.js';
 
 /** A logger that keeps what error() was given. */

@@ -62,6 +62,8 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     commanderOptions.set(spec, option);
   }
 
+  const swallowed = flagTakenAsValue(argv);
+  if (swallowed) throw new ConfigError(swallowed);
   try {
     program.parse([...argv], { from: 'user' });
   } catch (error) {
@@ -358,6 +360,27 @@ function strayArgument(args: readonly string[]): string {
   return hostLike
     ? `${said}; give a target as --target-host ${first} or --target-url http://host:port`
     : said;
+}
+
+/**
+ * A flag whose value is missing takes the next flag as its value, as commander reads it, and the
+ * error then falls on a word further on (`--target-host --listen-port 9000`, from a start script
+ * whose `$HOST` was empty, said '9000' was unexpected and offered `--target-host 9000`). A value
+ * that is one of the proxy's own flags is never meant as one: the flag it was given to is named.
+ */
+function flagTakenAsValue(argv: readonly string[]): string | null {
+  const specs = Object.values(OPTIONS) as OptionSpec<unknown>[];
+  const valued = new Set(specs.filter((spec) => spec.arg !== '').map((spec) => `--${spec.name}`));
+  const flags = new Set([...specs.map((spec) => `--${spec.name}`), '--help', '--version']);
+  for (const [at, word] of argv.entries()) {
+    if (word === '--') return null;
+    const next = argv[at + 1];
+    if (!valued.has(word) || next === undefined) continue;
+    if (flags.has(next.split('=')[0] ?? '')) {
+      return `${word} needs a value, and the next word is the flag ${next.split('=')[0]}: give it one (${word} <value>; in a script, an empty variable leaves it none)`;
+    }
+  }
+  return null;
 }
 
 /**

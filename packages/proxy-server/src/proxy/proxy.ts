@@ -19,6 +19,7 @@ import { HealthCheck } from './health-check.js';
 import { Housekeeping } from './housekeeping.js';
 import { InFlightReads } from './in-flight-reads.js';
 import { Lifecycle } from './lifecycle.js';
+import { refusalLog } from './refusal-log.js';
 import { RequestOrigins } from './request-origins.js';
 import { StatsReport } from './stats-report.js';
 import { type ShutdownReport, stopSummary, stopTally } from './stop-tally.js';
@@ -228,9 +229,13 @@ export function createProxy(
     maxPerSecond: config.delivery.rateLimit?.perSecond ?? null,
   };
   const inFlight = new InFlightReads(backend, clock);
+  const logRefusal = refusalLog(log, clock, config);
   const admission = new Admission(backend, lifecycle, totals, pace, clock, policies, inFlight, {
     origins,
-    refused: (reason) => metrics.refused(reason),
+    refused: (reason) => {
+      metrics.refused(reason === 'tasks_full' ? 'queue_full' : reason);
+      logRefusal(reason);
+    },
   });
   const tasks = new TaskViews({
     backend,

@@ -1,8 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type Clock, isWithin } from '../clock.js';
+import { REPEAT_QUIET_MS } from './quiet-line.js';
 
-/** How long the same failure stays quiet after its line; then one line says how often it came. */
-export const REPEAT_QUIET_MS = 60_000;
 /** Failures remembered at most: past it the oldest goes, so distinct ones (task ids) stay few. */
 const REMEMBERED = 1_000;
 
