@@ -44,6 +44,16 @@ async function madeDatabase(dir: string): Promise<string> {
 }
 
 describe('the files in the data dir', () => {
+  // Operator pass: a data dir that is a symbolic link to nothing said "not writable: ENOENT".
+  it('names a data dir that is a symbolic link to nothing', async () => {
+    const dir = await dataDir();
+    const dangling = join(dir, 'data');
+    await symlink(join(dir, 'nowhere'), dangling);
+    expect(refusal(dangling)).toBe(
+      `cannot create the data dir ${dangling}: ${dangling} is a symbolic link to ${join(dir, 'nowhere')}, which does not exist`,
+    );
+  });
+
   it('refuses a tasks.db that is a symbolic link, naming it', async () => {
     const real = await madeDatabase(await dataDir());
     const dir = await dataDir();

@@ -6,6 +6,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readlinkSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -116,8 +117,14 @@ function makeDirs(dir: string): void {
       // no one else, whatever the umask, or another user could swap the data dir inside it.
       mkdirSync(path, path === resolve(dir) ? 0o700 : 0o755);
     } catch (error) {
-      // Made meanwhile by someone else: as good.
       if (codeOf(error) !== 'EEXIST') throw error;
+      // A symbolic link to nothing: existsSync follows it, mkdir does not.
+      if (lstatSync(path).isSymbolicLink() && !existsSync(path)) {
+        throw new Error(
+          `${path} is a symbolic link to ${readlinkSync(path)}, which does not exist`,
+        );
+      }
+      // Otherwise made meanwhile by someone else: as good.
     }
   }
 }
