@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, OPTIONS, type ProxyConfig, parseConfig, VERSION } from '../src/index.js';
 
-const run = (argv: string[], env: Record<string, string> = { HOME: '/home/ada' }): ProxyConfig => {
-  const parsed = parseConfig(argv, env);
+/** parseConfig with a home for the default data dir, unless the test's env names its own HOME. */
+const parse = (argv: string[], env: Record<string, string> = {}) =>
+  parseConfig(argv, { HOME: '/home/ada', ...env });
+
+const run = (argv: string[], env: Record<string, string> = {}): ProxyConfig => {
+  const parsed = parse(argv, env);
   if (parsed.kind !== 'run') throw new Error('expected a config');
   return parsed.config;
 };
 
 const errorOf = (argv: string[], env: Record<string, string> = {}): string => {
   try {
-    parseConfig(argv, env);
+    parse(argv, env);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -72,6 +76,29 @@ describe('parseConfig', () => {
     });
     expect(run(['--target-host', 'h'], { HOME: '/root' }).store).toMatchObject({
       dataDir: '/root/.local/state/proxy-server',
+    });
+  });
+
+  // Operator pass: with no HOME the default became ./proxy-server under the working directory
+  // (`/` for a system service), and a relative XDG_STATE_HOME, which the spec says to ignore,
+  // made `~/state` a directory named `~` there.
+  it('ignores a relative XDG_STATE_HOME, and refuses to guess a data dir with no home', () => {
+    expect(
+      run(['--target-host', 'h'], { XDG_STATE_HOME: '~/state', HOME: '/home/ada' }).store,
+    ).toMatchObject({ dataDir: '/home/ada/.local/state/proxy-server' });
+    expect(errorOf(['--target-host', 'h'], { HOME: '' })).toBe(
+      'no data dir: the default is under $XDG_STATE_HOME or ~/.local/state, and HOME is not set; give one with --data-dir (or PROXY_DATA_DIR), or keep tasks in memory with --store memory',
+    );
+    expect(errorOf(['--target-host', 'h'], { XDG_STATE_HOME: 'relstate', HOME: 'home' })).toBe(
+      'no data dir: the default is under $XDG_STATE_HOME or ~/.local/state, and XDG_STATE_HOME (relstate) is not an absolute path and HOME is not set to an absolute path; give one with --data-dir (or PROXY_DATA_DIR), or keep tasks in memory with --store memory',
+    );
+    expect(run(['--target-host', 'h', '--store', 'memory'], { HOME: '' }).store).toEqual({
+      kind: 'memory',
+    });
+    expect(
+      run(['--target-host', 'h', '--data-dir', '/srv/proxy'], { HOME: '' }).store,
+    ).toMatchObject({
+      dataDir: '/srv/proxy',
     });
   });
 
@@ -561,7 +588,7 @@ describe('parseConfig', () => {
 
   it('warns when the user set workers or concurrency and the two differ, not on the defaults', () => {
     const warningsOf = (argv: string[], env: Record<string, string> = {}) => {
-      const parsed = parseConfig(['--target-host', 'h', ...argv], env);
+      const parsed = parse(['--target-host', 'h', ...argv], env);
       return parsed.kind === 'run' ? parsed.warnings : [];
     };
     expect(warningsOf([])).toEqual([]);
@@ -569,7 +596,10 @@ describe('parseConfig', () => {
     expect(warningsOf(['--max-concurrent', '20'])).toEqual([
       '--num-workers 5 and --max-concurrent 20 differ: at most 5 upstream calls will be in flight',
     ]);
-    expect(warningsOf([], { PROXY_NUM_WORKERS: '2' })).toHaveLength(1);
+    // Seed-card pass: set in the environment, the warning named a flag never typed.
+    expect(warningsOf([], { PROXY_NUM_WORKERS: '2' })).toEqual([
+      'PROXY_NUM_WORKERS=2 and --max-concurrent 10 differ: at most 2 upstream calls will be in flight',
+    ]);
     expect(warningsOf(['--max-concurrent', '1'])).toEqual([
       '--num-workers 5 and --max-concurrent 1 differ: at most 1 upstream call will be in flight',
     ]);
@@ -579,7 +609,7 @@ describe('parseConfig', () => {
   // the 'queue' then refused the sixth unfinished task; configuration.md only advised against it.
   it('warns when --max-tasks leaves no room for the queue and the calls in flight', () => {
     const warningsOf = (argv: string[]) => {
-      const parsed = parseConfig(['--target-host', 'h', ...argv], {});
+      const parsed = parse(['--target-host', 'h', ...argv], {});
       return parsed.kind === 'run' ? parsed.warnings : [];
     };
     expect(warningsOf(['--max-tasks', '50'])).toEqual([
@@ -588,11 +618,18 @@ describe('parseConfig', () => {
     expect(warningsOf(['--max-tasks', '105'])).toEqual([]);
     expect(warningsOf(['--max-tasks', '0'])).toEqual([]);
     expect(warningsOf(['--max-queue-size', '10', '--max-tasks', '12'])).toHaveLength(1);
+    expect(
+      parse(['--target-host', 'h', '--max-tasks', '50'], { PROXY_MAX_QUEUE_SIZE: '60' }),
+    ).toMatchObject({
+      warnings: [
+        '--max-tasks 50 is below PROXY_MAX_QUEUE_SIZE=60 plus 5 calls in flight: the queue never fills; a submission gets 503 queue_full once 50 tasks are unfinished',
+      ],
+    });
   });
 
   it('names the store flags the chosen store does not read, from the command line or the env', () => {
     const warningsOf = (argv: string[], env: Record<string, string> = {}) => {
-      const parsed = parseConfig(['--target-host', 'h', ...argv], env);
+      const parsed = parse(['--target-host', 'h', ...argv], env);
       return parsed.kind === 'run' ? parsed.warnings : [];
     };
     expect(
@@ -611,6 +648,8 @@ describe('parseConfig', () => {
       '--data-dir does nothing with --store redis://...',
     ]);
     expect(warningsOf(['--data-dir', '/tmp/x', '--requeue-interrupted'])).toEqual([]);
+    // Operator pass: a switch turned off in the environment was said to do nothing.
+    expect(warningsOf(['--store', 'memory'], { PROXY_REQUEUE_INTERRUPTED: 'false' })).toEqual([]);
     const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
     expect(warningsOf(['--webhook-secret', secret])).toEqual([
       '--webhook-secret does nothing without --callback-allow: callbacks are off',
@@ -640,7 +679,7 @@ describe('parseConfig', () => {
   // Review: a misspelt flag was refused with a suggestion, a misspelt variable ignored unsaid.
   it('names a PROXY_ variable that is a near miss of a setting, which it ignores', () => {
     const warningsOf = (env: Record<string, string>) => {
-      const parsed = parseConfig(['--target-host', 'h'], env);
+      const parsed = parse(['--target-host', 'h'], env);
       return parsed.kind === 'run' ? parsed.warnings : [];
     };
     expect(warningsOf({ PROXY_MAX_CONCURENT: '3', proxy_num_workers: '3' })).toEqual([
@@ -677,7 +716,7 @@ describe('parseConfig', () => {
 
   it('names --max-requeues set without --requeue-interrupted, which it then does nothing for', () => {
     const warningsOf = (argv: string[], env: Record<string, string> = {}) => {
-      const parsed = parseConfig(['--target-host', 'h', ...argv], env);
+      const parsed = parse(['--target-host', 'h', ...argv], env);
       return parsed.kind === 'run' ? parsed.warnings : [];
     };
     const unread =

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { flagsMeant } from 'proxy-client/wire';
 import type { SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
@@ -100,7 +100,13 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   const targetUrl = read(OPTIONS.targetUrl);
   const targetHost = read(OPTIONS.targetHost);
   const targetPort = read(OPTIONS.targetPort);
-  const config: Omit<ProxyConfig, 'target'> = {
+  const storeChoice = {
+    kind: read(OPTIONS.store),
+    dataDir: read(OPTIONS.dataDir),
+    synchronous: read(OPTIONS.sqliteSynchronous),
+    redisPrefix: read(OPTIONS.redisPrefix),
+  };
+  const chosen: Omit<ProxyConfig, 'target' | 'store'> = {
     listenHost: read(OPTIONS.listenHost),
     listenPort: read(OPTIONS.listenPort),
     maxConcurrent: read(OPTIONS.maxConcurrent),
@@ -123,29 +129,27 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     publicMetrics: read(OPTIONS.publicMetrics),
     metricsInstance: read(OPTIONS.metricsInstance),
     publicDocs: read(OPTIONS.publicDocs),
-    store: storeOf(
-      read(OPTIONS.store),
-      read(OPTIONS.dataDir),
-      read(OPTIONS.sqliteSynchronous),
-      read(OPTIONS.redisPrefix),
-      env,
-      labelOf(OPTIONS.dataDir),
-    ),
     requeueInterrupted: read(OPTIONS.requeueInterrupted),
     maxRequeues: read(OPTIONS.maxRequeues),
     delivery: deliveryOf(read, labelOf),
     shutdownGraceMs: read(OPTIONS.shutdownGrace),
   };
-  // Last, so that a bad value anywhere is reported before a missing target.
+  // Last, so that a bad value anywhere is reported before a missing target or home.
   const target = resolveTarget(targetUrl, targetHost, targetPort);
+  const config = { ...chosen, store: storeOf(storeChoice, env, labelOf(OPTIONS.dataDir)) };
   config.maxTasks = maxTasksFor(read(OPTIONS.maxTasks), config.store);
   const warnings: string[] = [];
+  /** A setting as its user gave it: the flag and its value, or the environment variable's. */
+  const given = <T>(spec: OptionSpec<T>, value: unknown): string =>
+    !fromCli(spec) && fromEnv(spec) !== undefined
+      ? `${spec.env}=${value}`
+      : `--${spec.name} ${value}`;
   const { numWorkers, maxConcurrent } = config;
   const inFlight = Math.min(numWorkers, maxConcurrent);
   const calls = inFlight === 1 ? 'call' : 'calls';
   if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
     warnings.push(
-      `--num-workers ${numWorkers} and --max-concurrent ${maxConcurrent} differ: at most ` +
+      `${given(OPTIONS.numWorkers, numWorkers)} and ${given(OPTIONS.maxConcurrent, maxConcurrent)} differ: at most ` +
         `${inFlight} upstream ${calls} will be in flight`,
     );
   }
@@ -153,12 +157,14 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   const { maxTasks, maxQueueSize } = config;
   if (maxTasks !== null && maxTasks < maxQueueSize + inFlight) {
     warnings.push(
-      `--max-tasks ${maxTasks} is below --max-queue-size ${maxQueueSize} plus ${inFlight} ${calls} in flight: ` +
+      `${given(OPTIONS.maxTasks, maxTasks)} is below ${given(OPTIONS.maxQueueSize, maxQueueSize)} plus ${inFlight} ${calls} in flight: ` +
         `the queue never fills; a submission gets 503 queue_full once ${maxTasks} tasks are unfinished`,
     );
   }
   for (const spec of ignoredBy(config.store)) {
-    if (isSet(spec)) warnings.push(`--${spec.name} does nothing with ${storeName(config.store)}`);
+    // A switch turned off in the environment asks for nothing the store could ignore.
+    if (isSet(spec) && read(spec) !== false)
+      warnings.push(`--${spec.name} does nothing with ${storeName(config.store)}`);
   }
   // With --store memory the flag is named among the store's ignored ones already.
   if (!config.requeueInterrupted && config.store.kind !== 'memory' && isSet(OPTIONS.maxRequeues)) {
@@ -279,10 +285,17 @@ function maxTasksFor(given: number | null, store: StoreConfig): number | null {
 }
 
 function storeOf(
-  kind: StoreChoice,
-  dataDir: string | null,
-  synchronous: SqliteSynchronous,
-  redisPrefix: string,
+  {
+    kind,
+    dataDir,
+    synchronous,
+    redisPrefix,
+  }: {
+    kind: StoreChoice;
+    dataDir: string | null;
+    synchronous: SqliteSynchronous;
+    redisPrefix: string;
+  },
   env: Environment,
   dataDirLabel: string,
 ): StoreConfig {
@@ -310,10 +323,19 @@ function resolveDirectory(path: string, env: Environment, label: string): string
   return join(env.HOME, path.slice(1));
 }
 
-/** Where state belongs by the XDG base directory spec, else under the working directory. */
+/**
+ * Where state belongs by the XDG base directory spec: `$XDG_STATE_HOME`, which the spec ignores
+ * when relative, else `~/.local/state`. With neither (a system service without `User=` has no
+ * HOME) it is a ConfigError, not the working directory, where tasks would land unseen (`/` for
+ * a service).
+ */
 export function defaultDataDir(env: Environment): string {
-  const stateHome = env.XDG_STATE_HOME || (env.HOME ? join(env.HOME, '.local', 'state') : null);
-  return resolve(stateHome ?? '.', 'proxy-server');
+  const stateHome = env.XDG_STATE_HOME;
+  if (stateHome && isAbsolute(stateHome)) return join(stateHome, 'proxy-server');
+  if (env.HOME && isAbsolute(env.HOME)) return join(env.HOME, '.local', 'state', 'proxy-server');
+  throw new ConfigError(
+    `no data dir: the default is under $XDG_STATE_HOME or ~/.local/state, and ${stateHome ? `XDG_STATE_HOME (${stateHome}) is not an absolute path and ` : ''}HOME is not set${env.HOME ? ' to an absolute path' : ''}; give one with --data-dir (or PROXY_DATA_DIR), or keep tasks in memory with --store memory`,
+  );
 }
 
 function resolveTarget(url: TargetConfig | null, host: string | null, port: number): TargetConfig {
