@@ -171,10 +171,11 @@ export function toCliError(
   if (isProxyResponseError(error) && error.code === 'store_unavailable') {
     const retryAfterMs = parseRetryAfterMs(error.headers?.get('retry-after') ?? null);
     const seconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
-    // No Retry-After: the proxy says its store will not mend by waiting (a damaged file).
+    // No Retry-After: the proxy says its store will not mend by waiting (a damaged file, or one
+    // removed or replaced under it), which its message names.
     const hint =
       retryAfterMs === undefined
-        ? "the proxy's task file is damaged, and waiting will not mend it: do what the message says (docs/troubleshooting.md)"
+        ? "the proxy's task file is damaged, or was removed or replaced while it ran, and waiting will not mend it: do what the message says (docs/troubleshooting.md)"
         : `the proxy's store (its SQLite file or Redis) is unreachable; try again in ${seconds} s`;
     return new CliError(EXIT_CODES.proxyError, error.message, hint, {
       cause: error,

@@ -104,7 +104,7 @@ describe('a task store the proxy cannot use', () => {
     const error = toCliError(unavailable({}), { url: 'https://proxy.test' });
     expect(error).toMatchObject({
       exitCode: 5,
-      hint: "the proxy's task file is damaged, and waiting will not mend it: do what the message says (docs/troubleshooting.md)",
+      hint: "the proxy's task file is damaged, or was removed or replaced while it ran, and waiting will not mend it: do what the message says (docs/troubleshooting.md)",
     });
   });
 });
