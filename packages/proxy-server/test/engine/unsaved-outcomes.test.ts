@@ -84,4 +84,20 @@ describe('a task file found damaged while running', () => {
     expect((refused as Error).message).toContain(damaged);
     expect((await backend.health()).message).toContain(damaged);
   });
+
+  // Operator pass: with the file damaged (or removed), a stop tried the outcome it could not
+  // save for the whole 30 s grace, though the failure was known not to pass.
+  it('does not hold a stop for the grace trying outcomes it cannot save', async () => {
+    const { backend, repository, processor, clock } = await sqliteBackend();
+    const [first] = await admitMany(backend, clock.now(), 1);
+    await vi.waitFor(() => expect(processor.running.size).toBe(1));
+    repository.errorFields = { code: 'SQLITE_CORRUPT' };
+    repository.failNext('finish', 1_000);
+    processor.complete(first as string);
+    const startedAt = clock.monotonic();
+    const stopped = backend.stop(30_000);
+    await runClock(clock, stopped);
+    expect(await stopped).toEqual({ unsavedOutcomes: [first], notStarted: 0 });
+    expect(clock.monotonic() - startedAt).toBeLessThan(1_000);
+  });
 });

@@ -160,6 +160,8 @@ export class LocalBackend implements TaskBackend {
   #retryTimer: Timer | null = null;
   #retryDelayMs: number = RETRY_DELAY_MS.first;
   #failure: string | null = null;
+  /** The last failure will not pass by waiting: a damaged file, one removed under the proxy. */
+  #failureLasts = false;
   #stopping = false;
   #stopped: Promise<StopReport> | null = null;
   #closed: Promise<void> | null = null;
@@ -810,15 +812,15 @@ export class LocalBackend implements TaskBackend {
 
   /**
    * Tries the outcomes the store has not taken yet until `deadline`, a reading of the monotonic
-   * clock (a full disk may get room);
-   * those left then are lost, and said so by task, since the restart cannot tell: it finds
-   * their tasks as they were before (processing, or pending for one that expired in line).
-   * Resolves with their ids.
+   * clock (a full disk may get room), or not at all once the store's failure is one that waiting
+   * will not mend (the stop would sit out the grace for nothing); those left are lost, and said
+   * so by task, since the restart cannot tell: it finds their tasks as they were before
+   * (processing, or pending for one that expired in line). Resolves with their ids.
    */
   async #savedWithin(deadline: number): Promise<string[]> {
     for (let delay = RETRY_DELAY_MS.first; this.#unsaved.size > 0; delay *= 2) {
       const left = deadline - this.#clock.monotonic();
-      if (left <= 0) break;
+      if (left <= 0 || this.#failureLasts) break;
       await new Promise<void>((resolve) => {
         this.#clock.setTimeout(resolve, Math.min(delay, left, RETRY_DELAY_MS.max));
       });
@@ -925,6 +927,8 @@ export class LocalBackend implements TaskBackend {
   #failed(error: unknown, doing: string): void {
     const reason = error instanceof Error ? error.message : String(error);
     this.#failure = `the task store failed ${doing}: ${reason}${this.#damage(error)}`;
+    this.#failureLasts =
+      (isStoreUnavailableError(error) && error.lasting) || isDamagedDatabaseError(error);
     this.#options.onError?.(error, doing);
   }
 
@@ -939,6 +943,7 @@ export class LocalBackend implements TaskBackend {
 
   #succeeded(): void {
     this.#failure = null;
+    this.#failureLasts = false;
     this.#retryDelayMs = RETRY_DELAY_MS.first;
   }
 }
