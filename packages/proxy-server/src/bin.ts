@@ -133,9 +133,15 @@ function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryRepo
         ? ` at ${displayUrl(store.url)}`
         : '';
   if (!recovery) return `tasks kept in ${kind}${where}`;
+  // A queue lowered between runs, or a restored backup: every submission is refused a while.
+  const waiting = recovery.pending + recovery.requeued;
+  const overfull =
+    waiting > config.maxQueueSize
+      ? `; ${waiting} waiting, more than --max-queue-size ${config.maxQueueSize}: submissions get 503 queue_full until fewer wait`
+      : '';
   return (
     `tasks kept in ${kind}${where}: ${recovery.total} held, ${recovery.pending} pending; ` +
-    `left processing by the last run: ${recovery.requeued} requeued, ${recovery.interrupted} interrupted`
+    `left processing by the last run: ${recovery.requeued} requeued, ${recovery.interrupted} interrupted${overfull}`
   );
 }
 

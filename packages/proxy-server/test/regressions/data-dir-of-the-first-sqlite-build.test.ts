@@ -109,12 +109,16 @@ describe('a data dir filled by the first SQLite build', () => {
     const target = await startTarget();
     const dataDir = await firstBuildDataDir();
     const proxy = await spawnProxyServer({
-      args: ['--target-url', target.url, '--data-dir', dataDir],
+      args: ['--target-url', target.url, '--data-dir', dataDir, '--max-queue-size', '1'],
     });
     onTestFinished(async () => {
       await proxy.stop('SIGKILL');
     });
     expect(proxy.output()).toContain('3 held, 2 pending');
+    // Operator pass: a backlog past the queue's size refused every submission without a word.
+    expect(proxy.output()).toContain(
+      '0 interrupted; 2 waiting, more than --max-queue-size 1: submissions get 503 queue_full until fewer wait',
+    );
     expect(await task(proxy.url, COMPLETED)).toMatchObject({
       status: 'completed',
       result: { status_code: 200, body: { done: true } },
