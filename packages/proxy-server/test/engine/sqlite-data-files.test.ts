@@ -77,10 +77,28 @@ describe('the files in the data dir', () => {
   it('refuses a directory in the place of tasks.db or of the lock file', async () => {
     const dir = await dataDir();
     await mkdir(join(dir, 'tasks.db'));
-    expect(refusal(dir)).toBe(`${join(dir, 'tasks.db')} is not a file`);
+    expect(refusal(dir)).toBe(
+      `${join(dir, 'tasks.db')} is a directory, not a file: move it out of the data dir, where the proxy makes its own`,
+    );
     const other = await dataDir();
     await mkdir(join(other, 'proxy-server.lock'));
-    expect(refusal(other)).toBe(`${join(other, 'proxy-server.lock')} is not a file`);
+    expect(refusal(other)).toBe(
+      `${join(other, 'proxy-server.lock')} is a directory, not a file: move it out of the data dir, where the proxy makes its own`,
+    );
+  });
+
+  // Operator pass: the refusal named the problem, and only troubleshooting.md the fix.
+  it('says to remove a lock file something else was written over', async () => {
+    const dir = await dataDir();
+    await writeFile(
+      join(dir, 'proxy-server.lock'),
+      'not a database, but long enough to read'.repeat(20),
+    );
+    expect(refusal(dir)).toMatch(
+      new RegExp(
+        `^cannot lock the data dir ${dir} \\(${join(dir, 'proxy-server.lock')}\\): .*not a database.*; with no proxy running on the dir, remove ${join(dir, 'proxy-server.lock')} \\(never tasks\\.db\\): the next start makes it again$`,
+      ),
+    );
   });
 
   it('opens a data dir whose files are its own, beside files of others', async () => {

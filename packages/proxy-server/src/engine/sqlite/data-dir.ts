@@ -8,6 +8,7 @@ import {
   openSync,
   readlinkSync,
   rmSync,
+  type Stats,
   statSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -67,7 +68,11 @@ export function checkDataFile(path: string): void {
       `${path} is a symbolic link: keep the file itself in the data dir, whose lock covers it, or point --data-dir at the directory it is in`,
     );
   }
-  if (!stats.isFile()) throw new DataDirError(`${path} is not a file`);
+  if (!stats.isFile()) {
+    throw new DataDirError(
+      `${path} is ${kindOf(stats)}, not a file: move it out of the data dir, where the proxy makes its own`,
+    );
+  }
   if (stats.nlink > 1) {
     throw new DataDirError(
       `${path} has ${stats.nlink} names (hard links): another proxy could open it under one of them past this data dir's lock; give it one name`,
@@ -80,6 +85,13 @@ export function checkDataFile(path: string): void {
       `${path} is not writable by this process (uid ${process.getuid?.() ?? '?'}; the file's owner is uid ${stats.uid}): ${reasonOf(error)}`,
     );
   }
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isSocket()) return 'a socket';
+  return 'a device';
 }
 
 /**
@@ -164,7 +176,12 @@ export function lockDataDir(dir: string): DataDirLock {
         `the data dir ${dir} is in use by another proxy-server; give this one its own --data-dir`,
       );
     }
-    throw new DataDirError(`cannot lock the data dir ${dir} (${path}): ${reasonOf(error)}`);
+    // Something else written over the lock, a file of the proxy's that holds only a pid.
+    const fix =
+      codeOf(error) === 'SQLITE_NOTADB'
+        ? `; with no proxy running on the dir, remove ${path} (never tasks.db): the next start makes it again`
+        : '';
+    throw new DataDirError(`cannot lock the data dir ${dir} (${path}): ${reasonOf(error)}${fix}`);
   }
   return { release: () => db.close() };
 }
