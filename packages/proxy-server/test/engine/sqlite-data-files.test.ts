@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   chmod,
   link,
@@ -84,6 +85,11 @@ describe('the files in the data dir', () => {
     await mkdir(join(other, 'proxy-server.lock'));
     expect(refusal(other)).toBe(
       `${join(other, 'proxy-server.lock')} is a directory, not a file: move it out of the data dir, where the proxy makes its own`,
+    );
+    const third = await dataDir();
+    execFileSync('mkfifo', [join(third, 'tasks.db-wal')]);
+    expect(refusal(third)).toBe(
+      `${join(third, 'tasks.db-wal')} is a named pipe, not a file: move it out of the data dir, where the proxy makes its own`,
     );
   });
 
