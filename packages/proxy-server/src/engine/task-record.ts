@@ -256,7 +256,6 @@ export function isCutOff(outcome: TaskOutcome): boolean {
  * false for a run a stop cut off before its call went out (on Redis: the target never saw it).
  */
 export function pastMaxRequeues(maxRequeues: number, callBegan = true): TaskOutcome {
-  const times = maxRequeues === 1 ? 'once' : `${maxRequeues} times`;
   const when = callBegan
     ? 'its upstream call was in flight'
     : 'it was stopped before its upstream call began';
@@ -265,7 +264,7 @@ export function pastMaxRequeues(maxRequeues: number, callBegan = true): TaskOutc
     result: null,
     error: taskError(
       'interrupted',
-      `${when}, and it was back in the queue after a cut-off ${times} already (--max-requeues)`,
+      `${when}, and it had gone back to the queue after a cut-off as often as --max-requeues ${maxRequeues} allows`,
     ),
   };
 }
@@ -276,10 +275,11 @@ export function pastMaxRequeues(maxRequeues: number, callBegan = true): TaskOutc
 export function pastMaxRequeuesWarning(ids: readonly string[], maxRequeues: number): string {
   const shown =
     ids.length > 10 ? `${ids.slice(0, 10).join(', ')} and ${ids.length - 10} more` : ids.join(', ');
-  const times = maxRequeues === 1 ? 'once' : `${maxRequeues} times`;
+  // As often as the setting allows, not a count: a run with a lower setting than the last one
+  // ends tasks that went back more often.
   return (
     `${ids.length === 1 ? 'task' : 'tasks'} ${shown} cut off again after going back to the queue ` +
-    `${times} (--max-requeues), ended interrupted: a call that brings the proxy down ends this way; ` +
+    `as often as --max-requeues ${maxRequeues} allows, ended interrupted: a call that brings the proxy down ends this way; ` +
     'look at its request before anyone submits it again'
   );
 }

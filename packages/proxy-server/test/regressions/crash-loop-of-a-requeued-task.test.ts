@@ -69,7 +69,7 @@ describe('a task whose call the proxy dies in, again and again, with --requeue-i
       },
     );
     expect(third.output()).toContain(
-      `proxy-server: warning: task ${id} cut off again after going back to the queue once (--max-requeues), ended interrupted: a call that brings the proxy down ends this way; look at its request before anyone submits it again\n`,
+      `proxy-server: warning: task ${id} cut off again after going back to the queue as often as --max-requeues 1 allows, ended interrupted: a call that brings the proxy down ends this way; look at its request before anyone submits it again\n`,
     );
     const ended = await taskOn(third.url, id);
     expect(ended).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'interrupted' } });
