@@ -78,7 +78,7 @@ describe('proxy-server bin', () => {
         ),
       );
       expect(proxy.output()).toContain(
-        'proxy-server: warning: --num-workers 3 and --max-concurrent 2 differ: at most 2 upstream calls will be in flight',
+        'proxy-server: warning: --num-workers 3 and PROXY_MAX_CONCURRENT=2 differ: at most 2 upstream calls will be in flight',
       );
       const stats = ((await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>).data;
       expect(stats).toMatchObject({
