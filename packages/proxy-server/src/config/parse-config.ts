@@ -396,10 +396,9 @@ function flagTakenAsValue(argv: readonly string[]): string | null {
   const flags = new Set([...specs.map((spec) => `--${spec.name}`), '--help', '--version']);
   for (const [at, word] of argv.entries()) {
     if (word === '--') return null;
-    const next = argv[at + 1];
-    if (!valued.has(word) || next === undefined) continue;
-    if (flags.has(next.split('=')[0] ?? '')) {
-      return `${word} needs a value, and the next word is the flag ${next.split('=')[0]}: give it one (${word} <value>; in a script, an empty variable leaves it none)`;
+    const next = argv[at + 1]?.split('=')[0];
+    if (valued.has(word) && next !== undefined && flags.has(next)) {
+      return `${word} needs a value, and the next word is the flag ${next}: give it one (${word} <value>; in a script, an empty variable leaves it none)`;
     }
   }
   return null;

@@ -6,6 +6,7 @@ import { binaryStringOf, headerMapOf, packHeaders } from '../engine/stored-reque
 import type { AdmitResult, TaskBackend } from '../engine/task-backend.js';
 import { newTaskId } from '../engine/task-id.js';
 import type { NewTask, TaskRequest } from '../engine/task-record.js';
+import type { Refusal } from '../metrics/proxy-metrics.js';
 import { estimateInputs, type Pace, queueWaits, retryAfterSeconds } from './estimates.js';
 import type { InFlightReads } from './in-flight-reads.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -13,22 +14,16 @@ import type { RequestOrigins } from './request-origins.js';
 import type { TaskPolicies } from './task-policies.js';
 import type { Totals } from './totals.js';
 
+/**
+ * Why a submission was refused: the error code its caller gets, or `tasks_full` (`queue_full` on
+ * the wire, the store at `--max-tasks`), which the log tells apart.
+ */
+export type AdmissionRefusal = Refusal | 'tasks_full';
+
 /** Who else hears about admissions: the task log's request ids, the metrics' refusals. */
 export interface AdmissionObservers {
   origins?: RequestOrigins;
-  /**
-   * A submission was refused, with the error code its caller gets (`tasks_full`: `queue_full`
-   * on the wire, the store at `--max-tasks`).
-   */
-  refused?: (
-    reason:
-      | 'queue_full'
-      | 'tasks_full'
-      | 'tenant_queue_full'
-      | 'shutting_down'
-      | 'idempotency_key_reused'
-      | 'store_unavailable',
-  ) => void;
+  refused?: (reason: AdmissionRefusal) => void;
 }
 
 export interface Submission {

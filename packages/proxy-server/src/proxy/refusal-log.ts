@@ -1,10 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { ProxyConfig } from '../config/config.js';
-import type { AdmissionObservers } from './admission.js';
+import type { AdmissionRefusal } from './admission.js';
 import { quietLine } from './quiet-line.js';
-
-type Refusal = Parameters<NonNullable<AdmissionObservers['refused']>>[0];
 
 /**
  * The log's word that submissions are refused for want of room: the caller learns it from its
@@ -18,9 +16,9 @@ export function refusalLog(
   config: Pick<ProxyConfig, 'maxQueueSize' | 'maxTasks'> & {
     delivery: Pick<ProxyConfig['delivery'], 'tenantMaxQueued'>;
   },
-): (reason: Refusal) => void {
+): (reason: AdmissionRefusal) => void {
   const warn = (message: string) => quietLine(clock, (refused) => log.warn({ refused }, message));
-  const lines: Partial<Record<Refusal, () => void>> = {
+  const lines: Partial<Record<AdmissionRefusal, () => void>> = {
     queue_full: warn(
       `submissions refused with 503 queue_full: the queue holds its most (--max-queue-size ${config.maxQueueSize}); callers are told to retry later, raise it if they should wait in line instead`,
     ),

@@ -926,9 +926,9 @@ export class LocalBackend implements TaskBackend {
 
   #failed(error: unknown, doing: string): void {
     const reason = error instanceof Error ? error.message : String(error);
-    this.#failure = `the task store failed ${doing}: ${reason}${this.#damage(error)}`;
-    this.#failureLasts =
-      (isStoreUnavailableError(error) && error.lasting) || isDamagedDatabaseError(error);
+    const damage = this.#damage(error);
+    this.#failure = `the task store failed ${doing}: ${reason}${damage}`;
+    this.#failureLasts = damage !== '' || (isStoreUnavailableError(error) && error.lasting);
     this.#options.onError?.(error, doing);
   }
 
