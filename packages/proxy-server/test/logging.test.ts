@@ -1,7 +1,9 @@
 import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
 import { spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it } from 'vitest';
+import { storeUnavailable } from '../src/engine/store-unavailable.js';
 import { logStreamFor } from '../src/logging/log-stream.js';
+import { createLogger } from '../src/logging/logger.js';
 import { startTarget } from './helper.js';
 
 // The built bin's log, as an operator gets it: what is on every line, and what is on none.
@@ -258,5 +260,20 @@ describe('logStreamFor', () => {
   ] as const)('--log-format %s, stdout a terminal: %s → %s', async (format, isTTY, expected) => {
     const stream = await logStreamFor(format, { isTTY }, {});
     expect(stream === undefined ? 'json' : 'pretty').toBe(expected);
+  });
+});
+
+describe('an error with a cause, on a line', () => {
+  it("says the cause's words once: in the cause, not appended to a message that has them", () => {
+    const written: string[] = [];
+    const log = createLogger('info', { write: (line) => written.push(line) });
+    const full = new Error('database or disk is full');
+    log.warn({ err: storeUnavailable('saving outcomes', full) }, 'task store unavailable');
+
+    const { err } = JSON.parse(written[0] ?? '') as {
+      err: { message: string; cause: { message: string } };
+    };
+    expect(err.message).toBe('saving outcomes: database or disk is full');
+    expect(err.cause.message).toBe('database or disk is full');
   });
 });

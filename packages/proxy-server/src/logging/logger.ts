@@ -46,6 +46,9 @@ export function createLogger(level: LogLevel, stream?: LogStream): FastifyBaseLo
     // Fastify's own request lines (debug, trace) describe a request by these; its default also
     // has the query string, where callers put tokens.
     serializers: {
+      // pino's default appends each cause's message to the error's own, and ours quote their
+      // cause already ("saving: disk full: disk full"); the cause stays, as its own object.
+      err: pino.stdSerializers.errWithCause,
       req: requestFields,
       res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
     },
