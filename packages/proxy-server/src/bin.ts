@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from './clock.js';
 import { isConfigError, type ProxyConfig } from './config/config.js';
 import { openFilesLimit, openFilesWarning } from './config/open-files-limit.js';
-import { parseConfig } from './config/parse-config.js';
+import { defaultDataDir, parseConfig } from './config/parse-config.js';
 import { displayUrl } from './engine/redis/connections.js';
 import { isDataDirError } from './engine/sqlite/data-dir.js';
 import { isStoreRefusedError } from './engine/store-refused.js';
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     await app.listen({ host: config.listenHost, port: config.listenPort });
   } catch (error) {
     if (isDataDirError(error) || isStoreRefusedError(error)) {
-      process.stderr.write(`proxy-server: ${error.message}\n`);
+      process.stderr.write(`proxy-server: ${error.message}${defaultDataDirHint(error, config)}\n`);
       await app.close();
       return 2;
     }
@@ -113,6 +113,23 @@ async function main(): Promise<number> {
   process.stderr.write(`proxy-server: ${stopSummary(calls, unsavedOutcomes.length)}\n`);
   // The store's error line names them; the status lets a supervisor see it too.
   return unsavedOutcomes.length > 0 ? 1 : 0;
+}
+
+/**
+ * A data dir the user never chose is news to them when it cannot be used (a HOME they cannot
+ * write): say it is the default, and how to choose another, unless the message does already.
+ */
+function defaultDataDirHint(error: Error, config: ProxyConfig): string {
+  if (config.store.kind !== 'sqlite' || error.message.includes('--data-dir')) return '';
+  let isDefault: boolean;
+  try {
+    isDefault = config.store.dataDir === defaultDataDir(process.env);
+  } catch {
+    isDefault = false;
+  }
+  return isDefault
+    ? '; it is the default data dir: choose another with --data-dir (or PROXY_DATA_DIR)'
+    : '';
 }
 
 /** An error of the socket itself: the address is taken, not ours, or does not resolve. */

@@ -46,3 +46,24 @@ describe('a --data-dir that is a file', () => {
     expect(await readFile(file, 'utf8')).toBe('mine');
   });
 });
+
+describe('a default data dir that cannot be made', () => {
+  it('says it is the default, and how to choose another', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'proxy-data-dir-'));
+    onTestFinished(() => rm(parent, { recursive: true, force: true }));
+    // A HOME that is a file: ~/.local/state/proxy-server can never be made under it.
+    const home = join(parent, 'home');
+    await writeFile(home, 'not a directory');
+    const result = spawnSync(
+      process.execPath,
+      [proxyServerBin, '--target-host', 'h', '--listen-port', '0'],
+      { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH, HOME: home } },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^proxy-server: cannot create the data dir ${home}/\\.local/state/proxy-server: ENOTDIR.*; it is the default data dir: choose another with --data-dir \\(or PROXY_DATA_DIR\\)\\n$`,
+      ),
+    );
+  });
+});
