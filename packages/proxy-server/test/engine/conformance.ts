@@ -987,6 +987,28 @@ export function describeBackendConformance(
       );
 
       fairSharingIt?.(
+        'caps one tenant’s queued tasks in a burst admitted all at once',
+        async () => {
+          // Not started, so none leaves the queue; every admission is made before any settles.
+          const { backend } = await backendWith({ tenantMaxQueued: 2 });
+          const burst = await Promise.all(
+            [1, 2, 3, 4].map(() =>
+              backend.admit(newTask(fixture.clock.now(), 'a', { policy: policy({ tenant: 'A' }) })),
+            ),
+          );
+          expect(burst.map((answer) => (answer.ok ? 'ok' : answer.reason))).toEqual([
+            'ok',
+            'ok',
+            'tenant_queue_full',
+            'tenant_queue_full',
+          ]);
+          expect((await backend.counts()).tenants).toEqual([
+            { tenant: 'A', queued: 2, inFlight: 0 },
+          ]);
+        },
+      );
+
+      fairSharingIt?.(
         'counts each tenant’s tasks through a shed, a cancel, an expiry and a retry, to none',
         async () => {
           const retry = retryPolicy({

@@ -116,6 +116,10 @@ export class FaultyRepository implements TaskRepository {
     return this.#inner.open();
   }
 
+  atomically<T>(writes: () => T): T {
+    return this.#inner.atomically(writes);
+  }
+
   insert(seq: number, task: NewTask): void {
     this.#maybeFail('insert');
     this.#inner.insert(seq, task);

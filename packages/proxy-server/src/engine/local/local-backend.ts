@@ -154,6 +154,8 @@ export class LocalBackend implements TaskBackend {
   readonly #unsaved = new Map<string, UnsavedFinish>();
   /** Admissions written and not yet committed: they hold a place in the queue. */
   #admitting = 0;
+  /** The same, per tenant, kept under `tenantMaxQueued` only: they hold a place in its share. */
+  readonly #admittingOf = new Map<string, number>();
   #nextSeq = 1;
   #processor: TaskProcessor | null = null;
   readonly #commits: GroupCommit;
@@ -251,9 +253,11 @@ export class LocalBackend implements TaskBackend {
     const { policy } = task;
     const tenant = policy.tenant ?? '';
     const tenantCap = this.#options.tenantMaxQueued ?? null;
-    const tenantQueued = this.#queue.tenantQueued(tenant);
-    if (tenantCap !== null && tenantQueued >= tenantCap) {
-      return Promise.resolve({ ok: false, reason: 'tenant_queue_full', queued: tenantQueued });
+    if (tenantCap !== null) {
+      const tenantQueued = this.#queue.tenantQueued(tenant) + (this.#admittingOf.get(tenant) ?? 0);
+      if (tenantQueued >= tenantCap) {
+        return Promise.resolve({ ok: false, reason: 'tenant_queue_full', queued: tenantQueued });
+      }
     }
     const queued = this.#queue.size + this.#admitting;
     // Both checks come before anything changes, as on Redis: a refused submission sheds no task.
@@ -262,21 +266,29 @@ export class LocalBackend implements TaskBackend {
     if (victim === undefined) return Promise.resolve({ ok: false, reason: 'queue_full', queued });
     try {
       if (!this.#makeRoom()) return Promise.resolve({ ok: false, reason: 'tasks_full', queued });
-      if (victim) this.#shed(victim);
     } catch (error) {
       return Promise.reject(this.#unavailable('making room for a task', error));
     }
     const seq = this.#nextSeq++;
+    let shed: SummaryRow | undefined;
     try {
-      this.#repo.insert(seq, task);
+      // Both writes or neither: a newcomer the store refused must not have shed a task.
+      shed = victim
+        ? this.#repo.atomically(() => {
+            const row = this.#repo.finish(victim.id, SHED, this.#clock.now(), false);
+            this.#repo.insert(seq, task);
+            return row;
+          })
+        : void this.#repo.insert(seq, task);
     } catch (error) {
       return Promise.reject(this.#unavailable('saving a new task', error));
     }
-    this.#admitting++;
+    if (victim) this.#shed(victim, shed);
+    this.#countAdmitting(tenant, tenantCap, 1);
     return new Promise((resolve, reject) => {
       this.#commits.after({
         committed: () => {
-          this.#admitting--;
+          this.#countAdmitting(tenant, tenantCap, -1);
           this.#queue.add(
             { id: task.id, order: seq, priority: policy.priority, tenant },
             this.#steadyDeadline(policy.deadlineAt),
@@ -286,20 +298,27 @@ export class LocalBackend implements TaskBackend {
           this.#pump();
         },
         failed: (error) => {
-          this.#admitting--;
+          this.#countAdmitting(tenant, tenantCap, -1);
           reject(this.#unavailable('saving a new task', error));
         },
       });
     });
   }
 
+  #countAdmitting(tenant: string, tenantCap: number | null, by: 1 | -1): void {
+    this.#admitting += by;
+    if (tenantCap === null) return;
+    const admitting = (this.#admittingOf.get(tenant) ?? 0) + by;
+    if (admitting === 0) this.#admittingOf.delete(tenant);
+    else this.#admittingOf.set(tenant, admitting);
+  }
+
   /**
    * A full queue makes room for a task by dropping `victim`, the newest task of the lowest level
-   * below the new one's (`newestBelow`): it ends failed, `shed`.
+   * below the new one's (`newestBelow`): it ends failed, `shed`, as `row` (written) says.
    */
-  #shed(victim: QueueEntry): void {
+  #shed(victim: QueueEntry, row: SummaryRow | undefined): void {
     this.#queue.remove(victim);
-    const row = this.#repo.finish(victim.id, SHED, this.#clock.now(), false);
     if (row) {
       this.#commits.after({
         committed: () => this.#finished(victim.id, row),
@@ -366,9 +385,10 @@ export class LocalBackend implements TaskBackend {
     const run = this.#running.get(id);
     const processingMs = run ? this.#clock.monotonic() - run.startedSteady : undefined;
     const isLong = processingMs !== undefined && processingMs > this.#options.longTaskThresholdMs;
+    const completedAt = this.#clock.now();
     let saved: SummaryRow | undefined;
     try {
-      saved = this.#repo.finish(id, CANCELLED, this.#clock.now(), isLong);
+      saved = this.#repo.finish(id, CANCELLED, completedAt, isLong);
     } catch (error) {
       if (inLine) this.#restore(row);
       return Promise.reject(this.#unavailable('cancelling a task', error));
@@ -378,6 +398,7 @@ export class LocalBackend implements TaskBackend {
       run.cancelled = true;
       run.controller.abort(new Error('the task was cancelled'));
     }
+    const unsaved = this.#unsaved.get(id);
     this.#unsaved.delete(id);
     const cancelled = saved;
     return new Promise((resolve, reject) => {
@@ -390,8 +411,12 @@ export class LocalBackend implements TaskBackend {
           );
         },
         failed: (error) => {
-          // Rolled back: the task is as it was, but its call (if any) is already aborted.
+          // Rolled back: the task is as it was, and goes on as it would have; but a call
+          // aborted already ends the task cancelled all the same, saved once the store takes it.
           if (inLine) this.#restore(row);
+          if (unsaved) this.#saveLater(id, unsaved, error);
+          else if (run)
+            this.#saveLater(id, { outcome: CANCELLED, completedAt, isLong, processingMs }, error);
           reject(this.#unavailable('cancelling a task', error));
         },
       });

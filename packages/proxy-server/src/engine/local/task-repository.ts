@@ -98,7 +98,15 @@ export interface TaskRepository {
   /** A human-readable place, e.g. the file path; shown at start. */
   readonly location: string;
   open(): OpenedRepository;
-  /** Writes a new pending task; with `retryOf`, links the original to it too (if still held). */
+  /**
+   * Runs several writes as one: when one throws, none of them took effect. (The memory
+   * repository's writes do not fail; a durable one's can, the disk full.)
+   */
+  atomically<T>(writes: () => T): T;
+  /**
+   * Writes a new pending task; with `retryOf`, links the original to it too (if still held),
+   * both or neither.
+   */
   insert(seq: number, task: NewTask): void;
   /** The task held under an idempotency key, with its request's fingerprint. */
   findByIdempotencyKey(key: string): { id: string; requestHash: string | null } | undefined;

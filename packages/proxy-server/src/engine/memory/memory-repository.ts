@@ -128,6 +128,10 @@ export class MemoryRepository implements TaskRepository {
     return { pending: [], processing: [], nextSeq: 1, finishedCalls: null };
   }
 
+  atomically<T>(writes: () => T): T {
+    return writes();
+  }
+
   insert(seq: number, task: NewTask): void {
     const { request } = task;
     const record = new MemoryTask(

@@ -203,7 +203,37 @@ export class SqliteRepository implements TaskRepository {
     }
   }
 
+  atomically<T>(writes: () => T): T {
+    this.#write(() => this.#sql.savepoint.run());
+    const moves = { ...this.#moves };
+    try {
+      const value = writes();
+      this.#sql.release.run();
+      return value;
+    } catch (error) {
+      // A failure that ended the transaction leaves nothing to undo (the commit will say so).
+      if (this.#db?.inTransaction) {
+        this.#sql.rollbackToSavepoint.run();
+        this.#sql.release.run();
+      }
+      this.#moves = moves;
+      throw error;
+    }
+  }
+
   insert(seq: number, task: NewTask): void {
+    if (task.retryOf !== null) {
+      const { retryOf } = task;
+      this.atomically(() => {
+        this.#insert(seq, task);
+        this.#write(() => this.#sql.linkRetry.run(task.id, retryOf));
+      });
+    } else {
+      this.#insert(seq, task);
+    }
+  }
+
+  #insert(seq: number, task: NewTask): void {
     const { request, policy } = task;
     this.#write(() =>
       this.#sql.insert.run(
@@ -231,7 +261,6 @@ export class SqliteRepository implements TaskRepository {
     );
     this.#nextOrder++;
     this.#moves.pending++;
-    if (task.retryOf !== null) this.#write(() => this.#sql.linkRetry.run(task.id, task.retryOf));
   }
 
   findByIdempotencyKey(key: string): { id: string; requestHash: string | null } | undefined {
@@ -516,6 +545,8 @@ export class SqliteRepository implements TaskRepository {
 
   /** Runs a write inside the open transaction, beginning one if needed. */
   #write<T>(statement: () => T): T {
+    // Written now, it would be committed on its own, outside the transaction that is gone.
+    if (this.#lostTransaction !== null) throw this.#lostTransaction;
     const sql = this.#sql;
     if (!this.#inTransaction) {
       sql.begin.run();
@@ -557,6 +588,9 @@ function prepare(db: Database.Database) {
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT writes'),
+    release: db.prepare('RELEASE writes'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO writes'),
     insert: db.prepare(
       'INSERT INTO tasks (seq, queue_order, id, status, status_order, method, path, ' +
         'request_headers, request_body, created_at, idempotency_key, request_hash, retry_of, ' +
