@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MinHeap } from '../../src/engine/local/min-heap.js';
 import { type QueueEntry, TaskScheduler } from '../../src/engine/local/scheduler.js';
 import { PRIORITIES } from '../../src/engine/task-record.js';
 import { seededRandom } from '../seeded-random.js';
@@ -126,5 +127,44 @@ describe('TaskScheduler', () => {
     const lateSecond = add('late');
     // The callers' tasks, late's first, busy's next, then this one.
     expect(queue.position(lateSecond)).toBe(5_000 + 1 + 1 + 1);
+  });
+});
+
+describe('TaskScheduler deadlines', () => {
+  // Code review: every deadline stayed in the heap until it passed, a year for a caller's
+  // header; the heap is pruned of tasks no longer queued, and what is queued still expires.
+  it('expire the tasks still queued on time, however many came and went before them', () => {
+    const queue = new TaskScheduler();
+    const add = adding(queue);
+    const YEAR = 365 * 24 * 3_600_000;
+    const kept = { id: 'kept', order: -1, priority: 'normal' as const, tenant: '' };
+    queue.add(kept, 50);
+    const putBack = { id: 'put-back', order: -2, priority: 'normal' as const, tenant: '' };
+    queue.add(putBack, 60);
+    // A start the store refused puts its task back without its deadline: the heap's still holds.
+    queue.take();
+    queue.take();
+    queue.add(kept);
+    queue.add(putBack);
+    for (let i = 0; i < 20_000; i++) {
+      const entry = add('');
+      queue.remove(entry);
+      queue.add({ ...entry, id: `far-${i}` }, YEAR);
+      queue.remove({ ...entry, id: `far-${i}` });
+    }
+    expect(queue.expire(49)).toEqual([]);
+    expect(queue.expire(60)).toEqual([kept, putBack]);
+    expect(queue.size).toBe(0);
+  });
+});
+
+describe('MinHeap.retain', () => {
+  it('keeps what it is told to, still a heap', () => {
+    const heap = new MinHeap<number>((n) => n);
+    for (const n of [9, 3, 7, 1, 8, 2, 6, 4, 5]) heap.push(n);
+    heap.retain((n) => n % 2 === 1);
+    const popped = [];
+    for (let n = heap.pop(); n !== undefined; n = heap.pop()) popped.push(n);
+    expect(popped).toEqual([1, 3, 5, 7, 9]);
   });
 });

@@ -28,6 +28,15 @@ export class MinHeap<T> {
     items[at] = item;
   }
 
+  /** Keeps only the items `keep` accepts; a sorted array is a heap. */
+  retain(keep: (item: T) => boolean): void {
+    const items = this.#items;
+    let kept = 0;
+    for (const item of items) if (keep(item)) items[kept++] = item;
+    items.length = kept;
+    items.sort((a, b) => this.#key(a) - this.#key(b));
+  }
+
   pop(): T | undefined {
     const items = this.#items;
     const top = items[0];

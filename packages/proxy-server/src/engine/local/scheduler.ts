@@ -48,6 +48,9 @@ interface Level {
   size: number;
 }
 
+/** Deadlines of tasks no longer queued that the heap may hold beyond twice the queue's size. */
+const DEADLINES_SLACK = 1_024;
+
 interface Timed {
   at: number;
   entry: QueueEntry;
@@ -113,7 +116,28 @@ export class TaskScheduler {
     level.size++;
     this.#ready++;
     this.#count(this.#queuedByTenant, entry.tenant, 1);
-    if (deadlineAt !== null) this.#deadlines.push({ at: deadlineAt, entry });
+    if (deadlineAt !== null) this.#addDeadline({ at: deadlineAt, entry });
+  }
+
+  /**
+   * A deadline stays in the heap when its task leaves the line (started, cancelled), and counts
+   * again if the task is put back (a start the store refused); expiry skips the task then. So
+   * the heap is pruned of tasks no longer queued once it holds far more than the queue: a task
+   * that started long before its deadline (a year away, from a caller's header) is not kept. (A
+   * task put back after a prune that found it out of line waits without its deadline: a start
+   * whose commit failed, with a prune between, a rare pair.)
+   */
+  #addDeadline(timed: Timed): void {
+    this.#deadlines.push(timed);
+    if (this.#deadlines.size > 2 * this.size + DEADLINES_SLACK) {
+      this.#deadlines.retain(({ entry }) => this.#isQueued(entry));
+    }
+  }
+
+  #isQueued(entry: QueueEntry): boolean {
+    if (this.#delayed.has(entry.id)) return true;
+    const seat = this.#levels[entry.priority].seats.get(entry.tenant);
+    return seat !== undefined && seat.line.position(entry.order) !== null;
   }
 
   /** Sets a task aside until `runAt`, then queues it. */
