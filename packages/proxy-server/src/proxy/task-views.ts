@@ -76,6 +76,7 @@ export class TaskViews {
     const { waitsOver } = this.#options;
     signal.addEventListener('abort', onClientGone, { once: true });
     waitsOver.addEventListener('abort', onClientGone, { once: true });
+    if (signal.aborted) stop.abort(signal.reason);
     if (waitsOver.aborted) stop.abort(waitsOver.reason);
     try {
       const finished = await backend.waitForFinish(id, stop.signal);
