@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { Agent, type Dispatcher } from 'undici';
 import { type Clock, type Timer, waitAtMost } from '../clock.js';
+import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import type { CallbackDelivery, CallbackState } from '../engine/task-record.js';
 import { withoutQuery } from '../logging/logger.js';
@@ -40,6 +41,8 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 const MAX_RETRY_WAIT_MS = 10 * 60_000;
+/** The wait before a delivery step the store failed is taken again. */
+const STORE_RETRY_MS = 5_000;
 /**
  * Deliveries under way to one receiver at most; the rest wait their turn in order. A backlog
  * (deliveries resumed at a start, a burst of tasks finishing) would otherwise open a connection
@@ -146,8 +149,12 @@ export class Callbacks {
 
   #start(id: string, callback: CallbackState): void {
     const delivery = this.#inTurn(callback.url, () => this.#deliver(id, callback)).catch(
-      (error: unknown) =>
-        this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed'),
+      (error: unknown) => {
+        this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed');
+        // The store would not read the task or record the callback's end: the step is taken
+        // again, a delivery with it (the same webhook-id, which a receiver drops as a repeat).
+        if (isStoreUnavailableError(error)) this.#schedule(id, callback, STORE_RETRY_MS);
+      },
     );
     this.#inFlight.add(delivery);
     void delivery.then(() => this.#inFlight.delete(delivery));
@@ -257,8 +264,12 @@ export class Callbacks {
       await this.#settle(id, next);
       return;
     }
-    await backend.setCallback(id, next);
-    this.#schedule(id, next, waitMs);
+    try {
+      await backend.setCallback(id, next);
+    } finally {
+      // Saved or not: the next delivery's record holds this one too.
+      this.#schedule(id, next, waitMs);
+    }
   }
 
   /** Saves a callback that has ended, delivered or given up, and says so. */
