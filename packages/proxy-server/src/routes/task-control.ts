@@ -7,11 +7,12 @@ import {
   TaskBodySchema,
   TaskParamsSchema,
 } from 'proxy-client/wire';
-import { ProxyHttpError } from '../errors.js';
+import { ProxyHttpError, sendError } from '../errors.js';
 import { cancelDoc, retryDoc } from '../openapi/route-docs.js';
 import { errorResponses, named } from '../schemas/route-schemas.js';
 import { answerSubmission } from './submit-answer.js';
 import { preferencesOf } from './submit-headers.js';
+import { CLOSED_BEFORE_ITS_TURN as CLOSED, turnToAnswer } from './turn-to-answer.js';
 
 interface TaskRoute {
   Params: { id: string };
@@ -67,6 +68,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
       config: { swaggerTransform: retryDoc },
     },
     async (request, reply) => {
+      if (!(await turnToAnswer(reply.raw))) return sendError(reply, 'bad_request', CLOSED);
       const id = request.params.id.toLowerCase();
       const answer = await app.proxy.control.retry(id, request.ip, request.id);
       if (!answer.ok && answer.reason === 'not_found') throw notFound(id);
