@@ -25,9 +25,10 @@ interface ResultRoute {
  * connection and framing replace them. Results stored now keep no hop-by-hop header; older ones
  * may. And those that would act on the proxy's own origin, where the dashboard and its key live,
  * and other services on its host: set cookies there, wipe its storage (`Clear-Site-Data`), pin
- * it to HTTPS, open it to other origins (CORS, which is the proxy's to configure), or have the
+ * it to HTTPS, open it to other origins (CORS, which is the proxy's to configure), have the
  * browser ask for a password in its name and send it there from then on (a `WWW-Authenticate`
- * challenge on a 401). They stay in the task's `result.headers`.
+ * challenge on a 401), widen a service worker's scope to all of it, or send it elsewhere
+ * (`Refresh`). They stay in the task's `result.headers`.
  */
 const NOT_REPLAYED = new Set([
   ...HOP_BY_HOP,
@@ -36,6 +37,8 @@ const NOT_REPLAYED = new Set([
   'clear-site-data',
   'strict-transport-security',
   'www-authenticate',
+  'service-worker-allowed',
+  'refresh',
   // The proxy's own, set on every answer of this route.
   TASK_ID_HEADER,
   WAIT_MAX_HEADER,
@@ -56,6 +59,7 @@ function exposeToPages(reply: FastifyReply, names: readonly string[]): void {
  * a sandbox CSP and nosniff added, since it is served from the proxy's origin.
  */
 export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
+  const keyed = app.proxy.config.apiKey !== null;
   app.get<ResultRoute>(
     '/task/:id/result',
     {
@@ -97,8 +101,13 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
           `Task ${id} ended ${task.status}${task.error && task.error.code !== task.status ? ` (${task.error.code})` : ''} without an answer from the target`,
         );
       }
-      const names = Object.keys(result.headers).filter(replayed);
+      const names = Object.keys(result.headers).filter(
+        (name) => replayed(name) && !(keyed && name === 'cache-control'),
+      );
       for (const name of names) reply.header(name, result.headers[name]);
+      // Behind the key, a result is its caller's: a target's `public` would let a shared cache
+      // in front of the proxy keep it and serve it to anyone with the URL.
+      if (keyed) reply.header('cache-control', 'private, no-store');
       // With --cors-origin, a page on another origin reads the replayed headers too, not only the
       // CORS-safelisted ones (ETag, Content-Disposition, a target's request id...).
       exposeToPages(reply, names);

@@ -17,6 +17,10 @@ const ORIGIN_WIDE = {
   // Hostile HTTP pass: a replayed 401 with a Basic challenge had the browser ask for a password
   // in the proxy's name, then send it with every later request to the proxy's origin.
   'www-authenticate': 'Basic realm="the target"',
+  // Hostile-input pass: a service worker's scope widened to the whole origin, and a redirect
+  // of the proxy's origin to any site.
+  'service-worker-allowed': '/',
+  refresh: '0; url=http://evil.example/',
 };
 
 async function targetSending(headers: Record<string, string>): Promise<string> {
@@ -43,6 +47,35 @@ describe("a replayed result's headers that would act on the proxy's origin", () 
     expect(await replay.text()).toBe('the answer');
     expect(replay.headers.get('x-kept')).toBe('yes');
     for (const name of Object.keys(ORIGIN_WIDE)) expect(replay.headers.has(name), name).toBe(false);
+  });
+
+  it("with --api-key: a result is no shared cache's to keep, whatever the target said", async () => {
+    const proxy = await startProxy(
+      await targetSending({ 'cache-control': 'public, max-age=99999' }),
+      { listen: true, flags: ['--api-key', 'k'] },
+    );
+    const authorization = 'Bearer k';
+    const submitted = await fetch(`${proxy.url}/api/anything`, {
+      method: 'POST',
+      headers: { authorization },
+    });
+    const { task_id: id } = (await submitted.json()) as { task_id: string };
+    const replay = await fetch(`${proxy.url}/task/${id}/result?wait=10`, {
+      headers: { authorization },
+    });
+    expect(await replay.text()).toBe('the answer');
+    expect(replay.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it("without a key: the target's own Cache-Control is replayed", async () => {
+    const proxy = await startProxy(
+      await targetSending({ 'cache-control': 'public, max-age=99999' }),
+      { listen: true },
+    );
+    const id = await proxy.submit('/api/anything');
+    await proxy.finished(id);
+    const replay = await fetch(`${proxy.url}/task/${id}/result`);
+    expect(replay.headers.get('cache-control')).toBe('public, max-age=99999');
   });
 
   it("leave the proxy's own CORS answer in place", async () => {
