@@ -26,29 +26,62 @@ export function upstreamPath(basePath: string, submittedPath: string): string {
 
 /** Whatever could make a path read differently once decoded and normalised. */
 const MAY_MOVE = /[%\\]|\/\./;
-const PERCENT_ENCODED = /%([0-9a-f]{2})/gi;
+/** `%2e`, and IIS's `%u002e`. */
+const PERCENT_ENCODED = /%(?:u([0-9a-f]{4})|([0-9a-f]{2}))/gi;
+/** Decoding rounds at most: `%252e` is `%2e` to a target that decodes once more. */
+const DECODINGS = 3;
+/** Overlong UTF-8 for `.`, `/` and `\`, which old decoders took for the character. */
+const OVERLONG = /\xc0\xae|\xe0\x80\xae|\xc0\xaf|\xe0\x80\xaf|\xc1\x9c/g;
+const OVERLONG_AS: Record<string, string> = {
+  '\xc0\xae': '.',
+  '\xe0\x80\xae': '.',
+  '\xc0\xaf': '/',
+  '\xe0\x80\xaf': '/',
+  '\xc1\x9c': '\\',
+};
+/** What Windows drops around a name, and what ends a C string. */
+const IGNORED_IN_NAME = /[\s\0]+/g;
+
+function decodedLeniently(raw: string): string {
+  let decoded = raw;
+  for (let round = 0; round < DECODINGS && decoded.includes('%'); round++) {
+    decoded = decoded.replace(PERCENT_ENCODED, (_, wide: string | undefined, hex: string) =>
+      String.fromCharCode(Number.parseInt(wide ?? hex, 16)),
+    );
+  }
+  return decoded.replace(OVERLONG, (bytes) => OVERLONG_AS[bytes] ?? bytes);
+}
+
+/**
+ * A segment as a lenient target reads it, blanks and NULs aside: `..` (two dots or more), `.`
+ * (one, or none: an empty segment collapses), or null for a name.
+ */
+function dotsOf(segment: string): '.' | '..' | null {
+  const name = (segment.split(';', 1)[0] ?? '').replace(IGNORED_IN_NAME, '');
+  if (!/^\.*$/.test(name)) return null;
+  return name.length < 2 ? '.' : '..';
+}
 
 /**
  * Whether an origin-form path (query allowed) is still under `/api/` once percent-decoded and rid
- * of dot segments, read as the most lenient target would: `\` and encoded `/` or `\` separate
- * segments, empty segments collapse, and `..;x` is `..` (a path parameter, as Tomcat reads it).
- * The router matched the path as sent, so `/%61pi/../admin` came in as `/api/*`; a target that
- * normalises would serve it `/admin`. A path that is fine is still forwarded as sent.
+ * of dot segments, read as the most lenient target would: decoded up to three times (`%252e`),
+ * IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too; `\` and encoded `/` or `\` separate
+ * segments, empty segments collapse, `..;x` is `..` (a path parameter, as Tomcat reads it), and
+ * so is a name of dots alone once blanks and NULs are dropped (`.. `, `...`, as Windows reads
+ * them). The router matched the path as sent, so `/%61pi/../admin` came in as `/api/*`; a
+ * target that normalises would serve it `/admin`. A path that is fine is still forwarded as sent.
  */
 export function staysUnderApi(path: string): boolean {
   const queryStart = path.indexOf('?');
   const raw = queryStart === -1 ? path : path.slice(0, queryStart);
   if (!MAY_MOVE.test(raw)) return raw.startsWith('/api/');
-  const decoded = raw.replace(PERCENT_ENCODED, (_, hex: string) =>
-    String.fromCharCode(Number.parseInt(hex, 16)),
-  );
   const kept: string[] = [];
   let endsInSlash = false;
-  for (const segment of decoded.split(/[/\\]/).slice(1)) {
-    const name = segment.split(';', 1)[0];
-    if (name === '..') kept.pop();
-    else if (name !== '.' && name !== '') kept.push(segment);
-    endsInSlash = name === '..' || name === '.' || name === '';
+  for (const segment of decodedLeniently(raw).split(/[/\\]/).slice(1)) {
+    const dots = dotsOf(segment);
+    if (dots === '..') kept.pop();
+    else if (dots === null) kept.push(segment);
+    endsInSlash = dots !== null;
   }
   return kept[0] === 'api' && (kept.length > 1 || endsInSlash);
 }

@@ -59,6 +59,20 @@ describe('staysUnderApi', () => {
     ['/apix/y', false],
     ['/api%2fx', true],
     ['/other/../api/x', true],
+    // Hostile-input pass: forms a target that decodes twice, or a Windows one, reads as `..`.
+    ['/api/%252e%252e/admin', false],
+    ['/api/%25%32%65%25%32%65/admin', false],
+    ['/api/%c0%ae%c0%ae/admin', false],
+    ['/api/%u002e%u002e/admin', false],
+    ['/api/..%20/admin', false],
+    ['/api/..%00/admin', false],
+    ['/api/%09../admin', false],
+    ['/api/.../admin', false],
+    ['/api/..%2e/admin', false],
+    ['/api/x/%252e%252e', true],
+    ['/api/100%2525', true],
+    ['/api/v1.2/x', true],
+    ['/api/a..b/x', true],
   ])('%s → %s', (path, expected) => {
     expect(staysUnderApi(path)).toBe(expected);
   });
