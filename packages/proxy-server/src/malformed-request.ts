@@ -20,14 +20,22 @@ const EXPLAINED: Record<string, string> = {
     'the version is not HTTP/1.0 or HTTP/1.1, or the request line does not end in CRLF',
   HPE_INVALID_CONTENT_LENGTH: 'Content-Length is not a whole number of bytes',
   HPE_UNEXPECTED_CONTENT_LENGTH: 'Content-Length is sent more than once',
-  HPE_INVALID_TRANSFER_ENCODING:
-    'Transfer-Encoding must end in chunked and not come with Content-Length',
+  HPE_INVALID_TRANSFER_ENCODING: 'Transfer-Encoding must end in chunked',
   HPE_INVALID_HEADER_TOKEN:
     'a header line is malformed: no name before its colon, or a character HTTP does not allow',
   HPE_INVALID_CHUNK_SIZE: 'a chunk of the body does not start with its size in hexadecimal',
   HPE_PAUSED_H2_UPGRADE: 'HTTP/2 without TLS is not served: send HTTP/1.1',
   HPE_CR_EXPECTED: 'a line does not end in CRLF',
   HPE_LF_EXPECTED: 'a line does not end in CRLF',
+};
+
+/** llhttp's reasons that one code covers several of: each said apart. */
+const BY_REASON: Record<string, string> = {
+  'Content-Length overflow': 'Content-Length is a number too large to read',
+  "Content-Length can't be present with Transfer-Encoding":
+    'Content-Length and Transfer-Encoding are both sent: send one',
+  'Invalid `Transfer-Encoding` header value':
+    'Transfer-Encoding names chunked more than once, or a coding after it',
 };
 
 const FOLDED = 'Unexpected whitespace after header value';
@@ -56,7 +64,12 @@ function explanation(error: ParseError): string {
   if (error.code === 'HPE_INVALID_CONSTANT' && error.reason?.startsWith('Expected HTTP/')) {
     return "the request line is not 'METHOD /path HTTP/1.1' (a space in the path? write it %20)";
   }
-  return EXPLAINED[error.code ?? ''] ?? error.reason?.toLowerCase() ?? 'parse error';
+  return (
+    BY_REASON[error.reason ?? ''] ??
+    EXPLAINED[error.code ?? ''] ??
+    error.reason?.toLowerCase() ??
+    'parse error'
+  );
 }
 
 /**

@@ -42,6 +42,22 @@ describe('a request the HTTP parser refuses', () => {
       'POST /api/x HTTP/1.1\r\nHost: x\r\nContent-Length: ten',
       'Malformed HTTP request: Content-Length is not a whole number of bytes (HPE_INVALID_CONTENT_LENGTH)',
     ],
+    // Hostile-input pass: these said the number was no whole one, or that chunked came last.
+    [
+      'a Content-Length too large to read',
+      'POST /api/x HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999',
+      'Malformed HTTP request: Content-Length is a number too large to read (HPE_INVALID_CONTENT_LENGTH)',
+    ],
+    [
+      'Content-Length beside Transfer-Encoding',
+      'POST /api/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3',
+      'Malformed HTTP request: Content-Length and Transfer-Encoding are both sent: send one (HPE_INVALID_CONTENT_LENGTH)',
+    ],
+    [
+      'chunked twice',
+      'POST /api/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked',
+      'Malformed HTTP request: Transfer-Encoding names chunked more than once, or a coding after it (HPE_INVALID_TRANSFER_ENCODING)',
+    ],
   ])('%s is named', async (_what, head, message) => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });
