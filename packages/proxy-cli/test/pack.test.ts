@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -281,5 +281,45 @@ describe('npm pack', () => {
     }).catch((error: { code: number; stderr: string }) => error);
     expect('code' in packed && packed.code).toBe(1);
     expect(packed.stderr).toContain(`${name}: pack it with pnpm`);
+  });
+});
+
+// Packaging pass: packed before a build, the tarballs held no code, and npm installed them
+// without a word; the prepack now refuses a package with no dist/, or one older than its src/.
+describe('a pack without a build', () => {
+  /** `check-dist.mjs` run in a package of `files` (path → mtime in seconds). */
+  async function checkDist(files: Record<string, number>) {
+    const dir = await mkdtemp(join(tmpdir(), 'proxy-check-dist-'));
+    for (const [path, mtime] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), '');
+      await utimes(join(dir, path), mtime, mtime);
+    }
+    const script = join(packagesDir, '..', 'scripts', 'check-dist.mjs');
+    const checked = await run(process.execPath, [script], {
+      cwd: dir,
+      env: { ...process.env, npm_package_name: 'some-package' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    await rm(dir, { recursive: true, force: true });
+    return checked;
+  }
+
+  it('is refused when there is no dist/', async () => {
+    const checked = await checkDist({ 'src/index.ts': 1_000 });
+    expect('code' in checked && checked.code).toBe(1);
+    expect(checked.stderr).toBe(
+      "some-package: there is no dist/ to pack: build it first (`pnpm build` at the repository's root)\n",
+    );
+  });
+
+  it('is refused when src/ changed since the build', async () => {
+    const checked = await checkDist({ 'dist/index.js': 1_000, 'src/deep/module.ts': 2_000 });
+    expect('code' in checked && checked.code).toBe(1);
+    expect(checked.stderr).toContain('some-package: src/ changed since dist/ was built');
+  });
+
+  it('goes on after one', async () => {
+    const checked = await checkDist({ 'src/index.ts': 1_000, 'dist/index.js': 2_000 });
+    expect('code' in checked).toBe(false);
   });
 });
