@@ -40,3 +40,24 @@ describe('storeErrorLog', () => {
     ]);
   });
 });
+
+describe('storeErrorLog, a failure for many tasks', () => {
+  // Redis pass: during an outage, each refused submission's taking back logged its own line
+  // with a stack, its task id making every line new: one per retry of a client's storm.
+  it('is one line, then the quiet spell, whatever task each was about', () => {
+    const { log, lines } = recordingLog();
+    const clock = new FakeClock();
+    const onError = storeErrorLog(log, clock);
+    const down = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+    for (let n = 0; n < 30; n++) {
+      const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      onError(down, `taking back task ${id}, whose admission failed`);
+    }
+    expect(lines.map((line) => line.message)).toEqual([
+      'task store: taking back task 00000000-0000-4000-8000-000000000000, whose admission failed',
+    ]);
+    clock.advance(REPEAT_QUIET_MS);
+    onError(down, 'taking back task 00000000-0000-4000-8000-000000000099, whose admission failed');
+    expect(lines[1]?.fields).toEqual({ err: down, repeatedSinceLastLine: 29 });
+  });
+});

@@ -2,7 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type Clock, isWithin } from '../clock.js';
 import { REPEAT_QUIET_MS } from './quiet-line.js';
 
-/** Failures remembered at most: past it the oldest goes, so distinct ones (task ids) stay few. */
+const TASK_ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** Failures remembered at most: past it the oldest goes. */
 const REMEMBERED = 1_000;
 
 /**
@@ -17,7 +19,8 @@ export function storeErrorLog(
   const seen = new Map<string, { at: number; repeats: number }>();
   return (error, doing) => {
     const reason = error instanceof Error ? error.message : String(error);
-    const key = `${doing}\n${reason}`;
+    // One failure for every task: a line per task id would be a line per refused submission.
+    const key = `${doing.replace(TASK_ID, '<task>')}\n${reason}`;
     const now = clock.now();
     const last = seen.get(key);
     if (last && isWithin(last.at, now, REPEAT_QUIET_MS)) {

@@ -170,6 +170,23 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     expect(await health()).toEqual({ kind: 'redis', available: true, message: null });
   });
 
+  // Redis pass: the refused submission then waited for its taking back, which against a hung
+  // Redis took a timeout of its own: 8.5 to 11.5 s to the 503, past a 10 s gateway's patience.
+  it('refuses a submission while Redis hangs, before Redis answers again', {
+    timeout: 60_000,
+  }, async () => {
+    const { redis, proxy } = await oneInstanceWithHealth();
+    const admin = adminOf(redis);
+    // Its commands time out after 3 s; a second timeout, the taking back's, outlasts the pause.
+    await admin.call('CLIENT', 'PAUSE', '5000', 'ALL');
+    const refused = await fetch(`${proxy.url}${pathOf(1, 0)}`, { method: 'POST' });
+    expect(refused.status).toBe(503);
+    // Still paused: a command of this connection waits for the pause's end.
+    const pausedFor = performance.now();
+    await admin.call('PING');
+    expect(performance.now() - pausedFor).toBeGreaterThan(500);
+  });
+
   it('says degraded when Redis stops answering, on an instance that gets nothing but health checks', {
     timeout: 60_000,
   }, async () => {

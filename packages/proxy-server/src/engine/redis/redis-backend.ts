@@ -430,8 +430,9 @@ export class RedisBackend implements TaskBackend {
         }),
       );
     } catch (error) {
-      // Written perhaps, its answer lost with the connection: taken back if it was.
-      await this.#discard(task.id);
+      // Written perhaps, its answer lost with the connection: taken back if it was. Not waited
+      // for: against a Redis that hangs, it takes a timeout of its own, and the 503 would too.
+      void this.#discard(task.id);
       throw error;
     }
     switch (reply.kind) {
