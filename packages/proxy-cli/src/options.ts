@@ -56,8 +56,6 @@ export type Action =
   | { kind: 'cleanup'; maxAgeHours: number }
   | { kind: 'health' };
 
-export type ActionKind = Action['kind'];
-
 /** Everything argv and the environment decide, checked and typed. */
 export interface CliOptions {
   action: Action;

@@ -142,7 +142,7 @@ const COMMANDS: ReadonlyArray<{
   },
 ];
 
-export function buildProgram(
+function buildProgram(
   io: ProgramIo,
   pick: (picked: Picked) => void = () => {},
   { json = false }: { json?: boolean } = {},
@@ -276,7 +276,7 @@ function refuseRepeats(program: Command): void {
 }
 
 /** Every command name people can type, for suggestions and the completion scripts. */
-export function commandNames(program: Command): string[] {
+function commandNames(program: Command): string[] {
   return program.commands.flatMap((command) => [command.name(), ...command.aliases()]);
 }
 

@@ -54,6 +54,7 @@ import { normalizeBaseUrl, resolveUrl } from './transport/url.js';
 import {
   type HealthBody,
   isTaskStatus,
+  LAST_EVENT_ID_HEADER,
   MAX_CLEANUP_AGE_HOURS,
   MAX_PAGE_SIZE,
   MAX_WAIT_SECONDS,
@@ -64,6 +65,7 @@ import {
   type Task,
   type TaskList,
   type TaskSummary,
+  WAIT_MAX_HEADER,
 } from './wire.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -73,8 +75,6 @@ const DEFAULT_PAGE_SIZE = 100;
 const HOUR_MS = 3_600_000;
 /** Least time between two held reads of a result, should a server answer them at once. */
 const MIN_REREAD_MS = 1000;
-/** Header by which the server says it holds `GET /task/:id?wait=N` reads, and for how long at most. */
-const WAIT_MAX_HEADER = 'x-proxy-wait-max';
 
 /** Typed client of a proxy-server: submit slow requests, then read or await their tasks. */
 export class ProxyClient {
@@ -614,7 +614,7 @@ export class ProxyClient {
           headers: {
             ...call.headers,
             accept: 'text/event-stream',
-            ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+            ...(lastEventId === undefined ? {} : { [LAST_EVENT_ID_HEADER]: lastEventId }),
           },
           signal,
           timeoutMs: call.timeoutMs,

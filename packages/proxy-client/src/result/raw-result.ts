@@ -1,5 +1,4 @@
-/** Header by which the proxy marks an answer as a task's replayed result, naming the task. */
-export const RESULT_TASK_HEADER = 'x-proxy-task-id';
+import { TASK_ID_HEADER } from '../wire.js';
 
 /**
  * The target's answer to a task, as `GET /task/:id/result` replays it: its status code, its
@@ -26,12 +25,12 @@ export interface RawResult {
 
 /** A replayed answer: a proxy-server sets `x-proxy-task-id` on those, never on its own errors. */
 export function isReplayedResult(response: Response): boolean {
-  return response.headers.has(RESULT_TASK_HEADER);
+  return response.headers.has(TASK_ID_HEADER);
 }
 
 export function toRawResult(taskId: string, response: Response, body: Uint8Array): RawResult {
   return {
-    taskId: response.headers.get(RESULT_TASK_HEADER) ?? taskId,
+    taskId: response.headers.get(TASK_ID_HEADER) ?? taskId,
     status: response.status,
     ok: response.status >= 200 && response.status < 300,
     headers: response.headers,

@@ -1,4 +1,4 @@
-import type { StoreKind, TaskCounts, TaskStatus } from 'proxy-client/wire';
+import type { StoreKind, StreamedTaskEventType, TaskCounts, TaskStatus } from 'proxy-client/wire';
 import type {
   CallbackState,
   NewTask,
@@ -144,7 +144,7 @@ export interface TransitionEvent {
    * `retrying`: a call failed and the task waits for its next attempt; `requeued`: a call cut
    * off by a shutdown or a crash goes back to the queue (`--requeue-interrupted`).
    */
-  type: 'created' | 'started' | 'retrying' | 'finished' | 'requeued';
+  type: StreamedTaskEventType;
   /** The task as it is after the transition. */
   task: TaskSummary;
   /** True when this process made the transition (false: another instance did). */

@@ -42,7 +42,7 @@ export function createBackend(settings: BackendSettings): TaskBackend {
 }
 
 /** The backend's share of the delivery policy: retries, the rate limit, per-tenant caps. */
-export function deliveryOptions(delivery: DeliveryConfig) {
+function deliveryOptions(delivery: DeliveryConfig) {
   return {
     retry:
       delivery.retryOn === null

@@ -21,7 +21,7 @@ export interface Pace {
 
 const FALLBACK_PROCESSING_MS = 1_000;
 
-export function expectedProcessingMs(inputs: EstimateInputs): number {
+function expectedProcessingMs(inputs: EstimateInputs): number {
   return inputs.avgProcessingMs ?? inputs.inFlightAgesMs?.[0] ?? FALLBACK_PROCESSING_MS;
 }
 

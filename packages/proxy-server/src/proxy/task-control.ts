@@ -33,7 +33,7 @@ export class TaskControl {
       if (!answer?.ok) this.origins?.forget(id);
     }
     if (!answer.ok && answer.reason === 'not_found') return answer;
-    const task = await this.views.toWire(answer.ok ? answer.task : answer.task);
+    const task = await this.views.toWire(answer.task);
     return answer.ok ? { ok: true, task } : { ok: false, reason: 'finished', task };
   }
 

@@ -56,7 +56,7 @@ import type {
 export interface LocalBackendOptions {
   /** Most upstream calls in flight at once. */
   concurrency: number;
-  /** Most tasks waiting in line; one more is refused. */
+  /** Most tasks waiting in line; one more is refused, unless a lower priority's newest is shed. */
   maxQueueSize: number;
   /**
    * Most tasks held, whatever their status: admitting one more first removes the oldest
@@ -130,7 +130,8 @@ const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
 
 /**
  * The backend of a single process: a `TaskRepository` (memory or SQLite) for the tasks, a
- * `PendingLine` for the queue, and the calls in flight. Everything here runs on one thread and
+ * `TaskScheduler` for the queue (priorities, tenants, retries and deadlines), and the calls in
+ * flight. Everything here runs on one thread and
  * the repository is synchronous, so a task's state changes in one step and two transitions
  * never interleave.
  *

@@ -22,7 +22,10 @@ export class PendingLine {
     return this.#seqs.length - this.#head;
   }
 
-  /** Appends a task; its sequence number must be higher than any in line. */
+  /**
+   * Adds a task in sequence order: at the back, as a new one comes, or in its place, as one put
+   * back does (a start that could not be saved, a cancel undone).
+   */
   push(id: string, seq: number): void {
     const last = this.#seqs[this.#seqs.length - 1];
     if (this.size > 0 && last !== undefined && seq <= last) {
