@@ -23,6 +23,8 @@ interface InstanceSettings {
   concurrency: number;
   maxQueueSize?: number;
   rateLimit?: { perSecond: number; burst: number };
+  tenantMaxInFlight?: number;
+  tenantMaxQueued?: number;
   onWarning?: (message: string) => void;
 }
 
@@ -36,6 +38,8 @@ function instanceOn(prefix: string, settings: InstanceSettings): RedisBackend {
     longTaskThresholdMs: 60_000,
     maxRequeues: 0,
     rateLimit: settings.rateLimit ?? null,
+    tenantMaxInFlight: settings.tenantMaxInFlight ?? null,
+    tenantMaxQueued: settings.tenantMaxQueued ?? null,
     ...(settings.onWarning && { onWarning: settings.onWarning }),
   });
   open.push(backend);
@@ -408,6 +412,28 @@ describe('RedisBackend: the cap and the rate limit are one for every instance on
     });
     await same.open();
     expect(warnings).toHaveLength(2);
+  });
+
+  // Redis pass: an instance started without the tenant caps of the others joined without a
+  // word, and handed out a tenant's tasks past --tenant-max-in-flight.
+  it('has each instance say when the tenant caps differ from the last one opened', async () => {
+    const prefix = freshPrefix();
+    await twoInstances({ concurrency: 2, tenantMaxInFlight: 2, tenantMaxQueued: 50 }, prefix);
+    const warnings: string[] = [];
+    const without = instanceOn(prefix, {
+      concurrency: 2,
+      onWarning: (message) => warnings.push(message),
+    });
+    await without.open();
+    expect(warnings).toEqual([
+      `the instances on --redis-prefix ${prefix} had --tenant-max-in-flight 2 and --tenant-max-queued 50; this one has none and none, and holds its tenants to those: give every instance the same --fair-key, --tenant-max-in-flight and --tenant-max-queued`,
+    ]);
+    const again = instanceOn(prefix, {
+      concurrency: 2,
+      onWarning: (message) => warnings.push(message),
+    });
+    await again.open();
+    expect(warnings).toHaveLength(1);
   });
 
   it('puts the cap back when Redis comes back without its data', async () => {

@@ -129,6 +129,8 @@ const SWEEP_MS = 5_000;
  * running server (CONFIG SET), which no instance would otherwise hear of. One INFO a minute.
  */
 const EVICTION_CHECK_MS = 60_000;
+/** Where the last instance opened keeps its tenant caps, in `<prefix>:meta`. */
+const TENANT_CAP_FIELDS = ['tenant-max-in-flight', 'tenant-max-queued'] as const;
 /** Errors that came from what answered, not from the socket. */
 const SERVER_SAID = /^(WRONGPASS|NOAUTH|NOPERM|Unknown RESP type)/;
 
@@ -274,6 +276,7 @@ export class RedisBackend implements TaskBackend {
       this.#queue = queue;
       await queue.waitUntilReady();
       await this.#setLimits(queue);
+      await this.#compareTenantCaps();
       const report = await recoverDeadInstances(this.#store, queue, {
         maxRequeues: this.#options.maxRequeues,
         now: this.#clock.now(),
@@ -407,6 +410,27 @@ export class RedisBackend implements TaskBackend {
       max: rateLimit.burst,
       duration: Math.max(1, Math.round((1_000 * rateLimit.burst) / rateLimit.perSecond)),
     };
+  }
+
+  /**
+   * The tenant caps are each instance's own (its scripts hold tenants to them), so instances
+   * that differ break them: one without `--tenant-max-in-flight` hands out a tenant's tasks past
+   * the others' cap. The last instance opened keeps its caps in Redis for the next to compare.
+   */
+  async #compareTenantCaps(): Promise<void> {
+    const shown = (cap: number | null | undefined) =>
+      cap === null || cap === undefined ? 'none' : String(cap);
+    const inFlight = shown(this.#options.tenantMaxInFlight);
+    const queued = shown(this.#options.tenantMaxQueued);
+    const meta = `${this.#keys.prefix}:meta`;
+    const [hadInFlight, hadQueued] = await this.#commands.hmget(meta, ...TENANT_CAP_FIELDS);
+    const known = hadInFlight !== null && hadQueued !== null;
+    if (known && (hadInFlight !== inFlight || hadQueued !== queued)) {
+      this.#options.onWarning?.(
+        `the instances on --redis-prefix ${this.#options.prefix} had --tenant-max-in-flight ${hadInFlight} and --tenant-max-queued ${hadQueued}; this one has ${inFlight} and ${queued}, and holds its tenants to those: give every instance the same --fair-key, --tenant-max-in-flight and --tenant-max-queued`,
+      );
+    }
+    await this.#commands.hset(meta, TENANT_CAP_FIELDS[0], inFlight, TENANT_CAP_FIELDS[1], queued);
   }
 
   async #applyLimits(queue: Queue): Promise<void> {
