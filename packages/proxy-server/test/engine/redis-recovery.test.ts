@@ -169,3 +169,38 @@ function bound(store: RedisTaskStore): RedisTaskStore {
     finishedCalls: store.finishedCalls.bind(store),
   };
 }
+
+// Redis pass: during an outage longer than a lease, BullMQ handed a job to another instance,
+// which started the task again; the first instance's outcome, saved once Redis answered, was
+// dropped without a word (the target had run the call twice).
+describe('an outcome that comes after the task was started again elsewhere', () => {
+  it('is not kept, and the log says so', async () => {
+    const prefix = `recovery-${process.pid}-${++prefixes}`;
+    const warnings: string[] = [];
+    const backend = new RedisBackend({
+      url: redis.url,
+      prefix,
+      concurrency: 1,
+      maxQueueSize: 100,
+      longTaskThresholdMs: 60_000,
+      maxRequeues: 0,
+      onWarning: (message) => warnings.push(message),
+    });
+    open.push(backend);
+    await backend.open();
+    const processor = new ScriptedProcessor();
+    backend.start(processor.process);
+    const [id] = (await admitMany(backend, Date.now(), 1)) as [string];
+    await vi.waitFor(() => expect(processor.running.size).toBe(1));
+    // As another instance's start of attempt 2 leaves it.
+    const admin = new Redis(redis.url);
+    await admin.hset(`${prefix}:task:${id}`, 'a', '2');
+    admin.disconnect();
+    processor.complete(id, completed('late'));
+    await vi.waitFor(() =>
+      expect(warnings).toEqual([
+        `the outcome of task ${id}'s attempt 1 (completed, status 200) came after another instance had started attempt 2 (the task's lease ran out while this one could not reach Redis): it is not kept, and the target had the call twice`,
+      ]),
+    );
+  });
+});

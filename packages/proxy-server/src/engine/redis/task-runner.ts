@@ -324,6 +324,7 @@ export class TaskRunner {
           this.#promote(reply.released);
         }
         if (reply.kind === 'gone') this.#warnGone(run, outcome);
+        if (reply.kind === 'stale') this.#warnStale(run, outcome);
         return 'saved';
       } catch (error) {
         failures.failed(error, `saving the outcome of task ${run.id} (kept, retried)`);
@@ -368,9 +369,16 @@ export class TaskRunner {
    * Only a Redis that lost its data loses a task mid-call (a removal takes finished ones): the
    * task's caller will find it gone, and this line is all that says what its call came to.
    */
+  /** The call ran on here while another instance, given the job, started the task again. */
+  #warnStale(run: Run, outcome: TaskOutcome): void {
+    this.#options.onWarning(
+      `the outcome of task ${run.id}'s attempt ${run.attempt} (${described(outcome)}) came after another instance had started attempt ${run.attempt + 1} (the task's lease ran out while this one could not reach Redis): it is not kept, and the target had the call twice`,
+    );
+  }
+
   #warnGone(run: Run, outcome: TaskOutcome): void {
     this.#options.onWarning(
-      `task ${run.id} was gone from Redis when its call ended (${outcome.status}${outcome.result ? `, status ${outcome.result.statusCode}` : ''}): its outcome is not kept; Redis lost its data (restarted without persistence, flushed, or evicted)`,
+      `task ${run.id} was gone from Redis when its call ended (${described(outcome)}): its outcome is not kept; Redis lost its data (restarted without persistence, flushed, or evicted)`,
     );
   }
 
@@ -498,3 +506,8 @@ export class TaskRunner {
 }
 
 const nextDelay = (delay: number): number => Math.min(RETRY_DELAY_MS.max, delay * 2);
+
+/** An outcome in a log line: its status, and the target's if it answered. */
+function described(outcome: TaskOutcome): string {
+  return `${outcome.status}${outcome.result ? `, status ${outcome.result.statusCode}` : ''}`;
+}
