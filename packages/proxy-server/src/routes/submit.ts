@@ -8,7 +8,7 @@ import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
 import { answerSubmission } from './submit-answer.js';
 import { headersOf, idempotencyKeyOf, preferencesOf } from './submit-headers.js';
-import { CLOSED_BEFORE_ITS_TURN as CLOSED, turnToAnswer } from './turn-to-answer.js';
+import { inItsTurn } from './turn-to-answer.js';
 
 /**
  * A media type Fastify's parser accepts: `type/subtype`, parameters or not. It refuses any other
@@ -53,6 +53,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
         },
       },
       config: { swaggerTransform: submitDoc },
+      preHandler: inItsTurn,
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
         if (!staysUnderApi(originForm(request.originalUrl))) {
@@ -70,7 +71,6 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      if (!(await turnToAnswer(reply.raw))) return sendError(reply, 'bad_request', CLOSED);
       // Not `request.headers`, which may hold the content type shown to Fastify.
       const headers = headersOf(request.raw);
       const preferences = preferencesOf(

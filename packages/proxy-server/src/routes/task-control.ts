@@ -7,12 +7,12 @@ import {
   TaskBodySchema,
   TaskParamsSchema,
 } from 'proxy-client/wire';
-import { ProxyHttpError, sendError } from '../errors.js';
+import { ProxyHttpError } from '../errors.js';
 import { cancelDoc, retryDoc } from '../openapi/route-docs.js';
 import { errorResponses, named } from '../schemas/route-schemas.js';
 import { answerSubmission } from './submit-answer.js';
 import { preferencesOf } from './submit-headers.js';
-import { CLOSED_BEFORE_ITS_TURN as CLOSED, turnToAnswer } from './turn-to-answer.js';
+import { inItsTurn } from './turn-to-answer.js';
 
 interface TaskRoute {
   Params: { id: string };
@@ -36,6 +36,7 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: named(TaskBodySchema), ...errorResponses },
       },
       config: { swaggerTransform: cancelDoc },
+      preHandler: inItsTurn,
     },
     async (request): Promise<DataBody<Task>> => {
       const id = request.params.id.toLowerCase();
@@ -66,9 +67,9 @@ export async function taskControlRoutes(app: FastifyInstance): Promise<void> {
         },
       },
       config: { swaggerTransform: retryDoc },
+      preHandler: inItsTurn,
     },
     async (request, reply) => {
-      if (!(await turnToAnswer(reply.raw))) return sendError(reply, 'bad_request', CLOSED);
       const id = request.params.id.toLowerCase();
       const answer = await app.proxy.control.retry(id, request.ip, request.id);
       if (!answer.ok && answer.reason === 'not_found') throw notFound(id);

@@ -11,6 +11,7 @@ import {
 import { answers } from '../openapi/route-docs.js';
 import { errorResponses, named } from '../schemas/route-schemas.js';
 import { onlyKnownQuery } from './only-known-query.js';
+import { inItsTurn } from './turn-to-answer.js';
 
 interface ListRoute {
   Querystring: { status?: TaskStatus; limit: number; offset: number };
@@ -61,6 +62,7 @@ export async function tasksRoutes(app: FastifyInstance): Promise<void> {
         CleanupQuerySchema,
         'it removes every finished task older than that, whatever its status',
       ),
+      preHandler: inItsTurn,
     },
     async (request): Promise<DataBody<{ removed: number }>> => {
       const removed = await app.proxy.housekeeping.removeFinishedOlderThan(

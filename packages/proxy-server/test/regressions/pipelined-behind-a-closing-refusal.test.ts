@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { recordingTarget, stalledRequest, startProxy, tasksSubmitted } from '../helper.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import {
+  recordingTarget,
+  stalledRequest,
+  startProxy,
+  startTarget,
+  tasksSubmitted,
+} from '../helper.js';
 
 // Hostile-input pass: a refusal that closes the connection (a body where none may be, an
 // Expect the proxy cannot meet) was answered alone, yet a submission pipelined behind it on the
@@ -50,6 +56,44 @@ describe('a submission pipelined behind a refusal that closes the connection', (
     expect(answer.status).toBe(400);
     expect(await tasksSubmitted(proxy.url)).toBe(1);
     expect((await proxy.getTask(id)).retried_as).toBeNull();
+  });
+
+  it('a cancel or a cleanup pipelined behind one: nothing changes', async () => {
+    const target = await recordingTarget((request) => request.url);
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--store', 'memory'] });
+    const done = await proxy.submit('/api/done');
+    await proxy.finished(done);
+    const refusal = 'GET /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc';
+    const cleanup = await stalledRequest(
+      proxy.url,
+      `${refusal}DELETE /tasks/cleanup?max_age_hours=0 HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    expect(cleanup.status).toBe(400);
+    expect((await proxy.getTask(done)).status).toBe('completed');
+    expect(await tasksSubmitted(proxy.url)).toBe(1);
+  });
+
+  it('many behind a held read wait their turn: each answered, no listener piled up', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    onTestFinished(() => {
+      process.off('warning', onWarning);
+    });
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--store', 'memory'] });
+    const long = await proxy.submit('/api/long?seconds=30');
+    const held = `GET /task/${long}?wait=1 HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const submissions = Array.from({ length: 12 }, () => PIPELINED).join('');
+    const answer = await stalledRequest(
+      proxy.url,
+      held + submissions + 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    const statuses = [...(answer.head + answer.body).matchAll(/HTTP\/1\.1 (\d{3}) /g)].map(
+      (match) => Number(match[1]),
+    );
+    expect(statuses).toEqual([200, ...Array.from({ length: 12 }, () => 202), 200]);
+    expect(warnings).toEqual([]);
   });
 
   it('one that keeps the connection open: the submission behind it gets its 202', async () => {
