@@ -78,6 +78,23 @@ describe('writes the SQLite store refused', () => {
     ).toEqual(['absent', 'absent', 'absent']);
   });
 
+  it('a failure that rolls back the transaction, alone in its turn: the next turn writes again', async () => {
+    const dataDir = await dataDirFailing(
+      `CREATE TRIGGER fail BEFORE UPDATE OF retried_as ON tasks WHEN OLD.id = '${ORIGINAL}'
+       BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END;`,
+    );
+    const backend = backendOn(dataDir);
+    await backend.open();
+    await expect(backend.admit(newTask(0, 'b', { retryOf: ORIGINAL }))).rejects.toThrow();
+    // Review: nothing was left to commit, so the lost transaction was never settled and every
+    // later write failed with its error, until a restart.
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = newTask(0, 'next');
+    expect(await backend.admit(next)).toMatchObject({ ok: true });
+    await backend.close();
+    expect(await afterRestart(dataDir, [next.id])).toEqual(['pending']);
+  });
+
   it('a retry whose link to its original fails: neither is written, the others are', async () => {
     const dataDir = await dataDirFailing(
       `CREATE TRIGGER fail BEFORE UPDATE OF retried_as ON tasks WHEN OLD.id = '${ORIGINAL}'

@@ -99,8 +99,9 @@ export interface TaskRepository {
   readonly location: string;
   open(): OpenedRepository;
   /**
-   * Runs several writes as one: when one throws, none of them took effect. (The memory
-   * repository's writes do not fail; a durable one's can, the disk full.)
+   * Runs several writes as one: when one throws, none of them took effect. A durable
+   * repository's writes can fail (the disk full); the memory repository's do not, and it runs
+   * them as they come.
    */
   atomically<T>(writes: () => T): T;
   /**

@@ -211,12 +211,17 @@ export class SqliteRepository implements TaskRepository {
       this.#sql.release.run();
       return value;
     } catch (error) {
+      this.#moves = moves;
       // A failure that ended the transaction leaves nothing to undo (the commit will say so).
       if (this.#db?.inTransaction) {
-        this.#sql.rollbackToSavepoint.run();
-        this.#sql.release.run();
+        try {
+          this.#sql.rollbackToSavepoint.run();
+          this.#sql.release.run();
+        } catch {
+          // Not undone: the batch cannot be committed with these writes in it.
+          if (this.#lostTransaction === null) this.#lose(error);
+        }
       }
-      this.#moves = moves;
       throw error;
     }
   }
@@ -557,9 +562,22 @@ export class SqliteRepository implements TaskRepository {
     } catch (error) {
       // Some errors (disk full, I/O) make SQLite roll back the whole transaction, not only the
       // statement: every write of this batch is gone, and the commit must say so.
-      if (!this.#db?.inTransaction) this.#lostTransaction ??= error;
+      if (!this.#db?.inTransaction && this.#lostTransaction === null) this.#lose(error);
       throw error;
     }
+  }
+
+  /**
+   * The batch's steps hear of the loss at its commit, which comes in the next turn of the event
+   * loop; when nothing of the batch was left waiting for one (the write that failed was its
+   * first), no commit comes: the loss is settled then all the same, or every later write would
+   * fail with it.
+   */
+  #lose(error: unknown): void {
+    this.#lostTransaction = error;
+    setImmediate(() => {
+      if (this.#lostTransaction === error) this.#endTransaction(false);
+    });
   }
 
   #endTransaction(committed: boolean): void {
