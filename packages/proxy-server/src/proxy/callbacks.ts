@@ -78,6 +78,8 @@ export class Callbacks {
   readonly #cutOff = new AbortController();
   #subscription: { close(): void } | null = null;
   #stopped: Promise<void> | null = null;
+  /** Saves of an ended callback waiting to be tried again. */
+  readonly #settling = new Set<Timer>();
 
   constructor(options: CallbacksOptions) {
     this.#options = options;
@@ -128,6 +130,9 @@ export class Callbacks {
       if (due.at <= now) this.#start(id, due.callback);
     }
     this.#due.clear();
+    // Their callbacks are still due in the store: the next start delivers them again.
+    for (const timer of this.#settling) this.#options.clock.clearTimeout(timer);
+    this.#settling.clear();
     if (this.#inFlight.size > 0 && graceMs > 0) {
       await waitAtMost(Promise.all(this.#inFlight), graceMs, this.#options.clock);
     }
@@ -151,9 +156,9 @@ export class Callbacks {
     const delivery = this.#inTurn(callback.url, () => this.#deliver(id, callback)).catch(
       (error: unknown) => {
         this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed');
-        // The store would not read the task or record the callback's end: the step is taken
-        // again, a delivery with it (the same webhook-id, which a receiver drops as a repeat).
-        if (isStoreUnavailableError(error)) this.#schedule(id, callback, STORE_RETRY_MS);
+        // The store would not read the task: the delivery is tried again, unless the store
+        // will not mend (the next start resumes it).
+        if (passes(error)) this.#schedule(id, callback, STORE_RETRY_MS);
       },
     );
     this.#inFlight.add(delivery);
@@ -272,9 +277,24 @@ export class Callbacks {
     }
   }
 
-  /** Saves a callback that has ended, delivered or given up, and says so. */
+  /**
+   * Saves a callback that has ended, delivered or given up, and says so. A save the store
+   * refuses is tried again, the save alone: the receiver has had its delivery.
+   */
   async #settle(id: string, settled: CallbackState): Promise<void> {
-    await this.#options.backend.setCallback(id, settled);
+    try {
+      await this.#options.backend.setCallback(id, settled);
+    } catch (error) {
+      this.#options.log.error({ err: error, taskId: id }, 'saving the end of a callback failed');
+      if (!passes(error) || this.#stopped) return;
+      const timer = this.#options.clock.setTimeout(() => {
+        this.#settling.delete(timer);
+        void this.#settle(id, settled);
+      }, STORE_RETRY_MS);
+      timer.unref?.();
+      this.#settling.add(timer);
+      return;
+    }
     const delivered = settled.state === 'delivered';
     this.#options.onSettled?.(delivered);
     if (!delivered) {
@@ -290,6 +310,11 @@ export class Callbacks {
     if (timedOut(error)) return `the receiver did not answer within ${this.#timeoutMs / 1000} s`;
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/** A store failure that should pass by itself (a full disk, Redis away), not a damaged file. */
+function passes(error: unknown): boolean {
+  return isStoreUnavailableError(error) && !error.lasting;
 }
 
 /** One message for a delivery out of time, whichever of the timeouts fired first. */
