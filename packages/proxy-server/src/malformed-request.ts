@@ -34,6 +34,8 @@ const BY_REASON: Record<string, string> = {
   'Content-Length overflow': 'Content-Length is a number too large to read',
   "Content-Length can't be present with Transfer-Encoding":
     'Content-Length and Transfer-Encoding are both sent: send one',
+  "Transfer-Encoding can't be present with Content-Length":
+    'Content-Length and Transfer-Encoding are both sent: send one',
   'Invalid `Transfer-Encoding` header value':
     'Transfer-Encoding names chunked more than once, or a coding after it',
 };

@@ -43,6 +43,8 @@ const NOT_REPLAYED = new Set([
   TASK_ID_HEADER,
   WAIT_MAX_HEADER,
 ]);
+/** What tells caches whether to keep an answer: Cache-Control, and what CDNs read first. */
+const SHARED_CACHING = /^(?:cache-control|surrogate-control|(?:[a-z0-9-]+-)?cdn-cache-control)$/;
 const replayed = (name: string) => !NOT_REPLAYED.has(name) && !name.startsWith('access-control-');
 
 /** With --cors-origin (CORS has named what it exposes), `names` too, for pages to read. */
@@ -102,11 +104,12 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
         );
       }
       const names = Object.keys(result.headers).filter(
-        (name) => replayed(name) && !(keyed && name === 'cache-control'),
+        (name) => replayed(name) && !(keyed && SHARED_CACHING.test(name)),
       );
       for (const name of names) reply.header(name, result.headers[name]);
       // Behind the key, a result is its caller's: a target's `public` would let a shared cache
-      // in front of the proxy keep it and serve it to anyone with the URL.
+      // in front of the proxy keep it and serve it to anyone with the URL (and a CDN reads its
+      // own headers before Cache-Control).
       if (keyed) reply.header('cache-control', 'private, no-store');
       // With --cors-origin, a page on another origin reads the replayed headers too, not only the
       // CORS-safelisted ones (ETag, Content-Disposition, a target's request id...).

@@ -54,6 +54,11 @@ describe('a request the HTTP parser refuses', () => {
       'Malformed HTTP request: Content-Length and Transfer-Encoding are both sent: send one (HPE_INVALID_CONTENT_LENGTH)',
     ],
     [
+      'Transfer-Encoding after Content-Length',
+      'POST /api/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked',
+      'Malformed HTTP request: Content-Length and Transfer-Encoding are both sent: send one (HPE_INVALID_TRANSFER_ENCODING)',
+    ],
+    [
       'chunked twice',
       'POST /api/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked',
       'Malformed HTTP request: Transfer-Encoding names chunked more than once, or a coding after it (HPE_INVALID_TRANSFER_ENCODING)',

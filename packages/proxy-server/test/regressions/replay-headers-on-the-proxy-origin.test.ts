@@ -50,10 +50,16 @@ describe("a replayed result's headers that would act on the proxy's origin", () 
   });
 
   it("with --api-key: a result is no shared cache's to keep, whatever the target said", async () => {
-    const proxy = await startProxy(
-      await targetSending({ 'cache-control': 'public, max-age=99999' }),
-      { listen: true, flags: ['--api-key', 'k'] },
-    );
+    const caching = {
+      'cache-control': 'public, max-age=99999',
+      'cdn-cache-control': 'max-age=99999',
+      'cloudflare-cdn-cache-control': 'max-age=99999',
+      'surrogate-control': 'max-age=99999',
+    };
+    const proxy = await startProxy(await targetSending(caching), {
+      listen: true,
+      flags: ['--api-key', 'k'],
+    });
     const authorization = 'Bearer k';
     const submitted = await fetch(`${proxy.url}/api/anything`, {
       method: 'POST',
@@ -65,6 +71,7 @@ describe("a replayed result's headers that would act on the proxy's origin", () 
     });
     expect(await replay.text()).toBe('the answer');
     expect(replay.headers.get('cache-control')).toBe('private, no-store');
+    for (const name of Object.keys(caching).slice(1)) expect(replay.headers.has(name)).toBe(false);
   });
 
   it("without a key: the target's own Cache-Control is replayed", async () => {
