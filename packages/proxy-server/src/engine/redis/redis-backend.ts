@@ -455,7 +455,8 @@ export class RedisBackend implements TaskBackend {
       );
     } catch (error) {
       // Written perhaps, its answer lost with the connection: taken back if it was. Not waited
-      // for: against a Redis that hangs, it takes a timeout of its own, and the 503 would too.
+      // for: against a Redis that hangs, it takes a timeout of its own, and the 503 would too;
+      // on the same connection, it goes before any submission the caller sends again.
       void this.#discard(task.id);
       throw error;
     }
@@ -480,7 +481,9 @@ export class RedisBackend implements TaskBackend {
       await this.#jobs().add(JOB_NAME, {}, { jobId: task.id, priority: reply.jobPriority });
     } catch (error) {
       const unavailable = this.#failures.failed(this.#explained(error), 'queueing a new task');
-      await this.#discard(task.id);
+      // As above: the 503 does not wait for it. On the same connection, it goes before any
+      // submission the caller sends again.
+      void this.#discard(task.id);
       throw unavailable;
     }
     if (this.#undiscarded.size > 0) void this.#retryDiscards();
