@@ -53,7 +53,8 @@ async function main(): Promise<number> {
     await app.listen({ host: config.listenHost, port: config.listenPort });
   } catch (error) {
     if (isDataDirError(error) || isStoreRefusedError(error)) {
-      process.stderr.write(`proxy-server: ${error.message}${defaultDataDirHint(error, config)}\n`);
+      const hint = isDataDirError(error) && error.dirUnusable ? defaultDataDirHint(config) : '';
+      process.stderr.write(`proxy-server: ${error.message}${hint}\n`);
       await app.close();
       return 2;
     }
@@ -116,11 +117,11 @@ async function main(): Promise<number> {
 }
 
 /**
- * A data dir the user never chose is news to them when it cannot be used (a HOME they cannot
- * write): say it is the default, and how to choose another, unless the message does already.
+ * A data dir the user never chose is news to them when it cannot be made or written (a HOME
+ * they cannot write): say it is the default, and how to choose another.
  */
-function defaultDataDirHint(error: Error, config: ProxyConfig): string {
-  if (config.store.kind !== 'sqlite' || error.message.includes('--data-dir')) return '';
+function defaultDataDirHint(config: ProxyConfig): string {
+  if (config.store.kind !== 'sqlite') return '';
   let isDefault: boolean;
   try {
     isDefault = config.store.dataDir === defaultDataDir(process.env);

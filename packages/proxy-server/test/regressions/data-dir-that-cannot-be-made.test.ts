@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { proxyServerBin } from 'test-support';
@@ -65,5 +65,23 @@ describe('a default data dir that cannot be made', () => {
         `^proxy-server: cannot create the data dir ${home}/\\.local/state/proxy-server: ENOTDIR.*; it is the default data dir: choose another with --data-dir \\(or PROXY_DATA_DIR\\)\\n$`,
       ),
     );
+  });
+
+  // The hint is for a dir that cannot be made or written: beside a damaged task database, another
+  // dir would leave the tasks behind.
+  it('says nothing of another dir when the dir is fine and a file in it is not', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'proxy-home-'));
+    onTestFinished(() => rm(home, { recursive: true, force: true }));
+    const dir = join(home, '.local', 'state', 'proxy-server');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'tasks.db'), 'not a database, and long enough to be read as one');
+    const result = spawnSync(
+      process.execPath,
+      [proxyServerBin, '--target-host', 'h', '--listen-port', '0'],
+      { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH, HOME: home } },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('is not a readable task database');
+    expect(result.stderr).not.toContain('it is the default data dir');
   });
 });

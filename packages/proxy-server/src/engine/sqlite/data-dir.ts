@@ -21,6 +21,13 @@ import Database from 'libsql';
  */
 export class DataDirError extends Error {
   override readonly name = 'DataDirError';
+  /** The directory itself cannot be made or written: another one is the way out. */
+  readonly dirUnusable: boolean;
+
+  constructor(message: string, options?: { dirUnusable?: boolean }) {
+    super(message);
+    this.dirUnusable = options?.dirUnusable ?? false;
+  }
 }
 
 export function isDataDirError(error: unknown): error is DataDirError {
@@ -40,12 +47,16 @@ export function prepareDataDir(dir: string): void {
   try {
     makeDirs(dir);
   } catch (error) {
-    throw new DataDirError(`cannot create the data dir ${dir}: ${reasonOf(error)}`);
+    throw new DataDirError(`cannot create the data dir ${dir}: ${reasonOf(error)}`, {
+      dirUnusable: true,
+    });
   }
   try {
     accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (error) {
-    throw new DataDirError(`the data dir ${dir} is not writable: ${reasonOf(error)}`);
+    throw new DataDirError(`the data dir ${dir} is not writable: ${reasonOf(error)}`, {
+      dirUnusable: true,
+    });
   }
 }
 
