@@ -1,7 +1,7 @@
 // The `prepack` of every package: a tarball is the package's dist/, which packing does not
 // build. Packed before a build, the tarball held no code at all (npm installed it without a
 // word, then the bin failed with ERR_MODULE_NOT_FOUND); packed after an edit, the code before it.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const name = process.env.npm_package_name ?? 'this package';
@@ -11,16 +11,26 @@ function fail(why) {
   process.exit(1);
 }
 
-/** The last time a file under `dir` changed. */
+/** The last time anything under `dir` changed: a directory's time moves when a file goes. */
 function newest(dir) {
-  let latest = 0;
+  let latest = statSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
     latest = Math.max(latest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
   }
   return latest;
 }
 
+/** Every file package.json points into dist/ at: the entries, their types, the bins. */
+function builtEntries() {
+  const { main, types, exports, bin } = JSON.parse(readFileSync('package.json', 'utf8'));
+  const leaves = (value) =>
+    typeof value === 'string' ? [value] : Object.values(value ?? {}).flatMap(leaves);
+  return [main, types, exports, bin].flatMap(leaves).filter((path) => /^(\.\/)?dist\//.test(path));
+}
+
 if (!existsSync('dist')) fail('there is no dist/ to pack');
+const missing = builtEntries().filter((path) => !existsSync(path));
+if (existsSync('ui') && !existsSync('dist/ui')) missing.push('dist/ui');
+if (missing.length > 0) fail(`dist/ lacks ${missing.join(', ')}`);
 const sources = ['src', 'ui'].filter((dir) => existsSync(dir));
 if (Math.max(...sources.map(newest)) > newest('dist')) fail('src/ changed since dist/ was built');

@@ -290,10 +290,18 @@ describe('a pack without a build', () => {
   /** `check-dist.mjs` run in a package of `files` (path → mtime in seconds). */
   async function checkDist(files: Record<string, number>) {
     const dir = await mkdtemp(join(tmpdir(), 'proxy-check-dist-'));
+    const manifest = { main: './dist/index.js', bin: { tool: './dist/bin.js' } };
+    await writeFile(join(dir, 'package.json'), JSON.stringify(manifest));
     for (const [path, mtime] of Object.entries(files)) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await writeFile(join(dir, path), '');
       await utimes(join(dir, path), mtime, mtime);
+    }
+    // Directories' times count too (a file removed moves them): as old as what they hold.
+    for (const [path, mtime] of Object.entries(files)) {
+      for (let parent = dirname(path); parent !== '.'; parent = dirname(parent)) {
+        await utimes(join(dir, parent), mtime, mtime);
+      }
     }
     const script = join(packagesDir, '..', 'scripts', 'check-dist.mjs');
     const checked = await run(process.execPath, [script], {
@@ -313,13 +321,27 @@ describe('a pack without a build', () => {
   });
 
   it('is refused when src/ changed since the build', async () => {
-    const checked = await checkDist({ 'dist/index.js': 1_000, 'src/deep/module.ts': 2_000 });
+    const checked = await checkDist({
+      'dist/index.js': 1_000,
+      'dist/bin.js': 1_000,
+      'src/deep/module.ts': 2_000,
+    });
     expect('code' in checked && checked.code).toBe(1);
     expect(checked.stderr).toContain('some-package: src/ changed since dist/ was built');
   });
 
-  it('goes on after one', async () => {
+  it('is refused when the build made only part of what package.json points at', async () => {
     const checked = await checkDist({ 'src/index.ts': 1_000, 'dist/index.js': 2_000 });
+    expect('code' in checked && checked.code).toBe(1);
+    expect(checked.stderr).toContain('some-package: dist/ lacks ./dist/bin.js');
+  });
+
+  it('goes on after one', async () => {
+    const checked = await checkDist({
+      'src/index.ts': 1_000,
+      'dist/index.js': 2_000,
+      'dist/bin.js': 2_000,
+    });
     expect('code' in checked).toBe(false);
   });
 });
