@@ -323,7 +323,7 @@ export class LocalBackend implements TaskBackend {
     if (row) {
       this.#commits.after({
         committed: () => this.#finished(victim.id, row),
-        failed: () => this.#queue.add(victim),
+        failed: () => this.#queue.add(victim, this.#firstStartDeadline(row, 0)),
       });
     }
   }
@@ -615,7 +615,7 @@ export class LocalBackend implements TaskBackend {
         failed: (error) => {
           this.#running.delete(run.id);
           this.#queue.ended(entry.tenant);
-          this.#queue.add(entry);
+          this.#queue.add(entry, this.#firstStartDeadline(task, 1));
           this.#failed(error, 'starting a task');
           this.#retryLater();
         },
@@ -915,8 +915,19 @@ export class LocalBackend implements TaskBackend {
     if (row.nextAttemptAt !== null) {
       this.#queue.addDelayed(entryOf(row), this.#steady(row.nextAttemptAt));
     } else {
-      this.#queue.add(entryOf(row));
+      this.#queue.add(entryOf(row), this.#firstStartDeadline(row, 0));
     }
+  }
+
+  /**
+   * The deadline of a task put back in line (a write undone), which bounds its first start only:
+   * `attempts` is what the task shows when that start is still to come.
+   */
+  #firstStartDeadline(
+    task: { attempts: number; deadlineAt: number | null },
+    attempts: number,
+  ): number | null {
+    return task.attempts === attempts ? this.#steadyDeadline(task.deadlineAt) : null;
   }
 
   /**

@@ -123,9 +123,8 @@ export class TaskScheduler {
    * A deadline stays in the heap when its task leaves the line (started, cancelled), and counts
    * again if the task is put back (a start the store refused); expiry skips the task then. So
    * the heap is pruned of tasks no longer queued once it holds far more than the queue: a task
-   * that started long before its deadline (a year away, from a caller's header) is not kept. (A
-   * task put back after a prune that found it out of line waits without its deadline: a start
-   * whose commit failed, with a prune between, a rare pair.)
+   * that started long before its deadline (a year away, from a caller's header) is not kept. A
+   * task put back after a prune comes with its deadline again.
    */
   #addDeadline(timed: Timed): void {
     this.#deadlines.push(timed);
