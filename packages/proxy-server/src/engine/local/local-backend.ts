@@ -131,9 +131,8 @@ const RETRY_DELAY_MS = { first: 100, max: 5_000 } as const;
 /**
  * The backend of a single process: a `TaskRepository` (memory or SQLite) for the tasks, a
  * `TaskScheduler` for the queue (priorities, tenants, retries and deadlines), and the calls in
- * flight. Everything here runs on one thread and
- * the repository is synchronous, so a task's state changes in one step and two transitions
- * never interleave.
+ * flight. Everything here runs on one thread and the repository is synchronous, so a task's
+ * state changes in one step and two transitions never interleave.
  *
  * With a durable repository, the writes of one turn of the event loop are committed together
  * (group commit) before anything depends on them: the 202 of an admission, the upstream call of

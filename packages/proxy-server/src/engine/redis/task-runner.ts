@@ -369,16 +369,16 @@ export class TaskRunner {
    * Only a Redis that lost its data loses a task mid-call (a removal takes finished ones): the
    * task's caller will find it gone, and this line is all that says what its call came to.
    */
+  #warnGone(run: Run, outcome: TaskOutcome): void {
+    this.#options.onWarning(
+      `task ${run.id} was gone from Redis when its call ended (${described(outcome)}): its outcome is not kept; Redis lost its data (restarted without persistence, flushed, or evicted)`,
+    );
+  }
+
   /** The call ran on here while another instance, given the job, started the task again. */
   #warnStale(run: Run, outcome: TaskOutcome): void {
     this.#options.onWarning(
       `the outcome of task ${run.id}'s attempt ${run.attempt} (${described(outcome)}) came after another instance had started attempt ${run.attempt + 1} (the task's lease ran out while this one could not reach Redis): it is not kept, and the target had the call twice`,
-    );
-  }
-
-  #warnGone(run: Run, outcome: TaskOutcome): void {
-    this.#options.onWarning(
-      `task ${run.id} was gone from Redis when its call ended (${described(outcome)}): its outcome is not kept; Redis lost its data (restarted without persistence, flushed, or evicted)`,
     );
   }
 
