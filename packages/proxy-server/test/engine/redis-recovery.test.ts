@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { RedisBackend, type RedisTaskStore } from '../../src/index.js';
-import { admitMany, completed, ScriptedProcessor } from './harness.js';
+import { DEFAULT_POLICY, RedisBackend, type RedisTaskStore, retryPolicy } from '../../src/index.js';
+import { admitMany, completed, newTask, ScriptedProcessor } from './harness.js';
 import { recordingConnector, redisPerFile } from './redis-fixture.js';
 
 const redis = redisPerFile();
@@ -174,7 +174,16 @@ function bound(store: RedisTaskStore): RedisTaskStore {
 // which started the task again; the first instance's outcome, saved once Redis answered, was
 // dropped without a word (the target had run the call twice).
 describe('an outcome that comes after the task was started again elsewhere', () => {
-  it('is not kept, and the log says so', async () => {
+  it.each([
+    ['running its other attempt', { a: '2' }, completed('late'), '(completed, status 200)'],
+    [
+      'its other attempt ended',
+      { a: '2', s: 'completed' },
+      completed('late'),
+      '(completed, status 200)',
+    ],
+    ['one to be retried', { a: '2' }, completed('busy', 503), '(failed, status 503)'],
+  ] as const)('%s: is not kept, and the log says so', async (_what, fields, outcome, said) => {
     const prefix = `recovery-${process.pid}-${++prefixes}`;
     const warnings: string[] = [];
     const backend = new RedisBackend({
@@ -184,22 +193,28 @@ describe('an outcome that comes after the task was started again elsewhere', () 
       maxQueueSize: 100,
       longTaskThresholdMs: 60_000,
       maxRequeues: 0,
+      retry: retryPolicy({
+        retryOn: { statuses: new Set([503]), errors: new Set() },
+        minDelayMs: 100,
+        maxDelayMs: 100,
+      }),
       onWarning: (message) => warnings.push(message),
     });
     open.push(backend);
     await backend.open();
     const processor = new ScriptedProcessor();
     backend.start(processor.process);
-    const [id] = (await admitMany(backend, Date.now(), 1)) as [string];
+    const task = newTask(Date.now(), 'late', { policy: { ...DEFAULT_POLICY, maxAttempts: 3 } });
+    await backend.admit(task);
     await vi.waitFor(() => expect(processor.running.size).toBe(1));
-    // As another instance's start of attempt 2 leaves it.
+    // As another instance's start of attempt 2 leaves it (and, once that one ended, its end).
     const admin = new Redis(redis.url);
-    await admin.hset(`${prefix}:task:${id}`, 'a', '2');
+    await admin.hset(`${prefix}:task:${task.id}`, fields);
     admin.disconnect();
-    processor.complete(id, completed('late'));
+    processor.complete(task.id, outcome);
     await vi.waitFor(() =>
       expect(warnings).toEqual([
-        `the outcome of task ${id}'s attempt 1 (completed, status 200) came after another instance had started attempt 2 (the task's lease ran out while this one could not reach Redis): it is not kept, and the target had the call twice`,
+        `the outcome of task ${task.id}'s attempt 1 ${said} came after the task was started again (its lease ran out while this instance could not reach Redis, and its job was handed out again): it is not kept, and the target had the call twice`,
       ]),
     );
   });

@@ -356,8 +356,9 @@ export class TaskRunner {
         publish(reply.event);
         this.#promote(reply.released);
       }
-      // Stale: a cancel ended the task meanwhile, and nothing is left to save or say.
+      // Finished: a cancel ended the task meanwhile, and nothing is left to save or say.
       if (reply.kind === 'gone') this.#warnGone(run, outcome);
+      if (reply.kind === 'stale') this.#warnStale(run, outcome);
       return true;
     } catch (error) {
       onError(error, `scheduling a retry of task ${run.id}`);
@@ -375,10 +376,13 @@ export class TaskRunner {
     );
   }
 
-  /** The call ran on here while another instance, given the job, started the task again. */
+  /**
+   * The call ran on here while the task was started again: its lease ran out (Redis away
+   * longer), and BullMQ handed the job out again, to this instance or another.
+   */
   #warnStale(run: Run, outcome: TaskOutcome): void {
     this.#options.onWarning(
-      `the outcome of task ${run.id}'s attempt ${run.attempt} (${described(outcome)}) came after another instance had started attempt ${run.attempt + 1} (the task's lease ran out while this one could not reach Redis): it is not kept, and the target had the call twice`,
+      `the outcome of task ${run.id}'s attempt ${run.attempt} (${described(outcome)}) came after the task was started again (its lease ran out while this instance could not reach Redis, and its job was handed out again): it is not kept, and the target had the call twice`,
     );
   }
 

@@ -516,8 +516,8 @@ local id = ARGV[4]
 local f = redis.call('HMGET', taskKey(id), 's', 'a')
 local status = f[1]
 if not status then return {'gone'} end
-if not (status == 'processing' or (status == 'pending' and ARGV[13] == '1')) then return {'finished'} end
 if ARGV[12] ~= '' and f[2] ~= ARGV[12] then return {'stale'} end
+if not (status == 'processing' or (status == 'pending' and ARGV[13] == '1')) then return {'finished'} end
 local isLong = ARGV[7]
 -- A cancel: whether the call ran long is known here, where its start is.
 if status == 'processing' and ARGV[14] ~= '' then
@@ -555,17 +555,19 @@ return withReleased(out)
  * A failed call that is to be tried again: processing → pending, out of line until its next
  * attempt is due (the wake script puts it back), the attempt kept in its history. Only that
  * attempt's outcome counts, as with the finish script. A task no longer there (Redis lost its
- * data) is told from one that ended meanwhile or runs another attempt (a cancel, say), as with
- * the finish script: only the first is news for the operator.
+ * data), one that runs another attempt (started again elsewhere) and one that ended meanwhile
+ * (a cancel) are told apart, as with the finish script: only the last is no news.
  *
  * ARGV[4..]: id, attempt, status, completedAt, isLong, error, result meta, nextAttemptAt,
- * attempt record (JSON). Reply: {'ok', event..., released ids...} | {'gone'} | {'stale'}.
+ * attempt record (JSON). Reply: {'ok', event..., released ids...} | {'gone'} | {'stale'} |
+ * {'finished'}.
  */
 const RETRY = `${COMMON}
 local id, key = ARGV[4], taskKey(ARGV[4])
 local f = redis.call('HMGET', key, 's', 'a', 'al', 'tn')
 if not f[1] then return {'gone'} end
-if f[1] ~= 'processing' or f[2] ~= ARGV[5] then return {'stale'} end
+if f[2] ~= ARGV[5] then return {'stale'} end
+if f[1] ~= 'processing' then return {'finished'} end
 local tenant = f[4] or ''
 tenantCount(tenant, 'processing', -1)
 local log = ARGV[12]

@@ -92,16 +92,16 @@ type Released = { released: string[] };
 
 export type FinishReply =
   | ({ kind: 'ok'; event: TransitionEvent; previous: TaskStatus } & Released)
-  /** No such task, finished already, or another attempt of it runs now. */
+  /**
+   * `gone`: no such task (Redis lost its data); `stale`: another attempt of it was started
+   * since (its job handed out again); `finished`: it ended meanwhile (a cancel).
+   */
   | { kind: 'gone' | 'finished' | 'stale' };
 
+/** As a finish's; `retrying` when the task waits for its next attempt. */
 export type RetryReply =
   | ({ kind: 'retrying'; event: TransitionEvent } & Released)
-  /**
-   * `gone`: no such task (Redis lost its data); `stale`: that attempt no longer runs (the task
-   * was cancelled or ended meanwhile, or another attempt of it runs now).
-   */
-  | { kind: 'gone' | 'stale' };
+  | { kind: 'gone' | 'finished' | 'stale' };
 
 /**
  * Whose finish counts: one attempt's (a call's outcome), or any (a cancel, also while pending;
@@ -394,7 +394,7 @@ export class LuaTaskStore implements RedisTaskStore {
       ]),
     );
     const [kind] = reply;
-    if (kind === 'gone' || kind === 'stale') return { kind };
+    if (kind === 'gone' || kind === 'finished' || kind === 'stale') return { kind };
     return {
       kind: 'retrying',
       event: this.#event('retrying', reply),
