@@ -1,8 +1,8 @@
 // The `prepack` of every package: a tarball is the package's dist/, which packing does not
 // build. Packed before a build, the tarball held no code at all (npm installed it without a
 // word, then the bin failed with ERR_MODULE_NOT_FOUND); packed after an edit, the code before it.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 
 const name = process.env.npm_package_name ?? 'this package';
 
@@ -13,19 +13,32 @@ function fail(why) {
 
 /** The last time anything under `dir` changed: a directory's time moves when a file goes. */
 function newest(dir) {
-  let latest = statSync(dir).mtimeMs;
+  let latest = lstatSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    latest = Math.max(latest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+    latest = Math.max(latest, lstatSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
   }
   return latest;
 }
 
-/** Every file package.json points into dist/ at: the entries, their types, the bins. */
+const IN_DIST = /^(\.\/)?dist\//;
+
+/**
+ * Every file in dist/ that package.json points at: the entries and their types, and the bins,
+ * which are either in dist/ or small files outside it that import from it.
+ */
 function builtEntries() {
   const { main, types, exports, bin } = JSON.parse(readFileSync('package.json', 'utf8'));
   const leaves = (value) =>
     typeof value === 'string' ? [value] : Object.values(value ?? {}).flatMap(leaves);
-  return [main, types, exports, bin].flatMap(leaves).filter((path) => /^(\.\/)?dist\//.test(path));
+  const entries = [main, types, exports, bin].flatMap(leaves);
+  const imported = leaves(bin)
+    .filter((path) => !IN_DIST.test(path) && existsSync(path))
+    .flatMap((path) =>
+      [...readFileSync(path, 'utf8').matchAll(/['"](\.\.?\/[^'"]*dist\/[^'"]+)['"]/g)].map(
+        (match) => `./${normalize(join(dirname(path), match[1]))}`,
+      ),
+    );
+  return [...entries.filter((path) => IN_DIST.test(path)), ...imported];
 }
 
 if (!existsSync('dist')) fail('there is no dist/ to pack');

@@ -288,10 +288,13 @@ describe('npm pack', () => {
 // without a word; the prepack now refuses a package with no dist/, or one older than its src/.
 describe('a pack without a build', () => {
   /** `check-dist.mjs` run in a package of `files` (path → mtime in seconds). */
-  async function checkDist(files: Record<string, number>) {
+  async function checkDist(files: Record<string, number>, dirTimes: Record<string, number> = {}) {
     const dir = await mkdtemp(join(tmpdir(), 'proxy-check-dist-'));
-    const manifest = { main: './dist/index.js', bin: { tool: './dist/bin.js' } };
+    // The packages' own layout: a committed bin outside dist/ that imports the built one.
+    const manifest = { main: './dist/index.js', bin: { tool: './bin/tool.js' } };
     await writeFile(join(dir, 'package.json'), JSON.stringify(manifest));
+    await mkdir(join(dir, 'bin'));
+    await writeFile(join(dir, 'bin', 'tool.js'), "import '../dist/bin.js';\n");
     for (const [path, mtime] of Object.entries(files)) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await writeFile(join(dir, path), '');
@@ -303,6 +306,8 @@ describe('a pack without a build', () => {
         await utimes(join(dir, parent), mtime, mtime);
       }
     }
+    for (const [path, mtime] of Object.entries(dirTimes))
+      await utimes(join(dir, path), mtime, mtime);
     const script = join(packagesDir, '..', 'scripts', 'check-dist.mjs');
     const checked = await run(process.execPath, [script], {
       cwd: dir,
@@ -334,6 +339,16 @@ describe('a pack without a build', () => {
     const checked = await checkDist({ 'src/index.ts': 1_000, 'dist/index.js': 2_000 });
     expect('code' in checked && checked.code).toBe(1);
     expect(checked.stderr).toContain('some-package: dist/ lacks ./dist/bin.js');
+  });
+
+  it('is refused when a source was removed since the build', async () => {
+    const checked = await checkDist(
+      { 'dist/index.js': 2_000, 'dist/bin.js': 2_000, 'src/index.ts': 1_000 },
+      // The directory a file left: its time is the removal's, its files all older than the build.
+      { src: 3_000 },
+    );
+    expect('code' in checked && checked.code).toBe(1);
+    expect(checked.stderr).toContain('some-package: src/ changed since dist/ was built');
   });
 
   it('goes on after one', async () => {

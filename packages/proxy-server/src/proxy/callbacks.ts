@@ -289,7 +289,11 @@ export class Callbacks {
       if (!passes(error) || this.#stopped) return;
       const timer = this.#options.clock.setTimeout(() => {
         this.#settling.delete(timer);
-        void this.#settle(id, settled);
+        if (this.#stopped) return;
+        // Among the deliveries under way, which a stop waits for.
+        const saving = this.#settle(id, settled);
+        this.#inFlight.add(saving);
+        void saving.then(() => this.#inFlight.delete(saving));
       }, STORE_RETRY_MS);
       timer.unref?.();
       this.#settling.add(timer);

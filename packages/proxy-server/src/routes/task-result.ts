@@ -43,8 +43,12 @@ const NOT_REPLAYED = new Set([
   TASK_ID_HEADER,
   WAIT_MAX_HEADER,
 ]);
-/** What tells caches whether to keep an answer: Cache-Control, and what CDNs read first. */
-const SHARED_CACHING = /^(?:cache-control|surrogate-control|(?:[a-z0-9-]+-)?cdn-cache-control)$/;
+/**
+ * What tells caches whether to keep an answer: Cache-Control, and what CDNs and nginx's cache
+ * read before it.
+ */
+const SHARED_CACHING =
+  /^(?:cache-control|surrogate-control|edge-control|x-accel-expires|(?:[a-z0-9-]+-)?cdn-cache-control)$/;
 const replayed = (name: string) => !NOT_REPLAYED.has(name) && !name.startsWith('access-control-');
 
 /** With --cors-origin (CORS has named what it exposes), `names` too, for pages to read. */

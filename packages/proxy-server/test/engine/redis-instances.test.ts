@@ -426,7 +426,7 @@ describe('RedisBackend: the cap and the rate limit are one for every instance on
     });
     await without.open();
     expect(warnings).toEqual([
-      `the instances on --redis-prefix ${prefix} had --tenant-max-in-flight 2 and --tenant-max-queued 50; this one has none and none, and holds its tenants to those: give every instance the same --fair-key, --tenant-max-in-flight and --tenant-max-queued`,
+      `the instance opened last on --redis-prefix ${prefix} had --tenant-max-in-flight 2 and --tenant-max-queued 50; this one has none and none, and holds its tenants to those: give every instance the same --tenant-max-in-flight and --tenant-max-queued`,
     ]);
     const again = instanceOn(prefix, {
       concurrency: 2,

@@ -67,21 +67,21 @@ describe('a default data dir that cannot be made', () => {
     );
   });
 
-  // The hint is for a dir that cannot be made or written: beside a damaged task database, another
-  // dir would leave the tasks behind.
+  // Review: the hint came with a refusal of a file in the default dir too (here a directory in
+  // tasks.db's place), where another dir would leave the tasks behind.
   it('says nothing of another dir when the dir is fine and a file in it is not', async () => {
     const home = await mkdtemp(join(tmpdir(), 'proxy-home-'));
     onTestFinished(() => rm(home, { recursive: true, force: true }));
     const dir = join(home, '.local', 'state', 'proxy-server');
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'tasks.db'), 'not a database, and long enough to be read as one');
+    await mkdir(join(dir, 'tasks.db'));
     const result = spawnSync(
       process.execPath,
       [proxyServerBin, '--target-host', 'h', '--listen-port', '0'],
       { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH, HOME: home } },
     );
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('is not a readable task database');
+    expect(result.stderr).toContain('tasks.db is a directory, not a file');
     expect(result.stderr).not.toContain('it is the default data dir');
   });
 });

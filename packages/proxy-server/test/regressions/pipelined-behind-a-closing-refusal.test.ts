@@ -59,9 +59,9 @@ describe('a submission pipelined behind a refusal that closes the connection', (
   });
 
   it('a cancel or a cleanup pipelined behind one: nothing changes', async () => {
-    const target = await recordingTarget((request) => request.url);
+    const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true, flags: ['--store', 'memory'] });
-    const done = await proxy.submit('/api/done');
+    const done = await proxy.submit('/api/echo');
     await proxy.finished(done);
     const refusal = 'GET /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc';
     const cleanup = await stalledRequest(
@@ -70,7 +70,14 @@ describe('a submission pipelined behind a refusal that closes the connection', (
     );
     expect(cleanup.status).toBe(400);
     expect((await proxy.getTask(done)).status).toBe('completed');
-    expect(await tasksSubmitted(proxy.url)).toBe(1);
+    const running = await proxy.submit('/api/long?seconds=30');
+    const cancel = await stalledRequest(
+      proxy.url,
+      `${refusal}DELETE /task/${running} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    expect(cancel.status).toBe(400);
+    expect((await proxy.getTask(running)).status).not.toBe('cancelled');
+    expect(await tasksSubmitted(proxy.url)).toBe(2);
   });
 
   it('many behind a held read wait their turn: each answered, no listener piled up', async () => {

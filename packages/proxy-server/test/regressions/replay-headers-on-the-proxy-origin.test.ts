@@ -55,6 +55,8 @@ describe("a replayed result's headers that would act on the proxy's origin", () 
       'cdn-cache-control': 'max-age=99999',
       'cloudflare-cdn-cache-control': 'max-age=99999',
       'surrogate-control': 'max-age=99999',
+      'edge-control': 'cache-maxage=99999',
+      'x-accel-expires': '99999',
     };
     const proxy = await startProxy(await targetSending(caching), {
       listen: true,

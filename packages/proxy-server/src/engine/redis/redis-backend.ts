@@ -427,7 +427,7 @@ export class RedisBackend implements TaskBackend {
     const known = hadInFlight !== null && hadQueued !== null;
     if (known && (hadInFlight !== inFlight || hadQueued !== queued)) {
       this.#options.onWarning?.(
-        `the instances on --redis-prefix ${this.#options.prefix} had --tenant-max-in-flight ${hadInFlight} and --tenant-max-queued ${hadQueued}; this one has ${inFlight} and ${queued}, and holds its tenants to those: give every instance the same --fair-key, --tenant-max-in-flight and --tenant-max-queued`,
+        `the instance opened last on --redis-prefix ${this.#options.prefix} had --tenant-max-in-flight ${hadInFlight} and --tenant-max-queued ${hadQueued}; this one has ${inFlight} and ${queued}, and holds its tenants to those: give every instance the same --tenant-max-in-flight and --tenant-max-queued`,
       );
     }
     await this.#commands.hset(meta, TENANT_CAP_FIELDS[0], inFlight, TENANT_CAP_FIELDS[1], queued);
@@ -455,8 +455,10 @@ export class RedisBackend implements TaskBackend {
       );
     } catch (error) {
       // Written perhaps, its answer lost with the connection: taken back if it was. Not waited
-      // for: against a Redis that hangs, it takes a timeout of its own, and the 503 would too;
-      // on the same connection, it goes before any submission the caller sends again.
+      // for: against a Redis that hangs, it takes a timeout of its own, and the 503 would too.
+      // On this instance's connection it goes before any submission the caller sends again; one
+      // sent through another instance with the same Idempotency-Key may be answered with this
+      // task just before it goes, and find it gone (a narrow race, of an outage's edge).
       void this.#discard(task.id);
       throw error;
     }
@@ -481,8 +483,7 @@ export class RedisBackend implements TaskBackend {
       await this.#jobs().add(JOB_NAME, {}, { jobId: task.id, priority: reply.jobPriority });
     } catch (error) {
       const unavailable = this.#failures.failed(this.#explained(error), 'queueing a new task');
-      // As above: the 503 does not wait for it. On the same connection, it goes before any
-      // submission the caller sends again.
+      // As above: the 503 does not wait for it.
       void this.#discard(task.id);
       throw unavailable;
     }

@@ -218,7 +218,8 @@ export class SqliteRepository implements TaskRepository {
           this.#sql.rollbackToSavepoint.run();
           this.#sql.release.run();
         } catch {
-          // Not undone: the batch cannot be committed with these writes in it.
+          // Not undone: the batch cannot be committed with these writes in it, so all of it goes.
+          this.#rollBack();
           if (this.#lostTransaction === null) this.#lose(error);
         }
       }
@@ -431,6 +432,7 @@ export class SqliteRepository implements TaskRepository {
   commit(): void {
     if (this.#lostTransaction !== null) {
       const lost = this.#lostTransaction;
+      this.#rollBack();
       this.#endTransaction(false);
       throw lost;
     }
@@ -575,9 +577,23 @@ export class SqliteRepository implements TaskRepository {
    */
   #lose(error: unknown): void {
     this.#lostTransaction = error;
+    // After any flush queued in this turn: each write of the local backend queues its step at
+    // once, so a batch holding lost writes has its commit before this.
     setImmediate(() => {
-      if (this.#lostTransaction === error) this.#endTransaction(false);
+      if (this.#lostTransaction !== error) return;
+      this.#rollBack();
+      this.#endTransaction(false);
     });
+  }
+
+  /** Rolls back what SQLite still holds open of a lost transaction, if anything. */
+  #rollBack(): void {
+    if (!this.#db?.inTransaction) return;
+    try {
+      this.#sql.rollback.run();
+    } catch {
+      // Nothing more to do here: the next BEGIN says what is wrong with the file.
+    }
   }
 
   #endTransaction(committed: boolean): void {
