@@ -224,6 +224,13 @@ export function stalledRequest(
   });
 }
 
+/** The status of every answer in a raw response, in order: pipelined requests get several. */
+export function statusesOf(answer: RawResponse): number[] {
+  return [...(answer.head + answer.body).matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) =>
+    Number(match[1]),
+  );
+}
+
 function parseRawResponse(chunks: Buffer[]): RawResponse {
   const text = Buffer.concat(chunks).toString('utf8');
   const split = text.indexOf('\r\n\r\n');

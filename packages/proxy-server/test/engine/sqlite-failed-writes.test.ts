@@ -34,6 +34,17 @@ async function dataDirFailing(trigger: string) {
   return dataDir;
 }
 
+/**
+ * A data dir whose database fails a retry's link to ORIGINAL: with ROLLBACK the whole
+ * transaction goes, as on a full disk; with ABORT the statement alone.
+ */
+function linkToOriginalFailing(raise: 'ROLLBACK' | 'ABORT') {
+  return dataDirFailing(
+    `CREATE TRIGGER fail BEFORE UPDATE OF retried_as ON tasks WHEN OLD.id = '${ORIGINAL}'
+     BEGIN SELECT RAISE(${raise}, 'the write failed'); END;`,
+  );
+}
+
 function backendOn(dataDir: string, options: Partial<LocalBackendOptions> = {}) {
   return new LocalBackend(new SqliteRepository({ dataDir, synchronous: 'normal' }), {
     concurrency: 1,
@@ -55,19 +66,22 @@ async function afterRestart(dataDir: string, ids: string[]) {
   return found;
 }
 
+/** Three admissions in one turn, the second a retry of ORIGINAL. */
+async function admitAroundARetry(backend: LocalBackend) {
+  const tasks = [newTask(0, 'a'), newTask(0, 'b', { retryOf: ORIGINAL }), newTask(0, 'c')];
+  const settled = await Promise.allSettled(tasks.map((task) => backend.admit(task)));
+  return { tasks, settled };
+}
+
 const answers = (settled: PromiseSettledResult<{ ok: boolean }>[]) =>
   settled.map((one) => (one.status === 'rejected' ? 'refused' : one.value.ok ? 'ok' : 'no'));
 
 describe('writes the SQLite store refused', () => {
   it('a failure that rolls back the transaction: no write of that turn is kept', async () => {
-    const dataDir = await dataDirFailing(
-      `CREATE TRIGGER fail BEFORE UPDATE OF retried_as ON tasks WHEN OLD.id = '${ORIGINAL}'
-       BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END;`,
-    );
+    const dataDir = await linkToOriginalFailing('ROLLBACK');
     const backend = backendOn(dataDir);
     await backend.open();
-    const tasks = [newTask(0, 'a'), newTask(0, 'b', { retryOf: ORIGINAL }), newTask(0, 'c')];
-    const settled = await Promise.allSettled(tasks.map((task) => backend.admit(task)));
+    const { tasks, settled } = await admitAroundARetry(backend);
     expect(answers(settled)).toEqual(['refused', 'refused', 'refused']);
     await backend.close();
     expect(
@@ -79,10 +93,7 @@ describe('writes the SQLite store refused', () => {
   });
 
   it('a failure that rolls back the transaction, alone in its turn: the next turn writes again', async () => {
-    const dataDir = await dataDirFailing(
-      `CREATE TRIGGER fail BEFORE UPDATE OF retried_as ON tasks WHEN OLD.id = '${ORIGINAL}'
-       BEGIN SELECT RAISE(ROLLBACK, 'disk I/O error'); END;`,
-    );
+    const dataDir = await linkToOriginalFailing('ROLLBACK');
     const backend = backendOn(dataDir);
     await backend.open();
     await expect(backend.admit(newTask(0, 'b', { retryOf: ORIGINAL }))).rejects.toThrow();
@@ -96,14 +107,10 @@ describe('writes the SQLite store refused', () => {
   });
 
   it('a retry whose link to its original fails: neither is written, the others are', async () => {
-    const dataDir = await dataDirFailing(
-      `CREATE TRIGGER fail BEFORE UPDATE OF retried_as ON tasks WHEN OLD.id = '${ORIGINAL}'
-       BEGIN SELECT RAISE(ABORT, 'constraint failed'); END;`,
-    );
+    const dataDir = await linkToOriginalFailing('ABORT');
     const backend = backendOn(dataDir);
     await backend.open();
-    const tasks = [newTask(0, 'a'), newTask(0, 'b', { retryOf: ORIGINAL }), newTask(0, 'c')];
-    const settled = await Promise.allSettled(tasks.map((task) => backend.admit(task)));
+    const { tasks, settled } = await admitAroundARetry(backend);
     expect(answers(settled)).toEqual(['ok', 'refused', 'ok']);
     expect((await backend.counts()).pending).toBe(3);
     await backend.close();

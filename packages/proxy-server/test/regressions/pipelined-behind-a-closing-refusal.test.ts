@@ -4,6 +4,7 @@ import {
   stalledRequest,
   startProxy,
   startTarget,
+  statusesOf,
   tasksSubmitted,
 } from '../helper.js';
 
@@ -36,9 +37,7 @@ describe('a submission pipelined behind a refusal that closes the connection', (
     const proxy = await startProxy(target.url, { listen: true, flags: ['--store', 'memory'] });
     const answer = await stalledRequest(proxy.url, first + PIPELINED);
 
-    const statuses = [...(answer.head + answer.body).matchAll(/HTTP\/1\.1 (\d{3}) /g)].map(
-      (match) => Number(match[1]),
-    );
+    const statuses = statusesOf(answer);
     expect(statuses).toEqual([status]);
     expect(await tasksSubmitted(proxy.url)).toBe(0);
     expect(target.seen).toEqual([]);
@@ -96,9 +95,7 @@ describe('a submission pipelined behind a refusal that closes the connection', (
       proxy.url,
       held + submissions + 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );
-    const statuses = [...(answer.head + answer.body).matchAll(/HTTP\/1\.1 (\d{3}) /g)].map(
-      (match) => Number(match[1]),
-    );
+    const statuses = statusesOf(answer);
     expect(statuses).toEqual([200, ...Array.from({ length: 12 }, () => 202), 200]);
     expect(warnings).toEqual([]);
   });
@@ -110,9 +107,7 @@ describe('a submission pipelined behind a refusal that closes the connection', (
       proxy.url,
       `GET /task/nope HTTP/1.1\r\nHost: x\r\n\r\n${PIPELINED.replace('Host: x', 'Host: x\r\nConnection: close')}`,
     );
-    const statuses = [...(answer.head + answer.body).matchAll(/HTTP\/1\.1 (\d{3}) /g)].map(
-      (match) => Number(match[1]),
-    );
+    const statuses = statusesOf(answer);
     expect(statuses).toEqual([400, 202]);
     expect(await tasksSubmitted(proxy.url)).toBe(1);
   });

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { stalledRequest, startProxy, startTarget } from '../helper.js';
+import { stalledRequest, startProxy, startTarget, statusesOf } from '../helper.js';
 
 // Hostile-input pass: a valid submission followed on the same connection by bytes Node cannot
 // parse got only the 400, while the submission was accepted and run. A client pairs answers
@@ -20,9 +20,7 @@ describe('a malformed request pipelined behind a valid one', () => {
     const proxy = await startProxy(target.url, { listen: true });
     const answer = await stalledRequest(proxy.url, SUBMISSION + after);
 
-    const statuses = [...(answer.head + answer.body).matchAll(/HTTP\/1\.1 (\d{3}) /g)].map(
-      (match) => Number(match[1]),
-    );
+    const statuses = statusesOf(answer);
     expect(statuses).toEqual([202, 400]);
     const taskId = /"task_id":"([0-9a-f-]{36})"/.exec(answer.body)?.[1];
     expect(taskId).toBeDefined();

@@ -284,11 +284,11 @@ export class LocalBackend implements TaskBackend {
       return Promise.reject(this.#unavailable('saving a new task', error));
     }
     if (victim) this.#shed(victim, shed);
-    this.#countAdmitting(tenant, tenantCap, 1);
+    this.#countAdmitting(tenant, 1);
     return new Promise((resolve, reject) => {
       this.#commits.after({
         committed: () => {
-          this.#countAdmitting(tenant, tenantCap, -1);
+          this.#countAdmitting(tenant, -1);
           this.#queue.add(
             { id: task.id, order: seq, priority: policy.priority, tenant },
             this.#steadyDeadline(policy.deadlineAt),
@@ -298,16 +298,16 @@ export class LocalBackend implements TaskBackend {
           this.#pump();
         },
         failed: (error) => {
-          this.#countAdmitting(tenant, tenantCap, -1);
+          this.#countAdmitting(tenant, -1);
           reject(this.#unavailable('saving a new task', error));
         },
       });
     });
   }
 
-  #countAdmitting(tenant: string, tenantCap: number | null, by: 1 | -1): void {
+  #countAdmitting(tenant: string, by: 1 | -1): void {
     this.#admitting += by;
-    if (tenantCap === null) return;
+    if ((this.#options.tenantMaxQueued ?? null) === null) return;
     const admitting = (this.#admittingOf.get(tenant) ?? 0) + by;
     if (admitting === 0) this.#admittingOf.delete(tenant);
     else this.#admittingOf.set(tenant, admitting);
