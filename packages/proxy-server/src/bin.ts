@@ -93,7 +93,7 @@ async function main(): Promise<number> {
   // without it, a Ctrl-C that waits out the grace looks like a hang.
   const now = signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`;
   process.stderr.write(
-    `proxy-server: ${signal}: stopping; calls in flight get up to ${config.shutdownGraceMs / 1000} s (--shutdown-grace), ${now} stops at once\n`,
+    `proxy-server: ${signal}: stopping; ${graceLine(app.proxy.callsHere, config.shutdownGraceMs)}, ${now} stops at once\n`,
   );
   systemClock
     .setTimeout(() => {
@@ -114,6 +114,15 @@ async function main(): Promise<number> {
   process.stderr.write(`proxy-server: ${stopSummary(calls, unsavedOutcomes.length)}\n`);
   // The store's error line names them; the status lets a supervisor see it too.
   return unsavedOutcomes.length > 0 ? 1 : 0;
+}
+
+/** What the stop waits for: with no call in flight, a grace said would read as a wait to come. */
+function graceLine(calls: number, graceMs: number): string {
+  if (calls === 0) return 'no call in flight';
+  const grace = `${graceMs / 1000} s (--shutdown-grace)`;
+  return calls === 1
+    ? `1 call in flight gets up to ${grace}`
+    : `${calls} calls in flight get up to ${grace}`;
 }
 
 /**

@@ -140,7 +140,7 @@ describe('proxy-server bin', () => {
       expect(exit).toEqual({ code: 0, signal: null });
       // At --log-level warn too: a stop that waits out the grace must not look like a hang.
       expect(proxy.output()).toContain(
-        `proxy-server: ${signal}: stopping; calls in flight get up to 1 s (--shutdown-grace), ${signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`} stops at once\n`,
+        `proxy-server: ${signal}: stopping; 2 calls in flight get up to 1 s (--shutdown-grace), ${signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`} stops at once\n`,
       );
       // One line says how the stop went, where the log has a warning per call cut off.
       expect(proxy.output()).toContain(
@@ -148,6 +148,18 @@ describe('proxy-server bin', () => {
       );
     },
   );
+
+  // Seed-card pass: an idle proxy's stop line promised the calls in flight a grace.
+  it('says no call is in flight when none is, and promises no grace', async () => {
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--shutdown-grace', '30', '--log-level', 'warn'],
+    });
+    expect(await proxy.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(proxy.output()).toContain(
+      'proxy-server: SIGTERM: stopping; no call in flight, SIGTERM again stops at once\n',
+    );
+  });
 
   it('says so when a second signal stops it at once', async () => {
     const target = await startTarget();

@@ -76,6 +76,8 @@ export interface ProxyServices {
   readonly health: HealthCheck;
   /** Prometheus metrics: counted from the backend's events and admission, read at scrape. */
   readonly metrics: ProxyMetrics;
+  /** Upstream calls this process is making now (on Redis, the store counts every instance's). */
+  readonly callsHere: number;
   /** What opening the store found; null until `open()` resolved. */
   readonly recovery: RecoveryReport | null;
   /**
@@ -284,6 +286,9 @@ export function createProxy(
     housekeeping,
     metrics,
     health: new HealthCheck(config.target.url, probe, backend, lifecycle),
+    get callsHere() {
+      return calls.running;
+    },
     get recovery() {
       return recovery;
     },
