@@ -35,7 +35,7 @@ async function main(): Promise<number> {
     parsed = parseConfig(process.argv.slice(2), process.env);
   } catch (error) {
     if (!isConfigError(error)) throw error;
-    process.stderr.write(`proxy-server: ${error.message}\n`);
+    say(process.stderr, error.message);
     return 2;
   }
   if (parsed.kind === 'print') {
@@ -46,7 +46,7 @@ async function main(): Promise<number> {
   const { config } = parsed;
   const openFiles = openFilesWarning(config, openFilesLimit());
   for (const warning of openFiles ? [...parsed.warnings, openFiles] : parsed.warnings)
-    process.stderr.write(`proxy-server: warning: ${warning}\n`);
+    say(process.stderr, `warning: ${warning}`);
   const logStream = await logStreamFor(config.logFormat, process.stdout, process.env);
   const app = buildServer(config, logStream ? { logStream } : {});
   try {
@@ -54,30 +54,27 @@ async function main(): Promise<number> {
   } catch (error) {
     if (isDataDirError(error) || isStoreRefusedError(error)) {
       const hint = isDataDirError(error) && error.dirUnusable ? defaultDataDirHint(config) : '';
-      process.stderr.write(`proxy-server: ${error.message}${hint}\n`);
+      say(process.stderr, `${error.message}${hint}`);
       await app.close();
       return 2;
     }
     const reason = error instanceof Error ? error.message : String(error);
     // A store that cannot be reached (Redis down) fails the start too, but it is no port problem.
-    process.stderr.write(
+    say(
+      process.stderr,
       isListenError(error)
-        ? `proxy-server: cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}\n`
+        ? `cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}`
         : isStoreUnavailableError(error)
-          ? `proxy-server: cannot open the task store: ${reason}\n`
-          : `proxy-server: cannot start: ${reason}\n`,
+          ? `cannot open the task store: ${reason}`
+          : `cannot start: ${reason}`,
     );
     await app.close();
     return 1;
   }
-  process.stdout.write(
-    `proxy-server: ${describeStore(app.proxy.backend.kind, config, app.proxy.recovery)}\n`,
-  );
+  say(process.stdout, describeStore(app.proxy.backend.kind, config, app.proxy.recovery));
   const spent = app.proxy.recovery?.pastMaxRequeues ?? [];
   if (spent.length > 0) {
-    process.stderr.write(
-      `proxy-server: warning: ${pastMaxRequeuesWarning(spent, config.maxRequeues)}\n`,
-    );
+    say(process.stderr, `warning: ${pastMaxRequeuesWarning(spent, config.maxRequeues)}`);
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -92,28 +89,42 @@ async function main(): Promise<number> {
   // Said at every log level, to people (stderr, beside the warnings: stdout may be JSON logs):
   // without it, a Ctrl-C that waits out the grace looks like a hang.
   const now = signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`;
-  process.stderr.write(
-    `proxy-server: ${signal}: stopping; ${graceLine(app.proxy.callsHere, config.shutdownGraceMs)}, ${now} stops at once\n`,
+  say(
+    process.stderr,
+    `${signal}: stopping; ${graceLine(app.proxy.callsHere, config.shutdownGraceMs)}, ${now} stops at once`,
   );
   systemClock
     .setTimeout(() => {
-      process.stderr.write('proxy-server: shutdown did not finish in time, exiting\n');
+      say(process.stderr, 'shutdown did not finish in time, exiting');
       process.exit(1);
     }, config.shutdownGraceMs + SHUTDOWN_SLACK_MS)
     .unref?.();
   // A second signal means "now": exit without waiting for the calls in flight.
   for (const name of NOW_SIGNALS) {
     process.once(name, () => {
-      process.stderr.write(
-        `proxy-server: ${name} during the stop: exiting now, calls in flight cut off\n`,
-      );
+      say(process.stderr, `${name} during the stop: exiting now, calls in flight cut off`);
       process.exit(1);
     });
   }
   const { unsavedOutcomes, calls } = await shutdownServer(app, config.shutdownGraceMs, signal);
-  process.stderr.write(`proxy-server: ${stopSummary(calls, unsavedOutcomes.length)}\n`);
+  say(process.stderr, stopSummary(calls, unsavedOutcomes.length));
   // The store's error line names them; the status lets a supervisor see it too.
   return unsavedOutcomes.length > 0 ? 1 : 0;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * One line for people. A control character in a value the user gave (a newline in --data-dir's
+ * path) is shown as `\xNN`: it would split the line, or act on the terminal.
+ */
+function say(stream: NodeJS.WriteStream, text: string): void {
+  const shown = text.replace(
+    CONTROL,
+    (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  stream.write(`proxy-server: ${shown}\n`);
 }
 
 /** What the stop waits for: with no call in flight, a grace said would read as a wait to come. */

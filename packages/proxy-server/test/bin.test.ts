@@ -336,6 +336,26 @@ describe('proxy-server bin and its data dir', () => {
     }
   });
 
+  // Seed-card pass: a newline in the data dir's path split the start line in two.
+  it('shows a control character in the data dir path escaped, on the one line', async () => {
+    const target = await startTarget();
+    const dataDir = join(await freshDir(), 'a\nb');
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--data-dir', dataDir],
+    });
+    try {
+      expect(proxy.output()).toContain(
+        `proxy-server: tasks kept in sqlite under ${dataDir.replace('\n', '\\x0a')}: 0 held`,
+      );
+    } finally {
+      await proxy.stop();
+    }
+    const refused = runBin(['--target-host', 'a\u001b[2Jb']);
+    expect(refused.stderr).toBe(
+      "proxy-server: --target-host must be a host name or IP address (no scheme, port or path), got 'a\\x1b[2Jb'\n",
+    );
+  });
+
   it('says so when tasks are kept in memory', async () => {
     const target = await startTarget();
     const proxy = await spawnProxyServer({
