@@ -385,7 +385,7 @@ describe('proxy-server bin and its data dir', () => {
       ]);
       expect(second.status).toBe(2);
       expect(second.stderr).toBe(
-        `proxy-server: the data dir ${dataDir} is in use by another proxy-server; give this one its own --data-dir\n`,
+        `proxy-server: the data dir ${dataDir} is in use by another proxy-server (pid ${first.child.pid}); give this one its own --data-dir\n`,
       );
       expect((await fetch(`${first.url}/health`)).status).toBe(200);
     } finally {

@@ -7,6 +7,7 @@ import {
   mkdirSync,
   openSync,
   readlinkSync,
+  readSync,
   rmSync,
   type Stats,
   statSync,
@@ -173,18 +174,18 @@ export function lockDataDir(dir: string): DataDirLock {
     // The lock's one row is worth no journal on disk: in exclusive mode SQLite keeps the file of
     // the default journal for as long as the lock is held, a file more in the data dir.
     db.exec('PRAGMA journal_mode = MEMORY');
-    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
-    db.exec(
-      `BEGIN EXCLUSIVE; DELETE FROM holder; INSERT INTO holder VALUES (${process.pid}); COMMIT`,
-    );
+    // The pid goes in the file's header, where a start refused the lock can read it (SQLite's
+    // file format fixes the place): the lock keeps it from opening the file with SQLite.
+    db.exec(`BEGIN EXCLUSIVE; PRAGMA user_version = ${process.pid}; COMMIT`);
     // Left by a version that kept the journal on disk, killed while it held the lock: SQLite
     // has rolled back whatever it held, and in this mode never writes it again.
     rmSync(`${path}-journal`, { force: true });
   } catch (error) {
     db.close();
     if (codeOf(error) === 'SQLITE_BUSY') {
+      const pid = holderPid(path);
       throw new DataDirError(
-        `the data dir ${dir} is in use by another proxy-server; give this one its own --data-dir`,
+        `the data dir ${dir} is in use by another proxy-server${pid === undefined ? '' : ` (pid ${pid})`}; give this one its own --data-dir`,
       );
     }
     // Something else written over the lock, a file of the proxy's that holds only a pid.
@@ -195,6 +196,23 @@ export function lockDataDir(dir: string): DataDirLock {
     throw new DataDirError(`cannot lock the data dir ${dir} (${path}): ${reasonOf(error)}${fix}`);
   }
   return { release: () => db.close() };
+}
+
+/** The pid the lock's holder wrote at offset 60 of the header (the user version), if it did. */
+function holderPid(path: string): number | undefined {
+  const header = Buffer.alloc(64);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    if (readSync(fd, header, 0, 64, 0) < 64) return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (header.toString('latin1', 0, 16) !== 'SQLite format 3\0') return undefined;
+  const pid = header.readUInt32BE(60);
+  return pid > 0 ? pid : undefined;
 }
 
 /** Which file a path names (device and inode), so that a later look can tell it was replaced. */
