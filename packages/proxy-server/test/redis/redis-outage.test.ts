@@ -27,10 +27,10 @@ function adminOf(redis: { url: string }): Redis {
 }
 
 /** One instance, and what its /health says of the store. */
-async function oneInstanceWithHealth() {
+async function oneInstanceWithHealth(extra: string[] = []) {
   const redis = await redisForTest();
   const target = await targetForTest();
-  const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
+  const [proxy] = (await startInstances(1, redis, target, { cap: CAP, extra })) as [ProxyProcess];
   const health = async () =>
     ((await (await fetch(`${proxy.url}/health`)).json()) as HealthBody).store;
   return { redis, proxy, health };
@@ -185,6 +185,51 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     const pausedFor = performance.now();
     await admin.call('PING');
     expect(performance.now() - pausedFor).toBeGreaterThan(500);
+  });
+
+  // Redis pass: each command waited for the batch already stuck on Redis before its own timeout
+  // began (ioredis's auto-pipelining), so a read took 3 to 6 s, and past a 5.5 s pause it
+  // waited for Redis and answered 200.
+  it('answers each read while Redis hangs in one command timeout, not behind another', {
+    timeout: 60_000,
+  }, async () => {
+    const { redis, proxy } = await oneInstanceWithHealth();
+    const submitted = await fetch(`${proxy.url}${pathOf(1, 0)}`, { method: 'POST' });
+    const { task_id: id } = (await submitted.json()) as SubmitBody;
+    await adminOf(redis).call('CLIENT', 'PAUSE', '5500', 'ALL');
+    const readAfter = async (ms: number, path: string) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      const response = await fetch(proxy.url + path);
+      return { path, status: response.status, body: await response.text() };
+    };
+    const reads = await Promise.all([
+      readAfter(300, `/task/${id}`),
+      readAfter(700, '/stats'),
+      readAfter(1_100, `/task/${id}`),
+      readAfter(1_500, '/metrics'),
+    ]);
+    expect(reads.map(({ path, status }) => ({ path, status }))).toEqual([
+      { path: `/task/${id}`, status: 503 },
+      { path: '/stats', status: 503 },
+      { path: `/task/${id}`, status: 503 },
+      { path: '/metrics', status: 200 },
+    ]);
+    expect(reads[3]?.body).toMatch(/^proxy_store_up\{[^}]*\} 0$/m);
+  });
+
+  // Redis pass: closing BullMQ's worker waited on a connection that still read 'ready', until
+  // the give-up timer exited 1 at the grace plus 10 s, without the stop's summary.
+  it('stops on SIGTERM while Redis hangs, exit 0', { timeout: 60_000 }, async () => {
+    const { redis, proxy, health } = await oneInstanceWithHealth(['--shutdown-grace', '1']);
+    await adminOf(redis).call('CLIENT', 'PAUSE', '40000', 'ALL');
+    await waitFor(async () => !(await health()).available, {
+      timeoutMs: 12_000,
+      intervalMs: 250,
+      what: '/health to say Redis does not answer',
+    });
+    expect(await proxy.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(proxy.output()).toContain('proxy-server: stopped: no call was in flight\n');
+    expect(proxy.output()).not.toContain('did not finish in time');
   });
 
   it('says degraded when Redis stops answering, on an instance that gets nothing but health checks', {

@@ -16,8 +16,9 @@ const reconnectDelay = (attempt: number): number => Math.min(50 * 2 ** attempt, 
 export function commandConnection(timeoutMs: number): RedisOptions {
   return {
     lazyConnect: true,
-    // Commands issued in one turn of the event loop leave in one write.
-    enableAutoPipelining: true,
+    // Off: a batched command's timeout starts only once the batch before it is answered, so
+    // against a hung Redis a read took up to two timeouts (and the bench saw no gain from it).
+    enableAutoPipelining: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: timeoutMs,

@@ -601,7 +601,10 @@ export class RedisBackend implements TaskBackend {
       // Closing does not wait for Redis: what cannot be saved now is left to recovery.
       this.#runner.giveUpSaving();
       await this.stop(0);
-      await this.#runner.close(this.#commands.status !== 'ready');
+      // A hung Redis keeps the connection 'ready': the failed commands tell it apart.
+      await this.#runner.close(
+        this.#commands.status !== 'ready' || this.#failures.message !== null,
+      );
       this.#feed.close();
       this.#wakeTimer.cancel();
       await this.#queue?.close().catch(() => undefined);
