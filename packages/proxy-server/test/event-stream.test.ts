@@ -48,7 +48,12 @@ class ClientSocket extends Writable {
 }
 
 function streamTo(client: ClientSocket, maxQueuedMessages = 1_000, clock = new FakeClock()) {
-  const reply = { raw: client, getHeaders: () => ({}), hijack: () => {} };
+  const reply = {
+    raw: client,
+    request: { method: 'GET' },
+    getHeaders: () => ({}),
+    hijack: () => {},
+  };
   return new EventStream(reply as unknown as FastifyReply, {
     clock,
     heartbeatMs: 15_000,

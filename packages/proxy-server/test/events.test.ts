@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
@@ -332,5 +334,79 @@ describe('event streams under --max-wait', () => {
     await waitFor(() => stream.comments >= 1, { what: 'a heartbeat' });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(stream.comments).toBe(1);
+  });
+});
+
+// Routes reader: on Redis the route's lookup is a round trip; a client that left meanwhile had
+// its stream opened on a closed answer, which kept its listener and heartbeat until the task
+// finished (one per reconnect, for a task of hours).
+describe('an event stream whose client left during the lookup', () => {
+  it('is closed as it opens, and keeps no listener', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--store', 'memory'] });
+    const id = await proxy.submit('/api/long?seconds=30');
+    const { backend } = proxy.app.proxy;
+    const get = backend.get.bind(backend);
+    let lookedUp = () => {};
+    const lookup = new Promise<void>((resolve) => {
+      lookedUp = resolve;
+    });
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    let routeGoesOn = () => {};
+    const routeWentOn = new Promise<void>((resolve) => {
+      routeGoesOn = resolve;
+    });
+    backend.get = async (...args) => {
+      lookedUp();
+      await answered;
+      try {
+        return await get(...args);
+      } finally {
+        // Past the route's own continuation: the stream is open by then.
+        setImmediate(routeGoesOn);
+      }
+    };
+    const serverSide = once(proxy.app.server, 'connection') as Promise<[Socket]>;
+    const { port } = new URL(proxy.url);
+    const client = connect(Number(port), '127.0.0.1', () => {
+      client.write(`GET /task/${id}/events HTTP/1.1\r\nHost: proxy\r\n\r\n`);
+    });
+    const [socket] = await serverSide;
+    const left = once(socket, 'close');
+    await lookup;
+    client.destroy();
+    await left;
+    answer();
+    await routeWentOn;
+    expect(proxy.app.proxy.events.size).toBe(0);
+  });
+});
+
+// Routes reader: a HEAD ran the stream's handler, which sent the headers and never ended, so
+// the next request on that connection waited for ever.
+describe('HEAD on an event stream', () => {
+  it('answers the headers and ends, so the connection serves the next request', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--store', 'memory'] });
+    const id = await proxy.submit('/api/long?seconds=30');
+    const { port } = new URL(proxy.url);
+    const client = connect(Number(port), '127.0.0.1');
+    onTestFinished(() => void client.destroy());
+    let received = '';
+    client.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    const request = (line: string) => `${line} HTTP/1.1\r\nHost: proxy\r\n\r\n`;
+    client.write(
+      request('HEAD /events') + request(`HEAD /task/${id}/events`) + request('GET /health'),
+    );
+    await waitFor(() => received.includes('"status":'), { what: 'the answer to GET /health' });
+    const statusLines = received.match(/^HTTP\/1\.1 \d+/gm);
+    expect(statusLines).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 200']);
+    expect(received).toContain('content-type: text/event-stream');
+    expect(proxy.app.proxy.events.size).toBe(0);
   });
 });

@@ -97,6 +97,10 @@ export class EventStream {
     raw.on('close', () => this.close());
     raw.on('drain', () => this.#drained());
     this.#beat();
+    // A HEAD wants the headers alone: a stream left open would hold its connection for good.
+    if (reply.request.method === 'HEAD') raw.end();
+    // Its client may have left while the route read the store: no 'close' will come.
+    if (raw.destroyed || raw.writableEnded) this.close();
   }
 
   get closed(): boolean {
