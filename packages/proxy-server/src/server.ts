@@ -49,6 +49,7 @@ import { taskResultRoutes } from './routes/task-result.js';
 import { tasksRoutes } from './routes/tasks.js';
 import { sharedSchemas } from './schemas/route-schemas.js';
 import { UI_PATH, uiRoutes } from './ui/ui-routes.js';
+import { originForm } from './upstream/upstream-path.js';
 
 export interface ServerDeps extends ProxyDeps {
   /** Where log lines go instead of stdout (one JSON object per line). */
@@ -326,7 +327,8 @@ function refusalBeforeBody(
 ): ProxyHttpError | undefined {
   // The key first, as without Expect: a caller without it learns nothing, the limit included.
   // Only submissions: the proxy's other routes take no body, and some are open without the key.
-  const submission = isSubmission(request);
+  const path = originForm(request.url ?? '/').split('?')[0] ?? '';
+  const submission = isSubmission(path);
   if (submission && !hasKey(request.headers.authorization)) {
     return new ProxyHttpError('unauthorized', undefined, UNAUTHORIZED_HEADERS);
   }
@@ -334,14 +336,13 @@ function refusalBeforeBody(
   if (!(Number.isFinite(declared) && declared > limitBytes)) return undefined;
   // Another route would refuse any body, whatever --body-limit says: the route's own refusal.
   if (!submission) {
-    return takesNoBody(request.method ?? '', (request.url ?? '').split('?')[0] ?? '');
+    return takesNoBody(request.method ?? '', path);
   }
   return bodyTooLarge(limitBytes);
 }
 
-/** Whether the router will take `request` to `/api/*`: it matches the decoded path. */
-function isSubmission(request: IncomingMessage): boolean {
-  const path = (request.url ?? '').split('?')[0] ?? '';
+/** Whether the router will take a request for `path` to `/api/*`: it matches it decoded. */
+function isSubmission(path: string): boolean {
   try {
     return decodeURIComponent(path).startsWith('/api/');
   } catch {

@@ -37,6 +37,13 @@ describe('Expect: 100-continue with a body over the limit', () => {
       'POST /api/echo HTTP/1.1\r\nHost: proxy\r\nContent-Length: 10\r\nExpect: 100-continue',
     );
     expect(invited).toMatch(/^HTTP\/1\.1 100 Continue/);
+    // Hostile-caller pass: the router takes the absolute form to /api/ too; it was told
+    // "takes no body".
+    const absolute = await headOnly(
+      proxy.url,
+      'POST http://proxy/api/echo HTTP/1.1\r\nHost: proxy\r\nContent-Length: 20000000\r\nExpect: 100-continue',
+    );
+    expect(absolute).toMatch(/^HTTP\/1\.1 413 /);
   });
 
   // Review: a retry sent such a body was told to mind --body-limit, which no body could pass.
@@ -69,6 +76,8 @@ describe('Expect: 100-continue without the API key', () => {
     // The router decodes the path: /%61pi/ is /api/.
     const encoded = await headOnly(proxy.url, head.replace('/api/', '/%61pi/'));
     expect(encoded).toMatch(/^HTTP\/1\.1 401 /);
+    const absolute = await headOnly(proxy.url, head.replace('/api/', 'http://proxy/api/'));
+    expect(absolute).toMatch(/^HTTP\/1\.1 401 /);
     // As without Expect, the key comes first: the limit is none of a keyless caller's business.
     const large = await headOnly(
       proxy.url,
