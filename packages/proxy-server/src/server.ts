@@ -172,7 +172,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(/^/, refuseBody);
 
-  app.register(errorHandling, { log });
+  app.register(errorHandling, { log, clock: deps.clock ?? systemClock });
   app.register(decimalQuery);
   app.register(unusedConnections);
   app.register(unreadAnswers, {

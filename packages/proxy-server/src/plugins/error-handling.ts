@@ -1,9 +1,11 @@
 import type { FastifyBaseLogger, FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ErrorCode } from 'proxy-client/wire';
+import type { Clock } from '../clock.js';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { isProxyHttpError, sendError } from '../errors.js';
 import { requestFields } from '../logging/logger.js';
+import { quietLine } from '../proxy/quiet-line.js';
 import { drainRefusedBody } from '../routes/drain-refused-body.js';
 import { noRouteError } from '../routes/no-route.js';
 import { queryAsSent, validationMessage } from './validation-message.js';
@@ -23,8 +25,15 @@ const VALIDATION_CODES: Record<string, ErrorCode> = {
  * or payload_too_large, anything else as internal_error. A connection closed mid-request is the
  * client's doing (or --request-timeout's), not a failure of ours.
  */
-export const errorHandling = fp<{ log: FastifyBaseLogger }>(
-  async (app, { log }) => {
+export const errorHandling = fp<{ log: FastifyBaseLogger; clock: Clock }>(
+  async (app, { log, clock }) => {
+    // The store's failure has a line of its own; polling clients would add one per request.
+    const storeRefusals = quietLine(clock, (refused) =>
+      log.warn(
+        { refused },
+        'requests answered 503 store_unavailable: the task store cannot be used',
+      ),
+    );
     app.setErrorHandler<FastifyError>((error, request, reply) => {
       if (isProxyHttpError(error)) {
         if (error.code === 'payload_too_large' && drainRefusedBody(request.raw)) {
@@ -33,7 +42,8 @@ export const errorHandling = fp<{ log: FastifyBaseLogger }>(
         return sendError(reply, error.code, error.message, error.headers);
       }
       if (isStoreUnavailableError(error)) {
-        log.warn(
+        storeRefusals();
+        log.debug(
           { reqId: request.id, err: error, ...requestFields(request) },
           'task store unavailable',
         );

@@ -102,4 +102,27 @@ describe('a task store that fails now and then', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ error: 'store_unavailable' });
   });
+
+  // Redis pass: every request a failing store refused had a warning of its own, stack and all
+  // (50 polling clients, 50 lines of 2 KB), where the store's failure has its own line already.
+  it('warns of the requests it refuses once a quiet spell, with how many, not once each', async () => {
+    const target = await startTarget();
+    const { repository, backend } = faultyBackend(2);
+    const lines: { level: number; msg: string; refused?: number }[] = [];
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--log-level', 'warn'],
+      deps: { backend, logStream: { write: (line) => lines.push(JSON.parse(line)) } },
+    });
+    const id = await proxy.submit('/api/text');
+    repository.failNext('get', 5);
+    for (let n = 0; n < 5; n++) expect((await fetch(`${proxy.url}/task/${id}`)).status).toBe(503);
+    const warnings = lines.filter((line) => line.level >= 40);
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        msg: 'requests answered 503 store_unavailable: the task store cannot be used',
+        refused: 1,
+      }),
+    ]);
+  });
 });
