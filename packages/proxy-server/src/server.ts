@@ -159,6 +159,11 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
     // Node undoes only `chunked`: a body sent `gzip, chunked` would reach the target still
     // compressed, with nothing left to say so.
     const coding = headers['transfer-encoding'];
+    // HTTP/1.0 has no chunked framing: a front end of that version reads such a body otherwise,
+    // so the connection must not carry another request (RFC 9112 §6.1).
+    if (coding !== undefined && request.raw.httpVersion === '1.0') {
+      reply.header('connection', 'close');
+    }
     if (coding !== undefined && !/^\s*chunked\s*$/i.test(coding)) {
       sendError(
         reply,

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { rawRequest, startProxy, startTarget, tasksSubmitted } from '../helper.js';
@@ -50,5 +52,28 @@ describe('a request body with a transfer coding besides chunked', () => {
     expect(task.result?.body).toMatchObject({
       body_base64: Buffer.from('hello').toString('base64'),
     });
+  });
+
+  // Hostile-caller pass: HTTP/1.0 has no chunked framing, so a front end of that version reads
+  // such a body otherwise; the connection served the request after it, the ground for request
+  // smuggling (RFC 9112 §6.1 says close it).
+  it('on HTTP/1.0: answered, then the connection closes, and what came after it is not read', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const { port } = new URL(proxy.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    const closed = once(socket, 'close');
+    socket.write(
+      'POST /api/echo HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' +
+        'GET /api/second HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    await closed;
+    expect(received.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 202']);
+    expect(received.toLowerCase()).toContain('connection: close');
+    expect(await tasksSubmitted(proxy.url)).toBe(1);
   });
 });
