@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { addAbortSignal } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import { ProxyClient } from 'proxy-client';
+import { MAX_BODY_LIMIT_BYTES } from 'proxy-client/wire';
 import { type CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { InterruptedError } from './interrupted.js';
@@ -9,6 +9,7 @@ import { misspeltEnvWarnings } from './misspelt-env.js';
 import type { CliOptions } from './options.js';
 import { Output } from './output.js';
 import { parseArgv, typedFlags } from './program.js';
+import { readAtMost } from './read-at-most.js';
 import { runAction } from './run.js';
 import { toCliError } from './to-cli-error.js';
 
@@ -60,7 +61,8 @@ try {
       options,
       signal: controller.signal,
       // Ctrl-C must end the read: no request has started yet for the abort to reach.
-      readStdin: () => buffer(addAbortSignal(controller.signal, process.stdin)),
+      readStdin: () =>
+        readAtMost(addAbortSignal(controller.signal, process.stdin), MAX_BODY_LIMIT_BYTES),
       stdinIsTerminal: process.stdin.isTTY === true,
     });
   }

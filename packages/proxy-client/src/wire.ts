@@ -570,6 +570,9 @@ export const EventsQuerySchema = Type.Object({
   ),
 });
 
+/** The largest `--body-limit` a proxy-server takes: no larger request body can be submitted. */
+export const MAX_BODY_LIMIT_BYTES = 256 * 1024 ** 2;
+
 /** Longest `X-Proxy-Timeout` and `X-Proxy-Max-Queue-Time`, in seconds: a year. */
 export const MAX_TASK_HEADER_SECONDS = 365 * 24 * 3600;
 

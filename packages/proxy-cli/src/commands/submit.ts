@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { MAX_BODY_LIMIT_BYTES } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { headerArgs } from '../header-option.js';
 import type { DataSource, SubmitAction } from '../options.js';
+import { readAtMost, TooLargeError } from '../read-at-most.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand, sameWaitArgs, shellQuote } from '../resume.js';
 import { answerLost, noAnswerWhile } from '../to-cli-error.js';
@@ -156,11 +158,19 @@ async function readData(ctx: CommandContext, source: DataSource): Promise<string
   let text: string;
   try {
     text = utf8(
-      source.kind === 'file' ? await readFile(source.path) : await ctx.readStdin(),
+      source.kind === 'file'
+        ? await readAtMost(createReadStream(source.path), MAX_BODY_LIMIT_BYTES)
+        : await ctx.readStdin(),
       where,
     );
   } catch (error) {
     if (error instanceof CliError) throw error;
+    if (error instanceof TooLargeError) {
+      throw new CliError(
+        EXIT_CODES.usage,
+        `--data: ${where} holds more than ${MAX_BODY_LIMIT_BYTES / 1024 ** 2} MiB, more than any proxy takes (its --body-limit is at most ${MAX_BODY_LIMIT_BYTES / 1024 ** 2}mb)`,
+      );
+    }
     if (ctx.signal.aborted) {
       throw new CliError(
         EXIT_CODES.interrupted,

@@ -2,7 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyClient } from 'proxy-client';
-import type { HealthBody, Stats, Task, TaskList } from 'proxy-client/wire';
+import {
+  type HealthBody,
+  MAX_BODY_LIMIT_BYTES,
+  type Stats,
+  type Task,
+  type TaskList,
+} from 'proxy-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSI, jsonOf, runCli, type Stack, startStack, UUID } from './harness.js';
 
@@ -229,6 +235,22 @@ describe('--submit', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--data: cannot read \/nonexistent\/body.json/);
     expect(run.stderr).toMatch(/hint: name a readable file/);
+  });
+
+  // Hostile-caller pass: `--data @/dev/zero` read on until the memory ran out (6 GB in 20 s).
+  it('--data past the largest body a proxy takes is a usage error, from a file or stdin', async () => {
+    const before = await client.getStats();
+    const run = await cli('--submit', 'api/function1', '--data', '@/dev/zero');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'error: --data: /dev/zero holds more than 256 MiB, more than any proxy takes (its --body-limit is at most 256mb)',
+    );
+    const piped = await runCli(['--submit', 'api/function1', '--data', '@-', '--url', stack.url], {
+      stdin: Buffer.alloc(MAX_BODY_LIMIT_BYTES + 1, ' '),
+    });
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toContain('error: --data: stdin holds more than 256 MiB');
+    expect((await client.getStats()).tasks.total).toBe(before.tasks.total);
   });
 
   it("refuses a path that would leave api/, and the proxy's own routes are untouched", async () => {

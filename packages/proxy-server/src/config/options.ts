@@ -1,4 +1,4 @@
-import { MAX_WAIT_SECONDS } from 'proxy-client/wire';
+import { MAX_BODY_LIMIT_BYTES, MAX_WAIT_SECONDS } from 'proxy-client/wire';
 import type { RetryOn } from '../engine/retry-policy.js';
 import { SQLITE_SYNCHRONOUS, type SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
 import {
@@ -74,7 +74,7 @@ const MIB = 1024 * 1024;
  * these, a JavaScript string (at most 512 MiB in V8) could not hold them and the call would fail
  * with a 500 instead of the flag refusing the size at start.
  */
-const MAX_SIZE_LIMIT_MB = 256;
+const MAX_SIZE_LIMIT_MB = MAX_BODY_LIMIT_BYTES / MIB;
 
 /** Every flag proxy-server accepts, in `--help` order. */
 export const OPTIONS = {
