@@ -76,16 +76,18 @@ async function main(): Promise<number> {
   if (spent.length > 0) {
     say(process.stderr, `warning: ${pastMaxRequeuesWarning(spent, config.maxRequeues)}`);
   }
+  // Before the line that says it listens: a supervisor may signal as soon as it reads it.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    // `on`, not `once`: left in place, they keep a later SIGHUP from ending the process.
+    for (const name of STOP_SIGNALS) process.on(name, resolve);
+  });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(
     `proxy-server listening on http://${host}:${address.port} (target ${config.target.url})\n`,
   );
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    // `on`, not `once`: left in place, they keep a later SIGHUP from ending the process.
-    for (const name of STOP_SIGNALS) process.on(name, resolve);
-  });
+  const signal = await stopSignal;
   // Said at every log level, to people (stderr, beside the warnings: stdout may be JSON logs):
   // without it, a Ctrl-C that waits out the grace looks like a hang.
   const now = signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`;
