@@ -14,17 +14,19 @@ const { max_queue_size, effective_concurrency } = await client.getStats();
 const room = max_queue_size + effective_concurrency;
 console.error(`queue holds ${max_queue_size}, ${effective_concurrency} run at once`);
 
-// 1. Handle it yourself: QueueFullError carries the proxy's Retry-After, in seconds.
+// 1. Handle it yourself: QueueFullError carries the proxy's Retry-After, in milliseconds.
 let accepted = 0;
-let retryAfter: number | undefined;
-while (retryAfter === undefined) {
+let retryAfterMs: number | undefined;
+while (retryAfterMs === undefined) {
   try {
     await client.submitTask('api/function1', slowJob);
     accepted++;
   } catch (err) {
     if (!isQueueFullError(err)) throw err;
-    retryAfter = err.retryAfter ?? 1;
-    console.error(`503 queue_full after ${accepted} tasks; the proxy asks for ${retryAfter} s`);
+    retryAfterMs = err.retryAfterMs ?? 1000;
+    console.error(
+      `503 queue_full after ${accepted} tasks; the proxy asks for ${retryAfterMs / 1000} s`,
+    );
   }
   // Tasks that finish while we submit free room, so allow some slack before calling it a bug.
   if (accepted > 2 * room + 10) throw new Surprise(`queue never filled after ${accepted} tasks`);
@@ -40,5 +42,9 @@ const taskId = await client.submitTask(
 const task = await client.getTask(taskId);
 console.error(`accepted after retrying: task ${taskId}, ${task.status}`);
 console.log(
-  JSON.stringify({ accepted_before_full: accepted, retry_after_s: retryAfter, task_id: taskId }),
+  JSON.stringify({
+    accepted_before_full: accepted,
+    retry_after_s: retryAfterMs / 1000,
+    task_id: taskId,
+  }),
 );

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 
 export const USAGE = `usage: pnpm bench [--quick] [--out FILE] [--runs N] [--only ID[,ID...]] [--profile] [--no-pin]
 
-  --quick        every scenario small, one run each, in under a minute (what CI runs)
+  --quick        every scenario small, one run each, in about 3 minutes (what CI runs)
   --out FILE     write the JSON results there (default in full mode: bench/results/latest.json)
   --runs N       runs per scenario (default: 3, or 1 with --quick)
   --only IDS     run only these scenarios (comma-separated ids, see below)

@@ -287,7 +287,7 @@ function unknownOption(where: string, name: string, known: readonly string[]): T
     INSTEAD[name] ??
     (closestName(name, known) === undefined ? undefined : `'${closestName(name, known)}'`);
   return new TypeError(
-    `${label(where)}: unknown option '${name}'${meant ? `; did you mean ${meant}?` : ''} ` +
+    `${label(where)}: unknown option '${name}'${meant ? `; did you mean ${meant}?` : '.'} ` +
       `Known options: ${known.join(', ')}.`,
   );
 }

@@ -24,6 +24,16 @@ describe('a misspelled option in plain JavaScript', () => {
     );
   });
 
+  // Review: without a likely one, nothing ended the sentence before "Known options".
+  it('ends the sentence when no known option is near the unknown one', async () => {
+    await expect(client().listTasks(loose({ pageSize: 1 }))).rejects.toThrow(
+      new TypeError(
+        "listTasks(): unknown option 'pageSize'. Known options: " +
+          'signal, timeoutMs, timeout, headers, maxRetries, status, limit, offset.',
+      ),
+    );
+  });
+
   it.each<[string, (c: ProxyClient) => Promise<unknown>, string]>([
     ['getTask', (c) => c.getTask(TASK_ID, loose({ singal: 1 })), 'signal'],
     ['waitForTask', (c) => c.waitForTask(TASK_ID, loose({ pollIntervall: 5000 })), 'pollInterval'],
@@ -49,6 +59,7 @@ describe('a misspelled option in plain JavaScript', () => {
     const { message } = error as TypeError;
     expect(message).toMatch(new RegExp(`^${method}\\(\\): unknown option '\\w+'`));
     if (meant) expect(message).toContain(`did you mean '${meant}'?`);
+    else expect(message).toMatch(/^\w+\(\): unknown option '\w+'\. Known options: /);
     expect(message).toMatch(/ Known options: (\w+, )+\w+\.$/);
     expect(server.calls).toHaveLength(0);
   });

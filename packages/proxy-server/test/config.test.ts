@@ -351,6 +351,11 @@ describe('parseConfig', () => {
       ['--max-requeues', value],
       `--max-requeues must be a whole number from 1 to 100, got '${value}'`,
     ]),
+    // Callbacks off, the value was only warned about as doing nothing, never checked.
+    ...['abc', '0', '21'].map((value) => [
+      ['--callback-max-attempts', value],
+      `--callback-max-attempts must be a whole number from 1 to 20, got '${value}'`,
+    ]),
     [['--target-port', '70000'], "--target-port must be a port from 1 to 65535, got '70000'"],
     [['--target-port', '0'], "--target-port must be a port from 1 to 65535, got '0'"],
     [

@@ -151,6 +151,13 @@ describe('the log of a run with an API key, a cookie and a body', () => {
     const failed = transitions.filter((line) => line.msg === 'task failed');
     expect(failed.length).toBe(2);
     expect(failed.every((line) => line.level === 40)).toBe(true);
+    // Review: a finish read "processingMs":56.42855099999724, where the docs show whole ms.
+    const durations = transitions
+      .filter((line) => ['task completed', 'task failed', 'task cancelled'].includes(line.msg))
+      .map((line) => line.processingMs);
+    expect(durations).toHaveLength(4);
+    expect(durations.filter((ms) => typeof ms === 'number')).not.toEqual([]);
+    expect(durations.filter((ms) => ms !== null && !Number.isInteger(ms))).toEqual([]);
     // A call that will be made again is not a failure yet: an info line, once per retry.
     const retrying = transitions.filter((line) => line.msg === 'task will be retried');
     expect(

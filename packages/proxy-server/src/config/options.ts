@@ -339,7 +339,7 @@ export const OPTIONS = {
     name: 'callback-max-attempts',
     arg: '<n>',
     env: 'PROXY_CALLBACK_MAX_ATTEMPTS',
-    help: 'deliveries of one callback at most before it is given up, with a growing wait between them',
+    help: 'deliveries of one callback at most before it is given up, with a growing wait between them (1 to 20)',
     parser: wholeNumber(1, 20),
     default: 6,
     defaultText: '6',

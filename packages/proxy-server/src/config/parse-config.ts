@@ -251,6 +251,8 @@ function deliveryOf(
   if (maxRps === null && burst !== null) throw new ConfigError('--max-rps-burst needs --max-rps');
   const allow = read(OPTIONS.callbackAllow);
   const secret = read(OPTIONS.webhookSecret);
+  // Read with callbacks off too: a bad value is refused like any other, not only warned unused.
+  const callbackMaxAttempts = read(OPTIONS.callbackMaxAttempts);
   if (allow !== null && secret === null) {
     throw new ConfigError(
       '--callback-allow needs --webhook-secret (whsec_ and base64 of 24+ random bytes): callbacks are always signed',
@@ -269,7 +271,7 @@ function deliveryOf(
     callbacks:
       allow === null || secret === null
         ? null
-        : { allow, secret, maxAttempts: read(OPTIONS.callbackMaxAttempts) },
+        : { allow, secret, maxAttempts: callbackMaxAttempts },
   };
 }
 
