@@ -34,7 +34,12 @@ export interface UpstreamOptions {
   onOutOfDescriptors?: () => void;
 }
 
-/** Establishing a TCP/TLS connection is bounded on purpose; once connected nothing cuts a call. */
+/**
+ * Establishing a TCP/TLS connection is bounded on purpose; once connected nothing cuts a call.
+ * Never past the upstream timeout: a call stopped while connecting ends at once, but its request
+ * waits in the pool until that connect ends, and calls timing out faster than stalled connects
+ * give up would pile their requests up there, bodies and all.
+ */
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -78,7 +83,7 @@ export class UpstreamClient {
         pipelining: 1,
         headersTimeout: 0,
         bodyTimeout: 0,
-        connect: { timeout: CONNECT_TIMEOUT_MS },
+        connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs ?? Infinity) },
       });
   }
 
