@@ -1,6 +1,7 @@
 import { maxHeaderSize } from 'node:http';
 import type { TaskError, TaskErrorCode } from 'proxy-client/wire';
 import { taskError } from '../engine/task-error.js';
+import { ANSWER_HEADER_LIMIT_BYTES } from './answer-header-limit.js';
 
 /** Every transport error code we recognise and the task error it becomes; nothing else branches on codes. */
 const CODE_TABLE: Readonly<Record<string, TaskErrorCode>> = {
@@ -56,7 +57,7 @@ const EXPLAINED: Readonly<Record<string, string>> = {
     'the target does not speak TLS on that port: use http:// in --target-url',
   ERR_SSL_PACKET_LENGTH_TOO_LONG:
     'the target does not speak TLS on that port: use http:// in --target-url',
-  UND_ERR_HEADERS_OVERFLOW: `the headers of the target's answer pass Node's limit of ${maxHeaderSize / 1024} KiB: start the proxy with NODE_OPTIONS=--max-http-header-size=<bytes> to raise it`,
+  UND_ERR_HEADERS_OVERFLOW: `the headers of the target's answer pass ${ANSWER_HEADER_LIMIT_BYTES / 1024} KiB, Node's limit of ${maxHeaderSize / 1024} KiB less room for the headers the proxy adds when it replays them: start the proxy, and the clients that read its results, with NODE_OPTIONS=--max-http-header-size=<bytes> to raise it`,
 };
 
 /** A 101 to a request that asked for no upgrade, however undici comes to see it. */

@@ -2,6 +2,7 @@ import { type Dispatcher, Pool } from 'undici';
 import type { Clock } from '../clock.js';
 import type { TargetConfig } from '../config/config.js';
 import { taskError } from '../engine/task-error.js';
+import { ANSWER_HEADER_LIMIT_BYTES } from './answer-header-limit.js';
 import { forwardedHeaders } from './request-headers.js';
 import { UpstreamCall, type UpstreamCallLimits, type UpstreamOutcome } from './upstream-call.js';
 
@@ -84,6 +85,7 @@ export class UpstreamClient {
         headersTimeout: 0,
         bodyTimeout: 0,
         connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs ?? Infinity) },
+        maxHeaderSize: ANSWER_HEADER_LIMIT_BYTES,
       });
   }
 

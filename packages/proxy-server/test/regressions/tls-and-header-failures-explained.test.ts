@@ -95,4 +95,25 @@ describe('a failed upstream call says why in words', () => {
     expect(task.error?.message).toContain('16 KiB');
     expect(task.error?.message).toContain('--max-http-header-size');
   });
+
+  // Hostile-caller pass: an answer whose headers were just under 16 KiB completed, and then its
+  // replay, with the proxy's own headers added, passed the limit of every Node client: fetch
+  // and the SDK failed to read /result with UND_ERR_HEADERS_OVERFLOW.
+  it('takes no answer whose replay would pass a client’s 16 KiB, and replays one within it', async () => {
+    const port = await listening(
+      createHttpServer((request, response) => {
+        const size = Number(new URL(request.url ?? '/', 'http://x').searchParams.get('size'));
+        response.setHeader('x-long', 'a'.repeat(size));
+        response.end('ok');
+      }),
+    );
+    const proxy = await startProxy(`http://127.0.0.1:${port}`, { listen: true });
+    const near = await proxy.finished(await proxy.submit('/api/x?size=16200'));
+    expect(near.error?.code).toBe('upstream_error');
+    expect(near.error?.message).toContain('--max-http-header-size');
+    const within = await proxy.finished(await proxy.submit('/api/x?size=14000'));
+    expect(within.status).toBe('completed');
+    const replay = await fetch(`${proxy.url}/task/${within.task_id}/result`);
+    expect(replay.headers.get('x-long')).toHaveLength(14_000);
+  });
 });
