@@ -64,15 +64,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   stop(reason: StopReason): void {
     if (this.#settled || this.#stopReason !== null) return;
     this.#stopReason = reason;
-    const stopped = new Error(`upstream call stopped: ${reason}`);
-    if (this.#controller) {
-      this.#controller.abort(stopped);
-      return;
-    }
-    // undici starts the call only on a connected socket: a connect that stalls (a TLS handshake
-    // never answered, SYNs dropped) would hold it up to the connect timeout. It settles now;
-    // the connect goes on in the pool, and onRequestStart aborts the call if it ever comes.
-    this.#finish({ ok: false, error: this.#errorFor(stopped) });
+    // Not started by undici yet: the abort is applied in onRequestStart.
+    this.#controller?.abort(new Error(`upstream call stopped: ${reason}`));
   }
 
   /** The dispatch threw before the call could start (e.g. a header undici refuses). */

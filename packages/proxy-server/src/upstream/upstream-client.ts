@@ -35,12 +35,7 @@ export interface UpstreamOptions {
   onOutOfDescriptors?: () => void;
 }
 
-/**
- * Establishing a TCP/TLS connection is bounded on purpose; once connected nothing cuts a call.
- * Never past the upstream timeout: a call stopped while connecting ends at once, but its request
- * waits in the pool until that connect ends, and calls timing out faster than stalled connects
- * give up would pile their requests up there, bodies and all.
- */
+/** Establishing a TCP/TLS connection is bounded on purpose; once connected nothing cuts a call. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -84,7 +79,7 @@ export class UpstreamClient {
         pipelining: 1,
         headersTimeout: 0,
         bodyTimeout: 0,
-        connect: { timeout: Math.min(CONNECT_TIMEOUT_MS, options.timeoutMs ?? Infinity) },
+        connect: { timeout: CONNECT_TIMEOUT_MS },
         maxHeaderSize: ANSWER_HEADER_LIMIT_BYTES,
       });
   }
