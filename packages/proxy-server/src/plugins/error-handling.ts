@@ -27,10 +27,12 @@ const VALIDATION_CODES: Record<string, ErrorCode> = {
  */
 export const errorHandling = fp<{ log: FastifyBaseLogger; clock: Clock }>(
   async (app, { log, clock }) => {
-    // The store's failure has a line of its own; polling clients would add one per request.
+    // The store's failure has a line of its own; polling clients would add one per request. The
+    // reason is the latest refusal's: a damaged file's says what to do, which the store's lacks.
+    let reason = '';
     const storeRefusals = quietLine(clock, (refused) =>
       log.warn(
-        { refused },
+        { refused, reason },
         'requests answered 503 store_unavailable: the task store cannot be used',
       ),
     );
@@ -42,6 +44,7 @@ export const errorHandling = fp<{ log: FastifyBaseLogger; clock: Clock }>(
         return sendError(reply, error.code, error.message, error.headers);
       }
       if (isStoreUnavailableError(error)) {
+        reason = error.message;
         storeRefusals();
         log.debug(
           { reqId: request.id, err: error, ...requestFields(request) },

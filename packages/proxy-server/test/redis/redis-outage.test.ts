@@ -202,11 +202,13 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
       const response = await fetch(proxy.url + path);
       return { path, status: response.status, body: await response.text() };
     };
+    // Each within a second of the pause's start, so that one timeout later Redis is still
+    // paused, with more than a second to spare on a loaded machine.
     const reads = await Promise.all([
-      readAfter(300, `/task/${id}`),
-      readAfter(700, '/stats'),
-      readAfter(1_100, `/task/${id}`),
-      readAfter(1_500, '/metrics'),
+      readAfter(200, `/task/${id}`),
+      readAfter(400, '/stats'),
+      readAfter(600, `/task/${id}`),
+      readAfter(800, '/metrics'),
     ]);
     expect(reads.map(({ path, status }) => ({ path, status }))).toEqual([
       { path: `/task/${id}`, status: 503 },

@@ -108,7 +108,7 @@ describe('a task store that fails now and then', () => {
   it('warns of the requests it refuses once a quiet spell, with how many, not once each', async () => {
     const target = await startTarget();
     const { repository, backend } = faultyBackend(2);
-    const lines: { level: number; msg: string; refused?: number }[] = [];
+    const lines: { level: number; msg: string; refused?: number; reason?: string }[] = [];
     const proxy = await startProxy(target.url, {
       listen: true,
       flags: ['--log-level', 'warn'],
@@ -122,6 +122,7 @@ describe('a task store that fails now and then', () => {
       expect.objectContaining({
         msg: 'requests answered 503 store_unavailable: the task store cannot be used',
         refused: 1,
+        reason: 'the task store failed reading a task: store failure: get',
       }),
     ]);
   });
