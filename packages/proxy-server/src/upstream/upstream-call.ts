@@ -49,10 +49,21 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   #statusCode = 0;
   #headers: Record<string, string | string[]> = {};
   #body = new AnswerBytes();
+  readonly #released: (() => void) | undefined;
+  #undiciDone = false;
 
-  constructor(limits: UpstreamCallLimits, settle: (outcome: UpstreamOutcome) => void) {
+  /**
+   * `released` is told once undici is done with the call (its answer ended, or its request
+   * failed), which may be well after the call settled: see `stop`.
+   */
+  constructor(
+    limits: UpstreamCallLimits,
+    settle: (outcome: UpstreamOutcome) => void,
+    released?: () => void,
+  ) {
     this.#limits = limits;
     this.#settle = settle;
+    this.#released = released;
     if (limits.timeoutMs !== null) {
       // On the system clock: X-Proxy-Timeout may ask for up to a year, past Node's longest timer.
       const ms = Math.max(1, limits.leftMs ?? limits.timeoutMs);
@@ -64,13 +75,27 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   stop(reason: StopReason): void {
     if (this.#settled || this.#stopReason !== null) return;
     this.#stopReason = reason;
-    // Not started by undici yet: the abort is applied in onRequestStart.
-    this.#controller?.abort(new Error(`upstream call stopped: ${reason}`));
+    const stopped = new Error(`upstream call stopped: ${reason}`);
+    if (this.#controller) {
+      this.#controller.abort(stopped);
+      return;
+    }
+    // undici starts a request only on a connected socket: a connect that stalls (a TLS handshake
+    // never answered, SYNs dropped) would hold the stop for undici's whole connect timeout. The
+    // call settles now; the request stays with undici until its connect ends, and onRequestStart
+    // aborts it then if it ever comes. UpstreamClient bounds how many such requests it leaves.
+    this.#finish({ ok: false, error: this.#errorFor(stopped) });
+  }
+
+  /** Settled: a dispatch not made yet must not be made. */
+  get settled(): boolean {
+    return this.#settled;
   }
 
   /** The dispatch threw before the call could start (e.g. a header undici refuses). */
   fail(error: unknown): void {
     this.#finish({ ok: false, error: taskErrorOf(error) });
+    this.#release();
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -121,6 +146,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       body,
       contentType: typeof contentType === 'string' ? contentType : contentType?.[0],
     });
+    this.#release();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -134,6 +160,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       error: this.#errorFor(error),
       ...(unsent && { outOfDescriptors: true }),
     });
+    this.#release();
   }
 
   /**
@@ -168,6 +195,12 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       default:
         return taskErrorOf(error);
     }
+  }
+
+  #release(): void {
+    if (this.#undiciDone) return;
+    this.#undiciDone = true;
+    this.#released?.();
   }
 
   #finish(outcome: UpstreamOutcome): void {

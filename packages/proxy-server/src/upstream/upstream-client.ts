@@ -64,6 +64,16 @@ export class UpstreamClient {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #limits: { resultSizeLimitBytes: number; timeoutMs: number | null };
+  /**
+   * Requests undici holds: the calls under way, and those stopped while their connect stalls,
+   * which settled but stay in the pool until the connect ends (up to the connect timeout). At
+   * the pool's size a call waits for one of them to go, in `#waiting`, so calls stopped one
+   * after another (cancels, short timeouts) against a target that takes no connection never
+   * pile their requests up in the pool, bodies and all.
+   */
+  #held = 0;
+  readonly #mostHeld: number;
+  readonly #waiting: (() => void)[] = [];
 
   constructor(options: UpstreamOptions, dispatcher?: Dispatcher) {
     this.#options = options;
@@ -72,10 +82,11 @@ export class UpstreamClient {
       timeoutMs: options.timeoutMs,
     };
     this.#ownsDispatcher = dispatcher === undefined;
+    this.#mostHeld = poolSizeFor(options.maxInFlight);
     this.#dispatcher =
       dispatcher ??
       new Pool(options.target.origin, {
-        connections: poolSizeFor(options.maxInFlight),
+        connections: this.#mostHeld,
         pipelining: 1,
         headersTimeout: 0,
         bodyTimeout: 0,
@@ -131,29 +142,47 @@ export class UpstreamClient {
   ): Promise<UpstreamOutcome> {
     return new Promise((resolve) => {
       const onAbort = () => call.stop('interrupted');
-      const call = new UpstreamCall(limits, (outcome) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      });
+      const call = new UpstreamCall(
+        limits,
+        (outcome) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(outcome);
+        },
+        () => this.#release(),
+      );
       if (signal.aborted) call.stop('interrupted');
       else signal.addEventListener('abort', onAbort);
-      try {
-        this.#dispatcher.dispatch(
-          {
-            origin: this.#options.target.origin,
-            path: upstreamPath(this.#options.target.basePath, request.path),
-            method: request.method as Dispatcher.HttpMethod,
-            headers: forwardedHeaders(request.rawHeaders, this.#options.dropAuthorization),
-            body: request.body,
-            headersTimeout: 0,
-            bodyTimeout: 0,
-          },
-          call,
-        );
-      } catch (error) {
-        call.fail(error);
-      }
+      const dispatch = () => this.#dispatch(request, call);
+      if (this.#held < this.#mostHeld) dispatch();
+      else this.#waiting.push(dispatch);
     });
+  }
+
+  /** Hands the call to undici, unless it was stopped while it waited for room. */
+  #dispatch(request: UpstreamRequest, call: UpstreamCall): void {
+    if (call.settled) return;
+    this.#held++;
+    try {
+      this.#dispatcher.dispatch(
+        {
+          origin: this.#options.target.origin,
+          path: upstreamPath(this.#options.target.basePath, request.path),
+          method: request.method as Dispatcher.HttpMethod,
+          headers: forwardedHeaders(request.rawHeaders, this.#options.dropAuthorization),
+          body: request.body,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        call,
+      );
+    } catch (error) {
+      call.fail(error);
+    }
+  }
+
+  #release(): void {
+    this.#held--;
+    while (this.#held < this.#mostHeld && this.#waiting.length > 0) this.#waiting.shift()?.();
   }
 
   async close(): Promise<void> {
