@@ -42,13 +42,15 @@ export function stopSummary(
   unsavedOutcomes: number,
 ): string {
   const calls = (n: number) => (n === 1 ? '1 call' : `${n} calls`);
-  const unsaved =
-    unsavedOutcomes === 0
-      ? ''
-      : `; ${unsavedOutcomes === 1 ? '1 outcome' : `${unsavedOutcomes} outcomes`} not saved`;
-  if (ended + interrupted + requeued + unsavedOutcomes === 0) {
-    return 'stopped: no call was in flight';
+  // Those calls did end, within the grace or cut off: no event says which.
+  const theirs = unsavedOutcomes === 1 ? 'its outcome' : 'their outcomes';
+  if (ended + interrupted + requeued === 0) {
+    return unsavedOutcomes === 0
+      ? 'stopped: no call was in flight'
+      : `stopped: ${calls(unsavedOutcomes)} ended, ${theirs} not saved`;
   }
+  const unsaved =
+    unsavedOutcomes === 0 ? '' : `; ${unsavedOutcomes} more ended, ${theirs} not saved`;
   const cut = interrupted + requeued;
   const how = [
     interrupted > 0 ? `${interrupted} ended interrupted` : '',
