@@ -93,7 +93,7 @@ async function main(): Promise<number> {
   const now = signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`;
   say(
     process.stderr,
-    `${signal}: stopping; ${graceLine(app.proxy.callsHere, config.shutdownGraceMs)}, ${now} stops at once`,
+    `${signal}: stopping; ${graceLine(app.proxy, config.shutdownGraceMs)}, ${now} stops at once`,
   );
   systemClock
     .setTimeout(() => {
@@ -129,13 +129,23 @@ function say(stream: NodeJS.WriteStream, text: string): void {
   stream.write(`proxy-server: ${shown}\n`);
 }
 
-/** What the stop waits for: with no call in flight, a grace said would read as a wait to come. */
-function graceLine(calls: number, graceMs: number): string {
-  if (calls === 0) return 'no call in flight';
-  const grace = `${graceMs / 1000} s (--shutdown-grace)`;
-  return calls === 1
-    ? `1 call in flight gets up to ${grace}`
-    : `${calls} calls in flight get up to ${grace}`;
+/**
+ * What the stop waits for: the calls in flight, and the callback deliveries under way, which get
+ * the same grace. With neither, a grace said would read as a wait to come.
+ */
+function graceLine(
+  { callsHere, deliveriesHere }: { callsHere: number; deliveriesHere: number },
+  graceMs: number,
+): string {
+  const calls = callsHere === 1 ? '1 call in flight' : `${callsHere} calls in flight`;
+  if (deliveriesHere === 0 && callsHere === 0) return 'no call in flight';
+  const grace = `up to ${graceMs / 1000} s (--shutdown-grace)`;
+  if (deliveriesHere === 0) return `${calls} ${callsHere === 1 ? 'gets' : 'get'} ${grace}`;
+  const deliveries =
+    deliveriesHere === 1 ? '1 callback delivery' : `${deliveriesHere} callback deliveries`;
+  return callsHere === 0
+    ? `no call in flight; ${deliveries} ${deliveriesHere === 1 ? 'gets' : 'get'} ${grace}`
+    : `${calls} and ${deliveries} get ${grace}`;
 }
 
 /**

@@ -161,6 +161,42 @@ describe('proxy-server bin', () => {
     );
   });
 
+  // A stop that waited for a callback delivery under way said there was nothing to wait for.
+  it('names the callback deliveries under way, which get the grace too', async () => {
+    const target = await startTarget();
+    const delivered: string[] = [];
+    const receiver = createHttpServer((request) => {
+      // Held, unanswered: the delivery stays under way until the grace cuts it off.
+      delivered.push(request.url ?? '');
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      receiver.closeAllConnections();
+      receiver.close();
+    });
+    const hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const proxy = await spawnProxyServer({
+      args: [
+        ...['--target-url', target.url, '--shutdown-grace', '1', '--log-level', 'warn'],
+        ...[
+          '--callback-allow',
+          hooks,
+          '--webhook-secret',
+          `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+        ],
+      ],
+    });
+    await fetch(`${proxy.url}/api/function1`, {
+      method: 'POST',
+      headers: { 'x-proxy-callback-url': `${hooks}/done` },
+    });
+    await vi.waitFor(() => expect(delivered).toEqual(['/done']));
+    expect(await proxy.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(proxy.output()).toContain(
+      'proxy-server: SIGTERM: stopping; no call in flight; 1 callback delivery gets up to 1 s (--shutdown-grace), SIGTERM again stops at once\n',
+    );
+  });
+
   it('says so when a second signal stops it at once', async () => {
     const target = await startTarget();
     const proxy = await spawnProxyServer({

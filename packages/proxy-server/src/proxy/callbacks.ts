@@ -94,6 +94,11 @@ export class Callbacks {
       });
   }
 
+  /** Deliveries under way or waiting their turn: a stop gives them its grace, as it does calls. */
+  get underWay(): number {
+    return this.#inFlight.size;
+  }
+
   /** Delivers from now on, and resumes the deliveries a previous run left due. */
   async start(): Promise<void> {
     this.#subscription = this.#options.backend.subscribe((event) => {

@@ -78,6 +78,8 @@ export interface ProxyServices {
   readonly metrics: ProxyMetrics;
   /** Upstream calls this process is making now (on Redis, the store counts every instance's). */
   readonly callsHere: number;
+  /** Callback deliveries this process is making or about to make (each waits its turn). */
+  readonly deliveriesHere: number;
   /** What opening the store found; null until `open()` resolved. */
   readonly recovery: RecoveryReport | null;
   /**
@@ -288,6 +290,9 @@ export function createProxy(
     health: new HealthCheck(config.target.url, probe, backend, lifecycle),
     get callsHere() {
       return calls.running;
+    },
+    get deliveriesHere() {
+      return callbacks ? callbacks.underWay : 0;
     },
     get recovery() {
       return recovery;
