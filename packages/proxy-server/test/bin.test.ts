@@ -390,6 +390,13 @@ describe('proxy-server bin and its data dir', () => {
     expect(refused.stderr).toBe(
       "proxy-server: --target-host must be a host name or IP address (no scheme, port or path), got 'a\\x1b[2Jb'\n",
     );
+    // A line break in a value, or in an unknown flag's name, was shown as a space.
+    expect(runBin(['--listen-port', '8\n0']).stderr).toBe(
+      "proxy-server: --listen-port must be a port from 0 to 65535, got '8\\x0a0'\n",
+    );
+    expect(runBin(['--target-host', 'a', '--foo\nbar']).stderr).toBe(
+      "proxy-server: unknown option '--foo\\x0abar'\n",
+    );
   });
 
   it('says so when tasks are kept in memory', async () => {

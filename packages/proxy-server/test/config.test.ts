@@ -493,9 +493,10 @@ describe('parseConfig', () => {
       ['--fair-key', key],
       `--fair-key must be 'header:<name>' (a request header), 'api-key' or 'ip' (the caller's address, an IPv6 caller by its /64, or by a network from 'ip/32' to 'ip/128'), got '${key}'`,
     ]),
+    // The value as given: the server's line shows the break as \x0a (bin.test.ts).
     [
       ['--metrics-instance', 'two\nlines'],
-      "--metrics-instance must be a name of 1 to 128 printable characters, got 'two lines'",
+      "--metrics-instance must be a name of 1 to 128 printable characters, got 'two\nlines'",
     ],
     [['--max-concurent', '3'], "unknown option '--max-concurent' (Did you mean --max-concurrent?)"],
     // Too far from any flag for commander's suggestion: the flags that have the word.
@@ -548,7 +549,7 @@ describe('parseConfig', () => {
       ['--listen-host', '127.0.0.1:8095'],
       "--listen-host must be an IP address or host name to bind (no scheme, port or path), got '127.0.0.1:8095'",
     ],
-  ])('rejects %j with one line naming the flag', (argv, message) => {
+  ])('rejects %j with a message naming the flag', (argv, message) => {
     expect(errorOf(['--target-host', 'h', ...argv])).toBe(message);
   });
 

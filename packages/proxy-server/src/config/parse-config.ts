@@ -214,7 +214,7 @@ function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
   if (value === undefined) {
     const got = spec.secret
       ? `a value of ${[...raw].length} characters (not shown)`
-      : `'${oneLine(redactUrlSecrets(raw))}'`;
+      : `'${redactUrlSecrets(raw)}'`;
     throw new ConfigError(`${label} must be ${spec.parser.expected}, got ${got}`);
   }
   return value;
@@ -351,8 +351,12 @@ function resolveTarget(url: TargetConfig | null, host: string | null, port: numb
   return { origin, basePath: '', url: origin };
 }
 
+/**
+ * Commander's lines joined into one. A line break inside quotes is the user's own (a flag named
+ * `--foo<newline>bar`): kept, for the one who prints the message to show it (as `\x0a`).
+ */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ');
+  return text.replace(/('[^']*')|\s*\n\s*/g, (_line, quoted?: string) => quoted ?? ' ');
 }
 
 /**
