@@ -291,6 +291,8 @@ describe('parseConfig', () => {
       },
     ],
     [['--max-tasks', '0'], { maxTasks: null }],
+    // A whole number ≥ 0, as --help says, past what a number holds exactly.
+    [['--max-tasks', '99999999999999999999999'], { maxTasks: Number.MAX_SAFE_INTEGER }],
     [['--store', 'memory'], { maxTasks: 100_000 }],
     [
       ['--cors-origin', 'https://a.example, http://b.example:8080'],

@@ -20,14 +20,18 @@ export interface ValueParser<T> {
   parse(raw: string): T | undefined;
 }
 
-export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): ValueParser<number> {
-  const bound = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+export function wholeNumber(min: number, max?: number): ValueParser<number> {
   return {
-    expected: `a whole number ${bound}`,
+    expected:
+      max === undefined ? `a whole number ≥ ${min}` : `a whole number from ${min} to ${max}`,
     parse(raw) {
       if (!WHOLE.test(raw)) return undefined;
       const value = Number(raw);
-      return value >= min && value <= max ? value : undefined;
+      if (value < min) return undefined;
+      // Without a bound said, any whole number is taken: one past what a number holds exactly
+      // (a cap of 10^23 tasks) is as good as no bound, and was refused as though below `min`.
+      if (max === undefined) return Math.min(value, Number.MAX_SAFE_INTEGER);
+      return value <= max ? value : undefined;
     },
   };
 }
