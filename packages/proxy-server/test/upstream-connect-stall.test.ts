@@ -1,5 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { DataBody, Task } from 'proxy-client/wire';
 import { spawnProxyServer } from 'test-support';
 import { Pool } from 'undici';
@@ -139,6 +141,31 @@ describe('an upstream call whose connect stalls (a TLS handshake never answered)
     expect(pool.stats.size).toBe(1);
     target.hangUp();
     await vi.waitFor(() => expect(next()?.outcome).toMatchObject({ ok: false }));
+  });
+
+  it('keeps nothing of a call stopped while it waits for room, its body above all', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const target = await stalledTlsTarget();
+    const pool = new Pool(target.url, { connections: 2, connect: { timeout: 10_000 } });
+    const client = clientFor(target.url, 20, pool);
+    // The first two take the pool's room (their connects stall); the rest time out waiting.
+    const bodies: WeakRef<Buffer>[] = [];
+    const sendABody = async () => {
+      const body = Buffer.alloc(1024 * 1024, 1);
+      bodies.push(new WeakRef(body));
+      return (await client.send({ ...request, body }, new AbortController().signal)).ok;
+    };
+    for (let n = 0; n < 6; n++) expect(await sendABody()).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    // Those undici holds until their connects end; none that never reached it.
+    expect(bodies.slice(2).map((body) => body.deref() === undefined)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
   });
 
   it('ends interrupted as soon as it is aborted (a cancel, a shutdown)', async () => {

@@ -73,7 +73,8 @@ export class UpstreamClient {
    */
   #held = 0;
   readonly #mostHeld: number;
-  readonly #waiting: (() => void)[] = [];
+  /** Calls waiting for room, in order; one stopped while it waits leaves at once, body and all. */
+  readonly #waiting = new Set<() => void>();
 
   constructor(options: UpstreamOptions, dispatcher?: Dispatcher) {
     this.#options = options;
@@ -142,19 +143,20 @@ export class UpstreamClient {
   ): Promise<UpstreamOutcome> {
     return new Promise((resolve) => {
       const onAbort = () => call.stop('interrupted');
+      const dispatch = () => this.#dispatch(request, call);
       const call = new UpstreamCall(
         limits,
         (outcome) => {
           signal.removeEventListener('abort', onAbort);
+          this.#waiting.delete(dispatch);
           resolve(outcome);
         },
         () => this.#release(),
       );
       if (signal.aborted) call.stop('interrupted');
       else signal.addEventListener('abort', onAbort);
-      const dispatch = () => this.#dispatch(request, call);
       if (this.#held < this.#mostHeld) dispatch();
-      else this.#waiting.push(dispatch);
+      else if (!call.settled) this.#waiting.add(dispatch);
     });
   }
 
@@ -182,7 +184,12 @@ export class UpstreamClient {
 
   #release(): void {
     this.#held--;
-    while (this.#held < this.#mostHeld && this.#waiting.length > 0) this.#waiting.shift()?.();
+    while (this.#held < this.#mostHeld) {
+      const [next] = this.#waiting;
+      if (next === undefined) return;
+      this.#waiting.delete(next);
+      next();
+    }
   }
 
   async close(): Promise<void> {
