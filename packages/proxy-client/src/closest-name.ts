@@ -1,6 +1,10 @@
+/** A word written short needs this many letters: fewer begin too many names to tell. */
+const FEWEST_LETTERS = 4;
+
 /**
  * The known name a typo most likely meant: the same letters but for case, or at most 2 edits
- * away; the nearest wins. One reading for the SDK's options, the CLI's commands and the server's
+ * away, the nearest winning; else the one name that begins with the word, written short
+ * (`throwOnFail`). One reading for the SDK's options, the CLI's commands and the server's
  * settings, so each suggests alike.
  */
 export function closestName(word: string, names: readonly string[]): string | undefined {
@@ -11,7 +15,10 @@ export function closestName(word: string, names: readonly string[]): string | un
       best = { name, distance };
     }
   }
-  return best?.name;
+  if (best !== undefined) return best.name;
+  const lower = word.toLowerCase();
+  const longer = names.filter((name) => name.toLowerCase().startsWith(lower));
+  return word.length >= FEWEST_LETTERS && longer.length === 1 ? longer[0] : undefined;
 }
 
 function editDistance(a: string, b: string): number {

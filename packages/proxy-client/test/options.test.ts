@@ -37,7 +37,8 @@ describe('a misspelled option in plain JavaScript', () => {
   it.each<[string, (c: ProxyClient) => Promise<unknown>, string]>([
     ['getTask', (c) => c.getTask(TASK_ID, loose({ singal: 1 })), 'signal'],
     ['waitForTask', (c) => c.waitForTask(TASK_ID, loose({ pollIntervall: 5000 })), 'pollInterval'],
-    ['waitForTask', (c) => c.waitForTask(TASK_ID, loose({ throwOnFail: true })), ''],
+    // Written short, three edits from the name: the one option that begins so.
+    ['waitForTask', (c) => c.waitForTask(TASK_ID, loose({ throwOnFail: true })), 'throwOnFailure'],
     ['submitTask', (c) => c.submitTask('x', {}, loose({ heders: {} })), 'headers'],
     ['run', (c) => c.run('x', {}, loose({ queueFullRetires: 2 })), 'queueFullRetries'],
     ['listTasks', (c) => c.listTasks(loose({ staus: 'failed' })), 'status'],
@@ -58,8 +59,7 @@ describe('a misspelled option in plain JavaScript', () => {
     expect(error).toBeInstanceOf(TypeError);
     const { message } = error as TypeError;
     expect(message).toMatch(new RegExp(`^${method}\\(\\): unknown option '\\w+'`));
-    if (meant) expect(message).toContain(`did you mean '${meant}'?`);
-    else expect(message).toMatch(/^\w+\(\): unknown option '\w+'\. Known options: /);
+    expect(message).toContain(`did you mean '${meant}'?`);
     expect(message).toMatch(/ Known options: (\w+, )+\w+\.$/);
     expect(server.calls).toHaveLength(0);
   });
