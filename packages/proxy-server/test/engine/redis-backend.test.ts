@@ -1,6 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
+import { Worker } from 'bullmq';
+import { type Command, Redis } from 'ioredis';
+import { startRedis } from 'test-support';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { RedisBackend } from '../../src/index.js';
 import { describeBackendConformance } from './conformance.js';
-import { admitMany, ScriptedProcessor } from './harness.js';
+import { admitMany, FakeClock, newTask, ScriptedProcessor } from './harness.js';
 import { backendReplacing, redisFixture, redisPerFile } from './redis-fixture.js';
 
 const redis = redisPerFile();
@@ -92,5 +96,101 @@ describe('RedisBackend stopping before a call began, past --max-requeues', () =>
     expect(task).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
     expect(task?.error?.message).toMatch(/stopped before its upstream call began/);
     expect(task?.error?.message).not.toMatch(/was in flight/);
+  });
+});
+
+// Redis pass: a stop in the first seconds of a hang, before any command had timed out, found the
+// connections 'ready' and no failure known: BullMQ's close of the worker waited for the job its
+// worker asked for on its own connection, which has no timeout, for as long as Redis hung.
+describe('RedisBackend closing while Redis hangs, before any command timed out', () => {
+  it('drops the connections after one command timeout and ends', { timeout: 60_000 }, async () => {
+    // A server of its own: a paused Redis cannot be unpaused, and the next tests need theirs.
+    const server = await startRedis();
+    onTestFinished(() => server.close());
+    const admin = new Redis(server.url);
+    onTestFinished(() => admin.disconnect());
+    /**
+     * When the worker's connections sent each command: BullMQ's, for the worker's jobs, on the
+     * connection given to it and on the blocking one it makes of it.
+     */
+    const workerSent: { at: number; command: Command }[] = [];
+    const recorded = (client: Redis): Redis => {
+      const send = client.sendCommand.bind(client);
+      client.sendCommand = (command, stream) => {
+        workerSent.push({ at: performance.now(), command });
+        return send(command, stream);
+      };
+      const duplicate = client.duplicate.bind(client);
+      client.duplicate = (...args) => recorded(duplicate(...args));
+      return client;
+    };
+    /** Whether `name` was sent after `after`, its first key ending in `key` (a script's). */
+    const sent = (name: string, after = 0, key = '') =>
+      workerSent.some(
+        ({ at, command }) =>
+          at > after && command.name === name && String(command.args[2]).endsWith(key),
+      );
+    const backend = new RedisBackend({
+      url: server.url,
+      prefix: `hang-${process.pid}`,
+      concurrency: 1,
+      maxQueueSize: 10,
+      longTaskThresholdMs: 60_000,
+      maxRequeues: 0,
+      commandTimeoutMs: 1_000,
+      // Never moved: no sweep runs, so no command of the backend's own times out to tell of it.
+      clock: new FakeClock(),
+      connect: (url, options) => {
+        const client = new Redis(url, options);
+        return options.connectionName === 'proxy-server:worker' ? recorded(client) : client;
+      },
+    });
+    await backend.open();
+    backend.start(new ScriptedProcessor().process);
+    // The idle worker waits for a job on its blocking connection for 5 s, then asks its own
+    // connection for one: a command that waits for as long as Redis hangs.
+    await vi.waitFor(() => expect(sent('bzpopmin')).toBe(true));
+    await admin.call('CLIENT', 'PAUSE', '30000', 'ALL');
+    const pausedAt = performance.now();
+    // BullMQ's moveToActive script, whose first key is the queue's waiting list.
+    await vi.waitFor(() => expect(sent('evalsha', pausedAt, ':tasks:wait')).toBe(true), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    const closing = performance.now();
+    await backend.close();
+    expect(performance.now() - closing).toBeLessThan(3_000);
+  });
+});
+
+// Redis pass: a write Redis refused (out of memory), with none since, counted at the stop as
+// Redis away: the worker of a Redis that answers was closed with force, its jobs left to the
+// stall recovery instead of closed cleanly.
+describe('RedisBackend closing after Redis refused a write', () => {
+  it('closes the worker as on a Redis that answers, without force', async () => {
+    const admin = new Redis(redis.url);
+    onTestFinished(async () => {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    });
+    const backend = new RedisBackend({
+      url: redis.url,
+      prefix: `refused-${process.pid}`,
+      concurrency: 1,
+      maxQueueSize: 10,
+      longTaskThresholdMs: 60_000,
+      maxRequeues: 0,
+    });
+    redis.open.push(backend);
+    await backend.open();
+    backend.start(new ScriptedProcessor().process);
+    await admin.config('SET', 'maxmemory', '1');
+    await expect(backend.admit(newTask(Date.now()))).rejects.toThrow(/saving a new task/);
+    await admin.config('SET', 'maxmemory', '0');
+    expect((await backend.health()).message).toMatch(/OOM command not allowed/);
+    const closes = vi.spyOn(Worker.prototype, 'close');
+    onTestFinished(() => closes.mockRestore());
+    await backend.close();
+    expect(closes).toHaveBeenCalledWith(false);
   });
 });

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import type { DataBody, HealthBody, SubmitBody } from 'proxy-client/wire';
 import { type ProxyProcess, waitFor } from 'test-support';
@@ -24,6 +25,31 @@ function adminOf(redis: { url: string }): Redis {
     admin.disconnect();
   });
   return admin;
+}
+
+/**
+ * When (wall clock, ms) Redis got the next BZPOPMIN, as MONITOR shows it: a worker waiting for a
+ * job. On a socket of its own: ioredis's monitor() can take a command's line for its own reply.
+ */
+function nextBlockingWait(redis: { port: number }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(redis.port, '127.0.0.1', () => socket.write('MONITOR\r\n'));
+    let text = '';
+    socket.on('error', reject);
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+      // +1700000000.123456 [0 127.0.0.1:40000] "bzpopmin" "e2e-1-1:tasks:marker" "5"
+      const seen = /^\+(\d+\.\d+) \[[^\]]*\] "bzpopmin"/im.exec(text);
+      if (!seen) return;
+      socket.destroy();
+      resolve(Number(seen[1]) * 1_000);
+    });
+  });
+}
+
+/** Waits until the wall clock reads `at` (ms): a step in a sequence, not an assertion. */
+function sleepUntil(at: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 }
 
 /** One instance, and what its /health says of the store. */
@@ -233,6 +259,40 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     expect(proxy.output()).toContain('proxy-server: stopped: no call was in flight\n');
     expect(proxy.output()).not.toContain('did not finish in time');
   });
+
+  // Redis pass: a SIGTERM in the first seconds of a hang, before any command had timed out, found
+  // the connections 'ready' and no failure known, and closed BullMQ's worker gracefully: its close
+  // waited on the worker's connection (for the job it asked for as its BZPOPMIN ran out) or, with
+  // Redis stopped, on its blocking connection (connected again after that wait had no answer),
+  // until the give-up timer exited 1 at the grace plus 10 s, without the stop's summary.
+  for (const hang of ['CLIENT PAUSE', 'SIGSTOP'] as const) {
+    it(`stops on SIGTERM in the first seconds of a hang (${hang}), before any command timed out, exit 0`, {
+      timeout: 60_000,
+    }, async () => {
+      const { redis, proxy } = await oneInstanceWithHealth(['--shutdown-grace', '1']);
+      const admin = adminOf(redis);
+      const pid = Number(/^process_id:(\d+)/m.exec(await admin.info('server'))?.[1]);
+      // The idle worker waits for a job with a BZPOPMIN of 5 s (given 1 s more without an
+      // answer), then asks for one. The hang begins before that and the stop comes after it,
+      // 2.5 s into the hang: before the 3 s in which any command sent since would time out.
+      const blockedAt = await nextBlockingWait(redis);
+      await sleepUntil(blockedAt + 4_000);
+      if (hang === 'SIGSTOP') {
+        process.kill(pid, 'SIGSTOP');
+        onTestFinished(() => {
+          process.kill(pid, 'SIGCONT');
+        });
+      } else {
+        await admin.call('CLIENT', 'PAUSE', '30000', 'ALL');
+      }
+      await sleepUntil(blockedAt + 6_500);
+      const stopping = performance.now();
+      expect(await proxy.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      expect(performance.now() - stopping).toBeLessThan(8_000);
+      expect(proxy.output()).toContain('proxy-server: stopped: no call was in flight\n');
+      expect(proxy.output()).not.toContain('did not finish in time');
+    });
+  }
 
   it('says degraded when Redis stops answering, on an instance that gets nothing but health checks', {
     timeout: 60_000,

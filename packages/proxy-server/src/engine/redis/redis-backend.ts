@@ -601,10 +601,9 @@ export class RedisBackend implements TaskBackend {
       // Closing does not wait for Redis: what cannot be saved now is left to recovery.
       this.#runner.giveUpSaving();
       await this.stop(0);
-      // A hung Redis keeps the connection 'ready': the failed commands tell it apart.
-      await this.#runner.close(
-        this.#commands.status !== 'ready' || this.#failures.message !== null,
-      );
+      // A hung Redis keeps the connection 'ready': the commands that failed to reach it tell it
+      // apart. A write it refused (out of memory) does not: that Redis answers.
+      await this.#closeWorker(this.#commands.status !== 'ready' || this.#failures.unreachable);
       this.#feed.close();
       this.#wakeTimer.cancel();
       await this.#queue?.close().catch(() => undefined);
@@ -612,6 +611,37 @@ export class RedisBackend implements TaskBackend {
       this.#disconnect();
     })();
     return this.#closed;
+  }
+
+  /**
+   * BullMQ's close of the worker, forced when Redis is known to be away. In the first seconds of
+   * a hang no command has timed out yet to tell of it, and the close waits for what the worker
+   * sent (the job it asks for as its wait runs out, the one it marks done) on connections without
+   * a timeout: for as long as Redis hangs. Past one command timeout the close is waited for no
+   * more (calling it again with force would not do: BullMQ answers a second close with the first
+   * one's promise) and the connections are dropped. A job the worker held is recovered as a dead
+   * instance's.
+   */
+  async #closeWorker(redisAway: boolean): Promise<void> {
+    const patienceMs = this.#options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const closing = this.#runner.close(redisAway);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Real time, not the clock option's: what it bounds is a wait on Redis.
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), patienceMs);
+    });
+    try {
+      if ((await Promise.race([closing, late])) !== 'late') return;
+      this.#options.onError?.(
+        new RedisUnreachableError(
+          `Redis at ${displayUrl(this.#options.url)} did not answer within ${patienceMs} ms; the connections are dropped, and any job the worker held is recovered as a dead instance's`,
+        ),
+        'closing the worker',
+      );
+      this.#disconnect();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async health(): Promise<StoreHealth> {

@@ -19,6 +19,14 @@ export class StoreFailures {
     return this.#message;
   }
 
+  /**
+   * Whether the failure standing is one to reach Redis (no connection, no answer in time): Redis
+   * is away. A write it refused (out of memory, say) came from a Redis that answers.
+   */
+  get unreachable(): boolean {
+    return this.#message !== null && this.#unreachable;
+  }
+
   /** Notes that `doing` failed, logs it, and gives the error a backend throws for it. */
   failed(error: unknown, doing: string): StoreUnavailableError {
     this.#onError?.(error, doing);

@@ -180,8 +180,8 @@ export class TaskRunner {
 
   /**
    * Lets BullMQ finish with its jobs (once every run has returned), then closes the worker. With
-   * `redisAway`, BullMQ's close would wait for Redis to take its QUIT: the worker's connection is
-   * dropped instead, and jobs BullMQ could not mark done are recovered as a dead instance's.
+   * `redisAway`, BullMQ waits neither for the commands its worker sent nor for Redis to take its
+   * QUIT, and jobs it could not mark done are recovered as a dead instance's.
    */
   async close(redisAway = false): Promise<void> {
     await this.#worker?.close(redisAway);
