@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { MAX_BODY_LIMIT_BYTES } from 'proxy-client/wire';
+import { isTerminalStatus, MAX_BODY_LIMIT_BYTES } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -95,8 +95,12 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
     replayed,
   });
   output.data(taskId);
+  // A replay names a task that may have run since, or finished.
+  const { status } = submission;
   output.note(
-    `queued${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
+    isTerminalStatus(status)
+      ? `already ${status}${again}; see it with: ${cliCommand(options, ['--task-id', taskId])}`
+      : `${status === 'processing' ? 'running' : 'queued'}${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
   );
 }
 

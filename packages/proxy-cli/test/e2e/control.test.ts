@@ -139,6 +139,20 @@ describe('--submit', () => {
     );
     expect(again.stdout.trim()).toBe(first['task_id']);
     expect(again.stderr).toContain('submitted before with this idempotency key');
+    // SDK consumer pass: a replay of a task that had finished was called "queued", and followed
+    // with a wait.
+    await cli('--task-id', String(first['task_id']), '--wait');
+    const finished = await cli(
+      'submit',
+      'api/function1',
+      '--data',
+      '{"n":1}',
+      '--idempotency-key',
+      key,
+    );
+    expect(finished.stderr).toMatch(
+      /already completed \(submitted before with this idempotency key\); see it with: .* --task-id [\w-]+\n/,
+    );
     const other = await cli(
       'submit',
       'api/function1',
