@@ -167,6 +167,7 @@ export class ProxyClient {
   async listTasks(options?: ListTasksOptions): Promise<TaskList> {
     const checked = checkOptions('listTasks', options);
     if (checked.status !== undefined) checkStatus(checked.status);
+    if (checked.limit !== undefined) checkPageSize('limit', checked.limit);
     const answer = await this.#read('tasks', this.#call(checked), {
       query: { status: checked.status, limit: checked.limit, offset: checked.offset },
     });
@@ -182,12 +183,7 @@ export class ProxyClient {
    */
   async *iterateTasks(options?: IterateTasksOptions): AsyncGenerator<TaskSummary, void, undefined> {
     const { pageSize = DEFAULT_PAGE_SIZE, ...rest } = checkOptions('iterateTasks', options);
-    // Up to the proxy's own limit: above it, the first page's 400 would name `limit`, not this.
-    if (!(Number.isInteger(pageSize) && pageSize > 0 && pageSize <= MAX_PAGE_SIZE)) {
-      throw new RangeError(
-        `pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${pageSize}`,
-      );
-    }
+    checkPageSize('pageSize', pageSize);
     const seen = new Set<string>();
     for (let offset = 0; ; ) {
       const page = await this.listTasks({ ...rest, limit: pageSize, offset });
@@ -885,4 +881,11 @@ function defined<T extends object>(values: T): Partial<T> {
 /** A number without exponent notation: twelve decimal places of an hour are a few nanoseconds. */
 function decimalDigits(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(12).replace(/\.?0+$/, '');
+}
+
+/** Up to the proxy's own limit: above it, a 400 would come back for a mistake made here. */
+function checkPageSize(name: 'limit' | 'pageSize', size: number): void {
+  if (!(Number.isInteger(size) && size > 0 && size <= MAX_PAGE_SIZE)) {
+    throw new RangeError(`${name} must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${size}`);
+  }
 }

@@ -453,6 +453,17 @@ describe('listTasks and iterateTasks', () => {
     );
     expect(route.calls).toHaveLength(0);
   });
+
+  // SDK consumer pass: listTasks sent a limit past the proxy's, to be answered 400 invalid_query,
+  // where the docs said the proxy would cap it.
+  it('refuses a listTasks limit the proxy would refuse, before any request', async () => {
+    const route = server.on('get', '/tasks', dataReply({ tasks: [], total: 0 }));
+    await expect(client().listTasks({ limit: 5000 })).rejects.toThrow(
+      new RangeError(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, got 5000`),
+    );
+    await expect(client().listTasks({ limit: 0 })).rejects.toThrow(RangeError);
+    expect(route.calls).toHaveLength(0);
+  });
 });
 
 describe('getStats, cleanupTasks, health, info', () => {
