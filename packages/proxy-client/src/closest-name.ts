@@ -1,11 +1,13 @@
-/** A word written short needs this many letters: fewer begin too many names to tell. */
+/** A word written short needs this many letters of its own: fewer begin too many names to tell. */
 const FEWEST_LETTERS = 4;
 
 /**
  * The known name a typo most likely meant: the same letters but for case, or at most 2 edits
  * away, the nearest winning; else the one name that begins with the word, written short
- * (`throwOnFail`). One reading for the SDK's options, the CLI's commands and the server's
- * settings, so each suggests alike.
+ * (`throwOnFail`). A word that ends where a name's next part begins (`PROXY_REDIS`, beside
+ * `PROXY_REDIS_PREFIX`) is a whole word, likely meant for something else, and a word's own
+ * letters are those past what every name begins with (`PROXY_`). One reading for the SDK's
+ * options, the CLI's commands and the server's settings, so each suggests alike.
  */
 export function closestName(word: string, names: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
@@ -16,9 +18,25 @@ export function closestName(word: string, names: readonly string[]): string | un
     }
   }
   if (best !== undefined) return best.name;
+  if (word.length - sharedStart(names).length < FEWEST_LETTERS) return undefined;
   const lower = word.toLowerCase();
-  const longer = names.filter((name) => name.toLowerCase().startsWith(lower));
-  return word.length >= FEWEST_LETTERS && longer.length === 1 ? longer[0] : undefined;
+  const longer = names.filter(
+    (name) =>
+      name.toLowerCase().startsWith(lower) && !PART_SEPARATORS.includes(name[word.length] ?? ''),
+  );
+  return longer.length === 1 ? longer[0] : undefined;
+}
+
+const PART_SEPARATORS = ['_', '-', '.'];
+
+/** What every one of `names` begins with. */
+function sharedStart(names: readonly string[]): string {
+  const [first = '', ...rest] = names;
+  let length = first.length;
+  for (const name of rest) {
+    while (length > 0 && !name.startsWith(first.slice(0, length))) length--;
+  }
+  return first.slice(0, length);
 }
 
 function editDistance(a: string, b: string): number {

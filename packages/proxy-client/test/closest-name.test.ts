@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { closestName } from '../src/index.js';
+
+const SETTINGS = [
+  'PROXY_STORE',
+  'PROXY_REDIS_PREFIX',
+  'PROXY_METRICS_INSTANCE',
+  'PROXY_PUBLIC_METRICS',
+  'PROXY_SQLITE_SYNCHRONOUS',
+  'PROXY_NUM_WORKERS',
+  'PROXY_API_KEY',
+  'PROXY_MAX_TASKS',
+  'PROXY_MAX_QUEUE_SIZE',
+];
+const OPTIONS = ['signal', 'timeoutMs', 'pollInterval', 'throwOnFailure', 'onStatus', 'onOutage'];
+
+describe('closestName', () => {
+  it.each([
+    ['timeoutMS', OPTIONS, 'timeoutMs'],
+    ['pollIntervall', OPTIONS, 'pollInterval'],
+    ['PROXY_MAX_TASK', SETTINGS, 'PROXY_MAX_TASKS'],
+  ])('%s: a typo, at most 2 edits away → %s', (word, names, meant) => {
+    expect(closestName(word, names)).toBe(meant);
+  });
+
+  it('names the one name a word written short begins', () => {
+    expect(closestName('throwOnFail', OPTIONS)).toBe('throwOnFailure');
+    expect(closestName('poll', OPTIONS)).toBe('pollInterval');
+  });
+
+  // Review: the rule read `PROXY_REDIS=redis://...` as PROXY_REDIS_PREFIX, where PROXY_STORE was
+  // meant, and `PROXY_N` as PROXY_NUM_WORKERS.
+  it.each([
+    ['a whole part of a longer name', 'PROXY_REDIS'],
+    ['a whole part of a longer name', 'PROXY_METRICS'],
+    ['a whole part of a longer name', 'PROXY_SQLITE'],
+    ['too few letters past what every name begins with', 'PROXY_N'],
+    ['too few letters past what every name begins with', 'PROXY_A'],
+    ['the start of more than one name', 'PROXY_MAX_'],
+  ])('suggests nothing for %s: %s', (_why, word) => {
+    expect(closestName(word, SETTINGS)).toBeUndefined();
+  });
+
+  it('suggests nothing for a short start, or one that begins several names', () => {
+    expect(closestName('on', OPTIONS)).toBeUndefined();
+    expect(closestName('onOu', [...OPTIONS, 'onOutcome'])).toBeUndefined();
+  });
+});
