@@ -20,18 +20,18 @@ describe('stopSummary', () => {
     expect(stopSummary(tally, 0)).toBe(line);
   });
 
-  it('says how many outcomes the store would not take, of calls that ended all the same', () => {
+  it('says how many outcomes the store would not take, of calls it cannot tell ended or cut off', () => {
     expect(stopSummary({ ended: 0, interrupted: 0, requeued: 0 }, 2)).toBe(
-      'stopped: 2 calls ended, their outcomes not saved',
+      'stopped: the outcomes of 2 calls not saved',
     );
     expect(stopSummary({ ended: 0, interrupted: 0, requeued: 0 }, 1)).toBe(
-      'stopped: 1 call ended, its outcome not saved',
+      'stopped: the outcome of 1 call not saved',
     );
     expect(stopSummary({ ended: 1, interrupted: 0, requeued: 0 }, 1)).toBe(
-      'stopped: 1 call ended within the grace, 0 calls cut off; 1 more ended, its outcome not saved',
+      'stopped: 1 call ended within the grace, 0 calls cut off; the outcome of 1 more call not saved',
     );
     expect(stopSummary({ ended: 0, interrupted: 2, requeued: 0 }, 3)).toBe(
-      'stopped: 0 calls ended within the grace, 2 calls cut off (2 ended interrupted); 3 more ended, their outcomes not saved',
+      'stopped: 0 calls ended within the grace, 2 calls cut off (2 ended interrupted); the outcomes of 3 more calls not saved',
     );
   });
 });

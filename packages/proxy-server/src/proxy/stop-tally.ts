@@ -42,19 +42,21 @@ export function stopSummary(
   unsavedOutcomes: number,
 ): string {
   const calls = (n: number) => (n === 1 ? '1 call' : `${n} calls`);
-  // Those calls did end, within the grace or cut off: no event says which.
-  const theirs = unsavedOutcomes === 1 ? 'its outcome' : 'their outcomes';
+  // Those calls ended, within the grace or cut off: no event says which.
+  const unsaved = (n: number, more: string) =>
+    n === 1
+      ? `the outcome of 1 ${more}call not saved`
+      : `the outcomes of ${n} ${more}calls not saved`;
   if (ended + interrupted + requeued === 0) {
     return unsavedOutcomes === 0
       ? 'stopped: no call was in flight'
-      : `stopped: ${calls(unsavedOutcomes)} ended, ${theirs} not saved`;
+      : `stopped: ${unsaved(unsavedOutcomes, '')}`;
   }
-  const unsaved =
-    unsavedOutcomes === 0 ? '' : `; ${unsavedOutcomes} more ended, ${theirs} not saved`;
+  const more = unsavedOutcomes === 0 ? '' : `; ${unsaved(unsavedOutcomes, 'more ')}`;
   const cut = interrupted + requeued;
   const how = [
     interrupted > 0 ? `${interrupted} ended interrupted` : '',
     requeued > 0 ? `${requeued} requeued` : '',
   ].filter(Boolean);
-  return `stopped: ${calls(ended)} ended within the grace, ${calls(cut)} cut off${how.length > 0 ? ` (${how.join(', ')})` : ''}${unsaved}`;
+  return `stopped: ${calls(ended)} ended within the grace, ${calls(cut)} cut off${how.length > 0 ? ` (${how.join(', ')})` : ''}${more}`;
 }
