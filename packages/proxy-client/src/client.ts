@@ -886,6 +886,8 @@ function decimalDigits(value: number): string {
 /** Up to the proxy's own limit: above it, a 400 would come back for a mistake made here. */
 function checkPageSize(name: 'limit' | 'pageSize', size: number): void {
   if (!(Number.isInteger(size) && size > 0 && size <= MAX_PAGE_SIZE)) {
-    throw new RangeError(`${name} must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${size}`);
+    // From plain JavaScript a query string's '20' may come as it is: said so, not shown as 20.
+    const got = typeof size === 'string' ? `'${size}', a string` : String(size);
+    throw new RangeError(`${name} must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${got}`);
   }
 }

@@ -462,6 +462,9 @@ describe('listTasks and iterateTasks', () => {
       new RangeError(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, got 5000`),
     );
     await expect(client().listTasks({ limit: 0 })).rejects.toThrow(RangeError);
+    await expect(client().listTasks({ limit: '20' as unknown as number })).rejects.toThrow(
+      `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, got '20', a string`,
+    );
     expect(route.calls).toHaveLength(0);
   });
 });
