@@ -202,7 +202,10 @@ export class Callbacks {
     }
     const { tasks, clock } = this.#options;
     const task = await tasks.get(id);
-    if (!task) return;
+    if (!task) {
+      this.#lost(id, callback);
+      return;
+    }
     const at = clock.now();
     const payload = JSON.stringify({
       type: `task.${task.status}`,
@@ -313,6 +316,18 @@ export class Callbacks {
         'callback given up',
       );
     }
+  }
+
+  /**
+   * The task went (--retention, --max-tasks, a cleanup) while its callback was still due: the
+   * callback went with it, and is given up like one whose attempts ran out, not dropped unsaid.
+   */
+  #lost(id: string, callback: CallbackState): void {
+    this.#options.onSettled?.(false);
+    this.#options.log.warn(
+      { taskId: id, url: withoutQuery(callback.url), attempts: callback.deliveries.length },
+      'callback given up: its task was removed before a delivery went through',
+    );
   }
 
   #describe(error: unknown): string {
