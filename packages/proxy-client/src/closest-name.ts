@@ -18,7 +18,7 @@ export function closestName(word: string, names: readonly string[]): string | un
     }
   }
   if (best !== undefined) return best.name;
-  if (word.length - sharedStart(names).length < FEWEST_LETTERS) return undefined;
+  if (word.length - namespaceOf(names).length < FEWEST_LETTERS) return undefined;
   const lower = word.toLowerCase();
   const longer = names.filter(
     (name) =>
@@ -29,14 +29,19 @@ export function closestName(word: string, names: readonly string[]): string | un
 
 const PART_SEPARATORS = ['_', '-', '.'];
 
-/** What every one of `names` begins with. */
-function sharedStart(names: readonly string[]): string {
+/**
+ * The parts every one of `names` begins with (`PROXY_`), up to the last separator: letters they
+ * share past it (`logLevel` of `logLevelDebug` and `logLevelTrace`, or all of a lone name) are
+ * a word's own.
+ */
+function namespaceOf(names: readonly string[]): string {
   const [first = '', ...rest] = names;
   let length = first.length;
   for (const name of rest) {
     while (length > 0 && !name.startsWith(first.slice(0, length))) length--;
   }
-  return first.slice(0, length);
+  const shared = first.slice(0, length);
+  return shared.slice(0, Math.max(...PART_SEPARATORS.map((mark) => shared.lastIndexOf(mark))) + 1);
 }
 
 function editDistance(a: string, b: string): number {

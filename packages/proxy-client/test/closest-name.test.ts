@@ -26,6 +26,11 @@ describe('closestName', () => {
   it('names the one name a word written short begins', () => {
     expect(closestName('throwOnFail', OPTIONS)).toBe('throwOnFailure');
     expect(closestName('poll', OPTIONS)).toBe('pollInterval');
+    // Review: a lone name, or names sharing letters past any separator, counted those letters as
+    // shared by every name, and the word had too few of its own.
+    expect(closestName('throwOnFail', ['throwOnFailure'])).toBe('throwOnFailure');
+    expect(closestName('logLevelDe', ['logLevelDebug', 'logLevelTrace'])).toBe('logLevelDebug');
+    expect(closestName('PROXY_T', ['PROXY_TARGET_URL'])).toBeUndefined();
   });
 
   // Review: the rule read `PROXY_REDIS=redis://...` as PROXY_REDIS_PREFIX, where PROXY_STORE was
