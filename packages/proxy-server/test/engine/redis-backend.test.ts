@@ -2,10 +2,15 @@ import { Worker } from 'bullmq';
 import { type Command, Redis } from 'ioredis';
 import { startRedis } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { RedisBackend } from '../../src/index.js';
 import { describeBackendConformance } from './conformance.js';
 import { admitMany, FakeClock, newTask, ScriptedProcessor } from './harness.js';
-import { backendReplacing, redisFixture, redisPerFile } from './redis-fixture.js';
+import {
+  backendReplacing,
+  oneSlotBackend,
+  recordingConnector,
+  redisFixture,
+  redisPerFile,
+} from './redis-fixture.js';
 
 const redis = redisPerFile();
 
@@ -114,36 +119,23 @@ describe('RedisBackend closing while Redis hangs, before any command timed out',
      * connection given to it and on the blocking one it makes of it.
      */
     const workerSent: { at: number; command: Command }[] = [];
-    const recorded = (client: Redis): Redis => {
-      const send = client.sendCommand.bind(client);
-      client.sendCommand = (command, stream) => {
-        workerSent.push({ at: performance.now(), command });
-        return send(command, stream);
-      };
-      const duplicate = client.duplicate.bind(client);
-      client.duplicate = (...args) => recorded(duplicate(...args));
-      return client;
-    };
+    const worker = recordingConnector((command) => {
+      workerSent.push({ at: performance.now(), command });
+    });
     /** Whether `name` was sent after `after`, its first key ending in `key` (a script's). */
     const sent = (name: string, after = 0, key = '') =>
       workerSent.some(
         ({ at, command }) =>
           at > after && command.name === name && String(command.args[2]).endsWith(key),
       );
-    const backend = new RedisBackend({
-      url: server.url,
-      prefix: `hang-${process.pid}`,
-      concurrency: 1,
-      maxQueueSize: 10,
-      longTaskThresholdMs: 60_000,
-      maxRequeues: 0,
+    const backend = oneSlotBackend(server.url, `hang-${process.pid}`, {
       commandTimeoutMs: 1_000,
       // Never moved: no sweep runs, so no command of the backend's own times out to tell of it.
       clock: new FakeClock(),
-      connect: (url, options) => {
-        const client = new Redis(url, options);
-        return options.connectionName === 'proxy-server:worker' ? recorded(client) : client;
-      },
+      connect: (url, options) =>
+        options.connectionName === 'proxy-server:worker'
+          ? worker.connect(url, options)
+          : new Redis(url, options),
     });
     await backend.open();
     backend.start(new ScriptedProcessor().process);
@@ -173,14 +165,7 @@ describe('RedisBackend closing after Redis refused a write', () => {
       await admin.config('SET', 'maxmemory', '0');
       admin.disconnect();
     });
-    const backend = new RedisBackend({
-      url: redis.url,
-      prefix: `refused-${process.pid}`,
-      concurrency: 1,
-      maxQueueSize: 10,
-      longTaskThresholdMs: 60_000,
-      maxRequeues: 0,
-    });
+    const backend = oneSlotBackend(redis.url, `refused-${process.pid}`);
     redis.open.push(backend);
     await backend.open();
     backend.start(new ScriptedProcessor().process);

@@ -1,8 +1,9 @@
-import { Redis } from 'ioredis';
+import { type Command, Redis } from 'ioredis';
 import { type RedisServer, startRedis } from 'test-support';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   RedisBackend,
+  type RedisBackendOptions,
   type RedisConnector,
   type RedisTaskStore,
   type TaskBackend,
@@ -58,11 +59,22 @@ let fixtures = 0;
  * Makes Redis clients and keeps each (and every duplicate made from it, as BullMQ's worker
  * makes for its blocking connection), so that `cutOff()` can drop them all at once, as the
  * death of the process holding them would: nothing is cleaned up, nothing more is sent.
+ * `onCommand` hears every command they send.
  */
-export function recordingConnector(): { connect: RedisConnector; cutOff(): void } {
+export function recordingConnector(onCommand?: (command: Command) => void): {
+  connect: RedisConnector;
+  cutOff(): void;
+} {
   const clients: Redis[] = [];
   const record = (client: Redis): Redis => {
     clients.push(client);
+    if (onCommand) {
+      const send = client.sendCommand.bind(client);
+      client.sendCommand = (command, stream) => {
+        onCommand(command);
+        return send(command, stream);
+      };
+    }
     const duplicate = client.duplicate.bind(client);
     client.duplicate = (...args: Parameters<Redis['duplicate']>) => record(duplicate(...args));
     return client;
@@ -162,12 +174,7 @@ export function backendReplacing<K extends keyof RedisTaskStore>(
   replace: (original: RedisTaskStore[K]) => RedisTaskStore[K],
   maxRequeues = 0,
 ): RedisBackend {
-  const backend = new RedisBackend({
-    url: redis.url,
-    prefix,
-    concurrency: 1,
-    maxQueueSize: 10,
-    longTaskThresholdMs: 60_000,
+  const backend = oneSlotBackend(redis.url, prefix, {
     maxRequeues,
     wrapStore: (store) =>
       new Proxy(store, {
@@ -181,4 +188,21 @@ export function backendReplacing<K extends keyof RedisTaskStore>(
   });
   redis.open.push(backend);
   return backend;
+}
+
+/** A Redis backend that runs one task at once and queues ten, on `prefix`. */
+export function oneSlotBackend(
+  url: string,
+  prefix: string,
+  options: Partial<RedisBackendOptions> = {},
+): RedisBackend {
+  return new RedisBackend({
+    url,
+    prefix,
+    concurrency: 1,
+    maxQueueSize: 10,
+    longTaskThresholdMs: 60_000,
+    maxRequeues: 0,
+    ...options,
+  });
 }
