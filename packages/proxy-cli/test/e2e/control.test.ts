@@ -125,43 +125,21 @@ describe('--submit', () => {
 
   it('one --idempotency-key, one task; the same key on another request: exit 5', async () => {
     const key = `cli-${Date.now()}`;
-    const first = jsonOf(
-      await cli('submit', 'api/function1', '--data', '{"n":1}', '--idempotency-key', key, '--json'),
-    );
+    const submit = (data: string, ...more: string[]) =>
+      cli('submit', 'api/function1', '--data', data, '--idempotency-key', key, ...more);
+    const first = jsonOf(await submit('{"n":1}', '--json'));
     expect(first).toMatchObject({ idempotency_key: key, replayed: false });
-    const again = await cli(
-      'submit',
-      'api/function1',
-      '--data',
-      '{"n":1}',
-      '--idempotency-key',
-      key,
-    );
+    const again = await submit('{"n":1}');
     expect(again.stdout.trim()).toBe(first['task_id']);
     expect(again.stderr).toContain('submitted before with this idempotency key');
     // SDK consumer pass: a replay of a task that had finished was called "queued", and followed
     // with a wait.
     await cli('--task-id', String(first['task_id']), '--wait');
-    const finished = await cli(
-      'submit',
-      'api/function1',
-      '--data',
-      '{"n":1}',
-      '--idempotency-key',
-      key,
-    );
+    const finished = await submit('{"n":1}');
     expect(finished.stderr).toMatch(
       /already completed \(submitted before with this idempotency key\); see it with: .* --task-id [\w-]+\n/,
     );
-    const other = await cli(
-      'submit',
-      'api/function1',
-      '--data',
-      '{"n":2}',
-      '--idempotency-key',
-      key,
-      '--json',
-    );
+    const other = await submit('{"n":2}', '--json');
     expect(other.code).toBe(5);
     expect(jsonOf(other)).toMatchObject({
       error: { code: 'idempotency_key_reused', idempotency_key: key },
