@@ -221,10 +221,6 @@ async function liveTable(
   }
 }
 
-/**
- * The proxy away for a while, as the SDK's waits and watches judge it: no answer at all, or a
- * 502, 503 or 504 (restarting, a deploy, a gateway in front of it). A 500 is an answer.
- */
 /** ` (ECONNREFUSED)`, ` (503)`: what the proxy's absence looked like, for the note. */
 export function outageReason(error: unknown): string {
   if (isProxyError(error) && error.status !== undefined) return ` (${error.status})`;
