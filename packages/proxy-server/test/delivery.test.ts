@@ -180,6 +180,51 @@ describe('callbacks across a restart of the SQLite store', () => {
   }, 90_000);
 });
 
+// The crash pass: a restart delivered the callbacks of tasks still queued, as `task.pending`,
+// marked them delivered, and sent nothing when those tasks finished.
+describe('callbacks of tasks not finished at a restart of the SQLite store', () => {
+  it('are delivered when the task finishes, once, and not at the start', async () => {
+    const received: Array<{ id: string; type: string }> = [];
+    const receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const { type } = JSON.parse(Buffer.concat(chunks).toString()) as { type: string };
+        received.push({ id: String(request.headers['webhook-id']), type });
+        response.statusCode = 204;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
+    const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const target = await startSlowTarget();
+    onTestFinished(() => target.close());
+    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const flags = ['--store', 'sqlite', '--data-dir', dir, ...callbacksTo(origin)];
+    // One call at a time, held by a long one: the task with a callback waits in the queue.
+    const first = await startProxy(target.url, {
+      listen: true,
+      flags: [...flags, '--num-workers', '1', '--shutdown-grace', '0.1'],
+    });
+    const long = await first.submit('/api/long?seconds=600');
+    await waitFor(async () => (await first.getTask(long)).status === 'processing');
+    const id = await first.submit('/api/text?text=queued', {
+      headers: { 'x-proxy-callback-url': `${origin}/hook` },
+    });
+    await first.app.close();
+
+    const second = await startProxy(target.url, { listen: true, flags });
+    const task = await second.finished(id);
+    await waitFor(async () => (await second.getTask(id)).callback?.state === 'delivered', {
+      what: 'the delivery of the finished task',
+    });
+    expect(task.status).toBe('completed');
+    expect(received).toEqual([{ id, type: 'task.completed' }]);
+  }, 60_000);
+});
+
 /**
  * A first proxy on a SQLite data dir whose task's callback to `receiverOrigin` (which refuses it)
  * was tried once and is due again; the proxy is then closed, so a second one on `onDisk` picks

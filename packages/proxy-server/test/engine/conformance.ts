@@ -1127,8 +1127,10 @@ export function describeBackendConformance(
         },
       );
 
-      it('keeps a callback’s state with the task, and lists those still to deliver', async () => {
-        const { backend } = await backendWith();
+      // The crash pass: a restart delivered a queued task's callback as `task.pending`, and
+      // none came when it finished.
+      it('keeps a callback’s state with the task, and lists those of finished tasks still to deliver', async () => {
+        const { backend, processor } = await started();
         const id = await admitWith(backend, { callbackUrl: 'https://hooks.example/done' });
         expect((await backend.get(id))?.callback).toEqual({
           url: 'https://hooks.example/done',
@@ -1136,6 +1138,10 @@ export function describeBackendConformance(
           deliveries: [],
           nextAt: null,
         });
+        await vi.waitFor(() => expect(processor.startedIds()).toEqual([id]));
+        expect(await backend.pendingCallbacks()).toEqual([]);
+        processor.complete(id);
+        await vi.waitFor(async () => expect((await backend.get(id))?.status).toBe('completed'));
         const failedOnce = {
           url: 'https://hooks.example/done',
           state: 'pending' as const,

@@ -640,7 +640,10 @@ function prepare(db: Database.Database) {
         `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_COLUMNS}`,
     ),
     setCallback: db.prepare('UPDATE tasks SET callback = ?, callback_state = ? WHERE id = ?'),
-    pendingCallbacks: db.prepare("SELECT id, callback FROM tasks WHERE callback_state = 'pending'"),
+    // A task's callback is pending from its admission on; only a finished one's is due.
+    pendingCallbacks: db.prepare(
+      "SELECT id, callback FROM tasks WHERE callback_state = 'pending' AND completed_at IS NOT NULL",
+    ),
     linkRetry: db.prepare('UPDATE tasks SET retried_as = ? WHERE id = ?'),
     byIdempotencyKey: db.prepare('SELECT id, request_hash FROM tasks WHERE idempotency_key = ?'),
     start: db.prepare(
