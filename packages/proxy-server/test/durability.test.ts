@@ -76,6 +76,13 @@ async function settled(proxy: ProxyProcess): Promise<Stats> {
 }
 
 /** How many times the target received each task's request. */
+/** The value of the one sample of `/metrics` whose line starts with `prefix`. */
+async function metricOf(proxy: ProxyProcess, prefix: string): Promise<number> {
+  const text = await (await fetch(`${proxy.url}/metrics`)).text();
+  const line = text.split('\n').find((each) => each.startsWith(prefix));
+  return Number(line?.split(' ').at(-1));
+}
+
 function runsPerTask(target: SlowTarget): Map<number, number> {
   const runs = new Map<number, number>();
   for (const { url } of target.requests()) {
@@ -152,6 +159,11 @@ describe('durability on the SQLite store, with real processes', () => {
       expect(interrupted.length).toBe(run.interrupted);
       expect(run.interrupted).toBeGreaterThan(0);
       expect(run.requeued).toBe(0);
+      // The crash pass: those the start ended were counted nowhere.
+      expect((await getJson<Stats>(`${run.second.url}/stats`)).totals.failed).toBe(run.interrupted);
+      expect(await metricOf(run.second, 'proxy_upstream_errors_total{code="interrupted"')).toBe(
+        run.interrupted,
+      );
 
       for (const [n, task] of run.tasks.entries()) {
         if (task.status !== 'completed') continue;
@@ -187,6 +199,7 @@ describe('durability on the SQLite store, with real processes', () => {
         task.attempt_history.some((attempt) => attempt.error_code === 'interrupted'),
       );
       expect(cutOff).toHaveLength(run.requeued);
+      expect(await metricOf(run.second, 'proxy_tasks_requeued_total{')).toBe(run.requeued);
       for (const task of cutOff) {
         expect(task.attempt_history.map((attempt) => [attempt.attempt, attempt.outcome])).toEqual([
           [1, 'failed'],

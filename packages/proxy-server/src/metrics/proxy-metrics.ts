@@ -6,7 +6,12 @@ import {
   TERMINAL_STATUSES,
 } from 'proxy-client/wire';
 import type { Clock } from '../clock.js';
-import type { BackendCounts, StoreHealth, TaskEvent } from '../engine/task-backend.js';
+import type {
+  BackendCounts,
+  RecoveryReport,
+  StoreHealth,
+  TaskEvent,
+} from '../engine/task-backend.js';
 import { processingMsOf } from '../proxy/totals.js';
 import { processMetrics, processMetricsText } from './process-metrics.js';
 
@@ -301,6 +306,18 @@ export class ProxyMetrics {
       }
     }
   };
+
+  /**
+   * Counts what this instance's start did to the calls a stopped process left in flight: no
+   * event tells of it, and a crash left those calls counted nowhere.
+   */
+  recovered(report: RecoveryReport): void {
+    if (report.requeued > 0) this.#requeued.inc(report.requeued);
+    if (report.interrupted > 0) {
+      this.#finished.get('failed')?.inc(report.interrupted);
+      this.#upstreamError('interrupted').inc(report.interrupted);
+    }
+  }
 
   /** Counts a submission this instance refused. */
   refused(reason: Refusal): void {

@@ -299,7 +299,8 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
-      totals.seed(recovery.finishedCalls);
+      totals.recovered(recovery);
+      metrics.recovered(recovery);
       await callbacks?.start();
       return recovery;
     },

@@ -1,4 +1,4 @@
-import type { FinishedCalls, TaskEvent, TransitionEvent } from '../engine/task-backend.js';
+import type { RecoveryReport, TaskEvent, TransitionEvent } from '../engine/task-backend.js';
 
 /**
  * What this process has done since it started, for `/stats`' `totals`: counted from the
@@ -23,18 +23,20 @@ export class Totals {
 
   /**
    * Mean processing time of the calls finished here, and of those the store had finished
-   * before this start (`seed`), in ms; null before the first.
+   * before this start (`recovered`), in ms; null before the first.
    */
   get avgProcessingMs(): number | null {
     return this.#processed === 0 ? null : this.#processingMsTotal / this.#processed;
   }
 
   /**
-   * Counts calls finished before this process started into the mean: after a restart in the
-   * middle of hour-long calls, estimates then go by them, not by the age of a call just started
-   * again.
+   * Counts what this start found: the calls a stopped process left in flight that it ended
+   * `interrupted`, and the calls finished before it into the mean (after a restart in the middle
+   * of hour-long calls, estimates then go by them, not by the age of a call just started again).
    */
-  seed(calls: FinishedCalls | null): void {
+  recovered(report: RecoveryReport): void {
+    this.failed += report.interrupted;
+    const calls = report.finishedCalls;
     if (calls === null) return;
     this.#processingMsTotal += calls.meanMs * calls.calls;
     this.#processed += calls.calls;
