@@ -208,6 +208,36 @@ describe('--cors-origin', () => {
     expect(plain.headers['access-control-expose-headers']).toBeUndefined();
   });
 
+  // Docs audit: the route's own Vary (a submission's Prefer, the target's replayed one, the
+  // dashboard's Accept-Encoding) took the place of the Origin that CORS had put there, so a
+  // cache could hand one origin's answer, its Access-Control-Allow-Origin with it, to another.
+  it('adds Origin to every Vary while the allowed origin is the request’s', async () => {
+    const server = createServer((_request, response) => {
+      response.setHeader('vary', 'Accept-Encoding, origin');
+      response.setHeader('cache-control', 'public, max-age=600');
+      response.end('shared');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const proxy = await startProxy(target, {
+      flags: ['--cors-origin', 'https://a.example,https://b.example'],
+    });
+    const origin = { origin: 'https://b.example' };
+    const submitted = await proxy.app.inject({ method: 'POST', url: '/api/r', headers: origin });
+    expect(submitted.statusCode).toBe(202);
+    expect(submitted.headers['access-control-allow-origin']).toBe('https://b.example');
+    expect(submitted.headers.vary).toBe('Origin, Prefer');
+    const id = (submitted.json() as SubmitBody).task_id;
+    await proxy.finished(id);
+    const replay = await proxy.app.inject({ url: `/task/${id}/result`, headers: origin });
+    expect(replay.body).toBe('shared');
+    expect(replay.headers.vary).toBe('Origin, Accept-Encoding');
+    const page = await proxy.app.inject({ url: '/ui', headers: origin });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers.vary).toBe('Origin, accept-encoding');
+  });
+
   it('is off without the flag', async () => {
     const { app } = await startProxy(CLOSED_TARGET);
     const response = await app.inject({

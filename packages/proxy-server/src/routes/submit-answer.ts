@@ -12,6 +12,7 @@ import { sendError } from '../errors.js';
 import type { SubmitResult } from '../proxy/admission.js';
 import { clientGone } from './client-gone.js';
 import type { Preferences } from './submit-headers.js';
+import { addVary } from './vary.js';
 import { nameMaxWait } from './wait-max-header.js';
 
 /** A stopping instance's hint: a restart, or the next instance behind a balancer, is seconds away. */
@@ -70,7 +71,8 @@ export async function answerSubmission(
   }
   const { taskId, existing } = submitted;
   const statusUrl = `${reply.request.publicPrefix}/task/${taskId}`;
-  reply.header('location', statusUrl).header('vary', 'Prefer');
+  reply.header('location', statusUrl);
+  addVary(reply, 'Prefer');
   if (existing) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
   // A 202 after a hold shorter than asked says why: the server holds no longer than this.
   if (preferences.waitS > 0) nameMaxWait(app, reply);

@@ -13,6 +13,7 @@ import { errorResponses } from '../schemas/route-schemas.js';
 import { HOP_BY_HOP } from '../upstream/hop-by-hop.js';
 import { byteRangeOf, ifRangeHolds } from './byte-range.js';
 import { clientGone } from './client-gone.js';
+import { addVary } from './vary.js';
 import { nameMaxWait } from './wait-max-header.js';
 
 interface ResultRoute {
@@ -110,7 +111,10 @@ export async function taskResultRoutes(app: FastifyInstance): Promise<void> {
       const names = Object.keys(result.headers).filter(
         (name) => replayed(name) && !(keyed && SHARED_CACHING.test(name)),
       );
-      for (const name of names) reply.header(name, result.headers[name]);
+      for (const name of names) {
+        if (name === 'vary') addVary(reply, result.headers[name] ?? []);
+        else reply.header(name, result.headers[name]);
+      }
       // Behind the key, a result is its caller's: a target's `public` would let a shared cache
       // in front of the proxy keep it and serve it to anyone with the URL (and a CDN reads its
       // own headers before Cache-Control).

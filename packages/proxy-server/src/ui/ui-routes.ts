@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../errors.js';
 import { dashboardDoc } from '../openapi/route-docs.js';
+import { addVary } from '../routes/vary.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 
 /** Where the dashboard is served; its files are under it. */
@@ -92,9 +93,9 @@ export async function uiRoutes(app: FastifyInstance): Promise<void> {
       .header('content-type', file.type)
       .header('cache-control', 'no-cache')
       .header('etag', file.etag)
-      .header('vary', 'accept-encoding')
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer');
+    addVary(reply, 'accept-encoding');
     if (name === 'index.html') reply.header('content-security-policy', CSP);
     if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
     if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {

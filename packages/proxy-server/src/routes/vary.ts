@@ -1,0 +1,23 @@
+import type { FastifyReply } from 'fastify';
+
+/**
+ * Adds `names` to the answer's `Vary` rather than setting it: with `--cors-origin` naming
+ * origins, @fastify/cors has put `Origin` there (the origin it allows is the request's), and an
+ * answer without it would let a cache hand one origin's answer, and its CORS headers, to another.
+ */
+export function addVary(reply: FastifyReply, names: string | readonly string[]): void {
+  const listed: string[] = [];
+  for (const value of [reply.getHeader('vary'), names].flat()) {
+    if (value === undefined) continue;
+    for (const name of String(value).split(',')) {
+      const trimmed = name.trim();
+      if (trimmed === '*') {
+        reply.header('vary', '*');
+        return;
+      }
+      const lower = trimmed.toLowerCase();
+      if (trimmed && !listed.some((each) => each.toLowerCase() === lower)) listed.push(trimmed);
+    }
+  }
+  if (listed.length > 0) reply.header('vary', listed.join(', '));
+}
