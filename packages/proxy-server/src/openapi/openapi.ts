@@ -120,33 +120,38 @@ export const openapi = fp<{ config: ProxyConfig }>(
           .send(JSON.stringify(servedUnder(app.swagger(), request.publicPrefix))),
     );
 
-    await app.register(swaggerUi, {
-      routePrefix: DOCS_PREFIX,
-      // No validator badge: it would fetch from validator.swagger.io; the page works offline.
-      uiConfig: {
-        docExpansion: 'list',
-        deepLinking: true,
-        defaultModelsExpandDepth: 0,
-        validatorUrl: null,
-      },
-      // Everything from this origin. The plugin's own policy also upgrades requests to https,
-      // which would break the page on a plain-http proxy.
-      staticCSP: DOCS_CSP,
-      // Its "Try it out" calls the document's server: under the gateway's prefix too.
-      transformSpecification: (document, request) => servedUnder(document, request.publicPrefix),
-      transformSpecificationClone: false,
-      // Served from the proxy's origin like the dashboard, so with the dashboard's nosniff.
-      uiHooks: {
-        onRequest: (request, reply, done) => {
-          reply.header('x-content-type-options', 'nosniff');
-          const page = pageUnderItsSlash(request.url);
-          if (page !== undefined) {
-            reply.redirect(page);
-            return;
-          }
-          done();
+    await app.register(async (docs) => {
+      // Served from the proxy's origin like the dashboard, so with the dashboard's nosniff: on
+      // the plugin's static files too, which its uiHooks do not reach.
+      docs.addHook('onRequest', async (_request, reply) => {
+        reply.header('x-content-type-options', 'nosniff');
+      });
+      await docs.register(swaggerUi, {
+        routePrefix: DOCS_PREFIX,
+        // No validator badge: it would fetch from validator.swagger.io; the page works offline.
+        uiConfig: {
+          docExpansion: 'list',
+          deepLinking: true,
+          defaultModelsExpandDepth: 0,
+          validatorUrl: null,
         },
-      },
+        // Everything from this origin. The plugin's own policy also upgrades requests to https,
+        // which would break the page on a plain-http proxy.
+        staticCSP: DOCS_CSP,
+        // Its "Try it out" calls the document's server: under the gateway's prefix too.
+        transformSpecification: (document, request) => servedUnder(document, request.publicPrefix),
+        transformSpecificationClone: false,
+        uiHooks: {
+          onRequest: (request, reply, done) => {
+            const page = pageUnderItsSlash(request.url);
+            if (page !== undefined) {
+              reply.redirect(page);
+              return;
+            }
+            done();
+          },
+        },
+      });
     });
   },
   { name: 'openapi', fastify: '5.x' },

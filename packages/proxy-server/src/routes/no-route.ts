@@ -1,5 +1,5 @@
 import { METHODS } from 'node:http';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, HTTPMethods } from 'fastify';
 import { ProxyHttpError } from '../errors.js';
 
 /** OPTIONS answers nothing but CORS preflights, and CONNECT is refused everywhere. */
@@ -15,6 +15,12 @@ export function noRouteError(request: FastifyRequest): ProxyHttpError {
   const path = request.originalUrl.split('?')[0] ?? '';
   // A malformed escape matches the router's handler of bad URLs, which is no route of ours.
   if (!decodes(path)) return new ProxyHttpError('not_found', `No route ${asked}`);
+  // A route that takes the method found nothing under the path (a file route): not a 405.
+  // OPTIONS is CORS's everywhere, and answers nothing else.
+  const method = request.method as HTTPMethods;
+  if (method !== 'OPTIONS' && request.server.findRoute({ method, url: request.url })) {
+    return new ProxyHttpError('not_found', `Nothing at ${asked}`);
+  }
   const allowed = NAMEABLE_METHODS.filter(
     (method) => request.server.findRoute({ method, url: request.url }) !== null,
   ).join(', ');
