@@ -341,6 +341,8 @@ export class ProxyClient {
     const deadline = performance.now() + waitMs;
     /** Lowered when a held read is cut on the way (see `waitForTask`), down to none. */
     let holdCapSeconds = MAX_WAIT_SECONDS;
+    /** The cap before the last cut, forgotten when the read after it is refused (a restart). */
+    let capBeforeCut: number | undefined;
     let heldRetriesLeft = call.maxRetries;
     for (;;) {
       const leftSeconds = Math.ceil((deadline - performance.now()) / 1000);
@@ -375,8 +377,13 @@ export class ProxyClient {
         const cutHold = holdAfterCut(error, performance.now() - askedAt, holdSeconds);
         if (cutHold !== undefined) {
           if (performance.now() >= deadline || call.signal?.aborted) throw error;
+          capBeforeCut ??= holdCapSeconds;
           holdCapSeconds = cutHold;
           continue;
+        }
+        if (capBeforeCut !== undefined && isProxyOutage(error)) {
+          holdCapSeconds = capBeforeCut;
+          capBeforeCut = undefined;
         }
         if (holdSeconds > 0 && heldRetriesLeft > 0 && isRetriedReadFailure(error)) {
           if (performance.now() >= deadline || call.signal?.aborted) throw error;
@@ -387,6 +394,7 @@ export class ProxyClient {
         if (!isTaskNotFinishedError(error) || leftSeconds <= 0 || performance.now() >= deadline) {
           throw error;
         }
+        capBeforeCut = undefined;
         // A server that answers a held read at once must not make this spin; reads without a
         // hold (the way to the proxy allows none) come at the adaptive schedule's first ceiling.
         const pauseMs = holdSeconds > 0 ? MIN_REREAD_MS : pollCeilingMs(0);

@@ -41,7 +41,9 @@ export type ReadTask = (options: {
 /**
  * A held read that fails as an outage after at least this long was cut on the way, not refused:
  * something between the client and the proxy (a gateway's read timeout: nginx's 60 s, a load
- * balancer's 30 s) ends requests that stay silent that long.
+ * balancer's 30 s) ends requests that stay silent that long. A proxy that dies mid-read looks
+ * the same, but the read after it is refused at once: a cut followed by a refusal is forgotten,
+ * or every read after the restart would hold a second or two for the rest of the wait.
  */
 const MIN_CUT_MS = 1_000;
 
@@ -121,6 +123,8 @@ async function pollUntilFinished(
   let waitSeconds: number | undefined;
   /** The longest hold the way to the proxy lets through, once a held read was cut. */
   let holdCapSeconds = Number.POSITIVE_INFINITY;
+  /** The cap before the last cut, until a read gets through: see `forgetsCut`. */
+  let capBeforeCut: number | undefined;
   let outages = 0;
   let awaySince = 0;
 
@@ -136,9 +140,14 @@ async function pollUntilFinished(
       const cutHold = holdAfterCut(error, performance.now() - requestedAt, waitSeconds ?? 0);
       if (cutHold !== undefined) {
         // The next reads hold no longer than this, down to none (plain polling).
+        capBeforeCut ??= holdCapSeconds;
         holdCapSeconds = cutHold;
         waitSeconds = holdCapSeconds >= 1 ? holdCapSeconds : undefined;
         continue;
+      }
+      if (capBeforeCut !== undefined) {
+        holdCapSeconds = capBeforeCut;
+        capBeforeCut = undefined;
       }
       if (outages === 0) {
         awaySince = requestedAt;
@@ -151,6 +160,7 @@ async function pollUntilFinished(
     }
     if (outages > 0) notifyOutage(options.onOutage, undefined);
     outages = 0;
+    capBeforeCut = undefined;
     const { task } = answer;
     if (!isTaskStatus(task.status)) {
       throw new ProxyError(
