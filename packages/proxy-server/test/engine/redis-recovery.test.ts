@@ -173,7 +173,7 @@ function bound(store: RedisTaskStore): RedisTaskStore {
 // Redis pass: during an outage longer than a lease, BullMQ handed a job to another instance,
 // which started the task again; the first instance's outcome, saved once Redis answered, was
 // dropped without a word (the target had run the call twice).
-describe('an outcome that comes after the task was started again elsewhere', () => {
+describe('an outcome that comes after the task was started again or ended elsewhere', () => {
   it.each([
     ['running its other attempt', { a: '2' }, completed('late'), '(completed, status 200)'],
     [
@@ -183,7 +183,21 @@ describe('an outcome that comes after the task was started again elsewhere', () 
       '(completed, status 200)',
     ],
     ['one to be retried', { a: '2' }, completed('busy', 503), '(failed, status 503)'],
-  ] as const)('%s: is not kept, and the log says so', async (_what, fields, outcome, said) => {
+    // The Redis pass: without --requeue-interrupted, another instance ends the task
+    // interrupted as a dead one's, and the answer the target gave was dropped without a word.
+    [
+      'ended interrupted by another instance',
+      { s: 'failed', e: JSON.stringify({ code: 'interrupted', message: 'left by a dead one' }) },
+      completed('late'),
+      '(completed, status 200)',
+    ],
+    [
+      'ended interrupted, one to be retried',
+      { s: 'failed', e: JSON.stringify({ code: 'interrupted', message: 'left by a dead one' }) },
+      completed('busy', 503),
+      '(failed, status 503)',
+    ],
+  ] as const)('%s: is not kept, and the log says so', async (what, fields, outcome, said) => {
     const prefix = `recovery-${process.pid}-${++prefixes}`;
     const warnings: string[] = [];
     const backend = new RedisBackend({
@@ -212,10 +226,9 @@ describe('an outcome that comes after the task was started again elsewhere', () 
     await admin.hset(`${prefix}:task:${task.id}`, fields);
     admin.disconnect();
     processor.complete(task.id, outcome);
-    await vi.waitFor(() =>
-      expect(warnings).toEqual([
-        `the outcome of task ${task.id}'s attempt 1 ${said} came after the task was started again (its lease ran out while this instance could not reach Redis, and its job was handed out again): it is not kept, and the target had the call twice`,
-      ]),
-    );
+    const warning = what.startsWith('ended interrupted')
+      ? `the outcome of task ${task.id}'s attempt 1 ${said} came after another instance ended the task interrupted (its lease ran out while this instance could not reach Redis): it is not kept, though the target had the call`
+      : `the outcome of task ${task.id}'s attempt 1 ${said} came after the task was started again (its lease ran out while this instance could not reach Redis, and its job was handed out again): it is not kept, and the target had the call twice`;
+    await vi.waitFor(() => expect(warnings).toEqual([warning]));
   });
 });

@@ -325,6 +325,7 @@ export class TaskRunner {
         }
         if (reply.kind === 'gone') this.#warnGone(run, outcome);
         if (reply.kind === 'stale') this.#warnStale(run, outcome);
+        if (reply.kind === 'interrupted') this.#warnInterrupted(run, outcome);
         return 'saved';
       } catch (error) {
         failures.failed(error, `saving the outcome of task ${run.id} (kept, retried)`);
@@ -359,6 +360,7 @@ export class TaskRunner {
       // Finished: a cancel ended the task meanwhile, and nothing is left to save or say.
       if (reply.kind === 'gone') this.#warnGone(run, outcome);
       if (reply.kind === 'stale') this.#warnStale(run, outcome);
+      if (reply.kind === 'interrupted') this.#warnInterrupted(run, outcome);
       return true;
     } catch (error) {
       onError(error, `scheduling a retry of task ${run.id}`);
@@ -383,6 +385,17 @@ export class TaskRunner {
   #warnStale(run: Run, outcome: TaskOutcome): void {
     this.#options.onWarning(
       `the outcome of task ${run.id}'s attempt ${run.attempt} (${described(outcome)}) came after the task was started again (its lease ran out while this instance could not reach Redis, and its job was handed out again): it is not kept, and the target had the call twice`,
+    );
+  }
+
+  /**
+   * As `#warnStale`, without --requeue-interrupted: the task was not started again but ended
+   * `interrupted`, and the answer the target did give is not kept over that end, which readers
+   * and a callback may have had already.
+   */
+  #warnInterrupted(run: Run, outcome: TaskOutcome): void {
+    this.#options.onWarning(
+      `the outcome of task ${run.id}'s attempt ${run.attempt} (${described(outcome)}) came after another instance ended the task interrupted (its lease ran out while this instance could not reach Redis): it is not kept, though the target had the call`,
     );
   }
 

@@ -225,6 +225,12 @@ local function cutOffs(key)
   return n
 end
 
+-- Whether the task was ended interrupted by another instance, as a dead one's (its lease ran
+-- out), while the call of the attempt it still shows ran on here.
+local function endedUnderCall(key)
+  return string.find(redis.call('HGET', key, 'e') or '', '"code":"interrupted"', 1, true) ~= nil
+end
+
 -- processing -> pending, back at its place in admission order, the cut-off call in its history.
 -- With fair sharing, a task whose turn is past the level's turn now took it before the level
 -- emptied and started again from turn 1: it goes back at the turn now, the head of the line,
@@ -509,7 +515,7 @@ return out
  * ARGV[4..]: id, status, completedAt, isLong, error, result meta, body, body kind, attempt,
  * allowPending, the start before which a cancelled call is long ('' but for a cancel).
  * Reply: {'ok', event..., previous status, released ids...} | {'gone'} | {'finished'} |
- * {'stale'}.
+ * {'stale'} | {'interrupted'} (an attempt's outcome after another instance ended it so).
  */
 const FINISH = `${COMMON}
 local id = ARGV[4]
@@ -517,7 +523,10 @@ local f = redis.call('HMGET', taskKey(id), 's', 'a')
 local status = f[1]
 if not status then return {'gone'} end
 if ARGV[12] ~= '' and f[2] ~= ARGV[12] then return {'stale'} end
-if not (status == 'processing' or (status == 'pending' and ARGV[13] == '1')) then return {'finished'} end
+if not (status == 'processing' or (status == 'pending' and ARGV[13] == '1')) then
+  if ARGV[12] ~= '' and endedUnderCall(taskKey(id)) then return {'interrupted'} end
+  return {'finished'}
+end
 local isLong = ARGV[7]
 -- A cancel: whether the call ran long is known here, where its start is.
 if status == 'processing' and ARGV[14] ~= '' then
@@ -567,7 +576,7 @@ local id, key = ARGV[4], taskKey(ARGV[4])
 local f = redis.call('HMGET', key, 's', 'a', 'al', 'tn')
 if not f[1] then return {'gone'} end
 if f[2] ~= ARGV[5] then return {'stale'} end
-if f[1] ~= 'processing' then return {'finished'} end
+if f[1] ~= 'processing' then return endedUnderCall(key) and {'interrupted'} or {'finished'} end
 local tenant = f[4] or ''
 tenantCount(tenant, 'processing', -1)
 local log = ARGV[12]

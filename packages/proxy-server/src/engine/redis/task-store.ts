@@ -94,14 +94,16 @@ export type FinishReply =
   | ({ kind: 'ok'; event: TransitionEvent; previous: TaskStatus } & Released)
   /**
    * `gone`: no such task (Redis lost its data); `stale`: another attempt of it was started
-   * since (its job handed out again); `finished`: it ended meanwhile (a cancel).
+   * since (its job handed out again); `finished`: it ended meanwhile (a cancel);
+   * `interrupted`: another instance ended it `interrupted` meanwhile, as a dead instance's call
+   * (its lease ran out while this one could not reach Redis).
    */
-  | { kind: 'gone' | 'finished' | 'stale' };
+  | { kind: 'gone' | 'finished' | 'stale' | 'interrupted' };
 
 /** As a finish's; `retrying` when the task waits for its next attempt. */
 export type RetryReply =
   | ({ kind: 'retrying'; event: TransitionEvent } & Released)
-  | { kind: 'gone' | 'finished' | 'stale' };
+  | { kind: 'gone' | 'finished' | 'stale' | 'interrupted' };
 
 /**
  * Whose finish counts: one attempt's (a call's outcome), or any (a cancel, also while pending;
@@ -363,7 +365,9 @@ export class LuaTaskStore implements RedisTaskStore {
       ]),
     );
     const [kind] = reply;
-    if (kind === 'gone' || kind === 'finished' || kind === 'stale') return { kind };
+    if (kind === 'gone' || kind === 'finished' || kind === 'stale' || kind === 'interrupted') {
+      return { kind };
+    }
     const previous = reply[3 + SUMMARY_FIELDS.length] as TaskStatus;
     return {
       kind: 'ok',
@@ -394,7 +398,9 @@ export class LuaTaskStore implements RedisTaskStore {
       ]),
     );
     const [kind] = reply;
-    if (kind === 'gone' || kind === 'finished' || kind === 'stale') return { kind };
+    if (kind === 'gone' || kind === 'finished' || kind === 'stale' || kind === 'interrupted') {
+      return { kind };
+    }
     return {
       kind: 'retrying',
       event: this.#event('retrying', reply),
