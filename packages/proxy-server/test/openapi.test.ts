@@ -160,6 +160,9 @@ describe('GET /openapi.json', () => {
         'text/event-stream',
       ]);
     }
+    // The docs audit: `Last-Event-ID: end` answers 204, which the document left out.
+    expect(paths['/task/{id}/events']?.get?.responses['204']).toBeDefined();
+    expect(paths['/events']?.get?.responses['204']).toBeUndefined();
     expect(Object.keys(paths['/task/{id}/result']?.get?.responses['200']?.content ?? {})).toEqual([
       '*/*',
     ]);

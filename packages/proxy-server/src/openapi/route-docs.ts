@@ -326,7 +326,13 @@ export function eventStreamDoc(description: string, ofTask: boolean): SwaggerTra
   return routeDoc({
     headers: EventStreamHeadersSchema,
     responses: {
-      ...(ofTask && { 404: TASK_NOT_FOUND }),
+      ...(ofTask && {
+        404: TASK_NOT_FOUND,
+        204: {
+          description:
+            'Last-Event-ID: end, the id of the final message: the client has it all, and an EventSource stops reconnecting',
+        },
+      }),
       200: {
         description,
         content: {

@@ -45,7 +45,7 @@ function withoutByteOrderMark(text: string): string {
 /**
  * The deepest JSON kept parsed. JSON.parse takes any depth, but JSON.stringify recurses: a body
  * nested a few thousand deep (a hostile or broken target) would make every answer that carries
- * the parsed task fail, for good. No real document comes near this; deeper ones are kept as text.
+ * the parsed task fail, for good. No real document comes near this; deeper ones are kept unparsed, as invalid JSON is.
  */
 export const MAX_JSON_DEPTH = 1000;
 
