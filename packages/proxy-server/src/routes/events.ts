@@ -87,6 +87,16 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         const task = await proxy.tasks.get(id);
         if (task) send(eventId, task);
       };
+      // A task gone under its stream (Redis back without its data) sends no event: the stream
+      // ends, and the client's reconnect is answered 404, where it would hear heartbeats forever.
+      const gone = new AbortController();
+      stream.onClose(() => gone.abort());
+      proxy.backend.waitForFinish(id, gone.signal).then(
+        (task) => {
+          if (task === undefined) stream.finish();
+        },
+        () => {},
+      );
       const onEvent = (event: TransitionEvent) => {
         if (event.task.id !== id) return;
         stream.queue(async () => {

@@ -386,6 +386,34 @@ describe('Redis restarted without persistence mid-run', () => {
     });
   });
 
+  // The Redis pass: a task's event stream sent heartbeats for good once Redis came back without
+  // the task, and the SDK's watchTask hung on it; the stream now ends, and a reconnect gets 404.
+  it('ends the event stream of a task it lost', { timeout: 60_000 }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
+    const submitted = await fetch(`${proxy.url}${pathOf(1, 20_000)}`, { method: 'POST' });
+    const { task_id: id } = (await submitted.json()) as SubmitBody;
+    await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
+    const stream = await fetch(`${proxy.url}/task/${id}/events`);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const ended = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return true;
+        text += decoder.decode(value);
+      }
+    })();
+    await waitFor(() => text.includes('"status":"processing"'), { what: 'the task as it is' });
+    await redis.stop('SIGKILL');
+    await redis.restart();
+    const timeout = new Promise((resolve) => setTimeout(() => resolve(false), 15_000));
+    expect(await Promise.race([ended, timeout])).toBe(true);
+    expect((await fetch(`${proxy.url}/task/${id}/events`)).status).toBe(404);
+  });
+
   // Review: a call whose status --retry-on names goes to the retry script, which answered a
   // vanished task as it answers a cancelled one: the task was dropped with no word in the log.
   it('says so too of a task whose call ends with a status to be retried', {
