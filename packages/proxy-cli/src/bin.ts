@@ -3,8 +3,8 @@ import { addAbortSignal } from 'node:stream';
 import { ProxyClient } from 'proxy-client';
 import { MAX_BODY_LIMIT_BYTES } from 'proxy-client/wire';
 import { type CliError, isCliError } from './cli-error.js';
-import { EXIT_CODES } from './exit-codes.js';
-import { InterruptedError } from './interrupted.js';
+import { EXIT_CODES, STOP_SIGNALS, type StopSignal } from './exit-codes.js';
+import { InterruptedError, withSignalExitCode } from './interrupted.js';
 import { misspeltEnvWarnings } from './misspelt-env.js';
 import type { CliOptions } from './options.js';
 import { Output } from './output.js';
@@ -25,22 +25,28 @@ let cliOptions: CliOptions | undefined;
 
 const controller = new AbortController();
 let interrupts = 0;
-const onSigint = () => {
+// SIGTERM (a service manager, `timeout`) and SIGHUP (the terminal closed) stop a run as Ctrl-C
+// does: a --json script still gets its one document, and a wait prints how to resume it.
+const onSignal = (signal: StopSignal) => {
   interrupts++;
-  // A second Ctrl-C means "now": do not wait for a request to notice the abort.
+  // A second one (Ctrl-C twice) means "now": do not wait for a request to notice the abort.
   if (interrupts > 1) {
     output.restore();
-    process.exit(EXIT_CODES.interrupted);
+    process.exit(STOP_SIGNALS[signal]);
   }
-  controller.abort(new InterruptedError('SIGINT'));
+  controller.abort(new InterruptedError(signal));
 };
-process.on('SIGINT', onSigint);
+const stopSignals = Object.keys(STOP_SIGNALS) as StopSignal[];
+for (const signal of stopSignals) process.on(signal, onSignal);
 // `proxy-cli --list-tasks | head` closes stdout early: not an error worth a stack trace, and the
 // end of the run, as for any Unix tool: `watch | head -1` would otherwise watch on, unread.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
   output.restore();
-  process.exit(0);
+  if (error.code === 'EPIPE') process.exit(0);
+  // A full disk: stderr says so in a line; not even --json's error document can reach stdout.
+  const why = error.message.replace(/, write$/, '');
+  output.error(`${output.errColor.red('error:')} cannot write to stdout (${why})`);
+  process.exit(EXIT_CODES.outputFailed);
 });
 
 try {
@@ -74,10 +80,11 @@ try {
         signal: controller.signal,
         ...(cliOptions && { options: cliOptions }),
       });
-  report(failure);
-  process.exitCode = failure.exitCode;
+  const ended = withSignalExitCode(failure, controller.signal.reason);
+  report(ended);
+  process.exitCode = ended.exitCode;
 } finally {
-  process.off('SIGINT', onSigint);
+  for (const signal of stopSignals) process.off(signal, onSignal);
 }
 
 function report(failure: CliError): void {

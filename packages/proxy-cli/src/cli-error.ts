@@ -8,8 +8,12 @@ const CODE_NAMES: Readonly<Record<ExitCode, string>> = {
   4: 'task_not_found',
   5: 'proxy_error',
   6: 'task_state',
+  74: 'output_failed',
   124: 'timeout',
+  // One outcome, whichever signal stopped the run: the exit code tells them apart.
+  129: 'interrupted',
   130: 'interrupted',
+  143: 'interrupted',
 };
 
 /**

@@ -184,10 +184,18 @@ export function toCliError(
     });
   }
   if (isProxyError(error) && notAProxy(error)) {
+    const location = redirectOf(error);
+    const answer = `${answerOf(error)}${location ? `, a redirect to ${location.href}` : ''}`;
     return new CliError(
       EXIT_CODES.proxyError,
-      `${context.url} does not answer like a proxy-server (${answerOf(error)})`,
-      endsUnderApi(context.url) ? DROP_API : gatewayAnswered(error) ? GATEWAY : CHECK_URL,
+      `${context.url} does not answer like a proxy-server (${answer})`,
+      location
+        ? redirectHint(context.url, error, location)
+        : endsUnderApi(context.url)
+          ? DROP_API
+          : gatewayAnswered(error)
+            ? GATEWAY
+            : CHECK_URL,
       { cause: error, code: 'not_a_proxy', details: { proxy_code: error.code } },
     );
   }
@@ -231,6 +239,31 @@ function answerOf(error: ProxyError): string {
   const request = error.method && error.url ? `${error.method} ${new URL(error.url).pathname}` : '';
   if (error.status !== undefined) return `${request} answered ${error.status}`.trim();
   return `${request}: ${error.code}`.replace(/^: /, '');
+}
+
+/** Where a 3xx points, resolved against the request's URL (a Location may be relative). */
+function redirectOf(error: ProxyError): URL | undefined {
+  const status = error.status ?? 0;
+  const location = error.headers?.get('location');
+  if (status < 300 || status >= 400 || !location || !error.url) return undefined;
+  return URL.canParse(location, error.url) ? new URL(location, error.url) : undefined;
+}
+
+/**
+ * The --url to use when the redirect keeps the path the CLI asked for (a gateway sending
+ * http:// on to https://, the usual case): the Location without that path. Any other redirect (a
+ * login page) says nothing of where the proxy is.
+ */
+function redirectHint(baseUrl: string, error: ProxyError, location: URL): string {
+  const why = 'the CLI follows no redirect (a submission would lose its method and body)';
+  const asked = error.url ? new URL(error.url).pathname : '';
+  const basePath = new URL(baseUrl).pathname.replace(/\/$/, '');
+  const tail = asked.startsWith(basePath) ? asked.slice(basePath.length) : '';
+  if (tail !== '' && location.pathname.endsWith(tail)) {
+    const url = `${location.origin}${location.pathname.slice(0, -tail.length)}`;
+    return `${why}: if the proxy is there, use --url ${url}`;
+  }
+  return `${why}: point --url (or PROXY_URL) at the proxy's own URL`;
 }
 
 /** Codes of a certificate that may be fine but is signed by no CA this machine trusts. */

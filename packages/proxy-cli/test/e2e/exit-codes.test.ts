@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { ProxyClient } from 'proxy-client';
-import { waitFor } from 'test-support';
+import { proxyCliBin, waitFor } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ANSI, jsonOf, runCli, type Stack, spawnCli, startStack } from './harness.js';
 
@@ -173,6 +175,56 @@ describe('exit 5: a gateway in front of the proxy answers', () => {
     // UI pass: behind a gateway serving the proxy under /proxy, a --url without it lands here.
     expect(run.stderr).toContain('and that --url has the path the gateway serves it under');
     expect(run.stderr).not.toContain('not at its target');
+  });
+});
+
+describe('exit 5: --url answers with a redirect', () => {
+  it('names where it points, and the hint the --url to use (http:// sent on to https://)', async () => {
+    const url = await answering((req, res) => {
+      res.writeHead(301, { location: `https://example.invalid${req.url}` });
+      res.end();
+    });
+    const run = await runCli(['stats', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      `error: ${url} does not answer like a proxy-server (GET /stats answered 301, a redirect to https://example.invalid/stats)`,
+    );
+    expect(run.stderr).toContain(
+      'hint: the CLI follows no redirect (a submission would lose its method and body): if the proxy is there, use --url https://example.invalid',
+    );
+    expect(run.stderr).not.toContain('not at its target');
+  });
+
+  it('behind a gateway under a path, the --url to use keeps it', async () => {
+    const url = await answering((req, res) => {
+      res.writeHead(308, { location: `https://example.invalid${req.url}` });
+      res.end();
+    });
+    const run = await runCli(['list', '--url', `${url}/proxy`, '--json']);
+    expect(run.code).toBe(5);
+    expect(jsonOf(run)).toMatchObject({
+      error: {
+        code: 'not_a_proxy',
+        exit_code: 5,
+        message: expect.stringContaining('a redirect to https://example.invalid/proxy/tasks'),
+        hint: expect.stringContaining('use --url https://example.invalid/proxy'),
+      },
+    });
+  });
+
+  it('a redirect elsewhere (a login page, a relative Location): named, and no --url guessed', async () => {
+    const url = await answering((_req, res) => {
+      res.writeHead(302, { location: '/login?next=%2Fstats' });
+      res.end();
+    });
+    const run = await runCli(['stats', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      `(GET /stats answered 302, a redirect to ${url}/login?next=%2Fstats)`,
+    );
+    expect(run.stderr).toContain(
+      "hint: the CLI follows no redirect (a submission would lose its method and body): point --url (or PROXY_URL) at the proxy's own URL",
+    );
   });
 });
 
@@ -398,6 +450,57 @@ describe('exit 130: Ctrl-C while waiting', () => {
       `resume waiting with: proxy-cli --url ${url} --task-id ${id} --wait --json`,
     );
   });
+});
+
+describe('exit 143 and 129: SIGTERM and SIGHUP while waiting, as Ctrl-C', () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s: exit %i, the error document and the resume command', async (signal, code) => {
+    const seen: string[] = [];
+    const url = await answering((req) => void seen.push(req.url ?? ''));
+    const id = '00000000-0000-4000-8000-00000000abcd';
+
+    const cli = spawnCli(['wait', id, '--json', '--url', url]);
+    await waitFor(() => seen.length > 0, { what: 'the CLI to ask for the task' });
+    cli.child.kill(signal);
+    const run = await cli.done;
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(code);
+    expect(jsonOf(run)).toMatchObject({
+      success: false,
+      error: {
+        code: 'interrupted',
+        exit_code: code,
+        task_id: id,
+        resume_command: `proxy-cli --url ${url} --task-id ${id} --wait --json`,
+      },
+    });
+    expect(run.stderr).toContain(
+      `error: stopped waiting; before the proxy answered for task ${id}`,
+    );
+    expect(run.stderr).toContain(
+      `hint: resume waiting with: proxy-cli --url ${url} --task-id ${id} --wait --json`,
+    );
+  });
+});
+
+describe('exit 74: stdout cannot be written', () => {
+  it.runIf(existsSync('/dev/full'))(
+    'a full disk (/dev/full): one line on stderr, no stack trace',
+    async () => {
+      const full = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [proxyCliBin, 'stats', '--url', stack.url], {
+        stdio: ['ignore', full, 'pipe'],
+      });
+      closeSync(full);
+      let stderr = '';
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      expect(stderr).toBe('error: cannot write to stdout (ENOSPC: no space left on device)\n');
+      expect(code).toBe(74);
+    },
+  );
 });
 
 describe('colours', () => {
