@@ -52,10 +52,16 @@ async function setUp(store: (typeof FAIR_STORES)[number], flags: string[], deps 
 async function startReceiver(answer: (response: ServerResponse) => void) {
   let requests = 0;
   let closed = 0;
+  const delivered: Array<{ id: string; type: string }> = [];
   const receiver = createServer((request, response) => {
     requests++;
-    request.resume();
-    request.on('end', () => answer(response));
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const { type } = JSON.parse(Buffer.concat(chunks).toString()) as { type: string };
+      delivered.push({ id: String(request.headers['webhook-id']), type });
+      answer(response);
+    });
     response.on('close', () => {
       if (!response.writableFinished) closed++;
     });
@@ -68,6 +74,8 @@ async function startReceiver(answer: (response: ServerResponse) => void) {
   return {
     origin: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
     requests: () => requests,
+    /** Each delivery's task id and `type`, as they came. */
+    delivered: () => delivered,
     /** Deliveries whose connection closed before an answer. */
     closed: () => closed,
   };
@@ -145,11 +153,8 @@ describe('callbacks across a restart of the SQLite store', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
     const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const target = await startSlowTarget();
-    onTestFinished(() => target.close());
-    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const flags = ['--store', 'sqlite', '--data-dir', dir, ...callbacksTo(origin)];
+    const { target, onDisk } = await sqliteProxyParts();
+    const flags = [...onDisk, ...callbacksTo(origin)];
     const first = await startProxy(target.url, {
       // The second delivery is due 2 s after the first: after the restart, not before it.
       listen: true,
@@ -184,25 +189,10 @@ describe('callbacks across a restart of the SQLite store', () => {
 // marked them delivered, and sent nothing when those tasks finished.
 describe('callbacks of tasks not finished at a restart of the SQLite store', () => {
   it('are delivered when the task finishes, once, and not at the start', async () => {
-    const received: Array<{ id: string; type: string }> = [];
-    const receiver = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const { type } = JSON.parse(Buffer.concat(chunks).toString()) as { type: string };
-        received.push({ id: String(request.headers['webhook-id']), type });
-        response.statusCode = 204;
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise((resolve) => receiver.close(() => resolve(undefined))));
-    const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const target = await startSlowTarget();
-    onTestFinished(() => target.close());
-    const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const flags = ['--store', 'sqlite', '--data-dir', dir, ...callbacksTo(origin)];
+    const receiver = await startReceiver((response) => response.end());
+    const { origin } = receiver;
+    const { target, onDisk } = await sqliteProxyParts();
+    const flags = [...onDisk, ...callbacksTo(origin)];
     // One call at a time, held by a long one: the task with a callback waits in the queue.
     const first = await startProxy(target.url, {
       listen: true,
@@ -221,9 +211,18 @@ describe('callbacks of tasks not finished at a restart of the SQLite store', () 
       what: 'the delivery of the finished task',
     });
     expect(task.status).toBe('completed');
-    expect(received).toEqual([{ id, type: 'task.completed' }]);
+    expect(receiver.delivered()).toEqual([{ id, type: 'task.completed' }]);
   }, 60_000);
 });
+
+/** A target, and the flags of a SQLite data dir of its own, both gone after the test. */
+async function sqliteProxyParts() {
+  const target = await startSlowTarget();
+  onTestFinished(() => target.close());
+  const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return { target, onDisk: ['--store', 'sqlite', '--data-dir', dir] };
+}
 
 /**
  * A first proxy on a SQLite data dir whose task's callback to `receiverOrigin` (which refuses it)
@@ -231,11 +230,7 @@ describe('callbacks of tasks not finished at a restart of the SQLite store', () 
  * the callback up.
  */
 async function callbackLeftDue(receiverOrigin: string, flags: string[]) {
-  const target = await startSlowTarget();
-  onTestFinished(() => target.close());
-  const dir = await mkdtemp(join(tmpdir(), 'proxy-callbacks-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  const onDisk = ['--store', 'sqlite', '--data-dir', dir];
+  const { target, onDisk } = await sqliteProxyParts();
   const first = await startProxy(target.url, {
     listen: true,
     flags: [...onDisk, ...flags],
