@@ -154,6 +154,7 @@ export function checkOptions<T extends object>(
     }
     checked[main] = value;
   }
+  checkSignal(where, checked['signal']);
   checkHeaders(where, checked['headers']);
   checkFetchAndHooks(where, checked['fetch'], checked['hooks']);
   for (const listener of ['onStatus', 'onOutage']) {
@@ -185,6 +186,18 @@ export function checkIsNumber(name: string, value: unknown): void {
       `${name} must be a number of milliseconds, got ${typeof value === 'string' ? `the string ${JSON.stringify(value)}` : describe(value)}`,
     );
   }
+}
+
+/**
+ * Anything else given as `signal` fails deep inside: `throwIfAborted is not a function`, or a
+ * TypeError from fetch that reads as a proxy out of reach. Only a real one will do: ky and
+ * `AbortSignal.any` refuse a look-alike.
+ */
+function checkSignal(where: string, signal: unknown): void {
+  if (signal === undefined || signal instanceof AbortSignal) return;
+  const got =
+    signal instanceof AbortController ? 'an AbortController (pass its .signal)' : describe(signal);
+  throw new TypeError(`${label(where)}: signal must be an AbortSignal, got ${got}`);
 }
 
 /** Headers a caller may not set, and why. */

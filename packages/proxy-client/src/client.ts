@@ -46,6 +46,7 @@ import {
 } from './submit/submit-headers.js';
 import { toSubmitPath } from './submit/submit-path.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
+import { twoOf } from './transport/body-stream.js';
 import { encodeBody } from './transport/request-body.js';
 import { readRetry, submitRetry } from './transport/retry-policy.js';
 import { type HttpAnswer, type HttpRequest, Transport } from './transport/transport.js';
@@ -589,8 +590,10 @@ export class ProxyClient {
     if (given === undefined && made === undefined) {
       return this.#submit(path, body, { ...options, waitMs: holdMs, ...timeoutFor(holdMs) });
     }
+    // fetch reads a stream as it sends it: the submission made again sends a copy.
+    const [first, again] = twoOf(body);
     try {
-      return await this.#submit(path, body, {
+      return await this.#submit(path, first, {
         ...keyed,
         waitMs: holdMs,
         maxRetries: 0,
@@ -598,7 +601,7 @@ export class ProxyClient {
       });
     } catch (error) {
       if (!isProxyOutage(error) || isQueueFullError(error) || options.signal?.aborted) throw error;
-      return this.#submit(path, body, { ...keyed, waitMs: 0, ...timeoutFor(0) });
+      return this.#submit(path, again, { ...keyed, waitMs: 0, ...timeoutFor(0) });
     }
   }
 

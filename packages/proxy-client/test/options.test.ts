@@ -220,6 +220,48 @@ describe('per-call options: timeoutMs, headers, maxRetries, signal', () => {
     expect(create).not.toThrow(/ключ/);
   });
 
+  // Review: waitForTask(id, { signal: 'x' }) threw "callerSignal?.throwIfAborted is not a
+  // function", and other methods failed inside ky or fetch, none naming the option.
+  it.each<[string, (c: ProxyClient, signal: unknown) => Promise<unknown>]>([
+    ['getTask', (c, signal) => c.getTask(TASK_ID, loose({ signal }))],
+    ['waitForTask', (c, signal) => c.waitForTask(TASK_ID, loose({ signal }))],
+    ['submitTask', (c, signal) => c.submitTask('x', {}, loose({ signal }))],
+    ['submit', (c, signal) => c.submit('x', {}, loose({ signal }))],
+    ['submitAndWait', (c, signal) => c.submitAndWait('x', {}, loose({ signal }))],
+    ['run', (c, signal) => c.run('x', {}, loose({ signal }))],
+    ['listTasks', (c, signal) => c.listTasks(loose({ signal }))],
+    ['iterateTasks', (c, signal) => c.iterateTasks(loose({ signal })).next()],
+    ['getStats', (c, signal) => c.getStats(loose({ signal }))],
+    ['cleanupTasks', (c, signal) => c.cleanupTasks(loose({ signal }))],
+    ['health', (c, signal) => c.health(loose({ signal }))],
+    ['info', (c, signal) => c.info(loose({ signal }))],
+    ['cancelTask', (c, signal) => c.cancelTask(TASK_ID, loose({ signal }))],
+    ['retryTask', (c, signal) => c.retryTask(TASK_ID, loose({ signal }))],
+    ['getResult', (c, signal) => c.getResult(TASK_ID, loose({ signal }))],
+    ['watchTask', (c, signal) => c.watchTask(TASK_ID, loose({ signal })).next()],
+    ['watchEvents', (c, signal) => c.watchEvents(loose({ signal })).next()],
+  ])('%s refuses a signal that is not an AbortSignal, naming it', async (method, call) => {
+    for (const [signal, got] of [
+      ['x', 'string'],
+      [null, 'null'],
+      [new AbortController(), 'an AbortController (pass its .signal)'],
+      [{ aborted: false }, 'object'],
+    ] as const) {
+      const error = await call(client(), signal).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toBe(
+        `${method}(): signal must be an AbortSignal, got ${got}`,
+      );
+    }
+    expect(server.calls).toHaveLength(0);
+  });
+
+  it('takes an AbortSignal', async () => {
+    server.on('get', '/stats', dataReply({}));
+    await expect(client().getStats({ signal: new AbortController().signal })).resolves.toEqual({});
+    await expect(client().getStats({ signal: AbortSignal.timeout(5_000) })).resolves.toEqual({});
+  });
+
   it('a lastEventId that holds a line break is a TypeError', async () => {
     await expect(client().watchEvents({ lastEventId: 'a\nb' }).next()).rejects.toThrow(
       /watchEvents\(\): lastEventId must be an event id as received/,

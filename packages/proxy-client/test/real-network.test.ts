@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyClient, ProxyResponseError, ProxyUnreachableError } from '../src/index.js';
+import {
+  isProxyError,
+  ProxyClient,
+  ProxyResponseError,
+  ProxyUnreachableError,
+} from '../src/index.js';
 import { makeTask, TASK_ID } from './helpers/fixtures.js';
 
 // These go through Node's real fetch, with no MSW in the way, to see what a user sees.
@@ -267,5 +272,93 @@ describe('over a real socket', () => {
       break;
     }
     await gone;
+  });
+});
+
+/*
+ * Review: a ReadableStream body that failed was reported as a proxy out of reach ("could not
+ * reach the proxy (disk gone); the task may have been created"), and retried. fetch reads such a
+ * body as it sends it (ky keeps a copy for retries), and reports its failure as "fetch failed",
+ * the TypeError of a broken connection: only the real fetch shows that, MSW reads bodies its way.
+ */
+describe('a ReadableStream body that fails, over a real socket', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+
+  /** A stream that gives `first` (when set), then fails with `error`. */
+  function failingStream(error: unknown, first?: string): ReadableStream<Uint8Array> {
+    return new ReadableStream({
+      start(controller) {
+        if (first !== undefined) controller.enqueue(bytes(first));
+      },
+      pull(controller) {
+        controller.error(error);
+      },
+    });
+  }
+
+  /** A proxy that answers 202 once a whole body has come. */
+  const proxy = () =>
+    listen((request, response) => {
+      request.on('error', () => {});
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(202, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ success: true, task_id: TASK_ID, status: 'pending' }));
+      });
+    });
+
+  it.each([
+    ['at once', undefined],
+    ['after some bytes', 'some bytes'],
+  ])(
+    '%s rejects with its own error as the cause, not retried, not unreachable',
+    async (_when, first) => {
+      const baseUrl = await proxy();
+      const retries: unknown[] = [];
+      const client = new ProxyClient({
+        baseUrl,
+        hooks: { beforeRetry: [({ error }) => void retries.push(error)] },
+      });
+      const diskGone = new Error('disk gone');
+      const error = await client
+        .submitTask('api/echo', failingStream(diskGone, first))
+        .catch((e: unknown) => e);
+      expect(isProxyError(error)).toBe(false);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).cause).toBe(diskGone);
+      expect((error as Error).message).toBe(
+        `POST ${baseUrl}/api/echo: the body's ReadableStream failed (disk gone), so the request was not sent whole`,
+      );
+      expect(retries).toEqual([]);
+    },
+  );
+
+  it('that fails with a TypeError of its own is not taken for a broken connection', async () => {
+    const baseUrl = await proxy();
+    const failure = new TypeError('not a file');
+    const error = await new ProxyClient({ baseUrl })
+      .submitTask('api/echo', failingStream(failure))
+      .catch((e: unknown) => e);
+    expect(isProxyError(error)).toBe(false);
+    expect((error as Error).cause).toBe(failure);
+  });
+
+  it('that ends is sent whole; a refused connection stays unreachable', async () => {
+    const baseUrl = await proxy();
+    const streamOf = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes(text));
+          controller.close();
+        },
+      });
+    await expect(new ProxyClient({ baseUrl }).submitTask('api/echo', streamOf('ok'))).resolves.toBe(
+      TASK_ID,
+    );
+    const refused = await new ProxyClient({ baseUrl: await closedPort(), maxRetries: 0 })
+      .submitTask('api/echo', streamOf('ok'))
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'unreachable' });
+    expect((refused as Error).message).toContain('ECONNREFUSED');
   });
 });

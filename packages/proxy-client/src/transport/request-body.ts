@@ -1,3 +1,5 @@
+import { checkStreamUnread } from './body-stream.js';
+
 /** How a submitted body travels: raw bytes/text as given, or anything else as JSON. */
 export type EncodedBody = { body: BodyInit } | { json: unknown } | Record<string, never>;
 
@@ -7,7 +9,12 @@ export type EncodedBody = { body: BodyInit } | { json: unknown } | Record<string
  */
 export function encodeBody(body: unknown): EncodedBody {
   if (body === undefined) return {};
-  if (isRawBody(body)) return { body };
+  if (isRawBody(body)) {
+    if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) {
+      checkStreamUnread(body);
+    }
+    return { body };
+  }
   checkNotSilentlyEmpty(body);
   checkJson(body);
   return { json: body };

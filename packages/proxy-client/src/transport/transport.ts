@@ -1,7 +1,9 @@
 import ky, { isHTTPError, type Hooks as KyHooks, type KyInstance, type RetryOptions } from 'ky';
 import { type FailedRequest, invalidResponseError } from '../errors/error-from-response.js';
+import { requestLine } from '../errors/request-line.js';
 import type { Hooks } from '../hooks.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
+import { bodyStreamError, type WatchedBody, watchBody } from './body-stream.js';
 import { textWithin } from './read-text.js';
 import type { EncodedBody } from './request-body.js';
 import { asBlockedPort, sentNothing } from './retry-policy.js';
@@ -162,6 +164,8 @@ export class Transport {
     };
     let sentAt = performance.now();
     let mayHaveArrived = false;
+    const watched = streamBody(request.body);
+    let bodyFailed: Error | undefined;
     try {
       const response = await this.#ky(url, {
         method: request.method,
@@ -178,7 +182,7 @@ export class Transport {
             : {}),
           ...request.headers,
         },
-        ...request.body,
+        ...(watched ? { body: watched.stream } : request.body),
         ...(request.signal ? { signal: request.signal } : {}),
         // Never followed: fetch turns a POST into a body-less GET on a 301 or 302, so a
         // submission would reach the target changed; a replayed 3xx is the target's answer.
@@ -197,6 +201,12 @@ export class Transport {
               return response;
             },
             (thrown: unknown) => {
+              // The caller's body failed, not the connection: never retried, never unreachable.
+              const failure = watched?.failure();
+              if (failure) {
+                bodyFailed = bodyStreamError(failure.error, requestLine(request.method, url));
+                throw bodyFailed;
+              }
               // A hook may have sent it elsewhere: the port is the one fetch was given.
               const sentTo = input instanceof Request ? input.url : String(input);
               const error = asBlockedPort(thrown, sentTo);
@@ -215,6 +225,9 @@ export class Transport {
           sentAt,
         };
       }
+      if (bodyFailed !== undefined && error === bodyFailed && !request.signal?.aborted) {
+        throw error;
+      }
       throw await translateError(error, { ...failed, mayHaveArrived }, request.signal);
     }
   }
@@ -231,6 +244,14 @@ function parseJson(text: string, request: FailedRequest & { headers: Headers }):
   } catch (error) {
     throw invalidResponseError(request, 'the body is not JSON', error);
   }
+}
+
+/** A `ReadableStream` body, read through the SDK's own stream (see `watchBody`). */
+function streamBody(body: HttpRequest['body']): WatchedBody | undefined {
+  const raw = body !== undefined && 'body' in body ? body.body : undefined;
+  return typeof ReadableStream !== 'undefined' && raw instanceof ReadableStream
+    ? watchBody(raw)
+    : undefined;
 }
 
 function namesHeader(headers: Record<string, string> | undefined, header: string): boolean {
