@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { type SlowTarget, startSlowTarget } from 'slow-target';
 import { type ProxyProcess, proxyServerBin, spawnProxyServer, waitFor } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyClient } from '../../src/index.js';
+import { relay } from '../helpers/relay.js';
 
 /**
  * The SDK and CLI pass: a proxy killed during a held read looked like a gateway cutting it (the
@@ -57,23 +58,8 @@ beforeAll(async () => {
       incoming.socket.destroy();
       return;
     }
-    const upstream = new URL(proxy.url);
-    const forwarded = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: incoming.headers,
-      },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
     // The proxy died under the read: its connection closes, unanswered.
-    forwarded.on('error', () => incoming.socket.destroy());
-    incoming.pipe(forwarded);
+    relay(incoming, outgoing, proxy.url).on('error', () => incoming.socket.destroy());
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;

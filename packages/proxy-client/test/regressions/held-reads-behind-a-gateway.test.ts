@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type SlowTarget, startSlowTarget } from 'slow-target';
 import { type ProxyProcess, proxyServerBin, spawnProxyServer } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyClient, type ProxyError } from '../../src/index.js';
+import { relay } from '../helpers/relay.js';
 
 /**
  * `waitForTask` held each read up to the proxy's 60 s (`?wait=60`). A gateway in front of the
@@ -35,30 +36,15 @@ beforeAll(async () => {
   proxy = await spawnProxyServer({
     args: ['--target-url', target.url, '--store', 'memory', '--log-level', 'warn'],
   });
-  const upstream = new URL(proxy.url);
   // A reverse proxy like nginx with a short read timeout: no answer within the cut, a 504.
   gateway = createServer((incoming, outgoing) => {
-    const forwarded = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: incoming.headers,
-      },
-      (answer) => {
-        clearTimeout(cut);
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
+    const forwarded = relay(incoming, outgoing, proxy.url, () => clearTimeout(cut));
     const cut = setTimeout(() => {
       cuts += 1;
       forwarded.destroy();
       outgoing.writeHead(504, { 'content-type': 'text/html' }).end('<h1>504 Gateway Time-out</h1>');
     }, GATEWAY_CUT_MS);
     forwarded.on('error', () => {});
-    incoming.pipe(forwarded);
   });
   await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
   gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
