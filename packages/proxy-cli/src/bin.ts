@@ -25,8 +25,10 @@ let cliOptions: CliOptions | undefined;
 
 const controller = new AbortController();
 let interrupts = 0;
-// SIGTERM (a service manager, `timeout`) and SIGHUP (the terminal closed) stop a run as Ctrl-C
-// does: a --json script still gets its one document, and a wait prints how to resume it.
+// SIGTERM (a service manager, `timeout`) and SIGHUP stop a run as Ctrl-C does: a --json script
+// still gets its one document, and a wait prints how to resume it. SIGHUP only with neither
+// output on a terminal: its SIGHUP means the terminal is gone, and Node aborts (exit 134) at a
+// write to it, which no handler catches; left to the signal, the run ends 129 as before.
 const onSignal = (signal: StopSignal) => {
   interrupts++;
   // A second one (Ctrl-C twice) means "now": do not wait for a request to notice the abort.
@@ -36,7 +38,10 @@ const onSignal = (signal: StopSignal) => {
   }
   controller.abort(new InterruptedError(signal));
 };
-const stopSignals = Object.keys(STOP_SIGNALS) as StopSignal[];
+const onTerminal = process.stdout.isTTY === true || process.stderr.isTTY === true;
+const stopSignals = (Object.keys(STOP_SIGNALS) as StopSignal[]).filter(
+  (signal) => !(signal === 'SIGHUP' && onTerminal),
+);
 for (const signal of stopSignals) process.on(signal, onSignal);
 // `proxy-cli --list-tasks | head` closes stdout early: not an error worth a stack trace, and the
 // end of the run, as for any Unix tool: `watch | head -1` would otherwise watch on, unread.

@@ -75,7 +75,6 @@ async function settled(proxy: ProxyProcess): Promise<Stats> {
   );
 }
 
-/** How many times the target received each task's request. */
 /** The value of the one sample of `/metrics` whose line starts with `prefix`. */
 async function metricOf(proxy: ProxyProcess, prefix: string): Promise<number> {
   const text = await (await fetch(`${proxy.url}/metrics`)).text();
@@ -83,6 +82,7 @@ async function metricOf(proxy: ProxyProcess, prefix: string): Promise<number> {
   return Number(line?.split(' ').at(-1));
 }
 
+/** How many times the target received each task's request. */
 function runsPerTask(target: SlowTarget): Map<number, number> {
   const runs = new Map<number, number>();
   for (const { url } of target.requests()) {

@@ -485,6 +485,36 @@ describe('exit 143 and 129: SIGTERM and SIGHUP while waiting, as Ctrl-C', () => 
   });
 });
 
+// The review: on a terminal, SIGHUP means the terminal is gone, and Node aborts (exit 134) at a
+// write to it. There the signal ends the run itself, saying nothing, as it did before.
+describe('SIGHUP with the output on a terminal', () => {
+  it('ends the run by the signal, writing nothing (exit 129 all the same)', async () => {
+    const seen: string[] = [];
+    const url = await answering((req) => void seen.push(req.url ?? ''));
+    const id = '00000000-0000-4000-8000-00000000abcd';
+    // `script` gives the CLI a pseudo-terminal for stdout and stderr, and exits with its status.
+    const command = `exec ${process.execPath} ${proxyCliBin} wait ${id} --url ${url}`;
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], { stdio: 'pipe' });
+    let shown = '';
+    terminal.stdout.setEncoding('utf8').on('data', (chunk: string) => (shown += chunk));
+    const exited = new Promise<number | null>((resolve) => terminal.once('close', resolve));
+    await waitFor(() => seen.length > 0, { what: 'the CLI to ask for the task' });
+    const cli = await new Promise<number>((resolve, reject) => {
+      const pgrep = spawn('pgrep', ['-P', String(terminal.pid)], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let out = '';
+      pgrep.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      pgrep.once('close', () =>
+        out.trim() ? resolve(Number(out.trim())) : reject(new Error('no CLI')),
+      );
+    });
+    process.kill(cli, 'SIGHUP');
+    expect(await exited).toBe(129);
+    expect(shown).not.toContain('stopped waiting');
+  });
+});
+
 describe('exit 74: stdout cannot be written', () => {
   it.runIf(existsSync('/dev/full'))(
     'a full disk (/dev/full): one line on stderr, no stack trace',

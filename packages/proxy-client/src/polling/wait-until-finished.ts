@@ -123,7 +123,7 @@ async function pollUntilFinished(
   let waitSeconds: number | undefined;
   /** The longest hold the way to the proxy lets through, once a held read was cut. */
   let holdCapSeconds = Number.POSITIVE_INFINITY;
-  /** The cap before the last cut, until a read gets through: see `forgetsCut`. */
+  /** The cap before the last cut, until a read gets through: see MIN_CUT_MS. */
   let capBeforeCut: number | undefined;
   let outages = 0;
   let awaySince = 0;
