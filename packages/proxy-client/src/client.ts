@@ -359,8 +359,13 @@ export class ProxyClient {
           timeoutMs: call.timeoutMs,
           extraTimeoutMs: Math.max(0, holdSeconds) * 1000,
           // A held read is retried here, not by ky: ky would ask again holding as long after a
-          // cut, and the time of all its attempts together would then pass for one hold.
-          retry: readRetry(holdSeconds > 0 ? 0 : call.maxRetries, call.signal, isReplayedResult),
+          // cut, and the time of all its attempts together would then pass for one hold. So is
+          // the read after a cut, whose refusal says the proxy went away (see below).
+          retry: readRetry(
+            holdSeconds > 0 || capBeforeCut !== undefined ? 0 : call.maxRetries,
+            call.signal,
+            isReplayedResult,
+          ),
           isAnswer: isReplayedResult,
           taskId,
         });
@@ -382,11 +387,12 @@ export class ProxyClient {
           holdCapSeconds = cutHold;
           continue;
         }
+        const afterCut = capBeforeCut !== undefined;
         if (capBeforeCut !== undefined && isProxyOutage(error)) {
           holdCapSeconds = capBeforeCut;
           capBeforeCut = undefined;
         }
-        if (holdSeconds > 0 && heldRetriesLeft > 0 && isRetriedReadFailure(error)) {
+        if ((holdSeconds > 0 || afterCut) && heldRetriesLeft > 0 && isRetriedReadFailure(error)) {
           if (performance.now() >= deadline || call.signal?.aborted) throw error;
           await sleep(300 * 2 ** (call.maxRetries - heldRetriesLeft), call.signal);
           heldRetriesLeft -= 1;

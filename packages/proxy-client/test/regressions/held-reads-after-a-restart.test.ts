@@ -25,8 +25,8 @@ let proxy: ProxyProcess | undefined;
 /** A stand-in for a fixed address in front of the proxy, whichever port it listens on now. */
 let front: Server;
 let frontUrl: string;
-/** The `?wait=` of each read of the task through `front`, and when it came. */
-const reads: Array<{ wait: string | null; at: number }> = [];
+/** The path and `?wait=` of each read of a task through `front`, and when it came. */
+const reads: Array<{ path: string; wait: string | null; at: number }> = [];
 
 const startProxy = () =>
   spawnProxyServer({
@@ -51,7 +51,7 @@ beforeAll(async () => {
   front = createServer((incoming, outgoing) => {
     const url = new URL(incoming.url ?? '/', 'http://front');
     if (url.pathname.startsWith('/task/')) {
-      reads.push({ wait: url.searchParams.get('wait'), at: performance.now() });
+      reads.push({ path: url.pathname, wait: url.searchParams.get('wait'), at: performance.now() });
     }
     // No proxy behind it: the connection ends at once, as a proxy's refused one would.
     if (proxy === undefined) {
@@ -78,23 +78,45 @@ describe('waitForTask across a proxy killed during a held read', () => {
     const client = new ProxyClient({ baseUrl: frontUrl });
     const { taskId } = await client.submit('api/function1', { delay_ms: TASK_MS });
     const waiting = client.waitForTask(taskId, { timeoutMs: 60_000 });
-    await waitFor(() => reads.some((read) => read.wait === '60'), { what: 'a held read' });
-    // Held a while: past what tells a cut from a refusal.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const killed = proxy;
-    proxy = undefined;
-    await killed?.stop('SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    proxy = await startProxy();
-    const backAt = performance.now();
+    const after = await killedDuringAHeldRead(taskId);
 
-    const task = await waiting;
-    expect(task.status).toBe('completed');
+    expect((await waiting).status).toBe('completed');
     // The task runs its whole call again after the restart: read once or twice, held, not
     // every second or two of it.
-    const after = reads.filter((read) => read.at > backAt);
     // Up to the proxy's 60 s, less what is left of the wait's own timeout.
-    expect(Number(after.at(-1)?.wait)).toBeGreaterThan(30);
-    expect(after.length).toBeLessThanOrEqual(3);
+    expect(Number(after().at(-1)?.wait)).toBeGreaterThan(30);
+    expect(after().length).toBeLessThanOrEqual(3);
   }, 60_000);
 });
+
+describe('getResult across a proxy killed during a held read', () => {
+  it('holds its reads as long as before once the proxy is back', async () => {
+    const client = new ProxyClient({ baseUrl: frontUrl });
+    const { taskId } = await client.submit('api/function1', { delay_ms: TASK_MS });
+    // Retries enough to outlast the restart: a held read is retried maxRetries times.
+    const result = client.getResult(taskId, { waitMs: 60_000, maxRetries: 6 });
+    const after = await killedDuringAHeldRead(taskId);
+
+    expect((await result).status).toBe(200);
+    expect(Number(after().at(-1)?.wait)).toBeGreaterThan(30);
+    expect(after().length).toBeLessThanOrEqual(3);
+  }, 60_000);
+});
+
+/**
+ * Kills the proxy once a read of `taskId` has been held a while, and starts it again; returns
+ * the reads of that task from then on.
+ */
+async function killedDuringAHeldRead(taskId: string) {
+  const ofTask = () => reads.filter((read) => read.path.startsWith(`/task/${taskId}`));
+  await waitFor(() => ofTask().some((read) => read.wait === '60'), { what: 'a held read' });
+  // Held a while: past what tells a cut from a refusal.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const killed = proxy;
+  proxy = undefined;
+  await killed?.stop('SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  proxy = await startProxy();
+  const backAt = performance.now();
+  return () => ofTask().filter((read) => read.at > backAt);
+}
