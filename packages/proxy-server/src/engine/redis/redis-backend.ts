@@ -195,6 +195,9 @@ export class RedisBackend implements TaskBackend {
       this.#failures.succeeded();
       // A Redis restarted without its data has lost the cap with the rest: put it back.
       if (this.#queue && !this.#closed) void this.#restoreLimits(this.#queue);
+      // Tasks waited for may have finished, or gone with Redis's data, while it was away: the
+      // event feed's blocked read may come back without an error to say so.
+      this.#waiters.recheck();
       this.#runner.retryNow();
       void this.#retryDiscards();
     });
