@@ -6,9 +6,14 @@ import type { FastifyReply } from 'fastify';
  * answer without it would let a cache hand one origin's answer, and its CORS headers, to another.
  */
 export function addVary(reply: FastifyReply, names: string | readonly string[]): void {
+  const current = reply.getHeader('vary');
+  // Every submission comes here, mostly with no Vary yet (no CORS): nothing to merge with.
+  if (current === undefined) {
+    reply.header('vary', names);
+    return;
+  }
   const listed: string[] = [];
-  for (const value of [reply.getHeader('vary'), names].flat()) {
-    if (value === undefined) continue;
+  for (const value of [current, names].flat()) {
     for (const name of String(value).split(',')) {
       const trimmed = name.trim();
       if (trimmed === '*') {
