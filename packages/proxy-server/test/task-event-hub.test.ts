@@ -36,20 +36,29 @@ describe('TaskEventHub', () => {
     const { backend, open } = fakeBackend();
     const hub = new TaskEventHub(backend, () => {});
     expect(open.size).toBe(0);
-    const stopAll = hub.watchAll(() => {});
+    const stopAll = hub.watchAll(
+      () => {},
+      () => {},
+    );
     const stopOne = hub.watchTask('a', () => {});
-    expect([...open.values()]).toEqual([{ resumable: true }]);
+    expect([...open.values()]).toEqual([{ resumable: true, onMissed: expect.any(Function) }]);
     stopAll();
     expect(open.size).toBe(1);
     stopOne();
     stopOne();
     expect(open.size).toBe(0);
     expect(hub.size).toBe(0);
-    hub.watchAll(() => {});
+    hub.watchAll(
+      () => {},
+      () => {},
+    );
     expect(open.size).toBe(1);
     hub.close();
     expect(open.size).toBe(0);
-    hub.watchAll(() => {});
+    hub.watchAll(
+      () => {},
+      () => {},
+    );
     expect(open.size).toBe(0);
   });
 
@@ -57,7 +66,10 @@ describe('TaskEventHub', () => {
     const { backend, tell } = fakeBackend();
     const hub = new TaskEventHub(backend, () => {});
     const heard: string[] = [];
-    hub.watchAll((event) => heard.push(`all ${event.task.id}`));
+    hub.watchAll(
+      (event) => heard.push(`all ${event.task.id}`),
+      () => {},
+    );
     hub.watchTask('a', (event) => heard.push(`a ${event.task.id}`));
     tell(eventFor('a'));
     tell(eventFor('b'));
@@ -74,8 +86,29 @@ describe('TaskEventHub', () => {
     tell(eventFor('a'));
     expect(errors).toEqual([new Error('broken stream')]);
     const heard: string[] = [];
-    hub.watchAll((event) => heard.push(event.task.id));
+    hub.watchAll(
+      (event) => heard.push(event.task.id),
+      () => {},
+    );
     tell(eventFor('b'));
     expect(heard).toEqual(['b']);
+  });
+
+  it('tells the all-tasks streams, not the task streams, when the backend lost events', () => {
+    const { backend, open } = fakeBackend();
+    const hub = new TaskEventHub(backend, () => {});
+    const told: string[] = [];
+    hub.watchAll(
+      () => {},
+      () => told.push('all 1'),
+    );
+    const stop = hub.watchAll(
+      () => {},
+      () => told.push('all 2'),
+    );
+    hub.watchTask('a', () => {});
+    stop();
+    for (const options of open.values()) options?.onMissed?.();
+    expect(told).toEqual(['all 1']);
   });
 });

@@ -179,6 +179,12 @@ export interface SubscribeOptions {
    * A backend may keep no events for resuming while no such listener is there.
    */
   resumable?: boolean;
+  /**
+   * Events after the subscription began were lost by the store (Redis came back empty, or
+   * trimmed its stream past events this instance had not read while it could not reach it):
+   * the subscriber should read the state afresh. The local stores never lose one.
+   */
+  onMissed?: () => void;
 }
 
 export interface Subscription {

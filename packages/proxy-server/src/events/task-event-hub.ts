@@ -11,7 +11,8 @@ type Listener = (event: TransitionEvent) => void;
  */
 export class TaskEventHub {
   readonly #byTask = new Map<string, Set<Listener>>();
-  readonly #all = new Set<Listener>();
+  /** Each stream about all tasks, with what it does when the backend lost events. */
+  readonly #all = new Map<Listener, () => void>();
   readonly #backend: TaskBackend;
   readonly #onError: (error: unknown) => void;
   #subscription: { close(): void } | null = null;
@@ -45,9 +46,12 @@ export class TaskEventHub {
     });
   }
 
-  /** Hears every task's transitions; returns the function that stops it. */
-  watchAll(listener: Listener): () => void {
-    this.#all.add(listener);
+  /**
+   * Hears every task's transitions, and `onMissed` when the backend lost some (see
+   * `SubscribeOptions.onMissed`); returns the function that stops it.
+   */
+  watchAll(listener: Listener, onMissed: () => void): () => void {
+    this.#all.set(listener, onMissed);
     this.#added();
     return once(() => {
       if (this.#all.delete(listener)) this.#removed();
@@ -71,7 +75,12 @@ export class TaskEventHub {
           this.#onError(error);
         }
       },
-      { resumable: true },
+      {
+        resumable: true,
+        onMissed: () => {
+          for (const onMissed of this.#all.values()) onMissed();
+        },
+      },
     );
   }
 
@@ -84,7 +93,7 @@ export class TaskEventHub {
 
   #dispatch(event: TaskEvent): void {
     if (event.type === 'removed') return;
-    for (const listener of this.#all) listener(event);
+    for (const listener of this.#all.keys()) listener(event);
     const listeners = this.#byTask.get(event.task.id);
     if (listeners) for (const listener of listeners) listener(event);
   }

@@ -20,6 +20,9 @@ import { errorResponses } from '../schemas/route-schemas.js';
  */
 export const FINAL_EVENT_ID = 'end';
 
+/** Events were missed: read the tasks afresh. */
+const RESET_FRAME = sseFrame({ event: 'reset', data: {} });
+
 interface TaskEventsRoute {
   Params: { id: string };
 }
@@ -160,18 +163,19 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         if (statuses && !statuses.has(event.task.status)) return;
         stream.queueFrame(frameOf(event));
       };
+      const onMissed = () => stream.queueFrame(RESET_FRAME);
       const after = lastEventIdOf(request);
       if (after !== undefined) {
         const subscription = proxy.backend.subscribe(
           (event) => {
             if (event.type !== 'removed') onEvent(event);
           },
-          { after },
+          { after, onMissed },
         );
         stream.onClose(() => subscription.close());
         if (!subscription.complete) stream.send({ event: 'reset', data: {} });
       } else {
-        stream.onClose(proxy.events.watchAll(onEvent));
+        stream.onClose(proxy.events.watchAll(onEvent, onMissed));
       }
     },
   );

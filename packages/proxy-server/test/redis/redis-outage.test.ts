@@ -62,6 +62,46 @@ async function oneInstanceWithHealth(extra: string[] = []) {
   return { redis, proxy, health };
 }
 
+/** What a response's body has brought so far, read on until the test ends. */
+function textOf(response: Response): { text(): string } {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  onTestFinished(() => reader.cancel());
+  const decoder = new TextDecoder();
+  let text = '';
+  void (async () => {
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+      if (done) return;
+      text += decoder.decode(value, { stream: true });
+    }
+  })();
+  return { text: () => text };
+}
+
+/**
+ * Submits a task that answers at once (again while Redis is refused: a 503 created nothing),
+ * and waits until each stream has its end.
+ */
+async function submitAndSee(proxy: ProxyProcess, streams: { text(): string }[]): Promise<string> {
+  let id = '';
+  await waitFor(
+    async () => {
+      const submitted = await fetch(`${proxy.url}${pathOf(1, 0)}`, { method: 'POST' });
+      if (submitted.status === 202) id = ((await submitted.json()) as SubmitBody).task_id;
+      return id !== '';
+    },
+    { timeoutMs: 10_000, what: 'a submission to be taken' },
+  );
+  await waitFor(
+    () =>
+      streams.every((stream) =>
+        stream.text().includes(`event: finished\ndata: {"task_id":"${id}"`),
+      ),
+    { timeoutMs: 10_000, what: `task ${id} to finish on every stream` },
+  );
+  return id;
+}
+
 interface Refusal {
   n: number;
   status: number;
@@ -412,6 +452,36 @@ describe('Redis restarted without persistence mid-run', () => {
     const timeout = new Promise((resolve) => setTimeout(() => resolve(false), 15_000));
     expect(await Promise.race([ended, timeout])).toBe(true);
     expect((await fetch(`${proxy.url}/task/${id}/events`)).status).toBe(404);
+  });
+
+  // The Redis pass: /events went on with the live events once Redis came back empty, and a
+  // dashboard (proxy-cli --watch) kept showing the tasks it had lost.
+  it('tells every /events stream to read the tasks afresh when Redis lost its events', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [proxy] = (await startInstances(1, redis, target, { cap: CAP })) as [ProxyProcess];
+    const live = textOf(await fetch(`${proxy.url}/events`));
+    const first = await submitAndSee(proxy, [live]);
+    const lastId = [...live.text().matchAll(/^id: (.+)$/gm)].at(-1)?.[1] as string;
+    const resumed = textOf(
+      await fetch(`${proxy.url}/events`, { headers: { 'Last-Event-ID': lastId } }),
+    );
+    // Connections dropped, the data kept: the feed reads on from where it was, nothing to reset.
+    await adminOf(redis).call('CLIENT', 'KILL', 'TYPE', 'normal');
+    await submitAndSee(proxy, [live, resumed]);
+    expect(live.text()).not.toContain('event: reset');
+    expect(resumed.text()).not.toContain('event: reset');
+    await redis.stop('SIGKILL');
+    await redis.restart();
+    await waitFor(
+      () => live.text().includes('event: reset') && resumed.text().includes('event: reset'),
+      { timeoutMs: 15_000, what: 'both streams to be told to read afresh' },
+    );
+    const next = await submitAndSee(proxy, [live, resumed]);
+    expect(live.text().indexOf('event: reset')).toBeLessThan(live.text().indexOf(next));
+    expect(live.text()).toContain(first);
   });
 
   // Review: a call whose status --retry-on names goes to the retry script, which answered a

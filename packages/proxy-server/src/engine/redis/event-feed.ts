@@ -26,6 +26,7 @@ interface Subscriber {
   after: StreamId | null;
   /** Passes ids on to clients who may resume after them: hears the events in id order. */
   ordered: boolean;
+  onMissed: (() => void) | undefined;
 }
 
 /** A stream entry id, `<ms>-<seq>`, as numbers to compare. */
@@ -66,6 +67,11 @@ export class EventFeed {
   readonly #held = new Map<string, Kept>();
   readonly #subscribers = new Set<Subscriber>();
   #cursor = '0-0';
+  /**
+   * The last event read before the feed lost Redis: once back, the stream still holds it unless
+   * Redis lost its data or trimmed past it meanwhile, and then events were missed.
+   */
+  #lastBeforeLoss: string | null = null;
   #closed = false;
   #disconnected = false;
 
@@ -87,6 +93,7 @@ export class EventFeed {
     }
     client.on('close', () => {
       this.#disconnected = true;
+      this.#lastBeforeLoss ??= this.#cursor;
     });
     client.on('ready', () => {
       if (!this.#disconnected) return;
@@ -115,8 +122,9 @@ export class EventFeed {
     listener: TaskEventListener,
     after?: string,
     ordered = after !== undefined,
+    onMissed?: () => void,
   ): Subscription {
-    const subscriber: Subscriber = { listener, after: null, ordered };
+    const subscriber: Subscriber = { listener, after: null, ordered, onMissed };
     let complete = true;
     if (after !== undefined) {
       const from = parseId(after);
@@ -148,6 +156,7 @@ export class EventFeed {
     const { client, key, origin, clock } = this.#options;
     let failing = false;
     while (!this.#closed) {
+      if (this.#lastBeforeLoss !== null && !failing) await this.#checkForLoss(this.#lastBeforeLoss);
       let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
       try {
         // As bytes: an entry this instance made (most of them, with one instance) is skipped
@@ -165,6 +174,7 @@ export class EventFeed {
         if (this.#closed) return;
         if (!failing) this.#options.onError(error, 'reading the event stream');
         failing = true;
+        this.#lastBeforeLoss ??= this.#cursor;
         await new Promise<void>((resolve) => clock.setTimeout(resolve, RETRY_MS).unref?.());
         continue;
       }
@@ -196,6 +206,28 @@ export class EventFeed {
       // Under load, events come a few at a time: letting one turn of the event loop pass
       // gathers more of them into the next read, for one round trip instead of several.
       if (reply) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Tells the subscribers that asked when the event `last` is gone from the stream. */
+  async #checkForLoss(last: string): Promise<void> {
+    let kept: boolean;
+    try {
+      kept =
+        last === '0-0' ||
+        (await this.#options.client.xrange(this.#options.key, last, last)).length > 0;
+    } catch {
+      // Still away: the read below fails too, and the check comes again once it answers.
+      return;
+    }
+    this.#lastBeforeLoss = null;
+    if (kept) return;
+    for (const { onMissed } of this.#subscribers) {
+      try {
+        onMissed?.();
+      } catch (error) {
+        this.#options.onError(error, 'telling a listener that events were missed');
+      }
     }
   }
 

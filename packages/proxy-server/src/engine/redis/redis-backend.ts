@@ -582,6 +582,7 @@ export class RedisBackend implements TaskBackend {
       listener,
       options.after,
       options.resumable === true || options.after !== undefined,
+      options.onMissed,
     );
   }
 
