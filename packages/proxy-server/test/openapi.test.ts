@@ -555,7 +555,7 @@ describe("the result route's answers, each as its code is documented", () => {
       const media = documented.content?.[mediaType] ?? documented.content?.['*/*'];
       expect(media, `${answer.status} ${mediaType}`).toBeDefined();
       const body = await answer.text();
-      const required = media?.schema.required ?? [];
+      const required = resolved(document, media?.schema)?.required ?? [];
       if (required.length > 0)
         expect(Object.keys(JSON.parse(body))).toEqual(expect.arrayContaining(required));
       if (answer.headers.has(TASK_ID_HEADER)) {

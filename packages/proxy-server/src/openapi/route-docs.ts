@@ -58,7 +58,10 @@ export function routeDoc(doc: RouteDoc): SwaggerTransform {
       ...((base.response as Record<string, object> | undefined) ?? {}),
     };
     for (const [code, { schema: body, ...extra }] of Object.entries(doc.responses ?? {})) {
-      response[code] = { ...(body ? named(body) : (response[code] ?? {})), ...extra };
+      // Content of its own replaces the route's schema: left beside it, a $ref there (the
+      // error body of 4xx and 5xx) wins in @fastify/swagger, and the content is dropped.
+      const own = body ? named(body) : extra.content ? {} : (response[code] ?? {});
+      response[code] = { ...own, ...extra };
     }
     // Where the 4xx range is the proxy's error body (on the result route it may be the target's
     // own answer instead), the codes the proxy answers on every route are spelt out.
@@ -241,7 +244,7 @@ export const taskDoc = routeDoc({
         "The task; with ?wait=N, once it finished or N s passed (at most the server's --max-wait)",
       headers: {
         'retry-after': header(
-          'while pending or processing: when reading again is worthwhile',
+          'while pending (with an estimate of its start): when reading again is worthwhile, in 1 to 30 s',
           'integer',
         ),
       },
