@@ -182,7 +182,8 @@ export interface WaitOptions extends RequestOptions {
   onStatus?: StatusListener | undefined;
   /**
    * Told when a read finds the proxy away after the task was read once (the wait rides that out,
-   * up to five minutes) and when it answers again, so a caller can say so meanwhile.
+   * up to five minutes) and when it answers again, with a refusal too (told before the wait
+   * rejects with it), so a caller can say so meanwhile.
    */
   onOutage?: OutageListener | undefined;
   /**
@@ -219,7 +220,7 @@ export interface WatchEventsOptions extends RequestOptions {
   lastEventId?: string | undefined;
   /**
    * Told when a reconnect finds the proxy away (the stream rides that out) and when it is back,
-   * so a caller can say so meanwhile.
+   * a refusal included (told before the watch rejects with it), so a caller can say so meanwhile.
    */
   onOutage?: OutageListener | undefined;
 }

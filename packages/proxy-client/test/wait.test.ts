@@ -137,6 +137,28 @@ describe('waitForTask', () => {
     expect(heard).toEqual(['away: unreachable', 'back', 'away: http_502', 'back']);
   });
 
+  // SDK pass: a memory proxy restarted during a wait answered 404, and the wait rejected with
+  // onOutage never told the proxy was back: a caller's "proxy away" notice stayed up.
+  it('tells onOutage the proxy is back when it answers with a refusal', async () => {
+    server.on(
+      'get',
+      '/task/:id',
+      taskReply(makeTask({ status: 'processing' })),
+      { network: true },
+      errorReply(404, 'task_not_found'),
+    );
+    const heard: string[] = [];
+    const { error } = await settle(
+      client().waitForTask(TASK_ID, {
+        pollIntervalMs: 1000,
+        maxRetries: 0,
+        onOutage: (error) => heard.push(error === undefined ? 'back' : `away: ${error.code}`),
+      }),
+    );
+    expect(error).toBeInstanceOf(TaskNotFoundError);
+    expect(heard).toEqual(['away: unreachable', 'back']);
+  });
+
   it('rides an outage out whatever onOutage throws or rejects with', async () => {
     for (const onOutage of [
       () => {

@@ -257,6 +257,33 @@ describe('watchEvents', () => {
     await watch.done.catch(() => {});
   });
 
+  it('tells onOutage the proxy is back when a reconnect is refused, before it rejects', async () => {
+    useFakeClock();
+    const stream = new TestEventStream();
+    server.on(
+      'get',
+      '/events',
+      (call) => stream.reply(call),
+      // The reconnect and both of its retries.
+      { network: true },
+      { network: true },
+      { network: true },
+      errorReply(401, 'unauthorized'),
+    );
+    const heard: string[] = [];
+    const watch = collect(
+      client().watchEvents({
+        onOutage: (error) => heard.push(error === undefined ? 'back' : `away: ${error.code}`),
+      }),
+    );
+    const ended = watch.done.catch((error: unknown) => error);
+    await stream.opened;
+    stream.drop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await ended).toMatchObject({ code: 'unauthorized' });
+    expect(heard).toEqual(['away: unreachable', 'back']);
+  });
+
   it('a first connection that cannot be made rejects, after the request retries', async () => {
     useFakeClock();
     server.on('get', '/events', { network: true });

@@ -10,3 +10,11 @@ export function isProxyOutage(error: unknown): boolean {
   if (error.code === 'unreachable' || error.code === 'response_timeout') return true;
   return error.status === 502 || error.status === 503 || error.status === 504;
 }
+
+/**
+ * The proxy answered, if with a refusal (a task its restart lost: 404): an outage it was in is
+ * over, and whoever showed it as away should hear so before the error.
+ */
+export function isProxyBack(error: unknown): boolean {
+  return isProxyError(error) && error.status !== undefined && !isProxyOutage(error);
+}

@@ -1,4 +1,4 @@
-import { isProxyOutage } from '../errors/outage.js';
+import { isProxyBack, isProxyOutage } from '../errors/outage.js';
 import type { ProxyError } from '../errors/proxy-error.js';
 import { notifyOutage } from '../notify-outage.js';
 import type { OutageListener } from '../options.js';
@@ -88,6 +88,7 @@ export async function* followEventStream(
       }
     } catch (error) {
       if (settings.signal?.aborted) throw settings.signal.reason;
+      if (away && isProxyBack(error)) notifyOutage(settings.onOutage, undefined);
       if (!(error instanceof StreamEnded) && !(connected && isProxyOutage(error))) throw error;
       if (!away && !(error instanceof StreamEnded)) {
         away = true;

@@ -1,5 +1,5 @@
 import { checkIsNumber } from '../check-options.js';
-import { isProxyOutage } from '../errors/outage.js';
+import { isProxyBack, isProxyOutage } from '../errors/outage.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { TaskFailedError } from '../errors/task-failed-error.js';
 import { WaitTimeoutError } from '../errors/wait-timeout-error.js';
@@ -136,6 +136,7 @@ async function pollUntilFinished(
       answer = await read({ waitSeconds, signal });
     } catch (error) {
       const seen = taskSeen || state.last !== undefined;
+      if (outages > 0 && isProxyBack(error)) notifyOutage(options.onOutage, undefined);
       if (!seen || signal?.aborted || !isProxyOutage(error)) throw error;
       const cutHold = holdAfterCut(error, performance.now() - requestedAt, waitSeconds ?? 0);
       if (cutHold !== undefined) {
