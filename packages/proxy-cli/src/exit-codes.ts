@@ -30,7 +30,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   5: 'the proxy said no: unauthorized, queue full, unhealthy',
   6: "the task's state does not allow it: --cancel of a finished task, --retry of an unfinished one",
   74: 'stdout could not be written (a full disk)',
-  124: '--timeout ran out while waiting (the task goes on)',
+  124: '--timeout ran out while waiting for a task (it goes on) or for an answer',
   129: 'interrupted by SIGHUP with no output on a terminal, as Ctrl-C (the task goes on)',
   130: 'interrupted by Ctrl-C (the task goes on)',
   143: 'interrupted by SIGTERM, as Ctrl-C (the task goes on)',

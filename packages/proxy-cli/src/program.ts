@@ -171,14 +171,17 @@ function buildProgram(
     .option('--retry <id>', 'run a finished task again, as a new task')
     .option('--watch', 'a live table of tasks; with --stats, live stats')
     .optionsGroup(
-      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo):',
+      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo; --timeout also with --stats, --list-tasks, --health and --cleanup):',
     )
     .option('--wait', 'wait until the task is finished (completed, failed…)')
     .option(
       '--poll-interval <seconds>',
       'poll at this fixed interval (default: adaptive; 2 with --stats --watch)',
     )
-    .option('--timeout <seconds>', 'stop waiting after this long (exit 124)')
+    .option(
+      '--timeout <seconds>',
+      'stop waiting after this long (exit 124), for the task or for the answer',
+    )
     .optionsGroup('With --submit:')
     .option('--data <json|@file>', 'request body: JSON text, @file (JSON) or @- (stdin)')
     .option('--method <method>', 'HTTP method (default POST)')
@@ -254,13 +257,14 @@ function buildProgram(
 
 /**
  * commander keeps the last of a flag given twice, so `--cancel A --cancel B` would cancel B alone
- * and exit 0: an action's flag names what is acted on, once. Settings (`--url`, `--status`...)
- * keep the last, as flags usually do, so an alias with `--url` can be pointed elsewhere.
+ * and exit 0: an action's flag names what is acted on, once. A switch (`--stats --stats`) is
+ * refused too, so the rule has no exceptions to learn. Settings (`--url`, `--status`...) keep
+ * the last, as flags usually do, so an alias with `--url` can be pointed elsewhere.
  */
 function refuseRepeats(program: Command): void {
   const actions = new Set<string>(Object.values(ACTION_FLAGS));
   for (const option of program.options) {
-    if (!(option.required || option.optional) || !actions.has(option.long ?? '')) continue;
+    if (!actions.has(option.long ?? '')) continue;
     let given = false;
     program.on(`option:${option.name()}`, () => {
       if (given) {

@@ -91,7 +91,11 @@ const DEPENDENT_FLAGS: ReadonlyArray<{
     flag: '--poll-interval',
     with: ['taskId', 'submit', 'retry', 'demo', 'stats'],
   },
-  { key: 'timeout', flag: '--timeout', with: ['taskId', 'submit', 'retry', 'demo'] },
+  {
+    key: 'timeout',
+    flag: '--timeout',
+    with: ['taskId', 'submit', 'retry', 'demo', 'stats', 'listTasks', 'health', 'cleanup'],
+  },
   { key: 'data', flag: '--data', with: ['submit'] },
   { key: 'method', flag: '--method', with: ['submit'] },
   { key: 'idempotencyKey', flag: '--idempotency-key', with: ['submit'] },
@@ -172,6 +176,9 @@ export function toCliOptions(
 
   if (only === 'stats' && !statsWatch && raw.pollInterval !== undefined) {
     throw usage('--poll-interval goes with --stats only with --watch (how often to refresh)');
+  }
+  if (statsWatch && raw.timeout !== undefined) {
+    throw usage('--timeout goes with --stats only without --watch, which runs until Ctrl-C');
   }
   // Without --wait a task, submit or retry call never waits, so these would silently do nothing.
   if ((only === 'taskId' || only === 'submit' || only === 'retry') && raw.wait === undefined) {

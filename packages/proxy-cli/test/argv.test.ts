@@ -280,7 +280,11 @@ describe('usage errors (exit 2)', () => {
     [['--stats', '--wait'], /--wait goes with --task-id, --submit or --retry, not --stats/],
     [['--list-tasks', '--data', '{}'], /--data goes with --submit, not --list-tasks/],
     [['--task-id', 'x', '--status', 'failed'], /--status goes with --list-tasks/],
-    [['--health', '--timeout', '5'], /--timeout goes with --task-id, --submit, --retry or --demo/],
+    [
+      ['--cancel', 'x', '--timeout', '5'],
+      /--timeout goes with --task-id, --submit, --retry, --demo, --stats, --list-tasks, --health or --cleanup, not --cancel/,
+    ],
+    [['--stats', '--watch', '--timeout', '5'], /^--timeout goes with --stats only without --watch/],
     [['--task-id', 'x', '--timeout', '5'], /--timeout only matters with --wait/],
     [['--submit', 'api/x', '--poll-interval', '1'], /--poll-interval only matters with --wait/],
     [['--demo', 'nope'], /--demo takes all, single, batch, queue-full, long, fail; got 'nope'/],
@@ -430,6 +434,13 @@ describe('usage errors (exit 2)', () => {
     [['--retry', 'a', '--retry=b'], '--retry'],
     [['--demo', '--demo', 'batch'], '--demo'],
     [['--cleanup', '1', '--cleanup', '2'], '--cleanup'],
+    // The switches were let through, though the exit-code table says any action's flag twice is
+    // refused.
+    [['--stats', '--stats'], '--stats'],
+    [['--list-tasks', '--list-tasks'], '--list-tasks'],
+    [['--health', '--health'], '--health'],
+    [['--watch', '--watch'], '--watch'],
+    [['--stats', '--watch', '--watch'], '--watch'],
   ])('refuses %j: an action flag given twice, never the last value alone', (argv, flag) => {
     expect(usageError(argv).message).toMatch(new RegExp(`^${flag} is given twice`));
   });
@@ -647,9 +658,9 @@ describe('help and version', () => {
   // Hostile pass: `help stats` listed every action and every flag of the program, --submit's
   // --data and --header among them, as though they went with stats.
   it.each([
-    ['stats', ['--watch', '--poll-interval']],
+    ['stats', ['--watch', '--poll-interval', '--timeout']],
     ['wait', ['--poll-interval', '--timeout']],
-    ['list', ['--status', '--limit', '--offset']],
+    ['list', ['--status', '--limit', '--offset', '--timeout']],
     [
       'submit',
       [
@@ -658,7 +669,7 @@ describe('help and version', () => {
         ...['--upstream-timeout', '--header'],
       ],
     ],
-    ['list-tasks', ['--status', '--limit', '--offset']],
+    ['list-tasks', ['--status', '--limit', '--offset', '--timeout']],
     ['cancel', []],
   ])('help %s lists the flags that go with it and no other action', (command, own) => {
     const section = printed(['help', command]).split('Flags it takes:')[1] ?? '';
@@ -746,7 +757,7 @@ describe('help and version', () => {
   it("--help's group headings say which flags go with which action, as the usage errors do", () => {
     const help = printed(['--help']).replace(/\s+/g, ' ');
     expect(help).toContain(
-      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo):',
+      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo; --timeout also with --stats, --list-tasks, --health and --cleanup):',
     );
     expect(help).toContain('With --list-tasks (--status also with --watch):');
     expect(usageError(['watch', '--limit', '5']).message).toBe(

@@ -2,13 +2,14 @@ import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { renderHealth, type SentHealth } from '../render/health.js';
+import { withinTimeout } from './bounded.js';
 
 /**
  * `--health`: the proxy answers, reaches its target and can use its store; anything less exits 5
  * for scripts, with the reasons.
  */
 export async function checkHealth(ctx: CommandContext): Promise<void> {
-  const health = await ctx.client.health({ signal: ctx.signal });
+  const health = await withinTimeout(ctx, (signal) => ctx.client.health({ signal }));
   ctx.output.document(health);
   ctx.output.data(renderHealth(health, ctx.options.url, ctx.output.look));
   const unhealthy = unhealthyError(health);

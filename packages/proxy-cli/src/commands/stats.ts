@@ -1,5 +1,6 @@
 import type { CommandContext } from '../context.js';
 import { renderStats } from '../render/stats.js';
+import { withinTimeout } from './bounded.js';
 import { watchStats } from './watch.js';
 
 /** `--stats [--watch]`: task counts, queue and workers; with `--watch`, kept current. */
@@ -8,7 +9,7 @@ export async function showStats(
   action: { watch?: { refreshMs: number } } = {},
 ): Promise<void> {
   if (action.watch) return watchStats(ctx, action.watch.refreshMs);
-  const stats = await ctx.client.getStats({ signal: ctx.signal });
+  const stats = await withinTimeout(ctx, (signal) => ctx.client.getStats({ signal }));
   ctx.output.document(stats);
   ctx.output.data(renderStats(stats, ctx.output.look));
 }

@@ -51,7 +51,9 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   const sending = action.wait ? withSpinner(ctx, `submitting ${what}`, send) : send();
   const submission = await sending.catch((error: unknown) => {
     const interrupted = signal.aborted;
-    const again = `submit it again with the same key, and the proxy names that task instead of starting another: ${cliCommand(options, [...submitArgs(action, idempotencyKey), ...sameWaitArgs(options)])}`;
+    // stdin was read once and is gone: the same key with another body is refused (422).
+    const piped = action.data?.kind === 'stdin' ? ' and the same body piped in' : '';
+    const again = `submit it again with the same key${piped}, and the proxy names that task instead of starting another: ${cliCommand(options, [...submitArgs(action, idempotencyKey), ...sameWaitArgs(options)])}`;
     const details = { idempotency_key: idempotencyKey };
     if (!interrupted && !deadline.expired(error)) {
       if (!answerLost(error)) throw error;
@@ -110,6 +112,17 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
  * readData drops it and says so, rather than it vanishing unseen.
  */
 function utf8(bytes: Uint8Array, where: string): string {
+  // Windows tools save "Unicode" text as UTF-16 with a BOM; converting that from latin1, as the
+  // hint below says for other bytes, would garble it.
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new CliError(
+      EXIT_CODES.usage,
+      `--data: ${where} is UTF-16 text (it starts with a UTF-16 byte order mark), and JSON must be UTF-8`,
+      where === 'stdin'
+        ? 'convert it first: pipe it through iconv -f UTF-16 -t UTF-8'
+        : `convert it first: iconv -f UTF-16 -t UTF-8 ${shellQuote(where)} > body.json, then --data @body.json`,
+    );
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  isProxyError,
   isProxyOutage,
   isTaskNotFoundError,
   isWaitTimeoutError,
   MAX_OUTAGE_MS,
   outagePauseMs,
 } from 'proxy-client';
-import { isTerminalStatus, type Task, type TaskStatus } from 'proxy-client/wire';
+import { isTaskStatus, isTerminalStatus, type Task, type TaskStatus } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -194,6 +195,20 @@ export async function waitWithProgress(
         `task ${taskId} is gone from the proxy at ${options.url}, which had it${status}: a proxy restarted with --store memory keeps no tasks, and cleanup, --retention or --max-tasks remove finished ones`,
         `${cliCommand(options, ['--list-tasks'])} shows the tasks the proxy holds now`,
         { cause: error, details: { task_id: taskId, ...(lastStatus && { status: lastStatus }) } },
+      );
+    }
+    // A newer proxy's status: waiting on would never end, and reading the task still works.
+    if (isProxyError(error) && error.code === 'unknown_status') {
+      const shown = latest && !isTaskStatus(latest.status) ? latest.status : undefined;
+      throw new CliError(
+        EXIT_CODES.proxyError,
+        error.message,
+        `the proxy is newer than this proxy-cli: use a proxy-cli as new as the proxy; ${cliCommand(options, ['--task-id', taskId, '--json'])} shows the task as the proxy has it`,
+        {
+          cause: error,
+          code: 'unknown_status',
+          details: { task_id: taskId, ...(shown !== undefined && { status: shown }) },
+        },
       );
     }
     // The proxy answered for the task, then went away and stayed away (a wait gives up on an

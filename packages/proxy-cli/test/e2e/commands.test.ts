@@ -230,6 +230,44 @@ describe('--submit', () => {
     expect(piped.stderr).toContain('--data: stdin is not UTF-8 text, and JSON must be');
   });
 
+  // Notepad's "Unicode" is UTF-16: the hint said to convert from latin1, which garbles it.
+  it.each([
+    [
+      'little-endian',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"a":1}', 'utf16le')]),
+    ],
+    [
+      'big-endian',
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"a":1}', 'utf16le').swap16()]),
+    ],
+  ])(
+    '--data in UTF-16 (%s, with its BOM): named as such, and how to convert it',
+    async (_, bytes) => {
+      const file = join(tmpdir(), `proxy-cli-utf16-${process.pid}.json`);
+      await writeFile(file, bytes);
+      const before = (await client.getStats()).tasks.total;
+      const run = await cli('--submit', 'api/function1', '--data', `@${file}`);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        `error: --data: ${file} is UTF-16 text (it starts with a UTF-16 byte order mark), and JSON must be UTF-8\n`,
+      );
+      expect(run.stderr).toContain(`hint: convert it first: iconv -f UTF-16 -t UTF-8 ${file} >`);
+      expect(run.stderr).not.toContain('latin1');
+      const piped = await runCli(
+        ['--submit', 'api/function1', '--data', '@-', '--url', stack.url],
+        {
+          stdin: bytes,
+        },
+      );
+      expect(piped.code).toBe(2);
+      expect(piped.stderr).toContain('error: --data: stdin is UTF-16 text');
+      expect(piped.stderr).toContain(
+        'hint: convert it first: pipe it through iconv -f UTF-16 -t UTF-8\n',
+      );
+      expect((await client.getStats()).tasks.total).toBe(before);
+    },
+  );
+
   it('--data @missing-file is a usage error', async () => {
     const run = await cli('--submit', 'api/function1', '--data', '@/nonexistent/body.json');
     expect(run.code).toBe(2);

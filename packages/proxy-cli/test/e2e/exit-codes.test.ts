@@ -64,6 +64,20 @@ describe('exit 2: bad usage', () => {
     }
   });
 
+  // Once exit 0 (--stats, --list-tasks) or a watch that ran on: only flags with a value were
+  // refused twice.
+  it.each([['--stats'], ['--list-tasks'], ['--health'], ['--watch']])(
+    '%s given twice: exit 2, naming the flag, before any request',
+    async (flag) => {
+      const run = await runCli([flag, flag, '--url', stack.url]);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        `error: ${flag} is given twice: give it once\nhint: one ${flag} per call: run proxy-cli again for another\n`,
+      );
+    },
+  );
+
   it('--help and --version exit 0 on stdout', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
@@ -310,6 +324,28 @@ describe('exit 124: --timeout covers every request of the call', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(run.stderr).toContain(`gave up after 1.0 s; before the proxy answered for task ${id}`);
     expect(run.stderr).toContain(`resume waiting with: proxy-cli --url ${url} --task-id ${id}`);
+  });
+
+  // These waited out the SDK's 30 s, and refused --timeout (exit 2): nothing bounded them.
+  it.each([
+    [['stats'], 'GET /stats'],
+    [['list'], 'GET /tasks'],
+    [['health'], 'GET /health'],
+    [['cleanup', '48'], 'DELETE /tasks/cleanup'],
+  ])('%j: a proxy that never answers, ended by --timeout', async (args, request) => {
+    const { url, seen } = await silentServer();
+    const started = performance.now();
+    const run = await runCli([...args, '--timeout', '1', '--json', '--url', url]);
+    expect(run.code).toBe(124);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(seen[0]).toMatch(new RegExp(`^${request}`));
+    expect(run.stderr).toContain(
+      `error: no answer from the proxy at ${url} within 1.0 s (--timeout)\n`,
+    );
+    expect(jsonOf(run)).toMatchObject({
+      success: false,
+      error: { code: 'timeout', exit_code: 124 },
+    });
   });
 
   it('submit --wait: a proxy that never answers the submission, and the command to send it again', async () => {

@@ -137,3 +137,59 @@ describe('demo --timeout that ends a wait', () => {
     });
   }, 20_000);
 });
+
+/** A proxy whose one task has a status no proxy-cli knows: a newer proxy's, say. */
+async function proxyWithUnknownStatus(): Promise<{ url: string; taskId: string }> {
+  const taskId = '7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+  const task = {
+    task_id: taskId,
+    status: 'paused',
+    method: 'POST',
+    path: '/api/function1',
+    created_at: new Date().toISOString(),
+    started_at: null,
+    completed_at: null,
+    queue_position: null,
+    queue_ms: 0,
+    duration_ms: null,
+    attempts: 0,
+    result: null,
+    error: null,
+  };
+  const server = createServer((request, response) => {
+    request.resume();
+    const known = request.url?.startsWith(`/task/${taskId}`);
+    response.writeHead(known ? 200 : 404, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify(
+        known ? { success: true, data: task } : { success: false, error: 'not_found' },
+      ),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, taskId };
+}
+
+describe('a task in a status the CLI does not know', () => {
+  // The error document had neither the task's id nor a hint, unlike every other task error.
+  it('wait --json: unknown_status with the task id and a hint, exit 5', async () => {
+    const { url, taskId } = await proxyWithUnknownStatus();
+    const run = await runCli(['wait', taskId, '--json', '--url', url]);
+    expect(run.code).toBe(5);
+    expect(JSON.parse(run.stdout)).toEqual({
+      success: false,
+      error: {
+        code: 'unknown_status',
+        exit_code: 5,
+        message: `Task ${taskId} has status "paused", which this version of proxy-client does not know; stopped waiting rather than poll forever`,
+        hint: `the proxy is newer than this proxy-cli: use a proxy-cli as new as the proxy; proxy-cli --url ${url} --task-id ${taskId} --json shows the task as the proxy has it`,
+        task_id: taskId,
+        status: 'paused',
+      },
+    });
+  }, 20_000);
+});

@@ -36,6 +36,20 @@ describe('--submit when the connection breaks before the answer', () => {
     expect(run.stderr).not.toContain('is the proxy running there');
   });
 
+  // The command to submit again said --data @-, as though stdin could be read twice, and never
+  // that the same body must be piped to it: another body under the same key is refused (422).
+  it('with --data @-, the hint says to pipe the same body in again', async () => {
+    keys.length = 0;
+    const run = await spawnCli(['submit', 'api/x', '--data', '@-', '--url', url], {
+      stdin: '{"n":1}',
+    }).done;
+    expect(run.code).toBe(3);
+    const key = keys[0]!.replaceAll('"', '');
+    expect(run.stderr).toContain(
+      `hint: submit it again with the same key and the same body piped in, and the proxy names that task instead of starting another: proxy-cli --url ${url} --submit api/x --method POST --data @- --idempotency-key ${key}\n`,
+    );
+  });
+
   it('with --json, the key in the error document', async () => {
     keys.length = 0;
     const run = await spawnCli(['submit', 'api/x', '--json', '--url', url]).done;
