@@ -84,10 +84,16 @@ export async function watchStats(ctx: CommandContext, refreshMs: number): Promis
         );
         tables = renderStats(stats, output.look);
         view.render(`${tables}\n${foot}`);
-      } else if (changed(stats, last)) {
-        last = fingerprint(stats);
-        if (output.json) output.jsonLine(stats);
-        else output.data(renderStatsLine(stats, new Date()));
+      } else {
+        // A line is printed when what it shows changed: the whole document with --json, the
+        // line's columns otherwise (a restart changes the start time, which a line leaves out).
+        const line = output.json ? '' : renderStatsLine(stats, new Date());
+        const shown = output.json ? fingerprint(stats) : line.slice(line.indexOf('\t') + 1);
+        if (shown !== last) {
+          last = shown;
+          if (output.json) output.jsonLine(stats);
+          else output.data(line);
+        }
       }
       await sleep(refreshMs, undefined, { signal });
     }
@@ -229,10 +235,6 @@ export function outageReason(error: unknown): string {
 
 function fingerprint(stats: Stats): string {
   return JSON.stringify({ ...stats, uptime_s: 0 });
-}
-
-function changed(stats: Stats, last: string | undefined): boolean {
-  return fingerprint(stats) !== last;
 }
 
 /** Ctrl-C is how a watch ends: exit 130, quietly. A proxy without event streams says so. */

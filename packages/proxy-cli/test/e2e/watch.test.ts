@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ProxyClient } from 'proxy-client';
 import { spawnProxyServer, waitFor } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -124,7 +127,7 @@ describe('--watch across a proxy restart', () => {
     await proxy.stop('SIGKILL');
     await cli.waitForStderr(/is away/);
     proxy = await spawnProxyServer({ args: [...targetArgs, '--listen-port', port] });
-    await cli.waitForStderr(/is back/);
+    await cli.waitForStderr(/at \S+ is back/);
     // As at the start, nothing tells when the stream is subscribed: submit until a task shows.
     const again = new ProxyClient({ baseUrl: proxy.url });
     const submitted: string[] = [];
@@ -166,7 +169,7 @@ describe('--stats --watch across a proxy restart', () => {
       args: [...targetArgs, '--store', 'memory', '--listen-port', port],
     });
     await new ProxyClient({ baseUrl: proxy.url }).submitAndWait('function1', {});
-    await cli.waitForStderr(/is back/);
+    await cli.waitForStderr(/at \S+ is back/);
     // The new proxy's counts: one task, completed.
     await waitFor(() => lines(cli).some((line) => line.split('\t')[3] === '1'), {
       what: 'a line from the proxy that is back',
@@ -178,6 +181,36 @@ describe('--stats --watch across a proxy restart', () => {
         `^the proxy at ${proxy.url} is away \\(ECONNREFUSED\\); reading the stats again until it is back\\nthe proxy at ${proxy.url} is back\\n$`,
       ),
     );
+  });
+});
+
+// SDK and CLI pass: a line was printed whenever any of /stats changed, so a restart with
+// another setting printed the line before it once more, the same in every column shown.
+describe('--stats --watch, piped, across a restart that changed nothing it shows', () => {
+  it('prints no second line', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'proxy-cli-watch-'));
+    onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
+    const args = [
+      ...['--target-host', stack.target.host, '--target-port', String(stack.target.port)],
+      ...['--data-dir', dataDir],
+    ];
+    let proxy = await spawnProxyServer({ args });
+    onTestFinished(async () => {
+      await proxy.stop();
+    });
+    await new ProxyClient({ baseUrl: proxy.url }).submitAndWait('function1', {});
+    const port = new URL(proxy.url).port;
+    const cli = spawnCli(['stats', '--watch', '--poll-interval', '0.2', '--url', proxy.url]);
+    await waitFor(() => lines(cli).length >= 1, { what: 'a first line' });
+    await proxy.stop();
+    await cli.waitForStderr(/is away/);
+    proxy = await spawnProxyServer({
+      args: [...args, '--listen-port', port, '--max-queue-size', '7'],
+    });
+    await cli.waitForStderr(/at \S+ is back/);
+    const run = await interrupted(cli);
+    expect(run.code).toBe(130);
+    expect(lines(cli)).toHaveLength(1);
   });
 });
 
