@@ -2,11 +2,7 @@ import { type IncomingMessage, METHODS, type ServerResponse, STATUS_CODES } from
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   type ErrorCode,
   IDEMPOTENT_REPLAYED_HEADER,
@@ -31,6 +27,7 @@ import { auth, bearerKeyCheck, UNAUTHORIZED_HEADERS } from './plugins/auth.js';
 import { decimalQuery } from './plugins/decimal-query.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { forwardedPrefix, trustFunction } from './plugins/forwarded-prefix.js';
+import { isPreflight, preflightWithoutCors } from './plugins/preflight.js';
 import { proxyState } from './plugins/proxy-state.js';
 import { unreadAnswers } from './plugins/unread-answers.js';
 import { unusedConnections } from './plugins/unused-connections.js';
@@ -63,7 +60,16 @@ const CORS_EXPOSED_HEADERS = [
   PREFERENCE_APPLIED_HEADER,
   IDEMPOTENT_REPLAYED_HEADER,
   TASK_ID_HEADER,
+  // On a 405 and a 401: what a page needs to tell its user why.
+  'allow',
+  'www-authenticate',
 ];
+/**
+ * How long a browser may keep a preflight's answer, in seconds. Chromium's default of 5 s has a
+ * polling page, which sends the key, preflight nearly every read; 10 minutes still lets a changed
+ * --cors-origin reach pages soon.
+ */
+const CORS_MAX_AGE_SECONDS = 600;
 /**
  * Submissions take any method, so a browser may preflight any of them: all that Node parses but
  * CONNECT and TRACE, which browsers never send.
@@ -191,6 +197,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
       origin,
       methods: CORS_METHODS,
       exposedHeaders: CORS_EXPOSED_HEADERS,
+      maxAge: CORS_MAX_AGE_SECONDS,
     };
     const noPreflight: FastifyCorsOptions = { ...configured, preflight: false };
     // Before auth: a browser's preflight never carries the API key. Only an OPTIONS request with
@@ -203,6 +210,8 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
           request.method === 'OPTIONS' && !isPreflight(request) ? noPreflight : configured,
         ),
     });
+  } else {
+    app.register(preflightWithoutCors);
   }
   if (config.apiKey !== null) {
     app.register(auth, { apiKey: config.apiKey, isOpen: (route) => isOpenRoute(config, route) });
@@ -251,10 +260,6 @@ export async function shutdownServer(
   const report = await app.proxy.shutdown(graceMs, signal);
   await app.close();
   return report;
-}
-
-function isPreflight({ headers }: FastifyRequest): boolean {
-  return headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
 }
 
 /** Node's own link from a socket to the answer being written on it. */

@@ -147,7 +147,7 @@ describe('--cors-origin', () => {
     });
     expect(read.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(read.headers['access-control-expose-headers']).toBe(
-      'location, retry-after, x-proxy-wait-max, preference-applied, idempotent-replayed, x-proxy-task-id',
+      'location, retry-after, x-proxy-wait-max, preference-applied, idempotent-replayed, x-proxy-task-id, allow, www-authenticate',
     );
 
     const stranger = await app.inject({
@@ -236,6 +236,85 @@ describe('--cors-origin', () => {
     const page = await proxy.app.inject({ url: '/ui', headers: origin });
     expect(page.statusCode).toBe(200);
     expect(page.headers.vary).toBe('Origin, accept-encoding');
+  });
+
+  // Browser pass: a page on another origin whose POST needs a preflight made the proxy queue the
+  // OPTIONS as a task and call the target with it, whose answer no browser reads.
+  it('answers a preflight without CORS headers, and makes no task of it, when off', async () => {
+    const recorded: string[] = [];
+    const server = createServer((request, response) => {
+      recorded.push(request.method ?? '');
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const flags of [[], ['--api-key', KEY]]) {
+      const proxy = await startProxy(target, { flags });
+      const preflight = await proxy.app.inject({
+        method: 'OPTIONS',
+        url: '/api/x',
+        headers: {
+          origin: 'https://page.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(preflight.statusCode, flags.join(' ')).toBe(204);
+      expect(preflight.body).toBe('');
+      const cors = Object.keys(preflight.headers).filter((name) =>
+        name.startsWith('access-control-'),
+      );
+      expect(cors).toEqual([]);
+      const auth = { authorization: `Bearer ${KEY}` };
+      const tasks = await proxy.app.inject({ url: '/tasks', headers: auth });
+      expect(tasks.json().data.total, flags.join(' ')).toBe(0);
+
+      // An OPTIONS that is no preflight is a submission, as before.
+      await proxy.submit('/api/x', { method: 'OPTIONS', headers: auth });
+      await waitFor(() => recorded.length === 1);
+      expect(recorded.splice(0)).toEqual(['OPTIONS']);
+    }
+  });
+
+  // Browser pass: a page could not read Allow on a 405, nor WWW-Authenticate on a 401.
+  it('exposes Allow and WWW-Authenticate to pages', async () => {
+    const { app } = await startProxy(CLOSED_TARGET, {
+      flags: ['--cors-origin', 'https://app.example', '--api-key', KEY],
+    });
+    const origin = { origin: 'https://app.example' };
+    const refused = await app.inject({ url: '/stats', headers: origin });
+    expect(refused.statusCode).toBe(401);
+    const exposed = (answer: { headers: Record<string, unknown> }) =>
+      String(answer.headers['access-control-expose-headers']).split(', ');
+    expect(exposed(refused)).toEqual(expect.arrayContaining(['www-authenticate', 'allow']));
+    const wrongMethod = await app.inject({
+      method: 'PUT',
+      url: '/stats',
+      headers: { ...origin, authorization: `Bearer ${KEY}` },
+    });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toBeDefined();
+    expect(exposed(wrongMethod)).toEqual(expect.arrayContaining(['www-authenticate', 'allow']));
+  });
+
+  // Browser pass: without a max age Chromium asks again after 5 s, doubling a polling page's
+  // requests.
+  it('lets browsers keep a preflight’s answer for 10 minutes', async () => {
+    const { app } = await startProxy(CLOSED_TARGET, {
+      flags: ['--cors-origin', 'https://app.example'],
+    });
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/task/0b7a6a2e-1d6c-4f3e-9b0a-2f4c8d9e1a7b',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-max-age']).toBe('600');
   });
 
   it('is off without the flag', async () => {

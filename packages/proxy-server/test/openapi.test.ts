@@ -51,6 +51,7 @@ function resolved(document: Document, schema: Schema | undefined): Schema | unde
 }
 
 const OPENAPI_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+const SUBMIT_MEDIA_TYPES = ['application/json', 'text/plain', 'application/octet-stream', '*/*'];
 
 /** The proxy as a Fastify app, with every route it registers (hooked in before they load). */
 async function proxyWithRoutes(flags: string[] = []) {
@@ -139,7 +140,7 @@ describe('GET /openapi.json', () => {
     const headers = (operation: Operation | undefined) =>
       (operation?.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
     expect(headers(submit)).toEqual(Object.values(SUBMIT_HEADERS));
-    expect(Object.keys(submit?.requestBody?.content ?? {})).toEqual(['*/*']);
+    expect(Object.keys(submit?.requestBody?.content ?? {})).toEqual(SUBMIT_MEDIA_TYPES);
     const json = (operation: Operation | undefined, code: string) =>
       resolved(document, operation?.responses[code]?.content?.['application/json']?.schema);
     expect(json(submit, '202')?.required).toEqual(SubmitBodySchema.required);
@@ -169,6 +170,35 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(paths['/metrics']?.get?.responses['200']?.content ?? {})).toEqual([
       'text/plain; version=0.0.4; charset=utf-8',
     ]);
+  });
+
+  // Browser pass: with the body documented as */* only, Swagger UI's "Try it out" sent the target
+  // `Content-Type: */*`.
+  it('offers JSON first for a submission body, and takes any body of any type still', async () => {
+    const { app } = await proxyWithRoutes();
+    const item = (await documentOf(app)).paths['/api/{path}'] ?? {};
+    for (const [method, operation] of Object.entries(item)) {
+      const content = (operation.requestBody?.content ?? {}) as Record<string, { schema: object }>;
+      expect(Object.keys(content), method).toEqual(SUBMIT_MEDIA_TYPES);
+      // No type: a generated client takes any value (openapi-typescript's `unknown`).
+      for (const { schema } of Object.values(content)) expect(schema).not.toHaveProperty('type');
+    }
+  });
+
+  // Browser pass: a preflight of a submission is answered 204 by the proxy itself, with CORS on
+  // or off, which the document did not say.
+  it.each([
+    ['without CORS', []],
+    ['with CORS', ['--cors-origin', 'https://app.example']],
+  ])('documents the 204 a preflight gets on OPTIONS /api/{path} only (%s)', async (_, flags) => {
+    const { app } = await proxyWithRoutes(flags);
+    const item = (await documentOf(app)).paths['/api/{path}'] ?? {};
+    expect(item.options?.responses['204']?.description).toMatch(/preflight/);
+    expect(item.options?.responses['204']?.content).toBeUndefined();
+    expect(item.options?.responses['202']).toBeDefined();
+    for (const method of OPENAPI_METHODS.filter((name) => name !== 'options')) {
+      expect(item[method]?.responses['204'], method).toBeUndefined();
+    }
   });
 
   it.each([

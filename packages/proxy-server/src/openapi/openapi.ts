@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import type { ProxyConfig } from '../config/config.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { VERSION } from '../version.js';
-import { routeDoc, SUBMIT_DOC_PATH } from './route-docs.js';
+import { PREFLIGHT_RESPONSE, routeDoc, SUBMIT_DOC_PATH } from './route-docs.js';
 
 /** Where the document and the browsable reference are served. */
 export const OPENAPI_PATH = '/openapi.json';
@@ -184,12 +184,20 @@ type Operation = {
   responses?: Record<string, unknown>;
 };
 
+/** A copy of the shared operation of `/api/*` for `method`, which OPTIONS answers a preflight. */
+function submitOperation(method: string, operation: Operation): Operation {
+  const own = { ...operation, operationId: submitOperationId(method) };
+  if (method !== 'options') return own;
+  return { ...own, responses: { ...operation.responses, 204: PREFLIGHT_RESPONSE } };
+}
+
 /**
  * What the routes cannot say themselves: `ANY /api/*` takes Fastify's every method (PROPFIND,
  * ...) where an OpenAPI path item has eight, and a body only if the caller sends one, and its
  * one schema cannot give each method the operation id of its own that generated clients name
- * their functions by (`submitTaskPost`); the reference page at /docs is served by
- * @fastify/swagger-ui, whose routes stay out of the document.
+ * their functions by (`submitTaskPost`), nor OPTIONS the 204 a preflight gets instead of a task;
+ * the reference page at /docs is served by @fastify/swagger-ui, whose routes stay out of the
+ * document.
  */
 function finish<T extends { paths?: object }>(document: T, config: ProxyConfig): T {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Operation> | undefined>;
@@ -200,7 +208,7 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
         .map(([key, value]) =>
           // Every method of /api/* shares one operation object: each gets a copy with its own id.
           path === SUBMIT_DOC_PATH && OPERATIONS.has(key)
-            ? [key, { ...value, operationId: submitOperationId(key) }]
+            ? [key, submitOperation(key, value)]
             : [key, value],
         ),
     );

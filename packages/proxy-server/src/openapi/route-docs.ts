@@ -197,7 +197,9 @@ export const submitDoc = routeDoc({
   body: {
     description:
       'any body, of any content type, up to --body-limit: forwarded byte for byte (none on TRACE)',
-    mediaTypes: ['*/*'],
+    // The first is what Swagger UI's "Try it out" sends (with */* alone, `Content-Type: */*`);
+    // */* keeps any other type documented.
+    mediaTypes: ['application/json', 'text/plain', 'application/octet-stream', '*/*'],
   },
   responses: {
     ...submitted,
@@ -215,6 +217,12 @@ export const submitDoc = routeDoc({
     },
   },
 });
+
+/** What `OPTIONS /api/{path}` answers instead of a task: OpenAPI has no other place for it. */
+export const PREFLIGHT_RESPONSE = {
+  description:
+    'A CORS preflight (Origin and Access-Control-Request-Method, the API key not needed): answered by the proxy, no task made. With --cors-origin, with the Access-Control-Allow-* headers for an allowed origin; without, with none, so the browser refuses the request',
+} satisfies ResponseDoc;
 
 /** `POST /task/:id/retry`. */
 export const retryDoc = routeDoc({
