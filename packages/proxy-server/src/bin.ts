@@ -104,7 +104,7 @@ async function main(): Promise<number> {
   // A second signal means "now": exit without waiting for the calls in flight.
   for (const name of NOW_SIGNALS) {
     process.once(name, () => {
-      say(process.stderr, `${name} during the stop: exiting now, calls in flight cut off`);
+      say(process.stderr, `${name} during the stop: ${cutOffLine(app.proxy)}`);
       process.exit(1);
     });
   }
@@ -137,15 +137,40 @@ function graceLine(
   { callsHere, deliveriesHere }: { callsHere: number; deliveriesHere: number },
   graceMs: number,
 ): string {
-  const calls = callsHere === 1 ? '1 call in flight' : `${callsHere} calls in flight`;
+  const calls = callsInFlight(callsHere);
   if (deliveriesHere === 0 && callsHere === 0) return 'no call in flight';
   const grace = `up to ${graceMs / 1000} s (--shutdown-grace)`;
   if (deliveriesHere === 0) return `${calls} ${callsHere === 1 ? 'gets' : 'get'} ${grace}`;
-  const deliveries =
-    deliveriesHere === 1 ? '1 callback delivery' : `${deliveriesHere} callback deliveries`;
+  const deliveries = callbackDeliveries(deliveriesHere);
   return callsHere === 0
     ? `no call in flight; ${deliveries} ${deliveriesHere === 1 ? 'gets' : 'get'} ${grace}`
     : `${calls} and ${deliveries} get ${grace}`;
+}
+
+/**
+ * What a second signal cuts off, named as graceLine names it: a stop that waited for callback
+ * deliveries alone cuts off no call.
+ */
+function cutOffLine({
+  callsHere,
+  deliveriesHere,
+}: {
+  callsHere: number;
+  deliveriesHere: number;
+}): string {
+  const cut = [
+    ...(callsHere > 0 ? [callsInFlight(callsHere)] : []),
+    ...(deliveriesHere > 0 ? [callbackDeliveries(deliveriesHere)] : []),
+  ];
+  return cut.length === 0 ? 'exiting now' : `exiting now, ${cut.join(' and ')} cut off`;
+}
+
+function callsInFlight(count: number): string {
+  return count === 1 ? '1 call in flight' : `${count} calls in flight`;
+}
+
+function callbackDeliveries(count: number): string {
+  return count === 1 ? '1 callback delivery' : `${count} callback deliveries`;
 }
 
 /**

@@ -209,9 +209,43 @@ describe('proxy-server bin', () => {
     proxy.child.kill('SIGTERM');
     expect(await exited).toEqual({ code: 1, signal: null });
     expect(proxy.output()).toContain(
-      'proxy-server: SIGTERM during the stop: exiting now, calls in flight cut off\n',
+      'proxy-server: SIGTERM during the stop: exiting now, 1 call in flight cut off\n',
     );
     expect(proxy.output()).not.toContain('stopped:');
+  });
+
+  // Hostile pass: a second signal while only a callback delivery was under way said it cut
+  // off calls in flight.
+  it('names what a second signal cuts off: a callback delivery, no call', async () => {
+    const target = await startTarget();
+    const delivered: string[] = [];
+    // Held, unanswered: the delivery stays under way through the grace.
+    const receiver = createHttpServer((request) => delivered.push(request.url ?? ''));
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      receiver.closeAllConnections();
+      receiver.close();
+    });
+    const hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const proxy = await spawnProxyServer({
+      args: [
+        ...['--target-url', target.url, '--shutdown-grace', '30', '--log-level', 'warn'],
+        ...['--callback-allow', hooks],
+        ...['--webhook-secret', `whsec_${Buffer.alloc(24, 7).toString('base64')}`],
+      ],
+    });
+    await fetch(`${proxy.url}/api/function1`, {
+      method: 'POST',
+      headers: { 'x-proxy-callback-url': `${hooks}/done` },
+    });
+    await vi.waitFor(() => expect(delivered).toEqual(['/done']));
+    const exited = proxy.stop('SIGTERM');
+    await vi.waitFor(() => expect(proxy.output()).toContain('SIGTERM: stopping'));
+    proxy.child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 1, signal: null });
+    expect(proxy.output()).toContain(
+      'proxy-server: SIGTERM during the stop: exiting now, 1 callback delivery cut off\n',
+    );
   });
 });
 

@@ -80,11 +80,18 @@ export class Callbacks {
   #stopped: Promise<void> | null = null;
   /** Saves of an ended callback waiting to be tried again. */
   readonly #settling = new Set<Timer>();
+  /** Whether the store keeps a callback due past this process, for the next start to deliver. */
+  readonly #outlivesProcess: boolean;
+  /** When the grace of a stop under way ends, on the monotonic clock; null before a stop. */
+  #graceEndsAt: number | null = null;
+  /** Callbacks a stop left undelivered on a store that keeps nothing past the process. */
+  #lostAtStop = 0;
 
   constructor(options: CallbacksOptions) {
     this.#options = options;
     this.#webhook = new Webhook(options.secret);
     this.#timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
+    this.#outlivesProcess = options.backend.kind !== 'memory';
     this.#dispatcher =
       options.dispatcher ??
       new Agent({
@@ -118,7 +125,9 @@ export class Callbacks {
   /**
    * Starts no more deliveries; those under way get `graceMs` to end, like the calls in flight,
    * and are then cut off without a record: a durable store still holds them due, and the next
-   * run delivers them again (the same `webhook-id`). Idempotent.
+   * run delivers them again (the same `webhook-id`). On the memory store, which keeps nothing
+   * past the process, the retries due within `graceMs` are made too, and every callback still
+   * undelivered when it ends is given up, counted and said in one warning. Idempotent.
    */
   stop(graceMs = 0): Promise<void> {
     this.#stopped ??= this.#stop(graceMs);
@@ -127,27 +136,45 @@ export class Callbacks {
 
   async #stop(graceMs: number): Promise<void> {
     this.#subscription?.close();
-    // Those due already (a task that just finished) go out within the grace; later ones wait
-    // for the next start.
-    const now = this.#options.clock.monotonic();
-    for (const [id, due] of this.#due) {
-      this.#options.clock.clearTimeout(due.timer);
-      if (due.at <= now) this.#start(id, due.callback);
-    }
+    const { clock } = this.#options;
+    const now = clock.monotonic();
+    this.#graceEndsAt = now + graceMs;
+    // Scheduled again the way a stop schedules (#scheduleInStop).
+    const due = [...this.#due];
     this.#due.clear();
+    for (const [id, entry] of due) {
+      clock.clearTimeout(entry.timer);
+      this.#schedule(id, entry.callback, Math.max(0, entry.at - now));
+    }
     // Their callbacks are still due in the store: the next start delivers them again.
     for (const timer of this.#settling) this.#options.clock.clearTimeout(timer);
     this.#settling.clear();
     if (this.#inFlight.size > 0 && graceMs > 0) {
-      await waitAtMost(Promise.all(this.#inFlight), graceMs, this.#options.clock);
+      await waitAtMost(this.#drained(), graceMs, clock);
     }
     this.#cutOff.abort(new Error('the proxy is shutting down'));
-    await Promise.all(this.#inFlight);
+    await this.#drained();
+    if (this.#lostAtStop > 0) {
+      const lost = this.#lostAtStop;
+      this.#options.log.warn(
+        { callbacks: lost },
+        `${lost === 1 ? '1 callback' : `${lost} callbacks`} given up undelivered: the memory store keeps nothing past the process`,
+      );
+    }
     if (!this.#options.dispatcher) await this.#dispatcher.destroy();
   }
 
+  /** Until no delivery is under way, counting those a delivery ending schedules within a stop. */
+  async #drained(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+  }
+
   #schedule(id: string, callback: CallbackState, inMs: number): void {
-    if (this.#stopped || this.#due.has(id)) return;
+    if (this.#due.has(id)) return;
+    if (this.#graceEndsAt !== null) {
+      this.#scheduleInStop(id, callback, inMs);
+      return;
+    }
     const timer = this.#options.clock.setTimeout(() => {
       this.#due.delete(id);
       if (!this.#stopped) this.#start(id, callback);
@@ -157,17 +184,69 @@ export class Callbacks {
     this.#due.set(id, { timer, at: this.#options.clock.monotonic() + inMs, callback });
   }
 
+  /**
+   * Those due now (a task that just finished) go out within the grace. Later ones wait for the
+   * next start on a store that outlives the process; on the memory store, those due within the
+   * grace are made in it (a stop waits for them), and the others are lost.
+   */
+  #scheduleInStop(id: string, callback: CallbackState, inMs: number): void {
+    const { clock } = this.#options;
+    const graceEndsAt = this.#graceEndsAt ?? 0;
+    if (this.#cutOff.signal.aborted || (inMs > 0 && this.#outlivesProcess)) {
+      this.#undelivered();
+    } else if (inMs === 0) {
+      this.#start(id, callback);
+    } else if (clock.monotonic() + inMs > graceEndsAt) {
+      this.#undelivered();
+    } else {
+      this.#track(this.#later(id, callback, inMs));
+    }
+  }
+
+  /** Starts the delivery `inMs` from now, unless the grace's end cuts it off first. */
+  async #later(id: string, callback: CallbackState, inMs: number): Promise<void> {
+    const { clock } = this.#options;
+    const { signal } = this.#cutOff;
+    const due = await new Promise<boolean>((resolve) => {
+      const cutOff = () => {
+        clock.clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = clock.setTimeout(() => {
+        signal.removeEventListener('abort', cutOff);
+        resolve(true);
+      }, inMs);
+      signal.addEventListener('abort', cutOff, { once: true });
+    });
+    if (due) this.#start(id, callback);
+    else this.#undelivered();
+  }
+
+  /**
+   * A callback a stop leaves undelivered: a store that outlives the process holds it due for the
+   * next start; the memory store loses it, and it is counted given up (the stop says how many).
+   */
+  #undelivered(): void {
+    if (this.#outlivesProcess) return;
+    this.#lostAtStop++;
+    this.#options.onSettled?.(false);
+  }
+
   #start(id: string, callback: CallbackState): void {
-    const delivery = this.#inTurn(callback.url, () => this.#deliver(id, callback)).catch(
-      (error: unknown) => {
+    this.#track(
+      this.#inTurn(callback.url, () => this.#deliver(id, callback)).catch((error: unknown) => {
         this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed');
         // The store would not read the task: the delivery is tried again, unless the store
         // will not mend (the next start resumes it).
         if (passes(error)) this.#schedule(id, callback, STORE_RETRY_MS);
-      },
+      }),
     );
-    this.#inFlight.add(delivery);
-    void delivery.then(() => this.#inFlight.delete(delivery));
+  }
+
+  /** Among the deliveries under way, which a stop waits for. */
+  #track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    void work.then(() => this.#inFlight.delete(work));
   }
 
   /** Runs `deliver` once fewer than DELIVERIES_PER_RECEIVER are under way to the URL's origin. */
@@ -182,8 +261,9 @@ export class Callbacks {
     // A turn is handed over with its slot: `running` stays as it is.
     else await new Promise<void>((resolve) => receiver.waiting.push(resolve));
     try {
-      // Cut off while waiting: the next run delivers it, as one cut off under way.
+      // Cut off while waiting: as one cut off under way.
       if (!this.#cutOff.signal.aborted) await deliver();
+      else this.#undelivered();
     } finally {
       const next = receiver.waiting.shift();
       if (next) next();
@@ -224,6 +304,17 @@ export class Callbacks {
       await this.#record(id, callback, delivery, false);
       return;
     }
+    // Per attempt, not AbortSignal.any over the process-long #cutOff: on Node 20 that keeps an
+    // entry per composed signal for good, some 50 bytes a delivery.
+    const attempt = new AbortController();
+    const cutOff = () => attempt.abort(this.#cutOff.signal.reason);
+    this.#cutOff.signal.addEventListener('abort', cutOff, { once: true });
+    // Cut off while the task was read: an aborted signal calls no listener added later.
+    if (this.#cutOff.signal.aborted) cutOff();
+    const timer = clock.setTimeout(
+      () => attempt.abort(new DOMException('the delivery timed out', 'TimeoutError')),
+      this.#timeoutMs,
+    );
     try {
       const response = await this.#dispatcher.request({
         origin: new URL(callback.url).origin,
@@ -239,16 +330,23 @@ export class Callbacks {
         // Redirects are not followed (undici needs an interceptor for that): one could point
         // anywhere, and the allow-list covers the URL the caller gave only.
         body: payload,
-        signal: AbortSignal.any([this.#cutOff.signal, AbortSignal.timeout(this.#timeoutMs)]),
+        signal: attempt.signal,
       });
       await response.body.dump();
       delivery.statusCode = response.statusCode;
       delivery.ok = response.statusCode >= 200 && response.statusCode < 300;
     } catch (error) {
       delivery.error = this.#describe(error);
+    } finally {
+      this.#cutOff.signal.removeEventListener('abort', cutOff);
+      clock.clearTimeout(timer);
     }
-    // Cut off by a shutdown: not the receiver's failure, and the next run delivers it again.
-    if (this.#cutOff.signal.aborted) return;
+    // Cut off by a shutdown: not the receiver's failure, and the next run delivers it again
+    // (the memory store loses it, unless it went through).
+    if (this.#cutOff.signal.aborted && (this.#outlivesProcess || !delivery.ok)) {
+      this.#undelivered();
+      return;
+    }
     await this.#record(id, callback, delivery, true);
   }
 
@@ -298,10 +396,7 @@ export class Callbacks {
       const timer = this.#options.clock.setTimeout(() => {
         this.#settling.delete(timer);
         if (this.#stopped) return;
-        // Among the deliveries under way, which a stop waits for.
-        const saving = this.#settle(id, settled);
-        this.#inFlight.add(saving);
-        void saving.then(() => this.#inFlight.delete(saving));
+        this.#track(this.#settle(id, settled));
       }, STORE_RETRY_MS);
       timer.unref?.();
       this.#settling.add(timer);
@@ -312,7 +407,12 @@ export class Callbacks {
     if (!delivered) {
       // Without its query string, where a receiver's token would travel.
       this.#options.log.warn(
-        { taskId: id, url: withoutQuery(settled.url), attempts: settled.deliveries.length },
+        {
+          taskId: id,
+          url: withoutQuery(settled.url),
+          attempts: settled.deliveries.length,
+          lastOutcome: outcomeOf(settled.deliveries.at(-1)),
+        },
         'callback given up',
       );
     }
@@ -334,6 +434,12 @@ export class Callbacks {
     if (timedOut(error)) return `the receiver did not answer within ${this.#timeoutMs / 1000} s`;
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/** How a delivery went, for the line of a callback given up: the receiver's status, or why none. */
+function outcomeOf(delivery: CallbackDelivery | undefined): string | null {
+  if (!delivery) return null;
+  return delivery.statusCode === null ? delivery.error : `answered ${delivery.statusCode}`;
 }
 
 /** A store failure that should pass by itself (a full disk, Redis away), not a damaged file. */

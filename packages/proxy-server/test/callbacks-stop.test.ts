@@ -1,0 +1,220 @@
+import { getEventListeners } from 'node:events';
+import type { FastifyBaseLogger } from 'fastify';
+import type { StoreKind } from 'proxy-client/wire';
+import type { Dispatcher } from 'undici';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import type { TaskBackend } from '../src/engine/task-backend.js';
+import type { CallbackState } from '../src/engine/task-record.js';
+import { Callbacks } from '../src/proxy/callbacks.js';
+import type { TaskViews } from '../src/proxy/task-views.js';
+import { FakeClock } from './engine/harness.js';
+
+// Hostile receivers: every delivery left an entry on the process-long cut-off signal (Node 20
+// never prunes AbortSignal.any's dependants); on the memory store a stop dropped the callbacks
+// waiting for a retry without a word; a callback given up said nothing of why.
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const URL_ = 'http://127.0.0.1:9/hook?token=secret';
+
+const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/** Answers each delivery with the next of `statuses` (then 200), or never with 'hang'. */
+function dispatcherAnswering(statuses: Array<number | 'hang'>) {
+  let requests = 0;
+  const dispatcher = {
+    request: async ({ signal }: { signal: AbortSignal }) => {
+      const answer = statuses[requests++] ?? 200;
+      if (answer === 'hang') {
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      }
+      return { statusCode: answer, body: { dump: async () => undefined } };
+    },
+  } as unknown as Dispatcher;
+  return { dispatcher, requests: () => requests };
+}
+
+/** Callbacks over a store of `kind` holding `due` callbacks, each due at once. */
+async function callbacksOn(kind: StoreKind, due: number, dispatcher: Dispatcher, maxAttempts = 2) {
+  const saved: CallbackState[] = [];
+  const backend = {
+    kind,
+    subscribe: () => ({ close: () => undefined }),
+    pendingCallbacks: async () =>
+      Array.from({ length: due }, (_, n) => ({
+        id: idOf(n),
+        callback: { url: URL_, state: 'pending', deliveries: [], nextAt: null },
+      })),
+    setCallback: async (_id: string, callback: CallbackState) => {
+      saved.push(callback);
+      return true;
+    },
+  } as unknown as TaskBackend;
+  const warnings: Array<{ fields: unknown; message: string }> = [];
+  const log = {
+    error: () => undefined,
+    warn: (fields: unknown, message: string) => warnings.push({ fields, message }),
+  } as unknown as FastifyBaseLogger;
+  const settled: boolean[] = [];
+  const clock = new FakeClock();
+  // The cut-off controller is private: caught as the constructor makes it.
+  const made: AbortController[] = [];
+  const Original = globalThis.AbortController;
+  globalThis.AbortController = class extends Original {
+    constructor() {
+      super();
+      made.push(this);
+    }
+  };
+  let callbacks: Callbacks;
+  try {
+    callbacks = new Callbacks({
+      backend,
+      tasks: { get: async (id: string) => ({ id, status: 'completed' }) } as unknown as TaskViews,
+      clock,
+      log,
+      secret: SECRET,
+      maxAttempts,
+      allows: () => true,
+      firstRetryMs: 1_000,
+      dispatcher,
+      onSettled: (delivered) => settled.push(delivered),
+    });
+  } finally {
+    globalThis.AbortController = Original;
+  }
+  onTestFinished(() => callbacks.stop());
+  await callbacks.start();
+  const cutOff = made[0]?.signal;
+  if (!cutOff) throw new Error('Callbacks made no AbortController');
+  return { callbacks, clock, saved, warnings, settled, cutOff };
+}
+
+/** What a signal keeps of the signals composed from it (Node 20's AbortSignal.any). */
+function dependantsOf(signal: AbortSignal): number {
+  const symbol = Object.getOwnPropertySymbols(signal).find(
+    (s) => s.description === 'kDependantSignals',
+  );
+  const set = symbol
+    ? (signal as unknown as Record<symbol, Set<unknown> | undefined>)[symbol]
+    : undefined;
+  return set?.size ?? 0;
+}
+
+describe('callback deliveries and the process-long cut-off signal', () => {
+  it('leave nothing on it once they are over', async () => {
+    const deliveries = 200;
+    const { clock, settled, cutOff } = await callbacksOn(
+      'sqlite',
+      deliveries,
+      dispatcherAnswering([]).dispatcher,
+    );
+    const listenersBefore = getEventListeners(cutOff, 'abort').length;
+    clock.advance(0);
+    await vi.waitFor(() => expect(settled).toHaveLength(deliveries));
+    expect(dependantsOf(cutOff)).toBe(0);
+    expect(getEventListeners(cutOff, 'abort')).toHaveLength(listenersBefore);
+  });
+});
+
+describe('a callback given up', () => {
+  it('says how its last delivery went', async () => {
+    const { clock, warnings } = await callbacksOn(
+      'sqlite',
+      1,
+      dispatcherAnswering([500, 503]).dispatcher,
+    );
+    clock.advance(0);
+    await vi.waitFor(() => {
+      clock.advance(1_000);
+      expect(warnings).toHaveLength(1);
+    });
+    expect(warnings[0]).toEqual({
+      fields: {
+        taskId: idOf(0),
+        url: 'http://127.0.0.1:9/hook',
+        attempts: 2,
+        lastOutcome: 'answered 503',
+      },
+      message: 'callback given up',
+    });
+  });
+});
+
+describe('a stop on the memory store, which keeps nothing past the process', () => {
+  it('gives up, counted and said, a callback waiting for a retry due after the grace', async () => {
+    const { callbacks, clock, warnings, settled, saved } = await callbacksOn(
+      'memory',
+      1,
+      dispatcherAnswering([500]).dispatcher,
+    );
+    clock.advance(0);
+    await vi.waitFor(() => expect(saved).toHaveLength(1));
+    await vi.waitFor(() => expect(callbacks.underWay).toBe(0));
+    // The retry is due in 1 s; the grace is over before.
+    await callbacks.stop(500);
+    expect(settled).toEqual([false]);
+    expect(warnings).toEqual([
+      {
+        fields: { callbacks: 1 },
+        message: '1 callback given up undelivered: the memory store keeps nothing past the process',
+      },
+    ]);
+  });
+
+  it('makes the retries due within the grace', async () => {
+    const answers = dispatcherAnswering([500]);
+    const { callbacks, clock, warnings, settled } = await callbacksOn(
+      'memory',
+      1,
+      answers.dispatcher,
+    );
+    clock.advance(0);
+    await vi.waitFor(() => expect(answers.requests()).toBe(1));
+    await vi.waitFor(() => expect(callbacks.underWay).toBe(0));
+    const stopped = callbacks.stop(5_000);
+    await vi.waitFor(() => {
+      clock.advance(1_000);
+      expect(settled).toEqual([true]);
+    });
+    await stopped;
+    expect(answers.requests()).toBe(2);
+    expect(warnings).toEqual([]);
+  });
+
+  it('gives up a delivery cut off at the end of the grace', async () => {
+    const answers = dispatcherAnswering(['hang', 'hang']);
+    const { callbacks, clock, warnings, settled } = await callbacksOn(
+      'memory',
+      2,
+      answers.dispatcher,
+    );
+    clock.advance(0);
+    await vi.waitFor(() => expect(answers.requests()).toBe(2));
+    const stopped = callbacks.stop(200);
+    clock.advance(200);
+    await stopped;
+    expect(settled).toEqual([false, false]);
+    expect(warnings.map((warning) => warning.message)).toEqual([
+      '2 callbacks given up undelivered: the memory store keeps nothing past the process',
+    ]);
+  });
+});
+
+describe('a stop on a store that outlives the process', () => {
+  it('leaves a callback waiting for a retry due, unsaid, for the next start', async () => {
+    const { callbacks, clock, warnings, settled, saved } = await callbacksOn(
+      'sqlite',
+      1,
+      dispatcherAnswering([500]).dispatcher,
+    );
+    clock.advance(0);
+    await vi.waitFor(() => expect(saved).toHaveLength(1));
+    await vi.waitFor(() => expect(callbacks.underWay).toBe(0));
+    await callbacks.stop(5_000);
+    expect(saved.at(-1)?.state).toBe('pending');
+    expect(settled).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+});
