@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import {
   type DataBody,
@@ -7,7 +9,7 @@ import {
   TERMINAL_STATUSES,
 } from 'proxy-client/wire';
 import { waitFor } from 'test-support';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { BackendCounts, TaskEvent } from '../src/engine/task-backend.js';
 import type { TaskSummary } from '../src/engine/task-record.js';
 import { ProxyMetrics } from '../src/metrics/proxy-metrics.js';
@@ -200,6 +202,44 @@ describe('GET /metrics', () => {
     );
     expect(errorCodes).not.toContain('expired');
     expect(errorCodes).not.toContain('shed');
+  });
+
+  // Hostile receivers pass: a callback given up showed in /stats only, and an alert on it had
+  // no series to watch.
+  it('counts callbacks delivered and given up as /stats does', async () => {
+    const receiver = createServer((request, response) => {
+      response.statusCode = request.url === '/ok' ? 200 : 500;
+      response.end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const target = await startTarget();
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: [
+        ...['--callback-allow', origin, '--webhook-secret', secret],
+        ...['--callback-max-attempts', '1'],
+      ],
+    });
+    for (const path of ['/ok', '/bad']) {
+      const response = await fetch(`${proxy.url}/api/function1`, {
+        method: 'POST',
+        headers: { 'x-proxy-callback-url': origin + path },
+      });
+      expect(response.status).toBe(202);
+    }
+    const callbacks = async () =>
+      ((await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>).data.delivery
+        .callbacks;
+    await waitFor(async () => (await callbacks()).delivered + (await callbacks()).failed === 2, {
+      what: 'both callbacks to settle',
+    });
+    expect(await callbacks()).toEqual({ delivered: 1, failed: 1 });
+    const metrics = parseExposition(await (await fetch(`${proxy.url}/metrics`)).text());
+    expect(sampleValue(metrics, 'proxy_callbacks_total', { outcome: 'delivered' })).toBe(1);
+    expect(sampleValue(metrics, 'proxy_callbacks_total', { outcome: 'given_up' })).toBe(1);
   });
 
   it("names every series by Prometheus' conventions, typed, described, in base units", async () => {

@@ -105,6 +105,8 @@ export class ProxyMetrics {
   readonly #retries: Counter;
   readonly #shed: Counter;
   readonly #removed: Counter;
+  readonly #callbacksDelivered: Counter.Internal;
+  readonly #callbacksGivenUp: Counter.Internal;
   readonly #refused = new Map<Refusal, Counter.Internal>();
   readonly #finished = new Map<string, Counter.Internal>();
   readonly #upstreamResponses: Counter<'status_code'>;
@@ -178,6 +180,14 @@ export class ProxyMetrics {
       help: 'Finished tasks this instance removed (retention and cleanup).',
       ...own,
     });
+    const callbacks = new Counter({
+      name: 'proxy_callbacks_total',
+      help: 'Callbacks this instance settled: delivered (a 2xx from the receiver), or given up (attempts spent, its task removed, or lost with a memory store at a stop).',
+      labelNames: ['outcome'],
+      ...own,
+    });
+    this.#callbacksDelivered = zeroed(callbacks.labels('delivered'));
+    this.#callbacksGivenUp = zeroed(callbacks.labels('given_up'));
     this.#upstreamResponses = new Counter({
       name: 'proxy_upstream_responses_total',
       help: "The target's answers that ended this instance's tasks, by HTTP status code.",
@@ -317,6 +327,11 @@ export class ProxyMetrics {
       this.#finished.get('failed')?.inc(report.interrupted);
       this.#upstreamError('interrupted').inc(report.interrupted);
     }
+  }
+
+  /** Counts a callback this instance settled, as `/stats` does in `delivery.callbacks`. */
+  callbackSettled(delivered: boolean): void {
+    (delivered ? this.#callbacksDelivered : this.#callbacksGivenUp).inc();
   }
 
   /** Counts a submission this instance refused. */

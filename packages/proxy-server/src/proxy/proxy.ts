@@ -263,6 +263,7 @@ export function createProxy(
       onSettled: (delivered) => {
         if (delivered) totals.callbacksDelivered++;
         else totals.callbacksFailed++;
+        metrics.callbackSettled(delivered);
       },
       ...(deps.callbackFirstRetryMs === undefined
         ? {}
