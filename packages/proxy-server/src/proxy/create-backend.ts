@@ -37,7 +37,11 @@ export function createBackend(settings: BackendSettings): TaskBackend {
   const repository: TaskRepository =
     store.kind === 'memory'
       ? new MemoryRepository()
-      : new SqliteRepository({ dataDir: store.dataDir, synchronous: store.synchronous });
+      : new SqliteRepository({
+          dataDir: store.dataDir,
+          synchronous: store.synchronous,
+          clock: options.clock,
+        });
   return new LocalBackend(repository, { ...options, ...deliveryOptions(delivery) });
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ErrorBody, HealthBody, SubmitBody, Task } from 'proxy-client/wire';
@@ -55,4 +55,55 @@ describe('a data dir removed or moved while the proxy runs', () => {
       expect(health.store.message).toContain('removed or replaced while the proxy ran');
     });
   }
+});
+
+// SQLite operator pass: the log removed under a running proxy (a cleaner, a hand) went
+// unnoticed and a crash lost every task taken since; the lock removed let a second proxy start on
+// the same data dir and run its tasks again.
+describe('a companion file of the database removed while the proxy runs', () => {
+  it('the log: refused within a second, and a stop by SIGTERM keeps what it held', async () => {
+    const { proxy, dataDir, submit } = await proxyOnOwnDataDir();
+    await unlink(join(dataDir, 'tasks.db-wal'));
+    // The log is looked at once a second: what is taken before goes into the copy held open.
+    const taken: string[] = [];
+    let refused: Response | undefined;
+    await waitFor(async () => {
+      const answer = await submit();
+      if (answer.status === 202) taken.push(((await answer.json()) as SubmitBody).task_id);
+      else refused = answer;
+      return refused !== undefined;
+    });
+    expect(refused?.status).toBe(503);
+    const body = (await refused?.json()) as ErrorBody;
+    expect(body.message).toContain(`${join(dataDir, 'tasks.db-wal')} was removed or replaced`);
+    expect(body.message).toContain('SIGTERM');
+    // Exit 1 (the store was unavailable), after its close wrote the log into the database.
+    expect((await proxy.stop('SIGTERM')).signal).toBeNull();
+
+    const target = await startSlowTarget();
+    onTestFinished(() => target.close());
+    const again = await spawnProxyServer({
+      args: ['--target-url', target.url, '--data-dir', dataDir, '--log-level', 'warn'],
+    });
+    onTestFinished(async () => {
+      await again.stop('SIGKILL');
+    });
+    for (const id of taken) expect((await fetch(`${again.url}/task/${id}`)).status).toBe(200);
+  });
+
+  it('the lock: refused, naming what a second proxy could do', async () => {
+    const { proxy, dataDir, submit } = await proxyOnOwnDataDir();
+    await unlink(join(dataDir, 'proxy-server.lock'));
+    let refused: Response | undefined;
+    await waitFor(async () => {
+      const answer = await submit();
+      if (answer.status !== 202) refused = answer;
+      return refused !== undefined;
+    });
+    expect(refused?.status).toBe(503);
+    const body = (await refused?.json()) as ErrorBody;
+    expect(body.message).toContain(`${join(dataDir, 'proxy-server.lock')} was removed or replaced`);
+    const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+    expect(health.store).toMatchObject({ available: false });
+  });
 });
