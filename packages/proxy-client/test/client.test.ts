@@ -222,6 +222,24 @@ describe('submitTask', () => {
     },
   );
 
+  // New user pass: a URL given as the path went to the target as /api/http://..., where the CLI
+  // refuses it.
+  it.each(['http://127.0.0.1:1/api/x', 'https://proxy.example.com/api/report', '/HTTPS://x'])(
+    'refuses the URL %j as a path, naming baseUrl',
+    async (path) => {
+      await expect(client().submitTask(path)).rejects.toThrow(
+        /submitTask takes a path such as "api\/function1", not a URL: the proxy's URL goes in baseUrl/,
+      );
+      expect(server.calls).toEqual([]);
+    },
+  );
+
+  it('keeps a colon that starts no URL', async () => {
+    const route = server.on('all', '/api/*', submitReply());
+    await client().submitTask('api/time:12:00/x?at=http://example.com');
+    expect(route.calls[0]!.path).toBe('/api/time:12:00/x');
+  });
+
   it('keeps dots that are not whole segments, and dots in the query', async () => {
     const route = server.on('all', '/api/*', submitReply());
     await client().submitTask('api/v1..2/file.tar.gz?range=1..5');

@@ -5,8 +5,8 @@
  * proxy's own routes with the caller's key: a dot segment (`..`, `.`, or either percent-encoded:
  * `api/../tasks/cleanup` is the proxy's cleanup), a backslash (read as a slash), a tab or line
  * break (removed wherever they are: `.\t.` is `..`), a space or control character at either end
- * (trimmed), a `#` (what follows is a fragment, never sent: `?q=C#` would lose its `#`).
- * Whatever is left is checked once more as the parser resolves it.
+ * (trimmed), a `#` (what follows is a fragment, never sent: `?q=C#` would lose its `#`). A URL
+ * (`http://...`) is refused too: the target would be asked for `/api/http://...`. Whatever is left is checked once more as the parser resolves it.
  */
 export function toSubmitPath(path: string): string {
   if (typeof path !== 'string') {
@@ -27,6 +27,11 @@ export function toSubmitPath(path: string): string {
   }
   const trimmed = path.replace(/^\/+/, '');
   if (trimmed === '') throw new TypeError('submitTask needs a path, e.g. "api/function1"');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    throw new TypeError(
+      `submitTask takes a path such as "api/function1", not a URL: the proxy's URL goes in baseUrl, got ${JSON.stringify(path)}`,
+    );
+  }
   const pathPart = trimmed.split('?', 1)[0] ?? '';
   if (pathPart.includes('\\')) throw refuse('a backslash is read as a slash by URLs');
   if (pathPart.split('/').some(isDotSegment)) {
