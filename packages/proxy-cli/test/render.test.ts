@@ -390,6 +390,13 @@ describe('off a terminal: plain tab-separated rows', () => {
     expect(lines.get('queue_size')).toBe('1');
     expect(lines.get('totals.rejected_queue_full')).toBe('2');
     expect(lines.get('avg_processing_ms')).toBe('781');
+    // New user pass: which store, and whether the proxy restarted, were in --json only.
+    expect(lines.get('store')).toBe('sqlite');
+    expect(lines.get('started_at')).toBe('2026-01-02T10:00:00.000Z');
+    expect(renderStats(stats, boxed)).toMatch(/store\s+│ sqlite/);
+    expect(renderStats(stats, boxed)).toMatch(
+      /uptime\s+│ 14\.5 s \(started 2026-01-02T10:00:00\.000Z\)/,
+    );
     const health = renderHealth(
       {
         success: true,
@@ -624,7 +631,9 @@ describe('off a terminal: plain tab-separated rows', () => {
     const lines = renderStats(minimal, rows).split('\n');
     expect(lines).toContain('tasks.failed\t4');
     expect(lines).toContain('uptime_s\t14.5');
-    expect(lines.filter((line) => /^(totals|delivery|version|effective)/.test(line))).toEqual([]);
+    expect(
+      lines.filter((line) => /^(totals|delivery|version|effective|store|started)/.test(line)),
+    ).toEqual([]);
     const text = renderStats(minimal, boxed);
     expect(text).toMatch(/in flight\s+│ 2 \/ 5 \(min of 5 workers, max concurrent 10\)/);
     expect(text).not.toMatch(/since start|version|undefined/);

@@ -68,7 +68,14 @@ function boxedStats(stats: SentStats, { color, columns }: Look): string {
         `${totals.removed} removed`,
     ]);
   }
-  rows.push(...deliveryRows(stats), ['uptime', formatDuration(stats.uptime_s * 1000)]);
+  rows.push(...deliveryRows(stats));
+  // Which store, and whether the proxy restarted: what troubleshooting asks a reader to check.
+  if (stats.store !== undefined) rows.push(['store', stats.store]);
+  const uptime = formatDuration(stats.uptime_s * 1000);
+  rows.push([
+    'uptime',
+    stats.started_at === undefined ? uptime : `${uptime} (started ${stats.started_at})`,
+  ]);
   if (stats.version !== undefined) rows.push(['version', stats.version]);
   const proxy = keyValueTable(color, rows, columns);
   return `${counts.toString()}\n${proxy}`;
@@ -151,7 +158,9 @@ function plainStats(stats: SentStats): string {
     ['avg_processing_ms', stats.avg_processing_ms],
     ...Object.entries(stats.totals ?? {}).map(([name, value]) => [`totals.${name}`, value]),
     ...(stats.delivery ? plainDelivery(stats.delivery) : []),
+    ...ifSent('store', stats.store),
     ['uptime_s', stats.uptime_s],
+    ...ifSent('started_at', stats.started_at),
     ...ifSent('version', stats.version),
   ]);
 }
