@@ -27,10 +27,10 @@ import { auth, bearerKeyCheck, UNAUTHORIZED_HEADERS } from './plugins/auth.js';
 import { decimalQuery } from './plugins/decimal-query.js';
 import { errorHandling } from './plugins/error-handling.js';
 import { forwardedPrefix, trustFunction } from './plugins/forwarded-prefix.js';
-import { isPreflight, preflightWithoutCors } from './plugins/preflight.js';
 import { proxyState } from './plugins/proxy-state.js';
 import { unreadAnswers } from './plugins/unread-answers.js';
 import { unusedConnections } from './plugins/unused-connections.js';
+import { isPreflight } from './preflight.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import type { ShutdownReport } from './proxy/stop-tally.js';
 import { isDrainingRefusedBody } from './routes/drain-refused-body.js';
@@ -139,7 +139,16 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   for (const method of METHODS) {
     if (method !== 'CONNECT') app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
   }
+  const answersPreflights = !config.corsOrigins;
   app.addHook('onRequest', (request, reply, done) => {
+    // Without --cors-origin, a preflight gets 204 with no Access-Control-* header, so the browser
+    // still refuses the request it asked about. Routed, it would be a submission on /api/*: a
+    // task the target is called for, with an answer no browser reads, and one any page its user
+    // visits could fill the queue with. Before auth, as with CORS: a preflight never has the key.
+    if (answersPreflights && isPreflight(request)) {
+      reply.code(204).header('content-length', '0').send();
+      return;
+    }
     const { httpVersionMajor, httpVersionMinor, headers } = request.raw;
     // HTTP/1.1 requires Host (RFC 9112 §3.2), as Node would have checked.
     if (httpVersionMajor === 1 && httpVersionMinor === 1 && headers.host === undefined) {
@@ -210,8 +219,6 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
           request.method === 'OPTIONS' && !isPreflight(request) ? noPreflight : configured,
         ),
     });
-  } else {
-    app.register(preflightWithoutCors);
   }
   if (config.apiKey !== null) {
     app.register(auth, { apiKey: config.apiKey, isOpen: (route) => isOpenRoute(config, route) });
