@@ -77,6 +77,7 @@ describe('a companion file of the database removed while the proxy runs', () => 
     const body = (await refused?.json()) as ErrorBody;
     expect(body.message).toContain(`${join(dataDir, 'tasks.db-wal')} was removed or replaced`);
     expect(body.message).toContain('SIGTERM');
+    await expectRefusedFromNowOn(proxy, submit);
     // Exit 1 (the store was unavailable), after its close wrote the log into the database.
     expect((await proxy.stop('SIGTERM')).signal).toBeNull();
 
@@ -103,7 +104,15 @@ describe('a companion file of the database removed while the proxy runs', () => 
     expect(refused?.status).toBe(503);
     const body = (await refused?.json()) as ErrorBody;
     expect(body.message).toContain(`${join(dataDir, 'proxy-server.lock')} was removed or replaced`);
-    const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
-    expect(health.store).toMatchObject({ available: false });
+    await expectRefusedFromNowOn(proxy, submit);
   });
 });
+
+/** The refusal lasts: the commits between two looks at the file are refused too (review). */
+async function expectRefusedFromNowOn(proxy: { url: string }, submit: () => Promise<Response>) {
+  const answers: number[] = [];
+  for (let n = 0; n < 20; n++) answers.push((await submit()).status);
+  expect(answers.filter((status) => status !== 503)).toEqual([]);
+  const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+  expect(health.store).toMatchObject({ available: false });
+}

@@ -178,6 +178,28 @@ interface GuardedFile {
   consequence: string;
 }
 
+function guarded(path: string, consequence: string): GuardedFile {
+  const now = fileAt(path);
+  return { path, identity: typeof now === 'object' ? now : null, consequence };
+}
+
+/** Throws, lasting, when `file`'s path no longer names the file opened. */
+function checkInPlace(file: GuardedFile): void {
+  const now = fileAt(file.path);
+  if (now === 'unknown') return;
+  const opened = file.identity;
+  if (opened === null) {
+    // The log is made by the first write after a start that found none.
+    if (now !== 'gone') file.identity = now;
+    return;
+  }
+  if (now !== 'gone' && now.dev === opened.dev && now.ino === opened.ino) return;
+  throw new StoreUnavailableError(
+    `${file.path} was removed or replaced while the proxy ran, ${file.consequence}`,
+    { lasting: true },
+  );
+}
+
 /**
  * Tasks in one SQLite file in write-ahead-log mode, owned by this process (see `lockDataDir`).
  * Writes open a transaction that `commit()` ends, so the local backend groups the writes of a
@@ -191,9 +213,16 @@ export class SqliteRepository implements TaskRepository {
   readonly #options: SqliteRepositoryOptions;
   #db: Database.Database | null = null;
   #lock: DataDirLock | null = null;
-  /** The files commits check are still those opened: the database, its log, the lock. */
-  #guarded: GuardedFile[] = [];
+  /** The database as opened: each commit checks its path still names it. */
+  #database: GuardedFile | null = null;
+  /** The log and the lock as opened, checked once a second. */
+  #companions: GuardedFile[] = [];
   #companionsCheckedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * A companion found gone: every commit refuses from then on. Its copy cannot come back (a log
+   * or lock made again is another file), and the commits between two looks would otherwise pass.
+   */
+  #companionLost: StoreUnavailableError | null = null;
   #statements: ReturnType<typeof prepare> | null = null;
   /** Counts as committed, and the moves of the writes not committed yet. */
   #counts = zeroCounts();
@@ -213,7 +242,9 @@ export class SqliteRepository implements TaskRepository {
     const { dataDir } = this.#options;
     prepareDataDir(dataDir);
     this.#lock = lockDataDir(dataDir);
-    this.#guarded = [];
+    this.#database = null;
+    this.#companions = [];
+    this.#companionLost = null;
     try {
       for (const suffix of ['', '-wal', '-shm']) checkDataFile(this.location + suffix);
       createPrivateFile(this.location);
@@ -478,33 +509,17 @@ export class SqliteRepository implements TaskRepository {
    * what it costs to refuse them instead.
    */
   #checkFileInPlace(): void {
+    if (this.#companionLost) throw this.#companionLost;
+    if (this.#database) checkInPlace(this.#database);
     const moment = (this.#options.clock ?? systemClock).monotonic();
-    let checked = Math.min(1, this.#guarded.length);
-    if (moment - this.#companionsCheckedAt >= COMPANIONS_CHECK_MS) {
-      this.#companionsCheckedAt = moment;
-      checked = this.#guarded.length;
+    if (moment - this.#companionsCheckedAt < COMPANIONS_CHECK_MS) return;
+    this.#companionsCheckedAt = moment;
+    try {
+      for (const file of this.#companions) checkInPlace(file);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.#companionLost = error;
+      throw error;
     }
-    for (let index = 0; index < checked; index++) {
-      const file = this.#guarded[index] as GuardedFile;
-      const now = fileAt(file.path);
-      if (now === 'unknown') continue;
-      const opened = file.identity;
-      if (opened === null) {
-        // The log is made by the first write after a start that found none.
-        if (now !== 'gone') file.identity = now;
-        continue;
-      }
-      if (now !== 'gone' && now.dev === opened.dev && now.ino === opened.ino) continue;
-      throw new StoreUnavailableError(
-        `${file.path} was removed or replaced while the proxy ran, ${file.consequence}`,
-        { lasting: true },
-      );
-    }
-  }
-
-  #guard(path: string, consequence: string): void {
-    const now = fileAt(path);
-    this.#guarded.push({ path, identity: typeof now === 'object' ? now : null, consequence });
   }
 
   close(): void {
@@ -541,7 +556,7 @@ export class SqliteRepository implements TaskRepository {
   #openDatabase(): OpenedRepository {
     const db = new Database(this.location, { timeout: 1_000 });
     this.#db = db;
-    this.#guard(
+    this.#database = guarded(
       this.location,
       'and what it saved since would be lost: stop the proxy, then start it again on the data dir as it should be (a restored backup, or none for an empty store)',
     );
@@ -553,15 +568,16 @@ export class SqliteRepository implements TaskRepository {
     // is cut back to that (each frame is a page and a 24-byte header, after a 32-byte header).
     db.exec(`PRAGMA journal_size_limit = ${CHECKPOINT_PAGES * (PAGE_BYTES + 24) + 32}`);
     migrate(db);
-    this.#guard(
-      `${this.location}-wal`,
-      `and what the proxy saved since is only in the copy it holds open: stop it with SIGTERM (not kill -9), which writes that into ${DATABASE_FILE}, then start it again`,
-    );
-    // Last: a data dir removed whole is named by its database.
-    this.#guard(
-      join(this.#options.dataDir, LOCK_FILE),
-      'and another proxy-server could now take the data dir and run its tasks a second time: stop this proxy, then start it again (its start locks the data dir anew)',
-    );
+    this.#companions = [
+      guarded(
+        `${this.location}-wal`,
+        `and what the proxy saved since is only in the copy it holds open: stop it with SIGTERM (not kill -9), which writes that into ${DATABASE_FILE}, then start it again`,
+      ),
+      guarded(
+        join(this.#options.dataDir, LOCK_FILE),
+        'and another proxy-server could now take the data dir and run its tasks a second time: stop this proxy, then start it again (its start locks the data dir anew)',
+      ),
+    ];
     this.#statements = prepare(db);
     const sql = this.#statements;
     for (const row of sql.countByStatus.all() as { status: TaskStatus; n: number }[]) {
