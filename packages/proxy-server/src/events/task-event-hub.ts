@@ -78,7 +78,13 @@ export class TaskEventHub {
       {
         resumable: true,
         onMissed: () => {
-          for (const onMissed of this.#all.values()) onMissed();
+          for (const onMissed of this.#all.values()) {
+            try {
+              onMissed();
+            } catch (error) {
+              this.#onError(error);
+            }
+          }
         },
       },
     );

@@ -482,6 +482,12 @@ describe('Redis restarted without persistence mid-run', () => {
     const next = await submitAndSee(proxy, [live, resumed]);
     expect(live.text().indexOf('event: reset')).toBeLessThan(live.text().indexOf(next));
     expect(live.text()).toContain(first);
+    // A client back later after an event from before the loss is told so too (review).
+    const late = textOf(
+      await fetch(`${proxy.url}/events`, { headers: { 'Last-Event-ID': lastId } }),
+    );
+    await waitFor(() => late.text().length > 0, { what: 'the late stream to begin' });
+    expect(late.text()).toMatch(/^event: reset\n/);
   });
 
   // Review: a call whose status --retry-on names goes to the retry script, which answered a

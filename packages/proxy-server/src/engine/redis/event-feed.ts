@@ -222,6 +222,13 @@ export class EventFeed {
     }
     this.#lastBeforeLoss = null;
     if (kept) return;
+    // A client resuming later after an event kept here would be answered from the window as
+    // though nothing were missed, and keep the tasks Redis lost.
+    for (let at = this.#head; at < this.#window.length; at++) {
+      this.#known.delete((this.#window[at] as Kept).event.id);
+    }
+    this.#window.length = 0;
+    this.#head = 0;
     for (const { onMissed } of this.#subscribers) {
       try {
         onMissed?.();
