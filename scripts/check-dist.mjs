@@ -7,7 +7,7 @@ import { dirname, join, normalize } from 'node:path';
 const name = process.env.npm_package_name ?? 'this package';
 
 function fail(why) {
-  console.error(`${name}: ${why}: build it first (\`pnpm build\` at the repository's root)`);
+  console.error(`${name}: ${why}: build it first (\`npm run setup\` at the repository's root)`);
   process.exit(1);
 }
 

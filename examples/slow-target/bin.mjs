@@ -21,16 +21,22 @@ try {
 if (values.help) {
   console.log(`${usage}
 
-Endpoints (any method; add ?delay_ms=N to slow any of them):
-  /api/function1     echoes its JSON body or query as params
-  /api/echo          echoes method, url, headers and body (base64)
-  /api/fail?status=N answers with status N
+Endpoints (any method; the /api/ ones wait first for ?delay_ms=N, an x-delay-ms: N
+header or "delay_ms": N in a JSON body, else for --delay-ms):
+  /api/function1      echoes its JSON body or query as params
+  /api/echo           echoes method, url, headers and body (base64)
+  /api/fail?status=N  answers with status N (default 500)
   /api/long?seconds=N answers after N seconds (default 120)
   /api/binary?bytes=N answers N bytes of application/octet-stream
-  /api/text          answers text/plain
-  /api/size?bytes=N  answers a JSON body of about N bytes
-  /api/reset         drops the connection without answering
-  /_target/stats     requests, in flight, most in flight at once`);
+  /api/text?text=T    answers text/plain
+  /api/size?bytes=N   answers a JSON body of about N bytes
+  /api/reset          drops the connection without answering
+  /api/flaky?key=K&plan=P
+                      the n-th call with key K answers as the n-th step of P,
+                      e.g. 503@2,reset,200 (@s adds Retry-After: s)
+  /, /health          answers 200 {"status": "ok", ...}, not counted
+  /_target/stats      requests, in flight, most in flight at once, per path
+  /_target/reset      zeroes those counters`);
   process.exit(0);
 }
 for (const name of ['port', 'delay-ms']) {

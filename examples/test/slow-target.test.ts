@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,5 +53,31 @@ describe('the slow-target bin', () => {
       `slow-target: cannot listen on 127.0.0.1:${taken.port}: address in use; choose another --port`,
     );
     expect(result.stdout).toBe('');
+  });
+
+  // New user's pass: --help listed nine endpoints of the twelve rows in the README's table, and
+  // left out the x-delay-ms header, so /api/flaky and /_target/reset went unnoticed.
+  it('lists in --help every endpoint of its README, and every way to slow one', async () => {
+    const readme = await readFile(join(examplesDir, 'slow-target', 'README.md'), 'utf8');
+    const paths = readme
+      .split('\n')
+      .filter((line) => line.startsWith('| `/'))
+      .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`(\/[^`?]*)/g)])
+      .map((match) => match[1]);
+    expect(paths).toContain('/api/flaky');
+    const result = await runProcess(process.execPath, [binPath, '--help'], {
+      cwd: examplesDir,
+      timeoutMs: 15_000,
+    });
+    expect(result.code, describeRun('slow-target --help', result)).toBe(0);
+    const listed = result.stdout
+      .split('\n')
+      .flatMap((line) => /^ {2}(\/[^\s,]*)(?:, (\/\S*))?/.exec(line)?.slice(1) ?? [])
+      .filter((path) => path !== undefined)
+      .map((path) => path.replace(/\?.*/, ''));
+    expect(listed.sort()).toEqual([...paths].sort());
+    for (const way of ['?delay_ms=N', 'x-delay-ms', '"delay_ms"', '--delay-ms']) {
+      expect(result.stdout).toContain(way);
+    }
   });
 });

@@ -321,7 +321,7 @@ describe('a pack without a build', () => {
     const checked = await checkDist({ 'src/index.ts': 1_000 });
     expect('code' in checked && checked.code).toBe(1);
     expect(checked.stderr).toBe(
-      "some-package: there is no dist/ to pack: build it first (`pnpm build` at the repository's root)\n",
+      "some-package: there is no dist/ to pack: build it first (`npm run setup` at the repository's root)\n",
     );
   });
 

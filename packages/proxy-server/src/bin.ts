@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     say(
       process.stderr,
       isListenError(error)
-        ? `cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}`
+        ? `cannot listen on ${config.listenHost}:${config.listenPort}: ${reason}${listenHint(error)}`
         : isStoreUnavailableError(error)
           ? `cannot open the task store: ${reason}`
           : `cannot start: ${reason}`,
@@ -194,6 +194,16 @@ function defaultDataDirHint(config: ProxyConfig): string {
 function isListenError(error: unknown): boolean {
   const { syscall } = error as { syscall?: unknown };
   return syscall === 'listen' || syscall === 'bind' || syscall === 'getaddrinfo';
+}
+
+/**
+ * Node's own words for a port in use say what went wrong, not what to do (a data dir in use
+ * says both); the advice is troubleshooting.md's.
+ */
+function listenHint(error: unknown): string {
+  return (error as { code?: unknown }).code === 'EADDRINUSE'
+    ? '; another program (perhaps another proxy-server) listens there: stop it, or choose another --listen-port (or PROXY_LISTEN_PORT)'
+    : '';
 }
 
 function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryReport | null): string {

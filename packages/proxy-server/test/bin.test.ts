@@ -537,6 +537,27 @@ describe('proxy-server bin and its data dir', () => {
     expect(failed.stdout).not.toMatch(/stopped|call/);
   });
 
+  // New user's pass: the data dir in use said what to do, the port in use only Node's words.
+  it('says what to do when its port is taken', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    onTestFinished(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const { port } = taken.address() as AddressInfo;
+    const failed = await runBinAsync([
+      ...['--target-host', 'h', '--store', 'memory'],
+      ...['--listen-host', '127.0.0.1', '--listen-port', String(port)],
+    ]);
+    expect(failed.status).toBe(1);
+    const [line, ...more] = failed.stderr.trim().split('\n');
+    expect(more).toEqual([]);
+    expect(line).toMatch(
+      new RegExp(`^proxy-server: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+    );
+    expect(line).toMatch(
+      /; another program \(perhaps another proxy-server\) listens there: stop it, or choose another --listen-port \(or PROXY_LISTEN_PORT\)$/,
+    );
+  });
+
   it('refuses a data dir it cannot create', async () => {
     const dir = await freshDir();
     await writeFile(join(dir, 'a-file'), 'x');
