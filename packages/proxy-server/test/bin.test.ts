@@ -163,34 +163,7 @@ describe('proxy-server bin', () => {
 
   // A stop that waited for a callback delivery under way said there was nothing to wait for.
   it('names the callback deliveries under way, which get the grace too', async () => {
-    const target = await startTarget();
-    const delivered: string[] = [];
-    const receiver = createHttpServer((request) => {
-      // Held, unanswered: the delivery stays under way until the grace cuts it off.
-      delivered.push(request.url ?? '');
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => {
-      receiver.closeAllConnections();
-      receiver.close();
-    });
-    const hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const proxy = await spawnProxyServer({
-      args: [
-        ...['--target-url', target.url, '--shutdown-grace', '1', '--log-level', 'warn'],
-        ...[
-          '--callback-allow',
-          hooks,
-          '--webhook-secret',
-          `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
-        ],
-      ],
-    });
-    await fetch(`${proxy.url}/api/function1`, {
-      method: 'POST',
-      headers: { 'x-proxy-callback-url': `${hooks}/done` },
-    });
-    await vi.waitFor(() => expect(delivered).toEqual(['/done']));
+    const proxy = await proxyDeliveringToHeldReceiver(1);
     expect(await proxy.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(proxy.output()).toContain(
       'proxy-server: SIGTERM: stopping; no call in flight; 1 callback delivery gets up to 1 s (--shutdown-grace), SIGTERM again stops at once\n',
@@ -217,28 +190,7 @@ describe('proxy-server bin', () => {
   // Hostile pass: a second signal while only a callback delivery was under way said it cut
   // off calls in flight.
   it('names what a second signal cuts off: a callback delivery, no call', async () => {
-    const target = await startTarget();
-    const delivered: string[] = [];
-    // Held, unanswered: the delivery stays under way through the grace.
-    const receiver = createHttpServer((request) => delivered.push(request.url ?? ''));
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => {
-      receiver.closeAllConnections();
-      receiver.close();
-    });
-    const hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const proxy = await spawnProxyServer({
-      args: [
-        ...['--target-url', target.url, '--shutdown-grace', '30', '--log-level', 'warn'],
-        ...['--callback-allow', hooks],
-        ...['--webhook-secret', `whsec_${Buffer.alloc(24, 7).toString('base64')}`],
-      ],
-    });
-    await fetch(`${proxy.url}/api/function1`, {
-      method: 'POST',
-      headers: { 'x-proxy-callback-url': `${hooks}/done` },
-    });
-    await vi.waitFor(() => expect(delivered).toEqual(['/done']));
+    const proxy = await proxyDeliveringToHeldReceiver(30);
     const exited = proxy.stop('SIGTERM');
     await vi.waitFor(() => expect(proxy.output()).toContain('SIGTERM: stopping'));
     proxy.child.kill('SIGTERM');
@@ -248,6 +200,35 @@ describe('proxy-server bin', () => {
     );
   });
 });
+
+/**
+ * A proxy with `--shutdown-grace graceS` whose one task's callback is under way to a receiver
+ * that never answers, held there through the grace.
+ */
+async function proxyDeliveringToHeldReceiver(graceS: number) {
+  const target = await startTarget();
+  const delivered: string[] = [];
+  const receiver = createHttpServer((request) => delivered.push(request.url ?? ''));
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    receiver.closeAllConnections();
+    receiver.close();
+  });
+  const hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const proxy = await spawnProxyServer({
+    args: [
+      ...['--target-url', target.url, '--shutdown-grace', String(graceS), '--log-level', 'warn'],
+      ...['--callback-allow', hooks],
+      ...['--webhook-secret', `whsec_${Buffer.alloc(24, 7).toString('base64')}`],
+    ],
+  });
+  await fetch(`${proxy.url}/api/function1`, {
+    method: 'POST',
+    headers: { 'x-proxy-callback-url': `${hooks}/done` },
+  });
+  await vi.waitFor(() => expect(delivered).toEqual(['/done']));
+  return proxy;
+}
 
 // New-user pass: piped into `head`, whose reader then left, the proxy stopped its server on
 // SIGTERM and then never exited (a log line it could not write retried for ever at exit), deaf

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from './harness.js';
@@ -20,9 +20,20 @@ const MINIMAL_STATS = {
   target: 'http://127.0.0.1:9',
 };
 
+/** Serves `handler` on 127.0.0.1 until the test ends; answers its base URL. */
+async function serve(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 /** A proxy answering /health with `status` and `target.reachable` only, and the minimal stats. */
 async function minimalProxy(status: 'ok' | 'degraded'): Promise<string> {
-  const server = createServer((request, response) => {
+  return serve((request, response) => {
     const body =
       request.url === '/health'
         ? { success: true, status, target: { reachable: status === 'ok' } }
@@ -32,9 +43,6 @@ async function minimalProxy(status: 'ok' | 'degraded'): Promise<string> {
     response.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
     response.end(JSON.stringify(body ?? { success: false, error: 'not_found' }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 describe('a proxy that sends only what the contract requires', () => {
@@ -90,7 +98,7 @@ async function proxyThatNeverFinishes(): Promise<{ url: string; taskId: string }
     result: null,
     error: null,
   };
-  const server = createServer((request, response) => {
+  const url = await serve((request, response) => {
     const body =
       request.url === '/health'
         ? { success: true, status: 'ok', target: { reachable: true } }
@@ -110,12 +118,7 @@ async function proxyThatNeverFinishes(): Promise<{ url: string; taskId: string }
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(JSON.stringify(body ?? { success: false, error: 'not_found' }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, taskId };
+  return { url, taskId };
 }
 
 describe('demo --timeout that ends a wait', () => {
@@ -156,7 +159,7 @@ async function proxyWithUnknownStatus(): Promise<{ url: string; taskId: string }
     result: null,
     error: null,
   };
-  const server = createServer((request, response) => {
+  const url = await serve((request, response) => {
     request.resume();
     const known = request.url?.startsWith(`/task/${taskId}`);
     response.writeHead(known ? 200 : 404, { 'content-type': 'application/json' });
@@ -166,12 +169,7 @@ async function proxyWithUnknownStatus(): Promise<{ url: string; taskId: string }
       ),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, taskId };
+  return { url, taskId };
 }
 
 describe('a task in a status the CLI does not know', () => {

@@ -172,7 +172,7 @@ export class Callbacks {
   #schedule(id: string, callback: CallbackState, inMs: number): void {
     if (this.#due.has(id)) return;
     if (this.#graceEndsAt !== null) {
-      this.#scheduleInStop(id, callback, inMs);
+      this.#scheduleInStop(id, callback, inMs, this.#graceEndsAt);
       return;
     }
     const timer = this.#options.clock.setTimeout(() => {
@@ -189,9 +189,8 @@ export class Callbacks {
    * next start on a store that outlives the process; on the memory store, those due within the
    * grace are made in it (a stop waits for them), and the others are lost.
    */
-  #scheduleInStop(id: string, callback: CallbackState, inMs: number): void {
+  #scheduleInStop(id: string, callback: CallbackState, inMs: number, graceEndsAt: number): void {
     const { clock } = this.#options;
-    const graceEndsAt = this.#graceEndsAt ?? 0;
     if (this.#cutOff.signal.aborted || (inMs > 0 && this.#outlivesProcess)) {
       this.#undelivered();
     } else if (inMs === 0) {
