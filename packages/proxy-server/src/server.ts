@@ -2,7 +2,11 @@ import { type IncomingMessage, METHODS, type ServerResponse, STATUS_CODES } from
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import {
   type ErrorCode,
   IDEMPOTENT_REPLAYED_HEADER,
@@ -30,7 +34,6 @@ import { forwardedPrefix, trustFunction } from './plugins/forwarded-prefix.js';
 import { proxyState } from './plugins/proxy-state.js';
 import { unreadAnswers } from './plugins/unread-answers.js';
 import { unusedConnections } from './plugins/unused-connections.js';
-import { isPreflight } from './preflight.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import type { ShutdownReport } from './proxy/stop-tally.js';
 import { isDrainingRefusedBody } from './routes/drain-refused-body.js';
@@ -267,6 +270,18 @@ export async function shutdownServer(
   const report = await app.proxy.shutdown(graceMs, signal);
   await app.close();
   return report;
+}
+
+/**
+ * A browser's CORS preflight: OPTIONS with Origin and Access-Control-Request-Method. Any other
+ * OPTIONS is a request of its own (on `/api/*`, a submission).
+ */
+function isPreflight({ method, headers }: FastifyRequest): boolean {
+  return (
+    method === 'OPTIONS' &&
+    headers.origin !== undefined &&
+    headers['access-control-request-method'] !== undefined
+  );
 }
 
 /** Node's own link from a socket to the answer being written on it. */

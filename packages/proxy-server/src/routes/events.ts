@@ -173,7 +173,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
           { after, onMissed },
         );
         stream.onClose(() => subscription.close());
-        if (!subscription.complete) stream.send({ event: 'reset', data: {} });
+        if (!subscription.complete) onMissed();
       } else {
         stream.onClose(proxy.events.watchAll(onEvent, onMissed));
       }
