@@ -92,6 +92,21 @@ describe('over a real socket', () => {
     await expect(elsewhere.health()).rejects.toMatchObject({ code: 'unreachable' });
   });
 
+  // Browser pass: a CORS refusal is the same bare "Failed to fetch", and the message only asked
+  // whether the proxy ran.
+  it("a browser's bare network error names the CORS refusal that looks the same", async () => {
+    const proxy = new ProxyClient({
+      baseUrl: 'http://127.0.0.1:6001',
+      maxRetries: 0,
+      fetch: async () => {
+        throw new TypeError('Failed to fetch');
+      },
+    });
+    await expect(proxy.health()).rejects.toThrow(
+      /could not reach the proxy \(Failed to fetch; in a browser a proxy that does not allow this page's origin \(its --cors-origin\) fails the same way: the console says which\)/,
+    );
+  });
+
   it('a socket dropped mid-answer is retried for reads, then reported', async () => {
     let requests = 0;
     const url = await listen((request) => {

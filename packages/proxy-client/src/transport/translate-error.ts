@@ -108,13 +108,21 @@ function lostAnswerAdvice({
     : `; the task may have been created: submit again with idempotencyKey '${idempotencyKey}' to be answered with it rather than start another`;
 }
 
-/** Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`. */
+/**
+ * Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`.
+ * A browser gives no cause at all ("Failed to fetch"), and hides a CORS refusal behind the same
+ * words: only its console tells them apart, so the message says where to look.
+ */
 function describeNetworkError(error: unknown): string {
   const cause = causeOf(error);
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return cause === undefined ? `${message}; ${CORS_LOOKALIKE}` : message;
 }
+
+const CORS_LOOKALIKE =
+  "in a browser a proxy that does not allow this page's origin (its --cors-origin) fails the same way: the console says which";
 
 function causeOf(error: unknown): { code?: unknown; message?: unknown } | undefined {
   return (error as { cause?: { code?: unknown; message?: unknown } }).cause;
