@@ -836,6 +836,8 @@ export class RedisBackend implements TaskBackend {
       this.#undiscarded.delete(id);
     } catch (error) {
       this.#undiscarded.add(id);
+      // Redis away: the refusal that led here said so, and Redis's return takes it back then.
+      if (isUnreachable(this.#explained(error))) return;
       this.#options.onError?.(error, `taking back task ${id}, whose admission failed`);
     }
   }
