@@ -1,39 +1,15 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { SubmitBody, Task, TaskSummary } from 'proxy-client/wire';
+import type { SubmitBody, Task } from 'proxy-client/wire';
 import type { ProxyProcess } from 'test-support';
 import { waitFor } from 'test-support';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { redisForTest, startInstances, targetForTest, taskOf } from './instances.js';
-
-/** The messages of `GET /events` on one instance, as they come. */
-async function followEvents(proxy: ProxyProcess): Promise<EventSourceMessage[]> {
-  const abort = new AbortController();
-  onTestFinished(() => abort.abort());
-  const response = await fetch(`${proxy.url}/events`, { signal: abort.signal });
-  expect(response.status).toBe(200);
-  const messages: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (message) => messages.push(message) });
-  const body = response.body;
-  if (body) {
-    void (async () => {
-      const decoder = new TextDecoder();
-      try {
-        for await (const chunk of body) parser.feed(decoder.decode(chunk, { stream: true }));
-      } catch {
-        // Aborted when the test ends.
-      }
-    })();
-  }
-  return messages;
-}
-
-/** [event type, status] of one task's messages, in the order the stream told them. */
-function transitionsOf(messages: EventSourceMessage[], id: string): [string, string][] {
-  return messages
-    .map((message) => [message.event ?? '', JSON.parse(message.data) as TaskSummary] as const)
-    .filter(([, task]) => task.task_id === id)
-    .map(([type, task]) => [type, task.status]);
-}
+import { describe, expect, it } from 'vitest';
+import {
+  followEvents,
+  redisForTest,
+  startInstances,
+  targetForTest,
+  taskOf,
+  transitionsOf,
+} from './instances.js';
 
 async function submit(
   proxy: ProxyProcess,

@@ -1,6 +1,7 @@
 import { type ProxyProcess, waitFor } from 'test-support';
 import { describe, expect, it } from 'vitest';
 import {
+  followEvents,
   holdingGateForTest,
   instanceLauncher,
   redisForTest,
@@ -9,6 +10,7 @@ import {
   submitAll,
   targetForTest,
   taskOf,
+  transitionsOf,
 } from './instances.js';
 
 const CAP = 6;
@@ -33,6 +35,7 @@ async function killOneMidRun(extra: string[] = []) {
     what: 'the first instance to fill the cap with held calls',
   });
   const survivors = await Promise.all([launch(), launch()]);
+  const events = await followEvents(survivors[0] as ProxyProcess);
   const rest = await submitAll([victim, ...survivors], [100, TASKS], DELAY_MS);
   // The cap is shared and every slot is the victim's: nothing else started meanwhile.
   expect(gate.inFlight()).toBe(CAP);
@@ -50,7 +53,7 @@ async function killOneMidRun(extra: string[] = []) {
   );
   const ids = [...first, ...rest];
   const tasks = await Promise.all(ids.map((id) => taskOf(survivor, id)));
-  return { target, gate, tasks, survivors };
+  return { target, gate, tasks, survivors, events };
 }
 
 describe('kill -9 of one instance of three', () => {
@@ -85,11 +88,22 @@ describe('kill -9 of one instance of three', () => {
   it('runs its calls again on the others with --requeue-interrupted', {
     timeout: 150_000,
   }, async () => {
-    const { target, gate, tasks } = await killOneMidRun(['--requeue-interrupted']);
+    const { target, gate, tasks, events } = await killOneMidRun(['--requeue-interrupted']);
     expect(tasks.every((task) => task.status === 'completed')).toBe(true);
     for (const [n, task] of tasks.entries()) expect(task.result?.body).toBe(`task-${n}`);
     const again = tasks.filter((task) => task.attempts === 2);
     expect(again).toHaveLength(CAP);
+    // Redis pass: a watcher saw `started` twice, nothing between, as if one call began twice.
+    for (const task of again) {
+      await waitFor(() => transitionsOf(events, task.task_id).length === 3, {
+        what: `the events of task ${task.task_id} after the kill`,
+      });
+      expect(transitionsOf(events, task.task_id)).toEqual([
+        ['requeued', 'pending'],
+        ['started', 'processing'],
+        ['finished', 'completed'],
+      ]);
+    }
     // A call cut off never got past the gate; the one that completed reached the target, once.
     const runs = runsPerTask(target);
     for (const [n] of tasks.entries()) expect(runs.get(n), `task ${n}`).toBe(1);

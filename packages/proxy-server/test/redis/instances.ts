@@ -1,6 +1,7 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DataBody, Stats, SubmitBody, Task, TaskList } from 'proxy-client/wire';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { DataBody, Stats, SubmitBody, Task, TaskList, TaskSummary } from 'proxy-client/wire';
 import { type SlowTarget, startSlowTarget } from 'slow-target';
 import { type ProxyProcess, type RedisServer, spawnProxyServer, startRedis } from 'test-support';
 import { expect, onTestFinished } from 'vitest';
@@ -197,4 +198,34 @@ export function runsPerTask(target: SlowTarget): Map<number, number> {
     runs.set(n, (runs.get(n) ?? 0) + 1);
   }
   return runs;
+}
+
+/** The messages of `GET /events` on one instance, as they come. */
+export async function followEvents(proxy: ProxyProcess): Promise<EventSourceMessage[]> {
+  const abort = new AbortController();
+  onTestFinished(() => abort.abort());
+  const response = await fetch(`${proxy.url}/events`, { signal: abort.signal });
+  expect(response.status).toBe(200);
+  const messages: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (message) => messages.push(message) });
+  const body = response.body;
+  if (body) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of body) parser.feed(decoder.decode(chunk, { stream: true }));
+      } catch {
+        // Aborted when the test ends.
+      }
+    })();
+  }
+  return messages;
+}
+
+/** [event type, status] of one task's messages, in the order the stream told them. */
+export function transitionsOf(messages: EventSourceMessage[], id: string): [string, string][] {
+  return messages
+    .map((message) => [message.event ?? '', JSON.parse(message.data) as TaskSummary] as const)
+    .filter(([, task]) => task.task_id === id)
+    .map(([type, task]) => [type, task.status]);
 }

@@ -420,9 +420,9 @@ return discardTask(ARGV[4])
  * pending → processing, run by the worker that BullMQ gave the task's job to, before the call.
  * Only the holder of the job's lock may (one whose lock expired and whose job went to another
  * worker must not). A task found processing under another lock token was left by a worker that
- * died mid-call, and BullMQ handed its job out again: it runs again while cut off fewer than
- * maxRequeues times before, else fails `interrupted` (with the past-max-requeues error when
- * maxRequeues is above 0). Found processing under this worker's own token, it is this start
+ * died mid-call, and BullMQ handed its job out again: it runs again (a `requeued` event, then
+ * `started`) while cut off fewer than maxRequeues times before, else fails `interrupted` (with
+ * the past-max-requeues error when maxRequeues is above 0). Found processing under this worker's own token, it is this start
  * again, whose answer was lost (Redis went away): answered the same, with no new event.
  *
  * A task still pending past its deadline, never started, ends `expired` here rather than start.
@@ -474,7 +474,13 @@ if status == 'pending' and ARGV[12] ~= '' and (f[6] or '') ~= '' then
   end
 end
 local eventId, summary = '', nil
-if status == 'processing' and not ownStart then logCutOff(key, ARGV[5]) end
+if status == 'processing' and not ownStart then
+  logCutOff(key, ARGV[5])
+  -- Said as the requeue it is, as the start-up recovery says one, before its start: a watcher
+  -- saw two starts of one task, and no line, metric or event told that its call was run again.
+  redis.call('HSET', key, 's', 'pending')
+  emit('requeued', id, '1')
+end
 if status == 'pending' or not ownStart then
   if deadline ~= '' then redis.call('ZREM', index('deadline'), id) end
   if status == 'pending' and (f[6] or '') ~= '' then
