@@ -1,95 +1,10 @@
 import { getEventListeners } from 'node:events';
-import type { FastifyBaseLogger } from 'fastify';
-import type { StoreKind } from 'proxy-client/wire';
-import type { Dispatcher } from 'undici';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import type { TaskBackend } from '../src/engine/task-backend.js';
-import type { CallbackState } from '../src/engine/task-record.js';
-import { Callbacks } from '../src/proxy/callbacks.js';
-import type { TaskViews } from '../src/proxy/task-views.js';
-import { FakeClock } from './engine/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { callbacksOn, dispatcherAnswering, idOf } from './callbacks-harness.js';
 
 // Hostile receivers: every delivery left an entry on the process-long cut-off signal (Node 20
 // never prunes AbortSignal.any's dependants); on the memory store a stop dropped the callbacks
 // waiting for a retry without a word; a callback given up said nothing of why.
-
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const URL_ = 'http://127.0.0.1:9/hook?token=secret';
-
-const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-/** Answers each delivery with the next of `statuses` (then 200), or never with 'hang'. */
-function dispatcherAnswering(statuses: Array<number | 'hang'>) {
-  let requests = 0;
-  const dispatcher = {
-    request: async ({ signal }: { signal: AbortSignal }) => {
-      const answer = statuses[requests++] ?? 200;
-      if (answer === 'hang') {
-        return new Promise((_resolve, reject) => {
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-        });
-      }
-      return { statusCode: answer, body: { dump: async () => undefined } };
-    },
-  } as unknown as Dispatcher;
-  return { dispatcher, requests: () => requests };
-}
-
-/** Callbacks over a store of `kind` holding `due` callbacks, each due at once. */
-async function callbacksOn(kind: StoreKind, due: number, dispatcher: Dispatcher, maxAttempts = 2) {
-  const saved: CallbackState[] = [];
-  const backend = {
-    kind,
-    subscribe: () => ({ close: () => undefined }),
-    pendingCallbacks: async () =>
-      Array.from({ length: due }, (_, n) => ({
-        id: idOf(n),
-        callback: { url: URL_, state: 'pending', deliveries: [], nextAt: null },
-      })),
-    setCallback: async (_id: string, callback: CallbackState) => {
-      saved.push(callback);
-      return true;
-    },
-  } as unknown as TaskBackend;
-  const warnings: Array<{ fields: unknown; message: string }> = [];
-  const log = {
-    error: () => undefined,
-    warn: (fields: unknown, message: string) => warnings.push({ fields, message }),
-  } as unknown as FastifyBaseLogger;
-  const settled: boolean[] = [];
-  const clock = new FakeClock();
-  // The cut-off controller is private: caught as the constructor makes it.
-  const made: AbortController[] = [];
-  const Original = globalThis.AbortController;
-  globalThis.AbortController = class extends Original {
-    constructor() {
-      super();
-      made.push(this);
-    }
-  };
-  let callbacks: Callbacks;
-  try {
-    callbacks = new Callbacks({
-      backend,
-      tasks: { get: async (id: string) => ({ id, status: 'completed' }) } as unknown as TaskViews,
-      clock,
-      log,
-      secret: SECRET,
-      maxAttempts,
-      allows: () => true,
-      firstRetryMs: 1_000,
-      dispatcher,
-      onSettled: (delivered) => settled.push(delivered),
-    });
-  } finally {
-    globalThis.AbortController = Original;
-  }
-  onTestFinished(() => callbacks.stop());
-  await callbacks.start();
-  const cutOff = made[0]?.signal;
-  if (!cutOff) throw new Error('Callbacks made no AbortController');
-  return { callbacks, clock, saved, warnings, settled, cutOff };
-}
 
 /** What a signal keeps of the signals composed from it (Node 20's AbortSignal.any). */
 function dependantsOf(signal: AbortSignal): number {

@@ -6,6 +6,13 @@ import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import type { TaskBackend } from '../engine/task-backend.js';
 import type { CallbackDelivery, CallbackState } from '../engine/task-record.js';
 import { withoutQuery } from '../logging/logger.js';
+import {
+  answeredOutcome,
+  askedWaitMs,
+  failureOf,
+  isGone,
+  retryWaitMs,
+} from './receiver-answers.js';
 import type { TaskViews } from './task-views.js';
 
 export interface CallbacksOptions {
@@ -22,7 +29,10 @@ export interface CallbacksOptions {
    * restart with a narrower `--callback-allow`.
    */
   allows: (url: URL) => boolean;
-  /** The wait before the second delivery; each later one waits four times longer. */
+  /**
+   * The wait before the second delivery; each later one waits four times longer, or as long as
+   * a 429 or 503 asks with its Retry-After if that is longer.
+   */
   firstRetryMs?: number;
   /** How long one delivery may take, connecting included (tests shorten it). @default 10000 */
   timeoutMs?: number;
@@ -40,7 +50,6 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ]);
-const MAX_RETRY_WAIT_MS = 10 * 60_000;
 /** The wait before a delivery step the store failed is taken again. */
 const STORE_RETRY_MS = 5_000;
 /**
@@ -56,12 +65,15 @@ interface Receiver {
   waiting: Array<() => void>;
 }
 
+/** After a failed delivery, whether another is made and the wait its receiver asked for. */
+type Again = { askedMs: number | null } | null;
+
 /**
  * POSTs each finished task to the callback URL its caller named, signed per Standard Webhooks
  * (`webhook-id`: the task id, the same on every delivery so a receiver can drop repeats;
  * `webhook-timestamp`; `webhook-signature`), and tries again with a growing wait until the
- * receiver answers 2xx or the attempts run out. Each delivery is recorded on the task, and
- * deliveries still due after a restart resume.
+ * receiver answers 2xx, answers 410 Gone, or the attempts run out. Each delivery is recorded on
+ * the task, and deliveries still due after a restart resume.
  */
 export class Callbacks {
   readonly #options: CallbacksOptions;
@@ -300,7 +312,7 @@ export class Callbacks {
     };
     if (!this.#options.allows(new URL(callback.url))) {
       delivery.error = 'its origin is not one --callback-allow lists any more';
-      await this.#record(id, callback, delivery, false);
+      await this.#record(id, callback, delivery, null);
       return;
     }
     // Per attempt, not AbortSignal.any over the process-long #cutOff: on Node 20 that keeps an
@@ -310,6 +322,8 @@ export class Callbacks {
     this.#cutOff.signal.addEventListener('abort', cutOff, { once: true });
     // Cut off while the task was read: an aborted signal calls no listener added later.
     if (this.#cutOff.signal.aborted) cutOff();
+    // No answer at all (refused, timed out) is tried again after the backoff.
+    let again: Again = { askedMs: null };
     const timer = clock.setTimeout(
       () => attempt.abort(new DOMException('the delivery timed out', 'TimeoutError')),
       this.#timeoutMs,
@@ -334,6 +348,9 @@ export class Callbacks {
       await response.body.dump();
       delivery.statusCode = response.statusCode;
       delivery.ok = response.statusCode >= 200 && response.statusCode < 300;
+      again = isGone(response.statusCode)
+        ? null
+        : { askedMs: askedWaitMs(response.statusCode, response.headers, clock.now()) };
     } catch (error) {
       delivery.error = this.#describe(error);
     } finally {
@@ -346,22 +363,23 @@ export class Callbacks {
       this.#undelivered();
       return;
     }
-    await this.#record(id, callback, delivery, true);
+    await this.#record(id, callback, delivery, again);
   }
 
-  /** Saves the delivery on the task, and schedules the next one if `retry` and any are left. */
+  /** Saves the delivery on the task, and schedules the next one if `again` and any are left. */
   async #record(
     id: string,
     callback: CallbackState,
     delivery: CallbackDelivery,
-    retry: boolean,
+    again: Again,
   ): Promise<void> {
     const { backend, clock, maxAttempts } = this.#options;
     const deliveries = [...callback.deliveries, delivery];
-    const more = retry && !delivery.ok && deliveries.length < maxAttempts;
-    const waitMs = Math.min(
-      MAX_RETRY_WAIT_MS,
-      (this.#options.firstRetryMs ?? 1_000) * 4 ** (deliveries.length - 1),
+    const more = again !== null && !delivery.ok && deliveries.length < maxAttempts;
+    const waitMs = retryWaitMs(
+      deliveries.length,
+      this.#options.firstRetryMs ?? 1_000,
+      again?.askedMs ?? null,
     );
     const next: CallbackState = {
       url: callback.url,
@@ -404,15 +422,18 @@ export class Callbacks {
     const delivered = settled.state === 'delivered';
     this.#options.onSettled?.(delivered);
     if (!delivered) {
+      const last = settled.deliveries.at(-1);
       // Without its query string, where a receiver's token would travel.
       this.#options.log.warn(
         {
           taskId: id,
           url: withoutQuery(settled.url),
           attempts: settled.deliveries.length,
-          lastOutcome: outcomeOf(settled.deliveries.at(-1)),
+          lastOutcome: outcomeOf(last),
         },
-        'callback given up',
+        isGone(last?.statusCode ?? null)
+          ? 'callback given up: the receiver answered 410 Gone'
+          : 'callback given up',
       );
     }
   }
@@ -431,14 +452,14 @@ export class Callbacks {
 
   #describe(error: unknown): string {
     if (timedOut(error)) return `the receiver did not answer within ${this.#timeoutMs / 1000} s`;
-    return error instanceof Error ? error.message : String(error);
+    return failureOf(error);
   }
 }
 
 /** How a delivery went, for the line of a callback given up: the receiver's status, or why none. */
 function outcomeOf(delivery: CallbackDelivery | undefined): string | null {
   if (!delivery) return null;
-  return delivery.statusCode === null ? delivery.error : `answered ${delivery.statusCode}`;
+  return delivery.statusCode === null ? delivery.error : answeredOutcome(delivery.statusCode);
 }
 
 /** A store failure that should pass by itself (a full disk, Redis away), not a damaged file. */

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { HealthBody } from 'proxy-client/wire';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startProxy } from '../helper.js';
+import { CERT, KEY } from '../self-signed-cert.js';
 
 // Interoperability pass: a task whose call to an https:// target failed on TLS ended
 // `upstream_error` with "failed for another reason (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to
@@ -12,27 +13,6 @@ import { startProxy } from '../helper.js';
 // whose answer headers pass Node's 16 KiB limit failed with a bare "Headers Overflow Error".
 // Each now says what happened in words and what to do, the code kept; and /health, which said
 // only `"reachable": false` of such a target, says why.
-
-// A self-signed certificate for localhost and 127.0.0.1 (P-256, valid until 2126): signed by no
-// CA a Node process trusts.
-const KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgurql9dlsxv3Xl7nG
-tNuQ43syrC0H+sG4q6Fzv99coIKhRANCAASQimFO3tb97HNhEi/1IaUnCMiHT8YS
-gtpRp3KEax3kx/2oXyKRATsSNoN2TiG3ZwMqIB46Jl2NK0kscewvIySy
------END PRIVATE KEY-----
-`;
-const CERT = `-----BEGIN CERTIFICATE-----
-MIIBmzCCAUGgAwIBAgIUP0gg64EntKeHukWCo7t8t/MIoF0wCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTIwMzExMTkwN1oYDzIxMjYxMTA5
-MTExOTA3WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAASQimFO3tb97HNhEi/1IaUnCMiHT8YSgtpRp3KEax3kx/2oXyKRATsS
-NoN2TiG3ZwMqIB46Jl2NK0kscewvIySyo28wbTAdBgNVHQ4EFgQUIELdiw93t17M
-6bw+TBK34XuBVBYwHwYDVR0jBBgwFoAUIELdiw93t17M6bw+TBK34XuBVBYwDwYD
-VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
-zj0EAwIDSAAwRQIgfA2Cow7+bZk0MjulMILTBBFa83iQvmKEw5ahmgtSfJQCIQD2
-jgB14cJHnNrttlEOObKEkMImVB+XV/T7YnvD7gpFZQ==
------END CERTIFICATE-----
-`;
 
 async function listening(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
