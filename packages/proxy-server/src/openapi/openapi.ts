@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import type { ProxyConfig } from '../config/config.js';
 import { errorResponses } from '../schemas/route-schemas.js';
 import { VERSION } from '../version.js';
-import { PREFLIGHT_RESPONSE, routeDoc, SUBMIT_DOC_PATH } from './route-docs.js';
+import { FORWARDED_QUERY, PREFLIGHT_RESPONSE, routeDoc, SUBMIT_DOC_PATH } from './route-docs.js';
 
 /** Where the document and the browsable reference are served. */
 export const OPENAPI_PATH = '/openapi.json';
@@ -178,26 +178,57 @@ function servedUnder<T extends object>(document: T, prefix: string): T {
   return { ...document, servers: [{ url: prefix, description: 'This proxy, behind its gateway' }] };
 }
 
+type Header = { schema?: { required?: unknown }; required?: boolean };
+type Response = { description?: string; content?: unknown; headers?: Record<string, Header> };
 type Operation = {
   operationId?: string;
+  parameters?: unknown[];
   requestBody?: { required?: boolean };
-  responses?: Record<string, unknown>;
+  responses?: Record<string, Response>;
 };
 
-/** A copy of the shared operation of `/api/*` for `method`, which OPTIONS answers a preflight. */
+/**
+ * A copy of the shared operation of `/api/*` for `method`, with the query it forwards; which
+ * OPTIONS answers a preflight, and HEAD with no body, whatever the code.
+ */
 function submitOperation(method: string, operation: Operation): Operation {
-  const own = { ...operation, operationId: submitOperationId(method) };
+  const own = {
+    ...operation,
+    operationId: submitOperationId(method),
+    parameters: [...(operation.parameters ?? []), FORWARDED_QUERY],
+  };
+  if (method === 'head') {
+    const bodiless = Object.entries(operation.responses ?? {}).map(
+      ([code, { content: _, ...response }]) => [code, response],
+    );
+    return { ...own, responses: Object.fromEntries(bodiless) };
+  }
   if (method !== 'options') return own;
   return { ...own, responses: { ...operation.responses, 204: PREFLIGHT_RESPONSE } };
+}
+
+/**
+ * `response` with its headers' `required: true` on the headers: @fastify/swagger puts all of a
+ * header's declaration but its description in its schema, where `required` lists properties.
+ */
+function withRequiredHeaders(response: Response): Response {
+  if (response.headers === undefined) return response;
+  const headers = Object.entries(response.headers).map(([name, header]) => {
+    if (header.schema?.required !== true) return [name, header];
+    const { required: _, ...schema } = header.schema;
+    return [name, { ...header, required: true, schema }];
+  });
+  return { ...response, headers: Object.fromEntries(headers) };
 }
 
 /**
  * What the routes cannot say themselves: `ANY /api/*` takes Fastify's every method (PROPFIND,
  * ...) where an OpenAPI path item has eight, and a body only if the caller sends one, and its
  * one schema cannot give each method the operation id of its own that generated clients name
- * their functions by (`submitTaskPost`), nor OPTIONS the 204 a preflight gets instead of a task;
- * the reference page at /docs is served by @fastify/swagger-ui, whose routes stay out of the
- * document.
+ * their functions by (`submitTaskPost`), nor OPTIONS the 204 a preflight gets instead of a task,
+ * nor HEAD its answers without a body, nor declare the query it forwards without reading it; a
+ * header's `required` needs moving out of its schema; the reference page at /docs is served by
+ * @fastify/swagger-ui, whose routes stay out of the document.
  */
 function finish<T extends { paths?: object }>(document: T, config: ProxyConfig): T {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Operation> | undefined>;
@@ -214,6 +245,10 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
     );
     for (const operation of Object.values(paths[path] ?? {})) {
       if (operation.requestBody) operation.requestBody.required = false;
+      if (operation.responses === undefined) continue;
+      operation.responses = Object.fromEntries(
+        Object.entries(operation.responses).map(([code, r]) => [code, withRequiredHeaders(r)]),
+      );
     }
   }
   // The same refusals as the document's own (401 without the key).
@@ -231,7 +266,9 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
       responses: {
         302: {
           description: "To docs/ (relative, so that it stays under a gateway's path prefix)",
-          headers: { location: { schema: { type: 'string', const: 'docs/' } } },
+          headers: {
+            location: { required: true, schema: { type: 'string', const: 'docs/' } },
+          },
         },
         ...refusals,
       },
@@ -247,6 +284,11 @@ function finish<T extends { paths?: object }>(document: T, config: ProxyConfig):
         200: {
           description: 'An HTML page (Swagger UI) rendering /openapi.json',
           content: { 'text/html': { schema: { type: 'string' } } },
+        },
+        302: {
+          description:
+            'With a query: to ./, the page without it (Swagger UI would look for the document at the address with /json after the query)',
+          headers: { location: { required: true, schema: { type: 'string', const: './' } } },
         },
         ...refusals,
       },

@@ -30,7 +30,8 @@ export interface RouteDoc {
   responses?: Record<string, ResponseDoc>;
   /**
    * Headers the route sets on every answer it sends, its errors included: on all its codes but
-   * 417 and what the 4xx range leaves (408), which the server writes before any route is reached.
+   * 417 and, where the 4xx range is the proxy's error body, what that range leaves (408), which
+   * the server writes before any route is reached.
    */
   everyAnswer?: Record<string, HeaderDoc>;
 }
@@ -47,6 +48,8 @@ export interface ResponseDoc {
 export interface HeaderDoc {
   type: 'string' | 'integer';
   description: string;
+  /** Sent on every answer with this code, so that a generated client may count on it. */
+  required?: true;
 }
 
 type DocumentedResponse = { description?: string; headers?: Record<string, HeaderDoc> };
@@ -77,8 +80,11 @@ export function routeDoc(doc: RouteDoc): SwaggerTransform {
         };
       }
     }
+    // The 4xx range is what the proxy answers before a route is reached (408) only where it is
+    // the proxy's error body; where it is the target's own answers, the route sends them all.
+    const rangeBeforeRoute = response['4xx'] === errorResponses['4xx'];
     for (const [code, answer] of Object.entries(doc.everyAnswer ? response : {})) {
-      if (code === '417' || code === '4xx') continue;
+      if (code === '417' || (code === '4xx' && rangeBeforeRoute)) continue;
       response[code] = { ...answer, headers: { ...doc.everyAnswer, ...answer.headers } };
     }
     const documented: Record<string, unknown> = { ...base, response };
@@ -136,7 +142,10 @@ const TASK_NOT_FOUND = {
   schema: ErrorBodySchema,
 } satisfies ResponseDoc;
 
-export const LOCATION = header('/task/{id}: where the task is read');
+export const LOCATION: HeaderDoc = {
+  ...header('/task/{id}: where the task is read'),
+  required: true,
+};
 export const RETRY_AFTER = header('seconds to wait before trying again', 'integer');
 
 const WAIT_MAX = header(
@@ -144,7 +153,7 @@ const WAIT_MAX = header(
   'integer',
 );
 const PREFER_WAIT_MAX = header(
-  `when Prefer asked for a wait: the longest hold, in seconds (the server's --max-wait, ${MAX_WAIT_SECONDS} by default)`,
+  `when Prefer asked for a wait (wait=0 too): the longest hold, in seconds (the server's --max-wait, ${MAX_WAIT_SECONDS} by default)`,
   'integer',
 );
 
@@ -223,6 +232,21 @@ export const PREFLIGHT_RESPONSE = {
   description:
     'A CORS preflight (Origin and Access-Control-Request-Method, the API key not needed): answered by the proxy, no task made. With --cors-origin, with the Access-Control-Allow-* headers for an allowed origin; without, with none, so the browser refuses the request',
 } satisfies ResponseDoc;
+
+/**
+ * The query of `/api/{path}`, which the proxy forwards to the target as it was sent: any names,
+ * any values, none read by the proxy. One free-form object, as OpenAPI 3 spells such a query.
+ */
+export const FORWARDED_QUERY = {
+  name: 'query',
+  in: 'query',
+  required: false,
+  description:
+    'any query string: forwarded to the target as it was sent (the proxy reads none of it)',
+  style: 'form',
+  explode: true,
+  schema: { type: 'object', additionalProperties: { type: 'string' } },
+} as const;
 
 /** `POST /task/:id/retry`. */
 export const retryDoc = routeDoc({

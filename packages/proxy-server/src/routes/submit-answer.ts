@@ -75,10 +75,10 @@ export async function answerSubmission(
   addVary(reply, 'Prefer');
   if (existing) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
   // A 202 after a hold shorter than asked says why: the server holds no longer than this.
-  if (preferences.waitS > 0) nameMaxWait(app, reply);
+  if (preferences.waitS !== null) nameMaxWait(app, reply);
   let task: Task | undefined;
   try {
-    if (preferences.waitS > 0) {
+    if (preferences.waitS !== null && preferences.waitS > 0) {
       task = await app.proxy.tasks.waitForFinish(
         taskId,
         preferences.waitS * 1000,

@@ -64,8 +64,11 @@ function unquoted(quoted: string): string | null {
 }
 
 export interface Preferences {
-  /** Seconds to hold the answer for the task to finish (`Prefer: wait=N`), capped; 0 for none. */
-  waitS: number;
+  /**
+   * Seconds to hold the answer for the task to finish (`Prefer: wait=N`), capped; null when no
+   * wait was asked for (0 was: its answer names --max-wait like any other wait's).
+   */
+  waitS: number | null;
   /** `Prefer: respond-async` was sent. */
   respondAsync: boolean;
 }
@@ -79,8 +82,7 @@ export function preferencesOf(
   header: string | string[] | undefined,
   maxWaitS: number,
 ): Preferences {
-  const preferences: Preferences = { waitS: 0, respondAsync: false };
-  let waitSeen = false;
+  const preferences: Preferences = { waitS: null, respondAsync: false };
   const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
   for (const item of values.flatMap(preferenceItems)) {
     const name = preferenceName(item);
@@ -88,9 +90,8 @@ export function preferencesOf(
     if (name === 'respond-async') preferences.respondAsync = true;
     // RFC 7240 lets a value be a token or a quoted string: `wait=5` and `wait="5"` are one.
     const seconds = value?.replace(/^"(.*)"$/, '$1');
-    if (name !== 'wait' || waitSeen) continue;
+    if (name !== 'wait' || preferences.waitS !== null) continue;
     if (seconds !== undefined && DECIMAL.test(seconds)) {
-      waitSeen = true;
       preferences.waitS = Math.min(maxWaitS, Number(seconds));
     }
   }

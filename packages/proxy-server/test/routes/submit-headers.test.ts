@@ -51,7 +51,7 @@ describe('preferencesOf', () => {
       waitS: 2,
       respondAsync: true,
     });
-    expect(preferencesOf(undefined, 60)).toEqual({ waitS: 0, respondAsync: false });
+    expect(preferencesOf(undefined, 60)).toEqual({ waitS: null, respondAsync: false });
   });
 
   it('reads a wait given as a quoted string, as RFC 7240 allows', () => {
@@ -60,13 +60,13 @@ describe('preferencesOf', () => {
       waitS: 2.5,
       respondAsync: true,
     });
-    expect(preferencesOf('wait="x"', 60).waitS).toBe(0);
+    expect(preferencesOf('wait="x"', 60).waitS).toBeNull();
   });
 
   it('reads a fraction written without a leading or trailing digit, like ?wait=', () => {
     expect(preferencesOf('wait=.5', 60).waitS).toBe(0.5);
     expect(preferencesOf('wait=5.', 60).waitS).toBe(5);
-    expect(preferencesOf('wait=.', 60).waitS).toBe(0);
+    expect(preferencesOf('wait=.', 60).waitS).toBeNull();
   });
 
   it('takes the first wait of several, as RFC 7240 asks, across headers too', () => {
@@ -80,7 +80,7 @@ describe('preferencesOf', () => {
     expect(preferencesOf('wait=30', 25).waitS).toBe(25);
     expect(preferencesOf('wait=2.5', 25).waitS).toBe(2.5);
     expect(preferencesOf('wait=-1, wait=abc, handling=strict', 60)).toEqual({
-      waitS: 0,
+      waitS: null,
       respondAsync: false,
     });
   });
