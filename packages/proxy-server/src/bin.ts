@@ -11,6 +11,7 @@ import { isStoreUnavailableError } from './engine/store-unavailable.js';
 import type { RecoveryReport } from './engine/task-backend.js';
 import { pastMaxRequeuesWarning } from './engine/task-record.js';
 import { logStreamFor } from './logging/log-stream.js';
+import { cutOffLine, graceLine } from './proxy/stop-lines.js';
 import { stopSummary } from './proxy/stop-tally.js';
 import { buildServer, shutdownServer } from './server.js';
 
@@ -127,50 +128,6 @@ function say(stream: NodeJS.WriteStream, text: string): void {
     (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
   stream.write(`proxy-server: ${shown}\n`);
-}
-
-/**
- * What the stop waits for: the calls in flight, and the callback deliveries under way, which get
- * the same grace. With neither, a grace said would read as a wait to come.
- */
-function graceLine(
-  { callsHere, deliveriesHere }: { callsHere: number; deliveriesHere: number },
-  graceMs: number,
-): string {
-  const calls = callsInFlight(callsHere);
-  if (deliveriesHere === 0 && callsHere === 0) return 'no call in flight';
-  const grace = `up to ${graceMs / 1000} s (--shutdown-grace)`;
-  if (deliveriesHere === 0) return `${calls} ${callsHere === 1 ? 'gets' : 'get'} ${grace}`;
-  const deliveries = callbackDeliveries(deliveriesHere);
-  return callsHere === 0
-    ? `no call in flight; ${deliveries} ${deliveriesHere === 1 ? 'gets' : 'get'} ${grace}`
-    : `${calls} and ${deliveries} get ${grace}`;
-}
-
-/**
- * What a second signal cuts off, named as graceLine names it: a stop that waited for callback
- * deliveries alone cuts off no call.
- */
-function cutOffLine({
-  callsHere,
-  deliveriesHere,
-}: {
-  callsHere: number;
-  deliveriesHere: number;
-}): string {
-  const cut = [
-    ...(callsHere > 0 ? [callsInFlight(callsHere)] : []),
-    ...(deliveriesHere > 0 ? [callbackDeliveries(deliveriesHere)] : []),
-  ];
-  return cut.length === 0 ? 'exiting now' : `exiting now, ${cut.join(' and ')} cut off`;
-}
-
-function callsInFlight(count: number): string {
-  return count === 1 ? '1 call in flight' : `${count} calls in flight`;
-}
-
-function callbackDeliveries(count: number): string {
-  return count === 1 ? '1 callback delivery' : `${count} callback deliveries`;
 }
 
 /**

@@ -78,6 +78,24 @@ describe('a stop on the memory store, which keeps nothing past the process', () 
     ]);
   });
 
+  // Hostile pass: a second signal's line counted a retry waiting in the grace as a delivery
+  // under way, and the first line did not count it at all.
+  it('counts a callback waiting for a retry apart from the deliveries under way', async () => {
+    const answers = dispatcherAnswering([500]);
+    const { callbacks, clock } = await callbacksOn('memory', 1, answers.dispatcher);
+    clock.advance(0);
+    await vi.waitFor(() => expect(answers.requests()).toBe(1));
+    await vi.waitFor(() => expect(callbacks.underWay).toBe(0));
+    expect(callbacks.waitingRetries).toBe(1);
+    const stopped = callbacks.stop(5_000);
+    await vi.waitFor(() => expect(callbacks.waitingRetries).toBe(1));
+    expect(callbacks.underWay).toBe(0);
+    clock.advance(1_000);
+    await stopped;
+    expect(answers.requests()).toBe(2);
+    expect(callbacks.waitingRetries).toBe(0);
+  });
+
   it('makes the retries due within the grace', async () => {
     const answers = dispatcherAnswering([500]);
     const { callbacks, clock, warnings, settled } = await callbacksOn(
@@ -127,6 +145,8 @@ describe('a stop on a store that outlives the process', () => {
     clock.advance(0);
     await vi.waitFor(() => expect(saved).toHaveLength(1));
     await vi.waitFor(() => expect(callbacks.underWay).toBe(0));
+    // Nothing for a stop to make or give up: the next start delivers it.
+    expect(callbacks.waitingRetries).toBe(0);
     await callbacks.stop(5_000);
     expect(saved.at(-1)?.state).toBe('pending');
     expect(settled).toEqual([]);

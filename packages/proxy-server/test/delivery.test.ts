@@ -704,6 +704,31 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     expect(callbacks).toEqual({ delivered: 0, failed: store === 'memory' ? 1 : 0 });
   });
 
+  // Hostile pass: a stop on the memory store did not say a callback waiting for a retry was at
+  // stake, though it makes it within the grace or gives it up.
+  it('names a callback waiting for a retry apart from the deliveries under way', async () => {
+    const receiver = await startReceiver((response) => {
+      response.statusCode = 503;
+      response.end();
+    });
+    const { proxy, submit } = await setUp(store, callbacksTo(receiver.origin), {
+      callbackFirstRetryMs: 60_000,
+    });
+    const { body } = await submit('/api/text?text=retry-hook', {
+      'x-proxy-callback-url': `${receiver.origin}/hook`,
+    });
+    await waitFor(
+      async () => (await proxy.getTask(body.task_id)).callback?.deliveries.length === 1,
+      { what: 'the first delivery to be recorded' },
+    );
+    const { deliveriesHere, retriesHere } = proxy.app.proxy;
+    // A durable store keeps it due for the next start: nothing for the stop to make or lose.
+    expect({ deliveriesHere, retriesHere }).toEqual({
+      deliveriesHere: 0,
+      retriesHere: store === 'memory' ? 1 : 0,
+    });
+  });
+
   it('refuses a callback to an origin --callback-allow does not list, and any callback without it', async () => {
     const allowed = await setUp(store, callbacksTo('https://*.hooks.example'));
     const outside = await allowed.submit('/api/text', {

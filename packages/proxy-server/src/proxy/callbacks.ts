@@ -84,6 +84,8 @@ export class Callbacks {
   readonly #due = new Map<string, { timer: Timer; at: number; callback: CallbackState }>();
   /** Deliveries under way or waiting their turn, each settled (never rejected). */
   readonly #inFlight = new Set<Promise<void>>();
+  /** Of #inFlight, the retries a stop waits for on the memory store, not yet under way. */
+  readonly #retriesInStop = new Set<Promise<void>>();
   /** By the receiver's origin. */
   readonly #receivers = new Map<string, Receiver>();
   /** Cuts off the deliveries still under way when a shutdown's grace is over. */
@@ -115,7 +117,15 @@ export class Callbacks {
 
   /** Deliveries under way or waiting their turn: a stop gives them its grace, as it does calls. */
   get underWay(): number {
-    return this.#inFlight.size;
+    return this.#inFlight.size - this.#retriesInStop.size;
+  }
+
+  /**
+   * Callbacks waiting for a retry that a stop makes within its grace or gives up: on the memory
+   * store only, as a store that outlives the process keeps them due for the next start.
+   */
+  get waitingRetries(): number {
+    return this.#outlivesProcess ? 0 : this.#due.size + this.#retriesInStop.size;
   }
 
   /** Delivers from now on, and resumes the deliveries a previous run left due. */
@@ -210,7 +220,7 @@ export class Callbacks {
     } else if (clock.monotonic() + inMs > graceEndsAt) {
       this.#undelivered();
     } else {
-      this.#track(this.#later(id, callback, inMs));
+      this.#track(this.#later(id, callback, inMs), true);
     }
   }
 
@@ -254,10 +264,15 @@ export class Callbacks {
     );
   }
 
-  /** Among the deliveries under way, which a stop waits for. */
-  #track(work: Promise<void>): void {
+  /** Among the deliveries under way, which a stop waits for; a `retry` waits for its time. */
+  #track(work: Promise<void>, retry = false): void {
     this.#inFlight.add(work);
-    void work.then(() => this.#inFlight.delete(work));
+    if (retry) this.#retriesInStop.add(work);
+    // From both at once, so #inFlight less the retries always counts the deliveries under way.
+    void work.then(() => {
+      this.#inFlight.delete(work);
+      this.#retriesInStop.delete(work);
+    });
   }
 
   /** Runs `deliver` once fewer than DELIVERIES_PER_RECEIVER are under way to the URL's origin. */

@@ -80,6 +80,11 @@ export interface ProxyServices {
   readonly callsHere: number;
   /** Callback deliveries this process is making or about to make (each waits its turn). */
   readonly deliveriesHere: number;
+  /**
+   * Callbacks waiting for a retry that a stop makes within its grace or gives up: on the memory
+   * store only (a durable store keeps them due for the next start).
+   */
+  readonly retriesHere: number;
   /** What opening the store found; null until `open()` resolved. */
   readonly recovery: RecoveryReport | null;
   /**
@@ -294,6 +299,9 @@ export function createProxy(
     },
     get deliveriesHere() {
       return callbacks ? callbacks.underWay : 0;
+    },
+    get retriesHere() {
+      return callbacks ? callbacks.waitingRetries : 0;
     },
     get recovery() {
       return recovery;
