@@ -195,6 +195,10 @@ export class FaultyRepository implements TaskRepository {
     this.#inner.commit();
   }
 
+  checkFiles(): void {
+    this.#inner.checkFiles();
+  }
+
   close(): void {
     this.#inner.close();
   }

@@ -57,6 +57,26 @@ describe('a data dir removed or moved while the proxy runs', () => {
   }
 });
 
+// Operator pass: with no submission coming, an idle proxy whose data dir (or only its lock) was
+// removed said `available: true` in /health for as long as it stayed idle: the files were looked
+// at by commits alone.
+describe('an idle proxy whose files were removed', () => {
+  for (const [what, remove] of [
+    ['the data dir', (dir: string) => rm(dir, { recursive: true, force: true })],
+    ['the lock', (dir: string) => unlink(join(dir, 'proxy-server.lock'))],
+  ] as const) {
+    it(`says so in /health, before any submission: ${what}`, async () => {
+      const { proxy, dataDir } = await proxyOnOwnDataDir();
+      await remove(dataDir);
+
+      const health = (await (await fetch(`${proxy.url}/health`)).json()) as HealthBody;
+      expect(health.status).toBe('degraded');
+      expect(health.store).toMatchObject({ available: false });
+      expect(health.store.message).toContain('removed or replaced while the proxy ran');
+    });
+  }
+});
+
 // SQLite operator pass: the log removed under a running proxy (a cleaner, a hand) went
 // unnoticed and a crash lost every task taken since; the lock removed let a second proxy start on
 // the same data dir and run its tasks again.

@@ -551,6 +551,14 @@ export class LocalBackend implements TaskBackend {
   }
 
   async health(): Promise<StoreHealth> {
+    // A failure already told stays told; a file removed while no write came is found here.
+    if (this.#failure === null) {
+      try {
+        this.#repo.checkFiles();
+      } catch (error) {
+        this.#failed(error, 'checking its files');
+      }
+    }
     return { available: this.#failure === null, message: this.#failure };
   }
 

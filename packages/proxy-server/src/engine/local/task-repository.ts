@@ -154,5 +154,10 @@ export interface TaskRepository {
   /** Removes up to `count` finished tasks, those that finished first; returns how many. */
   removeOldestFinished(count: number): number;
   commit(): void;
+  /**
+   * Throws, lasting, when a file the repository keeps was removed or replaced under it: asked
+   * by `/health`, so that an idle proxy says so before a submission finds out.
+   */
+  checkFiles(): void;
   close(): void;
 }

@@ -304,6 +304,9 @@ export class MemoryRepository implements TaskRepository {
 
   commit(): void {}
 
+  /** No file to lose. */
+  checkFiles(): void {}
+
   close(): void {}
 
   #remove(task: Held): void {

@@ -10,6 +10,7 @@ import {
   readSync,
   rmSync,
   type Stats,
+  statfsSync,
   statSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -116,7 +117,11 @@ export function createPrivateFile(path: string): void {
     closeSync(openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600));
   } catch (error) {
     if (codeOf(error) !== 'EEXIST') {
-      throw new DataDirError(`cannot create ${path}: ${reasonOf(error)}`);
+      throw new DataDirError(
+        isNoRoomError(error)
+          ? noRoomMessage(dirname(path), error)
+          : `cannot create ${path}: ${reasonOf(error)}`,
+      );
     }
   }
 }
@@ -188,6 +193,7 @@ export function lockDataDir(dir: string): DataDirLock {
         `the data dir ${dir} is in use by another proxy-server${pid === undefined ? '' : ` (pid ${pid})`}; give this one its own --data-dir`,
       );
     }
+    if (isNoRoomError(error)) throw new DataDirError(noRoomMessage(dir, error));
     // Something else written over the lock, a file of the proxy's that holds only a pid.
     const fix =
       codeOf(error) === 'SQLITE_NOTADB'
@@ -196,6 +202,32 @@ export function lockDataDir(dir: string): DataDirLock {
     throw new DataDirError(`cannot lock the data dir ${dir} (${path}): ${reasonOf(error)}${fix}`);
   }
   return { release: () => db.close() };
+}
+
+/**
+ * The file system has no room for the data dir's files: Node's ENOSPC, SQLite's SQLITE_FULL, or
+ * its SQLITE_IOERR_SHMSIZE, the `-shm` file not grown (ENOSPC beneath, said as "disk I/O
+ * error"). Worded by `noRoomMessage`: SQLite's own words do not say which disk, nor that it is
+ * full.
+ */
+export function isNoRoomError(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_SHMSIZE';
+}
+
+/** Says the data dir's file system is full, with what is left on it (a few KiB is not enough). */
+export function noRoomMessage(dir: string, error: unknown): string {
+  let left = '';
+  try {
+    const { bavail, bsize } = statfsSync(dir);
+    left = `; ${Math.floor((bavail * bsize) / 1024)} KiB free`;
+  } catch {
+    // The figure only helps; the line stands without it.
+  }
+  return (
+    `the file system of the data dir ${dir} is full (${reasonOf(error)}${left}): ` +
+    'make room on it (df -h shows how much is left), or choose another --data-dir'
+  );
 }
 
 /** The pid the lock's holder wrote at offset 60 of the header (the user version), if it did. */

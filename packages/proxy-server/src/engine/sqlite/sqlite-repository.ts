@@ -37,8 +37,10 @@ import {
   type DataDirLock,
   type FileIdentity,
   fileAt,
+  isNoRoomError,
   LOCK_FILE,
   lockDataDir,
+  noRoomMessage,
   prepareDataDir,
   reasonOf,
 } from './data-dir.js';
@@ -491,7 +493,7 @@ export class SqliteRepository implements TaskRepository {
     }
     if (!this.#inTransaction) return;
     try {
-      this.#checkFileInPlace();
+      this.#checkFilesInPlace({ companionsEverySecond: true });
       this.#sql.commit.run();
     } catch (error) {
       if (this.#db?.inTransaction) this.#sql.rollback.run();
@@ -508,11 +510,11 @@ export class SqliteRepository implements TaskRepository {
    * tasks. A stat per commit (a group of writes), and of the log and the lock once a second, is
    * what it costs to refuse them instead.
    */
-  #checkFileInPlace(): void {
+  #checkFilesInPlace({ companionsEverySecond }: { companionsEverySecond: boolean }): void {
     if (this.#companionLost) throw this.#companionLost;
     if (this.#database) checkInPlace(this.#database);
     const moment = (this.#options.clock ?? systemClock).monotonic();
-    if (moment - this.#companionsCheckedAt < COMPANIONS_CHECK_MS) return;
+    if (companionsEverySecond && moment - this.#companionsCheckedAt < COMPANIONS_CHECK_MS) return;
     this.#companionsCheckedAt = moment;
     try {
       for (const file of this.#companions) checkInPlace(file);
@@ -520,6 +522,11 @@ export class SqliteRepository implements TaskRepository {
       if (error instanceof StoreUnavailableError) this.#companionLost = error;
       throw error;
     }
+  }
+
+  /** Every file at once: a health check is rare beside commits, and an idle proxy makes none. */
+  checkFiles(): void {
+    this.#checkFilesInPlace({ companionsEverySecond: false });
   }
 
   close(): void {
@@ -611,6 +618,7 @@ export class SqliteRepository implements TaskRepository {
   }
 
   #describeOpenFailure(error: unknown): string {
+    if (isNoRoomError(error)) return noRoomMessage(this.#options.dataDir, error);
     if (isDamagedDatabaseError(error)) {
       return (
         `${this.location} is not a readable task database (${reasonOf(error)}); move it away ` +

@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { SqliteRepository } from '../../src/index.js';
+
+// Operator pass: started on a full file system (a 1 MiB tmpfs filled with dd), the proxy exited
+// with "cannot open the task database .../tasks.db: disk I/O error", or with "cannot lock the
+// data dir ...: database or disk is full": neither said that the disk was the data dir's, that
+// it was full, nor what to do. SQLite's failures are played here as a full tmpfs gave them.
+
+/** The SQL statement made to fail, and how: as SQLite failed it on the full file system. */
+const failing = vi.hoisted(() => ({ statement: '', code: '', message: '' }));
+
+vi.mock('libsql', async (importOriginal) => {
+  const { default: Database } = await importOriginal<{ default: typeof import('libsql') }>();
+  class FullDiskDatabase extends Database {
+    override exec(sql: string): this {
+      if (failing.statement !== '' && sql.startsWith(failing.statement)) {
+        throw Object.assign(new Error(failing.message), { code: failing.code });
+      }
+      return super.exec(sql);
+    }
+  }
+  return { default: FullDiskDatabase };
+});
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'proxy-full-disk-'));
+  onTestFinished(() => {
+    failing.statement = '';
+    return rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** The message a repository on `dir` is refused with at open. */
+function refusal(dir: string): string {
+  const repository = new SqliteRepository({ dataDir: dir, synchronous: 'normal' });
+  try {
+    repository.open();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  repository.close();
+  throw new Error(`opened ${dir}, though its file system was made full`);
+}
+
+const fullLine = (dir: string, reason: string) =>
+  new RegExp(
+    `^the file system of the data dir ${dir} is full \\(${reason}; \\d+ KiB free\\): make room on it \\(df -h shows how much is left\\), or choose another --data-dir$`,
+  );
+
+describe('a data dir on a full file system', () => {
+  it('says so when the -shm file cannot grow, not only "disk I/O error"', async () => {
+    const dir = await dataDir();
+    Object.assign(failing, {
+      statement: 'PRAGMA journal_mode = WAL',
+      code: 'SQLITE_IOERR_SHMSIZE',
+      message: 'disk I/O error',
+    });
+    expect(refusal(dir)).toMatch(fullLine(dir, 'disk I/O error'));
+  });
+
+  it('says so when the lock file cannot be written', async () => {
+    const dir = await dataDir();
+    Object.assign(failing, {
+      statement: 'BEGIN EXCLUSIVE',
+      code: 'SQLITE_FULL',
+      message: 'database or disk is full',
+    });
+    expect(refusal(dir)).toMatch(fullLine(dir, 'database or disk is full'));
+  });
+});
