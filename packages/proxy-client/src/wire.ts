@@ -115,7 +115,7 @@ export type BodyEncoding = Static<typeof BodyEncodingSchema>;
 export const TASK_ERROR_CODES = {
   upstream_status: 'The target answered with a non-2xx status; its answer is in result',
   upstream_refused: 'The target refused the connection',
-  upstream_reset: 'The connection to the target was reset or closed before the answer',
+  upstream_reset: 'The connection to the target was reset or closed before the whole answer came',
   upstream_timeout: 'The configured upstream timeout ran out',
   upstream_unreachable: 'The target host could not be resolved or reached',
   upstream_error: 'The upstream call failed for another reason',

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import {
   type DataBody,
@@ -168,6 +168,29 @@ export async function startTarget(options: SlowTargetOptions = {}): Promise<Slow
   const target = await startSlowTarget(options);
   onTestFinished(() => target.close());
   return target;
+}
+
+/**
+ * A TCP target on an ephemeral port, for answers no HTTP server library would send: `answer` gets
+ * the socket of each connection once its first bytes came. Sockets still open (a target that
+ * stalls) are destroyed when the test ends; the target's URL.
+ */
+export async function rawTarget(answer: (socket: Socket) => void): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    // The proxy aborting a call it gave up on resets the connection: that is no failure here.
+    socket.on('error', () => {});
+    socket.once('data', () => answer(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const { port } = server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
 }
 
 export interface RawResponse {

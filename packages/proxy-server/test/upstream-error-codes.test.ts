@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { taskErrorOf } from '../src/upstream/error-codes.js';
+import { taskErrorOf, taskErrorOfCutBody } from '../src/upstream/error-codes.js';
 
 const failure = (code: string, message: string) => Object.assign(new Error(message), { code });
 
@@ -34,5 +34,27 @@ describe('the task error of a failed upstream call', () => {
     expect(error.code).toBe('upstream_error');
     expect(error.message).toContain('the proxy ran out of file descriptors');
     expect(error.message).toContain('ulimit -n');
+  });
+});
+
+describe('the task error of a call cut after its status and headers', () => {
+  it('says the connection was reset in the middle of the body, and how much had come', () => {
+    const error = taskErrorOfCutBody(failure('ECONNRESET', 'read ECONNRESET'), {
+      receivedBytes: 5,
+      declaredBytes: null,
+    });
+    expect(error.code).toBe('upstream_reset');
+    expect(error.message).toContain(
+      "the target reset the connection in the middle of its answer's body, after 5 bytes (read ECONNRESET)",
+    );
+  });
+
+  it('leaves a failure that is no reset or close as it maps', () => {
+    const error = taskErrorOfCutBody(
+      new Error('Response does not match the HTTP/1.1 protocol (Invalid character in chunk size)'),
+      { receivedBytes: 0, declaredBytes: null },
+    );
+    expect(error.code).toBe('upstream_error');
+    expect(error.message).not.toContain('middle');
   });
 });

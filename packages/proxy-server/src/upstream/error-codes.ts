@@ -10,7 +10,7 @@ const CODE_TABLE: Readonly<Record<string, TaskErrorCode>> = {
   EPIPE: 'upstream_reset',
   UND_ERR_SOCKET: 'upstream_reset',
   UND_ERR_CLOSED: 'upstream_reset',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'upstream_reset',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'upstream_error',
   HPE_INVALID_CONSTANT: 'upstream_error',
   ENOTFOUND: 'upstream_unreachable',
   EAI_AGAIN: 'upstream_unreachable',
@@ -57,6 +57,10 @@ const EXPLAINED: Readonly<Record<string, string>> = {
     'the target does not speak TLS on that port: use http:// in --target-url',
   ERR_SSL_PACKET_LENGTH_TOO_LONG:
     'the target does not speak TLS on that port: use http:// in --target-url',
+  // Before the status and headers undici raises it only in place of the parser's own error: a
+  // head it refused, with a Content-Length among the lines read (the body's length unread).
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH:
+    "the head of the target's answer is not valid HTTP: a Content-Length repeated, given as a list or beside Transfer-Encoding, or a malformed line after one",
   UND_ERR_HEADERS_OVERFLOW: `the headers of the target's answer pass ${ANSWER_HEADER_LIMIT_BYTES / 1024} KiB, Node's limit of ${maxHeaderSize / 1024} KiB less room for the headers the proxy adds when it replays them: start the proxy, and the clients that read its results, with NODE_OPTIONS=--max-http-header-size=<bytes> to raise it`,
 };
 
@@ -101,6 +105,32 @@ export function taskErrorOf(error: unknown): TaskError {
   return taskError('upstream_error', detailOf(error));
 }
 
+/** How much of the body had come when a call failed after its answer's status and headers. */
+export interface BodySoFar {
+  receivedBytes: number;
+  /** The answer's Content-Length; null when it gave none (chunked, or ended by a close). */
+  declaredBytes: number | null;
+}
+
+/**
+ * Maps a call that failed after the answer's status and headers came. A close then is one in the
+ * middle of the body, whatever undici calls it: with `Connection: close` or HTTP/1.0 it finds the
+ * body short of its Content-Length, which before the headers would be a head it refused.
+ */
+export function taskErrorOfCutBody(error: unknown, body: BodySoFar): TaskError {
+  const code = codeOf(error) ?? codeOf(causeOf(error));
+  const mapped = taskErrorOf(error);
+  if (mapped.code !== 'upstream_reset' && code !== 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    return mapped;
+  }
+  const how = code === 'ECONNRESET' ? 'reset' : 'closed';
+  const of = body.declaredBytes === null ? '' : ` of ${body.declaredBytes}`;
+  return taskError(
+    'upstream_reset',
+    `the target ${how} the connection in the middle of its answer's body, after ${body.receivedBytes}${of} bytes (${codedMessageOf(code, oneLineMessageOf(error))})`,
+  );
+}
+
 function refusedInterimOf(error: unknown): string | undefined {
   return error instanceof Error ? REFUSED_INTERIM.get(error.message) : undefined;
 }
@@ -117,15 +147,21 @@ function causeOf(error: unknown): unknown {
 function detailOf(error: unknown): string {
   const code = codeOf(error) ?? codeOf(causeOf(error));
   const explained = code === undefined ? undefined : EXPLAINED[code];
-  // Some of undici's assertions span lines; a task's message and a log line take one.
-  const message = (error instanceof Error ? error.message : String(error))
-    .replace(/\s*\n\s*/g, ' ')
-    .trim();
+  const message = oneLineMessageOf(error);
   // Node's own words stay when they fit on a line: the host names a certificate lists, say.
   if (code && explained) {
     return message.includes('\n') || message === ''
       ? `${code}: ${explained}`
       : `${code}: ${explained} (${message})`;
   }
+  return codedMessageOf(code, message);
+}
+
+function codedMessageOf(code: string | undefined, message: string): string {
   return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** Some of undici's assertions span lines; a task's message and a log line take one. */
+function oneLineMessageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim();
 }

@@ -3,7 +3,12 @@ import type { Dispatcher } from 'undici';
 import { systemClock, type Timer } from '../clock.js';
 import { taskError } from '../engine/task-error.js';
 import { AnswerBytes } from './answer-bytes.js';
-import { isOutOfDescriptors, taskErrorOf, UNASKED_UPGRADE } from './error-codes.js';
+import {
+  isOutOfDescriptors,
+  taskErrorOf,
+  taskErrorOfCutBody,
+  UNASKED_UPGRADE,
+} from './error-codes.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 
 /** The target's answer, or why there is none. */
@@ -31,6 +36,8 @@ export interface UpstreamCallLimits {
   timeoutMs: number | null;
   /** What is left of `timeoutMs` after waits for a file descriptor: the timer runs this long. */
   leftMs?: number;
+  /** A HEAD call: its answer's Content-Length is that of a body it does not carry. */
+  head?: boolean;
 }
 
 /**
@@ -48,6 +55,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   #settled = false;
   #statusCode = 0;
   #headers: Record<string, string | string[]> = {};
+  /** The body's length as the answer declares it; null when it does not, or has no body. */
+  #declaredBytes: number | null = null;
   #body = new AnswerBytes();
   readonly #released: (() => void) | undefined;
   #undiciDone = false;
@@ -122,6 +131,18 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     this.#statusCode = statusCode;
     this.#headers = endToEndHeaders(headers);
+    this.#declaredBytes = this.#hasBody() ? declaredBytesOf(headers['content-length']) : null;
+    // Known too large already: counting the bytes as they come would hold the call, and its slot,
+    // for as long as the target takes to send them (or forever, should it stall), to fail the same.
+    if (this.#declaredBytes !== null && this.#declaredBytes > this.#limits.resultSizeLimitBytes) {
+      this.#controller ??= controller;
+      this.stop('too_large');
+    }
+  }
+
+  /** A 204, a 304 or the answer to a HEAD has no body, whatever its Content-Length says. */
+  #hasBody(): boolean {
+    return !this.#limits.head && this.#statusCode !== 204 && this.#statusCode !== 304;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -184,7 +205,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       case 'interrupted':
         return taskError('interrupted');
       case 'too_large':
-        return taskError('result_too_large', `limit ${this.#limits.resultSizeLimitBytes} bytes`);
+        return taskError('result_too_large', this.#tooLargeDetail());
       case 'status_below_100':
         return taskError(
           'upstream_error',
@@ -193,8 +214,22 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
       case 'unasked_upgrade':
         return taskError('upstream_error', UNASKED_UPGRADE);
       default:
-        return taskErrorOf(error);
+        // Past the status and headers, a connection that ends cuts the body short.
+        return this.#statusCode >= 200
+          ? taskErrorOfCutBody(error, {
+              receivedBytes: this.#body.size,
+              declaredBytes: this.#declaredBytes,
+            })
+          : taskErrorOf(error);
     }
+  }
+
+  #tooLargeDetail(): string {
+    const limit = `limit ${this.#limits.resultSizeLimitBytes} bytes`;
+    const declared = this.#declaredBytes;
+    return declared !== null && declared > this.#limits.resultSizeLimitBytes
+      ? `its Content-Length declares ${declared} bytes, ${limit}`
+      : limit;
   }
 
   #release(): void {
@@ -210,4 +245,9 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.#body.clear();
     this.#settle(outcome);
   }
+}
+
+/** A Content-Length the parser let through is one run of digits; anything else declares none. */
+function declaredBytesOf(value: string | string[] | undefined): number | null {
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null;
 }

@@ -111,6 +111,7 @@ export class UpstreamClient {
     const limits: UpstreamCallLimits = {
       resultSizeLimitBytes: this.#limits.resultSizeLimitBytes,
       timeoutMs: timeoutMs ?? this.#limits.timeoutMs,
+      head: request.method === 'HEAD',
     };
     const startedAt = clock.monotonic();
     const leftMs = () =>
