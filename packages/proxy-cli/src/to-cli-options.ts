@@ -94,7 +94,17 @@ const DEPENDENT_FLAGS: ReadonlyArray<{
   {
     key: 'timeout',
     flag: '--timeout',
-    with: ['taskId', 'submit', 'retry', 'demo', 'stats', 'listTasks', 'health', 'cleanup'],
+    with: [
+      'taskId',
+      'submit',
+      'retry',
+      'demo',
+      'stats',
+      'listTasks',
+      'health',
+      'cleanup',
+      'cancel',
+    ],
   },
   { key: 'data', flag: '--data', with: ['submit'] },
   { key: 'method', flag: '--method', with: ['submit'] },
@@ -180,10 +190,11 @@ export function toCliOptions(
   if (statsWatch && raw.timeout !== undefined) {
     throw usage('--timeout goes with --stats only without --watch, which runs until Ctrl-C');
   }
-  // Without --wait a task, submit or retry call never waits, so these would silently do nothing.
+  // Without --wait a task, submit or retry call never waits, so these would silently do nothing;
+  // a task's one read is bounded by --timeout, as --stats is.
   if ((only === 'taskId' || only === 'submit' || only === 'retry') && raw.wait === undefined) {
     const idle =
-      raw.timeout !== undefined
+      raw.timeout !== undefined && only !== 'taskId'
         ? '--timeout'
         : raw.pollInterval !== undefined
           ? '--poll-interval'

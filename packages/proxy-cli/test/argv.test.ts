@@ -108,6 +108,14 @@ describe('argv → options', () => {
     [['--stats', '--url', 'http://proxy:9000/'], { url: 'http://proxy:9000', urlSource: 'flag' }],
     [['--stats', '--api-key', 's3cret'], { apiKey: 's3cret', apiKeySource: 'flag' }],
     [['--cancel', 'abc'], { action: { kind: 'cancel', taskId: 'abc' } }],
+    [
+      ['--cancel', 'abc', '--timeout', '5'],
+      { action: { kind: 'cancel', taskId: 'abc' }, timeoutMs: 5000 },
+    ],
+    [
+      ['--task-id', 'abc', '--timeout', '5'],
+      { action: { kind: 'task', taskId: 'abc', wait: false }, timeoutMs: 5000 },
+    ],
     [['--retry', 'abc'], { action: { kind: 'retry', taskId: 'abc', wait: false } }],
     [
       ['--retry', 'abc', '--wait', '--timeout', '30'],
@@ -281,11 +289,11 @@ describe('usage errors (exit 2)', () => {
     [['--list-tasks', '--data', '{}'], /--data goes with --submit, not --list-tasks/],
     [['--task-id', 'x', '--status', 'failed'], /--status goes with --list-tasks/],
     [
-      ['--cancel', 'x', '--timeout', '5'],
-      /--timeout goes with --task-id, --submit, --retry, --demo, --stats, --list-tasks, --health or --cleanup, not --cancel/,
+      ['--watch', '--timeout', '5'],
+      /--timeout goes with --task-id, --submit, --retry, --demo, --stats, --list-tasks, --health, --cleanup or --cancel, not --watch/,
     ],
     [['--stats', '--watch', '--timeout', '5'], /^--timeout goes with --stats only without --watch/],
-    [['--task-id', 'x', '--timeout', '5'], /--timeout only matters with --wait/],
+    [['--task-id', 'x', '--poll-interval', '1'], /--poll-interval only matters with --wait/],
     [['--submit', 'api/x', '--poll-interval', '1'], /--poll-interval only matters with --wait/],
     [['--demo', 'nope'], /--demo takes all, single, batch, queue-full, long, fail; got 'nope'/],
     [
@@ -375,7 +383,6 @@ describe('usage errors (exit 2)', () => {
     [['--watch', '--list-tasks'], /got --list-tasks and --watch/],
     [['--cancel', 'a', '--wait'], /--wait goes with --task-id, --submit or --retry, not --cancel/],
     [['--retry', 'a', '--timeout', '5'], /--timeout only matters with --wait/],
-    [['--watch', '--timeout', '5'], /--timeout goes with/],
     [['--stats', '--poll-interval', '1'], /--poll-interval goes with --stats only with --watch/],
     [['--watch', '--status', 'failed,done'], /--status must be one or more of .*, got 'done'/],
     [
@@ -670,7 +677,8 @@ describe('help and version', () => {
       ],
     ],
     ['list-tasks', ['--status', '--limit', '--offset', '--timeout']],
-    ['cancel', []],
+    ['cancel', ['--timeout']],
+    ['task', ['--wait', '--poll-interval', '--timeout']],
   ])('help %s lists the flags that go with it and no other action', (command, own) => {
     const section = printed(['help', command]).split('Flags it takes:')[1] ?? '';
     const flags = [...section.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)]
@@ -757,7 +765,7 @@ describe('help and version', () => {
   it("--help's group headings say which flags go with which action, as the usage errors do", () => {
     const help = printed(['--help']).replace(/\s+/g, ' ');
     expect(help).toContain(
-      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo; --timeout also with --stats, --list-tasks, --health and --cleanup):',
+      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo; --timeout also with --stats, --list-tasks, --health, --cleanup and --cancel):',
     );
     expect(help).toContain('With --list-tasks (--status also with --watch):');
     expect(usageError(['watch', '--limit', '5']).message).toBe(

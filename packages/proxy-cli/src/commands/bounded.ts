@@ -5,9 +5,10 @@ import { formatDuration } from '../render/duration.js';
 import { deadlineFor } from './held.js';
 
 /**
- * One call that does not wait for a task (`--stats`, `--list-tasks`, `--health`, `--cleanup`),
- * within `--timeout` when given: without it a proxy that accepts the connection and never
- * answers holds the CLI for the SDK's own timeout and its retries.
+ * One call that does not wait for a task (`--stats`, `--list-tasks`, `--health`, `--cleanup`,
+ * `--cancel`, `--task-id` without `--wait`), within `--timeout` when given: without it a proxy
+ * that accepts the connection and never answers holds the CLI for the SDK's own timeout and its
+ * retries.
  */
 export async function withinTimeout<T>(
   ctx: CommandContext,

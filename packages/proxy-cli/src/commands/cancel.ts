@@ -1,13 +1,17 @@
 import type { CommandContext } from '../context.js';
 import { renderTask } from '../render/task.js';
+import { withinTimeout } from './bounded.js';
 
 /**
  * `--cancel <id>`: a pending task leaves the queue, a running one has its call to the target
  * aborted; prints the task, now cancelled. A task cancelled already is no error; one that
- * finished otherwise exits 6 (to-cli-error.ts).
+ * finished otherwise exits 6 (to-cli-error.ts). Within `--timeout`, as the cancel may have
+ * reached a proxy that never answered: sending it again is safe.
  */
 export async function cancelTask(ctx: CommandContext, action: { taskId: string }): Promise<void> {
-  const task = await ctx.client.cancelTask(action.taskId, { signal: ctx.signal });
+  const task = await withinTimeout(ctx, (signal) =>
+    ctx.client.cancelTask(action.taskId, { signal }),
+  );
   ctx.output.document(task);
   ctx.output.data(renderTask(task, ctx.output.look));
   ctx.output.note(`task ${task.task_id} is ${task.status}`);

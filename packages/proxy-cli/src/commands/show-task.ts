@@ -3,13 +3,14 @@ import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { endedWithout, renderTask } from '../render/task.js';
+import { withinTimeout } from './bounded.js';
 import { waitWithProgress } from './wait.js';
 
 /** `--task-id <id> [--wait]`: one task, optionally after it finishes; exit 1 if it failed. */
 export async function showTask(ctx: CommandContext, action: { taskId: string; wait: boolean }) {
   const task = action.wait
     ? await waitWithProgress(ctx, action.taskId)
-    : await ctx.client.getTask(action.taskId, { signal: ctx.signal });
+    : await withinTimeout(ctx, (signal) => ctx.client.getTask(action.taskId, { signal }));
   printTask(ctx, task);
 }
 

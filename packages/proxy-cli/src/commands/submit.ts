@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { isTerminalStatus, MAX_BODY_LIMIT_BYTES } from 'proxy-client/wire';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
+import { openDataFile } from '../data-file.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { headerArgs } from '../header-option.js';
 import type { DataSource, SubmitAction } from '../options.js';
@@ -10,6 +10,7 @@ import { readAtMost, TooLargeError } from '../read-at-most.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand, sameWaitArgs, shellQuote } from '../resume.js';
 import { answerLost, noAnswerWhile } from '../to-cli-error.js';
+import { wideEncoding } from '../wide-encoding.js';
 import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
@@ -112,15 +113,17 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
  * readData drops it and says so, rather than it vanishing unseen.
  */
 function utf8(bytes: Uint8Array, where: string): string {
-  // Windows tools save "Unicode" text as UTF-16 with a BOM; converting that from latin1, as the
-  // hint below says for other bytes, would garble it.
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+  // Windows tools save "Unicode" text as UTF-16, some programs with no byte order mark: converting
+  // that from latin1, as the hint below says for other bytes, would garble it, and without a mark
+  // its NUL bytes pass as UTF-8, to fail JSON.parse with an invisible NUL in the message.
+  const wide = wideEncoding(bytes);
+  if (wide) {
     throw new CliError(
       EXIT_CODES.usage,
-      `--data: ${where} is UTF-16 text (it starts with a UTF-16 byte order mark), and JSON must be UTF-8`,
+      `--data: ${where} is ${wide.name} text (${wide.sign}), and JSON must be UTF-8`,
       where === 'stdin'
-        ? 'convert it first: pipe it through iconv -f UTF-16 -t UTF-8'
-        : `convert it first: iconv -f UTF-16 -t UTF-8 ${shellQuote(where)} > body.json, then --data @body.json`,
+        ? `convert it first: pipe it through iconv -f ${wide.name} -t UTF-8`
+        : `convert it first: iconv -f ${wide.name} -t UTF-8 ${shellQuote(where)} > body.json, then --data @body.json`,
     );
   }
   try {
@@ -176,7 +179,7 @@ async function readData(ctx: CommandContext, source: DataSource): Promise<string
   try {
     text = utf8(
       source.kind === 'file'
-        ? await readAtMost(createReadStream(source.path), MAX_BODY_LIMIT_BYTES)
+        ? await readAtMost(await openDataFile(source.path, ctx.signal), MAX_BODY_LIMIT_BYTES)
         : await ctx.readStdin(),
       where,
     );

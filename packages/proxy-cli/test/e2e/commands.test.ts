@@ -22,6 +22,18 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
+/** `text` in UTF-32, little- or big-endian. */
+function utf32(text: string, order: 'LE' | 'BE'): Buffer {
+  const chars = [...text];
+  const bytes = Buffer.alloc(chars.length * 4);
+  for (const [i, char] of chars.entries()) {
+    const code = char.codePointAt(0) ?? 0;
+    if (order === 'LE') bytes.writeUInt32LE(code, i * 4);
+    else bytes.writeUInt32BE(code, i * 4);
+  }
+  return bytes;
+}
+
 async function finishedTask(path: string, body?: unknown, method = 'POST'): Promise<Task> {
   const id = await client.submitTask(path, body, { method });
   return client.waitForTask(id, { pollIntervalMs: 20 });
@@ -264,6 +276,43 @@ describe('--submit', () => {
       expect(piped.stderr).toContain(
         'hint: convert it first: pipe it through iconv -f UTF-16 -t UTF-8\n',
       );
+      expect((await client.getStats()).tasks.total).toBe(before);
+    },
+  );
+
+  // UTF-16 without a byte order mark read as UTF-8 and failed JSON.parse with a raw NUL in the
+  // message; UTF-32LE's mark was called UTF-16, and the iconv in the hint garbled it.
+  const NULS = 'NUL bytes beside its first character';
+  it.each([
+    ['UTF-16LE without a mark', Buffer.from('{"a":1}', 'utf16le'), 'UTF-16LE', NULS],
+    ['UTF-16BE without a mark', Buffer.from('{"a":1}', 'utf16le').swap16(), 'UTF-16BE', NULS],
+    ['UTF-32LE without a mark', utf32('{"a":1}', 'LE'), 'UTF-32LE', NULS],
+    ['UTF-32BE without a mark', utf32('{"a":1}', 'BE'), 'UTF-32BE', NULS],
+    [
+      'UTF-32LE with its mark',
+      utf32('\uFEFF{"a":1}', 'LE'),
+      'UTF-32',
+      'it starts with a UTF-32 byte order mark',
+    ],
+    [
+      'UTF-32BE with its mark',
+      utf32('\uFEFF{"a":1}', 'BE'),
+      'UTF-32',
+      'it starts with a UTF-32 byte order mark',
+    ],
+  ])(
+    '--data in %s: named as such, and the iconv that converts it',
+    async (_, bytes, name, sign) => {
+      const file = join(tmpdir(), `proxy-cli-wide-${process.pid}.json`);
+      await writeFile(file, bytes);
+      const before = (await client.getStats()).tasks.total;
+      const run = await cli('--submit', 'api/function1', '--data', `@${file}`);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        `error: --data: ${file} is ${name} text (${sign}), and JSON must be UTF-8\n`,
+      );
+      expect(run.stderr).toContain(`hint: convert it first: iconv -f ${name} -t UTF-8 ${file} >`);
+      expect(run.stderr).not.toContain('\0');
       expect((await client.getStats()).tasks.total).toBe(before);
     },
   );

@@ -314,6 +314,9 @@ async function silentServer(): Promise<{ url: string; seen: string[] }> {
   return { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, seen };
 }
 
+/** A well-formed task id for the calls a silent proxy never answers. */
+const SILENT_ID = '00000000-0000-4000-8000-00000000f00d';
+
 describe('exit 124: --timeout covers every request of the call', () => {
   it('wait: a proxy that never answers the first read', async () => {
     const { url } = await silentServer();
@@ -332,6 +335,8 @@ describe('exit 124: --timeout covers every request of the call', () => {
     [['list'], 'GET /tasks'],
     [['health'], 'GET /health'],
     [['cleanup', '48'], 'DELETE /tasks/cleanup'],
+    [['cancel', SILENT_ID], `DELETE /task/${SILENT_ID}`],
+    [['task', SILENT_ID], `GET /task/${SILENT_ID}`],
   ])('%j: a proxy that never answers, ended by --timeout', async (args, request) => {
     const { url, seen } = await silentServer();
     const started = performance.now();
