@@ -18,6 +18,8 @@ const familyOf = (name: string, families: Set<string>) =>
   families.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
 
 let families: Set<string>;
+/** The store's figures: labelled with the store they describe, not with an instance. */
+let storeFigures: Set<string>;
 
 beforeAll(async () => {
   const target = await startSlowTarget();
@@ -27,11 +29,28 @@ beforeAll(async () => {
   try {
     const text = await (await fetch(`${proxy.url}/metrics`)).text();
     families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!));
+    storeFigures = new Set(
+      [...text.matchAll(/^(proxy_\w+)\{([^}]*)\}/gm)]
+        .filter(([, , labels]) => /\bstore="/.test(labels!) && !/\binstance="/.test(labels!))
+        .map((match) => match[1]!),
+    );
   } finally {
     await proxy.stop();
     await target.close();
   }
 }, 60_000);
+
+/**
+ * The expressions of `exprs` that read a store's figure without keeping `store` apart: two
+ * proxies with stores of their own in one job would mix their figures.
+ */
+function acrossStores(exprs: string[]): string[] {
+  return exprs.filter(
+    (expr) =>
+      [...expr.matchAll(SERIES)].some((m) => storeFigures.has(m[1]!)) &&
+      !/\b(?:by|on) \([^)]*\bstore\b/.test(expr),
+  );
+}
 
 describe('docs/operations.md, metrics', () => {
   it('lists every proxy_ series the proxy exposes, and no other', () => {
@@ -55,6 +74,17 @@ describe('docs/operations.md, metrics', () => {
     const used = [...yaml.matchAll(SERIES)].map((m) => familyOf(m[1]!, families));
     expect(used.length).toBeGreaterThan(8);
     expect(used.filter((name) => !families.has(name))).toEqual([]);
+  });
+
+  // Prometheus pass: `max by (job)` of two proxies' queues over their capacities set one's queue
+  // against the other's capacity, and the alert never fired.
+  it("writes its alert rules on the store's figures by store", () => {
+    const rules = readBlocks(operations, 'docs/operations.md')
+      .filter((block) => block.lang === 'yaml')
+      .flatMap((block) => block.text.split(/^\s*- alert:/m).slice(1));
+    expect(storeFigures).toContain('proxy_queue_size');
+    expect(rules.length).toBeGreaterThan(5);
+    expect(acrossStores(rules)).toEqual([]);
   });
 });
 
@@ -86,5 +116,18 @@ describe('docs/grafana/proxy-server.json', () => {
       (name) => name.startsWith('proxy_') && !shown.has(name) && !offPanel.has(name),
     );
     expect(missing).toEqual([]);
+  });
+
+  it("shows the store's figures by store, of the stores of the instances picked", () => {
+    const queries = dashboard.panels.flatMap((panel) => panel.targets ?? []).map((t) => t.expr);
+    expect(storeFigures).toContain('proxy_queue_size');
+    expect(acrossStores(queries)).toEqual([]);
+    const ofStores = queries.filter((expr) =>
+      [...expr.matchAll(SERIES)].some((m) => storeFigures.has(m[1]!)),
+    );
+    expect(ofStores.length).toBeGreaterThan(5);
+    for (const expr of ofStores) {
+      expect(expr).toContain('on (store) proxy_info{job=~"$job", instance=~"$instance"}');
+    }
   });
 });

@@ -5,6 +5,7 @@ import {
   type DataBody,
   type Stats,
   type SubmitBody,
+  TASK_ERROR_CODES,
   TASK_STATUSES,
   TERMINAL_STATUSES,
 } from 'proxy-client/wire';
@@ -147,7 +148,7 @@ describe('GET /metrics', () => {
     expect(value('proxy_task_processing_seconds_count', { status: 'cancelled' })).toBe(1);
     expect(value('proxy_store_up')).toBe(1);
     expect(value('proxy_target_up')).toBe(1);
-    expect(value('proxy_info', { store: 'memory' })).toBe(1);
+    expect(value('proxy_info', { store_kind: 'memory' })).toBe(1);
     expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
@@ -303,7 +304,8 @@ describe('GET /metrics', () => {
     }
     expect(problems).toEqual([]);
 
-    // This instance's series carry the instance label; the store's do not.
+    // This instance's series carry the instance label; the store's carry the store's instead,
+    // which for a local store is the instance's name, as on proxy_info.
     const shared = [
       'proxy_tasks',
       'proxy_queue_size',
@@ -318,7 +320,30 @@ describe('GET /metrics', () => {
     for (const family of families.values()) {
       const labelled = family.samples.every((sample) => sample.labels.instance === instance);
       expect(labelled, family.name).toBe(!shared.includes(family.name));
+      const ofStore = family.samples.filter((sample) => sample.labels.store !== undefined);
+      expect(ofStore.length > 0, family.name).toBe(
+        shared.includes(family.name) || family.name === 'proxy_info',
+      );
+      for (const sample of ofStore) expect(sample.labels.store, family.name).toBe(instance);
     }
+  });
+
+  // Prometheus pass: two proxies on stores of their own in one job reported their store
+  // figures unlabelled, so `max by (job)` divided one's queue by the other's capacity.
+  it("labels each local store's figures with its own instance's name, as proxy_info", async () => {
+    const target = await startTarget();
+    const scrape = async (name: string, maxQueueSize: string) => {
+      const proxy = await startProxy(target.url, {
+        listen: true,
+        flags: ['--metrics-instance', name, '--max-queue-size', maxQueueSize],
+      });
+      return parseExposition(await (await fetch(`${proxy.url}/metrics`)).text());
+    };
+    const [one, two] = [await scrape('proxy-1', '100'), await scrape('proxy-2', '1000')];
+    expect(sampleValue(one, 'proxy_queue_capacity', { store: 'proxy-1' })).toBe(100);
+    expect(sampleValue(two, 'proxy_queue_capacity', { store: 'proxy-2' })).toBe(1000);
+    expect(sampleValue(two, 'proxy_queue_size', { store: 'proxy-2' })).toBe(0);
+    expect(sampleValue(two, 'proxy_info', { instance: 'proxy-2', store: 'proxy-2' })).toBe(1);
   });
 
   it('needs the API key unless --public-metrics; --metrics-instance names the instance', async () => {
@@ -380,6 +405,7 @@ describe('ProxyMetrics', () => {
       concurrency: 5,
       version: '0.0.0',
       storeKind: 'redis',
+      storeName: () => 'redis://redis:6379/0 (prefix proxy)',
       clock,
       callsHere: () => 0,
     });
@@ -428,6 +454,49 @@ describe('ProxyMetrics', () => {
     expect(sampleValue(parseExposition(await metrics.scrape()), 'proxy_oldest_call_seconds')).toBe(
       0,
     );
+  });
+
+  it('counts every upstream error code from 0, and no other task error code', async () => {
+    const metrics = metricsWith({
+      counts: async () => counts,
+      health: async () => ({ available: true, message: null }),
+    });
+    const families = parseExposition(await metrics.scrape());
+    const codes = families.get('proxy_upstream_errors_total')?.samples.map((s) => s.labels.code);
+    expect(codes?.sort()).toEqual(
+      Object.keys(TASK_ERROR_CODES)
+        .filter((code) => !['upstream_status', 'expired', 'shed'].includes(code))
+        .sort(),
+    );
+    expect(families.get('proxy_upstream_errors_total')?.samples.map((s) => s.value)).toEqual(
+      codes?.map(() => 0),
+    );
+  });
+
+  it("labels the store's figures with the store's name", async () => {
+    const metrics = metricsWith({
+      counts: async () => counts,
+      health: async () => ({ available: true, message: null }),
+    });
+    const families = parseExposition(await metrics.scrape());
+    const store = 'redis://redis:6379/0 (prefix proxy)';
+    expect(sampleValue(families, 'proxy_queue_size', { store })).toBe(1);
+    expect(sampleValue(families, 'proxy_queue_capacity', { store })).toBe(100);
+    expect(sampleValue(families, 'proxy_info', { store, store_kind: 'redis' })).toBe(1);
+  });
+
+  // Redis pass: a hung Redis held a scrape for its command timeout and more, past a short
+  // scrape_timeout, where the instance showed as down rather than as unable to use its store.
+  it('answers without the store when its read takes over 2 s', async () => {
+    const metrics = metricsWith({
+      counts: () => new Promise<never>(() => undefined),
+      health: async () => ({ available: true, message: null }),
+    });
+    const scraped = metrics.scrape();
+    clock.advance(2_000);
+    const families = parseExposition(await scraped);
+    expect(sampleValue(families, 'proxy_store_up')).toBe(0);
+    expect(families.has('proxy_queue_size')).toBe(false);
   });
 
   it('reports the store down, and none of its figures, when it cannot be read', async () => {

@@ -1,11 +1,12 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   type ErrorCode,
+  TASK_ERROR_CODES,
   TASK_STATUSES,
   type TaskErrorCode,
   TERMINAL_STATUSES,
 } from 'proxy-client/wire';
-import type { Clock } from '../clock.js';
+import type { Clock, Timer } from '../clock.js';
 import type {
   BackendCounts,
   RecoveryReport,
@@ -41,6 +42,17 @@ const NOT_UPSTREAM_ERRORS: ReadonlySet<TaskErrorCode> = new Set([
   'expired',
   'shed',
 ]);
+const UPSTREAM_ERRORS = (Object.keys(TASK_ERROR_CODES) as TaskErrorCode[]).filter(
+  (code) => !NOT_UPSTREAM_ERRORS.has(code),
+);
+
+/**
+ * The longest a scrape waits for the store's figures, as the target probe waits at most 2 s: a
+ * hung Redis fails a read only after its command timeout (3 s), and a scrape that slow runs past
+ * a short scrape_timeout, where the instance shows as down (ProxyDown) rather than as unable to
+ * use its store (proxy_store_up 0).
+ */
+const STORE_READ_MS = 2_000;
 
 /** What a scrape reads from the store: the figures every instance sharing it sees alike. */
 export interface SharedFigures {
@@ -63,8 +75,11 @@ export interface ProxyMetricsOptions {
   maxQueueSize: number;
   concurrency: number;
   version: string;
+  /** `proxy_info`'s `store_kind`: memory, sqlite or redis. */
   storeKind: string;
-  /** Reads the time the oldest call in flight is measured against. */
+  /** The `store` label of the store's figures, given this instance's name (see store-label.ts). */
+  storeName: (instance: string) => string;
+  /** Reads the time the oldest call in flight is measured against, and times the store's read. */
   clock: Clock;
   /** Upstream calls this process is making now (on a shared store, the store counts everyone's). */
   callsHere: () => number;
@@ -84,9 +99,10 @@ const PROCESSING_BUCKETS_S = [
  *   events it made itself (`local`) and from admission, the histograms of its tasks' queue wait
  *   and processing time, whether it can use the store, and the process's default metrics. On a
  *   store several instances share, each reports its own; sum them.
- * - **the store's** (no `instance` label of ours): tasks held by status, the queue, calls in
- *   flight, long tasks, read from `counts()` at scrape time, which costs the same with ten tasks
- *   as with a million. Every instance sharing a store reports the same figures; take the max.
+ * - **the store's** (label `store`, no `instance` of ours): tasks held by status, the queue,
+ *   calls in flight, long tasks, read from `counts()` at scrape time, which costs the same with
+ *   ten tasks as with a million, and the limits. Every instance sharing a store reports the same
+ *   figures under the same `store`; take the max by store, so that two stores' never mix.
  *
  * Counting costs a few hundred nanoseconds a transition: the labelled children are made once.
  */
@@ -111,13 +127,13 @@ export class ProxyMetrics {
   readonly #finished = new Map<string, Counter.Internal>();
   readonly #upstreamResponses: Counter<'status_code'>;
   readonly #upstreamResponsesByCode = new Map<number, Counter.Internal>();
-  readonly #upstreamErrors: Counter<'code'>;
-  readonly #upstreamErrorsByCode = new Map<string, Counter.Internal>();
+  readonly #upstreamErrors = new Map<TaskErrorCode, Counter.Internal>();
   readonly #queueWait: Histogram;
   readonly #processing = new Map<string, Histogram.Internal<'status'>>();
   readonly #storeUp: Gauge;
   readonly #targetUp: Gauge;
   readonly #callsHere: Gauge;
+  readonly #info: Gauge<'version' | 'store' | 'store_kind'>;
 
   readonly #taskGauge: Gauge<'status'>;
   readonly #queueSize: Gauge;
@@ -194,12 +210,14 @@ export class ProxyMetrics {
       labelNames: ['status_code'],
       ...own,
     });
-    this.#upstreamErrors = new Counter({
+    const upstreamErrors = new Counter({
       name: 'proxy_upstream_errors_total',
       help: "This instance's tasks that ended without an answer from the target, by error code.",
       labelNames: ['code'],
       ...own,
     });
+    for (const code of UPSTREAM_ERRORS)
+      this.#upstreamErrors.set(code, zeroed(upstreamErrors.labels(code)));
     this.#queueWait = new Histogram({
       name: 'proxy_task_queue_wait_seconds',
       help: 'Time from admission to the start of the upstream call, of the calls this instance started.',
@@ -232,12 +250,12 @@ export class ProxyMetrics {
       help: 'Upstream calls this instance is making now (proxy_upstream_in_flight counts every instance on a shared store).',
       ...own,
     });
-    new Gauge({
+    this.#info = new Gauge({
       name: 'proxy_info',
-      help: 'Always 1: the version and the store of this instance.',
-      labelNames: ['version', 'store'],
+      help: "Always 1: the version of this instance, and the store it uses (the store figures' store label) and its kind.",
+      labelNames: ['version', 'store', 'store_kind'],
       ...own,
-    }).set({ version: options.version, store: options.storeKind }, 1);
+    });
 
     this.#taskGauge = new Gauge({
       name: 'proxy_tasks',
@@ -311,8 +329,8 @@ export class ProxyMetrics {
         if (processingMs !== null) this.#processing.get(task.status)?.observe(processingMs / 1000);
         if (task.error?.code === 'shed') this.#shed.inc();
         if (task.result) this.#upstreamResponse(task.result.statusCode).inc();
-        else if (task.error && !NOT_UPSTREAM_ERRORS.has(task.error.code))
-          this.#upstreamError(task.error.code).inc();
+        // The codes of NOT_UPSTREAM_ERRORS have no series to count in.
+        else if (task.error) this.#upstreamErrors.get(task.error.code)?.inc();
       }
     }
   };
@@ -325,7 +343,7 @@ export class ProxyMetrics {
     if (report.requeued > 0) this.#requeued.inc(report.requeued);
     if (report.interrupted > 0) {
       this.#finished.get('failed')?.inc(report.interrupted);
-      this.#upstreamError('interrupted').inc(report.interrupted);
+      this.#upstreamErrors.get('interrupted')?.inc(report.interrupted);
     }
   }
 
@@ -341,10 +359,10 @@ export class ProxyMetrics {
 
   /** The exposition: this instance's series, the store's, the process's. */
   async scrape(): Promise<string> {
-    const { store, instance } = this.#options;
+    const { store, instance, clock, storeName } = this.#options;
     const name = instance();
     const [counts, health, target] = await Promise.all([
-      store.counts().catch(() => null),
+      answerWithin(store.counts(), STORE_READ_MS, clock),
       store.health().catch(() => ({ available: false, message: null })),
       this.#target(),
     ]);
@@ -352,6 +370,15 @@ export class ProxyMetrics {
     this.#targetUp.set(target.reachable ? 1 : 0);
     this.#callsHere.set(this.#options.callsHere());
     this.#own.setDefaultLabels({ instance: name });
+    // Asked at each scrape, as the instance's name: a local store is named after it.
+    const storeLabels = { store: storeName(name) };
+    this.#shared.setDefaultLabels(storeLabels);
+    this.#limits.setDefaultLabels(storeLabels);
+    this.#info.reset();
+    this.#info.set(
+      { version: this.#options.version, ...storeLabels, store_kind: this.#options.storeKind },
+      1,
+    );
     // The store's figures only when it could be read: none rather than stale ones.
     if (counts !== null) {
       for (const status of TASK_STATUSES) this.#taskGauge.set({ status }, counts[status]);
@@ -361,9 +388,7 @@ export class ProxyMetrics {
       // Where a stuck call shows: it keeps growing, while long_tasks also counts finished ones.
       const [oldestStartedAt] = counts.inFlightStartedAt;
       this.#oldestCall.set(
-        oldestStartedAt === undefined
-          ? 0
-          : Math.max(0, this.#options.clock.now() - oldestStartedAt) / 1000,
+        oldestStartedAt === undefined ? 0 : Math.max(0, clock.now() - oldestStartedAt) / 1000,
       );
       this.#retrying.set(counts.retrying);
     }
@@ -390,18 +415,22 @@ export class ProxyMetrics {
     }
     return child;
   }
-
-  #upstreamError(code: string): Counter.Internal {
-    let child = this.#upstreamErrorsByCode.get(code);
-    if (!child) {
-      child = this.#upstreamErrors.labels(code);
-      this.#upstreamErrorsByCode.set(code, child);
-    }
-    return child;
-  }
 }
 
 function zeroed(counter: Counter.Internal): Counter.Internal {
   counter.inc(0);
   return counter;
+}
+
+/** What `read` answers, or null when it fails or takes longer than `ms`. */
+async function answerWithin<T>(read: Promise<T>, ms: number, clock: Clock): Promise<T | null> {
+  let timer: Timer | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = clock.setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([read.catch(() => null), late]);
+  } finally {
+    if (timer) clock.clearTimeout(timer);
+  }
 }

@@ -7,6 +7,7 @@ import type { RecoveryReport, TaskBackend, TaskProcessor } from '../engine/task-
 import { EventStream, type EventStreamOptions } from '../events/event-stream.js';
 import { TaskEventHub } from '../events/task-event-hub.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { storeLabel } from '../metrics/store-label.js';
 import { TargetProbe } from '../upstream/target-probe.js';
 import { forwardingProcessor } from '../upstream/task-processor.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
@@ -161,6 +162,7 @@ export function createProxy(
     concurrency,
     version: VERSION,
     storeKind: backend.kind,
+    storeName: (instance) => storeLabel(config.store, instance),
     clock,
     callsHere: () => calls.running,
   });

@@ -14,7 +14,7 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
         operationId: 'getMetrics',
         summary: 'Prometheus metrics',
         description:
-          "Counters and histograms of this instance (label `instance`), the store's figures read at scrape time, and the process's default metrics, in Prometheus' text format.",
+          "Counters and histograms of this instance (label `instance`), the store's figures read at scrape time (label `store`), and the process's default metrics, in Prometheus' text format.",
         tags: ['operations'],
         ...(app.proxy.config.publicMetrics && { security: [] }),
         response: {

@@ -63,16 +63,27 @@ describe('three instances on one Redis: the control routes and event streams', (
       await submit(c, '/api/long?seconds=30&n=2'),
     ];
     await waitFor(() => target.stats().inFlight === 3, { what: 'the three calls to start' });
-    // Each instance's metrics: every call in the store's figure, its own in its own.
-    const figures = await Promise.all(
-      instances.map(async (instance) => {
-        const text = await (await fetch(`${instance.url}/metrics`)).text();
-        const sample = (name: string) =>
-          Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(text)?.[1]);
-        return [sample('proxy_upstream_in_flight'), sample('proxy_instance_upstream_in_flight')];
-      }),
+    // Each instance's metrics: every call in the store's figure, its own in its own; the
+    // store's figures under one store label, the same on each, which proxy_info repeats.
+    const texts = await Promise.all(
+      instances.map(async (instance) => (await fetch(`${instance.url}/metrics`)).text()),
     );
+    const figures = texts.map((text) => {
+      const sample = (name: string) =>
+        Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(text)?.[1]);
+      return [sample('proxy_upstream_in_flight'), sample('proxy_instance_upstream_in_flight')];
+    });
     expect(figures.map(([all]) => all)).toEqual([3, 3, 3]);
+    const stores = texts.flatMap((text) =>
+      [...text.matchAll(/^(proxy_\w+)\{[^}]*store="([^"]*)"/gm)].map(([, name, store]) => ({
+        name,
+        store,
+      })),
+    );
+    expect(stores.map(({ name }) => name)).toContain('proxy_info');
+    expect([...new Set(stores.map(({ store }) => store))]).toEqual([
+      expect.stringMatching(new RegExp(`^${redis.url} \\(prefix e2e-[\\d-]+\\)$`)),
+    ]);
     expect(figures.reduce((sum, [, own]) => sum + (own ?? Number.NaN), 0)).toBe(3);
     for (const [n, id] of long.entries()) {
       const response = await fetch(`${instances[(n + 1) % 3]?.url}/task/${id}`, {
