@@ -92,9 +92,16 @@ async function main(): Promise<number> {
   // Said at every log level, to people (stderr, beside the warnings: stdout may be JSON logs):
   // without it, a Ctrl-C that waits out the grace looks like a hang.
   const now = signal === 'SIGHUP' ? 'SIGINT or SIGTERM' : `${signal} again`;
+  // A retry due after the grace is given up at once: the grace is no wait for it.
+  const workWithin = (ms: number) => ({
+    callsHere: app.proxy.callsHere,
+    deliveriesHere: app.proxy.deliveriesHere,
+    retriesHere: app.proxy.retriesWithin(ms),
+  });
+  const grace = config.shutdownGraceMs;
   say(
     process.stderr,
-    `${signal}: stopping; ${graceLine(app.proxy, config.shutdownGraceMs)}, ${now} stops at once`,
+    `${signal}: stopping; ${graceLine(workWithin(grace), grace)}, ${now} stops at once`,
   );
   systemClock
     .setTimeout(() => {
@@ -105,7 +112,10 @@ async function main(): Promise<number> {
   // A second signal means "now": exit without waiting for the calls in flight.
   for (const name of NOW_SIGNALS) {
     process.once(name, () => {
-      say(process.stderr, `${name} during the stop: ${cutOffLine(app.proxy)}`);
+      say(
+        process.stderr,
+        `${name} during the stop: ${cutOffLine(workWithin(Number.POSITIVE_INFINITY))}`,
+      );
       process.exit(1);
     });
   }

@@ -67,7 +67,8 @@ describe('a stop on the memory store, which keeps nothing past the process', () 
     clock.advance(0);
     await vi.waitFor(() => expect(saved).toHaveLength(1));
     await vi.waitFor(() => expect(callbacks.underWay).toBe(0));
-    // The retry is due in 1 s; the grace is over before.
+    // The retry is due in 1 s; the grace is over before, so the stop's line does not count it.
+    expect([callbacks.waitingRetries(500), callbacks.waitingRetries(1_000)]).toEqual([0, 1]);
     await callbacks.stop(500);
     expect(settled).toEqual([false]);
     expect(warnings).toEqual([
@@ -86,14 +87,14 @@ describe('a stop on the memory store, which keeps nothing past the process', () 
     clock.advance(0);
     await vi.waitFor(() => expect(answers.requests()).toBe(1));
     await vi.waitFor(() => expect(callbacks.underWay).toBe(0));
-    expect(callbacks.waitingRetries).toBe(1);
+    expect(callbacks.waitingRetries(5_000)).toBe(1);
     const stopped = callbacks.stop(5_000);
-    await vi.waitFor(() => expect(callbacks.waitingRetries).toBe(1));
+    await vi.waitFor(() => expect(callbacks.waitingRetries(5_000)).toBe(1));
     expect(callbacks.underWay).toBe(0);
     clock.advance(1_000);
     await stopped;
     expect(answers.requests()).toBe(2);
-    expect(callbacks.waitingRetries).toBe(0);
+    expect(callbacks.waitingRetries(5_000)).toBe(0);
   });
 
   it('makes the retries due within the grace', async () => {
@@ -146,7 +147,7 @@ describe('a stop on a store that outlives the process', () => {
     await vi.waitFor(() => expect(saved).toHaveLength(1));
     await vi.waitFor(() => expect(callbacks.underWay).toBe(0));
     // Nothing for a stop to make or give up: the next start delivers it.
-    expect(callbacks.waitingRetries).toBe(0);
+    expect(callbacks.waitingRetries(5_000)).toBe(0);
     await callbacks.stop(5_000);
     expect(saved.at(-1)?.state).toBe('pending');
     expect(settled).toEqual([]);

@@ -121,11 +121,16 @@ export class Callbacks {
   }
 
   /**
-   * Callbacks waiting for a retry that a stop makes within its grace or gives up: on the memory
-   * store only, as a store that outlives the process keeps them due for the next start.
+   * Callbacks waiting for a retry due within `withinMs`, which a stop with that grace makes (one
+   * due later it gives up at once): on the memory store only, as a store that outlives the
+   * process keeps them due for the next start.
    */
-  get waitingRetries(): number {
-    return this.#outlivesProcess ? 0 : this.#due.size + this.#retriesInStop.size;
+  waitingRetries(withinMs: number): number {
+    if (this.#outlivesProcess) return 0;
+    const until = this.#options.clock.monotonic() + withinMs;
+    let due = this.#retriesInStop.size;
+    for (const { at } of this.#due.values()) if (at <= until) due++;
+    return due;
   }
 
   /** Delivers from now on, and resumes the deliveries a previous run left due. */

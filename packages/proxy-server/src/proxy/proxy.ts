@@ -82,10 +82,10 @@ export interface ProxyServices {
   /** Callback deliveries this process is making or about to make (each waits its turn). */
   readonly deliveriesHere: number;
   /**
-   * Callbacks waiting for a retry that a stop makes within its grace or gives up: on the memory
-   * store only (a durable store keeps them due for the next start).
+   * Callbacks waiting for a retry due within `withinMs`, which a stop with that grace makes: on
+   * the memory store only (a durable store keeps them due for the next start).
    */
-  readonly retriesHere: number;
+  retriesWithin(withinMs: number): number;
   /** What opening the store found; null until `open()` resolved. */
   readonly recovery: RecoveryReport | null;
   /**
@@ -302,8 +302,8 @@ export function createProxy(
     get deliveriesHere() {
       return callbacks ? callbacks.underWay : 0;
     },
-    get retriesHere() {
-      return callbacks ? callbacks.waitingRetries : 0;
+    retriesWithin(withinMs) {
+      return callbacks ? callbacks.waitingRetries(withinMs) : 0;
     },
     get recovery() {
       return recovery;
