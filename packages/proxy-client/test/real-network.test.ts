@@ -105,6 +105,14 @@ describe('over a real socket', () => {
     await expect(proxy.health()).rejects.toThrow(
       /could not reach the proxy \(Failed to fetch; in a browser a proxy that does not allow this page's origin \(its --cors-origin\) fails the same way: the console says which\)/,
     );
+    const bugged = new ProxyClient({
+      baseUrl: 'http://127.0.0.1:6001',
+      maxRetries: 0,
+      fetch: async () => {
+        throw new TypeError('Cannot read properties of undefined');
+      },
+    });
+    await expect(bugged.health()).rejects.toThrow(/\(Cannot read properties of undefined\)$/);
   });
 
   it('a socket dropped mid-answer is retried for reads, then reported', async () => {

@@ -118,8 +118,17 @@ function describeNetworkError(error: unknown): string {
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;
   const message = error instanceof Error ? error.message : String(error);
-  return cause === undefined ? `${message}; ${CORS_LOOKALIKE}` : message;
+  return cause === undefined && BROWSER_NETWORK_ERRORS.has(message)
+    ? `${message}; ${CORS_LOOKALIKE}`
+    : message;
 }
+
+/** What Chromium, Firefox and Safari say of any fetch that got no answer, CORS refusals too. */
+const BROWSER_NETWORK_ERRORS = new Set([
+  'Failed to fetch',
+  'NetworkError when attempting to fetch resource.',
+  'Load failed',
+]);
 
 const CORS_LOOKALIKE =
   "in a browser a proxy that does not allow this page's origin (its --cors-origin) fails the same way: the console says which";
