@@ -9,8 +9,10 @@ import { withinTimeout } from './bounded.js';
  * reached a proxy that never answered: sending it again is safe.
  */
 export async function cancelTask(ctx: CommandContext, action: { taskId: string }): Promise<void> {
-  const task = await withinTimeout(ctx, (signal) =>
-    ctx.client.cancelTask(action.taskId, { signal }),
+  const task = await withinTimeout(
+    ctx,
+    (signal) => ctx.client.cancelTask(action.taskId, { signal }),
+    'the cancel may have reached it all the same: sending it again is safe',
   );
   ctx.output.document(task);
   ctx.output.data(renderTask(task, ctx.output.look));
