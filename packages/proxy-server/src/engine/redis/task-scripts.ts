@@ -422,8 +422,9 @@ return discardTask(ARGV[4])
  * worker must not). A task found processing under another lock token was left by a worker that
  * died mid-call, and BullMQ handed its job out again: it runs again (a `requeued` event, then
  * `started`) while cut off fewer than maxRequeues times before, else fails `interrupted` (with
- * the past-max-requeues error when maxRequeues is above 0). Found processing under this worker's own token, it is this start
- * again, whose answer was lost (Redis went away): answered the same, with no new event.
+ * the past-max-requeues error when maxRequeues is above 0). Found processing under this worker's
+ * own token, it is this start again, whose answer was lost (Redis went away): answered the same,
+ * with no new event.
  *
  * A task still pending past its deadline, never started, ends `expired` here rather than start.
  * One whose tenant has tenantMaxInFlight calls in flight does not start ('capped'): the caller
