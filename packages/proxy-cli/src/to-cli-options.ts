@@ -392,14 +392,14 @@ function checkUrl(value: string, from: string): string {
 }
 
 /**
- * The key travels in a header: a control character (a pasted newline) or one beyond Latin-1
- * cannot. The message names the flag, never the key.
+ * A proxy's key is printable ASCII without spaces: a control character (a pasted newline), a
+ * space or one beyond ASCII could only be refused. The message names the flag, never the key.
  */
 function checkApiKey(value: string, from: string): string {
   if (value === '') throw usage(`${from} is empty: give the proxy's key, or leave the flag out`);
   if (!isSendableApiKey(value)) {
     throw usage(
-      `${from} holds a character a header cannot carry (a control character such as a newline, or one beyond Latin-1); the key is not shown here`,
+      `${from} holds a character no proxy key has (a space, a control character such as a newline, or one beyond ASCII: a proxy's --api-key is printable ASCII without spaces); the key is not shown here`,
     );
   }
   return value;

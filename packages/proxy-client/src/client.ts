@@ -801,14 +801,15 @@ interface CallSettings {
 }
 
 /**
- * The key goes in a header: a control character (a pasted newline) or a character beyond
- * Latin-1 cannot. The message never shows the key.
+ * The key goes in a header, and a proxy's key is printable ASCII without spaces: a control
+ * character (a pasted newline), a space or a character beyond ASCII could only be refused. The
+ * message never shows the key.
  */
 function checkApiKey(apiKey: string | undefined): void {
   if (apiKey === undefined) return;
   if (typeof apiKey !== 'string' || !isSendableApiKey(apiKey)) {
     throw new TypeError(
-      'apiKey must be a non-empty string of printable ASCII or Latin-1 characters, without control characters such as a newline (the key is not shown here)',
+      "apiKey must be a non-empty string of printable ASCII characters, without spaces or control characters such as a newline, as a proxy's --api-key is (the key is not shown here)",
     );
   }
 }

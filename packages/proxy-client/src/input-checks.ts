@@ -3,6 +3,8 @@
  * input up front, in their own words.
  */
 
+import { isProxyApiKey } from './wire.js';
+
 /** RFC 9110 token characters: what a method may be made of. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Methods fetch refuses to send, whatever the server would make of them. */
@@ -14,9 +16,9 @@ export function isSubmittableMethod(method: string): boolean {
 }
 
 /**
- * An API key a header can carry: not empty, printable ASCII or Latin-1, no control character
- * (a pasted newline, say).
+ * An API key worth sending: one a proxy can have (printable ASCII, no space), where a header could
+ * carry Latin-1 and spaces too, to be answered 401 whatever the proxy's key.
  */
 export function isSendableApiKey(key: string): boolean {
-  return key !== '' && /^[\x20-\x7e\x80-\xff]+$/.test(key);
+  return isProxyApiKey(key);
 }

@@ -580,6 +580,14 @@ export { closestName, flagsMeant } from './closest-name.js';
 export { parseRetryAfterMs } from './retry-after.js';
 
 /**
+ * Whether `key` is one a proxy can have (its `--api-key`): printable ASCII, no space. The SDK and
+ * the CLI refuse any other before sending it, as it could only be answered 401.
+ */
+export function isProxyApiKey(key: string): boolean {
+  return /^[\x21-\x7e]+$/.test(key);
+}
+
+/**
  * Whether fetch (undici) can send this header value: tabs, printable ASCII and Latin-1. It throws
  * on a character past U+00FF, and fails the request on a control character as though the server
  * could not be reached.

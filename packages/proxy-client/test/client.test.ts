@@ -49,7 +49,8 @@ describe('constructor', () => {
     }
   });
 
-  it.each(['sec\nret', 'ключ', '', 'tab\there'])(
+  // SDK pass: a key with a space (or Latin-1) was sent, to be answered 401 by every proxy.
+  it.each(['sec\nret', 'ключ', '', 'tab\there', 'my secret key', ' k-123', 'clé'])(
     'refuses the API key %j without showing it',
     (apiKey) => {
       let thrown: unknown;

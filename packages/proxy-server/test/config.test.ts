@@ -484,7 +484,7 @@ describe('parseConfig', () => {
     [
       ['--api-key', 'has space'],
       // A near miss of a secret is not echoed: it would land in the service's log.
-      '--api-key must be a non-empty key without spaces, got a value of 9 characters (not shown)',
+      '--api-key must be a non-empty key of printable ASCII without spaces, got a value of 9 characters (not shown)',
     ],
     [
       ['--webhook-secret', 'whsec_tooShort'],

@@ -1,6 +1,6 @@
 import { isIP, isIPv6 } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
-import { MAX_TASK_HEADER_SECONDS } from 'proxy-client/wire';
+import { isProxyApiKey, MAX_TASK_HEADER_SECONDS } from 'proxy-client/wire';
 import { DECIMAL, WHOLE } from '../decimal.js';
 import {
   LOG_LEVELS,
@@ -225,8 +225,8 @@ export const logLevel: ValueParser<LogLevel> = {
 };
 
 export const apiKey: ValueParser<string> = {
-  expected: 'a non-empty key without spaces',
-  parse: (raw) => (/^[\x21-\x7e]+$/.test(raw) ? raw : undefined),
+  expected: 'a non-empty key of printable ASCII without spaces',
+  parse: (raw) => (isProxyApiKey(raw) ? raw : undefined),
 };
 
 /** A comma-separated list of origins (`https://app.example`) or `*` for any origin. */
