@@ -14,6 +14,7 @@ import {
   type ProxyUnreachableError,
   parseRetryAfterMs,
 } from 'proxy-client';
+import { UNTRUSTED_CERTIFICATE_CODES } from 'proxy-client/wire';
 import { CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
@@ -266,16 +267,6 @@ function redirectHint(baseUrl: string, error: ProxyError, location: URL): string
   return `${why}: point --url (or PROXY_URL) at the proxy's own URL`;
 }
 
-/** Codes of a certificate that may be fine but is signed by no CA this machine trusts. */
-const UNTRUSTED_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-]);
-
 /**
  * What a TLS failure in the cause chain means for the person at the terminal, if it is one with
  * a known remedy; any other TLS failure keeps its code in the generic message.
@@ -290,7 +281,7 @@ function tlsProblem(error: Error): { problem: string; hint: string } | undefined
         hint: 'proxy-server itself serves plain HTTP: use http://, or the https:// URL of the TLS front in front of it',
       };
     }
-    if (UNTRUSTED_CODES.has(code)) {
+    if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
       return {
         problem: `its TLS certificate is not trusted here (${code})`,
         hint: "give the CLI the certificate's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem, or use the proxy's http:// URL",

@@ -580,6 +580,19 @@ export { closestName, flagsMeant } from './closest-name.js';
 export { parseRetryAfterMs } from './retry-after.js';
 
 /**
+ * Node's codes (OpenSSL's) for a TLS certificate signed by no CA the machine trusts, which may be
+ * fine all the same: what `NODE_EXTRA_CA_CERTS` mends, as the server and the CLI both say.
+ */
+export const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+/**
  * Whether `key` is one a proxy can have (its `--api-key`): printable ASCII, no space. The SDK and
  * the CLI refuse any other before sending it, as it could only be answered 401.
  */

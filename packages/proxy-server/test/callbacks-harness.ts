@@ -20,6 +20,16 @@ export type ScriptedAnswer =
   | 'hang'
   | { statusCode: number; headers: Record<string, string> };
 
+/** A logger that keeps the warnings Callbacks logs (its errors go nowhere). */
+export function warningLog() {
+  const warnings: Array<{ fields: unknown; message: string }> = [];
+  const log = {
+    error: () => undefined,
+    warn: (fields: unknown, message: string) => warnings.push({ fields, message }),
+  } as unknown as FastifyBaseLogger;
+  return { log, warnings };
+}
+
 /** Answers each delivery with the next of `answers` (then 200). */
 export function dispatcherAnswering(answers: ScriptedAnswer[]) {
   let requests = 0;
@@ -82,11 +92,7 @@ export async function callbacksOn(
       return true;
     },
   } as unknown as TaskBackend;
-  const warnings: Array<{ fields: unknown; message: string }> = [];
-  const log = {
-    error: () => undefined,
-    warn: (fields: unknown, message: string) => warnings.push({ fields, message }),
-  } as unknown as FastifyBaseLogger;
+  const { log, warnings } = warningLog();
   const settled: boolean[] = [];
   const clock = new FakeClock();
   // The cut-off controller is private: caught as the constructor makes it.

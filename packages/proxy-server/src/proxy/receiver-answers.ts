@@ -1,3 +1,4 @@
+import { UNTRUSTED_CERTIFICATE_CODES } from 'proxy-client/wire';
 import { retryAfterMsOf } from '../upstream/task-outcome.js';
 
 /**
@@ -16,16 +17,6 @@ const RETRY_AFTER_STATUSES = new Set([429, 503]);
 
 const UNTRUSTED =
   "the receiver's TLS certificate is not signed by a CA the proxy trusts: start the proxy with NODE_EXTRA_CA_CERTS=/path/to/ca.pem";
-
-/** Node's words for these ("self-signed certificate") say nothing of the remedy. */
-const UNTRUSTED_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-]);
 
 export function isGone(statusCode: number | null): boolean {
   return statusCode === GONE;
@@ -56,10 +47,13 @@ export function answeredOutcome(statusCode: number): string {
   return `answered ${statusCode}${redirect ? ' (redirects are not followed)' : ''}`;
 }
 
-/** Why no answer came; an untrusted certificate with how to trust its CA, its code in front. */
+/**
+ * Why no answer came; an untrusted certificate with how to trust its CA, its code in front: Node's
+ * words ("self-signed certificate") say nothing of the remedy.
+ */
 export function failureOf(error: unknown): string {
   const code = codeOf(error) ?? codeOf(error instanceof Error ? error.cause : undefined);
-  if (code !== undefined && UNTRUSTED_CODES.has(code)) return `${code}: ${UNTRUSTED}`;
+  if (code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code)) return `${code}: ${UNTRUSTED}`;
   return error instanceof Error ? error.message : String(error);
 }
 

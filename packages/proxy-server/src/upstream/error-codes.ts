@@ -1,5 +1,5 @@
 import { maxHeaderSize } from 'node:http';
-import type { TaskError, TaskErrorCode } from 'proxy-client/wire';
+import { type TaskError, type TaskErrorCode, UNTRUSTED_CERTIFICATE_CODES } from 'proxy-client/wire';
 import { taskError } from '../engine/task-error.js';
 import { ANSWER_HEADER_LIMIT_BYTES } from './answer-header-limit.js';
 
@@ -43,12 +43,7 @@ const EXPLAINED: Readonly<Record<string, string>> = {
   EMFILE: OUT_OF_DESCRIPTORS,
   ENFILE:
     'the machine ran out of file descriptors (its system-wide limit, fs.file-max) before the proxy could call the target',
-  DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED,
-  SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED,
-  UNABLE_TO_GET_ISSUER_CERT: UNTRUSTED,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNTRUSTED,
-  CERT_UNTRUSTED: UNTRUSTED,
+  ...Object.fromEntries([...UNTRUSTED_CERTIFICATE_CODES].map((code) => [code, UNTRUSTED])),
   CERT_HAS_EXPIRED: "the target's TLS certificate is outside its dates",
   CERT_NOT_YET_VALID: "the target's TLS certificate is outside its dates",
   ERR_TLS_CERT_ALTNAME_INVALID:
