@@ -443,7 +443,7 @@ describe('proxy-server bin and its data dir', () => {
       ]);
       expect(second.status).toBe(2);
       expect(second.stderr).toBe(
-        `proxy-server: the data dir ${dataDir} is in use by another proxy-server (pid ${first.child.pid}); give this one its own --data-dir\n`,
+        `proxy-server: the data dir ${dataDir} is in use by another proxy-server (pid ${first.child.pid}); give this one its own --data-dir, or start it once that one has exited (one that is stopping holds the dir until its calls end, up to its --shutdown-grace)\n`,
       );
       expect((await fetch(`${first.url}/health`)).status).toBe(200);
     } finally {

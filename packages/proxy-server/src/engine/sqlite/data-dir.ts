@@ -190,7 +190,7 @@ export function lockDataDir(dir: string): DataDirLock {
     if (codeOf(error) === 'SQLITE_BUSY') {
       const pid = holderPid(path);
       throw new DataDirError(
-        `the data dir ${dir} is in use by another proxy-server${pid === undefined ? '' : ` (pid ${pid})`}; give this one its own --data-dir`,
+        `the data dir ${dir} is in use by another proxy-server${pid === undefined ? '' : ` (pid ${pid})`}; give this one its own --data-dir, or start it once that one has exited (one that is stopping holds the dir until its calls end, up to its --shutdown-grace)`,
       );
     }
     if (isNoRoomError(error)) throw new DataDirError(noRoomMessage(dir, error));
