@@ -171,7 +171,7 @@ function buildProgram(
     .option('--retry <id>', 'run a finished task again, as a new task')
     .option('--watch', 'a live table of tasks; with --stats, live stats')
     .optionsGroup(
-      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo; --timeout also with --stats, --list-tasks, --health, --cleanup and --cancel):',
+      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo; --timeout also without --wait, and with --stats, --list-tasks, --health, --cleanup and --cancel):',
     )
     .option('--wait', 'wait until the task is finished (completed, failed…)')
     .option(

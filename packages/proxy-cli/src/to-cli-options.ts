@@ -190,16 +190,14 @@ export function toCliOptions(
   if (statsWatch && raw.timeout !== undefined) {
     throw usage('--timeout goes with --stats only without --watch, which runs until Ctrl-C');
   }
-  // Without --wait a task, submit or retry call never waits, so these would silently do nothing;
-  // a task's one read is bounded by --timeout, as --stats is.
-  if ((only === 'taskId' || only === 'submit' || only === 'retry') && raw.wait === undefined) {
-    const idle =
-      raw.timeout !== undefined && only !== 'taskId'
-        ? '--timeout'
-        : raw.pollInterval !== undefined
-          ? '--poll-interval'
-          : undefined;
-    if (idle) throw usage(`${idle} only matters with --wait`);
+  // Without --wait a task, submit or retry call never polls, so this would silently do nothing;
+  // its one request is bounded by --timeout, as --stats is.
+  if (
+    (only === 'taskId' || only === 'submit' || only === 'retry') &&
+    raw.wait === undefined &&
+    raw.pollInterval !== undefined
+  ) {
+    throw usage('--poll-interval only matters with --wait');
   }
 
   const envUrl = nonEmpty(env['PROXY_URL']);

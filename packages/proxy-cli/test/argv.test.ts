@@ -118,6 +118,10 @@ describe('argv → options', () => {
     ],
     [['--retry', 'abc'], { action: { kind: 'retry', taskId: 'abc', wait: false } }],
     [
+      ['--retry', 'abc', '--timeout', '5'],
+      { action: { kind: 'retry', taskId: 'abc', wait: false }, timeoutMs: 5000 },
+    ],
+    [
       ['--retry', 'abc', '--wait', '--timeout', '30'],
       { action: { kind: 'retry', taskId: 'abc', wait: true }, timeoutMs: 30_000 },
     ],
@@ -382,7 +386,7 @@ describe('usage errors (exit 2)', () => {
     [['--cancel', 'a', '--retry', 'b'], /choose one action per call, got --cancel and --retry/],
     [['--watch', '--list-tasks'], /got --list-tasks and --watch/],
     [['--cancel', 'a', '--wait'], /--wait goes with --task-id, --submit or --retry, not --cancel/],
-    [['--retry', 'a', '--timeout', '5'], /--timeout only matters with --wait/],
+    [['--retry', 'a', '--poll-interval', '5'], /--poll-interval only matters with --wait/],
     [['--stats', '--poll-interval', '1'], /--poll-interval goes with --stats only with --watch/],
     [['--watch', '--status', 'failed,done'], /--status must be one or more of .*, got 'done'/],
     [

@@ -19,8 +19,9 @@ export async function retryTask(
 ): Promise<void> {
   const { client, output, signal, options } = ctx;
   const startedAt = performance.now();
-  // --timeout bounds the whole call, the request that runs the task again included.
-  const deadline = deadlineFor(signal, action.wait ? options.timeoutMs : undefined);
+  // --timeout bounds the whole call, the request that runs the task again included; without
+  // --wait, that request.
+  const deadline = deadlineFor(signal, options.timeoutMs);
   const send = () =>
     client.retryTask(action.taskId, {
       signal: deadline.signal,

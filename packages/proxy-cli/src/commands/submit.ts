@@ -28,8 +28,8 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   const idempotencyKey = action.idempotencyKey ?? `proxy-cli-${randomUUID()}`;
   const what = `${action.method} /${action.path}`;
   const startedAt = performance.now();
-  // --timeout bounds the whole call, the submission included.
-  const deadline = deadlineFor(signal, action.wait ? options.timeoutMs : undefined);
+  // --timeout bounds the whole call, the submission included; without --wait, the submission.
+  const deadline = deadlineFor(signal, options.timeoutMs);
   const send = () =>
     client.submit(action.path, json, {
       method: action.method,

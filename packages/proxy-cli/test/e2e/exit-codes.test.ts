@@ -357,6 +357,28 @@ describe('exit 124: --timeout covers every request of the call', () => {
     );
   });
 
+  // Review: without --wait these refused --timeout, and a silent proxy held them for the SDK's
+  // 30 s and its retries.
+  it.each([
+    [['submit', 'api/function1'], 'POST /api/function1', 'while submitting POST /api/function1'],
+    [
+      ['retry', SILENT_ID],
+      `POST /task/${SILENT_ID}/retry`,
+      `while running task ${SILENT_ID} again`,
+    ],
+  ])(
+    '%j without --wait: a proxy that never answers, ended by --timeout',
+    async (args, request, doing) => {
+      const { url, seen } = await silentServer();
+      const started = performance.now();
+      const run = await runCli([...args, '--timeout', '1', '--url', url]);
+      expect(run.code).toBe(124);
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(seen[0]).toMatch(new RegExp(`^${request}`));
+      expect(run.stderr).toContain(`gave up after 1.0 s ${doing}`);
+    },
+  );
+
   it('submit --wait: a proxy that never answers the submission, and the command to send it again', async () => {
     const { url, seen } = await silentServer();
     const started = performance.now();
