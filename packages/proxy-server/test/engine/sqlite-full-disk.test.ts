@@ -52,23 +52,22 @@ const fullLine = (dir: string, reason: string) =>
   );
 
 describe('a data dir on a full file system', () => {
-  it('says so when the -shm file cannot grow, not only "disk I/O error"', async () => {
+  it.each([
+    [
+      'the -shm file cannot grow',
+      'PRAGMA journal_mode = WAL',
+      'SQLITE_IOERR_SHMSIZE',
+      'disk I/O error',
+    ],
+    [
+      'the lock file cannot be written',
+      'BEGIN EXCLUSIVE',
+      'SQLITE_FULL',
+      'database or disk is full',
+    ],
+  ])("says so when %s, not only SQLite's words", async (_when, statement, code, message) => {
     const dir = await dataDir();
-    Object.assign(failing, {
-      statement: 'PRAGMA journal_mode = WAL',
-      code: 'SQLITE_IOERR_SHMSIZE',
-      message: 'disk I/O error',
-    });
-    expect(refusal(dir)).toMatch(fullLine(dir, 'disk I/O error'));
-  });
-
-  it('says so when the lock file cannot be written', async () => {
-    const dir = await dataDir();
-    Object.assign(failing, {
-      statement: 'BEGIN EXCLUSIVE',
-      code: 'SQLITE_FULL',
-      message: 'database or disk is full',
-    });
-    expect(refusal(dir)).toMatch(fullLine(dir, 'database or disk is full'));
+    Object.assign(failing, { statement, code, message });
+    expect(refusal(dir)).toMatch(fullLine(dir, message));
   });
 });
