@@ -773,7 +773,7 @@ describe('help and version', () => {
   it("--help's group headings say which flags go with which action, as the usage errors do", () => {
     const help = printed(['--help']).replace(/\s+/g, ' ');
     expect(help).toContain(
-      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo; --timeout also with --stats, --list-tasks, --health, --cleanup and --cancel):',
+      'Waiting (with --task-id, --submit or --retry; --poll-interval and --timeout also with --demo; --timeout also without --wait, and with --stats, --list-tasks, --health, --cleanup and --cancel):',
     );
     expect(help).toContain('With --list-tasks (--status also with --watch):');
     expect(usageError(['watch', '--limit', '5']).message).toBe(
