@@ -6,7 +6,7 @@ import {
   type TaskErrorCode,
   TERMINAL_STATUSES,
 } from 'proxy-client/wire';
-import type { Clock, Timer } from '../clock.js';
+import { type Clock, waitAtMost } from '../clock.js';
 import type {
   BackendCounts,
   RecoveryReport,
@@ -424,13 +424,16 @@ function zeroed(counter: Counter.Internal): Counter.Internal {
 
 /** What `read` answers, or null when it fails or takes longer than `ms`. */
 async function answerWithin<T>(read: Promise<T>, ms: number, clock: Clock): Promise<T | null> {
-  let timer: Timer | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = clock.setTimeout(() => resolve(null), ms);
-  });
-  try {
-    return await Promise.race([read.catch(() => null), late]);
-  } finally {
-    if (timer) clock.clearTimeout(timer);
-  }
+  let answer: T | null = null;
+  await waitAtMost(
+    read.then(
+      (value) => {
+        answer = value;
+      },
+      () => undefined,
+    ),
+    ms,
+    clock,
+  );
+  return answer;
 }
