@@ -636,6 +636,15 @@ export const LAST_EVENT_ID_HEADER = 'last-event-id';
 /** Longest `Idempotency-Key` accepted, in characters. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
+/**
+ * `Idempotency-Key` values the server takes: bare (not opening with `"`; HTTP strips spaces at
+ * either end), or an RFC 8941 quoted string whose escapes `\"` and `\\` are one character of
+ * the key each. The key's length is counted in the pattern, since a quoted value's is not its own.
+ */
+const IDEMPOTENCY_KEY_PATTERN = String.raw`^(?:[!#-~](?:[ -~]{0,${MAX_IDEMPOTENCY_KEY_LENGTH - 2}}[!-~])?|"(?:[ !#-\[\]-~]|\\["\\]){1,${MAX_IDEMPOTENCY_KEY_LENGTH}}")$`;
+/** The longest value: the longest key quoted, every character of it escaped. */
+const MAX_IDEMPOTENCY_KEY_VALUE_LENGTH = 2 * MAX_IDEMPOTENCY_KEY_LENGTH + 2;
+
 /** A number of seconds as the task headers take it: digits, with decimals or not. */
 const SECONDS_PATTERN = '^([0-9]+([.][0-9]*)?|[.][0-9]+)$';
 const SECONDS_RANGE = `from 0.001 to ${MAX_TASK_HEADER_SECONDS} (a year)`;
@@ -649,9 +658,11 @@ export const SubmitHeadersSchema = Type.Object({
   [SUBMIT_HEADERS.idempotencyKey]: Type.Optional(
     Type.String({
       minLength: 1,
-      pattern: '^[ -~]+$',
+      maxLength: MAX_IDEMPOTENCY_KEY_VALUE_LENGTH,
+      pattern: IDEMPOTENCY_KEY_PATTERN,
       description:
-        `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, bare or quoted: the same ` +
+        `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, bare or quoted (RFC 8941: ` +
+        String.raw`\" and \\ escaped, each one character of the key): the same ` +
         'key with the same request answers the existing task; with another request, 422 ' +
         'idempotency_key_reused',
     }),

@@ -218,6 +218,42 @@ describe.each(STORES)('controlling tasks on the %s store', (store) => {
       expect(target.stats().byPath['/api/text']).toBe(1);
     });
 
+    // A replay of a finished task with `Prefer: wait=0` answered 202, as if it were still to
+    // finish; the task is finished within 0 s, so the answer is wait=N's 200.
+    it('answers a replay of a finished task with Prefer: wait=0 as wait=N does: 200 with the task', async () => {
+      const { target, proxy } = await proxyOn(store);
+      const send = (path: string, prefer?: string) =>
+        fetch(proxy.url + path, {
+          method: 'POST',
+          headers: { 'idempotency-key': path, ...(prefer === undefined ? {} : { prefer }) },
+        });
+      const first = (await (await send('/api/text?text=done')).json()) as SubmitBody;
+      await proxy.finished(first.task_id);
+      for (const prefer of ['wait=0', 'wait=5']) {
+        const replay = await send('/api/text?text=done', prefer);
+        expect(replay.status, prefer).toBe(200);
+        expect(replay.headers.get('preference-applied')).toBe(prefer);
+        expect(replay.headers.get('idempotent-replayed')).toBe('true');
+        expect(replay.headers.get('location')).toBe(`/task/${first.task_id}`);
+        expect(await replay.json()).toMatchObject({
+          success: true,
+          data: { task_id: first.task_id, status: 'completed', result: { body: 'done' } },
+        });
+      }
+      const plain = await send('/api/text?text=done');
+      expect(plain.status).toBe(202);
+      expect(plain.headers.get('preference-applied')).toBeNull();
+      expect(await plain.json()).toMatchObject({ task_id: first.task_id, status: 'completed' });
+      expect(target.stats().byPath['/api/text']).toBe(1);
+      // Not finished: the usual 202, with the task's status now.
+      const running = (await (await send('/api/long?seconds=30')).json()) as SubmitBody;
+      await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
+      const early = await send('/api/long?seconds=30', 'wait=0');
+      expect(early.status).toBe(202);
+      expect(early.headers.get('preference-applied')).toBeNull();
+      expect(await early.json()).toMatchObject({ task_id: running.task_id, status: 'processing' });
+    });
+
     it('creates exactly one task for a concurrent burst with one key', async () => {
       const { target, proxy } = await proxyOn(store);
       const answers = await Promise.all(

@@ -6,6 +6,7 @@ import {
   ErrorBodySchema,
   IDEMPOTENT_REPLAYED_HEADER,
   LAST_EVENT_ID_HEADER,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
   SUBMIT_HEADERS,
   type SubmitBody,
   SubmitBodySchema,
@@ -290,16 +291,38 @@ describe('the submit headers as documented', () => {
     [SUBMIT_HEADERS.maxAttempts, ['1', '3', '01'], ['0', '00', '-1', '1.5', 'abc', '']],
     [SUBMIT_HEADERS.timeout, ['1', '0.5', '.5', '2.'], ['-1', 'abc', '1e3', '1,5', '']],
     [SUBMIT_HEADERS.maxQueueTime, ['30', '0.25'], ['-1', 'abc', '0x10', '']],
-    [SUBMIT_HEADERS.idempotencyKey, ['order-42', '"quoted key"'], ['']],
+    // The longest key, bare and quoted (escapes included), is accepted; one character more is not.
+    [
+      SUBMIT_HEADERS.idempotencyKey,
+      [
+        'order-42',
+        '"quoted key"',
+        'a"b',
+        'k'.repeat(MAX_IDEMPOTENCY_KEY_LENGTH),
+        `"${'k'.repeat(MAX_IDEMPOTENCY_KEY_LENGTH)}"`,
+        `"${'\\"'.repeat(MAX_IDEMPOTENCY_KEY_LENGTH)}"`,
+      ],
+      [
+        '',
+        '""',
+        '"a"b',
+        '"a\\b"',
+        'k'.repeat(MAX_IDEMPOTENCY_KEY_LENGTH + 1),
+        `"${'k'.repeat(MAX_IDEMPOTENCY_KEY_LENGTH + 1)}"`,
+        `"${'\\"'.repeat(MAX_IDEMPOTENCY_KEY_LENGTH + 1)}"`,
+      ],
+    ],
   ])('%s: what the proxy refuses (400) fails the documented pattern', async (name, good, bad) => {
     const { app } = await proxyWithRoutes();
     const { paths } = await documentOf(app);
     const parameter = paths['/api/{path}']?.post?.parameters?.find((p) => p.name === name) as
-      | (Parameter & { schema: { pattern?: string; minLength?: number } })
+      | (Parameter & { schema: { pattern?: string; minLength?: number; maxLength?: number } })
       | undefined;
     const pattern = new RegExp(parameter?.schema.pattern ?? '');
     const documented = (value: string) =>
-      pattern.test(value) && value.length >= (parameter?.schema.minLength ?? 0);
+      pattern.test(value) &&
+      value.length >= (parameter?.schema.minLength ?? 0) &&
+      value.length <= (parameter?.schema.maxLength ?? Number.POSITIVE_INFINITY);
     for (const value of [...good, ...bad]) {
       const answer = await app.inject({
         method: 'POST',

@@ -169,7 +169,7 @@ const submitted = {
     },
   },
   200: {
-    description: `Prefer: wait=N (at most the server's --max-wait, ${MAX_WAIT_SECONDS} by default) and the task finished within N s: the finished task`,
+    description: `Prefer: wait=N (at most the server's --max-wait, ${MAX_WAIT_SECONDS} by default) and the task finished within N s, or had already finished (an Idempotency-Key replay, wait=0 too): the finished task`,
     headers: {
       location: LOCATION,
       [PREFERENCE_APPLIED_HEADER]: header('wait=N'),

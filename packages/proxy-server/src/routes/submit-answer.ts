@@ -84,13 +84,6 @@ export async function answerSubmission(
         preferences.waitS * 1000,
         clientGone(reply.raw),
       );
-      if (task && isTerminalStatus(task.status)) {
-        const finished: DataBody<Task> = { success: true, data: task };
-        return reply
-          .code(200)
-          .header(PREFERENCE_APPLIED_HEADER, `wait=${preferences.waitS}`)
-          .send(finished);
-      }
     } else if (existing) {
       task = await app.proxy.tasks.get(taskId);
     }
@@ -99,6 +92,15 @@ export async function answerSubmission(
     // an Idempotency-Key would submit it twice. The 202 gives the id to poll once the store is back.
     if (!isStoreUnavailableError(error)) throw error;
     task = undefined;
+  }
+  // A replayed task may have finished before any wait began: it finished within N s, `wait=0`
+  // included, so it is answered as a wait that saw it finish is.
+  if (preferences.waitS !== null && task && isTerminalStatus(task.status)) {
+    const finished: DataBody<Task> = { success: true, data: task };
+    return reply
+      .code(200)
+      .header(PREFERENCE_APPLIED_HEADER, `wait=${preferences.waitS}`)
+      .send(finished);
   }
   if (preferences.respondAsync) reply.header(PREFERENCE_APPLIED_HEADER, 'respond-async');
   const answer: SubmitBody = {
