@@ -699,8 +699,8 @@ export const SubmitHeadersSchema = Type.Object({
   [SUBMIT_HEADERS.callbackUrl]: Type.Optional(
     Type.String({
       description:
-        'POST the finished task here (signed); the origin must be one --callback-allow lists, ' +
-        'else 400 callback_not_allowed',
+        'POST the finished task here (signed): an http(s) URL without credentials whose origin ' +
+        '--callback-allow lists, else 400 callback_not_allowed',
     }),
   ),
 });

@@ -24,7 +24,8 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   queue_full: 'The queue is full; retry after the time in the Retry-After header',
   tenant_queue_full:
     'Your share of the queue is full; retry after the time in the Retry-After header',
-  callback_not_allowed: 'The callback URL is not one the proxy may call (see --callback-allow)',
+  callback_not_allowed:
+    'The callback URL is not one the proxy may call: not http(s), with credentials, or of an origin --callback-allow does not list',
   shutting_down: 'The proxy is shutting down and takes no new tasks',
   store_unavailable:
     'The task store cannot be used right now; retry after the time in the Retry-After header',

@@ -290,6 +290,27 @@ describe('parseConfig', () => {
         },
       },
     ],
+    [
+      [
+        '--callback-allow',
+        'https://bücher.example,https://*.BÜCHER.example:8443,https://xn--bcher-kva.example',
+        '--webhook-secret',
+        `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      ],
+      {
+        delivery: {
+          callbacks: {
+            // Review: a Unicode host was refused, its punycode taken; both are one origin.
+            allow: [
+              { protocol: 'https:', host: 'xn--bcher-kva.example', port: '' },
+              { protocol: 'https:', host: '*.xn--bcher-kva.example', port: '8443' },
+              { protocol: 'https:', host: 'xn--bcher-kva.example', port: '' },
+            ],
+            maxAttempts: 6,
+          },
+        },
+      },
+    ],
     [['--max-tasks', '0'], { maxTasks: null }],
     // A whole number ≥ 0, as --help says, past what a number holds exactly.
     [['--max-tasks', '99999999999999999999999'], { maxTasks: Number.MAX_SAFE_INTEGER }],
@@ -421,6 +442,40 @@ describe('parseConfig', () => {
       ],
       `--callback-allow must be a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains, got '${origin}'`,
     ]),
+    // No host the URL parser takes, or one it takes that no receiver is reached at.
+    ...[
+      'https://bü cher.example',
+      'https://xn--a.example',
+      'https://a*b.example',
+      'https://*.',
+    ].map((origin) => [
+      [
+        '--callback-allow',
+        origin,
+        '--webhook-secret',
+        `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      ],
+      `--callback-allow must be a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains, got '${origin}'`,
+    ]),
+    // A long list's error points at the entry refused, its secrets hidden as the whole value's.
+    [
+      [
+        '--callback-allow',
+        'https://a.example, https://bü cher.example,https://b.example',
+        '--webhook-secret',
+        `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      ],
+      "--callback-allow must be a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains, got 'https://bü cher.example' (in 'https://a.example, https://bü cher.example,https://b.example')",
+    ],
+    [
+      [
+        '--callback-allow',
+        'https://a.example,https://hooks.example/?sig=s3cret',
+        '--webhook-secret',
+        `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+      ],
+      "--callback-allow must be a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains, got 'https://hooks.example/?***' (in 'https://a.example,https://hooks.example/?***')",
+    ],
     // Review: the error listed what the URL had none of, and not its port, the thing wrong.
     [
       ['--target-url', 'http://127.0.0.1:99999'],
@@ -664,6 +719,30 @@ describe('parseConfig', () => {
     ]);
     expect(
       warningsOf(['--webhook-secret', secret, '--callback-allow', 'https://hooks.example']),
+    ).toEqual([]);
+    // Review: a wildcard over a whole top-level domain was taken without a word.
+    expect(
+      warningsOf([
+        '--webhook-secret',
+        secret,
+        '--callback-allow',
+        'https://a.example,http://*.com',
+      ]),
+    ).toEqual([
+      '--callback-allow http://*.com lets callbacks go to every host under the top-level domain .com, where anyone may register a name: list your own domain instead, as in http://*.hooks.example.com',
+    ]);
+    expect(
+      warningsOf(['--webhook-secret', secret], { PROXY_CALLBACK_ALLOW: 'https://*.dev.:8443' }),
+    ).toEqual([
+      'PROXY_CALLBACK_ALLOW=https://*.dev.:8443 lets callbacks go to every host under the top-level domain .dev, where anyone may register a name: list your own domain instead, as in https://*.hooks.example.dev.:8443',
+    ]);
+    expect(
+      warningsOf([
+        '--webhook-secret',
+        secret,
+        '--callback-allow',
+        'https://*.example.com,http://*.127.0.0.1,http://*.[::1]',
+      ]),
     ).toEqual([]);
     // Review: these were ignored without a word, unlike --webhook-secret.
     expect(warningsOf(['--callback-max-attempts', '3'])).toEqual([

@@ -68,38 +68,59 @@ export const callbackOrigins: ValueParser<CallbackOrigin[]> = {
     "a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains",
   parse(raw) {
     const origins: CallbackOrigin[] = [];
-    for (const item of raw.split(',').map((part) => part.trim())) {
-      if (item === '') continue;
-      const match = /^(https?):\/\/(\*\.)?([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?\/?$/i.exec(
-        item,
-      );
-      if (!match) return undefined;
-      const [, scheme, wildcard, host, portText] = match;
-      const protocol = `${scheme?.toLowerCase()}:` as 'http:' | 'https:';
-      const defaultPort = protocol === 'https:' ? '443' : '80';
-      // No callback URL can name another port: such an origin would refuse every callback.
-      const port = portText === undefined ? undefined : String(Number(portText));
-      if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65_535)) return undefined;
-      // As the URL parser writes it, which is how a callback URL's host is compared:
-      // [0:0:0:0:0:0:0:1] is [::1], 127.1 is 127.0.0.1.
-      const hostname = canonicalHost(host ?? '');
-      if (hostname === undefined) return undefined;
-      origins.push({
-        protocol,
-        host: `${wildcard ?? ''}${hostname}`,
-        port: port === undefined || port === defaultPort ? '' : port,
-      });
+    for (const item of listItems(raw)) {
+      const origin = callbackOrigin(item);
+      if (origin === undefined) return undefined;
+      origins.push(origin);
     }
     return origins.length > 0 ? origins : undefined;
   },
+  refusedItem: (raw) => listItems(raw).find((item) => callbackOrigin(item) === undefined),
 };
 
+function listItems(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((item) => item !== '');
+}
+
+function callbackOrigin(item: string): CallbackOrigin | undefined {
+  // Any host the URL parser takes, Unicode too: it is judged below, as a callback URL's is.
+  const match = /^(https?):\/\/(\*\.)?([^/?#@:[\]\\\s]+|\[[0-9a-f:.]+\])(?::(\d{1,5}))?\/?$/iu.exec(
+    item,
+  );
+  if (!match) return undefined;
+  const [, scheme, wildcard, host, portText] = match;
+  const protocol = `${scheme?.toLowerCase()}:` as 'http:' | 'https:';
+  const defaultPort = protocol === 'https:' ? '443' : '80';
+  // No callback URL can name another port: such an origin would refuse every callback.
+  const port = portText === undefined ? undefined : String(Number(portText));
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65_535)) return undefined;
+  // As the URL parser writes it, which is how a callback URL's host is compared:
+  // [0:0:0:0:0:0:0:1] is [::1], 127.1 is 127.0.0.1, bücher.example is xn--bcher-kva.example.
+  const hostname = canonicalHost(host ?? '');
+  if (hostname === undefined) return undefined;
+  return {
+    protocol,
+    host: `${wildcard ?? ''}${hostname}`,
+    port: port === undefined || port === defaultPort ? '' : port,
+  };
+}
+
+/**
+ * The host as the URL parser writes a callback URL's (domainToASCII: lower case, punycode), or
+ * undefined when it is none a callback could name: what the parser lets through besides letters,
+ * digits, dots and dashes (`a*b`, `a!b`) is no host a receiver is reached at.
+ */
 function canonicalHost(host: string): string | undefined {
+  let hostname: string;
   try {
-    return new URL(`http://${host}`).hostname;
+    hostname = new URL(`http://${host}`).hostname;
   } catch {
     return undefined;
   }
+  return /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])$/.test(hostname) ? hostname : undefined;
 }
 
 /** A Standard Webhooks secret: `whsec_` and base64 of at least 24 bytes. */

@@ -14,6 +14,7 @@ import {
 import { misspeltEnvWarnings } from './misspelt-env.js';
 import { OPTIONS, type OptionSpec } from './options.js';
 import { redactUrlSecrets } from './redact-url.js';
+import { wideCallbackOrigins } from './wide-callback-origins.js';
 
 /** What the command line asks for: run with a config, or print help/version and stop. */
 export type ParsedCommandLine =
@@ -178,6 +179,12 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
         warnings.push(`--${spec.name} does nothing without --callback-allow: callbacks are off`);
     }
   }
+  for (const { entry, domain } of wideCallbackOrigins(config.delivery.callbacks?.allow ?? [])) {
+    warnings.push(
+      `${given(OPTIONS.callbackAllow, entry)} lets callbacks go to every host under the top-level domain ${domain}, ` +
+        `where anyone may register a name: list your own domain instead, as in ${entry.replace('*.', '*.hooks.example.')}`,
+    );
+  }
   if (config.delivery.retryOn === null) {
     for (const spec of [OPTIONS.maxAttempts, OPTIONS.retryMinDelay, OPTIONS.retryMaxDelay]) {
       if (isSet(spec))
@@ -212,9 +219,13 @@ function storeName(store: StoreConfig): string {
 function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
   const value = spec.parser.parse(raw);
   if (value === undefined) {
+    const item = spec.parser.refusedItem?.(raw);
+    const whole = `'${redactUrlSecrets(raw)}'`;
     const got = spec.secret
       ? `a value of ${[...raw].length} characters (not shown)`
-      : `'${redactUrlSecrets(raw)}'`;
+      : item === undefined || item === raw.trim()
+        ? whole
+        : `'${redactUrlSecrets(item)}' (in ${whole})`;
     throw new ConfigError(`${label} must be ${spec.parser.expected}, got ${got}`);
   }
   return value;

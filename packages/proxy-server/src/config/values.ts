@@ -18,6 +18,8 @@ import {
 export interface ValueParser<T> {
   expected: string;
   parse(raw: string): T | undefined;
+  /** For a list: the item `parse` refused, which the error names beside the whole value. */
+  refusedItem?(raw: string): string | undefined;
 }
 
 export function wholeNumber(min: number, max?: number): ValueParser<number> {
