@@ -88,6 +88,32 @@ export function recordingConnector(onCommand?: (command: Command) => void): {
 }
 
 /**
+ * Makes Redis clients whose event feed (the `events` connection) gets no reply to its stream
+ * reads until `release()`: till then, the instance's listeners hear only the events its own
+ * scripts answered with, in the order it told them, as a feed that lags behind under load.
+ */
+export function feedHeldBack(): { connect: RedisConnector; release(): void } {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    connect: (url, options) => {
+      const client = new Redis(url, options);
+      if (options.connectionName !== 'proxy-server:events') return client;
+      const read = client.xreadBuffer.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      client.xreadBuffer = (async (...args: unknown[]) => {
+        const reply = await read(...args);
+        await released;
+        return reply;
+      }) as Redis['xreadBuffer'];
+      return client;
+    },
+    release: () => release(),
+  };
+}
+
+/**
  * The Redis backend on a server the test file started, under a fresh key prefix per fixture, so
  * every test starts empty. `crash()` cuts a backend's connections off and lets its leases run
  * out at once, so the next backend opened finds its calls as a dead instance leaves them.

@@ -1,8 +1,14 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_POLICY, RedisBackend, type RedisTaskStore, retryPolicy } from '../../src/index.js';
+import {
+  DEFAULT_POLICY,
+  RedisBackend,
+  type RedisTaskStore,
+  retryPolicy,
+  type TaskEvent,
+} from '../../src/index.js';
 import { admitMany, completed, newTask, ScriptedProcessor } from './harness.js';
-import { recordingConnector, redisPerFile } from './redis-fixture.js';
+import { feedHeldBack, recordingConnector, redisPerFile } from './redis-fixture.js';
 
 const redis = redisPerFile();
 const { open } = redis;
@@ -46,9 +52,16 @@ async function deathWhileAnotherRuns(
   await vi.waitFor(() => expect(firstProcessor.running.size).toBe(2));
   await beforeDeath(prefix, ids);
 
-  const second = make();
+  const feed = feedHeldBack();
+  const second = make(feed.connect);
   // The first's calls still hold their leases: nothing to recover yet.
   expect(await second.open()).toMatchObject({ requeued: 0, interrupted: 0, total: 3 });
+  // Heard as the instance's log and metrics hear them, in the order it told them.
+  const heard: TaskEvent[] = [];
+  second.subscribe((event) => heard.push(event));
+  // As an event stream (`/events`) hears them: in the stream's order, once it reads them.
+  const streamed: TaskEvent[] = [];
+  second.subscribe((event) => streamed.push(event), { resumable: true });
   const secondProcessor = new ScriptedProcessor();
   secondProcessor.autoOutcome = completed('second');
   second.start(secondProcessor.process);
@@ -58,8 +71,9 @@ async function deathWhileAnotherRuns(
     interval: 100,
   });
   await vi.waitFor(async () => expect((await second.counts()).pending).toBe(0));
+  feed.release();
   const tasks = await Promise.all(ids.map((id) => second.get(id)));
-  return { ids, tasks, firstProcessor, secondProcessor, warnings };
+  return { ids, tasks, firstProcessor, secondProcessor, warnings, heard, streamed };
 }
 
 describe('RedisBackend: calls of an instance that died while another runs', () => {
@@ -72,8 +86,28 @@ describe('RedisBackend: calls of an instance that died while another runs', () =
   });
 
   it('run again on the live instance with requeueInterrupted', async () => {
-    const { ids, tasks, secondProcessor } = await deathWhileAnotherRuns(3);
+    const { ids, tasks, secondProcessor, heard, streamed } = await deathWhileAnotherRuns(3);
     expect(tasks.map((task) => task?.status)).toEqual(['completed', 'completed', 'completed']);
+    await vi.waitFor(() =>
+      expect(streamed.filter((event) => event.local && event.type === 'finished')).toHaveLength(3),
+    );
+    // Redis pass: the instance that ran the call again heard `started` before `requeued`, and
+    // the requeue gave a place in line to a task that never waited in it.
+    for (const id of ids.slice(0, 2)) {
+      const expected = [
+        ['requeued', 'pending', null],
+        ['started', 'processing', null],
+        ['finished', 'completed', null],
+      ];
+      expect(localTransitions(heard, id), `task ${id}`).toEqual(expected);
+      expect(localTransitions(streamed, id), `task ${id}, streamed`).toEqual(expected);
+    }
+    const streamIds = streamed.map((event) => event.id.split('-').map(Number) as [number, number]);
+    const sorted = [...streamIds].sort(
+      ([ms, seq], [otherMs, otherSeq]) => ms - otherMs || seq - otherSeq,
+    );
+    expect(streamIds).toEqual(sorted);
+    expect(new Set(streamed.map((event) => event.id)).size).toBe(streamed.length);
     expect(tasks.map((task) => task?.attempts)).toEqual([2, 2, 1]);
     expect(new Set(secondProcessor.startedIds())).toEqual(new Set(ids));
     // The calls the dead instance cut off stay in the history, beside the ones that ran again.
@@ -146,6 +180,21 @@ describe('RedisBackend: a start whose answer was lost', () => {
     expect(processor.jobs).toHaveLength(1);
   });
 });
+
+/** [type, status, queue position] of the events an instance made for one task, as heard. */
+function localTransitions(events: TaskEvent[], id: string): [string, string, number | null][] {
+  return events.flatMap((event) =>
+    event.type !== 'removed' && event.local && event.task.id === id
+      ? [
+          [event.type, event.task.status, event.task.queuePosition] as [
+            string,
+            string,
+            number | null,
+          ],
+        ]
+      : [],
+  );
+}
 
 /** The store's methods, bound, to override one. */
 function bound(store: RedisTaskStore): RedisTaskStore {

@@ -284,6 +284,7 @@ export class TaskRunner {
         }
         if (reply.kind === 'interrupted' && maxRequeues > 0)
           onWarning(pastMaxRequeuesWarning([id], maxRequeues));
+        if (reply.kind === 'started' && reply.requeued) publish(reply.requeued);
         if (reply.kind === 'started' && reply.event) publish(reply.event);
         return reply;
       } catch (error) {

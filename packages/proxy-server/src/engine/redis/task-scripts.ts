@@ -432,7 +432,8 @@ return discardTask(ARGV[4])
  *
  * ARGV[4..]: id, startedAt, lock key, lock token, maxRequeues, interrupted error (JSON),
  * expired error (JSON), past-max-requeues error (JSON), tenantMaxInFlight ('' for none).
- * Reply: {'started', event id or '', '', summary..., headers, body|nil, timeoutMs} |
+ * Reply: {'started', event id or '', '', summary..., headers, body|nil, timeoutMs, and for a
+ * dead worker's call run again its requeue: 'requeued', event id, '', summary...} |
  * {'interrupted' | 'expired', event..., released ids...} | {'gone'} | {'lost'} | {'finished'} |
  * {'capped'} (set aside).
  */
@@ -475,12 +476,16 @@ if status == 'pending' and ARGV[12] ~= '' and (f[6] or '') ~= '' then
   end
 end
 local eventId, summary = '', nil
+local requeued
 if status == 'processing' and not ownStart then
   logCutOff(key, ARGV[5])
   -- Said as the requeue it is, as the start-up recovery says one, before its start: a watcher
   -- saw two starts of one task, and no line, metric or event told that its call was run again.
+  -- Answered too, so that this instance tells it before the start rather than when its feed
+  -- reads it back. No place in line: the task never waits in it, as a local store's requeue.
   redis.call('HSET', key, 's', 'pending')
-  emit('requeued', id, '1')
+  local requeuedId, requeuedSummary = emit('requeued', id, '')
+  requeued = reply('requeued', requeuedId, '', requeuedSummary)
 end
 if status == 'pending' or not ownStart then
   if deadline ~= '' then redis.call('ZREM', index('deadline'), id) end
@@ -510,6 +515,7 @@ local request = redis.call('HMGET', key, 'rh', 'rq', 'to')
 out[#out + 1] = request[1]
 out[#out + 1] = request[2]
 out[#out + 1] = request[3] or ''
+for _, value in ipairs(requeued or {}) do out[#out + 1] = value end
 return out
 `;
 

@@ -64,6 +64,8 @@ export type StartReply =
       kind: 'started';
       task: TaskSummary;
       event: TransitionEvent | null;
+      /** A dead worker's call run again: its `requeued` event, which comes before `event`. */
+      requeued: TransitionEvent | null;
       request: TaskRequest;
       /** The task's own call timeout; null for the server's. */
       timeoutMs: number | null;
@@ -332,12 +334,16 @@ export class LuaTaskStore implements RedisTaskStore {
     if (kind === 'gone' || kind === 'lost' || kind === 'finished' || kind === 'capped') {
       return { kind };
     }
-    const text = reply.map((value) => value?.toString('utf8') ?? '');
-    if (kind === 'interrupted' || kind === 'expired') {
+    const after = 3 + SUMMARY_FIELDS.length;
+    const started = kind !== 'interrupted' && kind !== 'expired';
+    // A start's request headers and body stay bytes: decoding a large body here would be wasted.
+    const text = reply.map((value, index) =>
+      started && (index === after || index === after + 1) ? '' : (value?.toString('utf8') ?? ''),
+    );
+    if (!started) {
       return { kind, event: this.#event('finished', text), released: releasedIn(text, 0) };
     }
     const event = this.#event('started', text);
-    const after = 3 + SUMMARY_FIELDS.length;
     const request = requestFrom(
       event.task.method,
       event.task.path,
@@ -345,10 +351,12 @@ export class LuaTaskStore implements RedisTaskStore {
       reply[after + 1] ?? null,
     );
     const timeout = text[after + 2] ?? '';
+    const requeued = text.slice(after + 3);
     return {
       kind: 'started',
       task: event.task,
       event: event.id === '' ? null : event,
+      requeued: requeued.length === 0 ? null : this.#event('requeued', requeued),
       request,
       timeoutMs: timeout === '' ? null : Number(timeout),
     };
