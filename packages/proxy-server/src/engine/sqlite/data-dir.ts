@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'libsql';
+import { APPLICATION_ID } from './schema.js';
 
 /**
  * The data directory cannot be used as it is: missing and not creatable, not writable, held by
@@ -41,6 +42,10 @@ export const LOCK_FILE = 'proxy-server.lock';
 
 /** Held for the life of the process; released by `release()` or by the process ending. */
 export interface DataDirLock {
+  /** A task database was opened in this dir before (by this build or a later one). */
+  readonly storeMade: boolean;
+  /** Records, in the lock file, that the dir's task database has been made. */
+  markStoreMade(): void;
   release(): void;
 }
 
@@ -194,14 +199,41 @@ export function lockDataDir(dir: string): DataDirLock {
       );
     }
     if (isNoRoomError(error)) throw new DataDirError(noRoomMessage(dir, error));
-    // Something else written over the lock, a file of the proxy's that holds only a pid.
+    // Something else written over the lock, a file of the proxy's that holds only a pid and a mark.
     const fix =
       codeOf(error) === 'SQLITE_NOTADB'
         ? `; with no proxy running on the dir, remove ${path} (never tasks.db): the next start makes it again`
         : '';
     throw new DataDirError(`cannot lock the data dir ${dir} (${path}): ${reasonOf(error)}${fix}`);
   }
-  return { release: () => db.close() };
+  // The mark lives in the lock file's header beside the pid: tasks.db itself cannot say it held
+  // a store once something has emptied it, and the lock file outlives every clean stop.
+  let storeMade = headerOf(path)?.readUInt32BE(68) === APPLICATION_ID;
+  return {
+    get storeMade() {
+      return storeMade;
+    },
+    markStoreMade() {
+      if (storeMade) return;
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+      storeMade = true;
+    },
+    release: () => db.close(),
+  };
+}
+
+/**
+ * Refuses a task database of 0 bytes in a dir whose lock says one was made there: SQLite would
+ * take the empty file for a new database and the proxy would start with no task, without a word
+ * (a file truncated under a running proxy, a copy that wrote nothing). An empty file in a dir
+ * with no such mark (a first start that stopped before its first write, a dir older than the
+ * mark) is still taken as a new store.
+ */
+export function checkNotEmptied(path: string, lock: DataDirLock): void {
+  if (!lock.storeMade || statSync(path, { throwIfNoEntry: false })?.size !== 0) return;
+  throw new DataDirError(
+    `${path} is empty (0 bytes), yet this data dir held a task database: its tasks are not in it. Restore it from a backup, or, to start afresh with no tasks, move it away with its -wal and -shm files`,
+  );
 }
 
 /**
@@ -232,19 +264,26 @@ export function noRoomMessage(dir: string, error: unknown): string {
 
 /** The pid the lock's holder wrote at offset 60 of the header (the user version), if it did. */
 function holderPid(path: string): number | undefined {
-  const header = Buffer.alloc(64);
+  const pid = headerOf(path)?.readUInt32BE(60);
+  return pid === undefined || pid === 0 ? undefined : pid;
+}
+
+/**
+ * The first 72 bytes of a SQLite file's header, read from the file: a statement on the lock's
+ * connection would keep it open, and the dir locked, past `release()` until it is collected.
+ */
+function headerOf(path: string): Buffer | undefined {
+  const header = Buffer.alloc(72);
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    if (readSync(fd, header, 0, 64, 0) < 64) return undefined;
+    if (readSync(fd, header, 0, header.length, 0) < header.length) return undefined;
   } catch {
     return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  if (header.toString('latin1', 0, 16) !== 'SQLite format 3\0') return undefined;
-  const pid = header.readUInt32BE(60);
-  return pid > 0 ? pid : undefined;
+  return header.toString('latin1', 0, 16) === 'SQLite format 3\0' ? header : undefined;
 }
 
 /** Which file a path names (device and inode), so that a later look can tell it was replaced. */

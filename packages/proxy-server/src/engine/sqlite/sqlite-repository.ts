@@ -32,6 +32,7 @@ import {
 } from '../task-record.js';
 import {
   checkDataFile,
+  checkNotEmptied,
   createPrivateFile,
   DataDirError,
   type DataDirLock,
@@ -243,14 +244,18 @@ export class SqliteRepository implements TaskRepository {
   open(): OpenedRepository {
     const { dataDir } = this.#options;
     prepareDataDir(dataDir);
-    this.#lock = lockDataDir(dataDir);
+    const lock = lockDataDir(dataDir);
+    this.#lock = lock;
     this.#database = null;
     this.#companions = [];
     this.#companionLost = null;
     try {
       for (const suffix of ['', '-wal', '-shm']) checkDataFile(this.location + suffix);
+      checkNotEmptied(this.location, lock);
       createPrivateFile(this.location);
-      return this.#openDatabase();
+      const opened = this.#openDatabase();
+      lock.markStoreMade();
+      return opened;
     } catch (error) {
       this.close();
       if (error instanceof DataDirError) throw error;
