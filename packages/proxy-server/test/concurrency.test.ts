@@ -1,6 +1,8 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import type { DataBody, Stats, SubmitBody } from 'proxy-client/wire';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { startProxy, startTarget } from './helper.js';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { rawTarget, startProxy, startTarget } from './helper.js';
 
 const TASKS = 60;
 
@@ -48,6 +50,66 @@ describe('the upstream cap holds at the target', () => {
     expect(new Set(ns).size).toBe(TASKS);
   });
 });
+
+describe('a call stopped while the target holds it', () => {
+  it('at its upstream timeout has closed its connection before the next call goes out', async () => {
+    const target = await rawTarget(() => {
+      // Holds every call: each one ends at the proxy's timeout.
+    });
+    const open = openCallConnections(Number(new URL(target).port));
+    const proxy = await startProxy(target, {
+      flags: ['--num-workers', '1', '--max-concurrent', '1'],
+      config: { upstreamTimeoutMs: 30 },
+    });
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n++) ids.push(await proxy.submit(`/api/held?n=${n}`));
+    for (const id of ids) {
+      expect(await proxy.finished(id)).toMatchObject({ error: { code: 'upstream_timeout' } });
+    }
+    expect(open.most()).toBe(1);
+  });
+
+  it('as does one cancelled while the target holds it', async () => {
+    let requests = 0;
+    const target = await rawTarget(() => {
+      requests++;
+    });
+    const open = openCallConnections(Number(new URL(target).port));
+    const proxy = await startProxy(target, {
+      flags: ['--num-workers', '1', '--max-concurrent', '1'],
+    });
+    const ids: string[] = [];
+    for (let n = 0; n < 4; n++) ids.push(await proxy.submit(`/api/held?n=${n}`));
+    for (const [n, id] of ids.entries()) {
+      await vi.waitFor(() => expect(requests).toBe(n + 1));
+      const cancelled = await proxy.app.inject({ method: 'DELETE', url: `/task/${id}` });
+      expect(cancelled.statusCode).toBe(200);
+    }
+    expect(open.most()).toBe(1);
+  });
+});
+
+/**
+ * The proxy's connections to `port` that carried a request and are not closed yet, the most of
+ * them at once. Counted where undici sends a request: the target's own count lags the closes it
+ * has yet to read, so it cannot tell a connection closed just in time from one closed too late.
+ */
+function openCallConnections(port: number): { most(): number } {
+  const open = new Set<Socket>();
+  let most = 0;
+  const onSend = (message: unknown) => {
+    const { socket } = message as { socket: Socket };
+    if (socket.remotePort !== port || open.has(socket)) return;
+    open.add(socket);
+    most = Math.max(most, open.size);
+    socket.once('close', () => open.delete(socket));
+  };
+  subscribe('undici:client:sendHeaders', onSend);
+  onTestFinished(() => {
+    unsubscribe('undici:client:sendHeaders', onSend);
+  });
+  return { most: () => most };
+}
 
 describe('a full queue', () => {
   it('answers 503 with an estimated Retry-After, creates no task, then drains; nothing lost or run twice', async () => {

@@ -122,7 +122,7 @@ export function taskErrorOfCutBody(error: unknown, body: BodySoFar): TaskError {
   const of = body.declaredBytes === null ? '' : ` of ${body.declaredBytes}`;
   return taskError(
     'upstream_reset',
-    `the target ${how} the connection in the middle of its answer's body, after ${body.receivedBytes}${of} bytes (${codedMessageOf(code, oneLineMessageOf(error))})`,
+    `the target ${how} the connection in the middle of its answer's body, after ${body.receivedBytes}${of} bytes (${codedMessageOf(code, oneLine(messageOf(error)))})`,
   );
 }
 
@@ -142,10 +142,12 @@ function causeOf(error: unknown): unknown {
 function detailOf(error: unknown): string {
   const code = codeOf(error) ?? codeOf(causeOf(error));
   const explained = code === undefined ? undefined : EXPLAINED[code];
-  const message = oneLineMessageOf(error);
+  const raw = messageOf(error);
+  const message = oneLine(raw);
   // Node's own words stay when they fit on a line: the host names a certificate lists, say.
+  // OpenSSL's record spans lines and only repeats the code: judged before the lines are joined.
   if (code && explained) {
-    return message.includes('\n') || message === ''
+    return raw.includes('\n') || message === ''
       ? `${code}: ${explained}`
       : `${code}: ${explained} (${message})`;
   }
@@ -156,7 +158,11 @@ function codedMessageOf(code: string | undefined, message: string): string {
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Some of undici's assertions span lines; a task's message and a log line take one. */
-function oneLineMessageOf(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim();
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
 }

@@ -30,6 +30,12 @@ export type UpstreamOutcome =
 /** Why this side ended a call: each becomes its own task error. */
 type StopReason = 'timeout' | 'interrupted' | 'too_large' | 'status_below_100' | 'unasked_upgrade';
 
+/** Where a call that aborts waits for the socket it destroyed to close. */
+export interface SocketCloses {
+  /** Runs `destroying`, then resolves once every socket it destroyed has closed. */
+  closedAfter(destroying: () => void): Promise<void>;
+}
+
 export interface UpstreamCallLimits {
   resultSizeLimitBytes: number;
   /** Total time the call may take; null for none. What a timeout's message names. */
@@ -59,20 +65,26 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   #declaredBytes: number | null = null;
   #body = new AnswerBytes();
   readonly #released: (() => void) | undefined;
+  readonly #sockets: SocketCloses | undefined;
+  /** Aborted by `stop`, its socket not closed yet: undici's failure of it is not its end. */
+  #closing = false;
   #undiciDone = false;
 
   /**
    * `released` is told once undici is done with the call (its answer ended, or its request
-   * failed), which may be well after the call settled: see `stop`.
+   * failed), which may be well after the call settled: see `stop`. With `sockets`, a call it
+   * aborts settles only once its socket has closed.
    */
   constructor(
     limits: UpstreamCallLimits,
     settle: (outcome: UpstreamOutcome) => void,
     released?: () => void,
+    sockets?: SocketCloses,
   ) {
     this.#limits = limits;
     this.#settle = settle;
     this.#released = released;
+    this.#sockets = sockets;
     if (limits.timeoutMs !== null) {
       // On the system clock: X-Proxy-Timeout may ask for up to a year, past Node's longest timer.
       const ms = Math.max(1, limits.leftMs ?? limits.timeoutMs);
@@ -86,7 +98,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.#stopReason = reason;
     const stopped = new Error(`upstream call stopped: ${reason}`);
     if (this.#controller) {
-      this.#controller.abort(stopped);
+      this.#abort(this.#controller, stopped);
       return;
     }
     // undici starts a request only on a connected socket: a connect that stalls (a TLS handshake
@@ -94,6 +106,27 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     // call settles now; the request stays with undici until its connect ends, and onRequestStart
     // aborts it then if it ever comes. UpstreamClient bounds how many such requests it leaves.
     this.#finish({ ok: false, error: this.#errorFor(stopped) });
+  }
+
+  /**
+   * undici fails the request before it destroys the socket, which closes later still: the target
+   * holds the call until then. Settled sooner, the call would free its slot for the next one to
+   * reach the target while this one is still there, one over the cap the slots keep.
+   */
+  #abort(controller: Dispatcher.DispatchController, stopped: Error): void {
+    const sockets = this.#sockets;
+    if (!sockets) {
+      controller.abort(stopped);
+      return;
+    }
+    this.#closing = true;
+    void sockets
+      .closedAfter(() => controller.abort(stopped))
+      .then(() => {
+        this.#closing = false;
+        this.#finish({ ok: false, error: this.#errorFor(stopped) });
+        this.#release();
+      });
   }
 
   /** Settled: a dispatch not made yet must not be made. */
@@ -171,6 +204,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#closing) return;
     if (this.#isWholeBodilessAnswer(error)) {
       this.onResponseEnd();
       return;

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { TargetConfig } from '../config/config.js';
 import { taskError } from '../engine/task-error.js';
 import { ANSWER_HEADER_LIMIT_BYTES } from './answer-header-limit.js';
+import { PoolSockets } from './pool-sockets.js';
 import { forwardedHeaders } from './request-headers.js';
 import { UpstreamCall, type UpstreamCallLimits, type UpstreamOutcome } from './upstream-call.js';
 
@@ -63,6 +64,8 @@ export class UpstreamClient {
   readonly #options: UpstreamOptions;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  /** The pool's sockets; none to watch with a dispatcher from outside. */
+  readonly #sockets: PoolSockets | undefined;
   readonly #limits: { resultSizeLimitBytes: number; timeoutMs: number | null };
   /**
    * Requests undici holds: the calls under way, and those stopped while their connect stalls,
@@ -84,16 +87,20 @@ export class UpstreamClient {
     };
     this.#ownsDispatcher = dispatcher === undefined;
     this.#mostHeld = poolSizeFor(options.maxInFlight);
-    this.#dispatcher =
-      dispatcher ??
-      new Pool(options.target.origin, {
-        connections: this.#mostHeld,
-        pipelining: 1,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        connect: { timeout: CONNECT_TIMEOUT_MS },
-        maxHeaderSize: ANSWER_HEADER_LIMIT_BYTES,
-      });
+    if (dispatcher) {
+      this.#sockets = undefined;
+      this.#dispatcher = dispatcher;
+      return;
+    }
+    this.#sockets = new PoolSockets();
+    this.#dispatcher = new Pool(options.target.origin, {
+      connections: this.#mostHeld,
+      pipelining: 1,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: this.#sockets.connector({ timeout: CONNECT_TIMEOUT_MS }),
+      maxHeaderSize: ANSWER_HEADER_LIMIT_BYTES,
+    });
   }
 
   /**
@@ -153,6 +160,7 @@ export class UpstreamClient {
           resolve(outcome);
         },
         () => this.#release(),
+        this.#sockets,
       );
       if (signal.aborted) call.stop('interrupted');
       else signal.addEventListener('abort', onAbort);
