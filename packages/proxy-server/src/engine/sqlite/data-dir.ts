@@ -173,6 +173,9 @@ export function lockDataDir(dir: string): DataDirLock {
   const path = join(dir, LOCK_FILE);
   checkDataFile(path);
   createPrivateFile(path);
+  // Read before SQLite opens the file: closing any other descriptor of it would drop the
+  // process's POSIX locks on it, SQLite's among them.
+  let storeMade = headerOf(path)?.readUInt32BE(68) === APPLICATION_ID;
   let db: Database.Database;
   try {
     db = new Database(path, { timeout: 0 });
@@ -208,7 +211,6 @@ export function lockDataDir(dir: string): DataDirLock {
   }
   // The mark lives in the lock file's header beside the pid: tasks.db itself cannot say it held
   // a store once something has emptied it, and the lock file outlives every clean stop.
-  let storeMade = headerOf(path)?.readUInt32BE(68) === APPLICATION_ID;
   return {
     get storeMade() {
       return storeMade;
