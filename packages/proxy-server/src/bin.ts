@@ -191,9 +191,14 @@ function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryRepo
     waiting > config.maxQueueSize
       ? `; ${waiting} waiting, more than --max-queue-size ${config.maxQueueSize}: submissions get 503 queue_full until fewer wait`
       : '';
+  // Said once, at the start that made it: a build before this one refuses the file from now on.
+  const upgrade = recovery.schemaUpgrade;
+  const upgraded = upgrade
+    ? `; its schema upgraded from version ${upgrade.from} to ${upgrade.to} (builds that know only version ${upgrade.from} refuse it from now on)`
+    : '';
   return (
     `tasks kept in ${kind}${where}: ${recovery.total} held, ${recovery.pending} pending; ` +
-    `left processing by the last run: ${recovery.requeued} requeued, ${recovery.interrupted} interrupted${overfull}`
+    `left processing by the last run: ${recovery.requeued} requeued, ${recovery.interrupted} interrupted${overfull}${upgraded}`
   );
 }
 

@@ -627,7 +627,7 @@ describe('proxy-server bin and its data dir', () => {
         );
         db.close();
       },
-      /has schema version 99, made by a newer proxy-server \(this one knows up to 1\)/,
+      /has schema version 99, made by a newer proxy-server \(this one knows up to 2\)/,
     ],
     [
       "another program's database",

@@ -125,6 +125,14 @@ export interface RecoveryReport {
    * stop): their mean duration, which the mean processing time starts from; null for none.
    */
   finishedCalls: FinishedCalls | null;
+  /** The store's file, made by an earlier build, upgraded to this build's schema at this open. */
+  schemaUpgrade?: SchemaUpgrade;
+}
+
+/** A store's schema brought from an earlier build's version to this build's. */
+export interface SchemaUpgrade {
+  from: number;
+  to: number;
 }
 
 /** How long some finished calls took, on average. */

@@ -79,6 +79,25 @@ describe('the SQLite schema and its migrations', () => {
     expect(indexes).toContainEqual({ name: 'tasks_callbacks_pending' });
   });
 
+  it('says which upgrade it made, and none for a new file or a current one', async () => {
+    const { db } = await database();
+    expect(migrate(db)).toBeUndefined();
+    expect(migrate(db)).toBeUndefined();
+    db.exec('PRAGMA user_version = 1');
+    expect(migrate(db)).toEqual({ from: 1, to: MIGRATIONS.length });
+  });
+
+  // Operator pass: the late version-1 columns came without a new version, so a build that knows
+  // only version 1 (the first ones write rows without them) took an upgraded file and wrote on.
+  it('leaves an upgraded version-1 file at a version the builds that know only version 1 refuse', async () => {
+    const { db, path } = await database();
+    migrate(db, MIGRATIONS.slice(0, 1));
+    migrate(db);
+    expect(() => checkOwnership(db, path, 1)).toThrow(
+      `has schema version ${MIGRATIONS.length}, made by a newer proxy-server (this one knows up to 1)`,
+    );
+  });
+
   it('leaves the database as it was when a migration fails', async () => {
     const { db } = await database();
     migrate(db, MIGRATIONS);

@@ -5,6 +5,7 @@ import Database from 'libsql';
 import type { DataBody, Task } from 'proxy-client/wire';
 import { spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { checkOwnership, scalar } from '../../src/engine/sqlite/schema.js';
 import { startTarget } from '../helper.js';
 
 // Operator pass: the first SQLite builds wrote schema version 1 with fewer columns (the later
@@ -130,5 +131,32 @@ describe('a data dir filled by the first SQLite build', () => {
       });
       expect(done.result?.body).toBe(`waited-${index}`);
     }
+  });
+
+  // Operator pass: the upgrade said nothing at start, and left the file at version 1, where the
+  // first build (whose check is checkOwnership with version 1 the last it knows) took it back
+  // after a downgrade and wrote rows without the late columns into it.
+  it('says it upgraded the file, which a build that knows only version 1 then refuses', async () => {
+    const target = await startTarget();
+    const dataDir = await firstBuildDataDir();
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--data-dir', dataDir],
+    });
+    onTestFinished(async () => {
+      await proxy.stop('SIGKILL');
+    });
+    expect(proxy.output()).toContain(
+      '; its schema upgraded from version 1 to 2 (builds that know only version 1 refuse it from now on)',
+    );
+    expect((await proxy.stop()).code).toBe(0);
+    const path = join(dataDir, 'tasks.db');
+    const db = new Database(path);
+    onTestFinished(() => {
+      db.close();
+    });
+    expect(() => checkOwnership(db, path, 1)).toThrow(
+      `${path} has schema version 2, made by a newer proxy-server (this one knows up to 1)`,
+    );
+    expect(scalar(db, 'SELECT count(*) AS value FROM tasks')).toBe(3);
   });
 });

@@ -236,6 +236,7 @@ export class LocalBackend implements TaskBackend {
       pastMaxRequeues: spent,
       total: this.#repo.counts().total,
       finishedCalls: opened.finishedCalls,
+      schemaUpgrade: opened.schemaUpgrade,
     };
   }
 

@@ -1,5 +1,5 @@
 import type { StoreKind, TaskCounts } from 'proxy-client/wire';
-import type { FinishedCalls, ListQuery } from '../task-backend.js';
+import type { FinishedCalls, ListQuery, SchemaUpgrade } from '../task-backend.js';
 import type {
   AttemptRecord,
   CallbackState,
@@ -68,6 +68,8 @@ export interface OpenedRepository {
   nextSeq: number;
   /** The calls of the last RECENT_CALLS finished tasks, none cut off: their mean; null for none. */
   finishedCalls: FinishedCalls | null;
+  /** The file an earlier build made, upgraded at this open; none for a new or current one. */
+  schemaUpgrade?: SchemaUpgrade;
 }
 
 /** What starting a task gives back: the task as it is now, its request and its policy. */

@@ -1,4 +1,5 @@
 import type Database from 'libsql';
+import type { SchemaUpgrade } from '../task-backend.js';
 import { DataDirError } from './data-dir.js';
 
 /** Marks a database as proxy-server's (`PRAGMA application_id`): 'PRXY'. */
@@ -60,6 +61,10 @@ export const MIGRATIONS: readonly string[] = [
      WHERE idempotency_key IS NOT NULL;
    CREATE INDEX tasks_callbacks_pending ON tasks (callback_state)
      WHERE callback_state = 'pending';`,
+  // Changes no table: the version-1 schema, complete. The builds that know only version 1 (the
+  // first ones among them, which write rows without the late columns: `queue_order` 0 puts their
+  // tasks ahead of every waiting one) refuse a file at version 2 instead of writing into it.
+  '-- version 2: version 1 with every late column',
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -148,12 +153,16 @@ export function checkOwnership(
 
 /**
  * Brings a database of ours to the last version, creating or upgrading it in one transaction;
- * a version-1 file of the first builds gains the columns it lacks first.
+ * a version-1 file of the first builds gains the columns it lacks first. Says which upgrade it
+ * made, so that the start can tell the operator; none for a new file or one already current.
  */
-export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): void {
+export function migrate(
+  db: Database.Database,
+  migrations: readonly string[] = MIGRATIONS,
+): SchemaUpgrade | undefined {
   const version = scalar(db, 'SELECT user_version AS value FROM pragma_user_version');
   const missing = missingLateColumns(db, version);
-  if (version >= migrations.length && missing.length === 0) return;
+  if (version >= migrations.length && missing.length === 0) return undefined;
   db.exec('BEGIN IMMEDIATE');
   try {
     if (missing.length > 0) completeVersion1(db, missing);
@@ -161,6 +170,7 @@ export function migrate(db: Database.Database, migrations: readonly string[] = M
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
     db.exec(`PRAGMA user_version = ${migrations.length}`);
     db.exec('COMMIT');
+    return version === 0 ? undefined : { from: version, to: migrations.length };
   } catch (error) {
     // A COMMIT that failed (a full disk) has rolled back already; the first error is the one.
     if (db.inTransaction) db.exec('ROLLBACK');

@@ -579,7 +579,7 @@ export class SqliteRepository implements TaskRepository {
     // A large result grows the log far past a checkpoint's worth; when the log starts over, it
     // is cut back to that (each frame is a page and a 24-byte header, after a 32-byte header).
     db.exec(`PRAGMA journal_size_limit = ${CHECKPOINT_PAGES * (PAGE_BYTES + 24) + 32}`);
-    migrate(db);
+    const schemaUpgrade = migrate(db);
     this.#companions = [
       guarded(
         `${this.location}-wal`,
@@ -619,6 +619,7 @@ export class SqliteRepository implements TaskRepository {
       })),
       nextSeq: ((sql.lastSeq.get() as { value: number | null }).value ?? 0) + 1,
       finishedCalls: finishedCallsOf(sql.recentCalls.get(RECENT_CALLS) as RecentCallsRow),
+      schemaUpgrade,
     };
   }
 
