@@ -21,6 +21,9 @@ const errorOf = (argv: string[], env: Record<string, string> = {}): string => {
   throw new Error(`no error for ${argv.join(' ')}`);
 };
 
+const RESERVED_IN_PASSWORD =
+  ': the password in it holds characters a URL reserves; percent-encode them (encodeURIComponent): @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25, a space as %20';
+
 describe('parseConfig', () => {
   it('fills every default from the table', () => {
     expect(run(['--target-host', '10.0.0.5'])).toEqual({
@@ -520,9 +523,14 @@ describe('parseConfig', () => {
     ],
     // Not a URL: a '?' is shown as typed.
     [['--log-format', 'json?'], "--log-format must be one of auto, json, pretty, got 'json?'"],
+    // Operator pass: a password as Redis has it, its characters a URL reserves left as they are.
+    ...['s3cr@t:/%#pw', 'a/b', 'p%zz'].map((password) => [
+      ['--store', `redis://:${password}@127.0.0.1:6379/0`],
+      `--store must be sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0, got 'redis://:***@127.0.0.1:6379/0'${RESERVED_IN_PASSWORD}`,
+    ]),
     ...['s3cret', 'ab/cd', 'p@ss', 'pa ss'].map((password) => [
       ['--store', `redis://user:${password}@cache/x`],
-      "--store must be sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0, got 'redis://user:***@cache/x'",
+      `--store must be sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0, got 'redis://user:***@cache/x'${password === 's3cret' ? '' : RESERVED_IN_PASSWORD}`,
     ]),
     [
       ['--target-host', 'http://x'],

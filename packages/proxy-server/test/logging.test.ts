@@ -284,3 +284,37 @@ describe('an error with a cause, on a line', () => {
     expect(err.cause.message).toBe('database or disk is full');
   });
 });
+
+describe("a Redis command's failure, on a line", () => {
+  it("names the command but not its arguments: a script's text, and a task's headers and body", () => {
+    const written: string[] = [];
+    const log = createLogger('info', { write: (line) => written.push(line) });
+    // What ioredis rejects with when Redis refuses a script (full, or an ACL without a command).
+    const refused = Object.assign(
+      new Error('OOM command not allowed when used memory > maxmemory.'),
+      {
+        command: {
+          name: 'evalsha',
+          args: [
+            'local P = ARGV[1] -- the whole script',
+            'authorization\0Bearer tok-123',
+            'x'.repeat(10_240),
+          ],
+        },
+      },
+    );
+    log.error({ err: refused }, 'task store: saving a new task');
+    log.error({ err: storeUnavailable('saving a new task', refused) }, 'task store unavailable');
+
+    for (const line of written) {
+      expect(line).not.toContain('tok-123');
+      expect(line).not.toContain('the whole script');
+      expect(line).not.toContain('x'.repeat(100));
+    }
+    const [direct, wrapped] = written.map(
+      (line) => JSON.parse(line) as { err: { command?: unknown; cause?: { command?: unknown } } },
+    );
+    expect(direct?.err.command).toEqual({ name: 'evalsha' });
+    expect(wrapped?.err.cause?.command).toEqual({ name: 'evalsha' });
+  });
+});

@@ -226,7 +226,10 @@ function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
       : item === undefined || item === raw.trim()
         ? whole
         : `'${redactUrlSecrets(item)}' (in ${whole})`;
-    throw new ConfigError(`${label} must be ${spec.parser.expected}, got ${got}`);
+    const hint = spec.parser.refusalHint?.(raw);
+    throw new ConfigError(
+      `${label} must be ${spec.parser.expected}, got ${got}${hint === undefined ? '' : `: ${hint}`}`,
+    );
   }
   return value;
 }

@@ -20,6 +20,8 @@ export interface ValueParser<T> {
   parse(raw: string): T | undefined;
   /** For a list: the item `parse` refused, which the error names beside the whole value. */
   refusedItem?(raw: string): string | undefined;
+  /** What likely went wrong with text `parse` refused, said after the value. */
+  refusalHint?(raw: string): string | undefined;
 }
 
 export function wholeNumber(min: number, max?: number): ValueParser<number> {
@@ -180,9 +182,26 @@ export const storeChoice: ValueParser<StoreChoice> = {
     const isRedis = url.protocol === 'redis:' || url.protocol === 'rediss:';
     const database = /^\/?(\d{0,5})$/.exec(url.pathname);
     if (!isRedis || url.hostname === '' || url.search || url.hash || !database) return undefined;
+    // ioredis decodes them as it connects: a stray '%' failed the start with "URI malformed".
+    if (!decodes(url.username) || !decodes(url.password)) return undefined;
     return { redisUrl: raw.trim() };
   },
+  refusalHint(raw) {
+    const url = /^rediss?:\/\/([^:]*):(.*)@/i.exec(raw.trim());
+    // A '%' before two hex digits is one encoded already.
+    if (!url?.[2] || !/[@:/?#\s]|%(?![0-9A-Fa-f]{2})/.test(url[2])) return undefined;
+    return 'the password in it holds characters a URL reserves; percent-encode them (encodeURIComponent): @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25, a space as %20';
+  },
 };
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * What every Redis key of one proxy (or group of instances) starts with. No colon: the proxy's

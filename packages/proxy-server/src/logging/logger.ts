@@ -48,12 +48,36 @@ export function createLogger(level: LogLevel, stream?: LogStream): FastifyBaseLo
     serializers: {
       // pino's default appends each cause's message to the error's own, and ours quote their
       // cause already ("saving: disk full: disk full"); the cause stays, as its own object.
-      err: pino.stdSerializers.errWithCause,
+      err: errorFields,
       req: requestFields,
       res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
     },
   };
   return pino(options, stream ?? stdoutLines());
+}
+
+/** A serialized error and its causes, as pino gives them: any field, a cause nested. */
+interface ErrorFields {
+  [field: string]: unknown;
+  cause?: unknown;
+}
+
+/**
+ * An error as pino's errWithCause gives it, but a Redis command that failed keeps only its name:
+ * ioredis puts the command on its errors with every argument, which for the proxy's scripts is
+ * the script's text (some 20 KiB) and the task's request, its headers (Authorization) and body.
+ */
+export function errorFields(error: Error): ErrorFields {
+  const fields: ErrorFields = pino.stdSerializers.errWithCause(error);
+  for (let at: unknown = fields; isErrorFields(at); at = at.cause) {
+    const { command } = at;
+    if (isErrorFields(command) && 'args' in command) at.command = { name: command.name };
+  }
+  return fields;
+}
+
+function isErrorFields(value: unknown): value is ErrorFields {
+  return typeof value === 'object' && value !== null;
 }
 
 /** What a log line says about a request: method, path without the query, and the client. */

@@ -11,7 +11,24 @@ describe('connectFailure: why the first connection to Redis failed', () => {
     [
       'redis://r:6379',
       'NOAUTH Authentication required.',
-      'Redis at redis://r:6379 refused the credentials (NOAUTH Authentication required.)',
+      'Redis at redis://r:6379 asks for a password, and the URL gives none (NOAUTH Authentication required.): give it in the URL, redis://:<password>@host:port/db (redis://<user>:<password>@… for an ACL user), with any of @ : / ? # % in it percent-encoded',
+    ],
+    [
+      // Redis 7's words when the client opens with HELLO, as ioredis does.
+      'redis://r:6379/0',
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      'Redis at redis://r:6379/0 asks for a password, and the URL gives none (NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time): give it in the URL, redis://:<password>@host:port/db (redis://<user>:<password>@… for an ACL user), with any of @ : / ? # % in it percent-encoded',
+    ],
+    [
+      'redis://:wrong@r:6379/0',
+      'NOAUTH Authentication required.',
+      'Redis at redis://r:6379/0 refused the credentials (NOAUTH Authentication required.)',
+    ],
+    [
+      // ioredis's ready check and BullMQ run INFO as they connect.
+      'redis://r:6379/0',
+      "ERR unknown command 'info', with args beginning with: ",
+      "Redis at redis://r:6379/0 refused a command the proxy needs as it connects (ERR unknown command 'info', with args beginning with: ): INFO must not be renamed or disabled (rename-command)",
     ],
     [
       'redis://r:5432/0',

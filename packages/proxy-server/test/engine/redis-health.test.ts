@@ -115,3 +115,64 @@ describe('RedisBackend: resuming events', () => {
     resumedAhead.close();
   });
 });
+
+// Operator pass: a Redis whose ACL user lacks what the proxy runs answered with Redis's words
+// alone (NOPERM ... 'eval'; a script's "can't run this command"), and a full Redis with
+// "OOM command not allowed": each names the fault, not what to do about it.
+describe('RedisBackend: a Redis that refuses what the proxy asks', () => {
+  const aclUser = async (name: string, ...rules: string[]): Promise<string> => {
+    const admin = new Redis(redis.url);
+    onTestFinished(async () => {
+      await admin.call('ACL', 'DELUSER', name);
+      admin.disconnect();
+    });
+    await admin.call('ACL', 'SETUSER', name, 'on', '>pw', '&*', ...rules);
+    return redis.url.replace('redis://', `redis://${name}:pw@`);
+  };
+
+  it('at open, for an ACL user without EVAL, says which user needs what on which keys', async () => {
+    const url = await aclUser('noeval', '~*', '+@all', '-eval', '-evalsha');
+    const backend = backendFailingOnce(new Error('unused'), url);
+    const refusal = await backend.open().catch((error: unknown) => error);
+    expect(isStoreUnavailableError(refusal)).toBe(true);
+    expect((refusal as Error).message).toMatch(
+      /NOPERM .*'eval'.*: Redis user noeval lacks a command or key the proxy needs; give it every command on the prefix's keys: ACL SETUSER noeval ~health-\d+-\d+:\* \+@all$/,
+    );
+  });
+
+  it('at open, for an ACL user whose keys are another prefix', async () => {
+    const url = await aclUser('otherkeys', '~other:*', '+@all');
+    const refusal = await backendFailingOnce(new Error('unused'), url)
+      .open()
+      .catch((error: unknown) => error);
+    expect((refusal as Error).message).toMatch(
+      /NOPERM .*keys.*: Redis user otherkeys lacks a command or key the proxy needs; .*ACL SETUSER otherkeys ~health-\d+-\d+:\* \+@all$/,
+    );
+  });
+
+  it("on a submission, for a user without XADD, which the proxy's scripts run", async () => {
+    const url = await aclUser('noxadd', '~*', '+@all', '-xadd');
+    const backend = backendFailingOnce(new Error('unused'), url);
+    await backend.open();
+    const refusal = await backend.admit(newTask(Date.now())).catch((error: unknown) => error);
+    expect((refusal as Error).message).toMatch(
+      /can't run this command.*: Redis user noxadd lacks a command or key the proxy needs/,
+    );
+    expect((await backend.health()).message).toMatch(/ACL SETUSER noxadd /);
+  });
+
+  it('on a submission to a full Redis, says what makes room', async () => {
+    const backend = backendFailingOnce(new Error('unused'));
+    await backend.open();
+    const admin = new Redis(redis.url);
+    onTestFinished(async () => {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    });
+    await admin.config('SET', 'maxmemory', '1');
+    const refusal = await backend.admit(newTask(Date.now())).catch((error: unknown) => error);
+    expect((refusal as Error).message).toMatch(
+      /OOM command not allowed.*: Redis is at its maxmemory; raise it, or keep fewer finished tasks \(--retention, --max-tasks, DELETE \/tasks\/cleanup\)$/,
+    );
+  });
+});

@@ -57,8 +57,16 @@ export function displayUrl(url: string): string {
  */
 export function connectFailure(url: string, reason: string): string {
   const where = displayUrl(url);
+  if (/^NOAUTH\b/.test(reason) && !hasPassword(url)) {
+    return `Redis at ${where} asks for a password, and the URL gives none (${reason}): give it in the URL, redis://:<password>@host:port/db (redis://<user>:<password>@… for an ACL user), with any of @ : / ? # % in it percent-encoded`;
+  }
   if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(reason)) {
     return `Redis at ${where} refused the credentials (${reason})`;
+  }
+  // ioredis's ready check and BullMQ's version check run INFO, which some operators rename away.
+  const unknown = /^ERR unknown command '([^']+)'/i.exec(reason);
+  if (unknown) {
+    return `Redis at ${where} refused a command the proxy needs as it connects (${reason}): ${unknown[1]?.toUpperCase()} must not be renamed or disabled (rename-command)`;
   }
   const notResp = /^Unknown RESP type \d+ "([\s\S])"/.exec(reason);
   if (notResp) {
@@ -77,4 +85,21 @@ export function connectFailure(url: string, reason: string): string {
       ? '; a rediss:// URL needs Redis to speak TLS on that port, and redis:// is for one that does not'
       : '';
   return `cannot reach Redis at ${where} (${reason}${closed}${tls})`;
+}
+
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The user the URL connects as: its own, else Redis's `default`. */
+export function redisUser(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username) || 'default';
+  } catch {
+    return 'default';
+  }
 }

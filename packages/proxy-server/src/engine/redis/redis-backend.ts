@@ -38,6 +38,7 @@ import {
   connectToRedis,
   displayUrl,
   type RedisConnector,
+  redisUser,
   waitingConnection,
 } from './connections.js';
 import { EventFeed } from './event-feed.js';
@@ -50,6 +51,7 @@ import {
   isUnreachable,
   RedisUnreachableError,
   StoreFailures,
+  withRemedy,
 } from './store-failures.js';
 import { TaskRunner } from './task-runner.js';
 import { LuaTaskStore, type RedisTaskStore, type WakeReply } from './task-store.js';
@@ -132,7 +134,7 @@ const EVICTION_CHECK_MS = 60_000;
 /** Where the last instance opened keeps its tenant caps, in `<prefix>:meta`. */
 const TENANT_CAP_FIELDS = ['tenant-max-in-flight', 'tenant-max-queued'] as const;
 /** Errors that came from what answered, not from the socket. */
-const SERVER_SAID = /^(WRONGPASS|NOAUTH|NOPERM|Unknown RESP type)/;
+const SERVER_SAID = /^(WRONGPASS|NOAUTH|NOPERM|Unknown RESP type|ERR unknown command)/;
 
 /**
  * A backend several proxy instances share, on Redis with BullMQ: one queue (BullMQ's, one per
@@ -290,9 +292,11 @@ export class RedisBackend implements TaskBackend {
       await this.#wake();
       return report;
     } catch (error) {
+      // Before the connections close: a refusal from a Redis that answers is told apart by them.
+      const explained = this.#explained(error);
       await this.#queue?.close().catch(() => undefined);
       this.#disconnect();
-      throw this.#failures.failed(error, `opening the task store on Redis at ${where}`);
+      throw this.#failures.failed(explained, `opening the task store on Redis at ${where}`);
     }
   }
 
@@ -868,7 +872,7 @@ export class RedisBackend implements TaskBackend {
   /**
    * While the connection is down, ioredis's own words ("Stream isn't writeable") say little.
    * Its status may still read `ready` for a moment after the socket closed, so the words of a
-   * lost connection count too.
+   * lost connection count too. A refusal from a Redis that answers gets the remedy beside it.
    */
   #explained(error: unknown): unknown {
     const where = displayUrl(this.#options.url);
@@ -879,7 +883,9 @@ export class RedisBackend implements TaskBackend {
       );
     }
     const status = this.#commands.status;
-    if (status === 'ready' && !isConnectionLoss(error)) return error;
+    if (status === 'ready' && !isConnectionLoss(error)) {
+      return withRemedy(error, redisUser(this.#options.url), this.#options.prefix);
+    }
     const why =
       this.#connectionError ??
       (status === 'ready' ? 'the connection was lost' : `the connection is ${status}`);

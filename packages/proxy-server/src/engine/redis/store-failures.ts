@@ -74,3 +74,27 @@ export function isUnreachable(error: unknown): boolean {
     error instanceof RedisUnreachableError || isConnectionLoss(error) || isCommandTimeout(error)
   );
 }
+
+/** Redis's words for a command or key its ACL denies the URL's user, in a script or not. */
+const DENIED = /^NOPERM\b|can't run this command or subcommand/;
+/** Redis's words for a write over its maxmemory (under maxmemory-policy noeviction). */
+const FULL = /^OOM command not allowed/;
+
+/**
+ * A refusal from a Redis that answers, with what the operator can do about it: Redis's words
+ * name the fault (a command its ACL denies, its maxmemory reached), not the remedy, and a
+ * denied command is often one the operator never heard of (XADD, run inside a script).
+ */
+export function withRemedy(error: unknown, user: string, prefix: string): unknown {
+  if (!(error instanceof Error)) return error;
+  let remedy: string;
+  if (DENIED.test(error.message)) {
+    remedy = `Redis user ${user} lacks a command or key the proxy needs; give it every command on the prefix's keys: ACL SETUSER ${user} ~${prefix}:* +@all`;
+  } else if (FULL.test(error.message)) {
+    remedy =
+      'Redis is at its maxmemory; raise it, or keep fewer finished tasks (--retention, --max-tasks, DELETE /tasks/cleanup)';
+  } else {
+    return error;
+  }
+  return new Error(`${error.message.replace(/\.$/, '')}: ${remedy}`, { cause: error });
+}
