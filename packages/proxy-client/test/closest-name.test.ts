@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { OPTION_NAMES } from '../src/check-options.js';
 import { closestName } from '../src/index.js';
 
 const SETTINGS = [
@@ -44,6 +45,21 @@ describe('closestName', () => {
     ['the start of more than one name', 'PROXY_MAX_'],
   ])('suggests nothing for %s: %s', (_why, word) => {
     expect(closestName(word, SETTINGS)).toBeUndefined();
+  });
+
+  // A camelCase hump is no part for the whole-part rule: counted as one, `throwOn` (ending where
+  // `Failure` begins) and `callback` would be taken as whole words and matched to nothing.
+  it.each([
+    ['throwOn', 'waitForTask', 'throwOnFailure'],
+    ['callback', 'submit', 'callbackUrl'],
+    ['upstreamTimeout', 'submit', 'upstreamTimeoutMs'],
+    ['baseURL', 'ProxyClient', 'baseUrl'],
+    ['apikey', 'ProxyClient', 'apiKey'],
+    ['timeoutMS', 'ProxyClient', 'timeoutMs'],
+    ['onError', 'waitForTask', undefined],
+    ['method', 'ProxyClient', undefined],
+  ] as const)('%s among the options of %s → %s', (word, method, meant) => {
+    expect(closestName(word, Object.keys(OPTION_NAMES[method]))).toBe(meant);
   });
 
   it('suggests nothing for a short start, or one that begins several names', () => {

@@ -412,6 +412,10 @@ describe('proxy-server bin and its data dir', () => {
     expect(runBin(['--target-host', 'a', '--foo\nbar']).stderr).toBe(
       "proxy-server: unknown option '--foo\\x0abar'\n",
     );
+    // Review: after an apostrophe in the flag's name, the break was still shown as a space.
+    expect(runBin(['--target-host', 'a', "--it's\nx"]).stderr).toBe(
+      "proxy-server: unknown option '--it's\\x0ax'\n",
+    );
   });
 
   it('says so when tasks are kept in memory', async () => {

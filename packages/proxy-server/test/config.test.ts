@@ -583,6 +583,18 @@ describe('parseConfig', () => {
       ['--public-metrics=true'],
       "--public-metrics is a switch and takes no value, got '--public-metrics=true': give the flag alone to turn it on, leave it out for off (PROXY_PUBLIC_METRICS takes true or false)",
     ],
+    // Review: quotes in a flag's name were paired with commander's own, so a line break after an
+    // apostrophe became a space, and the name shown stopped at the apostrophe.
+    [["--it's\nx"], "unknown option '--it's\nx'"],
+    [
+      ["--max-concurent'\n"],
+      "unknown option '--max-concurent'\n' (Did you mean --max-concurrent?)",
+    ],
+    [["--port's"], "unknown option '--port's'"],
+    [
+      ["--public-metrics=it's"],
+      "--public-metrics is a switch and takes no value, got '--public-metrics=it's': give the flag alone to turn it on, leave it out for off (PROXY_PUBLIC_METRICS takes true or false)",
+    ],
     [['--max-concurrent'], "option '--max-concurrent <n>' argument missing"],
     // Seed-card pass: `--target-host $HOST` with HOST empty took --listen-port as the host, and
     // the error blamed the port's value, offering `--target-host 9000`.
@@ -674,6 +686,9 @@ describe('parseConfig', () => {
     expect(warningsOf(['--max-concurrent', '1'])).toEqual([
       '--num-workers 5 and --max-concurrent 1 differ: at most 1 upstream call will be in flight',
     ]);
+    expect(warningsOf(['--max-concurrent', String(Number.MAX_SAFE_INTEGER)])).toEqual([
+      '--num-workers 5 and --max-concurrent 9007199254740991 differ: at most 5 upstream calls will be in flight',
+    ]);
   });
 
   // Newcomer pass: --max-tasks 5 beside the default queue of 100 started without a word, and
@@ -684,7 +699,7 @@ describe('parseConfig', () => {
       return parsed.kind === 'run' ? parsed.warnings : [];
     };
     expect(warningsOf(['--max-tasks', '50'])).toEqual([
-      '--max-tasks 50 is below --max-queue-size 100 plus 5 calls in flight: the queue never fills; a submission gets 503 queue_full once 50 tasks are unfinished',
+      '--max-tasks 50 is 55 short of --max-queue-size 100 plus 5 calls in flight: the queue never fills; a submission gets 503 queue_full once 50 tasks are unfinished',
     ]);
     expect(warningsOf(['--max-tasks', '105'])).toEqual([]);
     expect(warningsOf(['--max-tasks', '0'])).toEqual([]);
@@ -693,9 +708,30 @@ describe('parseConfig', () => {
       parse(['--target-host', 'h', '--max-tasks', '50'], { PROXY_MAX_QUEUE_SIZE: '60' }),
     ).toMatchObject({
       warnings: [
-        '--max-tasks 50 is below PROXY_MAX_QUEUE_SIZE=60 plus 5 calls in flight: the queue never fills; a submission gets 503 queue_full once 50 tasks are unfinished',
+        '--max-tasks 50 is 15 short of PROXY_MAX_QUEUE_SIZE=60 plus 5 calls in flight: the queue never fills; a submission gets 503 queue_full once 50 tasks are unfinished',
       ],
     });
+  });
+
+  // Review: beside an equal queue size, a cap of MAX_SAFE_INTEGER (which any bigger number
+  // becomes) read as "9007199254740991 is below 9007199254740991"; a cap of 1 as "1 tasks".
+  it('words the --max-tasks warning so that it reads right at the extremes', () => {
+    const warningsOf = (argv: string[]) => {
+      const parsed = parse(['--target-host', 'h', ...argv], {});
+      return parsed.kind === 'run' ? parsed.warnings : [];
+    };
+    const most = String(Number.MAX_SAFE_INTEGER);
+    expect(warningsOf(['--max-tasks', most, '--max-queue-size', `${most}0`])).toEqual([
+      `--max-tasks ${most} is 5 short of --max-queue-size ${most} plus 5 calls in flight: the queue never fills; a submission gets 503 queue_full once 9,007,199,254,740,991 tasks are unfinished`,
+    ]);
+    expect(warningsOf(['--max-tasks', '1', '--max-queue-size', most])).toEqual([
+      `--max-tasks 1 is 9,007,199,254,740,995 short of --max-queue-size ${most} plus 5 calls in flight: the queue never fills; a submission gets 503 queue_full once 1 task is unfinished`,
+    ]);
+    expect(
+      warningsOf(['--max-tasks', most, '--num-workers', most, '--max-concurrent', most]),
+    ).toEqual([
+      `--max-tasks ${most} is 100 short of --max-queue-size 100 plus 9,007,199,254,740,991 calls in flight: the queue never fills; a submission gets 503 queue_full once 9,007,199,254,740,991 tasks are unfinished`,
+    ]);
   });
 
   it('names the store flags the chosen store does not read, from the command line or the env', () => {

@@ -11,6 +11,7 @@ import {
   type StoreConfig,
   type TargetConfig,
 } from './config.js';
+import { count, grouped } from './counts.js';
 import { misspeltEnvWarnings } from './misspelt-env.js';
 import { OPTIONS, type OptionSpec } from './options.js';
 import { redactUrlSecrets } from './redact-url.js';
@@ -74,9 +75,11 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     }
     if (error.code === 'commander.excessArguments')
       throw new ConfigError(strayArgument(program.args));
-    const switchWithValue = error.code === 'commander.unknownOption' && valuedSwitch(error.message);
+    const message = oneLine(error.message.replace(/^error: /, '')).trim();
+    const flag = error.code === 'commander.unknownOption' ? unknownFlagOf(message) : undefined;
+    const switchWithValue = flag !== undefined && valuedSwitch(flag);
     if (switchWithValue) throw new ConfigError(switchWithValue);
-    throw new ConfigError(usageMessage(error));
+    throw new ConfigError(usageMessage(message, flag));
   }
 
   const keyOf = <T>(spec: OptionSpec<T>): string =>
@@ -147,20 +150,24 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
       : `--${spec.name} ${value}`;
   const { numWorkers, maxConcurrent } = config;
   const inFlight = Math.min(numWorkers, maxConcurrent);
-  const calls = inFlight === 1 ? 'call' : 'calls';
   if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
     warnings.push(
       `${given(OPTIONS.numWorkers, numWorkers)} and ${given(OPTIONS.maxConcurrent, maxConcurrent)} differ: at most ` +
-        `${inFlight} upstream ${calls} will be in flight`,
+        `${count(inFlight, 'upstream call')} will be in flight`,
     );
   }
   // Finished tasks make room; unfinished ones cannot, so the queue is cut short below this.
   const { maxTasks, maxQueueSize } = config;
-  if (maxTasks !== null && maxTasks < maxQueueSize + inFlight) {
-    warnings.push(
-      `${given(OPTIONS.maxTasks, maxTasks)} is below ${given(OPTIONS.maxQueueSize, maxQueueSize)} plus ${inFlight} ${calls} in flight: ` +
-        `the queue never fills; a submission gets 503 queue_full once ${maxTasks} tasks are unfinished`,
-    );
+  if (maxTasks !== null) {
+    // Named, and exact past 2^53: two long numbers that look alike are told apart by it.
+    const short = BigInt(maxQueueSize) + BigInt(inFlight) - BigInt(maxTasks);
+    if (short > 0n) {
+      warnings.push(
+        `${given(OPTIONS.maxTasks, maxTasks)} is ${grouped(short)} short of ${given(OPTIONS.maxQueueSize, maxQueueSize)} ` +
+          `plus ${count(inFlight, 'call')} in flight: the queue never fills; a submission gets 503 queue_full ` +
+          `once ${count(maxTasks, 'task')} ${maxTasks === 1 ? 'is' : 'are'} unfinished`,
+      );
+    }
   }
   for (const spec of ignoredBy(config.store)) {
     // A switch turned off in the environment asks for nothing the store could ignore.
@@ -365,12 +372,24 @@ function resolveTarget(url: TargetConfig | null, host: string | null, port: numb
   return { origin, basePath: '', url: origin };
 }
 
+/** Commander's suggestion, last in its message and the one line break it writes itself. */
+const SUGGESTION = /\n(\(Did you mean [^\n]*\?\))$/;
+
 /**
- * Commander's lines joined into one. A line break inside quotes is the user's own (a flag named
- * `--foo<newline>bar`): kept, for the one who prints the message to show it (as `\x0a`).
+ * Commander's lines joined into one. Any break but the one before its suggestion is the user's
+ * own, in a flag's name (`--foo<newline>bar`, `--it's<newline>x`), whatever quotes that holds:
+ * kept, for the one who prints the message to show it (as `\x0a`).
  */
 function oneLine(text: string): string {
-  return text.replace(/('[^']*')|\s*\n\s*/g, (_line, quoted?: string) => quoted ?? ' ');
+  return text.replace(SUGGESTION, ' $1');
+}
+
+/**
+ * The flag in commander's `unknown option '<flag>'`, whole: from the first quote to the last
+ * before any suggestion, since the flag's name may hold quotes of its own (`--it's`).
+ */
+function unknownFlagOf(message: string): string | undefined {
+  return /^unknown option '(.*)'(?: \(Did you mean [^\n]*\?\))?$/s.exec(message)?.[1];
 }
 
 /**
@@ -378,16 +397,14 @@ function oneLine(text: string): string {
  * too far from any for commander's suggestion, which goes by spelling: the flags that have its
  * words are named instead, and first.
  */
-function usageMessage(error: CommanderError): string {
-  const message = oneLine(error.message.replace(/^error: /, '')).trim();
-  const [unknown, flag] = /^unknown option '([^']+)'/.exec(message) ?? [];
+function usageMessage(message: string, unknownFlag: string | undefined): string {
   const meant =
-    flag &&
+    unknownFlag &&
     flagsMeant(
-      flag,
+      unknownFlag,
       Object.values(OPTIONS).map((spec) => `--${spec.name}`),
     );
-  return meant ? `${unknown} (Did you mean ${meant}?)` : message;
+  return meant ? `unknown option '${unknownFlag}' (Did you mean ${meant}?)` : message;
 }
 
 /**
@@ -428,14 +445,14 @@ function flagTakenAsValue(argv: readonly string[]): string | null {
  * A switch written with a value (`--requeue-interrupted=false`, as its environment twin takes
  * one): commander calls it an unknown option, though the option exists. Say what it takes.
  */
-function valuedSwitch(commanderMessage: string): string | null {
-  const given = /unknown option '(--[^'=]+)=([^']*)'/.exec(commanderMessage);
-  if (!given) return null;
+function valuedSwitch(unknownFlag: string): string | null {
+  if (!unknownFlag.includes('=')) return null;
+  const [name] = unknownFlag.split('=');
   const spec = (Object.values(OPTIONS) as OptionSpec<unknown>[]).find(
-    (each) => `--${each.name}` === given[1] && each.arg === '',
+    (each) => `--${each.name}` === name && each.arg === '',
   );
   if (!spec) return null;
-  return `--${spec.name} is a switch and takes no value, got '${given[1]}=${given[2]}': give the flag alone to turn it on, leave it out for off (${spec.env} takes true or false)`;
+  return `--${spec.name} is a switch and takes no value, got '${unknownFlag}': give the flag alone to turn it on, leave it out for off (${spec.env} takes true or false)`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
