@@ -36,6 +36,7 @@ import { unreadAnswers } from './plugins/unread-answers.js';
 import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import type { ShutdownReport } from './proxy/stop-tally.js';
+import { asksAboutServer, requestLineRefusal } from './request-line.js';
 import { isDrainingRefusedBody } from './routes/drain-refused-body.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -78,6 +79,15 @@ const CORS_MAX_AGE_SECONDS = 600;
  * CONNECT and TRACE, which browsers never send.
  */
 const CORS_METHODS = METHODS.filter((method) => method !== 'CONNECT' && method !== 'TRACE');
+/** Every method Node parses but CONNECT (`refuseTunnel`): `/api/*` submits any of them. */
+const SERVED_METHODS = METHODS.filter((method) => method !== 'CONNECT');
+/**
+ * With --cors-origin, what a refusal answered before the headers were read carries. The Origin is
+ * unknown then, so no listed origin can be echoed; `*` lets any page read it, which leaks
+ * nothing: the body only says what was wrong with the page's own request, and without
+ * Access-Control-Allow-Credentials no cookie-bearing request is let read either.
+ */
+const UNPARSED_CORS_HEADERS = 'Access-Control-Allow-Origin: *\r\n';
 
 /**
  * The proxy as a Fastify instance, ready for `inject` or `listen`; it never listens by itself.
@@ -107,7 +117,8 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
       // Node would answer a missing Host with a bare 400 and no body: the hook below refuses it.
       requireHostHeader: false,
     },
-    clientErrorHandler: (error, socket) => answerClientError(error, socket, log),
+    clientErrorHandler: (error, socket) =>
+      answerClientError(error, socket, log, config.corsOrigins ? UNPARSED_CORS_HEADERS : ''),
     rewriteUrl: routableUrl,
     frameworkErrors: (error, request, reply) =>
       // A path parameter too long for the router: a task id, then no UUID either, or a dashboard
@@ -139,11 +150,23 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   // Fastify knows, and with a body: `/api/*` forwards it (and refuses one on TRACE), every other
   // route refuses it. Fastify would leave the body of GET, HEAD and TRACE unread, dropping it.
   // CONNECT never reaches a route (`refuseTunnel`).
-  for (const method of METHODS) {
-    if (method !== 'CONNECT') app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
+  for (const method of SERVED_METHODS) {
+    app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
   }
   const answersPreflights = !config.corsOrigins;
   app.addHook('onRequest', (request, reply, done) => {
+    // First: after a request line of another version, how the rest is framed is a guess.
+    const lineRefusal = requestLineRefusal(request.raw);
+    if (lineRefusal !== undefined) {
+      sendError(reply, 'bad_request', lineRefusal, { connection: 'close' });
+      return;
+    }
+    // Before auth: the methods the proxy takes are in its documentation anyway.
+    if (asksAboutServer(request.raw)) {
+      reply.code(204).header('allow', SERVED_METHODS.join(', ')).header('content-length', '0');
+      reply.send();
+      return;
+    }
     // Without --cors-origin, a preflight gets 204 with no Access-Control-* header, so the browser
     // still refuses the request it asked about. Routed, it would be a submission on /api/*: a
     // task the target is called for, with an answer no browser reads, and one any page its user
@@ -296,7 +319,12 @@ const answering = new WeakSet<Socket>();
  * client pairs answers with requests in order, and would take the error for a submission the
  * proxy accepted. The socket is closed then, so a stalled client keeps nothing of ours.
  */
-function answerClientError(error: ParseError, socket: HttpSocket, log: FastifyBaseLogger): void {
+function answerClientError(
+  error: ParseError,
+  socket: HttpSocket,
+  log: FastifyBaseLogger,
+  corsHeaders: string,
+): void {
   // Node reports the error again for every chunk that arrives after it: one answer is enough.
   if (answering.has(socket)) return;
   answering.add(socket);
@@ -308,8 +336,8 @@ function answerClientError(error: ParseError, socket: HttpSocket, log: FastifyBa
   }
   afterEarlierAnswers(socket, () => {
     if (!socket.writable || socket._httpMessage?.headersSent) socket.destroy();
-    else if (timedOut) endWithError(socket, 'request_timeout');
-    else endWithError(socket, 'bad_request', malformedMessage(error));
+    else if (timedOut) endWithError(socket, 'request_timeout', undefined, corsHeaders);
+    else endWithError(socket, 'bad_request', malformedMessage(error), corsHeaders);
   });
 }
 
@@ -333,13 +361,17 @@ function refuseTunnel(_request: IncomingMessage, socket: Duplex): void {
   endWithError(socket, 'bad_request', 'CONNECT is not supported: the proxy opens no tunnels');
 }
 
-/** Writes the envelope straight to a socket no response object owns, then closes it. */
-function endWithError(socket: Duplex, code: ErrorCode, message?: string): void {
+/**
+ * Writes the envelope straight to a socket no response object owns, then closes it; `headers`
+ * are extra header lines, each ending in CRLF.
+ */
+function endWithError(socket: Duplex, code: ErrorCode, message?: string, headers = ''): void {
   const body = JSON.stringify(errorBody(code, message));
   const status = statusOf(code);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
+      headers +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     // The socket is half-open after end(): without this, a client that never closes its side
     // would keep it.

@@ -1,0 +1,90 @@
+import { createServer } from 'node:http';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { launchChromium } from '../../scripts/chromium.mjs';
+import { rawRequest, serveForTest, stalledRequest, startProxy, startTarget } from '../helper.js';
+
+// HTTP-input pass: a request whose line and headers pass Node's 16 KiB (or that the parser
+// refuses otherwise) was answered before any header was read, so without Access-Control-Allow-
+// Origin: a page saw "Failed to fetch", never the 400 saying its request was too large.
+
+const OVERFLOW = `POST /api/x HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nX-Big: ${'x'.repeat(17 * 1024)}`;
+const BAD_HEADER = 'POST /api/x HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nX Tenant: a';
+
+describe('a request the HTTP parser refuses, with --cors-origin', () => {
+  it.each([
+    ['a list of origins', 'https://app.example,https://admin.example'],
+    ['any origin', '*'],
+  ])('%s: the 400 allows every origin to read it', async (_what, origins) => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--cors-origin', origins],
+    });
+    for (const head of [OVERFLOW, BAD_HEADER]) {
+      const response = await rawRequest(proxy.url, head);
+      expect(response.status).toBe(400);
+      expect(response.head).toMatch(/^access-control-allow-origin: \*\r?$/im);
+      expect(response.head).not.toMatch(/^access-control-allow-credentials:/im);
+    }
+  });
+
+  it('headers that never end: the 408 allows every origin to read it', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--cors-origin', 'https://app.example', '--request-timeout', '0.3'],
+    });
+    const response = await stalledRequest(
+      proxy.url,
+      'POST /api/x HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n',
+    );
+    expect(response.status).toBe(408);
+    expect(response.head).toMatch(/^access-control-allow-origin: \*\r?$/im);
+  });
+
+  it('without --cors-origin, the 400 has no Access-Control-* header', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const response = await rawRequest(proxy.url, OVERFLOW);
+    expect(response.status).toBe(400);
+    expect(response.head).not.toMatch(/^access-control-/im);
+  });
+
+  it('a page in Chromium reads the 400 of headers over 16 KiB', async () => {
+    const pageServer = createServer((_request, response) => {
+      response
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<!doctype html><title>app</title>');
+    });
+    const pageOrigin = await serveForTest(pageServer);
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--cors-origin', pageOrigin],
+    });
+    const browser = await launchChromium();
+    onTestFinished(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(pageOrigin);
+    const answer = await page.evaluate(async (url) => {
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'x-big': 'x'.repeat(17 * 1024) },
+        });
+        return { status: response.status, body: await response.json() };
+      } catch (error) {
+        return { failed: String(error) };
+      }
+    }, `${proxy.url}/api/x`);
+    expect(answer).toEqual({
+      status: 400,
+      body: {
+        success: false,
+        error: 'bad_request',
+        message:
+          'The request line and headers are over 16 KiB, the most Node reads (HPE_HEADER_OVERFLOW)',
+      },
+    });
+  });
+});
