@@ -250,6 +250,35 @@ describe('task list', () => {
     expect(heads(80)).toContain('task id');
   });
 
+  // Below about 76 columns every boxed row wrapped: a 36-character id and the borders.
+  it.each([40, 60, 75])(
+    'stacks each task on two unboxed lines at %i columns, its whole id on the first',
+    (columns) => {
+      const now = Date.parse('2026-01-02T10:00:00Z');
+      const tasks = [
+        makeTask({ path: `/api/report?${'x'.repeat(80)}`, created_at: '2026-01-02T09:59:30Z' }),
+        makeTask({ task_id: 'b'.repeat(36), status: 'processing', is_long_task: true }),
+      ];
+      const lines = renderTaskTable(tasks, { ...boxed, columns }, now).split('\n');
+      expect(Math.max(...lines.map((line) => [...line].length))).toBeLessThanOrEqual(columns);
+      expect(lines.join('\n')).not.toMatch(/[│┌└]/);
+      expect(lines[0]).toBe('task id');
+      expect(lines[1]).toMatch(/^ {2}status +age +.*request$/);
+      expect(lines[2]).toBe(tasks[0]?.task_id);
+      expect(lines[3]).toMatch(/^ {2}completed +30 s +.*POST \/api\/.*…$/);
+      expect(lines[4]).toBe('b'.repeat(36));
+      expect(lines[5]).toMatch(/^ {2}processing long +.* POST \/api/);
+    },
+  );
+
+  it('keeps took and code when stacked while the request keeps 12 characters', () => {
+    const now = Date.parse('2026-01-02T10:00:00Z');
+    const heads = (columns: number) =>
+      renderTaskTable([makeTask()], { ...boxed, columns }, now).split('\n')[1] ?? '';
+    expect(heads(70)).toMatch(/status +age +took +code +request/);
+    expect(heads(40)).not.toMatch(/took|code/);
+  });
+
   it('cuts long requests so rows fit a terminal', () => {
     const path = `/api/report?${'x'.repeat(80)}`;
     const table = renderTaskTable([makeTask({ path })], boxed, Date.now());

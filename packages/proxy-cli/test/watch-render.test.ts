@@ -128,6 +128,35 @@ describe('the board of --watch on a terminal', () => {
     );
   });
 
+  // At 40 and 60 columns every boxed row wrapped, and the frame's foot fell off the screen.
+  it.each([40, 60])(
+    'at %i columns, stacks the tasks and takes no more rows than the terminal has',
+    (columns) => {
+      const board = new TaskBoard();
+      const id = (i: number) => `${String(i).padStart(2, '0')}${'a'.repeat(34)}`;
+      board.replace(
+        Array.from({ length: 30 }, (_, i) => summary({ task_id: id(i), created_at: at(i) })),
+      );
+      const frame = renderBoard(board, {
+        url: 'http://127.0.0.1:41257',
+        look: boxed,
+        now: Date.parse(at(40)),
+        rows: 16,
+        columns,
+      });
+      const lines = frame.split('\n');
+      expect(lines.reduce((sum, line) => sum + visualRows(line, columns), 0)).toBeLessThanOrEqual(
+        16,
+      );
+      expect(lines.slice(1, -1).every((line) => [...line].length <= columns)).toBe(true);
+      expect(frame).not.toMatch(/[│┌└]/);
+      expect(lines).toContain(id(29));
+      expect(lines.at(-1)).toMatch(
+        /^the \d+ newest of 30 · live from the proxy's events · Ctrl-C to stop$/,
+      );
+    },
+  );
+
   it('the title counts every task the proxy holds (its /stats), not only the rows loaded', () => {
     const board = new TaskBoard();
     board.replace(

@@ -110,7 +110,9 @@ async function eventLines(
 ): Promise<void> {
   const { client, output, signal } = ctx;
   const { url } = ctx.options;
-  output.note(`watching the tasks of ${url}; Ctrl-C to stop`);
+  // The SDK tells no first connection, only events: a "watching" said here would come before
+  // an unreachable proxy's error.
+  output.note(`connecting to the event stream of ${url}; Ctrl-C to stop`);
   const events = client.watchEvents({
     signal,
     ...(statuses && { status: statuses }),

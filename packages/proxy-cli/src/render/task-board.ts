@@ -6,6 +6,7 @@ import {
   type TaskStatus,
   type TaskSummary,
 } from 'proxy-client/wire';
+import { visualRows } from '../live-view.js';
 import { paintStatus } from './status.js';
 import type { Look } from './table.js';
 import { renderTaskTable } from './task-list.js';
@@ -74,25 +75,29 @@ export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
   const only = board.statuses ? ` (only ${board.statuses.join(', ')})` : '';
   const title =
     look.color.bold(`proxy-cli watch ${url}`) + `${only}: ${titleCounts(board, tasks, frame)}`;
-  const room = Math.max(1, frame.rows - FRAME_LINES);
-  // Events come at transitions only; a running task's time grows in between.
-  const shown = tasks.slice(0, room).map((task) =>
-    task.status === 'processing' && task.started_at !== null
-      ? {
-          ...task,
-          duration_ms: Math.max(task.duration_ms ?? 0, frame.now - Date.parse(task.started_at)),
-        }
-      : task,
-  );
   const fitted = frame.columns ? { ...look, columns: frame.columns } : look;
-  const table = shown.length > 0 ? renderTaskTable(shown, fitted, frame.now) : '';
-  const more =
-    tasks.length > shown.length ? `the ${shown.length} newest of ${tasks.length} · ` : '';
+  const tableFor = (count: number) =>
+    count > 0 ? renderTaskTable(running(tasks.slice(0, count), frame.now), fitted, frame.now) : '';
   const source =
     frame.away === undefined
       ? "live from the proxy's events"
       : `the proxy is away${frame.away}; reconnecting until it is back`;
-  const foot = look.color.dim(`${more}${source} · Ctrl-C to stop`);
+  const footFor = (count: number) => {
+    const more = tasks.length > count ? `the ${count} newest of ${tasks.length} · ` : '';
+    return look.color.dim(`${more}${source} · Ctrl-C to stop`);
+  };
+  // A boxed table takes a line per task, a stacked one two; a narrow terminal wraps the title.
+  const rowsOf = (text: string) =>
+    text === '' ? 0 : text.split('\n').reduce((sum, line) => sum + visualRows(line, width), 0);
+  const width = frame.columns ?? Number.POSITIVE_INFINITY;
+  let count = Math.min(tasks.length, Math.max(1, frame.rows - FRAME_LINES));
+  let table = tableFor(count);
+  let foot = footFor(count);
+  while (count > 1 && rowsOf(title) + rowsOf(table) + rowsOf(foot) > frame.rows) {
+    count -= 1;
+    table = tableFor(count);
+    foot = footFor(count);
+  }
   return [title, ...(table ? [table] : []), foot].join('\n');
 }
 
@@ -120,4 +125,13 @@ function tallyByStatus(tasks: readonly TaskSummary[]): Map<string, number> {
   const tally = new Map<string, number>();
   for (const task of tasks) tally.set(task.status, (tally.get(task.status) ?? 0) + 1);
   return tally;
+}
+
+/** Events come at transitions only; a running task's time grows in between. */
+function running(tasks: readonly TaskSummary[], now: number): TaskSummary[] {
+  return tasks.map((task) =>
+    task.status === 'processing' && task.started_at !== null
+      ? { ...task, duration_ms: Math.max(task.duration_ms ?? 0, now - Date.parse(task.started_at)) }
+      : task,
+  );
 }

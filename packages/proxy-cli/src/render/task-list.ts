@@ -2,72 +2,95 @@ import type { TaskList, TaskSummary } from 'proxy-client/wire';
 import { showControls } from './control-chars.js';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
-import { boxedWidth, type Look, makeTable, tsv, visibleLength } from './table.js';
+import { type Look, makeTable, tsv, visibleLength } from './table.js';
+import {
+  type ColumnChars,
+  fitTaskColumns,
+  type OptionalColumn,
+  STACKED_INDENT,
+  STACKED_SEPARATOR,
+  type TaskColumnsFit,
+} from './task-columns.js';
 import { taskCells } from './task-events.js';
 
-/** The request column without a known terminal width; `--task-id` and `--json` show it whole. */
-const DEFAULT_REQUEST_CHARS = 36;
-/** A request narrower than this says too little: `took` and `code` give way first. */
-const MIN_REQUEST_CHARS = 12;
-/** A request wider than this wastes the line. */
-const MAX_REQUEST_CHARS = 60;
+type Cells = Record<keyof ColumnChars, string>;
 
-type Column = { head: string; cell(task: TaskSummary): string };
+const HEADS: Cells = { id: 'task id', status: 'status', age: 'age', took: 'took', code: 'code' };
 
 /**
  * Tasks, newest first as the proxy sends them: a table on a terminal; off one, a row per task of
  * task_id, status, method, path, created_at, duration_ms, the target's status code or the error
  * code, and is_long_task, tab-separated and in full. On a terminal of known width the request
- * column takes the room the others leave, and where even a short request does not fit, `took`
- * and then `code` give way; after that the request is cut to what is left, however short (a long
- * task's status and an age of `just now` leave 8 characters at 80 columns): a row never wraps
- * while it can be helped.
+ * takes the room the other columns leave, `took` and `code` giving way where even a short request
+ * does not fit; a terminal too narrow for a boxed row (under about 76 columns) gets each task on
+ * two unboxed lines, its whole id on the first. A row never wraps while it can be helped, and an
+ * id is never cut: it is what `wait <id>` takes.
  */
 export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: number): string {
   if (look.plain) return tsv(tasks.map((task) => taskCells(task, look)));
-  const { color } = look;
-  const fixed: Column[] = [
-    { head: 'task id', cell: (task) => task.task_id },
-    {
-      head: 'status',
-      cell: (task) =>
-        paintStatus(task.status, color) + (task.is_long_task ? color.magenta(' long') : ''),
-    },
-    { head: 'age', cell: (task) => formatAge(task.created_at, now).replace(/ ago$/, '') },
-    {
-      head: 'took',
-      cell: (task) => (task.duration_ms === null ? '' : formatDuration(task.duration_ms)),
-    },
-    {
-      head: 'code',
-      cell: (task) =>
-        task.result ? String(task.result.status_code) : showControls(task.error?.code ?? ''),
-    },
-  ];
-  const rows = tasks.map((task) => fixed.map((column) => column.cell(task)));
-  const widths = fixed.map((column, i) =>
-    Math.max(column.head.length, ...rows.map((row) => visibleLength(row[i] ?? ''))),
+  const rows = tasks.map((task) => cellsOf(task, look, now));
+  const widest = (column: keyof Cells) =>
+    Math.max(HEADS[column].length, ...rows.map((row) => visibleLength(row[column])));
+  const chars: ColumnChars = {
+    id: widest('id'),
+    status: widest('status'),
+    age: widest('age'),
+    took: widest('took'),
+    code: widest('code'),
+  };
+  const fit = fitTaskColumns(chars, look.columns);
+  const requests = tasks.map((task) =>
+    cut(showControls(`${task.method} ${task.path}`), fit.requestChars),
   );
-  const tableWidth = (kept: number[], request: number) =>
-    boxedWidth([...kept.map((i) => widths[i] ?? 0), request]);
-  let kept = [0, 1, 2, 3, 4];
-  let requestChars = DEFAULT_REQUEST_CHARS;
-  if (look.columns) {
-    for (const dropped of [3, 4]) {
-      if (tableWidth(kept, MIN_REQUEST_CHARS) <= look.columns) break;
-      kept = kept.filter((i) => i !== dropped);
-    }
-    requestChars = Math.min(MAX_REQUEST_CHARS, Math.max(1, look.columns - tableWidth(kept, 0)));
-  }
-  const heads = kept.map((i) => fixed[i]?.head ?? '');
-  heads.splice(2, 0, 'request');
-  const table = makeTable(color, heads);
-  for (const [n, task] of tasks.entries()) {
-    const cells = kept.map((i) => rows[n]?.[i] ?? '');
-    cells.splice(2, 0, cut(showControls(`${task.method} ${task.path}`), requestChars));
-    table.push(cells);
-  }
+  return fit.layout === 'boxed'
+    ? boxed(rows, requests, fit, look)
+    : stacked(rows, requests, fit, chars, look);
+}
+
+function cellsOf(task: TaskSummary, { color }: Look, now: number): Cells {
+  return {
+    id: task.task_id,
+    status: paintStatus(task.status, color) + (task.is_long_task ? color.magenta(' long') : ''),
+    age: formatAge(task.created_at, now).replace(/ ago$/, ''),
+    took: task.duration_ms === null ? '' : formatDuration(task.duration_ms),
+    code: task.result ? String(task.result.status_code) : showControls(task.error?.code ?? ''),
+  };
+}
+
+function boxed(rows: Cells[], requests: string[], fit: TaskColumnsFit, { color }: Look): string {
+  const order = (cells: Cells, request: string) => [
+    cells.id,
+    cells.status,
+    request,
+    cells.age,
+    ...fit.optional.map((column) => cells[column]),
+  ];
+  const table = makeTable(color, order(HEADS, 'request'));
+  for (const [n, cells] of rows.entries()) table.push(order(cells, requests[n] ?? ''));
   return table.toString();
+}
+
+/** The id alone on a line, to be copied whole; under it the other columns, aligned, no box. */
+function stacked(
+  rows: Cells[],
+  requests: string[],
+  fit: TaskColumnsFit,
+  chars: ColumnChars,
+  { color }: Look,
+): string {
+  const columns: Array<'status' | 'age' | OptionalColumn> = ['status', 'age', ...fit.optional];
+  const under = (cells: Cells, request: string) =>
+    STACKED_INDENT +
+    [...columns.map((column) => pad(cells[column], chars[column])), request].join(
+      STACKED_SEPARATOR,
+    );
+  const head = [color.bold(HEADS.id), color.bold(under(HEADS, 'request'))];
+  const lines = rows.flatMap((cells, n) => [cells.id, under(cells, requests[n] ?? '')]);
+  return [...head, ...lines].join('\n');
+}
+
+function pad(text: string, chars: number): string {
+  return text + ' '.repeat(Math.max(0, chars - visibleLength(text)));
 }
 
 function cut(text: string, chars: number): string {

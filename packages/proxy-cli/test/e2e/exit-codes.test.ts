@@ -99,6 +99,19 @@ describe('exit 3: proxy unreachable', () => {
     expect(run.stderr).toMatch(/hint: .*--url <url> or PROXY_URL/);
   });
 
+  // It said "watching the tasks of …" first, then that it could not reach the proxy.
+  it('watch, piped, never says it is watching a proxy it did not reach', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const run = await runCli(['watch', '--url', url]);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).not.toContain('watching');
+    expect(run.stderr).toContain(
+      `connecting to the event stream of ${url}; Ctrl-C to stop\n` +
+        `error: could not reach the proxy at ${url} (ECONNREFUSED)\n`,
+    );
+  });
+
   it('a port fetch refuses (6667): says so, and not that the proxy may not be running', async () => {
     const url = 'http://127.0.0.1:6667';
     const run = await runCli(['--health', '--url', url]);

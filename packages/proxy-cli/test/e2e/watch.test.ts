@@ -68,7 +68,7 @@ describe('--watch, piped', () => {
     ]);
     const run = await interrupted(cli);
     expect(run.code).toBe(130);
-    expect(run.stderr).toBe(`watching the tasks of ${stack.url}; Ctrl-C to stop\n`);
+    expect(run.stderr).toBe(`connecting to the event stream of ${stack.url}; Ctrl-C to stop\n`);
   });
 
   it('--json: a JSON line per event, each with the task id as a field; --status filters', async () => {
@@ -140,7 +140,7 @@ describe('--watch across a proxy restart', () => {
     const run = await interrupted(cli);
     expect(run.code).toBe(130);
     expect(run.stderr).toBe(
-      `watching the tasks of ${proxy.url}; Ctrl-C to stop\n` +
+      `connecting to the event stream of ${proxy.url}; Ctrl-C to stop\n` +
         `the proxy at ${proxy.url} is away (ECONNREFUSED); reconnecting until it is back\n` +
         `the proxy at ${proxy.url} is back\n`,
     );
