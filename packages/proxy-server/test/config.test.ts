@@ -445,10 +445,11 @@ describe('parseConfig', () => {
       ],
       `--callback-allow must be a comma-separated list of origins (scheme, host and port: no path) such as https://hooks.example.com, with '*.' before a domain for its subdomains, got '${origin}'`,
     ]),
-    // No host the URL parser takes, or one it takes that no receiver is reached at.
+    // No host the URL parser takes, or one it takes that no receiver is reached at. (Invalid
+    // punycode such as xn--a is left out: Node 20's parser refuses it, Node 24's takes it, and a
+    // callback URL is judged by the same parser, so either way the two agree.)
     ...[
       'https://bü cher.example',
-      'https://xn--a.example',
       'https://a*b.example',
       'https://*.',
     ].map((origin) => [
