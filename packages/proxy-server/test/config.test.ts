@@ -448,11 +448,7 @@ describe('parseConfig', () => {
     // No host the URL parser takes, or one it takes that no receiver is reached at. (Invalid
     // punycode such as xn--a is left out: Node 20's parser refuses it, Node 24's takes it, and a
     // callback URL is judged by the same parser, so either way the two agree.)
-    ...[
-      'https://bü cher.example',
-      'https://a*b.example',
-      'https://*.',
-    ].map((origin) => [
+    ...['https://bü cher.example', 'https://a*b.example', 'https://*.'].map((origin) => [
       [
         '--callback-allow',
         origin,
