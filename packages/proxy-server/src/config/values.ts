@@ -2,6 +2,7 @@ import { isIP, isIPv6 } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import { isProxyApiKey, MAX_TASK_HEADER_SECONDS } from 'proxy-client/wire';
 import { DECIMAL, WHOLE } from '../decimal.js';
+import { decodes } from '../percent-escapes.js';
 import {
   LOG_LEVELS,
   type LogLevel,
@@ -193,15 +194,6 @@ export const storeChoice: ValueParser<StoreChoice> = {
     return 'the password in it holds characters a URL reserves; percent-encode them (encodeURIComponent): @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25, a space as %20';
   },
 };
-
-function decodes(text: string): boolean {
-  try {
-    decodeURIComponent(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * What every Redis key of one proxy (or group of instances) starts with. No colon: the proxy's

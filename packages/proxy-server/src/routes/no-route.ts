@@ -1,6 +1,7 @@
 import { METHODS } from 'node:http';
 import type { FastifyRequest, HTTPMethods } from 'fastify';
 import { ProxyHttpError } from '../errors.js';
+import { decodes } from '../percent-escapes.js';
 
 /** OPTIONS answers nothing but CORS preflights, and CONNECT is refused everywhere. */
 const NAMEABLE_METHODS = METHODS.filter((method) => method !== 'OPTIONS' && method !== 'CONNECT');
@@ -43,13 +44,4 @@ function withoutTrailingSlash(request: FastifyRequest, path: string): string | u
   if (path.length <= 1 || !path.endsWith('/')) return undefined;
   const meant = path.replace(/\/+$/, '');
   return request.server.findRoute({ method: request.method, url: meant }) ? meant : undefined;
-}
-
-function decodes(path: string): boolean {
-  try {
-    decodeURIComponent(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

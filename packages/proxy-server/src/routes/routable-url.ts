@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { decodes } from '../percent-escapes.js';
 
 /**
  * The URL the router is shown. It decodes a path to match it, and refuses one whose escapes
@@ -11,10 +12,5 @@ export function routableUrl(request: IncomingMessage): string {
   if (!url.includes('%')) return url;
   const queryStart = url.indexOf('?');
   const path = queryStart === -1 ? url : url.slice(0, queryStart);
-  try {
-    decodeURIComponent(path);
-    return url;
-  } catch {
-    return path.replaceAll('%', '%25') + url.slice(path.length);
-  }
+  return decodes(path) ? url : path.replaceAll('%', '%25') + url.slice(path.length);
 }
