@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import type { DataBody, ServiceInfo, SubmitBody, Task } from 'proxy-client/wire';
 import { freePort, spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -108,6 +109,18 @@ function callFrom(
     sent.on('error', reject);
     sent.end();
   });
+}
+
+/** The reference page's "Try it out" of `operation` (`service-getHealth`): the answer it got. */
+async function tryItOut(page: Page, operation: string) {
+  const block = page.locator(`#operations-${operation}`);
+  await block.locator('.opblock-summary').click();
+  await block.locator('button.try-out__btn').click();
+  const [answer] = await Promise.all([
+    page.waitForResponse((response) => response.request().resourceType() === 'fetch'),
+    block.locator('button.execute').click(),
+  ]);
+  return answer;
 }
 
 describe('behind a gateway that mounts the proxy under /proxy', () => {
@@ -244,6 +257,9 @@ describe('behind a gateway that mounts the proxy under /proxy', () => {
       expect.stringContaining('/proxy'),
     ]);
     expect(await page.locator('.opblock').count()).toBeGreaterThan(10);
+    const tried = await tryItOut(page, 'service-getHealth');
+    expect(tried.url()).toBe(`${gateway}/proxy/health`);
+    expect(tried.status()).toBe(200);
 
     // The dashboard, whose URLs are its own, relative ones: live, with a task from outside.
     await page.goto(`${gateway}/proxy/ui`);
@@ -252,7 +268,30 @@ describe('behind a gateway that mounts the proxy under /proxy', () => {
     const { task_id: id } = JSON.parse(submitted.body) as SubmitBody;
     await page.locator(`#task-table tr[data-id="${id}"][data-status="completed"]`).waitFor();
     expect(failures).toEqual([]);
-  });
+    // A browser rendering Swagger UI: slow on a busy machine.
+  }, 60_000);
+
+  // Review: without --trust-proxy the document's server was `/`, which the page resolved against
+  // the gateway's root: "Try it out" of /proxy/docs called the gateway's /health, not the proxy.
+  it('lets the API reference\'s "Try it out" reach the proxy under the prefix without --trust-proxy, and without the gateway', async () => {
+    const target = await startTarget();
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--store', 'memory'],
+    });
+    onTestFinished(() => proxy.stop().then(() => undefined));
+    const gateway = await startGateway(proxy.url);
+
+    const browser = await launchChromium();
+    onTestFinished(() => browser.close());
+    const page = await browser.newPage();
+    for (const base of [`${gateway}/proxy`, proxy.url]) {
+      await page.goto(`${base}/docs`);
+      await page.locator('.opblock').first().waitFor({ timeout: 15_000 });
+      const tried = await tryItOut(page, 'service-getHealth');
+      expect(tried.url(), base).toBe(`${base}/health`);
+      expect(tried.status(), base).toBe(200);
+    }
+  }, 60_000);
 });
 
 // Heroku's router ends a request silent for 30 s, AWS API Gateway one longer than 29 s, and

@@ -260,11 +260,25 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('says outright that no route needs credentials when the proxy has no key, and where it is served', async () => {
+  it('says outright that no route needs credentials when the proxy has no key', async () => {
     const { app } = await proxyWithRoutes();
-    const document = (await documentOf(app)) as Document & { servers?: unknown };
-    expect(document.security).toEqual([]);
-    expect(document.servers).toEqual([{ url: '/', description: 'This proxy' }]);
+    expect((await documentOf(app)).security).toEqual([]);
+  });
+
+  // The server was `/`, the root of whatever host served the document: behind a gateway that
+  // mounts the proxy under /proxy without --trust-proxy, the page's "Try it out" called the
+  // gateway's root. Relative to the document, it is the proxy's root however it is mounted.
+  it('names as its server the root of the proxy relative to where it is read, or the trusted prefix', async () => {
+    const { app } = await proxyWithRoutes(['--trust-proxy', '1']);
+    const serversAt = async (url: string, headers: Record<string, string> = {}) =>
+      ((await app.inject({ url, headers })).json() as { servers?: unknown }).servers;
+    expect(await serversAt('/openapi.json')).toEqual([{ url: '.', description: 'This proxy' }]);
+    // Where the reference page reads it.
+    expect(await serversAt('/docs/json')).toEqual([{ url: '..', description: 'This proxy' }]);
+    const prefixed = [{ url: '/proxy', description: 'This proxy, behind its gateway' }];
+    for (const url of ['/openapi.json', '/docs/json']) {
+      expect(await serversAt(url, { 'x-forwarded-prefix': '/proxy' }), url).toEqual(prefixed);
+    }
   });
 
   it('declares the refusals (401 without the key) of the document and the page, and the page as HTML', async () => {

@@ -9,6 +9,8 @@ import { FORWARDED_QUERY, PREFLIGHT_RESPONSE, routeDoc, SUBMIT_DOC_PATH } from '
 /** Where the document and the browsable reference are served. */
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PREFIX = '/docs';
+/** Where the page reads the document (@fastify/swagger-ui's route; `yaml` beside it). */
+const PAGE_DOCUMENT_PATH = `${DOCS_PREFIX}/json`;
 
 const DOCS_CSP = [
   "default-src 'self'",
@@ -65,8 +67,6 @@ export const openapi = fp<{ config: ProxyConfig }>(
           { name: 'service', description: 'What the proxy is and how it is doing' },
           { name: 'operations', description: 'Metrics, this document, the dashboard' },
         ],
-        // Relative: the proxy's own origin, the document being served by the proxy it describes.
-        servers: [{ url: '/', description: 'This proxy' }],
         // Without a key, said outright (no route needs credentials) rather than left unsaid.
         security: [],
         ...(secured && {
@@ -112,12 +112,12 @@ export const openapi = fp<{ config: ProxyConfig }>(
           },
         },
       },
-      // Built once by @fastify/swagger and cached; only the server differs, behind a gateway.
+      // Built once by @fastify/swagger and cached; only the server differs, by where it is read.
       async (request, reply) =>
         reply
           .type('application/json; charset=utf-8')
           .header('x-content-type-options', 'nosniff')
-          .send(JSON.stringify(servedUnder(app.swagger(), request.publicPrefix))),
+          .send(JSON.stringify(servedUnder(app.swagger(), request.publicPrefix, OPENAPI_PATH))),
     );
 
     await app.register(async (docs) => {
@@ -139,7 +139,8 @@ export const openapi = fp<{ config: ProxyConfig }>(
         // which would break the page on a plain-http proxy.
         staticCSP: DOCS_CSP,
         // Its "Try it out" calls the document's server: under the gateway's prefix too.
-        transformSpecification: (document, request) => servedUnder(document, request.publicPrefix),
+        transformSpecification: (document, request) =>
+          servedUnder(document, request.publicPrefix, PAGE_DOCUMENT_PATH),
         transformSpecificationClone: false,
         uiHooks: {
           onRequest: (request, reply, done) => {
@@ -172,10 +173,24 @@ function pageUnderItsSlash(url: string): string | undefined {
   return path === `${DOCS_PREFIX}/` && queryAt !== -1 ? './' : undefined;
 }
 
-/** The document with the gateway's prefix as its server, for generators and "Try it out". */
-function servedUnder<T extends object>(document: T, prefix: string): T {
-  if (prefix === '') return document;
-  return { ...document, servers: [{ url: prefix, description: 'This proxy, behind its gateway' }] };
+/**
+ * The document read at `path`, with the proxy's root as its server, for generators and "Try it
+ * out": the prefix a trusted gateway gave; else relative to `path` (`.` from /openapi.json, `..`
+ * from /docs/json), which OpenAPI resolves against the address the document was read from.
+ * `/` would be the root of whatever host served it: behind a gateway that mounts the proxy under
+ * /proxy without --trust-proxy, the page's "Try it out" called the gateway's /health, not
+ * /proxy/health. No trailing slash: linters (Redocly's no-server-trailing-slash) refuse one.
+ */
+function servedUnder<T extends object>(document: T, prefix: string, path: string): T {
+  if (prefix !== '') {
+    return {
+      ...document,
+      servers: [{ url: prefix, description: 'This proxy, behind its gateway' }],
+    };
+  }
+  const depth = path.split('/').length - 2;
+  const root = depth === 0 ? '.' : Array.from({ length: depth }, () => '..').join('/');
+  return { ...document, servers: [{ url: root, description: 'This proxy' }] };
 }
 
 type Header = { schema?: { required?: unknown }; required?: boolean };
