@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from './clock.js';
 import { isConfigError, type ProxyConfig } from './config/config.js';
 import { openFilesLimit, openFilesWarning } from './config/open-files-limit.js';
-import { defaultDataDir, parseConfig } from './config/parse-config.js';
+import { defaultDataDir, misspeltSettingWarnings, parseConfig } from './config/parse-config.js';
 import { displayUrl } from './engine/redis/connections.js';
 import { isDataDirError } from './engine/sqlite/data-dir.js';
 import { isStoreRefusedError } from './engine/store-refused.js';
@@ -36,6 +36,9 @@ async function main(): Promise<number> {
     parsed = parseConfig(process.argv.slice(2), process.env);
   } catch (error) {
     if (!isConfigError(error)) throw error;
+    for (const warning of misspeltSettingWarnings(process.env)) {
+      say(process.stderr, `warning: ${warning}`);
+    }
     say(process.stderr, error.message);
     return 2;
   }
@@ -54,7 +57,7 @@ async function main(): Promise<number> {
     await app.listen({ host: config.listenHost, port: config.listenPort });
   } catch (error) {
     if (isDataDirError(error) || isStoreRefusedError(error)) {
-      const hint = isDataDirError(error) && error.dirUnusable ? defaultDataDirHint(config) : '';
+      const hint = isDataDirError(error) && error.dirUnusable ? unusableDataDirHint(config) : '';
       say(process.stderr, `${error.message}${hint}`);
       await app.close();
       return 2;
@@ -141,10 +144,10 @@ function say(stream: NodeJS.WriteStream, text: string): void {
 }
 
 /**
- * A data dir the user never chose is news to them when it cannot be made or written (a HOME
- * they cannot write): say it is the default, and how to choose another.
+ * How to get past a data dir that cannot be made or written: choose another. One the user never
+ * chose is news to them (a HOME they cannot write), so that one is named the default.
  */
-function defaultDataDirHint(config: ProxyConfig): string {
+function unusableDataDirHint(config: ProxyConfig): string {
   if (config.store.kind !== 'sqlite') return '';
   let isDefault: boolean;
   try {
@@ -154,7 +157,7 @@ function defaultDataDirHint(config: ProxyConfig): string {
   }
   return isDefault
     ? '; it is the default data dir: choose another with --data-dir (or PROXY_DATA_DIR)'
-    : '';
+    : '; choose a dir this user can write with --data-dir (or PROXY_DATA_DIR)';
 }
 
 /** An error of the socket itself: the address is taken, not ours, or does not resolve. */

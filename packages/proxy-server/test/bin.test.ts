@@ -64,6 +64,17 @@ describe('proxy-server bin', () => {
     expect(result.stdout).toBe('');
   });
 
+  // First-hour pass: PROXY_TARGETHOST=... and no flag answered only that --target-host is
+  // required; the warning naming the misspelt variable came with a start, never with a refusal.
+  it('names a misspelt PROXY_ variable when the settings are refused', () => {
+    const result = runBin([], { PROXY_TARGETHOST: '127.0.0.1' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      'proxy-server: warning: PROXY_TARGETHOST is not a setting of proxy-server and is ignored; did you mean PROXY_TARGET_HOST?\n' +
+        'proxy-server: --target-host is required (or --target-url; env PROXY_TARGET_HOST)\n',
+    );
+  });
+
   it('prints the listening line, honours env twins and warns when the user set workers and concurrency apart', async () => {
     const target = await startTarget();
     const proxy = await spawnProxyServer({

@@ -529,9 +529,19 @@ describe('parseConfig', () => {
       ['--store', `redis://user:${password}@cache/x`],
       `--store must be sqlite, memory or a Redis URL such as redis://127.0.0.1:6379/0, got 'redis://user:***@cache/x'${password === 's3cret' ? '' : RESERVED_IN_PASSWORD}`,
     ]),
+    // First-hour pass: a URL (or host:port, below) in --target-host, and a URL without its scheme in
+    // --target-url, were refused without saying which flag takes what was given.
     [
       ['--target-host', 'http://x'],
-      "--target-host must be a host name or IP address (no scheme, port or path), got 'http://x'",
+      "--target-host must be a host name or IP address (no scheme, port or path), got 'http://x': a URL goes in --target-url (PROXY_TARGET_URL) instead",
+    ],
+    [
+      ['--target-url', '127.0.0.1:8000/v1'],
+      "--target-url must be an http:// or https:// URL (a port, if any, from 1 to 65535) without credentials, query or fragment, got '127.0.0.1:8000/v1': write the scheme: http://127.0.0.1:8000/v1",
+    ],
+    [
+      ['--target-url', 'localhost:8000'],
+      "--target-url must be an http:// or https:// URL (a port, if any, from 1 to 65535) without credentials, query or fragment, got 'localhost:8000': write the scheme: http://localhost:8000",
     ],
     [
       ['--cors-origin', 'https://a.example/path'],
@@ -609,7 +619,7 @@ describe('parseConfig', () => {
     ],
     [
       ['--target-host', '127.0.0.1:8000'],
-      "--target-host must be a host name or IP address (no scheme, port or path), got '127.0.0.1:8000'",
+      "--target-host must be a host name or IP address (no scheme, port or path), got '127.0.0.1:8000': the port goes in --target-port (PROXY_TARGET_PORT): --target-host 127.0.0.1 --target-port 8000",
     ],
     [
       ['--target-host', 'fe80::1%eth0'],

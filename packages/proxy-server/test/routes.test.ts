@@ -195,8 +195,16 @@ describe('a route written with a trailing slash', () => {
       '/tasks/cleanup/',
       'No route DELETE /tasks/cleanup/; the route is DELETE /tasks/cleanup, without the trailing slash',
     ],
-    ['POST', '/stats/', 'No route POST /stats/'],
-    ['GET', '/nowhere/', 'No route GET /nowhere/'],
+    [
+      'POST',
+      '/stats/',
+      'No route POST /stats/; requests for the target go under /api/: POST /api/stats/',
+    ],
+    [
+      'GET',
+      '/nowhere/',
+      'No route GET /nowhere/; requests for the target go under /api/: GET /api/nowhere/',
+    ],
     // A malformed escape names no route: the router hands it to its handler of bad URLs.
     ['GET', '/stats%E9/', 'No route GET /stats%E9/'],
     ['GET', '/tasks%ZZ/', 'No route GET /tasks%ZZ/'],
@@ -206,6 +214,36 @@ describe('a route written with a trailing slash', () => {
     const response = await app.inject({ method: method as 'GET', url });
     expect(response.statusCode).toBe(404);
     expect(response.json()).toEqual({ success: false, error: 'not_found', message });
+  });
+});
+
+// First-hour pass: a job sent to the target's own path, without /api/, answered only
+// 'No route POST /function1' (or, at /, that / takes GET), never saying where jobs go.
+describe('a request for the target sent outside /api/', () => {
+  it.each([
+    [
+      'POST',
+      '/function1?x=1',
+      404,
+      'No route POST /function1?x=1; requests for the target go under /api/: POST /api/function1?x=1',
+    ],
+    [
+      'POST',
+      '/api',
+      404,
+      'No route POST /api; requests for the target go under /api/: POST /api/<path on the target>',
+    ],
+    [
+      'POST',
+      '/',
+      405,
+      'POST /: this route takes GET, HEAD; requests for the target go under /api/: POST /api/<path on the target>',
+    ],
+  ])('%s %s answers %i naming /api/', async (method, url, status, message) => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const response = await app.inject({ method: method as 'POST', url, payload: {} });
+    expect(response.statusCode).toBe(status);
+    expect(response.json<ErrorBody>().message).toBe(message);
   });
 });
 

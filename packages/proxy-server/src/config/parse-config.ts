@@ -204,9 +204,17 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
       '--fair-key api-key does nothing with --api-key: every caller sends that one key, so all are one tenant',
     );
   }
-  const settings = (Object.values(OPTIONS) as OptionSpec<unknown>[]).map((spec) => spec.env);
-  warnings.push(...misspeltEnvWarnings(env, settings));
+  warnings.push(...misspeltSettingWarnings(env));
   return { kind: 'run', config: { target, ...config }, warnings };
+}
+
+/**
+ * The `PROXY_` variables that look like a setting misspelt: said with a refusal of the settings
+ * too, as the variable the user meant is often what the refusal finds missing.
+ */
+export function misspeltSettingWarnings(env: Environment): string[] {
+  const settings = (Object.values(OPTIONS) as OptionSpec<unknown>[]).map((spec) => spec.env);
+  return misspeltEnvWarnings(env, settings);
 }
 
 /** The store flags a store does not read: set anyway (an env left over, say), they are named. */

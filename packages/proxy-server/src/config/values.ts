@@ -117,6 +117,16 @@ export const hostName: ValueParser<string> = {
     // The target's URL is built from it: `999.1.1.1` or `a^b` would fail there, past the flags.
     return URL.canParse(`http://${host}`) ? host : undefined;
   },
+  refusalHint(raw) {
+    const host = raw.trim();
+    // Not echoed: a URL may carry credentials, and this line lands in the service's log.
+    if (/^[a-z][a-z\d+.-]*:\/\//i.test(host)) {
+      return 'a URL goes in --target-url (PROXY_TARGET_URL) instead';
+    }
+    const hostAndPort = /^([^:/\s@]+):(\d+)$/.exec(host);
+    if (!hostAndPort) return undefined;
+    return `the port goes in --target-port (PROXY_TARGET_PORT): --target-host ${hostAndPort[1]} --target-port ${hostAndPort[2]}`;
+  },
 };
 
 /** An address to bind: like a host, but an IPv6 address stays bare (`::`), as `listen` wants it. */
@@ -157,6 +167,13 @@ export const targetUrl: ValueParser<TargetConfig> = {
     }
     const basePath = url.pathname.replace(/\/+$/, '');
     return { origin: url.origin, basePath, url: url.origin + basePath };
+  },
+  refusalHint(raw) {
+    const url = raw.trim();
+    // `host:8000` parses as a URL of scheme `host:`, so the want of `//` is what tells.
+    // Not echoed with an `@`: what comes before it would be credentials.
+    if (url.includes('://') || url.includes('@')) return undefined;
+    return targetUrl.parse(`http://${url}`) ? `write the scheme: http://${url}` : undefined;
   },
 };
 

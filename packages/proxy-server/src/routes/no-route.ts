@@ -26,17 +26,33 @@ export function noRouteError(request: FastifyRequest): ProxyHttpError {
     (method) => request.server.findRoute({ method, url: request.url }) !== null,
   ).join(', ');
   if (allowed !== '') {
-    return new ProxyHttpError('method_not_allowed', `${asked}: this route takes ${allowed}`, {
-      allow: allowed,
-    });
+    const hint = path === '/' ? apiHint(request) : '';
+    return new ProxyHttpError(
+      'method_not_allowed',
+      `${asked}: this route takes ${allowed}${hint}`,
+      {
+        allow: allowed,
+      },
+    );
   }
   const meant = withoutTrailingSlash(request, path);
   return new ProxyHttpError(
     'not_found',
     meant
       ? `No route ${asked}; the route is ${request.method} ${meant}, without the trailing slash`
-      : `No route ${asked}`,
+      : `No route ${asked}${apiHint(request)}`,
   );
+}
+
+/**
+ * Where a request meant for the target goes: a newcomer sends the target's own path
+ * (`POST /function1`), or posts to the proxy's root, and needs to hear of the `/api/` prefix.
+ */
+function apiHint(request: FastifyRequest): string {
+  const url = request.originalUrl;
+  const bare = url === '/' || url.startsWith('/?') || url === '/api' || url.startsWith('/api?');
+  const suggested = bare ? '/api/<path on the target>' : `/api${url}`;
+  return `; requests for the target go under /api/: ${request.method} ${suggested}`;
 }
 
 /** `/tasks/` for `/tasks`: the route meant, rather than a slash left to be spotted. */

@@ -40,8 +40,9 @@ describe('a --data-dir that is a file', () => {
     await writeFile(file, 'mine');
     const result = runBin(file);
     expect(result.status).toBe(2);
+    // First-hour pass: the line said what was wrong, not what to do.
     expect(result.stderr).toBe(
-      `proxy-server: cannot create the data dir ${file}: a file, not a directory, is there\n`,
+      `proxy-server: cannot create the data dir ${file}: a file, not a directory, is there; choose a dir this user can write with --data-dir (or PROXY_DATA_DIR)\n`,
     );
     expect(await readFile(file, 'utf8')).toBe('mine');
   });

@@ -28,7 +28,7 @@ describe('a method a route of the proxy does not take', () => {
     expect(JSON.parse(response.body)).toEqual({
       success: false,
       error: 'method_not_allowed',
-      message: `${method} ${path}: this route takes ${allow}`,
+      message: `${method} ${path}: this route takes ${allow}${path === '/' ? '; requests for the target go under /api/: POST /api/<path on the target>' : ''}`,
     });
   });
 
