@@ -12,6 +12,7 @@ import type {
   SubmitOptions,
   WaitOptions,
   WatchEventsOptions,
+  WatchTaskOptions,
 } from './options.js';
 import { isSendableHeaderValue } from './wire.js';
 
@@ -73,7 +74,7 @@ export const OPTION_NAMES = {
   health: REQUEST,
   info: REQUEST,
   cancelTask: REQUEST,
-  watchTask: REQUEST,
+  watchTask: { ...REQUEST, onOpen: true } satisfies Names<WatchTaskOptions>,
   submitTask: SUBMIT,
   submit: SUBMIT,
   retryTask: {
@@ -89,6 +90,7 @@ export const OPTION_NAMES = {
     status: true,
     lastEventId: true,
     onOutage: true,
+    onOpen: true,
   } satisfies Names<WatchEventsOptions>,
   waitForTask: {
     ...REQUEST,
@@ -157,9 +159,10 @@ export function checkOptions<T extends object>(
   checkSignal(where, checked['signal']);
   checkHeaders(where, checked['headers']);
   checkFetchAndHooks(where, checked['fetch'], checked['hooks']);
-  for (const listener of ['onStatus', 'onOutage']) {
+  for (const listener of ['onStatus', 'onOutage', 'onOpen']) {
     const value = checked[listener];
-    // Called only at a status change or an outage: found out then, the mistake would end the wait.
+    // Called only at a status change, an outage or a connection: found out then, the mistake
+    // would end the wait, or pass unseen among what a reporting listener throws.
     if (value !== undefined && typeof value !== 'function') {
       throw new TypeError(
         `${label(where)}: ${listener} must be a function, got ${describe(value)}`,

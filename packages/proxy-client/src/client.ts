@@ -25,6 +25,7 @@ import type {
   SubmitOptions,
   WaitOptions,
   WatchEventsOptions,
+  WatchTaskOptions,
 } from './options.js';
 import { pollCeilingMs } from './polling/schedule.js';
 import { sleep, untilAborted } from './polling/sleep.js';
@@ -415,12 +416,14 @@ export class ProxyClient {
    * carries its result); an async iterator: `for await (const task of client.watchTask(id))`.
    * Follows `GET /task/:id/events`, reconnecting after a dropped connection; against a proxy
    * without event streams, polls on the adaptive schedule. Stop early with `break` or `signal`.
+   * `onOpen` is told of each connection to the stream.
    */
   async *watchTask(
     taskId: string,
-    options?: RequestOptions,
+    options?: WatchTaskOptions,
   ): AsyncGenerator<Task, void, undefined> {
-    const call = this.#call(checkOptions('watchTask', options));
+    const { onOpen, ...checked } = checkOptions('watchTask', options);
+    const call = this.#call(checked);
     const path = `${taskPath(taskId)}/events`;
     yield* watchOneTask(
       taskId,
@@ -429,7 +432,7 @@ export class ProxyClient {
         read: async (signal) => (await this.#readTask(taskId, undefined, { ...call, signal })).task,
         request: { method: 'GET', url: resolveUrl(this.baseUrl, path), taskId },
       },
-      call.signal,
+      { signal: call.signal, onOpen },
     );
   }
 
@@ -437,17 +440,21 @@ export class ProxyClient {
    * Every task's transitions (`GET /events`) as an async iterator of `TaskEvent`s, for
    * dashboards: `created`, `started`, `finished`, `requeued`, and `reset` when events may have
    * been missed (read the list afresh). It resumes after a dropped connection with the last
-   * event id and never ends by itself: stop it with `break` or `signal`.
+   * event id and never ends by itself: stop it with `break` or `signal`. `onOpen` is told of
+   * each connection, `onOutage` of a proxy away and back.
    */
   async *watchEvents(options?: WatchEventsOptions): AsyncGenerator<TaskEvent, void, undefined> {
-    const { status, lastEventId, onOutage, ...checked } = checkOptions('watchEvents', options);
+    const { status, lastEventId, onOutage, onOpen, ...checked } = checkOptions(
+      'watchEvents',
+      options,
+    );
     const call = this.#call(checked);
     const statuses = status === undefined ? [] : typeof status === 'string' ? [status] : status;
     for (const each of statuses) checkStatus(each);
     const query = statuses.length > 0 ? { status: statuses.join(',') } : {};
     yield* watchAllEvents(
       this.#openStream('events', query, call, { fallback: false }),
-      { signal: call.signal, lastEventId, onOutage },
+      { signal: call.signal, lastEventId, onOutage, onOpen },
       { method: 'GET', url: resolveUrl(this.baseUrl, 'events', query) },
     );
   }

@@ -53,6 +53,7 @@ export type {
   CleanupOptions,
   IterateTasksOptions,
   ListTasksOptions,
+  OpenListener,
   OutageListener,
   ProxyClientOptions,
   RequestOptions,
@@ -63,6 +64,7 @@ export type {
   SubmitOptions,
   WaitOptions,
   WatchEventsOptions,
+  WatchTaskOptions,
 } from './options.js';
 export {
   adaptivePollDelay,

@@ -164,6 +164,13 @@ export type StatusListener = (task: Task, previous: TaskStatus | undefined) => u
  */
 export type OutageListener = (error: ProxyError | undefined) => void;
 
+/**
+ * Told each time a watch's event stream is connected (the proxy answered with the stream):
+ * `reconnected` is false for the first connection and true for one made again after a drop or an
+ * outage. It only reports: what it throws or rejects with is ignored.
+ */
+export type OpenListener = (connection: { reconnected: boolean }) => void;
+
 export interface WaitOptions extends RequestOptions {
   /**
    * Milliseconds to wait for the task before rejecting with `WaitTimeoutError` (the task goes on).
@@ -210,6 +217,14 @@ export interface ResultOptions extends RequestOptions {
   wait?: number | undefined;
 }
 
+export interface WatchTaskOptions extends RequestOptions {
+  /**
+   * Told each time the task's event stream is connected, so a caller can say it is watching;
+   * never against a proxy without event streams, which is polled instead.
+   */
+  onOpen?: OpenListener | undefined;
+}
+
 export interface WatchEventsOptions extends RequestOptions {
   /** Only transitions into these statuses (one, or several). @default all */
   status?: TaskStatus | readonly TaskStatus[] | undefined;
@@ -223,6 +238,11 @@ export interface WatchEventsOptions extends RequestOptions {
    * a refusal included (told before the watch rejects with it), so a caller can say so meanwhile.
    */
   onOutage?: OutageListener | undefined;
+  /**
+   * Told each time the stream is connected, the first time and after each reconnect, so a caller
+   * can say it is watching: iterating alone tells nothing until an event comes.
+   */
+  onOpen?: OpenListener | undefined;
 }
 
 export interface ListTasksOptions extends RequestOptions {

@@ -135,6 +135,35 @@ describe('watchTask', () => {
     await expect(watch.done).rejects.toMatchObject({ code: 'invalid_response' });
   });
 
+  it('tells onOpen of each connection: the first, then a reconnect', async () => {
+    const { streams } = streamsOn('/task/:id/events', 2);
+    const opens: { reconnected: boolean }[] = [];
+    const watch = collect(client().watchTask(TASK_ID, { onOpen: (open) => opens.push(open) }));
+    await streams[0]!.opened;
+    await vi.waitFor(() => expect(opens).toEqual([{ reconnected: false }]));
+    streams[0]!.send('task', processing, '7');
+    streams[0]!.drop();
+    await streams[1]!.opened;
+    await vi.waitFor(() => expect(opens).toHaveLength(2));
+    streams[1]!.send('task', completed, '8');
+    await watch.done;
+    expect(opens).toEqual([{ reconnected: false }, { reconnected: true }]);
+  });
+
+  it('tells onOpen nothing when the stream is refused, nor when it polls instead', async () => {
+    const onOpen = vi.fn();
+    server.on('get', '/task/:id/events', errorReply(404, 'task_not_found'));
+    await expect(client().watchTask(TASK_ID, { onOpen }).next()).rejects.toBeInstanceOf(
+      TaskNotFoundError,
+    );
+    server.on('get', '/task/:id/events', errorReply(404, 'not_found'));
+    server.on('get', '/task/:id', taskReply(completed));
+    const watch = collect(client().watchTask(TASK_ID, { onOpen }));
+    await watch.done;
+    expect(statuses(watch.seen)).toEqual(['completed']);
+    expect(onOpen).not.toHaveBeenCalled();
+  });
+
   it('against a proxy without event streams, polls on the adaptive schedule', async () => {
     useFakeClock();
     server.on('get', '/task/:id/events', errorReply(404, 'not_found'));
@@ -282,6 +311,69 @@ describe('watchEvents', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(await ended).toMatchObject({ code: 'unauthorized' });
     expect(heard).toEqual(['away: unreachable', 'back']);
+  });
+
+  it('tells onOpen of each connection, a reconnect after an outage included', async () => {
+    useFakeClock();
+    const stream = [new TestEventStream(), new TestEventStream()];
+    server.on(
+      'get',
+      '/events',
+      (call) => stream[0]!.reply(call),
+      // The reconnect and both of its retries: an outage.
+      { network: true },
+      errorReply(503, 'shutting_down'),
+      { network: true },
+      (call) => stream[1]!.reply(call),
+    );
+    const heard: string[] = [];
+    const controller = new AbortController();
+    const watch = collect(
+      client().watchEvents({
+        signal: controller.signal,
+        onOutage: (error) => heard.push(error === undefined ? 'back' : 'away'),
+        onOpen: ({ reconnected }) => heard.push(reconnected ? 'reconnected' : 'connected'),
+      }),
+    );
+    await stream[0]!.opened;
+    await vi.waitFor(() => expect(heard).toEqual(['connected']));
+    let reopened = false;
+    void stream[1]!.opened.then(() => {
+      reopened = true;
+    });
+    stream[0]!.drop();
+    // A second at a time: the new stream, silent for 45 s, would be dropped and opened again.
+    while (!reopened) await vi.advanceTimersByTimeAsync(1_000);
+    await vi.waitFor(() => expect(heard).toEqual(['connected', 'away', 'back', 'reconnected']));
+    controller.abort();
+    await watch.done.catch(() => {});
+  });
+
+  it('tells onOpen nothing when the connection is refused or cannot be made', async () => {
+    useFakeClock();
+    const onOpen = vi.fn();
+    server.on('get', '/events', errorReply(401, 'unauthorized'));
+    await expect(client().watchEvents({ onOpen }).next()).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+    server.on('get', '/events', { network: true });
+    const unreachable = client()
+      .watchEvents({ onOpen })
+      .next()
+      .catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await unreachable).toMatchObject({ code: 'unreachable' });
+    expect(onOpen).not.toHaveBeenCalled();
+  });
+
+  it.each<[string, (c: ProxyClient, onOpen: unknown) => AsyncGenerator<unknown>]>([
+    ['watchTask', (c, onOpen) => c.watchTask(TASK_ID, { onOpen } as never)],
+    ['watchEvents', (c, onOpen) => c.watchEvents({ onOpen } as never)],
+  ])('%s refuses an onOpen that is no function, before connecting', async (method, watch) => {
+    await expect(watch(client(), 'log').next()).rejects.toThrow(
+      new TypeError(`${method}(): onOpen must be a function, got string`),
+    );
+    expect(server.calls).toHaveLength(0);
   });
 
   it('a first connection that cannot be made rejects, after the request retries', async () => {

@@ -110,18 +110,28 @@ async function eventLines(
 ): Promise<void> {
   const { client, output, signal } = ctx;
   const { url } = ctx.options;
-  // The SDK tells no first connection, only events: a "watching" said here would come before
-  // an unreachable proxy's error.
+  // Said before the connection is made, so a proxy slow to answer is not silence; "watching"
+  // waits for the stream, as an unreachable proxy's error would otherwise follow it.
   output.note(`connecting to the event stream of ${url}; Ctrl-C to stop`);
+  const watching = `watching the tasks at ${url}${statuses ? ` (only ${statuses.join(', ')})` : ''}`;
+  /** An outage was said: the reconnect that ends it is said too. A quiet one stays quiet. */
+  let awaySaid = false;
   const events = client.watchEvents({
     signal,
     ...(statuses && { status: statuses }),
-    onOutage: (error) =>
+    onOutage: (error) => {
+      awaySaid ||= error !== undefined;
       output.note(
         error === undefined
           ? `the proxy at ${url} is back`
           : `the proxy at ${url} is away${outageReason(error)}; reconnecting until it is back`,
-      ),
+      );
+    },
+    onOpen: ({ reconnected }) => {
+      if (reconnected && !awaySaid) return;
+      awaySaid = false;
+      output.note(reconnected ? `${watching} again` : watching);
+    },
   });
   for await (const event of events) {
     if (output.json) output.jsonLine(eventDocument(event));

@@ -22,8 +22,9 @@ afterAll(() => stack?.stop());
 const lines = (cli: CliProcess) => cli.stdout().split('\n').filter(Boolean);
 
 /**
- * Nothing tells when the CLI's stream is connected but an event reaching it: submit until one
- * of the tasks shows, then the events of a new task cannot be missed.
+ * The "watching" note says the CLI's stream is connected, not that the proxy has subscribed it
+ * to its events yet; only an event reaching it tells: submit until one of the tasks shows, then
+ * the events of a new task cannot be missed.
  */
 async function connected(seen: (id: string) => boolean): Promise<void> {
   const submitted: string[] = [];
@@ -68,7 +69,21 @@ describe('--watch, piped', () => {
     ]);
     const run = await interrupted(cli);
     expect(run.code).toBe(130);
-    expect(run.stderr).toBe(`connecting to the event stream of ${stack.url}; Ctrl-C to stop\n`);
+    expect(run.stderr).toBe(
+      `connecting to the event stream of ${stack.url}; Ctrl-C to stop\n` +
+        `watching the tasks at ${stack.url}\n`,
+    );
+  });
+
+  it('says once the stream is connected, with the statuses it keeps', async () => {
+    const cli = spawnCli(['watch', '--status', 'failed,cancelled', '--url', stack.url]);
+    await cli.waitForStderr(/^watching/m);
+    const run = await interrupted(cli);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(
+      `connecting to the event stream of ${stack.url}; Ctrl-C to stop\n` +
+        `watching the tasks at ${stack.url} (only failed, cancelled)\n`,
+    );
   });
 
   it('--json: a JSON line per event, each with the task id as a field; --status filters', async () => {
@@ -141,8 +156,10 @@ describe('--watch across a proxy restart', () => {
     expect(run.code).toBe(130);
     expect(run.stderr).toBe(
       `connecting to the event stream of ${proxy.url}; Ctrl-C to stop\n` +
+        `watching the tasks at ${proxy.url}\n` +
         `the proxy at ${proxy.url} is away (ECONNREFUSED); reconnecting until it is back\n` +
-        `the proxy at ${proxy.url} is back\n`,
+        `the proxy at ${proxy.url} is back\n` +
+        `watching the tasks at ${proxy.url} again\n`,
     );
   });
 });

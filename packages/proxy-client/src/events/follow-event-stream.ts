@@ -1,7 +1,7 @@
 import { isProxyBack, isProxyOutage } from '../errors/outage.js';
 import type { ProxyError } from '../errors/proxy-error.js';
-import { notifyOutage } from '../notify-outage.js';
-import type { OutageListener } from '../options.js';
+import { notify } from '../notify.js';
+import type { OpenListener, OutageListener } from '../options.js';
 import { sleep } from '../polling/sleep.js';
 import { readEventStream, type SseMessage, StreamEnded } from './read-event-stream.js';
 
@@ -34,6 +34,8 @@ export interface FollowSettings {
   lastEventId: string | undefined;
   /** Told when a reconnect finds the proxy away, once per outage, and when one succeeds again. */
   onOutage?: OutageListener | undefined;
+  /** Told each time a connection is made, before its first message. */
+  onOpen?: OpenListener | undefined;
 }
 
 /**
@@ -69,8 +71,9 @@ export async function* followEventStream(
       connected = true;
       if (away) {
         away = false;
-        notifyOutage(settings.onOutage, undefined);
+        notify(settings.onOutage, undefined);
       }
+      notify(settings.onOpen, { reconnected: connection > 0 });
       if (connection > 0) yield { kind: 'reconnected', resumed: lastEventId !== undefined };
       const messages = readEventStream(body, {
         signal,
@@ -88,11 +91,11 @@ export async function* followEventStream(
       }
     } catch (error) {
       if (settings.signal?.aborted) throw settings.signal.reason;
-      if (away && isProxyBack(error)) notifyOutage(settings.onOutage, undefined);
+      if (away && isProxyBack(error)) notify(settings.onOutage, undefined);
       if (!(error instanceof StreamEnded) && !(connected && isProxyOutage(error))) throw error;
       if (!away && !(error instanceof StreamEnded)) {
         away = true;
-        notifyOutage(settings.onOutage, error as ProxyError);
+        notify(settings.onOutage, error as ProxyError);
       }
     } finally {
       controller.abort();

@@ -1,5 +1,6 @@
 import type { FailedRequest } from '../errors/error-from-response.js';
 import { ProxyError } from '../errors/proxy-error.js';
+import type { OpenListener } from '../options.js';
 import { adaptivePollDelay, withJitter } from '../polling/schedule.js';
 import { sleep } from '../polling/sleep.js';
 import { taskAgeMs } from '../polling/wait-until-finished.js';
@@ -29,11 +30,12 @@ export interface TaskWatchSource {
 export async function* watchOneTask(
   taskId: string,
   source: TaskWatchSource,
-  signal: AbortSignal | undefined,
+  { signal, onOpen }: { signal: AbortSignal | undefined; onOpen: OpenListener | undefined },
 ): AsyncGenerator<Task, void, undefined> {
   const seen: { status: TaskStatus | undefined } = { status: undefined };
+  const settings = { signal, lastEventId: undefined, onOpen };
   try {
-    for await (const item of followEventStream(source.open, { signal, lastEventId: undefined })) {
+    for await (const item of followEventStream(source.open, settings)) {
       if (item.kind !== 'message' || item.message.event !== 'task') continue;
       const task = taskOf(item.message, source.request);
       if (!isNew(taskId, task, seen)) continue;

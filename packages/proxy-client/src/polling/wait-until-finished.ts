@@ -3,7 +3,7 @@ import { isProxyBack, isProxyOutage } from '../errors/outage.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { TaskFailedError } from '../errors/task-failed-error.js';
 import { WaitTimeoutError } from '../errors/wait-timeout-error.js';
-import { notifyOutage } from '../notify-outage.js';
+import { notify } from '../notify.js';
 import type { WaitOptions } from '../options.js';
 
 /** `WaitOptions` once checked, with the unit-less aliases folded into their `Ms` names. */
@@ -136,7 +136,7 @@ async function pollUntilFinished(
       answer = await read({ waitSeconds, signal });
     } catch (error) {
       const seen = taskSeen || state.last !== undefined;
-      if (outages > 0 && isProxyBack(error)) notifyOutage(options.onOutage, undefined);
+      if (outages > 0 && isProxyBack(error)) notify(options.onOutage, undefined);
       if (!seen || signal?.aborted || !isProxyOutage(error)) throw error;
       const cutHold = holdAfterCut(error, performance.now() - requestedAt, waitSeconds ?? 0);
       if (cutHold !== undefined) {
@@ -152,14 +152,14 @@ async function pollUntilFinished(
       }
       if (outages === 0) {
         awaySince = requestedAt;
-        notifyOutage(options.onOutage, error as ProxyError);
+        notify(options.onOutage, error as ProxyError);
       }
       if (performance.now() - awaySince >= MAX_OUTAGE_MS) throw error;
       await sleep(outagePauseMs(outages), signal);
       outages += 1;
       continue;
     }
-    if (outages > 0) notifyOutage(options.onOutage, undefined);
+    if (outages > 0) notify(options.onOutage, undefined);
     outages = 0;
     capBeforeCut = undefined;
     const { task } = answer;
