@@ -507,14 +507,14 @@ describe('off a terminal: plain tab-separated rows', () => {
         rate_limit: { max_rps: 5, burst: 10 },
         tenants: [{ tenant: '', queued: 4, in_flight: 1 }],
         rejected_tenant_queue_full: 6,
-        callbacks: { delivered: 3, failed: 1 },
+        callbacks: { delivered: 3, failed: 1, pending: 2 },
       },
     };
     const statsBox = renderStats(busy, boxed);
     expect(statsBox).toMatch(/retries\s+│ 2 waiting · 7 since start/);
     expect(statsBox).toMatch(/rate limit\s+│ 5\/s, burst 10/);
     expect(statsBox).toMatch(/tenant \(unnamed\)\s+│ 4 queued · 1 in flight/);
-    expect(statsBox).toMatch(/callbacks\s+│ 3 delivered · 1 given up/);
+    expect(statsBox).toMatch(/callbacks\s+│ 3 delivered · 1 given up · 2 pending/);
     expect(statsBox).toMatch(/tenant queue full\s+│ 6 refused since start/);
     expect(renderStats(stats, boxed)).not.toMatch(/retries|rate limit|tenant|callbacks/);
     const hostile: Stats = {
@@ -564,6 +564,7 @@ describe('off a terminal: plain tab-separated rows', () => {
     expect(lines.get('delivery.tenants.0.tenant')).toBe('');
     expect(lines.get('delivery.tenants.0.queued')).toBe('4');
     expect(lines.get('delivery.callbacks.failed')).toBe('1');
+    expect(lines.get('delivery.callbacks.pending')).toBe('2');
     expect(lines.get('delivery.rejected_tenant_queue_full')).toBe('6');
   });
 

@@ -371,8 +371,17 @@ export const DeliveryStatsSchema = Type.Object(
       ),
     ),
     callbacks: Type.Object(
-      { delivered: Count(), failed: Count() },
-      { description: 'callback deliveries since start' },
+      {
+        delivered: Count('callbacks this process delivered since start'),
+        failed: Count('callbacks this process gave up since start'),
+        pending: Type.Optional(
+          Count(
+            'finished tasks held now whose callback is not settled yet: its first delivery ' +
+              'due, or a retry after a failed one; absent from proxies older than it',
+          ),
+        ),
+      },
+      { description: 'callback deliveries' },
     ),
   },
   { description: 'what the delivery policy did' },

@@ -10,6 +10,7 @@ import { startRedis, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { shutdownServer } from '../src/index.js';
 import { DELIVERIES_PER_RECEIVER } from '../src/proxy/callbacks.js';
+import { FakeClock } from './engine/harness.js';
 import { startProxy } from './helper.js';
 
 const STORES = ['memory', 'sqlite'] as const;
@@ -185,6 +186,26 @@ describe('callbacks across a restart of the SQLite store', () => {
   }, 90_000);
 });
 
+describe('callbacks still to deliver across a restart of the SQLite store', () => {
+  it('are counted in /stats from the start that resumes them', async () => {
+    const receiver = await startReceiver((response) => {
+      response.statusCode = 503;
+      response.end();
+    });
+    const flags = callbacksTo(receiver.origin);
+    const { target, onDisk } = await callbackLeftDue(receiver.origin, flags);
+    // The resumed delivery waits on this clock: the count is the store's, not a delivery's.
+    const second = await startProxy(target.url, {
+      listen: true,
+      flags: [...onDisk, ...flags],
+      deps: { clock: new FakeClock(Date.now()) },
+    });
+    const stats = (await (await fetch(`${second.url}/stats`)).json()) as DataBody<Stats>;
+    expect(stats.data.delivery.callbacks).toEqual({ delivered: 0, failed: 0, pending: 1 });
+    expect(receiver.requests()).toBe(1);
+  }, 60_000);
+});
+
 // The crash pass: a restart delivered the callbacks of tasks still queued, as `task.pending`,
 // marked them delivered, and sent nothing when those tasks finished.
 describe('callbacks of tasks not finished at a restart of the SQLite store', () => {
@@ -302,7 +323,7 @@ describe('callbacks after a restart with a lower --callback-max-attempts', () =>
     expect(callback.next_at).toBeNull();
     expect(receiver.requests()).toBe(1);
     const stats = (await (await fetch(`${second.url}/stats`)).json()) as DataBody<Stats>;
-    expect(stats.data.delivery.callbacks).toEqual({ delivered: 0, failed: 1 });
+    expect(stats.data.delivery.callbacks).toEqual({ delivered: 0, failed: 1, pending: 0 });
   }, 60_000);
 });
 
@@ -574,7 +595,7 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       [1, false, 500],
       [2, true, 200],
     ]);
-    expect((await stats()).delivery.callbacks).toEqual({ delivered: 1, failed: 0 });
+    expect((await stats()).delivery.callbacks).toEqual({ delivered: 1, failed: 0, pending: 0 });
     answers = [];
   });
 
@@ -701,7 +722,7 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
     await shutdownServer(proxy.app, 200);
     const { callbacks } = (await proxy.app.proxy.stats.read()).delivery;
     // Kept due on SQLite, for the next start; lost with the process on the memory store.
-    expect(callbacks).toEqual({ delivered: 0, failed: store === 'memory' ? 1 : 0 });
+    expect(callbacks).toMatchObject({ delivered: 0, failed: store === 'memory' ? 1 : 0 });
   });
 
   // Hostile pass: a stop on the memory store did not say a callback waiting for a retry was at
@@ -772,6 +793,101 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
       message: expect.stringContaining('--callback-allow'),
     });
     expect(allowed.target.stats().requests + off.target.stats().requests).toBeLessThanOrEqual(1);
+  });
+});
+
+// An operator whose receiver was down saw nothing pile up in /stats: callbacks showed only once
+// delivered or given up.
+describe.each(FAIR_STORES)('callbacks still to deliver on the %s store', (store) => {
+  it('are counted in /stats while a refusing receiver has them retried, until delivered', async () => {
+    let refusing = true;
+    const receiver = await startReceiver((response) => {
+      response.statusCode = refusing ? 500 : 204;
+      response.end();
+    });
+    // The retry waits on this clock: due when the test says, not after a real wait.
+    const clock = new FakeClock(Date.now());
+    const { proxy, submit, stats } = await setUp(store, callbacksTo(receiver.origin), {
+      clock,
+      callbackFirstRetryMs: 60_000,
+    });
+    const { body } = await submit('/api/text?text=pile', {
+      'x-proxy-callback-url': `${receiver.origin}/hook`,
+    });
+    await waitFor(
+      async () => {
+        // The first delivery is due at the finish: now, on the clock its timer waits on.
+        clock.advance(0);
+        return (await proxy.getTask(body.task_id)).callback?.deliveries.length === 1;
+      },
+      { what: 'a first, refused delivery' },
+    );
+    expect((await stats()).delivery.callbacks).toEqual({ delivered: 0, failed: 0, pending: 1 });
+    refusing = false;
+    clock.advance(60_000);
+    await waitFor(async () => (await stats()).delivery.callbacks.delivered === 1, {
+      what: 'the retry to be delivered',
+    });
+    expect((await stats()).delivery.callbacks).toEqual({ delivered: 1, failed: 0, pending: 0 });
+    expect(receiver.requests()).toBe(2);
+  });
+
+  it('stops counting a callback given up when its attempts run out', async () => {
+    const receiver = await startReceiver((response) => {
+      response.statusCode = 500;
+      response.end();
+    });
+    const clock = new FakeClock(Date.now());
+    const { proxy, submit, stats } = await setUp(
+      store,
+      [...callbacksTo(receiver.origin), '--callback-max-attempts', '2'],
+      { clock, callbackFirstRetryMs: 60_000 },
+    );
+    const { body } = await submit('/api/text?text=given-up', {
+      'x-proxy-callback-url': `${receiver.origin}/hook`,
+    });
+    await waitFor(
+      async () => {
+        // The first delivery is due at the finish: now, on the clock its timer waits on.
+        clock.advance(0);
+        return (await proxy.getTask(body.task_id)).callback?.deliveries.length === 1;
+      },
+      { what: 'a first, refused delivery' },
+    );
+    expect((await stats()).delivery.callbacks.pending).toBe(1);
+    clock.advance(60_000);
+    await waitFor(async () => (await stats()).delivery.callbacks.failed === 1, {
+      what: 'the callback to be given up',
+    });
+    expect((await stats()).delivery.callbacks).toEqual({ delivered: 0, failed: 1, pending: 0 });
+  });
+
+  it('stops counting the callback of a task a cleanup removes', async () => {
+    const receiver = await startReceiver((response) => {
+      response.statusCode = 500;
+      response.end();
+    });
+    const clock = new FakeClock(Date.now());
+    const { proxy, submit, stats } = await setUp(store, callbacksTo(receiver.origin), {
+      clock,
+      callbackFirstRetryMs: 60_000,
+    });
+    const { body } = await submit('/api/text?text=removed', {
+      'x-proxy-callback-url': `${receiver.origin}/hook`,
+    });
+    await waitFor(
+      async () => {
+        clock.advance(0);
+        return (await proxy.getTask(body.task_id)).callback?.deliveries.length === 1;
+      },
+      { what: 'a first, refused delivery' },
+    );
+    expect((await stats()).delivery.callbacks.pending).toBe(1);
+    const cleanup = await fetch(`${proxy.url}/tasks/cleanup?max_age_hours=0`, {
+      method: 'DELETE',
+    });
+    expect(cleanup.status).toBe(200);
+    expect((await stats()).delivery.callbacks.pending).toBe(0);
   });
 });
 

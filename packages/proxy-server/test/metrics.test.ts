@@ -237,7 +237,7 @@ describe('GET /metrics', () => {
     await waitFor(async () => (await callbacks()).delivered + (await callbacks()).failed === 2, {
       what: 'both callbacks to settle',
     });
-    expect(await callbacks()).toEqual({ delivered: 1, failed: 1 });
+    expect(await callbacks()).toEqual({ delivered: 1, failed: 1, pending: 0 });
     const metrics = parseExposition(await (await fetch(`${proxy.url}/metrics`)).text());
     expect(sampleValue(metrics, 'proxy_callbacks_total', { outcome: 'delivered' })).toBe(1);
     expect(sampleValue(metrics, 'proxy_callbacks_total', { outcome: 'given_up' })).toBe(1);
@@ -315,6 +315,7 @@ describe('GET /metrics', () => {
       'proxy_long_tasks',
       'proxy_oldest_call_seconds',
       'proxy_tasks_retrying',
+      'proxy_callbacks_pending',
     ];
     const instance = `${hostname()}:${new URL(proxy.url).port}`;
     for (const family of families.values()) {
@@ -393,6 +394,7 @@ describe('ProxyMetrics', () => {
     inFlight: 2,
     inFlightStartedAt: [],
     retrying: 1,
+    callbacksPending: 2,
     tenants: [],
   };
   const clock = new FakeClock();
@@ -429,6 +431,7 @@ describe('ProxyMetrics', () => {
     expect(sampleValue(families, 'proxy_tasks_finished_total', { status: 'completed' })).toBe(0);
     expect(sampleValue(families, 'proxy_tasks_submitted_total')).toBe(0);
     expect(sampleValue(families, 'proxy_tasks', { status: 'failed' })).toBe(4);
+    expect(sampleValue(families, 'proxy_callbacks_pending')).toBe(2);
     metrics.record(event(true));
     families = parseExposition(await metrics.scrape());
     expect(sampleValue(families, 'proxy_tasks_finished_total', { status: 'completed' })).toBe(1);

@@ -133,7 +133,7 @@ const stats = {
     rate_limit: { max_rps: 2.5, burst: 5 },
     tenants: [{ tenant: 'team-a', queued: 4, in_flight: 1 }],
     rejected_tenant_queue_full: 2,
-    callbacks: { delivered: 6, failed: 1 },
+    callbacks: { delivered: 6, failed: 1, pending: 3 },
   },
   uptime_s: 12.345,
   started_at: '2026-01-02T03:04:05.000Z',

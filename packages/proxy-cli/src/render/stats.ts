@@ -106,9 +106,11 @@ function deliveryRows({ delivery, totals }: SentStats): Array<[string, string]> 
   if (tenantRefused > 0) {
     rows.push(['tenant queue full', `${tenantRefused} refused since start`]);
   }
-  const { delivered, failed } = delivery.callbacks;
-  if (delivered > 0 || failed > 0) {
-    rows.push(['callbacks', `${delivered} delivered · ${failed} given up`]);
+  // Absent from proxies before it: shown as none waiting.
+  const { delivered, failed, pending = 0 } = delivery.callbacks;
+  if (delivered > 0 || failed > 0 || pending > 0) {
+    const waiting = pending > 0 ? ` · ${pending} pending` : '';
+    rows.push(['callbacks', `${delivered} delivered · ${failed} given up${waiting}`]);
   }
   return rows;
 }
@@ -187,5 +189,6 @@ function plainDelivery(delivery: DeliveryStats): Array<[string, PlainCell]> {
     ...ifSent('delivery.rejected_tenant_queue_full', delivery.rejected_tenant_queue_full),
     ['delivery.callbacks.delivered', delivery.callbacks.delivered],
     ['delivery.callbacks.failed', delivery.callbacks.failed],
+    ...ifSent('delivery.callbacks.pending', delivery.callbacks.pending),
   ];
 }

@@ -71,6 +71,11 @@ export interface BackendCounts extends TaskCounts {
   inFlightStartedAt: number[];
   /** Of `queued`, the tasks waiting for their next attempt after a failed one. */
   retrying: number;
+  /**
+   * Finished tasks whose callback is not settled yet: its first delivery due, or a retry after a
+   * failed one. A count the store keeps, not a scan: it shows a receiver that is down piling up.
+   */
+  callbacksPending: number;
   /** The tenants with the most queued tasks (fair sharing), busiest first, at most 20. */
   tenants: TenantLoad[];
 }

@@ -141,6 +141,7 @@ export class ProxyMetrics {
   readonly #longTasks: Gauge;
   readonly #oldestCall: Gauge;
   readonly #retrying: Gauge;
+  readonly #callbacksPending: Gauge;
 
   constructor(options: ProxyMetricsOptions) {
     this.#options = options;
@@ -298,6 +299,11 @@ export class ProxyMetrics {
       help: 'Pending tasks waiting out the backoff before their next attempt.',
       ...shared,
     });
+    this.#callbacksPending = new Gauge({
+      name: 'proxy_callbacks_pending',
+      help: 'Finished tasks whose callback is not settled yet: its first delivery due, or a retry after a failed one (grows while a receiver is down).',
+      ...shared,
+    });
   }
 
   /** Counts one backend event: only the transitions this instance made. */
@@ -391,6 +397,7 @@ export class ProxyMetrics {
         oldestStartedAt === undefined ? 0 : Math.max(0, clock.now() - oldestStartedAt) / 1000,
       );
       this.#retrying.set(counts.retrying);
+      this.#callbacksPending.set(counts.callbacksPending);
     }
     const texts = await Promise.all([
       this.#own.metrics(),

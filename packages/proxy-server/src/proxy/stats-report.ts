@@ -70,7 +70,11 @@ export class StatsReport {
           in_flight: load.inFlight,
         })),
         rejected_tenant_queue_full: totals.rejectedTenantQueueFull,
-        callbacks: { delivered: totals.callbacksDelivered, failed: totals.callbacksFailed },
+        callbacks: {
+          delivered: totals.callbacksDelivered,
+          failed: totals.callbacksFailed,
+          pending: counts.callbacksPending,
+        },
       },
       uptime_s: Math.round(clock.monotonic() - this.#startedSteady) / 1000,
       started_at: new Date(this.#startedAt).toISOString(),

@@ -1159,6 +1159,83 @@ export function describeBackendConformance(
           false,
         );
       });
+
+      // An operator whose receiver was down saw nothing pile up: /stats counted callbacks only
+      // once they ended.
+      it('counts the callbacks still to deliver, from their task’s finish to their end', async () => {
+        const { backend, processor } = await started({ concurrency: 1 });
+        const url = 'https://hooks.example/done';
+        const [running, queued] = [
+          await admitWith(backend, { callbackUrl: url }),
+          await admitWith(backend, { callbackUrl: url }),
+        ];
+        await admitWith(backend, {});
+        await vi.waitFor(() => expect(processor.startedIds()).toEqual([running]));
+        expect((await backend.counts()).callbacksPending).toBe(0);
+        processor.complete(running);
+        await vi.waitFor(async () => expect((await backend.counts()).callbacksPending).toBe(1));
+        const failedOnce = {
+          url,
+          state: 'pending' as const,
+          deliveries: [{ attempt: 1, at: 5, ok: false, statusCode: 500, error: null }],
+          nextAt: 1_000,
+        };
+        await backend.setCallback(running, failedOnce);
+        expect((await backend.counts()).callbacksPending).toBe(1);
+        // A cancel finishes a queued task: its callback is due too.
+        expect((await backend.cancel(queued)).ok).toBe(true);
+        await vi.waitFor(async () => expect((await backend.counts()).callbacksPending).toBe(2));
+        await backend.setCallback(running, { ...failedOnce, state: 'delivered', nextAt: null });
+        await backend.setCallback(queued, { ...failedOnce, state: 'failed', nextAt: null });
+        expect((await backend.counts()).callbacksPending).toBe(0);
+      });
+
+      it('stops counting a callback still to deliver once retention removes its task', async () => {
+        const { backend, processor } = await started();
+        const id = await admitWith(backend, { callbackUrl: 'https://hooks.example/done' });
+        await vi.waitFor(() => expect(processor.startedIds()).toEqual([id]));
+        processor.complete(id);
+        await vi.waitFor(async () => expect((await backend.counts()).callbacksPending).toBe(1));
+        fixture.clock.advance(10);
+        expect(await backend.removeFinished(fixture.clock.now())).toBe(1);
+        expect((await backend.counts()).callbacksPending).toBe(0);
+      });
+
+      it('stops counting a callback still to deliver once --max-tasks makes room over its task', async () => {
+        const { backend, processor } = await started({ maxTasks: 1 });
+        const id = await admitWith(backend, { callbackUrl: 'https://hooks.example/done' });
+        await vi.waitFor(() => expect(processor.startedIds()).toEqual([id]));
+        processor.complete(id);
+        await vi.waitFor(async () => expect((await backend.counts()).callbacksPending).toBe(1));
+        await admitWith(backend, {});
+        expect(await backend.get(id)).toBeUndefined();
+        expect((await backend.counts()).callbacksPending).toBe(0);
+      });
+
+      it('counts the callbacks still to deliver that a store kept past a restart', async () => {
+        const first = await started();
+        const [done, due] = [
+          await admitWith(first.backend, { callbackUrl: 'https://hooks.example/done' }),
+          await admitWith(first.backend, { callbackUrl: 'https://hooks.example/done' }),
+        ];
+        await vi.waitFor(() => expect(first.processor.startedIds()).toEqual([done, due]));
+        first.processor.complete(done);
+        first.processor.complete(due);
+        await vi.waitFor(async () =>
+          expect((await first.backend.counts()).callbacksPending).toBe(2),
+        );
+        await first.backend.setCallback(done, {
+          url: 'https://hooks.example/done',
+          state: 'delivered',
+          deliveries: [{ attempt: 1, at: 5, ok: true, statusCode: 204, error: null }],
+          nextAt: null,
+        });
+        await first.backend.close();
+        const second = fixture.create({ ...DEFAULTS });
+        open.push(second.backend);
+        await second.backend.open();
+        expect((await second.backend.counts()).callbacksPending).toBe(fixture.durable ? 1 : 0);
+      });
     });
 
     describe('a cap on tasks held', () => {

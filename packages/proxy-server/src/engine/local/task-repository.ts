@@ -83,6 +83,8 @@ export interface StartedRow {
 export type RepositoryCounts = TaskCounts & {
   /** Finished tasks whose processing took longer than the long-task threshold. */
   long: number;
+  /** Finished tasks whose callback is still to be delivered (see BackendCounts). */
+  callbacksPending: number;
 };
 
 /**

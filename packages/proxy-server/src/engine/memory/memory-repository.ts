@@ -123,6 +123,12 @@ export class MemoryRepository implements TaskRepository {
   readonly #slabs = new ByteSlabs();
   readonly #strings = new RecentStrings();
   #long = 0;
+  /**
+   * The finished tasks whose callback is still to be delivered, by id: their count for `/stats`
+   * without reading each record back from its slab, and few (a receiver's backlog) however many
+   * tasks are held.
+   */
+  readonly #callbacksPending = new Set<string>();
 
   open(): OpenedRepository {
     return { pending: [], processing: [], nextSeq: 1, finishedCalls: null };
@@ -202,6 +208,7 @@ export class MemoryRepository implements TaskRepository {
     this.#tasks.set(id, finished);
     if (task.idempotencyKey !== null) this.#byIdempotencyKey.set(task.idempotencyKey, finished);
     if (isLong) this.#long++;
+    if (task.callback?.state === 'pending') this.#callbacksPending.add(id);
     return summaryOf(fields);
   }
 
@@ -228,8 +235,13 @@ export class MemoryRepository implements TaskRepository {
   setCallback(id: string, callback: CallbackState): boolean {
     const task = this.#tasks.get(id);
     if (!task) return false;
-    if (task instanceof MemoryTask) task.callback = callback;
-    else this.#rewrite(task, (fields) => ({ ...fields, callback }));
+    if (task instanceof MemoryTask) {
+      task.callback = callback;
+      return true;
+    }
+    this.#rewrite(task, (fields) => ({ ...fields, callback }));
+    if (callback.state === 'pending') this.#callbacksPending.add(id);
+    else this.#callbacksPending.delete(id);
     return true;
   }
 
@@ -264,7 +276,11 @@ export class MemoryRepository implements TaskRepository {
   }
 
   counts(): RepositoryCounts {
-    const counts = { total: this.#all.size, long: this.#long } as RepositoryCounts;
+    const counts = {
+      total: this.#all.size,
+      long: this.#long,
+      callbacksPending: this.#callbacksPending.size,
+    } as RepositoryCounts;
     for (const status of TASK_STATUSES) counts[status] = this.#byStatus[status].size;
     return counts;
   }
@@ -315,6 +331,7 @@ export class MemoryRepository implements TaskRepository {
     this.#tasks.delete(task.id);
     if (task.idempotencyKey !== null) this.#byIdempotencyKey.delete(task.idempotencyKey);
     if (task.isLong) this.#long--;
+    this.#callbacksPending.delete(task.id);
   }
 
   /** Writes a finished task's record anew with a field changed; the old bytes go with their slab. */

@@ -551,6 +551,7 @@ export class RedisBackend implements TaskBackend {
       inFlight: counts.processing,
       inFlightStartedAt: counts.inFlightStartedAt,
       retrying: counts.retrying,
+      callbacksPending: counts.callbacksPending,
       tenants: busiestTenants(counts.tenants),
     };
   }

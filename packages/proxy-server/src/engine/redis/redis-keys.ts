@@ -14,6 +14,7 @@
  * | `<prefix>:q:deadline` | zset | pending tasks never started, by deadline |
  * | `<prefix>:q:retry` | zset | tasks waiting for a retry, by when it is due |
  * | `<prefix>:q:handed` | zset | tasks whose job an instance is to add (due retries, tasks recovered), by when that hand-out lapses |
+ * | `<prefix>:callbacks` | set | finished tasks whose callback is still to be delivered (resumed at a start; counted for `/stats`) |
  * | `<prefix>:meta` | hash | counters: `seq` (admission), `order` (transitions), `long`; the tenant caps of the instance opened last |
  * | `<prefix>:tenants:queued`, `…:calls` | zset | fair sharing: each tenant (`=<name>`) by its tasks queued, by its calls in flight |
  * | `<prefix>:turns:<level>` | hash | fair sharing: the level's turn now (`now`) and the last of each tenant with tasks queued (`=<name>`) |

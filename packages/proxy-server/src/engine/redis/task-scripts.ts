@@ -776,8 +776,8 @@ return out
  * cap on calls allows), and the busiest tenants' tasks queued and calls in flight (fair
  * sharing). ARGV[4]: the start time before which a call in flight is long. Reply: {pending,
  * processing, completed, failed, cancelled, expired, total, retrying, long finished, long
- * running, the tenants ({'=name', queued, calls}... flat), then id and start of each call in
- * flight, the earliest first}.
+ * running, callbacks pending (the set pendingCallbacks reads, O(1)), the tenants ({'=name',
+ * queued, calls}... flat), then id and start of each call in flight, the earliest first}.
  */
 const COUNTS = `${COMMON}
 local out = {}
@@ -786,6 +786,7 @@ for _, name in ipairs({'pending', 'processing', 'completed', 'failed', 'cancelle
 end
 out[#out + 1] = tonumber(redis.call('HGET', P .. ':meta', 'long') or '0')
 out[#out + 1] = redis.call('ZCOUNT', index('started'), '-inf', '(' .. ARGV[4])
+out[#out + 1] = redis.call('SCARD', P .. ':callbacks')
 -- The busiest tenants by tasks queued and by calls in flight, each with both counts.
 local tenants, seen = {}, {}
 for _, status in ipairs({'pending', 'processing'}) do

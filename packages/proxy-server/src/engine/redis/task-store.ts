@@ -125,6 +125,8 @@ export interface StoreCounts {
   retrying: number;
   longFinished: number;
   longRunning: number;
+  /** Finished tasks whose callback is still to be delivered. */
+  callbacksPending: number;
   /** When each call in flight started, the earliest first. */
   inFlightStartedAt: number[];
   /** Each tenant with tasks queued or calls in flight (fair sharing), in no order. */
@@ -507,7 +509,7 @@ export class LuaTaskStore implements RedisTaskStore {
     const reply = (await this.#run('counts', [String(longStartedBefore)])) as (number | string)[];
     const [pending, processing, completed, failed, cancelled, expired, total, retrying] =
       reply.map(Number);
-    const started = reply.slice(11);
+    const started = reply.slice(12);
     return {
       pending: pending ?? 0,
       processing: processing ?? 0,
@@ -519,9 +521,10 @@ export class LuaTaskStore implements RedisTaskStore {
       retrying: retrying ?? 0,
       longFinished: Number(reply[8] ?? 0),
       longRunning: Number(reply[9] ?? 0),
+      callbacksPending: Number(reply[10] ?? 0),
       // Every other value is a score: ZRANGE … WITHSCORES.
       inFlightStartedAt: started.filter((_, at) => at % 2 === 1).map(Number),
-      tenants: tenantLoads(reply[10] as unknown as (string | number)[]),
+      tenants: tenantLoads(reply[11] as unknown as (string | number)[]),
     };
   }
 

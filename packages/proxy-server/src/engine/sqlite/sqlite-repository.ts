@@ -159,7 +159,7 @@ interface RequestColumns {
   request_body: Buffer | null;
 }
 
-type Counts = Record<TaskStatus, number> & { long: number };
+type Counts = Record<TaskStatus, number> & { long: number; callbacksPending: number };
 
 /**
  * Pages the write-ahead log may hold before they are copied into the database (SQLite's
@@ -362,10 +362,17 @@ export class SqliteRepository implements TaskRepository {
   }
 
   setCallback(id: string, callback: CallbackState): boolean {
-    const result = this.#write(() =>
-      this.#sql.setCallback.run(JSON.stringify(callback), callback.state, id),
-    );
-    return result.changes > 0;
+    // Read before the write, by the task's key: how the callback stood, for the count.
+    const before = this.#sql.callbackBefore.get(id) as
+      | { finished: number; pending: number }
+      | undefined;
+    if (!before) return false;
+    this.#write(() => this.#sql.setCallback.run(JSON.stringify(callback), callback.state, id));
+    // Only a finished task's callback is due: an unfinished one is counted at its finish.
+    if (before.finished) {
+      this.#moves.callbacksPending += (callback.state === 'pending' ? 1 : 0) - before.pending;
+    }
+    return true;
   }
 
   pendingCallbacks(): { id: string; callback: CallbackState }[] {
@@ -408,7 +415,9 @@ export class SqliteRepository implements TaskRepository {
     this.#moves[from]--;
     this.#moves[outcome.status]++;
     if (isLong) this.#moves.long++;
-    return summaryIn(row);
+    const summary = summaryIn(row);
+    if (summary.callback?.state === 'pending') this.#moves.callbacksPending++;
+    return summary;
   }
 
   requeue(id: string, endedAt: number): SummaryRow | undefined {
@@ -465,6 +474,7 @@ export class SqliteRepository implements TaskRepository {
       counts.total += counts[status];
     }
     counts.long = this.#counts.long + this.#moves.long;
+    counts.callbacksPending = this.#counts.callbacksPending + this.#moves.callbacksPending;
     return counts;
   }
 
@@ -476,15 +486,21 @@ export class SqliteRepository implements TaskRepository {
     return this.#removed(this.#sql.removeOldestFinished, count);
   }
 
-  /** Runs a DELETE ... RETURNING status, is_long and moves the counts by what it removed. */
+  /**
+   * Runs a DELETE ... RETURNING status, is_long, callback_pending and moves the counts by what it
+   * removed.
+   */
   #removed(statement: Database.Statement, ...params: unknown[]): number {
     const rows = this.#write(() => statement.all(...params)) as {
       status: TaskStatus;
       is_long: number;
+      callback_pending: number;
     }[];
     for (const row of rows) {
       this.#moves[row.status]--;
       if (row.is_long) this.#moves.long--;
+      // Finished, all of them: a callback still due goes with its task.
+      this.#moves.callbacksPending -= row.callback_pending;
     }
     return rows.length;
   }
@@ -596,6 +612,7 @@ export class SqliteRepository implements TaskRepository {
       this.#counts[row.status] = row.n;
     }
     this.#counts.long = (sql.countLong.get() as { value: number }).value;
+    this.#counts.callbacksPending = (sql.countCallbacksPending.get() as { value: number }).value;
     let lastOrder = 0;
     for (const status of TASK_STATUSES) {
       const last = sql.lastOrder.get(status) as { value: number | null };
@@ -724,6 +741,10 @@ function prepare(db: Database.Database) {
         `WHERE id = ? AND status = 'processing' RETURNING ${SUMMARY_COLUMNS}`,
     ),
     setCallback: db.prepare('UPDATE tasks SET callback = ?, callback_state = ? WHERE id = ?'),
+    callbackBefore: db.prepare(
+      "SELECT completed_at IS NOT NULL AS finished, callback_state IS 'pending' AS pending " +
+        'FROM tasks WHERE id = ?',
+    ),
     // A task's callback is pending from its admission on; only a finished one's is due.
     pendingCallbacks: db.prepare(
       "SELECT id, callback FROM tasks WHERE callback_state = 'pending' AND completed_at IS NOT NULL",
@@ -752,14 +773,22 @@ function prepare(db: Database.Database) {
     listByStatus: db.prepare(pageStatement('WHERE status = ?', 'status_order')),
     removeFinished: db.prepare(
       'DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE completed_at IS NOT NULL ' +
-        'AND completed_at <= ? ORDER BY completed_at LIMIT ?) RETURNING status, is_long',
+        'AND completed_at <= ? ORDER BY completed_at LIMIT ?) ' +
+        "RETURNING status, is_long, callback_state IS 'pending' AS callback_pending",
     ),
     removeOldestFinished: db.prepare(
       'DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE completed_at IS NOT NULL ' +
-        'ORDER BY completed_at LIMIT ?) RETURNING status, is_long',
+        'ORDER BY completed_at LIMIT ?) ' +
+        "RETURNING status, is_long, callback_state IS 'pending' AS callback_pending",
     ),
     countByStatus: db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status'),
     countLong: db.prepare('SELECT count(*) AS value FROM tasks WHERE is_long = 1'),
+    // Once, at open: through tasks_callbacks_pending, so it reads the undelivered callbacks (and
+    // those of tasks not finished yet), not the table; from then on the count is kept here.
+    countCallbacksPending: db.prepare(
+      "SELECT count(*) AS value FROM tasks WHERE callback_state = 'pending' " +
+        'AND completed_at IS NOT NULL',
+    ),
     // The calls of the newest finished tasks, as the mean of finished calls counts them (any
     // outcome but one cut off by a stop), walked through tasks_by_completion from its end; a
     // wall clock set back during a call makes no negative duration.
@@ -798,7 +827,7 @@ function finishStatements(db: Database.Database) {
 }
 
 function zeroCounts(): Counts {
-  const counts = { long: 0 } as Counts;
+  const counts = { long: 0, callbacksPending: 0 } as Counts;
   for (const status of TASK_STATUSES) counts[status] = 0;
   return counts;
 }
