@@ -64,6 +64,10 @@ function fit(lines: string[], columns: number, rows: number): string[] {
 
 /** Rows a line takes on the terminal once wrapped. */
 export function visualRows(line: string, columns: number): number {
-  const width = [...stripVTControlCharacters(line)].length;
-  return Math.max(1, Math.ceil(width / Math.max(1, columns)));
+  return wrappedRows([...stripVTControlCharacters(line)].length, columns);
+}
+
+/** Rows a line of `chars` characters takes on the terminal once wrapped. */
+export function wrappedRows(chars: number, columns: number): number {
+  return Math.max(1, Math.ceil(chars / Math.max(1, columns)));
 }

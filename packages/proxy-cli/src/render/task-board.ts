@@ -6,10 +6,11 @@ import {
   type TaskStatus,
   type TaskSummary,
 } from 'proxy-client/wire';
-import { visualRows } from '../live-view.js';
+import { visualRows, wrappedRows } from '../live-view.js';
+import { boardFoot, boardTitle, type TitleParts } from './board-lines.js';
 import { paintStatus } from './status.js';
 import type { Look } from './table.js';
-import { renderTaskTable } from './task-list.js';
+import { renderTaskTable, taskTableLineChars } from './task-list.js';
 
 /** Tasks the board remembers; more than a terminal shows, fewer than a proxy may hold. */
 const CAPACITY = 500;
@@ -60,7 +61,7 @@ export interface BoardFrame {
   now: number;
   /** Terminal rows the frame may take. */
   rows: number;
-  /** Terminal columns: the table fits itself to them. */
+  /** Terminal columns: the table, the title and the foot fit themselves to them. */
   columns?: number;
   /** The proxy's counts of every task it holds (`/stats`), for the title; absent until read. */
   counts?: TaskCounts;
@@ -68,44 +69,52 @@ export interface BoardFrame {
   away?: string;
 }
 
-/** The board as the terminal shows it: a title with the counts, the table, a foot. */
+/**
+ * The board as the terminal shows it: a title with the counts, the table, a foot. The title and
+ * the foot each keep to one line where the terminal allows; the table takes the rows left.
+ */
 export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
-  const { look, url } = frame;
+  const { look, columns } = frame;
   const tasks = board.tasks;
-  const only = board.statuses ? ` (only ${board.statuses.join(', ')})` : '';
-  const title =
-    look.color.bold(`proxy-cli watch ${url}`) + `${only}: ${titleCounts(board, tasks, frame)}`;
-  const fitted = frame.columns ? { ...look, columns: frame.columns } : look;
-  const tableFor = (count: number) =>
-    count > 0 ? renderTaskTable(running(tasks.slice(0, count), frame.now), fitted, frame.now) : '';
-  const source =
-    frame.away === undefined
-      ? "live from the proxy's events"
-      : `the proxy is away${frame.away}; reconnecting until it is back`;
-  const footFor = (count: number) => {
-    const more = tasks.length > count ? `the ${count} newest of ${tasks.length} · ` : '';
-    return look.color.dim(`${more}${source} · Ctrl-C to stop`);
-  };
-  // A boxed table takes a line per task, a stacked one two; a narrow terminal wraps the title.
+  const title = boardTitle(
+    { url: frame.url, statuses: board.statuses, ...titleCounts(board, tasks, frame) },
+    look,
+    columns,
+  );
+  const footFor = (shown: number) =>
+    boardFoot({ shown, held: tasks.length, away: frame.away }, look, columns);
+  const fitted = columns ? { ...look, columns } : look;
+  const width = columns ?? Number.POSITIVE_INFINITY;
   const rowsOf = (text: string) =>
-    text === '' ? 0 : text.split('\n').reduce((sum, line) => sum + visualRows(line, width), 0);
-  const width = frame.columns ?? Number.POSITIVE_INFINITY;
+    text.split('\n').reduce((sum, line) => sum + visualRows(line, width), 0);
   let count = Math.min(tasks.length, Math.max(1, frame.rows - FRAME_LINES));
-  let table = tableFor(count);
-  let foot = footFor(count);
-  while (count > 1 && rowsOf(title) + rowsOf(table) + rowsOf(foot) > frame.rows) {
+  const shown = running(tasks.slice(0, count), frame.now);
+  // A boxed table takes a line per task, a stacked one two, and a narrow terminal wraps lines:
+  // each length tried is measured rather than drawn, so a frame draws its table once.
+  const tableRows = (rows: readonly TaskSummary[]) =>
+    taskTableLineChars(rows, fitted, frame.now).reduce(
+      (sum, chars) => sum + wrappedRows(chars, width),
+      0,
+    );
+  while (
+    count > 1 &&
+    rowsOf(title) + tableRows(shown.slice(0, count)) + rowsOf(footFor(count)) > frame.rows
+  ) {
     count -= 1;
-    table = tableFor(count);
-    foot = footFor(count);
   }
-  return [title, ...(table ? [table] : []), foot].join('\n');
+  const table = count > 0 ? renderTaskTable(shown.slice(0, count), fitted, frame.now) : '';
+  return [title, ...(table ? [table] : []), footFor(count)].join('\n');
 }
 
 /**
  * The board holds only the newest tasks, so counting its rows would undercount a busy proxy:
  * the title takes the proxy's own counts when it has them, and otherwise says what it counted.
  */
-function titleCounts(board: TaskBoard, tasks: readonly TaskSummary[], frame: BoardFrame): string {
+function titleCounts(
+  board: TaskBoard,
+  tasks: readonly TaskSummary[],
+  frame: BoardFrame,
+): Pick<TitleParts, 'counts' | 'counted'> {
   const { look, counts } = frame;
   const pairs: Array<[string, number]> = counts
     ? TASK_STATUSES.filter((status) => board.statuses?.includes(status) ?? true).map((status) => [
@@ -113,12 +122,10 @@ function titleCounts(board: TaskBoard, tasks: readonly TaskSummary[], frame: Boa
         counts[status],
       ])
     : [...tallyByStatus(tasks)];
-  const summary = pairs
+  const painted = pairs
     .filter(([, count]) => count > 0)
-    .map(([status, count]) => `${count} ${paintStatus(status, look.color)}`)
-    .join(' · ');
-  if (!summary) return 'no tasks yet';
-  return counts ? summary : `of the ${tasks.length} newest, ${summary}`;
+    .map(([status, count]) => `${count} ${paintStatus(status, look.color)}`);
+  return counts ? { counts: painted } : { counts: painted, counted: tasks.length };
 }
 
 function tallyByStatus(tasks: readonly TaskSummary[]): Map<string, number> {

@@ -51,25 +51,50 @@ export function fitTaskColumns(chars: ColumnChars, columns: number | undefined):
     };
   }
   const boxedRoom = (optional: readonly OptionalColumn[]) =>
-    columns - boxedWidth([chars.id, chars.status, chars.age, ...optional.map((c) => chars[c]), 0]);
+    columns - boxedRowChars(chars, optional, 0);
   const boxed = keptWhile(boxedRoom);
   const room = boxedRoom(boxed);
   if (room >= MIN_BOXED_REQUEST_CHARS) {
     return { layout: 'boxed', optional: boxed, requestChars: Math.min(MAX_REQUEST_CHARS, room) };
   }
   const stackedRoom = (optional: readonly OptionalColumn[]) =>
-    columns -
-    STACKED_INDENT.length -
-    [chars.status, chars.age, ...optional.map((c) => chars[c])].reduce(
-      (sum, width) => sum + width + STACKED_SEPARATOR.length,
-      0,
-    );
+    columns - stackedRowChars(chars, optional, 0);
   const stacked = keptWhile(stackedRoom);
   return {
     layout: 'stacked',
     optional: stacked,
     requestChars: Math.min(MAX_REQUEST_CHARS, Math.max(1, stackedRoom(stacked))),
   };
+}
+
+/** Characters a boxed row takes, borders included, with a request column `requestChars` wide. */
+export function boxedRowChars(
+  chars: ColumnChars,
+  optional: readonly OptionalColumn[],
+  requestChars: number,
+): number {
+  return boxedWidth([
+    chars.id,
+    chars.status,
+    chars.age,
+    ...optional.map((column) => chars[column]),
+    requestChars,
+  ]);
+}
+
+/** Characters a stacked row's second line takes, its request `requestChars` long. */
+export function stackedRowChars(
+  chars: ColumnChars,
+  optional: readonly OptionalColumn[],
+  requestChars: number,
+): number {
+  return (
+    STACKED_INDENT.length +
+    [chars.status, chars.age, ...optional.map((column) => chars[column])].reduce(
+      (sum, width) => sum + width + STACKED_SEPARATOR.length,
+      requestChars,
+    )
+  );
 }
 
 /** The optional columns kept while the request keeps `MIN_REQUEST_CHARS` of the room. */

@@ -4,11 +4,13 @@ import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
 import { type Look, makeTable, tsv, visibleLength } from './table.js';
 import {
+  boxedRowChars,
   type ColumnChars,
   fitTaskColumns,
   type OptionalColumn,
   STACKED_INDENT,
   STACKED_SEPARATOR,
+  stackedRowChars,
   type TaskColumnsFit,
 } from './task-columns.js';
 import { taskCells } from './task-events.js';
@@ -16,6 +18,7 @@ import { taskCells } from './task-events.js';
 type Cells = Record<keyof ColumnChars, string>;
 
 const HEADS: Cells = { id: 'task id', status: 'status', age: 'age', took: 'took', code: 'code' };
+const HEAD_REQUEST = 'request';
 
 /**
  * Tasks, newest first as the proxy sends them: a table on a terminal; off one, a row per task of
@@ -27,7 +30,52 @@ const HEADS: Cells = { id: 'task id', status: 'status', age: 'age', took: 'took'
  * id is never cut: it is what `wait <id>` takes.
  */
 export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: number): string {
-  if (look.plain) return tsv(tasks.map((task) => taskCells(task, look)));
+  if (look.plain) return plainRows(tasks, look);
+  const laid = layOut(tasks, look, now);
+  return laid.fit.layout === 'boxed' ? boxed(laid, look) : stacked(laid, look);
+}
+
+/**
+ * The length of each line `renderTaskTable` draws, worked out without drawing: the live board
+ * tries several numbers of rows per frame to fit the terminal, and drawing the box for each try
+ * cost a cli-table3 render per try, every frame.
+ */
+export function taskTableLineChars(
+  tasks: readonly TaskSummary[],
+  look: Look,
+  now: number,
+): number[] {
+  if (look.plain) return plainRows(tasks, look).split('\n').map(visibleLength);
+  const { rows, requests, fit, chars } = layOut(tasks, look, now);
+  const requestChars = requests.map(visibleLength);
+  if (fit.layout === 'boxed') {
+    const width = boxedRowChars(
+      chars,
+      fit.optional,
+      Math.max(HEAD_REQUEST.length, ...requestChars),
+    );
+    // Every line of a box is as wide: its top, the heads, the line under them, a row a task, its bottom.
+    return Array.from({ length: rows.length + 4 }, () => width);
+  }
+  return [
+    HEADS.id.length,
+    stackedRowChars(chars, fit.optional, HEAD_REQUEST.length),
+    ...rows.flatMap((cells, n) => [
+      visibleLength(cells.id),
+      stackedRowChars(chars, fit.optional, requestChars[n] ?? 0),
+    ]),
+  ];
+}
+
+/** The cells of a table, how its columns fit the terminal, and each request cut to fit. */
+interface LaidOut {
+  rows: Cells[];
+  requests: string[];
+  fit: TaskColumnsFit;
+  chars: ColumnChars;
+}
+
+function layOut(tasks: readonly TaskSummary[], look: Look, now: number): LaidOut {
   const rows = tasks.map((task) => cellsOf(task, look, now));
   const widest = (column: keyof Cells) =>
     Math.max(HEADS[column].length, ...rows.map((row) => visibleLength(row[column])));
@@ -42,9 +90,11 @@ export function renderTaskTable(tasks: readonly TaskSummary[], look: Look, now: 
   const requests = tasks.map((task) =>
     cut(showControls(`${task.method} ${task.path}`), fit.requestChars),
   );
-  return fit.layout === 'boxed'
-    ? boxed(rows, requests, fit, look)
-    : stacked(rows, requests, fit, chars, look);
+  return { rows, requests, fit, chars };
+}
+
+function plainRows(tasks: readonly TaskSummary[], look: Look): string {
+  return tsv(tasks.map((task) => taskCells(task, look)));
 }
 
 function cellsOf(task: TaskSummary, { color }: Look, now: number): Cells {
@@ -57,7 +107,7 @@ function cellsOf(task: TaskSummary, { color }: Look, now: number): Cells {
   };
 }
 
-function boxed(rows: Cells[], requests: string[], fit: TaskColumnsFit, { color }: Look): string {
+function boxed({ rows, requests, fit }: LaidOut, { color }: Look): string {
   const order = (cells: Cells, request: string) => [
     cells.id,
     cells.status,
@@ -65,26 +115,20 @@ function boxed(rows: Cells[], requests: string[], fit: TaskColumnsFit, { color }
     cells.age,
     ...fit.optional.map((column) => cells[column]),
   ];
-  const table = makeTable(color, order(HEADS, 'request'));
+  const table = makeTable(color, order(HEADS, HEAD_REQUEST));
   for (const [n, cells] of rows.entries()) table.push(order(cells, requests[n] ?? ''));
   return table.toString();
 }
 
 /** The id alone on a line, to be copied whole; under it the other columns, aligned, no box. */
-function stacked(
-  rows: Cells[],
-  requests: string[],
-  fit: TaskColumnsFit,
-  chars: ColumnChars,
-  { color }: Look,
-): string {
+function stacked({ rows, requests, fit, chars }: LaidOut, { color }: Look): string {
   const columns: Array<'status' | 'age' | OptionalColumn> = ['status', 'age', ...fit.optional];
   const under = (cells: Cells, request: string) =>
     STACKED_INDENT +
     [...columns.map((column) => pad(cells[column], chars[column])), request].join(
       STACKED_SEPARATOR,
     );
-  const head = [color.bold(HEADS.id), color.bold(under(HEADS, 'request'))];
+  const head = [color.bold(HEADS.id), color.bold(under(HEADS, HEAD_REQUEST))];
   const lines = rows.flatMap((cells, n) => [cells.id, under(cells, requests[n] ?? '')]);
   return [...head, ...lines].join('\n');
 }

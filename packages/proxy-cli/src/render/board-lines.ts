@@ -1,0 +1,84 @@
+import type { TaskStatus } from 'proxy-client/wire';
+import { type Look, visibleLength } from './table.js';
+
+/** What the board's title says: what is watched, then the counts by status. */
+export interface TitleParts {
+  url: string;
+  statuses?: readonly TaskStatus[] | undefined;
+  /** The counts, painted (`4 pending`, `463 completed`): none while there are no tasks. */
+  counts: readonly string[];
+  /** Without the proxy's own counts: how many of the newest tasks were counted. */
+  counted?: number | undefined;
+}
+
+/**
+ * The title on one line where the terminal allows: the program's name, the URL's scheme, the
+ * note that only the loaded tasks were counted and the room between the counts give way, in
+ * that order, to what is watched and the counts. A title that fits nowhere keeps them and wraps.
+ */
+export function boardTitle(parts: TitleParts, look: Look, columns: number | undefined): string {
+  const { url, statuses, counts, counted } = parts;
+  const { bold } = look.color;
+  const only = statuses ? ` (only ${statuses.join(', ')})` : '';
+  const host = url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  const summary = (separator: string) =>
+    counts.length === 0 ? 'no tasks yet' : counts.join(separator);
+  const qualified =
+    counted === undefined || counts.length === 0
+      ? summary(' · ')
+      : `of the ${counted} newest, ${summary(' · ')}`;
+  return firstThatFits(
+    [
+      `${bold(`proxy-cli watch ${url}`)}${only}: ${qualified}`,
+      `${bold(`watch ${host}`)}${only}: ${qualified}`,
+      `${bold(host)}${only}: ${qualified}`,
+      `${bold(host)}${only}: ${summary(' · ')}`,
+      `${bold(host)}${only}: ${summary(', ')}`,
+    ],
+    columns,
+  );
+}
+
+export interface FootParts {
+  /** Tasks the table shows, and of how many the board holds. */
+  shown: number;
+  held: number;
+  /** While the proxy is away: what its absence looked like (` (ECONNREFUSED)`). */
+  away?: string | undefined;
+}
+
+/**
+ * The foot on one line where the terminal allows: how many rows are shown and where they come
+ * from said ever more briefly, so that how to stop always shows.
+ */
+export function boardFoot(parts: FootParts, look: Look, columns: number | undefined): string {
+  const { shown, held, away } = parts;
+  const partial = shown < held;
+  const more = partial ? `the ${shown} newest of ${held} · ` : '';
+  const fewer = partial ? `${shown} of ${held} · ` : '';
+  const fullest =
+    away === undefined
+      ? "live from the proxy's events"
+      : `the proxy is away${away}; reconnecting until it is back`;
+  const briefer =
+    away === undefined
+      ? ['live']
+      : [`proxy away${away}, reconnecting`, `proxy away${away}`, 'proxy away'];
+  const lines = [
+    `${more}${fullest}`,
+    `${fewer}${fullest}`,
+    ...briefer.map((source) => `${fewer}${source}`),
+  ];
+  return look.color.dim(
+    firstThatFits(
+      lines.map((line) => `${line} · Ctrl-C to stop`),
+      columns,
+    ),
+  );
+}
+
+/** The first of `lines`, fullest first, that fits in `columns`; else the last and briefest. */
+function firstThatFits(lines: readonly string[], columns: number | undefined): string {
+  const fits = (line: string) => columns === undefined || visibleLength(line) <= columns;
+  return lines.find(fits) ?? lines.at(-1) ?? '';
+}
