@@ -799,29 +799,43 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
 // An operator whose receiver was down saw nothing pile up in /stats: callbacks showed only once
 // delivered or given up.
 describe.each(FAIR_STORES)('callbacks still to deliver on the %s store', (store) => {
-  it('are counted in /stats while a refusing receiver has them retried, until delivered', async () => {
-    let refusing = true;
+  /**
+   * A proxy whose callback receiver answers `answer()` (500 unless told otherwise), with one
+   * task submitted and its first delivery made: retries wait on the clock, a minute apart.
+   */
+  async function afterAFirstDelivery(
+    text: string,
+    options: { answer?: () => number; args?: string[] } = {},
+  ) {
+    const { answer = () => 500, args = [] } = options;
     const receiver = await startReceiver((response) => {
-      response.statusCode = refusing ? 500 : 204;
+      response.statusCode = answer();
       response.end();
     });
-    // The retry waits on this clock: due when the test says, not after a real wait.
     const clock = new FakeClock(Date.now());
-    const { proxy, submit, stats } = await setUp(store, callbacksTo(receiver.origin), {
+    const proxy = await setUp(store, [...callbacksTo(receiver.origin), ...args], {
       clock,
       callbackFirstRetryMs: 60_000,
     });
-    const { body } = await submit('/api/text?text=pile', {
+    const { body } = await proxy.submit(`/api/text?text=${text}`, {
       'x-proxy-callback-url': `${receiver.origin}/hook`,
     });
     await waitFor(
       async () => {
         // The first delivery is due at the finish: now, on the clock its timer waits on.
         clock.advance(0);
-        return (await proxy.getTask(body.task_id)).callback?.deliveries.length === 1;
+        return (await proxy.proxy.getTask(body.task_id)).callback?.deliveries.length === 1;
       },
       { what: 'a first, refused delivery' },
     );
+    return { ...proxy, clock, receiver };
+  }
+
+  it('are counted in /stats while a refusing receiver has them retried, until delivered', async () => {
+    let refusing = true;
+    const { stats, clock, receiver } = await afterAFirstDelivery('pile', {
+      answer: () => (refusing ? 500 : 204),
+    });
     expect((await stats()).delivery.callbacks).toEqual({ delivered: 0, failed: 0, pending: 1 });
     refusing = false;
     clock.advance(60_000);
@@ -833,27 +847,9 @@ describe.each(FAIR_STORES)('callbacks still to deliver on the %s store', (store)
   });
 
   it('stops counting a callback given up when its attempts run out', async () => {
-    const receiver = await startReceiver((response) => {
-      response.statusCode = 500;
-      response.end();
+    const { stats, clock } = await afterAFirstDelivery('given-up', {
+      args: ['--callback-max-attempts', '2'],
     });
-    const clock = new FakeClock(Date.now());
-    const { proxy, submit, stats } = await setUp(
-      store,
-      [...callbacksTo(receiver.origin), '--callback-max-attempts', '2'],
-      { clock, callbackFirstRetryMs: 60_000 },
-    );
-    const { body } = await submit('/api/text?text=given-up', {
-      'x-proxy-callback-url': `${receiver.origin}/hook`,
-    });
-    await waitFor(
-      async () => {
-        // The first delivery is due at the finish: now, on the clock its timer waits on.
-        clock.advance(0);
-        return (await proxy.getTask(body.task_id)).callback?.deliveries.length === 1;
-      },
-      { what: 'a first, refused delivery' },
-    );
     expect((await stats()).delivery.callbacks.pending).toBe(1);
     clock.advance(60_000);
     await waitFor(async () => (await stats()).delivery.callbacks.failed === 1, {
@@ -863,25 +859,7 @@ describe.each(FAIR_STORES)('callbacks still to deliver on the %s store', (store)
   });
 
   it('stops counting the callback of a task a cleanup removes', async () => {
-    const receiver = await startReceiver((response) => {
-      response.statusCode = 500;
-      response.end();
-    });
-    const clock = new FakeClock(Date.now());
-    const { proxy, submit, stats } = await setUp(store, callbacksTo(receiver.origin), {
-      clock,
-      callbackFirstRetryMs: 60_000,
-    });
-    const { body } = await submit('/api/text?text=removed', {
-      'x-proxy-callback-url': `${receiver.origin}/hook`,
-    });
-    await waitFor(
-      async () => {
-        clock.advance(0);
-        return (await proxy.getTask(body.task_id)).callback?.deliveries.length === 1;
-      },
-      { what: 'a first, refused delivery' },
-    );
+    const { proxy, stats } = await afterAFirstDelivery('removed');
     expect((await stats()).delivery.callbacks.pending).toBe(1);
     const cleanup = await fetch(`${proxy.url}/tasks/cleanup?max_age_hours=0`, {
       method: 'DELETE',
