@@ -189,6 +189,24 @@ describe('watchTask', () => {
 describe('watchEvents', () => {
   const summary = (status: Task['status']) => ({ ...makeTask({ status }), result: null });
 
+  /**
+   * Two event streams with an outage between them: the first connection, then a reconnect
+   * that cannot connect, is refused with 503 and cannot connect again, then the second.
+   */
+  function streamsAroundAnOutage() {
+    const stream = [new TestEventStream(), new TestEventStream()];
+    const route = server.on(
+      'get',
+      '/events',
+      (call) => stream[0]!.reply(call),
+      { network: true },
+      errorReply(503, 'shutting_down'),
+      { network: true },
+      (call) => stream[1]!.reply(call),
+    );
+    return { stream, route };
+  }
+
   it('yields each transition with its id, skipping event types it does not know', async () => {
     const { streams, route } = streamsOn('/events', 1);
     const controller = new AbortController();
@@ -225,16 +243,7 @@ describe('watchEvents', () => {
 
   it('waits out a proxy that went away once connected, and resumes where it was', async () => {
     useFakeClock();
-    const stream = [new TestEventStream(), new TestEventStream()];
-    const route = server.on(
-      'get',
-      '/events',
-      (call) => stream[0]!.reply(call),
-      { network: true },
-      errorReply(503, 'shutting_down'),
-      { network: true },
-      (call) => stream[1]!.reply(call),
-    );
+    const { stream, route } = streamsAroundAnOutage();
     const controller = new AbortController();
     const watch = collect(client().watchEvents({ signal: controller.signal }));
     await stream[0]!.opened;
@@ -256,16 +265,7 @@ describe('watchEvents', () => {
   // was gone, since the stream rode the outage out without a word.
   it('tells onOutage when the proxy goes away (once per outage) and when it is back', async () => {
     useFakeClock();
-    const stream = [new TestEventStream(), new TestEventStream()];
-    server.on(
-      'get',
-      '/events',
-      (call) => stream[0]!.reply(call),
-      { network: true },
-      errorReply(503, 'shutting_down'),
-      { network: true },
-      (call) => stream[1]!.reply(call),
-    );
+    const { stream } = streamsAroundAnOutage();
     const heard: string[] = [];
     const controller = new AbortController();
     const watch = collect(
@@ -315,17 +315,7 @@ describe('watchEvents', () => {
 
   it('tells onOpen of each connection, a reconnect after an outage included', async () => {
     useFakeClock();
-    const stream = [new TestEventStream(), new TestEventStream()];
-    server.on(
-      'get',
-      '/events',
-      (call) => stream[0]!.reply(call),
-      // The reconnect and both of its retries: an outage.
-      { network: true },
-      errorReply(503, 'shutting_down'),
-      { network: true },
-      (call) => stream[1]!.reply(call),
-    );
+    const { stream } = streamsAroundAnOutage();
     const heard: string[] = [];
     const controller = new AbortController();
     const watch = collect(
