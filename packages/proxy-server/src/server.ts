@@ -42,6 +42,7 @@ import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { refuseBody } from './routes/raw-body.js';
 import { routableUrl } from './routes/routable-url.js';
+import { routeHints } from './routes/route-hint.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/task.js';
@@ -219,6 +220,8 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.addContentTypeParser(/^/, refuseBody);
 
   app.register(errorHandling, { log, clock: deps.clock ?? systemClock });
+  // Before the routes: it collects them as they are added, to name the one a 404 meant.
+  app.register(routeHints);
   app.register(decimalQuery);
   app.register(unusedConnections);
   app.register(unreadAnswers, {

@@ -195,11 +195,8 @@ describe('a route written with a trailing slash', () => {
       '/tasks/cleanup/',
       'No route DELETE /tasks/cleanup/; the route is DELETE /tasks/cleanup, without the trailing slash',
     ],
-    [
-      'POST',
-      '/stats/',
-      'No route POST /stats/; requests for the target go under /api/: POST /api/stats/',
-    ],
+    // GET's route without the slash: the method is the mistake as much as the slash.
+    ['POST', '/stats/', 'No route POST /stats/; did you mean GET /stats?'],
     [
       'GET',
       '/nowhere/',
@@ -244,6 +241,47 @@ describe('a request for the target sent outside /api/', () => {
     const response = await app.inject({ method: method as 'POST', url, payload: {} });
     expect(response.statusCode).toBe(status);
     expect(response.json<ErrorBody>().message).toBe(message);
+  });
+});
+
+// First-hour pass: 'GET /stat' answered with '/api/stat', sending a typo on to the target.
+describe('a path near one of the proxy routes', () => {
+  it.each([
+    ['GET', '/stat', 'did you mean GET /stats?'],
+    ['GET', '/Stats', 'did you mean GET /stats?'],
+    ['GET', '/heath', 'did you mean GET /health?'],
+    ['GET', '/metric?x=1', 'did you mean GET /metrics?'],
+    ['GET', '/event', 'did you mean GET /events?'],
+    ['GET', '/task', 'did you mean GET /task/:id or DELETE /task/:id?'],
+    ['POST', '/tasks/', 'did you mean GET /tasks?'],
+    ['GET', '/task/abc/cancle', 'did you mean GET /task/abc or DELETE /task/abc?'],
+    ['POST', '/task/abc/retyr', 'did you mean POST /task/abc/retry?'],
+    ['GET', '/tasks/abc', 'did you mean GET /task/abc or DELETE /task/abc?'],
+    ['PUT', '/apis/x', 'did you mean PUT /api/x?'],
+    ['POST', '/ap/v1/chat', 'did you mean POST /api/v1/chat?'],
+  ])('%s %s is a 404 that names the route meant', async (method, url, hint) => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const response = await app.inject({ method: method as 'GET', url });
+    expect(response.statusCode).toBe(404);
+    expect(response.json<ErrorBody>()).toEqual({
+      success: false,
+      error: 'not_found',
+      message: `No route ${method} ${url}; ${hint}`,
+    });
+  });
+
+  it.each([
+    ['POST', '/function1'],
+    ['POST', '/v1/chat/completions'],
+    ['GET', '/state/of/things'],
+    ['GET', '/uid'],
+  ])('%s %s, unlike any of them, is sent under /api/', async (method, url) => {
+    const { app } = await startProxy(CLOSED_TARGET);
+    const response = await app.inject({ method: method as 'GET', url });
+    expect(response.statusCode).toBe(404);
+    expect(response.json<ErrorBody>().message).toBe(
+      `No route ${method} ${url}; requests for the target go under /api/: ${method} /api${url}`,
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { METHODS } from 'node:http';
 import type { FastifyRequest, HTTPMethods } from 'fastify';
 import { ProxyHttpError } from '../errors.js';
 import { decodes } from '../percent-escapes.js';
+import { nearestRoutes } from './route-hint.js';
 
 /** OPTIONS answers nothing but CORS preflights, and CONNECT is refused everywhere. */
 const NAMEABLE_METHODS = METHODS.filter((method) => method !== 'OPTIONS' && method !== 'CONNECT');
@@ -36,10 +37,18 @@ export function noRouteError(request: FastifyRequest): ProxyHttpError {
     );
   }
   const meant = withoutTrailingSlash(request, path);
+  if (meant) {
+    return new ProxyHttpError(
+      'not_found',
+      `No route ${asked}; the route is ${request.method} ${meant}, without the trailing slash`,
+    );
+  }
+  // A path near one of the proxy's own was meant for the proxy: `/api/stat` would be no help.
+  const near = nearestRoutes(request.server.ownRoutes, request.method, path);
   return new ProxyHttpError(
     'not_found',
-    meant
-      ? `No route ${asked}; the route is ${request.method} ${meant}, without the trailing slash`
+    near.length > 0
+      ? `No route ${asked}; did you mean ${near.join(' or ')}?`
       : `No route ${asked}${apiHint(request)}`,
   );
 }
