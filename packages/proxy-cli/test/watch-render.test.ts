@@ -207,6 +207,37 @@ describe('the board of --watch on a terminal', () => {
     );
   });
 
+  // At 40 columns, with four statuses counted or more, the title still wrapped: the host and the
+  // statuses' full names were all it had left to give.
+  it.each([
+    [
+      { pending: 4, processing: 2, completed: 463, failed: 7 },
+      undefined,
+      '4 pend, 2 proc, 463 done, 7 fail',
+    ],
+    [
+      { pending: 4, processing: 2, completed: 463, failed: 7, cancelled: 1 },
+      undefined,
+      '4 pend, 2 proc, 463 done, 7 fail, 1 cncl',
+    ],
+    [
+      { pending: 4, processing: 2, completed: 463, failed: 7 },
+      ['pending', 'processing', 'completed', 'failed'] as const,
+      '4 pend, 2 proc, 463 done, 7 fail',
+    ],
+  ])('at 40 columns, a title of %o (only %o) fits a line', (counts, statuses, title) => {
+    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    const frame = renderBoard(new TaskBoard(statuses), {
+      url: 'http://127.0.0.1:41257',
+      look: boxed,
+      now: Date.parse(at(40)),
+      rows: 12,
+      columns: 40,
+      counts: { ...noCounts, ...counts, total },
+    });
+    expect(frame.split('\n')[0]).toBe(title);
+  });
+
   // Fitting a narrow terminal drew the whole table again for each length it tried, every frame.
   it.each([40, 80, 130])('draws the table once a frame at %i columns', (columns) => {
     const board = new TaskBoard();

@@ -1,12 +1,32 @@
 import type { TaskStatus } from 'proxy-client/wire';
+import { paintStatus } from './status.js';
 import { type Look, visibleLength } from './table.js';
+
+/** How many tasks have a status: a status a newer proxy sends is kept as it is named. */
+export interface StatusCount {
+  status: TaskStatus | string;
+  count: number;
+}
+
+/**
+ * The statuses in four letters at most, for a title of four or more counts at 40 columns. Keyed
+ * by name, as the colours are: a status a newer proxy sends keeps its name.
+ */
+const SHORT_STATUSES: Readonly<Record<string, string>> = {
+  pending: 'pend',
+  processing: 'proc',
+  completed: 'done',
+  failed: 'fail',
+  cancelled: 'cncl',
+  expired: 'exp',
+};
 
 /** What the board's title says: what is watched, then the counts by status. */
 export interface TitleParts {
   url: string;
   statuses?: readonly TaskStatus[] | undefined;
-  /** The counts, painted (`4 pending`, `463 completed`): none while there are no tasks. */
-  counts: readonly string[];
+  /** The counts by status, none while there are no tasks. */
+  counts: readonly StatusCount[];
   /** Without the proxy's own counts: how many of the newest tasks were counted. */
   counted?: number | undefined;
 }
@@ -14,15 +34,24 @@ export interface TitleParts {
 /**
  * The title on one line where the terminal allows: the program's name, the URL's scheme, the
  * note that only the loaded tasks were counted and the room between the counts give way, in
- * that order, to what is watched and the counts. A title that fits nowhere keeps them and wraps.
+ * that order, to what is watched and the counts. Four or more counts outgrow 40 columns even
+ * so: the statuses filtered on (the counts name them), the statuses' full names and last the
+ * host give way too. A title that fits nowhere keeps the counts and wraps.
  */
 export function boardTitle(parts: TitleParts, look: Look, columns: number | undefined): string {
   const { url, statuses, counts, counted } = parts;
   const { bold } = look.color;
   const only = statuses ? ` (only ${statuses.join(', ')})` : '';
   const host = url.replace(/^https?:\/\//, '').replace(/\/$/, '');
-  const summary = (separator: string) =>
-    counts.length === 0 ? 'no tasks yet' : counts.join(separator);
+  const written = (name: (status: string) => string, separator: string) =>
+    counts.length === 0
+      ? 'no tasks yet'
+      : counts
+          .map(({ status, count }) => `${count} ${paintStatus(status, look.color, name(status))}`)
+          .join(separator);
+  const summary = (separator: string) => written((status) => status, separator);
+  const short = (separator: string) =>
+    written((status) => SHORT_STATUSES[status] ?? status, separator);
   const qualified =
     counted === undefined || counts.length === 0
       ? summary(' · ')
@@ -34,6 +63,10 @@ export function boardTitle(parts: TitleParts, look: Look, columns: number | unde
       `${bold(host)}${only}: ${qualified}`,
       `${bold(host)}${only}: ${summary(' · ')}`,
       `${bold(host)}${only}: ${summary(', ')}`,
+      `${bold(host)}: ${summary(', ')}`,
+      `${bold(host)}: ${short(', ')}`,
+      short(', '),
+      short(' '),
     ],
     columns,
   );

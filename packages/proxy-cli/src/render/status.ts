@@ -16,7 +16,12 @@ const PAINTS: Readonly<Record<string, (color: ChalkInstance) => ChalkInstance>> 
   expired: (color) => color.yellow.dim,
 };
 
-export function paintStatus(status: TaskStatus | string, color: ChalkInstance): string {
+/** `text` stands for the status where it is written shorter (the watch board's narrow title). */
+export function paintStatus(
+  status: TaskStatus | string,
+  color: ChalkInstance,
+  text: string = status,
+): string {
   const paint = Object.hasOwn(PAINTS, status) ? PAINTS[status] : undefined;
-  return paint ? paint(color)(status) : status;
+  return paint ? paint(color)(text) : text;
 }

@@ -8,7 +8,6 @@ import {
 } from 'proxy-client/wire';
 import { visualRows, wrappedRows } from '../live-view.js';
 import { boardFoot, boardTitle, type TitleParts } from './board-lines.js';
-import { paintStatus } from './status.js';
 import type { Look } from './table.js';
 import { renderTaskTable, taskTableLineChars } from './task-list.js';
 
@@ -115,17 +114,17 @@ function titleCounts(
   tasks: readonly TaskSummary[],
   frame: BoardFrame,
 ): Pick<TitleParts, 'counts' | 'counted'> {
-  const { look, counts } = frame;
+  const { counts } = frame;
   const pairs: Array<[string, number]> = counts
     ? TASK_STATUSES.filter((status) => board.statuses?.includes(status) ?? true).map((status) => [
         status,
         counts[status],
       ])
     : [...tallyByStatus(tasks)];
-  const painted = pairs
+  const byStatus = pairs
     .filter(([, count]) => count > 0)
-    .map(([status, count]) => `${count} ${paintStatus(status, look.color)}`);
-  return counts ? { counts: painted } : { counts: painted, counted: tasks.length };
+    .map(([status, count]) => ({ status, count }));
+  return counts ? { counts: byStatus } : { counts: byStatus, counted: tasks.length };
 }
 
 function tallyByStatus(tasks: readonly TaskSummary[]): Map<string, number> {
