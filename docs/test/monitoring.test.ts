@@ -71,6 +71,7 @@ describe('docs/operations.md, metrics', () => {
       .map((block) => block.text)
       .join('\n');
     expect(yaml).toContain('alert: ProxyTargetDown');
+    expect(yaml).toContain('alert: ProxyCallbacksPilingUp');
     const used = [...yaml.matchAll(SERIES)].map((m) => familyOf(m[1]!, families));
     expect(used.length).toBeGreaterThan(8);
     expect(used.filter((name) => !families.has(name))).toEqual([]);

@@ -117,6 +117,23 @@ describe('a stop on the memory store, which keeps nothing past the process', () 
     expect(warnings).toEqual([]);
   });
 
+  // Given up but still counted pending in /stats and /metrics until the process exited.
+  it('saves each callback it gives up as given up, when it gives it up', async () => {
+    const answers = dispatcherAnswering([500, 'hang']);
+    const { callbacks, clock, saved, settled } = await callbacksOn('memory', 2, answers.dispatcher);
+    clock.advance(0);
+    await vi.waitFor(() => expect(saved).toHaveLength(1));
+    await vi.waitFor(() => expect(answers.requests()).toBe(2));
+    // The retry is due after the grace: given up at once, while the stop waits for the other.
+    const stopped = callbacks.stop(500);
+    await vi.waitFor(() => expect(settled).toEqual([false]));
+    expect(saved.map(({ state }) => state)).toEqual(['pending', 'failed']);
+    clock.advance(500);
+    await stopped;
+    expect(saved.map(({ state }) => state)).toEqual(['pending', 'failed', 'failed']);
+    expect(saved.at(-1)?.nextAt).toBeNull();
+  });
+
   it('gives up a delivery cut off at the end of the grace', async () => {
     const answers = dispatcherAnswering(['hang', 'hang']);
     const { callbacks, clock, warnings, settled } = await callbacksOn(

@@ -46,7 +46,7 @@ async function setUp(store: (typeof FAIR_STORES)[number], flags: string[], deps 
   };
   const stats = async () =>
     ((await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>).data;
-  return { target, proxy, submit, stats };
+  return { target, proxy, submit, stats, storeFlags };
 }
 
 /** A callback receiver on a free port: `answer` replies to (or ignores) each delivery. */
@@ -800,16 +800,19 @@ describe.each(STORES)('delivery policy on the %s store', (store) => {
 // delivered or given up.
 describe.each(FAIR_STORES)('callbacks still to deliver on the %s store', (store) => {
   /**
-   * A proxy whose callback receiver answers `answer()` (500 unless told otherwise), with one
-   * task submitted and its first delivery made: retries wait on the clock, a minute apart.
+   * A proxy whose callback receiver answers `answer()` (500 unless told otherwise; null holds the
+   * delivery unanswered), with one task submitted and its first delivery made: retries wait on
+   * the clock, a minute apart.
    */
   async function afterAFirstDelivery(
     text: string,
-    options: { answer?: () => number; args?: string[] } = {},
+    options: { answer?: () => number | null; args?: string[] } = {},
   ) {
     const { answer = () => 500, args = [] } = options;
     const receiver = await startReceiver((response) => {
-      response.statusCode = answer();
+      const statusCode = answer();
+      if (statusCode === null) return;
+      response.statusCode = statusCode;
       response.end();
     });
     const clock = new FakeClock(Date.now());
@@ -866,6 +869,73 @@ describe.each(FAIR_STORES)('callbacks still to deliver on the %s store', (store)
     });
     expect(cleanup.status).toBe(200);
     expect((await stats()).delivery.callbacks.pending).toBe(0);
+  });
+
+  // On the memory store, a callback a stop gave up stayed counted pending, in /stats and in
+  // proxy_callbacks_pending, for as long as the stop went on.
+  it('are given up by a stop on the memory store only, and leave pending when given up', async () => {
+    let answer: number | null = 500;
+    const { target, proxy, submit, stats, clock, receiver, storeFlags } = await afterAFirstDelivery(
+      'stopped',
+      { answer: () => answer },
+    );
+    // A second delivery held unanswered keeps the stop in its grace, where it is read.
+    answer = null;
+    await submit('/api/text?text=held', { 'x-proxy-callback-url': `${receiver.origin}/hook` });
+    await waitFor(
+      () => {
+        clock.advance(0);
+        return receiver.requests() === 2;
+      },
+      { what: 'a second delivery, held' },
+    );
+    const pendingGauge = async () => {
+      const text = await (await fetch(`${proxy.url}/metrics`)).text();
+      return /^proxy_callbacks_pending(?:\{[^}]*\})? (\d+)$/m.exec(text)?.[1];
+    };
+    expect((await stats()).delivery.callbacks).toEqual({ delivered: 0, failed: 0, pending: 2 });
+
+    // The retry is due a minute on, after the grace: the memory store gives it up at once.
+    const stopping = proxy.app.proxy.shutdown(5_000);
+    const durable = store !== 'memory';
+    await waitFor(async () => durable || (await stats()).delivery.callbacks.failed === 1, {
+      what: 'the waiting callback to be given up',
+    });
+    const inTheGrace = durable
+      ? { delivered: 0, failed: 0, pending: 2 }
+      : { delivered: 0, failed: 1, pending: 1 };
+    expect((await stats()).delivery.callbacks).toEqual(inTheGrace);
+    expect(await pendingGauge()).toBe(String(inTheGrace.pending));
+
+    clock.advance(5_000);
+    await stopping;
+    const afterTheStop = durable
+      ? { delivered: 0, failed: 0, pending: 2 }
+      : { delivered: 0, failed: 2, pending: 0 };
+    expect((await proxy.app.proxy.stats.read()).delivery.callbacks).toEqual(afterTheStop);
+    if (!durable) return;
+
+    // The next start counts them from the store, and delivers them.
+    await proxy.app.close();
+    answer = 204;
+    const restartClock = new FakeClock(Date.now());
+    const restarted = await startProxy(target.url, {
+      listen: true,
+      flags: [...storeFlags, ...callbacksTo(receiver.origin)],
+      deps: { clock: restartClock, callbackFirstRetryMs: 60_000 },
+    });
+    const statsAfter = async () =>
+      ((await (await fetch(`${restarted.url}/stats`)).json()) as DataBody<Stats>).data.delivery
+        .callbacks;
+    expect((await statsAfter()).pending).toBe(2);
+    await waitFor(
+      async () => {
+        restartClock.advance(60_000);
+        return (await statsAfter()).delivered === 2;
+      },
+      { what: 'both callbacks delivered after the restart' },
+    );
+    expect(await statsAfter()).toEqual({ delivered: 2, failed: 0, pending: 0 });
   });
 });
 

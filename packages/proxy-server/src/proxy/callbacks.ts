@@ -100,6 +100,8 @@ export class Callbacks {
   #graceEndsAt: number | null = null;
   /** Callbacks a stop left undelivered on a store that keeps nothing past the process. */
   #lostAtStop = 0;
+  /** Saves of the callbacks a stop gave up, which the stop's warning waits for. */
+  readonly #givenUpInStop = new Set<Promise<void>>();
 
   constructor(options: CallbacksOptions) {
     this.#options = options;
@@ -181,6 +183,7 @@ export class Callbacks {
     }
     this.#cutOff.abort(new Error('the proxy is shutting down'));
     await this.#drained();
+    await Promise.all(this.#givenUpInStop);
     if (this.#lostAtStop > 0) {
       const lost = this.#lostAtStop;
       this.#options.log.warn(
@@ -219,11 +222,11 @@ export class Callbacks {
   #scheduleInStop(id: string, callback: CallbackState, inMs: number, graceEndsAt: number): void {
     const { clock } = this.#options;
     if (this.#cutOff.signal.aborted || (inMs > 0 && this.#outlivesProcess)) {
-      this.#undelivered();
+      this.#undelivered(id, callback);
     } else if (inMs === 0) {
       this.#start(id, callback);
     } else if (clock.monotonic() + inMs > graceEndsAt) {
-      this.#undelivered();
+      this.#undelivered(id, callback);
     } else {
       this.#track(this.#later(id, callback, inMs), true);
     }
@@ -245,22 +248,36 @@ export class Callbacks {
       signal.addEventListener('abort', cutOff, { once: true });
     });
     if (due) this.#start(id, callback);
-    else this.#undelivered();
+    else this.#undelivered(id, callback);
   }
 
   /**
    * A callback a stop leaves undelivered: a store that outlives the process holds it due for the
    * next start; the memory store loses it, and it is counted given up (the stop says how many).
+   * It is saved given up too, or /stats and /metrics would count it pending as well for the rest
+   * of the stop.
    */
-  #undelivered(): void {
+  #undelivered(id: string, callback: CallbackState): void {
     if (this.#outlivesProcess) return;
+    const save = this.#options.backend
+      .setCallback(id, { ...callback, state: 'failed', nextAt: null })
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.#options.log.error(
+            { err: error, taskId: id },
+            'saving the end of a callback failed',
+          ),
+      );
+    this.#givenUpInStop.add(save);
+    // Given up whether the save is taken or not: the process, and the callback, end with the stop.
     this.#lostAtStop++;
     this.#options.onSettled?.(false);
   }
 
   #start(id: string, callback: CallbackState): void {
     this.#track(
-      this.#inTurn(callback.url, () => this.#deliver(id, callback)).catch((error: unknown) => {
+      this.#inTurn(id, callback).catch((error: unknown) => {
         this.#options.log.error({ err: error, taskId: id }, 'callback delivery failed');
         // The store would not read the task: the delivery is tried again, unless the store
         // will not mend (the next start resumes it).
@@ -280,9 +297,9 @@ export class Callbacks {
     });
   }
 
-  /** Runs `deliver` once fewer than DELIVERIES_PER_RECEIVER are under way to the URL's origin. */
-  async #inTurn(url: string, deliver: () => Promise<void>): Promise<void> {
-    const { origin } = new URL(url);
+  /** Delivers once fewer than DELIVERIES_PER_RECEIVER are under way to the URL's origin. */
+  async #inTurn(id: string, callback: CallbackState): Promise<void> {
+    const { origin } = new URL(callback.url);
     let receiver = this.#receivers.get(origin);
     if (!receiver) {
       receiver = { running: 0, waiting: [] };
@@ -293,8 +310,8 @@ export class Callbacks {
     else await new Promise<void>((resolve) => receiver.waiting.push(resolve));
     try {
       // Cut off while waiting: as one cut off under way.
-      if (!this.#cutOff.signal.aborted) await deliver();
-      else this.#undelivered();
+      if (!this.#cutOff.signal.aborted) await this.#deliver(id, callback);
+      else this.#undelivered(id, callback);
     } finally {
       const next = receiver.waiting.shift();
       if (next) next();
@@ -380,7 +397,7 @@ export class Callbacks {
     // Cut off by a shutdown: not the receiver's failure, and the next run delivers it again
     // (the memory store loses it, unless it went through).
     if (this.#cutOff.signal.aborted && (this.#outlivesProcess || !delivery.ok)) {
-      this.#undelivered();
+      this.#undelivered(id, callback);
       return;
     }
     await this.#record(id, callback, delivery, again);
