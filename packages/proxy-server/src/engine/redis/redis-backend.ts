@@ -32,6 +32,7 @@ import type {
   TaskRequest,
 } from '../task-record.js';
 import { WakeTimer } from '../wake-timer.js';
+import { aclDenial, aclRefusal } from './acl-denial.js';
 import {
   commandConnection,
   connectFailure,
@@ -296,8 +297,20 @@ export class RedisBackend implements TaskBackend {
       const explained = this.#explained(error);
       await this.#queue?.close().catch(() => undefined);
       this.#disconnect();
+      this.#refuseIfDenied(error, where);
       throw this.#failures.failed(explained, `opening the task store on Redis at ${where}`);
     }
+  }
+
+  /**
+   * An ACL that denies the proxy a command or key will not change by itself: thrown as a refusal
+   * (the start fails with one line and exit 2), not logged as a failure to retry.
+   */
+  #refuseIfDenied(error: unknown, where: string): void {
+    const denial = aclDenial(error);
+    if (!denial) return;
+    const { url, prefix } = this.#options;
+    throw aclRefusal(denial, { where, user: redisUser(url), prefix });
   }
 
   /**
@@ -311,6 +324,7 @@ export class RedisBackend implements TaskBackend {
       await this.#commands.select(db);
     } catch (error) {
       this.#disconnect();
+      this.#refuseIfDenied(error, where);
       const reason = error instanceof Error ? error.message : String(error);
       if (!/DB index is out of range/.test(reason)) {
         throw this.#failures.failed(error, `selecting database ${db} on Redis at ${where}`);

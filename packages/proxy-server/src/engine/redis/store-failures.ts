@@ -1,4 +1,5 @@
 import { type StoreUnavailableError, storeUnavailable } from '../store-unavailable.js';
+import { aclGrant, isAclDenial } from './acl-denial.js';
 
 /** Redis did not answer (no connection, or no reply within the command timeout). */
 export class RedisUnreachableError extends Error {
@@ -75,8 +76,6 @@ export function isUnreachable(error: unknown): boolean {
   );
 }
 
-/** Redis's words for a command or key its ACL denies the URL's user, in a script or not. */
-const DENIED = /^NOPERM\b|can't run this command or subcommand/;
 /** Redis's words for a write over its maxmemory (under maxmemory-policy noeviction). */
 const FULL = /^OOM command not allowed/;
 
@@ -88,8 +87,8 @@ const FULL = /^OOM command not allowed/;
 export function withRemedy(error: unknown, user: string, prefix: string): unknown {
   if (!(error instanceof Error)) return error;
   let remedy: string;
-  if (DENIED.test(error.message)) {
-    remedy = `Redis user ${user} lacks a command or key the proxy needs; give it every command on the prefix's keys: ACL SETUSER ${user} ~${prefix}:* +@all`;
+  if (isAclDenial(error)) {
+    remedy = `Redis user ${user} lacks a command or key the proxy needs; give it every command on the prefix's keys: ${aclGrant(user, prefix)}`;
   } else if (FULL.test(error.message)) {
     remedy =
       'Redis is at its maxmemory; raise it, or keep fewer finished tasks (--retention, --max-tasks, DELETE /tasks/cleanup)';

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import type { SubmitBody, Task } from 'proxy-client/wire';
+import { proxyServerBin, spawnProxyServer } from 'test-support';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { getJson, pathOf, redisForTest, targetForTest } from './instances.js';
+
+/** Makes an ACL user on `url`'s Redis with these rules, as an operator would. */
+async function aclUser(url: string, name: string, rules: string[]): Promise<void> {
+  const admin = new Redis(url);
+  onTestFinished(() => admin.disconnect());
+  await admin.call('ACL', 'SETUSER', name, 'on', '>pw', ...rules);
+}
+
+/** The built bin started on a store it should refuse: its exit code and what it wrote. */
+function startRefused(store: string) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [proxyServerBin, '--target-host', 'h', '--listen-host', '127.0.0.1', '--listen-port', '0'],
+      { encoding: 'utf8', timeout: 15_000, env: { ...process.env, PROXY_STORE: store } },
+      (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
+const NEEDS =
+  "the proxy needs EVAL and EVALSHA (its scripts and BullMQ's run hash, set, sorted-set and stream commands), INFO, and BullMQ's and the event feed's blocking reads, all on keys under proxy: and no channels";
+
+// Operator pass: a user without EVAL, or whose keys were another prefix's, stopped the start with
+// exit 1 (as if Redis might come round by itself), a JSON error log with stacks on stdout, and a
+// line saying "the task store failed opening the task store".
+describe('proxy-server on a Redis whose ACL user lacks what the store needs', () => {
+  it.each([
+    {
+      rules: ['~*', '+@all', '-eval', '-evalsha'],
+      refused: "the EVAL command (NOPERM this user has no permissions to run the 'eval' command)",
+    },
+    {
+      rules: ['~other:*', '+@all'],
+      refused:
+        'a key under proxy: (as it ran HGET), so its key patterns do not cover proxy:* (NOPERM this user has no permissions to access one of the keys used as arguments)',
+    },
+    {
+      rules: ['~*', '+@all', '-select'],
+      db: 3,
+      refused:
+        "the SELECT command (NOPERM this user has no permissions to run the 'select' command)",
+    },
+  ])(
+    'refuses to start, exit 2, naming the user, what was refused and the grant: $rules',
+    async ({ rules, refused, db = 0 }) => {
+      const redis = await redisForTest();
+      await aclUser(redis.url, 'limited', rules);
+      const shown = redis.url.replace(/\/0$/, `/${db}`);
+      const result = await startRefused(shown.replace('redis://', 'redis://limited:pw@'));
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(
+        `proxy-server: Redis at ${shown} refuses user limited ${refused}; ${NEEDS}: ACL SETUSER limited ~proxy:* +@all\n`,
+      );
+      expect(result.stdout).not.toMatch(/"level":50/);
+    },
+  );
+
+  it('starts and runs a task with the ACL line docs/operations.md gives', async () => {
+    const operations = readFileSync(
+      new URL('../../../../docs/operations.md', import.meta.url),
+      'utf8',
+    );
+    const line = /^redis-cli (ACL SETUSER .*)$/m.exec(operations)?.[1];
+    const [, user, password] = /^ACL SETUSER (\S+) on '>([^']+)'/.exec(line ?? '') ?? [];
+    expect(user && password, 'the ACL line in docs/operations.md').toBeTruthy();
+    const redis = await redisForTest();
+    await promisify(execFile)('bash', ['-c', `redis-cli -p ${redis.port} ${line}`]);
+    const target = await targetForTest();
+    const url = redis.url.replace(
+      'redis://',
+      `redis://${user}:${encodeURIComponent(password as string)}@`,
+    );
+    const proxy = await spawnProxyServer({
+      args: ['--target-url', target.url, '--store', url, '--log-level', 'warn'],
+    });
+    onTestFinished(async () => {
+      await proxy.stop('SIGKILL');
+    });
+    const response = await fetch(proxy.url + pathOf(1, 0), { method: 'POST' });
+    expect(response.status).toBe(202);
+    const { task_id: id } = (await response.json()) as SubmitBody;
+    await vi.waitFor(
+      async () => expect((await getJson<Task>(`${proxy.url}/task/${id}`)).status).toBe('completed'),
+      { timeout: 10_000 },
+    );
+    expect(proxy.output()).not.toMatch(/NOPERM|"level":50/);
+  });
+});
