@@ -105,7 +105,7 @@ function bashScript(spec: Spec): string {
   );
   return `# bash completion for proxy-cli
 # This shell:   source <(proxy-cli completion bash)
-# Every shell:  proxy-cli completion bash > ~/.local/share/bash-completion/completions/proxy-cli
+# Every shell:  mkdir -p ~/.local/share/bash-completion/completions && proxy-cli completion bash > ~/.local/share/bash-completion/completions/proxy-cli
 _proxy_cli() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
   local commands="${words(spec.commands.map((c) => c.name))}"
@@ -223,7 +223,7 @@ function fishScript(spec: Spec): string {
   const help = `complete -c proxy-cli -n '__fish_seen_subcommand_from help' -x -a '${words(spec.commands.map((c) => c.name))}'`;
   return `# fish completion for proxy-cli
 # This shell:   proxy-cli completion fish | source
-# Every shell:  proxy-cli completion fish > ~/.config/fish/completions/proxy-cli.fish
+# Every shell:  mkdir -p ~/.config/fish/completions && proxy-cli completion fish > ~/.config/fish/completions/proxy-cli.fish
 complete -c proxy-cli -f
 ${[...commands, ...values, help, ...lines].join('\n')}
 `;

@@ -29,6 +29,13 @@ const EXPLAINED: Record<string, string> = {
   HPE_LF_EXPECTED: 'a line does not end in CRLF',
 };
 
+/**
+ * HPE_INVALID_URL when the bad byte comes after the `?`. curl percent-encodes a path's UTF-8
+ * but sends a query's as typed, so this is the one a curl user meets; its flag is the way out.
+ */
+const IN_QUERY =
+  "the query string has a character HTTP does not allow (a tab, a control character or a byte beyond ASCII): percent-encode it (curl -G --data-urlencode 'name=value' does)";
+
 /** llhttp's reasons that one code covers several of: each said apart. */
 const BY_REASON: Record<string, string> = {
   'Content-Length overflow': 'Content-Length is a number too large to read',
@@ -63,6 +70,7 @@ function explanation(error: ParseError): string {
   const inHeader = IN_HEADER[error.reason ?? ''];
   const header = inHeader === undefined ? undefined : headerName(error);
   if (inHeader !== undefined && header !== undefined) return `header '${header}' ${inHeader}`;
+  if (error.code === 'HPE_INVALID_URL' && stoppedInQuery(error)) return IN_QUERY;
   if (error.code === 'HPE_INVALID_CONSTANT' && error.reason?.startsWith('Expected HTTP/')) {
     return "the request line is not 'METHOD /path HTTP/1.1' (a space in the path? write it %20)";
   }
@@ -88,4 +96,11 @@ function headerName({ rawPacket, bytesParsed, reason }: ParseError): string | un
   const line = rawPacket.subarray(lineStart).toString('latin1');
   const name = (line.split(/[:\r\n]/, 1)[0] ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
   return name === '' ? undefined : name;
+}
+
+/** Whether the parser stopped after a `?` of the request line: in the query string. */
+function stoppedInQuery({ rawPacket, bytesParsed }: ParseError): boolean {
+  if (!Buffer.isBuffer(rawPacket) || bytesParsed === undefined) return false;
+  const read = rawPacket.subarray(0, bytesParsed).toString('latin1');
+  return !read.includes('\n') && read.includes('?');
 }
