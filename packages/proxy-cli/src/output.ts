@@ -125,6 +125,11 @@ export class Output {
     return this.streams.stderr.isTTY === true ? showControls(text) : text;
   }
 
+  /** `errText` for stdout: a task id a proxy named, printed as data. */
+  outText(text: string): string {
+    return this.plain ? text : showControls(text);
+  }
+
   /** Errors: always on stderr, --json or not. */
   error(text: string): void {
     this.stopSpinner();

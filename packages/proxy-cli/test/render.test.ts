@@ -2,6 +2,7 @@ import { Chalk } from 'chalk';
 import type { Stats } from 'proxy-client/wire';
 import { describe, expect, it } from 'vitest';
 import { formatBody } from '../src/render/body.js';
+import { showControls } from '../src/render/control-chars.js';
 import { formatAge, formatDuration } from '../src/render/duration.js';
 import { formatStartsIn, msToStart } from '../src/render/expected-start.js';
 import { renderHealth } from '../src/render/health.js';
@@ -41,6 +42,32 @@ describe('formatDuration', () => {
     expect(formatAge('2026-01-02T10:01:50Z', now)).toBe('3 m 10 s ago');
     expect(formatAge('2026-01-02T10:05:00Z', now)).toBe('just now');
     expect(formatAge('not a date', now)).toBe('not a date');
+  });
+});
+
+describe('showControls', () => {
+  it.each([
+    ['LINE SEPARATOR', '\u2028', '\\u2028'],
+    ['PARAGRAPH SEPARATOR', '\u2029', '\\u2029'],
+    ['WORD JOINER', '\u2060', '\\u2060'],
+    ['MONGOLIAN VOWEL SEPARATOR', '\u180e', '\\u180e'],
+    ['the BOM', '\ufeff', '\\ufeff'],
+    ['FUNCTION APPLICATION', '\u2061', '\\u2061'],
+    ['INVISIBLE PLUS', '\u2064', '\\u2064'],
+    ['INHIBIT SYMMETRIC SWAPPING', '\u206a', '\\u206a'],
+    ['NOMINAL DIGIT SHAPES', '\u206f', '\\u206f'],
+    ['SOFT HYPHEN', '\u00ad', '\\u00ad'],
+    ['ARABIC NUMBER SIGN', '\u0600', '\\u0600'],
+    ['INTERLINEAR ANNOTATION ANCHOR', '\ufff9', '\\ufff9'],
+    ['TAG LATIN CAPITAL LETTER A, past U+FFFF', '\u{e0041}', '\\u{e0041}'],
+    ['RIGHT-TO-LEFT OVERRIDE, as before', '\u202e', '\\u202e'],
+  ])('shows %s as its code point', (_name, char, shown) => {
+    expect(showControls(`a${char}b`)).toBe(`a${shown}b`);
+  });
+
+  it('leaves visible text alone, accents, CJK, emoji and Arabic letters included', () => {
+    const text = 'café 日本 👍🏽 مرحبا\ttab\nline';
+    expect(showControls(text)).toBe(text);
   });
 });
 

@@ -60,13 +60,16 @@ export async function retryTask(
       status: submission.status,
       status_url: `${options.url}/task/${newId}`,
     });
-    output.data(newId);
+    // The new id is the proxy's word, checked by the SDK only for being a string.
+    output.data(output.outText(newId));
     output.note(
-      `task ${action.taskId} runs again as task ${newId}; follow it with: ${cliCommand(options, ['--task-id', newId, '--wait'])}`,
+      output.errText(
+        `task ${action.taskId} runs again as task ${newId}; follow it with: ${cliCommand(options, ['--task-id', newId, '--wait'])}`,
+      ),
     );
     return;
   }
-  output.note(`task ${action.taskId} runs again as task ${newId}`);
+  output.note(output.errText(`task ${action.taskId} runs again as task ${newId}`));
   const timeoutMs = remainingMs(ctx, startedAt);
   printTask(
     ctx,

@@ -78,7 +78,7 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   const replayed = submission.replayed && action.idempotencyKey !== undefined;
   const again = replayed ? ' (submitted before with this idempotency key)' : '';
   if (action.wait) {
-    output.note(`submitted ${what} as task ${taskId}${again}`);
+    output.note(output.errText(`submitted ${what} as task ${taskId}${again}`));
     const timeoutMs = remainingMs(ctx, startedAt);
     printTask(
       ctx,
@@ -97,13 +97,16 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
     idempotency_key: idempotencyKey,
     replayed,
   });
-  output.data(taskId);
+  // The id and status are the proxy's words, checked by the SDK only for being strings.
+  output.data(output.outText(taskId));
   // A replay names a task that may have run since, or finished.
   const { status } = submission;
   output.note(
-    isTerminalStatus(status)
-      ? `already ${status}${again}; see it with: ${cliCommand(options, ['--task-id', taskId])}`
-      : `${status === 'processing' ? 'running' : 'queued'}${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
+    output.errText(
+      isTerminalStatus(status)
+        ? `already ${status}${again}; see it with: ${cliCommand(options, ['--task-id', taskId])}`
+        : `${status === 'processing' ? 'running' : 'queued'}${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
+    ),
   );
 }
 

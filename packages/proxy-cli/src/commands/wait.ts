@@ -98,8 +98,10 @@ export async function waitWithProgress(
         ? ''
         : ` · starts ${formatStartsIn(toStart - (performance.now() - seenAt))}`;
     };
+    // The status, and the id when a submission's answer named it, are the proxy's words.
+    const shownId = output.errText(taskId);
     const line = (task: Task) =>
-      `${paintStatus(task.status, output.errColor)} · ${formatDuration(age(task))} · task ${taskId}` +
+      `${paintStatus(output.errText(task.status), output.errColor)} · ${formatDuration(age(task))} · task ${shownId}` +
       (task.queue_position === null ? '' : ` · #${task.queue_position} in queue`) +
       startsIn(task) +
       (task.is_long_task ? ' · long task' : '') +
@@ -108,14 +110,16 @@ export async function waitWithProgress(
     const spinner = output.progress(line(first));
     progress = spinner;
     let noted: TaskStatus = first.status;
-    if (!output.interactive) output.note(`waiting for task ${taskId} (${noted})`);
+    if (!output.interactive) output.note(`waiting for task ${shownId} (${output.errText(noted)})`);
     const observe = (task: Task) => {
       latest = task;
       seenAt = performance.now();
       spinner.update(line(task));
       if (!output.interactive && task.status !== noted) {
         noted = task.status;
-        output.note(`task ${taskId}: ${task.status} after ${formatDuration(age(task))}`);
+        output.note(
+          `task ${shownId}: ${output.errText(task.status)} after ${formatDuration(age(task))}`,
+        );
       }
     };
     ticker = setInterval(() => latest && spinner.update(line(latest)), TICK_MS);

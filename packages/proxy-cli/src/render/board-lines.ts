@@ -1,4 +1,5 @@
 import type { TaskStatus } from 'proxy-client/wire';
+import { showControls } from './control-chars.js';
 import { paintStatus } from './status.js';
 import { type Look, visibleLength } from './table.js';
 
@@ -47,7 +48,11 @@ export function boardTitle(parts: TitleParts, look: Look, columns: number | unde
     counts.length === 0
       ? 'no tasks yet'
       : counts
-          .map(({ status, count }) => `${count} ${paintStatus(status, look.color, name(status))}`)
+          // Tallied from the tasks, a status is whatever text the proxy sent.
+          .map(
+            ({ status, count }) =>
+              `${count} ${paintStatus(status, look.color, showControls(name(status)))}`,
+          )
           .join(separator);
   const summary = (separator: string) => written((status) => status, separator);
   const short = (separator: string) =>

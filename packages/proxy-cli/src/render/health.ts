@@ -28,7 +28,9 @@ export function renderHealth(health: SentHealth, proxyUrl: string, look: Look): 
     return tsv(rows.filter(([, value]) => value !== undefined));
   }
   const { color, columns } = look;
-  const status = health.status === 'ok' ? color.green(health.status) : color.red(health.status);
+  // The SDK checks that the status is a string, not which.
+  const status =
+    health.status === 'ok' ? color.green(health.status) : color.red(showControls(health.status));
   // A reachable target has a message when it took the connection but gave no answer in time.
   const why = target.message ? `: ${showControls(target.message)}` : '';
   const reach = target.reachable
@@ -46,7 +48,10 @@ export function renderHealth(health: SentHealth, proxyUrl: string, look: Look): 
     const storeState = store.available
       ? color.green('available')
       : color.red(`not available${store.message ? `: ${showControls(store.message)}` : ''}`);
-    rows.push(['store', store.kind === undefined ? storeState : `${store.kind}  ${storeState}`]);
+    rows.push([
+      'store',
+      store.kind === undefined ? storeState : `${showControls(store.kind)}  ${storeState}`,
+    ]);
   }
   return keyValueTable(color, rows, columns);
 }

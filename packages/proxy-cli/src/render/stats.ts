@@ -70,13 +70,15 @@ function boxedStats(stats: SentStats, { color, columns }: Look): string {
   }
   rows.push(...deliveryRows(stats));
   // Which store, and whether the proxy restarted: what troubleshooting asks a reader to check.
-  if (stats.store !== undefined) rows.push(['store', stats.store]);
+  if (stats.store !== undefined) rows.push(['store', showControls(stats.store)]);
   const uptime = formatDuration(stats.uptime_s * 1000);
   rows.push([
     'uptime',
-    stats.started_at === undefined ? uptime : `${uptime} (started ${stats.started_at})`,
+    stats.started_at === undefined
+      ? uptime
+      : `${uptime} (started ${showControls(stats.started_at)})`,
   ]);
-  if (stats.version !== undefined) rows.push(['version', stats.version]);
+  if (stats.version !== undefined) rows.push(['version', showControls(stats.version)]);
   const proxy = keyValueTable(color, rows, columns);
   return `${counts.toString()}\n${proxy}`;
 }

@@ -99,9 +99,12 @@ function plainRows(tasks: readonly TaskSummary[], look: Look): string {
 
 function cellsOf(task: TaskSummary, { color }: Look, now: number): Cells {
   return {
-    id: task.task_id,
-    status: paintStatus(task.status, color) + (task.is_long_task ? color.magenta(' long') : ''),
-    age: formatAge(task.created_at, now).replace(/ ago$/, ''),
+    // A list's tasks pass the SDK unchecked: any field may hold any text.
+    id: showControls(task.task_id),
+    status:
+      paintStatus(showControls(task.status), color) +
+      (task.is_long_task ? color.magenta(' long') : ''),
+    age: showControls(formatAge(task.created_at, now)).replace(/ ago$/, ''),
     took: task.duration_ms === null ? '' : formatDuration(task.duration_ms),
     code: task.result ? String(task.result.status_code) : showControls(task.error?.code ?? ''),
   };

@@ -12,36 +12,39 @@ export function renderTask(task: Task, look: Look): string {
 }
 
 function boxedTask(task: Task, { color, columns }: Look): string {
+  // The SDK checks that task_id and status are strings, not what they say: a proxy other than
+  // proxy-server may put any text in any of these fields.
   const rows: Array<[string, string]> = [
-    ['task id', task.task_id],
+    ['task id', showControls(task.task_id)],
     [
       'status',
-      paintStatus(task.status, color) + (task.is_long_task ? color.magenta('  (long task)') : ''),
+      paintStatus(showControls(task.status), color) +
+        (task.is_long_task ? color.magenta('  (long task)') : ''),
     ],
     ['request', showControls(`${task.method} ${task.path}`)],
-    ['created', task.created_at],
+    ['created', showControls(task.created_at)],
   ];
   if (task.queue_position !== null) rows.push(['queue position', String(task.queue_position)]);
   const toStart = msToStart(task);
   if (task.estimated_start_at !== null) {
     const startsIn = toStart === null ? '' : ` (${formatStartsIn(toStart)})`;
-    rows.push(['expected start', task.estimated_start_at + startsIn]);
+    rows.push(['expected start', showControls(task.estimated_start_at) + startsIn]);
   }
   rows.push(['queued for', formatDuration(task.queue_ms)]);
-  if (task.started_at !== null) rows.push(['started', task.started_at]);
+  if (task.started_at !== null) rows.push(['started', showControls(task.started_at)]);
   if (task.duration_ms !== null) {
     rows.push([
       task.completed_at === null ? 'running for' : 'took',
       formatDuration(task.duration_ms),
     ]);
   }
-  if (task.completed_at !== null) rows.push(['finished', task.completed_at]);
+  if (task.completed_at !== null) rows.push(['finished', showControls(task.completed_at)]);
   rows.push(
     ...policyRows(task).map(([key, value]): [string, string] => [key, showControls(value)]),
   );
   // Older proxies send neither link.
-  if (task.retry_of) rows.push(['retry of', task.retry_of]);
-  if (task.retried_as) rows.push(['retried as', task.retried_as]);
+  if (task.retry_of) rows.push(['retry of', showControls(task.retry_of)]);
+  if (task.retried_as) rows.push(['retried as', showControls(task.retried_as)]);
   if (task.result) {
     const code = task.result.status_code;
     const ok = code >= 200 && code < 300;

@@ -6,6 +6,7 @@ import { type ProxyProcess, type RedisServer, spawnProxyServer, startRedis } fro
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { jsonOf, runCli } from '../e2e/harness.js';
 import { runInTerminal } from '../e2e/tmux.js';
+import { makeTask } from '../fixtures.js';
 
 // A path with RIGHT-TO-LEFT OVERRIDE reached the terminal raw, so `/api/x<U+202E>gnp.exe` read
 // as `/api/xexe.png` ("Trojan Source"), in the task view, the list and the watch board alike; a
@@ -110,5 +111,174 @@ describe('bidirectional and zero-width characters from outside the CLI', () => {
     expect(screen).toContain(`error: no ${SHOWN_PATH}`);
     const piped = await runCli(['stats', '--url', url]);
     expect(piped.stderr).toContain(`error: no ${PATH}`);
+  });
+});
+
+// A proxy other than proxy-server (or one in the middle) answered task ids, times, statuses and
+// stats fields holding bidirectional and invisible characters, and the CLI printed them raw: only
+// the path, the body and messages were escaped. The SDK checks only that a task's task_id and
+// status are strings (a list's tasks and the stats not at all). The line and paragraph separators,
+// the word joiner, and the other format characters (Cf) past the bidi and zero-width few went
+// through raw wherever they came.
+const HOSTILE_ID = '7f3c\u202e9a1b';
+const SHOWN_ID = '7f3c\\u202e9a1b';
+const HOSTILE_STATUS = 'ready\u2060\u202e';
+const SHOWN_STATUS = 'ready\\u2060\\u202e';
+const HOSTILE_TIME = '2026-01-02T10:00:00Z\u2028x';
+const SHOWN_TIME = '2026-01-02T10:00:00Z\\u2028x';
+const FORMAT_CHARS = 'a\u2029b\u180ec\u2061d\u206ae\u{e0041}';
+const SHOWN_FORMAT_CHARS = 'a\\u2029b\\u180ec\\u2061d\\u206ae\\u{e0041}';
+const HIDDEN = /[\p{Cf}\u2028\u2029]/u;
+
+// Sent as JSON: fields no proxy-server sends, which the wire types rightly refuse.
+const hostileTask: Record<string, unknown> = {
+  ...makeTask({
+    task_id: HOSTILE_ID,
+    created_at: HOSTILE_TIME,
+    started_at: HOSTILE_TIME,
+    completed_at: HOSTILE_TIME,
+    retry_of: HOSTILE_ID,
+    result: null,
+  }),
+  // A status the CLI does not know, so the task is not taken as finished.
+  status: HOSTILE_STATUS,
+  error: { code: `boom${FORMAT_CHARS}`, message: FORMAT_CHARS },
+};
+
+const hostileHealth = {
+  success: true,
+  status: HOSTILE_STATUS,
+  target: { reachable: true },
+  store: { kind: `sqlite${FORMAT_CHARS}`, available: true },
+};
+
+const hostileStats = {
+  tasks: { pending: 0, processing: 0, completed: 1, failed: 0, cancelled: 0, expired: 0, total: 1 },
+  ...{ queue_size: 0, max_queue_size: 10, max_concurrent: 1, num_workers: 1, in_flight: 0 },
+  ...{ long_tasks: 0, avg_processing_ms: null, uptime_s: 5, target: 'http://t' },
+  ...{ store: `sqlite${FORMAT_CHARS}`, started_at: HOSTILE_TIME, version: `1.0${HOSTILE_ID}` },
+};
+
+/**
+ * A fake proxy answering every read with the fields above; `stats: false` answers `/stats` 500,
+ * so the watch board counts the statuses of its tasks itself.
+ */
+async function startHostileProxy({ stats = true } = {}): Promise<string> {
+  const liar = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    if (url.pathname === '/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': open\n\n');
+      return;
+    }
+    const data =
+      url.pathname === '/tasks'
+        ? { tasks: [hostileTask], total: 1, limit: 20, offset: 0 }
+        : url.pathname === '/stats'
+          ? hostileStats
+          : url.pathname.startsWith('/api/')
+            ? undefined
+            : hostileTask;
+    if (url.pathname === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(hostileHealth));
+      return;
+    }
+    if (url.pathname === '/stats' && !stats) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ success: false, error: 'internal_error', message: 'no stats' }));
+      return;
+    }
+    res.writeHead(data === undefined ? 202 : 200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(
+        data === undefined
+          ? { success: true, task_id: HOSTILE_ID, status: HOSTILE_STATUS }
+          : { success: true, data },
+      ),
+    );
+  });
+  await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    liar.closeAllConnections();
+    liar.close();
+  });
+  return `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
+}
+
+describe("a hostile proxy's ids, times, statuses and codes", () => {
+  it('the task view shows them escaped on a terminal', async () => {
+    const url = await startHostileProxy();
+    const term = runInTerminal(['task', 'some-id', '--url', url]);
+    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the task');
+    expect(screen).toContain(SHOWN_ID);
+    expect(screen).toContain(SHOWN_STATUS);
+    expect(screen).toContain(SHOWN_TIME);
+    expect(screen).toContain(SHOWN_FORMAT_CHARS);
+    expect(screen).not.toMatch(HIDDEN);
+  });
+
+  it('the task list shows them escaped, its box still square', async () => {
+    const url = await startHostileProxy();
+    // Wide enough for the error code's column, which a narrower terminal leaves out.
+    const term = runInTerminal(['list', '--url', url], { width: 200 });
+    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the list');
+    const table = screen.split('\n').filter((line) => /^[┌│├└]/.test(line));
+    const row = table.find((line) => line.includes(SHOWN_ID));
+    expect(row).toContain(SHOWN_STATUS);
+    expect(row).toContain(`boom${SHOWN_FORMAT_CHARS}`);
+    expect(screen).not.toMatch(HIDDEN);
+    expect(new Set(table.map((line) => [...line].length)).size, screen).toBe(1);
+  });
+
+  it('the stats show them escaped', async () => {
+    const url = await startHostileProxy();
+    const term = runInTerminal(['stats', '--url', url]);
+    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the stats');
+    expect(screen).toContain(`sqlite${SHOWN_FORMAT_CHARS}`);
+    expect(screen).toContain(`1.0${SHOWN_ID}`);
+    expect(screen).toContain(SHOWN_TIME);
+    expect(screen).not.toMatch(HIDDEN);
+  });
+
+  it("the watch board's table and title show them escaped", async () => {
+    const url = await startHostileProxy({ stats: false });
+    const term = runInTerminal(['watch', '--url', url]);
+    const screen = await term.waitForScreen((s) => s.includes('Ctrl-C to stop'), 'the board');
+    expect(screen).toContain(SHOWN_ID);
+    expect(screen).toContain(`1 ${SHOWN_STATUS}`);
+    expect(screen).not.toMatch(HIDDEN);
+    term.sendKeys('C-c');
+    await term.waitForScreen((s) => s.includes('[exit 130]'), 'the CLI to stop');
+  });
+
+  it('a submission prints the id and status escaped, stdout and stderr alike', async () => {
+    const url = await startHostileProxy();
+    const term = runInTerminal(['submit', 'api/x', '--url', url]);
+    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the submission');
+    expect(screen.split('\n')).toContain(SHOWN_ID);
+    expect(screen).toContain(`--task-id '${SHOWN_ID}' --wait`);
+    expect(screen).not.toMatch(HIDDEN);
+    const piped = await runCli(['submit', 'api/x', '--url', url]);
+    expect(piped.stdout).toBe(`${HOSTILE_ID}\n`);
+  });
+
+  it('cancel, retry and health print them escaped', async () => {
+    const url = await startHostileProxy();
+    for (const args of [['cancel', 'some-id'], ['retry', 'some-id'], ['health']]) {
+      const term = runInTerminal([...args, '--url', url]);
+      const screen = await term.waitForScreen((s) => /\[exit \d+\]/.test(s), args[0] ?? '');
+      expect(screen, args[0]).toContain(args[0] === 'health' ? SHOWN_STATUS : SHOWN_ID);
+      expect(screen, args[0]).not.toMatch(HIDDEN);
+    }
+  });
+
+  it('the error line of a wait on a status the CLI does not know shows it escaped', async () => {
+    const url = await startHostileProxy();
+    const term = runInTerminal(['task', 'some-id', '--wait', '--url', url]);
+    const screen = await term.waitForScreen((s) => /\[exit \d+\]/.test(s), 'the error');
+    expect(screen).toContain(`error: `);
+    expect(screen).toContain(SHOWN_STATUS);
+    expect(screen).not.toMatch(HIDDEN);
   });
 });
