@@ -143,6 +143,7 @@ export const ERROR_CODES = {
   task_not_finished: 409,
   request_timeout: 408,
   payload_too_large: 413,
+  headers_too_large: 431,
   idempotency_key_reused: 422,
   callback_not_allowed: 400,
   expectation_failed: 417,

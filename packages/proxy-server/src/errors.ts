@@ -18,6 +18,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   task_not_finished: 'The task has not finished yet',
   request_timeout: 'The request did not arrive within the request timeout',
   payload_too_large: 'The request body is larger than the body limit',
+  headers_too_large: 'The request line and headers are larger than Node reads',
   idempotency_key_reused:
     'This Idempotency-Key was used with another request; use a new key for a new request',
   expectation_failed: 'The proxy meets no Expect but 100-continue',

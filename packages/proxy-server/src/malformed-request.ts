@@ -1,4 +1,5 @@
 import { maxHeaderSize } from 'node:http';
+import type { ErrorCode } from 'proxy-client/wire';
 
 /** What Node's HTTP parser tells of a request it refused (`clientError`). */
 export interface ParseError extends Error {
@@ -57,13 +58,21 @@ const IN_HEADER: Record<string, string> = {
   [FOLDED]: 'goes on to the next line (obsolete line folding)',
 };
 
-/** The message of the 400 for a request the parser refused: what was wrong, then llhttp's code. */
-export function malformedMessage(error: ParseError): string {
-  const code = error.code ?? 'parse error';
-  if (code === 'HPE_HEADER_OVERFLOW') {
-    return `The request line and headers are over ${maxHeaderSize / 1024} KiB, the most Node reads (HPE_HEADER_OVERFLOW)`;
+/** The answer to a request the parser refused: its code; what was wrong, then llhttp's code. */
+export function parseRefusal(error: ParseError): { code: ErrorCode; message: string } {
+  // Node counts the request line and the headers together and reports either passing the limit
+  // with the same code and reason; rawPacket holds only the chunk it stopped in. A URL too long
+  // cannot be told apart, so it gets 431 too, never 414.
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return {
+      code: 'headers_too_large',
+      message: `The request line and headers are over ${maxHeaderSize / 1024} KiB, the most Node reads: send shorter ones, or start the proxy with NODE_OPTIONS=--max-http-header-size=<bytes> to raise it (HPE_HEADER_OVERFLOW)`,
+    };
   }
-  return `Malformed HTTP request: ${explanation(error)} (${code})`;
+  return {
+    code: 'bad_request',
+    message: `Malformed HTTP request: ${explanation(error)} (${error.code ?? 'parse error'})`,
+  };
 }
 
 function explanation(error: ParseError): string {

@@ -25,7 +25,7 @@ import {
   takesNoBody,
 } from './errors.js';
 import { createLogger, type LogStream } from './logging/logger.js';
-import { malformedMessage, type ParseError } from './malformed-request.js';
+import { type ParseError, parseRefusal } from './malformed-request.js';
 import { DOCS_PREFIX, OPENAPI_PATH, openapi } from './openapi/openapi.js';
 import { auth, bearerKeyCheck, UNAUTHORIZED_HEADERS } from './plugins/auth.js';
 import { decimalQuery } from './plugins/decimal-query.js';
@@ -340,7 +340,10 @@ function answerClientError(
   afterEarlierAnswers(socket, () => {
     if (!socket.writable || socket._httpMessage?.headersSent) socket.destroy();
     else if (timedOut) endWithError(socket, 'request_timeout', undefined, corsHeaders);
-    else endWithError(socket, 'bad_request', malformedMessage(error), corsHeaders);
+    else {
+      const { code, message } = parseRefusal(error);
+      endWithError(socket, code, message, corsHeaders);
+    }
   });
 }
 

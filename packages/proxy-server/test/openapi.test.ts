@@ -286,7 +286,7 @@ describe('GET /openapi.json', () => {
     const document = await documentOf(app, { authorization: 'Bearer k3y' });
     for (const path of ['/openapi.json', '/docs/']) {
       expect(Object.keys(document.paths[path]?.get?.responses ?? {}), path).toEqual(
-        expect.arrayContaining(['200', '400', '401', '417', '4XX']),
+        expect.arrayContaining(['200', '400', '401', '417', '431', '4XX']),
       );
     }
     expect(Object.keys(document.paths['/docs/']?.get?.responses['200']?.content ?? {})).toEqual([
@@ -459,6 +459,7 @@ describe("the proxy's own refusals as documented", () => {
       ['/ui/{file}', 'get', get('/ui/nope.js')],
       ['/api/{path}', 'post', get('/api/x', 'X-Proxy-Timeout: abc', key).replace('GET', 'POST')],
       ['/api/{path}', 'post', get('/api/x').replace('GET', 'POST')],
+      ['/task/{id}', 'get', get(`/task/${id}`, key, `X-Big: ${'x'.repeat(17 * 1024)}`)],
     ];
     const statuses: number[] = [];
     for (const [path, method, head, body] of requests) {
@@ -478,7 +479,7 @@ describe("the proxy's own refusals as documented", () => {
       }
     }
     expect(statuses).toEqual(
-      [404, 401, 400, 400, 400, 417, 404, 404, 404, 400, 401, 417, 404].concat([400, 401]),
+      [404, 401, 400, 400, 400, 417, 404, 404, 404, 400, 401, 417, 404].concat([400, 401, 431]),
     );
 
     // A failing store: 503, which the range documents, with the route's header.

@@ -1,3 +1,4 @@
+import { maxHeaderSize } from 'node:http';
 import type { SwaggerTransform } from '@fastify/swagger';
 import {
   ErrorBodySchema,
@@ -30,8 +31,8 @@ export interface RouteDoc {
   responses?: Record<string, ResponseDoc>;
   /**
    * Headers the route sets on every answer it sends, its errors included: on all its codes but
-   * 417 and, where the 4xx range is the proxy's error body, what that range leaves (408), which
-   * the server writes before any route is reached.
+   * 417, 431 and, where the 4xx range is the proxy's error body, what that range leaves (408),
+   * which the server writes before any route is reached.
    */
   everyAnswer?: Record<string, HeaderDoc>;
 }
@@ -53,6 +54,9 @@ export interface HeaderDoc {
 }
 
 type DocumentedResponse = { description?: string; headers?: Record<string, HeaderDoc> };
+
+/** The refusals Node's parser or the Expect check answer before any route is reached. */
+const BEFORE_ROUTE = new Set(['417', '431']);
 
 export function routeDoc(doc: RouteDoc): SwaggerTransform {
   return ({ schema, url, ...document }) => {
@@ -84,7 +88,7 @@ export function routeDoc(doc: RouteDoc): SwaggerTransform {
     // the proxy's error body; where it is the target's own answers, the route sends them all.
     const rangeBeforeRoute = response['4xx'] === errorResponses['4xx'];
     for (const [code, answer] of Object.entries(doc.everyAnswer ? response : {})) {
-      if (code === '417' || (code === '4xx' && rangeBeforeRoute)) continue;
+      if (BEFORE_ROUTE.has(code) || (code === '4xx' && rangeBeforeRoute)) continue;
       response[code] = { ...answer, headers: { ...doc.everyAnswer, ...answer.headers } };
     }
     const documented: Record<string, unknown> = { ...base, response };
@@ -133,6 +137,10 @@ function refusals(
       ...error,
       description:
         'expectation_failed: an Expect other than 100-continue (answered before the route is reached)',
+    },
+    431: {
+      ...error,
+      description: `headers_too_large: the request line and headers are over ${maxHeaderSize / 1024} KiB (the proxy's NODE_OPTIONS=--max-http-header-size raises it); answered before the route is reached, and the connection closed`,
     },
   };
 }

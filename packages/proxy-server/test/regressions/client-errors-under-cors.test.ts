@@ -14,15 +14,18 @@ describe('a request the HTTP parser refuses, with --cors-origin', () => {
   it.each([
     ['a list of origins', 'https://app.example,https://admin.example'],
     ['any origin', '*'],
-  ])('%s: the 400 allows every origin to read it', async (_what, origins) => {
+  ])('%s: the 431 or 400 allows every origin to read it', async (_what, origins) => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, {
       listen: true,
       flags: ['--cors-origin', origins],
     });
-    for (const head of [OVERFLOW, BAD_HEADER]) {
+    for (const [head, status] of [
+      [OVERFLOW, 431],
+      [BAD_HEADER, 400],
+    ] as const) {
       const response = await rawRequest(proxy.url, head);
-      expect(response.status).toBe(400);
+      expect(response.status).toBe(status);
       expect(response.head).toMatch(/^access-control-allow-origin: \*\r?$/im);
       expect(response.head).not.toMatch(/^access-control-allow-credentials:/im);
     }
@@ -42,15 +45,15 @@ describe('a request the HTTP parser refuses, with --cors-origin', () => {
     expect(response.head).toMatch(/^access-control-allow-origin: \*\r?$/im);
   });
 
-  it('without --cors-origin, the 400 has no Access-Control-* header', async () => {
+  it('without --cors-origin, the 431 has no Access-Control-* header', async () => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });
     const response = await rawRequest(proxy.url, OVERFLOW);
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(431);
     expect(response.head).not.toMatch(/^access-control-/im);
   });
 
-  it('a page in Chromium reads the 400 of headers over 16 KiB', async () => {
+  it('a page in Chromium reads the 431 of headers over 16 KiB', async () => {
     const pageServer = createServer((_request, response) => {
       response
         .writeHead(200, { 'content-type': 'text/html' })
@@ -78,12 +81,12 @@ describe('a request the HTTP parser refuses, with --cors-origin', () => {
       }
     }, `${proxy.url}/api/x`);
     expect(answer).toEqual({
-      status: 400,
+      status: 431,
       body: {
         success: false,
-        error: 'bad_request',
+        error: 'headers_too_large',
         message:
-          'The request line and headers are over 16 KiB, the most Node reads (HPE_HEADER_OVERFLOW)',
+          'The request line and headers are over 16 KiB, the most Node reads: send shorter ones, or start the proxy with NODE_OPTIONS=--max-http-header-size=<bytes> to raise it (HPE_HEADER_OVERFLOW)',
       },
     });
   });

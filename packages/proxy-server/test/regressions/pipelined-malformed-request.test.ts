@@ -13,19 +13,21 @@ describe('a malformed request pipelined behind a valid one', () => {
     [
       'headers too large',
       `GET /api/next HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+      'headers_too_large',
     ],
-    ['bytes that are no request', 'EXTRA-GARBAGE\r\n\r\n'],
-  ])('%s: the submission gets its 202 first, then the 400', async (_what, after) => {
+    ['bytes that are no request', 'EXTRA-GARBAGE\r\n\r\n', 400, 'bad_request'],
+  ])('%s: the submission gets its 202 first, then the %i', async (_what, after, status, code) => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });
     const answer = await stalledRequest(proxy.url, SUBMISSION + after);
 
     const statuses = statusesOf(answer);
-    expect(statuses).toEqual([202, 400]);
+    expect(statuses).toEqual([202, status]);
     const taskId = /"task_id":"([0-9a-f-]{36})"/.exec(answer.body)?.[1];
     expect(taskId).toBeDefined();
     expect((await proxy.finished(taskId ?? '')).status).toBe('completed');
-    expect(answer.body).toMatch(/"error":"bad_request","message":"[^"]+\(HPE_\w+\)"/);
+    expect(answer.body).toMatch(new RegExp(`"error":"${code}","message":"[^"]+\\(HPE_\\w+\\)"`));
   });
 });
 
