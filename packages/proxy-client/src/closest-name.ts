@@ -44,17 +44,34 @@ function namespaceOf(names: readonly string[]): string {
   return shared.slice(0, Math.max(...PART_SEPARATORS.map((mark) => shared.lastIndexOf(mark))) + 1);
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
+/**
+ * Edits from `a` to `b`: a letter added, dropped or changed, or two beside each other swapped
+ * (`retyr`, `helaht`), each one edit (the optimal string alignment distance). One measure for
+ * every "did you mean" the proxy, the SDK and the CLI give.
+ */
+export function editDistance(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  let beforePrevious: number[] = [];
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    for (let j = 1; j <= y.length; j++) {
+      const changed = x[i - 1] === y[j - 1] ? 0 : 1;
+      let edits = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + changed,
+      );
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) {
+        edits = Math.min(edits, (beforePrevious[j - 2] ?? 0) + 1);
+      }
+      current.push(edits);
     }
+    beforePrevious = previous;
     previous = current;
   }
-  return previous[b.length] ?? 0;
+  return previous[y.length] ?? 0;
 }
 
 /** More flags than this with the words is no hint, only a list. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OPTION_NAMES } from '../src/check-options.js';
 import { closestName } from '../src/index.js';
+import { editDistance } from '../src/wire.js';
 
 const SETTINGS = [
   'PROXY_STORE',
@@ -15,11 +16,30 @@ const SETTINGS = [
 ];
 const OPTIONS = ['signal', 'timeoutMs', 'pollInterval', 'throwOnFailure', 'onStatus', 'onOutage'];
 
+describe('editDistance', () => {
+  it.each([
+    ['stats', 'stats', 0],
+    ['stats', 'stat', 1],
+    ['stats', 'Stats', 1],
+    ['health', 'heatlh', 1],
+    ['retry', 'retyr', 1],
+    ['cancel', 'cnacel', 1],
+    ['abc', 'ca', 3],
+    ['', 'tasks', 5],
+    ['naïve', 'naive', 1],
+  ])('%s → %s: %i', (a, b, edits) => {
+    expect(editDistance(a, b)).toBe(edits);
+    expect(editDistance(b, a)).toBe(edits);
+  });
+});
+
 describe('closestName', () => {
   it.each([
     ['timeoutMS', OPTIONS, 'timeoutMs'],
     ['pollIntervall', OPTIONS, 'pollInterval'],
     ['PROXY_MAX_TASK', SETTINGS, 'PROXY_MAX_TASKS'],
+    // Two pairs of letters swapped: two edits, not four.
+    ['PROXY_NUM_WROKRES', SETTINGS, 'PROXY_NUM_WORKERS'],
   ])('%s: a typo, at most 2 edits away → %s', (word, names, meant) => {
     expect(closestName(word, names)).toBe(meant);
   });

@@ -1,5 +1,6 @@
 import type { HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
+import { editDistance } from 'proxy-client/wire';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -92,31 +93,4 @@ function fitOf(
   const extra = sent.length - route.length;
   if (extra > 1) return undefined;
   return { cost: cost + Math.max(extra, 0) * EXTRA_SEGMENT_COST, path };
-}
-
-/**
- * Edit distance counting an insertion, a deletion, a substitution or two letters swapped
- * (`/helaht`, `/retyr`) as one edit each: the optimal string alignment distance.
- */
-function editDistance(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  const rows = Array.from({ length: x.length + 1 }, (_, i) =>
-    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number): number => rows[i]?.[j] ?? 0;
-  for (let i = 1; i <= x.length; i++) {
-    for (let j = 1; j <= y.length; j++) {
-      const same = x[i - 1] === y[j - 1];
-      const swapped = i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1];
-      const row = rows[i] ?? [];
-      row[j] = Math.min(
-        at(i - 1, j) + 1,
-        at(i, j - 1) + 1,
-        at(i - 1, j - 1) + (same ? 0 : 1),
-        swapped ? at(i - 2, j - 2) + 1 : Number.POSITIVE_INFINITY,
-      );
-    }
-  }
-  return at(x.length, y.length);
 }
