@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { waitFor } from '../../tools/test-support/index.mjs';
 import { docsPath, repoRoot } from './support/doc-environment.js';
 import { fencedBlocks } from './support/markdown-blocks.js';
 import { logicalLines } from './support/shell-words.js';
@@ -10,30 +11,35 @@ import { logicalLines } from './support/shell-words.js';
 // The "every shell" install lines write into the reader's home, so the doc check does not run
 // them where they were written. A fresh account has no ~/.local/share/bash-completion or
 // ~/.config/fish/completions, and a redirection into a missing directory fails: each line is
-// run here in an empty HOME, as a reader on a new machine would.
+// run here in an empty HOME, as a reader on a new machine would. zsh's line saves into a folder
+// of the reader's own (`${fpath[1]}` is often root's), so a real zsh is asked to complete from it.
 
 const pages = ['docs/cli.md', 'packages/proxy-cli/README.md'];
+type Shell = 'bash' | 'zsh' | 'fish';
 
-/** The lines of the pages' shell blocks that save a bash or fish script under ~/. */
+/** The lines of the pages' shell blocks that save a completion script under ~/. */
 function documentedInstalls(): Array<{ where: string; line: string }> {
   return pages.flatMap((label) =>
     fencedBlocks(readFileSync(join(repoRoot, label), 'utf8'), label)
       .filter((block) => block.lang === 'sh')
       .flatMap((block) =>
         logicalLines(block.text)
-          .filter((line) => /proxy-cli completion (?:bash|fish) > ~\//.test(line))
+          .filter((line) => /proxy-cli completion (?:bash|zsh|fish) > ~\//.test(line))
           .map((line) => ({ where: `${label}:${block.line}`, line })),
       ),
   );
 }
 
-/** The install line the script itself names in its header, after "Every shell:". */
-function headerInstall(shell: 'bash' | 'fish'): string {
-  const script = execFileSync('proxy-cli', ['completion', shell], {
+function completionScript(shell: Shell): string {
+  return execFileSync('proxy-cli', ['completion', shell], {
     encoding: 'utf8',
     env: { ...process.env, PATH: docsPath },
   });
-  const line = /^# Every shell: +(.+)$/m.exec(script)?.[1];
+}
+
+/** The install line the script itself names in its header, after "Every shell:". */
+function headerInstall(shell: Shell): string {
+  const line = /^# Every shell: +(.+)$/m.exec(completionScript(shell))?.[1];
   if (line === undefined) throw new Error(`proxy-cli completion ${shell} names no install line`);
   return line;
 }
@@ -53,12 +59,10 @@ const saved = (line: string, home: string) =>
   join(home, /> ~\/(\S+)$/.exec(line)?.[1] ?? 'nowhere');
 
 describe('completion install commands', () => {
-  it('finds the bash and fish lines of both pages', () => {
+  it('finds the bash, zsh and fish lines of both pages', () => {
     expect(documentedInstalls().map(({ where }) => where.split(':')[0])).toEqual([
-      'docs/cli.md',
-      'docs/cli.md',
-      'packages/proxy-cli/README.md',
-      'packages/proxy-cli/README.md',
+      ...Array(3).fill('docs/cli.md'),
+      ...Array(3).fill('packages/proxy-cli/README.md'),
     ]);
   });
 
@@ -72,11 +76,44 @@ describe('completion install commands', () => {
     },
   );
 
-  it.each(['bash', 'fish'] as const)('the %s script header names a line that works', (shell) => {
-    const line = headerInstall(shell);
-    const { status, stderr, home } = runInFreshHome(line);
-    expect(stderr).toBe('');
+  it.each(['bash', 'zsh', 'fish'] as const)(
+    'the %s script header names a line that works',
+    (shell) => {
+      const line = headerInstall(shell);
+      const { status, stderr, home } = runInFreshHome(line);
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+      expect(existsSync(saved(line, home))).toBe(true);
+    },
+  );
+
+  it('zsh completes from the saved file with the fpath line the script and the pages name', async () => {
+    const fpathLine = /before compinit: (fpath=.+)$/m.exec(completionScript('zsh'))?.[1];
+    expect(fpathLine).toBe('fpath=(~/.zfunc $fpath)');
+    for (const page of pages)
+      expect(readFileSync(join(repoRoot, page), 'utf8'), page).toContain(`\`${fpathLine}\``);
+    const { status, home } = runInFreshHome(headerInstall('zsh'));
     expect(status).toBe(0);
-    expect(existsSync(saved(line, home))).toBe(true);
+    writeFileSync(
+      join(home, '.zshrc'),
+      `${fpathLine}\nautoload -Uz compinit && compinit\nPS1='ready%% '\n`,
+    );
+    const socket = `completion-zsh-${process.pid}`;
+    const tmux = (...args: string[]) =>
+      execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], {
+        encoding: 'utf8',
+        env: { PATH: docsPath, HOME: home, TERM: 'xterm' },
+      });
+    tmux('new-session', '-d', '-x', '100', '-y', '20', 'zsh -i');
+    onTestFinished(() => void tmux('kill-server'));
+    const screenWith = (text: string) =>
+      waitFor(() => (tmux('capture-pane', '-p').includes(text) ? true : undefined), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+        what: `zsh's screen to show ${text}`,
+      });
+    await screenWith('ready%');
+    tmux('send-keys', 'proxy-cli --stat', 'Tab');
+    await screenWith('--stats   -- show queue, worker and task counts');
   });
 });

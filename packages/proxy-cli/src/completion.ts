@@ -165,7 +165,8 @@ function zshScript(spec: Spec): string {
   return `#compdef proxy-cli
 # zsh completion for proxy-cli
 # This shell:   source <(proxy-cli completion zsh)
-# Every shell:  proxy-cli completion zsh > "\${fpath[1]}/_proxy-cli"
+# Every shell:  mkdir -p ~/.zfunc && proxy-cli completion zsh > ~/.zfunc/_proxy-cli
+#               and in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)
 compdef _proxy-cli proxy-cli
 
 _proxy-cli() {
