@@ -250,7 +250,7 @@ describe('a path near one of the proxy routes', () => {
     ['GET', '/stat', 'did you mean GET /stats?'],
     ['GET', '/Stats', 'did you mean GET /stats?'],
     ['GET', '/heath', 'did you mean GET /health?'],
-    ['GET', '/metric?x=1', 'did you mean GET /metrics?'],
+    ['GET', '/metric?x=1', 'did you mean GET /metrics?x=1?'],
     ['GET', '/event', 'did you mean GET /events?'],
     ['GET', '/task', 'did you mean GET /task/:id or DELETE /task/:id?'],
     ['POST', '/tasks/', 'did you mean GET /tasks?'],
@@ -269,6 +269,25 @@ describe('a path near one of the proxy routes', () => {
       message: `No route ${method} ${url}; ${hint}`,
     });
   });
+
+  // The route named keeps the query string, as the /api/ hint does, so it is the request to send.
+  it.each([
+    ['GET', '/stat?x=1&y=%C3%BC', 'did you mean GET /stats?x=1&y=%C3%BC?'],
+    ['GET', '/task?wait=5', 'did you mean GET /task/:id?wait=5 or DELETE /task/:id?wait=5?'],
+    ['POST', '/task/abc/retyr?x=1', 'did you mean POST /task/abc/retry?x=1?'],
+  ])(
+    '%s %s, over a socket, names the route meant with the query sent',
+    async (method, url, hint) => {
+      const proxy = await startProxy(CLOSED_TARGET, { listen: true });
+      const response = await fetch(proxy.url + url, { method });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({
+        success: false,
+        error: 'not_found',
+        message: `No route ${method} ${url}; ${hint}`,
+      });
+    },
+  );
 
   it.each([
     ['POST', '/function1'],

@@ -44,11 +44,13 @@ export function noRouteError(request: FastifyRequest): ProxyHttpError {
     );
   }
   // A path near one of the proxy's own was meant for the proxy: `/api/stat` would be no help.
+  // The query string is kept, as the /api/ hint keeps it, so the request named is the one to send.
+  const query = request.originalUrl.slice(path.length);
   const near = nearestRoutes(request.server.ownRoutes, request.method, path);
   return new ProxyHttpError(
     'not_found',
     near.length > 0
-      ? `No route ${asked}; did you mean ${near.join(' or ')}?`
+      ? `No route ${asked}; did you mean ${near.map((meant) => meant + query).join(' or ')}?`
       : `No route ${asked}${apiHint(request)}`,
   );
 }
