@@ -199,9 +199,12 @@ function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryRepo
   const upgraded = upgrade
     ? `; its schema upgraded from version ${upgrade.from} to ${upgrade.to} (builds that know only version ${upgrade.from} refuse it from now on)`
     : '';
+  const leased = recovery.leased
+    ? `; ${recovery.leased} still processing under a lease (other instances' calls; a dead one's are ended or requeued when their lease runs out)`
+    : '';
   return (
     `tasks kept in ${kind}${where}: ${recovery.total} held, ${recovery.pending} pending; ` +
-    `left processing by the last run: ${recovery.requeued} requeued, ${recovery.interrupted} interrupted${overfull}${upgraded}`
+    `left processing by the last run: ${recovery.requeued} requeued, ${recovery.interrupted} interrupted${leased}${overfull}${upgraded}`
   );
 }
 

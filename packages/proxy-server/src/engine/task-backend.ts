@@ -126,6 +126,11 @@ export interface RecoveryReport {
   /** Tasks held in all after recovery. */
   total: number;
   /**
+   * On a shared store, tasks still processing after recovery: calls of the other instances, or
+   * of a dead one whose lease has not run out yet (they are recovered when it does).
+   */
+  leased?: number;
+  /**
    * The calls of the tasks finished before this start, the last 100 at most (none cut off by a
    * stop): their mean duration, which the mean processing time starts from; null for none.
    */

@@ -62,12 +62,16 @@ export async function recoverDeadInstances(
     await queue.add(JOB_NAME, {}, { jobId: id, lifo: true });
   }
   await options.promote(found.released);
+  // Whatever still processes holds a lease: a start cannot tell a live instance's call from a
+  // dead one's, so the operator is told they are there rather than that nothing was left.
+  const { processing } = await store.counts(options.now);
   return {
     pending: found.pending,
     requeued: found.requeued.length,
     interrupted: found.interrupted.length,
     pastMaxRequeues: found.pastMaxRequeues,
     total: found.total,
+    leased: processing,
     finishedCalls: await store.finishedCalls(RECENT_CALLS),
   };
 }
