@@ -1,4 +1,4 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,24 +12,13 @@ import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
 import { freePort, proxyServerBin, spawnProxyServer, startRedis, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { OPTIONS } from '../src/index.js';
-import { spawnUnderOpenFilesLimit, startTarget } from './helper.js';
+import { runBinAsync, spawnUnderOpenFilesLimit, startTarget } from './helper.js';
 
 const runBin = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [proxyServerBin, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 10_000,
-  });
-
-/** As runBin, without blocking this process: for tests whose own servers must answer it. */
-const runBinAsync = (args: string[]) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [proxyServerBin, ...args],
-      { encoding: 'utf8', timeout: 10_000 },
-      (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
-    );
   });
 
 describe('proxy-server bin', () => {

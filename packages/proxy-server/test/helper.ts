@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -289,4 +289,29 @@ export async function spawnUnderOpenFilesLimit(
   await vi.waitFor(() => expect(stdout).toMatch(/listening on (\S+)/), { timeout: 15_000 });
   const url = /listening on (\S+)/.exec(stdout)?.[1] ?? '';
   return { child, url, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** What the built bin did, run to its end. */
+export interface BinRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The built bin run to its end without blocking this process (the tests' own servers, a Redis
+ * among them, must answer it), with `env` over this process's; killed past `timeoutMs`.
+ */
+export function runBinAsync(
+  args: string[],
+  { env = {}, timeoutMs = 10_000 }: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<BinRun> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [proxyServerBin, ...args],
+      { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env } },
+      (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
 }

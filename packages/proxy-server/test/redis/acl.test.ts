@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { SubmitBody, Task } from 'proxy-client/wire';
-import { proxyServerBin, spawnProxyServer } from 'test-support';
+import { spawnProxyServer } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { runBinAsync } from '../helper.js';
 import { getJson, pathOf, redisForTest, targetForTest } from './instances.js';
 
 /** Makes an ACL user on `url`'s Redis with these rules, as an operator would. */
@@ -16,13 +17,9 @@ async function aclUser(url: string, name: string, rules: string[]): Promise<void
 
 /** The built bin started on a store it should refuse: its exit code and what it wrote. */
 function startRefused(store: string) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [proxyServerBin, '--target-host', 'h', '--listen-host', '127.0.0.1', '--listen-port', '0'],
-      { encoding: 'utf8', timeout: 15_000, env: { ...process.env, PROXY_STORE: store } },
-      (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
-    );
+  return runBinAsync(['--target-host', 'h', '--listen-host', '127.0.0.1', '--listen-port', '0'], {
+    env: { PROXY_STORE: store },
+    timeoutMs: 15_000,
   });
 }
 
@@ -94,4 +91,54 @@ describe('proxy-server on a Redis whose ACL user lacks what the store needs', ()
     );
     expect(proxy.output()).not.toMatch(/NOPERM|"level":50/);
   });
+});
+
+// Operator pass: a user without INFO was refused with exit 2, but after two "Skipping the ready
+// check" warnings of ioredis's on stderr and a JSON error log of BullMQ's on stdout.
+it('refuses a user without INFO with its one line, and nothing else said', async () => {
+  const redis = await redisForTest();
+  await aclUser(redis.url, 'limited', ['~*', '+@all', '-info']);
+  const result = await startRefused(redis.url.replace('redis://', 'redis://limited:pw@'));
+  expect(result.status).toBe(2);
+  expect(result.stderr).toBe(
+    `proxy-server: Redis at ${redis.url} refuses user limited the INFO command (NOPERM this user has no permissions to run the 'info' command); ${NEEDS}: ACL SETUSER limited ~proxy:* +@all\n`,
+  );
+  expect(result.stdout).toBe('');
+});
+
+const CORRECT =
+  'correct them in the URL, redis://<user>:<password>@host:port/db (redis://:<password>@… for the default user), with any of @ : / ? # % in them percent-encoded';
+
+// Operator pass: a wrong password, or a user Redis does not know, stopped the start with exit 1,
+// as if Redis might come round by itself, and "refused the credentials" with no word of what to do.
+describe('proxy-server on a Redis that refuses the credentials', () => {
+  it.each([
+    {
+      credentials: ':wrong@',
+      line: (where: string) =>
+        `Redis at ${where} refuses user default with the password the URL gives (WRONGPASS invalid username-password pair or user is disabled.): the user is unknown to it, off (ACL SETUSER <user> on), or has another password; ${CORRECT}`,
+    },
+    {
+      credentials: 'nobody:secret@',
+      line: (where: string) =>
+        `Redis at ${where} refuses user nobody with the password the URL gives (WRONGPASS invalid username-password pair or user is disabled.): the user is unknown to it, off (ACL SETUSER <user> on), or has another password; ${CORRECT}`,
+    },
+    {
+      credentials: '',
+      line: (where: string) =>
+        `Redis at ${where} asks for a password, and the URL gives none (NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time): give it in the URL, redis://:<password>@host:port/db (redis://<user>:<password>@… for an ACL user), with any of @ : / ? # % in it percent-encoded`,
+    },
+  ])(
+    'refuses to start, exit 2, with one line saying what to do: $credentials',
+    async ({ credentials, line }) => {
+      const redis = await redisForTest();
+      const admin = new Redis(redis.url);
+      await admin.config('SET', 'requirepass', 'secret');
+      admin.disconnect();
+      const result = await startRefused(redis.url.replace('redis://', `redis://${credentials}`));
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(`proxy-server: ${line(redis.url)}\n`);
+      expect(result.stdout).toBe('');
+    },
+  );
 });

@@ -29,6 +29,22 @@ export function commandConnection(timeoutMs: number): RedisOptions {
 }
 
 /**
+ * The first connection of a start, and its only one until Redis takes the URL's credentials and
+ * lets its user run INFO: ioredis's ready check, which runs INFO on every other connection, says
+ * a denied INFO on stderr in words of its own, and BullMQ's version check in an error event. Its
+ * own INFO, which the start runs, makes the denial the start's refusal. It gives up at the first
+ * failure: the start fails with it.
+ */
+export function startCheckConnection(timeoutMs: number): RedisOptions {
+  return {
+    ...commandConnection(timeoutMs),
+    enableReadyCheck: false,
+    retryStrategy: () => null,
+    connectionName: 'proxy-server:start-check',
+  };
+}
+
+/**
  * A connection that waits for Redis instead: BullMQ's `Worker` (which blocks, and must keep a
  * job's outcome until it can be written) and the event feed's XREAD.
  */
@@ -57,10 +73,7 @@ export function displayUrl(url: string): string {
  */
 export function connectFailure(url: string, reason: string): string {
   const where = displayUrl(url);
-  if (/^NOAUTH\b/.test(reason) && !hasPassword(url)) {
-    return `Redis at ${where} asks for a password, and the URL gives none (${reason}): give it in the URL, redis://:<password>@host:port/db (redis://<user>:<password>@… for an ACL user), with any of @ : / ? # % in it percent-encoded`;
-  }
-  if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(reason)) {
+  if (/^NOPERM\b/.test(reason)) {
     return `Redis at ${where} refused the credentials (${reason})`;
   }
   // ioredis's ready check and BullMQ's version check run INFO, which some operators rename away.
@@ -87,7 +100,7 @@ export function connectFailure(url: string, reason: string): string {
   return `cannot reach Redis at ${where} (${reason}${closed}${tls})`;
 }
 
-function hasPassword(url: string): boolean {
+export function hasPassword(url: string): boolean {
   try {
     return new URL(url).password !== '';
   } catch {

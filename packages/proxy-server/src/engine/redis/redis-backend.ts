@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { type Clock, systemClock, wallToMonotonic } from '../../clock.js';
 import { REMOVE_BATCH, removeInBatches } from '../remove-in-batches.js';
 import { NEVER_RETRY, type RetryDecision } from '../retry-policy.js';
-import { StoreRefusedError } from '../store-refused.js';
+import { isStoreRefusedError, StoreRefusedError } from '../store-refused.js';
 import { StoreUnavailableError } from '../store-unavailable.js';
 import {
   type AdmitResult,
@@ -40,8 +40,10 @@ import {
   displayUrl,
   type RedisConnector,
   redisUser,
+  startCheckConnection,
   waitingConnection,
 } from './connections.js';
+import { credentialsRefusal } from './credentials-refusal.js';
 import { EventFeed } from './event-feed.js';
 import { FinishWatch } from './finish-watch.js';
 import { EXPIRED, JOB_NAME, recoverDeadInstances, SHED } from './recovery.js';
@@ -249,22 +251,37 @@ export class RedisBackend implements TaskBackend {
     const onError = (error: Error) => {
       errors.push(error.message);
     };
+    const check = (this.#options.connect ?? connectToRedis)(
+      this.#options.url,
+      startCheckConnection(this.#options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+    );
+    check.on('error', onError);
     this.#commands.on('error', onError);
     try {
+      await check.connect();
+      await check.info('server').catch((error: unknown) => {
+        this.#refuseIfDenied(error, where);
+        throw error;
+      });
       await this.#commands.connect();
       await Promise.all(
         this.#clients.filter((client) => client !== this.#commands).map((c) => c.connect()),
       );
     } catch (error) {
       this.#disconnect();
+      if (isStoreRefusedError(error)) throw error;
       // Thrown, not logged: the start fails with this one line.
       const cause =
         errors.find((message) => SERVER_SAID.test(message)) ??
         errors[0] ??
         this.#connectionError ??
         (error instanceof Error ? error.message : String(error));
-      throw new StoreUnavailableError(connectFailure(this.#options.url, cause), { cause: error });
+      throw (
+        credentialsRefusal(this.#options.url, cause, error) ??
+        new StoreUnavailableError(connectFailure(this.#options.url, cause), { cause: error })
+      );
     } finally {
+      check.disconnect();
       this.#commands.off('error', onError);
     }
     await this.#checkDatabase(where);
