@@ -111,10 +111,13 @@ export class Output {
     this.stopSpinner();
   }
 
-  /** Progress and hints for people, on stderr; silent with --json. */
+  /**
+   * Progress and hints for people, on stderr; silent with --json. No note is coloured, and most
+   * carry a proxy's words (an id, a status, a count), so each is escaped here as `errText`.
+   */
   note(text: string): void {
     if (this.json) return;
-    this.pauseSpinner(() => this.streams.stderr.write(`${text}\n`));
+    this.pauseSpinner(() => this.streams.stderr.write(`${this.errText(text)}\n`));
   }
 
   /**

@@ -31,7 +31,32 @@ export function sameWaitArgs(options: CliOptions): string[] {
   return args;
 }
 
-/** `value` as one shell word: as it is when that is safe, else in single quotes. */
+/**
+ * Characters that cannot go in a command line meant to be pasted: what a terminal acts on or
+ * draws as nothing (which `showControls` escapes for display, so a pasted copy would hold the
+ * escape, not the character), and tab and newline, which would split the line.
+ */
+const UNPASTEABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+
+/**
+ * `value` as one shell word: as it is when that is safe, else in single quotes. A value with a
+ * character above (a hostile proxy's task id) is written `$'…'` with that character as an
+ * escape, which bash, zsh and ksh read back as the character: so the line shows the same on a
+ * terminal as piped, and pastes as the value it names.
+ */
 export function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+  if (/^[\w@%+=:,./-]+$/.test(value)) return value;
+  if (!UNPASTEABLE.test(value)) return `'${value.replaceAll("'", `'\\''`)}'`;
+  return `$'${[...value].map(ansiCEscape).join('')}'`;
+}
+
+/** One character inside `$'…'`: backslash and quote escaped, the unpasteable ones as codes. */
+function ansiCEscape(char: string): string {
+  if (char === '\\' || char === "'") return `\\${char}`;
+  if (!UNPASTEABLE.test(char)) return char;
+  const code = char.codePointAt(0) ?? 0;
+  // `\xNN` past U+007F is a raw byte to bash, not the character: those take `\u`.
+  if (code < 0x80) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\U${code.toString(16).padStart(8, '0')}`;
 }

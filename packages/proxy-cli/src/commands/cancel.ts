@@ -16,5 +16,5 @@ export async function cancelTask(ctx: CommandContext, action: { taskId: string }
   );
   ctx.output.document(task);
   ctx.output.data(renderTask(task, ctx.output.look));
-  ctx.output.note(ctx.output.errText(`task ${task.task_id} is ${task.status}`));
+  ctx.output.note(`task ${task.task_id} is ${task.status}`);
 }

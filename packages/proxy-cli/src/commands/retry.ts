@@ -63,13 +63,11 @@ export async function retryTask(
     // The new id is the proxy's word, checked by the SDK only for being a string.
     output.data(output.outText(newId));
     output.note(
-      output.errText(
-        `task ${action.taskId} runs again as task ${newId}; follow it with: ${cliCommand(options, ['--task-id', newId, '--wait'])}`,
-      ),
+      `task ${action.taskId} runs again as task ${newId}; follow it with: ${cliCommand(options, ['--task-id', newId, '--wait'])}`,
     );
     return;
   }
-  output.note(output.errText(`task ${action.taskId} runs again as task ${newId}`));
+  output.note(`task ${action.taskId} runs again as task ${newId}`);
   const timeoutMs = remainingMs(ctx, startedAt);
   printTask(
     ctx,

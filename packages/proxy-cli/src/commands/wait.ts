@@ -98,11 +98,13 @@ export async function waitWithProgress(
         ? ''
         : ` · starts ${formatStartsIn(toStart - (performance.now() - seenAt))}`;
     };
-    // The status, and the id when a submission's answer named it, are the proxy's words.
-    const shownId = output.errText(taskId);
+    // The id when a submission's answer named it, and the queue position, are the proxy's words;
+    // paintStatus escapes the status. The spinner shows only on a terminal, so escaped as for one.
     const line = (task: Task) =>
-      `${paintStatus(output.errText(task.status), output.errColor)} · ${formatDuration(age(task))} · task ${shownId}` +
-      (task.queue_position === null ? '' : ` · #${task.queue_position} in queue`) +
+      `${paintStatus(task.status, output.errColor)} · ${formatDuration(age(task))} · task ${output.errText(taskId)}` +
+      (task.queue_position === null
+        ? ''
+        : ` · #${output.errText(String(task.queue_position))} in queue`) +
       startsIn(task) +
       (task.is_long_task ? ' · long task' : '') +
       (away === undefined ? '' : ` · proxy away${away}, asking again`);
@@ -110,16 +112,14 @@ export async function waitWithProgress(
     const spinner = output.progress(line(first));
     progress = spinner;
     let noted: TaskStatus = first.status;
-    if (!output.interactive) output.note(`waiting for task ${shownId} (${output.errText(noted)})`);
+    if (!output.interactive) output.note(`waiting for task ${taskId} (${noted})`);
     const observe = (task: Task) => {
       latest = task;
       seenAt = performance.now();
       spinner.update(line(task));
       if (!output.interactive && task.status !== noted) {
         noted = task.status;
-        output.note(
-          `task ${shownId}: ${output.errText(task.status)} after ${formatDuration(age(task))}`,
-        );
+        output.note(`task ${taskId}: ${task.status} after ${formatDuration(age(task))}`);
       }
     };
     ticker = setInterval(() => latest && spinner.update(line(latest)), TICK_MS);

@@ -37,12 +37,12 @@ function boxedStats(stats: SentStats, { color, columns }: Look): string {
   for (const status of TASK_STATUSES) {
     counts.push([
       paintStatus(status, color),
-      { content: String(countOf(stats, status)), hAlign: 'right' },
+      { content: shown(countOf(stats, status)), hAlign: 'right' },
     ]);
   }
   counts.push([
     color.bold('total'),
-    { content: color.bold(String(stats.tasks.total)), hAlign: 'right' },
+    { content: color.bold(shown(stats.tasks.total)), hAlign: 'right' },
   ]);
 
   const concurrency =
@@ -50,7 +50,7 @@ function boxedStats(stats: SentStats, { color, columns }: Look): string {
       ? String(effectiveConcurrency(stats))
       : `${effectiveConcurrency(stats)} (min of ${stats.num_workers} workers, max concurrent ${stats.max_concurrent})`;
   const rows: Array<[string, string]> = [
-    ['target', showControls(stats.target)],
+    ['target', stats.target],
     ['queue', `${stats.queue_size} / ${stats.max_queue_size}`],
     ['in flight', `${stats.in_flight} / ${concurrency}`],
     ['long tasks', String(stats.long_tasks)],
@@ -70,17 +70,26 @@ function boxedStats(stats: SentStats, { color, columns }: Look): string {
   }
   rows.push(...deliveryRows(stats));
   // Which store, and whether the proxy restarted: what troubleshooting asks a reader to check.
-  if (stats.store !== undefined) rows.push(['store', showControls(stats.store)]);
+  if (stats.store !== undefined) rows.push(['store', stats.store]);
   const uptime = formatDuration(stats.uptime_s * 1000);
   rows.push([
     'uptime',
-    stats.started_at === undefined
-      ? uptime
-      : `${uptime} (started ${showControls(stats.started_at)})`,
+    stats.started_at === undefined ? uptime : `${uptime} (started ${stats.started_at})`,
   ]);
-  if (stats.version !== undefined) rows.push(['version', showControls(stats.version)]);
-  const proxy = keyValueTable(color, rows, columns);
+  if (stats.version !== undefined) rows.push(['version', stats.version]);
+  // No value is coloured, and each holds the proxy's words: its numbers too, which nothing
+  // checks are numbers (a proxy may send `"total": "3\u001b[2J"`).
+  const proxy = keyValueTable(
+    color,
+    rows.map(([key, value]): [string, string] => [key, showControls(value)]),
+    columns,
+  );
   return `${counts.toString()}\n${proxy}`;
+}
+
+/** A count as sent, on a terminal: the stats pass the SDK unchecked, so it may be any text. */
+function shown(count: unknown): string {
+  return showControls(String(count));
 }
 
 /** What the delivery policy did, where it did anything; a proxy older than it sends nothing. */

@@ -1,6 +1,6 @@
 import type { TaskEvent } from 'proxy-client';
 import type { TaskSummary } from 'proxy-client/wire';
-import { paintStatus } from './status.js';
+import { paintStatusAsSent } from './status.js';
 import { type Look, tsv } from './table.js';
 
 /**
@@ -17,7 +17,7 @@ export function taskCells(task: TaskSummary, look: Look) {
   return [
     task.task_id,
     // Uncoloured unless FORCE_COLOR asked for colour off a terminal.
-    paintStatus(task.status, look.color),
+    paintStatusAsSent(task.status, look.color),
     task.method,
     task.path,
     task.created_at,

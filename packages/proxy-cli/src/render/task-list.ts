@@ -101,12 +101,10 @@ function cellsOf(task: TaskSummary, { color }: Look, now: number): Cells {
   return {
     // A list's tasks pass the SDK unchecked: any field may hold any text.
     id: showControls(task.task_id),
-    status:
-      paintStatus(showControls(task.status), color) +
-      (task.is_long_task ? color.magenta(' long') : ''),
+    status: paintStatus(task.status, color) + (task.is_long_task ? color.magenta(' long') : ''),
     age: showControls(formatAge(task.created_at, now)).replace(/ ago$/, ''),
     took: task.duration_ms === null ? '' : formatDuration(task.duration_ms),
-    code: task.result ? String(task.result.status_code) : showControls(task.error?.code ?? ''),
+    code: showControls(task.result ? String(task.result.status_code) : (task.error?.code ?? '')),
   };
 }
 

@@ -18,13 +18,14 @@ function boxedTask(task: Task, { color, columns }: Look): string {
     ['task id', showControls(task.task_id)],
     [
       'status',
-      paintStatus(showControls(task.status), color) +
-        (task.is_long_task ? color.magenta('  (long task)') : ''),
+      paintStatus(task.status, color) + (task.is_long_task ? color.magenta('  (long task)') : ''),
     ],
     ['request', showControls(`${task.method} ${task.path}`)],
     ['created', showControls(task.created_at)],
   ];
-  if (task.queue_position !== null) rows.push(['queue position', String(task.queue_position)]);
+  if (task.queue_position !== null) {
+    rows.push(['queue position', showControls(String(task.queue_position))]);
+  }
   const toStart = msToStart(task);
   if (task.estimated_start_at !== null) {
     const startsIn = toStart === null ? '' : ` (${formatStartsIn(toStart)})`;
@@ -48,7 +49,8 @@ function boxedTask(task: Task, { color, columns }: Look): string {
   if (task.result) {
     const code = task.result.status_code;
     const ok = code >= 200 && code < 300;
-    rows.push(['target answered', ok ? color.green(String(code)) : color.red(String(code))]);
+    const shownCode = showControls(String(code));
+    rows.push(['target answered', ok ? color.green(shownCode) : color.red(shownCode)]);
   }
   // upstream_status only repeats the status code shown above.
   if (task.error && task.error.code !== 'upstream_status') {

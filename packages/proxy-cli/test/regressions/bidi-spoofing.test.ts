@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProxyClient } from 'proxy-client';
 import { type ProxyProcess, type RedisServer, spawnProxyServer, startRedis } from 'test-support';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, runCli } from '../e2e/harness.js';
+import { screenAtExit, startHostileProxy, startRefusingProxy } from '../e2e/hostile-proxy.js';
 import { runInTerminal } from '../e2e/tmux.js';
 import { makeTask } from '../fixtures.js';
 
@@ -56,16 +57,16 @@ afterAll(async () => {
 
 describe('bidirectional and zero-width characters from outside the CLI', () => {
   it("a task's path and body show them escaped on a terminal", async () => {
-    const term = runInTerminal(['task', id, '--url', proxy.url]);
-    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the task');
+    const screen = await screenAtExit(['task', id, '--url', proxy.url], 'the task');
+    expect(screen).toContain('[exit 0]');
     expect(screen).toContain(`GET ${SHOWN_PATH}`);
     expect(screen).toContain(SHOWN_BODY);
     expect(screen).not.toMatch(INVISIBLE);
   });
 
   it('the task list shows them escaped, its box still square', async () => {
-    const term = runInTerminal(['list', '--url', proxy.url]);
-    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the list');
+    const screen = await screenAtExit(['list', '--url', proxy.url], 'the list');
+    expect(screen).toContain('[exit 0]');
     const table = screen.split('\n').filter((line) => /^[┌│├└]/.test(line));
     const row = table.find((line) => line.includes(id));
     expect(row).toContain(`GET ${SHOWN_PATH}`);
@@ -96,18 +97,9 @@ describe('bidirectional and zero-width characters from outside the CLI', () => {
   });
 
   it("a proxy's error message shows them escaped on a terminal", async () => {
-    const liar = createServer((_req, res) => {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ success: false, error: 'bad_request', message: `no ${PATH}` }));
-    });
-    await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => {
-      liar.closeAllConnections();
-      liar.close();
-    });
-    const url = `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
-    const term = runInTerminal(['stats', '--url', url]);
-    const screen = await term.waitForScreen((s) => s.includes('[exit 5]'), 'the error');
+    const url = await startRefusingProxy(`no ${PATH}`);
+    const screen = await screenAtExit(['stats', '--url', url], 'the error');
+    expect(screen).toContain('[exit 5]');
     expect(screen).toContain(`error: no ${SHOWN_PATH}`);
     const piped = await runCli(['stats', '--url', url]);
     expect(piped.stderr).toContain(`error: no ${PATH}`);
@@ -159,58 +151,21 @@ const hostileStats = {
   ...{ store: `sqlite${FORMAT_CHARS}`, started_at: HOSTILE_TIME, version: `1.0${HOSTILE_ID}` },
 };
 
-/**
- * A fake proxy answering every read with the fields above; `stats: false` answers `/stats` 500,
- * so the watch board counts the statuses of its tasks itself.
- */
-async function startHostileProxy({ stats = true } = {}): Promise<string> {
-  const liar = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://proxy');
-    if (url.pathname === '/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(': open\n\n');
-      return;
-    }
-    const data =
-      url.pathname === '/tasks'
-        ? { tasks: [hostileTask], total: 1, limit: 20, offset: 0 }
-        : url.pathname === '/stats'
-          ? hostileStats
-          : url.pathname.startsWith('/api/')
-            ? undefined
-            : hostileTask;
-    if (url.pathname === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(hostileHealth));
-      return;
-    }
-    if (url.pathname === '/stats' && !stats) {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ success: false, error: 'internal_error', message: 'no stats' }));
-      return;
-    }
-    res.writeHead(data === undefined ? 202 : 200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify(
-        data === undefined
-          ? { success: true, task_id: HOSTILE_ID, status: HOSTILE_STATUS }
-          : { success: true, data },
-      ),
-    );
+/** A fake proxy answering every read with the fields above; `stats: false`: `/stats` answers 500. */
+function startLiar({ stats = true } = {}): Promise<string> {
+  return startHostileProxy({
+    task: hostileTask,
+    health: hostileHealth,
+    stats: stats ? hostileStats : undefined,
+    submission: { task_id: HOSTILE_ID, status: HOSTILE_STATUS },
   });
-  await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    liar.closeAllConnections();
-    liar.close();
-  });
-  return `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
 }
 
 describe("a hostile proxy's ids, times, statuses and codes", () => {
   it('the task view shows them escaped on a terminal', async () => {
-    const url = await startHostileProxy();
-    const term = runInTerminal(['task', 'some-id', '--url', url]);
-    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the task');
+    const url = await startLiar();
+    const screen = await screenAtExit(['task', 'some-id', '--url', url], 'the task');
+    expect(screen).toContain('[exit 0]');
     expect(screen).toContain(SHOWN_ID);
     expect(screen).toContain(SHOWN_STATUS);
     expect(screen).toContain(SHOWN_TIME);
@@ -219,10 +174,10 @@ describe("a hostile proxy's ids, times, statuses and codes", () => {
   });
 
   it('the task list shows them escaped, its box still square', async () => {
-    const url = await startHostileProxy();
+    const url = await startLiar();
     // Wide enough for the error code's column, which a narrower terminal leaves out.
-    const term = runInTerminal(['list', '--url', url], { width: 200 });
-    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the list');
+    const screen = await screenAtExit(['list', '--url', url], 'the list', { width: 200 });
+    expect(screen).toContain('[exit 0]');
     const table = screen.split('\n').filter((line) => /^[┌│├└]/.test(line));
     const row = table.find((line) => line.includes(SHOWN_ID));
     expect(row).toContain(SHOWN_STATUS);
@@ -232,9 +187,9 @@ describe("a hostile proxy's ids, times, statuses and codes", () => {
   });
 
   it('the stats show them escaped', async () => {
-    const url = await startHostileProxy();
-    const term = runInTerminal(['stats', '--url', url]);
-    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the stats');
+    const url = await startLiar();
+    const screen = await screenAtExit(['stats', '--url', url], 'the stats');
+    expect(screen).toContain('[exit 0]');
     expect(screen).toContain(`sqlite${SHOWN_FORMAT_CHARS}`);
     expect(screen).toContain(`1.0${SHOWN_ID}`);
     expect(screen).toContain(SHOWN_TIME);
@@ -242,7 +197,7 @@ describe("a hostile proxy's ids, times, statuses and codes", () => {
   });
 
   it("the watch board's table and title show them escaped", async () => {
-    const url = await startHostileProxy({ stats: false });
+    const url = await startLiar({ stats: false });
     const term = runInTerminal(['watch', '--url', url]);
     const screen = await term.waitForScreen((s) => s.includes('Ctrl-C to stop'), 'the board');
     expect(screen).toContain(SHOWN_ID);
@@ -253,30 +208,29 @@ describe("a hostile proxy's ids, times, statuses and codes", () => {
   });
 
   it('a submission prints the id and status escaped, stdout and stderr alike', async () => {
-    const url = await startHostileProxy();
-    const term = runInTerminal(['submit', 'api/x', '--url', url]);
-    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the submission');
+    const url = await startLiar();
+    const screen = await screenAtExit(['submit', 'api/x', '--url', url], 'the submission');
+    expect(screen).toContain('[exit 0]');
     expect(screen.split('\n')).toContain(SHOWN_ID);
-    expect(screen).toContain(`--task-id '${SHOWN_ID}' --wait`);
+    // Written so that it pastes back as the id (pasteable-hints.test.ts).
+    expect(screen).toContain(`--task-id $'${SHOWN_ID}' --wait`);
     expect(screen).not.toMatch(HIDDEN);
     const piped = await runCli(['submit', 'api/x', '--url', url]);
     expect(piped.stdout).toBe(`${HOSTILE_ID}\n`);
   });
 
   it('cancel, retry and health print them escaped', async () => {
-    const url = await startHostileProxy();
+    const url = await startLiar();
     for (const args of [['cancel', 'some-id'], ['retry', 'some-id'], ['health']]) {
-      const term = runInTerminal([...args, '--url', url]);
-      const screen = await term.waitForScreen((s) => /\[exit \d+\]/.test(s), args[0] ?? '');
+      const screen = await screenAtExit([...args, '--url', url], args[0] ?? '');
       expect(screen, args[0]).toContain(args[0] === 'health' ? SHOWN_STATUS : SHOWN_ID);
       expect(screen, args[0]).not.toMatch(HIDDEN);
     }
   });
 
   it('the error line of a wait on a status the CLI does not know shows it escaped', async () => {
-    const url = await startHostileProxy();
-    const term = runInTerminal(['task', 'some-id', '--wait', '--url', url]);
-    const screen = await term.waitForScreen((s) => /\[exit \d+\]/.test(s), 'the error');
+    const url = await startLiar();
+    const screen = await screenAtExit(['task', 'some-id', '--wait', '--url', url], 'the error');
     expect(screen).toContain(`error: `);
     expect(screen).toContain(SHOWN_STATUS);
     expect(screen).not.toMatch(HIDDEN);

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProxyClient } from 'proxy-client';
 import { type ProxyProcess, spawnProxyServer } from 'test-support';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../e2e/harness.js';
-import { runInTerminal } from '../e2e/tmux.js';
+import { screenAtExit, startRefusingProxy } from '../e2e/hostile-proxy.js';
 
 // A target's text body carrying ESC]0;…BEL (retitle the window) and ESC[2J (clear the screen),
 // and a proxy's error message with the same, reached the terminal raw: the terminal obeyed them,
@@ -38,8 +38,8 @@ describe('control characters from outside the CLI', () => {
   it("a task's text body is shown with its escapes visible on a terminal", async () => {
     const id = await client.submitTask('api/anything', undefined, { method: 'GET' });
     await client.waitForTask(id, { pollIntervalMs: 20 });
-    const term = runInTerminal(['task', id, '--url', proxy.url]);
-    const screen = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the task');
+    const screen = await screenAtExit(['task', id, '--url', proxy.url], 'the task');
+    expect(screen).toContain('[exit 0]');
     expect(screen).toContain(`${SHOWN}\nnext line\\x9b31m`);
     expect(screen).toContain(`task id`);
   });
@@ -54,24 +54,9 @@ describe('control characters from outside the CLI', () => {
   });
 
   it("a proxy's error message is shown with its escapes visible on a terminal", async () => {
-    const liar = createServer((_req, res) => {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          success: false,
-          error: 'bad_request',
-          message: `no ${BODY.slice(0, 28)}`,
-        }),
-      );
-    });
-    await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => {
-      liar.closeAllConnections();
-      liar.close();
-    });
-    const url = `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
-    const term = runInTerminal(['stats', '--url', url]);
-    const screen = await term.waitForScreen((s) => s.includes('[exit 5]'), 'the error');
+    const url = await startRefusingProxy(`no ${BODY.slice(0, 28)}`);
+    const screen = await screenAtExit(['stats', '--url', url], 'the error');
+    expect(screen).toContain('[exit 5]');
     expect(screen).toContain(`error: no ${SHOWN}`);
     const piped = await runCli(['stats', '--url', url]);
     expect(piped.stderr).toContain(`error: no ${BODY.slice(0, 28)}`);
