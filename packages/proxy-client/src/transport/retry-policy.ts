@@ -1,5 +1,6 @@
 import { isHTTPError, isTimeoutError, type RetryOptions } from 'ky';
 import { isQueueFullCode } from '../errors/queue-full-error.js';
+import { browserFailureCode, PREFLIGHT_REFUSED, STREAM_NEEDS_HTTP2 } from './browser-failure.js';
 import { errorBodyJson } from './read-text.js';
 
 /**
@@ -14,7 +15,8 @@ import { errorBodyJson } from './read-text.js';
  * A submission is only retried after a network error or a 5xx when it carries an
  * `Idempotency-Key` (the caller's, or one the SDK made for the call): the proxy then answers a
  * repeat with the task the first attempt created, so no retry can create a second task.
- * Nothing else is retried: not timeouts, not 4xx, not a port fetch refuses, not
+ * Nothing else is retried: not timeouts, not 4xx, not a port fetch refuses, not what a browser
+ * refused to send or let read (a CORS refusal, a streamed body over HTTP/1.1), not
  * `POST /task/:id/retry`, which has no key.
  */
 
@@ -36,7 +38,7 @@ export function readRetry(
         if (isAnswer?.(response)) return false;
         return response.status >= 500 && !isQueueFullCode(await envelopeCode(response));
       }
-      return isNetworkError(error) && !isBlockedPort(error);
+      return isNetworkError(error) && !isBlockedPort(error) && !browserFailureCode(error);
     },
   };
 }
@@ -82,7 +84,8 @@ export function submitRetry(settings: SubmitRetrySettings): RetryOptions {
         other += 1;
         return response.status === 503 ? undefined : true;
       }
-      if (!isNetworkError(error) || isBlockedPort(error) || other >= otherRetries) return false;
+      if (!isNetworkError(error) || isBlockedPort(error) || browserFailureCode(error)) return false;
+      if (other >= otherRetries) return false;
       other += 1;
       return true;
     },
@@ -95,7 +98,15 @@ export function isNetworkError(error: unknown): boolean {
 }
 
 /** Causes by which a request never left: nothing reached the proxy, so no task came of it. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  STREAM_NEEDS_HTTP2,
+  PREFLIGHT_REFUSED,
+]);
 
 /**
  * Whether a failed attempt certainly sent nothing: a refused connection, an unknown host, a

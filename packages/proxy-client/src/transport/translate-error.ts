@@ -7,6 +7,12 @@ import {
 import { isProxyError, type ProxyError } from '../errors/proxy-error.js';
 import { ProxyUnreachableError } from '../errors/proxy-unreachable-error.js';
 import { requestLine } from '../errors/request-line.js';
+import {
+  ANSWER_HIDDEN,
+  BROWSER_NETWORK_ERRORS,
+  browserFailureCode,
+  PREFLIGHT_REFUSED,
+} from './browser-failure.js';
 import { isBlockedPort, isNetworkError } from './retry-policy.js';
 
 /**
@@ -39,7 +45,7 @@ export async function translateError(
   if (isNetworkError(error)) {
     return new ProxyUnreachableError(
       url,
-      `${requestLine(method, url)}: could not reach the proxy (${describeNetworkError(error)})${lostAnswerAdvice(request)}`,
+      `${requestLine(method, url)}: ${whatFailed(error)}${lostAnswerAdvice(request)}`,
       {
         method,
         cause: error,
@@ -108,6 +114,19 @@ function lostAnswerAdvice({
     : `; the task may have been created: submit again with idempotencyKey '${idempotencyKey}' to be answered with it rather than start another`;
 }
 
+/** A failure a browser's words hid, once told apart (see markBrowserFailure), or the words. */
+function whatFailed(error: unknown): string {
+  const code = browserFailureCode(error);
+  if (code === undefined) return `could not reach the proxy (${describeNetworkError(error)})`;
+  const origin = globalThis.location?.origin ?? 'unknown';
+  const refused = `the proxy answers, but not to this page's origin (${origin}): start it with --cors-origin ${origin} (or add it to the list)`;
+  if (code === PREFLIGHT_REFUSED) return `${refused}; the browser asked it first and sent nothing`;
+  if (code === ANSWER_HIDDEN) {
+    return `${refused}; a request this plain is sent without asking first, so the proxy got it (a submission: the task was probably created) and the browser hid its answer`;
+  }
+  return 'the browser would not send a ReadableStream body to an http: URL: browsers stream a request body only over HTTP/2, which they speak only over https; send a Blob (await new Response(stream).blob()) instead';
+}
+
 /**
  * Node's fetch says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND) is in `cause`.
  * A browser gives no cause at all ("Failed to fetch"), and hides a CORS refusal behind the same
@@ -122,13 +141,6 @@ function describeNetworkError(error: unknown): string {
     ? `${message}; ${CORS_LOOKALIKE}`
     : message;
 }
-
-/** What Chromium, Firefox and Safari say of any fetch that got no answer, CORS refusals too. */
-const BROWSER_NETWORK_ERRORS = new Set([
-  'Failed to fetch',
-  'NetworkError when attempting to fetch resource.',
-  'Load failed',
-]);
 
 const CORS_LOOKALIKE =
   "in a browser a proxy that does not allow this page's origin (its --cors-origin) fails the same way: the console says which";

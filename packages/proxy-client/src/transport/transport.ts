@@ -4,6 +4,7 @@ import { requestLine } from '../errors/request-line.js';
 import type { Hooks } from '../hooks.js';
 import { MAX_TIMER_MS } from '../timer-limit.js';
 import { bodyStreamError, type WatchedBody, watchBody } from './body-stream.js';
+import { markBrowserFailure } from './browser-failure.js';
 import { textWithin } from './read-text.js';
 import type { EncodedBody } from './request-body.js';
 import { asBlockedPort, sentNothing } from './retry-policy.js';
@@ -195,12 +196,13 @@ export class Transport {
         // earlier attempt that got as far as the proxy may have created a task.
         fetch: (input, init) => {
           sentAt = performance.now();
-          return (this.#fetch ?? globalThis.fetch)(input, init).then(
+          const send = this.#fetch ?? globalThis.fetch;
+          return send(input, init).then(
             (response) => {
               mayHaveArrived = true;
               return response;
             },
-            (thrown: unknown) => {
+            async (thrown: unknown) => {
               // The caller's body failed, not the connection: never retried, never unreachable.
               const failure = watched?.failure();
               if (failure) {
@@ -209,7 +211,12 @@ export class Transport {
               }
               // A hook may have sent it elsewhere: the port is the one fetch was given.
               const sentTo = input instanceof Request ? input.url : String(input);
-              const error = asBlockedPort(thrown, sentTo);
+              const error = await markBrowserFailure(asBlockedPort(thrown, sentTo), {
+                input,
+                streamed: watched !== undefined,
+                baseUrl: this.baseUrl,
+                fetch: send,
+              });
               if (!sentNothing(error)) mayHaveArrived = true;
               throw error;
             },
