@@ -92,7 +92,8 @@ export async function watchStats(ctx: CommandContext, refreshMs: number): Promis
         if (shown !== last) {
           last = shown;
           if (output.json) output.jsonLine(stats);
-          else output.data(line);
+          // Lines reach a terminal too, one that cannot redraw (TERM=dumb): a count is the proxy's.
+          else output.data(output.outText(line));
         }
       }
       await sleep(refreshMs, undefined, { signal });

@@ -1,7 +1,8 @@
 import type { TaskEvent } from 'proxy-client';
 import type { TaskSummary } from 'proxy-client/wire';
-import { paintStatusAsSent } from './status.js';
-import { type Look, tsv } from './table.js';
+import { showControls } from './control-chars.js';
+import { paintStatus, paintStatusAsSent } from './status.js';
+import { type Look, type PlainCell, tsv } from './table.js';
 
 /**
  * One event of `--watch` off a terminal: the event's type, then the task as `--list-tasks`
@@ -13,17 +14,22 @@ export function renderEventLine(event: TaskEvent, look: Look): string {
   return tsv([[event.type, ...taskCells(event.task, look)]]);
 }
 
-export function taskCells(task: TaskSummary, look: Look) {
+export function taskCells(task: TaskSummary, look: Look): PlainCell[] {
+  // Off a terminal a row keeps the proxy's bytes. On one (`TERM=dumb`, which gets `--watch`'s
+  // lines instead of a redrawn board) the proxy's words, numbers sent as text too, are shown, not
+  // obeyed.
+  const shown = (cell: PlainCell) =>
+    look.plain || typeof cell !== 'string' ? cell : showControls(cell);
   return [
-    task.task_id,
+    shown(task.task_id),
     // Uncoloured unless FORCE_COLOR asked for colour off a terminal.
-    paintStatusAsSent(task.status, look.color),
-    task.method,
-    task.path,
-    task.created_at,
-    task.duration_ms,
-    task.result ? task.result.status_code : task.error?.code,
-    task.is_long_task,
+    look.plain ? paintStatusAsSent(task.status, look.color) : paintStatus(task.status, look.color),
+    shown(task.method),
+    shown(task.path),
+    shown(task.created_at),
+    shown(task.duration_ms),
+    shown(task.result ? task.result.status_code : task.error?.code),
+    shown(task.is_long_task),
   ];
 }
 

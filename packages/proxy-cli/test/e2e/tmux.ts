@@ -40,7 +40,9 @@ export function runInTerminal(
   const tmux = (...tmuxArgs: string[]) =>
     execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...tmuxArgs], { env, encoding: 'utf8' });
 
-  const command = [process.execPath, proxyCliBin, ...args].map(shellQuote).join(' ');
+  // tmux gives its panes a TERM of its own: a test that asks for another sets it in the command.
+  const term = extraEnv['TERM'] === undefined ? [] : ['env', `TERM=${extraEnv['TERM']}`];
+  const command = [...term, process.execPath, proxyCliBin, ...args].map(shellQuote).join(' ');
   tmux(
     'new-session',
     '-d',
