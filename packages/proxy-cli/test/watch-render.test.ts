@@ -225,6 +225,42 @@ describe('the board of --watch on a terminal', () => {
       ['pending', 'processing', 'completed', 'failed'] as const,
       '4 pend, 2 proc, 463 done, 7 fail',
     ],
+    // With all six counted the short names alone made 42 columns: the room between each count
+    // and its name gives way, then large counts are rounded down and the names cut to a letter.
+    [
+      { pending: 4, processing: 2, completed: 463, failed: 7, cancelled: 1, expired: 3 },
+      undefined,
+      '4pend 2proc 463done 7fail 1cncl 3exp',
+    ],
+    [
+      { pending: 12, processing: 34, completed: 4630, failed: 70, cancelled: 15, expired: 9 },
+      undefined,
+      '12p 34r 4630d 70f 15c 9e',
+    ],
+    [
+      {
+        pending: 98_765,
+        processing: 4321,
+        completed: 123_456_789,
+        failed: 1_999_999,
+        cancelled: 55_555,
+        expired: 10_000,
+      },
+      undefined,
+      '98kp 4321r 123Md 1.9Mf 55kc 10ke',
+    ],
+    [
+      {
+        pending: 999_999_999,
+        processing: 999_999_999,
+        completed: 999_999_999,
+        failed: 999_999_999,
+        cancelled: 999_999_999,
+        expired: 999_999_999,
+      },
+      undefined,
+      '999Mp 999Mr 999Md 999Mf 999Mc 999Me',
+    ],
   ])('at 40 columns, a title of %o (only %o) fits a line', (counts, statuses, title) => {
     const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
     const frame = renderBoard(new TaskBoard(statuses), {
@@ -290,6 +326,17 @@ describe('the board of --watch on a terminal', () => {
     expect(
       renderBoard(new TaskBoard(), { url: 'u', look: boxed, now: 0, rows: 12, counts: empty }),
     ).toMatch(/^proxy-cli watch u: no tasks yet$/m);
+  });
+
+  it("a count the proxy's /stats sent as text shows escaped in the title", () => {
+    // Nothing checks that the stats' counts are numbers; one that reads as a number with a
+    // control character around it (`Number('\v5')` is 5) is counted, and shown escaped.
+    const counts = {
+      ...{ pending: '\u000b5' as unknown as number, processing: 0, completed: 0 },
+      ...{ failed: 0, cancelled: 0, expired: 0, total: 1 },
+    };
+    const title = renderBoard(new TaskBoard(), { url: 'u', look: boxed, now: 0, rows: 12, counts });
+    expect(title.split('\n')[0]).toBe('proxy-cli watch u: \\x0b5 pending');
   });
 
   it('a running task shows the time it has run so far', () => {

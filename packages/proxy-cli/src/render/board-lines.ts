@@ -1,5 +1,6 @@
 import type { TaskStatus } from 'proxy-client/wire';
 import { showControls } from './control-chars.js';
+import { shortCount } from './count.js';
 import { paintStatus } from './status.js';
 import { type Look, visibleLength } from './table.js';
 
@@ -22,6 +23,19 @@ const SHORT_STATUSES: Readonly<Record<string, string>> = {
   expired: 'exp',
 };
 
+/**
+ * The statuses in a letter, for a title of six counts at 40 columns, where four letters are too
+ * many: `processing` is `r`, as in running, beside `pending`'s `p`.
+ */
+const LETTER_STATUSES: Readonly<Record<string, string>> = {
+  pending: 'p',
+  processing: 'r',
+  completed: 'd',
+  failed: 'f',
+  cancelled: 'c',
+  expired: 'e',
+};
+
 /** What the board's title says: what is watched, then the counts by status. */
 export interface TitleParts {
   url: string;
@@ -36,27 +50,33 @@ export interface TitleParts {
  * The title on one line where the terminal allows: the program's name, the URL's scheme, the
  * note that only the loaded tasks were counted and the room between the counts give way, in
  * that order, to what is watched and the counts. Four or more counts outgrow 40 columns even
- * so: the statuses filtered on (the counts name them), the statuses' full names and last the
- * host give way too. A title that fits nowhere keeps the counts and wraps.
+ * so: the statuses filtered on (the counts name them), the statuses' full names and the host
+ * give way too; then the space between a count and its status, the status's four letters for
+ * one, and last the exact count of a large one. The last form fits all six statuses in 40.
  */
 export function boardTitle(parts: TitleParts, look: Look, columns: number | undefined): string {
   const { url, statuses, counts, counted } = parts;
   const { bold } = look.color;
   const only = statuses ? ` (only ${statuses.join(', ')})` : '';
   const host = url.replace(/^https?:\/\//, '').replace(/\/$/, '');
-  const written = (name: (status: string) => string, separator: string) =>
+  const written = (
+    name: (status: string) => string,
+    separator: string,
+    { gap = ' ', count = String }: { gap?: string; count?: (count: number) => string } = {},
+  ) =>
     counts.length === 0
       ? 'no tasks yet'
       : counts
-          // Tallied from the tasks, a status is whatever text the proxy sent.
+          // A status and a count from the stats are whatever text the proxy sent (paintStatus
+          // escapes the status).
           .map(
-            ({ status, count }) =>
-              `${count} ${paintStatus(status, look.color, showControls(name(status)))}`,
+            (entry) =>
+              `${showControls(count(entry.count))}${gap}${paintStatus(entry.status, look.color, name(entry.status))}`,
           )
           .join(separator);
   const summary = (separator: string) => written((status) => status, separator);
-  const short = (separator: string) =>
-    written((status) => SHORT_STATUSES[status] ?? status, separator);
+  const shortName = (status: string) => SHORT_STATUSES[status] ?? status;
+  const letter = (status: string) => LETTER_STATUSES[status] ?? status;
   const qualified =
     counted === undefined || counts.length === 0
       ? summary(' · ')
@@ -69,9 +89,13 @@ export function boardTitle(parts: TitleParts, look: Look, columns: number | unde
       `${bold(host)}${only}: ${summary(' · ')}`,
       `${bold(host)}${only}: ${summary(', ')}`,
       `${bold(host)}: ${summary(', ')}`,
-      `${bold(host)}: ${short(', ')}`,
-      short(', '),
-      short(' '),
+      `${bold(host)}: ${written(shortName, ', ')}`,
+      written(shortName, ', '),
+      written(shortName, ' '),
+      written(shortName, ' ', { gap: '' }),
+      written(letter, ' ', { gap: '' }),
+      // Six counts of four characters and a letter each: 35 columns.
+      written(letter, ' ', { gap: '', count: shortCount }),
     ],
     columns,
   );
