@@ -2,7 +2,7 @@ import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatDuration } from '../render/duration.js';
-import { deadlineFor } from './held.js';
+import { deadlineFor } from './deadline.js';
 
 /**
  * One call that does not wait for a task (`--stats`, `--list-tasks`, `--health`, `--cleanup`,

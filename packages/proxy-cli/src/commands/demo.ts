@@ -9,8 +9,8 @@ import { type SingleReport, singleDemo } from '../demos/single.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import type { DemoName } from '../options.js';
 import { formatDuration } from '../render/duration.js';
+import { deadlineFor } from './deadline.js';
 import { unhealthyError } from './health.js';
-import { deadlineFor } from './held.js';
 
 export type DemoReport = SingleReport | BatchReport | QueueFullReport | LongReport | FailReport;
 

@@ -4,14 +4,14 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand } from '../resume.js';
 import { answerLost, noAnswerWhile } from '../to-cli-error.js';
-import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
+import { deadlineFor, remainingMs } from './deadline.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
 
 /**
  * `--retry <id> [--wait]`: runs a finished task again as a new task; prints the new id, or with
- * `--wait` the new task once finished (the proxy holds the answer a few seconds first, so a
- * quick task needs no further request).
+ * `--wait` the new task once finished. No hold is asked for (`Prefer: wait`), so the new id shows
+ * as soon as the task exists.
  */
 export async function retryTask(
   ctx: CommandContext,
@@ -22,36 +22,30 @@ export async function retryTask(
   // --timeout bounds the whole call, the request that runs the task again included; without
   // --wait, that request.
   const deadline = deadlineFor(signal, options.timeoutMs);
-  const send = () =>
-    client.retryTask(action.taskId, {
-      signal: deadline.signal,
-      ...(action.wait && { waitMs: holdMs(options.timeoutMs) }),
-    });
-  const sending = action.wait
-    ? withSpinner(ctx, `running task ${action.taskId} again`, send)
-    : send();
-  const submission = await sending.catch((error: unknown) => {
-    const interrupted = signal.aborted;
-    const look = `${cliCommand(options, ['task', action.taskId])} shows it as retried_as`;
-    const details = { task_id: action.taskId };
-    if (!interrupted && !deadline.expired(error)) {
-      // Without an answer the proxy may have run the task again: another --retry would run it
-      // twice, so say where to look first rather than ask whether the proxy runs at --url.
-      if (!answerLost(error)) throw error;
+  const submission = await client
+    .retryTask(action.taskId, { signal: deadline.signal })
+    .catch((error: unknown) => {
+      const interrupted = signal.aborted;
+      const look = `${cliCommand(options, ['task', action.taskId])} shows it as retried_as`;
+      const details = { task_id: action.taskId };
+      if (!interrupted && !deadline.expired(error)) {
+        // Without an answer the proxy may have run the task again: another --retry would run it
+        // twice, so say where to look first rather than ask whether the proxy runs at --url.
+        if (!answerLost(error)) throw error;
+        throw new CliError(
+          EXIT_CODES.unreachable,
+          `${noAnswerWhile(options.url, `running task ${action.taskId} again`, error)}; the new task may exist`,
+          look,
+          { cause: error, details },
+        );
+      }
       throw new CliError(
-        EXIT_CODES.unreachable,
-        `${noAnswerWhile(options.url, `running task ${action.taskId} again`, error)}; the new task may exist`,
+        interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
+        `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while running task ${action.taskId} again; the new task may exist`,
         look,
         { cause: error, details },
       );
-    }
-    throw new CliError(
-      interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
-      `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while running task ${action.taskId} again; the new task may exist`,
-      look,
-      { cause: error, details },
-    );
-  });
+    });
   const newId = submission.taskId;
   if (!action.wait) {
     output.document({
@@ -71,10 +65,9 @@ export async function retryTask(
   const timeoutMs = remainingMs(ctx, startedAt);
   printTask(
     ctx,
-    submission.task ??
-      (await waitWithProgress(ctx, newId, {
-        named: true,
-        ...(timeoutMs !== undefined && { timeoutMs }),
-      })),
+    await waitWithProgress(ctx, newId, {
+      named: true,
+      ...(timeoutMs !== undefined && { timeoutMs }),
+    }),
   );
 }

@@ -11,15 +11,16 @@ import { formatDuration } from '../render/duration.js';
 import { cliCommand, sameWaitArgs, shellQuote } from '../resume.js';
 import { answerLost, noAnswerWhile } from '../to-cli-error.js';
 import { wideEncoding } from '../wide-encoding.js';
-import { deadlineFor, holdMs, remainingMs, withSpinner } from './held.js';
+import { deadlineFor, remainingMs } from './deadline.js';
 import { printTask } from './show-task.js';
 import { waitWithProgress } from './wait.js';
 
 /**
  * `--submit <path> [--data …] [--method m] [--wait]`: queue a request; print its id or its end.
  * Every submission carries an idempotency key (`--idempotency-key`, or one made here), so the
- * SDK's retries and a person's second try can never start the task twice. With `--wait` the
- * proxy holds the answer a few seconds (`Prefer: wait`): a quick task needs no further request.
+ * SDK's retries and a person's second try can never start the task twice. `--wait` asks for no
+ * hold (`Prefer: wait`): the id shows, and Ctrl-C can name it, from the moment the task exists,
+ * for one more round trip on a quick task.
  */
 export async function submit(ctx: CommandContext, action: SubmitAction): Promise<void> {
   const { client, output, signal, options } = ctx;
@@ -30,8 +31,8 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   const startedAt = performance.now();
   // --timeout bounds the whole call, the submission included; without --wait, the submission.
   const deadline = deadlineFor(signal, options.timeoutMs);
-  const send = () =>
-    client.submit(action.path, json, {
+  const submission = await client
+    .submit(action.path, json, {
       method: action.method,
       signal: deadline.signal,
       idempotencyKey,
@@ -39,7 +40,6 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
         ...action.headers,
         ...(json !== undefined && { 'content-type': 'application/json' }),
       },
-      ...(action.wait && { waitMs: holdMs(options.timeoutMs) }),
       ...(action.priority && { priority: action.priority }),
       ...(action.callbackUrl && { callbackUrl: action.callbackUrl }),
       ...(action.maxAttempts !== undefined && { maxAttempts: action.maxAttempts }),
@@ -47,46 +47,43 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
       ...(action.upstreamTimeoutMs !== undefined && {
         upstreamTimeoutMs: action.upstreamTimeoutMs,
       }),
-    });
-  // A spinner only while the proxy holds the answer: a plain submission is back at once.
-  const sending = action.wait ? withSpinner(ctx, `submitting ${what}`, send) : send();
-  const submission = await sending.catch((error: unknown) => {
-    const interrupted = signal.aborted;
-    // stdin was read once and is gone: the same key with another body is refused (422).
-    const piped = action.data?.kind === 'stdin' ? ' and the same body piped in' : '';
-    const again = `submit it again with the same key${piped}, and the proxy names that task instead of starting another: ${cliCommand(options, [...submitArgs(action, idempotencyKey), ...sameWaitArgs(options)])}`;
-    const details = { idempotency_key: idempotencyKey };
-    if (!interrupted && !deadline.expired(error)) {
-      if (!answerLost(error)) throw error;
+    })
+    .catch((error: unknown) => {
+      const interrupted = signal.aborted;
+      // stdin was read once and is gone: the same key with another body is refused (422).
+      const piped = action.data?.kind === 'stdin' ? ' and the same body piped in' : '';
+      const again = `submit it again with the same key${piped}, and the proxy names that task instead of starting another: ${cliCommand(options, [...submitArgs(action, idempotencyKey), ...sameWaitArgs(options)])}`;
+      const details = { idempotency_key: idempotencyKey };
+      if (!interrupted && !deadline.expired(error)) {
+        if (!answerLost(error)) throw error;
+        throw new CliError(
+          EXIT_CODES.unreachable,
+          `${noAnswerWhile(options.url, `submitting ${what}`, error)}; the task may have been created`,
+          again,
+          { cause: error, details },
+        );
+      }
       throw new CliError(
-        EXIT_CODES.unreachable,
-        `${noAnswerWhile(options.url, `submitting ${what}`, error)}; the task may have been created`,
+        interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
+        `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while submitting ${what}; the task may have been created`,
         again,
         { cause: error, details },
       );
-    }
-    throw new CliError(
-      interrupted ? EXIT_CODES.interrupted : EXIT_CODES.timeout,
-      `${interrupted ? 'interrupted' : `gave up after ${formatDuration(options.timeoutMs ?? 0)}`} while submitting ${what}; the task may have been created`,
-      again,
-      { cause: error, details },
-    );
-  });
+    });
   const { taskId } = submission;
   // A key the CLI made is this run's alone: a replay then answers its own retry, with the task
   // its first attempt created.
   const replayed = submission.replayed && action.idempotencyKey !== undefined;
   const again = replayed ? ' (submitted before with this idempotency key)' : '';
   if (action.wait) {
-    output.note(output.errText(`submitted ${what} as task ${taskId}${again}`));
+    output.note(`submitted ${what} as task ${taskId}${again}`);
     const timeoutMs = remainingMs(ctx, startedAt);
     printTask(
       ctx,
-      submission.task ??
-        (await waitWithProgress(ctx, taskId, {
-          named: true,
-          ...(timeoutMs !== undefined && { timeoutMs }),
-        })),
+      await waitWithProgress(ctx, taskId, {
+        named: true,
+        ...(timeoutMs !== undefined && { timeoutMs }),
+      }),
     );
     return;
   }
@@ -102,11 +99,9 @@ export async function submit(ctx: CommandContext, action: SubmitAction): Promise
   // A replay names a task that may have run since, or finished.
   const { status } = submission;
   output.note(
-    output.errText(
-      isTerminalStatus(status)
-        ? `already ${status}${again}; see it with: ${cliCommand(options, ['--task-id', taskId])}`
-        : `${status === 'processing' ? 'running' : 'queued'}${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
-    ),
+    isTerminalStatus(status)
+      ? `already ${status}${again}; see it with: ${cliCommand(options, ['--task-id', taskId])}`
+      : `${status === 'processing' ? 'running' : 'queued'}${again}; follow it with: ${cliCommand(options, ['--task-id', taskId, '--wait'])}`,
   );
 }
 

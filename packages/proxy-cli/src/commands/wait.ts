@@ -16,7 +16,7 @@ import { formatDuration } from '../render/duration.js';
 import { formatStartsIn, msToStart } from '../render/expected-start.js';
 import { paintStatus } from '../render/status.js';
 import { cliCommand, resumeCommand } from '../resume.js';
-import { deadlineFor } from './held.js';
+import { deadlineFor } from './deadline.js';
 import { outageReason } from './watch.js';
 import { watchWhilePending } from './watch-pending.js';
 

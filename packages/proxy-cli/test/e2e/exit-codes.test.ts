@@ -442,8 +442,8 @@ describe('exit 124: --timeout covers every request of the call', () => {
   });
 });
 
-describe('exit 124: --timeout spent partly on a held submission', () => {
-  it('submit --wait: a task longer than the hold is waited for until the rest runs out', async () => {
+describe('exit 124: --timeout spent partly on the submission', () => {
+  it('submit --wait: the task is waited for until the rest of --timeout runs out', async () => {
     const started = performance.now();
     const run = await runCli([
       'submit',

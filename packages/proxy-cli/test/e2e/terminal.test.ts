@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 describe('on a terminal', () => {
-  it('--submit --wait: a spinner while the proxy holds the answer, then the task in colour', async () => {
+  it('--submit --wait: the id at once, a spinner while the task runs, then the task in colour', async () => {
     const term = runInTerminal([
       '--submit',
       'api/function1',
@@ -25,10 +25,11 @@ describe('on a terminal', () => {
       stack.url,
     ]);
     const waiting = await term.waitForScreen(
-      (s) => SPINNER.test(s) && s.includes('submitting'),
-      'the spinner while the submission is held',
+      (s) => SPINNER.test(s) && s.includes('processing ·'),
+      'the spinner while the task runs',
     );
-    expect(waiting).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] submitting POST \/api\/function1 · \d+(\.\d)? m?s/);
+    const id = waiting.match(/submitted POST \/api\/function1 as task ([0-9a-f-]{36})/)?.[1];
+    expect(waiting).toMatch(new RegExp(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] processing · \\d+(\\.\\d)? m?s · task ${id}`));
 
     const done = await term.waitForScreen((s) => s.includes('[exit 0]'), 'the CLI to finish');
     expect(done).not.toMatch(SPINNER);

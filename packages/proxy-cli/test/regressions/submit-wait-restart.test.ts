@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../e2e/harness.js';
 import { makeTask } from '../fixtures.js';
 
-// A proxy stopping gracefully answers the submission it holds (--submit --wait sends
-// Prefer: wait) with the task's id, then goes away for its restart. The wait's first read found
+// A proxy answers a --submit --wait with the task's id, then goes away for its restart. The wait's first read found
 // no proxy and the CLI exited 3, "is the proxy running there?", though the task had been
 // created and the proxy, once back, runs it.
 // This proxy answers the submission, drops the next three reads (the first and the SDK's two

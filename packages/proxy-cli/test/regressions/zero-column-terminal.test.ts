@@ -78,7 +78,7 @@ describe('a terminal that reports 0 columns', () => {
     expect(Buffer.byteLength(output)).toBeLessThan(8 * 1024);
   });
 
-  it('--submit --wait shows no spinner while the proxy holds the answer either', async () => {
+  it('--submit --wait shows no spinner either', async () => {
     const run = runInZeroColumns([
       'submit',
       'api/function1',
