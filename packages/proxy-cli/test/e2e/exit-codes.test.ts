@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { ProxyClient } from 'proxy-client';
 import { proxyCliBin, waitFor } from 'test-support';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSI, jsonOf, runCli, type Stack, spawnCli, startStack } from './harness.js';
+import { startFakeProxy } from './hostile-proxy.js';
 
 let stack: Stack;
 let client: ProxyClient;
@@ -146,7 +146,7 @@ describe('exit 3: proxy unreachable', () => {
 describe('exit 5: --health finds the proxy degraded', () => {
   it('names the store and why it cannot be used', async () => {
     // What a proxy on a Redis that has gone answers: its target fine, its store not.
-    const degraded = createHttpServer((_req, res) => {
+    const url = await startFakeProxy((_req, res) => {
       res.setHeader('content-type', 'application/json');
       res.end(
         JSON.stringify({
@@ -161,12 +161,6 @@ describe('exit 5: --health finds the proxy degraded', () => {
         }),
       );
     });
-    await new Promise<void>((resolve) => degraded.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => {
-      degraded.closeAllConnections();
-      degraded.close();
-    });
-    const url = `http://127.0.0.1:${(degraded.address() as AddressInfo).port}`;
     const run = await runCli(['--health', '--url', url]);
     expect(run.code).toBe(5);
     expect(run.stdout).toContain('store.available\tfalse');
@@ -176,20 +170,9 @@ describe('exit 5: --health finds the proxy degraded', () => {
   });
 });
 
-/** A server answering every request with `respond`; closed when the test ends. */
-async function answering(respond: Parameters<typeof createHttpServer>[1]): Promise<string> {
-  const server = createHttpServer(respond);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 describe('exit 5: a gateway in front of the proxy answers', () => {
   it('an HTML 502 (nginx while the proxy restarts): the hint says a gateway answered, not that --url is wrong', async () => {
-    const url = await answering((_req, res) => {
+    const url = await startFakeProxy((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });
       res.end('<html><body><center><h1>502 Bad Gateway</h1></center></body></html>');
     });
@@ -207,7 +190,7 @@ describe('exit 5: a gateway in front of the proxy answers', () => {
 
 describe('exit 5: --url answers with a redirect', () => {
   it('names where it points, and the hint the --url to use (http:// sent on to https://)', async () => {
-    const url = await answering((req, res) => {
+    const url = await startFakeProxy((req, res) => {
       res.writeHead(301, { location: `https://example.invalid${req.url}` });
       res.end();
     });
@@ -223,7 +206,7 @@ describe('exit 5: --url answers with a redirect', () => {
   });
 
   it('behind a gateway under a path, the --url to use keeps it', async () => {
-    const url = await answering((req, res) => {
+    const url = await startFakeProxy((req, res) => {
       res.writeHead(308, { location: `https://example.invalid${req.url}` });
       res.end();
     });
@@ -240,7 +223,7 @@ describe('exit 5: --url answers with a redirect', () => {
   });
 
   it('a redirect elsewhere (a login page, a relative Location): named, and no --url guessed', async () => {
-    const url = await answering((_req, res) => {
+    const url = await startFakeProxy((_req, res) => {
       res.writeHead(302, { location: '/login?next=%2Fstats' });
       res.end();
     });
@@ -257,7 +240,7 @@ describe('exit 5: --url answers with a redirect', () => {
 
 describe('exit 5: the proxy cannot use its store', () => {
   it("store_unavailable: a hint naming the store and the proxy's Retry-After", async () => {
-    const url = await answering((_req, res) => {
+    const url = await startFakeProxy((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
       res.end(
         JSON.stringify({
@@ -318,13 +301,8 @@ describe('exit 124: --timeout', () => {
 /** A server that takes requests and never answers; closed when the test ends. */
 async function silentServer(): Promise<{ url: string; seen: string[] }> {
   const seen: string[] = [];
-  const silent = createHttpServer((req) => void seen.push(`${req.method} ${req.url}`));
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    silent.closeAllConnections();
-    silent.close();
-  });
-  return { url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, seen };
+  const url = await startFakeProxy((req) => void seen.push(`${req.method} ${req.url}`));
+  return { url, seen };
 }
 
 /** A well-formed task id for the calls a silent proxy never answers. */
@@ -503,14 +481,7 @@ describe('exit 130: Ctrl-C while waiting', () => {
   it('with --json, even while a request is in flight: exit 130 and an error document', async () => {
     // A proxy that takes requests and never answers: the CLI is surely mid-wait when it sees one.
     const seen: string[] = [];
-    const silent = createHttpServer((req) => void seen.push(req.url ?? ''));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => {
-      silent.closeAllConnections();
-      silent.close();
-    });
-    const address = silent.address() as AddressInfo;
-    const url = `http://127.0.0.1:${address.port}`;
+    const url = await startFakeProxy((req) => void seen.push(req.url ?? ''));
     const id = '00000000-0000-4000-8000-00000000abcd';
 
     const cli = spawnCli(['--task-id', id, '--wait', '--json', '--url', url]);
@@ -538,7 +509,7 @@ describe('exit 143 and 129: SIGTERM and SIGHUP while waiting, as Ctrl-C', () => 
     ['SIGHUP', 129],
   ] as const)('%s: exit %i, the error document and the resume command', async (signal, code) => {
     const seen: string[] = [];
-    const url = await answering((req) => void seen.push(req.url ?? ''));
+    const url = await startFakeProxy((req) => void seen.push(req.url ?? ''));
     const id = '00000000-0000-4000-8000-00000000abcd';
 
     const cli = spawnCli(['wait', id, '--json', '--url', url]);
@@ -570,7 +541,7 @@ describe('exit 143 and 129: SIGTERM and SIGHUP while waiting, as Ctrl-C', () => 
 describe('SIGHUP with the output on a terminal', () => {
   it('ends the run by the signal, writing nothing (exit 129 all the same)', async () => {
     const seen: string[] = [];
-    const url = await answering((req) => void seen.push(req.url ?? ''));
+    const url = await startFakeProxy((req) => void seen.push(req.url ?? ''));
     const id = '00000000-0000-4000-8000-00000000abcd';
     // `script` gives the CLI a pseudo-terminal for stdout and stderr, and exits with its status.
     const command = `exec ${process.execPath} ${proxyCliBin} wait ${id} --url ${url}`;

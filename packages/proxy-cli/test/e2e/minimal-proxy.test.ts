@@ -1,7 +1,6 @@
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './harness.js';
+import { startFakeProxy } from './hostile-proxy.js';
 
 /**
  * What /work/shared/SPEC.md requires of /health and /stats and no more: a proxy other than
@@ -20,20 +19,9 @@ const MINIMAL_STATS = {
   target: 'http://127.0.0.1:9',
 };
 
-/** Serves `handler` on 127.0.0.1 until the test ends; answers its base URL. */
-async function serve(handler: RequestListener): Promise<string> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 /** A proxy answering /health with `status` and `target.reachable` only, and the minimal stats. */
 async function minimalProxy(status: 'ok' | 'degraded'): Promise<string> {
-  return serve((request, response) => {
+  return startFakeProxy((request, response) => {
     const body =
       request.url === '/health'
         ? { success: true, status, target: { reachable: status === 'ok' } }
@@ -98,7 +86,7 @@ async function proxyThatNeverFinishes(): Promise<{ url: string; taskId: string }
     result: null,
     error: null,
   };
-  const url = await serve((request, response) => {
+  const url = await startFakeProxy((request, response) => {
     const body =
       request.url === '/health'
         ? { success: true, status: 'ok', target: { reachable: true } }
@@ -159,7 +147,7 @@ async function proxyWithUnknownStatus(): Promise<{ url: string; taskId: string }
     result: null,
     error: null,
   };
-  const url = await serve((request, response) => {
+  const url = await startFakeProxy((request, response) => {
     request.resume();
     const known = request.url?.startsWith(`/task/${taskId}`);
     response.writeHead(known ? 200 : 404, { 'content-type': 'application/json' });
