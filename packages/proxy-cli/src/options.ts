@@ -72,4 +72,9 @@ export interface CliOptions {
   pollIntervalMs?: number;
   /** Longest wait for a task before giving up with exit 124; absent means no limit. */
   timeoutMs?: number;
+  /**
+   * Started by `npx` or `npm exec`, which put the bin on PATH for this run only: a command line
+   * to paste must go through npx too, or the shell finds no `proxy-cli`.
+   */
+  runByNpx?: true;
 }

@@ -1,12 +1,15 @@
 import type { CliOptions } from './options.js';
 
 /**
- * A proxy-cli command line to paste: the same proxy (`--url` unless it was the default, so the
- * line works in a shell without PROXY_URL too) and a placeholder where a key given by flag goes,
- * then `args`, each quoted for the shell. The API key is never echoed back.
+ * A proxy-cli command line to paste: started as this run was (through npx when npx started it),
+ * the same proxy (`--url` unless it was the default, so the line works in a shell without
+ * PROXY_URL too) and a placeholder where a key given by flag goes, then `args`, each quoted for
+ * the shell. The API key is never echoed back.
  */
 export function cliCommand(options: CliOptions, args: readonly string[]): string {
-  const parts = ['proxy-cli'];
+  // `--no`: pasted outside the project, npx would otherwise fetch the registry's unrelated
+  // package of that name and run it; `--` keeps npx from reading the CLI's flags as its own.
+  const parts = options.runByNpx ? ['npx', '--no', '--', 'proxy-cli'] : ['proxy-cli'];
   if (options.urlSource !== 'default') parts.push('--url', shellQuote(options.url));
   if (options.apiKeySource === 'flag') parts.push('--api-key', '<key>');
   parts.push(...args.map(shellQuote));

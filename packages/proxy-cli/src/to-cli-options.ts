@@ -243,6 +243,8 @@ export function toCliOptions(
     ...(raw.timeout !== undefined && {
       timeoutMs: seconds('--timeout', raw.timeout, TIMER_SECONDS) * 1000,
     }),
+    // npm sets this for what `npx` and `npm exec` run (npm 7 on), and `run-script` under `npm run`.
+    ...(env['npm_command'] === 'exec' && { runByNpx: true }),
   };
 }
 

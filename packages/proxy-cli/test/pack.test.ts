@@ -98,6 +98,16 @@ async function startInstalledServer(): Promise<{ child: ChildProcess; url: strin
   return { child, url };
 }
 
+/**
+ * As from a user's shell: without the npm_* settings of an npm that may be running the tests
+ * (`npx -p node@24 …` would otherwise make an npx look for node@24 too).
+ */
+function userShellEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')),
+  );
+}
+
 async function node(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return run(process.execPath, args, { cwd: appDir }).then(
     ({ stdout, stderr }) => ({ stdout, stderr, code: 0 }),
@@ -180,13 +190,25 @@ describe('installed together in an empty folder', () => {
   });
 
   it('npx --no -- runs the installed bins, as the docs say', async () => {
-    // As from a user's shell: without the npm_* settings of an npm that may be running the tests
-    // (`npx -p node@24 …` would otherwise make this npx look for node@24 too).
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')),
-    );
+    const env = userShellEnv();
     const { stdout } = await run('npx', ['--no', '--', 'proxy-cli', '-V'], { cwd: appDir, env });
     expect(stdout.trim()).toBe('0.1.0');
+  });
+
+  it('run by npx, the CLI hints commands that run by npx, which work pasted', async () => {
+    const env = userShellEnv();
+    const submit = ['submit', 'api/function1', '--data', '{"from":"npx"}', '--url', proxyUrl];
+    const { stderr } = await run('npx', ['--no', '--', 'proxy-cli', ...submit], {
+      cwd: appDir,
+      env,
+    });
+    const follow = /follow it with: (npx --no -- proxy-cli --url \S+ --task-id \S+ --wait)$/m.exec(
+      stderr,
+    )?.[1];
+    expect(follow, stderr).toBeDefined();
+    // As pasted into the user's shell, where no proxy-cli is on PATH.
+    const pasted = await run('bash', ['-c', follow!], { cwd: appDir, env });
+    expect(pasted.stdout).toMatch(/completed/);
   });
 
   it('the CLI submits through the installed server and waits for the result', async () => {

@@ -43,6 +43,8 @@ function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
     'PROXY_API_KEY',
     'PROXY_CLI_DEMO_PROXY_STOPS',
     'CI',
+    // Set when the tests run under `npx vitest`: the CLI would then write its hints for npx.
+    'npm_command',
   ])
     delete clean[name];
   for (const [name, value] of Object.entries(env)) {

@@ -34,7 +34,16 @@ export function runInTerminal(
 ): Terminal {
   const socket = `proxy-cli-test-${process.pid}-${++sessions}`;
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', LANG: 'C.UTF-8' };
-  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'PROXY_URL', 'PROXY_API_KEY', 'CI', 'TMUX'])
+  // npm_command: set under `npx vitest`, where the CLI would write its hints for npx.
+  for (const name of [
+    'NO_COLOR',
+    'FORCE_COLOR',
+    'PROXY_URL',
+    'PROXY_API_KEY',
+    'CI',
+    'TMUX',
+    'npm_command',
+  ])
     delete env[name];
   Object.assign(env, extraEnv);
   const tmux = (...tmuxArgs: string[]) =>

@@ -1,0 +1,64 @@
+import { waitFor } from 'test-support';
+import { describe, expect, it } from 'vitest';
+import { jsonOf, runCli, spawnCli } from '../e2e/harness.js';
+import { startFakeProxy } from '../e2e/hostile-proxy.js';
+import { makeTask } from '../fixtures.js';
+
+// Run as `npx proxy-cli …` from a project that installed it, the CLI's hints still began
+// `proxy-cli …`: no such command is on the PATH of the shell they are pasted into, so each
+// failed with "command not found". npm marks what `npx` and `npm exec` start, as below (npm 11
+// measured; pack.test.ts runs the real npx), and the hints then go through npx as well.
+const NPX_ENV = { npm_command: 'exec', npm_lifecycle_event: 'npx' };
+const ID = '7a1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f';
+
+/** A proxy that queues every submission as task ID, which then stays pending; `reads` counts. */
+function startQueueingProxy(reads: string[] = []): Promise<string> {
+  const pending = makeTask({
+    ...{ task_id: ID, status: 'pending', started_at: null, completed_at: null },
+    ...{ result: null, duration_ms: null, queue_position: 1, attempts: 0 },
+  });
+  return startFakeProxy((req, res) => {
+    req.resume();
+    const url = req.url ?? '/';
+    const queued = url.startsWith('/api/');
+    if (!queued) reads.push(url);
+    res.writeHead(queued ? 202 : 200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(
+        queued
+          ? { success: true, task_id: ID, status: 'pending', data: { task_id: ID } }
+          : { success: true, data: pending },
+      ),
+    );
+  });
+}
+
+describe('hints to paste, when npx started the CLI', () => {
+  it('follow it with: the command goes through npx, and only then', async () => {
+    const url = await startQueueingProxy();
+    const args = ['submit', 'api/slow', '--url', url];
+    const follow = `--url ${url} --task-id ${ID} --wait`;
+
+    const byNpx = await runCli(args, { env: NPX_ENV });
+    expect(byNpx.code, byNpx.stderr).toBe(0);
+    expect(byNpx.stderr).toContain(`follow it with: npx --no -- proxy-cli ${follow}`);
+
+    const fromPath = await runCli(args);
+    expect(fromPath.stderr).toContain(`follow it with: proxy-cli ${follow}`);
+  });
+
+  it('resume waiting with, and --json resume_command: through npx', async () => {
+    const reads: string[] = [];
+    const url = await startQueueingProxy(reads);
+    const cli = spawnCli(['submit', 'api/slow', '--wait', '--json', '--url', url], {
+      env: NPX_ENV,
+    });
+    await waitFor(() => reads.length > 0, { what: 'the CLI to wait on the task' });
+    cli.child.kill('SIGINT');
+    const run = await cli.done;
+    expect(run.code, run.stderr).toBe(130);
+    const resume = `npx --no -- proxy-cli --url ${url} --task-id ${ID} --wait --json`;
+    expect(jsonOf<{ error: unknown }>(run).error).toMatchObject({ resume_command: resume });
+    expect(run.stderr).toContain(`hint: resume waiting with: ${resume}`);
+  });
+});
