@@ -71,7 +71,8 @@ export async function recoverDeadInstances(
     interrupted: found.interrupted.length,
     pastMaxRequeues: found.pastMaxRequeues,
     total: found.total,
-    leased: processing,
+    // Said only when there are some: the report of a store no other instance shares has none.
+    ...(processing > 0 && { leased: processing }),
     finishedCalls: await store.finishedCalls(RECENT_CALLS),
   };
 }
