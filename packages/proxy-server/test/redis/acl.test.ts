@@ -142,3 +142,78 @@ describe('proxy-server on a Redis that refuses the credentials', () => {
     },
   );
 });
+
+// Operator pass: a user without SELECT, on a Redis too busy to answer INFO as the start connected,
+// stopped the start with exit 1 and "refused the credentials (NOPERM …)": a denial, not a password.
+it('refuses a user without SELECT with the ACL line even when a later command fails too', async () => {
+  const redis = await redisForTest();
+  await aclUser(redis.url, 'limited', ['~*', '+@all', '-select']);
+  const admin = new Redis(redis.url);
+  onTestFinished(async () => {
+    await admin.script('KILL').catch(() => undefined);
+    admin.disconnect();
+  });
+  await admin.config('SET', 'busy-reply-threshold', '1');
+  // A script that never ends: Redis answers BUSY to INFO, but its ACL still refuses SELECT first.
+  const busy = new Redis(redis.url);
+  onTestFinished(() => busy.disconnect());
+  busy.eval('while true do end', 0).catch(() => undefined);
+  await vi.waitFor(async () => expect(await admin.ping().catch(String)).toMatch(/BUSY/));
+  const shown = redis.url.replace(/\/0$/, '/3');
+  const result = await startRefused(shown.replace('redis://', 'redis://limited:pw@'));
+  expect(result.status).toBe(2);
+  expect(result.stderr).toBe(
+    `proxy-server: Redis at ${shown} refuses user limited the SELECT command (NOPERM this user has no permissions to run the 'select' command); ${NEEDS}: ACL SETUSER limited ~proxy:* +@all\n`,
+  );
+});
+
+/** The message of each error the proxy logged, by its log line's `msg`. */
+function loggedErrors(output: string): Map<string, string> {
+  const logged = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+    if (entry.msg && entry.err?.message) logged.set(entry.msg, entry.err.message);
+  }
+  return logged;
+}
+
+// Operator pass: with the ACL changed under a running proxy, 503s and /health gave the grant, but
+// the log lines of the worker's and the event feed's failures gave only Redis's NOPERM.
+it('logs the grant beside the worker and event feed failures an ACL changed at run time causes', async () => {
+  const redis = await redisForTest();
+  await aclUser(redis.url, 'limited', ['~proxy:*', '+@all']);
+  const target = await targetForTest();
+  const proxy = await spawnProxyServer({
+    args: [
+      '--target-url',
+      target.url,
+      '--store',
+      redis.url.replace('redis://', 'redis://limited:pw@'),
+      '--log-level',
+      'warn',
+    ],
+  });
+  onTestFinished(async () => {
+    await proxy.stop('SIGKILL');
+  });
+  const admin = new Redis(redis.url);
+  onTestFinished(() => admin.disconnect());
+  await admin.call('ACL', 'SETUSER', 'limited', '-xread', '-bzpopmin');
+  // Blocked reads run on as they began: cut them off, and the reads sent again are denied.
+  await admin.call('CLIENT', 'KILL', 'USER', 'limited');
+  const grant =
+    "Redis user limited lacks a command or key the proxy needs; give it every command on the prefix's keys: ACL SETUSER limited ~proxy:* +@all";
+  await vi.waitFor(
+    () => {
+      const logged = loggedErrors(proxy.output());
+      expect(logged.get('task store: reading the event stream')).toBe(
+        `NOPERM this user has no permissions to run the 'xread' command: ${grant}`,
+      );
+      expect(logged.get('task store: running queued tasks (BullMQ worker)')).toBe(
+        `NOPERM this user has no permissions to run the 'bzpopmin' command: ${grant}`,
+      );
+    },
+    { timeout: 15_000, interval: 200 },
+  );
+});

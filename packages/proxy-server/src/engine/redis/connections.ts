@@ -73,9 +73,6 @@ export function displayUrl(url: string): string {
  */
 export function connectFailure(url: string, reason: string): string {
   const where = displayUrl(url);
-  if (/^NOPERM\b/.test(reason)) {
-    return `Redis at ${where} refused the credentials (${reason})`;
-  }
   // ioredis's ready check and BullMQ's version check run INFO, which some operators rename away.
   const unknown = /^ERR unknown command '([^']+)'/i.exec(reason);
   if (unknown) {

@@ -137,7 +137,7 @@ const EVICTION_CHECK_MS = 60_000;
 /** Where the last instance opened keeps its tenant caps, in `<prefix>:meta`. */
 const TENANT_CAP_FIELDS = ['tenant-max-in-flight', 'tenant-max-queued'] as const;
 /** Errors that came from what answered, not from the socket. */
-const SERVER_SAID = /^(WRONGPASS|NOAUTH|NOPERM|Unknown RESP type|ERR unknown command)/;
+const SERVER_SAID = /^(WRONGPASS|NOAUTH|Unknown RESP type|ERR unknown command)/;
 
 /**
  * A backend several proxy instances share, on Redis with BullMQ: one queue (BullMQ's, one per
@@ -220,7 +220,7 @@ export class RedisBackend implements TaskBackend {
       clock: this.#clock,
       onEvent: (event) => this.#heard(event),
       onResumed: () => this.#waiters.recheck(),
-      onError: (error, doing) => options.onError?.(error, doing),
+      onError: (error, doing) => this.#logged(error, doing),
     });
     this.#runner = new TaskRunner({
       store: this.#store,
@@ -236,7 +236,7 @@ export class RedisBackend implements TaskBackend {
       clock: this.#clock,
       failures: this.#failures,
       publish: (event) => this.#feed.publish(event),
-      onError: (error, doing) => options.onError?.(error, doing),
+      onError: (error, doing) => this.#logged(error, doing),
       onWarning: (message) => options.onWarning?.(message),
     });
   }
@@ -247,9 +247,9 @@ export class RedisBackend implements TaskBackend {
     // (ECONNREFUSED, NOAUTH, a reply that is not Redis's) came through the 'error' event and are
     // what the operator can act on: the server's words first, since a server that is not Redis
     // may close the socket before its reply is read (EPIPE).
-    const errors: string[] = [];
+    const errors: Error[] = [];
     const onError = (error: Error) => {
-      errors.push(error.message);
+      errors.push(error);
     };
     const check = (this.#options.connect ?? connectToRedis)(
       this.#options.url,
@@ -270,10 +270,14 @@ export class RedisBackend implements TaskBackend {
     } catch (error) {
       this.#disconnect();
       if (isStoreRefusedError(error)) throw error;
+      // A command denied as a connection is set up (SELECT) is the ACL's refusal, whatever
+      // failed after it: the grant is what the operator needs.
+      for (const said of errors) this.#refuseIfDenied(said, where);
       // Thrown, not logged: the start fails with this one line.
+      const messages = errors.map(({ message }) => message);
       const cause =
-        errors.find((message) => SERVER_SAID.test(message)) ??
-        errors[0] ??
+        messages.find((message) => SERVER_SAID.test(message)) ??
+        messages[0] ??
         this.#connectionError ??
         (error instanceof Error ? error.message : String(error));
       throw (
@@ -328,6 +332,15 @@ export class RedisBackend implements TaskBackend {
     if (!denial) return;
     const { url, prefix } = this.#options;
     throw aclRefusal(denial, { where, user: redisUser(url), prefix });
+  }
+
+  /**
+   * A failure of the worker or the event feed for the log, with the grant beside an ACL denial:
+   * under an ACL changed while the proxy runs, the same words as the 503s and /health give.
+   */
+  #logged(error: unknown, doing: string): void {
+    const { url, prefix, onError } = this.#options;
+    onError?.(withRemedy(error, redisUser(url), prefix), doing);
   }
 
   /**
