@@ -1,9 +1,9 @@
 import { realpathSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { launchChromium } from '../scripts/chromium.mjs';
@@ -12,27 +12,34 @@ import { startProxy, startTarget } from './helper.js';
 // The built SDK (proxy-client's dist, as a front-end app imports it) in a real browser, on a page
 // served from another origin than the proxy's. Needs `pnpm build` first.
 
-const sdkPackage = realpathSync(
-  fileURLToPath(new URL('../node_modules/proxy-client', import.meta.url)),
+const SDK_ENTRY = join(
+  realpathSync(fileURLToPath(new URL('../node_modules/proxy-client', import.meta.url))),
+  'dist',
+  'index.js',
 );
-const dependency = (name: string, dir: string) =>
-  join(realpathSync(join(sdkPackage, 'node_modules', name)), dir);
-/** URL prefix → directory, and the import map a bundler would stand for. */
-const SERVED: Record<string, string> = {
-  sdk: join(sdkPackage, 'dist'),
-  ky: dependency('ky', 'distribution'),
-  'eventsource-parser': dependency('eventsource-parser', 'dist'),
-  typebox: dependency('typebox', 'build'),
-};
-const IMPORTS = {
-  ky: '/ky/index.js',
-  'eventsource-parser': '/eventsource-parser/index.js',
-  typebox: '/typebox/index.mjs',
-};
+
+/**
+ * The SDK as a front-end app's bundler ships it: one ES module for the browser, which the page
+ * loads in one request rather than one per module of TypeBox's hundreds. A Node built-in among
+ * the SDK's imports fails this build, as it would fail a browser app's.
+ */
+async function bundleSdk(): Promise<string> {
+  const { outputFiles } = await build({
+    entryPoints: [SDK_ENTRY],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+  });
+  const [bundle] = outputFiles;
+  if (bundle === undefined) throw new Error(`esbuild wrote no bundle of ${SDK_ENTRY}`);
+  return bundle.text;
+}
+
 // The page hands the SDK to the tests as `sdk`: a dynamic import() in page.evaluate would be
 // rewritten by vitest's transform.
-const PAGE = `<!doctype html><script type="importmap">${JSON.stringify({ imports: IMPORTS })}</script>
-<script type="module">import * as sdk from '/sdk/index.js'; globalThis.sdk = sdk;</script><title>app</title>`;
+const PAGE = `<!doctype html>
+<script type="module">import * as sdk from '/sdk.js'; globalThis.sdk = sdk;</script><title>app</title>`;
 
 declare global {
   // The page's copy of the SDK, as a front-end app imports it.
@@ -44,19 +51,15 @@ let appOrigin: string;
 let closeApp: () => void;
 
 beforeAll(async () => {
-  const app = createServer(async (request, response) => {
-    const [, root = '', ...rest] = new URL(request.url ?? '/', 'http://app').pathname.split('/');
-    if (root === '') {
-      response.setHeader('content-type', 'text/html');
-      response.end(PAGE);
-      return;
-    }
-    const dir = SERVED[root];
-    const body =
-      dir === undefined ? undefined : await readFile(join(dir, ...rest)).catch(() => undefined);
-    response.statusCode = body === undefined ? 404 : 200;
-    response.setHeader('content-type', 'text/javascript');
-    response.end(body);
+  const files = new Map([
+    ['/', { type: 'text/html', body: PAGE }],
+    ['/sdk.js', { type: 'text/javascript', body: await bundleSdk() }],
+  ]);
+  const app = createServer((request, response) => {
+    const file = files.get(new URL(request.url ?? '/', 'http://app').pathname);
+    response.statusCode = file === undefined ? 404 : 200;
+    if (file !== undefined) response.setHeader('content-type', file.type);
+    response.end(file?.body);
   });
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
   appOrigin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
