@@ -6,14 +6,24 @@
 # Expects a proxy in front of slow-target (`slow-target --port 8000` and
 # `proxy-server --target-host 127.0.0.1`). When the proxy was started with --api-key, export
 # PROXY_API_KEY too. It stops at the first surprise, naming the step, and exits 1.
-# The last step fills the queue on purpose (slow 2-second jobs that drain by themselves), so
-# point it at a proxy of your own (a test or staging one).
+# The last step fills the queue on purpose (ten-minute jobs, cancelled once the 503 is seen, or
+# when the walkthrough stops early), so point it at a proxy of your own (a test or staging one).
 set -euo pipefail
 
 PROXY_URL="${PROXY_URL:-http://localhost:8080}"
 PROXY_URL="${PROXY_URL%/}"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+fill_ids=()
+# Best effort on the way out: a walkthrough that stopped mid-fill must not leave the proxy's
+# queue full of ten-minute jobs.
+leave() {
+  local id
+  for id in "${fill_ids[@]}"; do
+    curl -sS -o /dev/null -X DELETE "${auth[@]}" "$PROXY_URL/task/$id" || true
+  done
+  rm -rf "$work"
+}
+trap leave EXIT
 
 current_step='start'
 step() {
@@ -214,10 +224,13 @@ expect_status 200
 room="$(field '.data.max_queue_size + .data.effective_concurrency')"
 submitted_before="$(field .data.totals.submitted)"
 accepted=0
+# Jobs far longer than the fill takes, so none finishes meanwhile: with short ones a caller
+# slower than the workers (a busy machine) never sees the queue fill.
 while :; do
-  call POST /api/function1 -H 'content-type: application/json' -d '{"job": "fill", "delay_ms": 2000}'
+  call POST /api/function1 -H 'content-type: application/json' -d '{"job": "fill", "delay_ms": 600000}'
   [ "$status" = 503 ] && break
   expect_status 202
+  fill_ids+=("$(field .task_id)")
   accepted=$((accepted + 1))
   [ "$accepted" -le $((room + 20)) ] || fail "no 503 after $accepted tasks (room for $room)"
 done
@@ -227,5 +240,13 @@ call GET /stats
 expect '.data.totals.submitted == ($before | tonumber) + ($accepted | tonumber)' \
   --arg before "$submitted_before" --arg accepted "$accepted"
 expect '.data.totals.rejected_queue_full >= 1'
+
+step 'DELETE /task/:id cancels the tasks that filled the queue'
+while [ "${#fill_ids[@]}" -gt 0 ]; do
+  call DELETE "/task/${fill_ids[0]}"
+  expect_status 200
+  expect '.data.status == "cancelled"'
+  fill_ids=("${fill_ids[@]:1}")
+done
 
 printf '\ncurl-walkthrough: every step passed\n'

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { ProxyClient } from 'proxy-client';
 import type { SlowTarget } from 'slow-target';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { proxyFor, runWalkthrough, startSlowTarget } from './support/example-environment.js';
 import { describeRun } from './support/run-process.js';
 
@@ -36,6 +40,39 @@ it('passes on a proxy that already holds a cancelled task, as after the cancel e
   const result = await runWalkthrough({ PROXY_URL });
   expect(result.code, describeRun('curl-walkthrough.sh', result)).toBe(0);
   expect(result.stdout).toContain('every step passed');
+});
+
+/** A PATH whose curl pauses before each queue-filling submission, as on a busy machine. */
+function pathWithSlowFillCurl(pauseSeconds: number): string {
+  const realCurl = execFileSync('sh', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'slow-curl-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const wrapper = join(dir, 'curl');
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\ncase "$*" in *'"job": "fill"'*) sleep ${pauseSeconds} ;; esac\nexec '${realCurl}' "$@"\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  return `${dir}${delimiter}${process.env.PATH ?? ''}`;
+}
+
+// Its fill jobs took 2 s: a caller slower than the workers drained them (a busy machine, or the
+// default queue of 100) never saw the 503 and failed with "no 503 after N tasks".
+it('fills the queue however slowly it submits, and cancels the tasks it filled it with', async () => {
+  // A submission every half second at most, against ten slots: 2 s jobs would never queue.
+  const PROXY_URL = await proxyFor(target, [
+    '--max-queue-size',
+    '1',
+    '--num-workers',
+    '10',
+    '--max-concurrent',
+    '10',
+  ]);
+  const result = await runWalkthrough({ PROXY_URL, PATH: pathWithSlowFillCurl(0.5) });
+  expect(result.code, describeRun('curl-walkthrough.sh', result)).toBe(0);
+  expect(result.stdout).toContain('every step passed');
+  const stats = await new ProxyClient({ baseUrl: PROXY_URL }).getStats();
+  expect(stats.tasks.pending + stats.tasks.processing).toBe(0);
 });
 
 it('checks authentication when PROXY_API_KEY is set', async () => {

@@ -43,5 +43,5 @@ export function runExample(
 }
 
 export function runWalkthrough(env: Record<string, string>): Promise<ProcessResult> {
-  return runProcess('bash', ['curl-walkthrough.sh'], { cwd: examplesDir, env, timeoutMs: 40_000 });
+  return runProcess('bash', ['curl-walkthrough.sh'], { cwd: examplesDir, env, timeoutMs: 50_000 });
 }
