@@ -207,10 +207,18 @@ export function toCliOptions(
     urlSource === 'flag' ? '--url' : urlSource === 'env' ? 'PROXY_URL' : 'default',
   );
   // The proxy would take these for tasks and send the target a POST or DELETE it may act on;
-  // a read under /api becomes a GET at the target, which the answer then explains.
-  if ((only === 'cancel' || only === 'retry' || only === 'cleanup') && endsUnderApi(url)) {
+  // a submission would be queued as asked, under /api/api/, and fail only later at the target.
+  // A read under /api becomes a GET at the target, which the answer then explains.
+  if (
+    (only === 'cancel' || only === 'retry' || only === 'cleanup' || only === 'submit') &&
+    endsUnderApi(url)
+  ) {
+    const consequence =
+      only === 'submit'
+        ? 'the task would go to the target under /api/api/'
+        : `${ACTION_FLAGS[only]} would reach the target as a task`;
     throw usage(
-      `${urlSource === 'env' ? 'PROXY_URL' : '--url'} ${url} ends in /api: ${ACTION_FLAGS[only]} would reach the target as a task; nothing was sent`,
+      `${urlSource === 'env' ? 'PROXY_URL' : '--url'} ${url} ends in /api: ${consequence}; nothing was sent`,
       DROP_API,
     );
   }

@@ -501,11 +501,14 @@ describe('usage errors (exit 2)', () => {
     expect(usageError(argv, env).hint).toBe(`write the scheme: ${meant}`);
   });
 
-  // Under /api the proxy takes a request for a task: a cancel would send the target a DELETE.
+  // Under /api the proxy takes a request for a task: a cancel would send the target a DELETE, and
+  // a submission was queued for /api/api/function1 and failed at the target only later.
   it.each([
     [['cancel', '00000000-0000-4000-8000-000000000000', '--url', 'http://p:8080/api'], '--url'],
     [['retry', '00000000-0000-4000-8000-000000000000'], 'PROXY_URL'],
     [['cleanup', '0', '--url', 'http://p:8080/api/'], '--url'],
+    [['--submit', 'function1', '--url', 'http://p:8080/api'], '--url'],
+    [['submit', 'api/function1', '--wait'], 'PROXY_URL'],
   ])('refuses %j with a URL under /api before sending anything', (argv, source) => {
     const error = usageError(argv, { PROXY_URL: 'http://p:8080/api' });
     expect(error.message).toMatch(new RegExp(`^${source} http://p:8080/api/? ends in /api: `));
