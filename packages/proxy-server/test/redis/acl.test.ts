@@ -179,8 +179,9 @@ function loggedErrors(output: string): Map<string, string> {
 }
 
 // Operator pass: with the ACL changed under a running proxy, 503s and /health gave the grant, but
-// the log lines of the worker's and the event feed's failures gave only Redis's NOPERM.
-it('logs the grant beside the worker and event feed failures an ACL changed at run time causes', async () => {
+// the log lines of the worker's and the event feed's failures gave only Redis's NOPERM, and
+// then BullMQ's queue's line did.
+it('logs the grant beside the worker, event feed and queue failures an ACL changed at run time causes', async () => {
   const redis = await redisForTest();
   await aclUser(redis.url, 'limited', ['~proxy:*', '+@all']);
   const target = await targetForTest();
@@ -189,7 +190,8 @@ it('logs the grant beside the worker and event feed failures an ACL changed at r
       '--target-url',
       target.url,
       '--store',
-      redis.url.replace('redis://', 'redis://limited:pw@'),
+      // Database 1: each connection selects it as it connects, which a denied SELECT fails.
+      redis.url.replace('redis://', 'redis://limited:pw@').replace(/\/0$/, '/1'),
       '--log-level',
       'warn',
     ],
@@ -212,6 +214,17 @@ it('logs the grant beside the worker and event feed failures an ACL changed at r
       );
       expect(logged.get('task store: running queued tasks (BullMQ worker)')).toBe(
         `NOPERM this user has no permissions to run the 'bzpopmin' command: ${grant}`,
+      );
+    },
+    { timeout: 15_000, interval: 200 },
+  );
+  // BullMQ's queue tells of its connection's failures only: a SELECT denied as it reconnects.
+  await admin.call('ACL', 'SETUSER', 'limited', '-select');
+  await admin.call('CLIENT', 'KILL', 'USER', 'limited');
+  await vi.waitFor(
+    () => {
+      expect(loggedErrors(proxy.output()).get('task store: queueing (BullMQ)')).toBe(
+        `NOPERM this user has no permissions to run the 'select' command: ${grant}`,
       );
     },
     { timeout: 15_000, interval: 200 },

@@ -299,7 +299,7 @@ export class RedisBackend implements TaskBackend {
         // The proxy's events are its own stream; BullMQ's are read by nothing here.
         streams: { events: { maxLen: 1_000 } },
       });
-      queue.on('error', (error) => this.#options.onError?.(error, 'queueing (BullMQ)'));
+      queue.on('error', (error) => this.#logged(error, 'queueing (BullMQ)'));
       this.#queue = queue;
       await queue.waitUntilReady();
       await this.#setLimits(queue);
@@ -335,8 +335,9 @@ export class RedisBackend implements TaskBackend {
   }
 
   /**
-   * A failure of the worker or the event feed for the log, with the grant beside an ACL denial:
-   * under an ACL changed while the proxy runs, the same words as the 503s and /health give.
+   * A failure of the worker, the event feed or BullMQ's queue for the log, with the grant beside
+   * an ACL denial: under an ACL changed while the proxy runs, the same words as the 503s and
+   * /health give.
    */
   #logged(error: unknown, doing: string): void {
     const { url, prefix, onError } = this.#options;
