@@ -8,6 +8,6 @@ export function grouped(value: number | bigint): string {
 }
 
 /** `1 task`, `50 tasks`: `noun` takes an `s` past one. */
-export function count(value: number, noun: string): string {
-  return `${grouped(value)} ${noun}${value === 1 ? '' : 's'}`;
+export function count(value: number | bigint, noun: string): string {
+  return `${grouped(value)} ${noun}${Number(value) === 1 ? '' : 's'}`;
 }

@@ -94,12 +94,20 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     fromCli(spec) || fromEnv(spec) === undefined
       ? `--${spec.name}`
       : `${spec.env} (--${spec.name})`;
+  // Commander reads process.env itself; only a value typed on the command line is taken from
+  // it, so that the `env` argument alone decides the rest and parsing stays a pure function.
+  const rawOf = <T>(spec: OptionSpec<T>): string | undefined =>
+    fromCli(spec) ? String(program.getOptionValue(keyOf(spec))) : fromEnv(spec);
   const read = <T>(spec: OptionSpec<T>): T => {
-    // Commander reads process.env itself; only a value typed on the command line is taken from
-    // it, so that the `env` argument alone decides the rest and parsing stays a pure function.
-    const raw = fromCli(spec) ? String(program.getOptionValue(keyOf(spec))) : fromEnv(spec);
+    const raw = rawOf(spec);
     return raw === undefined ? spec.default : parseValue(spec, raw, labelOf(spec));
   };
+  /**
+   * A whole number as the user typed it, else the one in effect. A message quotes and counts
+   * with this, not the number read: past 2^53 that is 2^53 - 1, which the user never typed.
+   */
+  const typedWhole = (spec: OptionSpec<number | null>, inEffect: number): bigint =>
+    BigInt(rawOf(spec) ?? inEffect);
 
   const targetUrl = read(OPTIONS.targetUrl);
   const targetHost = read(OPTIONS.targetHost);
@@ -135,7 +143,7 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     publicDocs: read(OPTIONS.publicDocs),
     requeueInterrupted: read(OPTIONS.requeueInterrupted),
     maxRequeues: read(OPTIONS.maxRequeues),
-    delivery: deliveryOf(read, labelOf),
+    delivery: deliveryOf(read, (spec) => `${labelOf(spec)} ${rawOf(spec)}`),
     shutdownGraceMs: read(OPTIONS.shutdownGrace),
   };
   // Last, so that a bad value anywhere is reported before a missing target or home.
@@ -144,12 +152,14 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
   config.maxTasks = maxTasksFor(read(OPTIONS.maxTasks), config.store);
   const warnings: string[] = [];
   /** A setting as its user gave it: the flag and its value, or the environment variable's. */
-  const given = <T>(spec: OptionSpec<T>, value: unknown): string =>
+  const given = <T>(spec: OptionSpec<T>, value: string | bigint): string =>
     !fromCli(spec) && fromEnv(spec) !== undefined
       ? `${spec.env}=${value}`
       : `--${spec.name} ${value}`;
-  const { numWorkers, maxConcurrent } = config;
-  const inFlight = Math.min(numWorkers, maxConcurrent);
+  const numWorkers = typedWhole(OPTIONS.numWorkers, config.numWorkers);
+  const maxConcurrent = typedWhole(OPTIONS.maxConcurrent, config.maxConcurrent);
+  // biome-ignore lint/complexity/useMathMinMax: Math.min takes no bigint
+  const inFlight = numWorkers < maxConcurrent ? numWorkers : maxConcurrent;
   if (numWorkers !== maxConcurrent && (isSet(OPTIONS.numWorkers) || isSet(OPTIONS.maxConcurrent))) {
     warnings.push(
       `${given(OPTIONS.numWorkers, numWorkers)} and ${given(OPTIONS.maxConcurrent, maxConcurrent)} differ: at most ` +
@@ -157,15 +167,16 @@ export function parseConfig(argv: readonly string[], env: Environment): ParsedCo
     );
   }
   // Finished tasks make room; unfinished ones cannot, so the queue is cut short below this.
-  const { maxTasks, maxQueueSize } = config;
-  if (maxTasks !== null) {
+  if (config.maxTasks !== null) {
+    const maxTasks = typedWhole(OPTIONS.maxTasks, config.maxTasks);
+    const maxQueueSize = typedWhole(OPTIONS.maxQueueSize, config.maxQueueSize);
     // Named, and exact past 2^53: two long numbers that look alike are told apart by it.
-    const short = BigInt(maxQueueSize) + BigInt(inFlight) - BigInt(maxTasks);
+    const short = maxQueueSize + inFlight - maxTasks;
     if (short > 0n) {
       warnings.push(
         `${given(OPTIONS.maxTasks, maxTasks)} is ${grouped(short)} short of ${given(OPTIONS.maxQueueSize, maxQueueSize)} ` +
           `plus ${count(inFlight, 'call')} in flight: the queue never fills; a submission gets 503 queue_full ` +
-          `once ${count(maxTasks, 'task')} ${maxTasks === 1 ? 'is' : 'are'} unfinished`,
+          `once ${count(maxTasks, 'task')} ${maxTasks === 1n ? 'is' : 'are'} unfinished`,
       );
     }
   }
@@ -249,10 +260,13 @@ function parseValue<T>(spec: OptionSpec<T>, raw: string, label: string): T {
   return value;
 }
 
-/** The delivery flags, checked against each other. */
+/**
+ * The delivery flags, checked against each other. `given` is an option as the user set it: its
+ * flag or environment variable, and the value typed.
+ */
 function deliveryOf(
   read: <T>(spec: OptionSpec<T>) => T,
-  labelOf: <T>(spec: OptionSpec<T>) => string,
+  given: <T>(spec: OptionSpec<T>) => string,
 ): DeliveryConfig {
   const retryMinDelayMs = read(OPTIONS.retryMinDelay);
   const retryMaxDelayMs = read(OPTIONS.retryMaxDelay);
@@ -269,9 +283,9 @@ function deliveryOf(
       (spec) => read(spec) !== null,
     );
     if (caps.length > 0) {
-      const given = caps.map((spec) => `${labelOf(spec)} ${read(spec)}`).join(' and ');
+      const named = caps.map((spec) => given(spec)).join(' and ');
       throw new ConfigError(
-        `${given}: a cap per tenant needs --fair-key (${OPTIONS.fairKey.env}), which says what a tenant is`,
+        `${named}: a cap per tenant needs --fair-key (${OPTIONS.fairKey.env}), which says what a tenant is`,
       );
     }
   }
