@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PRIORITIES } from 'proxy-client';
 import { closestName, flagsMeant, MAX_CLEANUP_AGE_HOURS, TASK_STATUSES } from 'proxy-client/wire';
-import { CliError } from './cli-error.js';
+import { CliError, isCliError } from './cli-error.js';
 import { COMPLETION_SHELLS, completionScript, isCompletionShell } from './completion.js';
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { DEFAULT_CLEANUP_HOURS, DEFAULT_URL, DEMO_NAMES } from './options.js';
+import { cliStart, isRunByNpx } from './resume.js';
 import { ACTION_FLAGS, goesWith, type RawOptions, toCliOptions } from './to-cli-options.js';
 
 /** Where commander writes help and version text; the tests capture it. */
@@ -142,10 +143,14 @@ const COMMANDS: ReadonlyArray<{
   },
 ];
 
+/**
+ * `cli` starts the CLI in the commands its hints name (`proxy-cli`, or through npx): known from
+ * the environment, before any option is parsed.
+ */
 function buildProgram(
   io: ProgramIo,
-  pick: (picked: Picked) => void = () => {},
-  { json = false }: { json?: boolean } = {},
+  pick: (picked: Picked) => void,
+  { json, cli }: { json: boolean; cli: string },
 ): Command {
   const program = new Command('proxy-cli')
     .description(
@@ -222,10 +227,10 @@ function buildProgram(
     // A word that is no command lands here, to be answered with the commands there are.
     .argument('[command]')
     .action((word: string | undefined) => {
-      if (word !== undefined) throw unknownCommand(word);
+      if (word !== undefined) throw unknownCommand(word, cli);
     });
 
-  refuseRepeats(program);
+  refuseRepeats(program, cli);
   // Commands inherit the settings above (output, exitOverride, suggestions), so they come last.
   for (const spec of COMMANDS) {
     const command = program.command(spec.name).description(spec.description);
@@ -261,7 +266,7 @@ function buildProgram(
  * refused too, so the rule has no exceptions to learn. Settings (`--url`, `--status`...) keep
  * the last, as flags usually do, so an alias with `--url` can be pointed elsewhere.
  */
-function refuseRepeats(program: Command): void {
+function refuseRepeats(program: Command, cli: string): void {
   const actions = new Set<string>(Object.values(ACTION_FLAGS));
   for (const option of program.options) {
     if (!actions.has(option.long ?? '')) continue;
@@ -271,7 +276,7 @@ function refuseRepeats(program: Command): void {
         throw new CliError(
           EXIT_CODES.usage,
           `${option.long} is given twice: give it once`,
-          `one ${option.long} per call: run proxy-cli again for another`,
+          `one ${option.long} per call: run ${cli} again for another`,
         );
       }
       given = true;
@@ -284,13 +289,13 @@ function commandNames(program: Command): string[] {
   return program.commands.flatMap((command) => [command.name(), ...command.aliases()]);
 }
 
-function unknownCommand(word: string): CliError {
+function unknownCommand(word: string, cli: string): CliError {
   const names = [...COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]), 'completion', 'help'];
   const meant = closestName(word, names);
   return new CliError(
     EXIT_CODES.usage,
     `unknown command '${word}'${meant ? `. Did you mean ${meant}?` : ''}`,
-    `commands: ${COMMANDS.map((c) => c.name).join(', ')}, completion; see proxy-cli --help`,
+    `commands: ${COMMANDS.map((c) => c.name).join(', ')}, completion; see ${cli} --help`,
   );
 }
 
@@ -307,18 +312,21 @@ export function parseArgv(
   io: ProgramIo,
 ): ParseResult {
   let picked: Picked | undefined;
+  const cli = cliStart(isRunByNpx(env));
   // commander prints the version as soon as it meets -V, before any flag after it is parsed.
   const program = buildProgram(
     io,
     (p) => {
       picked = p;
     },
-    { json: typedFlags(argv).includes('--json') },
+    { json: typedFlags(argv).includes('--json'), cli },
   );
   // Commander answers `help <no such command>` with a bare "(outputHelp)": name the word instead.
   const [first, asked] = argv;
   if (first === 'help' && asked !== undefined && !asked.startsWith('-')) {
-    if (!commandNames(program).includes(asked) && asked !== 'help') throw unknownCommand(asked);
+    if (!commandNames(program).includes(asked) && asked !== 'help') {
+      throw unknownCommand(asked, cli);
+    }
     // Commander prints the help and drops the rest, which may be a command typed in full. The
     // output flags go with any command, help included.
     const extra = argv.slice(2).find((word) => word !== '--json' && word !== '--no-color');
@@ -326,7 +334,7 @@ export function parseArgv(
       throw new CliError(
         EXIT_CODES.usage,
         `help takes one command, got '${asked}' and then '${extra}'`,
-        `see proxy-cli help ${asked}`,
+        `see ${cli} help ${asked}`,
       );
     }
     if (asked === 'help') return parseArgv(['--help'], env, io);
@@ -339,18 +347,36 @@ export function parseArgv(
     const command = program.commands.find(
       (c) => c.name() === first || c.aliases().includes(first ?? ''),
     );
-    throw usageError(error, program, command);
+    throw usageError(error, program, cli, command);
   }
   const flags = program.opts<RawOptions>();
   if (picked && 'completion' in picked) {
-    printCompletion(program, picked.completion, flags, io);
+    printCompletion(program, picked.completion, flags, io, cli);
     return { kind: 'printed' };
   }
-  return { kind: 'run', options: toCliOptions(merge(flags, picked), env) };
+  try {
+    return { kind: 'run', options: toCliOptions(merge(flags, picked, cli), env) };
+  } catch (error) {
+    throw withHelpHint(error, cli);
+  }
+}
+
+/** A usage error that names no better hint points at --help, started as this run was. */
+function withHelpHint(error: unknown, cli: string): unknown {
+  if (!isCliError(error) || error.exitCode !== EXIT_CODES.usage || error.hint !== undefined) {
+    return error;
+  }
+  const { code, cause, details } = error;
+  return new CliError(error.exitCode, error.message, `see ${cli} --help`, { code, cause, details });
 }
 
 /** A mistake under a command points at that command's help, which lists only its flags. */
-function usageError(error: CommanderError, program: Command, command?: Command): CliError {
+function usageError(
+  error: CommanderError,
+  program: Command,
+  cli: string,
+  command?: Command,
+): CliError {
   const message =
     (error.code === 'commander.unknownOption' && valuedSwitch(error.message, program)) ||
     unknownFlagMessage(error, command ?? program);
@@ -358,7 +384,7 @@ function usageError(error: CommanderError, program: Command, command?: Command):
   const hint =
     error.code === 'commander.unknownOption' && /'-v'/.test(message)
       ? 'the version flag is -V or --version, as for proxy-server'
-      : `see proxy-cli ${command === undefined ? '--help' : `help ${command.name()}`}`;
+      : `see ${cli} ${command === undefined ? '--help' : `help ${command.name()}`}`;
   return new CliError(EXIT_CODES.usage, message, hint, { cause: error });
 }
 
@@ -397,14 +423,14 @@ function valuedSwitch(commanderMessage: string, program: Command): string | null
 }
 
 /** The command's flags over the typed ones; the same action given both ways is one too many. */
-function merge(flags: RawOptions, picked: Picked | undefined): RawOptions {
+function merge(flags: RawOptions, picked: Picked | undefined, cli: string): RawOptions {
   if (!picked || 'completion' in picked) return flags;
   for (const key of Object.keys(picked.raw) as Array<keyof RawOptions>) {
     if (key !== 'wait' && flags[key] !== undefined) {
       throw new CliError(
         EXIT_CODES.usage,
         `choose one action per call, got the command ${picked.command} and --${kebab(key)}`,
-        'see proxy-cli --help',
+        `see ${cli} --help`,
       );
     }
   }
@@ -415,12 +441,18 @@ function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
-function printCompletion(program: Command, shell: string, flags: RawOptions, io: ProgramIo): void {
+function printCompletion(
+  program: Command,
+  shell: string,
+  flags: RawOptions,
+  io: ProgramIo,
+  cli: string,
+): void {
   if (!isCompletionShell(shell)) {
     throw new CliError(
       EXIT_CODES.usage,
       `completion takes ${COMPLETION_SHELLS.join(', ')}; got '${shell}'`,
-      'e.g. source <(proxy-cli completion bash)',
+      `e.g. source <(${cli} completion bash)`,
     );
   }
   const extra = Object.entries(flags).filter(
@@ -430,7 +462,7 @@ function printCompletion(program: Command, shell: string, flags: RawOptions, io:
     throw new CliError(
       EXIT_CODES.usage,
       `completion takes no other flags, got --${kebab(extra[0]?.[0] ?? '')}`,
-      'e.g. source <(proxy-cli completion bash)',
+      `e.g. source <(${cli} completion bash)`,
     );
   }
   io.writeOut(completionScript(shell, program));

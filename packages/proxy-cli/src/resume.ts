@@ -1,5 +1,20 @@
 import type { CliOptions } from './options.js';
 
+/** npm sets this for what `npx` and `npm exec` run (npm 7 on), and `run-script` under `npm run`. */
+export function isRunByNpx(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env['npm_command'] === 'exec';
+}
+
+/**
+ * The words that start the CLI in a line to paste: through npx when npx started this run, as the
+ * shell it is pasted into has no `proxy-cli` on its PATH then.
+ */
+export function cliStart(runByNpx: boolean): string {
+  // `--no`: pasted outside the project, npx would otherwise fetch the registry's unrelated
+  // package of that name and run it; `--` keeps npx from reading the CLI's flags as its own.
+  return runByNpx ? 'npx --no -- proxy-cli' : 'proxy-cli';
+}
+
 /**
  * A proxy-cli command line to paste: started as this run was (through npx when npx started it),
  * the same proxy (`--url` unless it was the default, so the line works in a shell without
@@ -7,9 +22,7 @@ import type { CliOptions } from './options.js';
  * the shell. The API key is never echoed back.
  */
 export function cliCommand(options: CliOptions, args: readonly string[]): string {
-  // `--no`: pasted outside the project, npx would otherwise fetch the registry's unrelated
-  // package of that name and run it; `--` keeps npx from reading the CLI's flags as its own.
-  const parts = options.runByNpx ? ['npx', '--no', '--', 'proxy-cli'] : ['proxy-cli'];
+  const parts = [cliStart(options.runByNpx === true)];
   if (options.urlSource !== 'default') parts.push('--url', shellQuote(options.url));
   if (options.apiKeySource === 'flag') parts.push('--api-key', '<key>');
   parts.push(...args.map(shellQuote));

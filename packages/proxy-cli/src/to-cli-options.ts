@@ -31,6 +31,7 @@ import {
   DEMO_PROXY_STOPS_ENV,
   type DemoName,
 } from './options.js';
+import { isRunByNpx } from './resume.js';
 import { DROP_API, endsUnderApi } from './url-under-api.js';
 
 /** What commander hands back: strings and booleans, unchecked. */
@@ -144,8 +145,8 @@ export function goesWith(raw: Partial<RawOptions>): (flag: string) => boolean {
   return (flag) => fitting.has(flag) || !bound.has(flag);
 }
 
-const usage = (message: string, hint = 'see proxy-cli --help') =>
-  new CliError(EXIT_CODES.usage, message, hint);
+/** Without a hint of its own, `parseArgv` points the error at --help, started as this run was. */
+const usage = (message: string, hint?: string) => new CliError(EXIT_CODES.usage, message, hint);
 
 const list = (flags: readonly string[]) =>
   flags.length === 1 ? flags[0] : `${flags.slice(0, -1).join(', ')} or ${flags.at(-1)}`;
@@ -251,8 +252,7 @@ export function toCliOptions(
     ...(raw.timeout !== undefined && {
       timeoutMs: seconds('--timeout', raw.timeout, TIMER_SECONDS) * 1000,
     }),
-    // npm sets this for what `npx` and `npm exec` run (npm 7 on), and `run-script` under `npm run`.
-    ...(env['npm_command'] === 'exec' && { runByNpx: true }),
+    ...(isRunByNpx(env) && { runByNpx: true }),
   };
 }
 

@@ -62,3 +62,31 @@ describe('hints to paste, when npx started the CLI', () => {
     expect(run.stderr).toContain(`hint: resume waiting with: ${resume}`);
   });
 });
+
+// The hints of a command line that failed to parse still began `proxy-cli …`: whether npx
+// started the CLI was read only once the options had parsed.
+describe('hints of a command line refused as it parses, when npx started the CLI', () => {
+  it.each([
+    [['--bogus'], 'see npx --no -- proxy-cli --help'],
+    [['stats', '--bogus'], 'see npx --no -- proxy-cli help stats'],
+    [
+      ['nosuch'],
+      'commands: stats, health, list, task, wait, submit, cancel, retry, watch, cleanup, demo, completion; see npx --no -- proxy-cli --help',
+    ],
+    [['help', 'stats', 'list'], 'see npx --no -- proxy-cli help stats'],
+    [['--stats', '--stats'], 'one --stats per call: run npx --no -- proxy-cli again for another'],
+    [['stats', '--list-tasks'], 'see npx --no -- proxy-cli --help'],
+    [['--stats', '--health'], 'see npx --no -- proxy-cli --help'],
+    [['--priority', 'urgent', '--submit', 'api/x'], 'see npx --no -- proxy-cli --help'],
+    [['completion', 'tcsh'], 'e.g. source <(npx --no -- proxy-cli completion bash)'],
+  ])('%j', async (args, hint) => {
+    const run = await runCli(args, { env: NPX_ENV });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr.split('\n').at(-2)).toBe(`hint: ${hint}`);
+  });
+
+  it('without npx, they name proxy-cli as before', async () => {
+    const run = await runCli(['--stats', '--health']);
+    expect(run.stderr.split('\n').at(-2)).toBe('hint: see proxy-cli --help');
+  });
+});
