@@ -1,5 +1,5 @@
-import { stripVTControlCharacters } from 'node:util';
 import type { OutputStream } from './output-stream.js';
+import { terminalRows } from './render/display-width.js';
 
 const ESC = '\u001b[';
 const HIDE_CURSOR = `${ESC}?25l`;
@@ -33,7 +33,7 @@ export class LiveView {
     if (this.#closed) return;
     const lines = fit(frame.replace(/\n+$/, '').split('\n'), this.columns, this.rows - 1);
     const back = this.#lines > 0 ? `${ESC}${this.#lines}F${ESC}J` : HIDE_CURSOR;
-    this.#lines = lines.reduce((sum, line) => sum + visualRows(line, this.columns), 0);
+    this.#lines = lines.reduce((sum, line) => sum + terminalRows(line, this.columns), 0);
     this.#stream.write(`${back}${lines.join('\n')}\n`);
   }
 
@@ -55,19 +55,9 @@ export class LiveView {
 function fit(lines: string[], columns: number, rows: number): string[] {
   let used = 0;
   for (let i = 0; i < lines.length; i++) {
-    used += visualRows(lines[i] ?? '', columns);
+    used += terminalRows(lines[i] ?? '', columns);
     if (used > rows)
       return [...lines.slice(0, Math.max(0, i - 1)), '… (a taller terminal shows more)'];
   }
   return lines;
-}
-
-/** Rows a line takes on the terminal once wrapped. */
-export function visualRows(line: string, columns: number): number {
-  return wrappedRows([...stripVTControlCharacters(line)].length, columns);
-}
-
-/** Rows a line of `chars` characters takes on the terminal once wrapped. */
-export function wrappedRows(chars: number, columns: number): number {
-  return Math.max(1, Math.ceil(chars / Math.max(1, columns)));
 }

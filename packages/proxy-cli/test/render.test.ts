@@ -1,5 +1,6 @@
 import { Chalk } from 'chalk';
 import type { Stats } from 'proxy-client/wire';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { formatBody } from '../src/render/body.js';
 import { showControls } from '../src/render/control-chars.js';
@@ -304,6 +305,22 @@ describe('task list', () => {
       renderTaskTable([makeTask()], { ...boxed, columns }, now).split('\n')[1] ?? '';
     expect(heads(70)).toMatch(/status +age +took +code +request/);
     expect(heads(40)).not.toMatch(/took|code/);
+  });
+
+  // A request was cut to as many characters as its column had columns, and a CJK character takes
+  // two: `POST /api/报告…` made the row wider than the terminal; one past U+FFFF was cut in half.
+  it.each([40, 80])('cuts a CJK request by the columns it takes at %i columns', (columns) => {
+    const now = Date.parse('2026-01-02T10:00:30Z');
+    const path = `/api/${'报告𠀋'.repeat(20)}`;
+    const lines = renderTaskTable([makeTask({ path })], { ...boxed, columns }, now).split('\n');
+    expect(
+      Math.max(...lines.map((line) => stringWidth(line))),
+      lines.join('\n'),
+    ).toBeLessThanOrEqual(columns);
+    const request = lines.join('\n').match(/POST [^│\n]*…/)?.[0] ?? '';
+    expect(`POST ${path}`.startsWith(request.slice(0, -1)), request).toBe(true);
+    const halves = [...request].filter((char) => /^[\ud800-\udfff]$/.test(char));
+    expect(halves).toEqual([]);
   });
 
   it('cuts long requests so rows fit a terminal', () => {

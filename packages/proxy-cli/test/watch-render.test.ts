@@ -1,10 +1,12 @@
 import { Writable } from 'node:stream';
 import { Chalk } from 'chalk';
 import type { TaskChangeEvent } from 'proxy-client';
-import type { Stats, TaskSummary } from 'proxy-client/wire';
+import type { Stats, TaskErrorCode, TaskSummary } from 'proxy-client/wire';
+import stringWidth from 'string-width';
 import { describe, expect, it, vi } from 'vitest';
-import { LiveView, visualRows } from '../src/live-view.js';
+import { LiveView } from '../src/live-view.js';
 import { Output } from '../src/output.js';
+import { terminalRows } from '../src/render/display-width.js';
 import { renderStatsLine, STATS_LINE_FIELDS } from '../src/render/stats.js';
 import { renderBoard, TaskBoard } from '../src/render/task-board.js';
 import { eventDocument, renderEventLine } from '../src/render/task-events.js';
@@ -170,6 +172,47 @@ describe('the board of --watch on a terminal', () => {
       );
     },
   );
+
+  // A CJK character takes two columns and was counted as one: rows ran past the terminal's edge,
+  // an error code of `超时` pushed its request out of line, and the frame took more rows than it
+  // counted.
+  it.each([40, 80])('at %i columns, measures CJK text by the columns it takes', (columns) => {
+    const board = new TaskBoard();
+    board.replace(
+      Array.from({ length: 30 }, (_, i) =>
+        summary({
+          task_id: `${String(i).padStart(2, '0')}${'a'.repeat(34)}`,
+          // Seconds apart, so that short ages leave the requests room.
+          created_at: `2026-01-02T10:00:${String(i).padStart(2, '0')}.000Z`,
+          status: 'failed',
+          path: `/api/${'报告'.repeat(i % 8)}\u001b`,
+          result: null,
+          // A proxy other than proxy-server may send any text as an error code.
+          error: {
+            code: (i % 2 ? '超时' : 'reset') as TaskErrorCode,
+            message: 'the target took too long',
+          },
+        }),
+      ),
+    );
+    const frame = renderBoard(board, {
+      url: 'http://127.0.0.1:41257',
+      look: boxed,
+      now: Date.parse('2026-01-02T10:00:40.000Z'),
+      rows: 16,
+      columns,
+    });
+    const lines = frame.split('\n');
+    expect(Math.max(...lines.map((line) => stringWidth(line))), frame).toBeLessThanOrEqual(columns);
+    expect(lines.reduce((sum, line) => sum + terminalRows(line, columns), 0)).toBe(16);
+    // The escape is shown, and measured, as the four characters `\x1b`.
+    expect(frame).toContain('/api/\\x');
+    expect(frame).not.toContain('\u001b');
+    const requestAt = (line: string) => stringWidth(line.slice(0, line.search(/request|POST/)));
+    const starts = lines.filter((line) => /request|POST/.test(line)).map(requestAt);
+    expect(starts.length).toBeGreaterThan(3);
+    expect(new Set(starts).size, frame).toBe(1);
+  });
 
   // At 40 columns in tmux the title and the foot each wrapped onto a second line.
   it('keeps the title and the foot to a line each, giving way their lesser parts first', () => {
@@ -416,11 +459,25 @@ describe('a live view', () => {
   });
 
   it('counts wrapped lines, so a wide frame is taken back whole', () => {
-    expect(visualRows('x'.repeat(80), 40)).toBe(2);
-    expect(visualRows(`\u001b[32m${'x'.repeat(40)}\u001b[39m`, 40)).toBe(1);
+    expect(terminalRows('x'.repeat(80), 40)).toBe(2);
+    expect(terminalRows(`\u001b[32m${'x'.repeat(40)}\u001b[39m`, 40)).toBe(1);
     const term = terminal(10, 10);
     const view = new LiveView(term.stream);
     view.render('0123456789abc\nz');
+    view.render('y');
+    expect(term.text()).toContain('\u001b[3F\u001b[J');
+  });
+
+  // A line of CJK characters was counted a row where it took two, so the next frame left one
+  // behind on the screen.
+  it('counts a wide character as two columns, and one that straddles the edge as wrapped', () => {
+    expect(terminalRows('报'.repeat(20), 40)).toBe(1);
+    expect(terminalRows('报'.repeat(21), 40)).toBe(2);
+    // 39 columns, then a character that does not fit in the 40th: it starts the second row.
+    expect(terminalRows(`x${'报'.repeat(39)}x`, 40)).toBe(3);
+    const term = terminal(10, 10);
+    const view = new LiveView(term.stream);
+    view.render('报告报告报告\nz');
     view.render('y');
     expect(term.text()).toContain('\u001b[3F\u001b[J');
   });

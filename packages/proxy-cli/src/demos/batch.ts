@@ -1,10 +1,11 @@
 import { isTerminalStatus, TASK_STATUSES, type Task, type TaskStatus } from 'proxy-client/wire';
 import { watchWhilePending } from '../commands/watch-pending.js';
 import type { CommandContext } from '../context.js';
+import { displayWidth } from '../render/display-width.js';
 import { formatDuration } from '../render/duration.js';
 import { effectiveConcurrency } from '../render/stats.js';
 import { paintStatus } from '../render/status.js';
-import { boxedWidth, makeTable, tsv, visibleLength } from '../render/table.js';
+import { boxedWidth, makeTable, tsv } from '../render/table.js';
 import { heading, say } from './narrate.js';
 
 const SIZE = 12;
@@ -150,9 +151,9 @@ function batchTable(
   return table.toString();
 }
 
-/** Characters a boxed table of these rows takes. */
+/** Columns a boxed table of these rows takes. */
 function tableWidth(rows: ReadonlyArray<readonly string[]>): number {
   return boxedWidth(
-    (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => visibleLength(row[i] ?? '')))),
+    (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => displayWidth(row[i] ?? '')))),
   );
 }

@@ -1,8 +1,9 @@
 import type { TaskStatus } from 'proxy-client/wire';
 import { showControls } from './control-chars.js';
 import { shortCount } from './count.js';
+import { displayWidth } from './display-width.js';
 import { paintStatus } from './status.js';
-import { type Look, visibleLength } from './table.js';
+import type { Look } from './table.js';
 
 /** How many tasks have a status: a status a newer proxy sends is kept as it is named. */
 export interface StatusCount {
@@ -141,6 +142,6 @@ export function boardFoot(parts: FootParts, look: Look, columns: number | undefi
 
 /** The first of `lines`, fullest first, that fits in `columns`; else the last and briefest. */
 function firstThatFits(lines: readonly string[], columns: number | undefined): string {
-  const fits = (line: string) => columns === undefined || visibleLength(line) <= columns;
+  const fits = (line: string) => columns === undefined || displayWidth(line) <= columns;
   return lines.find(fits) ?? lines.at(-1) ?? '';
 }

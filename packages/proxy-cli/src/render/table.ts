@@ -1,6 +1,6 @@
-import { stripVTControlCharacters } from 'node:util';
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { displayWidth } from './display-width.js';
 
 /**
  * How data is drawn: with colours (possibly level 0), and either as boxes for a person at a
@@ -54,18 +54,18 @@ export function keyValueTable(
   rows: ReadonlyArray<[string, string]>,
   columns?: number,
 ): string {
-  const keyChars = Math.max(0, ...rows.map(([key]) => visibleLength(key)));
-  const valueChars = Math.max(0, ...rows.map(([, value]) => visibleLength(value)));
+  const keyChars = Math.max(0, ...rows.map(([key]) => displayWidth(key)));
+  const valueChars = Math.max(0, ...rows.map(([, value]) => displayWidth(value)));
   // colWidths count a cell's two spaces; each column adds a border, the table one more.
   const room = columns === undefined ? undefined : columns - (keyChars + 2) - 3;
   const longestWord = Math.max(
     0,
-    ...rows.flatMap(([, value]) => value.split(/\s+/).map(visibleLength)),
+    ...rows.flatMap(([, value]) => value.split(/\s+/).map(displayWidth)),
   );
   if (room !== undefined && longestWord + 2 > room) {
     return rows
       .map(
-        ([key, value]) => `${color.dim(key)}${' '.repeat(keyChars - visibleLength(key))}  ${value}`,
+        ([key, value]) => `${color.dim(key)}${' '.repeat(keyChars - displayWidth(key))}  ${value}`,
       )
       .join('\n');
   }
@@ -80,12 +80,7 @@ export function keyValueTable(
   return table.toString();
 }
 
-/** Characters a boxed table takes: each column its text, a space either side and a border. */
+/** Columns a boxed table takes: each column its text, a space either side and a border. */
 export function boxedWidth(columnChars: readonly number[]): number {
   return columnChars.reduce((sum, chars) => sum + chars + 3, 1);
-}
-
-/** Characters a cell takes on screen: colour codes take none. */
-export function visibleLength(text: string): number {
-  return [...stripVTControlCharacters(text)].length;
 }

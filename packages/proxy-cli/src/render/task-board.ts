@@ -6,8 +6,8 @@ import {
   type TaskStatus,
   type TaskSummary,
 } from 'proxy-client/wire';
-import { visualRows, wrappedRows } from '../live-view.js';
 import { boardFoot, boardTitle, type TitleParts } from './board-lines.js';
+import { terminalRows, wrappedRows } from './display-width.js';
 import type { Look } from './table.js';
 import { renderTaskTable, taskTableLineChars } from './task-list.js';
 
@@ -85,7 +85,7 @@ export function renderBoard(board: TaskBoard, frame: BoardFrame): string {
   const fitted = columns ? { ...look, columns } : look;
   const width = columns ?? Number.POSITIVE_INFINITY;
   const rowsOf = (text: string) =>
-    text.split('\n').reduce((sum, line) => sum + visualRows(line, width), 0);
+    text.split('\n').reduce((sum, line) => sum + terminalRows(line, width), 0);
   let count = Math.min(tasks.length, Math.max(1, frame.rows - FRAME_LINES));
   const shown = running(tasks.slice(0, count), frame.now);
   // A boxed table takes a line per task, a stacked one two, and a narrow terminal wraps lines:

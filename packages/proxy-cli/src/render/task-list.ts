@@ -1,8 +1,9 @@
 import type { TaskList, TaskSummary } from 'proxy-client/wire';
 import { showControls } from './control-chars.js';
+import { cutToWidth, displayWidth } from './display-width.js';
 import { formatAge, formatDuration } from './duration.js';
 import { paintStatus } from './status.js';
-import { type Look, makeTable, tsv, visibleLength } from './table.js';
+import { type Look, makeTable, tsv } from './table.js';
 import {
   boxedRowChars,
   type ColumnChars,
@@ -45,9 +46,9 @@ export function taskTableLineChars(
   look: Look,
   now: number,
 ): number[] {
-  if (look.plain) return plainRows(tasks, look).split('\n').map(visibleLength);
+  if (look.plain) return plainRows(tasks, look).split('\n').map(displayWidth);
   const { rows, requests, fit, chars } = layOut(tasks, look, now);
-  const requestChars = requests.map(visibleLength);
+  const requestChars = requests.map(displayWidth);
   if (fit.layout === 'boxed') {
     const width = boxedRowChars(
       chars,
@@ -61,7 +62,7 @@ export function taskTableLineChars(
     HEADS.id.length,
     stackedRowChars(chars, fit.optional, HEAD_REQUEST.length),
     ...rows.flatMap((cells, n) => [
-      visibleLength(cells.id),
+      displayWidth(cells.id),
       stackedRowChars(chars, fit.optional, requestChars[n] ?? 0),
     ]),
   ];
@@ -78,7 +79,7 @@ interface LaidOut {
 function layOut(tasks: readonly TaskSummary[], look: Look, now: number): LaidOut {
   const rows = tasks.map((task) => cellsOf(task, look, now));
   const widest = (column: keyof Cells) =>
-    Math.max(HEADS[column].length, ...rows.map((row) => visibleLength(row[column])));
+    Math.max(HEADS[column].length, ...rows.map((row) => displayWidth(row[column])));
   const chars: ColumnChars = {
     id: widest('id'),
     status: widest('status'),
@@ -88,7 +89,7 @@ function layOut(tasks: readonly TaskSummary[], look: Look, now: number): LaidOut
   };
   const fit = fitTaskColumns(chars, look.columns);
   const requests = tasks.map((task) =>
-    cut(showControls(`${task.method} ${task.path}`), fit.requestChars),
+    cutToWidth(showControls(`${task.method} ${task.path}`), fit.requestChars),
   );
   return { rows, requests, fit, chars };
 }
@@ -135,11 +136,7 @@ function stacked({ rows, requests, fit, chars }: LaidOut, { color }: Look): stri
 }
 
 function pad(text: string, chars: number): string {
-  return text + ' '.repeat(Math.max(0, chars - visibleLength(text)));
-}
-
-function cut(text: string, chars: number): string {
-  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
+  return text + ' '.repeat(Math.max(0, chars - displayWidth(text)));
 }
 
 /** Which slice of the list this is, and how to get the next one. */
