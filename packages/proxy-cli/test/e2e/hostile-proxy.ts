@@ -3,17 +3,37 @@ import type { AddressInfo } from 'node:net';
 import { onTestFinished } from 'vitest';
 import { runInTerminal } from './tmux.js';
 
+type Answer = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface LoopbackServer {
+  url: string;
+  port: number;
+  /** Drops the open connections too: an event stream would otherwise hold the close forever. */
+  close(): Promise<void>;
+}
+
+/** `answer` listening on 127.0.0.1 at a port the system picks. */
+export async function listenOnLoopback(answer: Answer): Promise<LoopbackServer> {
+  const server = createServer(answer);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /** A fake proxy on 127.0.0.1 answering with `answer`, closed when the test finishes; its URL. */
-export async function startFakeProxy(
-  answer: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<string> {
-  const liar = createServer(answer);
-  await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
+export async function startFakeProxy(answer: Answer): Promise<string> {
+  const liar = await listenOnLoopback(answer);
   onTestFinished(() => {
-    liar.closeAllConnections();
-    liar.close();
+    void liar.close();
   });
-  return `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
+  return liar.url;
 }
 
 /** A proxy that refuses every request with a 400 carrying `message`, as the CLI must show it. */

@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ProxyClient } from 'proxy-client';
-import { type ProxyProcess, type RedisServer, spawnProxyServer, startRedis } from 'test-support';
+import { type RedisServer, startRedis } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, runCli } from '../e2e/harness.js';
-import { screenAtExit, startHostileProxy, startRefusingProxy } from '../e2e/hostile-proxy.js';
+import { screenAtExit, startHostileProxy } from '../e2e/hostile-proxy.js';
 import { runInTerminal } from '../e2e/tmux.js';
 import { makeTask } from '../fixtures.js';
+import {
+  expectRefusalShown,
+  finishedGet,
+  type ProxyBeforeText,
+  startProxyBeforeText,
+} from './hostile-target.js';
 
 // A path with RIGHT-TO-LEFT OVERRIDE reached the terminal raw, so `/api/x<U+202E>gnp.exe` read
 // as `/api/xexe.png` ("Trojan Source"), in the task view, the list and the watch board alike; a
@@ -23,41 +26,24 @@ const BODY = 'size \u2066\u2067\u2069\u200f ok\u200b\ufeff';
 const SHOWN_BODY = 'size \\u2066\\u2067\\u2069\\u200f ok\\u200b\\ufeff';
 const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
-let target: Server;
 let redis: RedisServer;
-let proxy: ProxyProcess;
-let client: ProxyClient;
+let stack: ProxyBeforeText;
 let id: string;
 
 beforeAll(async () => {
-  target = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(BODY);
-  });
-  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-  const { port } = target.address() as AddressInfo;
   redis = await startRedis();
-  proxy = await spawnProxyServer({
-    args: [
-      ...['--target-host', '127.0.0.1', '--target-port', String(port)],
-      ...['--store', redis.url, '--redis-prefix', 'bidi'],
-    ],
-  });
-  client = new ProxyClient({ baseUrl: proxy.url });
-  id = await client.submitTask('api/x', undefined, { method: 'GET' });
-  await client.waitForTask(id, { pollIntervalMs: 20 });
+  stack = await startProxyBeforeText(BODY, ['--store', redis.url, '--redis-prefix', 'bidi']);
+  id = await finishedGet(stack.client, 'api/x');
   execFileSync('redis-cli', ['-p', String(redis.port), 'HSET', `bidi:task:${id}`, 'p', PATH]);
 });
 afterAll(async () => {
-  await proxy?.stop();
+  await stack?.stop();
   await redis?.close();
-  target?.closeAllConnections();
-  await new Promise((resolve) => target?.close(resolve));
 });
 
 describe('bidirectional and zero-width characters from outside the CLI', () => {
   it("a task's path and body show them escaped on a terminal", async () => {
-    const screen = await screenAtExit(['task', id, '--url', proxy.url], 'the task');
+    const screen = await screenAtExit(['task', id, '--url', stack.proxy.url], 'the task');
     expect(screen).toContain('[exit 0]');
     expect(screen).toContain(`GET ${SHOWN_PATH}`);
     expect(screen).toContain(SHOWN_BODY);
@@ -65,7 +51,7 @@ describe('bidirectional and zero-width characters from outside the CLI', () => {
   });
 
   it('the task list shows them escaped, its box still square', async () => {
-    const screen = await screenAtExit(['list', '--url', proxy.url], 'the list');
+    const screen = await screenAtExit(['list', '--url', stack.proxy.url], 'the list');
     expect(screen).toContain('[exit 0]');
     const table = screen.split('\n').filter((line) => /^[┌│├└]/.test(line));
     const row = table.find((line) => line.includes(id));
@@ -75,7 +61,7 @@ describe('bidirectional and zero-width characters from outside the CLI', () => {
   });
 
   it('the watch board shows them escaped', async () => {
-    const term = runInTerminal(['watch', '--url', proxy.url]);
+    const term = runInTerminal(['watch', '--url', stack.proxy.url]);
     const screen = await term.waitForScreen((s) => s.includes(id), 'the board');
     expect(screen).toContain(`GET ${SHOWN_PATH}`);
     expect(screen).not.toMatch(INVISIBLE);
@@ -84,25 +70,20 @@ describe('bidirectional and zero-width characters from outside the CLI', () => {
   });
 
   it('piped and with --json, the path and body keep their characters', async () => {
-    const piped = await runCli(['task', id, '--url', proxy.url]);
+    const piped = await runCli(['task', id, '--url', stack.proxy.url]);
     expect(piped.stdout).toContain(`path\t${PATH}\n`);
     expect(piped.stdout.endsWith(`--\n${BODY}\n`)).toBe(true);
-    const listed = await runCli(['list', '--url', proxy.url]);
+    const listed = await runCli(['list', '--url', stack.proxy.url]);
     expect(listed.stdout).toContain(`\tGET\t${PATH}\t`);
     const json = jsonOf<{ path: string; result: { body: string } }>(
-      await runCli(['task', id, '--json', '--url', proxy.url]),
+      await runCli(['task', id, '--json', '--url', stack.proxy.url]),
     );
     expect(json.path).toBe(PATH);
     expect(json.result.body).toBe(BODY);
   });
 
   it("a proxy's error message shows them escaped on a terminal", async () => {
-    const url = await startRefusingProxy(`no ${PATH}`);
-    const screen = await screenAtExit(['stats', '--url', url], 'the error');
-    expect(screen).toContain('[exit 5]');
-    expect(screen).toContain(`error: no ${SHOWN_PATH}`);
-    const piped = await runCli(['stats', '--url', url]);
-    expect(piped.stderr).toContain(`error: no ${PATH}`);
+    await expectRefusalShown(`no ${PATH}`, `no ${SHOWN_PATH}`);
   });
 });
 
