@@ -254,6 +254,22 @@ describe.each(STORES)('controlling tasks on the %s store', (store) => {
       expect(await early.json()).toMatchObject({ task_id: running.task_id, status: 'processing' });
     });
 
+    it('names what differs from the request a reused key was first used with', async () => {
+      const { proxy } = await proxyOn(store);
+      const send = (method: string, path: string, body: string) =>
+        fetch(proxy.url + path, { method, body, headers: { 'idempotency-key': 'named-1' } });
+      const first = (await (await send('POST', '/api/text?text=a', 'one')).json()) as SubmitBody;
+      const otherMethod = await send('PUT', '/api/text?text=a', 'one');
+      expect(otherMethod.status).toBe(422);
+      expect(((await otherMethod.json()) as ErrorBody).message).toBe(
+        `This Idempotency-Key was used for task ${first.task_id} with another request (POST /api/text?text=a, not PUT /api/text?text=a); use a new key for a new request`,
+      );
+      const otherBody = await send('POST', '/api/text?text=a', 'two');
+      expect(((await otherBody.json()) as ErrorBody).message).toContain(
+        '(the same POST /api/text?text=a with another body or Content-Type)',
+      );
+    });
+
     it('creates exactly one task for a concurrent burst with one key', async () => {
       const { target, proxy } = await proxyOn(store);
       const answers = await Promise.all(

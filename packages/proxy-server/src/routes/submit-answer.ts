@@ -10,7 +10,9 @@ import {
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { sendError } from '../errors.js';
 import type { SubmitResult } from '../proxy/admission.js';
+import { originForm } from '../upstream/upstream-path.js';
 import { clientGone } from './client-gone.js';
+import { idempotencyConflictMessage, type KeyedRequest } from './idempotency-conflict.js';
 import type { Preferences } from './submit-headers.js';
 import { addVary } from './vary.js';
 import { nameMaxWait } from './wait-max-header.js';
@@ -42,7 +44,11 @@ export async function answerSubmission(
       return sendError(
         reply,
         'idempotency_key_reused',
-        `This Idempotency-Key was used for task ${submitted.taskId} with another request; use a new key for a new request`,
+        idempotencyConflictMessage(
+          submitted.taskId,
+          { method: reply.request.method, path: originForm(reply.request.originalUrl) },
+          await keyedRequestOf(app, submitted.taskId),
+        ),
       );
     }
     const retryAfter = String(submitted.retryAfterS);
@@ -115,4 +121,18 @@ export async function answerSubmission(
 
 function tasks(count: number): string {
   return count === 1 ? '1 task' : `${count} tasks`;
+}
+
+/** The key's first request, for the conflict's message; none when it cannot be read now. */
+async function keyedRequestOf(
+  app: FastifyInstance,
+  taskId: string,
+): Promise<KeyedRequest | undefined> {
+  try {
+    return await app.proxy.backend.get(taskId);
+  } catch (error) {
+    // The refusal is already decided; a store that fails this read only loses the detail.
+    if (isStoreUnavailableError(error)) return undefined;
+    throw error;
+  }
 }
