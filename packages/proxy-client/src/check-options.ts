@@ -119,6 +119,15 @@ const ALIASES: Readonly<Record<string, string>> = {
   wait: 'waitMs',
 };
 
+/**
+ * An option's name as its messages give it: with its second spelling, so that a caller who wrote
+ * `pollInterval` (as the docs' first example does) finds the option the message is about.
+ */
+export function optionLabel(main: string): string {
+  const alias = Object.keys(ALIASES).find((name) => ALIASES[name] === main);
+  return alias === undefined ? main : `${main} (or ${alias})`;
+}
+
 /** Names people reach for that mean another option, with what to write instead. */
 const INSTEAD: Readonly<Record<string, string>> = {
   retry: "'maxRetries' (it replaced retry.reads)",
@@ -186,7 +195,7 @@ export function checkOptions<T extends object>(
 export function checkIsNumber(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'number') {
     throw new TypeError(
-      `${name} must be a number of milliseconds, got ${typeof value === 'string' ? `the string ${JSON.stringify(value)}` : describe(value)}`,
+      `${optionLabel(name)} must be a number of milliseconds, got ${typeof value === 'string' ? `the string ${JSON.stringify(value)}` : describe(value)}`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { asRecord, asTask, dataOf } from './answers.js';
-import { checkIsNumber, checkOptions } from './check-options.js';
+import { checkIsNumber, checkOptions, optionLabel } from './check-options.js';
 import { invalidResponseError } from './errors/error-from-response.js';
 import { isProxyOutage } from './errors/outage.js';
 import { isProxyResponseError } from './errors/proxy-response-error.js';
@@ -338,7 +338,9 @@ export class ProxyClient {
     const call = this.#call(checked);
     const path = `${taskPath(taskId)}/result`;
     if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
-      throw new RangeError(`waitMs must be a number of milliseconds (0 or more), got ${waitMs}`);
+      throw new RangeError(
+        `${optionLabel('waitMs')} must be a number of milliseconds (0 or more), got ${waitMs}`,
+      );
     }
     const deadline = performance.now() + waitMs;
     /** Lowered when a held read is cut on the way (see `waitForTask`), down to none. */
@@ -882,7 +884,9 @@ function maxRetryAfterOf(value: number | undefined): number {
 function timeoutOf(value: number | undefined): number | undefined {
   checkIsNumber('timeoutMs', value);
   if (value !== undefined && !(value > 0)) {
-    throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${value}`);
+    throw new RangeError(
+      `${optionLabel('timeoutMs')} must be a positive number of milliseconds, got ${value}`,
+    );
   }
   return value;
 }

@@ -154,10 +154,16 @@ describe('one unit: milliseconds, with the contract spellings as aliases', () =>
   });
 
   it.each<[string, (c: ProxyClient) => Promise<unknown>]>([
-    ['pollIntervalMs', (c) => c.waitForTask(TASK_ID, loose({ pollIntervalMs: '5000' }))],
-    ['pollIntervalMs', (c) => c.waitForTask(TASK_ID, loose({ pollInterval: '5000' }))],
-    ['timeoutMs', (c) => c.waitForTask(TASK_ID, loose({ timeoutMs: '5000' }))],
-    ['timeoutMs', (c) => c.getTask(TASK_ID, loose({ timeout: '5000' }))],
+    [
+      'pollIntervalMs (or pollInterval)',
+      (c) => c.waitForTask(TASK_ID, loose({ pollIntervalMs: '5000' })),
+    ],
+    [
+      'pollIntervalMs (or pollInterval)',
+      (c) => c.waitForTask(TASK_ID, loose({ pollInterval: '5000' })),
+    ],
+    ['timeoutMs (or timeout)', (c) => c.waitForTask(TASK_ID, loose({ timeoutMs: '5000' }))],
+    ['timeoutMs (or timeout)', (c) => c.getTask(TASK_ID, loose({ timeout: '5000' }))],
   ])('refuses a string %s before any request', async (name, call) => {
     const route = server.on('get', '/task/:id', taskReply(makeTask({ status: 'completed' })));
     const error = await call(client()).catch((e: unknown) => e);
@@ -167,9 +173,26 @@ describe('one unit: milliseconds, with the contract spellings as aliases', () =>
     expect(route.calls).toHaveLength(0);
   });
 
+  // A first-hour user copies `{ pollInterval: 5000 }` from the docs, then passes -1: a message
+  // naming only pollIntervalMs sent them looking for an option they never wrote.
+  it.each<[string, (c: ProxyClient) => Promise<unknown>]>([
+    ['pollInterval', (c) => c.waitForTask(TASK_ID, { pollInterval: -1 })],
+    ['timeout', (c) => c.waitForTask(TASK_ID, { timeout: -1 })],
+    ['timeout', (c) => c.getTask(TASK_ID, { timeout: -1 })],
+    ['wait', (c) => c.submitTask('api/x', {}, { wait: -1 })],
+    ['wait', (c) => c.getResult(TASK_ID, { wait: -1 })],
+  ])('names the spelling %s in a range error, beside the main name', async (alias, call) => {
+    const error = await call(client()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toMatch(new RegExp(`^\\w+Ms \\(or ${alias}\\) must be `));
+    expect(server.calls).toHaveLength(0);
+  });
+
   it('refuses a client timeoutMs that is not a number', () => {
     expect(() => new ProxyClient(loose({ baseUrl: BASE_URL, timeoutMs: '30000' }))).toThrow(
-      new TypeError('timeoutMs must be a number of milliseconds, got the string "30000"'),
+      new TypeError(
+        'timeoutMs (or timeout) must be a number of milliseconds, got the string "30000"',
+      ),
     );
     expect(() => new ProxyClient(loose({ baseUrl: BASE_URL, timeout: null }))).toThrow(TypeError);
   });

@@ -1,4 +1,4 @@
-import { checkIsNumber } from '../check-options.js';
+import { checkIsNumber, optionLabel } from '../check-options.js';
 import { isProxyBack, isProxyOutage } from '../errors/outage.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { TaskFailedError } from '../errors/task-failed-error.js';
@@ -241,7 +241,7 @@ export function validateWaitOptions({ pollIntervalMs, timeoutMs }: WaitSettings)
   checkIsNumber('timeoutMs', timeoutMs);
   if (pollIntervalMs !== undefined && !(pollIntervalMs > 0 && pollIntervalMs <= MAX_TIMER_MS)) {
     throw new RangeError(
-      `pollIntervalMs must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (a timer's longest), got ${pollIntervalMs}`,
+      `${optionLabel('pollIntervalMs')} must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (a timer's longest), got ${pollIntervalMs}`,
     );
   }
   if (
@@ -250,7 +250,7 @@ export function validateWaitOptions({ pollIntervalMs, timeoutMs }: WaitSettings)
     !(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)
   ) {
     throw new RangeError(
-      `timeoutMs must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (a timer's longest), or Infinity, got ${timeoutMs}`,
+      `${optionLabel('timeoutMs')} must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS} (a timer's longest), or Infinity, got ${timeoutMs}`,
     );
   }
 }

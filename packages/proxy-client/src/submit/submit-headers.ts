@@ -1,3 +1,4 @@
+import { optionLabel } from '../check-options.js';
 import {
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_TASK_HEADER_SECONDS,
@@ -83,7 +84,9 @@ function headerSeconds(ms: number, name: string): string {
 export function preferWaitSeconds(waitMs: number | undefined): number {
   if (waitMs === undefined) return 0;
   if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
-    throw new RangeError(`waitMs must be a number of milliseconds (0 or more), got ${waitMs}`);
+    throw new RangeError(
+      `${optionLabel('waitMs')} must be a number of milliseconds (0 or more), got ${waitMs}`,
+    );
   }
   return Math.min(MAX_WAIT_SECONDS, Math.ceil(waitMs / 1000));
 }
