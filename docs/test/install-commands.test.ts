@@ -52,7 +52,12 @@ const tarballInstalls = () =>
 describe('tarball install commands', () => {
   it('finds the README and operations commands', () => {
     const where = tarballInstalls().map((c) => c.where);
-    expect(where).toEqual(expect.arrayContaining(['README.md:55', 'docs/operations.md (inline)']));
+    expect(where).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^README\.md:\d+$/),
+        'docs/operations.md (inline)',
+      ]),
+    );
   });
 
   it('install proxy-client with any package that depends on it, in the same command', () => {
