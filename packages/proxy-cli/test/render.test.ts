@@ -384,6 +384,7 @@ describe('off a terminal: plain tab-separated rows', () => {
     started_at: '2026-01-02T10:00:00.000Z',
     target: 'http://127.0.0.1:8000',
     version: '0.1.0',
+    instance: 'proxy-a:8080',
   };
   const noBoxes = (text: string) => {
     expect(text).not.toMatch(/[│┌┐└┘─]/);
@@ -466,6 +467,9 @@ describe('off a terminal: plain tab-separated rows', () => {
     // New user pass: which store, and whether the proxy restarted, were in --json only.
     expect(lines.get('store')).toBe('sqlite');
     expect(lines.get('started_at')).toBe('2026-01-02T10:00:00.000Z');
+    // Behind a load balancer nothing said which instance's totals and uptime these were.
+    expect(lines.get('instance')).toBe('proxy-a:8080');
+    expect(renderStats(stats, boxed)).toMatch(/instance\s+│ proxy-a:8080/);
     expect(renderStats(stats, boxed)).toMatch(/store\s+│ sqlite/);
     expect(renderStats(stats, boxed)).toMatch(
       /uptime\s+│ 14\.5 s \(started 2026-01-02T10:00:00\.000Z\)/,
@@ -700,17 +704,20 @@ describe('off a terminal: plain tab-separated rows', () => {
       delivery: _d,
       started_at: _a,
       version: _v,
+      instance: _i,
       ...minimal
     } = stats;
     const lines = renderStats(minimal, rows).split('\n');
     expect(lines).toContain('tasks.failed\t4');
     expect(lines).toContain('uptime_s\t14.5');
     expect(
-      lines.filter((line) => /^(totals|delivery|version|effective|store|started)/.test(line)),
+      lines.filter((line) =>
+        /^(totals|delivery|version|effective|store|started|instance)/.test(line),
+      ),
     ).toEqual([]);
     const text = renderStats(minimal, boxed);
     expect(text).toMatch(/in flight\s+│ 2 \/ 5 \(min of 5 workers, max concurrent 10\)/);
-    expect(text).not.toMatch(/since start|version|undefined/);
+    expect(text).not.toMatch(/since start|version|instance|undefined/);
   });
 
   it('health with only status and target.reachable: those rows, no store', () => {

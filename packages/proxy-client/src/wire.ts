@@ -424,6 +424,9 @@ export const StatsSchema = Type.Object({
   started_at: IsoTime('when this process started'),
   target: Type.String({ description: 'the target URL' }),
   version: Type.String(),
+  instance: Type.String({
+    description: 'the instance that answered: --metrics-instance, by default <hostname>:<port>',
+  }),
 });
 export type Stats = Static<typeof StatsSchema>;
 

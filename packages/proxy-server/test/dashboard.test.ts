@@ -435,6 +435,18 @@ describe('the dashboard at /ui', () => {
       .waitFor();
   });
 
+  // Behind a load balancer the figures were some instance's, and the page did not say whose.
+  it('names the instance that answered the stats, as its metrics do', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--metrics-instance', 'proxy-b'],
+    });
+    const { page } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#target', { hasText: /· instance proxy-b$/ }).waitFor();
+  });
+
   // UI pass: with the target down, or the proxy stopping, the page showed a plain "live".
   it('says when the target cannot be reached, and not while it can', async () => {
     const target = await startTarget();

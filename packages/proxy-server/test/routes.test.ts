@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type {
   DataBody,
   ErrorBody,
@@ -361,6 +362,20 @@ describe('GET /stats', () => {
     expect(stats.avg_processing_ms).toEqual(expect.any(Number));
     expect(stats.uptime_s).toBeGreaterThanOrEqual(0);
     expect(Date.parse(stats.started_at)).not.toBeNaN();
+  });
+
+  // Behind a load balancer the totals and uptime were some instance's, and nothing said whose.
+  it('names the instance that answered as its metrics do: --metrics-instance', async () => {
+    const { app } = await startProxy(CLOSED_TARGET, { flags: ['--metrics-instance', 'proxy-a'] });
+    const stats = (await app.inject('/stats')).json<DataBody<Stats>>().data;
+    expect(stats.instance).toBe('proxy-a');
+    expect(await app.inject('/metrics').then((r) => r.body)).toContain('instance="proxy-a"');
+  });
+
+  it('names the instance <hostname>:<listen port> by default, the port it listens on', async () => {
+    const proxy = await startProxy(CLOSED_TARGET, { listen: true });
+    const stats = (await (await fetch(`${proxy.url}/stats`)).json()) as DataBody<Stats>;
+    expect(stats.data.instance).toBe(`${hostname()}:${new URL(proxy.url).port}`);
   });
 });
 

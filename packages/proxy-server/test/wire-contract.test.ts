@@ -139,6 +139,7 @@ const stats = {
   started_at: '2026-01-02T03:04:05.000Z',
   target: 'http://localhost:8000',
   version: '0.1.0',
+  instance: 'proxy-a:8080',
 } satisfies Full<Stats>;
 
 const health = {

@@ -15,7 +15,8 @@ type BeyondContract =
   | 'store'
   | 'delivery'
   | 'started_at'
-  | 'version';
+  | 'version'
+  | 'instance';
 
 /** Task counts by status, then the proxy's capacity and load. */
 export function renderStats(stats: SentStats, look: Look): string {
@@ -71,6 +72,8 @@ function boxedStats(stats: SentStats, { color, columns }: Look): string {
   rows.push(...deliveryRows(stats));
   // Which store, and whether the proxy restarted: what troubleshooting asks a reader to check.
   if (stats.store !== undefined) rows.push(['store', stats.store]);
+  // Behind a load balancer the totals and uptime are those of whichever instance answered.
+  if (stats.instance !== undefined) rows.push(['instance', stats.instance]);
   const uptime = formatDuration(stats.uptime_s * 1000);
   rows.push([
     'uptime',
@@ -175,6 +178,7 @@ function plainStats(stats: SentStats): string {
     ['uptime_s', stats.uptime_s],
     ...ifSent('started_at', stats.started_at),
     ...ifSent('version', stats.version),
+    ...ifSent('instance', stats.instance),
   ]);
 }
 

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyClient } from 'proxy-client';
 import {
@@ -75,6 +75,8 @@ describe('--stats', () => {
       expect(run.stdout).toMatch(new RegExp(`^${name}\t\\d+$`, 'm'));
     }
     expect(run.stdout).toMatch(/^max_concurrent\t2$/m);
+    // Behind a load balancer, which instance answered: its metrics' name, by default host:port.
+    expect(run.stdout.split('\n')).toContain(`instance\t${hostname()}:${new URL(stack.url).port}`);
     expect(run.stdout).not.toMatch(/[│┌]/);
     expect(run.stdout).not.toContain(ANSI);
   });

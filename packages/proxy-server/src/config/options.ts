@@ -399,7 +399,7 @@ export const OPTIONS = {
     name: 'metrics-instance',
     arg: '<name>',
     env: 'PROXY_METRICS_INSTANCE',
-    help: "the instance label of this process's own metrics in GET /metrics, and the store label of a memory or SQLite store's",
+    help: "the instance label of this process's own metrics in GET /metrics, and the store label of a memory or SQLite store's; GET /stats names the instance that answered with it",
     parser: instanceName,
     default: null,
     defaultText: '<hostname>:<listen port>',

@@ -153,11 +153,14 @@ export function createProxy(
   const origins = new RequestOrigins(TASK_LOG_LEVELS.has(log.level));
   backend.subscribe(taskLogger(log, origins));
   const calls = callCounter(forwardingProcessor(upstream, clock));
+  // One name for this process in its metrics and its /stats, so an answer can be matched to a
+  // series. Asked each time: the port is known only once listening (port 0).
+  const instance = () =>
+    config.metricsInstance ?? `${hostname()}:${listeningPort() ?? config.listenPort}`;
   const metrics = new ProxyMetrics({
     store: backend,
     probeTarget: () => probe.probe(),
-    instance: () =>
-      config.metricsInstance ?? `${hostname()}:${listeningPort() ?? config.listenPort}`,
+    instance,
     maxQueueSize: config.maxQueueSize,
     concurrency,
     version: VERSION,
@@ -292,7 +295,7 @@ export function createProxy(
       return stream;
     },
     endEventStreams,
-    stats: new StatsReport({ config, backend, totals, clock, concurrency }),
+    stats: new StatsReport({ config, backend, totals, clock, concurrency, instance }),
     housekeeping,
     metrics,
     health: new HealthCheck(config.target.url, probe, backend, lifecycle),

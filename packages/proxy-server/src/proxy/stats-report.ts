@@ -11,6 +11,8 @@ export interface StatsReportOptions {
   totals: Totals;
   clock: Clock;
   concurrency: number;
+  /** This process's name, as in its metrics' `instance` label (`--metrics-instance`). */
+  instance: () => string;
 }
 
 /** `/stats`: the backend's counts, this process's totals and the settings, at O(1) cost. */
@@ -27,7 +29,7 @@ export class StatsReport {
   }
 
   async read(): Promise<Stats> {
-    const { config, backend, totals, clock, concurrency } = this.#options;
+    const { config, backend, totals, clock, concurrency, instance } = this.#options;
     const counts = await backend.counts();
     const tasks = { total: counts.total } as TaskCounts;
     for (const status of TASK_STATUSES) tasks[status] = counts[status];
@@ -80,6 +82,7 @@ export class StatsReport {
       started_at: new Date(this.#startedAt).toISOString(),
       target: config.target.url,
       version: VERSION,
+      instance: instance(),
     };
   }
 }

@@ -67,7 +67,9 @@ async function readStats(): Promise<void> {
       void table.load().catch(fail);
     }
     removedSeen = stats.totals.removed;
-    byId('target').textContent = `→ ${stats.target} · v${stats.version} · ${stats.store}`;
+    // Behind a load balancer each read may come from another instance: say which one answered.
+    byId('target').textContent =
+      `→ ${stats.target} · v${stats.version} · ${stats.store} · instance ${stats.instance}`;
   } catch (error) {
     fail(error);
     if (isUnauthorized(error)) return;
