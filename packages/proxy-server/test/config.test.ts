@@ -368,6 +368,12 @@ describe('parseConfig', () => {
       ['--data-dir', '~ada/tasks'],
       "--data-dir must be a directory path (a leading ~ only as '~' or '~/...', the home directory), got '~ada/tasks'",
     ],
+    // Node decodes argv and the environment as UTF-8: a Latin-1 name's bytes arrive as U+FFFD,
+    // and the proxy would make (and start an empty store in) a dir of another name.
+    [
+      ['--data-dir', '/srv/caf\uFFFD'],
+      "--data-dir must be a directory path (a leading ~ only as '~' or '~/...', the home directory), got '/srv/caf\uFFFD': it holds bytes that are not UTF-8 (shown as \uFFFD), which Node cannot pass on as they are; rename the dir, or link to it under a UTF-8 name",
+    ],
     [
       ['--requeue-interrupted', 'yes'],
       "unexpected argument 'yes': every setting is a flag (see --help), and a switch such as --public-metrics takes no value",

@@ -236,6 +236,12 @@ export const boolean: ValueParser<boolean> = {
 };
 
 /**
+ * What Node puts for bytes of argv and the environment that are not UTF-8 (a Latin-1 name): the
+ * path it holds names another dir, where the proxy would start an empty store without a word.
+ */
+const NOT_UTF8 = '\uFFFD';
+
+/**
  * A directory path as given; `resolveDirectory` makes it absolute once the environment is known
  * (a leading `~` needs its HOME).
  */
@@ -243,10 +249,14 @@ export const directory: ValueParser<string> = {
   expected: "a directory path (a leading ~ only as '~' or '~/...', the home directory)",
   parse(raw) {
     const path = raw.trim();
-    if (path === '' || path.includes('\0')) return undefined;
+    if (path === '' || path.includes('\0') || path.includes(NOT_UTF8)) return undefined;
     // Another user's home (`~ada/x`) is the shell's to expand; here it would name `./~ada/x`.
     return path.startsWith('~') && path !== '~' && !path.startsWith('~/') ? undefined : path;
   },
+  refusalHint: (raw) =>
+    raw.includes(NOT_UTF8)
+      ? `it holds bytes that are not UTF-8 (shown as ${NOT_UTF8}), which Node cannot pass on as they are; rename the dir, or link to it under a UTF-8 name`
+      : undefined,
 };
 
 export const logLevel: ValueParser<LogLevel> = {
