@@ -159,6 +159,16 @@ describe('durability on the SQLite store, with real processes', () => {
       expect(interrupted.length).toBe(run.interrupted);
       expect(run.interrupted).toBeGreaterThan(0);
       expect(run.requeued).toBe(0);
+      // Counted on the start line and named in the log, which the crashed run's left unfinished.
+      const failedLines = run.second
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"msg":"task failed"'));
+      for (const task of interrupted) {
+        expect(failedLines.filter((line) => line.includes(`"taskId":"${task.task_id}"`))).toEqual([
+          expect.stringContaining('"error":"interrupted"'),
+        ]);
+      }
       // The crash pass: those the start ended were counted nowhere.
       expect((await getJson<Stats>(`${run.second.url}/stats`)).totals.failed).toBe(run.interrupted);
       expect(await metricOf(run.second, 'proxy_upstream_errors_total{code="interrupted"')).toBe(

@@ -119,6 +119,11 @@ export interface RecoveryReport {
   /** Tasks left processing that were failed with `interrupted`. */
   interrupted: number;
   /**
+   * Their ids, on a store one process opens (SQLite): the crashed run logged their start and
+   * nothing after it. Redis ends a dead instance's calls by count, in its recovery script.
+   */
+  interruptedIds?: string[];
+  /**
    * Of those, the ones cut off after going back to the queue `--max-requeues` times: each may be
    * a task whose call itself brings the process down.
    */

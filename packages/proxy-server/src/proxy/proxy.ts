@@ -313,6 +313,10 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
+      // The start line counts them; these name them, as a failure of this run's would be.
+      for (const taskId of recovery.interruptedIds ?? []) {
+        log.warn({ taskId, error: 'interrupted' }, 'task failed');
+      }
       totals.recovered(recovery);
       metrics.recovered(recovery);
       await callbacks?.start();

@@ -198,17 +198,21 @@ export class LocalBackend implements TaskBackend {
     const now = this.#clock.now();
     const requeued: QueuedRow[] = [];
     const spent: string[] = [];
+    const interrupted: string[] = [];
     const { maxRequeues } = this.#options;
     for (const task of opened.processing) {
       if (this.#repo.durable && task.cutOffs < maxRequeues) {
         this.#repo.requeue(task.id, now);
         requeued.push(task);
-      } else if (this.#repo.durable && maxRequeues > 0) {
+        continue;
+      }
+      if (this.#repo.durable && maxRequeues > 0) {
         this.#repo.finish(task.id, pastMaxRequeues(maxRequeues), now, false);
         spent.push(task.id);
       } else {
         this.#repo.finish(task.id, LEFT_BY_DEAD_PROCESS, now, false);
       }
+      interrupted.push(task.id);
     }
     this.#repo.commit();
     // Read once: a million tasks need not read both clocks each.
@@ -232,7 +236,8 @@ export class LocalBackend implements TaskBackend {
     return {
       pending: opened.pending.length,
       requeued: requeued.length,
-      interrupted: opened.processing.length - requeued.length,
+      interrupted: interrupted.length,
+      interruptedIds: interrupted,
       pastMaxRequeues: spent,
       total: this.#repo.counts().total,
       finishedCalls: opened.finishedCalls,
