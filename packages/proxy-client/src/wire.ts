@@ -712,15 +712,17 @@ export const SubmitHeadersSchema = Type.Object({
   [SUBMIT_HEADERS.callbackUrl]: Type.Optional(
     Type.String({
       description:
-        'POST the finished task here (signed): an http(s) URL without credentials whose origin ' +
-        '--callback-allow lists, else 400 callback_not_allowed',
+        'POST the finished task here (signed): an absolute http(s) URL without credentials or ' +
+        '#fragment, whose origin --callback-allow lists, else 400 callback_not_allowed',
     }),
   ),
 });
 
 export const EventStreamHeadersSchema = Type.Object({
   [LAST_EVENT_ID_HEADER]: Type.Optional(
-    Type.String({ description: 'resume after this event id (sent back by EventSource)' }),
+    Type.String({
+      description: 'resume after this event id (sent back by EventSource); once, else 400',
+    }),
   ),
 });
 

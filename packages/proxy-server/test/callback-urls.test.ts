@@ -66,4 +66,35 @@ describe('callback URLs judged against --callback-allow', () => {
       message: 'X-Proxy-Callback-Url https://other.example is not an origin --callback-allow lists',
     });
   });
+
+  // Header edges: an empty or relative URL got 400 bad_request, where the errors table files
+  // "not an http(s) URL" under callback_not_allowed.
+  it('refuses an empty or relative URL as callback_not_allowed, saying what it got', () => {
+    const policies = policiesAllowing('https://hooks.example');
+    expect(judge(policies, '')).toEqual({
+      code: 'callback_not_allowed',
+      message:
+        'X-Proxy-Callback-Url must be an absolute http:// or https:// URL, got an empty value',
+    });
+    expect(judge(policies, '/done')).toEqual({
+      code: 'callback_not_allowed',
+      message: "X-Proxy-Callback-Url must be an absolute http:// or https:// URL, got '/done'",
+    });
+  });
+
+  // Header edges: a #fragment was kept, stored and shown with the task (and so logged), though
+  // no delivery sends it: a token put there leaked.
+  it('refuses a URL with a #fragment, an empty one too, without echoing it', () => {
+    const policies = policiesAllowing('https://hooks.example');
+    for (const url of ['https://hooks.example/done#token=s3cret', 'https://hooks.example/done#']) {
+      expect(judge(policies, url)).toEqual({
+        code: 'callback_not_allowed',
+        message:
+          'X-Proxy-Callback-Url must not carry a #fragment: it is never sent to the receiver',
+      });
+    }
+    expect(judge(policies, 'https://hooks.example/done?a=%23')).toBe(
+      'https://hooks.example/done?a=%23',
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,34 @@ async function openStream(url: string, headers: Record<string, string> = {}): Pr
     }
   })();
   return stream;
+}
+
+/**
+ * A GET sending each of `ids` on a `Last-Event-ID` line of its own (fetch would join them into
+ * one): the status, and the body of an answer that is not a stream (a stream is left at once).
+ */
+function getWithLastEventIds(
+  url: string,
+  ids: string[],
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { headers: { 'last-event-id': ids } }, (response) => {
+      const status = response.statusCode ?? 0;
+      if (response.headers['content-type']?.startsWith('text/event-stream')) {
+        response.destroy();
+        resolve({ status, body: '' });
+        return;
+      }
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status, body }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
 }
 
 const dataOf = <T>(message: EventSourceMessage | undefined) =>
@@ -259,6 +288,26 @@ describe.each(STORES)('event streams on the %s store', (store) => {
     const bad = await fetch(`${proxy.url}/events?status=done`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: 'invalid_query' });
+  });
+
+  // Header edges: two Last-Event-ID lines reached the route joined ("a, b"), passed for an
+  // unknown id and got a reset, where a header the proxy reads sent twice is refused.
+  it('Last-Event-ID sent twice: 400 naming it, on both streams, no stream opened', async () => {
+    const { proxy } = await proxyOn(store);
+    const id = await proxy.submit('/api/text');
+    for (const path of ['/events', `/task/${id}/events`]) {
+      const answer = await getWithLastEventIds(`${proxy.url}${path}`, ['gone-1', 'gone-2']);
+      expect({ path, status: answer.status }).toEqual({ path, status: 400 });
+      expect(JSON.parse(answer.body)).toEqual({
+        success: false,
+        error: 'bad_request',
+        message: 'Send one Last-Event-ID header, not several',
+      });
+    }
+    const one = await openStream(`${proxy.url}/events`, { 'last-event-id': 'gone-1, gone-2' });
+    await waitFor(() => one.messages.length === 1, { what: 'the reset of one unknown id' });
+    expect(one.messages[0]?.event).toBe('reset');
+    one.close();
   });
 
   it('sends heartbeats while nothing happens', async () => {

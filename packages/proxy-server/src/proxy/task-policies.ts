@@ -139,12 +139,26 @@ export class TaskPolicies {
     try {
       url = new URL(raw.trim());
     } catch {
-      throw new ProxyHttpError('bad_request', `X-Proxy-Callback-Url is not a URL: '${raw}'`);
+      // Empty and relative URLs are no http(s) URL either: one code for every URL refused.
+      const got = raw.trim() === '' ? 'an empty value' : `'${raw}'`;
+      throw new ProxyHttpError(
+        'callback_not_allowed',
+        `X-Proxy-Callback-Url must be an absolute http:// or https:// URL, got ${got}`,
+      );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new ProxyHttpError(
         'callback_not_allowed',
         `X-Proxy-Callback-Url must be an http:// or https:// URL, got a ${url.protocol} one`,
+      );
+    }
+    // A fragment is never sent, but the task would keep it, show it and log it: a token
+    // written there would leak, so the caller is told rather than the URL quietly changed.
+    // (`hash` is empty for a bare trailing `#`, which `href` keeps.)
+    if (url.href.includes('#')) {
+      throw new ProxyHttpError(
+        'callback_not_allowed',
+        'X-Proxy-Callback-Url must not carry a #fragment: it is never sent to the receiver',
       );
     }
     if (url.username || url.password) {

@@ -69,10 +69,10 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       config: { swaggerTransform: eventStreamDoc("The task's messages until it finishes", true) },
     },
     async (request, reply) => {
+      const after = lastEventIdOf(request);
       const id = request.params.id.toLowerCase();
       if (!(await proxy.backend.get(id)))
         throw new ProxyHttpError('task_not_found', `No task ${id} (it may have been cleaned up)`);
-      const after = lastEventIdOf(request);
       // The client has the last message; 204 is how SSE tells EventSource not to reconnect.
       if (after === FINAL_EVENT_ID) return reply.code(204).send();
       const stream = open(reply);
@@ -154,6 +154,7 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const statuses = statusFilterOf(request.query.status);
+      const after = lastEventIdOf(request);
       const stream = open(reply);
       // Its messages estimate a queued task's start by the calls in flight as last read.
       proxy.tasks.readInFlight();
@@ -164,7 +165,6 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
         stream.queueFrame(frameOf(event));
       };
       const onMissed = () => stream.queueFrame(RESET_FRAME);
-      const after = lastEventIdOf(request);
       if (after !== undefined) {
         const subscription = proxy.backend.subscribe(
           (event) => {
@@ -181,10 +181,18 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
   );
 }
 
+/**
+ * The id to resume after, or undefined to start live. Node joins two header lines into one
+ * value ("a, b"), which would pass for an unknown id and get a reset; so the lines are counted,
+ * and several are refused as they are on a submission.
+ */
 function lastEventIdOf(request: FastifyRequest): string | undefined {
-  const header = request.headers[LAST_EVENT_ID_HEADER];
-  const value = Array.isArray(header) ? header[0] : header;
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+  const lines = request.raw.headersDistinct[LAST_EVENT_ID_HEADER];
+  if (lines !== undefined && lines.length > 1) {
+    throw new ProxyHttpError('bad_request', 'Send one Last-Event-ID header, not several');
+  }
+  const value = lines?.[0]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /** `?status=completed,failed`: the statuses a dashboard wants, or null for all. */
