@@ -119,8 +119,8 @@ export interface RecoveryReport {
   /** Tasks left processing that were failed with `interrupted`. */
   interrupted: number;
   /**
-   * Their ids, on a store one process opens (SQLite): the crashed run logged their start and
-   * nothing after it. Redis ends a dead instance's calls by count, in its recovery script.
+   * Their ids (SQLite, Redis): the crashed run logged their start and nothing after it. Optional
+   * for a backend of the embedder's that can only count them.
    */
   interruptedIds?: string[];
   /**

@@ -69,6 +69,8 @@ export async function recoverDeadInstances(
     pending: found.pending,
     requeued: found.requeued.length,
     interrupted: found.interrupted.length,
+    // Every one, unbounded: the script's reply holds them all already, each job to remove above.
+    interruptedIds: found.interrupted,
     pastMaxRequeues: found.pastMaxRequeues,
     total: found.total,
     // Said only when there are some: the report of a store no other instance shares has none.
