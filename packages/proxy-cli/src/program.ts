@@ -20,23 +20,24 @@ export type ParseResult =
   /** `--help`, `--version` or a completion script was printed: nothing else to do, exit 0. */
   | { kind: 'printed' };
 
-const EXAMPLES = `
+/** The help's closing text; its examples start the CLI as this run was started (`cli`). */
+const examples = (cli: string) => `
 Examples:
-  proxy-cli demo                  every demo (same as --demo all)
-  proxy-cli demo queue-full       or: ${DEMO_NAMES.join(', ')}
-  proxy-cli stats
-  proxy-cli submit api/function1 --data '{"param1":"value1"}' --wait
-  proxy-cli --submit api/report --method GET --idempotency-key report-2026
-  proxy-cli wait <id> --timeout 600
-  proxy-cli cancel <id>           stop a pending or running task
-  proxy-cli retry <id> --wait     run a finished task again, as a new task
-  proxy-cli watch                 a live table of tasks (Ctrl-C to stop)
-  proxy-cli stats --watch         the stats, read again every 2 s (--poll-interval)
-  proxy-cli list --status failed --limit 50
-  proxy-cli cleanup 48            remove finished tasks older than 48 h
-  proxy-cli health --json | jq .target.reachable
-  PROXY_URL=http://proxy:8080 proxy-cli --stats
-  source <(proxy-cli completion bash)
+  ${cli} demo                  every demo (same as --demo all)
+  ${cli} demo queue-full       or: ${DEMO_NAMES.join(', ')}
+  ${cli} stats
+  ${cli} submit api/function1 --data '{"param1":"value1"}' --wait
+  ${cli} --submit api/report --method GET --idempotency-key report-2026
+  ${cli} wait <id> --timeout 600
+  ${cli} cancel <id>           stop a pending or running task
+  ${cli} retry <id> --wait     run a finished task again, as a new task
+  ${cli} watch                 a live table of tasks (Ctrl-C to stop)
+  ${cli} stats --watch         the stats, read again every 2 s (--poll-interval)
+  ${cli} list --status failed --limit 50
+  ${cli} cleanup 48            remove finished tasks older than 48 h
+  ${cli} health --json | jq .target.reachable
+  PROXY_URL=http://proxy:8080 ${cli} --stats
+  source <(${cli} completion bash)
 
 Each command is the flag of the same name: proxy-cli stats is proxy-cli --stats,
 proxy-cli wait <id> is proxy-cli --task-id <id> --wait.
@@ -213,7 +214,7 @@ function buildProgram(
     .option('--api-key <key>', 'sent as Authorization: Bearer <key>')
     .option('--json', 'one JSON document on stdout, nothing decorative')
     .option('--no-color', 'no colours (also off with NO_COLOR or off a terminal)')
-    .addHelpText('after', EXAMPLES)
+    .addHelpText('after', examples(cli))
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({

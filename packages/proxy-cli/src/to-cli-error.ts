@@ -19,11 +19,11 @@ import { CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { endedWithout } from './render/task.js';
-import { cliCommand } from './resume.js';
+import { cliCommand, cliStart } from './resume.js';
 import { DROP_API, endsUnderApi } from './url-under-api.js';
 
-const CHECK_URL =
-  "point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; proxy-cli health --url <url> checks it";
+const checkUrl = (cli: string) =>
+  `point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; ${cli} health --url <url> checks it`;
 
 const GATEWAY =
   'a gateway in front of the proxy answered, not the proxy: it may be restarting or down behind it; try again shortly, and if this lasts, check the proxy behind the gateway, and that --url has the path the gateway serves it under, if any (http://gateway/proxy)';
@@ -40,7 +40,7 @@ export function toCliError(
   // Hints name the same proxy the failed call used, so they work when pasted.
   const { options } = context;
   const command = (...args: string[]) =>
-    options ? cliCommand(options, args) : `proxy-cli ${args.join(' ')}`;
+    options ? cliCommand(options, args) : [cliStart(false), ...args].join(' ');
   if (context.signal?.aborted) {
     return new CliError(EXIT_CODES.interrupted, 'interrupted', undefined, { cause: error });
   }
@@ -84,7 +84,7 @@ export function toCliError(
     return new CliError(
       EXIT_CODES.notFound,
       `no task ${error.taskId} on the proxy at ${context.url}`,
-      'check the id; proxy-cli --list-tasks shows the tasks the proxy holds (cleanup removes old ones)',
+      `check the id; ${command('--list-tasks')} shows the tasks the proxy holds (cleanup removes old ones)`,
       { cause: error, details },
     );
   }
@@ -196,7 +196,7 @@ export function toCliError(
           ? DROP_API
           : gatewayAnswered(error)
             ? GATEWAY
-            : CHECK_URL,
+            : checkUrl(cliStart(options?.runByNpx === true)),
       { cause: error, code: 'not_a_proxy', details: { proxy_code: error.code } },
     );
   }

@@ -137,6 +137,17 @@ const INSTEAD: Readonly<Record<string, string>> = {
     "'queueFullRetries': retryTask is never retried after a network error or a 5xx, since a repeat would run the task once more",
 };
 
+/** What `wait` stands for is the HTTP API's `?wait=`: a wait's own reads ask for that hold. */
+const HELD_BY_ITSELF = 'it asks for ?wait= holds by itself';
+
+/** Names one method does not know that mean another of its options there. */
+const INSTEAD_IN: Partial<Record<keyof typeof OPTION_NAMES, Readonly<Record<string, string>>>> = {
+  waitForTask: {
+    wait: `'timeout' (the longest the whole wait may take) or 'pollInterval' (the pause between reads): ${HELD_BY_ITSELF}`,
+    waitMs: `'timeoutMs' (the longest the whole wait may take) or 'pollIntervalMs' (the pause between reads): ${HELD_BY_ITSELF}`,
+  },
+};
+
 /**
  * Checks `options` against the names `where` knows and answers them with every alias replaced by
  * its main name. Throws a TypeError for an unknown name or for an option given under both names.
@@ -307,8 +318,13 @@ function checkFetchAndHooks(where: string, fetch: unknown, hooks: unknown): void
   }
 }
 
-function unknownOption(where: string, name: string, known: readonly string[]): TypeError {
+function unknownOption(
+  where: keyof typeof OPTION_NAMES,
+  name: string,
+  known: readonly string[],
+): TypeError {
   const meant =
+    INSTEAD_IN[where]?.[name] ??
     INSTEAD[name] ??
     (closestName(name, known) === undefined ? undefined : `'${closestName(name, known)}'`);
   return new TypeError(

@@ -76,6 +76,23 @@ describe('a misspelled option in plain JavaScript', () => {
     );
   });
 
+  // `?wait=` is how the HTTP API waits, so `wait` is what people write here: it was refused with
+  // no hint, as no option of waitForTask is spelled near it.
+  it.each([
+    ['wait', "'timeout' (the longest the whole wait may take) or 'pollInterval'"],
+    ['waitMs', "'timeoutMs' (the longest the whole wait may take) or 'pollIntervalMs'"],
+  ])('answers %s on waitForTask with the options that time a wait', async (name, meant) => {
+    const error = await client()
+      .waitForTask(TASK_ID, loose({ [name]: 3000 }))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toContain(
+      `waitForTask(): unknown option '${name}'; did you mean ${meant} `,
+    );
+    expect((error as TypeError).message).toContain('it asks for ?wait= holds by itself');
+    expect(server.calls).toHaveLength(0);
+  });
+
   it.each([
     ['a fetch that is not a function', { fetch: 5 }, 'fetch must be a function, got number'],
     ['hooks that are not an object', { hooks: [] }, 'hooks must be an object, got an array'],

@@ -14,6 +14,7 @@ import { formatDuration } from '../render/duration.js';
 import { renderStats, renderStatsLine } from '../render/stats.js';
 import { renderBoard, TaskBoard } from '../render/task-board.js';
 import { eventDocument, renderEventLine } from '../render/task-events.js';
+import { cliCommand } from '../resume.js';
 import { causeText } from '../to-cli-error.js';
 
 /** Tasks read when the live table starts, and again after a `reset`. */
@@ -262,7 +263,7 @@ function stopped(ctx: CommandContext, error: unknown, what: string): unknown {
     return new CliError(
       EXIT_CODES.proxyError,
       `the proxy at ${ctx.options.url} has no event stream (GET /events answered 404): it is older than this proxy-cli`,
-      'proxy-cli --list-tasks shows the tasks; a newer proxy-server streams them to --watch',
+      `${cliCommand(ctx.options, ['--list-tasks'])} shows the tasks; a newer proxy-server streams them to --watch`,
       { cause: error, code: 'no_event_stream' },
     );
   }

@@ -90,3 +90,58 @@ describe('hints of a command line refused as it parses, when npx started the CLI
     expect(run.stderr.split('\n').at(-2)).toBe('hint: see proxy-cli --help');
   });
 });
+
+// The hints written once the options had parsed (a task not found, an answer not a proxy's, a
+// proxy without event streams) and the examples of --help still began `proxy-cli …`.
+describe('hints written after the options parse, and --help, when npx started the CLI', () => {
+  /** A proxy that answers every request with `status` and `body`. */
+  const answering = (status: number, body: string) =>
+    startFakeProxy((req, res) => {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+
+  it('a task the proxy does not have points at --list-tasks through npx', async () => {
+    const url = await answering(
+      404,
+      JSON.stringify({ success: false, error: 'task_not_found', message: 'Task not found' }),
+    );
+    const run = await runCli(['task', ID, '--url', url], { env: NPX_ENV });
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr.split('\n').at(-2)).toBe(
+      `hint: check the id; npx --no -- proxy-cli --url ${url} --list-tasks shows the tasks the proxy holds (cleanup removes old ones)`,
+    );
+  });
+
+  it('an answer no proxy gives points at health through npx', async () => {
+    const url = await answering(200, '<html>a login page</html>');
+    const run = await runCli(['stats', '--url', url], { env: NPX_ENV });
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stderr).toContain('npx --no -- proxy-cli health --url <url> checks it');
+    expect(run.stderr).not.toMatch(/[^-] proxy-cli health/);
+  });
+
+  it('a proxy without event streams points --watch at --list-tasks through npx', async () => {
+    const url = await answering(
+      404,
+      JSON.stringify({ success: false, error: 'not_found', message: 'Route not found' }),
+    );
+    const run = await runCli(['watch', '--url', url], { env: NPX_ENV });
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stderr.split('\n').at(-2)).toBe(
+      `hint: npx --no -- proxy-cli --url ${url} --list-tasks shows the tasks; a newer proxy-server streams them to --watch`,
+    );
+  });
+
+  it('--help gives its examples through npx, and without npx as before', async () => {
+    const byNpx = await runCli(['--help'], { env: NPX_ENV });
+    expect(byNpx.code, byNpx.stderr).toBe(0);
+    expect(byNpx.stdout).toContain('\n  npx --no -- proxy-cli wait <id> --timeout 600\n');
+    expect(byNpx.stdout).toContain('source <(npx --no -- proxy-cli completion bash)');
+    expect(byNpx.stdout).not.toMatch(/^ {2}proxy-cli /m);
+
+    const fromPath = await runCli(['--help']);
+    expect(fromPath.stdout).toContain('\n  proxy-cli wait <id> --timeout 600\n');
+  });
+});
