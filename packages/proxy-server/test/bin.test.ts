@@ -556,7 +556,7 @@ describe('proxy-server bin and its data dir', () => {
     ]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(
-      /^proxy-server: cannot create the data dir .*a-file\/sub: ENOTDIR/,
+      /^proxy-server: cannot create the data dir .*a-file\/sub: .*a-file is a file, not a directory/,
     );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });

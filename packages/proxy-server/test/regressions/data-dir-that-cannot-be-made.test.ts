@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { proxyServerBin } from 'test-support';
@@ -15,6 +15,15 @@ const runBin = (dir: string) =>
     [proxyServerBin, '--target-host', 'h', '--listen-port', '0', '--data-dir', dir],
     { encoding: 'utf8', timeout: 10_000 },
   );
+
+/** A fresh dir, removed after the test. */
+async function freshDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'proxy-data-dir-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const HINT = '; choose a dir this user can write with --data-dir (or PROXY_DATA_DIR)\n';
 
 describe('a --data-dir that can never be created', () => {
   it.each(['/proc/forbidden/x', '/proc/forbidden'])(
@@ -42,9 +51,97 @@ describe('a --data-dir that is a file', () => {
     expect(result.status).toBe(2);
     // First-hour pass: the line said what was wrong, not what to do.
     expect(result.stderr).toBe(
-      `proxy-server: cannot create the data dir ${file}: a file, not a directory, is there; choose a dir this user can write with --data-dir (or PROXY_DATA_DIR)\n`,
+      `proxy-server: cannot create the data dir ${file}: ${file} is a file, not a directory${HINT}`,
     );
     expect(await readFile(file, 'utf8')).toBe('mine');
+  });
+});
+
+// Operator pass: `--data-dir /x/afile/sub` said only "ENOTDIR: not a directory, mkdir
+// '/x/afile/sub'", naming the dir asked for and not the file on its way.
+describe('a --data-dir under a file', () => {
+  it('names the file in the way, however deep the dir asked for', async () => {
+    const parent = await freshDir();
+    const file = join(parent, 'afile');
+    await writeFile(file, 'mine');
+    for (const dir of [join(file, 'sub'), join(file, 'sub', 'deeper')]) {
+      expect(runBin(dir).stderr).toBe(
+        `proxy-server: cannot create the data dir ${dir}: ${file} is a file, not a directory, in the way of ${dir}${HINT}`,
+      );
+    }
+    expect(await readFile(file, 'utf8')).toBe('mine');
+  });
+
+  it('names a symbolic link to a file on the way, and where it leads', async () => {
+    const parent = await freshDir();
+    await writeFile(join(parent, 'afile'), 'mine');
+    const link = join(parent, 'link');
+    await symlink(join(parent, 'afile'), link);
+    const dir = join(link, 'sub');
+    const result = runBin(dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `proxy-server: cannot create the data dir ${dir}: ${link} (a symbolic link to ${join(parent, 'afile')}) is a file, not a directory, in the way of ${dir}${HINT}`,
+    );
+  });
+
+  it('names a symbolic link to nothing on the way', async () => {
+    const parent = await freshDir();
+    const link = join(parent, 'link');
+    await symlink(join(parent, 'nowhere'), link);
+    const dir = join(link, 'sub');
+    const result = runBin(dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `proxy-server: cannot create the data dir ${dir}: ${link} is a symbolic link to ${join(parent, 'nowhere')}, which does not exist${HINT}`,
+    );
+  });
+});
+
+// Root may enter and write any dir: as root, the bin runs without the capabilities that let it,
+// so the modes hold for it as for its owner. (As another user it could not reach a clone in a
+// dir of root's alone, nor npx's Node under /root.)
+const asUser =
+  process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search'] : [];
+const runBinAsUser = (dir: string) => {
+  const [command = process.execPath, ...prefix] = [...asUser, process.execPath];
+  return spawnSync(
+    command,
+    [...prefix, proxyServerBin, '--target-host', 'h', '--listen-port', '0', '--data-dir', dir],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+};
+const uidOf = (stderr: string) => /\(uid (\d+)/.exec(stderr)?.[1];
+
+// Operator pass: under a dir it may not enter, the proxy said "EACCES ... mkdir" of a level that
+// was there all along, not the dir whose mode was the matter.
+describe('a --data-dir under a dir this user may not enter or write', () => {
+  it('names the dir it may not enter', async () => {
+    const parent = await freshDir();
+    const closed = join(parent, 'closed');
+    await mkdir(join(closed, 'there'), { recursive: true });
+    // No x for anyone, its owner included.
+    await chmod(closed, 0o600);
+    const dir = join(closed, 'there', 'sub');
+    const result = runBinAsUser(dir);
+    await chmod(closed, 0o755);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `proxy-server: cannot create the data dir ${dir}: ${closed} is not searchable by this user (uid ${uidOf(result.stderr)}; it needs the x permission on it)${HINT}`,
+    );
+  });
+
+  it('names the dir it may not write', async () => {
+    const parent = await freshDir();
+    const readOnly = join(parent, 'read-only');
+    await mkdir(readOnly);
+    await chmod(readOnly, 0o555);
+    const dir = join(readOnly, 'sub', 'deeper');
+    const result = runBinAsUser(dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `proxy-server: cannot create the data dir ${dir}: ${readOnly} is not writable by this user (uid ${uidOf(result.stderr)}), so ${join(readOnly, 'sub')} cannot be made in it${HINT}`,
+    );
   });
 });
 
@@ -63,7 +160,7 @@ describe('a default data dir that cannot be made', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^proxy-server: cannot create the data dir ${home}/\\.local/state/proxy-server: ENOTDIR.*; it is the default data dir: choose another with --data-dir \\(or PROXY_DATA_DIR\\)\\n$`,
+        `^proxy-server: cannot create the data dir ${home}/\\.local/state/proxy-server: ${home} is a file, not a directory, in the way of .*; it is the default data dir: choose another with --data-dir \\(or PROXY_DATA_DIR\\)\\n$`,
       ),
     );
   });

@@ -2,7 +2,6 @@ import {
   accessSync,
   closeSync,
   constants,
-  existsSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -106,6 +105,7 @@ export function checkDataFile(path: string): void {
 }
 
 function kindOf(stats: Stats): string {
+  if (stats.isFile()) return 'a file';
   if (stats.isDirectory()) return 'a directory';
   if (stats.isFIFO()) return 'a named pipe';
   if (stats.isSocket()) return 'a socket';
@@ -132,35 +132,68 @@ export function createPrivateFile(path: string): void {
 }
 
 /**
- * `mkdir -p`, one level at a time from the nearest existing ancestor. Node's recursive mkdirSync
- * retries a level that fails with ENOENT after creating its parent, forever when the parent
- * exists yet refuses children (under /proc): here the first failure is final.
+ * `mkdir -p`, one level at a time from the root down. Node's recursive mkdirSync retries a level
+ * that fails with ENOENT after creating its parent, forever when the parent exists yet refuses
+ * children (under /proc): here the first failure is final. Its errors say only ENOTDIR or EACCES
+ * for the path asked for; each level is looked at here so that the refusal names the one in the
+ * way (a file, a link to nothing, a dir this user may not enter or write).
  */
 function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  for (let path = resolve(dir); !existsSync(path); path = dirname(path)) {
-    missing.push(path);
+  const target = resolve(dir);
+  const levels: string[] = [];
+  for (let path = target; ; path = dirname(path)) {
+    levels.unshift(path);
     if (dirname(path) === path) break;
   }
-  if (missing.length === 0 && !statSync(dir).isDirectory()) {
-    throw new Error('a file, not a directory, is there');
-  }
-  for (const path of missing.reverse()) {
+  for (const path of levels) {
+    if (isDirectoryAt(path, target)) continue;
     try {
       // The data dir itself only for its owner, as its files; a parent made here writable by
       // no one else, whatever the umask, or another user could swap the data dir inside it.
-      mkdirSync(path, path === resolve(dir) ? 0o700 : 0o755);
+      mkdirSync(path, path === target ? 0o700 : 0o755);
     } catch (error) {
-      if (codeOf(error) !== 'EEXIST') throw error;
-      // A symbolic link to nothing: existsSync follows it, mkdir does not.
-      if (lstatSync(path).isSymbolicLink() && !existsSync(path)) {
+      const code = codeOf(error);
+      if (code === 'EACCES' || code === 'EPERM') {
         throw new Error(
-          `${path} is a symbolic link to ${readlinkSync(path)}, which does not exist`,
+          `${dirname(path)} is not writable by this user (uid ${process.getuid?.() ?? '?'}), so ${path} cannot be made in it`,
         );
       }
-      // Otherwise made meanwhile by someone else: as good.
+      // Made meanwhile by someone else is as good; anything else there is refused as above.
+      if (code !== 'EEXIST' || !isDirectoryAt(path, target)) throw error;
     }
   }
+}
+
+/**
+ * Whether a directory is at `path`, a level of `target` (false: nothing is); throws, naming
+ * `path` or its parent, when something there keeps the data dir from being made or used. Asked
+ * level by level from the root, so every level above is a directory: an EACCES is the parent's.
+ */
+function isDirectoryAt(path: string, target: string): boolean {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    const code = codeOf(error);
+    if (code === 'EACCES') {
+      throw new Error(
+        `${dirname(path)} is not searchable by this user (uid ${process.getuid?.() ?? '?'}; it needs the x permission on it)`,
+      );
+    }
+    if (code === 'ELOOP') throw new Error(`${path} is a symbolic link in a loop`);
+    if (code !== 'ENOENT') throw error;
+    // A symbolic link to nothing: stat follows it, mkdir does not.
+    if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new Error(`${path} is a symbolic link to ${readlinkSync(path)}, which does not exist`);
+    }
+    return false;
+  }
+  if (stats.isDirectory()) return true;
+  const link = lstatSync(path).isSymbolicLink()
+    ? ` (a symbolic link to ${readlinkSync(path)})`
+    : '';
+  const inTheWay = path === target ? '' : `, in the way of ${target}`;
+  throw new Error(`${path}${link} is ${kindOf(stats)}, not a directory${inTheWay}`);
 }
 
 /**
