@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
-import { type ProxyProcess, waitFor } from 'test-support';
+import { waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { RedisKeys } from '../../src/engine/redis/redis-keys.js';
 import {
-  type HoldingGate,
   holdingGateForTest,
   instanceLauncher,
   redisForTest,
@@ -14,8 +13,15 @@ import {
 
 const CAP = 2;
 
-/** An instance that holds every slot on calls the gate keeps, killed with SIGKILL. */
-async function deathHoldingEverySlot(launch: () => Promise<ProxyProcess>, gate: HoldingGate) {
+/**
+ * A shared queue whose one instance held every slot on calls the gate keeps and was killed with
+ * SIGKILL: its Redis, the launcher of the next instance, and the ids of the calls it held.
+ */
+async function afterADeathHoldingEverySlot() {
+  const redis = await redisForTest();
+  const target = await targetForTest();
+  const gate = await holdingGateForTest(target);
+  const launch = instanceLauncher(redis, gate, { cap: CAP });
   const victim = await launch();
   const ids = await submitAll([victim], [0, CAP], 10, { query: '&hold=1' });
   await waitFor(async () => gate.held() === CAP && (await statsOf(victim)).in_flight === CAP, {
@@ -23,7 +29,7 @@ async function deathHoldingEverySlot(launch: () => Promise<ProxyProcess>, gate: 
     what: 'the first instance to hold every slot',
   });
   await victim.stop('SIGKILL');
-  return ids;
+  return { redis, launch, ids };
 }
 
 /**
@@ -44,11 +50,7 @@ describe('the start line of an instance joining a shared queue', () => {
   it('names the calls still processing under a lease, a dead instance’s among them', {
     timeout: 90_000,
   }, async () => {
-    const redis = await redisForTest();
-    const target = await targetForTest();
-    const gate = await holdingGateForTest(target);
-    const launch = instanceLauncher(redis, gate, { cap: CAP });
-    await deathHoldingEverySlot(launch, gate);
+    const { launch } = await afterADeathHoldingEverySlot();
     // Started before the dead instance's leases run out: its calls are not recovered yet, and
     // the line must not say that nothing was left processing.
     const joining = await launch();
@@ -60,11 +62,7 @@ describe('the start line of an instance joining a shared queue', () => {
   it('counts the calls it ended interrupted, and the log names each, as on SQLite', {
     timeout: 90_000,
   }, async () => {
-    const redis = await redisForTest();
-    const target = await targetForTest();
-    const gate = await holdingGateForTest(target);
-    const launch = instanceLauncher(redis, gate, { cap: CAP });
-    const ids = await deathHoldingEverySlot(launch, gate);
+    const { redis, launch, ids } = await afterADeathHoldingEverySlot();
     await leasesRunOut(redis.url, ids);
     const restarted = await launch();
     expect(restarted.output()).toContain(
