@@ -1,6 +1,6 @@
 import { waitFor } from 'test-support';
-import { describe, expect, it } from 'vitest';
-import { jsonOf, runCli, spawnCli } from '../e2e/harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonOf, runCli, type Stack, spawnCli, startStack } from '../e2e/harness.js';
 import { startFakeProxy } from '../e2e/hostile-proxy.js';
 import { makeTask } from '../fixtures.js';
 
@@ -143,5 +143,32 @@ describe('hints written after the options parse, and --help, when npx started th
 
     const fromPath = await runCli(['--help']);
     expect(fromPath.stdout).toContain('\n  proxy-cli wait <id> --timeout 600\n');
+  });
+});
+
+// The demo's closing line, written once the demos had run, still began `proxy-cli …`.
+describe("the demo's closing line, when npx started the CLI", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack?.stop());
+
+  it('Next: names --stats and --list-tasks through npx', async () => {
+    const run = await runCli(['demo', 'single', '--url', stack.url], { env: NPX_ENV });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n').at(-1)).toMatch(
+      /^demo done in .*\. Next: npx --no -- proxy-cli --stats, npx --no -- proxy-cli --list-tasks$/,
+    );
+  });
+
+  it('after npm run demo, whose proxy has stopped, names --stats through npx too', async () => {
+    const run = await runCli(['demo', 'single', '--url', stack.url], {
+      env: { ...NPX_ENV, PROXY_CLI_DEMO_PROXY_STOPS: '1' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      'to look around with npx --no -- proxy-cli --stats and --list-tasks',
+    );
   });
 });
