@@ -8,6 +8,7 @@ import {
   toSubmitPath,
 } from 'proxy-client';
 import {
+  callbackUrlFault,
   isTaskStatus,
   MAX_CLEANUP_AGE_HOURS,
   MAX_IDEMPOTENCY_KEY_LENGTH,
@@ -463,15 +464,8 @@ function priority(value: string): Priority {
 }
 
 function callbackUrl(value: string): string {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(value);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw usage(`--callback-url must be an absolute http:// or https:// URL, got '${value}'`);
-  }
+  const fault = callbackUrlFault('--callback-url', value);
+  if (fault !== undefined) throw usage(fault);
   return value;
 }
 

@@ -405,6 +405,10 @@ describe('usage errors (exit 2)', () => {
     [['--submit', 'api/x', '--priority', 'urgent'], /--priority must be one of high, normal, low/],
     [['--submit', 'api/x', '--callback-url', '/relative'], /--callback-url must be an absolute/],
     [
+      ['--submit', 'api/x', '--callback-url', 'https://u:p@hooks.example.com/'],
+      /--callback-url must not carry credentials \(user:password@\)/,
+    ],
+    [
       ['--submit', 'api/x', '--max-attempts', '0'],
       /--max-attempts must be a whole number, 1 or more, got '0'/,
     ],

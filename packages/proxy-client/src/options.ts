@@ -130,7 +130,7 @@ export interface SubmitOptions extends RequestOptions {
   priority?: Priority | undefined;
   /**
    * Sent as `X-Proxy-Callback-Url`: where the proxy POSTs the finished task, signed per Standard
-   * Webhooks. An absolute http(s) URL.
+   * Webhooks. An absolute http(s) URL without credentials or a #fragment (else a TypeError).
    */
   callbackUrl?: string | undefined;
   /**

@@ -623,6 +623,35 @@ export function isSendableHeaderValue(value: string): boolean {
 }
 
 /**
+ * Why the proxy refuses `raw` as an `X-Proxy-Callback-Url` whatever its `--callback-allow` lists,
+ * as a message naming the value `name` (the header, or the option a caller wrote); undefined when
+ * only its origin is left to judge. The SDK and the CLI ask it before sending, so a URL the proxy
+ * would answer `callback_not_allowed` fails where it was written, with the same reason.
+ */
+export function callbackUrlFault(name: string, raw: string): string | undefined {
+  let url: URL;
+  try {
+    // Header values reach the proxy trimmed (fetch trims them too), so they are judged so.
+    url = new URL(raw.trim());
+  } catch {
+    const got = raw.trim() === '' ? 'an empty value' : `'${raw}'`;
+    return `${name} must be an absolute http:// or https:// URL, got ${got}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `${name} must be an http:// or https:// URL, got a ${url.protocol} one`;
+  }
+  // A fragment is never sent, but the task would keep it, show it and log it: a token written
+  // there would leak. (`hash` is empty for a bare trailing `#`, which `href` keeps.)
+  if (url.href.includes('#')) {
+    return `${name} must not carry a #fragment: it is never sent to the receiver`;
+  }
+  if (url.username || url.password) {
+    return `${name} must not carry credentials (user:password@): the signature is what proves the proxy sent it`;
+  }
+  return undefined;
+}
+
+/**
  * Submit request headers the proxy reads and never forwards to the target. The tenant header of
  * fair sharing is not here: `--fair-key header:NAME` names it.
  */

@@ -131,14 +131,37 @@ describe('submit: the whole answer', () => {
     ],
     [{ upstreamTimeoutMs: Number.NaN }, /upstreamTimeoutMs must be a number of milliseconds/],
     [{ priority: 'urgent' }, /priority must be one of high, normal, low, got "urgent"/],
-    [{ callbackUrl: '/relative' }, /callbackUrl must be an absolute http\(s\) URL/],
-    [{ callbackUrl: 'ftp://x/y' }, /callbackUrl must be an absolute http\(s\) URL/],
+    [{ callbackUrl: '/relative' }, /callbackUrl must be an absolute http:\/\/ or https:\/\/ URL/],
+    [{ callbackUrl: 'ftp://x/y' }, /callbackUrl must be an http:\/\/ or https:\/\/ URL/],
     [{ idempotencyKey: '' }, /idempotencyKey must be 1 to 255 printable ASCII/],
     [{ idempotencyKey: 'x'.repeat(256) }, /idempotencyKey must be 1 to 255/],
     [{ idempotencyKey: 'naïve' }, /idempotencyKey must be/],
     [{ idempotencyKey: 'a"b' }, /without '"'/],
   ])('refuses %j before any request', async (options, message) => {
     await expect(client().submitTask('x', {}, options as never)).rejects.toThrow(message);
+    expect(server.calls).toHaveLength(0);
+  });
+
+  // The proxy refused these (400 callback_not_allowed) where the SDK sent them: a fragment, an
+  // empty URL, credentials. They fail here now, with the proxy's reason and the option's name.
+  it.each([
+    [
+      'https://hooks.example.com/done#token=s3cret',
+      'callbackUrl must not carry a #fragment: it is never sent to the receiver',
+    ],
+    [
+      'https://hooks.example.com/done#',
+      'callbackUrl must not carry a #fragment: it is never sent to the receiver',
+    ],
+    ['', 'callbackUrl must be an absolute http:// or https:// URL, got an empty value'],
+    [
+      'https://user:pw@hooks.example.com/done',
+      'callbackUrl must not carry credentials (user:password@): the signature is what proves the proxy sent it',
+    ],
+  ])('refuses callbackUrl %j as the proxy would, before any request', async (url, message) => {
+    await expect(client().submitTask('x', {}, { callbackUrl: url })).rejects.toThrow(
+      new TypeError(message),
+    );
     expect(server.calls).toHaveLength(0);
   });
 

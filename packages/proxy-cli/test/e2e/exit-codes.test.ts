@@ -37,6 +37,16 @@ describe('exit 2: bad usage', () => {
     [['submit', 'api/x', '-H', 'X-A: a\x01b'], /error: --header X-A: the value holds a/],
     // Once the SDK's TypeError for a path segment, with a stack trace.
     [['task', '..'], /error: --task-id must be a task id .*, got '\.\.'/],
+    // Once sent, and refused by the proxy (exit 5, callback_not_allowed): the CLI's own check let
+    // a #fragment and an empty URL through.
+    [
+      ['submit', 'api/x', '--callback-url', 'https://hooks.example.com/done#token'],
+      /^error: --callback-url must not carry a #fragment: it is never sent to the receiver$/m,
+    ],
+    [
+      ['submit', 'api/x', '--callback-url', ''],
+      /^error: --callback-url must be an absolute http:\/\/ or https:\/\/ URL, got an empty value$/m,
+    ],
   ])('%j', async (args, message) => {
     const run = await runCli(args);
     expect(run.code).toBe(2);

@@ -1,5 +1,6 @@
 import { optionLabel } from '../check-options.js';
 import {
+  callbackUrlFault,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_TASK_HEADER_SECONDS,
   MAX_WAIT_SECONDS,
@@ -118,17 +119,13 @@ function checkPriority(priority: string): Priority {
 }
 
 function checkCallbackUrl(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+  if (typeof value !== 'string') {
     throw new TypeError(
-      `callbackUrl must be an absolute http(s) URL, got ${JSON.stringify(value)}`,
+      `${optionLabel('callbackUrl')} must be an absolute http(s) URL string, got ${typeof value}`,
     );
   }
+  const fault = callbackUrlFault(optionLabel('callbackUrl'), value);
+  if (fault !== undefined) throw new TypeError(fault);
   return value;
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  callbackUrlFault,
   MAX_TASK_HEADER_SECONDS,
   PRIORITIES,
   type Priority,
@@ -135,38 +136,10 @@ export class TaskPolicies {
         'Callbacks are off on this proxy (it was started without --callback-allow)',
       );
     }
-    let url: URL;
-    try {
-      url = new URL(raw.trim());
-    } catch {
-      // Empty and relative URLs are no http(s) URL either: one code for every URL refused.
-      const got = raw.trim() === '' ? 'an empty value' : `'${raw}'`;
-      throw new ProxyHttpError(
-        'callback_not_allowed',
-        `X-Proxy-Callback-Url must be an absolute http:// or https:// URL, got ${got}`,
-      );
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ProxyHttpError(
-        'callback_not_allowed',
-        `X-Proxy-Callback-Url must be an http:// or https:// URL, got a ${url.protocol} one`,
-      );
-    }
-    // A fragment is never sent, but the task would keep it, show it and log it: a token
-    // written there would leak, so the caller is told rather than the URL quietly changed.
-    // (`hash` is empty for a bare trailing `#`, which `href` keeps.)
-    if (url.href.includes('#')) {
-      throw new ProxyHttpError(
-        'callback_not_allowed',
-        'X-Proxy-Callback-Url must not carry a #fragment: it is never sent to the receiver',
-      );
-    }
-    if (url.username || url.password) {
-      throw new ProxyHttpError(
-        'callback_not_allowed',
-        'X-Proxy-Callback-Url must not carry credentials (user:password@): the signature is what proves the proxy sent it',
-      );
-    }
+    // Every URL refused, an empty or relative one too, under one code: as the errors table files it.
+    const fault = callbackUrlFault('X-Proxy-Callback-Url', raw);
+    if (fault !== undefined) throw new ProxyHttpError('callback_not_allowed', fault);
+    const url = new URL(raw.trim());
     if (!this.allowsCallbackTo(url)) {
       throw new ProxyHttpError(
         'callback_not_allowed',
