@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { proxyServerBin } from 'test-support';
@@ -96,6 +96,22 @@ describe('a --data-dir under a file', () => {
       `proxy-server: cannot create the data dir ${dir}: ${link} is a symbolic link to ${join(parent, 'nowhere')}, which does not exist${HINT}`,
     );
   });
+
+  // Review: `chain -> dangling -> nothing` said dangling "does not exist", though it is there, a
+  // link itself: the line now follows the chain to the end that is missing.
+  it('follows a chain of symbolic links to nothing to its end', async () => {
+    const parent = await freshDir();
+    const chain = join(parent, 'chain');
+    const dangling = join(parent, 'dangling');
+    const nothing = join(parent, 'nothing');
+    await symlink(nothing, dangling);
+    await symlink(dangling, chain);
+    for (const dir of [chain, join(chain, 'sub')]) {
+      expect(runBin(dir).stderr).toBe(
+        `proxy-server: cannot create the data dir ${dir}: ${chain} is a symbolic link to ${dangling}, a symbolic link to ${nothing}, which does not exist${HINT}`,
+      );
+    }
+  });
 });
 
 // Root may enter and write any dir: as root, the bin runs without the capabilities that let it,
@@ -141,6 +157,39 @@ describe('a --data-dir under a dir this user may not enter or write', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
       `proxy-server: cannot create the data dir ${dir}: ${readOnly} is not writable by this user (uid ${uidOf(result.stderr)}), so ${join(readOnly, 'sub')} cannot be made in it${HINT}`,
+    );
+  });
+});
+
+// Operator pass: a data dir that was there but not writable said "is not writable: EACCES:
+// permission denied, access ...", naming neither the user nor what to chmod or chown.
+describe('a --data-dir that is there but this user may not write', () => {
+  it('names the dir, the user, the permission it lacks and the mode', async () => {
+    const dir = join(await freshDir(), 'data');
+    await mkdir(dir, { mode: 0o555 });
+    const result = runBinAsUser(dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `proxy-server: the data dir ${dir} is not writable by this user (uid ${uidOf(result.stderr)}; it needs w on it, owned by this user with mode 0555), so proxy-server.lock and tasks.db cannot be made in it${HINT}`,
+    );
+  });
+
+  // A restore done as root leaves the file root's, or another user's: the line says whose, so
+  // that chown, not chmod, is seen to be the fix. Only root may give a file away.
+  it('names a tasks.db this user may not write, and whose it is, not the dir it is in', async () => {
+    const dir = await freshDir();
+    const database = join(dir, 'tasks.db');
+    await writeFile(database, '', { mode: 0o600 });
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) await chown(database, 65534, 65534);
+    else await chmod(database, 0o000);
+    const result = runBinAsUser(dir);
+    expect(result.status).toBe(2);
+    const owner = asRoot
+      ? 'owned by uid 65534 with mode 0600'
+      : 'owned by this user with mode 0000';
+    expect(result.stderr).toBe(
+      `proxy-server: ${database} is not writable by this user (uid ${uidOf(result.stderr)}; it needs r and w on it, ${owner})\n`,
     );
   });
 });

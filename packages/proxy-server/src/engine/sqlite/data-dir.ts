@@ -57,13 +57,43 @@ export function prepareDataDir(dir: string): void {
       dirUnusable: true,
     });
   }
-  try {
-    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
-  } catch (error) {
-    throw new DataDirError(`the data dir ${dir} is not writable: ${reasonOf(error)}`, {
-      dirUnusable: true,
-    });
+  const lacked = lackedPermissions(dir, ['r', 'w', 'x']);
+  if (lacked !== '') {
+    throw new DataDirError(
+      `the data dir ${dir} is not writable by this user (${whoLacks(dir, lacked)}), so ${LOCK_FILE} and tasks.db cannot be made in it`,
+      { dirUnusable: true },
+    );
   }
+}
+
+const ACCESS_MODES = { r: constants.R_OK, w: constants.W_OK, x: constants.X_OK } as const;
+type Permission = keyof typeof ACCESS_MODES;
+
+/** The permissions among `wanted` that this process lacks on `path`, as `r and w`; '' if none. */
+function lackedPermissions(path: string, wanted: readonly Permission[]): string {
+  const lacked = wanted.filter((permission) => {
+    try {
+      accessSync(path, ACCESS_MODES[permission]);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return lacked.length <= 1
+    ? lacked.join('')
+    : `${lacked.slice(0, -1).join(', ')} and ${lacked.at(-1)}`;
+}
+
+/**
+ * Who this process is, whose `path` is and its mode: whether a chown or a chmod is the way out
+ * (a dir or file restored as root is another user's; one of this user's may have lost its `w`).
+ */
+function whoLacks(path: string, lacked: string): string {
+  const { uid, mode } = statSync(path);
+  const self = process.getuid?.();
+  const owner = uid === self ? 'this user' : `uid ${uid}`;
+  const octal = (mode & 0o777).toString(8).padStart(3, '0');
+  return `uid ${self ?? '?'}; it needs ${lacked} on it, owned by ${owner} with mode 0${octal}`;
 }
 
 /**
@@ -95,12 +125,9 @@ export function checkDataFile(path: string): void {
       `${path} has ${stats.nlink} names (hard links): another proxy could open it under one of them past this data dir's lock; give it one name`,
     );
   }
-  try {
-    accessSync(path, constants.R_OK | constants.W_OK);
-  } catch (error) {
-    throw new DataDirError(
-      `${path} is not writable by this process (uid ${process.getuid?.() ?? '?'}; the file's owner is uid ${stats.uid}): ${reasonOf(error)}`,
-    );
+  const lacked = lackedPermissions(path, ['r', 'w']);
+  if (lacked !== '') {
+    throw new DataDirError(`${path} is not writable by this user (${whoLacks(path, lacked)})`);
   }
 }
 
@@ -184,7 +211,7 @@ function isDirectoryAt(path: string, target: string): boolean {
     if (code !== 'ENOENT') throw error;
     // A symbolic link to nothing: stat follows it, mkdir does not.
     if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
-      throw new Error(`${path} is a symbolic link to ${readlinkSync(path)}, which does not exist`);
+      throw new Error(`${path} is ${danglingChain(path)}, which does not exist`);
     }
     return false;
   }
@@ -194,6 +221,22 @@ function isDirectoryAt(path: string, target: string): boolean {
     : '';
   const inTheWay = path === target ? '' : `, in the way of ${target}`;
   throw new Error(`${path}${link} is ${kindOf(stats)}, not a directory${inTheWay}`);
+}
+
+/**
+ * `a symbolic link to T`, for a link `stat` found leading nowhere; when T is itself a link, the
+ * chain on to its end (`..., a symbolic link to U`): T is there, only the last one is not.
+ */
+function danglingChain(link: string): string {
+  const hops: string[] = [];
+  // The kernel's own bound on a chain (SYMLOOP_MAX): one made into a loop meanwhile ends too.
+  for (let path = link; hops.length < 40; ) {
+    const target = readlinkSync(path);
+    hops.push(`a symbolic link to ${target}`);
+    path = resolve(dirname(path), target);
+    if (!lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) break;
+  }
+  return hops.join(', ');
 }
 
 /**
