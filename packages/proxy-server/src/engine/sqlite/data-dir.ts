@@ -38,6 +38,8 @@ export function isDataDirError(error: unknown): error is DataDirError {
 
 /** The lock file's name in the data dir; a small SQLite file whose lock says "in use". */
 export const LOCK_FILE = 'proxy-server.lock';
+/** The task database's name in the data dir (with its `-wal` and `-shm` companions). */
+export const DATABASE_FILE = 'tasks.db';
 
 /** Held for the life of the process; released by `release()` or by the process ending. */
 export interface DataDirLock {
@@ -60,7 +62,7 @@ export function prepareDataDir(dir: string): void {
   const lacked = lackedPermissions(dir, ['r', 'w', 'x']);
   if (lacked !== '') {
     throw new DataDirError(
-      `the data dir ${dir} is not writable by this user (${whoLacks(dir, lacked)}), so ${LOCK_FILE} and tasks.db cannot be made in it`,
+      `the data dir ${dir} is not writable by this user (${whoLacks(dir, lacked)}), so ${LOCK_FILE} and ${DATABASE_FILE} cannot be made in it`,
       { dirUnusable: true },
     );
   }
@@ -281,7 +283,7 @@ export function lockDataDir(dir: string): DataDirLock {
     // Something else written over the lock, a file of the proxy's that holds only a pid and a mark.
     const fix =
       codeOf(error) === 'SQLITE_NOTADB'
-        ? `; with no proxy running on the dir, remove ${path} (never tasks.db): the next start makes it again`
+        ? `; with no proxy running on the dir, remove ${path} (never ${DATABASE_FILE}): the next start makes it again`
         : '';
     throw new DataDirError(`cannot lock the data dir ${dir} (${path}): ${reasonOf(error)}${fix}`);
   }

@@ -34,6 +34,7 @@ import {
   checkDataFile,
   checkNotEmptied,
   createPrivateFile,
+  DATABASE_FILE,
   DataDirError,
   type DataDirLock,
   type FileIdentity,
@@ -46,9 +47,6 @@ import {
   reasonOf,
 } from './data-dir.js';
 import { checkOwnership, migrate } from './schema.js';
-
-/** The task database's name in the data dir (with its `-wal` and `-shm` companions). */
-export const DATABASE_FILE = 'tasks.db';
 
 /** SQLite's `synchronous` settings the store offers (see `SqliteRepositoryOptions`). */
 export const SQLITE_SYNCHRONOUS = ['normal', 'full'] as const;
