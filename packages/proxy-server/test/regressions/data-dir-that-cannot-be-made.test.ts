@@ -170,7 +170,22 @@ describe('a --data-dir that is there but this user may not write', () => {
     const result = runBinAsUser(dir);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
-      `proxy-server: the data dir ${dir} is not writable by this user (uid ${uidOf(result.stderr)}; it needs w on it, owned by this user with mode 0555), so proxy-server.lock and tasks.db cannot be made in it${HINT}`,
+      `proxy-server: the data dir ${dir} is not writable by this user (uid ${uidOf(result.stderr)}; it needs w on it, owned by this user with mode 0555), so proxy-server.lock and tasks.db cannot be kept in it${HINT}`,
+    );
+  });
+
+  // Re-read: a dir lacking only r, or only x, was headed "not writable" too, its brackets saying
+  // otherwise: the heading now names the permission the brackets do.
+  it.each([
+    ['0300', 'not readable', 'r'],
+    ['0600', 'not searchable', 'x'],
+  ])('mode %s: headed %s, needing %s', async (octal, heading, needed) => {
+    const dir = join(await freshDir(), 'data');
+    await mkdir(dir, { mode: Number.parseInt(octal, 8) });
+    const result = runBinAsUser(dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `proxy-server: the data dir ${dir} is ${heading} by this user (uid ${uidOf(result.stderr)}; it needs ${needed} on it, owned by this user with mode ${octal}), so proxy-server.lock and tasks.db cannot be kept in it${HINT}`,
     );
   });
 
@@ -190,6 +205,17 @@ describe('a --data-dir that is there but this user may not write', () => {
       : 'owned by this user with mode 0000';
     expect(result.stderr).toBe(
       `proxy-server: ${database} is not writable by this user (uid ${uidOf(result.stderr)}; it needs r and w on it, ${owner})\n`,
+    );
+  });
+
+  it('names a tasks.db this user may write but not read as not readable', async () => {
+    const dir = await freshDir();
+    const database = join(dir, 'tasks.db');
+    await writeFile(database, '', { mode: 0o200 });
+    const result = runBinAsUser(dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `proxy-server: ${database} is not readable by this user (uid ${uidOf(result.stderr)}; it needs r on it, owned by this user with mode 0200)\n`,
     );
   });
 });

@@ -60,9 +60,9 @@ export function prepareDataDir(dir: string): void {
     });
   }
   const lacked = lackedPermissions(dir, ['r', 'w', 'x']);
-  if (lacked !== '') {
+  if (lacked.length > 0) {
     throw new DataDirError(
-      `the data dir ${dir} is not writable by this user (${whoLacks(dir, lacked)}), so ${LOCK_FILE} and ${DATABASE_FILE} cannot be made in it`,
+      `the data dir ${dir} is ${notAllowed(lacked)} by this user (${whoLacks(dir, lacked)}), so ${LOCK_FILE} and ${DATABASE_FILE} cannot be kept in it`,
       { dirUnusable: true },
     );
   }
@@ -71,9 +71,9 @@ export function prepareDataDir(dir: string): void {
 const ACCESS_MODES = { r: constants.R_OK, w: constants.W_OK, x: constants.X_OK } as const;
 type Permission = keyof typeof ACCESS_MODES;
 
-/** The permissions among `wanted` that this process lacks on `path`, as `r and w`; '' if none. */
-function lackedPermissions(path: string, wanted: readonly Permission[]): string {
-  const lacked = wanted.filter((permission) => {
+/** The permissions among `wanted` that this process lacks on `path`. */
+function lackedPermissions(path: string, wanted: readonly Permission[]): Permission[] {
+  return wanted.filter((permission) => {
     try {
       accessSync(path, ACCESS_MODES[permission]);
       return false;
@@ -81,21 +81,26 @@ function lackedPermissions(path: string, wanted: readonly Permission[]): string 
       return true;
     }
   });
-  return lacked.length <= 1
-    ? lacked.join('')
-    : `${lacked.slice(0, -1).join(', ')} and ${lacked.at(-1)}`;
+}
+
+/** What a path lacking these permissions is, the gravest first: `w` is what the proxy needs most. */
+function notAllowed(lacked: readonly Permission[]): string {
+  if (lacked.includes('w')) return 'not writable';
+  return lacked.includes('r') ? 'not readable' : 'not searchable';
 }
 
 /**
  * Who this process is, whose `path` is and its mode: whether a chown or a chmod is the way out
  * (a dir or file restored as root is another user's; one of this user's may have lost its `w`).
  */
-function whoLacks(path: string, lacked: string): string {
+function whoLacks(path: string, lacked: readonly Permission[]): string {
   const { uid, mode } = statSync(path);
   const self = process.getuid?.();
   const owner = uid === self ? 'this user' : `uid ${uid}`;
   const octal = (mode & 0o777).toString(8).padStart(3, '0');
-  return `uid ${self ?? '?'}; it needs ${lacked} on it, owned by ${owner} with mode 0${octal}`;
+  const needed =
+    lacked.length <= 1 ? lacked.join('') : `${lacked.slice(0, -1).join(', ')} and ${lacked.at(-1)}`;
+  return `uid ${self ?? '?'}; it needs ${needed} on it, owned by ${owner} with mode 0${octal}`;
 }
 
 /**
@@ -128,8 +133,10 @@ export function checkDataFile(path: string): void {
     );
   }
   const lacked = lackedPermissions(path, ['r', 'w']);
-  if (lacked !== '') {
-    throw new DataDirError(`${path} is not writable by this user (${whoLacks(path, lacked)})`);
+  if (lacked.length > 0) {
+    throw new DataDirError(
+      `${path} is ${notAllowed(lacked)} by this user (${whoLacks(path, lacked)})`,
+    );
   }
 }
 
