@@ -75,6 +75,14 @@ function sizeText(bytes: number): string {
   return `${bytes} bytes`;
 }
 
+/**
+ * A header that must come once came on several lines: Node joins them into one value ("a, b"),
+ * which would pass for a value of its own. `label` as people write the header.
+ */
+export function sentSeveralTimes(label: string): ProxyHttpError {
+  return new ProxyHttpError('bad_request', `Send one ${label} header, not several`);
+}
+
 /** A body sent to a route that reads none: `path` as the caller or the route names it. */
 export function takesNoBody(method: string, path: string): ProxyHttpError {
   return new ProxyHttpError('bad_request', `${method} ${path} takes no body`);

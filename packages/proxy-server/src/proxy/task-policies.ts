@@ -10,7 +10,7 @@ import {
 import type { CallbackOrigin, DeliveryConfig } from '../config/config.js';
 import { DECIMAL, WHOLE } from '../decimal.js';
 import { DEFAULT_POLICY, type TaskPolicy } from '../engine/task-record.js';
-import { ProxyHttpError } from '../errors.js';
+import { ProxyHttpError, sentSeveralTimes } from '../errors.js';
 import { callerTenant } from './caller-tenant.js';
 
 export interface PolicySettings {
@@ -169,8 +169,7 @@ function allows(origin: CallbackOrigin, url: URL): boolean {
 function single(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   if (Array.isArray(value)) {
-    const label = name.replace(/(^|-)[a-z]/g, (start) => start.toUpperCase());
-    throw new ProxyHttpError('bad_request', `Send one ${label} header, not several`);
+    throw sentSeveralTimes(name.replace(/(^|-)[a-z]/g, (start) => start.toUpperCase()));
   }
   return value;
 }

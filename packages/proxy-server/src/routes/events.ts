@@ -9,7 +9,7 @@ import {
   type TaskSummary,
 } from 'proxy-client/wire';
 import type { TransitionEvent } from '../engine/task-backend.js';
-import { ProxyHttpError } from '../errors.js';
+import { ProxyHttpError, sentSeveralTimes } from '../errors.js';
 import { sseFrame } from '../events/event-stream.js';
 import { eventStreamDoc } from '../openapi/route-docs.js';
 import { errorResponses } from '../schemas/route-schemas.js';
@@ -182,14 +182,13 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 }
 
 /**
- * The id to resume after, or undefined to start live. Node joins two header lines into one
- * value ("a, b"), which would pass for an unknown id and get a reset; so the lines are counted,
- * and several are refused as they are on a submission.
+ * The id to resume after, or undefined to start live. Two header lines would pass for an unknown
+ * id and get a reset; so the lines are counted, and several are refused as on a submission.
  */
 function lastEventIdOf(request: FastifyRequest): string | undefined {
   const lines = request.raw.headersDistinct[LAST_EVENT_ID_HEADER];
   if (lines !== undefined && lines.length > 1) {
-    throw new ProxyHttpError('bad_request', 'Send one Last-Event-ID header, not several');
+    throw sentSeveralTimes('Last-Event-ID');
   }
   const value = lines?.[0]?.trim();
   return value === undefined || value === '' ? undefined : value;
