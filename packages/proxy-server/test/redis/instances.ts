@@ -1,10 +1,18 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { Redis } from 'ioredis';
 import type { DataBody, Stats, SubmitBody, Task, TaskList, TaskSummary } from 'proxy-client/wire';
 import { type SlowTarget, startSlowTarget } from 'slow-target';
-import { type ProxyProcess, type RedisServer, spawnProxyServer, startRedis } from 'test-support';
+import {
+  type ProxyProcess,
+  type RedisServer,
+  spawnProxyServer,
+  startRedis,
+  waitFor,
+} from 'test-support';
 import { expect, onTestFinished } from 'vitest';
+import { RedisKeys } from '../../src/engine/redis/redis-keys.js';
 
 let prefixes = 0;
 
@@ -229,3 +237,42 @@ export function transitionsOf(messages: EventSourceMessage[], id: string): [stri
     .filter(([, task]) => task.task_id === id)
     .map(([type, task]) => [type, task.status]);
 }
+
+/**
+ * A shared queue whose one instance holds every slot (`cap`) on calls the gate keeps: its Redis,
+ * the launcher of more instances, that instance and the ids of the calls it holds.
+ */
+export async function oneHoldingEverySlot(cap: number) {
+  const redis = await redisForTest();
+  const target = await targetForTest();
+  const gate = await holdingGateForTest(target);
+  const launch = instanceLauncher(redis, gate, { cap });
+  const holder = await launch();
+  const ids = await submitAll([holder], [0, cap], 10, { query: '&hold=1' });
+  await waitFor(async () => gate.held() === cap && (await statsOf(holder)).in_flight === cap, {
+    timeoutMs: 30_000,
+    what: 'the first instance to hold every slot',
+  });
+  return { redis, launch, holder, ids };
+}
+
+/**
+ * What time does to a dead instance's leases (BullMQ's locks, after their duration): they are
+ * gone. The prefix is the instances', found by the tasks' keys.
+ */
+export async function leasesRunOut(redisUrl: string, ids: string[]): Promise<void> {
+  const redis = new Redis(redisUrl);
+  onTestFinished(() => {
+    redis.disconnect();
+  });
+  const [taskKey] = await redis.keys(`*:task:${ids[0]}`);
+  const keys = new RedisKeys(taskKey?.slice(0, -`:task:${ids[0]}`.length) ?? '');
+  expect(await redis.del(...ids.map((id) => keys.jobLock(id)))).toBe(ids.length);
+}
+
+/** The `task failed` lines an instance logged. */
+export const failedLines = (proxy: ProxyProcess): string[] =>
+  proxy
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"msg":"task failed"'));
