@@ -9,7 +9,7 @@ import { type SingleReport, singleDemo } from '../demos/single.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import type { DemoName } from '../options.js';
 import { formatDuration } from '../render/duration.js';
-import { cliStart } from '../resume.js';
+import { cliCommand, cliStart } from '../resume.js';
 import { deadlineFor } from './deadline.js';
 import { unhealthyError } from './health.js';
 
@@ -52,10 +52,9 @@ export async function runDemos(
     for (const name of demos) reports.push(await DEMOS[name](run));
     const tookMs = performance.now() - started;
     output.document({ url: options.url, took_ms: Math.round(tookMs), demos: reports });
-    const cli = cliStart(options.runByNpx === true);
     const next = proxyStops
-      ? `The demo proxy has stopped; to look around with ${cli} --stats and --list-tasks, start a proxy as docs/getting-started.md shows`
-      : `Next: ${cli} --stats, ${cli} --list-tasks`;
+      ? `The demo proxy has stopped; to look around with ${cliStart(options.runByNpx === true)} --stats and --list-tasks, start a proxy as docs/getting-started.md shows`
+      : `Next: ${cliCommand(options, ['--stats'])}, ${cliCommand(options, ['--list-tasks'])}`;
     output.data(`\n${output.color.green('demo done')} in ${formatDuration(tookMs)}. ${next}`);
   } catch (error) {
     // A wait stopped by the shared signal reports itself interrupted: only Ctrl-C is that.

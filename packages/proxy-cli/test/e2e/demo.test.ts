@@ -84,11 +84,15 @@ describe('--demo', () => {
 });
 
 describe('the closing hint', () => {
-  it('points at --stats and --list-tasks, for a proxy that outlives the demo', async () => {
+  // Re-read: the line said `proxy-cli --stats` after a run given --url, which pasted alone
+  // asks the default proxy; it repeats --url now, as the other follow-up hints do.
+  it('points at --stats and --list-tasks of the same proxy, for one that outlives the demo', async () => {
     const run = await runCli(['--demo', 'single', '--url', stack.url]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(
-      /demo done in .*\. Next: proxy-cli --stats, proxy-cli --list-tasks$/m,
+    expect(run.stdout.trim().split('\n').at(-1)).toMatch(
+      new RegExp(
+        `^demo done in .*\\. Next: proxy-cli --url ${stack.url} --stats, proxy-cli --url ${stack.url} --list-tasks$`,
+      ),
     );
   });
 

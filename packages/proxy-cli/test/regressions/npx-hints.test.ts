@@ -158,7 +158,9 @@ describe("the demo's closing line, when npx started the CLI", () => {
     const run = await runCli(['demo', 'single', '--url', stack.url], { env: NPX_ENV });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trim().split('\n').at(-1)).toMatch(
-      /^demo done in .*\. Next: npx --no -- proxy-cli --stats, npx --no -- proxy-cli --list-tasks$/,
+      new RegExp(
+        `^demo done in .*\\. Next: npx --no -- proxy-cli --url ${stack.url} --stats, npx --no -- proxy-cli --url ${stack.url} --list-tasks$`,
+      ),
     );
   });
 
