@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { SUBMIT_HEADERS } from 'proxy-client/wire';
 import type { Clock } from '../clock.js';
 import { isStoreUnavailableError } from '../engine/store-unavailable.js';
 import { binaryStringOf, headerMapOf, packHeaders } from '../engine/stored-request.js';
@@ -13,6 +14,7 @@ import type { Lifecycle } from './lifecycle.js';
 import type { RequestOrigins } from './request-origins.js';
 import type { TaskPolicies } from './task-policies.js';
 import type { Totals } from './totals.js';
+import { withoutFragment } from './without-fragment.js';
 
 /**
  * Why a submission was refused: the error code its caller gets, or `tasks_full` (`queue_full` on
@@ -108,7 +110,13 @@ export class Admission {
     requestId?: string,
   ): Promise<SubmitResult> {
     const now = this.clock.now();
-    const policy = this.policies.of(headerMapOf(request.headers), now, callerAddress);
+    const headers = headerMapOf(request.headers);
+    // A #fragment an earlier build took is dropped, not refused: the caller cannot change it now.
+    const callbackUrl = headers[SUBMIT_HEADERS.callbackUrl];
+    if (callbackUrl !== undefined) {
+      headers[SUBMIT_HEADERS.callbackUrl] = withoutFragment(callbackUrl);
+    }
+    const policy = this.policies.of(headers, now, callerAddress);
     return this.#admit(
       request,
       { idempotencyKey: null, requestHash: null, retryOf, policy },

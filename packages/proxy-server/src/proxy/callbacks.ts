@@ -14,6 +14,7 @@ import {
   retryWaitMs,
 } from './receiver-answers.js';
 import type { TaskViews } from './task-views.js';
+import { withoutFragment } from './without-fragment.js';
 
 export interface CallbacksOptions {
   backend: TaskBackend;
@@ -199,8 +200,11 @@ export class Callbacks {
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
 
-  #schedule(id: string, callback: CallbackState, inMs: number): void {
+  #schedule(id: string, stored: CallbackState, inMs: number): void {
     if (this.#due.has(id)) return;
+    // The store's copy may hold a #fragment an earlier build took; every delivery, log line and
+    // save of a callback starts here, so none of them carries it.
+    const callback = { ...stored, url: withoutFragment(stored.url) };
     if (this.#graceEndsAt !== null) {
       this.#scheduleInStop(id, callback, inMs, this.#graceEndsAt);
       return;

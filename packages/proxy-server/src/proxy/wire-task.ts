@@ -11,6 +11,7 @@ import type {
   TaskSummary,
 } from '../engine/task-record.js';
 import { wireBodyOf } from '../upstream/result-body.js';
+import { withoutFragment } from './without-fragment.js';
 
 /** What turning records into wire tasks needs to know about the moment and the queue. */
 export interface WireContext {
@@ -83,7 +84,7 @@ function wireTaskOf<Result>(
             retry_at: isoOrNull(attempt.retryAt),
           })),
     callback: task.callback && {
-      url: task.callback.url,
+      url: withoutFragment(task.callback.url),
       state: task.callback.state,
       deliveries: task.callback.deliveries.map((delivery) => ({
         attempt: delivery.attempt,
