@@ -20,14 +20,22 @@ export type ScriptedAnswer =
   | 'hang'
   | { statusCode: number; headers: Record<string, string> };
 
-/** A logger that keeps the warnings Callbacks logs (its errors go nowhere). */
-export function warningLog() {
-  const warnings: Array<{ fields: unknown; message: string }> = [];
+/** One line Callbacks logged. */
+export interface LoggedLine {
+  fields: unknown;
+  message: string;
+}
+
+/** A logger that keeps the info lines and the warnings Callbacks logs (its errors go nowhere). */
+export function keptLog() {
+  const infos: LoggedLine[] = [];
+  const warnings: LoggedLine[] = [];
   const log = {
     error: () => undefined,
     warn: (fields: unknown, message: string) => warnings.push({ fields, message }),
+    info: (fields: unknown, message: string) => infos.push({ fields, message }),
   } as unknown as FastifyBaseLogger;
-  return { log, warnings };
+  return { log, infos, warnings };
 }
 
 /** Answers each delivery with the next of `answers` (then 200). */
@@ -61,7 +69,8 @@ export interface CallbacksUnderTest {
   clock: FakeClock;
   /** Each callback as saved, in order. */
   saved: CallbackState[];
-  warnings: Array<{ fields: unknown; message: string }>;
+  infos: LoggedLine[];
+  warnings: LoggedLine[];
   /** What onSettled heard: delivered or given up. */
   settled: boolean[];
   /** The process-long cut-off signal Callbacks keeps private. */
@@ -92,7 +101,7 @@ export async function callbacksOn(
       return true;
     },
   } as unknown as TaskBackend;
-  const { log, warnings } = warningLog();
+  const { log, infos, warnings } = keptLog();
   const settled: boolean[] = [];
   const clock = new FakeClock();
   // The cut-off controller is private: caught as the constructor makes it.
@@ -125,5 +134,5 @@ export async function callbacksOn(
   await callbacks.start();
   const cutOff = made[0]?.signal;
   if (!cutOff) throw new Error('Callbacks made no AbortController');
-  return { callbacks, clock, saved, warnings, settled, cutOff };
+  return { callbacks, clock, saved, infos, warnings, settled, cutOff };
 }

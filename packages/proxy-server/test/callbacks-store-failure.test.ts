@@ -64,6 +64,7 @@ async function callbacksOn(backend: TaskBackend, clock: FakeClock) {
   const log = {
     error: (_fields: unknown, message: string) => errors.push(message),
     warn: () => undefined,
+    info: () => undefined,
   } as unknown as FastifyBaseLogger;
   const tasks = { get: async () => ({ id: ID, status: 'completed' }) } as unknown as TaskViews;
   const callbacks = new Callbacks({

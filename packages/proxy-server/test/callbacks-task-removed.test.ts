@@ -5,7 +5,7 @@ import { expect, it, onTestFinished, vi } from 'vitest';
 import type { TaskBackend } from '../src/engine/task-backend.js';
 import { Callbacks } from '../src/proxy/callbacks.js';
 import type { TaskViews } from '../src/proxy/task-views.js';
-import { warningLog } from './callbacks-harness.js';
+import { keptLog } from './callbacks-harness.js';
 import { FakeClock } from './engine/harness.js';
 
 // Soak pass: a task removed by --retention while its callback waited for its next delivery
@@ -43,7 +43,7 @@ it('gives up, counted and said, the callback of a task removed before it was del
     ],
     setCallback: async () => false,
   } as unknown as TaskBackend;
-  const { log, warnings } = warningLog();
+  const { log, warnings } = keptLog();
   const settled: boolean[] = [];
   const clock = new FakeClock();
   const callbacks = new Callbacks({

@@ -422,17 +422,29 @@ export class Callbacks {
       this.#options.firstRetryMs ?? 1_000,
       again?.askedMs ?? null,
     );
+    // From the delivery's end: one that timed out took 10 s of the wait otherwise.
+    const nextAt = more ? clock.now() + waitMs : null;
     const next: CallbackState = {
       url: callback.url,
       state: delivery.ok ? 'delivered' : more ? 'pending' : 'failed',
       deliveries,
-      // From the delivery's end: one that timed out took 10 s of the wait otherwise.
-      nextAt: more ? clock.now() + waitMs : null,
+      nextAt,
     };
-    if (!more) {
+    if (nextAt === null) {
       await this.#settle(id, next);
       return;
     }
+    // Said now, not only at the give-up an hour later: an operator sees a receiver down at once.
+    this.#options.log.info(
+      {
+        taskId: id,
+        url: withoutQuery(callback.url),
+        attempt: delivery.attempt,
+        outcome: outcomeOf(delivery),
+        nextAttemptAt: new Date(nextAt).toISOString(),
+      },
+      'callback delivery will be retried',
+    );
     try {
       await backend.setCallback(id, next);
     } finally {
@@ -497,7 +509,7 @@ export class Callbacks {
   }
 }
 
-/** How a delivery went, for the line of a callback given up: the receiver's status, or why none. */
+/** How a delivery went, for the log: the receiver's status, or why none came. */
 function outcomeOf(delivery: CallbackDelivery | undefined): string | null {
   if (!delivery) return null;
   return delivery.statusCode === null ? delivery.error : answeredOutcome(delivery.statusCode);
