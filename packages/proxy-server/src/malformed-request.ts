@@ -80,6 +80,9 @@ function explanation(error: ParseError): string {
   const header = inHeader === undefined ? undefined : headerName(error);
   if (inHeader !== undefined && header !== undefined) return `header '${header}' ${inHeader}`;
   if (error.code === 'HPE_INVALID_URL' && stoppedInQuery(error)) return IN_QUERY;
+  if (error.code === 'HPE_INVALID_URL' && targetWithoutSlash(error)) {
+    return "the path does not start with / (the request line is 'METHOD /path HTTP/1.1')";
+  }
   if (error.code === 'HPE_INVALID_CONSTANT' && error.reason?.startsWith('Expected HTTP/')) {
     return "the request line is not 'METHOD /path HTTP/1.1' (a space in the path? write it %20)";
   }
@@ -112,4 +115,16 @@ function stoppedInQuery({ rawPacket, bytesParsed }: ParseError): boolean {
   if (!Buffer.isBuffer(rawPacket) || bytesParsed === undefined) return false;
   const read = rawPacket.subarray(0, bytesParsed).toString('latin1');
   return !read.includes('\n') && read.includes('?');
+}
+
+/**
+ * Whether the request line's target is neither a path (`/…`) nor an absolute URL: `GET api/x`,
+ * which llhttp refuses under one code with the invalid characters, and with reasons of its own
+ * that depend on the first bytes.
+ */
+function targetWithoutSlash({ rawPacket }: ParseError): boolean {
+  if (!Buffer.isBuffer(rawPacket)) return false;
+  const line = rawPacket.toString('latin1').split(/\r?\n/, 1)[0] ?? '';
+  const target = line.split(' ')[1] ?? '';
+  return target !== '' && !target.startsWith('/') && !/^[a-z][a-z\d+.-]*:\/\//i.test(target);
 }

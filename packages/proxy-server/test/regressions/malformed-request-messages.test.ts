@@ -37,6 +37,18 @@ describe('a request the HTTP parser refuses', () => {
       'POST /api/caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\nContent-Length: 0',
       'Malformed HTTP request: the path has a character HTTP does not allow (a tab, a control character or a byte beyond ASCII): percent-encode it (HPE_INVALID_URL)',
     ],
+    // Hostile pass: a path without its leading slash was said to hold a character HTTP does
+    // not allow, which it did not.
+    [
+      'a path without its leading slash',
+      'GET api/x HTTP/1.1\r\nHost: x',
+      "Malformed HTTP request: the path does not start with / (the request line is 'METHOD /path HTTP/1.1') (HPE_INVALID_URL)",
+    ],
+    [
+      'a query string alone for a path',
+      'GET ?x=1 HTTP/1.1\r\nHost: x',
+      "Malformed HTTP request: the path does not start with / (the request line is 'METHOD /path HTTP/1.1') (HPE_INVALID_URL)",
+    ],
     // First-hour pass: curl percent-encodes a path's UTF-8 but sends a query's raw, and the
     // answer then pointed at the path, which was fine.
     [
