@@ -14,13 +14,13 @@ import {
   type ProxyUnreachableError,
   parseRetryAfterMs,
 } from 'proxy-client';
-import { UNTRUSTED_CERTIFICATE_CODES } from 'proxy-client/wire';
+import { endsUnderApi, UNTRUSTED_CERTIFICATE_CODES } from 'proxy-client/wire';
 import { CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { endedWithout } from './render/task.js';
 import { cliCommand, cliStart } from './resume.js';
-import { DROP_API, endsUnderApi } from './url-under-api.js';
+import { DROP_API } from './url-under-api.js';
 
 const checkUrl = (cli: string) =>
   `point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; ${cli} health --url <url> checks it`;

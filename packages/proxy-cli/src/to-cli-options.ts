@@ -9,6 +9,7 @@ import {
 } from 'proxy-client';
 import {
   callbackUrlFault,
+  endsUnderApi,
   isTaskStatus,
   MAX_CLEANUP_AGE_HOURS,
   MAX_IDEMPOTENCY_KEY_LENGTH,
@@ -33,7 +34,7 @@ import {
   type DemoName,
 } from './options.js';
 import { isRunByNpx } from './resume.js';
-import { DROP_API, endsUnderApi } from './url-under-api.js';
+import { DROP_API } from './url-under-api.js';
 
 /** What commander hands back: strings and booleans, unchecked. */
 export interface RawOptions {

@@ -53,6 +53,7 @@ import { readRetry, submitRetry } from './transport/retry-policy.js';
 import { type HttpAnswer, type HttpRequest, Transport } from './transport/transport.js';
 import type { QueryValue } from './transport/url.js';
 import { normalizeBaseUrl, resolveUrl } from './transport/url.js';
+import { endsUnderApi } from './url-under-api.js';
 import {
   type HealthBody,
   isTaskStatus,
@@ -77,6 +78,8 @@ const DEFAULT_PAGE_SIZE = 100;
 const HOUR_MS = 3_600_000;
 /** Least time between two held reads of a result, should a server answer them at once. */
 const MIN_REREAD_MS = 1000;
+/** What a submission does when the base URL ends in /api. */
+const SUBMITTED_UNDER_API = 'the task would go to the target under /api/api/';
 
 /** Typed client of a proxy-server: submit slow requests, then read or await their tasks. */
 export class ProxyClient {
@@ -85,10 +88,13 @@ export class ProxyClient {
   readonly #transport: Transport;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
+  /** The base URL ends in /api, the proxy's submission prefix: see `#refuseUnderApi`. */
+  readonly #underApi: boolean;
 
   constructor(options: ProxyClientOptions) {
     const checked = checkOptions('ProxyClient', options);
     this.baseUrl = normalizeBaseUrl(checked.baseUrl);
+    this.#underApi = endsUnderApi(this.baseUrl);
     checkApiKey(checked.apiKey);
     this.#maxRetries = count(checked.maxRetries ?? DEFAULT_READ_RETRIES, 'maxRetries');
     this.#timeoutMs = timeoutOf(checked.timeoutMs) ?? DEFAULT_TIMEOUT_MS;
@@ -109,6 +115,7 @@ export class ProxyClient {
    * `submit` takes the same and answers more: the finished task under `waitMs`, a replay.
    */
   async submitTask(path: string, body?: unknown, options?: SubmitOptions): Promise<string> {
+    this.#refuseUnderApi('submitTask', SUBMITTED_UNDER_API);
     return (await this.#submit(path, body, checkOptions('submitTask', options))).taskId;
   }
 
@@ -117,6 +124,7 @@ export class ProxyClient {
    * it finished within `waitMs`, whether an idempotency key named an existing task, and the key.
    */
   async submit(path: string, body?: unknown, options?: SubmitOptions): Promise<Submission> {
+    this.#refuseUnderApi('submit', SUBMITTED_UNDER_API);
     return this.#submit(path, body, checkOptions('submit', options));
   }
 
@@ -128,6 +136,7 @@ export class ProxyClient {
    * whole call.
    */
   async submitAndWait(path: string, body?: unknown, options?: RunOptions): Promise<Task> {
+    this.#refuseUnderApi('submitAndWait', SUBMITTED_UNDER_API);
     return this.#submitAndWait(path, body, checkOptions('submitAndWait', options));
   }
 
@@ -208,6 +217,7 @@ export class ProxyClient {
 
   /** Removes tasks that finished longer ago than `maxAgeMs`; answers how many went. */
   async cleanupTasks(options?: CleanupOptions): Promise<{ removed: number }> {
+    this.#refuseUnderApi('cleanupTasks', 'its DELETE would reach the target as a task');
     const { maxAgeMs, maxAgeHours, ...checked } = checkOptions('cleanupTasks', options);
     if (maxAgeMs !== undefined && maxAgeHours !== undefined) {
       throw new TypeError("cleanupTasks(): give 'maxAgeMs' or the older 'maxAgeHours', not both");
@@ -260,6 +270,7 @@ export class ProxyClient {
    * bounds the whole run. Like `submitAndWait`, one round trip for a quick task.
    */
   async run<T = unknown>(path: string, body?: unknown, options?: RunOptions): Promise<T> {
+    this.#refuseUnderApi('run', SUBMITTED_UNDER_API);
     const checked = checkOptions('run', options);
     const task = await this.#submitAndWait(path, body, { ...checked, throwOnFailure: true });
     return task.result?.body as T;
@@ -272,6 +283,7 @@ export class ProxyClient {
    * otherwise rejects with `TaskFinishedError`, which carries it.
    */
   async cancelTask(taskId: string, options?: RequestOptions): Promise<Task> {
+    this.#refuseUnderApi('cancelTask', 'its DELETE would reach the target as a task');
     const call = this.#call(checkOptions('cancelTask', options));
     const path = taskPath(taskId);
     try {
@@ -303,6 +315,7 @@ export class ProxyClient {
    * or a 5xx: a repeat would run the task once more.
    */
   async retryTask(taskId: string, options?: RetryTaskOptions): Promise<Submission> {
+    this.#refuseUnderApi('retryTask', 'its POST would reach the target as a task');
     const checked = checkOptions('retryTask', options);
     const path = `${taskPath(taskId)}/retry`;
     const waitSeconds = preferWaitSeconds(checked.waitMs);
@@ -458,6 +471,18 @@ export class ProxyClient {
       this.#openStream('events', query, call, { fallback: false }),
       { signal: call.signal, lastEventId, onOutage, onOpen },
       { method: 'GET', url: resolveUrl(this.baseUrl, 'events', query) },
+    );
+  }
+
+  /**
+   * Under the proxy's /api/ every request is a task for the target: a cancel or a cleanup would
+   * reach it as a DELETE it may act on, a submission be queued for /api/api/ and fail only there.
+   * Reads still go out: the proxy's 202 to one is explained then (see `#read`).
+   */
+  #refuseUnderApi(method: string, consequence: string): void {
+    if (!this.#underApi) return;
+    throw new TypeError(
+      `${method}(): baseUrl ${this.baseUrl} ends in /api: ${consequence}; nothing was sent. Drop /api from baseUrl: the proxy's own routes (/stats, /tasks, /task/<id>) sit beside /api/, and a request under it goes to the target as a task`,
     );
   }
 

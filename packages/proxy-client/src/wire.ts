@@ -591,6 +591,7 @@ export const MAX_TASK_HEADER_SECONDS = 365 * 24 * 3600;
 
 export { closestName, editDistance, flagsMeant } from './closest-name.js';
 export { parseRetryAfterMs } from './retry-after.js';
+export { endsUnderApi } from './url-under-api.js';
 
 /**
  * Node's codes (OpenSSL's) for a TLS certificate signed by no CA the machine trusts, which may be
