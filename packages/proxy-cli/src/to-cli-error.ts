@@ -13,6 +13,7 @@ import {
   type ProxyError,
   type ProxyUnreachableError,
   parseRetryAfterMs,
+  type QueueFullError,
 } from 'proxy-client';
 import { endsUnderApi, UNTRUSTED_CERTIFICATE_CODES } from 'proxy-client/wire';
 import { CliError, isCliError } from './cli-error.js';
@@ -156,11 +157,14 @@ export function toCliError(
   }
   if (isQueueFullError(error)) {
     const seconds = error.retryAfterMs === undefined ? undefined : error.retryAfterMs / 1000;
+    const reason = queueFullReason(error);
     return new CliError(
       EXIT_CODES.proxyError,
-      error.code === 'tenant_queue_full'
-        ? "this tenant's share of the proxy's queue is full (503); the task was not created"
-        : "the proxy's queue is full (503); the task was not created",
+      reason
+        ? `the proxy refused the task (503 ${error.code}): ${reason}; the task was not created`
+        : error.code === 'tenant_queue_full'
+          ? "this tenant's share of the proxy's queue is full (503); the task was not created"
+          : "the proxy's queue is full (503); the task was not created",
       `try again in ${seconds ?? 'a few'} s`,
       {
         cause: error,
@@ -211,6 +215,15 @@ export function toCliError(
     cause: error,
     code: 'internal_error',
   });
+}
+
+/**
+ * The proxy's reason for refusing the task, which names the limit reached (`--max-queue-size`,
+ * `--max-tasks`, a tenant's `--tenant-max-queued`): each calls for a different fix. Its "retry in
+ * about N s" goes, as the hint says when. Its generic message, or none, names no limit.
+ */
+function queueFullReason(error: QueueFullError): string | undefined {
+  return /^(.+?); retry in about \d+ s/.exec(error.message)?.[1];
 }
 
 /**

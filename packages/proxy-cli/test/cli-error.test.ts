@@ -82,6 +82,37 @@ describe('a full queue', () => {
     });
     expect(error).toMatchObject({ exitCode: 5, code, message, hint: 'try again in 4 s' });
   });
+
+  const said = (message: string) => `${message} (POST https://proxy.test/api/x answered 503)`;
+
+  it.each([
+    [
+      'queue_full',
+      'The proxy holds its most tasks (--max-tasks 1) and too few have finished to make room',
+    ],
+    ['queue_full', 'The queue is full (100 tasks, --max-queue-size)'],
+    ['tenant_queue_full', 'Your share of the queue is full (5 tasks, --tenant-max-queued)'],
+  ] as const)(
+    '%s: the proxy\'s reason "%s" names the limit, without its retry time',
+    (code, reason) => {
+      const error = toCliError(
+        new QueueFullError(said(`${reason}; retry in about 4 s`), 4_000, { code }),
+        { url: 'https://proxy.test' },
+      );
+      expect(error).toMatchObject({
+        message: `the proxy refused the task (503 ${code}): ${reason}; the task was not created`,
+        hint: 'try again in 4 s',
+      });
+    },
+  );
+
+  it("the proxy's generic message keeps the CLI's own words", () => {
+    const generic = 'The queue is full; retry after the time in the Retry-After header';
+    const error = toCliError(new QueueFullError(said(generic), undefined), {
+      url: 'https://proxy.test',
+    });
+    expect(error.message).toBe("the proxy's queue is full (503); the task was not created");
+  });
 });
 
 describe('a task store the proxy cannot use', () => {

@@ -60,10 +60,12 @@ describe('exit 5: the proxy says no', () => {
 
     const run = await runCli(['--submit', 'api/function1', '--url', stack.url, '--api-key', KEY]);
     expect(run.code).toBe(5);
+    // The proxy's words name the limit; its own "retry in about N s" would repeat the hint.
     expect(run.stderr).toContain(
-      "error: the proxy's queue is full (503); the task was not created",
+      'error: the proxy refused the task (503 queue_full): The queue is full (1 task, --max-queue-size); the task was not created',
     );
     expect(run.stderr).toMatch(/hint: try again in \d+ s/);
+    expect(run.stderr).not.toContain('retry in about');
     const json = await runCli([
       '--submit',
       'api/function1',
@@ -76,7 +78,48 @@ describe('exit 5: the proxy says no', () => {
     expect(json.code).toBe(5);
     expect(jsonOf(json)).toMatchObject({
       success: false,
-      error: { code: 'queue_full', exit_code: 5 },
+      error: {
+        code: 'queue_full',
+        exit_code: 5,
+        message: expect.stringContaining('(1 task, --max-queue-size)'),
+      },
+    });
+  });
+});
+
+// Review: with --max-tasks 1 and one task running, the CLI said the queue was full though it was
+// empty; the proxy's message, which names the limit, was dropped.
+describe('a proxy at --max-tasks: the CLI says which limit refused the task', () => {
+  let capped: Stack;
+  beforeAll(async () => {
+    // No grace: the long task is cut off when the proxy stops, rather than waited for.
+    capped = await startStack(['--max-tasks', '1', '--shutdown-grace', '0']);
+  });
+  afterAll(() => capped?.stop());
+
+  it('names --max-tasks, not a full queue, in the error and in --json', async () => {
+    const client = new ProxyClient({ baseUrl: capped.url });
+    await client.submitTask('api/function1', { delay_ms: 60_000 });
+
+    const run = await runCli(['submit', 'api/function1', '--url', capped.url]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      'error: the proxy refused the task (503 queue_full): The proxy holds its most tasks (--max-tasks 1) and too few have finished to make room; the task was not created',
+    );
+    expect(run.stderr).not.toContain('queue is full');
+    expect(run.stderr).not.toContain('retry in about');
+    expect(run.stderr).toMatch(/hint: try again in \d+ s/);
+
+    const json = await runCli(['submit', 'api/function1', '--json', '--url', capped.url]);
+    expect(json.code).toBe(5);
+    expect(jsonOf(json)).toMatchObject({
+      success: false,
+      error: {
+        code: 'queue_full',
+        exit_code: 5,
+        message: expect.stringContaining('(--max-tasks 1)'),
+        hint: expect.stringMatching(/^try again in \d+ s$/),
+      },
     });
   });
 });
