@@ -34,4 +34,7 @@ function installIsStale() {
 
 const [pnpm, ...pnpmArgs] = pnpmCommand();
 if (installIsStale()) run(pnpm, [...pnpmArgs, 'install', '--frozen-lockfile']);
+// The build is silent for some 20 s: said first, so that a quiet terminal reads as work.
+console.log('setup: building proxy-server, proxy-client and proxy-cli...');
 run(pnpm, [...pnpmArgs, '--silent', 'build']);
+console.log('setup: built');
