@@ -3,21 +3,13 @@ import type { DataBody, SubmitBody, Task } from 'proxy-client/wire';
 import { spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { callbacksOn, dispatcherAnswering, idOf } from './callbacks-harness.js';
-import { serveForTest, startTarget } from './helper.js';
+import { jsonLogLines, serveForTest, startTarget } from './helper.js';
 
 // An operator whose receiver was down saw nothing in the log until the callback was given up,
 // up to an hour after its first failed delivery: a failure that would be retried was unsaid.
 
 const MESSAGE = 'callback delivery will be retried';
 const SECRET = `whsec_${Buffer.alloc(32, 42).toString('base64')}`;
-
-/** The JSON log lines the process wrote, parsed. */
-function logLines(output: string): Array<Record<string, unknown>> {
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 describe('a failed callback delivery that will be retried', () => {
   it('is logged at info with how it went and when the next one is due', async () => {
@@ -118,7 +110,7 @@ describe('the proxy-server bin, whose callback receiver answers 503 and then 200
       what: 'the retry to be delivered',
     });
     expect(await proxy.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    const lines = logLines(proxy.output()).filter((line) =>
+    const lines = jsonLogLines(proxy.output()).filter((line) =>
       String(line.msg).startsWith('callback'),
     );
     expect(lines, proxy.output()).toHaveLength(1);

@@ -315,3 +315,10 @@ export function runBinAsync(
     );
   });
 }
+
+/** The JSON log lines in what a process wrote (`--log-format json`), parsed; its plain lines left out. */
+export const jsonLogLines = <Line = Record<string, unknown>>(output: string): Line[] =>
+  output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Line);

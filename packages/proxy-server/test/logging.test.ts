@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { storeUnavailable } from '../src/engine/store-unavailable.js';
 import { logStreamFor } from '../src/logging/log-stream.js';
 import { createLogger } from '../src/logging/logger.js';
-import { startTarget } from './helper.js';
+import { jsonLogLines, startTarget } from './helper.js';
 
 // The built bin's log, as an operator gets it: what is on every line, and what is on none.
 
@@ -16,12 +16,6 @@ interface LogLine {
   req?: { method: string; url: string };
   [field: string]: unknown;
 }
-
-const parseLines = (output: string): LogLine[] =>
-  output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine);
 
 describe('the log of a run with an API key, a cookie and a body', () => {
   it('carries no secret, names the request on every line about one, and each transition once', async () => {
@@ -114,7 +108,7 @@ describe('the log of a run with an API key, a cookie and a body', () => {
       Buffer.from(JSON.stringify({ password: secrets.body })).toString('base64'),
     );
 
-    const lines = parseLines(output);
+    const lines = jsonLogLines<LogLine>(output);
     expect(lines.length).toBeGreaterThan(20);
     // Fastify's own lines (incoming request, request completed) and ours about a request.
     const aboutRequests = lines.filter((line) => line.req !== undefined || line.res !== undefined);
@@ -189,7 +183,7 @@ describe('the line of a failed task', () => {
     } finally {
       await proxy.stop();
     }
-    const failed = parseLines(proxy.output()).find((line) => line.msg === 'task failed');
+    const failed = jsonLogLines<LogLine>(proxy.output()).find((line) => line.msg === 'task failed');
     expect(failed).toMatchObject({ taskId: id, error: 'upstream_error' });
     expect(failed?.errorMessage).toEqual(expect.stringContaining('does not speak TLS'));
   });

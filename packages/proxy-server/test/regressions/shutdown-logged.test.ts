@@ -1,15 +1,7 @@
 import type { SubmitBody } from 'proxy-client/wire';
 import { spawnProxyServer, waitFor } from 'test-support';
 import { describe, expect, it } from 'vitest';
-import { startTarget } from '../helper.js';
-
-/** The JSON log lines the process wrote, parsed. */
-function logLines(output: string): Array<Record<string, unknown>> {
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+import { jsonLogLines, startTarget } from '../helper.js';
 
 describe('a stop in the log', () => {
   // The `shutting down` line went to Fastify's logger, which is off at info (the default): the
@@ -24,7 +16,7 @@ describe('a stop in the log', () => {
     ).json()) as SubmitBody;
     await waitFor(() => target.stats().inFlight === 1, { what: 'the call to start' });
     expect(await proxy.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    const lines = logLines(proxy.output());
+    const lines = jsonLogLines(proxy.output());
     const stop = lines.findIndex((line) => line.msg === 'shutting down');
     const failed = lines.findIndex(
       (line) => line.msg === 'task failed' && line.taskId === submitted.task_id,
