@@ -222,7 +222,7 @@ export function toCliError(
  * `--max-tasks`, a tenant's `--tenant-max-queued`): each calls for a different fix. Its "retry in
  * about N s" goes, as the hint says when. Its generic message, or none, names no limit.
  */
-function queueFullReason(error: QueueFullError): string | undefined {
+export function queueFullReason(error: QueueFullError): string | undefined {
   return /^(.+?); retry in about \d+ s/.exec(error.message)?.[1];
 }
 

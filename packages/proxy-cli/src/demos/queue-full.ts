@@ -5,9 +5,10 @@ import type { CommandContext } from '../context.js';
 import { formatDuration } from '../render/duration.js';
 import { effectiveConcurrency } from '../render/stats.js';
 import { paintStatus } from '../render/status.js';
+import { queueFullReason } from '../to-cli-error.js';
 import { heading, say } from './narrate.js';
 
-/** Past this many submissions filling the queue is no longer a quick demo. */
+/** Past this many submissions reaching the proxy's limit is no longer a quick demo. */
 const MOST_SUBMISSIONS = 300;
 /** How long the tasks that occupy every worker keep the target busy. */
 const HOLD_MS = 2500;
@@ -20,6 +21,11 @@ export type QueueFullReport =
       skipped: false;
       /** Tasks accepted before the proxy answered 503. */
       accepted: number;
+      /**
+       * What the 503 said: its code, and the proxy's reason, which names the limit reached
+       * (`--max-queue-size`, `--max-tasks`, `--tenant-max-queued`); null from a proxy that names none.
+       */
+      refused: { code: QueueFullError['code']; reason: string | null };
       max_queue_size: number;
       /** The Retry-After the proxy sent with the 503, in seconds. */
       retry_after_s: number | null;
@@ -31,8 +37,9 @@ export type QueueFullReport =
     };
 
 /**
- * Fills the proxy's queue until it answers 503 queue_full with Retry-After, then submits once
- * more with `queueFullRetries` and lets the SDK wait and retry until there is room.
+ * Submits until the proxy answers 503 queue_full with Retry-After, then submits once more with
+ * `queueFullRetries` and lets the SDK wait and retry until there is room. The queue is not the
+ * only limit that refuses a task (`--max-tasks` may come first), so it tells the proxy's reason.
  */
 export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullReport> {
   const { client, output, options, signal } = ctx;
@@ -40,9 +47,10 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
   const concurrency = effectiveConcurrency(stats);
   const room = concurrency + stats.max_queue_size - stats.queue_size;
   heading(ctx, 'queue-full: a bounded queue says 503, the SDK retries', [
-    `The proxy holds at most ${stats.max_queue_size} waiting tasks (--max-queue-size); one more gets`,
-    '503 queue_full with a Retry-After header, and no task is created.',
-    `The demo keeps the ${concurrency} workers busy for ${formatDuration(HOLD_MS)} and submits until the queue is full.`,
+    `The proxy holds at most ${stats.max_queue_size} waiting tasks (--max-queue-size), or fewer if another`,
+    'limit comes first (--max-tasks); a task it has no room for gets 503 queue_full with a',
+    'Retry-After header, and is not created.',
+    `The demo keeps the ${concurrency} workers busy for ${formatDuration(HOLD_MS)} and submits until the proxy refuses one (503 queue_full).`,
   ]);
   if (room + 1 > MOST_SUBMISSIONS) {
     const reason = `filling a queue of ${stats.max_queue_size} would take ${room + 1} submissions; start a proxy with --max-queue-size 10 to watch this`;
@@ -50,7 +58,7 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
     return { name: 'queue-full', skipped: true, reason };
   }
 
-  const progress = output.progress('filling the queue');
+  const progress = output.progress('submitting until the proxy refuses one');
   let accepted = 0;
   let refusal: QueueFullError | undefined;
   try {
@@ -60,7 +68,7 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
       try {
         await client.submitTask('api/function1', { filler: accepted + 1, delay_ms }, { signal });
         accepted++;
-        progress.update(`filling the queue: ${accepted} accepted`);
+        progress.update(`submitting until the proxy refuses one: ${accepted} accepted`);
       } catch (error) {
         if (!isQueueFullError(error)) throw error;
         refusal = error;
@@ -75,9 +83,11 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
     return { name: 'queue-full', skipped: true, reason };
   }
   const retryAfter = refusal.retryAfterMs === undefined ? null : refusal.retryAfterMs / 1000;
+  const reason = queueFullReason(refusal) ?? null;
+  const answer = output.color.red(`503 ${refusal.code}`);
   say(
     ctx,
-    `${accepted} tasks accepted, then ${output.color.red('503 queue_full')}, Retry-After: ${retryAfter ?? '(none)'} s: the task was not created.`,
+    `${accepted} tasks accepted, then the proxy refused one (${answer}, Retry-After: ${retryAfter ?? '(none)'} s)${reason === null ? '' : `: ${reason}`}; the task was not created.`,
   );
   say(
     ctx,
@@ -130,6 +140,7 @@ export async function queueFullDemo(ctx: CommandContext): Promise<QueueFullRepor
     name: 'queue-full',
     skipped: false,
     accepted,
+    refused: { code: refusal.code, reason },
     max_queue_size: stats.max_queue_size,
     retry_after_s: retryAfter,
     retried_submit_ms: Math.round(retriedMs),

@@ -56,6 +56,10 @@ describe('--demo', () => {
     const queueFull = report(doc, 'queue-full');
     expect(queueFull).toMatchObject({
       skipped: false,
+      refused: {
+        code: 'queue_full',
+        reason: expect.stringMatching(/^The queue is full \(\d+ tasks?, --max-queue-size\)$/),
+      },
       max_queue_size: 10,
       task: { status: 'completed' },
     });
@@ -125,6 +129,32 @@ describe('the closing hint', () => {
       /^demo done in .*\. The demo proxy has stopped; .*docs\/getting-started\.md/,
     );
   }, 90_000);
+});
+
+// Re-read: against a proxy whose --max-tasks, not its queue, refused the demo's submission, the
+// demo said it "submits until the queue is full" and never named the limit that refused it.
+describe('--demo queue-full before a proxy with a small --max-tasks', () => {
+  it("names the limit that refused it in the proxy's words, and claims no full queue", async () => {
+    const small = await startStack([
+      '--max-concurrent',
+      '4',
+      '--num-workers',
+      '4',
+      '--max-queue-size',
+      '10',
+      '--max-tasks',
+      '5',
+    ]);
+    onTestFinished(() => small.stop());
+    const run = await runCli(['demo', 'queue-full', '--url', small.url]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('submits until the proxy refuses one (503 queue_full).');
+    expect(run.stdout).toMatch(
+      /^\d+ tasks accepted, then the proxy refused one \(503 queue_full, Retry-After: \d+ s\): The proxy holds its most tasks \(--max-tasks 5\) and too few have finished to make room; the task was not created\.$/m,
+    );
+    expect(run.stdout).not.toContain('queue is full');
+    expect(run.stdout).toMatch(/^task \S+ completed/m);
+  });
 });
 
 describe('--demo before a proxy that cannot reach its target', () => {
