@@ -21,6 +21,7 @@ import { EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
 import { endedWithout } from './render/task.js';
 import { cliCommand, cliStart } from './resume.js';
+import { dropRouteHint } from './url-at-route.js';
 import { DROP_API } from './url-under-api.js';
 
 const checkUrl = (cli: string) =>
@@ -190,6 +191,8 @@ export function toCliError(
   }
   if (isProxyError(error) && notAProxy(error)) {
     const location = redirectOf(error);
+    // Only the proxy's own 404 says the path is the proxy's, not the target's.
+    const atRoute = error.code === 'not_found' ? dropRouteHint(context.url) : undefined;
     const answer = `${answerOf(error)}${location ? `, a redirect to ${location.href}` : ''}`;
     return new CliError(
       EXIT_CODES.proxyError,
@@ -198,9 +201,8 @@ export function toCliError(
         ? redirectHint(context.url, error, location)
         : endsUnderApi(context.url)
           ? DROP_API
-          : gatewayAnswered(error)
-            ? GATEWAY
-            : checkUrl(cliStart(options?.runByNpx === true)),
+          : (atRoute ??
+            (gatewayAnswered(error) ? GATEWAY : checkUrl(cliStart(options?.runByNpx === true)))),
       { cause: error, code: 'not_a_proxy', details: { proxy_code: error.code } },
     );
   }

@@ -139,3 +139,29 @@ describe('a task store the proxy cannot use', () => {
     });
   });
 });
+
+describe("a --url at one of the proxy's own routes", () => {
+  const notFound = (code: 'not_found' | 'http_404', path: string) =>
+    new ProxyResponseError(code, `No route GET ${path}`, {
+      status: 404,
+      headers: new Headers(),
+      method: 'GET',
+      url: `https://gateway.test${path}`,
+    });
+
+  it('keeps the path a gateway serves the proxy under', () => {
+    const error = toCliError(notFound('not_found', '/proxy/ui/stats'), {
+      url: 'https://gateway.test/proxy/ui',
+    });
+    expect(error.hint).toBe(
+      "drop /ui from --url (or PROXY_URL): it is the proxy's own /ui, not its base URL; use --url https://gateway.test/proxy",
+    );
+  });
+
+  it("is not the proxy's when another server answered 404", () => {
+    const error = toCliError(notFound('http_404', '/health/stats'), {
+      url: 'https://gateway.test/health',
+    });
+    expect(error.hint).toMatch(/^point --url \(or PROXY_URL\) at the proxy's base URL/);
+  });
+});

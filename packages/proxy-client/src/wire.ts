@@ -474,6 +474,69 @@ export const ServiceInfoSchema = Type.Object({
 });
 export type ServiceInfo = Static<typeof ServiceInfoSchema>;
 
+/**
+ * The proxy's endpoints as `GET /` lists them, each a route the server has: the one list of
+ * them, which the CLI reads to tell a --url at one of them from the proxy's base URL.
+ */
+export const SERVICE_ENDPOINTS: readonly ServiceInfo['endpoints'][number][] = [
+  { method: 'GET', path: '/', description: 'this description' },
+  {
+    method: 'ANY',
+    path: '/api/*',
+    description: 'submit: forwarded to the target later; 202 with a task id',
+  },
+  {
+    method: 'GET',
+    path: '/task/:id',
+    description: 'one task; ?wait=N holds the answer up to N s until it finishes',
+  },
+  {
+    method: 'GET',
+    path: '/task/:id/result',
+    description: "the target's answer replayed as sent; ?wait=N waits for it",
+  },
+  {
+    method: 'GET',
+    path: '/task/:id/events',
+    description: 'Server-Sent Events: the task, then each status change until it finishes',
+  },
+  {
+    method: 'DELETE',
+    path: '/task/:id',
+    description: 'cancel: a pending or processing task ends cancelled',
+  },
+  {
+    method: 'POST',
+    path: '/task/:id/retry',
+    description: 'run a finished task again as a new task',
+  },
+  { method: 'GET', path: '/tasks', description: 'tasks, newest first; ?status=&limit=&offset=' },
+  {
+    method: 'GET',
+    path: '/events',
+    description: "Server-Sent Events of every task's transitions; ?status=",
+  },
+  {
+    method: 'DELETE',
+    path: '/tasks/cleanup',
+    description: 'remove finished tasks older than ?max_age_hours= (24)',
+  },
+  { method: 'GET', path: '/stats', description: 'counts, queue, concurrency, timings' },
+  { method: 'GET', path: '/health', description: 'liveness and whether the target is reachable' },
+  { method: 'GET', path: '/metrics', description: 'Prometheus metrics (text format)' },
+  { method: 'GET', path: '/openapi.json', description: 'the OpenAPI 3 document of this API' },
+  {
+    method: 'GET',
+    path: '/docs',
+    description: 'the API reference page, rendered from /openapi.json',
+  },
+  {
+    method: 'GET',
+    path: '/ui',
+    description: 'the dashboard: live figures, tasks, cancel and retry',
+  },
+];
+
 // ---------------------------------------------------------------------------------------------
 // Envelopes: every answer has `success`.
 // ---------------------------------------------------------------------------------------------

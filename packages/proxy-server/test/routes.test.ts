@@ -10,7 +10,7 @@ import type {
 } from 'proxy-client/wire';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/index.js';
-import { startProxy, startTarget } from './helper.js';
+import { rawRequest, startProxy, startTarget } from './helper.js';
 
 /** A port nothing listens on: connections are refused at once. */
 const CLOSED_TARGET = 'http://127.0.0.1:9';
@@ -303,6 +303,29 @@ describe('a path near one of the proxy routes', () => {
       `No route ${method} ${url}; requests for the target go under /api/: ${method} /api${url}`,
     );
   });
+});
+
+// First-hour pass: `GET /./api/x` was told to send `GET /api/./api/x`, the dot segment kept.
+describe('a path with dot segments', () => {
+  it.each([
+    ['GET', '/./api/x', '; did you mean GET /api/x?'],
+    ['POST', '/%2e/api/x?y=1', '; did you mean POST /api/x?y=1?'],
+    ['GET', '/../stats', '; did you mean GET /stats?'],
+    ['GET', '/tasks/../stats/.', '; did you mean GET /stats?'],
+    ['GET', '/./nowhere', ''],
+  ])(
+    '%s %s, sent as is, names the path without them if it is a route',
+    async (method, url, hint) => {
+      const proxy = await startProxy(CLOSED_TARGET, { listen: true });
+      const response = await rawRequest(proxy.url, `${method} ${url} HTTP/1.1\r\nHost: x`);
+      expect(response.status).toBe(404);
+      expect(JSON.parse(response.body)).toEqual({
+        success: false,
+        error: 'not_found',
+        message: `No route ${method} ${url}${hint}`,
+      });
+    },
+  );
 });
 
 describe('GET /tasks', () => {

@@ -361,6 +361,31 @@ describe('--url under /api/', () => {
   );
 });
 
+// First-hour pass: --url copied from the dashboard's address bar was told to point at the proxy
+// "not at its target", though it was the proxy's own page.
+describe("--url at one of the proxy's own routes", () => {
+  const SOME_ID = '00000000-0000-4000-8000-000000000078';
+  it.each([
+    ['stats', '/ui', '/ui'],
+    ['list', '/ui/', '/ui'],
+    ['health', '/ui/index.html', '/ui/index.html'],
+    ['stats', '/docs', '/docs'],
+    ['stats', '/openapi.json', '/openapi.json'],
+    ['stats', '/metrics', '/metrics'],
+    ['stats', '/health', '/health'],
+    ['health', '/stats', '/stats'],
+    ['stats', '/tasks', '/tasks'],
+    ['stats', `/task/${SOME_ID}`, `/task/${SOME_ID}`],
+  ])('%s --url <proxy>%s: exit 5 and the hint to drop it', async (command, path, route) => {
+    const run = await runCli([command, '--url', `${stack.url}${path}`]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('does not answer like a proxy-server');
+    expect(run.stderr).toContain(
+      `hint: drop ${route} from --url (or PROXY_URL): it is the proxy's own ${route}, not its base URL; use --url ${stack.url}\n`,
+    );
+  });
+});
+
 describe('--task-id', () => {
   it('plain: a completed task, exit 0', async () => {
     const task = await finishedTask('api/function1', { param1: 'value1' });

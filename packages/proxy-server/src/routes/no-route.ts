@@ -43,9 +43,19 @@ export function noRouteError(request: FastifyRequest): ProxyHttpError {
       `No route ${asked}; the route is ${request.method} ${meant}, without the trailing slash`,
     );
   }
-  // A path near one of the proxy's own was meant for the proxy: `/api/stat` would be no help.
   // The query string is kept, as the /api/ hint keeps it, so the request named is the one to send.
   const query = request.originalUrl.slice(path.length);
+  // The router matches dot segments as names, and /api/ in front would keep them: the path they
+  // leave is the one meant, if it is a route.
+  const resolved = withoutDotSegments(path);
+  if (resolved !== undefined) {
+    const routed = request.server.findRoute({ method, url: resolved });
+    return new ProxyHttpError(
+      'not_found',
+      `No route ${asked}${routed ? `; did you mean ${request.method} ${resolved}${query}?` : ''}`,
+    );
+  }
+  // A path near one of the proxy's own was meant for the proxy: `/api/stat` would be no help.
   const near = nearestRoutes(request.server.ownRoutes, request.method, path);
   return new ProxyHttpError(
     'not_found',
@@ -71,4 +81,22 @@ function withoutTrailingSlash(request: FastifyRequest, path: string): string | u
   if (path.length <= 1 || !path.endsWith('/')) return undefined;
   const meant = path.replace(/\/+$/, '');
   return request.server.findRoute({ method: request.method, url: meant }) ? meant : undefined;
+}
+
+/** `.` and `..`, a dot written `%2e` too, as a URL parser reads them. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+/**
+ * `/api/x` for `/./api/x`: the path with its dot segments resolved (RFC 3986 §5.2.4), without
+ * the slash one at the end leaves, as no route has one; undefined for a path without any.
+ */
+function withoutDotSegments(path: string): string | undefined {
+  const segments = path.split('/').slice(1);
+  if (!segments.some((segment) => DOT_SEGMENT.test(segment))) return undefined;
+  const kept: string[] = [];
+  for (const segment of segments) {
+    if (!DOT_SEGMENT.test(segment)) kept.push(segment);
+    else if (segment.replace(/%2e/gi, '.') === '..') kept.pop();
+  }
+  return `/${kept.join('/')}`;
 }
