@@ -3,6 +3,7 @@ import { checkIsNumber, checkOptions, optionLabel } from './check-options.js';
 import { invalidResponseError } from './errors/error-from-response.js';
 import { isProxyOutage } from './errors/outage.js';
 import { isProxyResponseError } from './errors/proxy-response-error.js';
+import { isProxyUnreachableError } from './errors/proxy-unreachable-error.js';
 import { isQueueFullError } from './errors/queue-full-error.js';
 import { TaskFailedError } from './errors/task-failed-error.js';
 import { isTaskFinishedError, TaskFinishedError } from './errors/task-finished-error.js';
@@ -12,7 +13,7 @@ import type { OpenStream } from './events/follow-event-stream.js';
 import type { TaskEvent } from './events/task-event.js';
 import { watchAllEvents } from './events/watch-events.js';
 import { NoEventStream, watchOneTask } from './events/watch-task.js';
-import { isSendableApiKey, isSubmittableMethod } from './input-checks.js';
+import { isSendableApiKey, isSubmittableMethod, isThenable, shownValue } from './input-checks.js';
 import type {
   CleanupOptions,
   IterateTasksOptions,
@@ -50,6 +51,7 @@ import { MAX_TIMER_MS } from './timer-limit.js';
 import { twoOf } from './transport/body-stream.js';
 import { encodeBody } from './transport/request-body.js';
 import { readRetry, submitRetry } from './transport/retry-policy.js';
+import { callTimeoutError } from './transport/translate-error.js';
 import { type HttpAnswer, type HttpRequest, Transport } from './transport/transport.js';
 import type { QueryValue } from './transport/url.js';
 import { normalizeBaseUrl, resolveUrl } from './transport/url.js';
@@ -555,14 +557,16 @@ export class ProxyClient {
     validateWaitOptions({ pollIntervalMs, timeoutMs });
     // One deadline for the whole call: the submission may use up part of it, the wait the rest.
     const limit = timeoutOf(timeoutMs);
-    const deadline = limit === undefined ? undefined : performance.now() + limit;
+    const callLimit =
+      limit === undefined ? undefined : { ms: limit, deadline: performance.now() + limit };
+    const deadline = callLimit?.deadline;
     // The held answer must come back with the task's id before the deadline: leave it a second.
     const holdMs =
       waitMs ??
       (limit === undefined
         ? MAX_WAIT_SECONDS * 1000
         : Math.min(MAX_WAIT_SECONDS, Math.max(0, Math.floor((limit - 1000) / 1000))) * 1000);
-    const submission = await this.#submitHeld(path, body, submitOnly, holdMs, deadline);
+    const submission = await this.#submitHeld(path, body, submitOnly, holdMs, callLimit);
     const { task } = submission;
     if (task !== undefined) {
       await untilAborted(Promise.resolve(onStatus?.(task, undefined)), checked.signal);
@@ -606,42 +610,53 @@ export class ProxyClient {
    * fails as an outage (no answer, 502, 503, 504: a gateway in front of the proxy may end a
    * request silent for 30 or 60 s) is not repeated holding as long again: it is made once more
    * without a hold and with the same idempotency key, which names the task the first one created,
-   * and the wait that follows reads it. Without a key (no retries asked) it fails as it came.
+   * and the wait that follows reads it. Without a key (no retries asked) it fails as it came, and
+   * so it does once the call's limit has run out.
    */
   async #submitHeld(
     path: string,
     body: unknown,
     options: SubmitOptions,
     holdMs: number,
-    deadline: number | undefined,
+    limit: CallLimit | undefined,
   ): Promise<Submission> {
-    const timeoutFor = (hold: number) =>
-      deadline === undefined
-        ? {}
-        : {
-            timeoutMs: Math.max(1, Math.min(deadline - performance.now() - hold, this.#timeoutMs)),
-          };
-    if (holdMs <= 0) return this.#submit(path, body, { ...options, waitMs: 0, ...timeoutFor(0) });
+    /** A submission got no answer by the call's deadline, whose timer may fire a hair early. */
+    let ranOut = false;
+    const send = async (sent: unknown, submitted: SubmitOptions, hold: number) => {
+      if (limit === undefined) return this.#submit(path, sent, { ...submitted, waitMs: hold });
+      // Each has what is left of the call's limit, its hold on top, up to the client's own.
+      const left = limit.deadline - performance.now() - hold;
+      try {
+        return await this.#submit(path, sent, {
+          ...submitted,
+          waitMs: hold,
+          timeoutMs: Math.max(1, Math.min(left, this.#timeoutMs)),
+        });
+      } catch (error) {
+        const timedOut = isProxyUnreachableError(error) && error.code === 'response_timeout';
+        if (!timedOut || (left > this.#timeoutMs && performance.now() < limit.deadline)) {
+          throw error;
+        }
+        ranOut = true;
+        throw callTimeoutError(error, limit.ms);
+      }
+    };
+    if (holdMs <= 0) return send(body, options, 0);
     const retries =
       options.maxRetries === undefined ? this.#maxRetries : count(options.maxRetries, 'maxRetries');
     const given = options.idempotencyKey ?? splitIdempotencyKey(options.headers).keyInHeaders;
     const made = given === undefined && retries > 0 ? newIdempotencyKey() : undefined;
     const keyed = made === undefined ? options : { ...options, idempotencyKey: made };
-    if (given === undefined && made === undefined) {
-      return this.#submit(path, body, { ...options, waitMs: holdMs, ...timeoutFor(holdMs) });
-    }
+    if (given === undefined && made === undefined) return send(body, options, holdMs);
     // fetch reads a stream as it sends it: the submission made again sends a copy.
     const [first, again] = twoOf(body);
     try {
-      return await this.#submit(path, first, {
-        ...keyed,
-        waitMs: holdMs,
-        maxRetries: 0,
-        ...timeoutFor(holdMs),
-      });
+      return await send(first, { ...keyed, maxRetries: 0 }, holdMs);
     } catch (error) {
       if (!isProxyOutage(error) || isQueueFullError(error) || options.signal?.aborted) throw error;
-      return this.#submit(path, again, { ...keyed, waitMs: 0, ...timeoutFor(0) });
+      // A submission sent now could only be cut short: the call ends as its limit says.
+      if (ranOut || (limit !== undefined && performance.now() >= limit.deadline)) throw error;
+      return send(again, keyed, 0);
     }
   }
 
@@ -747,7 +762,7 @@ export class ProxyClient {
  */
 function taskPath(taskId: string): string {
   if (typeof taskId !== 'string' || taskId === '' || taskId === '.' || taskId === '..') {
-    throw new TypeError(`taskId must be a task id, got ${JSON.stringify(taskId)}`);
+    throw new TypeError(`taskId must be a task id, got ${shownValue(taskId, 'submitTask(...)')}`);
   }
   return `task/${encodeURIComponent(taskId)}`;
 }
@@ -827,6 +842,12 @@ function checkNoControlHeaders(checked: SubmitOptions): void {
   }
 }
 
+/** The `timeoutMs` of a `run` or `submitAndWait`, and when it runs out (`performance.now()`). */
+interface CallLimit {
+  ms: number;
+  deadline: number;
+}
+
 interface CallSettings {
   signal: AbortSignal | undefined;
   timeoutMs: number | undefined;
@@ -842,8 +863,9 @@ interface CallSettings {
 function checkApiKey(apiKey: string | undefined): void {
   if (apiKey === undefined) return;
   if (typeof apiKey !== 'string' || !isSendableApiKey(apiKey)) {
+    const got = isThenable(apiKey) ? `, got ${shownValue(apiKey)}` : ' (the key is not shown here)';
     throw new TypeError(
-      "apiKey must be a non-empty string of printable ASCII characters, without spaces or control characters such as a newline, as a proxy's --api-key is (the key is not shown here)",
+      `apiKey must be a non-empty string of printable ASCII characters, without spaces or control characters such as a newline, as a proxy's --api-key is${got}`,
     );
   }
 }
@@ -875,7 +897,7 @@ function submitMethod(method: string | undefined): string {
   if (method === undefined) return 'POST';
   if (typeof method !== 'string' || !isSubmittableMethod(method)) {
     throw new TypeError(
-      `method must be an HTTP method such as GET or POST that fetch sends (not CONNECT, TRACE or TRACK), got ${JSON.stringify(method)}`,
+      `method must be an HTTP method such as GET or POST that fetch sends (not CONNECT, TRACE or TRACK), got ${shownValue(method)}`,
     );
   }
   return method.toUpperCase();

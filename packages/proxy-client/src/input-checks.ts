@@ -22,3 +22,20 @@ export function isSubmittableMethod(method: string): boolean {
 export function isSendableApiKey(key: string): boolean {
   return isProxyApiKey(key);
 }
+
+/**
+ * A value as a message about it shows it. From plain JavaScript a forgotten `await` hands over a
+ * Promise, which JSON shows as `{}`: it is named as one, with what to await (`toAwait`).
+ */
+export function shownValue(value: unknown, toAwait = 'it'): string {
+  return isThenable(value) ? `a Promise: await ${toAwait} first` : String(JSON.stringify(value));
+}
+
+/** A Promise, or anything `await` would wait for. */
+export function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

@@ -1,4 +1,5 @@
 import type { Task } from '../wire.js';
+import { msText } from './ms-text.js';
 import { hasErrorName, ProxyError } from './proxy-error.js';
 
 /** `waitForTask` ran out of its `timeoutMs` before the task finished; the task itself goes on. */
@@ -13,7 +14,7 @@ export class WaitTimeoutError extends ProxyError {
 
   constructor(taskId: string, timeoutMs: number, lastTask: Task | undefined) {
     const state = lastTask ? `; it was ${lastTask.status}` : '';
-    super('wait_timeout', `Task ${taskId} did not finish within ${timeoutMs} ms${state}`);
+    super('wait_timeout', `Task ${taskId} did not finish within ${msText(timeoutMs)}${state}`);
     this.taskId = taskId;
     this.timeoutMs = timeoutMs;
     this.lastTask = lastTask;

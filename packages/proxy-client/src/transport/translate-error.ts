@@ -4,6 +4,7 @@ import {
   type FailedRequest,
   invalidResponseError,
 } from '../errors/error-from-response.js';
+import { msText } from '../errors/ms-text.js';
 import { isProxyError, type ProxyError } from '../errors/proxy-error.js';
 import { ProxyUnreachableError } from '../errors/proxy-unreachable-error.js';
 import { requestLine } from '../errors/request-line.js';
@@ -85,7 +86,7 @@ export function responseTimeoutError(
   const { method, url } = request;
   return new ProxyUnreachableError(
     url,
-    `${requestLine(method, url)}: no answer from the proxy within ${request.timeoutMs} ms${lostAnswerAdvice({ ...request, mayHaveArrived: true })}`,
+    `${requestLine(method, url)}: no answer from the proxy within ${msText(request.timeoutMs)}${lostAnswerAdvice({ ...request, mayHaveArrived: true })}`,
     {
       code: 'response_timeout',
       method,
@@ -93,6 +94,25 @@ export function responseTimeoutError(
       idempotencyKey: request.idempotencyKey,
       mayHaveArrived: true,
     },
+  );
+}
+
+/**
+ * No answer to a submission of `run` or `submitAndWait` by the call's deadline: the request had
+ * what was left of the call's `timeoutMs`, and the message names that limit as the caller set it.
+ * The task may have been created, key or no key.
+ */
+export function callTimeoutError(
+  error: ProxyUnreachableError,
+  limitMs: number,
+): ProxyUnreachableError {
+  const { method = 'POST', url, idempotencyKey } = error;
+  const advice =
+    lostAnswerAdvice({ method, url, idempotencyKey }) || '; the task may have been created';
+  return new ProxyUnreachableError(
+    url,
+    `${requestLine(method, url)}: no answer from the proxy within the call's timeoutMs (${msText(limitMs)})${advice}`,
+    { code: 'response_timeout', method, cause: error, idempotencyKey, mayHaveArrived: true },
   );
 }
 
