@@ -35,7 +35,7 @@ export interface ErrorDetails {
 }
 
 /**
- * The one error a command throws to end the run: `bin.ts` prints `message` (and `hint`) on
+ * The one error a command throws to end the run: `main.ts` prints `message` (and `hint`) on
  * stderr and exits with `exitCode`. `code` names the outcome in `--json` error documents and
  * defaults to the exit code's name; `details` go into that document as fields.
  */

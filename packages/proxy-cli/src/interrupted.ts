@@ -1,7 +1,7 @@
 import { CliError } from './cli-error.js';
 import { EXIT_CODES, STOP_SIGNALS, type StopSignal } from './exit-codes.js';
 
-/** The abort reason `bin.ts` gives on Ctrl-C, so an aborted call can be told from other errors. */
+/** The abort reason `main.ts` gives on Ctrl-C, so an aborted call can be told from other errors. */
 export class InterruptedError extends Error {
   override readonly name = 'InterruptedError';
 

@@ -6,7 +6,7 @@ export type OutputStream = NodeJS.WritableStream & {
   getColorDepth?: (env?: object) => number;
 };
 
-/** The streams and settings output depends on; `bin.ts` passes the process's own. */
+/** The streams and settings output depends on; `main.ts` passes the process's own. */
 export interface OutputStreams {
   stdout: OutputStream;
   stderr: OutputStream;

@@ -1,6 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import ora, { type Ora } from 'ora';
 import { LiveView } from './live-view.js';
+import { noColorAsked } from './no-color.js';
 import type { OutputStream, OutputStreams } from './output-stream.js';
 import { showControls } from './render/control-chars.js';
 import type { Look } from './render/table.js';
@@ -43,7 +44,7 @@ export class Output {
   constructor(streams: OutputStreams, settings: { json: boolean; color: boolean }) {
     this.streams = streams;
     this.json = settings.json;
-    const allowed = settings.color && !settings.json && !nonEmpty(streams.env['NO_COLOR']);
+    const allowed = settings.color && !settings.json && !noColorAsked(streams.env);
     this.color = new Chalk({ level: allowed ? colorLevel(streams.stdout, streams.env) : 0 });
     this.errColor = new Chalk({ level: allowed ? colorLevel(streams.stderr, streams.env) : 0 });
     this.plain = streams.stdout.isTTY !== true;
@@ -202,10 +203,6 @@ export class Output {
 
 function usableWidth(stream: OutputStream): boolean {
   return (stream.columns ?? 0) >= MIN_SPINNER_COLUMNS;
-}
-
-function nonEmpty(value: string | undefined): boolean {
-  return value !== undefined && value !== '';
 }
 
 /** chalk level for a stream: FORCE_COLOR wins, then the terminal's colour depth; 0 off a TTY. */

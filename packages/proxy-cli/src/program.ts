@@ -219,7 +219,7 @@ function buildProgram(
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => io.writeOut(text),
-      // Usage errors reach the user through CliError and bin.ts, like every other error.
+      // Usage errors reach the user through CliError and main.ts, like every other error.
       writeErr: () => {},
       outputError: () => {},
     })
