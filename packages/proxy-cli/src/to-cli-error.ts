@@ -27,6 +27,10 @@ import { DROP_API } from './url-under-api.js';
 const checkUrl = (cli: string) =>
   `point --url (or PROXY_URL) at the proxy's base URL, e.g. http://localhost:8080, not at its target; ${cli} health --url <url> checks it`;
 
+/** The hint for a proxy that never answered, whether the SDK's timeout or --timeout ran out. */
+export const TOOK_THE_CONNECTION =
+  'the proxy took the connection but did not answer: check that --url (or PROXY_URL) is the proxy and that it is not stuck';
+
 const GATEWAY =
   'a gateway in front of the proxy answered, not the proxy: it may be restarting or down behind it; try again shortly, and if this lasts, check the proxy behind the gateway, and that --url has the path the gateway serves it under, if any (http://gateway/proxy)';
 
@@ -64,11 +68,18 @@ export function toCliError(
         { cause: error },
       );
     }
+    // The SDK's own timeout (30 s) means the proxy took the connection: it runs there.
+    if (error.code === 'response_timeout') {
+      return new CliError(
+        EXIT_CODES.unreachable,
+        `the proxy at ${context.url} did not answer in time`,
+        TOOK_THE_CONNECTION,
+        { cause: error },
+      );
+    }
     return new CliError(
       EXIT_CODES.unreachable,
-      error.code === 'response_timeout'
-        ? `the proxy at ${context.url} did not answer in time`
-        : `could not reach the proxy at ${context.url}${causeText(error)}`,
+      `could not reach the proxy at ${context.url}${causeText(error)}`,
       'is the proxy running there? Point the CLI at it with --url <url> or PROXY_URL',
       { cause: error },
     );

@@ -165,3 +165,36 @@ describe("a --url at one of the proxy's own routes", () => {
     expect(error.hint).toMatch(/^point --url \(or PROXY_URL\) at the proxy's base URL/);
   });
 });
+
+describe('a proxy that took the connection and never answered', () => {
+  // Review: without --timeout, the SDK's own 30 s ran out and the hint asked whether the proxy
+  // runs, where --timeout's said, rightly, that it took the connection.
+  it("the SDK's own timeout: the hint says so, as --timeout's does, not to check it runs", () => {
+    // As the SDK's transport makes it when its timeoutMs runs out (ky's TimeoutError beneath).
+    const timedOut = new ProxyUnreachableError(
+      'http://127.0.0.1:8080/health',
+      'GET http://127.0.0.1:8080/health: no answer from the proxy within 30000 ms',
+      {
+        code: 'response_timeout',
+        method: 'GET',
+        mayHaveArrived: true,
+        cause: Object.assign(new Error('Request timed out: GET http://127.0.0.1:8080/health'), {
+          name: 'TimeoutError',
+        }),
+      },
+    );
+    const error = toCliError(timedOut, { url: 'http://127.0.0.1:8080' });
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toBe('the proxy at http://127.0.0.1:8080 did not answer in time');
+    expect(error.hint).toBe(
+      'the proxy took the connection but did not answer: check that --url (or PROXY_URL) is the proxy and that it is not stuck',
+    );
+  });
+
+  it('a refused connection still asks whether the proxy runs there', () => {
+    const error = toCliError(unreachable('ECONNREFUSED', 'connect ECONNREFUSED'), {
+      url: 'https://proxy.test',
+    });
+    expect(error.hint).toMatch(/^is the proxy running there\?/);
+  });
+});

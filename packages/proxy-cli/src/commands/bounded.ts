@@ -1,32 +1,67 @@
-import { CliError } from '../cli-error.js';
+import { CliError, type ErrorDetails } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatDuration } from '../render/duration.js';
+import { cliCommand } from '../resume.js';
+import { TOOK_THE_CONNECTION } from '../to-cli-error.js';
 import { deadlineFor } from './deadline.js';
+
+/**
+ * A call that changes something (`--cancel`, `--cleanup`), which may have been made though no
+ * answer came: what may have happened, why doing it again is safe, and the command that does.
+ */
+export interface Unanswered {
+  /** What the call was doing, after "interrupted while". */
+  doing: string;
+  /** What may have happened all the same. */
+  made: string;
+  /** Why doing it again is safe, before the command that does. */
+  safe: string;
+  /** The action's arguments, to do it again. */
+  again: readonly string[];
+  details?: ErrorDetails;
+}
 
 /**
  * One call that does not wait for a task (`--stats`, `--list-tasks`, `--health`, `--cleanup`,
  * `--cancel`, `--task-id` without `--wait`), within `--timeout` when given: without it a proxy
  * that accepts the connection and never answers holds the CLI for the SDK's own timeout and its
- * retries. A call that changes something (`--cancel`, `--cleanup`) may have been made all the
- * same: `unanswered` says so, and what to do.
+ * retries. A call that changes something may have been made all the same, when the time runs out
+ * or Ctrl-C stops it: `unanswered` says so, and what to do.
  */
 export async function withinTimeout<T>(
   ctx: CommandContext,
   call: (signal: AbortSignal) => Promise<T>,
-  unanswered?: string,
+  unanswered?: Unanswered,
 ): Promise<T> {
   const { timeoutMs, url } = ctx.options;
   const deadline = deadlineFor(ctx.signal, timeoutMs);
   try {
     return await call(deadline.signal);
   } catch (error) {
-    if (!deadline.expired(error)) throw error;
+    const interrupted = ctx.signal.aborted;
+    // A read stopped by Ctrl-C changed nothing: plain "interrupted" (to-cli-error.ts) says it all.
+    if (interrupted ? unanswered === undefined : !deadline.expired(error)) throw error;
+    const options = { cause: error, ...(unanswered?.details && { details: unanswered.details }) };
+    if (interrupted && unanswered) {
+      throw new CliError(
+        EXIT_CODES.interrupted,
+        `interrupted while ${unanswered.doing}; ${unanswered.made}`,
+        doAgain(ctx, unanswered),
+        options,
+      );
+    }
     throw new CliError(
       EXIT_CODES.timeout,
       `no answer from the proxy at ${url} within ${formatDuration(timeoutMs ?? 0)} (--timeout)`,
-      `the proxy took the connection but did not answer: check that --url (or PROXY_URL) is the proxy and that it is not stuck, or give it a longer --timeout${unanswered === undefined ? '' : `; ${unanswered}`}`,
-      { cause: error },
+      `${TOOK_THE_CONNECTION}, or give it a longer --timeout${unanswered ? `; ${unanswered.made}, and ${doAgain(ctx, unanswered)}` : ''}`,
+      options,
     );
   }
+}
+
+/** "sending it again is safe: <the command>", the command printing what this run would. */
+function doAgain(ctx: CommandContext, unanswered: Unanswered): string {
+  const json = ctx.options.json ? ['--json'] : [];
+  return `${unanswered.safe}: ${cliCommand(ctx.options, [...unanswered.again, ...json])}`;
 }

@@ -68,6 +68,16 @@ export async function runDemos(
         { cause: error, ...(waited && { details: waited.details }) },
       );
     }
+    // Ctrl-C outside a wait of its own (which names its task and how to resume it): a read, a
+    // submission, the batch's waits. The tasks go on, as after --timeout.
+    if (ctx.signal.aborted && !isCliError(error)) {
+      throw new CliError(
+        EXIT_CODES.interrupted,
+        'interrupted during the demo; the tasks it submitted, if any, go on on the proxy',
+        `see them with: ${cliCommand(options, ['--list-tasks'])}`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }
