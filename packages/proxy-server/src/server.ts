@@ -42,7 +42,7 @@ import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { refuseBody } from './routes/raw-body.js';
 import { routableUrl } from './routes/routable-url.js';
-import { routeHints } from './routes/route-hint.js';
+import { isOwnRoute, type OwnRoute, routeHints } from './routes/route-hint.js';
 import { serviceRoutes } from './routes/service.js';
 import { submitRoutes } from './routes/submit.js';
 import { taskRoutes } from './routes/task.js';
@@ -141,7 +141,7 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
   app.server.on('checkExpectation', answerUnmetExpectation);
   const hasKey = config.apiKey === null ? () => true : bearerKeyCheck(config.apiKey);
   app.server.on('checkContinue', (request, response) => {
-    const refusal = refusalBeforeBody(config.bodyLimitBytes, hasKey, request);
+    const refusal = refusalBeforeBody(config.bodyLimitBytes, hasKey, app.ownRoutes, request);
     if (refusal) return refuseBeforeBody(response, refusal);
     response.writeContinue();
     app.server.emit('request', request, response);
@@ -386,13 +386,15 @@ function endWithError(socket: Duplex, code: ErrorCode, message?: string, headers
 }
 
 /**
- * `Expect: 100-continue` (curl sends it before any body over 1 MiB): a declared body over the
- * limit, or a submission without the API key, is refused before the client sends a byte, rather
- * than after "100 Continue" invited it to send megabytes the proxy then refuses.
+ * `Expect: 100-continue` (curl sends it before any body over 1 MiB): a body the proxy would
+ * refuse anyway (over the limit, on a submission without the API key, or on one of the proxy's
+ * own routes, which take none) is refused before the client sends a byte, rather than after
+ * "100 Continue" invited it to send what the proxy then refuses (RFC 9110 §10.1.1).
  */
 function refusalBeforeBody(
   limitBytes: number,
   hasKey: (authorization: string | undefined) => boolean,
+  routes: readonly OwnRoute[],
   request: IncomingMessage,
 ): ProxyHttpError | undefined {
   // The key first, as without Expect: a caller without it learns nothing, the limit included.
@@ -403,12 +405,17 @@ function refusalBeforeBody(
     return new ProxyHttpError('unauthorized', undefined, UNAUTHORIZED_HEADERS);
   }
   const declared = Number(request.headers['content-length']);
-  if (!(Number.isFinite(declared) && declared > limitBytes)) return undefined;
-  // Another route would refuse any body, whatever --body-limit says: the route's own refusal.
-  if (!submission) {
-    return takesNoBody(request.method ?? '', path);
-  }
-  return bodyTooLarge(limitBytes);
+  const overLimit = Number.isFinite(declared) && declared > limitBytes;
+  if (submission) return overLimit ? bodyTooLarge(limitBytes) : undefined;
+  // Another route refuses any body, whatever --body-limit says. A Transfer-Encoding announces a
+  // body of unknown length, which may yet be empty: one that asks to be invited is taken to have
+  // bytes. A path that is no route is invited, unless the body is over the limit: its 404 or 405
+  // names the route meant, which only the request Fastify routes can.
+  const method = request.method ?? '';
+  const hasBody = declared > 0 || request.headers['transfer-encoding'] !== undefined;
+  return overLimit || (hasBody && isOwnRoute(routes, method, path))
+    ? takesNoBody(method, path)
+    : undefined;
 }
 
 /** Whether the router will take a request for `path` to `/api/*`: it matches it decoded. */

@@ -58,6 +58,23 @@ export function nearestRoutes(routes: readonly OwnRoute[], method: string, path:
   return [...new Set(fits.filter((fit) => fit.cost === least).map((fit) => fit.request))];
 }
 
+/**
+ * Whether one of the proxy's own routes takes `method` on `path` as sent: each segment the
+ * route's own or a parameter's, none left over (a trailing slash is one). HEAD is GET's.
+ */
+export function isOwnRoute(routes: readonly OwnRoute[], method: string, path: string): boolean {
+  const sent = path.split('/').slice(1);
+  const asked = method === 'HEAD' ? 'GET' : method;
+  return routes.some(
+    (route) =>
+      route.methods.includes(asked) &&
+      route.segments.length === sent.length &&
+      route.segments.every((segment, index) =>
+        segment.startsWith(':') ? sent[index] !== '' : segment === sent[index],
+      ),
+  );
+}
+
 function segmentsOf(path: string): string[] {
   return path.split('/').filter((segment) => segment !== '');
 }

@@ -20,6 +20,45 @@ function headOnly(url: string, head: string): Promise<string> {
   });
 }
 
+/**
+ * Sends only the head of a request and reads up to the end of the first final answer's head:
+ * a `100 Continue` before it is kept in the text.
+ */
+function untilFinalHead(url: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\n\r\n`));
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (/HTTP\/1\.1 [2-5]\d\d [\s\S]*?\r\n\r\n/.test(text)) {
+        socket.destroy();
+        resolve(text);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+/**
+ * Sends the head of a request, its body once "100 Continue" invites it, and reads until the
+ * proxy closes the connection (the request asks it to).
+ */
+function bodyOnceInvited(url: string, head: string, body: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\n\r\n`));
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      const invited = !text.includes('100 Continue');
+      text += chunk.toString('utf8');
+      if (invited && text.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) socket.write(body);
+    });
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
 describe('Expect: 100-continue with a body over the limit', () => {
   // curl asks before any body over 1 MiB; the proxy said "100 Continue", took megabytes, then
   // answered 413 mid-stream, and curl often saw a broken pipe instead of the answer.
@@ -84,5 +123,59 @@ describe('Expect: 100-continue without the API key', () => {
       head.replace('Content-Length: 10', 'Content-Length: 999999999'),
     );
     expect(large).toMatch(/^HTTP\/1\.1 401 /);
+  });
+});
+
+/** No task has it: a fixed id keeps the test names the same from run to run. */
+const NO_TASK = '00000000-0000-4000-8000-000000000000';
+
+describe('Expect: 100-continue with a body on a route that takes none', () => {
+  // Such a route refuses any body: the proxy said "100 Continue", let the client send it, then
+  // refused. Its 400 comes at once now, and the body is never invited (RFC 9110 §10.1.1).
+  it.each([
+    ['GET', '/tasks', 'Content-Length: 10'],
+    ['GET', '/stats', 'Content-Length: 10'],
+    ['DELETE', `/task/${NO_TASK}`, 'Content-Length: 10'],
+    ['POST', `/task/${NO_TASK}/retry`, 'Content-Length: 10'],
+    ['DELETE', '/tasks/cleanup', 'Transfer-Encoding: chunked'],
+  ])('%s %s with %s: 400 before the body, not 100 Continue', async (method, path, framing) => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const refused = await headOnly(
+      proxy.url,
+      `${method} ${path} HTTP/1.1\r\nHost: proxy\r\n${framing}\r\nExpect: 100-continue`,
+    );
+    expect(refused).toMatch(/^HTTP\/1\.1 400 /);
+    expect(refused.toLowerCase()).toContain('connection: close');
+  });
+
+  // A path that is no route: its 404 names the route meant, which the proxy can only say once it
+  // routes the request, so the body is invited (a small one: a body over the limit is not).
+  it('POST /function1 with a body: invited, then 404 naming /api/function1', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const answer = await bodyOnceInvited(
+      proxy.url,
+      'POST /function1 HTTP/1.1\r\nHost: proxy\r\nContent-Length: 5\r\nConnection: close\r\nExpect: 100-continue',
+      'hello',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 404 /);
+    expect(answer).toContain('POST /api/function1');
+  });
+
+  // Those routes take an empty body: Expect alone must not cost them their answer.
+  it.each([
+    ['GET', '/stats', 200],
+    ['DELETE', '/tasks/cleanup', 200],
+    ['DELETE', `/task/${NO_TASK}`, 404],
+    ['POST', `/task/${NO_TASK}/retry`, 404],
+  ])('%s %s with Content-Length: 0 is invited, then answered %i', async (method, path, status) => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const answer = await untilFinalHead(
+      proxy.url,
+      `${method} ${path} HTTP/1.1\r\nHost: proxy\r\nContent-Length: 0\r\nExpect: 100-continue`,
+    );
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 100 Continue\r\n\r\nHTTP/1\\.1 ${status} `));
   });
 });
