@@ -3,35 +3,20 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startProxy, startTarget } from '../helper.js';
 
-/** Sends only the head of a request and reads what comes back before any body is sent. */
-function headOnly(url: string, head: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\n\r\n`));
-    let text = '';
-    socket.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      if (text.includes('\r\n\r\n')) {
-        socket.destroy();
-        resolve(text);
-      }
-    });
-    socket.on('error', reject);
-  });
-}
-
 /**
- * Sends only the head of a request and reads up to the end of the first final answer's head:
- * a `100 Continue` before it is kept in the text.
+ * Sends only the head of a request and reads what comes back before any body is sent: up to the
+ * end of the first head, or with `final` of the first final answer's (a `100 Continue` before it
+ * kept in the text).
  */
-function untilFinalHead(url: string, head: string): Promise<string> {
+function headOnly(url: string, head: string, final = false): Promise<string> {
   const { hostname, port } = new URL(url);
+  const ended = final ? /HTTP\/1\.1 [2-5]\d\d [\s\S]*?\r\n\r\n/ : /\r\n\r\n/;
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\n\r\n`));
     let text = '';
     socket.on('data', (chunk: Buffer) => {
       text += chunk.toString('utf8');
-      if (/HTTP\/1\.1 [2-5]\d\d [\s\S]*?\r\n\r\n/.test(text)) {
+      if (ended.test(text)) {
         socket.destroy();
         resolve(text);
       }
@@ -172,9 +157,10 @@ describe('Expect: 100-continue with a body on a route that takes none', () => {
   ])('%s %s with Content-Length: 0 is invited, then answered %i', async (method, path, status) => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });
-    const answer = await untilFinalHead(
+    const answer = await headOnly(
       proxy.url,
       `${method} ${path} HTTP/1.1\r\nHost: proxy\r\nContent-Length: 0\r\nExpect: 100-continue`,
+      true,
     );
     expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 100 Continue\r\n\r\nHTTP/1\\.1 ${status} `));
   });
