@@ -1,3 +1,4 @@
+import { isProxyUnreachableError } from 'proxy-client';
 import { CliError, type ErrorDetails } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -26,8 +27,8 @@ export interface Unanswered {
  * One call that does not wait for a task (`--stats`, `--list-tasks`, `--health`, `--cleanup`,
  * `--cancel`, `--task-id` without `--wait`), within `--timeout` when given: without it a proxy
  * that accepts the connection and never answers holds the CLI for the SDK's own timeout and its
- * retries. A call that changes something may have been made all the same, when the time runs out
- * or Ctrl-C stops it: `unanswered` says so, and what to do.
+ * retries. A call that changes something may have been made all the same, when `--timeout` or the
+ * SDK's own limit runs out or Ctrl-C stops it: `unanswered` says so, and what to do.
  */
 export async function withinTimeout<T>(
   ctx: CommandContext,
@@ -40,9 +41,18 @@ export async function withinTimeout<T>(
     return await call(deadline.signal);
   } catch (error) {
     const interrupted = ctx.signal.aborted;
+    const options = { cause: error, ...(unanswered?.details && { details: unanswered.details }) };
+    if (unanswered && !interrupted && sdkTimeout(error)) {
+      // Exit 3, as the SDK's own timeout on any other call (to-cli-error.ts): not --timeout's.
+      throw new CliError(
+        EXIT_CODES.unreachable,
+        `no answer from the proxy at ${url} within the SDK's own time limit for a request`,
+        `${TOOK_THE_CONNECTION}; ${unanswered.made}, and ${doAgain(ctx, unanswered)}`,
+        options,
+      );
+    }
     // A read stopped by Ctrl-C changed nothing: plain "interrupted" (to-cli-error.ts) says it all.
     if (interrupted ? unanswered === undefined : !deadline.expired(error)) throw error;
-    const options = { cause: error, ...(unanswered?.details && { details: unanswered.details }) };
     if (interrupted && unanswered) {
       throw new CliError(
         EXIT_CODES.interrupted,
@@ -58,6 +68,14 @@ export async function withinTimeout<T>(
       options,
     );
   }
+}
+
+/**
+ * The SDK's own limit for a request ran out: the proxy took the connection, so the call may
+ * have arrived.
+ */
+function sdkTimeout(error: unknown): boolean {
+  return isProxyUnreachableError(error) && error.code === 'response_timeout';
 }
 
 /** "sending it again is safe: <the command>", the command printing what this run would. */
