@@ -8,9 +8,10 @@ import { oneSlotSqliteBackend } from './local-fixture.js';
 // finished.
 
 /** A one-slot SQLite backend whose store fails on demand, and the errors it reported. */
-async function sqliteBackend() {
+async function sqliteBackend(options: { maxRequeues?: number } = {}) {
   const errors: string[] = [];
   const started = await oneSlotSqliteBackend((inner) => new FaultyRepository(inner), {
+    ...options,
     onError: (error) => errors.push(error instanceof Error ? error.message : String(error)),
   });
   return { ...started, errors };
@@ -69,6 +70,38 @@ describe('outcomes the store cannot take', () => {
       `the outcome of 1 task could not be saved before the stop and is lost: ${first}`,
     );
     expect(await stopped).toEqual({ unsavedOutcomes: [first], notStarted: 0 });
+  });
+});
+
+// Operator pass: with --requeue-interrupted, a stop whose requeues the store would not take (a
+// full disk) said `stopped: no call was in flight` and exited 0; the tasks cut off were named
+// nowhere but in the store's error, as though nothing was lost.
+describe('requeues the store cannot take at a stop', () => {
+  it('left unsaved when the grace ends are named, task by task, as outcomes not saved', async () => {
+    const { backend, repository, processor, clock, errors } = await sqliteBackend({
+      maxRequeues: 3,
+    });
+    const [first] = await admitMany(backend, clock.now(), 1);
+    await vi.waitFor(() => expect(processor.running.size).toBe(1));
+    repository.failNext('requeue', 1_000);
+    const stopped = backend.stop(2_000);
+    await runClock(clock, stopped);
+    expect(errors.at(-1)).toBe(
+      `the outcome of 1 task could not be saved before the stop and is lost: ${first}`,
+    );
+    expect(await stopped).toEqual({ unsavedOutcomes: [first], notStarted: 0 });
+    expect((await backend.get(first as string))?.status).toBe('processing');
+  });
+
+  it('are tried again before the stop ends, and the task is back in line once the store takes it', async () => {
+    const { backend, repository, processor, clock } = await sqliteBackend({ maxRequeues: 3 });
+    const [first] = await admitMany(backend, clock.now(), 1);
+    await vi.waitFor(() => expect(processor.running.size).toBe(1));
+    repository.failNext('requeue');
+    const stopped = backend.stop(5_000);
+    await runClock(clock, stopped);
+    expect(await stopped).toEqual({ unsavedOutcomes: [], notStarted: 0 });
+    expect((await backend.get(first as string))?.status).toBe('pending');
   });
 });
 

@@ -395,6 +395,29 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     );
     expect(stopped).toEqual({ code: 1, signal: null });
   });
+
+  // Operator pass: with --requeue-interrupted, Redis killed under a call in flight, the stop
+  // said `stopped: no call was in flight` and exited 0, naming no task.
+  it('stops on SIGTERM with a requeue Redis never took: names the task, exit 1', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await redisForTest();
+    const target = await targetForTest();
+    const [proxy] = await startInstances(1, redis, target, {
+      cap: CAP,
+      extra: ['--shutdown-grace', '1', '--requeue-interrupted'],
+    });
+    const submitted = await fetch(`${proxy?.url}${pathOf(1, 30_000)}`, { method: 'POST' });
+    const { task_id: id } = (await submitted.json()) as SubmitBody;
+    await waitFor(() => target.requests().length === 1, { what: 'the call to start' });
+    await redis.stop();
+    const stopped = await proxy?.stop('SIGTERM');
+    expect(proxy?.output()).toContain(
+      `the outcome of 1 task could not be saved before the stop and is lost; the task is recovered as a dead instance's: ${id}`,
+    );
+    expect(proxy?.output()).toContain('stopped: the outcome of 1 call not saved');
+    expect(stopped).toEqual({ code: 1, signal: null });
+  });
 });
 
 describe('Redis restarted without persistence mid-run', () => {

@@ -152,6 +152,8 @@ export class LocalBackend implements TaskBackend {
   readonly #waiters = new FinishWaiters();
   readonly #events: EventWindow;
   readonly #unsaved = new Map<string, UnsavedFinish>();
+  /** Tasks cut off by the stop whose requeue the store did not take, with when their call ended. */
+  readonly #unsavedRequeues = new Map<string, number>();
   /** Admissions written and not yet committed: they hold a place in the queue. */
   #admitting = 0;
   /** The same, per tenant, kept under `tenantMaxQueued` only: they hold a place in its share. */
@@ -790,17 +792,19 @@ export class LocalBackend implements TaskBackend {
     this.#retryLater();
   }
 
+  /** Kept and retried, as a finish is, when the store does not take it. */
   #requeue(id: string, endedAt: number): void {
+    const failed = (error: unknown) => {
+      this.#unsavedRequeues.set(id, endedAt);
+      this.#failed(error, `requeueing task ${id}`);
+    };
     try {
       const row = this.#repo.requeue(id, endedAt);
       if (!row) return;
       // A durable store only: this process is stopping, the next one queues it at open.
-      this.#commits.after({
-        committed: () => this.#emit('requeued', row),
-        failed: (error) => this.#failed(error, `requeueing task ${id}`),
-      });
+      this.#commits.after({ committed: () => this.#emit('requeued', row), failed });
     } catch (error) {
-      this.#failed(error, `requeueing task ${id}`);
+      failed(error);
     }
   }
 
@@ -821,6 +825,9 @@ export class LocalBackend implements TaskBackend {
     const unsaved = [...this.#unsaved];
     this.#unsaved.clear();
     for (const [id, finish] of unsaved) this.#save(id, finish);
+    const requeues = [...this.#unsavedRequeues];
+    this.#unsavedRequeues.clear();
+    for (const [id, endedAt] of requeues) this.#requeue(id, endedAt);
   }
 
   async #stop(graceMs: number): Promise<StopReport> {
@@ -850,14 +857,15 @@ export class LocalBackend implements TaskBackend {
   }
 
   /**
-   * Tries the outcomes the store has not taken yet until `deadline`, a reading of the monotonic
-   * clock (a full disk may get room), or not at all once the store's failure is one that waiting
-   * will not mend (the stop would sit out the grace for nothing); those left are lost, and said
-   * so by task, since the restart cannot tell: it finds their tasks as they were before
-   * (processing, or pending for one that expired in line). Resolves with their ids.
+   * Tries the outcomes (and requeues) the store has not taken yet until `deadline`, a reading of
+   * the monotonic clock (a full disk may get room), or not at all once the store's failure is one
+   * that waiting will not mend (the stop would sit out the grace for nothing); those left are
+   * lost, and said so by task, since the restart cannot tell: it finds their tasks as they were
+   * before (processing, or pending for one that expired in line). Resolves with their ids.
    */
   async #savedWithin(deadline: number): Promise<string[]> {
-    for (let delay = RETRY_DELAY_MS.first; this.#unsaved.size > 0; delay *= 2) {
+    const unsavedCount = () => this.#unsaved.size + this.#unsavedRequeues.size;
+    for (let delay = RETRY_DELAY_MS.first; unsavedCount() > 0; delay *= 2) {
       const left = deadline - this.#clock.monotonic();
       if (left <= 0 || this.#failureLasts) break;
       await new Promise<void>((resolve) => {
@@ -866,7 +874,8 @@ export class LocalBackend implements TaskBackend {
       this.#retrySaves();
       this.#commits.flush();
     }
-    const ids = [...this.#unsaved.keys()];
+    // A requeue not taken leaves its task processing, as an outcome not saved does.
+    const ids = [...this.#unsaved.keys(), ...this.#unsavedRequeues.keys()];
     if (ids.length === 0) return ids;
     const lost =
       ids.length === 1

@@ -95,7 +95,7 @@ export class TaskRunner {
   #idle: (() => void)[] = [];
   #stopping = false;
   #abandoning = false;
-  /** Tasks whose outcome was left unsaved by `giveUpSaving`. */
+  /** Tasks whose outcome (or requeue) was left unsaved by `giveUpSaving`. */
   readonly #unsaved: string[] = [];
 
   constructor(options: TaskRunnerOptions) {
@@ -425,7 +425,11 @@ export class TaskRunner {
       } catch (error) {
         failures.failed(error, `putting task ${run.id} back in line`);
       }
-      if (this.#abandoning) throw new WaitingError();
+      if (this.#abandoning) {
+        // The task stays processing, as an outcome left unsaved leaves it: said so alike.
+        this.#unsaved.push(run.id);
+        throw new WaitingError();
+      }
       await this.#sleep(delay);
     }
   }
