@@ -116,6 +116,11 @@ export interface RecoveryReport {
   pending: number;
   /** Tasks left processing that went back to the queue (`--requeue-interrupted`). */
   requeued: number;
+  /**
+   * Their ids (SQLite, Redis): the crashed run logged their start and not their requeue.
+   * Optional for a backend of the embedder's that can only count them.
+   */
+  requeuedIds?: string[];
   /** Tasks left processing that were failed with `interrupted`. */
   interrupted: number;
   /**

@@ -26,7 +26,7 @@ import { StatsReport } from './stats-report.js';
 import { type ShutdownReport, stopSummary, stopTally } from './stop-tally.js';
 import { storeErrorLog } from './store-error-log.js';
 import { TaskControl } from './task-control.js';
-import { TASK_LOG_LEVELS, taskLogger } from './task-log.js';
+import { logRequeued, TASK_LOG_LEVELS, taskLogger } from './task-log.js';
 import { TaskPolicies } from './task-policies.js';
 import { TaskViews } from './task-views.js';
 import { Totals } from './totals.js';
@@ -313,7 +313,8 @@ export function createProxy(
     },
     async open() {
       recovery = await backend.open();
-      // The start line counts them; these name them, as a failure of this run's would be.
+      // The start line counts them; these name them, as a transition of this run's would be.
+      for (const taskId of recovery.requeuedIds ?? []) logRequeued(log, taskId);
       for (const taskId of recovery.interruptedIds ?? []) {
         log.warn({ taskId, error: 'interrupted' }, 'task failed');
       }

@@ -41,7 +41,7 @@ export function taskLogger(
         log.info({ taskId: task.id, attempt: task.attempts }, 'task processing');
         return;
       case 'requeued':
-        log.info({ taskId: task.id }, 'task back in the queue');
+        logRequeued(log, task.id);
         return;
       case 'retrying': {
         // A failed call that will be made again is not yet a failure: info, not a warning.
@@ -66,6 +66,11 @@ export function taskLogger(
       }
     }
   };
+}
+
+/** Also for the tasks a start requeues: the crashed run that cut them off could not log it. */
+export function logRequeued(log: FastifyBaseLogger, taskId: string): void {
+  log.info({ taskId }, 'task back in the queue');
 }
 
 function warnFailed(log: FastifyBaseLogger, event: TransitionEvent, reqId: string | undefined) {

@@ -1357,7 +1357,8 @@ export function describeBackendConformance(
 
         const second = fixture.create({ ...DEFAULTS, concurrency: 1 });
         open.push(second.backend);
-        const { interruptedIds, ...report } = await second.backend.open();
+        const { interruptedIds, requeuedIds, ...report } = await second.backend.open();
+        expect(requeuedIds ?? []).toEqual([]);
         if (!fixture.durable) {
           expect(report).toEqual({
             pending: 0,
@@ -1432,12 +1433,14 @@ export function describeBackendConformance(
 
         const second = fixture.create({ ...DEFAULTS, concurrency: 1, maxRequeues: 3 });
         open.push(second.backend);
-        const { interruptedIds, ...report } = await second.backend.open();
+        const { interruptedIds, requeuedIds, ...report } = await second.backend.open();
         if (!fixture.durable) {
           expect(report.total).toBe(0);
           return;
         }
         expect(interruptedIds).toEqual([]);
+        // Named, for the log's task back in the queue lines: the crashed run logged only the start.
+        expect(requeuedIds).toEqual([ids[0]]);
         expect(report).toEqual({
           pending: 2,
           requeued: 1,

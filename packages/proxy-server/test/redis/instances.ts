@@ -240,13 +240,14 @@ export function transitionsOf(messages: EventSourceMessage[], id: string): [stri
 
 /**
  * A shared queue whose one instance holds every slot (`cap`) on calls the gate keeps: its Redis,
- * the launcher of more instances, that instance and the ids of the calls it holds.
+ * the launcher of more instances (`extra` flags for each), that instance and the ids of the
+ * calls it holds.
  */
-export async function oneHoldingEverySlot(cap: number) {
+export async function oneHoldingEverySlot(cap: number, extra: string[] = []) {
   const redis = await redisForTest();
   const target = await targetForTest();
   const gate = await holdingGateForTest(target);
-  const launch = instanceLauncher(redis, gate, { cap });
+  const launch = instanceLauncher(redis, gate, { cap, extra });
   const holder = await launch();
   const ids = await submitAll([holder], [0, cap], 10, { query: '&hold=1' });
   await waitFor(async () => gate.held() === cap && (await statsOf(holder)).in_flight === cap, {

@@ -1,5 +1,6 @@
 import { waitFor } from 'test-support';
 import { describe, expect, it } from 'vitest';
+import { jsonLogLines } from '../helper.js';
 import { failedLines, leasesRunOut, oneHoldingEverySlot } from './instances.js';
 
 const CAP = 2;
@@ -8,8 +9,8 @@ const CAP = 2;
  * A shared queue whose one instance held every slot on calls the gate keeps and was killed with
  * SIGKILL: its Redis, the launcher of the next instance, and the ids of the calls it held.
  */
-async function afterADeathHoldingEverySlot() {
-  const { redis, launch, holder, ids } = await oneHoldingEverySlot(CAP);
+async function afterADeathHoldingEverySlot(extra: string[] = []) {
+  const { redis, launch, holder, ids } = await oneHoldingEverySlot(CAP, extra);
   await holder.stop('SIGKILL');
   return { redis, launch, ids };
 }
@@ -45,5 +46,26 @@ describe('the start line of an instance joining a shared queue', () => {
       ]);
     }
     expect(failedLines(restarted)).toHaveLength(CAP);
+  });
+
+  it('counts the calls it put back in line, and the log names each, as on SQLite', {
+    timeout: 90_000,
+  }, async () => {
+    const { redis, launch, ids } = await afterADeathHoldingEverySlot([
+      ...['--requeue-interrupted', '--log-level', 'info', '--log-format', 'json'],
+    ]);
+    await leasesRunOut(redis.url, ids);
+    const restarted = await launch();
+    expect(restarted.output()).toContain(
+      `left processing by the last run: ${CAP} requeued, 0 interrupted`,
+    );
+    const requeuedIds = () =>
+      jsonLogLines<{ msg: string; taskId?: string }>(restarted.output())
+        .filter((line) => line.msg === 'task back in the queue')
+        .map((line) => line.taskId);
+    await waitFor(() => requeuedIds().length >= CAP, {
+      what: 'a task back in the queue line for each call the start requeued',
+    });
+    expect(requeuedIds().toSorted()).toEqual(ids.toSorted());
   });
 });

@@ -238,6 +238,7 @@ export class LocalBackend implements TaskBackend {
     return {
       pending: opened.pending.length,
       requeued: requeued.length,
+      requeuedIds: requeued.map((task) => task.id),
       interrupted: interrupted.length,
       interruptedIds: interrupted,
       pastMaxRequeues: spent,

@@ -68,6 +68,7 @@ export async function recoverDeadInstances(
   return {
     pending: found.pending,
     requeued: found.requeued.length,
+    requeuedIds: found.requeued,
     interrupted: found.interrupted.length,
     // Every one, unbounded: the script's reply holds them all already, each job to remove above.
     interruptedIds: found.interrupted,
