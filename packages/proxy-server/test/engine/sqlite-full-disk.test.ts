@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { SqliteRepository } from '../../src/index.js';
+import { isDataDirError, LocalBackend, SqliteRepository } from '../../src/index.js';
+import { FakeClock, newTask } from './harness.js';
 
 // Operator pass: started on a full file system (a 1 MiB tmpfs filled with dd), the proxy exited
 // with "cannot open the task database .../tasks.db: disk I/O error", or with "cannot lock the
@@ -14,12 +15,28 @@ const failing = vi.hoisted(() => ({ statement: '', code: '', message: '' }));
 
 vi.mock('libsql', async (importOriginal) => {
   const { default: Database } = await importOriginal<{ default: typeof import('libsql') }>();
+  const failIfMeant = (sql: string) => {
+    if (failing.statement !== '' && sql.startsWith(failing.statement)) {
+      throw Object.assign(new Error(failing.message), { code: failing.code });
+    }
+  };
   class FullDiskDatabase extends Database {
     override exec(sql: string): this {
-      if (failing.statement !== '' && sql.startsWith(failing.statement)) {
-        throw Object.assign(new Error(failing.message), { code: failing.code });
-      }
+      failIfMeant(sql);
       return super.exec(sql);
+    }
+
+    // Prepared at open and run later: whether the statement fails is asked at each run.
+    // biome-ignore lint/complexity/noBannedTypes: libsql's own signature, which an override repeats
+    override prepare<P extends unknown[] | {} = unknown[]>(sql: string) {
+      const statement = super.prepare<P>(sql);
+      const { run } = statement;
+      return Object.assign(statement, {
+        run: (...params: unknown[]): unknown => {
+          failIfMeant(sql);
+          return Reflect.apply(run, statement, params);
+        },
+      });
     }
   }
   return { default: FullDiskDatabase };
@@ -70,4 +87,56 @@ describe('a data dir on a full file system', () => {
     Object.assign(failing, { statement, code, message });
     expect(refusal(dir)).toMatch(fullLine(dir, message));
   });
+});
+
+// Operator pass: restarted on its data dir after the disk filled (a tasks.db there, a task left
+// processing), the proxy exited 1 with "cannot start: database or disk is full": the recovery's
+// writes, committed after the database opened, were not worded as a full disk. Their commit is
+// the first write to the log, the one a full disk fails.
+describe('a restart on a full file system', () => {
+  it.each([
+    ['requeues', 1],
+    ['ends', 0],
+  ])(
+    'says so when the task left processing it %s cannot be written',
+    async (_recovery, maxRequeues) => {
+      const dir = await dataDir();
+      const clock = new FakeClock();
+      const before = new SqliteRepository({ dataDir: dir, synchronous: 'normal' });
+      before.open();
+      const task = newTask(clock.now());
+      before.insert(1, task);
+      before.start(task.id, clock.now());
+      before.commit();
+      before.close();
+
+      const backend = new LocalBackend(
+        new SqliteRepository({ dataDir: dir, synchronous: 'normal' }),
+        {
+          concurrency: 1,
+          maxQueueSize: 100,
+          maxTasks: null,
+          rateLimit: null,
+          tenantMaxInFlight: null,
+          tenantMaxQueued: null,
+          longTaskThresholdMs: 60_000,
+          maxRequeues,
+          clock,
+        },
+      );
+      Object.assign(failing, {
+        statement: 'COMMIT',
+        code: 'SQLITE_FULL',
+        message: 'database or disk is full',
+      });
+      const refused = await backend.open().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await backend.close();
+      expect((refused as Error).message).toMatch(fullLine(dir, 'database or disk is full'));
+      // What the bin refuses with exit 2 (bin.test: a data dir in use), as at open.
+      expect(isDataDirError(refused)).toBe(true);
+    },
+  );
 });

@@ -202,21 +202,26 @@ export class LocalBackend implements TaskBackend {
     const spent: string[] = [];
     const interrupted: string[] = [];
     const { maxRequeues } = this.#options;
-    for (const task of opened.processing) {
-      if (this.#repo.durable && task.cutOffs < maxRequeues) {
-        this.#repo.requeue(task.id, now);
-        requeued.push(task);
-        continue;
+    try {
+      for (const task of opened.processing) {
+        if (this.#repo.durable && task.cutOffs < maxRequeues) {
+          this.#repo.requeue(task.id, now);
+          requeued.push(task);
+          continue;
+        }
+        if (this.#repo.durable && maxRequeues > 0) {
+          this.#repo.finish(task.id, pastMaxRequeues(maxRequeues), now, false);
+          spent.push(task.id);
+        } else {
+          this.#repo.finish(task.id, LEFT_BY_DEAD_PROCESS, now, false);
+        }
+        interrupted.push(task.id);
       }
-      if (this.#repo.durable && maxRequeues > 0) {
-        this.#repo.finish(task.id, pastMaxRequeues(maxRequeues), now, false);
-        spent.push(task.id);
-      } else {
-        this.#repo.finish(task.id, LEFT_BY_DEAD_PROCESS, now, false);
-      }
-      interrupted.push(task.id);
+      this.#repo.commit();
+    } catch (error) {
+      // The first writes of a restart after the disk filled: the store's words for its open.
+      throw this.#repo.refusalAtStart?.(error) ?? error;
     }
-    this.#repo.commit();
     // Read once: a million tasks need not read both clocks each.
     const wallNow = this.#clock.now();
     const offset = this.#clock.monotonic() - wallNow;

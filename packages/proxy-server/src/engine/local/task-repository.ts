@@ -103,6 +103,12 @@ export interface TaskRepository {
   readonly location: string;
   open(): OpenedRepository;
   /**
+   * What a failed write of the start's recovery (the tasks left processing, requeued or ended)
+   * refuses the start with: the store's own refusal where it has one (a full disk), as `open()`
+   * would; absent, the error as it is.
+   */
+  refusalAtStart?(error: unknown): unknown;
+  /**
    * Runs several writes as one: when one throws, none of them took effect. A durable
    * repository's writes can fail (the disk full); the memory repository's do not, and it runs
    * them as they come.

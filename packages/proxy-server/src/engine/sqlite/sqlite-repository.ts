@@ -261,6 +261,12 @@ export class SqliteRepository implements TaskRepository {
     }
   }
 
+  refusalAtStart(error: unknown): unknown {
+    return isNoRoomError(error)
+      ? new DataDirError(noRoomMessage(this.#options.dataDir, error))
+      : error;
+  }
+
   atomically<T>(writes: () => T): T {
     this.#write(() => this.#sql.savepoint.run());
     const moves = { ...this.#moves };
