@@ -67,6 +67,21 @@ export async function localFixture(kind: 'memory' | 'sqlite'): Promise<BackendFi
   };
 }
 
+/** A local backend's options with a single slot and no limit besides its queue's, on `clock`. */
+export function oneSlotOptions(clock: FakeClock): LocalBackendOptions {
+  return {
+    concurrency: 1,
+    maxQueueSize: 100,
+    maxTasks: null,
+    rateLimit: null,
+    tenantMaxInFlight: null,
+    tenantMaxQueued: null,
+    longTaskThresholdMs: 60_000,
+    maxRequeues: 0,
+    clock,
+  };
+}
+
 /**
  * One local backend with a single slot over a fresh SQLite file, `wrap`ped (to inject faults or
  * hooks), opened and running a ScriptedProcessor on a fake clock; closed and removed after the
@@ -79,18 +94,7 @@ export async function oneSlotSqliteBackend<R extends TaskRepository>(
   const dataDir = await mkdtemp(join(tmpdir(), 'proxy-local-'));
   const repository = wrap(new SqliteRepository({ dataDir, synchronous: 'normal' }));
   const clock = new FakeClock();
-  const backend = new LocalBackend(repository, {
-    concurrency: 1,
-    maxQueueSize: 100,
-    maxTasks: null,
-    rateLimit: null,
-    tenantMaxInFlight: null,
-    tenantMaxQueued: null,
-    longTaskThresholdMs: 60_000,
-    maxRequeues: 0,
-    clock,
-    ...options,
-  });
+  const backend = new LocalBackend(repository, { ...oneSlotOptions(clock), ...options });
   onTestFinished(async () => {
     await backend.close();
     await rm(dataDir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { isDataDirError, LocalBackend, SqliteRepository } from '../../src/index.js';
 import { FakeClock, newTask } from './harness.js';
+import { oneSlotOptions } from './local-fixture.js';
 
 // Operator pass: started on a full file system (a 1 MiB tmpfs filled with dd), the proxy exited
 // with "cannot open the task database .../tasks.db: disk I/O error", or with "cannot lock the
@@ -112,17 +113,7 @@ describe('a restart on a full file system', () => {
 
       const backend = new LocalBackend(
         new SqliteRepository({ dataDir: dir, synchronous: 'normal' }),
-        {
-          concurrency: 1,
-          maxQueueSize: 100,
-          maxTasks: null,
-          rateLimit: null,
-          tenantMaxInFlight: null,
-          tenantMaxQueued: null,
-          longTaskThresholdMs: 60_000,
-          maxRequeues,
-          clock,
-        },
+        { ...oneSlotOptions(clock), maxRequeues },
       );
       Object.assign(failing, {
         statement: 'COMMIT',
