@@ -13,12 +13,12 @@ import {
   type ProxyError,
   type ProxyUnreachableError,
   parseRetryAfterMs,
-  type QueueFullError,
 } from 'proxy-client';
 import { endsUnderApi, UNTRUSTED_CERTIFICATE_CODES } from 'proxy-client/wire';
 import { CliError, isCliError } from './cli-error.js';
 import { EXIT_CODES } from './exit-codes.js';
 import type { CliOptions } from './options.js';
+import { queueFullReason } from './queue-full-reason.js';
 import { endedWithout } from './render/task.js';
 import { cliCommand, cliStart } from './resume.js';
 import { dropRouteHint } from './url-at-route.js';
@@ -228,15 +228,6 @@ export function toCliError(
     cause: error,
     code: 'internal_error',
   });
-}
-
-/**
- * The proxy's reason for refusing the task, which names the limit reached (`--max-queue-size`,
- * `--max-tasks`, a tenant's `--tenant-max-queued`): each calls for a different fix. Its "retry in
- * about N s" goes, as the hint says when. Its generic message, or none, names no limit.
- */
-export function queueFullReason(error: QueueFullError): string | undefined {
-  return /^(.+?); retry in about \d+ s/.exec(error.message)?.[1];
 }
 
 /**

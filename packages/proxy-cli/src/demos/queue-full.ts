@@ -2,10 +2,10 @@ import { isQueueFullError, ProxyClient, type QueueFullError } from 'proxy-client
 import type { Task } from 'proxy-client/wire';
 import { waitWithProgress } from '../commands/wait.js';
 import type { CommandContext } from '../context.js';
+import { queueFullReason } from '../queue-full-reason.js';
 import { formatDuration } from '../render/duration.js';
 import { effectiveConcurrency } from '../render/stats.js';
 import { paintStatus } from '../render/status.js';
-import { queueFullReason } from '../to-cli-error.js';
 import { heading, say } from './narrate.js';
 
 /** Past this many submissions reaching the proxy's limit is no longer a quick demo. */
