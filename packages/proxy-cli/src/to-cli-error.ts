@@ -31,6 +31,10 @@ const checkUrl = (cli: string) =>
 export const TOOK_THE_CONNECTION =
   'the proxy took the connection but did not answer: check that --url (or PROXY_URL) is the proxy and that it is not stuck';
 
+/** What is said when the SDK's own limit for a request ran out, whatever the call. */
+export const noAnswerWithinSdkLimit = (url: string) =>
+  `no answer from the proxy at ${url} within the SDK's own time limit for a request`;
+
 const GATEWAY =
   'a gateway in front of the proxy answered, not the proxy: it may be restarting or down behind it; try again shortly, and if this lasts, check the proxy behind the gateway, and that --url has the path the gateway serves it under, if any (http://gateway/proxy)';
 
@@ -72,7 +76,7 @@ export function toCliError(
     if (error.code === 'response_timeout') {
       return new CliError(
         EXIT_CODES.unreachable,
-        `the proxy at ${context.url} did not answer in time`,
+        noAnswerWithinSdkLimit(context.url),
         TOOK_THE_CONNECTION,
         { cause: error },
       );

@@ -185,7 +185,9 @@ describe('a proxy that took the connection and never answered', () => {
     );
     const error = toCliError(timedOut, { url: 'http://127.0.0.1:8080' });
     expect(error.exitCode).toBe(3);
-    expect(error.message).toBe('the proxy at http://127.0.0.1:8080 did not answer in time');
+    expect(error.message).toBe(
+      "no answer from the proxy at http://127.0.0.1:8080 within the SDK's own time limit for a request",
+    );
     expect(error.hint).toBe(
       'the proxy took the connection but did not answer: check that --url (or PROXY_URL) is the proxy and that it is not stuck',
     );

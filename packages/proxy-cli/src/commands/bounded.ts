@@ -4,7 +4,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatDuration } from '../render/duration.js';
 import { cliCommand } from '../resume.js';
-import { TOOK_THE_CONNECTION } from '../to-cli-error.js';
+import { noAnswerWithinSdkLimit, TOOK_THE_CONNECTION } from '../to-cli-error.js';
 import { deadlineFor } from './deadline.js';
 
 /**
@@ -46,7 +46,7 @@ export async function withinTimeout<T>(
       // Exit 3, as the SDK's own timeout on any other call (to-cli-error.ts): not --timeout's.
       throw new CliError(
         EXIT_CODES.unreachable,
-        `no answer from the proxy at ${url} within the SDK's own time limit for a request`,
+        noAnswerWithinSdkLimit(url),
         `${TOOK_THE_CONNECTION}; ${unanswered.made}, and ${doAgain(ctx, unanswered)}`,
         options,
       );
