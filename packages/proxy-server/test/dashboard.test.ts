@@ -435,6 +435,77 @@ describe('the dashboard at /ui', () => {
       .waitFor();
   });
 
+  // UI pass: a page that had heard no event sent no Last-Event-ID as it reconnected to a
+  // restarted proxy, so got no `reset`: it listed the gone process's tasks for good.
+  it('reads the tasks afresh when its stream comes back without having heard an event', async () => {
+    const target = await startTarget();
+    const first = await startProxy(target.url, { listen: true });
+    await first.finished(await first.submit('/api/function1'));
+    const { page, errors } = await openPage();
+    await page.goto(`${first.url}/ui`);
+    await page.locator('#count', { hasText: /^1 of 1$/ }).waitFor();
+    await first.app.close();
+    await page.locator('#live[data-state="reconnecting"]').waitFor();
+    const second = await startProxy(target.url, {
+      listen: true,
+      port: Number(new URL(first.url).port),
+    });
+    const id = await second.submit('/api/function1');
+    await second.finished(id);
+    await page.locator('#live[data-state="live"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => shownIds(page), { timeout: 10_000 }).toEqual([id]);
+    expect(await page.locator('#count').textContent()).toBe('1 of 1');
+    // The reads the stop cut off or the port refused meanwhile are the browser's console errors.
+    expect(errors.filter((error) => !/^Failed to load resource: net::ERR_/.test(error))).toEqual(
+      [],
+    );
+  }, 40_000);
+
+  // UI pass: with a status filter, tasks past the first page that left the status were still
+  // counted ("0 of 35", "No tasks." and a "more" button), as events tell of the rows shown only.
+  it('counts the tasks of a filtered status that leave it further down the list', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--max-concurrent', '1', '--num-workers', '1', '--max-queue-size', '100'],
+    });
+    await submit(proxy, '/api/long?seconds=60');
+    const queued: string[] = [];
+    for (let i = 0; i < 60; i++) queued.push(await submit(proxy, '/api/function1'));
+    const { page, errors } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    await page.selectOption('#status-filter', 'pending');
+    await expect
+      .poll(() => page.locator('#count').textContent(), { timeout: 10_000 })
+      .toBe('50 of 60');
+    // The ten oldest: the newest fifty are the page shown.
+    for (const id of queued.slice(0, 10)) {
+      const cancel = await fetch(`${proxy.url}/task/${id}`, { method: 'DELETE' });
+      expect(cancel.status).toBe(200);
+    }
+    await expect
+      .poll(() => page.locator('#count').textContent(), { timeout: 10_000 })
+      .toBe('50 of 50');
+    expect(await page.locator('#more').isHidden()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  // UI pass: with the proxy down, the line under the header still blamed the target, from the
+  // last /health read before.
+  it('drops what it last heard of the target when /health no longer answers', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const proxy = await startProxy(`http://127.0.0.1:${port}`, { listen: true });
+    const { page } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#health', { hasText: /^target unreachable: / }).waitFor();
+    await page.route('**/health', (route) => route.abort('connectionrefused'));
+    await page.locator('#health').waitFor({ state: 'hidden', timeout: 10_000 });
+  });
+
   // Behind a load balancer the figures were some instance's, and the page did not say whose.
   it('names the instance that answered the stats, as its metrics do', async () => {
     const target = await startTarget();

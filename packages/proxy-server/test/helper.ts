@@ -45,7 +45,7 @@ export interface TestServer {
 
 /**
  * Builds the proxy in front of `target` and closes it when the test ends. With `listen` it serves
- * on 127.0.0.1 port 0 (behaviour tests); without, tests use `app.inject`, and tasks are started
+ * on 127.0.0.1, port 0 unless given (behaviour tests); without, tests use `app.inject`, and tasks are started
  * by hand (`app.proxy.start()`), since they start at the listen.
  */
 export async function startProxy(
@@ -55,6 +55,8 @@ export async function startProxy(
     config?: Partial<ProxyConfig>;
     deps?: ServerDeps;
     listen?: boolean;
+    /** The port to listen on (with `listen`): one a stopped proxy of the test had. */
+    port?: number;
   } = {},
 ): Promise<TestServer> {
   const config = { ...configFor(target, options.flags), ...options.config };
@@ -62,7 +64,7 @@ export async function startProxy(
   onTestFinished(() => app.close());
   let url = '';
   if (options.listen) {
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    url = await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   } else {
     await app.ready();
     app.proxy.start();

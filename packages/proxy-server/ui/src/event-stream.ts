@@ -25,6 +25,7 @@ export class EventStream {
   readonly #handlers: StreamHandlers;
   readonly #stop = new AbortController();
   #lastEventId: string | null = null;
+  #connectedBefore = false;
   #retryMs = RETRY_MS.first;
 
   constructor(api: Api, handlers: StreamHandlers) {
@@ -65,6 +66,10 @@ export class EventStream {
     const response = await this.#api.fetch('events', { signal }, headers);
     this.#handlers.onState('live');
     this.#retryMs = RETRY_MS.first;
+    // With no event heard there is no id to resume from, and so no `reset` from the server
+    // (a restarted proxy, tasks that changed meanwhile): what the gap missed is read afresh.
+    if (this.#connectedBefore && this.#lastEventId === null) this.#handlers.onReset();
+    this.#connectedBefore = true;
     const parser = createParser({
       onEvent: (message) => {
         if (message.id !== undefined) this.#lastEventId = message.id;

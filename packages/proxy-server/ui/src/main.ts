@@ -60,9 +60,12 @@ async function readStats(): Promise<void> {
   clearTimeout(statsTimer);
   try {
     // Not waited for: a probe of a hung target takes up to 2 s, the figures need none of it.
-    void api.json<HealthBody>('health').then(showHealth, () => undefined);
+    // Unanswered, what it last said of the target or the store is stale: the live indicator
+    // and the toast say the proxy itself cannot be reached.
+    void api.json<HealthBody>('health').then(showHealth, () => showHealth(null));
     const stats = (await api.json<DataBody<Stats>>('stats')).data;
     figures.update(stats);
+    table.counted(stats.tasks);
     if (removedSeen !== null && stats.totals.removed > removedSeen) {
       void table.load().catch(fail);
     }
@@ -82,12 +85,19 @@ async function readStats(): Promise<void> {
  * a stop under way, a target the proxy cannot reach, a store it cannot use. Read with /stats;
  * the proxy probes the target at most once in 5 s however often it is asked.
  */
-function showHealth(health: HealthBody): void {
-  const problems = [
-    health.status === 'shutting_down' ? 'shutting down: no new tasks' : null,
-    health.target.reachable ? null : `target unreachable: ${health.target.message ?? 'no answer'}`,
-    health.store.available ? null : `store unavailable: ${health.store.message ?? 'it failed'}`,
-  ].filter((problem) => problem !== null);
+function showHealth(health: HealthBody | null): void {
+  const problems =
+    health === null
+      ? []
+      : [
+          health.status === 'shutting_down' ? 'shutting down: no new tasks' : null,
+          health.target.reachable
+            ? null
+            : `target unreachable: ${health.target.message ?? 'no answer'}`,
+          health.store.available
+            ? null
+            : `store unavailable: ${health.store.message ?? 'it failed'}`,
+        ].filter((problem) => problem !== null);
   const badge = byId('health');
   badge.hidden = problems.length === 0;
   badge.textContent = problems.join(' · ');

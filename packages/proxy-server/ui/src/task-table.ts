@@ -4,6 +4,7 @@ import {
   type StreamEvent,
   TASK_STATUSES,
   type Task,
+  type TaskCounts,
   type TaskList,
   type TaskStatus,
   type TaskSummary,
@@ -173,6 +174,18 @@ export class TaskTable {
   #newerThanRows(task: TaskSummary): boolean {
     const newest = this.#tasks.values().next().value;
     return newest === undefined || task.created_at >= newest.created_at;
+  }
+
+  /**
+   * The store's counts from /stats: the total of the page's status. Events tell of the rows on
+   * the page only; a task further down that leaves a filtered status changes the total unseen.
+   */
+  counted(counts: TaskCounts): void {
+    if (this.#lookedUp || this.#heard !== null) return;
+    const total = Math.max(counts[this.#status ?? 'total'], this.#tasks.size);
+    if (total === this.#total) return;
+    this.#total = total;
+    this.#render();
   }
 
   async #loadMore(): Promise<void> {
