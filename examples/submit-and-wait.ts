@@ -2,8 +2,10 @@
 //
 //   PROXY_URL=http://localhost:8080 pnpm --filter proxy-examples submit-and-wait
 //
-// The proxy answers the submission at once with a task id; waitForTask polls until the task
-// finishes (fast at first, slower as the task ages) and reports each status change.
+// The proxy answers the submission at once with a task id; waitForTask waits for the task to
+// finish (a read the proxy holds until it does) and reports each status it reads: a task that
+// starts and finishes within one held read goes from pending to completed. watch.ts shows every
+// change as it happens.
 import { client, Surprise } from './client.js';
 
 const params = { param1: 'value1', param2: 'value2', param3: 100 };
