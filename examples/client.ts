@@ -62,16 +62,39 @@ function hintFor(error: Error): string | null {
 export const client = connect();
 
 function connect(): ProxyClient {
+  let proxy: ProxyClient;
   try {
-    return new ProxyClient({
-      baseUrl,
-      ...(process.env.PROXY_API_KEY ? { apiKey: process.env.PROXY_API_KEY } : {}),
-    });
+    proxy = new ProxyClient({ baseUrl });
   } catch (error) {
-    console.error(
-      `${example}: PROXY_URL ${JSON.stringify(baseUrl)}: ${(error as Error).message}\n` +
-        "  set it to the proxy's base URL, e.g. http://localhost:8080",
+    refuse(
+      `PROXY_URL ${JSON.stringify(baseUrl)}`,
+      (error as Error).message,
+      "the proxy's base URL, e.g. http://localhost:8080",
     );
-    process.exit(2);
   }
+  // The SDK refuses a submission there only when it is made; a read there would be sent to the
+  // target as a task first.
+  const base = new URL(proxy.baseUrl);
+  if (base.pathname.endsWith('/api')) {
+    base.pathname = base.pathname.slice(0, -'/api'.length);
+    refuse(
+      `PROXY_URL ${JSON.stringify(baseUrl)}`,
+      'it ends in /api, where the proxy takes tasks for the target',
+      `the proxy's base URL: ${base.href.replace(/\/$/, '')}`,
+    );
+  }
+  const apiKey = process.env.PROXY_API_KEY;
+  if (!apiKey) return proxy;
+  try {
+    return new ProxyClient({ baseUrl, apiKey });
+  } catch (error) {
+    // Not shown: a key is a secret, even one that cannot be sent.
+    refuse('PROXY_API_KEY', (error as Error).message, "the proxy's --api-key, as it was given");
+  }
+}
+
+/** A setting the examples cannot use: which, why, and what to set it to; exit 2. */
+function refuse(setting: string, problem: string, wanted: string): never {
+  console.error(`${example}: ${setting}: ${problem}\n  set it to ${wanted}`);
+  process.exit(2);
 }

@@ -155,6 +155,39 @@ describe('the examples and the proxy’s settings', () => {
       "  set it to the proxy's base URL, e.g. http://localhost:8080",
     ]);
   });
+
+  // Review: the SDK refuses a submission under /api when it is made, and the example ended
+  // with that TypeError's stack; queue-full.ts first read /stats there, a task for the target.
+  it.each(['submit-and-wait.ts', 'queue-full.ts'])(
+    '%s: name a PROXY_URL ending in /api and send nothing, exit 2',
+    async (file) => {
+      target.resetStats();
+      const PROXY_URL = `${await proxyFor(target)}/api/`;
+      const result = await runExample(file, { PROXY_URL });
+      expect(result.code, describeRun(file, result)).toBe(2);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `${file.replace('.ts', '')}: PROXY_URL "${PROXY_URL.slice(0, -1)}": it ends in /api, where the proxy takes tasks for the target`,
+        `  set it to the proxy's base URL: ${PROXY_URL.slice(0, -'/api/'.length)}`,
+      ]);
+      expect(target.stats().requests).toBe(0);
+    },
+  );
+
+  // Review: a key the SDK cannot send was blamed on PROXY_URL.
+  it('name a PROXY_API_KEY that cannot be sent, without showing it, exit 2', async () => {
+    const result = await runExample('submit-and-wait.ts', {
+      PROXY_URL: 'http://127.0.0.1:9',
+      PROXY_API_KEY: 'two words',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain('two words');
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^submit-and-wait: PROXY_API_KEY: apiKey must be .* \(the key is not shown here\)$/,
+      ),
+      "  set it to the proxy's --api-key, as it was given",
+    ]);
+  });
 });
 
 describe('batch.ts with a bad size', () => {
