@@ -26,9 +26,11 @@ afterAll(async () => {
 });
 
 /** A page that records every console error and uncaught exception. */
-async function openPage(): Promise<{ page: Page; errors: string[] }> {
+async function openPage(
+  viewport = { width: 1360, height: 820 },
+): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({
-    viewport: { width: 1360, height: 820 },
+    viewport,
     acceptDownloads: true,
   });
   // Closed with the test, before its proxy: a page still polling would read a closed port.
@@ -504,6 +506,30 @@ describe('the dashboard at /ui', () => {
     await page.locator('#health', { hasText: /^target unreachable: / }).waitFor();
     await page.route('**/health', (route) => route.abort('connectionrefused'));
     await page.locator('#health').waitFor({ state: 'hidden', timeout: 10_000 });
+  });
+
+  // UI pass: on a 375 px phone the search box stuck out of the tasks card, past the screen.
+  it('keeps the task controls inside their card on a phone', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const { page, errors } = await openPage({ width: 375, height: 700 });
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    const card = await page.locator('.tasks').boundingBox();
+    const controls = await page
+      .locator('#controls label')
+      .evaluateAll((labels) => labels.map((label) => label.getBoundingClientRect().right));
+    const search = await page.locator('#search').boundingBox();
+    expect(card).not.toBeNull();
+    expect(search).not.toBeNull();
+    const right = (card?.x ?? 0) + (card?.width ?? 0);
+    expect(Math.max(...controls, (search?.x ?? 0) + (search?.width ?? 0))).toBeLessThanOrEqual(
+      right,
+    );
+    expect(await page.locator('html').evaluate((html) => html.scrollWidth)).toBeLessThanOrEqual(
+      375,
+    );
+    expect(errors).toEqual([]);
   });
 
   // Behind a load balancer the figures were some instance's, and the page did not say whose.
