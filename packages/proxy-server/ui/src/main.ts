@@ -152,6 +152,8 @@ function askForKey(refused: boolean): void {
   if (askingForKey) return;
   askingForKey = true;
   stop();
+  // What was read with a key forgotten or refused is not for whoever comes to the page now.
+  document.body.classList.add('locked');
   setLive('connecting');
   const dialog = byId<HTMLDialogElement>('key-dialog');
   const input = byId<HTMLInputElement>('key-input');
@@ -184,6 +186,7 @@ byId('key-form').addEventListener('submit', (event) => {
   }
   keys.set(key);
   askingForKey = false;
+  document.body.classList.remove('locked');
   start();
 });
 byId<HTMLDialogElement>('key-dialog').addEventListener('cancel', (event) => event.preventDefault());
