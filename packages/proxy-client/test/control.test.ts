@@ -191,6 +191,29 @@ describe('getResult', () => {
     expect(result.headers.get('location')).toBe(`${BASE_URL}/elsewhere`);
   });
 
+  // Browser pass: a browser's fetch hides that redirect ("opaqueredirect", status 0), and the
+  // error told the caller to set baseUrl to the proxy's own URL, which it was.
+  it('a replayed redirect a browser hides says to read it with getTask', async () => {
+    const opaqueRedirect = () =>
+      Object.defineProperties(new Response(null), {
+        type: { value: 'opaqueredirect' },
+        status: { value: 0 },
+        ok: { value: false },
+      });
+    const inABrowser = new ProxyClient({
+      baseUrl: BASE_URL,
+      maxRetries: 0,
+      fetch: async () => opaqueRedirect(),
+    });
+    const error = await inABrowser.getResult(TASK_ID).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ProxyResponseError', status: 0 });
+    expect((error as Error).message).toBe(
+      `GET ${BASE_URL}/task/${TASK_ID}/result answered 0, a redirect the browser hides from scripts, most likely the target's own answer: read it with getTask, whose result has its status_code and headers (Location among them)`,
+    );
+    const stats = await inABrowser.getStats().catch((e: unknown) => e);
+    expect((stats as Error).message).toMatch(/a redirect; .* set baseUrl to the proxy's own URL$/);
+  });
+
   it('unfinished: TaskNotFinishedError; finished without an answer: NoResultError', async () => {
     server.on(
       'get',

@@ -75,7 +75,7 @@ export async function errorFromResponse(
   }
   return new ProxyResponseError(
     httpStatusCode(status),
-    describeForeign(where, envelope, response),
+    describeForeign(where, envelope, response, request),
     options,
   );
 }
@@ -85,8 +85,13 @@ function describeForeign(
   where: string,
   envelope: Envelope | undefined,
   response: Response,
+  request: FailedRequest,
 ): string {
-  // A browser's fetch hides a redirect's status and Location ("opaqueredirect", status 0).
+  // A browser's fetch hides a redirect's status and Location ("opaqueredirect", status 0): of a
+  // task's result, most likely the target's own redirect, replayed, which the task itself holds.
+  if (response.type === 'opaqueredirect' && new URL(request.url).pathname.endsWith('/result')) {
+    return `${where}, a redirect the browser hides from scripts, most likely the target's own answer: read it with getTask, whose result has its status_code and headers (Location among them)`;
+  }
   if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
     const location = response.headers.get('location');
     return `${where}, a redirect${location ? ` to ${location}` : ''}; the SDK follows none (a submission would lose its method and body): set baseUrl to the proxy's own URL`;
