@@ -40,7 +40,9 @@ function report<N extends DemoReport['name']>(doc: DemoDocument, name: N) {
 }
 
 describe('--demo', () => {
-  it('all, --json: every demo in one document, in well under a minute', async () => {
+  it('all, --json: every demo in one document, in well under a minute', {
+    timeout: 60_000,
+  }, async () => {
     const run = await runCli(['--demo', 'all', '--json', '--url', stack.url]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

@@ -58,7 +58,9 @@ afterAll(async () => {
 });
 
 describe('waitForTask behind a gateway that cuts requests held long', () => {
-  it('shortens its held reads after the first cut instead of riding it out as an outage', async () => {
+  it('shortens its held reads after the first cut instead of riding it out as an outage', {
+    timeout: 60_000,
+  }, async () => {
     const client = new ProxyClient({ baseUrl: gatewayUrl });
     const { taskId } = await client.submit('api/function1', { delay_ms: TASK_MS });
     const outages: (ProxyError | undefined)[] = [];
@@ -74,7 +76,9 @@ describe('waitForTask behind a gateway that cuts requests held long', () => {
 });
 
 describe('submitAndWait behind a gateway that cuts requests held long', () => {
-  it('gets the task its cut submission created, and waits for it', async () => {
+  it('gets the task its cut submission created, and waits for it', {
+    timeout: 60_000,
+  }, async () => {
     cuts = 0;
     const client = new ProxyClient({ baseUrl: gatewayUrl });
     const before = await (await fetch(`${proxy.url}/stats`)).json();
@@ -93,7 +97,7 @@ describe('submitAndWait behind a gateway that cuts requests held long', () => {
 });
 
 describe('getResult behind a gateway that cuts requests held long', () => {
-  it('waits for the result with shorter holds once one was cut', async () => {
+  it('waits for the result with shorter holds once one was cut', { timeout: 60_000 }, async () => {
     const client = new ProxyClient({ baseUrl: gatewayUrl });
     const { taskId } = await client.submit('api/function1', { delay_ms: TASK_MS });
     cuts = 0;
