@@ -139,7 +139,9 @@ function whatFailed(error: unknown): string {
   const code = browserFailureCode(error);
   if (code === undefined) return `could not reach the proxy (${describeNetworkError(error)})`;
   const origin = globalThis.location?.origin ?? 'unknown';
-  const refused = `the proxy answers, but not to this page's origin (${origin}): start it with --cors-origin ${origin} (or add it to the list)`;
+  // The probes show a server answers there, not that it is the proxy: a baseUrl set to the
+  // target, or to any server without CORS, fails the same way.
+  const refused = `it answers, but not to this page's origin (${origin}): if it is the proxy, start it with --cors-origin ${origin} (or add it to the list); if not, set baseUrl to the proxy's URL`;
   if (code === PREFLIGHT_REFUSED) return `${refused}; the browser asked it first and sent nothing`;
   if (code === ANSWER_HIDDEN) {
     return `${refused}; a request this plain is sent without asking first, so the proxy got it (a submission: the task was probably created) and the browser hid its answer`;

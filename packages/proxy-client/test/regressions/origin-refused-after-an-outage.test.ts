@@ -50,7 +50,7 @@ describe('a proxy back from an outage that refuses the page’s origin', () => {
       })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ProxyUnreachableError', code: 'unreachable' });
-    expect((error as Error).message).toMatch(/the proxy answers, but not to this page's origin/);
+    expect((error as Error).message).toMatch(/: it answers, but not to this page's origin/);
     expect(isProxyOutage(error)).toBe(false);
     expect(heard).toEqual(['away: unreachable', 'back']);
   });
