@@ -5,6 +5,7 @@ import { closestName, flagsMeant, MAX_CLEANUP_AGE_HOURS, TASK_STATUSES } from 'p
 import { CliError, isCliError } from './cli-error.js';
 import { COMPLETION_SHELLS, completionScript, isCompletionShell } from './completion.js';
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from './exit-codes.js';
+import { flagTakenAsValue } from './flag-taken-as-value.js';
 import type { CliOptions } from './options.js';
 import { DEFAULT_CLEANUP_HOURS, DEFAULT_URL, DEMO_NAMES } from './options.js';
 import { cliStart, isRunByNpx } from './resume.js';
@@ -340,6 +341,8 @@ export function parseArgv(
     }
     if (asked === 'help') return parseArgv(['--help'], env, io);
   }
+  const flagAsValue = flagTakenAsValue(argv, program);
+  if (flagAsValue) throw flagAsValue;
   try {
     program.parse([...argv], { from: 'user' });
   } catch (error) {

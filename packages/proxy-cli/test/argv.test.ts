@@ -441,6 +441,34 @@ describe('usage errors (exit 2)', () => {
     expect(usageError(argv).message).toMatch(message);
   });
 
+  // Newcomer pass: from a script whose $ID was empty, `--task-id $ID --wait` said '--wait' is not
+  // a task id and exited 4 (a task that is gone); `--url $URL --stats` said no action was given.
+  it.each([
+    [['--task-id', '--wait'], '--task-id', '--wait'],
+    [['--cancel', '--json'], '--cancel', '--json'],
+    [['--retry', '--wait'], '--retry', '--wait'],
+    [['--url', '--stats'], '--url', '--stats'],
+    [['--api-key', '--stats'], '--api-key', '--stats'],
+    [['submit', 'api/x', '--data', '--wait'], '--data', '--wait'],
+    [['--submit', 'api/x', '-H', '--json'], '-H', '--json'],
+    [['list', '--status', '--limit=5'], '--status', '--limit'],
+  ])('refuses %j: %s given the flag %s as its value', (argv, flag, next) => {
+    const error = usageError(argv);
+    expect(error.message).toBe(
+      `${flag} needs a value, and the next word is the flag ${next}: give it one`,
+    );
+    expect(error.hint).toBe(
+      `${flag} <value>; in a script, an empty variable leaves it none: quote it ("$ID"), and check it is set`,
+    );
+  });
+
+  it('takes a value that only looks like a flag, and an empty one, as values', () => {
+    expect(parse(['submit', 'api/x', '--data', '"--wait"']).action).toMatchObject({
+      kind: 'submit',
+    });
+    expect(usageError(['--task-id', '', '--wait']).message).not.toMatch(/needs a value/);
+  });
+
   // commander keeps the last value of a flag given twice: --cancel A --cancel B cancelled B only.
   it.each([
     [['--cancel', 'a', '--cancel', 'b'], '--cancel'],
