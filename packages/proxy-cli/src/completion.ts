@@ -106,10 +106,24 @@ function bashScript(spec: Spec): string {
   return `# bash completion for proxy-cli
 # This shell:   source <(proxy-cli completion bash)
 # Every shell:  mkdir -p ~/.local/share/bash-completion/completions && proxy-cli completion bash > ~/.local/share/bash-completion/completions/proxy-cli
+#               (read by the bash-completion package; without it, the line above in ~/.bashrc)
 _proxy_cli() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  # The words as typed, split at spaces: bash's own (COMP_WORDS) are split at @ and : too, so
+  # --data @bo would be --data, @ and bo, and a URL three words.
+  local line="\${COMP_LINE:0:COMP_POINT}" words
+  read -ra words <<< "$line"
+  [[ -z "$line" || "$line" == *[[:space:]] ]] && words+=("")
+  local cword=$(( \${#words[@]} - 1 ))
+  local cur="\${words[cword]}" prev="\${words[cword-1]}"
   local commands="${words(spec.commands.map((c) => c.name))}"
   COMPREPLY=()
+  _proxy_cli_values
+  # What is typed is replaced from its last = or : on (http://x: stays; @ splits COMP_WORDS only).
+  local before="\${cur%"\${cur##*[=:]}"}"
+  [[ -n "$before" ]] && COMPREPLY=("\${COMPREPLY[@]#"$before"}")
+  return 0
+}
+_proxy_cli_values() {
   case "$prev" in
 ${valueCases.join('\n')}
   esac
@@ -119,11 +133,11 @@ ${valueCases.join('\n')}
   fi
   # The command is the first word that is neither a flag nor a flag's value.
   local i word command=""
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    word="\${COMP_WORDS[i]}"
+  for ((i = 1; i < cword; i++)); do
+    word="\${words[i]}"
     case "$word" in
       ${valued('required').join('|')}) ((i++)) ;;
-      ${valued('optional').join('|')}) [[ "\${COMP_WORDS[i+1]}" != -* ]] && ((i++)) ;;
+      ${valued('optional').join('|')}) [[ "\${words[i+1]}" != -* ]] && ((i++)) ;;
       -*) ;;
       *) command="$word"; break ;;
     esac

@@ -148,18 +148,35 @@ describe('bash completion, in a real bash', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'proxy-cli-completion-'));
     await writeFile(join(dir, 'body.json'), '{}');
+    await writeFile(join(dir, 'report:1.json'), '{}');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  /** Loads the script as its header says, then asks it to complete `line` (cursor at the end). */
+  /**
+   * Loads the script as its header says, then asks it to complete `line` (cursor at the end) as
+   * bash would: COMP_LINE and COMP_POINT, and COMP_WORDS split at spaces and at COMP_WORDBREAKS,
+   * @ and : among them (a run of those is a word of its own). An answer replaces what is typed
+   * from its last break on, where @ is none (seen in a real bash: `--data @bo` becomes `--data
+   * XX`, `--url http://x:80` becomes `--url http://x:XX`). Answers the last word as it would be.
+   */
   async function complete(line: string): Promise<string[]> {
+    const words = line.match(/[^\s"'@><=;|&(:]+|["'@><=;|&(:]+/g) ?? [];
+    if (line === '' || line.endsWith(' ')) words.push('');
     const script = `
       source <("${process.execPath}" "${proxyCliBin}" completion bash)
-      COMP_WORDS=(${line}); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 ))
-      [[ "${line}" == *" " ]] && { COMP_WORDS+=(""); COMP_CWORD=\${#COMP_WORDS[@]}-1; }
+      COMP_LINE="$LINE"; COMP_POINT=\${#LINE}
+      COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}
       complete -p proxy-cli >/dev/null && _proxy_cli && printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const { stdout } = await promisify(execFile)('bash', ['-c', script], { cwd: dir });
-    return stdout.split('\n').filter((word) => word !== '');
+    const { stdout } = await promisify(execFile)('bash', ['-c', script], {
+      cwd: dir,
+      env: { ...process.env, LINE: line },
+    });
+    const typed = line.split(/\s/).at(-1) ?? '';
+    const kept = typed.slice(0, typed.length - (/[^"'><=;|&(:]*$/.exec(typed)?.[0].length ?? 0));
+    return stdout
+      .split('\n')
+      .filter((word) => word !== '')
+      .map((word) => kept + word);
   }
 
   it.each<[string, string[]]>([
@@ -212,6 +229,31 @@ describe('bash completion, in a real bash', () => {
       ],
     ],
     ['proxy-cli submit api/x --data @bo', ['@body.json']],
+    ['proxy-cli submit api/x --data @', ['@body.json', '@report:1.json']],
+    ['proxy-cli submit api/x --data @report:', ['@report:1.json']],
+    // Newcomer pass: in a real bash the @ and the URL's colons split the words, so these offered
+    // nothing (the test split at spaces only).
+    ['proxy-cli submit api/x --data @b', ['@body.json']],
+    [
+      'proxy-cli --url http://localhost:8080 ',
+      [
+        'stats',
+        'health',
+        'list',
+        'list-tasks',
+        'task',
+        'wait',
+        'submit',
+        'cancel',
+        'retry',
+        'watch',
+        'cleanup',
+        'demo',
+        'completion',
+        'help',
+      ],
+    ],
+    ['proxy-cli --url http://localhost:8080 --st', ['--stats', '--status']],
     ['proxy-cli wait ', []],
     [
       'proxy-cli -',
