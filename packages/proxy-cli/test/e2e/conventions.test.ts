@@ -160,7 +160,7 @@ describe('bash completion, in a real bash', () => {
    * XX`, `--url http://x:80` becomes `--url http://x:XX`). Answers the last word as it would be.
    */
   async function complete(line: string): Promise<string[]> {
-    const words = line.match(/[^\s"'@><=;|&(:]+|["'@><=;|&(:]+/g) ?? [];
+    const words: string[] = [...(line.match(/[^\s"'@><=;|&(:]+|["'@><=;|&(:]+/g) ?? [])];
     if (line === '' || line.endsWith(' ')) words.push('');
     const script = `
       source <("${process.execPath}" "${proxyCliBin}" completion bash)
