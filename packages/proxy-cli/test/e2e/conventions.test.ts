@@ -143,6 +143,24 @@ describe('one version flag', () => {
   });
 });
 
+/** Every command, as completion offers them where a command may come. */
+const COMMANDS = [
+  'stats',
+  'health',
+  'list',
+  'list-tasks',
+  'task',
+  'wait',
+  'submit',
+  'cancel',
+  'retry',
+  'watch',
+  'cleanup',
+  'demo',
+  'completion',
+  'help',
+];
+
 describe('bash completion, in a real bash', () => {
   let dir: string;
   beforeAll(async () => {
@@ -180,25 +198,7 @@ describe('bash completion, in a real bash', () => {
   }
 
   it.each<[string, string[]]>([
-    [
-      'proxy-cli ',
-      [
-        'stats',
-        'health',
-        'list',
-        'list-tasks',
-        'task',
-        'wait',
-        'submit',
-        'cancel',
-        'retry',
-        'watch',
-        'cleanup',
-        'demo',
-        'completion',
-        'help',
-      ],
-    ],
+    ['proxy-cli ', COMMANDS],
     ['proxy-cli st', ['stats']],
     ['proxy-cli --sta', ['--stats', '--status']],
     [
@@ -209,50 +209,14 @@ describe('bash completion, in a real bash', () => {
     ['proxy-cli demo q', ['queue-full']],
     ['proxy-cli --demo ', ['all', 'single', 'batch', 'queue-full', 'long', 'fail']],
     ['proxy-cli completion ', ['bash', 'zsh', 'fish']],
-    [
-      'proxy-cli --url http://x --json ',
-      [
-        'stats',
-        'health',
-        'list',
-        'list-tasks',
-        'task',
-        'wait',
-        'submit',
-        'cancel',
-        'retry',
-        'watch',
-        'cleanup',
-        'demo',
-        'completion',
-        'help',
-      ],
-    ],
+    ['proxy-cli --url http://x --json ', COMMANDS],
     ['proxy-cli submit api/x --data @bo', ['@body.json']],
     ['proxy-cli submit api/x --data @', ['@body.json', '@report:1.json']],
     ['proxy-cli submit api/x --data @report:', ['@report:1.json']],
     // Newcomer pass: in a real bash the @ and the URL's colons split the words, so these offered
     // nothing (the test split at spaces only).
     ['proxy-cli submit api/x --data @b', ['@body.json']],
-    [
-      'proxy-cli --url http://localhost:8080 ',
-      [
-        'stats',
-        'health',
-        'list',
-        'list-tasks',
-        'task',
-        'wait',
-        'submit',
-        'cancel',
-        'retry',
-        'watch',
-        'cleanup',
-        'demo',
-        'completion',
-        'help',
-      ],
-    ],
+    ['proxy-cli --url http://localhost:8080 ', COMMANDS],
     ['proxy-cli --url http://localhost:8080 --st', ['--stats', '--status']],
     ['proxy-cli wait ', []],
     [
