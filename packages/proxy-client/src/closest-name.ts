@@ -97,3 +97,24 @@ export function flagsMeant(flag: string, flags: readonly string[]): string | und
 function wordsOf(flag: string): string[] {
   return flag.replace(/^-+/, '').replace(/=.*/s, '').toLowerCase().split('-');
 }
+
+/**
+ * A flag whose value is missing takes the next flag as its value, as commander reads it, and the
+ * error then falls elsewhere: from a script whose variable was empty, `--target-host $HOST
+ * --listen-port 9000` said '9000' was unexpected, and `--task-id $ID --wait` said '--wait' is not
+ * a task id. A value that is one of the program's own flags is never meant as one: this finds
+ * the flag it was given to (`valued`: the flags that take a value; `flags`: all of them), before
+ * `--`. How the CLI and the server tell a missing value.
+ */
+export function flagGivenAsValue(
+  argv: readonly string[],
+  valued: ReadonlySet<string>,
+  flags: ReadonlySet<string>,
+): { flag: string; next: string } | undefined {
+  for (const [at, flag] of argv.entries()) {
+    if (flag === '--') return undefined;
+    const next = argv[at + 1]?.split('=')[0];
+    if (valued.has(flag) && next !== undefined && flags.has(next)) return { flag, next };
+  }
+  return undefined;
+}

@@ -652,7 +652,7 @@ export const MAX_BODY_LIMIT_BYTES = 256 * 1024 ** 2;
 /** Longest `X-Proxy-Timeout` and `X-Proxy-Max-Queue-Time`, in seconds: a year. */
 export const MAX_TASK_HEADER_SECONDS = 365 * 24 * 3600;
 
-export { closestName, editDistance, flagsMeant } from './closest-name.js';
+export { closestName, editDistance, flagGivenAsValue, flagsMeant } from './closest-name.js';
 export { parseRetryAfterMs } from './retry-after.js';
 export { endsUnderApi } from './url-under-api.js';
 

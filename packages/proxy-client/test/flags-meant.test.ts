@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flagsMeant } from '../src/wire.js';
+import { flagGivenAsValue, flagsMeant } from '../src/wire.js';
 
 const FLAGS = ['--target-host', '--target-port', '--listen-host', '--listen-port', '--num-workers'];
 
@@ -22,5 +22,20 @@ describe('flagsMeant', () => {
   it('names none when more than three have the words: a list is no hint', () => {
     expect(flagsMeant('--x', ['--x-a', '--x-b', '--x-c'])).toBe('--x-a, --x-b or --x-c');
     expect(flagsMeant('--x', ['--x-a', '--x-b', '--x-c', '--x-d'])).toBeUndefined();
+  });
+});
+
+describe('flagGivenAsValue', () => {
+  const valued = new Set(['--target-host', '--task-id']);
+  const flags = new Set([...valued, '--wait', '--listen-port']);
+  it.each<[string[], { flag: string; next: string } | undefined]>([
+    [['--target-host', '--listen-port', '9000'], { flag: '--target-host', next: '--listen-port' }],
+    [['--task-id', '--wait=5'], { flag: '--task-id', next: '--wait' }],
+    [['--task-id', '', '--wait'], undefined],
+    [['--task-id', '--no-such-flag'], undefined],
+    [['--wait', '--task-id'], undefined],
+    [['--', '--task-id', '--wait'], undefined],
+  ])('%j → %j', (argv, given) => {
+    expect(flagGivenAsValue(argv, valued, flags)).toEqual(given);
   });
 });

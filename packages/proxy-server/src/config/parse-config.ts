@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { flagsMeant } from 'proxy-client/wire';
+import { flagGivenAsValue, flagsMeant } from 'proxy-client/wire';
 import type { SqliteSynchronous } from '../engine/sqlite/sqlite-repository.js';
 import { VERSION } from '../version.js';
 import {
@@ -443,24 +443,15 @@ function strayArgument(args: readonly string[]): string {
     : said;
 }
 
-/**
- * A flag whose value is missing takes the next flag as its value, as commander reads it, and the
- * error then falls on a word further on (`--target-host --listen-port 9000`, from a start script
- * whose `$HOST` was empty, said '9000' was unexpected and offered `--target-host 9000`). A value
- * that is one of the proxy's own flags is never meant as one: the flag it was given to is named.
- */
+/** A flag given the next flag as its value (see `flagGivenAsValue`), named. */
 function flagTakenAsValue(argv: readonly string[]): string | null {
   const specs = Object.values(OPTIONS) as OptionSpec<unknown>[];
   const valued = new Set(specs.filter((spec) => spec.arg !== '').map((spec) => `--${spec.name}`));
   const flags = new Set([...specs.map((spec) => `--${spec.name}`), '--help', '--version']);
-  for (const [at, word] of argv.entries()) {
-    if (word === '--') return null;
-    const next = argv[at + 1]?.split('=')[0];
-    if (valued.has(word) && next !== undefined && flags.has(next)) {
-      return `${word} needs a value, and the next word is the flag ${next}: give it one (${word} <value>; in a script, an empty variable leaves it none)`;
-    }
-  }
-  return null;
+  const given = flagGivenAsValue(argv, valued, flags);
+  if (given === undefined) return null;
+  const { flag, next } = given;
+  return `${flag} needs a value, and the next word is the flag ${next}: give it one (${flag} <value>; in a script, an empty variable leaves it none)`;
 }
 
 /**
