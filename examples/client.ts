@@ -3,6 +3,7 @@
 // refuses, a URL that is no URL, a target it cannot reach), an example ends saying so and what
 // to do, rather than with the error's stack: that is what most people meet on their first run.
 import { isProxyError, isUnauthorizedError, ProxyClient } from 'proxy-client';
+import { endsUnderApi } from 'proxy-client/wire';
 
 const example = process.argv[1]?.replace(/^.*[/\\]|\.ts$/g, '') ?? 'example';
 const baseUrl = (process.env.PROXY_URL || 'http://localhost:8080').replace(/\/+$/, '');
@@ -74,13 +75,11 @@ function connect(): ProxyClient {
   }
   // The SDK refuses a submission there only when it is made; a read there would be sent to the
   // target as a task first.
-  const base = new URL(proxy.baseUrl);
-  if (base.pathname.endsWith('/api')) {
-    base.pathname = base.pathname.slice(0, -'/api'.length);
+  if (endsUnderApi(proxy.baseUrl)) {
     refuse(
       `PROXY_URL ${JSON.stringify(baseUrl)}`,
       'it ends in /api, where the proxy takes tasks for the target',
-      `the proxy's base URL: ${base.href.replace(/\/$/, '')}`,
+      `the proxy's base URL: ${new URL('.', proxy.baseUrl).href.replace(/\/$/, '')}`,
     );
   }
   const apiKey = process.env.PROXY_API_KEY;
