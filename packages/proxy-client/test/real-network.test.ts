@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from 'test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   isProxyError,
@@ -23,11 +24,7 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<stri
 }
 
 /** A port that was just free: nothing listens there, so connections are refused at once. */
-async function closedPort(): Promise<string> {
-  const url = await listen(() => {});
-  await new Promise((r) => servers.pop()!.close(r));
-  return url;
-}
+const closedPort = async (): Promise<string> => `http://127.0.0.1:${await freePort()}`;
 
 describe('over a real socket', () => {
   it('a refused connection is a ProxyUnreachableError naming ECONNREFUSED', async () => {

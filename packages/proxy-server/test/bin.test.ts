@@ -567,11 +567,7 @@ describe('proxy-server bin and its data dir', () => {
   const startOnRedis = (url: string) => runBin(onRedis(url));
 
   it('says the task store cannot be opened, not that it cannot listen, when Redis is down', async () => {
-    // A port that was free a moment ago: nothing answers there.
-    const server = createServer().listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
+    const port = await freePort();
     const result = startOnRedis(`redis://127.0.0.1:${port}/0`);
     expect(result.status).toBe(1);
     // One line, with the socket's own reason, and no stack logged before it.

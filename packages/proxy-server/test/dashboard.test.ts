@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type DataBody, type Stats, SUBMIT_HEADERS, type SubmitBody } from 'proxy-client/wire';
+import { freePort } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { startProxy, startTarget, type TestServer } from './helper.js';
@@ -519,10 +520,7 @@ describe('the dashboard at /ui', () => {
   // UI pass: with the proxy down, the line under the header still blamed the target, from the
   // last /health read before.
   it('drops what it last heard of the target when /health no longer answers', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const proxy = await startProxy(`http://127.0.0.1:${port}`, { listen: true });
     const { page } = await openPage();
     await page.goto(`${proxy.url}/ui`);
@@ -576,10 +574,7 @@ describe('the dashboard at /ui', () => {
     await page.locator('#target', { hasText: 'memory' }).waitFor();
     expect(await page.locator('#health').isHidden()).toBe(true);
 
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const down = await startProxy(`http://127.0.0.1:${port}`, { listen: true });
     await page.goto(`${down.url}/ui`);
     await page.locator('#health', { hasText: /^target unreachable: .*refused/ }).waitFor();

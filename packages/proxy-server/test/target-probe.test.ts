@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { type Clock, systemClock } from '../src/clock.js';
 import {
@@ -119,11 +120,7 @@ describe('TargetProbe on a target that takes the connection and does not answer'
   });
 
   it('reports a port where nothing listens unreachable, saying so', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await new Promise((resolve) => server.close(resolve));
+    const origin = `http://127.0.0.1:${await freePort()}`;
     const probe = probeOf(origin);
     expect(await probe.probe()).toEqual({
       reachable: false,

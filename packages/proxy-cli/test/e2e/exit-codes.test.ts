@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { ProxyClient } from 'proxy-client';
-import { proxyCliBin, waitFor } from 'test-support';
+import { freePort, proxyCliBin, waitFor } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSI, jsonOf, runCli, type Stack, spawnCli, startStack } from './harness.js';
 import { startFakeProxy } from './hostile-proxy.js';
@@ -15,16 +14,6 @@ beforeAll(async () => {
   client = new ProxyClient({ baseUrl: stack.url });
 });
 afterAll(() => stack?.stop());
-
-/** A port that nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('exit 2: bad usage', () => {
   it.each([
@@ -101,7 +90,7 @@ describe('exit 2: bad usage', () => {
 
 describe('exit 3: proxy unreachable', () => {
   it('names the URL tried and hints --url and PROXY_URL', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const run = await runCli(['--stats', '--url', url]);
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
@@ -111,7 +100,7 @@ describe('exit 3: proxy unreachable', () => {
 
   // It said "watching the tasks of …" first, then that it could not reach the proxy.
   it('watch, piped, never says it is watching a proxy it did not reach', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const run = await runCli(['watch', '--url', url]);
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
@@ -143,7 +132,7 @@ describe('exit 3: proxy unreachable', () => {
   });
 
   it('takes the URL from PROXY_URL, and --json gets an error document', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const run = await runCli(['--task-id', 'abc', '--wait', '--json'], { env: { PROXY_URL: url } });
     expect(run.code).toBe(3);
     expect(jsonOf(run)).toMatchObject({

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { freePort } from 'test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isProxyUnreachableError, ProxyClient } from '../../src/index.js';
 
@@ -11,15 +12,6 @@ afterEach(() => {
   server?.close();
   server = undefined;
 });
-
-/** A port nothing listens on any more. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('a submission without an answer, over real sockets', () => {
   it('may have arrived when its first attempt reached a proxy that then went away', async () => {
@@ -57,7 +49,7 @@ describe('a submission without an answer, over real sockets', () => {
   });
 
   it('certainly sent nothing when every attempt was refused: no note', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const proxy = new ProxyClient({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 });
     const error = await proxy.submitTask('api/x', { n: 1 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ProxyUnreachableError', mayHaveArrived: false });

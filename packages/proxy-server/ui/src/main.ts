@@ -86,22 +86,23 @@ async function readStats(): Promise<void> {
  * the proxy probes the target at most once in 5 s however often it is asked.
  */
 function showHealth(health: HealthBody | null): void {
-  const problems =
-    health === null
-      ? []
-      : [
-          health.status === 'shutting_down' ? 'shutting down: no new tasks' : null,
-          health.target.reachable
-            ? null
-            : `target unreachable: ${health.target.message ?? 'no answer'}`,
-          health.store.available
-            ? null
-            : `store unavailable: ${health.store.message ?? 'it failed'}`,
-        ].filter((problem) => problem !== null);
+  const problems = health === null ? [] : healthProblems(health);
   const badge = byId('health');
   badge.hidden = problems.length === 0;
   badge.textContent = problems.join(' · ');
   badge.title = badge.textContent;
+}
+
+function healthProblems(health: HealthBody): string[] {
+  const problems: string[] = [];
+  if (health.status === 'shutting_down') problems.push('shutting down: no new tasks');
+  if (!health.target.reachable) {
+    problems.push(`target unreachable: ${health.target.message ?? 'no answer'}`);
+  }
+  if (!health.store.available) {
+    problems.push(`store unavailable: ${health.store.message ?? 'it failed'}`);
+  }
+  return problems;
 }
 
 function start(): void {
