@@ -68,16 +68,25 @@ function dotsOf(segment: string): '.' | '..' | null {
  * IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too; `\` and encoded `/` or `\` separate
  * segments, empty segments collapse, `..;x` is `..` (a path parameter, as Tomcat reads it), and
  * so is a name of dots alone once blanks and NULs are dropped (`.. `, `...`, as Windows reads
- * them). The router matched the path as sent, so `/%61pi/../admin` came in as `/api/*`; a
- * target that normalises would serve it `/admin`. A path that is fine is still forwarded as sent.
+ * them). A target may also end the decoded path at a `?` or `#` (`..%3F/x` is `..` to it), so
+ * that reading must stay under `/api/` too. The router matched the path as sent, so
+ * `/%61pi/../admin` came in as `/api/*`; a target that normalises would serve it `/admin`. A path
+ * that is fine is still forwarded as sent.
  */
 export function staysUnderApi(path: string): boolean {
   const queryStart = path.indexOf('?');
   const raw = queryStart === -1 ? path : path.slice(0, queryStart);
   if (!MAY_MOVE.test(raw)) return raw.startsWith('/api/');
+  const decoded = decodedLeniently(raw);
+  const cut = decoded.split(/[?#]/, 1)[0] ?? '';
+  return normalisedUnderApi(decoded) && normalisedUnderApi(cut);
+}
+
+/** Whether a decoded path is under `/api/` once its dot segments are resolved. */
+function normalisedUnderApi(decoded: string): boolean {
   const kept: string[] = [];
   let endsInSlash = false;
-  for (const segment of decodedLeniently(raw).split(/[/\\]/).slice(1)) {
+  for (const segment of decoded.split(/[/\\]/).slice(1)) {
     const dots = dotsOf(segment);
     if (dots === '..') kept.pop();
     else if (dots === null) kept.push(segment);

@@ -17,6 +17,7 @@ describe('a path that leaves /api/ once decoded and normalised', () => {
     '/api/x/..%2F..%2Fadmin',
     '/api/..;/admin',
     '/api/x/../../admin?to=/api/y',
+    '/api/..%3F/admin',
   ])('GET %s: 400, the target never asked', async (path) => {
     const target = await startTarget();
     const proxy = await startProxy(target.url, { listen: true });
@@ -73,6 +74,16 @@ describe('staysUnderApi', () => {
     ['/api/100%2525', true],
     ['/api/v1.2/x', true],
     ['/api/a..b/x', true],
+    // Hostile-input pass: a target that decodes, then cuts the path at `?` or `#`, reads `/api/..`.
+    ['/api/..%3F/x', false],
+    ['/api/..%3f', false],
+    ['/api/..%23/x', false],
+    ['/api/%2e%2e%23', false],
+    ['/api/%2e%2e%3f/x', false],
+    ['/api/..#/x', false],
+    ['/api/x%3F/y', true],
+    ['/api/a%23b', true],
+    ['/api/x%3F..', true],
   ])('%s → %s', (path, expected) => {
     expect(staysUnderApi(path)).toBe(expected);
   });
