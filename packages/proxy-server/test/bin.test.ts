@@ -11,6 +11,7 @@ import Database from 'libsql';
 import type { DataBody, Stats, SubmitBody, Task } from 'proxy-client/wire';
 import { freePort, proxyServerBin, spawnProxyServer, startRedis, waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { migrate } from '../src/engine/sqlite/schema.js';
 import { OPTIONS } from '../src/index.js';
 import { runBinAsync, spawnUnderOpenFilesLimit, startTarget } from './helper.js';
 
@@ -630,6 +631,25 @@ describe('proxy-server bin and its data dir', () => {
       /has schema version 99, made by a newer proxy-server \(this one knows up to 2\)/,
     ],
     [
+      // Durability pass: a backup (not in WAL mode) with a page zeroed was switched to WAL, its
+      // header rewritten and a -wal file made, before its rows were read and it was refused.
+      'a proxy-server database with a damaged page, copied out of WAL mode as a backup is',
+      async (path: string) => {
+        const db = new Database(path);
+        migrate(db);
+        const insert = db.prepare(
+          `INSERT INTO tasks (id, status, status_order, method, path, request_headers, request_body,
+             created_at, queue_order) VALUES (?, 'pending', ?, 'POST', '/api/x', x'', ?, 0, ?)`,
+        );
+        for (let n = 1; n <= 2_000; n++) insert.run(`task-${n}`, n, randomBytes(1_000), n);
+        db.close();
+        const file = await readFile(path);
+        file.fill(0, 200 * 4_096, 201 * 4_096);
+        await writeFile(path, file);
+      },
+      /is not a readable task database \(database disk image is malformed\)/,
+    ],
+    [
       "another program's database",
       async (path: string) => {
         const db = new Database(path);
@@ -650,6 +670,7 @@ describe('proxy-server bin and its data dir', () => {
       expect(result.stderr).toMatch(message);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect((await readFile(path)).equals(before)).toBe(true);
+      expect(readdirSync(dir).filter((name) => name.startsWith('tasks.db'))).toEqual(['tasks.db']);
     },
   );
 });

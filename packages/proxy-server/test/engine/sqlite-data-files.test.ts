@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { SqliteRepository } from '../../src/index.js';
+import { newTask } from './harness.js';
 
 // Hostile pass: a tasks.db reached through a symbolic or a hard link let a second proxy open
 // the database past the first one's data-dir lock (tasks in flight read `interrupted`, then
@@ -124,6 +125,9 @@ describe('the files in the data dir', () => {
     onTestFinished(() => void process.umask(previous));
     const repository = new SqliteRepository({ dataDir: dir, synchronous: 'normal' });
     repository.open();
+    // The write-ahead log is made by the first write.
+    repository.insert(1, newTask(0));
+    repository.commit();
     const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
     try {
       expect(await modeOf(dir)).toBe(0o700);

@@ -593,23 +593,12 @@ export class SqliteRepository implements TaskRepository {
       'and what it saved since would be lost: stop the proxy, then start it again on the data dir as it should be (a restored backup, or none for an empty store)',
     );
     checkOwnership(db, this.location);
-    db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${this.#options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     // A large result grows the log far past a checkpoint's worth; when the log starts over, it
     // is cut back to that (each frame is a page and a 24-byte header, after a 32-byte header).
     db.exec(`PRAGMA journal_size_limit = ${CHECKPOINT_PAGES * (PAGE_BYTES + 24) + 32}`);
     const schemaUpgrade = migrate(db);
-    this.#companions = [
-      guarded(
-        `${this.location}-wal`,
-        `and what the proxy saved since is only in the copy it holds open: stop it with SIGTERM (not kill -9), which writes that into ${DATABASE_FILE}, then start it again`,
-      ),
-      guarded(
-        join(this.#options.dataDir, LOCK_FILE),
-        'and another proxy-server could now take the data dir and run its tasks a second time: stop this proxy, then start it again (its start locks the data dir anew)',
-      ),
-    ];
     this.#statements = prepare(db);
     const sql = this.#statements;
     for (const row of sql.countByStatus.all() as { status: TaskStatus; n: number }[]) {
@@ -632,7 +621,7 @@ export class SqliteRepository implements TaskRepository {
       nextAttemptAt: row.next_attempt_at,
       waitingSince: row.waiting_since,
     });
-    return {
+    const opened = {
       pending: (sql.queuedByStatus.all('pending') as QueuedColumns[]).map(queued),
       processing: (sql.leftProcessing.all() as LeftColumns[]).map((row) => ({
         ...queued(row),
@@ -642,6 +631,20 @@ export class SqliteRepository implements TaskRepository {
       finishedCalls: finishedCallsOf(sql.recentCalls.get(RECENT_CALLS) as RecentCallsRow),
       schemaUpgrade,
     };
+    // Only now, the rows read: switching a file to WAL rewrites its header, and a damaged file
+    // (a backup, copied out of WAL mode) found so is refused as it was.
+    db.exec('PRAGMA journal_mode = WAL');
+    this.#companions = [
+      guarded(
+        `${this.location}-wal`,
+        `and what the proxy saved since is only in the copy it holds open: stop it with SIGTERM (not kill -9), which writes that into ${DATABASE_FILE}, then start it again`,
+      ),
+      guarded(
+        join(this.#options.dataDir, LOCK_FILE),
+        'and another proxy-server could now take the data dir and run its tasks a second time: stop this proxy, then start it again (its start locks the data dir anew)',
+      ),
+    ];
+    return opened;
   }
 
   #describeOpenFailure(error: unknown): string {
