@@ -234,5 +234,9 @@ describe('classes and guards', () => {
     expect(new WaitTimeoutError(TASK_ID, 1500, makeTask()).message).toBe(
       `Task ${TASK_ID} did not finish within 1500 ms; it was pending`,
     );
+    // SDK pass: a proxy that took the read and never answered read as a task that runs long.
+    expect(new WaitTimeoutError(TASK_ID, 1500, undefined).message).toBe(
+      `Task ${TASK_ID} did not finish within 1500 ms; no read of it succeeded in that time, so whether it exists is unknown`,
+    );
   });
 });

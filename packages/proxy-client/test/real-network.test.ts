@@ -168,6 +168,19 @@ describe('over a real socket', () => {
     );
   });
 
+  // SDK pass: a proxy that took every read and answered none read as a task still running.
+  it('a wait on a proxy that never answers says no read succeeded, not that the task runs long', async () => {
+    const url = await listen((_request, response) => {
+      setTimeout(() => response.destroy(), 5000).unref();
+    });
+    const proxy = new ProxyClient({ baseUrl: url, maxRetries: 0 });
+    const error = await proxy.waitForTask(TASK_ID, { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'WaitTimeoutError', lastTask: undefined });
+    expect((error as Error).message).toBe(
+      `Task ${TASK_ID} did not finish within 300 ms; no read of it succeeded in that time, so whether it exists is unknown`,
+    );
+  });
+
   // Review: the body's share of timeoutMs was counted from the first attempt, so after a wait
   // for Retry-After an accepted submission read as a timeout, and the caller would send it again.
   it("gives a body what is left of its own attempt's timeoutMs, not of the first attempt's", async () => {

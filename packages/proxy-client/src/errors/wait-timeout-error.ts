@@ -13,7 +13,10 @@ export class WaitTimeoutError extends ProxyError {
   readonly lastTask: Task | undefined;
 
   constructor(taskId: string, timeoutMs: number, lastTask: Task | undefined) {
-    const state = lastTask ? `; it was ${lastTask.status}` : '';
+    // No read answered: a proxy that takes requests and never answers looks like a long task.
+    const state = lastTask
+      ? `; it was ${lastTask.status}`
+      : '; no read of it succeeded in that time, so whether it exists is unknown';
     super('wait_timeout', `Task ${taskId} did not finish within ${msText(timeoutMs)}${state}`);
     this.taskId = taskId;
     this.timeoutMs = timeoutMs;

@@ -92,7 +92,7 @@ describe('a submission of run or submitAndWait that gets no answer by the call d
 describe('a time limit in a message', () => {
   it('is in whole milliseconds, however it was computed', async () => {
     expect(new WaitTimeoutError('t1', 1234.5678, undefined).message).toBe(
-      'Task t1 did not finish within 1235 ms',
+      'Task t1 did not finish within 1235 ms; no read of it succeeded in that time, so whether it exists is unknown',
     );
     const error = await new ProxyClient({ baseUrl, timeoutMs: 100.4 })
       .getStats()
