@@ -440,6 +440,39 @@ describe('ProxyMetrics', () => {
     ).toBe(0.02);
   });
 
+  // Monitoring pass: a retried call's wait was counted from the task's admission, its earlier
+  // calls and their backoff with it, so retries pulled the histogram far up.
+  it("times each call's wait in the queue from when it was due, a retry's from its retryAt", async () => {
+    const metrics = metricsWith({
+      counts: async () => counts,
+      health: async () => ({ available: true, message: null }),
+    });
+    const attempt = { outcome: 'failed', statusCode: 503, errorCode: null } as const;
+    const started = (startedAt: number, attemptLog: unknown[]): TaskEvent => ({
+      id: 'r',
+      type: 'started',
+      task: { ...task, status: 'processing', createdAt: 0, startedAt, attemptLog } as TaskSummary,
+      local: true,
+    });
+    // Admitted at 0, started at 2 s; retried at 5 s, due at 9 s, started at 9.5 s.
+    metrics.record(started(2_000, []));
+    metrics.record(
+      started(9_500, [
+        { ...attempt, attempt: 1, startedAt: 2_000, finishedAt: 5_000, retryAt: 9_000 },
+      ]),
+    );
+    // Cut off by a stop at 12 s and back in line from then, started again at 12.25 s.
+    metrics.record(
+      started(12_250, [
+        { ...attempt, attempt: 1, startedAt: 2_000, finishedAt: 5_000, retryAt: 9_000 },
+        { ...attempt, attempt: 2, startedAt: 9_500, finishedAt: 12_000, retryAt: null },
+      ]),
+    );
+    const families = parseExposition(await metrics.scrape());
+    expect(sampleValue(families, 'proxy_task_queue_wait_seconds_count')).toBe(3);
+    expect(sampleValue(families, 'proxy_task_queue_wait_seconds_sum')).toBe(2.75);
+  });
+
   it('says how long the oldest call in flight has run, 0 with none', async () => {
     let inFlightStartedAt = [clock.now() - 90_000, clock.now() - 1_000];
     const metrics = metricsWith({

@@ -13,6 +13,7 @@ import type {
   StoreHealth,
   TaskEvent,
 } from '../engine/task-backend.js';
+import type { TaskSummary } from '../engine/task-record.js';
 import { processingMsOf } from '../proxy/totals.js';
 import { processMetrics, processMetricsText } from './process-metrics.js';
 
@@ -221,7 +222,7 @@ export class ProxyMetrics {
       this.#upstreamErrors.set(code, zeroed(upstreamErrors.labels(code)));
     this.#queueWait = new Histogram({
       name: 'proxy_task_queue_wait_seconds',
-      help: 'Time from admission to the start of the upstream call, of the calls this instance started.',
+      help: 'Time each upstream call this instance started waited in the queue: from admission, or for a retry from when it was due.',
       buckets: QUEUE_WAIT_BUCKETS_S,
       ...own,
     });
@@ -324,8 +325,10 @@ export class ProxyMetrics {
         return;
       case 'started': {
         this.#started.inc();
-        const { createdAt, startedAt } = event.task;
-        if (startedAt !== null) this.#queueWait.observe(Math.max(0, startedAt - createdAt) / 1000);
+        const { startedAt } = event.task;
+        if (startedAt !== null) {
+          this.#queueWait.observe(Math.max(0, startedAt - waitBeganAt(event.task)) / 1000);
+        }
         return;
       }
       case 'finished': {
@@ -443,4 +446,14 @@ async function answerWithin<T>(read: Promise<T>, ms: number, clock: Clock): Prom
     clock,
   );
   return answer;
+}
+
+/**
+ * When a call's wait in the queue began: at admission for a first call, when it was due for a
+ * retry (its backoff is no wait for the queue), when it went back in line for a call cut off.
+ */
+function waitBeganAt(task: Pick<TaskSummary, 'createdAt' | 'attemptLog'>): number {
+  const previous = task.attemptLog.at(-1);
+  if (previous === undefined) return task.createdAt;
+  return previous.retryAt ?? previous.finishedAt;
 }
