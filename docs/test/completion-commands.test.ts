@@ -115,5 +115,8 @@ describe('completion install commands', () => {
     await screenWith('ready%');
     tmux('send-keys', 'proxy-cli --stat', 'Tab');
     await screenWith('--stats   -- show queue, worker and task counts');
+    // Completion pass: a value typed after = was offered nothing.
+    tmux('send-keys', 'C-u', 'proxy-cli --status=f', 'Tab');
+    await screenWith('proxy-cli --status=failed');
   });
 });

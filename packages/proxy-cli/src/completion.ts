@@ -116,6 +116,8 @@ _proxy_cli() {
   local cword=$(( \${#words[@]} - 1 ))
   local cur="\${words[cword]}" prev="\${words[cword-1]}"
   local commands="${words(spec.commands.map((c) => c.name))}"
+  # --status=f is a value typed for the option before the =.
+  if [[ "$cur" == --*=* ]]; then prev="\${cur%%=*}"; cur="\${cur#*=}"; fi
   COMPREPLY=()
   _proxy_cli_values
   # What is typed is replaced from its last = or : on (http://x: stays; @ splits COMP_WORDS only).
@@ -168,9 +170,11 @@ function zshScript(spec: Spec): string {
   };
   const optionSpecs = spec.options.map((o) => {
     const described = `[${zshText(o.description)}]${arg(o)}`;
+    // `--status=`: its value is the next word, or follows an = in the same one.
+    const long = o.value === 'required' ? `${o.long}=` : o.long;
     return o.short
-      ? `    '(${o.short} ${o.long})'{${o.short},${o.long}}'${described}'`
-      : `    '${o.long}${described}'`;
+      ? `    '(${o.short} ${o.long})'{${o.short},${long}}'${described}'`
+      : `    '${long}${described}'`;
   });
   const commandList = spec.commands.map((c) => `    '${c.name}:${zshText(c.description)}'`);
   const commandCases = Object.entries(COMMAND_VALUES).map(

@@ -219,6 +219,12 @@ describe('bash completion, in a real bash', () => {
     ['proxy-cli --url http://localhost:8080 ', COMMANDS],
     ['proxy-cli --url http://localhost:8080 --st', ['--stats', '--status']],
     ['proxy-cli wait ', []],
+    // Completion pass: a value written after = was offered nothing.
+    ['proxy-cli --status=f', ['--status=failed']],
+    ['proxy-cli list --demo=q', ['--demo=queue-full']],
+    ['proxy-cli submit api/x --data=@bo', ['--data=@body.json']],
+    ['proxy-cli --url=http://x --st', ['--stats', '--status']],
+    ['proxy-cli --url=http://x ', COMMANDS],
     [
       'proxy-cli -',
       expect.arrayContaining(['-V', '--version', '-h', '--help', '--no-color', '--wait']),
@@ -248,7 +254,9 @@ describe('zsh and fish completion scripts', () => {
       const flags = [...new Set(help.match(/--[a-z][a-z-]*/g))];
       const named = (flag: string) =>
         shell === 'zsh'
-          ? script.includes(`${flag}[`) || script.includes(`,${flag}}`)
+          ? [`${flag}[`, `${flag}=[`, `,${flag}}`, `,${flag}=}`].some((spec) =>
+              script.includes(spec),
+            )
           : script.includes(`-l ${flag.slice(2)} `);
       expect(flags.filter((flag) => !named(flag))).toEqual([]);
       for (const word of [
