@@ -49,6 +49,7 @@ Environment:
   PROXY_URL        proxy base URL when --url is not given
   PROXY_API_KEY    API key when --api-key is not given
   NO_COLOR         any non-empty value turns colours off
+  FORCE_COLOR      1 turns colours on off a terminal; NO_COLOR wins over it
 
 Exit codes:
 ${Object.entries(EXIT_CODE_MEANINGS)
