@@ -797,8 +797,12 @@ describe('help and version', () => {
     expect(help).toContain('PROXY_API_KEY');
     expect(help).toContain('NO_COLOR');
     // CLI pass: the help named neither FORCE_COLOR nor a task cancelled or expired as exit 1.
-    expect(help).toMatch(/^ {2}FORCE_COLOR +1 turns colours on off a terminal; NO_COLOR wins over it$/m);
-    expect(help).toMatch(/^ {2}1 +the task ended without completing: failed, cancelled or expired$/m);
+    expect(help).toMatch(
+      /^ {2}FORCE_COLOR +1 turns colours on off a terminal; NO_COLOR wins over it$/m,
+    );
+    expect(help).toMatch(
+      /^ {2}1 +the task ended without completing: failed, cancelled or expired$/m,
+    );
     expect(help).toMatch(/Examples:\n\s+proxy-cli demo/);
     expect(help).toMatch(/^ {2}124 +--timeout ran out/m);
     expect(help).toMatch(/^ {2}130 +interrupted/m);
