@@ -42,14 +42,17 @@ const OVERLONG_AS: Record<string, string> = {
 /** What Windows drops around a name, and what ends a C string. */
 const IGNORED_IN_NAME = /[\s\0]+/g;
 
-function decodedLeniently(raw: string): string {
+/** The path as a target that decodes it once, twice or thrice reads it: each round, in order. */
+function decodingsOf(raw: string): string[] {
+  const rounds: string[] = [];
   let decoded = raw;
   for (let round = 0; round < DECODINGS && decoded.includes('%'); round++) {
     decoded = decoded.replace(PERCENT_ENCODED, (_, wide: string | undefined, hex: string) =>
       String.fromCharCode(Number.parseInt(wide ?? hex, 16)),
     );
+    rounds.push(decoded.replace(OVERLONG, (bytes) => OVERLONG_AS[bytes] ?? bytes));
   }
-  return decoded.replace(OVERLONG, (bytes) => OVERLONG_AS[bytes] ?? bytes);
+  return rounds;
 }
 
 /**
@@ -65,32 +68,42 @@ function dotsOf(segment: string): '.' | '..' | null {
 /**
  * Whether an origin-form path (query allowed) is still under `/api/` once percent-decoded and rid
  * of dot segments, read as the most lenient target would: decoded up to three times (`%252e`),
- * IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too; `\` and encoded `/` or `\` separate
+ * IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too; `\\` and encoded `/` or `\\` separate
  * segments, empty segments collapse, `..;x` is `..` (a path parameter, as Tomcat reads it), and
  * so is a name of dots alone once blanks and NULs are dropped (`.. `, `...`, as Windows reads
- * them). A target may also end the decoded path at a `?` or `#` (`..%3F/x` is `..` to it), so
- * that reading must stay under `/api/` too. The router matched the path as sent, so
- * `/%61pi/../admin` came in as `/api/*`; a target that normalises would serve it `/admin`. A path
- * that is fine is still forwarded as sent.
+ * them). A target may resolve the dot segments before it decodes, or without decoding at all
+ * (WHATWG's URL parser keeps `%2F`: `/api/a%2Fb/../..` is `/` to it), and end the path at the
+ * first `?` or `#` it decoded (`..%3F/x` is `..` to it), which depends on how often it decodes:
+ * the path as sent and after each decoding is read every way. The router matched the path as
+ * sent, so `/%61pi/../admin` came in as `/api/*`; a target that normalises would serve it
+ * `/admin`. A path that is fine is still forwarded as sent.
  */
 export function staysUnderApi(path: string): boolean {
   const queryStart = path.indexOf('?');
   const raw = queryStart === -1 ? path : path.slice(0, queryStart);
   if (!MAY_MOVE.test(raw)) return raw.startsWith('/api/');
-  const decoded = decodedLeniently(raw);
-  const cut = decoded.split(/[?#]/, 1)[0] ?? '';
-  return normalisedUnderApi(decoded) && normalisedUnderApi(cut);
+  return [raw, ...decodingsOf(raw)].every(
+    (reading) => staysOnceResolved(reading) && staysOnceResolved(reading.split(/[?#]/, 1)[0] ?? ''),
+  );
 }
 
-/** Whether a decoded path is under `/api/` once its dot segments are resolved. */
-function normalisedUnderApi(decoded: string): boolean {
+/** Whether `reading`, its dot segments resolved as it stands, then decoded and resolved again, is under `/api/`. */
+function staysOnceResolved(reading: string): boolean {
+  const first = resolved(reading);
+  const path = `/${first.kept.join('/')}${first.endsInSlash && first.kept.length > 0 ? '/' : ''}`;
+  const { kept, endsInSlash } = resolved(decodingsOf(path).at(-1) ?? path);
+  return kept[0] === 'api' && (kept.length > 1 || endsInSlash);
+}
+
+/** A path's segments once its dot segments are resolved, and whether it ends in a slash. */
+function resolved(path: string): { kept: string[]; endsInSlash: boolean } {
   const kept: string[] = [];
   let endsInSlash = false;
-  for (const segment of decoded.split(/[/\\]/).slice(1)) {
+  for (const segment of path.split(/[/\\]/).slice(1)) {
     const dots = dotsOf(segment);
     if (dots === '..') kept.pop();
     else if (dots === null) kept.push(segment);
     endsInSlash = dots !== null;
   }
-  return kept[0] === 'api' && (kept.length > 1 || endsInSlash);
+  return { kept, endsInSlash };
 }
