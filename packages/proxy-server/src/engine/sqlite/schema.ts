@@ -160,17 +160,31 @@ export function migrate(
   db: Database.Database,
   migrations: readonly string[] = MIGRATIONS,
 ): SchemaUpgrade | undefined {
+  return inTransaction(db, () => upgradeSchema(db, migrations));
+}
+
+/** `migrate` inside a transaction the caller holds, to be committed with what else it does. */
+export function upgradeSchema(
+  db: Database.Database,
+  migrations: readonly string[] = MIGRATIONS,
+): SchemaUpgrade | undefined {
   const version = scalar(db, 'SELECT user_version AS value FROM pragma_user_version');
   const missing = missingLateColumns(db, version);
   if (version >= migrations.length && missing.length === 0) return undefined;
+  if (missing.length > 0) completeVersion1(db, missing);
+  for (let step = version; step < migrations.length; step++) db.exec(migrations[step] as string);
+  db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+  db.exec(`PRAGMA user_version = ${migrations.length}`);
+  return version === 0 ? undefined : { from: version, to: migrations.length };
+}
+
+/** Runs `work` in one write transaction: all of it is committed, or none. */
+export function inTransaction<T>(db: Database.Database, work: () => T): T {
   db.exec('BEGIN IMMEDIATE');
   try {
-    if (missing.length > 0) completeVersion1(db, missing);
-    for (let step = version; step < migrations.length; step++) db.exec(migrations[step] as string);
-    db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
-    db.exec(`PRAGMA user_version = ${migrations.length}`);
+    const result = work();
     db.exec('COMMIT');
-    return version === 0 ? undefined : { from: version, to: migrations.length };
+    return result;
   } catch (error) {
     // A COMMIT that failed (a full disk) has rolled back already; the first error is the one.
     if (db.inTransaction) db.exec('ROLLBACK');

@@ -46,7 +46,7 @@ import {
   prepareDataDir,
   reasonOf,
 } from './data-dir.js';
-import { checkOwnership, migrate } from './schema.js';
+import { checkOwnership, inTransaction, upgradeSchema } from './schema.js';
 
 /** SQLite's `synchronous` settings the store offers (see `SqliteRepositoryOptions`). */
 export const SQLITE_SYNCHRONOUS = ['normal', 'full'] as const;
@@ -593,12 +593,35 @@ export class SqliteRepository implements TaskRepository {
       'and what it saved since would be lost: stop the proxy, then start it again on the data dir as it should be (a restored backup, or none for an empty store)',
     );
     checkOwnership(db, this.location);
+    // A file not yet in WAL mode (a new one, a backup) commits its upgrade in a rollback journal,
+    // where only FULL keeps it whole through a power cut.
+    db.exec('PRAGMA synchronous = FULL');
+    // The upgrade is committed with the reads, or not at all: a damaged file found so is
+    // refused as it was.
+    const opened = inTransaction(db, () => this.#readAtStart(db));
+    // Only now: switching a file to WAL rewrites its header.
+    db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${this.#options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     // A large result grows the log far past a checkpoint's worth; when the log starts over, it
     // is cut back to that (each frame is a page and a 24-byte header, after a 32-byte header).
     db.exec(`PRAGMA journal_size_limit = ${CHECKPOINT_PAGES * (PAGE_BYTES + 24) + 32}`);
-    const schemaUpgrade = migrate(db);
+    this.#companions = [
+      guarded(
+        `${this.location}-wal`,
+        `and what the proxy saved since is only in the copy it holds open: stop it with SIGTERM (not kill -9), which writes that into ${DATABASE_FILE}, then start it again`,
+      ),
+      guarded(
+        join(this.#options.dataDir, LOCK_FILE),
+        'and another proxy-server could now take the data dir and run its tasks a second time: stop this proxy, then start it again (its start locks the data dir anew)',
+      ),
+    ];
+    return opened;
+  }
+
+  /** Brings the schema up to date and reads what the backend needs at start. */
+  #readAtStart(db: Database.Database): OpenedRepository {
+    const schemaUpgrade = upgradeSchema(db);
     this.#statements = prepare(db);
     const sql = this.#statements;
     for (const row of sql.countByStatus.all() as { status: TaskStatus; n: number }[]) {
@@ -621,7 +644,7 @@ export class SqliteRepository implements TaskRepository {
       nextAttemptAt: row.next_attempt_at,
       waitingSince: row.waiting_since,
     });
-    const opened = {
+    return {
       pending: (sql.queuedByStatus.all('pending') as QueuedColumns[]).map(queued),
       processing: (sql.leftProcessing.all() as LeftColumns[]).map((row) => ({
         ...queued(row),
@@ -631,20 +654,6 @@ export class SqliteRepository implements TaskRepository {
       finishedCalls: finishedCallsOf(sql.recentCalls.get(RECENT_CALLS) as RecentCallsRow),
       schemaUpgrade,
     };
-    // Only now, the rows read: switching a file to WAL rewrites its header, and a damaged file
-    // (a backup, copied out of WAL mode) found so is refused as it was.
-    db.exec('PRAGMA journal_mode = WAL');
-    this.#companions = [
-      guarded(
-        `${this.location}-wal`,
-        `and what the proxy saved since is only in the copy it holds open: stop it with SIGTERM (not kill -9), which writes that into ${DATABASE_FILE}, then start it again`,
-      ),
-      guarded(
-        join(this.#options.dataDir, LOCK_FILE),
-        'and another proxy-server could now take the data dir and run its tasks a second time: stop this proxy, then start it again (its start locks the data dir anew)',
-      ),
-    ];
-    return opened;
   }
 
   #describeOpenFailure(error: unknown): string {
