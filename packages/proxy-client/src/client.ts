@@ -599,7 +599,7 @@ export class ProxyClient {
     } catch (error) {
       // The wait had what the submission left of the limit: name the limit the caller set.
       if (limit !== undefined && isWaitTimeoutError(error)) {
-        throw new WaitTimeoutError(error.taskId, limit, error.lastTask);
+        throw new WaitTimeoutError(error.taskId, limit, error.lastTask, true);
       }
       throw error;
     }

@@ -238,5 +238,8 @@ describe('classes and guards', () => {
     expect(new WaitTimeoutError(TASK_ID, 1500, undefined).message).toBe(
       `Task ${TASK_ID} did not finish within 1500 ms; no read of it succeeded in that time, so whether it exists is unknown`,
     );
+    expect(new WaitTimeoutError(TASK_ID, 1500, undefined, true).message).toBe(
+      `Task ${TASK_ID} did not finish within 1500 ms; the proxy took it, but no read of it succeeded in that time`,
+    );
   });
 });

@@ -181,6 +181,23 @@ describe('over a real socket', () => {
     );
   });
 
+  // Review: after a 202 named the task, the same timeout said whether it exists is unknown.
+  it('a wait after the proxy took the task says so, when no read of it answered', async () => {
+    const url = await listen((request, response) => {
+      if (request.method !== 'POST') return void setTimeout(() => response.destroy(), 5000).unref();
+      response.writeHead(202, { 'content-type': 'application/json' });
+      response.end(
+        `{"success":true,"task_id":"${TASK_ID}","status":"pending","message":"ok","data":{"task_id":"${TASK_ID}","status_url":"/task/${TASK_ID}"}}`,
+      );
+    });
+    const proxy = new ProxyClient({ baseUrl: url, maxRetries: 0 });
+    const error = await proxy.submitAndWait('x', {}, { timeoutMs: 400 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'WaitTimeoutError', lastTask: undefined, timeoutMs: 400 });
+    expect((error as Error).message).toBe(
+      `Task ${TASK_ID} did not finish within 400 ms; the proxy took it, but no read of it succeeded in that time`,
+    );
+  });
+
   // Review: the body's share of timeoutMs was counted from the first attempt, so after a wait
   // for Retry-After an accepted submission read as a timeout, and the caller would send it again.
   it("gives a body what is left of its own attempt's timeoutMs, not of the first attempt's", async () => {

@@ -12,11 +12,14 @@ export class WaitTimeoutError extends ProxyError {
   /** The last state read before the timeout, if any read succeeded. */
   readonly lastTask: Task | undefined;
 
-  constructor(taskId: string, timeoutMs: number, lastTask: Task | undefined) {
+  /** `taskSeen`: the proxy had named the task (a submission's answer) before the wait began. */
+  constructor(taskId: string, timeoutMs: number, lastTask: Task | undefined, taskSeen = false) {
     // No read answered: a proxy that takes requests and never answers looks like a long task.
     const state = lastTask
       ? `; it was ${lastTask.status}`
-      : '; no read of it succeeded in that time, so whether it exists is unknown';
+      : taskSeen
+        ? '; the proxy took it, but no read of it succeeded in that time'
+        : '; no read of it succeeded in that time, so whether it exists is unknown';
     super('wait_timeout', `Task ${taskId} did not finish within ${msText(timeoutMs)}${state}`);
     this.taskId = taskId;
     this.timeoutMs = timeoutMs;

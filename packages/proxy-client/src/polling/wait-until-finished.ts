@@ -99,7 +99,7 @@ export async function waitUntilFinished(
     return await pollUntilFinished(taskId, read, options, signal, deadlineAt, state, taskSeen);
   } catch (error) {
     if (deadline?.signal.aborted && !callerSignal?.aborted) {
-      throw new WaitTimeoutError(taskId, timeout ?? 0, state.last);
+      throw new WaitTimeoutError(taskId, timeout ?? 0, state.last, taskSeen);
     }
     throw error;
   } finally {
