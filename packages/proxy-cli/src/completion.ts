@@ -116,19 +116,27 @@ _proxy_cli() {
   local cword=$(( \${#words[@]} - 1 ))
   local cur="\${words[cword]}" prev="\${words[cword-1]}"
   local commands="${words(spec.commands.map((c) => c.name))}"
-  # --status=f is a value typed for the option before the =.
-  if [[ "$cur" == --*=* ]]; then prev="\${cur%%=*}"; cur="\${cur#*=}"; fi
   COMPREPLY=()
-  _proxy_cli_values
+  if [[ "$cur" == --*=* ]]; then
+    # --status=f is a value typed for the option before the =: nothing else goes there.
+    prev="\${cur%%=*}"; cur="\${cur#*=}"
+    _proxy_cli_value
+  else
+    _proxy_cli_value || _proxy_cli_words
+  fi
   # What is typed is replaced from its last = or : on (http://x: stays; @ splits COMP_WORDS only).
   local before="\${cur%"\${cur##*[=:]}"}"
   [[ -n "$before" ]] && COMPREPLY=("\${COMPREPLY[@]#"$before"}")
   return 0
 }
-_proxy_cli_values() {
+# The values of the option in prev, when it takes one it knows; else status 1.
+_proxy_cli_value() {
   case "$prev" in
 ${valueCases.join('\n')}
   esac
+  return 1
+}
+_proxy_cli_words() {
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "${words(flags)}" -- "$cur"))
     return 0
@@ -171,7 +179,7 @@ function zshScript(spec: Spec): string {
   const optionSpecs = spec.options.map((o) => {
     const described = `[${zshText(o.description)}]${arg(o)}`;
     // `--status=`: its value is the next word, or follows an = in the same one.
-    const long = o.value === 'required' ? `${o.long}=` : o.long;
+    const long = o.value === 'none' ? o.long : `${o.long}=`;
     return o.short
       ? `    '(${o.short} ${o.long})'{${o.short},${long}}'${described}'`
       : `    '${long}${described}'`;

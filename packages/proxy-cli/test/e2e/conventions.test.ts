@@ -225,6 +225,9 @@ describe('bash completion, in a real bash', () => {
     ['proxy-cli submit api/x --data=@bo', ['--data=@body.json']],
     ['proxy-cli --url=http://x --st', ['--stats', '--status']],
     ['proxy-cli --url=http://x ', COMMANDS],
+    // Review: a flag that takes no value was offered the commands after its =.
+    ['proxy-cli --json=', []],
+    ['proxy-cli --cleanup=', []],
     [
       'proxy-cli -',
       expect.arrayContaining(['-V', '--version', '-h', '--help', '--no-color', '--wait']),
