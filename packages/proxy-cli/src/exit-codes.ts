@@ -23,7 +23,7 @@ export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   0: 'done',
-  1: 'the task ended without completing: failed, cancelled or expired',
+  1: 'the task ended without completing: failed, cancelled or expired (or a bug in the CLI)',
   2: "bad usage: unknown flag, bad value, an action's flag given twice, no action or two",
   3: 'the proxy could not be reached at --url',
   4: 'no task with that id on the proxy',

@@ -801,7 +801,7 @@ describe('help and version', () => {
       /^ {2}FORCE_COLOR +1 turns colours on off a terminal; NO_COLOR wins over it$/m,
     );
     expect(help).toMatch(
-      /^ {2}1 +the task ended without completing: failed, cancelled or expired$/m,
+      /^ {2}1 +the task ended without completing: failed, cancelled or expired \(or a bug in the CLI\)$/m,
     );
     expect(help).toMatch(/Examples:\n\s+proxy-cli demo/);
     expect(help).toMatch(/^ {2}124 +--timeout ran out/m);
