@@ -5,7 +5,7 @@ import { REPEAT_QUIET_MS } from '../src/proxy/quiet-line.js';
 import { FakeClock } from './engine/harness.js';
 
 describe('descriptorWaitLog', () => {
-  it('warns at the first wait, then at most once a quiet spell with the waits since', () => {
+  it('warns at the first wait, then once a quiet spell while they go on, with that spell’s', () => {
     const lines: Record<string, unknown>[] = [];
     const log = {
       warn: (fields: Record<string, unknown>) => lines.push(fields),
@@ -18,7 +18,9 @@ describe('descriptorWaitLog', () => {
     onWait();
     expect(lines).toHaveLength(1);
     clock.advance(1);
+    expect(lines).toEqual([{ waits: 1 }, { waits: 5 }]);
+    clock.advance(REPEAT_QUIET_MS);
     onWait();
-    expect(lines).toEqual([{ waits: 1 }, { waits: 6 }]);
+    expect(lines).toEqual([{ waits: 1 }, { waits: 5 }, { waits: 1 }]);
   });
 });

@@ -21,7 +21,9 @@ function setUp(maxTasks: number | null = null) {
 // Seed-card pass: a proxy refusing submissions for a full queue said nothing in its log, where
 // the card's operator looks first to know that --max-queue-size wants raising.
 describe('refusalLog', () => {
-  it('warns at the first refusal for room, then at most once a quiet spell with the refusals since', () => {
+  // Redis pass: a spell's refusals were written only at the next refusal past it, an outage
+  // later, so the first line of the next outage counted the last one's.
+  it('warns at the first refusal for room, then once a quiet spell while they go on, with that spell’s', () => {
     const { lines, clock, refused } = setUp();
     for (let i = 0; i < 5; i++) refused('queue_full');
     expect(lines).toEqual([
@@ -35,8 +37,18 @@ describe('refusalLog', () => {
     refused('queue_full');
     expect(lines).toHaveLength(1);
     clock.advance(1);
+    expect(lines.map((line) => line.fields)).toEqual([{ refused: 1 }, { refused: 5 }]);
     refused('queue_full');
-    expect(lines.map((line) => line.fields)).toEqual([{ refused: 1 }, { refused: 6 }]);
+    clock.advance(REPEAT_QUIET_MS);
+    // A spell with none ends the quiet: the next refusal is written at once.
+    clock.advance(REPEAT_QUIET_MS);
+    refused('queue_full');
+    expect(lines.map((line) => line.fields)).toEqual([
+      { refused: 1 },
+      { refused: 5 },
+      { refused: 1 },
+      { refused: 1 },
+    ]);
   });
 
   it('says a store at --max-tasks and a tenant’s share on lines of their own', () => {

@@ -4,18 +4,29 @@ import type { Clock } from '../clock.js';
 export const REPEAT_QUIET_MS = 60_000;
 
 /**
- * A log line for something that may come many times a second: written at its first coming, then
- * at most once per REPEAT_QUIET_MS, given how many came since the last line (this one included).
+ * A log line for something that may come many times a second: written at its first coming, then,
+ * for as long as it keeps coming, once per REPEAT_QUIET_MS with how many came in that spell. A
+ * spell's count is written as it ends, not at the next coming, which may be an outage later.
  */
 export function quietLine(clock: Clock, write: (count: number) => void): () => void {
-  let writtenAt: number | null = null;
+  let quiet = false;
   let count = 0;
-  return () => {
-    count++;
-    const now = clock.monotonic();
-    if (writtenAt !== null && now - writtenAt < REPEAT_QUIET_MS) return;
-    writtenAt = now;
+  const endSpell = () => {
+    if (count === 0) {
+      quiet = false;
+      return;
+    }
     write(count);
     count = 0;
+    clock.setTimeout(endSpell, REPEAT_QUIET_MS).unref?.();
+  };
+  return () => {
+    if (quiet) {
+      count++;
+      return;
+    }
+    write(1);
+    quiet = true;
+    clock.setTimeout(endSpell, REPEAT_QUIET_MS).unref?.();
   };
 }
