@@ -391,7 +391,7 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     });
     const stopped = await proxy?.stop('SIGTERM');
     expect(proxy?.output()).toContain(
-      `the outcome of 1 task could not be saved before the stop and is lost; the task is recovered as a dead instance's: ${id}`,
+      `the outcome of 1 task was not confirmed saved before the stop: unless Redis had it, it is lost and the task is recovered as a dead instance's: ${id}`,
     );
     expect(stopped).toEqual({ code: 1, signal: null });
   });
@@ -413,7 +413,7 @@ describe('Redis stopped mid-run and started again, with AOF', () => {
     await redis.stop();
     const stopped = await proxy?.stop('SIGTERM');
     expect(proxy?.output()).toContain(
-      `the outcome of 1 task could not be saved before the stop and is lost; the task is recovered as a dead instance's: ${id}`,
+      `the outcome of 1 task was not confirmed saved before the stop: unless Redis had it, it is lost and the task is recovered as a dead instance's: ${id}`,
     );
     expect(proxy?.output()).toContain('stopped: the outcome of 1 call not saved');
     expect(stopped).toEqual({ code: 1, signal: null });

@@ -157,14 +157,12 @@ export class TaskRunner {
     }
     const ids = [...this.#unsaved];
     if (ids.length > 0) {
+      // A Redis that hung may still apply the writes it was sent once it wakes.
       const lost =
         ids.length === 1
-          ? 'the outcome of 1 task could not be saved before the stop and is lost; the task is'
-          : `the outcomes of ${ids.length} tasks could not be saved before the stop and are lost; the tasks are`;
-      this.#options.onError(
-        new Error(`${lost} recovered as a dead instance's: ${ids.join(', ')}`),
-        'stopping',
-      );
+          ? "the outcome of 1 task was not confirmed saved before the stop: unless Redis had it, it is lost and the task is recovered as a dead instance's"
+          : `the outcomes of ${ids.length} tasks were not confirmed saved before the stop: those Redis did not have are lost and their tasks recovered as a dead instance's`;
+      this.#options.onError(new Error(`${lost}: ${ids.join(', ')}`), 'stopping');
     }
     return { unsavedOutcomes: ids, notStarted: 0 };
   }
