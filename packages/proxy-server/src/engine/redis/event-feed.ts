@@ -155,6 +155,7 @@ export class EventFeed {
   async #follow(): Promise<void> {
     const { client, key, origin, clock } = this.#options;
     let failing = false;
+    let failedWith: string | null = null;
     while (!this.#closed) {
       if (this.#lastBeforeLoss !== null && !failing) await this.#checkForLoss(this.#lastBeforeLoss);
       let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
@@ -172,8 +173,14 @@ export class EventFeed {
         )) as [Buffer, [Buffer, Buffer[]][]][] | null;
       } catch (error) {
         if (this.#closed) return;
-        if (!failing) this.#options.onError(error, 'reading the event stream');
+        // Said again when the reason changes: a connection cut (CLIENT KILL) is first, and what
+        // keeps the reads failing after it (an ACL that now denies XREAD) is what to fix.
+        const reason = error instanceof Error ? error.message : String(error);
+        if (!failing || reason !== failedWith) {
+          this.#options.onError(error, 'reading the event stream');
+        }
         failing = true;
+        failedWith = reason;
         this.#lastBeforeLoss ??= this.#cursor;
         await new Promise<void>((resolve) => clock.setTimeout(resolve, RETRY_MS).unref?.());
         continue;

@@ -704,7 +704,9 @@ export class RedisBackend implements TaskBackend {
       const why = this.#connectionError ?? `the connection is ${this.#commands.status}`;
       return {
         available: false,
-        message: `cannot reach Redis at ${displayUrl(this.#options.url)}: ${why}`,
+        message:
+          this.#credentialsRefused()?.message ??
+          `cannot reach Redis at ${displayUrl(this.#options.url)}: ${why}`,
       };
     }
     if (this.#failures.message !== null) this.#probe();
@@ -935,9 +937,19 @@ export class RedisBackend implements TaskBackend {
     const why =
       this.#connectionError ??
       (status === 'ready' ? 'the connection was lost' : `the connection is ${status}`);
-    return new RedisUnreachableError(`Redis at ${where} cannot be reached (${why})`, {
-      cause: error,
-    });
+    return new RedisUnreachableError(
+      this.#credentialsRefused()?.message ?? `Redis at ${where} cannot be reached (${why})`,
+      { cause: error },
+    );
+  }
+
+  /**
+   * A Redis that took a password (or changed it) under the running instance refuses its
+   * reconnections: the remedy a start gives, not an outage to wait out.
+   */
+  #credentialsRefused(): Error | null {
+    const said = this.#connectionError;
+    return said === null ? null : credentialsRefusal(this.#options.url, said, undefined);
   }
 
   #jobs(): Queue {
