@@ -68,7 +68,7 @@ function dotsOf(segment: string): '.' | '..' | null {
 /**
  * Whether an origin-form path (query allowed) is still under `/api/` once percent-decoded and rid
  * of dot segments, read as the most lenient target would: decoded up to three times (`%252e`),
- * IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too; `\\` and encoded `/` or `\\` separate
+ * IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too; `\` and encoded `/` or `\` separate
  * segments, empty segments collapse, `..;x` is `..` (a path parameter, as Tomcat reads it), and
  * so is a name of dots alone once blanks and NULs are dropped (`.. `, `...`, as Windows reads
  * them). A target may resolve the dot segments before it decodes, or without decoding at all
@@ -87,12 +87,26 @@ export function staysUnderApi(path: string): boolean {
   );
 }
 
-/** Whether `reading`, its dot segments resolved as it stands, then decoded and resolved again, is under `/api/`. */
+/**
+ * Whether `reading` is under `/api/` with its dot segments resolved as it stands, then decoded and
+ * resolved again. A target may resolve at any of those steps, so each must still begin with the
+ * segment the router took for `api`, however encoded: `/api/../x/%2e%2e/api/y` is
+ * `/x/%2e%2e/api/y` to a target that resolves without decoding.
+ */
 function staysOnceResolved(reading: string): boolean {
   const first = resolved(reading);
+  if (!readsAsApi(first.kept[0])) return false;
   const path = `/${first.kept.join('/')}${first.endsInSlash && first.kept.length > 0 ? '/' : ''}`;
-  const { kept, endsInSlash } = resolved(decodingsOf(path).at(-1) ?? path);
+  const decodings = decodingsOf(path);
+  if (!decodings.every((decoded) => readsAsApi(resolved(decoded).kept[0]))) return false;
+  const { kept, endsInSlash } = resolved(decodings.at(-1) ?? path);
   return kept[0] === 'api' && (kept.length > 1 || endsInSlash);
+}
+
+/** Whether a segment reads `api` once decoded, or begins `api/` (`api%2Fx`). */
+function readsAsApi(segment: string | undefined): boolean {
+  if (segment === undefined) return false;
+  return (decodingsOf(segment).at(-1) ?? segment).split(/[/\\]/, 1)[0] === 'api';
 }
 
 /** A path's segments once its dot segments are resolved, and whether it ends in a slash. */
