@@ -154,10 +154,10 @@ export class EventFeed {
 
   async #follow(): Promise<void> {
     const { client, key, origin, clock } = this.#options;
-    let failing = false;
     let failedWith: string | null = null;
     while (!this.#closed) {
-      if (this.#lastBeforeLoss !== null && !failing) await this.#checkForLoss(this.#lastBeforeLoss);
+      if (this.#lastBeforeLoss !== null && failedWith === null)
+        await this.#checkForLoss(this.#lastBeforeLoss);
       let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
       try {
         // As bytes: an entry this instance made (most of them, with one instance) is skipped
@@ -176,17 +176,14 @@ export class EventFeed {
         // Said again when the reason changes: a connection cut (CLIENT KILL) is first, and what
         // keeps the reads failing after it (an ACL that now denies XREAD) is what to fix.
         const reason = error instanceof Error ? error.message : String(error);
-        if (!failing || reason !== failedWith) {
-          this.#options.onError(error, 'reading the event stream');
-        }
-        failing = true;
+        if (reason !== failedWith) this.#options.onError(error, 'reading the event stream');
         failedWith = reason;
         this.#lastBeforeLoss ??= this.#cursor;
         await new Promise<void>((resolve) => clock.setTimeout(resolve, RETRY_MS).unref?.());
         continue;
       }
-      if (failing) {
-        failing = false;
+      if (failedWith !== null) {
+        failedWith = null;
         this.#options.onResumed();
       }
       for (const [, entries] of reply ?? []) {
