@@ -186,7 +186,8 @@ export function inTransaction<T>(db: Database.Database, work: () => T): T {
     db.exec('COMMIT');
     return result;
   } catch (error) {
-    // A COMMIT that failed (a full disk) has rolled back already; the first error is the one.
+    // A COMMIT that failed (a full disk) has rolled back already, and the first error is the
+    // one to report: the driver's own transaction() would replace it with ROLLBACK's.
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
