@@ -53,7 +53,8 @@ async function runOne(index: number): Promise<Task> {
     { queueFullRetries: 5 },
   );
   unfinished.add(taskId);
-  // throwOnFailure: false hands back failed tasks too, so one bad item does not end the batch.
+  // Said though it is the default: a failed task comes back as a task, so one bad item does not
+  // end the batch, and a reader changing the option sees what it decides.
   const task = await client.waitForTask(taskId, { throwOnFailure: false });
   unfinished.delete(taskId);
   done++;

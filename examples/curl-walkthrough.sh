@@ -5,13 +5,36 @@
 #
 # Expects a proxy in front of slow-target (`slow-target --port 8000` and
 # `proxy-server --target-host 127.0.0.1`). When the proxy was started with --api-key, export
-# PROXY_API_KEY too. It stops at the first surprise, naming the step, and exits 1.
+# PROXY_API_KEY too. It stops at the first surprise, naming the step, and exits 1; a PROXY_URL
+# or PROXY_API_KEY it cannot use is named, with what to set it to, before any request (exit 2).
 # The last step fills the queue on purpose (ten-minute jobs, cancelled once the 503 is seen, or
 # when the walkthrough stops early), so point it at a proxy of your own (a test or staging one).
 set -euo pipefail
 
 PROXY_URL="${PROXY_URL:-http://localhost:8080}"
 PROXY_URL="${PROXY_URL%/}"
+
+# A setting the walkthrough cannot use: which, why, and what to set it to.
+refuse() {
+  printf 'curl-walkthrough: %s: %s\n  set it to %s\n' "$1" "$2" "$3" >&2
+  exit 2
+}
+case "$PROXY_URL" in
+  http://?* | https://?*) ;;
+  *) refuse "PROXY_URL \"$PROXY_URL\"" 'not an http:// or https:// URL' \
+    "the proxy's base URL, e.g. http://localhost:8080" ;;
+esac
+# A read there would be sent to the target as a task, and the first check would say "got 202".
+case "$PROXY_URL" in
+  *://*/api) refuse "PROXY_URL \"$PROXY_URL\"" 'it ends in /api, where the proxy takes tasks for the target' \
+    "the proxy's base URL: ${PROXY_URL%/api}" ;;
+esac
+case "${PROXY_API_KEY:-}" in
+  # Not shown: a key is a secret, even one that cannot be sent.
+  *[[:cntrl:]]*) refuse PROXY_API_KEY 'it has a control character (a line break?), which no header can carry' \
+    "the proxy's --api-key, as it was given" ;;
+esac
+
 work="$(mktemp -d)"
 fill_ids=()
 # Best effort on the way out: a walkthrough that stopped mid-fill must not leave the proxy's
@@ -30,8 +53,10 @@ step() {
   current_step="$*"
   printf '\n== %s\n' "$*"
 }
+# fail MESSAGE [HINT]: what went wrong at this step and, for what a first run meets, what to do.
 fail() {
-  printf 'curl-walkthrough: FAILED at step "%s": %s\n' "$current_step" "$*" >&2
+  printf 'curl-walkthrough: FAILED at step "%s": %s\n' "$current_step" "$1" >&2
+  if [ -n "${2:-}" ]; then printf '  %s\n' "$2" >&2; fi
   if [ -s "$work/body" ]; then printf 'last answer: %s\n' "$(head -c 2000 "$work/body")" >&2; fi
   exit 1
 }
@@ -46,11 +71,20 @@ call() {
   local method="$1" path="$2"
   shift 2
   status="$(curl -sS -X "$method" "${auth[@]}" -o "$work/body" -D "$work/headers" \
-    -w '%{http_code}' "$@" "$PROXY_URL$path")" || fail "curl could not reach $PROXY_URL$path"
+    -w '%{http_code}' "$@" "$PROXY_URL$path")" || {
+    # 6 and 7: no such host, nothing listening.
+    case $? in
+      6 | 7) fail "curl could not reach $PROXY_URL$path" \
+        'start a proxy first (docs/getting-started.md, steps 1 to 3), or set PROXY_URL to yours' ;;
+      *) fail "curl could not reach $PROXY_URL$path" ;;
+    esac
+  }
   printf '%s %s -> %s\n' "$method" "$path" "$status"
 }
 expect_status() {
-  [ "$status" = "$1" ] || fail "expected HTTP $1, got $status"
+  [ "$status" = "$1" ] && return
+  if [ "$status" = 401 ]; then fail "expected HTTP $1, got 401" "set PROXY_API_KEY to the proxy's --api-key"; fi
+  fail "expected HTTP $1, got $status"
 }
 # expect JQ_FILTER [jq args...]: the filter must yield true on the last body.
 expect() {

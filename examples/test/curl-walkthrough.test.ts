@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ProxyClient } from 'proxy-client';
 import type { SlowTarget } from 'slow-target';
-import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
+import { freePort } from 'test-support';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { proxyFor, runWalkthrough, startSlowTarget } from './support/example-environment.js';
 import { describeRun } from './support/run-process.js';
 
@@ -88,6 +89,57 @@ it('names the step and exits 1 on the first surprise', async () => {
   const result = await runWalkthrough({ PROXY_URL });
   expect(result.code).toBe(1);
   expect(result.stderr).toContain(
-    'curl-walkthrough: FAILED at step "GET / describes the service": expected HTTP 200, got 401',
+    'curl-walkthrough: FAILED at step "GET / describes the service": expected HTTP 200, got 401\n' +
+      "  set PROXY_API_KEY to the proxy's --api-key\n",
+  );
+});
+
+// Newcomer pass: the walkthrough met the settings the TypeScript examples refuse (exit 2) with a
+// curl error and exit 1, sent its first read to /api/ as a task when PROXY_URL ended in /api, and
+// said nothing of what to do with no proxy there or a key missing.
+describe('a setting the walkthrough cannot use: exit 2 before any request, naming it', () => {
+  it.each([
+    [
+      'not a url',
+      'PROXY_URL "not a url": not an http:// or https:// URL',
+      "set it to the proxy's base URL, e.g. http://localhost:8080",
+    ],
+    [
+      'ftp://127.0.0.1:1',
+      'PROXY_URL "ftp://127.0.0.1:1": not an http:// or https:// URL',
+      "set it to the proxy's base URL, e.g. http://localhost:8080",
+    ],
+    [
+      'http://127.0.0.1:1/api/',
+      'PROXY_URL "http://127.0.0.1:1/api": it ends in /api, where the proxy takes tasks for the target',
+      "set it to the proxy's base URL: http://127.0.0.1:1",
+    ],
+  ])('PROXY_URL=%s', async (url, problem, remedy) => {
+    const result = await runWalkthrough({ PROXY_URL: url });
+    expect(result.code, describeRun('curl-walkthrough.sh', result)).toBe(2);
+    expect(result.stderr).toBe(`curl-walkthrough: ${problem}\n  ${remedy}\n`);
+    expect(result.stdout).toBe('');
+  });
+
+  it('PROXY_API_KEY with a line break, not shown', async () => {
+    const result = await runWalkthrough({
+      PROXY_URL: 'http://127.0.0.1:1',
+      PROXY_API_KEY: 'secret\nkey',
+    });
+    expect(result.code, describeRun('curl-walkthrough.sh', result)).toBe(2);
+    expect(result.stderr).toBe(
+      'curl-walkthrough: PROXY_API_KEY: it has a control character (a line break?), which no header ' +
+        "can carry\n  set it to the proxy's --api-key, as it was given\n",
+    );
+  });
+});
+
+it('with no proxy there, says to start one', async () => {
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const result = await runWalkthrough({ PROXY_URL: url });
+  expect(result.code, describeRun('curl-walkthrough.sh', result)).toBe(1);
+  expect(result.stderr).toContain(
+    `curl-walkthrough: FAILED at step "GET / describes the service": curl could not reach ${url}/\n` +
+      '  start a proxy first (docs/getting-started.md, steps 1 to 3), or set PROXY_URL to yours\n',
   );
 });
