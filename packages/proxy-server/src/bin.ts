@@ -188,8 +188,9 @@ function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryRepo
         ? ` at ${displayUrl(store.url)}`
         : '';
   if (!recovery) return `tasks kept in ${kind}${where}`;
-  // A queue lowered between runs, or a restored backup: every submission is refused a while.
+  // The requeued wait too: pending counts them, as /stats does from the first read.
   const waiting = recovery.pending + recovery.requeued;
+  // A queue lowered between runs, or a restored backup: every submission is refused a while.
   const overfull =
     waiting > config.maxQueueSize
       ? `; ${waiting} waiting, more than --max-queue-size ${config.maxQueueSize}: submissions get 503 queue_full until fewer wait`
@@ -203,7 +204,7 @@ function describeStore(kind: string, config: ProxyConfig, recovery: RecoveryRepo
     ? `; ${recovery.leased} still processing under a lease (other instances' calls; a dead one's are ended or requeued when their lease runs out)`
     : '';
   return (
-    `tasks kept in ${kind}${where}: ${recovery.total} held, ${recovery.pending} pending; ` +
+    `tasks kept in ${kind}${where}: ${recovery.total} held, ${waiting} pending; ` +
     `left processing by the last run: ${recovery.requeued} requeued, ${recovery.interrupted} interrupted${leased}${overfull}${upgraded}`
   );
 }

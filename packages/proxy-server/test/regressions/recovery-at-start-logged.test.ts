@@ -65,7 +65,10 @@ describe('the tasks a start after kill -9 requeues or ends, with --requeue-inter
     await dieInCalls(first, ids, 1);
 
     const second = await start();
-    expect(second.output()).toContain('left processing by the last run: 2 requeued, 0 interrupted');
+    // An operator: the start line said 0 pending for the two it had just put back in line.
+    expect(second.output()).toContain(
+      '2 held, 2 pending; left processing by the last run: 2 requeued, 0 interrupted',
+    );
     await waitFor(() => ids.every((id) => linesOf(second, 'task back in the queue', id).length), {
       what: 'a task back in the queue line for each task the start requeued',
     });
@@ -78,7 +81,9 @@ describe('the tasks a start after kill -9 requeues or ends, with --requeue-inter
     await dieInCalls(second, ids, 2);
 
     const third = await start();
-    expect(third.output()).toContain('left processing by the last run: 0 requeued, 2 interrupted');
+    expect(third.output()).toContain(
+      '2 held, 0 pending; left processing by the last run: 0 requeued, 2 interrupted',
+    );
     await waitFor(() => ids.every((id) => linesOf(third, 'task failed', id).length), {
       what: 'a task failed line for each task the start ended',
     });
