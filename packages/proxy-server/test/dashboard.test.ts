@@ -553,6 +553,64 @@ describe('the dashboard at /ui', () => {
     expect(errors).toEqual([]);
   });
 
+  // Browser pass: every render of the rows took the focus from the focused one, so under load a
+  // keyboard never reached the panel; Enter left the focus on the page, and the panel, from the
+  // top of the window, covered the live state and "forget key" until closed.
+  it('keeps the keyboard where it was as tasks change, in the panel it opens, and back', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', KEY] });
+    const long = await submit(proxy, '/api/long?seconds=60');
+    const { page, errors } = await openPage({ width: 1280, height: 900 });
+    await page.goto(`${proxy.url}/ui`);
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type=submit]');
+    await page.locator(`#task-table tr[data-id="${long}"][data-status="processing"]`).waitFor();
+    /** The focused element's data-id, data-action or id: what a keyboard would act on. */
+    const focused = () =>
+      page
+        .locator(':focus')
+        .evaluateAll((elements) =>
+          elements.map(
+            (element) =>
+              element.getAttribute('data-id') ?? element.getAttribute('data-action') ?? element.id,
+          ),
+        );
+
+    await row(page, long).focus();
+    // Rows added above it, and rows changing status, render the table again.
+    const others = [
+      await submit(proxy, '/api/text?text=a&delay_ms=300'),
+      await submit(proxy, '/api/text?text=b&delay_ms=300'),
+    ];
+    for (const other of others) {
+      await page.locator(`#task-table tr[data-id="${other}"][data-status="completed"]`).waitFor();
+    }
+    expect(await focused()).toEqual([long]);
+
+    await page.keyboard.press('Enter');
+    await page.locator('#detail [data-action="cancel"]').waitFor();
+    await expect.poll(focused).toEqual(['detail']);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual(['cancel']);
+
+    // The header's controls stay in sight and usable beside the panel.
+    const panel = await page.locator('#detail').boundingBox();
+    for (const control of ['#live', '#forget-key']) {
+      const box = await page.locator(control).boundingBox();
+      expect([control, (box?.x ?? 0) + (box?.width ?? 0)]).toEqual([
+        control,
+        expect.toSatisfy((right: number) => right <= (panel?.x ?? 0)),
+      ]);
+    }
+
+    await page.keyboard.press('Escape');
+    await page.locator('#detail').waitFor({ state: 'hidden' });
+    expect(await focused()).toEqual([long]);
+    await page.click('#forget-key');
+    await page.locator('#key-dialog').waitFor({ state: 'visible' });
+    expect(errors).toEqual([]);
+  });
+
   // Behind a load balancer the figures were some instance's, and the page did not say whose.
   it('names the instance that answered the stats, as its metrics do', async () => {
     const target = await startTarget();

@@ -23,8 +23,10 @@ const needsKey =
   document.querySelector('meta[name="proxy-auth"]')?.getAttribute('content') === 'bearer';
 
 const figures = new Figures(byId('figures'));
-const detail = new TaskDetail(api, report);
-const table = new TaskTable(api, (id) => void detail.open(id).catch(fail));
+const detail = new TaskDetail(api, report, (id) => table.focus(id));
+const table = new TaskTable(api, (id, fromKeyboard) => {
+  void detail.open(id, { focus: fromKeyboard }).catch(fail);
+});
 const live = byId('live');
 const forget = byId<HTMLButtonElement>('forget-key');
 

@@ -26,12 +26,17 @@ export class TaskDetail {
   readonly #api: Api;
   readonly #panel = byId('detail');
   readonly #report: (message: string) => void;
+  readonly #onClose: (id: string) => void;
   #id: string | null = null;
   #generation = 0;
+  /** The next render takes the focus: the task was opened from the keyboard. */
+  #focusOnRender = false;
 
-  constructor(api: Api, report: (message: string) => void) {
+  /** `onClose` is given the task's id when the panel closes with the focus in it. */
+  constructor(api: Api, report: (message: string) => void, onClose: (id: string) => void) {
     this.#api = api;
     this.#report = report;
+    this.#onClose = onClose;
     document.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && this.#id !== null) this.close();
     });
@@ -41,8 +46,10 @@ export class TaskDetail {
     return this.#id;
   }
 
-  async open(id: string): Promise<void> {
+  /** Shows a task; `focus` moves the keyboard into the panel, as a dialog's opening would. */
+  async open(id: string, { focus = false } = {}): Promise<void> {
     this.#id = id;
+    this.#focusOnRender ||= focus;
     const generation = ++this.#generation;
     const task = (await this.#api.json<DataBody<Task>>(`task/${id}`)).data;
     if (generation !== this.#generation || this.#id !== id) return;
@@ -56,14 +63,22 @@ export class TaskDetail {
   }
 
   close(): void {
+    const id = this.#id;
+    const hadFocus = this.#panel.contains(document.activeElement);
     this.#id = null;
     this.#generation++;
+    this.#focusOnRender = false;
     this.#panel.hidden = true;
     this.#panel.replaceChildren();
     document.body.classList.remove('detail-open');
+    if (id !== null && hadFocus) this.#onClose(id);
   }
 
   #render(task: Task): void {
+    // Rebuilt as the task changes: the focus goes back to the same control, or to the panel.
+    const focusedAction = this.#panel.contains(document.activeElement)
+      ? ((document.activeElement as HTMLElement).dataset.action ?? '')
+      : undefined;
     const link = (id: string | null) =>
       id === null
         ? null
@@ -120,6 +135,13 @@ export class TaskDetail {
     }
     this.#panel.hidden = false;
     document.body.classList.add('detail-open');
+    if (this.#focusOnRender || focusedAction !== undefined) {
+      this.#focusOnRender = false;
+      const action = focusedAction
+        ? this.#panel.querySelector<HTMLElement>(`[data-action="${focusedAction}"]`)
+        : null;
+      (action ?? this.#panel).focus();
+    }
   }
 
   #button(name: string, label: string, action: () => Promise<void> | void): HTMLButtonElement {

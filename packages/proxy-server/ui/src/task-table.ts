@@ -41,7 +41,7 @@ export function statusBadge(status: TaskStatus): HTMLElement {
  */
 export class TaskTable {
   readonly #api: Api;
-  readonly #onOpen: (id: string) => void;
+  readonly #onOpen: (id: string, fromKeyboard: boolean) => void;
   readonly #body: HTMLTableSectionElement;
   readonly #filter = byId<HTMLSelectElement>('status-filter');
   readonly #search = byId<HTMLInputElement>('search');
@@ -66,7 +66,7 @@ export class TaskTable {
   /** Each task's row while the task is the same object: a render builds only changed rows. */
   #rows = new WeakMap<TaskSummary, HTMLTableRowElement>();
 
-  constructor(api: Api, onOpen: (id: string) => void) {
+  constructor(api: Api, onOpen: (id: string, fromKeyboard: boolean) => void) {
     this.#api = api;
     this.#onOpen = onOpen;
     this.#body = byId<HTMLTableElement>('task-table').tBodies[0] as HTMLTableSectionElement;
@@ -82,7 +82,7 @@ export class TaskTable {
     this.#more.addEventListener('click', () => void this.#loadMore());
     this.#body.addEventListener('click', (event) => {
       const row = (event.target as Element).closest('tr');
-      if (row?.dataset.id) this.#onOpen(row.dataset.id);
+      if (row?.dataset.id) this.#onOpen(row.dataset.id, false);
     });
     // A row takes the focus (Tab), so it opens as a button would: Enter or Space on the row
     // itself (a control inside a row keeps its own keys).
@@ -91,7 +91,7 @@ export class TaskTable {
       if (row.tagName !== 'TR' || !row.dataset.id || event.repeat) return;
       if (event.key !== 'Enter' && event.key !== ' ') return;
       event.preventDefault();
-      this.#onOpen(row.dataset.id);
+      this.#onOpen(row.dataset.id, true);
     });
   }
 
@@ -171,6 +171,11 @@ export class TaskTable {
     for (const id of [...this.#tasks.keys()].slice(this.#kept)) this.#tasks.delete(id);
   }
 
+  /** Gives the focus to a task's row, if it is shown (the panel it opened has closed). */
+  focus(id: string): void {
+    this.#body.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(id)}"]`)?.focus();
+  }
+
   #newerThanRows(task: TaskSummary): boolean {
     const newest = this.#tasks.values().next().value;
     return newest === undefined || task.created_at >= newest.created_at;
@@ -212,7 +217,13 @@ export class TaskTable {
     const shown = [...this.#tasks.values()].filter(
       (task) => !partial || task.task_id.startsWith(search),
     );
+    // A row taken out, even to be put back, loses the focus: a keyboard user's place would be
+    // lost to every change of a task on the page, a few times a second under load.
+    const focused = this.#body.contains(document.activeElement)
+      ? (document.activeElement as HTMLElement).dataset.id
+      : undefined;
     this.#body.replaceChildren(...shown.map((task) => this.#rowOf(task)));
+    if (focused !== undefined) this.focus(focused);
     this.#empty.hidden = shown.length > 0;
     this.#more.hidden = partial || UUID.test(search) || this.#tasks.size >= this.#total;
     this.#count.textContent = partial
