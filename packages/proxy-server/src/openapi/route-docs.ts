@@ -222,7 +222,7 @@ export const submitDoc = routeDoc({
     ...submitted,
     400: {
       description:
-        'the path leaves /api/ once decoded, a submit header out of its form or range (or sent twice), a body on TRACE; callback_not_allowed: X-Proxy-Callback-Url is not an absolute http(s) URL (empty, relative), carries credentials or a #fragment, or names an origin --callback-allow does not list',
+        'the path does not begin /api/ as sent or has a .. segment (encoded or not), a submit header out of its form or range (or sent twice), a body on TRACE; callback_not_allowed: X-Proxy-Callback-Url is not an absolute http(s) URL (empty, relative), carries credentials or a #fragment, or names an origin --callback-allow does not list',
     },
     413: {
       description: 'payload_too_large: the body is over --body-limit',

@@ -57,7 +57,11 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
         if (!staysUnderApi(originForm(request.originalUrl))) {
-          sendError(reply, 'bad_request', 'The path leaves /api/ once decoded and normalised');
+          sendError(
+            reply,
+            'bad_request',
+            'The path must begin /api/ as sent, with no .. segment, encoded or not',
+          );
           return;
         }
         // Bodies are bytes, whatever their content type says, or whether there is one.

@@ -24,7 +24,7 @@ export function upstreamPath(basePath: string, submittedPath: string): string {
   return basePath + submittedPath;
 }
 
-/** Whatever could make a path read differently once decoded and normalised. */
+/** What any `..` segment, in any reading, needs: an escape, a `\`, or a dot after a slash. */
 const MAY_MOVE = /[%\\]|\/\./;
 /** `%2e`, and IIS's `%u002e`. */
 const PERCENT_ENCODED = /%(?:u([0-9a-f]{4})|([0-9a-f]{2}))/gi;
@@ -41,6 +41,8 @@ const OVERLONG_AS: Record<string, string> = {
 };
 /** What Windows drops around a name, and what ends a C string. */
 const IGNORED_IN_NAME = /[\s\0]+/g;
+/** `..`, and more dots, which Windows reads as `..`. */
+const DOTS = /^\.{2,}$/;
 
 /** The path as a target that decodes it once, twice or thrice reads it: each round, in order. */
 function decodingsOf(raw: string): string[] {
@@ -56,68 +58,34 @@ function decodingsOf(raw: string): string[] {
 }
 
 /**
- * A segment as a lenient target reads it, blanks and NULs aside: `..` (two dots or more), `.`
- * (one, or none: an empty segment collapses), or null for a name.
+ * Whether a segment is `..` to some lenient target: two dots or more, with what follows a `;` (a
+ * path parameter, as Tomcat reads it) or a `?` or `#` (where a target that decoded it ends the
+ * path) cut off, and blanks and NULs dropped (as Windows reads `.. `), or the segment ended at a
+ * NUL (as C strings are).
  */
-function dotsOf(segment: string): '.' | '..' | null {
-  const name = (segment.split(';', 1)[0] ?? '').replace(IGNORED_IN_NAME, '');
-  if (!/^\.*$/.test(name)) return null;
-  return name.length < 2 ? '.' : '..';
+function isDotDot(segment: string): boolean {
+  const name = segment.split(/[;?#]/, 1)[0] ?? '';
+  return DOTS.test(name.replace(IGNORED_IN_NAME, '')) || DOTS.test(name.split('\0', 1)[0] ?? '');
 }
 
 /**
- * Whether an origin-form path (query allowed) is still under `/api/` once percent-decoded and rid
- * of dot segments, read as the most lenient target would: decoded up to three times (`%252e`),
- * IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too; `\` and encoded `/` or `\` separate
- * segments, empty segments collapse, `..;x` is `..` (a path parameter, as Tomcat reads it), and
- * so is a name of dots alone once blanks and NULs are dropped (`.. `, `...`, as Windows reads
- * them). A target may resolve the dot segments before it decodes, or without decoding at all
- * (WHATWG's URL parser keeps `%2F`: `/api/a%2Fb/../..` is `/` to it), and end the path at the
- * first `?` or `#` it decoded (`..%3F/x` is `..` to it), which depends on how often it decodes:
- * the path as sent and after each decoding is read every way. The router matched the path as
- * sent, so `/%61pi/../admin` came in as `/api/*`; a target that normalises would serve it
- * `/admin`. A path that is fine is still forwarded as sent.
+ * Whether an origin-form path (query allowed) can only be read as under `/api/`: it begins
+ * `/api/` as sent, and no reading of it has a `..` segment. Targets resolve dot segments in too
+ * many ways to follow each (before or after decoding, once or three times, empty segments and
+ * `;x` kept as names or collapsed, the path ended at a decoded `?`, `#` or NUL), and a path that
+ * climbs out and back in under one reading stays out under another: `/api/../admin//../api/y` is
+ * `/api/y` with its empty segment collapsed, and `/admin/api/y` to RFC 3986. Without a `..` no
+ * reading climbs, and clients resolve dot segments before they send (curl, browsers, fetch), so
+ * only a path sent as is has one. Each reading is taken as the most lenient target would: decoded
+ * up to three times (`%252e`), IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too, with `\` and
+ * encoded `/` or `\` separating segments, each segment read as `isDotDot` says. The
+ * router matched the path decoded, so `/%61pi/x` came in as `/api/*`; a target that never
+ * decodes would read it outside. A path that is fine is forwarded as sent.
  */
 export function staysUnderApi(path: string): boolean {
   const queryStart = path.indexOf('?');
   const raw = queryStart === -1 ? path : path.slice(0, queryStart);
-  if (!MAY_MOVE.test(raw)) return raw.startsWith('/api/');
-  return [raw, ...decodingsOf(raw)].every(
-    (reading) => staysOnceResolved(reading) && staysOnceResolved(reading.split(/[?#]/, 1)[0] ?? ''),
-  );
-}
-
-/**
- * Whether `reading` is under `/api/` with its dot segments resolved as it stands, then decoded and
- * resolved again. A target may resolve at any of those steps, so each must still begin with the
- * segment the router took for `api`, however encoded: `/api/../x/%2e%2e/api/y` is
- * `/x/%2e%2e/api/y` to a target that resolves without decoding.
- */
-function staysOnceResolved(reading: string): boolean {
-  const first = resolved(reading);
-  if (!readsAsApi(first.kept[0])) return false;
-  const path = `/${first.kept.join('/')}${first.endsInSlash && first.kept.length > 0 ? '/' : ''}`;
-  const decodings = decodingsOf(path);
-  if (!decodings.every((decoded) => readsAsApi(resolved(decoded).kept[0]))) return false;
-  const { kept, endsInSlash } = resolved(decodings.at(-1) ?? path);
-  return kept[0] === 'api' && (kept.length > 1 || endsInSlash);
-}
-
-/** Whether a segment reads `api` once decoded, or begins `api/` (`api%2Fx`). */
-function readsAsApi(segment: string | undefined): boolean {
-  if (segment === undefined) return false;
-  return (decodingsOf(segment).at(-1) ?? segment).split(/[/\\]/, 1)[0] === 'api';
-}
-
-/** A path's segments once its dot segments are resolved, and whether it ends in a slash. */
-function resolved(path: string): { kept: string[]; endsInSlash: boolean } {
-  const kept: string[] = [];
-  let endsInSlash = false;
-  for (const segment of path.split(/[/\\]/).slice(1)) {
-    const dots = dotsOf(segment);
-    if (dots === '..') kept.pop();
-    else if (dots === null) kept.push(segment);
-    endsInSlash = dots !== null;
-  }
-  return { kept, endsInSlash };
+  if (!raw.startsWith('/api/')) return false;
+  if (!MAY_MOVE.test(raw)) return true;
+  return [raw, ...decodingsOf(raw)].every((reading) => !reading.split(/[/\\]/).some(isDotDot));
 }
