@@ -37,7 +37,7 @@ import { unusedConnections } from './plugins/unused-connections.js';
 import type { ProxyDeps } from './proxy/proxy.js';
 import type { ShutdownReport } from './proxy/stop-tally.js';
 import { asksAboutServer, requestLineRefusal } from './request-line.js';
-import { isDrainingRefusedBody } from './routes/drain-refused-body.js';
+import { drainRefusedBody, isDrainingRefusedBody } from './routes/drain-refused-body.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { refuseBody } from './routes/raw-body.js';
@@ -155,6 +155,14 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
     app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
   }
   const answersPreflights = !config.corsOrigins;
+  // An answer from the head (a 401, a 400 for the path) leaves the body coming: read and
+  // dropped, a stall in it is owed no second answer (a 408), and one too large closes.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete && !drainRefusedBody(request.raw)) {
+      reply.header('connection', 'close');
+    }
+    done(null, payload);
+  });
   app.addHook('onRequest', (request, reply, done) => {
     // First: after a request line of another version, how the rest is framed is a guess.
     const lineRefusal = requestLineRefusal(request.raw);

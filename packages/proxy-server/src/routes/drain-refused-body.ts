@@ -4,7 +4,8 @@ import type { IncomingMessage } from 'node:http';
 const MOST_DRAINED_BYTES = 64 * 1024 * 1024;
 
 /**
- * Reads the rest of a body refused for its size and drops it, so that the connection can stay
+ * Reads the rest of a body refused for its size, or answered before it came (a 401, a 400 for the
+ * path), and drops it, so that the connection can stay
  * open: Fastify closes it after an error in a body, and a socket closed with bytes unread is
  * reset by the kernel, answer and all. A client that sends its whole body before it reads an
  * answer (Node's fetch, so the SDK and the CLI) got EPIPE instead of the 413, every streamed
@@ -13,8 +14,9 @@ const MOST_DRAINED_BYTES = 64 * 1024 * 1024;
  */
 export function drainRefusedBody(request: IncomingMessage): boolean {
   if (request.complete) return false;
-  if (Number(request.headers['content-length'] ?? 0) > MOST_DRAINED_BYTES) return false;
   const { socket } = request;
+  if (draining.has(socket)) return true;
+  if (Number(request.headers['content-length'] ?? 0) > MOST_DRAINED_BYTES) return false;
   draining.add(socket);
   let drained = 0;
   request.on('data', (chunk: Buffer) => {

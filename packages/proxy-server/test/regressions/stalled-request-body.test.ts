@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { waitFor } from 'test-support';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { stalledRequest, startProxy, startTarget, tasksSubmitted } from '../helper.js';
+import { stalledRequest, startProxy, startTarget, statusesOf, tasksSubmitted } from '../helper.js';
 
 // Issue 16, item 1: a request body that stalled was never timed out, so 40 clients each holding
 // 10 MiB minus one byte kept ~400 MiB, and ~1,000 of them ran the process out of descriptors.
@@ -54,6 +54,27 @@ describe('--request-timeout', () => {
     });
     expect(await tasksSubmitted(proxy.url)).toBe(0);
   });
+
+  // Security pass: a request answered from its head (401 without the key, 400 for its path) had
+  // its body read on, and when that stalled the same request got a second answer, 408.
+  it.each([
+    ['401, without the key', 'POST /api/echo', 401],
+    ['400, for its path', 'POST /api/../echo', 400],
+  ])(
+    'a body that stalls after an answer from the head (%s): that answer alone, then the connection is closed',
+    async (_kind, requestLine, status) => {
+      const proxy = await proxyWithShortTimeout(['--api-key', 'k-123']);
+      const key = status === 400 ? 'Authorization: Bearer k-123\r\n' : '';
+      const answer = await stalledRequest(
+        proxy.url,
+        `${requestLine} HTTP/1.1\r\nHost: x\r\n${key}Content-Length: 1000\r\n\r\nx`,
+      );
+      expect(statusesOf(answer)).toEqual([status]);
+      await waitFor(async () => (await openConnections(proxy.app)) === 0, {
+        what: 'the proxy to let go of the connection',
+      });
+    },
+  );
 
   it('releases many stalled bodies at once, and keeps serving', async () => {
     const proxy = await proxyWithShortTimeout();
