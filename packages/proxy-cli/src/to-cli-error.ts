@@ -171,7 +171,7 @@ export function toCliError(
           { cause: error, code: 'unauthorized' },
         );
   }
-  if (isQueueFullError(error)) {
+  if (isQueueFullError(error) && !notAProxy(error, context.url)) {
     const seconds = error.retryAfterMs === undefined ? undefined : error.retryAfterMs / 1000;
     const reason = queueFullReason(error);
     return new CliError(
@@ -204,7 +204,7 @@ export function toCliError(
       ...(seconds !== undefined && { details: { retry_after_s: seconds } }),
     });
   }
-  if (isProxyError(error) && notAProxy(error)) {
+  if (isProxyError(error) && notAProxy(error, context.url)) {
     const location = redirectOf(error);
     // Only the proxy's own 404 says the path is the proxy's, not the target's.
     const atRoute = error.code === 'not_found' ? dropRouteHint(context.url) : undefined;
@@ -249,11 +249,14 @@ function gatewayAnswered(error: ProxyError): boolean {
  * non-2xx without the proxy's error envelope, or the proxy's own `not_found` (a base URL whose
  * path prefix the proxy does not have). Each most likely means --url points elsewhere.
  */
-function notAProxy(error: ProxyError): boolean {
+function notAProxy(error: ProxyError, url: string): boolean {
   return (
     error.code === 'invalid_response' ||
     error.code === 'not_found' ||
-    (isProxyResponseError(error) && error.code.startsWith('http_'))
+    (isProxyResponseError(error) && error.code.startsWith('http_')) ||
+    // Only a submission is refused for room, and the CLI sends none under a --url ending in /api
+    // (refused before sending): a read there was taken for a task, with the queue full.
+    (isQueueFullError(error) && endsUnderApi(url))
   );
 }
 

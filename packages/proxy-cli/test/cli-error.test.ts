@@ -106,6 +106,29 @@ describe('a full queue', () => {
     },
   );
 
+  // CLI pass: a read through a --url ending in /api is a submission to the proxy, and with its
+  // queue full the CLI said the task was refused and to try again, not to drop /api.
+  it.each(['queue_full', 'tenant_queue_full'] as const)(
+    '%s under a --url ending in /api: not a proxy, drop /api',
+    (code) => {
+      const error = toCliError(
+        new QueueFullError('full', 1_000, {
+          code,
+          method: 'GET',
+          url: 'https://proxy.test/api/stats',
+        }),
+        { url: 'https://proxy.test/api' },
+      );
+      expect(error).toMatchObject({
+        exitCode: 5,
+        code: 'not_a_proxy',
+        message:
+          'https://proxy.test/api does not answer like a proxy-server (GET /api/stats answered 503)',
+        hint: expect.stringMatching(/^drop \/api from --url/),
+      });
+    },
+  );
+
   it("the proxy's generic message keeps the CLI's own words", () => {
     const generic = 'The queue is full; retry after the time in the Retry-After header';
     const error = toCliError(new QueueFullError(said(generic), undefined), {
