@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { Agent, type Dispatcher } from 'undici';
@@ -105,6 +106,9 @@ export class Callbacks {
   readonly #givenUpInStop = new Set<Promise<void>>();
 
   constructor(options: CallbacksOptions) {
+    // Every delivery under way and every one waiting for its retry listens on it: with a receiver
+    // down, thousands are expected, not a leak.
+    setMaxListeners(0, this.#cutOff.signal);
     this.#options = options;
     this.#webhook = new Webhook(options.secret);
     this.#timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
