@@ -4,7 +4,7 @@ import { bodyTooLarge, ProxyHttpError, sendError } from '../errors.js';
 import { submitDoc } from '../openapi/route-docs.js';
 import { errorResponses, named } from '../schemas/route-schemas.js';
 import { withoutAuthorization } from '../upstream/request-headers.js';
-import { originForm, staysUnderApi } from '../upstream/upstream-path.js';
+import { originForm, PATH_NOT_UNDER_API, staysUnderApi } from '../upstream/upstream-path.js';
 import { readRawBody } from './raw-body.js';
 import { answerSubmission } from './submit-answer.js';
 import { headersOf, idempotencyKeyOf, preferencesOf } from './submit-headers.js';
@@ -57,11 +57,7 @@ export async function submitRoutes(app: FastifyInstance): Promise<void> {
       // Before the body is read: the path alone decides.
       onRequest: (request, reply, done) => {
         if (!staysUnderApi(originForm(request.originalUrl))) {
-          sendError(
-            reply,
-            'bad_request',
-            'The path must begin /api/ as sent, with no .. segment, encoded or not',
-          );
+          sendError(reply, 'bad_request', PATH_NOT_UNDER_API);
           return;
         }
         // Bodies are bytes, whatever their content type says, or whether there is one.

@@ -24,23 +24,30 @@ export function upstreamPath(basePath: string, submittedPath: string): string {
   return basePath + submittedPath;
 }
 
-/** What any `..` segment, in any reading, needs: an escape, a `\`, or a dot after a slash. */
-const MAY_MOVE = /[%\\]|\/\./;
+/**
+ * What any `..` segment, in any reading, needs: an escape, a `\`, a `+` (a space to a form
+ * decoder), or a dot after a slash.
+ */
+const MAY_MOVE = /[%\\+]|\/\./;
 /** `%2e`, and IIS's `%u002e`. */
 const PERCENT_ENCODED = /%(?:u([0-9a-f]{4})|([0-9a-f]{2}))/gi;
 /** Decoding rounds at most: `%252e` is `%2e` to a target that decodes once more. */
 const DECODINGS = 3;
-/** Overlong UTF-8 for `.`, `/` and `\`, which old decoders took for the character. */
-const OVERLONG = /\xc0\xae|\xe0\x80\xae|\xc0\xaf|\xe0\x80\xaf|\xc1\x9c/g;
+/** Overlong UTF-8 for `.`, `/` and `\`, in two to four bytes, which old decoders took for them. */
 const OVERLONG_AS: Record<string, string> = {
   '\xc0\xae': '.',
   '\xe0\x80\xae': '.',
+  '\xf0\x80\x80\xae': '.',
   '\xc0\xaf': '/',
   '\xe0\x80\xaf': '/',
+  '\xf0\x80\x80\xaf': '/',
   '\xc1\x9c': '\\',
+  '\xe0\x81\x9c': '\\',
+  '\xf0\x80\x81\x9c': '\\',
 };
-/** What Windows drops around a name, and what ends a C string. */
-const IGNORED_IN_NAME = /[\s\0]+/g;
+const OVERLONG = new RegExp(Object.keys(OVERLONG_AS).join('|'), 'g');
+/** What Windows drops around a name (`+`: a space to a form decoder), and what ends a C string. */
+const IGNORED_IN_NAME = /[\s\0+]+/g;
 /** `..`, and more dots, which Windows reads as `..`. */
 const DOTS = /^\.{2,}$/;
 
@@ -68,6 +75,10 @@ function isDotDot(segment: string): boolean {
   return DOTS.test(name.replace(IGNORED_IN_NAME, '')) || DOTS.test(name.split('\0', 1)[0] ?? '');
 }
 
+/** What a submission whose path `staysUnderApi` refuses is told. */
+export const PATH_NOT_UNDER_API =
+  'The path must begin /api/ as sent, with no .. segment, encoded or not';
+
 /**
  * Whether an origin-form path (query allowed) can only be read as under `/api/`: it begins
  * `/api/` as sent, and no reading of it has a `..` segment. Targets resolve dot segments in too
@@ -77,15 +88,33 @@ function isDotDot(segment: string): boolean {
  * `/api/y` with its empty segment collapsed, and `/admin/api/y` to RFC 3986. Without a `..` no
  * reading climbs, and clients resolve dot segments before they send (curl, browsers, fetch), so
  * only a path sent as is has one. Each reading is taken as the most lenient target would: decoded
- * up to three times (`%252e`), IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too, with `\` and
- * encoded `/` or `\` separating segments, each segment read as `isDotDot` says. The
- * router matched the path decoded, so `/%61pi/x` came in as `/api/*`; a target that never
- * decodes would read it outside. A path that is fine is forwarded as sent.
+ * up to three times (`%252e`), IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too, each also
+ * `folded`, with `\` and encoded `/` or `\` separating segments, each segment read as
+ * `isDotDot` says. The router matched the path decoded, so `/%61pi/x` came in as `/api/*`; a
+ * target that never decodes would read it outside. A path that is fine is forwarded as sent.
  */
 export function staysUnderApi(path: string): boolean {
   const queryStart = path.indexOf('?');
   const raw = queryStart === -1 ? path : path.slice(0, queryStart);
   if (!raw.startsWith('/api/')) return false;
   if (!MAY_MOVE.test(raw)) return true;
-  return [raw, ...decodingsOf(raw)].every((reading) => !reading.split(/[/\\]/).some(isDotDot));
+  return [raw, ...decodingsOf(raw)].every(
+    (reading) => !hasDotDot(reading) && !hasDotDot(folded(reading)),
+  );
+}
+
+function hasDotDot(reading: string): boolean {
+  return reading.split(/[/\\]/).some(isDotDot);
+}
+
+/**
+ * A reading as a target that decodes UTF-8 and folds look-alikes has it (NFKC, or Windows' best
+ * fit): `‥` is `..`, `．` and `﹒` are `.`, `／` and `＼` separate segments.
+ */
+function folded(reading: string): string {
+  // Escapes decode to one character a byte; IIS's `%uFF0E` to the character itself.
+  const text = /[^\x00-\xff]/.test(reading)
+    ? reading
+    : Buffer.from(reading, 'latin1').toString('utf8');
+  return text.normalize('NFKC');
 }
