@@ -51,7 +51,7 @@ import { taskResultRoutes } from './routes/task-result.js';
 import { tasksRoutes } from './routes/tasks.js';
 import { sharedSchemas } from './schemas/route-schemas.js';
 import { UI_PATH, uiRoutes } from './ui/ui-routes.js';
-import { originForm } from './upstream/upstream-path.js';
+import { originForm, PATH_NOT_UNDER_API, staysUnderApi } from './upstream/upstream-path.js';
 
 export interface ServerDeps extends ProxyDeps {
   /** Where log lines go instead of stdout (one JSON object per line). */
@@ -395,8 +395,8 @@ function endWithError(socket: Duplex, code: ErrorCode, message?: string, headers
 
 /**
  * `Expect: 100-continue` (curl sends it before any body over 1 MiB): a body the proxy would
- * refuse anyway (over the limit, on a submission without the API key, or on one of the proxy's
- * own routes, which take none) is refused before the client sends a byte, rather than after
+ * refuse anyway (over the limit, on a submission without the API key or with a path it refuses,
+ * or on one of the proxy's own routes, which take none) is refused before the client sends a byte, rather than after
  * "100 Continue" invited it to send what the proxy then refuses (RFC 9110 §10.1.1).
  */
 function refusalBeforeBody(
@@ -411,6 +411,10 @@ function refusalBeforeBody(
   const submission = isSubmission(path);
   if (submission && !hasKey(request.headers.authorization)) {
     return new ProxyHttpError('unauthorized', undefined, UNAUTHORIZED_HEADERS);
+  }
+  // As the route would, before the limit: the path alone decides, whatever the body.
+  if (submission && !staysUnderApi(originForm(request.url ?? '/'))) {
+    return new ProxyHttpError('bad_request', PATH_NOT_UNDER_API);
   }
   const declared = Number(request.headers['content-length']);
   const overLimit = Number.isFinite(declared) && declared > limitBytes;

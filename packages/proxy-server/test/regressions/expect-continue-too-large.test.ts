@@ -111,6 +111,23 @@ describe('Expect: 100-continue without the API key', () => {
   });
 });
 
+describe('Expect: 100-continue on a path the proxy refuses', () => {
+  // Review: such a submission was invited ("100 Continue"), its body sent whole, then refused;
+  // over the limit it was told 413, though the path alone decides.
+  it.each([
+    ['Content-Length: 10', '/api/../echo'],
+    ['Content-Length: 999999999', '/api/a/../echo'],
+    ['Content-Length: 10', '/%61pi/echo'],
+  ])('%s, %s: 400 before the body, after the key', async (length, path) => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', 'k-123'] });
+    const head = `POST ${path} HTTP/1.1\r\nHost: proxy\r\n${length}\r\nExpect: 100-continue`;
+    expect(await headOnly(proxy.url, head)).toMatch(/^HTTP\/1\.1 401 /);
+    const refused = await headOnly(proxy.url, `${head}\r\nAuthorization: Bearer k-123`);
+    expect(refused).toMatch(/^HTTP\/1\.1 400 /);
+  });
+});
+
 /** No task has it: a fixed id keeps the test names the same from run to run. */
 const NO_TASK = '00000000-0000-4000-8000-000000000000';
 
