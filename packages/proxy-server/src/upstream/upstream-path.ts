@@ -113,7 +113,7 @@ function hasDotDot(reading: string): boolean {
  */
 function folded(reading: string): string {
   // Escapes decode to one character a byte; IIS's `%uFF0E` to the character itself.
-  const text = /[^\x00-\xff]/.test(reading)
+  const text = /[\u0100-\uffff]/.test(reading)
     ? reading
     : Buffer.from(reading, 'latin1').toString('utf8');
   return text.normalize('NFKC');
