@@ -254,9 +254,10 @@ function notAProxy(error: ProxyError, url: string): boolean {
     error.code === 'invalid_response' ||
     error.code === 'not_found' ||
     (isProxyResponseError(error) && error.code.startsWith('http_')) ||
-    // Only a submission is refused for room, and the CLI sends none under a --url ending in /api
-    // (refused before sending): a read there was taken for a task, with the queue full.
-    (isQueueFullError(error) && endsUnderApi(url))
+    // Only a submission is refused for room or for its path, and the CLI sends none under a --url
+    // ending in /api (refused before sending): a read there was taken for a task, with the queue
+    // full, or under an escaped /api (`/%61pi`), which the proxy refuses as a task's path.
+    ((isQueueFullError(error) || error.code === 'bad_request') && endsUnderApi(url))
   );
 }
 

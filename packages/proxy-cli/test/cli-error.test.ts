@@ -129,6 +129,26 @@ describe('a full queue', () => {
     },
   );
 
+  // Review: a read through --url .../%61pi is a submission the proxy refuses for its path.
+  it('bad_request under a --url ending in an escaped /api: not a proxy, drop /api', () => {
+    const error = toCliError(
+      new ProxyResponseError('bad_request', 'The path must begin /api/ as sent', {
+        status: 400,
+        headers: new Headers(),
+        method: 'GET',
+        url: 'https://proxy.test/%61pi/stats',
+      }),
+      { url: 'https://proxy.test/%61pi' },
+    );
+    expect(error).toMatchObject({
+      exitCode: 5,
+      code: 'not_a_proxy',
+      message:
+        'https://proxy.test/%61pi does not answer like a proxy-server (GET /%61pi/stats answered 400)',
+      hint: expect.stringMatching(/^drop \/api from --url/),
+    });
+  });
+
   it("the proxy's generic message keeps the CLI's own words", () => {
     const generic = 'The queue is full; retry after the time in the Retry-After header';
     const error = toCliError(new QueueFullError(said(generic), undefined), {
