@@ -29,8 +29,8 @@ export class TaskDetail {
   readonly #onClose: (id: string) => void;
   #id: string | null = null;
   #generation = 0;
-  /** The next render takes the focus: the task was opened from the keyboard. */
-  #focusOnRender = false;
+  /** The task whose next render takes the focus: it was opened from the keyboard. */
+  #focusFor: string | null = null;
 
   /** `onClose` is given the task's id when the panel closes with the focus in it. */
   constructor(api: Api, report: (message: string) => void, onClose: (id: string) => void) {
@@ -49,7 +49,9 @@ export class TaskDetail {
   /** Shows a task; `focus` moves the keyboard into the panel, as a dialog's opening would. */
   async open(id: string, { focus = false } = {}): Promise<void> {
     this.#id = id;
-    this.#focusOnRender ||= focus;
+    // A read again (an event) keeps a keyboard open's claim; another task's open ends it.
+    if (focus) this.#focusFor = id;
+    else if (this.#focusFor !== id) this.#focusFor = null;
     const generation = ++this.#generation;
     const task = (await this.#api.json<DataBody<Task>>(`task/${id}`)).data;
     if (generation !== this.#generation || this.#id !== id) return;
@@ -67,7 +69,7 @@ export class TaskDetail {
     const hadFocus = this.#panel.contains(document.activeElement);
     this.#id = null;
     this.#generation++;
-    this.#focusOnRender = false;
+    this.#focusFor = null;
     this.#panel.hidden = true;
     this.#panel.replaceChildren();
     document.body.classList.remove('detail-open');
@@ -135,8 +137,8 @@ export class TaskDetail {
     }
     this.#panel.hidden = false;
     document.body.classList.add('detail-open');
-    if (this.#focusOnRender || focusedAction !== undefined) {
-      this.#focusOnRender = false;
+    if (this.#focusFor === task.task_id || focusedAction !== undefined) {
+      this.#focusFor = null;
       const action = focusedAction
         ? this.#panel.querySelector<HTMLElement>(`[data-action="${focusedAction}"]`)
         : null;

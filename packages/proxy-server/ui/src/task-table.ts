@@ -171,9 +171,14 @@ export class TaskTable {
     for (const id of [...this.#tasks.keys()].slice(this.#kept)) this.#tasks.delete(id);
   }
 
-  /** Gives the focus to a task's row, if it is shown (the panel it opened has closed). */
-  focus(id: string): void {
-    this.#body.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(id)}"]`)?.focus();
+  /**
+   * Gives the focus to a task's row, if it is shown (the panel it opened has closed); scrolled to,
+   * unless `preventScroll` (a render keeping it: the reader may have scrolled away).
+   */
+  focus(id: string, { preventScroll = false } = {}): void {
+    this.#body
+      .querySelector<HTMLElement>(`tr[data-id="${CSS.escape(id)}"]`)
+      ?.focus({ preventScroll });
   }
 
   #newerThanRows(task: TaskSummary): boolean {
@@ -223,7 +228,7 @@ export class TaskTable {
       ? (document.activeElement as HTMLElement).dataset.id
       : undefined;
     this.#body.replaceChildren(...shown.map((task) => this.#rowOf(task)));
-    if (focused !== undefined) this.focus(focused);
+    if (focused !== undefined) this.focus(focused, { preventScroll: true });
     this.#empty.hidden = shown.length > 0;
     this.#more.hidden = partial || UUID.test(search) || this.#tasks.size >= this.#total;
     this.#count.textContent = partial
