@@ -107,44 +107,27 @@ describe('a full queue', () => {
   );
 
   // CLI pass: a read through a --url ending in /api is a submission to the proxy, and with its
-  // queue full the CLI said the task was refused and to try again, not to drop /api.
-  it.each(['queue_full', 'tenant_queue_full'] as const)(
-    '%s under a --url ending in /api: not a proxy, drop /api',
-    (code) => {
-      const error = toCliError(
-        new QueueFullError('full', 1_000, {
-          code,
-          method: 'GET',
-          url: 'https://proxy.test/api/stats',
-        }),
-        { url: 'https://proxy.test/api' },
-      );
-      expect(error).toMatchObject({
-        exitCode: 5,
-        code: 'not_a_proxy',
-        message:
-          'https://proxy.test/api does not answer like a proxy-server (GET /api/stats answered 503)',
-        hint: expect.stringMatching(/^drop \/api from --url/),
-      });
-    },
-  );
-
-  // Review: a read through --url .../%61pi is a submission the proxy refuses for its path.
-  it('bad_request under a --url ending in an escaped /api: not a proxy, drop /api', () => {
-    const error = toCliError(
-      new ProxyResponseError('bad_request', 'The path must begin /api/ as sent', {
-        status: 400,
-        headers: new Headers(),
-        method: 'GET',
-        url: 'https://proxy.test/%61pi/stats',
-      }),
-      { url: 'https://proxy.test/%61pi' },
-    );
+  // queue full the CLI said the task was refused and to try again, not to drop /api. Review: an
+  // escaped /api (`/%61pi`) is a submission the proxy refuses for its path.
+  it.each([
+    ['/api', 'queue_full', 503],
+    ['/api', 'tenant_queue_full', 503],
+    ['/%61pi', 'bad_request', 400],
+  ] as const)('a %s URL answered %s: not a proxy, drop /api', (prefix, code, status) => {
+    const answer = {
+      method: 'GET',
+      headers: new Headers(),
+      url: `https://proxy.test${prefix}/stats`,
+    };
+    const refusal =
+      code === 'bad_request'
+        ? new ProxyResponseError(code, 'The path must begin /api/ as sent', { ...answer, status })
+        : new QueueFullError('full', 1_000, { ...answer, code });
+    const error = toCliError(refusal, { url: `https://proxy.test${prefix}` });
     expect(error).toMatchObject({
       exitCode: 5,
       code: 'not_a_proxy',
-      message:
-        'https://proxy.test/%61pi does not answer like a proxy-server (GET /%61pi/stats answered 400)',
+      message: `https://proxy.test${prefix} does not answer like a proxy-server (GET ${prefix}/stats answered ${status})`,
       hint: expect.stringMatching(/^drop \/api from --url/),
     });
   });
