@@ -396,8 +396,9 @@ function endWithError(socket: Duplex, code: ErrorCode, message?: string, headers
 /**
  * `Expect: 100-continue` (curl sends it before any body over 1 MiB): a body the proxy would
  * refuse anyway (over the limit, on a submission without the API key or with a path it refuses,
- * or on one of the proxy's own routes, which take none) is refused before the client sends a byte, rather than after
- * "100 Continue" invited it to send what the proxy then refuses (RFC 9110 §10.1.1).
+ * or on one of the proxy's own routes, which take none) is refused before the client sends a
+ * byte, rather than after "100 Continue" invited it to send what the proxy then refuses (RFC 9110
+ * §10.1.1).
  */
 function refusalBeforeBody(
   limitBytes: number,

@@ -5,12 +5,11 @@ const MOST_DRAINED_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads the rest of a body refused for its size, or answered before it came (a 401, a 400 for the
- * path), and drops it, so that the connection can stay
- * open: Fastify closes it after an error in a body, and a socket closed with bytes unread is
- * reset by the kernel, answer and all. A client that sends its whole body before it reads an
- * answer (Node's fetch, so the SDK and the CLI) got EPIPE instead of the 413, every streamed
- * upload and some with a Content-Length. Gives false, leaving the close, for a body announced
- * larger than the bound, or already read whole.
+ * path), and drops it, so that the connection can stay open: Fastify closes it after an error in
+ * a body, and a socket closed with bytes unread is reset by the kernel, answer and all. A client
+ * that sends its whole body before it reads an answer (Node's fetch, so the SDK and the CLI) got
+ * EPIPE instead of the 413, every streamed upload and some with a Content-Length. Gives false,
+ * leaving the close, for a body announced larger than the bound, or already read whole.
  */
 export function drainRefusedBody(request: IncomingMessage): boolean {
   if (request.complete) return false;
