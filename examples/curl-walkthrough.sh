@@ -19,8 +19,9 @@ refuse() {
   printf 'curl-walkthrough: %s: %s\n  set it to %s\n' "$1" "$2" "$3" >&2
   exit 2
 }
+# A scheme in any case, as curl takes it.
 case "$PROXY_URL" in
-  http://?* | https://?*) ;;
+  [Hh][Tt][Tt][Pp]://?* | [Hh][Tt][Tt][Pp][Ss]://?*) ;;
   *) refuse "PROXY_URL \"$PROXY_URL\"" 'not an http:// or https:// URL' \
     "the proxy's base URL, e.g. http://localhost:8080" ;;
 esac

@@ -134,8 +134,9 @@ describe('a setting the walkthrough cannot use: exit 2 before any request, namin
   });
 });
 
-it('with no proxy there, says to start one', async () => {
-  const url = `http://127.0.0.1:${await freePort()}`;
+// Review: `HTTP://` was refused as "not an http:// or https:// URL", though curl takes it.
+it.each(['http', 'HTTP'])('with no proxy there (%s://), says to start one', async (scheme) => {
+  const url = `${scheme}://127.0.0.1:${await freePort()}`;
   const result = await runWalkthrough({ PROXY_URL: url });
   expect(result.code, describeRun('curl-walkthrough.sh', result)).toBe(1);
   expect(result.stderr).toContain(
