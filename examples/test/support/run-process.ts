@@ -49,6 +49,9 @@ export function runProcess(
       child.kill('SIGINT');
     }
   });
+  // A program may exit without reading its input (a setting refused at once): its closed pipe is
+  // no error of the test's, and unheard it would fail the run as an uncaught EPIPE.
+  child.stdin.on('error', () => {});
   child.stdin.end(input ?? '');
   const timer = setTimeout(() => {
     timedOut = true;

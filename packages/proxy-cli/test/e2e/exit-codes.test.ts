@@ -50,6 +50,14 @@ describe('exit 2: bad usage', () => {
     expect(jsonOf(run)).toMatchObject({ success: false, error: { code: 'usage', exit_code: 2 } });
   });
 
+  // CI: a run that exits before reading its input left the test's write to a closed pipe to
+  // fail the whole run as an uncaught EPIPE, every test passing.
+  it('with input it never reads: exit 2, and the input left unread is no error', async () => {
+    const run = await runCli(['--no-such-flag'], { stdin: Buffer.alloc(4 * 1024 * 1024, ' ') });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option '--no-such-flag'");
+  });
+
   it('--cancel given twice cancels neither task', async () => {
     const ids = await Promise.all(
       [1, 2].map(() => client.submitTask('api/long?seconds=5', undefined, { method: 'GET' })),

@@ -83,6 +83,9 @@ export function spawnCli(
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  // The CLI may exit without reading its input (a usage error): its closed pipe is no error of
+  // the test's, and unheard it would fail the run as an uncaught EPIPE.
+  child.stdin.on('error', () => {});
   child.stdin.end(options.stdin ?? '');
   const done = new Promise<CliRun>((resolve) => {
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
