@@ -99,9 +99,12 @@ export function staysUnderApi(path: string): boolean {
   if (!raw.startsWith('/api/')) return false;
   if (!MAY_MOVE.test(raw)) return true;
   return [raw, ...decodingsOf(raw)].every(
-    (reading) => !hasDotDot(reading) && !hasDotDot(folded(reading)),
+    (reading) => !hasDotDot(reading) && !(BEYOND_ASCII.test(reading) && hasDotDot(folded(reading))),
   );
 }
+
+/** Only what is beyond ASCII folds into something else: ASCII decodes and folds to itself. */
+const BEYOND_ASCII = /[\u0080-\uffff]/;
 
 function hasDotDot(reading: string): boolean {
   return reading.split(/[/\\]/).some(isDotDot);
