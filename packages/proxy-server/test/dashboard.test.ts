@@ -611,6 +611,30 @@ describe('the dashboard at /ui', () => {
     expect(errors).toEqual([]);
   });
 
+  // Review: the focus test above moved rows around the focused one but never checked the page
+  // stayed put; a kept focus that scrolled to its row took the reader back to it at each render.
+  it('a render keeps the focus without scrolling the page back to the focused row', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true, flags: ['--api-key', KEY] });
+    const long = await submit(proxy, '/api/long?seconds=60');
+    // Newer rows above it: the long task's row is the last, far down the page.
+    for (let n = 0; n < 20; n++) await submit(proxy, `/api/text?text=${n}`);
+    const { page } = await openPage({ width: 1280, height: 400 });
+    await page.goto(`${proxy.url}/ui`);
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type=submit]');
+    await expect.poll(() => shownIds(page).then((ids) => ids.at(-1))).toBe(long);
+    await row(page, long).focus();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    // Out of sight below the window: a focus that scrolls would bring it back.
+    expect((await row(page, long).boundingBox())?.y).toBeGreaterThan(400);
+
+    const other = await submit(proxy, '/api/text?text=a&delay_ms=300');
+    await page.locator(`#task-table tr[data-id="${other}"][data-status="completed"]`).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-id'))).toBe(long);
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  });
+
   // Behind a load balancer the figures were some instance's, and the page did not say whose.
   it('names the instance that answered the stats, as its metrics do', async () => {
     const target = await startTarget();
