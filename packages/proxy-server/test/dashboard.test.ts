@@ -625,14 +625,14 @@ describe('the dashboard at /ui', () => {
     await page.click('#key-form button[type=submit]');
     await expect.poll(() => shownIds(page).then((ids) => ids.at(-1))).toBe(long);
     await row(page, long).focus();
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     // Out of sight below the window: a focus that scrolls would bring it back.
     expect((await row(page, long).boundingBox())?.y).toBeGreaterThan(400);
 
     const other = await submit(proxy, '/api/text?text=a&delay_ms=300');
     await page.locator(`#task-table tr[data-id="${other}"][data-status="completed"]`).waitFor();
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-id'))).toBe(long);
-    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+    expect(await page.locator(':focus').getAttribute('data-id')).toBe(long);
+    expect(await page.evaluate('window.scrollY')).toBe(0);
   });
 
   // Behind a load balancer the figures were some instance's, and the page did not say whose.
