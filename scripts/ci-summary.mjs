@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The end of CI's log: each failure named again, where whoever reads only the tail will see it,
-// then one line `tests: N passed, N failed` over every run's vitest JSON report in the given dir
-// (node-*.json), with the run's output beside it (node-*.log) when it was kept.
+// then one line `tests: N passed, N failed`. A run `<name>` of the suite leaves in the given dir
+// its vitest JSON report (node-<name>.json), its output (node-<name>.log) and its exit status
+// (node-<name>.exit); any of them may be missing, and a missing report is a failure.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -11,14 +12,29 @@ if (!dir) {
   process.exit(2);
 }
 
+const runs = new Set(
+  readdirSync(dir)
+    .map((f) => /^node-(.+)\.(?:json|log|exit)$/.exec(f)?.[1])
+    .filter((run) => run !== undefined),
+);
 let passed = 0;
 let failed = 0;
-const reports = readdirSync(dir).filter((f) => f.startsWith('node-') && f.endsWith('.json'));
-for (const name of reports.sort()) {
-  const run = name.slice('node-'.length, -'.json'.length);
-  const report = JSON.parse(readFileSync(join(dir, name), 'utf8'));
-  passed += report.numPassedTests;
-  let named = 0;
+for (const run of [...runs].sort()) {
+  const counted = summarize(run);
+  passed += counted.passed;
+  failed += counted.failed;
+}
+console.log(`tests: ${passed} passed, ${failed} failed`);
+
+function summarize(run) {
+  const path = (ext) => join(dir, `node-${run}.${ext}`);
+  const exit = existsSync(path('exit')) ? Number(readFileSync(path('exit'), 'utf8')) : 0;
+  const report = reportOf(path('json'));
+  if (typeof report === 'string') {
+    console.log(`failed on ${run}: ${report}${exit ? ` (the run exited ${exit})` : ''}`);
+    return { passed: 0, failed: 1 };
+  }
+  let failed = 0;
   for (const file of report.testResults) {
     const failures = file.assertionResults.filter((t) => t.status === 'failed');
     // A file that fails to load fails no test: it counts as one failure.
@@ -26,7 +42,6 @@ for (const name of reports.sort()) {
       failures.push({ fullName: '(the file)', failureMessages: [file.message] });
       failed += 1;
     }
-    named += failures.length;
     for (const test of failures) {
       const first = String(test.failureMessages?.[0] ?? '')
         .split('\n')
@@ -38,15 +53,30 @@ for (const name of reports.sort()) {
       );
     }
   }
-  failed += report.numFailedTests;
-  // An empty run, or one its report calls failed with nothing named, is a failure too.
-  if (report.numTotalTests === 0 || (!report.success && named === 0)) {
-    console.log(`failed on ${run}: ${report.numTotalTests === 0 ? 'no test ran' : 'the run'}`);
-    failed += 1;
+  failed += report.numFailedTests + caughtOutsideTests(run, path('log'));
+  // Nothing named, yet the run did not pass: an empty run, or a failure this cannot read.
+  const why =
+    report.numTotalTests === 0
+      ? 'no test ran'
+      : !report.success || exit !== 0
+        ? `the run failed (exit ${exit}), naming no test: its output above says why`
+        : undefined;
+  if (failed === 0 && why) {
+    console.log(`failed on ${run}: ${why}`);
+    failed = 1;
   }
-  failed += caughtOutsideTests(run, join(dir, name.replace(/\.json$/, '.log')));
+  return { passed: report.numPassedTests, failed };
 }
-console.log(`tests: ${passed} passed, ${failed} failed`);
+
+/** The run's JSON report, or why there is none to read. */
+function reportOf(path) {
+  if (!existsSync(path)) return 'no report: the run ended before writing it';
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return `its report cannot be read (${error.message})`;
+  }
+}
 
 /**
  * Errors vitest caught outside any test (an uncaught exception, an unhandled rejection) fail its
@@ -56,7 +86,10 @@ function caughtOutsideTests(run, log) {
   if (!existsSync(log)) return 0;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the colours' escapes are what it strips
   const output = readFileSync(log, 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
-  const caught = /Vitest caught (\d+) unhandled errors? during the test run/.exec(output);
+  // Vitest's own line, at the end: a test's output or failure may quote it before.
+  const caught = [
+    ...output.matchAll(/^Vitest caught (\d+) unhandled errors? during the test run\.$/gm),
+  ].at(-1);
   if (!caught) return 0;
   const lines = output.slice(caught.index).split('\n');
   const end = lines.findIndex((line) => /^\s*Test Files /.test(line));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it, onTestFinished } from 'vitest';
@@ -44,6 +44,7 @@ function resultsOf(runs: Record<string, string[]>, { keepOutput = true } = {}): 
       { cwd: root, env: outsideVitest(), encoding: 'utf8', timeout: 30_000 },
     );
     if (keepOutput) writeFileSync(join(results, `node-${run}.log`), vitest.stdout + vitest.stderr);
+    writeFileSync(join(results, `node-${run}.exit`), `${vitest.status}\n`);
   }
   return results;
 }
@@ -92,7 +93,7 @@ it('a failed test and a file that does not load: each named on the run it failed
 it('an error caught outside any test, every test passing: counted, with the error and its file', () => {
   const results = resultsOf({ '20': ['passes.test.mjs', 'leaves-an-error.test.mjs'] });
   const out = summary(results);
-  expect(out).toMatch(/^failed on 20: Vitest caught 1 unhandled error during the test run\n/);
+  expect(out).toMatch(/^failed on 20: Vitest caught 1 unhandled error during the test run\.\n/);
   expect(out).toContain('Error: thrown after the test');
   expect(out).toContain('This error originated in "leaves-an-error.test.mjs" test file.');
   expect(out.endsWith('tests: 2 passed, 1 failed\n')).toBe(true);
@@ -103,8 +104,42 @@ it('a run where no test ran: named, and counted as a failure', () => {
   expect(summary(results)).toBe('failed on 24: no test ran\ntests: 1 passed, 1 failed\n');
 });
 
-it('without the run’s output kept, the tests counted as its report has them', () => {
+it('without the run’s output kept, its exit status still fails it', () => {
   const results = resultsOf({ '20': ['leaves-an-error.test.mjs'] }, { keepOutput: false });
+  expect(summary(results)).toBe(
+    'failed on 20: the run failed (exit 1), naming no test: its output above says why\n' +
+      'tests: 1 passed, 1 failed\n',
+  );
+});
+
+it('a file that fails to load, alone in its run: one failure, named once', () => {
+  const results = resultsOf({ '20': ['does-not-load.test.mjs'] });
+  const out = summary(results);
+  expect(out).toMatch(/^failed on 20: .*does-not-load\.test\.mjs > \(the file\)\n/);
+  expect(out).not.toContain('no test ran');
+  expect(out.endsWith('tests: 0 passed, 1 failed\n')).toBe(true);
+});
+
+it('a run that ended before writing its report, or wrote half of it: a failure each', () => {
+  const results = resultsOf({ '20': ['passes.test.mjs'] });
+  writeFileSync(join(results, 'node-24.log'), 'Segmentation fault\n');
+  writeFileSync(join(results, 'node-24.exit'), '139\n');
+  writeFileSync(join(results, 'node-26.json'), '{"numPassedTests": 3, "testRes');
+  expect(summary(results).split('\n')).toEqual([
+    'failed on 24: no report: the run ended before writing it (the run exited 139)',
+    expect.stringMatching(/^failed on 26: its report cannot be read \(.*JSON.*\)$/),
+    'tests: 1 passed, 2 failed',
+    '',
+  ]);
+});
+
+it('vitest’s line quoted in a test’s output is not taken for vitest’s own', () => {
+  const results = resultsOf({ '20': ['passes.test.mjs'] });
+  const log = join(results, 'node-20.log');
+  writeFileSync(
+    log,
+    `  expected 'Vitest caught 3 unhandled errors during the test run.'\n${readFileSync(log, 'utf8')}`,
+  );
   expect(summary(results)).toBe('tests: 1 passed, 0 failed\n');
 });
 
