@@ -11,4 +11,5 @@ it('a program that exits without reading its input: its result, and no uncaught 
     input: 'x'.repeat(4 * 1024 * 1024),
   });
   expect(result).toMatchObject({ code: 2, stdout: '', stderr: '', timedOut: false });
+  expect(result.inputUnread?.code).toBe('EPIPE');
 });

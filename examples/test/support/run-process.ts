@@ -7,6 +7,8 @@ export interface ProcessResult {
   stderr: string;
   /** True when the deadline passed and the process group was killed. */
   timedOut: boolean;
+  /** Set when the program exited before reading all of `input`. */
+  inputUnread?: NodeJS.ErrnoException;
 }
 
 export interface RunOptions {
@@ -49,9 +51,13 @@ export function runProcess(
       child.kill('SIGINT');
     }
   });
+  let inputUnread: NodeJS.ErrnoException | undefined;
   // A program may exit without reading its input (a setting refused at once): its closed pipe is
   // no error of the test's, and unheard it would fail the run as an uncaught EPIPE.
-  child.stdin.on('error', () => {});
+  child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    inputUnread = error;
+  });
   child.stdin.end(input ?? '');
   const timer = setTimeout(() => {
     timedOut = true;
@@ -64,7 +70,7 @@ export function runProcess(
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
+      resolve({ code, signal, stdout, stderr, timedOut, inputUnread });
     });
   });
 }

@@ -423,6 +423,8 @@ describe('an event stream whose client left during the lookup', () => {
     const client = connect(Number(port), '127.0.0.1', () => {
       client.write(`GET /task/${id}/events HTTP/1.1\r\nHost: proxy\r\n\r\n`);
     });
+    // A reset as the proxy lets go would be an uncaught error after the test.
+    client.on('error', () => {});
     const [socket] = await serverSide;
     const left = once(socket, 'close');
     await lookup;
@@ -443,6 +445,7 @@ describe('HEAD on an event stream', () => {
     const id = await proxy.submit('/api/long?seconds=30');
     const { port } = new URL(proxy.url);
     const client = connect(Number(port), '127.0.0.1');
+    client.on('error', () => {});
     onTestFinished(() => void client.destroy());
     let received = '';
     client.on('data', (chunk: Buffer) => {

@@ -56,6 +56,7 @@ describe('exit 2: bad usage', () => {
     const run = await runCli(['--no-such-flag'], { stdin: Buffer.alloc(4 * 1024 * 1024, ' ') });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("unknown option '--no-such-flag'");
+    expect(run.inputUnread?.code).toBe('EPIPE');
   });
 
   it('--cancel given twice cancels neither task', async () => {

@@ -59,6 +59,8 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** Set when the CLI exited before reading all of its stdin. */
+  inputUnread?: NodeJS.ErrnoException;
 }
 
 export interface CliProcess {
@@ -83,12 +85,18 @@ export function spawnCli(
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let inputUnread: NodeJS.ErrnoException | undefined;
   // The CLI may exit without reading its input (a usage error): its closed pipe is no error of
   // the test's, and unheard it would fail the run as an uncaught EPIPE.
-  child.stdin.on('error', () => {});
+  child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    inputUnread = error;
+  });
   child.stdin.end(options.stdin ?? '');
   const done = new Promise<CliRun>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.once('close', (code, signal) =>
+      resolve({ code, signal, stdout, stderr, ...(inputUnread && { inputUnread }) }),
+    );
   });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
