@@ -37,6 +37,9 @@ async function openPage(
   // Closed with the test, before its proxy: a page still polling would read a closed port.
   onTestFinished(() => context.close());
   const page = await context.newPage();
+  // First (the hooks run last to first): a route handler mid-fetch when the context closes
+  // would reject with no one to hear it, after the test had passed.
+  onTestFinished(() => page.unrouteAll({ behavior: 'ignoreErrors' }));
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
