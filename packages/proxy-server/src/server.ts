@@ -138,6 +138,10 @@ export function buildServer(config: ProxyConfig, deps: ServerDeps = {}): Fastify
     ajv: { customOptions: { strictNumbers: false } },
   });
   if (config.maxConnections !== null) app.server.maxConnections = config.maxConnections;
+  // Node keeps a request's first thousand or so header lines and drops the rest unsaid, a
+  // Content-Length or an Expect among them: the body was lost, checks skipped. The header size
+  // limit (maxHeaderSize, 431 past it) bounds them all the same.
+  app.server.maxHeadersCount = 0;
   app.server.on('checkExpectation', answerUnmetExpectation);
   const hasKey = config.apiKey === null ? () => true : bearerKeyCheck(config.apiKey);
   app.server.on('checkContinue', (request, response) => {

@@ -133,6 +133,8 @@ export async function recordingTarget<Seen>(
       res.end('ok');
     });
   });
+  // Node's default keeps about the first thousand header lines: a test may send more.
+  server.maxHeadersCount = 0;
   const url = await serveForTest(server);
   return { seen, url, host: new URL(url).host };
 }
