@@ -121,5 +121,14 @@ describe('completion install commands', () => {
     // Review: an option whose value may be left out was not completed after its = either.
     tmux('send-keys', 'C-u', 'proxy-cli --demo=q', 'Tab');
     await screenWith('proxy-cli --demo=queue-full');
+    // Noticed: after a command or an action's flag, every flag was offered (--stats, --wait).
+    tmux('send-keys', 'C-u', 'proxy-cli list --st', 'Tab');
+    await screenWith('proxy-cli list --status=');
+    tmux('send-keys', 'C-u', 'proxy-cli --stats --w', 'Tab');
+    await screenWith('proxy-cli --stats --watch');
+    tmux('send-keys', 'C-u', 'proxy-cli submit api/x --pri', 'Tab');
+    await screenWith('proxy-cli submit api/x --priority=');
+    tmux('send-keys', 'C-u', 'proxy-cli demo ', 'Tab');
+    await screenWith('queue-full');
   });
 });

@@ -2,6 +2,7 @@ import type { Command, Option } from 'commander';
 import { PRIORITIES } from 'proxy-client';
 import { TASK_STATUSES } from 'proxy-client/wire';
 import { DEMO_NAMES } from './options.js';
+import { ACTION_FLAGS, goesWith } from './to-cli-options.js';
 
 export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
@@ -21,6 +22,8 @@ const OPTION_VALUES: Readonly<Record<string, readonly string[] | 'files'>> = {
   '--priority': PRIORITIES,
   '--data': 'files',
 };
+/** Options given again add to the first (`-H a -H b`): a shell offers them again. */
+const REPEATABLE = new Set(['--header']);
 const COMMAND_VALUES: Readonly<Record<string, readonly string[]>> = {
   demo: DEMO_CHOICES,
   completion: COMPLETION_SHELLS,
@@ -35,8 +38,20 @@ interface Spec {
     value: 'none' | 'required' | 'optional';
     values: readonly string[] | 'files' | undefined;
   }>;
-  commands: Array<{ name: string; description: string }>;
+  commands: Array<{
+    name: string;
+    description: string;
+    argument?: { name: string; required: boolean } | undefined;
+  }>;
+  /**
+   * Where a line has chosen its action (a command, or an action's flag), the flags that go with
+   * it, as that command's help lists them: the others are refused or mean nothing there.
+   */
+  actions: Array<{ names: string[]; flags: string[] }>;
 }
+
+const flagsOf = (options: readonly Option[]) =>
+  options.flatMap((option) => [option.short, option.long].filter((flag) => flag !== undefined));
 
 function specOf(program: Command): Spec {
   // Help's own list: every visible option, -h/--help and -V/--version included.
@@ -60,14 +75,35 @@ function specOf(program: Command): Spec {
           ]
         : [],
     );
-  const commands = program.commands.flatMap((command) =>
-    [command.name(), ...command.aliases()].map((name) => ({
-      name,
-      description: command.description(),
-    })),
+  const commands: Spec['commands'] = program.commands.flatMap((command) =>
+    [command.name(), ...command.aliases()].map((name) => {
+      const [argument] = command.registeredArguments;
+      return {
+        name,
+        description: command.description(),
+        argument: argument && { name: argument.name(), required: argument.required },
+      };
+    }),
   );
   commands.push({ name: 'help', description: 'print the help of a command' });
-  return { options, commands };
+  const actions = [
+    ...program.commands.map((command) => {
+      const help = command.createHelp();
+      return {
+        names: [command.name(), ...command.aliases()],
+        flags: flagsOf([...help.visibleOptions(command), ...help.visibleGlobalOptions(command)]),
+      };
+    }),
+    ...Object.entries(ACTION_FLAGS).map(([key, flag]) => {
+      const fits = goesWith({ [key]: 'x' });
+      const options = program.createHelp().visibleOptions(program);
+      return {
+        names: [flag],
+        flags: flagsOf(options.filter((o) => o.long !== '--version' && fits(o.long ?? o.flags))),
+      };
+    }),
+  ];
+  return { options, commands, actions };
 }
 
 /** The completion script for `shell`, generated from the program so it never misses a flag. */
@@ -103,6 +139,10 @@ function bashScript(spec: Spec): string {
   const commandCases = Object.entries(COMMAND_VALUES).map(
     ([name, values]) => `    ${name}) COMPREPLY=($(compgen -W "${words(values)}" -- "$cur")) ;;`,
   );
+  const actionFlags = Object.values(ACTION_FLAGS);
+  const actionCases = spec.actions.map(
+    (action) => `      ${action.names.join('|')}) flags="${words(action.flags)}" ;;`,
+  );
   return `# bash completion for proxy-cli
 # This shell:   source <(proxy-cli completion bash)
 # Every shell:  mkdir -p ~/.local/share/bash-completion/completions && proxy-cli completion bash > ~/.local/share/bash-completion/completions/proxy-cli
@@ -137,21 +177,29 @@ ${valueCases.join('\n')}
   return 1
 }
 _proxy_cli_words() {
-  if [[ "$cur" == -* ]]; then
-    COMPREPLY=($(compgen -W "${words(flags)}" -- "$cur"))
-    return 0
-  fi
-  # The command is the first word that is neither a flag nor a flag's value.
-  local i word command=""
+  # The command is the first word that is neither a flag nor a flag's value; the action, that
+  # command or the first action's flag.
+  local i word command="" action=""
   for ((i = 1; i < cword; i++)); do
     word="\${words[i]}"
+    case "\${word%%=*}" in
+      ${actionFlags.join('|')}) [[ -z "$action" ]] && action="\${word%%=*}" ;;
+    esac
     case "$word" in
       ${valued('required').join('|')}) ((i++)) ;;
       ${valued('optional').join('|')}) [[ "\${words[i+1]}" != -* ]] && ((i++)) ;;
       -*) ;;
-      *) command="$word"; break ;;
+      *) command="$word"; action="$word"; break ;;
     esac
   done
+  if [[ "$cur" == -* ]]; then
+    local flags="${words(flags)}"
+    case "$action" in
+${actionCases.join('\n')}
+    esac
+    COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+    return 0
+  fi
   case "$command" in
     "" | help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 ${commandCases.join('\n')}
@@ -176,18 +224,45 @@ function zshScript(spec: Spec): string {
     if (o.values) return `${colon}${name}:(${words(o.values)})`;
     return `${colon}${name}: `;
   };
-  const optionSpecs = spec.options.map((o) => {
+  const allFlags = spec.options.flatMap((o) => (o.short ? [o.short, o.long] : [o.long]));
+  const actionOf = new Map(spec.actions.flatMap((a) => a.names.map((name) => [name, a.flags])));
+  /** An option's spec; on the top level, an action's flag hides the flags that do not go with it. */
+  const optionSpec = (o: Spec['options'][number], top: boolean) => {
     const described = `[${zshText(o.description)}]${arg(o)}`;
     // `--status=`: its value is the next word, or follows an = in the same one.
     const long = o.value === 'none' ? o.long : `${o.long}=`;
+    const fitting = top ? actionOf.get(o.long) : undefined;
+    const hidden = fitting
+      ? allFlags.filter((flag) => !fitting.includes(flag))
+      : o.short
+        ? [o.short, o.long]
+        : [];
+    const excluded = REPEATABLE.has(o.long)
+      ? '*'
+      : hidden.length > 0
+        ? `(${hidden.join(' ')})`
+        : '';
     return o.short
-      ? `    '(${o.short} ${o.long})'{${o.short},${long}}'${described}'`
-      : `    '${long}${described}'`;
-  });
+      ? `'${excluded}'{${o.short},${long}}'${described}'`
+      : `'${excluded}${long}${described}'`;
+  };
+  const line = (specs: string[], indent: string) =>
+    specs.map((text) => `${indent}${text}`).join(' \\\n');
   const commandList = spec.commands.map((c) => `    '${c.name}:${zshText(c.description)}'`);
-  const commandCases = Object.entries(COMMAND_VALUES).map(
-    ([name, values]) => `        ${name}) _values '${name}' ${words(values)} ;;`,
-  );
+  const commandCases = spec.commands.flatMap((c) => {
+    if (c.name === 'help')
+      return [`        help) _describe -t commands 'proxy-cli command' commands ;;`];
+    const flags = actionOf.get(c.name) ?? [];
+    const options = spec.options.filter((o) => flags.includes(o.long));
+    const values = COMMAND_VALUES[c.name];
+    const positional = c.argument
+      ? [
+          `'1${c.argument.required ? ':' : '::'}${c.argument.name}:${values ? `(${words(values)})` : ' '}'`,
+        ]
+      : [];
+    const specs = [...options.map((o) => optionSpec(o, false)), ...positional];
+    return [`        ${c.name})\n          _arguments -s \\\n${line(specs, '            ')} ;;`];
+  });
   return `#compdef proxy-cli
 # zsh completion for proxy-cli
 # This shell:   source <(proxy-cli completion zsh)
@@ -196,21 +271,20 @@ function zshScript(spec: Spec): string {
 compdef _proxy-cli proxy-cli
 
 _proxy-cli() {
-  local context state state_descr line
+  local curcontext="$curcontext" context state state_descr line
   typeset -A opt_args
   local -a commands
   commands=(
 ${commandList.join('\n')}
   )
-  _arguments -s \\
-${optionSpecs.join(' \\\n')} \\
-    '1: :->command' \\
-    '*: :->args'
+  # After a command, only the flags it takes: its own _arguments reads the words from it on.
+  _arguments -C -s \\
+${line([...spec.options.map((o) => optionSpec(o, true)), "'(-): :->command'", "'(-)*:: :->args'"], '    ')}
   case $state in
     command) _describe -t commands 'proxy-cli command' commands ;;
     args)
-      case $line[1] in
-        help) _describe -t commands 'proxy-cli command' commands ;;
+      curcontext="\${curcontext%:*:*}:proxy-cli-$words[1]:"
+      case $words[1] in
 ${commandCases.join('\n')}
       esac
       ;;
@@ -229,8 +303,22 @@ function fishText(text: string): string {
 }
 
 function fishScript(spec: Spec): string {
+  const commandNames = words(spec.commands.map((c) => c.name));
+  const actionFlags = Object.values(ACTION_FLAGS);
+  const bare = (flags: readonly string[]) => words(flags.map((flag) => flag.slice(2)));
+  /** Offered before any action, and after one (a command, or an action's flag) it goes with. */
+  const when = (flag: string) => {
+    const takers = spec.actions.filter((action) => action.flags.includes(flag));
+    const commands = takers.flatMap((action) => action.names.filter((n) => !n.startsWith('-')));
+    const actions = takers.flatMap((action) => action.names.filter((n) => n.startsWith('-')));
+    return [
+      `not __fish_seen_subcommand_from ${commandNames}; and not __fish_contains_opt ${bare(actionFlags)}`,
+      ...(commands.length > 0 ? [`__fish_seen_subcommand_from ${words(commands)}`] : []),
+      ...(actions.length > 0 ? [`__fish_contains_opt ${bare(actions)}`] : []),
+    ].join('; or ');
+  };
   const lines = spec.options.map((o) => {
-    const parts = ['complete -c proxy-cli'];
+    const parts = ['complete -c proxy-cli', `-n '${when(o.long)}'`];
     if (o.short) parts.push(`-s ${o.short.slice(1)}`);
     parts.push(`-l ${o.long.slice(2)}`);
     if (o.values === 'files') parts.push('-r -F');
@@ -247,7 +335,7 @@ function fishScript(spec: Spec): string {
     ([name, list]) =>
       `complete -c proxy-cli -n '__fish_seen_subcommand_from ${name}' -x -a '${words(list)}'`,
   );
-  const help = `complete -c proxy-cli -n '__fish_seen_subcommand_from help' -x -a '${words(spec.commands.map((c) => c.name))}'`;
+  const help = `complete -c proxy-cli -n '__fish_seen_subcommand_from help' -x -a '${commandNames}'`;
   return `# fish completion for proxy-cli
 # This shell:   proxy-cli completion fish | source
 # Every shell:  mkdir -p ~/.config/fish/completions && proxy-cli completion fish > ~/.config/fish/completions/proxy-cli.fish

@@ -232,6 +232,13 @@ describe('bash completion, in a real bash', () => {
       'proxy-cli -',
       expect.arrayContaining(['-V', '--version', '-h', '--help', '--no-color', '--wait']),
     ],
+    // Noticed: after a command every flag was offered, those it refuses too.
+    ['proxy-cli list --st', ['--status']],
+    ['proxy-cli submit api/x --st', []],
+    ['proxy-cli --stats --w', ['--watch']],
+    ['proxy-cli --task-id abc --w', ['--wait']],
+    ['proxy-cli --submit=api/x --pri', ['--priority']],
+    ['proxy-cli --url http://x wait abc --', expect.not.arrayContaining(['--wait', '--stats'])],
   ])('%j', async (line, words) => {
     const got = await complete(line);
     if (Array.isArray(words)) expect(got.sort()).toEqual([...words].sort());
@@ -244,6 +251,73 @@ describe('bash completion, in a real bash', () => {
     const offered = await complete('proxy-cli --');
     expect(flags.filter((flag) => !offered.includes(flag))).toEqual([]);
   });
+
+  it.each(COMMANDS.filter((command) => command !== 'help'))(
+    'after %s, offers the flags its help lists and no other',
+    async (command) => {
+      const offered = await complete(`proxy-cli ${command} x -`);
+      expect(offered.sort()).toEqual(await flagsInHelpOf(command));
+    },
+  );
+});
+
+/** The flags a command's --help lists, short and long, from the start of its lines. */
+async function flagsInHelpOf(command: string): Promise<string[]> {
+  const help = (await runCli([command, '--help'])).stdout;
+  return [...help.matchAll(/^ {2}(?:(-\w), )?(--[a-z][a-z-]*)/gm)]
+    .flatMap(([, short, long]) => (short ? [short, long] : [long]))
+    .sort();
+}
+
+describe('fish completion, in a real fish', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'proxy-cli-fish-'));
+    const script = await promisify(execFile)(process.execPath, [proxyCliBin, 'completion', 'fish']);
+    await writeFile(join(dir, 'proxy-cli.fish'), script.stdout);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** What fish offers for `line`, cursor at the end: its own `complete -C`, as Tab asks. */
+  async function complete(line: string): Promise<string[]> {
+    const { stdout } = await promisify(execFile)(
+      'fish',
+      [
+        '--no-config',
+        '-c',
+        'source $argv[1]; complete -C $argv[2]',
+        join(dir, 'proxy-cli.fish'),
+        line,
+      ],
+      { cwd: dir, env: { ...process.env, HOME: dir } },
+    );
+    return stdout
+      .split('\n')
+      .filter((word) => word !== '')
+      .map((word) => word.split('\t')[0] ?? '')
+      .sort();
+  }
+
+  it.each<[string, string[]]>([
+    ['proxy-cli ', [...COMMANDS].sort()],
+    ['proxy-cli --sta', ['--stats', '--status']],
+    ['proxy-cli list --st', ['--status']],
+    ['proxy-cli submit api/x --st', []],
+    ['proxy-cli --stats --w', ['--watch']],
+    ['proxy-cli --task-id abc --w', ['--wait']],
+    ['proxy-cli --status f', ['failed']],
+    ['proxy-cli demo q', ['queue-full']],
+    ['proxy-cli completion ', ['bash', 'fish', 'zsh']],
+  ])('%j', async (line, words) => {
+    expect(await complete(line)).toEqual(words);
+  });
+
+  it.each(COMMANDS.filter((command) => command !== 'help'))(
+    'after %s, offers the flags its help lists and no other',
+    async (command) => {
+      expect(await complete(`proxy-cli ${command} x -`)).toEqual(await flagsInHelpOf(command));
+    },
+  );
 });
 
 describe('zsh and fish completion scripts', () => {
