@@ -33,19 +33,20 @@ const MAY_MOVE = /[%\\+]|\/\./;
 const PERCENT_ENCODED = /%(?:u([0-9a-f]{4})|([0-9a-f]{2}))/gi;
 /** Decoding rounds at most: `%252e` is `%2e` to a target that decodes once more. */
 const DECODINGS = 3;
-/** Overlong UTF-8 for `.`, `/` and `\`, in two to four bytes, which old decoders took for them. */
-const OVERLONG_AS: Record<string, string> = {
-  '\xc0\xae': '.',
-  '\xe0\x80\xae': '.',
-  '\xf0\x80\x80\xae': '.',
-  '\xc0\xaf': '/',
-  '\xe0\x80\xaf': '/',
-  '\xf0\x80\x80\xaf': '/',
-  '\xc1\x9c': '\\',
-  '\xe0\x81\x9c': '\\',
-  '\xf0\x80\x81\x9c': '\\',
-};
-const OVERLONG = new RegExp(Object.keys(OVERLONG_AS).join('|'), 'g');
+/**
+ * Overlong UTF-8 in two to four bytes, which old decoders took for the character it spells; IIS's
+ * read two bytes without checking the second was a continuation (`%c0%2e` is `.`, `%c1%1c` is
+ * `\`). Only `.`, `/` and `\` matter here.
+ */
+const OVERLONG = /[\xc0\xc1][\s\S]|\xe0[\x80\x81][\x80-\xbf]|\xf0\x80[\x80\x81][\x80-\xbf]/g;
+const LEAD_BITS = [0, 0, 0x1f, 0x0f, 0x07];
+
+function spelt(bytes: string): string {
+  let code = bytes.charCodeAt(0) & (LEAD_BITS[bytes.length] ?? 0);
+  for (let i = 1; i < bytes.length; i++) code = (code << 6) | (bytes.charCodeAt(i) & 0x3f);
+  const char = String.fromCharCode(code);
+  return char === '.' || char === '/' || char === '\\' ? char : bytes;
+}
 /** What Windows drops around a name (`+`: a space to a form decoder), and what ends a C string. */
 const IGNORED_IN_NAME = /[\s\0+]+/g;
 /** `..`, and more dots, which Windows reads as `..`. */
@@ -56,10 +57,14 @@ function decodingsOf(raw: string): string[] {
   const rounds: string[] = [];
   let decoded = raw;
   for (let round = 0; round < DECODINGS && decoded.includes('%'); round++) {
+    // A byte escape is one character a byte; IIS's `%uFF0E` is a character, written here as its
+    // UTF-8 bytes so that every reading is bytes, which `folded` reads as UTF-8 whole.
     decoded = decoded.replace(PERCENT_ENCODED, (_, wide: string | undefined, hex: string) =>
-      String.fromCharCode(Number.parseInt(wide ?? hex, 16)),
+      wide === undefined
+        ? String.fromCharCode(Number.parseInt(hex, 16))
+        : Buffer.from(String.fromCharCode(Number.parseInt(wide, 16)), 'utf8').toString('latin1'),
     );
-    rounds.push(decoded.replace(OVERLONG, (bytes) => OVERLONG_AS[bytes] ?? bytes));
+    rounds.push(decoded.replace(OVERLONG, spelt));
   }
   return rounds;
 }
@@ -111,13 +116,19 @@ function hasDotDot(reading: string): boolean {
 }
 
 /**
+ * What Windows' best fit makes of characters NFKC keeps: `¥` and `₩` are `\` in the Japanese and
+ * Korean code pages, `∕` and `∖` are `/` and `\`.
+ */
+const BEST_FIT = /[\u00a5\u20a9\u2215\u2216]/g;
+const BEST_FIT_AS: Record<string, string> = { '¥': '\\', '₩': '\\', '∕': '/', '∖': '\\' };
+
+/**
  * A reading as a target that decodes UTF-8 and folds look-alikes has it (NFKC, or Windows' best
- * fit): `‥` is `..`, `．` and `﹒` are `.`, `／` and `＼` separate segments.
+ * fit): `‥` is `..`, `．` and `﹒` are `.`, `／`, `＼` and `¥` separate segments.
  */
 function folded(reading: string): string {
-  // Escapes decode to one character a byte; IIS's `%uFF0E` to the character itself.
-  const text = /[\u0100-\uffff]/.test(reading)
-    ? reading
-    : Buffer.from(reading, 'latin1').toString('utf8');
-  return text.normalize('NFKC');
+  return Buffer.from(reading, 'latin1')
+    .toString('utf8')
+    .normalize('NFKC')
+    .replace(BEST_FIT, (char) => BEST_FIT_AS[char] ?? char);
 }

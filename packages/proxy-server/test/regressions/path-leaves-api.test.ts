@@ -127,6 +127,20 @@ describe('staysUnderApi', () => {
     ['/api/..%2b/admin', false],
     ['/api/%f0%80%80%ae%f0%80%80%ae/x', false],
     ['/api/x%e0%81%9c..%e0%81%9cadmin', false],
+    // Security pass: Windows' best fit reads `¥` and `₩` as `\` (Japanese and Korean code
+    // pages), `∕` and `∖` as `/` and `\`; IIS read `%c1%1c` as `\` and `%c0%2e` as `.`, not
+    // checking the second byte; and a `%u` escape beside UTF-8 ones kept those undecoded.
+    ['/api/x%C2%A5..%C2%A5..%C2%A5admin', false],
+    ['/api/x%E2%82%A9..%E2%82%A9..%E2%82%A9admin', false],
+    ['/api/x%u00A5..%u00A5admin', false],
+    ['/api/x%E2%88%95..%E2%88%95admin', false],
+    ['/api/x%E2%88%96..%E2%88%96admin', false],
+    ['/api/..%c1%1c..%c1%1cadmin', false],
+    ['/api/%c0%2e%c0%2e/admin', false],
+    ['/api/%uFF0E%EF%BC%8E/admin', false],
+    ['/api/price/%C2%A5100', true],
+    ['/api/%E2%82%A9/..x', true],
+    ['/api/%c0%80/x', true],
     ['/api/caf%C3%A9/%E2%80%A4x', true],
     ['/api/a+b/c+', true],
     ['/api/a%3F../b', true],
