@@ -18,13 +18,15 @@ export function cliStart(runByNpx: boolean): string {
 /**
  * A proxy-cli command line to paste: started as this run was (through npx when npx started it),
  * the same proxy (`--url` unless it was the default, so the line works in a shell without
- * PROXY_URL too) and a placeholder where a key given by flag goes, then `args`, each quoted for
- * the shell. The API key is never echoed back.
+ * PROXY_URL too) and `"$PROXY_API_KEY"` where a key given by flag goes, then `args`, each quoted
+ * for the shell. The API key is never echoed back.
  */
 export function cliCommand(options: CliOptions, args: readonly string[]): string {
   const parts = [cliStart(options.runByNpx === true)];
   if (options.urlSource !== 'default') parts.push('--url', shellQuote(options.url));
-  if (options.apiKeySource === 'flag') parts.push('--api-key', '<key>');
+  // A shell reads `<key>` as input from a file named key: the line would not run. The variable
+  // pastes and runs, in every shell, once it holds the key.
+  if (options.apiKeySource === 'flag') parts.push('--api-key', '"$PROXY_API_KEY"');
   parts.push(...args.map(shellQuote));
   return parts.join(' ');
 }

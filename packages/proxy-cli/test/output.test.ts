@@ -185,7 +185,11 @@ describe('resume command', () => {
       { url: 'http://proxy:9000', urlSource: 'env' },
       'proxy-cli --url http://proxy:9000 --task-id abc --wait',
     ],
-    [{ apiKey: 'secret', apiKeySource: 'flag' }, 'proxy-cli --api-key <key> --task-id abc --wait'],
+    // CLI pass: `<key>` was here, which a shell reads as input from a file named key.
+    [
+      { apiKey: 'secret', apiKeySource: 'flag' },
+      'proxy-cli --api-key "$PROXY_API_KEY" --task-id abc --wait',
+    ],
     [{ apiKey: 'secret', apiKeySource: 'env' }, 'proxy-cli --task-id abc --wait'],
     [
       { json: true, pollIntervalMs: 2500 },

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { ProxyClient } from 'proxy-client';
-import { waitFor } from 'test-support';
+import { proxyCliBin, waitFor } from 'test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, runCli, type Stack, startStack } from './harness.js';
 
@@ -48,6 +50,34 @@ describe('exit 5: the proxy says no', () => {
     expect(fromEnv.code).toBe(0);
     const fromFlag = await runCli(['--stats', '--json', '--url', stack.url, '--api-key', KEY]);
     expect(fromFlag.code).toBe(0);
+  });
+
+  // CLI pass: the key's place in the command held `<key>`, which a shell reads as input from a
+  // file named key: pasted or run by a script, the line failed before the CLI started.
+  it('a wait given --api-key prints a resume command that a shell runs', async () => {
+    const client = new ProxyClient({ baseUrl: stack.url, apiKey: KEY });
+    const id = await client.submitTask('api/function1', { delay_ms: 1000 });
+    const run = await runCli([
+      ...['--task-id', id, '--wait', '--timeout', '0.2', '--json'],
+      ...['--url', stack.url, '--api-key', KEY],
+    ]);
+    expect(run.code).toBe(124);
+    const resume = jsonOf<{ error: { resume_command: string } }>(run).error.resume_command;
+    expect(resume).not.toContain(KEY);
+    const resumed = await promisify(execFile)(
+      'bash',
+      ['-c', 'proxy-cli() { "$NODE" "$BIN" "$@"; }; eval "$RESUME"'],
+      {
+        env: {
+          PATH: process.env.PATH,
+          NODE: process.execPath,
+          BIN: proxyCliBin,
+          RESUME: resume,
+          PROXY_API_KEY: KEY,
+        },
+      },
+    );
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ task_id: id, status: 'completed' });
   });
 
   it('a full queue: the task is not created, try again later', async () => {
