@@ -113,22 +113,20 @@ describe('completion install commands', () => {
         what: `zsh's screen to show ${text}`,
       });
     await screenWith('ready%');
-    tmux('send-keys', 'proxy-cli --stat', 'Tab');
-    await screenWith('--stats   -- show queue, worker and task counts');
-    // Completion pass: a value typed after = was offered nothing.
-    tmux('send-keys', 'C-u', 'proxy-cli --status=f', 'Tab');
-    await screenWith('proxy-cli --status=failed');
-    // Review: an option whose value may be left out was not completed after its = either.
-    tmux('send-keys', 'C-u', 'proxy-cli --demo=q', 'Tab');
-    await screenWith('proxy-cli --demo=queue-full');
-    // Noticed: after a command or an action's flag, every flag was offered (--stats, --wait).
-    tmux('send-keys', 'C-u', 'proxy-cli list --st', 'Tab');
-    await screenWith('proxy-cli list --status=');
-    tmux('send-keys', 'C-u', 'proxy-cli --stats --w', 'Tab');
-    await screenWith('proxy-cli --stats --watch');
-    tmux('send-keys', 'C-u', 'proxy-cli submit api/x --pri', 'Tab');
-    await screenWith('proxy-cli submit api/x --priority=');
-    tmux('send-keys', 'C-u', 'proxy-cli demo ', 'Tab');
-    await screenWith('queue-full');
+    for (const [typed, shown] of [
+      ['proxy-cli --stat', '--stats   -- show queue, worker and task counts'],
+      // Completion pass: a value typed after = was offered nothing.
+      ['proxy-cli --status=f', 'proxy-cli --status=failed'],
+      // Review: an option whose value may be left out was not completed after its = either.
+      ['proxy-cli --demo=q', 'proxy-cli --demo=queue-full'],
+      // Noticed: after a command or an action's flag, every flag was offered (--stats, --wait).
+      ['proxy-cli list --st', 'proxy-cli list --status='],
+      ['proxy-cli --stats --w', 'proxy-cli --stats --watch'],
+      ['proxy-cli submit api/x --pri', 'proxy-cli submit api/x --priority='],
+      ['proxy-cli demo ', 'queue-full'],
+    ] as const) {
+      tmux('send-keys', 'C-u', typed, 'Tab');
+      await screenWith(shown);
+    }
   });
 });

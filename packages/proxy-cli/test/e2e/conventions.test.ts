@@ -265,7 +265,7 @@ describe('bash completion, in a real bash', () => {
 async function flagsInHelpOf(command: string): Promise<string[]> {
   const help = (await runCli([command, '--help'])).stdout;
   return [...help.matchAll(/^ {2}(?:(-\w), )?(--[a-z][a-z-]*)/gm)]
-    .flatMap(([, short, long]) => (short ? [short, long] : [long]))
+    .flatMap(([, short, long]) => [short, long].filter((flag) => flag !== undefined))
     .sort();
 }
 

@@ -23,7 +23,7 @@ describe('a request with over a thousand header lines', () => {
     for (const [framing, body] of [
       ['Content-Length: 3', 'abc'],
       ['Transfer-Encoding: chunked', '3\r\nabc\r\n0\r\n\r\n'],
-    ]) {
+    ] as const) {
       const response = await rawRequest(proxy.url, head(framing), body);
       expect(response.status, framing).toBe(202);
       expect((await proxy.finished(JSON.parse(response.body).task_id)).status).toBe('completed');
