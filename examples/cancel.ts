@@ -14,7 +14,9 @@ const taskId = await client.submitTask('api/long', undefined, {
 console.error(`submitted: task ${taskId}`);
 
 const userGaveUp = new AbortController();
-process.once('SIGINT', () => userGaveUp.abort(new Error('interrupted by Ctrl-C')));
+// `on`, not `once`: tsx's launcher sends Ctrl-C again when the program has not said it heard it
+// within 30 ms, and ends the program if then no listener is left.
+process.on('SIGINT', () => userGaveUp.abort(new Error('interrupted by Ctrl-C')));
 const signal = AbortSignal.any([userGaveUp.signal, AbortSignal.timeout(1500)]);
 
 const started = Date.now();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SlowTarget, startSlowTarget } from 'slow-target';
@@ -29,13 +30,25 @@ export async function proxyFor(target: SlowTarget, extraArgs: string[] = []): Pr
 
 export { startSlowTarget };
 
-/** Runs an example program with tsx, as `pnpm --filter proxy-examples <name>` does. */
+const { scripts } = JSON.parse(readFileSync(join(examplesDir, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
+
+/**
+ * Runs an example program as its script in package.json does (`npm run <name>`, without npm in
+ * between): this Node, with the script's own flags.
+ */
 export function runExample(
   file: string,
   env: Record<string, string>,
   options: Pick<RunOptions, 'timeoutMs' | 'interruptWhen'> = {},
 ): Promise<ProcessResult> {
-  return runProcess(process.execPath, ['--import', 'tsx', file], {
+  const script = scripts[file.replace(/\.ts$/, '')] ?? '';
+  const [node, ...args] = script.split(' ');
+  if (node !== 'node' || args.at(-1) !== file) {
+    throw new Error(`the script for ${file} is not 'node <flags> ${file}': '${script}'`);
+  }
+  return runProcess(process.execPath, args, {
     cwd: examplesDir,
     env: { NO_COLOR: '1', ...env },
     ...options,
