@@ -19,9 +19,18 @@ const taskId = await client.submitTask('api/text', undefined, {
 });
 console.error(`submitted: task ${taskId}`);
 const seen: string[] = [];
-for await (const task of client.watchTask(taskId, { signal: AbortSignal.timeout(30_000) })) {
-  seen.push(task.status);
-  console.error(`${elapsed()}  ${task.status}`);
+const deadline = AbortSignal.timeout(30_000);
+try {
+  for await (const task of client.watchTask(taskId, { signal: deadline })) {
+    seen.push(task.status);
+    console.error(`${elapsed()}  ${task.status}`);
+  }
+} catch (error) {
+  // The watch rejects with the signal's reason, the TimeoutError of AbortSignal.timeout.
+  if (error !== deadline.reason) throw error;
+  throw new Surprise(
+    `the task was still ${seen.at(-1) ?? 'unseen'} after 30 s: the proxy is busy with earlier tasks? (proxy-cli stats shows its queue)`,
+  );
 }
 if (seen.at(-1) !== 'completed') throw new Surprise(`expected the task to complete, saw ${seen}`);
 

@@ -238,6 +238,21 @@ describe('watch.ts', () => {
   });
 });
 
+// Newcomer pass: behind a busy proxy, the watch's 30 s deadline ended it with a TimeoutError's
+// stack, where the examples promise a line saying what went wrong.
+describe('watch.ts behind a busy proxy', () => {
+  it('says the task was still pending at its deadline, without a stack, exit 1', async () => {
+    const PROXY_URL = await proxyFor(target, ['--max-concurrent', '1', '--num-workers', '1']);
+    await fetch(`${PROXY_URL}/api/long?seconds=60`);
+    const result = await runExample('watch.ts', { PROXY_URL }, { timeoutMs: 60_000 });
+    expect(result.code, describeRun('watch.ts', result)).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      'watch: the task was still pending after 30 s: the proxy is busy with earlier tasks? (proxy-cli stats shows its queue)',
+    );
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  }, 70_000);
+});
+
 describe('cancel.ts', () => {
   it('stops waiting when the signal aborts while the task keeps running', async () => {
     const PROXY_URL = await proxyFor(target);
