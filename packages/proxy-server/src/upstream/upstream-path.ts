@@ -33,14 +33,16 @@ const MAY_MOVE = /[%\\+]|\/\./;
 const PERCENT_ENCODED = /%(?:u([0-9a-f]{4})|([0-9a-f]{2}))/gi;
 /** Decoding rounds at most: `%252e` is `%2e` to a target that decodes once more. */
 const DECODINGS = 3;
+/** Overlong UTF-8 in two to four bytes, which old decoders took for the character it spells. */
+const OVERLONG = /[\xc0\xc1][\x80-\xbf]|\xe0[\x80\x81][\x80-\xbf]|\xf0\x80[\x80\x81][\x80-\xbf]/g;
 /**
- * Overlong UTF-8 in two to four bytes, which old decoders took for the character it spells; IIS's
- * read two bytes without checking the second was a continuation (`%c0%2e` is `.`, `%c1%1c` is
- * `\`). Only `.`, `/` and `\` matter here.
+ * IIS's read two bytes without checking the second was a continuation (`%c0%2e` is `.`, `%c1%1c`
+ * is `\`): a reading of its own, as it takes the byte after from whatever follows.
  */
-const OVERLONG = /[\xc0\xc1][\s\S]|\xe0[\x80\x81][\x80-\xbf]|\xf0\x80[\x80\x81][\x80-\xbf]/g;
+const OVERLONG_UNCHECKED = /[\xc0\xc1][\s\S]/g;
 const LEAD_BITS = [0, 0, 0x1f, 0x0f, 0x07];
 
+/** The character overlong `bytes` spell when it is `.`, `/` or `\`; else the bytes. */
 function spelt(bytes: string): string {
   let code = bytes.charCodeAt(0) & (LEAD_BITS[bytes.length] ?? 0);
   for (let i = 1; i < bytes.length; i++) code = (code << 6) | (bytes.charCodeAt(i) & 0x3f);
@@ -57,14 +59,16 @@ function decodingsOf(raw: string): string[] {
   const rounds: string[] = [];
   let decoded = raw;
   for (let round = 0; round < DECODINGS && decoded.includes('%'); round++) {
-    // A byte escape is one character a byte; IIS's `%uFF0E` is a character, written here as its
-    // UTF-8 bytes so that every reading is bytes, which `folded` reads as UTF-8 whole.
-    decoded = decoded.replace(PERCENT_ENCODED, (_, wide: string | undefined, hex: string) =>
-      wide === undefined
-        ? String.fromCharCode(Number.parseInt(hex, 16))
-        : Buffer.from(String.fromCharCode(Number.parseInt(wide, 16)), 'utf8').toString('latin1'),
-    );
-    rounds.push(decoded.replace(OVERLONG, spelt));
+    // An escape is a character a byte, as IIS's `%u00c0` is too (overlong UTF-8 then, with the
+    // next); beyond a byte, IIS's `%uFF0E` is written as its UTF-8 bytes, which `foldings` reads
+    // as UTF-8 with the byte escapes beside it.
+    decoded = decoded.replace(PERCENT_ENCODED, (_, wide: string | undefined, hex: string) => {
+      const char = String.fromCharCode(Number.parseInt(wide ?? hex, 16));
+      return char > '\xff' ? Buffer.from(char, 'utf8').toString('latin1') : char;
+    });
+    const checked = decoded.replace(OVERLONG, spelt);
+    const unchecked = decoded.replace(OVERLONG_UNCHECKED, spelt);
+    rounds.push(checked, ...(unchecked === checked ? [] : [unchecked]));
   }
   return rounds;
 }
@@ -94,7 +98,7 @@ export const PATH_NOT_UNDER_API =
  * reading climbs, and clients resolve dot segments before they send (curl, browsers, fetch), so
  * only a path sent as is has one. Each reading is taken as the most lenient target would: decoded
  * up to three times (`%252e`), IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too, each also
- * `folded`, with `\` and encoded `/` or `\` separating segments, each segment read as
+ * `foldings`, with `\` and encoded `/` or `\` separating segments, each segment read as
  * `isDotDot` says. The router matched the path decoded, so `/%61pi/x` came in as `/api/*`; a
  * target that never decodes would read it outside. A path that is fine is forwarded as sent.
  */
@@ -104,7 +108,8 @@ export function staysUnderApi(path: string): boolean {
   if (!raw.startsWith('/api/')) return false;
   if (!MAY_MOVE.test(raw)) return true;
   return [raw, ...decodingsOf(raw)].every(
-    (reading) => !hasDotDot(reading) && !(BEYOND_ASCII.test(reading) && hasDotDot(folded(reading))),
+    (reading) =>
+      !hasDotDot(reading) && !(BEYOND_ASCII.test(reading) && foldings(reading).some(hasDotDot)),
   );
 }
 
@@ -123,12 +128,12 @@ const BEST_FIT = /[\u00a5\u20a9\u2215\u2216]/g;
 const BEST_FIT_AS: Record<string, string> = { '¥': '\\', '₩': '\\', '∕': '/', '∖': '\\' };
 
 /**
- * A reading as a target that decodes UTF-8 and folds look-alikes has it (NFKC, or Windows' best
- * fit): `‥` is `..`, `．` and `﹒` are `.`, `／`, `＼` and `¥` separate segments.
+ * A reading as a target that folds look-alikes has it (NFKC, or Windows' best fit): `‥` is `..`,
+ * `．` and `﹒` are `.`, `／`, `＼` and `¥` separate segments. Its bytes are taken as UTF-8, as most
+ * targets decode them, and as Latin-1 characters, as IIS's `%u00a5` is `¥`.
  */
-function folded(reading: string): string {
-  return Buffer.from(reading, 'latin1')
-    .toString('utf8')
-    .normalize('NFKC')
-    .replace(BEST_FIT, (char) => BEST_FIT_AS[char] ?? char);
+function foldings(reading: string): string[] {
+  return [Buffer.from(reading, 'latin1').toString('utf8'), reading].map((text) =>
+    text.normalize('NFKC').replace(BEST_FIT, (char) => BEST_FIT_AS[char] ?? char),
+  );
 }
