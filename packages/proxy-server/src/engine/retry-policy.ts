@@ -27,7 +27,7 @@ export type RetryDecision = (
 /**
  * Retries the failures `retryOn` names while attempts remain: after the target's Retry-After
  * when it sent one (exactly: no jitter on a wait the server gave), else exponential backoff
- * with full jitter: a random wait up to min(max, min × 2^(attempt-1)), never below the minimum.
+ * with full jitter: a random wait between the minimum and min(max, min × 2^(attempt-1)).
  */
 export function retryPolicy(options: RetryPolicyOptions): RetryDecision {
   const random = options.random ?? Math.random;
@@ -42,8 +42,11 @@ export function retryPolicy(options: RetryPolicyOptions): RetryDecision {
     if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs !== null) {
       return outcome.retryAfterMs;
     }
-    const ceiling = Math.min(options.maxDelayMs, options.minDelayMs * 2 ** (attempt - 1));
-    return Math.max(options.minDelayMs, Math.floor(random() * ceiling));
+    // Drawn between the two, not up to the ceiling and then raised to the minimum: that put half
+    // of the second waits, and more of the later ones under a low --retry-max-delay, at the floor.
+    const floor = options.minDelayMs;
+    const ceiling = Math.min(options.maxDelayMs, floor * 2 ** (attempt - 1));
+    return floor + Math.floor(random() * Math.max(0, ceiling - floor));
   };
 }
 
