@@ -389,6 +389,28 @@ describe('the dashboard at /ui', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
+  // Browser pass: each event put the next read of /stats off by 250 ms, the regular one too, so
+  // under a steady stream of tasks the figures (and the health line) froze until it stopped.
+  it('reads the figures again while tasks keep coming', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, { listen: true });
+    const { page, errors } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    let reads = 0;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/stats') reads += 1;
+    });
+    // 3 s of tasks, one every 50 ms: events keep coming at least that often.
+    for (let sent = 0; sent < 60; sent++) {
+      await submit(proxy, '/api/function1?delay_ms=20');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // The regular read alone makes one in 2 s; events ask for more, at most every 250 ms.
+    expect(reads).toBeGreaterThanOrEqual(3);
+    expect(errors).toEqual([]);
+  });
+
   it("downloads no other answer when the target's was a redirect", async () => {
     // Followed, a redirect to another task's result downloaded that answer under this task's name.
     const redirecting = createServer((request, response) => {

@@ -32,6 +32,8 @@ const forget = byId<HTMLButtonElement>('forget-key');
 
 let stream: EventStream | null = null;
 let statsTimer: ReturnType<typeof setTimeout> | undefined;
+/** When the next read of /stats is due (ms since the epoch); none is while one is under way. */
+let statsDueAt = Number.POSITIVE_INFINITY;
 /**
  * `totals.removed` at the last read of /stats. Event streams carry no removals (cleanup and
  * retention drop finished tasks in bulk), so a rise here is when the table is read again.
@@ -58,8 +60,22 @@ function setLive(state: StreamState): void {
   live.textContent = state;
 }
 
+/**
+ * A read of /stats in `delayMs`, unless one is due sooner. An event moves the next read closer,
+ * never further: postponed at each event, as a debounce would, the figures froze under a steady
+ * stream of tasks, the regular read put off with them.
+ */
+function readStatsIn(delayMs: number): void {
+  const dueAt = Date.now() + delayMs;
+  if (dueAt >= statsDueAt) return;
+  clearTimeout(statsTimer);
+  statsDueAt = dueAt;
+  statsTimer = setTimeout(() => void readStats(), delayMs);
+}
+
 async function readStats(): Promise<void> {
   clearTimeout(statsTimer);
+  statsDueAt = Number.POSITIVE_INFINITY;
   try {
     // Not waited for: a probe of a hung target takes up to 2 s, the figures need none of it.
     // Unanswered, what it last said of the target or the store is stale: the live indicator
@@ -79,7 +95,7 @@ async function readStats(): Promise<void> {
     fail(error);
     if (isUnauthorized(error)) return;
   }
-  statsTimer = setTimeout(() => void readStats(), STATS_EVERY_MS);
+  readStatsIn(STATS_EVERY_MS);
 }
 
 /**
@@ -120,8 +136,7 @@ function start(): void {
     onTransition(type, task) {
       table.apply(type, task);
       if (detail.openId === task.task_id) detail.refresh();
-      clearTimeout(statsTimer);
-      statsTimer = setTimeout(() => void readStats(), STATS_AFTER_EVENT_MS);
+      readStatsIn(STATS_AFTER_EVENT_MS);
     },
     onReset() {
       void table.load().catch(fail);
@@ -148,6 +163,7 @@ function stop(): void {
   stream?.close();
   stream = null;
   clearTimeout(statsTimer);
+  statsDueAt = Number.POSITIVE_INFINITY;
 }
 
 /** Asks once for the key, keeps it for this tab, and starts over with it. */
