@@ -628,6 +628,13 @@ describe('the dashboard at /ui', () => {
       ]);
     }
 
+    // Browser pass: the button disabled itself while it worked, which took the focus to the
+    // page's body, and Escape then gave it to no row.
+    await page.keyboard.press('Enter');
+    await page.locator(`#task-table tr[data-id="${long}"][data-status="cancelled"]`).waitFor();
+    await page.locator('#detail [data-action="retry"]').waitFor();
+    await expect.poll(focused).toEqual(['detail']);
+
     await page.keyboard.press('Escape');
     await page.locator('#detail').waitFor({ state: 'hidden' });
     expect(await focused()).toEqual([long]);

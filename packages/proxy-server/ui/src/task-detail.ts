@@ -149,12 +149,13 @@ export class TaskDetail {
   #button(name: string, label: string, action: () => Promise<void> | void): HTMLButtonElement {
     const button = h('button', { type: 'button', 'data-action': name }, label);
     button.addEventListener('click', () => {
-      button.disabled = true;
+      // Not `disabled`: the browser takes the focus from a disabled button, and a keyboard that
+      // pressed Cancel was left on the page's body, Escape no longer bringing it back to the row.
+      if (button.getAttribute('aria-disabled') === 'true') return;
+      button.setAttribute('aria-disabled', 'true');
       Promise.resolve(action())
         .catch((error: Error) => this.#report(error.message))
-        .finally(() => {
-          button.disabled = false;
-        });
+        .finally(() => button.removeAttribute('aria-disabled'));
     });
     return button;
   }
