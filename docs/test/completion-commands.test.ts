@@ -122,7 +122,8 @@ describe('completion install commands', () => {
       // Noticed: after a command or an action's flag, every flag was offered (--stats, --wait).
       ['proxy-cli list --st', 'proxy-cli list --status='],
       ['proxy-cli --stats --w', 'proxy-cli --stats --watch'],
-      ['proxy-cli submit api/x --pri', 'proxy-cli submit api/x --priority='],
+      ['proxy-cli submit api/x --w', 'proxy-cli submit api/x --wait'],
+      ['proxy-cli --stats --watch --p', 'proxy-cli --stats --watch --poll-interval='],
       ['proxy-cli demo ', 'queue-full'],
     ] as const) {
       tmux('send-keys', 'C-u', typed, 'Tab');

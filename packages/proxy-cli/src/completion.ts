@@ -97,9 +97,14 @@ function specOf(program: Command): Spec {
     ...Object.entries(ACTION_FLAGS).map(([key, flag]) => {
       const fits = goesWith({ [key]: 'x' });
       const options = program.createHelp().visibleOptions(program);
+      // `--watch --stats` is the stats watched, as `--stats --watch` is (which goesWith knows).
+      const also = flag === ACTION_FLAGS.watch ? [ACTION_FLAGS.stats] : [];
       return {
         names: [flag],
-        flags: flagsOf(options.filter((o) => o.long !== '--version' && fits(o.long ?? o.flags))),
+        flags: [
+          ...flagsOf(options.filter((o) => o.long !== '--version' && fits(o.long ?? o.flags))),
+          ...also,
+        ],
       };
     }),
   ];
@@ -121,10 +126,21 @@ export function completionScript(shell: CompletionShell, program: Command): stri
 
 const words = (values: readonly string[]) => values.join(' ');
 
+/** The flags whose value may be the next word, short forms too (`-H 'X: y'`). */
+function valuedFlags(spec: Spec, kind: 'required' | 'optional'): string[] {
+  return spec.options
+    .filter((o) => o.value === kind)
+    .flatMap((o) => (o.short ? [o.short, o.long] : [o.long]));
+}
+
+/** An action's flag already chosen gives way to this one: `--watch --stats` is the stats watched. */
+const OVERRIDES: ReadonlyArray<readonly [string, string]> = [
+  [ACTION_FLAGS.watch, ACTION_FLAGS.stats],
+];
+
 function bashScript(spec: Spec): string {
   const flags = spec.options.flatMap((o) => (o.short ? [o.short, o.long] : [o.long]));
-  const valued = (kind: 'required' | 'optional') =>
-    spec.options.filter((o) => o.value === kind).map((o) => o.long);
+  const valued = (kind: 'required' | 'optional') => valuedFlags(spec, kind);
   const valueCases = spec.options
     .filter((o) => o.value !== 'none')
     .map((o) => {
@@ -140,6 +156,10 @@ function bashScript(spec: Spec): string {
     ([name, values]) => `    ${name}) COMPREPLY=($(compgen -W "${words(values)}" -- "$cur")) ;;`,
   );
   const actionFlags = Object.values(ACTION_FLAGS);
+  const overrides = OVERRIDES.map(
+    ([from, to]) =>
+      `\n        elif [[ "$action" == ${from} && "\${word%%=*}" == ${to} ]]; then action=${to}`,
+  ).join('');
   const actionCases = spec.actions.map(
     (action) => `      ${action.names.join('|')}) flags="${words(action.flags)}" ;;`,
   );
@@ -183,13 +203,15 @@ _proxy_cli_words() {
   for ((i = 1; i < cword; i++)); do
     word="\${words[i]}"
     case "\${word%%=*}" in
-      ${actionFlags.join('|')}) [[ -z "$action" ]] && action="\${word%%=*}" ;;
+      ${actionFlags.join('|')})
+        if [[ -z "$action" ]]; then action="\${word%%=*}"${overrides}
+        fi ;;
     esac
     case "$word" in
       ${valued('required').join('|')}) ((i++)) ;;
       ${valued('optional').join('|')}) [[ "\${words[i+1]}" != -* ]] && ((i++)) ;;
       -*) ;;
-      *) command="$word"; action="$word"; break ;;
+      *) command="$word"; [[ -z "$action" ]] && action="$word"; break ;;
     esac
   done
   if [[ "$cur" == -* ]]; then
@@ -200,7 +222,8 @@ ${actionCases.join('\n')}
     COMPREPLY=($(compgen -W "$flags" -- "$cur"))
     return 0
   fi
-  case "$command" in
+  # Commands where none is chosen yet, nor an action's flag (one action a call), and after help.
+  case "$action" in
     "" | help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 ${commandCases.join('\n')}
   esac
@@ -231,7 +254,10 @@ function zshScript(spec: Spec): string {
     const described = `[${zshText(o.description)}]${arg(o)}`;
     // `--status=`: its value is the next word, or follows an = in the same one.
     const long = o.value === 'none' ? o.long : `${o.long}=`;
-    const fitting = top ? actionOf.get(o.long) : undefined;
+    // What may follow an action's flag also takes in what goes with an action it may be joined
+    // by: `--watch --stats --poll-interval 5` (zsh hides a flag for good once one hides it).
+    const joined = top ? actionOf.get(o.long) : undefined;
+    const fitting = joined && [...joined, ...joined.flatMap((flag) => actionOf.get(flag) ?? [])];
     const hidden = fitting
       ? allFlags.filter((flag) => !fitting.includes(flag))
       : o.short
@@ -303,19 +329,11 @@ function fishText(text: string): string {
 }
 
 function fishScript(spec: Spec): string {
-  const commandNames = words(spec.commands.map((c) => c.name));
-  const actionFlags = Object.values(ACTION_FLAGS);
-  const bare = (flags: readonly string[]) => words(flags.map((flag) => flag.slice(2)));
+  const action = '(__proxy_cli_action)';
   /** Offered before any action, and after one (a command, or an action's flag) it goes with. */
   const when = (flag: string) => {
-    const takers = spec.actions.filter((action) => action.flags.includes(flag));
-    const commands = takers.flatMap((action) => action.names.filter((n) => !n.startsWith('-')));
-    const actions = takers.flatMap((action) => action.names.filter((n) => n.startsWith('-')));
-    return [
-      `not __fish_seen_subcommand_from ${commandNames}; and not __fish_contains_opt ${bare(actionFlags)}`,
-      ...(commands.length > 0 ? [`__fish_seen_subcommand_from ${words(commands)}`] : []),
-      ...(actions.length > 0 ? [`__fish_contains_opt ${bare(actions)}`] : []),
-    ].join('; or ');
+    const takers = spec.actions.filter((a) => a.flags.includes(flag)).flatMap((a) => a.names);
+    return `contains -- ${action} none ${words(takers)}`;
   };
   const lines = spec.options.map((o) => {
     const parts = ['complete -c proxy-cli', `-n '${when(o.long)}'`];
@@ -329,17 +347,56 @@ function fishScript(spec: Spec): string {
   });
   const commands = spec.commands.map(
     (c) =>
-      `complete -c proxy-cli -n __fish_use_subcommand -a ${c.name} -d '${fishText(c.description)}'`,
+      `complete -c proxy-cli -n 'test ${action} = none' -a ${c.name} -d '${fishText(c.description)}'`,
   );
-  const values = Object.entries(COMMAND_VALUES).map(
-    ([name, list]) =>
-      `complete -c proxy-cli -n '__fish_seen_subcommand_from ${name}' -x -a '${words(list)}'`,
+  const values = [
+    ...Object.entries(COMMAND_VALUES),
+    ['help', spec.commands.map((c) => c.name)] as const,
+  ].map(
+    ([name, list]) => `complete -c proxy-cli -n 'test ${action} = ${name}' -x -a '${words(list)}'`,
   );
-  const help = `complete -c proxy-cli -n '__fish_seen_subcommand_from help' -x -a '${commandNames}'`;
+  const overrides = OVERRIDES.map(
+    ([from, to]) => `; or test $action = ${from} -a $name = ${to}`,
+  ).join('');
   return `# fish completion for proxy-cli
 # This shell:   proxy-cli completion fish | source
 # Every shell:  mkdir -p ~/.config/fish/completions && proxy-cli completion fish > ~/.config/fish/completions/proxy-cli.fish
+
+# The line's action as proxy-cli reads it: the command (the first word that is neither a flag nor
+# a flag's value), else the first action's flag, else none. fish's own helpers take a flag's value
+# for a command (--submit stats) and miss a flag written --submit=api/x.
+function __proxy_cli_action
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l action none
+    set -l i 1
+    while test $i -le (count $words)
+        set -l word $words[$i]
+        set -l name (string split -m 1 = -- $word)[1]
+        if contains -- $name ${words(Object.values(ACTION_FLAGS))}
+            if test $action = none${overrides}
+                set action $name
+            end
+        end
+        switch $word
+            case ${words(valuedFlags(spec, 'required'))}
+                set i (math $i + 1)
+            case ${words(valuedFlags(spec, 'optional'))}
+                set -l next (math $i + 1)
+                if test $next -le (count $words); and not string match -q -- '-*' $words[$next]
+                    set i $next
+                end
+            case '-*'
+            case '*'
+                test $action = none; and set action $word
+                break
+        end
+        set i (math $i + 1)
+    end
+    echo $action
+end
+
 complete -c proxy-cli -f
-${[...commands, ...values, help, ...lines].join('\n')}
+${[...commands, ...values, ...lines].join('\n')}
 `;
 }

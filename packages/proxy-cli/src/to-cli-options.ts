@@ -406,7 +406,15 @@ function checkUrl(value: string, from: string): string {
  * space or one beyond ASCII could only be refused. The message names the flag, never the key.
  */
 function checkApiKey(value: string, from: string): string {
-  if (value === '') throw usage(`${from} is empty: give the proxy's key, or leave the flag out`);
+  if (value === '') {
+    // A command the CLI printed has --api-key "$PROXY_API_KEY": pasted where it is not set.
+    throw usage(
+      `${from} is empty: give the proxy's key, or leave the flag out`,
+      from === '--api-key'
+        ? 'from a command pasted with --api-key "$PROXY_API_KEY": set PROXY_API_KEY to the key first'
+        : undefined,
+    );
+  }
   if (!isSendableApiKey(value)) {
     throw usage(
       `${from} holds a character no proxy key has (a space, a control character such as a newline, or one beyond ASCII: a proxy's --api-key is printable ASCII without spaces); the key is not shown here`,

@@ -525,6 +525,13 @@ describe('usage errors (exit 2)', () => {
     expect(usageError(['--stats'], { PROXY_URL: 'ftp://x' }).message).toMatch(/^PROXY_URL must be/);
   });
 
+  // Review: a printed command holds --api-key "$PROXY_API_KEY", empty where it is not set.
+  it('an empty --api-key is said to want PROXY_API_KEY set, for a pasted command', () => {
+    expect(usageError(['--stats', '--api-key', '']).hint).toBe(
+      'from a command pasted with --api-key "$PROXY_API_KEY": set PROXY_API_KEY to the key first',
+    );
+  });
+
   it.each([
     [['--stats', '--url', 'localhost:8080'], {}, 'http://localhost:8080'],
     [['--stats', '--url', '127.0.0.1:8080/proxy'], {}, 'http://127.0.0.1:8080/proxy'],

@@ -237,7 +237,13 @@ describe('bash completion, in a real bash', () => {
     ['proxy-cli submit api/x --st', []],
     ['proxy-cli --stats --w', ['--watch']],
     ['proxy-cli --task-id abc --w', ['--wait']],
-    ['proxy-cli --submit=api/x --pri', ['--priority']],
+    ['proxy-cli --submit=api/x --st', []],
+    // Review: a -H value, or a flag's value like a command, ended the action's filter.
+    ['proxy-cli --submit api/x -H a --st', []],
+    ['proxy-cli --submit stats --w', ['--wait']],
+    ['proxy-cli --watch --st', ['--stats', '--status']],
+    ['proxy-cli --watch --stats --p', ['--poll-interval']],
+    ['proxy-cli --stats ', []],
     ['proxy-cli --url http://x wait abc --', expect.not.arrayContaining(['--wait', '--stats'])],
   ])('%j', async (line, words) => {
     const got = await complete(line);
@@ -305,6 +311,12 @@ describe('fish completion, in a real fish', () => {
     ['proxy-cli submit api/x --st', []],
     ['proxy-cli --stats --w', ['--watch']],
     ['proxy-cli --task-id abc --w', ['--wait']],
+    // Review: fish's own helpers missed --submit=api/x, and took a flag's value for a command.
+    ['proxy-cli --submit=api/x --st', []],
+    ['proxy-cli --submit stats --w', ['--wait']],
+    ['proxy-cli --task-id list --l', []],
+    ['proxy-cli --watch --stats --p', ['--poll-interval']],
+    ['proxy-cli --url http://x --json ', [...COMMANDS].sort()],
     ['proxy-cli --status f', ['failed']],
     ['proxy-cli demo q', ['queue-full']],
     ['proxy-cli completion ', ['bash', 'fish', 'zsh']],

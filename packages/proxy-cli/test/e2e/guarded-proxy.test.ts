@@ -64,6 +64,7 @@ describe('exit 5: the proxy says no', () => {
     expect(run.code).toBe(124);
     const resume = jsonOf<{ error: { resume_command: string } }>(run).error.resume_command;
     expect(resume).not.toContain(KEY);
+    expect(resume).toContain(' --api-key "$PROXY_API_KEY" ');
     const resumed = await promisify(execFile)(
       'bash',
       ['-c', 'proxy-cli() { "$NODE" "$BIN" "$@"; }; eval "$RESUME"'],
