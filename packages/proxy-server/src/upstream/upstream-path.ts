@@ -39,7 +39,8 @@ const OVERLONG = /[\xc0\xc1][\x80-\xbf]|\xe0[\x80\x81][\x80-\xbf]|\xf0\x80[\x80\
  * IIS's read two bytes without checking the second was a continuation (`%c0%2e` is `.`, `%c1%1c`
  * is `\`): a reading of its own, as it takes the byte after from whatever follows.
  */
-const OVERLONG_UNCHECKED = /[\xc0\xc1][\s\S]/g;
+const OVERLONG_UNCHECKED =
+  /[\xc0\xc1][\s\S]|\xe0[\x80\x81][\x80-\xbf]|\xf0\x80[\x80\x81][\x80-\xbf]/g;
 const LEAD_BITS = [0, 0, 0x1f, 0x0f, 0x07];
 
 /** The character overlong `bytes` spell when it is `.`, `/` or `\`; else the bytes. */
@@ -54,23 +55,29 @@ const IGNORED_IN_NAME = /[\s\0+]+/g;
 /** `..`, and more dots, which Windows reads as `..`. */
 const DOTS = /^\.{2,}$/;
 
-/** The path as a target that decodes it once, twice or thrice reads it: each round, in order. */
+/**
+ * The path as a target that decodes it once, twice or thrice reads it: each round, as bytes. An
+ * escape is a byte; IIS's `%uFF0E` is a character, written as its UTF-8 bytes, which `folded`
+ * reads with the byte escapes beside it, or, up to `%u00ff`, as the byte (`%u00c0%u00ae` is then
+ * overlong UTF-8). Each round is read with overlong UTF-8 as the checked and the unchecked
+ * decoder read it.
+ */
 function decodingsOf(raw: string): string[] {
-  const rounds: string[] = [];
-  let decoded = raw;
-  for (let round = 0; round < DECODINGS && decoded.includes('%'); round++) {
-    // An escape is a character a byte, as IIS's `%u00c0` is too (overlong UTF-8 then, with the
-    // next); beyond a byte, IIS's `%uFF0E` is written as its UTF-8 bytes, which `foldings` reads
-    // as UTF-8 with the byte escapes beside it.
-    decoded = decoded.replace(PERCENT_ENCODED, (_, wide: string | undefined, hex: string) => {
-      const char = String.fromCharCode(Number.parseInt(wide ?? hex, 16));
-      return char > '\xff' ? Buffer.from(char, 'utf8').toString('latin1') : char;
-    });
-    const checked = decoded.replace(OVERLONG, spelt);
-    const unchecked = decoded.replace(OVERLONG_UNCHECKED, spelt);
-    rounds.push(checked, ...(unchecked === checked ? [] : [unchecked]));
+  const readings = new Set<string>();
+  for (const wideAsByte of [false, true]) {
+    let decoded = raw;
+    for (let round = 0; round < DECODINGS && decoded.includes('%'); round++) {
+      decoded = decoded.replace(PERCENT_ENCODED, (_, wide: string | undefined, hex: string) => {
+        const char = String.fromCharCode(Number.parseInt(wide ?? hex, 16));
+        return wide === undefined || (wideAsByte && char <= '\xff')
+          ? char
+          : Buffer.from(char, 'utf8').toString('latin1');
+      });
+      readings.add(decoded.replace(OVERLONG, spelt));
+      readings.add(decoded.replace(OVERLONG_UNCHECKED, spelt));
+    }
   }
-  return rounds;
+  return [...readings];
 }
 
 /**
@@ -98,7 +105,7 @@ export const PATH_NOT_UNDER_API =
  * reading climbs, and clients resolve dot segments before they send (curl, browsers, fetch), so
  * only a path sent as is has one. Each reading is taken as the most lenient target would: decoded
  * up to three times (`%252e`), IIS's `%u002e` and overlong UTF-8 (`%c0%ae`) too, each also
- * `foldings`, with `\` and encoded `/` or `\` separating segments, each segment read as
+ * `folded`, with `\` and encoded `/` or `\` separating segments, each segment read as
  * `isDotDot` says. The router matched the path decoded, so `/%61pi/x` came in as `/api/*`; a
  * target that never decodes would read it outside. A path that is fine is forwarded as sent.
  */
@@ -108,8 +115,7 @@ export function staysUnderApi(path: string): boolean {
   if (!raw.startsWith('/api/')) return false;
   if (!MAY_MOVE.test(raw)) return true;
   return [raw, ...decodingsOf(raw)].every(
-    (reading) =>
-      !hasDotDot(reading) && !(BEYOND_ASCII.test(reading) && foldings(reading).some(hasDotDot)),
+    (reading) => !hasDotDot(reading) && !(BEYOND_ASCII.test(reading) && hasDotDot(folded(reading))),
   );
 }
 
@@ -127,13 +133,18 @@ function hasDotDot(reading: string): boolean {
 const BEST_FIT = /[\u00a5\u20a9\u2215\u2216]/g;
 const BEST_FIT_AS: Record<string, string> = { '¥': '\\', '₩': '\\', '∕': '/', '∖': '\\' };
 
+/** Valid UTF-8, two to four bytes: what a decoder takes for one character. */
+const UTF8_SEQUENCE =
+  /[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}/g;
+
 /**
  * A reading as a target that folds look-alikes has it (NFKC, or Windows' best fit): `‥` is `..`,
- * `．` and `﹒` are `.`, `／`, `＼` and `¥` separate segments. Its bytes are taken as UTF-8, as most
- * targets decode them, and as Latin-1 characters, as IIS's `%u00a5` is `¥`.
+ * `．` and `﹒` are `.`, `／`, `＼` and `¥` separate segments. Its bytes are UTF-8 where they are
+ * that, and Latin-1 where not (a lone `%a5` is `¥` to a target that falls back to it).
  */
-function foldings(reading: string): string[] {
-  return [Buffer.from(reading, 'latin1').toString('utf8'), reading].map((text) =>
-    text.normalize('NFKC').replace(BEST_FIT, (char) => BEST_FIT_AS[char] ?? char),
-  );
+function folded(reading: string): string {
+  return reading
+    .replace(UTF8_SEQUENCE, (bytes) => Buffer.from(bytes, 'latin1').toString('utf8'))
+    .normalize('NFKC')
+    .replace(BEST_FIT, (char) => BEST_FIT_AS[char] ?? char);
 }
