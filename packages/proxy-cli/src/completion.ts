@@ -144,12 +144,15 @@ function bashScript(spec: Spec): string {
   const valueCases = spec.options
     .filter((o) => o.value !== 'none')
     .map((o) => {
+      const names = o.short ? `${o.short}|${o.long}` : o.long;
+      // A value that may be left out: a flag typed there is the next flag, not its value.
+      const orFlag = o.value === 'optional' ? '\n      [[ "$cur" == -* ]] && return 1' : '';
       if (o.values === 'files') {
-        return `    ${o.long})\n      [[ "$cur" == @* ]] && COMPREPLY=($(compgen -f -P @ -- "\${cur#@}"))\n      return 0 ;;`;
+        return `    ${names})\n      [[ "$cur" == @* ]] && COMPREPLY=($(compgen -f -P @ -- "\${cur#@}"))\n      return 0 ;;`;
       }
       if (o.values)
-        return `    ${o.long})\n      COMPREPLY=($(compgen -W "${words(o.values)}" -- "$cur"))\n      return 0 ;;`;
-      return o.value === 'required' ? `    ${o.long}) return 0 ;;` : undefined;
+        return `    ${names})${orFlag}\n      COMPREPLY=($(compgen -W "${words(o.values)}" -- "$cur"))\n      return 0 ;;`;
+      return o.value === 'required' ? `    ${names}) return 0 ;;` : undefined;
     })
     .filter((line) => line !== undefined);
   const commandCases = Object.entries(COMMAND_VALUES).map(
@@ -168,11 +171,24 @@ function bashScript(spec: Spec): string {
 # Every shell:  mkdir -p ~/.local/share/bash-completion/completions && proxy-cli completion bash > ~/.local/share/bash-completion/completions/proxy-cli
 #               (read by the bash-completion package; without it, the line above in ~/.bashrc)
 _proxy_cli() {
-  # The words as typed, split at spaces: bash's own (COMP_WORDS) are split at @ and : too, so
-  # --data @bo would be --data, @ and bo, and a URL three words.
-  local line="\${COMP_LINE:0:COMP_POINT}" words
-  read -ra words <<< "$line"
-  [[ -z "$line" || "$line" == *[[:space:]] ]] && words+=("")
+  # The words as typed, split at spaces outside quotes (-H 'X: y' is two words, quotes kept):
+  # bash's own (COMP_WORDS) are split at @ and : too, so --data @bo would be --data, @ and bo,
+  # and a URL three words.
+  local line="\${COMP_LINE:0:COMP_POINT}" words=() word="" quote="" char i
+  for ((i = 0; i < \${#line}; i++)); do
+    char="\${line:i:1}"
+    if [[ -n "$quote" ]]; then
+      [[ "$char" == "$quote" ]] && quote=""
+    elif [[ "$char" == \\" || "$char" == \\' ]]; then
+      quote="$char"
+    elif [[ "$char" == [[:space:]] ]]; then
+      [[ -n "$word" ]] && words+=("$word")
+      word=""
+      continue
+    fi
+    word+="$char"
+  done
+  words+=("$word")
   local cword=$(( \${#words[@]} - 1 ))
   local cur="\${words[cword]}" prev="\${words[cword-1]}"
   local commands="${words(spec.commands.map((c) => c.name))}"
@@ -330,10 +346,14 @@ function fishText(text: string): string {
 
 function fishScript(spec: Spec): string {
   const action = '(__proxy_cli_action)';
-  /** Offered before any action, and after one (a command, or an action's flag) it goes with. */
+  /**
+   * Offered before any action, and after one (a command, or an action's flag) it goes with; and
+   * after the flag itself, where its value goes (`--demo <Tab>`).
+   */
   const when = (flag: string) => {
     const takers = spec.actions.filter((a) => a.flags.includes(flag)).flatMap((a) => a.names);
-    return `contains -- ${action} none ${words(takers)}`;
+    const itself = Object.values<string>(ACTION_FLAGS).includes(flag) ? [flag] : [];
+    return `contains -- ${action} none ${words([...takers, ...itself])}`;
   };
   const lines = spec.options.map((o) => {
     const parts = ['complete -c proxy-cli', `-n '${when(o.long)}'`];

@@ -244,6 +244,12 @@ describe('bash completion, in a real bash', () => {
     ['proxy-cli --watch --st', ['--stats', '--status']],
     ['proxy-cli --watch --stats --p', ['--poll-interval']],
     ['proxy-cli --stats ', []],
+    // Review: a quoted value with a space was two words, the second taken for the command; a
+    // flag after --demo was offered demo names; -H's value was offered the commands.
+    ["proxy-cli -H 'X: y' ", COMMANDS],
+    [`proxy-cli --data '{"a": 1}' --submit api/x --st`, []],
+    ['proxy-cli --demo --p', ['--poll-interval']],
+    ['proxy-cli -H ', []],
     ['proxy-cli --url http://x wait abc --', expect.not.arrayContaining(['--wait', '--stats'])],
   ])('%j', async (line, words) => {
     const got = await complete(line);
@@ -317,6 +323,9 @@ describe('fish completion, in a real fish', () => {
     ['proxy-cli --task-id list --l', []],
     ['proxy-cli --watch --stats --p', ['--poll-interval']],
     ['proxy-cli --url http://x --json ', [...COMMANDS].sort()],
+    // Review: after --demo, fish offered no demo name.
+    ['proxy-cli --demo ', ['all', 'batch', 'fail', 'long', 'queue-full', 'single']],
+    ["proxy-cli -H 'X: y' ", [...COMMANDS].sort()],
     ['proxy-cli --status f', ['failed']],
     ['proxy-cli demo q', ['queue-full']],
     ['proxy-cli completion ', ['bash', 'fish', 'zsh']],
