@@ -397,9 +397,18 @@ describe('the dashboard at /ui', () => {
     const { page, errors } = await openPage();
     await page.goto(`${proxy.url}/ui`);
     await page.locator('#live[data-state="live"]').waitFor();
+    // Each read answered 300 ms late, slower than the events: one at a time, each shown.
     let reads = 0;
-    page.on('request', (request) => {
-      if (new URL(request.url()).pathname === '/stats') reads += 1;
+    let onTheirWay = 0;
+    let mostAtOnce = 0;
+    await page.route('**/stats', async (route) => {
+      onTheirWay += 1;
+      mostAtOnce = Math.max(mostAtOnce, onTheirWay);
+      const response = await route.fetch();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await route.fulfill({ response });
+      onTheirWay -= 1;
+      reads += 1;
     });
     // 3 s of tasks, one every 50 ms: events keep coming at least that often.
     for (let sent = 0; sent < 60; sent++) {
@@ -408,6 +417,45 @@ describe('the dashboard at /ui', () => {
     }
     // The regular read alone makes one in 2 s; events ask for more, at most every 250 ms.
     expect(reads).toBeGreaterThanOrEqual(3);
+    expect(mostAtOnce).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  // Review: a render while Cancel worked (an event for the task) drew a new button, not busy,
+  // and a second press sent a second DELETE.
+  it('keeps Cancel busy across a render while it works: one press, one DELETE', async () => {
+    const target = await startTarget();
+    const proxy = await startProxy(target.url, {
+      listen: true,
+      flags: ['--api-key', KEY, '--max-concurrent', '1', '--num-workers', '1'],
+    });
+    const blocker = await submit(proxy, '/api/long?seconds=60');
+    const waiting = await submit(proxy, '/api/text?text=a&delay_ms=5000');
+    const { page, errors } = await openPage();
+    await page.goto(`${proxy.url}/ui`);
+    await page.fill('#key-input', KEY);
+    await page.click('#key-form button[type=submit]');
+    await row(page, waiting).click();
+    await page.locator('#detail [data-action="cancel"]').waitFor();
+    let deletes = 0;
+    await page.route(`**/task/${waiting}`, async (route) => {
+      if (route.request().method() !== 'DELETE') return route.fallback();
+      deletes += 1;
+      // Held until the task has started, and the panel drawn again for it.
+      await page.locator('#detail .status', { hasText: 'processing' }).waitFor();
+      await route.fallback();
+    });
+    await page.click('#detail [data-action="cancel"]');
+    await fetch(`${proxy.url}/task/${blocker}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    await page.locator('#detail .status', { hasText: 'processing' }).waitFor();
+    expect(await page.getAttribute('#detail [data-action="cancel"]', 'aria-disabled')).toBe('true');
+    // Forced: Playwright waits for a button marked aria-disabled to be usable, as a user would.
+    await page.click('#detail [data-action="cancel"]', { force: true });
+    await page.locator(`#task-table tr[data-id="${waiting}"][data-status="cancelled"]`).waitFor();
+    expect(deletes).toBe(1);
     expect(errors).toEqual([]);
   });
 

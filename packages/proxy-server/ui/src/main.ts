@@ -34,6 +34,11 @@ let stream: EventStream | null = null;
 let statsTimer: ReturnType<typeof setTimeout> | undefined;
 /** When the next read of /stats is due (ms since the epoch); none is while one is under way. */
 let statsDueAt = Number.POSITIVE_INFINITY;
+/** The latest read of /stats asked for; one answered after a later one was asked is dropped. */
+let statsRead = 0;
+/** The read on its way, if any: an event meanwhile asks for another once it is answered. */
+let statsInFlight = 0;
+let statsAgain = false;
 /**
  * `totals.removed` at the last read of /stats. Event streams carry no removals (cleanup and
  * retention drop finished tasks in bulk), so a rise here is when the table is read again.
@@ -66,6 +71,11 @@ function setLive(state: StreamState): void {
  * stream of tasks, the regular read put off with them.
  */
 function readStatsIn(delayMs: number): void {
+  // One read at a time: with /stats slower than events, each read would drop the one before.
+  if (statsInFlight !== 0) {
+    statsAgain = true;
+    return;
+  }
   const dueAt = Date.now() + delayMs;
   if (dueAt >= statsDueAt) return;
   clearTimeout(statsTimer);
@@ -76,12 +86,19 @@ function readStatsIn(delayMs: number): void {
 async function readStats(): Promise<void> {
   clearTimeout(statsTimer);
   statsDueAt = Number.POSITIVE_INFINITY;
+  const read = ++statsRead;
+  statsInFlight = read;
+  statsAgain = false;
   try {
     // Not waited for: a probe of a hung target takes up to 2 s, the figures need none of it.
     // Unanswered, what it last said of the target or the store is stale: the live indicator
     // and the toast say the proxy itself cannot be reached.
     void api.json<HealthBody>('health').then(showHealth, () => showHealth(null));
-    const stats = (await api.json<DataBody<Stats>>('stats')).data;
+    const { data: stats } = await api.json<DataBody<Stats>>('stats').finally(() => {
+      if (statsInFlight === read) statsInFlight = 0;
+    });
+    // A later read (a start, a reset of the stream) or a stop since: this answer is not shown.
+    if (read !== statsRead) return;
     figures.update(stats);
     table.counted(stats.tasks);
     if (removedSeen !== null && stats.totals.removed > removedSeen) {
@@ -92,10 +109,11 @@ async function readStats(): Promise<void> {
     byId('target').textContent =
       `→ ${stats.target} · v${stats.version} · ${stats.store} · instance ${stats.instance}`;
   } catch (error) {
+    if (read !== statsRead) return;
     fail(error);
     if (isUnauthorized(error)) return;
   }
-  readStatsIn(STATS_EVERY_MS);
+  readStatsIn(statsAgain ? STATS_AFTER_EVENT_MS : STATS_EVERY_MS);
 }
 
 /**
@@ -164,6 +182,9 @@ function stop(): void {
   stream = null;
   clearTimeout(statsTimer);
   statsDueAt = Number.POSITIVE_INFINITY;
+  // A read on its way is dropped when answered, and asks for no other.
+  statsRead++;
+  statsInFlight = 0;
 }
 
 /** Asks once for the key, keeps it for this tab, and starts over with it. */

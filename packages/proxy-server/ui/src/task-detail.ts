@@ -31,6 +31,8 @@ export class TaskDetail {
   #generation = 0;
   /** The task whose next render takes the focus: it was opened from the keyboard. */
   #focusFor: string | null = null;
+  /** Actions under way, by name and task: a render in between keeps their buttons busy. */
+  readonly #busy = new Set<string>();
 
   /** `onClose` is given the task's id when the panel closes with the focus in it. */
   constructor(api: Api, report: (message: string) => void, onClose: (id: string) => void) {
@@ -87,15 +89,16 @@ export class TaskDetail {
         : h('button', { type: 'button', class: 'link', 'data-open': id }, id.slice(0, 8));
     const field = (name: string, ...value: Child[]) => [h('dt', {}, name), h('dd', {}, ...value)];
     const actions = h('div', { class: 'actions' });
+    const id = task.task_id;
     if (!isTerminalStatus(task.status)) {
-      actions.append(this.#button('cancel', 'Cancel', () => this.#cancel(task.task_id)));
+      actions.append(this.#button('cancel', 'Cancel', id, () => this.#cancel(id)));
     } else {
-      actions.append(this.#button('retry', 'Retry', () => this.#retry(task.task_id)));
+      actions.append(this.#button('retry', 'Retry', id, () => this.#retry(id)));
     }
     if (task.result) {
-      actions.append(this.#button('download', 'Download result', () => this.#download(task)));
+      actions.append(this.#button('download', 'Download result', id, () => this.#download(task)));
     }
-    actions.append(this.#button('close', 'Close', () => this.close()));
+    actions.append(this.#button('close', 'Close', id, () => this.close()));
 
     this.#panel.replaceChildren(
       h('header', {}, h('h2', { class: 'id' }, task.task_id), statusBadge(task.status)),
@@ -146,16 +149,37 @@ export class TaskDetail {
     }
   }
 
-  #button(name: string, label: string, action: () => Promise<void> | void): HTMLButtonElement {
-    const button = h('button', { type: 'button', 'data-action': name }, label);
+  /**
+   * A button busy while its action runs: marked `aria-disabled`, not `disabled`, which takes the
+   * focus from it (a keyboard that pressed Cancel was left on the page's body). The mark is kept
+   * by action and task, so a render while it runs (an event) draws the new button busy too.
+   */
+  #button(
+    name: string,
+    label: string,
+    id: string,
+    action: () => Promise<void> | void,
+  ): HTMLButtonElement {
+    const key = `${name} ${id}`;
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        'data-action': name,
+        'aria-disabled': this.#busy.has(key) ? 'true' : undefined,
+      },
+      label,
+    );
     button.addEventListener('click', () => {
-      // Not `disabled`: the browser takes the focus from a disabled button, and a keyboard that
-      // pressed Cancel was left on the page's body, Escape no longer bringing it back to the row.
-      if (button.getAttribute('aria-disabled') === 'true') return;
+      if (this.#busy.has(key)) return;
+      this.#busy.add(key);
       button.setAttribute('aria-disabled', 'true');
       Promise.resolve(action())
         .catch((error: Error) => this.#report(error.message))
-        .finally(() => button.removeAttribute('aria-disabled'));
+        .finally(() => {
+          this.#busy.delete(key);
+          button.removeAttribute('aria-disabled');
+        });
     });
     return button;
   }
