@@ -27,7 +27,8 @@ export type RetryDecision = (
 /**
  * Retries the failures `retryOn` names while attempts remain: after the target's Retry-After
  * when it sent one (exactly: no jitter on a wait the server gave), else exponential backoff
- * with full jitter: a random wait between the minimum and min(max, min × 2^(attempt-1)).
+ * with full jitter: a random wait between the minimum and min(max, min × 2^attempt), `attempt`
+ * counting the calls made (1 before the first retry).
  */
 export function retryPolicy(options: RetryPolicyOptions): RetryDecision {
   const random = options.random ?? Math.random;
@@ -44,8 +45,9 @@ export function retryPolicy(options: RetryPolicyOptions): RetryDecision {
     }
     // Drawn between the two, not up to the ceiling and then raised to the minimum: that put half
     // of the second waits, and more of the later ones under a low --retry-max-delay, at the floor.
+    // The first too: calls failed by one outage would otherwise all be tried again at once.
     const floor = options.minDelayMs;
-    const ceiling = Math.min(options.maxDelayMs, floor * 2 ** (attempt - 1));
+    const ceiling = Math.min(options.maxDelayMs, floor * 2 ** attempt);
     return floor + Math.floor(random() * Math.max(0, ceiling - floor));
   };
 }

@@ -658,11 +658,11 @@ export function describeBackendConformance(
         await vi.waitFor(() => expect(processor.running.size).toBe(1));
         expect(processor.jobs.at(-1)?.attempt).toBe(2);
         processor.complete(id, reset);
-        // Backoff for the second attempt: between 100 and min(1000, 100 × 2), 0.75 of the way.
+        // Backoff after two calls: between 100 and min(1000, 100 × 2²), 0.75 of the way.
         await vi.waitFor(async () =>
-          expect((await backend.get(id))?.nextAttemptAt).toBe(t0 + 2_000 + 175),
+          expect((await backend.get(id))?.nextAttemptAt).toBe(t0 + 2_000 + 325),
         );
-        fixture.clock.advance(174);
+        fixture.clock.advance(324);
         expect(processor.running.size).toBe(0);
         fixture.clock.advance(1);
         await vi.waitFor(() => expect(processor.running.size).toBe(1));
@@ -684,7 +684,7 @@ export function describeBackendConformance(
           ]),
         ).toEqual([
           [1, 'failed', 503, 'upstream_status', t0 + 2_000],
-          [2, 'failed', null, 'upstream_reset', t0 + 2_175],
+          [2, 'failed', null, 'upstream_reset', t0 + 2_325],
           [3, 'completed', 200, null, null],
         ]);
         expect(seen.filter((type) => type === 'retrying')).toHaveLength(2);

@@ -14,15 +14,18 @@ const waitsAt = (random: number, attempt: number) =>
   })(unavailable, attempt, 10);
 
 // Webhooks and Prometheus pass: the wait was drawn up to the ceiling and then raised to the
-// minimum, so half of the second waits (random under 0.5) were exactly 500 ms, not spread.
+// minimum, so half of the second waits (random under 0.5) were exactly 500 ms, not spread; and
+// review: every first retry waited exactly the minimum, all at once after an outage.
 describe('the backoff between retries', () => {
-  it('waits the minimum before the first retry', () => {
-    expect([0, 0.5, 0.999].map((random) => waitsAt(random, 1))).toEqual([500, 500, 500]);
+  it('spreads the first retry between the minimum and twice it', () => {
+    expect([0, 0.5, 0.999].map((random) => waitsAt(random, 1))).toEqual([500, 750, 999]);
   });
 
   it('draws a later wait evenly between the minimum and the doubled ceiling', () => {
-    expect([0, 0.25, 0.5, 0.999].map((random) => waitsAt(random, 2))).toEqual([500, 625, 750, 999]);
-    expect([0, 0.5].map((random) => waitsAt(random, 3))).toEqual([500, 1_250]);
+    expect([0, 0.25, 0.5, 0.999].map((random) => waitsAt(random, 2))).toEqual([
+      500, 875, 1_250, 1_998,
+    ]);
+    expect([0, 0.5].map((random) => waitsAt(random, 3))).toEqual([500, 2_250]);
   });
 
   it('never past --retry-max-delay', () => {
