@@ -430,7 +430,7 @@ describe('the dashboard at /ui', () => {
       flags: ['--api-key', KEY, '--max-concurrent', '1', '--num-workers', '1'],
     });
     const blocker = await submit(proxy, '/api/long?seconds=60');
-    const waiting = await submit(proxy, '/api/text?text=a&delay_ms=5000');
+    const waiting = await submit(proxy, '/api/long?seconds=60');
     const { page, errors } = await openPage();
     await page.goto(`${proxy.url}/ui`);
     await page.fill('#key-input', KEY);
@@ -438,11 +438,15 @@ describe('the dashboard at /ui', () => {
     await row(page, waiting).click();
     await page.locator('#detail [data-action="cancel"]').waitFor();
     let deletes = 0;
+    // The DELETE is held until the panel has been drawn again and pressed again.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     await page.route(`**/task/${waiting}`, async (route) => {
       if (route.request().method() !== 'DELETE') return route.fallback();
       deletes += 1;
-      // Held until the task has started, and the panel drawn again for it.
-      await page.locator('#detail .status', { hasText: 'processing' }).waitFor();
+      await released;
       await route.fallback();
     });
     await page.click('#detail [data-action="cancel"]');
@@ -454,6 +458,7 @@ describe('the dashboard at /ui', () => {
     expect(await page.getAttribute('#detail [data-action="cancel"]', 'aria-disabled')).toBe('true');
     // Forced: Playwright waits for a button marked aria-disabled to be usable, as a user would.
     await page.click('#detail [data-action="cancel"]', { force: true });
+    release();
     await page.locator(`#task-table tr[data-id="${waiting}"][data-status="cancelled"]`).waitFor();
     expect(deletes).toBe(1);
     expect(errors).toEqual([]);
